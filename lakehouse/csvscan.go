@@ -1,0 +1,370 @@
+package lakehouse
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"unicode/utf8"
+)
+
+// CSV reading in Go is the conservation check's independent witness: it
+// counts the records in a file without DuckDB, finds what DuckDB cannot be
+// trusted with (invalid UTF-8, an unterminated quote that would swallow the
+// rest of the file), and rewrites a file without such lines when needed.
+
+const csvQuote = '"'
+
+// lineReader yields a file's physical lines (with their line terminator),
+// hashing every byte it reads.
+type lineReader struct {
+	r    *bufio.Reader
+	h    hash.Hash
+	buf  []byte
+	line int64
+}
+
+func newLineReader(f io.Reader) *lineReader {
+	return &lineReader{r: bufio.NewReaderSize(f, 1<<20), h: sha256.New()}
+}
+
+// next returns the next physical line, valid until the following call, or
+// io.EOF.
+func (lr *lineReader) next() ([]byte, error) {
+	b, err := lr.r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		lr.buf = append(lr.buf[:0], b...)
+		for err == bufio.ErrBufferFull {
+			b, err = lr.r.ReadSlice('\n')
+			lr.buf = append(lr.buf, b...)
+		}
+		b = lr.buf
+	}
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	if len(b) == 0 {
+		return nil, io.EOF
+	}
+	lr.h.Write(b)
+	lr.line++
+	return b, nil
+}
+
+func (lr *lineReader) sum() string { return hex.EncodeToString(lr.h.Sum(nil)) }
+
+// trimEOL drops a trailing "\n" or "\r\n".
+func trimEOL(b []byte) []byte {
+	b = bytes.TrimSuffix(b, []byte{'\n'})
+	return bytes.TrimSuffix(b, []byte{'\r'})
+}
+
+// quoteState follows RFC 4180 quoting: a quote opens a quoted field only at
+// the start of a field (elsewhere it is a literal, as DuckDB reads it), and
+// "" inside a quoted field is an escaped quote.
+type quoteState struct {
+	delim      byte
+	inQuote    bool
+	fieldStart bool
+	fields     int
+	// openCol is the 1-based column where the open quote started.
+	openCol int
+}
+
+// startRecord resets the state for a record that begins on a new line.
+func (q *quoteState) startRecord() {
+	q.inQuote, q.fieldStart, q.fields, q.openCol = false, true, 1, 0
+}
+
+// feed advances over one line's content (without its terminator). A line
+// ending inside quotes continues the record on the next line.
+func (q *quoteState) feed(content []byte) {
+	if !q.inQuote && bytes.IndexByte(content, csvQuote) < 0 {
+		// Fast path: no quoting on this line.
+		q.fields += bytes.Count(content, []byte{q.delim})
+		if len(content) > 0 {
+			q.fieldStart = content[len(content)-1] == q.delim
+		}
+		return
+	}
+	for i := 0; i < len(content); i++ {
+		c := content[i]
+		if q.inQuote {
+			if c == csvQuote {
+				if i+1 < len(content) && content[i+1] == csvQuote {
+					i++
+					continue
+				}
+				q.inQuote = false
+			}
+			continue
+		}
+		switch {
+		case c == q.delim:
+			q.fields++
+			q.fieldStart = true
+		case c == csvQuote && q.fieldStart:
+			q.inQuote = true
+			q.openCol = i + 1
+			q.fieldStart = false
+		default:
+			q.fieldStart = false
+		}
+	}
+}
+
+// csvScan is what one fast pass over a CSV file found.
+type csvScan struct {
+	size    int64
+	hash    string
+	records int64 // data records, header excluded, empty lines excluded
+	// clean is false when DuckDB cannot be trusted with the file as it is
+	// (invalid UTF-8, an unterminated quote): it must be rewritten first.
+	clean bool
+}
+
+// scanCSV counts the records of a CSV file in one pass.
+func scanCSV(path string, delim byte) (csvScan, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return csvScan{}, err
+	}
+	defer f.Close()
+	lr := newLineReader(f)
+	var s csvScan
+	s.clean = true
+	q := quoteState{delim: delim}
+	inRecord := false
+	var records int64
+	for {
+		line, err := lr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return csvScan{}, err
+		}
+		s.size += int64(len(line))
+		content := trimEOL(line)
+		if !inRecord {
+			if len(content) == 0 {
+				continue
+			}
+			q.startRecord()
+		}
+		if s.clean && !utf8.Valid(content) {
+			s.clean = false
+		}
+		q.feed(content)
+		inRecord = q.inQuote
+		if !inRecord {
+			records++
+		}
+	}
+	if inRecord {
+		s.clean = false
+		records++
+	}
+	s.hash = lr.sum()
+	if records > 0 {
+		records-- // the header
+	}
+	s.records = records
+	return s, nil
+}
+
+// badLine is a line that never reaches DuckDB, with why.
+type badLine struct {
+	line   int64
+	column string
+	reason string
+	raw    string
+}
+
+// csvRecord is one record read by readCSVRecords: its first physical line,
+// its bytes (all of its lines) and how many fields it has.
+type csvRecord struct {
+	line   int64
+	raw    []byte
+	fields int
+}
+
+// maxRecordLines bounds how many physical lines a quoted field may span
+// before its opening quote is taken to be unterminated.
+const maxRecordLines = 100
+
+// readCSVRecords reads records one at a time and calls fn for each good one
+// and bad for each line that cannot be a record: invalid UTF-8, or an
+// unterminated quote (only that line is dropped; reading resumes on the
+// next). Empty lines are skipped. fn may stop reading by returning false.
+func readCSVRecords(path string, delim byte, fn func(csvRecord) bool, bad func(badLine)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	lr := newLineReader(f)
+	var pending [][]byte // physical lines of the record being read
+	var pendingLines []int64
+	q := quoteState{delim: delim}
+	// reparse handles lines pushed back after an unterminated quote.
+	var queue [][]byte
+	var queueLines []int64
+	nextLine := func() ([]byte, int64, error) {
+		if len(queue) > 0 {
+			l, n := queue[0], queueLines[0]
+			queue, queueLines = queue[1:], queueLines[1:]
+			return l, n, nil
+		}
+		l, err := lr.next()
+		if err != nil {
+			return nil, 0, err
+		}
+		return append([]byte(nil), l...), lr.line, nil
+	}
+	for {
+		line, n, err := nextLine()
+		eof := err == io.EOF
+		if err != nil && !eof {
+			return err
+		}
+		if eof && len(pending) == 0 {
+			return nil
+		}
+		if !eof {
+			content := trimEOL(line)
+			if len(pending) == 0 {
+				if len(content) == 0 {
+					continue
+				}
+				if !utf8.Valid(content) {
+					bad(badLine{line: n, reason: fmt.Sprintf("invalid UTF-8 at byte %d of the line; re-save the file as UTF-8", invalidUTF8At(content)+1), raw: string(bytes.ToValidUTF8(content, []byte("\uFFFD")))})
+					continue
+				}
+				q.startRecord()
+			}
+			pending = append(pending, line)
+			pendingLines = append(pendingLines, n)
+			q.feed(content)
+			if !q.inQuote {
+				if !fn(csvRecord{line: pendingLines[0], raw: bytes.Join(pending, nil), fields: q.fields}) {
+					return nil
+				}
+				pending, pendingLines = pending[:0], pendingLines[:0]
+				continue
+			}
+			if len(pending) < maxRecordLines && utf8.Valid(content) {
+				continue
+			}
+		}
+		// The quote opened on the record's first line never closed: drop that
+		// line alone and read the following ones again as new records.
+		first := trimEOL(pending[0])
+		bad(badLine{line: pendingLines[0], reason: "unterminated quoted field (a \" with no closing \"); close or escape the quote", raw: string(bytes.ToValidUTF8(first, []byte("\uFFFD")))})
+		queue = append(append([][]byte(nil), pending[1:]...), queue...)
+		queueLines = append(append([]int64(nil), pendingLines[1:]...), queueLines...)
+		pending, pendingLines = pending[:0], pendingLines[:0]
+		if eof && len(queue) == 0 {
+			return nil
+		}
+	}
+}
+
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+// splitCSVFields splits one record into its fields, unquoting them.
+func splitCSVFields(rec []byte, delim byte) []string {
+	rec = trimEOL(rec)
+	var fields []string
+	var cur []byte
+	inQuote, fieldStart := false, true
+	for i := 0; i < len(rec); i++ {
+		c := rec[i]
+		if inQuote {
+			if c == csvQuote {
+				if i+1 < len(rec) && rec[i+1] == csvQuote {
+					cur = append(cur, csvQuote)
+					i++
+					continue
+				}
+				inQuote = false
+				continue
+			}
+			cur = append(cur, c)
+			continue
+		}
+		switch {
+		case c == delim:
+			fields = append(fields, string(cur))
+			cur = cur[:0]
+			fieldStart = true
+		case c == csvQuote && fieldStart:
+			inQuote = true
+			fieldStart = false
+		default:
+			cur = append(cur, c)
+			fieldStart = false
+		}
+	}
+	return append(fields, string(cur))
+}
+
+// detectDelimiter picks the delimiter among , ; tab | whose count per line is
+// the most consistent over the first lines, preferring a comma.
+func detectDelimiter(path string) (byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	buf := make([]byte, 64<<10)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return 0, err
+	}
+	lines := bytes.Split(buf[:n], []byte{'\n'})
+	if n == len(buf) && len(lines) > 1 {
+		lines = lines[:len(lines)-1] // the last one may be cut
+	}
+	if len(lines) > 50 {
+		lines = lines[:50]
+	}
+	best, bestScore := byte(','), -1
+	for _, d := range []byte{',', '\t', ';', '|'} {
+		var header int
+		score := 0
+		for i, l := range lines {
+			l = trimEOL(l)
+			if len(l) == 0 {
+				continue
+			}
+			c := len(splitCSVFields(l, d)) - 1
+			if i == 0 {
+				header = c
+				if c == 0 {
+					break
+				}
+			}
+			if c == header {
+				score++
+			}
+		}
+		if header > 0 && score > bestScore {
+			best, bestScore = d, score
+		}
+	}
+	return best, nil
+}

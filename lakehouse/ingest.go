@@ -1,0 +1,391 @@
+package lakehouse
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Format is a landing file format.
+type Format string
+
+// The formats ingestion reads.
+const (
+	CSV     Format = "csv"
+	JSON    Format = "json"
+	Parquet Format = "parquet"
+)
+
+// FormatOf tells a file's format from its extension.
+func FormatOf(path string) (Format, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv", ".tsv", ".txt":
+		return CSV, nil
+	case ".json", ".jsonl", ".ndjson":
+		return JSON, nil
+	case ".parquet", ".pq":
+		return Parquet, nil
+	}
+	return "", fmt.Errorf("lakehouse: %s: cannot tell the format from the extension %q; pass the format (csv, json or parquet)", path, filepath.Ext(path))
+}
+
+// ParseFormat checks a format name.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(s)); f {
+	case CSV, JSON, Parquet, "":
+		return f, nil
+	}
+	return "", fmt.Errorf("lakehouse: unknown format %q: use csv, json or parquet", s)
+}
+
+// IngestOptions says where files go and how to read them.
+type IngestOptions struct {
+	// Table is the bronze table to load into; it is created on first load.
+	Table TableName
+	// Format overrides the format told by each file's extension.
+	Format Format
+	// RunID ties the load to a pipeline run in sys.ingested_files.
+	RunID string
+	// Catalog describes the table (owner, domain, description) in sys.catalog.
+	Catalog CatalogEntry
+	// BatchID overrides the batch id, which is otherwise the date in the
+	// file name (YYYY-MM-DD) or the load time.
+	BatchID string
+}
+
+// FileResult is what happened to one file.
+type FileResult struct {
+	Path            string `json:"path"`
+	Format          Format `json:"format"`
+	BatchID         string `json:"batch_id,omitempty"`
+	Skipped         bool   `json:"skipped,omitempty"`
+	SkipReason      string `json:"skip_reason,omitempty"`
+	RowsRead        int64  `json:"rows_read"`
+	RowsLoaded      int64  `json:"rows_loaded"`
+	RowsQuarantined int64  `json:"rows_quarantined"`
+}
+
+// IngestResult sums up one Ingest call.
+type IngestResult struct {
+	Table           string       `json:"table"`
+	Files           []FileResult `json:"files"`
+	RowsRead        int64        `json:"rows_read"`
+	RowsLoaded      int64        `json:"rows_loaded"`
+	RowsQuarantined int64        `json:"rows_quarantined"`
+}
+
+// ConservationError means the rows read from a file are not the rows loaded
+// plus the rows quarantined; the load is rolled back.
+type ConservationError struct {
+	Path                      string
+	Read, Loaded, Quarantined int64
+}
+
+func (e *ConservationError) Error() string {
+	return fmt.Sprintf("lakehouse: %s: rows do not add up: read %d, loaded %d, quarantined %d; nothing was loaded (this is a lakebench bug: please report it with the file)",
+		e.Path, e.Read, e.Loaded, e.Quarantined)
+}
+
+// Ingest loads files into a bronze table in one transaction: every file is
+// loaded, or none is.
+func (lh *Lakehouse) Ingest(ctx context.Context, files []string, opts IngestOptions) (*IngestResult, error) {
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	res, err := tx.Ingest(ctx, files, opts)
+	if err != nil {
+		return nil, err
+	}
+	return res, tx.Commit()
+}
+
+// Ingest loads files into a bronze table inside the transaction. Each file
+// is loaded exactly once (sys.ingested_files); bad rows go to
+// <table>_quarantine with their file, line and reason.
+func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*IngestResult, error) {
+	if opts.Table.Name == "" {
+		return nil, errors.New("lakehouse: ingest: no table given; name one as SCHEMA.NAME, for example bronze.orders")
+	}
+	type job struct {
+		path   string
+		format Format
+		size   int64
+	}
+	var jobs []job
+	// Check every file before loading any, so a bad path loads nothing.
+	for _, f := range files {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			return nil, fmt.Errorf("lakehouse: ingest %s: %w", f, err)
+		}
+		st, err := os.Stat(abs)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return nil, fmt.Errorf("lakehouse: ingest %s: file not found; check the path (it is read relative to the current directory)", f)
+		case err != nil:
+			return nil, fmt.Errorf("lakehouse: ingest %s: %w", f, err)
+		case st.IsDir():
+			return nil, fmt.Errorf("lakehouse: ingest %s: is a directory; pass the files in it (for example %s)", f, filepath.Join(f, "*.csv"))
+		case st.Size() == 0:
+			return nil, fmt.Errorf("lakehouse: ingest %s: file is empty; remove it from landing or fill it, then retry", f)
+		}
+		format := opts.Format
+		if format == "" {
+			if format, err = FormatOf(abs); err != nil {
+				return nil, err
+			}
+		}
+		jobs = append(jobs, job{path: abs, format: format, size: st.Size()})
+	}
+	res := &IngestResult{Table: opts.Table.String(), Files: []FileResult{}}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	if _, err := tx.tx.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+QuoteIdent(opts.Table.Schema)); err != nil {
+		return nil, fmt.Errorf("lakehouse: ingest: %w", err)
+	}
+	for _, j := range jobs {
+		if err := ctx.Err(); err != nil {
+			return nil, ErrCanceled
+		}
+		l := &loader{tx: tx, table: opts.Table, path: j.path, at: now, batch: batchID(j.path, opts.BatchID, now)}
+		fr := FileResult{Path: j.path, Format: j.format, BatchID: l.batch}
+		var err error
+		switch j.format {
+		case CSV:
+			err = l.csv(ctx)
+		case JSON:
+			err = l.json(ctx)
+		case Parquet:
+			err = l.parquet(ctx)
+		default:
+			err = fmt.Errorf("unknown format %q", j.format)
+		}
+		if errors.Is(err, errAlreadyLoaded) {
+			fr.Skipped, fr.SkipReason = true, l.skipReason
+			res.Files = append(res.Files, fr)
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ErrCanceled
+			}
+			var ce *ConservationError
+			if errors.As(err, &ce) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("lakehouse: ingest %s into %s: %w", j.path, opts.Table, err)
+		}
+		fr.RowsRead, fr.RowsLoaded, fr.RowsQuarantined = l.read, l.loaded, l.quarantined
+		if fr.RowsRead != fr.RowsLoaded+fr.RowsQuarantined {
+			return nil, &ConservationError{Path: j.path, Read: fr.RowsRead, Loaded: fr.RowsLoaded, Quarantined: fr.RowsQuarantined}
+		}
+		_, err = tx.tx.ExecContext(ctx, `INSERT INTO sys.ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			opts.Table.String(), j.path, j.size, l.hash, l.batch, fr.RowsRead, fr.RowsLoaded, fr.RowsQuarantined, now, nullString(opts.RunID))
+		if err != nil {
+			return nil, fmt.Errorf("lakehouse: record %s: %w", j.path, err)
+		}
+		res.Files = append(res.Files, fr)
+		res.RowsRead += fr.RowsRead
+		res.RowsLoaded += fr.RowsLoaded
+		res.RowsQuarantined += fr.RowsQuarantined
+	}
+	if exists, _ := tableExists(ctx, tx.tx, opts.Table); exists {
+		c := opts.Catalog
+		c.Schema, c.Table = opts.Table.Schema, opts.Table.Name
+		if c.Layer == "" {
+			c.Layer = opts.Table.Schema
+		}
+		if err := upsertCatalog(ctx, tx.tx, c); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+var errAlreadyLoaded = errors.New("already loaded")
+
+var datePattern = regexp.MustCompile(`\d{4}-\d{2}-\d{2}`)
+
+func batchID(path, override string, now time.Time) string {
+	if override != "" {
+		return override
+	}
+	if d := datePattern.FindString(filepath.Base(path)); d != "" {
+		return d
+	}
+	return now.Format("20060102T150405Z")
+}
+
+// loader loads one file into one table.
+type loader struct {
+	tx    *Tx
+	table TableName
+	path  string
+	at    time.Time
+	batch string
+	hash  string
+
+	read, loaded, quarantined int64
+	skipReason                string
+}
+
+// checkOnce stops a file that this table already loaded.
+func (l *loader) checkOnce(ctx context.Context) error {
+	var hash string
+	var at time.Time
+	err := l.tx.tx.QueryRowContext(ctx, `SELECT content_hash, ingested_at FROM sys.ingested_files
+		WHERE table_name = ? AND path = ? ORDER BY ingested_at DESC LIMIT 1`, l.table.String(), l.path).Scan(&hash, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if hash == l.hash {
+		l.skipReason = "already loaded at " + at.Format(time.DateTime)
+	} else {
+		l.skipReason = "changed since it was loaded at " + at.Format(time.DateTime) + "; each file loads once: save new data under a new name"
+	}
+	return errAlreadyLoaded
+}
+
+// metaColumns are the columns ingestion adds to every bronze row.
+var metaColumns = []Column{{"_source_file", "VARCHAR"}, {"_ingested_at", "TIMESTAMP"}, {"_batch_id", "VARCHAR"}}
+
+func (l *loader) metaSelect() string {
+	return QuoteString(l.path) + " AS _source_file, " +
+		"TIMESTAMP " + QuoteString(l.at.Format("2006-01-02 15:04:05.999999")) + " AS _ingested_at, " +
+		QuoteString(l.batch) + " AS _batch_id"
+}
+
+func (l *loader) quarantineTable() TableName {
+	return TableName{Schema: l.table.Schema, Name: l.table.Name + "_quarantine"}
+}
+
+// tableColumns lists a table's columns in order; nil if it does not exist.
+func tableColumns(ctx context.Context, e execer, t TableName) ([]Column, error) {
+	rows, err := e.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
+		WHERE database_name = current_database() AND schema_name = ? AND table_name = ? ORDER BY column_index`, t.Schema, t.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cols []Column
+	for rows.Next() {
+		var c Column
+		if err := rows.Scan(&c.Name, &c.Type); err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	return cols, rows.Err()
+}
+
+// prepareTable creates the bronze table for the file's columns, or adds the
+// columns it lacks (schema evolution), and returns the target type of every
+// file column.
+func (l *loader) prepareTable(ctx context.Context, fileCols []Column) ([]Column, error) {
+	existing, err := tableColumns(ctx, l.tx.tx, l.table)
+	if err != nil {
+		return nil, err
+	}
+	if existing == nil {
+		defs := make([]string, 0, len(fileCols)+3)
+		for _, c := range append(append([]Column(nil), fileCols...), metaColumns...) {
+			defs = append(defs, QuoteIdent(c.Name)+" "+c.Type)
+		}
+		if _, err := l.tx.tx.ExecContext(ctx, "CREATE TABLE "+l.table.SQL()+" ("+strings.Join(defs, ", ")+")"); err != nil {
+			return nil, err
+		}
+		return fileCols, nil
+	}
+	have := map[string]string{}
+	for _, c := range existing {
+		have[strings.ToLower(c.Name)] = c.Type
+	}
+	out := make([]Column, len(fileCols))
+	for i, c := range fileCols {
+		if t, ok := have[strings.ToLower(c.Name)]; ok {
+			out[i] = Column{Name: c.Name, Type: t}
+			continue
+		}
+		if _, err := l.tx.tx.ExecContext(ctx, "ALTER TABLE "+l.table.SQL()+" ADD COLUMN "+QuoteIdent(c.Name)+" "+c.Type); err != nil {
+			return nil, err
+		}
+		out[i] = c
+	}
+	return out, nil
+}
+
+// quarantine writes bad lines to the table's quarantine table.
+func (l *loader) quarantine(ctx context.Context, bad []badLine) error {
+	if len(bad) == 0 {
+		return nil
+	}
+	q := l.quarantineTable()
+	_, err := l.tx.tx.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+q.SQL()+
+		" (_source_file VARCHAR, _line BIGINT, _column VARCHAR, _reason VARCHAR, _raw VARCHAR, _ingested_at TIMESTAMP, _batch_id VARCHAR)")
+	if err != nil {
+		return err
+	}
+	stmt, err := l.tx.tx.PrepareContext(ctx, "INSERT INTO "+q.SQL()+" VALUES (?, ?, ?, ?, ?, ?, ?)")
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, b := range bad {
+		if _, err := stmt.ExecContext(ctx, l.path, b.line, nullString(b.column), b.reason, b.raw, l.at, l.batch); err != nil {
+			return err
+		}
+	}
+	l.quarantined += int64(len(bad))
+	if err := upsertCatalog(ctx, l.tx.tx, CatalogEntry{Schema: q.Schema, Table: q.Name, Layer: q.Schema,
+		Description: "rows of " + l.table.String() + " that could not be loaded, with file, line and reason"}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// rawLines reads the given line numbers of a file (for quarantine records
+// whose text DuckDB did not keep).
+func rawLines(path string, want map[int64]bool) (map[int64]string, error) {
+	out := map[int64]string{}
+	if len(want) == 0 {
+		return out, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	for n := int64(1); len(out) < len(want); n++ {
+		line, err := r.ReadString('\n')
+		if want[n] {
+			out[n] = truncate(strings.ToValidUTF8(strings.TrimRight(line, "\r\n"), "\uFFFD"), 4096)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

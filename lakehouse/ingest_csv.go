@@ -1,0 +1,297 @@
+package lakehouse
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// sniffSampleRecords is how many good records the type sniffer sees.
+const sniffSampleRecords = 20480
+
+func (l *loader) csv(ctx context.Context) error {
+	if err := checkText(l.path, "CSV"); err != nil {
+		return err
+	}
+	delim, err := detectDelimiter(l.path)
+	if err != nil {
+		return err
+	}
+	scan, err := scanCSV(l.path, delim)
+	if err != nil {
+		return err
+	}
+	l.hash = scan.hash
+	if err := l.checkOnce(ctx); err != nil {
+		return err
+	}
+	header, sniffed, err := l.sniffCSV(ctx, delim)
+	if err != nil {
+		return err
+	}
+	cols, err := l.prepareTable(ctx, sniffed.columns)
+	if err != nil {
+		return fmt.Errorf("prepare table: %w", err)
+	}
+	if scan.clean {
+		loaded, rejects, err := l.loadCSV(ctx, l.path, delim, cols, sniffed)
+		if err != nil {
+			return err
+		}
+		if loaded+int64(len(rejects)) == scan.records {
+			l.read, l.loaded = scan.records, loaded
+			return l.quarantine(ctx, rejects)
+		}
+		// DuckDB and the count disagree (a quote DuckDB read differently):
+		// take this file's rows back and go the careful way.
+		if _, err := l.tx.tx.ExecContext(ctx, "DELETE FROM "+l.table.SQL()+" WHERE _source_file = ? AND _batch_id = ? AND _ingested_at = ?",
+			l.path, l.batch, l.at); err != nil {
+			return err
+		}
+	}
+	return l.csvCareful(ctx, delim, header, cols, sniffed)
+}
+
+// csvCareful rewrites the file without the lines DuckDB cannot be trusted
+// with (quarantining them here), then loads the rewritten file.
+func (l *loader) csvCareful(ctx context.Context, delim byte, header []string, cols []Column, sniffed csvSniff) error {
+	tmp, err := os.CreateTemp("", "lakebench-csv-*.csv")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	var bad []badLine
+	var good int64
+	// starts maps each record's first line in the rewritten file to its line
+	// in the original.
+	var newStart, origStart []int64
+	newLine := int64(1)
+	headerDone := false
+	err = readCSVRecords(l.path, delim, func(r csvRecord) bool {
+		if !headerDone {
+			headerDone = true
+		} else if r.fields != len(header) {
+			bad = append(bad, badLine{line: r.line, reason: fmt.Sprintf("expected %d fields, found %d", len(header), r.fields), raw: truncate(string(trimEOL(r.raw)), 4096)})
+			return true
+		} else {
+			good++
+		}
+		newStart = append(newStart, newLine)
+		origStart = append(origStart, r.line)
+		w.Write(r.raw)
+		if !bytes.HasSuffix(r.raw, []byte{'\n'}) {
+			w.WriteByte('\n')
+		}
+		newLine += int64(bytes.Count(r.raw, []byte{'\n'}))
+		if !bytes.HasSuffix(r.raw, []byte{'\n'}) {
+			newLine++
+		}
+		return true
+	}, func(b badLine) { bad = append(bad, b) })
+	if err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	loaded, rejects, err := l.loadCSV(ctx, tmp.Name(), delim, cols, sniffed)
+	if err != nil {
+		return err
+	}
+	for i := range rejects {
+		k := sort.Search(len(newStart), func(j int) bool { return newStart[j] > rejects[i].line }) - 1
+		if k >= 0 {
+			rejects[i].line = origStart[k] + (rejects[i].line - newStart[k])
+		}
+	}
+	l.read = good + int64(len(bad))
+	l.loaded = loaded
+	if loaded+int64(len(rejects)) != good {
+		return &ConservationError{Path: l.path, Read: l.read, Loaded: loaded, Quarantined: int64(len(rejects) + len(bad))}
+	}
+	all := append(bad, rejects...)
+	sort.Slice(all, func(i, j int) bool { return all[i].line < all[j].line })
+	return l.quarantine(ctx, all)
+}
+
+// csvSniff is what DuckDB's sniffer found on a clean sample of the file.
+type csvSniff struct {
+	columns         []Column
+	dateFormat      string
+	timestampFormat string
+}
+
+// sniffCSV reads the header and asks DuckDB's sniffer for column types on a
+// sample of well-formed records only, so a malformed line cannot derail it.
+func (l *loader) sniffCSV(ctx context.Context, delim byte) ([]string, csvSniff, error) {
+	tmp, err := os.CreateTemp("", "lakebench-sniff-*.csv")
+	if err != nil {
+		return nil, csvSniff{}, err
+	}
+	defer os.Remove(tmp.Name())
+	w := bufio.NewWriter(tmp)
+	var header []string
+	n := 0
+	err = readCSVRecords(l.path, delim, func(r csvRecord) bool {
+		if header == nil {
+			header = splitCSVFields(r.raw, delim)
+		} else if r.fields != len(header) {
+			return true
+		}
+		w.Write(r.raw)
+		if !bytes.HasSuffix(r.raw, []byte{'\n'}) {
+			w.WriteByte('\n')
+		}
+		n++
+		return n <= sniffSampleRecords
+	}, func(badLine) {})
+	w.Flush()
+	tmp.Close()
+	if err != nil {
+		return nil, csvSniff{}, err
+	}
+	if header == nil {
+		return nil, csvSniff{}, fmt.Errorf("no header line: the first line of a CSV file must name its columns")
+	}
+	header = uniqueNames(header)
+	s := csvSniff{columns: make([]Column, len(header))}
+	for i, h := range header {
+		s.columns[i] = Column{Name: h, Type: "VARCHAR"}
+	}
+	if n <= 1 {
+		return header, s, nil // header only: keep VARCHAR columns
+	}
+	var cols []any
+	var dateFmt, tsFmt *string
+	err = l.tx.tx.QueryRowContext(ctx, "SELECT Columns, DateFormat, TimestampFormat FROM sniff_csv("+QuoteString(tmp.Name())+
+		", delim="+QuoteString(string(delim))+", quote='\"', escape='\"', header=true, sample_size=-1)").Scan(&cols, &dateFmt, &tsFmt)
+	if err != nil {
+		return nil, csvSniff{}, fmt.Errorf("detect column types: %w", err)
+	}
+	if len(cols) == len(header) {
+		for i, c := range cols {
+			if m, ok := c.(map[string]any); ok {
+				if t, ok := m["type"].(string); ok && t != "" {
+					s.columns[i].Type = t
+				}
+			}
+		}
+	}
+	if dateFmt != nil {
+		s.dateFormat = *dateFmt
+	}
+	if tsFmt != nil {
+		s.timestampFormat = *tsFmt
+	}
+	return header, s, nil
+}
+
+// uniqueNames names empty header fields column_N and numbers repeats.
+func uniqueNames(names []string) []string {
+	seen := map[string]int{}
+	out := make([]string, len(names))
+	for i, n := range names {
+		n = strings.TrimSpace(strings.TrimPrefix(n, "\uFEFF"))
+		if n == "" {
+			n = fmt.Sprintf("column_%d", i+1)
+		}
+		key := strings.ToLower(n)
+		if c := seen[key]; c > 0 {
+			n = fmt.Sprintf("%s_%d", n, c)
+		}
+		seen[key]++
+		out[i] = n
+	}
+	return out
+}
+
+// loadCSV loads a CSV file with DuckDB's reader (no sniffing: the dialect
+// and the columns are given) and returns the rows loaded and the rejected
+// lines, one per line, with DuckDB's reasons.
+func (l *loader) loadCSV(ctx context.Context, path string, delim byte, cols []Column, s csvSniff) (int64, []badLine, error) {
+	defs := make([]string, len(cols))
+	for i, c := range cols {
+		defs[i] = QuoteString(c.Name) + ": " + QuoteString(c.Type)
+	}
+	opts := "auto_detect=false, header=true, delim=" + QuoteString(string(delim)) + `, quote='"', escape='"', ` +
+		"columns={" + strings.Join(defs, ", ") + "}, store_rejects=true, rejects_table='lb_reject_errors', " +
+		"rejects_scan='lb_reject_scans', strict_mode=true, null_padding=false"
+	if s.dateFormat != "" {
+		opts += ", dateformat=" + QuoteString(s.dateFormat)
+	}
+	if s.timestampFormat != "" {
+		opts += ", timestampformat=" + QuoteString(s.timestampFormat)
+	}
+	for _, t := range []string{"lb_reject_errors", "lb_reject_scans"} {
+		if _, err := l.tx.tx.ExecContext(ctx, "DROP TABLE IF EXISTS temp."+t); err != nil {
+			return 0, nil, err
+		}
+	}
+	res, err := l.tx.tx.ExecContext(ctx, "INSERT INTO "+l.table.SQL()+" BY NAME SELECT *, "+l.metaSelect()+
+		" FROM read_csv("+QuoteString(path)+", "+opts+")")
+	if err != nil {
+		return 0, nil, err
+	}
+	loaded, _ := res.RowsAffected()
+	rows, err := l.tx.tx.QueryContext(ctx, `SELECT line, any_value(column_name ORDER BY column_idx),
+		string_agg(coalesce(column_name || ': ', '') || error_message, '; ' ORDER BY column_idx), any_value(csv_line)
+		FROM temp.lb_reject_errors GROUP BY line ORDER BY line`)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rows.Close()
+	var bad []badLine
+	for rows.Next() {
+		var b badLine
+		var col, raw *string
+		if err := rows.Scan(&b.line, &col, &b.reason, &raw); err != nil {
+			return 0, nil, err
+		}
+		if col != nil {
+			b.column = *col
+		}
+		if raw != nil {
+			b.raw = truncate(*raw, 4096)
+		}
+		b.reason = firstLine(b.reason)
+		bad = append(bad, b)
+	}
+	return loaded, bad, rows.Err()
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return strings.TrimSpace(s[:i])
+	}
+	return s
+}
+
+// checkText refuses a file that is binary (a NUL byte near its start): it is
+// not the text format it was given as.
+func checkText(path, format string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	buf := make([]byte, 8192)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return err
+	}
+	if bytes.IndexByte(buf[:n], 0) >= 0 {
+		return fmt.Errorf("this is a binary file, not %s; if it is Parquet, name it .parquet or pass --format parquet", format)
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+package lakehouse
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// quarantined returns line -> reason of a table's quarantine.
+func quarantined(t *testing.T, lh *Lakehouse, table string) map[int64]string {
+	t.Helper()
+	out := map[int64]string{}
+	ok, _ := lh.TableExists(context.Background(), TableName{"bronze", table + "_quarantine"})
+	if !ok {
+		return out
+	}
+	res, err := lh.Query(context.Background(), "select _line, _reason from bronze."+table+"_quarantine order by _line")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.Rows {
+		out[r[0].(int64)] = r[1].(string)
+	}
+	return out
+}
+
+func TestIngestMalformed(t *testing.T) {
+	good := "id,name,amount,day\n1,ann,1.5,2026-01-01\n2,bob,2.5,2026-01-02\n"
+	tests := []struct {
+		name       string
+		first      string // loaded before, to fix the table's types
+		file       string
+		content    string
+		wantLoaded int64
+		wantBad    map[int64]string // line -> substring of the reason
+	}{
+		{"clean csv", "", "a.csv", good, 2, nil},
+		{"too many columns", "", "a.csv", good + "3,cy,3.5,2026-01-03,extra\n4,di,4.5,2026-01-04\n", 3, map[int64]string{4: ""}},
+		{"too few columns", "", "a.csv", good + "3,cy\n4,di,4.5,2026-01-04\n", 3, map[int64]string{4: ""}},
+		{"wrong type", good, "a.csv", good + "3,cy,abc,2026-01-03\n4,di,4.5,not-a-date\n5,ed,5.5,2026-01-05\n", 5, map[int64]string{4: "amount", 5: "day"}},
+		{"unterminated quote mid-file", "", "a.csv", good + "3,\"cy,3.5,2026-01-03\n4,di,4.5,2026-01-04\n5,ed,5.5,2026-01-05\n", 4, map[int64]string{4: "unterminated"}},
+		{"invalid utf8", "", "a.csv", good + "3,c\xff\xfey,3.5,2026-01-03\n4,di,4.5,2026-01-04\n", 3, map[int64]string{4: "UTF-8"}},
+		{"empty lines and crlf", "", "a.csv", "id,name,amount,day\r\n1,ann,1.5,2026-01-01\r\n\r\n2,bob,2.5,2026-01-02\r\n", 2, nil},
+		{"quoted newline", "", "a.csv", good + "3,\"c\ny\",3.5,2026-01-03\n", 3, nil},
+		{"semicolons", "", "a.csv", "id;name;amount;day\n1;ann;1,5;2026-01-01\n2;bob;2;2026-01-02\n", 2, nil},
+		{"json lines", "", "a.json", `{"id":1,"name":"ann","amount":1.5}` + "\n" + `{"id":2,"name":"bob","amount":2.5}` + "\n", 2, nil},
+		{"json malformed", `{"id":1,"name":"ann","amount":1.5}` + "\n", "a.json", `{"id":1,"name":"ann","amount":1.5}` + "\n" + `{"id":2,"name":"bob"` + "\n\n" + `[1,2]` + "\n" + `{"id":"x","amount":3}` + "\n" + `{"id":4,"amount":"4.5"}` + "\n", 3, map[int64]string{2: "invalid JSON", 4: "not a JSON object", 5: "id: cannot convert"}},
+		{"json bad utf8", "", "a.json", `{"id":1}` + "\n" + "{\"id\":2,\"n\":\"\xff\"}\n", 1, map[int64]string{2: "UTF-8"}},
+		{"json array", "", "a.json", "[\n  {\"id\": 1, \"v\": \"a\"},\n  {\"id\": 2, \"v\": \"b\"},\n  3\n]\n", 2, map[int64]string{4: "not a JSON object"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			lh := openTemp(t)
+			dir := t.TempDir()
+			var before int64
+			if tc.first != "" {
+				res, err := lh.Ingest(context.Background(), []string{writeFile(t, dir, "first"+filepath.Ext(tc.file), tc.first)}, IngestOptions{Table: TableName{"bronze", "t"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				before = res.RowsLoaded
+			}
+			p := writeFile(t, dir, tc.file, tc.content)
+			res, err := lh.Ingest(context.Background(), []string{p}, IngestOptions{Table: TableName{"bronze", "t"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if before+res.RowsLoaded != tc.wantLoaded || res.RowsQuarantined != int64(len(tc.wantBad)) {
+				t.Errorf("got loaded %d, quarantined %d; want %d, %d", res.RowsLoaded, res.RowsQuarantined, tc.wantLoaded, len(tc.wantBad))
+			}
+			if res.RowsRead != res.RowsLoaded+res.RowsQuarantined {
+				t.Errorf("read %d != loaded %d + quarantined %d", res.RowsRead, res.RowsLoaded, res.RowsQuarantined)
+			}
+			q := quarantined(t, lh, "t")
+			for line, want := range tc.wantBad {
+				got, ok := q[line]
+				if !ok || !strings.Contains(got, want) {
+					t.Errorf("line %d: got reason %q (present %v), want it to mention %q; all: %v", line, got, ok, want, q)
+				}
+			}
+			n, err := lh.Count(context.Background(), "select * from bronze.t")
+			if err != nil || n != tc.wantLoaded {
+				t.Errorf("bronze.t has %d rows (%v), want %d", n, err, tc.wantLoaded)
+			}
+		})
+	}
+}

@@ -1,0 +1,160 @@
+package lakehouse
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// Schemas are the schemas every target has, in medallion order. The system
+// tables live in "sys": DuckDB reserves the name "system" for its own catalog.
+var Schemas = []string{"bronze", "silver", "gold", "ml", "sys"}
+
+// Options configures Open. The zero value opens for writing.
+type Options struct {
+	// ReadOnly opens the file without the writer lock; DuckDB serves readers
+	// only while no other process writes the file.
+	ReadOnly bool
+	// Holder describes the opener in the writer lock (for example
+	// "lakebench bundle run nightly"), so a second writer learns who holds it.
+	Holder string
+	// Threads caps DuckDB's worker threads; 0 keeps DuckDB's default.
+	Threads int
+}
+
+// Lakehouse is one target's DuckDB file, opened for reading or writing.
+type Lakehouse struct {
+	db       *sql.DB
+	path     string
+	readOnly bool
+	lock     *writerLock
+}
+
+// Open opens (creating if needed) the DuckDB file at path. A writer takes the
+// target's lock first: a second writer gets an *ErrLocked naming the holder.
+func Open(ctx context.Context, path string, opts Options) (*Lakehouse, error) {
+	lh := &Lakehouse{path: path, readOnly: opts.ReadOnly}
+	if opts.ReadOnly {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("lakehouse: %s does not exist yet: run the pipeline first (lakebench run): %w", path, err)
+		}
+	} else {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("lakehouse: create %s: %w", filepath.Dir(path), err)
+		}
+		lock, err := acquireWriterLock(path, opts.Holder)
+		if err != nil {
+			return nil, err
+		}
+		lh.lock = lock
+	}
+	dsn := path
+	if opts.ReadOnly {
+		dsn += "?access_mode=read_only"
+	}
+	threads := opts.Threads
+	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
+		if threads > 0 {
+			_, err := execer.ExecContext(context.Background(), fmt.Sprintf("SET threads = %d", threads), nil)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		lh.releaseLock()
+		return nil, lh.openError(err)
+	}
+	lh.db = sql.OpenDB(connector)
+	if err := lh.db.PingContext(ctx); err != nil {
+		lh.db.Close()
+		lh.releaseLock()
+		return nil, lh.openError(err)
+	}
+	if !opts.ReadOnly {
+		if err := lh.bootstrap(ctx); err != nil {
+			lh.Close()
+			return nil, err
+		}
+	}
+	return lh, nil
+}
+
+// openError explains DuckDB's own file-lock conflict (another process has the
+// file open) with the holder recorded in our lock file, when there is one.
+func (lh *Lakehouse) openError(err error) error {
+	if strings.Contains(err.Error(), "Could not set lock") || strings.Contains(err.Error(), "Conflicting lock") {
+		if h, ok := readHolder(lh.path); ok {
+			return &ErrLocked{Path: lh.path, Holder: h}
+		}
+		return fmt.Errorf("lakehouse: %s is open in another process; close it (or wait for it) and retry: %w", lh.path, err)
+	}
+	return fmt.Errorf("lakehouse: open %s: %w", lh.path, err)
+}
+
+func (lh *Lakehouse) releaseLock() {
+	if lh.lock != nil {
+		lh.lock.release()
+		lh.lock = nil
+	}
+}
+
+// Close closes the database and releases the writer lock.
+func (lh *Lakehouse) Close() error {
+	var err error
+	if lh.db != nil {
+		err = lh.db.Close()
+		lh.db = nil
+	}
+	lh.releaseLock()
+	return err
+}
+
+// Path is the DuckDB file.
+func (lh *Lakehouse) Path() string { return lh.path }
+
+// ReadOnly reports whether the lakehouse was opened without write access.
+func (lh *Lakehouse) ReadOnly() bool { return lh.readOnly }
+
+// bootstrap creates the schemas and system tables; it is idempotent.
+func (lh *Lakehouse) bootstrap(ctx context.Context) error {
+	var b strings.Builder
+	for _, s := range Schemas {
+		fmt.Fprintf(&b, "CREATE SCHEMA IF NOT EXISTS %s;\n", s)
+	}
+	b.WriteString(systemDDL)
+	if _, err := lh.db.ExecContext(ctx, b.String()); err != nil {
+		return fmt.Errorf("lakehouse: create schemas in %s: %w", lh.path, err)
+	}
+	return nil
+}
+
+// ErrNotFound is returned when a named table does not exist.
+var ErrNotFound = errors.New("not found")
+
+// TableName is a schema-qualified table name.
+type TableName struct {
+	Schema string
+	Name   string
+}
+
+// ParseTableName reads "schema.table"; a bare name is an error that says so.
+func ParseTableName(s string) (TableName, error) {
+	schema, name, ok := strings.Cut(strings.TrimSpace(s), ".")
+	if !ok || schema == "" || name == "" || strings.Contains(name, ".") {
+		return TableName{}, fmt.Errorf("lakehouse: table %q: want SCHEMA.NAME, for example bronze.orders", s)
+	}
+	return TableName{Schema: strings.ToLower(schema), Name: name}, nil
+}
+
+// String is "schema.name".
+func (t TableName) String() string { return t.Schema + "." + t.Name }
+
+// SQL is the quoted "schema"."name" for use in statements.
+func (t TableName) SQL() string { return QuoteIdent(t.Schema) + "." + QuoteIdent(t.Name) }

@@ -1,0 +1,170 @@
+package lakehouse
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// Result is a page of a query's rows, with its columns.
+type Result struct {
+	Columns []Column `json:"columns"`
+	Rows    [][]any  `json:"rows"`
+	// Offset is the index of the first row of this page in the whole result.
+	Offset int64 `json:"offset"`
+}
+
+// ErrCanceled is returned when a query's context is canceled: DuckDB was
+// interrupted and the lakehouse stays usable.
+var ErrCanceled = errors.New("lakehouse: query canceled")
+
+// IsSelect reports whether sql is a single SELECT (DuckDB's parser decides).
+func (lh *Lakehouse) IsSelect(ctx context.Context, sqlText string) bool {
+	_, err := lh.TableRefs(ctx, sqlText)
+	return err == nil
+}
+
+// Exec runs a statement that returns no rows and reports the rows affected.
+func (lh *Lakehouse) Exec(ctx context.Context, stmt string) (int64, error) {
+	res, err := lh.db.ExecContext(ctx, stmt)
+	if err != nil {
+		return 0, queryError(ctx, err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// Page runs a SELECT and returns at most limit rows starting at offset. Each
+// page is its own query, so a large result is never held in memory whole.
+func (lh *Lakehouse) Page(ctx context.Context, selectSQL string, offset, limit int64) (*Result, error) {
+	q := fmt.Sprintf("SELECT * FROM (%s) AS lb_page LIMIT %d OFFSET %d", trimSQL(selectSQL), limit, offset)
+	res, err := lh.query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	res.Offset = offset
+	return res, nil
+}
+
+// Count returns how many rows a SELECT produces.
+func (lh *Lakehouse) Count(ctx context.Context, selectSQL string) (int64, error) {
+	var n int64
+	err := lh.db.QueryRowContext(ctx, "SELECT count(*) FROM ("+trimSQL(selectSQL)+") AS lb_count").Scan(&n)
+	if err != nil {
+		return 0, queryError(ctx, err)
+	}
+	return n, nil
+}
+
+// Stream runs a SELECT page by page (pageSize rows each) and hands every page
+// to fn in order, stopping at the first error.
+func (lh *Lakehouse) Stream(ctx context.Context, selectSQL string, pageSize int64, fn func(*Result) error) error {
+	for offset := int64(0); ; offset += pageSize {
+		page, err := lh.Page(ctx, selectSQL, offset, pageSize)
+		if err != nil {
+			return err
+		}
+		if len(page.Rows) > 0 || offset == 0 {
+			if err := fn(page); err != nil {
+				return err
+			}
+		}
+		if int64(len(page.Rows)) < pageSize {
+			return nil
+		}
+	}
+}
+
+// Query runs a SELECT and returns all of its rows; use Page or Stream for
+// results that may be large.
+func (lh *Lakehouse) Query(ctx context.Context, selectSQL string) (*Result, error) {
+	return lh.query(ctx, trimSQL(selectSQL))
+}
+
+func (lh *Lakehouse) query(ctx context.Context, q string) (*Result, error) {
+	rows, err := lh.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	defer rows.Close()
+	res, err := scanResult(rows)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return res, nil
+}
+
+func scanResult(rows *sql.Rows) (*Result, error) {
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Columns: make([]Column, len(types)), Rows: [][]any{}}
+	for i, t := range types {
+		res.Columns[i] = Column{Name: t.Name(), Type: t.DatabaseTypeName()}
+	}
+	for rows.Next() {
+		vals := make([]any, len(types))
+		ptrs := make([]any, len(types))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		for i, v := range vals {
+			vals[i] = normalize(v)
+		}
+		res.Rows = append(res.Rows, vals)
+	}
+	return res, rows.Err()
+}
+
+// normalize turns driver values into plain Go values that print and marshal
+// well: HUGEINT to int64 (or its decimal string), DECIMAL to float64, bytes to
+// string, intervals and UUIDs to strings.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case *big.Int:
+		if x.IsInt64() {
+			return x.Int64()
+		}
+		return x.String()
+	case duckdb.Decimal:
+		return x.Float64()
+	case []byte:
+		return string(x)
+	case duckdb.Interval:
+		return (time.Duration(x.Micros)*time.Microsecond + time.Duration(x.Days)*24*time.Hour).String()
+	case duckdb.UUID:
+		return x.String()
+	case []any:
+		for i := range x {
+			x[i] = normalize(x[i])
+		}
+		return x
+	case map[string]any:
+		for k := range x {
+			x[k] = normalize(x[k])
+		}
+		return x
+	}
+	return v
+}
+
+func trimSQL(s string) string {
+	return strings.TrimRight(strings.TrimSpace(s), "; \n\t")
+}
+
+func queryError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ErrCanceled
+	}
+	return fmt.Errorf("lakehouse: %w", err)
+}

@@ -1,0 +1,61 @@
+package lakehouse
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func openTemp(t *testing.T) *Lakehouse {
+	t.Helper()
+	lh, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.duckdb"), Options{Holder: t.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lh.Close() })
+	return lh
+}
+
+func TestTableRefs(t *testing.T) {
+	lh := openTemp(t)
+	tests := []struct {
+		name string
+		sql  string
+		want []string
+	}{
+		{"join and subquery", "select a.x from silver.orders a join gold.b using(id) where x in (select y from bronze.c)", []string{"bronze.c", "gold.b", "silver.orders"}},
+		{"cte is not a table", "with recent as (select * from silver.orders) select * from recent join silver.customers using (customer_id)", []string{"silver.customers", "silver.orders"}},
+		{"nested cte", "select * from (with z as (select 1 x) select * from z, bronze.t)", []string{"bronze.t"}},
+		{"union and case", "select 1 from silver.a union all select 2 from SILVER.B", []string{"silver.a", "silver.b"}},
+		{"table function only", "select * from range(10)", nil},
+		{"unqualified", "select * from orders", []string{".orders"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			refs, err := lh.TableRefs(context.Background(), tc.sql)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range refs {
+				got = append(got, r.String())
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestTableRefsRejects(t *testing.T) {
+	lh := openTemp(t)
+	for _, sql := range []string{"selec * from x", "select 1; select 2", "insert into a values (1)"} {
+		_, err := lh.TableRefs(context.Background(), sql)
+		var pe *ParseError
+		if !errors.As(err, &pe) {
+			t.Errorf("%q: got %v, want a *ParseError", sql, err)
+		}
+	}
+}

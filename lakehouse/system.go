@@ -1,0 +1,171 @@
+package lakehouse
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// systemDDL creates the append-only system tables and the catalog.
+const systemDDL = `
+CREATE TABLE IF NOT EXISTS sys.catalog (
+	schema_name VARCHAR NOT NULL, table_name VARCHAR NOT NULL,
+	layer VARCHAR, owner VARCHAR, domain VARCHAR, description VARCHAR,
+	updated_at TIMESTAMP,
+	PRIMARY KEY (schema_name, table_name));
+CREATE TABLE IF NOT EXISTS sys.runs (
+	run_id VARCHAR PRIMARY KEY, job VARCHAR, target VARCHAR, principal VARCHAR,
+	started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR, error VARCHAR);
+CREATE TABLE IF NOT EXISTS sys.task_runs (
+	run_id VARCHAR, task_key VARCHAR, kind VARCHAR, target_table VARCHAR,
+	started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR,
+	rows_written BIGINT, error VARCHAR);
+CREATE TABLE IF NOT EXISTS sys.ingested_files (
+	table_name VARCHAR, path VARCHAR, size BIGINT, content_hash VARCHAR,
+	batch_id VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
+	ingested_at TIMESTAMP, run_id VARCHAR);
+CREATE TABLE IF NOT EXISTS sys.quality_results (
+	run_id VARCHAR, table_name VARCHAR, rule VARCHAR, criticality VARCHAR,
+	rows_checked BIGINT, rows_failed BIGINT, checked_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS sys.query_history (
+	principal VARCHAR, sql VARCHAR, started_at TIMESTAMP, ended_at TIMESTAMP,
+	rows BIGINT, status VARCHAR, error VARCHAR);
+`
+
+// Run is one row of sys.runs.
+type Run struct {
+	RunID     string    `json:"run_id"`
+	Job       string    `json:"job"`
+	Target    string    `json:"target"`
+	Principal string    `json:"principal"`
+	StartedAt time.Time `json:"started_at"`
+	EndedAt   time.Time `json:"ended_at"`
+	Status    string    `json:"status"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// TaskRun is one row of sys.task_runs.
+type TaskRun struct {
+	RunID       string    `json:"run_id"`
+	TaskKey     string    `json:"task_key"`
+	Kind        string    `json:"kind"`
+	TargetTable string    `json:"target_table,omitempty"`
+	StartedAt   time.Time `json:"started_at"`
+	EndedAt     time.Time `json:"ended_at"`
+	Status      string    `json:"status"`
+	RowsWritten int64     `json:"rows_written"`
+	Error       string    `json:"error,omitempty"`
+}
+
+// QualityResult is one row of sys.quality_results.
+type QualityResult struct {
+	RunID       string    `json:"run_id"`
+	Table       string    `json:"table"`
+	Rule        string    `json:"rule"`
+	Criticality string    `json:"criticality"`
+	RowsChecked int64     `json:"rows_checked"`
+	RowsFailed  int64     `json:"rows_failed"`
+	CheckedAt   time.Time `json:"checked_at"`
+}
+
+// CatalogEntry describes one table in sys.catalog.
+type CatalogEntry struct {
+	Schema      string `json:"schema"`
+	Table       string `json:"table"`
+	Layer       string `json:"layer"`
+	Owner       string `json:"owner"`
+	Domain      string `json:"domain"`
+	Description string `json:"description"`
+}
+
+// execer is what both *sql.DB and *sql.Tx offer.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// RecordRun appends or updates a run row (a run is written when it starts and
+// again when it ends).
+func (lh *Lakehouse) RecordRun(ctx context.Context, r Run) error {
+	_, err := lh.db.ExecContext(ctx, `INSERT OR REPLACE INTO sys.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.RunID, r.Job, r.Target, r.Principal, r.StartedAt, nullTime(r.EndedAt), r.Status, nullString(r.Error))
+	if err != nil {
+		return fmt.Errorf("lakehouse: record run %s: %w", r.RunID, err)
+	}
+	return nil
+}
+
+func recordTaskRun(ctx context.Context, e execer, t TaskRun) error {
+	_, err := e.ExecContext(ctx, `INSERT INTO sys.task_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.RunID, t.TaskKey, t.Kind, nullString(t.TargetTable), t.StartedAt, nullTime(t.EndedAt), t.Status, t.RowsWritten, nullString(t.Error))
+	if err != nil {
+		return fmt.Errorf("lakehouse: record task %s: %w", t.TaskKey, err)
+	}
+	return nil
+}
+
+// RecordTaskRun appends a task run on its own (used for failed tasks, whose
+// transaction was rolled back).
+func (lh *Lakehouse) RecordTaskRun(ctx context.Context, t TaskRun) error {
+	return recordTaskRun(ctx, lh.db, t)
+}
+
+// RecordTaskRun appends a task run inside the task's transaction, so the
+// record commits with the work it describes.
+func (tx *Tx) RecordTaskRun(ctx context.Context, t TaskRun) error {
+	return recordTaskRun(ctx, tx.tx, t)
+}
+
+// RecordQuality appends quality results inside the task's transaction.
+func (tx *Tx) RecordQuality(ctx context.Context, results []QualityResult) error {
+	for _, r := range results {
+		_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.quality_results VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			r.RunID, r.Table, r.Rule, r.Criticality, r.RowsChecked, r.RowsFailed, r.CheckedAt)
+		if err != nil {
+			return fmt.Errorf("lakehouse: record quality %s %s: %w", r.Table, r.Rule, err)
+		}
+	}
+	return nil
+}
+
+func upsertCatalog(ctx context.Context, e execer, c CatalogEntry) error {
+	_, err := e.ExecContext(ctx, `INSERT INTO sys.catalog VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)
+		ON CONFLICT (schema_name, table_name) DO UPDATE SET
+			layer = coalesce(nullif(excluded.layer, ''), layer),
+			owner = coalesce(nullif(excluded.owner, ''), owner),
+			domain = coalesce(nullif(excluded.domain, ''), domain),
+			description = coalesce(nullif(excluded.description, ''), description),
+			updated_at = excluded.updated_at`,
+		c.Schema, c.Table, c.Layer, c.Owner, c.Domain, c.Description)
+	if err != nil {
+		return fmt.Errorf("lakehouse: catalog %s.%s: %w", c.Schema, c.Table, err)
+	}
+	return nil
+}
+
+// SetCatalog records (or updates) a table's catalog entry; empty fields keep
+// what was there.
+func (lh *Lakehouse) SetCatalog(ctx context.Context, c CatalogEntry) error {
+	return upsertCatalog(ctx, lh.db, c)
+}
+
+// SetCatalog records a catalog entry inside the transaction.
+func (tx *Tx) SetCatalog(ctx context.Context, c CatalogEntry) error {
+	return upsertCatalog(ctx, tx.tx, c)
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}

@@ -1,0 +1,187 @@
+package lakehouse
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Tx is one transaction on a target: a pipeline task runs in exactly one, so
+// a crash or an error leaves the previous state.
+type Tx struct {
+	tx *sql.Tx
+	lh *Lakehouse
+}
+
+// Begin starts a transaction.
+func (lh *Lakehouse) Begin(ctx context.Context) (*Tx, error) {
+	if lh.readOnly {
+		return nil, fmt.Errorf("lakehouse: %s is open read-only", lh.path)
+	}
+	tx, err := lh.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: begin: %w", err)
+	}
+	return &Tx{tx: tx, lh: lh}, nil
+}
+
+// Commit commits the transaction.
+func (tx *Tx) Commit() error {
+	if err := tx.tx.Commit(); err != nil {
+		return fmt.Errorf("lakehouse: commit: %w", err)
+	}
+	return nil
+}
+
+// Rollback abandons the transaction; after Commit it does nothing.
+func (tx *Tx) Rollback() error {
+	err := tx.tx.Rollback()
+	if err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("lakehouse: rollback: %w", err)
+	}
+	return nil
+}
+
+// Exec runs one statement in the transaction and returns the rows affected.
+func (tx *Tx) Exec(ctx context.Context, stmt string) (int64, error) {
+	res, err := tx.tx.ExecContext(ctx, stmt)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// Materialization says how a model's SELECT becomes its table.
+type Materialization struct {
+	// UniqueKey, when set, makes the model incremental: rows whose key is
+	// already in the table are replaced, others appended. Empty means a full
+	// refresh (the table is rebuilt from the SELECT).
+	UniqueKey []string
+}
+
+// Materialize builds table from a SELECT inside the transaction and returns
+// the table's row count afterwards.
+func (tx *Tx) Materialize(ctx context.Context, table TableName, selectSQL string, m Materialization) (int64, error) {
+	selectSQL = strings.TrimRight(strings.TrimSpace(selectSQL), ";")
+	exists, err := tableExists(ctx, tx.tx, table)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tx.tx.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+QuoteIdent(table.Schema)); err != nil {
+		return 0, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+	}
+	if len(m.UniqueKey) == 0 || !exists {
+		_, err = tx.tx.ExecContext(ctx, "CREATE OR REPLACE TABLE "+table.SQL()+" AS "+selectSQL)
+	} else {
+		err = tx.mergeIncremental(ctx, table, selectSQL, m.UniqueKey)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+	}
+	var n int64
+	if err := tx.tx.QueryRowContext(ctx, "SELECT count(*) FROM "+table.SQL()).Scan(&n); err != nil {
+		return 0, fmt.Errorf("lakehouse: count %s: %w", table, err)
+	}
+	return n, nil
+}
+
+func (tx *Tx) mergeIncremental(ctx context.Context, table TableName, selectSQL string, key []string) error {
+	keys := make([]string, len(key))
+	for i, k := range key {
+		keys[i] = QuoteIdent(k)
+	}
+	k := strings.Join(keys, ", ")
+	stmts := []string{
+		"CREATE OR REPLACE TEMP TABLE lb_incoming AS " + selectSQL,
+		"DELETE FROM " + table.SQL() + " WHERE (" + k + ") IN (SELECT (" + k + ") FROM lb_incoming)",
+		"INSERT INTO " + table.SQL() + " BY NAME SELECT * FROM lb_incoming",
+		"DROP TABLE lb_incoming",
+	}
+	for _, s := range stmts {
+		if _, err := tx.tx.ExecContext(ctx, s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Rule is one data-quality rule as a SQL boolean expression over a table's
+// columns: rows where it is false or NULL fail.
+type Rule struct {
+	Name        string
+	Expression  string
+	Criticality string // "error" quarantines failing rows; "warn" only counts them
+}
+
+// RuleOutcome is how many rows a rule checked and failed.
+type RuleOutcome struct {
+	Rule        Rule
+	RowsChecked int64
+	RowsFailed  int64
+}
+
+// ApplyQuality checks rules against table. Rows failing any error rule move
+// to <table>_quarantine (rebuilt each time, with a _reason column naming the
+// failed rules) and leave the table.
+func (tx *Tx) ApplyQuality(ctx context.Context, table TableName, rules []Rule) ([]RuleOutcome, error) {
+	if len(rules) == 0 {
+		return nil, nil
+	}
+	var counts, failing, reasons []string
+	for _, r := range rules {
+		fails := "NOT coalesce((" + r.Expression + "), false)"
+		counts = append(counts, "count(*) FILTER (WHERE "+fails+")")
+		if r.Criticality == "error" {
+			failing = append(failing, fails)
+			reasons = append(reasons, "CASE WHEN "+fails+" THEN "+QuoteString(r.Name)+" END")
+		}
+	}
+	row := tx.tx.QueryRowContext(ctx, "SELECT count(*), "+strings.Join(counts, ", ")+" FROM "+table.SQL())
+	dest := make([]any, len(rules)+1)
+	var total int64
+	failed := make([]int64, len(rules))
+	dest[0] = &total
+	for i := range failed {
+		dest[i+1] = &failed[i]
+	}
+	if err := row.Scan(dest...); err != nil {
+		return nil, fmt.Errorf("lakehouse: quality on %s: %w", table, err)
+	}
+	out := make([]RuleOutcome, len(rules))
+	for i, r := range rules {
+		out[i] = RuleOutcome{Rule: r, RowsChecked: total, RowsFailed: failed[i]}
+	}
+	if len(failing) > 0 {
+		q := TableName{Schema: table.Schema, Name: table.Name + "_quarantine"}
+		where := strings.Join(failing, " OR ")
+		stmts := []string{
+			"CREATE OR REPLACE TABLE " + q.SQL() + " AS SELECT *, concat_ws('; ', " + strings.Join(reasons, ", ") +
+				") AS _reason, now()::TIMESTAMP AS _quarantined_at FROM " + table.SQL() + " WHERE " + where,
+			"DELETE FROM " + table.SQL() + " WHERE " + where,
+		}
+		for _, s := range stmts {
+			if _, err := tx.tx.ExecContext(ctx, s); err != nil {
+				return nil, fmt.Errorf("lakehouse: quarantine %s: %w", table, err)
+			}
+		}
+	}
+	return out, nil
+}
+
+func tableExists(ctx context.Context, e execer, t TableName) (bool, error) {
+	var n int
+	err := e.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()
+		AND schema_name = ? AND table_name = ?`, t.Schema, t.Name).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("lakehouse: look up %s: %w", t, err)
+	}
+	return n > 0, nil
+}
+
+// TableExists reports whether the table exists.
+func (lh *Lakehouse) TableExists(ctx context.Context, t TableName) (bool, error) {
+	return tableExists(ctx, lh.db, t)
+}
