@@ -185,3 +185,12 @@ func tableExists(ctx context.Context, e execer, t TableName) (bool, error) {
 func (lh *Lakehouse) TableExists(ctx context.Context, t TableName) (bool, error) {
 	return tableExists(ctx, lh.db, t)
 }
+
+// Count returns a table's row count inside the transaction.
+func (tx *Tx) Count(ctx context.Context, t TableName) (int64, error) {
+	var n int64
+	if err := tx.tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t.SQL()).Scan(&n); err != nil {
+		return 0, fmt.Errorf("lakehouse: count %s: %w", t, err)
+	}
+	return n, nil
+}

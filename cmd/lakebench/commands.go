@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/pipeline"
+	"github.com/lakebench/lakebench/sampledata"
+	"github.com/spf13/cobra"
+)
+
+func newInitCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "init [DIR]",
+		Short: "Create a new project from the sample template",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			if err := sampledata.WriteProject(dir); err != nil {
+				return err
+			}
+			abs, _ := filepath.Abs(dir)
+			fmt.Fprintf(os.Stderr, "created %s\nnext: cd %s && lakebench sample generate && lakebench run\n", filepath.Join(abs, pipeline.FileName), dir)
+			return nil
+		},
+	}
+}
+
+func newSampleCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "sample", Short: "Write the sample domain's landing files"}
+	var scale string
+	var days int
+	gen := &cobra.Command{
+		Use:   "generate",
+		Short: "Write the first days of sample data under landing/",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openProjectOnly(g)
+			if err != nil {
+				return err
+			}
+			if scale == "" {
+				scale = s.project.Scale(s.target)
+			}
+			start := time.Now()
+			rep, err := sampledata.Generate(cmd.Context(), s.project.Dir, sampledata.Options{Scale: sampledata.Scale(scale), Days: days})
+			if err != nil {
+				return err
+			}
+			printReport(rep, time.Since(start))
+			return nil
+		},
+	}
+	gen.Flags().StringVar(&scale, "scale", "", "dev, staging or prod (default: the target's scale)")
+	gen.Flags().IntVar(&days, "days", 0, fmt.Sprintf("days to write (default %d of %d; `sample next` drops the rest one by one)", sampledata.DefaultDays, sampledata.Horizon))
+	next := &cobra.Command{
+		Use:   "next",
+		Short: "Drop the next day's batch into landing/ (an incremental load to show live)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openProjectOnly(g)
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			rep, err := sampledata.Next(cmd.Context(), s.project.Dir)
+			if err != nil {
+				return err
+			}
+			printReport(rep, time.Since(start))
+			return nil
+		},
+	}
+	cmd.AddCommand(gen, next)
+	return cmd
+}
+
+// openProjectOnly finds the project without creating or running anything.
+func openProjectOnly(g *globals) (*session, error) {
+	dir := g.dir
+	if dir == "" {
+		wd, _ := os.Getwd()
+		found, ok := pipeline.Find(wd)
+		if !ok {
+			return nil, fmt.Errorf("no %s here or above %s: run `lakebench init DIR` first, or pass -C DIR", pipeline.FileName, wd)
+		}
+		dir = found
+	}
+	p, err := pipeline.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	target, err := p.ResolveTarget(g.target)
+	if err != nil {
+		return nil, err
+	}
+	return &session{project: p, target: target}, nil
+}
+
+func printReport(rep sampledata.Report, took time.Duration) {
+	var rows int64
+	for _, n := range rep.Rows {
+		rows += n
+	}
+	first, last := 0, 0
+	if len(rep.Days) > 0 {
+		first, last = rep.Days[0], rep.Days[len(rep.Days)-1]
+	}
+	fmt.Fprintf(os.Stderr, "wrote days %d-%d at %s scale: %d files, %d rows in %s\n", first, last, rep.Scale, len(rep.Files), rows, took.Round(time.Millisecond))
+}
+
+func newIngestCmd(g *globals) *cobra.Command {
+	var table, format string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "ingest FILE...",
+		Short: "Load files into a bronze table (each file once; bad rows to quarantine)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, err := lakehouse.ParseTableName(table)
+			if err != nil {
+				return err
+			}
+			f, err := lakehouse.ParseFormat(format)
+			if err != nil {
+				return err
+			}
+			s, err := openProject(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			lh, err := s.open(cmd.Context(), "")
+			if err != nil {
+				return err
+			}
+			defer lh.Close()
+			res, err := lh.Ingest(cmd.Context(), args, lakehouse.IngestOptions{Table: t, Format: f})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(os.Stdout, res)
+			}
+			for _, fr := range res.Files {
+				if fr.Skipped {
+					fmt.Fprintf(os.Stderr, "%s: skipped, %s\n", fr.Path, fr.SkipReason)
+					continue
+				}
+				fmt.Fprintf(os.Stderr, "%s: read %d, loaded %d, quarantined %d\n", fr.Path, fr.RowsRead, fr.RowsLoaded, fr.RowsQuarantined)
+			}
+			fmt.Fprintf(os.Stderr, "%s: %d rows loaded, %d quarantined", res.Table, res.RowsLoaded, res.RowsQuarantined)
+			if res.RowsQuarantined > 0 {
+				fmt.Fprintf(os.Stderr, " (see %s_quarantine)", res.Table)
+			}
+			fmt.Fprintln(os.Stderr)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&table, "table", "", "target table, SCHEMA.NAME (required)")
+	cmd.Flags().StringVar(&format, "format", "", "csv, json or parquet (default: from each file's extension)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON on stdout")
+	cmd.MarkFlagRequired("table")
+	return cmd
+}
+
+func newRunCmd(g *globals) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the pipeline: ingest new landing files, build silver and gold, apply quality rules",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openProject(cmd.Context(), g)
+			if err != nil {
+				return err
+			}
+			lh, err := s.open(cmd.Context(), "")
+			if err != nil {
+				return err
+			}
+			defer lh.Close()
+			res, err := s.project.Run(cmd.Context(), lh, pipeline.RunOptions{Target: s.target, Progress: progressPrinter(os.Stderr)})
+			if asJSON && res != nil {
+				if jerr := writeJSON(os.Stdout, res); jerr != nil {
+					return jerr
+				}
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the run record as JSON on stdout")
+	return cmd
+}
+
+// progressPrinter prints run events as plain lines.
+func progressPrinter(w io.Writer) func(pipeline.Event) {
+	return func(e pipeline.Event) {
+		switch e.Kind {
+		case pipeline.RunStarted:
+			fmt.Fprintf(w, "run %s: %d tasks\n", e.RunID, e.Total)
+		case pipeline.TaskStarted:
+			fmt.Fprintf(w, "[%d/%d] %-24s started\n", e.Index, e.Total, e.Task)
+		case pipeline.TaskFinished:
+			detail := ""
+			if e.Detail != "" {
+				detail = " (" + e.Detail + ")"
+			}
+			fmt.Fprintf(w, "[%d/%d] %-24s ok, %d rows in %s%s\n", e.Index, e.Total, e.Task, e.Rows, e.Elapsed.Round(time.Millisecond), detail)
+		case pipeline.TaskFailed:
+			fmt.Fprintf(w, "[%d/%d] %-24s FAILED: %s\n", e.Index, e.Total, e.Task, e.Detail)
+		case pipeline.TaskSkipped:
+			fmt.Fprintf(w, "[%d/%d] %-24s skipped (an earlier task failed)\n", e.Index, e.Total, e.Task)
+		case pipeline.RunFinished:
+			status := "succeeded"
+			if e.Err != nil {
+				status = "failed"
+			}
+			fmt.Fprintf(w, "run %s %s in %s\n", e.RunID, status, e.Elapsed.Round(time.Millisecond))
+		}
+	}
+}
+
+func newStatusCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Print the target's tables by layer with their row counts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runStatus(cmd.Context(), g)
+		},
+	}
+}
+
+func runStatus(ctx context.Context, g *globals) error {
+	s, err := openProject(ctx, g)
+	if err != nil {
+		return err
+	}
+	lh, err := s.openRead(ctx)
+	if err != nil {
+		return err
+	}
+	defer lh.Close()
+	layers, err := lh.Layers(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s (target %s, %s)\n", s.project.Bundle.Name, s.target, s.project.Dir)
+	for _, l := range layers {
+		fmt.Printf("%-8s %3d tables %12d rows\n", l.Schema, len(l.Tables), l.Rows)
+		for _, t := range l.Tables {
+			fmt.Printf("  %-36s %12d\n", t.Name, t.Rows)
+		}
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,64 @@
+// Command lakebench is the command line of the lakebench lakehouse: a thin
+// layer that parses flags, calls the packages and prints.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// globals are the flags every command shares.
+type globals struct {
+	dir    string // -C
+	target string // -t
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRoot()
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "lakebench:", err)
+		if errors.Is(ctx.Err(), context.Canceled) {
+			os.Exit(130)
+		}
+		os.Exit(1)
+	}
+}
+
+func newRoot() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:   "lakebench",
+		Short: "A laptop lakehouse for the data-engineering final project",
+		Long: `lakebench turns a laptop into the final-project lakehouse: an embedded DuckDB
+lakehouse (ingestion with quarantine, bronze/silver/gold SQL models, quality
+rules, system tables) driven from the command line.
+
+Without -C it uses the nearest lakebench.yml upward from here, else the
+built-in sample workspace (created, generated and run on first use).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runStatus(cmd.Context(), g)
+		},
+	}
+	root.PersistentFlags().StringVarP(&g.dir, "dir", "C", "", "project directory (default: nearest lakebench.yml upward, else the built-in sample)")
+	root.PersistentFlags().StringVarP(&g.target, "target", "t", "", "target: dev, staging or prod (default: the project's default target)")
+	root.AddCommand(
+		newInitCmd(),
+		newSampleCmd(g),
+		newIngestCmd(g),
+		newQueryCmd(g),
+		newRunCmd(g),
+		newStatusCmd(g),
+	)
+	return root
+}

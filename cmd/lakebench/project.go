@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/pipeline"
+	"github.com/lakebench/lakebench/sampledata"
+)
+
+// sampleDir is the built-in sample workspace: $LAKEBENCH_HOME/sample, else
+// the user's data directory.
+func sampleDir() (string, error) {
+	if h := os.Getenv("LAKEBENCH_HOME"); h != "" {
+		return filepath.Join(h, "sample"), nil
+	}
+	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "lakebench", "sample"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no home directory for the sample workspace (set LAKEBENCH_HOME): %w", err)
+	}
+	return filepath.Join(home, ".local", "share", "lakebench", "sample"), nil
+}
+
+// session is a command's project and target.
+type session struct {
+	project *pipeline.Project
+	target  string
+	sample  bool
+}
+
+// openProject finds the project: -C, else the nearest lakebench.yml upward,
+// else the built-in sample workspace, which is created, generated and run the
+// first time.
+func openProject(ctx context.Context, g *globals) (*session, error) {
+	dir := g.dir
+	sample := false
+	if dir == "" {
+		wd, _ := os.Getwd()
+		if found, ok := pipeline.Find(wd); ok {
+			dir = found
+		} else {
+			sd, err := sampleDir()
+			if err != nil {
+				return nil, err
+			}
+			if err := ensureSample(ctx, sd); err != nil {
+				return nil, err
+			}
+			dir, sample = sd, true
+		}
+	}
+	p, err := pipeline.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	target, err := p.ResolveTarget(g.target)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{project: p, target: target, sample: sample}
+	if sample {
+		if err := s.ensureRun(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// ensureSample writes the sample project and its data when missing.
+func ensureSample(ctx context.Context, dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, pipeline.FileName)); err == nil {
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "creating the sample workspace in %s\n", dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := sampledata.WriteProject(dir); err != nil {
+		return err
+	}
+	rep, err := sampledata.Generate(ctx, dir, sampledata.Options{Scale: sampledata.ScaleDev})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "generated %d days of dev sample data (%d files)\n", len(rep.Days), len(rep.Files))
+	return nil
+}
+
+// ensureRun runs the pipeline once on a target that has never run.
+func (s *session) ensureRun(ctx context.Context) error {
+	if _, err := os.Stat(s.project.DatabasePath(s.target)); err == nil {
+		return nil
+	}
+	lh, err := s.open(ctx, "lakebench (first run of the sample)")
+	if err != nil {
+		return err
+	}
+	defer lh.Close()
+	_, err = s.project.Run(ctx, lh, pipeline.RunOptions{Target: s.target, Progress: progressPrinter(os.Stderr)})
+	return err
+}
+
+// open opens the target's lakehouse for writing.
+func (s *session) open(ctx context.Context, holder string) (*lakehouse.Lakehouse, error) {
+	if holder == "" {
+		holder = strings.Join(append([]string{"lakebench"}, os.Args[1:]...), " ")
+	}
+	return lakehouse.Open(ctx, s.project.DatabasePath(s.target), lakehouse.Options{Holder: holder})
+}
+
+// openRead opens the target's lakehouse for reading.
+func (s *session) openRead(ctx context.Context) (*lakehouse.Lakehouse, error) {
+	return lakehouse.Open(ctx, s.project.DatabasePath(s.target), lakehouse.Options{ReadOnly: true})
+}

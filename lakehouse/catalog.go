@@ -1,0 +1,87 @@
+package lakehouse
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// TableInfo describes one table of the target: catalog entry, rows, size.
+type TableInfo struct {
+	CatalogEntry
+	Name      string    `json:"name"` // schema.table
+	Rows      int64     `json:"rows"`
+	Bytes     int64     `json:"bytes"`
+	Columns   []Column  `json:"columns,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Layer is one schema's tables.
+type Layer struct {
+	Schema string      `json:"schema"`
+	Tables []TableInfo `json:"tables"`
+	Rows   int64       `json:"rows"`
+}
+
+// Tables lists every table of the target with its catalog entry and exact
+// row count, in schema (medallion) then name order.
+func (lh *Lakehouse) Tables(ctx context.Context) ([]TableInfo, error) {
+	rows, err := lh.db.QueryContext(ctx, `
+		SELECT t.schema_name, t.table_name, coalesce(c.layer, t.schema_name), coalesce(c.owner, ''),
+			coalesce(c.domain, ''), coalesce(c.description, ''), c.updated_at
+		FROM duckdb_tables() t
+		LEFT JOIN sys.catalog c ON c.schema_name = t.schema_name AND c.table_name = t.table_name
+		WHERE t.database_name = current_database() AND NOT t.temporary
+		ORDER BY list_position(['bronze','silver','gold','ml','sys'], t.schema_name) NULLS LAST, t.schema_name, t.table_name`)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: list tables: %w", err)
+	}
+	var out []TableInfo
+	for rows.Next() {
+		var ti TableInfo
+		var updated *time.Time
+		if err := rows.Scan(&ti.Schema, &ti.Table, &ti.Layer, &ti.Owner, &ti.Domain, &ti.Description, &updated); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("lakehouse: list tables: %w", err)
+		}
+		if updated != nil {
+			ti.UpdatedAt = *updated
+		}
+		ti.Name = ti.Schema + "." + ti.Table
+		out = append(out, ti)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: list tables: %w", err)
+	}
+	for i := range out {
+		t := TableName{Schema: out[i].Schema, Name: out[i].Table}
+		if err := lh.db.QueryRowContext(ctx, "SELECT count(*) FROM "+t.SQL()).Scan(&out[i].Rows); err != nil {
+			return nil, fmt.Errorf("lakehouse: count %s: %w", t, err)
+		}
+		cols, err := tableColumns(ctx, lh.db, t)
+		if err != nil {
+			return nil, fmt.Errorf("lakehouse: columns of %s: %w", t, err)
+		}
+		out[i].Columns = cols
+	}
+	return out, nil
+}
+
+// Layers groups Tables by schema.
+func (lh *Lakehouse) Layers(ctx context.Context) ([]Layer, error) {
+	tables, err := lh.Tables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Layer
+	for _, t := range tables {
+		if len(out) == 0 || out[len(out)-1].Schema != t.Schema {
+			out = append(out, Layer{Schema: t.Schema})
+		}
+		l := &out[len(out)-1]
+		l.Tables = append(l.Tables, t)
+		l.Rows += t.Rows
+	}
+	return out, nil
+}
