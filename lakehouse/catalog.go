@@ -29,9 +29,11 @@ func (lh *Lakehouse) Tables(ctx context.Context) ([]TableInfo, error) {
 	rows, err := lh.db.QueryContext(ctx, `
 		SELECT t.schema_name, t.table_name, coalesce(c.layer, t.schema_name), coalesce(c.owner, ''),
 			coalesce(c.domain, ''), coalesce(c.description, ''), c.updated_at
-		FROM duckdb_tables() t
+		FROM (SELECT schema_name, table_name FROM duckdb_tables()
+			WHERE database_name = current_database() AND NOT temporary AND NOT suffix(schema_name, '_data')
+			UNION ALL SELECT schema_name, view_name FROM duckdb_views()
+			WHERE database_name = current_database() AND NOT internal AND NOT temporary) t
 		LEFT JOIN sys.catalog c ON c.schema_name = t.schema_name AND c.table_name = t.table_name
-		WHERE t.database_name = current_database() AND NOT t.temporary
 		ORDER BY list_position(['bronze','silver','gold','ml','sys'], t.schema_name) NULLS LAST, t.schema_name, t.table_name`)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: list tables: %w", err)

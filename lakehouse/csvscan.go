@@ -3,13 +3,13 @@ package lakehouse
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"unicode/utf8"
+
+	"github.com/zeebo/xxh3"
 )
 
 // CSV reading in Go is the conservation check's independent witness: it
@@ -19,22 +19,65 @@ import (
 
 const csvQuote = '"'
 
+// contentHash identifies a file's content for exactly-once loading: xxh3
+// (128 bits) hashes at memory speed, so it adds little to a load.
+type contentHash struct{ h *xxh3.Hasher128 }
+
+func newContentHash() contentHash { return contentHash{xxh3.New128()} }
+
+func (c contentHash) Write(b []byte) (int, error) { return c.h.Write(b) }
+
+func (c contentHash) sum() string {
+	b := c.h.Sum128().Bytes()
+	return "xxh3:" + hex.EncodeToString(b[:])
+}
+
 // lineReader yields a file's physical lines (with their line terminator),
 // hashing every byte it reads.
 type lineReader struct {
-	r    *bufio.Reader
-	h    hash.Hash
-	buf  []byte
-	line int64
+	r       *bufio.Reader
+	h       contentHash
+	buf     []byte
+	pending []byte // read but not yet returned
+	line    int64
 }
 
 func newLineReader(f io.Reader) *lineReader {
-	return &lineReader{r: bufio.NewReaderSize(f, 1<<20), h: sha256.New()}
+	return &lineReader{r: bufio.NewReaderSize(f, 1<<20), h: newContentHash()}
 }
 
 // next returns the next physical line, valid until the following call, or
 // io.EOF.
 func (lr *lineReader) next() ([]byte, error) {
+	if len(lr.pending) == 0 {
+		b, err := lr.readSlice()
+		if err != nil {
+			return nil, err
+		}
+		lr.pending = b
+	}
+	line, rest := cutLine(lr.pending)
+	lr.pending = rest
+	lr.h.Write(line)
+	lr.line++
+	return line, nil
+}
+
+// cutLine returns the first line of b with its terminator and the rest. A
+// line ends at "\n", "\r\n" or a lone "\r", as DuckDB's reader sees lines.
+func cutLine(b []byte) (line, rest []byte) {
+	i := bytes.IndexAny(b, "\r\n")
+	if i < 0 {
+		return b, nil
+	}
+	if b[i] == '\r' && i+1 < len(b) && b[i+1] == '\n' {
+		i++
+	}
+	return b[:i+1], b[i+1:]
+}
+
+// readSlice reads up to and including the next "\n" (or to the end).
+func (lr *lineReader) readSlice() ([]byte, error) {
 	b, err := lr.r.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		lr.buf = append(lr.buf[:0], b...)
@@ -50,17 +93,20 @@ func (lr *lineReader) next() ([]byte, error) {
 	if len(b) == 0 {
 		return nil, io.EOF
 	}
-	lr.h.Write(b)
-	lr.line++
 	return b, nil
 }
 
-func (lr *lineReader) sum() string { return hex.EncodeToString(lr.h.Sum(nil)) }
+func (lr *lineReader) sum() string { return lr.h.sum() }
 
-// trimEOL drops a trailing "\n" or "\r\n".
+// trimEOL drops a trailing "\n", "\r\n" or "\r".
 func trimEOL(b []byte) []byte {
 	b = bytes.TrimSuffix(b, []byte{'\n'})
 	return bytes.TrimSuffix(b, []byte{'\r'})
+}
+
+// onlyCRLF reports whether every "\r" in b starts a "\r\n".
+func onlyCRLF(b []byte) bool {
+	return bytes.Count(b, []byte{'\r'}) == bytes.Count(b, []byte("\r\n"))
 }
 
 // quoteState follows RFC 4180 quoting: a quote opens a quoted field only at
@@ -127,49 +173,81 @@ type csvScan struct {
 	clean bool
 }
 
-// scanCSV counts the records of a CSV file in one pass.
+// scanCSV counts the records of a CSV file in one pass. Blocks without
+// quotes or empty lines are counted with bytes.Count; others line by line.
 func scanCSV(path string, delim byte) (csvScan, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return csvScan{}, err
 	}
 	defer f.Close()
-	lr := newLineReader(f)
-	var s csvScan
-	s.clean = true
+	h := newContentHash()
+	s := csvScan{clean: true}
 	q := quoteState{delim: delim}
 	inRecord := false
 	var records int64
-	for {
-		line, err := lr.next()
-		if err == io.EOF {
-			break
+	lineByLine := func(block []byte) {
+		for len(block) > 0 {
+			var line []byte
+			line, block = cutLine(block)
+			content := trimEOL(line)
+			if !inRecord {
+				if len(content) == 0 {
+					continue
+				}
+				q.startRecord()
+			}
+			if s.clean && !utf8.Valid(content) {
+				s.clean = false
+			}
+			q.feed(content)
+			inRecord = q.inQuote
+			if !inRecord {
+				records++
+			}
 		}
-		if err != nil {
+	}
+	buf := make([]byte, 4<<20)
+	carry := 0
+	for {
+		n, err := io.ReadFull(f, buf[carry:])
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 			return csvScan{}, err
 		}
-		s.size += int64(len(line))
-		content := trimEOL(line)
-		if !inRecord {
-			if len(content) == 0 {
+		eof := err != nil
+		h.Write(buf[carry : carry+n])
+		s.size += int64(n)
+		data := buf[:carry+n]
+		end := len(data)
+		if !eof {
+			end = bytes.LastIndexByte(data, '\n') + 1
+			if end == 0 { // one line longer than the buffer: grow it
+				buf = append(buf, make([]byte, len(buf))...)
+				carry = len(data)
 				continue
 			}
-			q.startRecord()
 		}
-		if s.clean && !utf8.Valid(content) {
-			s.clean = false
+		block := data[:end]
+		if !inRecord && len(block) > 0 && block[0] != '\n' && block[0] != '\r' &&
+			bytes.IndexByte(block, csvQuote) < 0 && !bytes.Contains(block, []byte("\n\n")) &&
+			!bytes.Contains(block, []byte("\n\r\n")) && onlyCRLF(block) && utf8.Valid(block) {
+			records += int64(bytes.Count(block, []byte{'\n'}))
+			if block[len(block)-1] != '\n' {
+				records++ // the last line has no terminator
+			}
+		} else {
+			lineByLine(block)
 		}
-		q.feed(content)
-		inRecord = q.inQuote
-		if !inRecord {
-			records++
+		carry = copy(buf, data[end:])
+		if eof {
+			break
 		}
 	}
 	if inRecord {
 		s.clean = false
 		records++
 	}
-	s.hash = lr.sum()
+	s.hash = h.sum()
 	if records > 0 {
 		records-- // the header
 	}

@@ -1,7 +1,7 @@
 package lakehouse
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -156,7 +156,10 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 		if err := ctx.Err(); err != nil {
 			return nil, ErrCanceled
 		}
-		l := &loader{tx: tx, table: opts.Table, path: j.path, at: now, batch: batchID(j.path, opts.BatchID, now)}
+		l := &loader{tx: tx, table: opts.Table, store: storeTable(opts.Table), path: j.path, at: now, batch: batchID(j.path, opts.BatchID, now)}
+		if err := tx.tx.QueryRowContext(ctx, "SELECT nextval('sys.file_ids')").Scan(&l.fileID); err != nil {
+			return nil, fmt.Errorf("lakehouse: ingest: %w", err)
+		}
 		fr := FileResult{Path: j.path, Format: j.format, BatchID: l.batch}
 		var err error
 		switch j.format {
@@ -188,8 +191,8 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 		if fr.RowsRead != fr.RowsLoaded+fr.RowsQuarantined {
 			return nil, &ConservationError{Path: j.path, Read: fr.RowsRead, Loaded: fr.RowsLoaded, Quarantined: fr.RowsQuarantined}
 		}
-		_, err = tx.tx.ExecContext(ctx, `INSERT INTO sys.ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			opts.Table.String(), j.path, j.size, l.hash, l.batch, fr.RowsRead, fr.RowsLoaded, fr.RowsQuarantined, now, nullString(opts.RunID))
+		_, err = tx.tx.ExecContext(ctx, `INSERT INTO sys.ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			l.fileID, opts.Table.String(), j.path, j.size, l.hash, l.batch, fr.RowsRead, fr.RowsLoaded, fr.RowsQuarantined, now, nullString(opts.RunID))
 		if err != nil {
 			return nil, fmt.Errorf("lakehouse: record %s: %w", j.path, err)
 		}
@@ -227,12 +230,14 @@ func batchID(path, override string, now time.Time) string {
 
 // loader loads one file into one table.
 type loader struct {
-	tx    *Tx
-	table TableName
-	path  string
-	at    time.Time
-	batch string
-	hash  string
+	tx     *Tx
+	table  TableName
+	store  TableName
+	fileID int64
+	path   string
+	at     time.Time
+	batch  string
+	hash   string
 
 	read, loaded, quarantined int64
 	skipReason                string
@@ -258,13 +263,27 @@ func (l *loader) checkOnce(ctx context.Context) error {
 	return errAlreadyLoaded
 }
 
-// metaColumns are the columns ingestion adds to every bronze row.
-var metaColumns = []Column{{"_source_file", "VARCHAR"}, {"_ingested_at", "TIMESTAMP"}, {"_batch_id", "VARCHAR"}}
+// Ingested rows are stored in <schema>_data.<table> with one small
+// _file_id column; <schema>.<table> is a view that adds _source_file,
+// _ingested_at and _batch_id from sys.ingested_files. Per-row lineage thus
+// costs one integer instead of three strings written a million times.
+const fileIDColumn = "_file_id"
+
+// storeTable is where an ingested table's rows are stored.
+func storeTable(t TableName) TableName {
+	return TableName{Schema: t.Schema + "_data", Name: t.Name}
+}
 
 func (l *loader) metaSelect() string {
-	return QuoteString(l.path) + " AS _source_file, " +
-		"TIMESTAMP " + QuoteString(l.at.Format("2006-01-02 15:04:05.999999")) + " AS _ingested_at, " +
-		QuoteString(l.batch) + " AS _batch_id"
+	return fmt.Sprintf("%d::BIGINT AS %s", l.fileID, fileIDColumn)
+}
+
+// createView (re)creates the lineage view over the stored rows.
+func (l *loader) createView(ctx context.Context) error {
+	_, err := l.tx.tx.ExecContext(ctx, "CREATE OR REPLACE VIEW "+l.table.SQL()+" AS SELECT d.* EXCLUDE ("+fileIDColumn+
+		"), f.path AS _source_file, f.ingested_at AS _ingested_at, f.batch_id AS _batch_id FROM "+l.store.SQL()+
+		" AS d JOIN sys.ingested_files AS f ON f.file_id = d."+fileIDColumn)
+	return err
 }
 
 func (l *loader) quarantineTable() TableName {
@@ -294,34 +313,43 @@ func tableColumns(ctx context.Context, e execer, t TableName) ([]Column, error) 
 // columns it lacks (schema evolution), and returns the target type of every
 // file column.
 func (l *loader) prepareTable(ctx context.Context, fileCols []Column) ([]Column, error) {
-	existing, err := tableColumns(ctx, l.tx.tx, l.table)
+	existing, err := tableColumns(ctx, l.tx.tx, l.store)
 	if err != nil {
 		return nil, err
 	}
 	if existing == nil {
-		defs := make([]string, 0, len(fileCols)+3)
-		for _, c := range append(append([]Column(nil), fileCols...), metaColumns...) {
+		defs := make([]string, 0, len(fileCols)+1)
+		for _, c := range fileCols {
 			defs = append(defs, QuoteIdent(c.Name)+" "+c.Type)
 		}
-		if _, err := l.tx.tx.ExecContext(ctx, "CREATE TABLE "+l.table.SQL()+" ("+strings.Join(defs, ", ")+")"); err != nil {
+		defs = append(defs, fileIDColumn+" BIGINT")
+		if _, err := l.tx.tx.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+QuoteIdent(l.store.Schema)); err != nil {
 			return nil, err
 		}
-		return fileCols, nil
+		if _, err := l.tx.tx.ExecContext(ctx, "CREATE TABLE "+l.store.SQL()+" ("+strings.Join(defs, ", ")+")"); err != nil {
+			return nil, err
+		}
+		return fileCols, l.createView(ctx)
 	}
 	have := map[string]string{}
 	for _, c := range existing {
 		have[strings.ToLower(c.Name)] = c.Type
 	}
 	out := make([]Column, len(fileCols))
+	added := false
 	for i, c := range fileCols {
 		if t, ok := have[strings.ToLower(c.Name)]; ok {
 			out[i] = Column{Name: c.Name, Type: t}
 			continue
 		}
-		if _, err := l.tx.tx.ExecContext(ctx, "ALTER TABLE "+l.table.SQL()+" ADD COLUMN "+QuoteIdent(c.Name)+" "+c.Type); err != nil {
+		if _, err := l.tx.tx.ExecContext(ctx, "ALTER TABLE "+l.store.SQL()+" ADD COLUMN "+QuoteIdent(c.Name)+" "+c.Type); err != nil {
 			return nil, err
 		}
 		out[i] = c
+		added = true
+	}
+	if added {
+		return out, l.createView(ctx)
 	}
 	return out, nil
 }
@@ -367,17 +395,17 @@ func rawLines(path string, want map[int64]bool) (map[int64]string, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
-	for n := int64(1); len(out) < len(want); n++ {
-		line, err := r.ReadString('\n')
-		if want[n] {
-			out[n] = truncate(strings.ToValidUTF8(strings.TrimRight(line, "\r\n"), "\uFFFD"), 4096)
-		}
+	lr := newLineReader(f)
+	for len(out) < len(want) {
+		line, err := lr.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return nil, err
+		}
+		if want[lr.line] {
+			out[lr.line] = truncate(string(bytes.ToValidUTF8(trimEOL(line), []byte("\uFFFD"))), 4096)
 		}
 	}
 	return out, nil

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -199,8 +197,9 @@ func stageJSONArray(path string, stage func(int64, []byte), bad func(badLine)) (
 	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(data)
-	hash := hex.EncodeToString(sum[:])
+	h := newContentHash()
+	h.Write(data)
+	hash := h.sum()
 	if !utf8.Valid(data) {
 		return "", fmt.Errorf("invalid UTF-8 at byte %d; re-save the file as UTF-8", invalidUTF8At(data)+1)
 	}
@@ -295,7 +294,7 @@ func (l *loader) typedLoad(ctx context.Context, stage, lineCol string, from, to 
 	if len(oks) > 0 {
 		where = strings.Join(oks, " AND ")
 	}
-	res, err := l.tx.tx.ExecContext(ctx, "INSERT INTO "+l.table.SQL()+" BY NAME SELECT "+strings.Join(sel, ", ")+", "+
+	res, err := l.tx.tx.ExecContext(ctx, "INSERT INTO "+l.store.SQL()+" BY NAME SELECT "+strings.Join(sel, ", ")+", "+
 		l.metaSelect()+" FROM "+stage+" WHERE "+where)
 	if err != nil {
 		return err

@@ -2,8 +2,6 @@ package lakehouse
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -18,13 +16,13 @@ func (l *loader) parquet(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	h := sha256.New()
+	h := newContentHash()
 	_, err = io.Copy(h, f)
 	f.Close()
 	if err != nil {
 		return err
 	}
-	l.hash = hex.EncodeToString(h.Sum(nil))
+	l.hash = h.sum()
 	if err := l.checkOnce(ctx); err != nil {
 		return err
 	}
@@ -45,7 +43,7 @@ func (l *loader) parquet(ctx context.Context) error {
 		same = same && strings.EqualFold(cols[i].Type, fileCols[i].Type)
 	}
 	if same {
-		res, err := l.tx.tx.ExecContext(ctx, "INSERT INTO "+l.table.SQL()+" BY NAME SELECT *, "+l.metaSelect()+" FROM "+src)
+		res, err := l.tx.tx.ExecContext(ctx, "INSERT INTO "+l.store.SQL()+" BY NAME SELECT *, "+l.metaSelect()+" FROM "+src)
 		if err != nil {
 			return err
 		}

@@ -21,8 +21,9 @@ CREATE TABLE IF NOT EXISTS sys.task_runs (
 	run_id VARCHAR, task_key VARCHAR, kind VARCHAR, target_table VARCHAR,
 	started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR,
 	rows_written BIGINT, error VARCHAR);
+CREATE SEQUENCE IF NOT EXISTS sys.file_ids;
 CREATE TABLE IF NOT EXISTS sys.ingested_files (
-	table_name VARCHAR, path VARCHAR, size BIGINT, content_hash VARCHAR,
+	file_id BIGINT, table_name VARCHAR, path VARCHAR, size BIGINT, content_hash VARCHAR,
 	batch_id VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
 	ingested_at TIMESTAMP, run_id VARCHAR);
 CREATE TABLE IF NOT EXISTS sys.quality_results (
@@ -168,4 +169,17 @@ func nullTime(t time.Time) any {
 		return nil
 	}
 	return t
+}
+
+// MarkCrashedRuns marks runs still "running" as "crashed": the caller holds
+// the writer lock, so no run can still be alive. It returns how many.
+func (lh *Lakehouse) MarkCrashedRuns(ctx context.Context) (int64, error) {
+	res, err := lh.db.ExecContext(ctx, `UPDATE sys.runs SET status = 'crashed',
+		error = 'the process ended before the run finished (killed or crashed); its unfinished task was rolled back'
+		WHERE status = 'running'`)
+	if err != nil {
+		return 0, fmt.Errorf("lakehouse: mark crashed runs: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
 }

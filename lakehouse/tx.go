@@ -173,15 +173,17 @@ func (tx *Tx) ApplyQuality(ctx context.Context, table TableName, rules []Rule) (
 
 func tableExists(ctx context.Context, e execer, t TableName) (bool, error) {
 	var n int
-	err := e.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database()
-		AND schema_name = ? AND table_name = ?`, t.Schema, t.Name).Scan(&n)
+	err := e.QueryRowContext(ctx, `SELECT count(*) FROM (
+		SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()
+		UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal)
+		WHERE schema_name = ? AND table_name = ?`, t.Schema, t.Name).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("lakehouse: look up %s: %w", t, err)
 	}
 	return n > 0, nil
 }
 
-// TableExists reports whether the table exists.
+// TableExists reports whether the table (or view) exists.
 func (lh *Lakehouse) TableExists(ctx context.Context, t TableName) (bool, error) {
 	return tableExists(ctx, lh.db, t)
 }

@@ -111,6 +111,9 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	if err != nil {
 		return nil, err
 	}
+	if _, err := lh.MarkCrashedRuns(ctx); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	res := &RunResult{Run: lakehouse.Run{RunID: newRunID(start), Job: opts.Job, Target: opts.Target,
 		Principal: opts.Principal, StartedAt: start, Status: "running"}, Tasks: []lakehouse.TaskRun{}}

@@ -1,0 +1,105 @@
+package lakehouse
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// writeBenchCSV writes a CSV of n rows with typical column types.
+func writeBenchCSV(b *testing.B, path string, n int) {
+	b.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	r := rand.New(rand.NewPCG(1, 2))
+	cats := []string{"books", "electronics", "garden", "toys", "grocery", `home, "deco"`}
+	fmt.Fprintln(w, "id,customer,amount,order_date,paid,category,note")
+	for i := range n {
+		cat := cats[r.IntN(len(cats))]
+		if cat[0] == 'h' {
+			cat = `"home, ""deco"""`
+		}
+		fmt.Fprintf(w, "%d,cust-%06d,%.2f,2026-%02d-%02d,%t,%s,%s\n", i+1, r.IntN(100000), r.Float64()*500,
+			1+r.IntN(12), 1+r.IntN(28), r.IntN(2) == 0, cat, "lorem ipsum")
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+// BenchmarkIngestCSV loads a 1M-row CSV with lakebench's Ingest and, in the
+// same iteration, with DuckDB's own read_csv into a table, each into a fresh
+// database file. It reports lakebench's speed as a fraction of DuckDB's
+// (median of the per-iteration ratios; 1.0 is parity, higher is faster).
+func BenchmarkIngestCSV(b *testing.B) {
+	dir := b.TempDir()
+	csvPath := filepath.Join(dir, "orders_2026-01-01.csv")
+	const rows = 1_000_000
+	writeBenchCSV(b, csvPath, rows)
+	ctx := context.Background()
+	var ours, ref []time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		// Reference: DuckDB alone.
+		refPath := filepath.Join(dir, fmt.Sprintf("ref%d.duckdb", i))
+		start := time.Now()
+		connector, err := duckdb.NewConnector(refPath, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		db := sql.OpenDB(connector)
+		if _, err := db.ExecContext(ctx, "CREATE TABLE t AS SELECT * FROM read_csv("+QuoteString(csvPath)+")"); err != nil {
+			b.Fatal(err)
+		}
+		db.Close()
+		ref = append(ref, time.Since(start))
+
+		// lakebench: open a target, ingest with quarantine and bookkeeping.
+		ourPath := filepath.Join(dir, fmt.Sprintf("lb%d.duckdb", i))
+		start = time.Now()
+		lh, err := Open(ctx, ourPath, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := lh.Ingest(ctx, []string{csvPath}, IngestOptions{Table: TableName{"bronze", "orders"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		lh.Close()
+		ours = append(ours, time.Since(start))
+		if res.RowsLoaded != rows {
+			b.Fatalf("loaded %d rows, want %d", res.RowsLoaded, rows)
+		}
+		os.Remove(refPath)
+		os.Remove(ourPath)
+	}
+	b.StopTimer()
+	ratios := make([]time.Duration, len(ours))
+	for i := range ours {
+		// speed ratio = ref time / our time, kept as a duration*1e6 for median.
+		ratios[i] = time.Duration(float64(ref[i]) / float64(ours[i]) * 1e6)
+	}
+	b.ReportMetric(float64(median(ratios))/1e6, "speed_vs_duckdb")
+	b.ReportMetric(float64(rows)/median(ours).Seconds(), "rows/s")
+	b.ReportMetric(median(ref).Seconds()*1000, "duckdb_ms")
+	b.ReportMetric(median(ours).Seconds()*1000, "lakebench_ms")
+}

@@ -1,0 +1,290 @@
+package pipeline
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lakebench/lakebench/lakehouse"
+)
+
+// TestMain lets the test binary run a pipeline as a child process (for the
+// crash test): LAKEBENCH_TEST_RUN names the project directory.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("LAKEBENCH_TEST_RUN"); dir != "" {
+		os.Exit(childRun(dir))
+	}
+	os.Exit(m.Run())
+}
+
+func childRun(dir string) int {
+	ctx := context.Background()
+	p, err := Load(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	lh, err := lakehouse.Open(ctx, p.DatabasePath("dev"), lakehouse.Options{Holder: "child run"})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer lh.Close()
+	_, err = p.Run(ctx, lh, RunOptions{Target: "dev", Progress: func(e Event) {
+		if e.Kind == TaskStarted {
+			fmt.Fprintf(os.Stdout, "started %s\n", e.Task)
+		}
+	}})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+const testProject = `bundle: {name: tiny}
+resources:
+  sources:
+    orders: {path: landing/orders/*.csv, owner: sales}
+  transforms: [sql/silver/*.sql, sql/gold/*.sql]
+  quality:
+    silver.orders:
+      - {check: is_not_null, column: customer, criticality: error}
+      - {check: is_in_range, column: amount, min: 0, criticality: warn}
+`
+
+// writeProject lays out a small project: one CSV source, a silver model and
+// a gold model that reads it.
+func writeProject(t *testing.T, gold string) string {
+	t.Helper()
+	dir := t.TempDir()
+	files := map[string]string{
+		FileName:                               testProject,
+		"landing/orders/orders_2026-01-01.csv": "id,customer,amount\n1,ann,10\n2,bob,20\n3,,5\n4,cy,-1\n",
+		"sql/silver/orders.sql":                "-- Orders, typed and deduplicated.\nselect distinct id, customer, amount::double as amount from bronze.orders",
+		"sql/gold/revenue.sql":                 gold,
+	}
+	for name, content := range files {
+		writeTestFile(t, dir, name, content)
+	}
+	return dir
+}
+
+func writeTestFile(t *testing.T, dir, name, content string) {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const fastGold = "with c as (select customer, sum(amount) as revenue from silver.orders group by all) select * from c"
+
+func openTarget(t *testing.T, p *Project) *lakehouse.Lakehouse {
+	t.Helper()
+	lh, err := lakehouse.Open(context.Background(), p.DatabasePath("dev"), lakehouse.Options{Holder: t.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lh
+}
+
+func count(t *testing.T, lh *lakehouse.Lakehouse, q string) int64 {
+	t.Helper()
+	n, err := lh.Count(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestRunOrdersModelsAndQuarantines(t *testing.T) {
+	dir := writeProject(t, fastGold)
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	var started []string
+	res, err := p.Run(context.Background(), lh, RunOptions{Target: "dev", Progress: func(e Event) {
+		if e.Kind == TaskStarted {
+			started = append(started, e.Task)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "ingest_orders silver.orders gold.revenue"; strings.Join(started, " ") != want {
+		t.Errorf("task order %q, want %q", strings.Join(started, " "), want)
+	}
+	if res.Status != "succeeded" {
+		t.Errorf("status %s", res.Status)
+	}
+	if got := count(t, lh, "select * from silver.orders"); got != 3 {
+		t.Errorf("silver.orders has %d rows, want 3 (the null customer quarantined)", got)
+	}
+	q, err := lh.Query(context.Background(), "select id, _reason from silver.orders_quarantine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q.Rows) != 1 || q.Rows[0][0] != int64(3) || q.Rows[0][1] != "customer_is_not_null" {
+		t.Errorf("quarantine rows %v, want [[3 customer_is_not_null]]", q.Rows)
+	}
+	// The warn rule counts its failure but keeps the row.
+	qr, err := lh.Query(context.Background(), "select rule, rows_failed from sys.quality_results order by rule")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(qr.Rows) != "[[amount_is_in_range 1] [customer_is_not_null 1]]" {
+		t.Errorf("quality results %v", qr.Rows)
+	}
+	if got := count(t, lh, "select * from sys.task_runs where status = 'succeeded'"); got != 3 {
+		t.Errorf("%d succeeded task runs, want 3", got)
+	}
+	// A second run loads no file twice.
+	if _, err := p.Run(context.Background(), lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, lh, "select * from bronze.orders"); got != 4 {
+		t.Errorf("bronze.orders has %d rows after two runs, want 4", got)
+	}
+}
+
+func TestModelErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		want  string
+	}{
+		{"cycle", map[string]string{"sql/gold/a.sql": "select * from gold.b", "sql/gold/b.sql": "select * from gold.a"}, "cycle: gold.a reads gold.b reads gold.a"},
+		{"not a select", map[string]string{"sql/gold/a.sql": "delete from silver.x"}, "a.sql:1:1"},
+		{"syntax", map[string]string{"sql/gold/a.sql": "select from where"}, "syntax error"},
+		{"no schema", map[string]string{"sql/gold/a.sql": "select * from orders"}, `table "orders" has no schema`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeTestFile(t, dir, FileName, "bundle: {name: x}\nresources:\n  transforms: [sql/gold/*.sql]\n")
+			for n, c := range tc.files {
+				writeTestFile(t, dir, n, c)
+			}
+			p, err := Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lh := openTarget(t, p)
+			defer lh.Close()
+			_, err = p.Models(context.Background(), lh)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadErrorsPointToLine(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, dir, FileName, "bundle: {name: x}\nresources:\n  sourcez: {}\n")
+	_, err := Load(dir)
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Line != 3 || !strings.Contains(err.Error(), "sourcez") {
+		t.Errorf("got %v, want an *Error at line 3 naming sourcez", err)
+	}
+}
+
+// TestCrashMidTransform kills a run (SIGKILL) while a transform's transaction
+// is open: the previous state must survive, and a re-run must finish the job
+// with no duplicate rows.
+func TestCrashMidTransform(t *testing.T) {
+	dir := writeProject(t, fastGold)
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	if _, err := p.Run(context.Background(), lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := lh.Query(context.Background(), "select * from gold.revenue order by customer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh.Close()
+
+	// New data lands, and the gold model becomes slow enough to kill.
+	writeTestFile(t, dir, "landing/orders/orders_2026-01-02.csv", "id,customer,amount\n5,dee,50\n6,ann,60\n")
+	slow := "select customer, sum(amount) as revenue from silver.orders, (select sum(range % 7) as s from range(20000000000)) where s >= 0 group by all"
+	writeTestFile(t, dir, "sql/gold/revenue.sql", slow)
+
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_RUN="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if sc.Text() == "started gold.revenue" {
+			break
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // well inside the transaction
+	cmd.Process.Signal(syscall.SIGKILL)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("the child was not killed mid-run (it ended with %v): the slow model finished too soon", err)
+	}
+
+	lh = openTarget(t, p)
+	after, err := lh.Query(context.Background(), "select * from gold.revenue order by customer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(after.Rows) != fmt.Sprint(before.Rows) {
+		t.Errorf("gold.revenue changed by a killed run: %v, was %v", after.Rows, before.Rows)
+	}
+	// The tasks before the kill committed: the new file is in bronze once.
+	if got := count(t, lh, "select * from bronze.orders"); got != 6 {
+		t.Errorf("bronze.orders has %d rows, want 6", got)
+	}
+	if got := count(t, lh, "select * from sys.task_runs where task_key = 'gold.revenue' and status <> 'succeeded'"); got != 0 {
+		t.Errorf("a killed task left %d task rows", got)
+	}
+	lh.Close()
+
+	writeTestFile(t, dir, "sql/gold/revenue.sql", fastGold)
+	lh = openTarget(t, p)
+	defer lh.Close()
+	if _, err := p.Run(context.Background(), lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, lh, "select * from bronze.orders"); got != 6 {
+		t.Errorf("after the re-run bronze.orders has %d rows, want 6 (no duplicates)", got)
+	}
+	if got := count(t, lh, "select id from silver.orders group by id having count(*) > 1"); got != 0 {
+		t.Errorf("%d duplicated ids in silver.orders", got)
+	}
+	if got := count(t, lh, "select * from sys.runs where status = 'crashed'"); got != 1 {
+		t.Errorf("%d runs marked crashed, want the killed one", got)
+	}
+	res, err := lh.Query(context.Background(), "select revenue from gold.revenue where customer = 'ann'")
+	if err != nil || len(res.Rows) != 1 || res.Rows[0][0] != 70.0 {
+		t.Errorf("ann's revenue after the re-run: %v (%v), want 70", res, err)
+	}
+}
