@@ -161,7 +161,15 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 			return nil, fmt.Errorf("lakehouse: ingest: %w", err)
 		}
 		fr := FileResult{Path: j.path, Format: j.format, BatchID: l.batch}
-		var err error
+		skip, err := l.alreadyLoaded(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("lakehouse: ingest %s: %w", j.path, err)
+		}
+		if skip {
+			fr.Skipped, fr.SkipReason = true, l.skipReason
+			res.Files = append(res.Files, fr)
+			continue
+		}
 		switch j.format {
 		case CSV:
 			err = l.csv(ctx)
@@ -171,11 +179,6 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 			err = l.parquet(ctx)
 		default:
 			err = fmt.Errorf("unknown format %q", j.format)
-		}
-		if errors.Is(err, errAlreadyLoaded) {
-			fr.Skipped, fr.SkipReason = true, l.skipReason
-			res.Files = append(res.Files, fr)
-			continue
 		}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -214,8 +217,6 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 	return res, nil
 }
 
-var errAlreadyLoaded = errors.New("already loaded")
-
 var datePattern = regexp.MustCompile(`\d{4}-\d{2}-\d{2}`)
 
 func batchID(path, override string, now time.Time) string {
@@ -243,24 +244,35 @@ type loader struct {
 	skipReason                string
 }
 
-// checkOnce stops a file that this table already loaded.
-func (l *loader) checkOnce(ctx context.Context) error {
+// alreadyLoaded reports whether this table loaded the file before, and
+// why it is skipped: the same content, or content changed since (each file
+// loads once). Only a file seen before is hashed here.
+func (l *loader) alreadyLoaded(ctx context.Context) (bool, error) {
 	var hash string
 	var at time.Time
 	err := l.tx.tx.QueryRowContext(ctx, `SELECT content_hash, ingested_at FROM sys.ingested_files
 		WHERE table_name = ? AND path = ? ORDER BY ingested_at DESC LIMIT 1`, l.table.String(), l.path).Scan(&hash, &at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
-	if hash == l.hash {
+	f, err := os.Open(l.path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	h := newContentHash()
+	if _, err := io.Copy(h, f); err != nil {
+		return false, err
+	}
+	if h.sum() == hash {
 		l.skipReason = "already loaded at " + at.Format(time.DateTime)
 	} else {
 		l.skipReason = "changed since it was loaded at " + at.Format(time.DateTime) + "; each file loads once: save new data under a new name"
 	}
-	return errAlreadyLoaded
+	return true, nil
 }
 
 // Ingested rows are stored in <schema>_data.<table> with one small

@@ -28,9 +28,6 @@ func (l *loader) csv(ctx context.Context) error {
 		return err
 	}
 	l.hash = scan.hash
-	if err := l.checkOnce(ctx); err != nil {
-		return err
-	}
 	header, sniffed, err := l.sniffCSV(ctx, delim)
 	if err != nil {
 		return err
@@ -343,10 +340,21 @@ func (l *loader) loadCSV(ctx context.Context, path string, delim byte, cols []Co
 		if raw != nil {
 			b.raw = truncate(*raw, 4096)
 		}
-		b.reason = firstLine(b.reason)
+		b.reason = cleanReason(b.reason)
 		bad = append(bad, b)
 	}
 	return loaded, bad, rows.Err()
+}
+
+// cleanReason shortens DuckDB's reject messages to what a person needs:
+// 'amount: Could not convert string "abc" to 'DOUBLE''.
+func cleanReason(s string) string {
+	s = firstLine(s)
+	if i := strings.Index(s, "Could not convert"); i > 0 {
+		col, _, _ := strings.Cut(s, ": ")
+		return col + ": " + s[i:]
+	}
+	return s
 }
 
 func firstLine(s string) string {

@@ -62,9 +62,6 @@ func (l *loader) json(ctx context.Context) error {
 		return err
 	}
 	tmp.Close()
-	if err := l.checkOnce(ctx); err != nil {
-		return err
-	}
 	if good == 0 && len(bad) > 0 {
 		return fmt.Errorf("no line is a JSON object (line %d: %s); lakebench reads JSON lines (one object per line) or one array of objects", bad[0].line, bad[0].reason)
 	}

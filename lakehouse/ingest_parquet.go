@@ -23,9 +23,6 @@ func (l *loader) parquet(ctx context.Context) error {
 		return err
 	}
 	l.hash = h.sum()
-	if err := l.checkOnce(ctx); err != nil {
-		return err
-	}
 	src := "read_parquet(" + QuoteString(l.path) + ")"
 	fileCols, err := describe(ctx, l.tx.tx, src)
 	if err != nil {

@@ -158,6 +158,20 @@ func normalize(v any) any {
 	return v
 }
 
+// IsNumericType reports whether a DuckDB type name is a number.
+func IsNumericType(t string) bool {
+	switch {
+	case strings.HasPrefix(t, "DECIMAL"):
+		return true
+	}
+	switch t {
+	case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+		"UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE":
+		return true
+	}
+	return false
+}
+
 func trimSQL(s string) string {
 	return strings.TrimRight(strings.TrimSpace(s), "; \n\t")
 }

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -76,6 +78,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 func printQuery(ctx context.Context, lh *lakehouse.Lakehouse, sqlText, format string, w io.Writer) (int64, error) {
 	var n int64
 	var widths []int
+	var right []bool
 	cw := csv.NewWriter(w)
 	first := true
 	err := lh.Stream(ctx, sqlText, pageSize, func(page *lakehouse.Result) error {
@@ -87,19 +90,21 @@ func printQuery(ctx context.Context, lh *lakehouse.Lakehouse, sqlText, format st
 			for _, r := range page.Rows {
 				rec := make([]string, len(r))
 				for i, v := range r {
-					rec[i] = formatValue(v)
+					rec[i] = exactValue(v)
 				}
 				cw.Write(rec)
 			}
 			cw.Flush()
-			return cw.Error()
+			if err := cw.Error(); err != nil {
+				return err
+			}
 		case "json":
 			if first {
 				cols, _ := json.Marshal(page.Columns)
 				fmt.Fprintf(w, "{\"columns\": %s,\n \"rows\": [", cols)
 			}
 			for i, r := range page.Rows {
-				b, err := json.Marshal(jsonRow(r))
+				b, err := json.Marshal(jsonRow(page.Columns, r))
 				if err != nil {
 					return err
 				}
@@ -112,19 +117,23 @@ func printQuery(ctx context.Context, lh *lakehouse.Lakehouse, sqlText, format st
 		default:
 			if first {
 				widths = columnWidths(page)
-				printRow(w, columnNames(page.Columns), widths)
+				right = make([]bool, len(page.Columns))
+				for i, c := range page.Columns {
+					right[i] = lakehouse.IsNumericType(c.Type)
+				}
+				printRow(w, columnNames(page.Columns), widths, right)
 				seps := make([]string, len(widths))
 				for i, wd := range widths {
 					seps[i] = strings.Repeat("─", wd)
 				}
-				printRow(w, seps, widths)
+				printRow(w, seps, widths, right)
 			}
 			for _, r := range page.Rows {
 				rec := make([]string, len(r))
 				for i, v := range r {
 					rec[i] = formatValue(v)
 				}
-				printRow(w, rec, widths)
+				printRow(w, rec, widths, right)
 			}
 		}
 		first = false
@@ -148,12 +157,16 @@ func columnNames(cols []lakehouse.Column) []string {
 	return out
 }
 
-// jsonRow makes values JSON-safe (times as RFC 3339).
-func jsonRow(r []any) []any {
+// jsonRow makes values JSON-safe: dates as YYYY-MM-DD, times as RFC 3339.
+func jsonRow(cols []lakehouse.Column, r []any) []any {
 	out := make([]any, len(r))
 	for i, v := range r {
 		if t, ok := v.(time.Time); ok {
-			out[i] = t.Format(time.RFC3339Nano)
+			if cols[i].Type == "DATE" {
+				out[i] = t.Format(time.DateOnly)
+			} else {
+				out[i] = t.Format(time.RFC3339Nano)
+			}
 		} else {
 			out[i] = v
 		}
@@ -176,7 +189,8 @@ func columnWidths(page *lakehouse.Result) []int {
 	return widths
 }
 
-func printRow(w io.Writer, cells []string, widths []int) {
+// printRow pads cells to their widths, numbers to the right.
+func printRow(w io.Writer, cells []string, widths []int, right []bool) {
 	var b strings.Builder
 	for i, c := range cells {
 		if i > 0 {
@@ -185,19 +199,44 @@ func printRow(w io.Writer, cells []string, widths []int) {
 		if utf8.RuneCountInString(c) > widths[i] {
 			c = string([]rune(c)[:widths[i]-1]) + "…"
 		}
-		b.WriteString(c)
-		if i < len(cells)-1 {
-			b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)))
+		pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
+		switch {
+		case right[i]:
+			b.WriteString(pad + c)
+		case i < len(cells)-1:
+			b.WriteString(c + pad)
+		default:
+			b.WriteString(c)
 		}
 	}
 	b.WriteByte('\n')
 	io.WriteString(w, b.String())
 }
 
-// formatValue prints one value for table and CSV output.
-func formatValue(v any) string {
+// formatFloat prints a float: to 10 significant digits for people, or
+// exactly (the shortest round-trip form) for CSV.
+func formatFloat(x float64, exact bool) string {
+	if !exact {
+		return strconv.FormatFloat(x, 'g', 10, 64)
+	}
+	if a := math.Abs(x); a != 0 && (a >= 1e15 || a < 1e-6) {
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	return strconv.FormatFloat(x, 'f', -1, 64)
+}
+
+// formatValue prints one value for the table; CSV uses exactValue.
+func formatValue(v any) string { return format(v, false) }
+
+// exactValue prints one value for CSV, floats at full precision.
+func exactValue(v any) string { return format(v, true) }
+
+func format(v any, exact bool) string {
 	switch x := v.(type) {
 	case nil:
+		if exact {
+			return "" // CSV's empty field is NULL
+		}
 		return "NULL"
 	case time.Time:
 		if x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0 {
@@ -205,9 +244,9 @@ func formatValue(v any) string {
 		}
 		return x.Format("2006-01-02 15:04:05")
 	case float64:
-		return fmt.Sprintf("%.6g", x)
+		return formatFloat(x, exact)
 	case float32:
-		return fmt.Sprintf("%.6g", x)
+		return formatFloat(float64(x), exact)
 	case string:
 		return strings.ReplaceAll(x, "\n", "⏎")
 	case []any, map[string]any:
