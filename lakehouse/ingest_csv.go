@@ -347,7 +347,7 @@ func (l *loader) loadCSV(ctx context.Context, path string, delim byte, cols []Co
 }
 
 // cleanReason shortens DuckDB's reject messages to what a person needs:
-// 'amount: Could not convert string "abc" to 'DOUBLE''.
+// 'amount: Could not convert string "abc" to 'DOUBLE”.
 func cleanReason(s string) string {
 	s = firstLine(s)
 	if i := strings.Index(s, "Could not convert"); i > 0 {

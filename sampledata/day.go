@@ -169,7 +169,7 @@ func (w *world) simulate(d int) *activity {
 		act := c.activity(d)
 		rate := float64(c.rate) * wf
 		lo := rate * act
-		lb := rate * 0.6 * (0.3 + 0.7*act)
+		lb := rate * 0.25 * (0.3 + 0.7*act)
 		boost := 1.0
 		if c.churn {
 			switch {
@@ -212,7 +212,7 @@ func (w *world) simulate(d int) *activity {
 					o.shipping = 4.99
 				}
 				a.orders = append(a.orders, o)
-				if o.channel != 2 && r.Float64() < 0.85 {
+				if o.channel != 2 && r.Float64() < 0.5 { // tracked sessions only
 					session++
 					dev := uint8(0)
 					if o.channel == 1 {

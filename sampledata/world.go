@@ -152,7 +152,7 @@ func (w *world) makeCustomers() {
 	for d := 1; d <= Horizon; d++ {
 		activeDays += float64(w.signups[d]) * float64(Horizon-d+1)
 	}
-	meanRate := float64(w.p.targetItems) / meanItemsPerOrder / (activeDays * 1.22 * 0.86)
+	meanRate := float64(w.p.targetItems) / meanItemsPerOrder / (activeDays * 0.82)
 	day := 1
 	for i := range w.cust {
 		for i >= w.firstID[day+1] {
