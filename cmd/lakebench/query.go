@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"io"
 	"math"
 	"os"
@@ -40,6 +42,9 @@ func newQueryCmd(g *globals) *cobra.Command {
 			// A SELECT runs on a read-only connection, so several readers can
 			// share a target; anything else takes the writer lock.
 			lh, err := s.openRead(ctx)
+			if errors.Is(err, fs.ErrNotExist) {
+				lh, err = s.open(ctx, "") // a new target: create it
+			}
 			if err != nil {
 				return err
 			}

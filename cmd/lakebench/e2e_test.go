@@ -1,0 +1,276 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lakebench/lakebench/sampledata"
+)
+
+// bin is the lakebench binary built for these tests.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "lakebench-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "lakebench")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// lb runs lakebench in dir and returns stdout and stderr; it fails the test
+// when the exit status is not the wanted one.
+func lb(t *testing.T, dir string, wantOK bool, args ...string) (string, string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "LAKEBENCH_HOME="+filepath.Join(dir, ".home"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if (err == nil) != wantOK {
+		t.Fatalf("lakebench %s: exit %v, want ok=%v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, wantOK, stdout.String(), stderr.String())
+	}
+	return stdout.String(), stderr.String()
+}
+
+// queryJSON runs a query and decodes its JSON rows.
+func queryJSON(t *testing.T, dir, sql string) [][]any {
+	t.Helper()
+	out, _ := lb(t, dir, true, "query", sql, "--format", "json")
+	var doc struct {
+		Rows [][]any `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("query %q: bad JSON %v:\n%s", sql, err, out)
+	}
+	return doc.Rows
+}
+
+func scalar(t *testing.T, dir, sql string) float64 {
+	t.Helper()
+	rows := queryJSON(t, dir, sql)
+	if len(rows) != 1 || len(rows[0]) != 1 {
+		t.Fatalf("query %q: want one value, got %v", sql, rows)
+	}
+	v, ok := rows[0][0].(float64)
+	if !ok {
+		t.Fatalf("query %q: %v is not a number", sql, rows[0][0])
+	}
+	return v
+}
+
+// TestNewUser follows the README: init, generate, run, query; then checks
+// the layers, every planted incident and an incremental batch.
+func TestNewUser(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	lb(t, dir, true, "sample", "generate")
+	_, stderr := lb(t, dir, true, "run")
+	if !strings.Contains(stderr, "succeeded") {
+		t.Errorf("run did not report success:\n%s", stderr)
+	}
+	out, _ := lb(t, dir, true, "query", "select * from gold.daily_revenue limit 5")
+	if lines := strings.Count(out, "\n"); lines != 7 {
+		t.Errorf("query printed %d lines, want header, rule and 5 rows:\n%s", lines, out)
+	}
+
+	// Every layer has data.
+	for _, table := range []string{"bronze.customers", "bronze.orders", "bronze.order_items", "bronze.events", "bronze.tickets",
+		"silver.customers", "silver.orders", "silver.order_items", "gold.daily_revenue", "gold.customer_features", "gold.product_performance"} {
+		if n := scalar(t, dir, "select count(*) from "+table); n == 0 {
+			t.Errorf("%s is empty", table)
+		}
+	}
+	// Conservation is recorded for every file.
+	if n := scalar(t, dir, "select count(*) from sys.ingested_files where rows_read <> rows_loaded + rows_quarantined"); n != 0 {
+		t.Errorf("%v files where read != loaded + quarantined", n)
+	}
+
+	facts := sampledata.Incidents(sampledata.ScaleDev)
+	// The malformed customer lines are in bronze quarantine, each with its line and reason.
+	reasons := map[string]string{"too_many_columns": "expected", "too_few_columns": "expected", "bad_date": "signup_date",
+		"invalid_utf8": "UTF-8", "unterminated_quote": "unterminated"}
+	q := queryJSON(t, dir, "select _line, _reason from bronze.customers_quarantine where _source_file like '%"+filepath.Base(facts.MalformedCustomersFile)+"' order by _line")
+	got := map[int64]string{}
+	for _, r := range q {
+		got[int64(r[0].(float64))] = r[1].(string)
+	}
+	for _, ml := range facts.MalformedLines {
+		if reason, ok := got[int64(ml.Line)]; !ok || !strings.Contains(reason, reasons[ml.Kind]) {
+			t.Errorf("%s at line %d: quarantined with %q (present %v), want a reason mentioning %q", ml.Kind, ml.Line, reason, ok, reasons[ml.Kind])
+		}
+	}
+	if len(got) != len(facts.MalformedLines) {
+		t.Errorf("%d customer lines quarantined, want %d: %v", len(got), len(facts.MalformedLines), got)
+	}
+	// Null customer ids and negative quantities are quarantined in silver with the rule's name.
+	if n := scalar(t, dir, "select count(*) from silver.orders_quarantine where _reason = 'customer_id_is_not_null'"); int(n) != facts.NullCustomerOrders {
+		t.Errorf("%v orders quarantined for a null customer_id, want %d", n, facts.NullCustomerOrders)
+	}
+	if n := scalar(t, dir, "select count(*) from silver.order_items_quarantine where _reason = 'positive_quantity'"); int(n) != facts.NegativeQuantityItems {
+		t.Errorf("%v order items quarantined for quantity, want %d", n, facts.NegativeQuantityItems)
+	}
+	// The day without an orders file has no orders batch.
+	if n := scalar(t, dir, fmt.Sprintf("select count(*) from sys.ingested_files where table_name = 'bronze.orders' and batch_id = '%s'",
+		sampledata.DayDate(facts.MissingOrdersDay).Format("2006-01-02"))); n != 0 {
+		t.Errorf("day %d should have no orders file, found %v", facts.MissingOrdersDay, n)
+	}
+
+	// An incremental batch: `sample next` then `run` loads only the new files.
+	before := scalar(t, dir, "select count(*) from sys.ingested_files")
+	lb(t, dir, true, "sample", "next")
+	_, stderr = lb(t, dir, true, "run")
+	after := scalar(t, dir, "select count(*) from sys.ingested_files")
+	if after <= before || after-before > float64(len(sampledata.Sources)) {
+		t.Errorf("after `sample next` and `run`, %v new files were loaded, want 1 to %d\n%s", after-before, len(sampledata.Sources), stderr)
+	}
+	if n := scalar(t, dir, "select count(*) from (select path from sys.ingested_files group by path having count(*) > 1)"); n != 0 {
+		t.Errorf("%v files were loaded twice", n)
+	}
+	// Drop batches up to the day with duplicate rows.
+	for d := sampledata.DefaultDays + 2; d <= facts.DuplicateOrdersDay; d++ {
+		lb(t, dir, true, "sample", "next")
+	}
+	lb(t, dir, true, "run")
+	// Exact duplicates are in bronze but not in silver.
+	if n := scalar(t, dir, "select count(*) - count(distinct order_id) from bronze.orders"); int(n) < facts.DuplicateOrders {
+		t.Errorf("bronze.orders has %v repeated order ids, want at least %d", n, facts.DuplicateOrders)
+	}
+	if n := scalar(t, dir, "select count(*) - count(distinct order_id) from silver.orders"); n != 0 {
+		t.Errorf("silver.orders has %v duplicate order ids", n)
+	}
+}
+
+// TestIngestCommand covers `ingest --json` and its errors.
+func TestIngestCommand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	csv := filepath.Join(dir, "people.csv")
+	os.WriteFile(csv, []byte("id,name,age\n1,ann,31\n2,bob,x\n3,cy\n4,dee,40\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "first.csv"), []byte("id,name,age\n0,zed,20\n"), 0o644)
+	lb(t, dir, true, "ingest", filepath.Join(dir, "first.csv"), "--table", "bronze.people")
+	out, _ := lb(t, dir, true, "ingest", csv, "--table", "bronze.people", "--json")
+	var res struct {
+		Table           string `json:"table"`
+		Files           []any  `json:"files"`
+		RowsRead        int    `json:"rows_read"`
+		RowsLoaded      int    `json:"rows_loaded"`
+		RowsQuarantined int    `json:"rows_quarantined"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("ingest --json: %v\n%s", err, out)
+	}
+	if res.Table != "bronze.people" || len(res.Files) != 1 || res.RowsRead != 4 || res.RowsLoaded != 2 || res.RowsQuarantined != 2 {
+		t.Errorf("ingest --json = %+v, want 4 read, 2 loaded, 2 quarantined", res)
+	}
+	// Loading the same file again loads nothing.
+	out, _ = lb(t, dir, true, "ingest", csv, "--table", "bronze.people", "--json")
+	if !strings.Contains(out, `"skipped": true`) {
+		t.Errorf("a second ingest of the same file was not skipped:\n%s", out)
+	}
+
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"ingest", "nope.csv", "--table", "bronze.x"}, "nope.csv: file not found"},
+		{[]string{"ingest", csv, "--table", "people"}, "want SCHEMA.NAME"},
+		{[]string{"ingest", csv}, `"table" not set`},
+		{[]string{"query", "select * from gold.nope"}, "gold.nope"},
+		{[]string{"query", "select 1", "--format", "xml"}, "unknown --format"},
+		{[]string{"-t", "qa", "status"}, `unknown target "qa"`},
+	}
+	for _, c := range cases {
+		_, stderr := lb(t, dir, false, c.args...)
+		if !strings.Contains(stderr, c.want) {
+			t.Errorf("lakebench %s: stderr %q, want it to mention %q", strings.Join(c.args, " "), stderr, c.want)
+		}
+	}
+	empty := filepath.Join(dir, "empty.csv")
+	os.WriteFile(empty, nil, 0o644)
+	_, stderr := lb(t, dir, false, "ingest", csv, empty, "--table", "bronze.other")
+	if !strings.Contains(stderr, "empty.csv: file is empty") {
+		t.Errorf("empty file: %q", stderr)
+	}
+	if n := scalar(t, dir, "select count(*) from duckdb_tables() where table_name = 'other'"); n != 0 {
+		t.Errorf("a failed ingest left a table behind")
+	}
+}
+
+// TestSecondWriterAndInterrupt holds a target with a long statement in one
+// process, checks a second writer is refused with the holder named, then
+// interrupts the first with SIGINT: DuckDB stops and the process exits.
+func TestSecondWriterAndInterrupt(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	lb(t, dir, true, "query", "create table gold.seed as select 1 as x")
+
+	long := exec.Command(bin, "query", "create table gold.slow as select sum(range % 7) as s from range(50000000000)")
+	long.Dir = dir
+	stderr, _ := long.StderrPipe()
+	if err := long.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer long.Process.Kill()
+	// Wait until it holds the lock.
+	lock := filepath.Join(dir, ".lakebench", "dev.duckdb.lock")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if b, _ := os.ReadFile(lock); bytes.Contains(b, []byte("gold.slow")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the long statement never took the lock")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_, msg := lb(t, dir, false, "run")
+	for _, want := range []string{fmt.Sprint(long.Process.Pid), "create table gold.slow", "wait for it"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("second writer's error %q does not mention %q", msg, want)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	long.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	var errOut strings.Builder
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			errOut.WriteString(sc.Text() + "\n")
+		}
+		done <- long.Wait()
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Errorf("the interrupted statement exited 0")
+		}
+		if !strings.Contains(errOut.String(), "canceled") {
+			t.Errorf("interrupted: stderr %q, want it to say canceled", errOut.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("SIGINT did not stop the running statement")
+	}
+	// The target is usable and the interrupted statement left nothing.
+	if n := scalar(t, dir, "select count(*) from duckdb_tables() where table_name = 'slow'"); n != 0 {
+		t.Errorf("the interrupted CREATE left gold.slow behind")
+	}
+}
