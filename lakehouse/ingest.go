@@ -152,54 +152,84 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 	if _, err := tx.tx.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+QuoteIdent(opts.Table.Schema)); err != nil {
 		return nil, fmt.Errorf("lakehouse: ingest: %w", err)
 	}
-	for _, j := range jobs {
+	results := make([]FileResult, len(jobs))
+	loaders := make([]*loader, len(jobs))
+	// JSON and Parquet files load together, a statement for all of them.
+	var jsonBatch, parquetBatch []*loader
+	wrap := func(path string, err error) error {
+		if ctx.Err() != nil {
+			return ErrCanceled
+		}
+		var ce *ConservationError
+		if errors.As(err, &ce) {
+			return err
+		}
+		return fmt.Errorf("lakehouse: ingest %s into %s: %w", path, opts.Table, err)
+	}
+	seen := map[string]bool{}
+	for i, j := range jobs {
 		if err := ctx.Err(); err != nil {
 			return nil, ErrCanceled
 		}
 		l := &loader{tx: tx, table: opts.Table, store: storeTable(opts.Table), path: j.path, at: now, batch: batchID(j.path, opts.BatchID, now)}
+		results[i] = FileResult{Path: j.path, Format: j.format, BatchID: l.batch}
+		if seen[j.path] {
+			results[i].Skipped, results[i].SkipReason = true, "listed twice"
+			continue
+		}
+		seen[j.path] = true
 		if err := tx.tx.QueryRowContext(ctx, "SELECT nextval('sys.file_ids')").Scan(&l.fileID); err != nil {
 			return nil, fmt.Errorf("lakehouse: ingest: %w", err)
 		}
-		fr := FileResult{Path: j.path, Format: j.format, BatchID: l.batch}
 		skip, err := l.alreadyLoaded(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("lakehouse: ingest %s: %w", j.path, err)
+			return nil, wrap(j.path, err)
 		}
 		if skip {
-			fr.Skipped, fr.SkipReason = true, l.skipReason
-			res.Files = append(res.Files, fr)
+			results[i].Skipped, results[i].SkipReason = true, l.skipReason
 			continue
 		}
+		loaders[i] = l
 		switch j.format {
 		case CSV:
 			err = l.csv(ctx)
 		case JSON:
-			err = l.json(ctx)
+			jsonBatch = append(jsonBatch, l)
 		case Parquet:
-			err = l.parquet(ctx)
+			parquetBatch = append(parquetBatch, l)
 		default:
 			err = fmt.Errorf("unknown format %q", j.format)
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ErrCanceled
-			}
-			var ce *ConservationError
-			if errors.As(err, &ce) {
-				return nil, err
-			}
-			return nil, fmt.Errorf("lakehouse: ingest %s into %s: %w", j.path, opts.Table, err)
+			return nil, wrap(j.path, err)
 		}
+	}
+	if len(parquetBatch) > 0 {
+		if err := tx.loadParquet(ctx, parquetBatch); err != nil {
+			return nil, wrap(parquetBatch[0].path, err)
+		}
+	}
+	if len(jsonBatch) > 0 {
+		if err := tx.loadJSON(ctx, jsonBatch); err != nil {
+			return nil, wrap(jsonBatch[0].path, err)
+		}
+	}
+	for i, l := range loaders {
+		if l == nil {
+			res.Files = append(res.Files, results[i])
+			continue
+		}
+		fr := &results[i]
 		fr.RowsRead, fr.RowsLoaded, fr.RowsQuarantined = l.read, l.loaded, l.quarantined
 		if fr.RowsRead != fr.RowsLoaded+fr.RowsQuarantined {
-			return nil, &ConservationError{Path: j.path, Read: fr.RowsRead, Loaded: fr.RowsLoaded, Quarantined: fr.RowsQuarantined}
+			return nil, &ConservationError{Path: l.path, Read: fr.RowsRead, Loaded: fr.RowsLoaded, Quarantined: fr.RowsQuarantined}
 		}
-		_, err = tx.tx.ExecContext(ctx, `INSERT INTO sys.ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			l.fileID, opts.Table.String(), j.path, j.size, l.hash, l.batch, fr.RowsRead, fr.RowsLoaded, fr.RowsQuarantined, now, nullString(opts.RunID))
+		_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			l.fileID, opts.Table.String(), l.path, jobs[i].size, l.hash, l.batch, fr.RowsRead, fr.RowsLoaded, fr.RowsQuarantined, now, nullString(opts.RunID))
 		if err != nil {
-			return nil, fmt.Errorf("lakehouse: record %s: %w", j.path, err)
+			return nil, fmt.Errorf("lakehouse: record %s: %w", l.path, err)
 		}
-		res.Files = append(res.Files, fr)
+		res.Files = append(res.Files, *fr)
 		res.RowsRead += fr.RowsRead
 		res.RowsLoaded += fr.RowsLoaded
 		res.RowsQuarantined += fr.RowsQuarantined

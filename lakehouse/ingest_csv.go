@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -193,12 +194,14 @@ func (l *loader) csvExact(ctx context.Context, delim byte, header []string, cols
 		defs = append(defs, QuoteString(c.Name)+": 'VARCHAR'")
 		staged[i] = Column{Name: c.Name, Type: "VARCHAR"}
 	}
-	if _, err := l.tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_stage AS SELECT * FROM read_json("+QuoteString(tmp.Name())+
-		", format='newline_delimited', columns={"+strings.Join(defs, ", ")+"})"); err != nil {
+	loaded, failed, err := l.tx.typedLoad(ctx, stagedLoad{store: l.store, lineCol: jsonLineCol,
+		stage:    "read_json(" + QuoteString(tmp.Name()) + ", format='newline_delimited', columns={" + strings.Join(defs, ", ") + "})",
+		fileExpr: strconv.FormatInt(l.fileID, 10), from: staged, to: cols, expected: good})
+	if err != nil {
 		return err
 	}
-	defer l.tx.tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.lb_stage")
-	return l.typedLoad(ctx, "temp.lb_stage", jsonLineCol, staged, cols, true)
+	l.loaded += loaded
+	return l.quarantineWithRaw(ctx, failed[l.fileID])
 }
 
 // csvSniff is what DuckDB's sniffer found on a clean sample of the file.

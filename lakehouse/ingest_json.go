@@ -9,79 +9,98 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
-// jsonLineCol is the column carrying each record's line in the staged file.
-const jsonLineCol = "__lb_line"
+// jsonSampleLines is how many lines the JSON type sniffer sees; keys that
+// first appear later are not added as columns.
+const jsonSampleLines = 10000
 
-// json loads JSON lines (or one JSON array of objects). Go checks every line
-// first, since DuckDB's reader skips bad lines without a word; good lines
-// are staged with their line number, and values that do not fit their
-// column's type are quarantined by typedLoad.
-func (l *loader) json(ctx context.Context) error {
-	if err := checkText(l.path, "JSON"); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp("", "lakebench-json-*.json")
+// The staged copy of JSON files carries each record's line and file.
+const (
+	jsonLineCol = "__lb_line"
+	jsonFileCol = "__lb_file"
+)
+
+// loadJSON loads JSON lines files (or files holding one array of objects)
+// together. Go checks every line first, since DuckDB's reader turns a
+// malformed line into a row of NULLs without a word; good lines of all files
+// are staged in one file with their file and line, read by DuckDB once and
+// cast to the table's types, and values that do not fit are quarantined.
+func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
+	dir, err := os.MkdirTemp("", "lakebench-json-")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	var bad []badLine
-	var good int64
-	stage := func(line int64, obj []byte) {
-		w.WriteString(`{"` + jsonLineCol + `":`)
-		w.WriteString(strconv.FormatInt(line, 10))
-		rest := bytes.TrimSpace(obj[1:])
-		if len(rest) > 0 && rest[0] != '}' {
-			w.WriteByte(',')
+	defer os.RemoveAll(dir)
+	// Check and stage the files in parallel, one staged file each; DuckDB
+	// then reads them all in one statement.
+	staged := make([]jsonStaged, len(ls))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				staged[i] = stageJSONFile(ls[i], filepath.Join(dir, fmt.Sprintf("%d.json", i)), i == 0)
+			}
+		}()
+	}
+	for i := range ls {
+		if ctx.Err() != nil {
+			break
 		}
-		w.Write(rest)
-		w.WriteByte('\n')
-		good++
+		work <- i
 	}
-	array, err := isJSONArray(l.path)
-	if err != nil {
-		return err
+	close(work)
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ErrCanceled
 	}
-	if array {
-		l.hash, err = stageJSONArray(l.path, stage, func(b badLine) { bad = append(bad, b) })
-	} else {
-		l.hash, err = stageJSONLines(l.path, stage, func(b badLine) { bad = append(bad, b) })
+	var total int64
+	var files []string
+	for i, l := range ls {
+		st := staged[i]
+		if st.err != nil {
+			return fmt.Errorf("%s: %w", l.path, st.err)
+		}
+		if st.good == 0 && len(st.bad) > 0 {
+			return fmt.Errorf("%s: no line is a JSON object (line %d: %s); lakebench reads JSON lines (one object per line) or one array of objects",
+				l.path, st.bad[0].line, st.bad[0].reason)
+		}
+		l.hash = st.hash
+		l.read = st.good + int64(len(st.bad))
+		total += st.good
+		if st.good > 0 {
+			files = append(files, QuoteString(st.path))
+		}
+		if err := l.quarantine(ctx, st.bad); err != nil {
+			return err
+		}
 	}
-	if err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return err
-	}
-	tmp.Close()
-	if good == 0 && len(bad) > 0 {
-		return fmt.Errorf("no line is a JSON object (line %d: %s); lakebench reads JSON lines (one object per line) or one array of objects", bad[0].line, bad[0].reason)
-	}
-	l.read = good + int64(len(bad))
-	if err := l.quarantine(ctx, bad); err != nil {
-		return err
-	}
-	if good == 0 {
+	if total == 0 {
 		return nil
 	}
-	src := "read_json(" + QuoteString(tmp.Name()) + ", format='newline_delimited'"
-	fileCols, err := describe(ctx, l.tx.tx, src+", sample_size=20480)")
+	sample := staged[0].samplePath
+	for _, st := range staged {
+		if st.good > 0 {
+			sample = st.samplePath
+			break
+		}
+	}
+	src := "read_json([" + strings.Join(files, ", ") + "], format='newline_delimited'"
+	fileCols, err := describe(ctx, tx.tx, "read_json("+QuoteString(sample)+", format='newline_delimited', sample_size=-1)")
 	if err != nil {
 		return fmt.Errorf("detect column types: %w", err)
 	}
 	var dataCols []Column
 	for _, c := range fileCols {
-		if c.Name == jsonLineCol {
-			continue
-		}
 		switch c.Type {
 		case "HUGEINT", "UHUGEINT", "UBIGINT":
 			c.Type = "BIGINT" // Go scans HUGEINT awkwardly; wider values are quarantined
@@ -90,24 +109,108 @@ func (l *loader) json(ctx context.Context) error {
 		}
 		dataCols = append(dataCols, c)
 	}
-	cols, err := l.prepareTable(ctx, dataCols)
+	cols, err := ls[0].prepareTable(ctx, dataCols)
 	if err != nil {
 		return fmt.Errorf("prepare table: %w", err)
 	}
-	// Stage every value as JSON text: typedLoad casts it, so one bad value
-	// costs one row, not the file.
-	defs := []string{QuoteString(jsonLineCol) + ": 'BIGINT'"}
-	staged := make([]Column, len(cols))
+	// Scalars are staged as text and nested values as JSON, so no value can
+	// fail the read: a bad value costs one row, not the load.
+	defs := []string{QuoteString(jsonFileCol) + ": 'BIGINT'", QuoteString(jsonLineCol) + ": 'BIGINT'"}
+	from := make([]Column, len(cols))
 	for i, c := range cols {
-		defs = append(defs, QuoteString(c.Name)+": 'JSON'")
-		staged[i] = Column{Name: c.Name, Type: "JSON"}
+		from[i] = Column{Name: c.Name, Type: "VARCHAR"}
+		if !isScalarType(c.Type) {
+			from[i].Type = "JSON"
+		}
+		defs = append(defs, QuoteString(c.Name)+": "+QuoteString(from[i].Type))
 	}
-	if _, err := l.tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_stage AS SELECT * FROM "+src+
-		", columns={"+strings.Join(defs, ", ")+"})"); err != nil {
+	stage := src + ", columns={" + strings.Join(defs, ", ") + "})"
+	loaded, failed, err := tx.typedLoad(ctx, stagedLoad{store: ls[0].store, stage: stage, lineCol: jsonLineCol,
+		fileExpr: QuoteIdent(jsonFileCol), from: from, to: cols, expected: total})
+	if err != nil {
 		return err
 	}
-	defer l.tx.tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.lb_stage")
-	return l.typedLoad(ctx, "temp.lb_stage", jsonLineCol, staged, cols, !array)
+	var sum int64
+	for i, l := range ls {
+		l.loaded = staged[i].good - int64(len(failed[l.fileID]))
+		sum += l.loaded
+		if err := l.quarantineWithRaw(ctx, failed[l.fileID]); err != nil {
+			return err
+		}
+	}
+	if sum != loaded {
+		return fmt.Errorf("loaded %d rows but the files' counts add to %d", loaded, sum)
+	}
+	return nil
+}
+
+// jsonStaged is one JSON file checked and staged.
+type jsonStaged struct {
+	path, samplePath string
+	hash             string
+	good             int64
+	bad              []badLine
+	err              error
+}
+
+// stageJSONFile checks every line of a loader's file and writes the good
+// ones, tagged with file id and line, to path (and, when sample is set, the
+// first lines untagged to path.sample for the type sniffer).
+func stageJSONFile(l *loader, path string, sample bool) (st jsonStaged) {
+	st.path, st.samplePath = path, path+".sample"
+	out, err := os.Create(path)
+	if err != nil {
+		st.err = err
+		return st
+	}
+	defer out.Close()
+	w := bufio.NewWriterSize(out, 1<<20)
+	sf, err := os.Create(st.samplePath)
+	if err != nil {
+		st.err = err
+		return st
+	}
+	defer sf.Close()
+	sw := bufio.NewWriter(sf)
+	sampled := 0
+	prefix := `{"` + jsonFileCol + `":` + strconv.FormatInt(l.fileID, 10) + `,"` + jsonLineCol + `":`
+	stage := func(line int64, obj []byte) {
+		w.WriteString(prefix)
+		w.WriteString(strconv.FormatInt(line, 10))
+		rest := bytes.TrimSpace(obj[1:])
+		if len(rest) > 0 && rest[0] != '}' {
+			w.WriteByte(',')
+		}
+		w.Write(rest)
+		w.WriteByte('\n')
+		if sampled < jsonSampleLines {
+			sw.Write(obj)
+			sw.WriteByte('\n')
+			sampled++
+		}
+		st.good++
+	}
+	onBad := func(b badLine) { st.bad = append(st.bad, b) }
+	if st.err = checkText(l.path, "JSON"); st.err != nil {
+		return st
+	}
+	array, err := isJSONArray(l.path)
+	if err != nil {
+		st.err = err
+		return st
+	}
+	if array {
+		st.hash, st.err = stageJSONArray(l.path, stage, onBad)
+	} else {
+		st.hash, st.err = stageJSONLines(l.path, stage, onBad)
+	}
+	if st.err == nil {
+		st.err = w.Flush()
+	}
+	if st.err == nil {
+		st.err = sw.Flush()
+	}
+	return st
 }
 
 func isJSONArray(path string) (bool, error) {
@@ -263,72 +366,83 @@ func describe(ctx context.Context, e execer, relation string) ([]Column, error) 
 	return cols, rows.Err()
 }
 
-// typedLoad inserts a staged relation into the table, casting each column
-// to the table's type; rows with a value that does not convert go to
-// quarantine with the column and value named. lineCol holds each row's
-// line in the file; withRaw reads the original lines back for quarantine.
-func (l *loader) typedLoad(ctx context.Context, stage, lineCol string, from, to []Column, withRaw bool) error {
-	var sel, oks, reasons, firsts []string
-	for i, c := range to {
+// stagedLoad is a relation of rows to cast into a stored table.
+type stagedLoad struct {
+	store    TableName
+	stage    string   // relation (table name or table function)
+	lineCol  string   // column with each row's line (or row) in its file
+	fileExpr string   // SQL expression with each row's file id
+	from, to []Column // staged and target types, column by column
+	expected int64    // rows in the stage
+}
+
+// typedLoad inserts a staged relation into the stored table, casting each
+// column to the table's type. Rows with a value that does not convert are
+// returned by file id, with the column and value named, for quarantine.
+func (tx *Tx) typedLoad(ctx context.Context, s stagedLoad) (int64, map[int64][]badLine, error) {
+	sel := []string{}
+	var oks, reasons, firsts []string
+	for i, c := range s.to {
 		id := QuoteIdent(c.Name)
-		if strings.EqualFold(from[i].Type, c.Type) {
+		if strings.EqualFold(s.from[i].Type, c.Type) || c.Type == "JSON" {
 			sel = append(sel, id)
 			continue
 		}
-		src := id
-		if from[i].Type == "JSON" && isScalarType(c.Type) {
-			src = "(" + id + "->>'$')" // JSON text to its value: "abc" -> abc
-		}
-		cast := "TRY_CAST(" + src + " AS " + c.Type + ")"
+		cast := "TRY_CAST(" + id + " AS " + c.Type + ")"
 		sel = append(sel, cast+" AS "+id)
-		ok := "(" + src + " IS NULL OR " + cast + " IS NOT NULL)"
+		ok := "(" + id + " IS NULL OR " + cast + " IS NOT NULL)"
 		oks = append(oks, ok)
 		reasons = append(reasons, "CASE WHEN NOT "+ok+" THEN "+QuoteString(c.Name+": cannot convert ")+
-			" || left("+src+"::VARCHAR, 60) || "+QuoteString(" to "+c.Type)+" END")
+			" || left("+id+"::VARCHAR, 60) || "+QuoteString(" to "+c.Type)+" END")
 		firsts = append(firsts, "CASE WHEN NOT "+ok+" THEN "+QuoteString(c.Name)+" END")
 	}
 	where := "true"
 	if len(oks) > 0 {
 		where = strings.Join(oks, " AND ")
 	}
-	res, err := l.tx.tx.ExecContext(ctx, "INSERT INTO "+l.store.SQL()+" BY NAME SELECT "+strings.Join(sel, ", ")+", "+
-		l.metaSelect()+" FROM "+stage+" WHERE "+where)
+	res, err := tx.tx.ExecContext(ctx, "INSERT INTO "+s.store.SQL()+" BY NAME SELECT "+strings.Join(sel, ", ")+", "+
+		s.fileExpr+" AS "+fileIDColumn+" FROM "+s.stage+" WHERE "+where)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
-	n, _ := res.RowsAffected()
-	l.loaded += n
-	if len(oks) == 0 {
+	loaded, _ := res.RowsAffected()
+	bad := map[int64][]badLine{}
+	if len(oks) == 0 || loaded == s.expected {
+		return loaded, bad, nil
+	}
+	rows, err := tx.tx.QueryContext(ctx, "SELECT "+s.fileExpr+", "+QuoteIdent(s.lineCol)+", coalesce("+strings.Join(firsts, ", ")+
+		"), concat_ws('; ', "+strings.Join(reasons, ", ")+") FROM "+s.stage+" WHERE NOT ("+where+") ORDER BY 1, 2")
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var file int64
+		var b badLine
+		if err := rows.Scan(&file, &b.line, &b.column, &b.reason); err != nil {
+			return 0, nil, err
+		}
+		bad[file] = append(bad[file], b)
+	}
+	return loaded, bad, rows.Err()
+}
+
+// quarantineWithRaw reads the original text of the bad lines, then
+// quarantines them.
+func (l *loader) quarantineWithRaw(ctx context.Context, bad []badLine) error {
+	if len(bad) == 0 {
 		return nil
 	}
-	rows, err := l.tx.tx.QueryContext(ctx, "SELECT "+QuoteIdent(lineCol)+", coalesce("+strings.Join(firsts, ", ")+"), concat_ws('; ', "+
-		strings.Join(reasons, ", ")+") FROM "+stage+" WHERE NOT ("+where+") ORDER BY 1")
+	want := map[int64]bool{}
+	for _, b := range bad {
+		want[b.line] = true
+	}
+	raws, err := rawLines(l.path, want)
 	if err != nil {
 		return err
 	}
-	var bad []badLine
-	want := map[int64]bool{}
-	for rows.Next() {
-		var b badLine
-		if err := rows.Scan(&b.line, &b.column, &b.reason); err != nil {
-			rows.Close()
-			return err
-		}
-		bad = append(bad, b)
-		want[b.line] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if withRaw {
-		raws, err := rawLines(l.path, want)
-		if err != nil {
-			return err
-		}
-		for i := range bad {
-			bad[i].raw = raws[bad[i].line]
-		}
+	for i := range bad {
+		bad[i].raw = raws[bad[i].line]
 	}
 	return l.quarantine(ctx, bad)
 }

@@ -1,52 +1,140 @@
 package lakehouse
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 )
 
-// parquet loads a Parquet file: its row count comes from the file's own
-// metadata; columns whose type differs from the table's are cast row by row
-// (file_row_number names the row of any value that does not fit).
-func (l *loader) parquet(ctx context.Context) error {
+// loadParquet loads Parquet files. Row counts come from each file's own
+// metadata. Files whose columns have the table's types load together in one
+// statement; a file whose types differ is cast row by row, and a value that
+// does not fit is quarantined with its row number (file_row_number + 1).
+func (tx *Tx) loadParquet(ctx context.Context, ls []*loader) error {
+	var batch []*loader
+	for _, l := range ls {
+		if err := checkParquet(l); err != nil {
+			return fmt.Errorf("%s: %w", l.path, err)
+		}
+		// DuckDB aborts the transaction on a read error, so the file was
+		// checked above before DuckDB opens it.
+		fileCols, err := describe(ctx, tx.tx, "read_parquet("+QuoteString(l.path)+")")
+		if err != nil {
+			return fmt.Errorf("%s: not a readable Parquet file (%s); check that it was written completely, or pass the right format", l.path, firstLine(err.Error()))
+		}
+		cols, err := l.prepareTable(ctx, fileCols)
+		if err != nil {
+			return fmt.Errorf("prepare table: %w", err)
+		}
+		same := true
+		for i := range cols {
+			same = same && strings.EqualFold(cols[i].Type, fileCols[i].Type)
+		}
+		if same {
+			batch = append(batch, l)
+			continue
+		}
+		if err := l.parquetCast(ctx, fileCols, cols); err != nil {
+			return fmt.Errorf("%s: %w", l.path, err)
+		}
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	paths := make([]string, len(batch))
+	ids := make([]string, len(batch))
+	byPath := map[string]*loader{}
+	for i, l := range batch {
+		paths[i] = QuoteString(l.path)
+		ids[i] = "(" + QuoteString(l.path) + ", " + strconv.FormatInt(l.fileID, 10) + ")"
+		byPath[l.path] = l
+	}
+	list := "[" + strings.Join(paths, ", ") + "]"
+	rows, err := tx.tx.QueryContext(ctx, "SELECT file_name, coalesce(sum(num_rows), 0) FROM parquet_file_metadata("+list+") GROUP BY 1")
+	if err != nil {
+		return err
+	}
+	var want int64
+	for rows.Next() {
+		var name string
+		var n int64
+		if err := rows.Scan(&name, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		if l := byPath[name]; l != nil {
+			l.read = n
+			l.loaded = n
+			want += n
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	res, err := tx.tx.ExecContext(ctx, "INSERT INTO "+batch[0].store.SQL()+" BY NAME SELECT r.* EXCLUDE (filename), m.id AS "+fileIDColumn+
+		" FROM read_parquet("+list+", filename=true, union_by_name=true) AS r JOIN (VALUES "+strings.Join(ids, ", ")+") AS m(path, id) ON r.filename = m.path")
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != want {
+		return fmt.Errorf("loaded %d rows but the files' metadata count %d", n, want)
+	}
+	return nil
+}
+
+// parquetCast loads one file whose column types differ from the table's.
+func (l *loader) parquetCast(ctx context.Context, fileCols, cols []Column) error {
+	if err := l.tx.tx.QueryRowContext(ctx, "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata("+QuoteString(l.path)+")").Scan(&l.read); err != nil {
+		return err
+	}
+	stage := "(SELECT file_row_number + 1 AS __lb_row, * EXCLUDE (file_row_number) FROM read_parquet(" + QuoteString(l.path) + ", file_row_number=true))"
+	loaded, failed, err := l.tx.typedLoad(ctx, stagedLoad{store: l.store, stage: stage, lineCol: "__lb_row",
+		fileExpr: strconv.FormatInt(l.fileID, 10), from: fileCols, to: cols, expected: l.read})
+	if err != nil {
+		return err
+	}
+	l.loaded = loaded
+	return l.quarantine(ctx, failed[l.fileID])
+}
+
+var parquetMagic = []byte("PAR1")
+
+// checkParquet hashes the file and checks it begins and ends with Parquet's
+// magic bytes, so that a truncated or mislabelled file is refused with a
+// clear message instead of DuckDB aborting the load.
+func checkParquet(l *loader) error {
 	f, err := os.Open(l.path)
 	if err != nil {
 		return err
 	}
+	defer f.Close()
 	h := newContentHash()
-	_, err = io.Copy(h, f)
-	f.Close()
+	size, err := io.Copy(h, f)
 	if err != nil {
 		return err
 	}
 	l.hash = h.sum()
-	src := "read_parquet(" + QuoteString(l.path) + ")"
-	fileCols, err := describe(ctx, l.tx.tx, src)
-	if err != nil {
-		return fmt.Errorf("not a readable Parquet file (%s); check that it was written completely, or pass the right format", firstLine(err.Error()))
+	head, tail := make([]byte, 4), make([]byte, 4)
+	if size < 12 {
+		return errors.New("not a Parquet file (too short); check the file, or pass the right format")
 	}
-	if err := l.tx.tx.QueryRowContext(ctx, "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata("+QuoteString(l.path)+")").Scan(&l.read); err != nil {
+	if _, err := f.ReadAt(head, 0); err != nil {
 		return err
 	}
-	cols, err := l.prepareTable(ctx, fileCols)
-	if err != nil {
-		return fmt.Errorf("prepare table: %w", err)
+	if _, err := f.ReadAt(tail, size-4); err != nil {
+		return err
 	}
-	same := true
-	for i := range cols {
-		same = same && strings.EqualFold(cols[i].Type, fileCols[i].Type)
+	if !bytes.Equal(head, parquetMagic) {
+		return errors.New("not a Parquet file (it does not start with PAR1); if it is CSV or JSON, name it so or pass --format")
 	}
-	if same {
-		res, err := l.tx.tx.ExecContext(ctx, "INSERT INTO "+l.store.SQL()+" BY NAME SELECT *, "+l.metaSelect()+" FROM "+src)
-		if err != nil {
-			return err
-		}
-		l.loaded, _ = res.RowsAffected()
-		return nil
+	if !bytes.Equal(tail, parquetMagic) {
+		return errors.New("truncated Parquet file (no PAR1 footer): it was not written completely; copy it again")
 	}
-	stage := "(SELECT file_row_number + 1 AS __lb_row, * EXCLUDE (file_row_number) FROM read_parquet(" + QuoteString(l.path) + ", file_row_number=true))"
-	return l.typedLoad(ctx, stage, "__lb_row", fileCols, cols, false)
+	return nil
 }

@@ -2,6 +2,7 @@ package lakehouse
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,5 +95,66 @@ func TestIngestMalformed(t *testing.T) {
 				t.Errorf("bronze.t has %d rows (%v), want %d", n, err, tc.wantLoaded)
 			}
 		})
+	}
+}
+
+func writeParquet(t *testing.T, path string, cols []Column, rows [][]any) {
+	t.Helper()
+	w, err := CreateParquet(path, cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if err := w.Append(r...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestIngestParquet(t *testing.T) {
+	lh := openTemp(t)
+	dir := t.TempDir()
+	ctx := context.Background()
+	a := filepath.Join(dir, "a_2026-01-01.parquet")
+	b := filepath.Join(dir, "b_2026-01-02.parquet")
+	c := filepath.Join(dir, "c_2026-01-03.parquet")
+	writeParquet(t, a, []Column{{"id", "BIGINT"}, {"amount", "DOUBLE"}}, [][]any{{int64(1), 1.5}, {int64(2), 2.5}})
+	writeParquet(t, b, []Column{{"id", "BIGINT"}, {"amount", "DOUBLE"}, {"note", "VARCHAR"}}, [][]any{{int64(3), 3.5, "new column"}})
+	// id as text: "4" casts, "x" does not.
+	writeParquet(t, c, []Column{{"id", "VARCHAR"}, {"amount", "DOUBLE"}}, [][]any{{"4", 4.5}, {"x", 5.5}})
+	res, err := lh.Ingest(ctx, []string{a, b, c}, IngestOptions{Table: TableName{"bronze", "p"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RowsRead != 5 || res.RowsLoaded != 4 || res.RowsQuarantined != 1 {
+		t.Errorf("read %d, loaded %d, quarantined %d; want 5, 4, 1", res.RowsRead, res.RowsLoaded, res.RowsQuarantined)
+	}
+	q := quarantined(t, lh, "p")
+	if !strings.Contains(q[2], "id: cannot convert x to BIGINT") {
+		t.Errorf("quarantine %v, want row 2 with the id that does not convert", q)
+	}
+	got, err := lh.Query(ctx, "select id, note, _batch_id from bronze.p order by id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got.Rows) != "[[1 <nil> 2026-01-01] [2 <nil> 2026-01-01] [3 new column 2026-01-02] [4 <nil> 2026-01-03]]" {
+		t.Errorf("rows %v", got.Rows)
+	}
+
+	// A truncated file and a CSV named .parquet are refused, loading nothing.
+	data, _ := os.ReadFile(a)
+	trunc := writeFile(t, dir, "t.parquet", string(data[:len(data)-10]))
+	notPQ := writeFile(t, dir, "n.parquet", "id,amount\n1,2\n")
+	for _, f := range []string{trunc, notPQ} {
+		_, err := lh.Ingest(ctx, []string{f}, IngestOptions{Table: TableName{"bronze", "p"}})
+		if err == nil || !strings.Contains(err.Error(), filepath.Base(f)) || !strings.Contains(err.Error(), "Parquet") {
+			t.Errorf("%s: got %v, want an error naming the file and saying it is not good Parquet", filepath.Base(f), err)
+		}
+	}
+	if n, _ := lh.Count(ctx, "select * from bronze.p"); n != 4 {
+		t.Errorf("bronze.p has %d rows after refused loads, want 4", n)
 	}
 }
