@@ -27,6 +27,9 @@ type Options struct {
 	Holder string
 	// Threads caps DuckDB's worker threads; 0 keeps DuckDB's default.
 	Threads int
+	// Principal is who user statements (Query, Page, Exec, ...) run as;
+	// their reads and writes are checked against the deployed grants.
+	Principal string
 }
 
 // Lakehouse is one target's DuckDB file, opened for reading or writing.
@@ -35,12 +38,15 @@ type Lakehouse struct {
 	path     string
 	readOnly bool
 	lock     *writerLock
+	// principal is who user statements run as; "" is lakebench itself,
+	// which governance does not check.
+	principal string
 }
 
 // Open opens (creating if needed) the DuckDB file at path. A writer takes the
 // target's lock first: a second writer gets an *ErrLocked naming the holder.
 func Open(ctx context.Context, path string, opts Options) (*Lakehouse, error) {
-	lh := &Lakehouse{path: path, readOnly: opts.ReadOnly}
+	lh := &Lakehouse{path: path, readOnly: opts.ReadOnly, principal: opts.Principal}
 	if opts.ReadOnly {
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("lakehouse: %s does not exist yet: run the pipeline first (lakebench run): %w", path, err)
@@ -129,11 +135,20 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 		fmt.Fprintf(&b, "CREATE SCHEMA IF NOT EXISTS %s;\n", s)
 	}
 	b.WriteString(systemDDL)
+	b.WriteString(governanceDDL)
 	if _, err := lh.db.ExecContext(ctx, b.String()); err != nil {
 		return fmt.Errorf("lakehouse: create schemas in %s: %w", lh.path, err)
 	}
-	return nil
+	return lh.importAudit(ctx)
 }
+
+// SetPrincipal sets who the following user statements run as.
+func (lh *Lakehouse) SetPrincipal(p string) { lh.principal = p }
+
+// Principal is who user statements run as.
+func (lh *Lakehouse) Principal() string { return lh.principal }
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 // ErrNotFound is returned when a named table does not exist.
 var ErrNotFound = errors.New("not found")

@@ -9,11 +9,16 @@ import (
 // (1 positive, anything else negative): the probability that a random positive
 // scores above a random negative, with ties counting one half. It is computed
 // from ranks (Mann-Whitney U) in O(n log n). It returns NaN when either class
-// is empty or the lengths differ.
+// is empty, the lengths differ or a score is NaN.
 func AUC(scores, labels []float64) float64 {
 	n := len(scores)
 	if n != len(labels) {
 		return math.NaN()
+	}
+	for _, s := range scores {
+		if math.IsNaN(s) {
+			return math.NaN()
+		}
 	}
 	idx := make([]int, n)
 	for i := range idx {

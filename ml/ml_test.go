@@ -28,6 +28,9 @@ func TestAUC(t *testing.T) {
 			}
 		})
 	}
+	if got := AUC([]float64{math.NaN(), 2}, []float64{0, 1}); !math.IsNaN(got) {
+		t.Errorf("AUC with a NaN score = %v, want NaN", got)
+	}
 	if got := AUC([]float64{1, 2}, []float64{1, 1}); !math.IsNaN(got) {
 		t.Errorf("AUC with one class = %v, want NaN", got)
 	}

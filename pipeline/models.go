@@ -23,14 +23,14 @@ type Model struct {
 	Reads []lakehouse.TableName
 }
 
-// parser is what model discovery needs of a lakehouse.
-type parser interface {
+// sqlParser is what model discovery needs of a lakehouse.
+type sqlParser interface {
 	TableRefs(ctx context.Context, selectSQL string) ([]lakehouse.TableName, error)
 }
 
 // Models finds the project's model files, parses each one and returns them
 // in build order: every model after the models it reads.
-func (p *Project) Models(ctx context.Context, lh parser) ([]Model, error) {
+func (p *Project) Models(ctx context.Context, lh sqlParser) ([]Model, error) {
 	var models []Model
 	seen := map[string]string{}
 	for _, pattern := range p.Resources.Transforms {
@@ -41,7 +41,7 @@ func (p *Project) Models(ctx context.Context, lh parser) ([]Model, error) {
 		sort.Strings(matches)
 		for _, path := range matches {
 			rel, _ := filepath.Rel(p.Dir, path)
-			m, err := readModel(ctx, lh, path, rel)
+			m, err := p.readModel(ctx, lh, path, rel)
 			if err != nil {
 				return nil, err
 			}
@@ -58,14 +58,14 @@ func (p *Project) Models(ctx context.Context, lh parser) ([]Model, error) {
 	return orderModels(models)
 }
 
-func readModel(ctx context.Context, lh parser, path, rel string) (Model, error) {
+func (p *Project) readModel(ctx context.Context, lh sqlParser, path, rel string) (Model, error) {
 	schema := filepath.Base(filepath.Dir(path))
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return Model{}, fmt.Errorf("pipeline: %w", err)
 	}
-	m := Model{Table: lakehouse.TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(name)}, Path: rel, SQL: string(data)}
+	m := Model{Table: lakehouse.TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(name)}, Path: rel, SQL: p.Substitute(string(data))}
 	if m.Table.Schema == "bronze" || m.Table.Schema == "sys" {
 		return Model{}, &Error{File: path, Message: fmt.Sprintf("a model cannot build %s: bronze is loaded by ingestion and sys by lakebench", m.Table),
 			Hint: "put models under sql/silver, sql/gold or sql/ml"}

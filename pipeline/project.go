@@ -4,95 +4,273 @@
 package pipeline
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"github.com/goccy/go-yaml"
-	"github.com/goccy/go-yaml/token"
 )
 
 // FileName is the project file's name.
 const FileName = "lakebench.yml"
 
-// Project is a loaded lakebench.yml and the directory it lives in.
+// Project is a loaded lakebench.yml (with its includes), resolved for one
+// target: the target's overrides merged in and ${var.*} substituted.
 type Project struct {
 	// Dir is the project directory; relative paths in the file are read from it.
-	Dir string `yaml:"-"`
+	Dir string `yaml:"-" json:"-"`
 	// File is the path of lakebench.yml.
-	File string `yaml:"-"`
+	File string `yaml:"-" json:"-"`
+	// Target is the target this project was resolved for.
+	Target string `yaml:"-" json:"-"`
 
-	Bundle    Bundle              `yaml:"bundle"`
-	Framing   Framing             `yaml:"project"`
-	Variables map[string]Variable `yaml:"variables"`
-	Resources Resources           `yaml:"resources"`
-	Targets   map[string]Target   `yaml:"targets"`
+	Bundle      Bundle              `yaml:"bundle" json:"bundle"`
+	Framing     Framing             `yaml:"project,omitempty" json:"project,omitempty"`
+	Include     []string            `yaml:"include,omitempty" json:"include,omitempty"`
+	Variables   map[string]Variable `yaml:"variables,omitempty" json:"variables,omitempty"`
+	RunAs       *RunAs              `yaml:"run_as,omitempty" json:"run_as,omitempty"`
+	Permissions []Permission        `yaml:"permissions,omitempty" json:"permissions,omitempty"`
+	Resources   Resources           `yaml:"resources,omitempty" json:"resources,omitempty"`
+	Targets     map[string]Target   `yaml:"targets,omitempty" json:"targets,omitempty"`
+
+	// raw is the merged YAML tree of the root file and its includes, before
+	// any target is applied.
+	raw map[string]any
+	// lines locates keys ("resources.jobs.nightly") in their files.
+	lines map[string]position
+	// vars are the resolved variable values.
+	vars map[string]any
 }
 
 // Bundle names the project, as databricks.yml's bundle does.
 type Bundle struct {
-	Name string `yaml:"name"`
+	Name string `yaml:"name" json:"name"`
 }
 
 // Framing is the final-project framing: the problem and the team.
 type Framing struct {
-	Problem string   `yaml:"problem"`
-	Team    []Member `yaml:"team"`
+	Problem string   `yaml:"problem,omitempty" json:"problem,omitempty"`
+	Team    []Member `yaml:"team,omitempty" json:"team,omitempty"`
 }
 
-// Member is one person of the team and their role.
+// Member is one person of the team and their role: architect, engineer, ml
+// or analyst.
 type Member struct {
-	Name string `yaml:"name"`
-	Role string `yaml:"role"`
+	Name  string `yaml:"name" json:"name"`
+	Role  string `yaml:"role" json:"role"`
+	Email string `yaml:"email,omitempty" json:"email,omitempty"`
 }
+
+// Roles are the team roles, one per TUI view.
+var Roles = []string{"architect", "engineer", "ml", "analyst"}
 
 // Variable is a bundle variable with its default.
 type Variable struct {
-	Description string `yaml:"description"`
-	Default     any    `yaml:"default"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	Default     any    `yaml:"default,omitempty" json:"default,omitempty"`
+}
+
+// RunAs is the identity jobs run as: a user or a service principal.
+type RunAs struct {
+	UserName             string `yaml:"user_name,omitempty" json:"user_name,omitempty"`
+	ServicePrincipalName string `yaml:"service_principal_name,omitempty" json:"service_principal_name,omitempty"`
+}
+
+// Principal is the run_as identity's name.
+func (r *RunAs) Principal() string {
+	if r == nil {
+		return ""
+	}
+	if r.ServicePrincipalName != "" {
+		return r.ServicePrincipalName
+	}
+	return r.UserName
+}
+
+// Permission says who may do what with the bundle, as in databricks.yml:
+// level CAN_VIEW, CAN_RUN or CAN_MANAGE for a user, group or service principal.
+type Permission struct {
+	Level                string `yaml:"level" json:"level"`
+	UserName             string `yaml:"user_name,omitempty" json:"user_name,omitempty"`
+	GroupName            string `yaml:"group_name,omitempty" json:"group_name,omitempty"`
+	ServicePrincipalName string `yaml:"service_principal_name,omitempty" json:"service_principal_name,omitempty"`
+}
+
+// Principal is the permission's user, group or service principal.
+func (p Permission) Principal() string {
+	switch {
+	case p.UserName != "":
+		return p.UserName
+	case p.GroupName != "":
+		return p.GroupName
+	}
+	return p.ServicePrincipalName
 }
 
 // Resources are what the bundle deploys and runs.
 type Resources struct {
-	Sources    map[string]Source        `yaml:"sources"`
-	Transforms []string                 `yaml:"transforms"`
-	Quality    map[string][]QualityRule `yaml:"quality"`
+	Sources          map[string]Source          `yaml:"sources,omitempty" json:"sources,omitempty"`
+	Transforms       []string                   `yaml:"transforms,omitempty" json:"transforms,omitempty"`
+	Models           map[string]ModelSettings   `yaml:"models,omitempty" json:"models,omitempty"`
+	Quality          map[string][]QualityRule   `yaml:"quality,omitempty" json:"quality,omitempty"`
+	QualityMonitors  map[string]QualityMonitor  `yaml:"quality_monitors,omitempty" json:"quality_monitors,omitempty"`
+	RegisteredModels map[string]RegisteredModel `yaml:"registered_models,omitempty" json:"registered_models,omitempty"`
+	Dashboards       map[string]Dashboard       `yaml:"dashboards,omitempty" json:"dashboards,omitempty"`
+	Alerts           map[string]Alert           `yaml:"alerts,omitempty" json:"alerts,omitempty"`
+	Jobs             map[string]Job             `yaml:"jobs,omitempty" json:"jobs,omitempty"`
+	Schemas          map[string]Schema          `yaml:"schemas,omitempty" json:"schemas,omitempty"`
+	Groups           map[string]Group           `yaml:"groups,omitempty" json:"groups,omitempty"`
 }
 
 // Source is a landing-zone folder loaded into bronze.<name>.
 type Source struct {
-	Path        string `yaml:"path"`
-	Format      string `yaml:"format"`
-	Owner       string `yaml:"owner"`
-	Domain      string `yaml:"domain"`
-	Description string `yaml:"description"`
+	Path        string `yaml:"path" json:"path"`
+	Format      string `yaml:"format,omitempty" json:"format,omitempty"`
+	Owner       string `yaml:"owner,omitempty" json:"owner,omitempty"`
+	Domain      string `yaml:"domain,omitempty" json:"domain,omitempty"`
+	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+}
+
+// ModelSettings configures one SQL model, keyed by the table it builds.
+type ModelSettings struct {
+	// UniqueKey makes the model incremental: rows with a key already in the
+	// table are replaced, others appended.
+	UniqueKey   []string `yaml:"unique_key,omitempty" json:"unique_key,omitempty"`
+	Owner       string   `yaml:"owner,omitempty" json:"owner,omitempty"`
+	Domain      string   `yaml:"domain,omitempty" json:"domain,omitempty"`
+	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
 }
 
 // QualityRule is one data-quality check on a table.
 type QualityRule struct {
-	Check       string   `yaml:"check"`
-	Column      string   `yaml:"column"`
-	Expression  string   `yaml:"expression"`
-	Name        string   `yaml:"name"`
-	Min         *float64 `yaml:"min"`
-	Max         *float64 `yaml:"max"`
-	Values      []any    `yaml:"values"`
-	Criticality string   `yaml:"criticality"`
+	Check       string   `yaml:"check" json:"check"`
+	Column      string   `yaml:"column,omitempty" json:"column,omitempty"`
+	Expression  string   `yaml:"expression,omitempty" json:"expression,omitempty"`
+	Name        string   `yaml:"name,omitempty" json:"name,omitempty"`
+	Min         *float64 `yaml:"min,omitempty" json:"min,omitempty"`
+	Max         *float64 `yaml:"max,omitempty" json:"max,omitempty"`
+	Values      []any    `yaml:"values,omitempty" json:"values,omitempty"`
+	Criticality string   `yaml:"criticality,omitempty" json:"criticality,omitempty"`
 }
 
-// Target is one deployment target (dev, staging, prod).
+// QualityMonitor watches a table: freshness against an objective, profiles
+// and drift.
+type QualityMonitor struct {
+	// Freshness is the objective, such as 24h: the table must have been
+	// updated within it.
+	Freshness string `yaml:"freshness,omitempty" json:"freshness,omitempty"`
+	// TimestampColumn, when set, measures freshness by the newest value in
+	// the column instead of the last update.
+	TimestampColumn string `yaml:"timestamp_column,omitempty" json:"timestamp_column,omitempty"`
+	Profile         bool   `yaml:"profile,omitempty" json:"profile,omitempty"`
+	Drift           bool   `yaml:"drift,omitempty" json:"drift,omitempty"`
+	// Completeness is the least share of non-null values per column (0..1).
+	Completeness float64 `yaml:"completeness,omitempty" json:"completeness,omitempty"`
+}
+
+// RegisteredModel is an ML model trained from a table.
+type RegisteredModel struct {
+	Table       string   `yaml:"table" json:"table"`
+	Label       string   `yaml:"label" json:"label"`
+	Features    []string `yaml:"features,omitempty" json:"features,omitempty"`
+	Task        string   `yaml:"task,omitempty" json:"task,omitempty"`
+	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
+}
+
+// Dashboard is a set of tiles, each a query and a chart.
+type Dashboard struct {
+	Title string `yaml:"title,omitempty" json:"title,omitempty"`
+	Tiles []Tile `yaml:"tiles" json:"tiles"`
+}
+
+// Tile is one chart of a dashboard.
+type Tile struct {
+	Title string `yaml:"title" json:"title"`
+	Query string `yaml:"query" json:"query"`
+	Chart string `yaml:"chart,omitempty" json:"chart,omitempty"`
+	X     string `yaml:"x,omitempty" json:"x,omitempty"`
+	Y     string `yaml:"y,omitempty" json:"y,omitempty"`
+}
+
+// Alert fires when a query's column compares to a threshold.
+type Alert struct {
+	Query     string  `yaml:"query" json:"query"`
+	Column    string  `yaml:"column" json:"column"`
+	Op        string  `yaml:"op" json:"op"`
+	Threshold float64 `yaml:"threshold" json:"threshold"`
+	Message   string  `yaml:"message,omitempty" json:"message,omitempty"`
+}
+
+// Job is a DAG of tasks.
+type Job struct {
+	Description string    `yaml:"description,omitempty" json:"description,omitempty"`
+	Schedule    *Schedule `yaml:"schedule,omitempty" json:"schedule,omitempty"`
+	Tasks       []Task    `yaml:"tasks" json:"tasks"`
+}
+
+// Schedule runs a job on a cron expression; paused in development mode.
+type Schedule struct {
+	QuartzCronExpression string `yaml:"quartz_cron_expression" json:"quartz_cron_expression"`
+	TimezoneID           string `yaml:"timezone_id,omitempty" json:"timezone_id,omitempty"`
+	PauseStatus          string `yaml:"pause_status,omitempty" json:"pause_status,omitempty"`
+}
+
+// Task is one step of a job.
+type Task struct {
+	TaskKey   string   `yaml:"task_key" json:"task_key"`
+	Type      string   `yaml:"type" json:"type"`
+	DependsOn []string `yaml:"depends_on,omitempty" json:"depends_on,omitempty"`
+	// Sources limits an ingest task; empty means every source.
+	Sources []string `yaml:"sources,omitempty" json:"sources,omitempty"`
+	// Models limits a transform or quality task to these tables (in build
+	// order); empty means every model.
+	Models []string `yaml:"models,omitempty" json:"models,omitempty"`
+	// Model names the registered model of a train or predict task.
+	Model string `yaml:"model,omitempty" json:"model,omitempty"`
+	// Alerts limits an alerts task; empty means every alert.
+	Alerts []string `yaml:"alerts,omitempty" json:"alerts,omitempty"`
+	// SQL is the statement of an sql task.
+	SQL string `yaml:"sql,omitempty" json:"sql,omitempty"`
+}
+
+// TaskTypes are the kinds of task a job can hold.
+var TaskTypes = []string{"ingest", "transform", "quality", "train", "predict", "alerts", "sql"}
+
+// Schema is a Unity Catalog-like schema resource: its grants.
+type Schema struct {
+	Comment string  `yaml:"comment,omitempty" json:"comment,omitempty"`
+	Grants  []Grant `yaml:"grants,omitempty" json:"grants,omitempty"`
+}
+
+// Grant gives a principal privileges (SELECT, MODIFY, ALL_PRIVILEGES) on a
+// schema, or on one table of it when Table is set.
+type Grant struct {
+	Principal  string   `yaml:"principal" json:"principal"`
+	Privileges []string `yaml:"privileges" json:"privileges"`
+	Table      string   `yaml:"table,omitempty" json:"table,omitempty"`
+}
+
+// Group is a set of principals.
+type Group struct {
+	Members []string `yaml:"members" json:"members"`
+}
+
+// Target is one deployment target (dev, staging, prod) and its overrides.
 type Target struct {
-	Default bool       `yaml:"default"`
-	Mode    string     `yaml:"mode"`
-	Data    TargetData `yaml:"data"`
+	Default     bool           `yaml:"default,omitempty" json:"default,omitempty"`
+	Mode        string         `yaml:"mode,omitempty" json:"mode,omitempty"`
+	Data        TargetData     `yaml:"data,omitempty" json:"data,omitempty"`
+	RunAs       *RunAs         `yaml:"run_as,omitempty" json:"run_as,omitempty"`
+	Permissions []Permission   `yaml:"permissions,omitempty" json:"permissions,omitempty"`
+	Variables   map[string]any `yaml:"variables,omitempty" json:"variables,omitempty"`
+	Resources   Resources      `yaml:"resources,omitempty" json:"resources,omitempty"`
+	// PricePerCPUHour estimates cost in sys.usage (issue: observability).
+	PricePerCPUHour float64 `yaml:"price_per_cpu_hour,omitempty" json:"price_per_cpu_hour,omitempty"`
 }
 
 // TargetData says which sample scale a target's data has.
 type TargetData struct {
-	Scale string `yaml:"scale"`
+	Scale string `yaml:"scale,omitempty" json:"scale,omitempty"`
 }
 
 // Error is a problem in the project file, with where it is.
@@ -132,61 +310,6 @@ func Find(dir string) (string, bool) {
 		}
 		dir = parent
 	}
-}
-
-// Load reads dir/lakebench.yml. Errors point to file:line:column.
-func Load(dir string) (*Project, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, err
-	}
-	file := filepath.Join(dir, FileName)
-	data, err := os.ReadFile(file)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, &Error{File: file, Message: "no project file here", Hint: "run `lakebench init` to create one, or pass -C DIR"}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("pipeline: %w", err)
-	}
-	p := &Project{}
-	if err := yaml.UnmarshalWithOptions(data, p, yaml.DisallowUnknownField()); err != nil {
-		return nil, yamlError(file, err)
-	}
-	p.Dir, p.File = dir, file
-	if err := p.check(); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// yamlError turns a YAML decoding error into an *Error with its position.
-func yamlError(file string, err error) error {
-	var pe interface {
-		GetToken() *token.Token
-		GetMessage() string
-	}
-	if errors.As(err, &pe) && pe.GetToken() != nil {
-		pos := pe.GetToken().Position
-		msg := pe.GetMessage()
-		hint := "see the sample project (lakebench init) for the file's shape"
-		if strings.Contains(msg, "unknown field") {
-			hint = "remove the key or fix its spelling"
-		}
-		return &Error{File: file, Line: pos.Line, Column: pos.Column, Message: msg, Hint: hint}
-	}
-	return &Error{File: file, Message: err.Error()}
-}
-
-func (p *Project) check() error {
-	if p.Bundle.Name == "" {
-		return &Error{File: p.File, Message: "bundle.name is missing", Hint: "add `bundle: {name: my-project}`"}
-	}
-	for name, s := range p.Resources.Sources {
-		if s.Path == "" {
-			return &Error{File: p.File, Message: fmt.Sprintf("resources.sources.%s.path is missing", name), Hint: "give the landing glob, for example landing/orders/*.parquet"}
-		}
-	}
-	return nil
 }
 
 // TargetNames lists the targets, sorted; a project without targets has dev.

@@ -44,6 +44,7 @@ type order struct {
 	id       int64
 	ts       int64 // unix seconds, UTC
 	cust     int32 // customer index
+	seq      int32 // draw order, the tie-break of the time sort
 	nullCust bool
 	channel  uint8
 	payment  uint8
@@ -56,6 +57,7 @@ type order struct {
 type event struct {
 	ts      int64
 	cust    int32 // -1: anonymous visitor
+	seq     int32 // draw order, the tie-break of the time sort
 	session int32
 	typ     uint8
 	device  uint8
@@ -176,7 +178,7 @@ func (w *world) simulate(d int) *activity {
 			case d >= ChurnCutoffDay:
 				boost = 0.3
 			case d >= int(c.decayStart)-7:
-				boost = 2.5
+				boost = 3.5
 			}
 		}
 		lt := ticketRate * float64(c.support) * boost
@@ -256,11 +258,19 @@ func (w *world) simulate(d int) *activity {
 		a.events = w.browse(r, a.events, d, dayStart+timeOfDay(r), -1, session)
 	}
 
-	slices.SortStableFunc(a.orders, func(x, y order) int { return cmp.Compare(x.ts, y.ts) })
+	// Sort by time; seq (the draw order) breaks ties, so the unstable sort
+	// is deterministic.
+	for i := range a.orders {
+		a.orders[i].seq = int32(i)
+	}
+	slices.SortFunc(a.orders, func(x, y order) int { return cmp.Or(cmp.Compare(x.ts, y.ts), cmp.Compare(x.seq, y.seq)) })
 	for i := range a.orders {
 		a.orders[i].id = int64(d)*1_000_000 + int64(i) + 1
 	}
-	slices.SortStableFunc(a.events, func(x, y event) int { return cmp.Compare(x.ts, y.ts) })
+	for i := range a.events {
+		a.events[i].seq = int32(i)
+	}
+	slices.SortFunc(a.events, func(x, y event) int { return cmp.Or(cmp.Compare(x.ts, y.ts), cmp.Compare(x.seq, y.seq)) })
 	slices.SortStableFunc(a.tickets, func(x, y ticket) int { return cmp.Compare(x.ts, y.ts) })
 	return a
 }

@@ -108,14 +108,17 @@ type IncidentFacts struct {
 	ChurnCutoffDay     int // churners place no order from this day on
 }
 
-// Incidents returns the incident facts of a scale ("" means dev). They do not
-// depend on the seed.
+// Incidents returns the incident facts of a scale ("" means dev); an unknown
+// scale gives facts with only Scale set. They do not depend on the seed.
 func Incidents(scale Scale) IncidentFacts {
 	if scale == "" {
 		scale = ScaleDev
 	}
-	w := newWorld(scale, DefaultSeed) // counts and line numbers ignore the seed
-	return w.incidents()
+	p, err := scaleParams(scale)
+	if err != nil {
+		return IncidentFacts{Scale: scale}
+	}
+	return planWorld(scale, DefaultSeed, p).incidents() // the facts ignore the seed
 }
 
 func (w *world) incidents() IncidentFacts {

@@ -83,10 +83,17 @@ func newWorld(scale Scale, seed uint64) *world {
 	if err != nil {
 		panic(err) // callers validate the scale first
 	}
-	w := &world{scale: scale, seed: seed, p: p}
-	w.planSignups()
+	w := planWorld(scale, seed, p)
 	w.makeCustomers()
 	w.makeProducts()
+	return w
+}
+
+// planWorld fixes the volumes of a world without drawing its customers and
+// products: enough for the incident facts.
+func planWorld(scale Scale, seed uint64, p params) *world {
+	w := &world{scale: scale, seed: seed, p: p}
+	w.planSignups()
 	w.updates = max(1, p.customers/2000)
 	w.expDaily = float64(p.targetItems) / meanItemsPerOrder / Horizon
 	return w
@@ -135,8 +142,8 @@ func pick(r *rand.Rand, shares []float64) int {
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
-// ordersPerCustomerDay calibrates base rates so the scale's order-item target
-// is met on average.
+// Volume constants: items per order (1 + Poisson(1.5), at most 8) and the
+// base rate of support tickets.
 const (
 	meanItemsPerOrder = 2.5
 	ticketRate        = 0.006 // tickets per customer-day at support 1
@@ -176,10 +183,10 @@ func (w *world) makeCustomers() {
 		c.discount = float32(r.Float64())
 		support := r.NormFloat64()
 		c.support = float32(math.Exp(0.8*support - 0.32))
-		z := -1.25 - 0.85*activity + 0.6*support + 1.6*(float64(c.discount)-0.5) +
-			regionChurn[c.region] + 0.9*r.NormFloat64()
+		z := -1.3 - 0.9*activity + 0.7*support + 1.8*(float64(c.discount)-0.5) +
+			regionChurn[c.region] + 0.6*r.NormFloat64()
 		churnDraw := r.Float64()
-		c.decayStart = int16(ChurnCutoffDay - 3 - r.IntN(18))
+		c.decayStart = int16(ChurnCutoffDay - 8 - r.IntN(18))
 		c.churn = day < ChurnCutoffDay && churnDraw < sigmoid(z)
 	}
 }
@@ -243,5 +250,5 @@ func (c *customer) activity(d int) float64 {
 	if d >= ChurnCutoffDay {
 		return 0
 	}
-	return math.Exp(-float64(d-int(c.decayStart)) / 6)
+	return math.Exp(-float64(d-int(c.decayStart)) / 5)
 }

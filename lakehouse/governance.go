@@ -1,0 +1,271 @@
+package lakehouse
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Governance, Unity Catalog-like: principals (users, service principals,
+// groups), grants of SELECT and MODIFY on schemas and tables, and an audit
+// of every access. It is enforced here, below every caller: a statement that
+// reads or writes what its principal may not is refused before it runs.
+//
+// Until a bundle deploys governance (sys.governance has a row), every
+// principal may do everything: a fresh project is open. After it, the owner
+// (the target's run_as identity) may do everything and others need grants.
+
+const governanceDDL = `
+CREATE TABLE IF NOT EXISTS sys.governance (owner VARCHAR, deployed_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS sys.group_members (group_name VARCHAR, member VARCHAR);
+CREATE TABLE IF NOT EXISTS sys.grants (principal VARCHAR, privilege VARCHAR, schema_name VARCHAR, table_name VARCHAR);
+CREATE TABLE IF NOT EXISTS sys.audit (event_time TIMESTAMP, principal VARCHAR, action VARCHAR, tables VARCHAR[],
+	rows BIGINT, allowed BOOLEAN, detail VARCHAR);
+`
+
+// The privileges a grant can give.
+const (
+	Select        = "SELECT"
+	Modify        = "MODIFY"
+	AllPrivileges = "ALL_PRIVILEGES"
+)
+
+// Privileges lists the valid privilege names.
+var Privileges = []string{Select, Modify, AllPrivileges}
+
+// Grant gives a principal (user, service principal or group) a privilege on
+// a schema, or on one table of it when Table is set.
+type Grant struct {
+	Principal string `json:"principal"`
+	Privilege string `json:"privilege"`
+	Schema    string `json:"schema"`
+	Table     string `json:"table,omitempty"`
+}
+
+// Governance is what a deploy writes: the owner, groups and grants.
+type Governance struct {
+	Owner  string
+	Groups map[string][]string
+	Grants []Grant
+}
+
+// AccessError is a refused read or write, naming the missing grant.
+type AccessError struct {
+	Principal string
+	Action    string // "read" or "write"
+	Table     TableName
+	Privilege string
+	Owner     string
+}
+
+func (e *AccessError) Error() string {
+	return fmt.Sprintf("lakehouse: %s may not %s %s: it needs %s on %s (or on schema %s); the owner (%s) grants it in lakebench.yml under resources.schemas.%s.grants, then `lakebench bundle deploy`",
+		e.Principal, e.Action, e.Table, e.Privilege, e.Table, e.Table.Schema, e.Owner, e.Table.Schema)
+}
+
+// DeployGovernance replaces the target's owner, groups and grants.
+func (tx *Tx) DeployGovernance(ctx context.Context, g Governance) error {
+	stmts := []string{"DELETE FROM sys.governance", "DELETE FROM sys.group_members", "DELETE FROM sys.grants"}
+	for _, s := range stmts {
+		if _, err := tx.tx.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("lakehouse: deploy governance: %w", err)
+		}
+	}
+	if _, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.governance VALUES (?, now()::TIMESTAMP)", g.Owner); err != nil {
+		return fmt.Errorf("lakehouse: deploy governance: %w", err)
+	}
+	groups := make([]string, 0, len(g.Groups))
+	for name := range g.Groups {
+		groups = append(groups, name)
+	}
+	sort.Strings(groups)
+	for _, name := range groups {
+		for _, m := range g.Groups[name] {
+			if _, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.group_members VALUES (?, ?)", name, m); err != nil {
+				return fmt.Errorf("lakehouse: deploy governance: %w", err)
+			}
+		}
+	}
+	for _, gr := range g.Grants {
+		if _, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.grants VALUES (?, ?, ?, ?)",
+			gr.Principal, strings.ToUpper(gr.Privilege), strings.ToLower(gr.Schema), nullString(strings.ToLower(gr.Table))); err != nil {
+			return fmt.Errorf("lakehouse: deploy governance: %w", err)
+		}
+	}
+	return nil
+}
+
+// Grants lists the deployed grants, with the owner.
+func (lh *Lakehouse) Grants(ctx context.Context) (owner string, grants []Grant, err error) {
+	err = lh.db.QueryRowContext(ctx, "SELECT owner FROM sys.governance LIMIT 1").Scan(&owner)
+	if err != nil && !isNoRows(err) {
+		return "", nil, fmt.Errorf("lakehouse: grants: %w", err)
+	}
+	rows, err := lh.db.QueryContext(ctx, "SELECT principal, privilege, schema_name, coalesce(table_name, '') FROM sys.grants ORDER BY ALL")
+	if err != nil {
+		return "", nil, fmt.Errorf("lakehouse: grants: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g Grant
+		if err := rows.Scan(&g.Principal, &g.Privilege, &g.Schema, &g.Table); err != nil {
+			return "", nil, err
+		}
+		grants = append(grants, g)
+	}
+	return owner, grants, rows.Err()
+}
+
+// Authorize checks that principal may read reads and write writes, and
+// returns an *AccessError naming the first missing grant.
+func (lh *Lakehouse) Authorize(ctx context.Context, principal string, reads, writes []TableName) error {
+	var owner string
+	err := lh.db.QueryRowContext(ctx, "SELECT owner FROM sys.governance LIMIT 1").Scan(&owner)
+	if isNoRows(err) || principal == owner {
+		return nil // governance not deployed, or the owner
+	}
+	if err != nil {
+		return fmt.Errorf("lakehouse: authorize: %w", err)
+	}
+	// The principal and the groups it belongs to.
+	who := []string{principal}
+	rows, err := lh.db.QueryContext(ctx, "SELECT group_name FROM sys.group_members WHERE member = ?", principal)
+	if err != nil {
+		return fmt.Errorf("lakehouse: authorize: %w", err)
+	}
+	for rows.Next() {
+		var g string
+		rows.Scan(&g)
+		who = append(who, g)
+	}
+	rows.Close()
+	has := func(t TableName, privilege string) (bool, error) {
+		var n int
+		err := lh.db.QueryRowContext(ctx, `SELECT count(*) FROM sys.grants WHERE list_contains(?, principal)
+			AND privilege IN (?, 'ALL_PRIVILEGES') AND schema_name = ? AND (table_name IS NULL OR table_name = ?)`,
+			who, privilege, t.Schema, t.Name).Scan(&n)
+		return n > 0, err
+	}
+	check := func(tables []TableName, privilege, action string) error {
+		for _, t := range tables {
+			ok, err := has(t, privilege)
+			if err != nil {
+				return fmt.Errorf("lakehouse: authorize: %w", err)
+			}
+			if !ok {
+				return &AccessError{Principal: principal, Action: action, Table: t, Privilege: privilege, Owner: owner}
+			}
+		}
+		return nil
+	}
+	if err := check(reads, Select, "read"); err != nil {
+		return err
+	}
+	return check(writes, Modify, "write")
+}
+
+// AuditEvent is one row of sys.audit.
+type AuditEvent struct {
+	At        time.Time `json:"at"`
+	Principal string    `json:"principal"`
+	Action    string    `json:"action"`
+	Tables    []string  `json:"tables"`
+	Rows      int64     `json:"rows"`
+	Allowed   bool      `json:"allowed"`
+	Detail    string    `json:"detail,omitempty"`
+}
+
+// auditPath holds the events of read-only sessions until a writer imports
+// them into sys.audit.
+func auditPath(dbPath string) string { return dbPath + ".audit.jsonl" }
+
+// Audit records an access. A read-only lakehouse cannot write sys.audit, so
+// it appends to a log beside the file that the next writer imports.
+func (lh *Lakehouse) Audit(ctx context.Context, e AuditEvent) error {
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	if e.Tables == nil {
+		e.Tables = []string{}
+	}
+	if lh.readOnly {
+		f, err := os.OpenFile(auditPath(lh.path), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("lakehouse: audit: %w", err)
+		}
+		defer f.Close()
+		b, _ := json.Marshal(e)
+		_, err = f.Write(append(b, '\n'))
+		return err
+	}
+	_, err := lh.db.ExecContext(ctx, "INSERT INTO sys.audit VALUES (?, ?, ?, ?::VARCHAR[], ?, ?, ?)",
+		e.At, e.Principal, e.Action, e.Tables, e.Rows, e.Allowed, nullString(e.Detail))
+	if err != nil {
+		return fmt.Errorf("lakehouse: audit: %w", err)
+	}
+	return nil
+}
+
+// importAudit moves the read-only sessions' audit log into sys.audit.
+func (lh *Lakehouse) importAudit(ctx context.Context) error {
+	path := auditPath(lh.path)
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	var events []AuditEvent
+	for sc.Scan() {
+		var e AuditEvent
+		if json.Unmarshal(sc.Bytes(), &e) == nil {
+			events = append(events, e)
+		}
+	}
+	f.Close()
+	for _, e := range events {
+		if err := lh.Audit(ctx, e); err != nil {
+			return err
+		}
+	}
+	return os.Remove(path)
+}
+
+// authorizeSQL checks a user statement against the principal's grants and
+// audits it: a SELECT needs SELECT on every table it reads; any other
+// statement is for the owner alone.
+func (lh *Lakehouse) authorizeSQL(ctx context.Context, sqlText string) (tables []string, action string, err error) {
+	if lh.principal == "" {
+		return nil, "", nil
+	}
+	refs, perr := lh.TableRefs(ctx, sqlText)
+	action = "SELECT"
+	var reads, writes []TableName
+	if perr != nil {
+		// Not a single SELECT: DDL or DML writes what it names; only the
+		// owner (or ALL_PRIVILEGES on every schema) may run it.
+		action = "EXECUTE"
+		writes = []TableName{{Schema: "*", Name: "*"}}
+	}
+	for _, r := range refs {
+		if r.Schema == "" {
+			r.Schema = "main"
+		}
+		reads = append(reads, r)
+		tables = append(tables, r.String())
+	}
+	err = lh.Authorize(ctx, lh.principal, reads, writes)
+	if err != nil {
+		lh.Audit(context.WithoutCancel(ctx), AuditEvent{Principal: lh.principal, Action: action, Tables: tables, Allowed: false, Detail: err.Error()})
+	}
+	return tables, action, err
+}

@@ -1,0 +1,356 @@
+package lakehouse
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// This file holds the read functions behind the terminal UI's views (and any
+// command that wants the same answers): recent runs and their tasks, quality
+// results, quarantined rows, ingested files per source, freshness, the run
+// success ratio and table sizes. Each returns plain structs.
+
+// RecentRuns lists the latest runs of the target, newest first; limit <= 0
+// means all of them.
+func (lh *Lakehouse) RecentRuns(ctx context.Context, limit int) ([]Run, error) {
+	q := `SELECT run_id, coalesce(job, ''), coalesce(target, ''), coalesce(principal, ''), started_at, ended_at,
+		coalesce(status, ''), coalesce(error, '') FROM sys.runs ORDER BY started_at DESC, run_id DESC`
+	if limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	rows, err := lh.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	defer rows.Close()
+	out := []Run{}
+	for rows.Next() {
+		var r Run
+		var started, ended sql.NullTime
+		if err := rows.Scan(&r.RunID, &r.Job, &r.Target, &r.Principal, &started, &ended, &r.Status, &r.Error); err != nil {
+			return nil, fmt.Errorf("lakehouse: read runs: %w", err)
+		}
+		r.StartedAt, r.EndedAt = started.Time, ended.Time
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return out, nil
+}
+
+// TaskRuns lists one run's tasks in the order they started.
+func (lh *Lakehouse) TaskRuns(ctx context.Context, runID string) ([]TaskRun, error) {
+	rows, err := lh.db.QueryContext(ctx, `SELECT run_id, task_key, coalesce(kind, ''), coalesce(target_table, ''),
+		started_at, ended_at, coalesce(status, ''), coalesce(rows_written, 0), coalesce(error, '')
+		FROM sys.task_runs WHERE run_id = ? ORDER BY started_at, rowid`, runID)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	defer rows.Close()
+	out := []TaskRun{}
+	for rows.Next() {
+		var t TaskRun
+		var started, ended sql.NullTime
+		if err := rows.Scan(&t.RunID, &t.TaskKey, &t.Kind, &t.TargetTable, &started, &ended, &t.Status, &t.RowsWritten, &t.Error); err != nil {
+			return nil, fmt.Errorf("lakehouse: read task runs of %s: %w", runID, err)
+		}
+		t.StartedAt, t.EndedAt = started.Time, ended.Time
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return out, nil
+}
+
+// LatestQuality lists the most recent result of every table's quality
+// rules, by table then rule.
+func (lh *Lakehouse) LatestQuality(ctx context.Context) ([]QualityResult, error) {
+	rows, err := lh.db.QueryContext(ctx, `SELECT run_id, table_name, rule, coalesce(criticality, ''),
+		coalesce(rows_checked, 0), coalesce(rows_failed, 0), checked_at
+		FROM sys.quality_results
+		QUALIFY row_number() OVER (PARTITION BY table_name, rule ORDER BY checked_at DESC) = 1
+		ORDER BY table_name, rule`)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	defer rows.Close()
+	out := []QualityResult{}
+	for rows.Next() {
+		var r QualityResult
+		var at sql.NullTime
+		if err := rows.Scan(&r.RunID, &r.Table, &r.Rule, &r.Criticality, &r.RowsChecked, &r.RowsFailed, &at); err != nil {
+			return nil, fmt.Errorf("lakehouse: read quality results: %w", err)
+		}
+		r.CheckedAt = at.Time
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return out, nil
+}
+
+// QuarantineTable is where the rows a table rejected go: <table>_quarantine
+// beside it.
+func QuarantineTable(t TableName) TableName {
+	return TableName{Schema: t.Schema, Name: t.Name + "_quarantine"}
+}
+
+// QuarantinedRow is one row in a quarantine table, reduced to what a person
+// reads: why, from where, and the record itself.
+type QuarantinedRow struct {
+	// Reason is the _reason column: the rule or parse error that rejected it.
+	Reason string `json:"reason"`
+	// Source is the landing file's base name, when the row came from one.
+	Source string `json:"source,omitempty"`
+	// Line is the line in Source (ingest rejects), 0 when unknown.
+	Line int64 `json:"line,omitempty"`
+	// Column is the column the reader blamed, when it named one.
+	Column string `json:"column,omitempty"`
+	// Record is the raw line (ingest rejects) or the row's values as
+	// name=value pairs (quality rejects).
+	Record string `json:"record"`
+}
+
+// Quarantined returns up to limit rows of table's quarantine (table names
+// the table itself, not its quarantine) and how many rows it holds in all.
+// A table with no quarantine has none.
+func (lh *Lakehouse) Quarantined(ctx context.Context, table TableName, limit int) ([]QuarantinedRow, int64, error) {
+	qt := table
+	if !strings.HasSuffix(qt.Name, "_quarantine") {
+		qt = QuarantineTable(table)
+	}
+	cols, err := tableColumns(ctx, lh.db, qt)
+	if err != nil {
+		return nil, 0, queryError(ctx, err)
+	}
+	if len(cols) == 0 {
+		return []QuarantinedRow{}, 0, nil
+	}
+	has := map[string]bool{}
+	for _, c := range cols {
+		has[c.Name] = true
+	}
+	var total int64
+	if err := lh.db.QueryRowContext(ctx, "SELECT count(*) FROM "+qt.SQL()).Scan(&total); err != nil {
+		return nil, 0, queryError(ctx, err)
+	}
+	order := "ORDER BY ALL"
+	if has["_source_file"] && has["_line"] {
+		order = "ORDER BY _source_file, _line"
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	res, err := lh.query(ctx, fmt.Sprintf("SELECT * FROM %s %s LIMIT %d", qt.SQL(), order, limit))
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]QuarantinedRow, 0, len(res.Rows))
+	for _, row := range res.Rows {
+		var q QuarantinedRow
+		var pairs []string
+		for i, c := range res.Columns {
+			v := row[i]
+			switch c.Name {
+			case "_reason":
+				q.Reason = text(v)
+			case "_source_file":
+				if s := text(v); s != "" {
+					q.Source = filepath.Base(s)
+				}
+			case "_line":
+				if n, ok := v.(int64); ok {
+					q.Line = n
+				}
+			case "_column":
+				q.Column = text(v)
+			case "_raw":
+				q.Record = text(v)
+			default:
+				if !strings.HasPrefix(c.Name, "_") {
+					pairs = append(pairs, c.Name+"="+display(v))
+				}
+			}
+		}
+		if !has["_raw"] {
+			q.Record = strings.Join(pairs, " ")
+		}
+		out = append(out, q)
+	}
+	return out, total, nil
+}
+
+func text(v any) string {
+	if v == nil {
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+func display(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case time.Time:
+		if x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0 {
+			return x.Format(time.DateOnly)
+		}
+		return x.Format(time.DateTime)
+	}
+	return fmt.Sprint(v)
+}
+
+// SourceFiles sums sys.ingested_files for one bronze table.
+type SourceFiles struct {
+	Table           string    `json:"table"`
+	Files           int64     `json:"files"`
+	RowsRead        int64     `json:"rows_read"`
+	RowsLoaded      int64     `json:"rows_loaded"`
+	RowsQuarantined int64     `json:"rows_quarantined"`
+	LastIngested    time.Time `json:"last_ingested"`
+	LastBatch       string    `json:"last_batch"`
+}
+
+// IngestedFiles sums the loaded files of every ingested table, by table.
+func (lh *Lakehouse) IngestedFiles(ctx context.Context) ([]SourceFiles, error) {
+	rows, err := lh.db.QueryContext(ctx, `SELECT table_name, count(*), coalesce(sum(rows_read), 0)::BIGINT,
+		coalesce(sum(rows_loaded), 0)::BIGINT, coalesce(sum(rows_quarantined), 0)::BIGINT, max(ingested_at),
+		coalesce(max(batch_id), '')
+		FROM sys.ingested_files GROUP BY table_name ORDER BY table_name`)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	defer rows.Close()
+	out := []SourceFiles{}
+	for rows.Next() {
+		var s SourceFiles
+		var at sql.NullTime
+		if err := rows.Scan(&s.Table, &s.Files, &s.RowsRead, &s.RowsLoaded, &s.RowsQuarantined, &at, &s.LastBatch); err != nil {
+			return nil, fmt.Errorf("lakehouse: read ingested files: %w", err)
+		}
+		s.LastIngested = at.Time
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return out, nil
+}
+
+// Freshness is when a table was last written by a successful task.
+type Freshness struct {
+	Table     string    `json:"table"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Freshness lists, for every table a task has written, when the last
+// successful task wrote it, by table name.
+func (lh *Lakehouse) Freshness(ctx context.Context) ([]Freshness, error) {
+	rows, err := lh.db.QueryContext(ctx, `SELECT target_table, max(ended_at) FROM sys.task_runs
+		WHERE status = 'succeeded' AND target_table IS NOT NULL AND ended_at IS NOT NULL
+		GROUP BY target_table ORDER BY target_table`)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	defer rows.Close()
+	out := []Freshness{}
+	for rows.Next() {
+		var f Freshness
+		if err := rows.Scan(&f.Table, &f.UpdatedAt); err != nil {
+			return nil, fmt.Errorf("lakehouse: read freshness: %w", err)
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return out, nil
+}
+
+// RunStats counts runs by outcome: the job success ratio of an SLA.
+type RunStats struct {
+	Runs      int64 `json:"runs"`
+	Succeeded int64 `json:"succeeded"`
+	Failed    int64 `json:"failed"`
+	Canceled  int64 `json:"canceled"`
+	Crashed   int64 `json:"crashed"`
+	Running   int64 `json:"running"`
+}
+
+// SuccessRatio is succeeded / finished runs (running ones left out); 0 when
+// none finished.
+func (s RunStats) SuccessRatio() float64 {
+	done := s.Runs - s.Running
+	if done <= 0 {
+		return 0
+	}
+	return float64(s.Succeeded) / float64(done)
+}
+
+// RunStats counts the runs of job ("" for every job) by status.
+func (lh *Lakehouse) RunStats(ctx context.Context, job string) (RunStats, error) {
+	var s RunStats
+	err := lh.db.QueryRowContext(ctx, `SELECT count(*),
+		count(*) FILTER (status = 'succeeded'), count(*) FILTER (status = 'failed'),
+		count(*) FILTER (status = 'canceled'), count(*) FILTER (status = 'crashed'),
+		count(*) FILTER (status = 'running')
+		FROM sys.runs WHERE ? = '' OR job = ?`, job, job).
+		Scan(&s.Runs, &s.Succeeded, &s.Failed, &s.Canceled, &s.Crashed, &s.Running)
+	if err != nil {
+		return RunStats{}, queryError(ctx, err)
+	}
+	return s, nil
+}
+
+// TableSizes estimates the bytes each table occupies in the file: the
+// storage blocks its columns use (an upper bound: a block may be shared).
+// Ingested tables are counted where their rows are stored; views on nothing
+// stored are left out. Keys are schema.table.
+func (lh *Lakehouse) TableSizes(ctx context.Context) (map[string]int64, error) {
+	var blockSize int64
+	if err := lh.db.QueryRowContext(ctx, `SELECT block_size FROM pragma_database_size() WHERE database_name = current_database()`).Scan(&blockSize); err != nil {
+		return nil, queryError(ctx, err)
+	}
+	rows, err := lh.db.QueryContext(ctx, `SELECT schema_name, table_name FROM duckdb_tables()
+		WHERE database_name = current_database() AND NOT temporary`)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	var tables []TableName
+	for rows.Next() {
+		var t TableName
+		if err := rows.Scan(&t.Schema, &t.Name); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("lakehouse: list tables: %w", err)
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, queryError(ctx, err)
+	}
+	sort.Slice(tables, func(i, j int) bool { return tables[i].String() < tables[j].String() })
+	out := map[string]int64{}
+	for _, t := range tables {
+		var blocks int64
+		err := lh.db.QueryRowContext(ctx, `SELECT count(DISTINCT block_id) FROM pragma_storage_info(?) WHERE block_id >= 0`,
+			t.String()).Scan(&blocks)
+		if err != nil {
+			return nil, queryError(ctx, err)
+		}
+		name := t
+		if strings.HasSuffix(t.Schema, "_data") {
+			name.Schema = strings.TrimSuffix(t.Schema, "_data")
+		}
+		out[name.String()] += blocks * blockSize
+	}
+	return out, nil
+}

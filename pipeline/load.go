@@ -1,0 +1,542 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
+)
+
+// position is where a key or value is in a project file.
+type position struct {
+	file         string
+	line, column int
+}
+
+// Diagnostics are every problem found in a project, each with its place.
+type Diagnostics []*Error
+
+// Unwrap lets errors.As find each *Error.
+func (d Diagnostics) Unwrap() []error {
+	out := make([]error, len(d))
+	for i, e := range d {
+		out[i] = e
+	}
+	return out
+}
+
+func (d Diagnostics) Error() string {
+	msgs := make([]string, len(d))
+	for i, e := range d {
+		msgs[i] = e.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// LoadOptions picks the target and overrides variables.
+type LoadOptions struct {
+	// Target is the target to resolve for; "" is the default target.
+	Target string
+	// Vars override variables (--var name=value).
+	Vars map[string]string
+}
+
+// Load reads dir/lakebench.yml and its includes and resolves them for the
+// default target.
+func Load(dir string) (*Project, error) { return LoadWith(dir, LoadOptions{}) }
+
+// LoadWith reads dir/lakebench.yml and its includes, checks their shape
+// (every unknown key, with a did-you-mean, at once), merges the target's
+// overrides as Databricks Asset Bundles do (maps deeply, tasks by task_key)
+// and substitutes ${var.name}, ${bundle.name} and ${bundle.target}.
+func LoadWith(dir string, opts LoadOptions) (*Project, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	file := filepath.Join(dir, FileName)
+	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+		return nil, &Error{File: file, Message: "no project file here", Hint: "run `lakebench init` to create one, or pass -C DIR"}
+	}
+	p := &Project{Dir: dir, File: file, lines: map[string]position{}}
+	var diags Diagnostics
+	raw, err := p.readFile(file, &diags)
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		raw = map[string]any{}
+	}
+	includes, _ := raw["include"].([]any)
+	for _, inc := range includes {
+		pattern, _ := inc.(string)
+		matches, err := filepath.Glob(filepath.Join(dir, pattern))
+		if err != nil || len(matches) == 0 {
+			pos := p.lines["include"]
+			diags = append(diags, &Error{File: file, Line: pos.line, Column: pos.column, Message: fmt.Sprintf("include %q matches no file", pattern), Hint: "fix the glob or remove it"})
+			continue
+		}
+		sort.Strings(matches)
+		for _, m := range matches {
+			sub, err := p.readFile(m, &diags)
+			if err != nil {
+				return nil, err
+			}
+			delete(sub, "include")
+			merge(raw, sub)
+		}
+	}
+	if len(diags) > 0 {
+		return nil, diags
+	}
+	p.raw = raw
+	if err := p.resolve(opts); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// readFile parses one YAML file, checks its keys against the Project shape
+// and returns it as a tree. Problems are appended to diags; only I/O errors
+// are returned.
+func (p *Project) readFile(file string, diags *Diagnostics) (map[string]any, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: %w", err)
+	}
+	f, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		*diags = append(*diags, yamlError(file, err))
+		return nil, nil
+	}
+	for _, doc := range f.Docs {
+		if doc.Body != nil {
+			p.checkNode(file, doc.Body, reflect.TypeOf(Project{}), "", diags)
+		}
+	}
+	var raw map[string]any
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		*diags = append(*diags, yamlError(file, err))
+		return nil, nil
+	}
+	// Type errors (a list where a mapping belongs, text for a number) with
+	// their positions, from decoding the file alone.
+	var probe Project
+	if err := yaml.Unmarshal(data, &probe); err != nil {
+		*diags = append(*diags, yamlError(file, err))
+	}
+	return raw, nil
+}
+
+// checkNode compares a YAML node with the Go type it decodes into, records
+// where each key is, and reports unknown keys with a suggestion.
+func (p *Project) checkNode(file string, n ast.Node, t reflect.Type, path string, diags *Diagnostics) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch x := n.(type) {
+	case *ast.AnchorNode:
+		p.checkNode(file, x.Value, t, path, diags)
+		return
+	case *ast.TagNode:
+		p.checkNode(file, x.Value, t, path, diags)
+		return
+	case *ast.AliasNode:
+		return
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		m, ok := n.(*ast.MappingNode)
+		if !ok {
+			if _, isNull := n.(*ast.NullNode); !isNull {
+				*diags = append(*diags, nodeError(file, n, fmt.Sprintf("%s should be a mapping (key: value)", describePath(path)), ""))
+			}
+			return
+		}
+		fields := yamlFields(t)
+		for _, kv := range m.Values {
+			key := kv.Key.String()
+			sub := joinPath(path, key)
+			tok := kv.Key.GetToken()
+			p.lines[sub] = position{file: file, line: tok.Position.Line, column: tok.Position.Column}
+			ft, ok := fields[key]
+			if !ok {
+				names := make([]string, 0, len(fields))
+				for n := range fields {
+					names = append(names, n)
+				}
+				hint := "remove it, or see `lakebench bundle schema` for the keys allowed here"
+				if s := suggest(key, names); s != "" {
+					hint = "did you mean " + s + "?"
+				}
+				*diags = append(*diags, nodeError(file, kv.Key, fmt.Sprintf("unknown key %q in %s", key, describePath(path)), hint))
+				continue
+			}
+			p.checkNode(file, kv.Value, ft, sub, diags)
+		}
+	case reflect.Map:
+		m, ok := n.(*ast.MappingNode)
+		if !ok {
+			if _, isNull := n.(*ast.NullNode); !isNull {
+				*diags = append(*diags, nodeError(file, n, fmt.Sprintf("%s should be a mapping of names", describePath(path)), ""))
+			}
+			return
+		}
+		for _, kv := range m.Values {
+			sub := joinPath(path, kv.Key.String())
+			tok := kv.Key.GetToken()
+			p.lines[sub] = position{file: file, line: tok.Position.Line, column: tok.Position.Column}
+			p.checkNode(file, kv.Value, t.Elem(), sub, diags)
+		}
+	case reflect.Slice:
+		s, ok := n.(*ast.SequenceNode)
+		if !ok {
+			if _, isNull := n.(*ast.NullNode); !isNull {
+				*diags = append(*diags, nodeError(file, n, fmt.Sprintf("%s should be a list", describePath(path)), "write it as [a, b] or as lines starting with -"))
+			}
+			return
+		}
+		for i, v := range s.Values {
+			sub := fmt.Sprintf("%s[%d]", path, i)
+			tok := v.GetToken()
+			p.lines[sub] = position{file: file, line: tok.Position.Line, column: tok.Position.Column}
+			p.checkNode(file, v, t.Elem(), sub, diags)
+		}
+	}
+}
+
+// yamlFields maps a struct's yaml keys to their types.
+func yamlFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" || !f.IsExported() {
+			continue
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func describePath(path string) string {
+	if path == "" {
+		return "the top level"
+	}
+	return path
+}
+
+func nodeError(file string, n ast.Node, msg, hint string) *Error {
+	e := &Error{File: file, Message: msg, Hint: hint}
+	if tok := n.GetToken(); tok != nil {
+		e.Line, e.Column = tok.Position.Line, tok.Position.Column
+	}
+	return e
+}
+
+// yamlError turns a YAML error into an *Error with its position.
+func yamlError(file string, err error) *Error {
+	var pe interface {
+		GetToken() *token.Token
+		GetMessage() string
+	}
+	if errors.As(err, &pe) && pe.GetToken() != nil {
+		pos := pe.GetToken().Position
+		return &Error{File: file, Line: pos.Line, Column: pos.Column, Message: pe.GetMessage(),
+			Hint: "see the sample project (lakebench init) for the file's shape"}
+	}
+	return &Error{File: file, Message: err.Error()}
+}
+
+// suggest returns the candidate closest to s, if it is close enough to be
+// a likely typo.
+func suggest(s string, candidates []string) string {
+	best, bestD := "", 3
+	sort.Strings(candidates)
+	for _, c := range candidates {
+		d := levenshtein(strings.ToLower(s), strings.ToLower(c))
+		if d < bestD || (d <= len(c)/2 && bestD == 3 && d <= 4 && (strings.HasPrefix(c, s) || strings.HasPrefix(s, c))) {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// merge merges src into dst as bundles merge overrides: mappings key by key,
+// lists of tasks by task_key; anything else in src replaces dst.
+func merge(dst, src map[string]any) {
+	for k, sv := range src {
+		dv, ok := dst[k]
+		if !ok {
+			dst[k] = sv
+			continue
+		}
+		switch s := sv.(type) {
+		case map[string]any:
+			if d, ok := dv.(map[string]any); ok {
+				merge(d, s)
+				continue
+			}
+		case []any:
+			if d, ok := dv.([]any); ok && keyedBy(s, "task_key") && keyedBy(d, "task_key") {
+				dst[k] = mergeByKey(d, s, "task_key")
+				continue
+			}
+		}
+		dst[k] = sv
+	}
+}
+
+func keyedBy(list []any, key string) bool {
+	if len(list) == 0 {
+		return false
+	}
+	for _, v := range list {
+		m, ok := v.(map[string]any)
+		if !ok || m[key] == nil {
+			return false
+		}
+	}
+	return true
+}
+
+func mergeByKey(dst, src []any, key string) []any {
+	out := append([]any(nil), dst...)
+	for _, sv := range src {
+		s := sv.(map[string]any)
+		found := false
+		for _, dv := range out {
+			d := dv.(map[string]any)
+			if fmt.Sprint(d[key]) == fmt.Sprint(s[key]) {
+				merge(d, s)
+				found = true
+				break
+			}
+		}
+		if !found {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// deepCopy copies a YAML tree.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(x))
+		for i, e := range x {
+			l[i] = deepCopy(e)
+		}
+		return l
+	}
+	return v
+}
+
+var refPattern = regexp.MustCompile(`\$\{([a-zA-Z0-9_.\-]+)\}`)
+
+// resolve applies the target and variables to the raw tree and decodes it.
+func (p *Project) resolve(opts LoadOptions) error {
+	tree := deepCopy(p.raw).(map[string]any)
+	targets, _ := tree["targets"].(map[string]any)
+	target := opts.Target
+	if target == "" {
+		target = "dev"
+		names := make([]string, 0, len(targets))
+		for n := range targets {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			if t, _ := targets[n].(map[string]any); t != nil && t["default"] == true {
+				target = n
+				break
+			}
+		}
+	}
+	t, ok := targets[target].(map[string]any)
+	if !ok && len(targets) > 0 {
+		names := make([]string, 0, len(targets))
+		for n := range targets {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return &Error{File: p.File, Message: fmt.Sprintf("unknown target %q", target), Hint: "targets here: " + strings.Join(names, ", ")}
+	}
+	// The target's overrides, as DAB merges them.
+	vars := map[string]any{}
+	if vs, ok := tree["variables"].(map[string]any); ok {
+		for name, v := range vs {
+			if m, ok := v.(map[string]any); ok {
+				vars[name] = m["default"]
+			}
+		}
+	}
+	if t != nil {
+		if r, ok := t["resources"].(map[string]any); ok {
+			base, _ := tree["resources"].(map[string]any)
+			if base == nil {
+				base = map[string]any{}
+				tree["resources"] = base
+			}
+			merge(base, r)
+		}
+		for _, k := range []string{"run_as", "permissions"} {
+			if v, ok := t[k]; ok {
+				tree[k] = v
+			}
+		}
+		if tv, ok := t["variables"].(map[string]any); ok {
+			for name, v := range tv {
+				vars[name] = v
+			}
+		}
+	}
+	for name, v := range opts.Vars {
+		vars[name] = v
+	}
+	bundleName := ""
+	if b, ok := tree["bundle"].(map[string]any); ok {
+		bundleName, _ = b["name"].(string)
+	}
+	var diags Diagnostics
+	tree = substitute(tree, "", func(ref, path string) (string, bool) {
+		switch {
+		case ref == "bundle.target":
+			return target, true
+		case ref == "bundle.name":
+			return bundleName, true
+		case strings.HasPrefix(ref, "var."):
+			v, ok := vars[strings.TrimPrefix(ref, "var.")]
+			if !ok || v == nil {
+				pos := p.position(path)
+				diags = append(diags, &Error{File: pos.file, Line: pos.line, Column: pos.column,
+					Message: fmt.Sprintf("variable %q is not defined", strings.TrimPrefix(ref, "var.")),
+					Hint:    "define it under variables with a default, or pass --var " + strings.TrimPrefix(ref, "var.") + "=VALUE"})
+				return "", false
+			}
+			return fmt.Sprint(v), true
+		}
+		return "", false
+	}).(map[string]any)
+	if len(diags) > 0 {
+		return diags
+	}
+	data, err := yaml.Marshal(tree)
+	if err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	var out Project
+	if err := yaml.Unmarshal(data, &out); err != nil {
+		return &Error{File: p.File, Message: "after applying target " + target + ": " + err.Error()}
+	}
+	out.Dir, out.File, out.Target, out.raw, out.lines = p.Dir, p.File, target, p.raw, p.lines
+	out.vars = vars
+	*p = out
+	return nil
+}
+
+// substitute replaces ${...} references in every string of a tree.
+func substitute(v any, path string, lookup func(ref, path string) (string, bool)) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = substitute(e, joinPath(path, k), lookup)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = substitute(e, fmt.Sprintf("%s[%d]", path, i), lookup)
+		}
+		return x
+	case string:
+		return refPattern.ReplaceAllStringFunc(x, func(m string) string {
+			if r, ok := lookup(m[2:len(m)-1], path); ok {
+				return r
+			}
+			return m
+		})
+	}
+	return v
+}
+
+// position is where a path of the file is, or the file itself.
+func (p *Project) position(path string) position {
+	for path != "" {
+		if pos, ok := p.lines[path]; ok {
+			return pos
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return position{file: p.File}
+}
+
+// errorAt builds an *Error placed at a path of the project file.
+func (p *Project) errorAt(path, msg, hint string) *Error {
+	pos := p.position(path)
+	return &Error{File: pos.file, Line: pos.line, Column: pos.column, Message: msg, Hint: hint}
+}
+
+// Substitute replaces ${var.name} and ${bundle.*} in text (model SQL).
+func (p *Project) Substitute(text string) string {
+	return refPattern.ReplaceAllStringFunc(text, func(m string) string {
+		ref := m[2 : len(m)-1]
+		switch {
+		case ref == "bundle.target":
+			return p.Target
+		case ref == "bundle.name":
+			return p.Bundle.Name
+		case strings.HasPrefix(ref, "var."):
+			if v, ok := p.vars[strings.TrimPrefix(ref, "var.")]; ok && v != nil {
+				return fmt.Sprint(v)
+			}
+		}
+		return m
+	})
+}

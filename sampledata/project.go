@@ -1,0 +1,96 @@
+package sampledata
+
+import (
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+)
+
+// Project is the sample project template: project/lakebench.yml and the SQL
+// models under project/sql/silver and project/sql/gold. The landing data is
+// not part of it; Generate writes that.
+//
+//go:embed project/lakebench.yml project/sql/silver/*.sql project/sql/gold/*.sql
+var Project embed.FS
+
+// ProjectFile is the name of the project file WriteProject writes.
+const ProjectFile = "lakebench.yml"
+
+// WriteProject copies the sample project template into dir (created if
+// needed), as dir/lakebench.yml and dir/sql/.... It refuses, changing
+// nothing, when dir already holds a lakebench.yml or any template file.
+func WriteProject(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, ProjectFile)); err == nil {
+		return fmt.Errorf("sampledata: %s already exists: remove it or choose an empty directory", filepath.Join(dir, ProjectFile))
+	}
+	var files []string
+	err := fs.WalkDir(Project, "project", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files = append(files, p)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sampledata: %w", err)
+	}
+	target := func(p string) string {
+		rel, _ := filepath.Rel("project", filepath.FromSlash(p))
+		return filepath.Join(dir, rel)
+	}
+	for _, p := range files {
+		if _, err := os.Stat(target(p)); err == nil {
+			return fmt.Errorf("sampledata: %s already exists: remove it or choose an empty directory", target(p))
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("sampledata: %w", err)
+		}
+	}
+	for _, p := range files {
+		b, err := Project.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("sampledata: %w", err)
+		}
+		t := target(p)
+		if err := os.MkdirAll(filepath.Dir(t), 0o755); err != nil {
+			return fmt.Errorf("sampledata: %w", err)
+		}
+		if err := os.WriteFile(t, b, 0o644); err != nil {
+			return fmt.Errorf("sampledata: %w", err)
+		}
+	}
+	return nil
+}
+
+// Models returns the template's SQL models as table name (silver.orders)
+// to SELECT text, in a fixed order: silver models first, then gold, each
+// alphabetical. Gold models read only silver tables.
+func Models() ([]Model, error) {
+	var out []Model
+	for _, layer := range []string{"silver", "gold"} {
+		entries, err := fs.ReadDir(Project, "project/sql/"+layer)
+		if err != nil {
+			return nil, fmt.Errorf("sampledata: %w", err)
+		}
+		for _, e := range entries {
+			b, err := Project.ReadFile(path.Join("project/sql", layer, e.Name()))
+			if err != nil {
+				return nil, fmt.Errorf("sampledata: %w", err)
+			}
+			name := e.Name()[:len(e.Name())-len(path.Ext(e.Name()))]
+			out = append(out, Model{Table: layer + "." + name, SQL: string(b)})
+		}
+	}
+	return out, nil
+}
+
+// Model is one SQL model of the template.
+type Model struct {
+	// Table is the schema-qualified table the model builds.
+	Table string
+	// SQL is the model's SELECT statement.
+	SQL string
+}

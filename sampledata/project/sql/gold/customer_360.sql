@@ -1,0 +1,44 @@
+-- gold.customer_360: one row per customer with lifetime activity across
+-- sales, support and web, for the analyst's customer lookups.
+WITH orders AS (
+    SELECT
+        o.customer_id,
+        count(DISTINCT o.order_id)                  AS orders,
+        round(sum(i.quantity * i.unit_price * (1 - o.discount_pct / 100)), 2) AS revenue,
+        min(o.order_date)                           AS first_order_date,
+        max(o.order_date)                           AS last_order_date
+    FROM silver.orders AS o
+    LEFT JOIN silver.order_items AS i ON i.order_id = o.order_id
+    WHERE o.status = 'completed' AND o.customer_id IS NOT NULL
+    GROUP BY o.customer_id
+),
+support AS (
+    SELECT customer_id, count(*) AS tickets, round(avg(satisfaction), 2) AS avg_satisfaction
+    FROM silver.tickets
+    GROUP BY customer_id
+),
+web AS (
+    SELECT customer_id, count(*) AS web_events, max(event_ts) AS last_seen
+    FROM silver.events
+    WHERE customer_id IS NOT NULL
+    GROUP BY customer_id
+)
+SELECT
+    c.customer_id,
+    c.name,
+    c.email,
+    c.region,
+    c.segment,
+    c.signup_date,
+    coalesce(o.orders, 0)                           AS orders,
+    coalesce(o.revenue, 0)                          AS revenue,
+    o.first_order_date,
+    o.last_order_date,
+    coalesce(s.tickets, 0)                          AS tickets,
+    s.avg_satisfaction,
+    coalesce(w.web_events, 0)                       AS web_events,
+    w.last_seen
+FROM silver.customers AS c
+LEFT JOIN orders AS o ON o.customer_id = c.customer_id
+LEFT JOIN support AS s ON s.customer_id = c.customer_id
+LEFT JOIN web AS w ON w.customer_id = c.customer_id

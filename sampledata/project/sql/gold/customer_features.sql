@@ -1,0 +1,77 @@
+-- gold.customer_features: the churn model's training table, one row per
+-- customer who ordered before the cutoff.
+--   cutoff  = last order date - 30 days (the churn_days variable; hard-coded
+--             until models take variables)
+--   churned = 1 when the customer placed no order in the 30 days from the
+--             cutoff on, else 0
+-- Every feature reads only rows dated strictly before the cutoff, so nothing
+-- from the label window leaks in.
+WITH bounds AS (
+    SELECT max(order_date) - 30 AS cutoff
+    FROM silver.orders
+),
+order_totals AS (
+    SELECT
+        o.order_id,
+        o.customer_id,
+        o.order_date,
+        o.discount_pct,
+        coalesce(sum(i.quantity * i.unit_price), 0) * (1 - o.discount_pct / 100) AS amount
+    FROM silver.orders AS o
+    LEFT JOIN silver.order_items AS i ON i.order_id = o.order_id
+    WHERE o.customer_id IS NOT NULL
+    GROUP BY o.order_id, o.customer_id, o.order_date, o.discount_pct
+),
+history AS (
+    SELECT
+        t.customer_id,
+        max(t.order_date)                           AS last_order_date,
+        count(*)                                    AS frequency,
+        sum(t.amount)                               AS monetary,
+        avg(t.discount_pct)                         AS avg_discount,
+        count(*) FILTER (WHERE t.order_date >= b.cutoff - 14) AS orders_last_14d
+    FROM order_totals AS t, bounds AS b
+    WHERE t.order_date < b.cutoff
+    GROUP BY t.customer_id
+),
+future AS (
+    SELECT DISTINCT t.customer_id
+    FROM order_totals AS t, bounds AS b
+    WHERE t.order_date >= b.cutoff AND t.order_date < b.cutoff + 30
+),
+support AS (
+    SELECT
+        k.customer_id,
+        count(*)                                    AS tickets,
+        avg(k.satisfaction)                         AS avg_satisfaction
+    FROM silver.tickets AS k, bounds AS b
+    WHERE k.opened_ts < b.cutoff
+    GROUP BY k.customer_id
+),
+web AS (
+    SELECT e.customer_id, count(*) AS web_events
+    FROM silver.events AS e, bounds AS b
+    WHERE e.event_ts < b.cutoff AND e.customer_id IS NOT NULL
+    GROUP BY e.customer_id
+)
+SELECT
+    c.customer_id,
+    c.region,
+    c.segment,
+    b.cutoff                                        AS cutoff_date,
+    b.cutoff - c.signup_date                        AS tenure_days,
+    b.cutoff - h.last_order_date                    AS recency_days,
+    h.frequency,
+    round(h.monetary, 2)                            AS monetary,
+    round(h.avg_discount, 2)                        AS avg_discount,
+    h.orders_last_14d,
+    coalesce(s.tickets, 0)                          AS tickets,
+    round(s.avg_satisfaction, 2)                    AS avg_satisfaction,
+    coalesce(w.web_events, 0)                       AS web_events,
+    CASE WHEN f.customer_id IS NULL THEN 1 ELSE 0 END AS churned
+FROM history AS h
+JOIN silver.customers AS c ON c.customer_id = h.customer_id
+CROSS JOIN bounds AS b
+LEFT JOIN support AS s ON s.customer_id = h.customer_id
+LEFT JOIN web AS w ON w.customer_id = h.customer_id
+LEFT JOIN future AS f ON f.customer_id = h.customer_id

@@ -1,0 +1,32 @@
+-- silver.orders: one row per order. Exact duplicate rows and repeated keys
+-- collapse to the latest ingested row. Late-arriving orders keep their real
+-- order_ts, so order_date is the day the order was placed, not the batch day.
+-- Rows with a NULL customer_id stay here: the quality rule in lakebench.yml
+-- moves them to silver.orders_quarantine.
+WITH typed AS (
+    SELECT
+        TRY_CAST(order_id AS BIGINT)                    AS order_id,
+        TRY_CAST(customer_id AS BIGINT)                 AS customer_id,
+        TRY_CAST(order_ts AS TIMESTAMP)                 AS order_ts,
+        CAST(TRY_CAST(order_ts AS TIMESTAMP) AS DATE)   AS order_date,
+        lower(trim(CAST(channel AS VARCHAR)))           AS channel,
+        lower(trim(CAST(payment_method AS VARCHAR)))    AS payment_method,
+        coalesce(TRY_CAST(discount_pct AS DOUBLE), 0)   AS discount_pct,
+        lower(trim(CAST(status AS VARCHAR)))            AS status,
+        coalesce(TRY_CAST(shipping_fee AS DOUBLE), 0)   AS shipping_fee,
+        _source_file,
+        _ingested_at
+    FROM bronze.orders
+),
+ranked AS (
+    SELECT
+        *,
+        row_number() OVER (
+            PARTITION BY order_id
+            ORDER BY _ingested_at DESC, _source_file DESC
+        ) AS _rank
+    FROM typed
+)
+SELECT * EXCLUDE (_rank)
+FROM ranked
+WHERE _rank = 1
