@@ -32,19 +32,48 @@ func (lh *Lakehouse) IsSelect(ctx context.Context, sqlText string) bool {
 
 // Exec runs a statement that returns no rows and reports the rows affected.
 func (lh *Lakehouse) Exec(ctx context.Context, stmt string) (int64, error) {
+	tables, action, err := lh.authorizeSQL(ctx, stmt)
+	if err != nil {
+		return 0, err
+	}
 	res, err := lh.db.ExecContext(ctx, stmt)
 	if err != nil {
+		lh.audited(ctx, action, tables, 0, err)
 		return 0, queryError(ctx, err)
 	}
 	n, _ := res.RowsAffected()
+	lh.audited(ctx, action, tables, n, nil)
 	return n, nil
+}
+
+// audited records an allowed statement in the audit, when a principal is set.
+func (lh *Lakehouse) audited(ctx context.Context, action string, tables []string, rows int64, err error) {
+	if lh.principal == "" {
+		return
+	}
+	e := AuditEvent{Principal: lh.principal, Action: action, Tables: tables, Rows: rows, Allowed: true}
+	if err != nil {
+		e.Detail = "failed: " + firstLine(err.Error())
+	}
+	lh.Audit(context.WithoutCancel(ctx), e)
 }
 
 // Page runs a SELECT and returns at most limit rows starting at offset. Each
 // page is its own query, so a large result is never held in memory whole.
 func (lh *Lakehouse) Page(ctx context.Context, selectSQL string, offset, limit int64) (*Result, error) {
+	tables, action, err := lh.authorizeSQL(ctx, selectSQL)
+	if err != nil {
+		return nil, err
+	}
 	q := fmt.Sprintf("SELECT * FROM (%s) AS lb_page LIMIT %d OFFSET %d", trimSQL(selectSQL), limit, offset)
 	res, err := lh.query(ctx, q)
+	if offset == 0 { // a result is audited once, at its first page
+		var n int64
+		if res != nil {
+			n = int64(len(res.Rows))
+		}
+		lh.audited(ctx, action, tables, n, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -54,6 +83,9 @@ func (lh *Lakehouse) Page(ctx context.Context, selectSQL string, offset, limit i
 
 // Count returns how many rows a SELECT produces.
 func (lh *Lakehouse) Count(ctx context.Context, selectSQL string) (int64, error) {
+	if _, _, err := lh.authorizeSQL(ctx, selectSQL); err != nil {
+		return 0, err
+	}
 	var n int64
 	err := lh.db.QueryRowContext(ctx, "SELECT count(*) FROM ("+trimSQL(selectSQL)+") AS lb_count").Scan(&n)
 	if err != nil {
@@ -84,7 +116,17 @@ func (lh *Lakehouse) Stream(ctx context.Context, selectSQL string, pageSize int6
 // Query runs a SELECT and returns all of its rows; use Page or Stream for
 // results that may be large.
 func (lh *Lakehouse) Query(ctx context.Context, selectSQL string) (*Result, error) {
-	return lh.query(ctx, trimSQL(selectSQL))
+	tables, action, err := lh.authorizeSQL(ctx, selectSQL)
+	if err != nil {
+		return nil, err
+	}
+	res, err := lh.query(ctx, trimSQL(selectSQL))
+	var n int64
+	if res != nil {
+		n = int64(len(res.Rows))
+	}
+	lh.audited(ctx, action, tables, n, err)
+	return res, err
 }
 
 func (lh *Lakehouse) query(ctx context.Context, q string) (*Result, error) {

@@ -1,0 +1,109 @@
+package lakehouse
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestGrantsAreEnforced(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dev.duckdb")
+	lh, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"CREATE TABLE gold.revenue AS SELECT 1 AS x", "CREATE TABLE silver.orders AS SELECT 2 AS x"} {
+		if _, err := lh.Exec(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Before governance is deployed, anyone may read anything.
+	lh.SetPrincipal("carol")
+	if _, err := lh.Query(ctx, "select * from silver.orders"); err != nil {
+		t.Fatalf("before deploy: %v", err)
+	}
+	tx, _ := lh.Begin(ctx)
+	err = tx.DeployGovernance(ctx, Governance{Owner: "sp-prod", Groups: map[string][]string{"analysts": {"carol"}},
+		Grants: []Grant{{Principal: "analysts", Privilege: "SELECT", Schema: "gold"}, {Principal: "ben", Privilege: "MODIFY", Schema: "silver", Table: "orders"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.Commit()
+
+	tests := []struct {
+		principal, sql string
+		want            string // "" for allowed, else a fragment of the error
+	}{
+		{"carol", "select * from gold.revenue", ""},
+		{"carol", "with r as (select * from gold.revenue) select * from r", ""},
+		{"carol", "select * from silver.orders", "carol may not read silver.orders: it needs SELECT on silver.orders"},
+		{"carol", "select * from gold.revenue join silver.orders using (x)", "needs SELECT on silver.orders"},
+		{"carol", "drop table gold.revenue", "may not write"},
+		{"ben", "select * from gold.revenue", "ben may not read gold.revenue"},
+		{"sp-prod", "select * from silver.orders", ""},
+	}
+	for _, tc := range tests {
+		lh.SetPrincipal(tc.principal)
+		var err error
+		if strings.HasPrefix(tc.sql, "drop") {
+			_, err = lh.Exec(ctx, tc.sql)
+		} else {
+			_, err = lh.Query(ctx, tc.sql)
+		}
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %q refused: %v", tc.principal, tc.sql, err)
+		case tc.want != "":
+			var ae *AccessError
+			if !errors.As(err, &ae) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s: %q: got %v, want an *AccessError containing %q", tc.principal, tc.sql, err, tc.want)
+			}
+		}
+	}
+	// Direct checks of MODIFY on a table grant.
+	if err := lh.Authorize(ctx, "ben", nil, []TableName{{"silver", "orders"}}); err != nil {
+		t.Errorf("ben may modify silver.orders: %v", err)
+	}
+	if err := lh.Authorize(ctx, "ben", nil, []TableName{{"silver", "customers"}}); err == nil {
+		t.Errorf("ben was allowed to modify silver.customers")
+	}
+
+	// Every access is audited, allowed or not.
+	lh.SetPrincipal("")
+	res, err := lh.Query(ctx, "select principal, allowed, count(*) from sys.audit group by all order by all")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ""
+	for _, r := range res.Rows {
+		got += strings.Join([]string{r[0].(string), map[bool]string{true: "allowed", false: "refused"}[r[1].(bool)]}, " ") + ";"
+	}
+	for _, want := range []string{"carol allowed", "carol refused", "ben refused", "sp-prod allowed"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("audit %q lacks %q", got, want)
+		}
+	}
+	lh.Close()
+
+	// A read-only session's accesses reach sys.audit at the next write open.
+	ro, err := Open(ctx, path, Options{ReadOnly: true, Principal: "carol"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ro.Query(ctx, "select * from silver.orders"); err == nil {
+		t.Errorf("read-only session: carol read silver.orders")
+	}
+	ro.Close()
+	lh, err = Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	n, err := lh.Count(ctx, "select * from sys.audit where principal = 'carol' and not allowed")
+	if err != nil || n != 4 {
+		t.Errorf("carol's refusals in the audit: %d (%v), want 4 (3 + 1 from the read-only session)", n, err)
+	}
+}
