@@ -194,7 +194,7 @@ func (lh *Lakehouse) Audit(ctx context.Context, e AuditEvent) error {
 	if e.Tables == nil {
 		e.Tables = []string{}
 	}
-	if lh.readOnly {
+	if lh.readOnly && lh.path != "" {
 		f, err := os.OpenFile(auditPath(lh.path), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 		if err != nil {
 			return fmt.Errorf("lakehouse: audit: %w", err)
@@ -214,6 +214,9 @@ func (lh *Lakehouse) Audit(ctx context.Context, e AuditEvent) error {
 
 // importAudit moves the read-only sessions' audit log into sys.audit.
 func (lh *Lakehouse) importAudit(ctx context.Context) error {
+	if lh.path == "" {
+		return nil
+	}
 	path := auditPath(lh.path)
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {

@@ -35,7 +35,7 @@ func TestGrantsAreEnforced(t *testing.T) {
 
 	tests := []struct {
 		principal, sql string
-		want            string // "" for allowed, else a fragment of the error
+		want           string // "" for allowed, else a fragment of the error
 	}{
 		{"carol", "select * from gold.revenue", ""},
 		{"carol", "with r as (select * from gold.revenue) select * from r", ""},

@@ -2,6 +2,8 @@ package lakehouse
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/binary"
 	"context"
 	"database/sql"
 	"errors"
@@ -178,9 +180,7 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 			continue
 		}
 		seen[j.path] = true
-		if err := tx.tx.QueryRowContext(ctx, "SELECT nextval('sys.file_ids')").Scan(&l.fileID); err != nil {
-			return nil, fmt.Errorf("lakehouse: ingest: %w", err)
-		}
+		l.fileID = newFileID()
 		skip, err := l.alreadyLoaded(ctx)
 		if err != nil {
 			return nil, wrap(j.path, err)
@@ -245,6 +245,14 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 		}
 	}
 	return res, nil
+}
+
+// newFileID is a random positive 53-bit id: unlike a sequence, it needs no
+// shared counter that parallel loads would contend on.
+func newFileID() int64 {
+	var b [8]byte
+	rand.Read(b[:])
+	return int64(binary.BigEndian.Uint64(b[:]) >> 11)
 }
 
 var datePattern = regexp.MustCompile(`\d{4}-\d{2}-\d{2}`)

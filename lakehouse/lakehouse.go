@@ -45,13 +45,17 @@ type Lakehouse struct {
 
 // Open opens (creating if needed) the DuckDB file at path. A writer takes the
 // target's lock first: a second writer gets an *ErrLocked naming the holder.
+// An empty path opens a private in-memory lakehouse (for parsing and tests).
 func Open(ctx context.Context, path string, opts Options) (*Lakehouse, error) {
 	lh := &Lakehouse{path: path, readOnly: opts.ReadOnly, principal: opts.Principal}
-	if opts.ReadOnly {
+	switch {
+	case path == "":
+		opts.ReadOnly, lh.readOnly = false, false
+	case opts.ReadOnly:
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("lakehouse: %s does not exist yet: run the pipeline first (lakebench run): %w", path, err)
 		}
-	} else {
+	default:
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, fmt.Errorf("lakehouse: create %s: %w", filepath.Dir(path), err)
 		}
@@ -134,6 +138,9 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	for _, s := range Schemas {
 		fmt.Fprintf(&b, "CREATE SCHEMA IF NOT EXISTS %s;\n", s)
 	}
+	// Where ingested rows are stored (see storeTable); made here, not by
+	// parallel loads, whose transactions would conflict creating it.
+	b.WriteString("CREATE SCHEMA IF NOT EXISTS bronze_data;\n")
 	b.WriteString(systemDDL)
 	b.WriteString(governanceDDL)
 	if _, err := lh.db.ExecContext(ctx, b.String()); err != nil {

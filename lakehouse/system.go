@@ -21,7 +21,6 @@ CREATE TABLE IF NOT EXISTS sys.task_runs (
 	run_id VARCHAR, task_key VARCHAR, kind VARCHAR, target_table VARCHAR,
 	started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR,
 	rows_written BIGINT, error VARCHAR);
-CREATE SEQUENCE IF NOT EXISTS sys.file_ids;
 CREATE TABLE IF NOT EXISTS sys.ingested_files (
 	file_id BIGINT, table_name VARCHAR, path VARCHAR, size BIGINT, content_hash VARCHAR,
 	batch_id VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
@@ -29,6 +28,8 @@ CREATE TABLE IF NOT EXISTS sys.ingested_files (
 CREATE TABLE IF NOT EXISTS sys.quality_results (
 	run_id VARCHAR, table_name VARCHAR, rule VARCHAR, criticality VARCHAR,
 	rows_checked BIGINT, rows_failed BIGINT, checked_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS sys.alert_history (
+	alert VARCHAR, evaluated_at TIMESTAMP, value DOUBLE, op VARCHAR, threshold DOUBLE, fired BOOLEAN, message VARCHAR);
 CREATE TABLE IF NOT EXISTS sys.query_history (
 	principal VARCHAR, sql VARCHAR, started_at TIMESTAMP, ended_at TIMESTAMP,
 	rows BIGINT, status VARCHAR, error VARCHAR);
@@ -182,4 +183,25 @@ func (lh *Lakehouse) MarkCrashedRuns(ctx context.Context) (int64, error) {
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
+}
+
+// AlertEvent is one evaluation of an alert, a row of sys.alert_history.
+type AlertEvent struct {
+	Alert     string    `json:"alert"`
+	At        time.Time `json:"at"`
+	Value     float64   `json:"value"`
+	Op        string    `json:"op"`
+	Threshold float64   `json:"threshold"`
+	Fired     bool      `json:"fired"`
+	Message   string    `json:"message,omitempty"`
+}
+
+// RecordAlert appends an alert evaluation inside the transaction.
+func (tx *Tx) RecordAlert(ctx context.Context, e AlertEvent) error {
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.alert_history VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		e.Alert, e.At, e.Value, e.Op, e.Threshold, e.Fired, nullString(e.Message))
+	if err != nil {
+		return fmt.Errorf("lakehouse: record alert %s: %w", e.Alert, err)
+	}
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lakebench/lakebench/lakehouse"
@@ -45,10 +46,14 @@ type Event struct {
 
 // RunOptions configures Run.
 type RunOptions struct {
+	// Job is the job to run from resources.jobs; "" runs every source and
+	// model (the default plan).
 	Job       string
 	Target    string
 	Principal string
-	// Progress, when set, receives every event, from the calling goroutine.
+	// Parallel caps how many independent tasks run at once; 0 means 2.
+	Parallel int
+	// Progress, when set, receives every event; calls are serialized.
 	Progress func(Event)
 }
 
@@ -58,7 +63,7 @@ type RunResult struct {
 	Tasks []lakehouse.TaskRun `json:"tasks"`
 }
 
-// TaskError is the failure of one task; the run stops there.
+// TaskError is the failure of one task; its dependants are skipped.
 type TaskError struct {
 	Task string
 	Err  error
@@ -69,13 +74,16 @@ func (e *TaskError) Unwrap() error { return e.Err }
 
 // task is one unit of a run, done in one transaction.
 type task struct {
-	key   string
-	kind  string
-	table lakehouse.TableName
-	do    func(ctx context.Context, tx *lakehouse.Tx, runID string) (rows int64, detail string, err error)
+	key       string
+	kind      string
+	table     lakehouse.TableName
+	dependsOn []string
+	// reads and writes are checked against the principal's grants first.
+	reads, writes []lakehouse.TableName
+	do            func(ctx context.Context, tx *lakehouse.Tx, runID string) (rows int64, detail string, err error)
 }
 
-// Principal is the identity runs use by default: the operating-system user.
+// Principal is the operating-system user: the identity of development runs.
 func Principal() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		return u.Username
@@ -86,28 +94,84 @@ func Principal() string {
 	return "unknown"
 }
 
+// Identity is who the project's jobs run as on its target: the run_as
+// service principal or user, else the operating-system user.
+func (p *Project) Identity() string {
+	if id := p.runAs().Principal(); id != "" {
+		return id
+	}
+	return Principal()
+}
+
+func (p *Project) runAs() *RunAs {
+	if t, ok := p.Targets[p.Target]; ok && t.RunAs != nil {
+		return t.RunAs
+	}
+	return p.RunAs
+}
+
+// Mode is the target's mode: development (the default) or production.
+func (p *Project) Mode() string {
+	if m := p.Targets[p.Target].Mode; m != "" {
+		return m
+	}
+	return "development"
+}
+
+// CheckIdentity refuses a principal the target's mode does not allow: in
+// production, only the target's service principal may deploy or run.
+func (p *Project) CheckIdentity(principal string) error {
+	if p.Mode() != "production" {
+		return nil
+	}
+	sp := p.runAs()
+	if sp == nil || sp.ServicePrincipalName == "" {
+		return fmt.Errorf("pipeline: target %s is in production mode but has no service principal: add `run_as: {service_principal_name: sp-%s}` to targets.%s in %s",
+			p.Target, p.Target, p.Target, p.File)
+	}
+	if principal != sp.ServicePrincipalName {
+		return fmt.Errorf("pipeline: target %s is in production mode: jobs run only as the service principal %s, not as %s; run without naming a principal (lakebench uses run_as), or deploy to dev to work as yourself",
+			p.Target, sp.ServicePrincipalName, principal)
+	}
+	return nil
+}
+
 func newRunID(now time.Time) string {
 	b := make([]byte, 3)
 	rand.Read(b)
 	return "run-" + now.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b)
 }
 
-// Run ingests every source's new files into bronze, then builds every model
-// in order with its quality rules, each task in its own transaction. It
-// records the run in sys.runs and each task in sys.task_runs. A failed task
-// stops the run; what earlier tasks committed stays.
+// Run runs a job's tasks (or, with no job, every source's ingest and every
+// model) as a DAG: a task starts when the tasks it depends on succeeded,
+// independent tasks run in parallel, each in its own transaction. A failed
+// task skips its dependants and leaves the others' results. The run is
+// recorded in sys.runs and each task in sys.task_runs.
 func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOptions) (*RunResult, error) {
 	if opts.Job == "" {
 		opts.Job = "default"
 	}
+	if opts.Target == "" {
+		opts.Target = p.Target
+	}
 	if opts.Principal == "" {
-		opts.Principal = Principal()
+		opts.Principal = p.Identity()
 	}
-	emit := opts.Progress
-	if emit == nil {
-		emit = func(Event) {}
+	if err := p.CheckIdentity(opts.Principal); err != nil {
+		return nil, err
 	}
-	tasks, err := p.plan(ctx, lh)
+	if opts.Parallel <= 0 {
+		opts.Parallel = 2
+	}
+	var mu sync.Mutex
+	emit := func(e Event) {
+		if opts.Progress != nil {
+			mu.Lock()
+			opts.Progress(e)
+			mu.Unlock()
+		}
+	}
+	tasks, err := p.plan(ctx, lh, opts.Job)
 	if err != nil {
 		return nil, err
 	}
@@ -121,34 +185,104 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 		return nil, err
 	}
 	emit(Event{Kind: RunStarted, RunID: res.RunID, Total: len(tasks)})
-	var runErr error
+
+	// The DAG: a task is ready when all it depends on succeeded, skipped
+	// when one of them failed or was skipped.
+	index := map[string]int{}
 	for i, t := range tasks {
-		ev := Event{RunID: res.RunID, Task: t.key, TaskKind: t.kind, Index: i + 1, Total: len(tasks)}
-		if runErr != nil {
-			tr := lakehouse.TaskRun{RunID: res.RunID, TaskKey: t.key, Kind: t.kind, TargetTable: t.table.String(),
-				StartedAt: time.Now(), EndedAt: time.Now(), Status: "skipped", Error: "an earlier task failed"}
-			lh.RecordTaskRun(context.WithoutCancel(ctx), tr)
-			res.Tasks = append(res.Tasks, tr)
-			ev.Kind = TaskSkipped
-			emit(ev)
-			continue
+		index[t.key] = i
+	}
+	const (
+		pending = iota
+		running
+		succeeded
+		failed
+	)
+	state := make([]int, len(tasks))
+	results := make([]lakehouse.TaskRun, len(tasks))
+	var errs []error
+	type outcome struct {
+		i   int
+		err error
+	}
+	done := make(chan outcome)
+	active, finished := 0, 0
+	for finished < len(tasks) {
+		// Skip what cannot run and start what can, up to the limit, until
+		// nothing changes.
+		for changed := true; changed; {
+			changed = false
+			for i, t := range tasks {
+				if state[i] != pending {
+					continue
+				}
+				ready, blocked := true, false
+				for _, d := range t.dependsOn {
+					switch state[index[d]] {
+					case failed:
+						blocked = true
+					case succeeded:
+					default:
+						ready = false
+					}
+				}
+				ev := Event{RunID: res.RunID, Task: t.key, TaskKind: t.kind, Index: i + 1, Total: len(tasks)}
+				if blocked || (ready && ctx.Err() != nil) {
+					state[i] = failed
+					finished++
+					changed = true
+					now := time.Now()
+					why := "a task it depends on failed"
+					if ctx.Err() != nil {
+						why = "the run was canceled"
+					}
+					results[i] = lakehouse.TaskRun{RunID: res.RunID, TaskKey: t.key, Kind: t.kind, TargetTable: tableString(t.table),
+						StartedAt: now, EndedAt: now, Status: "skipped", Error: why}
+					lh.RecordTaskRun(context.WithoutCancel(ctx), results[i])
+					ev.Kind, ev.Detail = TaskSkipped, why
+					emit(ev)
+					continue
+				}
+				if ready && active < opts.Parallel {
+					state[i] = running
+					active++
+					changed = true
+					ev.Kind = TaskStarted
+					emit(ev)
+					go func(i int, t task) {
+						tr, err := runTask(ctx, lh, res.RunID, opts.Principal, t)
+						results[i] = tr
+						done <- outcome{i, err}
+					}(i, t)
+				}
+			}
 		}
-		ev.Kind = TaskStarted
-		emit(ev)
-		tr, err := runTask(ctx, lh, res.RunID, t)
-		res.Tasks = append(res.Tasks, tr)
-		ev.Rows, ev.Elapsed = tr.RowsWritten, tr.EndedAt.Sub(tr.StartedAt)
-		if err != nil {
-			runErr = &TaskError{Task: t.key, Err: err}
-			ev.Kind, ev.Err, ev.Detail = TaskFailed, err, err.Error()
-			emit(ev)
-			continue
+		if finished == len(tasks) {
+			break
 		}
-		ev.Kind, ev.Detail = TaskFinished, tr.Error
+		if active == 0 {
+			return nil, fmt.Errorf("pipeline: job %s: tasks wait on each other in a cycle; run `lakebench bundle validate`", opts.Job)
+		}
+		o := <-done
+		active--
+		finished++
+		tr := results[o.i]
+		ev := Event{RunID: res.RunID, Task: tasks[o.i].key, TaskKind: tasks[o.i].kind, Index: o.i + 1, Total: len(tasks),
+			Rows: tr.RowsWritten, Elapsed: tr.EndedAt.Sub(tr.StartedAt), Detail: tr.Error}
+		if o.err != nil {
+			state[o.i] = failed
+			errs = append(errs, &TaskError{Task: tasks[o.i].key, Err: o.err})
+			ev.Kind, ev.Err = TaskFailed, o.err
+		} else {
+			state[o.i] = succeeded
+			ev.Kind = TaskFinished
+		}
 		emit(ev)
 	}
+	res.Tasks = results
 	res.EndedAt = time.Now()
 	res.Status = "succeeded"
+	runErr := errors.Join(errs...)
 	if runErr != nil {
 		res.Status, res.Error = "failed", runErr.Error()
 		if ctx.Err() != nil {
@@ -162,26 +296,56 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	return res, runErr
 }
 
-// runTask runs one task in its own transaction and records it: with the
-// work when it succeeds, on its own when it fails (the work rolled back).
-func runTask(ctx context.Context, lh *lakehouse.Lakehouse, runID string, t task) (lakehouse.TaskRun, error) {
-	tr := lakehouse.TaskRun{RunID: runID, TaskKey: t.key, Kind: t.kind, TargetTable: t.table.String(), StartedAt: time.Now()}
-	err := func() error {
-		tx, err := lh.Begin(ctx)
-		if err != nil {
-			return err
+func isConflict(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "Conflict")
+}
+
+func tableString(t lakehouse.TableName) string {
+	if t.Name == "" {
+		return ""
+	}
+	return t.String()
+}
+
+// runTask checks the principal may do the task, runs it in its own
+// transaction and records it: with the work when it succeeds, on its own
+// when it fails (the work rolled back). Every task is audited.
+func runTask(ctx context.Context, lh *lakehouse.Lakehouse, runID, principal string, t task) (lakehouse.TaskRun, error) {
+	tr := lakehouse.TaskRun{RunID: runID, TaskKey: t.key, Kind: t.kind, TargetTable: tableString(t.table), StartedAt: time.Now()}
+	var tables []string
+	for _, r := range append(append([]lakehouse.TableName(nil), t.reads...), t.writes...) {
+		tables = append(tables, r.String())
+	}
+	err := lh.Authorize(ctx, principal, t.reads, t.writes)
+	// Parallel tasks may collide in DuckDB's optimistic concurrency control;
+	// the loser's work was rolled back whole, so it is safe to try again.
+	for attempt := 0; err == nil || (isConflict(err) && attempt < 3); attempt++ {
+		err = func() error {
+			tx, err := lh.Begin(ctx)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			rows, detail, err := t.do(ctx, tx, runID)
+			if err != nil {
+				return err
+			}
+			tr.RowsWritten, tr.EndedAt, tr.Status, tr.Error = rows, time.Now(), "succeeded", detail
+			if err := tx.RecordTaskRun(ctx, tr); err != nil {
+				return err
+			}
+			return tx.Commit()
+		}()
+		if err == nil {
+			break
 		}
-		defer tx.Rollback()
-		rows, detail, err := t.do(ctx, tx, runID)
-		if err != nil {
-			return err
-		}
-		tr.RowsWritten, tr.EndedAt, tr.Status, tr.Error = rows, time.Now(), "succeeded", detail
-		if err := tx.RecordTaskRun(ctx, tr); err != nil {
-			return err
-		}
-		return tx.Commit()
-	}()
+	}
+	audit := lakehouse.AuditEvent{Principal: principal, Action: "task:" + t.kind, Tables: tables, Rows: tr.RowsWritten, Allowed: true, Detail: t.key}
+	var ae *lakehouse.AccessError
+	if errors.As(err, &ae) {
+		audit.Allowed, audit.Detail = false, err.Error()
+	}
+	lh.Audit(context.WithoutCancel(ctx), audit)
 	if err != nil {
 		tr.EndedAt, tr.Status, tr.Error = time.Now(), "failed", err.Error()
 		if ctx.Err() != nil {
@@ -194,32 +358,6 @@ func runTask(ctx context.Context, lh *lakehouse.Lakehouse, runID string, t task)
 	return tr, err
 }
 
-// plan lists the run's tasks: one ingest per source (sorted by name), then
-// the models in build order.
-func (p *Project) plan(ctx context.Context, lh *lakehouse.Lakehouse) ([]task, error) {
-	var tasks []task
-	names := make([]string, 0, len(p.Resources.Sources))
-	for n := range p.Resources.Sources {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		tasks = append(tasks, p.ingestTask(n, p.Resources.Sources[n]))
-	}
-	models, err := p.Models(ctx, lh)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range models {
-		rules, err := p.Rules(m.Table.String())
-		if err != nil {
-			return nil, err
-		}
-		tasks = append(tasks, transformTask(m, rules))
-	}
-	return tasks, nil
-}
-
 // SourceFiles lists a source's landing files, sorted.
 func (p *Project) SourceFiles(s Source) ([]string, error) {
 	files, err := filepath.Glob(filepath.Join(p.Dir, s.Path))
@@ -228,95 +366,4 @@ func (p *Project) SourceFiles(s Source) ([]string, error) {
 	}
 	sort.Strings(files)
 	return files, nil
-}
-
-func (p *Project) ingestTask(name string, s Source) task {
-	table := lakehouse.TableName{Schema: "bronze", Name: name}
-	return task{key: "ingest_" + name, kind: "ingest", table: table,
-		do: func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
-			files, err := p.SourceFiles(s)
-			if err != nil {
-				return 0, "", err
-			}
-			if len(files) == 0 {
-				return 0, "no files match " + s.Path, nil
-			}
-			format, err := lakehouse.ParseFormat(s.Format)
-			if err != nil {
-				return 0, "", err
-			}
-			res, err := tx.Ingest(ctx, files, lakehouse.IngestOptions{Table: table, Format: format, RunID: runID,
-				Catalog: lakehouse.CatalogEntry{Layer: "bronze", Owner: s.Owner, Domain: s.Domain, Description: s.Description}})
-			if err != nil {
-				return 0, "", err
-			}
-			loaded := 0
-			for _, f := range res.Files {
-				if !f.Skipped {
-					loaded++
-				}
-			}
-			detail := fmt.Sprintf("%d new of %d files", loaded, len(files))
-			if res.RowsQuarantined > 0 {
-				detail += fmt.Sprintf(", %d rows quarantined", res.RowsQuarantined)
-			}
-			return res.RowsLoaded, detail, nil
-		}}
-}
-
-func transformTask(m Model, rules []lakehouse.Rule) task {
-	return task{key: m.Table.String(), kind: "transform", table: m.Table,
-		do: func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
-			n, err := tx.Materialize(ctx, m.Table, m.SQL, lakehouse.Materialization{})
-			if err != nil {
-				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
-			}
-			if err := tx.SetCatalog(ctx, lakehouse.CatalogEntry{Schema: m.Table.Schema, Table: m.Table.Name,
-				Layer: m.Table.Schema, Description: modelDescription(m.SQL)}); err != nil {
-				return 0, "", err
-			}
-			if len(rules) == 0 {
-				return n, "", nil
-			}
-			// Rows failing an error rule leave the table for its quarantine.
-			outcomes, err := tx.ApplyQuality(ctx, m.Table, rules)
-			if err != nil {
-				return 0, "", err
-			}
-			now := time.Now()
-			var results []lakehouse.QualityResult
-			var failed []string
-			for _, o := range outcomes {
-				results = append(results, lakehouse.QualityResult{RunID: runID, Table: m.Table.String(), Rule: o.Rule.Name,
-					Criticality: o.Rule.Criticality, RowsChecked: o.RowsChecked, RowsFailed: o.RowsFailed, CheckedAt: now})
-				if o.RowsFailed > 0 {
-					failed = append(failed, fmt.Sprintf("%s: %d", o.Rule.Name, o.RowsFailed))
-				}
-			}
-			if err := tx.RecordQuality(ctx, results); err != nil {
-				return 0, "", err
-			}
-			n, err = tx.Count(ctx, m.Table)
-			if err != nil {
-				return 0, "", err
-			}
-			detail := ""
-			if len(failed) > 0 {
-				detail = "quality failures (" + strings.Join(failed, ", ") + ")"
-			}
-			return n, detail, nil
-		}}
-}
-
-// modelDescription is the model file's leading "--" comment, if any.
-func modelDescription(sql string) string {
-	var lines []string
-	for _, l := range strings.Split(sql, "\n") {
-		l = strings.TrimSpace(l)
-		if !strings.HasPrefix(l, "--") {
-			break
-		}
-		lines = append(lines, strings.TrimSpace(strings.TrimPrefix(l, "--")))
-	}
-	return strings.Join(lines, " ")
 }

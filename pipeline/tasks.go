@@ -1,0 +1,634 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/ml"
+)
+
+// plan lists a run's tasks. With a job, its tasks in file order; without,
+// the default plan: one ingest per source, then one transform per model,
+// each depending on the tasks that build what it reads.
+func (p *Project) plan(ctx context.Context, lh *lakehouse.Lakehouse, job string) ([]task, error) {
+	models, err := p.Models(ctx, lh)
+	if err != nil {
+		return nil, err
+	}
+	if job == "default" || job == "" {
+		return p.defaultPlan(models)
+	}
+	j, ok := p.Resources.Jobs[job]
+	if !ok {
+		return nil, fmt.Errorf("pipeline: unknown job %q: %s has %s", job, p.File, orNone(sortedKeys(p.Resources.Jobs)))
+	}
+	var tasks []task
+	for _, jt := range j.Tasks {
+		t, err := p.jobTask(jt, models)
+		if err != nil {
+			return nil, err
+		}
+		t.key, t.dependsOn = jt.TaskKey, jt.DependsOn
+		tasks = append(tasks, t)
+	}
+	return tasks, nil
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "no jobs"
+	}
+	return strings.Join(names, ", ")
+}
+
+func (p *Project) defaultPlan(models []Model) ([]task, error) {
+	var tasks []task
+	builtBy := map[string]string{}
+	for _, n := range sortedKeys(p.Resources.Sources) {
+		t := p.ingestTask([]string{n})
+		t.key = "ingest_" + n
+		builtBy["bronze."+n] = t.key
+		tasks = append(tasks, t)
+	}
+	for _, m := range models {
+		builtBy[m.Table.String()] = m.Table.String()
+	}
+	for _, m := range models {
+		t, err := p.transformTask([]Model{m})
+		if err != nil {
+			return nil, err
+		}
+		t.key = m.Table.String()
+		for _, r := range m.Reads {
+			if k, ok := builtBy[r.String()]; ok && k != t.key {
+				t.dependsOn = append(t.dependsOn, k)
+			}
+		}
+		tasks = append(tasks, t)
+	}
+	return tasks, nil
+}
+
+// jobTask builds the task a job's task entry describes.
+func (p *Project) jobTask(jt Task, models []Model) (task, error) {
+	pick := func() ([]Model, error) {
+		if len(jt.Models) == 0 {
+			return models, nil
+		}
+		byTable := map[string]Model{}
+		for _, m := range models {
+			byTable[m.Table.String()] = m
+		}
+		want := map[string]bool{}
+		for _, name := range jt.Models {
+			if _, ok := byTable[name]; !ok {
+				return nil, fmt.Errorf("pipeline: task %s: unknown model %q", jt.TaskKey, name)
+			}
+			want[name] = true
+		}
+		var out []Model
+		for _, m := range models { // keep build order
+			if want[m.Table.String()] {
+				out = append(out, m)
+			}
+		}
+		return out, nil
+	}
+	switch jt.Type {
+	case "ingest":
+		sources := jt.Sources
+		if len(sources) == 0 {
+			sources = sortedKeys(p.Resources.Sources)
+		}
+		return p.ingestTask(sources), nil
+	case "transform":
+		ms, err := pick()
+		if err != nil {
+			return task{}, err
+		}
+		return p.transformTask(ms)
+	case "quality":
+		ms, err := pick()
+		if err != nil {
+			return task{}, err
+		}
+		return p.qualityTask(ms)
+	case "train", "predict":
+		rm, ok := p.Resources.RegisteredModels[jt.Model]
+		if !ok {
+			return task{}, fmt.Errorf("pipeline: task %s: unknown registered model %q", jt.TaskKey, jt.Model)
+		}
+		if jt.Type == "train" {
+			return p.trainTask(jt.Model, rm)
+		}
+		return p.predictTask(jt.Model, rm)
+	case "alerts":
+		names := jt.Alerts
+		if len(names) == 0 {
+			names = sortedKeys(p.Resources.Alerts)
+		}
+		return p.alertsTask(names)
+	case "sql":
+		return sqlTask(jt.SQL), nil
+	}
+	return task{}, fmt.Errorf("pipeline: task %s: unknown type %q", jt.TaskKey, jt.Type)
+}
+
+// ingestTask loads each source's new landing files into bronze.
+func (p *Project) ingestTask(sources []string) task {
+	t := task{kind: "ingest"}
+	for _, n := range sources {
+		t.writes = append(t.writes, lakehouse.TableName{Schema: "bronze", Name: n})
+	}
+	if len(sources) == 1 {
+		t.table = t.writes[0]
+	}
+	t.do = func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
+		var rows, quarantined int64
+		var loaded, total int
+		for _, n := range sources {
+			s := p.Resources.Sources[n]
+			files, err := p.SourceFiles(s)
+			if err != nil {
+				return 0, "", err
+			}
+			total += len(files)
+			if len(files) == 0 {
+				continue
+			}
+			format, err := lakehouse.ParseFormat(s.Format)
+			if err != nil {
+				return 0, "", err
+			}
+			res, err := tx.Ingest(ctx, files, lakehouse.IngestOptions{Table: lakehouse.TableName{Schema: "bronze", Name: n}, Format: format, RunID: runID,
+				Catalog: lakehouse.CatalogEntry{Layer: "bronze", Owner: s.Owner, Domain: s.Domain, Description: s.Description}})
+			if err != nil {
+				return 0, "", err
+			}
+			for _, f := range res.Files {
+				if !f.Skipped {
+					loaded++
+				}
+			}
+			rows += res.RowsLoaded
+			quarantined += res.RowsQuarantined
+		}
+		detail := fmt.Sprintf("%d new of %d files", loaded, total)
+		if quarantined > 0 {
+			detail += fmt.Sprintf(", %d rows quarantined", quarantined)
+		}
+		return rows, detail, nil
+	}
+	return t
+}
+
+// transformTask builds models in order, each with its quality rules.
+func (p *Project) transformTask(models []Model) (task, error) {
+	t := task{kind: "transform"}
+	rules := map[string][]lakehouse.Rule{}
+	for _, m := range models {
+		r, err := p.Rules(m.Table.String())
+		if err != nil {
+			return task{}, err
+		}
+		rules[m.Table.String()] = r
+		t.reads = append(t.reads, m.Reads...)
+		t.writes = append(t.writes, m.Table)
+	}
+	if len(models) == 1 {
+		t.table = models[0].Table
+	}
+	t.do = func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
+		var total int64
+		var notes []string
+		for _, m := range models {
+			settings := p.Resources.Models[m.Table.String()]
+			n, err := tx.Materialize(ctx, m.Table, m.SQL, lakehouse.Materialization{UniqueKey: settings.UniqueKey})
+			if err != nil {
+				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
+			}
+			desc := settings.Description
+			if desc == "" {
+				desc = modelDescription(m.SQL)
+			}
+			if err := tx.SetCatalog(ctx, lakehouse.CatalogEntry{Schema: m.Table.Schema, Table: m.Table.Name,
+				Layer: m.Table.Schema, Owner: settings.Owner, Domain: settings.Domain, Description: desc}); err != nil {
+				return 0, "", err
+			}
+			if r := rules[m.Table.String()]; len(r) > 0 {
+				note, err := applyQuality(ctx, tx, runID, m.Table, r, true)
+				if err != nil {
+					return 0, "", err
+				}
+				if note != "" {
+					notes = append(notes, note)
+				}
+				if n, err = tx.Count(ctx, m.Table); err != nil {
+					return 0, "", err
+				}
+			}
+			total += n
+		}
+		return total, strings.Join(notes, "; "), nil
+	}
+	return t, nil
+}
+
+// applyQuality checks rules, records the results and (when quarantine is
+// set) moves rows failing error rules to the quarantine table.
+func applyQuality(ctx context.Context, tx *lakehouse.Tx, runID string, table lakehouse.TableName, rules []lakehouse.Rule, quarantine bool) (string, error) {
+	if !quarantine {
+		for i := range rules {
+			rules[i].Criticality = "warn" // count only
+		}
+	}
+	outcomes, err := tx.ApplyQuality(ctx, table, rules)
+	if err != nil {
+		return "", err
+	}
+	now := time.Now()
+	var results []lakehouse.QualityResult
+	var failed []string
+	for _, o := range outcomes {
+		results = append(results, lakehouse.QualityResult{RunID: runID, Table: table.String(), Rule: o.Rule.Name,
+			Criticality: o.Rule.Criticality, RowsChecked: o.RowsChecked, RowsFailed: o.RowsFailed, CheckedAt: now})
+		if o.RowsFailed > 0 {
+			failed = append(failed, fmt.Sprintf("%s: %d", o.Rule.Name, o.RowsFailed))
+		}
+	}
+	if err := tx.RecordQuality(ctx, results); err != nil {
+		return "", err
+	}
+	if len(failed) == 0 {
+		return "", nil
+	}
+	return table.String() + " quality failures (" + strings.Join(failed, ", ") + ")", nil
+}
+
+// qualityTask re-checks the models' rules without rebuilding them: it
+// records results and fails when an error rule still finds bad rows.
+func (p *Project) qualityTask(models []Model) (task, error) {
+	t := task{kind: "quality"}
+	type check struct {
+		table lakehouse.TableName
+		rules []lakehouse.Rule
+		crit  []string
+	}
+	var checks []check
+	for _, m := range models {
+		r, err := p.Rules(m.Table.String())
+		if err != nil {
+			return task{}, err
+		}
+		if len(r) == 0 {
+			continue
+		}
+		c := check{table: m.Table, rules: r}
+		for _, rule := range r {
+			c.crit = append(c.crit, rule.Criticality)
+		}
+		checks = append(checks, c)
+		t.reads = append(t.reads, m.Table)
+	}
+	t.do = func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
+		var notes []string
+		for _, c := range checks {
+			outcomes, err := tx.ApplyQuality(ctx, c.table, warnOnly(c.rules))
+			if err != nil {
+				return 0, "", err
+			}
+			var results []lakehouse.QualityResult
+			for i, o := range outcomes {
+				results = append(results, lakehouse.QualityResult{RunID: runID, Table: c.table.String(), Rule: o.Rule.Name,
+					Criticality: c.crit[i], RowsChecked: o.RowsChecked, RowsFailed: o.RowsFailed, CheckedAt: time.Now()})
+				if o.RowsFailed > 0 {
+					if c.crit[i] == "error" {
+						return 0, "", fmt.Errorf("%s: rule %s fails on %d rows", c.table, o.Rule.Name, o.RowsFailed)
+					}
+					notes = append(notes, fmt.Sprintf("%s %s: %d", c.table, o.Rule.Name, o.RowsFailed))
+				}
+			}
+			if err := tx.RecordQuality(ctx, results); err != nil {
+				return 0, "", err
+			}
+		}
+		return 0, strings.Join(notes, "; "), nil
+	}
+	return t, nil
+}
+
+func warnOnly(rules []lakehouse.Rule) []lakehouse.Rule {
+	out := append([]lakehouse.Rule(nil), rules...)
+	for i := range out {
+		out[i].Criticality = "warn"
+	}
+	return out
+}
+
+// sqlTask runs one statement.
+func sqlTask(stmt string) task {
+	return task{kind: "sql", do: func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
+		n, err := tx.Exec(ctx, stmt)
+		return n, "", err
+	}}
+}
+
+// alertsTask evaluates alerts and records each in sys.alert_history.
+func (p *Project) alertsTask(names []string) (task, error) {
+	t := task{kind: "alerts"}
+	t.do = func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
+		var fired []string
+		for _, n := range names {
+			a := p.Resources.Alerts[n]
+			ev, err := EvaluateAlert(ctx, tx, n, a)
+			if err != nil {
+				return 0, "", err
+			}
+			if err := tx.RecordAlert(ctx, ev); err != nil {
+				return 0, "", err
+			}
+			if ev.Fired {
+				fired = append(fired, n)
+			}
+		}
+		if len(fired) > 0 {
+			return int64(len(fired)), "firing: " + strings.Join(fired, ", "), nil
+		}
+		return 0, "no alert fired", nil
+	}
+	return t, nil
+}
+
+// querier runs a SELECT.
+type querier interface {
+	Query(ctx context.Context, selectSQL string) (*lakehouse.Result, error)
+}
+
+// EvaluateAlert runs an alert's query and compares its column, in the first
+// row, with the threshold.
+func EvaluateAlert(ctx context.Context, q querier, name string, a Alert) (lakehouse.AlertEvent, error) {
+	ev := lakehouse.AlertEvent{Alert: name, At: time.Now(), Op: a.Op, Threshold: a.Threshold}
+	res, err := q.Query(ctx, a.Query)
+	if err != nil {
+		return ev, fmt.Errorf("alert %s: %w", name, err)
+	}
+	col := -1
+	for i, c := range res.Columns {
+		if c.Name == a.Column {
+			col = i
+		}
+	}
+	if col < 0 {
+		return ev, fmt.Errorf("alert %s: the query has no column %q", name, a.Column)
+	}
+	if len(res.Rows) == 0 || res.Rows[0][col] == nil {
+		ev.Message = "no value"
+		return ev, nil
+	}
+	v, ok := toFloat(res.Rows[0][col])
+	if !ok {
+		return ev, fmt.Errorf("alert %s: column %s is not a number", name, a.Column)
+	}
+	ev.Value = v
+	switch a.Op {
+	case "<":
+		ev.Fired = v < a.Threshold
+	case "<=":
+		ev.Fired = v <= a.Threshold
+	case ">":
+		ev.Fired = v > a.Threshold
+	case ">=":
+		ev.Fired = v >= a.Threshold
+	case "==":
+		ev.Fired = v == a.Threshold
+	case "!=":
+		ev.Fired = v != a.Threshold
+	}
+	ev.Message = a.Message
+	return ev, nil
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case int16:
+		return float64(x), true
+	case int8:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case uint32:
+		return float64(x), true
+	case bool:
+		if x {
+			return 1, true
+		}
+		return 0, true
+	}
+	return 0, false
+}
+
+// trainTask fits a registered model on its table and records a version in
+// ml.model_versions with its hold-out metric.
+func (p *Project) trainTask(name string, rm RegisteredModel) (task, error) {
+	table, err := lakehouse.ParseTableName(rm.Table)
+	if err != nil {
+		return task{}, err
+	}
+	t := task{kind: "train", table: lakehouse.TableName{Schema: "ml", Name: "model_versions"},
+		reads: []lakehouse.TableName{table}, writes: []lakehouse.TableName{{Schema: "ml", Name: "model_versions"}}}
+	t.do = func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
+		if rm.Task == "regression" {
+			return 0, "", fmt.Errorf("registered model %s: regression training is not built yet; use task: classification", name)
+		}
+		X, y, features, err := featureMatrix(ctx, tx, table, rm)
+		if err != nil {
+			return 0, "", err
+		}
+		// A deterministic 70/30 split by row position.
+		var trX, teX [][]float64
+		var trY, teY []float64
+		for i := range X {
+			if i%10 < 7 {
+				trX, trY = append(trX, X[i]), append(trY, y[i])
+			} else {
+				teX, teY = append(teX, X[i]), append(teY, y[i])
+			}
+		}
+		model, err := ml.TrainLogistic(trX, trY, ml.LogisticOptions{L2: 1e-3})
+		if err != nil {
+			return 0, "", fmt.Errorf("train %s: %w", name, err)
+		}
+		scores := make([]float64, len(teX))
+		for i, x := range teX {
+			scores[i] = model.Predict(x)
+		}
+		auc := ml.AUC(scores, teY)
+		intercept, coef := model.RawCoefficients()
+		blob, _ := json.Marshal(map[string]any{"features": features, "intercept": intercept, "coefficients": coef})
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS ml.model_versions (model VARCHAR, version INTEGER,
+			trained_at TIMESTAMP, run_id VARCHAR, source_table VARCHAR, label VARCHAR, algorithm VARCHAR, params JSON,
+			metric VARCHAR, metric_value DOUBLE, train_rows BIGINT, test_rows BIGINT, stage VARCHAR)`); err != nil {
+			return 0, "", err
+		}
+		stmt := fmt.Sprintf(`INSERT INTO ml.model_versions SELECT %s, coalesce(max(version), 0) + 1, now()::TIMESTAMP, %s, %s, %s,
+			'logistic', %s::JSON, 'roc_auc', %s, %d, %d, 'None' FROM ml.model_versions WHERE model = %s`,
+			lakehouse.QuoteString(name), lakehouse.QuoteString(runID), lakehouse.QuoteString(rm.Table), lakehouse.QuoteString(rm.Label),
+			lakehouse.QuoteString(string(blob)), formatMetric(auc), len(trX), len(teX), lakehouse.QuoteString(name))
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return 0, "", err
+		}
+		return int64(len(X)), fmt.Sprintf("ROC AUC %.3f on %d held-out rows", auc, len(teX)), nil
+	}
+	return t, nil
+}
+
+func formatMetric(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "NULL"
+	}
+	return fmt.Sprintf("%g", v)
+}
+
+// predictTask scores the registered model's table with its latest version
+// into ml.<model>_predictions.
+func (p *Project) predictTask(name string, rm RegisteredModel) (task, error) {
+	table, err := lakehouse.ParseTableName(rm.Table)
+	if err != nil {
+		return task{}, err
+	}
+	out := lakehouse.TableName{Schema: "ml", Name: name + "_predictions"}
+	t := task{kind: "predict", table: out, reads: []lakehouse.TableName{table, {Schema: "ml", Name: "model_versions"}},
+		writes: []lakehouse.TableName{out}}
+	t.do = func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
+		res, err := tx.Query(ctx, "SELECT version, params::VARCHAR FROM ml.model_versions WHERE model = "+lakehouse.QuoteString(name)+" ORDER BY version DESC LIMIT 1")
+		if err != nil || len(res.Rows) == 0 {
+			return 0, "", fmt.Errorf("registered model %s has no trained version: run a train task first", name)
+		}
+		var params struct {
+			Features     []string  `json:"features"`
+			Intercept    float64   `json:"intercept"`
+			Coefficients []float64 `json:"coefficients"`
+		}
+		if err := json.Unmarshal([]byte(res.Rows[0][1].(string)), &params); err != nil {
+			return 0, "", err
+		}
+		// The linear predictor in SQL: the model scores in the database.
+		terms := []string{fmt.Sprintf("%g", params.Intercept)}
+		for i, f := range params.Features {
+			terms = append(terms, fmt.Sprintf("(%g) * coalesce(%s::DOUBLE, 0)", params.Coefficients[i], featureSQL(f)))
+		}
+		stmt := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT *, 1 / (1 + exp(-(%s))) AS prediction, %v AS model_version FROM %s",
+			out.SQL(), strings.Join(terms, " + "), res.Rows[0][0], table.SQL())
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return 0, "", err
+		}
+		n, err := tx.Count(ctx, out)
+		return n, fmt.Sprintf("scored with version %v", res.Rows[0][0]), err
+	}
+	return t, nil
+}
+
+// featureSQL turns a feature name into SQL: a column, or a one-hot
+// indicator "column=value".
+func featureSQL(f string) string {
+	if col, val, ok := strings.Cut(f, "="); ok {
+		return "(" + lakehouse.QuoteIdent(col) + " = " + lakehouse.QuoteString(val) + ")::INTEGER"
+	}
+	return lakehouse.QuoteIdent(f)
+}
+
+// featureMatrix reads the features and label of a registered model: the
+// listed features, or every numeric column but the label and *_id columns;
+// text columns become one-hot indicators (all values but the first).
+func featureMatrix(ctx context.Context, tx *lakehouse.Tx, table lakehouse.TableName, rm RegisteredModel) ([][]float64, []float64, []string, error) {
+	cols, err := tx.Columns(ctx, table)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if cols == nil {
+		return nil, nil, nil, fmt.Errorf("table %s does not exist: run the transforms first", table)
+	}
+	types := map[string]string{}
+	for _, c := range cols {
+		types[c.Name] = c.Type
+	}
+	if _, ok := types[rm.Label]; !ok {
+		return nil, nil, nil, fmt.Errorf("table %s has no label column %q", table, rm.Label)
+	}
+	names := rm.Features
+	if len(names) == 0 {
+		for _, c := range cols {
+			if c.Name != rm.Label && !strings.HasSuffix(c.Name, "_id") && lakehouse.IsNumericType(c.Type) {
+				names = append(names, c.Name)
+			}
+		}
+	}
+	var features []string
+	for _, n := range names {
+		t, ok := types[n]
+		if !ok {
+			return nil, nil, nil, fmt.Errorf("table %s has no feature column %q", table, n)
+		}
+		if lakehouse.IsNumericType(t) || t == "BOOLEAN" {
+			features = append(features, n)
+			continue
+		}
+		res, err := tx.Query(ctx, fmt.Sprintf("SELECT DISTINCT %s::VARCHAR FROM %s WHERE %s IS NOT NULL ORDER BY 1 LIMIT 50",
+			lakehouse.QuoteIdent(n), table.SQL(), lakehouse.QuoteIdent(n)))
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		for i, r := range res.Rows {
+			if i > 0 { // the first value is the baseline
+				features = append(features, n+"="+fmt.Sprint(r[0]))
+			}
+		}
+	}
+	sel := make([]string, len(features))
+	for i, f := range features {
+		sel[i] = "coalesce(" + featureSQL(f) + "::DOUBLE, 0)"
+	}
+	res, err := tx.Query(ctx, "SELECT "+lakehouse.QuoteIdent(rm.Label)+"::DOUBLE, "+strings.Join(sel, ", ")+" FROM "+table.SQL()+
+		" WHERE "+lakehouse.QuoteIdent(rm.Label)+" IS NOT NULL")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	X := make([][]float64, len(res.Rows))
+	y := make([]float64, len(res.Rows))
+	for i, r := range res.Rows {
+		y[i], _ = toFloat(r[0])
+		X[i] = make([]float64, len(features))
+		for j := range features {
+			X[i][j], _ = toFloat(r[j+1])
+		}
+	}
+	return X, y, features, nil
+}
+
+// modelDescription is the model file's leading "--" comment, if any.
+func modelDescription(sql string) string {
+	var lines []string
+	for _, l := range strings.Split(sql, "\n") {
+		l = strings.TrimSpace(l)
+		if !strings.HasPrefix(l, "--") {
+			break
+		}
+		lines = append(lines, strings.TrimSpace(strings.TrimPrefix(l, "--")))
+	}
+	return strings.Join(lines, " ")
+}

@@ -1,0 +1,394 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lakebench/lakebench/lakehouse"
+)
+
+// Validation is the outcome of Validate: the errors (each with its place
+// and a hint) and warnings, and the models it parsed.
+type Validation struct {
+	Errors   Diagnostics
+	Warnings Diagnostics
+	Models   []Model
+}
+
+// OK reports whether there are no errors.
+func (v *Validation) OK() bool { return len(v.Errors) == 0 }
+
+// Validate checks everything the project file refers to, all at once: files
+// that are missing, SQL that DuckDB cannot parse, references to unknown
+// tables, models, tasks or alerts, cycles in depends_on (spelled out),
+// targets whose identity breaks the SDLC rules, unknown grants.
+// lh parses SQL; an in-memory lakehouse will do.
+func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
+	v := &Validation{}
+	errf := func(path, hint, format string, args ...any) {
+		v.Errors = append(v.Errors, p.errorAt(path, fmt.Sprintf(format, args...), hint))
+	}
+	warnf := func(path, hint, format string, args ...any) {
+		v.Warnings = append(v.Warnings, p.errorAt(path, fmt.Sprintf(format, args...), hint))
+	}
+	if p.Bundle.Name == "" {
+		errf("bundle", "add `bundle: {name: my-project}`", "bundle.name is missing")
+	}
+	for i, m := range p.Framing.Team {
+		if !contains(Roles, m.Role) {
+			errf(fmt.Sprintf("project.team[%d].role", i), "roles: "+strings.Join(Roles, ", ")+suggestHint(m.Role, Roles), "unknown role %q for %s", m.Role, m.Name)
+		}
+	}
+	p.validateTargets(errf, warnf)
+
+	// Tables that exist for models to read: bronze sources, then models.
+	known := map[string]bool{}
+	for _, n := range sortedKeys(p.Resources.Sources) {
+		s := p.Resources.Sources[n]
+		path := "resources.sources." + n
+		known["bronze."+n] = true
+		if s.Path == "" {
+			errf(path, "give the landing glob, for example landing/"+n+"/*.csv", "source %s has no path", n)
+		} else if files, _ := p.SourceFiles(s); len(files) == 0 {
+			warnf(path+".path", "run `lakebench sample generate` or copy files there", "no landing files match %s yet", s.Path)
+		}
+		if _, err := lakehouse.ParseFormat(s.Format); err != nil {
+			errf(path+".format", "use csv, json or parquet", "unknown format %q", s.Format)
+		}
+	}
+	for i, pattern := range p.Resources.Transforms {
+		if m, err := filepath.Glob(filepath.Join(p.Dir, pattern)); err != nil || len(m) == 0 {
+			errf(fmt.Sprintf("resources.transforms[%d]", i), "check the path (relative to "+p.Dir+")", "no SQL model file matches %s", pattern)
+		}
+	}
+	models, err := p.Models(ctx, lh)
+	var pe *Error
+	switch {
+	case errors.As(err, &pe):
+		v.Errors = append(v.Errors, pe)
+	case err != nil:
+		v.Errors = append(v.Errors, &Error{File: p.File, Message: err.Error()})
+	}
+	v.Models = models
+	for _, m := range models {
+		known[m.Table.String()] = true
+	}
+	for _, m := range models {
+		for _, r := range m.Reads {
+			if !known[r.String()] && r.Schema != "sys" {
+				v.Errors = append(v.Errors, &Error{File: filepath.Join(p.Dir, m.Path), Line: 1, Column: 1,
+					Message: fmt.Sprintf("%s reads %s, which no source or model builds", m.Table, r),
+					Hint:    "fix the name" + suggestHint(r.String(), sortedKeys(known)) + ", or add a source or a model for it"})
+			}
+		}
+	}
+	knownList := sortedKeys(known)
+	tableRef := func(path, table, what string) {
+		if !known[strings.ToLower(table)] {
+			errf(path, "tables: "+strings.Join(knownList, ", ")+suggestHint(table, knownList), "%s refers to unknown table %q", what, table)
+		}
+	}
+	for _, t := range sortedKeys(p.Resources.Models) {
+		tableRef("resources.models."+t, t, "model settings")
+	}
+	for _, t := range sortedKeys(p.Resources.Quality) {
+		tableRef("resources.quality."+t, t, "quality rules")
+		for i, r := range p.Resources.Quality[t] {
+			if _, err := r.rule(); err != nil {
+				errf(fmt.Sprintf("resources.quality.%s[%d]", t, i), "checks: is_not_null, is_not_null_and_not_empty, is_in_range, is_in_list, sql_expression", "%v", err)
+			}
+		}
+	}
+	for _, t := range sortedKeys(p.Resources.QualityMonitors) {
+		m := p.Resources.QualityMonitors[t]
+		tableRef("resources.quality_monitors."+t, t, "quality monitor")
+		if m.Freshness != "" {
+			if _, err := ParseObjective(m.Freshness); err != nil {
+				errf("resources.quality_monitors."+t+".freshness", "write it as 24h, 90m or 2d", "%v", err)
+			}
+		}
+	}
+	for _, n := range sortedKeys(p.Resources.RegisteredModels) {
+		rm := p.Resources.RegisteredModels[n]
+		path := "resources.registered_models." + n
+		tableRef(path+".table", rm.Table, "registered model "+n)
+		if rm.Label == "" {
+			errf(path, "name the column to predict", "registered model %s has no label", n)
+		}
+		if rm.Task != "" && rm.Task != "classification" && rm.Task != "regression" {
+			errf(path+".task", "use classification or regression", "unknown task %q", rm.Task)
+		}
+	}
+	checkQuery := func(path, query string) {
+		refs, err := lh.TableRefs(ctx, query)
+		var perr *lakehouse.ParseError
+		if errors.As(err, &perr) {
+			errf(path, "a query is one SELECT statement", "SQL does not parse: %s", perr.Message)
+			return
+		}
+		for _, r := range refs {
+			if !known[r.String()] && r.Schema != "sys" {
+				errf(path, "tables: "+strings.Join(knownList, ", ")+suggestHint(r.String(), knownList), "query reads unknown table %s", r)
+			}
+		}
+	}
+	for _, n := range sortedKeys(p.Resources.Dashboards) {
+		for i, tile := range p.Resources.Dashboards[n].Tiles {
+			path := fmt.Sprintf("resources.dashboards.%s.tiles[%d]", n, i)
+			checkQuery(path+".query", tile.Query)
+			if tile.Chart != "" && !contains(Charts, tile.Chart) {
+				errf(path+".chart", "charts: "+strings.Join(Charts, ", ")+suggestHint(tile.Chart, Charts), "unknown chart %q", tile.Chart)
+			}
+		}
+	}
+	for _, n := range sortedKeys(p.Resources.Alerts) {
+		a := p.Resources.Alerts[n]
+		path := "resources.alerts." + n
+		checkQuery(path+".query", a.Query)
+		if !contains(AlertOps, a.Op) {
+			errf(path+".op", "use one of "+strings.Join(AlertOps, " "), "unknown comparison %q", a.Op)
+		}
+		if a.Column == "" {
+			errf(path, "name the query column to compare", "alert %s has no column", n)
+		}
+	}
+	p.validateJobs(errf, known)
+	p.validateGrants(errf, warnf, known)
+	return v
+}
+
+func (p *Project) validateTargets(errf, warnf func(path, hint, format string, args ...any)) {
+	defaults := 0
+	for _, n := range sortedKeys(p.Targets) {
+		t := p.Targets[n]
+		path := "targets." + n
+		if t.Default {
+			defaults++
+		}
+		if t.Mode != "" && t.Mode != "development" && t.Mode != "production" {
+			errf(path+".mode", "use development or production", "unknown mode %q", t.Mode)
+		}
+		if s := t.Data.Scale; s != "" && s != "dev" && s != "staging" && s != "prod" {
+			errf(path+".data.scale", "use dev, staging or prod", "unknown scale %q", s)
+		}
+		runAs := t.RunAs
+		if runAs == nil {
+			runAs = p.RunAs
+		}
+		if t.Mode == "production" && (runAs == nil || runAs.ServicePrincipalName == "") {
+			errf(path, "add `run_as: {service_principal_name: sp-"+n+"}` to the target",
+				"target %s is in production mode, so its jobs must run as a service principal, not as a user", n)
+		}
+		if n == "staging" && (runAs == nil || runAs.ServicePrincipalName == "") {
+			warnf(path, "add `run_as: {service_principal_name: sp-staging}`", "staging should run as a service principal, as production does")
+		}
+		for i, perm := range t.Permissions {
+			if !contains(PermissionLevels, perm.Level) {
+				errf(fmt.Sprintf("%s.permissions[%d].level", path, i), "levels: "+strings.Join(PermissionLevels, ", "), "unknown permission level %q", perm.Level)
+			}
+		}
+	}
+	if defaults > 1 {
+		errf("targets", "mark one target `default: true`", "%d targets are marked default", defaults)
+	}
+}
+
+func (p *Project) validateJobs(errf func(path, hint, format string, args ...any), known map[string]bool) {
+	for _, j := range sortedKeys(p.Resources.Jobs) {
+		job := p.Resources.Jobs[j]
+		path := "resources.jobs." + j
+		keys := map[string]int{}
+		var keyList []string
+		for i, t := range job.Tasks {
+			tp := fmt.Sprintf("%s.tasks[%d]", path, i)
+			if t.TaskKey == "" {
+				errf(tp, "give every task a task_key", "task has no task_key")
+				continue
+			}
+			if _, dup := keys[t.TaskKey]; dup {
+				errf(tp+".task_key", "task keys are unique within a job", "task_key %q is used twice", t.TaskKey)
+			}
+			keys[t.TaskKey] = i
+			keyList = append(keyList, t.TaskKey)
+			if !contains(TaskTypes, t.Type) {
+				errf(tp+".type", "types: "+strings.Join(TaskTypes, ", ")+suggestHint(t.Type, TaskTypes), "unknown task type %q", t.Type)
+			}
+			for k, s := range t.Sources {
+				if _, ok := p.Resources.Sources[s]; !ok {
+					errf(fmt.Sprintf("%s.sources[%d]", tp, k), "sources: "+strings.Join(sortedKeys(p.Resources.Sources), ", ")+suggestHint(s, sortedKeys(p.Resources.Sources)), "unknown source %q", s)
+				}
+			}
+			for k, m := range t.Models {
+				if !known[m] || strings.HasPrefix(m, "bronze.") {
+					errf(fmt.Sprintf("%s.models[%d]", tp, k), "name a table built by a model file", "unknown model %q", m)
+				}
+			}
+			if (t.Type == "train" || t.Type == "predict") && p.Resources.RegisteredModels[t.Model].Table == "" {
+				errf(tp+".model", "registered models: "+strings.Join(sortedKeys(p.Resources.RegisteredModels), ", "), "unknown registered model %q", t.Model)
+			}
+			for k, a := range t.Alerts {
+				if _, ok := p.Resources.Alerts[a]; !ok {
+					errf(fmt.Sprintf("%s.alerts[%d]", tp, k), "alerts: "+strings.Join(sortedKeys(p.Resources.Alerts), ", "), "unknown alert %q", a)
+				}
+			}
+			if t.Type == "sql" && strings.TrimSpace(t.SQL) == "" {
+				errf(tp, "give the statement as sql:", "sql task %s has no sql", t.TaskKey)
+			}
+		}
+		for i, t := range job.Tasks {
+			for k, d := range t.DependsOn {
+				if _, ok := keys[d]; !ok {
+					errf(fmt.Sprintf("%s.tasks[%d].depends_on[%d]", path, i, k), "tasks of "+j+": "+strings.Join(keyList, ", ")+suggestHint(d, keyList), "task %s depends on unknown task %q", t.TaskKey, d)
+				}
+			}
+		}
+		if cycle := taskCycle(job.Tasks); cycle != nil {
+			errf(path+".tasks", "remove one of these depends_on", "tasks depend on each other in a cycle: %s", strings.Join(cycle, " -> "))
+		}
+		if job.Schedule != nil && job.Schedule.QuartzCronExpression == "" {
+			errf(path+".schedule", "for example quartz_cron_expression: \"0 0 2 * * ?\"", "schedule has no quartz_cron_expression")
+		}
+	}
+}
+
+// taskCycle returns a cycle in depends_on, first task repeated at the end,
+// or nil.
+func taskCycle(tasks []Task) []string {
+	deps := map[string][]string{}
+	for _, t := range tasks {
+		deps[t.TaskKey] = t.DependsOn
+	}
+	state := map[string]int{} // 1 visiting, 2 done
+	var stack []string
+	var found []string
+	var visit func(k string) bool
+	visit = func(k string) bool {
+		switch state[k] {
+		case 1:
+			for i, s := range stack {
+				if s == k {
+					found = append(append([]string(nil), stack[i:]...), k)
+				}
+			}
+			return true
+		case 2:
+			return false
+		}
+		state[k] = 1
+		stack = append(stack, k)
+		for _, d := range deps[k] {
+			if _, ok := deps[d]; ok && visit(d) {
+				return true
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[k] = 2
+		return false
+	}
+	for _, t := range tasks {
+		if visit(t.TaskKey) {
+			return found
+		}
+	}
+	return nil
+}
+
+func (p *Project) validateGrants(errf, warnf func(path, hint, format string, args ...any), known map[string]bool) {
+	principals := map[string]bool{Principal(): true}
+	for _, m := range p.Framing.Team {
+		principals[m.Name] = true
+	}
+	for g, grp := range p.Resources.Groups {
+		principals[g] = true
+		for _, m := range grp.Members {
+			principals[m] = true
+		}
+	}
+	if id := p.RunAs.Principal(); id != "" {
+		principals[id] = true
+	}
+	for _, t := range p.Targets {
+		if id := t.RunAs.Principal(); id != "" {
+			principals[id] = true
+		}
+	}
+	for _, s := range sortedKeys(p.Resources.Schemas) {
+		path := "resources.schemas." + s
+		if !contains(lakehouse.Schemas, s) {
+			errf(path, "schemas: "+strings.Join(lakehouse.Schemas, ", ")+suggestHint(s, lakehouse.Schemas), "unknown schema %q", s)
+		}
+		for i, g := range p.Resources.Schemas[s].Grants {
+			gp := fmt.Sprintf("%s.grants[%d]", path, i)
+			for k, priv := range g.Privileges {
+				if !contains(lakehouse.Privileges, strings.ToUpper(priv)) {
+					errf(fmt.Sprintf("%s.privileges[%d]", gp, k), "privileges: "+strings.Join(lakehouse.Privileges, ", "), "unknown privilege %q", priv)
+				}
+			}
+			if g.Principal == "" {
+				errf(gp, "name a user, service principal or group", "grant has no principal")
+			} else if !principals[g.Principal] {
+				warnf(gp+".principal", "add them to project.team or resources.groups", "principal %q is not a team member, group or run_as identity", g.Principal)
+			}
+			if g.Table != "" && !known[s+"."+g.Table] {
+				errf(gp+".table", "name a table of schema "+s, "unknown table %s.%s", s, g.Table)
+			}
+		}
+	}
+}
+
+// Charts are the chart kinds a dashboard tile can draw.
+var Charts = []string{"line", "bar", "table", "scatter", "number"}
+
+// AlertOps are the comparisons an alert can make.
+var AlertOps = []string{"<", "<=", ">", ">=", "==", "!="}
+
+// PermissionLevels are the bundle permission levels.
+var PermissionLevels = []string{"CAN_VIEW", "CAN_RUN", "CAN_MANAGE"}
+
+// ParseObjective reads a freshness objective: a Go duration (90m, 24h) or
+// a number of days (2d).
+func ParseObjective(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseFloat(d, 64)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("freshness %q is not a duration", s)
+		}
+		return time.Duration(n * 24 * float64(time.Hour)), nil
+	}
+	dur, err := time.ParseDuration(s)
+	if err != nil || dur <= 0 {
+		return 0, fmt.Errorf("freshness %q is not a duration", s)
+	}
+	return dur, nil
+}
+
+func suggestHint(s string, candidates []string) string {
+	if m := suggest(s, candidates); m != "" && m != s {
+		return "; did you mean " + m + "?"
+	}
+	return ""
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
