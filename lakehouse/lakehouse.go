@@ -143,6 +143,7 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	b.WriteString("CREATE SCHEMA IF NOT EXISTS bronze_data;\n")
 	b.WriteString(systemDDL)
 	b.WriteString(governanceDDL)
+	b.WriteString(deployDDL)
 	if _, err := lh.db.ExecContext(ctx, b.String()); err != nil {
 		return fmt.Errorf("lakehouse: create schemas in %s: %w", lh.path, err)
 	}

@@ -79,9 +79,18 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 	for _, m := range models {
 		known[m.Table.String()] = true
 	}
+	// Tables lakebench makes beside them: quarantines, predictions, versions.
+	derived := map[string]bool{}
+	for t := range known {
+		derived[t+"_quarantine"] = true
+	}
+	for n := range p.Resources.RegisteredModels {
+		derived["ml."+n+"_predictions"] = true
+		derived["ml.model_versions"] = true
+	}
 	for _, m := range models {
 		for _, r := range m.Reads {
-			if !known[r.String()] && r.Schema != "sys" {
+			if !known[r.String()] && !derived[r.String()] && r.Schema != "sys" {
 				v.Errors = append(v.Errors, &Error{File: filepath.Join(p.Dir, m.Path), Line: 1, Column: 1,
 					Message: fmt.Sprintf("%s reads %s, which no source or model builds", m.Table, r),
 					Hint:    "fix the name" + suggestHint(r.String(), sortedKeys(known)) + ", or add a source or a model for it"})
@@ -133,7 +142,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 			return
 		}
 		for _, r := range refs {
-			if !known[r.String()] && r.Schema != "sys" {
+			if !known[r.String()] && !derived[r.String()] && r.Schema != "sys" {
 				errf(path, "tables: "+strings.Join(knownList, ", ")+suggestHint(r.String(), knownList), "query reads unknown table %s", r)
 			}
 		}

@@ -1,6 +1,8 @@
 package sampledata
 
 import (
+	"strconv"
+	"strings"
 	"embed"
 	"errors"
 	"fmt"
@@ -14,7 +16,7 @@ import (
 // models under project/sql/silver and project/sql/gold. The landing data is
 // not part of it; Generate writes that.
 //
-//go:embed project/lakebench.yml project/sql/silver/*.sql project/sql/gold/*.sql
+//go:embed project/lakebench.yml project/resources/*.yml project/sql/silver/*.sql project/sql/gold/*.sql
 var Project embed.FS
 
 // ProjectFile is the name of the project file WriteProject writes.
@@ -81,7 +83,8 @@ func Models() ([]Model, error) {
 				return nil, fmt.Errorf("sampledata: %w", err)
 			}
 			name := e.Name()[:len(e.Name())-len(path.Ext(e.Name()))]
-			out = append(out, Model{Table: layer + "." + name, SQL: string(b)})
+			sql := strings.ReplaceAll(string(b), "${var.churn_days}", strconv.Itoa(ChurnDays))
+			out = append(out, Model{Table: layer + "." + name, SQL: sql})
 		}
 	}
 	return out, nil

@@ -98,15 +98,11 @@ func openProjectOnly(g *globals) (*session, error) {
 		}
 		dir = found
 	}
-	p, err := pipeline.Load(dir)
+	p, err := pipeline.LoadWith(dir, pipeline.LoadOptions{Target: g.target, Vars: g.vars})
 	if err != nil {
 		return nil, err
 	}
-	target, err := p.ResolveTarget(g.target)
-	if err != nil {
-		return nil, err
-	}
-	return &session{project: p, target: target}, nil
+	return &session{project: p, target: p.Target, as: g.as}, nil
 }
 
 func printReport(rep sampledata.Report, took time.Duration) {
@@ -191,7 +187,7 @@ func newRunCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer lh.Close()
-			res, err := s.project.Run(cmd.Context(), lh, pipeline.RunOptions{Target: s.target, Progress: progressPrinter(os.Stderr)})
+			res, err := s.project.Run(cmd.Context(), lh, pipeline.RunOptions{Target: s.target, Principal: s.as, Progress: progressPrinter(os.Stderr)})
 			if asJSON && res != nil {
 				if jerr := writeJSON(os.Stdout, res); jerr != nil {
 					return jerr

@@ -15,8 +15,10 @@ import (
 
 // globals are the flags every command shares.
 type globals struct {
-	dir    string // -C
-	target string // -t
+	dir    string            // -C
+	target string            // -t
+	vars   map[string]string // --var name=value
+	as     string            // --as principal
 }
 
 func main() {
@@ -47,11 +49,13 @@ built-in sample workspace (created, generated and run on first use).`,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runStatus(cmd.Context(), g)
+			return runTUI(cmd.Context(), g)
 		},
 	}
 	root.PersistentFlags().StringVarP(&g.dir, "dir", "C", "", "project directory (default: nearest lakebench.yml upward, else the built-in sample)")
 	root.PersistentFlags().StringVarP(&g.target, "target", "t", "", "target: dev, staging or prod (default: the project's default target)")
+	root.PersistentFlags().StringToStringVar(&g.vars, "var", nil, "set a bundle variable, name=value (repeatable)")
+	root.PersistentFlags().StringVar(&g.as, "as", "", "act as this principal (user, service principal); default: the target's run_as, else you")
 	root.AddCommand(
 		newInitCmd(),
 		newSampleCmd(g),
@@ -59,6 +63,8 @@ built-in sample workspace (created, generated and run on first use).`,
 		newQueryCmd(g),
 		newRunCmd(g),
 		newStatusCmd(g),
+		newBundleCmd(g),
+		newLineageCmd(g),
 	)
 	return root
 }

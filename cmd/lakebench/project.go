@@ -33,6 +33,16 @@ type session struct {
 	project *pipeline.Project
 	target  string
 	sample  bool
+	as      string // --as: the principal claimed for this command
+}
+
+// principal is who this command acts as: --as, else the target's identity
+// (its run_as, or the operating-system user).
+func (s *session) principal() string {
+	if s.as != "" {
+		return s.as
+	}
+	return s.project.Identity()
 }
 
 // openProject finds the project: -C, else the nearest lakebench.yml upward,
@@ -56,15 +66,11 @@ func openProject(ctx context.Context, g *globals) (*session, error) {
 			dir, sample = sd, true
 		}
 	}
-	p, err := pipeline.Load(dir)
+	p, err := pipeline.LoadWith(dir, pipeline.LoadOptions{Target: g.target, Vars: g.vars})
 	if err != nil {
 		return nil, err
 	}
-	target, err := p.ResolveTarget(g.target)
-	if err != nil {
-		return nil, err
-	}
-	s := &session{project: p, target: target, sample: sample}
+	s := &session{project: p, target: p.Target, sample: sample, as: g.as}
 	if sample {
 		if err := s.ensureRun(ctx); err != nil {
 			return nil, err
@@ -103,6 +109,9 @@ func (s *session) ensureRun(ctx context.Context) error {
 		return err
 	}
 	defer lh.Close()
+	if _, err := s.project.Deploy(ctx, lh, ""); err != nil {
+		return err
+	}
 	_, err = s.project.Run(ctx, lh, pipeline.RunOptions{Target: s.target, Progress: progressPrinter(os.Stderr)})
 	return err
 }
@@ -118,4 +127,14 @@ func (s *session) open(ctx context.Context, holder string) (*lakehouse.Lakehouse
 // openRead opens the target's lakehouse for reading.
 func (s *session) openRead(ctx context.Context) (*lakehouse.Lakehouse, error) {
 	return lakehouse.Open(ctx, s.project.DatabasePath(s.target), lakehouse.Options{ReadOnly: true})
+}
+
+// openAs opens the target for writing with user statements checked as the
+// session's principal.
+func (s *session) openAs(ctx context.Context) (*lakehouse.Lakehouse, error) {
+	lh, err := s.open(ctx, "")
+	if err == nil {
+		lh.SetPrincipal(s.principal())
+	}
+	return lh, err
 }

@@ -49,10 +49,11 @@ func newQueryCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer lh.Close()
+			lh.SetPrincipal(s.principal())
 			sqlText := args[0]
 			if !lh.IsSelect(ctx, sqlText) {
 				lh.Close()
-				if lh, err = s.open(ctx, ""); err != nil {
+				if lh, err = s.openAs(ctx); err != nil {
 					return err
 				}
 				defer lh.Close()

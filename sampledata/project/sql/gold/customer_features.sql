@@ -1,13 +1,12 @@
 -- gold.customer_features: the churn model's training table, one row per
 -- customer who ordered before the cutoff.
---   cutoff  = last order date - 30 days (the churn_days variable; hard-coded
---             until models take variables)
---   churned = 1 when the customer placed no order in the 30 days from the
---             cutoff on, else 0
+--   cutoff  = last order date - ${var.churn_days} days (bundle variable churn_days)
+--   churned = 1 when the customer placed no order in the ${var.churn_days} days
+--             from the cutoff on, else 0
 -- Every feature reads only rows dated strictly before the cutoff, so nothing
 -- from the label window leaks in.
 WITH bounds AS (
-    SELECT max(order_date) - 30 AS cutoff
+    SELECT max(order_date) - ${var.churn_days} AS cutoff
     FROM silver.orders
 ),
 order_totals AS (
@@ -37,7 +36,7 @@ history AS (
 future AS (
     SELECT DISTINCT t.customer_id
     FROM order_totals AS t, bounds AS b
-    WHERE t.order_date >= b.cutoff AND t.order_date < b.cutoff + 30
+    WHERE t.order_date >= b.cutoff AND t.order_date < b.cutoff + ${var.churn_days}
 ),
 support AS (
     SELECT

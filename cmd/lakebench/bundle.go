@@ -1,0 +1,388 @@
+package main
+
+import (
+	"bufio"
+
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/pipeline"
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+)
+
+func newBundleCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bundle",
+		Short: "Validate, deploy, run, summarize and destroy the project bundle per target (as databricks bundle does)",
+	}
+	var asJSON bool
+	validate := &cobra.Command{
+		Use:   "validate",
+		Short: "Check the bundle: every error at once, with file:line:column and a hint",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openProjectOnly(g)
+			if err != nil {
+				return err
+			}
+			lh, err := lakehouse.Open(cmd.Context(), "", lakehouse.Options{})
+			if err != nil {
+				return err
+			}
+			defer lh.Close()
+			v := s.project.Validate(cmd.Context(), lh)
+			if asJSON {
+				if err := writeJSON(os.Stdout, validationJSON(s, v)); err != nil {
+					return err
+				}
+			} else {
+				printSummary(os.Stderr, s, v.Models, nil)
+				for _, w := range v.Warnings {
+					fmt.Fprintf(os.Stderr, "\nWarning: %s\n  at %s\n", w.Message, where(w))
+					if w.Hint != "" {
+						fmt.Fprintf(os.Stderr, "  hint: %s\n", w.Hint)
+					}
+				}
+				for _, e := range v.Errors {
+					fmt.Fprintf(os.Stderr, "\nError: %s\n  at %s\n", e.Message, where(e))
+					if e.Hint != "" {
+						fmt.Fprintf(os.Stderr, "  hint: %s\n", e.Hint)
+					}
+				}
+				fmt.Fprintln(os.Stderr)
+			}
+			if !v.OK() {
+				return fmt.Errorf("found %d errors", len(v.Errors))
+			}
+			if !asJSON {
+				fmt.Fprintln(os.Stderr, "Validation OK!")
+			}
+			return nil
+		},
+	}
+	validate.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON on stdout")
+
+	deploy := &cobra.Command{
+		Use:   "deploy",
+		Short: "Make the target match the bundle: schemas, catalog, grants, monitors, alerts, dashboards, jobs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openProjectOnly(g)
+			if err != nil {
+				return err
+			}
+			if err := s.project.CheckIdentity(s.principal()); err != nil {
+				return err
+			}
+			lh, err := s.open(cmd.Context(), "")
+			if err != nil {
+				return err
+			}
+			defer lh.Close()
+			fmt.Fprintf(os.Stderr, "Deploying %s to target %s as %s...\n", s.project.Bundle.Name, s.target, s.principal())
+			res, err := s.project.Deploy(cmd.Context(), lh, s.principal())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return writeJSON(os.Stdout, res)
+			}
+			kinds := sortedKeys(res.Resources)
+			parts := make([]string, len(kinds))
+			for i, k := range kinds {
+				parts[i] = fmt.Sprintf("%d %s", res.Resources[k], k)
+			}
+			fmt.Fprintf(os.Stderr, "Deployed %s (bundle %s): %s\n", s.project.DatabasePath(s.target), res.BundleHash, strings.Join(parts, ", "))
+			for _, r := range res.Removed {
+				fmt.Fprintf(os.Stderr, "Removed %s (gone from the bundle)\n", r)
+			}
+			if res.Unchanged {
+				fmt.Fprintln(os.Stderr, "Nothing changed since the last deployment.")
+			}
+			fmt.Fprintln(os.Stderr, "Deployment complete!")
+			return nil
+		},
+	}
+	deploy.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON on stdout")
+
+	run := &cobra.Command{
+		Use:   "run JOB",
+		Short: "Run a job's task DAG on the target (independent tasks in parallel)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openProjectOnly(g)
+			if err != nil {
+				return err
+			}
+			if _, ok := s.project.Resources.Jobs[args[0]]; !ok {
+				return fmt.Errorf("unknown job %q: %s has %s", args[0], s.project.File, strings.Join(sortedKeys(s.project.Resources.Jobs), ", "))
+			}
+			if err := s.project.CheckIdentity(s.principal()); err != nil {
+				return err
+			}
+			lh, err := s.open(cmd.Context(), "")
+			if err != nil {
+				return err
+			}
+			defer lh.Close()
+			progress := progressPrinter(os.Stderr)
+			if isatty.IsTerminal(os.Stderr.Fd()) {
+				progress = progressBar(os.Stderr)
+			}
+			res, err := s.project.Run(cmd.Context(), lh, pipeline.RunOptions{Job: args[0], Target: s.target, Principal: s.principal(), Progress: progress})
+			if asJSON && res != nil {
+				if jerr := writeJSON(os.Stdout, res); jerr != nil {
+					return jerr
+				}
+			}
+			return err
+		},
+	}
+	run.Flags().BoolVar(&asJSON, "json", false, "print the run record as JSON on stdout")
+
+	summary := &cobra.Command{
+		Use:   "summary",
+		Short: "Show the bundle's resources on the target and its last deployment",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openProjectOnly(g)
+			if err != nil {
+				return err
+			}
+			lh, err := lakehouse.Open(cmd.Context(), "", lakehouse.Options{})
+			if err != nil {
+				return err
+			}
+			models, _ := s.project.Models(cmd.Context(), lh)
+			lh.Close()
+			var deployed *lakehouse.Deployment
+			if t, err := s.openRead(cmd.Context()); err == nil {
+				d, _ := t.LastDeployment(cmd.Context())
+				if d.BundleHash != "" {
+					deployed = &d
+				}
+				t.Close()
+			}
+			printSummary(os.Stdout, s, models, deployed)
+			return nil
+		},
+	}
+
+	var autoApprove bool
+	destroy := &cobra.Command{
+		Use:   "destroy",
+		Short: "Delete the target's lakehouse (asks first unless --auto-approve)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openProjectOnly(g)
+			if err != nil {
+				return err
+			}
+			if err := s.project.CheckIdentity(s.principal()); err != nil {
+				return err
+			}
+			path := s.project.DatabasePath(s.target)
+			if !autoApprove {
+				if !isatty.IsTerminal(os.Stdin.Fd()) {
+					return fmt.Errorf("destroy deletes %s and there is no terminal to ask: pass --auto-approve to confirm", path)
+				}
+				fmt.Fprintf(os.Stderr, "This deletes every table of target %s (%s). Type the target's name to confirm: ", s.target, path)
+				line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+				if strings.TrimSpace(line) != s.target {
+					return errors.New("not confirmed: nothing was deleted")
+				}
+			}
+			if err := lakehouse.Destroy(path, "lakebench bundle destroy"); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "Destroyed target %s.\n", s.target)
+			return nil
+		},
+	}
+	destroy.Flags().BoolVar(&autoApprove, "auto-approve", false, "do not ask for confirmation")
+
+	schema := &cobra.Command{
+		Use:   "schema",
+		Short: "Print the JSON Schema of lakebench.yml (for editor completion and checks)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b, err := pipeline.JSONSchema()
+			if err != nil {
+				return err
+			}
+			_, err = os.Stdout.Write(append(b, '\n'))
+			return err
+		},
+	}
+	cmd.AddCommand(validate, deploy, run, summary, destroy, schema)
+	return cmd
+}
+
+func where(e *pipeline.Error) string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Column)
+	}
+	return e.File
+}
+
+func validationJSON(s *session, v *pipeline.Validation) map[string]any {
+	conv := func(d pipeline.Diagnostics) []map[string]any {
+		out := []map[string]any{}
+		for _, e := range d {
+			out = append(out, map[string]any{"file": e.File, "line": e.Line, "column": e.Column, "message": e.Message, "hint": e.Hint})
+		}
+		return out
+	}
+	return map[string]any{"name": s.project.Bundle.Name, "target": s.target, "identity": s.principal(),
+		"ok": v.OK(), "errors": conv(v.Errors), "warnings": conv(v.Warnings)}
+}
+
+// printSummary prints the bundle as `databricks bundle validate` and
+// `summary` do: name, target, identity, then resources.
+func printSummary(w io.Writer, s *session, models []pipeline.Model, deployed *lakehouse.Deployment) {
+	p := s.project
+	kind := "user"
+	if p.Targets[s.target].RunAs != nil && p.Targets[s.target].RunAs.ServicePrincipalName == s.principal() {
+		kind = "service principal"
+	}
+	fmt.Fprintf(w, "Name: %s\nTarget: %s\nMode: %s\nIdentity: %s (%s)\nDatabase: %s\n", p.Bundle.Name, s.target, p.Mode(), s.principal(), kind, p.DatabasePath(s.target))
+	if deployed != nil {
+		fmt.Fprintf(w, "Deployed: %s by %s (bundle %s)\n", deployed.DeployedAt.Format(time.DateTime), deployed.Principal, deployed.BundleHash)
+	} else {
+		fmt.Fprintf(w, "Deployed: never\n")
+	}
+	fmt.Fprintln(w, "Resources:")
+	list := func(title string, names []string) {
+		if len(names) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "  %s:\n", title)
+		for _, n := range names {
+			fmt.Fprintf(w, "    %s\n", n)
+		}
+	}
+	var sources []string
+	for _, n := range sortedKeys(p.Resources.Sources) {
+		sources = append(sources, fmt.Sprintf("%-12s %s -> bronze.%s", n, p.Resources.Sources[n].Path, n))
+	}
+	list("Sources", sources)
+	var ms []string
+	for _, m := range models {
+		ms = append(ms, fmt.Sprintf("%-28s %s", m.Table, m.Path))
+	}
+	list("Models", ms)
+	var jobs []string
+	for _, n := range sortedKeys(p.Resources.Jobs) {
+		keys := []string{}
+		for _, t := range p.Resources.Jobs[n].Tasks {
+			keys = append(keys, t.TaskKey)
+		}
+		jobs = append(jobs, fmt.Sprintf("%-12s %d tasks: %s", n, len(keys), strings.Join(keys, ", ")))
+	}
+	list("Jobs", jobs)
+	list("Quality rules", withCounts(p.Resources.Quality))
+	list("Quality monitors", sortedKeys(p.Resources.QualityMonitors))
+	list("Registered models", sortedKeys(p.Resources.RegisteredModels))
+	list("Dashboards", sortedKeys(p.Resources.Dashboards))
+	list("Alerts", sortedKeys(p.Resources.Alerts))
+	var grants []string
+	for _, sc := range sortedKeys(p.Resources.Schemas) {
+		for _, gr := range p.Resources.Schemas[sc].Grants {
+			on := sc
+			if gr.Table != "" {
+				on += "." + gr.Table
+			}
+			grants = append(grants, fmt.Sprintf("%s: %s on %s", gr.Principal, strings.Join(gr.Privileges, ", "), on))
+		}
+	}
+	list("Grants", grants)
+}
+
+func withCounts(m map[string][]pipeline.QualityRule) []string {
+	var out []string
+	for _, k := range sortedKeys(m) {
+		out = append(out, fmt.Sprintf("%s (%d)", k, len(m[k])))
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// progressBar draws run progress on a terminal: finished tasks as lines,
+// and a bar redrawn in place below them.
+func progressBar(w io.Writer) func(pipeline.Event) {
+	lines := progressPrinter(w)
+	done, total := 0, 0
+	running := map[string]bool{}
+	draw := func() {
+		const width = 30
+		filled := 0
+		if total > 0 {
+			filled = done * width / total
+		}
+		names := sortedKeys(running)
+		fmt.Fprintf(w, "\r\033[K[%s%s] %d/%d %s", strings.Repeat("█", filled), strings.Repeat("░", width-filled), done, total, strings.Join(names, ", "))
+	}
+	return func(e pipeline.Event) {
+		fmt.Fprint(w, "\r\033[K")
+		switch e.Kind {
+		case pipeline.RunStarted:
+			total = e.Total
+		case pipeline.TaskStarted:
+			running[e.Task] = true
+			draw()
+			return
+		case pipeline.TaskFinished, pipeline.TaskFailed, pipeline.TaskSkipped:
+			delete(running, e.Task)
+			done++
+		}
+		lines(e)
+		if e.Kind != pipeline.RunFinished {
+			draw()
+		}
+	}
+}
+
+func newLineageCmd(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "lineage TABLE",
+		Short: "Show a table's upstream and downstream lineage, from the models' SQL",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openProjectOnly(g)
+			if err != nil {
+				return err
+			}
+			lh, err := lakehouse.Open(cmd.Context(), "", lakehouse.Options{})
+			if err != nil {
+				return err
+			}
+			defer lh.Close()
+			models, err := s.project.Models(cmd.Context(), lh)
+			if err != nil {
+				return err
+			}
+			l := s.project.Lineage(models)
+			table := strings.ToLower(args[0])
+			if !l.Has(table) {
+				return fmt.Errorf("%s is not in the lineage of %s: name a source's bronze table or a model's table", args[0], s.project.Bundle.Name)
+			}
+			fmt.Printf("Upstream (what %s is built from):\n%s\nDownstream (what is built from %s):\n%s", table, l.Tree(table, "up"), table, l.Tree(table, "down"))
+			return nil
+		},
+	}
+}

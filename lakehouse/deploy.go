@@ -1,0 +1,154 @@
+package lakehouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+const deployDDL = `
+CREATE TABLE IF NOT EXISTS sys.deployments (target VARCHAR, bundle VARCHAR, bundle_hash VARCHAR,
+	principal VARCHAR, deployed_at TIMESTAMP, resources JSON);
+CREATE TABLE IF NOT EXISTS sys.deployed_resources (kind VARCHAR, name VARCHAR, definition JSON,
+	PRIMARY KEY (kind, name));
+`
+
+// Deployment is one row of sys.deployments.
+type Deployment struct {
+	Target     string    `json:"target"`
+	Bundle     string    `json:"bundle"`
+	BundleHash string    `json:"bundle_hash"`
+	Principal  string    `json:"principal"`
+	DeployedAt time.Time `json:"deployed_at"`
+	Resources  string    `json:"resources"`
+}
+
+// DeployedResource is one resource a deploy put on the target.
+type DeployedResource struct {
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
+	Definition string `json:"definition"`
+}
+
+// RecordDeployment appends to sys.deployments.
+func (tx *Tx) RecordDeployment(ctx context.Context, d Deployment) error {
+	_, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.deployments VALUES (?, ?, ?, ?, ?, ?::JSON)",
+		d.Target, d.Bundle, d.BundleHash, d.Principal, d.DeployedAt, d.Resources)
+	if err != nil {
+		return fmt.Errorf("lakehouse: record deployment: %w", err)
+	}
+	return nil
+}
+
+// LastDeployment is the newest deployment, or the zero value.
+func (tx *Tx) LastDeployment(ctx context.Context) (Deployment, error) {
+	return lastDeployment(ctx, tx.tx)
+}
+
+// LastDeployment is the newest deployment, or the zero value.
+func (lh *Lakehouse) LastDeployment(ctx context.Context) (Deployment, error) {
+	return lastDeployment(ctx, lh.db)
+}
+
+func lastDeployment(ctx context.Context, e execer) (Deployment, error) {
+	var d Deployment
+	err := e.QueryRowContext(ctx, `SELECT target, bundle, bundle_hash, principal, deployed_at, resources::VARCHAR
+		FROM sys.deployments ORDER BY deployed_at DESC LIMIT 1`).Scan(&d.Target, &d.Bundle, &d.BundleHash, &d.Principal, &d.DeployedAt, &d.Resources)
+	if isNoRows(err) {
+		return Deployment{}, nil
+	}
+	if err != nil {
+		return d, fmt.Errorf("lakehouse: last deployment: %w", err)
+	}
+	return d, nil
+}
+
+// DeployedResources lists what the last deploy put on the target.
+func (tx *Tx) DeployedResources(ctx context.Context) ([]DeployedResource, error) {
+	return deployedResources(ctx, tx.tx)
+}
+
+// DeployedResources lists what the last deploy put on the target.
+func (lh *Lakehouse) DeployedResources(ctx context.Context) ([]DeployedResource, error) {
+	return deployedResources(ctx, lh.db)
+}
+
+func deployedResources(ctx context.Context, e execer) ([]DeployedResource, error) {
+	rows, err := e.QueryContext(ctx, "SELECT kind, name, definition::VARCHAR FROM sys.deployed_resources ORDER BY kind, name")
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: deployed resources: %w", err)
+	}
+	defer rows.Close()
+	var out []DeployedResource
+	for rows.Next() {
+		var r DeployedResource
+		if err := rows.Scan(&r.Kind, &r.Name, &r.Definition); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ReplaceDeployedResources sets the target's deployed resources.
+func (tx *Tx) ReplaceDeployedResources(ctx context.Context, rs []DeployedResource) error {
+	if _, err := tx.tx.ExecContext(ctx, "DELETE FROM sys.deployed_resources"); err != nil {
+		return fmt.Errorf("lakehouse: deploy: %w", err)
+	}
+	for _, r := range rs {
+		if _, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.deployed_resources VALUES (?, ?, ?::JSON)", r.Kind, r.Name, r.Definition); err != nil {
+			return fmt.Errorf("lakehouse: deploy %s %s: %w", r.Kind, r.Name, err)
+		}
+	}
+	return nil
+}
+
+// DropTable drops a table (and its quarantine and catalog entry) if it exists.
+func (tx *Tx) DropTable(ctx context.Context, t TableName) error {
+	q := TableName{Schema: t.Schema, Name: t.Name + "_quarantine"}
+	for _, s := range []string{"DROP TABLE IF EXISTS " + t.SQL(), "DROP TABLE IF EXISTS " + q.SQL()} {
+		if _, err := tx.tx.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("lakehouse: drop %s: %w", t, err)
+		}
+	}
+	_, err := tx.tx.ExecContext(ctx, "DELETE FROM sys.catalog WHERE schema_name = ? AND table_name IN (?, ?)", t.Schema, t.Name, q.Name)
+	return err
+}
+
+// DropIngested drops an ingested table: its view, stored rows, quarantine,
+// catalog entries and file records (so its files would load again).
+func (tx *Tx) DropIngested(ctx context.Context, t TableName) error {
+	store := storeTable(t)
+	q := TableName{Schema: t.Schema, Name: t.Name + "_quarantine"}
+	for _, s := range []string{"DROP VIEW IF EXISTS " + t.SQL(), "DROP TABLE IF EXISTS " + store.SQL(), "DROP TABLE IF EXISTS " + q.SQL()} {
+		if _, err := tx.tx.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("lakehouse: drop %s: %w", t, err)
+		}
+	}
+	if _, err := tx.tx.ExecContext(ctx, "DELETE FROM sys.ingested_files WHERE table_name = ?", t.String()); err != nil {
+		return err
+	}
+	_, err := tx.tx.ExecContext(ctx, "DELETE FROM sys.catalog WHERE schema_name = ? AND table_name IN (?, ?)", t.Schema, t.Name, q.Name)
+	return err
+}
+
+// Destroy deletes a target's DuckDB file (and its write-ahead log and audit
+// log) under the writer lock, so no other process is using it.
+func Destroy(path, holder string) error {
+	lock, err := acquireWriterLock(path, holder)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		lock.release()
+		os.Remove(lockPath(path))
+	}()
+	for _, f := range []string{path, path + ".wal", auditPath(path)} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("lakehouse: destroy %s: %w", f, err)
+		}
+	}
+	return nil
+}

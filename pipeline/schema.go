@@ -1,0 +1,116 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+)
+
+// descriptions document the keys of lakebench.yml in its JSON Schema.
+var descriptions = map[string]string{
+	"bundle":            "The bundle's name, as in databricks.yml.",
+	"project":           "The final project: the problem statement and the team.",
+	"include":           "Globs of more YAML files merged into this one.",
+	"variables":         "Variables used as ${var.name}; targets and --var name=value override the default.",
+	"run_as":            "The identity jobs run as: a user_name or a service_principal_name.",
+	"permissions":       "Who may view, run or manage the bundle.",
+	"resources":         "What the bundle deploys and runs.",
+	"targets":           "Deployment targets (dev, staging, prod) and their overrides.",
+	"sources":           "Landing-zone folders, each loaded into bronze.<name>.",
+	"transforms":        "Globs of SQL model files; each file is one SELECT and its path names the table (sql/gold/x.sql builds gold.x).",
+	"models":            "Per-model settings keyed by table: unique_key (incremental), owner, domain, description.",
+	"quality":           "Data-quality rules per table; rows failing an error rule go to <table>_quarantine.",
+	"quality_monitors":  "Freshness objectives, profiles and drift per table.",
+	"registered_models": "ML models trained from a table's features and label.",
+	"dashboards":        "Dashboards: tiles of a query and a chart.",
+	"alerts":            "Alerts: a query's column compared to a threshold.",
+	"jobs":              "Jobs: DAGs of tasks (ingest, transform, quality, train, predict, alerts, sql).",
+	"schemas":           "Grants on schemas (and their tables): SELECT, MODIFY, ALL_PRIVILEGES.",
+	"groups":            "Groups of principals for grants.",
+	"mode":              "development (your identity, schedules paused) or production (service principal only).",
+	"default":           "The target used when -t is not given.",
+	"data":              "Which sample scale the target's data has: dev, staging or prod.",
+	"depends_on":        "Task keys this task waits for.",
+	"type":              "ingest, transform, quality, train, predict, alerts or sql.",
+	"criticality":       "error quarantines failing rows; warn only counts them.",
+	"check":             "is_not_null, is_not_null_and_not_empty, is_in_range, is_in_list or sql_expression.",
+	"freshness":         "The freshness objective, such as 24h or 2d.",
+	"unique_key":        "Columns that identify a row: the model becomes incremental.",
+}
+
+var enums = map[string][]string{
+	"mode":        {"development", "production"},
+	"type":        TaskTypes,
+	"criticality": {"error", "warn"},
+	"check":       {"is_not_null", "is_not_null_and_not_empty", "is_in_range", "is_in_list", "sql_expression"},
+	"scale":       {"dev", "staging", "prod"},
+	"format":      {"csv", "json", "parquet"},
+	"chart":       Charts,
+	"op":          AlertOps,
+	"role":        Roles,
+	"level":       PermissionLevels,
+	"task":        {"classification", "regression"},
+}
+
+// JSONSchema returns the JSON Schema (draft 2020-12) of lakebench.yml,
+// generated from the same types the loader decodes into.
+func JSONSchema() ([]byte, error) {
+	root := schemaOf(reflect.TypeOf(Project{}), "")
+	root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+	root["title"] = "lakebench.yml"
+	root["required"] = []string{"bundle"}
+	return json.MarshalIndent(root, "", "  ")
+}
+
+func schemaOf(t reflect.Type, key string) map[string]any {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	s := map[string]any{}
+	if d, ok := descriptions[key]; ok {
+		s["description"] = d
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		props := map[string]any{}
+		var required []string
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("yaml")
+			name, opts, _ := strings.Cut(tag, ",")
+			if name == "" || name == "-" || !f.IsExported() {
+				continue
+			}
+			props[name] = schemaOf(f.Type, name)
+			if !strings.Contains(opts, "omitempty") {
+				required = append(required, name)
+			}
+		}
+		s["type"] = "object"
+		s["properties"] = props
+		s["additionalProperties"] = false
+		if len(required) > 0 && key != "" {
+			s["required"] = required
+		}
+	case reflect.Map:
+		s["type"] = "object"
+		s["additionalProperties"] = schemaOf(t.Elem(), "")
+	case reflect.Slice:
+		s["type"] = "array"
+		s["items"] = schemaOf(t.Elem(), "")
+	case reflect.String:
+		s["type"] = "string"
+		if e, ok := enums[key]; ok {
+			s["enum"] = e
+		}
+	case reflect.Bool:
+		s["type"] = "boolean"
+	case reflect.Int, reflect.Int64:
+		s["type"] = "integer"
+	case reflect.Float64:
+		s["type"] = "number"
+	case reflect.Interface:
+		// any value
+	}
+	return s
+}
