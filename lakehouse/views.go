@@ -251,12 +251,12 @@ type Freshness struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// Freshness lists, for every table a task has written, when the last
-// successful task wrote it, by table name.
+// Freshness lists when every table of the medallion layers (quarantines
+// and sys apart) was last written, from sys.catalog, by table name.
 func (lh *Lakehouse) Freshness(ctx context.Context) ([]Freshness, error) {
-	rows, err := lh.db.QueryContext(ctx, `SELECT target_table, max(ended_at) FROM sys.task_runs
-		WHERE status = 'succeeded' AND target_table IS NOT NULL AND ended_at IS NOT NULL
-		GROUP BY target_table ORDER BY target_table`)
+	rows, err := lh.db.QueryContext(ctx, `SELECT schema_name || '.' || table_name, updated_at FROM sys.catalog
+		WHERE updated_at IS NOT NULL AND schema_name <> 'sys' AND NOT suffix(table_name, '_quarantine')
+		ORDER BY 1`)
 	if err != nil {
 		return nil, queryError(ctx, err)
 	}

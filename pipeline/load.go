@@ -113,7 +113,7 @@ func (p *Project) readFile(file string, diags *Diagnostics) (map[string]any, err
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: %w", err)
 	}
-	f, err := parser.ParseBytes(data, 0)
+	f, err := safeParse(data)
 	if err != nil {
 		*diags = append(*diags, yamlError(file, err))
 		return nil, nil
@@ -124,17 +124,46 @@ func (p *Project) readFile(file string, diags *Diagnostics) (map[string]any, err
 		}
 	}
 	var raw map[string]any
-	if err := yaml.Unmarshal(data, &raw); err != nil {
+	if err := safeUnmarshal(data, &raw); err != nil {
 		*diags = append(*diags, yamlError(file, err))
 		return nil, nil
 	}
 	// Type errors (a list where a mapping belongs, text for a number) with
 	// their positions, from decoding the file alone.
 	var probe Project
-	if err := yaml.Unmarshal(data, &probe); err != nil {
+	if err := safeUnmarshal(data, &probe); err != nil {
 		*diags = append(*diags, yamlError(file, err))
 	}
 	return raw, nil
+}
+
+func safeMarshal(v any) (b []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot write this YAML back (%v)", r)
+		}
+	}()
+	return yaml.Marshal(v)
+}
+
+// safeParse and safeUnmarshal turn a panic of the YAML library on odd
+// input (the fuzzer found some) into an error.
+func safeParse(data []byte) (f *ast.File, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot read this YAML (%v); check indentation, quotes and tags", r)
+		}
+	}()
+	return parser.ParseBytes(data, 0)
+}
+
+func safeUnmarshal(data []byte, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot read this YAML (%v); check indentation, quotes and tags", r)
+		}
+	}()
+	return yaml.Unmarshal(data, v)
 }
 
 // checkNode compares a YAML node with the Go type it decodes into, records
@@ -264,38 +293,44 @@ func yamlError(file string, err error) *Error {
 	return &Error{File: file, Message: err.Error()}
 }
 
-// suggest returns the candidate closest to s, if it is close enough to be
-// a likely typo.
+// suggest returns the candidate closest to s when it is close enough to be
+// a likely typo: at most one edit per three letters (a swap of two letters
+// counts as one).
 func suggest(s string, candidates []string) string {
-	best, bestD := "", 3
+	best, bestD := "", max(1, (len(s)+1)/3)+1
 	sort.Strings(candidates)
 	for _, c := range candidates {
-		d := levenshtein(strings.ToLower(s), strings.ToLower(c))
-		if d < bestD || (d <= len(c)/2 && bestD == 3 && d <= 4 && (strings.HasPrefix(c, s) || strings.HasPrefix(s, c))) {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
 			best, bestD = c, d
 		}
 	}
 	return best
 }
 
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+// editDistance is the optimal string alignment distance: insertions,
+// deletions, substitutions and adjacent swaps.
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return d[len(a)][len(b)]
 }
 
 // merge merges src into dst as bundles merge overrides: mappings key by key,
@@ -464,12 +499,12 @@ func (p *Project) resolve(opts LoadOptions) error {
 	if len(diags) > 0 {
 		return diags
 	}
-	data, err := yaml.Marshal(tree)
+	data, err := safeMarshal(tree)
 	if err != nil {
-		return fmt.Errorf("pipeline: %w", err)
+		return &Error{File: p.File, Message: err.Error()}
 	}
 	var out Project
-	if err := yaml.Unmarshal(data, &out); err != nil {
+	if err := safeUnmarshal(data, &out); err != nil {
 		return &Error{File: p.File, Message: "after applying target " + target + ": " + err.Error()}
 	}
 	out.Dir, out.File, out.Target, out.raw, out.lines = p.Dir, p.File, target, p.raw, p.lines

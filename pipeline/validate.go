@@ -64,7 +64,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 	}
 	for i, pattern := range p.Resources.Transforms {
 		if m, err := filepath.Glob(filepath.Join(p.Dir, pattern)); err != nil || len(m) == 0 {
-			errf(fmt.Sprintf("resources.transforms[%d]", i), "check the path (relative to "+p.Dir+")", "no SQL model file matches %s", pattern)
+			errf(fmt.Sprintf("resources.transforms[%d]", i), "globs are relative to the project directory", "no SQL model file matches %s", pattern)
 		}
 	}
 	models, err := p.Models(ctx, lh)
@@ -93,7 +93,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 			if !known[r.String()] && !derived[r.String()] && r.Schema != "sys" {
 				v.Errors = append(v.Errors, &Error{File: filepath.Join(p.Dir, m.Path), Line: 1, Column: 1,
 					Message: fmt.Sprintf("%s reads %s, which no source or model builds", m.Table, r),
-					Hint:    "fix the name" + suggestHint(r.String(), sortedKeys(known)) + ", or add a source or a model for it"})
+					Hint:    strings.TrimPrefix(suggestHint(r.String(), sortedKeys(known))+" ", "; ") + "name a source's bronze table or a model's table, or add a model that builds it"})
 			}
 		}
 	}
@@ -110,7 +110,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 		tableRef("resources.quality."+t, t, "quality rules")
 		for i, r := range p.Resources.Quality[t] {
 			if _, err := r.rule(); err != nil {
-				errf(fmt.Sprintf("resources.quality.%s[%d]", t, i), "checks: is_not_null, is_not_null_and_not_empty, is_in_range, is_in_list, sql_expression", "%v", err)
+				errf(fmt.Sprintf("resources.quality.%s[%d]", t, i), "see `lakebench bundle schema` for each check's keys", "%v", err)
 			}
 		}
 	}
@@ -222,9 +222,10 @@ func (p *Project) validateJobs(errf func(path, hint, format string, args ...any)
 			}
 			if _, dup := keys[t.TaskKey]; dup {
 				errf(tp+".task_key", "task keys are unique within a job", "task_key %q is used twice", t.TaskKey)
+			} else {
+				keyList = append(keyList, t.TaskKey)
 			}
 			keys[t.TaskKey] = i
-			keyList = append(keyList, t.TaskKey)
 			if !contains(TaskTypes, t.Type) {
 				errf(tp+".type", "types: "+strings.Join(TaskTypes, ", ")+suggestHint(t.Type, TaskTypes), "unknown task type %q", t.Type)
 			}
