@@ -2,10 +2,10 @@ package lakehouse
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/binary"
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"

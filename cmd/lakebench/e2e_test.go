@@ -274,3 +274,75 @@ func TestSecondWriterAndInterrupt(t *testing.T) {
 		t.Errorf("the interrupted CREATE left gold.slow behind")
 	}
 }
+
+// TestBundleCommands drives the bundle lifecycle as the course teaches it:
+// validate, deploy per target, run a job, summary, lineage, destroy.
+func TestBundleCommands(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	lb(t, dir, true, "sample", "generate")
+	_, stderr := lb(t, dir, true, "bundle", "validate")
+	for _, want := range []string{"Name: retail-lakehouse", "Target: dev", "Validation OK!"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, stderr)
+		}
+	}
+	out, _ := lb(t, dir, true, "bundle", "validate", "-t", "prod", "--json")
+	if !strings.Contains(out, `"identity": "sp-prod"`) || !strings.Contains(out, `"ok": true`) {
+		t.Errorf("validate -t prod --json:\n%s", out)
+	}
+	_, stderr = lb(t, dir, true, "bundle", "deploy")
+	if !strings.Contains(stderr, "Deployment complete!") {
+		t.Errorf("deploy:\n%s", stderr)
+	}
+	out, _ = lb(t, dir, true, "bundle", "run", "nightly", "--json")
+	var run struct {
+		Status string `json:"status"`
+		Tasks  []struct {
+			TaskKey string `json:"task_key"`
+			Status  string `json:"status"`
+		} `json:"tasks"`
+	}
+	if err := json.Unmarshal([]byte(out), &run); err != nil || run.Status != "succeeded" || len(run.Tasks) != 7 {
+		t.Errorf("run nightly --json: %v %+v\n%s", err, run, out)
+	}
+	out, _ = lb(t, dir, true, "bundle", "summary")
+	if !strings.Contains(out, "Deployed: 20") || !strings.Contains(out, "nightly") {
+		t.Errorf("summary:\n%s", out)
+	}
+	out, _ = lb(t, dir, true, "lineage", "gold.daily_revenue")
+	if !strings.Contains(out, "└── bronze.orders") && !strings.Contains(out, "bronze.orders") {
+		t.Errorf("lineage:\n%s", out)
+	}
+	out, _ = lb(t, dir, true, "bundle", "schema")
+	if !json.Valid([]byte(out)) || !strings.Contains(out, "task_key") {
+		t.Errorf("schema is not JSON with task_key")
+	}
+	// Production runs only as its service principal; the analyst reads gold only.
+	_, stderr = lb(t, dir, false, "bundle", "run", "nightly", "-t", "prod", "--as", "ana")
+	if !strings.Contains(stderr, "only as the service principal sp-prod") {
+		t.Errorf("prod run as ana: %s", stderr)
+	}
+	_, stderr = lb(t, dir, false, "query", "select * from silver.orders", "--as", "dana")
+	if !strings.Contains(stderr, "needs SELECT on silver.orders") {
+		t.Errorf("dana reading silver: %s", stderr)
+	}
+	lb(t, dir, true, "query", "select * from gold.daily_revenue limit 1", "--as", "dana")
+	// destroy asks; without a terminal it needs --auto-approve.
+	_, stderr = lb(t, dir, false, "bundle", "destroy")
+	if !strings.Contains(stderr, "--auto-approve") {
+		t.Errorf("destroy without a terminal: %s", stderr)
+	}
+	lb(t, dir, true, "bundle", "destroy", "--auto-approve")
+	if _, err := os.Stat(filepath.Join(dir, ".lakebench", "dev.duckdb")); !os.IsNotExist(err) {
+		t.Errorf("destroy left the target file: %v", err)
+	}
+	// A broken bundle: every error at once, exit non-zero.
+	os.WriteFile(filepath.Join(dir, "lakebench.yml"), []byte("bundle: {name: x}\nresources:\n  sorces: {}\n  jobs: {j: {tasks: [{task_key: a, type: nope}]}}\n"), 0o644)
+	_, stderr = lb(t, dir, false, "bundle", "validate")
+	for _, want := range []string{"lakebench.yml:3:3", "did you mean sources?"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("broken bundle: %q lacks %q", stderr, want)
+		}
+	}
+}
