@@ -18,7 +18,7 @@ test: build
 	$(GO) test -timeout 45m ./...
 
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 3x -count 5 -timeout 60m ./... | tee bench.txt
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./... | tee bench.txt
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
