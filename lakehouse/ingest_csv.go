@@ -82,14 +82,7 @@ func (l *loader) csvCareful(ctx context.Context, delim byte, header []string, co
 		}
 		newStart = append(newStart, newLine)
 		origStart = append(origStart, r.line)
-		w.Write(r.raw)
-		if !bytes.HasSuffix(r.raw, []byte{'\n'}) {
-			w.WriteByte('\n')
-		}
-		newLine += int64(bytes.Count(r.raw, []byte{'\n'}))
-		if !bytes.HasSuffix(r.raw, []byte{'\n'}) {
-			newLine++
-		}
+		newLine += writeRecord(w, r.raw)
 		return true
 	}, func(b badLine) { bad = append(bad, b) })
 	if err != nil {
@@ -126,6 +119,23 @@ func (l *loader) csvCareful(ctx context.Context, delim byte, header []string, co
 	all := append(bad, rejects...)
 	sort.Slice(all, func(i, j int) bool { return all[i].line < all[j].line })
 	return l.quarantine(ctx, all)
+}
+
+// writeRecord writes a record with its last line ending made "\n" (a
+// rewritten file must not mix line endings: DuckDB's sniffer fails on that)
+// and returns how many physical lines it spans.
+func writeRecord(w *bufio.Writer, raw []byte) int64 {
+	content := trimEOL(raw)
+	w.Write(content)
+	w.WriteByte('\n')
+	lines := int64(1)
+	for rest := content; ; lines++ {
+		_, rest = cutLine(rest)
+		if len(rest) == 0 {
+			break
+		}
+	}
+	return lines
 }
 
 // csvExact is the last resort for files DuckDB's reader splits differently
@@ -228,10 +238,7 @@ func (l *loader) sniffCSV(ctx context.Context, delim byte) ([]string, csvSniff, 
 		} else if r.fields != len(header) {
 			return true
 		}
-		w.Write(r.raw)
-		if !bytes.HasSuffix(r.raw, []byte{'\n'}) {
-			w.WriteByte('\n')
-		}
+		writeRecord(w, r.raw)
 		n++
 		return n <= sniffSampleRecords
 	}, func(badLine) {})
@@ -253,10 +260,16 @@ func (l *loader) sniffCSV(ctx context.Context, delim byte) ([]string, csvSniff, 
 	}
 	var cols []any
 	var dateFmt, tsFmt *string
-	err = l.tx.tx.QueryRowContext(ctx, "SELECT Columns, DateFormat, TimestampFormat FROM sniff_csv("+QuoteString(tmp.Name())+
+	probe, err := l.tx.lh.probe()
+	if err != nil {
+		return nil, csvSniff{}, err
+	}
+	err = probe.QueryRowContext(ctx, "SELECT Columns, DateFormat, TimestampFormat FROM sniff_csv("+QuoteString(tmp.Name())+
 		", delim="+QuoteString(string(delim))+", quote='\"', escape='\"', header=true, sample_size=-1)").Scan(&cols, &dateFmt, &tsFmt)
 	if err != nil {
-		return nil, csvSniff{}, fmt.Errorf("detect column types: %w", err)
+		// DuckDB's sniffer gave up: load every column as text, which
+		// loses nothing; silver models cast what they need.
+		return header, s, nil
 	}
 	if len(cols) == len(header) {
 		for i, c := range cols {

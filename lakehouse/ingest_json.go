@@ -95,7 +95,11 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 		}
 	}
 	src := "read_json([" + strings.Join(files, ", ") + "], format='newline_delimited'"
-	fileCols, err := describe(ctx, tx.tx, "read_json("+QuoteString(sample)+", format='newline_delimited', sample_size=-1)")
+	probe, err := tx.lh.probe()
+	if err != nil {
+		return err
+	}
+	fileCols, err := describe(ctx, probe, "read_json("+QuoteString(sample)+", format='newline_delimited', sample_size=-1)")
 	if err != nil {
 		return fmt.Errorf("detect column types: %w", err)
 	}
@@ -203,6 +207,17 @@ func stageJSONFile(l *loader, path string, sample bool) (st jsonStaged) {
 		st.hash, st.err = stageJSONArray(l.path, stage, onBad)
 	} else {
 		st.hash, st.err = stageJSONLines(l.path, stage, onBad)
+		if st.err == nil && st.good == 0 && len(st.bad) > 0 {
+			// Not JSON lines: perhaps one object spread over many lines.
+			if data, err := os.ReadFile(l.path); err == nil {
+				data = bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\uFEFF")))
+				var compact bytes.Buffer
+				if len(data) > 0 && data[0] == '{' && json.Compact(&compact, data) == nil {
+					st.bad = nil
+					stage(1, compact.Bytes())
+				}
+			}
+		}
 	}
 	if st.err == nil {
 		st.err = w.Flush()

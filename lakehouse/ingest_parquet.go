@@ -21,9 +21,13 @@ func (tx *Tx) loadParquet(ctx context.Context, ls []*loader) error {
 		if err := checkParquet(l); err != nil {
 			return fmt.Errorf("%s: %w", l.path, err)
 		}
-		// DuckDB aborts the transaction on a read error, so the file was
-		// checked above before DuckDB opens it.
-		fileCols, err := describe(ctx, tx.tx, "read_parquet("+QuoteString(l.path)+")")
+		// DuckDB aborts a transaction on a read error, so the schema is read
+		// outside it.
+		probe, err := tx.lh.probe()
+		if err != nil {
+			return err
+		}
+		fileCols, err := describe(ctx, probe, "read_parquet("+QuoteString(l.path)+")")
 		if err != nil {
 			return fmt.Errorf("%s: not a readable Parquet file (%s); check that it was written completely, or pass the right format", l.path, firstLine(err.Error()))
 		}

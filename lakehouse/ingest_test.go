@@ -58,6 +58,8 @@ func TestIngestMalformed(t *testing.T) {
 		{"json lines", "", "a.json", `{"id":1,"name":"ann","amount":1.5}` + "\n" + `{"id":2,"name":"bob","amount":2.5}` + "\n", 2, nil},
 		{"json malformed", `{"id":1,"name":"ann","amount":1.5}` + "\n", "a.json", `{"id":1,"name":"ann","amount":1.5}` + "\n" + `{"id":2,"name":"bob"` + "\n\n" + `[1,2]` + "\n" + `{"id":"x","amount":3}` + "\n" + `{"id":4,"amount":"4.5"}` + "\n", 3, map[int64]string{2: "invalid JSON", 4: "not a JSON object", 5: "id: cannot convert"}},
 		{"json bad utf8", "", "a.json", `{"id":1}` + "\n" + "{\"id\":2,\"n\":\"\xff\"}\n", 1, map[int64]string{2: "UTF-8"}},
+		{"json one object over many lines", "", "a.json", "{\n  \"a\": 1,\n  \"b\": [1, 2]\n}\n", 1, nil},
+		{"lone CR line ends", "", "a.csv", "id,name\r1,a\r2,b\r", 2, nil},
 		{"json array", "", "a.json", "[\n  {\"id\": 1, \"v\": \"a\"},\n  {\"id\": 2, \"v\": \"b\"},\n  3\n]\n", 2, map[int64]string{4: "not a JSON object"}},
 	}
 	for _, tc := range tests {
@@ -156,5 +158,22 @@ func TestIngestParquet(t *testing.T) {
 	}
 	if n, _ := lh.Count(ctx, "select * from bronze.p"); n != 4 {
 		t.Errorf("bronze.p has %d rows after refused loads, want 4", n)
+	}
+}
+
+// TestSniffCRLFWithoutFinalNewline: a CRLF file whose last line has no line
+// end (common in exports) must still get its types detected.
+func TestSniffCRLFWithoutFinalNewline(t *testing.T) {
+	lh := openTemp(t)
+	p := writeFile(t, t.TempDir(), "w.csv", "lon,lat,dir\r\n0.125,45.125,228\r\n0.375,45.125,229")
+	if _, err := lh.Ingest(context.Background(), []string{p}, IngestOptions{Table: TableName{"bronze", "w"}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := lh.Query(context.Background(), "select typeof(lon), typeof(dir) from bronze.w limit 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(res.Rows) != "[[DOUBLE BIGINT]]" {
+		t.Errorf("types %v, want DOUBLE and BIGINT", res.Rows)
 	}
 }
