@@ -170,11 +170,16 @@ func sampleProject(t *testing.T, target string) *Project {
 	if err := sampledata.WriteProject(dir); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sampledata.Generate(context.Background(), dir, sampledata.Options{Scale: sampledata.ScaleDev}); err != nil {
-		t.Fatal(err)
-	}
 	p, err := LoadWith(dir, LoadOptions{Target: target})
 	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := p.SampleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Dev-scale data for every target keeps the test quick.
+	if _, err := sampledata.Generate(context.Background(), root, sampledata.Options{Scale: sampledata.ScaleDev}); err != nil {
 		t.Fatal(err)
 	}
 	return p

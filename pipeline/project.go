@@ -366,3 +366,25 @@ func (p *Project) Scale(target string) string {
 	}
 	return "dev"
 }
+
+// SampleRoot is the directory whose landing/ folder holds the target's
+// files, where the sample generator writes: the sources' paths name it
+// (landing/orders/*.parquet for dev, data/staging/landing/orders/*.parquet
+// for staging), so each target keeps its own data.
+func (p *Project) SampleRoot() (string, error) {
+	root := ""
+	for _, name := range sortedKeys(p.Resources.Sources) {
+		landing := filepath.Dir(filepath.Dir(p.Resources.Sources[name].Path))
+		if filepath.Base(landing) != "landing" {
+			return "", fmt.Errorf("pipeline: source %s reads %s: the sample writes <dir>/landing/%s/, so its path must be .../landing/%s/*", name, p.Resources.Sources[name].Path, name, name)
+		}
+		if root != "" && landing != root {
+			return "", fmt.Errorf("pipeline: sources read different landing zones (%s and %s): the sample writes one", root, landing)
+		}
+		root = landing
+	}
+	if root == "" {
+		return p.Dir, nil
+	}
+	return filepath.Join(p.Dir, filepath.Dir(root)), nil
+}

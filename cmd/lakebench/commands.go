@@ -55,7 +55,7 @@ func newSampleCmd(g *globals) *cobra.Command {
 				scale = s.project.Scale(s.target)
 			}
 			start := time.Now()
-			dir, err := sampleRoot(s.project)
+			dir, err := s.project.SampleRoot()
 			if err != nil {
 				return err
 			}
@@ -79,7 +79,7 @@ func newSampleCmd(g *globals) *cobra.Command {
 				return err
 			}
 			start := time.Now()
-			dir, err := sampleRoot(s.project)
+			dir, err := s.project.SampleRoot()
 			if err != nil {
 				return err
 			}
@@ -93,28 +93,6 @@ func newSampleCmd(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(gen, next)
 	return cmd
-}
-
-// sampleRoot is the directory whose landing/ folder holds the target's
-// files: the sources' paths name it (landing/orders/*.parquet for dev,
-// data/staging/landing/orders/*.parquet for staging), so each target keeps
-// its own data.
-func sampleRoot(p *pipeline.Project) (string, error) {
-	root := ""
-	for _, name := range sortedKeys(p.Resources.Sources) {
-		landing := filepath.Dir(filepath.Dir(p.Resources.Sources[name].Path))
-		if filepath.Base(landing) != "landing" {
-			return "", fmt.Errorf("source %s reads %s: the sample writes <dir>/landing/%s/, so its path must be .../landing/%s/*", name, p.Resources.Sources[name].Path, name, name)
-		}
-		if root != "" && landing != root {
-			return "", fmt.Errorf("sources read different landing zones (%s and %s): the sample writes one", root, landing)
-		}
-		root = landing
-	}
-	if root == "" {
-		return p.Dir, nil
-	}
-	return filepath.Join(p.Dir, filepath.Dir(root)), nil
 }
 
 // openProjectOnly finds the project without creating or running anything.
