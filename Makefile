@@ -16,6 +16,8 @@ run: build
 test: build
 	$(GO) vet ./...
 	$(GO) test -timeout 45m ./...
+	@if command -v tmux >/dev/null 2>&1; then ./scripts/e2e.sh $(BIN); \
+	else echo "tmux not found: skipping the TUI end-to-end script (make e2e)"; fi
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./... | tee bench.txt
@@ -26,6 +28,9 @@ lint:
 
 fmt:
 	gofmt -w .
+
+e2e: build
+	./scripts/e2e.sh $(BIN)
 
 clean:
 	rm -rf bin bench.txt

@@ -130,7 +130,12 @@ func (lh *Lakehouse) Query(ctx context.Context, selectSQL string) (*Result, erro
 }
 
 func (lh *Lakehouse) query(ctx context.Context, q string) (*Result, error) {
-	rows, err := lh.db.QueryContext(ctx, q)
+	return queryOn(ctx, lh.db, q)
+}
+
+// queryOn runs a query on a connection or transaction and scans all rows.
+func queryOn(ctx context.Context, e execer, q string) (*Result, error) {
+	rows, err := e.QueryContext(ctx, q)
 	if err != nil {
 		return nil, queryError(ctx, err)
 	}

@@ -199,16 +199,7 @@ func (tx *Tx) Count(ctx context.Context, t TableName) (int64, error) {
 
 // Query runs a SELECT inside the transaction and returns all its rows.
 func (tx *Tx) Query(ctx context.Context, selectSQL string) (*Result, error) {
-	rows, err := tx.tx.QueryContext(ctx, trimSQL(selectSQL))
-	if err != nil {
-		return nil, queryError(ctx, err)
-	}
-	defer rows.Close()
-	res, err := scanResult(rows)
-	if err != nil {
-		return nil, queryError(ctx, err)
-	}
-	return res, nil
+	return queryOn(ctx, tx.tx, trimSQL(selectSQL))
 }
 
 // Columns lists a table's columns inside the transaction.

@@ -604,7 +604,7 @@ func featureMatrix(ctx context.Context, tx *lakehouse.Tx, table lakehouse.TableN
 		sel[i] = "coalesce(" + featureSQL(f) + "::DOUBLE, 0)"
 	}
 	res, err := tx.Query(ctx, "SELECT "+lakehouse.QuoteIdent(rm.Label)+"::DOUBLE, "+strings.Join(sel, ", ")+" FROM "+table.SQL()+
-		" WHERE "+lakehouse.QuoteIdent(rm.Label)+" IS NOT NULL")
+		" WHERE "+lakehouse.QuoteIdent(rm.Label)+" IS NOT NULL ORDER BY ALL") // a fixed order: the same split every run
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -1,8 +1,6 @@
 package sampledata
 
 import (
-	"strconv"
-	"strings"
 	"embed"
 	"errors"
 	"fmt"
@@ -10,6 +8,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 // Project is the sample project template: project/lakebench.yml and the SQL

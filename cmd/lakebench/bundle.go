@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"maps"
+	"slices"
 
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -74,14 +76,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 		Short: "Make the target match the bundle: schemas, catalog, grants, monitors, alerts, dashboards, jobs",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openProjectOnly(g)
-			if err != nil {
-				return err
-			}
-			if err := s.project.CheckIdentity(s.principal()); err != nil {
-				return err
-			}
-			lh, err := s.open(cmd.Context(), "")
+			s, lh, err := openWriter(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
@@ -124,10 +119,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 			if _, ok := s.project.Resources.Jobs[args[0]]; !ok {
 				return fmt.Errorf("unknown job %q: %s has %s", args[0], s.project.File, strings.Join(sortedKeys(s.project.Resources.Jobs), ", "))
 			}
-			if err := s.project.CheckIdentity(s.principal()); err != nil {
-				return err
-			}
-			lh, err := s.open(cmd.Context(), "")
+			s, lh, err := openWriter(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
@@ -225,6 +217,23 @@ func newBundleCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+// openWriter loads the project for -t and opens its target for writing,
+// refusing a principal the target's mode does not allow.
+func openWriter(ctx context.Context, g *globals) (*session, *lakehouse.Lakehouse, error) {
+	s, err := openProjectOnly(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.project.CheckIdentity(s.principal()); err != nil {
+		return nil, nil, err
+	}
+	lh, err := s.open(ctx, "")
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, lh, nil
+}
+
 func where(e *pipeline.Error) string {
 	if e.Line > 0 {
 		return fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Column)
@@ -313,14 +322,7 @@ func withCounts(m map[string][]pipeline.QualityRule) []string {
 	return out
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // progressBar draws run progress on a terminal: finished tasks as lines,
 // and a bar redrawn in place below them.

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# End-to-end check of the terminal UI: starts the real binary in tmux (at
+# 120x40 and at 80x24) on a fresh built-in sample, switches through the role
+# views, runs the job and checks the captured screens. Skips when tmux is
+# missing. Usage: scripts/e2e.sh [BIN]   (default bin/lakebench)
+set -euo pipefail
+
+BIN=${1:-bin/lakebench}
+if ! command -v tmux >/dev/null 2>&1; then
+	echo "e2e: tmux not found, skipping the terminal UI end-to-end test (apt-get install tmux)"
+	exit 0
+fi
+if [ ! -x "$BIN" ]; then
+	echo "e2e: $BIN not built (make build)" >&2
+	exit 1
+fi
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+HOME_DIR=$(mktemp -d)
+SESSION="lakebench-e2e-$$"
+OUT=${E2E_OUT:-$HOME_DIR/screens}
+mkdir -p "$OUT"
+cleanup() {
+	tmux kill-session -t "$SESSION" 2>/dev/null || true
+	rm -rf "$HOME_DIR"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "e2e: FAIL: $*" >&2
+	echo "---- last screen ----" >&2
+	tmux capture-pane -p -t "$SESSION" >&2 || true
+	exit 1
+}
+
+# wait_for TEXT [SECONDS]: poll the pane until it shows TEXT.
+wait_for() {
+	local text=$1 limit=${2:-30} i=0
+	while [ "$i" -lt $((limit * 10)) ]; do
+		if tmux capture-pane -p -t "$SESSION" | grep -qF -- "$text"; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "no \"$text\" on screen after ${limit}s"
+}
+
+keys() { tmux send-keys -t "$SESSION" "$@"; }
+shot() { tmux capture-pane -p -t "$SESSION" >"$OUT/$1.txt"; }
+
+check_size() {
+	local w=$1 h=$2 lines
+	lines=$(tmux capture-pane -p -t "$SESSION" | wc -l)
+	[ "$lines" -eq "$h" ] || fail "${w}x${h}: $lines lines on screen"
+}
+
+run_at() {
+	local w=$1 h=$2
+	tmux kill-session -t "$SESSION" 2>/dev/null || true
+	tmux new-session -d -s "$SESSION" -x "$w" -y "$h" \
+		"cd '$HOME_DIR' && LAKEBENCH_HOME='$HOME_DIR/home' '$BIN' 2>'$HOME_DIR/stderr'; sleep 30"
+	wait_for "Architecture" 60
+	wait_for "BRONZE" 60
+	shot "${w}x${h}-architect"
+	check_size "$w" "$h"
+	tmux capture-pane -p -t "$SESSION" | grep -qF "customers" || fail "architecture without the customers source"
+	keys Right
+	wait_for "upstream"
+	keys Right
+	wait_for "column"
+	keys Right
+	wait_for "prod"
+	keys Right
+	wait_for "job success"
+	shot "${w}x${h}-architect-sla"
+	keys 2
+	wait_for "Layers"
+	wait_for "last run succeeded"
+	shot "${w}x${h}-engineer"
+	keys r
+	wait_for "job finished" 60
+	wait_for "last run succeeded"
+	shot "${w}x${h}-engineer-after-run"
+	keys Right Right
+	wait_for "unreadable rows"
+	shot "${w}x${h}-engineer-quality"
+	keys Enter
+	wait_for "quarantine ·"
+	shot "${w}x${h}-quarantine"
+	keys Escape
+	keys 3
+	wait_for "ML view"
+	shot "${w}x${h}-ml"
+	keys 4
+	wait_for "Analyst view"
+	shot "${w}x${h}-analyst"
+	keys '?'
+	wait_for "press ? or esc to close"
+	keys Escape
+	keys q
+	local i=0
+	while tmux capture-pane -p -t "$SESSION" | grep -qF "Analyst view"; do
+		[ "$i" -lt 50 ] || fail "q did not quit"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "e2e: ${w}x${h} ok"
+}
+
+run_at 120 40
+run_at 80 24
+echo "e2e: ok${E2E_OUT:+ (screens in $E2E_OUT)}"

@@ -1,0 +1,549 @@
+// Package tui is lakebench's terminal UI: a Bubble Tea app with one view per
+// team role (Architect, Engineer, ML, Analyst), a status bar and help. It
+// reaches the lakehouse and the project only through the Backend interface
+// and never sees SQL; all work that takes time runs in tea.Cmds.
+package tui
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+)
+
+// viewID names a role view; it is also the owner of the messages a view's
+// commands send back.
+type viewID int
+
+const (
+	architectView viewID = iota
+	engineerView
+	mlView
+	analystView
+	viewCount
+)
+
+// roles are the team roles of the views, in tab order.
+var roles = [viewCount]string{"architect", "engineer", "ml", "analyst"}
+
+// titles are the tabs' names.
+var titles = [viewCount]string{"Architect", "Engineer", "ML", "Analyst"}
+
+// view is what every role view implements; the root hands it keys only when
+// it is focused, and the messages its own commands produce always.
+type view interface {
+	help.KeyMap
+	Update(msg tea.Msg) tea.Cmd
+	View() string
+	SetSize(width, height int)
+	// SetSnapshot hands the view freshly loaded data.
+	SetSnapshot(s *Snapshot)
+	// Busy reports work in flight that quitting must cancel first.
+	Busy() bool
+	// Capturing reports that the view takes every key (a modal, an editor).
+	Capturing() bool
+}
+
+// ownedMsg is a message for one view, wherever the focus is.
+type ownedMsg interface{ owner() viewID }
+
+// shared is what the root and the views share: backend, theme, clock and
+// the current data. Views read it; the root writes it.
+type shared struct {
+	backend Backend
+	styles  Styles
+	now     clock
+	info    Info
+	target  string
+	snap    *Snapshot
+}
+
+// Messages the root handles.
+type (
+	prepareStepMsg struct {
+		line string
+		ch   <-chan tea.Msg
+	}
+	prepareDoneMsg struct {
+		info Info
+		err  error
+	}
+	loadedMsg struct {
+		target string
+		snap   *Snapshot
+		err    error
+	}
+	// reloadMsg asks the root to load the current target again.
+	reloadMsg struct{}
+	// flashMsg shows a line in the footer until the next key.
+	flashMsg struct {
+		text string
+		err  bool
+	}
+	// cancelMsg tells every view to cancel its work (the user quits).
+	cancelMsg struct{}
+	clockMsg  struct{}
+)
+
+// Options configures New.
+type Options struct {
+	// Now is the clock; nil means time.Now. Tests fix it.
+	Now func() time.Time
+}
+
+// Model is the root model: tabs, status bar, help and the role views.
+type Model struct {
+	sh       *shared
+	keys     KeyMap
+	help     help.Model
+	spin     spinner.Model
+	views    [viewCount]view
+	active   viewID
+	width    int
+	height   int
+	ready    bool
+	steps    []string
+	err      error
+	flash    flashMsg
+	showHelp bool
+	quitting bool
+}
+
+// New builds the root model over a backend. Nothing is read until Init's
+// command runs, so the first frame draws at once.
+func New(b Backend, opts Options) *Model {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	sh := &shared{backend: b, styles: NewStyles(), now: now}
+	m := &Model{sh: sh, keys: NewKeyMap(), help: help.New(), width: 80, height: 24}
+	m.help.Styles = sh.styles.Help
+	m.spin = spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(sh.styles.Running))
+	m.views = [viewCount]view{
+		newArchitect(sh),
+		newEngineer(sh),
+		newPlaceholder(sh, mlView, "train models with a live loss curve, see metrics, the confusion matrix and ROC, "+
+			"register and promote models, and score tables in batch.", "the ML issue"),
+		newPlaceholder(sh, analystView, "write SQL with completion, page through millions of rows in a results grid, "+
+			"chart them, build dashboards and alerts.", "the Analyst issue"),
+	}
+	m.setSize(m.width, m.height)
+	return m
+}
+
+// Run starts the program on the terminal and blocks until the user quits.
+// NO_COLOR turns colors off.
+func Run(ctx context.Context, b Backend) error {
+	if os.Getenv("NO_COLOR") != "" {
+		lipgloss.SetColorProfile(termenv.Ascii)
+	}
+	p := tea.NewProgram(New(b, Options{}), tea.WithAltScreen(), tea.WithContext(ctx))
+	_, err := p.Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// Init starts preparing the project in the background.
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(prepare(m.sh.backend), m.spin.Tick, clockTick())
+}
+
+// prepare runs Backend.Prepare and streams its steps.
+func prepare(b Backend) tea.Cmd {
+	ch := make(chan tea.Msg, 64)
+	return func() tea.Msg {
+		go func() {
+			info, err := b.Prepare(context.Background(), func(line string) { ch <- prepareStepMsg{line: line, ch: ch} })
+			ch <- prepareDoneMsg{info: info, err: err}
+			close(ch)
+		}()
+		return <-ch
+	}
+}
+
+func waitFor(ch <-chan tea.Msg) tea.Cmd {
+	return func() tea.Msg {
+		msg, ok := <-ch
+		if !ok {
+			return nil
+		}
+		return msg
+	}
+}
+
+// load reads a target in the background.
+func load(b Backend, target string) tea.Cmd {
+	return func() tea.Msg {
+		s, err := b.Load(context.Background(), target)
+		return loadedMsg{target: target, snap: s, err: err}
+	}
+}
+
+func clockTick() tea.Cmd {
+	return tea.Tick(15*time.Second, func(time.Time) tea.Msg { return clockMsg{} })
+}
+
+// Update handles global keys, then hands keys to the focused view and
+// owned messages to their owner; other messages (ticks) go to every view.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmds []tea.Cmd
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.setSize(msg.Width, msg.Height)
+		return m, nil
+	case tea.KeyMsg:
+		m.flash = flashMsg{}
+		if cmd, ok := m.globalKey(msg); ok {
+			return m, cmd
+		}
+		if m.ready && !m.showHelp {
+			return m, m.views[m.active].Update(msg)
+		}
+		return m, nil
+	case prepareStepMsg:
+		m.steps = append(m.steps, msg.line)
+		return m, waitFor(msg.ch)
+	case prepareDoneMsg:
+		if msg.err != nil {
+			m.err = msg.err
+			return m, nil
+		}
+		m.sh.info, m.sh.target, m.ready = msg.info, msg.info.Target, true
+		return m, load(m.sh.backend, m.sh.target)
+	case loadedMsg:
+		if msg.target != m.sh.target {
+			return m, nil
+		}
+		if msg.err != nil {
+			m.flash = flashMsg{text: msg.err.Error(), err: true}
+			return m, nil
+		}
+		m.sh.snap = msg.snap
+		for _, v := range m.views {
+			v.SetSnapshot(msg.snap)
+		}
+		return m, nil
+	case reloadMsg:
+		return m, load(m.sh.backend, m.sh.target)
+	case flashMsg:
+		m.flash = msg
+		return m, nil
+	case clockMsg:
+		// Reload now and then, so runs from other terminals show up.
+		if m.ready && !m.busy() {
+			return m, tea.Batch(clockTick(), load(m.sh.backend, m.sh.target))
+		}
+		return m, clockTick()
+	case spinner.TickMsg:
+		if msg.ID == m.spin.ID() {
+			if m.ready {
+				return m, nil
+			}
+			var cmd tea.Cmd
+			m.spin, cmd = m.spin.Update(msg)
+			return m, cmd
+		}
+	case ownedMsg:
+		cmds = append(cmds, m.views[msg.owner()].Update(msg))
+		return m, tea.Batch(append(cmds, m.quitIfIdle())...)
+	}
+	for _, v := range m.views {
+		cmds = append(cmds, v.Update(msg))
+	}
+	return m, tea.Batch(append(cmds, m.quitIfIdle())...)
+}
+
+// globalKey handles the keys that work in every view; ok is false for keys
+// the focused view should get.
+func (m *Model) globalKey(msg tea.KeyMsg) (tea.Cmd, bool) {
+	if msg.String() == "ctrl+c" || (m.err != nil && key.Matches(msg, m.keys.Quit)) {
+		return m.quit(), true
+	}
+	if m.ready && m.views[m.active].Capturing() {
+		return nil, false
+	}
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return m.quit(), true
+	case key.Matches(msg, m.keys.Help):
+		m.showHelp = !m.showHelp
+		return nil, true
+	case m.showHelp && msg.String() == "esc":
+		m.showHelp = false
+		return nil, true
+	case key.Matches(msg, m.keys.Views):
+		m.active = viewID(msg.Runes[0] - '1')
+		return nil, true
+	case key.Matches(msg, m.keys.Next):
+		m.active = (m.active + 1) % viewCount
+		return nil, true
+	case key.Matches(msg, m.keys.Prev):
+		m.active = (m.active + viewCount - 1) % viewCount
+		return nil, true
+	case key.Matches(msg, m.keys.Target) && m.ready:
+		return m.switchTarget(), true
+	}
+	return nil, false
+}
+
+func (m *Model) switchTarget() tea.Cmd {
+	if m.busy() {
+		return flash("a job is running: wait for it or press esc to cancel it, then switch targets", true)
+	}
+	names := m.sh.info.Targets
+	if len(names) < 2 {
+		return flash("this project has one target ("+m.sh.target+"); add targets to lakebench.yml", false)
+	}
+	for i, t := range names {
+		if t.Name == m.sh.target {
+			m.sh.target = names[(i+1)%len(names)].Name
+			break
+		}
+	}
+	return tea.Batch(load(m.sh.backend, m.sh.target), flash("target "+m.sh.target, false))
+}
+
+func flash(text string, isErr bool) tea.Cmd {
+	return func() tea.Msg { return flashMsg{text: text, err: isErr} }
+}
+
+// quit cancels running work first; the last owned message then quits.
+func (m *Model) quit() tea.Cmd {
+	m.quitting = true
+	if !m.busy() {
+		return tea.Quit
+	}
+	m.flash = flashMsg{text: "canceling the running job before quitting…"}
+	for _, v := range m.views {
+		v.Update(cancelMsg{})
+	}
+	return nil
+}
+
+func (m *Model) quitIfIdle() tea.Cmd {
+	if m.quitting && !m.busy() {
+		return tea.Quit
+	}
+	return nil
+}
+
+func (m *Model) busy() bool {
+	for _, v := range m.views {
+		if v.Busy() {
+			return true
+		}
+	}
+	return false
+}
+
+// chrome is the rows the root draws around a view: tabs, status, footer.
+const chrome = 3
+
+func (m *Model) setSize(w, h int) {
+	m.width, m.height = w, h
+	m.help.Width = w
+	for _, v := range m.views {
+		v.SetSize(w, max(0, h-chrome))
+	}
+}
+
+// View draws tabs, the focused view (or help, or the first-start progress),
+// the status bar and the footer.
+func (m *Model) View() string {
+	if m.width < 20 || m.height < 6 {
+		return "lakebench: make the terminal larger"
+	}
+	bodyHeight := m.height - chrome
+	var body string
+	switch {
+	case m.err != nil:
+		body = m.errorView(bodyHeight)
+	case !m.ready:
+		body = m.startView(bodyHeight)
+	case m.showHelp:
+		body = m.helpView(bodyHeight)
+	default:
+		body = m.views[m.active].View()
+	}
+	return lipgloss.JoinVertical(lipgloss.Left, m.tabsView(), body, m.statusView(), m.footerView())
+}
+
+func (m *Model) tabsView() string {
+	st := m.sh.styles
+	render := func(owners bool) string {
+		parts := make([]string, 0, viewCount)
+		for i := range viewCount {
+			label := string(rune('1'+i)) + " " + titles[i]
+			if owners {
+				if names := m.sh.info.Team[roles[i]]; len(names) > 0 {
+					label += " · " + strings.Join(names, ", ")
+				}
+			}
+			if i == m.active {
+				parts = append(parts, st.TabActive.Render("▸"+label))
+			} else {
+				parts = append(parts, st.Tab.Render(" "+label))
+			}
+		}
+		return strings.Join(parts, st.TabBar.Render("│"))
+	}
+	line := render(true)
+	if lipgloss.Width(line) > m.width {
+		line = render(false)
+	}
+	name := m.sh.info.Name
+	if name == "" {
+		name = "lakebench"
+	}
+	brand := st.Title.Render(" " + name + " ")
+	if lipgloss.Width(line)+lipgloss.Width(brand) <= m.width {
+		line += strings.Repeat(" ", m.width-lipgloss.Width(line)-lipgloss.Width(brand)) + brand
+	}
+	return fit(line, m.width)
+}
+
+func (m *Model) footerView() string {
+	st := m.sh.styles
+	if m.flash.text != "" {
+		if m.flash.err {
+			return fit(st.Error.Render(" ✗ "+m.flash.text), m.width)
+		}
+		return fit(st.Flash.Render(" › "+m.flash.text), m.width)
+	}
+	bindings := m.keys.ShortHelp()
+	if m.ready && !m.showHelp {
+		bindings = append(m.views[m.active].ShortHelp(), bindings...)
+	}
+	return fit(" "+m.help.ShortHelpView(bindings), m.width)
+}
+
+func (m *Model) helpView(height int) string {
+	st := m.sh.styles
+	groups := append(m.views[m.active].FullHelp(), m.keys.FullHelp()...)
+	lines := []string{st.Title.Render(titles[m.active] + " view keys"), ""}
+	hm := m.help
+	hm.ShowAll = true
+	lines = append(lines, strings.Split(hm.FullHelpView(groups), "\n")...)
+	lines = append(lines, "", st.Muted.Render("press ? or esc to close"))
+	return panel(st.PanelActive, "help", lines, m.width, height)
+}
+
+func (m *Model) startView(height int) string {
+	st := m.sh.styles
+	lines := []string{st.Title.Render("lakebench"), st.Muted.Render("a laptop lakehouse for the data-engineering final project"), ""}
+	if len(m.steps) == 0 {
+		lines = append(lines, m.spin.View()+" opening the project…")
+	}
+	for i, s := range m.steps {
+		mark := st.Good.Render("✓")
+		if i == len(m.steps)-1 {
+			mark = m.spin.View()
+		}
+		lines = append(lines, mark+" "+s)
+	}
+	if len(lines) > height-2 {
+		lines = append(lines[:3], lines[len(lines)-(height-5):]...)
+	}
+	return panel(st.Panel, "starting", lines, m.width, height)
+}
+
+func (m *Model) errorView(height int) string {
+	st := m.sh.styles
+	lines := []string{st.Bad.Render("lakebench could not open the project"), ""}
+	wrapped := lipgloss.NewStyle().Width(max(10, m.width-6)).Render(m.err.Error())
+	lines = append(lines, strings.Split(wrapped, "\n")...)
+	lines = append(lines, "", st.Muted.Render("press q to quit"))
+	return panel(st.Panel, "error", lines, m.width, height)
+}
+
+// statusView is the bar of project, target, principal, last run,
+// freshness and firing alerts; labels drop first when it is narrow.
+func (m *Model) statusView() string {
+	st := m.sh.styles
+	type item struct{ key, value string }
+	in, snap, now := m.sh.info, m.sh.snap, m.sh.now()
+	last, fresh := "—", "—"
+	if snap != nil {
+		switch {
+		case snap.Missing:
+			last = "never run"
+		case len(snap.Runs) > 0:
+			r := snap.Runs[0]
+			at := r.EndedAt
+			if at.IsZero() {
+				at = r.StartedAt
+			}
+			last = statusGlyph(r.Status) + " " + r.Status + " " + ago(now, at) + " ago"
+		}
+		var newest time.Time
+		for _, f := range snap.Freshness {
+			if f.UpdatedAt.After(newest) {
+				newest = f.UpdatedAt
+			}
+		}
+		if !newest.IsZero() {
+			fresh = ago(now, newest) + " old"
+		}
+	}
+	principal := in.Principal
+	if snap != nil && snap.Principal != "" {
+		principal = snap.Principal
+	}
+	items := []item{{"", in.Name}, {"target", m.sh.target}, {"as", principal}, {"last run", last}, {"data", fresh}, {"alerts", "0"}}
+	render := func(labels bool, skip map[int]bool) string {
+		var parts []string
+		for i, it := range items {
+			if skip[i] || it.value == "" {
+				continue
+			}
+			s := st.StatusValue.Render(it.value)
+			if labels && it.key != "" {
+				s = st.StatusKey.Render(it.key+" ") + s
+			}
+			parts = append(parts, s)
+		}
+		return st.Status.Render(" ") + strings.Join(parts, st.StatusSep.Render(" │ "))
+	}
+	line := render(true, nil)
+	for _, skip := range []map[int]bool{{2: true}, {0: true, 2: true}} {
+		if lipgloss.Width(line) <= m.width {
+			break
+		}
+		line = render(true, skip)
+	}
+	if lipgloss.Width(line) > m.width {
+		line = render(false, map[int]bool{0: true, 2: true})
+	}
+	if w := lipgloss.Width(line); w < m.width {
+		line += st.Status.Render(strings.Repeat(" ", m.width-w))
+	}
+	return cut(line, m.width)
+}
+
+// statusGlyph marks a run or task status without relying on color.
+func statusGlyph(status string) string {
+	switch status {
+	case "succeeded":
+		return "✓"
+	case "failed", "crashed":
+		return "✗"
+	case "canceled":
+		return "⊘"
+	case "running":
+		return "⟳"
+	case "skipped":
+		return "–"
+	}
+	return "·"
+}

@@ -1,0 +1,532 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/lakebench/lakebench/lakehouse"
+)
+
+// The Architect view's panels.
+const (
+	panelArchitecture = iota
+	panelLineage
+	panelCatalog
+	panelTargets
+	panelSLA
+	architectPanels
+)
+
+var architectPanelNames = [architectPanels]string{"Architecture", "Lineage", "Catalog", "Targets", "SLA"}
+
+// defaultFreshness is the freshness objective of a table that states none.
+const defaultFreshness = 24 * time.Hour
+
+type architect struct {
+	sh     *shared
+	keys   navKeys
+	width  int
+	height int
+	panel  int
+	// cursor selects a table in Lineage and Catalog (shared, so the table
+	// stays selected when switching between them).
+	cursor int
+}
+
+func newArchitect(sh *shared) *architect {
+	return &architect{sh: sh, keys: newNavKeys("")}
+}
+
+func (a *architect) SetSize(w, h int) { a.width, a.height = w, h }
+func (a *architect) Busy() bool       { return false }
+func (a *architect) Capturing() bool  { return false }
+
+func (a *architect) SetSnapshot(*Snapshot) {
+	a.cursor = min(a.cursor, max(0, len(a.tables())-1))
+}
+
+func (a *architect) ShortHelp() []key.Binding {
+	a.syncKeys()
+	return []key.Binding{a.keys.Left, a.keys.Up}
+}
+
+func (a *architect) FullHelp() [][]key.Binding {
+	a.syncKeys()
+	return [][]key.Binding{{a.keys.Left, a.keys.Right}, {a.keys.Up, a.keys.Down}}
+}
+
+func (a *architect) syncKeys() {
+	sel := a.panel == panelLineage || a.panel == panelCatalog
+	a.keys.Up.SetEnabled(sel)
+	a.keys.Down.SetEnabled(sel)
+	a.keys.Up.SetHelp("↑/↓", "select table")
+	a.keys.Enter.SetEnabled(false)
+}
+
+// Update moves between panels and tables.
+func (a *architect) Update(msg tea.Msg) tea.Cmd {
+	km, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil
+	}
+	a.syncKeys()
+	switch {
+	case key.Matches(km, a.keys.Left):
+		a.panel = (a.panel + architectPanels - 1) % architectPanels
+	case key.Matches(km, a.keys.Right):
+		a.panel = (a.panel + 1) % architectPanels
+	case key.Matches(km, a.keys.Up):
+		a.cursor = max(0, a.cursor-1)
+	case key.Matches(km, a.keys.Down):
+		a.cursor = max(0, min(len(a.tables())-1, a.cursor+1))
+	}
+	return nil
+}
+
+// tables are the catalog's tables (sys last), the list Lineage and Catalog
+// select from.
+func (a *architect) tables() []lakehouse.TableInfo {
+	if a.sh.snap == nil {
+		return nil
+	}
+	return a.sh.snap.Tables
+}
+
+// View draws the panel strip and the chosen panel.
+func (a *architect) View() string {
+	st := a.sh.styles
+	var tabs []string
+	for i, n := range architectPanelNames {
+		if i == a.panel {
+			tabs = append(tabs, st.Selected.Render("▸"+n))
+		} else {
+			tabs = append(tabs, st.Muted.Render(" "+n))
+		}
+	}
+	strip := fit(" "+strings.Join(tabs, "  "), a.width)
+	h := a.height - 1
+	if a.sh.snap == nil {
+		return strip + "\n" + panel(st.Panel, "", []string{st.Muted.Render("loading…")}, a.width, h)
+	}
+	var body string
+	switch a.panel {
+	case panelArchitecture:
+		body = a.architectureView(a.width, h)
+	case panelLineage:
+		body = a.lineageView(a.width, h)
+	case panelCatalog:
+		body = a.catalogView(a.width, h)
+	case panelTargets:
+		body = a.targetsView(a.width, h)
+	case panelSLA:
+		body = a.slaView(a.width, h)
+	}
+	return strip + "\n" + body
+}
+
+// architectureView draws the medallion flow of this project: sources,
+// bronze, silver, gold, then models and dashboards, with arrows.
+func (a *architect) architectureView(width, height int) string {
+	st, s, in := a.sh.styles, a.sh.snap, a.sh.info
+	inner := width - st.Panel.GetHorizontalFrameSize()
+	cols := [][]string{nil, nil, nil, nil, nil}
+	heads := []string{"landing", "bronze", "silver", "gold", "ml · bi"}
+	for _, src := range in.Sources {
+		f := src.Format
+		if f == "" {
+			f = "file"
+		}
+		if wideArch := width >= 120; wideArch {
+			cols[0] = append(cols[0], src.Name+" "+st.Muted.Render(f))
+		} else {
+			cols[0] = append(cols[0], src.Name)
+		}
+		cols[1] = append(cols[1], src.Name)
+	}
+	quar := map[string]bool{}
+	for _, t := range s.Tables {
+		if strings.HasSuffix(t.Table, "_quarantine") && t.Rows > 0 {
+			quar[t.Schema+"."+strings.TrimSuffix(t.Table, "_quarantine")] = true
+		}
+	}
+	for i, src := range in.Sources {
+		if quar["bronze."+src.Name] {
+			cols[1][i] += st.Warn.Render(" ⚑")
+		}
+	}
+	for _, m := range s.Models {
+		schema, name, _ := strings.Cut(m.Table, ".")
+		if quar[m.Table] {
+			name += st.Warn.Render(" ⚑")
+		}
+		switch schema {
+		case "silver":
+			cols[2] = append(cols[2], name)
+		case "gold":
+			cols[3] = append(cols[3], name)
+		default:
+			cols[4] = append(cols[4], m.Table)
+		}
+	}
+	for _, n := range in.RegisteredModels {
+		cols[4] = append(cols[4], st.layer("ml").Render("◆ ")+n)
+	}
+	for _, n := range in.Dashboards {
+		cols[4] = append(cols[4], st.Arrow.Render("▤ ")+n)
+	}
+	for _, n := range in.Alerts {
+		cols[4] = append(cols[4], st.Warn.Render("! ")+n)
+	}
+	if len(cols[4]) == 0 {
+		cols[4] = []string{st.Muted.Render("no models or"), st.Muted.Render("dashboards yet")}
+	}
+	arrow := " ─▶ "
+	if width < 120 {
+		arrow = "▶ "
+	}
+	cw := (inner - 4*lipgloss.Width(arrow)) / 5
+	rows := 0
+	for _, c := range cols {
+		rows = max(rows, len(c))
+	}
+	var lines []string
+	var head, rule strings.Builder
+	for i, h := range heads {
+		if i > 0 {
+			head.WriteString(st.Arrow.Render(arrow))
+			rule.WriteString(strings.Repeat(" ", lipgloss.Width(arrow)))
+		}
+		head.WriteString(st.layer(strings.Fields(h)[0]).Render(fit(strings.ToUpper(h), cw)))
+		rule.WriteString(st.Muted.Render(strings.Repeat("─", cw)))
+	}
+	lines = append(lines, head.String(), rule.String())
+	for r := 0; r < rows; r++ {
+		var b strings.Builder
+		for i, c := range cols {
+			if i > 0 {
+				if r < len(c) && r < len(cols[i-1]) {
+					b.WriteString(st.Arrow.Render(arrow))
+				} else {
+					b.WriteString(strings.Repeat(" ", lipgloss.Width(arrow)))
+				}
+			}
+			cell := ""
+			if r < len(c) {
+				cell = c[r]
+			}
+			b.WriteString(fit(cell, cw-1) + " ")
+		}
+		lines = append(lines, b.String())
+	}
+	lines = append(lines, "")
+	summary := fmt.Sprintf("%d sources → %d bronze → %d silver → %d gold tables → %d models (◆), %d dashboards (▤), %d alerts (!) · %d quality checks · ⚑ has quarantined rows",
+		len(cols[0]), len(cols[1]), len(cols[2]), len(cols[3]), len(in.RegisteredModels), len(in.Dashboards), len(in.Alerts), len(s.Quality))
+	lines = append(lines, strings.Split(lipgloss.NewStyle().Width(inner).Render(st.Muted.Render(summary)), "\n")...)
+	if in.Problem != "" {
+		lines = append(lines, "")
+		lines = append(lines, strings.Split(lipgloss.NewStyle().Width(inner).Render(st.Subtitle.Render("Question: ")+in.Problem), "\n")...)
+	}
+	return panel(st.Panel, in.Name+" · target "+s.Target, lines, width, height)
+}
+
+// selectList draws the table list Lineage and Catalog share.
+func (a *architect) selectList(width, height int) []string {
+	st := a.sh.styles
+	tables := a.tables()
+	if len(tables) == 0 {
+		return []string{st.Muted.Render("no tables yet: run the job (Engineer view, r)")}
+	}
+	start, end := window(len(tables), a.cursor, height)
+	var lines []string
+	for i := start; i < end; i++ {
+		t := tables[i]
+		mark, name := "  ", fit(t.Name, width-2-9)
+		if i == a.cursor {
+			mark, name = st.Selected.Render("▸ "), st.Selected.Render(name)
+		}
+		lines = append(lines, mark+name+st.Muted.Render(right(thousands(t.Rows), 9)))
+	}
+	return lines
+}
+
+func (a *architect) split(width int) (int, int) {
+	lw := min(48, max(34, width*9/20))
+	return lw, width - lw
+}
+
+// lineageView shows the selected table's upstream and downstream.
+func (a *architect) lineageView(width, height int) string {
+	st := a.sh.styles
+	lw, rw := a.split(width)
+	left := panel(st.Panel, "tables", a.selectList(lw-4, height-2), lw, height)
+	tables := a.tables()
+	var lines []string
+	title := "lineage"
+	if len(tables) > 0 {
+		t := tables[a.cursor]
+		title = "lineage · " + t.Name
+		up, down := a.lineage()
+		lines = append(lines, st.Subtitle.Render("upstream")+st.Muted.Render(" (what it is built from)"))
+		lines = append(lines, tree(st, up, t.Name, "◂ ", rw-4, map[string]bool{})...)
+		lines = append(lines, "", st.Subtitle.Render("downstream")+st.Muted.Render(" (what reads it)"))
+		lines = append(lines, tree(st, down, t.Name, "▸ ", rw-4, map[string]bool{})...)
+	}
+	right := panel(st.PanelActive, title, lines, rw, height)
+	return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
+}
+
+// lineage maps each table to what it reads (up) and what reads it (down):
+// models from their SELECTs, bronze tables from their landing paths.
+func (a *architect) lineage() (up, down map[string][]string) {
+	up, down = map[string][]string{}, map[string][]string{}
+	add := func(from, to string) {
+		up[to] = append(up[to], from)
+		down[from] = append(down[from], to)
+	}
+	if l := a.sh.snap.Lineage; l != nil {
+		for to, froms := range l.Up {
+			for _, from := range froms {
+				add(from, to)
+			}
+		}
+	}
+	for _, t := range a.sh.snap.Tables {
+		if strings.HasSuffix(t.Table, "_quarantine") {
+			base := t.Schema + "." + strings.TrimSuffix(t.Table, "_quarantine")
+			if _, ok := up[t.Name]; !ok {
+				add(base, t.Name)
+			}
+		}
+	}
+	for _, m := range []map[string][]string{up, down} {
+		for k := range m {
+			sort.Strings(m[k])
+		}
+	}
+	return up, down
+}
+
+// tree draws edges from node as an indented tree.
+func tree(st Styles, edges map[string][]string, node, glyph string, width int, seen map[string]bool) []string {
+	var out []string
+	var walk func(n, prefix string)
+	walk = func(n, prefix string) {
+		kids := edges[n]
+		for i, k := range kids {
+			branch, next := "├─", "│ "
+			if i == len(kids)-1 {
+				branch, next = "└─", "  "
+			}
+			schema, _, _ := strings.Cut(k, ".")
+			name := st.layer(schema).Render(k)
+			if kind, rest, ok := strings.Cut(k, ":"); ok {
+				name = st.layer("ml").Render(rest) + st.Muted.Render(" "+kind)
+				if kind == "landing" {
+					name = st.layer("landing").Render(rest) + st.Muted.Render(" landing files")
+				}
+			}
+			if seen[k] {
+				out = append(out, cut(st.Muted.Render(prefix+branch)+" "+name+st.Muted.Render(" (above)"), width))
+				continue
+			}
+			seen[k] = true
+			out = append(out, cut(st.Muted.Render(prefix+branch)+st.Arrow.Render(glyph)+name, width))
+			walk(k, prefix+next)
+		}
+	}
+	walk(node, "")
+	if len(out) == 0 {
+		out = append(out, st.Muted.Render("  (none)"))
+	}
+	return out
+}
+
+// catalogView shows the selected table's catalog entry and columns.
+func (a *architect) catalogView(width, height int) string {
+	st, s := a.sh.styles, a.sh.snap
+	lw, rw := a.split(width)
+	left := panel(st.Panel, "catalog", a.selectList(lw-4, height-2), lw, height)
+	tables := a.tables()
+	var lines []string
+	title := "table"
+	if len(tables) > 0 {
+		t := tables[a.cursor]
+		title = t.Name
+		val := func(v string) string {
+			if v == "" {
+				return st.Muted.Render("—")
+			}
+			return v
+		}
+		size := "—"
+		if n, ok := s.Sizes[t.Name]; ok && n > 0 {
+			size = "~" + bytesHuman(n)
+		}
+		updated := "—"
+		if !t.UpdatedAt.IsZero() {
+			updated = t.UpdatedAt.Format("2006-01-02 15:04") + " (" + ago(a.sh.now(), t.UpdatedAt) + " ago)"
+		}
+		kv := [][2]string{
+			{"schema", t.Schema}, {"table", t.Table}, {"layer", val(t.Layer)}, {"owner", val(t.Owner)},
+			{"domain", val(t.Domain)}, {"rows", thousands(t.Rows)}, {"size", size}, {"updated", updated},
+		}
+		for _, p := range kv {
+			lines = append(lines, st.Muted.Render(fit(p[0], 9))+p[1])
+		}
+		if t.Description != "" {
+			lines = append(lines, st.Muted.Render(fit("about", 9))+cut(t.Description, rw-4-9))
+		}
+		lines = append(lines, "", st.Header.Render(fit("column", 24))+" "+st.Header.Render("type"))
+		room := height - 2 - len(lines)
+		for i, c := range t.Columns {
+			if i == room-1 && len(t.Columns) > room {
+				lines = append(lines, st.Muted.Render(fmt.Sprintf("… %d more columns", len(t.Columns)-i)))
+				break
+			}
+			lines = append(lines, fit(c.Name, 24)+" "+st.Muted.Render(c.Type))
+		}
+	}
+	right := panel(st.PanelActive, title, lines, rw, height)
+	return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
+}
+
+// targetsView puts the targets side by side and marks what differs.
+func (a *architect) targetsView(width, height int) string {
+	st, s, in := a.sh.styles, a.sh.snap, a.sh.info
+	inner := width - st.Panel.GetHorizontalFrameSize()
+	state := map[string]TargetState{}
+	for _, t := range s.Targets {
+		state[t.Name] = t
+	}
+	labelW := 12
+	n := max(1, len(in.Targets))
+	cw := max(10, (inner-labelW-2)/n)
+	rowsOf := func(t TargetInfo) map[string]string {
+		ts := state[t.Name]
+		data, last := "not run yet", "—"
+		if ts.Exists {
+			data = fmt.Sprintf("%s rows", thousands(ts.Rows))
+			if ts.Err != "" {
+				data = ts.Err
+			}
+			if ts.LastRun.RunID != "" {
+				last = statusGlyph(ts.LastRun.Status) + " " + ts.LastRun.Status + " " + ago(a.sh.now(), ts.LastRun.StartedAt) + " ago"
+			}
+		}
+		def := ""
+		if t.Default {
+			def = "yes"
+		}
+		return map[string]string{"scale": t.Scale, "mode": t.Mode, "runs as": t.Identity, "default": def,
+			"permissions": strings.Join(t.Permissions, ", "),
+			"database":    t.Name + ".duckdb", "data": data, "last run": last}
+	}
+	fields := []string{"scale", "mode", "runs as", "permissions", "default", "database", "data", "last run"}
+	var head strings.Builder
+	head.WriteString(fit("", labelW+2))
+	vals := make([]map[string]string, len(in.Targets))
+	for i, t := range in.Targets {
+		vals[i] = rowsOf(t)
+		name := t.Name
+		if t.Name == a.sh.target {
+			name = "▸" + name + " (open)"
+		}
+		head.WriteString(st.Subtitle.Render(fit(name, cw-1)) + " ")
+	}
+	lines := []string{head.String(), st.Muted.Render(strings.Repeat("─", min(inner, labelW+2+cw*n)))}
+	for _, f := range fields {
+		differs := false
+		for i := range vals {
+			if vals[i][f] != vals[0][f] {
+				differs = true
+			}
+		}
+		mark := "  "
+		if differs {
+			mark = st.Warn.Render("≠ ")
+		}
+		var b strings.Builder
+		b.WriteString(mark + st.Muted.Render(fit(f, labelW)))
+		for i := range vals {
+			v := vals[i][f]
+			if v == "" {
+				v = st.Muted.Render("—")
+			}
+			b.WriteString(fit(v, cw-1) + " ")
+		}
+		lines = append(lines, b.String())
+	}
+	lines = append(lines, "", st.Muted.Render("≠ marks what differs between targets · t switches the open target"))
+	if n == 1 {
+		lines = append(lines, st.Muted.Render(cut("one target so far: add staging and prod under targets: in lakebench.yml", inner)))
+	}
+	return panel(st.Panel, "targets", lines, width, height)
+}
+
+// slaView shows the job success ratio and each table's freshness against
+// its objective.
+func (a *architect) slaView(width, height int) string {
+	st, s := a.sh.styles, a.sh.snap
+	inner := width - st.Panel.GetHorizontalFrameSize()
+	now := a.sh.now()
+	ratio := s.Stats.SuccessRatio()
+	barW := max(10, min(40, inner-30))
+	full := int(ratio*float64(barW) + 0.5)
+	bar := st.Good.Render(strings.Repeat("█", full)) + st.Muted.Render(strings.Repeat("░", barW-full))
+	lines := []string{
+		st.Subtitle.Render("job success") + st.Muted.Render(" (sys.runs, every job)"),
+		fmt.Sprintf("%s %3.0f%%  %d of %d runs succeeded", bar, ratio*100, s.Stats.Succeeded, s.Stats.Runs-s.Stats.Running),
+	}
+	if other := s.Stats.Failed + s.Stats.Canceled + s.Stats.Crashed; other > 0 {
+		lines = append(lines, st.Muted.Render(fmt.Sprintf("failed %d · canceled %d · crashed %d", s.Stats.Failed, s.Stats.Canceled, s.Stats.Crashed)))
+	}
+	lines = append(lines, "", st.Subtitle.Render("freshness")+st.Muted.Render(fmt.Sprintf(" (objective from quality_monitors, else %s)", duration(defaultFreshness))))
+	tw := min(30, inner/2)
+	lines = append(lines, st.Header.Render(fit("table", tw))+st.Header.Render(right("updated", 13))+st.Header.Render(right("age", 6))+st.Header.Render(right("SLO", 6))+"  "+st.Header.Render("status"))
+	fresh := append([]lakehouse.Freshness(nil), s.Freshness...)
+	sort.SliceStable(fresh, func(i, j int) bool { return layerRank(fresh[i].Table) < layerRank(fresh[j].Table) })
+	room := height - 2 - len(lines)
+	late := 0
+	for i, f := range fresh {
+		age := now.Sub(f.UpdatedAt)
+		objective, set := s.Objectives[f.Table]
+		if !set {
+			objective = defaultFreshness
+		}
+		status := st.Good.Render("✓ on time")
+		if age > objective {
+			status = st.Bad.Render("✗ late")
+			late++
+		}
+		slo := duration(objective)
+		if !set {
+			slo = st.Muted.Render(right(slo, 6))
+		}
+		if i < room-1 || len(fresh) <= room {
+			lines = append(lines, fit(f.Table, tw)+right(f.UpdatedAt.Format("01-02 15:04"), 13)+right(ago(now, f.UpdatedAt), 6)+right(slo, 6)+"  "+status)
+		}
+	}
+	if len(fresh) > room {
+		lines = append(lines, st.Muted.Render(fmt.Sprintf("… %d more tables, %d late in all", len(fresh)-room+1, late)))
+	}
+	if len(fresh) == 0 {
+		lines = append(lines, st.Muted.Render("no table written yet"))
+	}
+	return panel(st.Panel, "SLA · target "+s.Target, lines, width, height)
+}
+
+// layerRank orders tables by medallion layer: bronze, silver, gold, ml, sys.
+func layerRank(table string) int {
+	schema, _, _ := strings.Cut(table, ".")
+	for i, s := range lakehouse.Schemas {
+		if s == schema {
+			return i
+		}
+	}
+	return len(lakehouse.Schemas)
+}

@@ -1,0 +1,212 @@
+package tui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/pipeline"
+)
+
+// Backend is everything the TUI asks of the lakehouse and the project. Every
+// call may take time, so the TUI makes them only from tea.Cmds. Workspace is
+// the real one; tests use a Workspace over a real DuckDB too.
+type Backend interface {
+	// Prepare readies the project (the built-in sample is created, generated
+	// and run the first time), reporting each step, and describes it.
+	Prepare(ctx context.Context, progress func(string)) (Info, error)
+	// Load reads what the views show of one target, opening it read-only
+	// and closing it before returning.
+	Load(ctx context.Context, target string) (*Snapshot, error)
+	// Run runs the job on a target, holding the writer lock only meanwhile.
+	Run(ctx context.Context, target string, progress func(pipeline.Event)) error
+	// NextBatch drops the next day's sample batch into the landing zone and
+	// says what it wrote.
+	NextBatch(ctx context.Context) (string, error)
+	// TaskRuns lists one run's tasks.
+	TaskRuns(ctx context.Context, target, runID string) ([]lakehouse.TaskRun, error)
+	// Quarantined reads up to limit quarantined rows of a table.
+	Quarantined(ctx context.Context, target, table string, limit int) (Quarantine, error)
+}
+
+// Info describes the project: what does not change while the TUI runs.
+type Info struct {
+	Name    string
+	Dir     string
+	Problem string
+	// Sample is true for the built-in sample workspace.
+	Sample bool
+	// Principal is who runs jobs from this TUI.
+	Principal string
+	// Team maps a role (architect, engineer, ml, analyst) to its members.
+	Team    map[string][]string
+	Target  string
+	Targets []TargetInfo
+	Sources []SourceInfo
+	// RegisteredModels, Dashboards, Alerts and Jobs name the project's
+	// resources of each kind, sorted.
+	RegisteredModels []string
+	Dashboards       []string
+	Alerts           []string
+	Jobs             []string
+}
+
+// TargetInfo is one target as the project file declares it.
+type TargetInfo struct {
+	Name     string
+	Default  bool
+	Scale    string
+	Mode     string
+	Identity string
+	// Permissions are "LEVEL principal" entries of the target.
+	Permissions []string
+}
+
+// SourceInfo is one landing source.
+type SourceInfo struct {
+	Name   string
+	Path   string
+	Format string
+	Owner  string
+	Domain string
+}
+
+// Snapshot is what the views show of one target at one moment.
+type Snapshot struct {
+	Target string
+	// Principal runs jobs on this target.
+	Principal string
+	// Missing is true when the target has no database yet (never run).
+	Missing   bool
+	Tables    []lakehouse.TableInfo
+	Sizes     map[string]int64
+	Runs      []lakehouse.Run
+	LastTasks []lakehouse.TaskRun
+	Quality   []lakehouse.QualityResult
+	Ingested  []lakehouse.SourceFiles
+	// Landing counts the files in each source's landing folder.
+	Landing   map[string]int
+	Freshness []lakehouse.Freshness
+	// Objectives are freshness objectives by table (quality_monitors).
+	Objectives map[string]time.Duration
+	Stats      lakehouse.RunStats
+	// Lineage is the table-level lineage; nil before the first run.
+	Lineage *pipeline.Lineage
+	// Models are the SQL models and the tables they read: the lineage.
+	Models []ModelInfo
+	// DAG is the job's tasks as the Engineer view draws them.
+	DAG DAG
+	// Targets is the state of every target's database.
+	Targets []TargetState
+}
+
+// ModelInfo is one model: the table it builds and the tables it reads.
+type ModelInfo struct {
+	Table string
+	Path  string
+	Reads []string
+}
+
+// TargetState is a target's database at load time.
+type TargetState struct {
+	Name    string
+	Exists  bool
+	Tables  int
+	Rows    int64
+	LastRun lakehouse.Run
+	Err     string
+}
+
+// DAG is a job's tasks and what each waits for.
+type DAG struct {
+	Job   string
+	Tasks []TaskNode
+}
+
+// TaskNode is one task of a DAG.
+type TaskNode struct {
+	// Key matches pipeline.Event.Task of the run that executes it.
+	Key  string
+	Kind string
+	// Table is what the task writes, schema.name.
+	Table     string
+	DependsOn []string
+}
+
+// Quarantine is a table's quarantined rows.
+type Quarantine struct {
+	Table string
+	Total int64
+	Rows  []lakehouse.QuarantinedRow
+}
+
+// Planner says which job the Engineer view runs and which tasks it has.
+// The view's DAG comes from one Planner, so changing where jobs come from
+// is one change.
+type Planner interface {
+	// Job is the job to run; "" is the default plan (every source, every
+	// model).
+	Job(p *pipeline.Project) string
+	Plan(ctx context.Context, p *pipeline.Project, models []pipeline.Model) DAG
+}
+
+// jobPlanner runs the project's first job (by name) from resources.jobs,
+// else the default plan.
+type jobPlanner struct{}
+
+func (jobPlanner) Job(p *pipeline.Project) string {
+	if names := sortedKeys(p.Resources.Jobs); len(names) > 0 {
+		return names[0]
+	}
+	return ""
+}
+
+func (jp jobPlanner) Plan(ctx context.Context, p *pipeline.Project, models []pipeline.Model) DAG {
+	name := jp.Job(p)
+	if name == "" {
+		return defaultPlan(p, models)
+	}
+	d := DAG{Job: name}
+	for _, t := range p.Resources.Jobs[name].Tasks {
+		n := TaskNode{Key: t.TaskKey, Kind: t.Type, DependsOn: t.DependsOn}
+		switch {
+		case t.Type == "train" || t.Type == "predict":
+			n.Table = "ml." + t.Model
+		case len(t.Models) > 0:
+			n.Table = strings.Join(t.Models, ", ")
+		}
+		d.Tasks = append(d.Tasks, n)
+	}
+	return d
+}
+
+// defaultPlan is what pipeline.Project.Run executes without a job: one
+// ingest per source, then every model in build order, each after the tasks
+// that build what it reads.
+func defaultPlan(p *pipeline.Project, models []pipeline.Model) DAG {
+	d := DAG{Job: "default"}
+	for _, s := range sortedKeys(p.Resources.Sources) {
+		d.Tasks = append(d.Tasks, TaskNode{Key: "ingest_" + s, Kind: "ingest", Table: "bronze." + s})
+	}
+	writer := map[string]string{}
+	for _, t := range d.Tasks {
+		writer[t.Table] = t.Key
+	}
+	for _, m := range models {
+		writer[m.Table.String()] = m.Table.String()
+	}
+	for _, m := range models {
+		n := TaskNode{Key: m.Table.String(), Kind: "transform", Table: m.Table.String()}
+		for _, r := range m.Reads {
+			if k, ok := writer[r.String()]; ok && k != n.Key {
+				n.DependsOn = append(n.DependsOn, k)
+			}
+		}
+		d.Tasks = append(d.Tasks, n)
+	}
+	return d
+}
+
+// clock is the time source of the views; tests fix it.
+type clock func() time.Time

@@ -1,0 +1,912 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/progress"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/pipeline"
+)
+
+// The Engineer view's right-hand panels.
+const (
+	panelLayers = iota
+	panelQuality
+	panelRuns
+	panelLog
+	engineerPanels
+)
+
+var engineerPanelNames = [engineerPanels]string{"Layers", "Quality", "Runs", "Log"}
+
+type engineerKeys struct {
+	navKeys
+	Run    key.Binding
+	Batch  key.Binding
+	Cancel key.Binding
+}
+
+// Messages owned by the Engineer view.
+type (
+	runEventMsg struct {
+		seq int
+		ev  pipeline.Event
+		ch  <-chan tea.Msg
+	}
+	runDoneMsg struct {
+		seq int
+		err error
+	}
+	batchDoneMsg struct {
+		text string
+		err  error
+	}
+	quarantineMsg struct {
+		q   Quarantine
+		err error
+	}
+	taskRunsMsg struct {
+		runID string
+		tasks []lakehouse.TaskRun
+		err   error
+	}
+)
+
+func (runEventMsg) owner() viewID   { return engineerView }
+func (runDoneMsg) owner() viewID    { return engineerView }
+func (batchDoneMsg) owner() viewID  { return engineerView }
+func (quarantineMsg) owner() viewID { return engineerView }
+func (taskRunsMsg) owner() viewID   { return engineerView }
+
+// taskState is what the DAG shows of one task.
+type taskState struct {
+	status  string
+	rows    int64
+	elapsed time.Duration
+	started time.Time
+	detail  string
+}
+
+// liveRun is a job running now.
+type liveRun struct {
+	seq      int
+	cancel   context.CancelFunc
+	started  time.Time
+	total    int
+	done     int
+	current  string
+	runID    string
+	canceled bool
+}
+
+// qualityItem is one row of the Quality panel: a rule's latest result or a
+// source's unreadable rows.
+type qualityItem struct {
+	table   string
+	rule    string
+	crit    string
+	failed  int64
+	checked int64
+}
+
+type engineer struct {
+	sh     *shared
+	keys   engineerKeys
+	width  int
+	height int
+
+	panel  int
+	cursor [engineerPanels]int
+
+	spin  spinner.Model
+	bar   progress.Model
+	run   *liveRun
+	seq   int
+	tasks map[string]*taskState
+	log   []string
+	// logRun is the run whose tasks the Log panel shows when idle.
+	logRun   string
+	batching bool
+
+	drill        *Quarantine
+	drillTable   string
+	drillLoading bool
+	drillCursor  int
+}
+
+func newEngineer(sh *shared) *engineer {
+	e := &engineer{sh: sh, tasks: map[string]*taskState{}}
+	e.keys = engineerKeys{
+		navKeys: newNavKeys("drill in"),
+		Run:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run job")),
+		Batch:   key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next batch")),
+		Cancel:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel run"), key.WithDisabled()),
+	}
+	e.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(sh.styles.Running))
+	e.bar = progress.New(progress.WithSolidFill(sh.styles.ProgressFull), progress.WithoutPercentage(),
+		progress.WithFillCharacters('█', '░'))
+	e.bar.EmptyColor = sh.styles.ProgressEmpty
+	return e
+}
+
+func (e *engineer) SetSize(w, h int) { e.width, e.height = w, h }
+func (e *engineer) Busy() bool       { return e.run != nil || e.batching }
+func (e *engineer) Capturing() bool  { return false }
+
+// SetSnapshot shows a new load: the last run's tasks when idle.
+func (e *engineer) SetSnapshot(s *Snapshot) {
+	for i := range e.cursor {
+		e.cursor[i] = min(e.cursor[i], max(0, e.panelLen(i)-1))
+	}
+	if e.run != nil || s == nil {
+		return
+	}
+	e.tasks = map[string]*taskState{}
+	for _, t := range s.LastTasks {
+		e.tasks[t.TaskKey] = &taskState{status: t.Status, rows: t.RowsWritten, elapsed: t.EndedAt.Sub(t.StartedAt), detail: t.Error}
+	}
+	if len(s.Runs) > 0 {
+		e.logRun = s.Runs[0].RunID
+		e.log = taskLog(s.LastTasks)
+	} else {
+		e.logRun, e.log = "", nil
+	}
+}
+
+func (e *engineer) ShortHelp() []key.Binding {
+	e.syncKeys()
+	if e.drill != nil {
+		return []key.Binding{e.keys.Up, e.keys.Back}
+	}
+	return []key.Binding{e.keys.Run, e.keys.Batch, e.keys.Cancel, e.keys.Left, e.keys.Up, e.keys.Enter}
+}
+
+func (e *engineer) FullHelp() [][]key.Binding {
+	e.syncKeys()
+	return [][]key.Binding{{e.keys.Run, e.keys.Batch, e.keys.Cancel}, {e.keys.Left, e.keys.Right, e.keys.Up, e.keys.Down}, {e.keys.Enter, e.keys.Back}}
+}
+
+// syncKeys enables the keys that apply now, so help stays true.
+func (e *engineer) syncKeys() {
+	idle := e.run == nil && !e.batching
+	e.keys.Run.SetEnabled(idle && e.sh.snap != nil)
+	e.keys.Batch.SetEnabled(idle && e.sh.info.Sample)
+	e.keys.Cancel.SetEnabled(e.run != nil && e.drill == nil)
+	e.keys.Back.SetEnabled(e.drill != nil)
+	e.keys.Enter.SetEnabled(e.drill == nil && (e.panel == panelQuality || e.panel == panelRuns))
+	if e.panel == panelRuns {
+		e.keys.Enter.SetHelp("enter", "task log")
+	} else {
+		e.keys.Enter.SetHelp("enter", "quarantined rows")
+	}
+}
+
+// Update handles the Engineer's keys and its own messages.
+func (e *engineer) Update(msg tea.Msg) tea.Cmd {
+	e.syncKeys()
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		return e.key(msg)
+	case cancelMsg:
+		if e.run != nil {
+			e.run.canceled = true
+			e.run.cancel()
+		}
+	case runEventMsg:
+		if e.run == nil || msg.seq != e.run.seq {
+			return nil
+		}
+		e.event(msg.ev)
+		return waitFor(msg.ch)
+	case runDoneMsg:
+		if e.run == nil || msg.seq != e.run.seq {
+			return nil
+		}
+		r := e.run
+		e.run = nil
+		e.logRun = r.runID
+		text, isErr := "job finished in "+duration(e.sh.now().Sub(r.started)), false
+		switch {
+		case r.canceled || errors.Is(msg.err, context.Canceled) || errors.Is(msg.err, lakehouse.ErrCanceled):
+			text, isErr = "job canceled: the task in flight rolled back, earlier tasks stay committed", true
+		case msg.err != nil:
+			text, isErr = msg.err.Error(), true
+		}
+		return tea.Batch(flash(text, isErr), reload)
+	case batchDoneMsg:
+		e.batching = false
+		if msg.err != nil {
+			return flash(msg.err.Error(), true)
+		}
+		return tea.Batch(flash(msg.text, false), reload)
+	case quarantineMsg:
+		e.drillLoading = false
+		if msg.err != nil {
+			e.drill = nil
+			return flash(msg.err.Error(), true)
+		}
+		q := msg.q
+		e.drill, e.drillCursor = &q, 0
+	case taskRunsMsg:
+		if msg.err != nil {
+			return flash(msg.err.Error(), true)
+		}
+		e.logRun, e.log, e.panel = msg.runID, taskLog(msg.tasks), panelLog
+	case spinner.TickMsg:
+		if e.run == nil || msg.ID != e.spin.ID() {
+			return nil
+		}
+		var cmd tea.Cmd
+		e.spin, cmd = e.spin.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+func reload() tea.Msg { return reloadMsg{} }
+
+func (e *engineer) key(msg tea.KeyMsg) tea.Cmd {
+	k := e.keys
+	if e.drill != nil {
+		switch {
+		case key.Matches(msg, k.Back):
+			e.drill = nil
+		case key.Matches(msg, k.Up):
+			e.drillCursor = max(0, e.drillCursor-1)
+		case key.Matches(msg, k.Down):
+			e.drillCursor = min(len(e.drill.Rows)-1, e.drillCursor+1)
+		}
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Cancel):
+		e.run.canceled = true
+		e.run.cancel()
+		return flash("canceling: DuckDB is interrupted, the task in flight rolls back", false)
+	case key.Matches(msg, k.Run):
+		return e.startRun()
+	case key.Matches(msg, k.Batch):
+		e.batching = true
+		b := e.sh.backend
+		return tea.Batch(flash("dropping the next day's batch into landing/…", false), func() tea.Msg {
+			text, err := b.NextBatch(context.Background())
+			return batchDoneMsg{text: text, err: err}
+		})
+	case key.Matches(msg, k.Left):
+		e.panel = (e.panel + engineerPanels - 1) % engineerPanels
+	case key.Matches(msg, k.Right):
+		e.panel = (e.panel + 1) % engineerPanels
+	case key.Matches(msg, k.Up):
+		e.cursor[e.panel] = max(0, e.cursor[e.panel]-1)
+	case key.Matches(msg, k.Down):
+		e.cursor[e.panel] = max(0, min(e.panelLen(e.panel)-1, e.cursor[e.panel]+1))
+	case key.Matches(msg, k.Enter):
+		return e.enter()
+	}
+	return nil
+}
+
+// startRun runs the job in the background with its own context, whose
+// cancel Esc calls; events stream back over a channel.
+func (e *engineer) startRun() tea.Cmd {
+	e.seq++
+	ctx, cancel := context.WithCancel(context.Background())
+	e.run = &liveRun{seq: e.seq, cancel: cancel, started: e.sh.now()}
+	e.tasks = map[string]*taskState{}
+	e.log = []string{e.sh.styles.Muted.Render(e.sh.now().Format("15:04:05")) + " run on target " + e.sh.target + " as " + e.sh.info.Principal}
+	e.panel = panelLog
+	b, target, seq := e.sh.backend, e.sh.target, e.seq
+	ch := make(chan tea.Msg, 256)
+	start := func() tea.Msg {
+		go func() {
+			err := b.Run(ctx, target, func(ev pipeline.Event) { ch <- runEventMsg{seq: seq, ev: ev, ch: ch} })
+			ch <- runDoneMsg{seq: seq, err: err}
+			close(ch)
+			cancel()
+		}()
+		return <-ch
+	}
+	return tea.Batch(start, e.spin.Tick)
+}
+
+// event applies one progress event of the running job.
+func (e *engineer) event(ev pipeline.Event) {
+	r, st, now := e.run, e.sh.styles, e.sh.now()
+	stamp := st.Muted.Render(now.Format("15:04:05")) + " "
+	r.total = max(r.total, ev.Total)
+	switch ev.Kind {
+	case pipeline.RunStarted:
+		r.runID = ev.RunID
+		e.log = append(e.log, stamp+fmt.Sprintf("%s: %d tasks", ev.RunID, ev.Total))
+	case pipeline.TaskStarted:
+		r.current = ev.Task
+		e.tasks[ev.Task] = &taskState{status: "running", started: now}
+	case pipeline.TaskFinished, pipeline.TaskFailed, pipeline.TaskSkipped:
+		r.done++
+		ts := e.tasks[ev.Task]
+		if ts == nil {
+			ts = &taskState{}
+			e.tasks[ev.Task] = ts
+		}
+		ts.rows, ts.elapsed, ts.detail = ev.Rows, ev.Elapsed, ev.Detail
+		switch ev.Kind {
+		case pipeline.TaskFinished:
+			ts.status = "succeeded"
+			line := fmt.Sprintf("%s %s %s rows in %s", st.Good.Render("✓"), ev.Task, thousands(ev.Rows), duration(ev.Elapsed))
+			if ev.Detail != "" {
+				line += st.Muted.Render(" · " + ev.Detail)
+			}
+			e.log = append(e.log, stamp+line)
+		case pipeline.TaskFailed:
+			ts.status = "failed"
+			if errors.Is(ev.Err, context.Canceled) || errors.Is(ev.Err, lakehouse.ErrCanceled) || r.canceled {
+				ts.status = "canceled"
+			}
+			e.log = append(e.log, stamp+st.Bad.Render("✗ "+ev.Task+" "+ts.status+": ")+ev.Detail)
+		default:
+			ts.status = "skipped"
+			e.log = append(e.log, stamp+st.Muted.Render("– "+ev.Task+" skipped"))
+		}
+	case pipeline.RunFinished:
+		status := st.Good.Render("succeeded")
+		if ev.Err != nil {
+			status = st.Bad.Render("failed")
+			if r.canceled {
+				status = st.Warn.Render("canceled")
+			}
+		}
+		e.log = append(e.log, stamp+"run "+status+" in "+duration(ev.Elapsed))
+	}
+}
+
+func (e *engineer) enter() tea.Cmd {
+	b, target := e.sh.backend, e.sh.target
+	switch e.panel {
+	case panelQuality:
+		items := e.qualityItems()
+		if len(items) == 0 {
+			return nil
+		}
+		table := items[e.cursor[panelQuality]].table
+		e.drillLoading, e.drillTable = true, table
+		return func() tea.Msg {
+			q, err := b.Quarantined(context.Background(), target, table, 200)
+			return quarantineMsg{q: q, err: err}
+		}
+	case panelRuns:
+		if e.sh.snap == nil || len(e.sh.snap.Runs) == 0 {
+			return nil
+		}
+		runID := e.sh.snap.Runs[e.cursor[panelRuns]].RunID
+		return func() tea.Msg {
+			tasks, err := b.TaskRuns(context.Background(), target, runID)
+			return taskRunsMsg{runID: runID, tasks: tasks, err: err}
+		}
+	}
+	return nil
+}
+
+func (e *engineer) panelLen(p int) int {
+	switch p {
+	case panelQuality:
+		return len(e.qualityItems())
+	case panelRuns:
+		if e.sh.snap != nil {
+			return len(e.sh.snap.Runs)
+		}
+	}
+	return 0
+}
+
+// qualityItems are the quality rules' latest results and, first, every
+// source whose files had unreadable rows.
+func (e *engineer) qualityItems() []qualityItem {
+	s := e.sh.snap
+	if s == nil {
+		return nil
+	}
+	var out []qualityItem
+	for _, f := range s.Ingested {
+		if f.RowsQuarantined > 0 {
+			out = append(out, qualityItem{table: f.Table, rule: "ingest: unreadable rows", crit: "error", failed: f.RowsQuarantined, checked: f.RowsRead})
+		}
+	}
+	for _, q := range s.Quality {
+		out = append(out, qualityItem{table: q.Table, rule: q.Rule, crit: q.Criticality, failed: q.RowsFailed, checked: q.RowsChecked})
+	}
+	return out
+}
+
+// taskLog renders recorded task runs as log lines.
+func taskLog(tasks []lakehouse.TaskRun) []string {
+	st := NewStyles()
+	var out []string
+	for _, t := range tasks {
+		stamp := st.Muted.Render(t.StartedAt.Format("15:04:05")) + " "
+		line := statusGlyph(t.Status) + " " + t.TaskKey
+		switch t.Status {
+		case "succeeded":
+			line = st.Good.Render(statusGlyph(t.Status)) + " " + t.TaskKey + fmt.Sprintf(" %s rows in %s", thousands(t.RowsWritten), duration(t.EndedAt.Sub(t.StartedAt)))
+			if t.Error != "" {
+				line += st.Muted.Render(" · " + t.Error)
+			}
+		case "failed", "canceled", "crashed":
+			line = st.Bad.Render(line+" "+t.Status+": ") + t.Error
+		default:
+			line += " " + t.Status
+		}
+		out = append(out, stamp+line)
+	}
+	return out
+}
+
+// View draws the DAG on the left and the selected panel on the right, or
+// the quarantine drill-in across the whole view.
+func (e *engineer) View() string {
+	if e.drill != nil || e.drillLoading {
+		return e.drillView()
+	}
+	lw := max(44, min(78, e.width*45/100))
+	if e.width < 88 {
+		lw = e.width * 55 / 100
+	}
+	rw := e.width - lw
+	left := e.dagView(lw, e.height)
+	// Tall screens show the task log under the DAG, so a run's DAG, log
+	// and layers are all in sight.
+	if need := e.dagHeight(); e.height-need >= 8 && e.panel != panelLog {
+		left = lipgloss.JoinVertical(lipgloss.Left, e.dagView(lw, need),
+			panel(e.sh.styles.Panel, "log", e.logLines(lw-4, e.height-need-2), lw, e.height-need))
+	}
+	return lipgloss.JoinHorizontal(lipgloss.Top, left, e.panelView(rw, e.height))
+}
+
+// dagHeight is the height of the DAG panel with every task in sight.
+func (e *engineer) dagHeight() int {
+	if e.sh.snap == nil {
+		return 3
+	}
+	return len(e.sh.snap.DAG.Tasks) + 3
+}
+
+// dagView draws the job's tasks grouped by stage, with status, rows and
+// elapsed time, and the run's progress on top.
+func (e *engineer) dagView(width, height int) string {
+	st := e.sh.styles
+	inner := width - st.Panel.GetHorizontalFrameSize()
+	var lines []string
+	s := e.sh.snap
+	if s == nil {
+		return panel(st.Panel, "job", []string{st.Muted.Render("loading…")}, width, height)
+	}
+	lines = append(lines, e.progressLine(inner))
+	stages := dagStages(s.DAG)
+	labelW := 7
+	for _, sg := range stages {
+		labelW = max(labelW, min(13, len(sg.name)+1))
+	}
+	wide := inner >= 64
+	for _, stage := range stages {
+		for i, t := range stage.tasks {
+			label := ""
+			if i == 0 {
+				label = st.layer(stage.name).Render(fit(stage.name, labelW-1))
+			}
+			branch := "├"
+			switch {
+			case len(stage.tasks) == 1:
+				branch = "─"
+			case i == 0:
+				branch = "┬"
+			case i == len(stage.tasks)-1:
+				branch = "└"
+			}
+			lines = append(lines, fit(label, labelW)+st.Muted.Render(branch)+" "+e.taskLine(t, inner-labelW-2, wide))
+		}
+	}
+	if len(stages) == 0 {
+		lines = append(lines, st.Muted.Render("no tasks: add sources and transforms to lakebench.yml"))
+	}
+	title := "job " + s.DAG.Job + " · " + fmt.Sprint(len(s.DAG.Tasks)) + " tasks"
+	// Keep the running task in sight on short screens.
+	if room := height - st.Panel.GetVerticalFrameSize(); len(lines) > room && e.run != nil {
+		at := 0
+		for i, l := range lines {
+			if strings.Contains(l, e.spin.View()) {
+				at = i
+			}
+		}
+		if at >= room {
+			lines = append(lines[:1], lines[at-room+2:]...)
+		}
+	}
+	return panel(st.Panel, title, lines, width, height)
+}
+
+func (e *engineer) progressLine(width int) string {
+	st, s := e.sh.styles, e.sh.snap
+	if r := e.run; r != nil {
+		pct := 0.0
+		if r.total > 0 {
+			pct = float64(r.done) / float64(r.total)
+		}
+		info := fmt.Sprintf(" %d/%d %s", r.done, r.total, duration(e.sh.now().Sub(r.started)))
+		e.bar.Width = max(6, width-2-lipgloss.Width(info))
+		return e.spin.View() + " " + e.bar.ViewAs(pct) + info
+	}
+	switch {
+	case s.Missing:
+		return st.Warn.Render("target " + s.Target + " has no data yet: press r to run the job")
+	case len(s.Runs) == 0:
+		return st.Muted.Render("not run yet: press r")
+	}
+	last := s.Runs[0]
+	took := ""
+	if !last.EndedAt.IsZero() {
+		took = " " + duration(last.EndedAt.Sub(last.StartedAt))
+	}
+	style := st.Good
+	if last.Status != "succeeded" {
+		style = st.Bad
+	}
+	return cut(style.Render(statusGlyph(last.Status)+" last run "+last.Status)+st.Muted.Render(took+" · "+ago(e.sh.now(), last.EndedAt)+" ago"), width)
+}
+
+func (e *engineer) taskLine(t TaskNode, width int, wide bool) string {
+	st := e.sh.styles
+	ts := e.tasks[t.Key]
+	glyph, style := "○", st.Muted
+	var rows, took string
+	if ts != nil {
+		glyph = statusGlyph(ts.status)
+		switch ts.status {
+		case "succeeded":
+			style = st.Good
+		case "failed", "canceled", "crashed":
+			style = st.Bad
+		case "running":
+			glyph, style = e.spin.View(), st.Running
+		}
+		if ts.status == "running" {
+			took = duration(e.sh.now().Sub(ts.started))
+		} else if ts.status != "skipped" {
+			rows, took = thousands(ts.rows), duration(ts.elapsed)
+		}
+	}
+	name := shortTask(t)
+	nameW := max(8, width-2-7-6)
+	if wide {
+		nameW = 20
+	}
+	line := style.Render(glyph) + " " + fit(name, nameW) + right(rows, 7) + st.Muted.Render(right(took, 6))
+	if wide && len(t.DependsOn) > 0 {
+		deps := make([]string, len(t.DependsOn))
+		for i, d := range t.DependsOn {
+			deps[i] = strings.TrimPrefix(d, "ingest_")
+		}
+		line += st.Arrow.Render(" ◂ ") + st.Muted.Render(strings.Join(deps, ", "))
+	}
+	return cut(line, width)
+}
+
+// shortTask is a task's name within its stage: the source of an ingest, the
+// table name of a model.
+func shortTask(t TaskNode) string {
+	if t.Kind == "ingest" {
+		return strings.TrimPrefix(t.Key, "ingest_")
+	}
+	if _, name, ok := strings.Cut(t.Key, "."); ok {
+		return name
+	}
+	return t.Key
+}
+
+// stage is one rank of the DAG: tasks whose longest path from a root has
+// the same length.
+type stage struct {
+	name  string
+	tasks []TaskNode
+}
+
+// dagStages ranks the tasks of a DAG and names each rank by the schema its
+// tasks write (or "stage N" when they differ).
+func dagStages(d DAG) []stage {
+	depth := map[string]int{}
+	var rank func(t TaskNode, seen map[string]bool) int
+	byKey := map[string]TaskNode{}
+	for _, t := range d.Tasks {
+		byKey[t.Key] = t
+	}
+	rank = func(t TaskNode, seen map[string]bool) int {
+		if r, ok := depth[t.Key]; ok {
+			return r
+		}
+		if seen[t.Key] {
+			return 0
+		}
+		seen[t.Key] = true
+		r := 0
+		for _, dep := range t.DependsOn {
+			if u, ok := byKey[dep]; ok {
+				r = max(r, rank(u, seen)+1)
+			}
+		}
+		depth[t.Key] = r
+		return r
+	}
+	var out []stage
+	for _, t := range d.Tasks {
+		r := rank(t, map[string]bool{})
+		for len(out) <= r {
+			out = append(out, stage{})
+		}
+		out[r].tasks = append(out[r].tasks, t)
+	}
+	for i := range out {
+		var names []string
+		for _, t := range out[i].tasks {
+			label, _, _ := strings.Cut(t.Table, ".")
+			if label == "" || t.Kind == "quality" || t.Kind == "alerts" {
+				label = t.Kind
+			}
+			if !slices.Contains(names, label) {
+				names = append(names, label)
+			}
+		}
+		out[i].name = fmt.Sprintf("stage %d", i+1)
+		if len(names) <= 2 {
+			out[i].name = strings.Join(names, "+")
+		}
+	}
+	return out
+}
+
+// panelView draws the right-hand panel chosen with ←/→.
+func (e *engineer) panelView(width, height int) string {
+	st := e.sh.styles
+	inner := width - st.Panel.GetHorizontalFrameSize()
+	room := height - st.Panel.GetVerticalFrameSize() - 2
+	var tabs []string
+	for i, n := range engineerPanelNames {
+		if i == e.panel {
+			tabs = append(tabs, st.Selected.Render("▸"+n))
+		} else {
+			tabs = append(tabs, st.Muted.Render(" "+n))
+		}
+	}
+	lines := []string{cut(strings.Join(tabs, " "), inner), st.Muted.Render(strings.Repeat("─", inner))}
+	if e.sh.snap == nil {
+		lines = append(lines, st.Muted.Render("loading…"))
+	} else {
+		switch e.panel {
+		case panelLayers:
+			lines = append(lines, e.layersLines(inner)...)
+		case panelQuality:
+			lines = append(lines, e.qualityLines(inner, room)...)
+		case panelRuns:
+			lines = append(lines, e.runsLines(inner, room)...)
+		case panelLog:
+			lines = append(lines, e.logLines(inner, room)...)
+		}
+	}
+	return panel(st.PanelActive, "", lines, width, height)
+}
+
+// layersLines counts rows per layer, quarantine apart, and files per source.
+func (e *engineer) layersLines(width int) []string {
+	st, s := e.sh.styles, e.sh.snap
+	if s.Missing {
+		return []string{st.Muted.Render("no data on this target yet")}
+	}
+	type agg struct {
+		tables int
+		rows   int64
+	}
+	layers := map[string]*agg{}
+	order := []string{"bronze", "silver", "gold", "ml", "quarantine"}
+	for _, t := range s.Tables {
+		name := t.Schema
+		if strings.HasSuffix(t.Table, "_quarantine") {
+			name = "quarantine"
+		}
+		if layers[name] == nil {
+			layers[name] = &agg{}
+		}
+		layers[name].tables++
+		layers[name].rows += t.Rows
+	}
+	landing, ingested := 0, int64(0)
+	for _, n := range s.Landing {
+		landing += n
+	}
+	for _, f := range s.Ingested {
+		ingested += f.Files
+	}
+	numW := max(8, (width-12)/2)
+	lines := []string{st.Header.Render(fit("layer", 12)) + st.Header.Render(right("tables", numW)) + st.Header.Render(right("rows", width-12-numW))}
+	pending := int64(landing) - ingested
+	newFiles := st.Muted.Render(" (0 new)")
+	if pending > 0 {
+		newFiles = st.Warn.Render(fmt.Sprintf(" (%d new)", pending))
+	}
+	lines = append(lines, st.layer("landing").Render(fit("landing", 12))+right(fmt.Sprintf("%d files", landing), numW)+newFiles)
+	for _, n := range order {
+		a := layers[n]
+		if a == nil {
+			continue
+		}
+		style := st.layer(n)
+		if n == "quarantine" {
+			style = st.Warn
+		}
+		lines = append(lines, style.Render(fit(n, 12))+right(fmt.Sprint(a.tables), numW)+right(thousands(a.rows), width-12-numW))
+	}
+	lines = append(lines, "")
+	cw := max(7, (width-11)/3)
+	lines = append(lines, st.Header.Render(fit("source", 11))+st.Header.Render(right("files", cw))+st.Header.Render(right("loaded", cw))+st.Header.Render(right("quar.", width-11-2*cw)))
+	for _, f := range s.Ingested {
+		q := right(thousands(f.RowsQuarantined), width-11-2*cw)
+		if f.RowsQuarantined > 0 {
+			q = st.Warn.Render(q)
+		}
+		lines = append(lines, fit(strings.TrimPrefix(f.Table, "bronze."), 11)+right(fmt.Sprint(f.Files), cw)+right(thousands(f.RowsLoaded), cw)+q)
+	}
+	return lines
+}
+
+func (e *engineer) qualityLines(width, room int) []string {
+	st := e.sh.styles
+	items := e.qualityItems()
+	if len(items) == 0 {
+		return []string{st.Muted.Render("no quality results yet: add rules under resources.quality")}
+	}
+	lines := []string{}
+	cur := e.cursor[panelQuality]
+	start, end := window(len(items), cur, max(1, (room-1)/2))
+	tw := min(22, width/2)
+	for i := start; i < end; i++ {
+		it := items[i]
+		mark := "  "
+		if i == cur {
+			mark = st.Selected.Render("▸ ")
+		}
+		glyph := st.Good.Render("✓")
+		if it.failed > 0 {
+			glyph = st.Bad.Render("✗")
+			if it.crit == "warn" {
+				glyph = st.Warn.Render("!")
+			}
+		}
+		name := fit(it.table, tw)
+		if i == cur {
+			name = st.Selected.Render(name)
+		}
+		counts := fmt.Sprintf("%s of %s", thousands(it.failed), thousands(it.checked))
+		lines = append(lines, mark+glyph+" "+name+" "+right(counts, width-tw-5))
+		lines = append(lines, "    "+st.Muted.Render(cut(it.rule+" ("+it.crit+")", width-4)))
+	}
+	return lines
+}
+
+func (e *engineer) runsLines(width, room int) []string {
+	st, s := e.sh.styles, e.sh.snap
+	if len(s.Runs) == 0 {
+		return []string{st.Muted.Render("no runs yet: press r")}
+	}
+	var succeeded int
+	for _, r := range s.Runs {
+		if r.Status == "succeeded" {
+			succeeded++
+		}
+	}
+	lines := []string{st.Header.Render(fit("  run", 14)) + st.Header.Render(fit("started", 10)) + st.Header.Render(right("took", 8)) + st.Header.Render(fit(" status", max(0, width-32)))}
+	cur := e.cursor[panelRuns]
+	start, end := window(len(s.Runs), cur, room-2)
+	for i := start; i < end; i++ {
+		r := s.Runs[i]
+		mark := "  "
+		if i == cur {
+			mark = st.Selected.Render("▸ ")
+		}
+		took := "—"
+		if !r.EndedAt.IsZero() {
+			took = duration(r.EndedAt.Sub(r.StartedAt))
+		}
+		style := st.Good
+		if r.Status != "succeeded" {
+			style = st.Bad
+		}
+		id := fmt.Sprintf("#%d", len(s.Runs)-i)
+		lines = append(lines, mark+fit(id+" "+r.Job, 12)+fit(r.StartedAt.Format("01-02 15:04"), 10)+right(took, 8)+" "+style.Render(statusGlyph(r.Status)+" "+r.Status))
+	}
+	lines = append(lines, st.Muted.Render(fmt.Sprintf("%d of %d succeeded", succeeded, len(s.Runs))))
+	return lines
+}
+
+func (e *engineer) logLines(width, room int) []string {
+	st := e.sh.styles
+	if len(e.log) == 0 {
+		return []string{st.Muted.Render("no task logs yet: press r to run the job")}
+	}
+	var lines []string
+	if e.run == nil && e.logRun != "" {
+		lines = append(lines, st.Muted.Render(cut("tasks of "+e.logRun, width)))
+		room--
+	}
+	wrap := lipgloss.NewStyle().Width(width)
+	var all []string
+	for _, l := range e.log {
+		all = append(all, strings.Split(wrap.Render(l), "\n")...)
+	}
+	if len(all) > room {
+		all = all[len(all)-room:]
+	}
+	return append(lines, all...)
+}
+
+// drillView lists a table's quarantined rows with their reasons.
+func (e *engineer) drillView() string {
+	st := e.sh.styles
+	inner := e.width - st.PanelActive.GetHorizontalFrameSize()
+	room := e.height - st.PanelActive.GetVerticalFrameSize()
+	if e.drill == nil {
+		return panel(st.PanelActive, "quarantine · "+e.drillTable, []string{st.Muted.Render("loading…")}, e.width, e.height)
+	}
+	q := e.drill
+	title := fmt.Sprintf("quarantine · %s · %s rows", q.Table, thousands(q.Total))
+	if len(q.Rows) == 0 {
+		return panel(st.PanelActive, title, []string{st.Muted.Render("nothing quarantined"), "", st.Muted.Render("esc to go back")}, e.width, e.height)
+	}
+	reasons := map[string]int{}
+	for _, r := range q.Rows {
+		reasons[r.Reason]++
+	}
+	keys := make([]string, 0, len(reasons))
+	for k := range reasons {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return reasons[keys[i]] > reasons[keys[j]] || reasons[keys[i]] == reasons[keys[j]] && keys[i] < keys[j]
+	})
+	var summary []string
+	for _, k := range keys {
+		summary = append(summary, fmt.Sprintf("%d× %s", reasons[k], k))
+	}
+	lines := []string{st.Muted.Render(cut("reasons: "+strings.Join(summary, " · "), inner)), ""}
+	per := 2
+	start, end := window(len(q.Rows), e.drillCursor, max(1, (room-3)/per))
+	for i := start; i < end; i++ {
+		r := q.Rows[i]
+		mark := "  "
+		reason := st.Bad.Render(r.Reason)
+		if i == e.drillCursor {
+			mark = st.Selected.Render("▸ ")
+		}
+		where := r.Source
+		if r.Line > 0 {
+			where += fmt.Sprintf(":%d", r.Line)
+		}
+		if r.Column != "" {
+			where += " (" + r.Column + ")"
+		}
+		head := mark + reason
+		if where != "" {
+			head += st.Muted.Render("  " + where)
+		}
+		lines = append(lines, cut(head, inner), "    "+cut(strings.ReplaceAll(r.Record, "\n", "⏎"), inner-4))
+	}
+	if int64(len(q.Rows)) < q.Total {
+		lines = append(lines, st.Muted.Render(fmt.Sprintf("first %d of %s rows: lakebench query \"select * from %s_quarantine\" for all", len(q.Rows), thousands(q.Total), q.Table)))
+	}
+	return panel(st.PanelActive, title, lines, e.width, e.height)
+}

@@ -1,0 +1,60 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/exp/golden"
+)
+
+// screens are the views and panels the golden tests draw, each reached by
+// keys from the start.
+var screens = []struct {
+	name string
+	keys []string
+}{
+	{"architect_architecture", nil},
+	{"architect_lineage", []string{"right", "down", "down", "down", "down", "down", "down", "down"}},
+	{"architect_catalog", []string{"right", "right", "down", "down", "down", "down"}},
+	{"architect_targets", []string{"left", "left"}},
+	{"architect_sla", []string{"left"}},
+	{"engineer_layers", []string{"2"}},
+	{"engineer_quality", []string{"2", "right"}},
+	{"engineer_runs", []string{"2", "right", "right"}},
+	{"engineer_log", []string{"2", "left"}},
+	{"ml", []string{"3"}},
+	{"analyst", []string{"4"}},
+	{"help_engineer", []string{"2", "?"}},
+}
+
+// TestGolden draws every screen at 80x24 and 160x48 and compares it with
+// testdata/TestGolden/*.golden (go test ./tui -run TestGolden -update
+// rewrites them).
+func TestGolden(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		for _, sc := range screens {
+			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
+				m := newTestModel(t, size[0], size[1])
+				for _, k := range sc.keys {
+					m.Update(keyMsg(k))
+				}
+				out := m.View()
+				if got := strings.Count(out, "\n") + 1; got != size[1] {
+					t.Errorf("%d lines, want %d", got, size[1])
+				}
+				golden.RequireEqual(t, out)
+			})
+		}
+	}
+}
+
+// TestGoldenDrillIn draws the quarantine drill-in of the first quality item.
+func TestGoldenDrillIn(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	m.Update(keyMsg("2"))
+	m.Update(keyMsg("right"))
+	_, cmd := m.Update(keyMsg("enter"))
+	pump(t, m, cmd)
+	golden.RequireEqual(t, m.View())
+}

@@ -1,0 +1,344 @@
+package tui
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/pipeline"
+	"github.com/lakebench/lakebench/sampledata"
+)
+
+// WorkspaceOptions says which project a Workspace serves.
+type WorkspaceOptions struct {
+	// Dir is the project directory.
+	Dir string
+	// Sample marks the built-in sample workspace: Prepare creates it,
+	// generates its data and runs it when any of that is missing.
+	Sample bool
+	// Target is the target to open first; "" means the project's default.
+	Target string
+	// Principal runs jobs; "" means the target's run_as, else the user.
+	Principal string
+	// Holder names this process in the writer lock while a job runs.
+	Holder string
+}
+
+// Workspace is the real Backend: a project directory and its targets'
+// DuckDB files. It opens a target read-only to read and for writing only
+// while a job runs, so other lakebench commands can use it meanwhile.
+type Workspace struct {
+	opts    WorkspaceOptions
+	planner Planner
+
+	mu       sync.Mutex
+	projects map[string]*pipeline.Project
+	dflt     string
+}
+
+// NewWorkspace returns a Workspace; nothing is read until Prepare.
+func NewWorkspace(opts WorkspaceOptions) *Workspace {
+	if opts.Holder == "" {
+		opts.Holder = "lakebench (terminal UI)"
+	}
+	return &Workspace{opts: opts, planner: jobPlanner{}, projects: map[string]*pipeline.Project{}}
+}
+
+// proj is the project resolved for a target ("" is the default), loaded
+// once per target: targets override resources and variables.
+func (w *Workspace) proj(target string) (*pipeline.Project, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.dflt == "" {
+		return nil, errors.New("tui: the workspace is not prepared yet")
+	}
+	if target == "" {
+		target = w.dflt
+	}
+	if p, ok := w.projects[target]; ok {
+		return p, nil
+	}
+	p, err := pipeline.LoadWith(w.opts.Dir, pipeline.LoadOptions{Target: target})
+	if err != nil {
+		return nil, err
+	}
+	w.projects[target] = p
+	return p, nil
+}
+
+// principal is who runs jobs on the project's target: the one asked for,
+// else the target's run_as, else the user.
+func (w *Workspace) principal(p *pipeline.Project) string {
+	if id := p.Identity(); id != pipeline.Principal() || w.opts.Principal == "" {
+		return id
+	}
+	return w.opts.Principal
+}
+
+// Prepare implements Backend.
+func (w *Workspace) Prepare(ctx context.Context, progress func(string)) (Info, error) {
+	dir := w.opts.Dir
+	if w.opts.Sample {
+		if _, err := os.Stat(filepath.Join(dir, pipeline.FileName)); err != nil {
+			progress("creating the sample workspace in " + dir)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return Info{}, err
+			}
+			if err := sampledata.WriteProject(dir); err != nil {
+				return Info{}, err
+			}
+			progress("generating the dev sample data (customers, orders, events, tickets)")
+			rep, err := sampledata.Generate(ctx, dir, sampledata.Options{Scale: sampledata.ScaleDev})
+			if err != nil {
+				return Info{}, err
+			}
+			progress(fmt.Sprintf("generated %d days of data: %d landing files", len(rep.Days), len(rep.Files)))
+		}
+	}
+	p, err := pipeline.LoadWith(dir, pipeline.LoadOptions{Target: w.opts.Target})
+	if err != nil {
+		return Info{}, err
+	}
+	target := p.Target
+	w.mu.Lock()
+	w.dflt, w.projects[target] = target, p
+	w.mu.Unlock()
+	if w.opts.Sample {
+		if _, err := os.Stat(p.DatabasePath(target)); err != nil {
+			progress("first run of the pipeline on target " + target)
+			err := w.Run(ctx, target, func(e pipeline.Event) {
+				if e.Kind == pipeline.TaskStarted {
+					progress(fmt.Sprintf("[%d/%d] %s", e.Index, e.Total, e.Task))
+				}
+			})
+			if err != nil {
+				return Info{}, err
+			}
+		}
+	}
+	return w.info(p, target), nil
+}
+
+func (w *Workspace) info(p *pipeline.Project, target string) Info {
+	in := Info{Name: p.Bundle.Name, Dir: p.Dir, Problem: p.Framing.Problem, Sample: w.opts.Sample,
+		Principal: w.principal(p), Target: target, Team: map[string][]string{}}
+	for _, m := range p.Framing.Team {
+		in.Team[m.Role] = append(in.Team[m.Role], m.Name)
+	}
+	for _, n := range p.TargetNames() {
+		ti := TargetInfo{Name: n, Default: n == p.DefaultTarget(), Scale: p.Scale(n), Mode: "development"}
+		if tp, err := w.proj(n); err == nil {
+			ti.Mode, ti.Identity = tp.Mode(), w.principal(tp)
+			for _, perm := range tp.Targets[n].Permissions {
+				ti.Permissions = append(ti.Permissions, perm.Level+" "+perm.Principal())
+			}
+		}
+		in.Targets = append(in.Targets, ti)
+	}
+	in.RegisteredModels = sortedKeys(p.Resources.RegisteredModels)
+	in.Dashboards = sortedKeys(p.Resources.Dashboards)
+	in.Alerts = sortedKeys(p.Resources.Alerts)
+	in.Jobs = sortedKeys(p.Resources.Jobs)
+	for _, n := range sortedKeys(p.Resources.Sources) {
+		s := p.Resources.Sources[n]
+		in.Sources = append(in.Sources, SourceInfo{Name: n, Path: s.Path, Format: s.Format, Owner: s.Owner, Domain: s.Domain})
+	}
+	return in
+}
+
+// Load implements Backend.
+func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) {
+	p, err := w.proj(target)
+	if err != nil {
+		return nil, err
+	}
+	s := &Snapshot{Target: target, Principal: w.principal(p), Landing: map[string]int{}, Sizes: map[string]int64{},
+		Objectives: map[string]time.Duration{}}
+	for table, mon := range p.Resources.QualityMonitors {
+		if d, err := pipeline.ParseObjective(mon.Freshness); err == nil {
+			s.Objectives[table] = d
+		}
+	}
+	for _, n := range sortedKeys(p.Resources.Sources) {
+		files, err := p.SourceFiles(p.Resources.Sources[n])
+		if err != nil {
+			return nil, err
+		}
+		s.Landing[n] = len(files)
+	}
+	s.Targets = w.targetStates(ctx, p, target)
+	path := p.DatabasePath(target)
+	if _, err := os.Stat(path); err != nil {
+		s.Missing = true
+		s.DAG = w.planner.Plan(ctx, p, nil)
+		return s, nil
+	}
+	lh, err := lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer lh.Close()
+	if s.Tables, err = lh.Tables(ctx); err != nil {
+		return nil, err
+	}
+	if s.Sizes, err = lh.TableSizes(ctx); err != nil {
+		return nil, err
+	}
+	if s.Runs, err = lh.RecentRuns(ctx, 50); err != nil {
+		return nil, err
+	}
+	if len(s.Runs) > 0 {
+		if s.LastTasks, err = lh.TaskRuns(ctx, s.Runs[0].RunID); err != nil {
+			return nil, err
+		}
+	}
+	if s.Quality, err = lh.LatestQuality(ctx); err != nil {
+		return nil, err
+	}
+	if s.Ingested, err = lh.IngestedFiles(ctx); err != nil {
+		return nil, err
+	}
+	if s.Freshness, err = lh.Freshness(ctx); err != nil {
+		return nil, err
+	}
+	if s.Stats, err = lh.RunStats(ctx, ""); err != nil {
+		return nil, err
+	}
+	models, err := p.Models(ctx, lh)
+	if err != nil {
+		return nil, err
+	}
+	s.Lineage = p.Lineage(models)
+	for _, m := range models {
+		mi := ModelInfo{Table: m.Table.String(), Path: m.Path}
+		for _, r := range m.Reads {
+			mi.Reads = append(mi.Reads, r.String())
+		}
+		s.Models = append(s.Models, mi)
+	}
+	s.DAG = w.planner.Plan(ctx, p, models)
+	return s, nil
+}
+
+// targetStates opens every other target's database read-only for its
+// table count and last run; the current target is filled from its own load.
+func (w *Workspace) targetStates(ctx context.Context, p *pipeline.Project, current string) []TargetState {
+	var out []TargetState
+	for _, n := range p.TargetNames() {
+		ts := TargetState{Name: n}
+		path := p.DatabasePath(n)
+		if _, err := os.Stat(path); err == nil {
+			ts.Exists = true
+			func() {
+				lh, err := lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true})
+				if err != nil {
+					ts.Err = "busy: another process writes it"
+					return
+				}
+				defer lh.Close()
+				if tables, err := lh.Tables(ctx); err == nil {
+					for _, t := range tables {
+						if t.Schema != "sys" {
+							ts.Tables++
+							ts.Rows += t.Rows
+						}
+					}
+				}
+				if runs, err := lh.RecentRuns(ctx, 1); err == nil && len(runs) > 0 {
+					ts.LastRun = runs[0]
+				}
+			}()
+		}
+		out = append(out, ts)
+	}
+	return out
+}
+
+// Run implements Backend.
+func (w *Workspace) Run(ctx context.Context, target string, progress func(pipeline.Event)) error {
+	p, err := w.proj(target)
+	if err != nil {
+		return err
+	}
+	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{Holder: w.opts.Holder})
+	if err != nil {
+		return err
+	}
+	defer lh.Close()
+	_, err = p.Run(ctx, lh, pipeline.RunOptions{Job: w.planner.Job(p), Target: target, Principal: w.principal(p), Progress: progress})
+	return err
+}
+
+// NextBatch implements Backend.
+func (w *Workspace) NextBatch(ctx context.Context) (string, error) {
+	p, err := w.proj("")
+	if err != nil {
+		return "", err
+	}
+	rep, err := sampledata.Next(ctx, p.Dir)
+	if err != nil {
+		return "", err
+	}
+	var rows int64
+	for _, n := range rep.Rows {
+		rows += n
+	}
+	day := 0
+	if len(rep.Days) > 0 {
+		day = rep.Days[len(rep.Days)-1]
+	}
+	return fmt.Sprintf("dropped day %d (%s): %d files, %s rows; press r to load them",
+		day, sampledata.DayDate(day).Format("2006-01-02"), len(rep.Files), thousands(rows)), nil
+}
+
+// TaskRuns implements Backend.
+func (w *Workspace) TaskRuns(ctx context.Context, target, runID string) ([]lakehouse.TaskRun, error) {
+	p, err := w.proj(target)
+	if err != nil {
+		return nil, err
+	}
+	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer lh.Close()
+	return lh.TaskRuns(ctx, runID)
+}
+
+// Quarantined implements Backend.
+func (w *Workspace) Quarantined(ctx context.Context, target, table string, limit int) (Quarantine, error) {
+	p, err := w.proj(target)
+	if err != nil {
+		return Quarantine{}, err
+	}
+	t, err := lakehouse.ParseTableName(table)
+	if err != nil {
+		return Quarantine{}, err
+	}
+	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{ReadOnly: true})
+	if err != nil {
+		return Quarantine{}, err
+	}
+	defer lh.Close()
+	rows, total, err := lh.Quarantined(ctx, t, limit)
+	if err != nil {
+		return Quarantine{}, err
+	}
+	return Quarantine{Table: table, Total: total, Rows: rows}, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, cmp.Compare)
+	return keys
+}
