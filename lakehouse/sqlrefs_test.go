@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func openTemp(t *testing.T) *Lakehouse {
@@ -57,5 +58,34 @@ func TestTableRefsRejects(t *testing.T) {
 		if !errors.As(err, &pe) {
 			t.Errorf("%q: got %v, want a *ParseError", sql, err)
 		}
+	}
+}
+
+// TestCancelInterruptsAndStaysUsable cancels a long query mid-flight: DuckDB
+// is interrupted, the call returns ErrCanceled, and the same lakehouse
+// answers the next query.
+func TestCancelInterruptsAndStaysUsable(t *testing.T) {
+	lh := openTemp(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := lh.Query(ctx, "select sum(range % 7) from range(100000000000)")
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrCanceled) {
+			t.Fatalf("got %v, want ErrCanceled", err)
+		}
+		t.Logf("interrupted %v after cancel", time.Since(start))
+	case <-time.After(30 * time.Second):
+		t.Fatal("cancel did not interrupt the query")
+	}
+	res, err := lh.Query(context.Background(), "select 42")
+	if err != nil || res.Rows[0][0] != int32(42) {
+		t.Fatalf("after cancel: %v %v", res, err)
 	}
 }
