@@ -187,18 +187,36 @@ func scanCSV(path string, delim byte) (csvScan, error) {
 	inRecord := false
 	var records int64
 	lineByLine := func(block []byte) {
+		// Per-block facts that spare per-line work: with no lone CR a line
+		// ends at the next LF; valid UTF-8 needs no per-line check.
+		lfOnly := onlyCRLF(block)
+		valid := utf8.Valid(block)
+		if !valid {
+			s.clean = false
+		}
 		for len(block) > 0 {
 			var line []byte
-			line, block = cutLine(block)
+			if i := bytes.IndexByte(block, '\n'); lfOnly && i >= 0 {
+				line, block = block[:i+1], block[i+1:]
+			} else if lfOnly {
+				line, block = block, nil
+			} else {
+				line, block = cutLine(block)
+			}
 			content := trimEOL(line)
 			if !inRecord {
 				if len(content) == 0 {
 					continue
 				}
+				// A line that starts a record and holds no quote, or an even
+				// number of them, ends it: the common case, without the
+				// quote state machine. (Should that misread an odd line, the
+				// counts disagree and the careful path takes over.)
+				if n := bytes.Count(content, []byte{csvQuote}); n%2 == 0 {
+					records++
+					continue
+				}
 				q.startRecord()
-			}
-			if s.clean && !utf8.Valid(content) {
-				s.clean = false
 			}
 			q.feed(content)
 			inRecord = q.inQuote

@@ -41,12 +41,34 @@ func FuzzCSVScan(f *testing.F) {
 			t.Fatal(err)
 		}
 		splitCSVFields(data, d)
-		if s.clean && bad == 0 && !bytes.Contains(data, []byte{'\r'}) {
+		// The fast count reads lines with an even number of quotes without
+		// the quote state machine, so it may differ (and defer to the careful
+		// path) when a quote stands inside an unquoted field.
+		if s.clean && bad == 0 && !bytes.Contains(data, []byte{'\r'}) && quotesAtFieldStarts(data, d) {
 			if want := max(good-1, 0); s.records != want {
 				t.Errorf("scan counted %d records, the careful reader %d", s.records, want)
 			}
 		}
 	})
+}
+
+// quotesAtFieldStarts reports whether every quote opens a field, closes or
+// escapes one, or ends one.
+func quotesAtFieldStarts(data []byte, delim byte) bool {
+	for i, c := range data {
+		if c != '"' || i == 0 {
+			continue
+		}
+		prev := data[i-1]
+		next := byte('\n')
+		if i+1 < len(data) {
+			next = data[i+1]
+		}
+		if prev != delim && prev != '\n' && prev != '"' && next != delim && next != '\n' && next != '"' {
+			return false
+		}
+	}
+	return true
 }
 
 // FuzzIngest feeds arbitrary bytes to a real ingest: it must either load
