@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Tries lakebench ingest on public data sets nobody on the team chose: the
+# vega-datasets package (CSV, TSV, JSON arrays and objects, Parquet; nulls,
+# CRLF files, 3M-row flights), fetched with `npm pack`. Each file's rows are
+# counted by Python's csv/json modules as the reference and compared with
+# lakebench's rows read = loaded + quarantined. Then a 3M-row CSV with five
+# planted bad lines checks quarantine at scale. Not part of `make test`: it
+# needs the npm registry. Usage: scripts/public-data.sh [BIN]
+set -euo pipefail
+BIN=$(realpath "${1:-bin/lakebench}")
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+npm pack --silent vega-datasets >/dev/null 2>&1
+tar xzf vega-datasets-*.tgz
+"$BIN" init proj >/dev/null 2>&1
+cat > ref.py <<'PY'
+import csv, json, sys
+p = sys.argv[1]
+if p.endswith('.json'):
+    d = json.load(open(p, encoding='utf-8'))
+    print(len(d) if isinstance(d, list) else 1)
+else:
+    with open(p, newline='', encoding='utf-8', errors='replace') as f:
+        rows = [r for r in csv.reader(f, delimiter='\t' if p.endswith('.tsv') else ',') if r]
+    print(len(rows) - 1)
+PY
+fail=0
+for f in package/data/*.csv package/data/*.tsv package/data/*.json; do
+	b=$(basename "$f"); t=$(echo "${b%.*}" | tr -c 'a-zA-Z0-9\n' '_')
+	ref=$(python3 ref.py "$f")
+	got=$("$BIN" -C proj ingest "$f" --table "bronze.v_$t" --json 2>/dev/null |
+		python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rows_read"], d["rows_loaded"], d["rows_quarantined"])') || got="error"
+	read -r read loaded quar <<<"$got" || true
+	if [ "$got" = error ] || [ "$read" != "$ref" ] || [ "$read" != $((loaded + quar)) ]; then
+		echo "MISMATCH $b: python $ref, lakebench $got"; fail=1
+	else
+		echo "ok $b: $read rows ($quar quarantined)"
+	fi
+done
+"$BIN" -C proj query "select * from read_parquet('package/data/flights-3m.parquet')" --format csv 2>/dev/null > flights.csv
+python3 - <<'PY'
+lines = open('flights.csv', 'rb').read().split(b'\n')
+bad = {1000: b'2001-01-01 00:01:00,33,2176,LAS,PHL,EXTRA', 500000: b'not-a-date,1,2,LAS,PHL',
+       1500000: b'2001-01-02 00:01:00,1,2,L\xffS,PHL', 2000000: b'2001-01-03 00:01:00,1,2,"LAS,PHL',
+       2500000: b'2001-01-04 00:01:00,1'}
+out = []
+for i, l in enumerate(lines):
+    if i in bad:
+        out.append(bad[i])
+    out.append(l)
+open('messy.csv', 'wb').write(b'\n'.join(out))
+PY
+got=$("$BIN" -C proj ingest messy.csv --table bronze.flights --json 2>/dev/null |
+	python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rows_read"], d["rows_loaded"], d["rows_quarantined"])')
+lines=$("$BIN" -C proj query "select string_agg(_line::varchar, ',' order by _line) from bronze.flights_quarantine" --format csv 2>/dev/null | tail -1 | tr -d '"')
+if [ "$got" = "3000005 3000000 5" ] && [ "$lines" = "1001,500002,1500003,2000004,2500005" ]; then
+	echo "ok flights 3M + 5 bad lines: $got, quarantined lines $lines"
+else
+	echo "MISMATCH flights: $got, lines $lines"; fail=1
+fi
+exit $fail
