@@ -223,15 +223,166 @@ func (a *architect) architectureView(width, height int) string {
 		}
 		lines = append(lines, b.String())
 	}
+	lines = append(lines, rule.String(), a.layerTotals(cw, arrow))
 	lines = append(lines, "")
-	summary := fmt.Sprintf("%d sources → %d bronze → %d silver → %d gold tables → %d models (◆), %d dashboards (▤), %d alerts (!) · %d quality checks · ⚑ has quarantined rows",
-		len(cols[0]), len(cols[1]), len(cols[2]), len(cols[3]), len(in.RegisteredModels), len(in.Dashboards), len(in.Alerts), len(s.Quality))
+	summary := fmt.Sprintf("%s → %d bronze → %d silver → %s → %s (◆), %s (▤), %s (!) · %s · ⚑ has quarantined rows",
+		plural(len(cols[0]), "source"), len(cols[1]), len(cols[2]), plural(len(cols[3]), "gold table"),
+		plural(len(in.RegisteredModels), "model"), plural(len(in.Dashboards), "dashboard"), plural(len(in.Alerts), "alert"),
+		plural(len(s.Quality), "quality check"))
 	lines = append(lines, strings.Split(lipgloss.NewStyle().Width(inner).Render(st.Muted.Render(summary)), "\n")...)
 	if in.Problem != "" {
 		lines = append(lines, "")
 		lines = append(lines, strings.Split(lipgloss.NewStyle().Width(inner).Render(st.Subtitle.Render("Question: ")+in.Problem), "\n")...)
 	}
+	// Tall screens get the team and each layer's numbers too, each only
+	// when it fits whole.
+	room := height - st.Panel.GetVerticalFrameSize()
+	team, compact := a.teamLines(inner), a.teamLine(inner)
+	switch {
+	case len(team) > 0 && len(lines)+1+len(team) <= room:
+		lines = append(append(lines, ""), team...)
+	case compact != "" && len(lines)+2 <= room:
+		lines = append(lines, "", compact)
+	}
+	if layers := a.layerLines(inner); len(lines)+1+len(layers) <= room {
+		lines = append(append(lines, ""), layers...)
+	}
 	return panel(st.Panel, in.Name+" · target "+s.Target, lines, width, height)
+}
+
+// layerStat is one layer's numbers: tables (quarantine tables apart), rows,
+// quarantined rows and bytes.
+type layerStat struct {
+	tables           int
+	rows, quar, size int64
+}
+
+// layerStats sums the catalog per schema.
+func (a *architect) layerStats() map[string]*layerStat {
+	out := map[string]*layerStat{}
+	for _, t := range a.sh.snap.Tables {
+		ls := out[t.Schema]
+		if ls == nil {
+			ls = &layerStat{}
+			out[t.Schema] = ls
+		}
+		ls.size += a.sh.snap.Sizes[t.Name]
+		if strings.HasSuffix(t.Table, "_quarantine") {
+			ls.quar += t.Rows
+			continue
+		}
+		ls.tables++
+		ls.rows += t.Rows
+	}
+	return out
+}
+
+// landingFiles counts the files in every source's landing folder.
+func (a *architect) landingFiles() int {
+	n := 0
+	for _, f := range a.sh.snap.Landing {
+		n += f
+	}
+	return n
+}
+
+// layerTotals is the diagram's bottom row: files or rows under each column.
+func (a *architect) layerTotals(cw int, arrow string) string {
+	st := a.sh.styles
+	stats := a.layerStats()
+	rows := func(schema string) string {
+		if ls := stats[schema]; ls != nil {
+			return thousands(ls.rows) + " rows"
+		}
+		return "—"
+	}
+	cells := []string{plural(a.landingFiles(), "file"), rows("bronze"), rows("silver"), rows("gold"), rows("ml")}
+	var b strings.Builder
+	for i, c := range cells {
+		if i > 0 {
+			b.WriteString(strings.Repeat(" ", lipgloss.Width(arrow)))
+		}
+		b.WriteString(st.Muted.Render(fit(c, cw)))
+	}
+	return b.String()
+}
+
+// roleViews says what each role does here, for the team list.
+var roleViews = [viewCount]string{
+	"architecture, lineage, catalog, targets, SLA",
+	"jobs, runs, layers, quality and quarantine",
+	"models: training, metrics, registry, scoring",
+	"SQL, results, charts, dashboards, alerts",
+}
+
+// teamLines lists the team by role with what each role's view is for.
+func (a *architect) teamLines(width int) []string {
+	st, team := a.sh.styles, a.sh.info.Team
+	if len(team) == 0 {
+		return nil
+	}
+	lines := []string{st.Subtitle.Render("Team")}
+	for i, role := range roles {
+		names := strings.Join(team[role], ", ")
+		if names == "" {
+			names = st.Muted.Render("nobody yet")
+		}
+		lines = append(lines, cut(fit(role, 11)+fit(names, 14)+st.Muted.Render(fmt.Sprintf("%d %s view: %s", i+1, titles[i], roleViews[i])), width))
+	}
+	return lines
+}
+
+// teamLine is the team on one line, for screens without room for the list.
+func (a *architect) teamLine(width int) string {
+	st, team := a.sh.styles, a.sh.info.Team
+	var parts []string
+	for _, role := range roles {
+		if names := team[role]; len(names) > 0 {
+			parts = append(parts, st.Muted.Render(role+" ")+strings.Join(names, ", "))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return cut(st.Subtitle.Render("Team: ")+strings.Join(parts, st.Muted.Render(" · ")), width)
+}
+
+// layerLines is a table of every layer: tables, rows, quarantined rows and
+// size, with the landing zone's files first.
+func (a *architect) layerLines(width int) []string {
+	st := a.sh.styles
+	stats := a.layerStats()
+	nw := 12
+	lines := []string{st.Subtitle.Render("Layers"),
+		cut(st.Header.Render(fit("layer", 11))+st.Header.Render(right("tables", 8))+st.Header.Render(right("rows", nw))+
+			st.Header.Render(right("quarantined", nw+2))+st.Header.Render(right("size", 10)), width)}
+	var ingested int64
+	for _, f := range a.sh.snap.Ingested {
+		ingested += f.Files
+	}
+	landing := st.layer("landing").Render(fit("landing", 11)) + right("", 8) + right(plural(a.landingFiles(), "file"), nw) +
+		st.Muted.Render("  from "+plural(len(a.sh.info.Sources), "source"))
+	if pending := int64(a.landingFiles()) - ingested; pending > 0 {
+		landing += st.Warn.Render(fmt.Sprintf(", %d not loaded yet", pending))
+	}
+	lines = append(lines, cut(landing, width))
+	for _, schema := range lakehouse.Schemas {
+		ls := stats[schema]
+		if ls == nil || schema == "sys" {
+			continue
+		}
+		quar := right("—", nw+2)
+		if ls.quar > 0 {
+			quar = st.Warn.Render(right(thousands(ls.quar), nw+2))
+		}
+		size := "—"
+		if ls.size > 0 {
+			size = "~" + bytesHuman(ls.size)
+		}
+		lines = append(lines, cut(st.layer(schema).Render(fit(schema, 11))+right(fmt.Sprint(ls.tables), 8)+right(thousands(ls.rows), nw)+
+			quar+right(size, 10), width))
+	}
+	return lines
 }
 
 // selectList draws the table list Lineage and Catalog share.

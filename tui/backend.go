@@ -19,8 +19,9 @@ type Backend interface {
 	// Load reads what the views show of one target, opening it read-only
 	// and closing it before returning.
 	Load(ctx context.Context, target string) (*Snapshot, error)
-	// Run runs the job on a target, holding the writer lock only meanwhile.
-	Run(ctx context.Context, target string, progress func(pipeline.Event)) error
+	// Run runs a job (a DAG's Job, as Load planned it) on a target, holding
+	// the writer lock only meanwhile.
+	Run(ctx context.Context, target, job string, progress func(pipeline.Event)) error
 	// NextBatch drops the next day's sample batch into the landing zone and
 	// says what it wrote.
 	NextBatch(ctx context.Context) (string, error)
@@ -78,13 +79,16 @@ type Snapshot struct {
 	// Principal runs jobs on this target.
 	Principal string
 	// Missing is true when the target has no database yet (never run).
-	Missing   bool
-	Tables    []lakehouse.TableInfo
-	Sizes     map[string]int64
-	Runs      []lakehouse.Run
+	Missing bool
+	Tables  []lakehouse.TableInfo
+	Sizes   map[string]int64
+	Runs    []lakehouse.Run
+	// LastTasks are the tasks of Runs[0], the latest run of any job.
 	LastTasks []lakehouse.TaskRun
-	Quality   []lakehouse.QualityResult
-	Ingested  []lakehouse.SourceFiles
+	// JobTasks are the tasks of each job's latest run among Runs, by job.
+	JobTasks map[string][]lakehouse.TaskRun
+	Quality  []lakehouse.QualityResult
+	Ingested []lakehouse.SourceFiles
 	// Landing counts the files in each source's landing folder.
 	Landing   map[string]int
 	Freshness []lakehouse.Freshness
@@ -95,8 +99,11 @@ type Snapshot struct {
 	Lineage *pipeline.Lineage
 	// Models are the SQL models and the tables they read: the lineage.
 	Models []ModelInfo
-	// DAG is the job's tasks as the Engineer view draws them.
+	// DAG is the first of Jobs: the job the Engineer view shows first.
 	DAG DAG
+	// Jobs are the DAGs of every job the Engineer view can show and run,
+	// in the order j cycles through them.
+	Jobs []DAG
 	// Targets is the state of every target's database.
 	Targets []TargetState
 }
@@ -120,6 +127,8 @@ type TargetState struct {
 
 // DAG is a job's tasks and what each waits for.
 type DAG struct {
+	// Job names the job as sys.runs records it: a key of resources.jobs,
+	// or DefaultJob.
 	Job   string
 	Tasks []TaskNode
 }
@@ -141,51 +150,50 @@ type Quarantine struct {
 	Rows  []lakehouse.QuarantinedRow
 }
 
-// Planner says which job the Engineer view runs and which tasks it has.
-// The view's DAG comes from one Planner, so changing where jobs come from
-// is one change.
+// DefaultJob is the job name of the default plan (every source's ingest,
+// then every model), as sys.runs records it.
+const DefaultJob = "default"
+
+// Planner says which jobs the Engineer view shows and runs, and which tasks
+// each has. The view's DAGs come from one Planner, so changing where jobs
+// come from is one change.
 type Planner interface {
-	// Job is the job to run; "" is the default plan (every source, every
-	// model).
-	Job(p *pipeline.Project) string
-	Plan(ctx context.Context, p *pipeline.Project, models []pipeline.Model) DAG
+	// Plan returns one DAG per job, the first shown at start; never empty.
+	Plan(ctx context.Context, p *pipeline.Project, models []pipeline.Model) []DAG
 }
 
-// jobPlanner runs the project's first job (by name) from resources.jobs,
-// else the default plan.
+// jobPlanner plans every job of resources.jobs, sorted by name, else the
+// default plan.
 type jobPlanner struct{}
 
-func (jobPlanner) Job(p *pipeline.Project) string {
-	if names := sortedKeys(p.Resources.Jobs); len(names) > 0 {
-		return names[0]
+func (jobPlanner) Plan(ctx context.Context, p *pipeline.Project, models []pipeline.Model) []DAG {
+	names := sortedKeys(p.Resources.Jobs)
+	if len(names) == 0 {
+		return []DAG{defaultPlan(p, models)}
 	}
-	return ""
-}
-
-func (jp jobPlanner) Plan(ctx context.Context, p *pipeline.Project, models []pipeline.Model) DAG {
-	name := jp.Job(p)
-	if name == "" {
-		return defaultPlan(p, models)
-	}
-	d := DAG{Job: name}
-	for _, t := range p.Resources.Jobs[name].Tasks {
-		n := TaskNode{Key: t.TaskKey, Kind: t.Type, DependsOn: t.DependsOn}
-		switch {
-		case t.Type == "train" || t.Type == "predict":
-			n.Table = "ml." + t.Model
-		case len(t.Models) > 0:
-			n.Table = strings.Join(t.Models, ", ")
+	var out []DAG
+	for _, name := range names {
+		d := DAG{Job: name}
+		for _, t := range p.Resources.Jobs[name].Tasks {
+			n := TaskNode{Key: t.TaskKey, Kind: t.Type, DependsOn: t.DependsOn}
+			switch {
+			case t.Type == "train" || t.Type == "predict":
+				n.Table = "ml." + t.Model
+			case len(t.Models) > 0:
+				n.Table = strings.Join(t.Models, ", ")
+			}
+			d.Tasks = append(d.Tasks, n)
 		}
-		d.Tasks = append(d.Tasks, n)
+		out = append(out, d)
 	}
-	return d
+	return out
 }
 
 // defaultPlan is what pipeline.Project.Run executes without a job: one
 // ingest per source, then every model in build order, each after the tasks
 // that build what it reads.
 func defaultPlan(p *pipeline.Project, models []pipeline.Model) DAG {
-	d := DAG{Job: "default"}
+	d := DAG{Job: DefaultJob}
 	for _, s := range sortedKeys(p.Resources.Sources) {
 		d.Tasks = append(d.Tasks, TaskNode{Key: "ingest_" + s, Kind: "ingest", Table: "bronze." + s})
 	}

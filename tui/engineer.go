@@ -32,6 +32,7 @@ var engineerPanelNames = [engineerPanels]string{"Layers", "Quality", "Runs", "Lo
 type engineerKeys struct {
 	navKeys
 	Run    key.Binding
+	Job    key.Binding
 	Batch  key.Binding
 	Cancel key.Binding
 }
@@ -87,6 +88,8 @@ type liveRun struct {
 	current  string
 	runID    string
 	canceled bool
+	// failed is set once a task failed: the log already says why.
+	failed bool
 }
 
 // qualityItem is one row of the Quality panel: a rule's latest result or a
@@ -107,6 +110,8 @@ type engineer struct {
 
 	panel  int
 	cursor [engineerPanels]int
+	// job indexes Snapshot.Jobs: the job shown and run (j cycles).
+	job int
 
 	spin  spinner.Model
 	bar   progress.Model
@@ -129,9 +134,13 @@ func newEngineer(sh *shared) *engineer {
 	e.keys = engineerKeys{
 		navKeys: newNavKeys("drill in"),
 		Run:     key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "run job")),
+		Job:     key.NewBinding(key.WithKeys("j"), key.WithHelp("j", "next job")),
 		Batch:   key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next batch")),
 		Cancel:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel run"), key.WithDisabled()),
 	}
+	// j picks the job here, so ↑/↓ select without vi keys.
+	e.keys.Up = key.NewBinding(key.WithKeys("up"), key.WithHelp("↑/↓", "select"))
+	e.keys.Down = key.NewBinding(key.WithKeys("down"), key.WithHelp("↓", "down"))
 	e.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(sh.styles.Running))
 	e.bar = progress.New(progress.WithSolidFill(sh.styles.ProgressFull), progress.WithoutPercentage(),
 		progress.WithFillCharacters('█', '░'))
@@ -143,24 +152,60 @@ func (e *engineer) SetSize(w, h int) { e.width, e.height = w, h }
 func (e *engineer) Busy() bool       { return e.run != nil || e.batching }
 func (e *engineer) Capturing() bool  { return false }
 
-// SetSnapshot shows a new load: the last run's tasks when idle.
+// SetSnapshot shows a new load: the shown job's last run when idle.
 func (e *engineer) SetSnapshot(s *Snapshot) {
 	for i := range e.cursor {
 		e.cursor[i] = min(e.cursor[i], max(0, e.panelLen(i)-1))
 	}
+	if s != nil && e.job >= len(s.Jobs) {
+		e.job = 0
+	}
 	if e.run != nil || s == nil {
 		return
 	}
+	e.showJobTasks()
+	// The log follows the latest run when it changes (another terminal
+	// ran, the target switched); until then it keeps what it shows: the
+	// run just made, with its refusal if it never started, or a run
+	// picked in the Runs panel.
+	latest := ""
+	if len(s.Runs) > 0 {
+		latest = s.Runs[0].RunID
+	}
+	if latest == e.logRun && len(e.log) > 0 {
+		return
+	}
+	e.logRun, e.log = latest, nil
+	if latest != "" {
+		e.log = taskLog(s.LastTasks)
+		if r := s.Runs[0]; len(e.log) == 0 && r.Error != "" {
+			// A run that died or was refused before any task ended.
+			e.log = []string{e.sh.styles.Bad.Render(statusGlyph(r.Status)+" "+r.Status+": ") + r.Error}
+		}
+	}
+}
+
+// showJobTasks marks the shown job's tasks from its latest recorded run.
+func (e *engineer) showJobTasks() {
 	e.tasks = map[string]*taskState{}
-	for _, t := range s.LastTasks {
+	if e.sh.snap == nil {
+		return
+	}
+	for _, t := range e.sh.snap.JobTasks[e.dag().Job] {
 		e.tasks[t.TaskKey] = &taskState{status: t.Status, rows: t.RowsWritten, elapsed: t.EndedAt.Sub(t.StartedAt), detail: t.Error}
 	}
-	if len(s.Runs) > 0 {
-		e.logRun = s.Runs[0].RunID
-		e.log = taskLog(s.LastTasks)
-	} else {
-		e.logRun, e.log = "", nil
+}
+
+// dag is the job shown and run: Snapshot.Jobs[e.job].
+func (e *engineer) dag() DAG {
+	s := e.sh.snap
+	if s == nil {
+		return DAG{}
 	}
+	if e.job < len(s.Jobs) {
+		return s.Jobs[e.job]
+	}
+	return s.DAG
 }
 
 func (e *engineer) ShortHelp() []key.Binding {
@@ -168,18 +213,19 @@ func (e *engineer) ShortHelp() []key.Binding {
 	if e.drill != nil {
 		return []key.Binding{e.keys.Up, e.keys.Back}
 	}
-	return []key.Binding{e.keys.Run, e.keys.Batch, e.keys.Cancel, e.keys.Left, e.keys.Up, e.keys.Enter}
+	return []key.Binding{e.keys.Run, e.keys.Job, e.keys.Batch, e.keys.Cancel, e.keys.Left, e.keys.Up, e.keys.Enter}
 }
 
 func (e *engineer) FullHelp() [][]key.Binding {
 	e.syncKeys()
-	return [][]key.Binding{{e.keys.Run, e.keys.Batch, e.keys.Cancel}, {e.keys.Left, e.keys.Right, e.keys.Up, e.keys.Down}, {e.keys.Enter, e.keys.Back}}
+	return [][]key.Binding{{e.keys.Run, e.keys.Job, e.keys.Batch, e.keys.Cancel}, {e.keys.Left, e.keys.Right, e.keys.Up, e.keys.Down}, {e.keys.Enter, e.keys.Back}}
 }
 
 // syncKeys enables the keys that apply now, so help stays true.
 func (e *engineer) syncKeys() {
 	idle := e.run == nil && !e.batching
 	e.keys.Run.SetEnabled(idle && e.sh.snap != nil)
+	e.keys.Job.SetEnabled(idle && e.drill == nil && e.sh.snap != nil && len(e.sh.snap.Jobs) > 1)
 	e.keys.Batch.SetEnabled(idle && e.sh.info.Sample)
 	e.keys.Cancel.SetEnabled(e.run != nil && e.drill == nil)
 	e.keys.Back.SetEnabled(e.drill != nil)
@@ -220,7 +266,14 @@ func (e *engineer) Update(msg tea.Msg) tea.Cmd {
 		case r.canceled || errors.Is(msg.err, context.Canceled) || errors.Is(msg.err, lakehouse.ErrCanceled):
 			text, isErr = "job canceled: the task in flight rolled back, earlier tasks stay committed", true
 		case msg.err != nil:
+			// A failed task (a grant refused, say) is in the log already;
+			// a run refused before it started (production mode) is not.
+			// The footer shows the first line.
 			text, isErr = msg.err.Error(), true
+			if !r.failed {
+				e.log = append(e.log, e.sh.styles.Muted.Render(e.sh.now().Format("15:04:05"))+" "+e.sh.styles.Bad.Render("✗ ")+text)
+			}
+			text, _, _ = strings.Cut(text, "\n")
 		}
 		return tea.Batch(flash(text, isErr), reload)
 	case batchDoneMsg:
@@ -275,6 +328,10 @@ func (e *engineer) key(msg tea.KeyMsg) tea.Cmd {
 		return flash("canceling: DuckDB is interrupted, the task in flight rolls back", false)
 	case key.Matches(msg, k.Run):
 		return e.startRun()
+	case key.Matches(msg, k.Job):
+		e.job = (e.job + 1) % len(e.sh.snap.Jobs)
+		e.showJobTasks()
+		return flash("job "+e.dag().Job+": r runs it", false)
 	case key.Matches(msg, k.Batch):
 		e.batching = true
 		b := e.sh.backend
@@ -303,13 +360,18 @@ func (e *engineer) startRun() tea.Cmd {
 	ctx, cancel := context.WithCancel(context.Background())
 	e.run = &liveRun{seq: e.seq, cancel: cancel, started: e.sh.now()}
 	e.tasks = map[string]*taskState{}
-	e.log = []string{e.sh.styles.Muted.Render(e.sh.now().Format("15:04:05")) + " run on target " + e.sh.target + " as " + e.sh.info.Principal}
+	principal := e.sh.info.Principal
+	if e.sh.snap.Principal != "" {
+		principal = e.sh.snap.Principal
+	}
+	job := e.dag().Job
+	e.log = []string{e.sh.styles.Muted.Render(e.sh.now().Format("15:04:05")) + " run " + jobLabel(job) + " on target " + e.sh.target + " as " + principal}
 	e.panel = panelLog
 	b, target, seq := e.sh.backend, e.sh.target, e.seq
 	ch := make(chan tea.Msg, 256)
 	start := func() tea.Msg {
 		go func() {
-			err := b.Run(ctx, target, func(ev pipeline.Event) { ch <- runEventMsg{seq: seq, ev: ev, ch: ch} })
+			err := b.Run(ctx, target, job, func(ev pipeline.Event) { ch <- runEventMsg{seq: seq, ev: ev, ch: ch} })
 			ch <- runDoneMsg{seq: seq, err: err}
 			close(ch)
 			cancel()
@@ -348,7 +410,7 @@ func (e *engineer) event(ev pipeline.Event) {
 			}
 			e.log = append(e.log, stamp+line)
 		case pipeline.TaskFailed:
-			ts.status = "failed"
+			ts.status, r.failed = "failed", true
 			if errors.Is(ev.Err, context.Canceled) || errors.Is(ev.Err, lakehouse.ErrCanceled) || r.canceled {
 				ts.status = "canceled"
 			}
@@ -476,7 +538,7 @@ func (e *engineer) dagHeight() int {
 	if e.sh.snap == nil {
 		return 3
 	}
-	return len(e.sh.snap.DAG.Tasks) + 3
+	return len(e.dag().Tasks) + 3
 }
 
 // dagView draws the job's tasks grouped by stage, with status, rows and
@@ -490,7 +552,8 @@ func (e *engineer) dagView(width, height int) string {
 		return panel(st.Panel, "job", []string{st.Muted.Render("loading…")}, width, height)
 	}
 	lines = append(lines, e.progressLine(inner))
-	stages := dagStages(s.DAG)
+	dag := e.dag()
+	stages := dagStages(dag)
 	labelW := 7
 	for _, sg := range stages {
 		labelW = max(labelW, min(13, len(sg.name)+1))
@@ -517,7 +580,14 @@ func (e *engineer) dagView(width, height int) string {
 	if len(stages) == 0 {
 		lines = append(lines, st.Muted.Render("no tasks: add sources and transforms to lakebench.yml"))
 	}
-	title := "job " + s.DAG.Job + " · " + fmt.Sprint(len(s.DAG.Tasks)) + " tasks"
+	title := "job " + dag.Job
+	if dag.Job == DefaultJob {
+		title = "default plan"
+	}
+	if n := len(s.Jobs); n > 1 {
+		title += fmt.Sprintf(" (%d/%d)", e.job+1, n)
+	}
+	title += " · " + plural(len(dag.Tasks), "task")
 	// Keep the running task in sight on short screens.
 	if room := height - st.Panel.GetVerticalFrameSize(); len(lines) > room && e.run != nil {
 		at := 0
@@ -551,15 +621,38 @@ func (e *engineer) progressLine(width int) string {
 		return st.Muted.Render("not run yet: press r")
 	}
 	last := s.Runs[0]
-	took := ""
-	if !last.EndedAt.IsZero() {
-		took = " " + duration(last.EndedAt.Sub(last.StartedAt))
+	at := last.EndedAt
+	if at.IsZero() {
+		at = last.StartedAt
 	}
 	style := st.Good
 	if last.Status != "succeeded" {
 		style = st.Bad
 	}
-	return cut(style.Render(statusGlyph(last.Status)+" last run "+last.Status)+st.Muted.Render(took+" · "+ago(e.sh.now(), last.EndedAt)+" ago"), width)
+	if job := e.dag().Job; last.Job != job {
+		// The latest run is another job's (the CLI's default plan, say):
+		// say so, rather than show this job's marks as if they were new.
+		line := style.Render(fmt.Sprintf("last run: %s, %s %s", jobLabel(last.Job), plural(len(s.LastTasks), "task"), statusGlyph(last.Status)))
+		if _, ran := s.JobTasks[job]; !ran {
+			line += st.Muted.Render(" · " + job + " not run yet")
+		} else {
+			line += st.Muted.Render(" · " + ago(e.sh.now(), at) + " ago")
+		}
+		return cut(line, width)
+	}
+	took := ""
+	if !last.EndedAt.IsZero() {
+		took = " " + duration(last.EndedAt.Sub(last.StartedAt))
+	}
+	return cut(style.Render(statusGlyph(last.Status)+" last run "+last.Status)+st.Muted.Render(took+" · "+ago(e.sh.now(), at)+" ago"), width)
+}
+
+// jobLabel names a job in prose: "default plan" or "job nightly".
+func jobLabel(job string) string {
+	if job == DefaultJob || job == "" {
+		return "default plan"
+	}
+	return "job " + job
 }
 
 func (e *engineer) taskLine(t TaskNode, width int, wide bool) string {
@@ -579,8 +672,10 @@ func (e *engineer) taskLine(t TaskNode, width int, wide bool) string {
 		}
 		if ts.status == "running" {
 			took = duration(e.sh.now().Sub(ts.started))
-		} else if ts.status != "skipped" {
+		} else if ts.status == "succeeded" {
 			rows, took = thousands(ts.rows), duration(ts.elapsed)
+		} else if ts.status != "skipped" {
+			took = duration(ts.elapsed)
 		}
 	}
 	name := shortTask(t)
@@ -809,9 +904,25 @@ func (e *engineer) runsLines(width, room int) []string {
 			succeeded++
 		}
 	}
-	lines := []string{st.Header.Render(fit("  run", 14)) + st.Header.Render(fit("started", 10)) + st.Header.Render(right("took", 8)) + st.Header.Render(fit(" status", max(0, width-32)))}
 	cur := e.cursor[panelRuns]
-	start, end := window(len(s.Runs), cur, room-2)
+	// The selected run's error, under the list: why it failed, or that
+	// its process died (crashed).
+	var why []string
+	if r := s.Runs[cur]; r.Error != "" && r.Status != "succeeded" {
+		why = strings.Split(lipgloss.NewStyle().Width(width).Render(statusGlyph(r.Status)+" "+r.Status+": "+r.Error), "\n")
+		why = why[:min(len(why), max(1, (room-2)/3))]
+	}
+	list := room - 2
+	if len(why) > 0 {
+		list = max(1, list-1-len(why))
+	}
+	// Narrow panels drop the start time, so the status stays in sight.
+	startW, tookW := 10, 8
+	if width < 44 {
+		startW, tookW = 0, 6
+	}
+	lines := []string{st.Header.Render(fit("  run", 14)) + st.Header.Render(fit("started", startW)) + st.Header.Render(right("took", tookW)) + st.Header.Render(fit(" status", max(0, width-14-tookW-startW)))}
+	start, end := window(len(s.Runs), cur, list)
 	for i := start; i < end; i++ {
 		r := s.Runs[i]
 		mark := "  "
@@ -827,9 +938,15 @@ func (e *engineer) runsLines(width, room int) []string {
 			style = st.Bad
 		}
 		id := fmt.Sprintf("#%d", len(s.Runs)-i)
-		lines = append(lines, mark+fit(id+" "+r.Job, 12)+fit(r.StartedAt.Format("01-02 15:04"), 10)+right(took, 8)+" "+style.Render(statusGlyph(r.Status)+" "+r.Status))
+		lines = append(lines, mark+fit(id+" "+r.Job, 12)+fit(r.StartedAt.Format("01-02 15:04"), startW)+right(took, tookW)+" "+style.Render(statusGlyph(r.Status)+" "+r.Status))
 	}
 	lines = append(lines, st.Muted.Render(fmt.Sprintf("%d of %d succeeded", succeeded, len(s.Runs))))
+	if len(why) > 0 {
+		lines = append(lines, "")
+		for _, l := range why {
+			lines = append(lines, st.Bad.Render(l))
+		}
+	}
 	return lines
 }
 

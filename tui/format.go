@@ -151,3 +151,11 @@ func panel(st lipgloss.Style, title string, lines []string, width, height int) s
 	}
 	return top + "\n" + rows[1]
 }
+
+// plural counts a noun: 1 model, 2 models, 0 models.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

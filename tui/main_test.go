@@ -12,6 +12,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/lakebench/lakebench/lakehouse"
 	"github.com/muesli/termenv"
 )
 
@@ -88,6 +89,9 @@ func freeze(s *Snapshot) {
 		order[t.Key] = i
 	}
 	sort.SliceStable(s.LastTasks, func(i, j int) bool { return order[s.LastTasks[i].TaskKey] < order[s.LastTasks[j].TaskKey] })
+	if len(s.Runs) > 0 {
+		s.JobTasks = map[string][]lakehouse.TaskRun{s.Runs[0].Job: s.LastTasks}
+	}
 	base := t0.Add(-2 * time.Hour)
 	ids := map[string]string{}
 	for i := range s.Runs {

@@ -73,9 +73,19 @@ func (w *Workspace) proj(target string) (*pipeline.Project, error) {
 	return p, nil
 }
 
-// principal is who runs jobs on the project's target: the one asked for,
-// else the target's run_as, else the user.
+// principal is who this TUI acts as on the project's target: the one asked
+// for (--as), else the target's identity. As on the command line, a
+// principal asked for wins over run_as, so a target may refuse it.
 func (w *Workspace) principal(p *pipeline.Project) string {
+	if w.opts.Principal != "" {
+		return w.opts.Principal
+	}
+	return p.Identity()
+}
+
+// identity is who the target's jobs run as by default: its run_as, else
+// the user (the principal asked for stands in for the user).
+func (w *Workspace) identity(p *pipeline.Project) string {
 	if id := p.Identity(); id != pipeline.Principal() || w.opts.Principal == "" {
 		return id
 	}
@@ -113,7 +123,8 @@ func (w *Workspace) Prepare(ctx context.Context, progress func(string)) (Info, e
 	if w.opts.Sample {
 		if _, err := os.Stat(p.DatabasePath(target)); err != nil {
 			progress("first run of the pipeline on target " + target)
-			err := w.Run(ctx, target, func(e pipeline.Event) {
+			job := w.planner.Plan(ctx, p, nil)[0].Job
+			err := w.Run(ctx, target, job, func(e pipeline.Event) {
 				if e.Kind == pipeline.TaskStarted {
 					progress(fmt.Sprintf("[%d/%d] %s", e.Index, e.Total, e.Task))
 				}
@@ -135,7 +146,7 @@ func (w *Workspace) info(p *pipeline.Project, target string) Info {
 	for _, n := range p.TargetNames() {
 		ti := TargetInfo{Name: n, Default: n == p.DefaultTarget(), Scale: p.Scale(n), Mode: "development"}
 		if tp, err := w.proj(n); err == nil {
-			ti.Mode, ti.Identity = tp.Mode(), w.principal(tp)
+			ti.Mode, ti.Identity = tp.Mode(), w.identity(tp)
 			for _, perm := range tp.Targets[n].Permissions {
 				ti.Permissions = append(ti.Permissions, perm.Level+" "+perm.Principal())
 			}
@@ -177,7 +188,8 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 	path := p.DatabasePath(target)
 	if _, err := os.Stat(path); err != nil {
 		s.Missing = true
-		s.DAG = w.planner.Plan(ctx, p, nil)
+		s.Jobs = w.planner.Plan(ctx, p, nil)
+		s.DAG = s.Jobs[0]
 		return s, nil
 	}
 	lh, err := lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true})
@@ -194,9 +206,18 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 	if s.Runs, err = lh.RecentRuns(ctx, 50); err != nil {
 		return nil, err
 	}
-	if len(s.Runs) > 0 {
-		if s.LastTasks, err = lh.TaskRuns(ctx, s.Runs[0].RunID); err != nil {
+	s.JobTasks = map[string][]lakehouse.TaskRun{}
+	for i, r := range s.Runs {
+		if _, seen := s.JobTasks[r.Job]; seen {
+			continue
+		}
+		tasks, err := lh.TaskRuns(ctx, r.RunID)
+		if err != nil {
 			return nil, err
+		}
+		s.JobTasks[r.Job] = tasks
+		if i == 0 {
+			s.LastTasks = tasks
 		}
 	}
 	if s.Quality, err = lh.LatestQuality(ctx); err != nil {
@@ -223,7 +244,8 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 		}
 		s.Models = append(s.Models, mi)
 	}
-	s.DAG = w.planner.Plan(ctx, p, models)
+	s.Jobs = w.planner.Plan(ctx, p, models)
+	s.DAG = s.Jobs[0]
 	return s, nil
 }
 
@@ -262,9 +284,14 @@ func (w *Workspace) targetStates(ctx context.Context, p *pipeline.Project, curre
 }
 
 // Run implements Backend.
-func (w *Workspace) Run(ctx context.Context, target string, progress func(pipeline.Event)) error {
+func (w *Workspace) Run(ctx context.Context, target, job string, progress func(pipeline.Event)) error {
 	p, err := w.proj(target)
 	if err != nil {
+		return err
+	}
+	// Refuse a principal the target's mode does not allow before its
+	// database is created or locked.
+	if err := p.CheckIdentity(w.principal(p)); err != nil {
 		return err
 	}
 	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{Holder: w.opts.Holder})
@@ -272,7 +299,10 @@ func (w *Workspace) Run(ctx context.Context, target string, progress func(pipeli
 		return err
 	}
 	defer lh.Close()
-	_, err = p.Run(ctx, lh, pipeline.RunOptions{Job: w.planner.Job(p), Target: target, Principal: w.principal(p), Progress: progress})
+	if _, ok := p.Resources.Jobs[job]; !ok && job == DefaultJob {
+		job = ""
+	}
+	_, err = p.Run(ctx, lh, pipeline.RunOptions{Job: job, Target: target, Principal: w.principal(p), Progress: progress})
 	return err
 }
 

@@ -10,9 +10,10 @@ import (
 )
 
 // runTUI opens the terminal UI on the project -C names, else the nearest
-// lakebench.yml upward, else the built-in sample workspace. Finding the
-// project is instant; creating the sample, generating its data and the first
-// run happen inside the TUI, with progress on screen.
+// lakebench.yml upward, else the built-in sample workspace, on -t's target
+// and as --as's principal. Finding the project is instant; creating the
+// sample, generating its data and the first run happen inside the TUI, with
+// progress on screen.
 func runTUI(ctx context.Context, g *globals) error {
 	dir, sample := g.dir, false
 	if dir == "" {
@@ -31,6 +32,8 @@ func runTUI(ctx context.Context, g *globals) error {
 	if err != nil {
 		return err
 	}
-	ws := tui.NewWorkspace(tui.WorkspaceOptions{Dir: abs, Sample: sample, Target: g.target})
+	// --as acts as that principal, as on every other command: the status
+	// bar shows it and runs use it (a target may refuse it).
+	ws := tui.NewWorkspace(tui.WorkspaceOptions{Dir: abs, Sample: sample, Target: g.target, Principal: g.as})
 	return tui.Run(ctx, ws)
 }
