@@ -363,11 +363,12 @@ func tableColumns(ctx context.Context, e execer, t TableName) ([]Column, error) 
 // columns it lacks (schema evolution), and returns the target type of every
 // file column.
 func (l *loader) prepareTable(ctx context.Context, fileCols []Column) ([]Column, error) {
-	existing, err := tableColumns(ctx, l.tx.tx, l.store)
+	existing, err := l.storeColumns(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if existing == nil {
+		delete(l.tx.columns, l.store)
 		defs := make([]string, 0, len(fileCols)+1)
 		for _, c := range fileCols {
 			defs = append(defs, QuoteIdent(c.Name)+" "+c.Type)
@@ -399,9 +400,23 @@ func (l *loader) prepareTable(ctx context.Context, fileCols []Column) ([]Column,
 		added = true
 	}
 	if added {
+		delete(l.tx.columns, l.store)
 		return out, l.createView(ctx)
 	}
 	return out, nil
+}
+
+// storeColumns are the stored table's columns (nil before the first load),
+// cached for the transaction.
+func (l *loader) storeColumns(ctx context.Context) ([]Column, error) {
+	if cols, ok := l.tx.columns[l.store]; ok {
+		return cols, nil
+	}
+	cols, err := tableColumns(ctx, l.tx.tx, l.store)
+	if err == nil && cols != nil {
+		l.tx.columns[l.store] = cols
+	}
+	return cols, err
 }
 
 // quarantine writes bad lines to the table's quarantine table.

@@ -29,7 +29,7 @@ func (l *loader) csv(ctx context.Context) error {
 		return err
 	}
 	l.hash = scan.hash
-	header, sniffed, err := l.sniffCSV(ctx, delim)
+	header, sniffed, err := l.csvColumns(ctx, delim)
 	if err != nil {
 		return err
 	}
@@ -212,6 +212,52 @@ func (l *loader) csvExact(ctx context.Context, delim byte, header []string, cols
 	}
 	l.loaded += loaded
 	return l.quarantineWithRaw(ctx, failed[l.fileID])
+}
+
+// csvColumns returns the header and the column types for a file: from
+// DuckDB's sniffer for the first file of a table in this transaction (or one
+// with new columns), else from the table, with the formats sniffed before.
+func (l *loader) csvColumns(ctx context.Context, delim byte) ([]string, csvSniff, error) {
+	if prev, ok := l.tx.sniffs[l.table]; ok {
+		header, err := readHeader(l.path, delim)
+		if err != nil {
+			return nil, csvSniff{}, err
+		}
+		existing, err := l.storeColumns(ctx)
+		if err != nil {
+			return nil, csvSniff{}, err
+		}
+		have := map[string]bool{}
+		for _, c := range existing {
+			have[strings.ToLower(c.Name)] = true
+		}
+		known := header != nil
+		for _, h := range header {
+			known = known && have[strings.ToLower(h)]
+		}
+		if known {
+			s := csvSniff{dateFormat: prev.dateFormat, timestampFormat: prev.timestampFormat, columns: make([]Column, len(header))}
+			for i, h := range header {
+				s.columns[i] = Column{Name: h, Type: "VARCHAR"} // prepareTable takes the table's types
+			}
+			return header, s, nil
+		}
+	}
+	header, s, err := l.sniffCSV(ctx, delim)
+	if err == nil {
+		l.tx.sniffs[l.table] = s
+	}
+	return header, s, err
+}
+
+// readHeader reads a CSV file's column names.
+func readHeader(path string, delim byte) ([]string, error) {
+	var header []string
+	err := readCSVRecords(path, delim, func(r csvRecord) bool {
+		header = uniqueNames(splitCSVFields(r.raw, delim))
+		return false
+	}, func(badLine) {})
+	return header, err
 }
 
 // csvSniff is what DuckDB's sniffer found on a clean sample of the file.

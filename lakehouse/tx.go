@@ -13,6 +13,11 @@ import (
 type Tx struct {
 	tx *sql.Tx
 	lh *Lakehouse
+	// columns caches the columns of tables this transaction loads into,
+	// and sniffs the CSV formats found for them, so a batch of daily files
+	// asks once, not once per file.
+	columns map[TableName][]Column
+	sniffs  map[TableName]csvSniff
 }
 
 // Begin starts a transaction.
@@ -24,7 +29,7 @@ func (lh *Lakehouse) Begin(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: begin: %w", err)
 	}
-	return &Tx{tx: tx, lh: lh}, nil
+	return &Tx{tx: tx, lh: lh, columns: map[TableName][]Column{}, sniffs: map[TableName]csvSniff{}}, nil
 }
 
 // Commit commits the transaction.
@@ -123,23 +128,35 @@ type RuleOutcome struct {
 	RowsFailed  int64
 }
 
-// ApplyQuality checks rules against table. Rows failing any error rule move
-// to <table>_quarantine (rebuilt each time, with a _reason column naming the
-// failed rules) and leave the table.
-func (tx *Tx) ApplyQuality(ctx context.Context, table TableName, rules []Rule) ([]RuleOutcome, error) {
-	if len(rules) == 0 {
-		return nil, nil
-	}
-	var counts, failing, reasons []string
+// qualitySQL is the SQL a set of rules needs: one failure count per rule,
+// the condition of a row failing any error rule, and its reason.
+type qualitySQL struct {
+	counts  []string
+	failing string // "" when no rule is an error rule
+	reason  string
+}
+
+func rulesSQL(rules []Rule) qualitySQL {
+	var q qualitySQL
+	var failing, reasons []string
 	for _, r := range rules {
 		fails := "NOT coalesce((" + r.Expression + "), false)"
-		counts = append(counts, "count(*) FILTER (WHERE "+fails+")")
+		q.counts = append(q.counts, "count(*) FILTER (WHERE "+fails+")")
 		if r.Criticality == "error" {
 			failing = append(failing, fails)
 			reasons = append(reasons, "CASE WHEN "+fails+" THEN "+QuoteString(r.Name)+" END")
 		}
 	}
-	row := tx.tx.QueryRowContext(ctx, "SELECT count(*), "+strings.Join(counts, ", ")+" FROM "+table.SQL())
+	if len(failing) > 0 {
+		q.failing = "(" + strings.Join(failing, " OR ") + ")"
+		q.reason = "concat_ws('; ', " + strings.Join(reasons, ", ") + ") AS _reason, now()::TIMESTAMP AS _quarantined_at"
+	}
+	return q
+}
+
+// countFailures counts each rule's failing rows in a relation.
+func (tx *Tx) countFailures(ctx context.Context, relation string, rules []Rule, q qualitySQL) ([]RuleOutcome, error) {
+	row := tx.tx.QueryRowContext(ctx, "SELECT count(*), "+strings.Join(q.counts, ", ")+" FROM "+relation)
 	dest := make([]any, len(rules)+1)
 	var total int64
 	failed := make([]int64, len(rules))
@@ -148,19 +165,32 @@ func (tx *Tx) ApplyQuality(ctx context.Context, table TableName, rules []Rule) (
 		dest[i+1] = &failed[i]
 	}
 	if err := row.Scan(dest...); err != nil {
-		return nil, fmt.Errorf("lakehouse: quality on %s: %w", table, err)
+		return nil, err
 	}
 	out := make([]RuleOutcome, len(rules))
 	for i, r := range rules {
 		out[i] = RuleOutcome{Rule: r, RowsChecked: total, RowsFailed: failed[i]}
 	}
-	if len(failing) > 0 {
-		q := TableName{Schema: table.Schema, Name: table.Name + "_quarantine"}
-		where := strings.Join(failing, " OR ")
+	return out, nil
+}
+
+// ApplyQuality checks rules against table. Rows failing any error rule move
+// to <table>_quarantine (rebuilt each time, with a _reason column naming the
+// failed rules) and leave the table.
+func (tx *Tx) ApplyQuality(ctx context.Context, table TableName, rules []Rule) ([]RuleOutcome, error) {
+	if len(rules) == 0 {
+		return nil, nil
+	}
+	q := rulesSQL(rules)
+	out, err := tx.countFailures(ctx, table.SQL(), rules, q)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: quality on %s: %w", table, err)
+	}
+	if q.failing != "" {
+		qt := TableName{Schema: table.Schema, Name: table.Name + "_quarantine"}
 		stmts := []string{
-			"CREATE OR REPLACE TABLE " + q.SQL() + " AS SELECT *, concat_ws('; ', " + strings.Join(reasons, ", ") +
-				") AS _reason, now()::TIMESTAMP AS _quarantined_at FROM " + table.SQL() + " WHERE " + where,
-			"DELETE FROM " + table.SQL() + " WHERE " + where,
+			"CREATE OR REPLACE TABLE " + qt.SQL() + " AS SELECT *, " + q.reason + " FROM " + table.SQL() + " WHERE " + q.failing,
+			"DELETE FROM " + table.SQL() + " WHERE " + q.failing,
 		}
 		for _, s := range stmts {
 			if _, err := tx.tx.ExecContext(ctx, s); err != nil {
@@ -169,6 +199,49 @@ func (tx *Tx) ApplyQuality(ctx context.Context, table TableName, rules []Rule) (
 		}
 	}
 	return out, nil
+}
+
+// MaterializeChecked builds a table from a SELECT with its quality rules
+// applied: rows failing an error rule go to <table>_quarantine instead. A
+// full refresh splits the SELECT's rows once, never deleting from the new
+// table (a DELETE makes DuckDB's commit rewrite it); an incremental model is
+// merged and then checked in place. It returns the table's row count.
+func (tx *Tx) MaterializeChecked(ctx context.Context, table TableName, selectSQL string, m Materialization, rules []Rule) (int64, []RuleOutcome, error) {
+	q := rulesSQL(rules)
+	if len(m.UniqueKey) > 0 || q.failing == "" {
+		n, err := tx.Materialize(ctx, table, selectSQL, m)
+		if err != nil || len(rules) == 0 {
+			return n, nil, err
+		}
+		out, err := tx.ApplyQuality(ctx, table, rules)
+		if err != nil {
+			return 0, nil, err
+		}
+		n, err = tx.Count(ctx, table)
+		return n, out, err
+	}
+	selectSQL = strings.TrimRight(strings.TrimSpace(selectSQL), ";")
+	qt := TableName{Schema: table.Schema, Name: table.Name + "_quarantine"}
+	if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_model AS "+selectSQL); err != nil {
+		return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+	}
+	defer tx.tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.lb_model")
+	out, err := tx.countFailures(ctx, "temp.lb_model", rules, q)
+	if err != nil {
+		return 0, nil, fmt.Errorf("lakehouse: quality on %s: %w", table, err)
+	}
+	stmts := []string{
+		"CREATE SCHEMA IF NOT EXISTS " + QuoteIdent(table.Schema),
+		"CREATE OR REPLACE TABLE " + table.SQL() + " AS SELECT * FROM temp.lb_model WHERE NOT " + q.failing,
+		"CREATE OR REPLACE TABLE " + qt.SQL() + " AS SELECT *, " + q.reason + " FROM temp.lb_model WHERE " + q.failing,
+	}
+	for _, s := range stmts {
+		if _, err := tx.tx.ExecContext(ctx, s); err != nil {
+			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+		}
+	}
+	n, err := tx.Count(ctx, table)
+	return n, out, err
 }
 
 func tableExists(ctx context.Context, e execer, t TableName) (bool, error) {

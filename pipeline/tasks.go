@@ -208,7 +208,7 @@ func (p *Project) transformTask(models []Model) (task, error) {
 		var notes []string
 		for _, m := range models {
 			settings := p.Resources.Models[m.Table.String()]
-			n, err := tx.Materialize(ctx, m.Table, m.SQL, lakehouse.Materialization{UniqueKey: settings.UniqueKey})
+			n, outcomes, err := tx.MaterializeChecked(ctx, m.Table, m.SQL, lakehouse.Materialization{UniqueKey: settings.UniqueKey}, rules[m.Table.String()])
 			if err != nil {
 				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
 			}
@@ -220,16 +220,13 @@ func (p *Project) transformTask(models []Model) (task, error) {
 				Layer: m.Table.Schema, Owner: settings.Owner, Domain: settings.Domain, Description: desc}); err != nil {
 				return 0, "", err
 			}
-			if r := rules[m.Table.String()]; len(r) > 0 {
-				note, err := applyQuality(ctx, tx, runID, m.Table, r, true)
+			if len(outcomes) > 0 {
+				note, err := recordQuality(ctx, tx, runID, m.Table, outcomes)
 				if err != nil {
 					return 0, "", err
 				}
 				if note != "" {
 					notes = append(notes, note)
-				}
-				if n, err = tx.Count(ctx, m.Table); err != nil {
-					return 0, "", err
 				}
 			}
 			total += n
@@ -239,18 +236,8 @@ func (p *Project) transformTask(models []Model) (task, error) {
 	return t, nil
 }
 
-// applyQuality checks rules, records the results and (when quarantine is
-// set) moves rows failing error rules to the quarantine table.
-func applyQuality(ctx context.Context, tx *lakehouse.Tx, runID string, table lakehouse.TableName, rules []lakehouse.Rule, quarantine bool) (string, error) {
-	if !quarantine {
-		for i := range rules {
-			rules[i].Criticality = "warn" // count only
-		}
-	}
-	outcomes, err := tx.ApplyQuality(ctx, table, rules)
-	if err != nil {
-		return "", err
-	}
+// recordQuality records rule outcomes and sums up the failures.
+func recordQuality(ctx context.Context, tx *lakehouse.Tx, runID string, table lakehouse.TableName, outcomes []lakehouse.RuleOutcome) (string, error) {
 	now := time.Now()
 	var results []lakehouse.QualityResult
 	var failed []string
