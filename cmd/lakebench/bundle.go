@@ -30,11 +30,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 		Short: "Check the bundle: every error at once, with file:line:column and a hint",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openProjectOnly(g)
-			if err != nil {
-				return err
-			}
-			lh, err := lakehouse.Open(cmd.Context(), "", lakehouse.Options{})
+			s, lh, err := openParser(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
@@ -144,11 +140,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 		Short: "Show the bundle's resources on the target and its last deployment",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := openProjectOnly(g)
-			if err != nil {
-				return err
-			}
-			lh, err := lakehouse.Open(cmd.Context(), "", lakehouse.Options{})
+			s, lh, err := openParser(cmd.Context(), g)
 			if err != nil {
 				return err
 			}
@@ -215,6 +207,20 @@ func newBundleCmd(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(validate, deploy, run, summary, destroy, schema)
 	return cmd
+}
+
+// openParser loads the project for -t with a private in-memory lakehouse to
+// parse its SQL, for commands that read the bundle, not the target.
+func openParser(ctx context.Context, g *globals) (*session, *lakehouse.Lakehouse, error) {
+	s, err := openProjectOnly(g)
+	if err != nil {
+		return nil, nil, err
+	}
+	lh, err := lakehouse.Open(ctx, "", lakehouse.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, lh, nil
 }
 
 // openWriter loads the project for -t and opens its target for writing,
@@ -365,11 +371,7 @@ func newLineageCmd(g *globals) *cobra.Command {
 		Short: "Show a table's upstream and downstream lineage, from the models' SQL",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := openProjectOnly(g)
-			if err != nil {
-				return err
-			}
-			lh, err := lakehouse.Open(cmd.Context(), "", lakehouse.Options{})
+			s, lh, err := openParser(cmd.Context(), g)
 			if err != nil {
 				return err
 			}

@@ -28,6 +28,20 @@ func sampleDir() (string, error) {
 	return filepath.Join(home, ".local", "share", "lakebench", "sample"), nil
 }
 
+// projectDir is the project to use: -C, else the nearest lakebench.yml
+// upward, else the built-in sample workspace (sample is then true).
+func projectDir(g *globals) (dir string, sample bool, err error) {
+	if g.dir != "" {
+		return g.dir, false, nil
+	}
+	wd, _ := os.Getwd()
+	if found, ok := pipeline.Find(wd); ok {
+		return found, false, nil
+	}
+	sd, err := sampleDir()
+	return sd, true, err
+}
+
 // session is a command's project and target.
 type session struct {
 	project *pipeline.Project
@@ -49,21 +63,13 @@ func (s *session) principal() string {
 // else the built-in sample workspace, which is created, generated and run the
 // first time.
 func openProject(ctx context.Context, g *globals) (*session, error) {
-	dir := g.dir
-	sample := false
-	if dir == "" {
-		wd, _ := os.Getwd()
-		if found, ok := pipeline.Find(wd); ok {
-			dir = found
-		} else {
-			sd, err := sampleDir()
-			if err != nil {
-				return nil, err
-			}
-			if err := ensureSample(ctx, sd); err != nil {
-				return nil, err
-			}
-			dir, sample = sd, true
+	dir, sample, err := projectDir(g)
+	if err != nil {
+		return nil, err
+	}
+	if sample {
+		if err := ensureSample(ctx, dir); err != nil {
+			return nil, err
 		}
 	}
 	p, err := pipeline.LoadWith(dir, pipeline.LoadOptions{Target: g.target, Vars: g.vars})

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 
-	"github.com/lakebench/lakebench/pipeline"
 	"github.com/lakebench/lakebench/tui"
 )
 
@@ -15,18 +13,9 @@ import (
 // sample, generating its data and the first run happen inside the TUI, with
 // progress on screen.
 func runTUI(ctx context.Context, g *globals) error {
-	dir, sample := g.dir, false
-	if dir == "" {
-		wd, _ := os.Getwd()
-		if found, ok := pipeline.Find(wd); ok {
-			dir = found
-		} else {
-			sd, err := sampleDir()
-			if err != nil {
-				return err
-			}
-			dir, sample = sd, true
-		}
+	dir, sample, err := projectDir(g)
+	if err != nil {
+		return err
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
