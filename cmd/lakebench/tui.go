@@ -1,7 +1,11 @@
 package main
 
 import (
+	"errors"
+	"os"
+
 	"context"
+	"github.com/mattn/go-isatty"
 	"path/filepath"
 
 	"github.com/lakebench/lakebench/tui"
@@ -13,6 +17,9 @@ import (
 // sample, generating its data and the first run happen inside the TUI, with
 // progress on screen.
 func runTUI(ctx context.Context, g *globals) error {
+	if !isatty.IsTerminal(os.Stdout.Fd()) || !isatty.IsTerminal(os.Stdin.Fd()) {
+		return errors.New("the terminal UI needs a terminal (stdin and stdout are not one here): run `lakebench status` for the layers, or see `lakebench --help` for the commands")
+	}
 	dir, sample, err := projectDir(g)
 	if err != nil {
 		return err
