@@ -29,6 +29,8 @@ type WorkspaceOptions struct {
 	Principal string
 	// Holder names this process in the writer lock while a job runs.
 	Holder string
+	// Vars override bundle variables (--var name=value).
+	Vars map[string]string
 }
 
 // Workspace is the real Backend: a project directory and its targets'
@@ -65,7 +67,7 @@ func (w *Workspace) proj(target string) (*pipeline.Project, error) {
 	if p, ok := w.projects[target]; ok {
 		return p, nil
 	}
-	p, err := pipeline.LoadWith(w.opts.Dir, pipeline.LoadOptions{Target: target})
+	p, err := pipeline.LoadWith(w.opts.Dir, pipeline.LoadOptions{Target: target, Vars: w.opts.Vars})
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +114,7 @@ func (w *Workspace) Prepare(ctx context.Context, progress func(string)) (Info, e
 			progress(fmt.Sprintf("generated %d days of data: %d landing files", len(rep.Days), len(rep.Files)))
 		}
 	}
-	p, err := pipeline.LoadWith(dir, pipeline.LoadOptions{Target: w.opts.Target})
+	p, err := pipeline.LoadWith(dir, pipeline.LoadOptions{Target: w.opts.Target, Vars: w.opts.Vars})
 	if err != nil {
 		return Info{}, err
 	}

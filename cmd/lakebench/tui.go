@@ -30,6 +30,6 @@ func runTUI(ctx context.Context, g *globals) error {
 	}
 	// --as acts as that principal, as on every other command: the status
 	// bar shows it and runs use it (a target may refuse it).
-	ws := tui.NewWorkspace(tui.WorkspaceOptions{Dir: abs, Sample: sample, Target: g.target, Principal: g.as})
+	ws := tui.NewWorkspace(tui.WorkspaceOptions{Dir: abs, Sample: sample, Target: g.target, Principal: g.as, Vars: g.vars})
 	return tui.Run(ctx, ws)
 }
