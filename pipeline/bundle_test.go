@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -406,4 +407,78 @@ func FuzzLoad(f *testing.F) {
 			p.Lineage(nil)
 		}
 	})
+}
+
+// TestNamesCarryOverFromDatabricks checks that every key lakebench.yml shares
+// with databricks.yml is spelled as the Databricks CLI's JSON Schema spells
+// it (../shared/reference; skipped outside the workspace).
+func TestNamesCarryOverFromDatabricks(t *testing.T) {
+	data, err := os.ReadFile("../../shared/reference/databricks-bundle-schema.json")
+	if err != nil {
+		t.Skip("the Databricks bundle schema is not beside this checkout:", err)
+	}
+	var schema map[string]any
+	if err := json.Unmarshal(data, &schema); err != nil {
+		t.Fatal(err)
+	}
+	// resolve follows $ref (and the oneOf a ${var} alternative adds) to an object's properties.
+	var resolve func(node map[string]any) map[string]any
+	resolve = func(node map[string]any) map[string]any {
+		if ref, ok := node["$ref"].(string); ok {
+			cur := any(schema)
+			for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+				cur = cur.(map[string]any)[part]
+			}
+			return resolve(cur.(map[string]any))
+		}
+		if alts, ok := node["oneOf"].([]any); ok {
+			return resolve(alts[0].(map[string]any))
+		}
+		if ap, ok := node["additionalProperties"].(map[string]any); ok && node["properties"] == nil {
+			return resolve(ap) // a map of named things
+		}
+		if items, ok := node["items"].(map[string]any); ok {
+			return resolve(items)
+		}
+		return node
+	}
+	props := func(node map[string]any, path ...string) map[string]any {
+		for _, p := range path {
+			node = resolve(node)["properties"].(map[string]any)[p].(map[string]any)
+		}
+		return resolve(node)["properties"].(map[string]any)
+	}
+	shared := []struct {
+		path []string
+		keys []string
+	}{
+		{nil, []string{"bundle", "include", "variables", "run_as", "permissions", "resources", "targets"}},
+		{[]string{"targets"}, []string{"default", "mode", "run_as", "permissions", "variables", "resources"}},
+		{[]string{"run_as"}, []string{"user_name", "service_principal_name"}},
+		{[]string{"permissions"}, []string{"level", "user_name", "group_name", "service_principal_name"}},
+		{[]string{"resources"}, []string{"jobs", "registered_models", "quality_monitors", "dashboards", "alerts", "schemas"}},
+		{[]string{"resources", "jobs"}, []string{"description", "schedule", "tasks"}},
+		{[]string{"resources", "jobs", "tasks"}, []string{"task_key", "depends_on"}},
+		{[]string{"resources", "jobs", "schedule"}, []string{"quartz_cron_expression", "timezone_id", "pause_status"}},
+		{[]string{"resources", "schemas"}, []string{"grants"}},
+		{[]string{"resources", "schemas", "grants"}, []string{"principal", "privileges"}},
+	}
+	for _, sh := range shared {
+		got := props(schema, sh.path...)
+		for _, k := range sh.keys {
+			if _, ok := got[k]; !ok {
+				t.Errorf("databricks.yml has no %s.%s", strings.Join(sh.path, "."), k)
+			}
+		}
+	}
+	// And lakebench reads DAB's depends_on form.
+	dir := t.TempDir()
+	writeTestFile(t, dir, FileName, "bundle: {name: x}\nresources:\n  jobs:\n    j:\n      tasks:\n        - {task_key: a, type: ingest}\n        - {task_key: b, type: transform, depends_on: [{task_key: a}]}\n")
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Resources.Jobs["j"].Tasks[1].DependsOn; !reflect.DeepEqual([]string(got), []string{"a"}) {
+		t.Errorf("depends_on [{task_key: a}] read as %v", got)
+	}
 }

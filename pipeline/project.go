@@ -219,7 +219,7 @@ type Schedule struct {
 type Task struct {
 	TaskKey   string   `yaml:"task_key" json:"task_key"`
 	Type      string   `yaml:"type" json:"type"`
-	DependsOn []string `yaml:"depends_on,omitempty" json:"depends_on,omitempty"`
+	DependsOn TaskRefs `yaml:"depends_on,omitempty" json:"depends_on,omitempty"`
 	// Sources limits an ingest task; empty means every source.
 	Sources []string `yaml:"sources,omitempty" json:"sources,omitempty"`
 	// Models limits a transform or quality task to these tables (in build
@@ -231,6 +231,36 @@ type Task struct {
 	Alerts []string `yaml:"alerts,omitempty" json:"alerts,omitempty"`
 	// SQL is the statement of an sql task.
 	SQL string `yaml:"sql,omitempty" json:"sql,omitempty"`
+}
+
+// TaskRefs are the task keys a task depends on. Both lakebench's short form
+// (depends_on: [ingest]) and databricks.yml's (depends_on: [{task_key:
+// ingest}]) are read, so a job written for Databricks carries over.
+type TaskRefs []string
+
+// UnmarshalYAML reads either form.
+func (r *TaskRefs) UnmarshalYAML(unmarshal func(any) error) error {
+	var raw []any
+	if err := unmarshal(&raw); err != nil {
+		return err
+	}
+	out := make(TaskRefs, 0, len(raw))
+	for _, v := range raw {
+		switch x := v.(type) {
+		case string:
+			out = append(out, x)
+		case map[string]any:
+			k, ok := x["task_key"].(string)
+			if !ok {
+				return fmt.Errorf("depends_on: an entry %v has no task_key", x)
+			}
+			out = append(out, k)
+		default:
+			return fmt.Errorf("depends_on: %v is not a task key", v)
+		}
+	}
+	*r = out
+	return nil
 }
 
 // TaskTypes are the kinds of task a job can hold.

@@ -67,6 +67,16 @@ func schemaOf(t reflect.Type, key string) map[string]any {
 		t = t.Elem()
 	}
 	s := map[string]any{}
+	if t == reflect.TypeOf(TaskRefs{}) {
+		s["description"] = descriptions[key]
+		s["type"] = "array"
+		s["items"] = map[string]any{"anyOf": []any{
+			map[string]any{"type": "string"},
+			map[string]any{"type": "object", "properties": map[string]any{"task_key": map[string]any{"type": "string"}},
+				"required": []string{"task_key"}, "additionalProperties": false},
+		}}
+		return s
+	}
 	if d, ok := descriptions[key]; ok {
 		s["description"] = d
 	}
