@@ -48,7 +48,7 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				staged[i] = stageJSONFile(ls[i], filepath.Join(dir, fmt.Sprintf("%d.json", i)), i == 0)
+				staged[i] = stageJSONFile(ls[i], filepath.Join(dir, fmt.Sprintf("%d.json", i)))
 			}
 		}()
 	}
@@ -158,9 +158,9 @@ type jsonStaged struct {
 }
 
 // stageJSONFile checks every line of a loader's file and writes the good
-// ones, tagged with file id and line, to path (and, when sample is set, the
-// first lines untagged to path.sample for the type sniffer).
-func stageJSONFile(l *loader, path string, sample bool) (st jsonStaged) {
+// ones, tagged with file id and line, to path, and the first lines untagged
+// to path.sample for the type sniffer.
+func stageJSONFile(l *loader, path string) (st jsonStaged) {
 	st.path, st.samplePath = path, path+".sample"
 	out, err := os.Create(path)
 	if err != nil {
