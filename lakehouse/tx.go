@@ -279,3 +279,8 @@ func (tx *Tx) Query(ctx context.Context, selectSQL string) (*Result, error) {
 func (tx *Tx) Columns(ctx context.Context, t TableName) ([]Column, error) {
 	return tableColumns(ctx, tx.tx, t)
 }
+
+// Exists reports whether a table (or view) exists inside the transaction.
+func (tx *Tx) Exists(ctx context.Context, t TableName) (bool, error) {
+	return tableExists(ctx, tx.tx, t)
+}

@@ -207,6 +207,9 @@ func (p *Project) transformTask(models []Model) (task, error) {
 		var total int64
 		var notes []string
 		for _, m := range models {
+			if err := p.checkInputs(ctx, tx, m); err != nil {
+				return 0, "", err
+			}
 			settings := p.Resources.Models[m.Table.String()]
 			n, outcomes, err := tx.MaterializeChecked(ctx, m.Table, m.SQL, lakehouse.Materialization{UniqueKey: settings.UniqueKey}, rules[m.Table.String()])
 			if err != nil {
@@ -234,6 +237,24 @@ func (p *Project) transformTask(models []Model) (task, error) {
 		return total, strings.Join(notes, "; "), nil
 	}
 	return t, nil
+}
+
+// checkInputs explains a missing input before DuckDB does ("Table with name
+// x does not exist"): a bronze table is missing when its source has no files
+// yet on this target, another table when its model has not been built.
+func (p *Project) checkInputs(ctx context.Context, tx *lakehouse.Tx, m Model) error {
+	for _, r := range m.Reads {
+		ok, err := tx.Exists(ctx, r)
+		if err != nil || ok {
+			continue
+		}
+		if s, isSource := p.Resources.Sources[r.Name]; isSource && r.Schema == "bronze" {
+			return fmt.Errorf("%s reads %s, which has no data on target %s: no file matched %s yet; run `lakebench sample generate -t %s` or copy files there, then run again",
+				m.Table, r, p.Target, s.Path, p.Target)
+		}
+		return fmt.Errorf("%s reads %s, which has not been built on target %s: run the task that builds it first (or the whole job)", m.Table, r, p.Target)
+	}
+	return nil
 }
 
 // recordQuality records rule outcomes and sums up the failures.
