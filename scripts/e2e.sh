@@ -17,10 +17,15 @@ fi
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 HOME_DIR=$(mktemp -d)
 SESSION="lakebench-e2e-$$"
+# Each screen size gets its own tmux server (socket): killing the last
+# session of a server makes it exit, and a new-session racing that exit fails
+# with "server exited unexpectedly".
+SOCK="$SESSION"
+t() { tmux -L "$SOCK" "$@"; }
 OUT=${E2E_OUT:-$HOME_DIR/screens}
 mkdir -p "$OUT"
 cleanup() {
-	tmux kill-session -t "$SESSION" 2>/dev/null || true
+	t kill-server 2>/dev/null || true
 	rm -rf "$HOME_DIR"
 }
 trap cleanup EXIT
@@ -28,7 +33,7 @@ trap cleanup EXIT
 fail() {
 	echo "e2e: FAIL: $*" >&2
 	echo "---- last screen ----" >&2
-	tmux capture-pane -p -t "$SESSION" >&2 || true
+	t capture-pane -p -t "$SESSION" >&2 || true
 	exit 1
 }
 
@@ -36,7 +41,7 @@ fail() {
 wait_for() {
 	local text=$1 limit=${2:-30} i=0
 	while [ "$i" -lt $((limit * 10)) ]; do
-		if tmux capture-pane -p -t "$SESSION" | grep -qF -- "$text"; then
+		if t capture-pane -p -t "$SESSION" | grep -qF -- "$text"; then
 			return 0
 		fi
 		sleep 0.1
@@ -45,25 +50,26 @@ wait_for() {
 	fail "no \"$text\" on screen after ${limit}s"
 }
 
-keys() { tmux send-keys -t "$SESSION" "$@"; }
-shot() { tmux capture-pane -p -t "$SESSION" >"$OUT/$1.txt"; }
+keys() { t send-keys -t "$SESSION" "$@"; }
+shot() { t capture-pane -p -t "$SESSION" >"$OUT/$1.txt"; }
 
 check_size() {
 	local w=$1 h=$2 lines
-	lines=$(tmux capture-pane -p -t "$SESSION" | wc -l)
+	lines=$(t capture-pane -p -t "$SESSION" | wc -l)
 	[ "$lines" -eq "$h" ] || fail "${w}x${h}: $lines lines on screen"
 }
 
 run_at() {
 	local w=$1 h=$2
-	tmux kill-session -t "$SESSION" 2>/dev/null || true
-	tmux new-session -d -s "$SESSION" -x "$w" -y "$h" \
+	t kill-server 2>/dev/null || true
+	SOCK="$SESSION-${w}x${h}"
+	t new-session -d -s "$SESSION" -x "$w" -y "$h" \
 		"cd '$HOME_DIR' && LAKEBENCH_HOME='$HOME_DIR/home' '$BIN' 2>'$HOME_DIR/stderr'; sleep 30"
 	wait_for "Architecture" 60
 	wait_for "BRONZE" 60
 	shot "${w}x${h}-architect"
 	check_size "$w" "$h"
-	tmux capture-pane -p -t "$SESSION" | grep -qF "customers" || fail "architecture without the customers source"
+	t capture-pane -p -t "$SESSION" | grep -qF "customers" || fail "architecture without the customers source"
 	keys Right
 	wait_for "upstream"
 	keys Right
@@ -99,7 +105,7 @@ run_at() {
 	keys Escape
 	keys q
 	local i=0
-	while tmux capture-pane -p -t "$SESSION" | grep -qF "Analyst view"; do
+	while t capture-pane -p -t "$SESSION" | grep -qF "Analyst view"; do
 		[ "$i" -lt 50 ] || fail "q did not quit"
 		sleep 0.1
 		i=$((i + 1))
