@@ -61,6 +61,10 @@ type IngestOptions struct {
 	// BatchID overrides the batch id, which is otherwise the date in the
 	// file name (YYYY-MM-DD) or the load time.
 	BatchID string
+	// SchemaHints gives columns a DuckDB type (column name -> type) instead
+	// of the one sniffed from the first rows, as Auto Loader's schemaHints
+	// do. A column already stored with another type is altered to it.
+	SchemaHints map[string]string
 }
 
 // FileResult is what happened to one file.
@@ -149,6 +153,10 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 		}
 		jobs = append(jobs, job{path: abs, format: format, size: st.Size()})
 	}
+	hints, err := tx.checkHints(ctx, opts.SchemaHints)
+	if err != nil {
+		return nil, err
+	}
 	res := &IngestResult{Table: opts.Table.String(), Files: []FileResult{}}
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	if _, err := tx.tx.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+QuoteIdent(opts.Table.Schema)); err != nil {
@@ -173,7 +181,7 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 		if err := ctx.Err(); err != nil {
 			return nil, ErrCanceled
 		}
-		l := &loader{tx: tx, table: opts.Table, store: storeTable(opts.Table), path: j.path, at: now, batch: batchID(j.path, opts.BatchID, now)}
+		l := &loader{tx: tx, table: opts.Table, store: storeTable(opts.Table), path: j.path, at: now, batch: batchID(j.path, opts.BatchID, now), hints: hints}
 		results[i] = FileResult{Path: j.path, Format: j.format, BatchID: l.batch}
 		if seen[j.path] {
 			results[i].Skipped, results[i].SkipReason = true, "listed twice"
@@ -277,6 +285,7 @@ type loader struct {
 	at     time.Time
 	batch  string
 	hash   string
+	hints  map[string]string // lower-case column name -> type
 
 	read, loaded, quarantined int64
 	skipReason                string
@@ -367,6 +376,17 @@ func (l *loader) prepareTable(ctx context.Context, fileCols []Column) ([]Column,
 	if err != nil {
 		return nil, err
 	}
+	if len(l.hints) > 0 {
+		fileCols = append([]Column(nil), fileCols...)
+		for i, c := range fileCols {
+			if t, ok := l.hints[strings.ToLower(c.Name)]; ok {
+				fileCols[i].Type = t
+			}
+		}
+		if existing, err = l.alterToHints(ctx, existing); err != nil {
+			return nil, err
+		}
+	}
 	if existing == nil {
 		delete(l.tx.columns, l.store)
 		defs := make([]string, 0, len(fileCols)+1)
@@ -404,6 +424,62 @@ func (l *loader) prepareTable(ctx context.Context, fileCols []Column) ([]Column,
 		return out, l.createView(ctx)
 	}
 	return out, nil
+}
+
+// alterToHints changes stored columns whose type differs from a hint.
+func (l *loader) alterToHints(ctx context.Context, existing []Column) ([]Column, error) {
+	altered := false
+	for i, c := range existing {
+		t, ok := l.hints[strings.ToLower(c.Name)]
+		if !ok || strings.EqualFold(t, c.Type) {
+			continue
+		}
+		if _, err := l.tx.tx.ExecContext(ctx, "ALTER TABLE "+l.store.SQL()+" ALTER COLUMN "+QuoteIdent(c.Name)+" TYPE "+t); err != nil {
+			return nil, fmt.Errorf("schema hint %s %s: the stored column is %s and cannot change to it: %w", c.Name, t, c.Type, err)
+		}
+		existing[i].Type = t
+		altered = true
+	}
+	if altered {
+		delete(l.tx.columns, l.store)
+		return existing, l.createView(ctx)
+	}
+	return existing, nil
+}
+
+// checkHints checks that every schema hint names a type DuckDB knows, and
+// returns them keyed by lower-case column name, with the types as DuckDB
+// spells them.
+func (tx *Tx) checkHints(ctx context.Context, hints map[string]string) (map[string]string, error) {
+	if len(hints) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for col, t := range hints {
+		norm, err := tx.lh.NormalizeType(ctx, t)
+		if err != nil {
+			return nil, fmt.Errorf("lakehouse: schema hint %s: %w", col, err)
+		}
+		out[strings.ToLower(col)] = norm
+	}
+	return out, nil
+}
+
+// NormalizeType returns a DuckDB type as DuckDB spells it ("int" is
+// INTEGER), or an error naming an unknown type.
+func (lh *Lakehouse) NormalizeType(ctx context.Context, t string) (string, error) {
+	if strings.ContainsAny(t, ";'\"") || strings.TrimSpace(t) == "" {
+		return "", fmt.Errorf("%q is not a type; use a DuckDB type such as BIGINT, DOUBLE, VARCHAR, DATE or TIMESTAMP", t)
+	}
+	probe, err := lh.probe()
+	if err != nil {
+		return "", err
+	}
+	var norm string
+	if err := probe.QueryRowContext(ctx, "SELECT typeof(NULL::"+t+")").Scan(&norm); err != nil {
+		return "", fmt.Errorf("%q is not a DuckDB type (%s); use one such as BIGINT, DOUBLE, VARCHAR, DATE or TIMESTAMP", t, firstLine(err.Error()))
+	}
+	return norm, nil
 }
 
 // storeColumns are the stored table's columns (nil before the first load),

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -24,21 +25,29 @@ func (l *loader) csv(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	scan, err := scanCSV(l.path, delim)
+	// The witness count and the type sniff read the file independently:
+	// run them side by side.
+	var scan csvScan
+	scanned := make(chan error, 1)
+	go func() {
+		var err error
+		scan, err = scanCSV(l.path, delim)
+		scanned <- err
+	}()
+	header, sniffed, err := l.csvColumns(ctx, delim)
+	if scanErr := <-scanned; scanErr != nil {
+		return scanErr
+	}
 	if err != nil {
 		return err
 	}
 	l.hash = scan.hash
-	header, sniffed, err := l.csvColumns(ctx, delim)
-	if err != nil {
-		return err
-	}
 	cols, err := l.prepareTable(ctx, sniffed.columns)
 	if err != nil {
 		return fmt.Errorf("prepare table: %w", err)
 	}
 	if scan.clean {
-		loaded, rejects, err := l.loadCSV(ctx, l.path, delim, cols, sniffed)
+		loaded, rejects, err := l.loadCSV(ctx, l.path, delim, cols, sniffed, true)
 		if err != nil {
 			return err
 		}
@@ -77,6 +86,9 @@ func (l *loader) csvCareful(ctx context.Context, delim byte, header []string, co
 		} else if r.fields != len(header) {
 			bad = append(bad, badLine{line: r.line, reason: fmt.Sprintf("expected %d fields, found %d", len(header), r.fields), raw: truncate(string(trimEOL(r.raw)), 4096)})
 			return true
+		} else if b, ok := inexactInteger(r, delim, cols); !ok {
+			bad = append(bad, b)
+			return true
 		} else {
 			good++
 		}
@@ -96,7 +108,7 @@ func (l *loader) csvCareful(ctx context.Context, delim byte, header []string, co
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	loaded, rejects, err := l.loadCSV(ctx, tmp.Name(), delim, cols, sniffed)
+	loaded, rejects, err := l.loadCSV(ctx, tmp.Name(), delim, cols, sniffed, false)
 	if err != nil {
 		return err
 	}
@@ -119,6 +131,47 @@ func (l *loader) csvCareful(ctx context.Context, delim byte, header []string, co
 	all := append(bad, rejects...)
 	sort.Slice(all, func(i, j int) bool { return all[i].line < all[j].line })
 	return l.quarantine(ctx, all)
+}
+
+// inexactInteger finds a value in an integer column that a cast would
+// round ("2008.5" becomes 2009 in DuckDB), which would change the data
+// without a word; such a record is quarantined instead.
+func inexactInteger(r csvRecord, delim byte, cols []Column) (badLine, bool) {
+	var fields []string
+	for i, c := range cols {
+		if !IsIntegerType(c.Type) {
+			continue
+		}
+		if fields == nil {
+			if !bytes.ContainsAny(r.raw, ".eE") {
+				return badLine{}, true
+			}
+			fields = splitCSVFields(r.raw, delim)
+		}
+		if i >= len(fields) {
+			break
+		}
+		if v := strings.TrimSpace(fields[i]); !wholeNumber(v) {
+			return badLine{line: r.line, column: c.Name, raw: truncate(string(trimEOL(r.raw)), 4096),
+				reason: fmt.Sprintf("%s: %q is not a whole number, and the column is %s (typed from the first rows); "+
+					"give the column a type in the source's schema_hints to load such values", c.Name, truncate(v, 60), c.Type)}, false
+		}
+	}
+	return badLine{}, true
+}
+
+// wholeNumber reports whether a text value, if it is a number with a
+// fraction or an exponent, is a whole number. Other text is left to
+// DuckDB's cast, which rejects what is not a number.
+func wholeNumber(v string) bool {
+	if !strings.ContainsAny(v, ".eE") {
+		return true
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return true
+	}
+	return f == math.Trunc(f)
 }
 
 // writeRecord writes a record with its last line ending made "\n" (a
@@ -357,10 +410,35 @@ func uniqueNames(names []string) []string {
 // loadCSV loads a CSV file with DuckDB's reader (no sniffing: the dialect
 // and the columns are given) and returns the rows loaded and the rejected
 // lines, one per line, with DuckDB's reasons.
-func (l *loader) loadCSV(ctx context.Context, path string, delim byte, cols []Column, s csvSniff) (int64, []badLine, error) {
+//
+// With guard, integer columns are read as text and a value with a fraction
+// or an exponent is not loaded (DuckDB's cast would round it, silently), nor
+// is one that does not convert; the count then falls short, and the caller
+// goes the careful way, where Go quarantines such values with their reason.
+func (l *loader) loadCSV(ctx context.Context, path string, delim byte, cols []Column, s csvSniff, guard bool) (int64, []badLine, error) {
 	defs := make([]string, len(cols))
+	var sel, excl, where []string
 	for i, c := range cols {
-		defs[i] = QuoteString(c.Name) + ": " + QuoteString(c.Type)
+		typ := c.Type
+		if guard && IsIntegerType(c.Type) {
+			typ = "VARCHAR"
+			id := QuoteIdent(c.Name)
+			excl = append(excl, id)
+			cast := "TRY_CAST(" + id + " AS " + c.Type + ")"
+			sel = append(sel, cast+" AS "+id)
+			where = append(where, "("+id+" IS NULL OR (NOT contains("+id+", '.') AND NOT contains("+id+", 'e') AND NOT contains("+id+", 'E') AND "+cast+" IS NOT NULL))")
+		}
+		defs[i] = QuoteString(c.Name) + ": " + QuoteString(typ)
+	}
+	switch {
+	case len(excl) == 0:
+		sel = []string{"*"}
+	case len(excl) < len(cols):
+		sel = append(sel, "* EXCLUDE ("+strings.Join(excl, ", ")+")")
+	}
+	filter := ""
+	if len(where) > 0 {
+		filter = " WHERE " + strings.Join(where, " AND ")
 	}
 	opts := "auto_detect=false, header=true, delim=" + QuoteString(string(delim)) + `, quote='"', escape='"', ` +
 		"columns={" + strings.Join(defs, ", ") + "}, store_rejects=true, rejects_table='lb_reject_errors', " +
@@ -376,8 +454,8 @@ func (l *loader) loadCSV(ctx context.Context, path string, delim byte, cols []Co
 			return 0, nil, err
 		}
 	}
-	res, err := l.tx.tx.ExecContext(ctx, "INSERT INTO "+l.store.SQL()+" BY NAME SELECT *, "+l.metaSelect()+
-		" FROM read_csv("+QuoteString(path)+", "+opts+")")
+	res, err := l.tx.tx.ExecContext(ctx, "INSERT INTO "+l.store.SQL()+" BY NAME SELECT "+strings.Join(sel, ", ")+", "+l.metaSelect()+
+		" FROM read_csv("+QuoteString(path)+", "+opts+")"+filter)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -406,9 +406,15 @@ func (tx *Tx) typedLoad(ctx context.Context, s stagedLoad) (int64, map[int64][]b
 		cast := "TRY_CAST(" + id + " AS " + c.Type + ")"
 		sel = append(sel, cast+" AS "+id)
 		ok := "(" + id + " IS NULL OR " + cast + " IS NOT NULL)"
+		reason := QuoteString(c.Name+": cannot convert ") + " || left(" + id + "::VARCHAR, 60) || " + QuoteString(" to "+c.Type)
+		if exact := wholeSQL(id, s.from[i].Type); IsIntegerType(c.Type) && exact != "" {
+			// DuckDB's cast rounds a fraction to an integer: refuse it.
+			ok = "(" + id + " IS NULL OR (" + cast + " IS NOT NULL AND " + exact + "))"
+			reason = "CASE WHEN " + cast + " IS NULL THEN " + reason + " ELSE " + QuoteString(c.Name+": ") +
+				" || left(" + id + "::VARCHAR, 60) || " + QuoteString(" is not a whole number, and the column is "+c.Type) + " END"
+		}
 		oks = append(oks, ok)
-		reasons = append(reasons, "CASE WHEN NOT "+ok+" THEN "+QuoteString(c.Name+": cannot convert ")+
-			" || left("+id+"::VARCHAR, 60) || "+QuoteString(" to "+c.Type)+" END")
+		reasons = append(reasons, "CASE WHEN NOT "+ok+" THEN "+reason+" END")
 		firsts = append(firsts, "CASE WHEN NOT "+ok+" THEN "+QuoteString(c.Name)+" END")
 	}
 	where := "true"
@@ -460,6 +466,21 @@ func (l *loader) quarantineWithRaw(ctx context.Context, bad []badLine) error {
 		bad[i].raw = raws[bad[i].line]
 	}
 	return l.quarantine(ctx, bad)
+}
+
+// wholeSQL is a condition that a value of type from, known to cast to an
+// integer, is a whole number; "" when every such value is.
+func wholeSQL(id, from string) string {
+	switch {
+	case IsIntegerType(from):
+		return ""
+	case from == "VARCHAR" || from == "JSON":
+		d := "TRY_CAST(" + id + "::VARCHAR AS DOUBLE)"
+		return "(NOT regexp_matches(" + id + "::VARCHAR, '[.eE]') OR " + d + " = trunc(" + d + "))"
+	case IsNumericType(from):
+		return id + " = trunc(" + id + ")"
+	}
+	return ""
 }
 
 func isScalarType(t string) bool {

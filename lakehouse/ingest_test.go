@@ -60,6 +60,10 @@ func TestIngestMalformed(t *testing.T) {
 		{"json bad utf8", "", "a.json", `{"id":1}` + "\n" + "{\"id\":2,\"n\":\"\xff\"}\n", 1, map[int64]string{2: "UTF-8"}},
 		{"json one object over many lines", "", "a.json", "{\n  \"a\": 1,\n  \"b\": [1, 2]\n}\n", 1, nil},
 		{"lone CR line ends", "", "a.csv", "id,name\r1,a\r2,b\r", 2, nil},
+		{"fraction in an integer column", "id,n\n1,2\n", "a.csv", "id,n\n2,3\n3,2008.5\n4,7.0\n5,1e-1\n6,abc\n", 3,
+			map[int64]string{3: `n: "2008.5" is not a whole number`, 5: "not a whole number", 6: "Could not convert"}},
+		{"json fraction in an integer column", `{"id":1,"n":2}` + "\n", "a.json", `{"id":2,"n":2.5}` + "\n" + `{"id":3,"n":4.0}` + "\n" + `{"id":4,"n":"5"}` + "\n", 3,
+			map[int64]string{1: "n: 2.5 is not a whole number"}},
 		{"json array", "", "a.json", "[\n  {\"id\": 1, \"v\": \"a\"},\n  {\"id\": 2, \"v\": \"b\"},\n  3\n]\n", 2, map[int64]string{4: "not a JSON object"}},
 	}
 	for _, tc := range tests {
@@ -175,5 +179,60 @@ func TestSniffCRLFWithoutFinalNewline(t *testing.T) {
 	}
 	if fmt.Sprint(res.Rows) != "[[DOUBLE BIGINT]]" {
 		t.Errorf("types %v, want DOUBLE and BIGINT", res.Rows)
+	}
+}
+
+// TestIngestLargeFileFractionAfterSample puts a fraction in an integer
+// column after the rows DuckDB's sniffer samples, where its cast would
+// round it: the row is quarantined, and whole values keep their value.
+func TestIngestLargeFileFractionAfterSample(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id,qty,name\n")
+	n := sniffSampleRecords + 5000
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "%d,%d,n%d\n", i, i%7, i)
+	}
+	fmt.Fprintf(&b, "%d,2008.5,late\n%d,12.0,whole\n", n+1, n+2)
+	lh := openTemp(t)
+	p := writeFile(t, t.TempDir(), "big.csv", b.String())
+	res, err := lh.Ingest(context.Background(), []string{p}, IngestOptions{Table: TableName{"bronze", "big"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RowsLoaded != int64(n+1) || res.RowsQuarantined != 1 {
+		t.Fatalf("loaded %d, quarantined %d; want %d, 1", res.RowsLoaded, res.RowsQuarantined, n+1)
+	}
+	q := quarantined(t, lh, "big")
+	if r := q[int64(n+2)]; !strings.Contains(r, "not a whole number") {
+		t.Errorf("line %d: reason %q; all %v", n+2, r, q)
+	}
+	got, err := lh.Query(context.Background(), fmt.Sprintf("select qty, typeof(qty) from bronze.big where id = %d", n+2))
+	if err != nil || len(got.Rows) != 1 || fmt.Sprint(got.Rows[0]) != "[12 BIGINT]" {
+		t.Errorf("the whole value 12.0: got %v (%v), want [12 BIGINT]", got, err)
+	}
+}
+
+// TestIngestSchemaHints: a hint types a column on creation, alters a stored
+// column to it later, and an unknown type is refused before anything loads.
+func TestIngestSchemaHints(t *testing.T) {
+	ctx := context.Background()
+	lh := openTemp(t)
+	dir := t.TempDir()
+	table := TableName{"bronze", "h"}
+	first := writeFile(t, dir, "a.csv", "id,qty,code\n1,2,007\n")
+	if _, err := lh.Ingest(ctx, []string{first}, IngestOptions{Table: table, SchemaHints: map[string]string{"CODE": "varchar"}}); err != nil {
+		t.Fatal(err)
+	}
+	second := writeFile(t, dir, "b.csv", "id,qty,code\n2,2.5,010\n")
+	if _, err := lh.Ingest(ctx, []string{second}, IngestOptions{Table: table, SchemaHints: map[string]string{"qty": "money"}}); err == nil || !strings.Contains(err.Error(), `"money" is not a DuckDB type`) {
+		t.Fatalf("unknown type: got %v", err)
+	}
+	res, err := lh.Ingest(ctx, []string{second}, IngestOptions{Table: table, SchemaHints: map[string]string{"qty": "DOUBLE"}})
+	if err != nil || res.RowsLoaded != 1 {
+		t.Fatalf("loaded %v, %v", res, err)
+	}
+	got, err := lh.Query(ctx, "select string_agg(qty::VARCHAR || '/' || code, ' ' order by id), any_value(typeof(qty)) from bronze.h")
+	if err != nil || fmt.Sprint(got.Rows[0]) != "[2.0/007 2.5/010 DOUBLE]" {
+		t.Errorf("got %v (%v), want [2.0/007 2.5/010 DOUBLE]", got.Rows, err)
 	}
 }

@@ -219,6 +219,15 @@ func IsNumericType(t string) bool {
 	return false
 }
 
+// IsIntegerType reports whether t is one of DuckDB's integer types.
+func IsIntegerType(t string) bool {
+	switch t {
+	case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT":
+		return true
+	}
+	return false
+}
+
 func trimSQL(s string) string {
 	return strings.TrimRight(strings.TrimSpace(s), "; \n\t")
 }

@@ -26,6 +26,7 @@ type Model struct {
 // sqlParser is what model discovery needs of a lakehouse.
 type sqlParser interface {
 	TableRefs(ctx context.Context, selectSQL string) ([]lakehouse.TableName, error)
+	NormalizeType(ctx context.Context, t string) (string, error)
 }
 
 // Models finds the project's model files, parses each one and returns them

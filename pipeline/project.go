@@ -129,6 +129,9 @@ type Source struct {
 	Owner       string `yaml:"owner,omitempty" json:"owner,omitempty"`
 	Domain      string `yaml:"domain,omitempty" json:"domain,omitempty"`
 	Description string `yaml:"description,omitempty" json:"description,omitempty"`
+	// SchemaHints types columns instead of sniffing them (column -> DuckDB
+	// type), as Auto Loader's schemaHints do.
+	SchemaHints map[string]string `yaml:"schema_hints,omitempty" json:"schema_hints,omitempty"`
 }
 
 // ModelSettings configures one SQL model, keyed by the table it builds.

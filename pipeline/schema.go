@@ -36,6 +36,7 @@ var descriptions = map[string]string{
 	"check":             "is_not_null, is_not_null_and_not_empty, is_in_range, is_in_list or sql_expression.",
 	"freshness":         "The freshness objective, such as 24h or 2d.",
 	"unique_key":        "Columns that identify a row: the model becomes incremental.",
+	"schema_hints":      "Column types that override the sniffed ones (column: DuckDB type), as Auto Loader's schemaHints.",
 }
 
 var enums = map[string][]string{

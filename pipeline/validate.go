@@ -62,6 +62,11 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 		if _, err := lakehouse.ParseFormat(s.Format); err != nil {
 			errf(path+".format", "use csv, json or parquet", "unknown format %q", s.Format)
 		}
+		for _, col := range sortedKeys(s.SchemaHints) {
+			if _, err := lh.NormalizeType(ctx, s.SchemaHints[col]); err != nil {
+				errf(path+".schema_hints."+col, "use a DuckDB type such as BIGINT, DOUBLE, DECIMAL(10,2), VARCHAR, DATE or TIMESTAMP", "schema hint for %s: %q is not a DuckDB type", col, s.SchemaHints[col])
+			}
+		}
 	}
 	for i, pattern := range p.Resources.Transforms {
 		if m, err := filepath.Glob(filepath.Join(p.Dir, pattern)); err != nil || len(m) == 0 {

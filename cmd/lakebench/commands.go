@@ -127,6 +127,7 @@ func printReport(rep sampledata.Report, took time.Duration) {
 
 func newIngestCmd(g *globals) *cobra.Command {
 	var table, format string
+	var hints map[string]string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "ingest FILE...",
@@ -150,7 +151,7 @@ func newIngestCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer lh.Close()
-			res, err := lh.Ingest(cmd.Context(), args, lakehouse.IngestOptions{Table: t, Format: f})
+			res, err := lh.Ingest(cmd.Context(), args, lakehouse.IngestOptions{Table: t, Format: f, SchemaHints: hints})
 			if err != nil {
 				return err
 			}
@@ -174,6 +175,7 @@ func newIngestCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&table, "table", "", "target table, SCHEMA.NAME (required)")
 	cmd.Flags().StringVar(&format, "format", "", "csv, json or parquet (default: from each file's extension)")
+	cmd.Flags().StringToStringVar(&hints, "schema-hint", nil, "COLUMN=TYPE: give a column a DuckDB type instead of the sniffed one (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON on stdout")
 	cmd.MarkFlagRequired("table")
 	return cmd
