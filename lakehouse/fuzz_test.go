@@ -3,10 +3,13 @@ package lakehouse
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	fastjson "github.com/segmentio/encoding/json"
 )
 
 var fuzzSeeds = []string{
@@ -109,4 +112,18 @@ func openFuzzTarget(f *testing.F) *Lakehouse {
 	}
 	f.Cleanup(func() { lh.Close() })
 	return lh
+}
+
+// FuzzJSONValid: the fast JSON check on the ingest path accepts exactly
+// what the standard library accepts, and topKeys never panics.
+func FuzzJSONValid(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, `{"a":"\"}"}`, `{"a":[1,{"b":2}]}`, `{"a":1,}`, `{"a":01}`, `{"a":"\x01"}`, `{"a":1e400}`, `{"\ud800":1}`, `{} {}`, ` {"a" : null } `, `{"a":tru}`, "{\"a\":\"\xff\"}"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := fastjson.Valid(b), json.Valid(b); got != want {
+			t.Fatalf("fast Valid(%q) = %v, encoding/json says %v", b, got, want)
+		}
+		topKeys(b, nil)
+	})
 }

@@ -236,3 +236,52 @@ func TestIngestSchemaHints(t *testing.T) {
 		t.Errorf("got %v (%v), want [2.0/007 2.5/010 DOUBLE]", got.Rows, err)
 	}
 }
+
+// TestIngestJSONLateKeys: a key that first appears after the sniffer's
+// sample, or only in a later file of the batch, still becomes a column.
+func TestIngestJSONLateKeys(t *testing.T) {
+	ctx := context.Background()
+	lh := openTemp(t)
+	dir := t.TempDir()
+	var a strings.Builder
+	n := jsonSampleLines + 500
+	for i := 1; i <= n; i++ {
+		if i > jsonSampleLines+100 && i%2 == 0 {
+			fmt.Fprintf(&a, `{"id":%d,"late":"v%d","nested":{"x":{"deep":1}}}`+"\n", i, i)
+			continue
+		}
+		fmt.Fprintf(&a, `{"id":%d,"nested":{"x":1}}`+"\n", i)
+	}
+	first := writeFile(t, dir, "a.json", a.String())
+	second := writeFile(t, dir, "b.json", `{"id":-1,"only_here":2.5}`+"\n"+`{"id":-2,"only_here":null,"esc\"aped":"q"}`+"\n")
+	res, err := lh.Ingest(ctx, []string{first, second}, IngestOptions{Table: TableName{"bronze", "j"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RowsLoaded != int64(n+2) || res.RowsQuarantined != 0 {
+		t.Fatalf("loaded %d, quarantined %d; want %d, 0", res.RowsLoaded, res.RowsQuarantined, n+2)
+	}
+	got, err := lh.Query(ctx, `select count(late), count(only_here), sum(only_here), count("esc""aped") from bronze.j`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := fmt.Sprint(got.Rows[0]); s != "[200 1 2.5 1]" {
+		t.Errorf("got %s, want [200 1 2.5 1]", s)
+	}
+}
+
+func TestTopKeys(t *testing.T) {
+	for in, want := range map[string]string{
+		`{}`: "[]",
+		`{"a":1,"b":[1,{"c":2}],"d":{"e":{"f":3}},"g":"x,\"y"}`: "[a b d g]",
+		` { "a" : "}" , "b\"c" : [ ] } `:                        `[a b\"c]`,
+	} {
+		var got []string
+		for _, k := range topKeys([]byte(in), nil) {
+			got = append(got, string(k))
+		}
+		if s := fmt.Sprint(got); s != want && !(want == "[]" && got == nil) {
+			t.Errorf("topKeys(%s) = %s, want %s", in, s, want)
+		}
+	}
+}
