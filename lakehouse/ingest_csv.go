@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,6 +52,17 @@ func (l *loader) csv(ctx context.Context) error {
 		loaded, rejects, err := l.loadCSV(ctx, l.path, delim, cols, sniffed, true)
 		if err != nil {
 			return err
+		}
+		if own, ok := l.otherFormats(ctx, delim, sniffed, cols, rejects); ok {
+			// This file writes its dates in another format than the batch's
+			// first file: load it again with its own.
+			if _, err := l.tx.tx.ExecContext(ctx, "DELETE FROM "+l.store.SQL()+" WHERE "+fileIDColumn+" = ?", l.fileID); err != nil {
+				return err
+			}
+			sniffed = own
+			if loaded, rejects, err = l.loadCSV(ctx, l.path, delim, cols, sniffed, true); err != nil {
+				return err
+			}
 		}
 		if loaded+int64(len(rejects)) == scan.records {
 			l.read, l.loaded = scan.records, loaded
@@ -289,18 +302,56 @@ func (l *loader) csvColumns(ctx context.Context, delim byte) ([]string, csvSniff
 			known = known && have[strings.ToLower(h)]
 		}
 		if known {
-			s := csvSniff{dateFormat: prev.dateFormat, timestampFormat: prev.timestampFormat, columns: make([]Column, len(header))}
+			s := csvSniff{dateFormat: prev.dateFormat, timestampFormat: prev.timestampFormat, columns: make([]Column, len(header)), cached: true}
 			for i, h := range header {
 				s.columns[i] = Column{Name: h, Type: "VARCHAR"} // prepareTable takes the table's types
 			}
 			return header, s, nil
 		}
 	}
-	header, s, err := l.sniffCSV(ctx, delim)
+	header, s, err := l.sniffCSV(ctx, delim, nil)
 	if err == nil {
 		l.tx.sniffs[l.table] = s
 	}
 	return header, s, err
+}
+
+// otherFormats checks a file loaded with the date and timestamp formats of
+// an earlier file of the batch: when values of a date or timestamp column
+// were rejected, it sniffs the file's own formats and returns them, with
+// the table's types, if they differ.
+func (l *loader) otherFormats(ctx context.Context, delim byte, s csvSniff, cols []Column, rejects []badLine) (csvSniff, bool) {
+	if !s.cached {
+		return s, false
+	}
+	temporal := map[string]bool{}
+	for _, c := range cols {
+		if c.Type == "DATE" || strings.HasPrefix(c.Type, "TIMESTAMP") {
+			temporal[c.Name] = true
+		}
+	}
+	hit := false
+	for _, r := range rejects {
+		hit = hit || temporal[r.column]
+	}
+	if !hit {
+		return s, false
+	}
+	// Tell the sniffer the columns are dates, so that a few bad values do
+	// not make it settle for text.
+	types := map[string]string{}
+	for _, c := range cols {
+		if temporal[c.Name] {
+			types[c.Name] = c.Type
+		}
+	}
+	_, own, err := l.sniffCSV(ctx, delim, types)
+	if err != nil || (own.dateFormat == "" && own.timestampFormat == "") ||
+		(own.dateFormat == s.dateFormat && own.timestampFormat == s.timestampFormat) {
+		return s, false
+	}
+	s.dateFormat, s.timestampFormat = own.dateFormat, own.timestampFormat
+	return s, true
 }
 
 // readHeader reads a CSV file's column names.
@@ -318,11 +369,14 @@ type csvSniff struct {
 	columns         []Column
 	dateFormat      string
 	timestampFormat string
+	// cached is true when the formats come from an earlier file of the
+	// transaction's batch, not from this file.
+	cached bool
 }
 
 // sniffCSV reads the header and asks DuckDB's sniffer for column types on a
 // sample of well-formed records only, so a malformed line cannot derail it.
-func (l *loader) sniffCSV(ctx context.Context, delim byte) ([]string, csvSniff, error) {
+func (l *loader) sniffCSV(ctx context.Context, delim byte, types map[string]string) ([]string, csvSniff, error) {
 	tmp, err := os.CreateTemp("", "lakebench-sniff-*.csv")
 	if err != nil {
 		return nil, csvSniff{}, err
@@ -363,8 +417,16 @@ func (l *loader) sniffCSV(ctx context.Context, delim byte) ([]string, csvSniff, 
 	if err != nil {
 		return nil, csvSniff{}, err
 	}
+	opts := ""
+	if len(types) > 0 {
+		var defs []string
+		for _, n := range slices.Sorted(maps.Keys(types)) {
+			defs = append(defs, QuoteString(n)+": "+QuoteString(types[n]))
+		}
+		opts = ", types={" + strings.Join(defs, ", ") + "}"
+	}
 	err = probe.QueryRowContext(ctx, "SELECT Columns, DateFormat, TimestampFormat FROM sniff_csv("+QuoteString(tmp.Name())+
-		", delim="+QuoteString(string(delim))+", quote='\"', escape='\"', header=true, sample_size=-1)").Scan(&cols, &dateFmt, &tsFmt)
+		", delim="+QuoteString(string(delim))+", quote='\"', escape='\"', header=true, sample_size=-1"+opts+")").Scan(&cols, &dateFmt, &tsFmt)
 	if err != nil {
 		// DuckDB's sniffer gave up: load every column as text, which
 		// loses nothing; silver models cast what they need.

@@ -285,3 +285,24 @@ func TestTopKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestIngestCSVBatchDateFormats: each file of a batch is read with its own
+// date format, not the first file's.
+func TestIngestCSVBatchDateFormats(t *testing.T) {
+	ctx := context.Background()
+	lh := openTemp(t)
+	dir := t.TempDir()
+	iso := writeFile(t, dir, "a.csv", "id,day\n1,2026-01-02\n2,2026-01-31\n")
+	us := writeFile(t, dir, "b.csv", "id,day\n3,01/02/2026\n4,12/31/2026\n5,not a day\n")
+	res, err := lh.Ingest(ctx, []string{iso, us}, IngestOptions{Table: TableName{"bronze", "d"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RowsLoaded != 4 || res.RowsQuarantined != 1 {
+		t.Fatalf("loaded %d, quarantined %d; want 4, 1 (%v)", res.RowsLoaded, res.RowsQuarantined, quarantined(t, lh, "d"))
+	}
+	got, err := lh.Query(ctx, "select string_agg(day::VARCHAR, ' ' order by id) from bronze.d")
+	if err != nil || fmt.Sprint(got.Rows[0]) != "[2026-01-02 2026-01-31 2026-01-02 2026-12-31]" {
+		t.Errorf("got %v (%v)", got.Rows, err)
+	}
+}
