@@ -500,6 +500,11 @@ func (m *Model) statusView() string {
 	if snap != nil && snap.Principal != "" {
 		principal = snap.Principal
 	}
+	lastShort := last
+	if snap != nil && !snap.Missing && len(snap.Runs) > 0 {
+		r := snap.Runs[0]
+		lastShort = statusGlyph(r.Status) + " " + r.Status // "data … old" still tells the time
+	}
 	items := []item{{"", in.Name}, {"target", m.sh.target}, {"as", principal}, {"last run", last}, {"data", fresh}, {"alerts", "0"}}
 	render := func(labels bool, skip map[int]bool) string {
 		var parts []string
@@ -515,15 +520,25 @@ func (m *Model) statusView() string {
 		}
 		return st.Status.Render(" ") + strings.Join(parts, st.StatusSep.Render(" │ "))
 	}
-	line := render(true, nil)
-	for _, skip := range []map[int]bool{{2: true}, {0: true, 2: true}} {
+	// Narrower terminals lose, in turn: when the last run was, the project
+	// name, the labels, and only then the principal.
+	steps := []struct {
+		labels, short bool
+		skip          map[int]bool
+	}{
+		{true, false, nil}, {true, true, nil}, {true, true, map[int]bool{0: true}},
+		{false, true, map[int]bool{0: true}}, {false, true, map[int]bool{0: true, 2: true}},
+	}
+	var line string
+	for _, step := range steps {
+		items[3].value = last
+		if step.short {
+			items[3].value = lastShort
+		}
+		line = render(step.labels, step.skip)
 		if lipgloss.Width(line) <= m.width {
 			break
 		}
-		line = render(true, skip)
-	}
-	if lipgloss.Width(line) > m.width {
-		line = render(false, map[int]bool{0: true, 2: true})
 	}
 	if w := lipgloss.Width(line); w < m.width {
 		line += st.Status.Render(strings.Repeat(" ", m.width-w))
