@@ -51,10 +51,48 @@ func median(d []time.Duration) time.Duration {
 // database file. It reports lakebench's speed as a fraction of DuckDB's
 // (median of the per-iteration ratios; 1.0 is parity, higher is faster).
 func BenchmarkIngestCSV(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "orders_2026-01-01.csv")
+	writeBenchCSV(b, path, 1_000_000)
+	benchIngest(b, path, "read_csv", 1_000_000)
+}
+
+// BenchmarkIngestJSON is BenchmarkIngestCSV for 1M JSON lines, against
+// DuckDB's read_json.
+func BenchmarkIngestJSON(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "events_2026-01-01.json")
+	writeBenchJSON(b, path, 1_000_000)
+	benchIngest(b, path, "read_json", 1_000_000)
+}
+
+// writeBenchJSON writes n JSON lines shaped like web events, some with
+// a nested object and some with nulls.
+func writeBenchJSON(b *testing.B, path string, n int) {
+	b.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	r := rand.New(rand.NewPCG(3, 4))
+	types := []string{"view", "cart", "search", "purchase"}
+	for i := range n {
+		ref := "null"
+		if r.IntN(3) == 0 {
+			ref = fmt.Sprintf(`{"source":"ad","campaign":%d}`, r.IntN(50))
+		}
+		fmt.Fprintf(w, `{"event_id":%d,"customer_id":%d,"ts":"2026-01-01T%02d:%02d:%02d","type":%q,"page":"/product/%d","amount":%.2f,"ref":%s}`+"\n",
+			i+1, r.IntN(100000), r.IntN(24), r.IntN(60), r.IntN(60), types[r.IntN(len(types))], r.IntN(2000), r.Float64()*100, ref)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+}
+
+// benchIngest times lakebench's Ingest of a file against DuckDB's own
+// reader (fn) creating a table from it, each into a fresh database file.
+func benchIngest(b *testing.B, path, fn string, rows int64) {
 	dir := b.TempDir()
-	csvPath := filepath.Join(dir, "orders_2026-01-01.csv")
-	const rows = 1_000_000
-	writeBenchCSV(b, csvPath, rows)
 	ctx := context.Background()
 	var ours, ref []time.Duration
 	b.ResetTimer()
@@ -67,7 +105,7 @@ func BenchmarkIngestCSV(b *testing.B) {
 			b.Fatal(err)
 		}
 		db := sql.OpenDB(connector)
-		if _, err := db.ExecContext(ctx, "CREATE TABLE t AS SELECT * FROM read_csv("+QuoteString(csvPath)+")"); err != nil {
+		if _, err := db.ExecContext(ctx, "CREATE TABLE t AS SELECT * FROM "+fn+"("+QuoteString(path)+")"); err != nil {
 			b.Fatal(err)
 		}
 		db.Close()
@@ -80,7 +118,7 @@ func BenchmarkIngestCSV(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		res, err := lh.Ingest(ctx, []string{csvPath}, IngestOptions{Table: TableName{"bronze", "orders"}})
+		res, err := lh.Ingest(ctx, []string{path}, IngestOptions{Table: TableName{"bronze", "t"}})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -40,48 +40,32 @@ const (
 
 // loadJSON loads JSON lines files (or files holding one array of objects)
 // together. Go checks every line first, since DuckDB's reader turns a
-// malformed line into a row of NULLs without a word; good lines of all files
-// are staged in one file with their file and line, read by DuckDB once and
-// cast to the table's types, and values that do not fit are quarantined.
+// malformed line into a row of NULLs without a word. Files that are plain
+// JSON lines with no bad line are read by DuckDB as they are; the good
+// lines of other files are staged with their file and line. Values are read
+// as text and cast to the table's types, and those that do not fit are
+// quarantined with their line.
 func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 	dir, err := os.MkdirTemp("", "lakebench-json-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	// Check and stage the files in parallel, one staged file each; DuckDB
-	// then reads them all in one statement.
-	staged := make([]jsonStaged, len(ls))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				quota := jsonMoreSampleLines
-				if i == 0 {
-					quota = jsonSampleLines
-				}
-				staged[i] = stageJSONFile(ls[i], filepath.Join(dir, fmt.Sprintf("%d.json", i)), quota)
-			}
-		}()
-	}
-	for i := range ls {
-		if ctx.Err() != nil {
-			break
+	// Check every file, writing only the type sniffer's sample.
+	checked := make([]jsonStaged, len(ls))
+	if err := forEachFile(ctx, len(ls), func(i int) {
+		quota := jsonMoreSampleLines
+		if i == 0 {
+			quota = jsonSampleLines
 		}
-		work <- i
+		checked[i] = stageJSONFile(ls[i], "", filepath.Join(dir, fmt.Sprintf("%d.sample.json", i)), quota)
+	}); err != nil {
+		return err
 	}
-	close(work)
-	wg.Wait()
-	if ctx.Err() != nil {
-		return ErrCanceled
-	}
-	var total int64
-	var files []string
+	var samples []string
+	var direct, staged []int
 	for i, l := range ls {
-		st := staged[i]
+		st := checked[i]
 		if st.err != nil {
 			return fmt.Errorf("%s: %w", l.path, st.err)
 		}
@@ -91,24 +75,22 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 		}
 		l.hash = st.hash
 		l.read = st.good + int64(len(st.bad))
-		total += st.good
-		if st.good > 0 {
-			files = append(files, QuoteString(st.path))
-		}
 		if err := l.quarantine(ctx, st.bad); err != nil {
 			return err
 		}
+		switch {
+		case st.good == 0:
+			continue
+		case st.plain:
+			direct = append(direct, i)
+		default:
+			staged = append(staged, i)
+		}
+		samples = append(samples, QuoteString(st.samplePath))
 	}
-	if total == 0 {
+	if len(samples) == 0 {
 		return nil
 	}
-	var samples []string
-	for _, st := range staged {
-		if st.good > 0 {
-			samples = append(samples, QuoteString(st.samplePath))
-		}
-	}
-	src := "read_json([" + strings.Join(files, ", ") + "], format='newline_delimited'"
 	probe, err := tx.lh.probe()
 	if err != nil {
 		return err
@@ -131,9 +113,9 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 	if err != nil {
 		return fmt.Errorf("prepare table: %w", err)
 	}
-	// Scalars are staged as text and nested values as JSON, so no value can
+	// Scalars are read as text and nested values as JSON, so no value can
 	// fail the read: a bad value costs one row, not the load.
-	defs := []string{QuoteString(jsonFileCol) + ": 'BIGINT'", QuoteString(jsonLineCol) + ": 'BIGINT'"}
+	var defs []string
 	from := make([]Column, len(cols))
 	for i, c := range cols {
 		from[i] = Column{Name: c.Name, Type: "VARCHAR"}
@@ -142,15 +124,73 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 		}
 		defs = append(defs, QuoteString(c.Name)+": "+QuoteString(from[i].Type))
 	}
-	stage := src + ", columns={" + strings.Join(defs, ", ") + "})"
-	loaded, failed, err := tx.typedLoad(ctx, stagedLoad{store: ls[0].store, stage: stage, lineCol: jsonLineCol,
-		fileExpr: QuoteIdent(jsonFileCol), from: from, to: cols, expected: total})
+	store := ls[0].store
+	if len(direct) > 0 {
+		var paths, ids []string
+		var expected int64
+		for _, i := range direct {
+			paths = append(paths, QuoteString(ls[i].path))
+			ids = append(ids, "("+QuoteString(ls[i].path)+", "+strconv.FormatInt(ls[i].fileID, 10)+")")
+			expected += checked[i].good
+		}
+		read := "read_json([" + strings.Join(paths, ", ") + "], format='newline_delimited', columns={" + strings.Join(defs, ", ") + "}"
+		// Each row's file id: a constant for one file, else by file name.
+		stage, fileExpr := read+")", strconv.FormatInt(ls[direct[0]].fileID, 10)
+		if len(direct) > 1 {
+			stage = "(SELECT r.*, f.id AS " + jsonFileCol + " FROM " + read + ", filename='__lb_path') r JOIN (VALUES " +
+				strings.Join(ids, ", ") + ") f(path, id) ON r.__lb_path = f.path)"
+			fileExpr = QuoteIdent(jsonFileCol)
+		}
+		loaded, _, err := tx.typedLoad(ctx, stagedLoad{store: store, stage: stage, fileExpr: fileExpr, from: from, to: cols, expected: expected})
+		if err != nil {
+			return err
+		}
+		if loaded == expected {
+			for _, i := range direct {
+				ls[i].loaded = checked[i].good
+			}
+		} else {
+			// Some values do not fit their column: take these files' rows
+			// back and stage them, with lines for the quarantine.
+			var idList []string
+			for _, i := range direct {
+				idList = append(idList, strconv.FormatInt(ls[i].fileID, 10))
+			}
+			if _, err := tx.tx.ExecContext(ctx, "DELETE FROM "+store.SQL()+" WHERE "+fileIDColumn+" IN ("+strings.Join(idList, ", ")+")"); err != nil {
+				return err
+			}
+			staged = append(staged, direct...)
+		}
+	}
+	if len(staged) == 0 {
+		return nil
+	}
+	out := make([]jsonStaged, len(staged))
+	if err := forEachFile(ctx, len(staged), func(k int) {
+		out[k] = stageJSONFile(ls[staged[k]], filepath.Join(dir, fmt.Sprintf("%d.json", staged[k])), "", 0)
+	}); err != nil {
+		return err
+	}
+	var files []string
+	var expected int64
+	for k, i := range staged {
+		if out[k].err != nil {
+			return fmt.Errorf("%s: %w", ls[i].path, out[k].err)
+		}
+		files = append(files, QuoteString(out[k].path))
+		expected += out[k].good
+	}
+	defs = append([]string{QuoteString(jsonFileCol) + ": 'BIGINT'", QuoteString(jsonLineCol) + ": 'BIGINT'"}, defs...)
+	stage := "read_json([" + strings.Join(files, ", ") + "], format='newline_delimited', columns={" + strings.Join(defs, ", ") + "})"
+	loaded, failed, err := tx.typedLoad(ctx, stagedLoad{store: store, stage: stage, lineCol: jsonLineCol,
+		fileExpr: QuoteIdent(jsonFileCol), from: from, to: cols, expected: expected})
 	if err != nil {
 		return err
 	}
 	var sum int64
-	for i, l := range ls {
-		l.loaded = staged[i].good - int64(len(failed[l.fileID]))
+	for k, i := range staged {
+		l := ls[i]
+		l.loaded = out[k].good - int64(len(failed[l.fileID]))
 		sum += l.loaded
 		if err := l.quarantineWithRaw(ctx, failed[l.fileID]); err != nil {
 			return err
@@ -162,48 +202,82 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 	return nil
 }
 
-// jsonStaged is one JSON file checked and staged.
+// forEachFile calls fn for 0..n-1 on as many goroutines as there are CPUs.
+func forEachFile(ctx context.Context, n int, fn func(int)) error {
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				fn(i)
+			}
+		}()
+	}
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ErrCanceled
+	}
+	return nil
+}
+
+// jsonStaged is one JSON file checked (and perhaps staged).
 type jsonStaged struct {
 	path, samplePath string
 	hash             string
 	good             int64
 	bad              []badLine
-	err              error
+	// plain is true for JSON lines DuckDB can read as they are: no bad or
+	// blank line, no byte-order mark, every line ended by LF or CRLF.
+	plain bool
+	err   error
 }
 
-// stageJSONFile checks every line of a loader's file and writes the good
-// ones, tagged with file id and line, to path, and the first quota lines
-// (and later ones with rarely seen keys) untagged to path.sample for the
-// type sniffer.
-func stageJSONFile(l *loader, path string, quota int) (st jsonStaged) {
-	st.path, st.samplePath = path, path+".sample"
-	out, err := os.Create(path)
-	if err != nil {
-		st.err = err
-		return st
+// stageJSONFile checks every line of a loader's file. With path, it writes
+// the good ones there, tagged with file id and line; with samplePath, the
+// first quota lines (and later ones with rarely seen keys) go there
+// untagged, for the type sniffer.
+func stageJSONFile(l *loader, path, samplePath string, quota int) (st jsonStaged) {
+	st.path, st.samplePath = path, samplePath
+	var w, sw *bufio.Writer
+	for _, f := range []struct {
+		path string
+		w    **bufio.Writer
+	}{{path, &w}, {samplePath, &sw}} {
+		if f.path == "" {
+			continue
+		}
+		out, err := os.Create(f.path)
+		if err != nil {
+			st.err = err
+			return st
+		}
+		defer out.Close()
+		*f.w = bufio.NewWriterSize(out, 1<<20)
 	}
-	defer out.Close()
-	w := bufio.NewWriterSize(out, 1<<20)
-	sf, err := os.Create(st.samplePath)
-	if err != nil {
-		st.err = err
-		return st
-	}
-	defer sf.Close()
-	sw := bufio.NewWriter(sf)
 	sampled := 0
 	keys := keySampler{seen: map[string]int{}}
 	prefix := `{"` + jsonFileCol + `":` + strconv.FormatInt(l.fileID, 10) + `,"` + jsonLineCol + `":`
 	stage := func(line int64, obj []byte) {
-		w.WriteString(prefix)
-		w.WriteString(strconv.FormatInt(line, 10))
-		rest := bytes.TrimSpace(obj[1:])
-		if len(rest) > 0 && rest[0] != '}' {
-			w.WriteByte(',')
+		if w != nil {
+			w.WriteString(prefix)
+			w.WriteString(strconv.FormatInt(line, 10))
+			rest := bytes.TrimSpace(obj[1:])
+			if len(rest) > 0 && rest[0] != '}' {
+				w.WriteByte(',')
+			}
+			w.Write(rest)
+			w.WriteByte('\n')
 		}
-		w.Write(rest)
-		w.WriteByte('\n')
-		if keys.sample(obj, sampled < quota) {
+		if sw != nil && keys.sample(obj, sampled < quota) {
 			sw.Write(obj)
 			sw.WriteByte('\n')
 			sampled++
@@ -222,24 +296,25 @@ func stageJSONFile(l *loader, path string, quota int) (st jsonStaged) {
 	if array {
 		st.hash, st.err = stageJSONArray(l.path, stage, onBad)
 	} else {
-		st.hash, st.err = stageJSONLines(l.path, stage, onBad)
+		st.plain = true
+		st.hash, st.err = stageJSONLines(l.path, stage, onBad, &st.plain)
 		if st.err == nil && st.good == 0 && len(st.bad) > 0 {
 			// Not JSON lines: perhaps one object spread over many lines.
 			if data, err := os.ReadFile(l.path); err == nil {
 				data = bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\uFEFF")))
 				var compact bytes.Buffer
 				if len(data) > 0 && data[0] == '{' && json.Compact(&compact, data) == nil {
-					st.bad = nil
+					st.bad, st.plain = nil, false
 					stage(1, compact.Bytes())
 				}
 			}
 		}
+		st.plain = st.plain && len(st.bad) == 0
 	}
-	if st.err == nil {
-		st.err = w.Flush()
-	}
-	if st.err == nil {
-		st.err = sw.Flush()
+	for _, w := range []*bufio.Writer{w, sw} {
+		if w != nil && st.err == nil {
+			st.err = w.Flush()
+		}
 	}
 	return st
 }
@@ -369,7 +444,7 @@ func isJSONArray(path string) (bool, error) {
 }
 
 // stageJSONLines checks each line and stages the good ones.
-func stageJSONLines(path string, stage func(int64, []byte), bad func(badLine)) (string, error) {
+func stageJSONLines(path string, stage func(int64, []byte), bad func(badLine), plain *bool) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -385,11 +460,16 @@ func stageJSONLines(path string, stage func(int64, []byte), bad func(badLine)) (
 			return "", err
 		}
 		content := bytes.TrimSpace(trimEOL(line))
-		if lr.line == 1 {
+		if lr.line == 1 && bytes.HasPrefix(content, []byte("\uFEFF")) {
 			content = bytes.TrimPrefix(content, []byte("\uFEFF"))
+			*plain = false
 		}
 		if len(content) == 0 {
+			*plain = false
 			continue
+		}
+		if n := len(line); line[n-1] == '\r' || (line[n-1] != '\n' && bytes.IndexByte(line, '\r') >= 0) {
+			*plain = false // a lone CR ends this line; DuckDB's reader splits at LF only
 		}
 		if reason := jsonProblem(content); reason != "" {
 			bad(badLine{line: lr.line, reason: reason, raw: truncate(string(bytes.ToValidUTF8(content, []byte("\uFFFD"))), 4096)})
@@ -500,7 +580,7 @@ func describe(ctx context.Context, e execer, relation string) ([]Column, error) 
 type stagedLoad struct {
 	store    TableName
 	stage    string   // relation (table name or table function)
-	lineCol  string   // column with each row's line (or row) in its file
+	lineCol  string   // column with each row's line (or row) in its file; "" if none
 	fileExpr string   // SQL expression with each row's file id
 	from, to []Column // staged and target types, column by column
 	expected int64    // rows in the stage
@@ -543,8 +623,8 @@ func (tx *Tx) typedLoad(ctx context.Context, s stagedLoad) (int64, map[int64][]b
 	}
 	loaded, _ := res.RowsAffected()
 	bad := map[int64][]badLine{}
-	if len(oks) == 0 || loaded == s.expected {
-		return loaded, bad, nil
+	if len(oks) == 0 || loaded == s.expected || s.lineCol == "" {
+		return loaded, bad, nil // without lines, the caller stages the rows to find them
 	}
 	rows, err := tx.tx.QueryContext(ctx, "SELECT "+s.fileExpr+", "+QuoteIdent(s.lineCol)+", coalesce("+strings.Join(firsts, ", ")+
 		"), concat_ws('; ', "+strings.Join(reasons, ", ")+") FROM "+s.stage+" WHERE NOT ("+where+") ORDER BY 1, 2")
@@ -590,8 +670,9 @@ func wholeSQL(id, from string) string {
 	case IsIntegerType(from):
 		return ""
 	case from == "VARCHAR" || from == "JSON":
-		d := "TRY_CAST(" + id + "::VARCHAR AS DOUBLE)"
-		return "(NOT regexp_matches(" + id + "::VARCHAR, '[.eE]') OR " + d + " = trunc(" + d + "))"
+		v := id + "::VARCHAR"
+		d := "TRY_CAST(" + v + " AS DOUBLE)"
+		return "((NOT contains(" + v + ", '.') AND NOT contains(" + v + ", 'e') AND NOT contains(" + v + ", 'E')) OR " + d + " = trunc(" + d + "))"
 	case IsNumericType(from):
 		return id + " = trunc(" + id + ")"
 	}

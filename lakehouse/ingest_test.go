@@ -64,6 +64,8 @@ func TestIngestMalformed(t *testing.T) {
 			map[int64]string{3: `n: "2008.5" is not a whole number`, 5: "not a whole number", 6: "Could not convert"}},
 		{"json fraction in an integer column", `{"id":1,"n":2}` + "\n", "a.json", `{"id":2,"n":2.5}` + "\n" + `{"id":3,"n":4.0}` + "\n" + `{"id":4,"n":"5"}` + "\n", 3,
 			map[int64]string{1: "n: 2.5 is not a whole number"}},
+		{"json lone CR line ends", "", "a.json", `{"a":1}` + "\r" + `{"a":2}` + "\r\n" + `{"a":3}`, 3, nil},
+		{"json byte-order mark and blank lines", "", "a.json", "\uFEFF" + `{"a":1}` + "\n\n  \n" + `{"a":2}` + "\n", 2, nil},
 		{"json array", "", "a.json", "[\n  {\"id\": 1, \"v\": \"a\"},\n  {\"id\": 2, \"v\": \"b\"},\n  3\n]\n", 2, map[int64]string{4: "not a JSON object"}},
 	}
 	for _, tc := range tests {

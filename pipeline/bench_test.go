@@ -89,6 +89,7 @@ func BenchmarkPipelineStaging(b *testing.B) {
 		b.Fatal(err)
 	}
 	var ours, ref []time.Duration
+	var differ int64
 	b.ResetTimer()
 	for i := range b.N {
 		refPath := filepath.Join(dir, fmt.Sprintf("ref%d.duckdb", i))
@@ -113,6 +114,9 @@ func BenchmarkPipelineStaging(b *testing.B) {
 		}
 		lh.Close()
 		ours = append(ours, time.Since(start))
+		if i == 0 {
+			differ = sameTables(b, p, refPath, p.DatabasePath(fmt.Sprintf("bench%d", i)))
+		}
 		os.Remove(refPath)
 		os.Remove(p.DatabasePath(fmt.Sprintf("bench%d", i)))
 	}
@@ -123,6 +127,7 @@ func BenchmarkPipelineStaging(b *testing.B) {
 	}
 	sort.Float64s(ratios)
 	b.ReportMetric(ratios[len(ratios)/2]-1, "overhead")
+	b.ReportMetric(float64(differ), "rows_unlike_ref")
 	b.ReportMetric(medianDuration(ref).Seconds(), "duckdb_s")
 	b.ReportMetric(medianDuration(ours).Seconds(), "lakebench_s")
 }
@@ -131,4 +136,66 @@ func medianDuration(d []time.Duration) time.Duration {
 	s := append([]time.Duration(nil), d...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[len(s)/2]
+}
+
+// sameTables compares the model tables lakebench built with the
+// reference's, so the benchmark is known to compare the same work: rows of
+// the non-float columns must match exactly, and each float column's sum to
+// 1e-6 (parallel sums add in any order, and a model's round(x, 2) can then
+// differ by a cent). It logs each difference and returns how many rows
+// differ.
+func sameTables(b *testing.B, p *Project, refPath, ourPath string) int64 {
+	ctx := context.Background()
+	lh, err := lakehouse.Open(ctx, ourPath, lakehouse.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer lh.Close()
+	if _, err := lh.Exec(ctx, "ATTACH "+lakehouse.QuoteString(refPath)+" AS ref (READ_ONLY)"); err != nil {
+		b.Fatal(err)
+	}
+	models, err := p.Models(ctx, lh)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var differ int64
+	for _, m := range models {
+		cols, err := lh.Query(ctx, "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = "+
+			lakehouse.QuoteString(m.Table.Schema)+" AND table_name = "+lakehouse.QuoteString(m.Table.Name)+" ORDER BY column_index")
+		if err != nil {
+			b.Fatal(err)
+		}
+		var exact, sums []string
+		for _, c := range cols.Rows {
+			n, typ := lakehouse.QuoteIdent(c[0].(string)), c[1].(string)
+			switch {
+			case strings.HasPrefix(c[0].(string), "_"): // lineage columns differ by design
+			case typ == "DOUBLE" || typ == "FLOAT":
+				sums = append(sums, fmt.Sprintf("abs((SELECT sum(%[1]s) FROM %[2]s) - (SELECT sum(%[1]s) FROM ref.%[2]s)) > 1e-6 * abs((SELECT sum(%[1]s) FROM ref.%[2]s))", n, m.Table.SQL()))
+			default:
+				exact = append(exact, n)
+			}
+		}
+		list := strings.Join(exact, ", ")
+		q := fmt.Sprintf("SELECT (SELECT count(*) FROM (SELECT %[2]s FROM %[1]s EXCEPT ALL SELECT %[2]s FROM ref.%[1]s)) + (SELECT count(*) FROM (SELECT %[2]s FROM ref.%[1]s EXCEPT ALL SELECT %[2]s FROM %[1]s))", m.Table.SQL(), list)
+		res, err := lh.Query(ctx, q)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n := res.Rows[0][0].(int64); n > 0 {
+			b.Logf("%s: %d rows differ from the reference", m.Table, n)
+			differ += n
+		}
+		for _, cond := range sums {
+			res, err := lh.Query(ctx, "SELECT "+cond)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if res.Rows[0][0] == true {
+				b.Logf("%s: a float column's sum differs from the reference: %s", m.Table, cond)
+				differ++
+			}
+		}
+	}
+	return differ
 }

@@ -3,8 +3,9 @@
 # vega-datasets package (CSV, TSV, JSON arrays and objects, Parquet; nulls,
 # CRLF files, 3M-row flights), fetched with `npm pack`. Each file's rows are
 # counted by Python's csv/json modules as the reference and compared with
-# lakebench's rows read = loaded + quarantined. Then a 3M-row CSV with five
-# planted bad lines checks quarantine at scale. Not part of `make test`: it
+# lakebench's rows read = loaded + quarantined. Then a 3M-row CSV with six
+# planted bad lines (one a fraction in an integer column, past the type
+# sniffer's sample) checks quarantine at scale. Not part of `make test`: it
 # needs the npm registry. Usage: scripts/public-data.sh [BIN]
 set -euo pipefail
 BIN=$(realpath "${1:-bin/lakebench}")
@@ -43,7 +44,7 @@ python3 - <<'PY'
 lines = open('flights.csv', 'rb').read().split(b'\n')
 bad = {1000: b'2001-01-01 00:01:00,33,2176,LAS,PHL,EXTRA', 500000: b'not-a-date,1,2,LAS,PHL',
        1500000: b'2001-01-02 00:01:00,1,2,L\xffS,PHL', 2000000: b'2001-01-03 00:01:00,1,2,"LAS,PHL',
-       2500000: b'2001-01-04 00:01:00,1'}
+       2500000: b'2001-01-04 00:01:00,1', 2800000: b'2001-01-05 00:01:00,12.5,2,LAS,PHL'}
 out = []
 for i, l in enumerate(lines):
     if i in bad:
@@ -54,8 +55,8 @@ PY
 got=$("$BIN" -C proj ingest messy.csv --table bronze.flights --json 2>/dev/null |
 	python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rows_read"], d["rows_loaded"], d["rows_quarantined"])')
 lines=$("$BIN" -C proj query "select string_agg(_line::varchar, ',' order by _line) from bronze.flights_quarantine" --format csv 2>/dev/null | tail -1 | tr -d '"')
-if [ "$got" = "3000005 3000000 5" ] && [ "$lines" = "1001,500002,1500003,2000004,2500005" ]; then
-	echo "ok flights 3M + 5 bad lines: $got, quarantined lines $lines"
+if [ "$got" = "3000006 3000000 6" ] && [ "$lines" = "1001,500002,1500003,2000004,2500005,2800006" ]; then
+	echo "ok flights 3M + 6 bad lines: $got, quarantined lines $lines"
 else
 	echo "MISMATCH flights: $got, lines $lines"; fail=1
 fi
