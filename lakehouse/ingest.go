@@ -65,6 +65,10 @@ type IngestOptions struct {
 	// of the one sniffed from the first rows, as Auto Loader's schemaHints
 	// do. A column already stored with another type is altered to it.
 	SchemaHints map[string]string
+	// NullValues are CSV field values read as NULL besides the empty field,
+	// such as NA or N/A (as Auto Loader's nullValue); a column with them
+	// then keeps its numeric or date type.
+	NullValues []string
 }
 
 // FileResult is what happened to one file.
@@ -181,7 +185,7 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 		if err := ctx.Err(); err != nil {
 			return nil, ErrCanceled
 		}
-		l := &loader{tx: tx, table: opts.Table, store: storeTable(opts.Table), path: j.path, at: now, batch: batchID(j.path, opts.BatchID, now), hints: hints}
+		l := &loader{tx: tx, table: opts.Table, store: storeTable(opts.Table), path: j.path, at: now, batch: batchID(j.path, opts.BatchID, now), hints: hints, nulls: opts.NullValues}
 		results[i] = FileResult{Path: j.path, Format: j.format, BatchID: l.batch}
 		if seen[j.path] {
 			results[i].Skipped, results[i].SkipReason = true, "listed twice"
@@ -286,6 +290,7 @@ type loader struct {
 	batch  string
 	hash   string
 	hints  map[string]string // lower-case column name -> type
+	nulls  []string          // CSV values read as NULL
 
 	read, loaded, quarantined int64
 	skipReason                string

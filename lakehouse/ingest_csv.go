@@ -233,7 +233,7 @@ func (l *loader) csvExact(ctx context.Context, delim byte, header []string, cols
 		clear(obj)
 		obj[jsonLineCol] = r.line
 		for i, f := range fields {
-			if f != "" {
+			if f != "" && !slices.Contains(l.nulls, f) {
 				obj[cols[i].Name] = f
 			}
 		}
@@ -354,6 +354,19 @@ func (l *loader) otherFormats(ctx context.Context, delim byte, s csvSniff, cols 
 	return s, true
 }
 
+// nullOption is read_csv's nullstr for the source's null markers (the
+// empty field stays one), or "".
+func (l *loader) nullOption() string {
+	if len(l.nulls) == 0 {
+		return ""
+	}
+	list := []string{"''"}
+	for _, n := range l.nulls {
+		list = append(list, QuoteString(n))
+	}
+	return ", nullstr=[" + strings.Join(list, ", ") + "]"
+}
+
 // readHeader reads a CSV file's column names.
 func readHeader(path string, delim byte) ([]string, error) {
 	var header []string
@@ -417,7 +430,7 @@ func (l *loader) sniffCSV(ctx context.Context, delim byte, types map[string]stri
 	if err != nil {
 		return nil, csvSniff{}, err
 	}
-	opts := ""
+	opts := l.nullOption()
 	if len(types) > 0 {
 		var defs []string
 		for _, n := range slices.Sorted(maps.Keys(types)) {
@@ -504,7 +517,7 @@ func (l *loader) loadCSV(ctx context.Context, path string, delim byte, cols []Co
 	}
 	opts := "auto_detect=false, header=true, delim=" + QuoteString(string(delim)) + `, quote='"', escape='"', ` +
 		"columns={" + strings.Join(defs, ", ") + "}, store_rejects=true, rejects_table='lb_reject_errors', " +
-		"rejects_scan='lb_reject_scans', strict_mode=true, null_padding=false"
+		"rejects_scan='lb_reject_scans', strict_mode=true, null_padding=false" + l.nullOption()
 	if s.dateFormat != "" {
 		opts += ", dateformat=" + QuoteString(s.dateFormat)
 	}

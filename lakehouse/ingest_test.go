@@ -308,3 +308,30 @@ func TestIngestCSVBatchDateFormats(t *testing.T) {
 		t.Errorf("got %v (%v)", got.Rows, err)
 	}
 }
+
+// TestIngestNullValues: with NA as a null marker, a numeric column with
+// NA in it keeps its type and the NA rows load with NULL; without it, the
+// column is text and NA stays NA.
+func TestIngestNullValues(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	content := "id,score,when\n1,2.5,2026-01-01\n2,NA,NA\n3,4,2026-01-03\n"
+	for _, tc := range []struct {
+		nulls []string
+		want  string
+	}{
+		{[]string{"NA"}, "[3 1 DOUBLE DATE]"},
+		{nil, "[3 0 VARCHAR VARCHAR]"},
+	} {
+		lh := openTemp(t)
+		p := writeFile(t, dir, "a.csv", content)
+		res, err := lh.Ingest(ctx, []string{p}, IngestOptions{Table: TableName{"bronze", "n"}, NullValues: tc.nulls})
+		if err != nil || res.RowsQuarantined != 0 {
+			t.Fatalf("nulls %v: %v, %v", tc.nulls, res, err)
+		}
+		got, err := lh.Query(ctx, "select count(*), count(*) filter (where score is null), any_value(typeof(score)), any_value(typeof(\"when\")) from bronze.n")
+		if err != nil || fmt.Sprint(got.Rows[0]) != tc.want {
+			t.Errorf("nulls %v: got %v (%v), want %s", tc.nulls, got.Rows, err, tc.want)
+		}
+	}
+}

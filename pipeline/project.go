@@ -132,6 +132,8 @@ type Source struct {
 	// SchemaHints types columns instead of sniffing them (column -> DuckDB
 	// type), as Auto Loader's schemaHints do.
 	SchemaHints map[string]string `yaml:"schema_hints,omitempty" json:"schema_hints,omitempty"`
+	// NullValues are CSV values read as NULL besides the empty field.
+	NullValues []string `yaml:"null_values,omitempty" json:"null_values,omitempty"`
 }
 
 // ModelSettings configures one SQL model, keyed by the table it builds.

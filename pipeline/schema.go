@@ -37,6 +37,7 @@ var descriptions = map[string]string{
 	"freshness":         "The freshness objective, such as 24h or 2d.",
 	"unique_key":        "Columns that identify a row: the model becomes incremental.",
 	"schema_hints":      "Column types that override the sniffed ones (column: DuckDB type), as Auto Loader's schemaHints.",
+	"null_values":       "CSV values read as NULL besides the empty field, such as NA (as Auto Loader's nullValue).",
 }
 
 var enums = map[string][]string{

@@ -165,7 +165,7 @@ func (p *Project) ingestTask(sources []string) task {
 			if err != nil {
 				return 0, "", err
 			}
-			res, err := tx.Ingest(ctx, files, lakehouse.IngestOptions{Table: lakehouse.TableName{Schema: "bronze", Name: n}, Format: format, RunID: runID, SchemaHints: s.SchemaHints,
+			res, err := tx.Ingest(ctx, files, lakehouse.IngestOptions{Table: lakehouse.TableName{Schema: "bronze", Name: n}, Format: format, RunID: runID, SchemaHints: s.SchemaHints, NullValues: s.NullValues,
 				Catalog: lakehouse.CatalogEntry{Layer: "bronze", Owner: s.Owner, Domain: s.Domain, Description: s.Description}})
 			if err != nil {
 				return 0, "", err

@@ -128,6 +128,7 @@ func printReport(rep sampledata.Report, took time.Duration) {
 func newIngestCmd(g *globals) *cobra.Command {
 	var table, format string
 	var hints map[string]string
+	var nulls []string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "ingest FILE...",
@@ -151,7 +152,7 @@ func newIngestCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer lh.Close()
-			res, err := lh.Ingest(cmd.Context(), args, lakehouse.IngestOptions{Table: t, Format: f, SchemaHints: hints})
+			res, err := lh.Ingest(cmd.Context(), args, lakehouse.IngestOptions{Table: t, Format: f, SchemaHints: hints, NullValues: nulls})
 			if err != nil {
 				return err
 			}
@@ -176,6 +177,7 @@ func newIngestCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&table, "table", "", "target table, SCHEMA.NAME (required)")
 	cmd.Flags().StringVar(&format, "format", "", "csv, json or parquet (default: from each file's extension)")
 	cmd.Flags().StringToStringVar(&hints, "schema-hint", nil, "COLUMN=TYPE: give a column a DuckDB type instead of the sniffed one (repeatable)")
+	cmd.Flags().StringArrayVar(&nulls, "null-value", nil, "a CSV value read as NULL besides the empty field, such as NA (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON on stdout")
 	cmd.MarkFlagRequired("table")
 	return cmd
