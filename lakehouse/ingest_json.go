@@ -297,7 +297,18 @@ func stageJSONFile(l *loader, path, samplePath string, quota int) (st jsonStaged
 		st.hash, st.err = stageJSONArray(l.path, stage, onBad)
 	} else {
 		st.plain = true
-		st.hash, st.err = stageJSONLines(l.path, stage, onBad, &st.plain)
+		if fi, err := os.Stat(l.path); err == nil && w == nil && fi.Size() > 2*jsonChunkSize {
+			// Only checking a big file: its chunks are checked in parallel.
+			var c jsonChunk
+			st.hash, c, st.err = checkJSONLinesChunked(l.path, quota, sw != nil)
+			st.good, st.bad, st.plain = c.good, c.bad, c.plain
+			for _, obj := range c.sample {
+				sw.Write(obj)
+				sw.WriteByte('\n')
+			}
+		} else {
+			st.hash, st.err = stageJSONLines(l.path, stage, onBad, &st.plain)
+		}
 		if st.err == nil && st.good == 0 && len(st.bad) > 0 {
 			// Not JSON lines: perhaps one object spread over many lines.
 			if data, err := os.ReadFile(l.path); err == nil {
@@ -441,6 +452,134 @@ func isJSONArray(path string) (bool, error) {
 		}
 		return c == '[', nil
 	}
+}
+
+// jsonChunkSize is how much of a big JSON lines file one worker checks.
+const jsonChunkSize = 8 << 20
+
+// jsonChunk is what checking JSON lines found, with lines counted from the
+// chunk's start.
+type jsonChunk struct {
+	lines, good int64
+	bad         []badLine
+	plain       bool
+	sample      [][]byte // objects for the type sniffer (copies)
+}
+
+// checkJSONChunk checks the lines of data (whole lines, the first chunk of
+// a file when first) as stageJSONLines does, sampling objects for the type
+// sniffer when sample is set: the first quota, then those with rare keys.
+func checkJSONChunk(data []byte, first, sample bool, quota int) jsonChunk {
+	c := jsonChunk{plain: true}
+	keys := keySampler{seen: map[string]int{}}
+	for len(data) > 0 {
+		var line []byte
+		line, data = cutLine(data)
+		c.lines++
+		content := bytes.TrimSpace(trimEOL(line))
+		if first && c.lines == 1 && bytes.HasPrefix(content, []byte("\uFEFF")) {
+			content = bytes.TrimPrefix(content, []byte("\uFEFF"))
+			c.plain = false
+		}
+		if len(content) == 0 {
+			c.plain = false
+			continue
+		}
+		if n := len(line); line[n-1] == '\r' {
+			c.plain = false // a lone CR ends this line; DuckDB's reader splits at LF only
+		}
+		if reason := jsonProblem(content); reason != "" {
+			c.bad = append(c.bad, badLine{line: c.lines, reason: reason, raw: truncate(string(bytes.ToValidUTF8(content, []byte("\uFFFD"))), 4096)})
+			continue
+		}
+		c.good++
+		if sample && keys.sample(content, len(c.sample) < quota) {
+			c.sample = append(c.sample, bytes.Clone(content))
+		}
+	}
+	return c
+}
+
+// checkJSONLinesChunked checks a big JSON lines file in chunks of whole
+// lines on every CPU, hashing it in order as it is read, and returns the
+// hash and what the chunks found, with lines counted from the file's start.
+func checkJSONLinesChunked(path string, quota int, sample bool) (string, jsonChunk, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", jsonChunk{}, err
+	}
+	defer f.Close()
+	h := newContentHash()
+	type job struct {
+		idx  int
+		data []byte
+	}
+	jobs := make(chan job, 2)
+	var mu sync.Mutex
+	found := map[int]jsonChunk{}
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				q := 0
+				if j.idx == 0 {
+					q = quota
+				}
+				c := checkJSONChunk(j.data, j.idx == 0, sample, q)
+				mu.Lock()
+				found[j.idx] = c
+				mu.Unlock()
+			}
+		}()
+	}
+	var carry []byte
+	n := 0
+	var readErr error
+	for {
+		buf := make([]byte, len(carry)+jsonChunkSize)
+		copy(buf, carry)
+		k, err := io.ReadFull(f, buf[len(carry):])
+		buf = buf[:len(carry)+k]
+		h.Write(buf[len(carry):])
+		end := err == io.EOF || err == io.ErrUnexpectedEOF
+		if err != nil && !end {
+			readErr = err
+			break
+		}
+		cut := len(buf)
+		if !end {
+			// Whole lines only: the rest goes with the next chunk.
+			cut = bytes.LastIndexByte(buf, '\n') + 1
+		}
+		carry = append([]byte(nil), buf[cut:]...)
+		if cut > 0 {
+			jobs <- job{n, buf[:cut]}
+			n++
+		}
+		if end {
+			break
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if readErr != nil {
+		return "", jsonChunk{}, readErr
+	}
+	all := jsonChunk{plain: true}
+	for i := range n {
+		c := found[i]
+		for _, b := range c.bad {
+			b.line += all.lines
+			all.bad = append(all.bad, b)
+		}
+		all.lines += c.lines
+		all.good += c.good
+		all.plain = all.plain && c.plain
+		all.sample = append(all.sample, c.sample...)
+	}
+	return h.sum(), all, nil
 }
 
 // stageJSONLines checks each line and stages the good ones.

@@ -335,3 +335,67 @@ func TestIngestNullValues(t *testing.T) {
 		}
 	}
 }
+
+// TestIngestBigJSONChunked: a JSON lines file big enough to be checked in
+// parallel chunks finds the same bad lines, with the same numbers, and the
+// same content hash, as the line-by-line check.
+func TestIngestBigJSONChunked(t *testing.T) {
+	var b strings.Builder
+	n := 0
+	bad := map[int64]string{}
+	for b.Len() < 3*jsonChunkSize {
+		n++
+		switch {
+		case n%50000 == 0:
+			b.WriteString(`{"id":` + fmt.Sprint(n) + `,"v":` + "\n")
+			bad[int64(n)] = "invalid JSON"
+		case n%70001 == 0:
+			b.WriteString("[1]\n")
+			bad[int64(n)] = "not a JSON object"
+		default:
+			fmt.Fprintf(&b, `{"id":%d,"v":"%s","late":%d}`+"\n", n, strings.Repeat("x", n%40), n%3)
+		}
+	}
+	path := writeFile(t, t.TempDir(), "big.json", b.String())
+	hash, c, err := checkJSONLinesChunked(path, 10, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	lr := newLineReader(f)
+	for {
+		if _, err := lr.next(); err != nil {
+			break
+		}
+	}
+	if hash != lr.sum() {
+		t.Errorf("chunked hash %s, line-by-line %s", hash, lr.sum())
+	}
+	if c.lines != int64(n) || c.good != int64(n-len(bad)) || len(c.bad) != len(bad) || !c.plain {
+		t.Errorf("lines %d good %d bad %d plain %v; want %d, %d, %d, true", c.lines, c.good, len(c.bad), c.plain, n, n-len(bad), len(bad))
+	}
+	for _, bl := range c.bad {
+		if want, ok := bad[bl.line]; !ok || !strings.Contains(bl.reason, want) {
+			t.Errorf("line %d: %q, want %q", bl.line, bl.reason, want)
+		}
+	}
+	// And through Ingest: the bad lines go to quarantine with their numbers.
+	lh := openTemp(t)
+	res, err := lh.Ingest(context.Background(), []string{path}, IngestOptions{Table: TableName{"bronze", "big"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RowsLoaded != int64(n-len(bad)) || res.RowsQuarantined != int64(len(bad)) {
+		t.Errorf("loaded %d quarantined %d; want %d, %d", res.RowsLoaded, res.RowsQuarantined, n-len(bad), len(bad))
+	}
+	q := quarantined(t, lh, "big")
+	for line := range bad {
+		if _, ok := q[line]; !ok {
+			t.Errorf("line %d not in quarantine", line)
+		}
+	}
+}
