@@ -436,7 +436,7 @@ func (l *loader) sniffCSV(ctx context.Context, delim byte, types map[string]stri
 		for _, n := range slices.Sorted(maps.Keys(types)) {
 			defs = append(defs, QuoteString(n)+": "+QuoteString(types[n]))
 		}
-		opts = ", types={" + strings.Join(defs, ", ") + "}"
+		opts += ", types={" + strings.Join(defs, ", ") + "}"
 	}
 	err = probe.QueryRowContext(ctx, "SELECT Columns, DateFormat, TimestampFormat FROM sniff_csv("+QuoteString(tmp.Name())+
 		", delim="+QuoteString(string(delim))+", quote='\"', escape='\"', header=true, sample_size=-1"+opts+")").Scan(&cols, &dateFmt, &tsFmt)

@@ -204,17 +204,7 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 
 // forEachFile calls fn for 0..n-1 on as many goroutines as there are CPUs.
 func forEachFile(ctx context.Context, n int, fn func(int)) error {
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				fn(i)
-			}
-		}()
-	}
+	work, wait := pool(0, fn)
 	for i := range n {
 		if ctx.Err() != nil {
 			break
@@ -222,11 +212,28 @@ func forEachFile(ctx context.Context, n int, fn func(int)) error {
 		work <- i
 	}
 	close(work)
-	wg.Wait()
+	wait()
 	if ctx.Err() != nil {
 		return ErrCanceled
 	}
 	return nil
+}
+
+// pool calls fn for each value sent on the returned channel (buffered to
+// size), on as many goroutines as there are CPUs; close it, then wait.
+func pool[T any](size int, fn func(T)) (chan<- T, func()) {
+	work := make(chan T, size)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for v := range work {
+				fn(v)
+			}
+		}()
+	}
+	return work, wg.Wait
 }
 
 // jsonStaged is one JSON file checked (and perhaps staged).
@@ -514,26 +521,18 @@ func checkJSONLinesChunked(path string, quota int, sample bool) (string, jsonChu
 		idx  int
 		data []byte
 	}
-	jobs := make(chan job, 2)
 	var mu sync.Mutex
 	found := map[int]jsonChunk{}
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				q := 0
-				if j.idx == 0 {
-					q = quota
-				}
-				c := checkJSONChunk(j.data, j.idx == 0, sample, q)
-				mu.Lock()
-				found[j.idx] = c
-				mu.Unlock()
-			}
-		}()
-	}
+	jobs, wait := pool(2, func(j job) {
+		q := 0
+		if j.idx == 0 {
+			q = quota
+		}
+		c := checkJSONChunk(j.data, j.idx == 0, sample, q)
+		mu.Lock()
+		found[j.idx] = c
+		mu.Unlock()
+	})
 	var carry []byte
 	n := 0
 	var readErr error
@@ -563,7 +562,7 @@ func checkJSONLinesChunked(path string, quota int, sample bool) (string, jsonChu
 		}
 	}
 	close(jobs)
-	wg.Wait()
+	wait()
 	if readErr != nil {
 		return "", jsonChunk{}, readErr
 	}
