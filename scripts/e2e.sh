@@ -63,8 +63,11 @@ run_at() {
 	local w=$1 h=$2
 	t kill-server 2>/dev/null || true
 	SOCK="$SESSION-${w}x${h}"
-	t new-session -d -s "$SESSION" -x "$w" -y "$h" \
-		"cd '$HOME_DIR' && LAKEBENCH_HOME='$HOME_DIR/home' '$BIN' 2>'$HOME_DIR/stderr'; sleep 30"
+	local cmd="cd '$HOME_DIR' && LAKEBENCH_HOME='$HOME_DIR/home' '$BIN' 2>'$HOME_DIR/stderr'; sleep 30"
+	# A tmux server can fail to start on a busy machine: try again once.
+	t new-session -d -s "$SESSION" -x "$w" -y "$h" "$cmd" ||
+		{ sleep 1; t new-session -d -s "$SESSION" -x "$w" -y "$h" "$cmd"; } ||
+		{ echo "e2e: FAIL: tmux could not start a session at ${w}x${h}" >&2; exit 1; }
 	wait_for "Architecture" 60
 	wait_for "BRONZE" 60
 	shot "${w}x${h}-architect"
