@@ -60,4 +60,27 @@ if [ "$got" = "3000006 3000000 6" ] && [ "$lines" = "1001,500002,1500003,2000004
 else
 	echo "MISMATCH flights: $got, lines $lines"; fail=1
 fi
+# The same 3M flights as JSON lines: a malformed line, a fraction in an
+# integer field and a key first seen two million lines in.
+python3 - <<'PY'
+import csv, json
+bad = {1000: b'{"date": "2001-01-01 00:01:00", "delay": 3', 2500000: b'{"date": "2001-01-05 00:01:00", "delay": 12.5, "distance": 2, "origin": "LAS", "destination": "PHL"}'}
+with open('flights.csv', newline='') as f, open('messy.json', 'wb') as out:
+    for i, r in enumerate(csv.DictReader(f)):
+        if i in bad:
+            out.write(bad[i] + b'\n')
+        r['delay'], r['distance'] = int(r['delay']), int(r['distance'])
+        if i >= 2000000 and i % 1000 == 0:
+            r['gate'] = 'G%d' % (i % 40)
+        out.write(json.dumps(r).encode() + b'\n')
+PY
+got=$("$BIN" -C proj ingest messy.json --table bronze.flights_json --json 2>/dev/null |
+	python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rows_read"], d["rows_loaded"], d["rows_quarantined"])')
+lines=$("$BIN" -C proj query "select string_agg(_line::varchar, ',' order by _line) from bronze.flights_json_quarantine" --format csv 2>/dev/null | tail -1 | tr -d '"')
+gates=$("$BIN" -C proj query "select count(gate) from bronze.flights_json" --format csv 2>/dev/null | tail -1)
+if [ "$got" = "3000002 3000000 2" ] && [ "$lines" = "1001,2500002" ] && [ "$gates" = "1000" ]; then
+	echo "ok flights 3M as JSON lines + 2 bad lines and a late key: $got, quarantined lines $lines, $gates gates"
+else
+	echo "MISMATCH flights JSON: $got, lines $lines, gates $gates"; fail=1
+fi
 exit $fail
