@@ -4,11 +4,14 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/lakebench/lakebench/sampledata"
 )
 
 // FileName is the project file's name.
@@ -422,4 +425,17 @@ func (p *Project) SampleRoot() (string, error) {
 		return p.Dir, nil
 	}
 	return filepath.Join(p.Dir, filepath.Dir(root)), nil
+}
+
+// NextSample drops the next day's sample batch into the target's landing
+// zone; a target with no sample yet is told how to generate one.
+func (p *Project) NextSample(ctx context.Context) (sampledata.Report, error) {
+	dir, err := p.SampleRoot()
+	if err != nil {
+		return sampledata.Report{}, err
+	}
+	if !sampledata.HasState(dir) {
+		return sampledata.Report{}, fmt.Errorf("target %s has no sample data yet: run `lakebench sample generate -t %s` first", p.Target, p.Target)
+	}
+	return sampledata.Next(ctx, dir)
 }

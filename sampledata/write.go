@@ -122,6 +122,13 @@ func prepareLanding(dir string) error {
 	return nil
 }
 
+// HasState reports whether dir holds generated sample data (its state
+// file), so that Next can drop the following day.
+func HasState(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(StateFile)))
+	return err == nil
+}
+
 func readState(dir string) (state, error) {
 	path := filepath.Join(dir, filepath.FromSlash(StateFile))
 	b, err := os.ReadFile(path)

@@ -24,7 +24,7 @@ type Backend interface {
 	Run(ctx context.Context, target, job string, progress func(pipeline.Event)) error
 	// NextBatch drops the next day's sample batch into the landing zone and
 	// says what it wrote.
-	NextBatch(ctx context.Context) (string, error)
+	NextBatch(ctx context.Context, target string) (string, error)
 	// TaskRuns lists one run's tasks.
 	TaskRuns(ctx context.Context, target, runID string) ([]lakehouse.TaskRun, error)
 	// Quarantined reads up to limit quarantined rows of a table.
@@ -90,8 +90,11 @@ type Snapshot struct {
 	Quality  []lakehouse.QualityResult
 	Ingested []lakehouse.SourceFiles
 	// Landing counts the files in each source's landing folder.
-	Landing   map[string]int
-	Freshness []lakehouse.Freshness
+	Landing map[string]int
+	// SampleData is true when the target's landing zone holds generated
+	// sample data, so that n can drop the next day.
+	SampleData bool
+	Freshness  []lakehouse.Freshness
 	// Objectives are freshness objectives by table (quality_monitors).
 	Objectives map[string]time.Duration
 	Stats      lakehouse.RunStats

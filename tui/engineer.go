@@ -226,7 +226,9 @@ func (e *engineer) syncKeys() {
 	idle := e.run == nil && !e.batching
 	e.keys.Run.SetEnabled(idle && e.sh.snap != nil)
 	e.keys.Job.SetEnabled(idle && e.drill == nil && e.sh.snap != nil && len(e.sh.snap.Jobs) > 1)
-	e.keys.Batch.SetEnabled(idle && e.sh.info.Sample)
+	// n drops a sample day: in the built-in sample (which says how to make
+	// a target's data if it has none), or where the target has sample data.
+	e.keys.Batch.SetEnabled(idle && (e.sh.info.Sample || (e.sh.snap != nil && e.sh.snap.SampleData)))
 	e.keys.Cancel.SetEnabled(e.run != nil && e.drill == nil)
 	e.keys.Back.SetEnabled(e.drill != nil)
 	e.keys.Enter.SetEnabled(e.drill == nil && (e.panel == panelQuality || e.panel == panelRuns))
@@ -334,9 +336,9 @@ func (e *engineer) key(msg tea.KeyMsg) tea.Cmd {
 		return flash("job "+e.dag().Job+": r runs it", false)
 	case key.Matches(msg, k.Batch):
 		e.batching = true
-		b := e.sh.backend
-		return tea.Batch(flash("dropping the next day's batch into landing/…", false), func() tea.Msg {
-			text, err := b.NextBatch(context.Background())
+		b, target := e.sh.backend, e.sh.target
+		return tea.Batch(flash("dropping the next day's batch into "+target+"'s landing zone…", false), func() tea.Msg {
+			text, err := b.NextBatch(context.Background(), target)
 			return batchDoneMsg{text: text, err: err}
 		})
 	case key.Matches(msg, k.Left):

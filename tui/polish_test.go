@@ -315,3 +315,40 @@ func TestUpdateCrashedRun(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateNextBatchOnTarget: n drops the next day into the landing zone of
+// the target on screen, and on a target with no sample yet it says how to
+// make one instead of writing elsewhere.
+func TestUpdateNextBatchOnTarget(t *testing.T) {
+	dir := copySample(t, nil)
+	m := openModel(t, NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "ben"}), 120, 40)
+	m.Update(keyMsg("2"))
+	count := func(root string) int {
+		n := 0
+		filepath.WalkDir(root, func(_ string, d os.DirEntry, _ error) error {
+			if d != nil && !d.IsDir() {
+				n++
+			}
+			return nil
+		})
+		return n
+	}
+	before := count(filepath.Join(dir, "landing"))
+	_, cmd := m.Update(keyMsg("n"))
+	pump(t, m, cmd)
+	if after := count(filepath.Join(dir, "landing")); after <= before {
+		t.Errorf("n on dev: %d landing files before, %d after", before, after)
+	}
+	if !strings.Contains(m.View(), "dropped day") {
+		t.Errorf("no report of the dropped day:\n%s", m.View())
+	}
+	m.sh.target = "staging"
+	_, cmd = m.Update(keyMsg("n"))
+	pump(t, m, cmd)
+	if view := m.View(); !strings.Contains(view, "lakebench sample generate -t staging") {
+		t.Errorf("n on staging without data should say how to generate it:\n%s", view)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "staging", "landing")); err == nil {
+		t.Errorf("n on staging wrote a landing zone without generated data")
+	}
+}

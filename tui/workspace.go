@@ -186,6 +186,9 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 		}
 		s.Landing[n] = len(files)
 	}
+	if root, err := p.SampleRoot(); err == nil {
+		s.SampleData = sampledata.HasState(root)
+	}
 	s.Targets = w.targetStates(ctx, p, target)
 	path := p.DatabasePath(target)
 	if _, err := os.Stat(path); err != nil {
@@ -309,12 +312,12 @@ func (w *Workspace) Run(ctx context.Context, target, job string, progress func(p
 }
 
 // NextBatch implements Backend.
-func (w *Workspace) NextBatch(ctx context.Context) (string, error) {
-	p, err := w.proj("")
+func (w *Workspace) NextBatch(ctx context.Context, target string) (string, error) {
+	p, err := w.proj(target)
 	if err != nil {
 		return "", err
 	}
-	rep, err := sampledata.Next(ctx, p.Dir)
+	rep, err := p.NextSample(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -79,11 +79,7 @@ func newSampleCmd(g *globals) *cobra.Command {
 				return err
 			}
 			start := time.Now()
-			dir, err := s.project.SampleRoot()
-			if err != nil {
-				return err
-			}
-			rep, err := sampledata.Next(cmd.Context(), dir)
+			rep, err := s.project.NextSample(cmd.Context())
 			if err != nil {
 				return err
 			}
