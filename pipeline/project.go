@@ -350,16 +350,32 @@ func Find(dir string) (string, bool) {
 	}
 }
 
-// TargetNames lists the targets, sorted; a project without targets has dev.
+// TargetNames lists the targets in SDLC order: development-mode targets
+// first, production last (prod or production by name), others between,
+// each group sorted by name; a project without targets has dev.
 func (p *Project) TargetNames() []string {
 	if len(p.Targets) == 0 {
 		return []string{"dev"}
+	}
+	rank := func(n string) int {
+		switch {
+		case p.Targets[n].Mode == "development":
+			return 0
+		case n == "prod" || n == "production":
+			return 2
+		}
+		return 1
 	}
 	names := make([]string, 0, len(p.Targets))
 	for n := range p.Targets {
 		names = append(names, n)
 	}
-	sort.Strings(names)
+	sort.Slice(names, func(i, j int) bool {
+		if ri, rj := rank(names[i]), rank(names[j]); ri != rj {
+			return ri < rj
+		}
+		return names[i] < names[j]
+	})
 	return names
 }
 
