@@ -68,6 +68,21 @@ func (l *loader) csv(ctx context.Context) error {
 			l.read, l.loaded = scan.records, loaded
 			return l.quarantine(ctx, rejects)
 		}
+		if short := scan.records - loaded - int64(len(rejects)); short > 0 {
+			// The guard held back rows with an integer value that is not a
+			// whole number or not a number: find their lines and keep the
+			// load, if they account for the count exactly.
+			held, ok, err := l.heldBack(ctx, delim, header, cols, rejects)
+			if err != nil {
+				return err
+			}
+			if ok && int64(len(held)) == short {
+				l.read, l.loaded = scan.records, loaded
+				all := append(rejects, held...)
+				sort.Slice(all, func(i, j int) bool { return all[i].line < all[j].line })
+				return l.quarantine(ctx, all)
+			}
+		}
 		// DuckDB and the count disagree (a quote DuckDB read differently):
 		// take this file's rows back and go the careful way.
 		if _, err := l.tx.tx.ExecContext(ctx, "DELETE FROM "+l.store.SQL()+" WHERE "+fileIDColumn+" = ?", l.fileID); err != nil {
@@ -144,6 +159,160 @@ func (l *loader) csvCareful(ctx context.Context, delim byte, header []string, co
 	all := append(bad, rejects...)
 	sort.Slice(all, func(i, j int) bool { return all[i].line < all[j].line })
 	return l.quarantine(ctx, all)
+}
+
+// heldBack finds the records loadCSV's guard kept out of the table: Go
+// reads every record DuckDB did not reject, and the values of integer
+// columns that are not plainly in range are checked with the guard's own
+// SQL, so both agree on which rows were held back and why. ok is false when
+// a held-back value is a whole number after all ("12.0"), which the careful
+// way loads.
+func (l *loader) heldBack(ctx context.Context, delim byte, header []string, cols []Column, rejects []badLine) (held []badLine, ok bool, err error) {
+	rejected := map[int64]bool{}
+	for _, r := range rejects {
+		rejected[r.line] = true
+	}
+	type candidate struct {
+		line  int64
+		col   int
+		value string
+		raw   string
+	}
+	var cands []candidate
+	first := true
+	err = readCSVRecords(l.path, delim, func(r csvRecord) bool {
+		if first || rejected[r.line] || r.fields != len(header) {
+			first = false
+			return true
+		}
+		raw := trimEOL(r.raw)
+		quoted := bytes.IndexByte(raw, csvQuote) >= 0
+		var fields []string
+		rest, at := raw, 0 // unquoted records: walk the delimiters, no copies
+		for i, c := range cols {
+			if !IsIntegerType(c.Type) {
+				continue
+			}
+			var v string
+			if quoted {
+				if fields == nil {
+					fields = splitCSVFields(r.raw, delim)
+				}
+				if i >= len(fields) {
+					break
+				}
+				v = fields[i]
+			} else {
+				for ; at < i; at++ {
+					rest = rest[bytes.IndexByte(rest, delim)+1:]
+				}
+				f := rest
+				if j := bytes.IndexByte(rest, delim); j >= 0 {
+					f = rest[:j]
+				}
+				if len(f) > 0 && plainIntegerBytes(f, c.Type) {
+					continue
+				}
+				v = string(f)
+			}
+			if v != "" && !plainInteger(v, c.Type) && !slices.Contains(l.nulls, v) {
+				cands = append(cands, candidate{r.line, i, v, truncate(string(raw), 4096)})
+			}
+		}
+		return true
+	}, func(badLine) {})
+	if err != nil || len(cands) == 0 {
+		return nil, err == nil, err
+	}
+	// One query decides every candidate, with the guard's condition.
+	var values []string
+	for k, c := range cands {
+		values = append(values, fmt.Sprintf("(%d, %s, %s)", k, QuoteString(cols[c.col].Type), QuoteString(c.value)))
+	}
+	probe, err := l.tx.lh.probe()
+	if err != nil {
+		return nil, false, err
+	}
+	var cases []string
+	for _, t := range slices.Compact(slices.Sorted(func(yield func(string) bool) {
+		for _, c := range cands {
+			if !yield(cols[c.col].Type) {
+				return
+			}
+		}
+	})) {
+		cases = append(cases, "WHEN "+QuoteString(t)+" THEN TRY_CAST(v AS "+t+") IS NOT NULL")
+	}
+	rows, err := probe.QueryContext(ctx, "SELECT k, CASE t "+strings.Join(cases, " ")+" END AS casts, "+
+		"contains(v, '.') OR contains(v, 'e') OR contains(v, 'E') AS inexact FROM (VALUES "+strings.Join(values, ", ")+") c(k, t, v) ORDER BY k")
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	seen := map[int64]bool{}
+	for rows.Next() {
+		var k int
+		var casts, inexact bool
+		if err := rows.Scan(&k, &casts, &inexact); err != nil {
+			return nil, false, err
+		}
+		c := cands[k]
+		if casts && inexact && wholeNumber(strings.TrimSpace(c.value)) {
+			return nil, false, nil
+		}
+		if (casts && !inexact) || seen[c.line] {
+			continue // loaded, or its record is already held back
+		}
+		seen[c.line] = true
+		name, typ := cols[c.col].Name, cols[c.col].Type
+		reason := fmt.Sprintf("%s: Could not convert string %q to '%s'", name, truncate(c.value, 60), typ)
+		if casts {
+			reason = fmt.Sprintf("%s: %q is not a whole number, and the column is %s (typed from the first rows); "+
+				"give the column a type in the source's schema_hints to load such values", name, truncate(c.value, 60), typ)
+		}
+		held = append(held, badLine{line: c.line, column: name, reason: reason, raw: c.raw})
+	}
+	return held, true, rows.Err()
+}
+
+// plainIntegerBytes is plainInteger for the common case, without a copy:
+// at most 18 digits (and a sign for a signed type) fit every integer type
+// but the narrow ones, which go to plainInteger.
+func plainIntegerBytes(f []byte, typ string) bool {
+	switch typ {
+	case "BIGINT", "HUGEINT":
+		if f[0] == '-' || f[0] == '+' {
+			f = f[1:]
+		}
+	case "UBIGINT", "UHUGEINT":
+	default:
+		return false
+	}
+	if len(f) == 0 || len(f) > 18 {
+		return false
+	}
+	for _, c := range f {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// plainInteger reports whether v is digits with an optional sign that fit
+// an integer type, which DuckDB's cast takes unchanged.
+func plainInteger(v, typ string) bool {
+	bits := map[string]int{"TINYINT": 8, "SMALLINT": 16, "INTEGER": 32, "BIGINT": 64, "HUGEINT": 64,
+		"UTINYINT": 8, "USMALLINT": 16, "UINTEGER": 32, "UBIGINT": 64, "UHUGEINT": 64}[typ]
+	if bits == 0 || v == "" || strings.ContainsAny(v, "_ \t") {
+		return false
+	}
+	if strings.HasPrefix(typ, "U") {
+		_, err := strconv.ParseUint(strings.TrimPrefix(v, "+"), 10, bits)
+		return err == nil
+	}
+	_, err := strconv.ParseInt(v, 10, bits)
+	return err == nil
 }
 
 // inexactInteger finds a value in an integer column that a cast would

@@ -399,3 +399,34 @@ func TestIngestBigJSONChunked(t *testing.T) {
 		}
 	}
 }
+
+// TestIngestHeldBackRows: values the fast path's integer guard holds back
+// (not a number, a fraction, out of range), with a quoted field spanning
+// lines before them, are found by line and quarantined, the rest loaded.
+func TestIngestHeldBackRows(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id,small,note\n")
+	n := sniffSampleRecords + 100
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "%d,%d,n%d\n", i, i%100, i)
+	}
+	b.WriteString("\"x\",1,\"two\nlines\"\n")              // line n+2: not a number (and spans two lines)
+	b.WriteString("7,2008.5,late\n")                       // line n+4: a fraction
+	b.WriteString("99999999999999999999,1,too big\n")      // line n+5: out of BIGINT's range
+	b.WriteString("8, 9 ,spaces\n+10,-0,signs\n,,empty\n") // lines n+6..n+8: load
+	lh := openTemp(t)
+	p := writeFile(t, t.TempDir(), "held.csv", b.String())
+	res, err := lh.Ingest(context.Background(), []string{p}, IngestOptions{Table: TableName{"bronze", "held"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RowsLoaded != int64(n+3) || res.RowsQuarantined != 3 {
+		t.Fatalf("loaded %d, quarantined %d; want %d, 3 (%v)", res.RowsLoaded, res.RowsQuarantined, n+3, quarantined(t, lh, "held"))
+	}
+	q := quarantined(t, lh, "held")
+	for line, want := range map[int64]string{int64(n + 2): `id: Could not convert string "x"`, int64(n + 4): "not a whole number", int64(n + 5): "Could not convert"} {
+		if !strings.Contains(q[line], want) {
+			t.Errorf("line %d: %q, want %q; all %v", line, q[line], want, q)
+		}
+	}
+}
