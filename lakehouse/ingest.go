@@ -181,6 +181,12 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 		return fmt.Errorf("lakehouse: ingest %s into %s: %w", path, opts.Table, err)
 	}
 	seen := map[string]bool{}
+	var links string // a temporary folder of links to files whose names DuckDB would read as globs
+	defer func() {
+		if links != "" {
+			os.RemoveAll(links)
+		}
+	}()
 	for i, j := range jobs {
 		if err := ctx.Err(); err != nil {
 			return nil, ErrCanceled
@@ -193,6 +199,9 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 		}
 		seen[j.path] = true
 		l.fileID = newFileID()
+		if l.dpath, err = globSafe(j.path, &links); err != nil {
+			return nil, wrap(j.path, err)
+		}
 		skip, err := l.alreadyLoaded(ctx)
 		if err != nil {
 			return nil, wrap(j.path, err)
@@ -286,6 +295,7 @@ type loader struct {
 	store  TableName
 	fileID int64
 	path   string
+	dpath  string // path as DuckDB is given it: no glob characters
 	at     time.Time
 	batch  string
 	hash   string
@@ -294,6 +304,25 @@ type loader struct {
 
 	read, loaded, quarantined int64
 	skipReason                string
+}
+
+// globSafe returns a path DuckDB reads as the file itself: DuckDB's
+// readers expand *, ? and [...] in a path, so a file named x[1].json would
+// read x1.json. Such a file is read through a symbolic link, made in *dir
+// (created on first use).
+func globSafe(path string, dir *string) (string, error) {
+	if !strings.ContainsAny(path, "*?[]{}") {
+		return path, nil
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "lakebench-links-")
+		if err != nil {
+			return "", err
+		}
+		*dir = d
+	}
+	link := filepath.Join(*dir, fmt.Sprintf("%d%s", newFileID(), strings.ToLower(filepath.Ext(strings.Trim(path, "*?[]{}")))))
+	return link, os.Symlink(path, link)
 }
 
 // alreadyLoaded reports whether this table loaded the file before, and

@@ -49,7 +49,7 @@ func (l *loader) csv(ctx context.Context) error {
 		return fmt.Errorf("prepare table: %w", err)
 	}
 	if scan.clean {
-		loaded, rejects, err := l.loadCSV(ctx, l.path, delim, cols, sniffed, true)
+		loaded, rejects, err := l.loadCSV(ctx, l.dpath, delim, cols, sniffed, true)
 		if err != nil {
 			return err
 		}
@@ -60,7 +60,7 @@ func (l *loader) csv(ctx context.Context) error {
 				return err
 			}
 			sniffed = own
-			if loaded, rejects, err = l.loadCSV(ctx, l.path, delim, cols, sniffed, true); err != nil {
+			if loaded, rejects, err = l.loadCSV(ctx, l.dpath, delim, cols, sniffed, true); err != nil {
 				return err
 			}
 		}

@@ -129,8 +129,8 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 		var paths, ids []string
 		var expected int64
 		for _, i := range direct {
-			paths = append(paths, QuoteString(ls[i].path))
-			ids = append(ids, "("+QuoteString(ls[i].path)+", "+strconv.FormatInt(ls[i].fileID, 10)+")")
+			paths = append(paths, QuoteString(ls[i].dpath))
+			ids = append(ids, "("+QuoteString(ls[i].dpath)+", "+strconv.FormatInt(ls[i].fileID, 10)+")")
 			expected += checked[i].good
 		}
 		read := "read_json([" + strings.Join(paths, ", ") + "], format='newline_delimited', columns={" + strings.Join(defs, ", ") + "}"

@@ -27,7 +27,7 @@ func (tx *Tx) loadParquet(ctx context.Context, ls []*loader) error {
 		if err != nil {
 			return err
 		}
-		fileCols, err := describe(ctx, probe, "read_parquet("+QuoteString(l.path)+")")
+		fileCols, err := describe(ctx, probe, "read_parquet("+QuoteString(l.dpath)+")")
 		if err != nil {
 			return fmt.Errorf("%s: not a readable Parquet file (%s); check that it was written completely, or pass the right format", l.path, firstLine(err.Error()))
 		}
@@ -54,9 +54,9 @@ func (tx *Tx) loadParquet(ctx context.Context, ls []*loader) error {
 	ids := make([]string, len(batch))
 	byPath := map[string]*loader{}
 	for i, l := range batch {
-		paths[i] = QuoteString(l.path)
-		ids[i] = "(" + QuoteString(l.path) + ", " + strconv.FormatInt(l.fileID, 10) + ")"
-		byPath[l.path] = l
+		paths[i] = QuoteString(l.dpath)
+		ids[i] = "(" + QuoteString(l.dpath) + ", " + strconv.FormatInt(l.fileID, 10) + ")"
+		byPath[l.dpath] = l
 	}
 	list := "[" + strings.Join(paths, ", ") + "]"
 	rows, err := tx.tx.QueryContext(ctx, "SELECT file_name, coalesce(sum(num_rows), 0) FROM parquet_file_metadata("+list+") GROUP BY 1")
@@ -94,10 +94,10 @@ func (tx *Tx) loadParquet(ctx context.Context, ls []*loader) error {
 
 // parquetCast loads one file whose column types differ from the table's.
 func (l *loader) parquetCast(ctx context.Context, fileCols, cols []Column) error {
-	if err := l.tx.tx.QueryRowContext(ctx, "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata("+QuoteString(l.path)+")").Scan(&l.read); err != nil {
+	if err := l.tx.tx.QueryRowContext(ctx, "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata("+QuoteString(l.dpath)+")").Scan(&l.read); err != nil {
 		return err
 	}
-	stage := "(SELECT file_row_number + 1 AS __lb_row, * EXCLUDE (file_row_number) FROM read_parquet(" + QuoteString(l.path) + ", file_row_number=true))"
+	stage := "(SELECT file_row_number + 1 AS __lb_row, * EXCLUDE (file_row_number) FROM read_parquet(" + QuoteString(l.dpath) + ", file_row_number=true))"
 	loaded, failed, err := l.tx.typedLoad(ctx, stagedLoad{store: l.store, stage: stage, lineCol: "__lb_row",
 		fileExpr: strconv.FormatInt(l.fileID, 10), from: fileCols, to: cols, expected: l.read})
 	if err != nil {

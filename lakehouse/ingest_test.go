@@ -430,3 +430,35 @@ func TestIngestHeldBackRows(t *testing.T) {
 		}
 	}
 }
+
+// TestIngestGlobCharactersInNames: DuckDB expands [..], * and ? in paths; a
+// file named x[1].json must not be read as x1.json.
+func TestIngestGlobCharactersInNames(t *testing.T) {
+	ctx := context.Background()
+	lh := openTemp(t)
+	dir := t.TempDir()
+	for _, ext := range []string{"json", "csv", "parquet"} {
+		var odd, plain string
+		switch ext {
+		case "json":
+			odd = writeFile(t, dir, "x[1]."+ext, `{"a":1,"who":"odd"}`+"\n")
+			plain = writeFile(t, dir, "x1."+ext, `{"a":2,"who":"plain"}`+"\n")
+		case "csv":
+			odd = writeFile(t, dir, "x[1]."+ext, "a,who\n1,odd\n")
+			plain = writeFile(t, dir, "x1."+ext, "a,who\n2,plain\n")
+		default:
+			odd, plain = filepath.Join(dir, "x[1]."+ext), filepath.Join(dir, "x1."+ext)
+			cols := []Column{{Name: "a", Type: "BIGINT"}, {Name: "who", Type: "VARCHAR"}}
+			writeParquet(t, odd, cols, [][]any{{int64(1), "odd"}})
+			writeParquet(t, plain, cols, [][]any{{int64(2), "plain"}})
+		}
+		table := TableName{"bronze", "g_" + ext}
+		if _, err := lh.Ingest(ctx, []string{odd, plain}, IngestOptions{Table: table}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := lh.Query(ctx, "select string_agg(who || '@' || regexp_extract(_source_file, '[^/]+$'), ' ' order by a) from "+table.SQL())
+		if want := "[odd@x[1]." + ext + " plain@x1." + ext + "]"; err != nil || fmt.Sprint(got.Rows[0]) != want {
+			t.Errorf("%s: got %v (%v), want %s", ext, got.Rows, err, want)
+		}
+	}
+}
