@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"math"
 	"os"
 	"slices"
 	"sort"
@@ -342,18 +341,38 @@ func inexactInteger(r csvRecord, delim byte, cols []Column) (badLine, bool) {
 	return badLine{}, true
 }
 
-// wholeNumber reports whether a text value, if it is a number with a
-// fraction or an exponent, is a whole number. Other text is left to
-// DuckDB's cast, which rejects what is not a number.
+// wholeNumber reports whether a text value, if it is a decimal number with
+// a fraction or an exponent, is a whole number, decided exactly on its
+// digits (12345678901234567.8 is not whole; 1.5e3 is). Other text is left
+// to DuckDB's cast, which rejects what is not a number.
 func wholeNumber(v string) bool {
 	if !strings.ContainsAny(v, ".eE") {
 		return true
 	}
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil {
+	mant, exp := v, 0
+	if i := strings.IndexAny(v, "eE"); i >= 0 {
+		e, err := strconv.Atoi(v[i+1:])
+		if err != nil {
+			return true
+		}
+		mant, exp = v[:i], e
+	}
+	mant = strings.TrimLeft(mant, "+-")
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := intPart + frac
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return true // not a decimal number: DuckDB's cast decides
+	}
+	// value = digits × 10^(exp - len(frac)): whole when the digits that
+	// would fall after the point are zeros.
+	shift := len(frac) - exp
+	if shift <= 0 {
 		return true
 	}
-	return f == math.Trunc(f)
+	if shift > len(digits) {
+		shift = len(digits)
+	}
+	return strings.Trim(digits[len(digits)-shift:], "0") == ""
 }
 
 // writeRecord writes a record with its last line ending made "\n" (a

@@ -321,7 +321,7 @@ func stageJSONFile(l *loader, path, samplePath string, quota int) (st jsonStaged
 			if data, err := os.ReadFile(l.path); err == nil {
 				data = bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\uFEFF")))
 				var compact bytes.Buffer
-				if len(data) > 0 && data[0] == '{' && json.Compact(&compact, data) == nil {
+				if len(data) > 0 && data[0] == '{' && json.Compact(&compact, data) == nil && jsonProblem(compact.Bytes()) == "" {
 					st.bad, st.plain = nil, false
 					stage(1, compact.Bytes())
 				}
@@ -483,17 +483,10 @@ func checkJSONChunk(data []byte, first, sample bool, quota int) jsonChunk {
 		var line []byte
 		line, data = cutLine(data)
 		c.lines++
-		content := bytes.TrimSpace(trimEOL(line))
-		if first && c.lines == 1 && bytes.HasPrefix(content, []byte("\uFEFF")) {
-			content = bytes.TrimPrefix(content, []byte("\uFEFF"))
-			c.plain = false
-		}
+		content, ok := jsonLineContent(line, first && c.lines == 1)
+		c.plain = c.plain && ok
 		if len(content) == 0 {
-			c.plain = false
 			continue
-		}
-		if n := len(line); line[n-1] == '\r' {
-			c.plain = false // a lone CR ends this line; DuckDB's reader splits at LF only
 		}
 		if reason := jsonProblem(content); reason != "" {
 			c.bad = append(c.bad, badLine{line: c.lines, reason: reason, raw: truncate(string(bytes.ToValidUTF8(content, []byte("\uFFFD"))), 4096)})
@@ -597,17 +590,10 @@ func stageJSONLines(path string, stage func(int64, []byte), bad func(badLine), p
 		if err != nil {
 			return "", err
 		}
-		content := bytes.TrimSpace(trimEOL(line))
-		if lr.line == 1 && bytes.HasPrefix(content, []byte("\uFEFF")) {
-			content = bytes.TrimPrefix(content, []byte("\uFEFF"))
-			*plain = false
-		}
+		content, ok := jsonLineContent(line, lr.line == 1)
+		*plain = *plain && ok
 		if len(content) == 0 {
-			*plain = false
 			continue
-		}
-		if n := len(line); line[n-1] == '\r' || (line[n-1] != '\n' && bytes.IndexByte(line, '\r') >= 0) {
-			*plain = false // a lone CR ends this line; DuckDB's reader splits at LF only
 		}
 		if reason := jsonProblem(content); reason != "" {
 			bad(badLine{line: lr.line, reason: reason, raw: truncate(string(bytes.ToValidUTF8(content, []byte("\uFFFD"))), 4096)})
@@ -618,8 +604,82 @@ func stageJSONLines(path string, stage func(int64, []byte), bad func(badLine), p
 	return lr.sum(), nil
 }
 
-// jsonProblem says what is wrong with a line that should hold one object.
+// jsonLineContent is a line without its ending, surrounding spaces and
+// (on the first line) a byte-order mark; plain is false when DuckDB could
+// not read the line as it is: blank, a byte-order mark, Unicode spaces
+// around the object, or a lone CR ending it (DuckDB splits at LF only).
+func jsonLineContent(line []byte, first bool) (content []byte, plain bool) {
+	raw := trimEOL(line)
+	content = bytes.TrimSpace(raw)
+	plain = len(content) > 0 && len(bytes.Trim(raw, " \t")) == len(content) && line[len(line)-1] != '\r'
+	if first && bytes.HasPrefix(content, []byte("\uFEFF")) {
+		content = bytes.TrimSpace(bytes.TrimPrefix(content, []byte("\uFEFF")))
+		plain = false
+	}
+	return content, plain
+}
+
+// jsonProblem says what is wrong with a line that should hold one object,
+// including what DuckDB's reader refuses though Go's accepts: a key twice
+// at the top level, and a lone UTF-16 surrogate escape.
 func jsonProblem(b []byte) string {
+	if r := jsonSyntaxProblem(b); r != "" {
+		return r
+	}
+	keys := topKeys(b, nil)
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if seen[string(k)] {
+			return fmt.Sprintf("key %q appears twice in the object; keep one", k)
+		}
+		seen[string(k)] = true
+	}
+	if bytes.Contains(b, []byte(`\u`)) {
+		if at := loneSurrogate(b); at >= 0 {
+			return fmt.Sprintf("a lone UTF-16 surrogate escape at column %d (\\uD800-\\uDFFF must come in pairs)", at+1)
+		}
+	}
+	return ""
+}
+
+// loneSurrogate returns the offset of a \u escape of a UTF-16 surrogate
+// that is not part of a high-low pair, or -1.
+func loneSurrogate(b []byte) int {
+	hex4 := func(i int) int {
+		if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
+			return -1
+		}
+		v, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16)
+		if err != nil {
+			return -1
+		}
+		return int(v)
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			continue
+		}
+		if b[i+1] != 'u' {
+			i++ // another escape, such as \\ or \"
+			continue
+		}
+		switch v := hex4(i); {
+		case v >= 0xD800 && v <= 0xDBFF:
+			if w := hex4(i + 6); w < 0xDC00 || w > 0xDFFF {
+				return i
+			}
+			i += 11
+		case v >= 0xDC00 && v <= 0xDFFF:
+			return i
+		default:
+			i += 5
+		}
+	}
+	return -1
+}
+
+// jsonSyntaxProblem checks UTF-8, JSON syntax and that the line is an object.
+func jsonSyntaxProblem(b []byte) string {
 	if !utf8.Valid(b) {
 		return fmt.Sprintf("invalid UTF-8 at byte %d of the line; re-save the file as UTF-8", invalidUTF8At(b)+1)
 	}
@@ -685,6 +745,10 @@ func stageJSONArray(path string, stage func(int64, []byte), bad func(badLine)) (
 		var compact bytes.Buffer
 		if err := json.Compact(&compact, raw); err != nil {
 			return "", err
+		}
+		if reason := jsonProblem(compact.Bytes()); reason != "" {
+			bad(badLine{line: n, reason: reason, raw: truncate(compact.String(), 4096)})
+			continue
 		}
 		stage(n, compact.Bytes())
 	}
@@ -808,11 +872,19 @@ func wholeSQL(id, from string) string {
 	case IsIntegerType(from):
 		return ""
 	case from == "VARCHAR" || from == "JSON":
-		v := id + "::VARCHAR"
+		// Text without a point or an exponent casts exactly, as do hex
+		// integers; a plain decimal is whole when its fraction is zeros
+		// (decided on the text, so any number of digits); an exponent form
+		// is decided as a double. Every branch is true or false, never
+		// NULL, or a row would be neither loaded nor quarantined.
+		v := "trim(" + id + "::VARCHAR)"
 		d := "TRY_CAST(" + v + " AS DOUBLE)"
-		return "((NOT contains(" + v + ", '.') AND NOT contains(" + v + ", 'e') AND NOT contains(" + v + ", 'E')) OR " + d + " = trunc(" + d + "))"
+		return "(CASE WHEN NOT contains(" + v + ", '.') AND NOT contains(" + v + ", 'e') AND NOT contains(" + v + ", 'E') THEN true" +
+			" WHEN regexp_full_match(" + v + ", '[+-]?0[xX][0-9a-fA-F]+') THEN true" +
+			" WHEN regexp_full_match(" + v + ", '[+-]?[0-9]*\\.[0-9]*') THEN regexp_full_match(" + v + ", '[+-]?[0-9]*\\.0*')" +
+			" ELSE coalesce(" + d + " = trunc(" + d + "), false) END)"
 	case IsNumericType(from):
-		return id + " = trunc(" + id + ")"
+		return "coalesce(" + id + " = trunc(" + id + "), false)"
 	}
 	return ""
 }

@@ -66,6 +66,11 @@ func TestIngestMalformed(t *testing.T) {
 			map[int64]string{1: "n: 2.5 is not a whole number"}},
 		{"json lone CR line ends", "", "a.json", `{"a":1}` + "\r" + `{"a":2}` + "\r\n" + `{"a":3}`, 3, nil},
 		{"json byte-order mark and blank lines", "", "a.json", "\uFEFF" + `{"a":1}` + "\n\n  \n" + `{"a":2}` + "\n", 2, nil},
+		{"json unicode spaces around objects", "", "a.json", `{"a":1}` + "\u00a0\n\u3000" + `{"a":2}` + "\n", 2, nil},
+		{"json duplicate key and lone surrogate", "", "a.json", `{"a":1}` + "\n" + `{"a":2,"a":3}` + "\n" + `{"a":"\ud800"}` + "\n" + `{"a":"\ud83d\ude00 \\ud800"}` + "\n", 2,
+			map[int64]string{2: "appears twice", 3: "surrogate"}},
+		{"json text into an integer column", `{"id":0}` + "\n", "a.json", `{"id":1}` + "\n" + `{"id":"0xE"}` + "\n" + `{"id":"12345678901234567.8"}` + "\n" + `{"id":" 5.000 "}` + "\n" + `{"id":"1e-22"}` + "\n", 4,
+			map[int64]string{3: "not a whole number", 5: "not a whole number"}},
 		{"json array", "", "a.json", "[\n  {\"id\": 1, \"v\": \"a\"},\n  {\"id\": 2, \"v\": \"b\"},\n  3\n]\n", 2, map[int64]string{4: "not a JSON object"}},
 	}
 	for _, tc := range tests {
@@ -459,6 +464,18 @@ func TestIngestGlobCharactersInNames(t *testing.T) {
 		got, err := lh.Query(ctx, "select string_agg(who || '@' || regexp_extract(_source_file, '[^/]+$'), ' ' order by a) from "+table.SQL())
 		if want := "[odd@x[1]." + ext + " plain@x1." + ext + "]"; err != nil || fmt.Sprint(got.Rows[0]) != want {
 			t.Errorf("%s: got %v (%v), want %s", ext, got.Rows, err, want)
+		}
+	}
+}
+
+func TestWholeNumber(t *testing.T) {
+	for v, want := range map[string]bool{
+		"12": true, "12.0": true, "12.000": true, "12.5": false, "12345678901234567.8": false, "12345678901234567.0": true,
+		"1.5e3": true, "15e-1": false, "150e-1": true, "1e-22": false, "0e-5": true, "1e999999999": true, "-2.50e1": true,
+		"1.00000000000000001": false, "abc": true, "0xE": true, ".5": false, "5.": true, "1e": true,
+	} {
+		if got := wholeNumber(v); got != want {
+			t.Errorf("wholeNumber(%q) = %v, want %v", v, got, want)
 		}
 	}
 }
