@@ -468,7 +468,20 @@ func (l *loader) alterToHints(ctx context.Context, existing []Column) ([]Column,
 		if !ok || strings.EqualFold(t, c.Type) {
 			continue
 		}
-		if _, err := l.tx.tx.ExecContext(ctx, "ALTER TABLE "+l.store.SQL()+" ALTER COLUMN "+QuoteIdent(c.Name)+" TYPE "+t); err != nil {
+		// Stored values must survive the change exactly: there and back
+		// again gives each value unchanged.
+		id := QuoteIdent(c.Name)
+		var changed int64
+		var example *string
+		if err := l.tx.tx.QueryRowContext(ctx, "SELECT count(*), any_value("+id+"::VARCHAR) FROM "+l.store.SQL()+" WHERE "+id+" IS NOT NULL AND "+
+			"TRY_CAST(TRY_CAST("+id+" AS "+t+") AS "+c.Type+") IS DISTINCT FROM "+id).Scan(&changed, &example); err != nil {
+			return nil, err
+		}
+		if changed > 0 {
+			return nil, fmt.Errorf("schema hint %s %s: %d values already stored in %s (%s) would change or be lost, such as %q; "+
+				"give the column a type that holds them, or drop the table and load again", c.Name, t, changed, l.table, c.Type, *example)
+		}
+		if _, err := l.tx.tx.ExecContext(ctx, "ALTER TABLE "+l.store.SQL()+" ALTER COLUMN "+id+" TYPE "+t); err != nil {
 			return nil, fmt.Errorf("schema hint %s %s: the stored column is %s and cannot change to it: %w", c.Name, t, c.Type, err)
 		}
 		existing[i].Type = t

@@ -52,16 +52,8 @@ func (l *loader) csv(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if own, ok := l.otherFormats(ctx, delim, sniffed, cols, rejects); ok {
-			// This file writes its dates in another format than the batch's
-			// first file: load it again with its own.
-			if _, err := l.tx.tx.ExecContext(ctx, "DELETE FROM "+l.store.SQL()+" WHERE "+fileIDColumn+" = ?", l.fileID); err != nil {
-				return err
-			}
-			sniffed = own
-			if loaded, rejects, err = l.loadCSV(ctx, l.dpath, delim, cols, sniffed, true); err != nil {
-				return err
-			}
+		if loaded, rejects, sniffed, err = l.retryDates(ctx, l.dpath, delim, cols, sniffed, true, loaded, rejects); err != nil {
+			return err
 		}
 		if loaded+int64(len(rejects)) == scan.records {
 			l.read, l.loaded = scan.records, loaded
@@ -137,6 +129,9 @@ func (l *loader) csvCareful(ctx context.Context, delim byte, header []string, co
 	}
 	loaded, rejects, err := l.loadCSV(ctx, tmp.Name(), delim, cols, sniffed, false)
 	if err != nil {
+		return err
+	}
+	if loaded, rejects, sniffed, err = l.retryDates(ctx, tmp.Name(), delim, cols, sniffed, false, loaded, rejects); err != nil {
 		return err
 	}
 	for i := range rejects {
@@ -490,7 +485,7 @@ func (l *loader) csvColumns(ctx context.Context, delim byte) ([]string, csvSniff
 			known = known && have[strings.ToLower(h)]
 		}
 		if known {
-			s := csvSniff{dateFormat: prev.dateFormat, timestampFormat: prev.timestampFormat, columns: make([]Column, len(header)), cached: true}
+			s := csvSniff{dateFormat: prev.dateFormat, timestampFormat: prev.timestampFormat, columns: make([]Column, len(header))}
 			for i, h := range header {
 				s.columns[i] = Column{Name: h, Type: "VARCHAR"} // prepareTable takes the table's types
 			}
@@ -504,38 +499,77 @@ func (l *loader) csvColumns(ctx context.Context, delim byte) ([]string, csvSniff
 	return header, s, err
 }
 
-// otherFormats checks a file loaded with the date and timestamp formats of
-// an earlier file of the batch: when values of a date or timestamp column
-// were rejected, it sniffs the file's own formats and returns them, with
-// the table's types, if they differ.
+// retryDates reloads a file whose date or timestamp values were rejected
+// under the formats it was read with (an earlier file's, or ones its own
+// sniff could not find) with the formats DuckDB's sniffer finds in it,
+// when they read some of the rejected values, and keeps the reading that
+// rejects fewer rows.
+func (l *loader) retryDates(ctx context.Context, path string, delim byte, cols []Column, s csvSniff, guard bool, loaded int64, rejects []badLine) (int64, []badLine, csvSniff, error) {
+	own, ok := l.otherFormats(ctx, delim, s, cols, rejects)
+	if !ok {
+		return loaded, rejects, s, nil
+	}
+	takeBack := func() error {
+		_, err := l.tx.tx.ExecContext(ctx, "DELETE FROM "+l.store.SQL()+" WHERE "+fileIDColumn+" = ?", l.fileID)
+		return err
+	}
+	if err := takeBack(); err != nil {
+		return 0, nil, s, err
+	}
+	loaded2, rejects2, err := l.loadCSV(ctx, path, delim, cols, own, guard)
+	if err != nil || len(rejects2) < len(rejects) {
+		return loaded2, rejects2, own, err
+	}
+	if err := takeBack(); err != nil {
+		return 0, nil, s, err
+	}
+	loaded, rejects, err = l.loadCSV(ctx, path, delim, cols, s, guard)
+	return loaded, rejects, s, err
+}
+
+// otherFormats sniffs a file's own date and timestamp formats, the
+// temporal columns' types given (so a few bad values do not make the
+// sniffer settle for text), when values of those columns were rejected;
+// ok when they differ from the formats used and read at least one of the
+// rejected values.
 func (l *loader) otherFormats(ctx context.Context, delim byte, s csvSniff, cols []Column, rejects []badLine) (csvSniff, bool) {
-	if !s.cached {
-		return s, false
-	}
-	temporal := map[string]bool{}
-	for _, c := range cols {
-		if c.Type == "DATE" || strings.HasPrefix(c.Type, "TIMESTAMP") {
-			temporal[c.Name] = true
-		}
-	}
-	hit := false
-	for _, r := range rejects {
-		hit = hit || temporal[r.column]
-	}
-	if !hit {
-		return s, false
-	}
-	// Tell the sniffer the columns are dates, so that a few bad values do
-	// not make it settle for text.
+	temporal := map[string]int{}
 	types := map[string]string{}
-	for _, c := range cols {
-		if temporal[c.Name] {
+	for i, c := range cols {
+		if c.Type == "DATE" || strings.HasPrefix(c.Type, "TIMESTAMP") {
+			temporal[c.Name] = i
 			types[c.Name] = c.Type
 		}
+	}
+	var values []string
+	for _, r := range rejects {
+		if i, ok := temporal[r.column]; ok {
+			if f := splitCSVFields([]byte(r.raw), delim); i < len(f) && len(values) < 100 {
+				values = append(values, QuoteString(f[i]))
+			}
+		}
+	}
+	if len(values) == 0 {
+		return s, false
 	}
 	_, own, err := l.sniffCSV(ctx, delim, types)
 	if err != nil || (own.dateFormat == "" && own.timestampFormat == "") ||
 		(own.dateFormat == s.dateFormat && own.timestampFormat == s.timestampFormat) {
+		return s, false
+	}
+	var formats []string
+	for _, f := range []string{own.dateFormat, own.timestampFormat} {
+		if f != "" {
+			formats = append(formats, "try_strptime(v, "+QuoteString(f)+") IS NOT NULL")
+		}
+	}
+	probe, err := l.tx.lh.probe()
+	if err != nil {
+		return s, false
+	}
+	var reads int64
+	if err := probe.QueryRowContext(ctx, "SELECT count(*) FROM (VALUES ("+strings.Join(values, "), (")+")) t(v) WHERE "+
+		strings.Join(formats, " OR ")).Scan(&reads); err != nil || reads == 0 {
 		return s, false
 	}
 	s.dateFormat, s.timestampFormat = own.dateFormat, own.timestampFormat
@@ -570,9 +604,6 @@ type csvSniff struct {
 	columns         []Column
 	dateFormat      string
 	timestampFormat string
-	// cached is true when the formats come from an earlier file of the
-	// transaction's batch, not from this file.
-	cached bool
 }
 
 // sniffCSV reads the header and asks DuckDB's sniffer for column types on a

@@ -234,6 +234,10 @@ func TestIngestSchemaHints(t *testing.T) {
 	if _, err := lh.Ingest(ctx, []string{second}, IngestOptions{Table: table, SchemaHints: map[string]string{"qty": "money"}}); err == nil || !strings.Contains(err.Error(), `"money" is not a DuckDB type`) {
 		t.Fatalf("unknown type: got %v", err)
 	}
+	if _, err := lh.Ingest(ctx, []string{second}, IngestOptions{Table: table, SchemaHints: map[string]string{"code": "INTEGER"}}); err == nil ||
+		!strings.Contains(err.Error(), `1 values already stored in bronze.h (VARCHAR) would change or be lost, such as "007"`) {
+		t.Fatalf("a hint that would rewrite stored values: got %v", err)
+	}
 	res, err := lh.Ingest(ctx, []string{second}, IngestOptions{Table: table, SchemaHints: map[string]string{"qty": "DOUBLE"}})
 	if err != nil || res.RowsLoaded != 1 {
 		t.Fatalf("loaded %v, %v", res, err)
@@ -477,5 +481,57 @@ func TestWholeNumber(t *testing.T) {
 		if got := wholeNumber(v); got != want {
 			t.Errorf("wholeNumber(%q) = %v, want %v", v, got, want)
 		}
+	}
+}
+
+// TestIngestDateFormatsReview: the cases review found in the date re-sniff:
+// one bad date must not swap month and day for a whole file; a file taking
+// the careful way, and a file loaded on its own into a DATE table, get
+// their own format too.
+func TestIngestDateFormatsReview(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	day := func(lh *Lakehouse, table string) string {
+		got, err := lh.Query(ctx, "select string_agg(d::VARCHAR, ' ' order by id) from bronze."+table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(got.Rows[0])
+	}
+	lh := openTemp(t)
+	// (a) MM/DD first file; the second is MM/DD too, with one bad date.
+	a1 := writeFile(t, dir, "an1.csv", "id,d\n1,01/25/2024\n2,02/26/2024\n")
+	a2 := writeFile(t, dir, "an2.csv", "id,d\n3,05/01/2024\n4,06/02/2024\n5,07/03/2024\n6,bad\n")
+	if _, err := lh.Ingest(ctx, []string{a1, a2}, IngestOptions{Table: TableName{"bronze", "an"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := day(lh, "an"), "[2024-01-25 2024-02-26 2024-05-01 2024-06-02 2024-07-03]"; got != want {
+		t.Errorf("(a) got %s, want %s", got, want)
+	}
+	// (b) ISO first; the second DD/MM with an invalid UTF-8 line (careful way).
+	g1 := writeFile(t, dir, "g1.csv", "id,d\n1,2024-01-02\n")
+	g2 := writeFile(t, dir, "g2.csv", "id,d\n7,25/04/2024\n8,26/05/2024\n9,\xff\n10,27/06/2024\n")
+	res, err := lh.Ingest(ctx, []string{g1, g2}, IngestOptions{Table: TableName{"bronze", "gg"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RowsLoaded != 4 || res.RowsQuarantined != 1 {
+		t.Errorf("(b) loaded %d, quarantined %d; want 4, 1", res.RowsLoaded, res.RowsQuarantined)
+	}
+	// (c) a DD/MM file with a bad date, alone, into a table typed by an ISO file.
+	d1 := writeFile(t, dir, "d1.csv", "id,d\n1,2024-01-02\n")
+	if _, err := lh.Ingest(ctx, []string{d1}, IngestOptions{Table: TableName{"bronze", "dd"}}); err != nil {
+		t.Fatal(err)
+	}
+	d3 := writeFile(t, dir, "d3.csv", "id,d\n7,25/04/2024\n8,26/05/2024\n9,xx\n10,27/06/2024\n")
+	res, err = lh.Ingest(ctx, []string{d3}, IngestOptions{Table: TableName{"bronze", "dd"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RowsLoaded != 3 || res.RowsQuarantined != 1 {
+		t.Errorf("(c) loaded %d, quarantined %d; want 3, 1", res.RowsLoaded, res.RowsQuarantined)
+	}
+	if got, want := day(lh, "dd"), "[2024-01-02 2024-04-25 2024-05-26 2024-06-27]"; got != want {
+		t.Errorf("(c) got %s, want %s", got, want)
 	}
 }
