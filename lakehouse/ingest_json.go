@@ -309,7 +309,7 @@ func stageJSONFile(l *loader, path, samplePath string, quota int) (st jsonStaged
 			var c jsonChunk
 			st.hash, c, st.err = checkJSONLinesChunked(l.path, quota, sw != nil)
 			st.good, st.bad, st.plain = c.good, c.bad, c.plain
-			for _, obj := range c.sample {
+			for _, obj := range append(c.head, c.rare...) {
 				sw.Write(obj)
 				sw.WriteByte('\n')
 			}
@@ -347,17 +347,23 @@ type keySampler struct {
 // sample reports whether an object joins the sample: always when within
 // the quota, else when one of its keys is still rare in the sample.
 func (k *keySampler) sample(obj []byte, withinQuota bool) bool {
+	take, _ := k.sampleRare(obj, withinQuota)
+	return take
+}
+
+// sampleRare is sample, also saying whether the object has a rare key.
+func (k *keySampler) sampleRare(obj []byte, withinQuota bool) (take, rare bool) {
 	k.keys = topKeys(obj, k.keys[:0])
-	take := withinQuota
-	if !take && k.sameAsLast() {
-		return false // the last object's keys, which were not rare
+	if !withinQuota && k.sameAsLast() {
+		return false, false // the last object's keys, which were not rare
 	}
 	for _, key := range k.keys {
 		if k.seen[string(key)] < jsonKeySample {
-			take = true
+			rare = true
 			break
 		}
 	}
+	take = withinQuota || rare
 	if take {
 		for _, key := range k.keys {
 			k.seen[string(key)]++
@@ -372,7 +378,7 @@ func (k *keySampler) sample(obj []byte, withinQuota bool) bool {
 			k.last = append(k.last, 0)
 		}
 	}
-	return take
+	return take, rare
 }
 
 // sameAsLast reports whether the keys are the remembered common ones.
@@ -470,7 +476,11 @@ type jsonChunk struct {
 	lines, good int64
 	bad         []badLine
 	plain       bool
-	sample      [][]byte // objects for the type sniffer (copies)
+	// Objects for the type sniffer (copies): the first quota (headRare
+	// marks those with a key rare in the chunk), and later ones with rare
+	// keys.
+	head, rare [][]byte
+	headRare   []bool
 }
 
 // checkJSONChunk checks the lines of data (whole lines, the first chunk of
@@ -493,8 +503,17 @@ func checkJSONChunk(data []byte, first, sample bool, quota int) jsonChunk {
 			continue
 		}
 		c.good++
-		if sample && keys.sample(content, len(c.sample) < quota) {
-			c.sample = append(c.sample, bytes.Clone(content))
+		if !sample {
+			continue
+		}
+		within := len(c.head) < quota
+		if take, rare := keys.sampleRare(content, within); take {
+			if within {
+				c.head = append(c.head, bytes.Clone(content))
+				c.headRare = append(c.headRare, rare)
+			} else {
+				c.rare = append(c.rare, bytes.Clone(content))
+			}
 		}
 	}
 	return c
@@ -517,11 +536,9 @@ func checkJSONLinesChunked(path string, quota int, sample bool) (string, jsonChu
 	var mu sync.Mutex
 	found := map[int]jsonChunk{}
 	jobs, wait := pool(2, func(j job) {
-		q := 0
-		if j.idx == 0 {
-			q = quota
-		}
-		c := checkJSONChunk(j.data, j.idx == 0, sample, q)
+		// Every chunk samples its first quota lines; the first quota of
+		// the file's lines are kept below (chunks of long lines hold fewer).
+		c := checkJSONChunk(j.data, j.idx == 0, sample, quota)
 		mu.Lock()
 		found[j.idx] = c
 		mu.Unlock()
@@ -569,7 +586,15 @@ func checkJSONLinesChunked(path string, quota int, sample bool) (string, jsonChu
 		all.lines += c.lines
 		all.good += c.good
 		all.plain = all.plain && c.plain
-		all.sample = append(all.sample, c.sample...)
+		// The file's first quota lines, then what each chunk found rare.
+		take := min(len(c.head), quota-len(all.head))
+		all.head = append(all.head, c.head[:take]...)
+		for k := take; k < len(c.head); k++ {
+			if c.headRare[k] {
+				all.rare = append(all.rare, c.head[k])
+			}
+		}
+		all.rare = append(all.rare, c.rare...)
 	}
 	return h.sum(), all, nil
 }

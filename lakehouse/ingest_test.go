@@ -535,3 +535,30 @@ func TestIngestDateFormatsReview(t *testing.T) {
 		t.Errorf("(c) got %s, want %s", got, want)
 	}
 }
+
+// TestIngestBigJSONLongLines: in a file checked in chunks, the type sample
+// still holds the file's first 10,000 lines when lines are long (a chunk
+// then holds fewer), so a fraction on line 6,000 makes the column DOUBLE.
+func TestIngestBigJSONLongLines(t *testing.T) {
+	var b strings.Builder
+	pad := strings.Repeat("x", 2000)
+	for i := 1; i <= 9000; i++ {
+		v := fmt.Sprint(i)
+		if i == 6000 {
+			v = "1.5"
+		}
+		fmt.Fprintf(&b, `{"id":%d,"v":%s,"s":"%s"}`+"\n", i, v, pad)
+	}
+	if b.Len() <= 2*jsonChunkSize {
+		t.Fatalf("the file (%d bytes) is too small to be checked in chunks", b.Len())
+	}
+	lh := openTemp(t)
+	p := writeFile(t, t.TempDir(), "long.json", b.String())
+	res, err := lh.Ingest(context.Background(), []string{p}, IngestOptions{Table: TableName{"bronze", "long"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RowsLoaded != 9000 || res.RowsQuarantined != 0 {
+		t.Errorf("loaded %d, quarantined %d; want 9000, 0 (%v)", res.RowsLoaded, res.RowsQuarantined, quarantined(t, lh, "long"))
+	}
+}
