@@ -362,6 +362,19 @@ func (l *loader) alreadyLoaded(ctx context.Context) (bool, error) {
 // costs one integer instead of three strings written a million times.
 const fileIDColumn = "_file_id"
 
+// reservedColumns are the names of lakebench's own columns in bronze
+// tables and staged files.
+var reservedColumns = []string{fileIDColumn, "_source_file", "_ingested_at", "_batch_id", jsonLineCol, jsonFileCol, "__lb_path", "__lb_row"}
+
+func reservedColumn(name string) bool {
+	for _, r := range reservedColumns {
+		if strings.EqualFold(name, r) {
+			return true
+		}
+	}
+	return false
+}
+
 // storeTable is where an ingested table's rows are stored.
 func storeTable(t TableName) TableName {
 	return TableName{Schema: t.Schema + "_data", Name: t.Name}
@@ -406,6 +419,12 @@ func tableColumns(ctx context.Context, e execer, t TableName) ([]Column, error) 
 // columns it lacks (schema evolution), and returns the target type of every
 // file column.
 func (l *loader) prepareTable(ctx context.Context, fileCols []Column) ([]Column, error) {
+	for _, c := range fileCols {
+		if reservedColumn(c.Name) {
+			return nil, fmt.Errorf("the file has a column %q, a name lakebench keeps for its own bookkeeping (%s); rename the column in the source",
+				c.Name, strings.Join(reservedColumns, ", "))
+		}
+	}
 	existing, err := l.storeColumns(ctx)
 	if err != nil {
 		return nil, err

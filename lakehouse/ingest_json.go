@@ -99,6 +99,11 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 	if err != nil {
 		return fmt.Errorf("detect column types: %w", err)
 	}
+	for _, i := range append(append([]int(nil), direct...), staged...) {
+		if err := keysHaveColumns(checked[i].samplePath, fileCols); err != nil {
+			return fmt.Errorf("%s: %w", ls[i].path, err)
+		}
+	}
 	var dataCols []Column
 	for _, c := range fileCols {
 		switch c.Type {
@@ -200,6 +205,41 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 		return fmt.Errorf("loaded %d rows but the files' counts add to %d", loaded, sum)
 	}
 	return nil
+}
+
+// keysHaveColumns checks that every top-level key in the type samples
+// (which hold each key's first appearance) has a column of its own: DuckDB
+// column names ignore case, so keys "a" and "A" would share one and the
+// values of one would be lost without a word.
+func keysHaveColumns(sample string, cols []Column) error {
+	have := map[string]bool{}
+	lower := map[string]string{}
+	for _, c := range cols {
+		have[c.Name] = true
+		lower[strings.ToLower(c.Name)] = c.Name
+	}
+	f, err := os.Open(sample)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<30)
+	var keys [][]byte
+	for sc.Scan() {
+		keys = topKeys(sc.Bytes(), keys[:0])
+		for _, raw := range keys {
+			var k string
+			if json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &k) != nil || have[k] {
+				continue
+			}
+			if other, ok := lower[strings.ToLower(k)]; ok && k != "" {
+				return fmt.Errorf("JSON key %q and column %q differ only in case, and DuckDB's column names ignore case, so the values of one would be lost; rename one of the keys in the source", k, other)
+			}
+			return fmt.Errorf("JSON key %q cannot be a column name of its own (DuckDB would load its values nowhere); rename the key in the source", k)
+		}
+	}
+	return sc.Err()
 }
 
 // forEachFile calls fn for 0..n-1 on as many goroutines as there are CPUs.

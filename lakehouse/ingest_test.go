@@ -562,3 +562,27 @@ func TestIngestBigJSONLongLines(t *testing.T) {
 		t.Errorf("loaded %d, quarantined %d; want 9000, 0 (%v)", res.RowsLoaded, res.RowsQuarantined, quarantined(t, lh, "long"))
 	}
 }
+
+// TestIngestKeysWithoutColumns: keys that cannot have a column of their own
+// (differing only in case, empty) and reserved column names stop the load
+// with a message, rather than losing values.
+func TestIngestKeysWithoutColumns(t *testing.T) {
+	ctx := context.Background()
+	lh := openTemp(t)
+	dir := t.TempDir()
+	for name, tc := range map[string]struct{ file, content, want string }{
+		"case":     {"c.json", `{"a":1}` + "\n" + `{"A":2}` + "\n", `JSON key "A" and column "a" differ only in case`},
+		"empty":    {"e.json", `{"":1,"b":2}` + "\n", `JSON key "" cannot be a column name`},
+		"reserved": {"r.csv", "id,_batch_id\n1,x\n", `column "_batch_id", a name lakebench keeps`},
+		"staged":   {"s.json", `{"__lb_line":1}` + "\n" + "{\n", `column "__lb_line", a name lakebench keeps`},
+	} {
+		p := writeFile(t, dir, tc.file, tc.content)
+		_, err := lh.Ingest(ctx, []string{p}, IngestOptions{Table: TableName{"bronze", name}})
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.file) {
+			t.Errorf("%s: got %v, want an error naming %s and saying %q", name, err, tc.file, tc.want)
+		}
+		if ok, _ := lh.TableExists(ctx, TableName{"bronze", name}); ok {
+			t.Errorf("%s: the table exists after a refused load", name)
+		}
+	}
+}
