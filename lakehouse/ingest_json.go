@@ -112,6 +112,11 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 		case "NULL":
 			c.Type = "VARCHAR"
 		}
+		if !isScalarType(c.Type) {
+			// Nested values stay JSON: a STRUCT typed from the sample
+			// would drop, without a word, the keys first seen later.
+			c.Type = "JSON"
+		}
 		dataCols = append(dataCols, c)
 	}
 	cols, err := ls[0].prepareTable(ctx, dataCols)

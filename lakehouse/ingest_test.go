@@ -586,3 +586,22 @@ func TestIngestKeysWithoutColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestIngestJSONNestedLateKeys: nested objects are kept as JSON, so a key
+// first seen inside one after the sample is not dropped.
+func TestIngestJSONNestedLateKeys(t *testing.T) {
+	var b strings.Builder
+	for i := 1; i <= jsonSampleLines+2000; i++ {
+		fmt.Fprintf(&b, `{"id":%d,"s":{"x":%d},"tags":["a"]}`+"\n", i, i)
+	}
+	b.WriteString(`{"id":0,"s":{"x":1,"y":"late"},"tags":["b",{"c":1}]}` + "\n")
+	lh := openTemp(t)
+	p := writeFile(t, t.TempDir(), "n.json", b.String())
+	if _, err := lh.Ingest(context.Background(), []string{p}, IngestOptions{Table: TableName{"bronze", "n"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := lh.Query(context.Background(), `select s->>'y', tags->>'$[1].c', typeof(s) from bronze.n where id = 0`)
+	if err != nil || fmt.Sprint(got.Rows) != "[[late 1 JSON]]" {
+		t.Errorf("got %v (%v), want [[late 1 JSON]]", got.Rows, err)
+	}
+}
