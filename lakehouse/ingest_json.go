@@ -696,13 +696,9 @@ func jsonProblem(b []byte) string {
 	if r := jsonSyntaxProblem(b); r != "" {
 		return r
 	}
-	keys := topKeys(b, nil)
-	seen := make(map[string]bool, len(keys))
-	for _, k := range keys {
-		if seen[string(k)] {
-			return fmt.Sprintf("key %q appears twice in the object; keep one", k)
-		}
-		seen[string(k)] = true
+	var buf [32][]byte
+	if k := duplicateKey(topKeys(b, buf[:0])); k != nil {
+		return fmt.Sprintf("key %q appears twice in the object; keep one", k)
 	}
 	if bytes.Contains(b, []byte(`\u`)) {
 		if at := loneSurrogate(b); at >= 0 {
@@ -710,6 +706,29 @@ func jsonProblem(b []byte) string {
 		}
 	}
 	return ""
+}
+
+// duplicateKey returns a key that is in keys twice, or nil: pairwise for
+// the usual handful of keys (no allocation), with a set for wide objects.
+func duplicateKey(keys [][]byte) []byte {
+	if len(keys) <= 32 {
+		for i, k := range keys {
+			for _, other := range keys[:i] {
+				if string(k) == string(other) {
+					return k
+				}
+			}
+		}
+		return nil
+	}
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if seen[string(k)] {
+			return k
+		}
+		seen[string(k)] = true
+	}
+	return nil
 }
 
 // loneSurrogate returns the offset of a \u escape of a UTF-16 surrogate
