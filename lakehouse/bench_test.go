@@ -15,14 +15,27 @@ import (
 	"github.com/duckdb/duckdb-go/v2"
 )
 
-// writeBenchCSV writes a CSV of n rows with typical column types.
-func writeBenchCSV(b *testing.B, path string, n int) {
+// writeBench writes a file through fill.
+func writeBench(b *testing.B, path string, fill func(w *bufio.Writer)) {
 	b.Helper()
 	f, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer f.Close()
 	w := bufio.NewWriterSize(f, 1<<20)
+	fill(w)
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// writeBenchCSV writes a CSV of n rows with typical column types.
+func writeBenchCSV(b *testing.B, path string, n int) {
+	writeBench(b, path, func(w *bufio.Writer) { benchCSVRows(w, n) })
+}
+
+func benchCSVRows(w *bufio.Writer, n int) {
 	r := rand.New(rand.NewPCG(1, 2))
 	cats := []string{"books", "electronics", "garden", "toys", "grocery", `home, "deco"`}
 	fmt.Fprintln(w, "id,customer,amount,order_date,paid,category,note")
@@ -34,10 +47,6 @@ func writeBenchCSV(b *testing.B, path string, n int) {
 		fmt.Fprintf(w, "%d,cust-%06d,%.2f,2026-%02d-%02d,%t,%s,%s\n", i+1, r.IntN(100000), r.Float64()*500,
 			1+r.IntN(12), 1+r.IntN(28), r.IntN(2) == 0, cat, "lorem ipsum")
 	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
 }
 
 func median(d []time.Duration) time.Duration {
@@ -67,12 +76,10 @@ func BenchmarkIngestJSON(b *testing.B) {
 // writeBenchJSON writes n JSON lines shaped like web events, some with
 // a nested object and some with nulls.
 func writeBenchJSON(b *testing.B, path string, n int) {
-	b.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
+	writeBench(b, path, func(w *bufio.Writer) { benchJSONRows(w, n) })
+}
+
+func benchJSONRows(w *bufio.Writer, n int) {
 	r := rand.New(rand.NewPCG(3, 4))
 	types := []string{"view", "cart", "search", "purchase"}
 	for i := range n {
@@ -83,10 +90,6 @@ func writeBenchJSON(b *testing.B, path string, n int) {
 		fmt.Fprintf(w, `{"event_id":%d,"customer_id":%d,"ts":"2026-01-01T%02d:%02d:%02d","type":%q,"page":"/product/%d","amount":%.2f,"ref":%s}`+"\n",
 			i+1, r.IntN(100000), r.IntN(24), r.IntN(60), r.IntN(60), types[r.IntN(len(types))], r.IntN(2000), r.Float64()*100, ref)
 	}
-	if err := w.Flush(); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
 }
 
 // benchIngest times lakebench's Ingest of a file against DuckDB's own

@@ -18,6 +18,17 @@ func writeFile(t *testing.T, dir, name, content string) string {
 	return p
 }
 
+// ingestText writes content to a file and ingests it into bronze.table.
+func ingestText(t *testing.T, lh *Lakehouse, file, content, table string) *IngestResult {
+	t.Helper()
+	p := writeFile(t, t.TempDir(), file, content)
+	res, err := lh.Ingest(context.Background(), []string{p}, IngestOptions{Table: TableName{"bronze", table}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // quarantined returns line -> reason of a table's quarantine.
 func quarantined(t *testing.T, lh *Lakehouse, table string) map[int64]string {
 	t.Helper()
@@ -189,23 +200,26 @@ func TestSniffCRLFWithoutFinalNewline(t *testing.T) {
 	}
 }
 
+// beyondSample is a CSV of n clean rows (an id, a small integer, a text),
+// more than the type sniffer samples; tests add rows after them.
+func beyondSample(header string, n int) *strings.Builder {
+	var b strings.Builder
+	b.WriteString(header + "\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, "%d,%d,n%d\n", i, i%7, i)
+	}
+	return &b
+}
+
 // TestIngestLargeFileFractionAfterSample puts a fraction in an integer
 // column after the rows DuckDB's sniffer samples, where its cast would
 // round it: the row is quarantined, and whole values keep their value.
 func TestIngestLargeFileFractionAfterSample(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("id,qty,name\n")
 	n := sniffSampleRecords + 5000
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&b, "%d,%d,n%d\n", i, i%7, i)
-	}
-	fmt.Fprintf(&b, "%d,2008.5,late\n%d,12.0,whole\n", n+1, n+2)
+	b := beyondSample("id,qty,name", n)
+	fmt.Fprintf(b, "%d,2008.5,late\n%d,12.0,whole\n", n+1, n+2)
 	lh := openTemp(t)
-	p := writeFile(t, t.TempDir(), "big.csv", b.String())
-	res, err := lh.Ingest(context.Background(), []string{p}, IngestOptions{Table: TableName{"bronze", "big"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := ingestText(t, lh, "big.csv", b.String(), "big")
 	if res.RowsLoaded != int64(n+1) || res.RowsQuarantined != 1 {
 		t.Fatalf("loaded %d, quarantined %d; want %d, 1", res.RowsLoaded, res.RowsQuarantined, n+1)
 	}
@@ -294,27 +308,6 @@ func TestTopKeys(t *testing.T) {
 		if s := fmt.Sprint(got); s != want && !(want == "[]" && got == nil) {
 			t.Errorf("topKeys(%s) = %s, want %s", in, s, want)
 		}
-	}
-}
-
-// TestIngestCSVBatchDateFormats: each file of a batch is read with its own
-// date format, not the first file's.
-func TestIngestCSVBatchDateFormats(t *testing.T) {
-	ctx := context.Background()
-	lh := openTemp(t)
-	dir := t.TempDir()
-	iso := writeFile(t, dir, "a.csv", "id,day\n1,2026-01-02\n2,2026-01-31\n")
-	us := writeFile(t, dir, "b.csv", "id,day\n3,01/02/2026\n4,12/31/2026\n5,not a day\n")
-	res, err := lh.Ingest(ctx, []string{iso, us}, IngestOptions{Table: TableName{"bronze", "d"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.RowsLoaded != 4 || res.RowsQuarantined != 1 {
-		t.Fatalf("loaded %d, quarantined %d; want 4, 1 (%v)", res.RowsLoaded, res.RowsQuarantined, quarantined(t, lh, "d"))
-	}
-	got, err := lh.Query(ctx, "select string_agg(day::VARCHAR, ' ' order by id) from bronze.d")
-	if err != nil || fmt.Sprint(got.Rows[0]) != "[2026-01-02 2026-01-31 2026-01-02 2026-12-31]" {
-		t.Errorf("got %v (%v)", got.Rows, err)
 	}
 }
 
@@ -413,22 +406,14 @@ func TestIngestBigJSONChunked(t *testing.T) {
 // (not a number, a fraction, out of range), with a quoted field spanning
 // lines before them, are found by line and quarantined, the rest loaded.
 func TestIngestHeldBackRows(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("id,small,note\n")
 	n := sniffSampleRecords + 100
-	for i := 1; i <= n; i++ {
-		fmt.Fprintf(&b, "%d,%d,n%d\n", i, i%100, i)
-	}
+	b := beyondSample("id,small,note", n)
 	b.WriteString("\"x\",1,\"two\nlines\"\n")              // line n+2: not a number (and spans two lines)
 	b.WriteString("7,2008.5,late\n")                       // line n+4: a fraction
 	b.WriteString("99999999999999999999,1,too big\n")      // line n+5: out of BIGINT's range
 	b.WriteString("8, 9 ,spaces\n+10,-0,signs\n,,empty\n") // lines n+6..n+8: load
 	lh := openTemp(t)
-	p := writeFile(t, t.TempDir(), "held.csv", b.String())
-	res, err := lh.Ingest(context.Background(), []string{p}, IngestOptions{Table: TableName{"bronze", "held"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := ingestText(t, lh, "held.csv", b.String(), "held")
 	if res.RowsLoaded != int64(n+3) || res.RowsQuarantined != 3 {
 		t.Fatalf("loaded %d, quarantined %d; want %d, 3 (%v)", res.RowsLoaded, res.RowsQuarantined, n+3, quarantined(t, lh, "held"))
 	}
@@ -484,11 +469,11 @@ func TestWholeNumber(t *testing.T) {
 	}
 }
 
-// TestIngestDateFormatsReview: the cases review found in the date re-sniff:
-// one bad date must not swap month and day for a whole file; a file taking
-// the careful way, and a file loaded on its own into a DATE table, get
-// their own format too.
-func TestIngestDateFormatsReview(t *testing.T) {
+// TestIngestDateFormats: each CSV file is read with its own date format
+// when the batch's rejects its dates; one bad date must not swap month and
+// day for a whole file; a file taking the careful way, and a file loaded on
+// its own into a DATE table, get their own format too.
+func TestIngestDateFormats(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	day := func(lh *Lakehouse, table string) string {
@@ -499,6 +484,15 @@ func TestIngestDateFormatsReview(t *testing.T) {
 		return fmt.Sprint(got.Rows[0])
 	}
 	lh := openTemp(t)
+	// An ISO file, then a US one with a bad date: each with its own format.
+	iso := writeFile(t, dir, "a.csv", "id,d\n1,2026-01-02\n2,2026-01-31\n")
+	us := writeFile(t, dir, "b.csv", "id,d\n3,01/02/2026\n4,12/31/2026\n5,not a day\n")
+	if res, err := lh.Ingest(ctx, []string{iso, us}, IngestOptions{Table: TableName{"bronze", "d"}}); err != nil || res.RowsLoaded != 4 || res.RowsQuarantined != 1 {
+		t.Fatalf("ISO then US: %+v, %v; want 4 loaded, 1 quarantined", res, err)
+	}
+	if got, want := day(lh, "d"), "[2026-01-02 2026-01-31 2026-01-02 2026-12-31]"; got != want {
+		t.Errorf("ISO then US: got %s, want %s", got, want)
+	}
 	// (a) MM/DD first file; the second is MM/DD too, with one bad date.
 	a1 := writeFile(t, dir, "an1.csv", "id,d\n1,01/25/2024\n2,02/26/2024\n")
 	a2 := writeFile(t, dir, "an2.csv", "id,d\n3,05/01/2024\n4,06/02/2024\n5,07/03/2024\n6,bad\n")
@@ -553,11 +547,7 @@ func TestIngestBigJSONLongLines(t *testing.T) {
 		t.Fatalf("the file (%d bytes) is too small to be checked in chunks", b.Len())
 	}
 	lh := openTemp(t)
-	p := writeFile(t, t.TempDir(), "long.json", b.String())
-	res, err := lh.Ingest(context.Background(), []string{p}, IngestOptions{Table: TableName{"bronze", "long"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := ingestText(t, lh, "long.json", b.String(), "long")
 	if res.RowsLoaded != 9000 || res.RowsQuarantined != 0 {
 		t.Errorf("loaded %d, quarantined %d; want 9000, 0 (%v)", res.RowsLoaded, res.RowsQuarantined, quarantined(t, lh, "long"))
 	}
