@@ -43,6 +43,13 @@ func (l *loader) csv(ctx context.Context) error {
 		return err
 	}
 	l.hash = scan.hash
+	if blank, err := startsBlank(l.path); err != nil {
+		return err
+	} else if blank {
+		// DuckDB would take the blank line for the header, and the header
+		// for a row: rewrite the file without it.
+		scan.clean = false
+	}
 	cols, err := l.prepareTable(ctx, sniffed.columns)
 	if err != nil {
 		return fmt.Errorf("prepare table: %w", err)
@@ -503,7 +510,7 @@ func (l *loader) csvColumns(ctx context.Context, delim byte) ([]string, csvSniff
 // under the formats it was read with (an earlier file's, or ones its own
 // sniff could not find) with the formats DuckDB's sniffer finds in it,
 // when they read some of the rejected values, and keeps the reading that
-// rejects fewer rows.
+// loads more rows.
 func (l *loader) retryDates(ctx context.Context, path string, delim byte, cols []Column, s csvSniff, guard bool, loaded int64, rejects []badLine) (int64, []badLine, csvSniff, error) {
 	own, ok := l.otherFormats(ctx, delim, s, cols, rejects)
 	if !ok {
@@ -517,8 +524,8 @@ func (l *loader) retryDates(ctx context.Context, path string, delim byte, cols [
 		return 0, nil, s, err
 	}
 	loaded2, rejects2, err := l.loadCSV(ctx, path, delim, cols, own, guard)
-	if err != nil || len(rejects2) < len(rejects) {
-		return loaded2, rejects2, own, err
+	if err != nil || loaded2 > loaded {
+		return loaded2, rejects2, own, err // more rows load with the file's own format
 	}
 	if err := takeBack(); err != nil {
 		return 0, nil, s, err
@@ -574,6 +581,23 @@ func (l *loader) otherFormats(ctx context.Context, delim byte, s csvSniff, cols 
 	}
 	s.dateFormat, s.timestampFormat = own.dateFormat, own.timestampFormat
 	return s, true
+}
+
+// startsBlank reports whether a file's first line is blank (spaces or
+// tabs at most).
+func startsBlank(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	n, err := io.ReadFull(f, buf)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return false, err
+	}
+	line, _ := cutLine(bytes.TrimPrefix(buf[:n], []byte("\uFEFF")))
+	return len(bytes.Trim(trimEOL(line), " \t")) == 0 && len(line) > 0 && n > len(line), nil
 }
 
 // nullOption is read_csv's nullstr for the source's null markers (the
@@ -754,30 +778,84 @@ func (l *loader) loadCSV(ctx context.Context, path string, delim byte, cols []Co
 		return 0, nil, err
 	}
 	loaded, _ := res.RowsAffected()
-	rows, err := l.tx.tx.QueryContext(ctx, `SELECT line, any_value(column_name ORDER BY column_idx),
+	// DuckDB's line numbers count a record spanning lines as one line, so
+	// each reject's line is found from where its record starts in the file.
+	rows, err := l.tx.tx.QueryContext(ctx, `SELECT line_byte_position, any_value(column_name ORDER BY column_idx),
 		string_agg(coalesce(column_name || ': ', '') || error_message, '; ' ORDER BY column_idx), any_value(csv_line)
-		FROM temp.lb_reject_errors GROUP BY line ORDER BY line`)
+		FROM temp.lb_reject_errors GROUP BY line_byte_position ORDER BY 1`)
 	if err != nil {
 		return 0, nil, err
 	}
-	defer rows.Close()
 	var bad []badLine
+	var offsets []int64
 	for rows.Next() {
 		var b badLine
+		var pos int64
 		var col, raw *string
-		if err := rows.Scan(&b.line, &col, &b.reason, &raw); err != nil {
+		if err := rows.Scan(&pos, &col, &b.reason, &raw); err != nil {
+			rows.Close()
 			return 0, nil, err
 		}
 		if col != nil {
 			b.column = *col
 		}
 		if raw != nil {
-			b.raw = truncate(*raw, 4096)
+			b.raw = truncate(strings.TrimLeft(*raw, "\r\n"), 4096)
 		}
 		b.reason = cleanReason(b.reason)
 		bad = append(bad, b)
+		offsets = append(offsets, pos-1) // DuckDB counts bytes from 1
 	}
-	return loaded, bad, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, nil, err
+	}
+	lines, err := recordLines(path, offsets)
+	if err != nil {
+		return 0, nil, err
+	}
+	for i := range bad {
+		bad[i].line = lines[i]
+	}
+	return loaded, bad, nil
+}
+
+// recordLines returns, for each byte offset (ascending) where DuckDB says
+// a rejected record begins, the line on which the record starts: the first
+// non-blank line starting at or after the offset (DuckDB's offset may
+// point at the line endings of blank lines before it). Lines end as
+// lineReader ends them.
+func recordLines(path string, offsets []int64) ([]int64, error) {
+	out := make([]int64, len(offsets))
+	if len(offsets) == 0 {
+		return out, nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	lr := newLineReader(f)
+	var start int64 // offset of the line lr returns next
+	k := 0
+	for k < len(offsets) {
+		line, err := lr.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		for k < len(offsets) && start >= offsets[k] && len(trimEOL(line)) > 0 {
+			out[k] = lr.line
+			k++
+		}
+		start += int64(len(line))
+	}
+	for ; k < len(offsets); k++ {
+		out[k] = lr.line // past the end: the last line
+	}
+	return out, nil
 }
 
 // cleanReason shortens DuckDB's reject messages to what a person needs:

@@ -235,8 +235,11 @@ func keysHaveColumns(sample string, cols []Column) error {
 		keys = topKeys(sc.Bytes(), keys[:0])
 		for _, raw := range keys {
 			var k string
-			if json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &k) != nil || have[k] {
+			if json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &k) != nil || (have[k] && !strings.ContainsRune(k, 0)) {
 				continue
+			}
+			if strings.ContainsRune(k, 0) {
+				return fmt.Errorf("JSON key %q holds a NUL character, which no column name can; rename the key in the source", k)
 			}
 			if other, ok := lower[strings.ToLower(k)]; ok && k != "" {
 				return fmt.Errorf("JSON key %q and column %q differ only in case, and DuckDB's column names ignore case, so the values of one would be lost; rename one of the keys in the source", k, other)
@@ -711,6 +714,15 @@ func jsonProblem(b []byte) string {
 // duplicateKey returns a key that is in keys twice, or nil: pairwise for
 // the usual handful of keys (no allocation), with a set for wide objects.
 func duplicateKey(keys [][]byte) []byte {
+	for i, k := range keys {
+		if bytes.IndexByte(k, '\\') >= 0 {
+			// "\u0061" is the key "a": compare keys as DuckDB reads them.
+			var u string
+			if json.Unmarshal(append(append([]byte{'"'}, k...), '"'), &u) == nil {
+				keys[i] = []byte(u)
+			}
+		}
+	}
 	if len(keys) <= 32 {
 		for i, k := range keys {
 			for _, other := range keys[:i] {
@@ -800,7 +812,10 @@ func stageJSONArray(path string, stage func(int64, []byte), bad func(badLine)) (
 	if !utf8.Valid(data) {
 		return "", fmt.Errorf("invalid UTF-8 at byte %d; re-save the file as UTF-8", invalidUTF8At(data)+1)
 	}
-	dec := json.NewDecoder(bytes.NewReader(bytes.TrimPrefix(data, []byte("\uFEFF"))))
+	// Offsets below are into data: drop the byte-order mark from it, not
+	// only from what the decoder reads.
+	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	if _, err := dec.Token(); err != nil {
 		return "", fmt.Errorf("invalid JSON: %w", err)
 	}

@@ -595,3 +595,61 @@ func TestIngestJSONNestedLateKeys(t *testing.T) {
 		t.Errorf("got %v (%v), want [[late 1 JSON]]", got.Rows, err)
 	}
 }
+
+// TestIngestLinesAfterMultilineRecord: DuckDB counts a quoted field that
+// spans lines as one line; rejects and held-back rows after it are
+// quarantined at their own lines, with their own text.
+func TestIngestLinesAfterMultilineRecord(t *testing.T) {
+	ctx := context.Background()
+	lh := openTemp(t)
+	ingestText(t, lh, "first.csv", "a,d\n1,1.5\n", "m") // a BIGINT, d DOUBLE
+	for _, tc := range []struct{ name, content string }{
+		{"lf", "a,d\n1,\"x\ny\"\n2.5,7\n\n3.5,zz\n4,8\n"},
+		{"crlf", "a,d\r\n1,\"x\r\ny\"\r\n2.5,7\r\n\r\n3.5,zz\r\n4,8\r\n"},
+	} {
+		lh.Exec(ctx, "DELETE FROM bronze.m_quarantine")
+		res := ingestText(t, lh, tc.name+".csv", tc.content, "m")
+		if res.RowsLoaded != 1 || res.RowsQuarantined != 3 {
+			t.Errorf("%s: loaded %d, quarantined %d; want 1, 3", tc.name, res.RowsLoaded, res.RowsQuarantined)
+		}
+		got, err := lh.Query(ctx, "select string_agg(_line || '=' || _raw, ' | ' order by _line) from bronze.m_quarantine")
+		if want := "[2=1,\"x\ny\" | 4=2.5,7 | 6=3.5,zz]"; err != nil || strings.ReplaceAll(fmt.Sprint(got.Rows[0]), "\r", "") != want {
+			t.Errorf("%s: quarantine %q (%v), want %q", tc.name, got.Rows, err, want)
+		}
+	}
+}
+
+// TestIngestReviewEdges: a leading blank line in a CSV, a JSON array with a
+// byte-order mark, an escaped duplicate key, a long non-ASCII bad line, and
+// a date re-sniff that would load fewer rows.
+func TestIngestReviewEdges(t *testing.T) {
+	ctx := context.Background()
+	lh := openTemp(t)
+	ingestText(t, lh, "first.csv", "a,d\n1,1.5\n", "e") // a BIGINT, d DOUBLE
+	res := ingestText(t, lh, "blank.csv", "\na,d\n1,1.5\n2.5,3\n4,5\n", "e")
+	if q := quarantined(t, lh, "e"); res.RowsLoaded != 2 || res.RowsQuarantined != 1 || !strings.Contains(q[4], "not a whole number") {
+		t.Errorf("leading blank line: loaded %d, quarantined %d (%v); want 2, 1 at line 4", res.RowsLoaded, res.RowsQuarantined, q)
+	}
+	ingestText(t, lh, "first.json", `{"a":1}`+"\n", "j")
+	res = ingestText(t, lh, "bom.json", "\uFEFF[\n{\"a\":1},\n{\"a\":2},\n{\"a\":2.5},\n{\"a\":3}\n]", "j")
+	if q := quarantined(t, lh, "j"); res.RowsQuarantined != 1 || !strings.Contains(q[4], "not a whole number") {
+		t.Errorf("array with a BOM: %v, want line 4 quarantined", q)
+	}
+	res = ingestText(t, lh, "esc.json", `{"a":1,"b":"x"}`+"\n"+`{"a":2,"\u0061":3}`+"\n", "k")
+	if q := quarantined(t, lh, "k"); res.RowsLoaded != 1 || !strings.Contains(q[2], "appears twice") {
+		t.Errorf("escaped duplicate key: loaded %d, %v", res.RowsLoaded, q)
+	}
+	long := strings.Repeat("é", 3000)
+	res = ingestText(t, lh, "long.csv", "a,d\n1,1.5\n2,zz"+long+"\nzz"+long+",1\n", "e")
+	if res.RowsQuarantined != 2 {
+		t.Errorf("long non-ASCII bad lines: quarantined %d, want 2", res.RowsQuarantined)
+	}
+	// Day/month first; then a file whose re-sniff (month/day) would load
+	// none of its rows where the batch's format loads one.
+	e1 := writeFile(t, t.TempDir(), "e1.csv", "a,d\n1,25/12/2024\n2,13/11/2024\n")
+	e2 := writeFile(t, t.TempDir(), "e2.csv", "a,d\nx,01/13/2024\ny,01/14/2024\n1,13/01/2024\n")
+	res, err := lh.Ingest(ctx, []string{e1, e2}, IngestOptions{Table: TableName{"bronze", "dm"}})
+	if err != nil || res.RowsLoaded != 3 || res.RowsQuarantined != 2 {
+		t.Errorf("date re-sniff: %+v, %v; want 3 loaded, 2 quarantined", res, err)
+	}
+}
