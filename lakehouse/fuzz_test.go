@@ -100,6 +100,9 @@ func FuzzIngest(f *testing.F) {
 		if err == nil && res.RowsRead != res.RowsLoaded+res.RowsQuarantined {
 			t.Fatalf("read %d != loaded %d + quarantined %d", res.RowsRead, res.RowsLoaded, res.RowsQuarantined)
 		}
+		if err == nil {
+			checkQuarantineLines(t, lh, "fuzz", data)
+		}
 		// Start each input from an empty table.
 		lh.Exec(context.Background(), "DROP VIEW IF EXISTS bronze.fuzz; DROP TABLE IF EXISTS bronze_data.fuzz; DROP TABLE IF EXISTS bronze.fuzz_quarantine")
 	})
@@ -161,5 +164,32 @@ func FuzzIngestTyped(f *testing.F) {
 		if err == nil && res.RowsRead != res.RowsLoaded+res.RowsQuarantined {
 			t.Fatalf("read %d != loaded %d + quarantined %d", res.RowsRead, res.RowsLoaded, res.RowsQuarantined)
 		}
+		if err == nil {
+			checkQuarantineLines(t, lh, "typed", append([]byte("id,amount,day\n"), data...))
+		}
 	})
+}
+
+// checkQuarantineLines: every quarantined line is a line of the file, with
+// content on it, and no line is quarantined twice.
+func checkQuarantineLines(t *testing.T, lh *Lakehouse, table string, data []byte) {
+	t.Helper()
+	var lines [][]byte
+	for rest := data; len(rest) > 0; {
+		var line []byte
+		line, rest = cutLine(rest)
+		lines = append(lines, line)
+	}
+	res, err := lh.Query(context.Background(), "select _line from bronze."+table+"_quarantine")
+	if err != nil {
+		return // no quarantine table: nothing quarantined
+	}
+	seen := map[int64]bool{}
+	for _, r := range res.Rows {
+		n := r[0].(int64)
+		if n < 1 || n > int64(len(lines)) || len(trimEOL(lines[n-1])) == 0 || seen[n] {
+			t.Fatalf("quarantined line %d of %d lines (or twice, or blank) in %q", n, len(lines), data)
+		}
+		seen[n] = true
+	}
 }
