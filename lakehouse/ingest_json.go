@@ -908,11 +908,11 @@ func (tx *Tx) typedLoad(ctx context.Context, s stagedLoad) (int64, map[int64][]b
 		sel = append(sel, cast+" AS "+id)
 		ok := "(" + id + " IS NULL OR " + cast + " IS NOT NULL)"
 		reason := QuoteString(c.Name+": cannot convert ") + " || left(" + id + "::VARCHAR, 60) || " + QuoteString(" to "+c.Type)
-		if exact := wholeSQL(id, s.from[i].Type); IsIntegerType(c.Type) && exact != "" {
-			// DuckDB's cast rounds a fraction to an integer: refuse it.
+		if exact, what := exactSQL(id, s.from[i].Type, c.Type); exact != "" {
+			// A cast DuckDB makes by dropping part of the value: refuse it.
 			ok = "(" + id + " IS NULL OR (" + cast + " IS NOT NULL AND " + exact + "))"
 			reason = "CASE WHEN " + cast + " IS NULL THEN " + reason + " ELSE " + QuoteString(c.Name+": ") +
-				" || left(" + id + "::VARCHAR, 60) || " + QuoteString(" is not a whole number, and the column is "+c.Type) + " END"
+				" || left(" + id + "::VARCHAR, 60) || " + QuoteString(" "+what+", and the column is "+c.Type) + " END"
 		}
 		oks = append(oks, ok)
 		reasons = append(reasons, "CASE WHEN NOT "+ok+" THEN "+reason+" END")
@@ -969,6 +969,29 @@ func (l *loader) quarantineWithRaw(ctx context.Context, bad []badLine) error {
 	return l.quarantine(ctx, bad)
 }
 
+// exactSQL is a condition that a value of type from, known to cast to
+// type to, keeps all of itself in the cast, and what it says when not; ""
+// when every such value does. DuckDB's casts round a fraction to an
+// integer, drop a time of day in a DATE and a UTC offset in a TIMESTAMP.
+func exactSQL(id, from, to string) (cond, what string) {
+	text := from == "VARCHAR" || from == "JSON"
+	v := "trim(" + id + "::VARCHAR)"
+	switch {
+	case IsIntegerType(to):
+		return wholeSQL(id, from), "is not a whole number"
+	case to == "DATE" && text:
+		// Short text is a bare date: only longer text is cast twice.
+		ts := "TRY_CAST(" + v + " AS TIMESTAMP)"
+		return "(length(" + id + "::VARCHAR) <= 10 OR coalesce(" + ts + " = TRY_CAST(" + v + " AS DATE), true))", "has a time of day"
+	case to == "TIMESTAMP" && text:
+		// Up to seconds without an offset is 19 characters: only longer
+		// text is matched.
+		return "(length(" + id + "::VARCHAR) <= 19 OR NOT regexp_matches(" + v + ", '[+-][0-9]{2}(:?[0-9]{2})?$') OR regexp_matches(" + v + ", '[+-]00(:?00)?$'))",
+			"has a UTC offset"
+	}
+	return "", ""
+}
+
 // wholeSQL is a condition that a value of type from, known to cast to an
 // integer, is a whole number; "" when every such value is.
 func wholeSQL(id, from string) string {
@@ -981,9 +1004,9 @@ func wholeSQL(id, from string) string {
 		// (decided on the text, so any number of digits); an exponent form
 		// is decided as a double. Every branch is true or false, never
 		// NULL, or a row would be neither loaded nor quarantined.
-		v := "trim(" + id + "::VARCHAR)"
+		raw, v := id+"::VARCHAR", "trim("+id+"::VARCHAR)"
 		d := "TRY_CAST(" + v + " AS DOUBLE)"
-		return "(CASE WHEN NOT contains(" + v + ", '.') AND NOT contains(" + v + ", 'e') AND NOT contains(" + v + ", 'E') THEN true" +
+		return "(CASE WHEN NOT contains(" + raw + ", '.') AND NOT contains(" + raw + ", 'e') AND NOT contains(" + raw + ", 'E') THEN true" +
 			" WHEN regexp_full_match(" + v + ", '[+-]?0[xX][0-9a-fA-F]+') THEN true" +
 			" WHEN regexp_full_match(" + v + ", '[+-]?[0-9]*\\.[0-9]*') THEN regexp_full_match(" + v + ", '[+-]?[0-9]*\\.0*')" +
 			" ELSE coalesce(" + d + " = trunc(" + d + "), false) END)"

@@ -653,3 +653,18 @@ func TestIngestReviewEdges(t *testing.T) {
 		t.Errorf("date re-sniff: %+v, %v; want 3 loaded, 2 quarantined", res, err)
 	}
 }
+
+// TestIngestJSONTemporalExact: a time of day in a DATE column and a UTC
+// offset in a TIMESTAMP column are quarantined, not dropped by the cast.
+func TestIngestJSONTemporalExact(t *testing.T) {
+	lh := openTemp(t)
+	ingestText(t, lh, "first.json", `{"d":"2024-01-01","ts":"2024-01-01T10:00:00"}`+"\n", "tz")
+	res := ingestText(t, lh, "next.json", `{"d":"2024-01-03 23:59:59","ts":"2024-01-01T10:00:00"}`+"\n"+
+		`{"d":"2024-01-04 00:00:00","ts":"2024-01-01T10:00:00+05:00"}`+"\n"+
+		`{"d":"2024-01-05","ts":"2024-01-01T10:00:00.123456Z"}`+"\n"+
+		`{"d":"2024-01-06","ts":"2024-01-01 10:00:00+00:00"}`+"\n", "tz")
+	q := quarantined(t, lh, "tz")
+	if res.RowsLoaded != 2 || !strings.Contains(q[1], "has a time of day") || !strings.Contains(q[2], "has a UTC offset") {
+		t.Errorf("loaded %d; quarantine %v", res.RowsLoaded, q)
+	}
+}
