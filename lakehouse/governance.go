@@ -64,7 +64,21 @@ type AccessError struct {
 	Owner     string
 }
 
+// safeTableFunctions read no table or file: anyone may call them.
+var safeTableFunctions = map[string]bool{"range": true, "generate_series": true, "unnest": true, "json_each": true, "json_tree": true,
+	// The catalog: names and types, no rows.
+	"duckdb_tables": true, "duckdb_columns": true, "duckdb_schemas": true, "duckdb_views": true, "duckdb_types": true,
+	"duckdb_functions": true, "duckdb_keywords": true, "duckdb_constraints": true, "duckdb_indexes": true}
+
 func (e *AccessError) Error() string {
+	if e.Table.Schema == "*" {
+		what := "statements other than a SELECT"
+		if strings.HasSuffix(e.Table.Name, "()") {
+			what = "the table function " + e.Table.Name + ", which reads tables or files past the grants"
+		}
+		return fmt.Sprintf("lakehouse: %s may not run %s: only the target's owner (%s) may; read tables by name with a SELECT, under the grants in lakebench.yml (resources.schemas.<schema>.grants)",
+			e.Principal, what, e.Owner)
+	}
 	return fmt.Sprintf("lakehouse: %s may not %s %s: it needs %s on %s (or on schema %s); the owner (%s) grants it in lakebench.yml under resources.schemas.%s.grants, then `lakebench bundle deploy`",
 		e.Principal, e.Action, e.Table, e.Privilege, e.Table, e.Table.Schema, e.Owner, e.Table.Schema)
 }
@@ -250,7 +264,7 @@ func (lh *Lakehouse) authorizeSQL(ctx context.Context, sqlText string) (tables [
 	if lh.principal == "" {
 		return nil, "", nil
 	}
-	refs, perr := lh.TableRefs(ctx, sqlText)
+	refs, funcs, perr := lh.sqlRefs(ctx, sqlText)
 	action = "SELECT"
 	var reads, writes []TableName
 	if perr != nil {
@@ -258,6 +272,14 @@ func (lh *Lakehouse) authorizeSQL(ctx context.Context, sqlText string) (tables [
 		// owner (or ALL_PRIVILEGES on every schema) may run it.
 		action = "EXECUTE"
 		writes = []TableName{{Schema: "*", Name: "*"}}
+	}
+	// Table functions that read tables or files by name (query_table,
+	// query, read_parquet, ...) go around the grants: the owner's only.
+	for _, f := range funcs {
+		if !safeTableFunctions[f] {
+			writes = append(writes, TableName{Schema: "*", Name: f + "()"})
+			break
+		}
 	}
 	for _, r := range refs {
 		if r.Schema == "" {

@@ -3,6 +3,7 @@ package lakehouse
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,7 +42,11 @@ func TestGrantsAreEnforced(t *testing.T) {
 		{"carol", "with r as (select * from gold.revenue) select * from r", ""},
 		{"carol", "select * from silver.orders", "carol may not read silver.orders: it needs SELECT on silver.orders"},
 		{"carol", "select * from gold.revenue join silver.orders using (x)", "needs SELECT on silver.orders"},
-		{"carol", "drop table gold.revenue", "may not write"},
+		{"carol", "drop table gold.revenue", "carol may not run statements other than a SELECT: only the target's owner (sp-prod) may"},
+		{"carol", "select * from query_table('silver.orders')", "carol may not run the table function query_table()"},
+		{"carol", "select * from query('select * from silver.orders')", "the table function query()"},
+		{"carol", "select * from gold.revenue, range(3)", ""},
+		{"carol", "select * from read_csv('/etc/passwd')", "the table function read_csv()"},
 		{"ben", "select * from gold.revenue", "ben may not read gold.revenue"},
 		{"sp-prod", "select * from silver.orders", ""},
 	}
@@ -62,6 +67,17 @@ func TestGrantsAreEnforced(t *testing.T) {
 				t.Errorf("%s: %q: got %v, want an *AccessError containing %q", tc.principal, tc.sql, err, tc.want)
 			}
 		}
+	}
+	// A load is a write: MODIFY on the table, else refused.
+	csv := filepath.Join(t.TempDir(), "x.csv")
+	os.WriteFile(csv, []byte("x\n3\n"), 0o644)
+	lh.SetPrincipal("carol")
+	if _, err := lh.Ingest(ctx, []string{csv}, IngestOptions{Table: TableName{"bronze", "x"}}); err == nil || !strings.Contains(err.Error(), "carol may not write bronze.x") {
+		t.Errorf("carol ingested into bronze.x: %v", err)
+	}
+	lh.SetPrincipal("sp-prod")
+	if _, err := lh.Ingest(ctx, []string{csv}, IngestOptions{Table: TableName{"gold", "revenue"}}); err == nil || !strings.Contains(err.Error(), "gold.revenue is not a table files are loaded into") {
+		t.Errorf("ingest into a model's table: %v", err)
 	}
 	// Direct checks of MODIFY on a table grant.
 	if err := lh.Authorize(ctx, "ben", nil, []TableName{{"silver", "orders"}}); err != nil {
@@ -103,7 +119,7 @@ func TestGrantsAreEnforced(t *testing.T) {
 	}
 	defer lh.Close()
 	n, err := lh.Count(ctx, "select * from sys.audit where principal = 'carol' and not allowed")
-	if err != nil || n != 4 {
-		t.Errorf("carol's refusals in the audit: %d (%v), want 4 (3 + 1 from the read-only session)", n, err)
+	if err != nil || n != 8 {
+		t.Errorf("carol's refusals in the audit: %d (%v), want 8 (6 statements, 1 load, 1 from the read-only session)", n, err)
 	}
 }

@@ -108,6 +108,13 @@ func (e *ConservationError) Error() string {
 // Ingest loads files into a bronze table in one transaction: every file is
 // loaded, or none is.
 func (lh *Lakehouse) Ingest(ctx context.Context, files []string, opts IngestOptions) (*IngestResult, error) {
+	if lh.principal != "" {
+		// A load writes its table: MODIFY on it, as a run's ingest task needs.
+		if err := lh.Authorize(ctx, lh.principal, nil, []TableName{opts.Table}); err != nil {
+			lh.Audit(context.WithoutCancel(ctx), AuditEvent{Principal: lh.principal, Action: "INGEST", Tables: []string{opts.Table.String()}, Allowed: false, Detail: err.Error()})
+			return nil, err
+		}
+	}
 	tx, err := lh.Begin(ctx)
 	if err != nil {
 		return nil, err
@@ -117,7 +124,13 @@ func (lh *Lakehouse) Ingest(ctx context.Context, files []string, opts IngestOpti
 	if err != nil {
 		return nil, err
 	}
-	return res, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	if lh.principal != "" {
+		lh.Audit(context.WithoutCancel(ctx), AuditEvent{Principal: lh.principal, Action: "INGEST", Tables: []string{opts.Table.String()}, Rows: res.RowsLoaded, Allowed: true})
+	}
+	return res, nil
 }
 
 // Ingest loads files into a bronze table inside the transaction. Each file
@@ -157,6 +170,15 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 			}
 		}
 		jobs = append(jobs, job{path: abs, format: format, size: st.Size()})
+	}
+	// A table that exists without a store of loaded rows is not a load's:
+	// a model's table, or lakebench's own.
+	if exists, err := tableExists(ctx, tx.tx, opts.Table); err != nil {
+		return nil, err
+	} else if stored, err := tableExists(ctx, tx.tx, storeTable(opts.Table)); err != nil {
+		return nil, err
+	} else if exists && !stored {
+		return nil, fmt.Errorf("lakehouse: ingest: %s is not a table files are loaded into (a model builds it, or lakebench keeps it); load into a table of its own, such as bronze.%s_files", opts.Table, opts.Table.Name)
 	}
 	hints, err := tx.checkHints(ctx, opts.SchemaHints)
 	if err != nil {

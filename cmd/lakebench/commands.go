@@ -143,7 +143,12 @@ func newIngestCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			lh, err := s.open(cmd.Context(), "")
+			// A load is a write: the target's mode and grants apply, as
+			// for a run.
+			if err := s.project.CheckIdentity(s.principal()); err != nil {
+				return err
+			}
+			lh, err := s.openAs(cmd.Context())
 			if err != nil {
 				return err
 			}
