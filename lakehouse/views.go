@@ -71,11 +71,15 @@ func (lh *Lakehouse) TaskRuns(ctx context.Context, runID string) ([]TaskRun, err
 
 // LatestQuality lists the most recent result of every table's quality
 // rules, by table then rule.
+//
+// A run may check a rule twice (when the model is built, which quarantines
+// the failing rows, then in a checks task, which finds none left): the
+// check that found failures is the one shown.
 func (lh *Lakehouse) LatestQuality(ctx context.Context) ([]QualityResult, error) {
 	rows, err := lh.db.QueryContext(ctx, `SELECT run_id, table_name, rule, coalesce(criticality, ''),
 		coalesce(rows_checked, 0), coalesce(rows_failed, 0), checked_at
-		FROM sys.quality_results
-		QUALIFY row_number() OVER (PARTITION BY table_name, rule ORDER BY checked_at DESC) = 1
+		FROM (SELECT *, max(checked_at) OVER (PARTITION BY run_id, table_name, rule) AS run_at FROM sys.quality_results)
+		QUALIFY row_number() OVER (PARTITION BY table_name, rule ORDER BY run_at DESC, rows_failed DESC) = 1
 		ORDER BY table_name, rule`)
 	if err != nil {
 		return nil, queryError(ctx, err)
