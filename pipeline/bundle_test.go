@@ -149,6 +149,10 @@ targets:
 	if q := prod.Resources.Alerts["a"].Query; q != "select 90 as v, 'south' as r, 'prod' as t" {
 		t.Errorf("prod alert query %q", q)
 	}
+	if _, err := LoadWith(dir, LoadOptions{Target: "prod", Vars: map[string]string{"regoin": "south"}}); err == nil ||
+		!strings.Contains(err.Error(), `the bundle defines no variable "regoin"`) || !strings.Contains(err.Error(), "did you mean region?") {
+		t.Errorf("an undefined --var: %v", err)
+	}
 	tasks := prod.Resources.Jobs["nightly"].Tasks
 	if len(tasks) != 3 || tasks[1].Type != "transform" || !reflect.DeepEqual(tasks[1].Models, []string{"gold.x"}) || tasks[2].TaskKey != "alerts" {
 		t.Errorf("prod tasks %+v", tasks)

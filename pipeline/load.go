@@ -469,8 +469,17 @@ func (p *Project) resolve(opts LoadOptions) error {
 			}
 		}
 	}
-	for name, v := range opts.Vars {
-		vars[name] = v
+	for _, name := range sortedKeys(opts.Vars) {
+		if _, ok := vars[name]; !ok {
+			names := sortedKeys(vars)
+			hint := "variables defined: " + strings.Join(names, ", ") + suggestHint(name, names)
+			if len(names) == 0 {
+				hint = "the bundle defines no variables"
+			}
+			return Diagnostics{&Error{File: p.File, Message: fmt.Sprintf("--var %s: the bundle defines no variable %q", name, name),
+				Hint: hint + "; define it under variables: in " + filepath.Base(p.File) + " or drop the --var"}}
+		}
+		vars[name] = opts.Vars[name]
 	}
 	bundleName := ""
 	if b, ok := tree["bundle"].(map[string]any); ok {
