@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
 // ParseError is DuckDB's parser refusing a statement.
 type ParseError struct {
 	Message string
+	// Position is the byte offset in the SQL where DuckDB stopped, or -1.
+	Position int
 }
 
 func (e *ParseError) Error() string { return "lakehouse: " + e.Message }
@@ -62,11 +65,17 @@ func tableRefsFromJSON(doc string) ([]TableName, error) {
 		if msg == "" {
 			msg = "DuckDB cannot parse this statement"
 		}
-		return nil, &ParseError{Message: msg}
+		pos := -1
+		if ps, ok := tree["position"].(string); ok {
+			if n, err := strconv.Atoi(ps); err == nil {
+				pos = n
+			}
+		}
+		return nil, &ParseError{Message: msg, Position: pos}
 	}
 	stmts, _ := tree["statements"].([]any)
 	if len(stmts) != 1 {
-		return nil, &ParseError{Message: fmt.Sprintf("a model must be exactly one SELECT statement, found %d statements", len(stmts))}
+		return nil, &ParseError{Message: fmt.Sprintf("a model must be exactly one SELECT statement, found %d statements", len(stmts)), Position: -1}
 	}
 	ctes := map[string]bool{}
 	collectCTEs(tree, ctes)

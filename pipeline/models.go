@@ -32,31 +32,47 @@ type sqlParser interface {
 // Models finds the project's model files, parses each one and returns them
 // in build order: every model after the models it reads.
 func (p *Project) Models(ctx context.Context, lh sqlParser) ([]Model, error) {
+	models, errs := p.readModels(ctx, lh)
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return orderModels(models)
+}
+
+// readModels reads every model file, parsing each; a file that fails is
+// an error, and its model is still returned (with no reads) when its path
+// names a table, so validation does not call that table unknown too.
+func (p *Project) readModels(ctx context.Context, lh sqlParser) ([]Model, []error) {
 	var models []Model
+	var errs []error
 	seen := map[string]string{}
 	for _, pattern := range p.Resources.Transforms {
 		matches, err := filepath.Glob(filepath.Join(p.Dir, pattern))
 		if err != nil {
-			return nil, &Error{File: p.File, Message: fmt.Sprintf("bad glob %q in resources.transforms: %v", pattern, err)}
+			errs = append(errs, &Error{File: p.File, Message: fmt.Sprintf("bad glob %q in resources.transforms: %v", pattern, err)})
+			continue
 		}
 		sort.Strings(matches)
 		for _, path := range matches {
 			rel, _ := filepath.Rel(p.Dir, path)
 			m, err := p.readModel(ctx, lh, path, rel)
 			if err != nil {
-				return nil, err
-			}
-			if prev, dup := seen[m.Table.String()]; dup {
-				if prev == rel {
+				errs = append(errs, err)
+				if m.Table.Name == "" {
 					continue
 				}
-				return nil, &Error{File: path, Message: fmt.Sprintf("%s is also built by %s", m.Table, prev), Hint: "each table has one model file"}
+			}
+			if prev, dup := seen[m.Table.String()]; dup {
+				if prev != rel {
+					errs = append(errs, &Error{File: path, Message: fmt.Sprintf("%s is also built by %s", m.Table, prev), Hint: "each table has one model file"})
+				}
+				continue
 			}
 			seen[m.Table.String()] = rel
 			models = append(models, m)
 		}
 	}
-	return orderModels(models)
+	return models, errs
 }
 
 func (p *Project) readModel(ctx context.Context, lh sqlParser, path, rel string) (Model, error) {
@@ -74,14 +90,19 @@ func (p *Project) readModel(ctx context.Context, lh sqlParser, path, rel string)
 	refs, err := lh.TableRefs(ctx, m.SQL)
 	var pe *lakehouse.ParseError
 	if errors.As(err, &pe) {
-		return Model{}, &Error{File: path, Line: 1, Column: 1, Message: pe.Message, Hint: "a model is one SELECT statement (CTEs allowed)"}
+		line, col := 1, 1
+		if pe.Position >= 0 && pe.Position <= len(m.SQL) {
+			// At the end of input, point just past the last word.
+			line, col = offsetPosition(m.SQL, min(pe.Position, len(strings.TrimRight(m.SQL, " \t\r\n;"))))
+		}
+		return m, &Error{File: path, Line: line, Column: col, Message: pe.Message, Hint: "a model is one SELECT statement (CTEs allowed)"}
 	}
 	if err != nil {
 		return Model{}, err
 	}
 	for _, r := range refs {
 		if r.Schema == "" {
-			return Model{}, &Error{File: path, Message: fmt.Sprintf("table %q has no schema", r.Name), Hint: "name tables as schema.table, for example silver." + r.Name}
+			return m, &Error{File: path, Message: fmt.Sprintf("table %q has no schema", r.Name), Hint: "name tables as schema.table, for example silver." + r.Name}
 		}
 	}
 	m.Reads = refs

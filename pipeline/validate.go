@@ -73,13 +73,21 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 			errf(fmt.Sprintf("resources.transforms[%d]", i), "globs are relative to the project directory", "no SQL model file matches %s", pattern)
 		}
 	}
-	models, err := p.Models(ctx, lh)
-	var pe *Error
-	switch {
-	case errors.As(err, &pe):
-		v.Errors = append(v.Errors, pe)
-	case err != nil:
-		v.Errors = append(v.Errors, &Error{File: p.File, Message: err.Error()})
+	// Every model file's error at once; a model that fails to parse still
+	// names its table, so nothing that reads it is called unknown.
+	models, errs := p.readModels(ctx, lh)
+	if ordered, err := orderModels(models); err != nil {
+		errs = append(errs, err)
+	} else if len(errs) == 0 {
+		models = ordered
+	}
+	for _, err := range errs {
+		var pe *Error
+		if errors.As(err, &pe) {
+			v.Errors = append(v.Errors, pe)
+		} else {
+			v.Errors = append(v.Errors, &Error{File: p.File, Message: err.Error()})
+		}
 	}
 	v.Models = models
 	for _, m := range models {
@@ -97,7 +105,8 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 	for _, m := range models {
 		for _, r := range m.Reads {
 			if !known[r.String()] && !derived[r.String()] && r.Schema != "sys" {
-				v.Errors = append(v.Errors, &Error{File: filepath.Join(p.Dir, m.Path), Line: 1, Column: 1,
+				line, col := textPosition(m.SQL, r.String())
+				v.Errors = append(v.Errors, &Error{File: filepath.Join(p.Dir, m.Path), Line: line, Column: col,
 					Message: fmt.Sprintf("%s reads %s, which no source or model builds", m.Table, r),
 					Hint:    strings.TrimPrefix(suggestHint(r.String(), sortedKeys(known))+" ", "; ") + "name a source's bronze table or a model's table, or add a model that builds it"})
 			}
@@ -394,3 +403,19 @@ func suggestHint(s string, candidates []string) string {
 func contains(list []string, s string) bool { return slices.Contains(list, s) }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// textPosition is the line and column of the first occurrence of word in
+// text, ignoring case (1:1 when it is not there).
+func textPosition(text, word string) (line, col int) {
+	i := strings.Index(strings.ToLower(text), strings.ToLower(word))
+	if i < 0 {
+		return 1, 1
+	}
+	return offsetPosition(text, i)
+}
+
+// offsetPosition is the line and column of a byte offset in text.
+func offsetPosition(text string, offset int) (line, col int) {
+	before := text[:offset]
+	return strings.Count(before, "\n") + 1, len(before) - strings.LastIndex(before, "\n")
+}

@@ -1,0 +1,3 @@
+-- the orders of a day
+SELECT order_id,
+ FROM FROM gold.good

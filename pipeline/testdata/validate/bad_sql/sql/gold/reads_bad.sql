@@ -1,0 +1,1 @@
+select * from gold.bad join gold.lines using (x)
