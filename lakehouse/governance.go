@@ -184,6 +184,14 @@ func (lh *Lakehouse) Authorize(ctx context.Context, principal string, reads, wri
 	return check(writes, Modify, "write")
 }
 
+// Deployed reports whether the target has governance deployed (an owner
+// and grants): before the first deploy, every principal may do anything.
+func (lh *Lakehouse) Deployed(ctx context.Context) (bool, error) {
+	var n int
+	err := lh.db.QueryRowContext(ctx, "SELECT count(*) FROM sys.governance").Scan(&n)
+	return n > 0, err
+}
+
 // AuditEvent is one row of sys.audit.
 type AuditEvent struct {
 	At        time.Time `json:"at"`

@@ -141,6 +141,18 @@ func (s *session) openAs(ctx context.Context) (*lakehouse.Lakehouse, error) {
 	lh, err := s.open(ctx, "")
 	if err == nil {
 		lh.SetPrincipal(s.principal())
+		s.warnUndeployed(ctx, lh)
 	}
 	return lh, err
+}
+
+// warnUndeployed tells someone acting as another principal that the grants
+// do not apply yet: governance comes with the first deploy.
+func (s *session) warnUndeployed(ctx context.Context, lh *lakehouse.Lakehouse) {
+	if s.as == "" {
+		return
+	}
+	if ok, err := lh.Deployed(ctx); err == nil && !ok {
+		fmt.Fprintf(os.Stderr, "note: target %s is not deployed, so its grants do not apply yet: run `lakebench bundle deploy -t %s` first\n", s.target, s.target)
+	}
 }

@@ -50,6 +50,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 			}
 			defer lh.Close()
 			lh.SetPrincipal(s.principal())
+			s.warnUndeployed(ctx, lh)
 			sqlText := args[0]
 			if !lh.IsSelect(ctx, sqlText) {
 				lh.Close()
