@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -105,6 +106,10 @@ func Open(ctx context.Context, path string, opts Options) (*Lakehouse, error) {
 	return lh, nil
 }
 
+// lockHolderPID finds the holder in DuckDB's "Conflicting lock is held in
+// /path/prog (PID 123)".
+var lockHolderPID = regexp.MustCompile(`held in (.+?) \(PID (\d+)\)`)
+
 // openError explains DuckDB's own file-lock conflict (another process has the
 // file open) with the holder recorded in our lock file, when there is one.
 func (lh *Lakehouse) openError(err error) error {
@@ -112,7 +117,13 @@ func (lh *Lakehouse) openError(err error) error {
 		if h, ok := readHolder(lh.path); ok {
 			return &ErrLocked{Path: lh.path, Holder: h}
 		}
-		return fmt.Errorf("lakehouse: %s is open in another process; close it (or wait for it) and retry: %w", lh.path, err)
+		// A reader holds the file (a query, or the TUI while it reads):
+		// name it from DuckDB's message, which is otherwise about its CLI.
+		who := "another process"
+		if m := lockHolderPID.FindStringSubmatch(err.Error()); m != nil {
+			who = fmt.Sprintf("%s (pid %s)", strings.TrimSuffix(filepath.Base(m[1]), " (deleted)"), m[2])
+		}
+		return fmt.Errorf("lakehouse: %s is open for reading in %s; wait for it to finish (or close it) and retry", lh.path, who)
 	}
 	return fmt.Errorf("lakehouse: open %s: %w", lh.path, err)
 }

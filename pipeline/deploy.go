@@ -65,7 +65,7 @@ func (p *Project) Deploy(ctx context.Context, lh *lakehouse.Lakehouse, principal
 	}
 	v := p.Validate(ctx, lh)
 	if !v.OK() {
-		return nil, fmt.Errorf("pipeline: the bundle has %d errors; run `lakebench bundle validate -t %s` and fix them first:\n%w", len(v.Errors), p.Target, v.Errors)
+		return nil, fmt.Errorf("pipeline: the bundle has %s; run `lakebench bundle validate -t %s` and fix them first:\n%w", Plural(len(v.Errors), "error"), p.Target, v.Errors)
 	}
 	res := &DeployResult{Target: p.Target, Bundle: p.Bundle.Name, BundleHash: p.Hash(v.Models), Principal: principal, Resources: map[string]int{}}
 	wanted := p.resourceDefinitions(v.Models)

@@ -455,3 +455,11 @@ func (p *Project) NextSample(ctx context.Context) (sampledata.Report, error) {
 	}
 	return sampledata.Next(ctx, dir)
 }
+
+// Plural counts a noun for messages: 1 error, 2 errors, 0 errors.
+func Plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

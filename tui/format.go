@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"github.com/lakebench/lakebench/pipeline"
 	"strings"
 	"time"
 
@@ -153,9 +154,4 @@ func panel(st lipgloss.Style, title string, lines []string, width, height int) s
 }
 
 // plural counts a noun: 1 model, 2 models, 0 models.
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
+func plural(n int, noun string) string { return pipeline.Plural(n, noun) }

@@ -57,7 +57,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 				fmt.Fprintln(os.Stderr)
 			}
 			if !v.OK() {
-				return fmt.Errorf("found %d errors", len(v.Errors))
+				return fmt.Errorf("found %s", pipeline.Plural(len(v.Errors), "error"))
 			}
 			if !asJSON {
 				fmt.Fprintln(os.Stderr, "Validation OK!")
@@ -130,7 +130,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 					return jerr
 				}
 			}
-			return err
+			return runError(err)
 		},
 	}
 	run.Flags().BoolVar(&asJSON, "json", false, "print the run record as JSON on stdout")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -206,11 +207,25 @@ func newRunCmd(g *globals) *cobra.Command {
 					return jerr
 				}
 			}
-			return err
+			return runError(err)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the run record as JSON on stdout")
 	return cmd
+}
+
+// canceled reports whether err is a run or query stopped by Ctrl-C.
+func canceled(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, lakehouse.ErrCanceled)
+}
+
+// runError is a run's error for the command line: a canceled run is said
+// plainly, not as each task's "query canceled".
+func runError(err error) error {
+	if canceled(err) {
+		return errors.New("canceled: the run stopped; its unfinished tasks rolled back, and `lakebench run` finishes the job")
+	}
+	return err
 }
 
 // progressPrinter prints run events as plain lines.
@@ -228,12 +243,19 @@ func progressPrinter(w io.Writer) func(pipeline.Event) {
 			}
 			fmt.Fprintf(w, "[%d/%d] %-24s ok, %d rows in %s%s\n", e.Index, e.Total, e.Task, e.Rows, e.Elapsed.Round(time.Millisecond), detail)
 		case pipeline.TaskFailed:
+			if canceled(e.Err) {
+				fmt.Fprintf(w, "[%d/%d] %-24s canceled (rolled back)\n", e.Index, e.Total, e.Task)
+				break
+			}
 			fmt.Fprintf(w, "[%d/%d] %-24s FAILED: %s\n", e.Index, e.Total, e.Task, e.Detail)
 		case pipeline.TaskSkipped:
 			fmt.Fprintf(w, "[%d/%d] %-24s skipped (an earlier task failed)\n", e.Index, e.Total, e.Task)
 		case pipeline.RunFinished:
 			status := "succeeded"
-			if e.Err != nil {
+			switch {
+			case canceled(e.Err):
+				status = "canceled"
+			case e.Err != nil:
 				status = "failed"
 			}
 			fmt.Fprintf(w, "run %s %s in %s\n", e.RunID, status, e.Elapsed.Round(time.Millisecond))

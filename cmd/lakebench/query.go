@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/pipeline"
 	"github.com/spf13/cobra"
 )
 
@@ -72,7 +73,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(os.Stderr, "%d rows in %s\n", n, time.Since(start).Round(time.Millisecond))
+			fmt.Fprintf(os.Stderr, "%s in %s\n", pipeline.Plural(int(n), "row"), time.Since(start).Round(time.Millisecond))
 			return nil
 		},
 	}
