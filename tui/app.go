@@ -7,9 +7,11 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
@@ -428,13 +430,58 @@ func (m *Model) footerView() string {
 	return fit(" "+m.help.ShortHelpView(bindings), m.width)
 }
 
+// helpView lists every key of the view, also those that apply only at
+// times (esc while a run goes on), then the global keys: groups of
+// "key  what" laid out side by side while they fit, in rows below when not.
 func (m *Model) helpView(height int) string {
 	st := m.sh.styles
 	groups := append(m.views[m.active].FullHelp(), m.keys.FullHelp()...)
 	lines := []string{st.Title.Render(titles[m.active] + " view keys"), ""}
-	hm := m.help
-	hm.ShowAll = true
-	lines = append(lines, strings.Split(hm.FullHelpView(groups), "\n")...)
+	inner := m.width - st.PanelActive.GetHorizontalFrameSize()
+	var blocks []string
+	for _, g := range groups {
+		keyWidth := 0
+		for _, b := range g {
+			keyWidth = max(keyWidth, lipgloss.Width(b.Help().Key))
+		}
+		var rows []string
+		covered := func(k string) bool { // "→" is told by "←/→ panel"
+			for _, o := range g {
+				if ok := o.Help().Key; utf8.RuneCountInString(k) == 1 && len(ok) > len(k) && strings.Contains(ok, k) {
+					return true
+				}
+			}
+			return false
+		}
+		for _, b := range g {
+			if b.Help().Key == "" || covered(b.Help().Key) {
+				continue
+			}
+			row := st.Help.FullKey.Render(fmt.Sprintf("%-*s", keyWidth, b.Help().Key)) + "  " + st.Help.FullDesc.Render(b.Help().Desc)
+			rows = append(rows, cut(row, inner-3))
+		}
+		if len(rows) > 0 {
+			blocks = append(blocks, strings.Join(rows, "\n"))
+		}
+	}
+	var row []string
+	flush := func() {
+		if len(row) > 0 {
+			lines = append(lines, strings.Split(lipgloss.JoinHorizontal(lipgloss.Top, row...), "\n")...)
+			row = nil
+		}
+	}
+	width := 0
+	for _, b := range blocks {
+		w := lipgloss.Width(b) + 3
+		if width+w > inner && len(row) > 0 {
+			flush()
+			width = 0
+		}
+		row = append(row, lipgloss.NewStyle().PaddingRight(3).Render(b))
+		width += w
+	}
+	flush()
 	lines = append(lines, "", st.Muted.Render("press ? or esc to close"))
 	return panel(st.PanelActive, "help", lines, m.width, height)
 }
