@@ -681,11 +681,18 @@ func (e *engineer) taskLine(t TaskNode, width int, wide bool) string {
 		}
 	}
 	name := shortTask(t)
-	nameW := max(8, width-2-7-6)
+	rowsW := 7 // 999,999; wider panels fit 9,999,999,999
+	if width >= 30 {
+		rowsW = 10
+	}
+	nameW := max(8, width-2-rowsW-6)
 	if wide {
 		nameW = 20
 	}
-	line := style.Render(glyph) + " " + fit(name, nameW) + right(rows, 7) + st.Muted.Render(right(took, 6))
+	if len(rows) >= rowsW && ts != nil {
+		rows = compactCount(ts.rows) // 4.2M where 4,238,176 does not fit
+	}
+	line := style.Render(glyph) + " " + fit(name, nameW) + right(rows, rowsW) + st.Muted.Render(right(took, 6))
 	if wide && len(t.DependsOn) > 0 {
 		deps := make([]string, len(t.DependsOn))
 		for i, d := range t.DependsOn {
@@ -919,7 +926,7 @@ func (e *engineer) runsLines(width, room int) []string {
 		list = max(1, list-1-len(why))
 	}
 	// Narrow panels drop the start time, so the status stays in sight.
-	startW, tookW := 10, 8
+	startW, tookW := 12, 8 // "01-02 15:04" and a space
 	if width < 44 {
 		startW, tookW = 0, 6
 	}

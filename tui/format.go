@@ -155,3 +155,15 @@ func panel(st lipgloss.Style, title string, lines []string, width, height int) s
 
 // plural counts a noun: 1 model, 2 models, 0 models.
 func plural(n int, noun string) string { return pipeline.Plural(n, noun) }
+
+// compactCount is a count in at most six characters: 999,999, then 4.2M
+// and 1.3B.
+func compactCount(n int64) string {
+	switch {
+	case n < 1_000_000:
+		return thousands(n)
+	case n < 1_000_000_000:
+		return fmt.Sprintf("%.1fM", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%.1fB", float64(n)/1e9)
+}
