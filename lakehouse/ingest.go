@@ -620,25 +620,39 @@ func rawLines(path string, want map[int64]bool) (map[int64]string, error) {
 	if len(want) == 0 {
 		return out, nil
 	}
+	err := eachLine(path, func(n, _ int64, line []byte) bool {
+		if want[n] {
+			out[n] = truncate(string(bytes.ToValidUTF8(trimEOL(line), []byte("\uFFFD"))), 4096)
+		}
+		return len(out) < len(want)
+	})
+	return out, err
+}
+
+// eachLine calls fn with each line of a file (as lineReader ends lines),
+// its number and the offset where it starts, until fn returns false; it
+// returns the number of the last line read.
+func eachLine(path string, fn func(n, start int64, line []byte) bool) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	lr := newLineReader(f)
-	for len(out) < len(want) {
+	var start int64
+	for {
 		line, err := lr.next()
 		if err == io.EOF {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if want[lr.line] {
-			out[lr.line] = truncate(string(bytes.ToValidUTF8(trimEOL(line), []byte("\uFFFD"))), 4096)
+		if !fn(lr.line, start, line) {
+			return nil
 		}
+		start += int64(len(line))
 	}
-	return out, nil
 }
 
 func truncate(s string, n int) string {

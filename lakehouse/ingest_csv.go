@@ -138,7 +138,7 @@ func (l *loader) csvCareful(ctx context.Context, delim byte, header []string, co
 	if err != nil {
 		return err
 	}
-	if loaded, rejects, sniffed, err = l.retryDates(ctx, tmp.Name(), delim, cols, sniffed, false, loaded, rejects); err != nil {
+	if loaded, rejects, _, err = l.retryDates(ctx, tmp.Name(), delim, cols, sniffed, false, loaded, rejects); err != nil {
 		return err
 	}
 	for i := range rejects {
@@ -830,32 +830,20 @@ func recordLines(path string, offsets []int64) ([]int64, error) {
 	if len(offsets) == 0 {
 		return out, nil
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	lr := newLineReader(f)
-	var start int64 // offset of the line lr returns next
 	k := 0
-	for k < len(offsets) {
-		line, err := lr.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	var last int64
+	err := eachLine(path, func(n, start int64, line []byte) bool {
+		last = n
 		for k < len(offsets) && start >= offsets[k] && len(trimEOL(line)) > 0 {
-			out[k] = lr.line
+			out[k] = n
 			k++
 		}
-		start += int64(len(line))
-	}
+		return k < len(offsets)
+	})
 	for ; k < len(offsets); k++ {
-		out[k] = lr.line // past the end: the last line
+		out[k] = last // past the end: the last line
 	}
-	return out, nil
+	return out, err
 }
 
 // cleanReason shortens DuckDB's reject messages to what a person needs:
