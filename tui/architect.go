@@ -136,6 +136,14 @@ func (a *architect) architectureView(width, height int) string {
 	inner := width - st.Panel.GetHorizontalFrameSize()
 	cols := [][]string{nil, nil, nil, nil, nil}
 	heads := []string{"landing", "bronze", "silver", "gold", "ml · bi"}
+	arrow := " ─▶ "
+	if width < 120 {
+		arrow = "▶ "
+	}
+	cw := (inner - 4*lipgloss.Width(arrow)) / 5
+	// flag marks a table with quarantined rows; a long name is cut, not
+	// the mark.
+	flag := func(name string) string { return cut(name, cw-1-lipgloss.Width(" ⚑")) + st.Warn.Render(" ⚑") }
 	for _, src := range in.Sources {
 		f := src.Format
 		if f == "" {
@@ -156,13 +164,13 @@ func (a *architect) architectureView(width, height int) string {
 	}
 	for i, src := range in.Sources {
 		if quar["bronze."+src.Name] {
-			cols[1][i] += st.Warn.Render(" ⚑")
+			cols[1][i] = flag(cols[1][i])
 		}
 	}
 	for _, m := range s.Models {
 		schema, name, _ := strings.Cut(m.Table, ".")
 		if quar[m.Table] {
-			name += st.Warn.Render(" ⚑")
+			name = flag(name)
 		}
 		switch schema {
 		case "silver":
@@ -185,11 +193,6 @@ func (a *architect) architectureView(width, height int) string {
 	if len(cols[4]) == 0 {
 		cols[4] = []string{st.Muted.Render("no models or"), st.Muted.Render("dashboards yet")}
 	}
-	arrow := " ─▶ "
-	if width < 120 {
-		arrow = "▶ "
-	}
-	cw := (inner - 4*lipgloss.Width(arrow)) / 5
 	rows := 0
 	for _, c := range cols {
 		rows = max(rows, len(c))
