@@ -989,7 +989,7 @@ func (e *engineer) drillView() string {
 		return panel(st.PanelActive, "quarantine · "+e.drillTable, []string{st.Muted.Render("loading…")}, e.width, e.height)
 	}
 	q := e.drill
-	title := fmt.Sprintf("quarantine · %s · %s rows", q.Table, thousands(q.Total))
+	title := fmt.Sprintf("quarantine · %s · %s %s", q.Table, thousands(q.Total), map[bool]string{true: "row", false: "rows"}[q.Total == 1])
 	if len(q.Rows) == 0 {
 		return panel(st.PanelActive, title, []string{st.Muted.Render("nothing quarantined"), "", st.Muted.Render("esc to go back")}, e.width, e.height)
 	}
@@ -1010,7 +1010,18 @@ func (e *engineer) drillView() string {
 	}
 	lines := []string{st.Muted.Render(cut("reasons: "+strings.Join(summary, " · "), inner)), ""}
 	per := 2
-	start, end := window(len(q.Rows), e.drillCursor, max(1, (room-3)/per))
+	// The selected row is shown whole, wrapped (up to 6 lines of its record).
+	sel := q.Rows[min(e.drillCursor, len(q.Rows)-1)]
+	selWhere := sel.Source
+	if sel.Line > 0 {
+		selWhere += fmt.Sprintf(":%d", sel.Line)
+	}
+	selRecord := strings.Split(wrapText(strings.ReplaceAll(sel.Record, "\n", "⏎"), inner-4), "\n")
+	if len(selRecord) > 6 {
+		selRecord = append(selRecord[:5], "…")
+	}
+	selLines := len(strings.Split(wrapText(sel.Reason+"  "+selWhere, inner-2), "\n")) + len(selRecord)
+	start, end := window(len(q.Rows), e.drillCursor, max(1, (room-3-(selLines-per))/per))
 	for i := start; i < end; i++ {
 		r := q.Rows[i]
 		mark := "  "
@@ -1028,6 +1039,20 @@ func (e *engineer) drillView() string {
 		head := mark + reason
 		if where != "" {
 			head += st.Muted.Render("  " + where)
+		}
+		if i == e.drillCursor {
+			for k, l := range strings.Split(wrapText(r.Reason+"  "+where, inner-2), "\n") {
+				if k == 0 {
+					l = mark + st.Bad.Render(l)
+				} else {
+					l = "  " + st.Bad.Render(l)
+				}
+				lines = append(lines, l)
+			}
+			for _, l := range selRecord {
+				lines = append(lines, "    "+l)
+			}
+			continue
 		}
 		lines = append(lines, cut(head, inner), "    "+cut(strings.ReplaceAll(r.Record, "\n", "⏎"), inner-4))
 	}

@@ -167,3 +167,12 @@ func compactCount(n int64) string {
 	}
 	return fmt.Sprintf("%.1fB", float64(n)/1e9)
 }
+
+// wrapText wraps plain text to width, at spaces where it can, else within
+// a word.
+func wrapText(s string, width int) string {
+	if width <= 0 {
+		return s
+	}
+	return ansi.Wrap(s, width, " ,;")
+}
