@@ -65,8 +65,11 @@ func (lh *Lakehouse) Page(ctx context.Context, selectSQL string, offset, limit i
 	if err != nil {
 		return nil, err
 	}
-	q := fmt.Sprintf("SELECT * FROM (%s) AS lb_page LIMIT %d OFFSET %d", trimSQL(selectSQL), limit, offset)
+	q := fmt.Sprintf(pagePrefix+"%s) AS lb_page LIMIT %d OFFSET %d", trimSQL(selectSQL), limit, offset)
 	res, err := lh.query(ctx, q)
+	if err != nil && !errors.Is(err, ErrCanceled) {
+		err = errors.New(unwrapPageError(err.Error()))
+	}
 	if offset == 0 { // a result is audited once, at its first page
 		var n int64
 		if res != nil {
@@ -230,6 +233,29 @@ func IsIntegerType(t string) bool {
 
 func trimSQL(s string) string {
 	return strings.TrimRight(strings.TrimSpace(s), "; \n\t")
+}
+
+const pagePrefix = "SELECT * FROM ("
+
+// unwrapPageError shows DuckDB's error context ("LINE 1: ..." and its caret)
+// on the user's SQL, without the paging query wrapped around it.
+func unwrapPageError(msg string) string {
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "LINE ") {
+			continue
+		}
+		if j := strings.Index(l, pagePrefix); j >= 0 {
+			lines[i] = l[:j] + l[j+len(pagePrefix):]
+			if i+1 < len(lines) && len(lines[i+1]) > len(pagePrefix) && strings.TrimSpace(lines[i+1][:j+len(pagePrefix)]) == "" {
+				lines[i+1] = lines[i+1][len(pagePrefix):]
+			}
+		}
+		if j := strings.Index(lines[i], ") AS lb_page"); j >= 0 {
+			lines[i] = lines[i][:j]
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 func queryError(ctx context.Context, err error) error {

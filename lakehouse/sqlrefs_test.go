@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -87,5 +88,19 @@ func TestCancelInterruptsAndStaysUsable(t *testing.T) {
 	res, err := lh.Query(context.Background(), "select 42")
 	if err != nil || res.Rows[0][0] != int32(42) {
 		t.Fatalf("after cancel: %v %v", res, err)
+	}
+}
+
+// TestPageErrorShowsTheUsersSQL: DuckDB's error context points into the
+// user's SQL, not the paging query around it.
+func TestPageErrorShowsTheUsersSQL(t *testing.T) {
+	lh, err := Open(context.Background(), "", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	_, err = lh.Page(context.Background(), "select nosuch from range(3)", 0, 10)
+	if err == nil || strings.Contains(err.Error(), "lb_page") || !strings.Contains(err.Error(), "LINE 1: select nosuch from range(3)\n               ^") {
+		t.Errorf("got %v", err)
 	}
 }
