@@ -560,10 +560,7 @@ func (lh *Lakehouse) NormalizeType(ctx context.Context, t string) (string, error
 	if strings.ContainsAny(t, ";'\"") || strings.TrimSpace(t) == "" {
 		return "", fmt.Errorf("%q is not a type; use a DuckDB type such as BIGINT, DOUBLE, VARCHAR, DATE or TIMESTAMP", t)
 	}
-	probe, err := lh.probe()
-	if err != nil {
-		return "", err
-	}
+	probe := lh.probe()
 	var norm string
 	if err := probe.QueryRowContext(ctx, "SELECT typeof(NULL::"+t+")").Scan(&norm); err != nil {
 		return "", fmt.Errorf("%q is not a DuckDB type (%s); use one such as BIGINT, DOUBLE, VARCHAR, DATE or TIMESTAMP", t, firstLine(err.Error()))

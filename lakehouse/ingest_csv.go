@@ -230,10 +230,7 @@ func (l *loader) heldBack(ctx context.Context, delim byte, header []string, cols
 	for k, c := range cands {
 		values = append(values, fmt.Sprintf("(%d, %s, %s)", k, QuoteString(cols[c.col].Type), QuoteString(c.value)))
 	}
-	probe, err := l.tx.lh.probe()
-	if err != nil {
-		return nil, false, err
-	}
+	probe := l.tx.lh.probe()
 	var cases []string
 	for _, t := range slices.Compact(slices.Sorted(func(yield func(string) bool) {
 		for _, c := range cands {
@@ -570,10 +567,7 @@ func (l *loader) otherFormats(ctx context.Context, delim byte, s csvSniff, cols 
 			formats = append(formats, "try_strptime(v, "+QuoteString(f)+") IS NOT NULL")
 		}
 	}
-	probe, err := l.tx.lh.probe()
-	if err != nil {
-		return s, false
-	}
+	probe := l.tx.lh.probe()
 	var reads int64
 	if err := probe.QueryRowContext(ctx, "SELECT count(*) FROM (VALUES ("+strings.Join(values, "), (")+")) t(v) WHERE "+
 		strings.Join(formats, " OR ")).Scan(&reads); err != nil || reads == 0 {
@@ -669,10 +663,7 @@ func (l *loader) sniffCSV(ctx context.Context, delim byte, types map[string]stri
 	}
 	var cols []any
 	var dateFmt, tsFmt *string
-	probe, err := l.tx.lh.probe()
-	if err != nil {
-		return nil, csvSniff{}, err
-	}
+	probe := l.tx.lh.probe()
 	opts := l.nullOption()
 	if len(types) > 0 {
 		var defs []string

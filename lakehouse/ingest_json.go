@@ -91,10 +91,7 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 	if len(samples) == 0 {
 		return nil
 	}
-	probe, err := tx.lh.probe()
-	if err != nil {
-		return err
-	}
+	probe := tx.lh.probe()
 	fileCols, err := describe(ctx, probe, "read_json(["+strings.Join(samples, ", ")+"], format='newline_delimited', union_by_name=true, sample_size=-1)")
 	if err != nil {
 		return fmt.Errorf("detect column types: %w", err)

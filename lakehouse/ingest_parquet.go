@@ -23,10 +23,7 @@ func (tx *Tx) loadParquet(ctx context.Context, ls []*loader) error {
 		}
 		// DuckDB aborts a transaction on a read error, so the schema is read
 		// outside it.
-		probe, err := tx.lh.probe()
-		if err != nil {
-			return err
-		}
+		probe := tx.lh.probe()
 		fileCols, err := describe(ctx, probe, "read_parquet("+QuoteString(l.dpath)+")")
 		if err != nil {
 			return fmt.Errorf("%s: not a readable Parquet file (%s); check that it was written completely, or pass the right format", l.path, firstLine(err.Error()))

@@ -49,8 +49,8 @@ type Lakehouse struct {
 // error, so they run on a connection of their own, outside any
 // transaction. (A private in-memory DuckDB did this before; starting one
 // cost 10 ms a process.)
-func (lh *Lakehouse) probe() (*sql.DB, error) {
-	return lh.db, nil
+func (lh *Lakehouse) probe() *sql.DB {
+	return lh.db
 }
 
 // Open opens (creating if needed) the DuckDB file at path. A writer takes the
