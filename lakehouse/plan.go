@@ -121,13 +121,21 @@ type planDoc struct {
 	Plans        []map[string]any `json:"plans"`
 }
 
+// decodeJSON keeps numbers as written: DuckDB's trees hold uint64 values
+// (query_location 18446744073709551615) that a float64 would change.
+func decodeJSON(doc string, v any) error {
+	d := json.NewDecoder(strings.NewReader(doc))
+	d.UseNumber()
+	return d.Decode(v)
+}
+
 func serializePlan(ctx context.Context, c queryConn, sqlText string) (*planDoc, error) {
 	var doc string
 	if err := c.QueryRowContext(ctx, "SELECT json_serialize_plan(?::VARCHAR)::VARCHAR", sqlText).Scan(&doc); err != nil {
 		return nil, fmt.Errorf("lakehouse: plan: %w", err)
 	}
 	var p planDoc
-	if err := json.Unmarshal([]byte(doc), &p); err != nil {
+	if err := decodeJSON(doc, &p); err != nil {
 		return nil, fmt.Errorf("lakehouse: plan: %w", err)
 	}
 	return &p, nil
@@ -147,6 +155,10 @@ func analyzePlan(p *planDoc, catalog string) (*planAccess, error) {
 	}
 	a := &planAccess{reads: map[TableName]bool{}, views: map[string]bool{}, writes: map[TableName]bool{}}
 	var err error
+	// A DELETE or UPDATE scans the table it changes; without RETURNING
+	// that scan is part of the write, which MODIFY covers (as in Unity
+	// Catalog). With RETURNING it is a read, and needs SELECT.
+	silent := map[TableName]bool{}
 	walkJSON(p.Plans[0], func(m map[string]any) {
 		op, _ := m["type"].(string)
 		if err != nil || !strings.HasPrefix(op, "LOGICAL_") {
@@ -192,11 +204,17 @@ func analyzePlan(p *planDoc, catalog string) (*planAccess, error) {
 				return
 			}
 			a.writes[t] = true
+			if rc, _ := m["return_chunk"].(bool); !rc && what == "" {
+				silent[t] = true
+			}
 			if what != "" {
 				a.writes[TableName{Schema: ownerOnly, Name: what}] = true
 			}
 		}
 	})
+	for t := range silent {
+		delete(a.reads, t)
+	}
 	return a, err
 }
 
@@ -245,7 +263,7 @@ func access(ctx context.Context, c queryConn, sqlText string, strict bool) (read
 	if err := c.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", sqlText).Scan(&doc); err != nil {
 		return nil, nil, fmt.Errorf("lakehouse: parse: %w", err)
 	}
-	if err := json.Unmarshal([]byte(doc), &tree); err != nil {
+	if err := decodeJSON(doc, &tree); err != nil {
 		return nil, nil, fmt.Errorf("lakehouse: parse: %w", err)
 	}
 	isSelect := tree["error"] != true
@@ -445,7 +463,16 @@ func checkThroughViews(ctx context.Context, c queryConn, tree map[string]any, ca
 			bases[t] = true
 		}
 	}
-	// Replace each view in the parse tree by its stand-in.
+	// Replace each view in the parse tree by its stand-in. A view named
+	// without an alias keeps its name as the alias, so columns qualified
+	// with it still bind, unless another table of that name is in the query.
+	nameCount := map[string]int{}
+	walkJSON(tree, func(m map[string]any) {
+		if m["type"] == "BASE_TABLE" {
+			name, _ := m["table_name"].(string)
+			nameCount[strings.ToLower(name)]++
+		}
+	})
 	walkJSON(tree, func(m map[string]any) {
 		if m["type"] != "BASE_TABLE" {
 			return
@@ -460,7 +487,7 @@ func checkThroughViews(ctx context.Context, c queryConn, tree map[string]any, ca
 		if !ok {
 			return
 		}
-		if alias, _ := m["alias"].(string); alias == "" {
+		if alias, _ := m["alias"].(string); alias == "" && nameCount[strings.ToLower(name)] == 1 {
 			m["alias"] = name
 		}
 		m["catalog_name"], m["schema_name"], m["table_name"] = "temp", "main", tmp
