@@ -173,6 +173,10 @@ func (lh *Lakehouse) owner(ctx context.Context) (string, error) {
 // Access) are the owner's alone.
 func (lh *Lakehouse) Authorize(ctx context.Context, principal string, reads, writes []TableName) error {
 	for _, t := range writes {
+		if t.Schema == ownerOnly && t.Name == undecided {
+			return &AccessError{Principal: principal, Action: "write", Table: t,
+				Reason: "lakehouse: DuckDB cannot show what this statement writes (it reads a file), so it is refused, to the owner too: load files with `lakebench ingest FILE --table SCHEMA.NAME`, or read them in a SELECT"}
+		}
 		if t.Schema == "sys" {
 			return &AccessError{Principal: principal, Action: "write", Table: t,
 				Reason: fmt.Sprintf("lakehouse: no one may write %s through a statement, the owner included: the system tables are lakebench's own and sys.audit is append-only", t)}

@@ -44,6 +44,11 @@ import (
 // reads and writes of the pseudo-schema "*" are for the owner alone.
 const ownerOnly = "*"
 
+// undecided is the write of a statement whose plan DuckDB cannot show: it
+// could write anything, sys included, so no principal may run it. Only
+// lakebench's own statements (principal "") may, as they never write sys.
+const undecided = "a statement whose writes DuckDB cannot show"
+
 // viewPrefix names the stand-in temporary tables of views being checked.
 const viewPrefix = "lb_view_"
 
@@ -296,6 +301,12 @@ func access(ctx context.Context, c queryConn, sqlText string, strict bool) (read
 		}
 		if strict && !isSelect {
 			return nil, nil, refusal("DuckDB cannot show the plan of this statement, so it is refused; run its SELECT part with `lakebench query` to see DuckDB's error")
+		}
+		if !isSelect && orig.ErrorType == "not implemented" {
+			// A statement that reads a file (COPY FROM, CREATE TABLE AS
+			// SELECT FROM read_csv): what it writes cannot be told, so
+			// Authorize refuses it to every principal (see undecided).
+			return nil, []TableName{{Schema: ownerOnly, Name: undecided}}, nil
 		}
 		return nil, nil, refusal("DuckDB cannot show the plan of this statement, so it is refused: %s", firstLine(orig.ErrorMessage))
 	}
