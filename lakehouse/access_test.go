@@ -386,3 +386,37 @@ func TestNoStatementWritesSys(t *testing.T) {
 		}
 	}
 }
+
+// TestTypeStringsAreNotSQL: a schema hint's type cannot carry SQL (the
+// issue's `a=INTEGER) || (select ... from sys.audit) || typeof(1`).
+func TestTypeStringsAreNotSQL(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "t.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	for _, bad := range []string{
+		"INTEGER) || (select count(*) from sys.audit) || typeof(1",
+		"INTEGER) || (select content from read_text(chr(47)||chr(101)||chr(116)||chr(99)||chr(47)||chr(104)||chr(111)||chr(115)||chr(116)||chr(115))) || typeof(1",
+		"INTEGER; DROP TABLE sys.audit",
+		"VARCHAR -- x",
+		"",
+	} {
+		if got, err := lh.NormalizeType(ctx, bad); err == nil {
+			t.Errorf("NormalizeType(%q) = %q, want an error", bad, got)
+		}
+	}
+	for in, want := range map[string]string{"int": "INTEGER", "decimal(18, 2)": "DECIMAL(18,2)", "timestamp with time zone": "TIMESTAMP WITH TIME ZONE", "varchar[]": "VARCHAR[]", " double ": "DOUBLE"} {
+		if got, err := lh.NormalizeType(ctx, in); err != nil || got != want {
+			t.Errorf("NormalizeType(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	// Through an ingest, the hint is refused before anything runs.
+	csv := filepath.Join(t.TempDir(), "a.csv")
+	os.WriteFile(csv, []byte("a\n1\n"), 0o644)
+	_, err = lh.Ingest(ctx, []string{csv}, IngestOptions{Table: TableName{"bronze", "a"}, SchemaHints: map[string]string{"a": "INTEGER) || (select count(*) from sys.audit) || typeof(1"}})
+	if err == nil || !strings.Contains(err.Error(), "is not a type") {
+		t.Errorf("ingest with an injected hint: %v", err)
+	}
+}
