@@ -92,8 +92,12 @@ func (e *AccessError) Error() string {
 		if owner == "" {
 			owner = "who first deployed it"
 		}
-		return fmt.Sprintf("lakehouse: %s may not run %s: only the target's owner (%s) may; read tables by name with a SELECT, under the grants in lakebench.yml (resources.schemas.<schema>.grants)",
-			who, what, owner)
+		verb := "run"
+		if e.Action == "read" {
+			verb = "read"
+		}
+		return fmt.Sprintf("lakehouse: %s may not %s %s: only the target's owner (%s) may; read tables by name with a SELECT, under the grants in lakebench.yml (resources.schemas.<schema>.grants)",
+			who, verb, what, owner)
 	}
 	return fmt.Sprintf("lakehouse: %s may not %s %s: it needs %s on %s (or on schema %s); the owner (%s) grants it in lakebench.yml under resources.schemas.%s.grants, then `lakebench bundle deploy`",
 		who, e.Action, e.Table, e.Privilege, e.Table, e.Table.Schema, e.Owner, e.Table.Schema)

@@ -364,7 +364,7 @@ func prebindCheck(tree map[string]any) error {
 		case "BASE_TABLE":
 			for _, k := range []string{"catalog_name", "schema_name", "table_name"} {
 				if s, _ := m[k].(string); strings.ContainsAny(s, pathChars) {
-					err = &AccessError{Table: TableName{Schema: ownerOnly, Name: "a read of the file " + s}}
+					err = &AccessError{Action: "read", Table: TableName{Schema: ownerOnly, Name: "the file " + s}}
 				}
 			}
 		}
