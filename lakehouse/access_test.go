@@ -109,6 +109,13 @@ func (g governed) attacks() []string {
 		`select * from duckdb_tables()`,
 		`select * from information_schema.tables`,
 		`describe silver.orders`,
+		`summarize ` + QuoteString(g.secret),
+		`describe select * from ` + QuoteString(g.secret),
+		`show select * from read_csv(` + QuoteString(g.secret) + `)`,
+		`pivot ` + QuoteString(g.secret) + ` on secret`,
+		`from ` + QuoteString(g.secret),
+		`select * from gold.revenue union all select * from ` + QuoteString(g.secret),
+		`select (select max(secret) from ` + QuoteString(g.secret) + `)`,
 		`attach ` + QuoteString(filepath.Join(g.dir, "other.duckdb")) + ` as other`,
 		`copy gold.revenue to ` + QuoteString(filepath.Join(g.dir, "out.csv")),
 		`copy gold.revenue from ` + QuoteString(g.secret),
@@ -151,6 +158,10 @@ func TestPlanRefusesReadsPastTheGrants(t *testing.T) {
 		var ae *AccessError
 		if !errors.As(err, &ae) {
 			t.Errorf("dana ran %q: got %v, want an *AccessError", q, err)
+		}
+		// Nor does the refusal quote a file (as a binder error would).
+		if err != nil && (strings.Contains(err.Error(), "topsecret") || strings.Contains(err.Error(), "Ana Raw")) {
+			t.Errorf("dana's refusal of %q shows a file's content: %v", q, err)
 		}
 	}
 	// What the grants allow still runs, through CTEs, subqueries and safe

@@ -99,8 +99,9 @@ type queryConn = execer
 
 // Access returns the tables a statement reads and writes, from DuckDB's
 // bound plan: a view named in a SELECT is a read of the view, not of the
-// tables under it. What only the target's owner may do (read a file, ATTACH,
-// COPY, DDL) comes back as a write of schema "*" naming it; Authorize
+// tables under it. What only the target's owner may do comes back in schema
+// "*" naming it: a read for a file or a table function ("read_csv()"), a
+// write for a statement (ATTACH, COPY TO, CREATE TABLE, ...); Authorize
 // refuses those to everyone else. A statement that cannot be decided, or
 // that no one may run through lakebench (SET, BEGIN, several statements,
 // a write into sys), fails with an *AccessError.
@@ -175,7 +176,7 @@ func analyzePlan(p *planDoc, catalog string) (*planAccess, error) {
 			name, _ := m["name"].(string)
 			if name != "seq_scan" {
 				if !safeTableFunctions[strings.ToLower(name)] {
-					a.writes[TableName{Schema: ownerOnly, Name: name + "()"}] = true
+					a.reads[TableName{Schema: ownerOnly, Name: name + "()"}] = true
 				}
 				return
 			}
@@ -191,7 +192,7 @@ func analyzePlan(p *planDoc, catalog string) (*planAccess, error) {
 			case cat == catalog:
 				a.reads[TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(table)}] = true
 			default:
-				a.writes[TableName{Schema: ownerOnly, Name: "reads of database " + cat}] = true
+				a.reads[TableName{Schema: ownerOnly, Name: "reads of database " + cat}] = true
 			}
 		case readOnlyOperators[op]:
 		case ownerStatements[op] != "":
@@ -297,7 +298,7 @@ func access(ctx context.Context, c queryConn, sqlText string, strict bool) (read
 			// A SELECT writes nothing; only the owner may run what cannot
 			// be checked (it reads files: DuckDB's file readers do not
 			// serialize).
-			return nil, []TableName{{Schema: ownerOnly, Name: "a SELECT whose plan DuckDB cannot show (" + firstLine(orig.ErrorMessage) + ")"}}, nil
+			return []TableName{{Schema: ownerOnly, Name: "a SELECT whose plan DuckDB cannot show (" + firstLine(orig.ErrorMessage) + ")"}}, nil, nil
 		}
 		if strict && !isSelect {
 			return nil, nil, refusal("DuckDB cannot show the plan of this statement, so it is refused; run its SELECT part with `lakebench query` to see DuckDB's error")

@@ -34,6 +34,8 @@ func TestTaskSQLIsCheckedOnItsPlan(t *testing.T) {
     gold: {grants: [{principal: analysts, privileges: [SELECT]}]}
     silver: {grants: [{principal: ben, privileges: [SELECT, MODIFY]}]}
 `)
+	// The owner's model may read a file (the owner may); nobody else's.
+	writeTestFile(t, dir, "sql/gold/raw_orders.sql", "select * from read_csv('"+landing+"')")
 	p, err := LoadWith(dir, LoadOptions{Target: "dev"})
 	if err != nil {
 		t.Fatal(err)
@@ -46,6 +48,9 @@ func TestTaskSQLIsCheckedOnItsPlan(t *testing.T) {
 	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev"}); err != nil {
 		t.Fatalf("the owner's default run: %v", err)
 	}
+	if n := count(t, lh, "select * from gold.raw_orders"); n != 4 {
+		t.Errorf("the owner's model read %d rows of its landing file, want 4", n)
+	}
 	before := count(t, lh, "select * from silver.orders")
 	for _, tc := range []struct{ job, principal, want string }{
 		{"wipe", "dana", "dana may not write silver.orders"},
@@ -53,7 +58,7 @@ func TestTaskSQLIsCheckedOnItsPlan(t *testing.T) {
 		{"audit_wipe", "dana", "no one may write sys.audit"},
 		{"audit_wipe", p.Identity(), "no one may write sys.audit"},
 		{"peek", "dana", "dana may not read silver.orders"},
-		{"build", "dana", "dana may not write silver.orders"},
+		{"build", "dana", "dana may not write"},
 	} {
 		_, err := p.Run(ctx, lh, RunOptions{Job: tc.job, Target: "dev", Principal: tc.principal})
 		var ae *lakehouse.AccessError

@@ -212,7 +212,14 @@ func (p *Project) transformTask(models []Model) (task, error) {
 			if err := p.checkInputs(ctx, tx, m); err != nil {
 				return 0, "", err
 			}
-			if err := authorizeRules(ctx, tx, "("+strings.TrimRight(strings.TrimSpace(m.SQL), "; \n\t")+")", rules[m.Table.String()]); err != nil {
+			// The model as it runs, then its rules over it.
+			if _, writes, err := tx.AuthorizeSQL(ctx, m.SQL); err != nil || len(writes) > 0 {
+				if err == nil {
+					err = fmt.Errorf("a model must be one SELECT, but it writes %v", writes)
+				}
+				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
+			}
+			if err := authorizeRules(ctx, tx, "("+strings.TrimRight(strings.TrimSpace(m.SQL), "; \n\t")+"\n)", rules[m.Table.String()]); err != nil {
 				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
 			}
 			settings := p.Resources.Models[m.Table.String()]
