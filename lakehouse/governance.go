@@ -137,9 +137,8 @@ func (tx *Tx) DeployGovernance(ctx context.Context, g Governance) error {
 
 // Grants lists the deployed grants, with the owner.
 func (lh *Lakehouse) Grants(ctx context.Context) (owner string, grants []Grant, err error) {
-	err = lh.db.QueryRowContext(ctx, "SELECT owner FROM sys.governance LIMIT 1").Scan(&owner)
-	if err != nil && !isNoRows(err) {
-		return "", nil, fmt.Errorf("lakehouse: grants: %w", err)
+	if owner, err = lh.owner(ctx); err != nil {
+		return "", nil, err
 	}
 	rows, err := lh.db.QueryContext(ctx, "SELECT principal, privilege, schema_name, coalesce(table_name, '') FROM sys.grants ORDER BY ALL")
 	if err != nil {
