@@ -104,7 +104,9 @@ type queryConn = execer
 // write for a statement (ATTACH, COPY TO, CREATE TABLE, ...); Authorize
 // refuses those to everyone else. A statement that cannot be decided, or
 // that no one may run through lakebench (SET, BEGIN, several statements,
-// a write into sys), fails with an *AccessError.
+// a write into sys), fails with an *AccessError. Access binds the
+// statement as lakebench itself, unsandboxed: a principal's SQL goes through
+// Query, Page, Exec or Tx.AuthorizeSQL, which check it before binding.
 func (lh *Lakehouse) Access(ctx context.Context, sqlText string) (reads, writes []TableName, err error) {
 	conn, err := lh.db.Conn(ctx)
 	if err != nil {
