@@ -431,3 +431,24 @@ func TestTypeStringsAreNotSQL(t *testing.T) {
 		t.Errorf("ingest with an injected hint: %v", err)
 	}
 }
+
+// TestNoSecondInstanceBesideTheWriter pins the DuckDB fact the sandbox's
+// design rests on (see Lakehouse.sandbox): while this process holds the
+// writer, it cannot open the same file again as a read-only instance, so a
+// principal's statements on a writer are guarded by the plan check alone.
+// If DuckDB ever allows it, this fails, and the sandbox can become a real
+// second instance for writers too.
+func TestNoSecondInstanceBesideTheWriter(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "w.duckdb")
+	w, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ro, err := Open(ctx, path, Options{ReadOnly: true})
+	if err == nil {
+		ro.Close()
+		t.Fatalf("a read-only instance opened beside the writer: make it the sandbox of other principals' statements")
+	}
+}
