@@ -94,7 +94,7 @@ func FuzzIngest(f *testing.F) {
 		}
 		checkIngest(t, lh, path, TableName{"bronze", "fuzz"}, data)
 		// Start each input from an empty table.
-		lh.Exec(context.Background(), "DROP VIEW IF EXISTS bronze.fuzz; DROP TABLE IF EXISTS bronze_data.fuzz; DROP TABLE IF EXISTS bronze.fuzz_quarantine")
+		lh.db.ExecContext(context.Background(), "DROP VIEW IF EXISTS bronze.fuzz; DROP TABLE IF EXISTS bronze_data.fuzz; DROP TABLE IF EXISTS bronze.fuzz_quarantine")
 	})
 }
 
@@ -138,7 +138,7 @@ func FuzzIngestTyped(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		table := TableName{"bronze", "typed"}
-		lh.Exec(ctx, "DROP VIEW IF EXISTS bronze.typed; DROP TABLE IF EXISTS bronze_data.typed; DROP TABLE IF EXISTS bronze.typed_quarantine; DELETE FROM sys.ingested_files WHERE table_name = 'bronze.typed'")
+		lh.db.ExecContext(ctx, "DROP VIEW IF EXISTS bronze.typed; DROP TABLE IF EXISTS bronze_data.typed; DROP TABLE IF EXISTS bronze.typed_quarantine; DELETE FROM sys.ingested_files WHERE table_name = 'bronze.typed'")
 		if _, err := lh.Ingest(ctx, []string{first}, IngestOptions{Table: table}); err != nil {
 			t.Fatal(err)
 		}

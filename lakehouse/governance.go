@@ -59,28 +59,48 @@ type Governance struct {
 type AccessError struct {
 	Principal string
 	Action    string // "read" or "write"
+	// Table is what was refused. Schema "*" names what only the owner may
+	// do (Name says what: "read_csv()", "ATTACH", "CREATE TABLE", ...).
 	Table     TableName
 	Privilege string
 	Owner     string
+	// Reason, when set, is the whole message: something no one may do
+	// through lakebench (a write into sys, SET, a statement that cannot
+	// be checked).
+	Reason string
 }
 
-// safeTableFunctions read no table or file: anyone may call them.
+// safeTableFunctions read no table or file, and show nothing of the
+// catalog: anyone may call them.
 var safeTableFunctions = map[string]bool{"range": true, "generate_series": true, "unnest": true, "json_each": true, "json_tree": true,
-	// The catalog: names and types, no rows.
-	"duckdb_tables": true, "duckdb_columns": true, "duckdb_schemas": true, "duckdb_views": true, "duckdb_types": true,
-	"duckdb_functions": true, "duckdb_keywords": true, "duckdb_constraints": true, "duckdb_indexes": true}
+	"duckdb_functions": true, "duckdb_keywords": true, "duckdb_types": true}
 
 func (e *AccessError) Error() string {
-	if e.Table.Schema == "*" {
-		what := "statements other than a SELECT"
-		if strings.HasSuffix(e.Table.Name, "()") {
-			what = "the table function " + e.Table.Name + ", which reads tables or files past the grants"
+	if e.Reason != "" {
+		return e.Reason
+	}
+	who := e.Principal
+	if who == "" {
+		who = "this session"
+	}
+	if e.Table.Schema == ownerOnly {
+		what := e.Table.Name
+		if strings.HasSuffix(what, "()") {
+			what = "the table function " + what + ", which reads tables or files past the grants"
 		}
-		return fmt.Sprintf("lakehouse: %s may not run %s: only the target's owner (%s) may; read tables by name with a SELECT, under the grants in lakebench.yml (resources.schemas.<schema>.grants)",
-			e.Principal, what, e.Owner)
+		owner := e.Owner
+		if owner == "" {
+			owner = "who first deployed it"
+		}
+		verb := "run"
+		if e.Action == "read" {
+			verb = "read"
+		}
+		return fmt.Sprintf("lakehouse: %s may not %s %s: only the target's owner (%s) may; read tables by name with a SELECT, under the grants in lakebench.yml (resources.schemas.<schema>.grants)",
+			who, verb, what, owner)
 	}
 	return fmt.Sprintf("lakehouse: %s may not %s %s: it needs %s on %s (or on schema %s); the owner (%s) grants it in lakebench.yml under resources.schemas.%s.grants, then `lakebench bundle deploy`",
-		e.Principal, e.Action, e.Table, e.Privilege, e.Table, e.Table.Schema, e.Owner, e.Table.Schema)
+		who, e.Action, e.Table, e.Privilege, e.Table, e.Table.Schema, e.Owner, e.Table.Schema)
 }
 
 // DeployGovernance replaces the target's owner, groups and grants.
@@ -117,9 +137,8 @@ func (tx *Tx) DeployGovernance(ctx context.Context, g Governance) error {
 
 // Grants lists the deployed grants, with the owner.
 func (lh *Lakehouse) Grants(ctx context.Context) (owner string, grants []Grant, err error) {
-	err = lh.db.QueryRowContext(ctx, "SELECT owner FROM sys.governance LIMIT 1").Scan(&owner)
-	if err != nil && !isNoRows(err) {
-		return "", nil, fmt.Errorf("lakehouse: grants: %w", err)
+	if owner, err = lh.owner(ctx); err != nil {
+		return "", nil, err
 	}
 	rows, err := lh.db.QueryContext(ctx, "SELECT principal, privilege, schema_name, coalesce(table_name, '') FROM sys.grants ORDER BY ALL")
 	if err != nil {
@@ -136,16 +155,47 @@ func (lh *Lakehouse) Grants(ctx context.Context) (owner string, grants []Grant, 
 	return owner, grants, rows.Err()
 }
 
-// Authorize checks that principal may read reads and write writes, and
-// returns an *AccessError naming the first missing grant.
-func (lh *Lakehouse) Authorize(ctx context.Context, principal string, reads, writes []TableName) error {
+// owner is the target's owner, "" before governance is deployed. It is
+// the one place the owner is read.
+func (lh *Lakehouse) owner(ctx context.Context) (string, error) {
 	var owner string
 	err := lh.db.QueryRowContext(ctx, "SELECT owner FROM sys.governance LIMIT 1").Scan(&owner)
-	if isNoRows(err) || principal == owner {
-		return nil // governance not deployed, or the owner
+	if isNoRows(err) {
+		return "", nil
 	}
 	if err != nil {
-		return fmt.Errorf("lakehouse: authorize: %w", err)
+		return "", fmt.Errorf("lakehouse: owner: %w", err)
+	}
+	return owner, nil
+}
+
+// Authorize checks that principal may read reads and write writes, and
+// returns an *AccessError naming the first missing grant. No one, the
+// owner included, may write schema sys: the system tables are lakebench's,
+// and sys.audit is append-only. Reads and writes of schema "*" (see
+// Access) are the owner's alone.
+func (lh *Lakehouse) Authorize(ctx context.Context, principal string, reads, writes []TableName) error {
+	for _, t := range writes {
+		if t.Schema == ownerOnly && t.Name == undecided {
+			return &AccessError{Principal: principal, Action: "write", Table: t,
+				Reason: "lakehouse: DuckDB cannot show what this statement writes (it reads a file), so it is refused, to the owner too: load files with `lakebench ingest FILE --table SCHEMA.NAME`, or read them in a SELECT"}
+		}
+		if t.Schema == "sys" {
+			return &AccessError{Principal: principal, Action: "write", Table: t,
+				Reason: fmt.Sprintf("lakehouse: no one may write %s through a statement, the owner included: the system tables are lakebench's own and sys.audit is append-only", t)}
+		}
+	}
+	owner, err := lh.owner(ctx)
+	if err != nil {
+		return err
+	}
+	if owner == "" || principal == owner {
+		return nil // governance not deployed, or the owner
+	}
+	for _, t := range append(append([]TableName(nil), reads...), writes...) {
+		if t.Schema == ownerOnly {
+			return &AccessError{Principal: principal, Action: "run", Table: t, Owner: owner}
+		}
 	}
 	// The principal and the groups it belongs to.
 	who := []string{principal}
@@ -265,40 +315,103 @@ func (lh *Lakehouse) importAudit(ctx context.Context) error {
 	return os.Remove(path)
 }
 
-// authorizeSQL checks a user statement against the principal's grants and
-// audits it: a SELECT needs SELECT on every table it reads; any other
-// statement is for the owner alone.
+// authorizeSQL checks a user statement against the principal's grants on
+// its bound plan (see Access) and audits a refusal; the caller audits what
+// it runs. A principal other than the owner is sandboxed first (see
+// sandbox), so nothing of the statement, binding included, can reach a
+// file. lakebench itself (principal "") is not checked, except that no
+// statement may write schema sys.
 func (lh *Lakehouse) authorizeSQL(ctx context.Context, sqlText string) (tables []string, action string, err error) {
-	if lh.principal == "" {
-		return nil, "", nil
-	}
-	refs, funcs, perr := lh.sqlRefs(ctx, sqlText)
-	action = "SELECT"
-	var reads, writes []TableName
-	if perr != nil {
-		// Not a single SELECT: DDL or DML writes what it names; only the
-		// owner (or ALL_PRIVILEGES on every schema) may run it.
-		action = "EXECUTE"
-		writes = []TableName{{Schema: "*", Name: "*"}}
-	}
-	// Table functions that read tables or files by name (query_table,
-	// query, read_parquet, ...) go around the grants: the owner's only.
-	for _, f := range funcs {
-		if !safeTableFunctions[f] {
-			writes = append(writes, TableName{Schema: "*", Name: f + "()"})
-			break
-		}
-	}
-	for _, r := range refs {
-		if r.Schema == "" {
-			r.Schema = "main"
-		}
-		reads = append(reads, r)
-		tables = append(tables, r.String())
-	}
-	err = lh.Authorize(ctx, lh.principal, reads, writes)
+	owner, err := lh.owner(ctx)
 	if err != nil {
-		lh.Audit(context.WithoutCancel(ctx), AuditEvent{Principal: lh.principal, Action: action, Tables: tables, Allowed: false, Detail: err.Error()})
+		return nil, "", err
 	}
-	return tables, action, err
+	strict := lh.principal != "" && owner != "" && lh.principal != owner
+	if strict {
+		if err := lh.sandbox(ctx); err != nil {
+			return nil, "", err
+		}
+	}
+	if lh.principal == "" {
+		// lakebench's own statement: a single SELECT writes nothing, so
+		// it needs no plan; anything else is planned for writes into sys.
+		if _, perr := lh.TableRefs(ctx, sqlText); perr == nil {
+			return nil, "SELECT", nil
+		}
+	}
+	conn, err := lh.db.Conn(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("lakehouse: %w", err)
+	}
+	reads, writes, err := access(ctx, conn, sqlText, strict)
+	conn.Close()
+	action = "SELECT"
+	if len(writes) > 0 {
+		action = "EXECUTE"
+	}
+	for _, t := range append(append([]TableName(nil), reads...), writes...) {
+		tables = append(tables, t.String())
+	}
+	if err == nil {
+		if lh.principal == "" {
+			err = lh.Authorize(ctx, "", nil, sysWrites(writes))
+		} else {
+			err = lh.Authorize(ctx, lh.principal, reads, writes)
+		}
+	}
+	if err != nil {
+		var ae *AccessError
+		if errors.As(err, &ae) {
+			ae.Principal, ae.Owner = lh.principal, owner
+			if firstKeyword(sqlText) != "SELECT" && firstKeyword(sqlText) != "WITH" && firstKeyword(sqlText) != "FROM" {
+				action = "EXECUTE"
+			}
+			lh.Audit(context.WithoutCancel(ctx), AuditEvent{Principal: lh.principal, Action: action, Tables: tables, Allowed: false, Detail: err.Error()})
+		}
+		return tables, action, err
+	}
+	return tables, action, nil
+}
+
+// sysWrites are the writes into schema sys among writes.
+func sysWrites(writes []TableName) []TableName {
+	var out []TableName
+	for _, t := range writes {
+		if t.Schema == "sys" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// sandbox locks a read-only lakehouse down for a principal other than the
+// owner: no file, ATTACH, COPY, INSTALL, LOAD or SET can succeed on it,
+// however the SQL is written (enable_external_access=false, then
+// lock_configuration=true).
+//
+// DuckDB keeps one instance per database file in a process (duckdb-go
+// opens through its instance cache), and refuses a second instance of the
+// same file with another configuration, so the sandbox cannot be a second
+// instance beside this one: it is this instance, for every connection of
+// the process to the file, until the last one closes. That is what a
+// principal's session is: `lakebench query --as dana`, status, lineage and
+// the TUI while idle open the target read-only. A process that holds the
+// writer (a run, an Exec) cannot sandbox its instance without losing its
+// own access to landing files; there the fail-closed plan check, and the
+// parse-tree check before binding, are the guarantee.
+func (lh *Lakehouse) sandbox(ctx context.Context) error {
+	if !lh.readOnly || lh.sandboxed {
+		return nil
+	}
+	for _, s := range []string{"SET enable_external_access = false", "SET lock_configuration = true"} {
+		if _, err := lh.db.ExecContext(ctx, s); err != nil && !strings.Contains(err.Error(), "configuration has been locked") {
+			return fmt.Errorf("lakehouse: sandbox the session of %s: %w", lh.principal, err)
+		}
+	}
+	var locked bool
+	if err := lh.db.QueryRowContext(ctx, "SELECT current_setting('lock_configuration') AND NOT current_setting('enable_external_access')").Scan(&locked); err != nil || !locked {
+		return fmt.Errorf("lakehouse: the session of %s could not be sandboxed, so it runs nothing: %v", lh.principal, err)
+	}
+	lh.sandboxed = true
+	return nil
 }

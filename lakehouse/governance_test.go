@@ -42,7 +42,7 @@ func TestGrantsAreEnforced(t *testing.T) {
 		{"carol", "with r as (select * from gold.revenue) select * from r", ""},
 		{"carol", "select * from silver.orders", "carol may not read silver.orders: it needs SELECT on silver.orders"},
 		{"carol", "select * from gold.revenue join silver.orders using (x)", "needs SELECT on silver.orders"},
-		{"carol", "drop table gold.revenue", "carol may not run statements other than a SELECT: only the target's owner (sp-prod) may"},
+		{"carol", "drop table gold.revenue", "carol may not run DROP: only the target's owner (sp-prod) may"},
 		{"carol", "select * from query_table('silver.orders')", "carol may not run the table function query_table()"},
 		{"carol", "select * from query('select * from silver.orders')", "the table function query()"},
 		{"carol", "select * from gold.revenue, range(3)", ""},

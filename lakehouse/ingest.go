@@ -557,15 +557,16 @@ func (tx *Tx) checkHints(ctx context.Context, hints map[string]string) (map[stri
 // NormalizeType returns a DuckDB type as DuckDB spells it ("int" is
 // INTEGER), or an error naming an unknown type.
 func (lh *Lakehouse) NormalizeType(ctx context.Context, t string) (string, error) {
-	if strings.ContainsAny(t, ";'\"") || strings.TrimSpace(t) == "" {
-		return "", fmt.Errorf("%q is not a type; use a DuckDB type such as BIGINT, DOUBLE, VARCHAR, DATE or TIMESTAMP", t)
+	t, err := CheckType(t)
+	if err != nil {
+		return "", err
 	}
 	probe := lh.probe()
 	var norm string
 	if err := probe.QueryRowContext(ctx, "SELECT typeof(NULL::"+t+")").Scan(&norm); err != nil {
 		return "", fmt.Errorf("%q is not a DuckDB type (%s); use one such as BIGINT, DOUBLE, VARCHAR, DATE or TIMESTAMP", t, firstLine(err.Error()))
 	}
-	return norm, nil
+	return CheckType(norm)
 }
 
 // storeColumns are the stored table's columns (nil before the first load),

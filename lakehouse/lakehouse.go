@@ -42,6 +42,8 @@ type Lakehouse struct {
 	// principal is who user statements run as; "" is lakebench itself,
 	// which governance does not check.
 	principal string
+	// sandboxed is set once the instance is locked down (see sandbox).
+	sandboxed bool
 }
 
 // probe returns the connection pool, for statements that may fail (sniffing

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,41 +19,20 @@ type ParseError struct {
 
 func (e *ParseError) Error() string { return "lakehouse: " + e.Message }
 
-// TableRefs returns the tables a single SELECT reads, as DuckDB's own parser
-// sees them (json_serialize_sql): CTE names are not tables, and a name
-// without a schema comes back with an empty Schema. It fails with a
-// *ParseError for SQL DuckDB cannot parse or that is not one SELECT.
+// TableRefs returns the tables a single SELECT names, as DuckDB's own
+// parser sees them (json_serialize_sql): CTE names are not tables, and a
+// name without a schema comes back with an empty Schema. It orders models
+// and draws lineage; it never decides access, which only the bound plan
+// does (see Access): names in a parse tree can be files, shadowed by CTEs
+// or views. It fails with a *ParseError for SQL DuckDB cannot parse or
+// that is not one SELECT.
 func (lh *Lakehouse) TableRefs(ctx context.Context, selectSQL string) ([]TableName, error) {
-	refs, _, err := lh.sqlRefs(ctx, selectSQL)
-	return refs, err
-}
-
-// sqlRefs is TableRefs, with the table functions the SELECT calls
-// (query_table, read_parquet, range, ...) by name.
-func (lh *Lakehouse) sqlRefs(ctx context.Context, selectSQL string) ([]TableName, []string, error) {
 	var doc string
 	err := lh.db.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", selectSQL).Scan(&doc)
 	if err != nil {
-		return nil, nil, fmt.Errorf("lakehouse: parse: %w", err)
+		return nil, fmt.Errorf("lakehouse: parse: %w", err)
 	}
-	refs, err := tableRefsFromJSON(doc)
-	if err != nil {
-		return nil, nil, err
-	}
-	var tree any
-	json.Unmarshal([]byte(doc), &tree)
-	var funcs []string
-	walkJSON(tree, func(m map[string]any) {
-		if m["type"] != "TABLE_FUNCTION" {
-			return
-		}
-		if f, ok := m["function"].(map[string]any); ok {
-			if name, _ := f["function_name"].(string); name != "" {
-				funcs = append(funcs, strings.ToLower(name))
-			}
-		}
-	})
-	return refs, funcs, nil
+	return tableRefsFromJSON(doc)
 }
 
 func tableRefsFromJSON(doc string) ([]TableName, error) {
@@ -136,4 +116,21 @@ func walkJSON(v any, fn func(map[string]any)) {
 			walkJSON(e, fn)
 		}
 	}
+}
+
+// typeSyntax is the shape of a type a user may name: words (TIMESTAMP WITH
+// TIME ZONE), an optional width and scale (DECIMAL(18,2)) and array
+// suffixes (INTEGER[]). Nothing else can reach SQL from a type string.
+var typeSyntax = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*( [A-Za-z][A-Za-z0-9_]*)*(\(\d{1,4}( ?, ?\d{1,4})?\))?(\[\d{0,6}\])*$`)
+
+// CheckType is the one check a type string from a user (a schema hint, a
+// cast) passes before it is put in SQL, where a type cannot be a bind
+// parameter: it returns the type trimmed, or an error saying what a type
+// looks like.
+func CheckType(t string) (string, error) {
+	t = strings.TrimSpace(t)
+	if !typeSyntax.MatchString(t) {
+		return "", fmt.Errorf("%q is not a type; use a DuckDB type such as BIGINT, DOUBLE, DECIMAL(18,2), VARCHAR, DATE, TIMESTAMP or INTEGER[]", t)
+	}
+	return t, nil
 }

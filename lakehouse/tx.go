@@ -18,6 +18,10 @@ type Tx struct {
 	// asks once, not once per file.
 	columns map[TableName][]Column
 	sniffs  map[TableName]csvSniff
+	// principal is who the user SQL of this transaction runs as (see
+	// BeginAs and AuthorizeSQL); checked is what AuthorizeSQL allowed.
+	principal string
+	checked   []TableName
 }
 
 // Begin starts a transaction.

@@ -63,8 +63,11 @@ func referenceRun(ctx context.Context, p *Project, lh *lakehouse.Lakehouse) erro
 		if len(fails) > 0 {
 			where := strings.Join(fails, " OR ")
 			q := m.Table.Schema + "." + m.Table.Name + "_quarantine"
-			if _, err := lh.Exec(ctx, "CREATE OR REPLACE TABLE "+q+" AS SELECT * FROM "+m.Table.SQL()+" WHERE "+where+"; DELETE FROM "+m.Table.SQL()+" WHERE "+where); err != nil {
-				return err
+			// One statement per Exec: lakebench checks each on its plan.
+			for _, stmt := range []string{"CREATE OR REPLACE TABLE " + q + " AS SELECT * FROM " + m.Table.SQL() + " WHERE " + where, "DELETE FROM " + m.Table.SQL() + " WHERE " + where} {
+				if _, err := lh.Exec(ctx, stmt); err != nil {
+					return err
+				}
 			}
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -321,12 +322,20 @@ func runTask(ctx context.Context, lh *lakehouse.Lakehouse, runID, principal stri
 	// the loser's work was rolled back whole, so it is safe to try again.
 	for attempt := 0; err == nil || (isConflict(err) && attempt < 3); attempt++ {
 		err = func() error {
-			tx, err := lh.Begin(ctx)
+			// The task's own SQL (statements, models, rules, alert
+			// queries) is checked on its bound plan inside the task, as
+			// the principal (Tx.AuthorizeSQL).
+			tx, err := lh.BeginAs(ctx, principal)
 			if err != nil {
 				return err
 			}
 			defer tx.Rollback()
 			rows, detail, err := t.do(ctx, tx, runID)
+			for _, r := range tx.Checked() {
+				if !slices.Contains(tables, r.String()) {
+					tables = append(tables, r.String())
+				}
+			}
 			if err != nil {
 				return err
 			}

@@ -197,7 +197,9 @@ func (p *Project) transformTask(models []Model) (task, error) {
 			return task{}, err
 		}
 		rules[m.Table.String()] = r
-		t.reads = append(t.reads, m.Reads...)
+		// What a model reads is checked on its bound plan when it runs
+		// (authorizeModel), not on the names of its text (m.Reads, which
+		// only orders the models).
 		t.writes = append(t.writes, m.Table)
 	}
 	if len(models) == 1 {
@@ -209,6 +211,16 @@ func (p *Project) transformTask(models []Model) (task, error) {
 		for _, m := range models {
 			if err := p.checkInputs(ctx, tx, m); err != nil {
 				return 0, "", err
+			}
+			// The model as it runs, then its rules over it.
+			if _, writes, err := tx.AuthorizeSQL(ctx, m.SQL); err != nil || len(writes) > 0 {
+				if err == nil {
+					err = fmt.Errorf("a model must be one SELECT, but it writes %v", writes)
+				}
+				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
+			}
+			if err := authorizeRules(ctx, tx, "("+strings.TrimRight(strings.TrimSpace(m.SQL), "; \n\t")+"\n)", rules[m.Table.String()]); err != nil {
+				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
 			}
 			settings := p.Resources.Models[m.Table.String()]
 			n, outcomes, err := tx.MaterializeChecked(ctx, m.Table, m.SQL, lakehouse.Materialization{UniqueKey: settings.UniqueKey}, rules[m.Table.String()])
@@ -306,6 +318,9 @@ func (p *Project) qualityTask(models []Model) (task, error) {
 	t.do = func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
 		var notes []string
 		for _, c := range checks {
+			if err := authorizeRules(ctx, tx, c.table.SQL(), c.rules); err != nil {
+				return 0, "", err
+			}
 			outcomes, err := tx.ApplyQuality(ctx, c.table, warnOnly(c.rules))
 			if err != nil {
 				return 0, "", err
@@ -338,12 +353,32 @@ func warnOnly(rules []lakehouse.Rule) []lakehouse.Rule {
 	return out
 }
 
-// sqlTask runs one statement.
+// sqlTask runs one statement. What it reads and writes comes from its
+// bound plan, checked against the grants of the run's principal inside the
+// task's transaction; a statement that cannot be decided is refused.
 func sqlTask(stmt string) task {
 	return task{kind: "sql", do: func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
+		if _, _, err := tx.AuthorizeSQL(ctx, stmt); err != nil {
+			return 0, "", err
+		}
 		n, err := tx.Exec(ctx, stmt)
 		return n, "", err
 	}}
+}
+
+// authorizeRules checks a model's (or table's) quality rules as one
+// SELECT of their expressions over relation, on its bound plan: a rule is
+// SQL too, and may read only what the principal may.
+func authorizeRules(ctx context.Context, tx *lakehouse.Tx, relation string, rules []lakehouse.Rule) error {
+	cols := []string{"1"}
+	for _, r := range rules {
+		cols = append(cols, "("+r.Expression+")")
+	}
+	reads, writes, err := tx.AuthorizeSQL(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+relation+" AS lb_rules")
+	if err == nil && len(writes) > 0 {
+		err = fmt.Errorf("a quality rule must be an expression, but these rules write %v (reading %v)", writes, reads)
+	}
+	return err
 }
 
 // alertsTask evaluates alerts and records each in sys.alert_history.
@@ -353,6 +388,13 @@ func (p *Project) alertsTask(names []string) (task, error) {
 		var fired []string
 		for _, n := range names {
 			a := p.Resources.Alerts[n]
+			_, writes, err := tx.AuthorizeSQL(ctx, a.Query)
+			if err != nil {
+				return 0, "", fmt.Errorf("alert %s: %w", n, err)
+			}
+			if len(writes) > 0 {
+				return 0, "", fmt.Errorf("alert %s: its query must be a SELECT, but it writes %v", n, writes)
+			}
 			ev, err := EvaluateAlert(ctx, tx, n, a)
 			if err != nil {
 				return 0, "", err

@@ -1,0 +1,592 @@
+package lakehouse
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Access control decides on what DuckDB will run, not on names found in the
+// text. A statement is bound by DuckDB (json_serialize_plan) and its plan
+// walked: every LOGICAL_GET must be a seq_scan of a table of this database
+// (CTEs, aliases, quoting and case are resolved by then) or one of the few
+// table functions that read no table or file; everything else a plan can
+// hold either needs the owner (file readers, COPY, ATTACH, DDL, ...) or is
+// refused for everyone (SET, transactions, writes into sys). A plan DuckDB
+// cannot serialize (file readers, EXPLAIN, PRAGMA) decides nothing: it is
+// refused, except a single SELECT for the owner, which writes nothing.
+//
+// Views follow Unity Catalog: SELECT on a view is enough to read through
+// it, without a grant on the tables under it. The plan has already expanded
+// a view into scans of its base tables, so a view is recognised before
+// binding: each schema-qualified name in the SELECT's parse tree that
+// duckdb_views() (the catalog, not the text) lists as a view of this
+// database is replaced, in the parse tree, by an empty temporary table of
+// the same columns, and the rewritten SELECT is planned. In that plan a
+// scan of the stand-in is a read of the view; any scan of a base table is a
+// read the query makes by itself and needs its own grant. So SELECT on
+// bronze.orders reads the view, never bronze_data.orders directly. The
+// original statement's plan is checked too: it may scan nothing but what
+// the rewritten plan reads and the base tables of the views it names, so a
+// rewrite that changed the meaning of the query is refused, not trusted.
+// Views are recognised in SELECTs only; in other statements a view's base
+// tables need their own grants (fail closed).
+//
+// Before anything is bound for a principal other than the owner, the parse
+// tree is checked for table functions and names that DuckDB would resolve to
+// a file (a replacement scan), so binding itself touches no file.
+
+// accessNeed is what a statement needs beyond SELECT and MODIFY grants:
+// reads and writes of the pseudo-schema "*" are for the owner alone.
+const ownerOnly = "*"
+
+// undecided is the write of a statement whose plan DuckDB cannot show: it
+// could write anything, sys included, so no principal may run it. Only
+// lakebench's own statements (principal "") may, as they never write sys.
+const undecided = "a statement whose writes DuckDB cannot show"
+
+// viewPrefix names the stand-in temporary tables of views being checked.
+const viewPrefix = "lb_view_"
+
+// readOnlyOperators are plan operators that compute on their inputs and
+// read or write nothing themselves.
+var readOnlyOperators = map[string]bool{
+	"LOGICAL_PROJECTION": true, "LOGICAL_FILTER": true, "LOGICAL_AGGREGATE_AND_GROUP_BY": true, "LOGICAL_WINDOW": true,
+	"LOGICAL_UNNEST": true, "LOGICAL_LIMIT": true, "LOGICAL_ORDER_BY": true, "LOGICAL_TOP_N": true, "LOGICAL_DISTINCT": true,
+	"LOGICAL_SAMPLE": true, "LOGICAL_PIVOT": true, "LOGICAL_COMPARISON_JOIN": true, "LOGICAL_ANY_JOIN": true,
+	"LOGICAL_CROSS_PRODUCT": true, "LOGICAL_POSITIONAL_JOIN": true, "LOGICAL_ASOF_JOIN": true, "LOGICAL_DEPENDENT_JOIN": true,
+	"LOGICAL_DELIM_JOIN": true, "LOGICAL_UNION": true, "LOGICAL_EXCEPT": true, "LOGICAL_INTERSECT": true,
+	"LOGICAL_RECURSIVE_CTE": true, "LOGICAL_MATERIALIZED_CTE": true, "LOGICAL_CTE_REF": true, "LOGICAL_DELIM_GET": true,
+	"LOGICAL_EXPRESSION_GET": true, "LOGICAL_DUMMY_SCAN": true, "LOGICAL_EMPTY_RESULT": true,
+}
+
+// ownerStatements are plan operators only the owner may run; the tables
+// they read are still checked.
+var ownerStatements = map[string]string{
+	"LOGICAL_COPY_TO_FILE": "COPY TO", "LOGICAL_EXPORT": "EXPORT DATABASE", "LOGICAL_ATTACH": "ATTACH",
+	"LOGICAL_DETACH": "DETACH", "LOGICAL_LOAD": "INSTALL or LOAD", "LOGICAL_VACUUM": "VACUUM", "LOGICAL_PRAGMA": "PRAGMA",
+}
+
+// refusedStatements are plan operators no user statement may run: they
+// change the connection lakebench shares between statements (the schema a
+// name resolves in, an open transaction), so a later statement would run
+// other than it was checked.
+var refusedStatements = map[string]string{
+	"LOGICAL_SET": "SET or USE", "LOGICAL_RESET": "RESET", "LOGICAL_TRANSACTION": "BEGIN, COMMIT or ROLLBACK",
+	"LOGICAL_PREPARE": "PREPARE", "LOGICAL_EXECUTE": "EXECUTE",
+}
+
+// writeOperators write the table named in their table_info or info.
+var writeOperators = map[string]string{
+	"LOGICAL_INSERT": "", "LOGICAL_UPDATE": "", "LOGICAL_DELETE": "", "LOGICAL_MERGE_INTO": "",
+	"LOGICAL_CREATE_TABLE": "CREATE TABLE", "LOGICAL_CREATE_INDEX": "CREATE INDEX", "LOGICAL_CREATE_VIEW": "CREATE VIEW",
+	"LOGICAL_CREATE_MACRO": "CREATE MACRO", "LOGICAL_CREATE_SEQUENCE": "CREATE SEQUENCE", "LOGICAL_CREATE_TYPE": "CREATE TYPE",
+	"LOGICAL_CREATE_SCHEMA": "CREATE SCHEMA", "LOGICAL_DROP": "DROP", "LOGICAL_ALTER": "ALTER",
+}
+
+// refusal is an *AccessError for what no one may run through lakebench.
+func refusal(format string, args ...any) *AccessError {
+	return &AccessError{Reason: "lakehouse: " + fmt.Sprintf(format, args...)}
+}
+
+// queryConn is a single connection: a *sql.Conn or a *sql.Tx. The check
+// creates temporary tables, so it must stay on one connection.
+type queryConn = execer
+
+// Access returns the tables a statement reads and writes, from DuckDB's
+// bound plan: a view named in a SELECT is a read of the view, not of the
+// tables under it. What only the target's owner may do comes back in schema
+// "*" naming it: a read for a file or a table function ("read_csv()"), a
+// write for a statement (ATTACH, COPY TO, CREATE TABLE, ...); Authorize
+// refuses those to everyone else. A statement that cannot be decided, or
+// that no one may run through lakebench (SET, BEGIN, several statements,
+// a write into sys), fails with an *AccessError. Access binds the
+// statement as lakebench itself, unsandboxed: a principal's SQL goes through
+// Query, Page, Exec or Tx.AuthorizeSQL, which check it before binding.
+func (lh *Lakehouse) Access(ctx context.Context, sqlText string) (reads, writes []TableName, err error) {
+	conn, err := lh.db.Conn(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lakehouse: access: %w", err)
+	}
+	defer conn.Close()
+	return access(ctx, conn, sqlText, false)
+}
+
+// Access is Lakehouse.Access inside the transaction, which sees the tables
+// the transaction made.
+func (tx *Tx) Access(ctx context.Context, sqlText string) (reads, writes []TableName, err error) {
+	return access(ctx, tx.tx, sqlText, false)
+}
+
+// planDoc is json_serialize_plan's answer.
+type planDoc struct {
+	Error        bool             `json:"error"`
+	ErrorType    string           `json:"error_type"`
+	ErrorMessage string           `json:"error_message"`
+	Plans        []map[string]any `json:"plans"`
+}
+
+// decodeJSON keeps numbers as written: DuckDB's trees hold uint64 values
+// (query_location 18446744073709551615) that a float64 would change.
+func decodeJSON(doc string, v any) error {
+	d := json.NewDecoder(strings.NewReader(doc))
+	d.UseNumber()
+	return d.Decode(v)
+}
+
+func serializePlan(ctx context.Context, c queryConn, sqlText string) (*planDoc, error) {
+	var doc string
+	if err := c.QueryRowContext(ctx, "SELECT json_serialize_plan(?::VARCHAR)::VARCHAR", sqlText).Scan(&doc); err != nil {
+		return nil, fmt.Errorf("lakehouse: plan: %w", err)
+	}
+	var p planDoc
+	if err := decodeJSON(doc, &p); err != nil {
+		return nil, fmt.Errorf("lakehouse: plan: %w", err)
+	}
+	return &p, nil
+}
+
+// planAccess is what one plan reads and writes.
+type planAccess struct {
+	reads  map[TableName]bool
+	views  map[string]bool // stand-ins of views (temp table names) scanned
+	writes map[TableName]bool
+}
+
+// analyzePlan walks a bound plan. catalog is this database's name.
+func analyzePlan(p *planDoc, catalog string) (*planAccess, error) {
+	if len(p.Plans) != 1 {
+		return nil, refusal("run one statement at a time (found %d)", len(p.Plans))
+	}
+	a := &planAccess{reads: map[TableName]bool{}, views: map[string]bool{}, writes: map[TableName]bool{}}
+	var err error
+	// A DELETE or UPDATE scans the table it changes; without RETURNING
+	// that scan is part of the write, which MODIFY covers (as in Unity
+	// Catalog). With RETURNING it is a read, and needs SELECT.
+	silent := map[TableName]bool{}
+	walkJSON(p.Plans[0], func(m map[string]any) {
+		op, _ := m["type"].(string)
+		if err != nil || !strings.HasPrefix(op, "LOGICAL_") {
+			return
+		}
+		switch {
+		case op == "LOGICAL_GET":
+			name, _ := m["name"].(string)
+			if name != "seq_scan" {
+				if !safeTableFunctions[strings.ToLower(name)] {
+					a.reads[TableName{Schema: ownerOnly, Name: name + "()"}] = true
+				}
+				return
+			}
+			fd, _ := m["function_data"].(map[string]any)
+			cat, _ := fd["catalog"].(string)
+			schema, _ := fd["schema"].(string)
+			table, _ := fd["table"].(string)
+			switch {
+			case table == "":
+				err = refusal("cannot tell which table a scan reads")
+			case cat == "temp" && strings.HasPrefix(table, viewPrefix):
+				a.views[table] = true
+			case cat == catalog:
+				a.reads[TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(table)}] = true
+			default:
+				a.reads[TableName{Schema: ownerOnly, Name: "reads of database " + cat}] = true
+			}
+		case readOnlyOperators[op]:
+		case ownerStatements[op] != "":
+			a.writes[TableName{Schema: ownerOnly, Name: ownerStatements[op]}] = true
+		case refusedStatements[op] != "":
+			err = refusal("%s is not run through lakebench: each statement runs on a shared connection in a transaction of its own", refusedStatements[op])
+		default:
+			what, ok := writeOperators[op]
+			if !ok {
+				err = refusal("cannot tell what %s does, so it is refused", strings.TrimPrefix(op, "LOGICAL_"))
+				return
+			}
+			t, terr := writeTarget(m)
+			if terr != nil {
+				err = terr
+				return
+			}
+			a.writes[t] = true
+			if rc, _ := m["return_chunk"].(bool); !rc && what == "" {
+				silent[t] = true
+			}
+			if what != "" {
+				a.writes[TableName{Schema: ownerOnly, Name: what}] = true
+			}
+		}
+	})
+	for t := range silent {
+		delete(a.reads, t)
+	}
+	return a, err
+}
+
+// writeTarget is the table (or schema) a writing operator changes.
+func writeTarget(m map[string]any) (TableName, error) {
+	info, ok := m["table_info"].(map[string]any)
+	if !ok {
+		info, ok = m["info"].(map[string]any)
+	}
+	if !ok {
+		return TableName{}, refusal("cannot tell what %v writes, so it is refused", m["type"])
+	}
+	schema, _ := info["schema"].(string)
+	name, _ := info["table"].(string)
+	if name == "" {
+		name, _ = info["name"].(string)
+	}
+	if t, _ := info["type"].(string); t == "SCHEMA_ENTRY" {
+		if schema == "" {
+			schema = name
+		}
+		name = "*"
+	}
+	if schema == "" {
+		return TableName{}, refusal("cannot tell which schema %v writes, so it is refused", m["type"])
+	}
+	if name == "" {
+		name = "*"
+	}
+	return TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(name)}, nil
+}
+
+// pathChars in a name make DuckDB read it as a file when no table has it.
+const pathChars = `./\:*?`
+
+// access binds sqlText on one connection and returns what it reads and
+// writes. strict is for principals other than the owner: nothing that can
+// name a file is bound, and a plan error says less.
+func access(ctx context.Context, c queryConn, sqlText string, strict bool) (reads, writes []TableName, err error) {
+	var catalog string
+	if err := c.QueryRowContext(ctx, "SELECT current_database()").Scan(&catalog); err != nil {
+		return nil, nil, fmt.Errorf("lakehouse: access: %w", err)
+	}
+	var tree map[string]any
+	var doc string
+	if err := c.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", sqlText).Scan(&doc); err != nil {
+		return nil, nil, fmt.Errorf("lakehouse: parse: %w", err)
+	}
+	if err := decodeJSON(doc, &tree); err != nil {
+		return nil, nil, fmt.Errorf("lakehouse: parse: %w", err)
+	}
+	isSelect := tree["error"] != true
+	if isSelect {
+		if stmts, _ := tree["statements"].([]any); len(stmts) != 1 {
+			return nil, nil, refusal("run one statement at a time (found %d)", len(stmts))
+		}
+		if strict {
+			if err := prebindCheck(tree); err != nil {
+				return nil, nil, err
+			}
+		}
+	} else if strict {
+		if kw := firstKeyword(sqlText); !map[string]bool{"INSERT": true, "UPDATE": true, "DELETE": true, "MERGE": true, "WITH": true}[kw] {
+			return nil, nil, &AccessError{Table: TableName{Schema: ownerOnly, Name: kw}}
+		}
+	}
+	// The plan of the statement as written.
+	orig, err := serializePlan(ctx, c, sqlText)
+	if err != nil {
+		return nil, nil, err
+	}
+	if orig.Error {
+		if isSelect && !strict {
+			// A SELECT writes nothing; only the owner may run what cannot
+			// be checked (it reads files: DuckDB's file readers do not
+			// serialize).
+			return []TableName{{Schema: ownerOnly, Name: "a SELECT whose plan DuckDB cannot show (" + firstLine(orig.ErrorMessage) + ")"}}, nil, nil
+		}
+		if strict && !isSelect {
+			return nil, nil, refusal("DuckDB cannot show the plan of this statement, so it is refused; run its SELECT part with `lakebench query` to see DuckDB's error")
+		}
+		if !isSelect && orig.ErrorType == "not implemented" {
+			// A statement that reads a file (COPY FROM, CREATE TABLE AS
+			// SELECT FROM read_csv): what it writes cannot be told, so
+			// Authorize refuses it to every principal (see undecided).
+			return nil, []TableName{{Schema: ownerOnly, Name: undecided}}, nil
+		}
+		return nil, nil, refusal("DuckDB cannot show the plan of this statement, so it is refused: %s", firstLine(orig.ErrorMessage))
+	}
+	direct, err := analyzePlan(orig, catalog)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(direct.views) > 0 {
+		return nil, nil, refusal("the query scans a table named like lakebench's own stand-ins (%s*), so it is refused", viewPrefix)
+	}
+	if isSelect {
+		views, err := viewsNamed(ctx, c, tree, catalog)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(views) > 0 {
+			direct, err = checkThroughViews(ctx, c, tree, catalog, views, direct)
+			if err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	for t := range direct.reads {
+		reads = append(reads, t)
+	}
+	for t := range direct.writes {
+		writes = append(writes, t)
+	}
+	sortTables(reads)
+	sortTables(writes)
+	return reads, writes, nil
+}
+
+func sortTables(ts []TableName) {
+	sort.Slice(ts, func(i, j int) bool { return ts[i].String() < ts[j].String() })
+}
+
+// prebindCheck refuses, from the parse tree alone, what would make DuckDB
+// touch a file while binding: a table function other than the safe ones, a
+// name with a path character (DuckDB reads 'x.csv' or gold."/a/b.csv" as a
+// file when no table has that name).
+func prebindCheck(tree map[string]any) error {
+	var err error
+	walkJSON(tree, func(m map[string]any) {
+		if err != nil {
+			return
+		}
+		switch m["type"] {
+		case "TABLE_FUNCTION":
+			f, _ := m["function"].(map[string]any)
+			name, _ := f["function_name"].(string)
+			if !safeTableFunctions[strings.ToLower(name)] {
+				err = &AccessError{Table: TableName{Schema: ownerOnly, Name: strings.ToLower(name) + "()"}}
+			}
+		case "BASE_TABLE":
+			for _, k := range []string{"catalog_name", "schema_name", "table_name"} {
+				if s, _ := m[k].(string); strings.ContainsAny(s, pathChars) {
+					err = &AccessError{Action: "read", Table: TableName{Schema: ownerOnly, Name: "the file " + s}}
+				}
+			}
+		}
+	})
+	return err
+}
+
+// firstKeyword is the statement's first word, upper-cased, after comments.
+func firstKeyword(s string) string {
+	for {
+		s = strings.TrimLeft(s, " \t\r\n(;")
+		switch {
+		case strings.HasPrefix(s, "--"):
+			if i := strings.IndexByte(s, '\n'); i >= 0 {
+				s = s[i+1:]
+				continue
+			}
+			return ""
+		case strings.HasPrefix(s, "/*"):
+			if i := strings.Index(s, "*/"); i >= 0 {
+				s = s[i+2:]
+				continue
+			}
+			return ""
+		}
+		break
+	}
+	end := strings.IndexFunc(s, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') })
+	if end < 0 {
+		end = len(s)
+	}
+	if end == 0 {
+		return "this statement"
+	}
+	return strings.ToUpper(s[:end])
+}
+
+// viewsNamed returns the views of this database that the SELECT names with
+// a schema, as the catalog lists them, keyed by "schema.name" lower-cased.
+func viewsNamed(ctx context.Context, c queryConn, tree map[string]any, catalog string) (map[string]TableName, error) {
+	views := map[string]TableName{}
+	var names []TableName
+	walkJSON(tree, func(m map[string]any) {
+		if m["type"] != "BASE_TABLE" {
+			return
+		}
+		cat, _ := m["catalog_name"].(string)
+		schema, _ := m["schema_name"].(string)
+		name, _ := m["table_name"].(string)
+		if schema != "" && name != "" && (cat == "" || strings.EqualFold(cat, catalog)) {
+			names = append(names, TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(name)})
+		}
+	})
+	for _, t := range names {
+		if _, ok := views[t.String()]; ok {
+			continue
+		}
+		var n int
+		err := c.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_views() WHERE database_name = ? AND NOT internal AND NOT temporary
+			AND lower(schema_name) = ? AND lower(view_name) = ?`, catalog, t.Schema, t.Name).Scan(&n)
+		if err != nil {
+			return nil, fmt.Errorf("lakehouse: access: %w", err)
+		}
+		if n == 1 {
+			views[t.String()] = t
+		}
+	}
+	return views, nil
+}
+
+// checkThroughViews plans the SELECT with each view it names replaced by an
+// empty stand-in of the same columns, and returns what that plan reads:
+// the views themselves and the tables the query reads by itself.
+func checkThroughViews(ctx context.Context, c queryConn, tree map[string]any, catalog string, views map[string]TableName, direct *planAccess) (*planAccess, error) {
+	keys := make([]string, 0, len(views))
+	for k := range views {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	standIn := map[string]string{}   // view key -> temp table
+	viewOf := map[string]TableName{} // temp table -> view
+	defer func() {
+		for _, tmp := range standIn {
+			c.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.main."+QuoteIdent(tmp))
+		}
+	}()
+	bases := map[TableName]bool{}
+	for i, k := range keys {
+		v := views[k]
+		tmp := fmt.Sprintf("%s%d", viewPrefix, i)
+		standIn[k], viewOf[tmp] = tmp, v
+		if _, err := c.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE "+QuoteIdent(tmp)+" AS SELECT * FROM "+v.SQL()+" LIMIT 0"); err != nil {
+			return nil, fmt.Errorf("lakehouse: access: view %s: %w", v, err)
+		}
+		// What the view itself reads, to check the original plan against.
+		vp, err := serializePlan(ctx, c, "SELECT * FROM "+v.SQL())
+		if err != nil {
+			return nil, err
+		}
+		if vp.Error {
+			return nil, refusal("DuckDB cannot show the plan of view %s, so reads through it are refused: %s", v, firstLine(vp.ErrorMessage))
+		}
+		va, err := analyzePlan(vp, catalog)
+		if err != nil {
+			return nil, err
+		}
+		for t := range va.reads {
+			bases[t] = true
+		}
+	}
+	// Replace each view in the parse tree by its stand-in. A view named
+	// without an alias keeps its name as the alias, so columns qualified
+	// with it still bind, unless another table of that name is in the query.
+	nameCount := map[string]int{}
+	walkJSON(tree, func(m map[string]any) {
+		if m["type"] == "BASE_TABLE" {
+			name, _ := m["table_name"].(string)
+			nameCount[strings.ToLower(name)]++
+		}
+	})
+	walkJSON(tree, func(m map[string]any) {
+		if m["type"] != "BASE_TABLE" {
+			return
+		}
+		schema, _ := m["schema_name"].(string)
+		name, _ := m["table_name"].(string)
+		cat, _ := m["catalog_name"].(string)
+		if schema == "" || !(cat == "" || strings.EqualFold(cat, catalog)) {
+			return
+		}
+		tmp, ok := standIn[strings.ToLower(schema)+"."+strings.ToLower(name)]
+		if !ok {
+			return
+		}
+		if alias, _ := m["alias"].(string); alias == "" && nameCount[strings.ToLower(name)] == 1 {
+			m["alias"] = name
+		}
+		m["catalog_name"], m["schema_name"], m["table_name"] = "temp", "main", tmp
+	})
+	b, err := json.Marshal(tree)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: access: %w", err)
+	}
+	var rewritten sql.NullString
+	if err := c.QueryRowContext(ctx, "SELECT json_deserialize_sql(?::JSON)", string(b)).Scan(&rewritten); err != nil || !rewritten.Valid {
+		return nil, refusal("cannot check this query's reads through views, so it is refused (%v)", err)
+	}
+	rp, err := serializePlan(ctx, c, rewritten.String)
+	if err != nil {
+		return nil, err
+	}
+	if rp.Error {
+		return nil, refusal("cannot check this query's reads through views, so it is refused: %s", firstLine(rp.ErrorMessage))
+	}
+	ra, err := analyzePlan(rp, catalog)
+	if err != nil {
+		return nil, err
+	}
+	// The query as written may scan only what the rewritten one reads and
+	// what the views it names read.
+	for t := range direct.reads {
+		if !ra.reads[t] && !bases[t] {
+			return nil, refusal("the query reads %s other than the rewritten query checked, so it is refused", t)
+		}
+	}
+	for t := range ra.writes {
+		if !direct.writes[t] {
+			return nil, refusal("the query does other than the rewritten query checked, so it is refused")
+		}
+	}
+	out := &planAccess{reads: ra.reads, views: map[string]bool{}, writes: direct.writes}
+	for tmp := range ra.views {
+		out.reads[viewOf[tmp]] = true
+	}
+	return out, nil
+}
+
+// BeginAs starts a transaction whose user SQL (a task's statement, a
+// model's SELECT, an alert's query) runs as principal: see AuthorizeSQL.
+func (lh *Lakehouse) BeginAs(ctx context.Context, principal string) (*Tx, error) {
+	tx, err := lh.Begin(ctx)
+	if err == nil {
+		tx.principal = principal
+	}
+	return tx, err
+}
+
+// AuthorizeSQL checks that the transaction's principal may run sqlText:
+// its reads and writes come from its bound plan inside the transaction (see
+// Access), never from the names in its text, and a plan that cannot be
+// decided is refused. A principal other than the owner gets nothing bound
+// that could name a file. lakebench itself (principal "") may do anything
+// but write schema sys, which no statement may. It returns what the plan
+// reads and writes; a refusal is an *AccessError. The caller audits.
+func (tx *Tx) AuthorizeSQL(ctx context.Context, sqlText string) (reads, writes []TableName, err error) {
+	owner, err := tx.lh.owner(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	strict := tx.principal != "" && owner != "" && tx.principal != owner
+	reads, writes, err = access(ctx, tx.tx, sqlText, strict)
+	if err == nil {
+		if tx.principal == "" {
+			err = tx.lh.Authorize(ctx, "", nil, sysWrites(writes))
+		} else {
+			err = tx.lh.Authorize(ctx, tx.principal, reads, writes)
+		}
+	}
+	var ae *AccessError
+	if errors.As(err, &ae) {
+		ae.Principal, ae.Owner = tx.principal, owner
+	}
+	if err != nil {
+		return reads, writes, err
+	}
+	tx.checked = append(append(tx.checked, reads...), writes...)
+	return reads, writes, nil
+}
+
+// Checked lists the tables AuthorizeSQL allowed in this transaction, for
+// the audit.
+func (tx *Tx) Checked() []TableName { return tx.checked }
