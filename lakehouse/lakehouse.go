@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -42,6 +43,9 @@ type Lakehouse struct {
 	// principal is who user statements run as; "" is lakebench itself,
 	// which governance does not check.
 	principal string
+	// paged is the result Page pages over (see Page).
+	pageMu sync.Mutex
+	paged  *ResultSet
 }
 
 // probe returns the connection pool, for statements that may fail (sniffing
@@ -138,6 +142,10 @@ func (lh *Lakehouse) releaseLock() {
 // Close closes the database and releases the writer lock.
 func (lh *Lakehouse) Close() error {
 	var err error
+	lh.pageMu.Lock()
+	lh.paged.Close()
+	lh.paged = nil
+	lh.pageMu.Unlock()
 	if lh.db != nil {
 		err = lh.db.Close()
 		lh.db = nil
