@@ -23,8 +23,15 @@ type Layer struct {
 	Rows   int64       `json:"rows"`
 }
 
-// Tables lists every table of the target with its catalog entry and exact
-// row count, in schema (medallion) then name order.
+// catalogAction is how the audit names a listing of the catalog.
+const catalogAction = "CATALOG"
+
+// Tables lists the tables of the target with their catalog entries, columns
+// and exact row counts, in schema (medallion) then name order. As in Unity
+// Catalog, a principal sees only the tables it may read (SELECT on the
+// table or its schema): others are left out, names, columns and counts
+// alike. Lakebench itself ("" principal) and the owner see every table.
+// The listing is audited, with the tables it showed.
 func (lh *Lakehouse) Tables(ctx context.Context) ([]TableInfo, error) {
 	rows, err := lh.db.QueryContext(ctx, `
 		SELECT t.schema_name, t.table_name, coalesce(c.layer, t.schema_name), coalesce(c.owner, ''),
@@ -56,7 +63,20 @@ func (lh *Lakehouse) Tables(ctx context.Context) ([]TableInfo, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("lakehouse: list tables: %w", err)
 	}
+	visible := out[:0]
+	for _, ti := range out {
+		ok, err := lh.mayRead(ctx, TableName{Schema: ti.Schema, Name: ti.Table})
+		if err != nil {
+			return nil, fmt.Errorf("lakehouse: list tables: %w", err)
+		}
+		if ok {
+			visible = append(visible, ti)
+		}
+	}
+	out = visible
+	names := make([]string, len(out))
 	for i := range out {
+		names[i] = out[i].Name
 		t := TableName{Schema: out[i].Schema, Name: out[i].Table}
 		if err := lh.db.QueryRowContext(ctx, "SELECT count(*) FROM "+t.SQL()).Scan(&out[i].Rows); err != nil {
 			return nil, fmt.Errorf("lakehouse: count %s: %w", t, err)
@@ -67,6 +87,7 @@ func (lh *Lakehouse) Tables(ctx context.Context) ([]TableInfo, error) {
 		}
 		out[i].Columns = cols
 	}
+	lh.audited(ctx, catalogAction, names, int64(len(out)), nil)
 	return out, nil
 }
 
