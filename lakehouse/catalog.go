@@ -63,13 +63,21 @@ func (lh *Lakehouse) Tables(ctx context.Context) ([]TableInfo, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("lakehouse: list tables: %w", err)
 	}
+	all := make([]TableName, len(out))
+	for i, ti := range out {
+		all[i] = TableName{Schema: ti.Schema, Name: ti.Table}
+	}
+	ok, err := lh.readable(ctx, all)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: list tables: %w", err)
+	}
+	may := map[TableName]bool{}
+	for _, t := range ok {
+		may[t] = true
+	}
 	visible := out[:0]
 	for _, ti := range out {
-		ok, err := lh.mayRead(ctx, TableName{Schema: ti.Schema, Name: ti.Table})
-		if err != nil {
-			return nil, fmt.Errorf("lakehouse: list tables: %w", err)
-		}
-		if ok {
+		if may[TableName{Schema: ti.Schema, Name: ti.Table}] {
 			visible = append(visible, ti)
 		}
 	}

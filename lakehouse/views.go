@@ -45,18 +45,31 @@ func governed[T any](ctx context.Context, lh *Lakehouse, read func() (T, int64, 
 	return v, nil
 }
 
-// mayRead reports whether the session's principal holds SELECT on t (or
-// on its schema), without auditing: the catalog lists only such tables.
-func (lh *Lakehouse) mayRead(ctx context.Context, t TableName) (bool, error) {
+// readable returns those of tables the session's principal holds SELECT on
+// (on the table or its schema), without auditing: the catalog lists only
+// these. One check covers the common case (lakebench itself, the owner, a
+// target without governance, a principal granted everything); else each
+// table is checked.
+func (lh *Lakehouse) readable(ctx context.Context, tables []TableName) ([]TableName, error) {
 	if lh.principal == "" {
-		return true, nil
+		return tables, nil
 	}
-	err := lh.Authorize(ctx, lh.principal, []TableName{t}, nil)
+	err := lh.Authorize(ctx, lh.principal, tables, nil)
 	var ae *AccessError
-	if errors.As(err, &ae) {
-		return false, nil
+	if err == nil || !errors.As(err, &ae) {
+		return tables, err
 	}
-	return err == nil, err
+	var out []TableName
+	for _, t := range tables {
+		err := lh.Authorize(ctx, lh.principal, []TableName{t}, nil)
+		switch {
+		case err == nil:
+			out = append(out, t)
+		case !errors.As(err, &ae):
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // RecentRuns lists the latest runs of the target, newest first; limit <= 0
@@ -432,19 +445,22 @@ func (lh *Lakehouse) TableSizes(ctx context.Context) (map[string]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	names := make([]string, 0, len(sizes))
+	var tables []TableName
 	for name := range sizes {
 		t, _ := ParseTableName(name)
-		ok, err := lh.mayRead(ctx, t)
-		if err != nil {
-			return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
-		}
-		if !ok {
-			delete(sizes, name)
-			continue
-		}
-		names = append(names, name)
+		tables = append(tables, t)
 	}
+	ok, err := lh.readable(ctx, tables)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
+	}
+	visible := make(map[string]int64, len(ok))
+	names := make([]string, 0, len(ok))
+	for _, t := range ok {
+		visible[t.String()] = sizes[t.String()]
+		names = append(names, t.String())
+	}
+	sizes = visible
 	sort.Strings(names)
 	lh.audited(ctx, catalogAction, names, int64(len(names)), nil)
 	return sizes, nil
