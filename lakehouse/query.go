@@ -234,22 +234,27 @@ func (lh *Lakehouse) snapshot(ctx context.Context, q string) (*ResultSet, error)
 	// is on the user's first line and short enough not to be cut). In the
 	// CREATE, the closing parenthesis follows a newline, so a trailing line
 	// comment cannot swallow it.
-	want, err := describeQuery(ctx, conn, q)
-	if err != nil {
-		return fail(errors.New(unwrapError(queryError(ctx, err).Error(), describePrefix)))
-	}
+	// A statement DESCRIBE cannot take but a subquery can (SUMMARIZE)
+	// still runs; its error is DESCRIBE's if it fails too.
+	want, derr := describeQuery(ctx, conn, q)
 	create := "CREATE TEMP TABLE " + rs.table + " AS " + snapshotPrefix + q + "\n) AS lb_result"
 	if _, err := conn.ExecContext(ctx, create); err != nil {
+		if derr != nil {
+			return fail(errors.New(unwrapError(queryError(ctx, derr).Error(), describePrefix)))
+		}
 		return fail(errors.New(unwrapError(queryError(ctx, err).Error(), snapshotPrefix)))
 	}
 	// The table's own column names may differ from the result's (DuckDB
 	// renames a repeated name): read them by position, name them as the
 	// query does.
 	stored, err := describe(ctx, conn, rs.table)
-	if err != nil || len(stored) != len(want)+1 {
+	if err != nil || len(stored) == 0 {
 		return fail(fmt.Errorf("lakehouse: describe the result: %w", err))
 	}
 	stored = stored[1:]
+	if len(want) != len(stored) {
+		want = stored
+	}
 	for i, c := range stored {
 		rs.names = append(rs.names, c.Name)
 		rs.columns = append(rs.columns, Column{Name: want[i].Name, Type: c.Type})
