@@ -277,7 +277,7 @@ func (w *Workspace) targetStates(ctx context.Context, p *pipeline.Project, curre
 		path := p.DatabasePath(n)
 		if _, err := os.Stat(path); err == nil {
 			ts.Exists = true
-			principal := w.opts.Principal
+			principal := w.principal(p) // fail closed: never "" (lakebench itself)
 			if tp, err := w.proj(n); err == nil {
 				principal = w.principal(tp)
 			}
