@@ -9,22 +9,22 @@ import (
 	"testing"
 )
 
-// governed is a target as the attacks find it: landing files on
+// attackTarget is a target as the attacks find it: landing files on
 // disk (CSV, Parquet, JSON), bronze.customers loaded from one of them (a
 // view over bronze_data.customers, with a quarantine beside it), silver and
 // gold tables, and governance deployed: owner "owner"; dana may read gold;
 // erin may read schema bronze; frank may read the view bronze.customers
 // only; ben may modify silver.orders.
-type governed struct {
+type attackTarget struct {
 	path, dir                  string
 	csv, parquet, json, secret string
 }
 
-func newGoverned(t *testing.T) governed {
+func newAttackTarget(t *testing.T) attackTarget {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	g := governed{path: filepath.Join(dir, ".lakebench", "dev.duckdb"), dir: dir}
+	g := attackTarget{path: filepath.Join(dir, ".lakebench", "dev.duckdb"), dir: dir}
 	landing := filepath.Join(dir, "landing", "customers")
 	if err := os.MkdirAll(landing, 0o755); err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func newGoverned(t *testing.T) governed {
 // attacks are statements that read past dana's grants (SELECT on gold) or
 // do what only the owner may: every one must be refused with an
 // *AccessError, whatever DuckDB would have done with it.
-func (g governed) attacks() []string {
+func (g attackTarget) attacks() []string {
 	rel, _ := filepath.Rel(g.dir, g.csv)
 	return []string{
 		// A schema-less name equal to a CTE elsewhere, read as a file.
@@ -139,7 +139,7 @@ func (g governed) attacks() []string {
 }
 
 func TestPlanRefusesReadsPastTheGrants(t *testing.T) {
-	g := newGoverned(t)
+	g := newAttackTarget(t)
 	ctx := context.Background()
 	lh, err := Open(ctx, g.path, Options{})
 	if err != nil {
@@ -199,7 +199,7 @@ func TestPlanRefusesReadsPastTheGrants(t *testing.T) {
 // external access disabled and its configuration locked, so a statement
 // that got past the plan check would still read no file.
 func TestSandboxedSession(t *testing.T) {
-	g := newGoverned(t)
+	g := newAttackTarget(t)
 	ctx := context.Background()
 	ro, err := Open(ctx, g.path, Options{ReadOnly: true, Principal: "dana"})
 	if err != nil {
@@ -261,7 +261,7 @@ func TestSandboxedSession(t *testing.T) {
 // gold."/abs/file.csv" is the file /abs/file.csv to DuckDB's replacement
 // scan; it is refused before it is bound.
 func TestGoldDotLink(t *testing.T) {
-	g := newGoverned(t)
+	g := newAttackTarget(t)
 	ctx := context.Background()
 	work := t.TempDir()
 	if err := os.Symlink("/", filepath.Join(work, "gold.")); err != nil {
@@ -289,7 +289,7 @@ func TestGoldDotLink(t *testing.T) {
 // TestViewsFollowUnityCatalog: SELECT on a view (or its schema) reads
 // through it; the tables under it need grants of their own.
 func TestViewsFollowUnityCatalog(t *testing.T) {
-	g := newGoverned(t)
+	g := newAttackTarget(t)
 	ctx := context.Background()
 	lh, err := Open(ctx, g.path, Options{ReadOnly: true})
 	if err != nil {
@@ -338,7 +338,7 @@ func TestViewsFollowUnityCatalog(t *testing.T) {
 // append-only for everyone, the owner and lakebench's own statements
 // included; writes elsewhere need MODIFY.
 func TestNoStatementWritesSys(t *testing.T) {
-	g := newGoverned(t)
+	g := newAttackTarget(t)
 	ctx := context.Background()
 	lh, err := Open(ctx, g.path, Options{})
 	if err != nil {

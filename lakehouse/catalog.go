@@ -23,8 +23,15 @@ type Layer struct {
 	Rows   int64       `json:"rows"`
 }
 
-// Tables lists every table of the target with its catalog entry and exact
-// row count, in schema (medallion) then name order.
+// catalogAction is how the audit names a listing of the catalog.
+const catalogAction = "CATALOG"
+
+// Tables lists the tables of the target with their catalog entries, columns
+// and exact row counts, in schema (medallion) then name order. As in Unity
+// Catalog, a principal sees only the tables it may read (SELECT on the
+// table or its schema): others are left out, names, columns and counts
+// alike. Lakebench itself ("" principal) and the owner see every table.
+// The listing is audited, with the tables it showed.
 func (lh *Lakehouse) Tables(ctx context.Context) ([]TableInfo, error) {
 	rows, err := lh.db.QueryContext(ctx, `
 		SELECT t.schema_name, t.table_name, coalesce(c.layer, t.schema_name), coalesce(c.owner, ''),
@@ -56,7 +63,28 @@ func (lh *Lakehouse) Tables(ctx context.Context) ([]TableInfo, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("lakehouse: list tables: %w", err)
 	}
+	all := make([]TableName, len(out))
+	for i, ti := range out {
+		all[i] = TableName{Schema: ti.Schema, Name: ti.Table}
+	}
+	ok, err := lh.readable(ctx, all)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: list tables: %w", err)
+	}
+	may := map[TableName]bool{}
+	for _, t := range ok {
+		may[t] = true
+	}
+	visible := out[:0]
+	for _, ti := range out {
+		if may[TableName{Schema: ti.Schema, Name: ti.Table}] {
+			visible = append(visible, ti)
+		}
+	}
+	out = visible
+	names := make([]string, len(out))
 	for i := range out {
+		names[i] = out[i].Name
 		t := TableName{Schema: out[i].Schema, Name: out[i].Table}
 		if err := lh.db.QueryRowContext(ctx, "SELECT count(*) FROM "+t.SQL()).Scan(&out[i].Rows); err != nil {
 			return nil, fmt.Errorf("lakehouse: count %s: %w", t, err)
@@ -67,6 +95,7 @@ func (lh *Lakehouse) Tables(ctx context.Context) ([]TableInfo, error) {
 		}
 		out[i].Columns = cols
 	}
+	lh.audited(ctx, catalogAction, names, int64(len(out)), nil)
 	return out, nil
 }
 

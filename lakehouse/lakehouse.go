@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -44,6 +45,9 @@ type Lakehouse struct {
 	principal string
 	// sandboxed is set once the instance is locked down (see sandbox).
 	sandboxed bool
+	// paged is the result Page pages over (see Page).
+	pageMu sync.Mutex
+	paged  *ResultSet
 }
 
 // probe returns the connection pool, for statements that may fail (sniffing
@@ -140,6 +144,10 @@ func (lh *Lakehouse) releaseLock() {
 // Close closes the database and releases the writer lock.
 func (lh *Lakehouse) Close() error {
 	var err error
+	lh.pageMu.Lock()
+	lh.paged.Close()
+	lh.paged = nil
+	lh.pageMu.Unlock()
 	if lh.db != nil {
 		err = lh.db.Close()
 		lh.db = nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -58,30 +59,27 @@ func (lh *Lakehouse) audited(ctx context.Context, action string, tables []string
 	lh.Audit(context.WithoutCancel(ctx), e)
 }
 
-// Page runs a SELECT and returns at most limit rows starting at offset. Each
-// page is its own query, so a large result is never held in memory whole.
+// Page returns at most limit rows of a SELECT's result starting at offset.
+// The result is one execution of the query: the first Page call of a SQL
+// text takes a snapshot of it (see Snapshot), numbered once, and later calls
+// with the same text and principal page over that snapshot, so rows are
+// never skipped or repeated between pages. Another SQL text, or a call to
+// Snapshot, runs the query anew. The snapshot is audited once, when taken.
 func (lh *Lakehouse) Page(ctx context.Context, selectSQL string, offset, limit int64) (*Result, error) {
-	tables, action, err := lh.authorizeSQL(ctx, selectSQL)
-	if err != nil {
-		return nil, err
-	}
-	q := fmt.Sprintf(pagePrefix+"%s) AS lb_page LIMIT %d OFFSET %d", trimSQL(selectSQL), limit, offset)
-	res, err := lh.query(ctx, q)
-	if err != nil && !errors.Is(err, ErrCanceled) {
-		err = errors.New(unwrapPageError(err.Error()))
-	}
-	if offset == 0 { // a result is audited once, at its first page
-		var n int64
-		if res != nil {
-			n = int64(len(res.Rows))
+	lh.pageMu.Lock()
+	defer lh.pageMu.Unlock()
+	if rs := lh.paged; rs == nil || rs.sql != trimSQL(selectSQL) || rs.principal != lh.principal {
+		if rs != nil {
+			rs.Close()
+			lh.paged = nil
 		}
-		lh.audited(ctx, action, tables, n, err)
+		rs, err := lh.Snapshot(ctx, selectSQL)
+		if err != nil {
+			return nil, err
+		}
+		lh.paged = rs
 	}
-	if err != nil {
-		return nil, err
-	}
-	res.Offset = offset
-	return res, nil
+	return lh.paged.Page(ctx, offset, limit)
 }
 
 // Count returns how many rows a SELECT produces.
@@ -90,30 +88,225 @@ func (lh *Lakehouse) Count(ctx context.Context, selectSQL string) (int64, error)
 		return 0, err
 	}
 	var n int64
-	err := lh.db.QueryRowContext(ctx, "SELECT count(*) FROM ("+trimSQL(selectSQL)+") AS lb_count").Scan(&n)
+	err := lh.userDB().QueryRowContext(ctx, "SELECT count(*) FROM ("+trimSQL(selectSQL)+"\n) AS lb_count").Scan(&n)
 	if err != nil {
 		return 0, queryError(ctx, err)
 	}
 	return n, nil
 }
 
-// Stream runs a SELECT page by page (pageSize rows each) and hands every page
-// to fn in order, stopping at the first error.
-func (lh *Lakehouse) Stream(ctx context.Context, selectSQL string, pageSize int64, fn func(*Result) error) error {
-	for offset := int64(0); ; offset += pageSize {
-		page, err := lh.Page(ctx, selectSQL, offset, pageSize)
+// Stream runs a SELECT once and hands its rows to fn in order, batchSize
+// rows at a time (the first batch is handed even when the result is
+// empty, for its columns), stopping at the first error. A result is one
+// result set: the query runs once and its rows are scanned as DuckDB
+// returns them, so a result of any size is complete and consistent, and Go
+// holds one batch at a time. It is authorized and audited once.
+func (lh *Lakehouse) Stream(ctx context.Context, selectSQL string, batchSize int64, fn func(*Result) error) error {
+	tables, action, err := lh.authorizeSQL(ctx, selectSQL)
+	if err != nil {
+		return err
+	}
+	var n int64
+	err = streamOn(ctx, lh.userDB(), trimSQL(selectSQL), batchSize, func(r *Result) error {
+		n += int64(len(r.Rows))
+		return fn(r)
+	})
+	lh.audited(ctx, action, tables, n, err)
+	return err
+}
+
+// streamOn runs q once on e and hands its rows to fn in batches.
+func streamOn(ctx context.Context, e execer, q string, batchSize int64, fn func(*Result) error) error {
+	if batchSize <= 0 {
+		batchSize = 10_000
+	}
+	rows, err := e.QueryContext(ctx, q)
+	if err != nil {
+		return queryError(ctx, err)
+	}
+	defer rows.Close()
+	cols, err := resultColumns(rows)
+	if err != nil {
+		return queryError(ctx, err)
+	}
+	var offset int64
+	batch := &Result{Columns: cols, Rows: make([][]any, 0, min(batchSize, 4096))}
+	for rows.Next() {
+		vals, err := scanRow(rows, len(cols))
 		if err != nil {
-			return err
+			return queryError(ctx, err)
 		}
-		if len(page.Rows) > 0 || offset == 0 {
-			if err := fn(page); err != nil {
+		batch.Rows = append(batch.Rows, vals)
+		if int64(len(batch.Rows)) == batchSize {
+			if err := fn(batch); err != nil {
 				return err
 			}
-		}
-		if int64(len(page.Rows)) < pageSize {
-			return nil
+			offset += batchSize
+			batch = &Result{Columns: cols, Rows: make([][]any, 0, min(batchSize, 4096)), Offset: offset}
 		}
 	}
+	if err := rows.Err(); err != nil {
+		return queryError(ctx, err)
+	}
+	if len(batch.Rows) > 0 || offset == 0 {
+		return fn(batch)
+	}
+	return nil
+}
+
+// ResultSet is one execution of a SELECT kept to page over: its rows are
+// numbered once, when the query runs, into a temporary table of one
+// connection (DuckDB keeps it in memory, spilling to its temp directory),
+// so every Page reads the same rows in the same order, whatever the query.
+// Close drops it; closing the Lakehouse drops it too.
+type ResultSet struct {
+	conn      *sql.Conn
+	table     string
+	sql       string
+	principal string
+	columns   []Column
+	rows      int64
+	// names are the snapshot table's columns holding the result, in order.
+	names []string
+}
+
+// snapshotSeq names each snapshot's temporary table.
+var snapshotSeq atomic.Int64
+
+// snapshotPrefix wraps the user's SQL; errors point past it (unwrapError).
+const snapshotPrefix = "SELECT row_number() OVER () AS lb_row, * FROM ("
+
+// describePrefix is how describeQuery wraps a query.
+const describePrefix = "DESCRIBE "
+
+// describeQuery returns the columns of a query's result as the query names
+// them (a subquery would rename a repeated name): DESCRIBE binds the query,
+// it does not run it.
+func describeQuery(ctx context.Context, e execer, q string) ([]Column, error) {
+	rows, err := e.QueryContext(ctx, describePrefix+q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	res, err := scanResult(rows)
+	if err != nil {
+		return nil, err
+	}
+	cols := make([]Column, len(res.Rows))
+	for i, r := range res.Rows {
+		cols[i] = Column{Name: fmt.Sprint(r[0]), Type: fmt.Sprint(r[1])}
+	}
+	return cols, nil
+}
+
+// Snapshot runs a SELECT once and keeps its result to page over (see
+// ResultSet). It is authorized and audited once, with its row count.
+func (lh *Lakehouse) Snapshot(ctx context.Context, selectSQL string) (*ResultSet, error) {
+	tables, action, err := lh.authorizeSQL(ctx, selectSQL)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := lh.snapshot(ctx, trimSQL(selectSQL))
+	var n int64
+	if rs != nil {
+		n = rs.rows
+	}
+	lh.audited(ctx, action, tables, n, err)
+	return rs, err
+}
+
+func (lh *Lakehouse) snapshot(ctx context.Context, q string) (*ResultSet, error) {
+	conn, err := lh.userDB().Conn(ctx)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	rs := &ResultSet{conn: conn, sql: q, principal: lh.principal,
+		table: fmt.Sprintf("lb_snapshot_%d", snapshotSeq.Add(1))}
+	fail := func(err error) (*ResultSet, error) {
+		rs.Close()
+		if ctx.Err() != nil {
+			return nil, ErrCanceled
+		}
+		return nil, err
+	}
+	// DESCRIBE binds the query without running it: binder errors come
+	// from here, where DuckDB's LINE n and caret are the user's (the prefix
+	// is on the user's first line and short enough not to be cut). In the
+	// CREATE, the closing parenthesis follows a newline, so a trailing line
+	// comment cannot swallow it.
+	// A statement DESCRIBE cannot take but a subquery can (SUMMARIZE)
+	// still runs; its error is DESCRIBE's if it fails too.
+	want, derr := describeQuery(ctx, conn, q)
+	create := "CREATE TEMP TABLE " + rs.table + " AS " + snapshotPrefix + q + "\n) AS lb_result"
+	if _, err := conn.ExecContext(ctx, create); err != nil {
+		if derr != nil {
+			return fail(errors.New(unwrapError(queryError(ctx, derr).Error(), describePrefix)))
+		}
+		return fail(errors.New(unwrapError(queryError(ctx, err).Error(), snapshotPrefix)))
+	}
+	// The table's own column names may differ from the result's (DuckDB
+	// renames a repeated name): read them by position, name them as the
+	// query does.
+	stored, err := describe(ctx, conn, rs.table)
+	if err != nil || len(stored) == 0 {
+		return fail(fmt.Errorf("lakehouse: describe the result: %w", err))
+	}
+	stored = stored[1:]
+	if len(want) != len(stored) {
+		want = stored
+	}
+	for i, c := range stored {
+		rs.names = append(rs.names, c.Name)
+		rs.columns = append(rs.columns, Column{Name: want[i].Name, Type: c.Type})
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+rs.table).Scan(&rs.rows); err != nil {
+		return fail(queryError(ctx, err))
+	}
+	return rs, nil
+}
+
+// Columns are the result's columns.
+func (rs *ResultSet) Columns() []Column { return rs.columns }
+
+// Rows is how many rows the result has.
+func (rs *ResultSet) Rows() int64 { return rs.rows }
+
+// Page returns at most limit rows of the result starting at offset.
+func (rs *ResultSet) Page(ctx context.Context, offset, limit int64) (*Result, error) {
+	if rs.conn == nil {
+		return nil, errors.New("lakehouse: the result was closed: run the query again")
+	}
+	offset, limit = max(offset, 0), max(limit, 0)
+	sel := make([]string, len(rs.names))
+	for i, n := range rs.names {
+		sel[i] = QuoteIdent(n)
+	}
+	rows, err := rs.conn.QueryContext(ctx, "SELECT "+strings.Join(sel, ", ")+" FROM "+rs.table+
+		" WHERE lb_row > ? AND lb_row <= ? ORDER BY lb_row", offset, offset+limit)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	defer rows.Close()
+	res, err := scanResult(rows)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	for i := range res.Columns {
+		res.Columns[i].Name = rs.columns[i].Name
+	}
+	res.Offset = offset
+	return res, nil
+}
+
+// Close drops the result.
+func (rs *ResultSet) Close() error {
+	if rs == nil || rs.conn == nil {
+		return nil
+	}
+	rs.conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+rs.table)
+	err := rs.conn.Close()
+	rs.conn = nil
+	return err
 }
 
 // Query runs a SELECT and returns all of its rows; use Page or Stream for
@@ -133,8 +326,12 @@ func (lh *Lakehouse) Query(ctx context.Context, selectSQL string) (*Result, erro
 }
 
 func (lh *Lakehouse) query(ctx context.Context, q string) (*Result, error) {
-	return queryOn(ctx, lh.db, q)
+	return queryOn(ctx, lh.userDB(), q)
 }
+
+// userDB is the pool the principal's SELECTs (Query, Stream, Snapshot) run
+// on.
+func (lh *Lakehouse) userDB() *sql.DB { return lh.db }
 
 // queryOn runs a query on a connection or transaction and scans all rows.
 func queryOn(ctx context.Context, e execer, q string) (*Result, error) {
@@ -151,29 +348,47 @@ func queryOn(ctx context.Context, e execer, q string) (*Result, error) {
 }
 
 func scanResult(rows *sql.Rows) (*Result, error) {
-	types, err := rows.ColumnTypes()
+	cols, err := resultColumns(rows)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Columns: make([]Column, len(types)), Rows: [][]any{}}
-	for i, t := range types {
-		res.Columns[i] = Column{Name: t.Name(), Type: t.DatabaseTypeName()}
-	}
+	res := &Result{Columns: cols, Rows: [][]any{}}
 	for rows.Next() {
-		vals := make([]any, len(types))
-		ptrs := make([]any, len(types))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		vals, err := scanRow(rows, len(cols))
+		if err != nil {
 			return nil, err
-		}
-		for i, v := range vals {
-			vals[i] = normalize(v)
 		}
 		res.Rows = append(res.Rows, vals)
 	}
 	return res, rows.Err()
+}
+
+func resultColumns(rows *sql.Rows) ([]Column, error) {
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, err
+	}
+	cols := make([]Column, len(types))
+	for i, t := range types {
+		cols[i] = Column{Name: t.Name(), Type: t.DatabaseTypeName()}
+	}
+	return cols, nil
+}
+
+// scanRow scans the current row into plain Go values (see normalize).
+func scanRow(rows *sql.Rows, n int) ([]any, error) {
+	vals := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		return nil, err
+	}
+	for i, v := range vals {
+		vals[i] = normalize(v)
+	}
+	return vals, nil
 }
 
 // normalize turns driver values into plain Go values that print and marshal
@@ -235,24 +450,19 @@ func trimSQL(s string) string {
 	return strings.TrimRight(strings.TrimSpace(s), "; \n\t")
 }
 
-const pagePrefix = "SELECT * FROM ("
-
-// unwrapPageError shows DuckDB's error context ("LINE 1: ..." and its caret)
-// on the user's SQL, without the paging query wrapped around it.
-func unwrapPageError(msg string) string {
+// unwrapError shows DuckDB's error context ("LINE 1: ..." and its caret)
+// on the user's SQL, without the statement prefix wrapped around it.
+func unwrapError(msg, prefix string) string {
 	lines := strings.Split(msg, "\n")
 	for i, l := range lines {
 		if !strings.HasPrefix(l, "LINE ") {
 			continue
 		}
-		if j := strings.Index(l, pagePrefix); j >= 0 {
-			lines[i] = l[:j] + l[j+len(pagePrefix):]
-			if i+1 < len(lines) && len(lines[i+1]) > len(pagePrefix) && strings.TrimSpace(lines[i+1][:j+len(pagePrefix)]) == "" {
-				lines[i+1] = lines[i+1][len(pagePrefix):]
+		if j := strings.Index(l, prefix); j >= 0 {
+			lines[i] = l[:j] + l[j+len(prefix):]
+			if i+1 < len(lines) && len(lines[i+1]) > j+len(prefix) && strings.TrimSpace(lines[i+1][:j+len(prefix)]) == "" {
+				lines[i+1] = lines[i+1][len(prefix):]
 			}
-		}
-		if j := strings.Index(lines[i], ") AS lb_page"); j >= 0 {
-			lines[i] = lines[i][:j]
 		}
 	}
 	return strings.Join(lines, "\n")

@@ -3,6 +3,7 @@ package lakehouse
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -14,10 +15,73 @@ import (
 // command that wants the same answers): recent runs and their tasks, quality
 // results, quarantined rows, ingested files per source, freshness, the run
 // success ratio and table sizes. Each returns plain structs.
+//
+// Each reads as the session's principal (Options.Principal, SetPrincipal),
+// through the check a query of the same tables gets: a read of a table the
+// principal may not SELECT is refused with an *AccessError, and every read
+// is audited. Lakebench itself ("" principal) and the owner read everything.
+
+// sysTable names a system table.
+func sysTable(name string) TableName { return TableName{Schema: "sys", Name: name} }
+
+// governed runs read as the session's principal: the tables it reads get
+// the check that "SELECT * FROM <tables>" gets from Query (a refusal is
+// audited and returned), and the read is audited once, with its row count.
+func governed[T any](ctx context.Context, lh *Lakehouse, read func() (T, int64, error), tables ...TableName) (T, error) {
+	var zero T
+	from := make([]string, len(tables))
+	for i, t := range tables {
+		from[i] = t.SQL()
+	}
+	names, action, err := lh.authorizeSQL(ctx, "SELECT * FROM "+strings.Join(from, ", "))
+	if err != nil {
+		return zero, err
+	}
+	v, n, err := read()
+	lh.audited(ctx, action, names, n, err)
+	if err != nil {
+		return zero, err
+	}
+	return v, nil
+}
+
+// readable returns those of tables the session's principal holds SELECT on
+// (on the table or its schema), without auditing: the catalog lists only
+// these. One check covers the common case (lakebench itself, the owner, a
+// target without governance, a principal granted everything); else each
+// table is checked.
+func (lh *Lakehouse) readable(ctx context.Context, tables []TableName) ([]TableName, error) {
+	if lh.principal == "" {
+		return tables, nil
+	}
+	err := lh.Authorize(ctx, lh.principal, tables, nil)
+	var ae *AccessError
+	if err == nil || !errors.As(err, &ae) {
+		return tables, err
+	}
+	var out []TableName
+	for _, t := range tables {
+		err := lh.Authorize(ctx, lh.principal, []TableName{t}, nil)
+		switch {
+		case err == nil:
+			out = append(out, t)
+		case !errors.As(err, &ae):
+			return nil, err
+		}
+	}
+	return out, nil
+}
 
 // RecentRuns lists the latest runs of the target, newest first; limit <= 0
 // means all of them.
 func (lh *Lakehouse) RecentRuns(ctx context.Context, limit int) ([]Run, error) {
+	return governed(ctx, lh, func() ([]Run, int64, error) {
+		out, err := lh.recentRuns(ctx, limit)
+		return out, int64(len(out)), err
+	}, sysTable("runs"))
+}
+
+func (lh *Lakehouse) recentRuns(ctx context.Context, limit int) ([]Run, error) {
 	q := `SELECT run_id, coalesce(job, ''), coalesce(target, ''), coalesce(principal, ''), started_at, ended_at,
 		coalesce(status, ''), coalesce(error, '') FROM sys.runs ORDER BY started_at DESC, run_id DESC`
 	if limit > 0 {
@@ -46,6 +110,13 @@ func (lh *Lakehouse) RecentRuns(ctx context.Context, limit int) ([]Run, error) {
 
 // TaskRuns lists one run's tasks in the order they started.
 func (lh *Lakehouse) TaskRuns(ctx context.Context, runID string) ([]TaskRun, error) {
+	return governed(ctx, lh, func() ([]TaskRun, int64, error) {
+		out, err := lh.taskRuns(ctx, runID)
+		return out, int64(len(out)), err
+	}, sysTable("task_runs"))
+}
+
+func (lh *Lakehouse) taskRuns(ctx context.Context, runID string) ([]TaskRun, error) {
 	rows, err := lh.db.QueryContext(ctx, `SELECT run_id, task_key, coalesce(kind, ''), coalesce(target_table, ''),
 		started_at, ended_at, coalesce(status, ''), coalesce(rows_written, 0), coalesce(error, '')
 		FROM sys.task_runs WHERE run_id = ? ORDER BY started_at, rowid`, runID)
@@ -76,6 +147,13 @@ func (lh *Lakehouse) TaskRuns(ctx context.Context, runID string) ([]TaskRun, err
 // the failing rows, then in a checks task, which finds none left): the
 // check that found failures is the one shown.
 func (lh *Lakehouse) LatestQuality(ctx context.Context) ([]QualityResult, error) {
+	return governed(ctx, lh, func() ([]QualityResult, int64, error) {
+		out, err := lh.latestQuality(ctx)
+		return out, int64(len(out)), err
+	}, sysTable("quality_results"))
+}
+
+func (lh *Lakehouse) latestQuality(ctx context.Context) ([]QualityResult, error) {
 	rows, err := lh.db.QueryContext(ctx, `SELECT run_id, table_name, rule, coalesce(criticality, ''),
 		coalesce(rows_checked, 0), coalesce(rows_failed, 0), checked_at
 		FROM (SELECT *, max(checked_at) OVER (PARTITION BY run_id, table_name, rule) AS run_at FROM sys.quality_results)
@@ -125,7 +203,8 @@ type QuarantinedRow struct {
 
 // Quarantined returns up to limit rows of table's quarantine (table names
 // the table itself, not its quarantine) and how many rows it holds in all.
-// A table with no quarantine has none.
+// A table with no quarantine has none. The session's principal needs SELECT
+// on the quarantine table (see governed), whether it exists or not.
 func (lh *Lakehouse) Quarantined(ctx context.Context, table TableName, limit int) ([]QuarantinedRow, int64, error) {
 	qt := table
 	if !strings.HasSuffix(qt.Name, "_quarantine") {
@@ -136,8 +215,29 @@ func (lh *Lakehouse) Quarantined(ctx context.Context, table TableName, limit int
 		return nil, 0, queryError(ctx, err)
 	}
 	if len(cols) == 0 {
+		// Nothing to read, but a principal without the grant is refused
+		// all the same, so the answer does not tell whether rows exist.
+		if lh.principal != "" {
+			if err := lh.Authorize(ctx, lh.principal, []TableName{qt}, nil); err != nil {
+				lh.Audit(context.WithoutCancel(ctx), AuditEvent{Principal: lh.principal, Action: "SELECT",
+					Tables: []string{qt.String()}, Allowed: false, Detail: err.Error()})
+				return nil, 0, err
+			}
+		}
 		return []QuarantinedRow{}, 0, nil
 	}
+	type page struct {
+		rows  []QuarantinedRow
+		total int64
+	}
+	p, err := governed(ctx, lh, func() (page, int64, error) {
+		rows, total, err := lh.quarantined(ctx, qt, cols, limit)
+		return page{rows, total}, int64(len(rows)), err
+	}, qt)
+	return p.rows, p.total, err
+}
+
+func (lh *Lakehouse) quarantined(ctx context.Context, qt TableName, cols []Column, limit int) ([]QuarantinedRow, int64, error) {
 	has := map[string]bool{}
 	for _, c := range cols {
 		has[c.Name] = true
@@ -153,7 +253,7 @@ func (lh *Lakehouse) Quarantined(ctx context.Context, table TableName, limit int
 	if limit <= 0 {
 		limit = 100
 	}
-	res, err := lh.query(ctx, fmt.Sprintf("SELECT * FROM %s %s LIMIT %d", qt.SQL(), order, limit))
+	res, err := queryOn(ctx, lh.db, fmt.Sprintf("SELECT * FROM %s %s LIMIT %d", qt.SQL(), order, limit))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -225,6 +325,13 @@ type SourceFiles struct {
 
 // IngestedFiles sums the loaded files of every ingested table, by table.
 func (lh *Lakehouse) IngestedFiles(ctx context.Context) ([]SourceFiles, error) {
+	return governed(ctx, lh, func() ([]SourceFiles, int64, error) {
+		out, err := lh.ingestedFiles(ctx)
+		return out, int64(len(out)), err
+	}, sysTable("ingested_files"))
+}
+
+func (lh *Lakehouse) ingestedFiles(ctx context.Context) ([]SourceFiles, error) {
 	rows, err := lh.db.QueryContext(ctx, `SELECT table_name, count(*), coalesce(sum(rows_read), 0)::BIGINT,
 		coalesce(sum(rows_loaded), 0)::BIGINT, coalesce(sum(rows_quarantined), 0)::BIGINT, max(ingested_at),
 		coalesce(max(batch_id), '')
@@ -258,6 +365,13 @@ type Freshness struct {
 // Freshness lists when every table of the medallion layers (quarantines
 // and sys apart) was last written, from sys.catalog, by table name.
 func (lh *Lakehouse) Freshness(ctx context.Context) ([]Freshness, error) {
+	return governed(ctx, lh, func() ([]Freshness, int64, error) {
+		out, err := lh.freshness(ctx)
+		return out, int64(len(out)), err
+	}, sysTable("catalog"))
+}
+
+func (lh *Lakehouse) freshness(ctx context.Context) ([]Freshness, error) {
 	rows, err := lh.db.QueryContext(ctx, `SELECT schema_name || '.' || table_name, updated_at FROM sys.catalog
 		WHERE updated_at IS NOT NULL AND schema_name <> 'sys' AND NOT suffix(table_name, '_quarantine')
 		ORDER BY 1`)
@@ -301,6 +415,13 @@ func (s RunStats) SuccessRatio() float64 {
 
 // RunStats counts the runs of job ("" for every job) by status.
 func (lh *Lakehouse) RunStats(ctx context.Context, job string) (RunStats, error) {
+	return governed(ctx, lh, func() (RunStats, int64, error) {
+		s, err := lh.runStats(ctx, job)
+		return s, 1, err
+	}, sysTable("runs"))
+}
+
+func (lh *Lakehouse) runStats(ctx context.Context, job string) (RunStats, error) {
 	var s RunStats
 	err := lh.db.QueryRowContext(ctx, `SELECT count(*),
 		count(*) FILTER (status = 'succeeded'), count(*) FILTER (status = 'failed'),
@@ -317,8 +438,35 @@ func (lh *Lakehouse) RunStats(ctx context.Context, job string) (RunStats, error)
 // TableSizes estimates the bytes each table occupies in the file: the
 // storage blocks its columns use (an upper bound: a block may be shared).
 // Ingested tables are counted where their rows are stored; views on nothing
-// stored are left out. Keys are schema.table.
+// stored are left out. Keys are schema.table. Only tables the session's
+// principal may read are listed (as in Tables), and the listing is audited.
 func (lh *Lakehouse) TableSizes(ctx context.Context) (map[string]int64, error) {
+	sizes, err := lh.tableSizes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var tables []TableName
+	for name := range sizes {
+		t, _ := ParseTableName(name)
+		tables = append(tables, t)
+	}
+	ok, err := lh.readable(ctx, tables)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
+	}
+	visible := make(map[string]int64, len(ok))
+	names := make([]string, 0, len(ok))
+	for _, t := range ok {
+		visible[t.String()] = sizes[t.String()]
+		names = append(names, t.String())
+	}
+	sizes = visible
+	sort.Strings(names)
+	lh.audited(ctx, catalogAction, names, int64(len(names)), nil)
+	return sizes, nil
+}
+
+func (lh *Lakehouse) tableSizes(ctx context.Context) (map[string]int64, error) {
 	var blockSize int64
 	if err := lh.db.QueryRowContext(ctx, `SELECT block_size FROM pragma_database_size() WHERE database_name = current_database()`).Scan(&blockSize); err != nil {
 		return nil, queryError(ctx, err)

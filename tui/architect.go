@@ -365,7 +365,7 @@ func (a *architect) layerLines(width int) []string {
 	}
 	landing := st.layer("landing").Render(fit("landing", 11)) + right("", 8) + right(plural(a.landingFiles(), "file"), nw) +
 		st.Muted.Render("  from "+plural(len(a.sh.info.Sources), "source"))
-	if pending := int64(a.landingFiles()) - ingested; pending > 0 {
+	if pending := int64(a.landingFiles()) - ingested; pending > 0 && a.sh.snap.Refused[RefusedIngested] == "" {
 		landing += st.Warn.Render(fmt.Sprintf(", %d not loaded yet", pending))
 	}
 	lines = append(lines, cut(landing, width))

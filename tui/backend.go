@@ -73,7 +73,9 @@ type SourceInfo struct {
 	Domain string
 }
 
-// Snapshot is what the views show of one target at one moment.
+// Snapshot is what the views show of one target at one moment, as read by
+// its Principal: every read goes through the principal's grants and is
+// audited.
 type Snapshot struct {
 	Target string
 	// Principal runs jobs on this target.
@@ -109,7 +111,19 @@ type Snapshot struct {
 	Jobs []DAG
 	// Targets is the state of every target's database.
 	Targets []TargetState
+	// Refused holds, by section (RefusedRuns, ...), why the principal may
+	// not read what that section shows: the access error, for the view to
+	// show in its place. Tables and Sizes hold only what it may read.
+	Refused map[string]string
 }
+
+// The sections of a Snapshot that a principal may be refused.
+const (
+	RefusedRuns      = "runs"
+	RefusedQuality   = "quality"
+	RefusedIngested  = "ingested"
+	RefusedFreshness = "freshness"
+)
 
 // ModelInfo is one model: the table it builds and the tables it reads.
 type ModelInfo struct {

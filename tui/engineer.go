@@ -619,6 +619,8 @@ func (e *engineer) progressLine(width int) string {
 	switch {
 	case s.Missing:
 		return st.Warn.Render("target " + s.Target + " has no data yet: press r to run the job")
+	case s.Refused[RefusedRuns] != "":
+		return cut(st.Warn.Render(s.Principal+" may not read the run history (sys.runs)"), width)
 	case len(s.Runs) == 0:
 		return st.Muted.Render("not run yet: press r")
 	}
@@ -872,6 +874,9 @@ func (e *engineer) qualityLines(width, room int) []string {
 	st := e.sh.styles
 	items := e.qualityItems()
 	if len(items) == 0 {
+		if msg := e.sh.snap.Refused[RefusedQuality]; msg != "" {
+			return refusedLines(st, msg, width, room)
+		}
 		return []string{st.Muted.Render("no quality results yet: add rules under resources.quality")}
 	}
 	lines := []string{}
@@ -902,8 +907,21 @@ func (e *engineer) qualityLines(width, room int) []string {
 	return lines
 }
 
+// refusedLines show, in a panel's place, the access error that kept its
+// contents from the principal.
+func refusedLines(st Styles, msg string, width, room int) []string {
+	lines := strings.Split(wrapText(strings.TrimPrefix(msg, "lakehouse: "), max(1, width)), "\n")
+	for i := range lines {
+		lines[i] = st.Warn.Render(lines[i])
+	}
+	return lines[:min(len(lines), max(1, room))]
+}
+
 func (e *engineer) runsLines(width, room int) []string {
 	st, s := e.sh.styles, e.sh.snap
+	if msg := s.Refused[RefusedRuns]; msg != "" {
+		return refusedLines(st, msg, width, room)
+	}
 	if len(s.Runs) == 0 {
 		return []string{st.Muted.Render("no runs yet: press r")}
 	}

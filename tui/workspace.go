@@ -197,18 +197,31 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 		s.DAG = s.Jobs[0]
 		return s, nil
 	}
-	lh, err := lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true})
+	lh, err := lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true, Principal: s.Principal})
 	if err != nil {
 		return nil, err
 	}
 	defer lh.Close()
+	// Every read is the principal's: what it may not read is left out,
+	// with the refusal, for the view to say why.
+	refused := func(section string, err error) error {
+		var ae *lakehouse.AccessError
+		if errors.As(err, &ae) {
+			if s.Refused == nil {
+				s.Refused = map[string]string{}
+			}
+			s.Refused[section] = err.Error()
+			return nil
+		}
+		return err
+	}
 	if s.Tables, err = lh.Tables(ctx); err != nil {
 		return nil, err
 	}
 	if s.Sizes, err = lh.TableSizes(ctx); err != nil {
 		return nil, err
 	}
-	if s.Runs, err = lh.RecentRuns(ctx, 50); err != nil {
+	if s.Runs, err = lh.RecentRuns(ctx, 50); refused(RefusedRuns, err) != nil {
 		return nil, err
 	}
 	s.JobTasks = map[string][]lakehouse.TaskRun{}
@@ -217,7 +230,7 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 			continue
 		}
 		tasks, err := lh.TaskRuns(ctx, r.RunID)
-		if err != nil {
+		if refused(RefusedRuns, err) != nil {
 			return nil, err
 		}
 		s.JobTasks[r.Job] = tasks
@@ -225,16 +238,16 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 			s.LastTasks = tasks
 		}
 	}
-	if s.Quality, err = lh.LatestQuality(ctx); err != nil {
+	if s.Quality, err = lh.LatestQuality(ctx); refused(RefusedQuality, err) != nil {
 		return nil, err
 	}
-	if s.Ingested, err = lh.IngestedFiles(ctx); err != nil {
+	if s.Ingested, err = lh.IngestedFiles(ctx); refused(RefusedIngested, err) != nil {
 		return nil, err
 	}
-	if s.Freshness, err = lh.Freshness(ctx); err != nil {
+	if s.Freshness, err = lh.Freshness(ctx); refused(RefusedFreshness, err) != nil {
 		return nil, err
 	}
-	if s.Stats, err = lh.RunStats(ctx, ""); err != nil {
+	if s.Stats, err = lh.RunStats(ctx, ""); refused(RefusedRuns, err) != nil {
 		return nil, err
 	}
 	models, err := p.Models(ctx, lh)
@@ -255,7 +268,8 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 }
 
 // targetStates opens every other target's database read-only for its
-// table count and last run; the current target is filled from its own load.
+// table count and last run, as the principal on that target (tables it may
+// not read are not counted; runs it may not read leave LastRun empty).
 func (w *Workspace) targetStates(ctx context.Context, p *pipeline.Project, current string) []TargetState {
 	var out []TargetState
 	for _, n := range p.TargetNames() {
@@ -263,8 +277,12 @@ func (w *Workspace) targetStates(ctx context.Context, p *pipeline.Project, curre
 		path := p.DatabasePath(n)
 		if _, err := os.Stat(path); err == nil {
 			ts.Exists = true
+			principal := w.principal(p) // fail closed: never "" (lakebench itself)
+			if tp, err := w.proj(n); err == nil {
+				principal = w.principal(tp)
+			}
 			func() {
-				lh, err := lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true})
+				lh, err := lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true, Principal: principal})
 				if err != nil {
 					ts.Err = "busy: another process writes it"
 					return
@@ -339,7 +357,7 @@ func (w *Workspace) TaskRuns(ctx context.Context, target, runID string) ([]lakeh
 	if err != nil {
 		return nil, err
 	}
-	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{ReadOnly: true})
+	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{ReadOnly: true, Principal: w.principal(p)})
 	if err != nil {
 		return nil, err
 	}
@@ -357,7 +375,7 @@ func (w *Workspace) Quarantined(ctx context.Context, target, table string, limit
 	if err != nil {
 		return Quarantine{}, err
 	}
-	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{ReadOnly: true})
+	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{ReadOnly: true, Principal: w.principal(p)})
 	if err != nil {
 		return Quarantine{}, err
 	}

@@ -266,7 +266,7 @@ func progressPrinter(w io.Writer) func(pipeline.Event) {
 func newStatusCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
-		Short: "Print the target's tables by layer with their row counts",
+		Short: "Print the target's tables by layer with their row counts (those the principal may read)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runStatus(cmd.Context(), g)
@@ -284,6 +284,10 @@ func runStatus(ctx context.Context, g *globals) error {
 		return err
 	}
 	defer lh.Close()
+	// As the principal: the catalog lists only what it may read, and the
+	// listing is audited.
+	lh.SetPrincipal(s.principal())
+	s.warnUndeployed(ctx, lh)
 	layers, err := lh.Layers(ctx)
 	if err != nil {
 		return err

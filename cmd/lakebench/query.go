@@ -20,8 +20,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// pageSize is how many rows the CLI fetches per page while printing.
-const pageSize = 10_000
+// batchSize is how many rows the CLI holds at a time while printing: the
+// query runs once and its rows are printed batch by batch.
+const batchSize = 10_000
 
 func newQueryCmd(g *globals) *cobra.Command {
 	var format string
@@ -81,15 +82,16 @@ func newQueryCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// printQuery streams a SELECT's pages to w in the format and returns the
-// number of rows.
+// printQuery runs a SELECT once and streams its rows to w in the format,
+// batch by batch, and returns the number of rows. The table's column
+// widths come from the first batch.
 func printQuery(ctx context.Context, lh *lakehouse.Lakehouse, sqlText, format string, w io.Writer) (int64, error) {
 	var n int64
 	var widths []int
 	var right []bool
 	cw := csv.NewWriter(w)
 	first := true
-	err := lh.Stream(ctx, sqlText, pageSize, func(page *lakehouse.Result) error {
+	err := lh.Stream(ctx, sqlText, batchSize, func(page *lakehouse.Result) error {
 		switch format {
 		case "csv":
 			if first {

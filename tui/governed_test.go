@@ -1,0 +1,162 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/pipeline"
+)
+
+// deploySample deploys the project in dir to its default target as ben,
+// its owner.
+func deploySample(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	p, err := pipeline.LoadWith(dir, pipeline.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh, err := lakehouse.Open(ctx, p.DatabasePath(p.Target), lakehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	if _, err := p.Deploy(ctx, lh, "ben"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// openLoaded is a root model over ws with its first load done, calling the
+// backend directly (no timing involved).
+func openLoaded(t *testing.T, ws *Workspace, w, h int) *Model {
+	t.Helper()
+	info, err := ws.Prepare(context.Background(), func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := ws.Load(context.Background(), info.Target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(ws, Options{Now: time.Now})
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m.Update(prepareDoneMsg{info: info})
+	m.Update(loadedMsg{target: info.Target, snap: snap})
+	if m.sh.snap != snap {
+		t.Fatal("the model did not take the snapshot")
+	}
+	return m
+}
+
+// TestTUIReadsAsThePrincipal: `lakebench --as dana` on a deployed target
+// shows her only what her grants allow. The Engineer view's quarantine
+// drill-in showed her bronze.customers_quarantine rows (names, emails) and
+// the Catalog every table's columns and row counts, none of it audited.
+func TestTUIReadsAsThePrincipal(t *testing.T) {
+	ctx := context.Background()
+	dir := copySample(t, nil)
+	deploySample(t, dir)
+
+	ws := NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "dana"})
+	m := openLoaded(t, ws, 120, 40)
+	s := m.sh.snap
+	// The catalog: gold and ml, granted to analysts; nothing else.
+	var names []string
+	for _, ti := range s.Tables {
+		names = append(names, ti.Name)
+		if ti.Schema != "gold" && ti.Schema != "ml" {
+			t.Errorf("dana's catalog lists %s", ti.Name)
+		}
+	}
+	if len(names) == 0 {
+		t.Fatal("dana's catalog is empty: gold and ml are granted to her")
+	}
+	for name := range s.Sizes {
+		if !strings.HasPrefix(name, "gold.") && !strings.HasPrefix(name, "ml.") {
+			t.Errorf("dana sees the size of %s", name)
+		}
+	}
+	// Run history and quality results live in sys, not granted to her: the
+	// Engineer view says so where they would be.
+	if len(s.Runs) != 0 || len(s.Quality) != 0 || !strings.Contains(s.Refused[RefusedRuns], "dana may not read sys.runs") {
+		t.Errorf("runs %d, quality %d, refused %v", len(s.Runs), len(s.Quality), s.Refused)
+	}
+	m.Update(keyMsg("2"))
+	e := m.views[engineerView].(*engineer)
+	e.panel = panelRuns
+	if view := m.View(); !strings.Contains(view, "dana may not read sys.runs") {
+		t.Errorf("the Runs panel does not show the refusal:\n%s", view)
+	}
+	// The drill-in itself is refused, whatever the view offers.
+	_, err := ws.Quarantined(ctx, s.Target, "bronze.customers", 10)
+	var ae *lakehouse.AccessError
+	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "dana may not read bronze.customers_quarantine") {
+		t.Fatalf("dana's quarantine drill-in: %v, want refused", err)
+	}
+
+	// With SELECT on sys she sees the quality results, bronze's included;
+	// drilling into bronze.customers' quarantine is refused in the view.
+	grantSys := func(yml string) string {
+		return strings.Replace(yml, "\n  schemas:\n", "\n  schemas:\n    sys: {grants: [{principal: analysts, privileges: [SELECT]}]}\n", 1)
+	}
+	dir = copySample(t, grantSys)
+	deploySample(t, dir)
+	ws = NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "dana"})
+	m = openLoaded(t, ws, 120, 40)
+	m.Update(keyMsg("2"))
+	e = m.views[engineerView].(*engineer)
+	e.panel = panelQuality
+	found := false
+	for i, it := range e.qualityItems() {
+		if it.table == "bronze.customers" {
+			e.cursor[panelQuality], found = i, true
+			break
+		}
+	}
+	if !found {
+		t.Fatalf("no bronze.customers quality item for dana with SELECT on sys: %+v", e.qualityItems())
+	}
+	cmd := e.enter() // what enter runs: the drill-in's backend call
+	if cmd == nil {
+		t.Fatal("enter on a quality item starts no drill-in")
+	}
+	_, show := m.Update(cmd())
+	if show == nil {
+		t.Fatal("the refused drill-in shows nothing")
+	}
+	m.Update(show()) // the flash
+	if e.drill != nil || !m.flash.err || !strings.Contains(m.flash.text, "dana may not read bronze.customers_quarantine") {
+		t.Errorf("drill-in: %+v, flash %q; want the refusal", e.drill, m.flash.text)
+	}
+
+	// Every read is in sys.audit (read-only sessions' events are imported
+	// by the next writer): the catalog listing and the refused drill-in.
+	p, err := pipeline.LoadWith(dir, pipeline.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh, err := lakehouse.Open(ctx, p.DatabasePath(p.Target), lakehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	res, err := lh.Query(ctx, `SELECT action, allowed, tables::VARCHAR FROM sys.audit WHERE principal = 'dana'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var audit []string
+	for _, r := range res.Rows {
+		audit = append(audit, strings.Join([]string{r[0].(string), map[bool]string{true: "allowed", false: "refused"}[r[1].(bool)], r[2].(string)}, " "))
+	}
+	got := strings.Join(audit, "\n")
+	for _, want := range []string{"CATALOG allowed [gold.", "SELECT allowed [sys.quality_results]", "SELECT refused [bronze.customers_quarantine]"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("sys.audit lacks %q:\n%s", want, got)
+		}
+	}
+}
