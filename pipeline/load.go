@@ -95,6 +95,15 @@ func LoadWith(dir string, opts LoadOptions) (*Project, error) {
 			merge(raw, sub)
 		}
 	}
+	if targets, ok := raw["targets"].(map[string]any); ok {
+		for _, name := range sortedKeys(targets) {
+			if !ValidTargetName(name) {
+				pos := p.position("targets." + name)
+				diags = append(diags, &Error{File: pos.file, Line: pos.line, Column: pos.column,
+					Message: fmt.Sprintf("target name %q is not a name: %s", name, targetNameRule), Hint: targetNameHint(name)})
+			}
+		}
+	}
 	if len(diags) > 0 {
 		return nil, diags
 	}
@@ -417,6 +426,9 @@ func (p *Project) resolve(opts LoadOptions) error {
 	tree := deepCopy(p.raw).(map[string]any)
 	targets, _ := tree["targets"].(map[string]any)
 	target := opts.Target
+	if target != "" && !ValidTargetName(target) {
+		return &Error{File: p.File, Message: fmt.Sprintf("-t %q is not a target name: %s", target, targetNameRule), Hint: targetNameHint(target)}
+	}
 	if target == "" {
 		target = "dev"
 		names := make([]string, 0, len(targets))

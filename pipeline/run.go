@@ -136,6 +136,30 @@ func (p *Project) CheckIdentity(principal string) error {
 	return nil
 }
 
+// CheckIdentityOn is CheckIdentity against the target as deployed: once
+// a deploy recorded production mode on it, only the service principal
+// recorded with it may deploy, run or destroy, whatever the caller's
+// bundle says now (an include file that switches the target to
+// development changes nothing until its owner deploys it with
+// --allow-mode-change). A refusal is audited as action.
+func (p *Project) CheckIdentityOn(ctx context.Context, lh *lakehouse.Lakehouse, principal, action string) error {
+	err := p.CheckIdentity(principal)
+	if err == nil {
+		s, ok, serr := lh.TargetSettings(ctx)
+		switch {
+		case serr != nil:
+			err = serr
+		case ok && s.Mode == "production" && principal != s.RunAs:
+			err = fmt.Errorf("pipeline: target %s was deployed in production mode: it runs only as its service principal %s, not as %s, whatever %s says now; only its owner can change the mode, with `lakebench bundle deploy -t %s --allow-mode-change`",
+				p.Target, s.RunAs, principal, filepath.Base(p.File), p.Target)
+		}
+	}
+	if err != nil {
+		lh.Audit(context.WithoutCancel(ctx), lakehouse.AuditEvent{Principal: principal, Action: action, Allowed: false, Detail: err.Error()})
+	}
+	return err
+}
+
 func newRunID(now time.Time) string {
 	b := make([]byte, 3)
 	rand.Read(b)
@@ -157,7 +181,12 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	if opts.Principal == "" {
 		opts.Principal = p.Identity()
 	}
-	if err := p.CheckIdentity(opts.Principal); err != nil {
+	// The mode, run_as and permissions deployed on the target decide, not
+	// the caller's bundle: running needs CAN_RUN (or CAN_MANAGE).
+	if err := p.CheckIdentityOn(ctx, lh, opts.Principal, "run"); err != nil {
+		return nil, err
+	}
+	if err := lh.CheckPermission(ctx, opts.Principal, lakehouse.CanRun, "run"); err != nil {
 		return nil, err
 	}
 	if opts.Parallel <= 0 {
