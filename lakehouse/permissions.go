@@ -97,8 +97,14 @@ func (e *PermissionError) Error() string {
 	}
 	what = fmt.Sprintf(what, e.Target)
 	if e.Needs == Owner {
-		return fmt.Sprintf("lakehouse: %s may not %s: only its owner (%s) may; the owner can hand ownership over with `lakebench bundle owner set PRINCIPAL`",
-			e.Principal, what, e.Owner)
+		how := "ask them"
+		switch e.Action {
+		case "owner set":
+			how = "they hand ownership over with `lakebench bundle owner set PRINCIPAL`"
+		case "mode change":
+			how = "they deploy with --allow-mode-change if the change is meant"
+		}
+		return fmt.Sprintf("lakehouse: %s may not %s: only its owner (%s) may; %s", e.Principal, what, e.Owner, how)
 	}
 	needs := e.Needs
 	if e.Needs == CanRun {
