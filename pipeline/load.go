@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -307,7 +308,7 @@ func yamlError(file string, err error) *Error {
 // counts as one).
 func suggest(s string, candidates []string) string {
 	best, bestD := "", max(1, (len(s)+1)/3)+1
-	sort.Strings(candidates)
+	candidates = slices.Sorted(slices.Values(candidates)) // a copy: callers' lists keep their order
 	for _, c := range candidates {
 		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
 			best, bestD = c, d

@@ -247,8 +247,15 @@ func (p *Project) validatePermissions(path string, perms []Permission, errf, war
 			if perm.Level == "" {
 				lp = pp
 			}
-			errf(lp, "levels: "+strings.Join(PermissionLevels, ", ")+suggestHint(strings.ToUpper(perm.Level), PermissionLevels),
-				"unknown permission level %q", perm.Level)
+			hint := "levels: " + strings.Join(PermissionLevels, ", ") + suggestHint(perm.Level, PermissionLevels)
+			if up := strings.ToUpper(perm.Level); up != perm.Level && contains(PermissionLevels, up) {
+				hint = "levels are written in capitals: " + up
+			}
+			if perm.Level == "" {
+				errf(lp, "add level: CAN_VIEW, CAN_RUN or CAN_MANAGE", "permission has no level")
+			} else {
+				errf(lp, hint, "unknown permission level %q", perm.Level)
+			}
 		}
 		named := 0
 		for _, n := range []string{perm.UserName, perm.ServicePrincipalName, perm.GroupName} {
