@@ -343,3 +343,30 @@ func TestTargetNames(t *testing.T) {
 		t.Errorf("prod's file is %s", p.DatabasePath("prod"))
 	}
 }
+
+// TestProductionServicePrincipalCanBeReplaced: the recorded service
+// principal deploys a bundle naming another one, which then is prod's
+// identity; the old one no longer runs there.
+func TestProductionServicePrincipalCanBeReplaced(t *testing.T) {
+	ctx := context.Background()
+	dir := writeAdminProject(t)
+	p := loadTarget(t, dir, "prod")
+	lh := openAt(t, p)
+	if _, err := p.Deploy(ctx, lh, ""); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, dir, "extra/sp.yml", "targets: {prod: {run_as: {service_principal_name: sp-prod2}, permissions: [{level: CAN_MANAGE, service_principal_name: sp-prod2}]}}\n")
+	next := loadTarget(t, dir, "prod")
+	if _, err := next.Deploy(ctx, lh, "sp-prod"); err != nil {
+		t.Fatalf("sp-prod deploying its successor: %v", err)
+	}
+	if err := next.CheckIdentityOn(ctx, lh, "sp-prod2", "run"); err != nil {
+		t.Errorf("sp-prod2 after the deploy: %v", err)
+	}
+	if err := lh.CheckPermission(ctx, "sp-prod2", lakehouse.CanRun, "run"); err != nil {
+		t.Errorf("sp-prod2 after the deploy: %v", err)
+	}
+	if err := next.CheckIdentityOn(ctx, lh, "sp-prod", "run"); err == nil {
+		t.Errorf("sp-prod still runs prod after it was replaced")
+	}
+}

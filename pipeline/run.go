@@ -141,18 +141,20 @@ func (p *Project) CheckIdentity(principal string) error {
 // recorded with it may deploy, run or destroy, whatever the caller's
 // bundle says now (an include file that switches the target to
 // development changes nothing until its owner deploys it with
-// --allow-mode-change). A refusal is audited as action.
+// --allow-mode-change). A deploy by that service principal may name
+// another one, which the deploy then records. A refusal is audited as
+// action.
 func (p *Project) CheckIdentityOn(ctx context.Context, lh *lakehouse.Lakehouse, principal, action string) error {
-	err := p.CheckIdentity(principal)
-	if err == nil {
-		s, ok, serr := lh.TargetSettings(ctx)
-		switch {
-		case serr != nil:
-			err = serr
-		case ok && s.Mode == "production" && principal != s.RunAs:
-			err = fmt.Errorf("pipeline: target %s was deployed in production mode: it runs only as its service principal %s, not as %s, whatever %s says now; only its owner can change the mode, with `lakebench bundle deploy -t %s --allow-mode-change`",
-				p.Target, s.RunAs, principal, filepath.Base(p.File), p.Target)
-		}
+	s, recorded, err := lh.TargetSettings(ctx)
+	prod := recorded && s.Mode == "production"
+	switch {
+	case err != nil:
+	case prod && principal != s.RunAs:
+		err = fmt.Errorf("pipeline: target %s was deployed in production mode: it runs only as its service principal %s, not as %s, whatever %s says now; only its owner can change the mode, with `lakebench bundle deploy -t %s --allow-mode-change`",
+			p.Target, s.RunAs, principal, filepath.Base(p.File), p.Target)
+	case prod && action == "deploy":
+	default:
+		err = p.CheckIdentity(principal)
 	}
 	if err != nil {
 		lh.Audit(context.WithoutCancel(ctx), lakehouse.AuditEvent{Principal: principal, Action: action, Allowed: false, Detail: err.Error()})
