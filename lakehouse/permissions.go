@@ -183,7 +183,8 @@ func (tx *Tx) DeployPermissions(ctx context.Context, perms []TargetPermission) e
 }
 
 // PermissionLevel is the strongest level principal holds on the target,
-// itself or through a group: Owner for the owner, "" for none. deployed
+// itself or as a member of a group (a group's name acting as a user gets
+// nothing): Owner for the owner, "" for none. deployed
 // is false before the first deploy, when the target is open to everyone.
 func (lh *Lakehouse) PermissionLevel(ctx context.Context, principal string) (level string, deployed bool, err error) {
 	own, err := lh.Owner(ctx)
@@ -195,7 +196,7 @@ func (lh *Lakehouse) PermissionLevel(ctx context.Context, principal string) (lev
 	}
 	var best sql.NullString
 	err = lh.db.QueryRowContext(ctx, `SELECT arg_max(level, CASE level WHEN 'CAN_MANAGE' THEN 3 WHEN 'CAN_RUN' THEN 2 WHEN 'CAN_VIEW' THEN 1 ELSE 0 END)
-		FROM sys.permissions WHERE principal = ?
+		FROM sys.permissions WHERE (kind <> 'group' AND principal = ?)
 		   OR (kind = 'group' AND principal IN (SELECT group_name FROM sys.group_members WHERE member = ?))`, principal, principal).Scan(&best)
 	if err != nil {
 		return "", true, fmt.Errorf("lakehouse: permission of %s: %w", principal, err)

@@ -53,7 +53,7 @@ func TestTargetPermissions(t *testing.T) {
 		ok         bool
 	}{
 		{"ana", CanManage, true}, {"ana", Owner, true}, {"ben", CanManage, true}, {"ben", Owner, false},
-		{"chen", CanRun, true}, {"chen", CanManage, false}, {"dana", CanView, false}, {"engineers", CanManage, true},
+		{"chen", CanRun, true}, {"chen", CanManage, false}, {"dana", CanView, false}, {"engineers", CanManage, false},
 	} {
 		err := lh.CheckPermission(ctx, c.who, c.level, "deploy")
 		var pe *PermissionError
@@ -61,8 +61,8 @@ func TestTargetPermissions(t *testing.T) {
 			t.Errorf("%s needing %s: %v, want allowed=%v", c.who, c.level, err, c.ok)
 		}
 	}
-	if n, _ := lh.Count(ctx, "select * from sys.audit where not allowed and action = 'deploy'"); n != 3 {
-		t.Errorf("%d refusals audited, want 3", n)
+	if n, _ := lh.Count(ctx, "select * from sys.audit where not allowed and action = 'deploy'"); n != 4 {
+		t.Errorf("%d refusals audited, want 4", n)
 	}
 	if err := lh.SetOwner(ctx, "ben", "ben"); err == nil {
 		t.Errorf("ben (CAN_MANAGE, not owner) took ownership")
