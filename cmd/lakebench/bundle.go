@@ -41,7 +41,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 					return err
 				}
 			} else {
-				printSummary(os.Stderr, s, v.Models, nil)
+				printSummary(os.Stderr, s, v.Models, nil, "")
 				for _, w := range v.Warnings {
 					fmt.Fprintf(os.Stderr, "\nWarning: %s\n  at %s\n", w.Message, where(w))
 					if w.Hint != "" {
@@ -149,14 +149,16 @@ func newBundleCmd(g *globals) *cobra.Command {
 			models, _ := s.project.Models(cmd.Context(), lh)
 			lh.Close()
 			var deployed *lakehouse.Deployment
+			owner := ""
 			if t, err := s.openRead(cmd.Context()); err == nil {
 				d, _ := t.LastDeployment(cmd.Context())
 				if d.BundleHash != "" {
 					deployed = &d
 				}
+				owner, _ = t.Owner(cmd.Context())
 				t.Close()
 			}
-			printSummary(os.Stdout, s, models, deployed)
+			printSummary(os.Stdout, s, models, deployed, owner)
 			return nil
 		},
 	}
@@ -346,7 +348,7 @@ func validationJSON(s *session, v *pipeline.Validation) map[string]any {
 
 // printSummary prints the bundle as `databricks bundle validate` and
 // `summary` do: name, target, identity, then resources.
-func printSummary(w io.Writer, s *session, models []pipeline.Model, deployed *lakehouse.Deployment) {
+func printSummary(w io.Writer, s *session, models []pipeline.Model, deployed *lakehouse.Deployment, owner string) {
 	p := s.project
 	kind := "user"
 	if p.Targets[s.target].RunAs != nil && p.Targets[s.target].RunAs.ServicePrincipalName == s.principal() {
@@ -355,6 +357,9 @@ func printSummary(w io.Writer, s *session, models []pipeline.Model, deployed *la
 	fmt.Fprintf(w, "Name: %s\nTarget: %s\nMode: %s\nIdentity: %s (%s)\nDatabase: %s\n", p.Bundle.Name, s.target, p.Mode(), s.principal(), kind, p.DatabasePath(s.target))
 	if deployed != nil {
 		fmt.Fprintf(w, "Deployed: %s by %s (bundle %s)\n", deployed.DeployedAt.Format(time.DateTime), deployed.Principal, deployed.BundleHash)
+		if owner != "" {
+			fmt.Fprintf(w, "Owner: %s (who first deployed it; `lakebench bundle owner` lists the permissions)\n", owner)
+		}
 	} else {
 		fmt.Fprintf(w, "Deployed: never\n")
 	}

@@ -374,6 +374,9 @@ func TestAdministration(t *testing.T) {
 	if !strings.Contains(out, "Owner: ana") {
 		t.Errorf("bundle owner after ana's first deploy:\n%s", out)
 	}
+	if out, _ = lb(t, dir, true, "bundle", "summary"); !strings.Contains(out, "Owner: ana") {
+		t.Errorf("bundle summary does not name the owner:\n%s", out)
+	}
 
 	// dana's own bundle grants her silver and CAN_MANAGE.
 	file := filepath.Join(dir, "lakebench.yml")
