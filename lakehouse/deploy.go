@@ -13,6 +13,8 @@ CREATE TABLE IF NOT EXISTS sys.deployments (target VARCHAR, bundle VARCHAR, bund
 	principal VARCHAR, deployed_at TIMESTAMP, resources JSON);
 CREATE TABLE IF NOT EXISTS sys.deployed_resources (kind VARCHAR, name VARCHAR, definition JSON,
 	PRIMARY KEY (kind, name));
+CREATE TABLE IF NOT EXISTS sys.permissions (level VARCHAR, principal VARCHAR, kind VARCHAR);
+CREATE TABLE IF NOT EXISTS sys.target_settings (mode VARCHAR, run_as VARCHAR, principal VARCHAR, recorded_at TIMESTAMP);
 `
 
 // Deployment is one row of sys.deployments.
@@ -132,6 +134,31 @@ func (tx *Tx) DropIngested(ctx context.Context, t TableName) error {
 	}
 	_, err := tx.tx.ExecContext(ctx, "DELETE FROM sys.catalog WHERE schema_name = ? AND table_name IN (?, ?)", t.Schema, t.Name, q.Name)
 	return err
+}
+
+// Destroy deletes the target's DuckDB file (and its write-ahead log and
+// audit log) while this writer still holds the lock, so no other process
+// can open it between a permission check and the deletion. The lakehouse
+// is closed afterwards.
+func (lh *Lakehouse) Destroy() error {
+	if lh.lock == nil || lh.path == "" {
+		lh.Close()
+		return fmt.Errorf("lakehouse: destroy %s: open the target for writing first", lh.path)
+	}
+	if lh.db != nil {
+		lh.db.Close()
+		lh.db = nil
+	}
+	defer func() {
+		lh.releaseLock()
+		os.Remove(lockPath(lh.path))
+	}()
+	for _, f := range []string{lh.path, lh.path + ".wal", auditPath(lh.path)} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("lakehouse: destroy %s: %w", f, err)
+		}
+	}
+	return nil
 }
 
 // Destroy deletes a target's DuckDB file (and its write-ahead log and audit

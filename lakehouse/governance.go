@@ -19,7 +19,7 @@ import (
 //
 // Until a bundle deploys governance (sys.governance has a row), every
 // principal may do everything: a fresh project is open. After it, the owner
-// (the target's run_as identity) may do everything and others need grants.
+// (who first deployed the target, see permissions.go) may do everything and others need grants.
 
 const governanceDDL = `
 CREATE TABLE IF NOT EXISTS sys.governance (owner VARCHAR, deployed_at TIMESTAMP);
@@ -48,7 +48,8 @@ type Grant struct {
 	Table     string `json:"table,omitempty"`
 }
 
-// Governance is what a deploy writes: the owner, groups and grants.
+// Governance is what a deploy writes: groups and grants, and the owner
+// when the target has none yet.
 type Governance struct {
 	Owner  string
 	Groups map[string][]string
@@ -103,15 +104,17 @@ func (e *AccessError) Error() string {
 		who, e.Action, e.Table, e.Privilege, e.Table, e.Table.Schema, e.Owner, e.Table.Schema)
 }
 
-// DeployGovernance replaces the target's owner, groups and grants.
+// DeployGovernance replaces the target's groups and grants. g.Owner (the
+// deployer) becomes the owner only at the first deploy: a later deploy
+// never replaces the owner (SetOwner does, for the owner alone).
 func (tx *Tx) DeployGovernance(ctx context.Context, g Governance) error {
-	stmts := []string{"DELETE FROM sys.governance", "DELETE FROM sys.group_members", "DELETE FROM sys.grants"}
+	stmts := []string{"DELETE FROM sys.group_members", "DELETE FROM sys.grants"}
 	for _, s := range stmts {
 		if _, err := tx.tx.ExecContext(ctx, s); err != nil {
 			return fmt.Errorf("lakehouse: deploy governance: %w", err)
 		}
 	}
-	if _, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.governance VALUES (?, now()::TIMESTAMP)", g.Owner); err != nil {
+	if _, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.governance SELECT ?, now()::TIMESTAMP WHERE NOT EXISTS (SELECT 1 FROM sys.governance)", g.Owner); err != nil {
 		return fmt.Errorf("lakehouse: deploy governance: %w", err)
 	}
 	groups := make([]string, 0, len(g.Groups))

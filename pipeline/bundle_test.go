@@ -341,6 +341,8 @@ func TestDevRunAsPrincipalWithoutGrantFails(t *testing.T) {
 	ctx := context.Background()
 	p := sampleProject(t, "dev")
 	lh := openFor(t, p)
+	// dana may run jobs on dev (CAN_RUN), but holds no grant on bronze.
+	p.Permissions = []Permission{{Level: "CAN_RUN", UserName: "dana"}}
 	if _, err := p.Deploy(ctx, lh, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +385,8 @@ func TestJSONSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"task_key"`, `"quality_monitors"`, `"additionalProperties": false`, `"development"`, `"service_principal_name"`} {
+	for _, want := range []string{`"task_key"`, `"quality_monitors"`, `"additionalProperties": false`, `"development"`, `"service_principal_name"`,
+		`"CAN_MANAGE"`, `"propertyNames"`, `"pattern": "^[a-z][a-z0-9_-]*$"`, `"oneOf"`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("schema lacks %s", want)
 		}

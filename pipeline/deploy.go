@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,13 +17,16 @@ import (
 
 // DeployResult is what a deploy did.
 type DeployResult struct {
-	Target     string         `json:"target"`
-	Bundle     string         `json:"bundle"`
-	BundleHash string         `json:"bundle_hash"`
-	Principal  string         `json:"principal"`
-	Resources  map[string]int `json:"resources"`
-	Removed    []string       `json:"removed,omitempty"`
-	Unchanged  bool           `json:"unchanged"`
+	Target     string `json:"target"`
+	Bundle     string `json:"bundle"`
+	BundleHash string `json:"bundle_hash"`
+	Principal  string `json:"principal"`
+	// Owner is the target's owner after the deploy: the first deployer,
+	// or whom ownership was handed to since.
+	Owner     string         `json:"owner"`
+	Resources map[string]int `json:"resources"`
+	Removed   []string       `json:"removed,omitempty"`
+	Unchanged bool           `json:"unchanged"`
 }
 
 // Hash identifies the bundle's content: the project file, its includes and
@@ -49,19 +53,65 @@ func (p *Project) Hash(models []Model) string {
 	return fmt.Sprintf("%x", b[:8])
 }
 
-// Deploy makes the target match the bundle, in one transaction: catalog
-// entries for every source and model, grants, and the definitions of
-// monitors, alerts, dashboards, registered models and jobs. A resource that
-// was deployed before and is gone from the file is removed from the target
-// (a model's or source's tables are dropped). Deploying the same bundle again
-// changes nothing but the deployment record. The bundle must validate, and
-// in production only the target's service principal may deploy.
+// DeployOptions configures DeployWith.
+type DeployOptions struct {
+	// Principal deploys; "" is the target's identity.
+	Principal string
+	// AllowModeChange lets the target's owner deploy a bundle that weakens
+	// the mode recorded on the target (production to development). It is
+	// audited.
+	AllowModeChange bool
+}
+
+// Deploy is DeployWith for principal, with no mode change allowed.
 func (p *Project) Deploy(ctx context.Context, lh *lakehouse.Lakehouse, principal string) (*DeployResult, error) {
+	return p.DeployWith(ctx, lh, DeployOptions{Principal: principal})
+}
+
+// DeployWith makes the target match the bundle, in one transaction: catalog
+// entries for every source and model, grants, target permissions, and the
+// definitions of monitors, alerts, dashboards, registered models and jobs.
+// A resource that was deployed before and is gone from the file is removed
+// from the target (a model's or source's tables are dropped). Deploying the
+// same bundle again changes nothing but the deployment record.
+//
+// Who may deploy is decided by what is deployed on the target, never by the
+// bundle being deployed: before the first deploy anyone may, and the first
+// deployer becomes the owner; after it the deployer needs CAN_MANAGE (or
+// ownership) in the deployed permissions, and a later deploy never changes
+// the owner. The mode recorded at the first deploy holds: production
+// identities apply, and a bundle that weakens it to development is refused
+// unless the owner allows it (opts.AllowModeChange). Refusals are audited.
+// The bundle must validate.
+func (p *Project) DeployWith(ctx context.Context, lh *lakehouse.Lakehouse, opts DeployOptions) (*DeployResult, error) {
+	principal := opts.Principal
 	if principal == "" {
 		principal = p.Identity()
 	}
-	if err := p.CheckIdentity(principal); err != nil {
+	if err := p.CheckIdentityOn(ctx, lh, principal, "deploy"); err != nil {
 		return nil, err
+	}
+	if err := lh.CheckPermission(ctx, principal, lakehouse.CanManage, "deploy"); err != nil {
+		return nil, err
+	}
+	settings, recorded, err := lh.TargetSettings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	modeChange := ""
+	if recorded && settings.Mode == "production" && p.Mode() != "production" {
+		modeChange = fmt.Sprintf("target %s: mode production -> %s", p.Target, p.Mode())
+		if !opts.AllowModeChange {
+			pos := p.position("targets." + p.Target + ".mode")
+			where := (&Error{File: pos.file, Line: pos.line, Column: pos.column}).Error()
+			err := fmt.Errorf("pipeline: target %s was deployed in production mode and this bundle makes it %s (%s); a deploy does not weaken a target's mode: if that is meant, its owner deploys with --allow-mode-change",
+				p.Target, p.Mode(), strings.TrimSuffix(where, ": "))
+			lh.Audit(context.WithoutCancel(ctx), lakehouse.AuditEvent{Principal: principal, Action: "mode change", Allowed: false, Detail: err.Error()})
+			return nil, err
+		}
+		if err := lh.CheckPermission(ctx, principal, lakehouse.Owner, "mode change"); err != nil {
+			return nil, err
+		}
 	}
 	v := p.Validate(ctx, lh)
 	if !v.OK() {
@@ -124,8 +174,17 @@ func (p *Project) Deploy(ctx context.Context, lh *lakehouse.Lakehouse, principal
 			return nil, err
 		}
 	}
-	if err := tx.DeployGovernance(ctx, p.governance()); err != nil {
+	if err := tx.DeployGovernance(ctx, p.governance(principal)); err != nil {
 		return nil, err
+	}
+	if err := tx.DeployPermissions(ctx, p.targetPermissions()); err != nil {
+		return nil, err
+	}
+	now := lakehouse.TargetSettings{Mode: p.Mode(), RunAs: p.runAs().Principal(), Principal: principal}
+	if !recorded || settings.Mode != now.Mode || settings.RunAs != now.RunAs {
+		if err := tx.RecordTargetSettings(ctx, now); err != nil {
+			return nil, err
+		}
 	}
 	last, err := tx.LastDeployment(ctx)
 	if err != nil {
@@ -141,13 +200,66 @@ func (p *Project) Deploy(ctx context.Context, lh *lakehouse.Lakehouse, principal
 		return nil, err
 	}
 	lh.Audit(ctx, lakehouse.AuditEvent{Principal: principal, Action: "deploy", Allowed: true, Detail: p.Bundle.Name + " " + res.BundleHash})
-	return res, nil
+	if modeChange != "" {
+		lh.Audit(ctx, lakehouse.AuditEvent{Principal: principal, Action: "mode change", Allowed: true, Detail: modeChange + " (--allow-mode-change)"})
+	}
+	res.Owner, err = lh.Owner(ctx)
+	return res, err
 }
 
-// governance is the owner, groups and grants the bundle declares. The
-// owner is the target's identity.
-func (p *Project) governance() lakehouse.Governance {
-	g := lakehouse.Governance{Owner: p.Identity(), Groups: map[string][]string{}}
+// Destroy deletes the target's lakehouse as principal, who needs
+// CAN_MANAGE (or ownership) on the target as deployed, checked under the
+// writer lock that the deletion keeps. confirm, when set, is asked after
+// the checks and before anything is deleted; an error from it stops the
+// destroy. The destroy is audited before the file goes (refusals too). A
+// target with no lakehouse yet has nothing to destroy: destroyed is false.
+func (p *Project) Destroy(ctx context.Context, principal, holder string, confirm func() error) (destroyed bool, err error) {
+	if principal == "" {
+		principal = p.Identity()
+	}
+	path := p.DatabasePath(p.Target)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	lh, err := lakehouse.Open(ctx, path, lakehouse.Options{Holder: holder})
+	if err != nil {
+		return false, err
+	}
+	if err := p.CheckIdentityOn(ctx, lh, principal, "destroy"); err != nil {
+		lh.Close()
+		return false, err
+	}
+	if err := lh.CheckPermission(ctx, principal, lakehouse.CanManage, "destroy"); err != nil {
+		lh.Close()
+		return false, err
+	}
+	if confirm != nil {
+		if err := confirm(); err != nil {
+			lh.Close()
+			return false, err
+		}
+	}
+	if err := lh.Audit(ctx, lakehouse.AuditEvent{Principal: principal, Action: "destroy", Allowed: true, Detail: "target " + p.Target + " (" + path + ")"}); err != nil {
+		lh.Close()
+		return false, err
+	}
+	return true, lh.Destroy()
+}
+
+// targetPermissions are the bundle's permissions for its target: the
+// target's own, else the top level's.
+func (p *Project) targetPermissions() []lakehouse.TargetPermission {
+	out := make([]lakehouse.TargetPermission, 0, len(p.Permissions))
+	for _, perm := range p.Permissions {
+		out = append(out, lakehouse.TargetPermission{Level: perm.Level, Principal: perm.Principal(), Kind: perm.Kind()})
+	}
+	return out
+}
+
+// governance is the groups and grants the bundle declares, with the
+// deployer as the owner should the target have none yet.
+func (p *Project) governance(deployer string) lakehouse.Governance {
+	g := lakehouse.Governance{Owner: deployer, Groups: map[string][]string{}}
 	for name, grp := range p.Resources.Groups {
 		g.Groups[name] = grp.Members
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -93,6 +94,15 @@ func LoadWith(dir string, opts LoadOptions) (*Project, error) {
 			}
 			delete(sub, "include")
 			merge(raw, sub)
+		}
+	}
+	if targets, ok := raw["targets"].(map[string]any); ok {
+		for _, name := range sortedKeys(targets) {
+			if !ValidTargetName(name) {
+				pos := p.position("targets." + name)
+				diags = append(diags, &Error{File: pos.file, Line: pos.line, Column: pos.column,
+					Message: fmt.Sprintf("target name %q is not a name: %s", name, targetNameRule), Hint: targetNameHint(name)})
+			}
 		}
 	}
 	if len(diags) > 0 {
@@ -298,7 +308,7 @@ func yamlError(file string, err error) *Error {
 // counts as one).
 func suggest(s string, candidates []string) string {
 	best, bestD := "", max(1, (len(s)+1)/3)+1
-	sort.Strings(candidates)
+	candidates = slices.Sorted(slices.Values(candidates)) // a copy: callers' lists keep their order
 	for _, c := range candidates {
 		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
 			best, bestD = c, d
@@ -417,6 +427,9 @@ func (p *Project) resolve(opts LoadOptions) error {
 	tree := deepCopy(p.raw).(map[string]any)
 	targets, _ := tree["targets"].(map[string]any)
 	target := opts.Target
+	if target != "" && !ValidTargetName(target) {
+		return &Error{File: p.File, Message: fmt.Sprintf("-t %q is not a target name: %s", target, targetNameRule), Hint: targetNameHint(target)}
+	}
 	if target == "" {
 		target = "dev"
 		names := make([]string, 0, len(targets))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -97,6 +98,17 @@ type Permission struct {
 	UserName             string `yaml:"user_name,omitempty" json:"user_name,omitempty"`
 	GroupName            string `yaml:"group_name,omitempty" json:"group_name,omitempty"`
 	ServicePrincipalName string `yaml:"service_principal_name,omitempty" json:"service_principal_name,omitempty"`
+}
+
+// Kind is user, group or service_principal: which of the names is set.
+func (p Permission) Kind() string {
+	switch {
+	case p.UserName != "":
+		return "user"
+	case p.GroupName != "":
+		return "group"
+	}
+	return "service_principal"
 }
 
 // Principal is the permission's user, group or service principal.
@@ -394,6 +406,9 @@ func (p *Project) ResolveTarget(name string) (string, error) {
 	if name == "" {
 		return p.DefaultTarget(), nil
 	}
+	if !ValidTargetName(name) {
+		return "", fmt.Errorf("pipeline: %q is not a target name: %s (%s)", name, targetNameRule, targetNameHint(name))
+	}
 	if len(p.Targets) == 0 && name == "dev" {
 		return name, nil
 	}
@@ -403,9 +418,49 @@ func (p *Project) ResolveTarget(name string) (string, error) {
 	return name, nil
 }
 
-// DatabasePath is the DuckDB file of a target.
+// targetNamePattern is what a target name is: an identifier, never a
+// path part, so each name has its own file and no two names share one.
+var targetNamePattern = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+
+const targetNameRule = "target names start with a lowercase letter followed by lowercase letters, digits, _ or - ([a-z][a-z0-9_-]*)"
+
+// ValidTargetName reports whether name is a target name: [a-z][a-z0-9_-]*.
+func ValidTargetName(name string) bool { return targetNamePattern.MatchString(name) }
+
+// targetNameHint suggests the name a user probably meant.
+func targetNameHint(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9' && b.Len() > 0, (r == '_' || r == '-') && b.Len() > 0:
+			b.WriteRune(r)
+		}
+	}
+	if s := b.String(); s != "" && s != name {
+		return fmt.Sprintf("did you mean %s? a target is named, not a path", s)
+	}
+	return "name targets like dev, staging or prod"
+}
+
+// DatabasePath is the DuckDB file of a target: .lakebench/<target>.duckdb.
+// Loading refuses names that are not identifiers; should one reach here
+// anyway, every byte outside [a-z0-9_-] is escaped as %XX, so the mapping
+// stays one-to-one and inside .lakebench (no name is a path).
 func (p *Project) DatabasePath(target string) string {
-	return filepath.Join(p.Dir, ".lakebench", target+".duckdb")
+	if ValidTargetName(target) {
+		return filepath.Join(p.Dir, ".lakebench", target+".duckdb")
+	}
+	var b strings.Builder
+	b.WriteString("%")
+	for i := 0; i < len(target); i++ {
+		c := target[i]
+		if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02x", c)
+		}
+	}
+	return filepath.Join(p.Dir, ".lakebench", b.String()+".duckdb")
 }
 
 // Scale is the sample data scale of a target: its data.scale, else the

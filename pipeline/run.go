@@ -137,6 +137,32 @@ func (p *Project) CheckIdentity(principal string) error {
 	return nil
 }
 
+// CheckIdentityOn is CheckIdentity against the target as deployed: once
+// a deploy recorded production mode on it, only the service principal
+// recorded with it may deploy, run or destroy, whatever the caller's
+// bundle says now (an include file that switches the target to
+// development changes nothing until its owner deploys it with
+// --allow-mode-change). A deploy by that service principal may name
+// another one, which the deploy then records. A refusal is audited as
+// action.
+func (p *Project) CheckIdentityOn(ctx context.Context, lh *lakehouse.Lakehouse, principal, action string) error {
+	s, recorded, err := lh.TargetSettings(ctx)
+	prod := recorded && s.Mode == "production"
+	switch {
+	case err != nil:
+	case prod && principal != s.RunAs:
+		err = fmt.Errorf("pipeline: target %s was deployed in production mode: it runs only as its service principal %s, not as %s, whatever %s says now; only its owner can change the mode, with `lakebench bundle deploy -t %s --allow-mode-change`",
+			p.Target, s.RunAs, principal, filepath.Base(p.File), p.Target)
+	case prod && action == "deploy":
+	default:
+		err = p.CheckIdentity(principal)
+	}
+	if err != nil {
+		lh.Audit(context.WithoutCancel(ctx), lakehouse.AuditEvent{Principal: principal, Action: action, Allowed: false, Detail: err.Error()})
+	}
+	return err
+}
+
 func newRunID(now time.Time) string {
 	b := make([]byte, 3)
 	rand.Read(b)
@@ -158,7 +184,12 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	if opts.Principal == "" {
 		opts.Principal = p.Identity()
 	}
-	if err := p.CheckIdentity(opts.Principal); err != nil {
+	// The mode, run_as and permissions deployed on the target decide, not
+	// the caller's bundle: running needs CAN_RUN (or CAN_MANAGE).
+	if err := p.CheckIdentityOn(ctx, lh, opts.Principal, "run"); err != nil {
+		return nil, err
+	}
+	if err := lh.CheckPermission(ctx, opts.Principal, lakehouse.CanRun, "run"); err != nil {
 		return nil, err
 	}
 	if opts.Parallel <= 0 {

@@ -13,9 +13,9 @@ var descriptions = map[string]string{
 	"include":           "Globs of more YAML files merged into this one.",
 	"variables":         "Variables used as ${var.name}; targets and --var name=value override the default.",
 	"run_as":            "The identity jobs run as: a user_name or a service_principal_name.",
-	"permissions":       "Who may view, run or manage the bundle.",
+	"permissions":       "Who may view (CAN_VIEW), run jobs (CAN_RUN) or deploy, destroy and change grants (CAN_MANAGE) on the target: a level and one of user_name, service_principal_name, group_name. Checked against what is deployed; the first deployer owns the target.",
 	"resources":         "What the bundle deploys and runs.",
-	"targets":           "Deployment targets (dev, staging, prod) and their overrides.",
+	"targets":           "Deployment targets (dev, staging, prod) and their overrides; a name is [a-z][a-z0-9_-]*.",
 	"sources":           "Landing-zone folders, each loaded into bronze.<name>.",
 	"transforms":        "Globs of SQL model files; each file is one SELECT and its path names the table (sql/gold/x.sql builds gold.x).",
 	"models":            "Per-model settings keyed by table: unique_key (incremental), owner, domain, description.",
@@ -27,7 +27,7 @@ var descriptions = map[string]string{
 	"jobs":              "Jobs: DAGs of tasks (ingest, transform, quality, train, predict, alerts, sql).",
 	"schemas":           "Grants on schemas (and their tables): SELECT, MODIFY, ALL_PRIVILEGES.",
 	"groups":            "Groups of principals for grants.",
-	"mode":              "development (your identity, schedules paused) or production (service principal only).",
+	"mode":              "development (your identity, schedules paused) or production (service principal only). Recorded at the first deploy; only the owner weakens it, with --allow-mode-change.",
 	"default":           "The target used when -t is not given.",
 	"data":              "Which sample scale the target's data has: dev, staging or prod.",
 	"depends_on":        "Task keys this task waits for.",
@@ -104,9 +104,21 @@ func schemaOf(t reflect.Type, key string) map[string]any {
 		if len(required) > 0 && key != "" {
 			s["required"] = required
 		}
+		if t == reflect.TypeOf(Permission{}) {
+			// A level and exactly one principal, as bundles have them.
+			s["required"] = []string{"level"}
+			var one []any
+			for _, k := range []string{"user_name", "service_principal_name", "group_name"} {
+				one = append(one, map[string]any{"required": []string{k}})
+			}
+			s["oneOf"] = one
+		}
 	case reflect.Map:
 		s["type"] = "object"
 		s["additionalProperties"] = schemaOf(t.Elem(), "")
+		if key == "targets" {
+			s["propertyNames"] = map[string]any{"pattern": targetNamePattern.String()}
+		}
 	case reflect.Slice:
 		s["type"] = "array"
 		s["items"] = schemaOf(t.Elem(), "")

@@ -212,14 +212,68 @@ func (p *Project) validateTargets(errf, warnf func(path, hint, format string, ar
 		if n == "staging" && (runAs == nil || runAs.ServicePrincipalName == "") {
 			warnf(path, "add `run_as: {service_principal_name: sp-staging}`", "staging should run as a service principal, as production does")
 		}
-		for i, perm := range t.Permissions {
-			if !contains(PermissionLevels, perm.Level) {
-				errf(fmt.Sprintf("%s.permissions[%d].level", path, i), "levels: "+strings.Join(PermissionLevels, ", "), "unknown permission level %q", perm.Level)
-			}
-		}
+		p.validatePermissions(path+".permissions", t.Permissions, errf, warnf)
 	}
 	if defaults > 1 {
 		errf("targets", "mark one target `default: true`", "%d targets are marked default", defaults)
+	}
+	p.validatePermissions("permissions", p.topPermissions(), errf, warnf)
+}
+
+// topPermissions are the permissions at the top level of the bundle (the
+// resolved Permissions may be the target's, which replace them).
+func (p *Project) topPermissions() []Permission {
+	v, ok := p.raw["permissions"]
+	if !ok {
+		return nil
+	}
+	data, err := safeMarshal(v)
+	if err != nil {
+		return nil
+	}
+	var out []Permission
+	safeUnmarshal(data, &out)
+	return out
+}
+
+// validatePermissions checks target permissions as bundles have them: a
+// level of CAN_VIEW, CAN_RUN or CAN_MANAGE and exactly one of user_name,
+// service_principal_name and group_name.
+func (p *Project) validatePermissions(path string, perms []Permission, errf, warnf func(path, hint, format string, args ...any)) {
+	for i, perm := range perms {
+		pp := fmt.Sprintf("%s[%d]", path, i)
+		if !contains(PermissionLevels, perm.Level) {
+			lp := pp + ".level"
+			if perm.Level == "" {
+				lp = pp
+			}
+			hint := "levels: " + strings.Join(PermissionLevels, ", ") + suggestHint(perm.Level, PermissionLevels)
+			if up := strings.ToUpper(perm.Level); up != perm.Level && contains(PermissionLevels, up) {
+				hint = "levels are written in capitals: " + up
+			}
+			if perm.Level == "" {
+				errf(lp, "add level: CAN_VIEW, CAN_RUN or CAN_MANAGE", "permission has no level")
+			} else {
+				errf(lp, hint, "unknown permission level %q", perm.Level)
+			}
+		}
+		named := 0
+		for _, n := range []string{perm.UserName, perm.ServicePrincipalName, perm.GroupName} {
+			if n != "" {
+				named++
+			}
+		}
+		switch {
+		case named == 0:
+			errf(pp, "add one of user_name, service_principal_name or group_name", "permission %s names no principal", perm.Level)
+		case named > 1:
+			errf(pp, "split it into one permission per principal", "permission %s names more than one principal", perm.Level)
+		case perm.GroupName != "":
+			if _, ok := p.Resources.Groups[perm.GroupName]; !ok {
+				warnf(pp+".group_name", "groups: "+strings.Join(sortedKeys(p.Resources.Groups), ", ")+suggestHint(perm.GroupName, sortedKeys(p.Resources.Groups)),
+					"group %q is not defined under resources.groups, so the permission gives no one anything", perm.GroupName)
+			}
+		}
 	}
 }
 
@@ -353,6 +407,11 @@ func (p *Project) validateGrants(errf, warnf func(path, hint, format string, arg
 			for k, priv := range g.Privileges {
 				if !contains(lakehouse.Privileges, strings.ToUpper(priv)) {
 					errf(fmt.Sprintf("%s.privileges[%d]", gp, k), "privileges: "+strings.Join(lakehouse.Privileges, ", "), "unknown privilege %q", priv)
+				} else if s == "sys" && strings.ToUpper(priv) != lakehouse.Select {
+					// The system tables hold the owner, permissions and
+					// audit: only lakebench writes them.
+					errf(fmt.Sprintf("%s.privileges[%d]", gp, k), "grant SELECT on sys; its tables are written by lakebench alone",
+						"%s on schema sys would let %s rewrite the target's owner, permissions and audit", strings.ToUpper(priv), g.Principal)
 				}
 			}
 			if g.Principal == "" {
@@ -373,8 +432,8 @@ var Charts = []string{"line", "bar", "table", "scatter", "number"}
 // AlertOps are the comparisons an alert can make.
 var AlertOps = []string{"<", "<=", ">", ">=", "==", "!="}
 
-// PermissionLevels are the bundle permission levels.
-var PermissionLevels = []string{"CAN_VIEW", "CAN_RUN", "CAN_MANAGE"}
+// PermissionLevels are the target permission levels, weakest first.
+var PermissionLevels = lakehouse.PermissionLevels
 
 // ParseObjective reads a freshness objective: a Go duration (90m, 24h) or
 // a number of days (2d).

@@ -180,6 +180,8 @@ func TestUpdateRefusedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// dana may run jobs on dev (CAN_RUN) but holds no grant on bronze.
+	p.Permissions = []pipeline.Permission{{Level: "CAN_RUN", UserName: "dana"}}
 	if _, err := p.Deploy(ctx, lh, "ben"); err != nil {
 		t.Fatal(err)
 	}

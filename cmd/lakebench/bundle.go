@@ -41,7 +41,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 					return err
 				}
 			} else {
-				printSummary(os.Stderr, s, v.Models, nil)
+				printSummary(os.Stderr, s, v.Models, nil, "")
 				for _, w := range v.Warnings {
 					fmt.Fprintf(os.Stderr, "\nWarning: %s\n  at %s\n", w.Message, where(w))
 					if w.Hint != "" {
@@ -67,6 +67,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 	}
 	validate.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON on stdout")
 
+	var allowModeChange bool
 	deploy := &cobra.Command{
 		Use:   "deploy",
 		Short: "Make the target match the bundle: schemas, catalog, grants, monitors, alerts, dashboards, jobs",
@@ -78,7 +79,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 			}
 			defer lh.Close()
 			fmt.Fprintf(os.Stderr, "Deploying %s to target %s as %s...\n", s.project.Bundle.Name, s.target, s.principal())
-			res, err := s.project.Deploy(cmd.Context(), lh, s.principal())
+			res, err := s.project.DeployWith(cmd.Context(), lh, pipeline.DeployOptions{Principal: s.principal(), AllowModeChange: allowModeChange})
 			if err != nil {
 				return err
 			}
@@ -102,6 +103,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 		},
 	}
 	deploy.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON on stdout")
+	deploy.Flags().BoolVar(&allowModeChange, "allow-mode-change", false, "as the target's owner, deploy a bundle that switches a production target to development (audited)")
 
 	run := &cobra.Command{
 		Use:   "run JOB",
@@ -147,14 +149,16 @@ func newBundleCmd(g *globals) *cobra.Command {
 			models, _ := s.project.Models(cmd.Context(), lh)
 			lh.Close()
 			var deployed *lakehouse.Deployment
+			owner := ""
 			if t, err := s.openRead(cmd.Context()); err == nil {
 				d, _ := t.LastDeployment(cmd.Context())
 				if d.BundleHash != "" {
 					deployed = &d
 				}
+				owner, _ = t.Owner(cmd.Context())
 				t.Close()
 			}
-			printSummary(os.Stdout, s, models, deployed)
+			printSummary(os.Stdout, s, models, deployed, owner)
 			return nil
 		},
 	}
@@ -173,7 +177,12 @@ func newBundleCmd(g *globals) *cobra.Command {
 				return err
 			}
 			path := s.project.DatabasePath(s.target)
-			if !autoApprove {
+			// Asked once CAN_MANAGE on the deployed target is checked, with
+			// the target locked until it is gone.
+			confirm := func() error {
+				if autoApprove {
+					return nil
+				}
 				if !isatty.IsTerminal(os.Stdin.Fd()) {
 					return fmt.Errorf("destroy deletes %s and there is no terminal to ask: pass --auto-approve to confirm", path)
 				}
@@ -182,9 +191,15 @@ func newBundleCmd(g *globals) *cobra.Command {
 				if strings.TrimSpace(line) != s.target {
 					return errors.New("not confirmed: nothing was deleted")
 				}
+				return nil
 			}
-			if err := lakehouse.Destroy(path, "lakebench bundle destroy"); err != nil {
+			destroyed, err := s.project.Destroy(cmd.Context(), s.principal(), "lakebench bundle destroy", confirm)
+			if err != nil {
 				return err
+			}
+			if !destroyed {
+				fmt.Fprintf(os.Stderr, "Target %s has no lakehouse (%s): nothing to destroy.\n", s.target, path)
+				return nil
 			}
 			fmt.Fprintf(os.Stderr, "Destroyed target %s.\n", s.target)
 			return nil
@@ -205,8 +220,80 @@ func newBundleCmd(g *globals) *cobra.Command {
 			return err
 		},
 	}
-	cmd.AddCommand(validate, deploy, run, summary, destroy, schema)
+	cmd.AddCommand(validate, deploy, run, summary, destroy, schema, newOwnerCmd(g))
 	return cmd
+}
+
+// newOwnerCmd shows and transfers the target's ownership. The owner is who
+// first deployed the target; only the owner hands it over, as Unity
+// Catalog's ALTER ... OWNER TO (`databricks catalogs update --owner`).
+func newOwnerCmd(g *globals) *cobra.Command {
+	owner := &cobra.Command{
+		Use:   "owner",
+		Short: "Show the target's owner and permissions (the owner is who first deployed it)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := openProjectOnly(g)
+			if err != nil {
+				return err
+			}
+			lh, err := s.openRead(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer lh.Close()
+			own, err := lh.Owner(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if own == "" {
+				fmt.Printf("Target %s is not deployed: it has no owner yet (its first `lakebench bundle deploy -t %s` makes the deployer its owner).\n", s.target, s.target)
+				return nil
+			}
+			fmt.Printf("Target: %s\nOwner: %s\n", s.target, own)
+			perms, err := lh.Permissions(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if len(perms) > 0 {
+				fmt.Println("Permissions:")
+				for _, p := range perms {
+					fmt.Printf("  %-10s %s (%s)\n", p.Level, p.Principal, strings.ReplaceAll(p.Kind, "_", " "))
+				}
+			}
+			return nil
+		},
+	}
+	set := &cobra.Command{
+		Use:   "set PRINCIPAL",
+		Short: "Hand the target's ownership to PRINCIPAL (the current owner only; audited)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := openProjectOnly(g)
+			if err != nil {
+				return err
+			}
+			if _, err := os.Stat(s.project.DatabasePath(s.target)); err != nil {
+				return fmt.Errorf("target %s is not deployed: it has no owner yet; its first `lakebench bundle deploy -t %s` makes the deployer its owner", s.target, s.target)
+			}
+			lh, err := s.open(cmd.Context(), "")
+			if err != nil {
+				return err
+			}
+			defer lh.Close()
+			from, err := lh.Owner(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if err := lh.SetOwner(cmd.Context(), s.principal(), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "Target %s is now owned by %s (was %s).\n", s.target, args[0], from)
+			return nil
+		},
+	}
+	owner.AddCommand(set)
+	return owner
 }
 
 // openParser loads the project for -t with a private in-memory lakehouse to
@@ -261,7 +348,7 @@ func validationJSON(s *session, v *pipeline.Validation) map[string]any {
 
 // printSummary prints the bundle as `databricks bundle validate` and
 // `summary` do: name, target, identity, then resources.
-func printSummary(w io.Writer, s *session, models []pipeline.Model, deployed *lakehouse.Deployment) {
+func printSummary(w io.Writer, s *session, models []pipeline.Model, deployed *lakehouse.Deployment, owner string) {
 	p := s.project
 	kind := "user"
 	if p.Targets[s.target].RunAs != nil && p.Targets[s.target].RunAs.ServicePrincipalName == s.principal() {
@@ -270,6 +357,9 @@ func printSummary(w io.Writer, s *session, models []pipeline.Model, deployed *la
 	fmt.Fprintf(w, "Name: %s\nTarget: %s\nMode: %s\nIdentity: %s (%s)\nDatabase: %s\n", p.Bundle.Name, s.target, p.Mode(), s.principal(), kind, p.DatabasePath(s.target))
 	if deployed != nil {
 		fmt.Fprintf(w, "Deployed: %s by %s (bundle %s)\n", deployed.DeployedAt.Format(time.DateTime), deployed.Principal, deployed.BundleHash)
+		if owner != "" {
+			fmt.Fprintf(w, "Owner: %s (who first deployed it; `lakebench bundle owner` lists the permissions)\n", owner)
+		}
 	} else {
 		fmt.Fprintf(w, "Deployed: never\n")
 	}

@@ -346,3 +346,101 @@ func TestBundleCommands(t *testing.T) {
 		}
 	}
 }
+
+// scalarAs runs a one-value query as a principal.
+func scalarAs(t *testing.T, dir, as, sql string) float64 {
+	t.Helper()
+	out, _ := lb(t, dir, true, "query", sql, "--format", "json", "--as", as)
+	var doc struct {
+		Rows [][]any `json:"rows"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Rows) != 1 || len(doc.Rows[0]) != 1 {
+		t.Fatalf("query %q as %s: want one value, got %v (%v)", sql, as, out, err)
+	}
+	v, _ := doc.Rows[0][0].(float64)
+	return v
+}
+
+// TestAdministration drives the attacks on the target itself through the
+// real binary: an analyst deploying her own bundle, destroying dev and
+// staging, running a job; a target named as a path; and the owner handing
+// ownership over, after which the old owner may no longer deploy.
+func TestAdministration(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	lb(t, dir, true, "bundle", "deploy", "--as", "ana")
+	lb(t, dir, true, "bundle", "deploy", "-t", "staging", "--as", "ana")
+	out, _ := lb(t, dir, true, "bundle", "owner")
+	if !strings.Contains(out, "Owner: ana") {
+		t.Errorf("bundle owner after ana's first deploy:\n%s", out)
+	}
+	if out, _ = lb(t, dir, true, "bundle", "summary"); !strings.Contains(out, "Owner: ana") {
+		t.Errorf("bundle summary does not name the owner:\n%s", out)
+	}
+
+	// dana's own bundle grants her silver and CAN_MANAGE.
+	file := filepath.Join(dir, "lakebench.yml")
+	orig, _ := os.ReadFile(file)
+	edited := strings.Replace(string(orig), "    silver: {grants: [", "    silver: {grants: [{principal: analysts, privileges: [SELECT]}, ", 1)
+	edited += "\npermissions:\n  - {level: CAN_MANAGE, user_name: dana}\n"
+	if edited == string(orig)+"\npermissions:\n  - {level: CAN_MANAGE, user_name: dana}\n" {
+		t.Fatal("the sample's silver grants moved: fix this test's edit")
+	}
+	os.WriteFile(file, []byte(edited), 0o644)
+	_, stderr := lb(t, dir, false, "bundle", "deploy", "--as", "dana")
+	for _, want := range []string{"dana may not deploy", "CAN_MANAGE", "owner ana"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("dana deploying her bundle: %q lacks %q", stderr, want)
+		}
+	}
+	os.WriteFile(file, orig, 0o644)
+	if n := scalarAs(t, dir, "ana", "select count(*) from sys.grants where schema_name = 'silver' and principal = 'analysts'"); n != 0 {
+		t.Errorf("dana's refused deploy granted analysts silver")
+	}
+	if n := scalarAs(t, dir, "ana", "select count(*) from sys.audit where principal = 'dana' and action = 'deploy' and not allowed"); n != 1 {
+		t.Errorf("%v refused deploys of dana audited, want 1", n)
+	}
+	// dana destroys dev and staging: refused, nothing deleted.
+	for _, target := range []string{"dev", "staging"} {
+		_, stderr = lb(t, dir, false, "bundle", "destroy", "-t", target, "--as", "dana", "--auto-approve")
+		if !strings.Contains(stderr, "dana may not destroy target "+target) || !strings.Contains(stderr, "CAN_MANAGE") {
+			t.Errorf("dana destroying %s: %s", target, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".lakebench", target+".duckdb")); err != nil {
+			t.Errorf("dana's refused destroy deleted %s: %v", target, err)
+		}
+	}
+	// dana runs a job without CAN_RUN.
+	_, stderr = lb(t, dir, false, "bundle", "run", "nightly", "--as", "dana")
+	if !strings.Contains(stderr, "needs CAN_RUN") {
+		t.Errorf("dana running nightly: %s", stderr)
+	}
+	_, stderr = lb(t, dir, false, "run", "--as", "dana")
+	if !strings.Contains(stderr, "needs CAN_RUN") {
+		t.Errorf("dana running the pipeline: %s", stderr)
+	}
+	// A target is named, not a path.
+	_, stderr = lb(t, dir, false, "bundle", "validate", "-t", "./prod")
+	if !strings.Contains(stderr, "not a target name") {
+		t.Errorf("-t ./prod: %s", stderr)
+	}
+
+	// Ownership changes only by the owner's explicit command.
+	_, stderr = lb(t, dir, false, "bundle", "owner", "set", "dana", "--as", "dana")
+	if !strings.Contains(stderr, "only its owner (ana)") {
+		t.Errorf("dana taking ownership: %s", stderr)
+	}
+	lb(t, dir, true, "bundle", "owner", "set", "ben", "--as", "ana")
+	if n := scalarAs(t, dir, "ben", "select count(*) from sys.audit where action = 'owner set' and allowed and principal = 'ana'"); n != 1 {
+		t.Errorf("%v ownership changes audited, want 1", n)
+	}
+	_, stderr = lb(t, dir, false, "bundle", "deploy", "--as", "ana")
+	if !strings.Contains(stderr, "ana may not deploy") {
+		t.Errorf("the old owner deploying: %s", stderr)
+	}
+	lb(t, dir, true, "bundle", "deploy", "--as", "ben")
+	lb(t, dir, true, "bundle", "destroy", "--as", "ben", "--auto-approve")
+	if _, err := os.Stat(filepath.Join(dir, ".lakebench", "dev.duckdb")); !os.IsNotExist(err) {
+		t.Errorf("the owner's destroy left dev: %v", err)
+	}
+}
