@@ -77,11 +77,16 @@ func newBundleCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer lh.Close()
+			wasDeployed, err := lh.Deployed(cmd.Context())
+			if err != nil {
+				return err
+			}
 			fmt.Fprintf(os.Stderr, "Deploying %s to target %s as %s...\n", s.project.Bundle.Name, s.target, s.principal())
 			res, err := s.project.Deploy(cmd.Context(), lh, s.principal())
 			if err != nil {
 				return err
 			}
+			s.issueFirstToken(cmd.Context(), lh, wasDeployed)
 			if asJSON {
 				return writeJSON(os.Stdout, res)
 			}
@@ -169,7 +174,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := s.project.CheckIdentity(s.principal()); err != nil {
+			if err := s.authenticate(cmd.Context()); err != nil {
 				return err
 			}
 			path := s.project.DatabasePath(s.target)
@@ -230,7 +235,7 @@ func openWriter(ctx context.Context, g *globals) (*session, *lakehouse.Lakehouse
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.project.CheckIdentity(s.principal()); err != nil {
+	if err := s.authenticate(ctx); err != nil {
 		return nil, nil, err
 	}
 	lh, err := s.open(ctx, "")
