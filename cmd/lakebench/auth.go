@@ -541,7 +541,23 @@ func openAuth(ctx context.Context, g *globals) (*session, string, error) {
 		return nil, "", err
 	}
 	osUser := pipeline.Principal()
-	if g.as == "" || g.as == osUser {
+	if g.as == "" {
+		// You; or, when the target's owner is its run_as service principal
+		// (whose token you hold), that principal.
+		owner, err := s.owner(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		if owner == osUser || owner != s.claim() || !servicePrincipals(s.project)[owner] {
+			s.who, s.verified = osUser, true
+			return s, s.who, nil
+		}
+		if err := s.authenticate(ctx); err != nil {
+			return nil, "", err
+		}
+		return s, s.who, nil
+	}
+	if g.as == osUser {
 		s.who, s.verified = osUser, true
 		return s, s.who, nil
 	}
