@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/pipeline"
+	"github.com/lakebench/lakebench/tui"
 )
 
 // lbEnv runs lakebench as lb does, with env added (it may override
@@ -326,5 +328,41 @@ func TestProfilePath(t *testing.T) {
 	os.Chmod(path, 0o640)
 	if _, err := readProfiles(path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("a group-readable profile file was read: %v", err)
+	}
+}
+
+// TestTUIAuthenticates: the TUI decides who it is as the command line does:
+// without the token it reads as the user and refuses runs as the service
+// principal (audited once, not per refresh); with the owner's profile it is
+// the service principal.
+func TestTUIAuthenticates(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	lb(t, dir, true, "bundle", "deploy", "-t", "staging")
+	ctx := context.Background()
+	t.Setenv("LAKEBENCH_TOKEN", "")
+
+	t.Setenv("LAKEBENCH_HOME", t.TempDir()) // another user: no profile
+	ws := tui.NewWorkspace(tui.WorkspaceOptions{Dir: dir, Target: "staging", Authenticate: authenticator("")})
+	info, err := ws.Prepare(ctx, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Principal != pipeline.Principal() {
+		t.Errorf("without the token the TUI is %q, want the user %q", info.Principal, pipeline.Principal())
+	}
+	err = ws.Run(ctx, "staging", "nightly", nil)
+	if err == nil || !strings.Contains(err.Error(), "needs its token") {
+		t.Errorf("a TUI run as sp-staging without its token: %v", err)
+	}
+	rows := auditRows(t, filepath.Join(dir, ".lakebench", "staging.duckdb"))
+	if n := countAudit(rows, "authenticate", false, "sp-staging", "needs its token"); n != 1 {
+		t.Errorf("the TUI's refusal is audited %d times, want once:\n%v", n, rows)
+	}
+
+	t.Setenv("LAKEBENCH_HOME", filepath.Join(dir, ".home")) // the owner
+	ws = tui.NewWorkspace(tui.WorkspaceOptions{Dir: dir, Target: "staging", Authenticate: authenticator("")})
+	if info, err = ws.Prepare(ctx, func(string) {}); err != nil || info.Principal != "sp-staging" {
+		t.Errorf("with the owner's profile the TUI is %q (%v), want sp-staging", info.Principal, err)
 	}
 }
