@@ -255,7 +255,8 @@ func (s *session) decide(ctx context.Context) (string, error) {
 			return "", err
 		}
 		if owner != "" && owner == claim {
-			return "", refuse("--as %s would act as the owner of target %s, whom no grant limits: a role switch is for demoing other users' grants; the owner acts as themselves", claim, s.target)
+			return "", refuse("acting as %s (from --as or the target's run_as) would act as the owner of target %s, whom no grant limits: a role switch is for demoing other users' grants, and you are %s; the owner acts as themselves",
+				claim, s.target, osUser)
 		}
 		return claim, nil
 	}
