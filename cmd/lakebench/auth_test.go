@@ -360,6 +360,18 @@ func TestTUIAuthenticates(t *testing.T) {
 		t.Errorf("the TUI's refusal is audited %d times, want once:\n%v", n, rows)
 	}
 
+	// On dev the TUI is the user, or with --as a role switch.
+	dev, err := pipeline.LoadWith(dir, pipeline.LoadOptions{Target: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if who, err := authenticator("")(ctx, dev); err != nil || who != pipeline.Principal() {
+		t.Errorf("the TUI on dev is %q (%v), want the user", who, err)
+	}
+	if who, err := authenticator("dana")(ctx, dev); err != nil || who != "dana" {
+		t.Errorf("the TUI on dev --as dana is %q (%v), want dana", who, err)
+	}
+
 	t.Setenv("LAKEBENCH_HOME", filepath.Join(dir, ".home")) // the owner
 	ws = tui.NewWorkspace(tui.WorkspaceOptions{Dir: dir, Target: "staging", Authenticate: authenticator("")})
 	if info, err = ws.Prepare(ctx, func(string) {}); err != nil || info.Principal != "sp-staging" {
