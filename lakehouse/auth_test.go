@@ -57,6 +57,11 @@ func TestTokens(t *testing.T) {
 	if stored != tokenHash(token) || len(stored) != 64 {
 		t.Fatalf("stored %q, want the SHA-256 of the token", stored)
 	}
+	// (The search above can fail: it finds the hash.)
+	lh.db.QueryRowContext(ctx, "SELECT count(*) FROM sys.tokens t WHERE contains(t::VARCHAR, ?)", stored).Scan(&n)
+	if n != 1 {
+		t.Fatalf("the row search found the stored hash %d times, want 1", n)
+	}
 	// A second token is another secret.
 	token2, _, err := lh.CreateToken(ctx, "alice", "sp-staging")
 	if err != nil || token2 == token {
