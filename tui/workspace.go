@@ -31,6 +31,10 @@ type WorkspaceOptions struct {
 	Holder string
 	// Vars override bundle variables (--var name=value).
 	Vars map[string]string
+	// Authenticate, when set, decides who the TUI is on a target, as the
+	// command line does (a service principal's token, a development role
+	// switch): the verified principal, or the refusal.
+	Authenticate func(ctx context.Context, p *pipeline.Project) (string, error)
 }
 
 // Workspace is the real Backend: a project directory and its targets'
@@ -79,6 +83,13 @@ func (w *Workspace) proj(target string) (*pipeline.Project, error) {
 // for (--as), else the target's identity. As on the command line, a
 // principal asked for wins over run_as, so a target may refuse it.
 func (w *Workspace) principal(p *pipeline.Project) string {
+	if w.opts.Authenticate != nil {
+		who, err := w.opts.Authenticate(context.Background(), p)
+		if err != nil {
+			return pipeline.Principal() // refused: the user, who they provably are
+		}
+		return who
+	}
 	if w.opts.Principal != "" {
 		return w.opts.Principal
 	}
@@ -312,8 +323,13 @@ func (w *Workspace) Run(ctx context.Context, target, job string, progress func(p
 	if err != nil {
 		return err
 	}
-	// Refuse a principal the target's mode does not allow before its
-	// database is created or locked.
+	// Refuse a principal the target's mode does not allow, or one that is
+	// not verified, before its database is created or locked.
+	if w.opts.Authenticate != nil {
+		if _, err := w.opts.Authenticate(ctx, p); err != nil {
+			return err
+		}
+	}
 	if err := p.CheckIdentity(w.principal(p)); err != nil {
 		return err
 	}

@@ -78,11 +78,16 @@ func newBundleCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer lh.Close()
+			wasDeployed, err := lh.Deployed(cmd.Context())
+			if err != nil {
+				return err
+			}
 			fmt.Fprintf(os.Stderr, "Deploying %s to target %s as %s...\n", s.project.Bundle.Name, s.target, s.principal())
 			res, err := s.project.DeployWith(cmd.Context(), lh, pipeline.DeployOptions{Principal: s.principal(), AllowModeChange: allowModeChange})
 			if err != nil {
 				return err
 			}
+			s.issueFirstToken(cmd.Context(), lh, wasDeployed)
 			if asJSON {
 				return writeJSON(os.Stdout, res)
 			}
@@ -173,7 +178,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := s.project.CheckIdentity(s.principal()); err != nil {
+			if err := s.authenticate(cmd.Context()); err != nil {
 				return err
 			}
 			path := s.project.DatabasePath(s.target)
@@ -317,7 +322,7 @@ func openWriter(ctx context.Context, g *globals) (*session, *lakehouse.Lakehouse
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := s.project.CheckIdentity(s.principal()); err != nil {
+	if err := s.authenticate(ctx); err != nil {
 		return nil, nil, err
 	}
 	lh, err := s.open(ctx, "")

@@ -48,15 +48,28 @@ type session struct {
 	target  string
 	sample  bool
 	as      string // --as: the principal claimed for this command
+	// who is the principal authenticate verified; verified says it ran.
+	who      string
+	verified bool
 }
 
-// principal is who this command acts as: --as, else the target's identity
-// (its run_as, or the operating-system user).
-func (s *session) principal() string {
+// claim is who this command asks to act as: --as, else the target's
+// identity (its run_as, or the operating-system user).
+func (s *session) claim() string {
 	if s.as != "" {
 		return s.as
 	}
 	return s.project.Identity()
+}
+
+// principal is who this command acts as: the principal authenticate
+// verified (see auth.go). Before that, and for commands that only read the
+// bundle (validate, summary), it is the claim.
+func (s *session) principal() string {
+	if s.verified {
+		return s.who
+	}
+	return s.claim()
 }
 
 // openProject finds the project: -C, else the nearest lakebench.yml upward,
@@ -81,6 +94,9 @@ func openProject(ctx context.Context, g *globals) (*session, error) {
 		if err := s.ensureRun(ctx); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.authenticate(ctx); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -1,13 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
-
-	"context"
-	"github.com/mattn/go-isatty"
 	"path/filepath"
+	"sync"
 
+	"github.com/mattn/go-isatty"
+
+	"github.com/lakebench/lakebench/pipeline"
 	"github.com/lakebench/lakebench/tui"
 )
 
@@ -29,7 +31,35 @@ func runTUI(ctx context.Context, g *globals) error {
 		return err
 	}
 	// --as acts as that principal, as on every other command: the status
-	// bar shows it and runs use it (a target may refuse it).
-	ws := tui.NewWorkspace(tui.WorkspaceOptions{Dir: abs, Sample: sample, Target: g.target, Principal: g.as, Vars: g.vars})
+	// bar shows it and runs use it, once authenticated as the command line
+	// does it (a target may refuse it).
+	ws := tui.NewWorkspace(tui.WorkspaceOptions{Dir: abs, Sample: sample, Target: g.target, Principal: g.as, Vars: g.vars,
+		Authenticate: authenticator(g.as)})
 	return tui.Run(ctx, ws)
+}
+
+// authenticator decides who a TUI session is on each target it shows, with
+// the command line's rules, once per target: a refusal is audited once, not
+// on every refresh.
+func authenticator(as string) func(ctx context.Context, p *pipeline.Project) (string, error) {
+	type decision struct {
+		who string
+		err error
+	}
+	var mu sync.Mutex
+	decided := map[string]decision{}
+	return func(ctx context.Context, p *pipeline.Project) (string, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if d, ok := decided[p.Target]; ok {
+			return d.who, d.err
+		}
+		s := &session{project: p, target: p.Target, as: as}
+		err := s.authenticate(ctx)
+		var ie *IdentityError
+		if err == nil || errors.As(err, &ie) {
+			decided[p.Target] = decision{s.who, err}
+		}
+		return s.who, err
+	}
 }
