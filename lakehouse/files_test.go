@@ -3,7 +3,12 @@ package lakehouse
 import (
 	"context"
 	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestMaterializeRefusesInternalTables: a model may not build a table in
@@ -53,5 +58,79 @@ func TestMaterializeRefusesInternalTables(t *testing.T) {
 	defer tx.Rollback()
 	if n, err := tx.Materialize(ctx, TableName{"silver", "orders"}, "select * from bronze.orders", Materialization{}); err != nil || n != 2 {
 		t.Errorf("silver.orders: %d rows (%v), want 2", n, err)
+	}
+}
+
+// TestStaleRunsMarkedCrashedAtOpen records runs as processes left them and
+// opens the target again: a run whose process is gone (killed), alive but
+// not lakebench (its id reused), on another host, or unrecorded becomes
+// crashed; a run of a live lakebench process stays running.
+func TestStaleRunsMarkedCrashedAtOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dev.duckdb")
+	ctx := context.Background()
+	start := func(name string, args []string, env ...string) *exec.Cmd {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Env = append(os.Environ(), env...)
+		if _, err := cmd.StdinPipe(); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		return cmd
+	}
+	live := start(os.Args[0], []string{"-test.run=^$"}, "LAKEBENCH_TEST_WAIT=1")
+	cat, err := exec.LookPath("cat")
+	if err != nil {
+		t.Skip("no cat to stand for another program")
+	}
+	other := start(cat, nil)
+	dead := start(os.Args[0], []string{"-test.run=^$"}, "LAKEBENCH_TEST_WAIT=1")
+	dead.Process.Signal(syscall.SIGKILL)
+	dead.Wait()
+
+	host, _ := os.Hostname()
+	lh, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := map[string]Run{
+		"killed":     {PID: dead.Process.Pid, Host: host},
+		"reused":     {PID: other.Process.Pid, Host: host},
+		"elsewhere":  {PID: live.Process.Pid, Host: host + "-other"},
+		"this":       {}, // RecordRun records this process
+		"alive":      {PID: live.Process.Pid, Host: host},
+		"unrecorded": {},
+	}
+	for id, r := range runs {
+		r.RunID, r.Job, r.Status, r.StartedAt = id, "nightly", "running", time.Now()
+		if err := lh.RecordRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := lh.Exec(ctx, "UPDATE sys.runs SET pid = NULL, host = NULL WHERE run_id = 'unrecorded'"); err != nil {
+		t.Fatal(err)
+	}
+	lh.Close()
+
+	lh, err = Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	for id := range runs {
+		want := "crashed"
+		if id == "alive" {
+			want = "running"
+		}
+		res, err := lh.Query(ctx, "select status, coalesce(error, '') from sys.runs where run_id = '"+id+"'")
+		if err != nil || len(res.Rows) != 1 {
+			t.Fatalf("run %s: %v %v", id, res, err)
+		}
+		if got := res.Rows[0][0]; got != want {
+			t.Errorf("run %s is %v, want %s (%v)", id, got, want, res.Rows[0][1])
+		}
 	}
 }

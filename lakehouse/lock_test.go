@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,11 @@ import (
 // LAKEBENCH_TEST_HOLD set it opens that file for writing, says so, and
 // holds it until killed.
 func TestMain(m *testing.M) {
+	if os.Getenv("LAKEBENCH_TEST_WAIT") != "" {
+		// A live lakebench process that does nothing until its stdin closes.
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}
 	if path := os.Getenv("LAKEBENCH_TEST_HOLD"); path != "" {
 		lh, err := Open(context.Background(), path, Options{Holder: "lakebench run (test holder)"})
 		if err != nil {
