@@ -99,7 +99,7 @@ func (w *Workspace) Prepare(ctx context.Context, progress func(string)) (Info, e
 	dir := w.opts.Dir
 	if w.opts.Sample {
 		if _, err := os.Stat(filepath.Join(dir, pipeline.FileName)); err != nil {
-			progress("creating the sample workspace in " + dir + ": the project and its dev data (customers, orders, events, tickets)")
+			progress("creating the sample workspace in " + dir)
 			rep, err := sampledata.CreateWorkspace(ctx, dir, progress)
 			if err != nil {
 				return Info{}, err
