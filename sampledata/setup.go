@@ -43,6 +43,7 @@ func CreateWorkspace(ctx context.Context, dir string, progress func(string)) (Re
 	if err := WriteProject(tmp); err != nil {
 		return Report{}, err
 	}
+	progress("generating the dev sample data (customers, orders, events, tickets)")
 	rep, err := Generate(ctx, tmp, Options{Scale: ScaleDev})
 	if err != nil {
 		return Report{}, err
