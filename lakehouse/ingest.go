@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -70,6 +69,48 @@ type IngestOptions struct {
 	// such as NA or N/A (as Auto Loader's nullValue); a column with them
 	// then keeps its numeric or date type.
 	NullValues []string
+	// BaseDir is the project directory: a file under it is recorded by its
+	// path relative to it (landing/orders/x.csv), so a moved or copied
+	// project still knows what it loaded. Files elsewhere, or all files
+	// when it is empty, are recorded by their absolute path.
+	BaseDir string
+	// OnChange says what to do with a file whose content changed after it
+	// was loaded; empty is ChangeWarn.
+	OnChange ChangePolicy
+}
+
+// ChangePolicy is what a load does with a file that changed after it was
+// loaded (a source's on_change).
+type ChangePolicy string
+
+// The change policies.
+const (
+	// ChangeWarn keeps the rows loaded before and says the file changed.
+	ChangeWarn ChangePolicy = "warn"
+	// ChangeReload replaces the file's rows (and its quarantined rows)
+	// with the new version's, in the load's transaction.
+	ChangeReload ChangePolicy = "reload"
+	// ChangeQuarantine keeps the old rows and puts the new version's rows
+	// in the quarantine table, with the reason QuarantineChanged.
+	ChangeQuarantine ChangePolicy = "quarantine"
+)
+
+// ChangePolicies lists the change policies, for validation and the schema.
+var ChangePolicies = []string{string(ChangeWarn), string(ChangeReload), string(ChangeQuarantine)}
+
+// QuarantineChanged is the quarantine reason of rows from a file that
+// changed after it was loaded, under ChangeQuarantine.
+const QuarantineChanged = "file changed after ingest"
+
+// ParseChangePolicy checks a change policy name; "" is ChangeWarn.
+func ParseChangePolicy(s string) (ChangePolicy, error) {
+	switch p := ChangePolicy(strings.ToLower(strings.TrimSpace(s))); p {
+	case "":
+		return ChangeWarn, nil
+	case ChangeWarn, ChangeReload, ChangeQuarantine:
+		return p, nil
+	}
+	return "", fmt.Errorf("lakehouse: unknown on_change %q: use warn, reload or quarantine", s)
 }
 
 // FileResult is what happened to one file.
@@ -82,6 +123,14 @@ type FileResult struct {
 	RowsRead        int64  `json:"rows_read"`
 	RowsLoaded      int64  `json:"rows_loaded"`
 	RowsQuarantined int64  `json:"rows_quarantined"`
+	// DuplicateOf names the file, loaded before into the table, whose bytes
+	// this one repeats: it was skipped.
+	DuplicateOf string `json:"duplicate_of,omitempty"`
+	// Changed says the file's content differs from the version loaded
+	// before; OnChange is what was done (warn: skipped, the old rows
+	// kept; reload; quarantine).
+	Changed  bool         `json:"changed,omitempty"`
+	OnChange ChangePolicy `json:"on_change,omitempty"`
 }
 
 // IngestResult sums up one Ingest call.
@@ -140,12 +189,20 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 	if opts.Table.Name == "" {
 		return nil, errors.New("lakehouse: ingest: no table given; name one as SCHEMA.NAME, for example bronze.orders")
 	}
-	type job struct {
-		path   string
-		format Format
-		size   int64
+	if InternalSchema(opts.Table.Schema) && opts.Table.Schema != "bronze" {
+		return nil, fmt.Errorf("lakehouse: ingest: %s is in schema %s, which is lakebench's own; load into bronze (or a schema of your own)", opts.Table, opts.Table.Schema)
 	}
-	var jobs []job
+	policy, err := ParseChangePolicy(string(opts.OnChange))
+	if err != nil {
+		return nil, err
+	}
+	base := ""
+	if opts.BaseDir != "" {
+		if base, err = filepath.Abs(opts.BaseDir); err != nil {
+			return nil, fmt.Errorf("lakehouse: ingest: %w", err)
+		}
+	}
+	var jobs []ingestJob
 	// Check every file before loading any, so a bad path loads nothing.
 	for _, f := range files {
 		abs, err := filepath.Abs(f)
@@ -169,7 +226,7 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 				return nil, err
 			}
 		}
-		jobs = append(jobs, job{path: abs, format: format, size: st.Size()})
+		jobs = append(jobs, ingestJob{path: abs, name: recordedPath(abs, base), format: format, size: st.Size()})
 	}
 	// A table that exists without a store of loaded rows is not a load's:
 	// a model's table, or lakebench's own.
@@ -181,6 +238,10 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 		return nil, fmt.Errorf("lakehouse: ingest: %s is not a table files are loaded into (a model builds it, or lakebench keeps it); load into a table of its own, such as bronze.%s_files", opts.Table, opts.Table.Name)
 	}
 	hints, err := tx.checkHints(ctx, opts.SchemaHints)
+	if err != nil {
+		return nil, err
+	}
+	book, err := tx.loadedFiles(ctx, opts.Table, jobs)
 	if err != nil {
 		return nil, err
 	}
@@ -214,8 +275,8 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 		if err := ctx.Err(); err != nil {
 			return nil, ErrCanceled
 		}
-		l := &loader{tx: tx, table: opts.Table, store: storeTable(opts.Table), path: j.path, at: now, batch: batchID(j.path, opts.BatchID, now), hints: hints, nulls: opts.NullValues}
-		results[i] = FileResult{Path: j.path, Format: j.format, BatchID: l.batch}
+		l := &loader{tx: tx, table: opts.Table, store: storeTable(opts.Table), path: j.path, name: j.name, at: now, batch: batchID(j.path, opts.BatchID, now), hints: hints, nulls: opts.NullValues}
+		results[i] = FileResult{Path: j.name, Format: j.format, BatchID: l.batch}
 		if seen[j.path] {
 			results[i].Skipped, results[i].SkipReason = true, "listed twice"
 			continue
@@ -225,12 +286,9 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 		if l.dpath, err = globSafe(j.path, &links); err != nil {
 			return nil, wrap(j.path, err)
 		}
-		skip, err := l.alreadyLoaded(ctx)
-		if err != nil {
+		if skip, err := book.decide(ctx, l, &jobs[i], policy, &results[i]); err != nil {
 			return nil, wrap(j.path, err)
-		}
-		if skip {
-			results[i].Skipped, results[i].SkipReason = true, l.skipReason
+		} else if skip {
 			continue
 		}
 		loaders[i] = l
@@ -264,12 +322,19 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 			continue
 		}
 		fr := &results[i]
+		if l.quarantineAll {
+			if err := l.quarantineLoaded(ctx); err != nil {
+				return nil, wrap(l.path, err)
+			}
+		}
 		fr.RowsRead, fr.RowsLoaded, fr.RowsQuarantined = l.read, l.loaded, l.quarantined
 		if fr.RowsRead != fr.RowsLoaded+fr.RowsQuarantined {
 			return nil, &ConservationError{Path: l.path, Read: fr.RowsRead, Loaded: fr.RowsLoaded, Quarantined: fr.RowsQuarantined}
 		}
-		_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			l.fileID, opts.Table.String(), l.path, jobs[i].size, l.hash, l.batch, fr.RowsRead, fr.RowsLoaded, fr.RowsQuarantined, now, nullString(opts.RunID))
+		_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.ingested_files
+			(file_id, table_name, path, size, content_hash, batch_id, rows_read, rows_loaded, rows_quarantined, ingested_at, run_id)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			l.fileID, opts.Table.String(), l.name, jobs[i].size, l.hash, l.batch, fr.RowsRead, fr.RowsLoaded, fr.RowsQuarantined, now, nullString(opts.RunID))
 		if err != nil {
 			return nil, fmt.Errorf("lakehouse: record %s: %w", l.path, err)
 		}
@@ -318,6 +383,7 @@ type loader struct {
 	store  TableName
 	fileID int64
 	path   string
+	name   string // path as recorded: relative to the project, else absolute
 	dpath  string // path as DuckDB is given it: no glob characters
 	at     time.Time
 	batch  string
@@ -326,7 +392,9 @@ type loader struct {
 	nulls  []string          // CSV values read as NULL
 
 	read, loaded, quarantined int64
-	skipReason                string
+	// quarantineAll sends every row loaded to quarantine (a changed file
+	// under ChangeQuarantine).
+	quarantineAll bool
 }
 
 // globSafe returns a path DuckDB reads as the file itself: DuckDB's
@@ -346,37 +414,6 @@ func globSafe(path string, dir *string) (string, error) {
 	}
 	link := filepath.Join(*dir, fmt.Sprintf("%d%s", newFileID(), strings.ToLower(filepath.Ext(strings.Trim(path, "*?[]{}")))))
 	return link, os.Symlink(path, link)
-}
-
-// alreadyLoaded reports whether this table loaded the file before, and
-// why it is skipped: the same content, or content changed since (each file
-// loads once). Only a file seen before is hashed here.
-func (l *loader) alreadyLoaded(ctx context.Context) (bool, error) {
-	var hash string
-	var at time.Time
-	err := l.tx.tx.QueryRowContext(ctx, `SELECT content_hash, ingested_at FROM sys.ingested_files
-		WHERE table_name = ? AND path = ? ORDER BY ingested_at DESC LIMIT 1`, l.table.String(), l.path).Scan(&hash, &at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	f, err := os.Open(l.path)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	h := newContentHash()
-	if _, err := io.Copy(h, f); err != nil {
-		return false, err
-	}
-	if h.sum() == hash {
-		l.skipReason = "already loaded at " + at.Format(time.DateTime)
-	} else {
-		l.skipReason = "changed since it was loaded at " + at.Format(time.DateTime) + "; each file loads once: save new data under a new name"
-	}
-	return true, nil
 }
 
 // Ingested rows are stored in <schema>_data.<table> with one small
@@ -587,9 +624,7 @@ func (l *loader) quarantine(ctx context.Context, bad []badLine) error {
 	if len(bad) == 0 {
 		return nil
 	}
-	q := l.quarantineTable()
-	_, err := l.tx.tx.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+q.SQL()+
-		" (_source_file VARCHAR, _line BIGINT, _column VARCHAR, _reason VARCHAR, _raw VARCHAR, _ingested_at TIMESTAMP, _batch_id VARCHAR)")
+	q, err := l.ensureQuarantine(ctx)
 	if err != nil {
 		return err
 	}
@@ -599,16 +634,24 @@ func (l *loader) quarantine(ctx context.Context, bad []badLine) error {
 	}
 	defer stmt.Close()
 	for _, b := range bad {
-		if _, err := stmt.ExecContext(ctx, l.path, b.line, nullString(b.column), b.reason, b.raw, l.at, l.batch); err != nil {
+		if _, err := stmt.ExecContext(ctx, l.name, b.line, nullString(b.column), b.reason, b.raw, l.at, l.batch); err != nil {
 			return err
 		}
 	}
 	l.quarantined += int64(len(bad))
-	if err := upsertCatalog(ctx, l.tx.tx, CatalogEntry{Schema: q.Schema, Table: q.Name, Layer: q.Schema,
-		Description: "rows of " + l.table.String() + " that could not be loaded, with file, line and reason"}); err != nil {
-		return err
-	}
 	return nil
+}
+
+// ensureQuarantine creates the table's quarantine table if needed.
+func (l *loader) ensureQuarantine(ctx context.Context) (TableName, error) {
+	q := l.quarantineTable()
+	_, err := l.tx.tx.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS "+q.SQL()+
+		" (_source_file VARCHAR, _line BIGINT, _column VARCHAR, _reason VARCHAR, _raw VARCHAR, _ingested_at TIMESTAMP, _batch_id VARCHAR)")
+	if err != nil {
+		return q, err
+	}
+	return q, upsertCatalog(ctx, l.tx.tx, CatalogEntry{Schema: q.Schema, Table: q.Name, Layer: q.Schema,
+		Description: "rows of " + l.table.String() + " that could not be loaded, with file, line and reason"})
 }
 
 // rawLines reads the given line numbers of a file (for quarantine records
@@ -663,4 +706,265 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return strings.ToValidUTF8(s[:n], "\uFFFD") + "…"
+}
+
+// ingestJob is one file of a load.
+type ingestJob struct {
+	path   string // absolute
+	name   string // as recorded (see recordedPath)
+	format Format
+	size   int64
+	hash   string // computed up front only when a record might match it
+}
+
+// recordedPath is how sys.ingested_files names a file: relative to the
+// project directory when under it, else absolute.
+func recordedPath(abs, base string) string {
+	if base == "" {
+		return abs
+	}
+	rel, err := filepath.Rel(base, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return abs
+	}
+	return rel
+}
+
+// loadedFile is one row of sys.ingested_files.
+type loadedFile struct {
+	path string
+	size int64
+	hash string
+	at   time.Time
+}
+
+// fileBook is what a table loaded before, for deciding which files of a
+// load are new: by path (the same file again, or changed) and by content
+// (the same bytes under another name).
+type fileBook struct {
+	tx     *Tx
+	table  TableName
+	byPath map[string]loadedFile  // the latest version of each path
+	bySize map[int64][]loadedFile // every version, to find equal bytes
+	batch  map[string]string      // hash -> name of a file taken in this load
+}
+
+// loadedFiles reads the table's records, after moving records of older
+// lakebench versions (absolute paths) to the paths this load uses: the
+// same absolute path, or, for files a run loaded, the same path under
+// the directory the project was in then (a moved or copied project).
+// Files whose size a record or another file of the load shares are hashed
+// now, so equal bytes are found before anything is loaded.
+func (tx *Tx) loadedFiles(ctx context.Context, table TableName, jobs []ingestJob) (*fileBook, error) {
+	if err := tx.migrateRecordedPaths(ctx, table, jobs); err != nil {
+		return nil, err
+	}
+	b := &fileBook{tx: tx, table: table, byPath: map[string]loadedFile{}, bySize: map[int64][]loadedFile{}, batch: map[string]string{}}
+	rows, err := tx.tx.QueryContext(ctx, `SELECT path, coalesce(size, -1), coalesce(content_hash, ''), ingested_at
+		FROM sys.ingested_files WHERE table_name = ? ORDER BY ingested_at, file_id`, table.String())
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: ingest: read sys.ingested_files: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f loadedFile
+		if err := rows.Scan(&f.path, &f.size, &f.hash, &f.at); err != nil {
+			return nil, fmt.Errorf("lakehouse: ingest: read sys.ingested_files: %w", err)
+		}
+		b.byPath[f.path] = f
+		b.bySize[f.size] = append(b.bySize[f.size], f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: ingest: read sys.ingested_files: %w", err)
+	}
+	sizes := map[int64]int{}
+	for _, j := range jobs {
+		sizes[j.size]++
+	}
+	for i, j := range jobs {
+		_, known := b.byPath[j.name]
+		if !known && len(b.bySize[j.size]) == 0 && sizes[j.size] < 2 {
+			continue
+		}
+		if jobs[i].hash, err = hashFile(j.path); err != nil {
+			return nil, fmt.Errorf("lakehouse: ingest %s: %w", j.path, err)
+		}
+	}
+	return b, nil
+}
+
+// migrateRecordedPaths renames records (and quarantined rows) that name a
+// file of this load by an absolute path, as lakebench did before paths
+// were relative to the project.
+func (tx *Tx) migrateRecordedPaths(ctx context.Context, table TableName, jobs []ingestJob) error {
+	relative := false
+	for _, j := range jobs {
+		relative = relative || j.name != j.path
+	}
+	if !relative {
+		return nil
+	}
+	rows, err := tx.tx.QueryContext(ctx, `SELECT DISTINCT path, bool_or(run_id IS NOT NULL) FROM sys.ingested_files
+		WHERE table_name = ? AND starts_with(path, '/') GROUP BY path`, table.String())
+	if err != nil {
+		return fmt.Errorf("lakehouse: ingest: read sys.ingested_files: %w", err)
+	}
+	renames := map[string]string{}
+	for rows.Next() {
+		var old string
+		var byRun bool
+		if err := rows.Scan(&old, &byRun); err != nil {
+			rows.Close()
+			return fmt.Errorf("lakehouse: ingest: read sys.ingested_files: %w", err)
+		}
+		best := ""
+		for _, j := range jobs {
+			if j.name == j.path {
+				continue
+			}
+			if old == j.path {
+				best = j.name
+				break
+			}
+			if byRun && strings.HasSuffix(old, string(filepath.Separator)+j.name) && len(j.name) > len(best) {
+				best = j.name
+			}
+		}
+		if best != "" {
+			renames[old] = best
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("lakehouse: ingest: read sys.ingested_files: %w", err)
+	}
+	if len(renames) == 0 {
+		return nil
+	}
+	q := TableName{Schema: table.Schema, Name: table.Name + "_quarantine"}
+	hasQuarantine, err := tableExists(ctx, tx.tx, q)
+	if err != nil {
+		return err
+	}
+	for old, name := range renames {
+		if _, err := tx.tx.ExecContext(ctx, `UPDATE sys.ingested_files SET path = ? WHERE table_name = ? AND path = ?`, name, table.String(), old); err != nil {
+			return fmt.Errorf("lakehouse: ingest: record %s as %s: %w", old, name, err)
+		}
+		if hasQuarantine {
+			if _, err := tx.tx.ExecContext(ctx, "UPDATE "+q.SQL()+" SET _source_file = ? WHERE _source_file = ?", name, old); err != nil {
+				return fmt.Errorf("lakehouse: ingest: record %s as %s in %s: %w", old, name, q, err)
+			}
+		}
+	}
+	return nil
+}
+
+// decide tells whether a file is skipped, and why, in fr: loaded before
+// with the same content, the same bytes as another file loaded (in this
+// load or before), or changed since it was loaded, under the warn policy.
+// A changed file under reload has its earlier rows removed here; under
+// quarantine its rows go to quarantine once loaded.
+func (b *fileBook) decide(ctx context.Context, l *loader, j *ingestJob, policy ChangePolicy, fr *FileResult) (bool, error) {
+	prev, known := b.byPath[j.name]
+	if known && prev.hash == j.hash {
+		fr.Skipped, fr.SkipReason = true, "already loaded at "+prev.at.Format(time.DateTime)
+		return true, nil
+	}
+	if j.hash != "" {
+		if first, ok := b.batch[j.hash]; ok {
+			fr.Skipped, fr.DuplicateOf = true, first
+			fr.SkipReason = "same bytes as " + first + " in this load: loaded once"
+			return true, nil
+		}
+		for _, f := range b.bySize[j.size] {
+			if f.hash == j.hash && f.path != j.name {
+				fr.Skipped, fr.DuplicateOf = true, f.path
+				fr.SkipReason = "same bytes as " + f.path + ", loaded at " + f.at.Format(time.DateTime) + ": the same content loads once into a table"
+				return true, nil
+			}
+		}
+	}
+	if known {
+		fr.Changed, fr.OnChange = true, policy
+		since := "changed since it was loaded at " + prev.at.Format(time.DateTime)
+		switch policy {
+		case ChangeReload:
+			if err := b.unload(ctx, l); err != nil {
+				return false, err
+			}
+		case ChangeQuarantine:
+			l.quarantineAll = true
+		default:
+			fr.Skipped = true
+			fr.SkipReason = since + ": the rows loaded then are kept (on_change: warn); save new data under a new name, or set the source's on_change to reload or quarantine"
+			return true, nil
+		}
+	}
+	if j.hash != "" {
+		b.batch[j.hash] = j.name
+	}
+	return false, nil
+}
+
+// unload removes what earlier versions of a file put in the table: its
+// rows, its quarantined rows and its records.
+func (b *fileBook) unload(ctx context.Context, l *loader) error {
+	if ok, err := tableExists(ctx, b.tx.tx, l.store); err != nil {
+		return err
+	} else if ok {
+		if _, err := b.tx.tx.ExecContext(ctx, "DELETE FROM "+l.store.SQL()+" WHERE "+fileIDColumn+
+			" IN (SELECT file_id FROM sys.ingested_files WHERE table_name = ? AND path = ?)", b.table.String(), l.name); err != nil {
+			return fmt.Errorf("remove the rows of the earlier version: %w", err)
+		}
+	}
+	if ok, err := tableExists(ctx, b.tx.tx, l.quarantineTable()); err != nil {
+		return err
+	} else if ok {
+		if _, err := b.tx.tx.ExecContext(ctx, "DELETE FROM "+l.quarantineTable().SQL()+" WHERE _source_file = ?", l.name); err != nil {
+			return fmt.Errorf("remove the quarantined rows of the earlier version: %w", err)
+		}
+	}
+	if _, err := b.tx.tx.ExecContext(ctx, "DELETE FROM sys.ingested_files WHERE table_name = ? AND path = ?", b.table.String(), l.name); err != nil {
+		return fmt.Errorf("remove the record of the earlier version: %w", err)
+	}
+	return nil
+}
+
+// quarantineLoaded moves every row this loader loaded to the quarantine
+// table, each as JSON, with the reason QuarantineChanged.
+func (l *loader) quarantineLoaded(ctx context.Context) error {
+	if l.loaded == 0 {
+		return nil
+	}
+	q, err := l.ensureQuarantine(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := l.tx.tx.ExecContext(ctx, "INSERT INTO "+q.SQL()+" (_source_file, _line, _column, _reason, _raw, _ingested_at, _batch_id) "+
+		"SELECT ?, NULL, NULL, ?, to_json(d)::VARCHAR, ?, ? FROM (SELECT * EXCLUDE ("+fileIDColumn+") FROM "+l.store.SQL()+" WHERE "+fileIDColumn+" = ?) AS d",
+		l.name, QuarantineChanged, l.at, l.batch, l.fileID)
+	if err != nil {
+		return fmt.Errorf("quarantine the changed file's rows: %w", err)
+	}
+	moved, _ := res.RowsAffected()
+	if _, err := l.tx.tx.ExecContext(ctx, "DELETE FROM "+l.store.SQL()+" WHERE "+fileIDColumn+" = ?", l.fileID); err != nil {
+		return fmt.Errorf("quarantine the changed file's rows: %w", err)
+	}
+	l.loaded -= moved
+	l.quarantined += moved
+	return nil
+}
+
+// hashFile is a file's content hash, as loads record it.
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := newContentHash()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return h.sum(), nil
 }

@@ -177,6 +177,11 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	if _, err := lh.db.ExecContext(ctx, b.String()); err != nil {
 		return fmt.Errorf("lakehouse: create schemas in %s: %w", lh.path, err)
 	}
+	// A writer holds the lock: a run left "running" by a process that is
+	// gone is marked crashed now, not at its job's next run.
+	if _, err := lh.MarkCrashedRuns(ctx); err != nil {
+		return err
+	}
 	return lh.importAudit(ctx)
 }
 

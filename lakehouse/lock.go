@@ -41,7 +41,7 @@ type writerLock struct {
 func lockPath(dbPath string) string { return dbPath + ".lock" }
 
 func acquireWriterLock(dbPath, holder string) (*writerLock, error) {
-	f, err := os.OpenFile(lockPath(dbPath), os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := openLockFile(lockPath(dbPath))
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: lock %s: %w", dbPath, err)
 	}
@@ -61,6 +61,35 @@ func acquireWriterLock(dbPath, holder string) (*writerLock, error) {
 		f.WriteAt(data, 0)
 	}
 	return &writerLock{f: f}, nil
+}
+
+// openLockFile opens (creating) the lock file itself, never what a link
+// points to: the lock is truncated and rewritten, so a symbolic link (or a
+// second hard link) planted at its name would otherwise truncate another
+// file. O_NOFOLLOW refuses a symbolic link in the kernel, with no window
+// between a check and the open.
+func openLockFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o644)
+	if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EMLINK) {
+		return nil, fmt.Errorf("%s is a symbolic link, not lakebench's lock file; remove the link (lakebench makes the file itself) and retry", path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file (%s); remove it (lakebench makes the lock file itself) and retry", path, st.Mode().Type())
+	}
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink > 1 {
+		f.Close()
+		return nil, fmt.Errorf("%s has %d hard links, so writing it would change another file too; remove it (lakebench makes the lock file itself) and retry", path, sys.Nlink)
+	}
+	return f, nil
 }
 
 func (l *writerLock) release() {

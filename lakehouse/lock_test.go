@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,11 @@ import (
 // LAKEBENCH_TEST_HOLD set it opens that file for writing, says so, and
 // holds it until killed.
 func TestMain(m *testing.M) {
+	if os.Getenv("LAKEBENCH_TEST_WAIT") != "" {
+		// A live lakebench process that does nothing until its stdin closes.
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}
 	if path := os.Getenv("LAKEBENCH_TEST_HOLD"); path != "" {
 		lh, err := Open(context.Background(), path, Options{Holder: "lakebench run (test holder)"})
 		if err != nil {
@@ -76,4 +82,59 @@ func TestSecondWriterGetsClearError(t *testing.T) {
 		t.Fatalf("after the holder died: %v", err)
 	}
 	lh.Close()
+}
+
+// TestLockFileLinkRefused plants a symbolic link, then a hard link, at the
+// lock file's name: opening the target for writing must refuse it, say
+// why, and leave the linked file's content as it was.
+func TestLockFileLinkRefused(t *testing.T) {
+	for _, kind := range []string{"symlink", "hard link"} {
+		t.Run(kind, func(t *testing.T) {
+			dir := t.TempDir()
+			victim := filepath.Join(dir, "precious.txt")
+			const content = "keep me: the user's own file\n"
+			if err := os.WriteFile(victim, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "dev.duckdb")
+			link := os.Symlink
+			if kind == "hard link" {
+				link = os.Link
+			}
+			if err := link(victim, path+".lock"); err != nil {
+				t.Fatal(err)
+			}
+			lh, err := Open(context.Background(), path, Options{})
+			if err == nil {
+				lh.Close()
+				t.Fatal("opened a target whose lock file is a link")
+			}
+			for _, want := range []string{path + ".lock", "remove"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+			if got, err := os.ReadFile(victim); err != nil || string(got) != content {
+				t.Errorf("the linked file now holds %q (%v), want %q", got, err, content)
+			}
+			if _, err := os.Stat(path); err == nil {
+				t.Errorf("the database %s was created although the lock was refused", path)
+			}
+		})
+	}
+	// A dangling symbolic link is refused too, and nothing is created at
+	// the place it points to.
+	dir := t.TempDir()
+	path := filepath.Join(dir, "dev.duckdb")
+	target := filepath.Join(dir, "elsewhere")
+	if err := os.Symlink(target, path+".lock"); err != nil {
+		t.Fatal(err)
+	}
+	if lh, err := Open(context.Background(), path, Options{}); err == nil {
+		lh.Close()
+		t.Fatal("opened a target whose lock file is a dangling link")
+	}
+	if _, err := os.Lstat(target); err == nil {
+		t.Errorf("%s was created through the link", target)
+	}
 }

@@ -1,9 +1,15 @@
 package lakehouse
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -17,6 +23,8 @@ CREATE TABLE IF NOT EXISTS sys.catalog (
 CREATE TABLE IF NOT EXISTS sys.runs (
 	run_id VARCHAR PRIMARY KEY, job VARCHAR, target VARCHAR, principal VARCHAR,
 	started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR, error VARCHAR);
+ALTER TABLE sys.runs ADD COLUMN IF NOT EXISTS pid BIGINT;
+ALTER TABLE sys.runs ADD COLUMN IF NOT EXISTS host VARCHAR;
 CREATE TABLE IF NOT EXISTS sys.task_runs (
 	run_id VARCHAR, task_key VARCHAR, kind VARCHAR, target_table VARCHAR,
 	started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR,
@@ -45,6 +53,10 @@ type Run struct {
 	EndedAt   time.Time `json:"ended_at"`
 	Status    string    `json:"status"`
 	Error     string    `json:"error,omitempty"`
+	// PID and Host are the process that runs it, so a later writer can
+	// tell a run whose process is gone; RecordRun fills them in.
+	PID  int    `json:"pid,omitempty"`
+	Host string `json:"host,omitempty"`
 }
 
 // TaskRun is one row of sys.task_runs.
@@ -89,10 +101,15 @@ type execer interface {
 }
 
 // RecordRun appends or updates a run row (a run is written when it starts and
-// again when it ends).
+// again when it ends), with the process that runs it: this one, unless
+// r names another.
 func (lh *Lakehouse) RecordRun(ctx context.Context, r Run) error {
-	_, err := lh.db.ExecContext(ctx, `INSERT OR REPLACE INTO sys.runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.RunID, r.Job, r.Target, r.Principal, r.StartedAt, nullTime(r.EndedAt), r.Status, nullString(r.Error))
+	if r.PID == 0 {
+		r.PID, r.Host = os.Getpid(), hostname()
+	}
+	_, err := lh.db.ExecContext(ctx, `INSERT OR REPLACE INTO sys.runs
+		(run_id, job, target, principal, started_at, ended_at, status, error, pid, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.RunID, r.Job, r.Target, r.Principal, r.StartedAt, nullTime(r.EndedAt), r.Status, nullString(r.Error), r.PID, nullString(r.Host))
 	if err != nil {
 		return fmt.Errorf("lakehouse: record run %s: %w", r.RunID, err)
 	}
@@ -172,17 +189,90 @@ func nullTime(t time.Time) any {
 	return t
 }
 
-// MarkCrashedRuns marks runs still "running" as "crashed": the caller holds
-// the writer lock, so no run can still be alive. It returns how many.
+// MarkCrashedRuns marks as "crashed" each run still "running" whose
+// process is gone: not alive, alive but not lakebench (its id was reused),
+// on another host, unrecorded, or this very process (whose runs on an
+// earlier handle ended with it: the caller holds the writer lock). Open
+// calls it for every writer. It returns how many runs it marked.
 func (lh *Lakehouse) MarkCrashedRuns(ctx context.Context) (int64, error) {
-	res, err := lh.db.ExecContext(ctx, `UPDATE sys.runs SET status = 'crashed',
-		error = 'the process ended before the run finished (killed or crashed); its unfinished task was rolled back'
-		WHERE status = 'running'`)
+	rows, err := lh.db.QueryContext(ctx, `SELECT run_id, coalesce(pid, 0), coalesce(host, '') FROM sys.runs WHERE status = 'running'`)
 	if err != nil {
 		return 0, fmt.Errorf("lakehouse: mark crashed runs: %w", err)
 	}
-	n, _ := res.RowsAffected()
-	return n, nil
+	type stale struct {
+		id, why string
+	}
+	var crashed []stale
+	for rows.Next() {
+		var id, host string
+		var pid int
+		if err := rows.Scan(&id, &pid, &host); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("lakehouse: mark crashed runs: %w", err)
+		}
+		if why, gone := runProcessGone(pid, host); gone {
+			crashed = append(crashed, stale{id, why})
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("lakehouse: mark crashed runs: %w", err)
+	}
+	for _, c := range crashed {
+		if _, err := lh.db.ExecContext(ctx, `UPDATE sys.runs SET status = 'crashed', ended_at = coalesce(ended_at, now()::TIMESTAMP), error = ?
+			WHERE run_id = ? AND status = 'running'`,
+			"the process ended before the run finished (killed or crashed: "+c.why+"); its unfinished task was rolled back", c.id); err != nil {
+			return 0, fmt.Errorf("lakehouse: mark run %s crashed: %w", c.id, err)
+		}
+	}
+	return int64(len(crashed)), nil
+}
+
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}
+
+// runProcessGone tells whether the process recorded for a running run is
+// gone, and how that is known.
+func runProcessGone(pid int, host string) (string, bool) {
+	switch {
+	case pid <= 0:
+		return "no process was recorded", true
+	case host != hostname():
+		return fmt.Sprintf("process %d ran on host %s, and this process holds the writer lock", pid, host), true
+	case pid == os.Getpid():
+		return fmt.Sprintf("process %d, this one, opened the target again", pid), true
+	}
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return fmt.Sprintf("process %d is gone", pid), true
+	}
+	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		// The state follows the parenthesised command name: Z is a zombie.
+		if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+			return fmt.Sprintf("process %d is gone", pid), true
+		}
+	}
+	if !isLakebench(pid) {
+		return fmt.Sprintf("process %d is no longer lakebench", pid), true
+	}
+	return "", false
+}
+
+// isLakebench reports whether a live process runs lakebench: a binary
+// named so, or this process's own binary (a test binary, a renamed
+// build). What cannot be told is not lakebench.
+func isLakebench(pid int) bool {
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	if err != nil {
+		return false
+	}
+	exe = strings.TrimSuffix(exe, " (deleted)")
+	if strings.Contains(filepath.Base(exe), "lakebench") {
+		return true
+	}
+	self, err := os.Executable()
+	return err == nil && filepath.Base(self) == filepath.Base(exe)
 }
 
 // AlertEvent is one evaluation of an alert, a row of sys.alert_history.

@@ -71,9 +71,51 @@ type Materialization struct {
 	UniqueKey []string
 }
 
+// InternalSchema reports whether a schema is lakebench's own, where no
+// model may build a table: sys holds lakebench's records (runs, audit,
+// grants), bronze the views over ingested sources, and <schema>_data (such
+// as bronze_data) the rows ingestion stored; DuckDB's catalogs are not
+// places for tables either.
+func InternalSchema(schema string) bool {
+	switch s := strings.ToLower(schema); {
+	case s == "sys", s == "bronze", s == "system", s == "information_schema", s == "pg_catalog", s == "temp":
+		return true
+	case strings.HasSuffix(s, "_data"):
+		return true
+	}
+	return false
+}
+
+// InternalSchemaHint says where models go instead; validation shows it with
+// a refused model.
+const InternalSchemaHint = "models build tables in silver, gold, ml or a schema of your own; bronze is loaded by ingestion, sys is lakebench's, and schemas ending in _data hold ingested rows"
+
+// ErrInternalTable is returned when a model would write a table lakebench
+// keeps for itself (see InternalSchema).
+var ErrInternalTable = errors.New("not a table a model may build")
+
+// checkModelTarget refuses a model's target in an internal schema, or a
+// table ingestion loads (in any schema): whatever the caller checked, a
+// model never overwrites ingested rows or lakebench's records.
+func (tx *Tx) checkModelTarget(ctx context.Context, table TableName) error {
+	if InternalSchema(table.Schema) {
+		return fmt.Errorf("lakehouse: materialize %s: %w: %s", table, ErrInternalTable, InternalSchemaHint)
+	}
+	if stored, err := tableExists(ctx, tx.tx, storeTable(table)); err != nil {
+		return err
+	} else if stored {
+		return fmt.Errorf("lakehouse: materialize %s: %w: files are loaded into it (its rows are in %s); build the model under another name", table, ErrInternalTable, storeTable(table))
+	}
+	return nil
+}
+
 // Materialize builds table from a SELECT inside the transaction and returns
-// the table's row count afterwards.
+// the table's row count afterwards. A table in an internal schema (see
+// InternalSchema) or one files are loaded into is refused.
 func (tx *Tx) Materialize(ctx context.Context, table TableName, selectSQL string, m Materialization) (int64, error) {
+	if err := tx.checkModelTarget(ctx, table); err != nil {
+		return 0, err
+	}
 	selectSQL = strings.TrimRight(strings.TrimSpace(selectSQL), ";")
 	exists, err := tableExists(ctx, tx.tx, table)
 	if err != nil {
@@ -186,6 +228,12 @@ func (tx *Tx) ApplyQuality(ctx context.Context, table TableName, rules []Rule) (
 		return nil, nil
 	}
 	q := rulesSQL(rules)
+	if q.failing != "" {
+		// Error rules move rows: never out of lakebench's own tables.
+		if err := tx.checkModelTarget(ctx, table); err != nil {
+			return nil, err
+		}
+	}
 	out, err := tx.countFailures(ctx, table.SQL(), rules, q)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: quality on %s: %w", table, err)
@@ -211,6 +259,9 @@ func (tx *Tx) ApplyQuality(ctx context.Context, table TableName, rules []Rule) (
 // table (a DELETE makes DuckDB's commit rewrite it); an incremental model is
 // merged and then checked in place. It returns the table's row count.
 func (tx *Tx) MaterializeChecked(ctx context.Context, table TableName, selectSQL string, m Materialization, rules []Rule) (int64, []RuleOutcome, error) {
+	if err := tx.checkModelTarget(ctx, table); err != nil {
+		return 0, nil, err
+	}
 	q := rulesSQL(rules)
 	if len(m.UniqueKey) > 0 || q.failing == "" {
 		n, err := tx.Materialize(ctx, table, selectSQL, m)

@@ -83,9 +83,9 @@ func (p *Project) readModel(ctx context.Context, lh sqlParser, path, rel string)
 		return Model{}, fmt.Errorf("pipeline: %w", err)
 	}
 	m := Model{Table: lakehouse.TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(name)}, Path: rel, SQL: p.Substitute(string(data))}
-	if m.Table.Schema == "bronze" || m.Table.Schema == "sys" {
-		return Model{}, &Error{File: path, Message: fmt.Sprintf("a model cannot build %s: bronze is loaded by ingestion and sys by lakebench", m.Table),
-			Hint: "put models under sql/silver, sql/gold or sql/ml"}
+	if lakehouse.InternalSchema(m.Table.Schema) {
+		return Model{}, &Error{File: path, Line: 1, Column: 1, Message: fmt.Sprintf("a model cannot build %s: schema %s is lakebench's own", m.Table, m.Table.Schema),
+			Hint: "put the file under sql/silver, sql/gold or sql/ml: " + lakehouse.InternalSchemaHint}
 	}
 	refs, err := lh.TableRefs(ctx, m.SQL)
 	var pe *lakehouse.ParseError

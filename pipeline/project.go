@@ -149,6 +149,10 @@ type Source struct {
 	SchemaHints map[string]string `yaml:"schema_hints,omitempty" json:"schema_hints,omitempty"`
 	// NullValues are CSV values read as NULL besides the empty field.
 	NullValues []string `yaml:"null_values,omitempty" json:"null_values,omitempty"`
+	// OnChange is what a run does with a landing file that changed after
+	// it was loaded: warn (the default: keep the old rows), reload or
+	// quarantine.
+	OnChange string `yaml:"on_change,omitempty" json:"on_change,omitempty"`
 }
 
 // ModelSettings configures one SQL model, keyed by the table it builds.

@@ -207,9 +207,8 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	if err != nil {
 		return nil, err
 	}
-	if _, err := lh.MarkCrashedRuns(ctx); err != nil {
-		return nil, err
-	}
+	// Runs a killed process left "running" were marked crashed when lh
+	// was opened (lakehouse.Open); this process's own runs are not.
 	start := time.Now()
 	res := &RunResult{Run: lakehouse.Run{RunID: newRunID(start), Job: opts.Job, Target: opts.Target,
 		Principal: opts.Principal, StartedAt: start, Status: "running"}, Tasks: []lakehouse.TaskRun{}}

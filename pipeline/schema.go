@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"strings"
+
+	"github.com/lakebench/lakebench/lakehouse"
 )
 
 // descriptions document the keys of lakebench.yml in its JSON Schema.
@@ -38,6 +40,7 @@ var descriptions = map[string]string{
 	"unique_key":        "Columns that identify a row: the model becomes incremental.",
 	"schema_hints":      "Column types that override the sniffed ones (column: DuckDB type), as Auto Loader's schemaHints.",
 	"null_values":       "CSV values read as NULL besides the empty field, such as NA (as Auto Loader's nullValue).",
+	"on_change":         "What a run does with a landing file changed after it was loaded: warn (keep the old rows, the default), reload (replace its rows) or quarantine (its new rows go to quarantine).",
 }
 
 var enums = map[string][]string{
@@ -52,6 +55,7 @@ var enums = map[string][]string{
 	"role":        Roles,
 	"level":       PermissionLevels,
 	"task":        {"classification", "regression"},
+	"on_change":   lakehouse.ChangePolicies,
 }
 
 // JSONSchema returns the JSON Schema (draft 2020-12) of lakebench.yml,

@@ -151,6 +151,7 @@ func (p *Project) ingestTask(sources []string) task {
 	t.do = func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
 		var rows, quarantined int64
 		var loaded, total int
+		var dups, changed []string
 		for _, n := range sources {
 			s := p.Resources.Sources[n]
 			files, err := p.SourceFiles(s)
@@ -165,12 +166,23 @@ func (p *Project) ingestTask(sources []string) task {
 			if err != nil {
 				return 0, "", err
 			}
+			policy, err := lakehouse.ParseChangePolicy(s.OnChange)
+			if err != nil {
+				return 0, "", fmt.Errorf("source %s: %w", n, err)
+			}
 			res, err := tx.Ingest(ctx, files, lakehouse.IngestOptions{Table: lakehouse.TableName{Schema: "bronze", Name: n}, Format: format, RunID: runID, SchemaHints: s.SchemaHints, NullValues: s.NullValues,
+				BaseDir: p.Dir, OnChange: policy,
 				Catalog: lakehouse.CatalogEntry{Layer: "bronze", Owner: s.Owner, Domain: s.Domain, Description: s.Description}})
 			if err != nil {
 				return 0, "", err
 			}
 			for _, f := range res.Files {
+				switch {
+				case f.DuplicateOf != "":
+					dups = append(dups, f.Path+" = "+f.DuplicateOf)
+				case f.Changed:
+					changed = append(changed, f.Path+" ("+changeOutcome(f.OnChange)+")")
+				}
 				if !f.Skipped {
 					loaded++
 				}
@@ -182,9 +194,35 @@ func (p *Project) ingestTask(sources []string) task {
 		if quarantined > 0 {
 			detail += fmt.Sprintf(", %d rows quarantined", quarantined)
 		}
+		if len(dups) > 0 {
+			detail += fmt.Sprintf("; %d skipped, the same bytes as a file loaded before: %s", len(dups), listSome(dups))
+		}
+		if len(changed) > 0 {
+			detail += fmt.Sprintf("; %d changed after they were loaded: %s", len(changed), listSome(changed))
+		}
 		return rows, detail, nil
 	}
 	return t
+}
+
+// changeOutcome says what a load did with a changed file.
+func changeOutcome(p lakehouse.ChangePolicy) string {
+	switch p {
+	case lakehouse.ChangeReload:
+		return "reloaded: on_change reload"
+	case lakehouse.ChangeQuarantine:
+		return "new rows quarantined: on_change quarantine"
+	}
+	return "not loaded, the old rows kept: set on_change to reload or quarantine"
+}
+
+// listSome joins the first few items and counts the rest.
+func listSome(items []string) string {
+	const most = 3
+	if len(items) <= most {
+		return strings.Join(items, ", ")
+	}
+	return strings.Join(items[:most], ", ") + fmt.Sprintf(" and %d more", len(items)-most)
 }
 
 // transformTask builds models in order, each with its quality rules.

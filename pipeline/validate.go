@@ -62,6 +62,9 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 		if _, err := lakehouse.ParseFormat(s.Format); err != nil {
 			errf(path+".format", "use csv, json or parquet", "unknown format %q", s.Format)
 		}
+		if _, err := lakehouse.ParseChangePolicy(s.OnChange); err != nil {
+			errf(path+".on_change", "use warn (keep the old rows), reload or quarantine", "unknown on_change %q", s.OnChange)
+		}
 		for _, col := range sortedKeys(s.SchemaHints) {
 			if _, err := lh.NormalizeType(ctx, s.SchemaHints[col]); err != nil {
 				errf(path+".schema_hints."+col, "use a DuckDB type such as BIGINT, DOUBLE, DECIMAL(10,2), VARCHAR, DATE or TIMESTAMP", "schema hint for %s: %q is not a DuckDB type", col, s.SchemaHints[col])

@@ -111,14 +111,7 @@ func (w *Workspace) Prepare(ctx context.Context, progress func(string)) (Info, e
 	if w.opts.Sample {
 		if _, err := os.Stat(filepath.Join(dir, pipeline.FileName)); err != nil {
 			progress("creating the sample workspace in " + dir)
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return Info{}, err
-			}
-			if err := sampledata.WriteProject(dir); err != nil {
-				return Info{}, err
-			}
-			progress("generating the dev sample data (customers, orders, events, tickets)")
-			rep, err := sampledata.Generate(ctx, dir, sampledata.Options{Scale: sampledata.ScaleDev})
+			rep, err := sampledata.CreateWorkspace(ctx, dir, progress)
 			if err != nil {
 				return Info{}, err
 			}
@@ -134,7 +127,8 @@ func (w *Workspace) Prepare(ctx context.Context, progress func(string)) (Info, e
 	w.dflt, w.projects[target] = target, p
 	w.mu.Unlock()
 	if w.opts.Sample {
-		if _, err := os.Stat(p.DatabasePath(target)); err != nil {
+		// A first run killed before it finished is run again.
+		if _, err := os.Stat(p.DatabasePath(target)); err != nil || sampledata.FirstRunPending(dir) {
 			progress("first run of the pipeline on target " + target)
 			job := w.planner.Plan(ctx, p, nil)[0].Job
 			err := w.Run(ctx, target, job, func(e pipeline.Event) {
@@ -143,6 +137,9 @@ func (w *Workspace) Prepare(ctx context.Context, progress func(string)) (Info, e
 				}
 			})
 			if err != nil {
+				return Info{}, err
+			}
+			if err := sampledata.FirstRunDone(dir); err != nil {
 				return Info{}, err
 			}
 		}

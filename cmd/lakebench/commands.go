@@ -154,7 +154,7 @@ func newIngestCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer lh.Close()
-			res, err := lh.Ingest(cmd.Context(), args, lakehouse.IngestOptions{Table: t, Format: f, SchemaHints: hints, NullValues: nulls})
+			res, err := lh.Ingest(cmd.Context(), args, lakehouse.IngestOptions{Table: t, Format: f, SchemaHints: hints, NullValues: nulls, BaseDir: s.project.Dir})
 			if err != nil {
 				return err
 			}

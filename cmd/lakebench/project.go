@@ -101,19 +101,15 @@ func openProject(ctx context.Context, g *globals) (*session, error) {
 	return s, nil
 }
 
-// ensureSample writes the sample project and its data when missing.
+// ensureSample writes the sample project and its data when missing, all or
+// nothing (sampledata.CreateWorkspace), so a first start killed while
+// writing is started over by the next one.
 func ensureSample(ctx context.Context, dir string) error {
 	if _, err := os.Stat(filepath.Join(dir, pipeline.FileName)); err == nil {
 		return nil
 	}
 	fmt.Fprintf(os.Stderr, "creating the sample workspace in %s\n", dir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	if err := sampledata.WriteProject(dir); err != nil {
-		return err
-	}
-	rep, err := sampledata.Generate(ctx, dir, sampledata.Options{Scale: sampledata.ScaleDev})
+	rep, err := sampledata.CreateWorkspace(ctx, dir, func(msg string) { fmt.Fprintln(os.Stderr, msg) })
 	if err != nil {
 		return err
 	}
@@ -121,10 +117,16 @@ func ensureSample(ctx context.Context, dir string) error {
 	return nil
 }
 
-// ensureRun runs the pipeline once on a target that has never run.
+// ensureRun deploys and runs the pipeline on a target that has never run,
+// or whose first run did not finish (the process was killed): the run
+// marks the killed one crashed and loads only what it had not committed.
 func (s *session) ensureRun(ctx context.Context) error {
-	if _, err := os.Stat(s.project.DatabasePath(s.target)); err == nil {
+	pending := sampledata.FirstRunPending(s.project.Dir)
+	if _, err := os.Stat(s.project.DatabasePath(s.target)); err == nil && !pending {
 		return nil
+	}
+	if pending {
+		fmt.Fprintf(os.Stderr, "finishing the first run of the sample workspace on target %s\n", s.target)
 	}
 	lh, err := s.open(ctx, "lakebench (first run of the sample)")
 	if err != nil {
@@ -134,8 +136,10 @@ func (s *session) ensureRun(ctx context.Context) error {
 	if _, err := s.project.Deploy(ctx, lh, ""); err != nil {
 		return err
 	}
-	_, err = s.project.Run(ctx, lh, pipeline.RunOptions{Target: s.target, Progress: progressPrinter(os.Stderr)})
-	return err
+	if _, err = s.project.Run(ctx, lh, pipeline.RunOptions{Target: s.target, Progress: progressPrinter(os.Stderr)}); err != nil {
+		return err
+	}
+	return sampledata.FirstRunDone(s.project.Dir)
 }
 
 // open opens the target's lakehouse for writing.
