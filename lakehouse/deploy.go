@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -135,8 +137,12 @@ func (tx *Tx) DropIngested(ctx context.Context, t TableName) error {
 }
 
 // Destroy deletes a target's DuckDB file (and its write-ahead log and audit
-// log) under the writer lock, so no other process is using it.
-func Destroy(path, holder string) error {
+// log) under the writer lock, so no other process is using it. First it
+// appends a record of the destruction (principal, target, time, the final
+// hash of the file's audit chain and how many events it held) to the
+// project's log of destroyed targets (DestroyedLogPath), which outlives the
+// file.
+func Destroy(path, holder, principal string) error {
 	lock, err := acquireWriterLock(path, holder)
 	if err != nil {
 		return err
@@ -145,10 +151,45 @@ func Destroy(path, holder string) error {
 		lock.release()
 		os.Remove(lockPath(path))
 	}()
+	if err := recordDestroy(path, principal); err != nil {
+		return err
+	}
 	for _, f := range []string{path, path + ".wal", auditPath(path)} {
 		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("lakehouse: destroy %s: %w", f, err)
 		}
+	}
+	return nil
+}
+
+// recordDestroy appends the destruction of the file at path to the
+// project's log of destroyed targets.
+func recordDestroy(path, principal string) error {
+	target := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	detail := "destroyed " + path + ": "
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		detail += "the file did not exist"
+	} else if lh, err := Open(context.Background(), path, Options{ReadOnly: true}); err != nil {
+		detail += "its audit could not be read (" + firstLine(err.Error()) + ")"
+	} else {
+		c, err := lh.VerifyAudit(context.Background())
+		lh.Close()
+		switch {
+		case err != nil:
+			detail += "its audit could not be read (" + firstLine(err.Error()) + ")"
+		default:
+			detail += fmt.Sprintf("its audit held %d events (%d in sys.audit, %d pending from read-only sessions), last seq %d, final hash %s",
+				c.Events+c.Pending, c.Events, c.Pending, c.LastSeq, c.LastHash)
+			if c.Break != nil {
+				detail += "; its chain was broken at " + c.Break.String()
+			} else {
+				detail += "; its chain held"
+			}
+		}
+	}
+	e := AuditEvent{Principal: principal, Action: "destroy", Tables: []string{target}, Allowed: true, Detail: detail}
+	if _, err := appendChained(DestroyedLogPath(path), chainHead{}, e); err != nil {
+		return fmt.Errorf("lakehouse: destroy %s: nothing was deleted, the destruction could not be recorded: %w", target, err)
 	}
 	return nil
 }

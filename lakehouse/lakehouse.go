@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -42,6 +43,10 @@ type Lakehouse struct {
 	// principal is who user statements run as; "" is lakebench itself,
 	// which governance does not check.
 	principal string
+	// auditMu orders this process's appends to sys.audit's chain;
+	// readerHead is the chain's head when a read-only session opened.
+	auditMu    sync.Mutex
+	readerHead chainHead
 }
 
 // probe returns the connection pool, for statements that may fail (sniffing
@@ -102,6 +107,8 @@ func Open(ctx context.Context, path string, opts Options) (*Lakehouse, error) {
 			lh.Close()
 			return nil, err
 		}
+	} else {
+		lh.readerHead, _ = auditHead(ctx, lh.db) // an older file without the chain starts it
 	}
 	return lh, nil
 }
@@ -166,6 +173,9 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	b.WriteString(deployDDL)
 	if _, err := lh.db.ExecContext(ctx, b.String()); err != nil {
 		return fmt.Errorf("lakehouse: create schemas in %s: %w", lh.path, err)
+	}
+	if err := lh.migrateAudit(ctx); err != nil {
+		return err
 	}
 	return lh.importAudit(ctx)
 }

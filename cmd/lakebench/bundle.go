@@ -183,7 +183,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 					return errors.New("not confirmed: nothing was deleted")
 				}
 			}
-			if err := lakehouse.Destroy(path, "lakebench bundle destroy"); err != nil {
+			if err := lakehouse.Destroy(path, "lakebench bundle destroy", s.principal()); err != nil {
 				return err
 			}
 			fmt.Fprintf(os.Stderr, "Destroyed target %s.\n", s.target)
