@@ -65,6 +65,7 @@ built-in sample workspace (created, generated and run on first use).`,
 		newStatusCmd(g),
 		newBundleCmd(g),
 		newLineageCmd(g),
+		newAuditCmd(g),
 	)
 	return root
 }
