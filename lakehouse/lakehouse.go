@@ -32,6 +32,9 @@ type Options struct {
 	// Principal is who user statements (Query, Page, Exec, ...) run as;
 	// their reads and writes are checked against the deployed grants.
 	Principal string
+	// SkipFileCheck skips the child-process check of a damaged file (see
+	// SetFileCheck); the check's child process sets it.
+	SkipFileCheck bool
 }
 
 // Lakehouse is one target's DuckDB file, opened for reading or writing.
@@ -79,6 +82,10 @@ func Open(ctx context.Context, path string, opts Options) (*Lakehouse, error) {
 			return nil, err
 		}
 		lh.lock = lock
+	}
+	if err := checkFile(ctx, path, opts); err != nil {
+		lh.releaseLock()
+		return nil, err
 	}
 	dsn := path
 	if opts.ReadOnly {
@@ -131,6 +138,9 @@ func (lh *Lakehouse) openError(err error) error {
 			who = fmt.Sprintf("%s (pid %s)", strings.TrimSuffix(filepath.Base(m[1]), " (deleted)"), m[2])
 		}
 		return fmt.Errorf("lakehouse: %s is open for reading in %s; wait for it to finish (or close it) and retry", lh.path, who)
+	}
+	if isDamage(err) {
+		return &DamagedError{Path: lh.path, Reason: duckdbReason(err.Error())}
 	}
 	return fmt.Errorf("lakehouse: open %s: %w", lh.path, err)
 }

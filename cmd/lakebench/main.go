@@ -22,6 +22,8 @@ type globals struct {
 }
 
 func main() {
+	serveFileCheck(os.Args)
+	setFileCheck()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRoot()
