@@ -154,7 +154,7 @@ func Destroy(path, holder, principal string) error {
 	if err := recordDestroy(path, principal); err != nil {
 		return err
 	}
-	for _, f := range []string{path, path + ".wal", auditPath(path)} {
+	for _, f := range []string{path, path + ".wal", auditPath(path), checkedPath(path)} {
 		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("lakehouse: destroy %s: %w", f, err)
 		}

@@ -136,6 +136,11 @@ func checkFile(ctx context.Context, path string, opts Options) error {
 	if _, err := os.Stat(path); err != nil {
 		return nil // a new file (or Open reports why not)
 	}
+	stamp := fileStamp(path)
+	if old, err := os.ReadFile(checkedPath(path)); err == nil && string(old) == stamp {
+		markChecked(abs) // checked by an earlier process, unchanged since
+		return nil
+	}
 	cmd := newCmd(ctx, path)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = nil, &stderr
@@ -163,13 +168,34 @@ func checkFile(ctx context.Context, path string, opts Options) error {
 	default:
 		return nil // the check could not start: open as before
 	}
+	markChecked(abs)
+	os.WriteFile(checkedPath(path), []byte(stamp), 0o644) // best effort: a reader may not write here
+	return nil
+}
+
+func markChecked(abs string) {
 	fileCheck.Lock()
+	defer fileCheck.Unlock()
 	if fileCheck.checked == nil {
 		fileCheck.checked = map[string]bool{}
 	}
 	fileCheck.checked[abs] = true
-	fileCheck.Unlock()
-	return nil
+}
+
+// checkedPath records the stamp of the file as it was when it last passed
+// the check, so an unchanged file is not checked again by each process.
+func checkedPath(dbPath string) string { return dbPath + ".checked" }
+
+// fileStamp is the size and modification time of the file and of its
+// write-ahead log: any write changes it.
+func fileStamp(path string) string {
+	var b strings.Builder
+	for _, f := range []string{path, path + ".wal"} {
+		if st, err := os.Stat(f); err == nil {
+			fmt.Fprintf(&b, "%s %d %d\n", filepath.Base(f), st.Size(), st.ModTime().UnixNano())
+		}
+	}
+	return b.String()
 }
 
 // isDamage reports whether DuckDB's error says the file is damaged.

@@ -73,6 +73,7 @@ func TestDamagedFileIsReported(t *testing.T) {
 func TestDamagedFileCrashIsContained(t *testing.T) {
 	path := damagedFixture(t)
 	var runs atomic.Int32
+	var damaged *DamagedError
 	defer SetFileCheck(testFileCheck)
 	// The Go runtime reports a SIGSEGV in cgo and exits 2; a signal it
 	// cannot catch kills the child.
@@ -84,7 +85,6 @@ func TestDamagedFileCrashIsContained(t *testing.T) {
 			return cmd
 		})
 		_, err := Open(context.Background(), path, Options{ReadOnly: true})
-		var damaged *DamagedError
 		if !errors.As(err, &damaged) || !strings.Contains(err.Error(), want) {
 			t.Fatalf("%s: got %v, want a *DamagedError saying %q", crash, err, want)
 		}
@@ -100,6 +100,29 @@ func TestDamagedFileCrashIsContained(t *testing.T) {
 	}
 	if n := runs.Load(); n != 3 {
 		t.Errorf("the check ran %d times, want 3 (two crashes, then once for two opens)", n)
+	}
+	// Another process finds the file unchanged since it passed: no check.
+	fileCheck.Lock()
+	fileCheck.checked = nil
+	fileCheck.Unlock()
+	lh, err := Open(context.Background(), path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh.Close()
+	if n := runs.Load(); n != 3 {
+		t.Errorf("an unchanged file was checked again (%d runs)", n)
+	}
+	// Damage after the check changes the stamp: checked again.
+	f, _ := os.OpenFile(path, os.O_RDWR, 0)
+	st, _ := f.Stat()
+	f.Truncate(st.Size() / 2)
+	f.Close()
+	fileCheck.Lock()
+	fileCheck.checked = nil
+	fileCheck.Unlock()
+	if _, err := Open(context.Background(), path, Options{ReadOnly: true}); !errors.As(err, &damaged) || runs.Load() != 4 {
+		t.Errorf("a file cut short after its check: %v (%d runs)", err, runs.Load())
 	}
 }
 
