@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -137,10 +139,13 @@ func (tx *Tx) DropIngested(ctx context.Context, t TableName) error {
 }
 
 // Destroy deletes the target's DuckDB file (and its write-ahead log and
-// audit log) while this writer still holds the lock, so no other process
-// can open it between a permission check and the deletion. The lakehouse
-// is closed afterwards.
-func (lh *Lakehouse) Destroy() error {
+// audit log) under the writer lock this lakehouse holds, so no other
+// process is using it. First it appends a record of the destruction
+// (principal, target, time, the final hash of the file's audit chain and
+// how many events it held) to the project's log of destroyed targets
+// (DestroyedLogPath), which outlives the file: if that record cannot be
+// written, nothing is deleted. The lakehouse is closed afterwards.
+func (lh *Lakehouse) Destroy(principal string) error {
 	if lh.lock == nil || lh.path == "" {
 		lh.Close()
 		return fmt.Errorf("lakehouse: destroy %s: open the target for writing first", lh.path)
@@ -153,7 +158,10 @@ func (lh *Lakehouse) Destroy() error {
 		lh.releaseLock()
 		os.Remove(lockPath(lh.path))
 	}()
-	for _, f := range []string{lh.path, lh.path + ".wal", auditPath(lh.path)} {
+	if err := recordDestroy(lh.path, principal); err != nil {
+		return err
+	}
+	for _, f := range []string{lh.path, lh.path + ".wal", auditPath(lh.path), checkedPath(lh.path)} {
 		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("lakehouse: destroy %s: %w", f, err)
 		}
@@ -161,21 +169,45 @@ func (lh *Lakehouse) Destroy() error {
 	return nil
 }
 
-// Destroy deletes a target's DuckDB file (and its write-ahead log and audit
-// log) under the writer lock, so no other process is using it.
-func Destroy(path, holder string) error {
-	lock, err := acquireWriterLock(path, holder)
+// Destroy opens the target at path for writing (taking its lock) and
+// destroys it as principal; see (*Lakehouse).Destroy. Permissions are the
+// caller's to check first (pipeline.Project.Destroy does).
+func Destroy(path, holder, principal string) error {
+	lh, err := Open(context.Background(), path, Options{Holder: holder})
 	if err != nil {
 		return err
 	}
-	defer func() {
-		lock.release()
-		os.Remove(lockPath(path))
-	}()
-	for _, f := range []string{path, path + ".wal", auditPath(path)} {
-		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("lakehouse: destroy %s: %w", f, err)
+	return lh.Destroy(principal)
+}
+
+// recordDestroy appends the destruction of the file at path to the
+// project's log of destroyed targets.
+func recordDestroy(path, principal string) error {
+	target := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	detail := "destroyed " + path + ": "
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		detail += "the file did not exist"
+	} else if lh, err := Open(context.Background(), path, Options{ReadOnly: true}); err != nil {
+		detail += "its audit could not be read (" + firstLine(err.Error()) + ")"
+	} else {
+		c, err := lh.VerifyAudit(context.Background())
+		lh.Close()
+		switch {
+		case err != nil:
+			detail += "its audit could not be read (" + firstLine(err.Error()) + ")"
+		default:
+			detail += fmt.Sprintf("its audit held %d events (%d in sys.audit, %d pending from read-only sessions), last seq %d, final hash %s",
+				c.Events+c.Pending, c.Events, c.Pending, c.LastSeq, c.LastHash)
+			if c.Break != nil {
+				detail += "; its chain was broken at " + c.Break.String()
+			} else {
+				detail += "; its chain held"
+			}
 		}
+	}
+	e := AuditEvent{Principal: principal, Action: "destroy", Tables: []string{target}, Allowed: true, Detail: detail}
+	if _, err := appendChained(DestroyedLogPath(path), chainHead{}, e); err != nil {
+		return fmt.Errorf("lakehouse: destroy %s: nothing was deleted, the destruction could not be recorded: %w", target, err)
 	}
 	return nil
 }

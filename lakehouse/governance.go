@@ -1,15 +1,11 @@
 package lakehouse
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
-	"time"
 )
 
 // Governance, Unity Catalog-like: principals (users, service principals,
@@ -243,79 +239,6 @@ func (lh *Lakehouse) Deployed(ctx context.Context) (bool, error) {
 	var n int
 	err := lh.db.QueryRowContext(ctx, "SELECT count(*) FROM sys.governance").Scan(&n)
 	return n > 0, err
-}
-
-// AuditEvent is one row of sys.audit.
-type AuditEvent struct {
-	At        time.Time `json:"at"`
-	Principal string    `json:"principal"`
-	Action    string    `json:"action"`
-	Tables    []string  `json:"tables"`
-	Rows      int64     `json:"rows"`
-	Allowed   bool      `json:"allowed"`
-	Detail    string    `json:"detail,omitempty"`
-}
-
-// auditPath holds the events of read-only sessions until a writer imports
-// them into sys.audit.
-func auditPath(dbPath string) string { return dbPath + ".audit.jsonl" }
-
-// Audit records an access. A read-only lakehouse cannot write sys.audit, so
-// it appends to a log beside the file that the next writer imports.
-func (lh *Lakehouse) Audit(ctx context.Context, e AuditEvent) error {
-	if e.At.IsZero() {
-		e.At = time.Now()
-	}
-	if e.Tables == nil {
-		e.Tables = []string{}
-	}
-	if lh.readOnly && lh.path != "" {
-		f, err := os.OpenFile(auditPath(lh.path), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-		if err != nil {
-			return fmt.Errorf("lakehouse: audit: %w", err)
-		}
-		defer f.Close()
-		b, _ := json.Marshal(e)
-		_, err = f.Write(append(b, '\n'))
-		return err
-	}
-	_, err := lh.db.ExecContext(ctx, "INSERT INTO sys.audit VALUES (?, ?, ?, ?::VARCHAR[], ?, ?, ?)",
-		e.At, e.Principal, e.Action, e.Tables, e.Rows, e.Allowed, nullString(e.Detail))
-	if err != nil {
-		return fmt.Errorf("lakehouse: audit: %w", err)
-	}
-	return nil
-}
-
-// importAudit moves the read-only sessions' audit log into sys.audit.
-func (lh *Lakehouse) importAudit(ctx context.Context) error {
-	if lh.path == "" {
-		return nil
-	}
-	path := auditPath(lh.path)
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	var events []AuditEvent
-	for sc.Scan() {
-		var e AuditEvent
-		if json.Unmarshal(sc.Bytes(), &e) == nil {
-			events = append(events, e)
-		}
-	}
-	f.Close()
-	for _, e := range events {
-		if err := lh.Audit(ctx, e); err != nil {
-			return err
-		}
-	}
-	return os.Remove(path)
 }
 
 // authorizeSQL checks a user statement against the principal's grants on

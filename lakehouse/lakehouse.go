@@ -32,6 +32,9 @@ type Options struct {
 	// Principal is who user statements (Query, Page, Exec, ...) run as;
 	// their reads and writes are checked against the deployed grants.
 	Principal string
+	// SkipFileCheck skips the child-process check of a damaged file (see
+	// SetFileCheck); the check's child process sets it.
+	SkipFileCheck bool
 }
 
 // Lakehouse is one target's DuckDB file, opened for reading or writing.
@@ -48,6 +51,10 @@ type Lakehouse struct {
 	// paged is the result Page pages over (see Page).
 	pageMu sync.Mutex
 	paged  *ResultSet
+	// auditMu orders this process's appends to sys.audit's chain;
+	// readerHead is the chain's head when a read-only session opened.
+	auditMu    sync.Mutex
+	readerHead chainHead
 }
 
 // probe returns the connection pool, for statements that may fail (sniffing
@@ -81,6 +88,10 @@ func Open(ctx context.Context, path string, opts Options) (*Lakehouse, error) {
 		}
 		lh.lock = lock
 	}
+	if err := checkFile(ctx, path, opts); err != nil {
+		lh.releaseLock()
+		return nil, err
+	}
 	dsn := path
 	if opts.ReadOnly {
 		dsn += "?access_mode=read_only"
@@ -108,6 +119,8 @@ func Open(ctx context.Context, path string, opts Options) (*Lakehouse, error) {
 			lh.Close()
 			return nil, err
 		}
+	} else {
+		lh.readerHead, _ = auditHead(ctx, lh.db) // an older file without the chain starts it
 	}
 	return lh, nil
 }
@@ -130,6 +143,9 @@ func (lh *Lakehouse) openError(err error) error {
 			who = fmt.Sprintf("%s (pid %s)", strings.TrimSuffix(filepath.Base(m[1]), " (deleted)"), m[2])
 		}
 		return fmt.Errorf("lakehouse: %s is open for reading in %s; wait for it to finish (or close it) and retry", lh.path, who)
+	}
+	if isDamage(err) {
+		return &DamagedError{Path: lh.path, Reason: duckdbReason(err.Error())}
 	}
 	return fmt.Errorf("lakehouse: open %s: %w", lh.path, err)
 }
@@ -180,6 +196,9 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	// A writer holds the lock: a run left "running" by a process that is
 	// gone is marked crashed now, not at its job's next run.
 	if _, err := lh.MarkCrashedRuns(ctx); err != nil {
+		return err
+	}
+	if err := lh.migrateAudit(ctx); err != nil {
 		return err
 	}
 	return lh.importAudit(ctx)

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -34,7 +35,26 @@ func TestMain(m *testing.M) {
 		time.Sleep(time.Minute)
 		os.Exit(0)
 	}
+	if path := os.Getenv("LAKEBENCH_TEST_CHECK_DB"); path != "" {
+		switch os.Getenv("LAKEBENCH_TEST_CHECK_CRASH") { // as DuckDB on a damaged file
+		case "SIGSEGV":
+			syscall.Kill(os.Getpid(), syscall.SIGSEGV)
+		case "SIGKILL":
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		}
+		os.Exit(ServeFileCheck(path))
+	}
+	// Every existing file the tests open is checked in a child first, as
+	// the lakebench binary does.
+	SetFileCheck(testFileCheck)
 	os.Exit(m.Run())
+}
+
+// testFileCheck runs the damaged-file check in this test binary.
+func testFileCheck(ctx context.Context, path string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_CHECK_DB="+path)
+	return cmd
 }
 
 func TestSecondWriterGetsClearError(t *testing.T) {

@@ -73,7 +73,7 @@ func TestTargetPermissions(t *testing.T) {
 	if err := lh.CheckPermission(ctx, "ana", CanRun, "run"); err == nil {
 		t.Errorf("the old owner still runs jobs")
 	}
-	if err := lh.Destroy(); err != nil {
+	if err := lh.Destroy("owner"); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{path, path + ".lock"} {

@@ -243,7 +243,7 @@ func (p *Project) Destroy(ctx context.Context, principal, holder string, confirm
 		lh.Close()
 		return false, err
 	}
-	return true, lh.Destroy()
+	return true, lh.Destroy(principal)
 }
 
 // targetPermissions are the bundle's permissions for its target: the

@@ -123,9 +123,17 @@ func (p *Project) readFile(file string, diags *Diagnostics) (map[string]any, err
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: %w", err)
 	}
+	if e := checkFlowDepth(file, data); e != nil {
+		*diags = append(*diags, e)
+		return nil, nil
+	}
 	f, err := safeParse(data)
 	if err != nil {
 		*diags = append(*diags, yamlError(file, err))
+		return nil, nil
+	}
+	if e := checkYAMLBounds(file, f); e != nil {
+		*diags = append(*diags, e)
 		return nil, nil
 	}
 	for _, doc := range f.Docs {

@@ -22,6 +22,8 @@ type globals struct {
 }
 
 func main() {
+	serveFileCheck(os.Args)
+	setFileCheck()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRoot()
@@ -66,6 +68,7 @@ built-in sample workspace (created, generated and run on first use).`,
 		newBundleCmd(g),
 		newLineageCmd(g),
 		newAuthCmd(g),
+		newAuditCmd(g),
 	)
 	return root
 }

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Destroy leaves a record outside the destroyed file, audit verify shows it
+// and fails on an edited record; a damaged target file is reported, not a
+// crash; a YAML bomb fails at its line.
+func TestAuditVerifyDestroyAndDamage(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	// A target file that is not a database: damaged, said plainly.
+	os.MkdirAll(filepath.Join(dir, ".lakebench"), 0o755)
+	db := filepath.Join(dir, ".lakebench", "dev.duckdb")
+	garbage := []byte(strings.Repeat("not a database \x00\x01\x02", 40000))
+	os.WriteFile(db, garbage, 0o644)
+	_, stderr := lb(t, dir, false, "query", "select 1")
+	if !strings.Contains(stderr, db+" is damaged (DuckDB") || !strings.Contains(stderr, "restore a backup") || strings.Contains(stderr, "goroutine") {
+		t.Errorf("query on a damaged file: %s", stderr)
+	}
+	lb(t, dir, true, "bundle", "destroy", "--auto-approve", "--as", "dana")
+	out, _ := lb(t, dir, true, "audit", "verify", "--json")
+	var doc struct {
+		OK        bool `json:"ok"`
+		Destroyed struct {
+			Events []struct {
+				Principal, Action, Detail string
+				Tables                    []string
+			} `json:"events"`
+		} `json:"destroyed"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || !doc.OK || len(doc.Destroyed.Events) != 1 {
+		t.Fatalf("audit verify --json: %v\n%s", err, out)
+	}
+	if e := doc.Destroyed.Events[0]; e.Principal != "dana" || e.Action != "destroy" || e.Tables[0] != "dev" || !strings.Contains(e.Detail, "could not be read") {
+		t.Errorf("destroy record: %+v", e)
+	}
+	log := filepath.Join(dir, ".lakebench", "destroyed.audit.jsonl")
+	data, _ := os.ReadFile(log)
+	os.WriteFile(log, []byte(strings.Replace(string(data), `"dana"`, `"ana"`, 1)), 0o644)
+	out, stderr = lb(t, dir, false, "audit", "verify")
+	if !strings.Contains(out, "BROKEN at "+log+" line 1 (seq 1): edited") || !strings.Contains(stderr, "the audit chain is broken") {
+		t.Errorf("verify of an edited record:\n%s\n%s", out, stderr)
+	}
+	// The billion laughs under variables.
+	bomb := "bundle: {name: bomb}\nvariables:\n  a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]\n"
+	for i, c := range "bcdefghi" {
+		prev := string("abcdefghi"[i])
+		bomb += "  " + string(c) + ": &" + string(c) + " [" + strings.Repeat("*"+prev+",", 8) + "*" + prev + "]\n"
+	}
+	os.WriteFile(filepath.Join(dir, "lakebench.yml"), []byte(bomb), 0o644)
+	_, stderr = lb(t, dir, false, "bundle", "validate")
+	if !strings.Contains(stderr, "lakebench.yml:8:") || !strings.Contains(stderr, "more than 100000 values") {
+		t.Errorf("validate of a YAML bomb: %s", stderr)
+	}
+}

@@ -1,0 +1,607 @@
+package lakehouse
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The audit is a hash chain, as a tamper-evident log is: every event carries
+// its seq (1, 2, ...), the hash of the event before it (prev_hash, "" for the
+// first) and its own hash, SHA-256 over its canonical fields and prev_hash.
+// Editing, deleting or reordering an event breaks the chain at that event,
+// and VerifyAudit finds it.
+//
+// A writer appends to sys.audit. A read-only session cannot, so it appends to
+// <db>.audit.jsonl, continuing the chain from the head of sys.audit it saw
+// when it opened (or from the log's last line), under an flock on the log so
+// two readers never fork the chain. The next writer imports the log,
+// verifying it: valid events are imported; a break (an edited, deleted or
+// unparseable line, a broken link) is imported as an "audit_tamper" event
+// that says which line and what, with the line as found.
+//
+// What the chain cannot show is the loss of a log's last lines or events
+// forged with freshly computed hashes: nothing on a laptop holds a secret the
+// user of the file cannot read.
+
+// auditMigration adds the chain columns to a sys.audit created by an older
+// lakebench (the table itself is created by governanceDDL).
+const auditMigration = `
+ALTER TABLE sys.audit ADD COLUMN IF NOT EXISTS seq BIGINT;
+ALTER TABLE sys.audit ADD COLUMN IF NOT EXISTS prev_hash VARCHAR;
+ALTER TABLE sys.audit ADD COLUMN IF NOT EXISTS hash VARCHAR;
+`
+
+// ActionAuditTamper is the action of the event that records a break found in
+// an audit log when it is imported.
+const ActionAuditTamper = "audit_tamper"
+
+// AuditEvent is one row of sys.audit (one line of an audit log).
+type AuditEvent struct {
+	At        time.Time `json:"at"`
+	Principal string    `json:"principal"`
+	Action    string    `json:"action"`
+	Tables    []string  `json:"tables"`
+	Rows      int64     `json:"rows"`
+	Allowed   bool      `json:"allowed"`
+	Detail    string    `json:"detail,omitempty"`
+	// Seq, PrevHash and Hash chain the event to the one before it; Audit
+	// sets them.
+	Seq      int64  `json:"seq"`
+	PrevHash string `json:"prev_hash"`
+	Hash     string `json:"hash"`
+}
+
+// auditTimeLayout is how an event's time enters its hash: UTC, to the
+// microsecond, as DuckDB's TIMESTAMP keeps it.
+const auditTimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// normalize gives the event the form it has once stored: UTC microseconds,
+// a non-nil table list.
+func (e *AuditEvent) normalize() {
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	e.At = e.At.UTC().Truncate(time.Microsecond)
+	if e.Tables == nil {
+		e.Tables = []string{}
+	}
+}
+
+// ComputeHash is the event's hash: SHA-256, hex, over the canonical JSON of
+// its fields and PrevHash (Hash itself excluded).
+func (e AuditEvent) ComputeHash() string {
+	tables := e.Tables
+	if tables == nil {
+		tables = []string{}
+	}
+	canon := struct {
+		Seq       int64    `json:"seq"`
+		At        string   `json:"at"`
+		Principal string   `json:"principal"`
+		Action    string   `json:"action"`
+		Tables    []string `json:"tables"`
+		Rows      int64    `json:"rows"`
+		Allowed   bool     `json:"allowed"`
+		Detail    string   `json:"detail"`
+		PrevHash  string   `json:"prev_hash"`
+	}{e.Seq, e.At.UTC().Format(auditTimeLayout), e.Principal, e.Action, tables, e.Rows, e.Allowed, e.Detail, e.PrevHash}
+	b, _ := json.Marshal(canon)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// chain sets the event's place after head.
+func (e *AuditEvent) chain(head chainHead) {
+	e.Seq, e.PrevHash = head.Seq+1, head.Hash
+	e.Hash = e.ComputeHash()
+}
+
+// chainHead is the last event of a chain: seq 0 and hash "" for an empty one.
+type chainHead struct {
+	Seq  int64
+	Hash string
+}
+
+// auditPath holds the events of read-only sessions until a writer imports
+// them into sys.audit.
+func auditPath(dbPath string) string { return dbPath + ".audit.jsonl" }
+
+// Audit records an access. A read-only lakehouse cannot write sys.audit, so
+// it appends to a log beside the file that the next writer imports.
+func (lh *Lakehouse) Audit(ctx context.Context, e AuditEvent) error {
+	e.normalize()
+	if lh.readOnly && lh.path != "" {
+		_, err := appendChained(auditPath(lh.path), lh.readerHead, e)
+		return err
+	}
+	lh.auditMu.Lock()
+	defer lh.auditMu.Unlock()
+	head, err := auditHead(ctx, lh.db)
+	if err != nil {
+		return err
+	}
+	e.chain(head)
+	return insertAudit(ctx, lh.db, e)
+}
+
+func insertAudit(ctx context.Context, db execer, e AuditEvent) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO sys.audit (event_time, principal, action, tables, rows, allowed, detail, seq, prev_hash, hash)
+		VALUES (?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?)`,
+		e.At, e.Principal, e.Action, e.Tables, e.Rows, e.Allowed, nullString(e.Detail), e.Seq, e.PrevHash, e.Hash)
+	if err != nil {
+		return fmt.Errorf("lakehouse: audit: %w", err)
+	}
+	return nil
+}
+
+// auditHead is the last event of sys.audit.
+func auditHead(ctx context.Context, db execer) (chainHead, error) {
+	var h chainHead
+	err := db.QueryRowContext(ctx, "SELECT seq, hash FROM sys.audit WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1").Scan(&h.Seq, &h.Hash)
+	if err != nil && !isNoRows(err) {
+		return h, fmt.Errorf("lakehouse: audit head: %w", err)
+	}
+	return h, nil
+}
+
+// lockedFile opens path for reading and appending under an exclusive flock,
+// which its close releases.
+func lockedFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: audit log %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lakehouse: lock audit log %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// appendChained appends e to the log at path, chained after the log's last
+// line, or after head when the log is empty, under the log's lock.
+func appendChained(path string, head chainHead, e AuditEvent) (AuditEvent, error) {
+	f, err := lockedFile(path)
+	if err != nil {
+		return e, err
+	}
+	defer f.Close()
+	if last, ok := lastLine(f); ok {
+		var prev AuditEvent
+		if err := json.Unmarshal(last, &prev); err == nil && prev.Hash != "" {
+			head = chainHead{Seq: prev.Seq, Hash: prev.Hash}
+		} else {
+			// An unparseable last line: chain after it as if it were an
+			// event, with its raw hash, so the import reports the line and
+			// the events after it stay linked.
+			head = chainHead{Seq: head.Seq, Hash: rawHash(last)}
+		}
+	}
+	e.normalize()
+	e.chain(head)
+	b, err := json.Marshal(e)
+	if err != nil {
+		return e, fmt.Errorf("lakehouse: audit: %w", err)
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		return e, fmt.Errorf("lakehouse: audit log %s: %w", path, err)
+	}
+	return e, nil
+}
+
+func rawHash(line []byte) string {
+	sum := sha256.Sum256(line)
+	return "raw:" + hex.EncodeToString(sum[:])
+}
+
+// lastLine reads the last non-empty line of f (at most 1 MiB from its end).
+func lastLine(f *os.File) ([]byte, bool) {
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return nil, false
+	}
+	n := min(st.Size(), 1<<20)
+	buf := make([]byte, n)
+	if _, err := f.ReadAt(buf, st.Size()-n); err != nil && !errors.Is(err, io.EOF) {
+		return nil, false
+	}
+	buf = bytes.TrimRight(buf, "\n")
+	if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
+		buf = buf[i+1:]
+	}
+	return buf, len(buf) > 0
+}
+
+// logBreak is a place where an audit log's chain does not hold.
+type logBreak struct {
+	Line int    // 1-based line of the log
+	Seq  int64  // the seq the line claims, or the one expected there
+	What string // what is wrong
+	Raw  string // the line as found, when it is not imported as an event
+}
+
+// logEntry is a valid event of a log or a break found in it.
+type logEntry struct {
+	Event *AuditEvent
+	Break *logBreak
+}
+
+// readLog verifies the chain of the log at path, starting after head. It
+// returns the valid events and the breaks, in the order of the log, and the
+// head after its last line.
+func readLog(path string, head chainHead) (entries []logEntry, last chainHead, err error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, head, nil
+	}
+	if err != nil {
+		return nil, head, fmt.Errorf("lakehouse: audit log: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<24)
+	want := head
+	lost := false // the previous line was unparseable: its link is unknown
+	line := 0
+	brk := func(b logBreak) { entries = append(entries, logEntry{Break: &b}) }
+	for sc.Scan() {
+		line++
+		raw := sc.Bytes()
+		if len(bytes.TrimSpace(raw)) == 0 {
+			brk(logBreak{Line: line, Seq: want.Seq + 1, What: "an empty line"})
+			continue
+		}
+		var e AuditEvent
+		if err := json.Unmarshal(raw, &e); err != nil || e.Hash == "" || e.Seq == 0 {
+			what := "not an audit event (no seq or hash)"
+			if err != nil {
+				what = "unparseable: " + err.Error()
+			}
+			brk(logBreak{Line: line, Seq: want.Seq + 1, What: what, Raw: string(raw)})
+			// The appender chains the next event after this line's raw hash.
+			want, lost = chainHead{Seq: want.Seq, Hash: rawHash(raw)}, true
+			continue
+		}
+		if e.ComputeHash() != e.Hash {
+			brk(logBreak{Line: line, Seq: e.Seq, What: "edited: its hash does not match its fields", Raw: string(raw)})
+			want, lost = chainHead{Seq: e.Seq, Hash: e.Hash}, false
+			continue
+		}
+		if !lost && (e.PrevHash != want.Hash || e.Seq != want.Seq+1) {
+			what := "broken link: its prev_hash is not the hash of the event before it"
+			switch {
+			case e.Seq > want.Seq+1:
+				what = fmt.Sprintf("seq %d follows seq %d: %d event(s) deleted", e.Seq, want.Seq, e.Seq-want.Seq-1)
+			case e.Seq <= want.Seq:
+				what = fmt.Sprintf("seq %d follows seq %d: events reordered or repeated", e.Seq, want.Seq)
+			}
+			brk(logBreak{Line: line, Seq: e.Seq, What: what})
+		}
+		entries = append(entries, logEntry{Event: &e})
+		want, lost = chainHead{Seq: e.Seq, Hash: e.Hash}, false
+	}
+	if err := sc.Err(); err != nil {
+		brk(logBreak{Line: line + 1, Seq: want.Seq + 1, What: "unreadable: " + err.Error()})
+	}
+	return entries, want, nil
+}
+
+// importAudit moves the read-only sessions' audit log into sys.audit,
+// verifying its chain: valid events keep their fields and are chained after
+// the head of sys.audit (unchanged when the log is intact), and each break
+// becomes an audit_tamper event saying which line and what, with the line.
+func (lh *Lakehouse) importAudit(ctx context.Context) error {
+	if lh.path == "" {
+		return nil
+	}
+	path := auditPath(lh.path)
+	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	lh.auditMu.Lock()
+	defer lh.auditMu.Unlock()
+	f, err := lockedFile(path) // no reader appends while it is imported
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tx, err := lh.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("lakehouse: import audit log: %w", err)
+	}
+	defer tx.Rollback()
+	head, err := auditHead(ctx, tx)
+	if err != nil {
+		return err
+	}
+	entries, _, err := readLog(path, head)
+	if err != nil {
+		return err
+	}
+	for _, en := range entries {
+		e := AuditEvent{}
+		if en.Event != nil {
+			e = *en.Event
+		} else {
+			b := en.Break
+			detail := fmt.Sprintf("audit log %s line %d (seq %d): %s", filepath.Base(path), b.Line, b.Seq, b.What)
+			if b.Raw != "" {
+				detail += "; the line as found: " + truncate(strings.ToValidUTF8(b.Raw, "\uFFFD"), 16<<10)
+			}
+			e = AuditEvent{Principal: "lakebench", Action: ActionAuditTamper, Allowed: false, Detail: detail}
+		}
+		e.normalize()
+		e.chain(head)
+		if err := insertAudit(ctx, tx, e); err != nil {
+			return err
+		}
+		head = chainHead{Seq: e.Seq, Hash: e.Hash}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("lakehouse: import audit log: %w", err)
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("lakehouse: import audit log: %w", err)
+	}
+	return nil
+}
+
+// migrateAudit adds the chain columns to an older sys.audit and chains its
+// rows that have none, in the order they were written.
+func (lh *Lakehouse) migrateAudit(ctx context.Context) error {
+	if _, err := lh.db.ExecContext(ctx, auditMigration); err != nil {
+		return fmt.Errorf("lakehouse: migrate sys.audit: %w", err)
+	}
+	var n int
+	if err := lh.db.QueryRowContext(ctx, "SELECT count(*) FROM sys.audit WHERE hash IS NULL").Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	tx, err := lh.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("lakehouse: migrate sys.audit: %w", err)
+	}
+	defer tx.Rollback()
+	head, err := auditHead(ctx, tx)
+	if err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT rowid, `+auditColumns+` FROM sys.audit WHERE hash IS NULL ORDER BY event_time, rowid`)
+	if err != nil {
+		return fmt.Errorf("lakehouse: migrate sys.audit: %w", err)
+	}
+	type keyed struct {
+		rowid int64
+		e     AuditEvent
+	}
+	var old []keyed
+	for rows.Next() {
+		var k keyed
+		if err := scanAudit(rows, &k.e, &k.rowid); err != nil {
+			rows.Close()
+			return fmt.Errorf("lakehouse: migrate sys.audit: %w", err)
+		}
+		old = append(old, k)
+	}
+	rows.Close()
+	for _, k := range old {
+		k.e.normalize()
+		k.e.chain(head)
+		if _, err := tx.ExecContext(ctx, "UPDATE sys.audit SET seq = ?, prev_hash = ?, hash = ? WHERE rowid = ?",
+			k.e.Seq, k.e.PrevHash, k.e.Hash, k.rowid); err != nil {
+			return fmt.Errorf("lakehouse: migrate sys.audit: %w", err)
+		}
+		head = chainHead{Seq: k.e.Seq, Hash: k.e.Hash}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("lakehouse: migrate sys.audit: %w", err)
+	}
+	return nil
+}
+
+// auditColumns are the columns scanAudit reads, in its order.
+const auditColumns = `event_time, principal, action, coalesce(tables, []::VARCHAR[]), coalesce(rows, 0), coalesce(allowed, false),
+	coalesce(detail, ''), coalesce(seq, 0), coalesce(prev_hash, ''), coalesce(hash, '')`
+
+type scanner interface{ Scan(dest ...any) error }
+
+// scanAudit reads auditColumns, after any extra leading destinations.
+func scanAudit(r scanner, e *AuditEvent, lead ...any) error {
+	var tables []any
+	var principal, action *string
+	dest := append(lead, &e.At, &principal, &action, &tables, &e.Rows, &e.Allowed, &e.Detail, &e.Seq, &e.PrevHash, &e.Hash)
+	if err := r.Scan(dest...); err != nil {
+		return err
+	}
+	if principal != nil {
+		e.Principal = *principal
+	}
+	if action != nil {
+		e.Action = *action
+	}
+	e.Tables = make([]string, 0, len(tables))
+	for _, t := range tables {
+		s, _ := t.(string)
+		e.Tables = append(e.Tables, s)
+	}
+	e.At = e.At.UTC()
+	return nil
+}
+
+// AuditBreak is a place where an audit chain does not hold.
+type AuditBreak struct {
+	Source string `json:"source"`         // "sys.audit" or the log's file
+	Seq    int64  `json:"seq"`            // the event's seq, or the one expected there
+	Line   int    `json:"line,omitempty"` // the log's line (1-based); 0 in sys.audit
+	What   string `json:"what"`
+}
+
+func (b AuditBreak) String() string {
+	if b.Line > 0 {
+		return fmt.Sprintf("%s line %d (seq %d): %s", b.Source, b.Line, b.Seq, b.What)
+	}
+	return fmt.Sprintf("%s seq %d: %s", b.Source, b.Seq, b.What)
+}
+
+// AuditChain is what VerifyAudit found in a target's audit.
+type AuditChain struct {
+	Events   int64  `json:"events"`    // rows of sys.audit
+	LastSeq  int64  `json:"last_seq"`  // the head of the chain, pending log included
+	LastHash string `json:"last_hash"` // the hash of that event
+	Pending  int64  `json:"pending"`   // valid events of the read-only sessions' log, not yet imported
+	// Tampered counts audit_tamper events in sys.audit: breaks found and
+	// recorded when a log was imported.
+	Tampered int64 `json:"tampered"`
+	// Break is the first break of the chain, nil when it holds.
+	Break *AuditBreak `json:"break,omitempty"`
+}
+
+// VerifyAudit re-computes the hash chain over sys.audit and then over the
+// read-only sessions' pending log, and reports the first break.
+func (lh *Lakehouse) VerifyAudit(ctx context.Context) (AuditChain, error) {
+	var c AuditChain
+	var chained bool
+	if err := lh.db.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_columns()
+		WHERE database_name = current_database() AND schema_name = 'sys' AND table_name = 'audit' AND column_name = 'hash'`).Scan(&chained); err != nil {
+		return c, fmt.Errorf("lakehouse: verify audit: %w", err)
+	}
+	if !chained {
+		c.Break = &AuditBreak{Source: "sys.audit", Seq: 1,
+			What: "not chained yet: an older lakebench made this sys.audit; the next write (lakebench run) chains it"}
+		return c, nil
+	}
+	rows, err := lh.db.QueryContext(ctx, `SELECT `+auditColumns+` FROM sys.audit ORDER BY seq NULLS FIRST, event_time`)
+	if err != nil {
+		return c, fmt.Errorf("lakehouse: verify audit: %w", err)
+	}
+	defer rows.Close()
+	var head chainHead
+	for rows.Next() {
+		var e AuditEvent
+		if err := scanAudit(rows, &e); err != nil {
+			return c, fmt.Errorf("lakehouse: verify audit: %w", err)
+		}
+		c.Events++
+		if e.Action == ActionAuditTamper {
+			c.Tampered++
+		}
+		if c.Break == nil {
+			var what string
+			switch {
+			case e.Hash == "":
+				what = "not chained (no hash)"
+			case e.ComputeHash() != e.Hash:
+				what = "edited: its hash does not match its fields"
+			case e.Seq > head.Seq+1:
+				what = fmt.Sprintf("seq %d follows seq %d: %d event(s) deleted", e.Seq, head.Seq, e.Seq-head.Seq-1)
+			case e.Seq <= head.Seq:
+				what = fmt.Sprintf("seq %d follows seq %d: repeated", e.Seq, head.Seq)
+			case e.PrevHash != head.Hash:
+				what = "broken link: its prev_hash is not the hash of the event before it"
+			}
+			if what != "" {
+				c.Break = &AuditBreak{Source: "sys.audit", Seq: e.Seq, What: what}
+			}
+		}
+		head = chainHead{Seq: e.Seq, Hash: e.Hash}
+	}
+	if err := rows.Err(); err != nil {
+		return c, fmt.Errorf("lakehouse: verify audit: %w", err)
+	}
+	entries, last, err := readLog(auditPath(lh.path), head)
+	if err != nil {
+		return c, err
+	}
+	for _, en := range entries {
+		if en.Event != nil {
+			c.Pending++
+		} else if c.Break == nil {
+			c.Break = &AuditBreak{Source: auditPath(lh.path), Seq: en.Break.Seq, Line: en.Break.Line, What: en.Break.What}
+		}
+	}
+	c.LastSeq, c.LastHash = last.Seq, last.Hash
+	return c, nil
+}
+
+// AuditFilter selects events for AuditEvents; zero fields select all.
+type AuditFilter struct {
+	Since     time.Time
+	Principal string
+	Limit     int
+}
+
+// AuditEvents lists sys.audit's events, oldest first. Reading the audit is
+// the owner's, or needs SELECT on sys (or sys.audit), and is audited.
+func (lh *Lakehouse) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
+	audit := TableName{Schema: "sys", Name: "audit"}
+	if lh.principal != "" {
+		if err := lh.Authorize(ctx, lh.principal, []TableName{audit}, nil); err != nil {
+			lh.Audit(context.WithoutCancel(ctx), AuditEvent{Principal: lh.principal, Action: "SELECT", Tables: []string{audit.String()}, Detail: err.Error()})
+			return nil, err
+		}
+	}
+	q := `SELECT ` + auditColumns + ` FROM sys.audit WHERE (? IS NULL OR event_time >= ?) AND (? = '' OR principal = ?) ORDER BY seq`
+	var since any
+	if !f.Since.IsZero() {
+		since = f.Since.UTC()
+	}
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	rows, err := lh.db.QueryContext(ctx, q, since, since, f.Principal, f.Principal)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: audit events: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditEvent
+	for rows.Next() {
+		var e AuditEvent
+		if err := scanAudit(rows, &e); err != nil {
+			return nil, fmt.Errorf("lakehouse: audit events: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if lh.principal != "" {
+		lh.Audit(context.WithoutCancel(ctx), AuditEvent{Principal: lh.principal, Action: "SELECT", Tables: []string{audit.String()}, Rows: int64(len(out)), Allowed: true})
+	}
+	return out, nil
+}
+
+// DestroyedLogPath is the project-level log of destroyed targets, beside
+// the targets' files: it outlives each of them.
+func DestroyedLogPath(dbPath string) string {
+	return filepath.Join(filepath.Dir(dbPath), "destroyed.audit.jsonl")
+}
+
+// ReadDestroyedLog reads the log of destroyed targets (see Destroy) and
+// verifies its chain: it returns its events and its first break, if any.
+func ReadDestroyedLog(path string) ([]AuditEvent, *AuditBreak, error) {
+	entries, _, err := readLog(path, chainHead{})
+	if err != nil {
+		return nil, nil, err
+	}
+	var events []AuditEvent
+	var first *AuditBreak
+	for _, en := range entries {
+		if en.Event != nil {
+			events = append(events, *en.Event)
+		} else if first == nil {
+			first = &AuditBreak{Source: path, Seq: en.Break.Seq, Line: en.Break.Line, What: en.Break.What}
+		}
+	}
+	return events, first, nil
+}
