@@ -111,7 +111,16 @@ func TestStaleRunsMarkedCrashedAtOpen(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := lh.Exec(ctx, "UPDATE sys.runs SET pid = NULL, host = NULL WHERE run_id = 'unrecorded'"); err != nil {
+	// A run recorded before runs had a pid: lakebench's own transaction,
+	// since no user statement may write sys.
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "UPDATE sys.runs SET pid = NULL, host = NULL WHERE run_id = 'unrecorded'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
 	lh.Close()

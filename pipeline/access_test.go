@@ -33,6 +33,9 @@ func TestTaskSQLIsCheckedOnItsPlan(t *testing.T) {
   schemas:
     gold: {grants: [{principal: analysts, privileges: [SELECT]}]}
     silver: {grants: [{principal: ben, privileges: [SELECT, MODIFY]}]}
+permissions:
+  - {level: CAN_RUN, group_name: analysts}
+  - {level: CAN_RUN, user_name: ben}
 `)
 	// The owner's model may read a file (the owner may); nobody else's.
 	writeTestFile(t, dir, "sql/gold/raw_orders.sql", "select * from read_csv('"+landing+"')")
