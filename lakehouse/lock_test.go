@@ -5,17 +5,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestMain lets this test binary act as a second process: with
 // LAKEBENCH_TEST_HOLD set it opens that file for writing, says so, and
-// holds it until killed.
+// holds it until killed or until its stdin closes (the parent is gone): no
+// wall-clock limit, which a busy machine could outlast.
 func TestMain(m *testing.M) {
 	if path := os.Getenv("LAKEBENCH_TEST_HOLD"); path != "" {
 		lh, err := Open(context.Background(), path, Options{Holder: "lakebench run (test holder)"})
@@ -25,7 +26,7 @@ func TestMain(m *testing.M) {
 		}
 		defer lh.Close()
 		fmt.Println("holding")
-		time.Sleep(time.Minute)
+		io.Copy(io.Discard, os.Stdin)
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -35,6 +36,11 @@ func TestSecondWriterGetsClearError(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "dev.duckdb")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_HOLD="+path)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
