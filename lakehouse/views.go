@@ -180,7 +180,7 @@ func (lh *Lakehouse) Quarantined(ctx context.Context, table TableName, limit int
 				q.Record = text(v)
 			default:
 				if !strings.HasPrefix(c.Name, "_") {
-					pairs = append(pairs, c.Name+"="+display(v))
+					pairs = append(pairs, c.Name+"="+display(c.Type, v))
 				}
 			}
 		}
@@ -199,15 +199,12 @@ func text(v any) string {
 	return fmt.Sprint(v)
 }
 
-func display(v any) string {
+func display(typ string, v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "NULL"
 	case time.Time:
-		if x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0 {
-			return x.Format(time.DateOnly)
-		}
-		return x.Format(time.DateTime)
+		return FormatTime(typ, x)
 	}
 	return fmt.Sprint(v)
 }
