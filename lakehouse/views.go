@@ -46,9 +46,12 @@ func (lh *Lakehouse) RecentRuns(ctx context.Context, limit int) ([]Run, error) {
 
 // TaskRuns lists one run's tasks in the order they started.
 func (lh *Lakehouse) TaskRuns(ctx context.Context, runID string) ([]TaskRun, error) {
+	// detail is read through the row's JSON: a file written before the
+	// column existed, opened read-only, has no such column to name.
 	rows, err := lh.db.QueryContext(ctx, `SELECT run_id, task_key, coalesce(kind, ''), coalesce(target_table, ''),
-		started_at, ended_at, coalesce(status, ''), coalesce(rows_written, 0), coalesce(error, '')
-		FROM sys.task_runs WHERE run_id = ? ORDER BY started_at, rowid`, runID)
+		started_at, ended_at, coalesce(status, ''), coalesce(rows_written, 0), coalesce(error, ''),
+		coalesce(to_json(t)->>'detail', '')
+		FROM sys.task_runs t WHERE run_id = ? ORDER BY started_at, rowid`, runID)
 	if err != nil {
 		return nil, queryError(ctx, err)
 	}
@@ -57,7 +60,7 @@ func (lh *Lakehouse) TaskRuns(ctx context.Context, runID string) ([]TaskRun, err
 	for rows.Next() {
 		var t TaskRun
 		var started, ended sql.NullTime
-		if err := rows.Scan(&t.RunID, &t.TaskKey, &t.Kind, &t.TargetTable, &started, &ended, &t.Status, &t.RowsWritten, &t.Error); err != nil {
+		if err := rows.Scan(&t.RunID, &t.TaskKey, &t.Kind, &t.TargetTable, &started, &ended, &t.Status, &t.RowsWritten, &t.Error, &t.Detail); err != nil {
 			return nil, fmt.Errorf("lakehouse: read task runs of %s: %w", runID, err)
 		}
 		t.StartedAt, t.EndedAt = started.Time, ended.Time

@@ -93,3 +93,54 @@ func TestNewModelIsBuiltByNightly(t *testing.T) {
 		}
 	}
 }
+
+// TestTaskErrorIsOnlyTheError: a task's progress line is its detail, in the
+// run's result (run --json) and in sys.task_runs; error is empty on success
+// and holds only the error on failure; a skipped task says why in detail.
+func TestTaskErrorIsOnlyTheError(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, fastGold)
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	res, err := p.Run(ctx, lh, RunOptions{Target: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range res.Tasks {
+		if tr.Status != "succeeded" || tr.Error != "" {
+			t.Errorf("task %s: status %s, error %q; want succeeded with no error", tr.TaskKey, tr.Status, tr.Error)
+		}
+	}
+	if res.Tasks[0].TaskKey != "ingest_orders" || res.Tasks[0].Detail != "1 new of 1 files" {
+		t.Errorf("ingest task %s detail %q, want \"1 new of 1 files\"", res.Tasks[0].TaskKey, res.Tasks[0].Detail)
+	}
+	if n := count(t, lh, "select * from sys.task_runs where error is not null"); n != 0 {
+		t.Errorf("%d succeeded task rows have an error", n)
+	}
+	recorded, err := lh.TaskRuns(ctx, res.RunID)
+	if err != nil || len(recorded) != 3 || recorded[0].Detail != "1 new of 1 files" || recorded[0].Error != "" {
+		t.Errorf("sys.task_runs of the run: %+v, %v", recorded, err)
+	}
+
+	// A failing model: its error is the error; what depends on it is
+	// skipped with the reason as detail, not as an error.
+	writeTestFile(t, dir, "sql/silver/orders.sql", "select id, customer, amount::double / 0 as amount, error('bad row') as boom from bronze.orders")
+	res, err = p.Run(ctx, lh, RunOptions{Target: "dev"})
+	if err == nil {
+		t.Fatal("the failing model did not fail the run")
+	}
+	byKey := map[string]lakehouse.TaskRun{}
+	for _, tr := range res.Tasks {
+		byKey[tr.TaskKey] = tr
+	}
+	if f := byKey["silver.orders"]; f.Status != "failed" || !strings.Contains(f.Error, "bad row") || f.Detail != "" {
+		t.Errorf("failed task: %+v", f)
+	}
+	if s := byKey["gold.revenue"]; s.Status != "skipped" || s.Error != "" || s.Detail != "a task it depends on failed" {
+		t.Errorf("skipped task: %+v", s)
+	}
+}
