@@ -1,9 +1,14 @@
-# lakebench: `make run` opens the built-in sample, `make test` runs every test.
+# lakebench: `make run` opens the built-in sample, `make test` runs every test,
+# `make install` puts the lakebench command on your PATH.
 GO ?= go
 BIN := bin/lakebench
 export CGO_ENABLED := 1
 
-.PHONY: all build run test bench lint fmt clean e2e
+# BINDIR is where go install puts commands: $(go env GOBIN), else the first
+# entry of $(go env GOPATH) plus /bin (~/go/bin by default).
+BINDIR = $(or $(shell $(GO) env GOBIN),$(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin)
+
+.PHONY: all build run install test bench lint fmt clean e2e
 
 all: build
 
@@ -12,6 +17,14 @@ build:
 
 run: build
 	./$(BIN)
+
+# install builds with go install and says whether BINDIR is on PATH.
+install:
+	$(GO) install ./cmd/lakebench
+	@echo "installed $(BINDIR)/lakebench"
+	@case ":$$PATH:" in *":$(BINDIR):"*) ;; \
+	*) echo "$(BINDIR) is not on your PATH: add it (in ~/.profile too), for example"; \
+	   echo "  export PATH=\"$(BINDIR):\$$PATH\"";; esac
 
 test: build
 	$(GO) vet ./...

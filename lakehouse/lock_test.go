@@ -12,12 +12,12 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestMain lets this test binary act as a second process: with
 // LAKEBENCH_TEST_HOLD set it opens that file for writing, says so, and
-// holds it until killed.
+// holds it until killed or until its stdin closes (the parent is gone): no
+// wall-clock limit, which a busy machine could outlast.
 func TestMain(m *testing.M) {
 	if os.Getenv("LAKEBENCH_TEST_WAIT") != "" {
 		// A live lakebench process that does nothing until its stdin closes.
@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 		}
 		defer lh.Close()
 		fmt.Println("holding")
-		time.Sleep(time.Minute)
+		io.Copy(io.Discard, os.Stdin)
 		os.Exit(0)
 	}
 	if path := os.Getenv("LAKEBENCH_TEST_CHECK_DB"); path != "" {
@@ -61,6 +61,11 @@ func TestSecondWriterGetsClearError(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "dev.duckdb")
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_HOLD="+path)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -28,7 +28,8 @@ ALTER TABLE sys.runs ADD COLUMN IF NOT EXISTS host VARCHAR;
 CREATE TABLE IF NOT EXISTS sys.task_runs (
 	run_id VARCHAR, task_key VARCHAR, kind VARCHAR, target_table VARCHAR,
 	started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR,
-	rows_written BIGINT, error VARCHAR);
+	rows_written BIGINT, error VARCHAR, detail VARCHAR);
+ALTER TABLE sys.task_runs ADD COLUMN IF NOT EXISTS detail VARCHAR;
 CREATE TABLE IF NOT EXISTS sys.ingested_files (
 	file_id BIGINT, table_name VARCHAR, path VARCHAR, size BIGINT, content_hash VARCHAR,
 	batch_id VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
@@ -69,7 +70,11 @@ type TaskRun struct {
 	EndedAt     time.Time `json:"ended_at"`
 	Status      string    `json:"status"`
 	RowsWritten int64     `json:"rows_written"`
-	Error       string    `json:"error,omitempty"`
+	// Error is why the task failed, and only that: empty unless it failed.
+	Error string `json:"error,omitempty"`
+	// Detail is what the task did or why it did not run ("53 new of 60
+	// files", "a task it depends on failed").
+	Detail string `json:"detail,omitempty"`
 }
 
 // QualityResult is one row of sys.quality_results.
@@ -117,8 +122,9 @@ func (lh *Lakehouse) RecordRun(ctx context.Context, r Run) error {
 }
 
 func recordTaskRun(ctx context.Context, e execer, t TaskRun) error {
-	_, err := e.ExecContext(ctx, `INSERT INTO sys.task_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.RunID, t.TaskKey, t.Kind, nullString(t.TargetTable), t.StartedAt, nullTime(t.EndedAt), t.Status, t.RowsWritten, nullString(t.Error))
+	_, err := e.ExecContext(ctx, `INSERT INTO sys.task_runs (run_id, task_key, kind, target_table, started_at, ended_at, status,
+		rows_written, error, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.RunID, t.TaskKey, t.Kind, nullString(t.TargetTable), t.StartedAt, nullTime(t.EndedAt), t.Status, t.RowsWritten, nullString(t.Error), nullString(t.Detail))
 	if err != nil {
 		return fmt.Errorf("lakehouse: record task %s: %w", t.TaskKey, err)
 	}

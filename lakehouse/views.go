@@ -117,9 +117,12 @@ func (lh *Lakehouse) TaskRuns(ctx context.Context, runID string) ([]TaskRun, err
 }
 
 func (lh *Lakehouse) taskRuns(ctx context.Context, runID string) ([]TaskRun, error) {
+	// detail is read through the row's JSON: a file written before the
+	// column existed, opened read-only, has no such column to name.
 	rows, err := lh.db.QueryContext(ctx, `SELECT run_id, task_key, coalesce(kind, ''), coalesce(target_table, ''),
-		started_at, ended_at, coalesce(status, ''), coalesce(rows_written, 0), coalesce(error, '')
-		FROM sys.task_runs WHERE run_id = ? ORDER BY started_at, rowid`, runID)
+		started_at, ended_at, coalesce(status, ''), coalesce(rows_written, 0), coalesce(error, ''),
+		coalesce(to_json(t)->>'detail', '')
+		FROM sys.task_runs t WHERE run_id = ? ORDER BY started_at, rowid`, runID)
 	if err != nil {
 		return nil, queryError(ctx, err)
 	}
@@ -128,7 +131,7 @@ func (lh *Lakehouse) taskRuns(ctx context.Context, runID string) ([]TaskRun, err
 	for rows.Next() {
 		var t TaskRun
 		var started, ended sql.NullTime
-		if err := rows.Scan(&t.RunID, &t.TaskKey, &t.Kind, &t.TargetTable, &started, &ended, &t.Status, &t.RowsWritten, &t.Error); err != nil {
+		if err := rows.Scan(&t.RunID, &t.TaskKey, &t.Kind, &t.TargetTable, &started, &ended, &t.Status, &t.RowsWritten, &t.Error, &t.Detail); err != nil {
 			return nil, fmt.Errorf("lakehouse: read task runs of %s: %w", runID, err)
 		}
 		t.StartedAt, t.EndedAt = started.Time, ended.Time
@@ -280,7 +283,7 @@ func (lh *Lakehouse) quarantined(ctx context.Context, qt TableName, cols []Colum
 				q.Record = text(v)
 			default:
 				if !strings.HasPrefix(c.Name, "_") {
-					pairs = append(pairs, c.Name+"="+display(v))
+					pairs = append(pairs, c.Name+"="+display(c.Type, v))
 				}
 			}
 		}
@@ -299,15 +302,12 @@ func text(v any) string {
 	return fmt.Sprint(v)
 }
 
-func display(v any) string {
+func display(typ string, v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "NULL"
 	case time.Time:
-		if x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0 {
-			return x.Format(time.DateOnly)
-		}
-		return x.Format(time.DateTime)
+		return FormatTime(typ, x)
 	}
 	return fmt.Sprint(v)
 }

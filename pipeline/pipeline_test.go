@@ -2,12 +2,14 @@ package pipeline
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -243,7 +245,9 @@ func TestCrashMidTransform(t *testing.T) {
 			break
 		}
 	}
-	time.Sleep(300 * time.Millisecond) // well inside the transaction
+	// Well inside the transaction: the child has spent CPU time on the slow
+	// query (an event, however busy the machine), not a wall-clock guess.
+	waitChildCPU(t, cmd.Process.Pid, 30)
 	cmd.Process.Signal(syscall.SIGKILL)
 	err = cmd.Wait()
 	var ee *exec.ExitError
@@ -286,5 +290,35 @@ func TestCrashMidTransform(t *testing.T) {
 	res, err := lh.Query(context.Background(), "select revenue from gold.revenue where customer = 'ann'")
 	if err != nil || len(res.Rows) != 1 || res.Rows[0][0] != 70.0 {
 		t.Errorf("ann's revenue after the re-run: %v (%v), want 70", res, err)
+	}
+}
+
+// waitChildCPU waits until process pid has used ticks more clock ticks of
+// CPU time (user and system, /proc/<pid>/stat; 100 a second on Linux) than
+// when called. Without /proc it returns at once.
+func waitChildCPU(t *testing.T, pid int, ticks int64) {
+	t.Helper()
+	used := func() (int64, bool) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return 0, false
+		}
+		// Fields after the command name (which may hold spaces): state is
+		// field 3, utime 14 and stime 15.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		if len(f) < 13 || f[0] == "Z" || f[0] == "X" { // gone: the test then fails on how it ended
+			return 0, false
+		}
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		s, _ := strconv.ParseInt(f[12], 10, 64)
+		return u + s, true
+	}
+	start, ok := used()
+	for ok {
+		n, alive := used()
+		if !alive || n-start >= ticks {
+			return
+		}
+		time.Sleep(5 * time.Millisecond) // a polling interval, not a deadline
 	}
 }

@@ -268,7 +268,7 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 						why = "the run was canceled"
 					}
 					results[i] = lakehouse.TaskRun{RunID: res.RunID, TaskKey: t.key, Kind: t.kind, TargetTable: tableString(t.table),
-						StartedAt: now, EndedAt: now, Status: "skipped", Error: why}
+						StartedAt: now, EndedAt: now, Status: "skipped", Detail: why}
 					lh.RecordTaskRun(context.WithoutCancel(ctx), results[i])
 					ev.Kind, ev.Detail = TaskSkipped, why
 					emit(ev)
@@ -299,7 +299,10 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 		finished++
 		tr := results[o.i]
 		ev := Event{RunID: res.RunID, Task: tasks[o.i].key, TaskKind: tasks[o.i].kind, Index: o.i + 1, Total: len(tasks),
-			Rows: tr.RowsWritten, Elapsed: tr.EndedAt.Sub(tr.StartedAt), Detail: tr.Error}
+			Rows: tr.RowsWritten, Elapsed: tr.EndedAt.Sub(tr.StartedAt), Detail: tr.Detail}
+		if tr.Error != "" {
+			ev.Detail = tr.Error
+		}
 		if o.err != nil {
 			state[o.i] = failed
 			errs = append(errs, &TaskError{Task: tasks[o.i].key, Err: o.err})
@@ -369,7 +372,8 @@ func runTask(ctx context.Context, lh *lakehouse.Lakehouse, runID, principal stri
 			if err != nil {
 				return err
 			}
-			tr.RowsWritten, tr.EndedAt, tr.Status, tr.Error = rows, time.Now(), "succeeded", detail
+			// What the task did is its detail; error stays empty on success.
+			tr.RowsWritten, tr.EndedAt, tr.Status, tr.Detail = rows, time.Now(), "succeeded", detail
 			if err := tx.RecordTaskRun(ctx, tr); err != nil {
 				return err
 			}

@@ -41,6 +41,8 @@ var descriptions = map[string]string{
 	"schema_hints":      "Column types that override the sniffed ones (column: DuckDB type), as Auto Loader's schemaHints.",
 	"null_values":       "CSV values read as NULL besides the empty field, such as NA (as Auto Loader's nullValue).",
 	"on_change":         "What a run does with a landing file changed after it was loaded: warn (keep the old rows, the default), reload (replace its rows) or quarantine (its new rows go to quarantine).",
+	// Keys whose meaning depends on where they are: type name, dot, key.
+	"Task.models": "The models a transform or quality task builds or checks: table names (gold.daily_revenue) or patterns (gold.*, silver.order*), so a new model file of a layer is built by the next run; empty means every model. A pattern that matches nothing is an error.",
 }
 
 var enums = map[string][]string{
@@ -97,7 +99,11 @@ func schemaOf(t reflect.Type, key string) map[string]any {
 			if name == "" || name == "-" || !f.IsExported() {
 				continue
 			}
-			props[name] = schemaOf(f.Type, name)
+			fieldKey := name
+			if _, ok := descriptions[t.Name()+"."+name]; ok {
+				fieldKey = t.Name() + "." + name
+			}
+			props[name] = schemaOf(f.Type, fieldKey)
 			if !strings.Contains(opts, "omitempty") {
 				required = append(required, name)
 			}

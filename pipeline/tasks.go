@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"path"
 	"strings"
 	"time"
 
@@ -77,27 +78,11 @@ func (p *Project) defaultPlan(models []Model) ([]task, error) {
 // jobTask builds the task a job's task entry describes.
 func (p *Project) jobTask(jt Task, models []Model) (task, error) {
 	pick := func() ([]Model, error) {
-		if len(jt.Models) == 0 {
-			return models, nil
+		ms, err := SelectModels(jt.Models, models)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: task %s: %w", jt.TaskKey, err)
 		}
-		byTable := map[string]Model{}
-		for _, m := range models {
-			byTable[m.Table.String()] = m
-		}
-		want := map[string]bool{}
-		for _, name := range jt.Models {
-			if _, ok := byTable[name]; !ok {
-				return nil, fmt.Errorf("pipeline: task %s: unknown model %q", jt.TaskKey, name)
-			}
-			want[name] = true
-		}
-		var out []Model
-		for _, m := range models { // keep build order
-			if want[m.Table.String()] {
-				out = append(out, m)
-			}
-		}
-		return out, nil
+		return ms, nil
 	}
 	switch jt.Type {
 	case "ingest":
@@ -137,6 +122,67 @@ func (p *Project) jobTask(jt Task, models []Model) (task, error) {
 		return sqlTask(jt.SQL), nil
 	}
 	return task{}, fmt.Errorf("pipeline: task %s: unknown type %q", jt.TaskKey, jt.Type)
+}
+
+// SelectModels returns the models a task's models list selects, in build
+// order. Each entry is a table name (gold.daily_revenue) or a pattern
+// (gold.*, silver.order*; the syntax of path.Match), so a task can build a
+// whole layer and a model file added to it is built by the next run; an
+// empty list selects every model. An entry that selects no model is an
+// error: a name that is not a model, a pattern that matches none, or a
+// malformed pattern.
+func SelectModels(entries []string, models []Model) ([]Model, error) {
+	if len(entries) == 0 {
+		return models, nil
+	}
+	want := map[string]bool{}
+	for _, e := range entries {
+		names, err := matchModels(e, models)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			want[n] = true
+		}
+	}
+	var out []Model
+	for _, m := range models { // keep build order
+		if want[m.Table.String()] {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// IsModelPattern reports whether a models entry is a pattern rather than
+// a table name.
+func IsModelPattern(entry string) bool { return strings.ContainsAny(entry, `*?[\`) }
+
+// matchModels returns the tables of the models one entry selects, or an
+// error saying why it selects none.
+func matchModels(entry string, models []Model) ([]string, error) {
+	want := strings.ToLower(strings.TrimSpace(entry))
+	var names []string
+	if !IsModelPattern(want) {
+		for _, m := range models {
+			if m.Table.String() == want {
+				return []string{want}, nil
+			}
+		}
+		return nil, fmt.Errorf("unknown model %q", entry)
+	}
+	if _, err := path.Match(want, ""); err != nil {
+		return nil, fmt.Errorf("models pattern %q is malformed: %w", entry, err)
+	}
+	for _, m := range models {
+		if ok, _ := path.Match(want, m.Table.String()); ok {
+			names = append(names, m.Table.String())
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("models pattern %q matches no model", entry)
+	}
+	return names, nil
 }
 
 // ingestTask loads each source's new landing files into bronze.

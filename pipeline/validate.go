@@ -185,7 +185,8 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 			errf(path, "name the query column to compare", "alert %s has no column", n)
 		}
 	}
-	p.validateJobs(errf, known)
+	p.validateJobs(errf, models)
+	v.Warnings = append(v.Warnings, p.unbuiltModels(models)...)
 	p.validateGrants(errf, warnf, known)
 	return v
 }
@@ -280,7 +281,11 @@ func (p *Project) validatePermissions(path string, perms []Permission, errf, war
 	}
 }
 
-func (p *Project) validateJobs(errf func(path, hint, format string, args ...any), known map[string]bool) {
+func (p *Project) validateJobs(errf func(path, hint, format string, args ...any), models []Model) {
+	var modelList []string
+	for _, m := range models {
+		modelList = append(modelList, m.Table.String())
+	}
 	for _, j := range sortedKeys(p.Resources.Jobs) {
 		job := p.Resources.Jobs[j]
 		path := "resources.jobs." + j
@@ -307,8 +312,12 @@ func (p *Project) validateJobs(errf func(path, hint, format string, args ...any)
 				}
 			}
 			for k, m := range t.Models {
-				if !known[m] || strings.HasPrefix(m, "bronze.") {
-					errf(fmt.Sprintf("%s.models[%d]", tp, k), "name a table built by a model file", "unknown model %q", m)
+				if _, err := matchModels(m, models); err != nil {
+					hint := "name a table built by a model file, or a layer's pattern such as gold.*"
+					if !IsModelPattern(m) {
+						hint += suggestHint(m, modelList)
+					}
+					errf(fmt.Sprintf("%s.models[%d]", tp, k), hint, "%v", err)
 				}
 			}
 			if (t.Type == "train" || t.Type == "predict") && p.Resources.RegisteredModels[t.Model].Table == "" {
@@ -337,6 +346,65 @@ func (p *Project) validateJobs(errf func(path, hint, format string, args ...any)
 			errf(path+".schedule", "for example quartz_cron_expression: \"0 0 2 * * ?\"", "schedule has no quartz_cron_expression")
 		}
 	}
+}
+
+// unbuiltModels warns about each model that no job's transform task
+// builds, naming its file and the job and task to add it to: such a model
+// is listed and deployed but never built by a job's run. A project without
+// jobs builds every model in its default plan.
+func (p *Project) unbuiltModels(models []Model) Diagnostics {
+	if len(p.Resources.Jobs) == 0 {
+		return nil
+	}
+	type place struct{ job, task string }
+	var first *place
+	bySchema := map[string]place{} // the first task that builds a model of the schema
+	built := map[string]bool{}
+	for _, j := range sortedKeys(p.Resources.Jobs) {
+		for _, t := range p.Resources.Jobs[j].Tasks {
+			if t.Type != "transform" {
+				continue
+			}
+			if first == nil {
+				first = &place{j, t.TaskKey}
+			}
+			var tables []string
+			if len(t.Models) == 0 {
+				for _, m := range models {
+					tables = append(tables, m.Table.String())
+				}
+			}
+			for _, e := range t.Models {
+				// An entry that selects nothing is an error of its own.
+				names, _ := matchModels(e, models)
+				tables = append(tables, names...)
+			}
+			for _, n := range tables {
+				built[n] = true
+				schema, _, _ := strings.Cut(n, ".")
+				if _, ok := bySchema[schema]; !ok {
+					bySchema[schema] = place{j, t.TaskKey}
+				}
+			}
+		}
+	}
+	var warnings Diagnostics
+	for _, m := range models {
+		if built[m.Table.String()] {
+			continue
+		}
+		pl, ok := bySchema[m.Table.Schema]
+		if !ok && first != nil {
+			pl, ok = *first, true
+		}
+		hint := fmt.Sprintf("add a task {task_key: %s, type: transform, models: [%s.*]} to job %s", m.Table.Schema, m.Table.Schema, sortedKeys(p.Resources.Jobs)[0])
+		if ok {
+			hint = fmt.Sprintf("add %s, or %s.* for its whole layer, to the models of task %s in job %s", m.Table, m.Table.Schema, pl.task, pl.job)
+		}
+		warnings = append(warnings, &Error{File: filepath.Join(p.Dir, m.Path),
+			Message: fmt.Sprintf("no job builds %s, so running a job never builds it", m.Table), Hint: hint})
+	}
+	return warnings
 }
 
 // taskCycle returns a cycle in depends_on, first task repeated at the end,

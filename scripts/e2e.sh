@@ -23,6 +23,10 @@ SESSION="lakebench-e2e-$$"
 SOCK="$SESSION"
 t() { tmux -L "$SOCK" "$@"; }
 OUT=${E2E_OUT:-$HOME_DIR/screens}
+# How long a screen may take to appear before the script gives up. It only
+# bounds a hang: a busy machine (every core taken) is slow, not wrong, so it
+# is generous and every wait uses it.
+PATIENCE=${E2E_PATIENCE:-600}
 mkdir -p "$OUT"
 cleanup() {
 	t kill-server 2>/dev/null || true
@@ -37,9 +41,9 @@ fail() {
 	exit 1
 }
 
-# wait_for TEXT [SECONDS]: poll the pane until it shows TEXT.
+# wait_for TEXT: poll the pane until it shows TEXT.
 wait_for() {
-	local text=$1 limit=${2:-30} i=0
+	local text=$1 limit=$PATIENCE i=0
 	while [ "$i" -lt $((limit * 10)) ]; do
 		if t capture-pane -p -t "$SESSION" | grep -qF -- "$text"; then
 			return 0
@@ -63,13 +67,13 @@ run_at() {
 	local w=$1 h=$2
 	t kill-server 2>/dev/null || true
 	SOCK="$SESSION-${w}x${h}"
-	local cmd="cd '$HOME_DIR' && LAKEBENCH_HOME='$HOME_DIR/home' '$BIN' 2>'$HOME_DIR/stderr'; sleep 30"
+	local cmd="cd '$HOME_DIR' && LAKEBENCH_HOME='$HOME_DIR/home' '$BIN' 2>'$HOME_DIR/stderr'; sleep $PATIENCE"
 	# A tmux server can fail to start on a busy machine: try again once.
 	t new-session -d -s "$SESSION" -x "$w" -y "$h" "$cmd" ||
 		{ sleep 1; t new-session -d -s "$SESSION" -x "$w" -y "$h" "$cmd"; } ||
 		{ echo "e2e: FAIL: tmux could not start a session at ${w}x${h}" >&2; exit 1; }
-	wait_for "Architecture" 60
-	wait_for "BRONZE" 60
+	wait_for "Architecture"
+	wait_for "BRONZE"
 	shot "${w}x${h}-architect"
 	check_size "$w" "$h"
 	t capture-pane -p -t "$SESSION" | grep -qF "customers" || fail "architecture without the customers source"
@@ -87,7 +91,7 @@ run_at() {
 	wait_for "last run succeeded"
 	shot "${w}x${h}-engineer"
 	keys r
-	wait_for "job finished" 60
+	wait_for "job finished"
 	wait_for "last run succeeded"
 	shot "${w}x${h}-engineer-after-run"
 	keys Right Right
@@ -109,7 +113,7 @@ run_at() {
 	keys q
 	local i=0
 	while t capture-pane -p -t "$SESSION" | grep -qF "Analyst view"; do
-		[ "$i" -lt 50 ] || fail "q did not quit"
+		[ "$i" -lt $((PATIENCE * 10)) ] || fail "q did not quit"
 		sleep 0.1
 		i=$((i + 1))
 	done

@@ -192,7 +192,11 @@ func (e *engineer) showJobTasks() {
 		return
 	}
 	for _, t := range e.sh.snap.JobTasks[e.dag().Job] {
-		e.tasks[t.TaskKey] = &taskState{status: t.Status, rows: t.RowsWritten, elapsed: t.EndedAt.Sub(t.StartedAt), detail: t.Error}
+		detail := t.Detail
+		if t.Error != "" {
+			detail = t.Error
+		}
+		e.tasks[t.TaskKey] = &taskState{status: t.Status, rows: t.RowsWritten, elapsed: t.EndedAt.Sub(t.StartedAt), detail: detail}
 	}
 }
 
@@ -501,8 +505,8 @@ func taskLog(tasks []lakehouse.TaskRun) []string {
 		switch t.Status {
 		case "succeeded":
 			line = st.Good.Render(statusGlyph(t.Status)) + " " + t.TaskKey + fmt.Sprintf(" %s rows in %s", thousands(t.RowsWritten), duration(t.EndedAt.Sub(t.StartedAt)))
-			if t.Error != "" {
-				line += st.Muted.Render(" · " + t.Error)
+			if t.Detail != "" {
+				line += st.Muted.Render(" · " + t.Detail)
 			}
 		case "failed", "canceled", "crashed":
 			line = st.Bad.Render(line+" "+t.Status+": ") + t.Error

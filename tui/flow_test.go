@@ -2,6 +2,7 @@ package tui
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -10,10 +11,21 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 )
 
+// waitText waits until the program's output shows text, however long the
+// machine takes (teatest.WaitFor fails after a fixed duration, which a busy
+// machine exceeds); `go test -timeout` bounds a hang.
 func waitText(t *testing.T, tm *teatest.TestModel, text string) {
 	t.Helper()
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool { return bytes.Contains(b, []byte(text)) },
-		teatest.WithDuration(20*time.Second), teatest.WithCheckInterval(20*time.Millisecond))
+	var out bytes.Buffer
+	for {
+		if _, err := io.Copy(&out, tm.Output()); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(out.Bytes(), []byte(text)) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond) // a polling interval, not a deadline
+	}
 }
 
 // TestFlowFirstStart starts on a project that does not exist yet: the first
@@ -25,7 +37,7 @@ func TestFlowFirstStart(t *testing.T) {
 	waitText(t, tm, "creating the sample workspace")
 	waitText(t, tm, "Architecture")
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
-	tm.WaitFinished(t, teatest.WithFinalTimeout(10*time.Second))
+	tm.WaitFinished(t)
 }
 
 // TestFlowRunJob switches to the Engineer view, runs the job and waits for
@@ -39,7 +51,7 @@ func TestFlowRunJob(t *testing.T) {
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("r")})
 	waitText(t, tm, "job finished")
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
-	fm := tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(*Model)
+	fm := tm.FinalModel(t).(*Model)
 	e := fm.views[engineerView].(*engineer)
 	if e.run != nil {
 		t.Fatal("the run is still live")
@@ -61,7 +73,7 @@ func TestFlowQuitCancels(t *testing.T) {
 	waitText(t, tm, "last run succeeded")
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("r")})
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
-	fm := tm.FinalModel(t, teatest.WithFinalTimeout(20*time.Second)).(*Model)
+	fm := tm.FinalModel(t).(*Model)
 	if fm.busy() {
 		t.Error("quit with a job still running")
 	}

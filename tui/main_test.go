@@ -109,7 +109,7 @@ func freeze(s *Snapshot) {
 	for i := range s.LastTasks {
 		tr := &s.LastTasks[i]
 		// Training is not bit-for-bit repeatable yet: hide its metric.
-		tr.Error = metric.ReplaceAllString(tr.Error, "$1 0.800")
+		tr.Detail = metric.ReplaceAllString(tr.Detail, "$1 0.800")
 		tr.RunID = ids[tr.RunID]
 		tr.StartedAt = start.Add(time.Duration(i) * 150 * time.Millisecond)
 		tr.EndedAt = tr.StartedAt.Add(150 * time.Millisecond)

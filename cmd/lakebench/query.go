@@ -100,7 +100,7 @@ func printQuery(ctx context.Context, lh *lakehouse.Lakehouse, sqlText, format st
 			for _, r := range page.Rows {
 				rec := make([]string, len(r))
 				for i, v := range r {
-					rec[i] = exactValue(v)
+					rec[i] = cellText(page.Columns[i], v, true)
 				}
 				cw.Write(rec)
 			}
@@ -141,7 +141,7 @@ func printQuery(ctx context.Context, lh *lakehouse.Lakehouse, sqlText, format st
 			for _, r := range page.Rows {
 				rec := make([]string, len(r))
 				for i, v := range r {
-					rec[i] = formatValue(v)
+					rec[i] = cellText(page.Columns[i], v, false)
 				}
 				printRow(w, rec, widths, right)
 			}
@@ -167,16 +167,13 @@ func columnNames(cols []lakehouse.Column) []string {
 	return out
 }
 
-// jsonRow makes values JSON-safe: dates as YYYY-MM-DD, times as RFC 3339.
+// jsonRow makes values JSON-safe: dates and times by their column's type
+// (lakehouse.FormatTimeJSON: no Z on a TIMESTAMP, an offset on a TIMESTAMPTZ).
 func jsonRow(cols []lakehouse.Column, r []any) []any {
 	out := make([]any, len(r))
 	for i, v := range r {
 		if t, ok := v.(time.Time); ok {
-			if cols[i].Type == "DATE" {
-				out[i] = t.Format(time.DateOnly)
-			} else {
-				out[i] = t.Format(time.RFC3339Nano)
-			}
+			out[i] = lakehouse.FormatTimeJSON(cols[i].Type, t)
 		} else {
 			out[i] = v
 		}
@@ -193,7 +190,7 @@ func columnWidths(page *lakehouse.Result) []int {
 	}
 	for _, r := range page.Rows {
 		for i, v := range r {
-			widths[i] = max(widths[i], min(maxCellWidth, utf8.RuneCountInString(formatValue(v))))
+			widths[i] = max(widths[i], min(maxCellWidth, utf8.RuneCountInString(cellText(page.Columns[i], v, false))))
 		}
 	}
 	return widths
@@ -235,12 +232,8 @@ func formatFloat(x float64, exact bool) string {
 	return strconv.FormatFloat(x, 'f', -1, 64)
 }
 
-// formatValue prints one value for the table; CSV uses exactValue.
-func formatValue(v any) string { return format(v, false) }
-
-// exactValue prints one value for CSV, floats at full precision.
-func exactValue(v any) string { return format(v, true) }
-
+// format prints one value for the table, or for CSV with floats at full
+// precision (exact); cellText handles dates and times first.
 func format(v any, exact bool) string {
 	switch x := v.(type) {
 	case nil:
@@ -248,11 +241,8 @@ func format(v any, exact bool) string {
 			return "" // CSV's empty field is NULL
 		}
 		return "NULL"
-	case time.Time:
-		if x.Hour() == 0 && x.Minute() == 0 && x.Second() == 0 && x.Nanosecond() == 0 {
-			return x.Format(time.DateOnly)
-		}
-		return x.Format("2006-01-02 15:04:05")
+	case time.Time: // without its column's type; see cellText
+		return lakehouse.FormatTime("", x)
 	case float64:
 		return formatFloat(x, exact)
 	case float32:

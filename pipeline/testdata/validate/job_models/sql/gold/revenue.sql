@@ -1,0 +1,1 @@
+select sum(amount) as revenue from silver.orders
