@@ -442,18 +442,25 @@ func tableColumns(ctx context.Context, e execer, t TableName) ([]Column, error) 
 // columns it lacks (schema evolution), and returns the target type of every
 // file column.
 func (l *loader) prepareTable(ctx context.Context, fileCols []Column) ([]Column, error) {
-	for _, c := range fileCols {
+	fileCols = append([]Column(nil), fileCols...)
+	for i, c := range fileCols {
 		if reservedColumn(c.Name) {
 			return nil, fmt.Errorf("the file has a column %q, a name lakebench keeps for its own bookkeeping (%s); rename the column in the source",
 				c.Name, strings.Join(reservedColumns, ", "))
 		}
+		// A type read from a file reaches SQL text too: it is parsed and
+		// rendered again like a hint.
+		t, err := ParseType(c.Type)
+		if err != nil {
+			return nil, fmt.Errorf("column %q of the file: %w", c.Name, err)
+		}
+		fileCols[i].Type = t
 	}
 	existing, err := l.storeColumns(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if len(l.hints) > 0 {
-		fileCols = append([]Column(nil), fileCols...)
 		for i, c := range fileCols {
 			if t, ok := l.hints[strings.ToLower(c.Name)]; ok {
 				fileCols[i].Type = t
@@ -507,7 +514,7 @@ func (l *loader) alterToHints(ctx context.Context, existing []Column) ([]Column,
 	altered := false
 	for i, c := range existing {
 		t, ok := l.hints[strings.ToLower(c.Name)]
-		if !ok || strings.EqualFold(t, c.Type) {
+		if !ok || sameType(t, c.Type) {
 			continue
 		}
 		// Stored values must survive the change exactly: there and back
@@ -536,36 +543,26 @@ func (l *loader) alterToHints(ctx context.Context, existing []Column) ([]Column,
 	return existing, nil
 }
 
-// checkHints checks that every schema hint names a type DuckDB knows, and
+// checkHints checks that every schema hint names a type of the grammar
+// ParseType accepts (no hint reaches DuckDB before it is parsed), and
 // returns them keyed by lower-case column name, with the types as DuckDB
 // spells them.
-func (tx *Tx) checkHints(ctx context.Context, hints map[string]string) (map[string]string, error) {
+func (tx *Tx) checkHints(_ context.Context, hints map[string]string) (map[string]string, error) {
 	if len(hints) == 0 {
 		return nil, nil
 	}
 	out := map[string]string{}
 	for col, t := range hints {
-		norm, err := tx.lh.NormalizeType(ctx, t)
+		if strings.TrimSpace(col) == "" {
+			return nil, fmt.Errorf("lakehouse: schema hint =%s: no column name; write COLUMN=TYPE", truncate(t, 60))
+		}
+		norm, err := ParseType(t)
 		if err != nil {
-			return nil, fmt.Errorf("lakehouse: schema hint %s: %w", col, err)
+			return nil, fmt.Errorf("lakehouse: schema hint %s: %w", truncate(col, 60), err)
 		}
 		out[strings.ToLower(col)] = norm
 	}
 	return out, nil
-}
-
-// NormalizeType returns a DuckDB type as DuckDB spells it ("int" is
-// INTEGER), or an error naming an unknown type.
-func (lh *Lakehouse) NormalizeType(ctx context.Context, t string) (string, error) {
-	if strings.ContainsAny(t, ";'\"") || strings.TrimSpace(t) == "" {
-		return "", fmt.Errorf("%q is not a type; use a DuckDB type such as BIGINT, DOUBLE, VARCHAR, DATE or TIMESTAMP", t)
-	}
-	probe := lh.probe()
-	var norm string
-	if err := probe.QueryRowContext(ctx, "SELECT typeof(NULL::"+t+")").Scan(&norm); err != nil {
-		return "", fmt.Errorf("%q is not a DuckDB type (%s); use one such as BIGINT, DOUBLE, VARCHAR, DATE or TIMESTAMP", t, firstLine(err.Error()))
-	}
-	return norm, nil
 }
 
 // storeColumns are the stored table's columns (nil before the first load),

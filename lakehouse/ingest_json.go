@@ -897,7 +897,7 @@ func (tx *Tx) typedLoad(ctx context.Context, s stagedLoad) (int64, map[int64][]b
 	var oks, reasons, firsts []string
 	for i, c := range s.to {
 		id := QuoteIdent(c.Name)
-		if strings.EqualFold(s.from[i].Type, c.Type) || c.Type == "JSON" {
+		if sameType(s.from[i].Type, c.Type) || c.Type == "JSON" {
 			sel = append(sel, id)
 			continue
 		}
