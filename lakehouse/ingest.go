@@ -91,6 +91,9 @@ type IngestResult struct {
 	RowsRead        int64        `json:"rows_read"`
 	RowsLoaded      int64        `json:"rows_loaded"`
 	RowsQuarantined int64        `json:"rows_quarantined"`
+	// Columns says, per column of the table, how the load typed it, which
+	// values it read as null and which it quarantined.
+	Columns []ColumnReport `json:"columns,omitempty"`
 }
 
 // ConservationError means the rows read from a file are not the rows loaded
@@ -277,6 +280,7 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 		res.RowsRead += fr.RowsRead
 		res.RowsLoaded += fr.RowsLoaded
 		res.RowsQuarantined += fr.RowsQuarantined
+		res.Columns = mergeColumnReports(res.Columns, &l.columns)
 	}
 	if exists, _ := tableExists(ctx, tx.tx, opts.Table); exists {
 		c := opts.Catalog
@@ -324,6 +328,11 @@ type loader struct {
 	hash   string
 	hints  map[string]string // lower-case column name -> type
 	nulls  []string          // CSV values read as NULL
+
+	// tolerant holds the note of each column (lower-case name) typed with
+	// tolerance by this file's sniff; columns logs what the load did.
+	tolerant map[string]string
+	columns  columnLog
 
 	read, loaded, quarantined int64
 	skipReason                string
@@ -460,6 +469,10 @@ func (l *loader) prepareTable(ctx context.Context, fileCols []Column) ([]Column,
 	if err != nil {
 		return nil, err
 	}
+	had := map[string]bool{}
+	for _, c := range existing {
+		had[strings.ToLower(c.Name)] = true
+	}
 	if len(l.hints) > 0 {
 		for i, c := range fileCols {
 			if t, ok := l.hints[strings.ToLower(c.Name)]; ok {
@@ -483,6 +496,7 @@ func (l *loader) prepareTable(ctx context.Context, fileCols []Column) ([]Column,
 		if _, err := l.tx.tx.ExecContext(ctx, "CREATE TABLE "+l.store.SQL()+" ("+strings.Join(defs, ", ")+")"); err != nil {
 			return nil, err
 		}
+		l.recordTypes(fileCols, fileCols, had)
 		return fileCols, l.createView(ctx)
 	}
 	have := map[string]string{}
@@ -502,6 +516,7 @@ func (l *loader) prepareTable(ctx context.Context, fileCols []Column) ([]Column,
 		out[i] = c
 		added = true
 	}
+	l.recordTypes(fileCols, out, had)
 	if added {
 		delete(l.tx.columns, l.store)
 		return out, l.createView(ctx)
@@ -597,6 +612,9 @@ func (l *loader) quarantine(ctx context.Context, bad []badLine) error {
 	for _, b := range bad {
 		if _, err := stmt.ExecContext(ctx, l.path, b.line, nullString(b.column), b.reason, b.raw, l.at, l.batch); err != nil {
 			return err
+		}
+		if b.column != "" && b.typed {
+			l.columns.quarantined(b.column, b.value)
 		}
 	}
 	l.quarantined += int64(len(bad))
