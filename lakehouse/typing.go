@@ -306,9 +306,9 @@ func decideTolerant(ctx context.Context, e execer, relation string, cands []tole
 			bad, distinct := vals[k+2*ti], vals[k+2*ti+1]
 			if chosen < 0 && n > 0 && (bad > 0 || whole) && float64(bad) <= tolerateShare*float64(n) && distinct <= tolerateDistinct {
 				chosen = ti
-				note := fmt.Sprintf("typed %s though %d of %d sampled values did not fit; their rows are quarantined", types[ti], bad, n)
+				note := fmt.Sprintf("typed with tolerance: %d of %d sampled values did not fit", bad, n)
 				if bad == 0 {
-					note = fmt.Sprintf("typed %s: its sampled values are %ss or null tokens", types[ti], strings.ToLower(types[ti]))
+					note = "typed from values mixed with null tokens"
 				}
 				out[c.name] = tolerantDecision{typ: types[ti], note: note}
 			}
