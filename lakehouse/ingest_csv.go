@@ -810,12 +810,19 @@ func (l *loader) sniffCSV(ctx context.Context, delim byte, types map[string]stri
 	var header []string
 	var headerLine []byte
 	n := 0
+	tokenAt := map[int]bool{} // columns whose sampled values hold a null token
 	err = readCSVRecords(l.path, delim, func(r csvRecord) bool {
 		if header == nil {
 			header = splitCSVFields(r.raw, delim)
 			headerLine = headerContent(r.raw, len(header))
 		} else if r.fields != len(header) || repeatsHeader(r.raw, headerLine) {
 			return true
+		} else if containsToken(r.raw) {
+			for i, f := range splitCSVFields(r.raw, delim) {
+				if isNullToken(f) {
+					tokenAt[i] = true
+				}
+			}
 		}
 		writeRecord(w, r.raw)
 		n++
@@ -830,7 +837,12 @@ func (l *loader) sniffCSV(ctx context.Context, delim byte, types map[string]stri
 		return nil, csvSniff{}, fmt.Errorf("no header line: the first line of a CSV file must name its columns")
 	}
 	header = uniqueNames(header)
-	s := csvSniff{columns: make([]Column, len(header))}
+	s := csvSniff{columns: make([]Column, len(header)), tokenCols: map[string]bool{}}
+	for i := range tokenAt {
+		if i < len(header) {
+			s.tokenCols[strings.ToLower(header[i])] = true
+		}
+	}
 	for i, h := range header {
 		s.columns[i] = Column{Name: h, Type: "VARCHAR"}
 	}
@@ -878,38 +890,23 @@ func (l *loader) sniffCSV(ctx context.Context, delim byte, types map[string]stri
 	return header, s, nil
 }
 
-// sniffTolerant finds, in the sniffer's sample, the columns that hold null
-// tokens, and types with tolerance the text columns whose values fit a
-// numeric or temporal type but for a handful.
+// sniffTolerant types with tolerance the text columns of the sniffer's
+// sample whose values fit a numeric or temporal type but for a handful.
 func (l *loader) sniffTolerant(ctx context.Context, sample string, delim byte, s *csvSniff) error {
 	defs := make([]string, len(s.columns))
-	var present []string
 	var cands []tolerantCandidate
 	for i, c := range s.columns {
 		defs[i] = QuoteString(c.Name) + ": 'VARCHAR'"
-		present = append(present, "count(*) FILTER (WHERE "+QuoteIdent(c.Name)+" IN "+tokenList()+")")
 		if _, hinted := l.hints[strings.ToLower(c.Name)]; c.Type == "VARCHAR" && !hinted {
 			cands = append(cands, tolerantCandidate{name: c.Name, value: QuoteIdent(c.Name)})
 		}
 	}
 	relation := "read_csv(" + QuoteString(sample) + ", auto_detect=false, header=true, delim=" + QuoteString(string(delim)) +
 		`, quote='"', escape='"', columns={` + strings.Join(defs, ", ") + "}, strict_mode=false, ignore_errors=true)"
-	probe := l.tx.lh.probe()
-	counts := make([]int64, len(present))
-	ptrs := make([]any, len(present))
-	for i := range counts {
-		ptrs[i] = &counts[i]
+	if len(cands) == 0 {
+		return nil
 	}
-	if err := probe.QueryRowContext(ctx, "SELECT "+strings.Join(present, ", ")+" FROM "+relation).Scan(ptrs...); err != nil {
-		return err
-	}
-	s.tokenCols = map[string]bool{}
-	for i, c := range s.columns {
-		if counts[i] > 0 {
-			s.tokenCols[strings.ToLower(c.Name)] = true
-		}
-	}
-	decided, err := decideTolerant(ctx, probe, relation, cands, s.dateFormat, s.timestampFormat, false)
+	decided, err := decideTolerant(ctx, l.tx.lh.probe(), relation, cands, s.dateFormat, s.timestampFormat, false)
 	if err != nil {
 		return err
 	}

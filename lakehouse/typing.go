@@ -280,6 +280,37 @@ func decideTolerant(ctx context.Context, e execer, relation string, cands []tole
 			return "(TRY_CAST(" + v + " AS TIMESTAMP) IS NOT NULL)"
 		}
 	}
+	// A cheap look first: most text columns hold few numbers or dates,
+	// and only the others are looked at closely.
+	var quick []string
+	for _, c := range cands {
+		present := c.value + " IS NOT NULL AND " + c.value + " NOT IN " + tokenList()
+		fit := "TRY_CAST(" + c.value + " AS DOUBLE) IS NOT NULL OR TRY_CAST(" + c.value + " AS TIMESTAMP) IS NOT NULL"
+		for _, f := range []string{dateFormat, tsFormat} {
+			if f != "" {
+				fit += " OR try_strptime(" + c.value + ", " + QuoteString(f) + ") IS NOT NULL"
+			}
+		}
+		quick = append(quick, "count(*) FILTER (WHERE "+present+")", "count(*) FILTER (WHERE "+fit+")")
+	}
+	qv := make([]int64, len(quick))
+	qp := make([]any, len(quick))
+	for i := range qv {
+		qp[i] = &qv[i]
+	}
+	if err := e.QueryRowContext(ctx, "SELECT "+strings.Join(quick, ", ")+" FROM "+relation).Scan(qp...); err != nil {
+		return nil, err
+	}
+	var close []tolerantCandidate
+	for i, c := range cands {
+		n, fit := qv[2*i], qv[2*i+1]
+		if n > 0 && float64(n-fit) <= tolerateShare*float64(n)+tolerateDistinct {
+			close = append(close, c)
+		}
+	}
+	if cands = close; len(cands) == 0 {
+		return out, nil
+	}
 	var aggs []string
 	for _, c := range cands {
 		present := c.value + " IS NOT NULL AND " + c.value + " NOT IN " + tokenList()
