@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -347,10 +346,4 @@ func decideTolerant(ctx context.Context, e execer, relation string, cands []tole
 		k += 2 * len(types)
 	}
 	return out, nil
-}
-
-// sortedBad orders bad lines by line.
-func sortedBad(bad []badLine) []badLine {
-	sort.SliceStable(bad, func(i, j int) bool { return bad[i].line < bad[j].line })
-	return bad
 }
