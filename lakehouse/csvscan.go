@@ -169,8 +169,32 @@ type csvScan struct {
 	hash    string
 	records int64 // data records, header excluded, empty lines excluded
 	// clean is false when DuckDB cannot be trusted with the file as it is
-	// (invalid UTF-8, an unterminated quote): it must be rewritten first.
+	// (invalid UTF-8, an unterminated quote, the header line repeated
+	// inside it): it must be rewritten first.
 	clean bool
+}
+
+// repeatedLine reports whether block holds the line hdr again, past the
+// file's first line (first is true for the block that starts the file).
+// Blocks start at a line start.
+func repeatedLine(block, hdr []byte, first bool) bool {
+	if len(hdr) == 0 {
+		return false
+	}
+	for at := 0; ; {
+		i := bytes.Index(block[at:], hdr)
+		if i < 0 {
+			return false
+		}
+		i += at
+		lineStart := i == 0 || block[i-1] == '\n' || block[i-1] == '\r'
+		rest := block[i+len(hdr):]
+		lineEnd := len(rest) == 0 || rest[0] == '\n' || rest[0] == '\r'
+		if lineStart && lineEnd && !(first && i == 0) {
+			return true
+		}
+		at = i + 1
+	}
 }
 
 // scanCSV counts the records of a CSV file in one pass. Blocks without
@@ -227,6 +251,8 @@ func scanCSV(path string, delim byte) (csvScan, error) {
 	}
 	buf := make([]byte, 4<<20)
 	carry := 0
+	var hdr []byte // the header line, to spot it repeated
+	firstBlock := true
 	for {
 		n, err := io.ReadFull(f, buf[carry:])
 		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
@@ -246,6 +272,14 @@ func scanCSV(path string, delim byte) (csvScan, error) {
 			}
 		}
 		block := data[:end]
+		if firstBlock {
+			line, _ := cutLine(block)
+			hdr = headerContent(line, len(splitCSVFields(line, delim)))
+		}
+		if repeatedLine(block, hdr, firstBlock) {
+			s.clean = false
+		}
+		firstBlock = false
 		if !inRecord && len(block) > 0 && block[0] != '\n' && block[0] != '\r' &&
 			bytes.IndexByte(block, csvQuote) < 0 && !bytes.Contains(block, []byte("\n\n")) &&
 			!bytes.Contains(block, []byte("\n\r\n")) && onlyCRLF(block) && utf8.Valid(block) {
@@ -279,6 +313,10 @@ type badLine struct {
 	column string
 	reason string
 	raw    string
+	// typed is true when the line is bad for a value of column that is not
+	// of the column's type: value.
+	typed bool
+	value string
 }
 
 // csvRecord is one record read by readCSVRecords: its first physical line,

@@ -140,6 +140,9 @@ type IngestResult struct {
 	RowsRead        int64        `json:"rows_read"`
 	RowsLoaded      int64        `json:"rows_loaded"`
 	RowsQuarantined int64        `json:"rows_quarantined"`
+	// Columns says, per column of the table, how the load typed it, which
+	// values it read as null and which it quarantined.
+	Columns []ColumnReport `json:"columns,omitempty"`
 }
 
 // ConservationError means the rows read from a file are not the rows loaded
@@ -342,6 +345,7 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 		res.RowsRead += fr.RowsRead
 		res.RowsLoaded += fr.RowsLoaded
 		res.RowsQuarantined += fr.RowsQuarantined
+		res.Columns = mergeColumnReports(res.Columns, &l.columns)
 	}
 	if exists, _ := tableExists(ctx, tx.tx, opts.Table); exists {
 		c := opts.Catalog
@@ -390,6 +394,11 @@ type loader struct {
 	hash   string
 	hints  map[string]string // lower-case column name -> type
 	nulls  []string          // CSV values read as NULL
+
+	// tolerant holds the note of each column (lower-case name) typed with
+	// tolerance by this file's sniff; columns logs what the load did.
+	tolerant map[string]string
+	columns  columnLog
 
 	read, loaded, quarantined int64
 	// quarantineAll sends every row loaded to quarantine (a changed file
@@ -479,18 +488,29 @@ func tableColumns(ctx context.Context, e execer, t TableName) ([]Column, error) 
 // columns it lacks (schema evolution), and returns the target type of every
 // file column.
 func (l *loader) prepareTable(ctx context.Context, fileCols []Column) ([]Column, error) {
-	for _, c := range fileCols {
+	fileCols = append([]Column(nil), fileCols...)
+	for i, c := range fileCols {
 		if reservedColumn(c.Name) {
 			return nil, fmt.Errorf("the file has a column %q, a name lakebench keeps for its own bookkeeping (%s); rename the column in the source",
 				c.Name, strings.Join(reservedColumns, ", "))
 		}
+		// A type read from a file reaches SQL text too: it is parsed and
+		// rendered again like a hint.
+		t, err := ParseType(c.Type)
+		if err != nil {
+			return nil, fmt.Errorf("column %q of the file: %w", c.Name, err)
+		}
+		fileCols[i].Type = t
 	}
 	existing, err := l.storeColumns(ctx)
 	if err != nil {
 		return nil, err
 	}
+	had := map[string]bool{}
+	for _, c := range existing {
+		had[strings.ToLower(c.Name)] = true
+	}
 	if len(l.hints) > 0 {
-		fileCols = append([]Column(nil), fileCols...)
 		for i, c := range fileCols {
 			if t, ok := l.hints[strings.ToLower(c.Name)]; ok {
 				fileCols[i].Type = t
@@ -513,6 +533,7 @@ func (l *loader) prepareTable(ctx context.Context, fileCols []Column) ([]Column,
 		if _, err := l.tx.tx.ExecContext(ctx, "CREATE TABLE "+l.store.SQL()+" ("+strings.Join(defs, ", ")+")"); err != nil {
 			return nil, err
 		}
+		l.recordTypes(fileCols, fileCols, had)
 		return fileCols, l.createView(ctx)
 	}
 	have := map[string]string{}
@@ -532,6 +553,7 @@ func (l *loader) prepareTable(ctx context.Context, fileCols []Column) ([]Column,
 		out[i] = c
 		added = true
 	}
+	l.recordTypes(fileCols, out, had)
 	if added {
 		delete(l.tx.columns, l.store)
 		return out, l.createView(ctx)
@@ -544,7 +566,7 @@ func (l *loader) alterToHints(ctx context.Context, existing []Column) ([]Column,
 	altered := false
 	for i, c := range existing {
 		t, ok := l.hints[strings.ToLower(c.Name)]
-		if !ok || strings.EqualFold(t, c.Type) {
+		if !ok || sameType(t, c.Type) {
 			continue
 		}
 		// Stored values must survive the change exactly: there and back
@@ -573,37 +595,26 @@ func (l *loader) alterToHints(ctx context.Context, existing []Column) ([]Column,
 	return existing, nil
 }
 
-// checkHints checks that every schema hint names a type DuckDB knows, and
+// checkHints checks that every schema hint names a type of the grammar
+// ParseType accepts (no hint reaches DuckDB before it is parsed), and
 // returns them keyed by lower-case column name, with the types as DuckDB
 // spells them.
-func (tx *Tx) checkHints(ctx context.Context, hints map[string]string) (map[string]string, error) {
+func (tx *Tx) checkHints(_ context.Context, hints map[string]string) (map[string]string, error) {
 	if len(hints) == 0 {
 		return nil, nil
 	}
 	out := map[string]string{}
 	for col, t := range hints {
-		norm, err := tx.lh.NormalizeType(ctx, t)
+		if strings.TrimSpace(col) == "" {
+			return nil, fmt.Errorf("lakehouse: schema hint =%s: no column name; write COLUMN=TYPE", truncate(t, 60))
+		}
+		norm, err := ParseType(t)
 		if err != nil {
-			return nil, fmt.Errorf("lakehouse: schema hint %s: %w", col, err)
+			return nil, fmt.Errorf("lakehouse: schema hint %s: %w", truncate(col, 60), err)
 		}
 		out[strings.ToLower(col)] = norm
 	}
 	return out, nil
-}
-
-// NormalizeType returns a DuckDB type as DuckDB spells it ("int" is
-// INTEGER), or an error naming an unknown type.
-func (lh *Lakehouse) NormalizeType(ctx context.Context, t string) (string, error) {
-	t, err := CheckType(t)
-	if err != nil {
-		return "", err
-	}
-	probe := lh.probe()
-	var norm string
-	if err := probe.QueryRowContext(ctx, "SELECT typeof(NULL::"+t+")").Scan(&norm); err != nil {
-		return "", fmt.Errorf("%q is not a DuckDB type (%s); use one such as BIGINT, DOUBLE, VARCHAR, DATE or TIMESTAMP", t, firstLine(err.Error()))
-	}
-	return CheckType(norm)
 }
 
 // storeColumns are the stored table's columns (nil before the first load),
@@ -636,6 +647,9 @@ func (l *loader) quarantine(ctx context.Context, bad []badLine) error {
 	for _, b := range bad {
 		if _, err := stmt.ExecContext(ctx, l.name, b.line, nullString(b.column), b.reason, b.raw, l.at, l.batch); err != nil {
 			return err
+		}
+		if b.column != "" && b.typed {
+			l.columns.quarantined(b.column, b.value)
 		}
 	}
 	l.quarantined += int64(len(bad))

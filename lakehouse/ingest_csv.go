@@ -50,17 +50,36 @@ func (l *loader) csv(ctx context.Context) error {
 		// for a row: rewrite the file without it.
 		scan.clean = false
 	}
+	l.tolerant = map[string]string{}
+	for name, d := range sniffed.tolerant {
+		l.tolerant[name] = d.note
+	}
 	cols, err := l.prepareTable(ctx, sniffed.columns)
 	if err != nil {
 		return fmt.Errorf("prepare table: %w", err)
 	}
-	if scan.clean {
+	// Null tokens in a numeric or temporal column are read as NULL by the
+	// careful way, which rewrites them as empty fields: a file whose sample
+	// holds some goes there at once, and one whose fast load meets one
+	// past the sample goes there after it.
+	tok := l.tokenColumns(cols)
+	sampleTokens := false
+	for i, c := range cols {
+		sampleTokens = sampleTokens || tok[i] && sniffed.tokenCols[strings.ToLower(c.Name)]
+	}
+	if scan.clean && !sampleTokens {
 		loaded, rejects, err := l.loadCSV(ctx, l.dpath, delim, cols, sniffed, true)
 		if err != nil {
 			return err
 		}
 		if loaded, rejects, sniffed, err = l.retryDates(ctx, l.dpath, delim, cols, sniffed, true, loaded, rejects); err != nil {
 			return err
+		}
+		if tokenRejected(rejects, cols, tok) {
+			if _, err := l.tx.tx.ExecContext(ctx, "DELETE FROM "+l.store.SQL()+" WHERE "+fileIDColumn+" = ?", l.fileID); err != nil {
+				return err
+			}
+			return l.csvCareful(ctx, delim, header, cols, sniffed)
 		}
 		if loaded+int64(len(rejects)) == scan.records {
 			l.read, l.loaded = scan.records, loaded
@@ -70,7 +89,7 @@ func (l *loader) csv(ctx context.Context) error {
 			// The guard held back rows with an integer value that is not a
 			// whole number or not a number: find their lines and keep the
 			// load, if they account for the count exactly.
-			held, ok, err := l.heldBack(ctx, delim, header, cols, rejects)
+			held, ok, err := l.heldBack(ctx, delim, header, cols, tok, rejects)
 			if err != nil {
 				return err
 			}
@@ -106,16 +125,25 @@ func (l *loader) csvCareful(ctx context.Context, delim byte, header []string, co
 	var newStart, origStart []int64
 	newLine := int64(1)
 	headerDone := false
+	var headerLine []byte
+	tok := l.tokenColumns(cols)
+	hits := tokenHits{}
 	err = readCSVRecords(l.path, delim, func(r csvRecord) bool {
 		if !headerDone {
 			headerDone = true
+			headerLine = headerContent(r.raw, len(header))
 		} else if r.fields != len(header) {
 			bad = append(bad, badLine{line: r.line, reason: fmt.Sprintf("expected %d fields, found %d", len(header), r.fields), raw: truncate(string(trimEOL(r.raw)), 4096)})
 			return true
-		} else if b, ok := inexactInteger(r, delim, cols); !ok {
-			bad = append(bad, b)
+		} else if repeatsHeader(r.raw, headerLine) {
+			bad = append(bad, badLine{line: r.line, reason: repeatedHeaderReason, raw: truncate(string(trimEOL(r.raw)), 4096)})
 			return true
 		} else {
+			r.raw = hits.blank(r, delim, cols, tok)
+			if b, ok := inexactInteger(r, delim, cols); !ok {
+				bad = append(bad, b)
+				return true
+			}
 			good++
 		}
 		newStart = append(newStart, newLine)
@@ -141,10 +169,26 @@ func (l *loader) csvCareful(ctx context.Context, delim byte, header []string, co
 	if loaded, rejects, _, err = l.retryDates(ctx, tmp.Name(), delim, cols, sniffed, false, loaded, rejects); err != nil {
 		return err
 	}
+	blanked := map[int64]bool{}
 	for i := range rejects {
 		k := sort.Search(len(newStart), func(j int) bool { return newStart[j] > rejects[i].line }) - 1
 		if k >= 0 {
 			rejects[i].line = origStart[k] + (rejects[i].line - newStart[k])
+		}
+		if _, ok := hits[rejects[i].line]; ok {
+			blanked[rejects[i].line] = true
+		}
+	}
+	if len(blanked) > 0 {
+		// Quarantine the line as the file has it, tokens and all.
+		raws, err := rawLines(l.path, blanked)
+		if err != nil {
+			return err
+		}
+		for i := range rejects {
+			if raw, ok := raws[rejects[i].line]; ok && blanked[rejects[i].line] {
+				rejects[i].raw = raw
+			}
 		}
 	}
 	if loaded+int64(len(rejects)) != good {
@@ -159,7 +203,85 @@ func (l *loader) csvCareful(ctx context.Context, delim byte, header []string, co
 	l.loaded = loaded
 	all := append(bad, rejects...)
 	sort.Slice(all, func(i, j int) bool { return all[i].line < all[j].line })
+	hits.report(&l.columns, all)
 	return l.quarantine(ctx, all)
+}
+
+// repeatedHeaderReason is the quarantine reason of a header line repeated
+// inside a file.
+const repeatedHeaderReason = "the header line again, inside the file (files joined with their headers?)"
+
+// tokenHits counts, per line, the null tokens the careful way read as NULL.
+type tokenHits map[int64][][2]string // line -> (column, token)
+
+// blank returns a record with the null tokens of its numeric and temporal
+// columns made empty fields (NULL to DuckDB), noting each.
+func (h tokenHits) blank(r csvRecord, delim byte, cols []Column, tok []bool) []byte {
+	if !slices.Contains(tok, true) || !containsToken(r.raw) {
+		return r.raw
+	}
+	fields := splitCSVFields(r.raw, delim)
+	changed := false
+	for i, f := range fields {
+		if i < len(tok) && tok[i] && isNullToken(f) {
+			fields[i] = ""
+			h[r.line] = append(h[r.line], [2]string{cols[i].Name, f})
+			changed = true
+		}
+	}
+	if !changed {
+		return r.raw
+	}
+	return encodeCSVRecord(fields, delim)
+}
+
+// report counts the tokens read as NULL in the lines that loaded.
+func (h tokenHits) report(g *columnLog, bad []badLine) {
+	if len(h) == 0 {
+		return
+	}
+	dropped := map[int64]bool{}
+	for _, b := range bad {
+		dropped[b.line] = true
+	}
+	for line, hs := range h {
+		if dropped[line] {
+			continue
+		}
+		for _, ct := range hs {
+			g.nullRead(ct[0], ct[1], 1)
+		}
+	}
+}
+
+// containsToken reports whether a record may hold a null token: a quick
+// test that spares splitting most records.
+func containsToken(raw []byte) bool {
+	for _, t := range nullTokens {
+		if bytes.Contains(raw, []byte(t)) {
+			return true
+		}
+	}
+	return false
+}
+
+// encodeCSVRecord writes fields as one CSV record, quoting those that
+// need it, with a "\n" line end.
+func encodeCSVRecord(fields []string, delim byte) []byte {
+	var b []byte
+	for i, f := range fields {
+		if i > 0 {
+			b = append(b, delim)
+		}
+		if strings.ContainsAny(f, string([]byte{delim, csvQuote, '\r', '\n'})) {
+			b = append(b, csvQuote)
+			b = append(b, strings.ReplaceAll(f, `"`, `""`)...)
+			b = append(b, csvQuote)
+			continue
+		}
+		b = append(b, f...)
+	}
+	return append(b, '\n')
 }
 
 // heldBack finds the records loadCSV's guard kept out of the table: Go
@@ -168,7 +290,7 @@ func (l *loader) csvCareful(ctx context.Context, delim byte, header []string, co
 // SQL, so both agree on which rows were held back and why. ok is false when
 // a held-back value is a whole number after all ("12.0"), which the careful
 // way loads.
-func (l *loader) heldBack(ctx context.Context, delim byte, header []string, cols []Column, rejects []badLine) (held []badLine, ok bool, err error) {
+func (l *loader) heldBack(ctx context.Context, delim byte, header []string, cols []Column, tok []bool, rejects []badLine) (held []badLine, ok bool, err error) {
 	rejected := map[int64]bool{}
 	for _, r := range rejects {
 		rejected[r.line] = true
@@ -180,7 +302,7 @@ func (l *loader) heldBack(ctx context.Context, delim byte, header []string, cols
 		raw   string
 	}
 	var cands []candidate
-	first := true
+	first, tokens := true, false
 	err = readCSVRecords(l.path, delim, func(r csvRecord) bool {
 		if first || rejected[r.line] || r.fields != len(header) {
 			first = false
@@ -216,12 +338,19 @@ func (l *loader) heldBack(ctx context.Context, delim byte, header []string, cols
 				}
 				v = string(f)
 			}
+			if tok[i] && isNullToken(v) {
+				tokens = true // read as NULL the careful way
+				return false
+			}
 			if v != "" && !plainInteger(v, c.Type) && !slices.Contains(l.nulls, v) {
 				cands = append(cands, candidate{r.line, i, v, truncate(string(raw), 4096)})
 			}
 		}
 		return true
 	}, func(badLine) {})
+	if tokens {
+		return nil, false, err
+	}
 	if err != nil || len(cands) == 0 {
 		return nil, err == nil, err
 	}
@@ -268,7 +397,7 @@ func (l *loader) heldBack(ctx context.Context, delim byte, header []string, cols
 			reason = fmt.Sprintf("%s: %q is not a whole number, and the column is %s (typed from the first rows); "+
 				"give the column a type in the source's schema_hints to load such values", name, truncate(c.value, 60), typ)
 		}
-		held = append(held, badLine{line: c.line, column: name, reason: reason, raw: c.raw})
+		held = append(held, badLine{line: c.line, column: name, reason: reason, raw: c.raw, typed: true, value: c.value})
 	}
 	return held, true, rows.Err()
 }
@@ -332,7 +461,7 @@ func inexactInteger(r csvRecord, delim byte, cols []Column) (badLine, bool) {
 			break
 		}
 		if v := strings.TrimSpace(fields[i]); !wholeNumber(v) {
-			return badLine{line: r.line, column: c.Name, raw: truncate(string(trimEOL(r.raw)), 4096),
+			return badLine{line: r.line, column: c.Name, raw: truncate(string(trimEOL(r.raw)), 4096), typed: true, value: v,
 				reason: fmt.Sprintf("%s: %q is not a whole number, and the column is %s (typed from the first rows); "+
 					"give the column a type in the source's schema_hints to load such values", c.Name, truncate(v, 60), c.Type)}, false
 		}
@@ -405,11 +534,15 @@ func (l *loader) csvExact(ctx context.Context, delim byte, header []string, cols
 	var bad []badLine
 	var good int64
 	headerDone := false
+	var headerLine []byte
+	tok := l.tokenColumns(cols)
+	hits := tokenHits{}
 	obj := map[string]any{}
 	var werr error
 	err = readCSVRecords(l.path, delim, func(r csvRecord) bool {
 		if !headerDone {
 			headerDone = true
+			headerLine = headerContent(r.raw, len(header))
 			return true
 		}
 		fields := splitCSVFields(r.raw, delim)
@@ -417,9 +550,17 @@ func (l *loader) csvExact(ctx context.Context, delim byte, header []string, cols
 			bad = append(bad, badLine{line: r.line, reason: fmt.Sprintf("expected %d fields, found %d", len(header), len(fields)), raw: truncate(string(trimEOL(r.raw)), 4096)})
 			return true
 		}
+		if repeatsHeader(r.raw, headerLine) {
+			bad = append(bad, badLine{line: r.line, reason: repeatedHeaderReason, raw: truncate(string(trimEOL(r.raw)), 4096)})
+			return true
+		}
 		clear(obj)
 		obj[jsonLineCol] = r.line
 		for i, f := range fields {
+			if tok[i] && isNullToken(f) {
+				hits[r.line] = append(hits[r.line], [2]string{cols[i].Name, f})
+				continue
+			}
 			if f != "" && !slices.Contains(l.nulls, f) {
 				obj[cols[i].Name] = f
 			}
@@ -464,6 +605,7 @@ func (l *loader) csvExact(ctx context.Context, delim byte, header []string, cols
 		return err
 	}
 	l.loaded += loaded
+	hits.report(&l.columns, append(append([]badLine(nil), bad...), failed[l.fileID]...))
 	return l.quarantineWithRaw(ctx, failed[l.fileID])
 }
 
@@ -577,6 +719,33 @@ func (l *loader) otherFormats(ctx context.Context, delim byte, s csvSniff, cols 
 	return s, true
 }
 
+// tokenColumns marks the columns where null tokens are read as NULL: the
+// numeric and temporal ones, unless the source gives its own null values.
+func (l *loader) tokenColumns(cols []Column) []bool {
+	tok := make([]bool, len(cols))
+	if l.tokens() == nil {
+		return tok
+	}
+	for i, c := range cols {
+		tok[i] = tokenColumn(c.Type)
+	}
+	return tok
+}
+
+// tokenRejected reports whether DuckDB rejected a null token in a column
+// where it is read as NULL.
+func tokenRejected(rejects []badLine, cols []Column, tok []bool) bool {
+	for _, r := range rejects {
+		if !r.typed || !isNullToken(r.value) {
+			continue
+		}
+		if i := slices.IndexFunc(cols, func(c Column) bool { return c.Name == r.column }); i >= 0 && tok[i] {
+			return true
+		}
+	}
+	return false
+}
+
 // startsBlank reports whether a file's first line is blank (spaces or
 // tabs at most).
 func startsBlank(path string) (bool, error) {
@@ -622,6 +791,11 @@ type csvSniff struct {
 	columns         []Column
 	dateFormat      string
 	timestampFormat string
+	// tolerant are the columns (lower-case names) typed though a handful of
+	// sampled values did not fit; tokenCols those whose sample held null
+	// tokens.
+	tolerant  map[string]tolerantDecision
+	tokenCols map[string]bool
 }
 
 // sniffCSV reads the header and asks DuckDB's sniffer for column types on a
@@ -634,12 +808,21 @@ func (l *loader) sniffCSV(ctx context.Context, delim byte, types map[string]stri
 	defer os.Remove(tmp.Name())
 	w := bufio.NewWriter(tmp)
 	var header []string
+	var headerLine []byte
 	n := 0
+	tokenAt := map[int]bool{} // columns whose sampled values hold a null token
 	err = readCSVRecords(l.path, delim, func(r csvRecord) bool {
 		if header == nil {
 			header = splitCSVFields(r.raw, delim)
-		} else if r.fields != len(header) {
+			headerLine = headerContent(r.raw, len(header))
+		} else if r.fields != len(header) || repeatsHeader(r.raw, headerLine) {
 			return true
+		} else if containsToken(r.raw) {
+			for i, f := range splitCSVFields(r.raw, delim) {
+				if isNullToken(f) {
+					tokenAt[i] = true
+				}
+			}
 		}
 		writeRecord(w, r.raw)
 		n++
@@ -654,7 +837,12 @@ func (l *loader) sniffCSV(ctx context.Context, delim byte, types map[string]stri
 		return nil, csvSniff{}, fmt.Errorf("no header line: the first line of a CSV file must name its columns")
 	}
 	header = uniqueNames(header)
-	s := csvSniff{columns: make([]Column, len(header))}
+	s := csvSniff{columns: make([]Column, len(header)), tokenCols: map[string]bool{}}
+	for i := range tokenAt {
+		if i < len(header) {
+			s.tokenCols[strings.ToLower(header[i])] = true
+		}
+	}
 	for i, h := range header {
 		s.columns[i] = Column{Name: h, Type: "VARCHAR"}
 	}
@@ -664,7 +852,7 @@ func (l *loader) sniffCSV(ctx context.Context, delim byte, types map[string]stri
 	var cols []any
 	var dateFmt, tsFmt *string
 	probe := l.tx.lh.probe()
-	opts := l.nullOption()
+	opts := l.sniffNullOption()
 	if len(types) > 0 {
 		var defs []string
 		for _, n := range slices.Sorted(maps.Keys(types)) {
@@ -694,7 +882,71 @@ func (l *loader) sniffCSV(ctx context.Context, delim byte, types map[string]stri
 	if tsFmt != nil {
 		s.timestampFormat = *tsFmt
 	}
+	if len(types) == 0 && l.tokens() != nil {
+		// Should DuckDB fail to read the sample again, the sniffed types
+		// stand: nothing is lost, a column is text at worst.
+		l.sniffTolerant(ctx, tmp.Name(), delim, &s)
+	}
 	return header, s, nil
+}
+
+// sniffTolerant types with tolerance the text columns of the sniffer's
+// sample whose values fit a numeric or temporal type but for a handful.
+func (l *loader) sniffTolerant(ctx context.Context, sample string, delim byte, s *csvSniff) error {
+	defs := make([]string, len(s.columns))
+	var cands []tolerantCandidate
+	for i, c := range s.columns {
+		defs[i] = QuoteString(c.Name) + ": 'VARCHAR'"
+		if _, hinted := l.hints[strings.ToLower(c.Name)]; c.Type == "VARCHAR" && !hinted {
+			cands = append(cands, tolerantCandidate{name: c.Name, value: QuoteIdent(c.Name)})
+		}
+	}
+	relation := "read_csv(" + QuoteString(sample) + ", auto_detect=false, header=true, delim=" + QuoteString(string(delim)) +
+		`, quote='"', escape='"', columns={` + strings.Join(defs, ", ") + "}, strict_mode=false, ignore_errors=true)"
+	if len(cands) == 0 {
+		return nil
+	}
+	decided, err := decideTolerant(ctx, l.tx.lh.probe(), relation, cands, s.dateFormat, s.timestampFormat, false)
+	if err != nil {
+		return err
+	}
+	s.tolerant = map[string]tolerantDecision{}
+	for i, c := range s.columns {
+		if d, ok := decided[c.Name]; ok {
+			s.columns[i].Type = d.typ
+			s.tolerant[strings.ToLower(c.Name)] = d
+		}
+	}
+	return nil
+}
+
+// sniffNullOption is the sniffer's nullstr: the source's null values, or
+// the null tokens, so a numeric column with NA in it is sniffed as numeric.
+func (l *loader) sniffNullOption() string {
+	if len(l.nulls) > 0 {
+		return l.nullOption()
+	}
+	list := []string{"''"}
+	for _, n := range nullTokens {
+		list = append(list, QuoteString(n))
+	}
+	return ", nullstr=[" + strings.Join(list, ", ") + "]"
+}
+
+// headerContent is a header line without its line end and byte-order mark,
+// kept to spot the header repeated inside the file; nil for a header of
+// one field, where a value equal to the column name is plausible data.
+func headerContent(raw []byte, fields int) []byte {
+	if fields < 2 {
+		return nil
+	}
+	return bytes.Clone(bytes.TrimPrefix(trimEOL(raw), []byte("\uFEFF")))
+}
+
+// repeatsHeader reports whether a record is the header line again (files
+// joined with their headers, as cat does).
+func repeatsHeader(raw, header []byte) bool {
+	return header != nil && bytes.Equal(trimEOL(raw), header)
 }
 
 // uniqueNames names empty header fields column_N and numbers repeats.
@@ -792,6 +1044,14 @@ func (l *loader) loadCSV(ctx context.Context, path string, delim byte, cols []Co
 		}
 		if raw != nil {
 			b.raw = truncate(strings.TrimLeft(*raw, "\r\n"), 4096)
+		}
+		if col != nil && raw != nil && strings.Contains(b.reason, "Could not convert") {
+			// The value that did not convert, for the column's report.
+			if i := slices.IndexFunc(cols, func(c Column) bool { return c.Name == *col }); i >= 0 {
+				if f := splitCSVFields([]byte(strings.TrimLeft(*raw, "\r\n")), delim); i < len(f) {
+					b.typed, b.value = true, f[i]
+				}
+			}
 		}
 		b.reason = cleanReason(b.reason)
 		bad = append(bad, b)

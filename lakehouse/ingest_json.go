@@ -101,8 +101,22 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 			return fmt.Errorf("%s: %w", ls[i].path, err)
 		}
 	}
+	// A field whose values mix text and numbers is JSON to DuckDB's
+	// sniffer: it is text (numbers kept as their text), or, when all but a
+	// handful of its values are numbers or null tokens, a number.
+	mixed, err := jsonMixed(ctx, probe, samples, fileCols)
+	if err != nil {
+		return fmt.Errorf("detect column types: %w", err)
+	}
+	ls[0].tolerant = map[string]string{}
 	var dataCols []Column
 	for _, c := range fileCols {
+		if d, ok := mixed[c.Name]; ok {
+			c.Type = d.typ
+			if d.note != "" {
+				ls[0].tolerant[strings.ToLower(c.Name)] = d.note
+			}
+		}
 		switch c.Type {
 		case "HUGEINT", "UHUGEINT", "UBIGINT":
 			c.Type = "BIGINT" // Go scans HUGEINT awkwardly; wider values are quarantined
@@ -131,6 +145,14 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 		}
 		defs = append(defs, QuoteString(c.Name)+": "+QuoteString(from[i].Type))
 	}
+	tokens := make([]bool, len(cols))
+	var tokenNames []string
+	for i, c := range cols {
+		if d, ok := mixed[c.Name]; ok && d.note != "" && tokenColumn(c.Type) {
+			tokens[i] = true
+			tokenNames = append(tokenNames, c.Name)
+		}
+	}
 	store := ls[0].store
 	if len(direct) > 0 {
 		var paths, ids []string
@@ -148,13 +170,16 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 				strings.Join(ids, ", ") + ") f(path, id) ON r.__lb_path = f.path)"
 			fileExpr = QuoteIdent(jsonFileCol)
 		}
-		loaded, _, err := tx.typedLoad(ctx, stagedLoad{store: store, stage: stage, fileExpr: fileExpr, from: from, to: cols, expected: expected})
+		loaded, _, err := tx.typedLoad(ctx, stagedLoad{store: store, stage: stage, fileExpr: fileExpr, from: from, to: cols, expected: expected, tokens: tokens})
 		if err != nil {
 			return err
 		}
 		if loaded == expected {
 			for _, i := range direct {
 				ls[i].loaded = checked[i].good
+			}
+			if err := countTokens(ctx, tx, stage, tokenNames, &ls[0].columns); err != nil {
+				return err
 			}
 		} else {
 			// Some values do not fit their column: take these files' rows
@@ -190,9 +215,26 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 	defs = append([]string{QuoteString(jsonFileCol) + ": 'BIGINT'", QuoteString(jsonLineCol) + ": 'BIGINT'"}, defs...)
 	stage := "read_json([" + strings.Join(files, ", ") + "], format='newline_delimited', columns={" + strings.Join(defs, ", ") + "})"
 	loaded, failed, err := tx.typedLoad(ctx, stagedLoad{store: store, stage: stage, lineCol: jsonLineCol,
-		fileExpr: QuoteIdent(jsonFileCol), from: from, to: cols, expected: expected})
+		fileExpr: QuoteIdent(jsonFileCol), from: from, to: cols, expected: expected, tokens: tokens})
 	if err != nil {
 		return err
+	}
+	if len(tokenNames) > 0 {
+		// Count the tokens of the rows that loaded only.
+		var ids []string
+		for id, bad := range failed {
+			for _, b := range bad {
+				ids = append(ids, "("+strconv.FormatInt(id, 10)+", "+strconv.FormatInt(b.line, 10)+")")
+			}
+		}
+		loadedRows := stage
+		if len(ids) > 0 {
+			loadedRows = "(SELECT s.* FROM " + stage + " AS s ANTI JOIN (VALUES " + strings.Join(ids, ", ") + ") AS v(f, l) ON v.f = s." +
+				QuoteIdent(jsonFileCol) + " AND v.l = s." + QuoteIdent(jsonLineCol) + ")"
+		}
+		if err := countTokens(ctx, tx, loadedRows, tokenNames, &ls[0].columns); err != nil {
+			return err
+		}
 	}
 	var sum int64
 	for k, i := range staged {
@@ -205,6 +247,76 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 	}
 	if sum != loaded {
 		return fmt.Errorf("loaded %d rows but the files' counts add to %d", loaded, sum)
+	}
+	return nil
+}
+
+// jsonMixed decides the type of each column DuckDB's sniffer typed JSON
+// though no sampled value of it is an object or an array: the values mix
+// text and numbers. It is typed with tolerance (a number but for a handful
+// of values, null tokens read as NULL; the note says so), else VARCHAR.
+func jsonMixed(ctx context.Context, e execer, samples []string, cols []Column) (map[string]tolerantDecision, error) {
+	out := map[string]tolerantDecision{}
+	var defs, nested []string
+	var names []string
+	for _, c := range cols {
+		if c.Type != "JSON" {
+			continue
+		}
+		names = append(names, c.Name)
+		defs = append(defs, QuoteString(c.Name)+": 'JSON'")
+		nested = append(nested, "count(*) FILTER (WHERE json_type("+QuoteIdent(c.Name)+") IN ('OBJECT', 'ARRAY'))")
+	}
+	if len(names) == 0 {
+		return out, nil
+	}
+	relation := "read_json([" + strings.Join(samples, ", ") + "], format='newline_delimited', columns={" + strings.Join(defs, ", ") + "})"
+	counts := make([]int64, len(names))
+	ptrs := make([]any, len(names))
+	for i := range counts {
+		ptrs[i] = &counts[i]
+	}
+	if err := e.QueryRowContext(ctx, "SELECT "+strings.Join(nested, ", ")+" FROM "+relation).Scan(ptrs...); err != nil {
+		return nil, err
+	}
+	var cands []tolerantCandidate
+	for i, n := range names {
+		if counts[i] == 0 {
+			out[n] = tolerantDecision{typ: "VARCHAR"}
+			cands = append(cands, tolerantCandidate{name: n, value: "(" + QuoteIdent(n) + "->>'$')"})
+		}
+	}
+	decided, err := decideTolerant(ctx, e, relation, cands, "", "", true)
+	if err != nil {
+		return nil, err
+	}
+	for n, d := range decided {
+		out[n] = d
+	}
+	return out, nil
+}
+
+// countTokens counts, in a staged relation, the null tokens of columns
+// where they are read as NULL.
+func countTokens(ctx context.Context, tx *Tx, stage string, names []string, g *columnLog) error {
+	for _, n := range names {
+		rows, err := tx.tx.QueryContext(ctx, "SELECT "+QuoteIdent(n)+", count(*) FROM "+stage+" WHERE "+QuoteIdent(n)+" IN "+tokenList()+" GROUP BY 1")
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var t string
+			var c int64
+			if err := rows.Scan(&t, &c); err != nil {
+				rows.Close()
+				return err
+			}
+			g.nullRead(n, t, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -887,6 +999,9 @@ type stagedLoad struct {
 	fileExpr string   // SQL expression with each row's file id
 	from, to []Column // staged and target types, column by column
 	expected int64    // rows in the stage
+	// tokens marks the columns (by index) whose null tokens are read as
+	// NULL: text staged for a numeric or temporal column.
+	tokens []bool
 }
 
 // typedLoad inserts a staged relation into the stored table, casting each
@@ -894,15 +1009,19 @@ type stagedLoad struct {
 // returned by file id, with the column and value named, for quarantine.
 func (tx *Tx) typedLoad(ctx context.Context, s stagedLoad) (int64, map[int64][]badLine, error) {
 	sel := []string{}
-	var oks, reasons, firsts []string
+	var oks, reasons, firsts, values []string
 	for i, c := range s.to {
 		id := QuoteIdent(c.Name)
-		if strings.EqualFold(s.from[i].Type, c.Type) || c.Type == "JSON" {
+		if sameType(s.from[i].Type, c.Type) || c.Type == "JSON" {
 			sel = append(sel, id)
 			continue
 		}
+		if i < len(s.tokens) && s.tokens[i] {
+			// The column's value with its null tokens made NULL.
+			id = "(CASE WHEN " + id + " IN " + tokenList() + " THEN NULL ELSE " + id + " END)"
+		}
 		cast := "TRY_CAST(" + id + " AS " + c.Type + ")"
-		sel = append(sel, cast+" AS "+id)
+		sel = append(sel, cast+" AS "+QuoteIdent(c.Name))
 		ok := "(" + id + " IS NULL OR " + cast + " IS NOT NULL)"
 		reason := QuoteString(c.Name+": cannot convert ") + " || left(" + id + "::VARCHAR, 60) || " + QuoteString(" to "+c.Type)
 		if exact, what := exactSQL(id, s.from[i].Type, c.Type); exact != "" {
@@ -914,6 +1033,7 @@ func (tx *Tx) typedLoad(ctx context.Context, s stagedLoad) (int64, map[int64][]b
 		oks = append(oks, ok)
 		reasons = append(reasons, "CASE WHEN NOT "+ok+" THEN "+reason+" END")
 		firsts = append(firsts, "CASE WHEN NOT "+ok+" THEN "+QuoteString(c.Name)+" END")
+		values = append(values, "CASE WHEN NOT "+ok+" THEN "+id+"::VARCHAR END")
 	}
 	where := "true"
 	if len(oks) > 0 {
@@ -930,7 +1050,7 @@ func (tx *Tx) typedLoad(ctx context.Context, s stagedLoad) (int64, map[int64][]b
 		return loaded, bad, nil // without lines, the caller stages the rows to find them
 	}
 	rows, err := tx.tx.QueryContext(ctx, "SELECT "+s.fileExpr+", "+QuoteIdent(s.lineCol)+", coalesce("+strings.Join(firsts, ", ")+
-		"), concat_ws('; ', "+strings.Join(reasons, ", ")+") FROM "+s.stage+" WHERE NOT ("+where+") ORDER BY 1, 2")
+		"), concat_ws('; ', "+strings.Join(reasons, ", ")+"), coalesce("+strings.Join(values, ", ")+", '') FROM "+s.stage+" WHERE NOT ("+where+") ORDER BY 1, 2")
 	if err != nil {
 		return 0, nil, err
 	}
@@ -938,9 +1058,10 @@ func (tx *Tx) typedLoad(ctx context.Context, s stagedLoad) (int64, map[int64][]b
 	for rows.Next() {
 		var file int64
 		var b badLine
-		if err := rows.Scan(&file, &b.line, &b.column, &b.reason); err != nil {
+		if err := rows.Scan(&file, &b.line, &b.column, &b.reason, &b.value); err != nil {
 			return 0, nil, err
 		}
+		b.typed = true
 		bad[file] = append(bad[file], b)
 	}
 	return loaded, bad, rows.Err()

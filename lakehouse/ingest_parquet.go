@@ -34,7 +34,7 @@ func (tx *Tx) loadParquet(ctx context.Context, ls []*loader) error {
 		}
 		same := true
 		for i := range cols {
-			same = same && strings.EqualFold(cols[i].Type, fileCols[i].Type)
+			same = same && sameType(cols[i].Type, fileCols[i].Type)
 		}
 		if same {
 			batch = append(batch, l)

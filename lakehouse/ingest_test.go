@@ -311,9 +311,10 @@ func TestTopKeys(t *testing.T) {
 	}
 }
 
-// TestIngestNullValues: with NA as a null marker, a numeric column with
-// NA in it keeps its type and the NA rows load with NULL; without it, the
-// column is text and NA stays NA.
+// TestIngestNullValues: with NA as a null marker, or by default (NA is a
+// null token), a numeric column with NA in it keeps its type and the NA
+// rows load with NULL; with other null values given, they win: NA is text
+// and the column too.
 func TestIngestNullValues(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -323,7 +324,8 @@ func TestIngestNullValues(t *testing.T) {
 		want  string
 	}{
 		{[]string{"NA"}, "[3 1 DOUBLE DATE]"},
-		{nil, "[3 0 VARCHAR VARCHAR]"},
+		{nil, "[3 1 DOUBLE DATE]"},
+		{[]string{"-"}, "[3 0 VARCHAR VARCHAR]"},
 	} {
 		lh := openTemp(t)
 		p := writeFile(t, dir, "a.csv", content)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -116,21 +115,4 @@ func walkJSON(v any, fn func(map[string]any)) {
 			walkJSON(e, fn)
 		}
 	}
-}
-
-// typeSyntax is the shape of a type a user may name: words (TIMESTAMP WITH
-// TIME ZONE), an optional width and scale (DECIMAL(18,2)) and array
-// suffixes (INTEGER[]). Nothing else can reach SQL from a type string.
-var typeSyntax = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*( [A-Za-z][A-Za-z0-9_]*)*(\(\d{1,4}( ?, ?\d{1,4})?\))?(\[\d{0,6}\])*$`)
-
-// CheckType is the one check a type string from a user (a schema hint, a
-// cast) passes before it is put in SQL, where a type cannot be a bind
-// parameter: it returns the type trimmed, or an error saying what a type
-// looks like.
-func CheckType(t string) (string, error) {
-	t = strings.TrimSpace(t)
-	if !typeSyntax.MatchString(t) {
-		return "", fmt.Errorf("%q is not a type; use a DuckDB type such as BIGINT, DOUBLE, DECIMAL(18,2), VARCHAR, DATE, TIMESTAMP or INTEGER[]", t)
-	}
-	return t, nil
 }

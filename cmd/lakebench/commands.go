@@ -168,6 +168,13 @@ func newIngestCmd(g *globals) *cobra.Command {
 				}
 				fmt.Fprintf(os.Stderr, "%s: read %d, loaded %d, quarantined %d\n", fr.Path, fr.RowsRead, fr.RowsLoaded, fr.RowsQuarantined)
 			}
+			// What typing decided, for the columns where it says more
+			// than a sniffed type.
+			for _, c := range res.Columns {
+				if c.Notable() {
+					fmt.Fprintf(os.Stderr, "  %s\n", c)
+				}
+			}
 			fmt.Fprintf(os.Stderr, "%s: %d rows loaded, %d quarantined", res.Table, res.RowsLoaded, res.RowsQuarantined)
 			if res.RowsQuarantined > 0 {
 				fmt.Fprintf(os.Stderr, " (see %s_quarantine)", res.Table)
