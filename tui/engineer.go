@@ -175,6 +175,9 @@ func (e *engineer) SetSnapshot(s *Snapshot) {
 	if latest == e.logRun && len(e.log) > 0 {
 		return
 	}
+	if s.Refused[RefusedRuns] != "" && len(e.log) > 0 {
+		return // the principal may not read runs: keep the log of its own
+	}
 	e.logRun, e.log = latest, nil
 	if latest != "" {
 		e.log = taskLog(s.LastTasks)
@@ -187,6 +190,11 @@ func (e *engineer) SetSnapshot(s *Snapshot) {
 
 // showJobTasks marks the shown job's tasks from its latest recorded run.
 func (e *engineer) showJobTasks() {
+	if e.sh.snap != nil && e.sh.snap.Refused[RefusedRuns] != "" && e.tasks != nil {
+		// The principal may not read the recorded runs: the marks of the
+		// run it just made (from its own events) stay.
+		return
+	}
 	e.tasks = map[string]*taskState{}
 	if e.sh.snap == nil {
 		return

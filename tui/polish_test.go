@@ -197,7 +197,7 @@ func TestUpdateRefusedRun(t *testing.T) {
 	_, cmd := m.Update(keyMsg("r"))
 	pump(t, m, cmd)
 	if ts := e.tasks["ingest"]; ts == nil || ts.status != "failed" || !strings.Contains(ts.detail, "dana may not") {
-		t.Fatalf("ingest as dana: %+v, want failed by the grants", ts)
+		t.Fatalf("ingest as dana: %+v, want failed by the grants (flash %q)", ts, m.flash.text)
 	}
 	for _, k := range []string{"silver", "gold", "train_churn"} {
 		if ts := e.tasks[k]; ts == nil || ts.status != "skipped" {
