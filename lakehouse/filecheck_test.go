@@ -132,6 +132,12 @@ func TestFileCheckOfABusyFile(t *testing.T) {
 	path := damagedFixture(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_HOLD="+path)
+	// The holder holds until its stdin closes: keep it open.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

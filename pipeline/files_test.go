@@ -106,7 +106,7 @@ func ingestDetail(t *testing.T, p *Project, lh *lakehouse.Lakehouse) (string, st
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := lh.Query(context.Background(), "select coalesce(error, '') from sys.task_runs where kind = 'ingest' and run_id = '"+res.RunID+"'")
+	r, err := lh.Query(context.Background(), "select coalesce(detail, '') from sys.task_runs where kind = 'ingest' and run_id = '"+res.RunID+"'")
 	if err != nil || len(r.Rows) != 1 {
 		t.Fatalf("the ingest task's record: %v %v", r, err)
 	}

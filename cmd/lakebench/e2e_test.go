@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/pipeline"
 	"github.com/lakebench/lakebench/sampledata"
 )
 
@@ -347,7 +350,11 @@ func TestBundleCommands(t *testing.T) {
 // scalarAs runs a one-value query as a principal.
 func scalarAs(t *testing.T, dir, as, sql string) float64 {
 	t.Helper()
-	out, _ := lb(t, dir, true, "query", sql, "--format", "json", "--as", as)
+	args := []string{"query", sql, "--format", "json"}
+	if as != "" {
+		args = append(args, "--as", as)
+	}
+	out, _ := lb(t, dir, true, args...)
 	var doc struct {
 		Rows [][]any `json:"rows"`
 	}
@@ -365,13 +372,15 @@ func scalarAs(t *testing.T, dir, as, sql string) float64 {
 func TestAdministration(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "p")
 	lb(t, t.TempDir(), true, "init", dir)
-	lb(t, dir, true, "bundle", "deploy", "--as", "ana")
-	lb(t, dir, true, "bundle", "deploy", "-t", "staging", "--as", "ana")
+	// You (the operating-system user) deploy first and own the targets.
+	me := pipeline.Principal()
+	lb(t, dir, true, "bundle", "deploy")
+	lb(t, dir, true, "bundle", "deploy", "-t", "staging")
 	out, _ := lb(t, dir, true, "bundle", "owner")
-	if !strings.Contains(out, "Owner: ana") {
-		t.Errorf("bundle owner after ana's first deploy:\n%s", out)
+	if !strings.Contains(out, "Owner: "+me) {
+		t.Errorf("bundle owner after your first deploy:\n%s", out)
 	}
-	if out, _ = lb(t, dir, true, "bundle", "summary"); !strings.Contains(out, "Owner: ana") {
+	if out, _ = lb(t, dir, true, "bundle", "summary"); !strings.Contains(out, "Owner: "+me) {
 		t.Errorf("bundle summary does not name the owner:\n%s", out)
 	}
 
@@ -385,16 +394,16 @@ func TestAdministration(t *testing.T) {
 	}
 	os.WriteFile(file, []byte(edited), 0o644)
 	_, stderr := lb(t, dir, false, "bundle", "deploy", "--as", "dana")
-	for _, want := range []string{"dana may not deploy", "CAN_MANAGE", "owner ana"} {
+	for _, want := range []string{"dana may not deploy", "CAN_MANAGE", "owner " + me} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("dana deploying her bundle: %q lacks %q", stderr, want)
 		}
 	}
 	os.WriteFile(file, orig, 0o644)
-	if n := scalarAs(t, dir, "ana", "select count(*) from sys.grants where schema_name = 'silver' and principal = 'analysts'"); n != 0 {
+	if n := scalarAs(t, dir, "", "select count(*) from sys.grants where schema_name = 'silver' and principal = 'analysts'"); n != 0 {
 		t.Errorf("dana's refused deploy granted analysts silver")
 	}
-	if n := scalarAs(t, dir, "ana", "select count(*) from sys.audit where principal = 'dana' and action = 'deploy' and not allowed"); n != 1 {
+	if n := scalarAs(t, dir, "", "select count(*) from sys.audit where principal = 'dana' and action = 'deploy' and not allowed"); n != 1 {
 		t.Errorf("%v refused deploys of dana audited, want 1", n)
 	}
 	// dana destroys dev and staging: refused, nothing deleted.
@@ -424,20 +433,29 @@ func TestAdministration(t *testing.T) {
 
 	// Ownership changes only by the owner's explicit command.
 	_, stderr = lb(t, dir, false, "bundle", "owner", "set", "dana", "--as", "dana")
-	if !strings.Contains(stderr, "only its owner (ana)") {
+	if !strings.Contains(stderr, "only its owner ("+me+")") {
 		t.Errorf("dana taking ownership: %s", stderr)
 	}
-	lb(t, dir, true, "bundle", "owner", "set", "ben", "--as", "ana")
-	if n := scalarAs(t, dir, "ben", "select count(*) from sys.audit where action = 'owner set' and allowed and principal = 'ana'"); n != 1 {
-		t.Errorf("%v ownership changes audited, want 1", n)
+	lb(t, dir, true, "bundle", "owner", "set", "ben")
+	if out, _ = lb(t, dir, true, "bundle", "owner"); !strings.Contains(out, "Owner: ben") {
+		t.Errorf("bundle owner after the transfer:\n%s", out)
 	}
-	_, stderr = lb(t, dir, false, "bundle", "deploy", "--as", "ana")
-	if !strings.Contains(stderr, "ana may not deploy") {
+	_, stderr = lb(t, dir, false, "bundle", "deploy")
+	if !strings.Contains(stderr, me+" may not deploy") {
 		t.Errorf("the old owner deploying: %s", stderr)
 	}
-	lb(t, dir, true, "bundle", "deploy", "--as", "ben")
-	lb(t, dir, true, "bundle", "destroy", "--as", "ben", "--auto-approve")
-	if _, err := os.Stat(filepath.Join(dir, ".lakebench", "dev.duckdb")); !os.IsNotExist(err) {
-		t.Errorf("the owner's destroy left dev: %v", err)
+	// ben is not at this keyboard: a role switch to the owner is refused.
+	if _, stderr = lb(t, dir, false, "bundle", "destroy", "--as", "ben", "--auto-approve"); !strings.Contains(stderr, "owner") {
+		t.Errorf("a role switch to the new owner: %s", stderr)
+	}
+	// lakebench itself reads the audit: the transfer is there, by you.
+	lh, err := lakehouse.Open(context.Background(), filepath.Join(dir, ".lakebench", "dev.duckdb"), lakehouse.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	r, err := lh.Query(context.Background(), "select count(*) from sys.audit where action = 'owner set' and allowed and principal = '"+me+"'")
+	if err != nil || fmt.Sprint(r.Rows[0][0]) != "1" {
+		t.Errorf("ownership changes audited: %v %v, want 1", r, err)
 	}
 }
