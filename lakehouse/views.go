@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -27,6 +28,11 @@ func sysTable(name string) TableName { return TableName{Schema: "sys", Name: nam
 // governed runs read as the session's principal: the tables it reads get
 // the check that "SELECT * FROM <tables>" gets from Query (a refusal is
 // audited and returned), and the read is audited once, with its row count.
+//
+// The target's job history (runs, task runs, quality results, loaded
+// files, and when each table was last written) is also open to a principal holding a permission on the target
+// (CAN_VIEW or stronger), as a Databricks job's run results are to CAN_VIEW
+// on the job: only its rows, never a table's data, are shown that way.
 func governed[T any](ctx context.Context, lh *Lakehouse, read func() (T, int64, error), tables ...TableName) (T, error) {
 	var zero T
 	from := make([]string, len(tables))
@@ -34,6 +40,11 @@ func governed[T any](ctx context.Context, lh *Lakehouse, read func() (T, int64, 
 		from[i] = t.SQL()
 	}
 	names, action, err := lh.authorizeSQL(ctx, "SELECT * FROM "+strings.Join(from, ", "))
+	if ae := (*AccessError)(nil); errors.As(err, &ae) && jobHistory(tables) {
+		if level, deployed, perr := lh.PermissionLevel(ctx, lh.principal); perr == nil && deployed && levelRank(level) >= levelRank(CanView) {
+			err, action = nil, "SELECT ("+level+" on the target)"
+		}
+	}
 	if err != nil {
 		return zero, err
 	}
@@ -43,6 +54,19 @@ func governed[T any](ctx context.Context, lh *Lakehouse, read func() (T, int64, 
 		return zero, err
 	}
 	return v, nil
+}
+
+// jobHistory reports whether every table is one of the system tables that
+// record the target's jobs (see governed).
+func jobHistory(tables []TableName) bool {
+	for _, t := range tables {
+		switch t {
+		case sysTable("runs"), sysTable("task_runs"), sysTable("quality_results"), sysTable("ingested_files"), sysTable("catalog"):
+		default:
+			return false
+		}
+	}
+	return len(tables) > 0
 }
 
 // readable returns those of tables the session's principal holds SELECT on
@@ -367,7 +391,25 @@ type Freshness struct {
 func (lh *Lakehouse) Freshness(ctx context.Context) ([]Freshness, error) {
 	return governed(ctx, lh, func() ([]Freshness, int64, error) {
 		out, err := lh.freshness(ctx)
-		return out, int64(len(out)), err
+		if err != nil {
+			return nil, 0, err
+		}
+		// Only the tables the principal may read, as the catalog lists.
+		tables := make([]TableName, len(out))
+		for i, f := range out {
+			tables[i], _ = ParseTableName(f.Table)
+		}
+		ok, err := lh.readable(ctx, tables)
+		if err != nil {
+			return nil, 0, err
+		}
+		kept := out[:0]
+		for i, f := range out {
+			if slices.Contains(ok, tables[i]) {
+				kept = append(kept, f)
+			}
+		}
+		return kept, int64(len(kept)), nil
 	}, sysTable("catalog"))
 }
 

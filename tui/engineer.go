@@ -854,7 +854,10 @@ func (e *engineer) layersLines(width int) []string {
 	lines := []string{st.Header.Render(fit("layer", 12)) + st.Header.Render(right("tables", numW)) + st.Header.Render(right("rows", width-12-numW))}
 	pending := int64(landing) - ingested
 	newFiles := st.Muted.Render(" (0 new)")
-	if pending > 0 {
+	switch {
+	case s.Refused[RefusedIngested] != "":
+		newFiles = "" // which files are loaded is not the principal's to see
+	case pending > 0:
 		newFiles = st.Warn.Render(fmt.Sprintf(" (%d new)", pending))
 	}
 	lines = append(lines, st.layer("landing").Render(fit("landing", 12))+right(fmt.Sprintf("%d files", landing), numW)+newFiles)

@@ -26,7 +26,7 @@ func deploySample(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	defer lh.Close()
-	if _, err := p.Deploy(ctx, lh, "ben"); err != nil {
+	if _, err := p.Deploy(ctx, lh, ""); err != nil { // as the owner, who deployed the copied sample
 		t.Fatal(err)
 	}
 }

@@ -182,7 +182,7 @@ func TestUpdateRefusedRun(t *testing.T) {
 	}
 	// dana may run jobs on dev (CAN_RUN) but holds no grant on bronze.
 	p.Permissions = []pipeline.Permission{{Level: "CAN_RUN", UserName: "dana"}}
-	if _, err := p.Deploy(ctx, lh, "ben"); err != nil {
+	if _, err := p.Deploy(ctx, lh, ""); err != nil { // as the owner, who deployed the copied sample
 		t.Fatal(err)
 	}
 	lh.Close()

@@ -129,14 +129,10 @@ func (w *Workspace) Prepare(ctx context.Context, progress func(string)) (Info, e
 	if w.opts.Sample {
 		// A first run killed before it finished is run again.
 		if _, err := os.Stat(p.DatabasePath(target)); err != nil || sampledata.FirstRunPending(dir) {
-			progress("first run of the pipeline on target " + target)
-			job := w.planner.Plan(ctx, p, nil)[0].Job
-			err := w.Run(ctx, target, job, func(e pipeline.Event) {
-				if e.Kind == pipeline.TaskStarted {
-					progress(fmt.Sprintf("[%d/%d] %s", e.Index, e.Total, e.Task))
-				}
-			})
-			if err != nil {
+			// Deployed first, as `lakebench run` on the sample does, so the
+			// grants hold from the first frame (--as dana sees hers only);
+			// the target's own identity deploys, never a role switch.
+			if err := firstRun(ctx, p, target, w.opts.Holder, w.planner.Plan(ctx, p, nil)[0].Job, progress); err != nil {
 				return Info{}, err
 			}
 			if err := sampledata.FirstRunDone(dir); err != nil {
@@ -145,6 +141,35 @@ func (w *Workspace) Prepare(ctx context.Context, progress func(string)) (Info, e
 		}
 	}
 	return w.info(p, target), nil
+}
+
+// firstRun sets the sample up on a target as `lakebench run` does: the
+// bundle is deployed (unless it was), so the grants hold from the first
+// frame, and the job runs, both as the target's own identity: setting up
+// is lakebench's, never a role switch's (--as dana sees hers only).
+func firstRun(ctx context.Context, p *pipeline.Project, target, holder, job string, progress func(string)) error {
+	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{Holder: holder})
+	if err != nil {
+		return err
+	}
+	defer lh.Close()
+	if ok, err := lh.Deployed(ctx); err != nil {
+		return err
+	} else if !ok {
+		if _, err := p.Deploy(ctx, lh, ""); err != nil {
+			return err
+		}
+	}
+	progress("first run of the pipeline on target " + target)
+	if _, ok := p.Resources.Jobs[job]; !ok && job == DefaultJob {
+		job = ""
+	}
+	_, err = p.Run(ctx, lh, pipeline.RunOptions{Job: job, Target: target, Progress: func(e pipeline.Event) {
+		if e.Kind == pipeline.TaskStarted {
+			progress(fmt.Sprintf("[%d/%d] %s", e.Index, e.Total, e.Task))
+		}
+	}})
+	return err
 }
 
 func (w *Workspace) info(p *pipeline.Project, target string) Info {
