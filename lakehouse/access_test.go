@@ -452,3 +452,46 @@ func TestNoSecondInstanceBesideTheWriter(t *testing.T) {
 		t.Fatalf("a read-only instance opened beside the writer: make it the sandbox of other principals' statements")
 	}
 }
+
+// TestBinderErrorsShowNothingPastTheGrants: a query DuckDB cannot bind
+// must not tell dana what she may not read. Before, a column she guessed
+// on silver.orders came back as an AccessError when it existed and as
+// DuckDB's "Referenced column ... not found" when it did not, so she could
+// list the columns of any table, and "schema does not exist" told her
+// which schemas there are. A name past her grants is refused as such,
+// whether it exists or not and whatever else is wrong with the query.
+func TestBinderErrorsShowNothingPastTheGrants(t *testing.T) {
+	g := newAttackTarget(t)
+	ctx := context.Background()
+	for _, ro := range []bool{false, true} {
+		lh, err := Open(ctx, g.path, Options{ReadOnly: ro, Principal: "dana"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct{ sql, want string }{
+			{"select nosuchcol from silver.orders", "dana may not read silver.orders"},
+			{"select amount from silver.orders", "dana may not read silver.orders"},
+			{"select * from silver.orders where nosuch = 1", "dana may not read silver.orders"},
+			{"select * from gold.revenue r join silver.orders o on r.nosuch = o.amount", "dana may not read silver.orders"},
+			{"select * from silver.nosuch", "dana may not read silver.nosuch"},
+			{"select * from nosuchschema.x", "dana may not read nosuchschema.x"},
+			{"select * from sys.tokens where nosuch", "dana may not read sys.tokens"},
+			{"select * from bronze_data.customers where nosuch", "dana may not read bronze_data.customers"},
+			{"select * from temp.main.lb_snapshot_1", "only the target's owner"},
+		} {
+			_, err := lh.Query(ctx, tc.sql)
+			var ae *AccessError
+			if !errors.As(err, &ae) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("read-only %v: %q: got %v, want an *AccessError containing %q", ro, tc.sql, err, tc.want)
+			}
+			if err != nil && (strings.Contains(err.Error(), "not found") || strings.Contains(err.Error(), "does not exist")) {
+				t.Errorf("read-only %v: %q: the refusal shows DuckDB's binder: %v", ro, tc.sql, err)
+			}
+		}
+		// In what she may read, DuckDB's error still helps her.
+		if _, err := lh.Query(ctx, "select nosuchcol from gold.revenue"); err == nil || !strings.Contains(err.Error(), "nosuchcol") {
+			t.Errorf("read-only %v: a typo in a granted table: %v", ro, err)
+		}
+		lh.Close()
+	}
+}
