@@ -495,3 +495,51 @@ func TestBinderErrorsShowNothingPastTheGrants(t *testing.T) {
 		lh.Close()
 	}
 }
+
+// TestNoPlansOfOtherQueries: json_serialize_plan is a scalar function, so
+// dana could call it on a query she may not run. The plan it returned
+// listed the columns and types of any table (silver.orders), and with
+// optimize := true DuckDB's statistics turned a filter past a column's
+// maximum into LOGICAL_EMPTY_RESULT: an oracle on the values of tables
+// past her grants, in the sandbox too. On a writer (a task run as her) it
+// bound file readers (read_text, read_parquet) unsandboxed. Only the owner
+// may call it, in a SELECT or inside any other statement.
+func TestNoPlansOfOtherQueries(t *testing.T) {
+	g := newAttackTarget(t)
+	ctx := context.Background()
+	for _, ro := range []bool{false, true} {
+		lh, err := Open(ctx, g.path, Options{ReadOnly: ro, Principal: "dana"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{
+			`select json_serialize_plan('select * from silver.orders')`,
+			`select json_serialize_plan('select * from silver.orders where amount > 1000', optimize := true)`,
+			`select * from gold.revenue where json_serialize_plan('select * from bronze_data.customers')::varchar like '%email%'`,
+			`select (select JSON_SERIALIZE_PLAN('select * from read_text(` + strings.ReplaceAll(QuoteString(g.secret), "'", "''") + `)'))`,
+			`select "json_serialize_plan"('select * from sys.audit')`,
+			`select main.json_serialize_plan('select * from sys.audit')`,
+		} {
+			res, err := lh.Query(ctx, q)
+			var ae *AccessError
+			if !errors.As(err, &ae) {
+				t.Errorf("read-only %v: dana ran %q: %v %v", ro, q, res, err)
+			}
+		}
+		lh.Close()
+	}
+	// Inside a statement that is not a SELECT (ben may modify silver.orders).
+	lh, err := Open(ctx, g.path, Options{Principal: "ben"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	q := `update silver.orders set amount = length(json_serialize_plan('select * from bronze_data.customers'))`
+	if _, err := lh.Exec(ctx, q); err == nil || !strings.Contains(err.Error(), "json_serialize_plan") {
+		t.Errorf("ben ran %q: %v", q, err)
+	}
+	lh.SetPrincipal("owner")
+	if _, err := lh.Query(ctx, `select json_serialize_plan('select * from silver.orders')`); err != nil {
+		t.Errorf("the owner may see plans: %v", err)
+	}
+}

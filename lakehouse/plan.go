@@ -170,6 +170,12 @@ func analyzePlan(p *planDoc, catalog string) (*planAccess, error) {
 	silent := map[TableName]bool{}
 	walkJSON(p.Plans[0], func(m map[string]any) {
 		op, _ := m["type"].(string)
+		if op == "BOUND_FUNCTION" {
+			if f := ownerOnlyFunction(m["name"]); f != "" {
+				a.reads[TableName{Schema: ownerOnly, Name: f}] = true
+			}
+			return
+		}
 		if err != nil || !strings.HasPrefix(op, "LOGICAL_") {
 			return
 		}
@@ -371,6 +377,10 @@ func prebindCheck(tree map[string]any) error {
 			if !safeTableFunctions[strings.ToLower(name)] {
 				err = &AccessError{Table: TableName{Schema: ownerOnly, Name: strings.ToLower(name) + "()"}}
 			}
+		case "FUNCTION":
+			if f := ownerOnlyFunction(m["function_name"]); f != "" {
+				err = &AccessError{Table: TableName{Schema: ownerOnly, Name: f}}
+			}
 		case "BASE_TABLE":
 			for _, k := range []string{"catalog_name", "schema_name", "table_name"} {
 				if s, _ := m[k].(string); strings.ContainsAny(s, pathChars) {
@@ -408,6 +418,22 @@ func namedReads(tree map[string]any, catalog string) []TableName {
 	}
 	sortTables(out)
 	return out
+}
+
+// ownerOnlyFunctions are scalar functions only the owner may call:
+// json_serialize_plan binds the query in its argument, so its answer shows
+// the columns of any table, bound file readers (unsandboxed on a writer),
+// and with optimize := true DuckDB's statistics (a filter past a column's
+// maximum plans as LOGICAL_EMPTY_RESULT), all past the grants.
+var ownerOnlyFunctions = map[string]string{
+	"json_serialize_plan": "the function json_serialize_plan, which plans another query past the grants",
+}
+
+// ownerOnlyFunction is how a refusal names the scalar function name, when
+// only the owner may call it, else "".
+func ownerOnlyFunction(name any) string {
+	s, _ := name.(string)
+	return ownerOnlyFunctions[strings.ToLower(s)]
 }
 
 // firstKeyword is the statement's first word, upper-cased, after comments.
