@@ -176,6 +176,8 @@ func (g attackTarget) attacks() []string {
 		`select * from gold.revenue; delete from silver.orders`,
 		`select * from gold.revenue /* */; select * from silver.orders`,
 		`select 1 -- ` + "\n" + `; select * from silver.orders`,
+		`select pg_get_viewdef(1)`,
+		`alter table gold.revenue set schema sys`,
 	}
 }
 
@@ -402,6 +404,21 @@ func TestNoStatementWritesSys(t *testing.T) {
 			"TRUNCATE sys.audit",
 			"DELETE FROM sys.grants",
 			"INSERT INTO sys.governance VALUES ('ben', now()::TIMESTAMP)",
+			// Found refused by reviewer rv1.
+			"CREATE OR REPLACE SCHEMA sys",
+			"DROP SCHEMA IF EXISTS SYS CASCADE",
+			"COMMENT ON TABLE sys.audit IS 'x'",
+			"COMMENT ON COLUMN sys.audit.detail IS 'x'",
+			"ALTER TABLE sys.audit ALTER COLUMN detail SET DEFAULT 'x'",
+			"CREATE INDEX i ON sys.audit(principal)",
+			"DELETE FROM dev.sys.audit",
+			`UPDATE "SYS"."AUDIT" SET allowed = true`,
+			"CREATE OR REPLACE MACRO sys.m() AS 1",
+			"CREATE OR REPLACE VIEW sys.audit_v AS SELECT 1",
+			"CREATE SEQUENCE sys.s",
+			"CREATE TYPE sys.t AS ENUM ('a')",
+			"MERGE INTO sys.audit USING (SELECT 1 AS x) s ON false WHEN NOT MATCHED THEN INSERT (principal) VALUES ('x')",
+			"INSERT INTO sys.audit BY NAME SELECT 'x' AS principal",
 		} {
 			_, err := lh.Exec(ctx, q)
 			var ae *AccessError
