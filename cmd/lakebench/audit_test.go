@@ -85,3 +85,21 @@ func TestAuditShowsNoTerminalControls(t *testing.T) {
 		t.Errorf("the audit hides what dana ran:\n%s", out)
 	}
 }
+
+// TestQueryTableShowsNoTerminalControls: a value holding ESC or CR (a
+// landing file's field, a row written by whoever may modify the table) was
+// printed raw in table output, clearing or overwriting the reader's
+// terminal. The table escapes it; CSV keeps the exact value.
+func TestQueryTableShowsNoTerminalControls(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	q := "select chr(27) || '[2J' || 'x' || chr(13) as \"a" + "\x1b[1A\", 1 as n"
+	out, _ := lb(t, dir, true, "query", q)
+	if strings.ContainsAny(out, "\x1b\r") || !strings.Contains(out, `\x1b[2Jx\r`) || !strings.Contains(out, `a\x1b[1A`) {
+		t.Errorf("table output:\n%q", out)
+	}
+	out, _ = lb(t, dir, true, "query", q, "--format", "csv")
+	if !strings.Contains(out, "\x1b[2Jx\r") {
+		t.Errorf("csv output changed the value:\n%q", out)
+	}
+}
