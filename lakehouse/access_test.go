@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -599,5 +600,66 @@ func TestNoPlansOfOtherQueries(t *testing.T) {
 	lh.SetPrincipal("owner")
 	if _, err := lh.Query(ctx, `select json_serialize_plan('select * from silver.orders')`); err != nil {
 		t.Errorf("the owner may see plans: %v", err)
+	}
+}
+
+// TestAuditListsPendingEvents: a read-only session (dana's `lakebench
+// query`) writes its events to the pending log, which only the next writer
+// moves into sys.audit; `lakebench audit`, itself read-only, listed
+// sys.audit alone, so the owner did not see dana's refusals until someone
+// wrote to the target. The listing holds the pending events too, after
+// sys.audit's, and says where the pending log's chain is broken.
+func TestAuditListsPendingEvents(t *testing.T) {
+	g := newAttackTarget(t)
+	ctx := context.Background()
+	ro, err := Open(ctx, g.path, Options{ReadOnly: true, Principal: "dana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ro.Query(ctx, "select * from silver.orders"); err == nil {
+		t.Fatal("dana read silver.orders")
+	}
+	ro.Close()
+	owner, err := Open(ctx, g.path, Options{ReadOnly: true, Principal: "owner"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner.AuditEvents(ctx, AuditFilter{Limit: 1})
+	events, err := owner.AuditEvents(ctx, AuditFilter{Principal: "dana"})
+	owner.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range events {
+		if !e.Allowed && slices.Contains(e.Tables, "silver.orders") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the owner's audit listing misses dana's pending refusal: %+v", events)
+	}
+	// A pending log with a line deleted in the middle: the listing says so.
+	data, _ := os.ReadFile(auditPath(g.path))
+	lines := strings.SplitAfter(string(data), "\n")
+	if len(lines) < 4 {
+		t.Fatalf("pending log: %q", data)
+	}
+	os.WriteFile(auditPath(g.path), []byte(strings.Join(append(lines[:1:1], lines[2:]...), "")), 0o600)
+	owner, err = Open(ctx, g.path, Options{ReadOnly: true, Principal: "owner"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	events, err = owner.AuditEvents(ctx, AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tamper := false
+	for _, e := range events {
+		tamper = tamper || (e.Action == ActionAuditTamper && strings.Contains(e.Detail, "deleted"))
+	}
+	if !tamper {
+		t.Errorf("the listing hides a deleted pending event: %+v", events)
 	}
 }
