@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -135,6 +136,49 @@ func (g attackTarget) attacks() []string {
 		`begin transaction`,
 		`select 1; select 2`,
 		`explain select * from gold.revenue`,
+		// Found refused by reviewer rv1; kept here so they stay refused.
+		`select getenv('HOME')`,
+		`prepare p as select * from silver.orders`,
+		`execute p`,
+		`create temp table revenue as select * from silver.orders`,
+		`create macro m() as (select 1)`,
+		`create secret (type s3)`,
+		`detach dev`,
+		`checkpoint`,
+		`select * from force_checkpoint()`,
+		`select * from sniff_csv(` + QuoteString(g.secret) + `)`,
+		`select * from parquet_metadata(` + QuoteString(g.parquet) + `)`,
+		`select * from parquet_schema(` + QuoteString(g.parquet) + `)`,
+		`select * from read_blob(` + QuoteString(g.secret) + `)`,
+		`select * from read_duckdb(` + QuoteString(g.path) + `)`,
+		`select * from duckdb_settings()`,
+		`select * from duckdb_secrets()`,
+		`select * from which_secret('s3://x', 's3')`,
+		`select * from duckdb_logs`,
+		`select * from histogram(silver.orders, amount)`,
+		`select * from sql_auto_complete('select * from sil')`,
+		`select * from pragma_table_info('silver.orders')`,
+		`select * from pragma_storage_info('silver.orders')`,
+		`select * from duckdb_columns()`,
+		`select * from system.main.duckdb_tables()`,
+		`select * from json_execute_serialized_sql('x')`,
+		`show tables`,
+		`summarize silver.orders`,
+		`select * from gold.revenue, lateral (select * from silver.orders)`,
+		`select * from gold.revenue where exists (select 1 from silver.orders where amount > 5)`,
+		`select * from unnest((select list(amount) from silver.orders))`,
+		`select * from json_each((select to_json(list(o)) from silver.orders o))`,
+		`select * from range((select count(*) from silver.orders))`,
+		`select error((select amount::varchar from silver.orders))`,
+		`select * from ` + QuoteString("dev") + `.silver.orders`,
+		`select * from "SILVER"."ORDERS"`,
+		`from silver.orders select *`,
+		`select * from temp.main.lb_snapshot_1`,
+		`select * from gold.revenue; delete from silver.orders`,
+		`select * from gold.revenue /* */; select * from silver.orders`,
+		`select 1 -- ` + "\n" + `; select * from silver.orders`,
+		`select pg_get_viewdef(1)`,
+		`alter table gold.revenue set schema sys`,
 	}
 }
 
@@ -361,6 +405,21 @@ func TestNoStatementWritesSys(t *testing.T) {
 			"TRUNCATE sys.audit",
 			"DELETE FROM sys.grants",
 			"INSERT INTO sys.governance VALUES ('ben', now()::TIMESTAMP)",
+			// Found refused by reviewer rv1.
+			"CREATE OR REPLACE SCHEMA sys",
+			"DROP SCHEMA IF EXISTS SYS CASCADE",
+			"COMMENT ON TABLE sys.audit IS 'x'",
+			"COMMENT ON COLUMN sys.audit.detail IS 'x'",
+			"ALTER TABLE sys.audit ALTER COLUMN detail SET DEFAULT 'x'",
+			"CREATE INDEX i ON sys.audit(principal)",
+			"DELETE FROM dev.sys.audit",
+			`UPDATE "SYS"."AUDIT" SET allowed = true`,
+			"CREATE OR REPLACE MACRO sys.m() AS 1",
+			"CREATE OR REPLACE VIEW sys.audit_v AS SELECT 1",
+			"CREATE SEQUENCE sys.s",
+			"CREATE TYPE sys.t AS ENUM ('a')",
+			"MERGE INTO sys.audit USING (SELECT 1 AS x) s ON false WHEN NOT MATCHED THEN INSERT (principal) VALUES ('x')",
+			"INSERT INTO sys.audit BY NAME SELECT 'x' AS principal",
 		} {
 			_, err := lh.Exec(ctx, q)
 			var ae *AccessError
@@ -450,5 +509,157 @@ func TestNoSecondInstanceBesideTheWriter(t *testing.T) {
 	if err == nil {
 		ro.Close()
 		t.Fatalf("a read-only instance opened beside the writer: make it the sandbox of other principals' statements")
+	}
+}
+
+// TestBinderErrorsShowNothingPastTheGrants: a query DuckDB cannot bind
+// must not tell dana what she may not read. Before, a column she guessed
+// on silver.orders came back as an AccessError when it existed and as
+// DuckDB's "Referenced column ... not found" when it did not, so she could
+// list the columns of any table, and "schema does not exist" told her
+// which schemas there are. A name past her grants is refused as such,
+// whether it exists or not and whatever else is wrong with the query.
+func TestBinderErrorsShowNothingPastTheGrants(t *testing.T) {
+	g := newAttackTarget(t)
+	ctx := context.Background()
+	for _, ro := range []bool{false, true} {
+		lh, err := Open(ctx, g.path, Options{ReadOnly: ro, Principal: "dana"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct{ sql, want string }{
+			{"select nosuchcol from silver.orders", "dana may not read silver.orders"},
+			{"select amount from silver.orders", "dana may not read silver.orders"},
+			{"select * from silver.orders where nosuch = 1", "dana may not read silver.orders"},
+			{"select * from gold.revenue r join silver.orders o on r.nosuch = o.amount", "dana may not read silver.orders"},
+			{"select * from silver.nosuch", "dana may not read silver.nosuch"},
+			{"select * from nosuchschema.x", "dana may not read nosuchschema.x"},
+			{"select * from sys.tokens where nosuch", "dana may not read sys.tokens"},
+			{"select * from bronze_data.customers where nosuch", "dana may not read bronze_data.customers"},
+			{"select * from temp.main.lb_snapshot_1", "only the target's owner"},
+		} {
+			_, err := lh.Query(ctx, tc.sql)
+			var ae *AccessError
+			if !errors.As(err, &ae) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("read-only %v: %q: got %v, want an *AccessError containing %q", ro, tc.sql, err, tc.want)
+			}
+			if err != nil && (strings.Contains(err.Error(), "not found") || strings.Contains(err.Error(), "does not exist")) {
+				t.Errorf("read-only %v: %q: the refusal shows DuckDB's binder: %v", ro, tc.sql, err)
+			}
+		}
+		// In what she may read, DuckDB's error still helps her.
+		if _, err := lh.Query(ctx, "select nosuchcol from gold.revenue"); err == nil || !strings.Contains(err.Error(), "nosuchcol") {
+			t.Errorf("read-only %v: a typo in a granted table: %v", ro, err)
+		}
+		lh.Close()
+	}
+}
+
+// TestNoPlansOfOtherQueries: json_serialize_plan is a scalar function, so
+// dana could call it on a query she may not run. The plan it returned
+// listed the columns and types of any table (silver.orders), and with
+// optimize := true DuckDB's statistics turned a filter past a column's
+// maximum into LOGICAL_EMPTY_RESULT: an oracle on the values of tables
+// past her grants, in the sandbox too. On a writer (a task run as her) it
+// bound file readers (read_text, read_parquet) unsandboxed. Only the owner
+// may call it, in a SELECT or inside any other statement.
+func TestNoPlansOfOtherQueries(t *testing.T) {
+	g := newAttackTarget(t)
+	ctx := context.Background()
+	for _, ro := range []bool{false, true} {
+		lh, err := Open(ctx, g.path, Options{ReadOnly: ro, Principal: "dana"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{
+			`select json_serialize_plan('select * from silver.orders')`,
+			`select json_serialize_plan('select * from silver.orders where amount > 1000', optimize := true)`,
+			`select * from gold.revenue where json_serialize_plan('select * from bronze_data.customers')::varchar like '%email%'`,
+			`select (select JSON_SERIALIZE_PLAN('select * from read_text(` + strings.ReplaceAll(QuoteString(g.secret), "'", "''") + `)'))`,
+			`select "json_serialize_plan"('select * from sys.audit')`,
+			`select main.json_serialize_plan('select * from sys.audit')`,
+		} {
+			res, err := lh.Query(ctx, q)
+			var ae *AccessError
+			if !errors.As(err, &ae) {
+				t.Errorf("read-only %v: dana ran %q: %v %v", ro, q, res, err)
+			}
+		}
+		lh.Close()
+	}
+	// Inside a statement that is not a SELECT (ben may modify silver.orders).
+	lh, err := Open(ctx, g.path, Options{Principal: "ben"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	q := `update silver.orders set amount = length(json_serialize_plan('select * from bronze_data.customers'))`
+	if _, err := lh.Exec(ctx, q); err == nil || !strings.Contains(err.Error(), "json_serialize_plan") {
+		t.Errorf("ben ran %q: %v", q, err)
+	}
+	lh.SetPrincipal("owner")
+	if _, err := lh.Query(ctx, `select json_serialize_plan('select * from silver.orders')`); err != nil {
+		t.Errorf("the owner may see plans: %v", err)
+	}
+}
+
+// TestAuditListsPendingEvents: a read-only session (dana's `lakebench
+// query`) writes its events to the pending log, which only the next writer
+// moves into sys.audit; `lakebench audit`, itself read-only, listed
+// sys.audit alone, so the owner did not see dana's refusals until someone
+// wrote to the target. The listing holds the pending events too, after
+// sys.audit's, and says where the pending log's chain is broken.
+func TestAuditListsPendingEvents(t *testing.T) {
+	g := newAttackTarget(t)
+	ctx := context.Background()
+	ro, err := Open(ctx, g.path, Options{ReadOnly: true, Principal: "dana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ro.Query(ctx, "select * from silver.orders"); err == nil {
+		t.Fatal("dana read silver.orders")
+	}
+	ro.Close()
+	owner, err := Open(ctx, g.path, Options{ReadOnly: true, Principal: "owner"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner.AuditEvents(ctx, AuditFilter{Limit: 1})
+	events, err := owner.AuditEvents(ctx, AuditFilter{Principal: "dana"})
+	owner.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range events {
+		if !e.Allowed && slices.Contains(e.Tables, "silver.orders") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the owner's audit listing misses dana's pending refusal: %+v", events)
+	}
+	// A pending log with a line deleted in the middle: the listing says so.
+	data, _ := os.ReadFile(auditPath(g.path))
+	lines := strings.SplitAfter(string(data), "\n")
+	if len(lines) < 4 {
+		t.Fatalf("pending log: %q", data)
+	}
+	os.WriteFile(auditPath(g.path), []byte(strings.Join(append(lines[:1:1], lines[2:]...), "")), 0o600)
+	owner, err = Open(ctx, g.path, Options{ReadOnly: true, Principal: "owner"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	events, err = owner.AuditEvents(ctx, AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tamper := false
+	for _, e := range events {
+		tamper = tamper || (e.Action == ActionAuditTamper && strings.Contains(e.Detail, "deleted"))
+	}
+	if !tamper {
+		t.Errorf("the listing hides a deleted pending event: %+v", events)
 	}
 }

@@ -271,6 +271,13 @@ func (lh *Lakehouse) authorizeSQL(ctx context.Context, sqlText string) (tables [
 	}
 	reads, writes, err := access(ctx, conn, sqlText, strict)
 	conn.Close()
+	if err != nil && strict && len(reads) > 0 {
+		// A query DuckDB could not bind: its names past the grants are
+		// refused before DuckDB's error says what exists.
+		if aerr := lh.Authorize(ctx, lh.principal, reads, nil); aerr != nil {
+			err = aerr
+		}
+	}
 	action = "SELECT"
 	if len(writes) > 0 {
 		action = "EXECUTE"

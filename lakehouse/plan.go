@@ -170,6 +170,12 @@ func analyzePlan(p *planDoc, catalog string) (*planAccess, error) {
 	silent := map[TableName]bool{}
 	walkJSON(p.Plans[0], func(m map[string]any) {
 		op, _ := m["type"].(string)
+		if op == "BOUND_FUNCTION" {
+			if f := ownerOnlyFunction(m["name"]); f != "" {
+				a.reads[TableName{Schema: ownerOnly, Name: f}] = true
+			}
+			return
+		}
 		if err != nil || !strings.HasPrefix(op, "LOGICAL_") {
 			return
 		}
@@ -305,6 +311,13 @@ func access(ctx context.Context, c queryConn, sqlText string, strict bool) (read
 		if strict && !isSelect {
 			return nil, nil, refusal("DuckDB cannot show the plan of this statement, so it is refused; run its SELECT part with `lakebench query` to see DuckDB's error")
 		}
+		if strict {
+			// DuckDB's binder error says what exists ("Referenced column
+			// ... not found", "schema ... does not exist"): the tables the
+			// SELECT names come back with it, and the caller refuses any
+			// past the grants before showing it (see namedReads).
+			return namedReads(tree, catalog), nil, refusal("DuckDB cannot show the plan of this statement, so it is refused: %s", firstLine(orig.ErrorMessage))
+		}
 		if !isSelect && orig.ErrorType == "not implemented" {
 			// A statement that reads a file (COPY FROM, CREATE TABLE AS
 			// SELECT FROM read_csv): what it writes cannot be told, so
@@ -364,6 +377,10 @@ func prebindCheck(tree map[string]any) error {
 			if !safeTableFunctions[strings.ToLower(name)] {
 				err = &AccessError{Table: TableName{Schema: ownerOnly, Name: strings.ToLower(name) + "()"}}
 			}
+		case "FUNCTION":
+			if f := ownerOnlyFunction(m["function_name"]); f != "" {
+				err = &AccessError{Table: TableName{Schema: ownerOnly, Name: f}}
+			}
 		case "BASE_TABLE":
 			for _, k := range []string{"catalog_name", "schema_name", "table_name"} {
 				if s, _ := m[k].(string); strings.ContainsAny(s, pathChars) {
@@ -373,6 +390,50 @@ func prebindCheck(tree map[string]any) error {
 		}
 	})
 	return err
+}
+
+// namedReads are the tables a SELECT's parse tree names with a schema, as
+// reads: what a principal must be granted before DuckDB's binder error on
+// the query is shown, whether the tables exist or not. A name in another
+// database is the owner's alone.
+func namedReads(tree map[string]any, catalog string) []TableName {
+	seen := map[TableName]bool{}
+	walkJSON(tree, func(m map[string]any) {
+		if m["type"] != "BASE_TABLE" {
+			return
+		}
+		cat, _ := m["catalog_name"].(string)
+		schema, _ := m["schema_name"].(string)
+		name, _ := m["table_name"].(string)
+		switch {
+		case cat != "" && !strings.EqualFold(cat, catalog):
+			seen[TableName{Schema: ownerOnly, Name: "reads of database " + cat}] = true
+		case schema != "":
+			seen[TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(name)}] = true
+		}
+	})
+	out := make([]TableName, 0, len(seen))
+	for t := range seen {
+		out = append(out, t)
+	}
+	sortTables(out)
+	return out
+}
+
+// ownerOnlyFunctions are scalar functions only the owner may call:
+// json_serialize_plan binds the query in its argument, so its answer shows
+// the columns of any table, bound file readers (unsandboxed on a writer),
+// and with optimize := true DuckDB's statistics (a filter past a column's
+// maximum plans as LOGICAL_EMPTY_RESULT), all past the grants.
+var ownerOnlyFunctions = map[string]string{
+	"json_serialize_plan": "the function json_serialize_plan, which plans another query past the grants",
+}
+
+// ownerOnlyFunction is how a refusal names the scalar function name, when
+// only the owner may call it, else "".
+func ownerOnlyFunction(name any) string {
+	s, _ := name.(string)
+	return ownerOnlyFunctions[strings.ToLower(s)]
 }
 
 // firstKeyword is the statement's first word, upper-cased, after comments.
@@ -569,6 +630,13 @@ func (tx *Tx) AuthorizeSQL(ctx context.Context, sqlText string) (reads, writes [
 	}
 	strict := tx.principal != "" && owner != "" && tx.principal != owner
 	reads, writes, err = access(ctx, tx.tx, sqlText, strict)
+	if err != nil && strict && len(reads) > 0 {
+		// A query DuckDB could not bind: its names past the grants are
+		// refused before DuckDB's error says what exists.
+		if aerr := tx.lh.Authorize(ctx, tx.principal, reads, nil); aerr != nil {
+			err = aerr
+		}
+	}
 	if err == nil {
 		if tx.principal == "" {
 			err = tx.lh.Authorize(ctx, "", nil, sysWrites(writes))

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/lakebench/lakebench/lakehouse"
 	"github.com/spf13/cobra"
@@ -151,9 +153,9 @@ func printEvents(w io.Writer, events []lakehouse.AuditEvent) {
 		if !e.Allowed {
 			verdict = "REFUSED"
 		}
-		line := fmt.Sprintf("%5d  %s  %-12s %-8s %-9s %s", e.Seq, e.At.Local().Format(time.DateTime), e.Principal, verdict, e.Action, strings.Join(e.Tables, ","))
+		line := fmt.Sprintf("%5d  %s  %-12s %-8s %-9s %s", e.Seq, e.At.Local().Format(time.DateTime), visible(e.Principal), verdict, visible(e.Action), visible(strings.Join(e.Tables, ",")))
 		if e.Detail != "" {
-			line += "  " + strings.ReplaceAll(e.Detail, "\n", " ")
+			line += "  " + visible(strings.ReplaceAll(e.Detail, "\n", " "))
 		}
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
@@ -183,4 +185,28 @@ func printVerify(w io.Writer, target, path string, c *lakehouse.AuditChain, dest
 	for _, e := range destroyed {
 		fmt.Fprintf(w, "  %s  %s destroyed %s: %s\n", e.At.Local().Format(time.DateTime), e.Principal, strings.Join(e.Tables, ","), e.Detail)
 	}
+}
+
+// visible escapes what a terminal would act on instead of showing (control
+// characters such as ESC and CR, and bidi overrides) as Go writes them in a
+// literal (\x1b, \r, \u202e): an audit field holds what a principal typed,
+// and must not erase, overwrite or reorder the lines around it.
+func visible(s string) string {
+	if !strings.ContainsFunc(s, hidden) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if hidden(r) {
+			b.WriteString(strings.Trim(strconv.QuoteRune(r), "'"))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// hidden reports whether a terminal acts on r rather than showing it.
+func hidden(r rune) bool {
+	return r != ' ' && (unicode.IsControl(r) || !unicode.IsGraphic(r) || unicode.Is(unicode.Bidi_Control, r))
 }

@@ -72,3 +72,47 @@ func TestAuditVerifyDestroyAndDamage(t *testing.T) {
 		t.Errorf("validate of a YAML bomb: %s", stderr)
 	}
 }
+
+// TestAuditShowsNoTerminalControls: dana's principal name and query text
+// reach the audit, and `lakebench audit` printed them raw to the owner's
+// terminal, so `--as $'dana\r\e[2Kroot'` showed as root, and a table name
+// holding \e[1A\e[2K erased the line above it: she hid her refusals. A
+// principal is a name without control or layout characters, and the audit
+// prints every field with such characters escaped.
+func TestAuditShowsNoTerminalControls(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	lb(t, dir, true, "bundle", "deploy")
+	_, stderr := lb(t, dir, false, "query", "--as", "dana\r\x1b[2Kroot", "select 1")
+	if !strings.Contains(stderr, `dana\r\x1b[2Kroot`) {
+		t.Errorf("a principal with control characters: %q", stderr)
+	}
+	lb(t, dir, false, "query", "--as", "dana\u202eroot", "select 1")
+	lb(t, dir, false, "query", "--as", "dana", "select * from \"\x1b[1A\x1b[2K\rx\"")
+	lb(t, dir, true, "bundle", "deploy") // the writer takes in the read-only session's events
+	out, _ := lb(t, dir, true, "audit")
+	if strings.ContainsAny(out, "\x1b\r\u202e") {
+		t.Errorf("the audit prints terminal controls:\n%q", out)
+	}
+	if !strings.Contains(out, `\x1b[1A\x1b[2K\rx`) {
+		t.Errorf("the audit hides what dana ran:\n%s", out)
+	}
+}
+
+// TestQueryTableShowsNoTerminalControls: a value holding ESC or CR (a
+// landing file's field, a row written by whoever may modify the table) was
+// printed raw in table output, clearing or overwriting the reader's
+// terminal. The table escapes it; CSV keeps the exact value.
+func TestQueryTableShowsNoTerminalControls(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	q := "select chr(27) || '[2J' || 'x' || chr(13) as \"a" + "\x1b[1A\", 1 as n"
+	out, _ := lb(t, dir, true, "query", q)
+	if strings.ContainsAny(out, "\x1b\r") || !strings.Contains(out, `\x1b[2Jx\r`) || !strings.Contains(out, `a\x1b[1A`) {
+		t.Errorf("table output:\n%q", out)
+	}
+	out, _ = lb(t, dir, true, "query", q, "--format", "csv")
+	if !strings.Contains(out, "\x1b[2Jx\r") {
+		t.Errorf("csv output changed the value:\n%q", out)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -235,6 +237,11 @@ func (s *session) decide(ctx context.Context) (string, error) {
 	osUser := pipeline.Principal()
 	refuse := func(format string, args ...any) error {
 		return &IdentityError{Principal: claim, Target: s.target, Reason: fmt.Sprintf(format, args...)}
+	}
+	// A principal is a name: one a terminal would act on (ESC, CR, a bidi
+	// override) could pose as another in the audit.
+	if strings.ContainsFunc(claim, hidden) {
+		return "", refuse("the principal %s holds control characters: a principal is a user or service principal name such as dana or sp-prod", strconv.Quote(claim))
 	}
 	// Production refuses users entirely: only its service principal.
 	if err := p.CheckIdentity(claim); err != nil {

@@ -186,11 +186,11 @@ const maxCellWidth = 40
 func columnWidths(page *lakehouse.Result) []int {
 	widths := make([]int, len(page.Columns))
 	for i, c := range page.Columns {
-		widths[i] = utf8.RuneCountInString(c.Name)
+		widths[i] = utf8.RuneCountInString(visible(c.Name))
 	}
 	for _, r := range page.Rows {
 		for i, v := range r {
-			widths[i] = max(widths[i], min(maxCellWidth, utf8.RuneCountInString(cellText(page.Columns[i], v, false))))
+			widths[i] = max(widths[i], min(maxCellWidth, utf8.RuneCountInString(visible(cellText(page.Columns[i], v, false)))))
 		}
 	}
 	return widths
@@ -200,6 +200,9 @@ func columnWidths(page *lakehouse.Result) []int {
 func printRow(w io.Writer, cells []string, widths []int, right []bool) {
 	var b strings.Builder
 	for i, c := range cells {
+		// A value is shown, never acted on: ESC or CR in a row's data
+		// must not clear or overwrite the reader's terminal.
+		c = visible(c)
 		if i > 0 {
 			b.WriteString("  ")
 		}
