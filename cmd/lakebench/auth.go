@@ -240,13 +240,23 @@ func (s *session) decide(ctx context.Context) (string, error) {
 	if err := p.CheckIdentity(claim); err != nil {
 		return "", refuse("%v", err)
 	}
-	if servicePrincipals(p)[claim] {
+	// A service principal is one by the bundle or by what is deployed on
+	// the target: a bundle edited to stop naming it (or to call the target
+	// development) does not make it a user anybody may switch to.
+	known, mode, err := s.deployedIdentities(ctx)
+	if err != nil {
+		return "", err
+	}
+	if servicePrincipals(p)[claim] || known[claim] {
 		return claim, s.verifyServicePrincipal(ctx, claim, refuse)
 	}
 	if claim == osUser {
 		return claim, nil // you are who you are
 	}
-	if p.Mode() == "development" {
+	if mode == "" {
+		mode = p.Mode()
+	}
+	if mode == "development" {
 		// In a development target --as switches to another user's role
 		// (and grants) for demos; never to the owner's, which no grant
 		// limits.
@@ -262,6 +272,51 @@ func (s *session) decide(ctx context.Context) (string, error) {
 	}
 	return "", refuse("target %s is not in development mode, so you act as yourself (%s), not as %s: --as USER switches roles only in development targets; a service principal acts with its token (%s)",
 		s.target, osUser, claim, tokenEnv)
+}
+
+// deployedIdentities reads what the target knows of its service
+// principals, whatever the caller's bundle says: the run_as recorded in
+// production mode, the service principals of the deployed permissions and
+// every principal a token was ever issued to. mode is the recorded mode,
+// "" when the target has none recorded (or does not exist yet).
+func (s *session) deployedIdentities(ctx context.Context) (sps map[string]bool, mode string, err error) {
+	path := s.project.DatabasePath(s.target)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, "", nil
+	}
+	lh, err := lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true})
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot read the service principals of target %s: %w", s.target, err)
+	}
+	defer lh.Close()
+	sps = map[string]bool{}
+	settings, recorded, err := lh.TargetSettings(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot read the mode of target %s: %w", s.target, err)
+	}
+	if recorded {
+		mode = settings.Mode
+		if settings.Mode == "production" && settings.RunAs != "" {
+			sps[settings.RunAs] = true
+		}
+	}
+	perms, err := lh.Permissions(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot read the permissions of target %s: %w", s.target, err)
+	}
+	for _, perm := range perms {
+		if perm.Kind == "service_principal" {
+			sps[perm.Principal] = true
+		}
+	}
+	tokens, err := lh.Tokens(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot read the tokens of target %s: %w", s.target, err)
+	}
+	for _, t := range tokens {
+		sps[t.Principal] = true
+	}
+	return sps, mode, nil
 }
 
 // owner is the target's owner, or "" when it has none yet.

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// rewriteTarget replaces the section of target name in the project's
+// lakebench.yml (the sample's targets are its last section) with body, as
+// an attacker who can edit the project's files would.
+func rewriteTarget(t *testing.T, dir, name, body string) {
+	t.Helper()
+	path := filepath.Join(dir, "lakebench.yml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i := strings.Index(s, "\n  "+name+":\n")
+	if i < 0 {
+		t.Fatalf("no target %s in %s", name, path)
+	}
+	rest := s[i+len("\n  "+name+":\n"):]
+	end := len(rest)
+	for _, line := range strings.SplitAfter(rest, "\n") {
+		if strings.HasPrefix(line, "  ") && !strings.HasPrefix(line, "    ") {
+			end = strings.Index(rest, line)
+			break
+		}
+	}
+	s = s[:i] + "\n  " + name + ":\n" + body + rest[end:]
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestServicePrincipalNeedsItsTokenWhateverTheBundle: a principal the
+// target knows as a service principal (its recorded run_as, a deployed
+// permission, a token issued) needs its token even when the caller's
+// lakebench.yml no longer names it a service principal and says the target
+// is in development mode. Before, such a bundle made `--as sp-prod` a
+// user role switch, granted without a token whenever the owner was someone
+// else (here after `bundle owner set ana`), and the recorded production
+// mode let sp-prod through since it is the recorded run_as.
+func TestServicePrincipalNeedsItsTokenWhateverTheBundle(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	for _, target := range []string{"prod", "staging"} {
+		lb(t, dir, true, "bundle", "deploy", "-t", target)
+		lb(t, dir, true, "bundle", "owner", "set", "ana", "-t", target)
+	}
+	orig, err := os.ReadFile(filepath.Join(dir, "lakebench.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := "LAKEBENCH_HOME=" + t.TempDir()
+	for _, c := range []struct{ target, sp string }{{"prod", "sp-prod"}, {"staging", "sp-staging"}} {
+		os.WriteFile(filepath.Join(dir, "lakebench.yml"), orig, 0o644)
+		rewriteTarget(t, dir, c.target, "    mode: development\n    data: {scale: dev}\n")
+		// Neither a profile entry nor LAKEBENCH_TOKEN: refused.
+		_, stderr := lbEnv(t, dir, []string{other}, false, "-t", c.target, "--as", c.sp, "status")
+		if !strings.Contains(stderr, "needs its token") {
+			t.Errorf("%s as %s without a token, from a bundle that no longer names it: %s", c.target, c.sp, stderr)
+		}
+		_, stderr = lbEnv(t, dir, []string{other}, false, "-t", c.target, "--as", c.sp, "run")
+		if !strings.Contains(stderr, "needs its token") {
+			t.Errorf("run on %s as %s without a token: %s", c.target, c.sp, stderr)
+		}
+		rows := auditRows(t, filepath.Join(dir, ".lakebench", c.target+".duckdb"))
+		if countAudit(rows, "authenticate", false, c.sp, "needs its token") < 2 {
+			t.Errorf("the refusals on %s are not in sys.audit: %v", c.target, rows)
+		}
+	}
+}
