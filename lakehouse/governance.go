@@ -248,6 +248,11 @@ func (lh *Lakehouse) Deployed(ctx context.Context) (bool, error) {
 // file. lakebench itself (principal "") is not checked, except that no
 // statement may write schema sys.
 func (lh *Lakehouse) authorizeSQL(ctx context.Context, sqlText string) (tables []string, action string, err error) {
+	if lh.principal != "" {
+		if err := lh.auditWritable(); err != nil {
+			return nil, "", err
+		}
+	}
 	owner, err := lh.owner(ctx)
 	if err != nil {
 		return nil, "", err

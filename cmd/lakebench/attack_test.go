@@ -74,3 +74,35 @@ func TestServicePrincipalNeedsItsTokenWhateverTheBundle(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditLogLinkFailsClosed: the read-only sessions' audit log replaced
+// by a symbolic link (to a file the attacker wants written, or to hide
+// reads). Before, the append failed, the failure was dropped, and the
+// query's rows were printed with no audit of them anywhere; audit verify
+// followed the link and quoted the file it points to. Now a session that
+// cannot audit returns nothing, and verify names the link.
+func TestAuditLogLinkFailsClosed(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	lb(t, dir, true, "sample", "generate", "--days", "2")
+	lb(t, dir, true, "bundle", "deploy", "-t", "dev")
+	lb(t, dir, true, "run")
+	log := filepath.Join(dir, ".lakebench", "dev.duckdb.audit.jsonl")
+	secret := filepath.Join(t.TempDir(), "secret.txt")
+	os.WriteFile(secret, []byte("top secret words\n"), 0o644)
+	os.Remove(log)
+	if err := os.Symlink(secret, log); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr := lb(t, dir, false, "--as", "dana", "query", "select count(*) as n from gold.daily_revenue")
+	if strings.Contains(stdout, "n") || !strings.Contains(stderr, "audit") {
+		t.Errorf("a query whose access cannot be audited printed its rows or did not say why:\nstdout: %s\nstderr: %s", stdout, stderr)
+	}
+	stdout, stderr = lb(t, dir, false, "audit", "verify")
+	if strings.Contains(stdout+stderr, "top secret") || !strings.Contains(stdout+stderr, "symbolic link") {
+		t.Errorf("audit verify on a linked log:\nstdout: %s\nstderr: %s", stdout, stderr)
+	}
+	if b, _ := os.ReadFile(secret); string(b) != "top secret words\n" {
+		t.Errorf("the link's target was written: %q", b)
+	}
+}
