@@ -106,3 +106,24 @@ func TestAuditLogLinkFailsClosed(t *testing.T) {
 		t.Errorf("the link's target was written: %q", b)
 	}
 }
+
+// TestCheckedStampLinkIsNotWritten: <db>.checked (the stamp of the last
+// passed child check) made a symbolic link to another file. Before, the
+// next process wrote its stamp through the link, over that file.
+func TestCheckedStampLinkIsNotWritten(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	lb(t, dir, true, "sample", "generate", "--days", "1")
+	lb(t, dir, true, "run")
+	precious := filepath.Join(t.TempDir(), "precious")
+	os.WriteFile(precious, []byte("precious\n"), 0o644)
+	stamp := filepath.Join(dir, ".lakebench", "dev.duckdb.checked")
+	os.Remove(stamp)
+	if err := os.Symlink(precious, stamp); err != nil {
+		t.Fatal(err)
+	}
+	lb(t, dir, true, "run")
+	if b, _ := os.ReadFile(precious); string(b) != "precious\n" {
+		t.Errorf("the stamp was written through the link into %s: %q", precious, b)
+	}
+}
