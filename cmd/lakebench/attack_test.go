@@ -127,3 +127,33 @@ func TestCheckedStampLinkIsNotWritten(t *testing.T) {
 		t.Errorf("the stamp was written through the link into %s: %q", precious, b)
 	}
 }
+
+// TestLookAlikePrincipalsAreRefused: --as with a name that reads like
+// another principal's in the audit (a trailing space, a tab, Cyrillic
+// letters that look Latin) is refused, not recorded as if the owner or
+// dana had acted; the refusal is audited with the name escaped.
+func TestLookAlikePrincipalsAreRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	lb(t, dir, true, "bundle", "deploy", "-t", "dev")
+	for _, name := range []string{"dana ", " dana", "da\tna", "d\u0430na", "an\u200ba"} {
+		_, stderr := lb(t, dir, false, "--as", name, "query", "select 1")
+		if !strings.Contains(stderr, "not a principal name") {
+			t.Errorf("--as %q: %s", name, stderr)
+		}
+	}
+	rows := auditRows(t, filepath.Join(dir, ".lakebench", "dev.duckdb"))
+	for _, r := range rows {
+		if p := r[1].(string); p == "dana " || p == "d\u0430na" || p == " dana" {
+			t.Errorf("the audit records a look-alike principal %q as given: %v", p, r)
+		}
+	}
+	if countAudit(rows, "authenticate", false, `d\u0430na`, "not a principal name") != 1 {
+		t.Errorf("the refusal of a look-alike is not audited with its name escaped: %v", rows)
+	}
+	// Other case is another principal, with its own (no) grants.
+	_, stderr := lb(t, dir, false, "--as", "Dana", "query", "select count(*) from sys.runs")
+	if !strings.Contains(stderr, "Dana may not read sys.runs") {
+		t.Errorf("--as Dana: %s", stderr)
+	}
+}

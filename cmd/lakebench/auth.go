@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"syscall"
 	"time"
@@ -236,6 +237,13 @@ func (s *session) decide(ctx context.Context) (string, error) {
 	refuse := func(format string, args ...any) error {
 		return &IdentityError{Principal: claim, Target: s.target, Reason: fmt.Sprintf(format, args...)}
 	}
+	// A name that would read as another in the audit (a stray space, a
+	// look-alike letter) is nobody's: refused, and audited escaped.
+	if claim != osUser && !validPrincipalName(claim) {
+		quoted := fmt.Sprintf("%+q", claim)
+		return "", &IdentityError{Principal: quoted, Target: s.target,
+			Reason: fmt.Sprintf("%s (from --as or the target's run_as) is not a principal name: names are ASCII letters, digits and . _ @ + - with no spaces, as user and service principal names are; look for a look-alike letter or a stray space", quoted)}
+	}
 	// Production refuses users entirely: only its service principal.
 	if err := p.CheckIdentity(claim); err != nil {
 		return "", refuse("%v", err)
@@ -318,6 +326,12 @@ func (s *session) deployedIdentities(ctx context.Context) (sps map[string]bool, 
 	}
 	return sps, mode, nil
 }
+
+// principalName is what a user or service principal name may be.
+var principalName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,127}$`)
+
+// validPrincipalName reports whether name can name a principal.
+func validPrincipalName(name string) bool { return principalName.MatchString(name) }
 
 // owner is the target's owner, or "" when it has none yet.
 func (s *session) owner(ctx context.Context) (string, error) {
