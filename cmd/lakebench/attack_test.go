@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lakebench/lakebench/pipeline"
 )
 
 // rewriteTarget replaces the section of target name in the project's
@@ -155,5 +157,54 @@ func TestLookAlikePrincipalsAreRefused(t *testing.T) {
 	_, stderr := lb(t, dir, false, "--as", "Dana", "query", "select count(*) from sys.runs")
 	if !strings.Contains(stderr, "Dana may not read sys.runs") {
 		t.Errorf("--as Dana: %s", stderr)
+	}
+}
+
+// TestTokensAndOwnershipDoNotCross: attacks that hold, kept so they keep
+// holding. A token is valid only for its principal on its target of its
+// project (staging's on prod, another project's prod token on this prod);
+// a case variant of the owner's name is not the owner (owner set,
+// destroy); every refusal is audited.
+func TestTokensAndOwnershipDoNotCross(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	twin := filepath.Join(t.TempDir(), "twin")
+	lb(t, t.TempDir(), true, "init", twin)
+	for _, target := range []string{"staging", "prod"} {
+		lb(t, dir, true, "bundle", "deploy", "-t", target)
+	}
+	lb(t, twin, true, "bundle", "deploy", "-t", "prod")
+	lb(t, dir, true, "bundle", "deploy", "-t", "dev")
+	stagingToken, _ := lb(t, dir, true, "auth", "token", "create", "sp-staging", "-t", "staging", "--no-profile")
+	twinToken, _ := lb(t, twin, true, "auth", "token", "create", "sp-prod", "-t", "prod", "--no-profile")
+	other := "LAKEBENCH_HOME=" + t.TempDir()
+	for _, tok := range []string{strings.TrimSpace(stagingToken), strings.TrimSpace(twinToken)} {
+		_, stderr := lbEnv(t, dir, []string{other, "LAKEBENCH_TOKEN=" + tok}, false, "-t", "prod", "status")
+		if !strings.Contains(stderr, "not a valid token of sp-prod on target prod") {
+			t.Errorf("another target's or project's token on prod: %s", stderr)
+		}
+	}
+	if n := countAudit(auditRows(t, filepath.Join(dir, ".lakebench", "prod.duckdb")), "authenticate", false, "sp-prod", "not a valid token"); n != 2 {
+		t.Errorf("%d refused tokens audited on prod, want 2", n)
+	}
+	owner := pipeline.Principal()
+	variant := strings.ToUpper(owner)
+	if variant == owner {
+		variant = owner + "X"
+	}
+	_, stderr := lb(t, dir, false, "--as", variant, "bundle", "owner", "set", variant)
+	if !strings.Contains(stderr, "only its owner ("+owner+") may") {
+		t.Errorf("owner set by %s: %s", variant, stderr)
+	}
+	_, stderr = lb(t, dir, false, "--as", "Dana", "bundle", "destroy", "-t", "dev", "--auto-approve")
+	if !strings.Contains(stderr, "Dana may not destroy target dev") {
+		t.Errorf("destroy as Dana: %s", stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".lakebench", "dev.duckdb")); err != nil {
+		t.Errorf("dev was destroyed: %v", err)
+	}
+	rows := auditRows(t, filepath.Join(dir, ".lakebench", "dev.duckdb"))
+	if countAudit(rows, "owner set", false, variant, "") != 1 || countAudit(rows, "destroy", false, "Dana", "") != 1 {
+		t.Errorf("the refusals are not audited: %v", rows)
 	}
 }
