@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/lakebench/lakebench/pipeline"
@@ -206,5 +207,64 @@ func TestTokensAndOwnershipDoNotCross(t *testing.T) {
 	rows := auditRows(t, filepath.Join(dir, ".lakebench", "dev.duckdb"))
 	if countAudit(rows, "owner set", false, variant, "") != 1 || countAudit(rows, "destroy", false, "Dana", "") != 1 {
 		t.Errorf("the refusals are not audited: %v", rows)
+	}
+}
+
+// TestLandingLinksAreNotFollowed: whoever may write the landing zone plants
+// a link to a file only the runner can read (their profile file with its
+// tokens, /etc/passwd), or a directory link, or a source path climbing out
+// of the project; the next run, by the owner or its service principal,
+// loaded that file into bronze, where anybody with SELECT on bronze read
+// the tokens. Now a landing file must be a regular file inside the project
+// (no link on the way): the run fails naming it, and nothing is loaded.
+func TestLandingLinksAreNotFollowed(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	lb(t, dir, true, "sample", "generate", "--days", "1")
+	lb(t, dir, true, "bundle", "deploy", "-t", "dev")
+	lb(t, dir, true, "run")
+	outside := t.TempDir()
+	secretJSON := filepath.Join(outside, "profiles.json")
+	os.WriteFile(secretJSON, []byte(`{"profiles":[{"token":"lbt_secret"}]}`+"\n"), 0o600)
+	os.MkdirAll(filepath.Join(outside, "events"), 0o755)
+	os.WriteFile(filepath.Join(outside, "events", "events_2026-01-09.json"), []byte(`{"token":"lbt_secret"}`+"\n"), 0o600)
+	fifo := filepath.Join(dir, "landing", "products", "products_2026-01-09.csv")
+
+	plant := map[string]func() error{
+		"a file link": func() error {
+			return os.Symlink(secretJSON, filepath.Join(dir, "landing", "tickets", "tickets_2026-01-09.json"))
+		},
+		"a directory link": func() error {
+			ev := filepath.Join(dir, "landing", "events")
+			if err := os.Rename(ev, ev+".real"); err != nil {
+				return err
+			}
+			return os.Symlink(filepath.Join(outside, "events"), ev)
+		},
+		"a named pipe": func() error { return syscall.Mkfifo(fifo, 0o644) },
+	}
+	undo := map[string]func(){
+		"a file link": func() { os.Remove(filepath.Join(dir, "landing", "tickets", "tickets_2026-01-09.json")) },
+		"a directory link": func() {
+			ev := filepath.Join(dir, "landing", "events")
+			os.Remove(ev)
+			os.Rename(ev+".real", ev)
+		},
+		"a named pipe": func() { os.Remove(fifo) },
+	}
+	for _, name := range []string{"a file link", "a directory link", "a named pipe"} {
+		if err := plant[name](); err != nil {
+			t.Fatal(err)
+		}
+		_, stderr := lb(t, dir, false, "run")
+		if !strings.Contains(stderr, "not a regular file inside the project") {
+			t.Errorf("%s in the landing zone: %s", name, stderr)
+		}
+		undo[name]()
+	}
+	stdout, _ := lb(t, dir, true, "query", "select count(*) as n from bronze.tickets where _source_file like '%01-09%'", "--format", "csv")
+	stdout2, _ := lb(t, dir, true, "query", "select count(*) as n from bronze.events where _source_file like '%01-09%'", "--format", "csv")
+	if strings.TrimSpace(stdout) != "n\n0" || strings.TrimSpace(stdout2) != "n\n0" {
+		t.Errorf("a linked file was loaded: %q %q", stdout, stdout2)
 	}
 }
