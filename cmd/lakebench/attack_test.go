@@ -268,3 +268,31 @@ func TestLandingLinksAreNotFollowed(t *testing.T) {
 		t.Errorf("a linked file was loaded: %q %q", stdout, stdout2)
 	}
 }
+
+// TestSampleNextWritesNoLink: `sample next` wrote each file to a fixed
+// temporary name (.<name>.tmp) before renaming it, so a link planted there
+// by whoever may write landing/ made it write the day's data into the file
+// the link points to (reproduced over a file of the runner's).
+func TestSampleNextWritesNoLink(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	lb(t, dir, true, "sample", "generate", "--days", "1")
+	victim := t.TempDir()
+	var planted []string
+	for _, rel := range []string{"landing/customers/.customers_2026-01-06.csv.tmp", "landing/orders/.orders_2026-01-06.parquet.tmp",
+		"landing/events/.events_2026-01-06.json.tmp"} {
+		target := filepath.Join(victim, filepath.Base(rel))
+		os.WriteFile(target, []byte("precious\n"), 0o644)
+		if err := os.Symlink(target, filepath.Join(dir, rel)); err != nil {
+			t.Fatal(err)
+		}
+		planted = append(planted, target)
+	}
+	lb(t, dir, true, "sample", "next")
+	for _, target := range planted {
+		if b, _ := os.ReadFile(target); string(b) != "precious\n" {
+			t.Errorf("sample next wrote through a planted link into %s: %.40q", target, b)
+		}
+	}
+	lb(t, dir, true, "run")
+}
