@@ -296,3 +296,40 @@ func TestSampleNextWritesNoLink(t *testing.T) {
 	}
 	lb(t, dir, true, "run")
 }
+
+// TestDatabaseLinksAreRefused: <db>.wal planted as a link to a file of the
+// runner's made DuckDB write its write-ahead log into that file (then drop
+// the link); <db> itself as a link to an empty file made DuckDB build the
+// target there. Both are refused before DuckDB opens anything.
+func TestDatabaseLinksAreRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	lb(t, dir, true, "sample", "generate", "--days", "1")
+	lb(t, dir, true, "run")
+	victim := filepath.Join(t.TempDir(), "victim")
+	os.WriteFile(victim, []byte("precious\n"), 0o644)
+	db := filepath.Join(dir, ".lakebench", "dev.duckdb")
+	os.Symlink(victim, db+".wal")
+	for _, args := range [][]string{{"run"}, {"query", "select 1"}, {"--as", "dana", "query", "select 1"}} {
+		_, stderr := lb(t, dir, false, args...)
+		if !strings.Contains(stderr, "symbolic link") {
+			t.Errorf("%v with a linked write-ahead log: %s", args, stderr)
+		}
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+		t.Errorf("DuckDB wrote through the linked .wal into %s: %.40q", victim, b)
+	}
+	os.Remove(db + ".wal")
+	lb(t, dir, true, "run")
+
+	empty := filepath.Join(t.TempDir(), "empty")
+	os.WriteFile(empty, nil, 0o644)
+	os.Symlink(empty, filepath.Join(dir, ".lakebench", "staging.duckdb"))
+	_, stderr := lb(t, dir, false, "-t", "staging", "bundle", "deploy")
+	if !strings.Contains(stderr, "symbolic link") {
+		t.Errorf("a linked target database: %s", stderr)
+	}
+	if fi, _ := os.Stat(empty); fi == nil || fi.Size() != 0 {
+		t.Errorf("DuckDB wrote the target into the link's file %s", empty)
+	}
+}
