@@ -333,3 +333,29 @@ func TestDatabaseLinksAreRefused(t *testing.T) {
 		t.Errorf("DuckDB wrote the target into the link's file %s", empty)
 	}
 }
+
+// TestInitWritesNoLink: `init DIR` into a directory where a dangling link
+// stands at a template file's name (resources/bi.yml) made the file at the link's
+// destination, wherever that is. Now init refuses, naming it.
+func TestInitWritesNoLink(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	os.MkdirAll(dir, 0o755)
+	elsewhere := filepath.Join(t.TempDir(), "made-by-init")
+	os.MkdirAll(filepath.Join(dir, "resources"), 0o755)
+	os.Symlink(elsewhere, filepath.Join(dir, "resources", "bi.yml"))
+	os.Symlink(elsewhere+".yml", filepath.Join(dir, "lakebench.yml"))
+	_, stderr := lb(t, t.TempDir(), false, "init", dir)
+	if !strings.Contains(stderr, "already exists") {
+		t.Errorf("init over dangling links: %s", stderr)
+	}
+	os.Remove(filepath.Join(dir, "lakebench.yml"))
+	_, stderr = lb(t, t.TempDir(), false, "init", dir)
+	if !strings.Contains(stderr, "bi.yml already exists") {
+		t.Errorf("init over a dangling resources/bi.yml link: %s", stderr)
+	}
+	for _, f := range []string{elsewhere, elsewhere + ".yml"} {
+		if _, err := os.Lstat(f); err == nil {
+			t.Errorf("init wrote %s through a link", f)
+		}
+	}
+}
