@@ -156,9 +156,39 @@ func auditHead(ctx context.Context, db execer) (chainHead, error) {
 	return h, nil
 }
 
+// auditWritable checks, before a read-only session runs a principal's
+// statement, that the audit log it appends to is a regular file (or not
+// there yet): a link or anything else would lose the audit of the access,
+// so the statement is refused before it reads anything.
+func (lh *Lakehouse) auditWritable() error {
+	if !lh.readOnly || lh.path == "" {
+		return nil
+	}
+	return checkLogFile(auditPath(lh.path))
+}
+
+// checkLogFile refuses an audit log that is not a regular file.
+func checkLogFile(path string) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("lakehouse: audit log %s: %w", path, err)
+	case fi.Mode()&os.ModeSymlink != 0:
+		return fmt.Errorf("lakehouse: the audit log %s is a symbolic link, not a file: nothing is read while accesses could not be audited; remove the link (and look at who made it: `lakebench audit verify`)", path)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("lakehouse: the audit log %s is not a regular file (%s): nothing is read while accesses could not be audited; remove it", path, fi.Mode().Type())
+	}
+	return nil
+}
+
 // lockedFile opens path for reading and appending under an exclusive flock,
 // which its close releases.
 func lockedFile(path string) (*os.File, error) {
+	if err := checkLogFile(path); err != nil {
+		return nil, err
+	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: audit log %s: %w", path, err)
@@ -242,7 +272,11 @@ type logEntry struct {
 // returns the valid events and the breaks, in the order of the log, and the
 // head after its last line.
 func readLog(path string, head chainHead) (entries []logEntry, last chainHead, err error) {
-	f, err := os.Open(path)
+	if err := checkLogFile(path); err != nil {
+		// Never follow it: the break says what is there instead.
+		return []logEntry{{Break: &logBreak{Line: 1, Seq: head.Seq + 1, What: err.Error()}}}, head, nil
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, head, nil
 	}

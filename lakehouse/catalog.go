@@ -95,7 +95,9 @@ func (lh *Lakehouse) Tables(ctx context.Context) ([]TableInfo, error) {
 		}
 		out[i].Columns = cols
 	}
-	lh.audited(ctx, catalogAction, names, int64(len(out)), nil)
+	if err := lh.audited(ctx, catalogAction, names, int64(len(out)), nil); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -137,7 +138,7 @@ func checkFile(ctx context.Context, path string, opts Options) error {
 		return nil // a new file (or Open reports why not)
 	}
 	stamp := fileStamp(path)
-	if old, err := os.ReadFile(checkedPath(path)); err == nil && string(old) == stamp {
+	if old, err := readStamp(checkedPath(path)); err == nil && string(old) == stamp {
 		markChecked(abs) // checked by an earlier process, unchanged since
 		return nil
 	}
@@ -169,8 +170,33 @@ func checkFile(ctx context.Context, path string, opts Options) error {
 		return nil // the check could not start: open as before
 	}
 	markChecked(abs)
-	os.WriteFile(checkedPath(path), []byte(stamp), 0o644) // best effort: a reader may not write here
+	writeStamp(checkedPath(path), stamp) // best effort: a reader may not write here
 	return nil
+}
+
+// readStamp reads a stamp file, never through a link.
+func readStamp(path string) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, 4096))
+}
+
+// writeStamp replaces the stamp file by a new one (a temporary file
+// renamed over it), so a link put in its place is replaced, never written
+// through.
+func writeStamp(path, stamp string) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.WriteString(stamp)
+	cerr := tmp.Close()
+	if werr != nil || cerr != nil || os.Chmod(tmp.Name(), 0o644) != nil || os.Rename(tmp.Name(), path) != nil {
+		os.Remove(tmp.Name())
+	}
 }
 
 func markChecked(abs string) {

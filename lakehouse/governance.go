@@ -119,6 +119,11 @@ func (tx *Tx) DeployGovernance(ctx context.Context, g Governance) error {
 	}
 	sort.Strings(groups)
 	for _, name := range groups {
+		// A row without a member records the group itself, so a group
+		// without members is still known as a group (see Authorize).
+		if _, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.group_members VALUES (?, NULL)", name); err != nil {
+			return fmt.Errorf("lakehouse: deploy governance: %w", err)
+		}
 		for _, m := range g.Groups[name] {
 			if _, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.group_members VALUES (?, ?)", name, m); err != nil {
 				return fmt.Errorf("lakehouse: deploy governance: %w", err)
@@ -196,8 +201,16 @@ func (lh *Lakehouse) Authorize(ctx context.Context, principal string, reads, wri
 			return &AccessError{Principal: principal, Action: "run", Table: t, Owner: owner}
 		}
 	}
-	// The principal and the groups it belongs to.
-	who := []string{principal}
+	// The principal and the groups it belongs to. A principal named like a
+	// group is not that group: its grants reach the group's members only.
+	var isGroup bool
+	if err := lh.db.QueryRowContext(ctx, "SELECT count(*) > 0 FROM sys.group_members WHERE group_name = ?", principal).Scan(&isGroup); err != nil {
+		return fmt.Errorf("lakehouse: authorize: %w", err)
+	}
+	var who []string
+	if !isGroup {
+		who = append(who, principal)
+	}
 	rows, err := lh.db.QueryContext(ctx, "SELECT group_name FROM sys.group_members WHERE member = ?", principal)
 	if err != nil {
 		return fmt.Errorf("lakehouse: authorize: %w", err)
@@ -248,6 +261,11 @@ func (lh *Lakehouse) Deployed(ctx context.Context) (bool, error) {
 // file. lakebench itself (principal "") is not checked, except that no
 // statement may write schema sys.
 func (lh *Lakehouse) authorizeSQL(ctx context.Context, sqlText string) (tables []string, action string, err error) {
+	if lh.principal != "" {
+		if err := lh.auditWritable(); err != nil {
+			return nil, "", err
+		}
+	}
 	owner, err := lh.owner(ctx)
 	if err != nil {
 		return nil, "", err

@@ -27,8 +27,9 @@ func TestGrantsAreEnforced(t *testing.T) {
 		t.Fatalf("before deploy: %v", err)
 	}
 	tx, _ := lh.Begin(ctx)
-	err = tx.DeployGovernance(ctx, Governance{Owner: "sp-prod", Groups: map[string][]string{"analysts": {"carol"}},
-		Grants: []Grant{{Principal: "analysts", Privilege: "SELECT", Schema: "gold"}, {Principal: "ben", Privilege: "MODIFY", Schema: "silver", Table: "orders"}}})
+	err = tx.DeployGovernance(ctx, Governance{Owner: "sp-prod", Groups: map[string][]string{"analysts": {"carol"}, "auditors": {}},
+		Grants: []Grant{{Principal: "analysts", Privilege: "SELECT", Schema: "gold"}, {Principal: "ben", Privilege: "MODIFY", Schema: "silver", Table: "orders"},
+			{Principal: "auditors", Privilege: "SELECT", Schema: "silver"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +50,11 @@ func TestGrantsAreEnforced(t *testing.T) {
 		{"carol", "select * from read_csv('/etc/passwd')", "the table function read_csv()"},
 		{"ben", "select * from gold.revenue", "ben may not read gold.revenue"},
 		{"sp-prod", "select * from silver.orders", ""},
+		// A principal named like a group (--as analysts, a service
+		// principal or OS user of that name) is not its member: a group's
+		// grants reach its members only, even a group without members.
+		{"analysts", "select * from gold.revenue", "analysts may not read gold.revenue"},
+		{"auditors", "select * from silver.orders", "auditors may not read silver.orders"},
 	}
 	for _, tc := range tests {
 		lh.SetPrincipal(tc.principal)

@@ -66,11 +66,35 @@ func (lh *Lakehouse) probe() *sql.DB {
 	return lh.db
 }
 
+// refuseLinks refuses a database file or write-ahead log that is a link
+// (or anything but a regular file): DuckDB would write through it into
+// whatever file it points to.
+func refuseLinks(path string) error {
+	for _, f := range []string{path, path + ".wal"} {
+		fi, err := os.Lstat(f)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+		case err != nil:
+			return fmt.Errorf("lakehouse: %s: %w", f, err)
+		case fi.Mode()&os.ModeSymlink != 0:
+			return fmt.Errorf("lakehouse: %s is a symbolic link, not a file: DuckDB would write through it into the file it points to; remove the link (a target's files are made by lakebench itself; link the directory %s instead if it must live elsewhere)", f, filepath.Dir(f))
+		case !fi.Mode().IsRegular():
+			return fmt.Errorf("lakehouse: %s is not a regular file (%s); remove it", f, fi.Mode().Type())
+		}
+	}
+	return nil
+}
+
 // Open opens (creating if needed) the DuckDB file at path. A writer takes the
 // target's lock first: a second writer gets an *ErrLocked naming the holder.
 // An empty path opens a private in-memory lakehouse (for parsing and tests).
 func Open(ctx context.Context, path string, opts Options) (*Lakehouse, error) {
 	lh := &Lakehouse{path: path, readOnly: opts.ReadOnly, principal: opts.Principal}
+	if path != "" {
+		if err := refuseLinks(path); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case path == "":
 		opts.ReadOnly, lh.readOnly = false, false

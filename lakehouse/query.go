@@ -43,20 +43,27 @@ func (lh *Lakehouse) Exec(ctx context.Context, stmt string) (int64, error) {
 		return 0, queryError(ctx, err)
 	}
 	n, _ := res.RowsAffected()
-	lh.audited(ctx, action, tables, n, nil)
+	if err := lh.audited(ctx, action, tables, n, nil); err != nil {
+		return 0, err
+	}
 	return n, nil
 }
 
-// audited records an allowed statement in the audit, when a principal is set.
-func (lh *Lakehouse) audited(ctx context.Context, action string, tables []string, rows int64, err error) {
+// audited records an allowed statement in the audit, when a principal is
+// set. An access that cannot be audited fails: its caller returns the error,
+// never the rows (every access is in sys.audit).
+func (lh *Lakehouse) audited(ctx context.Context, action string, tables []string, rows int64, err error) error {
 	if lh.principal == "" {
-		return
+		return nil
 	}
 	e := AuditEvent{Principal: lh.principal, Action: action, Tables: tables, Rows: rows, Allowed: true}
 	if err != nil {
 		e.Detail = "failed: " + firstLine(err.Error())
 	}
-	lh.Audit(context.WithoutCancel(ctx), e)
+	if aerr := lh.Audit(context.WithoutCancel(ctx), e); aerr != nil {
+		return fmt.Errorf("lakehouse: %s's access to %s could not be audited, so its result is withheld: %w", lh.principal, strings.Join(tables, ", "), aerr)
+	}
+	return nil
 }
 
 // Page returns at most limit rows of a SELECT's result starting at offset.
@@ -111,7 +118,9 @@ func (lh *Lakehouse) Stream(ctx context.Context, selectSQL string, batchSize int
 		n += int64(len(r.Rows))
 		return fn(r)
 	})
-	lh.audited(ctx, action, tables, n, err)
+	if aerr := lh.audited(ctx, action, tables, n, err); aerr != nil && err == nil {
+		return aerr
+	}
 	return err
 }
 
@@ -211,7 +220,10 @@ func (lh *Lakehouse) Snapshot(ctx context.Context, selectSQL string) (*ResultSet
 	if rs != nil {
 		n = rs.rows
 	}
-	lh.audited(ctx, action, tables, n, err)
+	if aerr := lh.audited(ctx, action, tables, n, err); aerr != nil && err == nil {
+		rs.Close()
+		return nil, aerr
+	}
 	return rs, err
 }
 
@@ -321,7 +333,9 @@ func (lh *Lakehouse) Query(ctx context.Context, selectSQL string) (*Result, erro
 	if res != nil {
 		n = int64(len(res.Rows))
 	}
-	lh.audited(ctx, action, tables, n, err)
+	if aerr := lh.audited(ctx, action, tables, n, err); aerr != nil && err == nil {
+		return nil, aerr
+	}
 	return res, err
 }
 

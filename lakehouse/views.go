@@ -49,7 +49,9 @@ func governed[T any](ctx context.Context, lh *Lakehouse, read func() (T, int64, 
 		return zero, err
 	}
 	v, n, err := read()
-	lh.audited(ctx, action, names, n, err)
+	if aerr := lh.audited(ctx, action, names, n, err); aerr != nil && err == nil {
+		err = aerr
+	}
 	if err != nil {
 		return zero, err
 	}
@@ -504,7 +506,9 @@ func (lh *Lakehouse) TableSizes(ctx context.Context) (map[string]int64, error) {
 	}
 	sizes = visible
 	sort.Strings(names)
-	lh.audited(ctx, catalogAction, names, int64(len(names)), nil)
+	if err := lh.audited(ctx, catalogAction, names, int64(len(names)), nil); err != nil {
+		return nil, err
+	}
 	return sizes, nil
 }
 

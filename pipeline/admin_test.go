@@ -319,7 +319,7 @@ func TestTargetNames(t *testing.T) {
 		t.Errorf("a target named ./prod: %v, want refused at lakebench.yml:4:3", err)
 	}
 	good := writeAdminProject(t)
-	for _, name := range []string{"./prod", "prod/", "../prod", "PROD", "prod/../prod", "1prod", "-prod"} {
+	for _, name := range []string{"./prod", "prod/", "../prod", "PROD", "prod/../prod", "1prod", "-prod", "dev/../prod", "Prod", "prod ", "pr\u043ed", "prod\x00"} {
 		if _, err := LoadWith(good, LoadOptions{Target: name}); err == nil || !strings.Contains(err.Error(), "not a target name") {
 			t.Errorf("-t %s: %v, want refused as not a target name", name, err)
 		}

@@ -408,5 +408,40 @@ func (p *Project) SourceFiles(s Source) ([]string, error) {
 		return nil, &Error{File: p.File, Message: fmt.Sprintf("bad glob %q: %v", s.Path, err)}
 	}
 	sort.Strings(files)
+	root, err := filepath.EvalSymlinks(p.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: project directory %s: %w", p.Dir, err)
+	}
+	for _, f := range files {
+		if err := landingFile(root, f); err != nil {
+			rel, _ := filepath.Rel(p.Dir, f)
+			return nil, &Error{File: p.File, Message: fmt.Sprintf("landing file %s of source path %q is not a regular file inside the project: %v", rel, s.Path, err),
+				Hint: "a landing file is loaded with the runner's rights, so a link could load a file only they may read into bronze: remove it, or copy the file in"}
+		}
+	}
 	return files, nil
+}
+
+// landingFile checks that path is a regular file (not a link, pipe or
+// device) whose real path lies inside root, the project's real directory,
+// so no link or `..` on the way leads out of it.
+func landingFile(root, path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	if fi.Mode()&os.ModeSymlink != 0 {
+		return errors.New("it is a symbolic link")
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("it is a %s", fi.Mode().Type())
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return err
+	}
+	if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("it is %s, outside the project (a directory link or .. on the way)", real)
+	}
+	return nil
 }

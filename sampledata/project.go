@@ -26,7 +26,8 @@ const ProjectFile = "lakebench.yml"
 // needed), as dir/lakebench.yml and dir/sql/.... It refuses, changing
 // nothing, when dir already holds a lakebench.yml or any template file.
 func WriteProject(dir string) error {
-	if _, err := os.Stat(filepath.Join(dir, ProjectFile)); err == nil {
+	// Lstat: a link, even a dangling one, is something already there.
+	if _, err := os.Lstat(filepath.Join(dir, ProjectFile)); err == nil {
 		return fmt.Errorf("sampledata: %s already exists: remove it or choose an empty directory", filepath.Join(dir, ProjectFile))
 	}
 	var files []string
@@ -45,7 +46,7 @@ func WriteProject(dir string) error {
 		return filepath.Join(dir, rel)
 	}
 	for _, p := range files {
-		if _, err := os.Stat(target(p)); err == nil {
+		if _, err := os.Lstat(target(p)); err == nil {
 			return fmt.Errorf("sampledata: %s already exists: remove it or choose an empty directory", target(p))
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("sampledata: %w", err)
@@ -60,7 +61,17 @@ func WriteProject(dir string) error {
 		if err := os.MkdirAll(filepath.Dir(t), 0o755); err != nil {
 			return fmt.Errorf("sampledata: %w", err)
 		}
-		if err := os.WriteFile(t, b, 0o644); err != nil {
+		// O_EXCL: a file (or link) that appeared since the check is not
+		// written through.
+		f, err := os.OpenFile(t, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return fmt.Errorf("sampledata: %w", err)
+		}
+		_, err = f.Write(b)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return fmt.Errorf("sampledata: %w", err)
 		}
 	}

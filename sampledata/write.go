@@ -166,20 +166,41 @@ func writeState(dir string, st state) error {
 }
 
 func writeAtomic(path string, b []byte) error {
-	tmp := tmpPath(path)
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+	f, err := createTemp(path)
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("sampledata: %w", err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("sampledata: %w", err)
 	}
 	return nil
 }
 
-// tmpPath is where a file is written before being renamed into place; its
-// name matches no landing glob.
-func tmpPath(path string) string {
-	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+// createTemp creates the file path is written to before being renamed
+// into place: a new file (O_EXCL) with a random name, so a link planted at
+// a name known in advance is never written through; the name matches no
+// landing glob.
+func createTemp(path string) (*os.File, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("sampledata: %w", err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("sampledata: %w", err)
+	}
+	return f, nil
 }
 
 type dayResult struct {
@@ -289,9 +310,9 @@ type textFile struct {
 }
 
 func createText(path string) (*textFile, error) {
-	f, err := os.Create(tmpPath(path))
+	f, err := createTemp(path)
 	if err != nil {
-		return nil, fmt.Errorf("sampledata: %w", err)
+		return nil, err
 	}
 	return &textFile{path: path, f: f, bw: bufio.NewWriterSize(f, 1<<20), buf: make([]byte, 0, 512)}, nil
 }
@@ -309,10 +330,10 @@ func (t *textFile) close() error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmpPath(t.path), t.path)
+		err = os.Rename(t.f.Name(), t.path)
 	}
 	if err != nil {
-		os.Remove(tmpPath(t.path))
+		os.Remove(t.f.Name())
 		return fmt.Errorf("sampledata: %s: %w", t.path, err)
 	}
 	return nil
@@ -527,9 +548,17 @@ var (
 )
 
 func writeParquet(path string, cols []lakehouse.Column, rows func(pw *lakehouse.ParquetWriter) error) (int64, error) {
-	tmp := tmpPath(path)
+	// DuckDB writes the Parquet file over the empty one made here (a
+	// planted link could only replace it in the moment between).
+	f, err := createTemp(path)
+	if err != nil {
+		return 0, err
+	}
+	tmp := f.Name()
+	f.Close()
 	pw, err := lakehouse.CreateParquet(tmp, cols)
 	if err != nil {
+		os.Remove(tmp)
 		return 0, fmt.Errorf("sampledata: %w", err)
 	}
 	if err := rows(pw); err != nil {

@@ -8,9 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -238,22 +237,34 @@ func (s *session) decide(ctx context.Context) (string, error) {
 	refuse := func(format string, args ...any) error {
 		return &IdentityError{Principal: claim, Target: s.target, Reason: fmt.Sprintf(format, args...)}
 	}
-	// A principal is a name: one a terminal would act on (ESC, CR, a bidi
-	// override) could pose as another in the audit.
-	if strings.ContainsFunc(claim, hidden) {
-		return "", refuse("the principal %s holds control characters: a principal is a user or service principal name such as dana or sp-prod", strconv.Quote(claim))
+	// A name that would read as another in the audit (a stray space, a
+	// look-alike letter) is nobody's: refused, and audited escaped.
+	if claim != osUser && !validPrincipalName(claim) {
+		quoted := fmt.Sprintf("%+q", claim)
+		return "", &IdentityError{Principal: quoted, Target: s.target,
+			Reason: fmt.Sprintf("%s (from --as or the target's run_as) is not a principal name: names are ASCII letters, digits and . _ @ + - with no spaces, as user and service principal names are; look for a look-alike letter or a stray space", quoted)}
 	}
 	// Production refuses users entirely: only its service principal.
 	if err := p.CheckIdentity(claim); err != nil {
 		return "", refuse("%v", err)
 	}
-	if servicePrincipals(p)[claim] {
+	// A service principal is one by the bundle or by what is deployed on
+	// the target: a bundle edited to stop naming it (or to call the target
+	// development) does not make it a user anybody may switch to.
+	known, mode, err := s.deployedIdentities(ctx)
+	if err != nil {
+		return "", err
+	}
+	if servicePrincipals(p)[claim] || known[claim] {
 		return claim, s.verifyServicePrincipal(ctx, claim, refuse)
 	}
 	if claim == osUser {
 		return claim, nil // you are who you are
 	}
-	if p.Mode() == "development" {
+	if mode == "" {
+		mode = p.Mode()
+	}
+	if mode == "development" {
 		// In a development target --as switches to another user's role
 		// (and grants) for demos; never to the owner's, which no grant
 		// limits.
@@ -270,6 +281,57 @@ func (s *session) decide(ctx context.Context) (string, error) {
 	return "", refuse("target %s is not in development mode, so you act as yourself (%s), not as %s: --as USER switches roles only in development targets; a service principal acts with its token (%s)",
 		s.target, osUser, claim, tokenEnv)
 }
+
+// deployedIdentities reads what the target knows of its service
+// principals, whatever the caller's bundle says: the run_as recorded in
+// production mode, the service principals of the deployed permissions and
+// every principal a token was ever issued to. mode is the recorded mode,
+// "" when the target has none recorded (or does not exist yet).
+func (s *session) deployedIdentities(ctx context.Context) (sps map[string]bool, mode string, err error) {
+	path := s.project.DatabasePath(s.target)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, "", nil
+	}
+	lh, err := lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true})
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot read the service principals of target %s: %w", s.target, err)
+	}
+	defer lh.Close()
+	sps = map[string]bool{}
+	settings, recorded, err := lh.TargetSettings(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot read the mode of target %s: %w", s.target, err)
+	}
+	if recorded {
+		mode = settings.Mode
+		if settings.Mode == "production" && settings.RunAs != "" {
+			sps[settings.RunAs] = true
+		}
+	}
+	perms, err := lh.Permissions(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot read the permissions of target %s: %w", s.target, err)
+	}
+	for _, perm := range perms {
+		if perm.Kind == "service_principal" {
+			sps[perm.Principal] = true
+		}
+	}
+	tokens, err := lh.Tokens(ctx)
+	if err != nil {
+		return nil, "", fmt.Errorf("cannot read the tokens of target %s: %w", s.target, err)
+	}
+	for _, t := range tokens {
+		sps[t.Principal] = true
+	}
+	return sps, mode, nil
+}
+
+// principalName is what a user or service principal name may be.
+var principalName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,127}$`)
+
+// validPrincipalName reports whether name can name a principal.
+func validPrincipalName(name string) bool { return principalName.MatchString(name) }
 
 // owner is the target's owner, or "" when it has none yet.
 func (s *session) owner(ctx context.Context) (string, error) {
