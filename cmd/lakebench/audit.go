@@ -146,12 +146,18 @@ func printEvents(w io.Writer, events []lakehouse.AuditEvent) {
 		fmt.Fprintln(w, "no audit events")
 		return
 	}
+	// The action column is as wide as its longest action
+	// (auth.token.create), so every row's tables line up.
+	aw, pw := 9, 12
+	for _, e := range events {
+		aw, pw = max(aw, len(e.Action)), max(pw, len(e.Principal))
+	}
 	for _, e := range events {
 		verdict := "allowed"
 		if !e.Allowed {
 			verdict = "REFUSED"
 		}
-		line := fmt.Sprintf("%5d  %s  %-12s %-8s %-9s %s", e.Seq, e.At.Local().Format(time.DateTime), e.Principal, verdict, e.Action, strings.Join(e.Tables, ","))
+		line := fmt.Sprintf("%5d  %s  %-*s %-8s %-*s %s", e.Seq, e.At.Local().Format(time.DateTime), pw, e.Principal, verdict, aw, e.Action, strings.Join(e.Tables, ","))
 		if e.Detail != "" {
 			line += "  " + strings.ReplaceAll(e.Detail, "\n", " ")
 		}

@@ -4,6 +4,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/lakebench/lakebench/lakehouse"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -59,4 +62,30 @@ func TestReadmeListsCommands(t *testing.T) {
 		}
 	}
 	walk(newRoot())
+}
+
+// TestAuditColumnsAlign: `lakebench audit` printed "deploy      retail-lakehouse"
+// above "auth.token.list   target staging": an action longer than nine
+// characters pushed its row's tables out of the column. Every row's
+// tables start at the same column.
+func TestAuditColumnsAlign(t *testing.T) {
+	at := time.Date(2026, 11, 29, 4, 8, 13, 0, time.Local)
+	events := []lakehouse.AuditEvent{
+		{Seq: 3, At: at, Principal: "sp-staging", Action: "deploy", Tables: []string{"retail-lakehouse"}, Allowed: true},
+		{Seq: 5, At: at, Principal: "sp-staging", Action: "auth.token.list", Tables: []string{"target staging"}, Allowed: true},
+		{Seq: 48, At: at, Principal: "root", Action: "auth.token.create", Tables: []string{"sp-x"}, Detail: "not a service principal"},
+	}
+	var b strings.Builder
+	printEvents(&b, events)
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
+	col := -1
+	for i, l := range lines {
+		c := strings.Index(l, events[i].Tables[0])
+		if col == -1 {
+			col = c
+		}
+		if c != col {
+			t.Errorf("row %d's tables start at column %d, row 1's at %d:\n%s", i+1, c, col, b.String())
+		}
+	}
 }
