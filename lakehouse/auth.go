@@ -68,7 +68,7 @@ func (lh *Lakehouse) CreateToken(ctx context.Context, issuer, principal string) 
 		return "", Token{}, fmt.Errorf("lakehouse: create token: %w", err)
 	}
 	if owner == "" {
-		return "", Token{}, fmt.Errorf("lakehouse: create token: %s has no owner yet: deploy the bundle first (`lakebench bundle deploy`), whose first deploy issues the run_as service principal's token", lh.path)
+		return "", Token{}, fmt.Errorf("lakehouse: create token: %s has no owner yet: deploy the bundle first (`lakebench bundle deploy -t %s`), whose first deploy issues the run_as service principal's token", lh.path, lh.targetName())
 	}
 	if issuer != owner {
 		return "", Token{}, fmt.Errorf("lakehouse: %s may not create tokens on %s: only its owner (%s) may", issuer, lh.path, owner)

@@ -18,8 +18,9 @@ func TestTokens(t *testing.T) {
 	defer lh.Close()
 
 	// Before the first deploy there is no owner, so nobody issues tokens,
-	// and no token verifies.
-	if _, _, err := lh.CreateToken(ctx, "alice", "sp-staging"); err == nil || !strings.Contains(err.Error(), "deploy the bundle first") {
+	// and no token verifies. The hint names the target: a user who ran
+	// `lakebench bundle deploy` as told deployed dev, not staging.
+	if _, _, err := lh.CreateToken(ctx, "alice", "sp-staging"); err == nil || !strings.Contains(err.Error(), "deploy the bundle first (`lakebench bundle deploy -t staging`)") {
 		t.Fatalf("create before deploy: %v", err)
 	}
 	if err := lh.VerifyToken(ctx, "sp-staging", "lbt_x"); !errors.Is(err, ErrBadToken) {

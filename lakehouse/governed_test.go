@@ -124,3 +124,51 @@ func TestReadsAsThePrincipal(t *testing.T) {
 		t.Errorf("the owner's catalog listing audited %d times, want 1", owner)
 	}
 }
+
+// TestSyntaxErrorSaysSo: a typo in a query was reported to dana as "dana
+// may not run SELECT: only the target's owner may" (and to the owner as
+// "DuckDB cannot show the plan of this statement, so it is refused"): a
+// user fixing a typo went looking for a grant. A statement that does not
+// parse is refused as what it is, with DuckDB's message, for everyone.
+func TestSyntaxErrorSaysSo(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	if _, err := lh.Exec(ctx, "CREATE TABLE gold.revenue AS SELECT 1 AS x"); err != nil {
+		t.Fatal(err)
+	}
+	tx, _ := lh.Begin(ctx)
+	if err := tx.DeployGovernance(ctx, Governance{Owner: "sp-dev", Groups: map[string][]string{"analysts": {"dana"}},
+		Grants: []Grant{{Principal: "analysts", Privilege: "SELECT", Schema: "gold"}}}); err != nil {
+		t.Fatal(err)
+	}
+	tx.Commit()
+	for _, p := range []string{"sp-dev", "dana"} {
+		lh.SetPrincipal(p)
+		for _, sql := range []string{"selec 1", "select * fro gold.revenue", "delete fro gold.revenue"} {
+			_, err := lh.Query(ctx, sql)
+			if err == nil {
+				t.Fatalf("%s: %q ran", p, sql)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, "syntax error at or near") || strings.Contains(msg, "may not") || strings.Contains(msg, "cannot show the plan") {
+				t.Errorf("%s: %q: %v; want DuckDB's syntax error, no refusal", p, sql, err)
+			}
+		}
+	}
+	// A name that does not exist says so, without DuckDB's "Did you mean"
+	// line (which could name a table she may not read).
+	for _, sql := range []string{"select * from gold.revenu", "select nope from gold.revenue"} {
+		_, err := lh.Query(ctx, sql)
+		if err == nil || !strings.Contains(err.Error(), "does not bind") || strings.Contains(err.Error(), "cannot show the plan") || strings.Contains(err.Error(), "Did you mean") {
+			t.Errorf("dana: %q: %v; want a binder error", sql, err)
+		}
+	}
+	// A well-formed statement dana may not run is still refused as such.
+	if _, err := lh.Query(ctx, "select * from sys.audit"); err == nil || !strings.Contains(err.Error(), "dana may not") {
+		t.Errorf("dana reading sys.audit: %v", err)
+	}
+}

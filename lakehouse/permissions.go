@@ -251,7 +251,7 @@ func (lh *Lakehouse) SetOwner(ctx context.Context, by, to string) error {
 		return err
 	}
 	if own == "" {
-		return fmt.Errorf("lakehouse: target %s has no owner yet: its first `lakebench bundle deploy` makes the deployer its owner", lh.targetName())
+		return fmt.Errorf("lakehouse: target %s has no owner yet: its first `lakebench bundle deploy -t %s` makes the deployer its owner", lh.targetName(), lh.targetName())
 	}
 	if err := lh.CheckPermission(ctx, by, Owner, "owner set"); err != nil {
 		return err

@@ -282,6 +282,13 @@ func access(ctx context.Context, c queryConn, sqlText string, strict bool) (read
 		return nil, nil, fmt.Errorf("lakehouse: parse: %w", err)
 	}
 	isSelect := tree["error"] != true
+	if !isSelect && tree["error_type"] == "parser" {
+		// DuckDB's own parser rejects it, so nothing can run: say what is
+		// wrong with the SQL rather than refuse it like a statement of
+		// another kind (the user goes looking for a grant, not a typo).
+		msg, _ := tree["error_message"].(string)
+		return nil, nil, refusal("the SQL does not parse: %s; fix it and run it again", firstLine(msg))
+	}
 	if isSelect {
 		if stmts, _ := tree["statements"].([]any); len(stmts) != 1 {
 			return nil, nil, refusal("run one statement at a time (found %d)", len(stmts))
@@ -323,6 +330,13 @@ func access(ctx context.Context, c queryConn, sqlText string, strict bool) (read
 			// SELECT FROM read_csv): what it writes cannot be told, so
 			// Authorize refuses it to every principal (see undecided).
 			return nil, []TableName{{Schema: ownerOnly, Name: undecided}}, nil
+		}
+		if orig.ErrorType == "binder" || orig.ErrorType == "catalog" {
+			// A table or column that does not exist: nothing can run, and
+			// the user fixes a name, not a grant. Only the first line: a
+			// "Did you mean" line could name a table the principal may
+			// not read.
+			return nil, nil, refusal("the query does not bind: %s; fix it and run it again", firstLine(orig.ErrorMessage))
 		}
 		return nil, nil, refusal("DuckDB cannot show the plan of this statement, so it is refused: %s", firstLine(orig.ErrorMessage))
 	}

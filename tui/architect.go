@@ -632,9 +632,12 @@ func (a *architect) slaView(width, height int) string {
 	barW := max(10, min(40, inner-30))
 	full := int(ratio*float64(barW) + 0.5)
 	bar := st.Good.Render(strings.Repeat("█", full)) + st.Muted.Render(strings.Repeat("░", barW-full))
-	lines := []string{
-		st.Subtitle.Render("job success") + st.Muted.Render(" (sys.runs, every job)"),
-		fmt.Sprintf("%s %3.0f%%  %d of %d runs succeeded", bar, ratio*100, s.Stats.Succeeded, s.Stats.Runs-s.Stats.Running),
+	lines := []string{st.Subtitle.Render("job success") + st.Muted.Render(" (sys.runs, every job)")}
+	if msg := s.Refused[RefusedRuns]; msg != "" {
+		// No figure at all rather than "0 of 0 runs succeeded".
+		lines = append(lines, refusedLines(st, msg, inner, 4)...)
+	} else {
+		lines = append(lines, fmt.Sprintf("%s %3.0f%%  %d of %d runs succeeded", bar, ratio*100, s.Stats.Succeeded, s.Stats.Runs-s.Stats.Running))
 	}
 	if other := s.Stats.Failed + s.Stats.Canceled + s.Stats.Crashed; other > 0 {
 		lines = append(lines, st.Muted.Render(fmt.Sprintf("failed %d · canceled %d · crashed %d", s.Stats.Failed, s.Stats.Canceled, s.Stats.Crashed)))
@@ -668,7 +671,10 @@ func (a *architect) slaView(width, height int) string {
 	if len(fresh) > room {
 		lines = append(lines, st.Muted.Render(fmt.Sprintf("… %d more tables, %d late in all", len(fresh)-room+1, late)))
 	}
-	if len(fresh) == 0 {
+	switch msg := s.Refused[RefusedFreshness]; {
+	case len(fresh) == 0 && msg != "":
+		lines = append(lines, refusedLines(st, msg, inner, 4)...)
+	case len(fresh) == 0:
 		lines = append(lines, st.Muted.Render("no table written yet"))
 	}
 	return panel(st.Panel, "SLA · target "+s.Target, lines, width, height)

@@ -854,9 +854,12 @@ func (e *engineer) layersLines(width int) []string {
 	lines := []string{st.Header.Render(fit("layer", 12)) + st.Header.Render(right("tables", numW)) + st.Header.Render(right("rows", width-12-numW))}
 	pending := int64(landing) - ingested
 	newFiles := st.Muted.Render(" (0 new)")
+	refusedFiles := s.Refused[RefusedIngested]
 	switch {
-	case s.Refused[RefusedIngested] != "":
-		newFiles = "" // which files are loaded is not the principal's to see
+	case refusedFiles != "":
+		// Which files are loaded is in sys.ingested_files: without it no
+		// file is known to be new, so none is counted.
+		newFiles = ""
 	case pending > 0:
 		newFiles = st.Warn.Render(fmt.Sprintf(" (%d new)", pending))
 	}
@@ -874,6 +877,9 @@ func (e *engineer) layersLines(width int) []string {
 	}
 	lines = append(lines, "")
 	cw := max(7, (width-11)/3)
+	if refusedFiles != "" {
+		return append(lines, refusedLines(st, refusedFiles, width, 6)...)
+	}
 	lines = append(lines, st.Header.Render(fit("source", 11))+st.Header.Render(right("files", cw))+st.Header.Render(right("loaded", cw))+st.Header.Render(right("quar.", width-11-2*cw)))
 	for _, f := range s.Ingested {
 		q := right(thousands(f.RowsQuarantined), width-11-2*cw)

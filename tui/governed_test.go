@@ -160,3 +160,39 @@ func TestTUIReadsAsThePrincipal(t *testing.T) {
 		}
 	}
 }
+
+// TestTUIRefusedPanelsSayWhy: `lakebench --as dana` on a deployed target
+// showed "272 files (272 new)" in the Engineer view's Layers panel (every
+// file loaded long ago; she may not read sys.ingested_files, so none
+// counted as loaded) and "0% 0 of 0 runs succeeded" and "no table written
+// yet" in the SLA panel (she may not read sys.runs). A panel whose source
+// is refused says so instead of showing a false figure.
+func TestTUIRefusedPanelsSayWhy(t *testing.T) {
+	dir := copySample(t, nil)
+	deploySample(t, dir)
+	ws := NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "dana"})
+	m := openLoaded(t, ws, 120, 40)
+	if m.sh.snap.Refused[RefusedIngested] == "" || m.sh.snap.Refused[RefusedRuns] == "" {
+		t.Fatalf("dana is not refused sys.ingested_files and sys.runs: %v", m.sh.snap.Refused)
+	}
+	m.Update(keyMsg("2"))
+	m.views[engineerView].(*engineer).panel = panelLayers
+	view := m.View()
+	if strings.Contains(view, " new)") {
+		t.Errorf("the Layers panel counts new files dana cannot know of:\n%s", view)
+	}
+	if !strings.Contains(view, "dana may not read sys.ingested_files") {
+		t.Errorf("the Layers panel does not say why the sources are missing:\n%s", view)
+	}
+	m.Update(keyMsg("1"))
+	m.views[architectView].(*architect).panel = panelSLA
+	view = m.View()
+	for _, bad := range []string{"0 of 0 runs", "no table written yet"} {
+		if strings.Contains(view, bad) {
+			t.Errorf("the SLA panel shows %q to dana, who may not read its sources:\n%s", bad, view)
+		}
+	}
+	if !strings.Contains(view, "dana may not read sys.runs") {
+		t.Errorf("the SLA panel does not say why the job success is missing:\n%s", view)
+	}
+}

@@ -45,7 +45,12 @@ func (p *placeholder) View() string {
 	text := lipgloss.NewStyle().Width(inner).Render("This view will " + p.what)
 	lines := []string{p.titleLine(st), p.ownerLine(st), ""}
 	lines = append(lines, strings.Split(text, "\n")...)
-	lines = append(lines, "", st.Muted.Render("Coming with "+p.issue+". Until then, the command line does it:"))
+	// Wrapped like the text above: the box cuts any longer line with "…".
+	coming := lipgloss.NewStyle().Width(inner).Render("Coming with " + p.issue + ". Until then, the command line does it:")
+	lines = append(lines, "")
+	for _, l := range strings.Split(coming, "\n") {
+		lines = append(lines, st.Muted.Render(l))
+	}
 	switch p.id {
 	case mlView:
 		lines = append(lines, st.Subtitle.Render("  lakebench query \"select * from gold.customer_features limit 5\""))

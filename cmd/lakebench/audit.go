@@ -148,12 +148,18 @@ func printEvents(w io.Writer, events []lakehouse.AuditEvent) {
 		fmt.Fprintln(w, "no audit events")
 		return
 	}
+	// The action column is as wide as its longest action
+	// (auth.token.create), so every row's tables line up.
+	aw, pw := 9, 12
+	for _, e := range events {
+		aw, pw = max(aw, len(e.Action)), max(pw, len(e.Principal))
+	}
 	for _, e := range events {
 		verdict := "allowed"
 		if !e.Allowed {
 			verdict = "REFUSED"
 		}
-		line := fmt.Sprintf("%5d  %s  %-12s %-8s %-9s %s", e.Seq, e.At.Local().Format(time.DateTime), visible(e.Principal), verdict, visible(e.Action), visible(strings.Join(e.Tables, ",")))
+		line := fmt.Sprintf("%5d  %s  %-*s %-8s %-*s %s", e.Seq, e.At.Local().Format(time.DateTime), pw, visible(e.Principal), verdict, aw, visible(e.Action), visible(strings.Join(e.Tables, ",")))
 		if e.Detail != "" {
 			line += "  " + visible(strings.ReplaceAll(e.Detail, "\n", " "))
 		}

@@ -69,7 +69,7 @@ func newSampleCmd(g *globals) *cobra.Command {
 		},
 	}
 	gen.Flags().StringVar(&scale, "scale", "", "dev, staging or prod (default: the target's scale)")
-	gen.Flags().IntVar(&days, "days", 0, fmt.Sprintf("days to write (default %d of %d; `sample next` drops the rest one by one)", sampledata.DefaultDays, sampledata.Horizon))
+	gen.Flags().IntVar(&days, "days", 0, fmt.Sprintf("`N` days to write (default %d of %d; lakebench sample next drops the rest one by one)", sampledata.DefaultDays, sampledata.Horizon))
 	next := &cobra.Command{
 		Use:   "next",
 		Short: "Drop the next day's batch into landing/ (an incremental load to show live)",

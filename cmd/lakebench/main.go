@@ -57,7 +57,7 @@ built-in sample workspace (created, generated and run on first use).`,
 	root.PersistentFlags().StringVarP(&g.dir, "dir", "C", "", "project directory (default: nearest lakebench.yml upward, else the built-in sample)")
 	root.PersistentFlags().StringVarP(&g.target, "target", "t", "", "target: dev, staging or prod (default: the project's default target)")
 	root.PersistentFlags().StringToStringVar(&g.vars, "var", nil, "set a bundle variable, name=value (repeatable)")
-	root.PersistentFlags().StringVar(&g.as, "as", "", "act as this principal: a service principal with its token (LAKEBENCH_TOKEN, or your profile file from `auth token create`), or in development targets another user's role (default: the target's run_as, else you)")
+	root.PersistentFlags().StringVar(&g.as, "as", "", "act as `PRINCIPAL`: a service principal with its token (LAKEBENCH_TOKEN, or your profile file from lakebench auth token create), or in development targets another user's role (default: the target's run_as, else you)")
 	root.AddCommand(
 		newInitCmd(),
 		newSampleCmd(g),
