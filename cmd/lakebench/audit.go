@@ -152,7 +152,7 @@ func printEvents(w io.Writer, events []lakehouse.AuditEvent) {
 	// (auth.token.create), so every row's tables line up.
 	aw, pw := 9, 12
 	for _, e := range events {
-		aw, pw = max(aw, len(e.Action)), max(pw, len(e.Principal))
+		aw, pw = max(aw, len(visible(e.Action))), max(pw, len(visible(e.Principal)))
 	}
 	for _, e := range events {
 		verdict := "allowed"
