@@ -323,7 +323,11 @@ func access(ctx context.Context, c queryConn, sqlText string, strict bool) (read
 			// ... not found", "schema ... does not exist"): the tables the
 			// SELECT names come back with it, and the caller refuses any
 			// past the grants before showing it (see namedReads).
-			return namedReads(tree, catalog), nil, refusal("DuckDB cannot show the plan of this statement, so it is refused: %s", firstLine(orig.ErrorMessage))
+			msg := "DuckDB cannot show the plan of this statement, so it is refused: %s"
+			if orig.ErrorType == "binder" || orig.ErrorType == "catalog" {
+				msg = "the query does not bind: %s; fix it and run it again"
+			}
+			return namedReads(tree, catalog), nil, refusal(msg, firstLine(orig.ErrorMessage))
 		}
 		if !isSelect && orig.ErrorType == "not implemented" {
 			// A statement that reads a file (COPY FROM, CREATE TABLE AS
