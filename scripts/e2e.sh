@@ -54,6 +54,21 @@ wait_for() {
 	fail "no \"$text\" on screen after ${limit}s"
 }
 
+# wait_gone TEXT: poll the pane until TEXT has left it. A key sent right
+# after Escape would reach the program in the same read as the Escape and be
+# taken as alt+key, so the script waits for the Escape's effect first.
+wait_gone() {
+	local text=$1 limit=$PATIENCE i=0
+	while [ "$i" -lt $((limit * 10)) ]; do
+		if ! t capture-pane -p -t "$SESSION" | grep -qF -- "$text"; then
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "\"$text\" still on screen after ${limit}s"
+}
+
 keys() { t send-keys -t "$SESSION" "$@"; }
 shot() { t capture-pane -p -t "$SESSION" >"$OUT/$1.txt"; }
 
@@ -101,6 +116,7 @@ run_at() {
 	wait_for "quarantine ·"
 	shot "${w}x${h}-quarantine"
 	keys Escape
+	wait_gone "quarantine ·"
 	keys 3
 	wait_for "ML view"
 	shot "${w}x${h}-ml"
@@ -110,6 +126,7 @@ run_at() {
 	keys '?'
 	wait_for "press ? or esc to close"
 	keys Escape
+	wait_gone "press ? or esc to close"
 	keys q
 	local i=0
 	while t capture-pane -p -t "$SESSION" | grep -qF "Analyst view"; do
