@@ -434,10 +434,18 @@ func TestNoStatementWritesSys(t *testing.T) {
 	if after < before {
 		t.Errorf("sys.audit lost rows: %d before, %d after", before, after)
 	}
-	// MODIFY on silver.orders lets ben delete from it, and only from it.
+	// MODIFY on silver.orders lets ben insert into it, and only into it; a
+	// DELETE or UPDATE reads the table too (its WHERE, its SET, its row
+	// count tell values: UPDATE ... SET x = error(email)), so it also needs
+	// SELECT, as in Unity Catalog.
 	lh.SetPrincipal("ben")
-	if _, err := lh.Exec(ctx, "DELETE FROM silver.orders WHERE order_id = 1"); err != nil {
-		t.Errorf("ben may modify silver.orders: %v", err)
+	if _, err := lh.Exec(ctx, "INSERT INTO silver.orders VALUES (3, 1)"); err != nil {
+		t.Errorf("ben may insert into silver.orders: %v", err)
+	}
+	for _, q := range []string{"DELETE FROM silver.orders WHERE order_id = 1", "UPDATE silver.orders SET order_id = error(amount::VARCHAR)"} {
+		if _, err := lh.Exec(ctx, q); err == nil || !strings.Contains(err.Error(), "ben may not read silver.orders") {
+			t.Errorf("ben ran %q with MODIFY alone: %v", q, err)
+		}
 	}
 	if _, err := lh.Exec(ctx, "INSERT INTO silver.orders SELECT 2, revenue FROM gold.revenue"); err == nil || !strings.Contains(err.Error(), "ben may not read gold.revenue") {
 		t.Errorf("ben inserted what he may not read: %v", err)

@@ -164,10 +164,11 @@ func analyzePlan(p *planDoc, catalog string) (*planAccess, error) {
 	}
 	a := &planAccess{reads: map[TableName]bool{}, views: map[string]bool{}, writes: map[TableName]bool{}}
 	var err error
-	// A DELETE or UPDATE scans the table it changes; without RETURNING
-	// that scan is part of the write, which MODIFY covers (as in Unity
-	// Catalog). With RETURNING it is a read, and needs SELECT.
-	silent := map[TableName]bool{}
+	// A DELETE or UPDATE scans the table it changes, and that scan reads
+	// it: its WHERE clause, SET expressions (error(email)) and affected-row
+	// count all tell values. So it needs SELECT as well as MODIFY, as Unity
+	// Catalog asks of UPDATE and DELETE; an INSERT that reads nothing of its
+	// table needs MODIFY alone.
 	walkJSON(p.Plans[0], func(m map[string]any) {
 		op, _ := m["type"].(string)
 		if op == "BOUND_FUNCTION" {
@@ -219,17 +220,11 @@ func analyzePlan(p *planDoc, catalog string) (*planAccess, error) {
 				return
 			}
 			a.writes[t] = true
-			if rc, _ := m["return_chunk"].(bool); !rc && what == "" {
-				silent[t] = true
-			}
 			if what != "" {
 				a.writes[TableName{Schema: ownerOnly, Name: what}] = true
 			}
 		}
 	})
-	for t := range silent {
-		delete(a.reads, t)
-	}
 	return a, err
 }
 

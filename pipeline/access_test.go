@@ -56,7 +56,7 @@ permissions:
 	}
 	before := count(t, lh, "select * from silver.orders")
 	for _, tc := range []struct{ job, principal, want string }{
-		{"wipe", "dana", "dana may not write silver.orders"},
+		{"wipe", "dana", "dana may not read silver.orders"}, // a DELETE reads what it deletes: SELECT first
 		{"sneak", "dana", "refused"},
 		{"audit_wipe", "dana", "no one may write sys.audit"},
 		{"audit_wipe", p.Identity(), "no one may write sys.audit"},
