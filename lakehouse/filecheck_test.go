@@ -1,7 +1,6 @@
 package lakehouse
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"os"
@@ -130,26 +129,8 @@ func TestDamagedFileCrashIsContained(t *testing.T) {
 // usual error naming the writer.
 func TestFileCheckOfABusyFile(t *testing.T) {
 	path := damagedFixture(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_HOLD="+path)
-	// The holder holds until its stdin closes: keep it open.
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	if line, _ := bufio.NewReader(out).ReadString('\n'); strings.TrimSpace(line) != "holding" {
-		t.Fatalf("holder said %q", line)
-	}
-	_, err = Open(context.Background(), path, Options{ReadOnly: true})
+	holdWriter(t, path)
+	_, err := Open(context.Background(), path, Options{ReadOnly: true})
 	var damaged *DamagedError
 	if err == nil || errors.As(err, &damaged) {
 		t.Fatalf("got %v, want the usual error of a file being written", err)

@@ -57,15 +57,17 @@ func testFileCheck(ctx context.Context, path string) *exec.Cmd {
 	return cmd
 }
 
-func TestSecondWriterGetsClearError(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "dev.duckdb")
+// holdWriter starts a child process that opens path for writing and holds
+// it until the test ends (its stdin stays open until then); it returns the
+// child, which a test may kill sooner.
+func holdWriter(t *testing.T, path string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_HOLD="+path)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer stdin.Close()
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -73,21 +75,28 @@ func TestSecondWriterGetsClearError(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	t.Cleanup(func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil || strings.TrimSpace(line) != "holding" {
 		t.Fatalf("holder said %q (%v)", line, err)
 	}
+	return cmd
+}
 
-	_, err = Open(context.Background(), path, Options{Holder: "second"})
+func TestSecondWriterGetsClearError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dev.duckdb")
+	cmd := holdWriter(t, path)
+	pid := cmd.Process.Pid
+
+	_, err := Open(context.Background(), path, Options{Holder: "second"})
 	var le *ErrLocked
 	if !errors.As(err, &le) {
 		t.Fatalf("got %v, want *ErrLocked", err)
 	}
-	if le.Holder.PID != cmd.Process.Pid || le.Holder.Command != "lakebench run (test holder)" {
-		t.Errorf("got holder %+v, want pid %d and the holder's command", le.Holder, cmd.Process.Pid)
+	if le.Holder.PID != pid || le.Holder.Command != "lakebench run (test holder)" {
+		t.Errorf("got holder %+v, want pid %d and the holder's command", le.Holder, pid)
 	}
-	for _, want := range []string{fmt.Sprint(cmd.Process.Pid), "lakebench run (test holder)", "wait for it"} {
+	for _, want := range []string{fmt.Sprint(pid), "lakebench run (test holder)", "wait for it"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
@@ -95,7 +104,7 @@ func TestSecondWriterGetsClearError(t *testing.T) {
 	// A reader is refused by DuckDB while the writer holds the file; the
 	// message still names the holder.
 	_, err = Open(context.Background(), path, Options{ReadOnly: true})
-	if err == nil || !strings.Contains(err.Error(), fmt.Sprint(cmd.Process.Pid)) {
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprint(pid)) {
 		t.Errorf("read-only open while written: got %v, want an error naming pid %d", err, cmd.Process.Pid)
 	}
 
