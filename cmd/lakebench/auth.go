@@ -457,6 +457,26 @@ func (s *session) issueFirstToken(ctx context.Context, lh *lakehouse.Lakehouse, 
 		sp, t.ID, path, s.target, sp, sp, s.target)
 }
 
+// openTokens opens the target for `auth token VERB`, as the caller openAuth
+// decides.
+func openTokens(ctx context.Context, g *globals, verb string) (*session, string, *lakehouse.Lakehouse, error) {
+	s, caller, err := openAuth(ctx, g)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	lh, err := s.open(ctx, "lakebench auth token "+verb)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return s, caller, lh, nil
+}
+
+// refuseToken audits a refused `auth token VERB` and returns its error.
+func refuseToken(ctx context.Context, lh *lakehouse.Lakehouse, caller, verb, about string, err error) error {
+	lh.Audit(context.WithoutCancel(ctx), lakehouse.AuditEvent{Principal: caller, Action: "auth.token." + verb, Allowed: false, Detail: about + err.Error()})
+	return err
+}
+
 func newAuthCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "auth", Short: "Service principals' tokens (as `databricks tokens`)"}
 	token := &cobra.Command{Use: "token", Short: "Create, list and revoke service principals' tokens on a target (its owner only)"}
@@ -467,19 +487,14 @@ func newAuthCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, caller, err := openAuth(ctx, g)
-			if err != nil {
-				return err
-			}
-			sp := args[0]
-			lh, err := s.open(ctx, "lakebench auth token create")
+			s, caller, lh, err := openTokens(ctx, g, "create")
 			if err != nil {
 				return err
 			}
 			defer lh.Close()
+			sp := args[0]
 			deny := func(err error) error {
-				lh.Audit(context.WithoutCancel(ctx), lakehouse.AuditEvent{Principal: caller, Action: "auth.token.create", Allowed: false, Detail: sp + ": " + err.Error()})
-				return err
+				return refuseToken(ctx, lh, caller, "create", sp+": ", err)
 			}
 			if !servicePrincipals(s.project)[sp] {
 				return deny(fmt.Errorf("%s is not a service principal of %s: name it as service_principal_name under a target's run_as or permissions in %s; users act as themselves and need no token",
@@ -519,11 +534,7 @@ func newAuthCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			s, caller, err := openAuth(ctx, g)
-			if err != nil {
-				return err
-			}
-			lh, err := s.open(ctx, "lakebench auth token list")
+			s, caller, lh, err := openTokens(ctx, g, "list")
 			if err != nil {
 				return err
 			}
@@ -534,7 +545,7 @@ func newAuthCmd(g *globals) *cobra.Command {
 			}
 			if caller != owner {
 				err := fmt.Errorf("%s may not list the tokens of target %s: only its owner (%s) may", caller, s.target, ownerOrNone(owner))
-				lh.Audit(context.WithoutCancel(ctx), lakehouse.AuditEvent{Principal: caller, Action: "auth.token.list", Allowed: false, Detail: err.Error()})
+				refuseToken(ctx, lh, caller, "list", "", err)
 				return err
 			}
 			tokens, err := lh.Tokens(ctx)
@@ -570,19 +581,15 @@ func newAuthCmd(g *globals) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, caller, err := openAuth(ctx, g)
-			if err != nil {
-				return err
-			}
-			sp := args[0]
-			lh, err := s.open(ctx, "lakebench auth token revoke")
+			s, caller, lh, err := openTokens(ctx, g, "revoke")
 			if err != nil {
 				return err
 			}
 			defer lh.Close()
+			sp := args[0]
 			n, err := lh.RevokeToken(ctx, caller, sp)
 			if err != nil {
-				lh.Audit(context.WithoutCancel(ctx), lakehouse.AuditEvent{Principal: caller, Action: "auth.token.revoke", Allowed: false, Detail: sp + ": " + err.Error()})
+				refuseToken(ctx, lh, caller, "revoke", sp+": ", err)
 				return err
 			}
 			lh.Audit(ctx, lakehouse.AuditEvent{Principal: caller, Action: "auth.token.revoke", Allowed: true, Detail: fmt.Sprintf("%d tokens of %s on target %s", n, sp, s.target)})
