@@ -63,6 +63,9 @@ wait_gone() {
 		if ! t capture-pane -p -t "$SESSION" | grep -qF -- "$text"; then
 			return 0
 		fi
+		# An Escape that came while the screen was still loading is lost:
+		# send it again every two seconds (on a closed screen it does nothing).
+		if [ $((i % 20)) -eq 19 ]; then keys Escape; fi
 		sleep 0.1
 		i=$((i + 1))
 	done
