@@ -155,14 +155,55 @@ type Source struct {
 	OnChange string `yaml:"on_change,omitempty" json:"on_change,omitempty"`
 }
 
+// The kinds of model (ModelSettings.Kind), after SQLMesh's model kinds and
+// Delta Live Tables' streaming tables.
+const (
+	// KindFull rebuilds the table from its SELECT on every run (the default).
+	KindFull = "full"
+	// KindIncrementalByBatch reads only the rows of landing files the model
+	// has not processed yet, from the tables it names as STREAM(bronze.x),
+	// as a DLT streaming table does; with unique_key the new rows replace
+	// those with the same key, else they are appended.
+	KindIncrementalByBatch = "incremental_by_batch"
+	// KindIncrementalByTime recomputes only the time partitions a run
+	// affects: those of time_column from the newest one already built
+	// minus lookback on, as SQLMesh's INCREMENTAL_BY_TIME_RANGE.
+	KindIncrementalByTime = "incremental_by_time"
+	// KindIncrementalByUniqueKey runs the whole SELECT and merges its rows
+	// by unique_key (replace the key's row, else append).
+	KindIncrementalByUniqueKey = "incremental_by_unique_key"
+)
+
 // ModelSettings configures one SQL model, keyed by the table it builds.
 type ModelSettings struct {
+	// Kind is how a run builds the table: full (the default),
+	// incremental_by_batch, incremental_by_time or
+	// incremental_by_unique_key (the default when unique_key is set).
+	Kind string `yaml:"kind,omitempty" json:"kind,omitempty"`
+	// TimeColumn is the column of an incremental_by_time model that
+	// partitions its rows (a DATE or TIMESTAMP).
+	TimeColumn string `yaml:"time_column,omitempty" json:"time_column,omitempty"`
+	// Lookback is how far before the newest built partition an
+	// incremental_by_time run recomputes, for late-arriving rows ("3d").
+	Lookback string `yaml:"lookback,omitempty" json:"lookback,omitempty"`
 	// UniqueKey makes the model incremental: rows with a key already in the
 	// table are replaced, others appended.
 	UniqueKey   []string `yaml:"unique_key,omitempty" json:"unique_key,omitempty"`
 	Owner       string   `yaml:"owner,omitempty" json:"owner,omitempty"`
 	Domain      string   `yaml:"domain,omitempty" json:"domain,omitempty"`
 	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
+}
+
+// KindName is the model's kind as a run uses it: Kind, else
+// incremental_by_unique_key when UniqueKey is set, else full.
+func (s ModelSettings) KindName() string {
+	switch {
+	case s.Kind != "":
+		return s.Kind
+	case len(s.UniqueKey) > 0:
+		return KindIncrementalByUniqueKey
+	}
+	return KindFull
 }
 
 // QualityRule is one data-quality check on a table.
