@@ -94,7 +94,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 			kinds := sortedKeys(res.Resources)
 			parts := make([]string, len(kinds))
 			for i, k := range kinds {
-				parts[i] = fmt.Sprintf("%d %s", res.Resources[k], k)
+				parts[i] = resourceCount(res.Resources[k], k)
 			}
 			fmt.Fprintf(os.Stderr, "Deployed %s (bundle %s): %s\n", s.project.DatabasePath(s.target), res.BundleHash, strings.Join(parts, ", "))
 			for _, r := range res.Removed {
@@ -484,4 +484,14 @@ func newLineageCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// resourceCount says how many resources of a kind a deploy wrote, in words:
+// "1 job", "3 quality rule sets", "1 registered model".
+func resourceCount(n int, kind string) string {
+	noun := strings.ReplaceAll(kind, "_", " ")
+	if kind == "quality" {
+		noun = "quality rule set"
+	}
+	return pipeline.Plural(n, noun)
 }
