@@ -41,7 +41,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 					return err
 				}
 			} else {
-				printSummary(os.Stderr, s, v.Models, nil, "")
+				printSummary(os.Stderr, s, v.Models, nil, "", nil)
 				for _, w := range v.Warnings {
 					fmt.Fprintf(os.Stderr, "\nWarning: %s\n  at %s\n", w.Message, where(w))
 					if w.Hint != "" {
@@ -155,15 +155,21 @@ func newBundleCmd(g *globals) *cobra.Command {
 			lh.Close()
 			var deployed *lakehouse.Deployment
 			owner := ""
+			// What is deployed and who owns it is the target's, shown to
+			// those with a permission on it (CAN_VIEW or more); the bundle's
+			// own resources are the caller's file and always shown.
+			var hidden error
 			if t, err := s.openRead(cmd.Context()); err == nil {
-				d, _ := t.LastDeployment(cmd.Context())
-				if d.BundleHash != "" {
-					deployed = &d
+				if hidden = t.CheckPermission(cmd.Context(), s.principal(), lakehouse.CanView, "bundle summary"); hidden == nil {
+					d, _ := t.LastDeployment(cmd.Context())
+					if d.BundleHash != "" {
+						deployed = &d
+					}
+					owner, _ = t.Owner(cmd.Context())
 				}
-				owner, _ = t.Owner(cmd.Context())
 				t.Close()
 			}
-			printSummary(os.Stdout, s, models, deployed, owner)
+			printSummary(os.Stdout, s, models, deployed, owner, hidden)
 			return nil
 		},
 	}
@@ -353,14 +359,16 @@ func validationJSON(s *session, v *pipeline.Validation) map[string]any {
 
 // printSummary prints the bundle as `databricks bundle validate` and
 // `summary` do: name, target, identity, then resources.
-func printSummary(w io.Writer, s *session, models []pipeline.Model, deployed *lakehouse.Deployment, owner string) {
+func printSummary(w io.Writer, s *session, models []pipeline.Model, deployed *lakehouse.Deployment, owner string, hidden error) {
 	p := s.project
 	kind := "user"
 	if p.Targets[s.target].RunAs != nil && p.Targets[s.target].RunAs.ServicePrincipalName == s.principal() {
 		kind = "service principal"
 	}
 	fmt.Fprintf(w, "Name: %s\nTarget: %s\nMode: %s\nIdentity: %s (%s)\nDatabase: %s\n", p.Bundle.Name, s.target, p.Mode(), s.principal(), kind, p.DatabasePath(s.target))
-	if deployed != nil {
+	if hidden != nil {
+		fmt.Fprintf(w, "Deployed: not shown: %v\n", hidden)
+	} else if deployed != nil {
 		fmt.Fprintf(w, "Deployed: %s by %s (bundle %s)\n", deployed.DeployedAt.Format(time.DateTime), deployed.Principal, deployed.BundleHash)
 		if owner != "" {
 			fmt.Fprintf(w, "Owner: %s (who first deployed it; `lakebench bundle owner` lists the permissions)\n", owner)

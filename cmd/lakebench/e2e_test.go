@@ -383,6 +383,11 @@ func TestAdministration(t *testing.T) {
 	if out, _ = lb(t, dir, true, "bundle", "summary"); !strings.Contains(out, "Owner: "+me) {
 		t.Errorf("bundle summary does not name the owner:\n%s", out)
 	}
+	// Someone with no permission on the target sees the bundle's own
+	// resources, not who deployed it, when, or who owns it.
+	if out, _ = lb(t, dir, true, "--as", "eve", "bundle", "summary", "-t", "staging"); strings.Contains(out, "Owner:") || strings.Contains(out, " by "+me) || !strings.Contains(out, "needs CAN_VIEW") {
+		t.Errorf("bundle summary as eve, who has no permission on staging:\n%s", out)
+	}
 
 	// dana's own bundle grants her silver and CAN_MANAGE.
 	file := filepath.Join(dir, "lakebench.yml")
