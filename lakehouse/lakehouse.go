@@ -3,7 +3,7 @@ package lakehouse
 import (
 	"context"
 	"database/sql"
-		"errors"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
