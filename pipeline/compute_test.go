@@ -60,7 +60,7 @@ func schedDir(t *testing.T) string {
 // once with room for two tasks: two read the big table whole, one a small
 // table. With memory for one heavy task, the second waits until the first
 // has finished while the light one runs beside it; with memory for both,
-// the two heavy tasks run side by side.
+// the two heavy tasks run side by side (and the light one after).
 func TestSchedulerHoldsBackHeavyTasks(t *testing.T) {
 	ctx := context.Background()
 	dir := schedDir(t)
@@ -116,7 +116,7 @@ func TestSchedulerHoldsBackHeavyTasks(t *testing.T) {
 				return i
 			}
 			heavy1Done := at("task_finished heavy1")
-			if at("task_started light") > heavy1Done {
+			if !c.sideBySide && at("task_started light") > heavy1Done {
 				t.Errorf("the light task waited for heavy1: %v", events)
 			}
 			if got := at("task_started heavy2") < heavy1Done; got != c.sideBySide {

@@ -289,25 +289,28 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 					continue
 				}
 				if need[i] < 0 {
-					need[i] = memoryNeed(ctx, lh, t)
+					// More than all the memory is all of it: the task runs
+					// beside tasks that need none, and DuckDB spills.
+					need[i] = min(memoryNeed(ctx, lh, t), budget)
 				}
 				// A task starts beside the running ones only if their needs
-				// fit in DuckDB's memory together; alone, it always starts
-				// (DuckDB spills what does not fit). A lighter task later in
-				// the plan may start meanwhile.
-				if active == 0 || using+need[i] <= budget {
-					state[i] = running
-					active++
-					using += need[i]
-					changed = true
-					ev.Kind = TaskStarted
-					emit(ev)
-					go func(i int, t task) {
-						tr, err := runTask(ctx, lh, res.RunID, opts.Principal, t)
-						results[i] = tr
-						done <- outcome{i, err}
-					}(i, t)
+				// fit in DuckDB's memory together; one held back waits for a
+				// task to finish, while lighter ones later in the plan may
+				// start. Alone, a task always fits.
+				if using+need[i] > budget {
+					continue
 				}
+				state[i] = running
+				active++
+				using += need[i]
+				changed = true
+				ev.Kind = TaskStarted
+				emit(ev)
+				go func(i int, t task) {
+					tr, err := runTask(ctx, lh, res.RunID, opts.Principal, t)
+					results[i] = tr
+					done <- outcome{i, err}
+				}(i, t)
 			}
 		}
 		if finished == len(tasks) {
