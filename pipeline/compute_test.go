@@ -195,3 +195,17 @@ func TestComputeWarnings(t *testing.T) {
 		}
 	}
 }
+
+// TestComputeOptionsErrors: a run refuses a bad setting where it is.
+func TestComputeOptionsErrors(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, dir, FileName, "bundle: {name: bad}\ncompute: {memory: 2GB}\ntargets:\n  dev:\n    compute:\n      memory: lots\n")
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.ComputeOptions()
+	if err == nil || !strings.Contains(err.Error(), "lakebench.yml:6:7: memory \"lots\" is not a size") {
+		t.Errorf("ComputeOptions: %v, want the bad memory placed at lakebench.yml:6:7", err)
+	}
+}
