@@ -32,8 +32,10 @@ test: build
 	@if command -v tmux >/dev/null 2>&1; then ./scripts/e2e.sh $(BIN); \
 	else echo "tmux not found: skipping the TUI end-to-end script (make e2e)"; fi
 
+# BenchmarkProdRun takes minutes an iteration: it runs once, after the rest.
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./... | tee bench.txt
+	$(GO) test -run '^$$' -bench . -skip BenchmarkProdRun -benchtime 3x -timeout 60m ./... | tee bench.txt
+	$(GO) test -run '^$$' -bench BenchmarkProdRun -benchtime 1x -timeout 30m ./pipeline | tee -a bench.txt
 
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -3,7 +3,6 @@ package lakehouse
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"os"
@@ -27,7 +26,11 @@ type Options struct {
 	// Holder describes the opener in the writer lock (for example
 	// "lakebench bundle run nightly"), so a second writer learns who holds it.
 	Holder string
-	// Threads caps DuckDB's worker threads; 0 keeps DuckDB's default.
+	// MemoryLimit is DuckDB's memory_limit in bytes; 0 means half of the
+	// machine's memory (DefaultMemoryLimit).
+	MemoryLimit int64
+	// Threads is DuckDB's worker threads; 0 means one per core
+	// (DefaultThreads).
 	Threads int
 	// Principal is who user statements (Query, Page, Exec, ...) run as;
 	// their reads and writes are checked against the deployed grants.
@@ -51,6 +54,9 @@ type Lakehouse struct {
 	// paged is the result Page pages over (see Page).
 	pageMu sync.Mutex
 	paged  *ResultSet
+	// memoryLimit and threads are DuckDB's settings, set at Open.
+	memoryLimit int64
+	threads     int
 	// auditMu orders this process's appends to sys.audit's chain;
 	// readerHead is the chain's head when a read-only session opened.
 	auditMu    sync.Mutex
@@ -120,14 +126,7 @@ func Open(ctx context.Context, path string, opts Options) (*Lakehouse, error) {
 	if opts.ReadOnly {
 		dsn += "?access_mode=read_only"
 	}
-	threads := opts.Threads
-	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
-		if threads > 0 {
-			_, err := execer.ExecContext(context.Background(), fmt.Sprintf("SET threads = %d", threads), nil)
-			return err
-		}
-		return nil
-	})
+	connector, err := duckdb.NewConnector(dsn, nil)
 	if err != nil {
 		lh.releaseLock()
 		return nil, lh.openError(err)
@@ -137,6 +136,10 @@ func Open(ctx context.Context, path string, opts Options) (*Lakehouse, error) {
 		lh.db.Close()
 		lh.releaseLock()
 		return nil, lh.openError(err)
+	}
+	if err := lh.setCompute(ctx, opts); err != nil {
+		lh.Close()
+		return nil, err
 	}
 	if !opts.ReadOnly {
 		if err := lh.bootstrap(ctx); err != nil {

@@ -34,8 +34,11 @@ type Project struct {
 	Variables   map[string]Variable `yaml:"variables,omitempty" json:"variables,omitempty"`
 	RunAs       *RunAs              `yaml:"run_as,omitempty" json:"run_as,omitempty"`
 	Permissions []Permission        `yaml:"permissions,omitempty" json:"permissions,omitempty"`
-	Resources   Resources           `yaml:"resources,omitempty" json:"resources,omitempty"`
-	Targets     map[string]Target   `yaml:"targets,omitempty" json:"targets,omitempty"`
+	// Compute is the machine DuckDB may use; a target's compute overrides it
+	// setting by setting (see ComputeSettings).
+	Compute   *Compute          `yaml:"compute,omitempty" json:"compute,omitempty"`
+	Resources Resources         `yaml:"resources,omitempty" json:"resources,omitempty"`
+	Targets   map[string]Target `yaml:"targets,omitempty" json:"targets,omitempty"`
 
 	// raw is the merged YAML tree of the root file and its includes, before
 	// any target is applied.
@@ -359,6 +362,8 @@ type Target struct {
 	Permissions []Permission   `yaml:"permissions,omitempty" json:"permissions,omitempty"`
 	Variables   map[string]any `yaml:"variables,omitempty" json:"variables,omitempty"`
 	Resources   Resources      `yaml:"resources,omitempty" json:"resources,omitempty"`
+	// Compute overrides the bundle's compute on this target.
+	Compute *Compute `yaml:"compute,omitempty" json:"compute,omitempty"`
 	// PricePerCPUHour estimates cost in sys.usage (issue: observability).
 	PricePerCPUHour float64 `yaml:"price_per_cpu_hour,omitempty" json:"price_per_cpu_hour,omitempty"`
 }

@@ -81,7 +81,11 @@ type task struct {
 	dependsOn []string
 	// reads and writes are checked against the principal's grants first.
 	reads, writes []lakehouse.TableName
-	do            func(ctx context.Context, tx *lakehouse.Tx, runID string) (rows int64, detail string, err error)
+	// steps are the tables each step of the task holds in memory as it
+	// runs (a transform's models, a training's feature table), for
+	// memoryNeed; a task without steps streams what it reads.
+	steps [][]lakehouse.TableName
+	do    func(ctx context.Context, tx *lakehouse.Tx, runID string) (rows int64, detail string, err error)
 }
 
 // Principal is the operating-system user: the identity of development runs.
@@ -238,6 +242,13 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	}
 	done := make(chan outcome)
 	active, finished := 0, 0
+	// What the running tasks need, and each task's need once it is ready
+	// (-1 before: what it reads is built by the tasks it depends on).
+	budget, using := lh.MemoryLimit(), int64(0)
+	need := make([]int64, len(tasks))
+	for i := range need {
+		need[i] = -1
+	}
 	for finished < len(tasks) {
 		// Skip what cannot run and start what can, up to the limit, until
 		// nothing changes.
@@ -274,18 +285,32 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 					emit(ev)
 					continue
 				}
-				if ready && active < opts.Parallel {
-					state[i] = running
-					active++
-					changed = true
-					ev.Kind = TaskStarted
-					emit(ev)
-					go func(i int, t task) {
-						tr, err := runTask(ctx, lh, res.RunID, opts.Principal, t)
-						results[i] = tr
-						done <- outcome{i, err}
-					}(i, t)
+				if !ready || active >= opts.Parallel {
+					continue
 				}
+				if need[i] < 0 {
+					// More than all the memory is all of it: the task runs
+					// beside tasks that need none, and DuckDB spills.
+					need[i] = min(memoryNeed(ctx, lh, t), budget)
+				}
+				// A task starts beside the running ones only if their needs
+				// fit in DuckDB's memory together; one held back waits for a
+				// task to finish, while lighter ones later in the plan may
+				// start. Alone, a task always fits.
+				if using+need[i] > budget {
+					continue
+				}
+				state[i] = running
+				active++
+				using += need[i]
+				changed = true
+				ev.Kind = TaskStarted
+				emit(ev)
+				go func(i int, t task) {
+					tr, err := runTask(ctx, lh, res.RunID, opts.Principal, t)
+					results[i] = tr
+					done <- outcome{i, err}
+				}(i, t)
 			}
 		}
 		if finished == len(tasks) {
@@ -296,6 +321,7 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 		}
 		o := <-done
 		active--
+		using -= need[o.i]
 		finished++
 		tr := results[o.i]
 		ev := Event{RunID: res.RunID, Task: tasks[o.i].key, TaskKind: tasks[o.i].kind, Index: o.i + 1, Total: len(tasks),
@@ -328,6 +354,25 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	}
 	emit(Event{Kind: RunFinished, RunID: res.RunID, Total: len(tasks), Elapsed: res.EndedAt.Sub(start), Err: runErr})
 	return res, runErr
+}
+
+// memoryNeed estimates the memory a task needs in DuckDB: the size of the
+// tables its largest step reads (lakehouse.EstimateBytes: rows times row
+// width, from the catalog). The pipeline's heavy statements hold their
+// input whole: a model's window (the latest row per key), sort or join
+// build side, a training's feature matrix. Ingestion, quality checks and
+// alerts stream and hold little, so a task without steps needs 0. A task
+// whose estimate fails counts as needing all the memory, so it runs alone.
+func memoryNeed(ctx context.Context, lh *lakehouse.Lakehouse, t task) int64 {
+	var most int64
+	for _, tables := range t.steps {
+		n, err := lh.EstimateBytes(ctx, tables)
+		if err != nil {
+			return lh.MemoryLimit()
+		}
+		most = max(most, n)
+	}
+	return most
 }
 
 func isConflict(err error) bool {

@@ -285,6 +285,7 @@ func (p *Project) transformTask(models []Model) (task, error) {
 		// (authorizeModel), not on the names of its text (m.Reads, which
 		// only orders the models).
 		t.writes = append(t.writes, m.Table)
+		t.steps = append(t.steps, m.Reads)
 	}
 	if len(models) == 1 {
 		t.table = models[0].Table
@@ -584,7 +585,8 @@ func (p *Project) trainTask(name string, rm RegisteredModel) (task, error) {
 		return task{}, err
 	}
 	t := task{kind: "train", table: lakehouse.TableName{Schema: "ml", Name: "model_versions"},
-		reads: []lakehouse.TableName{table}, writes: []lakehouse.TableName{{Schema: "ml", Name: "model_versions"}}}
+		reads: []lakehouse.TableName{table}, writes: []lakehouse.TableName{{Schema: "ml", Name: "model_versions"}},
+		steps: [][]lakehouse.TableName{{table}}}
 	t.do = func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
 		if rm.Task == "regression" {
 			return 0, "", fmt.Errorf("registered model %s: regression training is not built yet; use task: classification", name)

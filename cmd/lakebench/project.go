@@ -147,12 +147,22 @@ func (s *session) open(ctx context.Context, holder string) (*lakehouse.Lakehouse
 	if holder == "" {
 		holder = strings.Join(append([]string{"lakebench"}, os.Args[1:]...), " ")
 	}
-	return lakehouse.Open(ctx, s.project.DatabasePath(s.target), lakehouse.Options{Holder: holder})
+	opts, err := s.project.ComputeOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts.Holder = holder
+	return lakehouse.Open(ctx, s.project.DatabasePath(s.target), opts)
 }
 
 // openRead opens the target's lakehouse for reading.
 func (s *session) openRead(ctx context.Context) (*lakehouse.Lakehouse, error) {
-	return lakehouse.Open(ctx, s.project.DatabasePath(s.target), lakehouse.Options{ReadOnly: true})
+	opts, err := s.project.ComputeOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts.ReadOnly = true
+	return lakehouse.Open(ctx, s.project.DatabasePath(s.target), opts)
 }
 
 // openAs opens the target for writing with user statements checked as the

@@ -1,0 +1,109 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/sampledata"
+)
+
+// BenchmarkProdRun runs `lakebench -t prod bundle run nightly` on the prod
+// sample (42.5M landing rows) as a child process of the built binary, so
+// its peak RSS is the child's, and in the same iteration the same SQL on
+// raw DuckDB (referenceRun) in a fresh file with the same compute (the
+// sample's prod target: 3GB, 2 threads). The targets are 120 s and 4 GB.
+// The sample is generated once (about a minute), or its landing files
+// copied from $LAKEBENCH_PROD_SAMPLE (a directory made by `lakebench -t
+// prod sample generate`). make bench runs it once (-benchtime 1x): an
+// iteration takes minutes.
+func BenchmarkProdRun(b *testing.B) {
+	ctx := context.Background()
+	tmp := b.TempDir()
+	dir := filepath.Join(tmp, "project")
+	if err := sampledata.WriteProject(dir); err != nil {
+		b.Fatal(err)
+	}
+	landing := filepath.Join(dir, "data", "prod", "landing")
+	if src := os.Getenv("LAKEBENCH_PROD_SAMPLE"); src != "" {
+		if err := os.CopyFS(landing, os.DirFS(filepath.Join(src, "data", "prod", "landing"))); err != nil {
+			b.Fatalf("copy the prod sample of LAKEBENCH_PROD_SAMPLE=%s: %v", src, err)
+		}
+	} else if _, err := sampledata.Generate(ctx, filepath.Dir(landing), sampledata.Options{Scale: sampledata.ScaleProd}); err != nil {
+		b.Fatal(err)
+	}
+	bin := filepath.Join(tmp, "lakebench")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/lakebench").CombinedOutput(); err != nil {
+		b.Fatalf("build lakebench: %v\n%s", err, out)
+	}
+	p, err := LoadWith(dir, LoadOptions{Target: "prod"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	compute, err := p.ComputeOptions()
+	if err != nil {
+		b.Fatal(err)
+	}
+	lb := func(args ...string) *os.ProcessState {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "LAKEBENCH_HOME="+filepath.Join(tmp, "home"))
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("lakebench %v: %v\n%s", args, err, out.String())
+		}
+		b.Logf("lakebench %v:\n%s", args, out.String())
+		return cmd.ProcessState
+	}
+
+	var ours, ref []time.Duration
+	var peak []float64
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		refPath := filepath.Join(tmp, "ref.duckdb")
+		os.Remove(refPath)
+		os.Remove(p.DatabasePath("prod"))
+		b.StartTimer()
+
+		start := time.Now()
+		lh, err := lakehouse.Open(ctx, refPath, compute)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := referenceRun(ctx, p, lh); err != nil {
+			b.Fatal(err)
+		}
+		lh.Close()
+		ref = append(ref, time.Since(start))
+
+		b.StopTimer()
+		os.Remove(refPath)
+		lb("-t", "prod", "bundle", "deploy") // a production target runs only once deployed
+		b.StartTimer()
+		start = time.Now()
+		st := lb("-t", "prod", "bundle", "run", "nightly")
+		ours = append(ours, time.Since(start))
+		// Maxrss is in kilobytes on Linux.
+		peak = append(peak, float64(st.SysUsage().(*syscall.Rusage).Maxrss)*1024/1e9)
+	}
+	b.StopTimer()
+	ratios := make([]float64, len(ours))
+	for i := range ours {
+		ratios[i] = float64(ours[i]) / float64(ref[i])
+	}
+	sort.Float64s(ratios)
+	sort.Float64s(peak)
+	b.ReportMetric(medianDuration(ours).Seconds(), "prod_s")
+	b.ReportMetric(peak[len(peak)/2], "peak_GB")
+	b.ReportMetric(medianDuration(ref).Seconds(), "duckdb_s")
+	b.ReportMetric(ratios[len(ratios)/2], "vs_duckdb")
+}
