@@ -123,7 +123,7 @@ func auditPath(dbPath string) string { return dbPath + ".audit.jsonl" }
 func (lh *Lakehouse) Audit(ctx context.Context, e AuditEvent) error {
 	e.normalize()
 	if lh.readOnly && lh.path != "" {
-		_, err := appendChained(auditPath(lh.path), lh.readerHead, e)
+		_, err := appendChainedAfter(auditPath(lh.path), func() chainHead { return lh.sessionHead(ctx) }, e)
 		return err
 	}
 	lh.auditMu.Lock()
@@ -200,14 +200,35 @@ func lockedFile(path string) (*os.File, error) {
 	return f, nil
 }
 
+// sessionHead is the head of sys.audit as a read-only session sees it: the
+// file cannot change while it is open read-only, so it is read once, and
+// only when the session's log is empty (the log's last line is the head
+// otherwise). An older file without the chain starts it.
+func (lh *Lakehouse) sessionHead(ctx context.Context) chainHead {
+	lh.auditMu.Lock()
+	defer lh.auditMu.Unlock()
+	if !lh.readerHeadRead {
+		lh.readerHead, _ = auditHead(ctx, lh.db)
+		lh.readerHeadRead = true
+	}
+	return lh.readerHead
+}
+
 // appendChained appends e to the log at path, chained after the log's last
 // line, or after head when the log is empty, under the log's lock.
 func appendChained(path string, head chainHead, e AuditEvent) (AuditEvent, error) {
+	return appendChainedAfter(path, func() chainHead { return head }, e)
+}
+
+// appendChainedAfter is appendChained with the head read only when the
+// log is empty.
+func appendChainedAfter(path string, headOf func() chainHead, e AuditEvent) (AuditEvent, error) {
 	f, err := lockedFile(path)
 	if err != nil {
 		return e, err
 	}
 	defer f.Close()
+	var head chainHead
 	if last, ok := lastLine(f); ok {
 		var prev AuditEvent
 		if err := json.Unmarshal(last, &prev); err == nil && prev.Hash != "" {
@@ -216,8 +237,10 @@ func appendChained(path string, head chainHead, e AuditEvent) (AuditEvent, error
 			// An unparseable last line: chain after it as if it were an
 			// event, with its raw hash, so the import reports the line and
 			// the events after it stay linked.
-			head = chainHead{Seq: head.Seq, Hash: rawHash(last)}
+			head = chainHead{Seq: headOf().Seq, Hash: rawHash(last)}
 		}
+	} else {
+		head = headOf()
 	}
 	e.normalize()
 	e.chain(head)

@@ -160,15 +160,23 @@ func (lh *Lakehouse) Grants(ctx context.Context) (owner string, grants []Grant, 
 }
 
 // owner is the target's owner, "" before governance is deployed. It is
-// the one place the owner is read.
+// the one place the owner is read; a read-only session reads it once (no
+// writer can change the file while it is open read-only).
 func (lh *Lakehouse) owner(ctx context.Context) (string, error) {
+	if lh.readOnly {
+		lh.ownerMu.Lock()
+		defer lh.ownerMu.Unlock()
+		if lh.ownerRead {
+			return lh.ownerName, nil
+		}
+	}
 	var owner string
 	err := lh.db.QueryRowContext(ctx, "SELECT owner FROM sys.governance LIMIT 1").Scan(&owner)
-	if isNoRows(err) {
-		return "", nil
-	}
-	if err != nil {
+	if err != nil && !isNoRows(err) {
 		return "", fmt.Errorf("lakehouse: owner: %w", err)
+	}
+	if lh.readOnly {
+		lh.ownerRead, lh.ownerName = true, owner
 	}
 	return owner, nil
 }

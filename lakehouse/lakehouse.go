@@ -58,9 +58,16 @@ type Lakehouse struct {
 	memoryLimit int64
 	threads     int
 	// auditMu orders this process's appends to sys.audit's chain;
-	// readerHead is the chain's head when a read-only session opened.
-	auditMu    sync.Mutex
-	readerHead chainHead
+	// readerHead is the head of sys.audit in a read-only session, read
+	// when its first event is chained (readerHeadRead).
+	auditMu        sync.Mutex
+	readerHead     chainHead
+	readerHeadRead bool
+	// ownerMu guards the owner a read-only session read once (no writer
+	// can change the file while it is open read-only).
+	ownerMu   sync.Mutex
+	ownerRead bool
+	ownerName string
 }
 
 // probe returns the connection pool, for statements that may fail (sniffing
@@ -146,8 +153,6 @@ func Open(ctx context.Context, path string, opts Options) (*Lakehouse, error) {
 			lh.Close()
 			return nil, err
 		}
-	} else {
-		lh.readerHead, _ = auditHead(ctx, lh.db) // an older file without the chain starts it
 	}
 	return lh, nil
 }

@@ -124,7 +124,9 @@ func (lh *Lakehouse) Stream(ctx context.Context, selectSQL string, batchSize int
 	return err
 }
 
-// streamOn runs q once on e and hands its rows to fn in batches.
+// streamOn runs q once on e and hands its rows to fn in batches. A batch's
+// values live in one slice of their own (fn may keep the batch), scanned
+// through one set of pointers: what DuckDB returns is copied into Go once.
 func streamOn(ctx context.Context, e execer, q string, batchSize int64, fn func(*Result) error) error {
 	if batchSize <= 0 {
 		batchSize = 10_000
@@ -138,20 +140,31 @@ func streamOn(ctx context.Context, e execer, q string, batchSize int64, fn func(
 	if err != nil {
 		return queryError(ctx, err)
 	}
+	sc := newRowScanner(len(cols))
 	var offset int64
-	batch := &Result{Columns: cols, Rows: make([][]any, 0, min(batchSize, 4096))}
+	newBatch := func() *Result {
+		return &Result{Columns: cols, Rows: make([][]any, 0, min(batchSize, 4096)), Offset: offset}
+	}
+	batch := newBatch()
+	// slab holds the values of the batch's rows, allocated a chunk at a
+	// time; each row is a slice of it.
+	var slab []any
 	for rows.Next() {
-		vals, err := scanRow(rows, len(cols))
-		if err != nil {
+		if len(slab) < len(cols) {
+			slab = make([]any, len(cols)*int(min(batchSize-int64(len(batch.Rows)), 1024)))
+		}
+		row := slab[:len(cols):len(cols)]
+		slab = slab[len(cols):]
+		if err := sc.scan(rows, row); err != nil {
 			return queryError(ctx, err)
 		}
-		batch.Rows = append(batch.Rows, vals)
+		batch.Rows = append(batch.Rows, row)
 		if int64(len(batch.Rows)) == batchSize {
 			if err := fn(batch); err != nil {
 				return err
 			}
 			offset += batchSize
-			batch = &Result{Columns: cols, Rows: make([][]any, 0, min(batchSize, 4096)), Offset: offset}
+			batch, slab = newBatch(), nil
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -392,17 +405,33 @@ func resultColumns(rows *sql.Rows) ([]Column, error) {
 // scanRow scans the current row into plain Go values (see normalize).
 func scanRow(rows *sql.Rows, n int) ([]any, error) {
 	vals := make([]any, n)
-	ptrs := make([]any, n)
-	for i := range vals {
-		ptrs[i] = &vals[i]
+	return vals, newRowScanner(n).scan(rows, vals)
+}
+
+// rowScanner scans rows into plain Go values through one set of pointers.
+type rowScanner struct {
+	vals []any
+	ptrs []any
+}
+
+func newRowScanner(n int) *rowScanner {
+	sc := &rowScanner{vals: make([]any, n), ptrs: make([]any, n)}
+	for i := range sc.vals {
+		sc.ptrs[i] = &sc.vals[i]
 	}
-	if err := rows.Scan(ptrs...); err != nil {
-		return nil, err
+	return sc
+}
+
+// scan reads the current row into row (len(row) values).
+func (sc *rowScanner) scan(rows *sql.Rows, row []any) error {
+	if err := rows.Scan(sc.ptrs...); err != nil {
+		return err
 	}
-	for i, v := range vals {
-		vals[i] = normalize(v)
+	for i, v := range sc.vals {
+		row[i] = normalize(v)
+		sc.vals[i] = nil
 	}
-	return vals, nil
+	return nil
 }
 
 // normalize turns driver values into plain Go values that print and marshal

@@ -292,11 +292,11 @@ func (s *session) deployedIdentities(ctx context.Context) (sps map[string]bool, 
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, "", nil
 	}
-	lh, err := lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true})
+	lh, done, err := s.readTarget(ctx, path)
 	if err != nil {
 		return nil, "", fmt.Errorf("cannot read the service principals of target %s: %w", s.target, err)
 	}
-	defer lh.Close()
+	defer done()
 	sps = map[string]bool{}
 	settings, recorded, err := lh.TargetSettings(ctx)
 	if err != nil {
@@ -327,6 +327,20 @@ func (s *session) deployedIdentities(ctx context.Context) (sps map[string]bool, 
 	return sps, mode, nil
 }
 
+// readTarget opens the target at path read-only for an identity check, or
+// hands over the session's reader when the command holds one (done then
+// leaves it open).
+func (s *session) readTarget(ctx context.Context, path string) (lh *lakehouse.Lakehouse, done func(), err error) {
+	if s.reader != nil {
+		return s.reader, func() {}, nil
+	}
+	lh, err = lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	return lh, func() { lh.Close() }, nil
+}
+
 // principalName is what a user or service principal name may be.
 var principalName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,127}$`)
 
@@ -339,11 +353,11 @@ func (s *session) owner(ctx context.Context) (string, error) {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}
-	lh, err := lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true})
+	lh, done, err := s.readTarget(ctx, path)
 	if err != nil {
 		return "", fmt.Errorf("cannot read the owner of target %s: %w", s.target, err)
 	}
-	defer lh.Close()
+	defer done()
 	owner, _, err := lh.Grants(ctx)
 	return owner, err
 }
@@ -356,11 +370,11 @@ func (s *session) verifyServicePrincipal(ctx context.Context, sp string, refuse 
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	lh, err := lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true})
+	lh, done, err := s.readTarget(ctx, path)
 	if err != nil {
 		return fmt.Errorf("cannot check the token of %s on target %s: %w", sp, s.target, err)
 	}
-	defer lh.Close()
+	defer done()
 	deployed, err := lh.Deployed(ctx)
 	if err != nil {
 		return fmt.Errorf("cannot check the token of %s on target %s: %w", sp, s.target, err)
@@ -400,6 +414,12 @@ func (s *session) auditRefusal(ctx context.Context, ie *IdentityError) {
 	e := lakehouse.AuditEvent{Principal: ie.Principal, Action: "authenticate", Allowed: false,
 		Detail: fmt.Sprintf("os user %s on target %s: %s", pipeline.Principal(), ie.Target, ie.Reason)}
 	path := s.project.DatabasePath(s.target)
+	if s.reader != nil {
+		// The writer, when free, records the refusal in sys.audit; this
+		// process's read-only instance of the file would keep it out.
+		s.reader.Close()
+		s.reader = nil
+	}
 	lh, err := lakehouse.Open(ctx, path, lakehouse.Options{Holder: "lakebench (audit of a refused identity)"})
 	if err != nil {
 		lh, err = lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true})

@@ -1,18 +1,260 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lakebench/lakebench/lakehouse"
 )
 
-// cellText prints one value of a result column for a table, or exactly for
-// CSV: dates and times by the column's type (lakehouse.FormatTime, so a
-// TIMESTAMP at midnight keeps its time and a DATE has none), the rest as
-// format does.
-func cellText(col lakehouse.Column, v any, exact bool) string {
-	if t, ok := v.(time.Time); ok {
-		return lakehouse.FormatTime(col.Type, t)
+// How `lakebench query` prints values. The functions append to a byte
+// slice: a result of hundreds of thousands of rows is printed without a
+// string per value.
+
+// appendCell appends one value of a result column as text: for the table
+// (NULL, floats to 10 significant digits, a newline shown as ⏎), or
+// exactly for CSV (exact: NULL is the empty field, floats round-trip,
+// strings as they are). Dates and times print by the column's type
+// (lakehouse.FormatTime: a TIMESTAMP at midnight keeps its time, a DATE
+// has none); lists, structs and maps as JSON.
+func appendCell(b []byte, col lakehouse.Column, v any, exact bool) []byte {
+	switch x := v.(type) {
+	case nil:
+		if exact {
+			return b // CSV's empty field is NULL
+		}
+		return append(b, "NULL"...)
+	case string:
+		if exact {
+			return append(b, x...)
+		}
+		for {
+			i := strings.IndexByte(x, '\n')
+			if i < 0 {
+				return append(b, x...)
+			}
+			b = append(append(b, x[:i]...), "⏎"...)
+			x = x[i+1:]
+		}
+	case int64:
+		return strconv.AppendInt(b, x, 10)
+	case int32:
+		return strconv.AppendInt(b, int64(x), 10)
+	case int16:
+		return strconv.AppendInt(b, int64(x), 10)
+	case int8:
+		return strconv.AppendInt(b, int64(x), 10)
+	case int:
+		return strconv.AppendInt(b, int64(x), 10)
+	case uint64:
+		return strconv.AppendUint(b, x, 10)
+	case uint32:
+		return strconv.AppendUint(b, uint64(x), 10)
+	case uint16:
+		return strconv.AppendUint(b, uint64(x), 10)
+	case uint8:
+		return strconv.AppendUint(b, uint64(x), 10)
+	case float64:
+		return appendFloat(b, x, 64, exact)
+	case float32:
+		return appendFloat(b, float64(x), 32, exact)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case time.Time:
+		return append(b, lakehouse.FormatTime(col.Type, x)...)
+	case []any, map[string]any, json.Marshaler:
+		if j, err := json.Marshal(x); err == nil {
+			return append(b, j...)
+		}
 	}
-	return format(v, exact)
+	return fmt.Append(b, v)
+}
+
+// appendFloat prints a float: to 10 significant digits for people, or
+// exactly (the shortest form that reads back as the same float) for CSV.
+func appendFloat(b []byte, x float64, bits int, exact bool) []byte {
+	if !exact {
+		return strconv.AppendFloat(b, x, 'g', 10, bits)
+	}
+	if a := math.Abs(x); a != 0 && (a >= 1e15 || a < 1e-6) {
+		return strconv.AppendFloat(b, x, 'g', -1, bits)
+	}
+	return strconv.AppendFloat(b, x, 'f', -1, bits)
+}
+
+// appendCSVField appends a field as encoding/csv writes it: quoted when
+// it holds a comma, a quote, a line break or starts with a space, with
+// quotes doubled.
+func appendCSVField(b []byte, field string) []byte {
+	if !csvNeedsQuotes(field) {
+		return append(b, field...)
+	}
+	b = append(b, '"')
+	for {
+		i := strings.IndexByte(field, '"')
+		if i < 0 {
+			break
+		}
+		b = append(append(b, field[:i+1]...), '"')
+		field = field[i+1:]
+	}
+	b = append(b, field...)
+	return append(b, '"')
+}
+
+// csvNeedsQuotes is encoding/csv's fieldNeedsQuotes for a comma.
+func csvNeedsQuotes(field string) bool {
+	if field == "" {
+		return false
+	}
+	if field == `\.` {
+		return true
+	}
+	for i := 0; i < len(field); i++ {
+		if c := field[i]; c == '\n' || c == '\r' || c == '"' || c == ',' {
+			return true
+		}
+	}
+	r, _ := utf8.DecodeRuneInString(field)
+	return unicode.IsSpace(r)
+}
+
+// appendJSON appends a value as JSON: dates and times of a column by its
+// type (lakehouse.FormatTimeJSON: no Z on a TIMESTAMP, an offset on a
+// TIMESTAMPTZ), inside lists and structs as encoding/json does; NaN and the
+// infinities, which JSON has no number for, as the strings "NaN",
+// "Infinity" and "-Infinity".
+func appendJSON(b []byte, col lakehouse.Column, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case string:
+		return appendJSONString(b, x)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case int64, int32, int16, int8, int, uint64, uint32, uint16, uint8:
+		return appendCell(b, col, x, true)
+	case float64:
+		return appendJSONFloat(b, x, 64)
+	case float32:
+		return appendJSONFloat(b, float64(x), 32)
+	case time.Time:
+		if col.Type == "" {
+			j, _ := x.MarshalJSON()
+			return append(b, j...)
+		}
+		return appendJSONString(b, lakehouse.FormatTimeJSON(col.Type, x))
+	case []any:
+		b = append(b, '[')
+		for i, e := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSON(b, lakehouse.Column{}, e)
+		}
+		return append(b, ']')
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendJSONString(b, k), ':')
+			b = appendJSON(b, lakehouse.Column{}, x[k])
+		}
+		return append(b, '}')
+	}
+	if j, err := json.Marshal(v); err == nil {
+		return append(b, j...)
+	}
+	return appendJSONString(b, fmt.Sprint(v))
+}
+
+// appendJSONFloat formats a float as encoding/json does.
+func appendJSONFloat(b []byte, x float64, bits int) []byte {
+	switch {
+	case math.IsNaN(x):
+		return append(b, `"NaN"`...)
+	case math.IsInf(x, 1):
+		return append(b, `"Infinity"`...)
+	case math.IsInf(x, -1):
+		return append(b, `"-Infinity"`...)
+	}
+	format := byte('f')
+	if a := math.Abs(x); a != 0 && (bits == 64 && (a < 1e-6 || a >= 1e21) || bits == 32 && (float32(a) < 1e-6 || float32(a) >= 1e21)) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, x, format, -1, bits)
+	if format == 'e' {
+		// e-09 to e-9, as encoding/json
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string, escaped as encoding/json
+// escapes it (HTML characters too, invalid UTF-8 as U+FFFD).
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(append(b, s[start:]...), '"')
 }

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,5 +55,45 @@ func TestDatesAndTimesPrintByType(t *testing.T) {
 	}
 	if _, rows, _ := strings.Cut(json, `"rows"`); strings.Contains(rows, `Z"`) {
 		t.Errorf("json puts Z on a time:\n%s", json)
+	}
+}
+
+// TestEncodersMatchTheStandardLibrary: the CSV and JSON the query command
+// writes value by value are what encoding/csv and encoding/json write, for
+// strings with quotes, separators, line breaks, leading spaces, controls,
+// HTML characters, invalid UTF-8 and line separators, and for floats.
+func TestEncodersMatchTheStandardLibrary(t *testing.T) {
+	strs := []string{"", "plain", `a,b`, `say "hi"`, "two\nlines", "cr\rhere", " lead", "\tlead", "\u00a0nbsp", `\.`,
+		"ünïcödé ✓ 日本語", "<a&b>", "esc\x1b[2J", "bad\xffutf8", "line\u2028sep\u2029", "nul\x00", "\b\f", "trail "}
+	for _, s := range strs {
+		var buf bytes.Buffer
+		w := csv.NewWriter(&buf)
+		w.Write([]string{s, "x"})
+		w.Flush()
+		if got := string(appendCSVField(nil, s)) + ",x\n"; got != buf.String() {
+			t.Errorf("csv %q: got %q, want %q", s, got, buf.String())
+		}
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Errorf("json %q: got %s, want %s", s, got, want)
+		}
+	}
+	for _, f := range []float64{0, -0.0, 1, -1.5, 0.1, 1e-6, 1e-7, 123456789012345678, 1e20, 1e21, 1.7976931348623157e308, 5e-324, math.Pi} {
+		want, _ := json.Marshal(f)
+		if got := appendJSONFloat(nil, f, 64); string(got) != string(want) {
+			t.Errorf("json %v: got %s, want %s", f, got, want)
+		}
+		if math.IsInf(float64(float32(f)), 0) {
+			continue
+		}
+		want, _ = json.Marshal(float32(f))
+		if got := appendJSONFloat(nil, float64(float32(f)), 32); string(got) != string(want) {
+			t.Errorf("json float32 %v: got %s, want %s", float32(f), got, want)
+		}
+	}
+	for f, want := range map[float64]string{math.NaN(): `"NaN"`, math.Inf(1): `"Infinity"`, math.Inf(-1): `"-Infinity"`} {
+		if got := appendJSONFloat(nil, f, 64); string(got) != want {
+			t.Errorf("json %v: got %s, want %s", f, got, want)
+		}
 	}
 }

@@ -1,20 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/lakebench/lakebench/lakehouse"
 	"github.com/lakebench/lakebench/pipeline"
 	"github.com/spf13/cobra"
@@ -37,29 +35,42 @@ func newQueryCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("unknown --format %q: use table, csv or json", format)
 			}
 			ctx := cmd.Context()
-			s, err := openProject(ctx, g)
+			s, err := loadProject(ctx, g)
 			if err != nil {
 				return err
 			}
 			// A SELECT runs on a read-only connection, so several readers can
-			// share a target; anything else takes the writer lock.
-			lh, err := s.openRead(ctx)
-			if errors.Is(err, fs.ErrNotExist) {
-				lh, err = s.open(ctx, "") // a new target: create it
-			}
-			if err != nil {
+			// share a target; anything else takes the writer lock. The target
+			// is opened once, before authenticating, whose identity checks
+			// read it (see session.reader).
+			lh, rerr := s.openRead(ctx)
+			defer func() { // whichever lakehouse lh is by then
+				if lh != nil {
+					lh.Close()
+				}
+			}()
+			s.reader = lh
+			if err := s.authenticate(ctx); err != nil {
 				return err
 			}
-			defer lh.Close()
+			switch {
+			case errors.Is(rerr, fs.ErrNotExist):
+				if lh, err = s.open(ctx, ""); err != nil { // a new target: create it
+					return err
+				}
+			case rerr != nil:
+				return rerr
+			}
+			s.reader = nil
 			lh.SetPrincipal(s.principal())
 			s.warnUndeployed(ctx, lh)
 			sqlText := args[0]
-			if !lh.IsSelect(ctx, sqlText) {
+			isSel := lh.IsSelect(ctx, sqlText)
+			if !isSel {
 				lh.Close()
 				if lh, err = s.openAs(ctx); err != nil {
 					return err
 				}
-				defer lh.Close()
 				if !lh.IsSelect(ctx, sqlText) {
 					n, err := lh.Exec(ctx, sqlText)
 					if err != nil {
@@ -83,178 +94,243 @@ func newQueryCmd(g *globals) *cobra.Command {
 }
 
 // printQuery runs a SELECT once and streams its rows to w in the format,
-// batch by batch, and returns the number of rows. The table's column
-// widths come from the first batch.
+// batch by batch (see resultPrinter), and returns the number of rows.
 func printQuery(ctx context.Context, lh *lakehouse.Lakehouse, sqlText, format string, w io.Writer) (int64, error) {
-	var n int64
-	var widths []int
-	var right []bool
-	cw := csv.NewWriter(w)
-	first := true
+	bw := bufio.NewWriterSize(w, 64<<10)
+	p := &resultPrinter{w: bw, format: format}
 	err := lh.Stream(ctx, sqlText, batchSize, func(page *lakehouse.Result) error {
-		switch format {
-		case "csv":
-			if first {
-				cw.Write(columnNames(page.Columns))
-			}
-			for _, r := range page.Rows {
-				rec := make([]string, len(r))
-				for i, v := range r {
-					rec[i] = cellText(page.Columns[i], v, true)
-				}
-				cw.Write(rec)
-			}
-			cw.Flush()
-			if err := cw.Error(); err != nil {
-				return err
-			}
-		case "json":
-			if first {
-				cols, _ := json.Marshal(page.Columns)
-				fmt.Fprintf(w, "{\"columns\": %s,\n \"rows\": [", cols)
-			}
-			for i, r := range page.Rows {
-				b, err := json.Marshal(jsonRow(page.Columns, r))
-				if err != nil {
-					return err
-				}
-				if n > 0 || i > 0 {
-					io.WriteString(w, ",")
-				}
-				io.WriteString(w, "\n  ")
-				w.Write(b)
-			}
-		default:
-			if first {
-				widths = columnWidths(page)
-				right = make([]bool, len(page.Columns))
-				for i, c := range page.Columns {
-					right[i] = lakehouse.IsNumericType(c.Type)
-				}
-				printRow(w, columnNames(page.Columns), widths, right)
-				seps := make([]string, len(widths))
-				for i, wd := range widths {
-					seps[i] = strings.Repeat("─", wd)
-				}
-				printRow(w, seps, widths, right)
-			}
-			for _, r := range page.Rows {
-				rec := make([]string, len(r))
-				for i, v := range r {
-					rec[i] = cellText(page.Columns[i], v, false)
-				}
-				printRow(w, rec, widths, right)
-			}
-		}
-		first = false
-		n += int64(len(page.Rows))
-		return nil
+		p.batch(page)
+		return bw.Flush() // each batch reaches the reader as it comes
 	})
 	if err != nil {
-		return n, err
+		return p.rows, err
 	}
-	if format == "json" {
-		io.WriteString(w, "\n]}\n")
-	}
-	return n, nil
+	p.end()
+	return p.rows, bw.Flush()
 }
 
-func columnNames(cols []lakehouse.Column) []string {
-	out := make([]string, len(cols))
-	for i, c := range cols {
-		out[i] = c.Name
-	}
-	return out
-}
-
-// jsonRow makes values JSON-safe: dates and times by their column's type
-// (lakehouse.FormatTimeJSON: no Z on a TIMESTAMP, an offset on a TIMESTAMPTZ).
-func jsonRow(cols []lakehouse.Column, r []any) []any {
-	out := make([]any, len(r))
-	for i, v := range r {
-		if t, ok := v.(time.Time); ok {
-			out[i] = lakehouse.FormatTimeJSON(cols[i].Type, t)
-		} else {
-			out[i] = v
-		}
-	}
-	return out
-}
-
+// maxCellWidth caps a table column's width; longer values end in "…".
 const maxCellWidth = 40
 
-func columnWidths(page *lakehouse.Result) []int {
-	widths := make([]int, len(page.Columns))
-	for i, c := range page.Columns {
-		widths[i] = utf8.RuneCountInString(visible(c.Name))
+// resultPrinter prints a result as it streams, in one of three formats:
+//   - table: columns padded to widths taken from the first batch (the
+//     first 10,000 rows), at most maxCellWidth display columns for values
+//     (a name keeps its width), numbers to the right. A later value wider
+//     than its column is cut with "…": the table streams, so it never
+//     waits for the whole result to size its columns. Widths count display
+//     columns (a CJK character takes two), and what a terminal would act
+//     on (ESC, CR, ...) is shown escaped;
+//   - csv: RFC 4180 as encoding/csv writes it, values exact (NULL is the
+//     empty field);
+//   - json: one document, {"columns": [...], "rows": [[...], ...]}.
+type resultPrinter struct {
+	w      *bufio.Writer
+	format string
+	cols   []lakehouse.Column
+	rows   int64
+	buf    []byte // the line being written
+	cell   []byte // table: the cell being written
+	widths []int  // table: each column's width
+	seen   []map[string]shownCell
+	right  []bool // table: numbers align right
+}
+
+// batch prints a batch of rows; the first also prints the header.
+func (p *resultPrinter) batch(page *lakehouse.Result) {
+	if p.cols == nil {
+		p.begin(page)
 	}
 	for _, r := range page.Rows {
-		for i, v := range r {
-			widths[i] = max(widths[i], min(maxCellWidth, utf8.RuneCountInString(visible(cellText(page.Columns[i], v, false)))))
-		}
-	}
-	return widths
-}
-
-// printRow pads cells to their widths, numbers to the right.
-func printRow(w io.Writer, cells []string, widths []int, right []bool) {
-	var b strings.Builder
-	for i, c := range cells {
-		// A value is shown, never acted on: ESC or CR in a row's data
-		// must not clear or overwrite the reader's terminal.
-		c = visible(c)
-		if i > 0 {
-			b.WriteString("  ")
-		}
-		if utf8.RuneCountInString(c) > widths[i] {
-			c = string([]rune(c)[:widths[i]-1]) + "…"
-		}
-		pad := strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c))
-		switch {
-		case right[i]:
-			b.WriteString(pad + c)
-		case i < len(cells)-1:
-			b.WriteString(c + pad)
+		switch p.format {
+		case "csv":
+			p.csvRow(r)
+		case "json":
+			p.jsonRow(r)
 		default:
-			b.WriteString(c)
+			p.tableRow(r)
 		}
+		p.w.Write(p.buf)
+		p.rows++
 	}
-	b.WriteByte('\n')
-	io.WriteString(w, b.String())
 }
 
-// formatFloat prints a float: to 10 significant digits for people, or
-// exactly (the shortest round-trip form) for CSV.
-func formatFloat(x float64, exact bool) string {
-	if !exact {
-		return strconv.FormatFloat(x, 'g', 10, 64)
+func (p *resultPrinter) begin(page *lakehouse.Result) {
+	p.cols = page.Columns
+	names := make([]any, len(p.cols))
+	for i, c := range p.cols {
+		names[i] = c.Name
 	}
-	if a := math.Abs(x); a != 0 && (a >= 1e15 || a < 1e-6) {
-		return strconv.FormatFloat(x, 'g', -1, 64)
+	switch p.format {
+	case "csv":
+		p.buf = p.buf[:0]
+		for i, n := range names {
+			if i > 0 {
+				p.buf = append(p.buf, ',')
+			}
+			p.buf = appendCSVField(p.buf, n.(string))
+		}
+		p.buf = append(p.buf, '\n')
+	case "json":
+		cols, _ := json.Marshal(p.cols)
+		p.buf = append(append(append(p.buf[:0], `{"columns": `...), cols...), ",\n \"rows\": ["...)
+	default:
+		p.widths = make([]int, len(p.cols))
+		p.right = make([]bool, len(p.cols))
+		for i, c := range p.cols {
+			p.widths[i] = max(1, textWidth([]byte(visible(c.Name))))
+			p.right[i] = lakehouse.IsNumericType(c.Type)
+		}
+		var cell []byte
+		for _, r := range page.Rows {
+			for i, v := range r {
+				cell = appendCell(cell[:0], p.cols[i], v, false)
+				p.widths[i] = max(p.widths[i], min(maxCellWidth, textWidth(cell)))
+			}
+		}
+		p.tableRow(names)
+		p.w.Write(p.buf)
+		seps := make([]any, len(p.widths))
+		for i, w := range p.widths {
+			seps[i] = strings.Repeat("─", w)
+		}
+		p.tableRow(seps)
 	}
-	return strconv.FormatFloat(x, 'f', -1, 64)
+	p.w.Write(p.buf)
 }
 
-// format prints one value for the table, or for CSV with floats at full
-// precision (exact); cellText handles dates and times first.
-func format(v any, exact bool) string {
-	switch x := v.(type) {
-	case nil:
-		if exact {
-			return "" // CSV's empty field is NULL
-		}
-		return "NULL"
-	case time.Time: // without its column's type; see cellText
-		return lakehouse.FormatTime("", x)
-	case float64:
-		return formatFloat(x, exact)
-	case float32:
-		return formatFloat(float64(x), exact)
-	case string:
-		return strings.ReplaceAll(x, "\n", "⏎")
-	case []any, map[string]any:
-		b, _ := json.Marshal(x)
-		return string(b)
+func (p *resultPrinter) end() {
+	if p.format == "json" {
+		p.w.WriteString("\n]}\n")
 	}
-	return fmt.Sprint(v)
+}
+
+// csvRow puts a row as a CSV record in p.buf.
+func (p *resultPrinter) csvRow(r []any) {
+	b := p.buf[:0]
+	for i, v := range r {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		switch x := v.(type) {
+		case string:
+			b = appendCSVField(b, x)
+		case int64, int32, int16, int8, int, uint64, uint32, uint16, uint8, float64, float32, bool, nil:
+			b = appendCell(b, p.cols[i], x, true) // never quoted
+		default:
+			b = appendCSVField(b, string(appendCell(nil, p.cols[i], x, true)))
+		}
+	}
+	p.buf = append(b, '\n')
+}
+
+// jsonRow puts a row as a JSON array in p.buf, after the one before.
+func (p *resultPrinter) jsonRow(r []any) {
+	b := p.buf[:0]
+	if p.rows > 0 {
+		b = append(b, ',')
+	}
+	b = append(b, "\n  ["...)
+	for i, v := range r {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSON(b, p.cols[i], v)
+	}
+	p.buf = append(b, ']')
+}
+
+// tableRow puts a row as a table line in p.buf: each cell padded to its
+// column's width, cut with "…" past it; numbers to the right, and no
+// padding after the last cell.
+func (p *resultPrinter) tableRow(r []any) {
+	b := p.buf[:0]
+	for i, v := range r {
+		if i > 0 {
+			b = append(b, "  "...)
+		}
+		p.cell = appendCell(p.cell[:0], p.cols[i], v, false)
+		// The cell is either plain ASCII (cell) or shown otherwise (text).
+		cell, text, width, limit := p.cell, "", len(p.cell), p.widths[i]
+		switch {
+		case !plainASCII(cell):
+			text, width = p.shown(i, cell)
+			cell = nil
+		case width > limit:
+			cell = append(cell[:limit-1], "…"...)
+			width = limit
+		}
+		switch pad := limit - width; {
+		case p.right[i]:
+			b = append(append(appendSpaces(b, pad), cell...), text...)
+		case i < len(r)-1:
+			b = appendSpaces(append(append(b, cell...), text...), pad)
+		default:
+			b = append(append(b, cell...), text...)
+		}
+	}
+	p.buf = append(b, '\n')
+}
+
+// shown is how a table cell of column i that is not plain ASCII is shown,
+// and its width. A value is shown, never acted on: ESC or CR in a row's
+// data must not clear or overwrite the reader's terminal (see visible).
+// Display widths take grapheme clusters, so the answers are kept for the
+// values a column repeats (up to maxShown per column).
+func (p *resultPrinter) shown(i int, cell []byte) (string, int) {
+	if p.seen == nil {
+		p.seen = make([]map[string]shownCell, len(p.cols))
+	}
+	if c, ok := p.seen[i][string(cell)]; ok {
+		return c.text, c.width
+	}
+	raw := string(cell)
+	s := visible(raw)
+	width := ansi.StringWidth(s)
+	if width > p.widths[i] {
+		s = ansi.Truncate(s, p.widths[i], "…")
+		width = ansi.StringWidth(s)
+	}
+	if p.seen[i] == nil {
+		p.seen[i] = map[string]shownCell{}
+	}
+	if len(p.seen[i]) < maxShown {
+		p.seen[i][raw] = shownCell{s, width}
+	}
+	return s, width
+}
+
+// shownCell is a cell as shown, with its width.
+type shownCell struct {
+	text  string
+	width int
+}
+
+// maxShown bounds how many values a column's table keeps shown cells of.
+const maxShown = 4096
+
+// appendSpaces appends n spaces.
+func appendSpaces(b []byte, n int) []byte {
+	for ; n > 0; n-- {
+		b = append(b, ' ')
+	}
+	return b
+}
+
+// plainASCII reports whether b is printable ASCII, one column a byte.
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// textWidth is how many columns a cell's text takes on a terminal, shown
+// escaped (see visible).
+func textWidth(b []byte) int {
+	if plainASCII(b) {
+		return len(b)
+	}
+	return ansi.StringWidth(visible(string(b)))
 }
