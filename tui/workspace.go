@@ -277,41 +277,43 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 		}
 		return err
 	}
-	if s.Tables, err = lh.Catalog(ctx); err != nil {
-		return nil, err
+	// The first read sandboxes the session of a principal (see
+	// lakehouse.governed), so it runs alone; the others are independent
+	// and run side by side, each on a connection of its own.
+	var runsErr, catalogErr, tasksErr, qualityErr, ingestedErr, freshErr, statsErr, modelsErr error
+	s.Runs, runsErr = lh.RecentRuns(ctx, 50)
+	var models []pipeline.Model
+	var wg sync.WaitGroup
+	side := func(read func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			read()
+		}()
 	}
-	if s.Runs, err = lh.RecentRuns(ctx, 50); refused(RefusedRuns, err) != nil {
-		return nil, err
-	}
-	s.JobTasks = map[string][]lakehouse.TaskRun{}
-	for i, r := range s.Runs {
-		if _, seen := s.JobTasks[r.Job]; seen {
-			continue
+	side(func() { s.Tables, catalogErr = lh.Catalog(ctx) })
+	side(func() { s.JobTasks, s.LastTasks, tasksErr = jobTasks(ctx, lh, s.Runs) })
+	side(func() { s.Quality, qualityErr = lh.LatestQuality(ctx) })
+	side(func() { s.Ingested, ingestedErr = lh.IngestedFiles(ctx) })
+	side(func() { s.Freshness, freshErr = lh.Freshness(ctx) })
+	side(func() { s.Stats, statsErr = lh.RunStats(ctx, "") })
+	side(func() { models, modelsErr = p.Models(ctx, lh) })
+	wg.Wait()
+	for _, e := range []error{catalogErr, modelsErr} {
+		if e != nil {
+			return nil, e
 		}
-		tasks, err := lh.TaskRuns(ctx, r.RunID)
-		if refused(RefusedRuns, err) != nil {
+	}
+	for _, r := range []struct {
+		section string
+		err     error
+	}{
+		{RefusedRuns, runsErr}, {RefusedRuns, tasksErr}, {RefusedQuality, qualityErr},
+		{RefusedIngested, ingestedErr}, {RefusedFreshness, freshErr}, {RefusedRuns, statsErr},
+	} {
+		if err := refused(r.section, r.err); err != nil {
 			return nil, err
 		}
-		s.JobTasks[r.Job] = tasks
-		if i == 0 {
-			s.LastTasks = tasks
-		}
-	}
-	if s.Quality, err = lh.LatestQuality(ctx); refused(RefusedQuality, err) != nil {
-		return nil, err
-	}
-	if s.Ingested, err = lh.IngestedFiles(ctx); refused(RefusedIngested, err) != nil {
-		return nil, err
-	}
-	if s.Freshness, err = lh.Freshness(ctx); refused(RefusedFreshness, err) != nil {
-		return nil, err
-	}
-	if s.Stats, err = lh.RunStats(ctx, ""); refused(RefusedRuns, err) != nil {
-		return nil, err
-	}
-	models, err := p.Models(ctx, lh)
-	if err != nil {
-		return nil, err
 	}
 	s.Lineage = p.Lineage(models)
 	for _, m := range models {
@@ -367,6 +369,27 @@ func (w *Workspace) read(ctx context.Context, path, principal string) (*lakehous
 		return nil, nil, err
 	}
 	return lh, func() { lh.Close(); l.RUnlock() }, nil
+}
+
+// jobTasks reads the tasks of each job's latest run among runs (newest
+// first), and those of the latest run of all.
+func jobTasks(ctx context.Context, lh *lakehouse.Lakehouse, runs []lakehouse.Run) (map[string][]lakehouse.TaskRun, []lakehouse.TaskRun, error) {
+	byJob := map[string][]lakehouse.TaskRun{}
+	var last []lakehouse.TaskRun
+	for i, r := range runs {
+		if _, seen := byJob[r.Job]; seen {
+			continue
+		}
+		tasks, err := lh.TaskRuns(ctx, r.RunID)
+		if err != nil {
+			return byJob, last, err
+		}
+		byJob[r.Job] = tasks
+		if i == 0 {
+			last = tasks
+		}
+	}
+	return byJob, last, nil
 }
 
 // stateOf is a target's state from what was read of it: its tables (sys
