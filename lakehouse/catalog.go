@@ -9,8 +9,10 @@ import (
 // TableInfo describes one table of the target: catalog entry, rows, size.
 type TableInfo struct {
 	CatalogEntry
-	Name      string    `json:"name"` // schema.table
-	Rows      int64     `json:"rows"`
+	Name string `json:"name"` // schema.table
+	Rows int64  `json:"rows"`
+	// Estimated marks Rows as DuckDB's estimate (see Catalog), not a count.
+	Estimated bool      `json:"estimated,omitempty"`
 	Bytes     int64     `json:"bytes"`
 	Columns   []Column  `json:"columns,omitempty"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -33,13 +35,31 @@ const catalogAction = "CATALOG"
 // alike. Lakebench itself ("" principal) and the owner see every table.
 // The listing is audited, with the tables it showed.
 func (lh *Lakehouse) Tables(ctx context.Context) ([]TableInfo, error) {
+	return lh.tables(ctx, false)
+}
+
+// Catalog lists what Tables lists, to the same principal, audited the same
+// way, but read from DuckDB's catalog alone, in a fixed number of queries
+// whatever the number of tables: nothing is counted. Rows is DuckDB's
+// estimate (duckdb_tables().estimated_size: the rows stored, so rows
+// deleted since the table was written still count until it is rewritten;
+// a bronze view has its stored table's) and Estimated is set. It is for
+// screens that must show at once; Tables counts.
+func (lh *Lakehouse) Catalog(ctx context.Context) ([]TableInfo, error) {
+	return lh.tables(ctx, true)
+}
+
+func (lh *Lakehouse) tables(ctx context.Context, estimate bool) ([]TableInfo, error) {
+	// A bronze view's rows are stored in <schema>_data.<name> (see ingest).
 	rows, err := lh.db.QueryContext(ctx, `
+		WITH stored AS (SELECT schema_name, table_name, estimated_size FROM duckdb_tables()
+			WHERE database_name = current_database() AND NOT temporary)
 		SELECT t.schema_name, t.table_name, coalesce(c.layer, t.schema_name), coalesce(c.owner, ''),
-			coalesce(c.domain, ''), coalesce(c.description, ''), c.updated_at
-		FROM (SELECT schema_name, table_name FROM duckdb_tables()
-			WHERE database_name = current_database() AND NOT temporary AND NOT suffix(schema_name, '_data')
-			UNION ALL SELECT schema_name, view_name FROM duckdb_views()
-			WHERE database_name = current_database() AND NOT internal AND NOT temporary) t
+			coalesce(c.domain, ''), coalesce(c.description, ''), c.updated_at, coalesce(t.estimated_size, 0)::BIGINT
+		FROM (SELECT * FROM stored WHERE NOT suffix(schema_name, '_data')
+			UNION ALL SELECT v.schema_name, v.view_name, s.estimated_size FROM duckdb_views() v
+			LEFT JOIN stored s ON s.schema_name = v.schema_name || '_data' AND s.table_name = v.view_name
+			WHERE v.database_name = current_database() AND NOT v.internal AND NOT v.temporary) t
 		LEFT JOIN sys.catalog c ON c.schema_name = t.schema_name AND c.table_name = t.table_name
 		ORDER BY list_position(['bronze','silver','gold','ml','sys'], t.schema_name) NULLS LAST, t.schema_name, t.table_name`)
 	if err != nil {
@@ -49,7 +69,7 @@ func (lh *Lakehouse) Tables(ctx context.Context) ([]TableInfo, error) {
 	for rows.Next() {
 		var ti TableInfo
 		var updated *time.Time
-		if err := rows.Scan(&ti.Schema, &ti.Table, &ti.Layer, &ti.Owner, &ti.Domain, &ti.Description, &updated); err != nil {
+		if err := rows.Scan(&ti.Schema, &ti.Table, &ti.Layer, &ti.Owner, &ti.Domain, &ti.Description, &updated, &ti.Rows); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("lakehouse: list tables: %w", err)
 		}
@@ -57,6 +77,7 @@ func (lh *Lakehouse) Tables(ctx context.Context) ([]TableInfo, error) {
 			ti.UpdatedAt = *updated
 		}
 		ti.Name = ti.Schema + "." + ti.Table
+		ti.Estimated = estimate
 		out = append(out, ti)
 	}
 	rows.Close()
@@ -82,21 +103,47 @@ func (lh *Lakehouse) Tables(ctx context.Context) ([]TableInfo, error) {
 		}
 	}
 	out = visible
+	columns, err := lh.columns(ctx)
+	if err != nil {
+		return nil, err
+	}
 	names := make([]string, len(out))
 	for i := range out {
 		names[i] = out[i].Name
 		t := TableName{Schema: out[i].Schema, Name: out[i].Table}
+		out[i].Columns = columns[t]
+		if estimate {
+			continue
+		}
 		if err := lh.db.QueryRowContext(ctx, "SELECT count(*) FROM "+t.SQL()).Scan(&out[i].Rows); err != nil {
 			return nil, fmt.Errorf("lakehouse: count %s: %w", t, err)
 		}
-		cols, err := tableColumns(ctx, lh.db, t)
-		if err != nil {
-			return nil, fmt.Errorf("lakehouse: columns of %s: %w", t, err)
-		}
-		out[i].Columns = cols
 	}
 	if err := lh.audited(ctx, catalogAction, names, int64(len(out)), nil); err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// columns reads every table's and view's columns in one query.
+func (lh *Lakehouse) columns(ctx context.Context) (map[TableName][]Column, error) {
+	rows, err := lh.db.QueryContext(ctx, `SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns()
+		WHERE database_name = current_database() ORDER BY schema_name, table_name, column_index`)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: list columns: %w", err)
+	}
+	defer rows.Close()
+	out := map[TableName][]Column{}
+	for rows.Next() {
+		var t TableName
+		var c Column
+		if err := rows.Scan(&t.Schema, &t.Name, &c.Name, &c.Type); err != nil {
+			return nil, fmt.Errorf("lakehouse: list columns: %w", err)
+		}
+		out[t] = append(out[t], c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: list columns: %w", err)
 	}
 	return out, nil
 }

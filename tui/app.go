@@ -46,8 +46,9 @@ type view interface {
 	Update(msg tea.Msg) tea.Cmd
 	View() string
 	SetSize(width, height int)
-	// SetSnapshot hands the view freshly loaded data.
-	SetSnapshot(s *Snapshot)
+	// SetSnapshot hands the view freshly loaded data; the view may ask
+	// for more (what it shows that Load leaves out).
+	SetSnapshot(s *Snapshot) tea.Cmd
 	// Busy reports work in flight that quitting must cancel first.
 	Busy() bool
 	// Capturing reports that the view takes every key (a modal, an editor).
@@ -82,6 +83,12 @@ type (
 		target string
 		snap   *Snapshot
 		err    error
+	}
+	// sizesMsg carries the table sizes of a snapshot (Backend.Sizes).
+	sizesMsg struct {
+		snap  *Snapshot
+		sizes map[string]int64
+		err   error
 	}
 	// reloadMsg asks the root to load the current target again.
 	reloadMsg struct{}
@@ -192,6 +199,16 @@ func load(b Backend, target string) tea.Cmd {
 	}
 }
 
+// loadSizes measures the table sizes of a loaded snapshot in the
+// background.
+func loadSizes(b Backend, s *Snapshot) tea.Cmd {
+	target := s.Target
+	return func() tea.Msg {
+		sizes, err := b.Sizes(context.Background(), target)
+		return sizesMsg{snap: s, sizes: sizes, err: err}
+	}
+}
+
 func clockTick() tea.Cmd {
 	return tea.Tick(15*time.Second, func(time.Time) tea.Msg { return clockMsg{} })
 }
@@ -233,7 +250,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.sh.snap = msg.snap
 		for _, v := range m.views {
-			v.SetSnapshot(msg.snap)
+			cmds = append(cmds, v.SetSnapshot(msg.snap))
+		}
+		if msg.snap.Sizes == nil {
+			cmds = append(cmds, loadSizes(m.sh.backend, msg.snap))
+		}
+		return m, tea.Batch(cmds...)
+	case sizesMsg:
+		// A failure (a writer holds the file) leaves sizes unknown until
+		// the next load asks again.
+		if msg.snap == m.sh.snap && msg.err == nil {
+			m.sh.snap.Sizes = msg.sizes
 		}
 		return m, nil
 	case reloadMsg:

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -36,7 +37,23 @@ type architect struct {
 	// cursor selects a table in Lineage and Catalog (shared, so the table
 	// stays selected when switching between them).
 	cursor int
+	// others are the other targets' states, read when Targets is shown
+	// (Backend.Targets) while othersOf was open; loading says a read is
+	// under way.
+	others   []TargetState
+	othersOf string
+	loading  bool
 }
+
+// targetsMsg carries the other targets' states (Backend.Targets), read
+// while target was open.
+type targetsMsg struct {
+	target string
+	states []TargetState
+	err    error
+}
+
+func (targetsMsg) owner() viewID { return architectView }
 
 func newArchitect(sh *shared) *architect {
 	return &architect{sh: sh, keys: newNavKeys("")}
@@ -46,8 +63,29 @@ func (a *architect) SetSize(w, h int) { a.width, a.height = w, h }
 func (a *architect) Busy() bool       { return false }
 func (a *architect) Capturing() bool  { return false }
 
-func (a *architect) SetSnapshot(*Snapshot) {
+func (a *architect) SetSnapshot(s *Snapshot) tea.Cmd {
 	a.cursor = min(a.cursor, max(0, len(a.tables())-1))
+	if s != nil && s.Target != a.othersOf {
+		a.others = nil
+	}
+	if a.panel == panelTargets && a.others == nil {
+		return a.loadTargets()
+	}
+	return nil
+}
+
+// loadTargets reads the other targets' states in the background, once at
+// a time.
+func (a *architect) loadTargets() tea.Cmd {
+	if a.loading || a.sh.snap == nil {
+		return nil
+	}
+	a.loading = true
+	b, target := a.sh.backend, a.sh.snap.Target
+	return func() tea.Msg {
+		states, err := b.Targets(context.Background(), target)
+		return targetsMsg{target: target, states: states, err: err}
+	}
 }
 
 func (a *architect) ShortHelp() []key.Binding {
@@ -68,18 +106,39 @@ func (a *architect) syncKeys() {
 	a.keys.Enter.SetEnabled(false)
 }
 
-// Update moves between panels and tables.
+// Update moves between panels and tables; showing Targets reads the other
+// targets again.
 func (a *architect) Update(msg tea.Msg) tea.Cmd {
+	if tm, ok := msg.(targetsMsg); ok {
+		a.loading = false
+		switch {
+		case a.sh.snap == nil || tm.target != a.sh.snap.Target:
+			a.others = nil // read for another target: read again when shown
+			if a.panel == panelTargets {
+				return a.loadTargets()
+			}
+		case tm.err != nil:
+			return flash(tm.err.Error(), true)
+		default:
+			a.others, a.othersOf = tm.states, tm.target
+		}
+		return nil
+	}
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
 		return nil
 	}
 	a.syncKeys()
 	switch {
-	case key.Matches(km, a.keys.Left):
-		a.panel = (a.panel + architectPanels - 1) % architectPanels
-	case key.Matches(km, a.keys.Right):
-		a.panel = (a.panel + 1) % architectPanels
+	case key.Matches(km, a.keys.Left), key.Matches(km, a.keys.Right):
+		step := 1
+		if key.Matches(km, a.keys.Left) {
+			step = architectPanels - 1
+		}
+		a.panel = (a.panel + step) % architectPanels
+		if a.panel == panelTargets {
+			return a.loadTargets()
+		}
 	case key.Matches(km, a.keys.Up):
 		a.cursor = max(0, a.cursor-1)
 	case key.Matches(km, a.keys.Down):
@@ -425,10 +484,20 @@ func (a *architect) lineageView(width, height int) string {
 		t := tables[a.cursor]
 		title = "lineage · " + t.Name
 		up, down := a.lineage()
+		kinds := map[string]string{}
+		for _, m := range a.sh.snap.Models {
+			kinds[m.Table] = kindTag(m.Kind)
+		}
+		for _, m := range a.sh.snap.Models {
+			if m.Table == t.Name {
+				title += " · " + kinds[m.Table]
+				lines = append(lines, cut(st.Muted.Render("built by "+m.Path+", ")+kindLong(m.Kind), rw-4), "")
+			}
+		}
 		lines = append(lines, st.Subtitle.Render("upstream")+st.Muted.Render(" (what it is built from)"))
-		lines = append(lines, tree(st, up, t.Name, "◂ ", rw-4, map[string]bool{})...)
+		lines = append(lines, tree(st, up, t.Name, "◂ ", rw-4, kinds)...)
 		lines = append(lines, "", st.Subtitle.Render("downstream")+st.Muted.Render(" (what reads it)"))
-		lines = append(lines, tree(st, down, t.Name, "▸ ", rw-4, map[string]bool{})...)
+		lines = append(lines, tree(st, down, t.Name, "▸ ", rw-4, kinds)...)
 	}
 	right := panel(st.PanelActive, title, lines, rw, height)
 	return lipgloss.JoinHorizontal(lipgloss.Top, left, right)
@@ -465,9 +534,11 @@ func (a *architect) lineage() (up, down map[string][]string) {
 	return up, down
 }
 
-// tree draws edges from node as an indented tree.
-func tree(st Styles, edges map[string][]string, node, glyph string, width int, seen map[string]bool) []string {
+// tree draws edges from node as an indented tree, each model tagged with
+// its kind (kinds, by table).
+func tree(st Styles, edges map[string][]string, node, glyph string, width int, kinds map[string]string) []string {
 	var out []string
+	seen := map[string]bool{}
 	var walk func(n, prefix string)
 	walk = func(n, prefix string) {
 		kids := edges[n]
@@ -478,6 +549,9 @@ func tree(st Styles, edges map[string][]string, node, glyph string, width int, s
 			}
 			schema, _, _ := strings.Cut(k, ".")
 			name := st.layer(schema).Render(k)
+			if tag := kinds[k]; tag != "" {
+				name += st.Muted.Render(" " + tag)
+			}
 			if kind, rest, ok := strings.Cut(k, ":"); ok {
 				name = st.layer("ml").Render(rest) + st.Muted.Render(" "+kind)
 				if kind == "landing" {
@@ -525,9 +599,13 @@ func (a *architect) catalogView(width, height int) string {
 		if !t.UpdatedAt.IsZero() {
 			updated = t.UpdatedAt.Format("2006-01-02 15:04") + " (" + ago(a.sh.now(), t.UpdatedAt) + " ago)"
 		}
+		rows := thousands(t.Rows)
+		if t.Estimated {
+			rows = "~" + rows + st.Muted.Render(" (DuckDB's estimate)")
+		}
 		kv := [][2]string{
 			{"schema", t.Schema}, {"table", t.Table}, {"layer", val(t.Layer)}, {"owner", val(t.Owner)},
-			{"domain", val(t.Domain)}, {"rows", thousands(t.Rows)}, {"size", size}, {"updated", updated},
+			{"domain", val(t.Domain)}, {"rows", rows}, {"size", size}, {"updated", updated},
 		}
 		for _, p := range kv {
 			lines = append(lines, st.Muted.Render(fit(p[0], 9))+p[1])
@@ -554,7 +632,7 @@ func (a *architect) targetsView(width, height int) string {
 	st, s, in := a.sh.styles, a.sh.snap, a.sh.info
 	inner := width - st.Panel.GetHorizontalFrameSize()
 	state := map[string]TargetState{}
-	for _, t := range s.Targets {
+	for _, t := range append(append([]TargetState(nil), a.others...), s.Targets...) {
 		state[t.Name] = t
 	}
 	labelW := 12
@@ -563,8 +641,11 @@ func (a *architect) targetsView(width, height int) string {
 	rowsOf := func(t TargetInfo) map[string]string {
 		ts := state[t.Name]
 		data, last := "not run yet", "—"
+		if !ts.Loaded {
+			data, last = "reading…", "reading…"
+		}
 		if ts.Exists {
-			data = fmt.Sprintf("%s rows", thousands(ts.Rows))
+			data = fmt.Sprintf("~%s rows", thousands(ts.Rows))
 			if ts.Err != "" {
 				data = ts.Err
 			}

@@ -17,8 +17,16 @@ type Backend interface {
 	// and run the first time), reporting each step, and describes it.
 	Prepare(ctx context.Context, progress func(string)) (Info, error)
 	// Load reads what the views show of one target, opening it read-only
-	// and closing it before returning.
+	// and closing it before returning. It reads nothing per table: row
+	// counts are estimates, Sizes may be nil (see Sizes) and Targets holds
+	// the loaded target only (see Targets).
 	Load(ctx context.Context, target string) (*Snapshot, error)
+	// Sizes measures the bytes of every table of a target the principal
+	// may read, by schema.table: slower than Load, so asked for after it.
+	Sizes(ctx context.Context, target string) (map[string]int64, error)
+	// Targets reads the state of every target but skip, each opened
+	// read-only: asked for when the Targets panel is shown.
+	Targets(ctx context.Context, skip string) ([]TargetState, error)
 	// Run runs a job (a DAG's Job, as Load planned it) on a target, holding
 	// the writer lock only meanwhile.
 	Run(ctx context.Context, target, job string, progress func(pipeline.Event)) error
@@ -82,9 +90,11 @@ type Snapshot struct {
 	Principal string
 	// Missing is true when the target has no database yet (never run).
 	Missing bool
-	Tables  []lakehouse.TableInfo
-	Sizes   map[string]int64
-	Runs    []lakehouse.Run
+	// Tables are the catalog; their Rows are DuckDB's estimates.
+	Tables []lakehouse.TableInfo
+	// Sizes are the tables' bytes; nil until measured (Backend.Sizes).
+	Sizes map[string]int64
+	Runs  []lakehouse.Run
 	// LastTasks are the tasks of Runs[0], the latest run of any job.
 	LastTasks []lakehouse.TaskRun
 	// JobTasks are the tasks of each job's latest run among Runs, by job.
@@ -109,7 +119,8 @@ type Snapshot struct {
 	// Jobs are the DAGs of every job the Engineer view can show and run,
 	// in the order j cycles through them.
 	Jobs []DAG
-	// Targets is the state of every target's database.
+	// Targets is the state of the loaded target's database; the others'
+	// are read when shown (Backend.Targets).
 	Targets []TargetState
 	// Refused holds, by section (RefusedRuns, ...), why the principal may
 	// not read what that section shows: the access error, for the view to
@@ -125,16 +136,22 @@ const (
 	RefusedFreshness = "freshness"
 )
 
-// ModelInfo is one model: the table it builds and the tables it reads.
+// ModelInfo is one model: the table it builds, how (its kind) and the
+// tables it reads.
 type ModelInfo struct {
 	Table string
 	Path  string
+	// Kind is pipeline.ModelSettings.KindName: full, incremental_by_batch,
+	// incremental_by_time or incremental_by_unique_key.
+	Kind  string
 	Reads []string
 }
 
 // TargetState is a target's database at load time.
 type TargetState struct {
-	Name    string
+	Name string
+	// Loaded is false until the target has been read.
+	Loaded  bool
 	Exists  bool
 	Tables  int
 	Rows    int64
@@ -156,7 +173,10 @@ type TaskNode struct {
 	Key  string
 	Kind string
 	// Table is what the task writes, schema.name.
-	Table     string
+	Table string
+	// ModelKind is the kind of the models a transform task builds (see
+	// ModelInfo.Kind), "mixed" when they differ, "" for other tasks.
+	ModelKind string
 	DependsOn []string
 }
 
@@ -199,6 +219,9 @@ func (jobPlanner) Plan(ctx context.Context, p *pipeline.Project, models []pipeli
 			case len(t.Models) > 0:
 				n.Table = strings.Join(t.Models, ", ")
 			}
+			if t.Type == "transform" {
+				n.ModelKind = taskKind(p, t.Models, models)
+			}
 			d.Tasks = append(d.Tasks, n)
 		}
 		out = append(out, d)
@@ -222,7 +245,8 @@ func defaultPlan(p *pipeline.Project, models []pipeline.Model) DAG {
 		writer[m.Table.String()] = m.Table.String()
 	}
 	for _, m := range models {
-		n := TaskNode{Key: m.Table.String(), Kind: "transform", Table: m.Table.String()}
+		n := TaskNode{Key: m.Table.String(), Kind: "transform", Table: m.Table.String(),
+			ModelKind: p.Resources.Models[m.Table.String()].KindName()}
 		for _, r := range m.Reads {
 			if k, ok := writer[r.String()]; ok && k != n.Key {
 				n.DependsOn = append(n.DependsOn, k)
@@ -231,6 +255,34 @@ func defaultPlan(p *pipeline.Project, models []pipeline.Model) DAG {
 		d.Tasks = append(d.Tasks, n)
 	}
 	return d
+}
+
+// taskKind is the kind of the models a transform task's models list
+// selects, "mixed" when they differ, "" when none is known (the models are
+// not read yet and the list names none of them).
+func taskKind(p *pipeline.Project, entries []string, models []pipeline.Model) string {
+	var tables []string
+	if selected, err := pipeline.SelectModels(entries, models); err == nil && len(models) > 0 {
+		for _, m := range selected {
+			tables = append(tables, m.Table.String())
+		}
+	} else {
+		for _, e := range entries {
+			if !pipeline.IsModelPattern(e) {
+				tables = append(tables, strings.ToLower(strings.TrimSpace(e)))
+			}
+		}
+	}
+	kind := ""
+	for _, t := range tables {
+		switch k := p.Resources.Models[t].KindName(); {
+		case kind == "":
+			kind = k
+		case kind != k:
+			return "mixed"
+		}
+	}
+	return kind
 }
 
 // clock is the time source of the views; tests fix it.

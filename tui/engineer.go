@@ -153,7 +153,12 @@ func (e *engineer) Busy() bool       { return e.run != nil || e.batching }
 func (e *engineer) Capturing() bool  { return false }
 
 // SetSnapshot shows a new load: the shown job's last run when idle.
-func (e *engineer) SetSnapshot(s *Snapshot) {
+func (e *engineer) SetSnapshot(s *Snapshot) tea.Cmd {
+	e.setSnapshot(s)
+	return nil
+}
+
+func (e *engineer) setSnapshot(s *Snapshot) {
 	for i := range e.cursor {
 		e.cursor[i] = min(e.cursor[i], max(0, e.panelLen(i)-1))
 	}
@@ -573,6 +578,12 @@ func (e *engineer) dagView(width, height int) string {
 		labelW = max(labelW, min(13, len(sg.name)+1))
 	}
 	wide := inner >= 64
+	tagW := 0 // the widest kind tag and a space
+	for _, t := range dag.Tasks {
+		if tag := kindTag(t.ModelKind); tag != "" {
+			tagW = max(tagW, len(tag)+1)
+		}
+	}
 	for _, stage := range stages {
 		for i, t := range stage.tasks {
 			label := ""
@@ -588,7 +599,7 @@ func (e *engineer) dagView(width, height int) string {
 			case i == len(stage.tasks)-1:
 				branch = "└"
 			}
-			lines = append(lines, fit(label, labelW)+st.Muted.Render(branch)+" "+e.taskLine(t, inner-labelW-2, wide))
+			lines = append(lines, fit(label, labelW)+st.Muted.Render(branch)+" "+e.taskLine(t, inner-labelW-2, wide, tagW))
 		}
 	}
 	if len(stages) == 0 {
@@ -671,7 +682,11 @@ func jobLabel(job string) string {
 	return "job " + job
 }
 
-func (e *engineer) taskLine(t TaskNode, width int, wide bool) string {
+// taskLine is one task: status, name, its models' kind in a column tagW
+// wide (0 when no task of the DAG builds models), rows and time, and on
+// wide panels what it waits for. Narrow panels with kinds leave out the
+// time, which the log and the progress line tell.
+func (e *engineer) taskLine(t TaskNode, width int, wide bool, tagW int) string {
 	st := e.sh.styles
 	ts := e.tasks[t.Key]
 	glyph, style := "○", st.Muted
@@ -699,14 +714,24 @@ func (e *engineer) taskLine(t TaskNode, width int, wide bool) string {
 	if width >= 30 {
 		rowsW = 10
 	}
-	nameW := max(8, width-2-rowsW-6)
+	tookW := 6
+	if !wide && tagW > 0 {
+		tookW = 0
+	}
+	nameW := max(8, width-2-tagW-rowsW-tookW)
 	if wide {
 		nameW = 20
+		if tagW > 0 {
+			rowsW = 8 // room for what the task waits for
+		}
 	}
 	if len(rows) >= rowsW && ts != nil {
 		rows = compactCount(ts.rows) // 4.2M where 4,238,176 does not fit
 	}
-	line := style.Render(glyph) + " " + fit(name, nameW) + right(rows, rowsW) + st.Muted.Render(right(took, 6))
+	line := style.Render(glyph) + " " + fit(name, nameW) + st.Muted.Render(fit(kindTag(t.ModelKind), tagW)) + right(rows, rowsW)
+	if tookW > 0 {
+		line += st.Muted.Render(right(took, tookW))
+	}
 	if wide && len(t.DependsOn) > 0 {
 		deps := make([]string, len(t.DependsOn))
 		for i, d := range t.DependsOn {

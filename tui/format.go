@@ -176,3 +176,33 @@ func wrapText(s string, width int) string {
 	}
 	return ansi.Wrap(s, width, " ,;")
 }
+
+// kindTag is a model kind (pipeline.ModelSettings.KindName) as the views
+// tag it: full, batch, by time, by key; "mixed" for a task building
+// models of several kinds; "" for no model.
+func kindTag(kind string) string {
+	switch kind {
+	case pipeline.KindIncrementalByBatch:
+		return "batch"
+	case pipeline.KindIncrementalByTime:
+		return "by time"
+	case pipeline.KindIncrementalByUniqueKey:
+		return "by key"
+	}
+	return kind
+}
+
+// kindLong says in words how a model of a kind is built.
+func kindLong(kind string) string {
+	switch kind {
+	case pipeline.KindIncrementalByBatch:
+		return "incremental by batch (new landing files only)"
+	case pipeline.KindIncrementalByTime:
+		return "incremental by time (recent partitions only)"
+	case pipeline.KindIncrementalByUniqueKey:
+		return "incremental by unique key (merged)"
+	case pipeline.KindFull, "":
+		return "full refresh"
+	}
+	return kind
+}

@@ -37,7 +37,8 @@ func TestGolden(t *testing.T) {
 			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
 				m := newTestModel(t, size[0], size[1])
 				for _, k := range sc.keys {
-					m.Update(keyMsg(k))
+					_, cmd := m.Update(keyMsg(k))
+					pump(t, m, cmd) // what a panel reads when shown (Targets)
 				}
 				out := m.View()
 				if got := strings.Count(out, "\n") + 1; got != size[1] {

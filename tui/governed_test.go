@@ -76,7 +76,21 @@ func TestTUIReadsAsThePrincipal(t *testing.T) {
 	if len(names) == 0 {
 		t.Fatal("dana's catalog is empty: gold and ml are granted to her")
 	}
-	for name := range s.Sizes {
+	// Rows are DuckDB's estimates, from the catalog alone.
+	for _, ti := range s.Tables {
+		if !ti.Estimated {
+			t.Errorf("%s: rows counted on the first load, want the catalog's estimate", ti.Name)
+		}
+	}
+	// Sizes come after the first frame, hers only.
+	sizes, err := ws.Sizes(ctx, s.Target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sizes) == 0 {
+		t.Error("dana sees no table sizes: gold and ml are granted to her")
+	}
+	for name := range sizes {
 		if !strings.HasPrefix(name, "gold.") && !strings.HasPrefix(name, "ml.") {
 			t.Errorf("dana sees the size of %s", name)
 		}
@@ -93,7 +107,7 @@ func TestTUIReadsAsThePrincipal(t *testing.T) {
 		t.Errorf("the Runs panel does not show the refusal:\n%s", view)
 	}
 	// The drill-in itself is refused, whatever the view offers.
-	_, err := ws.Quarantined(ctx, s.Target, "bronze.customers", 10)
+	_, err = ws.Quarantined(ctx, s.Target, "bronze.customers", 10)
 	var ae *lakehouse.AccessError
 	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "dana may not read bronze.customers_quarantine") {
 		t.Fatalf("dana's quarantine drill-in: %v, want refused", err)
@@ -136,6 +150,7 @@ func TestTUIReadsAsThePrincipal(t *testing.T) {
 
 	// Every read is in sys.audit (read-only sessions' events are imported
 	// by the next writer): the catalog listing and the refused drill-in.
+	ws.idle() // its last read closes in the background
 	p, err := pipeline.LoadWith(dir, pipeline.LoadOptions{})
 	if err != nil {
 		t.Fatal(err)

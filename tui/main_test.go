@@ -51,6 +51,10 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "load the sample:", err)
 			return 1
 		}
+		if s.Sizes, err = testWS.Sizes(context.Background(), testInfo.Target); err != nil {
+			fmt.Fprintln(os.Stderr, "measure the sample's sizes:", err)
+			return 1
+		}
 		freeze(s)
 		testSnap = s
 		return m.Run()

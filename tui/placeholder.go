@@ -23,15 +23,15 @@ func newPlaceholder(sh *shared, id viewID, what, issue string) *placeholder {
 	return &placeholder{sh: sh, id: id, what: what, issue: issue}
 }
 
-func (p *placeholder) Update(tea.Msg) tea.Cmd     { return nil }
-func (p *placeholder) SetSize(w, h int)           { p.width, p.height = w, h }
-func (p *placeholder) SetSnapshot(*Snapshot)      {}
-func (p *placeholder) Busy() bool                 { return false }
-func (p *placeholder) Capturing() bool            { return false }
-func (p *placeholder) ShortHelp() []key.Binding   { return nil }
-func (p *placeholder) FullHelp() [][]key.Binding  { return nil }
-func (p *placeholder) owner() string              { return strings.Join(p.sh.info.Team[roles[p.id]], ", ") }
-func (p *placeholder) titleLine(st Styles) string { return st.Title.Render(titles[p.id] + " view") }
+func (p *placeholder) Update(tea.Msg) tea.Cmd        { return nil }
+func (p *placeholder) SetSize(w, h int)              { p.width, p.height = w, h }
+func (p *placeholder) SetSnapshot(*Snapshot) tea.Cmd { return nil }
+func (p *placeholder) Busy() bool                    { return false }
+func (p *placeholder) Capturing() bool               { return false }
+func (p *placeholder) ShortHelp() []key.Binding      { return nil }
+func (p *placeholder) FullHelp() [][]key.Binding     { return nil }
+func (p *placeholder) owner() string                 { return strings.Join(p.sh.info.Team[roles[p.id]], ", ") }
+func (p *placeholder) titleLine(st Styles) string    { return st.Title.Render(titles[p.id] + " view") }
 func (p *placeholder) ownerLine(st Styles) string {
 	if o := p.owner(); o != "" {
 		return st.Muted.Render("owned by ") + st.Subtitle.Render(o)

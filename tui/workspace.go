@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +48,24 @@ type Workspace struct {
 	mu       sync.Mutex
 	projects map[string]*pipeline.Project
 	dflt     string
+	// sizes caches Sizes by target and principal, for the file as it was
+	// (its stamp): measuring them reads every table's storage.
+	sizes map[sizeKey]sizeEntry
+	// files orders this process's use of each database file (by path):
+	// readers share it, a job's writer has it alone, so a writer never
+	// opens a file this process still reads (Load closes in the
+	// background: DuckDB takes a while to close a big file).
+	files map[string]*sync.RWMutex
+}
+
+// errRunning is a read refused while this TUI runs a job on the target.
+var errRunning = errors.New("tui: a job is running on this target; what it wrote shows when it ends")
+
+type sizeKey struct{ target, principal string }
+
+type sizeEntry struct {
+	stamp string
+	sizes map[string]int64
 }
 
 // NewWorkspace returns a Workspace; nothing is read until Prepare.
@@ -54,7 +73,8 @@ func NewWorkspace(opts WorkspaceOptions) *Workspace {
 	if opts.Holder == "" {
 		opts.Holder = "lakebench (terminal UI)"
 	}
-	return &Workspace{opts: opts, planner: jobPlanner{}, projects: map[string]*pipeline.Project{}}
+	return &Workspace{opts: opts, planner: jobPlanner{}, projects: map[string]*pipeline.Project{}, sizes: map[sizeKey]sizeEntry{},
+		files: map[string]*sync.RWMutex{}}
 }
 
 // proj is the project resolved for a target ("" is the default), loaded
@@ -199,13 +219,18 @@ func (w *Workspace) info(p *pipeline.Project, target string) Info {
 	return in
 }
 
-// Load implements Backend.
+// Load implements Backend. It reads only what DuckDB's catalog and the
+// system tables hold, in a fixed number of queries whatever the number of
+// tables, so the first frame with data does not wait on the data: row
+// counts are DuckDB's estimates (lakehouse.Catalog), sizes come from Sizes
+// (left nil here unless measured on the file as it is), and the other
+// targets from Targets, when the Targets panel is shown.
 func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) {
 	p, err := w.proj(target)
 	if err != nil {
 		return nil, err
 	}
-	s := &Snapshot{Target: target, Principal: w.principal(p), Landing: map[string]int{}, Sizes: map[string]int64{},
+	s := &Snapshot{Target: target, Principal: w.principal(p), Landing: map[string]int{},
 		Objectives: map[string]time.Duration{}}
 	for table, mon := range p.Resources.QualityMonitors {
 		if d, err := pipeline.ParseObjective(mon.Freshness); err == nil {
@@ -222,19 +247,23 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 	if root, err := p.SampleRoot(); err == nil {
 		s.SampleData = sampledata.HasState(root)
 	}
-	s.Targets = w.targetStates(ctx, p, target)
 	path := p.DatabasePath(target)
 	if _, err := os.Stat(path); err != nil {
 		s.Missing = true
+		s.Sizes = map[string]int64{}
+		s.Targets = []TargetState{{Name: target, Loaded: true}}
 		s.Jobs = w.planner.Plan(ctx, p, nil)
 		s.DAG = s.Jobs[0]
 		return s, nil
 	}
-	lh, err := lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true, Principal: s.Principal})
+	s.Sizes = w.cachedSizes(target, s.Principal, fileStamp(path))
+	lh, release, err := w.read(ctx, path, s.Principal)
 	if err != nil {
 		return nil, err
 	}
-	defer lh.Close()
+	// The snapshot is read once the reads are done: closing is not waited
+	// for (a writer of this workspace waits for it).
+	defer func() { go release() }()
 	// Every read is the principal's: what it may not read is left out,
 	// with the refusal, for the view to say why.
 	refused := func(section string, err error) error {
@@ -248,48 +277,47 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 		}
 		return err
 	}
-	if s.Tables, err = lh.Tables(ctx); err != nil {
-		return nil, err
+	// The first read sandboxes the session of a principal (see
+	// lakehouse.governed), so it runs alone; the others are independent
+	// and run side by side, each on a connection of its own.
+	var runsErr, catalogErr, tasksErr, qualityErr, ingestedErr, freshErr, statsErr, modelsErr error
+	s.Runs, runsErr = lh.RecentRuns(ctx, 50)
+	var models []pipeline.Model
+	var wg sync.WaitGroup
+	side := func(read func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			read()
+		}()
 	}
-	if s.Sizes, err = lh.TableSizes(ctx); err != nil {
-		return nil, err
-	}
-	if s.Runs, err = lh.RecentRuns(ctx, 50); refused(RefusedRuns, err) != nil {
-		return nil, err
-	}
-	s.JobTasks = map[string][]lakehouse.TaskRun{}
-	for i, r := range s.Runs {
-		if _, seen := s.JobTasks[r.Job]; seen {
-			continue
+	side(func() { s.Tables, catalogErr = lh.Catalog(ctx) })
+	side(func() { s.JobTasks, s.LastTasks, tasksErr = jobTasks(ctx, lh, s.Runs) })
+	side(func() { s.Quality, qualityErr = lh.LatestQuality(ctx) })
+	side(func() { s.Ingested, ingestedErr = lh.IngestedFiles(ctx) })
+	side(func() { s.Freshness, freshErr = lh.Freshness(ctx) })
+	side(func() { s.Stats, statsErr = lh.RunStats(ctx, "") })
+	side(func() { models, modelsErr = p.Models(ctx, lh) })
+	wg.Wait()
+	for _, e := range []error{catalogErr, modelsErr} {
+		if e != nil {
+			return nil, e
 		}
-		tasks, err := lh.TaskRuns(ctx, r.RunID)
-		if refused(RefusedRuns, err) != nil {
+	}
+	for _, r := range []struct {
+		section string
+		err     error
+	}{
+		{RefusedRuns, runsErr}, {RefusedRuns, tasksErr}, {RefusedQuality, qualityErr},
+		{RefusedIngested, ingestedErr}, {RefusedFreshness, freshErr}, {RefusedRuns, statsErr},
+	} {
+		if err := refused(r.section, r.err); err != nil {
 			return nil, err
 		}
-		s.JobTasks[r.Job] = tasks
-		if i == 0 {
-			s.LastTasks = tasks
-		}
-	}
-	if s.Quality, err = lh.LatestQuality(ctx); refused(RefusedQuality, err) != nil {
-		return nil, err
-	}
-	if s.Ingested, err = lh.IngestedFiles(ctx); refused(RefusedIngested, err) != nil {
-		return nil, err
-	}
-	if s.Freshness, err = lh.Freshness(ctx); refused(RefusedFreshness, err) != nil {
-		return nil, err
-	}
-	if s.Stats, err = lh.RunStats(ctx, ""); refused(RefusedRuns, err) != nil {
-		return nil, err
-	}
-	models, err := p.Models(ctx, lh)
-	if err != nil {
-		return nil, err
 	}
 	s.Lineage = p.Lineage(models)
 	for _, m := range models {
-		mi := ModelInfo{Table: m.Table.String(), Path: m.Path}
+		mi := ModelInfo{Table: m.Table.String(), Path: m.Path, Kind: p.Resources.Models[m.Table.String()].KindName()}
 		for _, r := range m.Reads {
 			mi.Reads = append(mi.Reads, r.String())
 		}
@@ -297,16 +325,155 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 	}
 	s.Jobs = w.planner.Plan(ctx, p, models)
 	s.DAG = s.Jobs[0]
+	s.Targets = []TargetState{stateOf(target, s.Tables, s.Runs)}
 	return s, nil
 }
 
-// targetStates opens every other target's database read-only for its
-// table count and last run, as the principal on that target (tables it may
-// not read are not counted; runs it may not read leave LastRun empty).
-func (w *Workspace) targetStates(ctx context.Context, p *pipeline.Project, current string) []TargetState {
+// file is the lock of one database file of this workspace.
+func (w *Workspace) file(path string) *sync.RWMutex {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	l, ok := w.files[path]
+	if !ok {
+		l = &sync.RWMutex{}
+		w.files[path] = l
+	}
+	return l
+}
+
+// idle waits until this workspace has no database open (Load closes in
+// the background).
+func (w *Workspace) idle() {
+	w.mu.Lock()
+	files := make([]*sync.RWMutex, 0, len(w.files))
+	for _, l := range w.files {
+		files = append(files, l)
+	}
+	w.mu.Unlock()
+	for _, l := range files {
+		l.Lock()
+		l.Unlock() //nolint:staticcheck // waiting is the point
+	}
+}
+
+// read opens a database read-only as principal, unless a job of this
+// workspace writes it (errRunning); release closes it.
+func (w *Workspace) read(ctx context.Context, path, principal string) (*lakehouse.Lakehouse, func(), error) {
+	l := w.file(path)
+	if !l.TryRLock() {
+		return nil, nil, errRunning
+	}
+	lh, err := lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true, Principal: principal})
+	if err != nil {
+		l.RUnlock()
+		return nil, nil, err
+	}
+	return lh, func() { lh.Close(); l.RUnlock() }, nil
+}
+
+// jobTasks reads the tasks of each job's latest run among runs (newest
+// first), and those of the latest run of all.
+func jobTasks(ctx context.Context, lh *lakehouse.Lakehouse, runs []lakehouse.Run) (map[string][]lakehouse.TaskRun, []lakehouse.TaskRun, error) {
+	byJob := map[string][]lakehouse.TaskRun{}
+	var last []lakehouse.TaskRun
+	for i, r := range runs {
+		if _, seen := byJob[r.Job]; seen {
+			continue
+		}
+		tasks, err := lh.TaskRuns(ctx, r.RunID)
+		if err != nil {
+			return byJob, last, err
+		}
+		byJob[r.Job] = tasks
+		if i == 0 {
+			last = tasks
+		}
+	}
+	return byJob, last, nil
+}
+
+// stateOf is a target's state from what was read of it: its tables (sys
+// apart) and their rows, and its latest run.
+func stateOf(name string, tables []lakehouse.TableInfo, runs []lakehouse.Run) TargetState {
+	ts := TargetState{Name: name, Exists: true, Loaded: true}
+	for _, t := range tables {
+		if t.Schema != "sys" {
+			ts.Tables++
+			ts.Rows += t.Rows
+		}
+	}
+	if len(runs) > 0 {
+		ts.LastRun = runs[0]
+	}
+	return ts
+}
+
+// Sizes implements Backend: the bytes of every table the principal may
+// read (lakehouse.TableSizes), measured once per state of the file.
+func (w *Workspace) Sizes(ctx context.Context, target string) (map[string]int64, error) {
+	p, err := w.proj(target)
+	if err != nil {
+		return nil, err
+	}
+	principal, path := w.principal(p), p.DatabasePath(target)
+	stamp := fileStamp(path)
+	if sizes := w.cachedSizes(target, principal, stamp); sizes != nil {
+		return sizes, nil
+	}
+	lh, release, err := w.read(ctx, path, principal)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	sizes, err := lh.TableSizes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	w.sizes[sizeKey{target, principal}] = sizeEntry{stamp: stamp, sizes: sizes}
+	w.mu.Unlock()
+	return sizes, nil
+}
+
+// cachedSizes is what Sizes measured on the file as it is now, else nil.
+func (w *Workspace) cachedSizes(target, principal, stamp string) map[string]int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if e, ok := w.sizes[sizeKey{target, principal}]; ok && e.stamp == stamp && stamp != "" {
+		return e.sizes
+	}
+	return nil
+}
+
+// fileStamp is the size and modification time of a database file and its
+// write-ahead log: any write changes it.
+func fileStamp(path string) string {
+	var b strings.Builder
+	for _, f := range []string{path, path + ".wal"} {
+		if st, err := os.Stat(f); err == nil {
+			fmt.Fprintf(&b, "%d %d;", st.Size(), st.ModTime().UnixNano())
+		} else if f == path {
+			return ""
+		}
+	}
+	return b.String()
+}
+
+// Targets implements Backend: every target but skip (the open one, whose
+// state the snapshot has), each opened read-only for its catalog and last
+// run, as the principal on that target (tables it may not read are not
+// counted; runs it may not read leave LastRun empty).
+func (w *Workspace) Targets(ctx context.Context, skip string) ([]TargetState, error) {
+	p, err := w.proj("")
+	if err != nil {
+		return nil, err
+	}
 	var out []TargetState
 	for _, n := range p.TargetNames() {
-		ts := TargetState{Name: n}
+		if n == skip {
+			continue
+		}
+		ts := TargetState{Name: n, Loaded: true}
 		path := p.DatabasePath(n)
 		if _, err := os.Stat(path); err == nil {
 			ts.Exists = true
@@ -315,28 +482,23 @@ func (w *Workspace) targetStates(ctx context.Context, p *pipeline.Project, curre
 				principal = w.principal(tp)
 			}
 			func() {
-				lh, err := lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true, Principal: principal})
+				lh, release, err := w.read(ctx, path, principal)
 				if err != nil {
 					ts.Err = "busy: another process writes it"
+					if errors.Is(err, errRunning) {
+						ts.Err = "busy: a job of yours writes it"
+					}
 					return
 				}
-				defer lh.Close()
-				if tables, err := lh.Tables(ctx); err == nil {
-					for _, t := range tables {
-						if t.Schema != "sys" {
-							ts.Tables++
-							ts.Rows += t.Rows
-						}
-					}
-				}
-				if runs, err := lh.RecentRuns(ctx, 1); err == nil && len(runs) > 0 {
-					ts.LastRun = runs[0]
-				}
+				defer release()
+				tables, _ := lh.Catalog(ctx)
+				runs, _ := lh.RecentRuns(ctx, 1)
+				ts = stateOf(n, tables, runs)
 			}()
 		}
 		out = append(out, ts)
 	}
-	return out
+	return out, nil
 }
 
 // Run implements Backend.
@@ -355,6 +517,10 @@ func (w *Workspace) Run(ctx context.Context, target, job string, progress func(p
 	if err := p.CheckIdentity(w.principal(p)); err != nil {
 		return err
 	}
+	// This process's readers of the file close first.
+	l := w.file(p.DatabasePath(target))
+	l.Lock()
+	defer l.Unlock()
 	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{Holder: w.opts.Holder})
 	if err != nil {
 		return err
@@ -395,11 +561,11 @@ func (w *Workspace) TaskRuns(ctx context.Context, target, runID string) ([]lakeh
 	if err != nil {
 		return nil, err
 	}
-	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{ReadOnly: true, Principal: w.principal(p)})
+	lh, release, err := w.read(ctx, p.DatabasePath(target), w.principal(p))
 	if err != nil {
 		return nil, err
 	}
-	defer lh.Close()
+	defer release()
 	return lh.TaskRuns(ctx, runID)
 }
 
@@ -413,11 +579,11 @@ func (w *Workspace) Quarantined(ctx context.Context, target, table string, limit
 	if err != nil {
 		return Quarantine{}, err
 	}
-	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{ReadOnly: true, Principal: w.principal(p)})
+	lh, release, err := w.read(ctx, p.DatabasePath(target), w.principal(p))
 	if err != nil {
 		return Quarantine{}, err
 	}
-	defer lh.Close()
+	defer release()
 	rows, total, err := lh.Quarantined(ctx, t, limit)
 	if err != nil {
 		return Quarantine{}, err
