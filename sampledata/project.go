@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -95,16 +96,22 @@ func Models() ([]Model, error) {
 			}
 			name := e.Name()[:len(e.Name())-len(path.Ext(e.Name()))]
 			sql := strings.ReplaceAll(string(b), "${var.churn_days}", strconv.Itoa(ChurnDays))
+			sql = streamInput.ReplaceAllString(sql, "$1")
 			out = append(out, Model{Table: layer + "." + name, SQL: sql})
 		}
 	}
 	return out, nil
 }
 
+// streamInput is a model's STREAM(bronze.x) input, which a full refresh
+// reads as bronze.x.
+var streamInput = regexp.MustCompile(`(?i)\bSTREAM\(\s*([a-z_.]+)\s*\)`)
+
 // Model is one SQL model of the template.
 type Model struct {
 	// Table is the schema-qualified table the model builds.
 	Table string
-	// SQL is the model's SELECT statement.
+	// SQL is the model's SELECT statement as a full refresh runs it (its
+	// STREAM(bronze.x) inputs read as bronze.x).
 	SQL string
 }

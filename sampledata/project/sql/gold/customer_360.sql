@@ -4,7 +4,8 @@ WITH orders AS (
     SELECT
         o.customer_id,
         count(DISTINCT o.order_id)                  AS orders,
-        round(sum(i.quantity * i.unit_price * (1 - o.discount_pct / 100)), 2) AS revenue,
+        -- money is summed as DECIMAL: the cents do not depend on the order rows are read in
+        round(sum((i.quantity * i.unit_price * (1 - o.discount_pct / 100))::DECIMAL(18, 6)), 2)::DOUBLE AS revenue,
         min(o.order_date)                           AS first_order_date,
         max(o.order_date)                           AS last_order_date
     FROM silver.orders AS o

@@ -15,7 +15,8 @@ order_totals AS (
         o.customer_id,
         o.order_date,
         o.discount_pct,
-        coalesce(sum(i.quantity * i.unit_price), 0) * (1 - o.discount_pct / 100) AS amount
+        -- money is summed as DECIMAL: the cents do not depend on the order rows are read in
+        coalesce(sum((i.quantity * i.unit_price)::DECIMAL(18, 6)), 0) * (1 - o.discount_pct / 100) AS amount
     FROM silver.orders AS o
     LEFT JOIN silver.order_items AS i ON i.order_id = o.order_id
     WHERE o.customer_id IS NOT NULL
@@ -26,8 +27,8 @@ history AS (
         t.customer_id,
         max(t.order_date)                           AS last_order_date,
         count(*)                                    AS frequency,
-        sum(t.amount)                               AS monetary,
-        avg(t.discount_pct)                         AS avg_discount,
+        sum(t.amount::DECIMAL(18, 6))                AS monetary,
+        avg(t.discount_pct::DECIMAL(18, 6))          AS avg_discount,
         count(*) FILTER (WHERE t.order_date >= b.cutoff - 14) AS orders_last_14d
     FROM order_totals AS t, bounds AS b
     WHERE t.order_date < b.cutoff
@@ -61,8 +62,8 @@ SELECT
     b.cutoff - c.signup_date                        AS tenure_days,
     b.cutoff - h.last_order_date                    AS recency_days,
     h.frequency,
-    round(h.monetary, 2)                            AS monetary,
-    round(h.avg_discount, 2)                        AS avg_discount,
+    round(h.monetary, 2)::DOUBLE                    AS monetary,
+    round(h.avg_discount, 2)::DOUBLE                AS avg_discount,
     h.orders_last_14d,
     coalesce(s.tickets, 0)                          AS tickets,
     round(s.avg_satisfaction, 2)                    AS avg_satisfaction,

@@ -19,9 +19,10 @@ SELECT
     p.brand,
     p.unit_price                                    AS list_price,
     coalesce(sum(s.quantity), 0)                    AS units,
-    coalesce(round(sum(s.net_amount), 2), 0)        AS revenue,
+    -- money is summed as DECIMAL: the cents do not depend on the order rows are read in
+    coalesce(round(sum(s.net_amount::DECIMAL(18, 6)), 2)::DOUBLE, 0) AS revenue,
     count(DISTINCT s.order_id)                      AS orders,
-    round(sum(s.quantity * s.unit_price) / nullif(sum(s.quantity), 0), 2) AS avg_price,
+    round(sum((s.quantity * s.unit_price)::DECIMAL(18, 6))::DOUBLE / nullif(sum(s.quantity), 0), 2) AS avg_price,
     min(s.order_date)                               AS first_sold,
     max(s.order_date)                               AS last_sold
 FROM silver.products AS p
