@@ -7,20 +7,17 @@
 -- from the label window leaks in.
 WITH bounds AS (
     SELECT max(order_date) - ${var.churn_days} AS cutoff
-    FROM silver.orders
+    FROM silver.order_totals
 ),
 order_totals AS (
     SELECT
-        o.order_id,
-        o.customer_id,
-        o.order_date,
-        o.discount_pct,
-        -- money is summed as DECIMAL: the cents do not depend on the order rows are read in
-        coalesce(sum((i.quantity * i.unit_price)::DECIMAL(18, 6)), 0) * (1 - o.discount_pct / 100) AS amount
-    FROM silver.orders AS o
-    LEFT JOIN silver.order_items AS i ON i.order_id = o.order_id
-    WHERE o.customer_id IS NOT NULL
-    GROUP BY o.order_id, o.customer_id, o.order_date, o.discount_pct
+        order_id,
+        customer_id,
+        order_date,
+        discount_pct,
+        coalesce(gross, 0) * (1 - discount_pct / 100) AS amount
+    FROM silver.order_totals
+    WHERE customer_id IS NOT NULL
 ),
 history AS (
     SELECT
@@ -49,10 +46,10 @@ support AS (
     GROUP BY k.customer_id
 ),
 web AS (
-    SELECT e.customer_id, count(*) AS web_events
-    FROM silver.events AS e, bounds AS b
-    WHERE e.event_ts < b.cutoff AND e.customer_id IS NOT NULL
-    GROUP BY e.customer_id
+    SELECT w.customer_id, sum(w.web_events)::BIGINT AS web_events
+    FROM gold.customer_web_daily AS w, bounds AS b
+    WHERE w.day < b.cutoff
+    GROUP BY w.customer_id
 )
 SELECT
     c.customer_id,
