@@ -80,9 +80,57 @@ func WriteProject(dir string) error {
 }
 
 // Models returns the template's SQL models as table name (silver.orders)
-// to SELECT text, in a fixed order: silver models first, then gold, each
-// alphabetical. Gold models read only silver tables.
+// to SELECT text, in a fixed build order: silver models first, then gold,
+// each alphabetical except that a model comes after the models of its
+// layer it reads (silver.order_totals after silver.orders).
 func Models() ([]Model, error) {
+	models, err := layerModels()
+	if err != nil {
+		return nil, err
+	}
+	var out []Model
+	placed := map[string]bool{}
+	for len(out) < len(models) {
+		progress := false
+		for _, m := range models {
+			if placed[m.Table] {
+				continue
+			}
+			ready := true
+			for _, ref := range modelRef.FindAllString(sqlComment.ReplaceAllString(m.SQL, ""), -1) {
+				if ref != m.Table && !placed[ref] && isModel(models, ref) {
+					ready = false
+				}
+			}
+			if ready { // then start over: the first ready model comes next
+				out, placed[m.Table], progress = append(out, m), true, true
+				break
+			}
+		}
+		if !progress {
+			return nil, fmt.Errorf("sampledata: the template's models read each other in a cycle")
+		}
+	}
+	return out, nil
+}
+
+// sqlComment is a -- comment, whose table names are not reads.
+var sqlComment = regexp.MustCompile(`--[^\n]*`)
+
+// modelRef is a name of a silver or gold table in a model's SQL.
+var modelRef = regexp.MustCompile(`\b(silver|gold)\.[a-z_0-9]+`)
+
+func isModel(models []Model, table string) bool {
+	for _, m := range models {
+		if m.Table == table {
+			return true
+		}
+	}
+	return false
+}
+
+// layerModels reads the models, silver then gold, each alphabetical.
+func layerModels() ([]Model, error) {
 	var out []Model
 	for _, layer := range []string{"silver", "gold"} {
 		entries, err := fs.ReadDir(Project, "project/sql/"+layer)
