@@ -138,11 +138,12 @@ func (tx *Tx) SelectColumns(ctx context.Context, selectSQL string) ([]Column, er
 
 // PartitionStart is where an incremental_by_time run of table starts: the
 // newest value of column in the table minus lookback, as a SQL literal of
-// the column's type. ok is false when the table has no value yet.
-func (tx *Tx) PartitionStart(ctx context.Context, table TableName, column string, lookback time.Duration) (literal string, ok bool, err error) {
+// the column's type and as text. ok is false when the table has no value
+// yet.
+func (tx *Tx) PartitionStart(ctx context.Context, table TableName, column string, lookback time.Duration) (literal, text string, ok bool, err error) {
 	cols, err := tableColumns(ctx, tx.tx, table)
 	if err != nil {
-		return "", false, fmt.Errorf("lakehouse: columns of %s: %w", table, err)
+		return "", "", false, fmt.Errorf("lakehouse: columns of %s: %w", table, err)
 	}
 	typ := ""
 	for _, c := range cols {
@@ -151,15 +152,15 @@ func (tx *Tx) PartitionStart(ctx context.Context, table TableName, column string
 		}
 	}
 	if typ == "" {
-		return "", false, fmt.Errorf("lakehouse: %s has no column %q", table, column)
+		return "", "", false, fmt.Errorf("lakehouse: %s has no column %q", table, column)
 	}
 	var v *string
 	q := fmt.Sprintf("SELECT CAST(max(%s) - to_seconds(%d) AS %s)::VARCHAR FROM %s", QuoteIdent(column), int64(lookback/time.Second), typ, table.SQL())
 	if err := tx.tx.QueryRowContext(ctx, q).Scan(&v); err != nil {
-		return "", false, fmt.Errorf("lakehouse: newest %s of %s: %w", column, table, err)
+		return "", "", false, fmt.Errorf("lakehouse: newest %s of %s: %w", column, table, err)
 	}
 	if v == nil {
-		return "", false, nil
+		return "", "", false, nil
 	}
-	return "CAST(" + QuoteString(*v) + " AS " + typ + ")", true, nil
+	return "CAST(" + QuoteString(*v) + " AS " + typ + ")", *v, true, nil
 }

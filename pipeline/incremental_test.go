@@ -228,3 +228,42 @@ func TestValidateKinds(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamRewrite checks how a model's STREAM() inputs are found and
+// rewritten: not in comments or strings, with the table's name as alias
+// when the text gives none.
+func TestStreamRewrite(t *testing.T) {
+	sub := func(tb lakehouse.TableName) string { return "(SELECT * FROM " + tb.SQL() + " WHERE new)" }
+	tests := []struct {
+		text, full, incremental string
+		streams                 int
+	}{
+		{"select * from STREAM(bronze.orders)", `select * from "bronze"."orders"`, `select * from (SELECT * FROM "bronze"."orders" WHERE new) AS "orders"`, 1},
+		{"select * from stream ( bronze.orders ) as o join x on true", `select * from "bronze"."orders" as o join x on true`,
+			`select * from (SELECT * FROM "bronze"."orders" WHERE new) as o join x on true`, 1},
+		{"select * from stream(bronze.orders) o where 1", `select * from "bronze"."orders" o where 1`, `select * from (SELECT * FROM "bronze"."orders" WHERE new) o where 1`, 1},
+		{"select * from stream(bronze.orders) where 1", `select * from "bronze"."orders" where 1`, `select * from (SELECT * FROM "bronze"."orders" WHERE new) AS "orders" where 1`, 1},
+		{"-- reads stream(bronze.x)\nselect 'stream(bronze.y)' from bronze.z /* stream(bronze.w) */", "", "", 0},
+		{`select * from stream("bronze"."Orders")`, `select * from "bronze"."Orders"`, `select * from (SELECT * FROM "bronze"."Orders" WHERE new) AS "Orders"`, 1},
+	}
+	for _, tt := range tests {
+		m := Model{Text: tt.text}
+		m.Streams = findStreams(m.Text)
+		if len(m.Streams) != tt.streams {
+			t.Errorf("%q: got %d streams, want %d", tt.text, len(m.Streams), tt.streams)
+			continue
+		}
+		if tt.streams == 0 {
+			if got := m.render(sub); got != tt.text {
+				t.Errorf("%q: rewritten to %q, want it unchanged", tt.text, got)
+			}
+			continue
+		}
+		if got := m.render(func(tb lakehouse.TableName) string { return tb.SQL() }); got != tt.full {
+			t.Errorf("%q full refresh: got %q, want %q", tt.text, got, tt.full)
+		}
+		if got := m.render(sub); got != tt.incremental {
+			t.Errorf("%q incremental: got %q, want %q", tt.text, got, tt.incremental)
+		}
+	}
+}

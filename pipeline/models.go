@@ -473,7 +473,7 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 		if err != nil {
 			return b, err
 		}
-		start, ok, err := tx.PartitionStart(ctx, m.Table, s.TimeColumn, lookback)
+		start, from, ok, err := tx.PartitionStart(ctx, m.Table, s.TimeColumn, lookback)
 		if err != nil {
 			return b, err
 		}
@@ -484,7 +484,7 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 		cond := "(" + col + " >= " + start + " OR " + col + " IS NULL)"
 		b.sql = "SELECT * FROM (\n" + strings.TrimRight(strings.TrimSpace(m.SQL), "; \n\t") + "\n) AS lb_window WHERE " + cond
 		b.mat = lakehouse.Materialization{ReplaceWhere: cond}
-		b.note = fmt.Sprintf("%s: %s from %s on", m.Table, s.TimeColumn, strings.TrimSuffix(strings.TrimPrefix(start, "CAST('"), "' AS "+typeOf(start)+")"))
+		b.note = fmt.Sprintf("%s: %s from %s on", m.Table, s.TimeColumn, from)
 	case KindIncrementalByUniqueKey:
 		b.mat = lakehouse.Materialization{UniqueKey: s.UniqueKey}
 	default:
@@ -504,15 +504,6 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 		return full("its columns changed since the last build")
 	}
 	return b, nil
-}
-
-// typeOf is the type of a CAST('...' AS type) literal.
-func typeOf(lit string) string {
-	i := strings.LastIndex(lit, " AS ")
-	if i < 0 {
-		return ""
-	}
-	return strings.TrimSuffix(lit[i+4:], ")")
 }
 
 // Kinds are the model kinds, the default first.
