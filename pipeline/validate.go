@@ -185,7 +185,8 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 			errf(path, "name the query column to compare", "alert %s has no column", n)
 		}
 	}
-	v.Errors = append(v.Errors, p.validateKinds(models, errf)...)
+	kindErrs, kindWarns := p.validateKinds(models, errf)
+	v.Errors, v.Warnings = append(v.Errors, kindErrs...), append(v.Warnings, kindWarns...)
 	p.validateJobs(errf, models)
 	v.Warnings = append(v.Warnings, p.unbuiltModels(models)...)
 	p.validateGrants(errf, warnf, known)
@@ -553,8 +554,10 @@ func offsetPosition(text string, offset int) (line, col int) {
 
 // validateKinds checks each model's kind and its settings, and the STREAM()
 // inputs of its SQL: model settings errors point into the project file,
-// STREAM errors into the model file (returned).
-func (p *Project) validateKinds(models []Model, errf func(path, hint, format string, args ...any)) []*Error {
+// STREAM errors and warnings into the model file (returned). A STREAM() in
+// a model of another kind reads the whole table, which is only worth a
+// warning.
+func (p *Project) validateKinds(models []Model, errf func(path, hint, format string, args ...any)) (errs, warns []*Error) {
 	for _, t := range sortedKeys(p.Resources.Models) {
 		s := p.Resources.Models[t]
 		path := "resources.models." + t
@@ -583,7 +586,6 @@ func (p *Project) validateKinds(models []Model, errf func(path, hint, format str
 			errf(path+".time_column", "time_column applies to kind incremental_by_time only: set the kind or remove time_column", "model %s has a time_column but is %s", t, s.KindName())
 		}
 	}
-	var errs []*Error
 	for _, m := range models {
 		s := p.Resources.Models[m.Table.String()]
 		file := filepath.Join(p.Dir, m.Path)
@@ -598,7 +600,7 @@ func (p *Project) validateKinds(models []Model, errf func(path, hint, format str
 			}
 			streamed++
 			if !batch {
-				errs = append(errs, &Error{File: file, Line: st.Line, Column: st.Column,
+				warns = append(warns, &Error{File: file, Line: st.Line, Column: st.Column,
 					Message: fmt.Sprintf("STREAM(%s) in %s, which is %s: only an incremental_by_batch model reads just the new rows", st.Table, m.Table, s.KindName()),
 					Hint:    fmt.Sprintf("set `%s: {kind: incremental_by_batch}` in resources.models, or write %s", m.Table, st.Table)})
 			}
@@ -609,5 +611,5 @@ func (p *Project) validateKinds(models []Model, errf func(path, hint, format str
 				Hint:    "name the ingested table whose new rows it processes as STREAM(bronze.<source>), for example FROM STREAM(bronze.orders) AS o"})
 		}
 	}
-	return errs
+	return errs, warns
 }
