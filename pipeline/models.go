@@ -475,7 +475,7 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 		}
 		start, from, ok, err := tx.PartitionStart(ctx, m.Table, s.TimeColumn, lookback)
 		if err != nil {
-			return b, err
+			return b, fmt.Errorf("%w: set resources.models.%s.time_column to one of its DATE or TIMESTAMP columns", err, m.Table)
 		}
 		if !ok {
 			return full("its table has no " + s.TimeColumn + " yet")
