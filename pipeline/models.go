@@ -429,14 +429,18 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 	if err != nil {
 		return b, err
 	}
-	if !exists {
-		return full("its table is not built yet")
-	}
 	prev, found, err := tx.LastBuild(ctx, m.Table)
 	if err != nil {
 		return b, err
 	}
-	if !found || prev != b.fingerprint {
+	switch {
+	case !exists && !found: // the first build: nothing to fall back from
+		return full("")
+	case !exists:
+		return full("its table is missing")
+	case !found:
+		return full("no build of it is recorded")
+	case prev != b.fingerprint:
 		return full("its SQL, settings or quality rules changed since the last build")
 	}
 	switch kind {
