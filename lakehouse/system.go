@@ -34,6 +34,9 @@ CREATE TABLE IF NOT EXISTS sys.ingested_files (
 	file_id BIGINT, table_name VARCHAR, path VARCHAR, size BIGINT, content_hash VARCHAR,
 	batch_id VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
 	ingested_at TIMESTAMP, run_id VARCHAR);
+CREATE TABLE IF NOT EXISTS sys.model_builds (
+	model VARCHAR, fingerprint VARCHAR, built_at TIMESTAMP, run_id VARCHAR);
+CREATE TABLE IF NOT EXISTS sys.model_files (model VARCHAR, table_name VARCHAR, file_id BIGINT);
 CREATE TABLE IF NOT EXISTS sys.quality_results (
 	run_id VARCHAR, table_name VARCHAR, rule VARCHAR, criticality VARCHAR,
 	rows_checked BIGINT, rows_failed BIGINT, checked_at TIMESTAMP);

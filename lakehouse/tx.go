@@ -63,12 +63,25 @@ func (tx *Tx) Exec(ctx context.Context, stmt string) (int64, error) {
 	return n, nil
 }
 
-// Materialization says how a model's SELECT becomes its table.
+// Materialization says how a model's SELECT becomes its table. The zero
+// value is a full refresh: the table is rebuilt from the SELECT. The other
+// fields change an existing table in place (a missing one is built in
+// full), together with its quarantine, so both end as a full refresh of
+// the same data would leave them.
 type Materialization struct {
-	// UniqueKey, when set, makes the model incremental: rows whose key is
-	// already in the table are replaced, others appended. Empty means a full
-	// refresh (the table is rebuilt from the SELECT).
+	// UniqueKey merges by key: the table's (and quarantine's) rows with a
+	// key the SELECT returns are replaced by the SELECT's rows.
 	UniqueKey []string
+	// Append inserts the SELECT's rows.
+	Append bool
+	// ReplaceWhere is a condition on the table's columns: its rows (and
+	// its quarantine's) matching it are deleted and the SELECT's rows,
+	// which the caller filtered to the same condition, inserted.
+	ReplaceWhere string
+}
+
+func (m Materialization) inPlace() bool {
+	return len(m.UniqueKey) > 0 || m.Append || m.ReplaceWhere != ""
 }
 
 // InternalSchema reports whether a schema is lakebench's own, where no
@@ -113,50 +126,19 @@ func (tx *Tx) checkModelTarget(ctx context.Context, table TableName) error {
 // the table's row count afterwards. A table in an internal schema (see
 // InternalSchema) or one files are loaded into is refused.
 func (tx *Tx) Materialize(ctx context.Context, table TableName, selectSQL string, m Materialization) (int64, error) {
-	if err := tx.checkModelTarget(ctx, table); err != nil {
-		return 0, err
-	}
-	selectSQL = strings.TrimRight(strings.TrimSpace(selectSQL), ";")
-	exists, err := tableExists(ctx, tx.tx, table)
-	if err != nil {
-		return 0, err
-	}
-	if _, err := tx.tx.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+QuoteIdent(table.Schema)); err != nil {
-		return 0, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
-	}
-	if len(m.UniqueKey) == 0 || !exists {
-		_, err = tx.tx.ExecContext(ctx, "CREATE OR REPLACE TABLE "+table.SQL()+" AS "+selectSQL)
-	} else {
-		err = tx.mergeIncremental(ctx, table, selectSQL, m.UniqueKey)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
-	}
-	var n int64
-	if err := tx.tx.QueryRowContext(ctx, "SELECT count(*) FROM "+table.SQL()).Scan(&n); err != nil {
-		return 0, fmt.Errorf("lakehouse: count %s: %w", table, err)
-	}
-	return n, nil
+	n, _, err := tx.MaterializeChecked(ctx, table, selectSQL, m, nil)
+	return n, err
 }
 
-func (tx *Tx) mergeIncremental(ctx context.Context, table TableName, selectSQL string, key []string) error {
-	keys := make([]string, len(key))
+// sameKey is the condition that a row of lb_new has the key of a row of
+// t; NULL keys match each other, as rows a full refresh deduplicates by
+// key (row_number() OVER (PARTITION BY key)) do.
+func sameKey(t TableName, key []string) string {
+	conds := make([]string, len(key))
 	for i, k := range key {
-		keys[i] = QuoteIdent(k)
+		conds[i] = "lb_new." + QuoteIdent(k) + " IS NOT DISTINCT FROM " + t.SQL() + "." + QuoteIdent(k)
 	}
-	k := strings.Join(keys, ", ")
-	stmts := []string{
-		"CREATE OR REPLACE TEMP TABLE lb_incoming AS " + selectSQL,
-		"DELETE FROM " + table.SQL() + " WHERE (" + k + ") IN (SELECT (" + k + ") FROM lb_incoming)",
-		"INSERT INTO " + table.SQL() + " BY NAME SELECT * FROM lb_incoming",
-		"DROP TABLE lb_incoming",
-	}
-	for _, s := range stmts {
-		if _, err := tx.tx.ExecContext(ctx, s); err != nil {
-			return err
-		}
-	}
-	return nil
+	return strings.Join(conds, " AND ")
 }
 
 // Rule is one data-quality rule as a SQL boolean expression over a table's
@@ -254,41 +236,87 @@ func (tx *Tx) ApplyQuality(ctx context.Context, table TableName, rules []Rule) (
 }
 
 // MaterializeChecked builds a table from a SELECT with its quality rules
-// applied: rows failing an error rule go to <table>_quarantine instead. A
-// full refresh splits the SELECT's rows once, never deleting from the new
-// table (a DELETE makes DuckDB's commit rewrite it); an incremental model is
-// merged and then checked in place. It returns the table's row count.
+// applied: rows failing an error rule go to <table>_quarantine instead
+// (with _reason and _quarantined_at). A full refresh splits the SELECT's
+// rows once, never deleting from the new table (a DELETE makes DuckDB's
+// commit rewrite it); an in-place materialization (see Materialization)
+// splits the SELECT's rows the same way and changes only the rows of the
+// table and of its quarantine that they replace. The outcomes count the
+// SELECT's rows. It returns the table's row count.
 func (tx *Tx) MaterializeChecked(ctx context.Context, table TableName, selectSQL string, m Materialization, rules []Rule) (int64, []RuleOutcome, error) {
 	if err := tx.checkModelTarget(ctx, table); err != nil {
 		return 0, nil, err
 	}
 	q := rulesSQL(rules)
-	if len(m.UniqueKey) > 0 || q.failing == "" {
-		n, err := tx.Materialize(ctx, table, selectSQL, m)
-		if err != nil || len(rules) == 0 {
-			return n, nil, err
+	selectSQL = trimSQL(selectSQL)
+	qt := TableName{Schema: table.Schema, Name: table.Name + "_quarantine"}
+	exists, err := tableExists(ctx, tx.tx, table)
+	if err != nil {
+		return 0, nil, err
+	}
+	if _, err := tx.tx.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+QuoteIdent(table.Schema)); err != nil {
+		return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+	}
+	if (!exists || !m.inPlace()) && q.failing == "" {
+		// Nothing to split: build the table and count on it.
+		if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TABLE "+table.SQL()+" AS "+selectSQL); err != nil {
+			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
 		}
-		out, err := tx.ApplyQuality(ctx, table, rules)
-		if err != nil {
-			return 0, nil, err
+		var out []RuleOutcome
+		if len(rules) > 0 {
+			if out, err = tx.countFailures(ctx, table.SQL(), rules, q); err != nil {
+				return 0, nil, fmt.Errorf("lakehouse: quality on %s: %w", table, err)
+			}
 		}
-		n, err = tx.Count(ctx, table)
+		n, err := tx.Count(ctx, table)
 		return n, out, err
 	}
-	selectSQL = strings.TrimRight(strings.TrimSpace(selectSQL), ";")
-	qt := TableName{Schema: table.Schema, Name: table.Name + "_quarantine"}
 	if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_model AS "+selectSQL); err != nil {
 		return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
 	}
 	defer tx.tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.lb_model")
-	out, err := tx.countFailures(ctx, "temp.lb_model", rules, q)
-	if err != nil {
-		return 0, nil, fmt.Errorf("lakehouse: quality on %s: %w", table, err)
+	var out []RuleOutcome
+	if len(rules) > 0 {
+		if out, err = tx.countFailures(ctx, "temp.lb_model", rules, q); err != nil {
+			return 0, nil, fmt.Errorf("lakehouse: quality on %s: %w", table, err)
+		}
 	}
-	stmts := []string{
-		"CREATE SCHEMA IF NOT EXISTS " + QuoteIdent(table.Schema),
-		"CREATE OR REPLACE TABLE " + table.SQL() + " AS SELECT * FROM temp.lb_model WHERE NOT " + q.failing,
-		"CREATE OR REPLACE TABLE " + qt.SQL() + " AS SELECT *, " + q.reason + " FROM temp.lb_model WHERE " + q.failing,
+	passing, failing := "SELECT * FROM temp.lb_model", ""
+	if q.failing != "" {
+		passing += " WHERE NOT " + q.failing
+		failing = "SELECT *, " + q.reason + " FROM temp.lb_model WHERE " + q.failing
+	}
+	var stmts []string
+	if !exists || !m.inPlace() {
+		stmts = append(stmts, "CREATE OR REPLACE TABLE "+table.SQL()+" AS "+passing)
+		if failing != "" {
+			stmts = append(stmts, "CREATE OR REPLACE TABLE "+qt.SQL()+" AS "+failing)
+		}
+	} else {
+		qExists, err := tableExists(ctx, tx.tx, qt)
+		if err != nil {
+			return 0, nil, err
+		}
+		targets := []TableName{table}
+		if qExists {
+			targets = append(targets, qt)
+		}
+		for _, t := range targets {
+			switch {
+			case len(m.UniqueKey) > 0:
+				stmts = append(stmts, "DELETE FROM "+t.SQL()+" WHERE EXISTS (SELECT 1 FROM temp.lb_model AS lb_new WHERE "+sameKey(t, m.UniqueKey)+")")
+			case m.ReplaceWhere != "":
+				stmts = append(stmts, "DELETE FROM "+t.SQL()+" WHERE "+m.ReplaceWhere)
+			}
+		}
+		stmts = append(stmts, "INSERT INTO "+table.SQL()+" BY NAME "+passing)
+		if failing != "" {
+			if !qExists {
+				stmts = append(stmts, "CREATE TABLE "+qt.SQL()+" AS "+failing)
+			} else {
+				stmts = append(stmts, "INSERT INTO "+qt.SQL()+" BY NAME "+failing)
+			}
+		}
 	}
 	for _, s := range stmts {
 		if _, err := tx.tx.ExecContext(ctx, s); err != nil {

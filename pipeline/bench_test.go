@@ -202,3 +202,66 @@ func sameTables(b *testing.B, p *Project, refPath, ourPath string) int64 {
 	}
 	return differ
 }
+
+// BenchmarkDailyRun measures what incremental models buy on a daily run
+// at staging scale: each iteration builds the sample from scratch into a
+// fresh database (the full run), then adds one day (sample next) and runs
+// the default job again (the daily run). It reports daily/full, the median
+// of the per-iteration ratios (the target is at most 0.15), and both times.
+func BenchmarkDailyRun(b *testing.B) {
+	dir := b.TempDir()
+	if err := sampledata.WriteProject(dir); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	const first = 50 // leaves Horizon-first days for iterations
+	if _, err := sampledata.Generate(ctx, dir, sampledata.Options{Scale: sampledata.ScaleStaging, Days: first}); err != nil {
+		b.Fatal(err)
+	}
+	p, err := Load(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if b.N > sampledata.Horizon-first {
+		b.Fatalf("at most %d iterations (-benchtime=%dx): each adds a day", sampledata.Horizon-first, sampledata.Horizon-first)
+	}
+	var full, daily []time.Duration
+	var ratios []float64
+	b.ResetTimer()
+	for i := range b.N {
+		target := fmt.Sprintf("daily%d", i)
+		start := time.Now()
+		lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := p.Run(ctx, lh, RunOptions{Target: target}); err != nil {
+			b.Fatal(err)
+		}
+		full = append(full, time.Since(start))
+		b.StopTimer()
+		if _, err := sampledata.Next(ctx, dir); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start = time.Now()
+		res, err := p.Run(ctx, lh, RunOptions{Target: target})
+		if err != nil {
+			b.Fatal(err)
+		}
+		daily = append(daily, time.Since(start))
+		lh.Close()
+		ratios = append(ratios, float64(daily[i])/float64(full[i]))
+		if i == 0 {
+			for _, t := range res.Tasks {
+				b.Logf("daily %-26s %6.3fs %s", t.TaskKey, t.EndedAt.Sub(t.StartedAt).Seconds(), t.Detail)
+			}
+		}
+		os.Remove(p.DatabasePath(target))
+	}
+	b.StopTimer()
+	sort.Float64s(ratios)
+	b.ReportMetric(ratios[len(ratios)/2], "daily/full")
+	b.ReportMetric(medianDuration(full).Seconds(), "full_s")
+	b.ReportMetric(medianDuration(daily).Seconds(), "daily_s")
+}

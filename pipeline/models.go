@@ -2,12 +2,19 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
+	"unicode"
 
 	"github.com/lakebench/lakebench/lakehouse"
 )
@@ -21,6 +28,122 @@ type Model struct {
 	SQL  string
 	// Reads are the tables the SELECT reads, from DuckDB's parser.
 	Reads []lakehouse.TableName
+	// Text is the file as written (variables substituted), with its
+	// STREAM(schema.table) inputs; SQL is the SELECT a full refresh runs,
+	// each STREAM(x) replaced by x.
+	Text string
+	// Streams are the STREAM() inputs, in the order of the text.
+	Streams []Stream
+}
+
+// Stream is one STREAM(schema.table) of a model's text: an input an
+// incremental_by_batch model reads only the new rows of (as in Delta Live
+// Tables).
+type Stream struct {
+	Table lakehouse.TableName
+	// Line and Column locate it in the model file.
+	Line, Column int
+	start, end   int  // the byte span of STREAM(...) in Text
+	alias        bool // an alias follows it in the text
+}
+
+// streamPattern is STREAM( schema.table ), quoted names allowed.
+var streamPattern = regexp.MustCompile(`(?i)\bstream\s*\(\s*("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)\s*\.\s*("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)\s*\)`)
+
+// notAlias are the words that may follow a table in FROM without being its
+// alias.
+var notAlias = map[string]bool{"where": true, "join": true, "left": true, "right": true, "inner": true, "full": true, "cross": true,
+	"natural": true, "positional": true, "asof": true, "anti": true, "semi": true, "on": true, "using": true, "group": true,
+	"order": true, "limit": true, "offset": true, "union": true, "except": true, "intersect": true, "window": true,
+	"qualify": true, "having": true, "outer": true, "lateral": true, "tablesample": true, "using_sample": true}
+
+// findStreams finds the STREAM() inputs of a model's text, outside its
+// comments and string literals.
+func findStreams(text string) []Stream {
+	masked := maskSQL(text)
+	var out []Stream
+	for _, loc := range streamPattern.FindAllStringSubmatchIndex(masked, -1) {
+		t := lakehouse.TableName{Schema: unquoteIdent(text[loc[2]:loc[3]]), Name: unquoteIdent(text[loc[4]:loc[5]])}
+		line, col := offsetPosition(text, loc[0])
+		st := Stream{Table: t, Line: line, Column: col, start: loc[0], end: loc[1]}
+		rest := strings.TrimLeft(masked[loc[1]:], " \t\r\n")
+		word := rest
+		if i := strings.IndexFunc(rest, func(r rune) bool { return r != '_' && !unicode.IsLetter(r) && !unicode.IsDigit(r) }); i >= 0 {
+			word = rest[:i]
+		}
+		st.alias = strings.HasPrefix(rest, `"`) || (word != "" && !notAlias[strings.ToLower(word)])
+		out = append(out, st)
+	}
+	return out
+}
+
+func unquoteIdent(s string) string {
+	if strings.HasPrefix(s, `"`) {
+		return strings.ReplaceAll(s[1:len(s)-1], `""`, `"`)
+	}
+	return strings.ToLower(s)
+}
+
+// maskSQL blanks out comments and string literals (keeping the length and
+// the line breaks), so a pattern found in what is left is SQL.
+func maskSQL(text string) string {
+	b := []byte(text)
+	for i := 0; i < len(b); i++ {
+		switch {
+		case b[i] == '-' && i+1 < len(b) && b[i+1] == '-':
+			for ; i < len(b) && b[i] != '\n'; i++ {
+				b[i] = ' '
+			}
+		case b[i] == '/' && i+1 < len(b) && b[i+1] == '*':
+			j := strings.Index(text[i+2:], "*/")
+			end := len(b)
+			if j >= 0 {
+				end = i + 2 + j + 2
+			}
+			for ; i < end; i++ {
+				if b[i] != '\n' {
+					b[i] = ' '
+				}
+			}
+			i--
+		case b[i] == '\'':
+			b[i] = ' '
+			for i++; i < len(b); i++ {
+				if b[i] == '\'' {
+					if i+1 < len(b) && b[i+1] == '\'' {
+						b[i], b[i+1] = ' ', ' '
+						i++
+						continue
+					}
+					b[i] = ' '
+					break
+				}
+				if b[i] != '\n' {
+					b[i] = ' '
+				}
+			}
+		}
+	}
+	return string(b)
+}
+
+// render returns the model's text with each STREAM(x) replaced by what
+// relation returns for x (a table name or a parenthesized SELECT, which
+// gets x's name as alias when the text gives none).
+func (m Model) render(relation func(lakehouse.TableName) string) string {
+	var b strings.Builder
+	last := 0
+	for _, s := range m.Streams {
+		b.WriteString(m.Text[last:s.start])
+		r := relation(s.Table)
+		b.WriteString(r)
+		if strings.HasPrefix(r, "(") && !s.alias {
+			b.WriteString(" AS " + lakehouse.QuoteIdent(s.Table.Name))
+		}
+		last = s.end
+	}
+	b.WriteString(m.Text[last:])
+	return b.String()
 }
 
 // sqlParser is what model discovery needs of a lakehouse.
@@ -82,7 +205,9 @@ func (p *Project) readModel(ctx context.Context, lh sqlParser, path, rel string)
 	if err != nil {
 		return Model{}, fmt.Errorf("pipeline: %w", err)
 	}
-	m := Model{Table: lakehouse.TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(name)}, Path: rel, SQL: p.Substitute(string(data))}
+	m := Model{Table: lakehouse.TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(name)}, Path: rel, Text: p.Substitute(string(data))}
+	m.Streams = findStreams(m.Text)
+	m.SQL = m.render(func(t lakehouse.TableName) string { return t.SQL() })
 	if lakehouse.InternalSchema(m.Table.Schema) {
 		return Model{}, &Error{File: path, Line: 1, Column: 1, Message: fmt.Sprintf("a model cannot build %s: schema %s is lakebench's own", m.Table, m.Table.Schema),
 			Hint: "put the file under sql/silver, sql/gold or sql/ml: " + lakehouse.InternalSchemaHint}
@@ -251,4 +376,166 @@ func (r QualityRule) rule() (lakehouse.Rule, error) {
 		}
 	}
 	return lakehouse.Rule{Name: name, Expression: expr, Criticality: crit}, nil
+}
+
+// build is how one run builds a model: the SELECT it runs, how the rows
+// land, and what it records.
+type build struct {
+	sql         string
+	mat         lakehouse.Materialization
+	fingerprint string
+	streams     []lakehouse.TableName // recorded as processed (batch models)
+	note        string                // for the task's detail
+	skip        bool                  // nothing new: the table stays as it is
+}
+
+// fingerprint hashes what decides a model's rows: its text, its kind's
+// settings and its quality rules. A change means the table must be rebuilt.
+func fingerprint(m Model, s ModelSettings, rules []lakehouse.Rule) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%q\x00%s\x00%s", m.Text, s.KindName(), s.UniqueKey, s.TimeColumn, s.Lookback)
+	for _, r := range rules {
+		fmt.Fprintf(h, "\x00%s\x00%s\x00%s", r.Name, r.Expression, r.Criticality)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// planBuild decides how this run builds m: in full (its kind is full, the
+// run asked for it, or an incremental run would be wrong: the table is
+// missing, its SQL, settings or columns changed, or a file it processed
+// was reloaded or removed), else incrementally as its kind says.
+func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s ModelSettings, rules []lakehouse.Rule, refresh bool) (build, error) {
+	b := build{sql: m.SQL, fingerprint: fingerprint(m, s, rules)}
+	kind := s.KindName()
+	if kind == KindIncrementalByBatch {
+		for _, st := range m.Streams {
+			b.streams = append(b.streams, st.Table)
+		}
+	}
+	full := func(why string) (build, error) {
+		b.sql, b.mat = m.SQL, lakehouse.Materialization{}
+		if why != "" {
+			b.note = m.Table.String() + " rebuilt in full: " + why
+		}
+		return b, nil
+	}
+	if kind == KindFull {
+		return full("")
+	}
+	if refresh {
+		return full("--full-refresh")
+	}
+	exists, err := tx.Exists(ctx, m.Table)
+	if err != nil {
+		return b, err
+	}
+	prev, found, err := tx.LastBuild(ctx, m.Table)
+	if err != nil {
+		return b, err
+	}
+	switch {
+	case !exists && !found: // the first build: nothing to fall back from
+		return full("")
+	case !exists:
+		return full("its table is missing")
+	case !found:
+		return full("no build of it is recorded")
+	case prev != b.fingerprint:
+		return full("its SQL, settings or quality rules changed since the last build")
+	}
+	switch kind {
+	case KindIncrementalByBatch:
+		lost, err := tx.LostFiles(ctx, m.Table)
+		if err != nil {
+			return b, err
+		}
+		if lost > 0 {
+			return full(fmt.Sprintf("%d of the files it processed were reloaded or removed since", lost))
+		}
+		paths := map[string][]string{}
+		var n int
+		for _, t := range b.streams {
+			if _, seen := paths[t.String()]; seen {
+				continue
+			}
+			ps, err := tx.NewFiles(ctx, m.Table, t)
+			if err != nil {
+				return b, err
+			}
+			paths[t.String()] = ps
+			n += len(ps)
+		}
+		if n == 0 {
+			b.skip, b.note = true, m.Table.String()+": no new files"
+			return b, nil
+		}
+		b.sql = m.render(func(t lakehouse.TableName) string { return lakehouse.StreamFilter(t, paths[t.String()]) })
+		b.mat = lakehouse.Materialization{UniqueKey: s.UniqueKey, Append: len(s.UniqueKey) == 0}
+		b.note = fmt.Sprintf("%s: %d new %s", m.Table, n, plural(n, "file"))
+	case KindIncrementalByTime:
+		lookback, err := ParseLookback(s.Lookback)
+		if err != nil {
+			return b, err
+		}
+		start, from, ok, err := tx.PartitionStart(ctx, m.Table, s.TimeColumn, lookback)
+		if err != nil {
+			return b, fmt.Errorf("%w: set resources.models.%s.time_column to one of its DATE or TIMESTAMP columns", err, m.Table)
+		}
+		if !ok {
+			return full("its table has no " + s.TimeColumn + " yet")
+		}
+		col := lakehouse.QuoteIdent(s.TimeColumn)
+		cond := "(" + col + " >= " + start + " OR " + col + " IS NULL)"
+		b.sql = "SELECT * FROM (\n" + strings.TrimRight(strings.TrimSpace(m.SQL), "; \n\t") + "\n) AS lb_window WHERE " + cond
+		b.mat = lakehouse.Materialization{ReplaceWhere: cond}
+		b.note = fmt.Sprintf("%s: %s from %s on", m.Table, s.TimeColumn, from)
+	case KindIncrementalByUniqueKey:
+		b.mat = lakehouse.Materialization{UniqueKey: s.UniqueKey}
+	default:
+		return b, fmt.Errorf("unknown kind %q: use %s", kind, strings.Join(Kinds, ", "))
+	}
+	// New columns upstream (or a changed type) change the SELECT's
+	// columns: rows already built lack them, so rebuild.
+	got, err := tx.SelectColumns(ctx, b.sql)
+	if err != nil {
+		return b, err
+	}
+	have, err := tx.Columns(ctx, m.Table)
+	if err != nil {
+		return b, err
+	}
+	if !slices.Equal(got, have) {
+		return full("its columns changed since the last build")
+	}
+	return b, nil
+}
+
+// Kinds are the model kinds, the default first.
+var Kinds = []string{KindFull, KindIncrementalByBatch, KindIncrementalByTime, KindIncrementalByUniqueKey}
+
+// ParseLookback reads an incremental_by_time model's lookback: days (3d)
+// or a Go duration (12h, 90m); "" is none.
+func ParseLookback(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("lookback %q is not a duration: write whole days (3d) or hours (12h)", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	dur, err := time.ParseDuration(s)
+	if err != nil || dur < 0 || dur%time.Second != 0 {
+		return 0, fmt.Errorf("lookback %q is not a duration: write whole days (3d) or hours (12h)", s)
+	}
+	return dur, nil
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }

@@ -56,6 +56,10 @@ type RunOptions struct {
 	Parallel int
 	// Progress, when set, receives every event; calls are serialized.
 	Progress func(Event)
+	// FullRefresh names the models (table names or patterns, as a task's
+	// models list; "*" is every model) that this run rebuilds from scratch,
+	// whatever their kind.
+	FullRefresh []string
 }
 
 // RunResult is the record of one run.
@@ -207,7 +211,7 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 			mu.Unlock()
 		}
 	}
-	tasks, err := p.plan(ctx, lh, opts.Job)
+	tasks, err := p.plan(ctx, lh, opts)
 	if err != nil {
 		return nil, err
 	}

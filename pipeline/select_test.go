@@ -79,7 +79,8 @@ func TestNewModelIsBuiltByNightly(t *testing.T) {
 	job := p.Resources.Jobs["nightly"]
 	for i, task := range job.Tasks {
 		if task.TaskKey == "gold" {
-			job.Tasks[i].Models = []string{"gold.daily_revenue", "gold.product_performance", "gold.customer_360", "gold.customer_features"}
+			job.Tasks[i].Models = []string{"gold.daily_revenue", "gold.product_performance", "gold.customer_360", "gold.customer_features",
+				"gold.product_daily_sales", "gold.customer_web_daily"}
 		}
 	}
 	v = p.Validate(ctx, lh)

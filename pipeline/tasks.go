@@ -16,13 +16,24 @@ import (
 // plan lists a run's tasks. With a job, its tasks in file order; without,
 // the default plan: one ingest per source, then one transform per model,
 // each depending on the tasks that build what it reads.
-func (p *Project) plan(ctx context.Context, lh *lakehouse.Lakehouse, job string) ([]task, error) {
+func (p *Project) plan(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOptions) ([]task, error) {
 	models, err := p.Models(ctx, lh)
 	if err != nil {
 		return nil, err
 	}
+	refresh := map[string]bool{}
+	if len(opts.FullRefresh) > 0 {
+		ms, err := SelectModels(opts.FullRefresh, models)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: --full-refresh: %w", err)
+		}
+		for _, m := range ms {
+			refresh[m.Table.String()] = true
+		}
+	}
+	job := opts.Job
 	if job == "default" || job == "" {
-		return p.defaultPlan(models)
+		return p.defaultPlan(models, refresh)
 	}
 	j, ok := p.Resources.Jobs[job]
 	if !ok {
@@ -30,7 +41,7 @@ func (p *Project) plan(ctx context.Context, lh *lakehouse.Lakehouse, job string)
 	}
 	var tasks []task
 	for _, jt := range j.Tasks {
-		t, err := p.jobTask(jt, models)
+		t, err := p.jobTask(jt, models, refresh)
 		if err != nil {
 			return nil, err
 		}
@@ -47,7 +58,7 @@ func orNone(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-func (p *Project) defaultPlan(models []Model) ([]task, error) {
+func (p *Project) defaultPlan(models []Model, refresh map[string]bool) ([]task, error) {
 	var tasks []task
 	builtBy := map[string]string{}
 	for _, n := range sortedKeys(p.Resources.Sources) {
@@ -60,7 +71,7 @@ func (p *Project) defaultPlan(models []Model) ([]task, error) {
 		builtBy[m.Table.String()] = m.Table.String()
 	}
 	for _, m := range models {
-		t, err := p.transformTask([]Model{m})
+		t, err := p.transformTask([]Model{m}, refresh)
 		if err != nil {
 			return nil, err
 		}
@@ -76,7 +87,7 @@ func (p *Project) defaultPlan(models []Model) ([]task, error) {
 }
 
 // jobTask builds the task a job's task entry describes.
-func (p *Project) jobTask(jt Task, models []Model) (task, error) {
+func (p *Project) jobTask(jt Task, models []Model, refresh map[string]bool) (task, error) {
 	pick := func() ([]Model, error) {
 		ms, err := SelectModels(jt.Models, models)
 		if err != nil {
@@ -96,7 +107,7 @@ func (p *Project) jobTask(jt Task, models []Model) (task, error) {
 		if err != nil {
 			return task{}, err
 		}
-		return p.transformTask(ms)
+		return p.transformTask(ms, refresh)
 	case "quality":
 		ms, err := pick()
 		if err != nil {
@@ -271,8 +282,10 @@ func listSome(items []string) string {
 	return strings.Join(items[:most], ", ") + fmt.Sprintf(" and %d more", len(items)-most)
 }
 
-// transformTask builds models in order, each with its quality rules.
-func (p *Project) transformTask(models []Model) (task, error) {
+// transformTask builds models in order, each with its quality rules, as
+// its kind says (see ModelSettings.Kind); the models in refresh are
+// rebuilt from scratch whatever their kind.
+func (p *Project) transformTask(models []Model, refresh map[string]bool) (task, error) {
 	t := task{kind: "transform"}
 	rules := map[string][]lakehouse.Rule{}
 	for _, m := range models {
@@ -297,20 +310,40 @@ func (p *Project) transformTask(models []Model) (task, error) {
 			if err := p.checkInputs(ctx, tx, m); err != nil {
 				return 0, "", err
 			}
-			// The model as it runs, then its rules over it.
-			if _, writes, err := tx.AuthorizeSQL(ctx, m.SQL); err != nil || len(writes) > 0 {
+			settings := p.Resources.Models[m.Table.String()]
+			r := rules[m.Table.String()]
+			b, err := p.planBuild(ctx, tx, m, settings, r, refresh[m.Table.String()])
+			if err != nil {
+				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
+			}
+			if b.note != "" {
+				notes = append(notes, b.note)
+			}
+			if b.skip {
+				n, err := tx.Count(ctx, m.Table)
+				if err != nil {
+					return 0, "", err
+				}
+				total += n
+				continue
+			}
+			// The SELECT as it runs (rewritten for an incremental run),
+			// then its rules over it.
+			if _, writes, err := tx.AuthorizeSQL(ctx, b.sql); err != nil || len(writes) > 0 {
 				if err == nil {
 					err = fmt.Errorf("a model must be one SELECT, but it writes %v", writes)
 				}
 				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
 			}
-			if err := authorizeRules(ctx, tx, "("+strings.TrimRight(strings.TrimSpace(m.SQL), "; \n\t")+"\n)", rules[m.Table.String()]); err != nil {
+			if err := authorizeRules(ctx, tx, "("+strings.TrimRight(strings.TrimSpace(b.sql), "; \n\t")+"\n)", r); err != nil {
 				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
 			}
-			settings := p.Resources.Models[m.Table.String()]
-			n, outcomes, err := tx.MaterializeChecked(ctx, m.Table, m.SQL, lakehouse.Materialization{UniqueKey: settings.UniqueKey}, rules[m.Table.String()])
+			n, outcomes, err := tx.MaterializeChecked(ctx, m.Table, b.sql, b.mat, r)
 			if err != nil {
 				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
+			}
+			if err := tx.RecordBuild(ctx, m.Table, b.fingerprint, runID, b.streams); err != nil {
+				return 0, "", err
 			}
 			desc := settings.Description
 			if desc == "" {

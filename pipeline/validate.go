@@ -186,6 +186,8 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 			errf(path, "name the query column to compare", "alert %s has no column", n)
 		}
 	}
+	kindErrs, kindWarns := p.validateKinds(models, errf)
+	v.Errors, v.Warnings = append(v.Errors, kindErrs...), append(v.Warnings, kindWarns...)
 	p.validateJobs(errf, models)
 	v.Warnings = append(v.Warnings, p.unbuiltModels(models)...)
 	p.validateGrants(errf, warnf, known)
@@ -549,4 +551,66 @@ func textPosition(text, word string) (line, col int) {
 func offsetPosition(text string, offset int) (line, col int) {
 	before := text[:offset]
 	return strings.Count(before, "\n") + 1, len(before) - strings.LastIndex(before, "\n")
+}
+
+// validateKinds checks each model's kind and its settings, and the STREAM()
+// inputs of its SQL: model settings errors point into the project file,
+// STREAM errors and warnings into the model file (returned). A STREAM() in
+// a model of another kind reads the whole table, which is only worth a
+// warning.
+func (p *Project) validateKinds(models []Model, errf func(path, hint, format string, args ...any)) (errs, warns []*Error) {
+	for _, t := range sortedKeys(p.Resources.Models) {
+		s := p.Resources.Models[t]
+		path := "resources.models." + t
+		switch s.KindName() {
+		case KindFull, KindIncrementalByBatch:
+		case KindIncrementalByTime:
+			if s.TimeColumn == "" {
+				errf(path, "add time_column: the DATE or TIMESTAMP column whose partitions a run recomputes, for example {kind: incremental_by_time, time_column: date, lookback: 3d}",
+					"model %s is incremental_by_time but has no time_column", t)
+			}
+		case KindIncrementalByUniqueKey:
+			if len(s.UniqueKey) == 0 {
+				errf(path, "add unique_key: [the key columns], or use another kind", "model %s is incremental_by_unique_key but has no unique_key", t)
+			}
+		default:
+			errf(path+".kind", "kinds: "+strings.Join(Kinds, ", ")+suggestHint(s.Kind, Kinds), "unknown kind %q for model %s", s.Kind, t)
+		}
+		if s.Lookback != "" {
+			if _, err := ParseLookback(s.Lookback); err != nil {
+				errf(path+".lookback", "write whole days (3d) or hours (12h)", "%v", err)
+			} else if s.KindName() != KindIncrementalByTime {
+				errf(path+".lookback", "lookback applies to kind incremental_by_time only: set the kind or remove lookback", "model %s has a lookback but is %s", t, s.KindName())
+			}
+		}
+		if s.TimeColumn != "" && s.KindName() != KindIncrementalByTime {
+			errf(path+".time_column", "time_column applies to kind incremental_by_time only: set the kind or remove time_column", "model %s has a time_column but is %s", t, s.KindName())
+		}
+	}
+	for _, m := range models {
+		s := p.Resources.Models[m.Table.String()]
+		file := filepath.Join(p.Dir, m.Path)
+		batch := s.KindName() == KindIncrementalByBatch
+		streamed := 0
+		for _, st := range m.Streams {
+			if _, ok := p.Resources.Sources[st.Table.Name]; !ok || st.Table.Schema != "bronze" {
+				errs = append(errs, &Error{File: file, Line: st.Line, Column: st.Column,
+					Message: fmt.Sprintf("STREAM(%s): only an ingested source's bronze table can be streamed", st.Table),
+					Hint:    "write STREAM(bronze.<source>) for a source in resources.sources, or name " + st.Table.String() + " without STREAM()"})
+				continue
+			}
+			streamed++
+			if !batch {
+				warns = append(warns, &Error{File: file, Line: st.Line, Column: st.Column,
+					Message: fmt.Sprintf("STREAM(%s) in %s, which is %s: only an incremental_by_batch model reads just the new rows", st.Table, m.Table, s.KindName()),
+					Hint:    fmt.Sprintf("set `%s: {kind: incremental_by_batch}` in resources.models, or write %s", m.Table, st.Table)})
+			}
+		}
+		if batch && streamed == 0 && len(m.Streams) == 0 {
+			errs = append(errs, &Error{File: file, Line: 1, Column: 1,
+				Message: fmt.Sprintf("%s is incremental_by_batch but reads no STREAM() input", m.Table),
+				Hint:    "name the ingested table whose new rows it processes as STREAM(bronze.<source>), for example FROM STREAM(bronze.orders) AS o"})
+		}
+	}
+	return errs, warns
 }

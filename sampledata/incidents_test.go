@@ -306,8 +306,8 @@ func TestWriteProject(t *testing.T) {
 	for _, m := range models {
 		tables = append(tables, m.Table)
 	}
-	want := []string{"silver.customers", "silver.events", "silver.order_items", "silver.orders", "silver.products", "silver.tickets",
-		"gold.customer_360", "gold.customer_features", "gold.daily_revenue", "gold.product_performance"}
+	want := []string{"silver.customers", "silver.events", "silver.order_items", "silver.orders", "silver.order_totals", "silver.products", "silver.tickets",
+		"gold.customer_web_daily", "gold.customer_360", "gold.customer_features", "gold.daily_revenue", "gold.product_daily_sales", "gold.product_performance"}
 	if !reflect.DeepEqual(tables, want) {
 		t.Errorf("Models tables = %v, want %v", tables, want)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -79,9 +80,57 @@ func WriteProject(dir string) error {
 }
 
 // Models returns the template's SQL models as table name (silver.orders)
-// to SELECT text, in a fixed order: silver models first, then gold, each
-// alphabetical. Gold models read only silver tables.
+// to SELECT text, in a fixed build order: silver models first, then gold,
+// each alphabetical except that a model comes after the models of its
+// layer it reads (silver.order_totals after silver.orders).
 func Models() ([]Model, error) {
+	models, err := layerModels()
+	if err != nil {
+		return nil, err
+	}
+	var out []Model
+	placed := map[string]bool{}
+	for len(out) < len(models) {
+		progress := false
+		for _, m := range models {
+			if placed[m.Table] {
+				continue
+			}
+			ready := true
+			for _, ref := range modelRef.FindAllString(sqlComment.ReplaceAllString(m.SQL, ""), -1) {
+				if ref != m.Table && !placed[ref] && isModel(models, ref) {
+					ready = false
+				}
+			}
+			if ready { // then start over: the first ready model comes next
+				out, placed[m.Table], progress = append(out, m), true, true
+				break
+			}
+		}
+		if !progress {
+			return nil, fmt.Errorf("sampledata: the template's models read each other in a cycle")
+		}
+	}
+	return out, nil
+}
+
+// sqlComment is a -- comment, whose table names are not reads.
+var sqlComment = regexp.MustCompile(`--[^\n]*`)
+
+// modelRef is a name of a silver or gold table in a model's SQL.
+var modelRef = regexp.MustCompile(`\b(silver|gold)\.[a-z_0-9]+`)
+
+func isModel(models []Model, table string) bool {
+	for _, m := range models {
+		if m.Table == table {
+			return true
+		}
+	}
+	return false
+}
+
+// layerModels reads the models, silver then gold, each alphabetical.
+func layerModels() ([]Model, error) {
 	var out []Model
 	for _, layer := range []string{"silver", "gold"} {
 		entries, err := fs.ReadDir(Project, "project/sql/"+layer)
@@ -95,16 +144,22 @@ func Models() ([]Model, error) {
 			}
 			name := e.Name()[:len(e.Name())-len(path.Ext(e.Name()))]
 			sql := strings.ReplaceAll(string(b), "${var.churn_days}", strconv.Itoa(ChurnDays))
+			sql = streamInput.ReplaceAllString(sql, "$1")
 			out = append(out, Model{Table: layer + "." + name, SQL: sql})
 		}
 	}
 	return out, nil
 }
 
+// streamInput is a model's STREAM(bronze.x) input, which a full refresh
+// reads as bronze.x.
+var streamInput = regexp.MustCompile(`(?i)\bSTREAM\(\s*([a-z_.]+)\s*\)`)
+
 // Model is one SQL model of the template.
 type Model struct {
 	// Table is the schema-qualified table the model builds.
 	Table string
-	// SQL is the model's SELECT statement.
+	// SQL is the model's SELECT statement as a full refresh runs it (its
+	// STREAM(bronze.x) inputs read as bronze.x).
 	SQL string
 }

@@ -24,7 +24,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 		Use:   "bundle",
 		Short: "Validate, deploy, run, summarize and destroy the project bundle per target (as databricks bundle does)",
 	}
-	var asJSON bool
+	var asJSON, fullRefresh bool
 	validate := &cobra.Command{
 		Use:   "validate",
 		Short: "Check the bundle: every error at once, with file:line:column and a hint",
@@ -111,10 +111,14 @@ func newBundleCmd(g *globals) *cobra.Command {
 	deploy.Flags().BoolVar(&allowModeChange, "allow-mode-change", false, "as the target's owner, deploy a bundle that switches a production target to development (audited)")
 
 	run := &cobra.Command{
-		Use:   "run JOB",
+		Use:   "run JOB [--full-refresh [MODEL...]]",
 		Short: "Run a job's task DAG on the target (independent tasks in parallel)",
-		Args:  cobra.ExactArgs(1),
+		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			refresh, err := fullRefreshModels(fullRefresh, args[1:])
+			if err != nil {
+				return err
+			}
 			s, err := openProjectOnly(g)
 			if err != nil {
 				return err
@@ -131,7 +135,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 			if isatty.IsTerminal(os.Stderr.Fd()) {
 				progress = progressBar(os.Stderr)
 			}
-			res, err := s.project.Run(cmd.Context(), lh, pipeline.RunOptions{Job: args[0], Target: s.target, Principal: s.principal(), Progress: progress})
+			res, err := s.project.Run(cmd.Context(), lh, pipeline.RunOptions{Job: args[0], Target: s.target, Principal: s.principal(), Progress: progress, FullRefresh: refresh})
 			if asJSON && res != nil {
 				if jerr := writeJSON(os.Stdout, res); jerr != nil {
 					return jerr
@@ -141,6 +145,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 		},
 	}
 	run.Flags().BoolVar(&asJSON, "json", false, "print the run record as JSON on stdout")
+	run.Flags().BoolVar(&fullRefresh, "full-refresh", false, "rebuild the job's models from scratch: all of them, or the MODELs named after JOB")
 
 	summary := &cobra.Command{
 		Use:   "summary",

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/lakebench/lakebench/lakehouse"
@@ -193,12 +194,22 @@ func newIngestCmd(g *globals) *cobra.Command {
 }
 
 func newRunCmd(g *globals) *cobra.Command {
-	var asJSON bool
+	var asJSON, fullRefresh bool
 	cmd := &cobra.Command{
-		Use:   "run",
+		Use:   "run [--full-refresh [MODEL...]]",
 		Short: "Run the pipeline: ingest new landing files, build silver and gold, apply quality rules",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Long: `Run the pipeline: ingest new landing files, build silver and gold, apply quality rules.
+
+Incremental models (kind incremental_by_batch, incremental_by_time or
+incremental_by_unique_key in resources.models) process only what is new;
+--full-refresh rebuilds every model from scratch, or only the MODELs named
+(table names or patterns such as gold.*).`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			refresh, err := fullRefreshModels(fullRefresh, args)
+			if err != nil {
+				return err
+			}
 			s, err := openProject(cmd.Context(), g)
 			if err != nil {
 				return err
@@ -208,7 +219,7 @@ func newRunCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer lh.Close()
-			res, err := s.project.Run(cmd.Context(), lh, pipeline.RunOptions{Target: s.target, Principal: s.as, Progress: progressPrinter(os.Stderr)})
+			res, err := s.project.Run(cmd.Context(), lh, pipeline.RunOptions{Target: s.target, Principal: s.as, Progress: progressPrinter(os.Stderr), FullRefresh: refresh})
 			if asJSON && res != nil {
 				if jerr := writeJSON(os.Stdout, res); jerr != nil {
 					return jerr
@@ -218,7 +229,22 @@ func newRunCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the run record as JSON on stdout")
+	cmd.Flags().BoolVar(&fullRefresh, "full-refresh", false, "rebuild the models from scratch: all of them, or the MODELs named after the flags")
 	return cmd
+}
+
+// fullRefreshModels is RunOptions.FullRefresh for a run's --full-refresh
+// flag and its model arguments: "*" when no model is named.
+func fullRefreshModels(flag bool, models []string) ([]string, error) {
+	switch {
+	case !flag && len(models) > 0:
+		return nil, fmt.Errorf("unexpected arguments %s: name models only with --full-refresh (lakebench run --full-refresh %s)", strings.Join(models, " "), strings.Join(models, " "))
+	case !flag:
+		return nil, nil
+	case len(models) == 0:
+		return []string{"*"}, nil
+	}
+	return models, nil
 }
 
 // canceled reports whether err is a run or query stopped by Ctrl-C.

@@ -2,15 +2,14 @@
 -- sales, support and web, for the analyst's customer lookups.
 WITH orders AS (
     SELECT
-        o.customer_id,
-        count(DISTINCT o.order_id)                  AS orders,
-        round(sum(i.quantity * i.unit_price * (1 - o.discount_pct / 100)), 2) AS revenue,
-        min(o.order_date)                           AS first_order_date,
-        max(o.order_date)                           AS last_order_date
-    FROM silver.orders AS o
-    LEFT JOIN silver.order_items AS i ON i.order_id = o.order_id
-    WHERE o.status = 'completed' AND o.customer_id IS NOT NULL
-    GROUP BY o.customer_id
+        customer_id,
+        count(DISTINCT order_id)                    AS orders,
+        round(sum(net), 2)::DOUBLE                  AS revenue,
+        min(order_date)                             AS first_order_date,
+        max(order_date)                             AS last_order_date
+    FROM silver.order_totals
+    WHERE status = 'completed' AND customer_id IS NOT NULL
+    GROUP BY customer_id
 ),
 support AS (
     SELECT customer_id, count(*) AS tickets, round(avg(satisfaction), 2) AS avg_satisfaction
@@ -18,9 +17,8 @@ support AS (
     GROUP BY customer_id
 ),
 web AS (
-    SELECT customer_id, count(*) AS web_events, max(event_ts) AS last_seen
-    FROM silver.events
-    WHERE customer_id IS NOT NULL
+    SELECT customer_id, sum(web_events)::BIGINT AS web_events, max(last_seen) AS last_seen
+    FROM gold.customer_web_daily
     GROUP BY customer_id
 )
 SELECT

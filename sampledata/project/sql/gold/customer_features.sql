@@ -7,27 +7,25 @@
 -- from the label window leaks in.
 WITH bounds AS (
     SELECT max(order_date) - ${var.churn_days} AS cutoff
-    FROM silver.orders
+    FROM silver.order_totals
 ),
 order_totals AS (
     SELECT
-        o.order_id,
-        o.customer_id,
-        o.order_date,
-        o.discount_pct,
-        coalesce(sum(i.quantity * i.unit_price), 0) * (1 - o.discount_pct / 100) AS amount
-    FROM silver.orders AS o
-    LEFT JOIN silver.order_items AS i ON i.order_id = o.order_id
-    WHERE o.customer_id IS NOT NULL
-    GROUP BY o.order_id, o.customer_id, o.order_date, o.discount_pct
+        order_id,
+        customer_id,
+        order_date,
+        discount_pct,
+        coalesce(gross, 0) * (1 - discount_pct / 100) AS amount
+    FROM silver.order_totals
+    WHERE customer_id IS NOT NULL
 ),
 history AS (
     SELECT
         t.customer_id,
         max(t.order_date)                           AS last_order_date,
         count(*)                                    AS frequency,
-        sum(t.amount)                               AS monetary,
-        avg(t.discount_pct)                         AS avg_discount,
+        sum(t.amount::DECIMAL(18, 6))                AS monetary,
+        avg(t.discount_pct::DECIMAL(18, 6))          AS avg_discount,
         count(*) FILTER (WHERE t.order_date >= b.cutoff - 14) AS orders_last_14d
     FROM order_totals AS t, bounds AS b
     WHERE t.order_date < b.cutoff
@@ -48,10 +46,10 @@ support AS (
     GROUP BY k.customer_id
 ),
 web AS (
-    SELECT e.customer_id, count(*) AS web_events
-    FROM silver.events AS e, bounds AS b
-    WHERE e.event_ts < b.cutoff AND e.customer_id IS NOT NULL
-    GROUP BY e.customer_id
+    SELECT w.customer_id, sum(w.web_events)::BIGINT AS web_events
+    FROM gold.customer_web_daily AS w, bounds AS b
+    WHERE w.day < b.cutoff
+    GROUP BY w.customer_id
 )
 SELECT
     c.customer_id,
@@ -61,8 +59,8 @@ SELECT
     b.cutoff - c.signup_date                        AS tenure_days,
     b.cutoff - h.last_order_date                    AS recency_days,
     h.frequency,
-    round(h.monetary, 2)                            AS monetary,
-    round(h.avg_discount, 2)                        AS avg_discount,
+    round(h.monetary, 2)::DOUBLE                    AS monetary,
+    round(h.avg_discount, 2)::DOUBLE                AS avg_discount,
     h.orders_last_14d,
     coalesce(s.tickets, 0)                          AS tickets,
     round(s.avg_satisfaction, 2)                    AS avg_satisfaction,

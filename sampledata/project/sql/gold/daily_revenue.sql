@@ -7,7 +7,8 @@ SELECT
     coalesce(c.region, 'unknown')                   AS region,
     count(DISTINCT o.order_id)                      AS orders,
     sum(i.quantity)                                 AS items,
-    round(sum(i.quantity * i.unit_price * (1 - o.discount_pct / 100)), 2) AS revenue
+    -- money is summed as DECIMAL: the cents do not depend on the order rows are read in
+    round(sum((i.quantity * i.unit_price * (1 - o.discount_pct / 100))::DECIMAL(18, 6)), 2)::DOUBLE AS revenue
 FROM silver.orders AS o
 JOIN silver.order_items AS i ON i.order_id = o.order_id
 LEFT JOIN silver.products AS p ON p.product_id = i.product_id

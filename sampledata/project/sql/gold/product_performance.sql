@@ -1,16 +1,18 @@
 -- gold.product_performance: sales per product over all completed orders;
 -- products never sold have zero units and NULL first/last sold dates.
+-- Summed from gold.product_daily_sales (an order has one day, so its
+-- per-day order counts add up).
 WITH sold AS (
     SELECT
-        i.product_id,
-        i.order_id,
-        i.quantity,
-        i.unit_price,
-        i.quantity * i.unit_price * (1 - o.discount_pct / 100) AS net_amount,
-        o.order_date
-    FROM silver.order_items AS i
-    JOIN silver.orders AS o ON o.order_id = i.order_id
-    WHERE o.status = 'completed'
+        product_id,
+        sum(units)                                  AS units,
+        sum(net)                                    AS net,
+        sum(gross)                                  AS gross,
+        sum(orders)                                 AS orders,
+        min(order_date)                             AS first_sold,
+        max(order_date)                             AS last_sold
+    FROM gold.product_daily_sales
+    GROUP BY product_id
 )
 SELECT
     p.product_id,
@@ -18,12 +20,11 @@ SELECT
     p.category,
     p.brand,
     p.unit_price                                    AS list_price,
-    coalesce(sum(s.quantity), 0)                    AS units,
-    coalesce(round(sum(s.net_amount), 2), 0)        AS revenue,
-    count(DISTINCT s.order_id)                      AS orders,
-    round(sum(s.quantity * s.unit_price) / nullif(sum(s.quantity), 0), 2) AS avg_price,
-    min(s.order_date)                               AS first_sold,
-    max(s.order_date)                               AS last_sold
+    coalesce(s.units, 0)                            AS units,
+    coalesce(round(s.net, 2)::DOUBLE, 0)            AS revenue,
+    coalesce(s.orders, 0)::BIGINT                   AS orders,
+    round(s.gross::DOUBLE / nullif(s.units, 0), 2)  AS avg_price,
+    s.first_sold,
+    s.last_sold
 FROM silver.products AS p
 LEFT JOIN sold AS s ON s.product_id = p.product_id
-GROUP BY p.product_id, p.name, p.category, p.brand, p.unit_price

@@ -13,7 +13,7 @@ WITH typed AS (
         TRY_CAST(marketing_opt_in AS BOOLEAN)           AS marketing_opt_in,
         _source_file,
         _ingested_at
-    FROM bronze.customers
+    FROM STREAM(bronze.customers)  -- only the files not processed yet (all on a full refresh)
 ),
 ranked AS (
     SELECT

@@ -11,7 +11,7 @@ WITH typed AS (
         lower(trim(CAST(device AS VARCHAR)))            AS device,
         _source_file,
         _ingested_at
-    FROM bronze.events
+    FROM STREAM(bronze.events)  -- only the files not processed yet (all on a full refresh)
 ),
 ranked AS (
     SELECT

@@ -10,7 +10,7 @@ WITH typed AS (
         TRY_CAST(unit_price AS DOUBLE)                  AS unit_price,
         _source_file,
         _ingested_at
-    FROM bronze.order_items
+    FROM STREAM(bronze.order_items)  -- only the files not processed yet (all on a full refresh)
 ),
 ranked AS (
     SELECT

@@ -16,7 +16,7 @@ WITH typed AS (
         coalesce(TRY_CAST(shipping_fee AS DOUBLE), 0)   AS shipping_fee,
         _source_file,
         _ingested_at
-    FROM bronze.orders
+    FROM STREAM(bronze.orders)  -- only the files not processed yet (all on a full refresh)
 ),
 ranked AS (
     SELECT

@@ -10,7 +10,7 @@ WITH typed AS (
         TRY_CAST(launched_date AS DATE)                 AS launched_date,
         _source_file,
         _ingested_at
-    FROM bronze.products
+    FROM STREAM(bronze.products)  -- only the files not processed yet (all on a full refresh)
 ),
 ranked AS (
     SELECT

@@ -12,7 +12,7 @@ WITH typed AS (
         TRY_CAST(resolution_hours AS DOUBLE)            AS resolution_hours,
         _source_file,
         _ingested_at
-    FROM bronze.tickets
+    FROM STREAM(bronze.tickets)  -- only the files not processed yet (all on a full refresh)
 ),
 ranked AS (
     SELECT

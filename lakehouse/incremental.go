@@ -1,0 +1,166 @@
+package lakehouse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Incremental models keep two records in sys, written in the transaction
+// that builds the table, so a crash leaves the table and its records as
+// they were: sys.model_builds holds each model's last fingerprint (a hash
+// of its SQL and settings, to notice a change), sys.model_files the
+// ingested files (sys.ingested_files.file_id) an incremental_by_batch
+// model has processed.
+
+// LastBuild returns the fingerprint recorded by the model's last build;
+// found is false when it was never built (or built before lakebench
+// recorded builds).
+func (tx *Tx) LastBuild(ctx context.Context, model TableName) (fingerprint string, found bool, err error) {
+	rows, err := tx.tx.QueryContext(ctx, "SELECT fingerprint FROM sys.model_builds WHERE model = ?", model.String())
+	if err != nil {
+		return "", false, fmt.Errorf("lakehouse: read sys.model_builds: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(&fingerprint); err != nil {
+			return "", false, fmt.Errorf("lakehouse: read sys.model_builds: %w", err)
+		}
+		found = true
+	}
+	return fingerprint, found, rows.Err()
+}
+
+// RecordBuild records a model's build: its fingerprint and, for a model
+// that streams from ingested tables, every file of those tables as
+// processed (the build read them all, in this transaction).
+func (tx *Tx) RecordBuild(ctx context.Context, model TableName, fingerprint, runID string, streams []TableName) error {
+	stmts := []struct {
+		sql  string
+		args []any
+	}{
+		{"DELETE FROM sys.model_builds WHERE model = ?", []any{model.String()}},
+		{"INSERT INTO sys.model_builds VALUES (?, ?, now()::TIMESTAMP, ?)", []any{model.String(), fingerprint, nullString(runID)}},
+		{"DELETE FROM sys.model_files WHERE model = ?", []any{model.String()}},
+	}
+	for _, s := range streams {
+		stmts = append(stmts, struct {
+			sql  string
+			args []any
+		}{"INSERT INTO sys.model_files SELECT ?, table_name, file_id FROM sys.ingested_files WHERE table_name = ?", []any{model.String(), s.String()}})
+	}
+	for _, s := range stmts {
+		if _, err := tx.tx.ExecContext(ctx, s.sql, s.args...); err != nil {
+			return fmt.Errorf("lakehouse: record the build of %s: %w", model, err)
+		}
+	}
+	return nil
+}
+
+// LostFiles counts the files a model processed that are no longer loaded
+// as they were: removed, or reloaded after a change (on_change: reload
+// gives the new version a new file id). Their rows may still be in the
+// model's table, so only a full refresh is right.
+func (tx *Tx) LostFiles(ctx context.Context, model TableName) (int64, error) {
+	var n int64
+	err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM sys.model_files AS m
+		WHERE m.model = ? AND NOT EXISTS (SELECT 1 FROM sys.ingested_files AS f WHERE f.table_name = m.table_name AND f.file_id = m.file_id)`,
+		model.String()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("lakehouse: read sys.model_files: %w", err)
+	}
+	return n, nil
+}
+
+// NewFiles lists the paths (as bronze's _source_file shows them) of the
+// files loaded into source that model has not processed yet.
+func (tx *Tx) NewFiles(ctx context.Context, model, source TableName) ([]string, error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT path FROM sys.ingested_files AS f WHERE f.table_name = ?
+		AND f.file_id NOT IN (SELECT file_id FROM sys.model_files WHERE model = ? AND table_name = ?) ORDER BY path`,
+		source.String(), model.String(), source.String())
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: read sys.ingested_files: %w", err)
+	}
+	defer rows.Close()
+	var paths []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, rows.Err()
+}
+
+// StreamFilter is the SELECT that reads only the rows of the given files
+// of an ingested table, through its lineage view: DuckDB pushes the join's
+// file ids into the scan of the stored rows, so row groups of other files
+// are skipped. No files reads no rows.
+func StreamFilter(source TableName, paths []string) string {
+	if len(paths) == 0 {
+		return "(SELECT * FROM " + source.SQL() + " WHERE false)"
+	}
+	quoted := make([]string, len(paths))
+	for i, p := range paths {
+		quoted[i] = QuoteString(p)
+	}
+	return "(SELECT * FROM " + source.SQL() + " WHERE _source_file IN (" + strings.Join(quoted, ", ") + "))"
+}
+
+// SelectColumns returns the columns a SELECT would produce, binding it
+// without running it.
+func (tx *Tx) SelectColumns(ctx context.Context, selectSQL string) ([]Column, error) {
+	rows, err := tx.tx.QueryContext(ctx, "DESCRIBE "+trimSQL(selectSQL))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	names, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var cols []Column
+	for rows.Next() {
+		vals := make([]any, len(names))
+		ptrs := make([]any, len(names))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		cols = append(cols, Column{Name: fmt.Sprint(vals[0]), Type: fmt.Sprint(vals[1])})
+	}
+	return cols, rows.Err()
+}
+
+// PartitionStart is where an incremental_by_time run of table starts: the
+// newest value of column in the table minus lookback, as a SQL literal of
+// the column's type and as text. ok is false when the table has no value
+// yet.
+func (tx *Tx) PartitionStart(ctx context.Context, table TableName, column string, lookback time.Duration) (literal, text string, ok bool, err error) {
+	cols, err := tableColumns(ctx, tx.tx, table)
+	if err != nil {
+		return "", "", false, fmt.Errorf("lakehouse: columns of %s: %w", table, err)
+	}
+	typ := ""
+	for _, c := range cols {
+		if strings.EqualFold(c.Name, column) {
+			typ = c.Type
+		}
+	}
+	if typ == "" {
+		return "", "", false, fmt.Errorf("lakehouse: %s has no column %q", table, column)
+	}
+	var v *string
+	q := fmt.Sprintf("SELECT CAST(max(%s) - to_seconds(%d) AS %s)::VARCHAR FROM %s", QuoteIdent(column), int64(lookback/time.Second), typ, table.SQL())
+	if err := tx.tx.QueryRowContext(ctx, q).Scan(&v); err != nil {
+		return "", "", false, fmt.Errorf("lakehouse: newest %s of %s: %w", column, table, err)
+	}
+	if v == nil {
+		return "", "", false, nil
+	}
+	return "CAST(" + QuoteString(*v) + " AS " + typ + ")", *v, true, nil
+}

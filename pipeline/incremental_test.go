@@ -1,0 +1,269 @@
+package pipeline
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/sampledata"
+)
+
+// builtTables lists the tables models built (silver, gold, ml, with their
+// quarantines).
+func builtTables(t *testing.T, lh *lakehouse.Lakehouse) []string {
+	t.Helper()
+	res, err := lh.Query(context.Background(), `SELECT schema_name || '.' || table_name FROM duckdb_tables()
+		WHERE database_name = current_database() AND schema_name IN ('silver', 'gold', 'ml') ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range res.Rows {
+		out = append(out, r[0].(string))
+	}
+	return out
+}
+
+// compareWithFullRefresh snapshots every built table, rebuilds all models
+// from scratch on the same bronze data (run --full-refresh) and fails for
+// each table whose rows differ as multisets (EXCEPT ALL both ways). The
+// time a row was quarantined is when it was built, so it is left out.
+func compareWithFullRefresh(t *testing.T, p *Project, lh *lakehouse.Lakehouse, day int) {
+	t.Helper()
+	ctx := context.Background()
+	tables := builtTables(t, lh)
+	if len(tables) < 10 {
+		t.Fatalf("day %d: only %d tables built: %v", day, len(tables), tables)
+	}
+	snap := func(table string) string { return "snap." + strings.ReplaceAll(table, ".", "__") }
+	if _, err := lh.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS snap"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables {
+		if _, err := lh.Exec(ctx, "CREATE OR REPLACE TABLE "+snap(tb)+" AS SELECT * FROM "+tb); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev", FullRefresh: []string{"*"}}); err != nil {
+		t.Fatalf("day %d: full refresh: %v", day, err)
+	}
+	if got := builtTables(t, lh); strings.Join(got, ",") != strings.Join(tables, ",") {
+		t.Errorf("day %d: the full refresh built %v, the incremental runs %v", day, got, tables)
+	}
+	for _, tb := range tables {
+		rel := func(name string) string {
+			cols := ""
+			if strings.HasSuffix(tb, "_quarantine") {
+				cols = " EXCLUDE (_quarantined_at)"
+			}
+			return "SELECT *" + cols + " FROM " + name
+		}
+		extra := count(t, lh, "SELECT * FROM ("+rel(snap(tb))+" EXCEPT ALL "+rel(tb)+")")
+		missing := count(t, lh, "SELECT * FROM ("+rel(tb)+" EXCEPT ALL "+rel(snap(tb))+")")
+		if extra > 0 || missing > 0 {
+			t.Errorf("day %d: %s built incrementally has %d rows a full refresh does not and lacks %d of its %d rows",
+				day, tb, extra, missing, count(t, lh, "SELECT * FROM "+tb))
+		}
+	}
+	if _, err := lh.Exec(ctx, "DROP SCHEMA snap CASCADE"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIncrementalMatchesFullRefresh builds the sample at dev scale day by
+// day, a run after each new day, across the day of late orders and the day
+// of duplicate rows, and checks that every table equals what a full
+// refresh of the same data builds.
+func TestIncrementalMatchesFullRefresh(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the sample 20 times")
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := sampledata.WriteProject(dir); err != nil {
+		t.Fatal(err)
+	}
+	const first = 38
+	if _, err := sampledata.Generate(ctx, dir, sampledata.Options{Scale: sampledata.ScaleDev, Days: first}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	last := sampledata.DuplicateOrdersDay + 1
+	for day := first + 1; day <= last; day++ {
+		if _, err := sampledata.Next(ctx, dir); err != nil {
+			t.Fatal(err)
+		}
+		res, err := p.Run(ctx, lh, RunOptions{Target: "dev"})
+		if err != nil {
+			t.Fatalf("day %d: %v", day, err)
+		}
+		for _, tr := range res.Tasks {
+			if strings.Contains(tr.Detail, "rebuilt in full") {
+				t.Errorf("day %d: %s was rebuilt in full, not incrementally: %s", day, tr.TaskKey, tr.Detail)
+			}
+		}
+		if day == sampledata.LateArrivalDay+1 || day == last {
+			compareWithFullRefresh(t, p, lh, day)
+		}
+	}
+}
+
+// TestIncrementalFallsBack checks the cases where an incremental run would
+// be wrong and a full refresh is made instead, with a note.
+func TestIncrementalFallsBack(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, fastGold)
+	const latest = " qualify row_number() over (partition by id order by _ingested_at desc, _source_file desc) = 1"
+	writeTestFile(t, dir, "sql/silver/orders.sql", "select id::int as id, customer, amount::double as amount, _source_file from stream(bronze.orders)"+latest)
+	project := strings.Replace(testProject, "owner: sales}", "owner: sales, on_change: reload}", 1)
+	writeTestFile(t, dir, FileName, strings.Replace(project, "  quality:", "  models:\n    silver.orders: {kind: incremental_by_batch, unique_key: [id]}\n  quality:", 1))
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	detail := func(opts RunOptions) string {
+		t.Helper()
+		opts.Target = "dev"
+		res, err := p.Run(ctx, lh, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range res.Tasks {
+			if tr.TaskKey == "silver.orders" {
+				return tr.Detail
+			}
+		}
+		t.Fatal("no silver.orders task")
+		return ""
+	}
+	steps := []struct {
+		name   string
+		change func()
+		opts   RunOptions
+		want   string
+		rows   int64
+	}{
+		{"first build", func() {}, RunOptions{}, "", 3},
+		{"nothing new", func() {}, RunOptions{}, "no new files", 3},
+		{"a new file", func() {
+			writeTestFile(t, dir, "landing/orders/orders_2026-01-02.csv", "id,customer,amount\n1,ann,11\n5,dan,7\n")
+		}, RunOptions{}, "1 new file", 4},
+		{"a file reloaded", func() {
+			writeTestFile(t, dir, "landing/orders/orders_2026-01-02.csv", "id,customer,amount\n1,ann,11\n")
+		}, RunOptions{}, "rebuilt in full: 1 of the files it processed were reloaded or removed", 3},
+		{"--full-refresh", func() {}, RunOptions{FullRefresh: []string{"silver.*"}}, "rebuilt in full: --full-refresh", 3},
+		{"SQL changed", func() {
+			writeTestFile(t, dir, "sql/silver/orders.sql", "select id::int as id, customer, amount::double as amount, _source_file from stream(bronze.orders) where id < 5"+latest)
+			p, err = Load(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}, RunOptions{}, "rebuilt in full: its SQL, settings or quality rules changed", 3},
+		{"table dropped", func() {
+			if _, err := lh.Exec(ctx, "DROP TABLE silver.orders"); err != nil {
+				t.Fatal(err)
+			}
+		}, RunOptions{}, "rebuilt in full: its table is missing", 3},
+	}
+	for _, s := range steps {
+		s.change()
+		if got := detail(s.opts); !strings.Contains(got, s.want) {
+			t.Errorf("%s: detail %q, want it to say %q", s.name, got, s.want)
+		}
+		if n := count(t, lh, "SELECT * FROM silver.orders"); n != s.rows {
+			t.Errorf("%s: silver.orders has %d rows, want %d", s.name, n, s.rows)
+		}
+	}
+	// Ann's amount is the newest file's, merged by key.
+	if n := count(t, lh, "SELECT * FROM silver.orders WHERE id = 1 AND amount = 11"); n != 1 {
+		t.Errorf("the newest row of id 1 did not win: %d rows", n)
+	}
+}
+
+func TestValidateKinds(t *testing.T) {
+	dir := writeProject(t, fastGold)
+	writeTestFile(t, dir, "sql/gold/streamed.sql", "-- streams silver\nselect * from\n  stream(silver.orders)")
+	models := `  models:
+    silver.orders: {kind: incremental_by_batch}
+    gold.revenue: {kind: incremental_by_time, lookback: 3x}
+    gold.streamed: {kind: incremental_by_batch}
+    gold.other: {kind: incremental}
+`
+	writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:", models+"  quality:", 1))
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh, err := lakehouse.Open(context.Background(), ":memory:", lakehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	v := p.Validate(context.Background(), lh)
+	var got []string
+	for _, e := range v.Errors {
+		got = append(got, e.Error())
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{
+		"silver.orders is incremental_by_batch but reads no STREAM() input",
+		"sql/gold/streamed.sql:3:3: STREAM(silver.orders): only an ingested source's bronze table can be streamed",
+		"model gold.revenue is incremental_by_time but has no time_column",
+		`lookback "3x" is not a duration`,
+		`unknown kind "incremental" for model gold.other`,
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no error says %q; got:\n%s", want, all)
+		}
+	}
+}
+
+// TestStreamRewrite checks how a model's STREAM() inputs are found and
+// rewritten: not in comments or strings, with the table's name as alias
+// when the text gives none.
+func TestStreamRewrite(t *testing.T) {
+	sub := func(tb lakehouse.TableName) string { return "(SELECT * FROM " + tb.SQL() + " WHERE new)" }
+	tests := []struct {
+		text, full, incremental string
+		streams                 int
+	}{
+		{"select * from STREAM(bronze.orders)", `select * from "bronze"."orders"`, `select * from (SELECT * FROM "bronze"."orders" WHERE new) AS "orders"`, 1},
+		{"select * from stream ( bronze.orders ) as o join x on true", `select * from "bronze"."orders" as o join x on true`,
+			`select * from (SELECT * FROM "bronze"."orders" WHERE new) as o join x on true`, 1},
+		{"select * from stream(bronze.orders) o where 1", `select * from "bronze"."orders" o where 1`, `select * from (SELECT * FROM "bronze"."orders" WHERE new) o where 1`, 1},
+		{"select * from stream(bronze.orders) where 1", `select * from "bronze"."orders" where 1`, `select * from (SELECT * FROM "bronze"."orders" WHERE new) AS "orders" where 1`, 1},
+		{"-- reads stream(bronze.x)\nselect 'stream(bronze.y)' from bronze.z /* stream(bronze.w) */", "", "", 0},
+		{`select * from stream("bronze"."Orders")`, `select * from "bronze"."Orders"`, `select * from (SELECT * FROM "bronze"."Orders" WHERE new) AS "Orders"`, 1},
+	}
+	for _, tt := range tests {
+		m := Model{Text: tt.text}
+		m.Streams = findStreams(m.Text)
+		if len(m.Streams) != tt.streams {
+			t.Errorf("%q: got %d streams, want %d", tt.text, len(m.Streams), tt.streams)
+			continue
+		}
+		if tt.streams == 0 {
+			if got := m.render(sub); got != tt.text {
+				t.Errorf("%q: rewritten to %q, want it unchanged", tt.text, got)
+			}
+			continue
+		}
+		if got := m.render(func(tb lakehouse.TableName) string { return tb.SQL() }); got != tt.full {
+			t.Errorf("%q full refresh: got %q, want %q", tt.text, got, tt.full)
+		}
+		if got := m.render(sub); got != tt.incremental {
+			t.Errorf("%q incremental: got %q, want %q", tt.text, got, tt.incremental)
+		}
+	}
+}
