@@ -373,11 +373,19 @@ func keysHaveColumns(sample string, cols []Column) error {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<30)
 	var keys [][]byte
+	checked := map[string]bool{}
 	for sc.Scan() {
 		keys = topKeys(sc.Bytes(), keys[:0])
 		for _, raw := range keys {
-			var k string
-			if json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &k) != nil || (have[k] && !strings.ContainsRune(k, 0)) {
+			if checked[string(raw)] {
+				continue
+			}
+			checked[string(raw)] = true
+			k := string(raw)
+			if bytes.IndexByte(raw, '\\') >= 0 && json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &k) != nil {
+				continue
+			}
+			if have[k] && !strings.ContainsRune(k, 0) {
 				continue
 			}
 			if strings.ContainsRune(k, 0) {
