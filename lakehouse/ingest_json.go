@@ -164,7 +164,7 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 		}
 		// A column DuckDB converts every value of exactly is read typed,
 		// the others as text, cast as the careful path casts them.
-		kinds, longest := directKinds(checked, direct)
+		kinds := directKinds(checked, direct)
 		directFrom := append([]Column(nil), from...)
 		var directDefs []string
 		for i, c := range cols {
@@ -173,8 +173,7 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 			}
 			directDefs = append(directDefs, QuoteString(c.Name)+": "+QuoteString(directFrom[i].Type))
 		}
-		read := "read_json([" + strings.Join(paths, ", ") + "], format='newline_delimited', maximum_object_size=" +
-			strconv.Itoa(max(longest+1, 16<<20)) + ", columns={" + strings.Join(directDefs, ", ") + "}"
+		read := "read_json([" + strings.Join(paths, ", ") + "], format='newline_delimited', columns={" + strings.Join(directDefs, ", ") + "}"
 		// Each row's file id: a constant for one file, else by file name.
 		stage, fileExpr := read+")", strconv.FormatInt(ls[direct[0]].fileID, 10)
 		if len(direct) > 1 {
@@ -264,10 +263,9 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 }
 
 // directKinds merges the kinds of value of each key (by name) over the
-// given checked files, and returns the longest line among them.
-func directKinds(checked []jsonStaged, files []int) (map[string]jsonKind, int) {
+// given checked files.
+func directKinds(checked []jsonStaged, files []int) map[string]jsonKind {
 	kinds := map[string]jsonKind{}
-	longest := 0
 	for _, i := range files {
 		for k, v := range checked[i].kinds {
 			if strings.IndexByte(k, '\\') >= 0 {
@@ -279,9 +277,8 @@ func directKinds(checked []jsonStaged, files []int) (map[string]jsonKind, int) {
 			}
 			kinds[k] |= v
 		}
-		longest = max(longest, checked[i].longest)
 	}
-	return kinds, longest
+	return kinds
 }
 
 // jsonMixed decides the type of each column DuckDB's sniffer typed JSON
@@ -443,11 +440,10 @@ type jsonStaged struct {
 	// plain is true for JSON lines DuckDB can read as they are: no bad or
 	// blank line, no byte-order mark, every line ended by LF or CRLF.
 	plain bool
-	// kinds are the kinds of value of each top-level key (as written), and
-	// longest the length of the longest line, of a file only checked.
-	kinds   map[string]jsonKind
-	longest int
-	err     error
+	// kinds are the kinds of value of each top-level key (as written) in
+	// a file only checked.
+	kinds map[string]jsonKind
+	err   error
 }
 
 // stageJSONFile checks every line of a loader's file. With path, it writes
@@ -510,7 +506,7 @@ func stageJSONFile(l *loader, path, samplePath string, quota int) (st jsonStaged
 			// Only checking: the file's chunks are checked in parallel.
 			var c jsonChunk
 			st.hash, c, st.err = checkJSONLinesChunked(l.path, quota, sw != nil)
-			st.good, st.bad, st.plain, st.kinds, st.longest = c.good, c.bad, c.plain, c.kinds, c.longest
+			st.good, st.bad, st.plain, st.kinds = c.good, c.bad, c.plain, c.kinds
 			for _, obj := range append(c.head, c.rare...) {
 				sw.Write(obj)
 				sw.WriteByte('\n')
@@ -688,8 +684,6 @@ type jsonChunk struct {
 	// kinds are the kinds of value each top-level key (raw, as written)
 	// holds in the chunk.
 	kinds map[string]jsonKind
-	// longest is the length of the longest line.
-	longest int
 }
 
 // jsonKeys follows the top-level keys of a chunk's lines: the kinds of
@@ -794,7 +788,6 @@ func checkJSONChunk(data []byte, first, sample bool, quota int) jsonChunk {
 			var ok bool
 			content, ok = jsonLineContent(line, first && c.lines == 0)
 			c.plain = c.plain && ok
-			c.longest = max(c.longest, len(line))
 			if len(content) == 0 {
 				c.lines++
 				continue
@@ -808,7 +801,6 @@ func checkJSONChunk(data []byte, first, sample bool, quota int) jsonChunk {
 			keys.record(raw, nil, false)
 		}
 		c.lines++
-		c.longest = max(c.longest, len(line))
 		c.good++
 		if !sample {
 			continue
@@ -918,7 +910,6 @@ func checkJSONLinesChunked(path string, quota int, sample bool) (string, jsonChu
 		all.lines += c.lines
 		all.good += c.good
 		all.plain = all.plain && c.plain
-		all.longest = max(all.longest, c.longest)
 		for k, v := range c.kinds {
 			all.kinds[k] |= v
 		}

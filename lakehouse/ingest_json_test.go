@@ -119,3 +119,28 @@ func TestIngestJSONTypedReadExact(t *testing.T) {
 		})
 	}
 }
+
+// TestIngestJSONHugeLines: a line longer than a check chunk (and than
+// DuckDB's default maximum object size) loads, in a plain file and in one
+// with a bad line (read from the staged copy). It comes after the type
+// sample's lines, with their keys: DuckDB's type detection is slow on it.
+func TestIngestJSONHugeLines(t *testing.T) {
+	var head strings.Builder
+	for i := range jsonSampleLines {
+		fmt.Fprintf(&head, `{"id":%d,"s":"a"}`+"\n", i)
+	}
+	big := `{"id":-1,"s":"` + strings.Repeat("x", 17<<20) + `"}` + "\n"
+	lh := openTemp(t)
+	res := ingestText(t, lh, "plain.json", head.String()+big, "huge")
+	if res.RowsLoaded != jsonSampleLines+1 {
+		t.Errorf("plain: loaded %d, want %d", res.RowsLoaded, jsonSampleLines+1)
+	}
+	res = ingestText(t, lh, "bad.json", head.String()+big+`{"id":`+"\n", "huge")
+	if res.RowsLoaded != jsonSampleLines+1 || res.RowsQuarantined != 1 {
+		t.Errorf("with a bad line: loaded %d, quarantined %d; want %d, 1", res.RowsLoaded, res.RowsQuarantined, jsonSampleLines+1)
+	}
+	got := queryRow(t, lh, "select sum(length(s)) from bronze.huge")
+	if want := fmt.Sprintf("[[%d]]", 2*(17<<20+jsonSampleLines)); got != want {
+		t.Errorf("lengths add to %s, want %s", got, want)
+	}
+}
