@@ -862,10 +862,13 @@ func checkJSONLinesChunked(path string, quota int, sample bool) (string, jsonChu
 		case buf = <-free:
 		default:
 		}
-		if need := len(carry) + jsonChunkSize; cap(buf) < need {
-			buf = make([]byte, need)
+		// Read a chunk's worth past the carried bytes, or as much again
+		// when they are more (a long line, the first chunk growing).
+		size := max(jsonChunkSize, len(carry))
+		if cap(buf) < len(carry)+size {
+			buf = make([]byte, len(carry)+size)
 		}
-		buf = buf[:len(carry)+jsonChunkSize]
+		buf = buf[:len(carry)+size]
 		copy(buf, carry)
 		k, err := io.ReadFull(f, buf[len(carry):])
 		buf = buf[:len(carry)+k]
