@@ -162,7 +162,18 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 			ids = append(ids, "("+QuoteString(ls[i].dpath)+", "+strconv.FormatInt(ls[i].fileID, 10)+")")
 			expected += checked[i].good
 		}
-		read := "read_json([" + strings.Join(paths, ", ") + "], format='newline_delimited', columns={" + strings.Join(defs, ", ") + "}"
+		// A column DuckDB converts every value of exactly is read typed,
+		// the others as text, cast as the careful path casts them.
+		kinds := directKinds(checked, direct)
+		directFrom := append([]Column(nil), from...)
+		var directDefs []string
+		for i, c := range cols {
+			if !tokens[i] && typedReadable(c.Type, kinds[c.Name]) {
+				directFrom[i].Type = c.Type
+			}
+			directDefs = append(directDefs, QuoteString(c.Name)+": "+QuoteString(directFrom[i].Type))
+		}
+		read := "read_json([" + strings.Join(paths, ", ") + "], format='newline_delimited', columns={" + strings.Join(directDefs, ", ") + "}"
 		// Each row's file id: a constant for one file, else by file name.
 		stage, fileExpr := read+")", strconv.FormatInt(ls[direct[0]].fileID, 10)
 		if len(direct) > 1 {
@@ -170,7 +181,7 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 				strings.Join(ids, ", ") + ") f(path, id) ON r.__lb_path = f.path)"
 			fileExpr = QuoteIdent(jsonFileCol)
 		}
-		loaded, _, err := tx.typedLoad(ctx, stagedLoad{store: store, stage: stage, fileExpr: fileExpr, from: from, to: cols, expected: expected, tokens: tokens})
+		loaded, _, err := tx.typedLoad(ctx, stagedLoad{store: store, stage: stage, fileExpr: fileExpr, from: directFrom, to: cols, expected: expected, tokens: tokens})
 		if err != nil {
 			return err
 		}
@@ -249,6 +260,25 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 		return fmt.Errorf("loaded %d rows but the files' counts add to %d", loaded, sum)
 	}
 	return nil
+}
+
+// directKinds merges the kinds of value of each key (by name) over the
+// given checked files.
+func directKinds(checked []jsonStaged, files []int) map[string]jsonKind {
+	kinds := map[string]jsonKind{}
+	for _, i := range files {
+		for k, v := range checked[i].kinds {
+			if strings.IndexByte(k, '\\') >= 0 {
+				// The careful check's raw key "\u0061" is the column "a".
+				var name string
+				if json.Unmarshal([]byte(`"`+k+`"`), &name) == nil {
+					k = name
+				}
+			}
+			kinds[k] |= v
+		}
+	}
+	return kinds
 }
 
 // jsonMixed decides the type of each column DuckDB's sniffer typed JSON
@@ -340,11 +370,19 @@ func keysHaveColumns(sample string, cols []Column) error {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<30)
 	var keys [][]byte
+	checked := map[string]bool{}
 	for sc.Scan() {
 		keys = topKeys(sc.Bytes(), keys[:0])
 		for _, raw := range keys {
-			var k string
-			if json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &k) != nil || (have[k] && !strings.ContainsRune(k, 0)) {
+			if checked[string(raw)] {
+				continue
+			}
+			checked[string(raw)] = true
+			k := string(raw)
+			if bytes.IndexByte(raw, '\\') >= 0 && json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &k) != nil {
+				continue
+			}
+			if have[k] && !strings.ContainsRune(k, 0) {
 				continue
 			}
 			if strings.ContainsRune(k, 0) {
@@ -402,6 +440,9 @@ type jsonStaged struct {
 	// plain is true for JSON lines DuckDB can read as they are: no bad or
 	// blank line, no byte-order mark, every line ended by LF or CRLF.
 	plain bool
+	// kinds are the kinds of value of each top-level key (as written) in
+	// a file only checked.
+	kinds map[string]jsonKind
 	err   error
 }
 
@@ -461,11 +502,11 @@ func stageJSONFile(l *loader, path, samplePath string, quota int) (st jsonStaged
 		st.hash, st.err = stageJSONArray(l.path, stage, onBad)
 	} else {
 		st.plain = true
-		if fi, err := os.Stat(l.path); err == nil && w == nil && fi.Size() > 2*jsonChunkSize {
-			// Only checking a big file: its chunks are checked in parallel.
+		if w == nil {
+			// Only checking: the file's chunks are checked in parallel.
 			var c jsonChunk
 			st.hash, c, st.err = checkJSONLinesChunked(l.path, quota, sw != nil)
-			st.good, st.bad, st.plain = c.good, c.bad, c.plain
+			st.good, st.bad, st.plain, st.kinds = c.good, c.bad, c.plain, c.kinds
 			for _, obj := range append(c.head, c.rare...) {
 				sw.Write(obj)
 				sw.WriteByte('\n')
@@ -624,8 +665,12 @@ func isJSONArray(path string) (bool, error) {
 	}
 }
 
-// jsonChunkSize is how much of a big JSON lines file one worker checks.
-const jsonChunkSize = 8 << 20
+// jsonChunkSize is how much of a JSON lines file one worker checks; the
+// first chunk grows to hold the sample's first lines, up to jsonMaxHead.
+const (
+	jsonChunkSize = 8 << 20
+	jsonMaxHead   = 256 << 20
+)
 
 // jsonChunk is what checking JSON lines found, with lines counted from the
 // chunk's start.
@@ -633,52 +678,149 @@ type jsonChunk struct {
 	lines, good int64
 	bad         []badLine
 	plain       bool
-	// Objects for the type sniffer (copies): the first quota (headRare
-	// marks those with a key rare in the chunk), and later ones with rare
-	// keys.
+	// Objects for the type sniffer (copies): the first quota, and later
+	// ones with keys rare in the chunk.
 	head, rare [][]byte
-	headRare   []bool
+	// kinds are the kinds of value each top-level key (raw, as written)
+	// holds in the chunk.
+	kinds map[string]jsonKind
+}
+
+// jsonKeys follows the top-level keys of a chunk's lines: the kinds of
+// value each holds and how often it is in the type sample.
+type jsonKeys struct {
+	slot    map[string]int
+	names   []string
+	kinds   []jsonKind
+	sampled []int
+
+	slots   []int // the slots of the keys of the line recorded last
+	same    bool  // which are those of the line recorded before it
+	skipped bool  // the line before was left out of the sample, none of its keys rare
+}
+
+// record adds a line's keys with the kinds of their values (kinds nil: the
+// line was checked by the careful check, kinds unknown); same says they
+// are the keys of the line recorded before, in order.
+func (k *jsonKeys) record(keys [][]byte, kinds []jsonKind, same bool) {
+	k.same = same
+	if !same {
+		k.slots = k.slots[:0]
+		for _, key := range keys {
+			n, ok := k.slot[string(key)]
+			if !ok {
+				n = len(k.names)
+				k.slot[string(key)] = n
+				k.names = append(k.names, string(key))
+				k.kinds = append(k.kinds, 0)
+				k.sampled = append(k.sampled, 0)
+			}
+			k.slots = append(k.slots, n)
+		}
+	}
+	for i, n := range k.slots {
+		if kinds == nil {
+			k.kinds[n] |= kindUnknown
+		} else {
+			k.kinds[n] |= kinds[i]
+		}
+	}
+}
+
+// sample reports whether the line recorded last joins the type sample:
+// always when within the quota, else when one of its keys is still rare in
+// the sample (seen fewer than jsonKeySample times).
+func (k *jsonKeys) sample(withinQuota bool) bool {
+	if !withinQuota && k.same && k.skipped {
+		return false
+	}
+	take := withinQuota
+	for _, n := range k.slots {
+		if take {
+			break
+		}
+		take = k.sampled[n] < jsonKeySample
+	}
+	if take {
+		for _, n := range k.slots {
+			k.sampled[n]++
+		}
+	}
+	k.skipped = !take
+	return take
+}
+
+// kindMap is the kinds of every key seen.
+func (k *jsonKeys) kindMap() map[string]jsonKind {
+	m := make(map[string]jsonKind, len(k.names))
+	for i, n := range k.names {
+		m[n] = k.kinds[i]
+	}
+	return m
 }
 
 // checkJSONChunk checks the lines of data (whole lines, the first chunk of
 // a file when first) as stageJSONLines does, sampling objects for the type
 // sniffer when sample is set: the first quota, then those with rare keys.
+// A line that is one plain object is checked by the fast scan, which also
+// tells the kinds of its values; the careful check decides the others.
 func checkJSONChunk(data []byte, first, sample bool, quota int) jsonChunk {
 	c := jsonChunk{plain: true}
-	keys := keySampler{seen: map[string]int{}}
+	keys := jsonKeys{slot: map[string]int{}}
+	var scan jsonLineScan
+	var raw [][]byte
 	for len(data) > 0 {
-		var line []byte
-		line, data = cutLine(data)
+		// Cut at the next LF: the fast scan refuses a line with a CR
+		// inside, so a line it accepts ends there, as cutLine would end it.
+		end := bytes.IndexByte(data, '\n') + 1
+		if end == 0 {
+			end = len(data)
+		}
+		line := data[:end]
+		content := trimEOL(line)
+		if line[len(line)-1] != '\r' && scan.object(content) {
+			data = data[end:]
+			keys.record(scan.keys, scan.kinds, scan.same)
+			scan.accept()
+		} else {
+			scan.forget()
+			line, data = cutLine(data)
+			var ok bool
+			content, ok = jsonLineContent(line, first && c.lines == 0)
+			c.plain = c.plain && ok
+			if len(content) == 0 {
+				c.lines++
+				continue
+			}
+			if reason := jsonProblem(content); reason != "" {
+				c.lines++
+				c.bad = append(c.bad, badLine{line: c.lines, reason: reason, raw: truncate(string(bytes.ToValidUTF8(content, []byte("\uFFFD"))), 4096)})
+				continue
+			}
+			raw = topKeys(content, raw[:0])
+			keys.record(raw, nil, false)
+		}
 		c.lines++
-		content, ok := jsonLineContent(line, first && c.lines == 1)
-		c.plain = c.plain && ok
-		if len(content) == 0 {
-			continue
-		}
-		if reason := jsonProblem(content); reason != "" {
-			c.bad = append(c.bad, badLine{line: c.lines, reason: reason, raw: truncate(string(bytes.ToValidUTF8(content, []byte("\uFFFD"))), 4096)})
-			continue
-		}
 		c.good++
 		if !sample {
 			continue
 		}
 		within := len(c.head) < quota
-		if take, rare := keys.sampleRare(content, within); take {
+		if keys.sample(within) {
 			if within {
 				c.head = append(c.head, bytes.Clone(content))
-				c.headRare = append(c.headRare, rare)
 			} else {
 				c.rare = append(c.rare, bytes.Clone(content))
 			}
 		}
 	}
+	c.kinds = keys.kindMap()
 	return c
 }
 
-// checkJSONLinesChunked checks a big JSON lines file in chunks of whole
-// lines on every CPU, hashing it in order as it is read, and returns the
-// hash and what the chunks found, with lines counted from the file's start.
+// checkJSONLinesChunked checks a JSON lines file in chunks of whole lines
+// on every CPU, hashing it in order as it is read, and returns the hash and
+// what the chunks found, with lines counted from the file's start.
 func checkJSONLinesChunked(path string, quota int, sample bool) (string, jsonChunk, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -692,19 +834,41 @@ func checkJSONLinesChunked(path string, quota int, sample bool) (string, jsonChu
 	}
 	var mu sync.Mutex
 	found := map[int]jsonChunk{}
+	// Buffers go back to free once checked: nothing a check keeps points
+	// into them.
+	free := make(chan []byte, runtime.GOMAXPROCS(0)+3)
 	jobs, wait := pool(2, func(j job) {
-		// Every chunk samples its first quota lines; the first quota of
-		// the file's lines are kept below (chunks of long lines hold fewer).
-		c := checkJSONChunk(j.data, j.idx == 0, sample, quota)
+		// The first chunk holds the file's first quota lines, for the
+		// sample; the others add lines with rare keys.
+		head := 0
+		if j.idx == 0 {
+			head = quota
+		}
+		c := checkJSONChunk(j.data, j.idx == 0, sample, head)
 		mu.Lock()
 		found[j.idx] = c
 		mu.Unlock()
+		select {
+		case free <- j.data[:0]:
+		default:
+		}
 	})
 	var carry []byte
 	n := 0
 	var readErr error
 	for {
-		buf := make([]byte, len(carry)+jsonChunkSize)
+		var buf []byte
+		select {
+		case buf = <-free:
+		default:
+		}
+		// Read a chunk's worth past the carried bytes, or as much again
+		// when they are more (a long line, the first chunk growing).
+		size := max(jsonChunkSize, len(carry))
+		if cap(buf) < len(carry)+size {
+			buf = make([]byte, len(carry)+size)
+		}
+		buf = buf[:len(carry)+size]
 		copy(buf, carry)
 		k, err := io.ReadFull(f, buf[len(carry):])
 		buf = buf[:len(carry)+k]
@@ -716,10 +880,16 @@ func checkJSONLinesChunked(path string, quota int, sample bool) (string, jsonChu
 		}
 		cut := len(buf)
 		if !end {
+			if n == 0 && sample && len(buf) < jsonMaxHead && bytes.Count(buf, []byte{'\n'}) < quota {
+				// The first chunk holds the quota of lines, however long
+				// (within reason).
+				carry = append(carry[:0], buf...)
+				continue
+			}
 			// Whole lines only: the rest goes with the next chunk.
 			cut = bytes.LastIndexByte(buf, '\n') + 1
 		}
-		carry = append([]byte(nil), buf[cut:]...)
+		carry = append(carry[:0], buf[cut:]...)
 		if cut > 0 {
 			jobs <- job{n, buf[:cut]}
 			n++
@@ -733,7 +903,7 @@ func checkJSONLinesChunked(path string, quota int, sample bool) (string, jsonChu
 	if readErr != nil {
 		return "", jsonChunk{}, readErr
 	}
-	all := jsonChunk{plain: true}
+	all := jsonChunk{plain: true, kinds: map[string]jsonKind{}}
 	for i := range n {
 		c := found[i]
 		for _, b := range c.bad {
@@ -743,14 +913,10 @@ func checkJSONLinesChunked(path string, quota int, sample bool) (string, jsonChu
 		all.lines += c.lines
 		all.good += c.good
 		all.plain = all.plain && c.plain
-		// The file's first quota lines, then what each chunk found rare.
-		take := min(len(c.head), quota-len(all.head))
-		all.head = append(all.head, c.head[:take]...)
-		for k := take; k < len(c.head); k++ {
-			if c.headRare[k] {
-				all.rare = append(all.rare, c.head[k])
-			}
+		for k, v := range c.kinds {
+			all.kinds[k] |= v
 		}
+		all.head = append(all.head, c.head...)
 		all.rare = append(all.rare, c.rare...)
 	}
 	return h.sum(), all, nil

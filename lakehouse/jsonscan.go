@@ -1,0 +1,491 @@
+package lakehouse
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+	"unicode/utf8"
+)
+
+// jsonKind is a set of the kinds of value a top-level key holds in a file.
+// The fast line scan ORs them per key; they decide which columns DuckDB
+// may read typed, converting each value exactly, and which are read as
+// text and cast with the checks of typedLoad.
+type jsonKind uint16
+
+const (
+	kindNull jsonKind = 1 << iota
+	kindBool
+	// kindInt is an integer of at most 18 digits: any BIGINT holds it.
+	kindInt
+	// kindNumber is another number of at most 40 characters, within 250
+	// orders of magnitude of 1: a DOUBLE holds it without overflow or
+	// underflow, rounded to the nearest as any parser rounds it.
+	kindNumber
+	kindBigNumber // any other number
+	// kindDate is a string YYYY-MM-DD naming a real day of years 1-9999.
+	kindDate
+	// kindTimestamp is a string YYYY-MM-DD HH:MM:SS (or with T), with at
+	// most six digits of fraction, naming a real instant, without offset.
+	kindTimestamp
+	kindString // any other string
+	kindNested // an object or an array
+	// kindUnknown marks the keys of a line the fast scan left to the
+	// careful check.
+	kindUnknown
+)
+
+// typedReadable reports whether DuckDB's JSON reader converts every value
+// of the kinds in k to type t exactly and without error, as casting the
+// value's text would: then the column is read typed.
+func typedReadable(t string, k jsonKind) bool {
+	k &^= kindNull
+	switch t {
+	case "BIGINT":
+		return k&^kindInt == 0
+	case "DOUBLE":
+		return k&^(kindInt|kindNumber) == 0
+	case "BOOLEAN":
+		return k&^kindBool == 0
+	case "TIMESTAMP":
+		return k&^(kindDate|kindTimestamp) == 0
+	case "DATE":
+		return k&^kindDate == 0
+	}
+	return false
+}
+
+// jsonMaxDepth is the nesting the fast scan follows; deeper lines go to
+// the careful check.
+const jsonMaxDepth = 64
+
+// jsonLineScan checks lines that are one JSON object, as common JSON lines
+// are, and finds the kind of each top-level value, in one pass and without
+// allocating. It is conservative: a line it accepts is one the careful
+// check (jsonProblem) accepts and that DuckDB reads as it is; any line it
+// is unsure of, it refuses, and the careful check decides.
+type jsonLineScan struct {
+	keys  [][]byte   // the line's top-level keys, raw (without escapes)
+	kinds []jsonKind // the kind of each key's value
+	// same is true when the keys are those of the line accepted before,
+	// in the same order (prev), as they mostly are: each is then compared
+	// rather than scanned, and known to be unique.
+	same bool
+	prev [][]byte
+}
+
+// object scans one line without its end: true when it is a JSON object
+// from its first byte to its last, with no duplicate or escaped top-level
+// key, valid UTF-8, and no lone surrogate escape. Only space and tab count
+// as white space: a line with a CR inside is refused.
+func (s *jsonLineScan) object(b []byte) bool {
+	s.keys, s.kinds = s.keys[:0], s.kinds[:0]
+	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
+		return false
+	}
+	// b ends with '}': a scan for a token that is not white space stops
+	// within it.
+	i := skipSpace(b, 1)
+	if b[i] == '}' {
+		s.same = len(s.prev) == 0
+		return i == len(b)-1
+	}
+	same := true
+	for n := 0; ; n++ {
+		if b[i] != '"' {
+			return false
+		}
+		var key []byte
+		if same && n < len(s.prev) && len(b)-i > len(s.prev[n])+1 && b[i+1+len(s.prev[n])] == '"' &&
+			string(b[i+1:i+1+len(s.prev[n])]) == string(s.prev[n]) {
+			key = b[i+1 : i+1+len(s.prev[n])]
+			i += len(key) + 2
+		} else {
+			same = false
+			end, escaped, ok := scanString(b, i+1)
+			if !ok || escaped {
+				return false
+			}
+			key = b[i+1 : end-1]
+			i = end
+		}
+		if b[i] != ':' {
+			if i = skipSpace(b, i); b[i] != ':' {
+				return false
+			}
+		}
+		i++
+		if b[i] == ' ' || b[i] == '\t' {
+			i = skipSpace(b, i)
+		}
+		kind, next, ok := scanValue(b, i, 1)
+		if !ok || next >= len(b) {
+			return false
+		}
+		s.keys = append(s.keys, key)
+		s.kinds = append(s.kinds, kind)
+		i = next
+		if b[i] == ' ' || b[i] == '\t' {
+			i = skipSpace(b, i)
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case '}':
+			if i != len(b)-1 {
+				return false
+			}
+			s.same = same && len(s.keys) == len(s.prev)
+			if !s.same && duplicateRaw(s.keys) {
+				return false
+			}
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// accept makes the line scanned last the one the next is compared with;
+// forget makes it none.
+func (s *jsonLineScan) accept() { s.prev, s.keys = s.keys, s.prev[:0] }
+func (s *jsonLineScan) forget() { s.prev = s.prev[:0] }
+
+// duplicateRaw reports whether a key is in keys twice, as written.
+func duplicateRaw(keys [][]byte) bool {
+	if len(keys) <= 32 {
+		for i, key := range keys {
+			for _, other := range keys[:i] {
+				if bytes.Equal(key, other) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	seen := make(map[string]bool, len(keys))
+	for _, key := range keys {
+		if seen[string(key)] {
+			return true
+		}
+		seen[string(key)] = true
+	}
+	return false
+}
+
+// skipSpace skips spaces and tabs (the JSON whitespace a line can hold
+// that every reader treats alike).
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// scanValue scans the value starting at b[i] and returns its kind (at
+// depth 1) and where it ends.
+func scanValue(b []byte, i, depth int) (jsonKind, int, bool) {
+	if i >= len(b) {
+		return 0, 0, false
+	}
+	switch c := b[i]; {
+	case c == '"':
+		end, escaped, ok := scanString(b, i+1)
+		if !ok {
+			return 0, 0, false
+		}
+		if depth > 1 {
+			return kindString, end, true
+		}
+		if escaped {
+			return kindString, end, true
+		}
+		return stringKind(b[i+1 : end-1]), end, true
+	case c == '-' || (c >= '0' && c <= '9'):
+		return scanNumber(b, i)
+	case c == '{' || c == '[':
+		if depth >= jsonMaxDepth {
+			return 0, 0, false
+		}
+		end, ok := scanContainer(b, i, depth+1)
+		return kindNested, end, ok
+	case c == 't':
+		return kindBool, i + 4, bytes.HasPrefix(b[i:], []byte("true"))
+	case c == 'f':
+		return kindBool, i + 5, bytes.HasPrefix(b[i:], []byte("false"))
+	case c == 'n':
+		return kindNull, i + 4, bytes.HasPrefix(b[i:], []byte("null"))
+	}
+	return 0, 0, false
+}
+
+// scanContainer scans an object or array starting at b[i] whose members
+// are at depth.
+func scanContainer(b []byte, i, depth int) (int, bool) {
+	object := b[i] == '{'
+	closer := byte(']')
+	if object {
+		closer = '}'
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == closer {
+		return i + 1, true
+	}
+	for {
+		if object {
+			if i >= len(b) || b[i] != '"' {
+				return 0, false
+			}
+			end, _, ok := scanString(b, i+1)
+			if !ok {
+				return 0, false
+			}
+			i = skipSpace(b, end)
+			if i >= len(b) || b[i] != ':' {
+				return 0, false
+			}
+			i = skipSpace(b, i+1)
+		}
+		_, next, ok := scanValue(b, i, depth)
+		if !ok {
+			return 0, false
+		}
+		i = skipSpace(b, next)
+		if i >= len(b) {
+			return 0, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case closer:
+			return i + 1, true
+		default:
+			return 0, false
+		}
+	}
+}
+
+const (
+	ones8  = 0x0101010101010101
+	highs8 = 0x8080808080808080
+)
+
+// specialBytes8 has the high bit set in the first of 8 bytes (little
+// endian in x) that ends or escapes a string, is a control character or
+// starts a multi-byte character, if any: 0 when there is none. Bits above
+// the first may be set too.
+func specialBytes8(x uint64) uint64 {
+	// A byte of q or s is zero where x has a quote or a backslash. Each
+	// term sets the high bit of its first zero byte (or, for the last, of
+	// its first byte below 0x20), and perhaps of bytes after it, but of no
+	// byte before, as long as the bytes of x before are ASCII.
+	q := x ^ (ones8 * '"')
+	s := x ^ (ones8 * '\\')
+	t := (q-ones8)&^q | (s-ones8)&^s | (x - ones8*0x20)
+	return (t&^x | x) & highs8
+}
+
+// scanString scans a string whose content starts at b[i] and returns the
+// index after its closing quote, and whether it holds an escape.
+func scanString(b []byte, i int) (end int, escaped, ok bool) {
+	for {
+		for i+8 <= len(b) {
+			if m := specialBytes8(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		if i >= len(b) {
+			return 0, false, false
+		}
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1, escaped, true
+		case c == '\\':
+			n := escapeLen(b, i)
+			if n == 0 {
+				return 0, false, false
+			}
+			escaped = true
+			i += n
+		case c < 0x20:
+			return 0, false, false
+		case c >= 0x80:
+			r, size := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError && size == 1 {
+				return 0, false, false
+			}
+			i += size
+		default:
+			i++
+		}
+	}
+}
+
+// escapeLen is the length of the escape at b[i] (a backslash), 0 when it
+// is invalid or a lone UTF-16 surrogate.
+func escapeLen(b []byte, i int) int {
+	if i+1 >= len(b) {
+		return 0
+	}
+	switch b[i+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2
+	case 'u':
+		v, ok := hex4(b, i+2)
+		switch {
+		case !ok || (v >= 0xDC00 && v <= 0xDFFF):
+			return 0
+		case v >= 0xD800 && v <= 0xDBFF:
+			if i+7 >= len(b) || b[i+6] != '\\' || b[i+7] != 'u' {
+				return 0
+			}
+			if w, ok := hex4(b, i+8); !ok || w < 0xDC00 || w > 0xDFFF {
+				return 0
+			}
+			return 12
+		}
+		return 6
+	}
+	return 0
+}
+
+// hex4 reads four hex digits at b[i].
+func hex4(b []byte, i int) (int, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	v := 0
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			v = v<<4 | int(c-'0')
+		case c >= 'a' && c <= 'f':
+			v = v<<4 | int(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			v = v<<4 | int(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return v, true
+}
+
+// scanNumber scans a JSON number at b[i] and tells its kind.
+func scanNumber(b []byte, i int) (jsonKind, int, bool) {
+	start := i
+	if b[i] == '-' {
+		i++
+	}
+	digits := i
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return 0, 0, false
+	}
+	intDigits := i - digits
+	whole := true
+	if i < len(b) && b[i] == '.' {
+		i++
+		from := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == from {
+			return 0, 0, false
+		}
+		whole = false
+	}
+	exp := 0
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		neg := false
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			neg = b[i] == '-'
+			i++
+		}
+		from := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			if exp < 10000 {
+				exp = exp*10 + int(b[i]-'0')
+			}
+			i++
+		}
+		if i == from {
+			return 0, 0, false
+		}
+		if neg {
+			exp = -exp
+		}
+		whole = false
+	}
+	switch {
+	case whole && intDigits <= 18:
+		return kindInt, i, true
+	case i-start <= 40 && exp >= -250 && exp <= 250:
+		return kindNumber, i, true
+	}
+	return kindBigNumber, i, true
+}
+
+// stringKind tells a date or a timestamp without offset from other text.
+func stringKind(s []byte) jsonKind {
+	if len(s) < 10 || len(s) > 26 || !isDate(s[:10]) {
+		return kindString
+	}
+	if len(s) == 10 {
+		return kindDate
+	}
+	if len(s) < 19 || (s[10] != 'T' && s[10] != ' ') || !isTime(s[11:19]) {
+		return kindString
+	}
+	if len(s) == 19 {
+		return kindTimestamp
+	}
+	if len(s) == 20 || s[19] != '.' || !allDigits(s[20:]) {
+		return kindString
+	}
+	return kindTimestamp
+}
+
+// isDate reports whether s is YYYY-MM-DD naming a day of years 1-9999.
+func isDate(s []byte) bool {
+	if s[4] != '-' || s[7] != '-' || !allDigits(s[:4]) || !allDigits(s[5:7]) || !allDigits(s[8:10]) {
+		return false
+	}
+	y := int(s[0]-'0')*1000 + int(s[1]-'0')*100 + int(s[2]-'0')*10 + int(s[3]-'0')
+	m := int(s[5]-'0')*10 + int(s[6]-'0')
+	d := int(s[8]-'0')*10 + int(s[9]-'0')
+	if y == 0 || m < 1 || m > 12 || d < 1 {
+		return false
+	}
+	days := [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[m]
+	if m == 2 && y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+		days = 29
+	}
+	return d <= days
+}
+
+// isTime reports whether s is HH:MM:SS of a 24-hour clock.
+func isTime(s []byte) bool {
+	if s[2] != ':' || s[5] != ':' || !allDigits(s[:2]) || !allDigits(s[3:5]) || !allDigits(s[6:8]) {
+		return false
+	}
+	hour := s[0] < '2' || (s[0] == '2' && s[1] < '4')
+	return hour && s[3] < '6' && s[6] < '6'
+}
+
+func allDigits(s []byte) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
