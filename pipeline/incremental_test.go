@@ -205,7 +205,7 @@ func TestValidateKinds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lh, err := lakehouse.Open(context.Background(), ":memory:", lakehouse.Options{})
+	lh, err := lakehouse.Open(context.Background(), "", lakehouse.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
