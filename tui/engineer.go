@@ -684,8 +684,8 @@ func jobLabel(job string) string {
 
 // taskLine is one task: status, name, its models' kind in a column tagW
 // wide (0 when no task of the DAG builds models), rows and time, and on
-// wide panels what it waits for. Narrow panels with kinds leave out the
-// time, which the log and the progress line tell.
+// wide panels what it waits for. Panels too narrow for all of it leave out
+// the time, which the log and the progress line tell.
 func (e *engineer) taskLine(t TaskNode, width int, wide bool, tagW int) string {
 	st := e.sh.styles
 	ts := e.tasks[t.Key]
@@ -715,8 +715,8 @@ func (e *engineer) taskLine(t TaskNode, width int, wide bool, tagW int) string {
 		rowsW = 10
 	}
 	tookW := 6
-	if !wide && tagW > 0 {
-		tookW = 0
+	if !wide && width-2-tagW-rowsW-tookW < 10 {
+		tookW = 0 // the name keeps room; the log tells the time
 	}
 	nameW := max(8, width-2-tagW-rowsW-tookW)
 	if wide {
@@ -898,7 +898,7 @@ func (e *engineer) layersLines(width int) []string {
 		if n == "quarantine" {
 			style = st.Warn
 		}
-		lines = append(lines, style.Render(fit(n, 12))+right(fmt.Sprint(a.tables), numW)+right(thousands(a.rows), width-12-numW))
+		lines = append(lines, style.Render(fit(n, 12))+right(fmt.Sprint(a.tables), numW)+right(fitCount(a.rows, width-12-numW), width-12-numW))
 	}
 	lines = append(lines, "")
 	cw := max(7, (width-11)/3)
@@ -907,11 +907,11 @@ func (e *engineer) layersLines(width int) []string {
 	}
 	lines = append(lines, st.Header.Render(fit("source", 11))+st.Header.Render(right("files", cw))+st.Header.Render(right("loaded", cw))+st.Header.Render(right("quar.", width-11-2*cw)))
 	for _, f := range s.Ingested {
-		q := right(thousands(f.RowsQuarantined), width-11-2*cw)
+		q := right(fitCount(f.RowsQuarantined, width-11-2*cw), width-11-2*cw)
 		if f.RowsQuarantined > 0 {
 			q = st.Warn.Render(q)
 		}
-		lines = append(lines, fit(strings.TrimPrefix(f.Table, "bronze."), 11)+right(fmt.Sprint(f.Files), cw)+right(thousands(f.RowsLoaded), cw)+q)
+		lines = append(lines, fit(strings.TrimPrefix(f.Table, "bronze."), 11)+right(fmt.Sprint(f.Files), cw)+right(fitCount(f.RowsLoaded, cw), cw)+q)
 	}
 	return lines
 }

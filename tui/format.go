@@ -206,3 +206,15 @@ func kindLong(kind string) string {
 	}
 	return kind
 }
+
+// fitCount formats n for a right-aligned column width cells wide, with a
+// space before it: 42,513,473 where it fits, else 42.5M (or 380K).
+func fitCount(n int64, width int) string {
+	if s := thousands(n); len(s) < width {
+		return s
+	}
+	if s := compactCount(n); len(s) < width || n < 1000 {
+		return s
+	}
+	return fmt.Sprintf("%.0fK", float64(n)/1000)
+}

@@ -192,3 +192,21 @@ func TestFlowFirstFrameThenTargets(t *testing.T) {
 		t.Errorf("other targets read: %+v", a.others)
 	}
 }
+
+func TestFitCount(t *testing.T) {
+	for _, tc := range []struct {
+		n     int64
+		width int
+		want  string
+	}{
+		{379732, 10, "379,732"},
+		{379732, 7, "380K"},
+		{42513473, 12, "42,513,473"},
+		{42513473, 10, "42.5M"},
+		{999, 3, "999"},
+	} {
+		if got := fitCount(tc.n, tc.width); got != tc.want {
+			t.Errorf("fitCount(%d, %d) = %q, want %q", tc.n, tc.width, got, tc.want)
+		}
+	}
+}
