@@ -143,6 +143,10 @@ func panel(st lipgloss.Style, title string, lines []string, width, height int) s
 	}
 	rows := strings.SplitN(box, "\n", 2)
 	top := rows[0]
+	// A title wider than the border is cut with an ellipsis, not dropped.
+	if room := lipgloss.Width(ansi.Strip(top)) - 6; lipgloss.Width(title) > room && room > 1 {
+		title = ansi.Truncate(title, room, "…")
+	}
 	t := " " + title + " "
 	if lipgloss.Width(t)+4 <= lipgloss.Width(ansi.Strip(top)) {
 		top = ansi.Truncate(top, 2, "") + t + ansi.TruncateLeft(top, 2+lipgloss.Width(t), "")

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/charmbracelet/lipgloss"
 	"testing"
 	"time"
 
@@ -371,6 +373,21 @@ func TestPlaceholderNotCut(t *testing.T) {
 			if !strings.Contains(out, "Until then, the command line") || !strings.Contains(out, "lakebench query") {
 				t.Errorf("tab %s at %dx%d: the command-line hint is missing:\n%s", tab, size[0], size[1], out)
 			}
+		}
+	}
+}
+
+// TestPanelTitleCut: a title wider than its panel is cut with an ellipsis
+// (the lineage of silver.order_totals at 80 columns), never dropped.
+func TestPanelTitleCut(t *testing.T) {
+	st := lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).Padding(0, 1)
+	for _, width := range []int{44, 30, 12} {
+		top := strings.SplitN(panel(st, "lineage · silver.order_totals · by time", []string{"x"}, width, 4), "\n", 2)[0]
+		if w := lipgloss.Width(top); w != width {
+			t.Errorf("width %d: the top border is %d wide: %q", width, w, top)
+		}
+		if !strings.Contains(top, "linea") {
+			t.Errorf("width %d: the title is gone: %q", width, top)
 		}
 	}
 }
