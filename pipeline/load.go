@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -141,18 +142,47 @@ func (p *Project) readFile(file string, diags *Diagnostics) (map[string]any, err
 			p.checkNode(file, doc.Body, reflect.TypeOf(Project{}), "", diags)
 		}
 	}
+	// The file's first document, decoded from the tree just parsed (as
+	// yaml.Unmarshal decodes it, without reading the text again): as a
+	// tree to merge, and as a Project for type errors (a list where a
+	// mapping belongs, text for a number) with their positions.
+	body := firstDocument(f)
+	if body == nil {
+		return nil, nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(nil))
 	var raw map[string]any
-	if err := safeUnmarshal(data, &raw); err != nil {
+	if err := safeDecode(dec, body, &raw); err != nil {
 		*diags = append(*diags, yamlError(file, err))
 		return nil, nil
 	}
-	// Type errors (a list where a mapping belongs, text for a number) with
-	// their positions, from decoding the file alone.
 	var probe Project
-	if err := safeUnmarshal(data, &probe); err != nil {
+	if err := safeDecode(dec, body, &probe); err != nil {
 		*diags = append(*diags, yamlError(file, err))
 	}
 	return raw, nil
+}
+
+// firstDocument is the body of the document yaml.Unmarshal would decode:
+// the first one with a body.
+func firstDocument(f *ast.File) ast.Node {
+	for _, doc := range f.Docs {
+		if doc.Body != nil {
+			return doc.Body
+		}
+	}
+	return nil
+}
+
+// safeDecode decodes a parsed YAML node into v, turning a panic of the
+// YAML library into an error (see safeParse).
+func safeDecode(dec *yaml.Decoder, n ast.Node, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot read this YAML (%v); check indentation, quotes and tags", r)
+		}
+	}()
+	return dec.DecodeFromNode(n, v)
 }
 
 func safeMarshal(v any) (b []byte, err error) {
@@ -162,6 +192,17 @@ func safeMarshal(v any) (b []byte, err error) {
 		}
 	}()
 	return yaml.Marshal(v)
+}
+
+// safeToNode turns a tree into YAML nodes, a panic of the YAML library
+// into an error.
+func safeToNode(v any) (n ast.Node, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot write this YAML back (%v)", r)
+		}
+	}()
+	return yaml.ValueToNode(v)
 }
 
 // safeParse and safeUnmarshal turn a panic of the YAML library on odd
@@ -529,12 +570,14 @@ func (p *Project) resolve(opts LoadOptions) error {
 	if len(diags) > 0 {
 		return diags
 	}
-	data, err := safeMarshal(tree)
-	if err != nil {
-		return &Error{File: p.File, Message: err.Error()}
-	}
+	// The resolved tree becomes a Project through YAML's own nodes (the
+	// decoder's rules, custom decoders included), not through text.
 	var out Project
-	if err := safeUnmarshal(data, &out); err != nil {
+	n, err := safeToNode(tree)
+	if err == nil {
+		err = safeDecode(yaml.NewDecoder(bytes.NewReader(nil)), n, &out)
+	}
+	if err != nil {
 		return &Error{File: p.File, Message: "after applying target " + target + ": " + err.Error()}
 	}
 	out.Dir, out.File, out.Target, out.raw, out.lines = p.Dir, p.File, target, p.raw, p.lines
