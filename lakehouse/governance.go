@@ -160,23 +160,20 @@ func (lh *Lakehouse) Grants(ctx context.Context) (owner string, grants []Grant, 
 }
 
 // owner is the target's owner, "" before governance is deployed. It is
-// the one place the owner is read; a read-only session reads it once (no
-// writer can change the file while it is open read-only).
+// the one place the owner is read; a read-only session reads it once, with
+// the rest of its identity checks (see identities).
 func (lh *Lakehouse) owner(ctx context.Context) (string, error) {
 	if lh.readOnly {
-		lh.ownerMu.Lock()
-		defer lh.ownerMu.Unlock()
-		if lh.ownerRead {
-			return lh.ownerName, nil
+		id, err := lh.identities(ctx)
+		if err != nil {
+			return "", err
 		}
+		return id.owner, nil
 	}
 	var owner string
 	err := lh.db.QueryRowContext(ctx, "SELECT owner FROM sys.governance LIMIT 1").Scan(&owner)
 	if err != nil && !isNoRows(err) {
 		return "", fmt.Errorf("lakehouse: owner: %w", err)
-	}
-	if lh.readOnly {
-		lh.ownerRead, lh.ownerName = true, owner
 	}
 	return owner, nil
 }
@@ -257,6 +254,13 @@ func (lh *Lakehouse) Authorize(ctx context.Context, principal string, reads, wri
 // Deployed reports whether the target has governance deployed (an owner
 // and grants): before the first deploy, every principal may do anything.
 func (lh *Lakehouse) Deployed(ctx context.Context) (bool, error) {
+	if lh.readOnly {
+		id, err := lh.identities(ctx)
+		if err != nil {
+			return false, err
+		}
+		return id.deployed, nil
+	}
 	var n int
 	err := lh.db.QueryRowContext(ctx, "SELECT count(*) FROM sys.governance").Scan(&n)
 	return n > 0, err

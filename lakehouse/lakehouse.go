@@ -63,11 +63,11 @@ type Lakehouse struct {
 	auditMu        sync.Mutex
 	readerHead     chainHead
 	readerHeadRead bool
-	// ownerMu guards the owner a read-only session read once (no writer
-	// can change the file while it is open read-only).
-	ownerMu   sync.Mutex
-	ownerRead bool
-	ownerName string
+	// ownerMu guards what a read-only session read once of the target's
+	// identities, its owner among them (see identities): no writer can
+	// change the file while it is open read-only.
+	ownerMu sync.Mutex
+	ident   *identities
 }
 
 // probe returns the connection pool, for statements that may fail (sniffing

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -194,14 +196,60 @@ func safeMarshal(v any) (b []byte, err error) {
 	return yaml.Marshal(v)
 }
 
-// safeToNode turns a tree into YAML nodes, a panic of the YAML library
-// into an error.
+// safeToNode turns a tree (as decoded into map[string]any) into YAML nodes
+// with the same values, a panic of the YAML library into an error. Scalars
+// become nodes directly, not text to scan again; a value of another kind
+// (a tagged timestamp or binary) goes through the library's encoder.
 func safeToNode(v any) (n ast.Node, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("cannot write this YAML back (%v)", r)
 		}
 	}()
+	return treeNode(v)
+}
+
+func treeNode(v any) (ast.Node, error) {
+	tok := func(t token.Type, text string) *token.Token {
+		return &token.Token{Type: t, Value: text, Origin: text, Position: &token.Position{}}
+	}
+	switch x := v.(type) {
+	case nil:
+		return &ast.NullNode{BaseNode: &ast.BaseNode{}, Token: tok(token.NullType, "null")}, nil
+	case string:
+		return &ast.StringNode{BaseNode: &ast.BaseNode{}, Token: tok(token.StringType, x), Value: x}, nil
+	case bool:
+		return &ast.BoolNode{BaseNode: &ast.BaseNode{}, Token: tok(token.BoolType, strconv.FormatBool(x)), Value: x}, nil
+	case uint64:
+		return &ast.IntegerNode{BaseNode: &ast.BaseNode{}, Token: tok(token.IntegerType, strconv.FormatUint(x, 10)), Value: x}, nil
+	case int64:
+		return &ast.IntegerNode{BaseNode: &ast.BaseNode{}, Token: tok(token.IntegerType, strconv.FormatInt(x, 10)), Value: x}, nil
+	case float64:
+		if !math.IsInf(x, 0) && !math.IsNaN(x) {
+			return &ast.FloatNode{BaseNode: &ast.BaseNode{}, Token: tok(token.FloatType, strconv.FormatFloat(x, 'g', -1, 64)), Value: x}, nil
+		}
+	case map[string]any:
+		m := ast.Mapping(tok(token.MappingStartType, "{"), true)
+		for _, k := range sortedKeys(x) {
+			val, err := treeNode(x[k])
+			if err != nil {
+				return nil, err
+			}
+			key := &ast.StringNode{BaseNode: &ast.BaseNode{}, Token: tok(token.StringType, k), Value: k}
+			m.Values = append(m.Values, ast.MappingValue(tok(token.MappingValueType, ":"), key, val))
+		}
+		return m, nil
+	case []any:
+		seq := ast.Sequence(tok(token.SequenceStartType, "["), true)
+		for _, e := range x {
+			n, err := treeNode(e)
+			if err != nil {
+				return nil, err
+			}
+			seq.Values = append(seq.Values, n)
+		}
+		return seq, nil
+	}
 	return yaml.ValueToNode(v)
 }
 
