@@ -299,7 +299,7 @@ func (lh *Lakehouse) authorizeSQL(ctx context.Context, sqlText string) (tables [
 	if err != nil {
 		return nil, "", fmt.Errorf("lakehouse: %w", err)
 	}
-	reads, writes, err := access(ctx, conn, sqlText, strict)
+	reads, writes, err := access(ctx, conn, sqlText, lh.takeParsed(sqlText), strict)
 	conn.Close()
 	if err != nil && strict && len(reads) > 0 {
 		// A query DuckDB could not bind: its names past the grants are
@@ -377,4 +377,32 @@ func (lh *Lakehouse) sandbox(ctx context.Context) error {
 	}
 	lh.sandboxed = true
 	return nil
+}
+
+// parse returns DuckDB's parse tree of sqlText (json_serialize_sql) and
+// keeps it for the access check of the same text (see takeParsed): a
+// command that asks whether its SQL is a SELECT, then runs it, parses it
+// once.
+func (lh *Lakehouse) parse(ctx context.Context, sqlText string) (string, error) {
+	var doc string
+	if err := lh.db.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", sqlText).Scan(&doc); err != nil {
+		return "", fmt.Errorf("lakehouse: parse: %w", err)
+	}
+	lh.parsedMu.Lock()
+	lh.parsedSQL, lh.parsedDoc = sqlText, doc
+	lh.parsedMu.Unlock()
+	return doc, nil
+}
+
+// takeParsed returns the parse tree parse kept of exactly sqlText, once,
+// or "" (the caller parses it). A parse depends on the text alone.
+func (lh *Lakehouse) takeParsed(sqlText string) string {
+	lh.parsedMu.Lock()
+	defer lh.parsedMu.Unlock()
+	if lh.parsedDoc == "" || lh.parsedSQL != sqlText {
+		return ""
+	}
+	doc := lh.parsedDoc
+	lh.parsedSQL, lh.parsedDoc = "", ""
+	return doc
 }

@@ -68,6 +68,12 @@ type Lakehouse struct {
 	// change the file while it is open read-only.
 	ownerMu sync.Mutex
 	ident   *identities
+	// parsed is the last statement TableRefs parsed and its parse tree,
+	// which the access check of the same text takes instead of parsing it
+	// again (see parse), under parsedMu.
+	parsedMu  sync.Mutex
+	parsedSQL string
+	parsedDoc string
 }
 
 // probe returns the connection pool, for statements that may fail (sniffing

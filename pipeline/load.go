@@ -153,10 +153,13 @@ func (p *Project) readFile(file string, diags *Diagnostics) (map[string]any, err
 		return nil, nil
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(nil))
-	var raw map[string]any
-	if err := safeDecode(dec, body, &raw); err != nil {
-		*diags = append(*diags, yamlError(file, err))
-		return nil, nil
+	raw, ok := plainTree(body)
+	if !ok {
+		// Anchors, tags, block scalars, odd keys: the library decodes them.
+		if err := safeDecode(dec, body, &raw); err != nil {
+			*diags = append(*diags, yamlError(file, err))
+			return nil, nil
+		}
 	}
 	var probe Project
 	if err := safeDecode(dec, body, &probe); err != nil {
@@ -174,6 +177,68 @@ func firstDocument(f *ast.File) ast.Node {
 		}
 	}
 	return nil
+}
+
+// plainTree is the mapping at n as yaml decodes it into map[string]any,
+// for the nodes most files are made of (mappings with plain keys, lists,
+// strings, numbers, booleans, nulls); ok is false for anything else, which
+// the caller leaves to the library.
+func plainTree(n ast.Node) (map[string]any, bool) {
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		return nil, false
+	}
+	v, ok := plainValue(m, 0)
+	if !ok {
+		return nil, false
+	}
+	return v.(map[string]any), true
+}
+
+func plainValue(n ast.Node, depth int) (any, bool) {
+	if depth > maxYAMLDepth {
+		return nil, false
+	}
+	switch x := n.(type) {
+	case *ast.NullNode:
+		return nil, true
+	case *ast.StringNode:
+		return x.Value, true
+	case *ast.IntegerNode:
+		return x.Value, x.Value != nil
+	case *ast.FloatNode:
+		return x.Value, true
+	case *ast.BoolNode:
+		return x.Value, true
+	case *ast.MappingNode:
+		out := make(map[string]any, len(x.Values))
+		for _, kv := range x.Values {
+			k, ok := kv.Key.(*ast.StringNode)
+			if !ok || kv.Key.IsMergeKey() {
+				return nil, false
+			}
+			if _, dup := out[k.Value]; dup {
+				return nil, false
+			}
+			v, ok := plainValue(kv.Value, depth+1)
+			if !ok {
+				return nil, false
+			}
+			out[k.Value] = v
+		}
+		return out, true
+	case *ast.SequenceNode:
+		out := make([]any, len(x.Values))
+		for i, e := range x.Values {
+			v, ok := plainValue(e, depth+1)
+			if !ok {
+				return nil, false
+			}
+			out[i] = v
+		}
+		return out, true
+	}
+	return nil, false
 }
 
 // safeDecode decodes a parsed YAML node into v, turning a panic of the
