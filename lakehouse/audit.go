@@ -259,22 +259,31 @@ func rawHash(line []byte) string {
 	return "raw:" + hex.EncodeToString(sum[:])
 }
 
-// lastLine reads the last non-empty line of f (at most 1 MiB from its end).
+// lastLine reads the last non-empty line of f (at most 1 MiB from its end):
+// from its last 64 KiB when the line is shorter, as lines are, so a long
+// log costs a query no more than a short one.
 func lastLine(f *os.File) ([]byte, bool) {
 	st, err := f.Stat()
 	if err != nil || st.Size() == 0 {
 		return nil, false
 	}
-	n := min(st.Size(), 1<<20)
-	buf := make([]byte, n)
-	if _, err := f.ReadAt(buf, st.Size()-n); err != nil && !errors.Is(err, io.EOF) {
-		return nil, false
+	for _, window := range []int64{64 << 10, 1 << 20} {
+		n := min(st.Size(), window)
+		buf := make([]byte, n)
+		if _, err := f.ReadAt(buf, st.Size()-n); err != nil && !errors.Is(err, io.EOF) {
+			return nil, false
+		}
+		buf = bytes.TrimRight(buf, "\n")
+		i := bytes.LastIndexByte(buf, '\n')
+		if i < 0 && n < st.Size() && n < 1<<20 {
+			continue // the line may start before the window: a larger one
+		}
+		if i >= 0 {
+			buf = buf[i+1:]
+		}
+		return buf, len(buf) > 0
 	}
-	buf = bytes.TrimRight(buf, "\n")
-	if i := bytes.LastIndexByte(buf, '\n'); i >= 0 {
-		buf = buf[i+1:]
-	}
-	return buf, len(buf) > 0
+	return nil, false
 }
 
 // logBreak is a place where an audit log's chain does not hold.

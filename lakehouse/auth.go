@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -161,11 +162,24 @@ func (lh *Lakehouse) RevokeToken(ctx context.Context, by, principal string) (int
 	return n, nil
 }
 
-// Tokens lists the issued tokens, newest first, without their secrets.
+// Tokens lists the issued tokens, newest first, without their secrets. A
+// read-only session reads them once (see identities).
 func (lh *Lakehouse) Tokens(ctx context.Context) ([]Token, error) {
+	if lh.readOnly {
+		id, err := lh.identities(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return slices.Clone(id.tokens), nil
+	}
 	if ok, err := lh.hasTokens(ctx); err != nil || !ok {
 		return nil, err
 	}
+	return lh.readTokens(ctx)
+}
+
+// readTokens reads sys.tokens, which exists.
+func (lh *Lakehouse) readTokens(ctx context.Context) ([]Token, error) {
 	rows, err := lh.db.QueryContext(ctx, `SELECT token_id, principal, created_at, created_by, revoked_at, coalesce(revoked_by, '')
 		FROM sys.tokens ORDER BY created_at DESC, token_id`)
 	if err != nil {

@@ -160,23 +160,20 @@ func (lh *Lakehouse) Grants(ctx context.Context) (owner string, grants []Grant, 
 }
 
 // owner is the target's owner, "" before governance is deployed. It is
-// the one place the owner is read; a read-only session reads it once (no
-// writer can change the file while it is open read-only).
+// the one place the owner is read; a read-only session reads it once, with
+// the rest of its identity checks (see identities).
 func (lh *Lakehouse) owner(ctx context.Context) (string, error) {
 	if lh.readOnly {
-		lh.ownerMu.Lock()
-		defer lh.ownerMu.Unlock()
-		if lh.ownerRead {
-			return lh.ownerName, nil
+		id, err := lh.identities(ctx)
+		if err != nil {
+			return "", err
 		}
+		return id.owner, nil
 	}
 	var owner string
 	err := lh.db.QueryRowContext(ctx, "SELECT owner FROM sys.governance LIMIT 1").Scan(&owner)
 	if err != nil && !isNoRows(err) {
 		return "", fmt.Errorf("lakehouse: owner: %w", err)
-	}
-	if lh.readOnly {
-		lh.ownerRead, lh.ownerName = true, owner
 	}
 	return owner, nil
 }
@@ -257,6 +254,13 @@ func (lh *Lakehouse) Authorize(ctx context.Context, principal string, reads, wri
 // Deployed reports whether the target has governance deployed (an owner
 // and grants): before the first deploy, every principal may do anything.
 func (lh *Lakehouse) Deployed(ctx context.Context) (bool, error) {
+	if lh.readOnly {
+		id, err := lh.identities(ctx)
+		if err != nil {
+			return false, err
+		}
+		return id.deployed, nil
+	}
 	var n int
 	err := lh.db.QueryRowContext(ctx, "SELECT count(*) FROM sys.governance").Scan(&n)
 	return n > 0, err
@@ -295,7 +299,7 @@ func (lh *Lakehouse) authorizeSQL(ctx context.Context, sqlText string) (tables [
 	if err != nil {
 		return nil, "", fmt.Errorf("lakehouse: %w", err)
 	}
-	reads, writes, err := access(ctx, conn, sqlText, strict)
+	reads, writes, err := access(ctx, conn, sqlText, lh.takeParsed(sqlText), strict)
 	conn.Close()
 	if err != nil && strict && len(reads) > 0 {
 		// A query DuckDB could not bind: its names past the grants are
@@ -373,4 +377,32 @@ func (lh *Lakehouse) sandbox(ctx context.Context) error {
 	}
 	lh.sandboxed = true
 	return nil
+}
+
+// parse returns DuckDB's parse tree of sqlText (json_serialize_sql) and
+// keeps it for the access check of the same text (see takeParsed): a
+// command that asks whether its SQL is a SELECT, then runs it, parses it
+// once.
+func (lh *Lakehouse) parse(ctx context.Context, sqlText string) (string, error) {
+	var doc string
+	if err := lh.db.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", sqlText).Scan(&doc); err != nil {
+		return "", fmt.Errorf("lakehouse: parse: %w", err)
+	}
+	lh.parsedMu.Lock()
+	lh.parsedSQL, lh.parsedDoc = sqlText, doc
+	lh.parsedMu.Unlock()
+	return doc, nil
+}
+
+// takeParsed returns the parse tree parse kept of exactly sqlText, once,
+// or "" (the caller parses it). A parse depends on the text alone.
+func (lh *Lakehouse) takeParsed(sqlText string) string {
+	lh.parsedMu.Lock()
+	defer lh.parsedMu.Unlock()
+	if lh.parsedDoc == "" || lh.parsedSQL != sqlText {
+		return ""
+	}
+	doc := lh.parsedDoc
+	lh.parsedSQL, lh.parsedDoc = "", ""
+	return doc
 }

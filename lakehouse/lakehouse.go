@@ -63,11 +63,17 @@ type Lakehouse struct {
 	auditMu        sync.Mutex
 	readerHead     chainHead
 	readerHeadRead bool
-	// ownerMu guards the owner a read-only session read once (no writer
-	// can change the file while it is open read-only).
-	ownerMu   sync.Mutex
-	ownerRead bool
-	ownerName string
+	// ownerMu guards what a read-only session read once of the target's
+	// identities, its owner among them (see identities): no writer can
+	// change the file while it is open read-only.
+	ownerMu sync.Mutex
+	ident   *identities
+	// parsed is the last statement TableRefs parsed and its parse tree,
+	// which the access check of the same text takes instead of parsing it
+	// again (see parse), under parsedMu.
+	parsedMu  sync.Mutex
+	parsedSQL string
+	parsedDoc string
 }
 
 // probe returns the connection pool, for statements that may fail (sniffing

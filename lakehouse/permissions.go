@@ -1,6 +1,7 @@
 package lakehouse
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -146,6 +147,13 @@ func owner(ctx context.Context, e execer) (string, error) {
 
 // Permissions lists the target permissions deployed on the target.
 func (lh *Lakehouse) Permissions(ctx context.Context) ([]TargetPermission, error) {
+	if lh.readOnly {
+		id, err := lh.identities(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return slices.Clone(id.perms), nil
+	}
 	rows, err := lh.db.QueryContext(ctx, "SELECT level, principal, kind FROM sys.permissions ORDER BY ALL")
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: permissions: %w", err)
@@ -265,6 +273,13 @@ func (lh *Lakehouse) SetOwner(ctx context.Context, by, to string) error {
 // TargetSettings are the mode and run_as identity the target's deploys
 // recorded last; ok is false before the first deploy.
 func (lh *Lakehouse) TargetSettings(ctx context.Context) (s TargetSettings, ok bool, err error) {
+	if lh.readOnly {
+		id, err := lh.identities(ctx)
+		if err != nil {
+			return TargetSettings{}, false, err
+		}
+		return id.settings, id.recorded, nil
+	}
 	return targetSettings(ctx, lh.db)
 }
 
@@ -295,4 +310,92 @@ func (tx *Tx) RecordTargetSettings(ctx context.Context, s TargetSettings) error 
 		return fmt.Errorf("lakehouse: record target settings: %w", err)
 	}
 	return nil
+}
+
+// identities is what a read-only session reads once of who the target
+// knows (see Lakehouse.identities).
+type identities struct {
+	settings TargetSettings
+	recorded bool
+	perms    []TargetPermission
+	owner    string
+	deployed bool
+	tokens   []Token
+}
+
+// identityQuery reads a target's recorded settings, permissions, owner
+// and tokens in one statement of plain scans, one row per record, kind in
+// k (sorting and picking are done in Go: an ORDER BY, a scalar subquery or
+// duckdb_tables() each cost a DuckDB process more than the scans).
+// Without tokens it is the statement before the last UNION ALL: a target
+// where no token was ever issued has no sys.tokens, and a read-only
+// session cannot create it.
+const identityQuery = `SELECT 's' AS k, mode AS a, run_as AS b, principal AS c, NULL::VARCHAR AS d, recorded_at AS t1, NULL::TIMESTAMP AS t2 FROM sys.target_settings
+UNION ALL SELECT 'p', level, principal, kind, NULL, NULL, NULL FROM sys.permissions
+UNION ALL SELECT 'o', owner, NULL, NULL, NULL, NULL, NULL FROM sys.governance`
+
+const identityTokensQuery = identityQuery + `
+UNION ALL SELECT 't', token_id, principal, created_by, revoked_by, created_at, revoked_at FROM sys.tokens`
+
+// identities reads, once per read-only session, what the identity checks
+// of a command need: the target's settings, permissions, owner,
+// governance and tokens, in one statement (see identityQuery). No writer
+// can change the file while it is open read-only, so what was read stays
+// true for the session.
+func (lh *Lakehouse) identities(ctx context.Context) (*identities, error) {
+	lh.ownerMu.Lock()
+	defer lh.ownerMu.Unlock()
+	if lh.ident != nil {
+		return lh.ident, nil
+	}
+	rows, err := lh.db.QueryContext(ctx, identityTokensQuery)
+	if err != nil && strings.Contains(err.Error(), "Catalog Error") && strings.Contains(err.Error(), "tokens") {
+		rows, err = lh.db.QueryContext(ctx, identityQuery)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: identities: %w", err)
+	}
+	defer rows.Close()
+	id := &identities{}
+	ownerSeen := false
+	for rows.Next() {
+		var k string
+		var a, b, c, d sql.NullString
+		var t1, t2 sql.NullTime
+		if err := rows.Scan(&k, &a, &b, &c, &d, &t1, &t2); err != nil {
+			return nil, fmt.Errorf("lakehouse: identities: %w", err)
+		}
+		switch k {
+		case "s": // the latest settings (as ORDER BY recorded_at DESC LIMIT 1)
+			if !id.recorded || t1.Time.After(id.settings.RecordedAt) {
+				id.recorded = true
+				id.settings = TargetSettings{Mode: a.String, RunAs: b.String, Principal: c.String, RecordedAt: t1.Time}
+			}
+		case "p":
+			id.perms = append(id.perms, TargetPermission{Level: a.String, Principal: b.String, Kind: c.String})
+		case "o":
+			id.deployed = true
+			if !ownerSeen {
+				id.owner, ownerSeen = a.String, true
+			}
+		case "t":
+			tok := Token{ID: a.String, Principal: b.String, CreatedBy: c.String, RevokedBy: d.String, CreatedAt: t1.Time}
+			if t2.Valid {
+				tok.RevokedAt = t2.Time
+			}
+			id.tokens = append(id.tokens, tok)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: identities: %w", err)
+	}
+	// The orders Permissions and Tokens give (ORDER BY ALL; newest first).
+	slices.SortFunc(id.perms, func(x, y TargetPermission) int {
+		return cmp.Or(cmp.Compare(x.Level, y.Level), cmp.Compare(x.Principal, y.Principal), cmp.Compare(x.Kind, y.Kind))
+	})
+	slices.SortFunc(id.tokens, func(x, y Token) int {
+		return cmp.Or(y.CreatedAt.Compare(x.CreatedAt), cmp.Compare(x.ID, y.ID))
+	})
+	lh.ident = id
+	return id, nil
 }

@@ -113,13 +113,13 @@ func (lh *Lakehouse) Access(ctx context.Context, sqlText string) (reads, writes 
 		return nil, nil, fmt.Errorf("lakehouse: access: %w", err)
 	}
 	defer conn.Close()
-	return access(ctx, conn, sqlText, false)
+	return access(ctx, conn, sqlText, "", false)
 }
 
 // Access is Lakehouse.Access inside the transaction, which sees the tables
 // the transaction made.
 func (tx *Tx) Access(ctx context.Context, sqlText string) (reads, writes []TableName, err error) {
-	return access(ctx, tx.tx, sqlText, false)
+	return access(ctx, tx.tx, sqlText, "", false)
 }
 
 // planDoc is json_serialize_plan's answer.
@@ -143,6 +143,21 @@ func serializePlan(ctx context.Context, c queryConn, sqlText string) (*planDoc, 
 	if err := c.QueryRowContext(ctx, "SELECT json_serialize_plan(?::VARCHAR)::VARCHAR", sqlText).Scan(&doc); err != nil {
 		return nil, fmt.Errorf("lakehouse: plan: %w", err)
 	}
+	return decodePlan(doc)
+}
+
+// serializePlanIn is serializePlan with the name of the database the plan
+// is bound in (current_database()), read in the same statement.
+func serializePlanIn(ctx context.Context, c queryConn, sqlText string) (p *planDoc, catalog string, err error) {
+	var doc string
+	if err := c.QueryRowContext(ctx, "SELECT current_database(), json_serialize_plan(?::VARCHAR)::VARCHAR", sqlText).Scan(&catalog, &doc); err != nil {
+		return nil, "", fmt.Errorf("lakehouse: plan: %w", err)
+	}
+	p, err = decodePlan(doc)
+	return p, catalog, err
+}
+
+func decodePlan(doc string) (*planDoc, error) {
 	var p planDoc
 	if err := decodeJSON(doc, &p); err != nil {
 		return nil, fmt.Errorf("lakehouse: plan: %w", err)
@@ -262,16 +277,15 @@ const pathChars = `./\:*?`
 
 // access binds sqlText on one connection and returns what it reads and
 // writes. strict is for principals other than the owner: nothing that can
-// name a file is bound, and a plan error says less.
-func access(ctx context.Context, c queryConn, sqlText string, strict bool) (reads, writes []TableName, err error) {
-	var catalog string
-	if err := c.QueryRowContext(ctx, "SELECT current_database()").Scan(&catalog); err != nil {
-		return nil, nil, fmt.Errorf("lakehouse: access: %w", err)
-	}
+// name a file is bound, and a plan error says less. parsed is sqlText's
+// parse tree (json_serialize_sql) when the caller has it, else "".
+func access(ctx context.Context, c queryConn, sqlText, parsed string, strict bool) (reads, writes []TableName, err error) {
 	var tree map[string]any
-	var doc string
-	if err := c.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", sqlText).Scan(&doc); err != nil {
-		return nil, nil, fmt.Errorf("lakehouse: parse: %w", err)
+	doc := parsed
+	if doc == "" {
+		if err := c.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", sqlText).Scan(&doc); err != nil {
+			return nil, nil, fmt.Errorf("lakehouse: parse: %w", err)
+		}
 	}
 	if err := decodeJSON(doc, &tree); err != nil {
 		return nil, nil, fmt.Errorf("lakehouse: parse: %w", err)
@@ -298,8 +312,9 @@ func access(ctx context.Context, c queryConn, sqlText string, strict bool) (read
 			return nil, nil, &AccessError{Table: TableName{Schema: ownerOnly, Name: kw}}
 		}
 	}
-	// The plan of the statement as written.
-	orig, err := serializePlan(ctx, c, sqlText)
+	// The plan of the statement as written, and the database it is bound
+	// in.
+	orig, catalog, err := serializePlanIn(ctx, c, sqlText)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -495,17 +510,31 @@ func viewsNamed(ctx context.Context, c queryConn, tree map[string]any, catalog s
 			names = append(names, TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(name)})
 		}
 	})
-	for _, t := range names {
-		if _, ok := views[t.String()]; ok {
-			continue
-		}
+	if len(names) == 0 {
+		return views, nil
+	}
+	// One lookup for every name: this database's views, counted by
+	// lower-cased name (a name two views share is neither's).
+	rows, err := c.QueryContext(ctx, `SELECT lower(schema_name), lower(view_name), count(*) FROM duckdb_views()
+		WHERE database_name = ? AND NOT internal AND NOT temporary GROUP BY ALL`, catalog)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: access: %w", err)
+	}
+	defer rows.Close()
+	counts := map[TableName]int{}
+	for rows.Next() {
+		var t TableName
 		var n int
-		err := c.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_views() WHERE database_name = ? AND NOT internal AND NOT temporary
-			AND lower(schema_name) = ? AND lower(view_name) = ?`, catalog, t.Schema, t.Name).Scan(&n)
-		if err != nil {
+		if err := rows.Scan(&t.Schema, &t.Name, &n); err != nil {
 			return nil, fmt.Errorf("lakehouse: access: %w", err)
 		}
-		if n == 1 {
+		counts[t] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: access: %w", err)
+	}
+	for _, t := range names {
+		if counts[t] == 1 {
 			views[t.String()] = t
 		}
 	}
@@ -642,7 +671,7 @@ func (tx *Tx) AuthorizeSQL(ctx context.Context, sqlText string) (reads, writes [
 		return nil, nil, err
 	}
 	strict := tx.principal != "" && owner != "" && tx.principal != owner
-	reads, writes, err = access(ctx, tx.tx, sqlText, strict)
+	reads, writes, err = access(ctx, tx.tx, sqlText, "", strict)
 	if err != nil && strict && len(reads) > 0 {
 		// A query DuckDB could not bind: its names past the grants are
 		// refused before DuckDB's error says what exists.

@@ -107,7 +107,9 @@ func (lh *Lakehouse) Count(ctx context.Context, selectSQL string) (int64, error)
 // empty, for its columns), stopping at the first error. A result is one
 // result set: the query runs once and its rows are scanned as DuckDB
 // returns them, so a result of any size is complete and consistent, and Go
-// holds one batch at a time. It is authorized and audited once.
+// holds one batch at a time. It is authorized and audited once. A DECIMAL
+// value stays exact (a duckdb.Decimal: its digits and scale), where Query
+// turns it into a float64.
 func (lh *Lakehouse) Stream(ctx context.Context, selectSQL string, batchSize int64, fn func(*Result) error) error {
 	tables, action, err := lh.authorizeSQL(ctx, selectSQL)
 	if err != nil {
@@ -141,6 +143,7 @@ func streamOn(ctx context.Context, e execer, q string, batchSize int64, fn func(
 		return queryError(ctx, err)
 	}
 	sc := newRowScanner(len(cols))
+	sc.exactDecimals = true
 	var offset int64
 	newBatch := func() *Result {
 		return &Result{Columns: cols, Rows: make([][]any, 0, min(batchSize, 4096)), Offset: offset}
@@ -412,6 +415,8 @@ func scanRow(rows *sql.Rows, n int) ([]any, error) {
 type rowScanner struct {
 	vals []any
 	ptrs []any
+	// exactDecimals keeps DECIMAL values as duckdb.Decimal (see Stream).
+	exactDecimals bool
 }
 
 func newRowScanner(n int) *rowScanner {
@@ -428,16 +433,17 @@ func (sc *rowScanner) scan(rows *sql.Rows, row []any) error {
 		return err
 	}
 	for i, v := range sc.vals {
-		row[i] = normalize(v)
+		row[i] = normalize(v, sc.exactDecimals)
 		sc.vals[i] = nil
 	}
 	return nil
 }
 
 // normalize turns driver values into plain Go values that print and marshal
-// well: HUGEINT to int64 (or its decimal string), DECIMAL to float64, bytes to
-// string, intervals and UUIDs to strings.
-func normalize(v any) any {
+// well: HUGEINT to int64 (or its decimal string), DECIMAL to float64 (or
+// kept, exact, when exactDecimals), bytes to string, intervals and UUIDs to
+// strings.
+func normalize(v any, exactDecimals bool) any {
 	switch x := v.(type) {
 	case *big.Int:
 		if x.IsInt64() {
@@ -445,6 +451,9 @@ func normalize(v any) any {
 		}
 		return x.String()
 	case duckdb.Decimal:
+		if exactDecimals {
+			return x
+		}
 		return x.Float64()
 	case []byte:
 		return string(x)
@@ -454,12 +463,12 @@ func normalize(v any) any {
 		return x.String()
 	case []any:
 		for i := range x {
-			x[i] = normalize(x[i])
+			x[i] = normalize(x[i], exactDecimals)
 		}
 		return x
 	case map[string]any:
 		for k := range x {
-			x[k] = normalize(x[k])
+			x[k] = normalize(x[k], exactDecimals)
 		}
 		return x
 	}

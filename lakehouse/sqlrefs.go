@@ -26,10 +26,9 @@ func (e *ParseError) Error() string { return "lakehouse: " + e.Message }
 // or views. It fails with a *ParseError for SQL DuckDB cannot parse or
 // that is not one SELECT.
 func (lh *Lakehouse) TableRefs(ctx context.Context, selectSQL string) ([]TableName, error) {
-	var doc string
-	err := lh.db.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", selectSQL).Scan(&doc)
+	doc, err := lh.parse(ctx, selectSQL)
 	if err != nil {
-		return nil, fmt.Errorf("lakehouse: parse: %w", err)
+		return nil, err
 	}
 	return tableRefsFromJSON(doc)
 }

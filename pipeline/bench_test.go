@@ -265,3 +265,13 @@ func BenchmarkDailyRun(b *testing.B) {
 	b.ReportMetric(medianDuration(full).Seconds(), "full_s")
 	b.ReportMetric(medianDuration(daily).Seconds(), "daily_s")
 }
+
+// BenchmarkLoad loads the sample project (its lakebench.yml and includes),
+// as every lakebench command does first.
+func BenchmarkLoad(b *testing.B) {
+	for b.Loop() {
+		if _, err := LoadWith("../sampledata/project", LoadOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

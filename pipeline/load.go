@@ -1,14 +1,17 @@
 package pipeline
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -141,18 +144,112 @@ func (p *Project) readFile(file string, diags *Diagnostics) (map[string]any, err
 			p.checkNode(file, doc.Body, reflect.TypeOf(Project{}), "", diags)
 		}
 	}
-	var raw map[string]any
-	if err := safeUnmarshal(data, &raw); err != nil {
-		*diags = append(*diags, yamlError(file, err))
+	// The file's first document, decoded from the tree just parsed (as
+	// yaml.Unmarshal decodes it, without reading the text again): as a
+	// tree to merge, and as a Project for type errors (a list where a
+	// mapping belongs, text for a number) with their positions.
+	body := firstDocument(f)
+	if body == nil {
 		return nil, nil
 	}
-	// Type errors (a list where a mapping belongs, text for a number) with
-	// their positions, from decoding the file alone.
+	dec := yaml.NewDecoder(bytes.NewReader(nil))
+	raw, ok := plainTree(body)
+	if !ok {
+		// Anchors, tags, block scalars, odd keys: the library decodes them.
+		if err := safeDecode(dec, body, &raw); err != nil {
+			*diags = append(*diags, yamlError(file, err))
+			return nil, nil
+		}
+	}
 	var probe Project
-	if err := safeUnmarshal(data, &probe); err != nil {
+	if err := safeDecode(dec, body, &probe); err != nil {
 		*diags = append(*diags, yamlError(file, err))
 	}
 	return raw, nil
+}
+
+// firstDocument is the body of the document yaml.Unmarshal would decode:
+// the first one with a body.
+func firstDocument(f *ast.File) ast.Node {
+	for _, doc := range f.Docs {
+		if doc.Body != nil {
+			return doc.Body
+		}
+	}
+	return nil
+}
+
+// plainTree is the mapping at n as yaml decodes it into map[string]any,
+// for the nodes most files are made of (mappings with plain keys, lists,
+// strings, numbers, booleans, nulls); ok is false for anything else, which
+// the caller leaves to the library.
+func plainTree(n ast.Node) (map[string]any, bool) {
+	m, ok := n.(*ast.MappingNode)
+	if !ok {
+		return nil, false
+	}
+	v, ok := plainValue(m, 0)
+	if !ok {
+		return nil, false
+	}
+	return v.(map[string]any), true
+}
+
+func plainValue(n ast.Node, depth int) (any, bool) {
+	if depth > maxYAMLDepth {
+		return nil, false
+	}
+	switch x := n.(type) {
+	case *ast.NullNode:
+		return nil, true
+	case *ast.StringNode:
+		return x.Value, true
+	case *ast.IntegerNode:
+		return x.Value, x.Value != nil
+	case *ast.FloatNode:
+		return x.Value, true
+	case *ast.BoolNode:
+		return x.Value, true
+	case *ast.MappingNode:
+		out := make(map[string]any, len(x.Values))
+		for _, kv := range x.Values {
+			k, ok := kv.Key.(*ast.StringNode)
+			if !ok || kv.Key.IsMergeKey() {
+				return nil, false
+			}
+			if _, dup := out[k.Value]; dup {
+				return nil, false
+			}
+			v, ok := plainValue(kv.Value, depth+1)
+			if !ok {
+				return nil, false
+			}
+			out[k.Value] = v
+		}
+		return out, true
+	case *ast.SequenceNode:
+		out := make([]any, len(x.Values))
+		for i, e := range x.Values {
+			v, ok := plainValue(e, depth+1)
+			if !ok {
+				return nil, false
+			}
+			out[i] = v
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// safeDecode decodes a parsed YAML node into v, turning a panic of the
+// YAML library into an error (see safeParse).
+func safeDecode(dec *yaml.Decoder, n ast.Node, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot read this YAML (%v); check indentation, quotes and tags", r)
+		}
+	}()
+	return dec.DecodeFromNode(n, v)
 }
 
 func safeMarshal(v any) (b []byte, err error) {
@@ -162,6 +259,63 @@ func safeMarshal(v any) (b []byte, err error) {
 		}
 	}()
 	return yaml.Marshal(v)
+}
+
+// safeToNode turns a tree (as decoded into map[string]any) into YAML nodes
+// with the same values, a panic of the YAML library into an error. Scalars
+// become nodes directly, not text to scan again; a value of another kind
+// (a tagged timestamp or binary) goes through the library's encoder.
+func safeToNode(v any) (n ast.Node, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cannot write this YAML back (%v)", r)
+		}
+	}()
+	return treeNode(v)
+}
+
+func treeNode(v any) (ast.Node, error) {
+	tok := func(t token.Type, text string) *token.Token {
+		return &token.Token{Type: t, Value: text, Origin: text, Position: &token.Position{}}
+	}
+	switch x := v.(type) {
+	case nil:
+		return &ast.NullNode{BaseNode: &ast.BaseNode{}, Token: tok(token.NullType, "null")}, nil
+	case string:
+		return &ast.StringNode{BaseNode: &ast.BaseNode{}, Token: tok(token.StringType, x), Value: x}, nil
+	case bool:
+		return &ast.BoolNode{BaseNode: &ast.BaseNode{}, Token: tok(token.BoolType, strconv.FormatBool(x)), Value: x}, nil
+	case uint64:
+		return &ast.IntegerNode{BaseNode: &ast.BaseNode{}, Token: tok(token.IntegerType, strconv.FormatUint(x, 10)), Value: x}, nil
+	case int64:
+		return &ast.IntegerNode{BaseNode: &ast.BaseNode{}, Token: tok(token.IntegerType, strconv.FormatInt(x, 10)), Value: x}, nil
+	case float64:
+		if !math.IsInf(x, 0) && !math.IsNaN(x) {
+			return &ast.FloatNode{BaseNode: &ast.BaseNode{}, Token: tok(token.FloatType, strconv.FormatFloat(x, 'g', -1, 64)), Value: x}, nil
+		}
+	case map[string]any:
+		m := ast.Mapping(tok(token.MappingStartType, "{"), true)
+		for _, k := range sortedKeys(x) {
+			val, err := treeNode(x[k])
+			if err != nil {
+				return nil, err
+			}
+			key := &ast.StringNode{BaseNode: &ast.BaseNode{}, Token: tok(token.StringType, k), Value: k}
+			m.Values = append(m.Values, ast.MappingValue(tok(token.MappingValueType, ":"), key, val))
+		}
+		return m, nil
+	case []any:
+		seq := ast.Sequence(tok(token.SequenceStartType, "["), true)
+		for _, e := range x {
+			n, err := treeNode(e)
+			if err != nil {
+				return nil, err
+			}
+			seq.Values = append(seq.Values, n)
+		}
+		return seq, nil
+	}
+	return yaml.ValueToNode(v)
 }
 
 // safeParse and safeUnmarshal turn a panic of the YAML library on odd
@@ -529,12 +683,14 @@ func (p *Project) resolve(opts LoadOptions) error {
 	if len(diags) > 0 {
 		return diags
 	}
-	data, err := safeMarshal(tree)
-	if err != nil {
-		return &Error{File: p.File, Message: err.Error()}
-	}
+	// The resolved tree becomes a Project through YAML's own nodes (the
+	// decoder's rules, custom decoders included), not through text.
 	var out Project
-	if err := safeUnmarshal(data, &out); err != nil {
+	n, err := safeToNode(tree)
+	if err == nil {
+		err = safeDecode(yaml.NewDecoder(bytes.NewReader(nil)), n, &out)
+	}
+	if err != nil {
 		return &Error{File: p.File, Message: "after applying target " + target + ": " + err.Error()}
 	}
 	out.Dir, out.File, out.Target, out.raw, out.lines = p.Dir, p.File, target, p.raw, p.lines

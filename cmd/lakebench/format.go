@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/duckdb/duckdb-go/v2"
 	"github.com/lakebench/lakebench/lakehouse"
 )
 
@@ -23,7 +25,8 @@ import (
 // exactly for CSV (exact: NULL is the empty field, floats round-trip,
 // strings as they are). Dates and times print by the column's type
 // (lakehouse.FormatTime: a TIMESTAMP at midnight keeps its time, a DATE
-// has none); lists, structs and maps as JSON.
+// has none); a DECIMAL exactly, with its scale's digits (see
+// appendDecimal); lists, structs and maps as JSON (see appendJSON).
 func appendCell(b []byte, col lakehouse.Column, v any, exact bool) []byte {
 	switch x := v.(type) {
 	case nil:
@@ -69,12 +72,47 @@ func appendCell(b []byte, col lakehouse.Column, v any, exact bool) []byte {
 		return strconv.AppendBool(b, x)
 	case time.Time:
 		return append(b, lakehouse.FormatTime(col.Type, x)...)
-	case []any, map[string]any, json.Marshaler:
+	case duckdb.Decimal:
+		return appendDecimal(b, x)
+	case []any, map[string]any:
+		return appendJSON(b, lakehouse.Column{}, x)
+	case json.Marshaler:
 		if j, err := json.Marshal(x); err == nil {
 			return append(b, j...)
 		}
 	}
 	return fmt.Append(b, v)
+}
+
+// appendDecimal appends a DECIMAL exactly as DuckDB prints it: every digit
+// of its scale, trailing zeros included (DECIMAL(10,2) 12.5 is 12.50), and
+// a 0 before the point.
+func appendDecimal(b []byte, d duckdb.Decimal) []byte {
+	if d.Value == nil {
+		return append(b, "NULL"...)
+	}
+	if d.Value.Sign() < 0 {
+		b = append(b, '-')
+	}
+	start := len(b)
+	b = new(big.Int).Abs(d.Value).Append(b, 10)
+	scale := int(d.Scale)
+	if scale == 0 {
+		return b
+	}
+	if n := len(b) - start; n <= scale { // 0.05: pad to one digit before the point
+		pad := scale - n + 1
+		b = append(b, make([]byte, pad)...)
+		copy(b[start+pad:], b[start:start+n])
+		for i := range pad {
+			b[start+i] = '0'
+		}
+	}
+	point := len(b) - scale
+	b = append(b, 0)
+	copy(b[point+1:], b[point:])
+	b[point] = '.'
+	return b
 }
 
 // appendFloat prints a float: to 10 significant digits for people, or
@@ -139,8 +177,8 @@ func appendJSON(b []byte, col lakehouse.Column, v any) []byte {
 		return appendJSONString(b, x)
 	case bool:
 		return strconv.AppendBool(b, x)
-	case int64, int32, int16, int8, int, uint64, uint32, uint16, uint8:
-		return appendCell(b, col, x, true)
+	case int64, int32, int16, int8, int, uint64, uint32, uint16, uint8, duckdb.Decimal:
+		return appendCell(b, col, x, true) // a DECIMAL as a number, every digit
 	case float64:
 		return appendJSONFloat(b, x, 64)
 	case float32:

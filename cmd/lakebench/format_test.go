@@ -97,3 +97,68 @@ func TestEncodersMatchTheStandardLibrary(t *testing.T) {
 		}
 	}
 }
+
+// TestDecimalsPrintExactly runs a real query of DECIMAL values no float64
+// holds (38 digits, a scale of 38, cents past 2^53) in each --format: the
+// table and CSV print what DuckDB's own text cast prints (every digit of
+// the scale; a 0 before the point, which DuckDB leaves out at scale 38),
+// JSON the same digits as a number, and a list of DECIMALs keeps them too.
+func TestDecimalsPrintExactly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "lakebench.yml"), []byte("bundle: {name: decimals}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(format, sql string) string {
+		t.Helper()
+		cmd := exec.Command(bin, "query", sql, "--format", format)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "LAKEBENCH_HOME="+filepath.Join(dir, ".home"))
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("--format %s: %v", format, err)
+		}
+		return string(out)
+	}
+	values := []string{"90071992547409.93::DECIMAL(18,2)", "12.5::DECIMAL(10,2)", "-0.05::DECIMAL(4,2)", "0::DECIMAL(9,3)",
+		"'12345678901234567890123456789012345678'::DECIMAL(38,0)", "'0.12345678901234567890123456789012345678'::DECIMAL(38,38)",
+		"7::DECIMAL(4,0)", "-123456789.123456789::DECIMAL(18,9)"}
+	cols := make([]string, len(values))
+	casts := make([]string, len(values))
+	for i, v := range values {
+		cols[i] = v + " AS c" + string(rune('a'+i))
+		casts[i] = "(" + v + ")::VARCHAR"
+	}
+	// DuckDB's text of each value, through lakebench as strings.
+	wantCSV := strings.Split(strings.Split(run("csv", "SELECT "+strings.Join(casts, ", ")), "\n")[1], ",")
+	if len(wantCSV) != len(values) || wantCSV[1] != "12.50" || wantCSV[2] != "-0.05" {
+		t.Fatalf("DuckDB's casts: %q", wantCSV)
+	}
+	for i, w := range wantCSV {
+		if strings.HasPrefix(w, ".") {
+			wantCSV[i] = "0" + w
+		}
+	}
+	sql := "SELECT " + strings.Join(cols, ", ")
+	if got := strings.Split(strings.Split(run("csv", sql), "\n")[1], ","); strings.Join(got, "|") != strings.Join(wantCSV, "|") {
+		t.Errorf("csv row %q, want %q", got, wantCSV)
+	}
+	if got := strings.Fields(strings.Split(run("table", sql), "\n")[2]); strings.Join(got, " ") != strings.Join(wantCSV, " ") {
+		t.Errorf("table row %q, want %q", got, wantCSV)
+	}
+	var doc struct{ Rows [][]json.RawMessage }
+	if err := json.Unmarshal([]byte(run("json", sql)), &doc); err != nil || len(doc.Rows) != 1 {
+		t.Fatalf("json: %v %v", err, doc.Rows)
+	}
+	for i, raw := range doc.Rows[0] {
+		if string(raw) != wantCSV[i] {
+			t.Errorf("json value %d: %s, want the number %s", i, raw, wantCSV[i])
+		}
+	}
+	list := run("csv", "SELECT [1.10::DECIMAL(5,2), -3::DECIMAL(5,2)] AS l")
+	if !strings.Contains(list, `"[1.10,-3.00]"`) {
+		t.Errorf("a list of DECIMALs: %q", list)
+	}
+}

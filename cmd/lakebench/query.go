@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/duckdb/duckdb-go/v2"
 	"github.com/lakebench/lakebench/lakehouse"
 	"github.com/lakebench/lakebench/pipeline"
 	"github.com/spf13/cobra"
@@ -214,7 +215,7 @@ func (p *resultPrinter) csvRow(r []any) {
 		switch x := v.(type) {
 		case string:
 			b = appendCSVField(b, x)
-		case int64, int32, int16, int8, int, uint64, uint32, uint16, uint8, float64, float32, bool, nil:
+		case int64, int32, int16, int8, int, uint64, uint32, uint16, uint8, float64, float32, bool, duckdb.Decimal, nil:
 			b = appendCell(b, p.cols[i], x, true) // never quoted
 		default:
 			b = appendCSVField(b, string(appendCell(nil, p.cols[i], x, true)))
