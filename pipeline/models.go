@@ -84,10 +84,23 @@ func unquoteIdent(s string) string {
 	return strings.ToLower(s)
 }
 
-// maskSQL blanks out comments and string literals (keeping the length and
-// the line breaks), so a pattern found in what is left is SQL.
+// maskSQL blanks out comments and string literals (plain, E” with
+// backslash escapes, and dollar-quoted), keeping the length and the line
+// breaks, and fills quoted identifiers with x between their quotes, so a
+// pattern found in what is left is SQL and a quoted name still reads as
+// one (its text is taken from the original).
 func maskSQL(text string) string {
 	b := []byte(text)
+	blank := func(from, to int) {
+		for k := from; k < to && k < len(b); k++ {
+			if b[k] != '\n' {
+				b[k] = ' '
+			}
+		}
+	}
+	identByte := func(c byte) bool {
+		return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+	}
 	for i := 0; i < len(b); i++ {
 		switch {
 		case b[i] == '-' && i+1 < len(b) && b[i+1] == '-':
@@ -100,15 +113,51 @@ func maskSQL(text string) string {
 			if j >= 0 {
 				end = i + 2 + j + 2
 			}
-			for ; i < end; i++ {
-				if b[i] != '\n' {
-					b[i] = ' '
+			blank(i, end)
+			i = end - 1
+		case b[i] == '"':
+			end := len(b)
+			for j := i + 1; j < len(b); j++ {
+				if b[j] == '"' {
+					if j+1 < len(b) && b[j+1] == '"' {
+						j++
+						continue
+					}
+					end = j
+					break
 				}
 			}
-			i--
+			for k := i + 1; k < end; k++ {
+				if b[k] != '\n' {
+					b[k] = 'x'
+				}
+			}
+			i = end
+		case b[i] == '$' && (i == 0 || !identByte(b[i-1])):
+			// $tag$ ... $tag$, the tag empty or an identifier.
+			j := i + 1
+			for j < len(b) && (b[j] == '_' || b[j] >= 'a' && b[j] <= 'z' || b[j] >= 'A' && b[j] <= 'Z' || j > i+1 && b[j] >= '0' && b[j] <= '9') {
+				j++
+			}
+			if j >= len(b) || b[j] != '$' {
+				continue
+			}
+			tag := text[i : j+1]
+			end := len(b)
+			if k := strings.Index(text[j+1:], tag); k >= 0 {
+				end = j + 1 + k + len(tag)
+			}
+			blank(i, end)
+			i = end - 1
 		case b[i] == '\'':
+			escapes := i > 0 && (b[i-1] == 'e' || b[i-1] == 'E') && (i < 2 || !identByte(b[i-2]))
 			b[i] = ' '
 			for i++; i < len(b); i++ {
+				if escapes && b[i] == '\\' && i+1 < len(b) {
+					blank(i, i+2)
+					i++
+					continue
+				}
 				if b[i] == '\'' {
 					if i+1 < len(b) && b[i+1] == '\'' {
 						b[i], b[i+1] = ' ', ' '

@@ -1,0 +1,90 @@
+package pipeline
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/lakebench/lakebench/lakehouse"
+)
+
+// TestStreamNotInQuotedText: STREAM(...) inside a quoted identifier, a
+// dollar-quoted string or an E'' string with an escaped quote is text, not
+// an input: neither the full SELECT nor the incremental one changes it (a
+// rewrite inside an identifier's quotes would close them and splice SQL in).
+func TestStreamNotInQuotedText(t *testing.T) {
+	ctx := context.Background()
+	lh, err := lakehouse.Open(ctx, "", lakehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	for _, q := range []string{"CREATE TABLE bronze.orders AS SELECT 1 AS id"} {
+		if _, err := lh.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := `select id AS "a stream(bronze.orders) ""b""", $$stream(bronze.orders)$$ AS d, $t$ stream(bronze.orders) $t$ AS e,
+		E'it\'s stream(bronze.orders)' AS f from stream(bronze.orders)`
+	m := Model{Text: text}
+	m.Streams = findStreams(text)
+	if len(m.Streams) != 1 {
+		t.Fatalf("found %d streams in %q, want the one after FROM", len(m.Streams), text)
+	}
+	sub := func(tb lakehouse.TableName) string { return "(SELECT * FROM " + tb.SQL() + " WHERE true)" }
+	for _, sql := range []string{m.render(func(tb lakehouse.TableName) string { return tb.SQL() }), m.render(sub)} {
+		res, err := lh.Query(ctx, sql)
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		want := []string{`a stream(bronze.orders) "b"`, "d", "e", "f"}
+		for i, w := range want {
+			if res.Columns[i].Name != w {
+				t.Errorf("%s: column %d is %q, want %q", sql, i, res.Columns[i].Name, w)
+			}
+		}
+		row := res.Rows[0]
+		if row[1] != "stream(bronze.orders)" || row[2] != " stream(bronze.orders) " || row[3] != "it's stream(bronze.orders)" {
+			t.Errorf("%s: literals changed: %q", sql, row[1:])
+		}
+	}
+}
+
+// TestIncrementalSkipStillNeedsSelect: ben builds an incremental_by_batch
+// model from bronze, then loses SELECT on bronze. A run with no new files
+// must still refuse him (and audit it), not report the model built.
+func TestIncrementalSkipStillNeedsSelect(t *testing.T) {
+	ctx := context.Background()
+	dir := writeAdminProject(t)
+	withKind := strings.Replace(adminProject, "  transforms: [sql/silver/*.sql]\n",
+		"  transforms: [sql/silver/*.sql]\n  models:\n    silver.orders: {kind: incremental_by_batch}\n", 1)
+	writeTestFile(t, dir, FileName, withKind)
+	writeTestFile(t, dir, "sql/silver/orders.sql", "select id, customer, amount from stream(bronze.orders)")
+	p := loadTarget(t, dir, "dev")
+	lh := openAt(t, p)
+	if _, err := p.Deploy(ctx, lh, "ana"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(ctx, lh, RunOptions{Job: "nightly", Principal: "ben"}); err != nil {
+		t.Fatalf("ben's first run: %v", err)
+	}
+	revoked := strings.Replace(withKind, "bronze: {grants: [{principal: engineers, privileges: [SELECT, MODIFY]}]}",
+		"bronze: {grants: [{principal: engineers, privileges: [MODIFY]}]}", 1)
+	writeTestFile(t, dir, FileName, revoked)
+	p = loadTarget(t, dir, "dev")
+	if _, err := p.Deploy(ctx, lh, "ana"); err != nil {
+		t.Fatal(err)
+	}
+	before := count(t, lh, "select * from sys.audit where not allowed and principal = 'ben'")
+	res, err := p.Run(ctx, lh, RunOptions{Job: "nightly", Principal: "ben"})
+	if err == nil {
+		for _, tr := range res.Tasks {
+			if tr.TaskKey == "silver" && tr.Status == "succeeded" {
+				t.Errorf("ben, without SELECT on bronze, 'built' silver.orders: %q", tr.Detail)
+			}
+		}
+	}
+	if n := count(t, lh, "select * from sys.audit where not allowed and principal = 'ben'"); n <= before {
+		t.Errorf("ben's read of bronze without SELECT was not audited as refused")
+	}
+}
