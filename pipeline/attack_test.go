@@ -9,7 +9,7 @@ import (
 )
 
 // TestStreamNotInQuotedText: STREAM(...) inside a quoted identifier, a
-// dollar-quoted string or an E” string with an escaped quote is text, not
+// dollar-quoted string or an E-string (E'...') with an escaped quote is text, not
 // an input: neither the full SELECT nor the incremental one changes it (a
 // rewrite inside an identifier's quotes would close them and splice SQL in).
 func TestStreamNotInQuotedText(t *testing.T) {

@@ -84,7 +84,7 @@ func unquoteIdent(s string) string {
 	return strings.ToLower(s)
 }
 
-// maskSQL blanks out comments and string literals (plain, E” with
+// maskSQL blanks out comments and string literals (plain, E-strings with
 // backslash escapes, and dollar-quoted), keeping the length and the line
 // breaks, and fills quoted identifiers with x between their quotes, so a
 // pattern found in what is left is SQL and a quoted name still reads as
