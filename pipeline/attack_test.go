@@ -88,3 +88,33 @@ func TestIncrementalSkipStillNeedsSelect(t *testing.T) {
 		t.Errorf("ben's read of bronze without SELECT was not audited as refused")
 	}
 }
+
+// TestComputeAbsurdSettings: a memory size past int64 is not a size (it
+// overflowed into a negative or maximal limit), and more threads than
+// DuckDB could start is refused by the run and by validation, where it is.
+func TestComputeAbsurdSettings(t *testing.T) {
+	for _, tt := range []struct{ yaml, want string }{
+		{"compute: {memory: 99999999999999999999TB}", `memory "99999999999999999999TB" is not a size`},
+		{"compute: {memory: \"1GB'; SET threads=1; --\"}", "is not a size"},
+		{"compute: {threads: 100000000}", "threads 100000000 is not a number of threads"},
+	} {
+		dir := t.TempDir()
+		writeTestFile(t, dir, FileName, "bundle: {name: absurd}\n"+tt.yaml+"\n")
+		p, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.ComputeOptions(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: ComputeOptions %v, want %q", tt.yaml, err, tt.want)
+		}
+		lh, err := lakehouse.Open(context.Background(), "", lakehouse.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := p.Validate(context.Background(), lh)
+		lh.Close()
+		if v.OK() {
+			t.Errorf("%s: validation passed", tt.yaml)
+		}
+	}
+}
