@@ -1,8 +1,13 @@
 package pipeline
 
 import (
+	"bufio"
 	"context"
+	"errors"
+	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/lakebench/lakebench/lakehouse"
@@ -116,5 +121,93 @@ func TestComputeAbsurdSettings(t *testing.T) {
 		if v.OK() {
 			t.Errorf("%s: validation passed", tt.yaml)
 		}
+	}
+}
+
+// TestCrashMidIncrementalBatch kills a run (SIGKILL) while an
+// incremental_by_batch model merges a new file: its table and
+// sys.model_files stay as the last build left them (the new file not
+// recorded as processed), and the next run processes the file once. The
+// model streams its input twice: each file is still recorded once.
+func TestCrashMidIncrementalBatch(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, fastGold)
+	// The SELECT costs what the new rows' largest amount says: the first
+	// file's is cheap, the second's slow enough to kill.
+	writeTestFile(t, dir, "sql/silver/orders.sql", `select id::int as id, customer, amount::double as amount, _source_file from stream(bronze.orders)
+where (select sum(range % 7) from range((select max(amount::bigint) from stream(bronze.orders)))) >= 0`)
+	writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:", "  models:\n    silver.orders: {kind: incremental_by_batch, unique_key: [id]}\n  quality:", 1))
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	rowsBefore := count(t, lh, "select * from silver.orders")
+	filesBefore := count(t, lh, "select * from sys.model_files where model = 'silver.orders'")
+	lh.Close()
+
+	writeTestFile(t, dir, "landing/orders/orders_2026-01-02.csv", "id,customer,amount\n5,dee,20000000000\n6,ann,60\n")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_RUN="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if sc.Text() == "started silver.orders" {
+			break
+		}
+	}
+	waitChildCPU(t, cmd.Process.Pid, 30)
+	cmd.Process.Signal(syscall.SIGKILL)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("the child was not killed mid-run (it ended with %v)", err)
+	}
+
+	lh = openTarget(t, p)
+	defer lh.Close()
+	if n := count(t, lh, "select * from silver.orders"); n != rowsBefore {
+		t.Errorf("silver.orders has %d rows after the kill, had %d", n, rowsBefore)
+	}
+	if n := count(t, lh, "select * from sys.model_files where model = 'silver.orders'"); n != filesBefore {
+		t.Errorf("sys.model_files has %d files of silver.orders after the kill, had %d", n, filesBefore)
+	}
+	if n := count(t, lh, "select * from bronze.orders"); n != 6 {
+		t.Errorf("bronze.orders has %d rows, want 6 (the ingest committed before the kill)", n)
+	}
+	// The next run processes the new file once, incrementally (a cheap
+	// amount now: a reload would mean a full rebuild, tested elsewhere).
+	if _, err := lh.Exec(ctx, "UPDATE bronze_data.orders SET amount = '50' WHERE amount = '20000000000'"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Run(ctx, lh, RunOptions{Target: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range res.Tasks {
+		if tr.TaskKey == "silver.orders" && !strings.Contains(tr.Detail, "1 new file") {
+			t.Errorf("the run after the kill: %q, want it to process the 1 new file", tr.Detail)
+		}
+	}
+	if n := count(t, lh, "select id from silver.orders group by id having count(*) > 1"); n != 0 {
+		t.Errorf("%d ids twice in silver.orders", n)
+	}
+	if n := count(t, lh, "select * from silver.orders"); n != rowsBefore+2 {
+		t.Errorf("silver.orders has %d rows, want %d", n, rowsBefore+2)
+	}
+	if n := count(t, lh, "select model, table_name, file_id from sys.model_files group by all having count(*) > 1"); n != 0 {
+		t.Errorf("%d files recorded twice in sys.model_files (the model streams bronze.orders twice)", n)
+	}
+	if n := count(t, lh, "select * from sys.model_files where model = 'silver.orders'"); n != filesBefore+1 {
+		t.Errorf("sys.model_files has %d files, want %d", n, filesBefore+1)
 	}
 }

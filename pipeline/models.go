@@ -457,8 +457,10 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 	b := build{sql: m.SQL, fingerprint: fingerprint(m, s, rules)}
 	kind := s.KindName()
 	if kind == KindIncrementalByBatch {
-		for _, st := range m.Streams {
-			b.streams = append(b.streams, st.Table)
+		for _, st := range m.Streams { // each table once, however often streamed
+			if !slices.Contains(b.streams, st.Table) {
+				b.streams = append(b.streams, st.Table)
+			}
 		}
 	}
 	full := func(why string) (build, error) {
