@@ -211,3 +211,28 @@ where (select sum(range % 7) from range((select max(amount::bigint) from stream(
 		t.Errorf("sys.model_files has %d files, want %d", n, filesBefore+1)
 	}
 }
+
+// TestBatchModelNeedsAnIngestedStream: a run (which does not validate)
+// refuses an incremental_by_batch model that streams nothing, or streams
+// a table no source ingests (silver, sys): each later run found no new
+// files and kept the first build's rows for ever.
+func TestBatchModelNeedsAnIngestedStream(t *testing.T) {
+	for _, tt := range []struct{ sql, want string }{
+		{"select customer, sum(amount) as revenue from silver.orders group by all", "reads no STREAM() input"},
+		{"select customer, sum(amount) as revenue from stream(silver.orders) group by all", "STREAM(silver.orders): only an ingested source's bronze table"},
+		{"select count(*) as n from stream(sys.runs)", "STREAM(sys.runs): only an ingested source's bronze table"},
+	} {
+		dir := writeProject(t, tt.sql)
+		writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:", "  models:\n    gold.revenue: {kind: incremental_by_batch}\n  quality:", 1))
+		p, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lh := openTarget(t, p)
+		_, err = p.Run(context.Background(), lh, RunOptions{Target: "dev"})
+		lh.Close()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: run %v, want an error saying %q", tt.sql, err, tt.want)
+		}
+	}
+}

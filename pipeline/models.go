@@ -457,7 +457,16 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 	b := build{sql: m.SQL, fingerprint: fingerprint(m, s, rules)}
 	kind := s.KindName()
 	if kind == KindIncrementalByBatch {
+		// As validate says: a run would otherwise find no new files of
+		// anything else, ever, and keep the first build's rows.
+		if len(m.Streams) == 0 {
+			return b, fmt.Errorf("%s is incremental_by_batch but reads no STREAM() input: name the ingested table whose new rows it processes as STREAM(bronze.<source>)", m.Table)
+		}
 		for _, st := range m.Streams { // each table once, however often streamed
+			if _, ok := p.Resources.Sources[st.Table.Name]; !ok || st.Table.Schema != "bronze" {
+				return b, fmt.Errorf("line %d: STREAM(%s): only an ingested source's bronze table can be streamed: write STREAM(bronze.<source>) for a source in resources.sources, or name %s without STREAM()",
+					st.Line, st.Table, st.Table)
+			}
 			if !slices.Contains(b.streams, st.Table) {
 				b.streams = append(b.streams, st.Table)
 			}
