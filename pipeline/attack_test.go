@@ -236,3 +236,35 @@ func TestBatchModelNeedsAnIngestedStream(t *testing.T) {
 		}
 	}
 }
+
+// TestModelSettingsAreNotSQL: a unique_key or time_column written as SQL
+// is a (quoted) column name that does not exist: the incremental run
+// fails, naming it, and the table keeps its rows; a lookback with SQL is
+// not a duration.
+func TestModelSettingsAreNotSQL(t *testing.T) {
+	for _, tt := range []struct{ settings, want string }{
+		{`{kind: incremental_by_batch, unique_key: ['id" IS NOT NULL OR "id']}`, `unique_key "id\" IS NOT NULL OR \"id" is not a column of silver.orders`},
+		{`{kind: incremental_by_time, time_column: 'amount) OR true OR (amount'}`, `no column "amount) OR true OR (amount"`},
+		{`{kind: incremental_by_time, time_column: amount, lookback: "1d' OR true --"}`, "is not a duration"},
+	} {
+		dir := writeProject(t, fastGold)
+		writeTestFile(t, dir, "sql/silver/orders.sql", "select id::int as id, customer, amount::double as amount from stream(bronze.orders)")
+		writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:", "  models:\n    silver.orders: "+tt.settings+"\n  quality:", 1))
+		p, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lh := openTarget(t, p)
+		p.Run(context.Background(), lh, RunOptions{Target: "dev"}) // the first build is in full
+		before := count(t, lh, "select * from silver.orders")
+		writeTestFile(t, dir, "landing/orders/orders_2026-01-02.csv", "id,customer,amount\n5,dee,50\n")
+		_, err = p.Run(context.Background(), lh, RunOptions{Target: "dev"})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: run %v, want an error with %q", tt.settings, err, tt.want)
+		}
+		if n := count(t, lh, "select * from silver.orders"); n != before {
+			t.Errorf("%s: silver.orders has %d rows, had %d", tt.settings, n, before)
+		}
+		lh.Close()
+	}
+}

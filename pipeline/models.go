@@ -560,6 +560,15 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 	if err != nil {
 		return b, err
 	}
+	for _, k := range b.mat.UniqueKey {
+		if !slices.ContainsFunc(got, func(c lakehouse.Column) bool { return strings.EqualFold(c.Name, k) }) {
+			names := make([]string, len(got))
+			for i, c := range got {
+				names[i] = c.Name
+			}
+			return b, fmt.Errorf("unique_key %q is not a column of %s: set resources.models.%s.unique_key to some of %s", k, m.Table, m.Table, strings.Join(names, ", "))
+		}
+	}
 	have, err := tx.Columns(ctx, m.Table)
 	if err != nil {
 		return b, err
