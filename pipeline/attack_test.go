@@ -268,3 +268,39 @@ func TestModelSettingsAreNotSQL(t *testing.T) {
 		lh.Close()
 	}
 }
+
+// TestStreamedFileNamesWithQuotes: landing files whose names hold a quote
+// and a parenthesis are read incrementally as any other (their paths are
+// string literals in the rewritten SELECT).
+func TestStreamedFileNamesWithQuotes(t *testing.T) {
+	dir := writeProject(t, fastGold)
+	writeTestFile(t, dir, "sql/silver/orders.sql", "select id::int as id, customer, amount::double as amount, _source_file from stream(bronze.orders)")
+	writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:", "  models:\n    silver.orders: {kind: incremental_by_batch}\n  quality:", 1))
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	if _, err := p.Run(context.Background(), lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	before := count(t, lh, "select * from silver.orders")
+	writeTestFile(t, dir, "landing/orders/orders_2026-01-02') OR (true.csv", "id,customer,amount\n5,dee,50\n")
+	writeTestFile(t, dir, `landing/orders/orders_2026-01-03"x.csv`, "id,customer,amount\n6,eve,60\n")
+	res, err := p.Run(context.Background(), lh, RunOptions{Target: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range res.Tasks {
+		if tr.TaskKey == "silver.orders" && !strings.Contains(tr.Detail, "2 new files") {
+			t.Errorf("silver.orders: %q, want 2 new files", tr.Detail)
+		}
+	}
+	if n := count(t, lh, "select * from silver.orders"); n != before+2 {
+		t.Errorf("silver.orders has %d rows, want %d (one of each new file more)", n, before+2)
+	}
+	if n := count(t, lh, "select * from silver.orders where _source_file like '%'') OR (true.csv' or _source_file like '%\"x.csv'"); n != 2 {
+		t.Errorf("%d rows from the oddly named files, want 2", n)
+	}
+}
