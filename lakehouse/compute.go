@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
@@ -84,6 +85,9 @@ func ParseBytes(s string) (int64, error) {
 	mult, ok := byteUnits[unit]
 	if err != nil || !ok || v < 0 {
 		return 0, fmt.Errorf("lakehouse: %q is not a size: write a number and a unit, such as 3GB, 512MB or 2GiB", s)
+	}
+	if n := v * float64(mult); n >= math.MaxInt64 {
+		return 0, fmt.Errorf("lakehouse: %q is more bytes than a size can be: write a size such as 3GB, 512MB or 2GiB", s)
 	}
 	return int64(v * float64(mult)), nil
 }

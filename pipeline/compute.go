@@ -35,7 +35,7 @@ func (p *Project) ComputeOptions() (lakehouse.Options, error) {
 			opts.MemoryLimit = n
 		}
 		if s.c.Threads != 0 && opts.Threads == 0 {
-			if s.c.Threads < 0 {
+			if s.c.Threads < 0 || s.c.Threads > maxThreads {
 				return lakehouse.Options{}, p.errorAt(s.path+".threads", fmt.Sprintf("threads %d is not a number of threads", s.c.Threads), threadsHint)
 			}
 			opts.Threads = s.c.Threads
@@ -63,9 +63,14 @@ func (p *Project) computeSettings() []computeSetting {
 	return out
 }
 
+// maxThreads is the most threads a setting may ask for: DuckDB starts
+// them all at once, and a typo of many more exhausts the machine before
+// any query runs.
+const maxThreads = 1024
+
 const (
 	memoryHint  = "write DuckDB's memory_limit as a size, such as memory: 3GB (or 512MB, 2GiB); leave it out for half of the machine's memory"
-	threadsHint = "write a whole number of threads of at least 1, such as threads: 2; leave it out for one per core"
+	threadsHint = "write a whole number of threads from 1 to 1024, such as threads: 2; leave it out for one per core"
 )
 
 // parseMemory reads a memory setting; none below 64 MB, where DuckDB
@@ -105,7 +110,7 @@ func (p *Project) validateCompute(errf, warnf func(path, hint, format string, ar
 			}
 		}
 		switch {
-		case b.c.Threads < 0:
+		case b.c.Threads < 0 || b.c.Threads > maxThreads:
 			errf(b.path+".threads", threadsHint, "threads %d is not a number of threads", b.c.Threads)
 		case b.c.Threads > cores:
 			warnf(b.path+".threads", fmt.Sprintf("more threads than cores only adds switching; this machine has %d", cores),

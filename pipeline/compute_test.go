@@ -170,7 +170,7 @@ func TestComputeSettingsReachDuckDB(t *testing.T) {
 // refused (a bundle may be written for a bigger machine).
 func TestComputeWarnings(t *testing.T) {
 	dir := t.TempDir()
-	writeTestFile(t, dir, FileName, "bundle: {name: big}\ncompute: {memory: 100TB, threads: 100000}\n")
+	writeTestFile(t, dir, FileName, "bundle: {name: big}\ncompute: {memory: 100TB, threads: 1000}\n")
 	p, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +189,7 @@ func TestComputeWarnings(t *testing.T) {
 		got = append(got, w.Error())
 	}
 	all := strings.Join(got, "\n")
-	for _, want := range []string{"lakebench.yml:2:11: memory 100TB is more than this machine's", "lakebench.yml:2:26: threads 100000 is more than this machine's"} {
+	for _, want := range []string{"lakebench.yml:2:11: memory 100TB is more than this machine's", "lakebench.yml:2:26: threads 1000 is more than this machine's"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("warnings:\n%s\nwant one with %q", all, want)
 		}

@@ -84,10 +84,23 @@ func unquoteIdent(s string) string {
 	return strings.ToLower(s)
 }
 
-// maskSQL blanks out comments and string literals (keeping the length and
-// the line breaks), so a pattern found in what is left is SQL.
+// maskSQL blanks out comments and string literals (plain, E-strings with
+// backslash escapes, and dollar-quoted), keeping the length and the line
+// breaks, and fills quoted identifiers with x between their quotes, so a
+// pattern found in what is left is SQL and a quoted name still reads as
+// one (its text is taken from the original).
 func maskSQL(text string) string {
 	b := []byte(text)
+	blank := func(from, to int) {
+		for k := from; k < to && k < len(b); k++ {
+			if b[k] != '\n' {
+				b[k] = ' '
+			}
+		}
+	}
+	identByte := func(c byte) bool {
+		return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+	}
 	for i := 0; i < len(b); i++ {
 		switch {
 		case b[i] == '-' && i+1 < len(b) && b[i+1] == '-':
@@ -100,15 +113,51 @@ func maskSQL(text string) string {
 			if j >= 0 {
 				end = i + 2 + j + 2
 			}
-			for ; i < end; i++ {
-				if b[i] != '\n' {
-					b[i] = ' '
+			blank(i, end)
+			i = end - 1
+		case b[i] == '"':
+			end := len(b)
+			for j := i + 1; j < len(b); j++ {
+				if b[j] == '"' {
+					if j+1 < len(b) && b[j+1] == '"' {
+						j++
+						continue
+					}
+					end = j
+					break
 				}
 			}
-			i--
+			for k := i + 1; k < end; k++ {
+				if b[k] != '\n' {
+					b[k] = 'x'
+				}
+			}
+			i = end
+		case b[i] == '$' && (i == 0 || !identByte(b[i-1])):
+			// $tag$ ... $tag$, the tag empty or an identifier.
+			j := i + 1
+			for j < len(b) && (b[j] == '_' || b[j] >= 'a' && b[j] <= 'z' || b[j] >= 'A' && b[j] <= 'Z' || j > i+1 && b[j] >= '0' && b[j] <= '9') {
+				j++
+			}
+			if j >= len(b) || b[j] != '$' {
+				continue
+			}
+			tag := text[i : j+1]
+			end := len(b)
+			if k := strings.Index(text[j+1:], tag); k >= 0 {
+				end = j + 1 + k + len(tag)
+			}
+			blank(i, end)
+			i = end - 1
 		case b[i] == '\'':
+			escapes := i > 0 && (b[i-1] == 'e' || b[i-1] == 'E') && (i < 2 || !identByte(b[i-2]))
 			b[i] = ' '
 			for i++; i < len(b); i++ {
+				if escapes && b[i] == '\\' && i+1 < len(b) {
+					blank(i, i+2)
+					i++
+					continue
+				}
 				if b[i] == '\'' {
 					if i+1 < len(b) && b[i+1] == '\'' {
 						b[i], b[i+1] = ' ', ' '
@@ -408,8 +457,19 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 	b := build{sql: m.SQL, fingerprint: fingerprint(m, s, rules)}
 	kind := s.KindName()
 	if kind == KindIncrementalByBatch {
-		for _, st := range m.Streams {
-			b.streams = append(b.streams, st.Table)
+		// As validate says: a run would otherwise find no new files of
+		// anything else, ever, and keep the first build's rows.
+		if len(m.Streams) == 0 {
+			return b, fmt.Errorf("%s is incremental_by_batch but reads no STREAM() input: name the ingested table whose new rows it processes as STREAM(bronze.<source>)", m.Table)
+		}
+		for _, st := range m.Streams { // each table once, however often streamed
+			if _, ok := p.Resources.Sources[st.Table.Name]; !ok || st.Table.Schema != "bronze" {
+				return b, fmt.Errorf("line %d: STREAM(%s): only an ingested source's bronze table can be streamed: write STREAM(bronze.<source>) for a source in resources.sources, or name %s without STREAM()",
+					st.Line, st.Table, st.Table)
+			}
+			if !slices.Contains(b.streams, st.Table) {
+				b.streams = append(b.streams, st.Table)
+			}
 		}
 	}
 	full := func(why string) (build, error) {
@@ -499,6 +559,15 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 	got, err := tx.SelectColumns(ctx, b.sql)
 	if err != nil {
 		return b, err
+	}
+	for _, k := range b.mat.UniqueKey {
+		if !slices.ContainsFunc(got, func(c lakehouse.Column) bool { return strings.EqualFold(c.Name, k) }) {
+			names := make([]string, len(got))
+			for i, c := range got {
+				names[i] = c.Name
+			}
+			return b, fmt.Errorf("unique_key %q is not a column of %s: set resources.models.%s.unique_key to some of %s", k, m.Table, m.Table, strings.Join(names, ", "))
+		}
 	}
 	have, err := tx.Columns(ctx, m.Table)
 	if err != nil {
