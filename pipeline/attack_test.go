@@ -304,3 +304,42 @@ func TestStreamedFileNamesWithQuotes(t *testing.T) {
 		t.Errorf("%d rows from the oddly named files, want 2", n)
 	}
 }
+
+// TestIncrementalNeedsSelectOnItsTable: an incremental model reads the
+// table it builds (its newest time, its keys), so a runner with MODIFY but
+// not SELECT on it is refused before the build reads anything, and the
+// refusal is audited.
+func TestIncrementalNeedsSelectOnItsTable(t *testing.T) {
+	ctx := context.Background()
+	dir := writeAdminProject(t)
+	withKind := strings.Replace(adminProject, "  transforms: [sql/silver/*.sql]\n",
+		"  transforms: [sql/silver/*.sql]\n  models:\n    silver.orders: {kind: incremental_by_time, time_column: id, lookback: 0d}\n", 1)
+	withKind = strings.Replace(withKind, "silver: {grants: [{principal: engineers, privileges: [SELECT, MODIFY]}]}",
+		"silver: {grants: [{principal: engineers, privileges: [MODIFY]}]}", 1)
+	if !strings.Contains(withKind, "privileges: [MODIFY]}]}") || !strings.Contains(withKind, "incremental_by_time") {
+		t.Fatal("the admin project moved: fix this test's edit")
+	}
+	writeTestFile(t, dir, FileName, withKind)
+	writeTestFile(t, dir, "sql/silver/orders.sql", "select DATE '2026-01-01' + id::INTEGER AS id, customer, amount from bronze.orders")
+	p := loadTarget(t, dir, "dev")
+	lh := openAt(t, p)
+	if _, err := p.Deploy(ctx, lh, "ana"); err != nil {
+		t.Fatal(err)
+	}
+	// The owner builds it once; then ben, who may modify silver but not
+	// read it, runs the incremental build.
+	if _, err := p.Run(ctx, lh, RunOptions{Job: "nightly", Principal: "ana"}); err != nil {
+		t.Fatalf("ana's first run: %v", err)
+	}
+	before := count(t, lh, "select * from sys.audit where not allowed and principal = 'ben'")
+	res, err := p.Run(ctx, lh, RunOptions{Job: "nightly", Principal: "ben"})
+	if err == nil {
+		t.Fatalf("ben, without SELECT on silver.orders, ran its incremental build: %+v", res.Tasks)
+	}
+	if !strings.Contains(err.Error(), "SELECT") || !strings.Contains(err.Error(), "silver.orders") {
+		t.Errorf("the refusal does not name SELECT on silver.orders: %v", err)
+	}
+	if n := count(t, lh, "select * from sys.audit where not allowed and principal = 'ben'"); n <= before {
+		t.Errorf("ben's refused incremental build was not audited")
+	}
+}

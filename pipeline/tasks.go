@@ -299,6 +299,12 @@ func (p *Project) transformTask(models []Model, refresh map[string]bool) (task, 
 		// only orders the models).
 		t.writes = append(t.writes, m.Table)
 		t.steps = append(t.steps, m.Reads)
+		// An incremental build reads the table it merges into (its keys,
+		// its newest time, its rows), so it needs SELECT there as well as
+		// MODIFY, as an UPDATE or DELETE does.
+		if p.Resources.Models[m.Table.String()].KindName() != KindFull {
+			t.reads = append(t.reads, m.Table)
+		}
 	}
 	if len(models) == 1 {
 		t.table = models[0].Table
