@@ -267,3 +267,51 @@ func TestStreamRewrite(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRefusesBadKinds checks that a run stops before building anything
+// when a model's kind or kind settings are wrong, saying where in the
+// project file, as bundle validate does: a misspelt kind used to build in
+// full once and fail only on the next run.
+func TestRunRefusesBadKinds(t *testing.T) {
+	for _, c := range []struct{ models, want string }{
+		{"    gold.revenue: {kind: incremental}\n", `lakebench.yml:7:20: unknown kind "incremental" for model gold.revenue`},
+		{"    gold.revenue: {kind: incremental_by_time, time_column: customer, lookback: 30 days}\n", `lookback "30 days" is not a duration`},
+		{"    silver.orders: {kind: incremental_by_batch}\n", "silver.orders is incremental_by_batch but reads no STREAM() input"},
+	} {
+		dir := writeProject(t, fastGold)
+		writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:", "  models:\n"+c.models+"  quality:", 1))
+		p, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lh := openTarget(t, p)
+		_, err = p.Run(context.Background(), lh, RunOptions{Target: "dev"})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: run error %v, want it to say %q", strings.TrimSpace(c.models), err, c.want)
+		}
+		if tables := builtTables(t, lh); len(tables) > 0 {
+			t.Errorf("%s: the refused run built %v", strings.TrimSpace(c.models), tables)
+		}
+		lh.Close()
+	}
+}
+
+// TestTimeColumnCheckedOnFirstBuild checks that an incremental_by_time
+// model whose SELECT lacks its time_column fails on its first (full) build,
+// naming the columns it has, not only on the next run.
+func TestTimeColumnCheckedOnFirstBuild(t *testing.T) {
+	dir := writeProject(t, fastGold)
+	writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:",
+		"  models:\n    gold.revenue: {kind: incremental_by_time, time_column: day, lookback: 3d}\n  quality:", 1))
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	_, err = p.Run(context.Background(), lh, RunOptions{Target: "dev"})
+	want := `gold.revenue has no column "day": set resources.models.gold.revenue.time_column to one of its DATE or TIMESTAMP columns (it has customer, revenue)`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("run error %v, want it to say %q", err, want)
+	}
+}

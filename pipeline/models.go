@@ -414,6 +414,13 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 	}
 	full := func(why string) (build, error) {
 		b.sql, b.mat = m.SQL, lakehouse.Materialization{}
+		if kind == KindIncrementalByTime {
+			// Checked on a full build too, else a misspelt time_column
+			// builds once and fails only on the next run.
+			if err := checkTimeColumn(ctx, tx, m, s); err != nil {
+				return b, err
+			}
+		}
 		if why != "" {
 			b.note = m.Table.String() + " rebuilt in full: " + why
 		}
@@ -512,6 +519,24 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 
 // Kinds are the model kinds, the default first.
 var Kinds = []string{KindFull, KindIncrementalByBatch, KindIncrementalByTime, KindIncrementalByUniqueKey}
+
+// checkTimeColumn says so when an incremental_by_time model's SELECT has
+// no time_column.
+func checkTimeColumn(ctx context.Context, tx *lakehouse.Tx, m Model, s ModelSettings) error {
+	cols, err := tx.SelectColumns(ctx, m.SQL)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		if strings.EqualFold(c.Name, s.TimeColumn) {
+			return nil
+		}
+		names[i] = c.Name
+	}
+	return fmt.Errorf("%s has no column %q: set resources.models.%s.time_column to one of its DATE or TIMESTAMP columns (it has %s)",
+		m.Table, s.TimeColumn, m.Table, strings.Join(names, ", "))
+}
 
 // ParseLookback reads an incremental_by_time model's lookback: days (3d)
 // or a Go duration (12h, 90m); "" is none.
