@@ -315,3 +315,30 @@ func TestTimeColumnCheckedOnFirstBuild(t *testing.T) {
 		t.Errorf("run error %v, want it to say %q", err, want)
 	}
 }
+
+// TestUniqueKeyCheckedOnFirstBuild checks that a unique_key column the
+// SELECT lacks fails the first build, for a merge by key and a batch model
+// with a key alike; it used to build and then fail the next run with
+// DuckDB's binder error on the merge's internal names.
+func TestUniqueKeyCheckedOnFirstBuild(t *testing.T) {
+	for _, models := range []string{
+		"    gold.revenue: {kind: incremental_by_unique_key, unique_key: [buyer]}\n",
+		"    silver.orders: {kind: incremental_by_batch, unique_key: [buyer]}\n",
+	} {
+		dir := writeProject(t, fastGold)
+		writeTestFile(t, dir, "sql/silver/orders.sql", "select id, customer, amount::double as amount from stream(bronze.orders)")
+		writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:", "  models:\n"+models+"  quality:", 1))
+		p, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lh := openTarget(t, p)
+		_, err = p.Run(context.Background(), lh, RunOptions{Target: "dev"})
+		table := strings.TrimSpace(strings.Split(models, ":")[0])
+		want := table + ` has no column "buyer": set resources.models.` + table + ".unique_key to columns its SELECT returns"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: run error %v, want it to say %q", table, err, want)
+		}
+		lh.Close()
+	}
+}
