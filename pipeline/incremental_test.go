@@ -342,3 +342,38 @@ func TestUniqueKeyCheckedOnFirstBuild(t *testing.T) {
 		lh.Close()
 	}
 }
+
+// TestIngestDetailCounts checks the ingest task's words for one file and
+// one quarantined row ("1 new of 1 file, 1 row quarantined", not "1
+// files", "1 rows"), as a reviewer's run printed them.
+func TestIngestDetailCounts(t *testing.T) {
+	dir := writeProject(t, fastGold)
+	writeTestFile(t, dir, "landing/orders/orders_2026-01-01.csv", "id,customer,amount\n1,ann,10\n2,bob,20\n")
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	detail := func() string {
+		t.Helper()
+		res, err := p.Run(context.Background(), lh, RunOptions{Target: "dev"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range res.Tasks {
+			if strings.HasPrefix(tr.TaskKey, "ingest") {
+				return tr.Detail
+			}
+		}
+		t.Fatal("no ingest task")
+		return ""
+	}
+	if got := detail(); got != "1 new of 1 file" {
+		t.Errorf("first run: %q, want %q", got, "1 new of 1 file")
+	}
+	writeTestFile(t, dir, "landing/orders/orders_2026-01-02.csv", "id,customer,amount\n3,cy,30\nx,dan,40\n")
+	if got := detail(); got != "1 new of 2 files, 1 row quarantined" {
+		t.Errorf("second run: %q, want %q", got, "1 new of 2 files, 1 row quarantined")
+	}
+}

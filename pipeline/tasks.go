@@ -268,9 +268,9 @@ func (p *Project) ingestTask(sources []string) task {
 			rows += res.RowsLoaded
 			quarantined += res.RowsQuarantined
 		}
-		detail := fmt.Sprintf("%d new of %d files", loaded, total)
+		detail := fmt.Sprintf("%d new of %s", loaded, Plural(total, "file"))
 		if quarantined > 0 {
-			detail += fmt.Sprintf(", %d rows quarantined", quarantined)
+			detail += ", " + Plural(int(quarantined), "row") + " quarantined"
 		}
 		if len(dups) > 0 {
 			detail += fmt.Sprintf("; %d skipped, the same bytes as a file loaded before: %s", len(dups), listSome(dups))
