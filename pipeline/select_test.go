@@ -26,7 +26,7 @@ func TestSelectModels(t *testing.T) {
 		{[]string{"*"}, "silver.orders silver.order_items gold.revenue gold.customer_360", ""},
 		{[]string{"gold.*", "platinum.*"}, "", `models pattern "platinum.*" matches no model`},
 		{[]string{"bronze.*"}, "", `models pattern "bronze.*" matches no model`},
-		{[]string{"gold.revenu"}, "", `unknown model "gold.revenu"`},
+		{[]string{"gold.revenu"}, "", `unknown model "gold.revenu": name a model (silver.orders, silver.order_items, gold.revenue and 1 more) or a pattern such as gold.*; did you mean gold.revenue?`},
 		{[]string{"gold.[x"}, "", `models pattern "gold.[x" is malformed`},
 	}
 	for _, tc := range tests {

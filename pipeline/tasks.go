@@ -170,6 +170,13 @@ func SelectModels(entries []string, models []Model) ([]Model, error) {
 	want := map[string]bool{}
 	for _, e := range entries {
 		names, err := matchModels(e, models)
+		if err != nil && !IsModelPattern(e) {
+			all := make([]string, len(models))
+			for i, m := range models {
+				all[i] = m.Table.String()
+			}
+			return nil, fmt.Errorf("%w: name a model (%s) or a pattern such as gold.*%s", err, listSome(all), suggestHint(strings.ToLower(e), all))
+		}
 		if err != nil {
 			return nil, err
 		}
