@@ -221,6 +221,10 @@ func analyzePlan(p *planDoc, catalog string) (*planAccess, error) {
 		case readOnlyOperators[op]:
 		case ownerStatements[op] != "":
 			a.writes[TableName{Schema: ownerOnly, Name: ownerStatements[op]}] = true
+		case op == "LOGICAL_CHUNK_GET":
+			// DESCRIBE and SHOW bind to rows made before the plan, naming
+			// no table, so what they read cannot be checked.
+			err = refusal("DESCRIBE and SHOW are not run through lakebench (the table they read cannot be checked against the grants): see a table's columns and types with SUMMARIZE schema.table, or SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'schema' AND table_name = 'table'")
 		case refusedStatements[op] != "":
 			err = refusal("%s is not run through lakebench: each statement runs on a shared connection in a transaction of its own", refusedStatements[op])
 		default:

@@ -267,3 +267,113 @@ func TestStreamRewrite(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRefusesBadKinds checks that a run stops before building anything
+// when a model's kind or kind settings are wrong, saying where in the
+// project file, as bundle validate does: a misspelt kind used to build in
+// full once and fail only on the next run.
+func TestRunRefusesBadKinds(t *testing.T) {
+	for _, c := range []struct{ models, want string }{
+		{"    gold.revenue: {kind: incremental}\n", `lakebench.yml:7:20: unknown kind "incremental" for model gold.revenue`},
+		{"    gold.revenue: {kind: incremental_by_time, time_column: customer, lookback: 30 days}\n", `lookback "30 days" is not a duration`},
+		{"    silver.orders: {kind: incremental_by_batch}\n", "silver.orders is incremental_by_batch but reads no STREAM() input"},
+	} {
+		dir := writeProject(t, fastGold)
+		writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:", "  models:\n"+c.models+"  quality:", 1))
+		p, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lh := openTarget(t, p)
+		_, err = p.Run(context.Background(), lh, RunOptions{Target: "dev"})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: run error %v, want it to say %q", strings.TrimSpace(c.models), err, c.want)
+		}
+		if tables := builtTables(t, lh); len(tables) > 0 {
+			t.Errorf("%s: the refused run built %v", strings.TrimSpace(c.models), tables)
+		}
+		lh.Close()
+	}
+}
+
+// TestTimeColumnCheckedOnFirstBuild checks that an incremental_by_time
+// model whose SELECT lacks its time_column fails on its first (full) build,
+// naming the columns it has, not only on the next run.
+func TestTimeColumnCheckedOnFirstBuild(t *testing.T) {
+	dir := writeProject(t, fastGold)
+	writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:",
+		"  models:\n    gold.revenue: {kind: incremental_by_time, time_column: day, lookback: 3d}\n  quality:", 1))
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	_, err = p.Run(context.Background(), lh, RunOptions{Target: "dev"})
+	want := `gold.revenue has no column "day": set resources.models.gold.revenue.time_column to one of its DATE or TIMESTAMP columns (it has customer, revenue)`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("run error %v, want it to say %q", err, want)
+	}
+}
+
+// TestUniqueKeyCheckedOnFirstBuild checks that a unique_key column the
+// SELECT lacks fails the first build, for a merge by key and a batch model
+// with a key alike; it used to build and then fail the next run with
+// DuckDB's binder error on the merge's internal names.
+func TestUniqueKeyCheckedOnFirstBuild(t *testing.T) {
+	for _, models := range []string{
+		"    gold.revenue: {kind: incremental_by_unique_key, unique_key: [buyer]}\n",
+		"    silver.orders: {kind: incremental_by_batch, unique_key: [buyer]}\n",
+	} {
+		dir := writeProject(t, fastGold)
+		writeTestFile(t, dir, "sql/silver/orders.sql", "select id, customer, amount::double as amount from stream(bronze.orders)")
+		writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:", "  models:\n"+models+"  quality:", 1))
+		p, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lh := openTarget(t, p)
+		_, err = p.Run(context.Background(), lh, RunOptions{Target: "dev"})
+		table := strings.TrimSpace(strings.Split(models, ":")[0])
+		want := table + ` has no column "buyer": set resources.models.` + table + ".unique_key to columns its SELECT returns"
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: run error %v, want it to say %q", table, err, want)
+		}
+		lh.Close()
+	}
+}
+
+// TestIngestDetailCounts checks the ingest task's words for one file and
+// one quarantined row ("1 new of 1 file, 1 row quarantined", not "1
+// files", "1 rows"), as a reviewer's run printed them.
+func TestIngestDetailCounts(t *testing.T) {
+	dir := writeProject(t, fastGold)
+	writeTestFile(t, dir, "landing/orders/orders_2026-01-01.csv", "id,customer,amount\n1,ann,10\n2,bob,20\n")
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	detail := func() string {
+		t.Helper()
+		res, err := p.Run(context.Background(), lh, RunOptions{Target: "dev"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range res.Tasks {
+			if strings.HasPrefix(tr.TaskKey, "ingest") {
+				return tr.Detail
+			}
+		}
+		t.Fatal("no ingest task")
+		return ""
+	}
+	if got := detail(); got != "1 new of 1 file" {
+		t.Errorf("first run: %q, want %q", got, "1 new of 1 file")
+	}
+	writeTestFile(t, dir, "landing/orders/orders_2026-01-02.csv", "id,customer,amount\n3,cy,30\nx,dan,40\n")
+	if got := detail(); got != "1 new of 2 files, 1 row quarantined" {
+		t.Errorf("second run: %q, want %q", got, "1 new of 2 files, 1 row quarantined")
+	}
+}

@@ -474,6 +474,13 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 	}
 	full := func(why string) (build, error) {
 		b.sql, b.mat = m.SQL, lakehouse.Materialization{}
+		if kind != KindFull {
+			// Checked on a full build too, else a misspelt time_column or
+			// unique_key builds once and fails only on the next run.
+			if err := checkKindColumns(ctx, tx, m, s); err != nil {
+				return b, err
+			}
+		}
 		if why != "" {
 			b.note = m.Table.String() + " rebuilt in full: " + why
 		}
@@ -581,6 +588,33 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 
 // Kinds are the model kinds, the default first.
 var Kinds = []string{KindFull, KindIncrementalByBatch, KindIncrementalByTime, KindIncrementalByUniqueKey}
+
+// checkKindColumns says so when an incremental model's SELECT lacks its
+// time_column or a unique_key column.
+func checkKindColumns(ctx context.Context, tx *lakehouse.Tx, m Model, s ModelSettings) error {
+	cols, err := tx.SelectColumns(ctx, m.SQL)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	has := func(name string) bool {
+		return slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, name) })
+	}
+	if s.KindName() == KindIncrementalByTime && !has(s.TimeColumn) {
+		return fmt.Errorf("%s has no column %q: set resources.models.%s.time_column to one of its DATE or TIMESTAMP columns (it has %s)",
+			m.Table, s.TimeColumn, m.Table, strings.Join(names, ", "))
+	}
+	for _, k := range s.UniqueKey {
+		if !has(k) {
+			return fmt.Errorf("%s has no column %q: set resources.models.%s.unique_key to columns its SELECT returns (it has %s)",
+				m.Table, k, m.Table, strings.Join(names, ", "))
+		}
+	}
+	return nil
+}
 
 // ParseLookback reads an incremental_by_time model's lookback: days (3d)
 // or a Go duration (12h, 90m); "" is none.

@@ -26,7 +26,7 @@ func TestSelectModels(t *testing.T) {
 		{[]string{"*"}, "silver.orders silver.order_items gold.revenue gold.customer_360", ""},
 		{[]string{"gold.*", "platinum.*"}, "", `models pattern "platinum.*" matches no model`},
 		{[]string{"bronze.*"}, "", `models pattern "bronze.*" matches no model`},
-		{[]string{"gold.revenu"}, "", `unknown model "gold.revenu"`},
+		{[]string{"gold.revenu"}, "", `unknown model "gold.revenu": name a model (silver.orders, silver.order_items, gold.revenue and 1 more) or a pattern such as gold.*; did you mean gold.revenue?`},
 		{[]string{"gold.[x"}, "", `models pattern "gold.[x" is malformed`},
 	}
 	for _, tc := range tests {
@@ -116,14 +116,14 @@ func TestTaskErrorIsOnlyTheError(t *testing.T) {
 			t.Errorf("task %s: status %s, error %q; want succeeded with no error", tr.TaskKey, tr.Status, tr.Error)
 		}
 	}
-	if res.Tasks[0].TaskKey != "ingest_orders" || res.Tasks[0].Detail != "1 new of 1 files" {
+	if res.Tasks[0].TaskKey != "ingest_orders" || res.Tasks[0].Detail != "1 new of 1 file" {
 		t.Errorf("ingest task %s detail %q, want \"1 new of 1 files\"", res.Tasks[0].TaskKey, res.Tasks[0].Detail)
 	}
 	if n := count(t, lh, "select * from sys.task_runs where error is not null"); n != 0 {
 		t.Errorf("%d succeeded task rows have an error", n)
 	}
 	recorded, err := lh.TaskRuns(ctx, res.RunID)
-	if err != nil || len(recorded) != 3 || recorded[0].Detail != "1 new of 1 files" || recorded[0].Error != "" {
+	if err != nil || len(recorded) != 3 || recorded[0].Detail != "1 new of 1 file" || recorded[0].Error != "" {
 		t.Errorf("sys.task_runs of the run: %+v, %v", recorded, err)
 	}
 

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"path"
@@ -19,6 +20,9 @@ import (
 func (p *Project) plan(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOptions) ([]task, error) {
 	models, err := p.Models(ctx, lh)
 	if err != nil {
+		return nil, err
+	}
+	if err := p.checkKinds(models); err != nil {
 		return nil, err
 	}
 	refresh := map[string]bool{}
@@ -49,6 +53,23 @@ func (p *Project) plan(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpt
 		tasks = append(tasks, t)
 	}
 	return tasks, nil
+}
+
+// checkKinds refuses a run whose models' kinds or kind settings are wrong
+// (as bundle validate reports them): a misspelt kind, lookback or
+// time_column would otherwise build the model in full once and fail only
+// on the next run, and an incremental_by_batch model without STREAM()
+// would rebuild from all of bronze each time.
+func (p *Project) checkKinds(models []Model) error {
+	var errs []error
+	errf := func(path, hint, format string, args ...any) {
+		errs = append(errs, p.errorAt(path, fmt.Sprintf(format, args...), hint))
+	}
+	streamErrs, _ := p.validateKinds(models, errf)
+	for _, e := range streamErrs {
+		errs = append(errs, e)
+	}
+	return errors.Join(errs...)
 }
 
 func orNone(names []string) string {
@@ -149,6 +170,13 @@ func SelectModels(entries []string, models []Model) ([]Model, error) {
 	want := map[string]bool{}
 	for _, e := range entries {
 		names, err := matchModels(e, models)
+		if err != nil && !IsModelPattern(e) {
+			all := make([]string, len(models))
+			for i, m := range models {
+				all[i] = m.Table.String()
+			}
+			return nil, fmt.Errorf("%w: name a model (%s) or a pattern such as gold.*%s", err, listSome(all), suggestHint(strings.ToLower(e), all))
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -247,9 +275,9 @@ func (p *Project) ingestTask(sources []string) task {
 			rows += res.RowsLoaded
 			quarantined += res.RowsQuarantined
 		}
-		detail := fmt.Sprintf("%d new of %d files", loaded, total)
+		detail := fmt.Sprintf("%d new of %s", loaded, Plural(total, "file"))
 		if quarantined > 0 {
-			detail += fmt.Sprintf(", %d rows quarantined", quarantined)
+			detail += ", " + Plural(int(quarantined), "row") + " quarantined"
 		}
 		if len(dups) > 0 {
 			detail += fmt.Sprintf("; %d skipped, the same bytes as a file loaded before: %s", len(dups), listSome(dups))

@@ -578,7 +578,7 @@ func (p *Project) validateKinds(models []Model, errf func(path, hint, format str
 		}
 		if s.Lookback != "" {
 			if _, err := ParseLookback(s.Lookback); err != nil {
-				errf(path+".lookback", "write whole days (3d) or hours (12h)", "%v", err)
+				errf(path+".lookback", "for example lookback: 3d", "%v", err)
 			} else if s.KindName() != KindIncrementalByTime {
 				errf(path+".lookback", "lookback applies to kind incremental_by_time only: set the kind or remove lookback", "model %s has a lookback but is %s", t, s.KindName())
 			}

@@ -728,7 +728,13 @@ func (e *engineer) taskLine(t TaskNode, width int, wide bool, tagW int) string {
 	if len(rows) >= rowsW && ts != nil {
 		rows = compactCount(ts.rows) // 4.2M where 4,238,176 does not fit
 	}
-	line := style.Render(glyph) + " " + fit(name, nameW) + st.Muted.Render(fit(kindTag(t.ModelKind), tagW)) + right(rows, rowsW)
+	tag := kindTag(t.ModelKind)
+	nameCol := fit(name, nameW)
+	if tag != "" && tagW > 0 {
+		// A space before the kind: a name as wide as its column ran into it.
+		nameCol = fit(name, nameW-1) + " "
+	}
+	line := style.Render(glyph) + " " + nameCol + st.Muted.Render(fit(tag, tagW)) + right(rows, rowsW)
 	if tookW > 0 {
 		line += st.Muted.Render(right(took, tookW))
 	}

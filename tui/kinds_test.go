@@ -4,11 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/lakebench/lakebench/pipeline"
 )
@@ -207,6 +209,29 @@ func TestFitCount(t *testing.T) {
 	} {
 		if got := fitCount(tc.n, tc.width); got != tc.want {
 			t.Errorf("fitCount(%d, %d) = %q, want %q", tc.n, tc.width, got, tc.want)
+		}
+	}
+}
+
+// TestKindApartFromTaskName: in the job DAG a task name as wide as its
+// column, or cut to it, keeps a space before the kind ("pollster_latestby
+// key" was read on a reviewer's project), at 80x24 and 120x40.
+func TestKindApartFromTaskName(t *testing.T) {
+	dir := copySample(t, func(yml string) string {
+		yml = withKinds(withWeeklyJob(yml))
+		return strings.Replace(yml, "{task_key: orders, type: transform", "{task_key: orders_merged_by_their_order_id, type: transform", 1)
+	})
+	ws := NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "ben"})
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		m := openLoaded(t, ws, size[0], size[1])
+		m.Update(keyMsg("2"))
+		m.Update(keyMsg("j"))
+		view := ansi.Strip(m.View())
+		if !strings.Contains(view, "orders_m") || !strings.Contains(view, "by key") {
+			t.Fatalf("%dx%d: the weekly DAG lacks its task or kind:\n%s", size[0], size[1], view)
+		}
+		if regexp.MustCompile(`\Sby key`).MatchString(view) {
+			t.Errorf("%dx%d: the task name runs into its kind:\n%s", size[0], size[1], view)
 		}
 	}
 }
