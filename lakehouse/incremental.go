@@ -112,28 +112,7 @@ func StreamFilter(source TableName, paths []string) string {
 // SelectColumns returns the columns a SELECT would produce, binding it
 // without running it.
 func (tx *Tx) SelectColumns(ctx context.Context, selectSQL string) ([]Column, error) {
-	rows, err := tx.tx.QueryContext(ctx, "DESCRIBE "+trimSQL(selectSQL))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	names, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	var cols []Column
-	for rows.Next() {
-		vals := make([]any, len(names))
-		ptrs := make([]any, len(names))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		cols = append(cols, Column{Name: fmt.Sprint(vals[0]), Type: fmt.Sprint(vals[1])})
-	}
-	return cols, rows.Err()
+	return describe(ctx, tx.tx, "("+trimSQL(selectSQL)+")")
 }
 
 // PartitionStart is where an incremental_by_time run of table starts: the

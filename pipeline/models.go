@@ -567,14 +567,8 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 	if err != nil {
 		return b, err
 	}
-	for _, k := range b.mat.UniqueKey {
-		if !slices.ContainsFunc(got, func(c lakehouse.Column) bool { return strings.EqualFold(c.Name, k) }) {
-			names := make([]string, len(got))
-			for i, c := range got {
-				names[i] = c.Name
-			}
-			return b, fmt.Errorf("unique_key %q is not a column of %s: set resources.models.%s.unique_key to some of %s", k, m.Table, m.Table, strings.Join(names, ", "))
-		}
+	if err := kindColumnsError(m, s, got); err != nil {
+		return b, err
 	}
 	have, err := tx.Columns(ctx, m.Table)
 	if err != nil {
@@ -596,6 +590,12 @@ func checkKindColumns(ctx context.Context, tx *lakehouse.Tx, m Model, s ModelSet
 	if err != nil {
 		return err
 	}
+	return kindColumnsError(m, s, cols)
+}
+
+// kindColumnsError says which time_column or unique_key column the
+// model's SELECT (whose columns are cols) lacks, and what to set instead.
+func kindColumnsError(m Model, s ModelSettings, cols []lakehouse.Column) error {
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = c.Name
