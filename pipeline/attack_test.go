@@ -1,13 +1,8 @@
 package pipeline
 
 import (
-	"bufio"
 	"context"
-	"errors"
-	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/lakebench/lakebench/lakehouse"
@@ -150,28 +145,7 @@ where (select sum(range % 7) from range((select max(amount::bigint) from stream(
 	lh.Close()
 
 	writeTestFile(t, dir, "landing/orders/orders_2026-01-02.csv", "id,customer,amount\n5,dee,20000000000\n6,ann,60\n")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_RUN="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if sc.Text() == "started silver.orders" {
-			break
-		}
-	}
-	waitChildCPU(t, cmd.Process.Pid, 30)
-	cmd.Process.Signal(syscall.SIGKILL)
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("the child was not killed mid-run (it ended with %v)", err)
-	}
+	killMidTask(t, dir, "silver.orders")
 
 	lh = openTarget(t, p)
 	defer lh.Close()

@@ -230,30 +230,7 @@ func TestCrashMidTransform(t *testing.T) {
 	slow := "select customer, sum(amount) as revenue from silver.orders, (select sum(range % 7) as s from range(20000000000)) where s >= 0 group by all"
 	writeTestFile(t, dir, "sql/gold/revenue.sql", slow)
 
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_RUN="+dir)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if sc.Text() == "started gold.revenue" {
-			break
-		}
-	}
-	// Well inside the transaction: the child has spent CPU time on the slow
-	// query (an event, however busy the machine), not a wall-clock guess.
-	waitChildCPU(t, cmd.Process.Pid, 30)
-	cmd.Process.Signal(syscall.SIGKILL)
-	err = cmd.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("the child was not killed mid-run (it ended with %v): the slow model finished too soon", err)
-	}
+	killMidTask(t, dir, "gold.revenue")
 
 	lh = openTarget(t, p)
 	after, err := lh.Query(context.Background(), "select * from gold.revenue order by customer")
@@ -320,5 +297,35 @@ func waitChildCPU(t *testing.T, pid int, ticks int64) {
 			return
 		}
 		time.Sleep(5 * time.Millisecond) // a polling interval, not a deadline
+	}
+}
+
+// killMidTask runs the project in dir in a child process (the
+// LAKEBENCH_TEST_RUN hook), waits until the task building table has started
+// and the child has spent CPU time inside it (an event, however busy the
+// machine, not a wall-clock guess), and kills it with SIGKILL.
+func killMidTask(t *testing.T, dir, table string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_RUN="+dir)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if sc.Text() == "started "+table {
+			break
+		}
+	}
+	waitChildCPU(t, cmd.Process.Pid, 30)
+	cmd.Process.Signal(syscall.SIGKILL)
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("the child was not killed while building %s (it ended with %v): the task finished too soon", table, err)
 	}
 }
