@@ -998,6 +998,13 @@ func duplicateKey(keys [][]byte) []byte {
 			}
 		}
 	}
+	return firstDuplicate(keys)
+}
+
+// firstDuplicate returns the first key that repeats an earlier one, or
+// nil: pairwise for the usual handful of keys (no allocation), with a set
+// for wide objects.
+func firstDuplicate(keys [][]byte) []byte {
 	if len(keys) <= 32 {
 		for i, k := range keys {
 			for _, other := range keys[:i] {

@@ -152,26 +152,7 @@ func (s *jsonLineScan) accept() { s.prev, s.keys = s.keys, s.prev[:0] }
 func (s *jsonLineScan) forget() { s.prev = s.prev[:0] }
 
 // duplicateRaw reports whether a key is in keys twice, as written.
-func duplicateRaw(keys [][]byte) bool {
-	if len(keys) <= 32 {
-		for i, key := range keys {
-			for _, other := range keys[:i] {
-				if bytes.Equal(key, other) {
-					return true
-				}
-			}
-		}
-		return false
-	}
-	seen := make(map[string]bool, len(keys))
-	for _, key := range keys {
-		if seen[string(key)] {
-			return true
-		}
-		seen[string(key)] = true
-	}
-	return false
-}
+func duplicateRaw(keys [][]byte) bool { return firstDuplicate(keys) != nil }
 
 // skipSpace skips spaces and tabs (the JSON whitespace a line can hold
 // that every reader treats alike).
