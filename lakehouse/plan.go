@@ -430,13 +430,7 @@ func prebindCheck(tree map[string]any) error {
 // database is the owner's alone.
 func namedReads(tree map[string]any, catalog string) []TableName {
 	seen := map[TableName]bool{}
-	walkJSON(tree, func(m map[string]any) {
-		if m["type"] != "BASE_TABLE" {
-			return
-		}
-		cat, _ := m["catalog_name"].(string)
-		schema, _ := m["schema_name"].(string)
-		name, _ := m["table_name"].(string)
+	walkBaseTables(tree, func(cat, schema, name string) {
 		switch {
 		case cat != "" && !strings.EqualFold(cat, catalog):
 			seen[TableName{Schema: ownerOnly, Name: "reads of database " + cat}] = true
@@ -498,11 +492,10 @@ func firstKeyword(s string) string {
 	return strings.ToUpper(s[:end])
 }
 
-// viewsNamed returns the views of this database that the SELECT names with
-// a schema, as the catalog lists them, keyed by "schema.name" lower-cased.
-func viewsNamed(ctx context.Context, c queryConn, tree map[string]any, catalog string) (map[string]TableName, error) {
-	views := map[string]TableName{}
-	var names []TableName
+// walkBaseTables calls fn with the catalog, schema and table name of every
+// table the parsed statement names (BASE_TABLE nodes of
+// json_serialize_sql's tree).
+func walkBaseTables(tree map[string]any, fn func(cat, schema, name string)) {
 	walkJSON(tree, func(m map[string]any) {
 		if m["type"] != "BASE_TABLE" {
 			return
@@ -510,6 +503,16 @@ func viewsNamed(ctx context.Context, c queryConn, tree map[string]any, catalog s
 		cat, _ := m["catalog_name"].(string)
 		schema, _ := m["schema_name"].(string)
 		name, _ := m["table_name"].(string)
+		fn(cat, schema, name)
+	})
+}
+
+// viewsNamed returns the views of this database that the SELECT names with
+// a schema, as the catalog lists them, keyed by "schema.name" lower-cased.
+func viewsNamed(ctx context.Context, c queryConn, tree map[string]any, catalog string) (map[string]TableName, error) {
+	views := map[string]TableName{}
+	var names []TableName
+	walkBaseTables(tree, func(cat, schema, name string) {
 		if schema != "" && name != "" && (cat == "" || strings.EqualFold(cat, catalog)) {
 			names = append(names, TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(name)})
 		}
