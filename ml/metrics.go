@@ -90,8 +90,9 @@ func rocCurve(scores, labels []float64) []ROCPoint {
 	return out
 }
 
-// logLossEps bounds the probabilities log loss takes the log of.
-const logLossEps = 1e-15
+// logLossEps bounds the probabilities log loss takes the log of: the float64
+// machine epsilon, as scikit-learn 1.2's eps="auto".
+const logLossEps = 0x1p-52
 
 // classificationMetrics judges predicted probabilities (one row per example,
 // one column per class) against the true class indexes y. Binary metrics take
