@@ -24,8 +24,8 @@ func splitRows(rows, class []int, classNames []string, testSize float64, seed in
 	n := len(rows)
 	nTest := int(math.Ceil(testSize * float64(n)))
 	nTrain := n - nTest
-	if nTest < 1 || nTrain < 1 || (class != nil && (nTest < len(classNames) || nTrain < len(classNames))) {
-		need := "at least one row in each"
+	if nTest < 1 || nTrain < 2 || (class != nil && (nTest < len(classNames) || nTrain < len(classNames))) {
+		need := "at least two rows to train on and one to test"
 		if class != nil {
 			need = fmt.Sprintf("at least one row per class (%d) in each", len(classNames))
 		}
