@@ -152,8 +152,8 @@ func TestFitClassification(t *testing.T) {
 	if m.Task != Classification || m.Algorithm != "logistic" || strings.Join(m.Classes, ",") != "false,true" {
 		t.Errorf("model %s %s %q, want classification, logistic, false/true", m.Task, m.Algorithm, m.Classes)
 	}
-	if got := strings.Join(m.Prep.outputs(), ","); got != "tenure,tenure__missing,plan=basic,plan=plus,plan=pro,plan__missing,promo" {
-		t.Errorf("outputs %s, want customer_id, the label and spend's... no: every column but the id and label", got)
+	if got := strings.Join(m.Prep.outputs(), ","); got != "tenure,tenure__missing,plan=basic,plan=plus,plan=pro,plan__missing,promo,spend" {
+		t.Errorf("outputs %s, want every column but the id and the label, prepared", got)
 	}
 	if res.TrainRows != 300 || res.TestRows != 100 {
 		t.Errorf("rows %d/%d, want 300/100", res.TrainRows, res.TestRows)
@@ -172,7 +172,7 @@ func TestFitClassification(t *testing.T) {
 	if len(res.CV) != 3 || res.CV[2]["accuracy"] == 0 {
 		t.Errorf("cv %v, want 3 folds with accuracy", res.CV)
 	}
-	if len(res.Metrics.ROC) < 3 || len(res.Metrics.Importance) != 7 || len(res.Metrics.Confusion) != 2 {
+	if len(res.Metrics.ROC) < 3 || len(res.Metrics.Importance) != 8 || len(res.Metrics.Confusion) != 2 {
 		t.Errorf("roc %d points, %d importances, confusion %v", len(res.Metrics.ROC), len(res.Metrics.Importance), res.Metrics.Confusion)
 	}
 }
@@ -228,7 +228,7 @@ func TestFitWarnsWhenNotConverged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Converged || len(res.Warnings) == 0 || !strings.Contains(res.Warnings[0], "did not converge in 1 iterations: raise max_iter") {
+	if res.Converged || len(res.Warnings) == 0 || !containsAll(res.Warnings[0], "did not converge in 1 iterations", "raise max_iter") {
 		t.Errorf("converged %v warnings %q, want a ConvergenceWarning", res.Converged, res.Warnings)
 	}
 }
@@ -255,13 +255,15 @@ func TestFitParity(t *testing.T) {
 			got := res.Metrics.Values
 			for k, want := range fx.Metrics {
 				t.Logf("%s: go %.6g sklearn %.6g", k, got[k], want)
+				// Beyond the bounds the issue sets, every metric agrees
+				// closely: the same split, preparation and optimum.
+				if !near(got[k], want, 1e-3) {
+					t.Errorf("%s %v, sklearn %v: want them within 1e-3", k, got[k], want)
+				}
 			}
 			if fx.Task == Classification {
 				if d := math.Abs(got["accuracy"] - fx.Metrics["accuracy"]); d > 0.01 {
 					t.Errorf("accuracy %v, sklearn %v: %.2f points apart, want at most 1", got["accuracy"], fx.Metrics["accuracy"], 100*d)
-				}
-				if !near(got["log_loss"], fx.Metrics["log_loss"], 0.02) {
-					t.Errorf("log_loss %v, sklearn %v", got["log_loss"], fx.Metrics["log_loss"])
 				}
 				return
 			}

@@ -297,7 +297,7 @@ type parityFixture struct {
 	Metrics map[string]float64 `json:"metrics"`
 }
 
-var parityCases = []string{"penguins_species", "penguins_sex", "penguins_mass", "wine"}
+var parityCases = []string{"penguins_species", "penguins_sex", "penguins_island", "penguins_mass", "wine"}
 
 // loadParity reads a fixture and its data set as a Frame.
 func loadParity(t *testing.T, name string) (*parityFixture, *Frame) {
