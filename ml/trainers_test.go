@@ -82,10 +82,17 @@ func maxAbsDiff(got, want []float64) float64 {
 }
 
 func TestFitLogisticReachesSklearnOptimum(t *testing.T) {
-	for _, name := range []string{"breast_cancer", "iris", "wine"} {
-		f := loadFixture(t, name)
+	defer func(n int) { newtonMaxParams = n }(newtonMaxParams)
+	for _, tt := range []struct{ name, data string }{
+		{"newton", "breast_cancer"}, {"lbfgs", "breast_cancer"}, {"lbfgs", "iris"}, {"lbfgs", "wine"},
+	} {
+		f := loadFixture(t, tt.data)
+		newtonMaxParams = 0
+		if tt.name == "newton" {
+			newtonMaxParams = math.MaxInt
+		}
 		for _, ref := range f.Logistic {
-			t.Run(name+"/C="+strings.TrimRight(strings.TrimRight(jsonFloat(ref.C), "0"), "."), func(t *testing.T) {
+			t.Run(tt.data+"/"+tt.name+"/C="+jsonFloat(ref.C), func(t *testing.T) {
 				fit, err := FitLogistic(context.Background(), f.matrix(), f.labels(), f.Classes,
 					FitOptions{C: ref.C, MaxIter: 10000, Tol: 1e-6})
 				if err != nil {
@@ -409,6 +416,24 @@ func TestFitErrors(t *testing.T) {
 				t.Errorf("err = %v, want one containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// Features that carry nothing leave the start, the classes' log-odds, as
+// the optimum: no step is taken.
+func TestFitLogisticOptimumAtStart(t *testing.T) {
+	X := mat.NewDense(5, 2, nil)
+	var calls int
+	fit, err := FitLogistic(context.Background(), X, []int{1, 0, 1, 1, 0}, 2, FitOptions{Progress: func(int, float64) { calls++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fit.Converged || fit.Iterations != 0 || len(fit.Loss) != 1 || calls != 1 {
+		t.Errorf("converged %v after %d iterations, loss %v, %d progress calls: want true, 0, one loss, 1 call",
+			fit.Converged, fit.Iterations, fit.Loss, calls)
+	}
+	if want := math.Log(1.5); math.Abs(fit.Intercept[0]-want) > 1e-15 || fit.Coef[0][0] != 0 || fit.Coef[0][1] != 0 {
+		t.Errorf("coef %v intercept %v, want zeros and %v", fit.Coef, fit.Intercept, want)
 	}
 }
 
