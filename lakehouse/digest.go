@@ -15,8 +15,8 @@ const digestVersion = "lakebench table digest v1"
 // TableDigest returns a digest of a table's (or view's) content and its
 // row count, for recording what a model was trained on and telling later
 // whether it changed. It covers the columns' names, order and types and
-// every value of every row, NULL told apart from any value (NULL from ”
-// too); it does not depend on the order of the rows, so the same rows
+// every value of every row, NULL told apart from any value (from the empty
+// string too); it does not depend on the order of the rows, so the same rows
 // stored in another order give the same digest. Rows are a multiset: a
 // duplicated row counts twice.
 //
