@@ -195,7 +195,7 @@ func (r *Registry) TrainTx(ctx context.Context, tx *lakehouse.Tx, spec Spec, o T
 	if err != nil {
 		return fail(err, nil)
 	}
-	frame, err := frameOf(ctx, tx, table, trainColumns(spec))
+	frame, err := readTable(ctx, tx, table, trainColumns(spec))
 	if err != nil {
 		return fail(err, nil)
 	}
