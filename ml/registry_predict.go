@@ -217,7 +217,11 @@ func predictionsSQL(out lakehouse.TableName, f *Frame, keys []string, m *Model, 
 		args = append(args, finiteList(p.Value))
 	} else {
 		sel = append(sel, "unnest(?::JSON::VARCHAR[]) AS prediction")
-		args = append(args, jsonText(p.Class))
+		classes := p.Class
+		if classes == nil {
+			classes = []string{}
+		}
+		args = append(args, jsonText(classes))
 		for k, class := range m.Classes {
 			col := "prob_" + class
 			if err := addName(col); err != nil {
