@@ -129,6 +129,15 @@ func TestAliasesMoveAndResolve(t *testing.T) {
 		t.Fatal(err)
 	}
 	resolves("churn@champion", 1)
+	if err := r.SetAlias(ctx, "churn", "old", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RemoveAlias(ctx, "churn", "old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RemoveAlias(ctx, "churn", "old"); !IsNotFound(err) {
+		t.Errorf("remove a removed alias: %v", err)
+	}
 
 	for ref, want := range map[string]string{
 		"churn/3":     "has no version 3",
@@ -168,7 +177,8 @@ func TestAliasesMoveAndResolve(t *testing.T) {
 		moves = append(moves, row[0].(string))
 	}
 	want := []string{"churn@champion set to version 1 (its first READY version)", "churn@challenger set to version 2",
-		"churn@champion moved from version 1 to 2", "churn@champion moved from version 2 to 1"}
+		"churn@champion moved from version 1 to 2", "churn@champion moved from version 2 to 1", "churn@old set to version 1",
+		"churn@old removed (it was at version 1)"}
 	if !slices.Equal(moves, want) {
 		t.Errorf("audited moves\n%q\nwant\n%q", moves, want)
 	}
