@@ -195,9 +195,9 @@ func (r *Registry) TrainTx(ctx context.Context, tx *lakehouse.Tx, spec Spec, o T
 	if err != nil {
 		return fail(err, nil)
 	}
-	run.TableDigest, run.TableRows, err = digestOf(ctx, tx, table)
+	run.TableDigest, run.TableRows, err = tx.TableDigest(ctx, table)
 	if err != nil {
-		return fail(err, nil)
+		return fail(fmt.Errorf("ml: digest of %s: %w", table, err), nil)
 	}
 	res, err := Fit(ctx, frame, spec, progress)
 	if err != nil {
