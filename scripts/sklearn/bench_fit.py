@@ -6,12 +6,14 @@ BenchmarkFitLogistic1M (ml/bench_test.go) runs this with Debian's python3
 the ratio of the two fit times measured in the same run.
 
     /usr/bin/python3 scripts/sklearn/bench_fit.py OUTDIR [--rows N] [--cols P]
-        [--seed S] [--repeats R]
+        [--seed S] [--repeats R] [--load]
 
 writes OUTDIR/X.f64 (rows x cols, row-major float64 little-endian) and
-OUTDIR/y.f64 (rows float64 0/1), and prints one JSON object: the shape, the
-paths, each fit's seconds, their median, the iterations and the coefficients.
-The fit uses LogisticRegression's defaults (C=1.0, tol=1e-4, max_iter=100).
+OUTDIR/y.f64 (rows float64 0/1), or with --load reads the files an earlier
+run wrote, and prints one JSON object: the shape, the paths, each fit's
+seconds, their median, the iterations and the coefficients. The fit uses
+LogisticRegression's defaults (C=1.0, tol=1e-4, max_iter=100); only the fit
+is timed.
 """
 import argparse
 import json
@@ -23,6 +25,19 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 
+def generate(rows, cols, seed):
+    """A seeded binary classification set: correlated features on different
+    scales, and labels drawn from a logistic model."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((rows, cols))
+    X[:, 1::2] += 0.5 * X[:, 0::2][:, : X[:, 1::2].shape[1]]
+    X *= rng.uniform(0.5, 3.0, size=cols)
+    w = rng.normal(0.0, 0.5, size=cols)
+    logit = X @ w - 0.3
+    y = (rng.random(rows) < 1.0 / (1.0 + np.exp(-logit))).astype(np.float64)
+    return X, y
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("outdir")
@@ -30,21 +45,18 @@ def main():
     ap.add_argument("--cols", type=int, default=20)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--load", action="store_true", help="reuse OUTDIR's data")
     args = ap.parse_args()
-
-    rng = np.random.default_rng(args.seed)
-    X = rng.standard_normal((args.rows, args.cols))
-    # Features on different scales and correlated a little, as real ones are.
-    X[:, 1::2] += 0.5 * X[:, 0::2][:, : X[:, 1::2].shape[1]]
-    X *= rng.uniform(0.5, 3.0, size=args.cols)
-    w = rng.normal(0.0, 0.5, size=args.cols)
-    logit = X @ w - 0.3
-    y = (rng.random(args.rows) < 1.0 / (1.0 + np.exp(-logit))).astype(np.float64)
 
     x_path = f"{args.outdir}/X.f64"
     y_path = f"{args.outdir}/y.f64"
-    X.astype("<f8").tofile(x_path)
-    y.astype("<f8").tofile(y_path)
+    if args.load:
+        X = np.fromfile(x_path, dtype="<f8").reshape(args.rows, args.cols)
+        y = np.fromfile(y_path, dtype="<f8")
+    else:
+        X, y = generate(args.rows, args.cols, args.seed)
+        X.astype("<f8").tofile(x_path)
+        y.astype("<f8").tofile(y_path)
 
     seconds = []
     warned = False

@@ -159,6 +159,7 @@ def main():
     penguins = load_penguins()
     run("penguins_species", penguins, PENGUIN_COLUMNS, "penguins.json", "Species", "classification", na_values=["."])
     run("penguins_sex", penguins, PENGUIN_COLUMNS, "penguins.json", "Sex", "classification", na_values=["."])
+    run("penguins_island", penguins, PENGUIN_COLUMNS, "penguins.json", "Island", "classification", na_values=["."])
     run("penguins_mass", penguins, PENGUIN_COLUMNS, "penguins.json", "Body Mass (g)", "regression", na_values=["."])
     wine, wine_columns = write_wine()
     run("wine", wine, wine_columns, "wine.csv", "target", "classification")
