@@ -31,10 +31,8 @@ func tableColumns(ctx context.Context, q records, t lakehouse.TableName) ([]lake
 	return out, nil
 }
 
-// readTable reads the named columns of table (all when names is empty)
-// column-wise into a Frame: numbers, dates and times as Numeric (dates and
-// times as days, see lakehouse.TemporalValues), BOOLEAN as Boolean, text as
-// Text.
+// readTable is ReadFrame (or ReadFrameTx) on src, saying what to do about
+// a missing table.
 func readTable(ctx context.Context, src tableReader, table lakehouse.TableName, names []string) (*Frame, error) {
 	data, err := src.ReadColumns(ctx, table, names)
 	if err != nil {
@@ -43,30 +41,5 @@ func readTable(ctx context.Context, src tableReader, table lakehouse.TableName, 
 		}
 		return nil, fmt.Errorf("ml: %w", err)
 	}
-	return frameFromColumns(data), nil
-}
-
-// frameFromColumns hands columns read by lakehouse.ReadColumns to ml as a Frame.
-func frameFromColumns(d *lakehouse.ColumnData) *Frame {
-	f := &Frame{Rows: d.Rows, Columns: make([]Column, len(d.Columns))}
-	for i := range d.Columns {
-		c := &d.Columns[i]
-		kind := Numeric
-		switch c.Kind {
-		case lakehouse.TextValues:
-			kind = Text
-		case lakehouse.BooleanValues:
-			kind = Boolean
-		}
-		f.Columns[i] = Column{Name: c.Name, Type: c.Type, Kind: kind, Num: c.Num, Text: c.Text, Null: c.Null}
-	}
-	return f
-}
-
-func columnList(cols []lakehouse.Column) string {
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = c.Name
-	}
-	return strings.Join(names, ", ")
+	return FrameOf(data), nil
 }
