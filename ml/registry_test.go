@@ -515,6 +515,16 @@ func TestTrainRegistersAndReproduces(t *testing.T) {
 	if string(a1) != string(a2) {
 		t.Errorf("two trainings on the same data differ")
 	}
+	cvSpec := spec
+	cvSpec.CV = 3
+	mv3, _, err := r.Train(ctx, cvSpec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d3, err := r.Show(ctx, fmt.Sprintf("churn/%d", mv3.Version))
+	if err != nil || len(d3.Run.CV) != 3 || d3.Run.CV[2]["roc_auc"] == 0 || d3.Metrics["cv_roc_auc_mean"] == 0 || d3.Run.Spec.CV != 3 {
+		t.Errorf("a cross-validated run: folds %v, metrics %v, %v", d3.Run.CV, d3.Metrics, err)
+	}
 	rep, err := r.Reproduce(ctx, "churn", 1)
 	if err != nil || !rep.Identical || !rep.ArtifactIdentical || !rep.MetricsIdentical || rep.DigestChanged || len(rep.Differences) != 0 {
 		t.Fatalf("reproduce on unchanged data: %+v %v", rep, err)
