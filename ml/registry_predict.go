@@ -327,6 +327,9 @@ func (r *Registry) Reproduce(ctx context.Context, name string, version int) (*Re
 		}
 	}
 	rep.Identical = rep.ArtifactIdentical && rep.MetricsIdentical
+	if v := lakebenchVersion(); !rep.Identical && d.Run.Version != v {
+		rep.Differences = append(rep.Differences, fmt.Sprintf("lakebench %s trained it; this is lakebench %s", d.Run.Version, v))
+	}
 	return rep, nil
 }
 
