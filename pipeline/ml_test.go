@@ -94,6 +94,7 @@ func TestPredictTaskModelRefs(t *testing.T) {
 		{"model: churn@champion", "model: chrun@champion", `unknown registered model "chrun"`},
 		{"model: churn@champion", "model: churn/x", "must be a number"},
 		{"type: train, model: churn,", "type: train, model: churn@champion,", `train task train_churn names "churn@champion"`},
+		{"    churn:\n      table: gold.customer_features", "    churn/x:\n      table: gold.customer_features", `model name "churn/x" holds '@' or '/'`},
 	} {
 		dir := t.TempDir() // the project alone: validation reads no data
 		if err := sampledata.WriteProject(dir); err != nil {
