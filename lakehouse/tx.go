@@ -22,6 +22,8 @@ type Tx struct {
 	// BeginAs and AuthorizeSQL); checked is what AuthorizeSQL allowed.
 	principal string
 	checked   []TableName
+	// onCommit are the audit events Commit records (AuditOnCommit).
+	onCommit []AuditEvent
 }
 
 // Begin starts a transaction.
@@ -41,6 +43,12 @@ func (tx *Tx) Commit() error {
 	if err := tx.tx.Commit(); err != nil {
 		return fmt.Errorf("lakehouse: commit: %w", err)
 	}
+	for _, e := range tx.onCommit {
+		if err := tx.lh.Audit(context.Background(), e); err != nil {
+			return err
+		}
+	}
+	tx.onCommit = nil
 	return nil
 }
 
