@@ -137,7 +137,7 @@ func trainSpec(p *pipeline.Project, args []string, cmd *cobra.Command, f trainFl
 			spec.Name = t.Name
 		}
 	}
-	if err := checkModelName(spec.Name); err != nil {
+	if err := ml.CheckName(spec.Name); err != nil {
 		return spec, err
 	}
 	if changed("features") {
@@ -207,20 +207,6 @@ func registeredKeys(p *pipeline.Project) string {
 	}
 	sort.Strings(keys)
 	return "registered models are " + strings.Join(keys, ", ")
-}
-
-// checkModelName refuses a name a reference could not spell back:
-// NAME@ALIAS and NAME/VERSION use @ and /.
-func checkModelName(name string) error {
-	if name == "" {
-		return errors.New("a model needs a name: give --name NAME")
-	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
-			return fmt.Errorf("model name %q has %q: use letters, digits, _ - and . (@ and / write aliases and versions)", name, r)
-		}
-	}
-	return nil
 }
 
 // openMLWriter opens the target for a command that writes the ml schema,
@@ -320,6 +306,7 @@ type trainOutput struct {
 	Metrics    map[string]float64   `json:"metrics"`
 	CV         []map[string]float64 `json:"cv,omitempty"`
 	CVMean     map[string]float64   `json:"cv_mean,omitempty"`
+	Folds      int                  `json:"cv_folds,omitempty"`
 	Iterations int                  `json:"iterations"`
 	Converged  bool                 `json:"converged"`
 	Warnings   []string             `json:"warnings"`
@@ -339,11 +326,15 @@ func newTrainOutput(v *ml.ModelVersion, run *ml.Run) trainOutput {
 	if o.Warnings == nil {
 		o.Warnings = []string{}
 	}
-	if len(o.CV) > 0 {
-		o.CVMean = map[string]float64{}
-		for _, fold := range o.CV {
-			for k, x := range fold {
-				o.CVMean[k] += x / float64(len(o.CV))
+	// The registry keeps each fold's mean as cv_<metric>_mean.
+	o.Folds = run.Spec.CV
+	for k, x := range run.Metrics {
+		if m, ok := strings.CutPrefix(k, "cv_"); ok {
+			if m, ok = strings.CutSuffix(m, "_mean"); ok {
+				if o.CVMean == nil {
+					o.CVMean = map[string]float64{}
+				}
+				o.CVMean[m] = x
 			}
 		}
 	}
@@ -361,15 +352,31 @@ func printTrainOutput(w io.Writer, o trainOutput) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w)
-	rows := metricRows(o.Metrics, nil)
-	if len(o.CV) > 0 {
+	rows := metricRows(testMetrics(o.Metrics))
+	if len(o.CVMean) > 0 {
 		for i, r := range rows {
-			rows[i] = append(r, fmtMetric(o.CVMean[r[0]]))
+			if x, ok := o.CVMean[r[0]]; ok {
+				rows[i] = append(r, fmtMetric(x))
+			} else {
+				rows[i] = append(r, "-")
+			}
 		}
-		printTable(w, []string{"metric", "test", fmt.Sprintf("cv mean (%d folds)", len(o.CV))}, rows)
+		printTable(w, []string{"metric", "test", fmt.Sprintf("cv mean (%d folds)", o.Folds)}, rows)
 		return
 	}
 	printTable(w, []string{"metric", "value"}, rows)
+}
+
+// testMetrics are the metrics on the held-out rows: without the
+// registry's cv_*_mean keys, which the CV column shows.
+func testMetrics(m map[string]float64) map[string]float64 {
+	out := make(map[string]float64, len(m))
+	for k, x := range m {
+		if !strings.HasPrefix(k, "cv_") {
+			out[k] = x
+		}
+	}
+	return out
 }
 
 // metricOrder is the order metrics print in; others follow by name.
@@ -612,66 +619,23 @@ func fmtAliasList(a []string) string {
 	return "@" + strings.Join(a, " @")
 }
 
-// modelRef is a parsed model reference: NAME, NAME@ALIAS or NAME/VERSION.
-type modelRef struct {
-	name    string
-	alias   string
-	version int
-}
-
-func (r modelRef) String() string {
-	switch {
-	case r.alias != "":
-		return r.name + "@" + r.alias
-	case r.version > 0:
-		return fmt.Sprintf("%s/%d", r.name, r.version)
-	}
-	return r.name
-}
-
-// parseRef reads a model reference.
-func parseRef(s string) (modelRef, error) {
-	bad := func(why string) (modelRef, error) {
-		return modelRef{}, fmt.Errorf("bad model reference %q: %s; write NAME, NAME@ALIAS (churn@champion) or NAME/VERSION (churn/3)", s, why)
-	}
-	name, rest, hasAlias := strings.Cut(s, "@")
-	if hasAlias {
-		if strings.ContainsAny(rest, "@/") {
-			return bad("an alias has no @ or /")
-		}
-		if rest == "" {
-			return bad("the alias after @ is empty")
-		}
-	}
-	name, ver, hasVersion := strings.Cut(name, "/")
-	if hasAlias && hasVersion {
-		return bad("give an alias or a version, not both")
-	}
-	if name == "" {
-		return bad("the model name is empty")
-	}
-	if err := checkModelName(name); err != nil {
-		return bad(strings.TrimPrefix(err.Error(), "model "))
-	}
-	r := modelRef{name: name, alias: rest}
-	if hasVersion {
-		n, err := strconv.Atoi(ver)
-		if err != nil || n < 1 {
-			return bad(fmt.Sprintf("version %q is not a number from 1", ver))
-		}
-		r.version = n
+// parseRef reads a model reference: NAME, NAME@ALIAS or NAME/VERSION.
+func parseRef(s string) (ml.Ref, error) {
+	r, err := ml.ParseRef(s)
+	if err != nil {
+		return r, fmt.Errorf("%w (a reference is NAME, NAME@ALIAS or NAME/VERSION: churn, churn@champion, churn/3)", err)
 	}
 	return r, nil
 }
 
 // versionArg reads a VERSION argument of a model: a number, or an alias
 // (with or without its @).
-func versionArg(name, s string) (modelRef, error) {
+func versionArg(name, s string) (ml.Ref, error) {
 	if n, err := strconv.Atoi(s); err == nil {
 		if n < 1 {
-			return modelRef{}, fmt.Errorf("version %d of %s: versions count from 1", n, name)
+			return ml.Ref{}, fmt.Errorf("version %d of %s: versions count from 1", n, name)
 		}
-		return modelRef{name: name, version: n}, nil
+		return ml.Ref{Name: name, Version: n}, nil
 	}
 	return parseRef(name + "@" + strings.TrimPrefix(s, "@"))
 }
@@ -695,38 +659,38 @@ func findModel(models []ml.RegisteredModel, name string) (*ml.RegisteredModel, e
 // resolve turns a reference into a model name and version, checking each
 // part against what the registry has, so a wrong part is named with what
 // exists instead.
-func resolve(ctx context.Context, reg *ml.Registry, ref modelRef) (string, int, error) {
+func resolve(ctx context.Context, reg *ml.Registry, ref ml.Ref) (string, int, error) {
 	models, err := reg.Models(ctx)
 	if err != nil {
 		return "", 0, oneLine(err)
 	}
-	m, err := findModel(models, ref.name)
+	m, err := findModel(models, ref.Name)
 	if err != nil {
 		return "", 0, err
 	}
 	switch {
-	case ref.alias != "":
-		v, ok := m.Aliases[ref.alias]
+	case ref.Alias != "":
+		v, ok := m.Aliases[ref.Alias]
 		if !ok {
 			if len(m.Aliases) == 0 {
-				return "", 0, fmt.Errorf("model %s has no alias %q, nor any alias yet: set one with `lakebench models promote %s VERSION --alias %s`", m.Name, ref.alias, m.Name, ref.alias)
+				return "", 0, fmt.Errorf("model %s has no alias %q, nor any alias yet: set one with `lakebench models promote %s VERSION --alias %s`", m.Name, ref.Alias, m.Name, ref.Alias)
 			}
-			return "", 0, fmt.Errorf("model %s has no alias %q: its aliases are %s", m.Name, ref.alias, fmtAliases(m.Aliases))
+			return "", 0, fmt.Errorf("model %s has no alias %q: its aliases are %s", m.Name, ref.Alias, fmtAliases(m.Aliases))
 		}
 		return m.Name, v, nil
-	case ref.version > 0:
+	case ref.Version > 0:
 		versions, err := reg.Versions(ctx, m.Name)
 		if err != nil {
 			return "", 0, oneLine(err)
 		}
 		var have []int
 		for _, v := range versions {
-			if v.Version == ref.version {
+			if v.Version == ref.Version {
 				return m.Name, v.Version, nil
 			}
 			have = append(have, v.Version)
 		}
-		return "", 0, fmt.Errorf("model %s has no version %d: its versions are %s", m.Name, ref.version, fmtVersions(have))
+		return "", 0, fmt.Errorf("model %s has no version %d: its versions are %s", m.Name, ref.Version, fmtVersions(have))
 	}
 	name, v, err := reg.Resolve(ctx, m.Name)
 	if err != nil {
@@ -770,10 +734,10 @@ func newModelsShowCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if len(args) == 2 {
-				if ref.alias != "" || ref.version > 0 {
-					return fmt.Errorf("%s already names a version: drop %s, or write %s %s", args[0], args[1], ref.name, args[1])
+				if ref.Alias != "" || ref.Version > 0 {
+					return fmt.Errorf("%s already names a version: drop %s, or write %s %s", args[0], args[1], ref.Name, args[1])
 				}
-				if ref, err = versionArg(ref.name, args[1]); err != nil {
+				if ref, err = versionArg(ref.Name, args[1]); err != nil {
 					return err
 				}
 			}
@@ -895,17 +859,15 @@ func newModelsPromoteCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if ref.alias != "" || ref.version > 0 {
-				return fmt.Errorf("promote takes the model's name and a version: lakebench models promote %s VERSION --alias %s", ref.name, alias)
+			if ref.Alias != "" || ref.Version > 0 {
+				return fmt.Errorf("promote takes the model's name and a version: lakebench models promote %s VERSION --alias %s", ref.Name, alias)
 			}
-			target, err := versionArg(ref.name, args[1])
+			target, err := versionArg(ref.Name, args[1])
 			if err != nil {
 				return err
 			}
-			if a, err := parseRef(ref.name + "@" + alias); err != nil || alias == "" {
-				return fmt.Errorf("bad --alias %q: an alias is a name such as champion or challenger, with no @ or /", alias)
-			} else if _, numeric := strconv.Atoi(a.alias); numeric == nil {
-				return fmt.Errorf("bad --alias %q: a number would read as a version; use a name such as champion", alias)
+			if err := ml.CheckAlias(alias); err != nil {
+				return fmt.Errorf("--alias: %w", err)
 			}
 			ctx := cmd.Context()
 			s, err := openProject(ctx, g)
@@ -973,14 +935,14 @@ coefficient changes. A version is a number or an alias (champion, @challenger).`
 			if err != nil {
 				return err
 			}
-			if ref.alias != "" || ref.version > 0 {
-				return fmt.Errorf("compare takes the model's name and two versions: lakebench models compare %s V1 V2", ref.name)
+			if ref.Alias != "" || ref.Version > 0 {
+				return fmt.Errorf("compare takes the model's name and two versions: lakebench models compare %s V1 V2", ref.Name)
 			}
-			a, err := versionArg(ref.name, args[1])
+			a, err := versionArg(ref.Name, args[1])
 			if err != nil {
 				return err
 			}
-			b, err := versionArg(ref.name, args[2])
+			b, err := versionArg(ref.Name, args[2])
 			if err != nil {
 				return err
 			}
@@ -1104,7 +1066,7 @@ func newModelsPredictCmd(g *globals) *cobra.Command {
 			// The registry resolves the reference again: an alias stays
 			// recorded on the scoring.
 			call := ref.String()
-			if ref.alias == "" {
+			if ref.Alias == "" {
 				call = fmt.Sprintf("%s/%d", name, version)
 			}
 			start := time.Now()
@@ -1145,10 +1107,10 @@ func newModelsReproduceCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if ref.alias != "" || ref.version > 0 {
-				return fmt.Errorf("reproduce takes the model's name and a version: lakebench models reproduce %s VERSION", ref.name)
+			if ref.Alias != "" || ref.Version > 0 {
+				return fmt.Errorf("reproduce takes the model's name and a version: lakebench models reproduce %s VERSION", ref.Name)
 			}
-			target, err := versionArg(ref.name, args[1])
+			target, err := versionArg(ref.Name, args[1])
 			if err != nil {
 				return err
 			}
