@@ -265,6 +265,7 @@ func fillRun(run *Run, res *Result) {
 	for k, v := range res.Metrics.Values {
 		run.Metrics[k] = v
 	}
+	run.CV = res.CV
 	if len(res.CV) > 0 {
 		sums := map[string]float64{}
 		for _, fold := range res.CV {
