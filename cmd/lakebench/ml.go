@@ -33,7 +33,7 @@ type trainFlags struct {
 	features                            []string
 	seed                                int64
 	c, alpha, testSize                  float64
-	maxIter, cv                         int
+	maxIter, cv, maxCategories          int
 	asJSON                              bool
 }
 
@@ -102,6 +102,7 @@ score only once promoted (lakebench models promote).`,
 	fl.Float64Var(&f.alpha, "alpha", 1.0, "ridge regression's L2 strength `A`, as scikit-learn's Ridge")
 	fl.IntVar(&f.maxIter, "max-iter", 100, "`N` bounds the optimiser's iterations")
 	fl.Float64Var(&f.testSize, "test-size", 0.25, "the `FRACTION` of rows held out to evaluate")
+	fl.IntVar(&f.maxCategories, "max-categories", 100, "one-hot encode at most `N` levels of a text column (more is an error naming the column)")
 	fl.IntVar(&f.cv, "cv", 0, "`K`-fold stratified cross-validation (0: none)")
 	fl.BoolVar(&f.asJSON, "json", false, "print the model, version, run id, metrics, CV results and warnings as JSON")
 	return cmd
@@ -192,7 +193,11 @@ func trainSpec(p *pipeline.Project, args []string, cmd *cobra.Command, f trainFl
 	if f.cv < 0 || f.cv == 1 {
 		return spec, fmt.Errorf("--cv %d: give 2 folds or more, or 0 for no cross-validation", f.cv)
 	}
+	if f.maxCategories < 1 {
+		return spec, fmt.Errorf("--max-categories %d: give at least 1", f.maxCategories)
+	}
 	spec.Seed, spec.C, spec.Alpha, spec.MaxIter, spec.TestSize, spec.CV = f.seed, f.c, f.alpha, f.maxIter, f.testSize, f.cv
+	spec.MaxCategories = f.maxCategories
 	return spec, nil
 }
 
