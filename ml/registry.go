@@ -191,11 +191,11 @@ func (r *Registry) TrainTx(ctx context.Context, tx *lakehouse.Tx, spec Spec, o T
 		return nil, run, &FitError{Run: run, Err: err}
 	}
 	progress(Progress{Stage: "read"})
-	run.TableDigest, run.TableRows, err = digestOf(ctx, tx, table)
+	frame, err := readTable(ctx, tx, table, trainColumns(spec))
 	if err != nil {
 		return fail(err, nil)
 	}
-	frame, err := frameOf(ctx, tx, table, trainColumns(spec))
+	run.TableDigest, run.TableRows, err = digestOf(ctx, tx, table)
 	if err != nil {
 		return fail(err, nil)
 	}

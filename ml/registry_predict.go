@@ -117,7 +117,7 @@ func (r *Registry) PredictTx(ctx context.Context, tx *lakehouse.Tx, ref, table, 
 			need = append(need, f.Column)
 		}
 	}
-	frame, err := frameOf(ctx, tx, in, need)
+	frame, err := readTable(ctx, tx, in, need)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,11 @@ func predictionsSQL(out lakehouse.TableName, f *Frame, keys []string, m *Model, 
 		args = append(args, finiteList(p.Value))
 	} else {
 		sel = append(sel, "unnest(?::JSON::VARCHAR[]) AS prediction")
-		args = append(args, jsonText(p.Class))
+		classes := p.Class
+		if classes == nil {
+			classes = []string{}
+		}
+		args = append(args, jsonText(classes))
 		for k, class := range m.Classes {
 			col := "prob_" + class
 			if err := addName(col); err != nil {
@@ -271,7 +275,7 @@ func (r *Registry) Reproduce(ctx context.Context, name string, version int) (*Re
 		rep.Differences = append(rep.Differences, fmt.Sprintf("the training table %s changed since version %d was trained: recorded digest %s over %d rows, now %s over %d rows",
 			table, version, rep.RecordedDigest, rep.RecordedRows, rep.CurrentDigest, rep.CurrentRows))
 	}
-	frame, err := frameOf(ctx, q, table, trainColumns(d.Run.Spec))
+	frame, err := readTable(ctx, q, table, trainColumns(d.Run.Spec))
 	if err != nil {
 		rep.Differences = append(rep.Differences, "the training table cannot be read as it was: "+err.Error())
 		return rep, nil

@@ -26,9 +26,9 @@ func tableColumns(ctx context.Context, q records, t lakehouse.TableName) ([]lake
 	return out, nil
 }
 
-// frameOf reads the named columns of table (all when names is empty) into
+// readTable reads the named columns of table (all when names is empty) into
 // a Frame: numbers as Numeric, BOOLEAN as Boolean, anything else as Text.
-func frameOf(ctx context.Context, q records, table lakehouse.TableName, names []string) (*Frame, error) {
+func readTable(ctx context.Context, q records, table lakehouse.TableName, names []string) (*Frame, error) {
 	cols, err := tableColumns(ctx, q, table)
 	if err != nil {
 		return nil, err
