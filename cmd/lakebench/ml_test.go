@@ -191,12 +191,17 @@ func TestTrainPenguins(t *testing.T) {
 	if !strings.Contains(out, "reproduced bit for bit") {
 		t.Errorf("reproduce printed:\n%s", out)
 	}
-	lb(t, dir, true, "query", "delete from bronze.penguins where \"Body Mass (g)\" > 6000")
-	out, stderr = lb(t, dir, false, "models", "reproduce", "penguins", "1")
-	if !strings.Contains(out, "CHANGED") || !strings.Contains(stderr, "training table changed") {
-		t.Errorf("reproduce after a delete: stdout\n%s\nstderr\n%s", out, stderr)
+	more := filepath.Join(t.TempDir(), "more_penguins.csv")
+	if err := os.WriteFile(more, []byte("Species,Island,Beak Length (mm),Beak Depth (mm),Flipper Length (mm),Body Mass (g),Sex\n"+
+		"Gentoo,Biscoe,47.5,15.0,218,4950,FEMALE\nAdelie,Dream,38.1,18.6,190,3700,\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	checkOneLine(t, "reproduce after a delete", stderr)
+	lb(t, dir, true, "ingest", more, "--table", "bronze.penguins")
+	out, stderr = lb(t, dir, false, "models", "reproduce", "penguins", "1")
+	if !strings.Contains(out, "CHANGED: 344 rows") || !strings.Contains(stderr, "training table changed since (344 rows then, 346 now") {
+		t.Errorf("reproduce after a load: stdout\n%s\nstderr\n%s", out, stderr)
+	}
+	checkOneLine(t, "reproduce after a load", stderr)
 }
 
 // TestTrainRegisteredModel trains a registered_models entry by its key.
