@@ -1068,14 +1068,11 @@ func newModelsPredictCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			// The registry resolves the reference again: an alias stays
-			// recorded on the scoring.
-			call := ref.String()
-			if ref.Alias == "" {
-				call = fmt.Sprintf("%s/%d", name, version)
-			}
+			// The registry resolves the reference again, so the alias (a
+			// bare name's champion) is recorded on the scoring.
+			_, _ = name, version
 			start := time.Now()
-			sc, err := reg.Predict(ctx, call, in.String(), dst.String())
+			sc, err := reg.Predict(ctx, ref.String(), in.String(), dst.String())
 			if err != nil {
 				if canceled(err) {
 					return fmt.Errorf("canceled: scoring stopped; %s is as it was", dst)

@@ -234,6 +234,66 @@ func TestTrainRegisteredModel(t *testing.T) {
 	}
 }
 
+// TestTrainWarnsNotConverged: a fit stopped by --max-iter says so on
+// stderr and in the JSON, and still registers its version.
+func TestTrainWarnsNotConverged(t *testing.T) {
+	dir := mlProject(t)
+	ok, out, stderr := lbTry(t, dir, "train", "--table", "bronze.penguins", "--label", "Species", "--max-iter", "2", "--name", "short", "--json")
+	skipUnbuilt(t, stderr)
+	if !ok {
+		t.Fatalf("train failed:\n%s", stderr)
+	}
+	v := decode[trainJSON](t, "train --json", out)
+	if v.Converged || len(v.Warnings) == 0 || !strings.Contains(v.Warnings[0], "did not converge") || v.Version != 1 {
+		t.Errorf("train --max-iter 2: converged %v, warnings %q, version %d", v.Converged, v.Warnings, v.Version)
+	}
+	if !strings.Contains(stderr, "warning: ") || !strings.Contains(stderr, "did not converge") {
+		t.Errorf("train --max-iter 2 printed no warning:\n%s", stderr)
+	}
+}
+
+// TestTrainMoviesRegression trains a regression end to end on a second
+// public data set (vega-datasets' movies.json, its first 1,000 films):
+// nulls in the label and in every feature, four text features.
+func TestTrainMoviesRegression(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	csv, err := filepath.Abs("testdata/ml/movies.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb(t, dir, true, "ingest", csv, "--table", "bronze.movies")
+	ok, out, stderr := lbTry(t, dir, "train", "--table", "bronze.movies", "--label", "IMDB Rating", "--task", "regression", "--json")
+	skipUnbuilt(t, stderr)
+	if !ok {
+		t.Fatalf("train failed:\n%s", stderr)
+	}
+	v := decode[trainJSON](t, "train --json", out)
+	for _, k := range []string{"rmse", "mae", "r2"} {
+		if _, ok := v.Metrics[k]; !ok {
+			t.Errorf("train --json has no metric %s: %v", k, v.Metrics)
+		}
+	}
+	b, err := os.ReadFile("testdata/ml/movies_sklearn.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := decode[struct {
+		Mean float64 `json:"rmse_mean"`
+		Std  float64 `json:"rmse_std"`
+	}](t, "movies_sklearn.json", string(b))
+	if rmse := v.Metrics["rmse"]; rmse > ref.Mean+2*ref.Std {
+		t.Errorf("RMSE %.4f, scikit-learn's %.4f ± %.4f over 200 splits", rmse, ref.Mean, ref.Std)
+	}
+	if !strings.Contains(strings.Join(v.Warnings, "\n"), "NULL") {
+		t.Errorf("the rows without a label were left out silently: warnings %q", v.Warnings)
+	}
+	lb(t, dir, true, "models", "predict", "movies", "--table", "bronze.movies", "--out", "gold.movie_scores")
+	if n := scalar(t, dir, "select count(*) from gold.movie_scores"); n != 1000 {
+		t.Errorf("gold.movie_scores has %v rows, want 1000", n)
+	}
+}
+
 // checkOneLine: an error reaches the user as one line.
 func checkOneLine(t *testing.T, what, stderr string) {
 	t.Helper()

@@ -2,6 +2,16 @@
 
 Run with Debian's python3 and python3-sklearn (1.2.1):
     /usr/bin/python3 sklearn_reference.py penguins.csv Species classification > penguins_sklearn.json
+    /usr/bin/python3 sklearn_reference.py movies.csv "IMDB Rating" regression > movies_sklearn.json
+
+The data, from the vega-datasets npm package (3.2.1), as lakebench loaded
+and exported it (`lakebench ingest data/penguins.json --table bronze.penguins`,
+then `lakebench query 'select * exclude (_source_file, _ingested_at, _batch_id)
+from bronze.penguins' --format csv`): penguins.csv is penguins.json (344 rows);
+movies.csv is the first 1,000 rows of movies.json's label and seven features
+(IMDB Rating; Production Budget, Running Time min, Rotten Tomatoes Rating,
+MPAA Rating, Source, Major Genre, Creative Type). Rows without a label are
+left out, as lakebench does.
 
 lakebench's split rows are not exported, so this is the seed-free average:
 the mean over 200 seeded stratified train/test splits of the same size
