@@ -231,7 +231,7 @@ func openMLReader(ctx context.Context, g *globals) (*session, *lakehouse.Lakehou
 	}
 	lh, err := s.openRead(ctx)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, fmt.Errorf("target %s has no database yet, so no models: run `lakebench run -t %s`, then `lakebench train`", s.target, s.target)
+		return nil, nil, &noDatabaseError{s.target}
 	}
 	if err != nil {
 		return nil, nil, err
@@ -239,6 +239,13 @@ func openMLReader(ctx context.Context, g *globals) (*session, *lakehouse.Lakehou
 	lh.SetPrincipal(s.principal())
 	s.warnUndeployed(ctx, lh)
 	return s, lh, nil
+}
+
+// noDatabaseError says a target has no database yet, so no models.
+type noDatabaseError struct{ target string }
+
+func (e *noDatabaseError) Error() string {
+	return fmt.Sprintf("target %s has no database yet, so no models: run `lakebench run -t %s`, then `lakebench train`", e.target, e.target)
 }
 
 // oneLine is err for one line of a terminal: a message with line breaks
@@ -523,15 +530,18 @@ func newModelsListCmd(g *globals) *cobra.Command {
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			var models []ml.RegisteredModel
 			_, lh, err := openMLReader(ctx, g)
-			if err != nil {
+			var none *noDatabaseError
+			switch {
+			case errors.As(err, &none) && len(args) == 0: // nothing to list
+			case err != nil:
 				return err
-			}
-			defer lh.Close()
-			reg := ml.NewRegistry(lh)
-			models, err := reg.Models(ctx)
-			if err != nil {
-				return oneLine(err)
+			default:
+				defer lh.Close()
+				if models, err = ml.NewRegistry(lh).Models(ctx); err != nil {
+					return oneLine(err)
+				}
 			}
 			if len(args) == 0 {
 				if asJSON {
@@ -555,7 +565,7 @@ func newModelsListCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			versions, err := reg.Versions(ctx, m.Name)
+			versions, err := ml.NewRegistry(lh).Versions(ctx, m.Name)
 			if err != nil {
 				return oneLine(err)
 			}

@@ -486,3 +486,23 @@ func TestOneLine(t *testing.T) {
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// TestModelsOnNewTarget: a target never run has no models to list (not a
+// failure), and a lookup there says how to get one.
+func TestModelsOnNewTarget(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	out, _ := lb(t, dir, true, "models", "list", "--json")
+	if strings.TrimSpace(out) != "[]" {
+		t.Errorf("models list --json on a new target printed %q, want []", out)
+	}
+	_, stderr := lb(t, dir, true, "models", "list")
+	if !strings.Contains(stderr, "no registered models yet") {
+		t.Errorf("models list on a new target said %q", stderr)
+	}
+	_, stderr = lb(t, dir, false, "models", "show", "churn")
+	checkOneLine(t, "models show on a new target", stderr)
+	if !strings.Contains(stderr, "has no database yet") {
+		t.Errorf("models show on a new target said %q", stderr)
+	}
+}
