@@ -195,9 +195,9 @@ func (r *Registry) TrainTx(ctx context.Context, tx *lakehouse.Tx, spec Spec, o T
 	if err != nil {
 		return fail(err, nil)
 	}
-	run.TableDigest, run.TableRows, err = digestOf(ctx, tx, table)
+	run.TableDigest, run.TableRows, err = tx.TableDigest(ctx, table)
 	if err != nil {
-		return fail(err, nil)
+		return fail(fmt.Errorf("ml: digest of %s: %w", table, err), nil)
 	}
 	res, err := Fit(ctx, frame, spec, progress)
 	if err != nil {
@@ -695,21 +695,8 @@ func (r *Registry) SetAlias(ctx context.Context, name, alias string, version int
 	if err := CheckAlias(alias); err != nil {
 		return err
 	}
-	reads := mlTables("model_versions", "model_aliases")
-	if err := r.authorize(ctx, principal, reads, aliasWrites); err != nil {
-		return r.refused(ctx, principal, "ml:alias", aliasWrites, err)
-	}
-	if principal != "" {
-		mode, err := r.lh.Mode(ctx)
-		if err != nil {
-			return err
-		}
-		if mode == "production" {
-			// Audited by CheckPermission when refused.
-			if err := r.lh.CheckPermission(ctx, principal, lakehouse.CanManage, "alias move"); err != nil {
-				return err
-			}
-		}
+	if err := r.aliasAllowed(ctx, principal); err != nil {
+		return err
 	}
 	if err := r.Ensure(ctx); err != nil {
 		return err
@@ -743,6 +730,61 @@ func (r *Registry) SetAlias(ctx context.Context, name, alias string, version int
 		detail = fmt.Sprintf("%s@%s already at version %d", name, alias, version)
 	}
 	tx.AuditOnCommit(lakehouse.AuditEvent{Principal: principal, Action: "ml:alias", Tables: []string{"ml.model_aliases"}, Allowed: true, Detail: detail})
+	return tx.Commit()
+}
+
+// aliasAllowed checks principal may move aliases: MODIFY on
+// ml.model_aliases, and CAN_MANAGE on a target deployed in production mode.
+// A refusal is audited.
+func (r *Registry) aliasAllowed(ctx context.Context, principal string) error {
+	reads := mlTables("model_versions", "model_aliases")
+	if err := r.authorize(ctx, principal, reads, aliasWrites); err != nil {
+		return r.refused(ctx, principal, "ml:alias", aliasWrites, err)
+	}
+	if principal == "" {
+		return nil
+	}
+	mode, err := r.lh.Mode(ctx)
+	if err != nil {
+		return err
+	}
+	if mode == "production" {
+		// Audited by CheckPermission when refused.
+		return r.lh.CheckPermission(ctx, principal, lakehouse.CanManage, "alias move")
+	}
+	return nil
+}
+
+// RemoveAlias deletes an alias of name (as MLflow's
+// delete_registered_model_alias); the version it pointed at stays.
+func (r *Registry) RemoveAlias(ctx context.Context, name, alias string) error {
+	principal := r.lh.Principal()
+	if err := CheckName(name); err != nil {
+		return err
+	}
+	if err := CheckAlias(alias); err != nil {
+		return err
+	}
+	if err := r.aliasAllowed(ctx, principal); err != nil {
+		return err
+	}
+	if err := r.Ensure(ctx); err != nil {
+		return err
+	}
+	tx, err := r.lh.BeginAs(ctx, principal)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.QueryArgs(ctx, "DELETE FROM ml.model_aliases WHERE name = ? AND alias = ? RETURNING version", name, alias)
+	if err != nil {
+		return fmt.Errorf("ml: remove %s@%s: %w", name, alias, err)
+	}
+	if len(res.Rows) == 0 {
+		return &NotFoundError{What: fmt.Sprintf("model %s has no alias %q", name, alias), Hint: "list them with `lakebench models show " + name + "`"}
+	}
+	tx.AuditOnCommit(lakehouse.AuditEvent{Principal: principal, Action: "ml:alias", Tables: []string{"ml.model_aliases"}, Allowed: true,
+		Detail: fmt.Sprintf("%s@%s removed (it was at version %d)", name, alias, asInt(res.Rows[0][0]))})
 	return tx.Commit()
 }
 

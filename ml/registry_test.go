@@ -129,6 +129,15 @@ func TestAliasesMoveAndResolve(t *testing.T) {
 		t.Fatal(err)
 	}
 	resolves("churn@champion", 1)
+	if err := r.SetAlias(ctx, "churn", "old", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RemoveAlias(ctx, "churn", "old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.RemoveAlias(ctx, "churn", "old"); !IsNotFound(err) {
+		t.Errorf("remove a removed alias: %v", err)
+	}
 
 	for ref, want := range map[string]string{
 		"churn/3":     "has no version 3",
@@ -168,7 +177,8 @@ func TestAliasesMoveAndResolve(t *testing.T) {
 		moves = append(moves, row[0].(string))
 	}
 	want := []string{"churn@champion set to version 1 (its first READY version)", "churn@challenger set to version 2",
-		"churn@champion moved from version 1 to 2", "churn@champion moved from version 2 to 1"}
+		"churn@champion moved from version 1 to 2", "churn@champion moved from version 2 to 1", "churn@old set to version 1",
+		"churn@old removed (it was at version 1)"}
 	if !slices.Equal(moves, want) {
 		t.Errorf("audited moves\n%q\nwant\n%q", moves, want)
 	}
@@ -546,5 +556,24 @@ func TestFailedFitRecordsAFailedRun(t *testing.T) {
 	}
 	if _, _, err := r.Train(ctx, Spec{Name: "flat", Table: "gold.nothing", Label: "y"}, nil); err == nil || !strings.Contains(err.Error(), "gold.nothing does not exist") {
 		t.Errorf("train on a missing table: %v", err)
+	}
+}
+
+// TestPredictKeepsAllColumnsWithoutKeys: an input without *_id columns
+// keeps all its columns, typed as they were, a date among them.
+func TestPredictKeepsAllColumnsWithoutKeys(t *testing.T) {
+	ctx := context.Background()
+	lh := openTarget(t)
+	exec(t, lh, `CREATE TABLE gold.visits AS SELECT * FROM (VALUES (DATE '2026-03-01', TIMESTAMP '2026-03-01 10:30:00', 12.0, 'north', 7::SMALLINT),
+		(DATE '1969-12-31', NULL, NULL, 'south', NULL)) AS t(day, seen_at, tenure, region, visits)`)
+	r := NewRegistry(lh)
+	registerHand(t, r, handModel("churn", []float64{1, 0.5, -1, 1}, 0), 0.8)
+	if _, err := r.Predict(ctx, "churn", "gold.visits", "gold.visit_scores"); err != nil {
+		t.Fatal(err)
+	}
+	got := rows(t, lh, `SELECT day, seen_at, tenure, region, visits, prediction, typeof(day), typeof(seen_at), typeof(visits) FROM gold.visit_scores ORDER BY day`)
+	want := "[1969-12-31 00:00:00 +0000 UTC <nil> <nil> south <nil> 1 DATE TIMESTAMP SMALLINT] [2026-03-01 00:00:00 +0000 UTC 2026-03-01 10:30:00 +0000 UTC 12 north 7 0 DATE TIMESTAMP SMALLINT]"
+	if fmt.Sprint(got[0], " ", got[1]) != want {
+		t.Errorf("scored rows\n%v %v\nwant\n%s", got[0], got[1], want)
 	}
 }
