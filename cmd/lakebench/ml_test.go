@@ -219,13 +219,17 @@ func TestTrainRegisteredModel(t *testing.T) {
 	if err := os.WriteFile(yml, []byte(s), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ok, out, stderr := lbTry(t, dir, "train", "penguin_species", "--json", "--seed", "3")
+	ok, out, stderr := lbTry(t, dir, "train", "penguin_species", "--json", "--seed", "3", "--cv", "3")
 	skipUnbuilt(t, stderr)
 	if !ok {
 		t.Fatalf("train penguin_species failed:\n%s", stderr)
 	}
-	if v := decode[trainJSON](t, "train --json", out); v.Name != "penguin_species" || v.Version != 1 {
+	v := decode[trainJSON](t, "train --json", out)
+	if v.Name != "penguin_species" || v.Version != 1 {
 		t.Errorf("train penguin_species: %+v", v)
+	}
+	if len(v.CV) != 3 || v.CVMean["accuracy"] <= 0 || v.CVMean["accuracy"] > 1 {
+		t.Errorf("train --cv 3 --json: cv %v, cv_mean %v; want 3 folds and a mean accuracy", v.CV, v.CVMean)
 	}
 	out, _ = lb(t, dir, true, "models", "show", "penguin_species", "--json")
 	d := decode[ml.VersionDetail](t, "show --json", out)
