@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,6 +88,9 @@ score only once promoted (lakebench models promote).`,
 				return writeJSON(os.Stdout, out)
 			}
 			printTrainOutput(os.Stdout, out)
+			if !slices.Contains(v.Aliases, ml.Champion) {
+				fmt.Fprintf(os.Stderr, "%s@%s still scores; to serve this version: lakebench models promote %s %d\n", v.Name, ml.Champion, v.Name, v.Version)
+			}
 			return nil
 		},
 	}
@@ -175,8 +179,10 @@ func trainSpec(p *pipeline.Project, args []string, cmd *cobra.Command, f trainFl
 		return spec, errors.New("--algorithm logistic classifies: use linear or ridge with --task regression")
 	case (spec.Algorithm == "linear" || spec.Algorithm == "ridge") && spec.Task == ml.Classification:
 		return spec, fmt.Errorf("--algorithm %s is a regression: use logistic with --task classification", spec.Algorithm)
-	case changed("alpha") && spec.Algorithm == "":
+	case changed("alpha") && spec.Algorithm == "" && spec.Task == ml.Regression:
 		spec.Algorithm = "ridge" // --alpha asks for ridge
+	case changed("alpha") && spec.Algorithm != "ridge":
+		return spec, errors.New("--alpha is ridge regression's penalty: add --task regression (or --algorithm ridge); logistic regression's is --c")
 	}
 	if !(f.c > 0) { // NaN too
 		return spec, fmt.Errorf("--c %v: C must be positive (smaller is a stronger penalty; inf for none)", f.c)

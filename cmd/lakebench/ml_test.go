@@ -412,6 +412,8 @@ func TestModelRefErrors(t *testing.T) {
 		{[]string{"train", "--table", "bronze.penguins", "--label", "Species", "--cv", "1"}, "give 2 folds or more"},
 		{[]string{"train", "--table", "bronze.penguins", "--label", "Species", "--c", "0"}, "C must be positive"},
 		{[]string{"train", "--table", "bronze.penguins", "--label", "Species", "--name", "a@b"}, `model name "a@b" holds '@' or '/'`},
+		{[]string{"train", "--table", "bronze.penguins", "--label", "Species", "--alpha", "2"}, "--alpha is ridge regression's penalty"},
+		{[]string{"train", "--table", "bronze.penguins", "--label", "Species", "--task", "regression", "--algorithm", "logistic"}, "--algorithm logistic classifies"},
 		{[]string{"train", "no_such_key"}, `no registered model "no_such_key" in lakebench.yml: registered models are churn`},
 		{[]string{"train", "churn", "--table", "bronze.penguins"}, "--table conflicts with MODEL_KEY churn"},
 	}
