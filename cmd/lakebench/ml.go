@@ -279,14 +279,13 @@ type trainProgress struct {
 	folds int
 	stage string
 	fold  int
-	start time.Time
 	shown bool // a live line is on screen
 }
 
 func (p *trainProgress) progress(e ml.Progress) {
 	if e.Stage != p.stage || e.Fold != p.fold {
 		p.clear()
-		p.stage, p.fold, p.start = e.Stage, e.Fold, time.Now()
+		p.stage, p.fold = e.Stage, e.Fold
 		switch {
 		case e.Fold > 0 && p.folds > 1:
 			fmt.Fprintf(p.w, "  %s fold %d/%d\n", e.Stage, e.Fold, p.folds)

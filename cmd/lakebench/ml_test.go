@@ -512,3 +512,28 @@ func TestModelsOnNewTarget(t *testing.T) {
 		t.Errorf("models show on a new target said %q", stderr)
 	}
 }
+
+// TestTrainProgress: a line per stage and fold; on a terminal the loss
+// line is rewritten in place and cleared before the next stage.
+func TestTrainProgress(t *testing.T) {
+	events := []ml.Progress{{Stage: "read"}, {Stage: "fit", Iter: 1, Loss: 0.9}, {Stage: "fit", Iter: 2, Loss: 0.5},
+		{Stage: "cv", Fold: 1, Iter: 1, Loss: 0.7}, {Stage: "cv", Fold: 2}, {Stage: "register"}}
+	for _, tc := range []struct {
+		live bool
+		want string
+	}{
+		{false, "  read\n  fit\n  cv fold 1/2\n  cv fold 2/2\n  register\n"},
+		{true, "  read\n  fit\n\r\x1b[K    iteration 1  loss 0.9\r\x1b[K    iteration 2  loss 0.5\r\x1b[K  cv fold 1/2\n" +
+			"\r\x1b[K    iteration 1  loss 0.7\r\x1b[K  cv fold 2/2\n  register\n"},
+	} {
+		var b strings.Builder
+		p := &trainProgress{w: &b, live: tc.live, folds: 2}
+		for _, e := range events {
+			p.progress(e)
+		}
+		p.done()
+		if b.String() != tc.want {
+			t.Errorf("live %v: got %q, want %q", tc.live, b.String(), tc.want)
+		}
+	}
+}
