@@ -43,7 +43,8 @@ func newRoot() *cobra.Command {
 		Short: "A laptop lakehouse for the data-engineering final project",
 		Long: `lakebench turns a laptop into the final-project lakehouse: an embedded DuckDB
 lakehouse (ingestion with quarantine, bronze/silver/gold SQL models, quality
-rules, system tables) driven from the command line.
+rules, system tables, model training and a model registry) driven from the
+command line.
 
 Without -C it uses the nearest lakebench.yml upward from here, else the
 built-in sample workspace (created, generated and run on first use).`,
@@ -69,6 +70,8 @@ built-in sample workspace (created, generated and run on first use).`,
 		newLineageCmd(g),
 		newAuthCmd(g),
 		newAuditCmd(g),
+		newTrainCmd(g),
+		newModelsCmd(g),
 	)
 	return root
 }
