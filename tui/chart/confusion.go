@@ -25,7 +25,9 @@ func NewConfusion(st Styles) *Confusion { return &Confusion{styles: st, Empty: "
 func (c *Confusion) SetSize(width, height int) { c.width, c.height = max(0, width), max(0, height) }
 
 // SetCounts sets the classes and the counts, counts[actual][predicted].
-func (c *Confusion) SetCounts(classes []string, counts [][]int64) { c.classes, c.counts = classes, counts }
+func (c *Confusion) SetCounts(classes []string, counts [][]int64) {
+	c.classes, c.counts = classes, counts
+}
 
 // View draws the matrix in exactly the size set; classes that do not fit
 // are left out with "…".
