@@ -12,7 +12,10 @@ import (
 // a crash or an error leaves the previous state.
 type Tx struct {
 	tx *sql.Tx
-	lh *Lakehouse
+	// conn is the connection tx runs on, held for the transaction so a
+	// columnar read (ReadColumns) can reach its driver connection.
+	conn *sql.Conn
+	lh   *Lakehouse
 	// columns caches the columns of tables this transaction loads into,
 	// and sniffs the CSV formats found for them, so a batch of daily files
 	// asks once, not once per file.
@@ -22,6 +25,8 @@ type Tx struct {
 	// BeginAs and AuthorizeSQL); checked is what AuthorizeSQL allowed.
 	principal string
 	checked   []TableName
+	// onCommit are the audit events Commit records (AuditOnCommit).
+	onCommit []AuditEvent
 }
 
 // Begin starts a transaction.
@@ -29,24 +34,38 @@ func (lh *Lakehouse) Begin(ctx context.Context) (*Tx, error) {
 	if lh.readOnly {
 		return nil, fmt.Errorf("lakehouse: %s is open read-only", lh.path)
 	}
-	tx, err := lh.db.BeginTx(ctx, nil)
+	conn, err := lh.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: begin: %w", err)
 	}
-	return &Tx{tx: tx, lh: lh, columns: map[TableName][]Column{}, sniffs: map[TableName]csvSniff{}}, nil
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("lakehouse: begin: %w", err)
+	}
+	return &Tx{tx: tx, conn: conn, lh: lh, columns: map[TableName][]Column{}, sniffs: map[TableName]csvSniff{}}, nil
 }
 
 // Commit commits the transaction.
 func (tx *Tx) Commit() error {
-	if err := tx.tx.Commit(); err != nil {
+	err := tx.tx.Commit()
+	tx.conn.Close()
+	if err != nil {
 		return fmt.Errorf("lakehouse: commit: %w", err)
 	}
+	for _, e := range tx.onCommit {
+		if err := tx.lh.Audit(context.Background(), e); err != nil {
+			return err
+		}
+	}
+	tx.onCommit = nil
 	return nil
 }
 
 // Rollback abandons the transaction; after Commit it does nothing.
 func (tx *Tx) Rollback() error {
 	err := tx.tx.Rollback()
+	tx.conn.Close() // after Commit, already closed: ErrConnDone
 	if err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return fmt.Errorf("lakehouse: rollback: %w", err)
 	}

@@ -259,7 +259,7 @@ func TestDeployAndRunOnDevAndStaging(t *testing.T) {
 					t.Errorf("%s finished after %s", dep[0], dep[1])
 				}
 			}
-			for _, q := range []string{"select * from ml.churn_predictions", "select * from ml.model_versions where metric = 'roc_auc' and metric_value > 0.6",
+			for _, q := range []string{"select * from ml.churn_predictions", "select * from ml.model_versions where status = 'READY' and (metrics->>'roc_auc')::DOUBLE > 0.6",
 				"select * from sys.alert_history", "select * from sys.deployments", "select * from sys.grants where principal = 'analysts'"} {
 				if n, err := lh.Count(ctx, q); err != nil || n == 0 {
 					t.Errorf("%s: %d rows, %v", q, n, err)

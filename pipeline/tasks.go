@@ -2,10 +2,8 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"path"
 	"strings"
 	"time"
@@ -45,7 +43,7 @@ func (p *Project) plan(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpt
 	}
 	var tasks []task
 	for _, jt := range j.Tasks {
-		t, err := p.jobTask(jt, models, refresh)
+		t, err := p.jobTask(ctx, lh, jt, models, refresh)
 		if err != nil {
 			return nil, err
 		}
@@ -108,7 +106,7 @@ func (p *Project) defaultPlan(models []Model, refresh map[string]bool) ([]task, 
 }
 
 // jobTask builds the task a job's task entry describes.
-func (p *Project) jobTask(jt Task, models []Model, refresh map[string]bool) (task, error) {
+func (p *Project) jobTask(ctx context.Context, lh *lakehouse.Lakehouse, jt Task, models []Model, refresh map[string]bool) (task, error) {
 	pick := func() ([]Model, error) {
 		ms, err := SelectModels(jt.Models, models)
 		if err != nil {
@@ -136,14 +134,20 @@ func (p *Project) jobTask(jt Task, models []Model, refresh map[string]bool) (tas
 		}
 		return p.qualityTask(ms)
 	case "train", "predict":
-		rm, ok := p.Resources.RegisteredModels[jt.Model]
-		if !ok {
-			return task{}, fmt.Errorf("pipeline: task %s: unknown registered model %q", jt.TaskKey, jt.Model)
+		ref, rm, err := p.modelRef(jt)
+		if err != nil {
+			return task{}, fmt.Errorf("pipeline: task %s: %w", jt.TaskKey, err)
+		}
+		// A transaction sees only the tables committed before it began:
+		// the registry's are made now, before the task's.
+		reg := ml.NewRegistry(lh)
+		if err := reg.Ensure(ctx); err != nil {
+			return task{}, err
 		}
 		if jt.Type == "train" {
-			return p.trainTask(jt.Model, rm)
+			return trainTask(reg, ref.Name, rm)
 		}
-		return p.predictTask(jt.Model, rm)
+		return predictTask(reg, ref, rm)
 	case "alerts":
 		names := jt.Alerts
 		if len(names) == 0 {
@@ -659,183 +663,89 @@ func toFloat(v any) (float64, bool) {
 	return 0, false
 }
 
-// trainTask fits a registered model on its table and records a version in
-// ml.model_versions with its hold-out metric.
-func (p *Project) trainTask(name string, rm RegisteredModel) (task, error) {
-	table, err := lakehouse.ParseTableName(rm.Table)
+// modelRef reads a train or predict task's model: a registered model's
+// name, or for a predict task name@alias or name/VERSION as well.
+func (p *Project) modelRef(jt Task) (ml.Ref, RegisteredModel, error) {
+	ref, err := ml.ParseRef(jt.Model)
+	if err != nil {
+		return ml.Ref{}, RegisteredModel{}, err
+	}
+	rm, ok := p.Resources.RegisteredModels[ref.Name]
+	if !ok {
+		return ml.Ref{}, RegisteredModel{}, fmt.Errorf("unknown registered model %q: registered models are %s", ref.Name, strings.Join(sortedKeys(p.Resources.RegisteredModels), ", "))
+	}
+	if jt.Type == "train" && ref.String() != ref.Name {
+		return ml.Ref{}, RegisteredModel{}, fmt.Errorf("a train task trains a new version of a registered model: name the model (%s), not %q", ref.Name, jt.Model)
+	}
+	return ref, rm, nil
+}
+
+// Spec is what training the registered model name means.
+func (rm RegisteredModel) Spec(name string) ml.Spec {
+	return ml.Spec{Name: name, Table: rm.Table, Label: rm.Label, Features: rm.Features, Task: ml.Task(rm.Task)}
+}
+
+// trainTask fits a registered model on its table and registers a new
+// version (ml.Registry.TrainTx): the model's first READY version becomes
+// its champion; later ones leave every alias where it is.
+func trainTask(reg *ml.Registry, name string, rm RegisteredModel) (task, error) {
+	spec := rm.Spec(name)
+	reads, writes, err := ml.TrainAccess(spec)
 	if err != nil {
 		return task{}, err
 	}
-	t := task{kind: "train", table: lakehouse.TableName{Schema: "ml", Name: "model_versions"},
-		reads: []lakehouse.TableName{table}, writes: []lakehouse.TableName{{Schema: "ml", Name: "model_versions"}},
-		steps: [][]lakehouse.TableName{{table}}}
+	t := task{kind: "train", table: lakehouse.TableName{Schema: "ml", Name: "model_versions"}, reads: reads, writes: writes,
+		steps: [][]lakehouse.TableName{reads}}
 	t.do = func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
-		if rm.Task == "regression" {
-			return 0, "", fmt.Errorf("registered model %s: regression training is not built yet; use task: classification", name)
-		}
-		X, y, features, err := featureMatrix(ctx, tx, table, rm)
+		mv, run, err := reg.TrainTx(ctx, tx, spec, ml.TrainOptions{Description: rm.Description, Tags: map[string]string{"pipeline_run": runID}})
 		if err != nil {
 			return 0, "", err
 		}
-		// A deterministic 70/30 split by row position.
-		var trX, teX [][]float64
-		var trY, teY []float64
-		for i := range X {
-			if i%10 < 7 {
-				trX, trY = append(trX, X[i]), append(trY, y[i])
-			} else {
-				teX, teY = append(teX, X[i]), append(teY, y[i])
-			}
-		}
-		model, err := ml.TrainLogistic(trX, trY, ml.LogisticOptions{L2: 1e-3})
-		if err != nil {
-			return 0, "", fmt.Errorf("train %s: %w", name, err)
-		}
-		scores := make([]float64, len(teX))
-		for i, x := range teX {
-			scores[i] = model.Predict(x)
-		}
-		auc := ml.AUC(scores, teY)
-		intercept, coef := model.RawCoefficients()
-		blob, _ := json.Marshal(map[string]any{"features": features, "intercept": intercept, "coefficients": coef})
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS ml.model_versions (model VARCHAR, version INTEGER,
-			trained_at TIMESTAMP, run_id VARCHAR, source_table VARCHAR, label VARCHAR, algorithm VARCHAR, params JSON,
-			metric VARCHAR, metric_value DOUBLE, train_rows BIGINT, test_rows BIGINT, stage VARCHAR)`); err != nil {
-			return 0, "", err
-		}
-		stmt := fmt.Sprintf(`INSERT INTO ml.model_versions SELECT %s, coalesce(max(version), 0) + 1, now()::TIMESTAMP, %s, %s, %s,
-			'logistic', %s::JSON, 'roc_auc', %s, %d, %d, 'None' FROM ml.model_versions WHERE model = %s`,
-			lakehouse.QuoteString(name), lakehouse.QuoteString(runID), lakehouse.QuoteString(rm.Table), lakehouse.QuoteString(rm.Label),
-			lakehouse.QuoteString(string(blob)), formatMetric(auc), len(trX), len(teX), lakehouse.QuoteString(name))
-		if _, err := tx.Exec(ctx, stmt); err != nil {
-			return 0, "", err
-		}
-		return int64(len(X)), fmt.Sprintf("ROC AUC %.3f on %d held-out rows", auc, len(teX)), nil
+		return run.TableRows, trainDetail(mv, run), nil
 	}
 	return t, nil
 }
 
-func formatMetric(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return "NULL"
+// trainDetail sums a training up: the version, its aliases and its key
+// metric on the held-out rows.
+func trainDetail(mv *ml.ModelVersion, run *ml.Run) string {
+	d := fmt.Sprintf("%s version %d", mv.Name, mv.Version)
+	if len(mv.Aliases) > 0 {
+		d += " (" + strings.Join(mv.Aliases, ", ") + ")"
 	}
-	return fmt.Sprintf("%g", v)
+	for _, k := range []string{"roc_auc", "accuracy", "r2", "rmse"} {
+		if v, ok := run.Metrics[k]; ok {
+			d += fmt.Sprintf(", %s %.3f", k, v)
+			break
+		}
+	}
+	if n := run.Tags["test_rows"]; n != "" {
+		d += " on " + n + " held-out rows"
+	}
+	for _, w := range run.Warnings {
+		d += "; " + w
+	}
+	return d
 }
 
-// predictTask scores the registered model's table with its latest version
-// into ml.<model>_predictions.
-func (p *Project) predictTask(name string, rm RegisteredModel) (task, error) {
-	table, err := lakehouse.ParseTableName(rm.Table)
+// predictTask scores the registered model's table with the version ref
+// names (name@alias, name/VERSION, or name: its champion) into
+// ml.<name>_predictions. What scores changes only when an alias moves.
+func predictTask(reg *ml.Registry, ref ml.Ref, rm RegisteredModel) (task, error) {
+	out := "ml." + ref.Name + "_predictions"
+	reads, writes, err := ml.PredictAccess(rm.Table, out)
 	if err != nil {
 		return task{}, err
 	}
-	out := lakehouse.TableName{Schema: "ml", Name: name + "_predictions"}
-	t := task{kind: "predict", table: out, reads: []lakehouse.TableName{table, {Schema: "ml", Name: "model_versions"}},
-		writes: []lakehouse.TableName{out}}
+	t := task{kind: "predict", table: writes[0], reads: reads, writes: writes, steps: [][]lakehouse.TableName{reads[:1]}}
 	t.do = func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
-		res, err := tx.Query(ctx, "SELECT version, params::VARCHAR FROM ml.model_versions WHERE model = "+lakehouse.QuoteString(name)+" ORDER BY version DESC LIMIT 1")
-		if err != nil || len(res.Rows) == 0 {
-			return 0, "", fmt.Errorf("registered model %s has no trained version: run a train task first", name)
-		}
-		var params struct {
-			Features     []string  `json:"features"`
-			Intercept    float64   `json:"intercept"`
-			Coefficients []float64 `json:"coefficients"`
-		}
-		if err := json.Unmarshal([]byte(res.Rows[0][1].(string)), &params); err != nil {
+		s, err := reg.PredictTx(ctx, tx, ref.String(), rm.Table, out)
+		if err != nil {
 			return 0, "", err
 		}
-		// The linear predictor in SQL: the model scores in the database.
-		terms := []string{fmt.Sprintf("%g", params.Intercept)}
-		for i, f := range params.Features {
-			terms = append(terms, fmt.Sprintf("(%g) * coalesce(%s::DOUBLE, 0)", params.Coefficients[i], featureSQL(f)))
-		}
-		stmt := fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT *, 1 / (1 + exp(-(%s))) AS prediction, %v AS model_version FROM %s",
-			out.SQL(), strings.Join(terms, " + "), res.Rows[0][0], table.SQL())
-		if _, err := tx.Exec(ctx, stmt); err != nil {
-			return 0, "", err
-		}
-		n, err := tx.Count(ctx, out)
-		return n, fmt.Sprintf("scored with version %v", res.Rows[0][0]), err
+		return s.Rows, fmt.Sprintf("scored %s with %s version %d", s.Table, ref, s.Version), nil
 	}
 	return t, nil
-}
-
-// featureSQL turns a feature name into SQL: a column, or a one-hot
-// indicator "column=value".
-func featureSQL(f string) string {
-	if col, val, ok := strings.Cut(f, "="); ok {
-		return "(" + lakehouse.QuoteIdent(col) + " = " + lakehouse.QuoteString(val) + ")::INTEGER"
-	}
-	return lakehouse.QuoteIdent(f)
-}
-
-// featureMatrix reads the features and label of a registered model: the
-// listed features, or every numeric column but the label and *_id columns;
-// text columns become one-hot indicators (all values but the first).
-func featureMatrix(ctx context.Context, tx *lakehouse.Tx, table lakehouse.TableName, rm RegisteredModel) ([][]float64, []float64, []string, error) {
-	cols, err := tx.Columns(ctx, table)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if cols == nil {
-		return nil, nil, nil, fmt.Errorf("table %s does not exist: run the transforms first", table)
-	}
-	types := map[string]string{}
-	for _, c := range cols {
-		types[c.Name] = c.Type
-	}
-	if _, ok := types[rm.Label]; !ok {
-		return nil, nil, nil, fmt.Errorf("table %s has no label column %q", table, rm.Label)
-	}
-	names := rm.Features
-	if len(names) == 0 {
-		for _, c := range cols {
-			if c.Name != rm.Label && !strings.HasSuffix(c.Name, "_id") && lakehouse.IsNumericType(c.Type) {
-				names = append(names, c.Name)
-			}
-		}
-	}
-	var features []string
-	for _, n := range names {
-		t, ok := types[n]
-		if !ok {
-			return nil, nil, nil, fmt.Errorf("table %s has no feature column %q", table, n)
-		}
-		if lakehouse.IsNumericType(t) || t == "BOOLEAN" {
-			features = append(features, n)
-			continue
-		}
-		res, err := tx.Query(ctx, fmt.Sprintf("SELECT DISTINCT %s::VARCHAR FROM %s WHERE %s IS NOT NULL ORDER BY 1 LIMIT 50",
-			lakehouse.QuoteIdent(n), table.SQL(), lakehouse.QuoteIdent(n)))
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		for i, r := range res.Rows {
-			if i > 0 { // the first value is the baseline
-				features = append(features, n+"="+fmt.Sprint(r[0]))
-			}
-		}
-	}
-	sel := make([]string, len(features))
-	for i, f := range features {
-		sel[i] = "coalesce(" + featureSQL(f) + "::DOUBLE, 0)"
-	}
-	res, err := tx.Query(ctx, "SELECT "+lakehouse.QuoteIdent(rm.Label)+"::DOUBLE, "+strings.Join(sel, ", ")+" FROM "+table.SQL()+
-		" WHERE "+lakehouse.QuoteIdent(rm.Label)+" IS NOT NULL ORDER BY ALL") // a fixed order: the same split every run
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	X := make([][]float64, len(res.Rows))
-	y := make([]float64, len(res.Rows))
-	for i, r := range res.Rows {
-		y[i], _ = toFloat(r[0])
-		X[i] = make([]float64, len(features))
-		for j := range features {
-			X[i][j], _ = toFloat(r[j+1])
-		}
-	}
-	return X, y, features, nil
 }
 
 // modelDescription is the model file's leading "--" comment, if any.

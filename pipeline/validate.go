@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/ml"
 )
 
 // Validation is the outcome of Validate: the errors (each with its place
@@ -104,7 +105,9 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 	}
 	for n := range p.Resources.RegisteredModels {
 		derived["ml."+n+"_predictions"] = true
-		derived["ml.model_versions"] = true
+	}
+	for _, n := range ml.RegistryTables {
+		derived["ml."+n] = true
 	}
 	for _, m := range models {
 		for _, r := range m.Reads {
@@ -323,8 +326,8 @@ func (p *Project) validateJobs(errf func(path, hint, format string, args ...any)
 					errf(fmt.Sprintf("%s.models[%d]", tp, k), hint, "%v", err)
 				}
 			}
-			if (t.Type == "train" || t.Type == "predict") && p.Resources.RegisteredModels[t.Model].Table == "" {
-				errf(tp+".model", "registered models: "+strings.Join(sortedKeys(p.Resources.RegisteredModels), ", "), "unknown registered model %q", t.Model)
+			if t.Type == "train" || t.Type == "predict" {
+				p.validateModelRef(t, tp, errf)
 			}
 			for k, a := range t.Alerts {
 				if _, ok := p.Resources.Alerts[a]; !ok {
@@ -613,4 +616,21 @@ func (p *Project) validateKinds(models []Model, errf func(path, hint, format str
 		}
 	}
 	return errs, warns
+}
+
+// validateModelRef checks a train or predict task's model: a registered
+// model's name, or for a predict task name@alias or name/VERSION.
+func (p *Project) validateModelRef(t Task, tp string, errf func(path, hint, format string, args ...any)) {
+	names := sortedKeys(p.Resources.RegisteredModels)
+	ref, err := ml.ParseRef(t.Model)
+	switch {
+	case t.Model == "":
+		errf(tp, "registered models: "+strings.Join(names, ", "), "%s task %s names no model: add model: NAME", t.Type, t.TaskKey)
+	case err != nil:
+		errf(tp+".model", "write NAME, NAME@ALIAS (churn@champion) or NAME/VERSION", "%v", strings.TrimPrefix(err.Error(), "ml: "))
+	case p.Resources.RegisteredModels[ref.Name].Table == "":
+		errf(tp+".model", "registered models: "+strings.Join(names, ", ")+suggestHint(ref.Name, names), "unknown registered model %q", ref.Name)
+	case t.Type == "train" && ref.String() != ref.Name:
+		errf(tp+".model", "a train task trains a new version: name the model ("+ref.Name+"); promote with `lakebench models promote`", "train task %s names %q, not a registered model", t.TaskKey, t.Model)
+	}
 }

@@ -1,0 +1,345 @@
+package lakehouse
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ValueKind is how ReadColumns hands a column's values to Go.
+type ValueKind int
+
+// The kinds of ColumnValues.
+const (
+	// NumberValues are every numeric type (integers, HUGEINT, DECIMAL,
+	// FLOAT, DOUBLE) as float64 in Num: an integer past 2^53 or a DECIMAL
+	// of more than 15 digits is rounded to the nearest float64, as a cast
+	// to DOUBLE rounds it. NaN and ±Inf stay as DuckDB holds them.
+	NumberValues ValueKind = iota
+	// BooleanValues are BOOLEAN as 0 (false) or 1 (true) in Num.
+	BooleanValues
+	// TemporalValues are days in Num: a DATE or a TIMESTAMP (any
+	// precision, with or without time zone) as days since 1970-01-01
+	// 00:00 UTC, fractional for a timestamp (to the microsecond); a TIME
+	// as the fraction of its day; an INTERVAL as its length in days (a
+	// month counting 30).
+	TemporalValues
+	// TextValues are VARCHAR, ENUM and UUID as strings in Text.
+	TextValues
+)
+
+// String names the kind.
+func (k ValueKind) String() string {
+	switch k {
+	case NumberValues:
+		return "number"
+	case BooleanValues:
+		return "boolean"
+	case TemporalValues:
+		return "temporal"
+	case TextValues:
+		return "text"
+	}
+	return fmt.Sprintf("ValueKind(%d)", int(k))
+}
+
+// ColumnValues is one column of a table held in memory (see ReadColumns).
+type ColumnValues struct {
+	// Column is the name and DuckDB type as the table declares them.
+	Column
+	Kind ValueKind
+	// Num holds the values of every kind but TextValues, Text those of
+	// TextValues; row i of the column is Num[i] or Text[i]. A NULL is
+	// marked in Null (its Num is 0, its Text "").
+	Num  []float64
+	Text []string
+	// Null is true where the value is NULL; nil when the column has none.
+	Null []bool
+}
+
+// IsNull reports whether row i is NULL.
+func (c *ColumnValues) IsNull(i int) bool { return c.Null != nil && c.Null[i] }
+
+// ColumnData is columns of one table read into memory, row i of each
+// column from the same row of the table.
+type ColumnData struct {
+	Table   TableName
+	Rows    int
+	Columns []ColumnValues
+}
+
+// Column returns the column called name (as ReadColumns matched it: its
+// exact name, or the one name that differs only in case), or nil.
+func (d *ColumnData) Column(name string) *ColumnValues {
+	for i := range d.Columns {
+		if d.Columns[i].Name == name {
+			return &d.Columns[i]
+		}
+	}
+	for i := range d.Columns {
+		if strings.EqualFold(d.Columns[i].Name, name) {
+			return &d.Columns[i]
+		}
+	}
+	return nil
+}
+
+// ReadColumns reads columns of a table (or view) into memory column by
+// column, for training: numbers, booleans, dates and times as float64 and
+// text as strings (see ValueKind), with a NULL mask. Columns are named as
+// the table names them (a name that differs only in case matches, as in
+// SQL); none means every column, in the table's order. A column of
+// another type (BLOB, LIST, STRUCT, MAP, ...) is refused with its name and
+// type, before anything is read.
+//
+// It is a read like Query's: the session's principal needs SELECT on the
+// table (checked on DuckDB's bound plan; a view is checked as Query checks
+// it), a refusal is an *AccessError and is audited, and the read is
+// audited with its row count. All columns are read in one transaction, so
+// they hold the same rows in the same order (the table's), whatever
+// commits meanwhile.
+//
+// Each column is one query whose values DuckDB converts (casts in SQL)
+// and hands over a chunk at a time through its Arrow interface (built
+// with the duckdb_arrow tag, as make builds lakebench), copied once into
+// slices sized from the row count; a build without the tag scans the
+// same queries through database/sql, a value at a time, which is slower
+// (see BenchmarkReadColumns1M). Memory is the columns' own (8 bytes a
+// value, plus the mask) and one column's result inside DuckDB.
+func (lh *Lakehouse) ReadColumns(ctx context.Context, table TableName, columns []string) (*ColumnData, error) {
+	tables, action, err := lh.authorizeSQL(ctx, readAllSQL(table))
+	if err != nil {
+		return nil, readError(ctx, lh.db, table, err)
+	}
+	data, err := lh.readColumns(ctx, table, columns)
+	var n int64
+	if data != nil {
+		n = int64(data.Rows)
+	}
+	if aerr := lh.audited(ctx, action, tables, n, err); aerr != nil && err == nil {
+		return nil, aerr
+	}
+	return data, err
+}
+
+func (lh *Lakehouse) readColumns(ctx context.Context, table TableName, columns []string) (*ColumnData, error) {
+	conn, err := lh.userDB().Conn(ctx)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	defer tx.Rollback()
+	return readColumnsOn(ctx, conn, tx, table, columns)
+}
+
+// ReadColumns is Lakehouse.ReadColumns inside the transaction, as its
+// principal (see BeginAs): the read is checked as AuthorizeSQL checks a
+// statement and listed in Checked, for the caller's audit. It sees what
+// the transaction wrote.
+func (tx *Tx) ReadColumns(ctx context.Context, table TableName, columns []string) (*ColumnData, error) {
+	if _, _, err := tx.AuthorizeSQL(ctx, readAllSQL(table)); err != nil {
+		return nil, readError(ctx, tx.tx, table, err)
+	}
+	return readColumnsOn(ctx, tx.conn, tx.tx, table, columns)
+}
+
+// readAllSQL is the statement a read of table is authorized as: a read of
+// some columns needs what a read of all of them needs (grants are on
+// tables).
+func readAllSQL(table TableName) string { return "SELECT * FROM " + table.SQL() }
+
+// describeTable returns the columns of a table or view, or an error
+// wrapping ErrNotFound when there is none of that name.
+// It asks first, so a missing table is no failed statement (which would
+// end a transaction).
+func describeTable(ctx context.Context, e execer, table TableName) ([]Column, error) {
+	if ok, err := tableExists(ctx, e, table); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, notFound(table)
+	}
+	cols, err := describeQuery(ctx, e, readAllSQL(table))
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return cols, nil
+}
+
+func notFound(table TableName) error {
+	return fmt.Errorf("lakehouse: read %s: table %w: name it as schema.table (`lakebench status` lists the tables)", table, ErrNotFound)
+}
+
+// readError explains a read that could not be authorized: a refusal as it
+// is, a missing table as ErrNotFound.
+func readError(ctx context.Context, e execer, table TableName, err error) error {
+	var ae *AccessError
+	if errors.As(err, &ae) || ctx.Err() != nil {
+		return err
+	}
+	if ok, xerr := tableExists(ctx, e, table); xerr == nil && !ok {
+		return notFound(table)
+	}
+	return err
+}
+
+// columnRead is how one column is read: the expression DuckDB computes
+// for it (see valueExpr) and where its values go.
+type columnRead struct {
+	expr string
+	out  *ColumnValues
+}
+
+// readColumnsOn reads columns of table inside tx, which runs on conn.
+func readColumnsOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableName, columns []string) (*ColumnData, error) {
+	declared, err := describeTable(ctx, tx, table)
+	if err != nil {
+		return nil, err
+	}
+	picked, err := pickColumns(table, declared, columns)
+	if err != nil {
+		return nil, err
+	}
+	data := &ColumnData{Table: table, Columns: make([]ColumnValues, len(picked))}
+	reads := make([]columnRead, len(picked))
+	for i, c := range picked {
+		kind, expr, err := valueExpr(c)
+		if err != nil {
+			return nil, fmt.Errorf("lakehouse: read %s: %w", table, err)
+		}
+		data.Columns[i] = ColumnValues{Column: c, Kind: kind}
+		reads[i] = columnRead{expr: expr, out: &data.Columns[i]}
+	}
+	var n int64
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+table.SQL()).Scan(&n); err != nil {
+		return nil, queryError(ctx, err)
+	}
+	data.Rows = int(n)
+	for _, r := range reads {
+		if r.out.Kind == TextValues {
+			r.out.Text = make([]string, 0, n)
+		} else {
+			r.out.Num = make([]float64, 0, n)
+		}
+	}
+	if err := fetchColumns(ctx, conn, tx, table, reads); err != nil {
+		if ctx.Err() != nil {
+			return nil, ErrCanceled
+		}
+		return nil, fmt.Errorf("lakehouse: read %s: %w", table, err)
+	}
+	for _, r := range reads {
+		if got := max(len(r.out.Num), len(r.out.Text)); got != data.Rows {
+			return nil, fmt.Errorf("lakehouse: read %s: column %s has %d rows, the table %d", table, r.out.Name, got, data.Rows)
+		}
+	}
+	return data, nil
+}
+
+// pickColumns finds the wanted columns among the declared ones: by exact
+// name, else by the one name equal but for case; none wanted is all.
+func pickColumns(table TableName, declared []Column, want []string) ([]Column, error) {
+	if len(want) == 0 {
+		return declared, nil
+	}
+	out := make([]Column, 0, len(want))
+	seen := map[string]bool{}
+	for _, w := range want {
+		c, ok := findColumn(declared, w)
+		if !ok {
+			names := make([]string, len(declared))
+			for i, d := range declared {
+				names[i] = d.Name
+			}
+			return nil, fmt.Errorf("lakehouse: read %s: column %q %w: its columns are %s", table, w, ErrNotFound, strings.Join(names, ", "))
+		}
+		if seen[c.Name] {
+			return nil, fmt.Errorf("lakehouse: read %s: column %s is named twice: name each column once", table, c.Name)
+		}
+		seen[c.Name] = true
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func findColumn(declared []Column, name string) (Column, bool) {
+	for _, d := range declared {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	var found []Column
+	for _, d := range declared {
+		if strings.EqualFold(d.Name, name) {
+			found = append(found, d)
+		}
+	}
+	if len(found) == 1 {
+		return found[0], true
+	}
+	return Column{}, false
+}
+
+// usPerDay is the microseconds of a day.
+const usPerDay = "86400000000.0"
+
+// valueExpr is the kind a column is read as and the SQL expression that
+// turns its values into a DOUBLE or a VARCHAR (see ValueKind).
+func valueExpr(c Column) (ValueKind, string, error) {
+	col := QuoteIdent(c.Name)
+	t := strings.ToUpper(c.Type)
+	switch {
+	case IsNumericType(t):
+		if t == "DOUBLE" {
+			return NumberValues, col, nil
+		}
+		return NumberValues, "CAST(" + col + " AS DOUBLE)", nil
+	case t == "BOOLEAN":
+		return BooleanValues, "CAST(" + col + " AS DOUBLE)", nil
+	case t == "DATE":
+		return TemporalValues, "CAST(" + col + " - DATE '1970-01-01' AS DOUBLE)", nil
+	case strings.HasPrefix(t, "TIMESTAMP"):
+		return TemporalValues, "epoch_us(" + col + ") / " + usPerDay, nil
+	case t == "TIME" || t == "TIME WITH TIME ZONE" || t == "INTERVAL":
+		return TemporalValues, "epoch(" + col + ") / 86400.0", nil
+	case t == "VARCHAR" || t == "UUID" || strings.HasPrefix(t, "ENUM("):
+		if t == "VARCHAR" {
+			return TextValues, col, nil
+		}
+		return TextValues, "CAST(" + col + " AS VARCHAR)", nil
+	}
+	return 0, "", fmt.Errorf("column %s is %s, which is neither a number, a boolean, a date or time nor text; leave it out, or turn it into one of those in a model", c.Name, c.Type)
+}
+
+// interner shares the strings of a text column: a value seen before is
+// not allocated again (a column of categories holds few), up to a bound.
+type interner map[string]string
+
+const maxInterned = 1 << 16
+
+// intern returns s, or the copy of it seen before; s may point into memory
+// that is reused (Arrow's buffers), so a new value is cloned.
+func (m interner) intern(s string) string {
+	if v, ok := m[s]; ok {
+		return v
+	}
+	v := strings.Clone(s)
+	if len(m) < maxInterned {
+		m[v] = v
+	}
+	return v
+}
+
+// setNull marks row i of c NULL, making the mask (of the table's rows) at
+// the first NULL.
+func (c *ColumnValues) setNull(i, rows int) {
+	if c.Null == nil {
+		c.Null = make([]bool, rows)
+	}
+	c.Null[i] = true
+}

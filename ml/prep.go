@@ -1,0 +1,353 @@
+package ml
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
+)
+
+// The kinds of FeaturePrep.
+const (
+	prepNumeric     = "numeric"
+	prepBoolean     = "boolean"
+	prepCategorical = "categorical"
+)
+
+// defaultMaxCategories bounds the one-hot levels of a text column when
+// Spec.MaxCategories is 0.
+const defaultMaxCategories = 100
+
+// missingSuffix names a feature's missing-value indicator column.
+const missingSuffix = "__missing"
+
+// resolveFeatures returns the input columns of spec: the given ones, checked
+// against f, or every column but the label and the id keys.
+func resolveFeatures(f *Frame, spec Spec) ([]string, error) {
+	if len(spec.Features) == 0 {
+		var out []string
+		for _, c := range f.Columns {
+			if c.Name == spec.Label || isIDColumn(c.Name) {
+				continue
+			}
+			out = append(out, c.Name)
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("ml: no feature columns: the table has only the label %q and id columns; add feature columns or list them in features", spec.Label)
+		}
+		return out, nil
+	}
+	seen := make(map[string]bool, len(spec.Features))
+	for _, name := range spec.Features {
+		switch {
+		case seen[name]:
+			return nil, fmt.Errorf("ml: feature %q is listed twice: list each feature once", name)
+		case name == spec.Label:
+			return nil, fmt.Errorf("ml: feature %q is also the label: remove it from features", name)
+		case f.Column(name) == nil:
+			return nil, fmt.Errorf("ml: feature %q is not a column of the table%s", name, didYouMean(name, f))
+		}
+		seen[name] = true
+	}
+	return slices.Clone(spec.Features), nil
+}
+
+// isIDColumn reports whether name is a key rather than a feature: id or *_id.
+func isIDColumn(name string) bool {
+	n := strings.ToLower(name)
+	return n == "id" || strings.HasSuffix(n, "_id")
+}
+
+// didYouMean suggests f's column nearest to name, or says which columns
+// exist when none is near.
+func didYouMean(name string, f *Frame) string {
+	best, bestDist := "", math.MaxInt
+	for _, c := range f.Columns {
+		d := editDistance(strings.ToLower(name), strings.ToLower(c.Name))
+		if d < bestDist {
+			best, bestDist = c.Name, d
+		}
+	}
+	if best != "" && bestDist <= max(2, len(name)/3) {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	names := make([]string, len(f.Columns))
+	for i, c := range f.Columns {
+		names[i] = c.Name
+	}
+	return fmt.Sprintf(" (columns: %s)", strings.Join(names, ", "))
+}
+
+// editDistance is the Levenshtein distance between a and b in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// checkFinite returns an error naming the first of f's columns among names
+// that holds a NaN or an infinite value (NULLs are fine: they are imputed).
+func checkFinite(f *Frame, names []string) error {
+	for _, name := range names {
+		c := f.Column(name)
+		if c == nil || c.Kind == Text {
+			continue
+		}
+		bad, first := 0, -1
+		for i, v := range c.Num[:f.Rows] {
+			if (math.IsNaN(v) || math.IsInf(v, 0)) && !c.IsNull(i) {
+				if first < 0 {
+					first = i
+				}
+				bad++
+			}
+		}
+		if bad > 0 {
+			return fmt.Errorf("ml: column %q has %d NaN or infinite values (the first at row %d): filter them out or replace them with NULL, which is imputed", name, bad, first+1)
+		}
+	}
+	return nil
+}
+
+// fitPrep fits the preparation of the named features on f's given rows.
+// maxCategories bounds the levels of a text column.
+func fitPrep(f *Frame, features []string, rows []int, maxCategories int) (Prep, error) {
+	if maxCategories <= 0 {
+		maxCategories = defaultMaxCategories
+	}
+	p := Prep{Features: make([]FeaturePrep, 0, len(features))}
+	for _, name := range features {
+		c := f.Column(name)
+		if c == nil {
+			return Prep{}, fmt.Errorf("ml: feature %q is not a column of the table%s", name, didYouMean(name, f))
+		}
+		var (
+			fp  FeaturePrep
+			err error
+		)
+		if c.Kind == Text {
+			fp, err = fitCategorical(c, rows, maxCategories)
+		} else {
+			fp, err = fitNumeric(c, rows)
+		}
+		if err != nil {
+			return Prep{}, err
+		}
+		p.Features = append(p.Features, fp)
+	}
+	return p, nil
+}
+
+// allNullError says a feature holds no value on the training rows.
+func allNullError(name string) error {
+	return fmt.Errorf("ml: feature %q is NULL in every training row, so nothing can be learnt from it: drop it from features (or fill it in the table)", name)
+}
+
+// fitNumeric fits a numeric or boolean column: the missing values imputed
+// (mean, or most frequent for booleans), then standardised with the
+// population std of the imputed training values (as scikit-learn's
+// SimpleImputer followed by StandardScaler).
+func fitNumeric(c *Column, rows []int) (FeaturePrep, error) {
+	fp := FeaturePrep{Column: c.Name, Kind: prepNumeric, Outputs: []string{c.Name}}
+	if c.Kind == Boolean {
+		fp.Kind = prepBoolean
+	}
+	vals := make([]float64, 0, len(rows))
+	missing := false
+	for _, r := range rows {
+		if c.IsNull(r) {
+			missing = true
+			continue
+		}
+		vals = append(vals, c.Num[r])
+	}
+	if len(vals) == 0 {
+		return FeaturePrep{}, allNullError(c.Name)
+	}
+	if fp.Kind == prepBoolean {
+		ones := 0
+		for _, v := range vals {
+			if v != 0 {
+				ones++
+			}
+		}
+		// The most frequent value; a tie goes to the smaller, as
+		// scikit-learn's most_frequent strategy.
+		if ones > len(vals)-ones {
+			fp.Impute = 1
+		}
+	} else {
+		fp.Impute = stat.Mean(vals, nil)
+	}
+	for range len(rows) - len(vals) {
+		vals = append(vals, fp.Impute)
+	}
+	mean, std := stat.PopMeanStdDev(vals, nil)
+	fp.Mean, fp.Std = mean, std
+	if !(std > 1e-12*math.Max(1, math.Abs(mean))) {
+		fp.Std = 1 // constant on the training rows
+	}
+	if missing {
+		fp.Indicator = true
+		fp.Outputs = append(fp.Outputs, c.Name+missingSuffix)
+	}
+	return fp, nil
+}
+
+// fitCategorical fits a text column's one-hot levels (sorted), its most
+// frequent value for missing ones, and an indicator when values are missing.
+func fitCategorical(c *Column, rows []int, maxCategories int) (FeaturePrep, error) {
+	fp := FeaturePrep{Column: c.Name, Kind: prepCategorical}
+	counts := make(map[string]int)
+	missing := false
+	for _, r := range rows {
+		if c.IsNull(r) {
+			missing = true
+			continue
+		}
+		counts[c.Text[r]]++
+	}
+	if len(counts) == 0 {
+		return FeaturePrep{}, allNullError(c.Name)
+	}
+	if len(counts) > maxCategories {
+		return FeaturePrep{}, fmt.Errorf("ml: feature %q has %d distinct values in the training rows, more than max_categories %d can one-hot encode: drop it from features or raise max_categories", c.Name, len(counts), maxCategories)
+	}
+	fp.Categories = make([]string, 0, len(counts))
+	for v := range counts {
+		fp.Categories = append(fp.Categories, v)
+	}
+	slices.Sort(fp.Categories)
+	best := -1
+	for _, v := range fp.Categories { // sorted: a tie goes to the smaller
+		if counts[v] > best {
+			fp.ImputeCategory, best = v, counts[v]
+		}
+	}
+	for _, v := range fp.Categories {
+		fp.Outputs = append(fp.Outputs, c.Name+"="+v)
+	}
+	if missing {
+		fp.Indicator = true
+		fp.Outputs = append(fp.Outputs, c.Name+missingSuffix)
+	}
+	return fp, nil
+}
+
+// width is the number of matrix columns p produces.
+func (p *Prep) width() int {
+	n := 0
+	for i := range p.Features {
+		n += len(p.Features[i].Outputs)
+	}
+	return n
+}
+
+// outputs names p's matrix columns in order.
+func (p *Prep) outputs() []string {
+	out := make([]string, 0, p.width())
+	for i := range p.Features {
+		out = append(out, p.Features[i].Outputs...)
+	}
+	return out
+}
+
+// matrix applies p to f's given rows (every row when rows is nil): one matrix
+// row per frame row. A missing value is imputed, a text value not seen in
+// training encodes as all zeros (the unseen bucket, as scikit-learn's
+// handle_unknown="ignore").
+func (p *Prep) matrix(f *Frame, rows []int) (*mat.Dense, error) {
+	if rows == nil {
+		rows = make([]int, f.Rows)
+		for i := range rows {
+			rows[i] = i
+		}
+	}
+	w := p.width()
+	if len(rows) == 0 || w == 0 {
+		return nil, fmt.Errorf("ml: nothing to prepare: %d rows and %d matrix columns", len(rows), w)
+	}
+	data := make([]float64, len(rows)*w)
+	col := 0
+	for fi := range p.Features {
+		fp := &p.Features[fi]
+		c := f.Column(fp.Column)
+		if c == nil {
+			return nil, fmt.Errorf("ml: the model needs column %q, which the table lacks%s: score a table with the training columns", fp.Column, didYouMean(fp.Column, f))
+		}
+		if err := fp.applyTo(c, rows, data, col, w); err != nil {
+			return nil, err
+		}
+		col += len(fp.Outputs)
+	}
+	return mat.NewDense(len(rows), w, data), nil
+}
+
+// applyTo writes fp's matrix columns for c's rows into the row-major data
+// (width w), starting at column col.
+func (fp *FeaturePrep) applyTo(c *Column, rows []int, data []float64, col, w int) error {
+	switch fp.Kind {
+	case prepNumeric, prepBoolean:
+		if c.Kind == Text {
+			return fmt.Errorf("ml: column %q is text (%s) but the model was trained on it as %s: cast it back", c.Name, c.Type, fp.Kind)
+		}
+		for i, r := range rows {
+			v, miss := fp.Impute, c.IsNull(r)
+			if !miss {
+				v = c.Num[r]
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					return fmt.Errorf("ml: column %q holds %v at row %d: filter it out or replace it with NULL, which is imputed", c.Name, v, r+1)
+				}
+			}
+			data[i*w+col] = (v - fp.Mean) / fp.Std
+			if fp.Indicator && miss {
+				data[i*w+col+1] = 1
+			}
+		}
+	case prepCategorical:
+		if c.Kind != Text {
+			return fmt.Errorf("ml: column %q is %s but the model was trained on it as text: cast it to VARCHAR", c.Name, c.Type)
+		}
+		level := make(map[string]int, len(fp.Categories))
+		for j, v := range fp.Categories {
+			level[v] = j
+		}
+		impute, ok := level[fp.ImputeCategory]
+		if !ok {
+			return fmt.Errorf("ml: column %q: the model's impute category %q is not one of its levels: the model is damaged, retrain it", c.Name, fp.ImputeCategory)
+		}
+		k := len(fp.Categories)
+		for i, r := range rows {
+			if c.IsNull(r) {
+				data[i*w+col+impute] = 1
+				if fp.Indicator {
+					data[i*w+col+k] = 1
+				}
+				continue
+			}
+			if j, ok := level[c.Text[r]]; ok {
+				data[i*w+col+j] = 1
+			}
+		}
+	default:
+		return fmt.Errorf("ml: column %q has preparation kind %q, which this version does not know: retrain the model", fp.Column, fp.Kind)
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package ml
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// defaultTestSize is the fraction of rows held out when Spec.TestSize is 0.
+const defaultTestSize = 0.25
+
+// newRand returns the generator of a seed: a fixed PCG stream, so a split is
+// the same on every run and machine.
+func newRand(seed int64, stream uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(uint64(seed), 0x6c616b6562656e63^stream))
+}
+
+// splitRows holds out a seeded test share of rows. For classification,
+// class[i] is the class of rows[i] (0..classes-1) and each class keeps its
+// share in both parts (stratified); class is nil for regression. Both parts
+// come back in ascending row order.
+func splitRows(rows, class []int, classNames []string, testSize float64, seed int64) (train, test []int, err error) {
+	n := len(rows)
+	nTest := int(math.Ceil(testSize * float64(n)))
+	nTrain := n - nTest
+	if nTest < 1 || nTrain < 2 || (class != nil && (nTest < len(classNames) || nTrain < len(classNames))) {
+		need := "at least two rows to train on and one to test"
+		if class != nil {
+			need = fmt.Sprintf("at least one row per class (%d) in each", len(classNames))
+		}
+		return nil, nil, fmt.Errorf("ml: too few rows for the split: %d rows with test_size %g leave %d for training and %d for testing, and the split needs %s: add rows or change test_size", n, testSize, nTrain, nTest, need)
+	}
+	rng := newRand(seed, 1)
+	if class == nil {
+		perm := slices.Clone(rows)
+		rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		test, train = perm[:nTest], perm[nTest:]
+		slices.Sort(train)
+		slices.Sort(test)
+		return train, test, nil
+	}
+	groups := groupByClass(rows, class, len(classNames))
+	for k, g := range groups {
+		if len(g) < 2 {
+			return nil, nil, fmt.Errorf("ml: too few rows for the split: class %q has %d row, and a stratified split needs at least 2 per class: add rows of it or filter it out", classNames[k], len(g))
+		}
+	}
+	for k, t := range allocate(groups, nTest) {
+		g := groups[k]
+		rng.Shuffle(len(g), func(i, j int) { g[i], g[j] = g[j], g[i] })
+		test = append(test, g[:t]...)
+		train = append(train, g[t:]...)
+	}
+	slices.Sort(train)
+	slices.Sort(test)
+	return train, test, nil
+}
+
+// groupByClass returns the rows of each class, in the order of rows.
+func groupByClass(rows, class []int, classes int) [][]int {
+	groups := make([][]int, classes)
+	for i, r := range rows {
+		groups[class[i]] = append(groups[class[i]], r)
+	}
+	return groups
+}
+
+// allocate shares nTest test rows among the groups in proportion to their
+// sizes (largest remainder, ties to the earlier group), keeping at least one
+// row of every group of two or more on each side.
+func allocate(groups [][]int, nTest int) []int {
+	n := 0
+	for _, g := range groups {
+		n += len(g)
+	}
+	t := make([]int, len(groups))
+	rem := make([]float64, len(groups))
+	got := 0
+	for k, g := range groups {
+		exact := float64(nTest) * float64(len(g)) / float64(n)
+		t[k] = int(math.Floor(exact))
+		rem[k] = exact - float64(t[k])
+		got += t[k]
+	}
+	order := make([]int, len(groups))
+	for k := range order {
+		order[k] = k
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		switch {
+		case rem[a] > rem[b]:
+			return -1
+		case rem[a] < rem[b]:
+			return 1
+		}
+		return 0
+	})
+	for i := 0; got < nTest; i++ {
+		t[order[i%len(order)]]++
+		got++
+	}
+	// Every class on both sides: move rows from the groups that can spare.
+	for k, g := range groups {
+		for t[k] < 1 && len(g) >= 2 {
+			if !shift(t, groups, k, -1) {
+				break
+			}
+		}
+		for t[k] > len(g)-1 && len(g) >= 2 {
+			if !shift(t, groups, k, +1) {
+				break
+			}
+		}
+	}
+	return t
+}
+
+// shift gives group k one more test row (dir -1: another group gives one
+// up) or one fewer (dir +1: another group takes it), choosing the largest
+// group that stays valid.
+func shift(t []int, groups [][]int, k, dir int) bool {
+	best := -1
+	for j, g := range groups {
+		if j == k {
+			continue
+		}
+		ok := (dir < 0 && t[j] > 1) || (dir > 0 && t[j] < len(g)-1)
+		if ok && (best < 0 || len(g) > len(groups[best])) {
+			best = j
+		}
+	}
+	if best < 0 {
+		return false
+	}
+	t[k] -= dir
+	t[best] += dir
+	return true
+}
+
+// foldRows deals rows into k seeded folds, each class spread evenly across
+// them (stratified) when class is given, and returns each fold's held-out
+// rows in ascending order.
+func foldRows(rows, class []int, classes, k int, seed int64) [][]int {
+	rng := newRand(seed, 2)
+	folds := make([][]int, k)
+	var groups [][]int
+	if class == nil {
+		groups = [][]int{slices.Clone(rows)}
+	} else {
+		groups = groupByClass(rows, class, classes)
+	}
+	next := 0
+	for _, g := range groups {
+		rng.Shuffle(len(g), func(i, j int) { g[i], g[j] = g[j], g[i] })
+		for _, r := range g {
+			folds[next] = append(folds[next], r)
+			next = (next + 1) % k
+		}
+	}
+	for _, f := range folds {
+		slices.Sort(f)
+	}
+	return folds
+}
+
+// complement returns rows without the ones in held (both ascending).
+func complement(rows, held []int) []int {
+	out := make([]int, 0, len(rows)-len(held))
+	j := 0
+	for _, r := range rows {
+		for j < len(held) && held[j] < r {
+			j++
+		}
+		if j < len(held) && held[j] == r {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
