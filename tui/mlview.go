@@ -90,8 +90,10 @@ type (
 		target string
 		name   string
 		scored *Scored
-		// fresh is a scoring just made (s), else the latest read (r).
+		// fresh is a scoring just made (s), else the latest read; show
+		// opens it (s, p), else it is the preview tall screens show.
 		fresh bool
+		show  bool
 		err   error
 	}
 	mlCompareMsg struct {
@@ -459,7 +461,16 @@ func (v *mlview) Update(msg tea.Msg) tea.Cmd {
 		// aliases, a version another terminal trained).
 		v.details, v.detailErr = map[mlRef]*ml.VersionDetail{}, map[mlRef]string{}
 		v.rebuild()
-		return v.loadDetail()
+		if v.mode == mlCompare && v.cmp != nil {
+			// A promotion since: the comparison no longer says which is
+			// the champion.
+			r, _ := v.selected()
+			_, other := v.challenger()
+			if m := v.model(r.model); m == nil || m.Aliases[aliasChampion] != v.cmp.A.Version || other != v.cmp.B.Version {
+				v.mode, v.cmp = mlDetail, nil
+			}
+		}
+		return tea.Batch(v.loadDetail(), v.loadTop())
 	case mlDetailMsg:
 		if msg.target != v.sh.target {
 			return nil
@@ -494,9 +505,15 @@ func (v *mlview) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if msg.err != nil {
+			if !msg.show {
+				return nil // the preview stays away; p says why
+			}
 			return flash(msg.err.Error(), true)
 		}
-		v.scored, v.mode = msg.scored, mlScores
+		v.scored = msg.scored
+		if msg.show {
+			v.mode = mlScores
+		}
 		if msg.fresh {
 			sc := msg.scored.Scoring
 			return tea.Batch(flash(fmt.Sprintf("scored %s rows of %s with %s v%d into %s", thousands(sc.Rows), sc.Table, sc.Name, sc.Version, sc.Out), false),
@@ -562,14 +579,14 @@ func (v *mlview) key(msg tea.KeyMsg) tea.Cmd {
 		b, target := v.sh.backend, v.sh.target
 		return tea.Batch(v.spin.Tick, flash("scoring "+r.model+"'s table with its champion…", false), func() tea.Msg {
 			s, err := b.Score(context.Background(), target, r.model, topRisk)
-			return mlScoredMsg{target: target, name: r.model, scored: s, fresh: true, err: err}
+			return mlScoredMsg{target: target, name: r.model, scored: s, fresh: true, show: true, err: err}
 		})
 	case key.Matches(msg, k.Risk):
 		r, _ := v.selected()
 		b, target := v.sh.backend, v.sh.target
 		return func() tea.Msg {
 			s, err := b.TopScored(context.Background(), target, r.model, topRisk)
-			return mlScoredMsg{target: target, name: r.model, scored: s, err: err}
+			return mlScoredMsg{target: target, name: r.model, scored: s, show: true, err: err}
 		}
 	case key.Matches(msg, k.Compare):
 		r, _ := v.selected()
@@ -596,7 +613,25 @@ func (v *mlview) selectionMoved() tea.Cmd {
 			v.mode = mlDetail
 		}
 	}
-	return v.loadDetail()
+	return tea.Batch(v.loadDetail(), v.loadTop())
+}
+
+// loadTop reads the top of the selected model's latest scoring, for the
+// preview tall screens show, unless it was read.
+func (v *mlview) loadTop() tea.Cmd {
+	r, ok := v.selected()
+	if !ok {
+		return nil
+	}
+	m := v.model(r.model)
+	if m == nil || m.Scoring == nil || (v.scored != nil && v.scored.Scoring == *m.Scoring) {
+		return nil
+	}
+	b, target := v.sh.backend, v.sh.target
+	return func() tea.Msg {
+		s, err := b.TopScored(context.Background(), target, r.model, topRisk)
+		return mlScoredMsg{target: target, name: r.model, scored: s, err: err}
+	}
 }
 
 // promote moves the champion alias to the version asked about.

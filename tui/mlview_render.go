@@ -26,7 +26,11 @@ func (v *mlview) View() string {
 		ask = v.askLine()
 	}
 	lw := v.listWidth()
-	body := lipgloss.JoinHorizontal(lipgloss.Top, v.listView(lw, h), v.rightView(v.width-lw, h))
+	left := v.listView(lw, h)
+	if ph := v.previewHeight(h); ph > 0 {
+		left = lipgloss.JoinVertical(lipgloss.Left, v.listView(lw, h-ph), v.previewView(lw, ph))
+	}
+	body := lipgloss.JoinHorizontal(lipgloss.Top, left, v.rightView(v.width-lw, h))
 	if ask != "" {
 		body += "\n" + fit(ask, v.width)
 	}
@@ -88,6 +92,44 @@ func (v *mlview) listView(width, height int) string {
 		title += " · " + plural(n, "version")
 	}
 	return panel(st.PanelActive, title, lines, width, height)
+}
+
+// previewHeight is the height of the top-risk preview under the list: on
+// tall screens, when the selected model has scored and the scores are not
+// shown on the right already; 0 when none.
+func (v *mlview) previewHeight(h int) int {
+	r, ok := v.selected()
+	if !ok || v.scored == nil || v.scored.Scoring.Name != r.model || v.mode == mlScores || h < 30 {
+		return 0
+	}
+	ph := min(h-max(len(v.rows)+3, 8), len(v.scored.Rows)+5)
+	if ph < 8 {
+		return 0
+	}
+	return ph
+}
+
+// previewView is the top of the latest scoring: each row's first key and
+// its score.
+func (v *mlview) previewView(width, height int) string {
+	st, s := v.sh.styles, v.scored
+	inner := width - st.Panel.GetHorizontalFrameSize()
+	sc := s.Scoring
+	lines := []string{st.Muted.Render(cut(fmt.Sprintf("v%d · %s ago · %s rows", sc.Version, ago(v.sh.now(), sc.ScoredAt), thousands(sc.Rows)), inner))}
+	score := slices.Index(s.Columns, s.Score)
+	if score < 0 || len(s.Columns) == 0 {
+		return panel(st.Panel, "top risk", lines, width, height)
+	}
+	scoreW := max(lipgloss.Width(s.Score), 5)
+	lines = append(lines, st.Header.Render(fit(s.Columns[0], inner-scoreW-1))+" "+st.Header.Render(right(s.Score, scoreW)))
+	room := height - st.Panel.GetVerticalFrameSize() - len(lines)
+	for i, r := range s.Rows {
+		if i >= room {
+			break
+		}
+		lines = append(lines, fit(r[0], inner-scoreW-1)+" "+st.Warn.Render(right(r[score], scoreW)))
+	}
+	return panel(st.Panel, "top risk · p for more", lines, width, height)
 }
 
 // rowLine is one line of the list: a model's name, its task and key metric
@@ -647,7 +689,13 @@ func (v *mlview) compareView(width, height int) string {
 		}
 		lines = append(lines, row(metricLabel(k), as, bs, ds))
 	}
-	if n := room - len(lines) - 2; n > 0 && len(c.CoefChanges) > 0 {
+	same := true
+	for _, ch := range c.CoefChanges {
+		same = same && ch.Delta == 0
+	}
+	if same && len(c.CoefChanges) > 0 && room-len(lines) >= 2 {
+		lines = append(lines, "", st.Good.Render(fmt.Sprintf("= the %d coefficients are identical", len(c.CoefChanges))))
+	} else if n := room - len(lines) - 2; n > 0 && len(c.CoefChanges) > 0 {
 		lines = append(lines, "", st.Header.Render(row("coefficient", fmt.Sprintf("v%d", c.A.Version), fmt.Sprintf("v%d", c.B.Version), right("Δ", col))))
 		for i, ch := range c.CoefChanges {
 			if i >= n-1 {

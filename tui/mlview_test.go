@@ -69,6 +69,16 @@ func versionFixture(v int) *ml.VersionDetail {
 		}}
 }
 
+// scoredFixture is the top of the fixture's latest scoring.
+func scoredFixture() *Scored {
+	rows := make([][]string, 30)
+	for i := range rows {
+		rows[i] = []string{fmt.Sprintf("C%05d", 1000+i*37), fmt.Sprintf("%.3f", 0.97-float64(i)*0.011), "true", fmt.Sprint(40 + i)}
+	}
+	return &Scored{Scoring: *mlFixture().Models[0].Scoring, Score: "prob_true",
+		Columns: []string{"customer_id", "prob_true", "prediction", "recency_days"}, Rows: rows}
+}
+
 // mlModel is a root model at w x h on the ML view with the fixture read.
 func mlModel(t *testing.T, w, h int) *Model {
 	t.Helper()
@@ -79,6 +89,7 @@ func mlModel(t *testing.T, w, h int) *Model {
 		t.Fatal("the registry read: no command to read the shown version")
 	}
 	m.Update(mlDetailMsg{target: testInfo.Target, ref: mlRef{"churn", 2}, detail: versionFixture(2)})
+	m.Update(mlScoredMsg{target: testInfo.Target, name: "churn", scored: scoredFixture()})
 	return m
 }
 
@@ -135,12 +146,7 @@ var mlScreens = []struct {
 				{Feature: "tickets", A: 0.41, B: 0.44, Delta: 0.03}, {Feature: "avg_discount", A: 0.1, B: 0.11, Delta: 0.01}}}})
 	}},
 	{"ml_scores", func(m *Model) {
-		rows := make([][]string, 30)
-		for i := range rows {
-			rows[i] = []string{fmt.Sprintf("C%05d", 1000+i*37), fmt.Sprintf("%.3f", 0.97-float64(i)*0.011), "true", fmt.Sprint(40 + i)}
-		}
-		send(m, mlScoredMsg{target: testInfo.Target, name: "churn", scored: &Scored{Scoring: *mlFixture().Models[0].Scoring,
-			Score: "probability", Columns: []string{"customer_id", "probability", "predicted", "recency_days"}, Rows: rows}})
+		send(m, mlScoredMsg{target: testInfo.Target, name: "churn", scored: scoredFixture(), show: true})
 	}},
 	{"ml_untrained", func(m *Model) {
 		send(m, mlStateMsg{target: testInfo.Target, state: &MLState{Target: testInfo.Target}})
@@ -383,8 +389,9 @@ func TestMLStaleTarget(t *testing.T) {
 	if len(v.state.Models) != 1 {
 		t.Error("a registry read on another target replaced this one's")
 	}
-	v.Update(mlScoredMsg{target: "elsewhere", name: "churn", scored: &Scored{}})
-	if v.mode != mlDetail || v.scored != nil {
+	before := v.scored
+	v.Update(mlScoredMsg{target: "elsewhere", name: "churn", scored: &Scored{}, show: true})
+	if v.mode != mlDetail || v.scored != before {
 		t.Error("a scoring of another target shows")
 	}
 }

@@ -721,14 +721,15 @@ func (w *Workspace) Train(ctx context.Context, target, model string, progress fu
 	return v, err
 }
 
-// specOf is what training a registered model of the bundle means.
+// specOf is what training a registered model of the bundle means, as the
+// pipeline's train task trains it.
 func specOf(p *pipeline.Project, model string) (ml.Spec, error) {
 	rm, ok := p.Resources.RegisteredModels[model]
 	if !ok {
 		return ml.Spec{}, fmt.Errorf("tui: %s has no registered model %q: add it under resources.registered_models (models: %s)",
 			p.File, model, strings.Join(sortedKeys(p.Resources.RegisteredModels), ", "))
 	}
-	return ml.Spec{Name: model, Table: rm.Table, Label: rm.Label, Features: rm.Features, Task: ml.Task(rm.Task)}, nil
+	return rm.Spec(model), nil
 }
 
 // Promote implements Backend.
@@ -774,7 +775,74 @@ func (w *Workspace) TopScored(ctx context.Context, target, name string, limit in
 	return s, err
 }
 
-// topScored reads the limit highest-scored rows of a scoring's output.
+// topScored reads the limit highest-scored rows of a scoring's output
+// (ml.ReadFrame, governed like any read): ranked by the probability of the
+// model's positive class (its last), or by the predicted value.
 func topScored(ctx context.Context, lh *lakehouse.Lakehouse, sc ml.Scoring, limit int) (*Scored, error) {
-	return nil, fmt.Errorf("tui: reading the rows of %s is not built yet", sc.Out)
+	d, err := ml.NewRegistry(lh).Show(ctx, fmt.Sprintf("%s/%d", sc.Name, sc.Version))
+	if err != nil {
+		return nil, err
+	}
+	f, err := ml.ReadFrame(ctx, lh, sc.Out, nil)
+	if err != nil {
+		return nil, err
+	}
+	s := &Scored{Scoring: sc, Score: "prediction"}
+	if d.Model != nil && d.Model.Task != ml.Regression && len(d.Model.Classes) > 0 {
+		s.Score = "prob_" + d.Model.Classes[len(d.Model.Classes)-1]
+	}
+	score := f.Column(s.Score)
+	if score == nil || score.Kind == ml.Text {
+		return nil, fmt.Errorf("tui: %s has no numeric column %s to rank on: score again (s)", sc.Out, s.Score)
+	}
+	// The row's keys, then the score, then the predicted class.
+	var cols []*ml.Column
+	for i := range f.Columns {
+		c := &f.Columns[i]
+		switch n := c.Name; {
+		case n == "prediction" || strings.HasPrefix(n, "prob_") || n == "model_name" || n == "model_version" || n == "scored_at":
+		default:
+			cols = append(cols, c)
+		}
+	}
+	cols = append(cols, score)
+	if pred := f.Column("prediction"); pred != nil && pred != score {
+		cols = append(cols, pred)
+	}
+	for _, c := range cols {
+		s.Columns = append(s.Columns, c.Name)
+	}
+	order := make([]int, 0, f.Rows)
+	for i := range f.Rows {
+		if !score.IsNull(i) {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(score.Num[b], score.Num[a]) })
+	for _, i := range order[:min(limit, len(order))] {
+		row := make([]string, len(cols))
+		for j, c := range cols {
+			row[j] = cellText(c, i, c == score)
+		}
+		s.Rows = append(s.Rows, row)
+	}
+	return s, nil
+}
+
+// cellText writes one value of a column for display: a score with three
+// decimals, a whole number without any.
+func cellText(c *ml.Column, i int, score bool) string {
+	switch {
+	case c.IsNull(i):
+		return "∅"
+	case c.Kind == ml.Text:
+		return c.Text[i]
+	case c.Kind == ml.Boolean:
+		return fmt.Sprint(c.Num[i] != 0)
+	case score:
+		return fmt.Sprintf("%.3f", c.Num[i])
+	case c.Num[i] == float64(int64(c.Num[i])):
+		return fmt.Sprint(int64(c.Num[i]))
+	}
+	return fmt.Sprintf("%.4g", c.Num[i])
 }
