@@ -61,6 +61,7 @@ type mlKeys struct {
 type (
 	mlStateMsg struct {
 		target string
+		seq    int
 		state  *MLState
 		err    error
 	}
@@ -157,9 +158,11 @@ type mlview struct {
 	state   *MLState
 	stateOf string
 	loadErr string
-	loading bool
-	rows    []mlRow
-	cursor  int
+	// loading is set while the read stateSeq numbers is under way.
+	loading  bool
+	stateSeq int
+	rows     []mlRow
+	cursor   int
 	// follow is a row to select once the registry read shows it (the
 	// version just trained).
 	follow *mlRow
@@ -224,15 +227,14 @@ func (v *mlview) SetSnapshot(s *Snapshot) tea.Cmd {
 	return v.loadState()
 }
 
+// loadState reads the registry; only the latest read shows.
 func (v *mlview) loadState() tea.Cmd {
-	if v.loading {
-		return nil
-	}
 	v.loading = true
-	b, target := v.sh.backend, v.sh.target
+	v.stateSeq++
+	b, target, seq := v.sh.backend, v.sh.target, v.stateSeq
 	return func() tea.Msg {
 		s, err := b.ML(context.Background(), target)
-		return mlStateMsg{target: target, state: s, err: err}
+		return mlStateMsg{target: target, seq: seq, state: s, err: err}
 	}
 }
 
@@ -447,7 +449,7 @@ func (v *mlview) Update(msg tea.Msg) tea.Cmd {
 			v.train.cancel()
 		}
 	case mlStateMsg:
-		if msg.target != v.sh.target {
+		if msg.target != v.sh.target || msg.seq != v.stateSeq {
 			return nil
 		}
 		v.loading = false

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,12 +80,17 @@ func scoredFixture() *Scored {
 		Columns: []string{"customer_id", "prob_true", "prediction", "recency_days"}, Rows: rows}
 }
 
+// stateMsg is the answer to the view's latest registry read.
+func stateMsg(m *Model, s *MLState, err error) mlStateMsg {
+	return mlStateMsg{target: testInfo.Target, seq: mlOf(m).stateSeq, state: s, err: err}
+}
+
 // mlModel is a root model at w x h on the ML view with the fixture read.
 func mlModel(t *testing.T, w, h int) *Model {
 	t.Helper()
 	m := newTestModel(t, w, h)
 	m.Update(keyMsg("3"))
-	_, cmd := m.Update(mlStateMsg{target: testInfo.Target, state: mlFixture()})
+	_, cmd := m.Update(stateMsg(m, mlFixture(), nil))
 	if cmd == nil {
 		t.Fatal("the registry read: no command to read the shown version")
 	}
@@ -149,10 +155,10 @@ var mlScreens = []struct {
 		send(m, mlScoredMsg{target: testInfo.Target, name: "churn", scored: scoredFixture(), show: true})
 	}},
 	{"ml_untrained", func(m *Model) {
-		send(m, mlStateMsg{target: testInfo.Target, state: &MLState{Target: testInfo.Target}})
+		send(m, stateMsg(m, &MLState{Target: testInfo.Target}, nil))
 	}},
 	{"ml_unreadable", func(m *Model) {
-		send(m, mlStateMsg{target: testInfo.Target, err: errors.New("ml: schema ml is not deployed on target dev: run lakebench bundle deploy")})
+		send(m, stateMsg(m, nil, errors.New("ml: schema ml is not deployed on target dev: run lakebench bundle deploy")))
 	}},
 }
 
@@ -313,7 +319,7 @@ func TestMLTrainingStreams(t *testing.T) {
 	}
 	s := mlFixture()
 	s.Models[0].Versions = append([]ml.ModelVersion{mv}, s.Models[0].Versions...)
-	v.Update(mlStateMsg{target: testInfo.Target, state: s})
+	v.Update(stateMsg(m, s, nil))
 	if r, _ := v.selected(); r != (mlRow{"churn", 4}) {
 		t.Errorf("selected %v once the registry read shows it, want churn v4", r)
 	}
@@ -337,7 +343,7 @@ func TestMLCancelReachesTheContext(t *testing.T) {
 	m.Update(prepareDoneMsg{info: teamInfo()})
 	m.Update(loadedMsg{target: testInfo.Target, snap: testSnap})
 	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
-	send(m, "3", mlStateMsg{target: testInfo.Target, state: mlFixture()})
+	send(m, "3", stateMsg(m, mlFixture(), nil))
 	_, cmd := m.Update(keyMsg("r"))
 	var wait tea.Cmd
 	for _, c := range cmd().(tea.BatchMsg) {
@@ -385,13 +391,108 @@ func findFlash(msg tea.Msg) (flashMsg, bool) {
 func TestMLStaleTarget(t *testing.T) {
 	m := mlModel(t, 80, 24)
 	v := mlOf(m)
-	v.Update(mlStateMsg{target: "elsewhere", state: &MLState{Target: "elsewhere"}})
+	v.Update(mlStateMsg{target: "elsewhere", seq: v.stateSeq, state: &MLState{Target: "elsewhere"}})
+	v.Update(mlStateMsg{target: testInfo.Target, seq: v.stateSeq - 1, state: &MLState{Target: testInfo.Target}})
 	if len(v.state.Models) != 1 {
-		t.Error("a registry read on another target replaced this one's")
+		t.Error("a registry read on another target, or an earlier read, replaced the latest")
 	}
 	before := v.scored
 	v.Update(mlScoredMsg{target: "elsewhere", name: "churn", scored: &Scored{}, show: true})
 	if v.mode != mlDetail || v.scored != before {
 		t.Error("a scoring of another target shows")
+	}
+}
+
+// TestMLWorkspace goes through the real registry of a copy of the sample
+// (its first run trained churn and scored with the champion): the view's
+// every backend call, then the view drawn from what they read.
+func TestMLWorkspace(t *testing.T) {
+	ws := copyWorkspace(t)
+	ctx := context.Background()
+	target := testInfo.Target
+	s, err := ws.ML(ctx, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Models) != 1 || s.Models[0].Name != "churn" || len(s.Models[0].Versions) != 1 || s.Models[0].Aliases["champion"] != 1 {
+		t.Fatalf("the sample's registry: got %+v, want churn with v1 its champion", s.Models)
+	}
+	if s.Models[0].Scoring == nil || s.Models[0].Scoring.Version != 1 {
+		t.Fatalf("the sample's scoring: got %+v, want one by v1", s.Models[0].Scoring)
+	}
+	d, err := ws.MLVersion(ctx, target, "churn", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auc := d.Evaluation.Values["roc_auc"]; auc < 0.75 || len(d.Evaluation.ROC) < 3 || len(d.Evaluation.Confusion) != 2 || len(d.Evaluation.Importance) == 0 {
+		t.Errorf("churn v1: AUC %v, %d ROC points, %d confusion rows, %d importances; want AUC >= 0.75 and all of them",
+			auc, len(d.Evaluation.ROC), len(d.Evaluation.Confusion), len(d.Evaluation.Importance))
+	}
+
+	var stages []string
+	iters := 0
+	mv, err := ws.Train(ctx, target, "churn", func(p ml.Progress) {
+		if len(stages) == 0 || stages[len(stages)-1] != p.Stage {
+			stages = append(stages, p.Stage)
+		}
+		if p.Stage == "fit" && p.Iter > 0 {
+			iters++
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mv.Version != 2 || slices.Contains(mv.Aliases, "champion") {
+		t.Errorf("trained v%d with aliases %v, want v2 without the champion alias", mv.Version, mv.Aliases)
+	}
+	if iters == 0 || !slices.Contains(stages, "fit") {
+		t.Errorf("training reported stages %v and %d fit iterations, want the fit's iterations", stages, iters)
+	}
+	if _, err := ws.Train(ctx, target, "nope", nil); err == nil || !strings.Contains(err.Error(), "registered_models") {
+		t.Errorf("training a model the bundle lacks: got %v, want an error naming registered_models", err)
+	}
+
+	c, err := ws.Compare(ctx, target, "churn", 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, delta := range c.MetricDeltas {
+		if delta != 0 {
+			t.Errorf("v1 and v2 trained on the same rows differ in %s by %v, want identical", k, delta)
+		}
+	}
+	if err := ws.Promote(ctx, target, "churn", "champion", 2); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := ws.Score(ctx, target, "churn", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.Scoring.Version != 2 || len(sc.Rows) != 10 || sc.Score != "prob_1" {
+		t.Errorf("scored by v%d, %d rows ranked on %q; want v2 (the champion now), 10 rows, prob_1", sc.Scoring.Version, len(sc.Rows), sc.Score)
+	}
+	at := slices.Index(sc.Columns, sc.Score)
+	for i := 1; i < len(sc.Rows); i++ {
+		if sc.Rows[i][at] > sc.Rows[i-1][at] {
+			t.Errorf("row %d scores %s after %s: want highest first", i, sc.Rows[i][at], sc.Rows[i-1][at])
+		}
+	}
+	top, err := ws.TopScored(ctx, target, "churn", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(top.Rows) != fmt.Sprint(sc.Rows) {
+		t.Errorf("the latest scoring's top differs from what scoring returned:\n%v\n%v", top.Rows, sc.Rows)
+	}
+
+	// The view, reading all of it through the root as a user would see it.
+	m := newModelOn(t, ws, 120, 40)
+	send(m, "3")
+	pump(t, m, mlOf(m).SetSnapshot(testSnap))
+	out := m.View()
+	for _, want := range []string{"v2   ★ champion", "confusion matrix", "feature importance", "ROC", "top risk"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the view on the real registry lacks %q:\n%s", want, out)
+		}
 	}
 }
