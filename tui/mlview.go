@@ -375,9 +375,11 @@ func (v *mlview) ShortHelp() []key.Binding {
 
 func (v *mlview) FullHelp() [][]key.Binding {
 	v.syncKeys()
+	// esc keeps a group of its own: help hides a one-letter key that a
+	// longer key of its group contains (c and s in esc).
 	return [][]key.Binding{
-		{v.keys.Train, v.keys.Cancel, v.keys.Promote, v.keys.Yes, v.keys.No},
-		{v.keys.Score, v.keys.Risk, v.keys.Compare, v.keys.Back},
+		{v.keys.Train, v.keys.Promote, v.keys.Score, v.keys.Risk, v.keys.Compare},
+		{v.keys.Cancel, v.keys.Back, v.keys.Yes, v.keys.No},
 		{v.keys.Up, v.keys.Down, v.keys.Left, v.keys.Right},
 	}
 }

@@ -439,7 +439,12 @@ func (v *mlview) metricsLines(mv *ml.ModelVersion, d *ml.VersionDetail, width in
 	if r.Table != "" {
 		src := r.Table + " · " + thousands(r.TableRows) + " rows"
 		if r.TableDigest != "" {
-			src += " · digest " + r.TableDigest[:min(8, len(r.TableDigest))]
+			// "rowhash:1234…": the hash, as far as it fits.
+			_, hash, ok := strings.Cut(r.TableDigest, ":")
+			if !ok {
+				hash = r.TableDigest
+			}
+			src += " · digest " + hash
 		}
 		lines = append(lines, st.Muted.Render(cut(src, width)))
 	}

@@ -157,6 +157,7 @@ var mlScreens = []struct {
 	{"ml_untrained", func(m *Model) {
 		send(m, stateMsg(m, &MLState{Target: testInfo.Target}, nil))
 	}},
+	{"ml_help", func(m *Model) { send(m, "?") }},
 	{"ml_unreadable", func(m *Model) {
 		send(m, stateMsg(m, nil, errors.New("ml: schema ml is not deployed on target dev: run lakebench bundle deploy")))
 	}},
