@@ -325,7 +325,18 @@ func (v *mlview) detailView(width, height int) string {
 	if v.wide() {
 		top := min(max(11, height*2/5), 18)
 		lw := width / 2
-		metrics := panel(st.Panel, ref.String(), v.metricsLines(mv, d, lw-4), lw, top)
+		metrics := v.panelOf(ref.String(), lw, top, func(w, h int) string {
+			lines := v.metricsLines(mv, d, w)
+			// The training loss under the metrics, when it has room.
+			if room := h - len(lines) - 1; room >= 6 && len(d.Run.Loss) > 1 {
+				c := chart.NewLine(v.cst)
+				c.XFormat = func(x float64) string { return fmt.Sprintf("%.0f", x) }
+				c.SetSize(w, room)
+				c.SetSeries(chart.Series{Name: "training loss per iteration", Points: lossPoints(d.Run.Loss)})
+				lines = append(append(lines, ""), strings.Split(c.View(), "\n")...)
+			}
+			return strings.Join(lines, "\n")
+		})
 		conf := v.panelOf("confusion matrix", width-lw, top, func(w, h int) string { return v.confusionView(d, w, h) })
 		roc := v.panelOf(v.curveTitle(d), lw, height-top, func(w, h int) string { return v.curveView(d, w, h) })
 		imp := v.panelOf("feature importance", width-lw, height-top, func(w, h int) string { return v.importanceView(d, w, h) })
