@@ -140,8 +140,7 @@ func New(b Backend, opts Options) *Model {
 	m.views = [viewCount]view{
 		newArchitect(sh),
 		newEngineer(sh),
-		newPlaceholder(sh, mlView, "train models with a live loss curve, see metrics, the confusion matrix and ROC, "+
-			"register and promote models, and score tables in batch.", "the ML issue"),
+		newMLView(sh),
 		newPlaceholder(sh, analystView, "write SQL with completion, page through millions of rows in a results grid, "+
 			"chart them, build dashboards and alerts.", "the Analyst issue"),
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/ml"
 	"github.com/lakebench/lakebench/pipeline"
 )
 
@@ -37,6 +38,58 @@ type Backend interface {
 	TaskRuns(ctx context.Context, target, runID string) ([]lakehouse.TaskRun, error)
 	// Quarantined reads up to limit quarantined rows of a table.
 	Quarantined(ctx context.Context, target, table string, limit int) (Quarantine, error)
+
+	// The ML view's: the target's model registry (ml.Registry), read
+	// read-only, written (training, promotion, scoring) holding the writer
+	// lock only meanwhile, as the principal, whose grants decide.
+
+	// ML reads the registered models with their versions, newest first,
+	// and each model's latest scoring.
+	ML(ctx context.Context, target string) (*MLState, error)
+	// MLVersion reads one version with its run, artifact and evaluation.
+	MLVersion(ctx context.Context, target, name string, version int) (*ml.VersionDetail, error)
+	// Train trains a registered model of the bundle (a key of
+	// resources.registered_models), reporting each step and iteration.
+	Train(ctx context.Context, target, model string, progress func(ml.Progress)) (*ml.ModelVersion, error)
+	// Promote points alias at a version of name, moving it from any other.
+	Promote(ctx context.Context, target, name, alias string, version int) error
+	// Compare sets versions a and b of name side by side.
+	Compare(ctx context.Context, target, name string, a, b int) (*ml.Comparison, error)
+	// Score scores the model's table with its champion into its
+	// predictions table and reads the limit highest-scored rows.
+	Score(ctx context.Context, target, name string, limit int) (*Scored, error)
+	// TopScored reads the limit highest-scored rows of the model's latest
+	// scoring.
+	TopScored(ctx context.Context, target, name string, limit int) (*Scored, error)
+}
+
+// MLState is a target's model registry as the ML view shows it.
+type MLState struct {
+	Target string
+	// Models are the registered models, by name, each with its versions.
+	Models []MLModel
+	// Refused is why the principal may not read the registry, if it may
+	// not.
+	Refused string
+}
+
+// MLModel is one registered model with its versions (newest first) and
+// its latest scoring (nil before the first).
+type MLModel struct {
+	ml.RegisteredModel
+	Versions []ml.ModelVersion
+	Scoring  *ml.Scoring
+}
+
+// Scored is the top of a scoring: its rows with the highest score (the
+// positive class's probability, or the predicted value), highest first.
+type Scored struct {
+	Scoring ml.Scoring
+	// Score names the column ranked on; Columns name the cells of Rows,
+	// formatted for display: the row's keys, the score and the class.
+	Score   string
+	Columns []string
+	Rows    [][]string
 }
 
 // Info describes the project: what does not change while the TUI runs.

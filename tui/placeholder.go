@@ -52,8 +52,6 @@ func (p *placeholder) View() string {
 		lines = append(lines, st.Muted.Render(l))
 	}
 	switch p.id {
-	case mlView:
-		lines = append(lines, st.Subtitle.Render("  lakebench query \"select * from gold.customer_features limit 5\""))
 	case analystView:
 		lines = append(lines, st.Subtitle.Render("  lakebench query \"select * from gold.daily_revenue limit 5\""))
 	}

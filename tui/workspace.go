@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/ml"
 	"github.com/lakebench/lakebench/pipeline"
 	"github.com/lakebench/lakebench/sampledata"
 )
@@ -598,4 +599,250 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.SortFunc(keys, cmp.Compare)
 	return keys
+}
+
+// reading runs read on the target's database opened read-only as the
+// principal; a target never run has no registry yet (errNoDatabase).
+func (w *Workspace) reading(ctx context.Context, target string, read func(lh *lakehouse.Lakehouse) error) error {
+	p, err := w.proj(target)
+	if err != nil {
+		return err
+	}
+	path := p.DatabasePath(target)
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("tui: target %s has no database yet: run its job first (2, then r)", target)
+	}
+	lh, release, err := w.read(ctx, path, w.principal(p))
+	if err != nil {
+		return err
+	}
+	defer release()
+	return read(lh)
+}
+
+// writing runs write on the target's database opened for writing as the
+// principal, as Run does: the writer lock is held only meanwhile, and a
+// principal the target's mode refuses never opens it.
+func (w *Workspace) writing(ctx context.Context, target, action string, write func(p *pipeline.Project, lh *lakehouse.Lakehouse) error) error {
+	p, err := w.proj(target)
+	if err != nil {
+		return err
+	}
+	if w.opts.Authenticate != nil {
+		if _, err := w.opts.Authenticate(ctx, p); err != nil {
+			return err
+		}
+	}
+	principal := w.principal(p)
+	if err := p.CheckIdentity(principal); err != nil {
+		return err
+	}
+	l := w.file(p.DatabasePath(target))
+	l.Lock()
+	defer l.Unlock()
+	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{Holder: w.opts.Holder, Principal: principal})
+	if err != nil {
+		return err
+	}
+	defer lh.Close()
+	if err := p.CheckIdentityOn(ctx, lh, principal, action); err != nil {
+		return err
+	}
+	return write(p, lh)
+}
+
+// ML implements Backend.
+func (w *Workspace) ML(ctx context.Context, target string) (*MLState, error) {
+	s := &MLState{Target: target}
+	err := w.reading(ctx, target, func(lh *lakehouse.Lakehouse) error {
+		reg := ml.NewRegistry(lh)
+		models, err := reg.Models(ctx)
+		if err != nil {
+			return err
+		}
+		for _, m := range models {
+			mm := MLModel{RegisteredModel: m}
+			if mm.Versions, err = reg.Versions(ctx, m.Name); err != nil {
+				return err
+			}
+			scorings, err := reg.Scorings(ctx, m.Name)
+			if err != nil {
+				return err
+			}
+			if len(scorings) > 0 {
+				mm.Scoring = &scorings[0]
+			}
+			s.Models = append(s.Models, mm)
+		}
+		return nil
+	})
+	var ae *lakehouse.AccessError
+	if errors.As(err, &ae) {
+		s.Refused, err = err.Error(), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// MLVersion implements Backend.
+func (w *Workspace) MLVersion(ctx context.Context, target, name string, version int) (*ml.VersionDetail, error) {
+	var d *ml.VersionDetail
+	err := w.reading(ctx, target, func(lh *lakehouse.Lakehouse) (err error) {
+		d, err = ml.NewRegistry(lh).Show(ctx, fmt.Sprintf("%s/%d", name, version))
+		return err
+	})
+	return d, err
+}
+
+// Compare implements Backend.
+func (w *Workspace) Compare(ctx context.Context, target, name string, a, b int) (*ml.Comparison, error) {
+	var c *ml.Comparison
+	err := w.reading(ctx, target, func(lh *lakehouse.Lakehouse) (err error) {
+		c, err = ml.NewRegistry(lh).Compare(ctx, name, a, b)
+		return err
+	})
+	return c, err
+}
+
+// Train implements Backend: the registered model's spec from the bundle,
+// trained and registered by the registry.
+func (w *Workspace) Train(ctx context.Context, target, model string, progress func(ml.Progress)) (*ml.ModelVersion, error) {
+	var v *ml.ModelVersion
+	err := w.writing(ctx, target, "train", func(p *pipeline.Project, lh *lakehouse.Lakehouse) error {
+		spec, err := specOf(p, model)
+		if err != nil {
+			return err
+		}
+		v, _, err = ml.NewRegistry(lh).Train(ctx, spec, progress)
+		return err
+	})
+	return v, err
+}
+
+// specOf is what training a registered model of the bundle means, as the
+// pipeline's train task trains it.
+func specOf(p *pipeline.Project, model string) (ml.Spec, error) {
+	rm, ok := p.Resources.RegisteredModels[model]
+	if !ok {
+		return ml.Spec{}, fmt.Errorf("tui: %s has no registered model %q: add it under resources.registered_models (models: %s)",
+			p.File, model, strings.Join(sortedKeys(p.Resources.RegisteredModels), ", "))
+	}
+	return rm.Spec(model), nil
+}
+
+// Promote implements Backend.
+func (w *Workspace) Promote(ctx context.Context, target, name, alias string, version int) error {
+	return w.writing(ctx, target, "promote", func(_ *pipeline.Project, lh *lakehouse.Lakehouse) error {
+		return ml.NewRegistry(lh).SetAlias(ctx, name, alias, version)
+	})
+}
+
+// Score implements Backend: the registered model's table scored by its
+// champion into ml.<name>_predictions, as the sample's nightly job does.
+func (w *Workspace) Score(ctx context.Context, target, name string, limit int) (*Scored, error) {
+	var s *Scored
+	err := w.writing(ctx, target, "predict", func(p *pipeline.Project, lh *lakehouse.Lakehouse) error {
+		spec, err := specOf(p, name)
+		if err != nil {
+			return err
+		}
+		sc, err := ml.NewRegistry(lh).Predict(ctx, name+"@champion", spec.Table, "ml."+name+"_predictions")
+		if err != nil {
+			return err
+		}
+		s, err = topScored(ctx, lh, *sc, limit)
+		return err
+	})
+	return s, err
+}
+
+// TopScored implements Backend.
+func (w *Workspace) TopScored(ctx context.Context, target, name string, limit int) (*Scored, error) {
+	var s *Scored
+	err := w.reading(ctx, target, func(lh *lakehouse.Lakehouse) error {
+		scorings, err := ml.NewRegistry(lh).Scorings(ctx, name)
+		if err != nil {
+			return err
+		}
+		if len(scorings) == 0 {
+			return fmt.Errorf("tui: model %s has not scored yet: press s to score with its champion", name)
+		}
+		s, err = topScored(ctx, lh, scorings[0], limit)
+		return err
+	})
+	return s, err
+}
+
+// topScored reads the limit highest-scored rows of a scoring's output
+// (ml.ReadFrame, governed like any read): ranked by the probability of the
+// model's positive class (its last), or by the predicted value.
+func topScored(ctx context.Context, lh *lakehouse.Lakehouse, sc ml.Scoring, limit int) (*Scored, error) {
+	d, err := ml.NewRegistry(lh).Show(ctx, fmt.Sprintf("%s/%d", sc.Name, sc.Version))
+	if err != nil {
+		return nil, err
+	}
+	f, err := ml.ReadFrame(ctx, lh, sc.Out, nil)
+	if err != nil {
+		return nil, err
+	}
+	s := &Scored{Scoring: sc, Score: "prediction"}
+	if d.Model != nil && d.Model.Task != ml.Regression && len(d.Model.Classes) > 0 {
+		s.Score = "prob_" + d.Model.Classes[len(d.Model.Classes)-1]
+	}
+	score := f.Column(s.Score)
+	if score == nil || score.Kind == ml.Text {
+		return nil, fmt.Errorf("tui: %s has no numeric column %s to rank on: score again (s)", sc.Out, s.Score)
+	}
+	// The row's keys, then the score, then the predicted class.
+	var cols []*ml.Column
+	for i := range f.Columns {
+		c := &f.Columns[i]
+		switch n := c.Name; {
+		case n == "prediction" || strings.HasPrefix(n, "prob_") || n == "model_name" || n == "model_version" || n == "scored_at":
+		default:
+			cols = append(cols, c)
+		}
+	}
+	cols = append(cols, score)
+	if pred := f.Column("prediction"); pred != nil && pred != score {
+		cols = append(cols, pred)
+	}
+	for _, c := range cols {
+		s.Columns = append(s.Columns, c.Name)
+	}
+	order := make([]int, 0, f.Rows)
+	for i := range f.Rows {
+		if !score.IsNull(i) {
+			order = append(order, i)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(score.Num[b], score.Num[a]) })
+	for _, i := range order[:min(limit, len(order))] {
+		row := make([]string, len(cols))
+		for j, c := range cols {
+			row[j] = cellText(c, i, c == score)
+		}
+		s.Rows = append(s.Rows, row)
+	}
+	return s, nil
+}
+
+// cellText writes one value of a column for display: a score with three
+// decimals, a whole number without any.
+func cellText(c *ml.Column, i int, score bool) string {
+	switch {
+	case c.IsNull(i):
+		return "∅"
+	case c.Kind == ml.Text:
+		return c.Text[i]
+	case c.Kind == ml.Boolean:
+		return fmt.Sprint(c.Num[i] != 0)
+	case score:
+		return fmt.Sprintf("%.3f", c.Num[i])
+	case c.Num[i] == float64(int64(c.Num[i])):
+		return fmt.Sprint(int64(c.Num[i]))
+	}
+	return fmt.Sprintf("%.4g", c.Num[i])
 }
