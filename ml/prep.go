@@ -33,7 +33,7 @@ func resolveFeatures(f *Frame, spec Spec) ([]string, error) {
 	if len(spec.Features) == 0 {
 		var out []string
 		for _, c := range f.Columns {
-			if c.Name == spec.Label || isIDColumn(c.Name) {
+			if strings.EqualFold(c.Name, spec.Label) || isIDColumn(c.Name) || isMetadataColumn(c.Name) {
 				continue
 			}
 			out = append(out, c.Name)
@@ -43,26 +43,37 @@ func resolveFeatures(f *Frame, spec Spec) ([]string, error) {
 		}
 		return out, nil
 	}
+	// Names match columns regardless of case, as in DuckDB; the features
+	// are kept as the table spells them.
 	seen := make(map[string]bool, len(spec.Features))
+	out := make([]string, 0, len(spec.Features))
 	for _, name := range spec.Features {
+		c := f.Column(name)
 		switch {
-		case seen[name]:
-			return nil, fmt.Errorf("ml: feature %q is listed twice: list each feature once", name)
-		case name == spec.Label:
-			return nil, fmt.Errorf("ml: feature %q is also the label: remove it from features", name)
-		case f.Column(name) == nil:
+		case c == nil:
 			return nil, fmt.Errorf("ml: feature %q is not a column of the table%s", name, didYouMean(name, f))
+		case seen[c.Name]:
+			return nil, fmt.Errorf("ml: feature %q is listed twice: list each feature once", name)
+		case f.Column(spec.Label) == c:
+			return nil, fmt.Errorf("ml: feature %q is also the label: remove it from features", name)
 		}
-		seen[name] = true
+		seen[c.Name] = true
+		out = append(out, c.Name)
 	}
-	return slices.Clone(spec.Features), nil
+	return out, nil
 }
 
-// isIDColumn reports whether name is a key rather than a feature: id or *_id.
+// isIDColumn reports whether name is a key rather than a feature: id or *_id
+// (lakebench's own _batch_id is metadata, not a key).
 func isIDColumn(name string) bool {
 	n := strings.ToLower(name)
-	return n == "id" || strings.HasSuffix(n, "_id")
+	return !isMetadataColumn(n) && (n == "id" || strings.HasSuffix(n, "_id"))
 }
+
+// isMetadataColumn reports whether name is one of the columns lakebench adds
+// to what it ingests (_source_file, _ingested_at, _batch_id, _file_id, ...):
+// where a row came from, never a feature or a key.
+func isMetadataColumn(name string) bool { return strings.HasPrefix(name, "_") }
 
 // didYouMean suggests f's column nearest to name, or says which columns
 // exist when none is near.

@@ -253,8 +253,20 @@ func TestResolveFeatures(t *testing.T) {
 	if err != nil || !slices.Equal(got, []string{"plan", "customer_id"}) {
 		t.Errorf("given features = %q, %v; want plan, customer_id", got, err)
 	}
-	_, err = resolveFeatures(f, Spec{Label: "churned", Features: []string{"age"}})
-	wantErr(t, err, `feature "age" is not a column`, `did you mean "Age"?`)
+	got, err = resolveFeatures(f, Spec{Label: "churned", Features: []string{"age", "PLAN"}})
+	if err != nil || !slices.Equal(got, []string{"Age", "plan"}) {
+		t.Errorf("features named in another case = %q, %v; want them as the table spells them: Age, plan", got, err)
+	}
+	_, err = resolveFeatures(f, Spec{Label: "churned", Features: []string{"agee"}})
+	wantErr(t, err, `feature "agee" is not a column`, `did you mean "Age"?`)
+	_, err = resolveFeatures(f, Spec{Label: "churned", Features: []string{"age", "AGE"}})
+	wantErr(t, err, `"AGE" is listed twice`)
+	_, err = resolveFeatures(f, Spec{Label: "CHURNED", Features: []string{"churned"}})
+	wantErr(t, err, "also the label")
+	got, err = resolveFeatures(frameOf(numCol("x", 1), numCol("_batch_id", 1), textCol("_source_file", "f"), boolCol("y", true)), Spec{Label: "Y"})
+	if err != nil || !slices.Equal(got, []string{"x"}) {
+		t.Errorf("inferred features with ingestion columns and the label in another case = %q, %v; want x alone", got, err)
+	}
 	_, err = resolveFeatures(f, Spec{Label: "churned", Features: []string{"zzzzzzzz"}})
 	wantErr(t, err, `"zzzzzzzz"`, "columns: id, customer_id, Age")
 	_, err = resolveFeatures(f, Spec{Label: "churned", Features: []string{"churned"}})

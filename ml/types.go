@@ -1,5 +1,7 @@
 package ml
 
+import "strings"
+
 // This file holds the types the trainers, the feature preparation, the
 // registry, the CLI and the TUI share. Owners add fields; nobody renames one.
 
@@ -48,12 +50,22 @@ type Frame struct {
 	Columns []Column
 }
 
-// Column returns the column called name, or nil.
+// Column returns the column called name, or nil. As in DuckDB, names match
+// regardless of case; an exact match wins when two columns differ only in
+// case, and a name that matches several only by case matches none.
 func (f *Frame) Column(name string) *Column {
+	var folded *Column
+	n := 0
 	for i := range f.Columns {
-		if f.Columns[i].Name == name {
+		switch {
+		case f.Columns[i].Name == name:
 			return &f.Columns[i]
+		case strings.EqualFold(f.Columns[i].Name, name):
+			folded, n = &f.Columns[i], n+1
 		}
+	}
+	if n == 1 {
+		return folded
 	}
 	return nil
 }
