@@ -17,11 +17,9 @@ import (
 // duckdb_arrow tag, "database/sql" without it.
 const ColumnarReads = "arrow"
 
-// fetchColumns runs each column's query on conn (inside the transaction
-// tx runs there) through DuckDB's Arrow interface and appends its values.
-// A query per column keeps one column's result in DuckDB at a time, and
-// measured faster than one query of all columns (BenchmarkReadColumns1M).
-func fetchColumns(ctx context.Context, conn *sql.Conn, _ *sql.Tx, table TableName, reads []columnRead) error {
+// fetchColumns runs each group's query on conn (inside the transaction tx
+// runs there) through DuckDB's Arrow interface and appends its values.
+func fetchColumns(ctx context.Context, conn *sql.Conn, _ *sql.Tx, table TableName, queries [][]columnRead) error {
 	return conn.Raw(func(dc any) error {
 		dconn, ok := dc.(driver.Conn)
 		if !ok {
@@ -31,8 +29,8 @@ func fetchColumns(ctx context.Context, conn *sql.Conn, _ *sql.Tx, table TableNam
 		if err != nil {
 			return err
 		}
-		for _, r := range reads {
-			if err := fetchArrow(ctx, a, table, r); err != nil {
+		for _, reads := range queries {
+			if err := fetchArrow(ctx, a, table, reads); err != nil {
 				return err
 			}
 		}
@@ -40,23 +38,26 @@ func fetchColumns(ctx context.Context, conn *sql.Conn, _ *sql.Tx, table TableNam
 	})
 }
 
-// fetchArrow reads one column's query, a record batch (a DuckDB chunk) at
-// a time.
-func fetchArrow(ctx context.Context, a *duckdb.Arrow, table TableName, r columnRead) error {
-	rr, err := a.QueryContext(ctx, "SELECT "+r.expr+" FROM "+table.SQL())
+// fetchArrow reads one query, a record batch (a DuckDB chunk) at a time.
+func fetchArrow(ctx context.Context, a *duckdb.Arrow, table TableName, reads []columnRead) error {
+	rr, err := a.QueryContext(ctx, selectReads(table, reads))
 	if err != nil {
 		return err
 	}
 	defer rr.Release()
-	rows := max(cap(r.out.Num), cap(r.out.Text))
-	words := interner{}
+	words := make([]interner, len(reads))
 	for rr.Next() {
 		rec := rr.RecordBatch()
-		if rec.NumCols() != 1 {
-			return fmt.Errorf("column %s: %d columns came back", r.out.Name, rec.NumCols())
+		if int(rec.NumCols()) != len(reads) {
+			return fmt.Errorf("%d columns came back for %d", rec.NumCols(), len(reads))
 		}
-		if err := appendArrow(r.out, rec.Column(0), rows, words); err != nil {
-			return err
+		for j, r := range reads {
+			if words[j] == nil {
+				words[j] = interner{}
+			}
+			if err := appendArrow(r.out, rec.Column(j), words[j]); err != nil {
+				return err
+			}
 		}
 	}
 	return rr.Err()
@@ -70,9 +71,10 @@ type textArray interface {
 }
 
 // appendArrow appends an Arrow array's values to c (a DOUBLE array to a
-// Num column, a string array to a Text column).
-func appendArrow(c *ColumnValues, arr arrow.Array, rows int, words interner) error {
-	base := len(c.Num) + len(c.Text)
+// Num column, a string array to a Text column), up to the capacity its
+// slice was made with: the table's rows.
+func appendArrow(c *ColumnValues, arr arrow.Array, words interner) error {
+	base, rows := len(c.Num)+len(c.Text), cap(c.Num)+cap(c.Text)
 	if base+arr.Len() > rows {
 		return fmt.Errorf("column %s: more rows than the table's %d", c.Name, rows)
 	}

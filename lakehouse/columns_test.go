@@ -3,6 +3,7 @@ package lakehouse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
 	"reflect"
@@ -141,6 +142,31 @@ func TestReadColumnsManyChunks(t *testing.T) {
 		if (r[2] == nil) != cat.IsNull(i) || (r[2] != nil && cat.Text[i] != r[2].(string)) {
 			t.Fatalf("row %d: cat %q (null %v), want %v", i, cat.Text[i], cat.IsNull(i), r[2])
 		}
+	}
+}
+
+// TestReadColumnsOfAView: a view's columns hold the same rows in the same
+// order, though its query (a GROUP BY here) returns rows in any order;
+// names that need quoting are read as they are.
+func TestReadColumnsOfAView(t *testing.T) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t,
+		"CREATE TABLE silver.visits AS SELECT range % 50000 AS k FROM range(200000)",
+		`CREATE VIEW gold.by_key AS SELECT k, count(*) AS "the ""n""", k * 2 AS "K 2", 'v' || k AS label FROM silver.visits GROUP BY k`)
+	data, err := lh.ReadColumns(ctx, TableName{Schema: "gold", Name: "by_key"}, []string{"label", `the "n"`, "k", "K 2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data.Rows != 50000 {
+		t.Fatalf("read %d rows, want 50000", data.Rows)
+	}
+	label, n, k, k2 := data.Columns[0], data.Columns[1], data.Columns[2], data.Columns[3]
+	seen := map[float64]bool{}
+	for i := range data.Rows {
+		if k2.Num[i] != 2*k.Num[i] || label.Text[i] != fmt.Sprintf("v%d", int(k.Num[i])) || n.Num[i] != 4 || seen[k.Num[i]] {
+			t.Fatalf("row %d: k %v, K 2 %v, label %q, n %v: not one row of the view", i, k.Num[i], k2.Num[i], label.Text[i], n.Num[i])
+		}
+		seen[k.Num[i]] = true
 	}
 }
 

@@ -56,11 +56,8 @@ func setup(f *Frame, spec Spec) (Spec, *target, []string, error) {
 	if f == nil || f.Rows == 0 {
 		return Spec{}, nil, nil, fmt.Errorf("ml: the table has no rows: add rows before training")
 	}
-	for i := range f.Columns {
-		c := &f.Columns[i]
-		if n := len(c.Num) + len(c.Text); n < f.Rows || (c.Null != nil && len(c.Null) < f.Rows) {
-			return Spec{}, nil, nil, fmt.Errorf("ml: column %q holds %d values for %d rows: the frame is damaged", c.Name, n, f.Rows)
-		}
+	if err := checkFrame(f); err != nil {
+		return Spec{}, nil, nil, err
 	}
 	tgt, err := newTarget(f, &s)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -140,9 +141,13 @@ func TestEncodeClasses(t *testing.T) {
 func TestFitClassification(t *testing.T) {
 	f := churnFrame(400, 2)
 	var fitLosses []float64
+	folds := map[int]bool{}
 	res, err := Fit(context.Background(), f, Spec{Name: "churn", Label: "churned", Seed: 5, CV: 3}, func(p Progress) {
-		if p.Stage == "fit" {
+		switch p.Stage {
+		case "fit":
 			fitLosses = append(fitLosses, p.Loss)
+		case "cv":
+			folds[p.Fold] = true
 		}
 	})
 	if err != nil {
@@ -169,8 +174,30 @@ func TestFitClassification(t *testing.T) {
 	if auc := res.Metrics.Values["roc_auc"]; auc < 0.75 {
 		t.Errorf("roc_auc %v, want at least 0.75 on this separable-ish data", auc)
 	}
-	if len(res.CV) != 3 || res.CV[2]["accuracy"] == 0 {
-		t.Errorf("cv %v, want 3 folds with accuracy", res.CV)
+	if len(res.CV) != 3 || res.CV[2]["accuracy"] == 0 || len(folds) != 3 || !folds[1] || !folds[3] {
+		t.Errorf("cv %v with progress from folds %v, want 3 folds with accuracy, reported as 1 to 3", res.CV, folds)
+	}
+	// A model read back from its bytes predicts exactly as the one trained.
+	b, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := UnmarshalModel(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, err := m.Predict(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := back.Predict(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range p1.Proba {
+		if p1.Class[i] != p2.Class[i] || p1.Proba[i][1] != p2.Proba[i][1] {
+			t.Fatalf("row %d: %s %v before the round trip, %s %v after", i, p1.Class[i], p1.Proba[i], p2.Class[i], p2.Proba[i])
+		}
 	}
 	if len(res.Metrics.ROC) < 3 || len(res.Metrics.Importance) != 8 || len(res.Metrics.Confusion) != 2 {
 		t.Errorf("roc %d points, %d importances, confusion %v", len(res.Metrics.ROC), len(res.Metrics.Importance), res.Metrics.Confusion)
@@ -182,7 +209,7 @@ func TestFitRegressionDropsNullLabels(t *testing.T) {
 	spend := f.Column("spend")
 	spend.markNull(4, f.Rows)
 	spend.markNull(9, f.Rows)
-	res, err := Fit(context.Background(), f, Spec{Label: "spend", Features: []string{"tenure", "plan"}}, nil)
+	res, err := Fit(context.Background(), f, Spec{Label: "spend", Features: []string{"tenure", "plan"}, CV: 4}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,6 +219,9 @@ func TestFitRegressionDropsNullLabels(t *testing.T) {
 	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], `left out 2 rows whose label "spend" is NULL`) {
 		t.Errorf("warnings %q, want the 2 NULL labels", res.Warnings)
 	}
+	if len(res.CV) != 4 || res.CV[3]["rmse"] <= 0 {
+		t.Errorf("cv %v, want 4 folds with rmse", res.CV)
+	}
 	if r2 := res.Metrics.Values["r2"]; r2 < 0.9 {
 		t.Errorf("r2 %v, want above 0.9 (spend is linear in tenure and plan)", r2)
 	}
@@ -200,8 +230,14 @@ func TestFitRegressionDropsNullLabels(t *testing.T) {
 func TestFitReproducible(t *testing.T) {
 	spec := Spec{Name: "churn", Label: "churned", Seed: 11}
 	var prev []byte
-	for range 2 {
-		res, err := Fit(context.Background(), churnFrame(300, 4), spec, nil)
+	// The second training on one core: the bytes do not depend on how the
+	// work is shared.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for i := range 2 {
+		if i == 1 {
+			runtime.GOMAXPROCS(1)
+		}
+		res, err := Fit(context.Background(), churnFrame(3000, 4), spec, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,7 +250,7 @@ func TestFitReproducible(t *testing.T) {
 		}
 		prev = b
 	}
-	res, err := Fit(context.Background(), churnFrame(300, 4), Spec{Name: "churn", Label: "churned", Seed: 12}, nil)
+	res, err := Fit(context.Background(), churnFrame(3000, 4), Spec{Name: "churn", Label: "churned", Seed: 12}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

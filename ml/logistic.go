@@ -1,9 +1,13 @@
 package ml
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
 )
 
 // LogisticOptions tunes TrainLogistic. The zero value is usable.
@@ -13,8 +17,8 @@ type LogisticOptions struct {
 	L2 float64
 	// MaxIter bounds the Newton iterations; 0 means 50.
 	MaxIter int
-	// Tol stops training when the largest coefficient step falls below it;
-	// 0 means 1e-8.
+	// Tol stops training when the largest component of the mean log-loss's
+	// gradient falls below it; 0 means 1e-8.
 	Tol float64
 }
 
@@ -38,9 +42,10 @@ type Logistic struct {
 // ErrOneClass is returned by TrainLogistic when the labels hold a single class.
 var ErrOneClass = errors.New("ml: labels hold a single class")
 
-// TrainLogistic fits a logistic regression of y (0 or 1) on the rows of X by
-// Newton's method (iteratively reweighted least squares) with an optional L2
-// penalty. Features are standardised first, so the penalty treats them alike.
+// TrainLogistic fits a logistic regression of y (0 or 1) on the rows of X
+// with an optional L2 penalty, standardising the features first so the
+// penalty treats them alike. It is FitLogistic over [][]float64 rows, kept
+// for the callers that predate it.
 func TrainLogistic(X [][]float64, y []float64, opts LogisticOptions) (*Logistic, error) {
 	n := len(X)
 	if n == 0 {
@@ -50,7 +55,11 @@ func TrainLogistic(X [][]float64, y []float64, opts LogisticOptions) (*Logistic,
 		return nil, fmt.Errorf("ml: logistic: %d rows but %d labels", n, len(y))
 	}
 	p := len(X[0])
+	if p == 0 {
+		return nil, errors.New("ml: logistic: no features")
+	}
 	var pos float64
+	labels := make([]int, n)
 	for i, row := range X {
 		if len(row) != p {
 			return nil, fmt.Errorf("ml: logistic: row %d has %d features, want %d", i, len(row), p)
@@ -64,6 +73,7 @@ func TrainLogistic(X [][]float64, y []float64, opts LogisticOptions) (*Logistic,
 			}
 		}
 		pos += y[i]
+		labels[i] = int(y[i])
 	}
 	if pos == 0 || pos == float64(n) {
 		return nil, ErrOneClass
@@ -78,7 +88,7 @@ func TrainLogistic(X [][]float64, y []float64, opts LogisticOptions) (*Logistic,
 		return nil, fmt.Errorf("ml: logistic: negative L2 %v", opts.L2)
 	}
 
-	m := &Logistic{Mean: make([]float64, p), Std: make([]float64, p), Coef: make([]float64, p)}
+	m := &Logistic{Mean: make([]float64, p), Std: make([]float64, p)}
 	for j := 0; j < p; j++ {
 		var s float64
 		for i := range X {
@@ -96,75 +106,27 @@ func TrainLogistic(X [][]float64, y []float64, opts LogisticOptions) (*Logistic,
 		}
 		m.Mean[j], m.Std[j] = mean, sd
 	}
-	// Z is the standardised design with a leading column of ones.
-	k := p + 1
-	z := make([]float64, n*k)
-	for i := range X {
-		z[i*k] = 1
-		for j := 0; j < p; j++ {
-			z[i*k+j+1] = (X[i][j] - m.Mean[j]) / m.Std[j]
+	Z := mat.NewDense(n, p, nil)
+	for i, row := range X {
+		for j, v := range row {
+			Z.Set(i, j, (v-m.Mean[j])/m.Std[j])
 		}
 	}
-	beta := make([]float64, k)
-	beta[0] = math.Log(pos / (float64(n) - pos))
-	lambda := opts.L2 * float64(n)
-	grad := make([]float64, k)
-	hess := make([]float64, k*k)
-	for it := 1; it <= opts.MaxIter; it++ {
-		clear(grad)
-		clear(hess)
-		for i := 0; i < n; i++ {
-			row := z[i*k : i*k+k]
-			var eta float64
-			for j, v := range row {
-				eta += v * beta[j]
-			}
-			mu := sigmoid(eta)
-			w := mu * (1 - mu)
-			if w < 1e-10 {
-				w = 1e-10
-			}
-			r := y[i] - mu
-			for a, va := range row {
-				grad[a] += va * r
-				wa := w * va
-				for b := 0; b <= a; b++ {
-					hess[a*k+b] += wa * row[b]
-				}
-			}
-		}
-		for a := 0; a < k; a++ {
-			for b := 0; b < a; b++ {
-				hess[b*k+a] = hess[a*k+b]
-			}
-		}
-		for j := 1; j < k; j++ {
-			grad[j] -= lambda * beta[j]
-			hess[j*k+j] += lambda
-		}
-		step, err := solve(hess, grad, k)
-		if err != nil {
-			return nil, fmt.Errorf("ml: logistic: iteration %d: %w", it, err)
-		}
-		var maxStep float64
-		for j := range beta {
-			beta[j] += step[j]
-			maxStep = math.Max(maxStep, math.Abs(step[j]))
-		}
-		m.Iterations = it
-		if maxStep < opts.Tol {
-			break
-		}
+	// The penalty L2·n/2·||β||² is FitLogistic's ||β||²/(2C).
+	c := math.Inf(1)
+	if opts.L2 > 0 {
+		c = 1 / (opts.L2 * float64(n))
 	}
-	m.Intercept = beta[0]
-	copy(m.Coef, beta[1:])
+	fit, err := FitLogistic(context.Background(), Z, labels, 2, FitOptions{
+		C: c, MaxIter: opts.MaxIter, Tol: opts.Tol * float64(n),
+	})
+	if err != nil {
+		return nil, err
+	}
+	m.Coef, m.Intercept, m.Iterations = fit.Coef[0], fit.Intercept[0], fit.Iterations
 	var loss float64
 	for i := 0; i < n; i++ {
-		row := z[i*k : i*k+k]
-		var eta float64
-		for j, v := range row {
-			eta += v * beta[j]
-		}
+		eta := m.Intercept + floats.Dot(Z.RawRowView(i), m.Coef)
 		// log(1+e^eta) - y*eta, computed stably.
 		loss += softplus(eta) - y[i]*eta
 	}
@@ -207,49 +169,4 @@ func softplus(x float64) float64 {
 		return x + math.Log1p(math.Exp(-x))
 	}
 	return math.Log1p(math.Exp(x))
-}
-
-// solve solves the symmetric positive definite system A x = b (A is k×k, row
-// major) by Gaussian elimination with partial pivoting. A and b are not kept.
-func solve(a, b []float64, k int) ([]float64, error) {
-	m := make([]float64, k*(k+1))
-	for i := 0; i < k; i++ {
-		copy(m[i*(k+1):], a[i*k:i*k+k])
-		m[i*(k+1)+k] = b[i]
-	}
-	w := k + 1
-	for c := 0; c < k; c++ {
-		piv := c
-		for r := c + 1; r < k; r++ {
-			if math.Abs(m[r*w+c]) > math.Abs(m[piv*w+c]) {
-				piv = r
-			}
-		}
-		if math.Abs(m[piv*w+c]) < 1e-12 {
-			return nil, errors.New("singular Hessian (perfectly collinear or separated features; add L2)")
-		}
-		if piv != c {
-			for j := 0; j < w; j++ {
-				m[c*w+j], m[piv*w+j] = m[piv*w+j], m[c*w+j]
-			}
-		}
-		for r := c + 1; r < k; r++ {
-			f := m[r*w+c] / m[c*w+c]
-			if f == 0 {
-				continue
-			}
-			for j := c; j < w; j++ {
-				m[r*w+j] -= f * m[c*w+j]
-			}
-		}
-	}
-	x := make([]float64, k)
-	for r := k - 1; r >= 0; r-- {
-		s := m[r*w+k]
-		for j := r + 1; j < k; j++ {
-			s -= m[r*w+j] * x[j]
-		}
-		x[r] = s / m[r*w+r]
-	}
-	return x, nil
 }

@@ -238,20 +238,26 @@ func (l *multinomialLoss) eval(x []float64) {
 		return
 	}
 	k, p := l.k, l.p
-	W := blas64.General{Rows: k, Cols: p, Stride: p, Data: x[:k*p]}
-	b := x[k*p:]
+	W, b := x[:k*p], x[k*p:]
 	err := l.bl.each(l.ctx, l.workers, func(worker, i int) {
 		g := l.blockGrad[i]
 		clear(g)
-		gW := blas64.General{Rows: k, Cols: p, Stride: p, Data: g[:k*p]}
-		gb := g[k*p:]
+		gW, gb := g[:k*p], g[k*p:]
 		var loss float64
 		l.bl.chunks(i, func(lo int, xc blas64.General) {
 			r := xc.Rows
-			S := blas64.General{Rows: r, Cols: k, Stride: k, Data: l.scores[worker][:r*k]}
-			blas64.Gemm(blas.NoTrans, blas.Trans, 1, xc, W, 0, S)
+			S := l.scores[worker][:r*k] // r x k, row-major
+			// A product per class (gonum's Gemm would split this thin
+			// product across goroutines of its own, chunk by chunk).
+			for c := range k {
+				blas64.Gemv(blas.NoTrans, 1, xc, blas64.Vector{N: p, Inc: 1, Data: W[c*p : c*p+p]},
+					0, blas64.Vector{N: r, Inc: k, Data: S[c:]})
+			}
+			// As in the binary loss, one Log for the product of logPack
+			// rows' sums (each in [1, k]), or fewer if it grows large.
+			prod := 1.0
 			for row, c := range l.y[lo : lo+r] {
-				s := S.Data[row*k : row*k+k]
+				s := S[row*k : row*k+k]
 				floats.Add(s, b)
 				m := floats.Max(s)
 				zc := s[c]
@@ -261,12 +267,21 @@ func (l *multinomialLoss) eval(x []float64) {
 					s[j] = e
 					sum += e
 				}
-				loss += m + math.Log(sum) - zc
+				loss += m - zc
+				prod *= sum
+				if row%logPack == logPack-1 || prod > 1e200 {
+					loss += math.Log(prod)
+					prod = 1
+				}
 				floats.Scale(1/sum, s)
 				s[c]--
 				floats.Add(gb, s)
 			}
-			blas64.Gemm(blas.Trans, blas.NoTrans, 1, S, xc, 1, gW)
+			loss += math.Log(prod)
+			for c := range k {
+				blas64.Gemv(blas.Trans, 1, xc, blas64.Vector{N: r, Inc: k, Data: S[c:]},
+					1, blas64.Vector{N: p, Inc: 1, Data: gW[c*p : c*p+p]})
+			}
 		})
 		l.blockLoss[i] = loss
 	})

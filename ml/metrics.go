@@ -1,9 +1,10 @@
 package ml
 
 import (
+	"cmp"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 
 	"gonum.org/v1/gonum/stat"
 )
@@ -23,21 +24,17 @@ func AUC(scores, labels []float64) float64 {
 			return math.NaN()
 		}
 	}
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] < scores[idx[b]] })
+	sorted := byScore(scores, labels)
 	var pos, rankSum float64
 	for i := 0; i < n; {
 		j := i
-		for j < n && scores[idx[j]] == scores[idx[i]] {
+		for j < n && sorted[j].score == sorted[i].score {
 			j++
 		}
 		// Ranks i+1..j share the average rank.
 		avg := float64(i+1+j) / 2
 		for t := i; t < j; t++ {
-			if labels[idx[t]] == 1 {
+			if sorted[t].positive {
 				pos++
 				rankSum += avg
 			}
@@ -51,6 +48,23 @@ func AUC(scores, labels []float64) float64 {
 	return (rankSum - pos*(pos+1)/2) / (pos * neg)
 }
 
+// scored is one example's score and whether it is positive.
+type scored struct {
+	score    float64
+	positive bool
+}
+
+// byScore returns the examples in ascending order of score (ties in no
+// particular order: AUC and the ROC curve treat a tie as one threshold).
+func byScore(scores, labels []float64) []scored {
+	out := make([]scored, len(scores))
+	for i, s := range scores {
+		out[i] = scored{s, labels[i] == 1}
+	}
+	slices.SortFunc(out, func(a, b scored) int { return cmp.Compare(a.score, b.score) })
+	return out
+}
+
 // rocCurve returns the ROC curve of scores against binary labels (1
 // positive): one point per distinct threshold, highest first, without the
 // points on a straight segment (as scikit-learn's roc_curve with
@@ -58,21 +72,17 @@ func AUC(scores, labels []float64) float64 {
 // It returns nil when either class is empty.
 func rocCurve(scores, labels []float64) []ROCPoint {
 	n := len(scores)
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return scores[idx[a]] > scores[idx[b]] })
+	sorted := byScore(scores, labels)
 	var tps, fps, thr []float64
 	var tp, fp float64
-	for i, r := range idx {
-		if labels[r] == 1 {
+	for i := n - 1; i >= 0; i-- { // highest score first
+		if sorted[i].positive {
 			tp++
 		} else {
 			fp++
 		}
-		if i == n-1 || scores[idx[i+1]] != scores[r] {
-			tps, fps, thr = append(tps, tp), append(fps, fp), append(thr, scores[r])
+		if i == 0 || sorted[i-1].score != sorted[i].score {
+			tps, fps, thr = append(tps, tp), append(fps, fp), append(thr, sorted[i].score)
 		}
 	}
 	if tp == 0 || fp == 0 {
@@ -214,7 +224,7 @@ func importance(outputs []string, coef [][]float64) []Importance {
 			out[j].Weight = math.Max(out[j].Weight, math.Abs(row[j]))
 		}
 	}
-	sort.SliceStable(out, func(a, b int) bool { return out[a].Weight > out[b].Weight })
+	slices.SortStableFunc(out, func(a, b Importance) int { return cmp.Compare(b.Weight, a.Weight) })
 	return out
 }
 

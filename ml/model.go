@@ -20,6 +20,9 @@ func (m *Model) Predict(f *Frame) (*Predictions, error) {
 	if f == nil || f.Rows == 0 {
 		return &Predictions{}, nil
 	}
+	if err := checkFrame(f); err != nil {
+		return nil, err
+	}
 	X, err := m.Prep.matrix(f, nil)
 	if err != nil {
 		return nil, err

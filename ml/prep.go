@@ -3,8 +3,11 @@ package ml
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
@@ -102,6 +105,22 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
+// checkFrame reports whether every column of f holds f.Rows values of its
+// kind, so a malformed frame fails with a message rather than a panic.
+func checkFrame(f *Frame) error {
+	for i := range f.Columns {
+		c := &f.Columns[i]
+		n := len(c.Num)
+		if c.Kind == Text {
+			n = len(c.Text)
+		}
+		if n < f.Rows || (c.Null != nil && len(c.Null) < f.Rows) {
+			return fmt.Errorf("ml: column %q holds %d values for %d rows: the frame was read wrongly", c.Name, n, f.Rows)
+		}
+	}
+	return nil
+}
+
 // checkFinite returns an error naming the first of f's columns among names
 // that holds a NaN or an infinite value (NULLs are fine: they are imputed).
 func checkFinite(f *Frame, names []string) error {
@@ -132,25 +151,33 @@ func fitPrep(f *Frame, features []string, rows []int, maxCategories int) (Prep, 
 	if maxCategories <= 0 {
 		maxCategories = defaultMaxCategories
 	}
-	p := Prep{Features: make([]FeaturePrep, 0, len(features))}
 	for _, name := range features {
-		c := f.Column(name)
-		if c == nil {
+		if f.Column(name) == nil {
 			return Prep{}, fmt.Errorf("ml: feature %q is not a column of the table%s", name, didYouMean(name, f))
 		}
-		var (
-			fp  FeaturePrep
-			err error
-		)
-		if c.Kind == Text {
-			fp, err = fitCategorical(c, rows, maxCategories)
-		} else {
-			fp, err = fitNumeric(c, rows)
-		}
+	}
+	// The features fit independently, so they share the cores.
+	p := Prep{Features: make([]FeaturePrep, len(features))}
+	errs := make([]error, len(features))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(features)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(features); i = int(next.Add(1) - 1) {
+				c := f.Column(features[i])
+				if c.Kind == Text {
+					p.Features[i], errs[i] = fitCategorical(c, rows, maxCategories)
+				} else {
+					p.Features[i], errs[i] = fitNumeric(c, rows)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return Prep{}, err
 		}
-		p.Features = append(p.Features, fp)
 	}
 	return p, nil
 }
@@ -284,30 +311,82 @@ func (p *Prep) matrix(f *Frame, rows []int) (*mat.Dense, error) {
 	if len(rows) == 0 || w == 0 {
 		return nil, fmt.Errorf("ml: nothing to prepare: %d rows and %d matrix columns", len(rows), w)
 	}
-	data := make([]float64, len(rows)*w)
-	col := 0
+	cols := make([]*Column, len(p.Features))
+	levels := make([]map[string]int, len(p.Features))
 	for fi := range p.Features {
 		fp := &p.Features[fi]
-		c := f.Column(fp.Column)
-		if c == nil {
+		if cols[fi] = f.Column(fp.Column); cols[fi] == nil {
 			return nil, fmt.Errorf("ml: the model needs column %q, which the table lacks%s: score a table with the training columns", fp.Column, didYouMean(fp.Column, f))
 		}
-		if err := fp.applyTo(c, rows, data, col, w); err != nil {
+		if err := fp.accepts(cols[fi]); err != nil {
 			return nil, err
 		}
-		col += len(fp.Outputs)
+		if fp.Kind == prepCategorical {
+			levels[fi] = make(map[string]int, len(fp.Categories))
+			for j, v := range fp.Categories {
+				levels[fi][v] = j
+			}
+		}
+	}
+	data := make([]float64, len(rows)*w)
+	// Row blocks small enough to stay in cache while each feature writes
+	// its columns of them, shared among the cores; each cell depends only
+	// on its row, so the matrix is the same however the blocks fall.
+	const block = 512
+	blocks := (len(rows) + block - 1) / block
+	errs := make([]error, blocks)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), blocks) {
+		wg.Go(func() {
+			for b := int(next.Add(1) - 1); b < blocks; b = int(next.Add(1) - 1) {
+				lo, hi := b*block, min((b+1)*block, len(rows))
+				col := 0
+				for fi := range p.Features {
+					fp := &p.Features[fi]
+					if err := fp.applyTo(cols[fi], levels[fi], rows[lo:hi], data[lo*w:hi*w], col, w); err != nil {
+						errs[b] = err
+						break
+					}
+					col += len(fp.Outputs)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	return mat.NewDense(len(rows), w, data), nil
 }
 
-// applyTo writes fp's matrix columns for c's rows into the row-major data
-// (width w), starting at column col.
-func (fp *FeaturePrep) applyTo(c *Column, rows []int, data []float64, col, w int) error {
+// accepts reports whether c has the kind fp was fitted on.
+func (fp *FeaturePrep) accepts(c *Column) error {
 	switch fp.Kind {
 	case prepNumeric, prepBoolean:
 		if c.Kind == Text {
 			return fmt.Errorf("ml: column %q is text (%s) but the model was trained on it as %s: cast it back", c.Name, c.Type, fp.Kind)
 		}
+	case prepCategorical:
+		if c.Kind != Text {
+			return fmt.Errorf("ml: column %q is %s but the model was trained on it as text: cast it to VARCHAR", c.Name, c.Type)
+		}
+		if !slices.Contains(fp.Categories, fp.ImputeCategory) {
+			return fmt.Errorf("ml: column %q: the model's impute category %q is not one of its levels: the model is damaged, retrain it", c.Name, fp.ImputeCategory)
+		}
+	default:
+		return fmt.Errorf("ml: column %q has preparation kind %q, which this version does not know: retrain the model", fp.Column, fp.Kind)
+	}
+	return nil
+}
+
+// applyTo writes fp's matrix columns for c's rows into the row-major data
+// (width w), starting at column col; level maps a categorical value to its
+// one-hot column. accepts has checked c's kind.
+func (fp *FeaturePrep) applyTo(c *Column, level map[string]int, rows []int, data []float64, col, w int) error {
+	if fp.Kind != prepCategorical {
 		for i, r := range rows {
 			v, miss := fp.Impute, c.IsNull(r)
 			if !miss {
@@ -321,33 +400,20 @@ func (fp *FeaturePrep) applyTo(c *Column, rows []int, data []float64, col, w int
 				data[i*w+col+1] = 1
 			}
 		}
-	case prepCategorical:
-		if c.Kind != Text {
-			return fmt.Errorf("ml: column %q is %s but the model was trained on it as text: cast it to VARCHAR", c.Name, c.Type)
-		}
-		level := make(map[string]int, len(fp.Categories))
-		for j, v := range fp.Categories {
-			level[v] = j
-		}
-		impute, ok := level[fp.ImputeCategory]
-		if !ok {
-			return fmt.Errorf("ml: column %q: the model's impute category %q is not one of its levels: the model is damaged, retrain it", c.Name, fp.ImputeCategory)
-		}
-		k := len(fp.Categories)
-		for i, r := range rows {
-			if c.IsNull(r) {
-				data[i*w+col+impute] = 1
-				if fp.Indicator {
-					data[i*w+col+k] = 1
-				}
-				continue
+		return nil
+	}
+	impute, k := level[fp.ImputeCategory], len(fp.Categories)
+	for i, r := range rows {
+		if c.IsNull(r) {
+			data[i*w+col+impute] = 1
+			if fp.Indicator {
+				data[i*w+col+k] = 1
 			}
-			if j, ok := level[c.Text[r]]; ok {
-				data[i*w+col+j] = 1
-			}
+			continue
 		}
-	default:
-		return fmt.Errorf("ml: column %q has preparation kind %q, which this version does not know: retrain the model", fp.Column, fp.Kind)
+		if j, ok := level[c.Text[r]]; ok {
+			data[i*w+col+j] = 1
+		}
 	}
 	return nil
 }

@@ -192,7 +192,7 @@ func TestPrepMatrix(t *testing.T) {
 	}
 }
 
-func TestPrepMatrixErrors(t *testing.T) {
+func TestPredictErrors(t *testing.T) {
 	p, err := fitPrep(frameOf(numCol("x", 1, 2), textCol("c", "a", "b")), []string{"x", "c"}, allRows(2), 0)
 	if err != nil {
 		t.Fatal(err)
@@ -205,11 +205,13 @@ func TestPrepMatrixErrors(t *testing.T) {
 		{"missing column", frameOf(numCol("y", 1), textCol("c", "a")), []string{`column "x"`, "lacks"}},
 		{"text for number", frameOf(textCol("x", "1"), textCol("c", "a")), []string{`column "x" is text`, "cast"}},
 		{"number for text", frameOf(numCol("x", 1), numCol("c", 1)), []string{`column "c" is DOUBLE`, "VARCHAR"}},
+		{"damaged frame", &Frame{Rows: 2, Columns: []Column{{Name: "x", Kind: Numeric, Text: []string{"1", "2"}}, textCol("c", "a", "b")}}, []string{`column "x" holds 0 values for 2 rows`}},
 		{"infinite", frameOf(numCol("x", math.Inf(1)), textCol("c", "a")), []string{`column "x"`, "+Inf", "NULL"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := p.matrix(tt.frame, nil)
+			m := &Model{Task: Regression, Prep: p, Coef: [][]float64{{1, 1, 1}}, Intercept: []float64{0}}
+			_, err := m.Predict(tt.frame)
 			wantErr(t, err, tt.want...)
 		})
 	}

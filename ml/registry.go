@@ -116,6 +116,12 @@ func TrainAccess(spec Spec) (reads, writes []lakehouse.TableName, err error) {
 // fit succeeded, registers a new version (the first READY version of a model
 // also becomes its champion).
 func (r *Registry) Train(ctx context.Context, spec Spec, progress func(Progress)) (*ModelVersion, *Run, error) {
+	return r.TrainWith(ctx, spec, TrainOptions{Progress: progress})
+}
+
+// TrainWith is Train with a description and tags for the run and version
+// (`lakebench train MODEL_KEY` gives the bundle's description).
+func (r *Registry) TrainWith(ctx context.Context, spec Spec, o TrainOptions) (*ModelVersion, *Run, error) {
 	principal := r.lh.Principal()
 	reads, writes, err := TrainAccess(spec)
 	if err != nil {
@@ -132,7 +138,7 @@ func (r *Registry) Train(ctx context.Context, spec Spec, progress func(Progress)
 		return nil, nil, err
 	}
 	defer tx.Rollback()
-	mv, run, err := r.TrainTx(ctx, tx, spec, TrainOptions{Progress: progress})
+	mv, run, err := r.TrainTx(ctx, tx, spec, o)
 	if err != nil {
 		return nil, run, err
 	}
@@ -195,9 +201,9 @@ func (r *Registry) TrainTx(ctx context.Context, tx *lakehouse.Tx, spec Spec, o T
 	if err != nil {
 		return fail(err, nil)
 	}
-	run.TableDigest, run.TableRows, err = digestOf(ctx, tx, table)
+	run.TableDigest, run.TableRows, err = tx.TableDigest(ctx, table)
 	if err != nil {
-		return fail(err, nil)
+		return fail(fmt.Errorf("ml: digest of %s: %w", table, err), nil)
 	}
 	res, err := Fit(ctx, frame, spec, progress)
 	if err != nil {
@@ -265,6 +271,7 @@ func fillRun(run *Run, res *Result) {
 	for k, v := range res.Metrics.Values {
 		run.Metrics[k] = v
 	}
+	run.CV = res.CV
 	if len(res.CV) > 0 {
 		sums := map[string]float64{}
 		for _, fold := range res.CV {
@@ -599,7 +606,7 @@ func (r *Registry) Versions(ctx context.Context, name string) ([]ModelVersion, e
 		}
 		return nil, err
 	}
-	res, err := q.QueryArgs(ctx, "SELECT "+versionColumns+", (SELECT count(*) FROM ml.registered_models WHERE name = $1) FROM ml.model_versions AS v WHERE v.name = $1 ORDER BY v.version DESC", name)
+	res, err := q.QueryArgs(ctx, "SELECT "+versionColumns+" FROM ml.model_versions AS v WHERE v.name = ? ORDER BY v.version DESC", name)
 	if err != nil {
 		return nil, fmt.Errorf("ml: versions of %s: %w", name, err)
 	}

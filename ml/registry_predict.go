@@ -203,8 +203,14 @@ func predictionsSQL(out lakehouse.TableName, f *Frame, keys []string, m *Model, 
 		case Boolean:
 			expr = "unnest(?::JSON::BOOLEAN[])"
 		}
-		if plainType.MatchString(c.Type) && c.Type != "VARCHAR" && c.Type != "DOUBLE" && c.Type != "BOOLEAN" {
-			expr += "::" + c.Type
+		switch t := c.Type; {
+		case c.Kind != Numeric || t == "DOUBLE":
+		case t == "DATE": // read as days since 1970-01-01
+			expr = "(DATE '1970-01-01' + round(" + expr + ")::INTEGER)"
+		case strings.HasPrefix(t, "TIMESTAMP") && plainType.MatchString(t):
+			expr = "make_timestamp(round(" + expr + " * 86400000000)::BIGINT)::" + t
+		case lakehouse.IsNumericType(t) && plainType.MatchString(t):
+			expr += "::" + t
 		}
 		sel = append(sel, expr+" AS "+lakehouse.QuoteIdent(k))
 		args = append(args, jsonText(vals))
@@ -267,15 +273,15 @@ func (r *Registry) Reproduce(ctx context.Context, name string, version int) (*Re
 		return nil, r.refused(ctx, principal, "ml:reproduce", []lakehouse.TableName{table}, err)
 	}
 	rep := &Reproduction{Name: name, Version: version, RecordedDigest: d.Run.TableDigest, RecordedRows: d.Run.TableRows}
-	if rep.CurrentDigest, rep.CurrentRows, err = digestOf(ctx, q, table); err != nil {
-		return nil, err
+	if rep.CurrentDigest, rep.CurrentRows, err = r.lh.TableDigest(ctx, table); err != nil {
+		return nil, fmt.Errorf("ml: reproduce %s version %d: %w", name, version, err)
 	}
 	if rep.CurrentDigest != rep.RecordedDigest || rep.CurrentRows != rep.RecordedRows {
 		rep.DigestChanged = true
 		rep.Differences = append(rep.Differences, fmt.Sprintf("the training table %s changed since version %d was trained: recorded digest %s over %d rows, now %s over %d rows",
 			table, version, rep.RecordedDigest, rep.RecordedRows, rep.CurrentDigest, rep.CurrentRows))
 	}
-	frame, err := readTable(ctx, q, table, trainColumns(d.Run.Spec))
+	frame, err := readTable(ctx, r.lh, table, trainColumns(d.Run.Spec))
 	if err != nil {
 		rep.Differences = append(rep.Differences, "the training table cannot be read as it was: "+err.Error())
 		return rep, nil
@@ -321,6 +327,9 @@ func (r *Registry) Reproduce(ctx context.Context, name string, version int) (*Re
 		}
 	}
 	rep.Identical = rep.ArtifactIdentical && rep.MetricsIdentical
+	if v := lakebenchVersion(); !rep.Identical && d.Run.Version != v {
+		rep.Differences = append(rep.Differences, fmt.Sprintf("lakebench %s trained it; this is lakebench %s", d.Run.Version, v))
+	}
 	return rep, nil
 }
 

@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS ml.runs (
 	"table" VARCHAR, table_rows BIGINT, table_digest VARCHAR, seed BIGINT,
 	lakebench_version VARCHAR, principal VARCHAR, started_at TIMESTAMP, duration_ns BIGINT,
 	loss DOUBLE[], iterations INTEGER, converged BOOLEAN, warnings VARCHAR[], error VARCHAR);
+ALTER TABLE ml.runs ADD COLUMN IF NOT EXISTS cv JSON;
 CREATE TABLE IF NOT EXISTS ml.registered_models (
 	name VARCHAR PRIMARY KEY, task VARCHAR, description VARCHAR,
 	created_by VARCHAR, created_at TIMESTAMP, updated_at TIMESTAMP);
@@ -232,11 +233,16 @@ func insertRun(ctx context.Context, tx *lakehouse.Tx, r *Run) error {
 	if warnings == nil {
 		warnings = []string{}
 	}
-	_, err := tx.ExecArgs(ctx, `INSERT INTO ml.runs VALUES (?, ?, ?, ?::JSON, ?::JSON, ?::JSON, ?::JSON, ?, ?, ?, ?, ?, ?, ?, ?,
-		?::JSON::DOUBLE[], ?, ?, ?::JSON::VARCHAR[], ?)`,
+	cv := make([]map[string]float64, len(r.CV))
+	for i, fold := range r.CV {
+		cv[i] = finiteValues(fold)
+	}
+	_, err := tx.ExecArgs(ctx, `INSERT INTO ml.runs (run_id, experiment, status, spec, params, metrics, tags, "table", table_rows,
+		table_digest, seed, lakebench_version, principal, started_at, duration_ns, loss, iterations, converged, warnings, error, cv)
+		VALUES (?, ?, ?, ?::JSON, ?::JSON, ?::JSON, ?::JSON, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON::DOUBLE[], ?, ?, ?::JSON::VARCHAR[], ?, ?::JSON)`,
 		r.ID, r.Experiment, r.Status, jsonText(r.Spec), jsonText(r.Params), jsonText(finiteValues(r.Metrics)), jsonText(r.Tags),
 		r.Table, r.TableRows, r.TableDigest, r.Spec.Seed, r.Version, r.Principal, r.StartedAt.UTC(), int64(r.Duration),
-		finiteList(r.Loss), r.Iterations, r.Converged, jsonText(warnings), nullable(r.Error))
+		finiteList(r.Loss), r.Iterations, r.Converged, jsonText(warnings), nullable(r.Error), jsonText(cv))
 	if err != nil {
 		return fmt.Errorf("ml: record run %s: %w", r.ID, err)
 	}
@@ -252,7 +258,7 @@ func nullable(s string) any {
 
 const runColumns = `run_id, experiment, status, spec::VARCHAR, params::VARCHAR, metrics::VARCHAR, tags::VARCHAR, "table", table_rows,
 	table_digest, lakebench_version, principal, started_at, duration_ns, to_json(loss)::VARCHAR, iterations, converged,
-	to_json(warnings)::VARCHAR, error`
+	to_json(warnings)::VARCHAR, error, cv::VARCHAR`
 
 func scanRun(row []any) (Run, error) {
 	r := Run{ID: asString(row[0]), Experiment: asString(row[1]), Status: asString(row[2]), Table: asString(row[7]),
@@ -264,7 +270,7 @@ func scanRun(row []any) (Run, error) {
 	for _, f := range []struct {
 		s   any
 		dst any
-	}{{row[3], &r.Spec}, {row[4], &r.Params}, {row[5], &r.Metrics}, {row[6], &r.Tags}, {row[14], &loss}, {row[17], &r.Warnings}} {
+	}{{row[3], &r.Spec}, {row[4], &r.Params}, {row[5], &r.Metrics}, {row[6], &r.Tags}, {row[14], &loss}, {row[17], &r.Warnings}, {row[19], &r.CV}} {
 		if s := asString(f.s); s != "" {
 			if err := json.Unmarshal([]byte(s), f.dst); err != nil {
 				return r, fmt.Errorf("ml: run %s: %w", r.ID, err)

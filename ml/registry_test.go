@@ -24,7 +24,7 @@ func openTarget(t *testing.T) *lakehouse.Lakehouse {
 	return lh
 }
 
-func exec(t *testing.T, lh *lakehouse.Lakehouse, stmt string) {
+func execSQL(t *testing.T, lh *lakehouse.Lakehouse, stmt string) {
 	t.Helper()
 	if _, err := lh.Exec(context.Background(), stmt); err != nil {
 		t.Fatalf("%s: %v", stmt, err)
@@ -40,10 +40,10 @@ func rows(t *testing.T, lh *lakehouse.Lakehouse, q string, args ...any) [][]any 
 	return res.Rows
 }
 
-// handModel is a binary logistic model over tenure (numeric, with a
+// regModel is a binary logistic model over tenure (numeric, with a
 // missing indicator) and region (north, south; unseen values in none),
 // with coefficients set by hand: scoring is checked against them.
-func handModel(name string, coef []float64, intercept float64) *Model {
+func regModel(name string, coef []float64, intercept float64) *Model {
 	return &Model{Name: name, Task: Classification, Algorithm: "logistic", Label: "churned", Classes: []string{"0", "1"},
 		Prep: Prep{Features: []FeaturePrep{
 			{Column: "tenure", Kind: prepNumeric, Mean: 10, Std: 5, Impute: 10, Indicator: true, Outputs: []string{"tenure", "tenure__missing"}},
@@ -100,8 +100,8 @@ func TestAliasesMoveAndResolve(t *testing.T) {
 	if _, _, err := r.Resolve(ctx, "churn"); !IsNotFound(err) {
 		t.Fatalf("resolve before any training: %v, want not found", err)
 	}
-	v1 := registerHand(t, r, handModel("churn", []float64{1, 0.5, -1, 1}, 0), 0.8)
-	v2 := registerHand(t, r, handModel("churn", []float64{2, 0.5, -1, 1}, 0.1), 0.85)
+	v1 := registerHand(t, r, regModel("churn", []float64{1, 0.5, -1, 1}, 0), 0.8)
+	v2 := registerHand(t, r, regModel("churn", []float64{2, 0.5, -1, 1}, 0.1), 0.85)
 	if v1.Version != 1 || !slices.Equal(v1.Aliases, []string{Champion}) || v2.Version != 2 || len(v2.Aliases) != 0 {
 		t.Fatalf("versions %+v %+v: want 1 the champion, 2 without alias", v1, v2)
 	}
@@ -187,8 +187,8 @@ func TestAliasesMoveAndResolve(t *testing.T) {
 func TestShowAndCompare(t *testing.T) {
 	ctx := context.Background()
 	r := NewRegistry(openTarget(t))
-	registerHand(t, r, handModel("churn", []float64{1, 0.5, -1, 1}, 0), 0.8)
-	registerHand(t, r, handModel("churn", []float64{1, 0.5, -3, 1.5}, 0.25), 0.9)
+	registerHand(t, r, regModel("churn", []float64{1, 0.5, -1, 1}, 0), 0.8)
+	registerHand(t, r, regModel("churn", []float64{1, 0.5, -3, 1.5}, 0.25), 0.9)
 	d, err := r.Show(ctx, "churn@champion")
 	if err != nil {
 		t.Fatal(err)
@@ -222,10 +222,10 @@ func TestShowAndCompare(t *testing.T) {
 func TestPredictScoresWithTheAliasNotTheLatest(t *testing.T) {
 	ctx := context.Background()
 	lh := openTarget(t)
-	exec(t, lh, customers)
+	execSQL(t, lh, customers)
 	r := NewRegistry(lh)
 	coef := []float64{1, 0.5, -1, 1}
-	registerHand(t, r, handModel("churn", coef, 0.2), 0.8)
+	registerHand(t, r, regModel("churn", coef, 0.2), 0.8)
 	s, err := r.Predict(ctx, "churn@champion", "gold.customers", "ml.churn_predictions")
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +258,7 @@ func TestPredictScoresWithTheAliasNotTheLatest(t *testing.T) {
 		}
 	}
 	// A new version scores nothing until the alias moves.
-	registerHand(t, r, handModel("churn", []float64{-1, 0, 0, 0}, 0), 0.9)
+	registerHand(t, r, regModel("churn", []float64{-1, 0, 0, 0}, 0), 0.9)
 	if s, err = r.Predict(ctx, "churn@champion", "gold.customers", "ml.churn_predictions"); err != nil || s.Version != 1 {
 		t.Fatalf("after version 2: %+v %v, want version 1 still", s, err)
 	}
@@ -287,7 +287,7 @@ func TestPredictScoresWithTheAliasNotTheLatest(t *testing.T) {
 			t.Errorf("predict into %s: %v, want %q", out, err, want)
 		}
 	}
-	exec(t, lh, "CREATE TABLE gold.no_region AS SELECT customer_id, tenure FROM gold.customers")
+	execSQL(t, lh, "CREATE TABLE gold.no_region AS SELECT customer_id, tenure FROM gold.customers")
 	if _, err := r.Predict(ctx, "churn", "gold.no_region", "ml.x"); err == nil || !strings.Contains(err.Error(), `has no column "region", a feature of churn version 2`) {
 		t.Errorf("predict without a feature column: %v", err)
 	}
@@ -302,11 +302,11 @@ func TestHostileNames(t *testing.T) {
 	alias := `it's "best" OR 1=1`
 	table := lakehouse.TableName{Schema: "gold", Name: `cust'omers"; DROP TABLE x; --`}
 	out := lakehouse.TableName{Schema: "ml", Name: `pred'ictions" --`}
-	exec(t, lh, strings.Replace(customers, "gold.customers", table.SQL(), 1))
-	exec(t, lh, "CREATE TABLE gold.x AS SELECT 1 AS a")
+	execSQL(t, lh, strings.Replace(customers, "gold.customers", table.SQL(), 1))
+	execSQL(t, lh, "CREATE TABLE gold.x AS SELECT 1 AS a")
 	r := NewRegistry(lh)
-	registerHand(t, r, handModel(name, []float64{1, 0, 0, 0}, 0), 0.7)
-	registerHand(t, r, handModel(name, []float64{2, 0, 0, 0}, 0), 0.7)
+	registerHand(t, r, regModel(name, []float64{1, 0, 0, 0}, 0), 0.7)
+	registerHand(t, r, regModel(name, []float64{2, 0, 0, 0}, 0), 0.7)
 	if err := r.SetAlias(ctx, name, alias, 2); err != nil {
 		t.Fatal(err)
 	}
@@ -357,12 +357,12 @@ func governed(t *testing.T, lh *lakehouse.Lakehouse, mode string) {
 func TestGovernanceRefusals(t *testing.T) {
 	ctx := context.Background()
 	lh := openTarget(t)
-	exec(t, lh, customers)
+	execSQL(t, lh, customers)
 	governed(t, lh, "development")
 	r := NewRegistry(lh)
 	lh.SetPrincipal("chen")
-	registerHand(t, r, handModel("churn", []float64{1, 0, 0, 0}, 0), 0.7)
-	registerHand(t, r, handModel("churn", []float64{2, 0, 0, 0}, 0), 0.7)
+	registerHand(t, r, regModel("churn", []float64{1, 0, 0, 0}, 0), 0.7)
+	registerHand(t, r, regModel("churn", []float64{2, 0, 0, 0}, 0), 0.7)
 
 	var ae *lakehouse.AccessError
 	lh.SetPrincipal("dana") // reads ml, may not write it
@@ -415,8 +415,8 @@ func TestProductionPromotionNeedsManage(t *testing.T) {
 	governed(t, lh, "production")
 	r := NewRegistry(lh)
 	lh.SetPrincipal("ana")
-	registerHand(t, r, handModel("churn", []float64{1, 0, 0, 0}, 0), 0.7)
-	registerHand(t, r, handModel("churn", []float64{2, 0, 0, 0}, 0), 0.7)
+	registerHand(t, r, regModel("churn", []float64{1, 0, 0, 0}, 0), 0.7)
+	registerHand(t, r, regModel("churn", []float64{2, 0, 0, 0}, 0), 0.7)
 	lh.SetPrincipal("chen")
 	var pe *lakehouse.PermissionError
 	if err := r.SetAlias(ctx, "churn", Champion, 2); !errors.As(err, &pe) || pe.Needs != lakehouse.CanManage || !strings.Contains(err.Error(), "move model aliases") {
@@ -437,10 +437,10 @@ func TestProductionPromotionNeedsManage(t *testing.T) {
 func TestFailedVersion(t *testing.T) {
 	ctx := context.Background()
 	lh := openTarget(t)
-	exec(t, lh, customers)
+	execSQL(t, lh, customers)
 	r := NewRegistry(lh)
-	registerHand(t, r, handModel("churn", []float64{1, 0, 0, 0}, 0), 0.7)
-	bad := handModel("churn", []float64{math.NaN(), 0, 0, 0}, 0)
+	registerHand(t, r, regModel("churn", []float64{1, 0, 0, 0}, 0), 0.7)
+	bad := regModel("churn", []float64{math.NaN(), 0, 0, 0}, 0)
 	_, err := servable(bad)
 	if err == nil || !strings.Contains(err.Error(), "coefficient 0 of score row 0 is NaN") {
 		t.Fatalf("servable(NaN coefficient): %v", err)
@@ -481,7 +481,7 @@ const trainingTable = `CREATE TABLE gold.train AS SELECT
 func TestTrainRegistersAndReproduces(t *testing.T) {
 	ctx := context.Background()
 	lh := openTarget(t)
-	exec(t, lh, trainingTable)
+	execSQL(t, lh, trainingTable)
 	r := NewRegistry(lh)
 	lh.SetPrincipal("chen")
 	spec := Spec{Name: "churn", Table: "gold.train", Label: "churned", Seed: 42}
@@ -515,12 +515,22 @@ func TestTrainRegistersAndReproduces(t *testing.T) {
 	if string(a1) != string(a2) {
 		t.Errorf("two trainings on the same data differ")
 	}
+	cvSpec := spec
+	cvSpec.CV = 3
+	mv3, _, err := r.Train(ctx, cvSpec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d3, err := r.Show(ctx, fmt.Sprintf("churn/%d", mv3.Version))
+	if err != nil || len(d3.Run.CV) != 3 || d3.Run.CV[2]["roc_auc"] == 0 || d3.Metrics["cv_roc_auc_mean"] == 0 || d3.Run.Spec.CV != 3 {
+		t.Errorf("a cross-validated run: folds %v, metrics %v, %v", d3.Run.CV, d3.Metrics, err)
+	}
 	rep, err := r.Reproduce(ctx, "churn", 1)
 	if err != nil || !rep.Identical || !rep.ArtifactIdentical || !rep.MetricsIdentical || rep.DigestChanged || len(rep.Differences) != 0 {
 		t.Fatalf("reproduce on unchanged data: %+v %v", rep, err)
 	}
 	lh.SetPrincipal("")
-	exec(t, lh, "UPDATE gold.train SET spend = spend + 40 WHERE customer_id = 5")
+	execSQL(t, lh, "UPDATE gold.train SET spend = spend + 40 WHERE customer_id = 5")
 	lh.SetPrincipal("chen")
 	rep, err = r.Reproduce(ctx, "churn", 1)
 	if err != nil || !rep.DigestChanged || rep.CurrentRows != 600 || rep.RecordedRows != 600 || rep.CurrentDigest == rep.RecordedDigest {
@@ -540,7 +550,7 @@ func TestTrainRegistersAndReproduces(t *testing.T) {
 func TestFailedFitRecordsAFailedRun(t *testing.T) {
 	ctx := context.Background()
 	lh := openTarget(t)
-	exec(t, lh, "CREATE TABLE gold.one_class AS SELECT i::DOUBLE AS x, 1 AS y FROM range(50) AS t(i)")
+	execSQL(t, lh, "CREATE TABLE gold.one_class AS SELECT i::DOUBLE AS x, 1 AS y FROM range(50) AS t(i)")
 	r := NewRegistry(lh)
 	_, run, err := r.Train(ctx, Spec{Name: "flat", Table: "gold.one_class", Label: "y"}, nil)
 	var fe *FitError
@@ -556,5 +566,24 @@ func TestFailedFitRecordsAFailedRun(t *testing.T) {
 	}
 	if _, _, err := r.Train(ctx, Spec{Name: "flat", Table: "gold.nothing", Label: "y"}, nil); err == nil || !strings.Contains(err.Error(), "gold.nothing does not exist") {
 		t.Errorf("train on a missing table: %v", err)
+	}
+}
+
+// TestPredictKeepsAllColumnsWithoutKeys: an input without *_id columns
+// keeps all its columns, typed as they were, a date among them.
+func TestPredictKeepsAllColumnsWithoutKeys(t *testing.T) {
+	ctx := context.Background()
+	lh := openTarget(t)
+	execSQL(t, lh, `CREATE TABLE gold.visits AS SELECT * FROM (VALUES (DATE '2026-03-01', TIMESTAMP '2026-03-01 10:30:00', 12.0, 'north', 7::SMALLINT),
+		(DATE '1969-12-31', NULL, NULL, 'south', NULL)) AS t(day, seen_at, tenure, region, visits)`)
+	r := NewRegistry(lh)
+	registerHand(t, r, regModel("churn", []float64{1, 0.5, -1, 1}, 0), 0.8)
+	if _, err := r.Predict(ctx, "churn", "gold.visits", "gold.visit_scores"); err != nil {
+		t.Fatal(err)
+	}
+	got := rows(t, lh, `SELECT day, seen_at, tenure, region, visits, prediction, typeof(day), typeof(seen_at), typeof(visits) FROM gold.visit_scores ORDER BY day`)
+	want := "[1969-12-31 00:00:00 +0000 UTC <nil> <nil> south <nil> 1 DATE TIMESTAMP SMALLINT] [2026-03-01 00:00:00 +0000 UTC 2026-03-01 10:30:00 +0000 UTC 12 north 7 0 DATE TIMESTAMP SMALLINT]"
+	if fmt.Sprint(got[0], " ", got[1]) != want {
+		t.Errorf("scored rows\n%v %v\nwant\n%s", got[0], got[1], want)
 	}
 }

@@ -31,6 +31,9 @@ type Run struct {
 	Converged  bool      `json:"converged"`
 	Warnings   []string  `json:"warnings,omitempty"`
 	Error      string    `json:"error,omitempty"`
+	// CV holds each cross-validation fold's metric values when Spec.CV > 1
+	// (Result.CV, kept with the run).
+	CV []map[string]float64 `json:"cv,omitempty"`
 }
 
 // ModelVersion is one registered version of a model.

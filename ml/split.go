@@ -19,7 +19,7 @@ func newRand(seed int64, stream uint64) *rand.Rand {
 // splitRows holds out a seeded test share of rows. For classification,
 // class[i] is the class of rows[i] (0..classes-1) and each class keeps its
 // share in both parts (stratified); class is nil for regression. Both parts
-// come back in ascending row order.
+// keep the order of rows.
 func splitRows(rows, class []int, classNames []string, testSize float64, seed int64) (train, test []int, err error) {
 	n := len(rows)
 	nTest := int(math.Ceil(testSize * float64(n)))
@@ -32,29 +32,48 @@ func splitRows(rows, class []int, classNames []string, testSize float64, seed in
 		return nil, nil, fmt.Errorf("ml: too few rows for the split: %d rows with test_size %g leave %d for training and %d for testing, and the split needs %s: add rows or change test_size", n, testSize, nTrain, nTest, need)
 	}
 	rng := newRand(seed, 1)
+	// Shuffle positions in rows, mark the held-out ones, then read rows in
+	// order: both parts keep rows' order without a sort.
+	held := make([]bool, n)
 	if class == nil {
-		perm := slices.Clone(rows)
-		rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-		test, train = perm[:nTest], perm[nTest:]
-		slices.Sort(train)
-		slices.Sort(test)
-		return train, test, nil
-	}
-	groups := groupByClass(rows, class, len(classNames))
-	for k, g := range groups {
-		if len(g) < 2 {
-			return nil, nil, fmt.Errorf("ml: too few rows for the split: class %q has %d row, and a stratified split needs at least 2 per class: add rows of it or filter it out", classNames[k], len(g))
+		perm := allPositions(n)
+		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+		for _, i := range perm[:nTest] {
+			held[i] = true
+		}
+	} else {
+		groups := groupByClass(allPositions(n), class, len(classNames))
+		for k, g := range groups {
+			if len(g) < 2 {
+				return nil, nil, fmt.Errorf("ml: too few rows for the split: class %q has %d row, and a stratified split needs at least 2 per class: add rows of it or filter it out", classNames[k], len(g))
+			}
+		}
+		for k, t := range allocate(groups, nTest) {
+			g := groups[k]
+			rng.Shuffle(len(g), func(i, j int) { g[i], g[j] = g[j], g[i] })
+			for _, i := range g[:t] {
+				held[i] = true
+			}
 		}
 	}
-	for k, t := range allocate(groups, nTest) {
-		g := groups[k]
-		rng.Shuffle(len(g), func(i, j int) { g[i], g[j] = g[j], g[i] })
-		test = append(test, g[:t]...)
-		train = append(train, g[t:]...)
+	train, test = make([]int, 0, nTrain), make([]int, 0, nTest)
+	for i, r := range rows {
+		if held[i] {
+			test = append(test, r)
+		} else {
+			train = append(train, r)
+		}
 	}
-	slices.Sort(train)
-	slices.Sort(test)
 	return train, test, nil
+}
+
+// allPositions returns 0..n-1.
+func allPositions(n int) []int {
+	p := make([]int, n)
+	for i := range p {
+		p[i] = i
+	}
+	return p
 }
 
 // groupByClass returns the rows of each class, in the order of rows.

@@ -54,8 +54,9 @@ const scipyFtol = 1e7 * 2.220446049250313e-16
 
 // newtonMaxParams is the largest number of parameters for which FitLogistic
 // uses Newton's method: its Hessian costs rows x params² a step, against
-// L-BFGS's rows x params, and it needs far fewer steps.
-const newtonMaxParams = 64
+// L-BFGS's rows x params, and it needs far fewer steps. (A variable so the
+// tests can take the L-BFGS path.)
+var newtonMaxParams = 64
 
 // FitLogistic fits an L2 logistic regression of y (class indexes 0..classes-1)
 // on X: binary (one coefficient row) for 2 classes, multinomial otherwise.
@@ -91,24 +92,31 @@ func FitLogistic(ctx context.Context, X *mat.Dense, y []int, classes int, o FitO
 		return nil, ctx.Err()
 	}
 
-	var (
-		obj    objective
-		method optimize.Method
-		init   []float64
-	)
+	problem := optimize.Problem{
+		Status: func() (optimize.Status, error) {
+			if err := ctx.Err(); err != nil {
+				return optimize.Failure, err
+			}
+			return optimize.NotTerminated, nil
+		},
+	}
+	var method optimize.Method = &optimize.LBFGS{GradStopThreshold: o.Tol, Store: 10}
+	var init []float64
 	n, p := X.Dims()
 	if classes == 2 {
-		b := newBinaryLoss(ctx, X, y, invC)
-		obj = b
+		loss := newBinaryLoss(ctx, X, y, invC)
+		problem.Func, problem.Grad = loss.Func, loss.Grad
+		if p+1 <= newtonMaxParams {
+			problem.Hess = loss.Hess
+			method = &optimize.Newton{GradStopThreshold: o.Tol}
+		}
 		init = make([]float64, p+1)
 		// The intercept starts at the log-odds, the optimum of the model
 		// without features.
 		init[p] = math.Log(float64(counts[1]) / float64(counts[0]))
-		if p+1 <= newtonMaxParams {
-			method = &optimize.Newton{GradStopThreshold: o.Tol}
-		}
 	} else {
-		obj = newMultinomialLoss(ctx, X, y, classes, invC)
+		loss := newMultinomialLoss(ctx, X, y, classes, invC)
+		problem.Func, problem.Grad = loss.Func, loss.Grad
 		init = make([]float64, classes*(p+1))
 		// The intercepts start at the centred log priors, the optimum of the
 		// model without features (on the subspace where they sum to zero,
@@ -121,29 +129,9 @@ func FitLogistic(ctx context.Context, X *mat.Dense, y []int, classes int, o FitO
 			init[classes*p+c] = math.Log(float64(k)/float64(n)) - mean
 		}
 	}
-	if method == nil {
-		method = &optimize.LBFGS{GradStopThreshold: o.Tol, Store: 10}
-	}
 
 	ftol := min(scipyFtol, o.Tol*o.Tol)
 	rec := &lossRecorder{progress: o.Progress}
-	problem := optimize.Problem{
-		Func: obj.Func,
-		Grad: obj.Grad,
-		Status: func() (optimize.Status, error) {
-			if err := ctx.Err(); err != nil {
-				return optimize.Failure, err
-			}
-			return optimize.NotTerminated, nil
-		},
-	}
-	if h, ok := obj.(interface {
-		Hess(*mat.SymDense, []float64)
-	}); ok {
-		if _, newton := method.(*optimize.Newton); newton {
-			problem.Hess = h.Hess
-		}
-	}
 	settings := &optimize.Settings{
 		GradientThreshold: o.Tol,
 		// The starting point counts as gonum's first major iteration.
@@ -195,12 +183,6 @@ func FitLogistic(ctx context.Context, X *mat.Dense, y []int, classes int, o FitO
 		}
 	}
 	return fit, nil
-}
-
-// objective is a loss for gonum/optimize.
-type objective interface {
-	Func(x []float64) float64
-	Grad(grad, x []float64)
 }
 
 // withDefaults fills the zero values of o and rejects bad ones.

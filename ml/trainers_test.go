@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -82,10 +83,17 @@ func maxAbsDiff(got, want []float64) float64 {
 }
 
 func TestFitLogisticReachesSklearnOptimum(t *testing.T) {
-	for _, name := range []string{"breast_cancer", "iris", "wine"} {
-		f := loadFixture(t, name)
+	defer func(n int) { newtonMaxParams = n }(newtonMaxParams)
+	for _, tt := range []struct{ name, data string }{
+		{"newton", "breast_cancer"}, {"lbfgs", "breast_cancer"}, {"lbfgs", "iris"}, {"lbfgs", "wine"},
+	} {
+		f := loadFixture(t, tt.data)
+		newtonMaxParams = 0
+		if tt.name == "newton" {
+			newtonMaxParams = math.MaxInt
+		}
 		for _, ref := range f.Logistic {
-			t.Run(name+"/C="+strings.TrimRight(strings.TrimRight(jsonFloat(ref.C), "0"), "."), func(t *testing.T) {
+			t.Run(tt.data+"/"+tt.name+"/C="+jsonFloat(ref.C), func(t *testing.T) {
 				fit, err := FitLogistic(context.Background(), f.matrix(), f.labels(), f.Classes,
 					FitOptions{C: ref.C, MaxIter: 10000, Tol: 1e-6})
 				if err != nil {
@@ -221,6 +229,10 @@ func TestFitLogisticCancel(t *testing.T) {
 		t.Errorf("cancelled before: err = %v, want context.Canceled", err)
 	}
 
+	if _, err := FitLinear(ctx, f.matrix(), f.Y, 1); !errors.Is(err, context.Canceled) {
+		t.Errorf("linear, cancelled before: err = %v, want context.Canceled", err)
+	}
+
 	// Cancelled from the progress callback, mid-fit.
 	for _, name := range []string{"breast_cancer", "wine"} {
 		f := loadFixture(t, name)
@@ -318,6 +330,46 @@ func TestFitLogisticBitIdentical(t *testing.T) {
 	}
 }
 
+// A matrix that is a view into a wider one (its stride longer than its
+// rows) fits exactly as its copy does.
+func TestFitMatrixView(t *testing.T) {
+	X, y := syntheticClasses(20000, 41, 3)
+	view := X.Slice(0, 20000, 1, 41).(*mat.Dense)
+	dense := mat.DenseCopyOf(view)
+	ctx := context.Background()
+	for _, classes := range []int{3, 2} {
+		labels := y
+		if classes == 2 {
+			labels = make([]int, len(y))
+			for i, c := range y {
+				labels[i] = min(c, 1)
+			}
+		}
+		a, err := FitLogistic(ctx, view, labels, classes, FitOptions{MaxIter: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := FitLogistic(ctx, dense, labels, classes, FitOptions{MaxIter: 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sameBits(a, b) {
+			t.Errorf("%d classes: the view's fit %+v differs from the copy's %+v", classes, a, b)
+		}
+	}
+	a, err := FitLinear(ctx, view, syntheticTarget(dense), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := FitLinear(ctx, dense, syntheticTarget(dense), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameBits(a, b) {
+		t.Errorf("linear: the view's fit %+v differs from the copy's %+v", a, b)
+	}
+}
+
 func syntheticTarget(X *mat.Dense) []float64 {
 	n, p := X.Dims()
 	y := make([]float64, n)
@@ -412,6 +464,24 @@ func TestFitErrors(t *testing.T) {
 	}
 }
 
+// Features that carry nothing leave the start, the classes' log-odds, as
+// the optimum: no step is taken.
+func TestFitLogisticOptimumAtStart(t *testing.T) {
+	X := mat.NewDense(5, 2, nil)
+	var calls int
+	fit, err := FitLogistic(context.Background(), X, []int{1, 0, 1, 1, 0}, 2, FitOptions{Progress: func(int, float64) { calls++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fit.Converged || fit.Iterations != 0 || len(fit.Loss) != 1 || calls != 1 {
+		t.Errorf("converged %v after %d iterations, loss %v, %d progress calls: want true, 0, one loss, 1 call",
+			fit.Converged, fit.Iterations, fit.Loss, calls)
+	}
+	if want := math.Log(1.5); math.Abs(fit.Intercept[0]-want) > 1e-15 || fit.Coef[0][0] != 0 || fit.Coef[0][1] != 0 {
+		t.Errorf("coef %v intercept %v, want zeros and %v", fit.Coef, fit.Intercept, want)
+	}
+}
+
 // Separable classes without a penalty have no optimum: the fit ends (at
 // MaxIter, or when the loss stops falling, as scipy's L-BFGS-B does) without
 // an error or a panic, with a slope that separates them.
@@ -424,4 +494,51 @@ func TestFitLogisticSeparableUnpenalised(t *testing.T) {
 	if !(fit.Coef[0][0] > 5) || !(fit.Coef[0][0]+fit.Intercept[0] < 0 && 2*fit.Coef[0][0]+fit.Intercept[0] > 0) {
 		t.Errorf("coef %v, intercept %v: want a steep slope between 1 and 2", fit.Coef, fit.Intercept)
 	}
+}
+
+// The losses' gradients and the binary Hessian agree with central finite
+// differences of the loss at a point away from the optimum.
+func TestLossDerivatives(t *testing.T) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(3, 5))
+	point := func(d int) []float64 {
+		x := make([]float64, d)
+		for i := range x {
+			x[i] = rng.NormFloat64() / 2
+		}
+		return x
+	}
+	check := func(name string, f func([]float64) float64, grad func(g, x []float64), x []float64) {
+		t.Helper()
+		got := make([]float64, len(x))
+		grad(got, x)
+		want := fd.Gradient(nil, f, x, &fd.Settings{Formula: fd.Central})
+		for j := range want {
+			if math.Abs(got[j]-want[j]) > 1e-5*max(1, math.Abs(want[j])) {
+				t.Errorf("%s: gradient[%d] = %v, finite differences %v", name, j, got[j], want[j])
+			}
+		}
+	}
+	bc := loadFixture(t, "breast_cancer")
+	X := bc.matrix()
+	_, p := X.Dims()
+	bin := newBinaryLoss(ctx, X, bc.labels(), 1/0.5)
+	x := point(p + 1)
+	check("binary", bin.Func, bin.Grad, x)
+	got := mat.NewSymDense(p+1, nil)
+	bin.Hess(got, x)
+	want := mat.NewSymDense(p+1, nil)
+	fd.Hessian(want, bin.Func, x, &fd.Settings{Formula: fd.Central})
+	for i := range p + 1 {
+		for j := i; j <= p; j++ {
+			if g, w := got.At(i, j), want.At(i, j); math.Abs(g-w) > 1e-3*max(1, math.Abs(w)) {
+				t.Errorf("binary: Hessian[%d,%d] = %v, finite differences %v", i, j, g, w)
+			}
+		}
+	}
+	wine := loadFixture(t, "wine")
+	X = wine.matrix()
+	_, p = X.Dims()
+	multi := newMultinomialLoss(ctx, X, wine.labels(), 3, 1/0.5)
+	check("multinomial", multi.Func, multi.Grad, point(3*(p+1)))
 }

@@ -2,11 +2,15 @@ package pipeline
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/lakebench/lakebench/lakehouse"
 	"github.com/lakebench/lakebench/ml"
 	"github.com/lakebench/lakebench/sampledata"
 )
@@ -94,6 +98,7 @@ func TestPredictTaskModelRefs(t *testing.T) {
 		{"model: churn@champion", "model: chrun@champion", `unknown registered model "chrun"`},
 		{"model: churn@champion", "model: churn/x", "must be a number"},
 		{"type: train, model: churn,", "type: train, model: churn@champion,", `train task train_churn names "churn@champion"`},
+		{"    churn:\n      table: gold.customer_features", "    churn/x:\n      table: gold.customer_features", `model name "churn/x" holds '@' or '/'`},
 	} {
 		dir := t.TempDir() // the project alone: validation reads no data
 		if err := sampledata.WriteProject(dir); err != nil {
@@ -129,5 +134,86 @@ func TestPredictTaskModelRefs(t *testing.T) {
 		if found.Line != line || found.Column == 0 || !strings.HasSuffix(found.File, FileName) {
 			t.Errorf("%s: reported at %s:%d:%d, want line %d", c.to, found.File, found.Line, found.Column, line)
 		}
+	}
+}
+
+// TestMLTasksAreGoverned: a job's train task needs MODIFY on ml, its
+// predict task SELECT on the input; a refused task changes nothing and is
+// audited, and a permitted retrain leaves the champion scoring.
+func TestMLTasksAreGoverned(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("customer_id,tenure,region,churned\n")
+	for i := range 80 {
+		tenure := i * 7 % 50
+		churned := 0
+		if (tenure < 20) != (i%9 == 0) {
+			churned = 1
+		}
+		fmt.Fprintf(&csv, "%d,%d,%s,%d\n", i, tenure, []string{"north", "south", "east"}[i%3], churned)
+	}
+	writeTestFile(t, dir, "landing/customers/c.csv", csv.String())
+	writeTestFile(t, dir, "sql/silver/customers.sql", "select customer_id, tenure::double as tenure, region, churned::int as churned from bronze.customers")
+	writeTestFile(t, dir, FileName, `bundle: {name: governed-ml}
+resources:
+  sources:
+    customers: {path: landing/customers/*.csv}
+  transforms: [sql/silver/*.sql]
+  registered_models:
+    churn: {table: silver.customers, label: churned, task: classification}
+  jobs:
+    ml:
+      tasks:
+        - {task_key: train, type: train, model: churn}
+        - {task_key: score, type: predict, model: churn@champion, depends_on: [train]}
+    score:
+      tasks:
+        - {task_key: score, type: predict, model: churn@champion}
+  groups:
+    scientists: {members: [chen]}
+    analysts: {members: [dana]}
+  schemas:
+    silver: {grants: [{principal: scientists, privileges: [SELECT]}, {principal: analysts, privileges: [SELECT]}]}
+    ml: {grants: [{principal: scientists, privileges: [SELECT, MODIFY]}, {principal: analysts, privileges: [SELECT]}, {principal: erin, privileges: [SELECT, MODIFY]}]}
+permissions:
+  - {level: CAN_RUN, group_name: scientists}
+  - {level: CAN_RUN, group_name: analysts}
+  - {level: CAN_RUN, user_name: erin}
+`)
+	p, err := LoadWith(dir, LoadOptions{Target: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	if _, err := p.Deploy(ctx, lh, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(ctx, lh, RunOptions{Job: "ml", Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	var ae *lakehouse.AccessError
+	if _, err := p.Run(ctx, lh, RunOptions{Job: "ml", Target: "dev", Principal: "dana"}); !errors.As(err, &ae) || ae.Privilege != "MODIFY" {
+		t.Errorf("dana trains: %v, want MODIFY on ml refused", err)
+	}
+	if _, err := p.Run(ctx, lh, RunOptions{Job: "score", Target: "dev", Principal: "erin"}); !errors.As(err, &ae) || ae.Table.String() != "silver.customers" {
+		t.Errorf("erin scores silver.customers: %v, want SELECT refused", err)
+	}
+	if _, err := p.Run(ctx, lh, RunOptions{Job: "ml", Target: "dev", Principal: "chen"}); err != nil {
+		t.Errorf("chen retrains and scores: %v", err)
+	}
+	versions, err := ml.NewRegistry(lh).Versions(ctx, "churn")
+	if err != nil || len(versions) != 2 || versions[0].CreatedBy != "chen" || !slices.Equal(versions[1].Aliases, []string{ml.Champion}) {
+		t.Errorf("versions %+v %v: want 2, the champion the owner's first", versions, err)
+	}
+	if n := count(t, lh, "select * from ml.churn_predictions where model_version = 1"); n != 80 {
+		t.Errorf("%d rows scored by the champion, want 80", n)
+	}
+	if n := count(t, lh, "select * from sys.audit where not allowed and principal in ('dana', 'erin') and action in ('task:train', 'task:predict')"); n != 2 {
+		t.Errorf("%d refused ML tasks audited, want 2", n)
 	}
 }

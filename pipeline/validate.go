@@ -148,6 +148,9 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 	for _, n := range sortedKeys(p.Resources.RegisteredModels) {
 		rm := p.Resources.RegisteredModels[n]
 		path := "resources.registered_models." + n
+		if err := ml.CheckName(n); err != nil {
+			errf(path, "name registered models with letters, digits, _ and -", "%v", strings.TrimPrefix(err.Error(), "ml: "))
+		}
 		tableRef(path+".table", rm.Table, "registered model "+n)
 		if rm.Label == "" {
 			errf(path, "name the column to predict", "registered model %s has no label", n)
