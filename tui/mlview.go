@@ -461,9 +461,10 @@ func (v *mlview) Update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		v.state, v.stateOf, v.loadErr = msg.state, msg.target, ""
-		// What changed since shows when read again (a new version's
-		// aliases, a version another terminal trained).
-		v.details, v.detailErr = map[mlRef]*ml.VersionDetail{}, map[mlRef]string{}
+		// A version's run and evaluation never change (its aliases, which
+		// do, come from the list): details read stay, failed reads are
+		// tried again.
+		v.detailErr = map[mlRef]string{}
 		v.rebuild()
 		if v.mode == mlCompare && v.cmp != nil {
 			// A promotion since: the comparison no longer says which is

@@ -595,6 +595,8 @@ func (v *mlview) trainView(width, height int) string {
 			mark = st.Good.Render("✓")
 		case i == reached && t.ended.IsZero():
 			mark = st.Running.Render("⟳")
+		case i == reached && t.canceled:
+			mark = st.Warn.Render("⊘")
 		case i == reached:
 			mark = st.Bad.Render("✗")
 		}
@@ -615,6 +617,9 @@ func (v *mlview) trainView(width, height int) string {
 	lines = append(lines, cut(lossLine, inner))
 	c := chart.NewLine(v.cst)
 	c.Empty = "waiting for the first iteration…"
+	if !t.ended.IsZero() {
+		c.Empty = "no iteration ran"
+	}
 	c.XFormat = func(x float64) string { return fmt.Sprintf("%.0f", x) }
 	c.SetSize(inner, max(0, room-len(lines)-1))
 	c.SetSeries(chart.Series{Points: t.loss})

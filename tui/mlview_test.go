@@ -497,3 +497,38 @@ func TestMLWorkspace(t *testing.T) {
 		}
 	}
 }
+
+// TestMLRegression draws a regression version: its error metrics, its
+// training loss where a classifier has its ROC curve, and no confusion
+// matrix, at both sizes and on every page.
+func TestMLRegression(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {200, 60}} {
+		m := newTestModel(t, size[0], size[1])
+		send(m, "3")
+		s := &MLState{Target: testInfo.Target, Models: []MLModel{{
+			RegisteredModel: ml.RegisteredModel{Name: "basket", Task: ml.Regression, LatestVersion: 1, Versions: 1, Aliases: map[string]int{"champion": 1}},
+			Versions: []ml.ModelVersion{{Name: "basket", Version: 1, Status: "READY", Aliases: []string{"champion"},
+				Metrics: map[string]float64{"rmse": 12.5, "mae": 9.1, "r2": 0.62}}},
+		}}}
+		d := &ml.VersionDetail{ModelVersion: s.Models[0].Versions[0],
+			Run:        ml.Run{Loss: []float64{40, 22, 15, 12.5}, Iterations: 4, Converged: true},
+			Evaluation: ml.Metrics{Values: s.Models[0].Versions[0].Metrics, Importance: []ml.Importance{{Feature: "items", Weight: 2}}}}
+		send(m, stateMsg(m, s, nil), mlDetailMsg{target: testInfo.Target, ref: mlRef{"basket", 1}, detail: d})
+		var out strings.Builder
+		for range mlPages {
+			out.WriteString(m.View())
+			send(m, "right")
+		}
+		for _, want := range []string{"RMSE", "12.500", "R²", "training loss", "a regression has no confusion matrix", "items"} {
+			if size[0] == 80 && want == "a regression has no confusion matrix" {
+				continue // the metrics page leaves the matrix out when there is none
+			}
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("at %dx%d: %q missing from the pages:\n%s", size[0], size[1], want, out.String())
+			}
+		}
+		if strings.Contains(out.String(), "ROC") {
+			t.Errorf("at %dx%d: a regression shows a ROC:\n%s", size[0], size[1], out.String())
+		}
+	}
+}

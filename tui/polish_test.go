@@ -358,12 +358,12 @@ func TestUpdateNextBatchOnTarget(t *testing.T) {
 	}
 }
 
-// TestPlaceholderNotCut draws the ML and Analyst tabs at the sizes a user
-// opens them: the line saying which command does the view's work meanwhile
-// was cut to "the command line doe…" on the Analyst tab at any width.
+// TestPlaceholderNotCut draws the Analyst tab at the sizes a user opens
+// it: the line saying which command does the view's work meanwhile was cut
+// to "the command line doe…" at any width.
 func TestPlaceholderNotCut(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
-		for _, tab := range []string{"3", "4"} {
+		for _, tab := range []string{"4"} {
 			m := newTestModel(t, size[0], size[1])
 			m.Update(keyMsg(tab))
 			out := ansi.Strip(m.View())
