@@ -728,11 +728,23 @@ func trainDetail(mv *ml.ModelVersion, run *ml.Run) string {
 	return d
 }
 
+// TaskTable names what a train or predict task of model (a registered
+// model's name, or a reference such as churn@champion) writes: the model's
+// entry in the registry, or ml.<name>_predictions.
+func TaskTable(kind, model string) string {
+	name, _, _ := strings.Cut(model, "@")
+	name, _, _ = strings.Cut(name, "/")
+	if kind == "predict" {
+		return "ml." + name + "_predictions"
+	}
+	return "ml." + name
+}
+
 // predictTask scores the registered model's table with the version ref
 // names (name@alias, name/VERSION, or name: its champion) into
 // ml.<name>_predictions. What scores changes only when an alias moves.
 func predictTask(reg *ml.Registry, ref ml.Ref, rm RegisteredModel) (task, error) {
-	out := "ml." + ref.Name + "_predictions"
+	out := TaskTable("predict", ref.String())
 	reads, writes, err := ml.PredictAccess(rm.Table, out)
 	if err != nil {
 		return task{}, err

@@ -268,7 +268,7 @@ func (jobPlanner) Plan(ctx context.Context, p *pipeline.Project, models []pipeli
 			n := TaskNode{Key: t.TaskKey, Kind: t.Type, DependsOn: t.DependsOn}
 			switch {
 			case t.Type == "train" || t.Type == "predict":
-				n.Table = "ml." + t.Model
+				n.Table = pipeline.TaskTable(t.Type, t.Model)
 			case len(t.Models) > 0:
 				n.Table = strings.Join(t.Models, ", ")
 			}
