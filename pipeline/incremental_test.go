@@ -355,9 +355,9 @@ func TestValidateKinds(t *testing.T) {
 	}
 }
 
-// TestStreamRewrite checks how a model's STREAM() inputs are found and
-// rewritten: not in comments or strings, with the table's name as alias
-// when the text gives none.
+// TestStreamRewrite checks how a model's STREAM() inputs and
+// is_incremental() are found and rewritten: not in comments or strings,
+// with the table's name as alias when the text gives none.
 func TestStreamRewrite(t *testing.T) {
 	sub := func(tb lakehouse.TableName) string { return "(SELECT * FROM " + tb.SQL() + " WHERE new)" }
 	tests := []struct {
@@ -371,6 +371,10 @@ func TestStreamRewrite(t *testing.T) {
 		{"select * from stream(bronze.orders) where 1", `select * from "bronze"."orders" where 1`, `select * from (SELECT * FROM "bronze"."orders" WHERE new) AS "orders" where 1`, 1},
 		{"-- reads stream(bronze.x)\nselect 'stream(bronze.y)' from bronze.z /* stream(bronze.w) */", "", "", 0},
 		{`select * from stream("bronze"."Orders")`, `select * from "bronze"."Orders"`, `select * from (SELECT * FROM "bronze"."Orders" WHERE new) AS "Orders"`, 1},
+		// is_incremental(), as dbt's: false in a full build, true in an incremental one.
+		{"select * from stream(bronze.o) where IS_INCREMENTAL ( ) or 'is_incremental()' = '' -- is_incremental()",
+			`select * from "bronze"."o" where false or 'is_incremental()' = '' -- is_incremental()`,
+			`select * from (SELECT * FROM "bronze"."o" WHERE new) AS "o" where true or 'is_incremental()' = '' -- is_incremental()`, 1},
 	}
 	for _, tt := range tests {
 		m := Model{Text: tt.text}
@@ -385,7 +389,7 @@ func TestStreamRewrite(t *testing.T) {
 			}
 			continue
 		}
-		if got := m.render(func(tb lakehouse.TableName) string { return tb.SQL() }); got != tt.full {
+		if got := m.renderAs(func(tb lakehouse.TableName) string { return tb.SQL() }, false); got != tt.full {
 			t.Errorf("%q full refresh: got %q, want %q", tt.text, got, tt.full)
 		}
 		if got := m.render(sub); got != tt.incremental {

@@ -176,19 +176,41 @@ func maskSQL(text string) string {
 	return string(b)
 }
 
-// render returns the model's text with each STREAM(x) replaced by what
-// relation returns for x (a table name or a parenthesized SELECT, which
-// gets x's name as alias when the text gives none).
+// incrementalPattern is is_incremental(), as dbt's: true in the SELECT an
+// incremental run builds, false in a full build's.
+var incrementalPattern = regexp.MustCompile(`(?i)\bis_incremental\s*\(\s*\)`)
+
+// render returns the model's text as an incremental run builds it: each
+// STREAM(x) replaced by what relation returns for x (a table name or a
+// parenthesized SELECT, which gets x's name as alias when the text gives
+// none), and is_incremental() by true.
 func (m Model) render(relation func(lakehouse.TableName) string) string {
+	return m.renderAs(relation, true)
+}
+
+// renderAs renders the text with is_incremental() as incremental says.
+func (m Model) renderAs(relation func(lakehouse.TableName) string, incremental bool) string {
+	type span struct {
+		start, end int
+		text       string
+		alias      bool
+	}
+	var spans []span
+	for _, s := range m.Streams {
+		spans = append(spans, span{s.start, s.end, relation(s.Table), s.alias})
+		if last := &spans[len(spans)-1]; strings.HasPrefix(last.text, "(") && !s.alias {
+			last.text += " AS " + lakehouse.QuoteIdent(s.Table.Name)
+		}
+	}
+	for _, loc := range incrementalPattern.FindAllStringIndex(maskSQL(m.Text), -1) {
+		spans = append(spans, span{start: loc[0], end: loc[1], text: strconv.FormatBool(incremental)})
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
 	var b strings.Builder
 	last := 0
-	for _, s := range m.Streams {
+	for _, s := range spans {
 		b.WriteString(m.Text[last:s.start])
-		r := relation(s.Table)
-		b.WriteString(r)
-		if strings.HasPrefix(r, "(") && !s.alias {
-			b.WriteString(" AS " + lakehouse.QuoteIdent(s.Table.Name))
-		}
+		b.WriteString(s.text)
 		last = s.end
 	}
 	b.WriteString(m.Text[last:])
@@ -256,7 +278,7 @@ func (p *Project) readModel(ctx context.Context, lh sqlParser, path, rel string)
 	}
 	m := Model{Table: lakehouse.TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(name)}, Path: rel, Text: p.Substitute(string(data))}
 	m.Streams = findStreams(m.Text)
-	m.SQL = m.render(func(t lakehouse.TableName) string { return t.SQL() })
+	m.SQL = m.renderAs(func(t lakehouse.TableName) string { return t.SQL() }, false)
 	if lakehouse.InternalSchema(m.Table.Schema) {
 		return Model{}, &Error{File: path, Line: 1, Column: 1, Message: fmt.Sprintf("a model cannot build %s: schema %s is lakebench's own", m.Table, m.Table.Schema),
 			Hint: "put the file under sql/silver, sql/gold or sql/ml: " + lakehouse.InternalSchemaHint}
@@ -627,10 +649,11 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		}
 		col := lakehouse.QuoteIdent(s.TimeColumn)
 		cond := "(" + col + " >= " + start + " OR " + col + " IS NULL)"
-		b.sql = "SELECT * FROM (\n" + strings.TrimRight(strings.TrimSpace(m.SQL), "; \n\t") + "\n) AS lb_window WHERE " + cond
+		b.sql = "SELECT * FROM (\n" + strings.TrimRight(strings.TrimSpace(m.render(func(t lakehouse.TableName) string { return t.SQL() })), "; \n\t") + "\n) AS lb_window WHERE " + cond
 		b.mat = lakehouse.Materialization{ReplaceWhere: cond}
 		b.note = fmt.Sprintf("%s: %s from %s on", m.Table, s.TimeColumn, from)
 	case kind == KindIncrementalByUniqueKey:
+		b.sql = m.render(func(t lakehouse.TableName) string { return t.SQL() })
 		b.mat = lakehouse.Materialization{UniqueKey: s.UniqueKey}
 	default:
 		return b, fmt.Errorf("unknown kind %q: use %s", kind, strings.Join(Kinds, ", "))

@@ -2,8 +2,9 @@
 -- sales, support and web, for the analyst's customer lookups.
 -- A daily run rebuilds only the customers its new rows touch (the STREAM()
 -- inputs: new or changed customer rows, orders, order lines, tickets and
--- web events) and merges them by customer_id; a full refresh, where each
--- STREAM(x) is all of x, builds every customer.
+-- web events) and merges them by customer_id. A full build, where
+-- is_incremental() is false, builds every customer and never computes the
+-- touched keys (DuckDB drops a branch whose WHERE is false).
 WITH touched AS (
     SELECT customer_id FROM STREAM(silver.customers)
     UNION
@@ -17,6 +18,12 @@ WITH touched AS (
     UNION
     SELECT customer_id FROM STREAM(silver.events)
 ),
+customers AS (
+    SELECT * FROM silver.customers WHERE NOT is_incremental()
+    UNION ALL
+    SELECT * FROM silver.customers
+    WHERE is_incremental() AND customer_id IN (SELECT customer_id FROM touched)
+),
 orders AS (
     -- silver.order_totals has one row per order: count(order_id) counts orders
     SELECT
@@ -26,19 +33,20 @@ orders AS (
         min(order_date)                             AS first_order_date,
         max(order_date)                             AS last_order_date
     FROM silver.order_totals
-    WHERE status = 'completed' AND customer_id IN (SELECT customer_id FROM touched)
+    WHERE status = 'completed'
+      AND customer_id IN (SELECT customer_id FROM customers)
     GROUP BY customer_id
 ),
 support AS (
     SELECT customer_id, count(*) AS tickets, round(avg(satisfaction), 2) AS avg_satisfaction
     FROM silver.tickets
-    WHERE customer_id IN (SELECT customer_id FROM touched)
+    WHERE customer_id IN (SELECT customer_id FROM customers)
     GROUP BY customer_id
 ),
 web AS (
     SELECT customer_id, sum(web_events)::BIGINT AS web_events, max(last_seen) AS last_seen
     FROM gold.customer_web_daily
-    WHERE customer_id IN (SELECT customer_id FROM touched)
+    WHERE customer_id IN (SELECT customer_id FROM customers)
     GROUP BY customer_id
 )
 SELECT
@@ -56,8 +64,7 @@ SELECT
     s.avg_satisfaction,
     coalesce(w.web_events, 0)                       AS web_events,
     w.last_seen
-FROM silver.customers AS c
+FROM customers AS c
 LEFT JOIN orders AS o ON o.customer_id = c.customer_id
 LEFT JOIN support AS s ON s.customer_id = c.customer_id
 LEFT JOIN web AS w ON w.customer_id = c.customer_id
-WHERE c.customer_id IN (SELECT customer_id FROM touched)
