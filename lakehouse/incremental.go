@@ -32,10 +32,23 @@ func (tx *Tx) LastBuild(ctx context.Context, model TableName) (fingerprint strin
 	return fingerprint, found, rows.Err()
 }
 
+// StreamSource is where a STREAM() input of an incremental model finds
+// its new rows: the files loaded into Table, an ingested (bronze) table.
+// With Via set, the input is Via, a model that streams Table and whose
+// rows keep bronze's _source_file: its new rows are those of the files Via
+// has processed and the streaming model has not (as a Delta Live Tables
+// stream reads a streaming table), so a file loaded but not yet built into
+// Via is not new to it.
+type StreamSource struct {
+	Table TableName
+	Via   TableName
+}
+
 // RecordBuild records a model's build: its fingerprint and, for a model
-// that streams from ingested tables, every file of those tables as
-// processed (the build read them all, in this transaction).
-func (tx *Tx) RecordBuild(ctx context.Context, model TableName, fingerprint, runID string, streams []TableName) error {
+// that streams, every file of its streams as processed (the build read
+// them all, in this transaction): every file loaded into the table, or for
+// a stream through a model every file that model has processed.
+func (tx *Tx) RecordBuild(ctx context.Context, model TableName, fingerprint, runID string, streams []StreamSource) error {
 	stmts := []struct {
 		sql  string
 		args []any
@@ -45,10 +58,15 @@ func (tx *Tx) RecordBuild(ctx context.Context, model TableName, fingerprint, run
 		{"DELETE FROM sys.model_files WHERE model = ?", []any{model.String()}},
 	}
 	for _, s := range streams {
-		stmts = append(stmts, struct {
+		st := struct {
 			sql  string
 			args []any
-		}{"INSERT INTO sys.model_files SELECT ?, table_name, file_id FROM sys.ingested_files WHERE table_name = ?", []any{model.String(), s.String()}})
+		}{"INSERT INTO sys.model_files SELECT ?, table_name, file_id FROM sys.ingested_files WHERE table_name = ?", []any{model.String(), s.Table.String()}}
+		if s.Via.Name != "" {
+			st.sql = "INSERT INTO sys.model_files SELECT ?, table_name, file_id FROM sys.model_files WHERE model = ? AND table_name = ?"
+			st.args = []any{model.String(), s.Via.String(), s.Table.String()}
+		}
+		stmts = append(stmts, st)
 	}
 	for _, s := range stmts {
 		if _, err := tx.tx.ExecContext(ctx, s.sql, s.args...); err != nil {
@@ -74,11 +92,20 @@ func (tx *Tx) LostFiles(ctx context.Context, model TableName) (int64, error) {
 }
 
 // NewFiles lists the paths (as bronze's _source_file shows them) of the
-// files loaded into source that model has not processed yet.
-func (tx *Tx) NewFiles(ctx context.Context, model, source TableName) ([]string, error) {
-	rows, err := tx.tx.QueryContext(ctx, `SELECT path FROM sys.ingested_files AS f WHERE f.table_name = ?
-		AND f.file_id NOT IN (SELECT file_id FROM sys.model_files WHERE model = ? AND table_name = ?) ORDER BY path`,
-		source.String(), model.String(), source.String())
+// files of source that model has not processed yet: files loaded into
+// source.Table, or with source.Via those the model Via has processed.
+func (tx *Tx) NewFiles(ctx context.Context, model TableName, source StreamSource) ([]string, error) {
+	q := `SELECT path FROM sys.ingested_files AS f WHERE f.table_name = ?
+		AND f.file_id NOT IN (SELECT file_id FROM sys.model_files WHERE model = ? AND table_name = ?) ORDER BY path`
+	args := []any{source.Table.String(), model.String(), source.Table.String()}
+	if source.Via.Name != "" {
+		q = `SELECT f.path FROM sys.ingested_files AS f
+		JOIN sys.model_files AS v ON v.table_name = f.table_name AND v.file_id = f.file_id AND v.model = ?
+		WHERE f.table_name = ?
+		AND f.file_id NOT IN (SELECT file_id FROM sys.model_files WHERE model = ? AND table_name = ?) ORDER BY f.path`
+		args = []any{source.Via.String(), source.Table.String(), model.String(), source.Table.String()}
+	}
+	rows, err := tx.tx.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: read sys.ingested_files: %w", err)
 	}
@@ -95,9 +122,10 @@ func (tx *Tx) NewFiles(ctx context.Context, model, source TableName) ([]string, 
 }
 
 // StreamFilter is the SELECT that reads only the rows of the given files
-// of an ingested table, through its lineage view: DuckDB pushes the join's
+// of an ingested table, through its lineage view (DuckDB pushes the join's
 // file ids into the scan of the stored rows, so row groups of other files
-// are skipped. No files reads no rows.
+// are skipped), or of a model's table by its _source_file column. No files
+// reads no rows.
 func StreamFilter(source TableName, paths []string) string {
 	if len(paths) == 0 {
 		return "(SELECT * FROM " + source.SQL() + " WHERE false)"

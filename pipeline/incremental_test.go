@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -191,6 +192,131 @@ func TestIncrementalFallsBack(t *testing.T) {
 	}
 }
 
+// TestUniqueKeyStreamsThroughModel checks a merge by key over the keys
+// new rows touch: STREAM() of an incremental_by_batch model reads the rows
+// of the files that model processed since this one last ran, nothing new
+// skips the build, and a reloaded file rebuilds it in full; each step ends
+// as a full refresh of the same data would.
+func TestUniqueKeyStreamsThroughModel(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, "with touched as (select customer from stream(silver.orders))\n"+
+		"select customer, sum(amount) as revenue, count(*) as orders from silver.orders\n"+
+		"where customer in (select customer from touched) group by customer")
+	writeTestFile(t, dir, "sql/silver/orders.sql", "select id::int as id, customer, amount::double as amount, _source_file from stream(bronze.orders)")
+	project := strings.Replace(testProject, "owner: sales}", "owner: sales, on_change: reload}", 1)
+	writeTestFile(t, dir, FileName, strings.Replace(project, "  quality:", `  models:
+    silver.orders: {kind: incremental_by_batch, unique_key: [id]}
+    gold.revenue: {kind: incremental_by_unique_key, unique_key: [customer]}
+  jobs:
+    gold_only:
+      tasks:
+        - {task_key: ingest, type: ingest}
+        - {task_key: gold.revenue, type: transform, depends_on: [ingest], models: [gold.revenue]}
+  quality:`, 1))
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	run := func(opts RunOptions) string {
+		t.Helper()
+		opts.Target = "dev"
+		res, err := p.Run(ctx, lh, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range res.Tasks {
+			if tr.TaskKey == "gold.revenue" {
+				return tr.Detail
+			}
+		}
+		t.Fatal("no gold.revenue task")
+		return ""
+	}
+	revenue := func() string {
+		t.Helper()
+		res, err := lh.Query(ctx, "SELECT string_agg(customer || '=' || revenue || '/' || orders, ' ' ORDER BY customer) FROM gold.revenue")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(res.Rows[0][0])
+	}
+	steps := []struct {
+		name   string
+		change func()
+		want   string // in the task's detail
+		rows   string
+	}{
+		// The rule on customer quarantines order 3; amounts may be negative (a warning).
+		{"first build", func() {}, "", "ann=10.0/1 bob=20.0/1 cy=-1.0/1"},
+		{"nothing new", func() {}, "gold.revenue: no new files", "ann=10.0/1 bob=20.0/1 cy=-1.0/1"},
+		{"a new file", func() {
+			writeTestFile(t, dir, "landing/orders/orders_2026-01-02.csv", "id,customer,amount\n1,ann,11\n5,dan,7\n6,ann,1\n")
+		}, "gold.revenue: 1 new file", "ann=12.0/2 bob=20.0/1 cy=-1.0/1 dan=7.0/1"},
+		{"a file reloaded", func() {
+			writeTestFile(t, dir, "landing/orders/orders_2026-01-02.csv", "id,customer,amount\n5,dan,8\n")
+		}, "rebuilt in full: 1 of the files it processed were reloaded or removed", "ann=10.0/1 bob=20.0/1 cy=-1.0/1 dan=8.0/1"},
+	}
+	for _, s := range steps {
+		s.change()
+		if got := run(RunOptions{}); !strings.Contains(got, s.want) {
+			t.Errorf("%s: detail %q, want it to say %q", s.name, got, s.want)
+		}
+		if got := revenue(); got != s.rows {
+			t.Errorf("%s: gold.revenue is %s, want %s", s.name, got, s.rows)
+		}
+	}
+	// A file loaded but not yet built into silver.orders is not new to
+	// gold.revenue: a job that builds gold alone finds nothing new.
+	writeTestFile(t, dir, "landing/orders/orders_2026-01-03.csv", "id,customer,amount\n7,eve,3\n")
+	if got := run(RunOptions{Job: "gold_only"}); !strings.Contains(got, "gold.revenue: no new files") {
+		t.Errorf("a file silver.orders has not built: detail %q, want no new files", got)
+	}
+	if got := run(RunOptions{}); !strings.Contains(got, "gold.revenue: 1 new file") {
+		t.Errorf("after a new file: detail %q, want 1 new file", got)
+	}
+	if got, want := revenue(), "ann=10.0/1 bob=20.0/1 cy=-1.0/1 dan=8.0/1 eve=3.0/1"; got != want {
+		t.Errorf("after a new file: gold.revenue is %s, want %s", got, want)
+	}
+}
+
+// TestStreamThroughModelRefused checks what a model may stream: an
+// ingested table or an incremental_by_batch model, and no two streams over
+// the same files.
+func TestStreamThroughModelRefused(t *testing.T) {
+	for _, c := range []struct{ gold, want string }{
+		{"select customer from stream(gold.other)", "sql/gold/revenue.sql:1:22: STREAM(gold.other): only an ingested source's bronze table or an incremental_by_batch model can be streamed"},
+		{"select customer from stream(silver.orders) union select customer from stream(bronze.orders)",
+			"sql/gold/revenue.sql:1:71: STREAM(bronze.orders) reads the files of bronze.orders, as STREAM(silver.orders) does"},
+	} {
+		dir := writeProject(t, c.gold)
+		writeTestFile(t, dir, "sql/silver/orders.sql", "select id::int as id, customer, amount::double as amount, _source_file from stream(bronze.orders)")
+		writeTestFile(t, dir, "sql/gold/other.sql", "select 1 as customer")
+		writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:", `  models:
+    silver.orders: {kind: incremental_by_batch, unique_key: [id]}
+    gold.revenue: {kind: incremental_by_unique_key, unique_key: [customer]}
+  quality:`, 1))
+		p, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lh := openTarget(t, p)
+		v := p.Validate(context.Background(), lh)
+		var got []string
+		for _, e := range v.Errors {
+			got = append(got, e.Error())
+		}
+		if all := strings.Join(got, "\n"); !strings.Contains(all, c.want) {
+			t.Errorf("%s: no validate error says %q; got:\n%s", c.gold, c.want, all)
+		}
+		if _, err := p.Run(context.Background(), lh, RunOptions{Target: "dev"}); err == nil || !strings.Contains(err.Error(), strings.SplitN(c.want, ": ", 2)[1]) {
+			t.Errorf("%s: run error %v, want it to say %q", c.gold, err, strings.SplitN(c.want, ": ", 2)[1])
+		}
+		lh.Close()
+	}
+}
+
 func TestValidateKinds(t *testing.T) {
 	dir := writeProject(t, fastGold)
 	writeTestFile(t, dir, "sql/gold/streamed.sql", "-- streams silver\nselect * from\n  stream(silver.orders)")
@@ -218,7 +344,7 @@ func TestValidateKinds(t *testing.T) {
 	all := strings.Join(got, "\n")
 	for _, want := range []string{
 		"silver.orders is incremental_by_batch but reads no STREAM() input",
-		"sql/gold/streamed.sql:3:3: STREAM(silver.orders): only an ingested source's bronze table can be streamed",
+		"sql/gold/streamed.sql:3:3: STREAM(silver.orders): only an ingested source's bronze table or an incremental_by_batch model can be streamed",
 		"model gold.revenue is incremental_by_time but has no time_column",
 		`lookback "3x" is not a duration`,
 		`unknown kind "incremental" for model gold.other`,
@@ -229,9 +355,9 @@ func TestValidateKinds(t *testing.T) {
 	}
 }
 
-// TestStreamRewrite checks how a model's STREAM() inputs are found and
-// rewritten: not in comments or strings, with the table's name as alias
-// when the text gives none.
+// TestStreamRewrite checks how a model's STREAM() inputs and
+// is_incremental() are found and rewritten: not in comments or strings,
+// with the table's name as alias when the text gives none.
 func TestStreamRewrite(t *testing.T) {
 	sub := func(tb lakehouse.TableName) string { return "(SELECT * FROM " + tb.SQL() + " WHERE new)" }
 	tests := []struct {
@@ -245,6 +371,10 @@ func TestStreamRewrite(t *testing.T) {
 		{"select * from stream(bronze.orders) where 1", `select * from "bronze"."orders" where 1`, `select * from (SELECT * FROM "bronze"."orders" WHERE new) AS "orders" where 1`, 1},
 		{"-- reads stream(bronze.x)\nselect 'stream(bronze.y)' from bronze.z /* stream(bronze.w) */", "", "", 0},
 		{`select * from stream("bronze"."Orders")`, `select * from "bronze"."Orders"`, `select * from (SELECT * FROM "bronze"."Orders" WHERE new) AS "Orders"`, 1},
+		// is_incremental(), as dbt's: false in a full build, true in an incremental one.
+		{"select * from stream(bronze.o) where IS_INCREMENTAL ( ) or 'is_incremental()' = '' -- is_incremental()",
+			`select * from "bronze"."o" where false or 'is_incremental()' = '' -- is_incremental()`,
+			`select * from (SELECT * FROM "bronze"."o" WHERE new) AS "o" where true or 'is_incremental()' = '' -- is_incremental()`, 1},
 	}
 	for _, tt := range tests {
 		m := Model{Text: tt.text}
@@ -259,7 +389,7 @@ func TestStreamRewrite(t *testing.T) {
 			}
 			continue
 		}
-		if got := m.render(func(tb lakehouse.TableName) string { return tb.SQL() }); got != tt.full {
+		if got := m.renderAs(func(tb lakehouse.TableName) string { return tb.SQL() }, false); got != tt.full {
 			t.Errorf("%q full refresh: got %q, want %q", tt.text, got, tt.full)
 		}
 		if got := m.render(sub); got != tt.incremental {

@@ -176,19 +176,41 @@ func maskSQL(text string) string {
 	return string(b)
 }
 
-// render returns the model's text with each STREAM(x) replaced by what
-// relation returns for x (a table name or a parenthesized SELECT, which
-// gets x's name as alias when the text gives none).
+// incrementalPattern is is_incremental(), as dbt's: true in the SELECT an
+// incremental run builds, false in a full build's.
+var incrementalPattern = regexp.MustCompile(`(?i)\bis_incremental\s*\(\s*\)`)
+
+// render returns the model's text as an incremental run builds it: each
+// STREAM(x) replaced by what relation returns for x (a table name or a
+// parenthesized SELECT, which gets x's name as alias when the text gives
+// none), and is_incremental() by true.
 func (m Model) render(relation func(lakehouse.TableName) string) string {
+	return m.renderAs(relation, true)
+}
+
+// renderAs renders the text with is_incremental() as incremental says.
+func (m Model) renderAs(relation func(lakehouse.TableName) string, incremental bool) string {
+	type span struct {
+		start, end int
+		text       string
+		alias      bool
+	}
+	var spans []span
+	for _, s := range m.Streams {
+		spans = append(spans, span{s.start, s.end, relation(s.Table), s.alias})
+		if last := &spans[len(spans)-1]; strings.HasPrefix(last.text, "(") && !s.alias {
+			last.text += " AS " + lakehouse.QuoteIdent(s.Table.Name)
+		}
+	}
+	for _, loc := range incrementalPattern.FindAllStringIndex(maskSQL(m.Text), -1) {
+		spans = append(spans, span{start: loc[0], end: loc[1], text: strconv.FormatBool(incremental)})
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
 	var b strings.Builder
 	last := 0
-	for _, s := range m.Streams {
+	for _, s := range spans {
 		b.WriteString(m.Text[last:s.start])
-		r := relation(s.Table)
-		b.WriteString(r)
-		if strings.HasPrefix(r, "(") && !s.alias {
-			b.WriteString(" AS " + lakehouse.QuoteIdent(s.Table.Name))
-		}
+		b.WriteString(s.text)
 		last = s.end
 	}
 	b.WriteString(m.Text[last:])
@@ -256,7 +278,7 @@ func (p *Project) readModel(ctx context.Context, lh sqlParser, path, rel string)
 	}
 	m := Model{Table: lakehouse.TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(name)}, Path: rel, Text: p.Substitute(string(data))}
 	m.Streams = findStreams(m.Text)
-	m.SQL = m.render(func(t lakehouse.TableName) string { return t.SQL() })
+	m.SQL = m.renderAs(func(t lakehouse.TableName) string { return t.SQL() }, false)
 	if lakehouse.InternalSchema(m.Table.Schema) {
 		return Model{}, &Error{File: path, Line: 1, Column: 1, Message: fmt.Sprintf("a model cannot build %s: schema %s is lakebench's own", m.Table, m.Table.Schema),
 			Hint: "put the file under sql/silver, sql/gold or sql/ml: " + lakehouse.InternalSchemaHint}
@@ -433,9 +455,9 @@ type build struct {
 	sql         string
 	mat         lakehouse.Materialization
 	fingerprint string
-	streams     []lakehouse.TableName // recorded as processed (batch models)
-	note        string                // for the task's detail
-	skip        bool                  // nothing new: the table stays as it is
+	streams     []lakehouse.StreamSource // recorded as processed (models that stream)
+	note        string                   // for the task's detail
+	skip        bool                     // nothing new: the table stays as it is
 }
 
 // fingerprint hashes what decides a model's rows: its text, its kind's
@@ -449,26 +471,96 @@ func fingerprint(m Model, s ModelSettings, rules []lakehouse.Rule) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
+// streamSources resolves the STREAM() inputs of m, a model that reads
+// only new rows (incremental_by_batch or incremental_by_unique_key): an
+// ingested source's bronze table streams the files loaded into it; a model
+// of kind incremental_by_batch (all is every model) streams through to its
+// own inputs, the files it has processed. It returns what each streamed
+// table reads (by its name) and every source once, and refuses two
+// streams over the same ingested table, whose processed files would be
+// one record.
+func (p *Project) streamSources(m Model, all []Model) (map[string][]lakehouse.StreamSource, []lakehouse.StreamSource, error) {
+	byTable := map[string][]lakehouse.StreamSource{}
+	var sources []lakehouse.StreamSource
+	seen := map[lakehouse.TableName]string{}
+	for _, st := range m.Streams { // each table once, however often streamed
+		if _, done := byTable[st.Table.String()]; done {
+			continue
+		}
+		var srcs []lakehouse.StreamSource
+		if _, ok := p.Resources.Sources[st.Table.Name]; ok && st.Table.Schema == "bronze" {
+			srcs = []lakehouse.StreamSource{{Table: st.Table}}
+		} else if i := slices.IndexFunc(all, func(o Model) bool { return o.Table == st.Table }); i >= 0 &&
+			p.Resources.Models[st.Table.String()].KindName() == KindIncrementalByBatch && len(all[i].Streams) > 0 {
+			for _, in := range all[i].Streams {
+				src := lakehouse.StreamSource{Table: in.Table, Via: st.Table}
+				if !slices.Contains(srcs, src) {
+					srcs = append(srcs, src)
+				}
+			}
+		} else {
+			return nil, nil, &streamError{st, fmt.Sprintf("STREAM(%s): only an ingested source's bronze table or an incremental_by_batch model can be streamed", st.Table),
+				fmt.Sprintf("write STREAM(bronze.<source>) for a source in resources.sources, STREAM(<model>) for an incremental_by_batch model, or name %s without STREAM()", st.Table)}
+		}
+		for _, src := range srcs {
+			if prev, dup := seen[src.Table]; dup {
+				return nil, nil, &streamError{st, fmt.Sprintf("STREAM(%s) reads the files of %s, as STREAM(%s) does", st.Table, src.Table, prev),
+					"stream one of them, and name the other without STREAM()"}
+			}
+			seen[src.Table] = st.Table.String()
+		}
+		byTable[st.Table.String()] = srcs
+		sources = append(sources, srcs...)
+	}
+	return byTable, sources, nil
+}
+
+// streamError is a STREAM() input a model cannot stream.
+type streamError struct {
+	at            Stream
+	message, hint string
+}
+
+func (e *streamError) Error() string {
+	return fmt.Sprintf("line %d: %s: %s", e.at.Line, e.message, e.hint)
+}
+
 // planBuild decides how this run builds m: in full (its kind is full, the
 // run asked for it, or an incremental run would be wrong: the table is
 // missing, its SQL, settings or columns changed, or a file it processed
-// was reloaded or removed), else incrementally as its kind says.
-func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s ModelSettings, rules []lakehouse.Rule, refresh bool) (build, error) {
+// was reloaded or removed), else incrementally as its kind says. all is
+// every model of the project (what STREAM() of a model reads).
+func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all []Model, s ModelSettings, rules []lakehouse.Rule, refresh bool) (build, error) {
 	b := build{sql: m.SQL, fingerprint: fingerprint(m, s, rules)}
 	kind := s.KindName()
-	if kind == KindIncrementalByBatch {
+	var byStream map[string][]lakehouse.StreamSource
+	if kind == KindIncrementalByBatch && len(m.Streams) == 0 {
 		// As validate says: a run would otherwise find no new files of
 		// anything else, ever, and keep the first build's rows.
-		if len(m.Streams) == 0 {
-			return b, fmt.Errorf("%s is incremental_by_batch but reads no STREAM() input: name the ingested table whose new rows it processes as STREAM(bronze.<source>)", m.Table)
+		return b, fmt.Errorf("%s is incremental_by_batch but reads no STREAM() input: name the ingested table whose new rows it processes as STREAM(bronze.<source>)", m.Table)
+	}
+	if (kind == KindIncrementalByBatch || kind == KindIncrementalByUniqueKey) && len(m.Streams) > 0 {
+		var err error
+		if byStream, b.streams, err = p.streamSources(m, all); err != nil {
+			return b, err
 		}
-		for _, st := range m.Streams { // each table once, however often streamed
-			if _, ok := p.Resources.Sources[st.Table.Name]; !ok || st.Table.Schema != "bronze" {
-				return b, fmt.Errorf("line %d: STREAM(%s): only an ingested source's bronze table can be streamed: write STREAM(bronze.<source>) for a source in resources.sources, or name %s without STREAM()",
-					st.Line, st.Table, st.Table)
-			}
-			if !slices.Contains(b.streams, st.Table) {
-				b.streams = append(b.streams, st.Table)
+		// A model streamed through is part of what decides the rows: when
+		// its SQL or settings change it is rebuilt in full, and so is this.
+		var via []string
+		for _, src := range b.streams {
+			if src.Via.Name != "" && !slices.Contains(via, src.Via.String()) {
+				via = append(via, src.Via.String())
+				i := slices.IndexFunc(all, func(o Model) bool { return o.Table == src.Via })
+				b.fingerprint = fingerprint(Model{Text: b.fingerprint + "\x00" + all[i].Text}, p.Resources.Models[src.Via.String()], nil)
+				// Its new rows are found by the file they came from.
+				cols, err := tx.Columns(ctx, src.Via)
+				if err != nil {
+					return b, err
+				}
+				if len(cols) > 0 && !slices.ContainsFunc(cols, func(c lakehouse.Column) bool { return c.Name == "_source_file" }) {
+					return b, fmt.Errorf("STREAM(%s): %s has no column _source_file, which tells its new rows: keep bronze's _source_file in its SELECT, or name %s without STREAM()",
+						src.Via, src.Via, src.Via)
+				}
 			}
 		}
 	}
@@ -510,8 +602,8 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 	case prev != b.fingerprint:
 		return full("its SQL, settings or quality rules changed since the last build")
 	}
-	switch kind {
-	case KindIncrementalByBatch:
+	switch {
+	case len(b.streams) > 0:
 		lost, err := tx.LostFiles(ctx, m.Table)
 		if err != nil {
 			return b, err
@@ -521,15 +613,19 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 		}
 		paths := map[string][]string{}
 		var n int
-		for _, t := range b.streams {
-			if _, seen := paths[t.String()]; seen {
+		for _, st := range m.Streams {
+			if _, seen := paths[st.Table.String()]; seen {
 				continue
 			}
-			ps, err := tx.NewFiles(ctx, m.Table, t)
-			if err != nil {
-				return b, err
+			var ps []string
+			for _, src := range byStream[st.Table.String()] {
+				more, err := tx.NewFiles(ctx, m.Table, src)
+				if err != nil {
+					return b, err
+				}
+				ps = append(ps, more...)
 			}
-			paths[t.String()] = ps
+			paths[st.Table.String()] = ps
 			n += len(ps)
 		}
 		if n == 0 {
@@ -539,7 +635,7 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 		b.sql = m.render(func(t lakehouse.TableName) string { return lakehouse.StreamFilter(t, paths[t.String()]) })
 		b.mat = lakehouse.Materialization{UniqueKey: s.UniqueKey, Append: len(s.UniqueKey) == 0}
 		b.note = fmt.Sprintf("%s: %d new %s", m.Table, n, plural(n, "file"))
-	case KindIncrementalByTime:
+	case kind == KindIncrementalByTime:
 		lookback, err := ParseLookback(s.Lookback)
 		if err != nil {
 			return b, err
@@ -553,10 +649,11 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, s Mo
 		}
 		col := lakehouse.QuoteIdent(s.TimeColumn)
 		cond := "(" + col + " >= " + start + " OR " + col + " IS NULL)"
-		b.sql = "SELECT * FROM (\n" + strings.TrimRight(strings.TrimSpace(m.SQL), "; \n\t") + "\n) AS lb_window WHERE " + cond
+		b.sql = "SELECT * FROM (\n" + strings.TrimRight(strings.TrimSpace(m.render(func(t lakehouse.TableName) string { return t.SQL() })), "; \n\t") + "\n) AS lb_window WHERE " + cond
 		b.mat = lakehouse.Materialization{ReplaceWhere: cond}
 		b.note = fmt.Sprintf("%s: %s from %s on", m.Table, s.TimeColumn, from)
-	case KindIncrementalByUniqueKey:
+	case kind == KindIncrementalByUniqueKey:
+		b.sql = m.render(func(t lakehouse.TableName) string { return t.SQL() })
 		b.mat = lakehouse.Materialization{UniqueKey: s.UniqueKey}
 	default:
 		return b, fmt.Errorf("unknown kind %q: use %s", kind, strings.Join(Kinds, ", "))

@@ -90,7 +90,7 @@ func (p *Project) defaultPlan(models []Model, refresh map[string]bool) ([]task, 
 		builtBy[m.Table.String()] = m.Table.String()
 	}
 	for _, m := range models {
-		t, err := p.transformTask([]Model{m}, refresh)
+		t, err := p.transformTask([]Model{m}, models, refresh)
 		if err != nil {
 			return nil, err
 		}
@@ -126,7 +126,7 @@ func (p *Project) jobTask(ctx context.Context, lh *lakehouse.Lakehouse, jt Task,
 		if err != nil {
 			return task{}, err
 		}
-		return p.transformTask(ms, refresh)
+		return p.transformTask(ms, models, refresh)
 	case "quality":
 		ms, err := pick()
 		if err != nil {
@@ -316,8 +316,9 @@ func listSome(items []string) string {
 
 // transformTask builds models in order, each with its quality rules, as
 // its kind says (see ModelSettings.Kind); the models in refresh are
-// rebuilt from scratch whatever their kind.
-func (p *Project) transformTask(models []Model, refresh map[string]bool) (task, error) {
+// rebuilt from scratch whatever their kind. all is every model of the
+// project.
+func (p *Project) transformTask(models, all []Model, refresh map[string]bool) (task, error) {
 	t := task{kind: "transform"}
 	rules := map[string][]lakehouse.Rule{}
 	for _, m := range models {
@@ -356,7 +357,7 @@ func (p *Project) transformTask(models []Model, refresh map[string]bool) (task, 
 			}
 			settings := p.Resources.Models[m.Table.String()]
 			r := rules[m.Table.String()]
-			b, err := p.planBuild(ctx, tx, m, settings, r, refresh[m.Table.String()])
+			b, err := p.planBuild(ctx, tx, m, all, settings, r, refresh[m.Table.String()])
 			if err != nil {
 				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
 			}

@@ -597,22 +597,29 @@ func (p *Project) validateKinds(models []Model, errf func(path, hint, format str
 		s := p.Resources.Models[m.Table.String()]
 		file := filepath.Join(p.Dir, m.Path)
 		batch := s.KindName() == KindIncrementalByBatch
-		streamed := 0
+		streaming := batch || s.KindName() == KindIncrementalByUniqueKey
+		if streaming {
+			// A model streamed must be one whose rows keep their files
+			// (incremental_by_batch), and no two streams share files.
+			var se *streamError
+			if _, _, err := p.streamSources(m, models); errors.As(err, &se) {
+				errs = append(errs, &Error{File: file, Line: se.at.Line, Column: se.at.Column, Message: se.message, Hint: se.hint})
+			}
+		}
 		for _, st := range m.Streams {
-			if _, ok := p.Resources.Sources[st.Table.Name]; !ok || st.Table.Schema != "bronze" {
+			if _, ok := p.Resources.Sources[st.Table.Name]; !streaming && (!ok || st.Table.Schema != "bronze") {
 				errs = append(errs, &Error{File: file, Line: st.Line, Column: st.Column,
 					Message: fmt.Sprintf("STREAM(%s): only an ingested source's bronze table can be streamed", st.Table),
 					Hint:    "write STREAM(bronze.<source>) for a source in resources.sources, or name " + st.Table.String() + " without STREAM()"})
 				continue
 			}
-			streamed++
-			if !batch {
+			if !streaming {
 				warns = append(warns, &Error{File: file, Line: st.Line, Column: st.Column,
-					Message: fmt.Sprintf("STREAM(%s) in %s, which is %s: only an incremental_by_batch model reads just the new rows", st.Table, m.Table, s.KindName()),
+					Message: fmt.Sprintf("STREAM(%s) in %s, which is %s: only an incremental_by_batch or incremental_by_unique_key model reads just the new rows", st.Table, m.Table, s.KindName()),
 					Hint:    fmt.Sprintf("set `%s: {kind: incremental_by_batch}` in resources.models, or write %s", m.Table, st.Table)})
 			}
 		}
-		if batch && streamed == 0 && len(m.Streams) == 0 {
+		if batch && len(m.Streams) == 0 {
 			errs = append(errs, &Error{File: file, Line: 1, Column: 1,
 				Message: fmt.Sprintf("%s is incremental_by_batch but reads no STREAM() input", m.Table),
 				Hint:    "name the ingested table whose new rows it processes as STREAM(bronze.<source>), for example FROM STREAM(bronze.orders) AS o"})

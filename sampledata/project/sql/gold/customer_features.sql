@@ -5,36 +5,29 @@
 --             from the cutoff on, else 0
 -- Every feature reads only rows dated strictly before the cutoff, so nothing
 -- from the label window leaks in.
+-- silver.order_totals is read where each part needs it (not through one
+-- shared CTE, which DuckDB would materialize whole), so the date bounds
+-- reach its scan.
 WITH bounds AS (
     SELECT max(order_date) - ${var.churn_days} AS cutoff
     FROM silver.order_totals
-),
-order_totals AS (
-    SELECT
-        order_id,
-        customer_id,
-        order_date,
-        discount_pct,
-        coalesce(gross, 0) * (1 - discount_pct / 100) AS amount
-    FROM silver.order_totals
-    WHERE customer_id IS NOT NULL
 ),
 history AS (
     SELECT
         t.customer_id,
         max(t.order_date)                           AS last_order_date,
         count(*)                                    AS frequency,
-        sum(t.amount::DECIMAL(18, 6))                AS monetary,
+        sum((coalesce(t.gross, 0) * (1 - t.discount_pct / 100))::DECIMAL(18, 6)) AS monetary,
         avg(t.discount_pct::DECIMAL(18, 6))          AS avg_discount,
         count(*) FILTER (WHERE t.order_date >= b.cutoff - 14) AS orders_last_14d
-    FROM order_totals AS t, bounds AS b
-    WHERE t.order_date < b.cutoff
+    FROM silver.order_totals AS t, bounds AS b
+    WHERE t.customer_id IS NOT NULL AND t.order_date < b.cutoff
     GROUP BY t.customer_id
 ),
 future AS (
     SELECT DISTINCT t.customer_id
-    FROM order_totals AS t, bounds AS b
-    WHERE t.order_date >= b.cutoff AND t.order_date < b.cutoff + ${var.churn_days}
+    FROM silver.order_totals AS t, bounds AS b
+    WHERE t.customer_id IS NOT NULL AND t.order_date >= b.cutoff AND t.order_date < b.cutoff + ${var.churn_days}
 ),
 support AS (
     SELECT
