@@ -45,9 +45,10 @@ CREATE TABLE IF NOT EXISTS ml.scorings (
 	rows BIGINT, principal VARCHAR, scored_at TIMESTAMP);
 `
 
-// RegistryTables are the registry's own tables in schema ml: no prediction
-// may be written over one of them.
-var RegistryTables = []string{"runs", "registered_models", "model_versions", "model_aliases", "artifacts", "scorings"}
+// RegistryTables are the registry's own tables in schema ml: no prediction,
+// model or statement may write one (lakehouse.RegistryTables, which
+// lakehouse enforces).
+var RegistryTables = lakehouse.RegistryTables
 
 func mlTable(name string) lakehouse.TableName { return lakehouse.TableName{Schema: "ml", Name: name} }
 

@@ -1,0 +1,226 @@
+package ml
+
+// A reviewer's attacks on the registry, as a hostile user would try them:
+// writes into the registry's own tables, tampered artifacts, and data a
+// trainer should refuse by name. Real DuckDB files throughout.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand"
+	"strings"
+	"testing"
+
+	"github.com/lakebench/lakebench/lakehouse"
+)
+
+// tamper runs stmt as a hand editing the file would, in a transaction of
+// lakebench's own (Tx.Exec checks nothing): the attacker who reaches the
+// file itself.
+func tamper(t *testing.T, lh *lakehouse.Lakehouse, stmt string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecArgs(ctx, stmt, args...); err != nil {
+		t.Fatalf("%s: %v", stmt, err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// noPanic runs f and fails the test, naming what, if it panics.
+func noPanic(t *testing.T, what string, f func()) {
+	t.Helper()
+	defer func() {
+		if p := recover(); p != nil {
+			t.Fatalf("%s panicked: %v", what, p)
+		}
+	}()
+	f()
+}
+
+// TestAttackRegistryTablesAreNotWritable: predictions written over a
+// registry table under another case of its name (ml.RUNS is ml.runs to
+// DuckDB), and statements that edit the registry by hand (an UPDATE that
+// moves the champion without the registry's checks and audit) are
+// refused, the owner's too; the registry is intact afterwards.
+func TestAttackRegistryTablesAreNotWritable(t *testing.T) {
+	ctx := context.Background()
+	lh := openTarget(t)
+	execSQL(t, lh, customers)
+	governed(t, lh, "development")
+	r := NewRegistry(lh)
+	lh.SetPrincipal("chen")
+	registerHand(t, r, regModel("churn", []float64{1, 0, 0, 0}, 0), 0.7)
+	registerHand(t, r, regModel("churn", []float64{2, 0, 0, 0}, 0), 0.7)
+
+	for _, who := range []string{"chen", "ana", ""} {
+		lh.SetPrincipal(who)
+		for _, out := range []string{"ml.RUNS", "ml.Model_Aliases", "ML.artifacts", "ml.scorings", "ml.model_versions", "ml.Registered_Models"} {
+			if _, err := r.Predict(ctx, "churn", "gold.customers", out); err == nil {
+				t.Errorf("%q scores into %s: no error", who, out)
+			}
+		}
+		for _, stmt := range []string{
+			"UPDATE ml.model_aliases SET version = 2 WHERE alias = 'champion'",
+			"DELETE FROM ml.Model_Aliases",
+			"INSERT INTO ml.runs SELECT * FROM ml.runs",
+			"UPDATE ml.artifacts SET model = 'garbage'::BLOB",
+			"UPDATE ml.model_versions SET status = 'READY'",
+			"INSERT INTO ml.scorings SELECT * FROM ml.scorings",
+		} {
+			_, err := lh.Exec(ctx, stmt)
+			var ae *lakehouse.AccessError
+			if !errors.As(err, &ae) || !strings.Contains(err.Error(), "model registry") {
+				t.Errorf("%q runs %s: %v, want a refusal naming the registry", who, stmt, err)
+			}
+		}
+	}
+	lh.SetPrincipal("")
+	if _, v, err := r.Resolve(ctx, "churn@champion"); err != nil || v != 1 {
+		t.Errorf("the champion after the attacks: %d %v, want 1", v, err)
+	}
+	if _, err := r.Show(ctx, "churn/2"); err != nil {
+		t.Errorf("the registry after the attacks: %v", err)
+	}
+	if n := rows(t, lh, "SELECT (SELECT count(*) FROM ml.runs), (SELECT count(*) FROM ml.scorings)"); n[0][0] != int64(2) || n[0][1] != int64(0) {
+		t.Errorf("runs and scorings after the attacks: %v, want 2 and 0", n)
+	}
+	if n := rows(t, lh, "SELECT count(*) FROM sys.audit WHERE NOT allowed AND principal = 'chen' AND detail LIKE '%model registry%'"); n[0][0].(int64) < 6 {
+		t.Errorf("chen's refused statements audited %v times, want 6", n[0][0])
+	}
+	// A model (a pipeline's materialization) may not build one either.
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Materialize(ctx, lakehouse.TableName{Schema: "ml", Name: "Runs"}, "SELECT 1 AS a", lakehouse.Materialization{}); !errors.Is(err, lakehouse.ErrInternalTable) {
+		t.Errorf("a model builds ml.Runs: %v", err)
+	}
+}
+
+// TestAttackPredictOutputs: the output may not be the input under another
+// case, a view, an ingested table or a table in sys or bronze.
+func TestAttackPredictOutputs(t *testing.T) {
+	ctx := context.Background()
+	lh := openTarget(t)
+	execSQL(t, lh, customers)
+	execSQL(t, lh, "CREATE VIEW gold.v AS SELECT * FROM gold.customers")
+	r := NewRegistry(lh)
+	registerHand(t, r, regModel("churn", []float64{1, 0, 0, 0}, 0), 0.7)
+	for _, out := range []string{"gold.CUSTOMERS", "gold.v", "sys.x", "SYS.audit", "bronze.x", "bronze_data.x", "information_schema.x", "temp.x"} {
+		noPanic(t, "predict into "+out, func() {
+			if _, err := r.Predict(ctx, "churn", "gold.customers", out); err == nil {
+				t.Errorf("scores into %s: no error", out)
+			}
+		})
+	}
+	if n := rows(t, lh, "SELECT count(*) FROM gold.customers"); n[0][0] != int64(6) {
+		t.Errorf("gold.customers after the attacks: %v rows", n[0][0])
+	}
+	if n := rows(t, lh, "SELECT count(*) FROM duckdb_views() WHERE view_name = 'v'"); n[0][0] != int64(1) {
+		t.Errorf("the view gold.v was replaced")
+	}
+}
+
+// TestAttackMissingAliasAndRefs: a missing alias, a missing version and
+// malformed references are clear errors.
+func TestAttackMissingAliasAndRefs(t *testing.T) {
+	ctx := context.Background()
+	lh := openTarget(t)
+	execSQL(t, lh, customers)
+	r := NewRegistry(lh)
+	registerHand(t, r, regModel("churn", []float64{1, 0, 0, 0}, 0), 0.7)
+	var nf *NotFoundError
+	if _, err := r.Predict(ctx, "churn@nope", "gold.customers", "ml.p"); !errors.As(err, &nf) || !strings.Contains(err.Error(), `no alias "nope"`) || !strings.Contains(err.Error(), "promote") {
+		t.Errorf("churn@nope: %v", err)
+	}
+	if _, err := r.Predict(ctx, "churn/9", "gold.customers", "ml.p"); !errors.As(err, &nf) {
+		t.Errorf("churn/9: %v", err)
+	}
+	for _, ref := range []string{"churn@", "@champion", "churn/0", "churn/-1", "churn/1x", "a@b@c", "churn/1@x", strings.Repeat("x", 100000), "ch\x00urn", "churn\n", " churn", "churn@\u202echampion"} {
+		noPanic(t, "resolve "+fmt.Sprintf("%q", ref), func() {
+			if _, _, err := r.Resolve(ctx, ref); err == nil {
+				t.Errorf("resolve %q: no error", ref)
+			}
+		})
+	}
+	if err := r.SetAlias(ctx, "churn", "12", 1); err == nil {
+		t.Errorf("an all-digit alias was set")
+	}
+	if err := r.RemoveAlias(ctx, "churn", "nope"); !errors.As(err, &nf) {
+		t.Errorf("remove a missing alias: %v", err)
+	}
+}
+
+// TestAttackTamperedArtifact: an artifact edited in the file (garbage,
+// truncated, shapes that do not fit, random byte flips) makes show,
+// predict, compare and reproduce fail with an error, never a panic.
+func TestAttackTamperedArtifact(t *testing.T) {
+	ctx := context.Background()
+	lh := openTarget(t)
+	execSQL(t, lh, trainingTable)
+	r := NewRegistry(lh)
+	if _, _, err := r.Train(ctx, Spec{Name: "churn", Table: "gold.train", Label: "churned", Seed: 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Train(ctx, Spec{Name: "churn", Table: "gold.train", Label: "churned", Seed: 2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	good := []byte(rows(t, lh, "SELECT model::VARCHAR FROM ml.artifacts WHERE version = 1")[0][0].(string))
+	frame, err := ReadFrame(ctx, lh, "gold.train", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	swap := func(old, new string) []byte { return []byte(strings.Replace(string(good), old, new, 1)) }
+	bad := map[string][]byte{
+		"garbage":   []byte("garbage"),
+		"empty":     {},
+		"null":      []byte("null"),
+		"object":    []byte("{}"),
+		"truncated": good[:len(good)/2],
+		"twice":     append(append([]byte(nil), good...), good...),
+		"task":      swap(`"classification"`, `"clustering"`),
+		"classes":   swap(`"classes":["0","1"]`, `"classes":["0"]`),
+		"coef":      swap(`"coef":[[`, `"coef":[[1e308,`),
+		"std":       []byte(strings.ReplaceAll(string(good), `"std":`, `"std":-`)),
+	}
+	rng := rand.New(rand.NewSource(9))
+	for i := range 300 {
+		b := append([]byte(nil), good...)
+		for range 1 + rng.Intn(3) {
+			b[rng.Intn(len(b))] = "0123456789-.eE,:[]{}\"atn"[rng.Intn(24)]
+		}
+		bad[fmt.Sprintf("flip%d", i)] = b
+	}
+	for name, b := range bad {
+		noPanic(t, "decode "+name, func() {
+			if m, err := UnmarshalModel(b); err == nil {
+				m.Predict(frame)
+			}
+		})
+	}
+	for _, name := range []string{"garbage", "truncated", "classes", "coef", "std"} {
+		tamper(t, lh, "UPDATE ml.artifacts SET model = ?::BLOB WHERE name = 'churn' AND version = 1", bad[name])
+		noPanic(t, name, func() {
+			if _, err := r.Show(ctx, "churn/1"); err == nil {
+				t.Errorf("%s: show loads the tampered artifact", name)
+			}
+			if _, err := r.Predict(ctx, "churn@champion", "gold.train", "ml.p"); err == nil {
+				t.Errorf("%s: predict scores with the tampered artifact", name)
+			}
+			r.Compare(ctx, "churn", 1, 2)
+			rep, err := r.Reproduce(ctx, "churn", 1)
+			if err == nil && rep.Identical {
+				t.Errorf("%s: reproduce calls the tampered artifact identical", name)
+			}
+		})
+	}
+}
