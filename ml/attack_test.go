@@ -224,3 +224,108 @@ func TestAttackTamperedArtifact(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackHostileData: tables a trainer must refuse with the column's
+// name and no READY version (or, where the data is fine, train and score
+// without a panic).
+func TestAttackHostileData(t *testing.T) {
+	ctx := context.Background()
+	lh := openTarget(t)
+	r := NewRegistry(lh)
+	many := make([]string, 300)
+	for j := range many {
+		many[j] = fmt.Sprintf("(i * %d %% 97)::DOUBLE AS f%d", j+3, j)
+	}
+	for _, c := range []struct {
+		name, table string
+		spec        Spec
+		want        string // a fragment of the error; "" trains
+	}{
+		{"nan", "SELECT i::DOUBLE AS x, CASE WHEN i = 5 THEN 'nan'::DOUBLE ELSE i END AS y, i % 2 AS label FROM range(100) t(i)", Spec{Label: "label"}, `"y"`},
+		{"inf", "SELECT i::DOUBLE AS x, CASE WHEN i = 5 THEN '-inf'::DOUBLE ELSE i END AS y, i % 2 AS label FROM range(100) t(i)", Spec{Label: "label"}, `"y"`},
+		{"nan_label", "SELECT i::DOUBLE AS x, CASE WHEN i = 5 THEN 'nan'::DOUBLE ELSE i END AS label FROM range(100) t(i)", Spec{Label: "label", Task: Regression}, `"label"`},
+		{"null_label", "SELECT i::DOUBLE AS x, NULL::INTEGER AS label FROM range(100) t(i)", Spec{Label: "label"}, `"label"`},
+		{"one_row", "SELECT 1.0 AS x, 1 AS label", Spec{Label: "label"}, "row"},
+		{"no_rows", "SELECT 1.0 AS x, 1 AS label WHERE false", Spec{Label: "label"}, "no rows"},
+		{"one_class", "SELECT i::DOUBLE AS x, 1 AS label FROM range(100) t(i)", Spec{Label: "label", Task: Classification}, `"label"`},
+		{"categories", "SELECT 'c' || i AS city, i % 2 AS label FROM range(10000) t(i)", Spec{Label: "label"}, `"city"`},
+		{"date_label", "SELECT i::DOUBLE AS x, DATE '2024-01-01' + i::INTEGER AS label FROM range(100) t(i)", Spec{Label: "label"}, ""}, // by design a date is a number of days (ReadFrame): a regression
+		{"list", "SELECT [i, i] AS xs, i::DOUBLE AS x, i % 2 AS label FROM range(100) t(i)", Spec{Label: "label"}, "column xs is BIGINT[]"},
+		{"struct", "SELECT {'a': i} AS s, i::DOUBLE AS x, i % 2 AS label FROM range(100) t(i)", Spec{Label: "label"}, "column s is STRUCT"},
+		{"list_named", "SELECT [i, i] AS xs, i::DOUBLE AS x, i % 2 AS label FROM range(100) t(i)", Spec{Label: "label", Features: []string{"xs", "x"}}, "column xs is BIGINT[]"},
+		{"all_null_feature", "SELECT NULL::DOUBLE AS x, i::DOUBLE AS z, i % 2 AS label FROM range(100) t(i)", Spec{Label: "label"}, `"x"`},
+		{"missing_feature", "SELECT i::DOUBLE AS x, i % 2 AS label FROM range(100) t(i)", Spec{Label: "label", Features: []string{"nope"}}, `"nope"`},
+		{"label_as_feature", "SELECT i::DOUBLE AS x, i % 2 AS label FROM range(100) t(i)", Spec{Label: "label", Features: []string{"x", "label"}}, `"label"`},
+		{"wide", "SELECT " + strings.Join(many, ", ") + ", i % 2 AS label FROM range(200) t(i)", Spec{Label: "label", MaxIter: 20}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			table := "gold." + c.name
+			execSQL(t, lh, "CREATE TABLE "+table+" AS "+c.table)
+			spec := c.spec
+			spec.Name, spec.Table = c.name, table
+			noPanic(t, c.name, func() {
+				mv, _, err := r.Train(ctx, spec, nil)
+				switch {
+				case c.want == "" && err != nil:
+					t.Errorf("train: %v", err)
+				case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+					t.Errorf("train: %v, want an error naming %s", err, c.want)
+				case c.want != "" && mv != nil:
+					t.Errorf("a version registered: %+v", mv)
+				}
+				if c.want != "" {
+					if n := rows(t, lh, "SELECT count(*) FROM ml.model_versions WHERE name = ? AND status = 'READY'", c.name); n[0][0] != int64(0) {
+						t.Errorf("%v READY versions of %s", n[0][0], c.name)
+					}
+					return
+				}
+				if _, err := r.Predict(ctx, c.name, table, "ml."+c.name+"_predictions"); err != nil {
+					t.Errorf("predict: %v", err)
+				}
+			})
+		})
+	}
+}
+
+// TestAttackHostileColumnsAndNames: columns named with quotes, semicolons
+// and emoji train, score and reproduce; names that would read as others
+// (a right-to-left override, a zero-width space, a C1 control, invalid
+// UTF-8) or are too long are refused; a Unicode name is fine.
+func TestAttackHostileColumnsAndNames(t *testing.T) {
+	ctx := context.Background()
+	lh := openTarget(t)
+	execSQL(t, lh, `CREATE TABLE gold."t'; DROP TABLE x; --" AS SELECT i::BIGINT AS customer_id,
+		(i * 37 % 100)::DOUBLE AS "a""b; DROP TABLE gold.x; --",
+		['nord', 'süd', '東'][i % 3 + 1] AS "ñandú 🐧",
+		CASE WHEN (i * 37 % 100) + CASE WHEN i % 3 = 0 THEN 30 ELSE 0 END > 60 THEN 'yes' ELSE 'no' END AS "lab'el"
+		FROM range(300) t(i)`)
+	execSQL(t, lh, "CREATE TABLE gold.x AS SELECT 1 AS a")
+	r := NewRegistry(lh)
+	table := `gold.t'; DROP TABLE x; --`
+	for _, spec := range []Spec{
+		{Name: "modèle ñ 東", Table: table, Label: "lab'el", Seed: 3},
+		{Name: "modèle ñ 東", Table: table, Label: "lab'el", Features: []string{`a"b; DROP TABLE gold.x; --`, "ñandú 🐧"}, Seed: 3},
+	} {
+		mv, _, err := r.Train(ctx, spec, nil)
+		if err != nil {
+			t.Fatalf("train %+v: %v", spec, err)
+		}
+		if _, err := r.Predict(ctx, fmt.Sprintf("%s/%d", mv.Name, mv.Version), table, `ml.p"; --`); err != nil {
+			t.Errorf("predict: %v", err)
+		}
+		if rep, err := r.Reproduce(ctx, mv.Name, mv.Version); err != nil || !rep.Identical {
+			t.Errorf("reproduce: %+v %v", rep, err)
+		}
+	}
+	if n := rows(t, lh, `SELECT (SELECT count(*) FROM gold.x), (SELECT count(*) FROM ml."p""; --")`); n[0][0] != int64(1) || n[0][1] != int64(300) {
+		t.Errorf("gold.x and the predictions: %v", n)
+	}
+	for _, name := range []string{"churn\u202e", "ch\u200burn", "churn\u0085", "ch\xffurn", strings.Repeat("é", 101), "a@b", "a/b", " churn"} {
+		if _, _, err := r.Train(ctx, Spec{Name: name, Table: table, Label: "lab'el"}, nil); err == nil {
+			t.Errorf("train as %+q: no error", name)
+		}
+		if err := CheckAlias(name); err == nil {
+			t.Errorf("alias %+q: no error", name)
+		}
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lakebench/lakebench/lakehouse"
 )
@@ -410,9 +412,14 @@ func checkRefPart(what, s string) error {
 	case strings.ContainsAny(s, "@/"):
 		return fmt.Errorf("ml: %s %q holds '@' or '/', which separate an alias or a version in a model reference (churn@champion, churn/3): leave them out", what, s)
 	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("ml: %s %q is not valid UTF-8: name it in plain text", what, s)
+	}
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("ml: %s %q holds a control character: leave it out", what, s)
+		// Format characters (a right-to-left override, a zero-width
+		// space) make one name read as another in a listing or the audit.
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("ml: %s %+q holds a control character or an invisible formatting one (%U), which would make it read as another name: leave it out", what, s, r)
 		}
 	}
 	return nil
