@@ -83,3 +83,41 @@ func TestMLAttacksFailClosed(t *testing.T) {
 		t.Errorf("erin's refusals audited %d times, want 2", n)
 	}
 }
+
+// TestMLServicePrincipalNeedsItsToken: on staging, whose run_as is the
+// service principal sp-staging, training and promotion without its token,
+// with a wrong one, or with its token but as another service principal
+// are refused before the registry opens, and audited.
+func TestMLServicePrincipalNeedsItsToken(t *testing.T) {
+	dir := mlProject(t)
+	lb(t, dir, true, "bundle", "deploy", "-t", "staging")
+	other := "LAKEBENCH_HOME=" + t.TempDir()
+	train := []string{"-t", "staging", "train", "--table", "bronze.penguins", "--label", "Species"}
+	for _, c := range []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{[]string{other}, train, "needs its token"},
+		{[]string{other, "LAKEBENCH_TOKEN=lbt_guessed"}, train, "not a valid token of sp-staging"},
+		{[]string{other}, []string{"-t", "staging", "models", "promote", "penguins", "1"}, "needs its token"},
+		{[]string{other}, []string{"-t", "staging", "models", "predict", "penguins", "--table", "bronze.penguins", "--out", "ml.p"}, "needs its token"},
+	} {
+		_, stderr := lbEnv(t, dir, c.env, false, c.args...)
+		if !strings.Contains(stderr, c.want) {
+			t.Errorf("lakebench %s (%v): %s, want %q", strings.Join(c.args, " "), c.env, stderr, c.want)
+		}
+	}
+	token, _ := lb(t, dir, true, "auth", "token", "create", "sp-staging", "-t", "staging")
+	_, stderr := lbEnv(t, dir, []string{other, "LAKEBENCH_TOKEN=" + strings.TrimSpace(token)}, false, append(train, "--as", "sp-prod")...)
+	if !strings.Contains(stderr, "not a valid token of sp-prod") {
+		t.Errorf("sp-staging's token training as sp-prod: %s", stderr)
+	}
+	rows := auditRows(t, filepath.Join(dir, ".lakebench", "staging.duckdb"))
+	if n := countAudit(rows, "authenticate", false, "sp-staging", ""); n < 4 {
+		t.Errorf("%d refused sp-staging identities audited, want 4", n)
+	}
+	if n := countAudit(rows, "ml:train", true, "", ""); n != 0 {
+		t.Errorf("a refused identity trained: %d ml:train events", n)
+	}
+}
