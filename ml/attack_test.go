@@ -329,3 +329,49 @@ func TestAttackHostileColumnsAndNames(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackViewOverAnUngrantedTable: a view is governed as Unity
+// Catalog's are, by the grants on the view itself (its owner shares what it
+// selects): chen, who may read gold but not silver, trains on and scores a
+// gold view over silver; erin, who may read neither, is refused each way,
+// audited, even though the view's rows are the same.
+func TestAttackViewOverAnUngrantedTable(t *testing.T) {
+	ctx := context.Background()
+	lh := openTarget(t)
+	execSQL(t, lh, strings.Replace(trainingTable, "gold.train", "silver.secret", 1))
+	execSQL(t, lh, "CREATE VIEW gold.v AS SELECT * FROM silver.secret")
+	governed(t, lh, "development")
+	r := NewRegistry(lh)
+	lh.SetPrincipal("chen")
+	spec := Spec{Name: "churn", Table: "gold.v", Label: "churned", Seed: 1}
+	if _, _, err := r.Train(ctx, spec, nil); err != nil {
+		t.Fatalf("chen trains on gold.v: %v", err)
+	}
+	if _, err := r.Predict(ctx, "churn", "gold.v", "ml.p"); err != nil {
+		t.Errorf("chen scores gold.v: %v", err)
+	}
+	if _, err := r.Predict(ctx, "churn", "silver.secret", "ml.p"); err == nil {
+		t.Errorf("chen scores silver.secret by name")
+	}
+	lh.SetPrincipal("erin")
+	refused := func(what string, err error) {
+		t.Helper()
+		var ae *lakehouse.AccessError
+		if !errors.As(err, &ae) {
+			t.Errorf("erin %s: %v, want refused", what, err)
+		}
+	}
+	_, _, err := r.Train(ctx, spec, nil)
+	refused("trains", err)
+	_, err = r.Predict(ctx, "churn", "gold.v", "ml.p")
+	refused("scores", err)
+	_, err = r.Reproduce(ctx, "churn", 1)
+	refused("reproduces", err)
+	lh.SetPrincipal("")
+	if n := rows(t, lh, "SELECT count(*) FROM ml.model_versions"); n[0][0] != int64(1) {
+		t.Errorf("versions: %v, want chen's 1", n[0][0])
+	}
+	if n := rows(t, lh, "SELECT count(*) FROM sys.audit WHERE NOT allowed AND principal = 'erin'"); n[0][0].(int64) < 3 {
+		t.Errorf("erin's refusals audited %v times, want 3", n[0][0])
+	}
+}
