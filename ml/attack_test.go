@@ -256,6 +256,10 @@ func TestAttackHostileData(t *testing.T) {
 		{"all_null_feature", "SELECT NULL::DOUBLE AS x, i::DOUBLE AS z, i % 2 AS label FROM range(100) t(i)", Spec{Label: "label"}, `"x"`},
 		{"missing_feature", "SELECT i::DOUBLE AS x, i % 2 AS label FROM range(100) t(i)", Spec{Label: "label", Features: []string{"nope"}}, `"nope"`},
 		{"label_as_feature", "SELECT i::DOUBLE AS x, i % 2 AS label FROM range(100) t(i)", Spec{Label: "label", Features: []string{"x", "label"}}, `"label"`},
+		{"duplicate_feature", "SELECT i::DOUBLE AS x, (i * 7 % 11)::DOUBLE AS z, i % 2 AS label FROM range(100) t(i)", Spec{Label: "label", Features: []string{"x", "x", "z"}}, `feature "x" is listed twice`},
+		{"constant_feature", "SELECT 3.0 AS k, i::DOUBLE AS x, i % 2 AS label FROM range(100) t(i)", Spec{Label: "label"}, ""},
+		{"constant_regression", "SELECT 3.0 AS k, i::DOUBLE AS x, 2.5 AS y FROM range(100) t(i)", Spec{Label: "y", Task: Regression}, `"y"`},
+		{"huge_values", "SELECT CASE WHEN i = 3 THEN 1e300 ELSE i END::DOUBLE AS x, i % 2 AS label FROM range(100) t(i)", Spec{Label: "label"}, ""},
 		{"wide", "SELECT " + strings.Join(many, ", ") + ", i % 2 AS label FROM range(200) t(i)", Spec{Label: "label", MaxIter: 20}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -373,5 +377,48 @@ func TestAttackViewOverAnUngrantedTable(t *testing.T) {
 	}
 	if n := rows(t, lh, "SELECT count(*) FROM sys.audit WHERE NOT allowed AND principal = 'erin'"); n[0][0].(int64) < 3 {
 		t.Errorf("erin's refusals audited %v times, want 3", n[0][0])
+	}
+}
+
+// TestAttackRemoveAlias: removing an alias is an alias move: MODIFY on ml,
+// CAN_MANAGE in production, refusals audited, the removal too.
+func TestAttackRemoveAlias(t *testing.T) {
+	ctx := context.Background()
+	for _, mode := range []string{"development", "production"} {
+		t.Run(mode, func(t *testing.T) {
+			lh := openTarget(t)
+			governed(t, lh, mode)
+			r := NewRegistry(lh)
+			lh.SetPrincipal("ana")
+			registerHand(t, r, regModel("churn", []float64{1, 0, 0, 0}, 0), 0.7)
+			lh.SetPrincipal("dana")
+			if err := r.RemoveAlias(ctx, "churn", Champion); err == nil {
+				t.Errorf("dana removes the champion")
+			}
+			lh.SetPrincipal("chen")
+			err := r.RemoveAlias(ctx, "churn", Champion)
+			if mode == "production" && err == nil {
+				t.Errorf("chen removes the champion in production")
+			}
+			if mode == "development" && err != nil {
+				t.Errorf("chen removes the champion in development: %v", err)
+			}
+			lh.SetPrincipal("")
+			want := int64(1)
+			if mode == "development" {
+				want = 0
+			}
+			if n := rows(t, lh, "SELECT count(*) FROM ml.model_aliases"); n[0][0] != want {
+				t.Errorf("aliases left: %v, want %d", n[0][0], want)
+			}
+			if n := rows(t, lh, "SELECT count(*) FROM sys.audit WHERE NOT allowed AND principal = 'dana'"); n[0][0] != int64(1) {
+				t.Errorf("dana's refusal audited %v times", n[0][0])
+			}
+			removed := rows(t, lh, "SELECT count(*) FROM sys.audit WHERE allowed AND principal = 'chen' AND action = 'ml:alias' AND detail LIKE '%removed%'")[0][0]
+			refused := rows(t, lh, "SELECT count(*) FROM sys.audit WHERE NOT allowed AND principal = 'chen'")[0][0]
+			if mode == "development" && removed != int64(1) || mode == "production" && refused != int64(1) {
+				t.Errorf("chen's removal audited %v, refusal %v", removed, refused)
+			}
+		})
 	}
 }
