@@ -260,6 +260,7 @@ func TestAttackHostileData(t *testing.T) {
 		{"constant_feature", "SELECT 3.0 AS k, i::DOUBLE AS x, i % 2 AS label FROM range(100) t(i)", Spec{Label: "label"}, ""},
 		{"constant_regression", "SELECT 3.0 AS k, i::DOUBLE AS x, 2.5 AS y FROM range(100) t(i)", Spec{Label: "y", Task: Regression}, `"y"`},
 		{"huge_values", "SELECT CASE WHEN i = 3 THEN 1e300 ELSE i END::DOUBLE AS x, i % 2 AS label FROM range(100) t(i)", Spec{Label: "label"}, ""},
+		{"many_classes", "SELECT i::DOUBLE AS x, 'c' || (i // 2) AS label FROM range(4000) t(i)", Spec{Label: "label", Task: Classification}, "at least one row per class (2000)"},
 		{"wide", "SELECT " + strings.Join(many, ", ") + ", i % 2 AS label FROM range(200) t(i)", Spec{Label: "label", MaxIter: 20}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
