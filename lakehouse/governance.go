@@ -316,6 +316,9 @@ func (lh *Lakehouse) authorizeSQL(ctx context.Context, sqlText string) (tables [
 		tables = append(tables, t.String())
 	}
 	if err == nil {
+		err = registryWrites(lh.principal, writes)
+	}
+	if err == nil {
 		if lh.principal == "" {
 			err = lh.Authorize(ctx, "", nil, sysWrites(writes))
 		} else {

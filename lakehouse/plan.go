@@ -687,6 +687,9 @@ func (tx *Tx) AuthorizeSQL(ctx context.Context, sqlText string) (reads, writes [
 		}
 	}
 	if err == nil {
+		err = registryWrites(tx.principal, writes)
+	}
+	if err == nil {
 		if tx.principal == "" {
 			err = tx.lh.Authorize(ctx, "", nil, sysWrites(writes))
 		} else {

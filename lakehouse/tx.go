@@ -126,12 +126,54 @@ const InternalSchemaHint = "models build tables in silver, gold, ml or a schema 
 // keeps for itself (see InternalSchema).
 var ErrInternalTable = errors.New("not a table a model may build")
 
-// checkModelTarget refuses a model's target in an internal schema, or a
-// table ingestion loads (in any schema): whatever the caller checked, a
-// model never overwrites ingested rows or lakebench's records.
+// RegistryTables are the model registry's records in schema ml (package
+// ml keeps them): like sys, no statement, model or prediction writes one,
+// the owner's included; only the registry's own statements (Tx.ExecArgs)
+// do, after its checks and with its audit (an alias moved by an UPDATE
+// would skip both, and a production target's CAN_MANAGE).
+var RegistryTables = []string{"runs", "registered_models", "model_versions", "model_aliases", "artifacts", "scorings"}
+
+// IsRegistryTable reports whether t is one of RegistryTables, whatever
+// the case of its name (DuckDB's names ignore case).
+func IsRegistryTable(t TableName) bool {
+	if !strings.EqualFold(t.Schema, "ml") {
+		return false
+	}
+	for _, n := range RegistryTables {
+		if strings.EqualFold(t.Name, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// registryWriteError refuses a statement's write into a registry table.
+func registryWriteError(principal string, t TableName) *AccessError {
+	return &AccessError{Principal: principal, Action: "write", Table: t,
+		Reason: fmt.Sprintf("lakehouse: no one may write %s through a statement, the owner included: it is one of the model registry's records, which change only through `lakebench train` and `lakebench models` (checked and audited there)", t)}
+}
+
+// registryWrites refuses writes into a registry table (see RegistryTables).
+func registryWrites(principal string, writes []TableName) error {
+	for _, t := range writes {
+		if IsRegistryTable(t) {
+			return registryWriteError(principal, t)
+		}
+	}
+	return nil
+}
+
+// checkModelTarget refuses a model's target in an internal schema, a
+// registry table, or a table ingestion loads (in any schema): whatever the
+// caller checked, a model never overwrites ingested rows or lakebench's
+// records.
 func (tx *Tx) checkModelTarget(ctx context.Context, table TableName) error {
 	if InternalSchema(table.Schema) {
 		return fmt.Errorf("lakehouse: materialize %s: %w: %s", table, ErrInternalTable, InternalSchemaHint)
+	}
+	if IsRegistryTable(table) {
+		return fmt.Errorf("lakehouse: write %s: %w: it is one of the model registry's records (%s in schema ml); write to another table",
+			table, ErrInternalTable, strings.Join(RegistryTables, ", "))
 	}
 	if stored, err := tableExists(ctx, tx.tx, storeTable(table)); err != nil {
 		return err

@@ -69,10 +69,10 @@ func (r *Registry) PredictTx(ctx context.Context, tx *lakehouse.Tx, ref, table, 
 		return nil, err
 	}
 	in, o := reads[0], writes[0]
-	if o.Schema == "ml" && slices.Contains(RegistryTables, o.Name) {
+	if lakehouse.IsRegistryTable(o) {
 		return nil, fmt.Errorf("ml: predict: %s is one of the registry's own tables: write the predictions to another, such as ml.%s_predictions", o, strings.SplitN(ref, "@", 2)[0])
 	}
-	if o == in {
+	if strings.EqualFold(o.String(), in.String()) {
 		return nil, fmt.Errorf("ml: predict: the output %s is the input: write the predictions to another table", o)
 	}
 	if err := tx.CheckTableTarget(ctx, o); err != nil {

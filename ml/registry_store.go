@@ -11,6 +11,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/lakebench/lakebench/lakehouse"
 )
@@ -45,9 +47,10 @@ CREATE TABLE IF NOT EXISTS ml.scorings (
 	rows BIGINT, principal VARCHAR, scored_at TIMESTAMP);
 `
 
-// RegistryTables are the registry's own tables in schema ml: no prediction
-// may be written over one of them.
-var RegistryTables = []string{"runs", "registered_models", "model_versions", "model_aliases", "artifacts", "scorings"}
+// RegistryTables are the registry's own tables in schema ml: no prediction,
+// model or statement may write one (lakehouse.RegistryTables, which
+// lakehouse enforces).
+var RegistryTables = lakehouse.RegistryTables
 
 func mlTable(name string) lakehouse.TableName { return lakehouse.TableName{Schema: "ml", Name: name} }
 
@@ -409,9 +412,14 @@ func checkRefPart(what, s string) error {
 	case strings.ContainsAny(s, "@/"):
 		return fmt.Errorf("ml: %s %q holds '@' or '/', which separate an alias or a version in a model reference (churn@champion, churn/3): leave them out", what, s)
 	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("ml: %s %q is not valid UTF-8: name it in plain text", what, s)
+	}
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("ml: %s %q holds a control character: leave it out", what, s)
+		// Format characters (a right-to-left override, a zero-width
+		// space) make one name read as another in a listing or the audit.
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return fmt.Errorf("ml: %s %+q holds a control character or an invisible formatting one (%U), which would make it read as another name: leave it out", what, s, r)
 		}
 	}
 	return nil

@@ -1065,7 +1065,7 @@ func newModelsPredictCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--out: %w", err)
 			}
-			if in == dst {
+			if strings.EqualFold(in.String(), dst.String()) {
 				return fmt.Errorf("--out %s is the input table: write the predictions to another table", dst)
 			}
 			ctx := cmd.Context()
