@@ -241,6 +241,15 @@ func readColumnsOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableN
 	return data, nil
 }
 
+// selectReads is the one statement that reads every column of reads.
+func selectReads(table TableName, reads []columnRead) string {
+	exprs := make([]string, len(reads))
+	for i, r := range reads {
+		exprs[i] = r.expr
+	}
+	return "SELECT " + strings.Join(exprs, ", ") + " FROM " + table.SQL()
+}
+
 // pickColumns finds the wanted columns among the declared ones: by exact
 // name, else by the one name equal but for case; none wanted is all.
 func pickColumns(table TableName, declared []Column, want []string) ([]Column, error) {

@@ -11,46 +11,49 @@ import (
 // duckdb_arrow tag, "database/sql" without it.
 const ColumnarReads = "database/sql"
 
-// fetchColumns runs each column's query in tx and scans its values one at
-// a time: the fallback of a build without the duckdb_arrow tag, which
-// makes (see the Makefile) use DuckDB's Arrow interface instead.
+// fetchColumns runs one query of every column in tx and scans its values a
+// row at a time: the fallback of a build without the duckdb_arrow tag,
+// which makes (see the Makefile) use DuckDB's Arrow interface instead. One
+// query, as there: a row's values must come from the same scan.
 func fetchColumns(ctx context.Context, _ *sql.Conn, tx *sql.Tx, table TableName, reads []columnRead) error {
-	for _, r := range reads {
-		if err := fetchRows(ctx, tx, table, r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func fetchRows(ctx context.Context, tx *sql.Tx, table TableName, r columnRead) error {
-	rows, err := tx.QueryContext(ctx, "SELECT "+r.expr+" FROM "+table.SQL())
+	rows, err := tx.QueryContext(ctx, selectReads(table, reads))
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	c := r.out
-	n := max(cap(c.Num), cap(c.Text))
-	words := interner{}
-	var num sql.NullFloat64
-	var text sql.NullString
-	for i := 0; rows.Next(); i++ {
-		if c.Kind == TextValues {
-			if err := rows.Scan(&text); err != nil {
-				return err
-			}
-			c.Text = append(c.Text, words.intern(text.String))
-			if !text.Valid {
-				c.setNull(i, n)
-			}
-			continue
+	n := 0
+	for _, r := range reads {
+		n = max(n, cap(r.out.Num), cap(r.out.Text))
+	}
+	words := make([]interner, len(reads))
+	dest := make([]any, len(reads))
+	nums := make([]sql.NullFloat64, len(reads))
+	texts := make([]sql.NullString, len(reads))
+	for j, r := range reads {
+		words[j] = interner{}
+		if r.out.Kind == TextValues {
+			dest[j] = &texts[j]
+		} else {
+			dest[j] = &nums[j]
 		}
-		if err := rows.Scan(&num); err != nil {
+	}
+	for i := 0; rows.Next(); i++ {
+		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		c.Num = append(c.Num, num.Float64)
-		if !num.Valid {
-			c.setNull(i, n)
+		for j, r := range reads {
+			c := r.out
+			if c.Kind == TextValues {
+				c.Text = append(c.Text, words[j].intern(texts[j].String))
+				if !texts[j].Valid {
+					c.setNull(i, n)
+				}
+				continue
+			}
+			c.Num = append(c.Num, nums[j].Float64)
+			if !nums[j].Valid {
+				c.setNull(i, n)
+			}
 		}
 	}
 	return rows.Err()

@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -140,6 +141,30 @@ func TestReadColumnsManyChunks(t *testing.T) {
 		}
 		if (r[2] == nil) != cat.IsNull(i) || (r[2] != nil && cat.Text[i] != r[2].(string)) {
 			t.Fatalf("row %d: cat %q (null %v), want %v", i, cat.Text[i], cat.IsNull(i), r[2])
+		}
+	}
+}
+
+// TestReadColumnsOneRowOrder: the columns of a row stay together when the
+// table gives its rows in another order each time it is read (a view over
+// a join, such as an ingested table's, scanned by several threads; here a
+// view ordered by random()): every column comes from the one scan.
+func TestReadColumnsOneRowOrder(t *testing.T) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t, `CREATE VIEW silver.shuffled AS SELECT range AS n, range * 2 AS twice,
+		CASE WHEN range % 3 = 0 THEN NULL ELSE 'k' || range END AS name FROM range(5000) ORDER BY random()`)
+	data, err := lh.ReadColumns(ctx, TableName{Schema: "silver", Name: "shuffled"}, []string{"name", "twice", "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, twice, n := data.Columns[0], data.Columns[1], data.Columns[2]
+	for i := range data.Rows {
+		k := int(n.Num[i])
+		if twice.Num[i] != 2*n.Num[i] {
+			t.Fatalf("row %d: n %d with twice %v: the columns come from different rows", i, k, twice.Num[i])
+		}
+		if want := "k" + strconv.Itoa(k); (k%3 == 0) != name.IsNull(i) || (k%3 != 0 && name.Text[i] != want) {
+			t.Fatalf("row %d: n %d with name %q (null %v): the columns come from different rows", i, k, name.Text[i], name.IsNull(i))
 		}
 	}
 }
