@@ -28,12 +28,13 @@ const defaultMaxCategories = 100
 const missingSuffix = "__missing"
 
 // resolveFeatures returns the input columns of spec: the given ones, checked
-// against f, or every column but the label and the id keys.
+// against f, or every column but the label, the id keys and ingest's
+// lineage columns.
 func resolveFeatures(f *Frame, spec Spec) ([]string, error) {
 	if len(spec.Features) == 0 {
 		var out []string
 		for _, c := range f.Columns {
-			if c.Name == spec.Label || isIDColumn(c.Name) {
+			if c.Name == spec.Label || isIDColumn(c.Name) || isLineageColumn(c.Name) {
 				continue
 			}
 			out = append(out, c.Name)
@@ -62,6 +63,17 @@ func resolveFeatures(f *Frame, spec Spec) ([]string, error) {
 func isIDColumn(name string) bool {
 	n := strings.ToLower(name)
 	return n == "id" || strings.HasSuffix(n, "_id")
+}
+
+// isLineageColumn reports whether name is one of the columns lakebench
+// ingest adds to every row (its file, load time and batch): bookkeeping
+// rather than a feature, and no key of a row either.
+func isLineageColumn(name string) bool {
+	switch name {
+	case "_source_file", "_ingested_at", "_batch_id":
+		return true
+	}
+	return false
 }
 
 // didYouMean suggests f's column nearest to name, or says which columns

@@ -94,7 +94,7 @@ func (r *Registry) PredictTx(ctx context.Context, tx *lakehouse.Tx, ref, table, 
 	}
 	var keys []string
 	for _, c := range cols {
-		if strings.HasSuffix(strings.ToLower(c.Name), "_id") {
+		if strings.HasSuffix(strings.ToLower(c.Name), "_id") && !isLineageColumn(c.Name) {
 			keys = append(keys, c.Name)
 		}
 	}

@@ -570,12 +570,13 @@ func TestFailedFitRecordsAFailedRun(t *testing.T) {
 }
 
 // TestPredictKeepsAllColumnsWithoutKeys: an input without *_id columns
-// keeps all its columns, typed as they were, a date among them.
+// (ingest's _batch_id is none: it names a load, not a row) keeps all its
+// columns, typed as they were, a date among them.
 func TestPredictKeepsAllColumnsWithoutKeys(t *testing.T) {
 	ctx := context.Background()
 	lh := openTarget(t)
-	execSQL(t, lh, `CREATE TABLE gold.visits AS SELECT * FROM (VALUES (DATE '2026-03-01', TIMESTAMP '2026-03-01 10:30:00', 12.0, 'north', 7::SMALLINT),
-		(DATE '1969-12-31', NULL, NULL, 'south', NULL)) AS t(day, seen_at, tenure, region, visits)`)
+	execSQL(t, lh, `CREATE TABLE gold.visits AS SELECT * FROM (VALUES (DATE '2026-03-01', TIMESTAMP '2026-03-01 10:30:00', 12.0, 'north', 7::SMALLINT, 'b1'),
+		(DATE '1969-12-31', NULL, NULL, 'south', NULL, 'b1')) AS t(day, seen_at, tenure, region, visits, _batch_id)`)
 	r := NewRegistry(lh)
 	registerHand(t, r, regModel("churn", []float64{1, 0.5, -1, 1}, 0), 0.8)
 	if _, err := r.Predict(ctx, "churn", "gold.visits", "gold.visit_scores"); err != nil {
