@@ -545,6 +545,26 @@ func TestTrainRegistersAndReproduces(t *testing.T) {
 	}
 }
 
+// TestReproduceKeepsTheRecordedFeatures: a version trained with inferred
+// features is retrained on the features its artifact records, not on those
+// the table (or the inference) offers now: a column added since changes the
+// table's digest, not the model.
+func TestReproduceKeepsTheRecordedFeatures(t *testing.T) {
+	ctx := context.Background()
+	lh := openTarget(t)
+	execSQL(t, lh, trainingTable)
+	r := NewRegistry(lh)
+	if _, _, err := r.Train(ctx, Spec{Name: "churn", Table: "gold.train", Label: "churned", Seed: 42}, nil); err != nil {
+		t.Fatal(err)
+	}
+	execSQL(t, lh, "ALTER TABLE gold.train ADD COLUMN noise DOUBLE")
+	execSQL(t, lh, "UPDATE gold.train SET noise = hash(customer_id) % 97")
+	rep, err := r.Reproduce(ctx, "churn", 1)
+	if err != nil || !rep.DigestChanged || !rep.ArtifactIdentical || !rep.MetricsIdentical {
+		t.Fatalf("reproduce after a column was added: %+v %v; want the digest changed, the artifact and metrics identical", rep, err)
+	}
+}
+
 // TestFailedFitRecordsAFailedRun: a fit that fails records its run as
 // FAILED with the error, and registers no version.
 func TestFailedFitRecordsAFailedRun(t *testing.T) {
