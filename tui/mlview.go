@@ -554,6 +554,12 @@ func (v *mlview) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if s := msg.String(); (s == "r" || s == "s") && !v.Busy() {
+		if r, ok := v.selected(); ok && !slices.Contains(v.sh.info.RegisteredModels, r.model) {
+			what := map[string]string{"r": "trains", "s": "scores"}[s]
+			return flash(fmt.Sprintf("%s is not in lakebench.yml's registered_models, which the ML view %s: use lakebench train/models predict, or add it there", r.model, what), true)
+		}
+	}
 	switch {
 	case key.Matches(msg, k.Cancel):
 		v.train.canceled = true

@@ -541,3 +541,28 @@ func TestMLWorkspace(t *testing.T) {
 		}
 	}
 }
+
+// TestMLAdHocModelSaysWhyNoTraining: r and s on a model trained with
+// lakebench train --table (not in the bundle's registered_models) say why
+// the view does not train or score it, instead of doing nothing.
+func TestMLAdHocModelSaysWhyNoTraining(t *testing.T) {
+	m := New(testWS, Options{Now: func() time.Time { return t0 }})
+	info := teamInfo()
+	info.RegisteredModels = nil
+	m.Update(prepareDoneMsg{info: info})
+	m.Update(loadedMsg{target: testInfo.Target, snap: testSnap})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	send(m, "3", stateMsg(m, mlFixture(), nil))
+	for _, k := range []string{"r", "s"} {
+		_, cmd := m.Update(keyMsg(k))
+		if cmd == nil {
+			t.Fatalf("%s on a model outside the bundle: no message", k)
+		}
+		if f, ok := findFlash(cmd()); !ok || !f.err || !strings.Contains(f.text, "churn is not in lakebench.yml's registered_models") {
+			t.Errorf("%s on a model outside the bundle: got %#v, want a flash saying why", k, f)
+		}
+		if mlOf(m).training() {
+			t.Errorf("%s started a training", k)
+		}
+	}
+}
