@@ -101,15 +101,13 @@ func (d *ColumnData) Column(name string) *ColumnValues {
 // they hold the same rows in the same order (the table's), whatever
 // commits meanwhile.
 //
-// Each column of a table is one query (a view's columns are one query
-// together) whose values DuckDB converts (casts in SQL) and hands over a
-// chunk at a time through its Arrow interface (built with the
-// duckdb_arrow tag, as make builds lakebench), copied once into slices
-// sized from the row count; a build without the tag scans the same
-// queries through database/sql, a value at a time, which is slower (see
-// BenchmarkReadColumns1M). Memory is the columns' own (8 bytes a value,
-// plus the mask) and one column's result inside DuckDB (a view's whole
-// result).
+// Each column is one query whose values DuckDB converts (casts in SQL)
+// and hands over a chunk at a time through its Arrow interface (built
+// with the duckdb_arrow tag, as make builds lakebench), copied once into
+// slices sized from the row count; a build without the tag scans the
+// same queries through database/sql, a value at a time, which is slower
+// (see BenchmarkReadColumns1M). Memory is the columns' own (8 bytes a
+// value, plus the mask) and one column's result inside DuckDB.
 func (lh *Lakehouse) ReadColumns(ctx context.Context, table TableName, columns []string) (*ColumnData, error) {
 	tables, action, err := lh.authorizeSQL(ctx, readAllSQL(table))
 	if err != nil {
@@ -229,24 +227,7 @@ func readColumnsOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableN
 			r.out.Num = make([]float64, 0, n)
 		}
 	}
-	// A table's scans return its rows in its order, every time: a query
-	// per column keeps one column's result in DuckDB at a time, and
-	// measured faster than one query of them all. A view's query may not
-	// (a join or GROUP BY returns rows in any order), so its columns are
-	// read by one query.
-	base, err := isBaseTable(ctx, tx, table)
-	if err != nil {
-		return nil, err
-	}
-	var queries [][]columnRead
-	if base {
-		for i := range reads {
-			queries = append(queries, reads[i:i+1])
-		}
-	} else if len(reads) > 0 {
-		queries = append(queries, reads)
-	}
-	if err := fetchColumns(ctx, conn, tx, table, queries); err != nil {
+	if err := fetchColumns(ctx, conn, tx, table, reads); err != nil {
 		if ctx.Err() != nil {
 			return nil, ErrCanceled
 		}
@@ -260,24 +241,22 @@ func readColumnsOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableN
 	return data, nil
 }
 
-// selectReads is the query of a group of reads.
+// selectReads is the one statement that reads every column of reads, in an
+// order that depends only on the values read: by a hash of each row's read
+// columns (rows with equal values are interchangeable; two different rows
+// share a 64-bit hash with a chance of about n²/2⁶⁵). A table rebuilt with
+// the same rows in another physical order (a parallel CREATE TABLE AS keeps
+// no order) then reads the same, so a seeded split picks the same rows and a
+// retrain gives the same bytes.
 func selectReads(table TableName, reads []columnRead) string {
 	exprs := make([]string, len(reads))
+	keys := make([]string, len(reads))
 	for i, r := range reads {
 		exprs[i] = r.expr
+		keys[i] = QuoteIdent(r.out.Name)
 	}
-	return "SELECT " + strings.Join(exprs, ", ") + " FROM " + table.SQL()
-}
-
-// isBaseTable reports whether t is a table, not a view.
-func isBaseTable(ctx context.Context, e execer, t TableName) (bool, error) {
-	var n int
-	err := e.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_tables()
-		WHERE database_name = current_database() AND schema_name = ? AND table_name = ?`, t.Schema, t.Name).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("lakehouse: look up %s: %w", t, err)
-	}
-	return n > 0, nil
+	return "SELECT " + strings.Join(exprs, ", ") + " FROM " + table.SQL() +
+		" ORDER BY hash(row(" + strings.Join(keys, ", ") + "))"
 }
 
 // pickColumns finds the wanted columns among the declared ones: by exact

@@ -17,9 +17,13 @@ import (
 // duckdb_arrow tag, "database/sql" without it.
 const ColumnarReads = "arrow"
 
-// fetchColumns runs each group's query on conn (inside the transaction tx
-// runs there) through DuckDB's Arrow interface and appends its values.
-func fetchColumns(ctx context.Context, conn *sql.Conn, _ *sql.Tx, table TableName, queries [][]columnRead) error {
+// fetchColumns runs one query of every column on conn (inside the
+// transaction tx runs there) through DuckDB's Arrow interface and appends
+// each record batch's values column by column. One query, not one per
+// column: a table's rows need not come in the same order twice (a view over
+// a join, as an ingested table is, scanned by several threads), and a row's
+// values must stay together.
+func fetchColumns(ctx context.Context, conn *sql.Conn, _ *sql.Tx, table TableName, reads []columnRead) error {
 	return conn.Raw(func(dc any) error {
 		dconn, ok := dc.(driver.Conn)
 		if !ok {
@@ -29,16 +33,12 @@ func fetchColumns(ctx context.Context, conn *sql.Conn, _ *sql.Tx, table TableNam
 		if err != nil {
 			return err
 		}
-		for _, reads := range queries {
-			if err := fetchArrow(ctx, a, table, reads); err != nil {
-				return err
-			}
-		}
-		return nil
+		return fetchArrow(ctx, a, table, reads)
 	})
 }
 
-// fetchArrow reads one query, a record batch (a DuckDB chunk) at a time.
+// fetchArrow reads the columns' query, a record batch (a DuckDB chunk) at
+// a time.
 func fetchArrow(ctx context.Context, a *duckdb.Arrow, table TableName, reads []columnRead) error {
 	rr, err := a.QueryContext(ctx, selectReads(table, reads))
 	if err != nil {
@@ -46,16 +46,17 @@ func fetchArrow(ctx context.Context, a *duckdb.Arrow, table TableName, reads []c
 	}
 	defer rr.Release()
 	words := make([]interner, len(reads))
+	for i := range words {
+		words[i] = interner{}
+	}
 	for rr.Next() {
 		rec := rr.RecordBatch()
-		if int(rec.NumCols()) != len(reads) {
+		if rec.NumCols() != int64(len(reads)) {
 			return fmt.Errorf("%d columns came back for %d", rec.NumCols(), len(reads))
 		}
-		for j, r := range reads {
-			if words[j] == nil {
-				words[j] = interner{}
-			}
-			if err := appendArrow(r.out, rec.Column(j), words[j]); err != nil {
+		for i, r := range reads {
+			rows := max(cap(r.out.Num), cap(r.out.Text))
+			if err := appendArrow(r.out, rec.Column(i), rows, words[i]); err != nil {
 				return err
 			}
 		}
@@ -71,10 +72,9 @@ type textArray interface {
 }
 
 // appendArrow appends an Arrow array's values to c (a DOUBLE array to a
-// Num column, a string array to a Text column), up to the capacity its
-// slice was made with: the table's rows.
-func appendArrow(c *ColumnValues, arr arrow.Array, words interner) error {
-	base, rows := len(c.Num)+len(c.Text), cap(c.Num)+cap(c.Text)
+// Num column, a string array to a Text column).
+func appendArrow(c *ColumnValues, arr arrow.Array, rows int, words interner) error {
+	base := len(c.Num) + len(c.Text)
 	if base+arr.Len() > rows {
 		return fmt.Errorf("column %s: more rows than the table's %d", c.Name, rows)
 	}

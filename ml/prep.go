@@ -28,12 +28,13 @@ const defaultMaxCategories = 100
 const missingSuffix = "__missing"
 
 // resolveFeatures returns the input columns of spec: the given ones, checked
-// against f, or every column but the label and the id keys.
+// against f, or every column but the label, the id keys and ingest's
+// lineage columns.
 func resolveFeatures(f *Frame, spec Spec) ([]string, error) {
 	if len(spec.Features) == 0 {
 		var out []string
 		for _, c := range f.Columns {
-			if strings.EqualFold(c.Name, spec.Label) || isIDColumn(c.Name) || isMetadataColumn(c.Name) {
+			if strings.EqualFold(c.Name, spec.Label) || isIDColumn(c.Name) || isLineageColumn(c.Name) {
 				continue
 			}
 			out = append(out, c.Name)
@@ -64,16 +65,22 @@ func resolveFeatures(f *Frame, spec Spec) ([]string, error) {
 }
 
 // isIDColumn reports whether name is a key rather than a feature: id or *_id
-// (lakebench's own _batch_id is metadata, not a key).
+// (ingest's _batch_id is lineage, not a key).
 func isIDColumn(name string) bool {
 	n := strings.ToLower(name)
-	return !isMetadataColumn(n) && (n == "id" || strings.HasSuffix(n, "_id"))
+	return !isLineageColumn(name) && (n == "id" || strings.HasSuffix(n, "_id"))
 }
 
-// isMetadataColumn reports whether name is one of the columns lakebench adds
-// to what it ingests (_source_file, _ingested_at, _batch_id, _file_id, ...):
-// where a row came from, never a feature or a key.
-func isMetadataColumn(name string) bool { return strings.HasPrefix(name, "_") }
+// isLineageColumn reports whether name is one of the columns lakebench
+// ingest adds to every row (its file, load time and batch): bookkeeping
+// rather than a feature, and no key of a row either.
+func isLineageColumn(name string) bool {
+	switch name {
+	case "_source_file", "_ingested_at", "_batch_id":
+		return true
+	}
+	return false
+}
 
 // didYouMean suggests f's column nearest to name, or says which columns
 // exist when none is near.

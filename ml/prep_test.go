@@ -263,7 +263,7 @@ func TestResolveFeatures(t *testing.T) {
 	wantErr(t, err, `"AGE" is listed twice`)
 	_, err = resolveFeatures(f, Spec{Label: "CHURNED", Features: []string{"churned"}})
 	wantErr(t, err, "also the label")
-	got, err = resolveFeatures(frameOf(numCol("x", 1), numCol("_batch_id", 1), textCol("_source_file", "f"), boolCol("y", true)), Spec{Label: "Y"})
+	got, err = resolveFeatures(frameOf(numCol("x", 1), numCol("_batch_id", 1), textCol("_source_file", "f"), numCol("_ingested_at", 1), boolCol("y", true)), Spec{Label: "Y"})
 	if err != nil || !slices.Equal(got, []string{"x"}) {
 		t.Errorf("inferred features with ingestion columns and the label in another case = %q, %v; want x alone", got, err)
 	}
@@ -273,6 +273,11 @@ func TestResolveFeatures(t *testing.T) {
 	wantErr(t, err, "also the label", "remove it")
 	_, err = resolveFeatures(f, Spec{Label: "churned", Features: []string{"plan", "plan"}})
 	wantErr(t, err, "listed twice")
+	ingested := frameOf(numCol("Age", 1), boolCol("churned", true), textCol("_source_file", "a.csv"), numCol("_ingested_at", 1), textCol("_batch_id", "b1"))
+	got, err = resolveFeatures(ingested, Spec{Label: "churned"})
+	if err != nil || !slices.Equal(got, []string{"Age"}) {
+		t.Errorf("inferred features of an ingested table = %q, %v; want Age (no lineage columns)", got, err)
+	}
 	_, err = resolveFeatures(frameOf(numCol("id", 1), boolCol("y", true)), Spec{Label: "y"})
 	wantErr(t, err, "no feature columns")
 }

@@ -281,12 +281,19 @@ func (r *Registry) Reproduce(ctx context.Context, name string, version int) (*Re
 		rep.Differences = append(rep.Differences, fmt.Sprintf("the training table %s changed since version %d was trained: recorded digest %s over %d rows, now %s over %d rows",
 			table, version, rep.RecordedDigest, rep.RecordedRows, rep.CurrentDigest, rep.CurrentRows))
 	}
-	frame, err := readTable(ctx, r.lh, table, trainColumns(d.Run.Spec))
+	// The features the version was trained on, as its artifact records them:
+	// a spec that left them to be inferred must not infer them anew (the
+	// inference may have changed since).
+	spec := d.Run.Spec
+	if len(spec.Features) == 0 && d.Model != nil {
+		spec.Features = featureColumns(d.Model)
+	}
+	frame, err := readTable(ctx, r.lh, table, trainColumns(spec))
 	if err != nil {
 		rep.Differences = append(rep.Differences, "the training table cannot be read as it was: "+err.Error())
 		return rep, nil
 	}
-	res, err := Fit(ctx, frame, d.Run.Spec, nil)
+	res, err := Fit(ctx, frame, spec, nil)
 	if err != nil {
 		rep.Differences = append(rep.Differences, "the fit fails now: "+err.Error())
 		return rep, nil

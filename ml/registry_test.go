@@ -545,6 +545,26 @@ func TestTrainRegistersAndReproduces(t *testing.T) {
 	}
 }
 
+// TestReproduceKeepsTheRecordedFeatures: a version trained with inferred
+// features is retrained on the features its artifact records, not on those
+// the table (or the inference) offers now: a column added since changes the
+// table's digest, not the model.
+func TestReproduceKeepsTheRecordedFeatures(t *testing.T) {
+	ctx := context.Background()
+	lh := openTarget(t)
+	execSQL(t, lh, trainingTable)
+	r := NewRegistry(lh)
+	if _, _, err := r.Train(ctx, Spec{Name: "churn", Table: "gold.train", Label: "churned", Seed: 42}, nil); err != nil {
+		t.Fatal(err)
+	}
+	execSQL(t, lh, "ALTER TABLE gold.train ADD COLUMN noise DOUBLE")
+	execSQL(t, lh, "UPDATE gold.train SET noise = hash(customer_id) % 97")
+	rep, err := r.Reproduce(ctx, "churn", 1)
+	if err != nil || !rep.DigestChanged || !rep.ArtifactIdentical || !rep.MetricsIdentical {
+		t.Fatalf("reproduce after a column was added: %+v %v; want the digest changed, the artifact and metrics identical", rep, err)
+	}
+}
+
 // TestFailedFitRecordsAFailedRun: a fit that fails records its run as
 // FAILED with the error, and registers no version.
 func TestFailedFitRecordsAFailedRun(t *testing.T) {
@@ -570,12 +590,13 @@ func TestFailedFitRecordsAFailedRun(t *testing.T) {
 }
 
 // TestPredictKeepsAllColumnsWithoutKeys: an input without *_id columns
-// keeps all its columns, typed as they were, a date among them.
+// (ingest's _batch_id is none: it names a load, not a row) keeps all its
+// columns, typed as they were, a date among them.
 func TestPredictKeepsAllColumnsWithoutKeys(t *testing.T) {
 	ctx := context.Background()
 	lh := openTarget(t)
-	execSQL(t, lh, `CREATE TABLE gold.visits AS SELECT * FROM (VALUES (DATE '2026-03-01', TIMESTAMP '2026-03-01 10:30:00', 12.0, 'north', 7::SMALLINT),
-		(DATE '1969-12-31', NULL, NULL, 'south', NULL)) AS t(day, seen_at, tenure, region, visits)`)
+	execSQL(t, lh, `CREATE TABLE gold.visits AS SELECT * FROM (VALUES (DATE '2026-03-01', TIMESTAMP '2026-03-01 10:30:00', 12.0, 'north', 7::SMALLINT, 'b1'),
+		(DATE '1969-12-31', NULL, NULL, 'south', NULL, 'b1')) AS t(day, seen_at, tenure, region, visits, _batch_id)`)
 	r := NewRegistry(lh)
 	registerHand(t, r, regModel("churn", []float64{1, 0.5, -1, 1}, 0), 0.8)
 	if _, err := r.Predict(ctx, "churn", "gold.visits", "gold.visit_scores"); err != nil {

@@ -555,11 +555,17 @@ func (v *mlview) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if s := msg.String(); (s == "r" || s == "s") && !v.Busy() {
+		if r, ok := v.selected(); ok && !slices.Contains(v.sh.info.RegisteredModels, r.model) {
+			what := map[string]string{"r": "trains", "s": "scores"}[s]
+			return flash(fmt.Sprintf("%s is not in lakebench.yml's registered_models, which the ML view %s: use lakebench train/models predict, or add it there", r.model, what), true)
+		}
+	}
 	switch {
 	case key.Matches(msg, k.Cancel):
 		v.train.canceled = true
 		v.train.cancel()
-		return flash("canceling the training: nothing is registered", false)
+		return flash("canceling the training…", false)
 	case key.Matches(msg, k.Back):
 		v.mode = mlDetail
 	case key.Matches(msg, k.Up):
@@ -699,7 +705,12 @@ func (v *mlview) trained(msg mlTrainDoneMsg) tea.Cmd {
 	t := v.train
 	t.ended, t.err, t.version = v.sh.now(), msg.err, msg.version
 	took := duration(t.ended.Sub(t.started))
+	// An esc that came once the version was written cancels nothing: the
+	// version stands, and the view says so.
+	late := t.canceled && msg.err == nil && msg.version != nil
 	switch {
+	case late:
+		t.canceled = false
 	case t.canceled || errors.Is(msg.err, context.Canceled):
 		t.canceled = true
 		return flash("training "+t.model+" canceled after "+took+": no version registered", true)
@@ -708,6 +719,9 @@ func (v *mlview) trained(msg mlTrainDoneMsg) tea.Cmd {
 	}
 	mv := msg.version
 	text := fmt.Sprintf("%s v%d registered in %s", mv.Name, mv.Version, took)
+	if late {
+		text = "too late to cancel: " + text
+	}
 	if name, val, ok := keyMetric(mv.Metrics); ok {
 		text += fmt.Sprintf(": %s %s", name, fmtMetric(val))
 	}

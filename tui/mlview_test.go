@@ -369,6 +369,50 @@ func TestMLCancelReachesTheContext(t *testing.T) {
 	}
 }
 
+// lateCancelTrain is the real workspace but for Train, which reports its
+// last step, waits for its context to end and registers all the same: an
+// esc that comes once the version is written.
+type lateCancelTrain struct{ *Workspace }
+
+func (lateCancelTrain) Train(ctx context.Context, _, name string, progress func(ml.Progress)) (*ml.ModelVersion, error) {
+	progress(ml.Progress{Stage: "register"})
+	<-ctx.Done()
+	return &ml.ModelVersion{Name: name, Version: 4, Status: "READY"}, nil
+}
+
+// TestMLCancelTooLate: an esc after the version is registered does not say
+// nothing was registered: the flash names the version, the list follows it.
+func TestMLCancelTooLate(t *testing.T) {
+	m := New(lateCancelTrain{testWS}, Options{Now: func() time.Time { return t0 }})
+	m.Update(prepareDoneMsg{info: teamInfo()})
+	m.Update(loadedMsg{target: testInfo.Target, snap: testSnap})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	send(m, "3", stateMsg(m, mlFixture(), nil))
+	_, cmd := m.Update(keyMsg("r"))
+	var wait tea.Cmd
+	for _, c := range cmd().(tea.BatchMsg) {
+		if msg, ok := c().(mlTrainMsg); ok {
+			_, wait = m.Update(msg)
+		}
+	}
+	if wait == nil {
+		t.Fatal("training sent no progress")
+	}
+	send(m, "esc")
+	done, ok := wait().(mlTrainDoneMsg)
+	if !ok || done.err != nil || done.version == nil {
+		t.Fatalf("the training ended with %#v, want version 4 registered", done)
+	}
+	_, cmd = m.Update(done)
+	f, ok := findFlash(cmd())
+	if !ok || strings.Contains(f.text, "no version registered") || !strings.Contains(f.text, "v4 registered") {
+		t.Errorf("after a late esc: got %#v, want a flash saying v4 was registered", f)
+	}
+	if v := mlOf(m); v.train.canceled || v.follow == nil || v.follow.version != 4 {
+		t.Errorf("after a late esc: canceled %v, following %v; want the registered v4 shown and followed", v.train.canceled, v.follow)
+	}
+}
+
 // findFlash finds the flash among what a command returned.
 func findFlash(msg tea.Msg) (flashMsg, bool) {
 	switch msg := msg.(type) {
@@ -529,6 +573,31 @@ func TestMLRegression(t *testing.T) {
 		}
 		if strings.Contains(out.String(), "ROC") {
 			t.Errorf("at %dx%d: a regression shows a ROC:\n%s", size[0], size[1], out.String())
+		}
+	}
+}
+
+// TestMLAdHocModelSaysWhyNoTraining: r and s on a model trained with
+// lakebench train --table (not in the bundle's registered_models) say why
+// the view does not train or score it, instead of doing nothing.
+func TestMLAdHocModelSaysWhyNoTraining(t *testing.T) {
+	m := New(testWS, Options{Now: func() time.Time { return t0 }})
+	info := teamInfo()
+	info.RegisteredModels = nil
+	m.Update(prepareDoneMsg{info: info})
+	m.Update(loadedMsg{target: testInfo.Target, snap: testSnap})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	send(m, "3", stateMsg(m, mlFixture(), nil))
+	for _, k := range []string{"r", "s"} {
+		_, cmd := m.Update(keyMsg(k))
+		if cmd == nil {
+			t.Fatalf("%s on a model outside the bundle: no message", k)
+		}
+		if f, ok := findFlash(cmd()); !ok || !f.err || !strings.Contains(f.text, "churn is not in lakebench.yml's registered_models") {
+			t.Errorf("%s on a model outside the bundle: got %#v, want a flash saying why", k, f)
+		}
+		if mlOf(m).training() {
+			t.Errorf("%s started a training", k)
 		}
 	}
 }

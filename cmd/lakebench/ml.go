@@ -851,13 +851,44 @@ func printVersion(w io.Writer, d *ml.VersionDetail, top int) {
 		imp = append([]ml.Importance(nil), imp...)
 		sort.SliceStable(imp, func(i, j int) bool { return math.Abs(imp[i].Weight) > math.Abs(imp[j].Weight) })
 		fmt.Fprintln(w)
-		fmt.Fprintf(w, "feature importance (standardised coefficients, top %d of %d)\n", min(top, len(imp)), len(imp))
+		// One coefficient row (a binary or a regression model): its sign says
+		// which way a feature pushes, so it is shown; a multiclass model's
+		// weight is the largest magnitude over its classes.
+		signed := signedCoefficients(d.Model)
+		what, col := "standardised coefficients", "coefficient"
+		if signed == nil {
+			what, col = "largest |standardised coefficient| over the classes", "weight"
+		}
+		fmt.Fprintf(w, "feature importance (%s, top %d of %d)\n", what, min(top, len(imp)), len(imp))
 		var rows [][]string
 		for _, f := range imp[:min(top, len(imp))] {
-			rows = append(rows, []string{f.Feature, fmtMetric(f.Weight)})
+			wt, ok := signed[f.Feature]
+			if !ok {
+				wt = f.Weight
+			}
+			rows = append(rows, []string{f.Feature, fmtMetric(wt)})
 		}
-		printTable(w, []string{"feature", "weight"}, rows)
+		printTable(w, []string{"feature", col}, rows)
 	}
+}
+
+// signedCoefficients maps each matrix column of a model with one
+// coefficient row to its coefficient; nil for a multiclass model or none.
+func signedCoefficients(m *ml.Model) map[string]float64 {
+	if m == nil || len(m.Coef) != 1 {
+		return nil
+	}
+	out := map[string]float64{}
+	j := 0
+	for _, f := range m.Prep.Features {
+		for _, name := range f.Outputs {
+			if j < len(m.Coef[0]) {
+				out[name] = m.Coef[0][j]
+			}
+			j++
+		}
+	}
+	return out
 }
 
 func classAt(classes []string, i int) string {

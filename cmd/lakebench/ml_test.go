@@ -537,3 +537,26 @@ func TestTrainProgress(t *testing.T) {
 		}
 	}
 }
+
+// TestShowSignedCoefficients: a binary model's importance shows each
+// coefficient with its sign (a feature that lowers the odds reads negative);
+// a multiclass model's says its weight is a magnitude over the classes.
+func TestShowSignedCoefficients(t *testing.T) {
+	prep := ml.Prep{Features: []ml.FeaturePrep{{Column: "frequency", Outputs: []string{"frequency"}}, {Column: "tickets", Outputs: []string{"tickets"}}}}
+	imp := []ml.Importance{{Feature: "frequency", Weight: 0.8079}, {Feature: "tickets", Weight: 0.5019}}
+	d := &ml.VersionDetail{}
+	d.Name, d.Version = "churn", 1
+	d.Model = &ml.Model{Prep: prep, Coef: [][]float64{{-0.8079, 0.5019}}}
+	d.Evaluation.Importance = imp
+	var b strings.Builder
+	printVersion(&b, d, 10)
+	if out := b.String(); !strings.Contains(out, "-0.8079") || !strings.Contains(out, "coefficient") {
+		t.Errorf("binary model: want frequency's -0.8079 under coefficient:\n%s", out)
+	}
+	d.Model.Coef = [][]float64{{-0.8079, 0.5019}, {0.3, -0.2}, {0.1, 0.1}}
+	b.Reset()
+	printVersion(&b, d, 10)
+	if out := b.String(); strings.Contains(out, "-0.8079") || !strings.Contains(out, "over the classes") {
+		t.Errorf("multiclass model: want magnitudes over the classes:\n%s", out)
+	}
+}
