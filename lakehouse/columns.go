@@ -241,22 +241,13 @@ func readColumnsOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableN
 	return data, nil
 }
 
-// selectReads is the one statement that reads every column of reads, in an
-// order that depends only on the values read: by a hash of each row's read
-// columns (rows with equal values are interchangeable; two different rows
-// share a 64-bit hash with a chance of about n²/2⁶⁵). A table rebuilt with
-// the same rows in another physical order (a parallel CREATE TABLE AS keeps
-// no order) then reads the same, so a seeded split picks the same rows and a
-// retrain gives the same bytes.
+// selectReads is the one statement that reads every column of reads.
 func selectReads(table TableName, reads []columnRead) string {
 	exprs := make([]string, len(reads))
-	keys := make([]string, len(reads))
 	for i, r := range reads {
 		exprs[i] = r.expr
-		keys[i] = QuoteIdent(r.out.Name)
 	}
-	return "SELECT " + strings.Join(exprs, ", ") + " FROM " + table.SQL() +
-		" ORDER BY hash(row(" + strings.Join(keys, ", ") + "))"
+	return "SELECT " + strings.Join(exprs, ", ") + " FROM " + table.SQL()
 }
 
 // pickColumns finds the wanted columns among the declared ones: by exact

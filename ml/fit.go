@@ -24,10 +24,20 @@ const maxIntegerClasses = 20
 // on the rest and, when spec.CV > 1, cross-validates on the training rows.
 // Rows whose label is NULL are left out (with a warning). progress may be
 // nil.
+//
+// Fit first puts f's rows in an order set by their label and feature values
+// (canonicalOrder; f's columns are reordered in place), so the physical
+// order of the table's rows never changes the split or the model's bytes.
 func Fit(ctx context.Context, f *Frame, spec Spec, progress func(Progress)) (*Result, error) {
 	s, tgt, features, err := setup(f, spec)
 	if err != nil {
 		return nil, err
+	}
+	if canonicalOrder(f, append([]string{s.Label}, features...)) {
+		// The target's rows are frame rows: read them again in the new order.
+		if s, tgt, features, err = setup(f, spec); err != nil {
+			return nil, err
+		}
 	}
 	train, test, err := splitRows(tgt.rows, tgt.classOfRows(tgt.rows), tgt.classes, s.TestSize, s.Seed)
 	if err != nil {

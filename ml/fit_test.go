@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -307,5 +308,48 @@ func TestFitParity(t *testing.T) {
 				t.Errorf("rmse %v, sklearn %v: ratio %v, want within 2%%", got["rmse"], fx.Metrics["rmse"], r)
 			}
 		})
+	}
+}
+
+// TestFitIgnoresRowOrder: the same rows in another order (a table rebuilt by
+// a parallel CREATE TABLE AS) train to the same bytes and metrics.
+func TestFitIgnoresRowOrder(t *testing.T) {
+	build := func(order []int) *Frame {
+		x := make([]any, len(order))
+		city := make([]any, len(order))
+		y := make([]any, len(order))
+		for i, r := range order {
+			x[i] = float64(r%17) + float64(r)/100
+			if r%11 == 0 {
+				x[i] = nil
+			}
+			city[i] = []string{"ams", "ber", "cph"}[r%3]
+			y[i] = (r%17)+r%3 > 9
+		}
+		return frameOf(numCol("x", x...), textCol("city", city...), boolCol("y", y...))
+	}
+	n := 300
+	asc := make([]int, n)
+	for i := range asc {
+		asc[i] = i
+	}
+	shuffled := slices.Clone(asc)
+	rand.New(rand.NewPCG(7, 7)).Shuffle(n, func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	var got [][]byte
+	var auc []float64
+	for _, order := range [][]int{asc, shuffled} {
+		res, err := Fit(context.Background(), build(order), Spec{Label: "y", Seed: 3}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := res.Model.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, b)
+		auc = append(auc, res.Metrics.Values["roc_auc"])
+	}
+	if !bytes.Equal(got[0], got[1]) || auc[0] != auc[1] {
+		t.Errorf("the same rows in another order trained differently: roc_auc %v vs %v, bytes equal %v", auc[0], auc[1], bytes.Equal(got[0], got[1]))
 	}
 }
