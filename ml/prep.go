@@ -273,7 +273,7 @@ func fitCategorical(c *Column, rows []int, maxCategories int) (FeaturePrep, erro
 		return FeaturePrep{}, allNullError(c.Name)
 	}
 	if len(counts) > maxCategories {
-		return FeaturePrep{}, fmt.Errorf("ml: feature %q has %d distinct values in the training rows, more than max_categories %d can one-hot encode: drop it from features or raise max_categories", c.Name, len(counts), maxCategories)
+		return FeaturePrep{}, fmt.Errorf("ml: feature %q has %d distinct values in the training rows, more than max_categories %d can one-hot encode: drop it from features or raise max_categories (lakebench train --max-categories N)", c.Name, len(counts), maxCategories)
 	}
 	fp.Categories = make([]string, 0, len(counts))
 	for v := range counts {

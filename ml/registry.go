@@ -107,7 +107,7 @@ var trainWrites = mlTables("runs", "registered_models", "model_versions", "model
 func TrainAccess(spec Spec) (reads, writes []lakehouse.TableName, err error) {
 	table, err := lakehouse.ParseTableName(spec.Table)
 	if err != nil {
-		return nil, nil, fmt.Errorf("ml: train %s: %w", spec.Name, err)
+		return nil, nil, wrap(err, "train %s", spec.Name)
 	}
 	return []lakehouse.TableName{table}, trainWrites, nil
 }
@@ -203,17 +203,17 @@ func (r *Registry) TrainTx(ctx context.Context, tx *lakehouse.Tx, spec Spec, o T
 	}
 	run.TableDigest, run.TableRows, err = tx.TableDigest(ctx, table)
 	if err != nil {
-		return fail(fmt.Errorf("ml: digest of %s: %w", table, err), nil)
+		return fail(wrap(err, "digest of %s", table), nil)
 	}
 	res, err := Fit(ctx, frame, spec, progress)
 	if err != nil {
-		return fail(fmt.Errorf("ml: train %s on %s: %w", spec.Name, table, err), nil)
+		return fail(wrap(err, "train %s on %s", spec.Name, table), nil)
 	}
 	run.Duration = r.now().Sub(start)
 	fillRun(run, res)
 	blob, err := servable(res.Model)
 	if err != nil {
-		return fail(fmt.Errorf("ml: train %s: the fitted model cannot serve, so its version is FAILED: %w", spec.Name, err), res.Model)
+		return fail(wrap(err, "train %s: the fitted model cannot serve, so its version is FAILED", spec.Name), res.Model)
 	}
 	progress(Progress{Stage: "register"})
 	mv, err := r.register(ctx, tx, run, res, blob, o)
