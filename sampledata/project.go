@@ -144,7 +144,7 @@ func layerModels() ([]Model, error) {
 			}
 			name := e.Name()[:len(e.Name())-len(path.Ext(e.Name()))]
 			sql := strings.ReplaceAll(string(b), "${var.churn_days}", strconv.Itoa(ChurnDays))
-			sql = streamInput.ReplaceAllString(sql, "$1")
+			sql = incrementalCall.ReplaceAllString(streamInput.ReplaceAllString(sql, "$1"), "false")
 			out = append(out, Model{Table: layer + "." + name, SQL: sql})
 		}
 	}
@@ -155,11 +155,15 @@ func layerModels() ([]Model, error) {
 // reads as bronze.x.
 var streamInput = regexp.MustCompile(`(?i)\bSTREAM\(\s*([a-z_.]+)\s*\)`)
 
+// incrementalCall is is_incremental(), as dbt's, which is false in a full
+// refresh.
+var incrementalCall = regexp.MustCompile(`(?i)\bis_incremental\s*\(\s*\)`)
+
 // Model is one SQL model of the template.
 type Model struct {
 	// Table is the schema-qualified table the model builds.
 	Table string
 	// SQL is the model's SELECT statement as a full refresh runs it (its
-	// STREAM(bronze.x) inputs read as bronze.x).
+	// STREAM(bronze.x) inputs read as bronze.x, is_incremental() as false).
 	SQL string
 }

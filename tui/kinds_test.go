@@ -17,7 +17,7 @@ import (
 
 // withKinds makes silver.orders merged by key instead of the sample's
 // batch, so the silver layer mixes kinds; the sample's gold already does
-// (daily revenue by time, customer_360 full).
+// (daily revenue by time, customer_360 by key, customer_features full).
 func withKinds(yml string) string {
 	for _, r := range [][2]string{
 		{"    silver.orders:          {owner: ben, domain: sales, kind: incremental_by_batch, unique_key: [order_id]}",
@@ -61,7 +61,8 @@ func TestModelKindsShown(t *testing.T) {
 			kinds[mi.Table] = mi.Kind
 		}
 		if kinds["silver.orders"] != pipeline.KindIncrementalByUniqueKey || kinds["gold.daily_revenue"] != pipeline.KindIncrementalByTime ||
-			kinds["silver.customers"] != pipeline.KindIncrementalByBatch || kinds["gold.customer_360"] != pipeline.KindFull {
+			kinds["silver.customers"] != pipeline.KindIncrementalByBatch || kinds["gold.customer_360"] != pipeline.KindIncrementalByUniqueKey ||
+			kinds["gold.customer_features"] != pipeline.KindFull {
 			t.Fatalf("model kinds: %v", kinds)
 		}
 		fits := func(view string) {
@@ -87,7 +88,7 @@ func TestModelKindsShown(t *testing.T) {
 		}
 		view := m.View()
 		fits(view)
-		for _, want := range []string{"lineage · silver.orders · by key", "gold.daily_revenue by time", "gold.customer_360 full"} {
+		for _, want := range []string{"lineage · silver.orders · by key", "gold.daily_revenue by time", "gold.customer_360 by key"} {
 			if !strings.Contains(view, want) {
 				t.Errorf("%dx%d: the lineage lacks %q:\n%s", size[0], size[1], want, view)
 			}
