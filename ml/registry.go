@@ -692,22 +692,28 @@ func artifactBytes(ctx context.Context, q records, name string, version int) ([]
 // aliasWrites are the tables an alias move writes.
 var aliasWrites = mlTables("model_aliases")
 
+// beginAliasChange checks a move or removal of name's alias by principal
+// (the names, then the grants) and begins its transaction.
+func (r *Registry) beginAliasChange(ctx context.Context, principal, name, alias string) (*lakehouse.Tx, error) {
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
+	if err := CheckAlias(alias); err != nil {
+		return nil, err
+	}
+	if err := r.aliasAllowed(ctx, principal); err != nil {
+		return nil, err
+	}
+	if err := r.Ensure(ctx); err != nil {
+		return nil, err
+	}
+	return r.lh.BeginAs(ctx, principal)
+}
+
 // SetAlias points alias at a version of name, moving it from any other.
 func (r *Registry) SetAlias(ctx context.Context, name, alias string, version int) error {
 	principal := r.lh.Principal()
-	if err := CheckName(name); err != nil {
-		return err
-	}
-	if err := CheckAlias(alias); err != nil {
-		return err
-	}
-	if err := r.aliasAllowed(ctx, principal); err != nil {
-		return err
-	}
-	if err := r.Ensure(ctx); err != nil {
-		return err
-	}
-	tx, err := r.lh.BeginAs(ctx, principal)
+	tx, err := r.beginAliasChange(ctx, principal, name, alias)
 	if err != nil {
 		return err
 	}
@@ -765,19 +771,7 @@ func (r *Registry) aliasAllowed(ctx context.Context, principal string) error {
 // delete_registered_model_alias); the version it pointed at stays.
 func (r *Registry) RemoveAlias(ctx context.Context, name, alias string) error {
 	principal := r.lh.Principal()
-	if err := CheckName(name); err != nil {
-		return err
-	}
-	if err := CheckAlias(alias); err != nil {
-		return err
-	}
-	if err := r.aliasAllowed(ctx, principal); err != nil {
-		return err
-	}
-	if err := r.Ensure(ctx); err != nil {
-		return err
-	}
-	tx, err := r.lh.BeginAs(ctx, principal)
+	tx, err := r.beginAliasChange(ctx, principal, name, alias)
 	if err != nil {
 		return err
 	}

@@ -229,6 +229,20 @@ func openMLWriter(ctx context.Context, s *session) (*lakehouse.Lakehouse, error)
 	return s.openAs(ctx)
 }
 
+// writerRegistry opens the project's target as a writer for the session's
+// principal and returns its registry; closeTarget releases the target.
+func writerRegistry(ctx context.Context, g *globals) (reg *ml.Registry, closeTarget func() error, err error) {
+	s, err := openProject(ctx, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	lh, err := openMLWriter(ctx, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ml.NewRegistry(lh), lh.Close, nil
+}
+
 // openMLReader opens the target read-only as the session's principal.
 func openMLReader(ctx context.Context, g *globals) (*session, *lakehouse.Lakehouse, error) {
 	s, err := openProject(ctx, g)
@@ -921,16 +935,11 @@ func newModelsPromoteCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("--alias: %w", err)
 			}
 			ctx := cmd.Context()
-			s, err := openProject(ctx, g)
+			reg, closeTarget, err := writerRegistry(ctx, g)
 			if err != nil {
 				return err
 			}
-			lh, err := openMLWriter(ctx, s)
-			if err != nil {
-				return err
-			}
-			defer lh.Close()
-			reg := ml.NewRegistry(lh)
+			defer closeTarget()
 			name, version, err := resolve(ctx, reg, target)
 			if err != nil {
 				return err
@@ -1100,16 +1109,11 @@ func newModelsPredictCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("--out %s is the input table: write the predictions to another table", dst)
 			}
 			ctx := cmd.Context()
-			s, err := openProject(ctx, g)
+			reg, closeTarget, err := writerRegistry(ctx, g)
 			if err != nil {
 				return err
 			}
-			lh, err := openMLWriter(ctx, s)
-			if err != nil {
-				return err
-			}
-			defer lh.Close()
-			reg := ml.NewRegistry(lh)
+			defer closeTarget()
 			name, version, err := resolve(ctx, reg, ref)
 			if err != nil {
 				return err
@@ -1163,16 +1167,11 @@ func newModelsReproduceCmd(g *globals) *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			s, err := openProject(ctx, g)
+			reg, closeTarget, err := writerRegistry(ctx, g)
 			if err != nil {
 				return err
 			}
-			lh, err := openMLWriter(ctx, s)
-			if err != nil {
-				return err
-			}
-			defer lh.Close()
-			reg := ml.NewRegistry(lh)
+			defer closeTarget()
 			name, version, err := resolve(ctx, reg, target)
 			if err != nil {
 				return err
