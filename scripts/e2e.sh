@@ -121,7 +121,7 @@ run_at() {
 	keys Escape
 	wait_gone "quarantine ·"
 	keys 3
-	wait_for "ML view"
+	wait_for "★ champion"
 	shot "${w}x${h}-ml"
 	keys 4
 	wait_for "Analyst view"
