@@ -353,3 +353,40 @@ func TestFitIgnoresRowOrder(t *testing.T) {
 		t.Errorf("the same rows in another order trained differently: roc_auc %v vs %v, bytes equal %v", auc[0], auc[1], bytes.Equal(got[0], got[1]))
 	}
 }
+
+// TestCanonicalOrderKeepsRows: reordering moves whole rows (every column
+// alike, NULLs with their rows) and loses none.
+func TestCanonicalOrderKeepsRows(t *testing.T) {
+	n := 500
+	ids, x, city := make([]any, n), make([]any, n), make([]any, n)
+	for i := range n {
+		ids[i] = float64(i)
+		x[i] = float64(i % 7)
+		if i%5 == 0 {
+			x[i] = nil
+		}
+		city[i] = []string{"ams", "ber", "cph", "dub"}[i%4]
+		if i%9 == 0 {
+			city[i] = nil
+		}
+	}
+	f := frameOf(numCol("id", ids...), numCol("x", x...), textCol("city", city...))
+	if !canonicalOrder(f, []string{"x", "city"}) {
+		t.Fatal("500 rows in id order came back in hash order unmoved")
+	}
+	seen := make([]bool, n)
+	for r := range n {
+		i := int(f.Columns[0].Num[r])
+		if seen[i] {
+			t.Fatalf("row %d appears twice", i)
+		}
+		seen[i] = true
+		wantNullX, wantNullCity := i%5 == 0, i%9 == 0
+		if f.Columns[1].IsNull(r) != wantNullX || (!wantNullX && f.Columns[1].Num[r] != float64(i%7)) {
+			t.Errorf("row %d: x moved apart from its row", i)
+		}
+		if f.Columns[2].IsNull(r) != wantNullCity || (!wantNullCity && f.Columns[2].Text[r] != []string{"ams", "ber", "cph", "dub"}[i%4]) {
+			t.Errorf("row %d: city moved apart from its row", i)
+		}
+	}
+}
