@@ -243,6 +243,16 @@ func writerRegistry(ctx context.Context, g *globals) (reg *ml.Registry, closeTar
 	return ml.NewRegistry(lh), lh.Close, nil
 }
 
+// readerRegistry opens the project's target read-only as the session's
+// principal and returns its registry; closeTarget releases the target.
+func readerRegistry(ctx context.Context, g *globals) (reg *ml.Registry, closeTarget func() error, err error) {
+	_, lh, err := openMLReader(ctx, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ml.NewRegistry(lh), lh.Close, nil
+}
+
 // openMLReader opens the target read-only as the session's principal.
 func openMLReader(ctx context.Context, g *globals) (*session, *lakehouse.Lakehouse, error) {
 	s, err := openProject(ctx, g)
@@ -776,12 +786,11 @@ func newModelsShowCmd(g *globals) *cobra.Command {
 				}
 			}
 			ctx := cmd.Context()
-			_, lh, err := openMLReader(ctx, g)
+			reg, closeTarget, err := readerRegistry(ctx, g)
 			if err != nil {
 				return err
 			}
-			defer lh.Close()
-			reg := ml.NewRegistry(lh)
+			defer closeTarget()
 			name, version, err := resolve(ctx, reg, ref)
 			if err != nil {
 				return err
@@ -1007,12 +1016,11 @@ coefficient changes. A version is a number or an alias (champion, @challenger).`
 				return err
 			}
 			ctx := cmd.Context()
-			_, lh, err := openMLReader(ctx, g)
+			reg, closeTarget, err := readerRegistry(ctx, g)
 			if err != nil {
 				return err
 			}
-			defer lh.Close()
-			reg := ml.NewRegistry(lh)
+			defer closeTarget()
 			name, va, err := resolve(ctx, reg, a)
 			if err != nil {
 				return err
