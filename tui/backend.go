@@ -61,6 +61,27 @@ type Backend interface {
 	// TopScored reads the limit highest-scored rows of the model's latest
 	// scoring.
 	TopScored(ctx context.Context, target, name string, limit int) (*Scored, error)
+
+	// The Analyst view's (issue 10): queries run as the principal on a
+	// read-only session the workspace keeps open between them (a write
+	// closes it first, ending the live results it served); every query is
+	// recorded in sys.query_history.
+
+	// Query starts a SELECT, streamed (lakehouse.Live).
+	Query(ctx context.Context, target, sql string) (*lakehouse.Live, error)
+	// Complete suggests completions for the text before the cursor.
+	Complete(ctx context.Context, target, sqlBefore string) ([]lakehouse.Suggestion, error)
+	// Catalog lists the tables the principal may read, with their
+	// columns, types and row counts.
+	Catalog(ctx context.Context, target string) ([]lakehouse.TableInfo, error)
+	// History lists the newest queries whose SQL contains search.
+	History(ctx context.Context, target, search string, limit int) ([]lakehouse.QueryRecord, error)
+	// Tile evaluates one tile of a dashboard of the bundle.
+	Tile(ctx context.Context, target, dashboard string, tile int) (*pipeline.TileData, error)
+	// Alerts reads every alert's state and recent history.
+	Alerts(ctx context.Context, target string) ([]pipeline.AlertStatus, error)
+	// CheckAlerts evaluates every alert now (a write: sys.alert_history).
+	CheckAlerts(ctx context.Context, target string) ([]pipeline.AlertStatus, error)
 }
 
 // MLState is a target's model registry as the ML view shows it.
@@ -112,6 +133,9 @@ type Info struct {
 	Dashboards       []string
 	Alerts           []string
 	Jobs             []string
+	// DashboardDefs are the bundle's dashboards by name, for the Analyst
+	// view to lay out their tiles (each evaluated with Backend.Tile).
+	DashboardDefs map[string]pipeline.Dashboard
 }
 
 // TargetInfo is one target as the project file declares it.
@@ -179,6 +203,9 @@ type Snapshot struct {
 	// not read what that section shows: the access error, for the view to
 	// show in its place. Tables and Sizes hold only what it may read.
 	Refused map[string]string
+	// Alerts are the bundle's alerts with their latest state (no
+	// history): the status bar counts the TRIGGERED ones.
+	Alerts []pipeline.AlertStatus
 }
 
 // The sections of a Snapshot that a principal may be refused.
