@@ -55,6 +55,10 @@ type view interface {
 	Capturing() bool
 }
 
+// ctrlCTaker is a view that takes ctrl+c, while TakesCtrlC, to cancel its
+// running work instead of quitting.
+type ctrlCTaker interface{ TakesCtrlC() bool }
+
 // ownedMsg is a message for one view, wherever the focus is.
 type ownedMsg interface{ owner() viewID }
 
@@ -141,8 +145,7 @@ func New(b Backend, opts Options) *Model {
 		newArchitect(sh),
 		newEngineer(sh),
 		newMLView(sh),
-		newPlaceholder(sh, analystView, "write SQL with completion, page through millions of rows in a results grid, "+
-			"chart them, build dashboards and alerts.", "the Analyst issue"),
+		newAnalyst(sh),
 	}
 	m.setSize(m.width, m.height)
 	return m
@@ -295,7 +298,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // globalKey handles the keys that work in every view; ok is false for keys
 // the focused view should get.
 func (m *Model) globalKey(msg tea.KeyMsg) (tea.Cmd, bool) {
-	if msg.String() == "ctrl+c" || (m.err != nil && key.Matches(msg, m.keys.Quit)) {
+	if msg.String() == "ctrl+c" {
+		// A view cancels its own work with ctrl+c (a query) while it runs.
+		if c, ok := m.views[m.active].(ctrlCTaker); ok && m.ready && !m.showHelp && c.TakesCtrlC() {
+			return nil, false
+		}
+		return m.quit(), true
+	}
+	if m.err != nil && key.Matches(msg, m.keys.Quit) {
 		return m.quit(), true
 	}
 	if m.ready && m.views[m.active].Capturing() {
@@ -578,7 +588,7 @@ func (m *Model) statusView() string {
 		r := snap.Runs[0]
 		lastShort = statusGlyph(r.Status) + " " + r.Status // "data … old" still tells the time
 	}
-	items := []item{{"", in.Name}, {"target", m.sh.target}, {"as", principal}, {"last run", last}, {"data", fresh}, {"alerts", "0"}}
+	items := []item{{"", in.Name}, {"target", m.sh.target}, {"as", principal}, {"last run", last}, {"data", fresh}, {"alerts", alertCount(snap)}}
 	render := func(labels bool, skip map[int]bool) string {
 		var parts []string
 		for i, it := range items {
@@ -617,6 +627,15 @@ func (m *Model) statusView() string {
 		line += st.Status.Render(strings.Repeat(" ", m.width-w))
 	}
 	return cut(line, m.width)
+}
+
+// alertCount is how many of the snapshot's alerts are TRIGGERED, "—"
+// before the first load.
+func alertCount(s *Snapshot) string {
+	if s == nil {
+		return "—"
+	}
+	return fmt.Sprint(triggered(s.Alerts))
 }
 
 // statusGlyph marks a run or task status without relying on color.

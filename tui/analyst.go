@@ -1,0 +1,535 @@
+package tui
+
+import (
+	"context"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/pipeline"
+)
+
+// The Analyst view's panes. The editor and one lower pane (results,
+// history or alerts) stack in the main column, the catalog beside them;
+// dashboards take the whole main column. Small screens show one pane.
+const (
+	paneEditor = iota
+	paneResults
+	paneCatalog
+	paneDash
+	paneHistory
+	paneAlerts
+	analystPanes
+)
+
+var paneNames = [analystPanes]string{"editor", "results", "catalog", "dashboards", "history", "alerts"}
+
+// historyLimit is how many past queries the history pane lists.
+const historyLimit = 200
+
+type analystKeys struct {
+	// Panes jump to a pane from anywhere, the editor included.
+	Panes   [analystPanes]key.Binding
+	Sidebar key.Binding
+	Leave   key.Binding
+	Cancel  key.Binding
+	Up      key.Binding
+	Down    key.Binding
+	// The catalog's.
+	Expand  key.Binding
+	Insert  key.Binding
+	Preview key.Binding
+	// The history's.
+	Search key.Binding
+	Rerun  key.Binding
+	Edit   key.Binding
+	// The dashboards'.
+	PrevDash key.Binding
+	NextDash key.Binding
+	Refresh  key.Binding
+	// The alerts'.
+	Check key.Binding
+	// The prompts'.
+	Accept  key.Binding
+	Dismiss key.Binding
+}
+
+func newAnalystKeys() analystKeys {
+	k := analystKeys{
+		Sidebar: key.NewBinding(key.WithKeys("ctrl+b"), key.WithHelp("ctrl+b", "catalog sidebar")),
+		Leave:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave the editor")),
+		Cancel:  key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc/ctrl+c", "cancel the query"), key.WithDisabled()),
+		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "select")),
+		Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓", "down")),
+		Expand:  key.NewBinding(key.WithKeys("enter", "right", "l"), key.WithHelp("enter", "open/close")),
+		Insert:  key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "insert name")),
+		Preview: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "preview table")),
+		Search:  key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+		Rerun:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "re-run")),
+		Edit:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit")),
+		PrevDash: key.NewBinding(key.WithKeys("left", "h", "["), key.WithHelp("←/→", "dashboard")),
+		NextDash: key.NewBinding(key.WithKeys("right", "l", "]"), key.WithHelp("→", "next dashboard")),
+		Refresh:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
+		Check:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "check alerts now")),
+		Accept:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "ok")),
+		Dismiss:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+	}
+	fkeys := [analystPanes]string{"f2", "f5", "f6", "f7", "f8", "f9"}
+	for i := range k.Panes {
+		k.Panes[i] = key.NewBinding(key.WithKeys(fkeys[i]), key.WithHelp(fkeys[i], paneNames[i]))
+	}
+	return k
+}
+
+// Messages owned by the Analyst view. Each carries the target it was read
+// on, or the run it belongs to: one from a target switched away from, or
+// from a run replaced since, is dropped.
+type (
+	anCatalogMsg struct {
+		target string
+		tables []lakehouse.TableInfo
+		err    error
+	}
+	anHistoryMsg struct {
+		target  string
+		seq     int
+		records []lakehouse.QueryRecord
+		err     error
+	}
+	anAlertsMsg struct {
+		target  string
+		checked bool
+		alerts  []pipeline.AlertStatus
+		err     error
+	}
+)
+
+func (anCatalogMsg) owner() viewID { return analystView }
+func (anHistoryMsg) owner() viewID { return analystView }
+func (anAlertsMsg) owner() viewID  { return analystView }
+
+// catalogRow is a line of the catalog tree: a schema, a table of it, or a
+// column of a table.
+type catalogRow struct {
+	schema string
+	table  int // index in analyst.tables; -1 for a schema
+	column int // index in the table's columns; -1 for a table
+}
+
+type analyst struct {
+	sh     *shared
+	keys   analystKeys
+	width  int
+	height int
+
+	focus   int
+	lower   int // the pane under the editor: results, history or alerts
+	sidebar bool
+
+	// of is the target the panes show; lastRun the run their data
+	// reflects: a new run refreshes catalog, dashboards and alerts.
+	of      string
+	lastRun string
+
+	tables     []lakehouse.TableInfo
+	catLoading bool
+	catErr     string
+	open       map[string]bool // schemas and tables shown open
+	catRows    []catalogRow
+	catCursor  int
+
+	history     []lakehouse.QueryRecord
+	histSeq     int
+	histLoading bool
+	histErr     string
+	histCursor  int
+	search      textinput.Model
+	searching   bool
+
+	alerts      []pipeline.AlertStatus
+	alertErr    string
+	alertCursor int
+	checking    bool
+
+	spin spinner.Model
+}
+
+func newAnalyst(sh *shared) *analyst {
+	v := &analyst{sh: sh, keys: newAnalystKeys(), sidebar: true, lower: paneResults, open: map[string]bool{}}
+	v.search = textinput.New()
+	v.search.Prompt = "/"
+	v.search.Placeholder = "text in the SQL"
+	v.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(sh.styles.Running))
+	return v
+}
+
+func (v *analyst) SetSize(w, h int) { v.width, v.height = w, h }
+
+// Busy is true while a query or an export runs: quitting cancels it first.
+func (v *analyst) Busy() bool { return v.checking }
+
+// Capturing is true while the editor or a prompt has the focus: they take
+// every key.
+func (v *analyst) Capturing() bool { return v.focus == paneEditor || v.searching }
+
+// TakesCtrlC is true while ctrl+c cancels a query of this view instead of
+// quitting the app.
+func (v *analyst) TakesCtrlC() bool { return false }
+
+// SetSnapshot follows the target: a switch resets the panes; a new run
+// refreshes the catalog, the dashboards and the alerts.
+func (v *analyst) SetSnapshot(s *Snapshot) tea.Cmd {
+	if s == nil {
+		return nil
+	}
+	run := ""
+	if len(s.Runs) > 0 {
+		run = s.Runs[0].RunID + "/" + s.Runs[0].Status
+	}
+	if s.Target == v.of && run == v.lastRun {
+		return nil
+	}
+	if s.Target != v.of {
+		v.reset()
+	}
+	v.of, v.lastRun = s.Target, run
+	return tea.Batch(v.loadCatalog(), v.loadAlerts(), v.loadHistory())
+}
+
+// reset forgets what the panes show of the previous target.
+func (v *analyst) reset() {
+	v.tables, v.catErr, v.catRows, v.catCursor = nil, "", nil, 0
+	v.open = map[string]bool{}
+	v.history, v.histErr, v.histCursor = nil, "", 0
+	v.alerts, v.alertErr, v.alertCursor = nil, "", 0
+}
+
+// wide is true when the catalog sidebar fits beside the editor.
+func (v *analyst) wide() bool { return v.width >= 100 }
+
+// tall is true when the editor and a lower pane fit one above the other.
+func (v *analyst) tall() bool { return v.height >= 30 }
+
+// sidebarShown is true when the catalog is drawn beside the main column.
+func (v *analyst) sidebarShown() bool { return v.sidebar && v.wide() && v.tall() }
+
+func (v *analyst) loadCatalog() tea.Cmd {
+	v.catLoading = true
+	b, target := v.sh.backend, v.sh.target
+	return func() tea.Msg {
+		t, err := b.Catalog(context.Background(), target)
+		return anCatalogMsg{target: target, tables: t, err: err}
+	}
+}
+
+func (v *analyst) loadHistory() tea.Cmd {
+	v.histSeq++
+	v.histLoading = true
+	b, target, seq, search := v.sh.backend, v.sh.target, v.histSeq, v.search.Value()
+	return func() tea.Msg {
+		r, err := b.History(context.Background(), target, search, historyLimit)
+		return anHistoryMsg{target: target, seq: seq, records: r, err: err}
+	}
+}
+
+func (v *analyst) loadAlerts() tea.Cmd {
+	b, target := v.sh.backend, v.sh.target
+	return func() tea.Msg {
+		a, err := b.Alerts(context.Background(), target)
+		return anAlertsMsg{target: target, alerts: a, err: err}
+	}
+}
+
+func (v *analyst) checkAlerts() tea.Cmd {
+	v.checking = true
+	b, target := v.sh.backend, v.sh.target
+	return tea.Batch(v.spin.Tick, func() tea.Msg {
+		a, err := b.CheckAlerts(context.Background(), target)
+		return anAlertsMsg{target: target, checked: true, alerts: a, err: err}
+	})
+}
+
+func (v *analyst) ShortHelp() []key.Binding {
+	v.syncKeys()
+	k := v.keys
+	switch v.focus {
+	case paneEditor:
+		return []key.Binding{k.Cancel, k.Leave, k.Panes[paneResults], k.Panes[paneCatalog]}
+	case paneCatalog:
+		return []key.Binding{k.Expand, k.Insert, k.Preview, k.Panes[paneEditor]}
+	case paneHistory:
+		return []key.Binding{k.Rerun, k.Edit, k.Search, k.Panes[paneEditor]}
+	case paneAlerts:
+		return []key.Binding{k.Check, k.Up, k.Panes[paneEditor]}
+	case paneDash:
+		return []key.Binding{k.PrevDash, k.Refresh, k.Panes[paneEditor]}
+	}
+	return []key.Binding{k.Cancel, k.Panes[paneEditor]}
+}
+
+func (v *analyst) FullHelp() [][]key.Binding {
+	v.syncKeys()
+	k := v.keys
+	return [][]key.Binding{
+		k.Panes[:],
+		{k.Sidebar, k.Leave, k.Cancel},
+		{k.Expand, k.Insert, k.Preview},
+		{k.Search, k.Rerun, k.Edit},
+		{k.PrevDash, k.NextDash, k.Refresh, k.Check},
+	}
+}
+
+// syncKeys enables the keys that apply now, so help stays true.
+func (v *analyst) syncKeys() {
+	k := &v.keys
+	k.Leave.SetEnabled(v.focus == paneEditor)
+	k.Check.SetEnabled(!v.checking && len(v.sh.info.Alerts) > 0)
+	k.Sidebar.SetEnabled(v.wide() && v.tall())
+}
+
+// Update handles the view's keys and its own messages.
+func (v *analyst) Update(msg tea.Msg) tea.Cmd {
+	v.syncKeys()
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		return v.key(msg)
+	case cancelMsg:
+		// Nothing to cancel yet but the check, which is quick.
+	case anCatalogMsg:
+		if msg.target != v.sh.target {
+			return nil
+		}
+		v.catLoading = false
+		v.catErr = ""
+		if msg.err != nil {
+			v.catErr = msg.err.Error()
+			return nil
+		}
+		v.tables = msg.tables
+		v.rebuildCatalog()
+	case anHistoryMsg:
+		if msg.target != v.sh.target || msg.seq != v.histSeq {
+			return nil
+		}
+		v.histLoading, v.histErr = false, ""
+		if msg.err != nil {
+			v.histErr = msg.err.Error()
+			return nil
+		}
+		v.history = msg.records
+		v.histCursor = min(v.histCursor, max(0, len(v.history)-1))
+	case anAlertsMsg:
+		if msg.checked {
+			v.checking = false
+		}
+		if msg.target != v.sh.target {
+			return nil
+		}
+		v.alertErr = ""
+		if msg.err != nil {
+			v.alertErr = msg.err.Error()
+			if msg.checked {
+				return flash(firstLine(msg.err.Error()), true)
+			}
+			return nil
+		}
+		v.alerts = msg.alerts
+		v.alertCursor = min(v.alertCursor, max(0, len(v.alerts)-1))
+		if msg.checked {
+			// The status bar counts the snapshot's alerts: read it again.
+			return tea.Batch(flash(alertSummary(msg.alerts), false), func() tea.Msg { return reloadMsg{} })
+		}
+	case spinner.TickMsg:
+		if !v.Busy() || msg.ID != v.spin.ID() {
+			return nil
+		}
+		var cmd tea.Cmd
+		v.spin, cmd = v.spin.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+// alertSummary says how many alerts fire after a check.
+func alertSummary(alerts []pipeline.AlertStatus) string {
+	var fired []string
+	for _, a := range alerts {
+		if a.State == pipeline.AlertTriggered {
+			fired = append(fired, a.Alert)
+		}
+	}
+	if len(fired) == 0 {
+		return "checked " + plural(len(alerts), "alert") + ": none triggered"
+	}
+	return "checked " + plural(len(alerts), "alert") + ": " + strings.Join(fired, ", ") + " TRIGGERED"
+}
+
+func (v *analyst) key(msg tea.KeyMsg) tea.Cmd {
+	k := v.keys
+	if v.searching {
+		return v.searchKey(msg)
+	}
+	for i, b := range k.Panes {
+		if key.Matches(msg, b) {
+			return v.focusPane(i)
+		}
+	}
+	if key.Matches(msg, k.Sidebar) {
+		v.sidebar = !v.sidebar
+		if !v.sidebar && v.focus == paneCatalog {
+			v.focus = paneEditor
+		}
+		return nil
+	}
+	switch v.focus {
+	case paneEditor:
+		if key.Matches(msg, k.Leave) {
+			v.focus = v.lower
+		}
+		return nil
+	case paneCatalog:
+		return v.catalogKey(msg)
+	case paneHistory:
+		return v.historyKey(msg)
+	case paneAlerts:
+		return v.alertsKey(msg)
+	}
+	return nil
+}
+
+// focusPane moves the focus, reading what a pane shows when it opens.
+func (v *analyst) focusPane(p int) tea.Cmd {
+	v.focus = p
+	switch p {
+	case paneResults, paneHistory, paneAlerts:
+		v.lower = p
+	case paneCatalog:
+		v.sidebar = true
+	}
+	switch {
+	case p == paneHistory:
+		return v.loadHistory()
+	case p == paneCatalog && v.tables == nil && !v.catLoading:
+		return v.loadCatalog()
+	case p == paneAlerts:
+		return v.loadAlerts()
+	}
+	return nil
+}
+
+func (v *analyst) searchKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.String() {
+	case "enter", "esc":
+		v.searching = false
+		v.search.Blur()
+		return nil
+	}
+	before := v.search.Value()
+	var cmd tea.Cmd
+	v.search, cmd = v.search.Update(msg)
+	if v.search.Value() != before {
+		v.histCursor = 0
+		return tea.Batch(cmd, v.loadHistory())
+	}
+	return cmd
+}
+
+func (v *analyst) historyKey(msg tea.KeyMsg) tea.Cmd {
+	k := v.keys
+	switch {
+	case key.Matches(msg, k.Up):
+		v.histCursor = max(0, v.histCursor-1)
+	case key.Matches(msg, k.Down):
+		v.histCursor = max(0, min(len(v.history)-1, v.histCursor+1))
+	case key.Matches(msg, k.Search):
+		v.searching = true
+		return v.search.Focus()
+	}
+	return nil
+}
+
+func (v *analyst) alertsKey(msg tea.KeyMsg) tea.Cmd {
+	k := v.keys
+	switch {
+	case key.Matches(msg, k.Up):
+		v.alertCursor = max(0, v.alertCursor-1)
+	case key.Matches(msg, k.Down):
+		v.alertCursor = max(0, min(len(v.alerts)-1, v.alertCursor+1))
+	case key.Matches(msg, k.Check):
+		return tea.Batch(v.checkAlerts(), flash("checking "+plural(len(v.sh.info.Alerts), "alert")+"…", false))
+	}
+	return nil
+}
+
+// rebuildCatalog lays out the tree: each schema, its tables when open,
+// a table's columns when open. The cursor stays on its row.
+func (v *analyst) rebuildCatalog() {
+	var was catalogRow
+	if v.catCursor < len(v.catRows) {
+		was = v.catRows[v.catCursor]
+	}
+	v.catRows = nil
+	seen := map[string]bool{}
+	for i, t := range v.tables {
+		if !seen[t.Schema] {
+			seen[t.Schema] = true
+			v.catRows = append(v.catRows, catalogRow{schema: t.Schema, table: -1, column: -1})
+		}
+		if !v.open[t.Schema] {
+			continue
+		}
+		v.catRows = append(v.catRows, catalogRow{schema: t.Schema, table: i, column: -1})
+		if v.open[t.Name] {
+			for c := range t.Columns {
+				v.catRows = append(v.catRows, catalogRow{schema: t.Schema, table: i, column: c})
+			}
+		}
+	}
+	v.catCursor = 0
+	for i, r := range v.catRows {
+		if r == was {
+			v.catCursor = i
+			return
+		}
+	}
+}
+
+func (v *analyst) catalogKey(msg tea.KeyMsg) tea.Cmd {
+	k := v.keys
+	switch {
+	case key.Matches(msg, k.Up):
+		v.catCursor = max(0, v.catCursor-1)
+	case key.Matches(msg, k.Down):
+		v.catCursor = max(0, min(len(v.catRows)-1, v.catCursor+1))
+	case key.Matches(msg, k.Expand) && v.catCursor < len(v.catRows):
+		r := v.catRows[v.catCursor]
+		switch {
+		case r.table < 0:
+			v.open[r.schema] = !v.open[r.schema]
+		case r.column < 0:
+			name := v.tables[r.table].Name
+			v.open[name] = !v.open[name]
+		}
+		v.rebuildCatalog()
+	case msg.String() == "left" && v.catCursor < len(v.catRows):
+		// ← closes what the cursor is in and moves to it.
+		r := v.catRows[v.catCursor]
+		target := catalogRow{schema: r.schema, table: -1, column: -1}
+		if r.column >= 0 {
+			target = catalogRow{schema: r.schema, table: r.table, column: -1}
+			v.open[v.tables[r.table].Name] = false
+		} else {
+			v.open[r.schema] = false
+		}
+		v.rebuildCatalog()
+		for i, row := range v.catRows {
+			if row == target {
+				v.catCursor = i
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,393 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/lakebench/lakebench/pipeline"
+)
+
+// View draws the pane bar, then the panes: the catalog beside the editor
+// and the lower pane on large screens, the focused pane alone on small
+// ones.
+func (v *analyst) View() string {
+	if v.width <= 0 || v.height <= 1 {
+		return ""
+	}
+	h := v.height - 1
+	return v.paneBar() + "\n" + v.body(v.width, h)
+}
+
+// body lays out the panes in width x height.
+func (v *analyst) body(width, height int) string {
+	if !v.tall() || (!v.wide() && v.focus == paneCatalog) {
+		return v.pane(v.focus, width, height)
+	}
+	main := width
+	var side string
+	if v.sidebarShown() {
+		sw := min(40, max(26, width*22/100))
+		side = v.pane(paneCatalog, sw, height)
+		main -= sw
+	}
+	var col string
+	if v.focus == paneDash {
+		col = v.pane(paneDash, main, height)
+	} else {
+		eh := v.editorHeight(height)
+		col = lipgloss.JoinVertical(lipgloss.Left, v.pane(paneEditor, main, eh), v.pane(v.lower, main, height-eh))
+	}
+	if side == "" {
+		return col
+	}
+	return lipgloss.JoinHorizontal(lipgloss.Top, side, col)
+}
+
+// editorHeight is the editor's share of a main column height rows tall:
+// more while it has the focus.
+func (v *analyst) editorHeight(height int) int {
+	if v.focus == paneEditor {
+		return max(8, height*45/100)
+	}
+	return max(7, height*35/100)
+}
+
+// pane draws pane p in exactly width x height.
+func (v *analyst) pane(p, width, height int) string {
+	switch p {
+	case paneEditor:
+		return v.editorView(width, height)
+	case paneResults:
+		return v.resultsView(width, height)
+	case paneCatalog:
+		return v.catalogView(width, height)
+	case paneDash:
+		return v.dashView(width, height)
+	case paneHistory:
+		return v.historyView(width, height)
+	}
+	return v.alertsView(width, height)
+}
+
+// frame is the panel style of pane p: the accent border has the focus.
+func (v *analyst) frame(p int) lipgloss.Style {
+	if v.focus == p {
+		return v.sh.styles.PanelActive
+	}
+	return v.sh.styles.Panel
+}
+
+// paneBar names every pane with its key, the focused one marked; it says
+// also how many alerts fire.
+func (v *analyst) paneBar() string {
+	st := v.sh.styles
+	var parts []string
+	for p := range analystPanes {
+		label := paneNames[p]
+		if p == paneAlerts {
+			if n := triggered(v.alerts); n > 0 {
+				label += fmt.Sprintf(" %d!", n)
+			}
+		}
+		k := v.keys.Panes[p].Help().Key
+		if p == v.focus {
+			parts = append(parts, st.TabActive.Render("▸"+k+" "+label))
+		} else {
+			parts = append(parts, st.Help.ShortKey.Render(" "+k)+st.Tab.UnsetPadding().Render(" "+label+" "))
+		}
+	}
+	line := strings.Join(parts, "")
+	if lipgloss.Width(line) > v.width {
+		// Narrow: the keys alone, the focused pane named.
+		parts = parts[:0]
+		for p := range analystPanes {
+			k := v.keys.Panes[p].Help().Key
+			if p == v.focus {
+				parts = append(parts, st.TabActive.Render("▸"+k+" "+paneNames[p]))
+			} else {
+				parts = append(parts, st.Help.ShortKey.Render(" "+k+" ")+st.Muted.Render(paneNames[p][:3]))
+			}
+		}
+		line = strings.Join(parts, "")
+	}
+	return fit(line, v.width)
+}
+
+// triggered counts the alerts in state TRIGGERED.
+func triggered(alerts []pipeline.AlertStatus) int {
+	n := 0
+	for _, a := range alerts {
+		if a.State == pipeline.AlertTriggered {
+			n++
+		}
+	}
+	return n
+}
+
+func (v *analyst) editorView(width, height int) string {
+	st := v.sh.styles
+	return panel(v.frame(paneEditor), "editor", []string{st.Muted.Render("…")}, width, height)
+}
+
+func (v *analyst) resultsView(width, height int) string {
+	st := v.sh.styles
+	return panel(v.frame(paneResults), "results", []string{st.Muted.Render("run a query: ctrl+j in the editor")}, width, height)
+}
+
+func (v *analyst) dashView(width, height int) string {
+	st := v.sh.styles
+	return panel(v.frame(paneDash), "dashboards", []string{st.Muted.Render("…")}, width, height)
+}
+
+// catalogView is the tree of schemas, tables (with row counts) and
+// columns (with types).
+func (v *analyst) catalogView(width, height int) string {
+	st := v.sh.styles
+	fr := v.frame(paneCatalog)
+	inner := width - fr.GetHorizontalFrameSize()
+	room := height - fr.GetVerticalFrameSize()
+	var lines []string
+	switch {
+	case v.catErr != "":
+		lines = append(lines, st.Bad.Render("✗ catalog unreadable"))
+		lines = append(lines, wrapped(st.Muted, v.catErr, inner)...)
+	case v.tables == nil:
+		lines = append(lines, st.Muted.Render("reading the catalog…"))
+	case len(v.tables) == 0:
+		lines = append(lines, wrapped(st.Muted, "no tables the principal may read", inner)...)
+	}
+	at := 0
+	for i, r := range v.catRows {
+		if i == v.catCursor {
+			at = len(lines)
+		}
+		lines = append(lines, v.catalogLine(r, i == v.catCursor && v.focus == paneCatalog, inner))
+	}
+	if len(lines) > room {
+		start, end := window(len(lines), at, room)
+		lines = lines[start:end]
+	}
+	title := "catalog"
+	if len(v.tables) > 0 {
+		title += " · " + plural(len(v.tables), "table")
+	}
+	return panel(fr, title, lines, width, height)
+}
+
+func (v *analyst) catalogLine(r catalogRow, selected bool, width int) string {
+	st := v.sh.styles
+	mark := "  "
+	if selected {
+		mark = st.Selected.Render("▸ ")
+	}
+	switch {
+	case r.table < 0:
+		open := "▸"
+		if v.open[r.schema] {
+			open = "▾"
+		}
+		n := 0
+		for _, t := range v.tables {
+			if t.Schema == r.schema {
+				n++
+			}
+		}
+		return fit(mark+open+" "+st.layer(r.schema).Render(r.schema)+st.Muted.Render(fmt.Sprintf(" %d", n)), width)
+	case r.column < 0:
+		t := v.tables[r.table]
+		open := "▸"
+		if v.open[t.Name] {
+			open = "▾"
+		}
+		rows := compactCount(t.Rows)
+		if t.Estimated {
+			rows = "~" + rows
+		}
+		name := t.Table
+		if selected {
+			name = st.Selected.Render(name)
+		}
+		return fit(mark+"  "+open+" "+name, width-len(rows)-1) + " " + st.Muted.Render(rows)
+	}
+	c := v.tables[r.table].Columns[r.column]
+	name := c.Name
+	if selected {
+		name = st.Selected.Render(name)
+	}
+	typ := strings.ToLower(c.Type)
+	typW := min(len(typ), max(4, width/3))
+	return fit(mark+"      "+name, width-typW-1) + " " + st.Muted.Render(cut(typ, typW))
+}
+
+// historyView lists past queries, newest first: status, when, who, rows,
+// how long and the SQL; the selected one's whole SQL below.
+func (v *analyst) historyView(width, height int) string {
+	st := v.sh.styles
+	fr := v.frame(paneHistory)
+	inner := width - fr.GetHorizontalFrameSize()
+	room := height - fr.GetVerticalFrameSize()
+	var lines []string
+	if v.searching || v.search.Value() != "" {
+		v.search.Width = max(1, inner-2)
+		lines = append(lines, v.search.View())
+	}
+	switch {
+	case v.histErr != "":
+		lines = append(lines, st.Bad.Render("✗ history unreadable"))
+		lines = append(lines, wrapped(st.Muted, v.histErr, inner)...)
+	case v.history == nil && v.histLoading:
+		lines = append(lines, st.Muted.Render("reading the history…"))
+	case len(v.history) == 0 && v.search.Value() != "":
+		lines = append(lines, st.Muted.Render("no query contains “"+v.search.Value()+"”"))
+	case len(v.history) == 0:
+		lines = append(lines, st.Muted.Render("no queries yet: write one in the editor (f2) and run it with ctrl+j"))
+	}
+	list := room - len(lines)
+	var detail []string
+	if v.histCursor < len(v.history) && room >= 12 {
+		r := v.history[v.histCursor]
+		detail = append(detail, st.Muted.Render(strings.Repeat("─", inner)))
+		sqlLines := strings.Split(strings.TrimSpace(r.SQL), "\n")
+		detail = append(detail, sqlLines[:min(len(sqlLines), max(1, room/4))]...)
+		if r.Error != "" {
+			detail = append(detail, wrapped(st.Error, r.Error, inner)...)
+		}
+		detail = detail[:min(len(detail), room/2)]
+		list -= len(detail)
+	}
+	start, end := window(len(v.history), v.histCursor, max(1, list))
+	for i := start; i < end; i++ {
+		lines = append(lines, v.historyLine(i, inner))
+	}
+	lines = append(lines, detail...)
+	title := "history"
+	if len(v.history) > 0 {
+		title += " · " + plural(len(v.history), "query")
+	}
+	return panel(fr, title, lines, width, height)
+}
+
+func (v *analyst) historyLine(i, width int) string {
+	st := v.sh.styles
+	r := v.history[i]
+	mark := "  "
+	if i == v.histCursor && v.focus == paneHistory {
+		mark = st.Selected.Render("▸ ")
+	}
+	glyph := st.Good.Render("✓")
+	switch r.Status {
+	case "error":
+		glyph = st.Bad.Render("✗")
+	case "canceled":
+		glyph = st.Warn.Render("⊘")
+	}
+	sql := strings.Join(strings.Fields(r.SQL), " ")
+	meta := fmt.Sprintf("%4s %-8s %9s %6s ", ago(v.sh.now(), r.Started), cut(r.Principal, 8), compactCount(r.Rows), duration(r.Duration))
+	if width < 70 {
+		meta = fmt.Sprintf("%4s %7s ", ago(v.sh.now(), r.Started), compactCount(r.Rows))
+	}
+	return fit(mark+glyph+" "+st.Muted.Render(meta)+sql, width)
+}
+
+// alertsView lists the bundle's alerts with their state, and the selected
+// one's history.
+func (v *analyst) alertsView(width, height int) string {
+	st := v.sh.styles
+	fr := v.frame(paneAlerts)
+	inner := width - fr.GetHorizontalFrameSize()
+	room := height - fr.GetVerticalFrameSize()
+	var lines []string
+	switch {
+	case v.alertErr != "":
+		lines = append(lines, st.Bad.Render("✗ alerts unreadable"))
+		lines = append(lines, wrapped(st.Muted, v.alertErr, inner)...)
+	case len(v.sh.info.Alerts) == 0:
+		lines = append(lines, wrapped(st.Muted, "no alerts: add one under resources.alerts in lakebench.yml", inner)...)
+	case v.alerts == nil:
+		lines = append(lines, st.Muted.Render("reading the alerts…"))
+	}
+	for i, a := range v.alerts {
+		mark := "  "
+		if i == v.alertCursor && v.focus == paneAlerts {
+			mark = st.Selected.Render("▸ ")
+		}
+		name := a.Alert
+		if a.DisplayName != "" && inner >= 70 {
+			name += st.Muted.Render(" · " + a.DisplayName)
+		}
+		when := "never"
+		if !a.At.IsZero() {
+			when = ago(v.sh.now(), a.At) + " ago"
+		}
+		value := a.Value
+		if a.Op != "" {
+			value += " " + a.Op + " " + a.Threshold
+		}
+		lines = append(lines, fit(mark+v.stateTag(a.State)+" "+name, inner-max(0, min(inner/2, lipgloss.Width(value)+len(when)+3)))+
+			st.Muted.Render(right(value+" · "+when, min(inner/2, lipgloss.Width(value)+len(when)+3))))
+	}
+	if v.alertCursor < len(v.alerts) {
+		a := v.alerts[v.alertCursor]
+		lines = append(lines, "", st.Subtitle.Render(a.Alert)+st.Muted.Render(" · history, newest first"))
+		if msg := a.Message; msg != "" {
+			lines = append(lines, wrapped(st.Muted, msg, inner)...)
+		}
+		if a.Error != "" {
+			lines = append(lines, wrapped(st.Error, a.Error, inner)...)
+		}
+		for _, e := range a.History {
+			if len(lines) >= room {
+				break
+			}
+			line := fmt.Sprintf("%s %s %s", e.At.Format("01-02 15:04"), v.stateTag(e.State), e.Value)
+			if e.Op != "" {
+				line += " " + e.Op + " " + e.Threshold
+			}
+			if e.RunID != "" {
+				line += st.Muted.Render(" · run " + shortID(e.RunID))
+			} else {
+				line += st.Muted.Render(" · on demand")
+			}
+			if e.NotifyError != "" {
+				line += st.Error.Render(" · notify failed: " + e.NotifyError)
+			} else if e.Notified {
+				line += st.Muted.Render(" · notified")
+			}
+			lines = append(lines, line)
+		}
+		if len(a.History) == 0 {
+			lines = append(lines, st.Muted.Render("never evaluated: c checks it now, a job run does after"))
+		}
+	}
+	title := "alerts"
+	if n := triggered(v.alerts); n > 0 {
+		title += fmt.Sprintf(" · %d triggered", n)
+	}
+	if v.checking {
+		title += " · checking " + v.spin.View()
+	}
+	return panel(fr, title, lines, width, height)
+}
+
+// stateTag is an alert state with its glyph, readable without color.
+func (v *analyst) stateTag(s pipeline.AlertState) string {
+	st := v.sh.styles
+	switch s {
+	case pipeline.AlertTriggered:
+		return st.Bad.Render("▲ TRIGGERED")
+	case pipeline.AlertOK:
+		return st.Good.Render("✓ OK       ")
+	case pipeline.AlertError:
+		return st.Error.Render("✗ ERROR    ")
+	}
+	return st.Muted.Render("· UNKNOWN  ")
+}
+
+// shortID is the first 8 characters of a run ID.
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
