@@ -154,6 +154,16 @@ type analyst struct {
 	alertCursor int
 	checking    bool
 
+	// run is the latest run of the editor's statements; tab the result
+	// tab shown; seq numbers runs.
+	run *queryRun
+	tab int
+	seq int
+	exp *export
+	// prompt asks for an export's path while set.
+	prompt    textinput.Model
+	prompting bool
+
 	spin spinner.Model
 }
 
@@ -162,6 +172,8 @@ func newAnalyst(sh *shared) *analyst {
 	v.search = textinput.New()
 	v.search.Prompt = "/"
 	v.search.Placeholder = "text in the SQL"
+	v.prompt = textinput.New()
+	v.prompt.Prompt = "export to: "
 	v.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(sh.styles.Running))
 	return v
 }
@@ -169,15 +181,15 @@ func newAnalyst(sh *shared) *analyst {
 func (v *analyst) SetSize(w, h int) { v.width, v.height = w, h }
 
 // Busy is true while a query or an export runs: quitting cancels it first.
-func (v *analyst) Busy() bool { return v.checking }
+func (v *analyst) Busy() bool { return v.run.running() || v.exp != nil || v.checking }
 
 // Capturing is true while the editor or a prompt has the focus: they take
 // every key.
-func (v *analyst) Capturing() bool { return v.focus == paneEditor || v.searching }
+func (v *analyst) Capturing() bool { return v.focus == paneEditor || v.searching || v.prompting }
 
 // TakesCtrlC is true while ctrl+c cancels a query of this view instead of
 // quitting the app.
-func (v *analyst) TakesCtrlC() bool { return false }
+func (v *analyst) TakesCtrlC() bool { return v.run.running() || v.exp != nil }
 
 // SetSnapshot follows the target: a switch resets the panes; a new run
 // refreshes the catalog, the dashboards and the alerts.
@@ -192,19 +204,22 @@ func (v *analyst) SetSnapshot(s *Snapshot) tea.Cmd {
 	if s.Target == v.of && run == v.lastRun {
 		return nil
 	}
+	var closing tea.Cmd
 	if s.Target != v.of {
-		v.reset()
+		closing = v.reset()
 	}
 	v.of, v.lastRun = s.Target, run
-	return tea.Batch(v.loadCatalog(), v.loadAlerts(), v.loadHistory())
+	return tea.Batch(closing, v.loadCatalog(), v.loadAlerts(), v.loadHistory())
 }
 
-// reset forgets what the panes show of the previous target.
-func (v *analyst) reset() {
+// reset forgets what the panes show of the previous target and closes
+// its results.
+func (v *analyst) reset() tea.Cmd {
 	v.tables, v.catErr, v.catRows, v.catCursor = nil, "", nil, 0
 	v.open = map[string]bool{}
 	v.history, v.histErr, v.histCursor = nil, "", 0
 	v.alerts, v.alertErr, v.alertCursor = nil, "", 0
+	return v.closeRun()
 }
 
 // wide is true when the catalog sidebar fits beside the editor.
@@ -285,7 +300,13 @@ func (v *analyst) FullHelp() [][]key.Binding {
 // syncKeys enables the keys that apply now, so help stays true.
 func (v *analyst) syncKeys() {
 	k := &v.keys
-	k.Leave.SetEnabled(v.focus == paneEditor)
+	k.Cancel.SetEnabled(v.run.running() || v.exp != nil)
+	if v.exp != nil {
+		k.Cancel.SetHelp("esc/ctrl+c", "cancel the export")
+	} else {
+		k.Cancel.SetHelp("esc/ctrl+c", "cancel the query")
+	}
+	k.Leave.SetEnabled(v.focus == paneEditor && !v.run.running())
 	k.Check.SetEnabled(!v.checking && len(v.sh.info.Alerts) > 0)
 	k.Sidebar.SetEnabled(v.wide() && v.tall())
 }
@@ -297,7 +318,23 @@ func (v *analyst) Update(msg tea.Msg) tea.Cmd {
 	case tea.KeyMsg:
 		return v.key(msg)
 	case cancelMsg:
-		// Nothing to cancel yet but the check, which is quick.
+		if v.exp != nil {
+			v.exp.cancel()
+		}
+		return v.cancelRun()
+	case anStartedMsg:
+		return v.started(msg)
+	case anEndedMsg:
+		return v.ended(msg)
+	case anDerivedMsg:
+		return v.derived(msg)
+	case anExportMsg:
+		if v.exp != nil {
+			v.exp.written = msg.written
+		}
+		return waitFor(msg.ch)
+	case anExportedMsg:
+		return v.exported(msg)
 	case anCatalogMsg:
 		if msg.target != v.sh.target {
 			return nil
@@ -372,6 +409,16 @@ func (v *analyst) key(msg tea.KeyMsg) tea.Cmd {
 	if v.searching {
 		return v.searchKey(msg)
 	}
+	if v.prompting {
+		return v.promptKey(msg)
+	}
+	if key.Matches(msg, k.Cancel) {
+		if v.exp != nil {
+			v.exp.cancel()
+			return flash("canceling the export…", false)
+		}
+		return v.cancelRun()
+	}
 	for i, b := range k.Panes {
 		if key.Matches(msg, b) {
 			return v.focusPane(i)
@@ -418,6 +465,23 @@ func (v *analyst) focusPane(p int) tea.Cmd {
 		return v.loadAlerts()
 	}
 	return nil
+}
+
+// promptKey edits the export path; enter starts the export.
+func (v *analyst) promptKey(msg tea.KeyMsg) tea.Cmd {
+	switch msg.String() {
+	case "esc":
+		v.prompting = false
+		v.prompt.Blur()
+		return nil
+	case "enter":
+		v.prompting = false
+		v.prompt.Blur()
+		return v.startExport(v.prompt.Value())
+	}
+	var cmd tea.Cmd
+	v.prompt, cmd = v.prompt.Update(msg)
+	return cmd
 }
 
 func (v *analyst) searchKey(msg tea.KeyMsg) tea.Cmd {

@@ -1,0 +1,445 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/lakebench/lakebench/lakehouse"
+)
+
+// statement is one statement of a run: its SQL and where it sits in the
+// editor's buffer (byte offsets), so an error's position maps back.
+type statement struct {
+	SQL        string
+	Start, End int
+}
+
+// The states of a result tab.
+const (
+	tabWaiting  = "waiting"
+	tabRunning  = "running"
+	tabOK       = "ok"
+	tabError    = "error"
+	tabCanceled = "canceled"
+	tabSkipped  = "not run"
+)
+
+// resultTab is one statement's result: its execution, streamed (base),
+// and what the grid shows of it (cur: base, or base sorted or filtered).
+type resultTab struct {
+	stmt    statement
+	status  string
+	err     string
+	base    *lakehouse.Live
+	cur     *lakehouse.Live
+	started time.Time
+	ended   time.Time
+	// sort and where say how cur derives from base.
+	sortCol  int
+	sortDesc bool
+	where    string
+	// deriving is set while a sort or filter runs.
+	deriving string
+}
+
+// rows is how many rows the shown result has so far, and whether that is
+// all.
+func (t *resultTab) rows() (int64, bool) {
+	if t.cur == nil {
+		return 0, t.status != tabRunning
+	}
+	return t.cur.Count()
+}
+
+// queryRun is one run of the editor's statements, one after the other;
+// its context's cancel interrupts DuckDB.
+type queryRun struct {
+	seq    int
+	ctx    context.Context
+	cancel context.CancelFunc
+	tabs   []*resultTab
+	// at is the statement running, len(tabs) once all ended.
+	at       int
+	canceled bool
+}
+
+func (r *queryRun) running() bool { return r != nil && r.at < len(r.tabs) }
+
+// export is an export of a result to a file in flight.
+type export struct {
+	path    string
+	format  string
+	cancel  context.CancelFunc
+	written int64
+	ended   bool
+}
+
+// Messages of the runs.
+type (
+	// anStartedMsg is a statement's first page at hand (or its failure).
+	anStartedMsg struct {
+		seq  int
+		idx  int
+		live *lakehouse.Live
+		err  error
+	}
+	// anEndedMsg is a statement's execution ended: all rows in, failed or
+	// canceled.
+	anEndedMsg struct {
+		seq int
+		idx int
+		err error
+	}
+	// anDerivedMsg is a result sorted or filtered (Live.Sort, Filter).
+	anDerivedMsg struct {
+		seq   int
+		idx   int
+		live  *lakehouse.Live
+		what  string
+		col   int
+		desc  bool
+		where string
+		err   error
+	}
+	anExportMsg struct {
+		written int64
+		ch      <-chan tea.Msg
+	}
+	anExportedMsg struct {
+		path    string
+		written int64
+		err     error
+	}
+)
+
+func (anStartedMsg) owner() viewID  { return analystView }
+func (anEndedMsg) owner() viewID    { return analystView }
+func (anDerivedMsg) owner() viewID  { return analystView }
+func (anExportMsg) owner() viewID   { return analystView }
+func (anExportedMsg) owner() viewID { return analystView }
+
+// startRun runs statements, one after the other, each into its own result
+// tab; the previous run's results are closed.
+func (v *analyst) startRun(stmts []statement) tea.Cmd {
+	if len(stmts) == 0 {
+		return flash("nothing to run: the editor is empty", false)
+	}
+	if v.run.running() {
+		return flash("a query is running: esc cancels it", true)
+	}
+	closing := v.closeRun()
+	v.seq++
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &queryRun{seq: v.seq, ctx: ctx, cancel: cancel}
+	for _, s := range stmts {
+		r.tabs = append(r.tabs, &resultTab{stmt: s, status: tabWaiting, sortCol: -1})
+	}
+	v.run, v.tab = r, 0
+	v.resetEditorError()
+	v.lower = paneResults
+	return tea.Batch(closing, v.startStatement(), v.spin.Tick)
+}
+
+// startStatement starts the run's statement at r.at.
+func (v *analyst) startStatement() tea.Cmd {
+	r := v.run
+	t := r.tabs[r.at]
+	t.status, t.started = tabRunning, v.sh.now()
+	b, target, ctx, seq, idx, sql := v.sh.backend, v.sh.target, r.ctx, r.seq, r.at, t.stmt.SQL
+	return func() tea.Msg {
+		l, err := b.Query(ctx, target, sql)
+		return anStartedMsg{seq: seq, idx: idx, live: l, err: err}
+	}
+}
+
+// closeRun cancels the current run and closes its results, in the
+// background.
+func (v *analyst) closeRun() tea.Cmd {
+	r := v.run
+	if r == nil {
+		return nil
+	}
+	r.cancel()
+	var lives []*lakehouse.Live
+	for _, t := range r.tabs {
+		lives = appendLive(lives, t.base, t.cur)
+	}
+	v.run = nil
+	if len(lives) == 0 {
+		return nil
+	}
+	return func() tea.Msg {
+		for _, l := range lives {
+			l.Close()
+		}
+		return nil
+	}
+}
+
+// appendLive appends the lives that are set and not yet in list.
+func appendLive(list []*lakehouse.Live, lives ...*lakehouse.Live) []*lakehouse.Live {
+	for _, l := range lives {
+		if l == nil {
+			continue
+		}
+		dup := false
+		for _, o := range list {
+			dup = dup || o == l
+		}
+		if !dup {
+			list = append(list, l)
+		}
+	}
+	return list
+}
+
+// cancelRun interrupts the running statement; the rest are not run.
+func (v *analyst) cancelRun() tea.Cmd {
+	r := v.run
+	if !r.running() {
+		return nil
+	}
+	r.canceled = true
+	r.cancel()
+	if t := r.tabs[r.at]; t.base != nil {
+		t.base.Cancel()
+	}
+	return flash("canceling the query…", false)
+}
+
+// started takes a statement's first page, or its failure.
+func (v *analyst) started(msg anStartedMsg) tea.Cmd {
+	r := v.run
+	if r == nil || msg.seq != r.seq {
+		if msg.live != nil {
+			l := msg.live
+			return func() tea.Msg { l.Close(); return nil }
+		}
+		return nil
+	}
+	t := r.tabs[msg.idx]
+	if msg.err != nil {
+		return v.ended(anEndedMsg{seq: msg.seq, idx: msg.idx, err: msg.err})
+	}
+	t.base, t.cur = msg.live, msg.live
+	v.showResult(msg.idx)
+	l := msg.live
+	return func() tea.Msg {
+		err := l.Wait(context.Background())
+		return anEndedMsg{seq: msg.seq, idx: msg.idx, err: err}
+	}
+}
+
+// ended closes a statement: the next one starts unless it failed or was
+// canceled.
+func (v *analyst) ended(msg anEndedMsg) tea.Cmd {
+	r := v.run
+	if r == nil || msg.seq != r.seq {
+		return nil
+	}
+	t := r.tabs[msg.idx]
+	t.ended = v.sh.now()
+	var qe *lakehouse.QueryError
+	switch {
+	case msg.err == nil:
+		t.status = tabOK
+	case r.canceled || errors.Is(msg.err, context.Canceled) || errors.Is(msg.err, lakehouse.ErrCanceled):
+		t.status = tabCanceled
+	default:
+		t.status, t.err = tabError, msg.err.Error()
+		if errors.As(msg.err, &qe) {
+			t.err = qe.Msg
+			v.showEditorError(t.stmt, qe.Pos, qe.Msg)
+		} else {
+			v.showEditorError(t.stmt, -1, t.err)
+		}
+	}
+	r.at = msg.idx + 1
+	if t.status != tabOK {
+		for _, rest := range r.tabs[r.at:] {
+			rest.status = tabSkipped
+		}
+		r.at = len(r.tabs)
+		v.tab = msg.idx
+	}
+	if r.at < len(r.tabs) {
+		return v.startStatement()
+	}
+	// The run is over: the history shows it.
+	cmds := []tea.Cmd{v.loadHistory()}
+	switch t.status {
+	case tabCanceled:
+		cmds = append(cmds, flash("query canceled after "+duration(t.ended.Sub(t.started))+": the history says canceled", false))
+	case tabError:
+		cmds = append(cmds, flash(firstLine(t.err), true))
+	}
+	return tea.Batch(cmds...)
+}
+
+// derive sorts or filters a tab's result in DuckDB, in the background.
+func (v *analyst) derive(idx int, what string, col int, desc bool, where string) tea.Cmd {
+	r := v.run
+	if r == nil || idx >= len(r.tabs) || r.tabs[idx].base == nil {
+		return nil
+	}
+	t := r.tabs[idx]
+	if t.status == tabRunning {
+		return flash("the result is still streaming in: sort or filter it once it is complete", false)
+	}
+	t.deriving = what
+	from := t.base
+	if what == "sort" && t.where != "" {
+		from = t.cur // a sort keeps the filter
+	}
+	ctx, seq := r.ctx, r.seq
+	return func() tea.Msg {
+		var l *lakehouse.Live
+		var err error
+		switch {
+		case what == "sort":
+			l, err = from.Sort(ctx, col, desc)
+		case where == "":
+			l = from
+		default:
+			l, err = from.Filter(ctx, where)
+		}
+		return anDerivedMsg{seq: seq, idx: idx, live: l, what: what, col: col, desc: desc, where: where, err: err}
+	}
+}
+
+// derived shows a sorted or filtered result in its tab.
+func (v *analyst) derived(msg anDerivedMsg) tea.Cmd {
+	r := v.run
+	if r == nil || msg.seq != r.seq {
+		if msg.live != nil {
+			l := msg.live
+			return func() tea.Msg { l.Close(); return nil }
+		}
+		return nil
+	}
+	t := r.tabs[msg.idx]
+	t.deriving = ""
+	if msg.err != nil {
+		return flash(msg.what+": "+firstLine(msg.err.Error()), true)
+	}
+	var closing tea.Cmd
+	if old := t.cur; old != t.base && old != msg.live {
+		closing = func() tea.Msg { old.Close(); return nil }
+	}
+	t.cur = msg.live
+	if msg.what == "sort" {
+		t.sortCol, t.sortDesc = msg.col, msg.desc
+	} else {
+		t.where, t.sortCol = msg.where, -1
+	}
+	v.showResult(msg.idx)
+	return closing
+}
+
+// exportFormat is the format a path's extension names.
+func exportFormat(path string) (string, error) {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".csv", ".tsv":
+		return "csv", nil
+	case ".parquet", ".pq":
+		return "parquet", nil
+	case ".json", ".jsonl", ".ndjson":
+		return "json", nil
+	}
+	return "", fmt.Errorf("export to %q: name a .csv, .parquet or .json file", path)
+}
+
+// startExport writes the shown result of the current tab to path, in the
+// background, streaming how many rows are written.
+func (v *analyst) startExport(path string) tea.Cmd {
+	t := v.currentTab()
+	if t == nil || t.cur == nil {
+		return flash("no result to export: run a query first", true)
+	}
+	path = strings.TrimSpace(path)
+	if strings.HasPrefix(path, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			path = filepath.Join(home, path[2:])
+		}
+	}
+	format, err := exportFormat(path)
+	if err != nil {
+		return flash(err.Error(), true)
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	v.exp = &export{path: path, format: format, cancel: cancel}
+	l := t.cur
+	ch := make(chan tea.Msg, 64)
+	start := func() tea.Msg {
+		go func() {
+			defer cancel()
+			var written int64
+			err := l.Export(ctx, path, format, func(n int64) {
+				written = n
+				select {
+				case ch <- anExportMsg{written: n, ch: ch}:
+				default: // the line shows the latest count; none is owed
+				}
+			})
+			ch <- anExportedMsg{path: path, written: written, err: err}
+			close(ch)
+		}()
+		return <-ch
+	}
+	return tea.Batch(start, v.spin.Tick)
+}
+
+// exported ends an export.
+func (v *analyst) exported(msg anExportedMsg) tea.Cmd {
+	if v.exp == nil {
+		return nil
+	}
+	v.exp.ended = true
+	v.exp = nil
+	switch {
+	case errors.Is(msg.err, context.Canceled) || errors.Is(msg.err, lakehouse.ErrCanceled):
+		return flash("export canceled: "+msg.path+" may be incomplete", true)
+	case msg.err != nil:
+		return flash(firstLine(msg.err.Error()), true)
+	}
+	n, _ := v.currentRows()
+	if msg.written > 0 {
+		n = msg.written
+	}
+	return flash(fmt.Sprintf("exported %s rows to %s", thousands(n), msg.path), false)
+}
+
+// currentTab is the result tab shown, or nil.
+func (v *analyst) currentTab() *resultTab {
+	if v.run == nil || v.tab >= len(v.run.tabs) {
+		return nil
+	}
+	return v.run.tabs[v.tab]
+}
+
+func (v *analyst) currentRows() (int64, bool) {
+	if t := v.currentTab(); t != nil {
+		return t.rows()
+	}
+	return 0, false
+}
+
+// showResult hands the tab's shown result to its grid.
+func (v *analyst) showResult(idx int) {
+	v.tab = idx
+}
+
+// showEditorError marks where a statement failed in the editor.
+func (v *analyst) showEditorError(s statement, pos int, msg string) {}
+
+// resetEditorError clears the editor's error mark.
+func (v *analyst) resetEditorError() {}
