@@ -69,7 +69,7 @@ func newAnalystKeys() analystKeys {
 		Preview: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "preview table")),
 		Search:  key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
 		Rerun:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "re-run")),
-		Edit:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit")),
+		Edit:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit SQL")),
 		PrevDash: key.NewBinding(key.WithKeys("left", "h", "["), key.WithHelp("←/→", "dashboard")),
 		NextDash: key.NewBinding(key.WithKeys("right", "l", "]"), key.WithHelp("→", "next dashboard")),
 		Refresh:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
@@ -168,7 +168,9 @@ type analyst struct {
 }
 
 func newAnalyst(sh *shared) *analyst {
-	v := &analyst{sh: sh, keys: newAnalystKeys(), sidebar: true, lower: paneResults, open: map[string]bool{}}
+	// The view starts outside the editor, so the number keys still
+	// switch views: e (or f2) enters it, esc leaves it.
+	v := &analyst{sh: sh, keys: newAnalystKeys(), sidebar: true, focus: paneResults, lower: paneResults, open: map[string]bool{}}
 	v.search = textinput.New()
 	v.search.Prompt = "/"
 	v.search.Placeholder = "text in the SQL"
@@ -430,6 +432,9 @@ func (v *analyst) key(msg tea.KeyMsg) tea.Cmd {
 			v.focus = paneEditor
 		}
 		return nil
+	}
+	if v.focus != paneEditor && v.focus != paneHistory && key.Matches(msg, k.Edit) {
+		return v.focusPane(paneEditor)
 	}
 	switch v.focus {
 	case paneEditor:

@@ -130,9 +130,136 @@ func (v *analyst) editorView(width, height int) string {
 	return panel(v.frame(paneEditor), "editor", []string{st.Muted.Render("…")}, width, height)
 }
 
+// resultsView is the result tabs of the latest run: a strip of tabs when
+// there are several, the shown tab's grid, chart or error, and a line for
+// the export prompt or progress.
 func (v *analyst) resultsView(width, height int) string {
 	st := v.sh.styles
-	return panel(v.frame(paneResults), "results", []string{st.Muted.Render("run a query: ctrl+j in the editor")}, width, height)
+	fr := v.frame(paneResults)
+	inner := width - fr.GetHorizontalFrameSize()
+	room := height - fr.GetVerticalFrameSize()
+	t := v.currentTab()
+	if t == nil {
+		lines := []string{st.Muted.Render("no results yet")}
+		lines = append(lines, wrapped(st.Muted, "write a query in the editor (f2) and run it with ctrl+j; "+
+			"p in the catalog (f6) previews a table, enter in the history (f8) runs a past query again", inner)...)
+		return panel(fr, "results", lines, width, height)
+	}
+	var top []string
+	if len(v.run.tabs) > 1 {
+		top = append(top, v.tabStrip(inner))
+	}
+	var bottom []string
+	if line := v.exportLine(inner); line != "" {
+		bottom = append(bottom, line)
+	}
+	body := v.tabBody(t, inner, max(1, room-len(top)-len(bottom)))
+	lines := append(top, strings.Split(body, "\n")...)
+	lines = append(lines[:min(len(lines), room-len(bottom))], bottom...)
+	return panel(fr, v.resultTitle(t), lines, width, height)
+}
+
+// resultTitle says what the shown tab is: its rows (so far), how long it
+// took, its sort and filter.
+func (v *analyst) resultTitle(t *resultTab) string {
+	title := "results"
+	if len(v.run.tabs) > 1 {
+		title += fmt.Sprintf(" %d/%d", v.tab+1, len(v.run.tabs))
+	}
+	n, done := t.rows()
+	switch t.status {
+	case tabRunning:
+		title += " · " + v.spin.View() + " running " + duration(v.sh.now().Sub(t.started))
+		if t.cur != nil {
+			title += " · " + thousands(n) + " rows so far"
+		}
+		return title + " · esc cancels"
+	case tabError:
+		return title + " · ✗ error"
+	case tabCanceled:
+		title += " · ⊘ canceled"
+	case tabWaiting, tabSkipped:
+		return title + " · " + t.status
+	}
+	if t.cur != nil {
+		more := ""
+		if !done {
+			more = "+"
+		}
+		title += " · " + plural(int(n), "row") + more
+		if t.status != tabRunning && !t.ended.IsZero() {
+			title += " in " + duration(t.ended.Sub(t.started))
+		}
+	}
+	if t.where != "" {
+		title += " · where " + t.where
+	}
+	if t.deriving != "" {
+		title += " · " + t.deriving + "ing…"
+	}
+	return title
+}
+
+// tabStrip names each tab by its number and status.
+func (v *analyst) tabStrip(width int) string {
+	st := v.sh.styles
+	var parts []string
+	for i, t := range v.run.tabs {
+		label := fmt.Sprintf("%d ", i+1)
+		switch t.status {
+		case tabOK:
+			n, _ := t.rows()
+			label += "✓ " + compactCount(n)
+		case tabRunning:
+			label += "⟳"
+		case tabError:
+			label += "✗"
+		case tabCanceled:
+			label += "⊘"
+		default:
+			label += "·"
+		}
+		if i == v.tab {
+			parts = append(parts, st.TabActive.Render("▸"+label))
+		} else {
+			parts = append(parts, st.Tab.Render(label))
+		}
+	}
+	return fit(strings.Join(parts, st.TabBar.Render("│")), width)
+}
+
+// tabBody draws the shown tab: its error, its grid or its chart.
+func (v *analyst) tabBody(t *resultTab, width, height int) string {
+	st := v.sh.styles
+	var lines []string
+	switch t.status {
+	case tabError:
+		lines = append(lines, wrapped(st.Error, t.err, width)...)
+		lines = append(lines, "", st.Muted.Render("the editor marks where DuckDB points; fix the query and run it again (ctrl+j)"))
+		return block(lines, width, height)
+	case tabSkipped:
+		return block([]string{st.Muted.Render("not run: a statement before it failed or was canceled")}, width, height)
+	case tabWaiting:
+		return block([]string{st.Muted.Render("waiting for the statements before it")}, width, height)
+	}
+	if t.cur == nil {
+		return block([]string{st.Muted.Render("running… esc cancels")}, width, height)
+	}
+	return block([]string{st.Muted.Render(fmt.Sprintf("%d columns", len(t.cur.Columns())))}, width, height)
+}
+
+// exportLine is the export's path prompt or its progress.
+func (v *analyst) exportLine(width int) string {
+	st := v.sh.styles
+	switch {
+	case v.prompting:
+		v.prompt.Width = max(1, width-lipgloss.Width(v.prompt.Prompt)-1)
+		return v.prompt.View()
+	case v.exp != nil:
+		return fit(st.Running.Render(v.spin.View()+" exporting to "+v.exp.path+" ("+v.exp.format+")… ")+
+			thousands(v.exp.written)+" rows written · esc cancels", width)
+	}
+	return ""
 }
 
 func (v *analyst) dashView(width, height int) string {

@@ -461,6 +461,10 @@ func (m *Model) footerView() string {
 	}
 	bindings := m.keys.ShortHelp()
 	if m.ready && !m.showHelp {
+		// A capturing view takes the global keys too: help leaves them out.
+		if m.views[m.active].Capturing() {
+			bindings = nil
+		}
 		bindings = append(m.views[m.active].ShortHelp(), bindings...)
 	}
 	return fit(" "+m.help.ShortHelpView(bindings), m.width)
