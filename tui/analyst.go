@@ -33,7 +33,11 @@ const historyLimit = 200
 type analystKeys struct {
 	// Panes jump to a pane from anywhere, the editor included.
 	Panes   [analystPanes]key.Binding
-	Sidebar key.Binding
+	// The results'.
+	PrevTab key.Binding
+	NextTab key.Binding
+	Chart   key.Binding
+	Export  key.Binding
 	Leave   key.Binding
 	Cancel  key.Binding
 	Up      key.Binding
@@ -59,7 +63,10 @@ type analystKeys struct {
 
 func newAnalystKeys() analystKeys {
 	k := analystKeys{
-		Sidebar: key.NewBinding(key.WithKeys("ctrl+b"), key.WithHelp("ctrl+b", "catalog sidebar")),
+		PrevTab: key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "result tab")),
+		NextTab: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next result tab")),
+		Chart:   key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "chart/grid")),
+		Export:  key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export")),
 		Leave:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave the editor")),
 		Cancel:  key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc/ctrl+c", "cancel the query"), key.WithDisabled()),
 		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "select")),
@@ -292,7 +299,8 @@ func (v *analyst) FullHelp() [][]key.Binding {
 	k := v.keys
 	return [][]key.Binding{
 		k.Panes[:],
-		{k.Sidebar, k.Leave, k.Cancel},
+		{k.Leave, k.Cancel, k.Edit},
+		{k.PrevTab, k.NextTab, k.Chart, k.Export},
 		{k.Expand, k.Insert, k.Preview},
 		{k.Search, k.Rerun, k.Edit},
 		{k.PrevDash, k.NextDash, k.Refresh, k.Check},
@@ -310,7 +318,20 @@ func (v *analyst) syncKeys() {
 	}
 	k.Leave.SetEnabled(v.focus == paneEditor && !v.run.running())
 	k.Check.SetEnabled(!v.checking && len(v.sh.info.Alerts) > 0)
-	k.Sidebar.SetEnabled(v.wide() && v.tall())
+	k.Panes[paneCatalog].SetHelp("f6", "catalog")
+	if v.focus == paneCatalog && v.sidebarShown() {
+		k.Panes[paneCatalog].SetHelp("f6", "hide catalog")
+	}
+	t := v.currentTab()
+	k.PrevTab.SetEnabled(v.run != nil && len(v.run.tabs) > 1)
+	k.NextTab.SetEnabled(v.run != nil && len(v.run.tabs) > 1)
+	k.Chart.SetEnabled(t != nil && t.cur != nil)
+	k.Export.SetEnabled(t != nil && t.cur != nil && v.exp == nil)
+	k.Edit.SetEnabled(v.focus != paneEditor)
+	k.Edit.SetHelp("e", "edit")
+	if v.focus == paneHistory {
+		k.Edit.SetHelp("e", "edit it")
+	}
 }
 
 // Update handles the view's keys and its own messages.
@@ -422,16 +443,15 @@ func (v *analyst) key(msg tea.KeyMsg) tea.Cmd {
 		return v.cancelRun()
 	}
 	for i, b := range k.Panes {
-		if key.Matches(msg, b) {
-			return v.focusPane(i)
+		if !key.Matches(msg, b) {
+			continue
 		}
-	}
-	if key.Matches(msg, k.Sidebar) {
-		v.sidebar = !v.sidebar
-		if !v.sidebar && v.focus == paneCatalog {
-			v.focus = paneEditor
+		if i == paneCatalog && v.focus == paneCatalog && v.sidebarShown() {
+			// f6 again hides the sidebar.
+			v.sidebar = false
+			return v.focusPane(paneEditor)
 		}
-		return nil
+		return v.focusPane(i)
 	}
 	if v.focus != paneEditor && v.focus != paneHistory && key.Matches(msg, k.Edit) {
 		return v.focusPane(paneEditor)
