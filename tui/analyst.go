@@ -464,6 +464,8 @@ func (v *analyst) key(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case paneCatalog:
 		return v.catalogKey(msg)
+	case paneResults:
+		return v.resultsKey(msg)
 	case paneHistory:
 		return v.historyKey(msg)
 	case paneAlerts:
@@ -536,8 +538,53 @@ func (v *analyst) historyKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Search):
 		v.searching = true
 		return v.search.Focus()
+	case key.Matches(msg, k.Rerun) && v.histCursor < len(v.history):
+		sql := v.history[v.histCursor].SQL
+		v.editorOpen(sql)
+		v.focus = paneResults
+		return v.startRun(v.editorStatements())
+	case key.Matches(msg, k.Edit) && v.histCursor < len(v.history):
+		v.editorOpen(v.history[v.histCursor].SQL)
+		return v.focusPane(paneEditor)
 	}
 	return nil
+}
+
+// previewSQL is the one query the view writes: every row of a table, its
+// names quoted.
+func previewSQL(t lakehouse.TableInfo) string {
+	return "SELECT * FROM " + lakehouse.QuoteIdent(t.Schema) + "." + lakehouse.QuoteIdent(t.Table)
+}
+
+// insertName types a catalog row's name into the editor at its cursor: a
+// schema, schema.table, or a column, quoted where DuckDB needs it.
+func (v *analyst) insertName(r catalogRow) tea.Cmd {
+	var name string
+	switch {
+	case r.table < 0:
+		name = sqlName(r.schema)
+	case r.column < 0:
+		t := v.tables[r.table]
+		name = sqlName(t.Schema) + "." + sqlName(t.Table)
+	default:
+		name = sqlName(v.tables[r.table].Columns[r.column].Name)
+	}
+	v.editorInsert(name)
+	return v.focusPane(paneEditor)
+}
+
+// sqlName is a name as typed in SQL: bare when it is a plain lower-case
+// identifier, else quoted.
+func sqlName(name string) string {
+	for i, r := range name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || i > 0 && r >= '0' && r <= '9') {
+			return lakehouse.QuoteIdent(name)
+		}
+	}
+	if name == "" {
+		return lakehouse.QuoteIdent(name)
+	}
+	return name
 }
 
 func (v *analyst) alertsKey(msg tea.KeyMsg) tea.Cmd {
@@ -551,6 +598,30 @@ func (v *analyst) alertsKey(msg tea.KeyMsg) tea.Cmd {
 		return tea.Batch(v.checkAlerts(), flash("checking "+plural(len(v.sh.info.Alerts), "alert")+"…", false))
 	}
 	return nil
+}
+
+// resultsKey handles the result tabs' keys, and hands the rest to the
+// shown tab's grid or chart.
+func (v *analyst) resultsKey(msg tea.KeyMsg) tea.Cmd {
+	k := v.keys
+	switch {
+	case key.Matches(msg, k.PrevTab):
+		v.showResult((v.tab + len(v.run.tabs) - 1) % len(v.run.tabs))
+		return nil
+	case key.Matches(msg, k.NextTab):
+		v.showResult((v.tab + 1) % len(v.run.tabs))
+		return nil
+	case key.Matches(msg, k.Export):
+		v.prompting = true
+		if v.prompt.Value() == "" {
+			v.prompt.SetValue("result.csv")
+		}
+		v.prompt.CursorEnd()
+		return v.prompt.Focus()
+	case key.Matches(msg, k.Chart):
+		return v.toggleChart()
+	}
+	return v.resultKey(msg)
 }
 
 // rebuildCatalog lays out the tree: each schema, its tables when open,
@@ -593,6 +664,12 @@ func (v *analyst) catalogKey(msg tea.KeyMsg) tea.Cmd {
 		v.catCursor = max(0, v.catCursor-1)
 	case key.Matches(msg, k.Down):
 		v.catCursor = max(0, min(len(v.catRows)-1, v.catCursor+1))
+	case key.Matches(msg, k.Insert) && v.catCursor < len(v.catRows):
+		return v.insertName(v.catRows[v.catCursor])
+	case key.Matches(msg, k.Preview) && v.catCursor < len(v.catRows) && v.catRows[v.catCursor].table >= 0:
+		t := v.tables[v.catRows[v.catCursor].table]
+		v.focus = paneResults
+		return v.startRun([]statement{{SQL: previewSQL(t), Start: -1}})
 	case key.Matches(msg, k.Expand) && v.catCursor < len(v.catRows):
 		r := v.catRows[v.catCursor]
 		switch {

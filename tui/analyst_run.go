@@ -443,3 +443,9 @@ func (v *analyst) showEditorError(s statement, pos int, msg string) {}
 
 // resetEditorError clears the editor's error mark.
 func (v *analyst) resetEditorError() {}
+
+// toggleChart switches the shown tab between its grid and a chart.
+func (v *analyst) toggleChart() tea.Cmd { return nil }
+
+// resultKey hands a key to the shown tab's grid or chart picker.
+func (v *analyst) resultKey(msg tea.KeyMsg) tea.Cmd { return nil }
