@@ -358,6 +358,8 @@ func (v *analyst) Update(msg tea.Msg) tea.Cmd {
 		return waitFor(msg.ch)
 	case anExportedMsg:
 		return v.exported(msg)
+	case anChartRowsMsg:
+		return v.chartRowsRead(msg)
 	case anCatalogMsg:
 		if msg.target != v.sh.target {
 			return nil

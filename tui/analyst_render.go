@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/lakebench/lakebench/pipeline"
+	"github.com/lakebench/lakebench/tui/chart"
 )
 
 // View draws the pane bar, then the panes: the catalog beside the editor
@@ -244,6 +245,9 @@ func (v *analyst) tabBody(t *resultTab, width, height int) string {
 	}
 	if t.cur == nil {
 		return block([]string{st.Muted.Render("running… esc cancels")}, width, height)
+	}
+	if t.charted {
+		return v.chartView(t, width, height)
 	}
 	return block([]string{st.Muted.Render(fmt.Sprintf("%d columns", len(t.cur.Columns())))}, width, height)
 }
@@ -517,4 +521,34 @@ func shortID(id string) string {
 		return id[:8]
 	}
 	return id
+}
+
+// chartView draws the tab's chart of its first rows, with a line saying
+// what it draws and how to change it.
+func (v *analyst) chartView(t *resultTab, width, height int) string {
+	st := v.sh.styles
+	c := t.chart
+	switch {
+	case c == nil || c.loading:
+		return block([]string{st.Muted.Render("reading the rows to chart…")}, width, height)
+	case c.err != "":
+		return block(wrapped(st.Error, c.err, width), width, height)
+	}
+	head := c.spec.Kind.String()
+	if c.spec.Kind != chart.KindNone {
+		head += " chart"
+	}
+	if n, _ := t.rows(); n > int64(len(c.rows)) {
+		head += fmt.Sprintf(" of the first %s of %s rows", thousands(int64(len(c.rows))), thousands(n))
+	}
+	head += " · c for the grid"
+	body := chart.DrawWith(v.chartStyles(), c.spec, c.cols, c.rows, width, max(1, height-1))
+	return st.Muted.Render(fit(head, width)) + "\n" + body
+}
+
+// chartStyles are the charts' styles from the theme.
+func (v *analyst) chartStyles() chart.Styles {
+	st := v.sh.styles
+	return chart.Styles{Axis: st.Muted, Label: st.Muted, Muted: st.Muted, Series: []lipgloss.Style{st.Running, st.Warn},
+		Bar: st.Arrow, Negative: st.Bad, Header: st.Subtitle, Hit: st.Good}
 }

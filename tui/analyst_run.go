@@ -11,6 +11,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/tui/chart"
 )
 
 // statement is one statement of a run: its SQL and where it sits in the
@@ -46,6 +47,18 @@ type resultTab struct {
 	where    string
 	// deriving is set while a sort or filter runs.
 	deriving string
+	// charted shows the chart in place of the grid.
+	charted bool
+	chart   *tabChart
+}
+
+// streaming is true while the tab's rows still come in.
+func (t *resultTab) streaming() bool {
+	if t.cur == nil {
+		return false
+	}
+	_, done := t.cur.Count()
+	return !done
 }
 
 // rows is how many rows the shown result has so far, and whether that is
@@ -339,6 +352,9 @@ func (v *analyst) derived(msg anDerivedMsg) tea.Cmd {
 		t.where, t.sortCol = msg.where, -1
 	}
 	v.showResult(msg.idx)
+	if t.charted {
+		return tea.Batch(closing, v.loadChart(msg.idx))
+	}
 	return closing
 }
 
@@ -444,8 +460,89 @@ func (v *analyst) showEditorError(s statement, pos int, msg string) {}
 // resetEditorError clears the editor's error mark.
 func (v *analyst) resetEditorError() {}
 
-// toggleChart switches the shown tab between its grid and a chart.
-func (v *analyst) toggleChart() tea.Cmd { return nil }
+// chartRows is how many rows of a result its chart draws, from the first.
+const chartRows = 5000
+
+// tabChart is a tab's chart: the rows it draws and how.
+type tabChart struct {
+	of      *lakehouse.Live
+	rows    [][]any
+	cols    []lakehouse.Column
+	spec    chart.Spec
+	picked  bool
+	loading bool
+	err     string
+}
+
+// anChartRowsMsg carries the first rows of a result, for its chart.
+type anChartRowsMsg struct {
+	seq  int
+	idx  int
+	of   *lakehouse.Live
+	rows [][]any
+	err  error
+}
+
+func (anChartRowsMsg) owner() viewID { return analystView }
+
+// toggleChart switches the shown tab between its grid and a chart of its
+// first rows, read once per result shown (a sort or filter reads again).
+func (v *analyst) toggleChart() tea.Cmd {
+	t := v.currentTab()
+	if t == nil || t.cur == nil {
+		return nil
+	}
+	t.charted = !t.charted
+	if !t.charted {
+		return nil
+	}
+	return v.loadChart(v.tab)
+}
+
+// loadChart reads the rows a tab's chart draws unless it has them.
+func (v *analyst) loadChart(idx int) tea.Cmd {
+	t := v.run.tabs[idx]
+	if t.chart != nil && t.chart.of == t.cur && (t.chart.loading || t.chart.err == "" && !t.streaming()) {
+		return nil
+	}
+	prev := t.chart
+	t.chart = &tabChart{of: t.cur, cols: t.cur.Columns(), loading: true}
+	if prev != nil && prev.picked {
+		t.chart.spec, t.chart.picked = prev.spec, true
+	}
+	l, seq := t.cur, v.run.seq
+	return func() tea.Msg {
+		res, err := l.Page(context.Background(), 0, chartRows)
+		var rows [][]any
+		if res != nil {
+			rows = res.Rows
+		}
+		return anChartRowsMsg{seq: seq, idx: idx, of: l, rows: rows, err: err}
+	}
+}
+
+// chartRowsRead draws a chart of the rows read, as Auto chooses unless the
+// user picked.
+func (v *analyst) chartRowsRead(msg anChartRowsMsg) tea.Cmd {
+	if v.run == nil || msg.seq != v.run.seq {
+		return nil
+	}
+	t := v.run.tabs[msg.idx]
+	if t.chart == nil || t.chart.of != msg.of {
+		return nil
+	}
+	c := t.chart
+	c.loading = false
+	if msg.err != nil {
+		c.err = firstLine(msg.err.Error())
+		return nil
+	}
+	c.rows = msg.rows
+	if !c.picked {
+		c.spec = chart.Auto(c.cols, c.rows)
+	}
+	return nil
+}
 
 // resultKey hands a key to the shown tab's grid or chart picker.
 func (v *analyst) resultKey(msg tea.KeyMsg) tea.Cmd { return nil }
