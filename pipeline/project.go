@@ -245,19 +245,68 @@ type RegisteredModel struct {
 	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
 }
 
-// Dashboard is a set of tiles, each a query and a chart.
+// Dashboard is a set of tiles, each a query drawn as a KPI, a chart or a
+// table, laid out in a grid that adapts to the terminal.
 type Dashboard struct {
 	Title string `yaml:"title,omitempty" json:"title,omitempty"`
 	Tiles []Tile `yaml:"tiles" json:"tiles"`
 }
 
-// Tile is one chart of a dashboard.
+// The kinds of tile (Tile.Kind).
+const (
+	// TileKPI is a value and its change against the previous period.
+	TileKPI = "kpi"
+	// TileChart draws the query's rows as a chart.
+	TileChart = "chart"
+	// TileTable shows the query's rows as a small table.
+	TileTable = "table"
+)
+
+// Tile is one tile of a dashboard: a query (one SELECT, run as the
+// principal of the session) and how to draw its rows.
 type Tile struct {
 	Title string `yaml:"title" json:"title"`
+	// Kind is kpi, chart or table; unset, a tile with a value is a kpi,
+	// one with a chart a chart, else a table.
+	Kind  string `yaml:"kind,omitempty" json:"kind,omitempty"`
 	Query string `yaml:"query" json:"query"`
+	// Chart is bar, line, timeseries, scatter or sparkline (chart tiles).
 	Chart string `yaml:"chart,omitempty" json:"chart,omitempty"`
-	X     string `yaml:"x,omitempty" json:"x,omitempty"`
-	Y     string `yaml:"y,omitempty" json:"y,omitempty"`
+	// X and Y name the chart's columns; unset, the first column is x and
+	// the first numeric column after it y.
+	X string `yaml:"x,omitempty" json:"x,omitempty"`
+	Y string `yaml:"y,omitempty" json:"y,omitempty"`
+	// Value names the KPI's column (its first row); unset, the first
+	// numeric column.
+	Value string `yaml:"value,omitempty" json:"value,omitempty"`
+	// Previous names a column of the same row holding the previous
+	// period's value; PreviousQuery is a query whose first row holds it
+	// instead (in the value's column, else its first numeric column).
+	Previous      string `yaml:"previous,omitempty" json:"previous,omitempty"`
+	PreviousQuery string `yaml:"previous_query,omitempty" json:"previous_query,omitempty"`
+	// Good is the direction a KPI's change should go to be good (green):
+	// up (the default) or down.
+	Good string `yaml:"good,omitempty" json:"good,omitempty"`
+	// Format is how a KPI's value is shown: number (the default), money or
+	// percent (0.12 is 12%).
+	Format string `yaml:"format,omitempty" json:"format,omitempty"`
+	// Width is how many grid columns the tile spans when there are several
+	// (1 by default; a larger value is capped at the grid's columns).
+	Width int `yaml:"width,omitempty" json:"width,omitempty"`
+}
+
+// KindName is the tile's kind as it is drawn: Kind, else kpi when it names
+// a value, chart when it names a chart, else table.
+func (t Tile) KindName() string {
+	switch {
+	case t.Kind != "":
+		return t.Kind
+	case t.Value != "" || t.Previous != "" || t.PreviousQuery != "":
+		return TileKPI
+	case t.Chart != "":
+		return TileChart
+	}
+	return TileTable
 }
 
 // Alert fires when a query's column compares to a threshold.

@@ -172,15 +172,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 			}
 		}
 	}
-	for _, n := range sortedKeys(p.Resources.Dashboards) {
-		for i, tile := range p.Resources.Dashboards[n].Tiles {
-			path := fmt.Sprintf("resources.dashboards.%s.tiles[%d]", n, i)
-			checkQuery(path+".query", tile.Query)
-			if tile.Chart != "" && !contains(Charts, tile.Chart) {
-				errf(path+".chart", "charts: "+strings.Join(Charts, ", ")+suggestHint(tile.Chart, Charts), "unknown chart %q", tile.Chart)
-			}
-		}
-	}
+	p.validateDashboards(ctx, lh, errf, checkQuery)
 	for _, n := range sortedKeys(p.Resources.Alerts) {
 		a := p.Resources.Alerts[n]
 		path := "resources.alerts." + n
@@ -507,7 +499,16 @@ func (p *Project) validateGrants(errf, warnf func(path, hint, format string, arg
 }
 
 // Charts are the chart kinds a dashboard tile can draw.
-var Charts = []string{"line", "bar", "table", "scatter", "number"}
+var Charts = []string{"bar", "line", "timeseries", "scatter", "sparkline"}
+
+// TileKinds are the kinds of dashboard tile.
+var TileKinds = []string{TileKPI, TileChart, TileTable}
+
+// TileFormats are how a KPI's value can be shown.
+var TileFormats = []string{"number", "money", "percent"}
+
+// GoodDirections are the ways a KPI's change can be good.
+var GoodDirections = []string{"up", "down"}
 
 // AlertOps are the comparisons an alert can make.
 var AlertOps = []string{"<", "<=", ">", ">=", "==", "!="}
