@@ -57,7 +57,8 @@ type Lakehouse struct {
 	// memoryLimit and threads are DuckDB's settings, set at Open.
 	memoryLimit int64
 	threads     int
-	// auditMu orders this process's appends to sys.audit's chain;
+	// auditMu orders this process's appends to sys.audit's chain (and
+	// to sys.query_history, numbered in order: see RecordQuery);
 	// readerHead is the head of sys.audit in a read-only session, read
 	// when its first event is chained (readerHeadRead).
 	auditMu        sync.Mutex
@@ -239,7 +240,13 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	if err := lh.migrateAudit(ctx); err != nil {
 		return err
 	}
-	return lh.importAudit(ctx)
+	if err := lh.importAudit(ctx); err != nil {
+		return err
+	}
+	if err := lh.migrateQueryHistory(ctx); err != nil {
+		return err
+	}
+	return lh.importQueries(ctx)
 }
 
 // SetPrincipal sets who the following user statements run as.

@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS sys.alert_history (
 CREATE TABLE IF NOT EXISTS sys.query_history (
 	principal VARCHAR, sql VARCHAR, started_at TIMESTAMP, ended_at TIMESTAMP,
 	rows BIGINT, status VARCHAR, error VARCHAR);
+ALTER TABLE sys.query_history ADD COLUMN IF NOT EXISTS query_id BIGINT;
+ALTER TABLE sys.query_history ADD COLUMN IF NOT EXISTS duration_ns BIGINT;
 `
 
 // Run is one row of sys.runs.
