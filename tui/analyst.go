@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/lakebench/lakebench/lakehouse"
 	"github.com/lakebench/lakebench/pipeline"
+	"github.com/lakebench/lakebench/tui/dash"
 )
 
 // The Analyst view's panes. The editor and one lower pane (results,
@@ -167,6 +168,8 @@ type analyst struct {
 	tab int
 	seq int
 	exp *export
+	// boards are the bundle's dashboards.
+	boards *boards
 	// prompt asks for an export's path while set.
 	prompt    textinput.Model
 	prompting bool
@@ -192,6 +195,12 @@ func (v *analyst) SetSize(w, h int) { v.width, v.height = w, h }
 // Busy is true while a query or an export runs: quitting cancels it first.
 func (v *analyst) Busy() bool { return v.run.running() || v.exp != nil || v.checking }
 
+// animating is true while the spinner turns: work in flight, tiles
+// loading.
+func (v *analyst) animating() bool {
+	return v.Busy() || v.boards != nil && v.boards.at < len(v.boards.models) && v.boards.models[v.boards.at].Loading() > 0
+}
+
 // Capturing is true while the editor or a prompt has the focus: they take
 // every key.
 func (v *analyst) Capturing() bool { return v.focus == paneEditor || v.searching || v.prompting }
@@ -213,12 +222,18 @@ func (v *analyst) SetSnapshot(s *Snapshot) tea.Cmd {
 	if s.Target == v.of && run == v.lastRun {
 		return nil
 	}
-	var closing tea.Cmd
-	if s.Target != v.of {
+	var closing, tiles tea.Cmd
+	if s.Target != v.of || v.boards == nil {
 		closing = v.reset()
+		v.boards = v.newBoards()
+		if v.focus == paneDash {
+			tiles = v.boards.show()
+		}
+	} else {
+		tiles = v.boards.refresh()
 	}
 	v.of, v.lastRun = s.Target, run
-	return tea.Batch(closing, v.loadCatalog(), v.loadAlerts(), v.loadHistory())
+	return tea.Batch(closing, tiles, v.loadCatalog(), v.loadAlerts(), v.loadHistory())
 }
 
 // reset forgets what the panes show of the previous target and closes
@@ -404,8 +419,12 @@ func (v *analyst) Update(msg tea.Msg) tea.Cmd {
 			// The status bar counts the snapshot's alerts: read it again.
 			return tea.Batch(flash(alertSummary(msg.alerts), false), func() tea.Msg { return reloadMsg{} })
 		}
+	case dash.TileMsg:
+		if v.boards != nil {
+			return v.boards.update(msg)
+		}
 	case spinner.TickMsg:
-		if !v.Busy() || msg.ID != v.spin.ID() {
+		if !v.animating() || msg.ID != v.spin.ID() {
 			return nil
 		}
 		var cmd tea.Cmd
@@ -468,6 +487,8 @@ func (v *analyst) key(msg tea.KeyMsg) tea.Cmd {
 		return v.catalogKey(msg)
 	case paneResults:
 		return v.resultsKey(msg)
+	case paneDash:
+		return v.dashKey(msg)
 	case paneHistory:
 		return v.historyKey(msg)
 	case paneAlerts:
@@ -492,6 +513,8 @@ func (v *analyst) focusPane(p int) tea.Cmd {
 		return v.loadCatalog()
 	case p == paneAlerts:
 		return v.loadAlerts()
+	case p == paneDash && v.boards != nil:
+		return tea.Batch(v.boards.show(), v.spin.Tick)
 	}
 	return nil
 }

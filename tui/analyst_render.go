@@ -266,10 +266,6 @@ func (v *analyst) exportLine(width int) string {
 	return ""
 }
 
-func (v *analyst) dashView(width, height int) string {
-	st := v.sh.styles
-	return panel(v.frame(paneDash), "dashboards", []string{st.Muted.Render("…")}, width, height)
-}
 
 // catalogView is the tree of schemas, tables (with row counts) and
 // columns (with types).

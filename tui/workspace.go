@@ -211,6 +211,7 @@ func (w *Workspace) info(p *pipeline.Project, target string) Info {
 	}
 	in.RegisteredModels = sortedKeys(p.Resources.RegisteredModels)
 	in.Dashboards = sortedKeys(p.Resources.Dashboards)
+	in.DashboardDefs = p.Resources.Dashboards
 	in.Alerts = sortedKeys(p.Resources.Alerts)
 	in.Jobs = sortedKeys(p.Resources.Jobs)
 	for _, n := range sortedKeys(p.Resources.Sources) {
