@@ -333,6 +333,15 @@ func (d *drawing) xy(h int) []string {
 	if !ok {
 		return []string{d.st.Muted.Render("too small")}
 	}
+	if isTime && len(p.x.ticks) > 0 && !strings.Contains(p.x.ticks[0].Label, "-") && len(p.x.ticks[0].Label) != 4 {
+		// Day and hour labels leave the year out: the caption says it.
+		a, b := unixTime(xlo).Year(), unixTime(xhi).Year()
+		if a == b {
+			d.notes = append(d.notes, strconv.Itoa(a))
+		} else {
+			d.notes = append(d.notes, fmt.Sprintf("%d–%d", a, b))
+		}
+	}
 	pc := newPlotCanvas(p)
 	if d.spec.Kind == KindScatter {
 		pc.dots(pts, d.st.series(0))

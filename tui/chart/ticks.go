@@ -55,7 +55,10 @@ func NiceRange(lo, hi float64, maxTicks int, integer bool) (nlo, nhi float64, ti
 		lo, hi = hi, lo
 	}
 	if lo == hi {
-		d := math.Max(math.Abs(lo)*0.1, 1)
+		d := math.Abs(lo) * 0.1
+		if d == 0 {
+			d = 1
+		}
 		if integer {
 			d = math.Max(1, math.Ceil(d))
 		}
@@ -149,11 +152,10 @@ func Human(v float64) string {
 		return strconv.FormatFloat(v, 'g', 3, 64)
 	case a >= 1e4:
 		unit, suffix := unitOf(a)
-		s := strconv.FormatFloat(v/unit, 'g', 3, 64)
-		if strings.ContainsAny(s, "e") { // 999.95k rounds to 1e+03
-			s = strconv.FormatFloat(v/unit, 'f', 0, 64)
+		if a/unit >= 999.5 && a < 999.5e12 { // 999,950 reads 1M, not 1000k
+			unit, suffix = unitOf(a * 1.001)
 		}
-		return s + suffix
+		return strconv.FormatFloat(v/unit, 'g', 3, 64) + suffix
 	case a < 0.01:
 		return strconv.FormatFloat(v, 'g', 2, 64)
 	}
@@ -259,10 +261,12 @@ func TimeTicks(lo, hi float64, maxTicks int) []Tick {
 		return []Tick{{lo, a.Format("2006-01-02")}}
 	}
 	for _, st := range timeSteps {
-		if st.months == 0 && float64(st.d/time.Second)*float64(maxTicks-1) < (hi-lo)*0.999 {
-			continue // cannot fit: skip without walking the ticks
+		// A step that cannot fit (more than maxTicks whole steps in the
+		// span) is skipped without walking its ticks.
+		if st.months == 0 && st.d.Seconds()*float64(maxTicks) < (hi-lo)*0.999 {
+			continue
 		}
-		if st.months > 0 && float64(st.months)*30*86400*float64(maxTicks-1) < (hi-lo)*0.9 {
+		if st.months > 0 && float64(st.months)*31*86400*float64(maxTicks) < hi-lo {
 			continue
 		}
 		var ticks []Tick
