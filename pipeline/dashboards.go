@@ -244,7 +244,7 @@ func (p *Project) kpi(ctx context.Context, lh *lakehouse.Lakehouse, t Tile, res 
 	if len(res.Rows) == 0 {
 		return nil, nil
 	}
-	value, ok := number(res.Rows[0][valueCol])
+	value, ok := tileNumber(res.Rows[0][valueCol])
 	if !ok {
 		if res.Rows[0][valueCol] == nil {
 			return nil, nil
@@ -275,12 +275,12 @@ func (p *Project) kpi(ctx context.Context, lh *lakehouse.Lakehouse, t Tile, res 
 			prev = pres.Rows[0][i]
 		}
 	}
-	pv, has := number(prev)
+	pv, has := tileNumber(prev)
 	return NewKPI(value, pv, has, t.Good, t.Format), nil
 }
 
-// number reads a query's numeric value as a float64.
-func number(v any) (float64, bool) {
+// tileNumber reads a query's numeric value as a float64.
+func tileNumber(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
 		return x, true

@@ -173,17 +173,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 		}
 	}
 	p.validateDashboards(ctx, lh, errf, checkQuery)
-	for _, n := range sortedKeys(p.Resources.Alerts) {
-		a := p.Resources.Alerts[n]
-		path := "resources.alerts." + n
-		checkQuery(path+".query", a.Query)
-		if !contains(AlertOps, a.Op) {
-			errf(path+".op", "use one of "+strings.Join(AlertOps, " "), "unknown comparison %q", a.Op)
-		}
-		if a.Column == "" {
-			errf(path, "name the query column to compare", "alert %s has no column", n)
-		}
-	}
+	v.Errors = append(v.Errors, p.validateAlerts(ctx, lh, checkQuery)...)
 	kindErrs, kindWarns := p.validateKinds(models, errf)
 	v.Errors, v.Warnings = append(v.Errors, kindErrs...), append(v.Warnings, kindWarns...)
 	p.validateJobs(errf, models)
@@ -509,9 +499,6 @@ var TileFormats = []string{"number", "money", "percent"}
 
 // GoodDirections are the ways a KPI's change can be good.
 var GoodDirections = []string{"up", "down"}
-
-// AlertOps are the comparisons an alert can make.
-var AlertOps = []string{"<", "<=", ">", ">=", "==", "!="}
 
 // PermissionLevels are the target permission levels, weakest first.
 var PermissionLevels = lakehouse.PermissionLevels
