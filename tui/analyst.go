@@ -10,7 +10,9 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/lakebench/lakebench/lakehouse"
 	"github.com/lakebench/lakebench/pipeline"
+	"github.com/lakebench/lakebench/tui/chart"
 	"github.com/lakebench/lakebench/tui/dash"
+	"github.com/lakebench/lakebench/tui/grid"
 )
 
 // The Analyst view's panes. The editor and one lower pane (results,
@@ -190,7 +192,10 @@ func newAnalyst(sh *shared) *analyst {
 	return v
 }
 
-func (v *analyst) SetSize(w, h int) { v.width, v.height = w, h }
+func (v *analyst) SetSize(w, h int) {
+	v.width, v.height = w, h
+	v.layoutGrids()
+}
 
 // Busy is true while a query or an export runs: quitting cancels it first.
 func (v *analyst) Busy() bool { return v.run.running() || v.exp != nil || v.checking }
@@ -203,7 +208,15 @@ func (v *analyst) animating() bool {
 
 // Capturing is true while the editor or a prompt has the focus: they take
 // every key.
-func (v *analyst) Capturing() bool { return v.focus == paneEditor || v.searching || v.prompting }
+func (v *analyst) Capturing() bool {
+	return v.focus == paneEditor || v.searching || v.prompting || v.gridCapturing()
+}
+
+// gridCapturing is true while the shown grid takes text or shows a cell.
+func (v *analyst) gridCapturing() bool {
+	t := v.currentTab()
+	return v.focus == paneResults && t != nil && t.cur != nil && !t.charted && t.grid.Capturing()
+}
 
 // TakesCtrlC is true while ctrl+c cancels a query of this view instead of
 // quitting the app.
@@ -423,6 +436,12 @@ func (v *analyst) Update(msg tea.Msg) tea.Cmd {
 		if v.boards != nil {
 			return v.boards.update(msg)
 		}
+	case grid.SortMsg:
+		return v.derive(v.tab, "sort", msg.Column, msg.Desc, "")
+	case grid.FilterMsg:
+		return v.derive(v.tab, "filter", -1, false, msg.Where)
+	case chart.PickMsg:
+		return v.picked(msg)
 	case spinner.TickMsg:
 		if !v.animating() || msg.ID != v.spin.ID() {
 			return nil
@@ -430,6 +449,8 @@ func (v *analyst) Update(msg tea.Msg) tea.Cmd {
 		var cmd tea.Cmd
 		v.spin, cmd = v.spin.Update(msg)
 		return cmd
+	default:
+		return v.gridsUpdate(msg)
 	}
 	return nil
 }
@@ -455,6 +476,10 @@ func (v *analyst) key(msg tea.KeyMsg) tea.Cmd {
 	}
 	if v.prompting {
 		return v.promptKey(msg)
+	}
+	// ctrl+c comes here only while it cancels (TakesCtrlC).
+	if v.gridCapturing() && msg.String() != "ctrl+c" && !key.Matches(msg, k.Panes[:]...) {
+		return v.resultKey(msg)
 	}
 	if key.Matches(msg, k.Cancel) {
 		if v.exp != nil {
@@ -500,6 +525,7 @@ func (v *analyst) key(msg tea.KeyMsg) tea.Cmd {
 // focusPane moves the focus, reading what a pane shows when it opens.
 func (v *analyst) focusPane(p int) tea.Cmd {
 	v.focus = p
+	defer v.layoutGrids()
 	switch p {
 	case paneResults, paneHistory, paneAlerts:
 		v.lower = p
@@ -521,6 +547,7 @@ func (v *analyst) focusPane(p int) tea.Cmd {
 
 // promptKey edits the export path; enter starts the export.
 func (v *analyst) promptKey(msg tea.KeyMsg) tea.Cmd {
+	defer v.layoutGrids()
 	switch msg.String() {
 	case "esc":
 		v.prompting = false
@@ -638,6 +665,7 @@ func (v *analyst) resultsKey(msg tea.KeyMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.Export):
 		v.prompting = true
+		defer v.layoutGrids()
 		if v.prompt.Value() == "" {
 			v.prompt.SetValue("result.csv")
 		}

@@ -28,7 +28,7 @@ func (v *analyst) body(width, height int) string {
 	main := width
 	var side string
 	if v.sidebarShown() {
-		sw := min(40, max(26, width*22/100))
+		sw := v.sideWidth()
 		side = v.pane(paneCatalog, sw, height)
 		main -= sw
 	}
@@ -43,6 +43,38 @@ func (v *analyst) body(width, height int) string {
 		return col
 	}
 	return lipgloss.JoinHorizontal(lipgloss.Top, side, col)
+}
+
+// sideWidth is the catalog sidebar's width.
+func (v *analyst) sideWidth() int { return min(40, max(26, v.width*22/100)) }
+
+// lowerSize is the size of the pane under the editor (alone on small
+// screens).
+func (v *analyst) lowerSize() (int, int) {
+	h := v.height - 1
+	if !v.tall() {
+		return v.width, h
+	}
+	w := v.width
+	if v.sidebarShown() {
+		w -= v.sideWidth()
+	}
+	return w, h - v.editorHeight(h)
+}
+
+// resultBodySize is the size a result's grid or chart is drawn in: the
+// results pane less its frame, tab strip and export line.
+func (v *analyst) resultBodySize() (int, int) {
+	w, h := v.lowerSize()
+	fr := v.sh.styles.Panel
+	w, h = w-fr.GetHorizontalFrameSize(), h-fr.GetVerticalFrameSize()
+	if v.run != nil && len(v.run.tabs) > 1 {
+		h--
+	}
+	if v.prompting || v.exp != nil {
+		h--
+	}
+	return max(1, w), max(1, h)
 }
 
 // editorHeight is the editor's share of a main column height rows tall:
@@ -154,7 +186,8 @@ func (v *analyst) resultsView(width, height int) string {
 	if line := v.exportLine(inner); line != "" {
 		bottom = append(bottom, line)
 	}
-	body := v.tabBody(t, inner, max(1, room-len(top)-len(bottom)))
+	bw, bh := v.resultBodySize()
+	body := v.tabBody(t, bw, bh)
 	lines := append(top, strings.Split(body, "\n")...)
 	lines = append(lines[:min(len(lines), room-len(bottom))], bottom...)
 	return panel(fr, v.resultTitle(t), lines, width, height)
@@ -249,7 +282,8 @@ func (v *analyst) tabBody(t *resultTab, width, height int) string {
 	if t.charted {
 		return v.chartView(t, width, height)
 	}
-	return block([]string{st.Muted.Render(fmt.Sprintf("%d columns", len(t.cur.Columns())))}, width, height)
+	t.grid.SetSize(width, height)
+	return t.grid.View()
 }
 
 // exportLine is the export's path prompt or its progress.
@@ -538,8 +572,9 @@ func (v *analyst) chartView(t *resultTab, width, height int) string {
 		head += fmt.Sprintf(" of the first %s of %s rows", thousands(int64(len(c.rows))), thousands(n))
 	}
 	head += " · c for the grid"
-	body := chart.DrawWith(v.chartStyles(), c.spec, c.cols, c.rows, width, max(1, height-1))
-	return st.Muted.Render(fit(head, width)) + "\n" + body
+	c.picker.SetSize(width, 1)
+	body := chart.DrawWith(v.chartStyles(), c.spec, c.cols, c.rows, width, max(1, height-2))
+	return st.Muted.Render(fit(head, width)) + "\n" + fit(c.picker.View(), width) + "\n" + body
 }
 
 // chartStyles are the charts' styles from the theme.

@@ -12,6 +12,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/lakebench/lakebench/lakehouse"
 	"github.com/lakebench/lakebench/tui/chart"
+	"github.com/lakebench/lakebench/tui/grid"
 )
 
 // statement is one statement of a run: its SQL and where it sits in the
@@ -50,6 +51,7 @@ type resultTab struct {
 	// charted shows the chart in place of the grid.
 	charted bool
 	chart   *tabChart
+	grid    grid.Model
 }
 
 // streaming is true while the tab's rows still come in.
@@ -181,6 +183,7 @@ func (v *analyst) closeRun() tea.Cmd {
 	r.cancel()
 	var lives []*lakehouse.Live
 	for _, t := range r.tabs {
+		t.grid.Close()
 		lives = appendLive(lives, t.base, t.cur)
 	}
 	v.run = nil
@@ -241,12 +244,13 @@ func (v *analyst) started(msg anStartedMsg) tea.Cmd {
 		return v.ended(anEndedMsg{seq: msg.seq, idx: msg.idx, err: msg.err})
 	}
 	t.base, t.cur = msg.live, msg.live
+	t.grid = v.newGrid()
 	v.showResult(msg.idx)
 	l := msg.live
-	return func() tea.Msg {
+	return tea.Batch(t.grid.SetSource(l), func() tea.Msg {
 		err := l.Wait(context.Background())
 		return anEndedMsg{seq: msg.seq, idx: msg.idx, err: err}
-	}
+	})
 }
 
 // ended closes a statement: the next one starts unless it failed or was
@@ -346,16 +350,19 @@ func (v *analyst) derived(msg anDerivedMsg) tea.Cmd {
 		closing = func() tea.Msg { old.Close(); return nil }
 	}
 	t.cur = msg.live
+	shown := t.grid.SetSource(t.cur)
 	if msg.what == "sort" {
 		t.sortCol, t.sortDesc = msg.col, msg.desc
 	} else {
 		t.where, t.sortCol = msg.where, -1
 	}
+	t.grid.SetSort(t.sortCol, t.sortDesc)
+	t.grid.SetFilter(t.where)
 	v.showResult(msg.idx)
 	if t.charted {
-		return tea.Batch(closing, v.loadChart(msg.idx))
+		return tea.Batch(closing, shown, v.loadChart(msg.idx))
 	}
-	return closing
+	return tea.Batch(closing, shown)
 }
 
 // exportFormat is the format a path's extension names.
@@ -421,6 +428,7 @@ func (v *analyst) exported(msg anExportedMsg) tea.Cmd {
 	}
 	v.exp.ended = true
 	v.exp = nil
+	v.layoutGrids()
 	switch {
 	case errors.Is(msg.err, context.Canceled) || errors.Is(msg.err, lakehouse.ErrCanceled):
 		return flash("export canceled: "+msg.path+" may be incomplete", true)
@@ -449,9 +457,31 @@ func (v *analyst) currentRows() (int64, bool) {
 	return 0, false
 }
 
-// showResult hands the tab's shown result to its grid.
+// showResult shows a tab, sized to the results pane; its grid has the
+// focus when the pane has it.
 func (v *analyst) showResult(idx int) {
 	v.tab = idx
+	v.layoutGrids()
+}
+
+// layoutGrids sizes every tab's grid and chart to the results pane, and
+// focuses the shown one's grid when the pane has the focus.
+func (v *analyst) layoutGrids() {
+	if v.run == nil {
+		return
+	}
+	w, h := v.resultBodySize()
+	for i, t := range v.run.tabs {
+		t.grid.SetSize(w, h)
+		if i == v.tab && v.focus == paneResults {
+			t.grid.Focus()
+		} else {
+			t.grid.Blur()
+		}
+		if t.chart != nil {
+			t.chart.picker.SetSize(w, 1)
+		}
+	}
 }
 
 // showEditorError marks where a statement failed in the editor.
@@ -470,6 +500,7 @@ type tabChart struct {
 	cols    []lakehouse.Column
 	spec    chart.Spec
 	picked  bool
+	picker  chart.Picker
 	loading bool
 	err     string
 }
@@ -541,8 +572,64 @@ func (v *analyst) chartRowsRead(msg anChartRowsMsg) tea.Cmd {
 	if !c.picked {
 		c.spec = chart.Auto(c.cols, c.rows)
 	}
+	c.picker = chart.NewPicker(v.chartStyles(), c.cols, c.spec)
+	c.picker.Focus()
 	return nil
 }
 
-// resultKey hands a key to the shown tab's grid or chart picker.
-func (v *analyst) resultKey(msg tea.KeyMsg) tea.Cmd { return nil }
+// picked redraws the shown tab's chart as its picker now says.
+func (v *analyst) picked(msg chart.PickMsg) tea.Cmd {
+	t := v.currentTab()
+	if t == nil || t.chart == nil || t.chart.loading {
+		return nil
+	}
+	t.chart.spec, t.chart.picked = msg.Spec, true
+	return nil
+}
+
+// resultKey hands a key to the shown tab's grid, or to its chart's
+// picker.
+func (v *analyst) resultKey(msg tea.KeyMsg) tea.Cmd {
+	t := v.currentTab()
+	if t == nil || t.cur == nil {
+		return nil
+	}
+	var cmd tea.Cmd
+	if t.charted {
+		if t.chart != nil && !t.chart.loading && t.chart.err == "" {
+			t.chart.picker, cmd = t.chart.picker.Update(msg)
+		}
+		return cmd
+	}
+	t.grid.Focus()
+	t.grid, cmd = t.grid.Update(msg)
+	return cmd
+}
+
+// gridsUpdate hands a message (a page, a count, a copy) to every tab's
+// grid; each takes only its own.
+func (v *analyst) gridsUpdate(msg tea.Msg) tea.Cmd {
+	if v.run == nil {
+		return nil
+	}
+	var cmds []tea.Cmd
+	for _, t := range v.run.tabs {
+		if t.cur == nil {
+			continue
+		}
+		var cmd tea.Cmd
+		t.grid, cmd = t.grid.Update(msg)
+		cmds = append(cmds, cmd)
+	}
+	return tea.Batch(cmds...)
+}
+
+// newGrid is a results grid styled by the theme.
+func (v *analyst) newGrid() grid.Model {
+	st := v.sh.styles
+	g := grid.New(grid.Options{})
+	gs := grid.DefaultStyles()
+	gs.Header, gs.Title, gs.Muted, gs.Null, gs.Gutter, gs.Error = st.Subtitle, st.Title, st.Muted, st.Muted, st.Muted, st.Error
+	g.Styles = gs
+	return g
+}
