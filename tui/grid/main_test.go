@@ -62,6 +62,8 @@ func bigSource(tb testing.TB) *snapshotSource {
 type snapshotSource struct {
 	rs    *lakehouse.ResultSet
 	pages atomic.Int64
+	// first is the offset of the first Page call.
+	first atomic.Int64
 	// ignoreCtx reads pages even when the grid canceled the request, so a
 	// stale answer carries real rows.
 	ignoreCtx bool
@@ -71,7 +73,9 @@ func (s *snapshotSource) Columns() []lakehouse.Column { return s.rs.Columns() }
 func (s *snapshotSource) Count() (int64, bool)        { return s.rs.Rows(), true }
 func (s *snapshotSource) Held() int64                 { return 0 }
 func (s *snapshotSource) Page(ctx context.Context, offset, limit int64) (*lakehouse.Result, error) {
-	s.pages.Add(1)
+	if s.pages.Add(1) == 1 {
+		s.first.Store(offset)
+	}
 	if s.ignoreCtx {
 		ctx = context.Background()
 	}

@@ -202,8 +202,14 @@ func (m Model) headerLine(spans []span) string {
 func (m Model) ruleLine(spans []span) string {
 	var b strings.Builder
 	b.WriteString(strings.Repeat("─", m.gutterWidth()-1) + "┼")
+	// The cursor's column is marked in the rule too, so it shows without
+	// color (NO_COLOR).
 	for _, s := range spans {
-		b.WriteString(strings.Repeat("─", s.width+2) + "┼")
+		line := "─"
+		if s.col == m.col {
+			line = "━"
+		}
+		b.WriteString(strings.Repeat(line, s.width+2) + "┼")
 	}
 	return m.Styles.Rule.Render(b.String())
 }
@@ -278,7 +284,7 @@ func (m Model) footer() string {
 			parts = append(parts, n)
 		}
 		parts = append(parts, fmt.Sprintf("col %d/%d", m.col+1, len(m.cols)),
-			"held "+groupDigits(strconv.FormatInt(m.HeldRows(), 10))+"+"+groupDigits(strconv.FormatInt(m.srcHeld, 10))+" rows")
+			"held "+groupDigits(strconv.FormatInt(m.HeldRows(), 10))+" + source "+groupDigits(strconv.FormatInt(m.srcHeld, 10))+" rows")
 		if m.selecting {
 			r0, r1, c0, c1 := m.selection()
 			parts = append(parts, fmt.Sprintf("selected %d×%d", r1-r0+1, c1-c0+1))
