@@ -12,6 +12,7 @@ import (
 	"github.com/lakebench/lakebench/pipeline"
 	"github.com/lakebench/lakebench/tui/chart"
 	"github.com/lakebench/lakebench/tui/dash"
+	"github.com/lakebench/lakebench/tui/editor"
 	"github.com/lakebench/lakebench/tui/grid"
 )
 
@@ -172,6 +173,8 @@ type analyst struct {
 	exp *export
 	// boards are the bundle's dashboards.
 	boards *boards
+	ed         editor.Model
+	completeOn completionTarget
 	// prompt asks for an export's path while set.
 	prompt    textinput.Model
 	prompting bool
@@ -186,6 +189,7 @@ func newAnalyst(sh *shared) *analyst {
 	v.search = textinput.New()
 	v.search.Prompt = "/"
 	v.search.Placeholder = "text in the SQL"
+	v.ed = v.newEditor()
 	v.prompt = textinput.New()
 	v.prompt.Prompt = "export to: "
 	v.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(sh.styles.Running))
@@ -246,6 +250,7 @@ func (v *analyst) SetSnapshot(s *Snapshot) tea.Cmd {
 		tiles = v.boards.refresh()
 	}
 	v.of, v.lastRun = s.Target, run
+	v.completeOn.set(s.Target)
 	return tea.Batch(closing, tiles, v.loadCatalog(), v.loadAlerts(), v.loadHistory())
 }
 
@@ -304,35 +309,65 @@ func (v *analyst) checkAlerts() tea.Cmd {
 	})
 }
 
+// ShortHelp is the focused pane's keys, then its component's.
 func (v *analyst) ShortHelp() []key.Binding {
 	v.syncKeys()
 	k := v.keys
-	switch v.focus {
-	case paneEditor:
-		return []key.Binding{k.Cancel, k.Leave, k.Panes[paneResults], k.Panes[paneCatalog]}
-	case paneCatalog:
-		return []key.Binding{k.Expand, k.Insert, k.Preview, k.Panes[paneEditor]}
-	case paneHistory:
-		return []key.Binding{k.Rerun, k.Edit, k.Search, k.Panes[paneEditor]}
-	case paneAlerts:
-		return []key.Binding{k.Check, k.Up, k.Panes[paneEditor]}
-	case paneDash:
-		return []key.Binding{k.PrevDash, k.Refresh, k.Panes[paneEditor]}
+	t := v.currentTab()
+	switch {
+	case v.searching || v.prompting:
+		return []key.Binding{k.Accept, k.Dismiss}
+	case v.focus == paneEditor:
+		ek := v.ed.KeyMap
+		return []key.Binding{k.Cancel, ek.Run, ek.RunAll, ek.Complete, k.Leave, ek.Format, ek.Comment, ek.NewBuffer, k.Panes[paneResults]}
+	case v.gridCapturing():
+		return t.grid.KeyMap.ShortHelp()
+	case v.focus == paneResults && t != nil && t.charted && t.chart != nil:
+		pk := t.chart.picker.KeyMap
+		return []key.Binding{k.Cancel, k.Chart, pk.Next, pk.Up, k.Export, k.PrevTab, k.Edit}
+	case v.focus == paneResults && t != nil && t.cur != nil:
+		gk := t.grid.KeyMap
+		return []key.Binding{k.Cancel, gk.SortAsc, gk.Filter, k.Chart, k.Export, k.PrevTab, gk.Goto, gk.View, gk.CopyCell, k.Edit}
+	case v.focus == paneCatalog:
+		return []key.Binding{k.Expand, k.Insert, k.Preview, k.Up, k.Edit}
+	case v.focus == paneHistory:
+		return []key.Binding{k.Rerun, k.Edit, k.Search, k.Up}
+	case v.focus == paneAlerts:
+		return []key.Binding{k.Check, k.Up, k.Edit}
+	case v.focus == paneDash:
+		return []key.Binding{k.PrevDash, k.Refresh, k.Up, k.Edit}
 	}
-	return []key.Binding{k.Cancel, k.Panes[paneEditor]}
+	return []key.Binding{k.Cancel, k.Edit}
 }
 
+// FullHelp is every pane key and the view's, then the focused
+// component's own.
 func (v *analyst) FullHelp() [][]key.Binding {
 	v.syncKeys()
 	k := v.keys
-	return [][]key.Binding{
+	groups := [][]key.Binding{
 		k.Panes[:],
-		{k.Leave, k.Cancel, k.Edit},
-		{k.PrevTab, k.NextTab, k.Chart, k.Export},
-		{k.Expand, k.Insert, k.Preview},
-		{k.Search, k.Rerun, k.Edit},
-		{k.PrevDash, k.NextDash, k.Refresh, k.Check},
+		{k.Edit, k.Leave, k.Cancel},
 	}
+	t := v.currentTab()
+	switch v.focus {
+	case paneEditor:
+		groups = append(groups, v.ed.KeyMap.FullHelp()...)
+	case paneResults:
+		groups = append(groups, []key.Binding{k.PrevTab, k.NextTab, k.Chart, k.Export})
+		if t != nil && t.cur != nil {
+			groups = append(groups, t.grid.KeyMap.FullHelp()...)
+		}
+	case paneCatalog:
+		groups = append(groups, []key.Binding{k.Expand, k.Insert, k.Preview, k.Up, k.Down})
+	case paneHistory:
+		groups = append(groups, []key.Binding{k.Rerun, k.Edit, k.Search, k.Up, k.Down})
+	case paneAlerts:
+		groups = append(groups, []key.Binding{k.Check, k.Up, k.Down})
+	case paneDash:
+		groups = append(groups, []key.Binding{k.PrevDash, k.NextDash, k.Refresh, k.Up, k.Down})
+	}
+	return groups
 }
 
 // syncKeys enables the keys that apply now, so help stays true.
@@ -345,6 +380,10 @@ func (v *analyst) syncKeys() {
 		k.Cancel.SetHelp("esc/ctrl+c", "cancel the query")
 	}
 	k.Leave.SetEnabled(v.focus == paneEditor && !v.run.running())
+	k.Up.SetHelp("↑/↓", "select")
+	if v.focus == paneDash {
+		k.Up = key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "scroll"))
+	}
 	k.Check.SetEnabled(!v.checking && len(v.sh.info.Alerts) > 0)
 	k.Panes[paneCatalog].SetHelp("f6", "catalog")
 	if v.focus == paneCatalog && v.sidebarShown() {
@@ -442,6 +481,12 @@ func (v *analyst) Update(msg tea.Msg) tea.Cmd {
 		return v.derive(v.tab, "filter", -1, false, msg.Where)
 	case chart.PickMsg:
 		return v.picked(msg)
+	case editor.RunMsg:
+		return v.startRun(msg.Statements)
+	case editor.BlurMsg:
+		if v.focus == paneEditor {
+			return v.focusPane(v.lower)
+		}
 	case spinner.TickMsg:
 		if !v.animating() || msg.ID != v.spin.ID() {
 			return nil
@@ -450,7 +495,9 @@ func (v *analyst) Update(msg tea.Msg) tea.Cmd {
 		v.spin, cmd = v.spin.Update(msg)
 		return cmd
 	default:
-		return v.gridsUpdate(msg)
+		var cmd tea.Cmd
+		v.ed, cmd = v.ed.Update(msg)
+		return tea.Batch(cmd, v.gridsUpdate(msg))
 	}
 	return nil
 }
@@ -504,10 +551,7 @@ func (v *analyst) key(msg tea.KeyMsg) tea.Cmd {
 	}
 	switch v.focus {
 	case paneEditor:
-		if key.Matches(msg, k.Leave) {
-			v.focus = v.lower
-		}
-		return nil
+		return v.editorKey(msg)
 	case paneCatalog:
 		return v.catalogKey(msg)
 	case paneResults:
@@ -526,6 +570,11 @@ func (v *analyst) key(msg tea.KeyMsg) tea.Cmd {
 func (v *analyst) focusPane(p int) tea.Cmd {
 	v.focus = p
 	defer v.layoutGrids()
+	if p == paneEditor {
+		v.ed.Focus()
+	} else {
+		v.ed.Blur()
+	}
 	switch p {
 	case paneResults, paneHistory, paneAlerts:
 		v.lower = p
@@ -722,7 +771,7 @@ func (v *analyst) catalogKey(msg tea.KeyMsg) tea.Cmd {
 	case key.Matches(msg, k.Preview) && v.catCursor < len(v.catRows) && v.catRows[v.catCursor].table >= 0:
 		t := v.tables[v.catRows[v.catCursor].table]
 		v.focus = paneResults
-		return v.startRun([]statement{{SQL: previewSQL(t), Start: -1}})
+		return v.startRun([]editor.Statement{{SQL: previewSQL(t), Start: -1, End: -1}})
 	case key.Matches(msg, k.Expand) && v.catCursor < len(v.catRows):
 		r := v.catRows[v.catCursor]
 		switch {

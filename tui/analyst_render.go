@@ -158,10 +158,6 @@ func triggered(alerts []pipeline.AlertStatus) int {
 	return n
 }
 
-func (v *analyst) editorView(width, height int) string {
-	st := v.sh.styles
-	return panel(v.frame(paneEditor), "editor", []string{st.Muted.Render("…")}, width, height)
-}
 
 // resultsView is the result tabs of the latest run: a strip of tabs when
 // there are several, the shown tab's grid, chart or error, and a line for

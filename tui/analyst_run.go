@@ -12,15 +12,9 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/lakebench/lakebench/lakehouse"
 	"github.com/lakebench/lakebench/tui/chart"
+	"github.com/lakebench/lakebench/tui/editor"
 	"github.com/lakebench/lakebench/tui/grid"
 )
-
-// statement is one statement of a run: its SQL and where it sits in the
-// editor's buffer (byte offsets), so an error's position maps back.
-type statement struct {
-	SQL        string
-	Start, End int
-}
 
 // The states of a result tab.
 const (
@@ -35,7 +29,9 @@ const (
 // resultTab is one statement's result: its execution, streamed (base),
 // and what the grid shows of it (cur: base, or base sorted or filtered).
 type resultTab struct {
-	stmt    statement
+	// stmt is the statement run; Start is -1 for one not from the
+	// editor (a table's preview).
+	stmt    editor.Statement
 	status  string
 	err     string
 	base    *lakehouse.Live
@@ -141,7 +137,7 @@ func (anExportedMsg) owner() viewID { return analystView }
 
 // startRun runs statements, one after the other, each into its own result
 // tab; the previous run's results are closed.
-func (v *analyst) startRun(stmts []statement) tea.Cmd {
+func (v *analyst) startRun(stmts []editor.Statement) tea.Cmd {
 	if len(stmts) == 0 {
 		return flash("nothing to run: the editor is empty", false)
 	}
@@ -484,11 +480,6 @@ func (v *analyst) layoutGrids() {
 	}
 }
 
-// showEditorError marks where a statement failed in the editor.
-func (v *analyst) showEditorError(s statement, pos int, msg string) {}
-
-// resetEditorError clears the editor's error mark.
-func (v *analyst) resetEditorError() {}
 
 // chartRows is how many rows of a result its chart draws, from the first.
 const chartRows = 5000
