@@ -52,16 +52,21 @@ func layout(w, h int, xo, yo axisOptions) (plotArea, bool) {
 	}
 	yMax := min(11, max(2, (gh-1)/per+1))
 	var y axis
-	var ystep float64
 	if yo.fixed {
-		var vals []float64
-		vals, ystep = NiceTicks(yo.lo, yo.hi, yMax, yo.integer)
-		y = axis{lo: yo.lo, hi: yo.hi, ticks: labelled(vals, ystep, yo.format)}
+		vals, step := NiceTicks(yo.lo, yo.hi, yMax, yo.integer)
+		y = axis{lo: yo.lo, hi: yo.hi, ticks: labelled(vals, step, yo.format)}
 	} else {
 		lo, hi, vals, step := NiceRange(yo.lo, yo.hi, yMax, yo.integer)
-		y, ystep = axis{lo: lo, hi: hi, ticks: labelled(vals, step, yo.format)}, step
+		y = axis{lo: lo, hi: hi, ticks: labelled(vals, step, yo.format)}
+		// Widening to the ticks around the data must not squeeze it into
+		// two thirds of the height: then the axis spans the data, with
+		// the ticks inside.
+		if span := yo.hi - yo.lo; span > 0 && hi-lo > 1.5*span {
+			if vals, step := NiceTicks(yo.lo, yo.hi, yMax, yo.integer); len(vals) >= 2 {
+				y = axis{lo: yo.lo, hi: yo.hi, ticks: labelled(vals, step, yo.format)}
+			}
+		}
 	}
-	_ = ystep
 	labelW := 1
 	for _, t := range y.ticks {
 		labelW = max(labelW, lipgloss.Width(t.Label))

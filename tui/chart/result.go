@@ -401,20 +401,29 @@ func (d *drawing) bars(h int) []string {
 	if summed {
 		d.notes = append(d.notes, "summed by "+d.xName())
 	}
+	// Too many to show: the largest, and one line for the others' sum
+	// (without a bar: it would dwarf the rest).
+	var others string
 	if len(bars) > h && h >= 2 {
 		n := len(bars)
 		slices.SortStableFunc(bars, func(a, b Bar) int { return cmp.Compare(b.Value, a.Value) })
-		var others float64
+		var sum float64
 		for _, b := range bars[h-1:] {
-			others += b.Value
+			sum += b.Value
 		}
-		bars = append(bars[:h-1], Bar{Label: fmt.Sprintf("others (%s)", thousands(strconv.Itoa(n-(h-1)))), Value: others})
+		bars = bars[:h-1]
+		label := fmt.Sprintf("others (%s)", thousands(strconv.Itoa(n-(h-1))))
+		others = d.st.Muted.Render(fit(label, d.w-len(Human(sum))-1) + " " + Human(sum))
 		d.notes = append(d.notes, fmt.Sprintf("top %d of %s by %s, others summed", h-1, thousands(strconv.Itoa(n)), d.cols[d.spec.Y].Name))
 	}
 	c := NewBars(d.st)
 	c.Format = Human
-	c.SetSize(d.w, h)
 	c.SetBars(bars)
+	if others != "" {
+		c.SetSize(d.w, h-1)
+		return append(strings.Split(c.View(), "\n"), others)
+	}
+	c.SetSize(d.w, h)
 	return strings.Split(c.View(), "\n")
 }
 

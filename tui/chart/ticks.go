@@ -233,8 +233,8 @@ var timeSteps = []timeStep{
 	{d: 5 * time.Minute, layout: "15:04"}, {d: 10 * time.Minute, layout: "15:04"},
 	{d: 15 * time.Minute, layout: "15:04"}, {d: 30 * time.Minute, layout: "15:04"},
 	{d: time.Hour, layout: "15:04"}, {d: 2 * time.Hour, layout: "15:04"},
-	{d: 3 * time.Hour, layout: "15:04"}, {d: 6 * time.Hour, layout: "Jan 02 15h"},
-	{d: 12 * time.Hour, layout: "Jan 02 15h"},
+	{d: 3 * time.Hour, layout: "15:04"}, {d: 6 * time.Hour, layout: "15:04"},
+	{d: 12 * time.Hour, layout: "15:04"},
 	{d: 24 * time.Hour, layout: "Jan 02"}, {d: 48 * time.Hour, layout: "Jan 02"},
 	{d: 7 * 24 * time.Hour, layout: "Jan 02"}, {d: 14 * 24 * time.Hour, layout: "Jan 02"},
 	{months: 1, layout: "2006-01"}, {months: 2, layout: "2006-01"}, {months: 3, layout: "2006-01"},
@@ -247,8 +247,8 @@ var timeSteps = []timeStep{
 // TimeTicks chooses at most maxTicks instants between lo and hi (Unix
 // seconds, UTC) on calendar boundaries a round step apart (1 s … 30 min,
 // hours, days, weeks from Monday, months, quarters, years), each labelled
-// as the span asks: 15:04 within a day, Jan 02 for days and weeks,
-// 2026-01 for months, 2026 for years.
+// as the span asks: 15:04 within a day (Jan 02 at midnight), Jan 02 for
+// days and weeks, 2026-01 for months, 2026 for years.
 func TimeTicks(lo, hi float64, maxTicks int) []Tick {
 	if !finite(lo) || !finite(hi) || maxTicks < 1 || math.Abs(lo) > 3e11 || math.Abs(hi) > 3e11 {
 		return nil
@@ -271,7 +271,11 @@ func TimeTicks(lo, hi float64, maxTicks int) []Tick {
 		}
 		var ticks []Tick
 		for t := firstTick(a, st); !t.After(b) && len(ticks) <= maxTicks; t = nextTick(t, st) {
-			ticks = append(ticks, Tick{float64(t.Unix()) + float64(t.Nanosecond())/1e9, t.Format(st.layout)})
+			layout := st.layout
+			if st.d > 0 && st.d < 24*time.Hour && t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 {
+				layout = "Jan 02" // times of day, and the day where one starts
+			}
+			ticks = append(ticks, Tick{float64(t.Unix()) + float64(t.Nanosecond())/1e9, t.Format(layout)})
 		}
 		if len(ticks) <= maxTicks {
 			return ticks
