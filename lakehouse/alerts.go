@@ -83,13 +83,13 @@ func alertHistory(ctx context.Context, e execer, names []string, limit int) (map
 		names = []string{}
 	}
 	q := `WITH h AS (
-		SELECT t.alert, t.evaluated_at, t.rowid AS lb_rowid, t.op, t.fired, t.message,
+		SELECT t.alert, t.evaluated_at, t.lb_rowid, t.op, t.fired, t.message,
 			coalesce(j->>'state', CASE WHEN t.fired THEN 'TRIGGERED' ELSE 'OK' END) AS state,
 			coalesce(j->>'value_text', CAST(t.value AS VARCHAR), '') AS value_text,
 			coalesce(j->>'threshold_text', CAST(t.threshold AS VARCHAR), '') AS threshold_text,
 			j->>'error' AS error, j->>'run_id' AS run_id,
 			coalesce(TRY_CAST(j->>'notified' AS BOOLEAN), false) AS notified, j->>'notify_error' AS notify_error
-		FROM (SELECT *, to_json(s) AS j FROM sys.alert_history AS s) AS t
+		FROM (SELECT *, s.rowid AS lb_rowid, to_json(s) AS j FROM sys.alert_history AS s) AS t
 		WHERE len(?::VARCHAR[]) = 0 OR list_contains(?::VARCHAR[], t.alert))
 	SELECT alert, evaluated_at, state, value_text, coalesce(op, ''), threshold_text, coalesce(message, ''),
 		coalesce(error, ''), coalesce(run_id, ''), notified, coalesce(notify_error, ''),

@@ -429,8 +429,9 @@ func (p *Project) now() time.Time {
 // evaluate runs one alert's query as principal and compares. The query is
 // checked on its bound plan (a query that writes is refused) in a
 // transaction of its own, rolled back; its read is audited. Whatever goes
-// wrong is the evaluation's ERROR, never the caller's.
-func (p *Project) evaluate(ctx context.Context, lh *lakehouse.Lakehouse, principal string, s alertSpec, at time.Time) AlertEvaluation {
+// wrong is the evaluation's ERROR; a refusal by the grants is returned
+// too (an *AccessError), for a job's alerts task to fail with.
+func (p *Project) evaluate(ctx context.Context, lh *lakehouse.Lakehouse, principal string, s alertSpec, at time.Time) (AlertEvaluation, error) {
 	ev := AlertEvaluation{Alert: s.name, At: at, Op: s.op, State: AlertError}
 	if s.value != nil {
 		ev.Threshold = formatValue(s.value)
@@ -439,7 +440,7 @@ func (p *Project) evaluate(ctx context.Context, lh *lakehouse.Lakehouse, princip
 	tx, err := lh.BeginAs(ctx, principal)
 	if err != nil {
 		ev.Error = err.Error()
-		return ev
+		return ev, nil
 	}
 	defer tx.Rollback()
 	reads, writes, err := tx.AuthorizeSQL(ctx, q)
@@ -464,7 +465,10 @@ func (p *Project) evaluate(ctx context.Context, lh *lakehouse.Lakehouse, princip
 	lh.Audit(context.WithoutCancel(ctx), audit)
 	if err != nil {
 		ev.Error = fmt.Sprintf("alert %s: %v", s.name, err)
-		return ev
+		if ae != nil {
+			return ev, err
+		}
+		return ev, nil
 	}
 	row := res.Rows[0]
 	rows, _ := number(row[0])
@@ -473,7 +477,7 @@ func (p *Project) evaluate(ctx context.Context, lh *lakehouse.Lakehouse, princip
 	}
 	if rows == 0 {
 		ev.State, ev.Message = s.empty, "the query returned no rows (empty_result_state "+string(s.empty)+")"
-		return ev
+		return ev, nil
 	}
 	v := row[1]
 	ev.Value = formatValue(v)
@@ -492,7 +496,7 @@ func (p *Project) evaluate(ctx context.Context, lh *lakehouse.Lakehouse, princip
 	default:
 		ev.State = AlertOK
 	}
-	return ev
+	return ev, nil
 }
 
 func firstLine(s string) string {
@@ -748,7 +752,7 @@ func (p *Project) CheckAlerts(ctx context.Context, lh *lakehouse.Lakehouse, name
 		return nil, fmt.Errorf("pipeline: alerts are recorded in sys.alert_history, so checking them needs the target open for writing: %w", err)
 	}
 	defer tx.Rollback()
-	out, err := p.checkAlerts(ctx, lh, tx, lh.Principal(), names, runID)
+	out, _, err := p.checkAlerts(ctx, lh, tx, lh.Principal(), names, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -767,24 +771,30 @@ func orNoAlerts(names []string) string {
 
 // checkAlerts evaluates alerts as principal and records them in rec, a
 // transaction of lakebench's own (the evaluations run in transactions of
-// their own: a failing query aborts the transaction it runs in).
-func (p *Project) checkAlerts(ctx context.Context, lh *lakehouse.Lakehouse, rec *lakehouse.Tx, principal string, names []string, runID string) ([]AlertStatus, error) {
+// their own: a failing query aborts the transaction it runs in). refused
+// joins the grants' refusals of the alerts' queries (each alert is ERROR
+// too); err is a failure to record.
+func (p *Project) checkAlerts(ctx context.Context, lh *lakehouse.Lakehouse, rec *lakehouse.Tx, principal string, names []string, runID string) (out []AlertStatus, refused, err error) {
 	logs, err := rec.AlertHistory(ctx, names, 1)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var out []AlertStatus
+	var refusals []error
 	for _, n := range names {
 		now := p.now()
 		s, errs := p.alertSpec(n)
 		var ev AlertEvaluation
 		if len(errs) > 0 {
-			ev = AlertEvaluation{Alert: n, At: now, State: AlertError, Op: s.op, Error: Diagnostics(errs).Error()}
+			ev = AlertEvaluation{Alert: n, At: now, State: AlertError, Op: s.op, Error: "alert " + n + ": " + Diagnostics(errs).Error()}
 		} else {
-			ev = p.evaluate(ctx, lh, principal, s, now)
+			var refusal error
+			ev, refusal = p.evaluate(ctx, lh, principal, s, now)
+			if refusal != nil {
+				refusals = append(refusals, refusal)
+			}
 		}
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		ev.RunID = runID
 		log := logs[n]
@@ -795,9 +805,12 @@ func (p *Project) checkAlerts(ctx context.Context, lh *lakehouse.Lakehouse, rec 
 		if len(errs) == 0 && len(s.command) > 0 && notificationDue(s, prev, ev.State, log.LastNotified, now) {
 			ev.Notified = true
 			ev.NotifyError = p.notify(ctx, s, ev, prev)
+			if ctx.Err() != nil {
+				return nil, nil, ctx.Err()
+			}
 		}
 		if err := rec.RecordAlert(context.WithoutCancel(ctx), alertEvent(ev)); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		st := AlertStatus{AlertEvaluation: ev, DisplayName: s.display, LastTriggered: log.LastTriggered, History: []AlertEvaluation{ev}}
 		if ev.State == AlertTriggered {
@@ -805,7 +818,7 @@ func (p *Project) checkAlerts(ctx context.Context, lh *lakehouse.Lakehouse, rec 
 		}
 		out = append(out, st)
 	}
-	return out, nil
+	return out, errors.Join(refusals...), nil
 }
 
 func alertEvent(e AlertEvaluation) lakehouse.AlertEvent {
@@ -856,11 +869,16 @@ func (p *Project) AlertStatuses(ctx context.Context, lh *lakehouse.Lakehouse, hi
 
 // alertsTask evaluates a job's alerts as its principal, recorded in the
 // task's transaction with the run's id; the run's last step then skips
-// them (see Run).
+// them (see Run). An alert whose query the principal may not run fails
+// the task with the refusal; the task's work is then rolled back, and the
+// run's last step records the alert as ERROR.
 func (p *Project) alertsTask(lh *lakehouse.Lakehouse, names []string) (task, error) {
 	t := task{kind: "alerts"}
 	t.do = func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
-		sts, err := p.checkAlerts(ctx, lh, tx, tx.Principal(), names, runID)
+		sts, refused, err := p.checkAlerts(ctx, lh, tx, tx.Principal(), names, runID)
+		if err == nil {
+			err = refused
+		}
 		if err != nil {
 			return 0, "", err
 		}
@@ -918,7 +936,7 @@ func (p *Project) runAlerts(ctx context.Context, lh *lakehouse.Lakehouse, princi
 	if len(names) == 0 {
 		return nil, nil
 	}
-	out, err := p.checkAlerts(ctx, lh, tx, principal, names, runID)
+	out, _, err := p.checkAlerts(ctx, lh, tx, principal, names, runID)
 	if err != nil {
 		return nil, err
 	}
