@@ -157,7 +157,7 @@ func tileQuery(ctx context.Context, lh *lakehouse.Lakehouse, query string) (*lak
 	if _, err := lh.TableRefs(ctx, q); err != nil {
 		var perr *lakehouse.ParseError
 		if errors.As(err, &perr) {
-			return nil, false, fmt.Errorf("pipeline: a tile's query must be one SELECT, which writes nothing: %s", perr.Message)
+			return nil, false, fmt.Errorf("pipeline: a tile's query may only read, with one SELECT: %s", notSelect(q, perr.Message))
 		}
 		return nil, false, err
 	}
@@ -385,9 +385,20 @@ func (p *Project) validateTileQuery(ctx context.Context, lh sqlParser, errf func
 	if _, err := lh.TableRefs(ctx, query); err != nil {
 		var perr *lakehouse.ParseError
 		if errors.As(err, &perr) && !strings.Contains(strings.ToLower(perr.Message), "syntax") && !strings.Contains(strings.ToLower(perr.Message), "parser error") {
-			errf(path, "a tile reads with one SELECT; change data in a model or a job's sql task", "a tile's query may not write or run several statements: %s", perr.Message)
+			errf(path, "a tile reads with one SELECT; change data in a model or a job's sql task", "a tile's query may only read, with one SELECT: %s", notSelect(query, perr.Message))
 			return
 		}
 	}
 	checkQuery(path, query)
+}
+
+// notSelect says why DuckDB's parser refused a query as a SELECT, in the
+// user's words: its first keyword, or the parser's message.
+func notSelect(query, msg string) string {
+	if strings.Contains(msg, "Only SELECT") {
+		if f := strings.Fields(query); len(f) > 0 {
+			return strings.ToUpper(f[0]) + " is not a SELECT"
+		}
+	}
+	return msg
 }

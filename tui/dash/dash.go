@@ -330,6 +330,9 @@ func (m Model) rows() [][]cell {
 	return rows
 }
 
+// minRowHeight is the least a row is shrunk to, to show it in what is left.
+const minRowHeight = 8
+
 // rowHeight is how tall a grid row is: its tallest tile's wish, each kind
 // wishing for what it draws well, shrunk to the height when the height is
 // small.
@@ -382,6 +385,9 @@ func (m Model) View() string {
 	var lines []string
 	for r := m.offset; r < len(rows); r++ {
 		h := m.rowHeight(rows[r])
+		if left := m.height - len(lines) - 1; m.height > 0 && h > left && r < len(rows)-1 && left >= minRowHeight {
+			h = left // shrunk to fit, above the line that says more follow
+		}
 		if m.height > 0 && len(lines)+h > m.height && len(lines) > 0 {
 			more := fmt.Sprintf("↓ %d more rows of tiles (%s)", len(rows)-r, m.keys.Down.Help().Key)
 			if len(lines) >= m.height {

@@ -316,6 +316,9 @@ func (m Model) drawTable(d *pipeline.TileData, w, h int) string {
 		cells[i] = make([]string, len(d.Columns))
 		for j := range d.Columns {
 			cells[i][j] = Cell(r[j])
+			if name := strings.ToLower(d.Columns[j].Name); (name == "id" || strings.HasSuffix(name, "_id")) && r[j] != nil {
+				cells[i][j] = fmt.Sprint(r[j]) // an identifier, not a quantity
+			}
 			widths[j] = max(widths[j], ansi.StringWidth(cells[i][j]))
 		}
 	}

@@ -1,0 +1,2 @@
+-- Revenue per day.
+select current_date as date, 1.0 as revenue
