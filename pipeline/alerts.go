@@ -127,24 +127,24 @@ func (p *Project) alertSpec(name string) (alertSpec, []*Error) {
 	short := a.Column != "" || a.Op != "" || a.Threshold != nil
 	switch {
 	case a.Query != "" && a.QueryText != "":
-		errf(".query", "keep query_text (or its short form query), not both", "alert %s has both query and query_text", name)
+		errf(".query", "keep query_text or its short form query, not both", "alert %s has both query and query_text", name)
 	case a.QueryText != "":
 		s.query = a.QueryText
 	case a.Query != "":
 		s.query = a.Query
 	default:
-		errf("", "give the alert's SELECT as query_text (or query)", "alert %s has no query", name)
+		errf("", "give the alert's SELECT as query_text, or query in the short form", "alert %s has no query", name)
 	}
 	switch {
 	case a.Message != "" && a.CustomSummary != "":
-		errf(".message", "keep custom_summary (or its short form message), not both", "alert %s has both message and custom_summary", name)
+		errf(".message", "keep custom_summary or its short form message, not both", "alert %s has both message and custom_summary", name)
 	case a.CustomSummary != "":
 		s.message = a.CustomSummary
 	default:
 		s.message = a.Message
 	}
 	if a.Evaluation != nil && short {
-		errf(".evaluation", "write the condition either as evaluation (source, comparison_operator, threshold) or as column, op and threshold",
+		errf(".evaluation", "write the condition either as evaluation with source, comparison_operator and threshold, or as column, op and threshold",
 			"alert %s has both an evaluation and the short form's column, op or threshold", name)
 		return s, errs
 	}
@@ -153,7 +153,7 @@ func (p *Project) alertSpec(name string) (alertSpec, []*Error) {
 		// The short form: a column of the first row against a value.
 		s.source = AlertColumn{Name: a.Column}
 		if a.Column == "" {
-			errf("", "name the query's column to compare: column: NAME (or write an evaluation)", "alert %s has no column", name)
+			errf("", "name the query's column to compare: column: NAME, or write an evaluation", "alert %s has no column", name)
 		}
 		opText, opKey = a.Op, ".op"
 		if a.Threshold != nil {
@@ -203,7 +203,7 @@ func (p *Project) alertSpec(name string) (alertSpec, []*Error) {
 			if n.RetriggerSeconds != nil {
 				sec, ok := wholeNumber(n.RetriggerSeconds)
 				if !ok || sec < 0 {
-					errf(".evaluation.notification.retrigger_seconds", "give whole seconds, 0 or more (0: never again while triggered)",
+					errf(".evaluation.notification.retrigger_seconds", "give whole seconds, 0 or more; 0 never notifies again while triggered",
 						"retrigger_seconds is %v, not a number of seconds", n.RetriggerSeconds)
 				}
 				s.retrigger = time.Duration(sec) * time.Second
@@ -221,7 +221,7 @@ func (p *Project) alertSpec(name string) (alertSpec, []*Error) {
 			if c == s.column {
 				key = ".evaluation.threshold.column.aggregation"
 			}
-			errf(key, "use one of "+strings.Join(AlertAggregations, ", ")+" (or none: the first row's value)"+suggestHint(agg, AlertAggregations),
+			errf(key, "use one of "+strings.Join(AlertAggregations, ", ")+", or none for the first row's value"+suggestHint(agg, AlertAggregations),
 				"unknown aggregation %q", c.Aggregation)
 		}
 		c.Aggregation = agg
@@ -232,7 +232,7 @@ func (p *Project) alertSpec(name string) (alertSpec, []*Error) {
 	}
 	switch {
 	case opText == "":
-		errf(strings.TrimSuffix(opKey, ".op"), "compare with one of "+strings.Join(AlertOperators, ", ")+" (or "+strings.Join(AlertOps, " ")+")",
+		errf(strings.TrimSuffix(opKey, ".op"), "compare with one of "+strings.Join(AlertOperators, ", ")+" or "+strings.Join(AlertOps, " "),
 			"alert %s has no comparison operator", name)
 	case !slices.Contains(AlertOperators, op):
 		errf(opKey, "use one of "+strings.Join(AlertOperators, ", ")+" or "+strings.Join(AlertOps, " ")+suggestHint(op, AlertOperators),
@@ -246,7 +246,7 @@ func (p *Project) alertSpec(name string) (alertSpec, []*Error) {
 		if a.Evaluation == nil {
 			key = ""
 		}
-		errf(key, "give threshold: {value: {double_value: N}} or {column: {name: COLUMN}} (short form: threshold: N)",
+		errf(key, "give threshold: {value: {double_value: N}} or {column: {name: COLUMN}}; in the short form threshold: N",
 			"alert %s compares with %s but has no threshold", name, op)
 	}
 	s.op = op
@@ -351,13 +351,14 @@ func wholeNumber(v any) (int64, bool) {
 	return int64(f), true
 }
 
-// validateAlerts checks every alert: its form, and that its query is one
-// SELECT that reads tables the project has (checkQuery).
-func (p *Project) validateAlerts(ctx context.Context, lh sqlParser, checkQuery func(path, query string)) []*Error {
-	var out []*Error
+// validateAlerts checks every alert, in name order: its form, and that
+// its query is one SELECT that reads tables the project has (checkQuery).
+func (p *Project) validateAlerts(ctx context.Context, lh sqlParser, add func(*Error), checkQuery func(path, query string)) {
 	for _, n := range sortedKeys(p.Resources.Alerts) {
 		s, errs := p.alertSpec(n)
-		out = append(out, errs...)
+		for _, e := range errs {
+			add(e)
+		}
 		if s.query == "" {
 			continue
 		}
@@ -367,13 +368,16 @@ func (p *Project) validateAlerts(ctx context.Context, lh sqlParser, checkQuery f
 		}
 		if _, err := lh.TableRefs(ctx, s.query); err != nil && !isSyntaxError(err) {
 			// It parses, but it is not one SELECT: an alert only reads.
-			out = append(out, p.errorAt(key, fmt.Sprintf("the query of alert %s is not one SELECT (%s)", n, parseMessage(err)),
+			what := "more than one statement"
+			if f := strings.Fields(s.query); !strings.Contains(parseMessage(err), ", found ") && len(f) > 0 {
+				what = "a " + strings.ToUpper(f[0]) + " statement"
+			}
+			add(p.errorAt(key, fmt.Sprintf("the query of alert %s is %s, not one SELECT", n, what),
 				"an alert only reads: write one SELECT (CTEs allowed); it may not change data"))
 			continue
 		}
 		checkQuery(key, s.query)
 	}
-	return out
 }
 
 // isSyntaxError tells DuckDB's parser failing on the text from a statement

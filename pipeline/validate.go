@@ -173,7 +173,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 		}
 	}
 	p.validateDashboards(ctx, lh, errf, checkQuery)
-	v.Errors = append(v.Errors, p.validateAlerts(ctx, lh, checkQuery)...)
+	p.validateAlerts(ctx, lh, func(e *Error) { v.Errors = append(v.Errors, e) }, checkQuery)
 	kindErrs, kindWarns := p.validateKinds(models, errf)
 	v.Errors, v.Warnings = append(v.Errors, kindErrs...), append(v.Warnings, kindWarns...)
 	p.validateJobs(errf, models)
