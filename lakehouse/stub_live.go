@@ -97,6 +97,13 @@ func (l *Live) Export(ctx context.Context, path, format string, progress func(wr
 // Close ends the execution if it still runs and drops the spilled rows.
 func (l *Live) Close() error { return nil }
 
+// CloseWith is Close, after which Page, Sort, Filter, Export, Wait and Err
+// answer reason (Close's own error otherwise): the TUI's workspace closes
+// the results of its read-only session this way when a write needs the
+// file ("the result was closed by a run: run the query again"). Added by
+// an-backend.
+func (l *Live) CloseWith(reason error) error { return nil }
+
 // QueryError is DuckDB's error for a user's query, with where it points.
 type QueryError struct {
 	Msg string
