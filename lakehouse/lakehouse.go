@@ -80,6 +80,10 @@ type Lakehouse struct {
 	parsedMu  sync.Mutex
 	parsedSQL string
 	parsedDoc string
+	// completion is what Complete may suggest of the catalog to the
+	// principal, kept by a read-only session (see completionCatalog).
+	completeMu sync.Mutex
+	completion *completionNames
 }
 
 // probe returns the connection pool, for statements that may fail (sniffing
