@@ -1,0 +1,228 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/lakebench/lakebench/pipeline"
+)
+
+// runner runs commands each in its own goroutine and hands their
+// messages back to the test's goroutine, which feeds them to the model:
+// a command that blocks (a query until canceled) does not stop the test
+// from sending keys meanwhile. Ticks are dropped, as pump drops them.
+type runner struct {
+	ch          chan tea.Msg
+	outstanding int
+}
+
+func newRunner() *runner { return &runner{ch: make(chan tea.Msg, 64)} }
+
+func (r *runner) start(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	r.outstanding++
+	go func() { r.ch <- cmd() }()
+}
+
+// drain feeds every message back into m, starting the commands each
+// returns, until no command is left.
+func (r *runner) drain(t *testing.T, m *Model) {
+	t.Helper()
+	for r.outstanding > 0 {
+		msg := <-r.ch
+		r.outstanding--
+		switch msg := msg.(type) {
+		case nil, spinner.TickMsg, clockMsg:
+		case tea.BatchMsg:
+			for _, c := range msg {
+				r.start(c)
+			}
+		default:
+			_, next := m.Update(msg)
+			r.start(next)
+		}
+	}
+}
+
+// typeText types s into the focused view, a key per rune; a newline is
+// enter.
+func typeText(m *Model, s string) {
+	for _, r := range s {
+		if r == '\n' {
+			m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+			continue
+		}
+		m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+	}
+}
+
+var ctrlJ = tea.KeyMsg{Type: tea.KeyCtrlJ}
+
+// analystOn is a root model on ws showing the Analyst view with the
+// editor focused.
+func analystOn(t *testing.T, ws *Workspace, w, h int) (*Model, *analyst) {
+	t.Helper()
+	m := newModelOn(t, ws, w, h)
+	m.Update(keyMsg("4"))
+	m.Update(keyMsg("e"))
+	v := m.views[analystView].(*analyst)
+	if v.focus != paneEditor {
+		t.Fatalf("e: focus %s, want the editor", paneNames[v.focus])
+	}
+	return m, v
+}
+
+// runEditor runs the editor's statement under the cursor (ctrl+j) to its
+// end.
+func runEditor(t *testing.T, m *Model) {
+	t.Helper()
+	_, cmd := m.Update(ctrlJ)
+	r := newRunner()
+	r.start(cmd)
+	r.drain(t, m)
+}
+
+func TestAnalystRunQuery(t *testing.T) {
+	m, v := analystOn(t, copyWorkspace(t), 120, 40)
+	typeText(m, "select 42 as answer, 'forty-two' as words\nunion all select 7, NULL")
+	runEditor(t, m)
+	if v.run == nil || len(v.run.tabs) != 1 {
+		t.Fatalf("run: %+v, want one result tab", v.run)
+	}
+	tab := v.run.tabs[0]
+	if n, done := tab.rows(); tab.status != tabOK || n != 2 || !done {
+		t.Fatalf("got status %q (%s), %d rows done=%v; want ok, 2 rows", tab.status, tab.err, n, done)
+	}
+	m.Update(keyMsg("esc")) // the editor gives the focus back
+	if v.focus != paneResults {
+		t.Errorf("esc in the editor: focus %s, want results", paneNames[v.focus])
+	}
+	out := m.View()
+	for _, want := range []string{"answer", "words", "42", "forty-two", "2 rows"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the view lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestAnalystCancel(t *testing.T) {
+	for _, cancelKey := range []string{"esc", "ctrl+c"} {
+		t.Run(cancelKey, func(t *testing.T) {
+			m, v := analystOn(t, copyWorkspace(t), 120, 40)
+			// Minutes of work for DuckDB: only a cancel ends it.
+			typeText(m, "select count(*) from range(1000000000) a, range(1000000) b where a.range + b.range = -1")
+			_, cmd := m.Update(ctrlJ)
+			_, cmd = m.Update(cmd()) // the editor's RunMsg starts the run
+			if !v.run.running() || !v.TakesCtrlC() {
+				t.Fatalf("not running after ctrl+j")
+			}
+			r := newRunner()
+			r.start(cmd)
+			_, cmd = m.Update(keyMsg(cancelKey))
+			if m.quitting {
+				t.Fatalf("%s quit the app while a query ran", cancelKey)
+			}
+			r.start(cmd)
+			r.drain(t, m)
+			tab := v.run.tabs[0]
+			if tab.status != tabCanceled || v.run.running() {
+				t.Fatalf("after %s: status %q (%s), want canceled", cancelKey, tab.status, tab.err)
+			}
+			// The view stays usable: the next query runs.
+			m.Update(keyMsg("f2"))
+			m.Update(tea.KeyMsg{Type: tea.KeyCtrlA})
+			typeText(m, "select 1 as one")
+			runEditor(t, m)
+			if tab := v.run.tabs[0]; tab.status != tabOK {
+				t.Fatalf("the query after the cancel: %q (%s)", tab.status, tab.err)
+			}
+			// The history says canceled.
+			if len(v.history) < 2 || v.history[1].Status != "canceled" || !strings.Contains(v.history[1].SQL, "range(1000000000)") {
+				t.Errorf("history %+v, want the canceled query second", v.history)
+			}
+		})
+	}
+}
+
+func TestAnalystErrorPosition(t *testing.T) {
+	m, v := analystOn(t, copyWorkspace(t), 120, 40)
+	// The second statement fails; the first is not the one marked.
+	typeText(m, "select 1;\nselect nosuch_col from range(3)")
+	runEditor(t, m)
+	tab := v.run.tabs[0]
+	if tab.status != tabError || !strings.Contains(tab.err, "nosuch_col") {
+		t.Fatalf("got %q (%s), want DuckDB's binder error", tab.status, tab.err)
+	}
+	// The editor puts its cursor on the failing name: line 2, column 8.
+	if out := v.ed.View(); !strings.Contains(out, "Ln 2, Col 8") {
+		t.Errorf("the editor does not point at the error:\n%s", out)
+	}
+	if out := m.View(); !strings.Contains(out, "nosuch_col") {
+		t.Errorf("the view does not show DuckDB's message:\n%s", out)
+	}
+}
+
+func TestAnalystHistoryRerun(t *testing.T) {
+	m, v := analystOn(t, copyWorkspace(t), 120, 40)
+	typeText(m, "select 'from the past' as note")
+	runEditor(t, m)
+	m.Update(tea.KeyMsg{Type: tea.KeyCtrlA})
+	typeText(m, "select 2")
+	r := newRunner()
+	_, cmd := m.Update(keyMsg("f8"))
+	r.start(cmd)
+	r.drain(t, m)
+	if v.focus != paneHistory || len(v.history) == 0 || !strings.Contains(v.history[0].SQL, "from the past") {
+		t.Fatalf("history: focus %s, records %+v", paneNames[v.focus], v.history)
+	}
+	_, cmd = m.Update(keyMsg("enter"))
+	r.start(cmd)
+	r.drain(t, m)
+	if got := v.ed.Value(); got != "select 'from the past' as note" {
+		t.Errorf("the editor holds %q after the re-run", got)
+	}
+	tab := v.run.tabs[0]
+	if tab.status != tabOK || !strings.Contains(m.View(), "from the past") {
+		t.Errorf("re-run: %q (%s)\n%s", tab.status, tab.err, m.View())
+	}
+}
+
+// TestAnalystAlertCount checks the status bar counts the snapshot's
+// TRIGGERED alerts, and that c in the alerts pane checks them and reads
+// the snapshot again.
+func TestAnalystAlertCount(t *testing.T) {
+	ws := copyWorkspace(t)
+	m := newModelOn(t, ws, 160, 48)
+	if n := triggered(testSnap.Alerts); !strings.Contains(m.View(), fmt.Sprintf("alerts %d", n)) {
+		t.Fatalf("status bar without alerts %d:\n%s", n, m.View())
+	}
+	m.Update(keyMsg("4"))
+	r := newRunner()
+	_, cmd := m.Update(keyMsg("f9"))
+	r.start(cmd)
+	r.drain(t, m)
+	_, cmd = m.Update(keyMsg("c"))
+	r.start(cmd)
+	r.drain(t, m)
+	v := m.views[analystView].(*analyst)
+	if len(v.alerts) == 0 || m.sh.snap == nil {
+		t.Fatalf("no alerts after c: %v", v.alertErr)
+	}
+	want := triggered(m.sh.snap.Alerts)
+	if want != triggered(v.alerts) {
+		t.Errorf("the snapshot counts %d triggered, the check %d", want, triggered(v.alerts))
+	}
+	if !strings.Contains(m.View(), fmt.Sprintf("alerts %d", want)) {
+		t.Errorf("status bar without alerts %d:\n%s", want, m.View())
+	}
+	for _, a := range v.alerts {
+		if a.State == pipeline.AlertUnknown || len(a.History) == 0 {
+			t.Errorf("alert %s after a check: state %s, %d evaluations", a.Alert, a.State, len(a.History))
+		}
+	}
+}
