@@ -20,7 +20,7 @@ func liveTarget(t testing.TB, n int) *Lakehouse {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lh.Close() })
-	if _, err := lh.db.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE t AS SELECT range AS id, hash(range) %% 1000 AS k,
+	if _, err := lh.db.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE t AS SELECT range AS id, (hash(range) %% 1000)::BIGINT AS k,
 		'v' || (range %% 977) AS s FROM range(%d)`, n)); err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestLiveHeldIsBounded(t *testing.T) {
 	defer lh.Close()
 	ctx := context.Background()
 	const n = 10_000_000
-	l, err := lh.OpenLive(ctx, "SELECT range AS id, range * 2 AS d, 'row ' || range AS s FROM range(10_000_000)", LiveOptions{FirstPage: 100})
+	l, err := lh.OpenLive(ctx, "SELECT range AS id, range * 2 AS d FROM range(10_000_000)", LiveOptions{FirstPage: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,8 @@ func TestLiveErrorPositions(t *testing.T) {
 		{"  \n SELECT id FORM t", "t"},
 		{"SELECT id FROM missing_table", "missing_table"},
 		{long, "nope"},
-		{"SELECT CAST('x' || id AS INTEGER) FROM t", ""},
+		{"SELECT id,\n CAST('x' || id AS INTEGER) FROM t", "CAST"},
+		{"SELECT error('boom ' || id) FROM t", ""},
 	} {
 		var outcome LiveOutcome
 		_, err := lh.OpenLive(ctx, tc.sql, LiveOptions{OnDone: func(o LiveOutcome) { outcome = o }})
@@ -342,6 +343,9 @@ func TestLiveSortFilterExport(t *testing.T) {
 		t.Fatalf("filtered: %d rows, want %d in the result's order", len(got), len(want))
 	}
 	// A filter of the filter, sorted.
+	if _, err := l.Filter(ctx, "id IN (SELECT id FROM t)"); err == nil || !strings.Contains(err.Error(), "may read no table") {
+		t.Fatalf("a filter reading t: got %v", err)
+	}
 	ff, err := f.Filter(ctx, "k2 > 50")
 	if err != nil {
 		t.Fatal(err)
@@ -428,6 +432,9 @@ func TestLiveReadOnlyPrincipal(t *testing.T) {
 		t.Fatalf("dana paged %d rows, want 300000", len(rows))
 	}
 	// A filter reads no table: not one past the grants, nor one granted.
+	if _, err := l.Filter(ctx, "(select count(*) from silver.orders) > 0"); !errors.As(err, &ae) {
+		t.Fatalf("dana's filter reading silver.orders: got %v, want an *AccessError", err)
+	}
 	for _, where := range []string{"(SELECT count(*) FROM silver.orders) > 0", "id IN (SELECT 1 FROM gold.revenue)",
 		"id > 0) OR (SELECT count(*) > 0 FROM silver.orders"} {
 		if _, err := l.Filter(ctx, where); err == nil {
