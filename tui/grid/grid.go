@@ -30,8 +30,10 @@ import (
 // Source is a result the grid pages over. Page returns at most limit rows
 // from offset (fewer at the end); every call must read the same rows of
 // one execution. Count is how many rows are known and whether that is
-// all; Held is how many rows the source itself holds in memory. Count and
-// Held are called from commands, never from Update or View.
+// all; Held is how many rows the source itself holds in memory. All are
+// called from commands, never from Update or View, and Page may be called
+// from several at once (the screen's pages, and one canceled as the user
+// jumps away).
 type Source interface {
 	Columns() []lakehouse.Column
 	Count() (rows int64, done bool)
@@ -280,6 +282,10 @@ func (m *Model) SetSize(width, height int) {
 	m.clampTop()
 	m.fitLeft()
 }
+
+// Flash shows a message in the footer until the next key: the owner's
+// word on a sort or filter that failed, say.
+func (m *Model) Flash(msg string, isErr bool) { m.setFlash(msg, isErr) }
 
 // Focus lets the grid take keys; Blur stops it.
 func (m *Model) Focus() { m.focused = true }
@@ -772,6 +778,8 @@ func (m *Model) gotoRow(text string) tea.Cmd {
 		m.setFlash("row "+groupDigits(strconv.FormatInt(n, 10))+" is past the end: "+
 			plural64(m.count, "row")+more, true)
 	}
+	// The row goes to the middle of the screen, its neighbours around it.
+	m.top = max(n-1-m.bodyHeight()/2, 0)
 	m.moveTo(n - 1)
 	return m.ensure()
 }

@@ -385,3 +385,19 @@ func TestMessagesOfOtherGrids(t *testing.T) {
 		t.Error("grid b took grid a's page")
 	}
 }
+
+// TestScrollBack: a result whose columns all fit shows from the first,
+// even when the cursor's column was scrolled to in a wider one.
+func TestScrollBack(t *testing.T) {
+	wide := snapshot(t, "SELECT repeat('a', 40) AS a, repeat('b', 40) AS b, repeat('c', 40) AS c")
+	narrow := snapshot(t, "SELECT 'a' AS a, 'b' AS b, 'c' AS c")
+	m := open(t, wide, 80, 10, Options{})
+	m, _ = press(t, m, "right", "right")
+	if m.left == 0 {
+		t.Fatal("the third 40-cell column shows without scrolling at 80 cells")
+	}
+	m, _ = pump(t, m, m.SetSource(narrow))
+	if _, col := m.Cursor(); col != 2 || m.left != 0 || m.spans()[0].col != 0 {
+		t.Errorf("narrow result: cursor column %d, scrolled to %d", col, m.left)
+	}
+}

@@ -60,6 +60,8 @@ func bigSource(tb testing.TB) *snapshotSource {
 // to a Source, counting its Page calls. Its rows live in DuckDB: Go holds
 // none.
 type snapshotSource struct {
+	// mu serializes Page: a ResultSet reads on one connection.
+	mu    sync.Mutex
 	rs    *lakehouse.ResultSet
 	pages atomic.Int64
 	// first is the offset of the first Page call.
@@ -79,6 +81,8 @@ func (s *snapshotSource) Page(ctx context.Context, offset, limit int64) (*lakeho
 	if s.ignoreCtx {
 		ctx = context.Background()
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.rs.Page(ctx, offset, limit)
 }
 

@@ -116,6 +116,18 @@ func (m *Model) fitLeft() {
 		}
 		m.left++
 	}
+	// Scroll back while the columns from one further left to the last
+	// still fit: no room is left blank on the right.
+	for m.left > first {
+		used := 0
+		for c := m.left - 1; c < len(m.widths); c++ {
+			used += m.widths[c] + 3
+		}
+		if used > avail {
+			break
+		}
+		m.left--
+	}
 }
 
 // span is a column on screen and the cells it takes.
