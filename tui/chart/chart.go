@@ -1,8 +1,35 @@
-// Package chart draws the TUI's charts from plain values: a line chart (loss
-// and ROC curves, over ntcharts' linechart), a horizontal bar chart (feature
-// importance) and a confusion matrix. Each is a small component, as bubbles'
-// are: set its data, SetSize, and View draws exactly that many cells, so a
-// view places it in a panel without measuring it.
+// Package chart draws the TUI's charts in text: charts of any query result
+// (bar, line, time series, scatter, sparkline), and the ML view's line
+// chart (loss and ROC curves), horizontal bars (feature importance) and
+// confusion matrix. Everything draws in exactly the cells it is given, so
+// a view places it in a panel without measuring it.
+//
+// Charting a result takes three calls:
+//
+//	spec := chart.Auto(res.Columns, res.Rows)              // the default chart, or KindNone and a Reason
+//	out := chart.Draw(spec, res.Columns, res.Rows, w, h)   // w x h cells; DrawWith takes Styles
+//	picker := chart.NewPicker(styles, res.Columns, spec)   // lets the user change kind, x and y
+//
+// A Spec names a Kind and two column indices, X (or RowNumber) and Y (a
+// number). Auto's defaults: a DATE or TIMESTAMP column and a number make a
+// time series; a text column and a number a bar chart; two numbers a line
+// when the first grows row by row, else a scatter; one number alone a
+// sparkline. Draw reads the values a lakehouse result holds (int64,
+// float64, exact DECIMALs, *big.Int, HUGEINTs as text, time.Time, text),
+// skips rows with NULL, NaN or infinite values and counts them in its last
+// line, the caption, which also names the axes and says when a line of
+// many points was thinned to the lowest and highest per column
+// (Downsample) or when categories beyond the rows were summed as
+// "others". Bars sum the rows of a repeated category. A spec that does not
+// fit the columns draws the reason instead; Draw never panics.
+//
+// Axes are ours, around ntcharts' braille canvas: ticks on round values (1,
+// 2 or 5 × 10^k, NiceTicks), labelled with thousands separators below
+// 10,000 and short units above (20k, 1.5M, TickLabel); time axes on
+// calendar steps labelled to the span (15:04, Jan 02, 2026-01, 2026,
+// TimeTicks). The Picker is a bubbles-style component (Update, View,
+// SetSize, Focus/Blur, a KeyMap) that sends a PickMsg on every change and
+// one with Done on enter or esc.
 package chart
 
 import (

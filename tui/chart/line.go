@@ -115,7 +115,7 @@ func (c *Line) View() string {
 	pc := newPlotCanvas(p)
 	for i, s := range c.series {
 		if s.Marker != 0 {
-			continue // reference lines go under the data, in the cells it leaves
+			continue // drawn over the braille lines, below
 		}
 		pts := clean(s.Points)
 		if len(pts) > 8*p.gw {

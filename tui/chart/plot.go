@@ -239,14 +239,12 @@ func (c *plotCanvas) dots(pts []Point, st lipgloss.Style) {
 	graph.DrawBraillePatterns(&c.cv, canvas.Point{}, g.BraillePatterns(), st)
 }
 
-// marks draws the points' segments as rune r about every other cell, in
-// cells nothing else is drawn in (a reference line under the data).
+// marks draws the points' segments as rune r about every other cell, over
+// what is drawn there (a second curve stays visible where it meets the
+// first).
 func (c *plotCanvas) marks(pts []Point, r rune, st lipgloss.Style) {
 	set := func(x, y float64) {
-		at := canvas.Point{X: c.p.col(x), Y: c.p.row(y)}
-		if c.cv.Cell(at).Rune == 0 {
-			c.cv.SetCell(at, canvas.NewCellWithStyle(r, st))
-		}
+		c.cv.SetCell(canvas.Point{X: c.p.col(x), Y: c.p.row(y)}, canvas.NewCellWithStyle(r, st))
 	}
 	for j := 1; j < len(pts); j++ {
 		a, b := pts[j-1], pts[j]

@@ -20,7 +20,7 @@ func TestNiceTicks(t *testing.T) {
 		{0, 1, 3, false, []float64{0, 0.5, 1}, 0.5},
 		{1, 40, 5, true, []float64{10, 20, 30, 40}, 10},
 		{1, 14, 8, true, []float64{2, 4, 6, 8, 10, 12, 14}, 2},
-		{1, 3, 10, true, []float64{1, 2, 3}, 1},    // counts never step by halves
+		{1, 3, 10, true, []float64{1, 2, 3}, 1}, // counts never step by halves
 		{1, 3, 10, false, []float64{1, 1.5, 2, 2.5, 3}, 0.5},
 		{-625, 4950, 7, false, []float64{0, 1000, 2000, 3000, 4000}, 1000},
 		{1e6, 5e6, 5, false, []float64{1e6, 2e6, 3e6, 4e6, 5e6}, 1e6},
