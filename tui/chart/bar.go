@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/charmbracelet/lipgloss"
 )
 
 // Bar is one bar of a bar chart.
@@ -12,10 +14,11 @@ type Bar struct {
 	Value float64
 }
 
-// Bars is a horizontal bar chart: a label, a bar as long as the value's
-// magnitude against the largest, and the value; bars of negative values
-// have their own style and keep their sign in the value. Bars show in the
-// order given; those that do not fit are counted on the last line.
+// Bars is a horizontal bar chart: a label (cut with an ellipsis), a bar as
+// long as the value against the largest, and the value. When some values
+// are negative a zero line splits the bars: negative ones grow to its
+// left, in their own style. Bars show in the order given; those that do
+// not fit are counted on the last line.
 type Bars struct {
 	styles Styles
 	width  int
@@ -54,12 +57,12 @@ func (c *Bars) View() string {
 	if len(shown) > h {
 		shown, more = shown[:h-1], len(shown)-(h-1)
 	}
-	labelW, valueW, top := 0, 0, 0.0
+	labelW, valueW, pos, neg := 0, 0, 0.0, 0.0
 	for _, b := range shown {
 		labelW = max(labelW, len([]rune(b.Label)))
-		valueW = max(valueW, len(format(b.Value)))
-		if v := math.Abs(b.Value); !math.IsNaN(v) && !math.IsInf(v, 0) {
-			top = math.Max(top, v)
+		valueW = max(valueW, lipgloss.Width(format(b.Value)))
+		if finite(b.Value) {
+			pos, neg = math.Max(pos, b.Value), math.Max(neg, -b.Value)
 		}
 	}
 	// The label takes at most two fifths; the bar at least a sixth.
@@ -68,24 +71,31 @@ func (c *Bars) View() string {
 	if barW < max(3, w/6) {
 		valueW, barW = 0, w-labelW-1
 	}
+	// With negative values, a zero line splits the bar's cells between
+	// the two sides in proportion to the largest bar of each.
+	negW, posW := 0, barW
+	if neg > 0 {
+		posW = barW - 1
+		negW = int(math.Round(float64(posW) * neg / (neg + pos)))
+		posW -= negW
+	}
 	lines := make([]string, 0, h)
 	for _, b := range shown {
-		n := 0.0
-		if top > 0 && !math.IsNaN(b.Value) && !math.IsInf(b.Value, 0) {
-			n = math.Abs(b.Value) / top * float64(barW)
+		line := c.styles.Label.Render(fit(b.Label, labelW)) + " "
+		if neg > 0 {
+			left := ""
+			if b.Value < 0 {
+				left = c.styles.Negative.Render(barRunes(-b.Value, neg, negW, true))
+			}
+			line += pad(left, negW) + c.styles.Axis.Render("│")
 		}
-		bar := strings.Repeat("█", int(n))
-		if n-math.Floor(n) >= 0.5 {
-			bar += "▌"
+		right := ""
+		if b.Value > 0 {
+			right = c.styles.Bar.Render(barRunes(b.Value, pos, posW, false))
+		} else if b.Value < 0 && neg == 0 { // NaN scale: keep the sign visible
+			right = c.styles.Negative.Render("▏")
 		}
-		if bar == "" && b.Value != 0 {
-			bar = "▏" // a bar too small to see is still there
-		}
-		st := c.styles.Bar
-		if b.Value < 0 {
-			st = c.styles.Negative
-		}
-		line := c.styles.Label.Render(fit(b.Label, labelW)) + " " + st.Render(fit(bar, barW))
+		line += fit(right, posW)
 		if valueW > 0 {
 			line += " " + pad(format(b.Value), valueW)
 		}
@@ -95,4 +105,27 @@ func (c *Bars) View() string {
 		lines = append(lines, c.styles.Muted.Render(fmt.Sprintf("… %d more", more)))
 	}
 	return block(lines, w, h)
+}
+
+// barRunes is a bar of v against top in width cells, in whole and half
+// blocks, the half at the far end (the left one for bars drawn leftwards);
+// a value too small to see still shows a sliver.
+func barRunes(v, top float64, width int, leftward bool) string {
+	if !finite(v) || top <= 0 || width <= 0 {
+		return ""
+	}
+	n := math.Min(v/top, 1) * float64(width)
+	bar := strings.Repeat("█", int(n))
+	half := n-math.Floor(n) >= 0.5 && int(n) < width
+	switch {
+	case half && leftward:
+		bar = "▐" + bar
+	case half:
+		bar += "▌"
+	case bar == "" && v != 0 && leftward:
+		bar = "▕"
+	case bar == "" && v != 0:
+		bar = "▏"
+	}
+	return bar
 }

@@ -1,12 +1,10 @@
 package chart
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"strings"
-
-	"github.com/NimbleMarkets/ntcharts/canvas"
-	"github.com/NimbleMarkets/ntcharts/linechart"
-	"github.com/charmbracelet/lipgloss"
 )
 
 // Point is one (x, y) value of a series.
@@ -86,19 +84,18 @@ func (c *Line) ranges() (minX, maxX, minY, maxY float64, ok bool) {
 	return minX, maxX, minY, maxY, true
 }
 
-// View draws the chart in exactly the size set.
+// View draws the chart in exactly the size set: ticks on round values
+// (1, 2 or 5 × 10^k), the y axis widened to the ticks around the data
+// unless SetRange fixed it; a series of more points than the chart has
+// columns draws as the lowest and highest of each column (Downsample).
 func (c *Line) View() string {
 	w, h := c.width, c.height
 	if w <= 0 || h <= 0 {
 		return ""
 	}
 	minX, maxX, minY, maxY, ok := c.ranges()
-	if !ok || w < 12 || h < 4 {
-		msg := c.Empty
-		if ok {
-			msg = "too small"
-		}
-		return block([]string{c.styles.Muted.Render(msg)}, w, h)
+	if !ok {
+		return block([]string{c.styles.Muted.Render(c.Empty)}, w, h)
 	}
 	var legend string
 	if h >= 6 {
@@ -108,62 +105,69 @@ func (c *Line) View() string {
 	if legend != "" {
 		ch--
 	}
-	xf, yf := c.XFormat, c.YFormat
-	if xf == nil {
-		xf = Number
+	xi, yi := c.integers()
+	p, ok := layout(w, ch,
+		axisOptions{lo: minX, hi: maxX, fixed: true, integer: xi, format: formatter(c.XFormat)},
+		axisOptions{lo: minY, hi: maxY, fixed: c.fixed, integer: yi, format: formatter(c.YFormat)})
+	if !ok {
+		return block([]string{c.styles.Muted.Render("too small")}, w, h)
 	}
-	if yf == nil {
-		yf = Number
-	}
-	// Y values every other row on tall charts, X values a label's width
-	// apart.
-	yStep := 2
-	if ch >= 12 {
-		yStep = 3
-	}
-	xStep := max(4, len(xf(maxX))+2)
-	lc := linechart.New(w, ch, minX, maxX, minY, maxY,
-		linechart.WithXYSteps(xStep, yStep),
-		linechart.WithStyles(c.styles.Axis, c.styles.Label, c.styles.series(0)),
-		linechart.WithXLabelFormatter(func(_ int, v float64) string { return xf(v) }),
-		linechart.WithYLabelFormatter(func(_ int, v float64) string { return yf(v) }),
-	)
-	lc.DrawXYAxisAndLabel()
+	pc := newPlotCanvas(p)
 	for i, s := range c.series {
-		st := c.styles.series(i)
-		pts := clean(s.Points)
 		if s.Marker != 0 {
-			c.dots(&lc, pts, s.Marker, st)
-			continue
+			continue // drawn over the braille lines, below
 		}
-		if len(pts) == 1 {
-			lc.DrawBrailleLineWithStyle(toCanvas(pts[0]), toCanvas(pts[0]), st)
+		pts := clean(s.Points)
+		if len(pts) > 8*p.gw {
+			pts = Downsample(sortedByX(pts), 2*p.gw)
 		}
-		for j := 1; j < len(pts); j++ {
-			lc.DrawBrailleLineWithStyle(toCanvas(pts[j-1]), toCanvas(pts[j]), st)
+		pc.line(pts, c.styles.series(i))
+	}
+	for i, s := range c.series {
+		if s.Marker != 0 {
+			pc.marks(clean(s.Points), s.Marker, c.styles.series(i))
 		}
 	}
-	out := lc.View()
+	lines := p.frame(c.styles, pc.rows())
 	if legend != "" {
-		out += "\n" + legend
+		lines = append(lines, legend)
 	}
-	return block(strings.Split(out, "\n"), w, h)
+	return block(lines, w, h)
 }
 
-// dots draws a series as its marker about every other cell along each
-// segment.
-func (c *Line) dots(lc *linechart.Model, pts []Point, r rune, st lipgloss.Style) {
-	gw, gh := float64(max(1, lc.GraphWidth())), float64(max(1, lc.GraphHeight()))
-	dx, dy := lc.ViewMaxX()-lc.ViewMinX(), lc.ViewMaxY()-lc.ViewMinY()
-	for j := 1; j < len(pts); j++ {
-		a, b := pts[j-1], pts[j]
-		cells := math.Max(math.Abs(b.X-a.X)/dx*gw, math.Abs(b.Y-a.Y)/dy*gh)
-		n := max(1, int(cells/2))
-		for k := 0; k <= n; k++ {
-			t := float64(k) / float64(n)
-			lc.DrawRuneWithStyle(canvas.Float64Point{X: a.X + t*(b.X-a.X), Y: a.Y + t*(b.Y-a.Y)}, r, st)
+// integers reports whether every x, and every y, is a whole number (the
+// axis then counts: no step below 1).
+func (c *Line) integers() (x, y bool) {
+	x, y = true, true
+	for _, s := range c.series {
+		for _, p := range s.Points {
+			if finite(p.X) && finite(p.Y) {
+				x = x && p.X == math.Trunc(p.X)
+				y = y && p.Y == math.Trunc(p.Y)
+			}
 		}
 	}
+	return x, y
+}
+
+// formatter adapts a chart's value format to an axis's; nil stays nil
+// (TickLabel).
+func formatter(f func(float64) string) func(v, step float64) string {
+	if f == nil {
+		return nil
+	}
+	return func(v, _ float64) string { return f(v) }
+}
+
+// sortedByX returns the points ordered by X (a copy when they are not).
+func sortedByX(pts []Point) []Point {
+	byX := func(a, b Point) int { return cmp.Compare(a.X, b.X) }
+	if slices.IsSortedFunc(pts, byX) {
+		return pts
+	}
+	out := slices.Clone(pts)
+	slices.SortStableFunc(out, byX)
+	return out
 }
 
 // legend is one line naming the series with their marks, or "".
@@ -195,5 +199,3 @@ func clean(pts []Point) []Point {
 	}
 	return out
 }
-
-func toCanvas(p Point) canvas.Float64Point { return canvas.Float64Point{X: p.X, Y: p.Y} }
