@@ -276,33 +276,43 @@ func Columns(width int) int {
 // cell is a tile placed in the grid: its index and its width in cells.
 type cell struct{ tile, width int }
 
-// span is how many half columns a tile takes: a KPI one (two KPIs fit
-// where one chart does), another tile two per column of its width hint;
-// never more than the grid's.
-func (m Model) span(t tile) int {
-	units := 2 * Columns(m.width)
-	if kindOf(t) == pipeline.TileKPI {
-		return min(max(1, t.def.Width), units)
+// kpiWidth is the least width of a KPI tile: its value and change fit.
+const kpiWidth = 26
+
+// units are how many tiles of width 1 a row holds: Columns for charts and
+// tables, as many as fit at kpiWidth for KPIs (a KPI is small).
+func (m Model) units(kpi bool) int {
+	if kpi {
+		return max(1, min(6, m.width/kpiWidth))
 	}
-	return min(2*max(1, t.def.Width), units)
+	return Columns(m.width)
 }
 
-// rows lays the tiles out: in order, each taking its span of half
-// columns, a new row when the next one does not fit. A full row's tiles
-// share the whole width in proportion to their spans (the last takes what
-// division leaves); a row left short keeps the widths a full one would
-// give.
+// span is how many units of its row a tile takes: its width hint, at
+// least 1, at most the row's units.
+func (m Model) span(t tile) int {
+	return min(max(1, t.def.Width), m.units(kindOf(t) == pipeline.TileKPI))
+}
+
+// rows lays the tiles out: in order, each taking its span, a new row when
+// the next one does not fit or is a KPI after other tiles or the reverse
+// (KPIs keep to rows of their own, as tall as a KPI). A full row's tiles,
+// and a row of KPIs, share the whole width in proportion to their spans
+// (the last takes what division leaves); another row left short keeps the
+// widths a full one would give.
 func (m Model) rows() [][]cell {
-	units := 2 * Columns(m.width)
 	var rows [][]cell
 	var spans []int
 	var cur []cell
-	used := 0
+	used, units := 0, 1
 	flush := func() {
 		if len(cur) == 0 {
 			return
 		}
 		full := used == units
+		if kindOf(m.tiles[cur[0].tile]) == pipeline.TileKPI {
+			units, full = used, true // KPIs share their row's width
+		}
 		left := m.width
 		for i := range cur {
 			w := m.width * spans[i] / units
@@ -316,10 +326,13 @@ func (m Model) rows() [][]cell {
 		cur, spans, used = nil, nil, 0
 	}
 	for i, t := range m.tiles {
+		kpi := kindOf(t) == pipeline.TileKPI
+		if len(cur) > 0 && (kindOf(m.tiles[cur[0].tile]) == pipeline.TileKPI) != kpi {
+			flush()
+		}
+		units = m.units(kpi)
 		span := m.span(t)
-		// KPIs keep to rows of their own, as tall as a KPI.
-		kpiRow := len(cur) > 0 && kindOf(m.tiles[cur[0].tile]) == pipeline.TileKPI
-		if used+span > units || len(cur) > 0 && kpiRow != (kindOf(t) == pipeline.TileKPI) {
+		if used+span > units {
 			flush()
 		}
 		cur = append(cur, cell{tile: i})

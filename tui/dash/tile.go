@@ -165,63 +165,20 @@ func thousands(v float64, decimals int) string {
 	return b.String()
 }
 
-// drawChart draws a chart tile with tui/chart: bars for bar, a line for
-// line, timeseries, scatter and sparkline.
-func (m Model) drawChart(d *pipeline.TileData, w, h int) string {
-	x, y := colIndex(d.Columns, d.X), colIndex(d.Columns, d.Y)
-	if x < 0 || y < 0 {
-		return m.message(m.styles.Error, "the chart's columns are not in the result", w, h)
-	}
-	if d.Chart == "bar" {
-		bars := make([]chart.Bar, 0, len(d.Rows))
-		for _, r := range d.Rows {
-			v, _ := toFloat(r[y])
-			bars = append(bars, chart.Bar{Label: Cell(r[x]), Value: v})
-		}
-		c := chart.NewBars(m.styles.Chart)
-		c.SetSize(w, h)
-		c.SetBars(bars)
-		return c.View()
-	}
-	c := chart.NewLine(m.styles.Chart)
-	c.SetSize(w, h)
-	pts := make([]chart.Point, 0, len(d.Rows))
-	dates := false
-	for i, r := range d.Rows {
-		yv, ok := toFloat(r[y])
-		if !ok {
-			continue
-		}
-		xv, ok := toFloat(r[x])
-		if t, isTime := r[x].(time.Time); isTime {
-			xv, ok, dates = float64(t.Unix())/86400, true, true
-		}
-		if !ok {
-			xv = float64(i) // a text x: rows in order
-		}
-		pts = append(pts, chart.Point{X: xv, Y: yv})
-	}
-	if dates {
-		c.XFormat = func(v float64) string { return time.Unix(int64(math.Round(v*86400)), 0).UTC().Format("01-02") }
-	}
-	s := chart.Series{Points: pts}
-	if d.Chart == "scatter" {
-		s.Marker = '•'
-		// Points, not a line: each its own segment.
-		c.SetSeries(scatter(pts)...)
-	} else {
-		c.SetSeries(s)
-	}
-	return c.View()
+// chartKinds are the tui/chart kinds of the bundle's chart names.
+var chartKinds = map[string]chart.Kind{
+	"bar": chart.KindBar, "line": chart.KindLine, "timeseries": chart.KindTimeSeries,
+	"scatter": chart.KindScatter, "sparkline": chart.KindSparkline,
 }
 
-// scatter makes one marked series per point, so no line joins them.
-func scatter(pts []chart.Point) []chart.Series {
-	out := make([]chart.Series, len(pts))
-	for i, p := range pts {
-		out[i] = chart.Series{Points: []chart.Point{p, p}, Marker: '•'}
+// drawChart draws a chart tile with tui/chart's result charts, over the
+// columns EvalTile chose.
+func (m Model) drawChart(d *pipeline.TileData, w, h int) string {
+	spec := chart.Spec{Kind: chartKinds[d.Chart], X: colIndex(d.Columns, d.X), Y: colIndex(d.Columns, d.Y)}
+	if spec.X < 0 || spec.Y < 0 {
+		spec = chart.Auto(d.Columns, d.Rows)
 	}
-	return out
+	return chart.DrawWith(m.styles.Chart, spec, d.Columns, d.Rows, w, h)
 }
 
 func colIndex(cols []lakehouse.Column, name string) int {
