@@ -345,9 +345,11 @@ func (v *analyst) ShortHelp() []key.Binding {
 func (v *analyst) FullHelp() [][]key.Binding {
 	v.syncKeys()
 	k := v.keys
+	// e keeps to the pane keys: help hides a one-letter key that a longer
+	// key of its group contains (e in esc).
 	groups := [][]key.Binding{
-		k.Panes[:],
-		{k.Edit, k.Leave, k.Cancel},
+		append(k.Panes[:analystPanes:analystPanes], k.Edit),
+		{k.Leave, k.Cancel},
 	}
 	t := v.currentTab()
 	switch v.focus {
