@@ -586,7 +586,7 @@ func (v *analyst) focusPane(p int) tea.Cmd {
 	switch {
 	case p == paneHistory:
 		return v.loadHistory()
-	case p == paneCatalog && v.tables == nil && !v.catLoading:
+	case p == paneCatalog && v.tables == nil:
 		return v.loadCatalog()
 	case p == paneAlerts:
 		return v.loadAlerts()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/golden"
 	"github.com/lakebench/lakebench/pipeline"
 )
 
@@ -223,6 +224,55 @@ func TestAnalystAlertCount(t *testing.T) {
 	for _, a := range v.alerts {
 		if a.State == pipeline.AlertUnknown || len(a.History) == 0 {
 			t.Errorf("alert %s after a check: state %s, %d evaluations", a.Alert, a.State, len(a.History))
+		}
+	}
+}
+
+// TestGoldenAnalyst draws the Analyst view's panes at 80x24 and 160x48
+// over the frozen sample, each reached by keys (a line of text is typed
+// into the editor; ctrl+j runs it).
+func TestGoldenAnalyst(t *testing.T) {
+	screens := []struct {
+		name string
+		keys []string
+	}{
+		{"start", nil},
+		{"editor", []string{"e"}},
+		{"catalog", []string{"f6", "down", "down", "enter", "down", "enter", "down"}},
+		{"query", []string{"e", "text:select range as n, range * 1.5 as half, 'row ' || range as label from range(1000)", "ctrl+j"}},
+		{"chart", []string{"e", "text:select range as day, range * range as sq from range(30)", "ctrl+j", "esc", "c"}},
+		{"error", []string{"e", "text:select nosuch from range(3)", "ctrl+j"}},
+		{"dashboards", []string{"f7"}},
+	}
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		for _, sc := range screens {
+			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
+				m := newTestModel(t, size[0], size[1])
+				m.Update(keyMsg("4"))
+				v := m.views[analystView].(*analyst)
+				v.of = "" // read the catalog, alerts and history again
+				r := newRunner()
+				r.start(v.SetSnapshot(testSnap))
+				r.drain(t, m)
+				for _, k := range sc.keys {
+					var cmd tea.Cmd
+					switch {
+					case strings.HasPrefix(k, "text:"):
+						typeText(m, strings.TrimPrefix(k, "text:"))
+					case k == "ctrl+j":
+						_, cmd = m.Update(ctrlJ)
+					default:
+						_, cmd = m.Update(keyMsg(k))
+					}
+					r.start(cmd)
+					r.drain(t, m)
+				}
+				out := m.View()
+				if got := strings.Count(out, "\n") + 1; got != size[1] {
+					t.Errorf("%d lines, want %d", got, size[1])
+				}
+				golden.RequireEqual(t, out)
+			})
 		}
 	}
 }

@@ -30,6 +30,18 @@ func keyMsg(s string) tea.KeyMsg {
 		return tea.KeyMsg{Type: tea.KeyDown}
 	case "ctrl+c":
 		return tea.KeyMsg{Type: tea.KeyCtrlC}
+	case "f2":
+		return tea.KeyMsg{Type: tea.KeyF2}
+	case "f5":
+		return tea.KeyMsg{Type: tea.KeyF5}
+	case "f6":
+		return tea.KeyMsg{Type: tea.KeyF6}
+	case "f7":
+		return tea.KeyMsg{Type: tea.KeyF7}
+	case "f8":
+		return tea.KeyMsg{Type: tea.KeyF8}
+	case "f9":
+		return tea.KeyMsg{Type: tea.KeyF9}
 	}
 	return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)}
 }
