@@ -217,7 +217,6 @@ func (w *Workspace) info(p *pipeline.Project, target string) Info {
 	}
 	in.RegisteredModels = sortedKeys(p.Resources.RegisteredModels)
 	in.Dashboards = sortedKeys(p.Resources.Dashboards)
-	in.DashboardDefs = p.Resources.Dashboards
 	in.Alerts = sortedKeys(p.Resources.Alerts)
 	in.Jobs = sortedKeys(p.Resources.Jobs)
 	in.DashboardDefs = map[string]pipeline.Dashboard{}
