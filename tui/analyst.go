@@ -36,7 +36,7 @@ const historyLimit = 200
 
 type analystKeys struct {
 	// Panes jump to a pane from anywhere, the editor included.
-	Panes   [analystPanes]key.Binding
+	Panes [analystPanes]key.Binding
 	// The results'.
 	PrevTab key.Binding
 	NextTab key.Binding
@@ -67,20 +67,20 @@ type analystKeys struct {
 
 func newAnalystKeys() analystKeys {
 	k := analystKeys{
-		PrevTab: key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "result tab")),
-		NextTab: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next result tab")),
-		Chart:   key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "chart/grid")),
-		Export:  key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export")),
-		Leave:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave the editor")),
-		Cancel:  key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc/ctrl+c", "cancel the query"), key.WithDisabled()),
-		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "select")),
-		Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓", "down")),
-		Expand:  key.NewBinding(key.WithKeys("enter", "right", "l"), key.WithHelp("enter", "open/close")),
-		Insert:  key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "insert name")),
-		Preview: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "preview table")),
-		Search:  key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
-		Rerun:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "re-run")),
-		Edit:    key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit SQL")),
+		PrevTab:  key.NewBinding(key.WithKeys("["), key.WithHelp("[/]", "result tab")),
+		NextTab:  key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next result tab")),
+		Chart:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "chart/grid")),
+		Export:   key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "export")),
+		Leave:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave the editor")),
+		Cancel:   key.NewBinding(key.WithKeys("esc", "ctrl+c"), key.WithHelp("esc/ctrl+c", "cancel the query"), key.WithDisabled()),
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/↓", "select")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓", "down")),
+		Expand:   key.NewBinding(key.WithKeys("enter", "right", "l"), key.WithHelp("enter", "open/close")),
+		Insert:   key.NewBinding(key.WithKeys("i"), key.WithHelp("i", "insert name")),
+		Preview:  key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "preview table")),
+		Search:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search")),
+		Rerun:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "re-run")),
+		Edit:     key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "edit SQL")),
 		PrevDash: key.NewBinding(key.WithKeys("left", "h", "["), key.WithHelp("←/→", "dashboard")),
 		NextDash: key.NewBinding(key.WithKeys("right", "l", "]"), key.WithHelp("→", "next dashboard")),
 		Refresh:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh")),
@@ -172,7 +172,7 @@ type analyst struct {
 	seq int
 	exp *export
 	// boards are the bundle's dashboards.
-	boards *boards
+	boards     *boards
 	ed         editor.Model
 	completeOn completionTarget
 	// prompt asks for an export's path while set.

@@ -158,7 +158,6 @@ func triggered(alerts []pipeline.AlertStatus) int {
 	return n
 }
 
-
 // resultsView is the result tabs of the latest run: a strip of tabs when
 // there are several, the shown tab's grid, chart or error, and a line for
 // the export prompt or progress.
@@ -295,7 +294,6 @@ func (v *analyst) exportLine(width int) string {
 	}
 	return ""
 }
-
 
 // catalogView is the tree of schemas, tables (with row counts) and
 // columns (with types).

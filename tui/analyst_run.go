@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -31,9 +32,11 @@ const (
 type resultTab struct {
 	// stmt is the statement run; Start is -1 for one not from the
 	// editor (a table's preview).
-	stmt    editor.Statement
-	status  string
-	err     string
+	stmt   editor.Statement
+	status string
+	err    string
+	// errPos is where in the statement the error points, -1 if nowhere.
+	errPos  int
 	base    *lakehouse.Live
 	cur     *lakehouse.Live
 	started time.Time
@@ -266,12 +269,15 @@ func (v *analyst) ended(msg anEndedMsg) tea.Cmd {
 		t.status = tabCanceled
 	default:
 		t.status, t.err = tabError, msg.err.Error()
+		pos := -1
 		if errors.As(msg.err, &qe) {
-			t.err = qe.Msg
-			v.showEditorError(t.stmt, qe.Pos, qe.Msg)
-		} else {
-			v.showEditorError(t.stmt, -1, t.err)
+			t.err, pos = qe.Msg, qe.Pos
 		}
+		if pos < 0 {
+			pos = namedPos(t.stmt.SQL, t.err)
+		}
+		t.errPos = pos
+		v.showEditorError(t.stmt, pos, firstLine(t.err))
 	}
 	r.at = msg.idx + 1
 	if t.status != tabOK {
@@ -480,7 +486,6 @@ func (v *analyst) layoutGrids() {
 	}
 }
 
-
 // chartRows is how many rows of a result its chart draws, from the first.
 const chartRows = 5000
 
@@ -623,4 +628,42 @@ func (v *analyst) newGrid() grid.Model {
 	gs.Header, gs.Title, gs.Muted, gs.Null, gs.Gutter, gs.Error = st.Subtitle, st.Title, st.Muted, st.Muted, st.Muted, st.Error
 	g.Styles = gs
 	return g
+}
+
+// quotedName finds the name DuckDB's binder and catalog errors quote:
+// Referenced column "x" not found, Table with name x does not exist,
+// Scalar Function with name x does not exist.
+var quotedName = regexp.MustCompile(`(?:column|[Tt]able|[Ff]unction|[Ss]chema) (?:with name )?"?([^\s"!]+)"?`)
+
+// namedPos is where a refusal's message points in the statement when it
+// carries no position (the lakehouse's plan check reports binder errors
+// without DuckDB's LINE and caret): the first occurrence, as a whole word,
+// of the name it quotes; -1 when none is found.
+func namedPos(sql, msg string) int {
+	m := quotedName.FindStringSubmatch(msg)
+	if m == nil {
+		return -1
+	}
+	name := strings.ToLower(m[1])
+	if i := strings.LastIndex(name, "."); i >= 0 && strings.Contains(msg, "column") {
+		name = name[i+1:]
+	}
+	lower := strings.ToLower(sql)
+	for from := 0; from < len(lower); {
+		i := strings.Index(lower[from:], name)
+		if i < 0 {
+			return -1
+		}
+		i += from
+		end := i + len(name)
+		if (i == 0 || !identByte(lower[i-1])) && (end == len(lower) || !identByte(lower[end])) {
+			return i
+		}
+		from = i + 1
+	}
+	return -1
+}
+
+func identByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
 }

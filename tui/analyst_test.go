@@ -99,7 +99,8 @@ func TestAnalystRunQuery(t *testing.T) {
 	if n, done := tab.rows(); tab.status != tabOK || n != 2 || !done {
 		t.Fatalf("got status %q (%s), %d rows done=%v; want ok, 2 rows", tab.status, tab.err, n, done)
 	}
-	m.Update(keyMsg("esc")) // the editor gives the focus back
+	_, cmd := m.Update(keyMsg("esc")) // the editor gives the focus back
+	m.Update(cmd())
 	if v.focus != paneResults {
 		t.Errorf("esc in the editor: focus %s, want results", paneNames[v.focus])
 	}
@@ -115,7 +116,8 @@ func TestAnalystCancel(t *testing.T) {
 	for _, cancelKey := range []string{"esc", "ctrl+c"} {
 		t.Run(cancelKey, func(t *testing.T) {
 			m, v := analystOn(t, copyWorkspace(t), 120, 40)
-			// Minutes of work for DuckDB: only a cancel ends it.
+			// Minutes of work for DuckDB before its one row: only a
+			// cancel ends it.
 			typeText(m, "select count(*) from range(1000000000) a, range(1000000) b where a.range + b.range = -1")
 			_, cmd := m.Update(ctrlJ)
 			_, cmd = m.Update(cmd()) // the editor's RunMsg starts the run
@@ -130,8 +132,7 @@ func TestAnalystCancel(t *testing.T) {
 			}
 			r.start(cmd)
 			r.drain(t, m)
-			tab := v.run.tabs[0]
-			if tab.status != tabCanceled || v.run.running() {
+			if tab := v.run.tabs[0]; tab.status != tabCanceled || v.run.running() {
 				t.Fatalf("after %s: status %q (%s), want canceled", cancelKey, tab.status, tab.err)
 			}
 			// The view stays usable: the next query runs.
@@ -142,29 +143,88 @@ func TestAnalystCancel(t *testing.T) {
 			if tab := v.run.tabs[0]; tab.status != tabOK {
 				t.Fatalf("the query after the cancel: %q (%s)", tab.status, tab.err)
 			}
-			// The history says canceled.
-			if len(v.history) < 2 || v.history[1].Status != "canceled" || !strings.Contains(v.history[1].SQL, "range(1000000000)") {
-				t.Errorf("history %+v, want the canceled query second", v.history)
-			}
 		})
+	}
+}
+
+// TestAnalystCancelStreaming cancels a result whose first rows are on
+// screen while the rest still streams in: the grid keeps what came, and
+// the history says canceled.
+func TestAnalystCancelStreaming(t *testing.T) {
+	m, v := analystOn(t, copyWorkspace(t), 120, 40)
+	typeText(m, "select range as n from range(1000000000000)")
+	_, cmd := m.Update(ctrlJ)
+	r := newRunner()
+	r.start(cmd)
+	// Feed messages until the first page is at hand; the rest would take
+	// hours.
+	for v.run == nil || v.run.tabs[0].cur == nil {
+		msg := <-r.ch
+		r.outstanding--
+		switch msg := msg.(type) {
+		case nil, spinner.TickMsg, clockMsg:
+		case tea.BatchMsg:
+			for _, c := range msg {
+				r.start(c)
+			}
+		default:
+			_, next := m.Update(msg)
+			r.start(next)
+		}
+	}
+	if !v.run.running() {
+		t.Fatalf("the result ended before the cancel: %+v", v.run.tabs[0])
+	}
+	_, cmd = m.Update(keyMsg("esc"))
+	r.start(cmd)
+	r.drain(t, m)
+	tab := v.run.tabs[0]
+	if n, done := tab.rows(); tab.status != tabCanceled || n == 0 || !done {
+		t.Fatalf("after esc: status %q (%s), %d rows done=%v; want canceled with its first rows", tab.status, tab.err, n, done)
+	}
+	if len(v.history) == 0 || v.history[0].Status != "canceled" || !strings.Contains(v.history[0].SQL, "range(1000000000000)") {
+		t.Errorf("history %+v, want the canceled query first", v.history)
+	}
+	if out := m.View(); !strings.Contains(out, "canceled") {
+		t.Errorf("the view does not say canceled:\n%s", out)
 	}
 }
 
 func TestAnalystErrorPosition(t *testing.T) {
 	m, v := analystOn(t, copyWorkspace(t), 120, 40)
-	// The second statement fails; the first is not the one marked.
-	typeText(m, "select 1;\nselect nosuch_col from range(3)")
-	runEditor(t, m)
-	tab := v.run.tabs[0]
-	if tab.status != tabError || !strings.Contains(tab.err, "nosuch_col") {
-		t.Fatalf("got %q (%s), want DuckDB's binder error", tab.status, tab.err)
-	}
-	// The editor puts its cursor on the failing name: line 2, column 8.
-	if out := v.ed.View(); !strings.Contains(out, "Ln 2, Col 8") {
-		t.Errorf("the editor does not point at the error:\n%s", out)
-	}
-	if out := m.View(); !strings.Contains(out, "nosuch_col") {
-		t.Errorf("the view does not show DuckDB's message:\n%s", out)
+	// The second statement fails: its tab shows the error, the first's
+	// its row, and the editor marks the failing token of the second
+	// (DuckDB's own position for a conversion error; the name it quotes
+	// for a binder error, which the lakehouse's plan check reports).
+	for _, tc := range []struct {
+		sql string
+		msg string
+		pos int // the byte offset in the buffer
+	}{
+		{"select 1;\nselect 'a'::int from range(3)", "Could not convert", 20},
+		{"select 1;\nselect nosuch_col from range(3)", "nosuch_col", 17},
+		{"select 1;\nselect * from gold.no_such_table", "no_such_table", 29},
+	} {
+		m.Update(keyMsg("f2"))
+		m.Update(tea.KeyMsg{Type: tea.KeyCtrlA})
+		typeText(m, tc.sql)
+		_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlR}) // run all
+		r := newRunner()
+		r.start(cmd)
+		r.drain(t, m)
+		if len(v.run.tabs) != 2 || v.run.tabs[0].status != tabOK {
+			t.Fatalf("%q: tabs %+v, want the first ok", tc.sql, v.run.tabs)
+		}
+		tab := v.run.tabs[1]
+		if tab.status != tabError || !strings.Contains(tab.err, tc.msg) {
+			t.Fatalf("%q: got %q (%s), want DuckDB's error", tc.sql, tab.status, tab.err)
+		}
+		if got := tab.stmt.Start + tab.errPos; tab.errPos < 0 || got != tc.pos {
+			t.Errorf("%q: error at %d, want %d", tc.sql, got, tc.pos)
+		}
+		if v.tab != 1 || !strings.Contains(m.View(), tc.msg) {
+			t.Errorf("%q: the view does not show the error's tab:\n%s", tc.sql, m.View())
+		}
 	}
 }
 
