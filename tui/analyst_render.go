@@ -215,7 +215,10 @@ func (v *analyst) resultTitle(t *resultTab) string {
 		if !done {
 			more = "+"
 		}
-		title += " · " + plural(int(n), "row") + more
+		title += " · " + thousands(n) + more + " rows"
+		if n == 1 && done {
+			title = strings.TrimSuffix(title, "s")
+		}
 		if t.status != tabRunning && !t.ended.IsZero() {
 			title += " in " + duration(t.ended.Sub(t.started))
 		}
@@ -338,9 +341,9 @@ func (v *analyst) catalogLine(r catalogRow, selected bool, width int) string {
 	}
 	switch {
 	case r.table < 0:
-		open := "▸"
+		open := "+"
 		if v.open[r.schema] {
-			open = "▾"
+			open = "−"
 		}
 		n := 0
 		for _, t := range v.tables {
@@ -351,9 +354,9 @@ func (v *analyst) catalogLine(r catalogRow, selected bool, width int) string {
 		return fit(mark+open+" "+st.layer(r.schema).Render(r.schema)+st.Muted.Render(fmt.Sprintf(" %d", n)), width)
 	case r.column < 0:
 		t := v.tables[r.table]
-		open := "▸"
+		open := "+"
 		if v.open[t.Name] {
-			open = "▾"
+			open = "−"
 		}
 		rows := compactCount(t.Rows)
 		if t.Estimated {

@@ -290,7 +290,15 @@ func (v *analyst) ended(msg anEndedMsg) tea.Cmd {
 	if r.at < len(r.tabs) {
 		return v.startStatement()
 	}
-	// The run is over: the history shows it.
+	// The run is over: the history shows it. A small screen shows the
+	// results, or the editor with the error marked.
+	if !v.tall() && (v.focus == paneEditor || v.focus == paneResults) {
+		if t.status == tabError && t.stmt.Start >= 0 {
+			v.focusPane(paneEditor)
+		} else {
+			v.focusPane(paneResults)
+		}
+	}
 	cmds := []tea.Cmd{v.loadHistory()}
 	switch t.status {
 	case tabCanceled:
