@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -275,6 +276,10 @@ func (v *analyst) tabBody(t *resultTab, width, height int) string {
 		return block([]string{st.Muted.Render("waiting for the statements before it")}, width, height)
 	}
 	if t.cur == nil {
+		if t.status == tabCanceled {
+			return block([]string{st.Warn.Render("⊘ canceled after " + duration(t.ended.Sub(t.started)) + ", before its first rows"),
+				st.Muted.Render("the history says canceled; ctrl+j runs it again")}, width, height)
+		}
 		return block([]string{st.Muted.Render("running… esc cancels")}, width, height)
 	}
 	if t.charted {
@@ -478,9 +483,9 @@ func (v *analyst) alertsView(width, height int) string {
 		if !a.At.IsZero() {
 			when = ago(v.sh.now(), a.At) + " ago"
 		}
-		value := a.Value
+		value := shortValue(a.Value)
 		if a.Op != "" {
-			value += " " + a.Op + " " + a.Threshold
+			value += " " + a.Op + " " + shortValue(a.Threshold)
 		}
 		lines = append(lines, fit(mark+v.stateTag(a.State)+" "+name, inner-max(0, min(inner/2, lipgloss.Width(value)+len(when)+3)))+
 			st.Muted.Render(right(value+" · "+when, min(inner/2, lipgloss.Width(value)+len(when)+3))))
@@ -498,12 +503,12 @@ func (v *analyst) alertsView(width, height int) string {
 			if len(lines) >= room {
 				break
 			}
-			line := fmt.Sprintf("%s %s %s", e.At.Format("01-02 15:04"), v.stateTag(e.State), e.Value)
+			line := fmt.Sprintf("%s %s %s", e.At.Format("01-02 15:04"), v.stateTag(e.State), shortValue(e.Value))
 			if e.Op != "" {
-				line += " " + e.Op + " " + e.Threshold
+				line += " " + e.Op + " " + shortValue(e.Threshold)
 			}
 			if e.RunID != "" {
-				line += st.Muted.Render(" · run " + shortID(e.RunID))
+				line += st.Muted.Render(" · after run " + e.RunID)
 			} else {
 				line += st.Muted.Render(" · on demand")
 			}
@@ -542,12 +547,18 @@ func (v *analyst) stateTag(s pipeline.AlertState) string {
 	return st.Muted.Render("· UNKNOWN  ")
 }
 
-// shortID is the first 8 characters of a run ID.
-func shortID(id string) string {
-	if len(id) > 8 {
-		return id[:8]
+// shortValue writes a number an alert compared in at most four
+// significant digits (0.00016971205521298862 is 0.0001697); other values
+// as they are.
+func shortValue(s string) string {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || strings.ContainsAny(s, "xX") {
+		return s
 	}
-	return id
+	if g := strconv.FormatFloat(f, 'g', 4, 64); len(g) < len(s) {
+		return g
+	}
+	return s
 }
 
 // chartView draws the tab's chart of its first rows, with a line saying
