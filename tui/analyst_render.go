@@ -426,7 +426,7 @@ func (v *analyst) historyView(width, height int) string {
 	lines = append(lines, detail...)
 	title := "history"
 	if len(v.history) > 0 {
-		title += " · " + plural(len(v.history), "query")
+		title += " · " + queries(len(v.history))
 	}
 	return panel(fr, title, lines, width, height)
 }
@@ -590,4 +590,12 @@ func (v *analyst) chartStyles() chart.Styles {
 	st := v.sh.styles
 	return chart.Styles{Axis: st.Muted, Label: st.Muted, Muted: st.Muted, Series: []lipgloss.Style{st.Running, st.Warn},
 		Bar: st.Arrow, Negative: st.Bad, Header: st.Subtitle, Hit: st.Good}
+}
+
+// queries counts queries: 1 query, 2 queries.
+func queries(n int) string {
+	if n == 1 {
+		return "1 query"
+	}
+	return thousands(int64(n)) + " queries"
 }
