@@ -348,17 +348,24 @@ func (v *analyst) FullHelp() [][]key.Binding {
 	// e keeps to the pane keys: help hides a one-letter key that a longer
 	// key of its group contains (e in esc).
 	groups := [][]key.Binding{
-		append(k.Panes[:analystPanes:analystPanes], k.Edit),
-		{k.Leave, k.Cancel},
+		{k.Panes[paneEditor], k.Panes[paneResults], k.Panes[paneCatalog], k.Edit},
+		{k.Panes[paneDash], k.Panes[paneHistory], k.Panes[paneAlerts]},
 	}
 	t := v.currentTab()
 	switch v.focus {
 	case paneEditor:
+		groups = append(groups, []key.Binding{k.Leave, k.Cancel})
 		groups = append(groups, v.ed.KeyMap.FullHelp()...)
 	case paneResults:
-		groups = append(groups, []key.Binding{k.PrevTab, k.NextTab, k.Chart, k.Export})
+		groups = append(groups, []key.Binding{k.Cancel, k.PrevTab, k.NextTab, k.Chart, k.Export})
 		if t != nil && t.cur != nil {
-			groups = append(groups, t.grid.KeyMap.FullHelp()...)
+			// The grid's keys, grouped so that no one-letter key shares a
+			// group with a longer key containing it (help hides those).
+			gk := t.grid.KeyMap
+			groups = append(groups,
+				[]key.Binding{gk.Up, gk.Down, gk.PageUp, gk.PageDown, gk.Top, gk.Bottom},
+				[]key.Binding{gk.Left, gk.Right, gk.Goto, gk.Filter, gk.Freeze},
+				[]key.Binding{gk.SortAsc, gk.SortDesc, gk.View, gk.CopyCell, gk.CopyRow, gk.Select, gk.Back})
 		}
 	case paneCatalog:
 		groups = append(groups, []key.Binding{k.Expand, k.Insert, k.Preview, k.Up, k.Down})
