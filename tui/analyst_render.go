@@ -47,7 +47,7 @@ func (v *analyst) body(width, height int) string {
 }
 
 // sideWidth is the catalog sidebar's width.
-func (v *analyst) sideWidth() int { return min(40, max(26, v.width*22/100)) }
+func (v *analyst) sideWidth() int { return min(40, max(28, v.width/4)) }
 
 // lowerSize is the size of the pane under the editor (alone on small
 // screens).
