@@ -228,8 +228,8 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 		l.broadcast()
 		l.mu.Unlock()
 		l.markReady()
-		close(l.done)
 		report(n, err)
+		close(l.done)
 	}()
 	<-l.ready
 	l.mu.Lock()
