@@ -6,7 +6,6 @@ import (
 	"time"
 )
 
-
 // BenchmarkLiveFirstPage10M measures how soon a live result of 10M rows
 // shows its first page (OpenLive returns with it) against the same query
 // with LIMIT 200 through plain database/sql on the same file, measured in
