@@ -290,14 +290,25 @@ func (lh *Lakehouse) closeLives() {
 // run executes the query, streaming it into the spill; it returns why it
 // ended early, nil when complete.
 func (l *Live) run(ctx context.Context, q string, lead int) error {
-	// The spill's table: DESCRIBE binds the query (it does not run it) on
-	// the spill's connection while the query starts on its own.
+	// The spill's table is made once the first page is in (or when the
+	// first chunk must be spilled before): DESCRIBE binds the query (it
+	// does not run it) on the spill's connection while the query goes on.
 	sp := &spiller{l: l, created: make(chan struct{})}
-	go func() {
-		sp.createErr = l.createSpill(ctx, q, lead)
-		close(sp.created)
+	var started bool
+	sp.create = func() {
+		if !started {
+			started = true
+			go func() {
+				sp.createErr = l.createSpill(ctx, q, lead)
+				close(sp.created)
+			}()
+		}
+	}
+	defer func() {
+		if started {
+			<-sp.created
+		}
 	}()
-	defer func() { <-sp.created }()
 	conn, err := l.lh.userDB().Conn(ctx)
 	if err != nil {
 		return queryError(ctx, err)
@@ -396,6 +407,7 @@ func (l *Live) stream(ctx context.Context, c bindings.Connection, q string, lead
 			l.first = first
 			l.mu.Unlock()
 			l.markReady()
+			sp.create()
 		}
 	}
 	// A cancel interrupts DuckDB wherever it is; the interrupt is done
@@ -460,6 +472,7 @@ func (l *Live) stream(ctx context.Context, c bindings.Connection, q string, lead
 	}
 	if !sp.open {
 		// An empty result: its table is made, the first page says so.
+		sp.create()
 		<-sp.created
 		return sp.createErr
 	}
@@ -473,6 +486,8 @@ type spiller struct {
 	// createErr).
 	created   chan struct{}
 	createErr error
+	// create starts making the spill table, once.
+	create func()
 	appender  bindings.Appender
 	out       bindings.DataChunk
 	open      bool
@@ -487,6 +502,7 @@ func (sp *spiller) append(chunk bindings.DataChunk) error {
 	}
 	l := sp.l
 	if !sp.open {
+		sp.create()
 		<-sp.created
 		if sp.createErr != nil {
 			return sp.createErr
