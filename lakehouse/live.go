@@ -487,12 +487,12 @@ type spiller struct {
 	created   chan struct{}
 	createErr error
 	// create starts making the spill table, once.
-	create func()
-	appender  bindings.Appender
-	out       bindings.DataChunk
-	open      bool
-	streamed  int64
-	flushed   int64
+	create   func()
+	appender bindings.Appender
+	out      bindings.DataChunk
+	open     bool
+	streamed int64
+	flushed  int64
 }
 
 func (sp *spiller) append(chunk bindings.DataChunk) error {
