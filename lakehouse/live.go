@@ -669,8 +669,9 @@ func (l *Live) Page(ctx context.Context, offset, limit int64) (*Result, error) {
 	end := offset + limit
 	l.mu.Lock()
 	if l.closed {
+		err := l.closedErr()
 		l.mu.Unlock()
-		return nil, l.closedErr()
+		return nil, err
 	}
 	if first := l.first; first != nil && (end <= int64(len(first.Rows)) || l.finished && l.rows <= int64(len(first.Rows))) {
 		l.mu.Unlock()
@@ -812,8 +813,9 @@ func (l *Live) derive(ctx context.Context, order, where string) (*Live, error) {
 	}
 	l.mu.Lock()
 	if l.closed {
+		err := l.closedErr()
 		l.mu.Unlock()
-		return nil, l.closedErr()
+		return nil, err
 	}
 	d := &Live{lh: l.lh, sess: l.sess, sql: l.sql, names: l.names, types: l.types, columns: l.columns, firstN: l.firstN,
 		table: fmt.Sprintf("lb_live_%d", liveSeq.Add(1)),
