@@ -65,3 +65,17 @@ func (l *Live) closedErr() error {
 	}
 	return errors.New("lakehouse: the result was closed: run the query again")
 }
+
+// CloseResults closes every live result of the lakehouse (those Sort and
+// Filter derived included) with reason (see CloseWith).
+func (lh *Lakehouse) CloseResults(reason error) {
+	lh.liveMu.Lock()
+	lives := make([]*Live, 0, len(lh.lives))
+	for l := range lh.lives {
+		lives = append(lives, l)
+	}
+	lh.liveMu.Unlock()
+	for _, l := range lives {
+		l.CloseWith(reason)
+	}
+}
