@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/lakebench/lakebench/lakehouse"
@@ -304,5 +305,53 @@ func TestLoadReadsAlerts(t *testing.T) {
 	slices.Sort(dashboards)
 	if len(dashboards) == 0 || strings.Join(dashboards, ",") != strings.Join(testInfo.Dashboards, ",") {
 		t.Errorf("dashboard definitions %v, want %v", dashboards, testInfo.Dashboards)
+	}
+}
+
+// TestAnalystSessionUnderWrites: completions, catalogs and histories asked
+// for while the same workspace checks alerts (a write) all end: each is
+// answered, or refused while the write holds the file (errRunning), or
+// interrupted by the write closing the session; none waits forever and the
+// writes go through.
+func TestAnalystSessionUnderWrites(t *testing.T) {
+	ctx := context.Background()
+	ws := copyWorkspace(t)
+	defer ws.Close()
+	target := testInfo.Target
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				var err error
+				switch (g + i) % 3 {
+				case 0:
+					_, err = ws.Complete(ctx, target, "select * from gold.")
+				case 1:
+					_, err = ws.Catalog(ctx, target)
+				case 2:
+					_, err = ws.History(ctx, target, "", 10)
+				}
+				if err != nil && !errors.Is(err, errRunning) && !errors.Is(err, context.Canceled) && !errors.Is(err, lakehouse.ErrCanceled) &&
+					!strings.Contains(err.Error(), "context canceled") {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for range 2 {
+		if _, err := ws.CheckAlerts(ctx, target); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("a call during the writes: %v", err)
+	}
+	if _, err := ws.Catalog(ctx, target); err != nil {
+		t.Errorf("after the writes: %v", err)
 	}
 }
