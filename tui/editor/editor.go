@@ -86,7 +86,7 @@ type Model struct {
 	cancel context.CancelFunc
 
 	prompt    promptKind
-	input     string // the prompt's answer being typed
+	input     string                 // the prompt's answer being typed
 	confirm   func(m *Model) tea.Cmd // what "y" at a confirm prompt does
 	status    string
 	statusErr bool

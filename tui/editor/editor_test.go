@@ -158,8 +158,8 @@ func TestStatementAt(t *testing.T) {
 		want string
 	}{
 		{0, "SELECT 1"},
-		{8, "SELECT 1"},               // before the ;
-		{9, "SELECT 1"},               // just after it
+		{8, "SELECT 1"}, // before the ;
+		{9, "SELECT 1"}, // just after it
 		{strings.Index(src, "2"), "SELECT 2"},
 		{strings.Index(src, "3;") + 2, "SELECT 3"}, // after the ; on its line
 		{strings.Index(src, "\n\n") + 1, "SELECT 4"},

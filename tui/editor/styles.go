@@ -24,7 +24,9 @@ type Styles struct {
 
 // DefaultStyles is a theme for dark and light terminals.
 func DefaultStyles() Styles {
-	c := func(light, dark string) lipgloss.AdaptiveColor { return lipgloss.AdaptiveColor{Light: light, Dark: dark} }
+	c := func(light, dark string) lipgloss.AdaptiveColor {
+		return lipgloss.AdaptiveColor{Light: light, Dark: dark}
+	}
 	fg := func(light, dark string) lipgloss.Style { return lipgloss.NewStyle().Foreground(c(light, dark)) }
 	muted := c("#6B6B80", "#8A8AA0")
 	popBg := c("#ECEAF6", "#24233A")
