@@ -91,7 +91,6 @@ type Model struct {
 	status    string
 	statusErr bool
 	clipboard string
-	toks      []Token
 }
 
 // New returns an editor with one buffer.
@@ -969,6 +968,7 @@ func (m Model) textLines(rows int) []string {
 	tw := max(0, m.width-gw)
 	out := make([]string, 0, rows)
 	var sb strings.Builder
+	sc := &scratch{toks: make([]Token, 0, 64), kinds: make([]int, 0, 64)}
 	for i := range rows {
 		row := b.top + i
 		sb.Reset()
@@ -989,7 +989,7 @@ func (m Model) textLines(rows int) []string {
 		}
 		if gw <= m.width {
 			sb.WriteString(g.pre + strings.Repeat(" ", gw-1-len(num)) + num + g.post + mark)
-			m.renderLine(b, row, &sb, tw)
+			m.renderLine(b, row, &sb, tw, sc)
 			out = append(out, sb.String())
 		} else {
 			out = append(out, strings.Repeat(" ", m.width))
@@ -998,12 +998,23 @@ func (m Model) textLines(rows int) []string {
 	return out
 }
 
+// scratch is memory the lines of one frame reuse.
+type scratch struct {
+	toks  []Token
+	kinds []int
+}
+
 // renderLine draws cells [left, left+width) of line row.
-func (m Model) renderLine(b *buffer, row int, sb *strings.Builder, width int) {
+func (m Model) renderLine(b *buffer, row int, sb *strings.Builder, width int, sc *scratch) {
 	line := b.lines[row]
-	toks := b.lineTokens(row, m.toks[:0])
+	toks := b.lineTokens(row, sc.toks)
+	sc.toks = toks
 	// Display kinds: a name followed by ( is a function.
-	tk := make([]int, len(toks))
+	tk := sc.kinds[:0]
+	for range toks {
+		tk = append(tk, 0)
+	}
+	sc.kinds = tk
 	for i, t := range toks {
 		fn := false
 		if t.Kind == Word || t.Kind == SoftKeyword {
