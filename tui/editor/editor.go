@@ -173,7 +173,8 @@ func (m Model) BufferName() string {
 	return b.name
 }
 
-// Dirty reports whether any buffer has unsaved edits.
+// Dirty reports whether a buffer opened from or saved to a file has edits
+// not saved (what quitting would lose; untitled buffers are scratch).
 func (m Model) Dirty() bool {
 	for _, b := range m.bufs {
 		if b.dirty() && b.path != "" {
