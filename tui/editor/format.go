@@ -310,8 +310,10 @@ func (f *formatter) tight(i int) bool {
 		return true
 	case pt == "." && (name(t.Kind) || tt == "*"):
 		return true
-	case tt == "::" || pt == "::":
-		return prev.Kind != Operator || pt == "::"
+	case tt == "::":
+		return name(prev.Kind) || prev.Kind == Number || prev.Kind == String || prev.Kind == Param || pt == ")" || pt == "]"
+	case pt == "::":
+		return name(t.Kind)
 	case tt == "(" && (prev.Kind == Word || prev.Kind == QuotedIdent):
 		return true
 	case tt == "(" && (prev.Kind == Keyword || prev.Kind == SoftKeyword):
