@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -369,59 +370,86 @@ func readLog(path string, head chainHead) (entries []logEntry, last chainHead, e
 // the head of sys.audit (unchanged when the log is intact), and each break
 // becomes an audit_tamper event saying which line and what, with the line.
 func (lh *Lakehouse) importAudit(ctx context.Context) error {
+	path := auditPath(lh.path)
+	return lh.importLog(ctx, path, func(tx *sql.Tx) error {
+		head, err := auditHead(ctx, tx)
+		if err != nil {
+			return err
+		}
+		entries, _, err := readLog(path, head)
+		if err != nil {
+			return err
+		}
+		for _, en := range entries {
+			e := AuditEvent{}
+			if en.Event != nil {
+				e = *en.Event
+			} else {
+				e = tamperEvent("audit log", path, en.Break)
+			}
+			if head, err = appendAudit(ctx, tx, head, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// importLog moves a log of read-only sessions (one of AuditEvents chained
+// as the audit log is, see appendChainedAfter) into the database: under
+// the log's lock, so no reader appends meanwhile, move runs in one
+// transaction with sys.audit's order held; once it commits, the log is
+// removed. A log that is not there is nothing to import.
+func (lh *Lakehouse) importLog(ctx context.Context, path string, move func(tx *sql.Tx) error) error {
 	if lh.path == "" {
 		return nil
 	}
-	path := auditPath(lh.path)
 	if _, err := os.Lstat(path); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	lh.auditMu.Lock()
 	defer lh.auditMu.Unlock()
-	f, err := lockedFile(path) // no reader appends while it is imported
+	f, err := lockedFile(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	tx, err := lh.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("lakehouse: import audit log: %w", err)
+		return fmt.Errorf("lakehouse: import %s: %w", filepath.Base(path), err)
 	}
 	defer tx.Rollback()
-	head, err := auditHead(ctx, tx)
-	if err != nil {
+	if err := move(tx); err != nil {
 		return err
-	}
-	entries, _, err := readLog(path, head)
-	if err != nil {
-		return err
-	}
-	for _, en := range entries {
-		e := AuditEvent{}
-		if en.Event != nil {
-			e = *en.Event
-		} else {
-			b := en.Break
-			detail := fmt.Sprintf("audit log %s line %d (seq %d): %s", filepath.Base(path), b.Line, b.Seq, b.What)
-			if b.Raw != "" {
-				detail += "; the line as found: " + truncate(strings.ToValidUTF8(b.Raw, "\uFFFD"), 16<<10)
-			}
-			e = AuditEvent{Principal: "lakebench", Action: ActionAuditTamper, Allowed: false, Detail: detail}
-		}
-		e.normalize()
-		e.chain(head)
-		if err := insertAudit(ctx, tx, e); err != nil {
-			return err
-		}
-		head = chainHead{Seq: e.Seq, Hash: e.Hash}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("lakehouse: import audit log: %w", err)
+		return fmt.Errorf("lakehouse: import %s: %w", filepath.Base(path), err)
 	}
 	if err := os.Remove(path); err != nil {
-		return fmt.Errorf("lakehouse: import audit log: %w", err)
+		return fmt.Errorf("lakehouse: import %s: %w", filepath.Base(path), err)
 	}
 	return nil
+}
+
+// tamperEvent is the audit_tamper event that records a break found in
+// the log at path, of a kind ("audit log", "query log").
+func tamperEvent(kind, path string, b *logBreak) AuditEvent {
+	detail := fmt.Sprintf("%s %s line %d (seq %d): %s", kind, filepath.Base(path), b.Line, b.Seq, b.What)
+	if b.Raw != "" {
+		detail += "; the line as found: " + truncate(strings.ToValidUTF8(b.Raw, "\uFFFD"), 16<<10)
+	}
+	return AuditEvent{Principal: "lakebench", Action: ActionAuditTamper, Allowed: false, Detail: detail}
+}
+
+// appendAudit chains e after head into sys.audit in tx, returning the new
+// head.
+func appendAudit(ctx context.Context, tx *sql.Tx, head chainHead, e AuditEvent) (chainHead, error) {
+	e.normalize()
+	e.chain(head)
+	if err := insertAudit(ctx, tx, e); err != nil {
+		return head, err
+	}
+	return chainHead{Seq: e.Seq, Hash: e.Hash}, nil
 }
 
 // migrateAudit adds the chain columns to an older sys.audit and chains its

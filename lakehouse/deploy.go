@@ -138,8 +138,8 @@ func (tx *Tx) DropIngested(ctx context.Context, t TableName) error {
 	return err
 }
 
-// Destroy deletes the target's DuckDB file (and its write-ahead log and
-// audit log) under the writer lock this lakehouse holds, so no other
+// Destroy deletes the target's DuckDB file (and its write-ahead log, audit
+// log and query log) under the writer lock this lakehouse holds, so no other
 // process is using it. First it appends a record of the destruction
 // (principal, target, time, the final hash of the file's audit chain and
 // how many events it held) to the project's log of destroyed targets
@@ -161,7 +161,7 @@ func (lh *Lakehouse) Destroy(principal string) error {
 	if err := recordDestroy(lh.path, principal); err != nil {
 		return err
 	}
-	for _, f := range []string{lh.path, lh.path + ".wal", auditPath(lh.path), checkedPath(lh.path)} {
+	for _, f := range []string{lh.path, lh.path + ".wal", auditPath(lh.path), queryLogPath(lh.path), checkedPath(lh.path)} {
 		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("lakehouse: destroy %s: %w", f, err)
 		}

@@ -54,10 +54,16 @@ type Lakehouse struct {
 	// paged is the result Page pages over (see Page).
 	pageMu sync.Mutex
 	paged  *ResultSet
+	// lives are the open live results (see OpenLive), closed with the
+	// lakehouse.
+	liveMu      sync.Mutex
+	lives       map[*Live]bool
+	livesClosed bool
 	// memoryLimit and threads are DuckDB's settings, set at Open.
 	memoryLimit int64
 	threads     int
-	// auditMu orders this process's appends to sys.audit's chain;
+	// auditMu orders this process's appends to sys.audit's chain (and
+	// to sys.query_history, numbered in order: see RecordQuery);
 	// readerHead is the head of sys.audit in a read-only session, read
 	// when its first event is chained (readerHeadRead).
 	auditMu        sync.Mutex
@@ -74,6 +80,10 @@ type Lakehouse struct {
 	parsedMu  sync.Mutex
 	parsedSQL string
 	parsedDoc string
+	// completion is what Complete may suggest of the catalog to the
+	// principal, kept by a read-only session (see completionCatalog).
+	completeMu sync.Mutex
+	completion *completionNames
 }
 
 // probe returns the connection pool, for statements that may fail (sniffing
@@ -198,6 +208,7 @@ func (lh *Lakehouse) releaseLock() {
 // Close closes the database and releases the writer lock.
 func (lh *Lakehouse) Close() error {
 	var err error
+	lh.closeLives()
 	lh.pageMu.Lock()
 	lh.paged.Close()
 	lh.paged = nil
@@ -239,7 +250,13 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	if err := lh.migrateAudit(ctx); err != nil {
 		return err
 	}
-	return lh.importAudit(ctx)
+	if err := lh.importAudit(ctx); err != nil {
+		return err
+	}
+	if err := lh.migrateQueryHistory(ctx); err != nil {
+		return err
+	}
+	return lh.importQueries(ctx)
 }
 
 // SetPrincipal sets who the following user statements run as.

@@ -42,9 +42,23 @@ CREATE TABLE IF NOT EXISTS sys.quality_results (
 	rows_checked BIGINT, rows_failed BIGINT, checked_at TIMESTAMP);
 CREATE TABLE IF NOT EXISTS sys.alert_history (
 	alert VARCHAR, evaluated_at TIMESTAMP, value DOUBLE, op VARCHAR, threshold DOUBLE, fired BOOLEAN, message VARCHAR);
+-- Alerts v2 (see alerts.go): a file written before them has the first seven
+-- columns; the others are added, and its rows take their state from fired.
+ALTER TABLE sys.alert_history ADD COLUMN IF NOT EXISTS state VARCHAR;
+ALTER TABLE sys.alert_history ADD COLUMN IF NOT EXISTS value_text VARCHAR;
+ALTER TABLE sys.alert_history ADD COLUMN IF NOT EXISTS threshold_text VARCHAR;
+ALTER TABLE sys.alert_history ADD COLUMN IF NOT EXISTS error VARCHAR;
+ALTER TABLE sys.alert_history ADD COLUMN IF NOT EXISTS run_id VARCHAR;
+ALTER TABLE sys.alert_history ADD COLUMN IF NOT EXISTS notified BOOLEAN;
+ALTER TABLE sys.alert_history ADD COLUMN IF NOT EXISTS notify_error VARCHAR;
+UPDATE sys.alert_history SET state = CASE WHEN fired THEN 'TRIGGERED' WHEN value IS NULL THEN 'UNKNOWN' ELSE 'OK' END,
+	value_text = CAST(value AS VARCHAR), threshold_text = CAST(threshold AS VARCHAR), notified = false
+	WHERE state IS NULL;
 CREATE TABLE IF NOT EXISTS sys.query_history (
 	principal VARCHAR, sql VARCHAR, started_at TIMESTAMP, ended_at TIMESTAMP,
 	rows BIGINT, status VARCHAR, error VARCHAR);
+ALTER TABLE sys.query_history ADD COLUMN IF NOT EXISTS query_id BIGINT;
+ALTER TABLE sys.query_history ADD COLUMN IF NOT EXISTS duration_ns BIGINT;
 `
 
 // Run is one row of sys.runs.
@@ -282,25 +296,4 @@ func isLakebench(pid int) bool {
 	}
 	self, err := os.Executable()
 	return err == nil && filepath.Base(self) == filepath.Base(exe)
-}
-
-// AlertEvent is one evaluation of an alert, a row of sys.alert_history.
-type AlertEvent struct {
-	Alert     string    `json:"alert"`
-	At        time.Time `json:"at"`
-	Value     float64   `json:"value"`
-	Op        string    `json:"op"`
-	Threshold float64   `json:"threshold"`
-	Fired     bool      `json:"fired"`
-	Message   string    `json:"message,omitempty"`
-}
-
-// RecordAlert appends an alert evaluation inside the transaction.
-func (tx *Tx) RecordAlert(ctx context.Context, e AlertEvent) error {
-	_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.alert_history VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		e.Alert, e.At, e.Value, e.Op, e.Threshold, e.Fired, nullString(e.Message))
-	if err != nil {
-		return fmt.Errorf("lakehouse: record alert %s: %w", e.Alert, err)
-	}
-	return nil
 }

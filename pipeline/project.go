@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/lakebench/lakebench/sampledata"
 )
@@ -27,6 +28,9 @@ type Project struct {
 	File string `yaml:"-" json:"-"`
 	// Target is the target this project was resolved for.
 	Target string `yaml:"-" json:"-"`
+	// Clock is the time alerts are evaluated at (time.Now when nil); tests
+	// set it to step time without waiting.
+	Clock func() time.Time `yaml:"-" json:"-"`
 
 	Bundle      Bundle              `yaml:"bundle" json:"bundle"`
 	Framing     Framing             `yaml:"project,omitempty" json:"project,omitempty"`
@@ -260,13 +264,99 @@ type Tile struct {
 	Y     string `yaml:"y,omitempty" json:"y,omitempty"`
 }
 
-// Alert fires when a query's column compares to a threshold.
+// Alert is a Databricks SQL alert (v2, the bundle's alert resource): a
+// query whose source column, aggregated, is compared with a threshold
+// each time the alert is evaluated (after every job run, and on demand
+// with `lakebench alerts check`). The short form lakebench has always
+// read (query, column, op, threshold, message) is the same alert written
+// briefly; an alert uses one form or the other (see alerts.go).
 type Alert struct {
-	Query     string  `yaml:"query" json:"query"`
-	Column    string  `yaml:"column" json:"column"`
-	Op        string  `yaml:"op" json:"op"`
-	Threshold float64 `yaml:"threshold" json:"threshold"`
-	Message   string  `yaml:"message,omitempty" json:"message,omitempty"`
+	DisplayName string `yaml:"display_name,omitempty" json:"display_name,omitempty"`
+	// QueryText is the alert's query: one SELECT, run as the principal
+	// who evaluates it.
+	QueryText  string          `yaml:"query_text,omitempty" json:"query_text,omitempty"`
+	Evaluation *AlertCondition `yaml:"evaluation,omitempty" json:"evaluation,omitempty"`
+	// CustomSummary is the message of a triggered alert.
+	CustomSummary     string `yaml:"custom_summary,omitempty" json:"custom_summary,omitempty"`
+	CustomDescription string `yaml:"custom_description,omitempty" json:"custom_description,omitempty"`
+	// Notify is lakebench's local notification: a command run on a
+	// transition, with the alert as JSON on its standard input.
+	Notify *AlertNotify `yaml:"notify,omitempty" json:"notify,omitempty"`
+
+	// The short form: Query is QueryText, Column the source column (no
+	// aggregation), Op the operator, Threshold the value, Message the
+	// summary.
+	Query     string `yaml:"query,omitempty" json:"query,omitempty"`
+	Column    string `yaml:"column,omitempty" json:"column,omitempty"`
+	Op        string `yaml:"op,omitempty" json:"op,omitempty"`
+	Threshold any    `yaml:"threshold,omitempty" json:"threshold,omitempty"`
+	Message   string `yaml:"message,omitempty" json:"message,omitempty"`
+}
+
+// AlertCondition is an alert's evaluation: its source column compared by
+// an operator with a threshold, the state of an empty result, and when
+// to notify.
+type AlertCondition struct {
+	Source AlertColumn `yaml:"source" json:"source"`
+	// ComparisonOperator is GREATER_THAN, GREATER_THAN_OR_EQUAL,
+	// LESS_THAN, LESS_THAN_OR_EQUAL, EQUAL, NOT_EQUAL, IS_NULL or
+	// IS_NOT_NULL (or > >= < <= == !=).
+	ComparisonOperator string        `yaml:"comparison_operator" json:"comparison_operator"`
+	Threshold          *AlertOperand `yaml:"threshold,omitempty" json:"threshold,omitempty"`
+	// EmptyResultState is the state when the query returns no rows:
+	// UNKNOWN (the default), OK, TRIGGERED or ERROR.
+	EmptyResultState string             `yaml:"empty_result_state,omitempty" json:"empty_result_state,omitempty"`
+	Notification     *AlertNotification `yaml:"notification,omitempty" json:"notification,omitempty"`
+}
+
+// AlertColumn is a column of the alert's result, aggregated over its rows
+// (SUM, COUNT, COUNT_DISTINCT, AVG, MEDIAN, MIN, MAX, STDDEV) or, without
+// an aggregation, taken from the first row.
+type AlertColumn struct {
+	Name        string `yaml:"name" json:"name"`
+	Display     string `yaml:"display,omitempty" json:"display,omitempty"`
+	Aggregation string `yaml:"aggregation,omitempty" json:"aggregation,omitempty"`
+}
+
+// AlertOperand is a threshold: a value, or another column of the result.
+type AlertOperand struct {
+	Value  *AlertValue  `yaml:"value,omitempty" json:"value,omitempty"`
+	Column *AlertColumn `yaml:"column,omitempty" json:"column,omitempty"`
+}
+
+// AlertValue is a threshold value: one of a number, a string or a
+// boolean. The fields take any YAML value so a wrong one is reported with
+// its place by validation.
+type AlertValue struct {
+	DoubleValue any `yaml:"double_value,omitempty" json:"double_value,omitempty"`
+	StringValue any `yaml:"string_value,omitempty" json:"string_value,omitempty"`
+	BoolValue   any `yaml:"bool_value,omitempty" json:"bool_value,omitempty"`
+}
+
+// AlertNotification says when a notification goes out: on a transition
+// into TRIGGERED, back to OK only with NotifyOnOK, and again while
+// TRIGGERED once RetriggerSeconds have passed since the last one (never
+// when 0). Subscriptions are kept for Databricks; lakebench notifies
+// through Alert.Notify.
+type AlertNotification struct {
+	NotifyOnOK       any                 `yaml:"notify_on_ok,omitempty" json:"notify_on_ok,omitempty"`
+	RetriggerSeconds any                 `yaml:"retrigger_seconds,omitempty" json:"retrigger_seconds,omitempty"`
+	Subscriptions    []AlertSubscription `yaml:"subscriptions,omitempty" json:"subscriptions,omitempty"`
+}
+
+// AlertSubscription is who a Databricks alert notifies.
+type AlertSubscription struct {
+	UserEmail     string `yaml:"user_email,omitempty" json:"user_email,omitempty"`
+	DestinationID string `yaml:"destination_id,omitempty" json:"destination_id,omitempty"`
+}
+
+// AlertNotify is a command run on a notification: Command is its argv
+// (no shell), run in the project directory with the alert as JSON on
+// standard input; TimeoutSeconds bounds it (default 30). Its failure is
+// recorded with the evaluation, never fatal.
+type AlertNotify struct {
+	Command        []string `yaml:"command" json:"command"`
+	TimeoutSeconds any      `yaml:"timeout_seconds,omitempty" json:"timeout_seconds,omitempty"`
 }
 
 // Job is a DAG of tasks.

@@ -28,7 +28,10 @@ const (
 	TaskFinished EventKind = "task_finished"
 	TaskFailed   EventKind = "task_failed"
 	TaskSkipped  EventKind = "task_skipped"
-	RunFinished  EventKind = "run_finished"
+	// AlertsChecked follows the tasks: the run's last step evaluated the
+	// bundle's alerts (Detail says which triggered).
+	AlertsChecked EventKind = "alerts_checked"
+	RunFinished   EventKind = "run_finished"
 )
 
 // Event is one step of a run's progress.
@@ -66,6 +69,9 @@ type RunOptions struct {
 type RunResult struct {
 	lakehouse.Run
 	Tasks []lakehouse.TaskRun `json:"tasks"`
+	// Alerts are the alerts the run's last step evaluated (those its
+	// alerts tasks did not).
+	Alerts []AlertStatus `json:"alerts,omitempty"`
 }
 
 // TaskError is the failure of one task; its dependants are skipped.
@@ -181,7 +187,8 @@ func newRunID(now time.Time) string {
 // model) as a DAG: a task starts when the tasks it depends on succeeded,
 // independent tasks run in parallel, each in its own transaction. A failed
 // task skips its dependants and leaves the others' results. The run is
-// recorded in sys.runs and each task in sys.task_runs.
+// recorded in sys.runs and each task in sys.task_runs. Its last step
+// evaluates the bundle's alerts (see RunResult.Alerts).
 func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOptions) (*RunResult, error) {
 	if opts.Job == "" {
 		opts.Job = "default"
@@ -344,6 +351,19 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 		emit(ev)
 	}
 	res.Tasks = results
+	// The last step: every alert, evaluated on what the run left, as the
+	// run's principal. An alert in ERROR does not fail the run; failing
+	// to record the evaluations does.
+	if ctx.Err() == nil && len(p.Resources.Alerts) > 0 {
+		alerts, err := p.runAlerts(ctx, lh, opts.Principal, res.RunID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("pipeline: alerts: %w", err))
+		}
+		res.Alerts = alerts
+		if len(alerts) > 0 {
+			emit(Event{Kind: AlertsChecked, RunID: res.RunID, Total: len(tasks), Rows: int64(len(alerts)), Detail: alertSummary(alerts)})
+		}
+	}
 	res.EndedAt = time.Now()
 	res.Status = "succeeded"
 	runErr := errors.Join(errs...)

@@ -153,7 +153,7 @@ func (p *Project) jobTask(ctx context.Context, lh *lakehouse.Lakehouse, jt Task,
 		if len(names) == 0 {
 			names = sortedKeys(p.Resources.Alerts)
 		}
-		return p.alertsTask(names)
+		return p.alertsTask(lh, names)
 	case "sql":
 		return sqlTask(jt.SQL), nil
 	}
@@ -551,117 +551,6 @@ func authorizeRules(ctx context.Context, tx *lakehouse.Tx, relation string, rule
 		err = fmt.Errorf("a quality rule must be an expression, but these rules write %v (reading %v)", writes, reads)
 	}
 	return err
-}
-
-// alertsTask evaluates alerts and records each in sys.alert_history.
-func (p *Project) alertsTask(names []string) (task, error) {
-	t := task{kind: "alerts"}
-	t.do = func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
-		var fired []string
-		for _, n := range names {
-			a := p.Resources.Alerts[n]
-			_, writes, err := tx.AuthorizeSQL(ctx, a.Query)
-			if err != nil {
-				return 0, "", fmt.Errorf("alert %s: %w", n, err)
-			}
-			if len(writes) > 0 {
-				return 0, "", fmt.Errorf("alert %s: its query must be a SELECT, but it writes %v", n, writes)
-			}
-			ev, err := EvaluateAlert(ctx, tx, n, a)
-			if err != nil {
-				return 0, "", err
-			}
-			if err := tx.RecordAlert(ctx, ev); err != nil {
-				return 0, "", err
-			}
-			if ev.Fired {
-				fired = append(fired, n)
-			}
-		}
-		if len(fired) > 0 {
-			return int64(len(fired)), "firing: " + strings.Join(fired, ", "), nil
-		}
-		return 0, "no alert fired", nil
-	}
-	return t, nil
-}
-
-// querier runs a SELECT.
-type querier interface {
-	Query(ctx context.Context, selectSQL string) (*lakehouse.Result, error)
-}
-
-// EvaluateAlert runs an alert's query and compares its column, in the first
-// row, with the threshold.
-func EvaluateAlert(ctx context.Context, q querier, name string, a Alert) (lakehouse.AlertEvent, error) {
-	ev := lakehouse.AlertEvent{Alert: name, At: time.Now(), Op: a.Op, Threshold: a.Threshold}
-	res, err := q.Query(ctx, a.Query)
-	if err != nil {
-		return ev, fmt.Errorf("alert %s: %w", name, err)
-	}
-	col := -1
-	for i, c := range res.Columns {
-		if c.Name == a.Column {
-			col = i
-		}
-	}
-	if col < 0 {
-		return ev, fmt.Errorf("alert %s: the query has no column %q", name, a.Column)
-	}
-	if len(res.Rows) == 0 || res.Rows[0][col] == nil {
-		ev.Message = "no value"
-		return ev, nil
-	}
-	v, ok := toFloat(res.Rows[0][col])
-	if !ok {
-		return ev, fmt.Errorf("alert %s: column %s is not a number", name, a.Column)
-	}
-	ev.Value = v
-	switch a.Op {
-	case "<":
-		ev.Fired = v < a.Threshold
-	case "<=":
-		ev.Fired = v <= a.Threshold
-	case ">":
-		ev.Fired = v > a.Threshold
-	case ">=":
-		ev.Fired = v >= a.Threshold
-	case "==":
-		ev.Fired = v == a.Threshold
-	case "!=":
-		ev.Fired = v != a.Threshold
-	}
-	ev.Message = a.Message
-	return ev, nil
-}
-
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int16:
-		return float64(x), true
-	case int8:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case uint32:
-		return float64(x), true
-	case bool:
-		if x {
-			return 1, true
-		}
-		return 0, true
-	}
-	return 0, false
 }
 
 // modelRef reads a train or predict task's model: a registered model's

@@ -181,17 +181,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 			}
 		}
 	}
-	for _, n := range sortedKeys(p.Resources.Alerts) {
-		a := p.Resources.Alerts[n]
-		path := "resources.alerts." + n
-		checkQuery(path+".query", a.Query)
-		if !contains(AlertOps, a.Op) {
-			errf(path+".op", "use one of "+strings.Join(AlertOps, " "), "unknown comparison %q", a.Op)
-		}
-		if a.Column == "" {
-			errf(path, "name the query column to compare", "alert %s has no column", n)
-		}
-	}
+	p.validateAlerts(ctx, lh, func(e *Error) { v.Errors = append(v.Errors, e) }, checkQuery)
 	kindErrs, kindWarns := p.validateKinds(models, errf)
 	v.Errors, v.Warnings = append(v.Errors, kindErrs...), append(v.Warnings, kindWarns...)
 	p.validateJobs(errf, models)
@@ -508,9 +498,6 @@ func (p *Project) validateGrants(errf, warnf func(path, hint, format string, arg
 
 // Charts are the chart kinds a dashboard tile can draw.
 var Charts = []string{"line", "bar", "table", "scatter", "number"}
-
-// AlertOps are the comparisons an alert can make.
-var AlertOps = []string{"<", "<=", ">", ">=", "==", "!="}
 
 // PermissionLevels are the target permission levels, weakest first.
 var PermissionLevels = lakehouse.PermissionLevels

@@ -214,6 +214,9 @@ const (
 	RefusedQuality   = "quality"
 	RefusedIngested  = "ingested"
 	RefusedFreshness = "freshness"
+	// RefusedAlerts holds why the alerts' states could not be read (any
+	// error: they never fail a load).
+	RefusedAlerts = "alerts"
 )
 
 // ModelInfo is one model: the table it builds, how (its kind) and the

@@ -57,6 +57,12 @@ type Workspace struct {
 	// opens a file this process still reads (Load closes in the
 	// background: DuckDB takes a while to close a big file).
 	files map[string]*sync.RWMutex
+	// sessions are the Analyst view's read-only sessions, by file (see
+	// workspace_analyst.go); writers counts this workspace's writes of
+	// each file, during which none opens. Both under sessMu.
+	sessMu   sync.Mutex
+	sessions map[string]*session
+	writers  map[string]int
 }
 
 // errRunning is a read refused while this TUI runs a job on the target.
@@ -75,7 +81,7 @@ func NewWorkspace(opts WorkspaceOptions) *Workspace {
 		opts.Holder = "lakebench (terminal UI)"
 	}
 	return &Workspace{opts: opts, planner: jobPlanner{}, projects: map[string]*pipeline.Project{}, sizes: map[sizeKey]sizeEntry{},
-		files: map[string]*sync.RWMutex{}}
+		files: map[string]*sync.RWMutex{}, sessions: map[string]*session{}, writers: map[string]int{}}
 }
 
 // proj is the project resolved for a target ("" is the default), loaded
@@ -213,6 +219,10 @@ func (w *Workspace) info(p *pipeline.Project, target string) Info {
 	in.Dashboards = sortedKeys(p.Resources.Dashboards)
 	in.Alerts = sortedKeys(p.Resources.Alerts)
 	in.Jobs = sortedKeys(p.Resources.Jobs)
+	in.DashboardDefs = map[string]pipeline.Dashboard{}
+	for name, d := range p.Resources.Dashboards {
+		in.DashboardDefs[name] = d
+	}
 	for _, n := range sortedKeys(p.Resources.Sources) {
 		s := p.Resources.Sources[n]
 		in.Sources = append(in.Sources, SourceInfo{Name: n, Path: s.Path, Format: s.Format, Owner: s.Owner, Domain: s.Domain})
@@ -281,7 +291,7 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 	// The first read sandboxes the session of a principal (see
 	// lakehouse.governed), so it runs alone; the others are independent
 	// and run side by side, each on a connection of its own.
-	var runsErr, catalogErr, tasksErr, qualityErr, ingestedErr, freshErr, statsErr, modelsErr error
+	var runsErr, catalogErr, tasksErr, qualityErr, ingestedErr, freshErr, statsErr, modelsErr, alertsErr error
 	s.Runs, runsErr = lh.RecentRuns(ctx, 50)
 	var models []pipeline.Model
 	var wg sync.WaitGroup
@@ -299,6 +309,7 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 	side(func() { s.Freshness, freshErr = lh.Freshness(ctx) })
 	side(func() { s.Stats, statsErr = lh.RunStats(ctx, "") })
 	side(func() { models, modelsErr = p.Models(ctx, lh) })
+	side(func() { s.Alerts, alertsErr = p.AlertStatuses(ctx, lh, 0) })
 	wg.Wait()
 	for _, e := range []error{catalogErr, modelsErr} {
 		if e != nil {
@@ -315,6 +326,14 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 		if err := refused(r.section, r.err); err != nil {
 			return nil, err
 		}
+	}
+	// The alerts' states are the status bar's: whatever keeps them from
+	// being read is said in their place, never fatal.
+	if alertsErr != nil {
+		if s.Refused == nil {
+			s.Refused = map[string]string{}
+		}
+		s.Refused[RefusedAlerts] = alertsErr.Error()
 	}
 	s.Lineage = p.Lineage(models)
 	for _, m := range models {
@@ -343,8 +362,9 @@ func (w *Workspace) file(path string) *sync.RWMutex {
 }
 
 // idle waits until this workspace has no database open (Load closes in
-// the background).
+// the background), closing the analyst sessions.
 func (w *Workspace) idle() {
+	w.closeSessions()
 	w.mu.Lock()
 	files := make([]*sync.RWMutex, 0, len(w.files))
 	for _, l := range w.files {
@@ -519,9 +539,7 @@ func (w *Workspace) Run(ctx context.Context, target, job string, progress func(p
 		return err
 	}
 	// This process's readers of the file close first.
-	l := w.file(p.DatabasePath(target))
-	l.Lock()
-	defer l.Unlock()
+	defer w.exclusive(p.DatabasePath(target))()
 	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{Holder: w.opts.Holder})
 	if err != nil {
 		return err
@@ -637,9 +655,7 @@ func (w *Workspace) writing(ctx context.Context, target, action string, write fu
 	if err := p.CheckIdentity(principal); err != nil {
 		return err
 	}
-	l := w.file(p.DatabasePath(target))
-	l.Lock()
-	defer l.Unlock()
+	defer w.exclusive(p.DatabasePath(target))()
 	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{Holder: w.opts.Holder, Principal: principal})
 	if err != nil {
 		return err

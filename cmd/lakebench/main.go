@@ -72,6 +72,7 @@ built-in sample workspace (created, generated and run on first use).`,
 		newAuditCmd(g),
 		newTrainCmd(g),
 		newModelsCmd(g),
+		newAlertsCmd(g),
 	)
 	return root
 }

@@ -66,6 +66,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 			lh.SetPrincipal(s.principal())
 			s.warnUndeployed(ctx, lh)
 			sqlText := args[0]
+			start := time.Now()
 			isSel := lh.IsSelect(ctx, sqlText)
 			if !isSel {
 				lh.Close()
@@ -74,6 +75,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 				}
 				if !lh.IsSelect(ctx, sqlText) {
 					n, err := lh.Exec(ctx, sqlText)
+					recordQuery(ctx, lh, sqlText, start, n, err)
 					if err != nil {
 						return err
 					}
@@ -81,8 +83,8 @@ func newQueryCmd(g *globals) *cobra.Command {
 					return nil
 				}
 			}
-			start := time.Now()
 			n, err := printQuery(ctx, lh, sqlText, format, os.Stdout)
+			recordQuery(ctx, lh, sqlText, start, n, err)
 			if err != nil {
 				return err
 			}
@@ -92,6 +94,23 @@ func newQueryCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&format, "format", "table", "table, csv or json")
 	return cmd
+}
+
+// recordQuery puts a query the user ran in the target's query history
+// (sys.query_history, or the read-only sessions' log the next writer
+// imports) with how it ended: a history that cannot be written is said,
+// never fatal.
+func recordQuery(ctx context.Context, lh *lakehouse.Lakehouse, sqlText string, start time.Time, rows int64, err error) {
+	r := lakehouse.QueryRecord{SQL: sqlText, Started: start, Duration: time.Since(start), Rows: rows, Status: "ok"}
+	if err != nil {
+		r.Status, r.Error = "error", err.Error()
+		if ctx.Err() != nil || errors.Is(err, lakehouse.ErrCanceled) {
+			r.Status = "canceled"
+		}
+	}
+	if rerr := lh.RecordQuery(context.WithoutCancel(ctx), r); rerr != nil {
+		fmt.Fprintln(os.Stderr, "lakebench: the query history was not written:", rerr)
+	}
 }
 
 // printQuery runs a SELECT once and streams its rows to w in the format,

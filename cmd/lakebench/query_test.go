@@ -71,3 +71,23 @@ func TestQueryPastAPage(t *testing.T) {
 	}
 	check("table", rows, tc.keys, tc.n)
 }
+
+// TestQueryRecordsHistory: every query of `lakebench query` is in the
+// target's query history with how it ended: a SELECT's from its read-only
+// session through the log the next writer imports, a write's directly.
+func TestQueryRecordsHistory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "p")
+	lb(t, t.TempDir(), true, "init", dir)
+	lb(t, dir, true, "query", "select 42 as answer")
+	lb(t, dir, false, "query", "select * from no_such_table")
+	lb(t, dir, true, "query", "create table gold.t as select 1 as x") // a writer: imports the log
+	rows := queryJSON(t, dir, "select sql, status, rows, error is not null from sys.query_history order by query_id")
+	var got []string
+	for _, r := range rows {
+		got = append(got, fmt.Sprintf("%v;%v;%v;%v", r...))
+	}
+	want := []string{"select 42 as answer;ok;1;false", "select * from no_such_table;error;0;true", "create table gold.t as select 1 as x;ok;0;false"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("query history:\n got %q\nwant %q", got, want)
+	}
+}
