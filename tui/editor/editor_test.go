@@ -586,3 +586,39 @@ func TestCompletionStale(t *testing.T) {
 		t.Fatalf("sqlBefore was %q", msg.items[0].Text)
 	}
 }
+
+// TestCompletionLakehouse completes through lakehouse.Complete, as the
+// Analyst view does: a table of the schema after "gold.", then its
+// columns after the alias.
+func TestCompletionLakehouse(t *testing.T) {
+	ctx := context.Background()
+	lh, err := lakehouse.Open(ctx, "", lakehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	if _, err := lh.Exec(ctx, "CREATE TABLE gold.orders (order_id INTEGER, amount DECIMAL(10,2), ordered_at DATE)"); err != nil {
+		t.Fatal(err)
+	}
+	fn := func(ctx context.Context, before string) ([]lakehouse.Suggestion, error) { return lh.Complete(ctx, before, 20) }
+	m := newTest(t, "", Options{Complete: fn})
+	// The '.' opened the popup; it follows the word typed after it.
+	typeText(t, m, "SELECT * FROM gold.ord")
+	if !m.pop.open || len(m.pop.items) == 0 || m.pop.items[0].Text != "orders" || m.pop.items[0].Kind != lakehouse.KindTable {
+		t.Fatalf("after gold.ord: %+v", m.pop)
+	}
+	keys(t, m, "tab")
+	typeText(t, m, " o WHERE o.am")
+	keys(t, m, "esc")
+	keys(t, m, "ctrl+@")
+	if !m.pop.open || len(m.pop.items) == 0 || m.pop.items[0].Text != "amount" {
+		t.Fatalf("ctrl+space after o.am: %+v", m.pop)
+	}
+	if !strings.Contains(m.View(), "amount column DECIMAL(10,2)") {
+		t.Errorf("the popup does not show the column's kind and type:\n%s", m.View())
+	}
+	keys(t, m, "tab")
+	if got := m.Value(); got != "SELECT * FROM gold.orders o WHERE o.amount" {
+		t.Fatalf("accepted into %q", got)
+	}
+}
