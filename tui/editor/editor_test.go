@@ -600,7 +600,9 @@ func TestCompletionLakehouse(t *testing.T) {
 	if _, err := lh.Exec(ctx, "CREATE TABLE gold.orders (order_id INTEGER, amount DECIMAL(10,2), ordered_at DATE)"); err != nil {
 		t.Fatal(err)
 	}
-	fn := func(ctx context.Context, before string) ([]lakehouse.Suggestion, error) { return lh.Complete(ctx, before, 20) }
+	fn := func(ctx context.Context, before string) ([]lakehouse.Suggestion, error) {
+		return lh.Complete(ctx, before, 20)
+	}
 	m := newTest(t, "", Options{Complete: fn})
 	// The '.' opened the popup; it follows the word typed after it.
 	typeText(t, m, "SELECT * FROM gold.ord")
