@@ -444,6 +444,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		return m.save(b, b.path, false)
+	case key.Matches(msg, k.SaveAs):
+		m.startPrompt(promptSave, b.path)
 	case key.Matches(msg, k.SelectAll):
 		last := len(b.lines) - 1
 		b.anchor, b.cur, b.sel = pos{}, pos{last, len(b.lines[last])}, true
@@ -1018,15 +1020,22 @@ func (m Model) renderLine(b *buffer, row int, sb *strings.Builder, width int, sc
 	sc.kinds = tk
 	for i, t := range toks {
 		fn := false
+		kind := t.Kind
 		if t.Kind == Word || t.Kind == SoftKeyword {
+			next := byte(0)
 			for j := i + 1; j < len(toks); j++ {
 				if toks[j].Kind != Space {
-					fn = toks[j].Kind == Punct && line[toks[j].Start] == '('
+					next = line[toks[j].Start]
 					break
 				}
 			}
+			fn = next == '('
+			// An unreserved keyword beside a '.' is a name (t.name).
+			if t.Kind == SoftKeyword && (next == '.' || i > 0 && toks[i-1].Kind == Punct && line[toks[i-1].Start] == '.') {
+				kind = Word
+			}
 		}
-		tk[i] = textKind(t.Kind, fn)
+		tk[i] = textKind(kind, fn)
 	}
 	selA, selZ := -1, -1
 	if a, z, ok := b.selection(); ok && a.row <= row && row <= z.row {

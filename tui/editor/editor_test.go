@@ -431,6 +431,12 @@ func TestFiles(t *testing.T) {
 	if m.Value() != "SELECT 3;\nSELECT 4;\n" || m.BufferName() != other || m.buf().dirty() {
 		t.Fatalf("opened %q as %s", m.Value(), m.BufferName())
 	}
+	// alt+s asks where to save, from the buffer's path.
+	keys(t, m, "alt+s")
+	if m.prompt != promptSave || m.input != other {
+		t.Fatalf("alt+s: prompt %d %q", m.prompt, m.input)
+	}
+	keys(t, m, "esc")
 	// Errors show in the editor; nothing panics.
 	for _, bad := range []string{"missing.sql", dir} {
 		keys(t, m, "ctrl+o")
