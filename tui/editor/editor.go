@@ -265,6 +265,12 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			return m, nil
 		}
 		cmd := m.key(msg)
+		k := m.KeyMap
+		if b := m.buf(); !key.Matches(msg, k.Up, k.Down, k.SelectUp, k.SelectDown, k.PageUp, k.PageDown) {
+			// Up and down keep the column of the last other key.
+			b.cur = b.clamp(b.cur)
+			b.wantX = displayCol(b.lines[b.cur.row], b.cur.col, m.tabWidth)
+		}
 		m.scroll()
 		return m, cmd
 	}

@@ -630,3 +630,27 @@ func TestCompletionLakehouse(t *testing.T) {
 		t.Fatalf("accepted into %q", got)
 	}
 }
+
+// TestVerticalKeepsColumn moves up and down through a short line: the
+// cursor comes back to its column, and to the same cell past wide
+// characters.
+func TestVerticalKeepsColumn(t *testing.T) {
+	m := newTest(t, "SELECT amount\nx\n界界 FROM t", Options{})
+	keys(t, m, "end", "backspace", "left", "left")
+	if m.buf().cur != (pos{0, 10}) {
+		t.Fatalf("cursor at %v", m.buf().cur)
+	}
+	keys(t, m, "down")
+	if m.buf().cur != (pos{1, 1}) {
+		t.Fatalf("down onto a short line: %v", m.buf().cur)
+	}
+	keys(t, m, "down")
+	// Cell 10 of "界界 FROM t" is byte 12 (each 界 is 3 bytes, 2 cells).
+	if m.buf().cur != (pos{2, 12}) {
+		t.Fatalf("down past wide characters: %v", m.buf().cur)
+	}
+	keys(t, m, "up", "up")
+	if m.buf().cur != (pos{0, 10}) {
+		t.Fatalf("back up: %v", m.buf().cur)
+	}
+}
