@@ -978,6 +978,9 @@ func (m Model) textLines(rows int) []string {
 	out := make([]string, 0, rows)
 	var sb strings.Builder
 	sc := &scratch{toks: make([]Token, 0, 64), kinds: make([]int, 0, 64)}
+	if m.focused {
+		sc.matchA, sc.matchZ, sc.match = b.matchBracket()
+	}
 	for i := range rows {
 		row := b.top + i
 		sb.Reset()
@@ -1011,6 +1014,9 @@ func (m Model) textLines(rows int) []string {
 type scratch struct {
 	toks  []Token
 	kinds []int
+	// matchA and matchZ are the bracket at the cursor and its partner.
+	matchA, matchZ pos
+	match          bool
 }
 
 // renderLine draws cells [left, left+width) of line row.
@@ -1067,6 +1073,8 @@ func (m Model) renderLine(b *buffer, row int, sb *strings.Builder, width int, sc
 			return overCursor
 		case i >= errA && i < errZ:
 			return overError
+		case sc.match && (row == sc.matchA.row && i == sc.matchA.col || row == sc.matchZ.row && i == sc.matchZ.col):
+			return overMatch
 		case i >= selA && i < selZ:
 			return overSelection
 		}

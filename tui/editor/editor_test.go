@@ -654,3 +654,28 @@ func TestVerticalKeepsColumn(t *testing.T) {
 		t.Fatalf("back up: %v", m.buf().cur)
 	}
 }
+
+func TestMatchBracket(t *testing.T) {
+	tests := []struct {
+		text   string
+		cur    pos
+		a, z   pos
+		hasOne bool
+	}{
+		{"SELECT count(x)", pos{0, 12}, pos{0, 12}, pos{0, 14}, true},
+		{"SELECT count(x)", pos{0, 15}, pos{0, 14}, pos{0, 12}, true}, // just after )
+		{"f(a, ')', [1,\n(2)])", pos{0, 1}, pos{0, 1}, pos{1, 4}, true},
+		{"f(a, ')', [1,\n(2)])", pos{1, 4}, pos{1, 4}, pos{0, 1}, true},
+		{"f(a /* ( */", pos{0, 1}, pos{}, pos{}, false},
+		{"'(' x", pos{0, 1}, pos{}, pos{}, false},
+	}
+	for _, tt := range tests {
+		m := newTest(t, tt.text, Options{})
+		b := m.buf()
+		b.cur = tt.cur
+		a, z, ok := b.matchBracket()
+		if ok != tt.hasOne || ok && (a != tt.a || z != tt.z) {
+			t.Errorf("%q at %v: %v %v %v, want %v %v %v", tt.text, tt.cur, a, z, ok, tt.a, tt.z, tt.hasOne)
+		}
+	}
+}
