@@ -907,19 +907,31 @@ func (m Model) View() string {
 
 func (m Model) tabsView() string {
 	var parts []string
+	var widths []int
 	for i, b := range m.bufs {
 		label := " " + strconv.Itoa(i+1) + " " + b.name
 		if b.dirty() {
 			label += " ●"
 		}
 		label += " "
+		widths = append(widths, ansi.StringWidth(label)+1)
 		if i == m.active {
 			parts = append(parts, m.styles.TabActive.Render(label))
 		} else {
 			parts = append(parts, m.styles.Tab.Render(label))
 		}
 	}
-	return fitWidth(strings.Join(parts, "│"), m.width)
+	// Too many to show: leave out tabs on the left until the current one
+	// fits.
+	first, w := m.active, 0
+	for i := m.active; i >= 0 && w+widths[i] <= m.width-1; i-- {
+		first, w = i, w+widths[i]
+	}
+	line := strings.Join(parts[first:], "│")
+	if first > 0 {
+		line = "‹" + line
+	}
+	return fitWidth(line, m.width)
 }
 
 func (m Model) statusView() string {

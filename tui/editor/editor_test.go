@@ -679,3 +679,21 @@ func TestMatchBracket(t *testing.T) {
 		}
 	}
 }
+
+// TestManyTabs keeps the current buffer's tab in view when the tabs do
+// not fit.
+func TestManyTabs(t *testing.T) {
+	m := newTest(t, "", Options{})
+	m.SetSize(40, 6)
+	for range 8 {
+		keys(t, m, "ctrl+n")
+	}
+	top := strings.Split(m.View(), "\n")[0]
+	if !strings.Contains(top, "9 untitled-9") || !strings.HasPrefix(top, "‹") {
+		t.Fatalf("the last tab is not shown: %q", top)
+	}
+	keys(t, m, "alt+1")
+	if top := strings.Split(m.View(), "\n")[0]; !strings.HasPrefix(top, " 1 untitled ") {
+		t.Fatalf("the first tab is not shown: %q", top)
+	}
+}
