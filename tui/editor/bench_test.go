@@ -89,15 +89,38 @@ func BenchmarkKeystroke(b *testing.B) {
 }
 
 // BenchmarkPaste pastes 5,000 lines (bracketed paste: one message) into
-// an empty buffer and draws the frame.
+// an empty buffer and draws the frame, against bubbles' textarea doing
+// the same (no character or line limits). Reported: both medians in ms
+// and their ratio (editor / textarea).
 func BenchmarkPaste(b *testing.B) {
 	text := benchText()
 	msg := tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(text), Paste: true}
+	var edT, taT []time.Duration
 	for b.Loop() {
+		t0 := time.Now()
 		ed := New(Options{})
 		ed.SetSize(120, 40)
 		ed.Focus()
 		ed, _ = ed.Update(msg)
 		_ = ed.View()
+		edT = append(edT, time.Since(t0))
+
+		t0 = time.Now()
+		ta := textarea.New()
+		ta.CharLimit = 0
+		ta.MaxHeight = 0
+		ta.SetWidth(120)
+		ta.SetHeight(38)
+		ta.Focus()
+		ta, _ = ta.Update(msg)
+		_ = ta.View()
+		taT = append(taT, time.Since(t0))
+		if ed.Value() != text || ta.Value() != text {
+			b.Fatal("a paste lost text")
+		}
 	}
+	e, r := median(edT), median(taT)
+	b.ReportMetric(float64(e.Microseconds())/1000, "editor-ms")
+	b.ReportMetric(float64(r.Microseconds())/1000, "textarea-ms")
+	b.ReportMetric(float64(e)/float64(r), "ratio")
 }
