@@ -337,6 +337,12 @@ func TestCopy(t *testing.T) {
 	if lines := strings.Split(got, "\n"); len(lines) != 1000 || lines[0] != "a0" || lines[1] != "" || lines[999] != "a999" {
 		t.Errorf("copied %d lines, the last %q", len(lines), lines[len(lines)-1])
 	}
+	// A selection beyond MaxCopyRows is refused, saying what to do.
+	m.opts.MaxCopyRows = 10
+	m, _ = press(t, m, "g", "v", "G", "y")
+	if clip.Len() != 0 || !strings.Contains(m.View(), "1,000 rows selected: copy at most 10, or export") {
+		t.Errorf("a selection over the cap: clipboard %q\n%s", clip.String(), m.View())
+	}
 	if seq := OSC52("hé\n"); seq != "\x1b]52;c;aMOpCg==\x07" {
 		t.Errorf("OSC52: %q", seq)
 	}
