@@ -54,6 +54,11 @@ type Lakehouse struct {
 	// paged is the result Page pages over (see Page).
 	pageMu sync.Mutex
 	paged  *ResultSet
+	// lives are the open live results (see OpenLive), closed with the
+	// lakehouse.
+	liveMu      sync.Mutex
+	lives       map[*Live]bool
+	livesClosed bool
 	// memoryLimit and threads are DuckDB's settings, set at Open.
 	memoryLimit int64
 	threads     int
@@ -198,6 +203,7 @@ func (lh *Lakehouse) releaseLock() {
 // Close closes the database and releases the writer lock.
 func (lh *Lakehouse) Close() error {
 	var err error
+	lh.closeLives()
 	lh.pageMu.Lock()
 	lh.paged.Close()
 	lh.paged = nil

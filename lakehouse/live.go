@@ -1,0 +1,882 @@
+package lakehouse
+
+// Live results: one execution of a SELECT, streamed and spilled.
+//
+// database/sql cannot show the first rows of a large result early: the
+// driver's QueryContext materializes the whole result before the first row
+// (it executes through duckdb_pending_prepared). A Live runs the query
+// through DuckDB's streaming C API instead (the bindings package the
+// driver is built on), on a connection of its own: DuckDB hands the result
+// over chunk by chunk while its threads keep scanning. Each chunk goes,
+// without passing through Go values, to an appender of a second connection
+// that writes it into a temporary table, numbered with lb_row in the order
+// DuckDB returned the rows. The first rows are read back from that table
+// once they are in, and kept in Go; every other page is read from it by
+// lb_row, so pages never run the query again. Sort, Filter and Export work
+// on the table too.
+//
+// The driver gives no access to its C connection, so rawConnection reads
+// it from the driver's connection by reflection, checking the field's type
+// (TestLiveRawConnection fails at once if the driver changes it).
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode"
+	"unsafe"
+
+	bindings "github.com/duckdb/duckdb-go-bindings"
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// Live is one execution of a SELECT, streamed: its first rows are at hand
+// as soon as DuckDB produces them (the first page of a 10M-row result shows
+// at about the cost of the same query with LIMIT), and the rest are spilled
+// as they come into a temporary table numbered in the order DuckDB returned
+// them, so every Page of any offset reads the same rows of that one
+// execution: the query is never run again (no OFFSET re-runs). Go holds a
+// bounded number of rows (Held). Authorized and audited once, like Snapshot;
+// its outcome (rows, duration, ok/error/canceled) is reported to the
+// Options.OnDone hook given to OpenLive, for the query history.
+type Live struct {
+	lh   *Lakehouse
+	sess *liveSession
+	// table is the spill: a temporary table of sess's connection holding
+	// lb_row and the result's columns, named names.
+	table string
+	sql   string
+	// names are the spill's columns (the result's names made unique) and
+	// types their DuckDB types, as DESCRIBE spells them.
+	names []string
+	types []string
+	// firstN is how many rows of the start first holds (at most).
+	firstN int64
+	cancel context.CancelFunc
+	// ready is closed once the first page can be read (or the execution
+	// ended); done once the execution has ended.
+	ready chan struct{}
+	done  chan struct{}
+
+	mu       sync.Mutex
+	columns  []Column
+	first    *Result
+	rows     int64 // rows readable in the spill
+	finished bool
+	err      error
+	want     int64         // rows a waiting Page needs: the stream flushes early for it
+	changed  chan struct{} // closed and replaced when rows or finished change
+	closed   bool
+}
+
+// LiveOptions tune OpenLive.
+type LiveOptions struct {
+	// FirstPage is how many rows Go keeps of the start of the result to
+	// show at once (0: 200).
+	FirstPage int
+	// OnDone is called once when the execution ends (complete, failed or
+	// canceled) with its outcome; nil for none.
+	OnDone func(LiveOutcome)
+}
+
+// LiveOutcome is how one execution ended.
+type LiveOutcome struct {
+	SQL      string
+	Rows     int64
+	Status   string // "ok", "error" or "canceled"
+	Err      error
+	Duration int64 // nanoseconds from start to end
+}
+
+// QueryError is DuckDB's error for a user's query, with where it points.
+type QueryError struct {
+	Msg string
+	// Pos is the byte offset in the user's SQL that DuckDB points at, or
+	// -1 when it gives none.
+	Pos int
+}
+
+func (e *QueryError) Error() string { return e.Msg }
+
+// liveSeq names the spill tables.
+var liveSeq atomic.Int64
+
+// flushEvery is how many streamed rows at most wait in the appender before
+// they are written to the spill (and Count and Page see them).
+const flushEvery = 128 * 1024
+
+// liveSession is the connection holding a Live's spill, shared by the Lives
+// Sort and Filter derive from it (a temporary table is seen by its own
+// connection only). It runs one thing at a time: an append, a page read,
+// a derived table.
+type liveSession struct {
+	mu   sync.Mutex
+	conn *sql.Conn
+	refs atomic.Int64
+}
+
+func (s *liveSession) release() {
+	if s.refs.Add(-1) == 0 {
+		s.mu.Lock()
+		s.conn.Close()
+		s.mu.Unlock()
+	}
+}
+
+// raw runs fn with the session connection's C handle, alone on it.
+func (s *liveSession) raw(fn func(bindings.Connection) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn.Raw(func(dc any) error {
+		c, err := rawConnection(dc)
+		if err != nil {
+			return err
+		}
+		return fn(c)
+	})
+}
+
+// rawConnection is the C connection inside a driver connection of
+// duckdb-go, which does not export it.
+func rawConnection(dc any) (bindings.Connection, error) {
+	c, ok := dc.(*duckdb.Conn)
+	if !ok {
+		return bindings.Connection{}, fmt.Errorf("lakehouse: not a DuckDB connection: %T", dc)
+	}
+	f := reflect.ValueOf(c).Elem().FieldByName("conn")
+	if !f.IsValid() || f.Type() != reflect.TypeFor[bindings.Connection]() {
+		return bindings.Connection{}, errors.New("lakehouse: this duckdb-go version keeps its C connection elsewhere: live results need lakehouse/live.go updated for it")
+	}
+	return *(*bindings.Connection)(unsafe.Pointer(f.UnsafeAddr())), nil
+}
+
+// OpenLive starts a SELECT as the principal and returns once its columns
+// and first rows (or its end) are known; the rest streams in the
+// background. Canceling ctx, or Cancel, interrupts DuckDB: the result ends
+// "canceled" and the Lakehouse stays usable. A failure of DuckDB is a
+// *QueryError carrying the position in selectSQL when DuckDB gives one.
+func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOptions) (*Live, error) {
+	start := time.Now()
+	if opts.FirstPage <= 0 {
+		opts.FirstPage = 200
+	}
+	q := trimSQL(selectSQL)
+	lead := len(selectSQL) - len(strings.TrimLeftFunc(selectSQL, unicode.IsSpace))
+	var once sync.Once
+	report := func(rows int64, err error) {
+		once.Do(func() {
+			if opts.OnDone == nil {
+				return
+			}
+			status := "ok"
+			switch {
+			case errors.Is(err, ErrCanceled):
+				status = "canceled"
+			case err != nil:
+				status = "error"
+			}
+			opts.OnDone(LiveOutcome{SQL: selectSQL, Rows: rows, Status: status, Err: err, Duration: int64(time.Since(start))})
+		})
+	}
+	fail := func(err error) (*Live, error) {
+		if ctx.Err() != nil {
+			err = ErrCanceled
+		}
+		report(0, err)
+		return nil, err
+	}
+	// A syntax error says where it is (DuckDB's parser gives the offset).
+	if _, err := lh.TableRefs(ctx, selectSQL); err != nil {
+		var pe *ParseError
+		if errors.As(err, &pe) && pe.Position >= 0 {
+			return fail(&QueryError{Msg: "lakehouse: " + pe.Message, Pos: pe.Position})
+		}
+	}
+	tables, action, err := lh.authorizeSQL(ctx, selectSQL)
+	if err != nil {
+		return fail(err)
+	}
+	sess, err := lh.openSession(ctx)
+	if err != nil {
+		return fail(queryError(ctx, err))
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	l := &Live{lh: lh, sess: sess, sql: q, firstN: int64(opts.FirstPage), cancel: cancel,
+		table: fmt.Sprintf("lb_live_%d", liveSeq.Add(1)),
+		ready: make(chan struct{}), done: make(chan struct{}), changed: make(chan struct{})}
+	if !lh.addLive(l) {
+		cancel()
+		sess.release()
+		return fail(errors.New("lakehouse: the lakehouse is closed"))
+	}
+	go func() {
+		err := l.run(runCtx, q, lead)
+		if runCtx.Err() != nil && err != nil {
+			err = ErrCanceled
+		}
+		l.mu.Lock()
+		l.finished, l.err = true, err
+		n := l.rows
+		l.broadcast()
+		l.mu.Unlock()
+		l.markReady()
+		report(n, err)
+		close(l.done)
+	}()
+	<-l.ready
+	l.mu.Lock()
+	finished, runErr, n := l.finished, l.err, l.rows
+	l.mu.Unlock()
+	if finished && runErr != nil && n == 0 {
+		lh.audited(ctx, action, tables, 0, runErr)
+		l.Close()
+		return nil, runErr
+	}
+	first, err := l.readPage(ctx, 0, l.firstN)
+	if err == nil {
+		err = lh.audited(ctx, action, tables, n, nil)
+	}
+	if err != nil {
+		l.Close()
+		if ctx.Err() != nil {
+			err = ErrCanceled
+		}
+		report(n, err)
+		return nil, err
+	}
+	l.mu.Lock()
+	l.first, l.columns = first, first.Columns
+	l.mu.Unlock()
+	return l, nil
+}
+
+// openSession takes a connection of the user's pool for a spill.
+func (lh *Lakehouse) openSession(ctx context.Context) (*liveSession, error) {
+	conn, err := lh.userDB().Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &liveSession{conn: conn}
+	s.refs.Store(1)
+	return s, nil
+}
+
+// addLive registers a live result, closed by Lakehouse.Close; false once
+// the lakehouse is closed.
+func (lh *Lakehouse) addLive(l *Live) bool {
+	lh.liveMu.Lock()
+	defer lh.liveMu.Unlock()
+	if lh.livesClosed {
+		return false
+	}
+	if lh.lives == nil {
+		lh.lives = map[*Live]bool{}
+	}
+	lh.lives[l] = true
+	return true
+}
+
+// closeLives closes every live result (Lakehouse.Close).
+func (lh *Lakehouse) closeLives() {
+	lh.liveMu.Lock()
+	lh.livesClosed = true
+	lives := make([]*Live, 0, len(lh.lives))
+	for l := range lh.lives {
+		lives = append(lives, l)
+	}
+	lh.liveMu.Unlock()
+	for _, l := range lives {
+		l.Close()
+	}
+}
+
+// run executes the query, streaming it into the spill; it returns why it
+// ended early, nil when complete.
+func (l *Live) run(ctx context.Context, q string, lead int) error {
+	// The spill's columns: DESCRIBE binds the query (it does not run it)
+	// on the spill's connection while the query starts on its own.
+	created := make(chan error, 1)
+	go func() { created <- l.createSpill(ctx, q, lead) }()
+	conn, err := l.lh.userDB().Conn(ctx)
+	if err != nil {
+		<-created
+		return queryError(ctx, err)
+	}
+	var canceled bool
+	err = conn.Raw(func(dc any) error {
+		c, err := rawConnection(dc)
+		if err != nil {
+			return err
+		}
+		err = l.stream(ctx, c, q, lead, created)
+		if ctx.Err() != nil {
+			// The connection was interrupted: it leaves the pool.
+			canceled = true
+			return driver.ErrBadConn
+		}
+		return err
+	})
+	conn.Close()
+	if canceled {
+		return ErrCanceled
+	}
+	return err
+}
+
+// createSpill creates the spill table with the result's columns.
+func (l *Live) createSpill(ctx context.Context, q string, lead int) error {
+	l.sess.mu.Lock()
+	defer l.sess.mu.Unlock()
+	cols, err := describeQuery(ctx, l.sess.conn, q)
+	if err != nil {
+		return l.duckError(err.Error(), describePrefix+q, len(describePrefix), lead, len(q))
+	}
+	names := spillNames(cols)
+	var b strings.Builder
+	b.WriteString("CREATE TEMP TABLE " + l.table + " (lb_row BIGINT")
+	types := make([]string, len(cols))
+	result := make([]Column, len(cols))
+	for i, c := range cols {
+		types[i] = c.Type
+		result[i] = Column{Name: c.Name, Type: c.Type}
+		b.WriteString(", " + QuoteIdent(names[i]) + " " + c.Type)
+	}
+	b.WriteString(")")
+	if _, err := l.sess.conn.ExecContext(ctx, b.String()); err != nil {
+		return queryError(ctx, fmt.Errorf("create the table of the result: %w", err))
+	}
+	l.mu.Lock()
+	l.names, l.types, l.columns = names, types, result
+	l.mu.Unlock()
+	return nil
+}
+
+// spillNames names the spill's columns after the result's, made unique
+// (DuckDB's names ignore case).
+func spillNames(cols []Column) []string {
+	seen := map[string]bool{"lb_row": true}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		name := c.Name
+		for k := 1; seen[strings.ToLower(name)]; k++ {
+			name = c.Name + "_" + strconv.Itoa(k)
+		}
+		seen[strings.ToLower(name)] = true
+		names[i] = name
+	}
+	return names
+}
+
+// stream runs the query on c through DuckDB's streaming result and appends
+// every chunk to the spill.
+func (l *Live) stream(ctx context.Context, c bindings.Connection, q string, lead int, created <-chan error) error {
+	var ps bindings.PreparedStatement
+	if bindings.Prepare(c, q, &ps) == bindings.StateError {
+		msg := bindings.PrepareError(ps)
+		bindings.DestroyPrepare(&ps)
+		<-created
+		return l.duckError(msg, q, 0, lead, len(q))
+	}
+	defer bindings.DestroyPrepare(&ps)
+	if bindings.PreparedStatementType(ps) != bindings.StatementTypeSelect {
+		<-created
+		return &QueryError{Msg: "lakehouse: a live result runs a SELECT (or FROM, WITH, VALUES ...); run other statements on their own", Pos: -1}
+	}
+	// A cancel interrupts DuckDB wherever it is; the interrupt is done
+	// before the connection is given back.
+	interrupted := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		bindings.Interrupt(c)
+		close(interrupted)
+	})
+	defer func() {
+		if !stop() {
+			<-interrupted
+		}
+	}()
+	var pending bindings.PendingResult
+	if bindings.PendingPreparedStreaming(ps, &pending) == bindings.StateError {
+		msg := bindings.PendingError(pending)
+		bindings.DestroyPending(&pending)
+		<-created
+		return l.duckError(msg, q, 0, lead, len(q))
+	}
+	var res bindings.Result
+	state := bindings.ExecutePending(pending, &res)
+	bindings.DestroyPending(&pending)
+	defer bindings.DestroyResult(&res)
+	if err := <-created; err != nil {
+		return err
+	}
+	if state == bindings.StateError {
+		return l.duckError(bindings.ResultError(&res), q, 0, lead, len(q))
+	}
+	sp := &spiller{l: l}
+	defer sp.close()
+	for ctx.Err() == nil {
+		chunk := bindings.FetchChunk(res)
+		if chunk.Ptr == nil {
+			break
+		}
+		err := sp.append(chunk)
+		bindings.DestroyDataChunk(&chunk)
+		if err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		sp.flush()
+		return ErrCanceled
+	}
+	if msg := bindings.ResultError(&res); msg != "" {
+		sp.flush()
+		return l.duckError(msg, q, 0, lead, len(q))
+	}
+	return sp.flush()
+}
+
+// spiller appends a stream's chunks to the spill, lb_row first.
+type spiller struct {
+	l        *Live
+	appender bindings.Appender
+	out      bindings.DataChunk
+	open     bool
+	streamed int64
+	flushed  int64
+}
+
+func (sp *spiller) append(chunk bindings.DataChunk) error {
+	n := int64(bindings.DataChunkGetSize(chunk))
+	if n == 0 {
+		return nil
+	}
+	l := sp.l
+	err := l.sess.raw(func(c bindings.Connection) error {
+		if !sp.open {
+			if bindings.AppenderCreateExt(c, "temp", "main", l.table, &sp.appender) == bindings.StateError {
+				err := errors.New(bindings.AppenderError(sp.appender))
+				bindings.AppenderDestroy(&sp.appender)
+				return err
+			}
+			cols := int(bindings.DataChunkGetColumnCount(chunk))
+			types := make([]bindings.LogicalType, cols+1)
+			types[0] = bindings.CreateLogicalType(bindings.TypeBigInt)
+			for i := range cols {
+				types[i+1] = bindings.VectorGetColumnType(bindings.DataChunkGetVector(chunk, bindings.IdxT(i)))
+			}
+			sp.out = bindings.CreateDataChunk(types)
+			for i := range types {
+				bindings.DestroyLogicalType(&types[i])
+			}
+			sp.open = true
+		}
+		// The chunk's vectors are referenced, not copied; lb_row numbers
+		// its rows on from the last.
+		bindings.DataChunkReset(sp.out)
+		ids := unsafe.Slice((*int64)(bindings.VectorGetData(bindings.DataChunkGetVector(sp.out, 0))), n)
+		for i := range ids {
+			ids[i] = sp.streamed + int64(i) + 1
+		}
+		for i := range bindings.DataChunkGetColumnCount(chunk) {
+			bindings.VectorReferenceVector(bindings.DataChunkGetVector(sp.out, i+1), bindings.DataChunkGetVector(chunk, i))
+		}
+		bindings.DataChunkSetSize(sp.out, bindings.IdxT(n))
+		if bindings.AppendDataChunk(sp.appender, sp.out) == bindings.StateError {
+			return errors.New(bindings.AppenderError(sp.appender))
+		}
+		sp.streamed += n
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("lakehouse: spill the result: %w", err)
+	}
+	l.mu.Lock()
+	due := sp.streamed-sp.flushed >= flushEvery || l.want > sp.flushed || (sp.flushed < l.firstN && sp.streamed >= l.firstN)
+	l.mu.Unlock()
+	if due {
+		return sp.flush()
+	}
+	return nil
+}
+
+// flush writes the appended rows to the spill, where Page reads them.
+func (sp *spiller) flush() error {
+	if sp.open && sp.streamed > sp.flushed {
+		err := sp.l.sess.raw(func(bindings.Connection) error {
+			if bindings.AppenderFlush(sp.appender) == bindings.StateError {
+				return errors.New(bindings.AppenderError(sp.appender))
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("lakehouse: spill the result: %w", err)
+		}
+		sp.flushed = sp.streamed
+	}
+	l := sp.l
+	l.mu.Lock()
+	l.rows = sp.flushed
+	l.broadcast()
+	ready := l.rows >= l.firstN
+	l.mu.Unlock()
+	if ready {
+		l.markReady()
+	}
+	return nil
+}
+
+func (sp *spiller) close() {
+	if !sp.open {
+		return
+	}
+	sp.l.sess.raw(func(bindings.Connection) error {
+		bindings.AppenderDestroy(&sp.appender)
+		bindings.DestroyDataChunk(&sp.out)
+		return nil
+	})
+	sp.open = false
+}
+
+// markReady says the first page can be read.
+func (l *Live) markReady() {
+	select {
+	case <-l.ready:
+	default:
+		close(l.ready)
+	}
+}
+
+// broadcast wakes the Pages waiting for rows; l.mu is held.
+func (l *Live) broadcast() {
+	close(l.changed)
+	l.changed = make(chan struct{})
+}
+
+// duckError is DuckDB's message about text as a *QueryError (or
+// ErrCanceled for an interrupt), its position made an offset in the
+// user's text: the user's text starts at start in text, and at lead in
+// what the user gave, n bytes long.
+func (l *Live) duckError(msg, text string, start, lead, n int) error {
+	if strings.HasPrefix(msg, "INTERRUPT Error") {
+		return ErrCanceled
+	}
+	pos := errorPos(msg, text) - start
+	if pos < 0 || pos > n {
+		pos = -1
+	} else {
+		pos += lead
+	}
+	if start > 0 {
+		msg = unwrapError(msg, text[:start])
+	}
+	return &QueryError{Msg: "lakehouse: " + msg, Pos: pos}
+}
+
+// errorPos is the byte offset in text that DuckDB's "LINE n: ..." and its
+// caret point at, or -1.
+func errorPos(msg, text string) int {
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		rest, ok := strings.CutPrefix(l, "LINE ")
+		if !ok || i+1 >= len(lines) {
+			continue
+		}
+		num, shown, ok := strings.Cut(rest, ": ")
+		n, err := strconv.Atoi(num)
+		caret := strings.IndexByte(lines[i+1], '^')
+		if !ok || err != nil || n < 1 || caret < 0 {
+			continue
+		}
+		col := caret - len("LINE "+num+": ")
+		// The line of text, and where it starts.
+		textLines := strings.SplitAfter(text, "\n")
+		if n > len(textLines) {
+			return -1
+		}
+		lineStart := 0
+		for _, tl := range textLines[:n-1] {
+			lineStart += len(tl)
+		}
+		line := strings.TrimRight(textLines[n-1], "\r\n")
+		// DuckDB shows a window of a long line between "...".
+		if s, cut := strings.CutPrefix(shown, "..."); cut {
+			s = strings.TrimSuffix(s, "...")
+			j := strings.Index(line, s)
+			if j < 0 {
+				return -1
+			}
+			return lineStart + j + col - len("...")
+		}
+		if col < 0 || col > len(line) {
+			return -1
+		}
+		return lineStart + col
+	}
+	return -1
+}
+
+// Columns are the result's columns, named as the query names them.
+func (l *Live) Columns() []Column {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Column(nil), l.columns...)
+}
+
+// Count is how many rows are known so far, and whether that is all of them.
+func (l *Live) Count() (rows int64, done bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rows, l.finished
+}
+
+// Err is why the execution ended early (nil while running or when complete).
+func (l *Live) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+// Wait blocks until the execution has ended (or ctx is done) and returns Err.
+func (l *Live) Wait(ctx context.Context) error {
+	select {
+	case <-l.done:
+		return l.Err()
+	case <-ctx.Done():
+		return ErrCanceled
+	}
+}
+
+// Cancel interrupts the execution if it still runs.
+func (l *Live) Cancel() {
+	if l.cancel != nil {
+		l.cancel()
+	}
+}
+
+// Page returns at most limit rows starting at offset, waiting until they
+// have streamed in (or the execution ended, returning fewer).
+func (l *Live) Page(ctx context.Context, offset, limit int64) (*Result, error) {
+	offset, limit = max(offset, 0), max(limit, 0)
+	end := offset + limit
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil, errors.New("lakehouse: the result was closed: run the query again")
+	}
+	if first := l.first; first != nil && (end <= int64(len(first.Rows)) || l.finished && l.rows <= int64(len(first.Rows))) {
+		l.mu.Unlock()
+		res := &Result{Columns: append([]Column(nil), first.Columns...), Offset: offset, Rows: [][]any{}}
+		if offset < int64(len(first.Rows)) {
+			res.Rows = append(res.Rows, first.Rows[offset:min(end, int64(len(first.Rows)))]...)
+		}
+		return res, nil
+	}
+	for !l.finished && l.rows < end {
+		l.want = max(l.want, end)
+		changed := l.changed
+		l.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, ErrCanceled
+		}
+		l.mu.Lock()
+	}
+	l.mu.Unlock()
+	return l.readPage(ctx, offset, limit)
+}
+
+// readPage reads rows offset+1 .. offset+limit of the spill.
+func (l *Live) readPage(ctx context.Context, offset, limit int64) (*Result, error) {
+	l.mu.Lock()
+	names, cols := l.names, l.columns
+	l.mu.Unlock()
+	l.sess.mu.Lock()
+	defer l.sess.mu.Unlock()
+	rows, err := l.sess.conn.QueryContext(ctx, "SELECT "+quotedList(names)+" FROM "+l.table+
+		" WHERE lb_row > ? AND lb_row <= ? ORDER BY lb_row", offset, offset+limit)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	defer rows.Close()
+	res, err := scanResult(rows)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	for i := range res.Columns {
+		if i < len(cols) {
+			res.Columns[i].Name = cols[i].Name
+		}
+	}
+	res.Offset = offset
+	return res, nil
+}
+
+func quotedList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = QuoteIdent(n)
+	}
+	return strings.Join(q, ", ")
+}
+
+// Held is how many rows Go holds in memory now: bounded whatever the size.
+func (l *Live) Held() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.first == nil {
+		return 0
+	}
+	return int64(len(l.first.Rows))
+}
+
+// Sort returns the same rows ordered by a column (DuckDB sorts the spilled
+// result: the user's query does not run again), ties in the original order.
+func (l *Live) Sort(ctx context.Context, column int, desc bool) (*Live, error) {
+	l.mu.Lock()
+	names := l.names
+	l.mu.Unlock()
+	if column < 0 || column >= len(names) {
+		return nil, fmt.Errorf("lakehouse: sort by column %d: the result has %d columns", column+1, len(names))
+	}
+	order := QuoteIdent(names[column])
+	if desc {
+		order += " DESC"
+	}
+	return l.derive(ctx, order+", lb_row", "")
+}
+
+// Filter returns the rows where a boolean SQL expression over the result's
+// columns holds, checked like any query of the principal (it may read no
+// table).
+func (l *Live) Filter(ctx context.Context, where string) (*Live, error) {
+	if strings.TrimSpace(where) == "" {
+		where = "true"
+	}
+	if err := l.Wait(ctx); err != nil {
+		return nil, incomplete(err)
+	}
+	// The check binds the filter over a stand-in of the result that reads
+	// nothing: any table or file in the plan is the filter's own.
+	l.mu.Lock()
+	names, types := l.names, l.types
+	l.mu.Unlock()
+	stand := make([]string, len(names))
+	for i, n := range names {
+		stand[i] = "CAST(NULL AS " + types[i] + ") AS " + QuoteIdent(n)
+	}
+	prefix := "SELECT * FROM (SELECT " + strings.Join(stand, ", ") + ") AS lb_result WHERE ("
+	check := prefix + where + "\n)"
+	tables, _, err := l.lh.authorizeSQL(ctx, check)
+	if err != nil {
+		var ae *AccessError
+		if errors.As(err, &ae) {
+			return nil, err
+		}
+		return nil, l.duckError(strings.TrimPrefix(err.Error(), "lakehouse: "), check, len(prefix), 0, len(where))
+	}
+	if len(tables) == 0 && l.lh.principal == "" {
+		// lakebench itself is not planned (see authorizeSQL): the names
+		// the parser finds are the filter's.
+		refs, _ := l.lh.TableRefs(ctx, check)
+		for _, t := range refs {
+			tables = append(tables, t.String())
+		}
+	}
+	if len(tables) > 0 {
+		return nil, fmt.Errorf("lakehouse: a filter may read no table (this one reads %s): filter on the result's columns, or query the table itself", strings.Join(tables, ", "))
+	}
+	return l.derive(ctx, "lb_row", where)
+}
+
+// incomplete explains why a result that did not complete cannot be sorted,
+// filtered or exported.
+func incomplete(err error) error {
+	return fmt.Errorf("lakehouse: the result is incomplete (%w): run the query again", err)
+}
+
+// derive makes a new Live of the spill's rows where where holds (all when
+// empty), numbered in order.
+func (l *Live) derive(ctx context.Context, order, where string) (*Live, error) {
+	if err := l.Wait(ctx); err != nil {
+		return nil, incomplete(err)
+	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil, errors.New("lakehouse: the result was closed: run the query again")
+	}
+	d := &Live{lh: l.lh, sess: l.sess, sql: l.sql, names: l.names, types: l.types, columns: l.columns, firstN: l.firstN,
+		table: fmt.Sprintf("lb_live_%d", liveSeq.Add(1)),
+		ready: make(chan struct{}), done: make(chan struct{}), changed: make(chan struct{}), finished: true}
+	l.mu.Unlock()
+	close(d.ready)
+	close(d.done)
+	d.sess.refs.Add(1)
+	prefix := "CREATE TEMP TABLE " + d.table + " AS SELECT row_number() OVER (ORDER BY " + order + ") AS lb_row, " +
+		quotedList(d.names) + " FROM " + l.table + " AS lb_result"
+	stmt := prefix
+	if where != "" {
+		prefix += " WHERE ("
+		stmt = prefix + where + "\n)"
+	}
+	d.sess.mu.Lock()
+	_, err := d.sess.conn.ExecContext(ctx, stmt)
+	if err == nil {
+		err = d.sess.conn.QueryRowContext(ctx, "SELECT count(*) FROM "+d.table).Scan(&d.rows)
+	}
+	d.sess.mu.Unlock()
+	if err != nil {
+		d.Close()
+		if ctx.Err() != nil {
+			return nil, ErrCanceled
+		}
+		if where != "" {
+			return nil, d.duckError(err.Error(), stmt, len(prefix), 0, len(where))
+		}
+		return nil, fmt.Errorf("lakehouse: %w", err)
+	}
+	first, err := d.readPage(ctx, 0, d.firstN)
+	if err == nil && !l.lh.addLive(d) {
+		err = errors.New("lakehouse: the lakehouse is closed")
+	}
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.first = first
+	return d, nil
+}
+
+// Close ends the execution if it still runs and drops the spilled rows.
+func (l *Live) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	l.first = nil
+	l.mu.Unlock()
+	l.Cancel()
+	<-l.done
+	l.sess.mu.Lock()
+	_, err := l.sess.conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+l.table)
+	l.sess.mu.Unlock()
+	l.sess.release()
+	l.lh.liveMu.Lock()
+	delete(l.lh.lives, l)
+	l.lh.liveMu.Unlock()
+	if err != nil && !errors.Is(err, sql.ErrConnDone) {
+		return fmt.Errorf("lakehouse: drop the result: %w", err)
+	}
+	return nil
+}
