@@ -66,7 +66,8 @@ type Options struct {
 	// MaxWidth caps a column's width in cells (0: 40).
 	MaxWidth int
 	// CountEvery is how often the row count is read while the source is
-	// still running (0: 250ms).
+	// still running (0: 250ms; negative: never, only with pages and when
+	// a source with a Wait method ends).
 	CountEvery time.Duration
 	// Clipboard is where the OSC 52 sequence is written: the program's
 	// output (nil: os.Stdout).
@@ -87,7 +88,7 @@ func (o Options) withDefaults() Options {
 	if o.MaxWidth <= 0 {
 		o.MaxWidth = 40
 	}
-	if o.CountEvery <= 0 {
+	if o.CountEvery == 0 {
 		o.CountEvery = 250 * time.Millisecond
 	}
 	if o.Clipboard == nil {
@@ -169,6 +170,8 @@ type Model struct {
 	pending map[int64]request
 	failed  map[int64]error
 	used    uint64
+	// stopWait cancels the command waiting for the source's end.
+	stopWait context.CancelFunc
 
 	count, srcHeld int64
 	done           bool
@@ -245,11 +248,38 @@ func (m *Model) SetSource(src Source) tea.Cmd {
 		m.done = true
 		return nil
 	}
-	return tea.Batch(m.ensure(), m.countCmd(0))
+	return tea.Batch(m.ensure(), m.countCmd(0), m.waitCmd())
+}
+
+// waiter is a source that says when it has ended (*lakehouse.Live).
+type waiter interface {
+	Wait(ctx context.Context) error
+}
+
+// waitCmd reads the final count when a source that can say so ends.
+func (m *Model) waitCmd() tea.Cmd {
+	w, ok := m.src.(waiter)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopWait = cancel
+	src, id, gen := m.src, m.id, m.gen
+	return func() tea.Msg {
+		if w.Wait(ctx) != nil && ctx.Err() != nil {
+			return nil
+		}
+		n, done := src.Count()
+		return countMsg{grid: id, gen: gen, count: n, done: done, held: src.Held()}
+	}
 }
 
 // dropPages cancels every fetch in flight and forgets every page.
 func (m *Model) dropPages() {
+	if m.stopWait != nil {
+		m.stopWait()
+		m.stopWait = nil
+	}
 	for _, r := range m.pending {
 		r.cancel()
 	}
@@ -346,8 +376,13 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		if msg.grid != m.id || msg.gen != m.gen {
 			return m, nil
 		}
+		ticking := !m.done
 		m.setCount(msg.count, msg.done, msg.held)
-		return m, tea.Batch(m.ensure(), m.countCmd(m.opts.CountEvery))
+		var next tea.Cmd
+		if ticking && m.opts.CountEvery > 0 {
+			next = m.countCmd(m.opts.CountEvery)
+		}
+		return m, tea.Batch(m.ensure(), next)
 	case copyMsg:
 		if msg.grid != m.id {
 			return m, nil
@@ -403,6 +438,9 @@ func (m *Model) gotPage(msg pageMsg) tea.Cmd {
 
 // setCount records the source's count, keeping the cursor on a row.
 func (m *Model) setCount(n int64, done bool, held int64) {
+	if m.done && !done {
+		return // read before the end, delivered after it
+	}
 	m.count, m.done, m.srcHeld = n, done, held
 	if m.done && m.row >= m.count {
 		m.moveTo(m.count - 1)
