@@ -407,3 +407,21 @@ func TestScrollBack(t *testing.T) {
 		t.Errorf("narrow result: cursor column %d, scrolled to %d", col, m.left)
 	}
 }
+
+// TestEmptyResult: a result of no rows says so, and no key fails on it;
+// nor on a grid without a source.
+func TestEmptyResult(t *testing.T) {
+	m := open(t, snapshot(t, "SELECT 1 AS a, 'x' AS b WHERE false"), 60, 10, Options{})
+	keys := []string{"down", "G", "end", "pgdown", "right", "enter", "esc", "y", "Y", "v", "y", "f", ":", "5", "enter"}
+	m, _ = press(t, m, keys...)
+	v := m.View()
+	if !strings.Contains(v, "no rows") || !strings.Contains(v, "0 rows") {
+		t.Errorf("empty result:\n%s", v)
+	}
+	none := New(Options{})
+	none.SetSize(60, 10)
+	none, _ = press(t, none, keys...)
+	if v := none.View(); !strings.Contains(v, "no result") {
+		t.Errorf("no source:\n%s", v)
+	}
+}
