@@ -24,6 +24,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/lakebench/lakebench/lakehouse"
 )
 
@@ -112,7 +113,10 @@ const (
 // page is a cached page of rows.
 type page struct {
 	rows [][]any
-	used uint64
+	// cells are the rows formatted once, cut to MaxWidth: View draws
+	// them without formatting a value again.
+	cells [][]cell
+	used  uint64
 }
 
 // request is a page fetch in flight.
@@ -346,6 +350,15 @@ func (m Model) HeldRows() int64 {
 // included.
 func (m Model) Capturing() bool { return m.prompt != promptNone || m.viewer != nil || m.selecting }
 
+// cells returns row i formatted, when the grid holds it.
+func (m Model) cells(i int64) ([]cell, bool) {
+	p, ok := m.pages[i/m.opts.PageSize]
+	if !ok || i < 0 || i%m.opts.PageSize >= int64(len(p.cells)) {
+		return nil, false
+	}
+	return p.cells[i%m.opts.PageSize], true
+}
+
 // Row returns row i's values when the grid holds them.
 func (m Model) Row(i int64) ([]any, bool) {
 	p, ok := m.pages[i/m.opts.PageSize]
@@ -429,8 +442,7 @@ func (m *Model) gotPage(msg pageMsg) tea.Cmd {
 		rows = msg.res.Rows
 	}
 	m.used++
-	m.pages[msg.page] = &page{rows: rows, used: m.used}
-	m.measure(rows)
+	m.pages[msg.page] = &page{rows: rows, cells: m.format(rows), used: m.used}
 	m.setCount(msg.count, msg.done, msg.held)
 	m.evict()
 	return m.ensure()
@@ -568,16 +580,25 @@ func (m *Model) evict() {
 	}
 }
 
-// measure widens columns to fit the rows seen, up to MaxWidth.
-func (m *Model) measure(rows [][]any) {
-	for _, r := range rows {
-		for i := range min(len(r), len(m.widths)) {
-			if w := textWidth(formatCell(r[i], m.cols[i].Type).text); w > m.widths[i] {
-				m.widths[i] = min(w, m.opts.MaxWidth)
+// format formats rows for the screen, widening columns to fit them, up
+// to MaxWidth.
+func (m *Model) format(rows [][]any) [][]cell {
+	out := make([][]cell, len(rows))
+	for r, row := range rows {
+		out[r] = make([]cell, min(len(row), len(m.cols)))
+		for i := range out[r] {
+			c := formatCell(row[i], m.cols[i].Type)
+			w := textWidth(c.text)
+			if w > m.opts.MaxWidth {
+				c.text = ansi.Truncate(c.text, m.opts.MaxWidth, "…")
+				w = m.opts.MaxWidth
 			}
+			m.widths[i] = max(m.widths[i], w)
+			out[r][i] = c
 		}
 	}
 	m.fitLeft()
+	return out
 }
 
 // fitWidths makes every column at least as wide as its header.
