@@ -177,8 +177,9 @@ func (m Model) View() string {
 	default:
 		spans := m.spans()
 		lines = append(lines, m.headerLine(spans), m.ruleLine(spans))
+		sep := m.Styles.Rule.Render("│")
 		for i := range body {
-			lines = append(lines, m.rowLine(m.top+int64(i), spans))
+			lines = append(lines, m.rowLine(m.top+int64(i), spans, sep))
 		}
 	}
 	for len(lines) < m.height-1 {
@@ -226,7 +227,10 @@ func (m Model) ruleLine(spans []span) string {
 	return m.Styles.Rule.Render(b.String())
 }
 
-func (m Model) rowLine(r int64, spans []span) string {
+// rowLine draws row r; sep is the rendered column border. Most cells are
+// written as they are: rendering each through lipgloss cost more than
+// reading the page.
+func (m Model) rowLine(r int64, spans []span, sep string) string {
 	if r >= m.count && (m.done || r > m.count) {
 		if r == 0 {
 			return strings.Repeat(" ", m.gutterWidth()) + m.Styles.Muted.Render("no rows")
@@ -239,8 +243,8 @@ func (m Model) rowLine(r int64, spans []span) string {
 		mark = "▸"
 	}
 	b.WriteString(m.Styles.Gutter.Render(mark + fitText(groupDigits(strconv.FormatInt(r+1, 10)), m.gutterDigits(), true) + " "))
-	b.WriteString(m.Styles.Rule.Render("│"))
-	row, ok := m.Row(r)
+	b.WriteString(sep)
+	row, ok := m.cells(r)
 	if !ok {
 		note := "loading…"
 		if m.failed[r/m.opts.PageSize] != nil {
@@ -252,23 +256,26 @@ func (m Model) rowLine(r int64, spans []span) string {
 	for _, s := range spans {
 		var c cell
 		if s.col < len(row) {
-			c = formatCell(row[s.col], m.cols[s.col].Type)
+			c = row[s.col]
 		}
 		text := fitText(c.text, s.width, c.kind == kindNumber)
-		st := lipgloss.NewStyle()
+		var st *lipgloss.Style
 		if c.kind == kindNull {
-			st = m.Styles.Null
+			st = &m.Styles.Null
 		}
 		switch {
 		case r == m.row && s.col == m.col && m.focused:
-			st = m.Styles.Cursor
+			st = &m.Styles.Cursor
 		case r == m.row && s.col == m.col:
-			st = m.Styles.CursorBlurred
+			st = &m.Styles.CursorBlurred
 		case m.inSelection(r, s.col):
-			st = m.Styles.Selected
+			st = &m.Styles.Selected
 		}
-		b.WriteString(" " + st.Render(text) + " ")
-		b.WriteString(m.Styles.Rule.Render("│"))
+		if st != nil {
+			text = st.Render(text)
+		}
+		b.WriteString(" " + text + " ")
+		b.WriteString(sep)
 	}
 	return b.String()
 }
