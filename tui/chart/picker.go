@@ -207,6 +207,15 @@ func (p *Picker) step(d int) {
 			}
 		}
 		p.spec.Kind = cycle(kinds, p.spec.Kind, d)
+		// A bar chart starts on the first text column, as Auto's would.
+		if p.spec.Kind == KindBar && (p.spec.X < 0 || classOf(p.cols[p.spec.X]) != classText) {
+			for i, c := range p.cols {
+				if classOf(c) == classText {
+					p.spec.X = i
+					break
+				}
+			}
+		}
 	case fieldX:
 		p.spec.X = cycle(p.xOptions(p.spec.Kind), p.spec.X, d)
 	case fieldY:

@@ -417,7 +417,7 @@ func (d *drawing) bars(h int) []string {
 		d.notes = append(d.notes, fmt.Sprintf("top %d of %s by %s, others summed", h-1, thousands(strconv.Itoa(n)), d.cols[d.spec.Y].Name))
 	}
 	c := NewBars(d.st)
-	c.Format = Human
+	c.Format = barFormat(bars)
 	c.SetBars(bars)
 	if others != "" {
 		c.SetSize(d.w, h-1)
@@ -425,6 +425,27 @@ func (d *drawing) bars(h int) []string {
 	}
 	c.SetSize(d.w, h)
 	return strings.Split(c.View(), "\n")
+}
+
+// barFormat writes the bars' values alike: short units when one reaches
+// 10,000 (12.3k), else thousands separators and the decimals (at most two)
+// the values need, the same for all (3,358.64 and 3,351.00).
+func barFormat(bars []Bar) func(float64) string {
+	d := 0
+	for _, b := range bars {
+		if math.Abs(b.Value) >= 1e4 {
+			return Human
+		}
+		for d < 2 && math.Abs(b.Value*math.Pow(10, float64(d))-math.Round(b.Value*math.Pow(10, float64(d)))) > 1e-9 {
+			d++
+		}
+	}
+	return func(v float64) string {
+		if math.Abs(v) >= 1e4 || !finite(v) {
+			return Human(v)
+		}
+		return thousands(strconv.FormatFloat(v, 'f', d, 64))
+	}
 }
 
 // relabelTimes writes date categories as short as they allow: days when

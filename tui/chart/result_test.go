@@ -309,3 +309,14 @@ func FuzzDraw(f *testing.F) {
 		}
 	})
 }
+
+// TestBarValuesAlike: a bar chart's values share their decimals.
+func TestBarValuesAlike(t *testing.T) {
+	res := query(t, openDB(t), "select * from (values ('a', 3358.64::decimal(8,2)), ('b', 3351.00), ('c', 12.5)) v(k, amount)", true)
+	out := Draw(Auto(res.Columns, res.Rows), res.Columns, res.Rows, 60, 6)
+	for _, want := range []string{"3,358.64", "3,351.00", "12.50"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("got\n%s\nwant %q", out, want)
+		}
+	}
+}
