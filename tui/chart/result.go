@@ -318,6 +318,13 @@ func (d *drawing) xy(h int) []string {
 	if len(pts) == 0 {
 		return []string{d.st.Muted.Render("nothing to plot: every row has a NULL or a value that is not a number")}
 	}
+	if d.spec.Kind != KindScatter {
+		pts = sortedByX(pts)
+		if merged := sumByX(pts); len(merged) < len(pts) {
+			pts = merged
+			d.notes = append(d.notes, "summed by "+d.xName())
+		}
+	}
 	isTime := d.spec.X != RowNumber && classOf(d.cols[d.spec.X]) == classTime
 	xlo, xhi, ylo, yhi := pts[0].X, pts[0].X, pts[0].Y, pts[0].Y
 	xint, yint := true, true
@@ -333,7 +340,9 @@ func (d *drawing) xy(h int) []string {
 	if !ok {
 		return []string{d.st.Muted.Render("too small")}
 	}
-	if isTime && len(p.x.ticks) > 0 && !strings.Contains(p.x.ticks[0].Label, "-") && len(p.x.ticks[0].Label) != 4 {
+	timeOfDay := isTime && strings.HasPrefix(strings.ToUpper(d.cols[d.spec.X].Type), "TIME") &&
+		!strings.HasPrefix(strings.ToUpper(d.cols[d.spec.X].Type), "TIMESTAMP")
+	if isTime && !timeOfDay && len(p.x.ticks) > 0 && !strings.Contains(p.x.ticks[0].Label, "-") && len(p.x.ticks[0].Label) != 4 {
 		// Day and hour labels leave the year out: the caption says it.
 		a, b := unixTime(xlo).Year(), unixTime(xhi).Year()
 		if a == b {
@@ -346,7 +355,6 @@ func (d *drawing) xy(h int) []string {
 	if d.spec.Kind == KindScatter {
 		pc.dots(pts, d.st.series(0))
 	} else {
-		pts = sortedByX(pts)
 		if n := len(pts); n > 8*p.gw {
 			pts = Downsample(pts, 2*p.gw)
 			d.notes = append(d.notes, fmt.Sprintf("%s points, min/max per column", thousands(strconv.Itoa(n))))
@@ -354,6 +362,28 @@ func (d *drawing) xy(h int) []string {
 		pc.line(pts, d.st.series(0))
 	}
 	return p.frame(d.st, pc.rows())
+}
+
+// sumByX merges the points of one x (sorted by x) into one, their y
+// summed, as a bar chart sums a category's rows: a line of several rows a
+// day draws the day's total. It returns pts itself when all x differ.
+func sumByX(pts []Point) []Point {
+	dup := false
+	for i := 1; i < len(pts) && !dup; i++ {
+		dup = pts[i].X == pts[i-1].X
+	}
+	if !dup {
+		return pts
+	}
+	out := make([]Point, 0, len(pts))
+	for _, p := range pts {
+		if n := len(out); n > 0 && out[n-1].X == p.X {
+			out[n-1].Y += p.Y
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // bars draws a bar per category, summing the rows of each, the largest

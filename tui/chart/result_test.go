@@ -72,6 +72,9 @@ var results = []struct {
 	{"bar_summed_dates", `select (date '2026-02-01' + (i % 6)::int) as day, (i % 7)::decimal(10,2) as amount
 		from range(60) t(i)`, true, &Spec{Kind: KindBar, X: 0, Y: 1}},
 	{"line", `select i, (i*i - 50*i)::bigint as y from range(100) t(i)`, false, nil},
+	{"timeseries_summed_by_day", `select (date '2026-05-01' + (i // 3)::int) as day, 'store_' || (i % 3) as store,
+		((i % 3 + 1) * 100 + i)::integer as sales from range(90) t(i)`, false, nil},
+	{"time_of_day", `select time '08:00:00' + to_minutes(i::bigint * 10) as at, (i % 7)::double as queue from range(60) t(i)`, false, nil},
 	{"line_downsampled", `select i::double / 1000 as t, sin(i / 3000.0) + (hash(i) % 1000) / 5000.0 as signal
 		from range(100000) t(i)`, false, nil},
 	{"scatter", `select (hash(i) % 1000)::integer as price, ((hash(i) % 1000) * 0.5 + hash(i*7) % 300)::decimal(9,1) as demand
