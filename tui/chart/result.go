@@ -31,6 +31,7 @@ const (
 // Kinds are the kinds a Picker offers, in its order.
 var Kinds = []Kind{KindBar, KindLine, KindTimeSeries, KindScatter, KindSparkline}
 
+// String names the kind as the Picker shows it.
 func (k Kind) String() string {
 	switch k {
 	case KindBar:
@@ -145,7 +146,7 @@ func increasing(rows [][]any, c int) bool {
 	return n >= 3
 }
 
-// fits reports why column x (or RowNumber) cannot be the x axis of a kind,
+// fitsX reports why column x (or RowNumber) cannot be the x axis of a kind,
 // or "" when it can.
 func fitsX(k Kind, cols []lakehouse.Column, x int) string {
 	if x == RowNumber {
