@@ -343,6 +343,10 @@ func (m Model) rows() [][]cell {
 	return rows
 }
 
+// bigKPIs reports whether KPI values are drawn three rows tall: when the
+// dashboard is printed (height 0) or has 40 rows or more.
+func (m Model) bigKPIs() bool { return m.height == 0 || m.height >= 40 }
+
 // minRowHeight is the least a row is shrunk to, to show it in what is left.
 const minRowHeight = 8
 
@@ -357,6 +361,9 @@ func (m Model) rowHeight(row []cell) int {
 		switch kindOf(t) {
 		case pipeline.TileKPI:
 			want = 5 // border, title, value, change
+			if m.bigKPIs() {
+				want = 7 // the value three rows tall
+			}
 		case pipeline.TileTable:
 			n := 3
 			if t.data != nil {
