@@ -375,6 +375,10 @@ func (m Model) rowHeight(row []cell) int {
 			if m.height >= 40 {
 				want = 16
 			}
+			if t.data != nil && t.data.Chart == "bar" {
+				// A bar a line, with the border, title and caption.
+				want = min(want, max(minRowHeight, len(t.data.Rows)+4))
+			}
 		}
 		h = max(h, want)
 	}
