@@ -69,7 +69,8 @@ func data(i int) (*pipeline.TileData, error) {
 			td.Rows = append(td.Rows, []any{int64(1000 + j*37), []string{"west", "south", "east"}[j%3], 0.97 - float64(j)/50})
 		}
 	case 6:
-		return nil, errors.New("lakehouse: dana may not read bronze.orders: it needs SELECT on bronze.orders (or on schema bronze)")
+		return nil, &pipeline.TileError{Dashboard: "revenue", Index: 6, Title: "Incidents",
+			Err: &lakehouse.AccessError{Principal: "dana", Action: "read", Table: lakehouse.TableName{Schema: "bronze", Name: "orders"}, Privilege: "SELECT", Owner: "ana"}}
 	}
 	return td, nil
 }
