@@ -424,7 +424,7 @@ func (m Model) View() string {
 			h = left // shrunk to fit, above the line that says more follow
 		}
 		if m.height > 0 && len(lines)+h > m.height && len(lines) > 0 {
-			more := fmt.Sprintf("↓ %d more rows of tiles (%s)", len(rows)-r, m.keys.Down.Help().Key)
+			more := fmt.Sprintf("↓ %s of tiles (%s)", pipeline.Plural(len(rows)-r, "more row"), m.keys.Down.Help().Key)
 			if len(lines) >= m.height {
 				lines = lines[:m.height-1]
 			}
