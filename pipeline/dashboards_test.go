@@ -187,6 +187,25 @@ func TestSampleDashboardsShowTheStories(t *testing.T) {
 		}
 	})
 
+	// The TUI loads every tile at once, each in its own command.
+	t.Run("tiles load concurrently", func(t *testing.T) {
+		lh.SetPrincipal("dana")
+		defer lh.SetPrincipal("")
+		tiles := p.Resources.Dashboards["churn"].Tiles
+		errs := make(chan error, len(tiles))
+		for i := range tiles {
+			go func() {
+				_, err := p.EvalTile(context.Background(), lh, "churn", i)
+				errs <- err
+			}()
+		}
+		for range tiles {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+	})
+
 	// Last: it adds a dashboard to p.
 	t.Run("governed and refused", func(t *testing.T) { testEvalTileGovernedAndRefused(t, p, lh) })
 }
