@@ -304,10 +304,12 @@ func TestGoldenAnalyst(t *testing.T) {
 		{"error", []string{"e", "text:select nosuch from range(3)", "ctrl+j"}},
 		{"dashboards", []string{"f7"}},
 	}
+	// The queries go to a copy's history, not the shared sample's.
+	ws := copyWorkspace(t)
 	for _, size := range [][2]int{{80, 24}, {160, 48}} {
 		for _, sc := range screens {
 			t.Run(fmt.Sprintf("%s_%dx%d", sc.name, size[0], size[1]), func(t *testing.T) {
-				m := newTestModel(t, size[0], size[1])
+				m := newModelOn(t, ws, size[0], size[1])
 				m.Update(keyMsg("4"))
 				v := m.views[analystView].(*analyst)
 				v.of = "" // read the catalog, alerts and history again
