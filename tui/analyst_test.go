@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/lakebench/lakebench/pipeline"
 )
@@ -335,6 +336,34 @@ func TestGoldenAnalyst(t *testing.T) {
 				}
 				golden.RequireEqual(t, out)
 			})
+		}
+	}
+}
+
+// TestAnalystSizes draws every pane of the Analyst view at the sizes a
+// user opens it: exactly the terminal's lines, none wider, and the pane
+// bar naming every pane's key (it replaced the placeholder, whose test
+// this was).
+func TestAnalystSizes(t *testing.T) {
+	for _, size := range [][2]int{{60, 20}, {80, 24}, {120, 40}, {200, 60}} {
+		m := newTestModel(t, size[0], size[1])
+		m.Update(keyMsg("4"))
+		for _, k := range []string{"f2", "f5", "f6", "f7", "f8", "f9", "f6"} {
+			m.Update(keyMsg(k))
+			lines := strings.Split(m.View(), "\n")
+			if len(lines) != size[1] {
+				t.Errorf("%s at %dx%d: %d lines", k, size[0], size[1], len(lines))
+			}
+			for i, l := range lines {
+				if w := lipgloss.Width(l); w > size[0] {
+					t.Errorf("%s at %dx%d: line %d is %d wide", k, size[0], size[1], i, w)
+				}
+			}
+			for _, f := range []string{"f2", "f5", "f6", "f7", "f8", "f9"} {
+				if !strings.Contains(lines[1], f) {
+					t.Errorf("%s at %dx%d: the pane bar lacks %s: %q", k, size[0], size[1], f, lines[1])
+				}
+			}
 		}
 	}
 }

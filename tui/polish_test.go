@@ -12,7 +12,6 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
-	"github.com/charmbracelet/x/ansi"
 	"github.com/lakebench/lakebench/lakehouse"
 	"github.com/lakebench/lakebench/pipeline"
 )
@@ -355,25 +354,6 @@ func TestUpdateNextBatchOnTarget(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data", "staging", "landing")); err == nil {
 		t.Errorf("n on staging wrote a landing zone without generated data")
-	}
-}
-
-// TestPlaceholderNotCut draws the Analyst tab at the sizes a user opens
-// it: the line saying which command does the view's work meanwhile was cut
-// to "the command line doe…" at any width.
-func TestPlaceholderNotCut(t *testing.T) {
-	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
-		for _, tab := range []string{"4"} {
-			m := newTestModel(t, size[0], size[1])
-			m.Update(keyMsg(tab))
-			out := ansi.Strip(m.View())
-			if strings.Contains(out, "…") {
-				t.Errorf("tab %s at %dx%d: a line is cut:\n%s", tab, size[0], size[1], out)
-			}
-			if !strings.Contains(out, "Until then, the command line") || !strings.Contains(out, "lakebench query") {
-				t.Errorf("tab %s at %dx%d: the command-line hint is missing:\n%s", tab, size[0], size[1], out)
-			}
-		}
 	}
 }
 
