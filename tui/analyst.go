@@ -357,7 +357,8 @@ func (v *analyst) FullHelp() [][]key.Binding {
 		groups = append(groups, []key.Binding{k.Leave, k.Cancel})
 		groups = append(groups, v.ed.KeyMap.FullHelp()...)
 	case paneResults:
-		groups = append(groups, []key.Binding{k.Cancel, k.PrevTab, k.NextTab, k.Chart, k.Export})
+		// esc/ctrl+c apart: help hides the c it contains.
+		groups = append(groups, []key.Binding{k.Cancel}, []key.Binding{k.PrevTab, k.NextTab, k.Chart, k.Export})
 		if t != nil && t.cur != nil {
 			// The grid's keys, grouped so that no one-letter key shares a
 			// group with a longer key containing it (help hides those).
