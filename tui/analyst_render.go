@@ -487,8 +487,8 @@ func (v *analyst) alertsView(width, height int) string {
 		if a.Op != "" {
 			value += " " + a.Op + " " + shortValue(a.Threshold)
 		}
-		lines = append(lines, fit(mark+v.stateTag(a.State)+" "+name, inner-max(0, min(inner/2, lipgloss.Width(value)+len(when)+3)))+
-			st.Muted.Render(right(value+" · "+when, min(inner/2, lipgloss.Width(value)+len(when)+3))))
+		rw := min(inner/2, lipgloss.Width(value)+len(when)+3)
+		lines = append(lines, fit(mark+v.stateTag(a.State)+" "+name, inner-rw-1)+" "+st.Muted.Render(right(value+" · "+when, rw)))
 	}
 	if v.alertCursor < len(v.alerts) {
 		a := v.alerts[v.alertCursor]
