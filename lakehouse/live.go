@@ -902,14 +902,16 @@ func (l *Live) derive(ctx context.Context, order, where string) (*Live, error) {
 		return nil, fmt.Errorf("lakehouse: %w", err)
 	}
 	first, err := d.readPage(ctx, 0, d.firstN)
-	if err == nil && !l.lh.addLive(d) {
-		err = errors.New("lakehouse: the lakehouse is closed")
+	if err == nil {
+		d.first = first
+		if !l.lh.addLive(d) {
+			err = errors.New("lakehouse: the lakehouse is closed")
+		}
 	}
 	if err != nil {
 		d.Close()
 		return nil, err
 	}
-	d.first = first
 	return d, nil
 }
 

@@ -12,6 +12,13 @@ import (
 // pairs in the same run: live/limit is the median of the pairs' ratios
 // (the target is at most 2). "scan" reads a 10M-row table with
 // expressions, "range" DuckDB's range().
+//
+// Measured on a 2-core machine under a load of about 19 (medians): scan
+// 0.76 (33.9 ms against 46.7 ms), range 2.9 (1.9 ms against 0.6 ms: a
+// fixed cost of about 1.3 ms, most of it the authorization's parse of the
+// SQL, weighs on a query this cheap). An ORDER BY query is the exception
+// to the target: DuckDB must sort all rows before the first streams,
+// where LIMIT uses a top-N.
 func BenchmarkLiveFirstPage10M(b *testing.B) {
 	lh := liveTarget(b, 10_000_000)
 	ctx := context.Background()
@@ -60,7 +67,8 @@ func BenchmarkLiveFirstPage10M(b *testing.B) {
 // live result is readable (OpenLive, then Page at the end, which waits for
 // the stream) against a plain CREATE TEMP TABLE AS of the query, the least
 // it takes DuckDB to run it and keep all its rows: live/ctas is the median
-// of the pairs' ratios.
+// of the pairs' ratios. Measured as above: 2.1 (17.5 s against 7.8 s; the
+// spill is appended by one thread, the CREATE TABLE AS inserts with all).
 func BenchmarkLiveLastPage10M(b *testing.B) {
 	const n = 10_000_000
 	lh := liveTarget(b, n)

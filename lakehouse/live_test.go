@@ -359,6 +359,18 @@ func TestLiveSortFilterExport(t *testing.T) {
 	}
 	ff.Close()
 
+	// An ordered query pages in its order.
+	o, err := lh.OpenLive(ctx, "SELECT id FROM t ORDER BY id DESC", LiveOptions{FirstPage: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range allRows(t, o, 33_333) {
+		if r[0].(int64) != int64(n-1-i) {
+			t.Fatalf("ordered row %d: got id %v, want %d", i, r[0], n-1-i)
+		}
+	}
+	o.Close()
+
 	dir := t.TempDir()
 	for _, format := range []string{"csv", "parquet", "json"} {
 		path := filepath.Join(dir, "out."+format)
