@@ -294,3 +294,31 @@ func TestQueryHistoryMigration(t *testing.T) {
 		t.Errorf("migrated: %s %v", sqlsOf(got), err)
 	}
 }
+
+// TestQueryLogLinkIsNotFollowed: the query log made a symbolic link to
+// another file: a read-only session's record is refused rather than
+// written through it, the history still reads, and the next writer names
+// the link instead of importing through it.
+func TestQueryLogLinkIsNotFollowed(t *testing.T) {
+	ctx := context.Background()
+	path := historyTarget(t)
+	precious := filepath.Join(t.TempDir(), "precious")
+	os.WriteFile(precious, []byte("precious\n"), 0o644)
+	if err := os.Symlink(precious, queryLogPath(path)); err != nil {
+		t.Fatal(err)
+	}
+	r := openAs(t, path, "dana", true)
+	if err := r.RecordQuery(ctx, QueryRecord{SQL: "select 1", Status: "ok"}); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("a record through a linked log: %v", err)
+	}
+	if got, err := r.QueryHistory(ctx, "", 0); err != nil || len(got) != 0 {
+		t.Errorf("history beside a linked log: %v %v", got, err)
+	}
+	r.Close()
+	if _, err := Open(ctx, path, Options{}); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("a writer beside a linked query log: %v", err)
+	}
+	if b, _ := os.ReadFile(precious); string(b) != "precious\n" {
+		t.Errorf("the link's target was written: %q", b)
+	}
+}

@@ -77,7 +77,7 @@ func (w *Workspace) session(ctx context.Context, target string) (*session, error
 	if s == nil || s.principal != principal {
 		if s != nil {
 			delete(w.sessions, path)
-			go s.close(errClosedByRun)
+			go s.close(errors.New("tui: the result was closed: the session's principal changed; run the query again"))
 		}
 		lh, release, err := w.read(ctx, path, principal)
 		if err != nil {
