@@ -1,6 +1,7 @@
 package grid
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -33,9 +34,7 @@ var typeCases = []struct {
 	{"timestamptz", "TIMESTAMPTZ '2024-01-02 03:04:05.123+00'", "2024-01-02 03:04:05.123+00", "2024-01-02 03:04:05.123+00", kindText},
 	{"timestamp", "TIMESTAMP '2024-01-02 03:04:05'", "2024-01-02 03:04:05", "2024-01-02 03:04:05", kindText},
 	{"time", "TIME '12:34:56.5'", "12:34:56.5", "12:34:56.5", kindText},
-	// lakehouse's normalize turns an INTERVAL into Go's duration text,
-	// months dropped (see the report): the grid shows what it gets.
-	{"interval", "INTERVAL 2 DAY + INTERVAL 3 HOUR", "51h0m0s", "51h0m0s", kindText},
+	{"interval", "INTERVAL 1 MONTH + INTERVAL 2 DAY + INTERVAL 3 HOUR", "1 month 2 days 03:00:00", "1 month 2 days 03:00:00", kindText},
 	{"blob", `'\xAA\x00ab'::BLOB`, `\xAA\x00ab`, `\xAA\x00ab`, kindText},
 	{"list", "[1, 2, NULL]", "[1, 2, NULL]", "[1, 2, NULL]", kindText},
 	{"list_of_structs", "[{'x': DATE '2024-01-01', 'a': 'q'}]", "[{'x': 2024-01-01, 'a': q}]", "[{'x': 2024-01-01, 'a': q}]", kindText},
@@ -136,5 +135,27 @@ func TestTSV(t *testing.T) {
 	want := "a\t\"b\tc\"\t\"say \"\"hi\"\"\"\n\t\"line\nbreak\"\tx"
 	if got != want {
 		t.Errorf("tsv: got %q, want %q", got, want)
+	}
+}
+
+// TestIntervalsAsDuckDB: an INTERVAL shows as DuckDB's own text of it.
+func TestIntervalsAsDuckDB(t *testing.T) {
+	exprs := []string{
+		"INTERVAL 1 MONTH + INTERVAL 2 DAY + INTERVAL 3 HOUR", "INTERVAL 14 MONTH", "INTERVAL 25 MONTH",
+		"INTERVAL 1 DAY", "INTERVAL 0 SECOND", "INTERVAL 1500 MILLISECOND", "INTERVAL 90 MINUTE",
+		"INTERVAL 100 HOUR", "-INTERVAL 1 MONTH", "INTERVAL (-3) DAY + INTERVAL 2 HOUR",
+		"-INTERVAL 90061 SECOND", "INTERVAL 1 MICROSECOND", "TIMESTAMP '2024-03-01' - TIMESTAMP '2024-01-01 12:00:00'",
+	}
+	var cols []string
+	for i, e := range exprs {
+		cols = append(cols, fmt.Sprintf("%s AS v%d, (%s)::VARCHAR AS t%d", e, i, e, i))
+	}
+	src := streamed(t, "SELECT "+strings.Join(cols, ", "))
+	row := src.rows[0]
+	for i, e := range exprs {
+		got, want := formatCell(row[2*i], src.cols[2*i].Type).text, row[2*i+1].(string)
+		if got != want {
+			t.Errorf("%s: got %q, DuckDB says %q", e, got, want)
+		}
 	}
 }
