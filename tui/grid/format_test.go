@@ -1,6 +1,7 @@
 package grid
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -28,7 +29,7 @@ var typeCases = []struct {
 	{"double_tiny", "1e-9::DOUBLE", "1e-09", "1e-09", kindNumber},
 	{"double_huge", "1e300::DOUBLE", "1e+300", "1e+300", kindNumber},
 	{"float", "0.1::FLOAT", "0.1", "0.1", kindNumber},
-	{"nan", "'nan'::DOUBLE", "NaN", "NaN", kindNumber},
+	{"nan", "'nan'::DOUBLE", "nan", "nan", kindNumber},
 	{"inf", "'-inf'::DOUBLE", "-inf", "-inf", kindNumber},
 	{"date", "DATE '2024-02-29'", "2024-02-29", "2024-02-29", kindText},
 	{"timestamptz", "TIMESTAMPTZ '2024-01-02 03:04:05.123+00'", "2024-01-02 03:04:05.123+00", "2024-01-02 03:04:05.123+00", kindText},
@@ -157,5 +158,39 @@ func TestIntervalsAsDuckDB(t *testing.T) {
 		if got != want {
 			t.Errorf("%s: got %q, DuckDB says %q", e, got, want)
 		}
+	}
+}
+
+// TestCopiedAsDuckDB: a copied value of every type is DuckDB's own text
+// of it (the session's time zone is UTC, as the driver reads times).
+func TestCopiedAsDuckDB(t *testing.T) {
+	var cols []string
+	for i, c := range typeCases {
+		cols = append(cols, fmt.Sprintf("%s AS v%d, (%s)::VARCHAR AS t%d", c.expr, i, c.expr, i))
+	}
+	src := streamed(t, "SELECT "+strings.Join(cols, ", "))
+	row := src.rows[0]
+	for i, c := range typeCases {
+		want, _ := row[2*i+1].(string)
+		if got := plainText(row[2*i], src.cols[2*i].Type); got != want {
+			t.Errorf("%s: copied %q, DuckDB says %q", c.expr, got, want)
+		}
+	}
+}
+
+// TestViewerJSONValid: the cell viewer's text of a nested value is valid
+// JSON, NULLs, NaN and infinities inside included.
+func TestViewerJSONValid(t *testing.T) {
+	src := streamed(t, `SELECT [1.5::DOUBLE, 'nan'::DOUBLE, '-inf'::DOUBLE, NULL] AS l,
+		{'d': DATE '2024-01-01', 'm': MAP {'k': [1, 2]}, 'x': 12.50::DECIMAL(10,2), 'b': '\x00'::BLOB} AS s,
+		'{"a": {"b": [true, null]}}'::JSON AS j`)
+	for i, v := range src.rows[0] {
+		text := viewerText(v, src.cols[i].Type)
+		if !json.Valid([]byte(text)) {
+			t.Errorf("%s: not JSON:\n%s", src.cols[i].Name, text)
+		}
+	}
+	if got := viewerText(src.rows[0][1], src.cols[1].Type); !strings.Contains(got, `"x": 12.50`) || !strings.Contains(got, `"k": [`) {
+		t.Errorf("struct viewer text:\n%s", got)
 	}
 }
