@@ -8,7 +8,6 @@ import (
 	"math/big"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -458,7 +457,7 @@ func normalize(v any, exactDecimals bool) any {
 	case []byte:
 		return string(x)
 	case duckdb.Interval:
-		return (time.Duration(x.Micros)*time.Microsecond + time.Duration(x.Days)*24*time.Hour).String()
+		return intervalText(x)
 	case duckdb.UUID:
 		return x.String()
 	case []any:
@@ -473,6 +472,37 @@ func normalize(v any, exactDecimals bool) any {
 		return x
 	}
 	return v
+}
+
+// intervalText writes an INTERVAL as DuckDB does: 1 year 2 months 3 days
+// 04:05:06.5 (months are not a fixed number of days: a Go duration loses
+// them).
+func intervalText(iv duckdb.Interval) string {
+	var parts []string
+	unit := func(n int64, name string) {
+		if n == 0 {
+			return
+		}
+		if n != 1 && n != -1 {
+			name += "s"
+		}
+		parts = append(parts, fmt.Sprintf("%d %s", n, name))
+	}
+	unit(int64(iv.Months/12), "year")
+	unit(int64(iv.Months%12), "month")
+	unit(int64(iv.Days), "day")
+	if us := iv.Micros; us != 0 || len(parts) == 0 {
+		sign := ""
+		if us < 0 {
+			sign, us = "-", -us
+		}
+		t := fmt.Sprintf("%s%02d:%02d:%02d", sign, us/3_600_000_000, us/60_000_000%60, us/1_000_000%60)
+		if frac := us % 1_000_000; frac != 0 {
+			t += strings.TrimRight(fmt.Sprintf(".%06d", frac), "0")
+		}
+		parts = append(parts, t)
+	}
+	return strings.Join(parts, " ")
 }
 
 // IsNumericType reports whether a DuckDB type name is a number.

@@ -94,7 +94,7 @@ type decimal interface {
 func formatFloat(f float64, typ string, bits int) string {
 	switch {
 	case math.IsNaN(f):
-		return "NaN"
+		return "nan"
 	case math.IsInf(f, 1):
 		return "inf"
 	case math.IsInf(f, -1):

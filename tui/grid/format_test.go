@@ -1,6 +1,8 @@
 package grid
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -27,15 +29,13 @@ var typeCases = []struct {
 	{"double_tiny", "1e-9::DOUBLE", "1e-09", "1e-09", kindNumber},
 	{"double_huge", "1e300::DOUBLE", "1e+300", "1e+300", kindNumber},
 	{"float", "0.1::FLOAT", "0.1", "0.1", kindNumber},
-	{"nan", "'nan'::DOUBLE", "NaN", "NaN", kindNumber},
+	{"nan", "'nan'::DOUBLE", "nan", "nan", kindNumber},
 	{"inf", "'-inf'::DOUBLE", "-inf", "-inf", kindNumber},
 	{"date", "DATE '2024-02-29'", "2024-02-29", "2024-02-29", kindText},
 	{"timestamptz", "TIMESTAMPTZ '2024-01-02 03:04:05.123+00'", "2024-01-02 03:04:05.123+00", "2024-01-02 03:04:05.123+00", kindText},
 	{"timestamp", "TIMESTAMP '2024-01-02 03:04:05'", "2024-01-02 03:04:05", "2024-01-02 03:04:05", kindText},
 	{"time", "TIME '12:34:56.5'", "12:34:56.5", "12:34:56.5", kindText},
-	// lakehouse's normalize turns an INTERVAL into Go's duration text,
-	// months dropped (see the report): the grid shows what it gets.
-	{"interval", "INTERVAL 2 DAY + INTERVAL 3 HOUR", "51h0m0s", "51h0m0s", kindText},
+	{"interval", "INTERVAL 1 MONTH + INTERVAL 2 DAY + INTERVAL 3 HOUR", "1 month 2 days 03:00:00", "1 month 2 days 03:00:00", kindText},
 	{"blob", `'\xAA\x00ab'::BLOB`, `\xAA\x00ab`, `\xAA\x00ab`, kindText},
 	{"list", "[1, 2, NULL]", "[1, 2, NULL]", "[1, 2, NULL]", kindText},
 	{"list_of_structs", "[{'x': DATE '2024-01-01', 'a': 'q'}]", "[{'x': 2024-01-01, 'a': q}]", "[{'x': 2024-01-01, 'a': q}]", kindText},
@@ -136,5 +136,61 @@ func TestTSV(t *testing.T) {
 	want := "a\t\"b\tc\"\t\"say \"\"hi\"\"\"\n\t\"line\nbreak\"\tx"
 	if got != want {
 		t.Errorf("tsv: got %q, want %q", got, want)
+	}
+}
+
+// TestIntervalsAsDuckDB: an INTERVAL shows as DuckDB's own text of it.
+func TestIntervalsAsDuckDB(t *testing.T) {
+	exprs := []string{
+		"INTERVAL 1 MONTH + INTERVAL 2 DAY + INTERVAL 3 HOUR", "INTERVAL 14 MONTH", "INTERVAL 25 MONTH",
+		"INTERVAL 1 DAY", "INTERVAL 0 SECOND", "INTERVAL 1500 MILLISECOND", "INTERVAL 90 MINUTE",
+		"INTERVAL 100 HOUR", "-INTERVAL 1 MONTH", "INTERVAL (-3) DAY + INTERVAL 2 HOUR",
+		"-INTERVAL 90061 SECOND", "INTERVAL 1 MICROSECOND", "TIMESTAMP '2024-03-01' - TIMESTAMP '2024-01-01 12:00:00'",
+	}
+	var cols []string
+	for i, e := range exprs {
+		cols = append(cols, fmt.Sprintf("%s AS v%d, (%s)::VARCHAR AS t%d", e, i, e, i))
+	}
+	src := streamed(t, "SELECT "+strings.Join(cols, ", "))
+	row := src.rows[0]
+	for i, e := range exprs {
+		got, want := formatCell(row[2*i], src.cols[2*i].Type).text, row[2*i+1].(string)
+		if got != want {
+			t.Errorf("%s: got %q, DuckDB says %q", e, got, want)
+		}
+	}
+}
+
+// TestCopiedAsDuckDB: a copied value of every type is DuckDB's own text
+// of it (the session's time zone is UTC, as the driver reads times).
+func TestCopiedAsDuckDB(t *testing.T) {
+	var cols []string
+	for i, c := range typeCases {
+		cols = append(cols, fmt.Sprintf("%s AS v%d, (%s)::VARCHAR AS t%d", c.expr, i, c.expr, i))
+	}
+	src := streamed(t, "SELECT "+strings.Join(cols, ", "))
+	row := src.rows[0]
+	for i, c := range typeCases {
+		want, _ := row[2*i+1].(string)
+		if got := plainText(row[2*i], src.cols[2*i].Type); got != want {
+			t.Errorf("%s: copied %q, DuckDB says %q", c.expr, got, want)
+		}
+	}
+}
+
+// TestViewerJSONValid: the cell viewer's text of a nested value is valid
+// JSON, NULLs, NaN and infinities inside included.
+func TestViewerJSONValid(t *testing.T) {
+	src := streamed(t, `SELECT [1.5::DOUBLE, 'nan'::DOUBLE, '-inf'::DOUBLE, NULL] AS l,
+		{'d': DATE '2024-01-01', 'm': MAP {'k': [1, 2]}, 'x': 12.50::DECIMAL(10,2), 'b': '\x00'::BLOB} AS s,
+		'{"a": {"b": [true, null]}}'::JSON AS j`)
+	for i, v := range src.rows[0] {
+		text := viewerText(v, src.cols[i].Type)
+		if !json.Valid([]byte(text)) {
+			t.Errorf("%s: not JSON:\n%s", src.cols[i].Name, text)
+		}
+	}
+	if got := viewerText(src.rows[0][1], src.cols[1].Type); !strings.Contains(got, `"x": 12.50`) || !strings.Contains(got, `"k": [`) {
+		t.Errorf("struct viewer text:\n%s", got)
 	}
 }

@@ -72,7 +72,12 @@ func writeJSONAt(b *strings.Builder, v any, typ, indent, nl string, depth int) {
 		fmt.Fprint(b, x)
 		return
 	case float64, float32:
-		b.WriteString(strings.ReplaceAll(formatValue(x, typ), "inf", `"inf"`))
+		// JSON has no nan or inf: they are written as strings.
+		if t := formatValue(x, typ); strings.Contains(t, "nan") || strings.Contains(t, "inf") {
+			quote(b, t)
+		} else {
+			b.WriteString(t)
+		}
 		return
 	case time.Time:
 		quote(b, timeText(x, typ))
