@@ -882,31 +882,27 @@ func (p *Project) AlertStatuses(ctx context.Context, lh *lakehouse.Lakehouse, hi
 
 // hidden says why the principal of lh may not see what an alert's
 // evaluations computed ("" when it may): its query reads what the
-// principal may not read (decided on the query's bound plan, as an
-// evaluation would; not audited, nothing runs). The history of the
-// target's alerts is open to a principal with a permission on the target,
-// as its job history is; the values are the data's.
+// principal may not read, decided on the query's bound plan as an
+// evaluation would be (nothing runs; a check, not an access, so not
+// audited). The query is the bundle's, bound as lakebench binds the
+// bundle's models (Access), so this works on a read-only lakehouse. The
+// history of the target's alerts is open to a principal with a permission
+// on the target, as its job history is; the values are the data's.
 func hidden(ctx context.Context, lh *lakehouse.Lakehouse, s alertSpec) string {
 	principal := lh.Principal()
-	if principal == "" {
-		return ""
+	if principal == "" || s.query == "" {
+		return "" // lakebench itself; or a broken alert, which computed nothing
 	}
-	if s.query == "" {
-		return "" // a broken alert computed nothing
+	reads, writes, err := lh.Access(ctx, alertSQL(s))
+	if err == nil {
+		err = lh.Authorize(ctx, principal, reads, writes)
 	}
-	tx, err := lh.BeginAs(ctx, principal)
-	if err != nil {
-		return err.Error()
-	}
-	defer tx.Rollback()
-	_, writes, err := tx.AuthorizeSQL(ctx, alertSQL(s))
 	var ae *lakehouse.AccessError
 	switch {
 	case errors.As(err, &ae):
 		return ae.Error()
 	case err != nil:
-		// A query that no longer binds computed nothing new to hide;
-		// its recorded values came from what it read then.
+		// Undecided is hidden: fail closed.
 		return fmt.Sprintf("%s's access to what the query reads cannot be decided: %v", principal, firstLine(err.Error()))
 	case len(writes) > 0:
 		return "the query writes"

@@ -42,6 +42,9 @@ func TestAlertsCommands(t *testing.T) {
 			t.Errorf("after the run, %s: %+v", n, st)
 		}
 	}
+	if st := listed["missing_orders"]; st.Value != "0" || st.Message != "" {
+		t.Errorf("the owner's list hides a value: %+v", st)
+	}
 	if st := listed["duplicate_orders"]; st.State != pipeline.AlertOK || st.DisplayName != "Duplicate orders in the latest batch" {
 		t.Errorf("duplicate_orders on day 2: %+v", st)
 	}
