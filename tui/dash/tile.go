@@ -101,7 +101,14 @@ func (m Model) drawKPI(d *pipeline.TileData, w, h int) string {
 	if k == nil {
 		return m.message(m.styles.Muted, "no value", w, h)
 	}
-	lines := []string{pad(m.styles.Value.Render(FormatValue(k.Value, k.Format)), w)}
+	value := FormatValue(k.Value, k.Format)
+	lines := []string{pad(m.styles.Value.Render(value), w)}
+	if big, ok := bigText(value); ok && h >= 4 && m.bigKPIs() && len([]rune(big[0])) <= w {
+		lines = lines[:0]
+		for _, row := range big {
+			lines = append(lines, pad(m.styles.Value.Render(row), w))
+		}
+	}
 	if k.HasPrevious {
 		st := m.styles.Bad
 		if k.Good {
