@@ -344,3 +344,104 @@ func TestAttackSettingsOnWriter(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackLiveRobustness: odd shapes and timings a user can cause end in
+// a result or an error, never a panic or a hang: no columns, 2,000
+// columns, a huge string, a cancel then at once another query, a close
+// while pages are read.
+func TestAttackLiveRobustness(t *testing.T) {
+	ctx := context.Background()
+	g := newAttackTarget(t)
+	ro := openAs(t, g.path, "dana", true)
+	// No columns: DuckDB refuses an empty select list.
+	if l, err := ro.OpenLive(ctx, "select * exclude (revenue) from gold.revenue", LiveOptions{}); err == nil {
+		if cols := l.Columns(); len(cols) != 0 {
+			t.Errorf("no columns: %v", cols)
+		}
+		if _, err := l.Page(ctx, 0, 10); err != nil {
+			t.Errorf("a page of no columns: %v", err)
+		}
+		if s, err := l.Sort(ctx, 0, true); err == nil {
+			s.Close()
+			t.Error("sorted a result without columns")
+		}
+		l.Close()
+	}
+	// 2,000 columns, sorted, filtered and exported.
+	cols := make([]string, 2000)
+	for i := range cols {
+		cols[i] = fmt.Sprintf("%d AS c%d", i, i)
+	}
+	wide, err := ro.OpenLive(ctx, "select "+strings.Join(cols, ", ")+" from range(3)", LiveOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wide.Columns()) != 2000 {
+		t.Errorf("%d columns, want 2000", len(wide.Columns()))
+	}
+	s, err := wide.Sort(ctx, 1999, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.Page(ctx, 0, 3); err != nil || len(p.Rows) != 3 || len(p.Rows[0]) != 2000 {
+		t.Errorf("the sorted wide result: %v", err)
+	}
+	s.Close()
+	if err := wide.Export(ctx, filepath.Join(t.TempDir(), "wide.parquet"), "parquet", nil); err != nil {
+		t.Errorf("export of 2,000 columns: %v", err)
+	}
+	wide.Close()
+	// A string of 16 MiB.
+	big, err := ro.OpenLive(ctx, "select repeat('x', 16 << 20) as s", LiveOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := big.Page(ctx, 0, 1); err != nil || len(p.Rows) != 1 || len(p.Rows[0][0].(string)) != 16<<20 {
+		t.Errorf("the huge string: %v", err)
+	}
+	big.Close()
+	// Canceled, then at once another query on the same session.
+	for range 3 {
+		slow, err := ro.OpenLive(ctx, "select count(*) from range(1000000000) a, range(10) b", LiveOptions{})
+		if err == nil {
+			slow.Cancel()
+			if err := slow.Wait(ctx); err != nil && !errors.Is(err, ErrCanceled) {
+				t.Errorf("a canceled query: %v", err)
+			}
+			slow.Close()
+		}
+		l, err := ro.OpenLive(ctx, "select revenue from gold.revenue", LiveOptions{})
+		if err != nil {
+			t.Fatalf("the query after a cancel: %v", err)
+		}
+		if p, err := l.Page(ctx, 0, 5); err != nil || len(p.Rows) != 1 {
+			t.Errorf("the page after a cancel: %v %v", p, err)
+		}
+		l.Close()
+	}
+	// Closed while its pages are read: each read ends in rows or an error.
+	many, err := ro.OpenLive(ctx, "select range as i from range(2000000)", LiveOptions{FirstPage: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for off := int64(0); off < 2_000_000; off += 100_000 {
+			if _, err := many.Page(ctx, off, 1000); err != nil {
+				return
+			}
+		}
+	}()
+	many.Close()
+	<-done
+	if _, err := many.Page(ctx, 0, 10); err == nil {
+		t.Error("a closed result gave a page")
+	}
+	if _, err := many.Sort(ctx, 0, false); err == nil {
+		t.Error("a closed result sorted")
+	}
+	if err := many.Export(ctx, filepath.Join(t.TempDir(), "x.csv"), "csv", nil); err == nil {
+		t.Error("a closed result exported")
+	}
+}
