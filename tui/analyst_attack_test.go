@@ -104,3 +104,30 @@ func TestAttackAnalystWorkspaces(t *testing.T) {
 		t.Errorf("the owner's result after dana's attacks: %v %v", p, err)
 	}
 }
+
+// TestAttackAnalystCtrlC: ctrl+c cancels a running query and does not
+// quit; pressed again once nothing runs, it quits.
+func TestAttackAnalystCtrlC(t *testing.T) {
+	m, v := analystOn(t, copyWorkspace(t), 80, 24)
+	typeText(m, "select count(*) from range(1000000000) a, range(1000000) b where a.range + b.range = -1")
+	_, cmd := m.Update(ctrlJ)
+	_, cmd = m.Update(cmd())
+	if !v.run.running() {
+		t.Fatal("not running after ctrl+j")
+	}
+	r := newRunner()
+	r.start(cmd)
+	_, cmd = m.Update(keyMsg("ctrl+c"))
+	if m.quitting {
+		t.Fatal("ctrl+c quit the app while a query ran")
+	}
+	r.start(cmd)
+	r.drain(t, m)
+	if v.run.running() || v.TakesCtrlC() {
+		t.Fatal("still running after ctrl+c")
+	}
+	m.Update(keyMsg("ctrl+c"))
+	if !m.quitting {
+		t.Error("ctrl+c with nothing running did not quit")
+	}
+}
