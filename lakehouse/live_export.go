@@ -44,6 +44,9 @@ func (l *Live) Export(ctx context.Context, path, format string, progress func(wr
 	if err := exportTarget(path); err != nil {
 		return err
 	}
+	if err := l.lh.notOwnFile(path); err != nil {
+		return err
+	}
 	l.mu.Lock()
 	names, types, cols, total, closed, why := l.names, l.types, l.columns, l.rows, l.closed, l.closedErr()
 	l.mu.Unlock()
@@ -158,6 +161,9 @@ func (l *Live) Export(ctx context.Context, path, format string, progress func(wr
 	if err := exportTarget(path); err != nil {
 		return err
 	}
+	if err := l.lh.notOwnFile(path); err != nil {
+		return err
+	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("lakehouse: export to %s: %w", path, err)
 	}
@@ -183,6 +189,27 @@ func exportTarget(path string) error {
 		return fmt.Errorf("lakehouse: export to %s: it is a symbolic link, so the export would write whatever file it points to; remove the link or choose another path", path)
 	case !fi.Mode().IsRegular():
 		return fmt.Errorf("lakehouse: export to %s: it is not a regular file (%s); choose another path", path, fi.Mode().Type())
+	}
+	return nil
+}
+
+// notOwnFile refuses an export into the directory of the target's own
+// files (its DuckDB file, lock, audit and query logs), however the path
+// reaches it: an export there would replace them.
+func (lh *Lakehouse) notOwnFile(path string) error {
+	if lh.path == "" {
+		return nil
+	}
+	own, err := filepath.EvalSymlinks(filepath.Dir(lh.path))
+	if err != nil {
+		return fmt.Errorf("lakehouse: export to %s: %w", path, err)
+	}
+	dir, err := filepath.EvalSymlinks(filepath.Dir(path))
+	if err != nil {
+		return fmt.Errorf("lakehouse: export to %s: %w", path, err)
+	}
+	if dir == own {
+		return fmt.Errorf("lakehouse: export to %s: %s holds the target's own files (its database, lock and logs), which an export may not replace; choose another directory", path, filepath.Dir(path))
 	}
 	return nil
 }

@@ -453,6 +453,9 @@ func namedReads(tree map[string]any, catalog string) []TableName {
 // maximum plans as LOGICAL_EMPTY_RESULT), all past the grants.
 var ownerOnlyFunctions = map[string]string{
 	"json_serialize_plan": "the function json_serialize_plan, which plans another query past the grants",
+	// As duckdb_settings(): the settings show paths of the machine
+	// (temp_directory, secret_directory, home_directory).
+	"current_setting": "the function current_setting, which shows the session's settings (paths of the machine among them)",
 }
 
 // ownerOnlyFunction is how a refusal names the scalar function name, when
