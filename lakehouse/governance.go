@@ -278,6 +278,13 @@ func (lh *Lakehouse) authorizeSQL(ctx context.Context, sqlText string) (tables [
 			return nil, "", err
 		}
 	}
+	if lh.principal == "" {
+		// lakebench's own statement: a single SELECT writes nothing, so
+		// it needs no plan; anything else is planned for writes into sys.
+		if _, perr := lh.TableRefs(ctx, sqlText); perr == nil {
+			return nil, "SELECT", nil
+		}
+	}
 	owner, err := lh.owner(ctx)
 	if err != nil {
 		return nil, "", err
@@ -286,13 +293,6 @@ func (lh *Lakehouse) authorizeSQL(ctx context.Context, sqlText string) (tables [
 	if strict {
 		if err := lh.sandbox(ctx); err != nil {
 			return nil, "", err
-		}
-	}
-	if lh.principal == "" {
-		// lakebench's own statement: a single SELECT writes nothing, so
-		// it needs no plan; anything else is planned for writes into sys.
-		if _, perr := lh.TableRefs(ctx, sqlText); perr == nil {
-			return nil, "SELECT", nil
 		}
 	}
 	conn, err := lh.db.Conn(ctx)

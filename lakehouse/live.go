@@ -193,15 +193,14 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 		report(0, err)
 		return nil, err
 	}
-	// A syntax error says where it is (DuckDB's parser gives the offset).
-	if _, err := lh.TableRefs(ctx, selectSQL); err != nil {
-		var pe *ParseError
-		if errors.As(err, &pe) && pe.Position >= 0 {
-			return fail(&QueryError{Msg: "lakehouse: " + pe.Message, Pos: pe.Position})
-		}
-	}
 	tables, action, err := lh.authorizeSQL(ctx, selectSQL)
 	if err != nil {
+		// A syntax error says where it is (DuckDB's parser gives the
+		// offset).
+		var pe *ParseError
+		if _, perr := lh.TableRefs(ctx, selectSQL); errors.As(perr, &pe) && pe.Position >= 0 {
+			err = &QueryError{Msg: "lakehouse: " + pe.Message, Pos: pe.Position}
+		}
 		return fail(err)
 	}
 	sess, err := lh.openSession(ctx)
@@ -228,33 +227,23 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 		l.broadcast()
 		l.mu.Unlock()
 		l.markReady()
-		close(l.done)
 		report(n, err)
+		close(l.done)
 	}()
 	<-l.ready
 	l.mu.Lock()
-	finished, runErr, n := l.finished, l.err, l.rows
+	first, runErr := l.first, l.err
 	l.mu.Unlock()
-	if finished && runErr != nil && n == 0 {
+	if first == nil {
+		// It failed (or was canceled) before its first rows.
 		lh.audited(ctx, action, tables, 0, runErr)
 		l.Close()
 		return nil, runErr
 	}
-	first, err := l.readPage(ctx, 0, l.firstN)
-	if err == nil {
-		err = lh.audited(ctx, action, tables, n, nil)
-	}
-	if err != nil {
+	if err := lh.audited(ctx, action, tables, int64(len(first.Rows)), nil); err != nil {
 		l.Close()
-		if ctx.Err() != nil {
-			err = ErrCanceled
-		}
-		report(n, err)
 		return nil, err
 	}
-	l.mu.Lock()
-	l.first, l.columns = first, first.Columns
-	l.mu.Unlock()
 	return l, nil
 }
 
@@ -301,13 +290,27 @@ func (lh *Lakehouse) closeLives() {
 // run executes the query, streaming it into the spill; it returns why it
 // ended early, nil when complete.
 func (l *Live) run(ctx context.Context, q string, lead int) error {
-	// The spill's columns: DESCRIBE binds the query (it does not run it)
-	// on the spill's connection while the query starts on its own.
-	created := make(chan error, 1)
-	go func() { created <- l.createSpill(ctx, q, lead) }()
+	// The spill's table is made once the first page is in (or when the
+	// first chunk must be spilled before): DESCRIBE binds the query (it
+	// does not run it) on the spill's connection while the query goes on.
+	sp := &spiller{l: l, created: make(chan struct{})}
+	var started bool
+	sp.create = func() {
+		if !started {
+			started = true
+			go func() {
+				sp.createErr = l.createSpill(ctx, q, lead)
+				close(sp.created)
+			}()
+		}
+	}
+	defer func() {
+		if started {
+			<-sp.created
+		}
+	}()
 	conn, err := l.lh.userDB().Conn(ctx)
 	if err != nil {
-		<-created
 		return queryError(ctx, err)
 	}
 	var canceled bool
@@ -316,7 +319,7 @@ func (l *Live) run(ctx context.Context, q string, lead int) error {
 		if err != nil {
 			return err
 		}
-		err = l.stream(ctx, c, q, lead, created)
+		err = l.stream(ctx, c, q, lead, sp)
 		if ctx.Err() != nil {
 			// The connection was interrupted: it leaves the pool.
 			canceled = true
@@ -343,10 +346,8 @@ func (l *Live) createSpill(ctx context.Context, q string, lead int) error {
 	var b strings.Builder
 	b.WriteString("CREATE TEMP TABLE " + l.table + " (lb_row BIGINT")
 	types := make([]string, len(cols))
-	result := make([]Column, len(cols))
 	for i, c := range cols {
 		types[i] = c.Type
-		result[i] = Column{Name: c.Name, Type: c.Type}
 		b.WriteString(", " + QuoteIdent(names[i]) + " " + c.Type)
 	}
 	b.WriteString(")")
@@ -354,7 +355,7 @@ func (l *Live) createSpill(ctx context.Context, q string, lead int) error {
 		return queryError(ctx, fmt.Errorf("create the table of the result: %w", err))
 	}
 	l.mu.Lock()
-	l.names, l.types, l.columns = names, types, result
+	l.names, l.types = names, types
 	l.mu.Unlock()
 	return nil
 }
@@ -375,20 +376,39 @@ func spillNames(cols []Column) []string {
 	return names
 }
 
-// stream runs the query on c through DuckDB's streaming result and appends
-// every chunk to the spill.
-func (l *Live) stream(ctx context.Context, c bindings.Connection, q string, lead int, created <-chan error) error {
+// stream runs the query on c through DuckDB's streaming result: the first
+// page is taken from the first chunks, and every chunk is appended to the
+// spill.
+func (l *Live) stream(ctx context.Context, c bindings.Connection, q string, lead int, sp *spiller) error {
 	var ps bindings.PreparedStatement
 	if bindings.Prepare(c, q, &ps) == bindings.StateError {
 		msg := bindings.PrepareError(ps)
 		bindings.DestroyPrepare(&ps)
-		<-created
 		return l.duckError(msg, q, 0, lead, len(q))
 	}
 	defer bindings.DestroyPrepare(&ps)
 	if bindings.PreparedStatementType(ps) != bindings.StatementTypeSelect {
-		<-created
 		return &QueryError{Msg: "lakehouse: a live result runs a SELECT (or FROM, WITH, VALUES ...); run other statements on their own", Pos: -1}
+	}
+	first := &Result{Rows: [][]any{}}
+	for i := range bindings.PreparedStatementColumnCount(ps) {
+		t := bindings.PreparedStatementColumnLogicalType(ps, i)
+		first.Columns = append(first.Columns, Column{Name: bindings.PreparedStatementColumnName(ps, i), Type: driverTypeName(t)})
+		bindings.DestroyLogicalType(&t)
+	}
+	l.mu.Lock()
+	l.columns = first.Columns
+	l.mu.Unlock()
+	published := false
+	publish := func() {
+		if !published {
+			published = true
+			l.mu.Lock()
+			l.first = first
+			l.mu.Unlock()
+			l.markReady()
+			sp.create()
+		}
 	}
 	// A cancel interrupts DuckDB wherever it is; the interrupt is done
 	// before the connection is given back.
@@ -406,27 +426,33 @@ func (l *Live) stream(ctx context.Context, c bindings.Connection, q string, lead
 	if bindings.PendingPreparedStreaming(ps, &pending) == bindings.StateError {
 		msg := bindings.PendingError(pending)
 		bindings.DestroyPending(&pending)
-		<-created
 		return l.duckError(msg, q, 0, lead, len(q))
 	}
 	var res bindings.Result
 	state := bindings.ExecutePending(pending, &res)
 	bindings.DestroyPending(&pending)
 	defer bindings.DestroyResult(&res)
-	if err := <-created; err != nil {
-		return err
-	}
 	if state == bindings.StateError {
 		return l.duckError(bindings.ResultError(&res), q, 0, lead, len(q))
 	}
-	sp := &spiller{l: l}
 	defer sp.close()
 	for ctx.Err() == nil {
 		chunk := bindings.FetchChunk(res)
 		if chunk.Ptr == nil {
 			break
 		}
-		err := sp.append(chunk)
+		var err error
+		if need := l.firstN - int64(len(first.Rows)); need > 0 {
+			n := min(need, int64(bindings.DataChunkGetSize(chunk)))
+			if first.Rows, err = chunkRows(chunk, int(n), first.Rows); err != nil {
+				err = fmt.Errorf("lakehouse: read the first rows: %w", err)
+			} else if int64(len(first.Rows)) == l.firstN {
+				publish()
+			}
+		}
+		if err == nil {
+			err = sp.append(chunk)
+		}
 		bindings.DestroyDataChunk(&chunk)
 		if err != nil {
 			return err
@@ -440,12 +466,28 @@ func (l *Live) stream(ctx context.Context, c bindings.Connection, q string, lead
 		sp.flush()
 		return l.duckError(msg, q, 0, lead, len(q))
 	}
-	return sp.flush()
+	publish()
+	if err := sp.flush(); err != nil {
+		return err
+	}
+	if !sp.open {
+		// An empty result: its table is made, the first page says so.
+		sp.create()
+		<-sp.created
+		return sp.createErr
+	}
+	return nil
 }
 
 // spiller appends a stream's chunks to the spill, lb_row first.
 type spiller struct {
-	l        *Live
+	l *Live
+	// created is closed once the spill table is made (or failed, with
+	// createErr).
+	created   chan struct{}
+	createErr error
+	// create starts making the spill table, once.
+	create   func()
 	appender bindings.Appender
 	out      bindings.DataChunk
 	open     bool
@@ -459,6 +501,13 @@ func (sp *spiller) append(chunk bindings.DataChunk) error {
 		return nil
 	}
 	l := sp.l
+	if !sp.open {
+		sp.create()
+		<-sp.created
+		if sp.createErr != nil {
+			return sp.createErr
+		}
+	}
 	err := l.sess.raw(func(c bindings.Connection) error {
 		if !sp.open {
 			if bindings.AppenderCreateExt(c, "temp", "main", l.table, &sp.appender) == bindings.StateError {
@@ -499,7 +548,8 @@ func (sp *spiller) append(chunk bindings.DataChunk) error {
 		return fmt.Errorf("lakehouse: spill the result: %w", err)
 	}
 	l.mu.Lock()
-	due := sp.streamed-sp.flushed >= flushEvery || l.want > sp.flushed || (sp.flushed < l.firstN && sp.streamed >= l.firstN)
+	due := sp.streamed-sp.flushed >= flushEvery || (l.want > sp.flushed && sp.streamed >= l.want) ||
+		(sp.flushed < l.firstN && sp.streamed >= l.firstN)
 	l.mu.Unlock()
 	if due {
 		return sp.flush()
@@ -525,11 +575,7 @@ func (sp *spiller) flush() error {
 	l.mu.Lock()
 	l.rows = sp.flushed
 	l.broadcast()
-	ready := l.rows >= l.firstN
 	l.mu.Unlock()
-	if ready {
-		l.markReady()
-	}
 	return nil
 }
 
@@ -634,6 +680,9 @@ func (l *Live) Columns() []Column {
 func (l *Live) Count() (rows int64, done bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.first != nil {
+		return max(l.rows, int64(len(l.first.Rows))), l.finished
+	}
 	return l.rows, l.finished
 }
 
@@ -689,6 +738,11 @@ func (l *Live) Page(ctx context.Context, offset, limit int64) (*Result, error) {
 			return nil, ErrCanceled
 		}
 		l.mu.Lock()
+	}
+	if offset >= l.rows {
+		cols := l.columns
+		l.mu.Unlock()
+		return &Result{Columns: append([]Column(nil), cols...), Rows: [][]any{}, Offset: offset}, nil
 	}
 	l.mu.Unlock()
 	return l.readPage(ctx, offset, limit)
