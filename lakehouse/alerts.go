@@ -60,10 +60,12 @@ func (tx *Tx) AlertHistory(ctx context.Context, names []string, limit int) (map[
 // AlertHistory returns the history of the named alerts (every alert when
 // names is empty), at most limit evaluations of each (all when limit <=
 // 0), keyed by alert; an alert never evaluated is absent. It reads as the
-// session's principal: one without SELECT on sys.alert_history is refused
-// (its values come from queries over the data), and the read is audited.
-// It works on a read-only lakehouse, and on a file written before alerts
-// v2.
+// session's principal, as the job history is read: SELECT on
+// sys.alert_history, or a permission on the target (CAN_VIEW or more);
+// the read is audited. Its values come from queries over the data: a
+// caller showing them to a principal with a permission only hides those
+// of alerts whose query the principal may not run. It works on a
+// read-only lakehouse, and on a file written before alerts v2.
 func (lh *Lakehouse) AlertHistory(ctx context.Context, names []string, limit int) (map[string]AlertLog, error) {
 	return governed(ctx, lh, func() (map[string]AlertLog, int64, error) {
 		out, err := alertHistory(ctx, lh.db, names, limit)

@@ -44,3 +44,38 @@ func (lh *Lakehouse) CheckSelect(ctx context.Context, sqlText string) error {
 	}
 	return refusal
 }
+
+// CloseWith is Close, after which Page, Sort, Filter and Export answer
+// reason: the TUI's workspace closes the results of its read-only session
+// this way when a write needs the file ("the result was closed by a run:
+// run the query again").
+func (l *Live) CloseWith(reason error) error {
+	l.mu.Lock()
+	if !l.closed {
+		l.reason = reason
+	}
+	l.mu.Unlock()
+	return l.Close()
+}
+
+// closedErr is what a closed result answers (under l.mu).
+func (l *Live) closedErr() error {
+	if l.reason != nil {
+		return l.reason
+	}
+	return errors.New("lakehouse: the result was closed: run the query again")
+}
+
+// CloseResults closes every live result of the lakehouse (those Sort and
+// Filter derived included) with reason (see CloseWith).
+func (lh *Lakehouse) CloseResults(reason error) {
+	lh.liveMu.Lock()
+	lives := make([]*Live, 0, len(lh.lives))
+	for l := range lh.lives {
+		lives = append(lives, l)
+	}
+	lh.liveMu.Unlock()
+	for _, l := range lives {
+		l.CloseWith(reason)
+	}
+}

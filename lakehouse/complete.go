@@ -65,6 +65,7 @@ type columnOf struct {
 // every database of this DuckDB, so read once per process.
 type builtins struct {
 	funcs    map[string]*function // by lower-case name
+	names    []string             // funcs' keys, sorted
 	reserved map[string]bool
 }
 
@@ -76,58 +77,67 @@ type function struct {
 }
 
 var (
-	builtinsOnce sync.Once
-	builtinsVal  *builtins
-	builtinsErr  error
+	builtinsMu  sync.Mutex
+	builtinsVal *builtins
 )
 
-// loadBuiltins reads DuckDB's built-in functions and keywords, once.
+// loadBuiltins reads DuckDB's built-in functions and keywords, once
+// read whole.
 func (lh *Lakehouse) loadBuiltins(ctx context.Context) (*builtins, error) {
-	builtinsOnce.Do(func() {
-		b := &builtins{funcs: map[string]*function{}, reserved: map[string]bool{}}
-		rows, err := lh.db.QueryContext(ctx, `SELECT function_name, function_type, coalesce(return_type, ''),
-				coalesce(parameters, []), coalesce(parameter_types, []), coalesce(varargs, '')
-			FROM duckdb_functions() WHERE database_name = 'system' AND function_type IN ('scalar', 'aggregate', 'macro', 'table', 'table_macro')
-			ORDER BY function_name, function_oid`)
-		if err != nil {
-			builtinsErr = fmt.Errorf("lakehouse: complete: read functions: %w", err)
-			return
+	builtinsMu.Lock()
+	defer builtinsMu.Unlock()
+	if builtinsVal != nil {
+		return builtinsVal, nil
+	}
+	b, err := lh.readBuiltins(ctx)
+	if err != nil {
+		return nil, err
+	}
+	builtinsVal = b
+	return b, nil
+}
+
+// readBuiltins reads them (see loadBuiltins).
+func (lh *Lakehouse) readBuiltins(ctx context.Context) (*builtins, error) {
+	b := &builtins{funcs: map[string]*function{}, reserved: map[string]bool{}}
+	rows, err := lh.db.QueryContext(ctx, `SELECT function_name, function_type, coalesce(return_type, ''),
+			coalesce(parameters, []), coalesce(parameter_types, []), coalesce(varargs, '')
+		FROM duckdb_functions() WHERE database_name = 'system' AND function_type IN ('scalar', 'aggregate', 'macro', 'table', 'table_macro')
+		ORDER BY function_name, function_oid`)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: complete: read functions: %w", err)
+	}
+	for rows.Next() {
+		var name, kind, ret, varargs string
+		var params, types []any
+		if err := rows.Scan(&name, &kind, &ret, &params, &types, &varargs); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("lakehouse: complete: read functions: %w", err)
 		}
-		for rows.Next() {
-			var name, kind, ret, varargs string
-			var params, types []any
-			if err := rows.Scan(&name, &kind, &ret, &params, &types, &varargs); err != nil {
-				rows.Close()
-				builtinsErr = fmt.Errorf("lakehouse: complete: read functions: %w", err)
-				return
-			}
-			key := strings.ToLower(name)
-			if f, ok := b.funcs[key]; ok {
-				f.overloads++
-				continue
-			}
-			b.funcs[key] = &function{name: name, kind: kind, signature: signature(name, params, types, varargs, ret)}
+		key := strings.ToLower(name)
+		if f, ok := b.funcs[key]; ok {
+			f.overloads++
+			continue
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			builtinsErr = fmt.Errorf("lakehouse: complete: read functions: %w", err)
-			return
+		b.funcs[key] = &function{name: name, kind: kind, signature: signature(name, params, types, varargs, ret)}
+		b.names = append(b.names, key) // in order: ORDER BY function_name
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: complete: read functions: %w", err)
+	}
+	krows, err := lh.db.QueryContext(ctx, "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved'")
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: complete: read keywords: %w", err)
+	}
+	defer krows.Close()
+	for krows.Next() {
+		var k string
+		if err := krows.Scan(&k); err == nil {
+			b.reserved[strings.ToLower(k)] = true
 		}
-		krows, err := lh.db.QueryContext(ctx, "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved'")
-		if err != nil {
-			builtinsErr = fmt.Errorf("lakehouse: complete: read keywords: %w", err)
-			return
-		}
-		defer krows.Close()
-		for krows.Next() {
-			var k string
-			if err := krows.Scan(&k); err == nil {
-				b.reserved[strings.ToLower(k)] = true
-			}
-		}
-		builtinsVal = b
-	})
-	return builtinsVal, builtinsErr
+	}
+	return b, krows.Err()
 }
 
 // signature is how a function is called: "name(param TYPE, ...) → TYPE".
@@ -402,8 +412,8 @@ func (s *suggester) suggest(duck []duckSuggestion) {
 	if wantColumns && s.cur.word != "" {
 		// Built-in functions DuckDB's fuzzy list left out.
 		word := strings.ToLower(s.cur.word)
-		for key, f := range s.builtins.funcs {
-			if strings.HasPrefix(key, word) && f.kind != "table" && f.kind != "table_macro" {
+		for _, key := range s.builtins.names {
+			if f := s.builtins.funcs[key]; strings.HasPrefix(key, word) && f.kind != "table" && f.kind != "table_macro" {
 				s.add(f.name, KindFunction, f.detail(), 0, rankFunction)
 			}
 		}

@@ -75,6 +75,7 @@ type Live struct {
 	want     int64         // rows a waiting Page needs: the stream flushes early for it
 	changed  chan struct{} // closed and replaced when rows or finished change
 	closed   bool
+	reason   error // why it was closed, when said (CloseWith)
 }
 
 // LiveOptions tune OpenLive.
@@ -717,8 +718,9 @@ func (l *Live) Page(ctx context.Context, offset, limit int64) (*Result, error) {
 	end := offset + limit
 	l.mu.Lock()
 	if l.closed {
+		err := l.closedErr()
 		l.mu.Unlock()
-		return nil, errors.New("lakehouse: the result was closed: run the query again")
+		return nil, err
 	}
 	if first := l.first; first != nil && (end <= int64(len(first.Rows)) || l.finished && l.rows <= int64(len(first.Rows))) {
 		l.mu.Unlock()
@@ -865,8 +867,9 @@ func (l *Live) derive(ctx context.Context, order, where string) (*Live, error) {
 	}
 	l.mu.Lock()
 	if l.closed {
+		err := l.closedErr()
 		l.mu.Unlock()
-		return nil, errors.New("lakehouse: the result was closed: run the query again")
+		return nil, err
 	}
 	d := &Live{lh: l.lh, sess: l.sess, sql: l.sql, names: l.names, types: l.types, columns: l.columns, firstN: l.firstN,
 		table: fmt.Sprintf("lb_live_%d", liveSeq.Add(1)),

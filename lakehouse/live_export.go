@@ -45,10 +45,10 @@ func (l *Live) Export(ctx context.Context, path, format string, progress func(wr
 		return err
 	}
 	l.mu.Lock()
-	names, types, cols, total, closed := l.names, l.types, l.columns, l.rows, l.closed
+	names, types, cols, total, closed, why := l.names, l.types, l.columns, l.rows, l.closed, l.closedErr()
 	l.mu.Unlock()
 	if closed {
-		return errors.New("lakehouse: the result was closed: run the query again")
+		return why
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
 	if err != nil {

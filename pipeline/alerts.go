@@ -852,6 +852,12 @@ func (p *Project) AlertStatuses(ctx context.Context, lh *lakehouse.Lakehouse, hi
 	out := make([]AlertStatus, 0, len(names))
 	for _, n := range names {
 		s, _ := p.alertSpec(n)
+		if why := hidden(ctx, lh, s); why != "" {
+			log := logs[n]
+			for i := range log.Events {
+				log.Events[i] = hide(log.Events[i], why)
+			}
+		}
 		st := AlertStatus{AlertEvaluation: AlertEvaluation{Alert: n, State: AlertUnknown, Op: s.op}, DisplayName: s.display}
 		if s.value != nil {
 			st.Threshold = formatValue(s.value)
@@ -869,6 +875,60 @@ func (p *Project) AlertStatuses(ctx context.Context, lh *lakehouse.Lakehouse, hi
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// hidden says why the principal of lh may not see what an alert's
+// evaluations computed ("" when it may): its query reads what the
+// principal may not read (decided on the query's bound plan, as an
+// evaluation would; not audited, nothing runs). The history of the
+// target's alerts is open to a principal with a permission on the target,
+// as its job history is; the values are the data's.
+func hidden(ctx context.Context, lh *lakehouse.Lakehouse, s alertSpec) string {
+	principal := lh.Principal()
+	if principal == "" {
+		return ""
+	}
+	if s.query == "" {
+		return "" // a broken alert computed nothing
+	}
+	tx, err := lh.BeginAs(ctx, principal)
+	if err != nil {
+		return err.Error()
+	}
+	defer tx.Rollback()
+	_, writes, err := tx.AuthorizeSQL(ctx, alertSQL(s))
+	var ae *lakehouse.AccessError
+	switch {
+	case errors.As(err, &ae):
+		return ae.Error()
+	case err != nil:
+		// A query that no longer binds computed nothing new to hide;
+		// its recorded values came from what it read then.
+		return fmt.Sprintf("%s's access to what the query reads cannot be decided: %v", principal, firstLine(err.Error()))
+	case len(writes) > 0:
+		return "the query writes"
+	}
+	return ""
+}
+
+// hide blanks what an evaluation computed from the data (its value, a
+// threshold column's value, an error's or a notification's text), keeping
+// its state, time and the bundle's own summary of a triggered alert.
+func hide(e lakehouse.AlertEvent, why string) lakehouse.AlertEvent {
+	e.Value, e.NotifyError = "", ""
+	if col, _, ok := strings.Cut(e.Threshold, " = "); ok {
+		e.Threshold = col
+	}
+	if e.State == string(AlertError) {
+		e.Error = "details hidden: " + why
+	}
+	switch {
+	case e.State == string(AlertTriggered) && e.Message != "":
+		e.Message += " (values hidden: " + why + ")"
+	default:
+		e.Message = "values hidden: " + why
+	}
+	return e
 }
 
 // alertsTask evaluates a job's alerts as its principal, recorded in the

@@ -549,6 +549,33 @@ permissions:
 	if n := count(t, lh, "select * from sys.audit where principal = 'dana' and action = 'alert' and allowed and list_contains(tables, 'gold.revenue')"); n != 1 {
 		t.Errorf("dana's allowed alert audited %d times, want 1", n)
 	}
+	// dana may see the alerts' states (CAN_RUN on the target, as for its
+	// job history), but not the values of those whose query she may not
+	// run; eve, without any permission, sees nothing.
+	lh.SetPrincipal("dana")
+	seen, err := p.AlertStatuses(ctx, lh, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range seen {
+		switch st.Alert {
+		case "gold_ok":
+			if st.Value == "" || st.State != AlertTriggered || len(st.History) != 2 {
+				t.Errorf("dana's view of gold_ok: %+v", st)
+			}
+		default:
+			for _, e := range st.History {
+				if e.Value != "" || !strings.Contains(e.Message+e.Error, "hidden: ") || !strings.Contains(e.Message+e.Error, "dana may not") {
+					t.Errorf("dana's view of %s: %+v", st.Alert, e)
+				}
+			}
+		}
+	}
+	lh.SetPrincipal("eve")
+	if _, err := p.AlertStatuses(ctx, lh, 0); !errors.As(err, new(*lakehouse.AccessError)) {
+		t.Errorf("eve reading the alerts: %v, want an *AccessError", err)
+	}
+	lh.SetPrincipal("")
 	// A job's alerts task fails with the refusal; the run's last step
 	// records the alert as ERROR, with the run's id.
 	run, err = p.Run(ctx, lh, RunOptions{Job: "peek", Target: "dev", Principal: "dana"})

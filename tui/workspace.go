@@ -309,7 +309,7 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 	side(func() { s.Freshness, freshErr = lh.Freshness(ctx) })
 	side(func() { s.Stats, statsErr = lh.RunStats(ctx, "") })
 	side(func() { models, modelsErr = p.Models(ctx, lh) })
-	side(func() { s.Alerts, alertsErr = p.AlertStatuses(ctx, lh, 0) })
+	side(func() { s.Alerts, alertsErr = latestAlerts(ctx, p, lh) })
 	wg.Wait()
 	for _, e := range []error{catalogErr, modelsErr} {
 		if e != nil {
@@ -347,6 +347,16 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 	s.DAG = s.Jobs[0]
 	s.Targets = []TargetState{stateOf(target, s.Tables, s.Runs)}
 	return s, nil
+}
+
+// latestAlerts is each alert's latest state, without its history (the
+// Analyst view reads that with Alerts).
+func latestAlerts(ctx context.Context, p *pipeline.Project, lh *lakehouse.Lakehouse) ([]pipeline.AlertStatus, error) {
+	alerts, err := p.AlertStatuses(ctx, lh, 1)
+	for i := range alerts {
+		alerts[i].History = nil
+	}
+	return alerts, err
 }
 
 // file is the lock of one database file of this workspace.

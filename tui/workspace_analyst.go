@@ -112,14 +112,13 @@ func (s *session) close(reason error) {
 		return
 	}
 	s.closed = true
+	s.lh.CloseResults(reason) // Sort's and Filter's too
 	s.mu.Lock()
-	lives := s.lives
-	s.lives = nil
-	s.mu.Unlock()
-	for _, l := range lives {
-		l.live.CloseWith(reason)
+	for _, l := range s.lives {
 		l.cancel()
 	}
+	s.lives = nil
+	s.mu.Unlock()
 	s.release()
 }
 

@@ -283,6 +283,8 @@ func progressPrinter(w io.Writer) func(pipeline.Event) {
 			fmt.Fprintf(w, "[%d/%d] %-24s FAILED: %s\n", e.Index, e.Total, e.Task, e.Detail)
 		case pipeline.TaskSkipped:
 			fmt.Fprintf(w, "[%d/%d] %-24s skipped (an earlier task failed)\n", e.Index, e.Total, e.Task)
+		case pipeline.AlertsChecked:
+			fmt.Fprintf(w, "alerts: %s\n", e.Detail)
 		case pipeline.RunFinished:
 			status := "succeeded"
 			switch {

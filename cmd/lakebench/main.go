@@ -73,6 +73,7 @@ built-in sample workspace (created, generated and run on first use).`,
 		newTrainCmd(g),
 		newModelsCmd(g),
 		newDashboardCmd(g),
+		newAlertsCmd(g),
 	)
 	return root
 }
