@@ -466,7 +466,10 @@ func (p *Project) evaluate(ctx context.Context, lh *lakehouse.Lakehouse, princip
 	} else {
 		audit.Rows = 1
 	}
-	lh.Audit(context.WithoutCancel(ctx), audit)
+	if aerr := lh.Audit(context.WithoutCancel(ctx), audit); aerr != nil && err == nil {
+		// Every access is in the audit: one that cannot be is withheld.
+		err = fmt.Errorf("its read could not be audited, so its result is withheld: %w", aerr)
+	}
 	if err != nil {
 		ev.Error = fmt.Sprintf("alert %s: %v", s.name, err)
 		if ae != nil {

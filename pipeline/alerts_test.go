@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -647,4 +648,59 @@ func TestAlertsAfterEveryRun(t *testing.T) {
 	if n := count(t, lh, "select * from sys.task_runs where task_key = 'alerts' and detail = 'triggered: customers'"); n != 1 {
 		t.Errorf("the alerts task's detail: %d rows", n)
 	}
+}
+
+// TestAlertSchema: the JSON Schema describes both forms of an alert, with
+// the operators, aggregations and states as enums and the values decoded
+// as any given their JSON types.
+func TestAlertSchema(t *testing.T) {
+	b, err := JSONSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	get := func(m any, path ...string) any {
+		for _, k := range path {
+			mm, _ := m.(map[string]any)
+			m = mm[k]
+		}
+		return m
+	}
+	alert := get(doc, "properties", "resources", "properties", "alerts", "additionalProperties", "properties")
+	eval := get(alert, "evaluation", "properties")
+	for _, tc := range []struct {
+		got  any
+		want string
+	}{
+		{get(eval, "comparison_operator", "enum"), "[GREATER_THAN GREATER_THAN_OR_EQUAL LESS_THAN LESS_THAN_OR_EQUAL EQUAL NOT_EQUAL IS_NULL IS_NOT_NULL > >= < <= == !=]"},
+		{get(eval, "source", "properties", "aggregation", "enum"), "[SUM COUNT COUNT_DISTINCT AVG MEDIAN MIN MAX STDDEV]"},
+		{get(eval, "empty_result_state", "enum"), "[UNKNOWN OK TRIGGERED ERROR]"},
+		{get(eval, "threshold", "properties", "value", "properties", "double_value", "type"), "number"},
+		{get(eval, "threshold", "properties", "column", "properties", "aggregation", "enum"), "[SUM COUNT COUNT_DISTINCT AVG MEDIAN MIN MAX STDDEV]"},
+		{get(eval, "notification", "properties", "retrigger_seconds", "type"), "integer"},
+		{get(alert, "threshold", "type"), "[number string boolean]"},
+		{get(alert, "op", "enum"), "[> >= < <= == != GREATER_THAN GREATER_THAN_OR_EQUAL LESS_THAN LESS_THAN_OR_EQUAL EQUAL NOT_EQUAL IS_NULL IS_NOT_NULL]"},
+		{get(alert, "notify", "properties", "command", "type"), "array"},
+	} {
+		if got := strings.Trim(strings.ReplaceAll(fmtAny(tc.got), "\"", ""), " "); got != tc.want {
+			t.Errorf("got %s, want %s", got, tc.want)
+		}
+	}
+}
+
+func fmtAny(v any) string {
+	switch x := v.(type) {
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = fmtAny(e)
+		}
+		return "[" + strings.Join(parts, " ") + "]"
+	case nil:
+		return "<missing>"
+	}
+	return fmt.Sprint(v)
 }

@@ -112,6 +112,19 @@ func TestIncrementalMatchesFullRefresh(t *testing.T) {
 				t.Errorf("day %d: %s was rebuilt in full, not incrementally: %s", day, tr.TaskKey, tr.Detail)
 			}
 		}
+		// The sample's alerts tell the planted stories as the days come.
+		for _, st := range res.Alerts {
+			want := map[string]AlertState{"duplicate_orders": AlertOK, "home_price_drift": AlertOK}
+			if day == sampledata.DuplicateOrdersDay {
+				want["duplicate_orders"] = AlertTriggered
+			}
+			if day >= sampledata.PriceDriftFrom {
+				want["home_price_drift"] = AlertTriggered
+			}
+			if w, ok := want[st.Alert]; ok && st.State != w {
+				t.Errorf("day %d: alert %s is %s (%s %s), want %s", day, st.Alert, st.State, st.Value, st.Error, w)
+			}
+		}
 		if day == sampledata.LateArrivalDay+1 || day == last {
 			compareWithFullRefresh(t, p, lh, day)
 		}
