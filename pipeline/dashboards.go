@@ -88,10 +88,12 @@ type TileError struct {
 	Err       error
 }
 
+// Error names the dashboard and the tile (1-based) before the cause.
 func (e *TileError) Error() string {
 	return fmt.Sprintf("pipeline: dashboard %s, tile %d (%s): %s", e.Dashboard, e.Index+1, e.Title, strings.TrimPrefix(e.Err.Error(), "pipeline: "))
 }
 
+// Unwrap returns the cause, such as a *lakehouse.AccessError.
 func (e *TileError) Unwrap() error { return e.Err }
 
 // Tile returns the definition of one tile of a dashboard of the bundle.

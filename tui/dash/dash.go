@@ -111,7 +111,8 @@ type tile struct {
 	loading bool
 }
 
-var lastID atomic.Int64
+// lastID and lastGen number dashboards and refreshes, never reusing one.
+var lastID, lastGen atomic.Int64
 
 // Model is the dashboard component.
 type Model struct {
@@ -185,7 +186,7 @@ func (m *Model) Refresh() tea.Cmd {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
-	m.gen++
+	m.gen = int(lastGen.Add(1))
 	cmds := make([]tea.Cmd, len(m.tiles))
 	for i := range m.tiles {
 		m.tiles[i].loading = true
@@ -234,7 +235,17 @@ func (m Model) Tile(i int) (*pipeline.TileData, error) {
 func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case TileMsg:
-		if msg.ID == m.id && msg.Gen == m.gen {
+		// An older refresh's answer is dropped. A newer one is taken: the
+		// refresh was made on a copy of this model (an Init called on a
+		// value), and refreshes are numbered across all dashboards, so a
+		// newer number is this dashboard's latest.
+		if msg.ID == m.id && msg.Gen >= m.gen {
+			if msg.Gen > m.gen {
+				m.gen = msg.Gen
+				for i := range m.tiles {
+					m.tiles[i].loading = true
+				}
+			}
 			m.SetTile(msg.Tile, msg.Data, msg.Err)
 		}
 	case tea.KeyMsg:
@@ -343,6 +354,10 @@ func (m Model) rows() [][]cell {
 	return rows
 }
 
+// bigKPIs reports whether KPI values are drawn three rows tall: when the
+// dashboard is printed (height 0) or has 40 rows or more.
+func (m Model) bigKPIs() bool { return m.height == 0 || m.height >= 40 }
+
 // minRowHeight is the least a row is shrunk to, to show it in what is left.
 const minRowHeight = 8
 
@@ -357,6 +372,9 @@ func (m Model) rowHeight(row []cell) int {
 		switch kindOf(t) {
 		case pipeline.TileKPI:
 			want = 5 // border, title, value, change
+			if m.bigKPIs() {
+				want = 7 // the value three rows tall
+			}
 		case pipeline.TileTable:
 			n := 3
 			if t.data != nil {
@@ -367,6 +385,10 @@ func (m Model) rowHeight(row []cell) int {
 			want = 12
 			if m.height >= 40 {
 				want = 16
+			}
+			if t.data != nil && t.data.Chart == "bar" {
+				// A bar a line, with the border, title and caption.
+				want = min(want, max(minRowHeight, len(t.data.Rows)+4))
 			}
 		}
 		h = max(h, want)

@@ -1,6 +1,7 @@
 package dash
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -31,7 +32,7 @@ func (m Model) drawTile(i, w, h int) string {
 	var content string
 	switch {
 	case t.err != nil:
-		content = m.message(m.styles.Error, firstLine(t.err.Error()), iw, bh)
+		content = m.message(m.styles.Error, tileError(t.err), iw, bh)
 	case t.data == nil && t.loading:
 		content = m.message(m.styles.Muted, "loading…", iw, bh)
 	case t.data == nil:
@@ -53,6 +54,21 @@ func (m Model) drawTile(i, w, h int) string {
 	}
 	body = body[:ih]
 	return border.Width(iw).Height(ih).Render(strings.Join(body, "\n"))
+}
+
+// tileError says why a tile has no data, shortest first: a refusal as the
+// grant it needs, else the cause's first line without the tile's name
+// (the tile shows it).
+func tileError(err error) string {
+	var ae *lakehouse.AccessError
+	if errors.As(err, &ae) && ae.Privilege != "" {
+		return fmt.Sprintf("%s needs %s on %s (see lakebench.yml resources.schemas.%s.grants)", ae.Principal, ae.Privilege, ae.Table, ae.Table.Schema)
+	}
+	var te *pipeline.TileError
+	if errors.As(err, &te) {
+		err = te.Err
+	}
+	return firstLine(err.Error())
 }
 
 func firstLine(s string) string {
@@ -101,7 +117,14 @@ func (m Model) drawKPI(d *pipeline.TileData, w, h int) string {
 	if k == nil {
 		return m.message(m.styles.Muted, "no value", w, h)
 	}
-	lines := []string{pad(m.styles.Value.Render(FormatValue(k.Value, k.Format)), w)}
+	value := FormatValue(k.Value, k.Format)
+	lines := []string{pad(m.styles.Value.Render(value), w)}
+	if big, ok := bigText(value); ok && h >= 4 && m.bigKPIs() && len([]rune(big[0])) <= w {
+		lines = lines[:0]
+		for _, row := range big {
+			lines = append(lines, pad(m.styles.Value.Render(row), w))
+		}
+	}
 	if k.HasPrevious {
 		st := m.styles.Bad
 		if k.Good {
