@@ -11,8 +11,10 @@
 //	picker := chart.NewPicker(styles, res.Columns, spec)   // lets the user change kind, x and y
 //
 // A Spec names a Kind and two column indices, X (or RowNumber) and Y (a
-// number). Auto's defaults: a DATE or TIMESTAMP column and a number make a
-// time series; a text column and a number a bar chart; two numbers a line
+// number); spec.SplitBy(c) draws a line per value of text column c (the
+// largest six). Auto's defaults: a DATE or TIMESTAMP column and a number
+// make a time series (a line per value of the first text column when it
+// holds two to six); a text column and a number a bar chart; two numbers a line
 // when the first grows row by row, else a scatter; one number alone a
 // sparkline. Draw reads the values a lakehouse result holds (int64,
 // float64, exact DECIMALs, *big.Int, HUGEINTs as text, time.Time, text),
@@ -20,7 +22,8 @@
 // line, the caption, which also names the axes and says when a line of
 // many points was thinned to the lowest and highest per column
 // (Downsample) or when categories beyond the rows were summed as
-// "others". Bars sum the rows of a repeated category. A spec that does not
+// "others". Bars sum the rows of a repeated category, lines the rows of
+// one x. A spec that does not
 // fit the columns draws the reason instead; Draw never panics.
 //
 // Axes are ours, around ntcharts' braille canvas: ticks on round values (1,

@@ -18,7 +18,7 @@ type PickMsg struct {
 
 // PickerKeyMap are a Picker's keys.
 type PickerKeyMap struct {
-	// Next and Prev move between the fields (kind, x, y).
+	// Next and Prev move between the fields (kind, x, y, line per).
 	Next key.Binding
 	Prev key.Binding
 	// Up and Down change the focused field's value.
@@ -52,11 +52,36 @@ const (
 	fieldKind = iota
 	fieldX
 	fieldY
+	fieldSplit // line, time series and scatter only
 )
 
-// Picker chooses a chart for a result: its kind and its x and y columns,
-// offering only the columns that fit the kind (a time series takes a date
-// on x, every kind a number on y). Each change sends a PickMsg.
+// fields is how many fields the current kind has.
+func (p *Picker) fields() int {
+	switch p.spec.Kind {
+	case KindLine, KindTimeSeries, KindScatter:
+		if len(p.splitOptions()) > 1 {
+			return 4
+		}
+	}
+	return 3
+}
+
+// splitOptions are the columns that may split the rows into lines, after
+// -1 for none.
+func (p *Picker) splitOptions() []int {
+	opts := []int{-1}
+	for i := range p.cols {
+		if fitsSplit(p.cols, i) == "" {
+			opts = append(opts, i)
+		}
+	}
+	return opts
+}
+
+// Picker chooses a chart for a result: its kind, its x and y columns and,
+// for lines and dots, a text column to draw a line per value of, offering
+// only the columns that fit the kind (a time series takes a date on x,
+// every kind a number on y). Each change sends a PickMsg.
 type Picker struct {
 	KeyMap  PickerKeyMap
 	styles  Styles
@@ -114,6 +139,10 @@ func (p *Picker) settle() {
 			}
 		}
 	}
+	if c, ok := p.spec.Split(); ok && (p.fields() < 4 || fitsSplit(p.cols, c) != "") {
+		p.spec = p.spec.Unsplit()
+	}
+	p.field = min(p.field, p.fields()-1)
 	p.spec.Reason = ""
 	if len(p.yOptions()) == 0 {
 		p.spec = Auto(p.cols, nil) // says why
@@ -176,9 +205,9 @@ func (p Picker) Update(msg tea.Msg) (Picker, tea.Cmd) {
 		spec := p.spec
 		return p, func() tea.Msg { return PickMsg{Spec: spec, Done: true} }
 	case key.Matches(km, p.KeyMap.Next):
-		p.field = (p.field + 1) % 3
+		p.field = (p.field + 1) % p.fields()
 	case key.Matches(km, p.KeyMap.Prev):
-		p.field = (p.field + 2) % 3
+		p.field = (p.field + p.fields() - 1) % p.fields()
 	case key.Matches(km, p.KeyMap.Up):
 		p.step(-1)
 	case key.Matches(km, p.KeyMap.Down):
@@ -207,10 +236,29 @@ func (p *Picker) step(d int) {
 			}
 		}
 		p.spec.Kind = cycle(kinds, p.spec.Kind, d)
+		// A bar chart starts on the first text column, as Auto's would.
+		if p.spec.Kind == KindBar && (p.spec.X < 0 || classOf(p.cols[p.spec.X]) != classText) {
+			for i, c := range p.cols {
+				if classOf(c) == classText {
+					p.spec.X = i
+					break
+				}
+			}
+		}
 	case fieldX:
 		p.spec.X = cycle(p.xOptions(p.spec.Kind), p.spec.X, d)
 	case fieldY:
 		p.spec.Y = cycle(p.yOptions(), p.spec.Y, d)
+	case fieldSplit:
+		cur, ok := p.spec.Split()
+		if !ok {
+			cur = -1
+		}
+		if next := cycle(p.splitOptions(), cur, d); next < 0 {
+			p.spec = p.spec.Unsplit()
+		} else {
+			p.spec = p.spec.SplitBy(next)
+		}
 	}
 	p.settle()
 }
@@ -248,6 +296,13 @@ func (p Picker) View() string {
 	}
 	fields := []struct{ label, value string }{
 		{"chart", p.spec.Kind.String()}, {"x", name(p.spec.X)}, {"y", name(p.spec.Y)},
+	}
+	if p.fields() == 4 {
+		by := "none"
+		if c, ok := p.spec.Split(); ok {
+			by = name(c)
+		}
+		fields = append(fields, struct{ label, value string }{"line per", by})
 	}
 	var parts []string
 	for i, f := range fields {

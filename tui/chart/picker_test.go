@@ -49,10 +49,14 @@ func TestPickerUpdate(t *testing.T) {
 		{"kind cycles round", []string{"down", "down", "down", "down", "down"}, Spec{Kind: KindTimeSeries, X: 0, Y: 2}, false},
 		{"y takes numbers only", []string{"tab", "tab", "down"}, Spec{Kind: KindTimeSeries, X: 0, Y: 3}, false},
 		{"y wraps", []string{"tab", "tab", "down", "down"}, Spec{Kind: KindTimeSeries, X: 0, Y: 2}, false},
-		{"a bar chart takes text on x", []string{"up", "up", "tab", "down"}, Spec{Kind: KindBar, X: 1, Y: 2}, false},
+		{"a bar chart starts on text", []string{"up", "up"}, Spec{Kind: KindBar, X: 1, Y: 2}, false},
+		{"a bar chart takes any column on x", []string{"up", "up", "tab", "down"}, Spec{Kind: KindBar, X: 2, Y: 2}, false},
 		{"a sparkline may run by row", []string{"down", "down", "tab", "up"}, Spec{Kind: KindSparkline, X: RowNumber, Y: 2}, false},
 		{"shift+tab goes back", []string{"tab", "shift+tab", "down"}, Spec{Kind: KindScatter, X: 0, Y: 2}, false},
 		{"enter is done", []string{"down", "enter"}, Spec{Kind: KindScatter, X: 0, Y: 2}, true},
+		{"a line per region", []string{"tab", "tab", "tab", "down"}, Spec{Kind: KindTimeSeries, X: 0, Y: 2}.SplitBy(1), false},
+		{"back to one line", []string{"tab", "tab", "tab", "down", "down"}, Spec{Kind: KindTimeSeries, X: 0, Y: 2}, false},
+		{"a bar chart drops the split", []string{"tab", "tab", "tab", "down", "tab", "up", "up"}, Spec{Kind: KindBar, X: 1, Y: 2}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p := NewPicker(DefaultStyles(), cols, start)

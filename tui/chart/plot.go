@@ -6,6 +6,7 @@ import (
 
 	"github.com/NimbleMarkets/ntcharts/canvas"
 	"github.com/NimbleMarkets/ntcharts/canvas/graph"
+	"github.com/NimbleMarkets/ntcharts/canvas/runes"
 	"github.com/charmbracelet/lipgloss"
 )
 
@@ -197,14 +198,32 @@ func (p plotArea) frame(st Styles, plot []string) []string {
 	return append(lines, st.Label.Render(xl))
 }
 
-// plotCanvas is the plot area being drawn.
+// plotCanvas is the plot area being drawn: a rune and a style per cell,
+// rendered a run of one style at a time (styling each cell on its own, as
+// ntcharts' canvas View does, takes most of a frame on a large chart).
 type plotCanvas struct {
-	p  plotArea
-	cv canvas.Model
+	p      plotArea
+	cells  [][]rune
+	owner  [][]int8 // index into styles, -1 for none
+	styles []lipgloss.Style
 }
 
 func newPlotCanvas(p plotArea) *plotCanvas {
-	return &plotCanvas{p: p, cv: canvas.New(p.gw, p.gh)}
+	c := &plotCanvas{p: p, cells: make([][]rune, p.gh), owner: make([][]int8, p.gh)}
+	for i := range c.cells {
+		c.cells[i] = []rune(strings.Repeat(" ", p.gw))
+		c.owner[i] = make([]int8, p.gw)
+		for j := range c.owner[i] {
+			c.owner[i][j] = -1
+		}
+	}
+	return c
+}
+
+// style returns the index of st among the canvas's styles.
+func (c *plotCanvas) style(st lipgloss.Style) int8 {
+	c.styles = append(c.styles, st)
+	return int8(min(len(c.styles)-1, 127))
 }
 
 // gridPoint is the braille dot of (x, y), clamped into the plot.
@@ -212,6 +231,22 @@ func (c *plotCanvas) gridPoint(x, y float64) canvas.Point {
 	gx := dot(x, c.p.x.lo, c.p.x.hi, 2*c.p.gw)
 	gy := dot(y, c.p.y.lo, c.p.y.hi, 4*c.p.gh)
 	return canvas.Point{X: gx, Y: 4*c.p.gh - 1 - gy}
+}
+
+// braille draws a grid's dots, combined with braille already there.
+func (c *plotCanvas) braille(g *graph.BrailleGrid, st lipgloss.Style) {
+	si := c.style(st)
+	for y, row := range g.BraillePatterns() {
+		for x, r := range row {
+			if y >= c.p.gh || x >= c.p.gw || r == runes.BrailleBlockOffset || !runes.IsBraillePattern(r) {
+				continue
+			}
+			if old := c.cells[y][x]; runes.IsBraillePattern(old) {
+				r = runes.CombineBraillePatterns(old, r)
+			}
+			c.cells[y][x], c.owner[y][x] = r, si
+		}
+	}
 }
 
 // line draws the points joined in order, in braille.
@@ -227,7 +262,7 @@ func (c *plotCanvas) line(pts []Point, st lipgloss.Style) {
 			g.Set(q)
 		}
 	}
-	graph.DrawBraillePatterns(&c.cv, canvas.Point{}, g.BraillePatterns(), st)
+	c.braille(g, st)
 }
 
 // dots draws each point as one braille dot.
@@ -236,15 +271,19 @@ func (c *plotCanvas) dots(pts []Point, st lipgloss.Style) {
 	for _, pt := range pts {
 		g.Set(c.gridPoint(pt.X, pt.Y))
 	}
-	graph.DrawBraillePatterns(&c.cv, canvas.Point{}, g.BraillePatterns(), st)
+	c.braille(g, st)
 }
 
 // marks draws the points' segments as rune r about every other cell, over
 // what is drawn there (a second curve stays visible where it meets the
 // first).
 func (c *plotCanvas) marks(pts []Point, r rune, st lipgloss.Style) {
+	si := c.style(st)
 	set := func(x, y float64) {
-		c.cv.SetCell(canvas.Point{X: c.p.col(x), Y: c.p.row(y)}, canvas.NewCellWithStyle(r, st))
+		col, row := c.p.col(x), c.p.row(y)
+		if row >= 0 && row < c.p.gh && col >= 0 && col < c.p.gw {
+			c.cells[row][col], c.owner[row][col] = r, si
+		}
 	}
 	for j := 1; j < len(pts); j++ {
 		a, b := pts[j-1], pts[j]
@@ -261,8 +300,27 @@ func (c *plotCanvas) marks(pts []Point, r rune, st lipgloss.Style) {
 	}
 }
 
-// rows are the plot's lines.
-func (c *plotCanvas) rows() []string { return strings.Split(c.cv.View(), "\n") }
+// rows are the plot's lines, each run of one style rendered once.
+func (c *plotCanvas) rows() []string {
+	out := make([]string, c.p.gh)
+	for y := range c.cells {
+		var b strings.Builder
+		for x := 0; x < len(c.cells[y]); {
+			end := x + 1
+			for end < len(c.cells[y]) && c.owner[y][end] == c.owner[y][x] {
+				end++
+			}
+			run := string(c.cells[y][x:end])
+			if o := c.owner[y][x]; o >= 0 {
+				run = c.styles[o].Render(run)
+			}
+			b.WriteString(run)
+			x = end
+		}
+		out[y] = b.String()
+	}
+	return out
+}
 
 // Downsample keeps, of points sorted by X, the first, lowest, highest and
 // last of each of buckets equal slices of the X range (M4), so a line of a

@@ -31,6 +31,7 @@ const (
 // Kinds are the kinds a Picker offers, in its order.
 var Kinds = []Kind{KindBar, KindLine, KindTimeSeries, KindScatter, KindSparkline}
 
+// String names the kind as the Picker shows it.
 func (k Kind) String() string {
 	switch k {
 	case KindBar:
@@ -62,7 +63,27 @@ type Spec struct {
 	Y int
 	// Reason says why Auto found nothing to plot (Kind is KindNone).
 	Reason string
+	// split is 1 + the column SplitBy set, 0 for none (so a Spec written
+	// without it draws one line).
+	split int
 }
+
+// SplitBy returns the spec drawing a line (or dots) per value of column c,
+// a text column: a time series of revenue per category. Bar charts and
+// sparklines ignore it.
+func (s Spec) SplitBy(c int) Spec {
+	s.split = c + 1
+	return s
+}
+
+// Unsplit returns the spec drawing one line.
+func (s Spec) Unsplit() Spec {
+	s.split = 0
+	return s
+}
+
+// Split is the column SplitBy set, and whether there is one.
+func (s Spec) Split() (column int, ok bool) { return s.split - 1, s.split > 0 }
 
 // columnClass is what a column can be on an axis.
 type columnClass int
@@ -89,7 +110,8 @@ func classOf(c lakehouse.Column) columnClass {
 }
 
 // Auto chooses a chart for a result: a DATE or TIMESTAMP column and a
-// number make a time series; a text column and a number a bar chart; two
+// number make a time series (a line per value of the first text column
+// when it holds two to six values); a text column and a number a bar chart; two
 // numbers a line when the first only grows from row to row (an ordered
 // key), else a scatter; one number alone a sparkline. The first column of
 // each class is taken, and Y is the first number column that is not X.
@@ -111,7 +133,14 @@ func Auto(cols []lakehouse.Column, rows [][]any) Spec {
 		return Spec{Reason: "nothing to plot: a chart needs a number column (INTEGER, DOUBLE, DECIMAL, …) and this result has none"}
 	}
 	if x := first(classTime, -2); x >= 0 {
-		return Spec{Kind: KindTimeSeries, X: x, Y: y}
+		spec := Spec{Kind: KindTimeSeries, X: x, Y: y}
+		// A few categories beside the dates: a line each.
+		if c := first(classText, -2); c >= 0 {
+			if n := distinct(rows, c, maxSeries+1); n >= 2 && n <= maxSeries {
+				spec = spec.SplitBy(c)
+			}
+		}
+		return spec
 	}
 	if x := first(classText, -2); x >= 0 {
 		return Spec{Kind: KindBar, X: x, Y: y}
@@ -123,6 +152,20 @@ func Auto(cols []lakehouse.Column, rows [][]any) Spec {
 		return Spec{Kind: KindScatter, X: y, Y: y2}
 	}
 	return Spec{Kind: KindSparkline, X: RowNumber, Y: y}
+}
+
+// distinct counts the values of column c, stopping at limit.
+func distinct(rows [][]any, c, limit int) int {
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if c < len(r) && r[c] != nil {
+			seen[categoryLabel(r[c])] = true
+			if len(seen) >= limit {
+				break
+			}
+		}
+	}
+	return len(seen)
 }
 
 // increasing reports whether column c grows strictly down at least three
@@ -145,7 +188,7 @@ func increasing(rows [][]any, c int) bool {
 	return n >= 3
 }
 
-// fits reports why column x (or RowNumber) cannot be the x axis of a kind,
+// fitsX reports why column x (or RowNumber) cannot be the x axis of a kind,
 // or "" when it can.
 func fitsX(k Kind, cols []lakehouse.Column, x int) string {
 	if x == RowNumber {
@@ -168,6 +211,17 @@ func fitsX(k Kind, cols []lakehouse.Column, x int) string {
 		if cl != classNumber && cl != classTime {
 			return fmt.Sprintf("%s is %s: a %s needs a number or a date on x (a bar chart takes text)", c.Name, c.Type, k)
 		}
+	}
+	return ""
+}
+
+// fitsSplit reports why column c cannot split the rows into series, or "".
+func fitsSplit(cols []lakehouse.Column, c int) string {
+	if c < 0 || c >= len(cols) {
+		return fmt.Sprintf("the split column is column %d but the result has %d columns", c+1, len(cols))
+	}
+	if classOf(cols[c]) != classText {
+		return fmt.Sprintf("%s is %s: lines are split by a text column", cols[c].Name, cols[c].Type)
 	}
 	return ""
 }
@@ -219,6 +273,16 @@ func DrawWith(st Styles, spec Spec, cols []lakehouse.Column, rows [][]any, w, h 
 	if why := fitsY(cols, spec.Y); why != "" {
 		return say(why)
 	}
+	if c, ok := spec.Split(); ok {
+		switch spec.Kind {
+		case KindLine, KindTimeSeries, KindScatter:
+			if why := fitsSplit(cols, c); why != "" {
+				return say(why)
+			}
+		default:
+			spec = spec.Unsplit()
+		}
+	}
 	d := &drawing{st: st, spec: spec, cols: cols, rows: rows, w: w, h: h}
 	return d.draw()
 }
@@ -231,6 +295,7 @@ type drawing struct {
 	rows       [][]any
 	w, h       int
 	nulls, bad int      // rows skipped
+	kept       []int    // the rows points read, in order
 	notes      []string // for the caption
 }
 
@@ -300,6 +365,7 @@ func (d *drawing) points() []Point {
 			d.bad++
 		default:
 			pts = append(pts, Point{x, y})
+			d.kept = append(d.kept, i)
 		}
 	}
 	return pts
@@ -314,18 +380,43 @@ func cell(r []any, c int) (float64, valueState) {
 
 // xy draws a line, time series or scatter chart in w x h.
 func (d *drawing) xy(h int) []string {
-	pts := d.points()
-	if len(pts) == 0 {
+	series := d.series()
+	if len(series) == 0 {
 		return []string{d.st.Muted.Render("nothing to plot: every row has a NULL or a value that is not a number")}
 	}
+	summed := false
+	if d.spec.Kind != KindScatter {
+		for i := range series {
+			pts := sortedByX(series[i].pts)
+			if merged := sumByX(pts); len(merged) < len(pts) {
+				pts, summed = merged, true
+			}
+			series[i].pts = pts
+		}
+	}
+	if summed {
+		d.notes = append(d.notes, "summed by "+d.xName())
+	}
 	isTime := d.spec.X != RowNumber && classOf(d.cols[d.spec.X]) == classTime
-	xlo, xhi, ylo, yhi := pts[0].X, pts[0].X, pts[0].Y, pts[0].Y
+	first := series[0].pts[0]
+	xlo, xhi, ylo, yhi := first.X, first.X, first.Y, first.Y
 	xint, yint := true, true
-	for _, p := range pts {
-		xlo, xhi = math.Min(xlo, p.X), math.Max(xhi, p.X)
-		ylo, yhi = math.Min(ylo, p.Y), math.Max(yhi, p.Y)
-		xint = xint && p.X == math.Trunc(p.X)
-		yint = yint && p.Y == math.Trunc(p.Y)
+	for _, sr := range series {
+		for _, p := range sr.pts {
+			xlo, xhi = math.Min(xlo, p.X), math.Max(xhi, p.X)
+			ylo, yhi = math.Min(ylo, p.Y), math.Max(yhi, p.Y)
+			xint = xint && p.X == math.Trunc(p.X)
+			yint = yint && p.Y == math.Trunc(p.Y)
+		}
+	}
+	// Split series name their lines on a legend row.
+	var legend string
+	if _, split := d.spec.Split(); split && h >= 6 {
+		var parts []string
+		for i, sr := range series {
+			parts = append(parts, d.st.series(i).Render("⣿")+" "+d.st.Label.Render(sr.name))
+		}
+		legend, h = fit(strings.Join(parts, "  "), d.w), h-1
 	}
 	p, ok := layout(d.w, h,
 		axisOptions{lo: xlo, hi: xhi, fixed: true, integer: xint, time: isTime},
@@ -333,7 +424,9 @@ func (d *drawing) xy(h int) []string {
 	if !ok {
 		return []string{d.st.Muted.Render("too small")}
 	}
-	if isTime && len(p.x.ticks) > 0 && !strings.Contains(p.x.ticks[0].Label, "-") && len(p.x.ticks[0].Label) != 4 {
+	timeOfDay := isTime && strings.HasPrefix(strings.ToUpper(d.cols[d.spec.X].Type), "TIME") &&
+		!strings.HasPrefix(strings.ToUpper(d.cols[d.spec.X].Type), "TIMESTAMP")
+	if isTime && !timeOfDay && len(p.x.ticks) > 0 && !strings.Contains(p.x.ticks[0].Label, "-") && len(p.x.ticks[0].Label) != 4 {
 		// Day and hour labels leave the year out: the caption says it.
 		a, b := unixTime(xlo).Year(), unixTime(xhi).Year()
 		if a == b {
@@ -343,17 +436,96 @@ func (d *drawing) xy(h int) []string {
 		}
 	}
 	pc := newPlotCanvas(p)
-	if d.spec.Kind == KindScatter {
-		pc.dots(pts, d.st.series(0))
-	} else {
-		pts = sortedByX(pts)
-		if n := len(pts); n > 8*p.gw {
-			pts = Downsample(pts, 2*p.gw)
-			d.notes = append(d.notes, fmt.Sprintf("%s points, min/max per column", thousands(strconv.Itoa(n))))
+	thinned := 0
+	for i, sr := range series {
+		if d.spec.Kind == KindScatter {
+			pc.dots(sr.pts, d.st.series(i))
+			continue
 		}
-		pc.line(pts, d.st.series(0))
+		pts := sr.pts
+		if n := len(pts); n > 8*p.gw {
+			pts, thinned = Downsample(pts, 2*p.gw), thinned+n
+		}
+		pc.line(pts, d.st.series(i))
 	}
-	return p.frame(d.st, pc.rows())
+	if thinned > 0 {
+		d.notes = append(d.notes, fmt.Sprintf("%s points, min/max per column", thousands(strconv.Itoa(thinned))))
+	}
+	lines := p.frame(d.st, pc.rows())
+	if legend != "" {
+		lines = append(lines, legend)
+	}
+	return lines
+}
+
+// maxSeries is how many lines a split chart draws: the largest by total.
+const maxSeries = 6
+
+// namedSeries is the points of one value of the split column.
+type namedSeries struct {
+	name  string
+	pts   []Point
+	total float64
+}
+
+// series reads the rows' points, one series per value of the split column
+// (the largest maxSeries by total, the rest counted in the caption), or
+// one series when the spec is not split.
+func (d *drawing) series() []namedSeries {
+	pts := d.points()
+	split, ok := d.spec.Split()
+	if !ok {
+		if len(pts) == 0 {
+			return nil
+		}
+		return []namedSeries{{pts: pts}}
+	}
+	d.notes = append(d.notes, "a line per "+d.cols[split].Name)
+	var out []namedSeries
+	at := map[string]int{}
+	for i, p := range pts {
+		r := d.rows[d.kept[i]]
+		name := "NULL"
+		if split < len(r) && r[split] != nil {
+			name = categoryLabel(r[split])
+		}
+		j, seen := at[name]
+		if !seen {
+			j = len(out)
+			at[name] = j
+			out = append(out, namedSeries{name: name})
+		}
+		out[j].pts = append(out[j].pts, p)
+		out[j].total += p.Y
+	}
+	if len(out) > maxSeries {
+		slices.SortStableFunc(out, func(a, b namedSeries) int { return cmp.Compare(b.total, a.total) })
+		d.notes = append(d.notes, fmt.Sprintf("top %d of %s %s", maxSeries, thousands(strconv.Itoa(len(out))), d.cols[split].Name))
+		out = out[:maxSeries]
+	}
+	return out
+}
+
+// sumByX merges the points of one x (sorted by x) into one, their y
+// summed, as a bar chart sums a category's rows: a line of several rows a
+// day draws the day's total. It returns pts itself when all x differ.
+func sumByX(pts []Point) []Point {
+	dup := false
+	for i := 1; i < len(pts) && !dup; i++ {
+		dup = pts[i].X == pts[i-1].X
+	}
+	if !dup {
+		return pts
+	}
+	out := make([]Point, 0, len(pts))
+	for _, p := range pts {
+		if n := len(out); n > 0 && out[n-1].X == p.X {
+			out[n-1].Y += p.Y
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // bars draws a bar per category, summing the rows of each, the largest
@@ -417,7 +589,7 @@ func (d *drawing) bars(h int) []string {
 		d.notes = append(d.notes, fmt.Sprintf("top %d of %s by %s, others summed", h-1, thousands(strconv.Itoa(n)), d.cols[d.spec.Y].Name))
 	}
 	c := NewBars(d.st)
-	c.Format = Human
+	c.Format = barFormat(bars)
 	c.SetBars(bars)
 	if others != "" {
 		c.SetSize(d.w, h-1)
@@ -425,6 +597,27 @@ func (d *drawing) bars(h int) []string {
 	}
 	c.SetSize(d.w, h)
 	return strings.Split(c.View(), "\n")
+}
+
+// barFormat writes the bars' values alike: short units when one reaches
+// 10,000 (12.3k), else thousands separators and the decimals (at most two)
+// the values need, the same for all (3,358.64 and 3,351.00).
+func barFormat(bars []Bar) func(float64) string {
+	d := 0
+	for _, b := range bars {
+		if math.Abs(b.Value) >= 1e4 {
+			return Human
+		}
+		for d < 2 && math.Abs(b.Value*math.Pow(10, float64(d))-math.Round(b.Value*math.Pow(10, float64(d)))) > 1e-9 {
+			d++
+		}
+	}
+	return func(v float64) string {
+		if math.Abs(v) >= 1e4 || !finite(v) {
+			return Human(v)
+		}
+		return thousands(strconv.FormatFloat(v, 'f', d, 64))
+	}
 }
 
 // relabelTimes writes date categories as short as they allow: days when

@@ -72,6 +72,12 @@ var results = []struct {
 	{"bar_summed_dates", `select (date '2026-02-01' + (i % 6)::int) as day, (i % 7)::decimal(10,2) as amount
 		from range(60) t(i)`, true, &Spec{Kind: KindBar, X: 0, Y: 1}},
 	{"line", `select i, (i*i - 50*i)::bigint as y from range(100) t(i)`, false, nil},
+	{"timeseries_summed_by_day", `select (date '2026-05-01' + (i // 3)::int) as day, 'store_' || (i % 3) as store,
+		((i % 3 + 1) * 100 + i)::integer as sales from range(90) t(i)`, false, &Spec{Kind: KindTimeSeries, X: 0, Y: 2}},
+	{"timeseries_split", `select (date '2026-05-01' + (i // 3)::int) as day, 'store_' || (i % 3) as store,
+		((i % 3 + 1) * 100 + 30 * sin(i / 9.0) - case when i % 3 = 1 and i between 40 and 55 then 150 else 0 end)::integer as sales
+		from range(90) t(i)`, false, nil},
+	{"time_of_day", `select time '08:00:00' + to_minutes(i::bigint * 10) as at, (i % 7)::double as queue from range(60) t(i)`, false, nil},
 	{"line_downsampled", `select i::double / 1000 as t, sin(i / 3000.0) + (hash(i) % 1000) / 5000.0 as signal
 		from range(100000) t(i)`, false, nil},
 	{"scatter", `select (hash(i) % 1000)::integer as price, ((hash(i) % 1000) * 0.5 + hash(i*7) % 300)::decimal(9,1) as demand
@@ -130,6 +136,8 @@ func TestAuto(t *testing.T) {
 	}{
 		{"select date '2026-01-01' + i::int as day, i * 2 as n from range(5) t(i)", Spec{Kind: KindTimeSeries, X: 0, Y: 1}},
 		{"select 'a' as region, i as n, timestamp '2026-01-01' + to_hours(i) as at from range(5) t(i)", Spec{Kind: KindTimeSeries, X: 2, Y: 1}},
+		{"select 'r' || (i % 3) as region, i as n, date '2026-01-01' + (i // 3)::int as day from range(9) t(i)", Spec{Kind: KindTimeSeries, X: 2, Y: 1}.SplitBy(0)},
+		{"select 'r' || i as region, i as n, date '2026-01-01' + i::int as day from range(9) t(i)", Spec{Kind: KindTimeSeries, X: 2, Y: 1}}, // 9 regions: one line
 		{"select 'c' || i as category, 1.5::decimal(4,1) as amount from range(3) t(i)", Spec{Kind: KindBar, X: 0, Y: 1}},
 		{"select count(*) as n, 'x' || (i % 3) as grp from range(9) t(i) group by grp", Spec{Kind: KindBar, X: 1, Y: 0}},
 		{"select i, i * i as sq from range(10) t(i)", Spec{Kind: KindLine, X: 0, Y: 1}},
@@ -305,7 +313,19 @@ func FuzzDraw(f *testing.F) {
 			for x := -1; x < 5; x++ {
 				spec := Spec{Kind: Kind(kind % 6), X: x, Y: int(nulls % 5)}
 				checkSize(t, Draw(spec, cols, rows[:n], int(w), int(h)), int(w), int(h))
+				checkSize(t, Draw(spec.SplitBy(int(kind/6)%6), cols, rows[:n], int(w), int(h)), int(w), int(h))
 			}
 		}
 	})
+}
+
+// TestBarValuesAlike: a bar chart's values share their decimals.
+func TestBarValuesAlike(t *testing.T) {
+	res := query(t, openDB(t), "select * from (values ('a', 3358.64::decimal(8,2)), ('b', 3351.00), ('c', 12.5)) v(k, amount)", true)
+	out := Draw(Auto(res.Columns, res.Rows), res.Columns, res.Rows, 60, 6)
+	for _, want := range []string{"3,358.64", "3,351.00", "12.50"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("got\n%s\nwant %q", out, want)
+		}
+	}
 }
