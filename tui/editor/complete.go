@@ -130,7 +130,9 @@ func (m *Model) accept() bool {
 	it := m.pop.items[m.pop.sel]
 	start := m.pop.start
 	m.closePopup()
-	if start.row != b.cur.row || start.col > b.cur.col {
+	// A word typed out in full is left as it is, and the key does what
+	// it does without the popup (enter breaks the line).
+	if start.row != b.cur.row || start.col > b.cur.col || b.slice(start, b.cur) == it.Text {
 		return false
 	}
 	b.replace(start, b.cur, it.Text, false)

@@ -86,12 +86,11 @@ type Model struct {
 	cancel context.CancelFunc
 
 	prompt    promptKind
-	input     string // the prompt's answer being typed
+	input     string                 // the prompt's answer being typed
 	confirm   func(m *Model) tea.Cmd // what "y" at a confirm prompt does
 	status    string
 	statusErr bool
 	clipboard string
-	toks      []Token
 }
 
 // New returns an editor with one buffer.
@@ -174,7 +173,8 @@ func (m Model) BufferName() string {
 	return b.name
 }
 
-// Dirty reports whether any buffer has unsaved edits.
+// Dirty reports whether a buffer opened from or saved to a file has edits
+// not saved (what quitting would lose; untitled buffers are scratch).
 func (m Model) Dirty() bool {
 	for _, b := range m.bufs {
 		if b.dirty() && b.path != "" {
@@ -265,6 +265,12 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 			return m, nil
 		}
 		cmd := m.key(msg)
+		k := m.KeyMap
+		if b := m.buf(); !key.Matches(msg, k.Up, k.Down, k.SelectUp, k.SelectDown, k.PageUp, k.PageDown) {
+			// Up and down keep the column of the last other key.
+			b.cur = b.clamp(b.cur)
+			b.wantX = displayCol(b.lines[b.cur.row], b.cur.col, m.tabWidth)
+		}
 		m.scroll()
 		return m, cmd
 	}
@@ -444,6 +450,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		return m.save(b, b.path, false)
+	case key.Matches(msg, k.SaveAs):
+		m.startPrompt(promptSave, b.path)
 	case key.Matches(msg, k.SelectAll):
 		last := len(b.lines) - 1
 		b.anchor, b.cur, b.sel = pos{}, pos{last, len(b.lines[last])}, true
@@ -899,19 +907,31 @@ func (m Model) View() string {
 
 func (m Model) tabsView() string {
 	var parts []string
+	var widths []int
 	for i, b := range m.bufs {
 		label := " " + strconv.Itoa(i+1) + " " + b.name
 		if b.dirty() {
 			label += " ●"
 		}
 		label += " "
+		widths = append(widths, ansi.StringWidth(label)+1)
 		if i == m.active {
 			parts = append(parts, m.styles.TabActive.Render(label))
 		} else {
 			parts = append(parts, m.styles.Tab.Render(label))
 		}
 	}
-	return fitWidth(strings.Join(parts, "│"), m.width)
+	// Too many to show: leave out tabs on the left until the current one
+	// fits.
+	first, w := m.active, 0
+	for i := m.active; i >= 0 && w+widths[i] <= m.width-1; i-- {
+		first, w = i, w+widths[i]
+	}
+	line := strings.Join(parts[first:], "│")
+	if first > 0 {
+		line = "‹" + line
+	}
+	return fitWidth(line, m.width)
 }
 
 func (m Model) statusView() string {
@@ -969,6 +989,10 @@ func (m Model) textLines(rows int) []string {
 	tw := max(0, m.width-gw)
 	out := make([]string, 0, rows)
 	var sb strings.Builder
+	sc := &scratch{toks: make([]Token, 0, 64), kinds: make([]int, 0, 64)}
+	if m.focused {
+		sc.matchA, sc.matchZ, sc.match = b.matchBracket()
+	}
 	for i := range rows {
 		row := b.top + i
 		sb.Reset()
@@ -989,7 +1013,7 @@ func (m Model) textLines(rows int) []string {
 		}
 		if gw <= m.width {
 			sb.WriteString(g.pre + strings.Repeat(" ", gw-1-len(num)) + num + g.post + mark)
-			m.renderLine(b, row, &sb, tw)
+			m.renderLine(b, row, &sb, tw, sc)
 			out = append(out, sb.String())
 		} else {
 			out = append(out, strings.Repeat(" ", m.width))
@@ -998,23 +1022,44 @@ func (m Model) textLines(rows int) []string {
 	return out
 }
 
+// scratch is memory the lines of one frame reuse.
+type scratch struct {
+	toks  []Token
+	kinds []int
+	// matchA and matchZ are the bracket at the cursor and its partner.
+	matchA, matchZ pos
+	match          bool
+}
+
 // renderLine draws cells [left, left+width) of line row.
-func (m Model) renderLine(b *buffer, row int, sb *strings.Builder, width int) {
+func (m Model) renderLine(b *buffer, row int, sb *strings.Builder, width int, sc *scratch) {
 	line := b.lines[row]
-	toks := b.lineTokens(row, m.toks[:0])
+	toks := b.lineTokens(row, sc.toks)
+	sc.toks = toks
 	// Display kinds: a name followed by ( is a function.
-	tk := make([]int, len(toks))
+	tk := sc.kinds[:0]
+	for range toks {
+		tk = append(tk, 0)
+	}
+	sc.kinds = tk
 	for i, t := range toks {
 		fn := false
+		kind := t.Kind
 		if t.Kind == Word || t.Kind == SoftKeyword {
+			next := byte(0)
 			for j := i + 1; j < len(toks); j++ {
 				if toks[j].Kind != Space {
-					fn = toks[j].Kind == Punct && line[toks[j].Start] == '('
+					next = line[toks[j].Start]
 					break
 				}
 			}
+			fn = next == '('
+			// An unreserved keyword beside a '.' is a name (t.name).
+			if t.Kind == SoftKeyword && (next == '.' || i > 0 && toks[i-1].Kind == Punct && line[toks[i-1].Start] == '.') {
+				kind = Word
+			}
 		}
-		tk[i] = textKind(t.Kind, fn)
+		tk[i] = textKind(kind, fn)
 	}
 	selA, selZ := -1, -1
 	if a, z, ok := b.selection(); ok && a.row <= row && row <= z.row {
@@ -1040,6 +1085,8 @@ func (m Model) renderLine(b *buffer, row int, sb *strings.Builder, width int) {
 			return overCursor
 		case i >= errA && i < errZ:
 			return overError
+		case sc.match && (row == sc.matchA.row && i == sc.matchA.col || row == sc.matchZ.row && i == sc.matchZ.col):
+			return overMatch
 		case i >= selA && i < selZ:
 			return overSelection
 		}

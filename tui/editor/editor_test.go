@@ -158,8 +158,8 @@ func TestStatementAt(t *testing.T) {
 		want string
 	}{
 		{0, "SELECT 1"},
-		{8, "SELECT 1"},               // before the ;
-		{9, "SELECT 1"},               // just after it
+		{8, "SELECT 1"}, // before the ;
+		{9, "SELECT 1"}, // just after it
 		{strings.Index(src, "2"), "SELECT 2"},
 		{strings.Index(src, "3;") + 2, "SELECT 3"}, // after the ; on its line
 		{strings.Index(src, "\n\n") + 1, "SELECT 4"},
@@ -431,6 +431,12 @@ func TestFiles(t *testing.T) {
 	if m.Value() != "SELECT 3;\nSELECT 4;\n" || m.BufferName() != other || m.buf().dirty() {
 		t.Fatalf("opened %q as %s", m.Value(), m.BufferName())
 	}
+	// alt+s asks where to save, from the buffer's path.
+	keys(t, m, "alt+s")
+	if m.prompt != promptSave || m.input != other {
+		t.Fatalf("alt+s: prompt %d %q", m.prompt, m.input)
+	}
+	keys(t, m, "esc")
 	// Errors show in the editor; nothing panics.
 	for _, bad := range []string{"missing.sql", dir} {
 		keys(t, m, "ctrl+o")
@@ -584,5 +590,110 @@ func TestCompletionStale(t *testing.T) {
 	}
 	if msg := cmd().(completeMsg); msg.items[0].Text != " SELECT x_done" {
 		t.Fatalf("sqlBefore was %q", msg.items[0].Text)
+	}
+}
+
+// TestCompletionLakehouse completes through lakehouse.Complete, as the
+// Analyst view does: a table of the schema after "gold.", then its
+// columns after the alias.
+func TestCompletionLakehouse(t *testing.T) {
+	ctx := context.Background()
+	lh, err := lakehouse.Open(ctx, "", lakehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	if _, err := lh.Exec(ctx, "CREATE TABLE gold.orders (order_id INTEGER, amount DECIMAL(10,2), ordered_at DATE)"); err != nil {
+		t.Fatal(err)
+	}
+	fn := func(ctx context.Context, before string) ([]lakehouse.Suggestion, error) {
+		return lh.Complete(ctx, before, 20)
+	}
+	m := newTest(t, "", Options{Complete: fn})
+	// The '.' opened the popup; it follows the word typed after it.
+	typeText(t, m, "SELECT * FROM gold.ord")
+	if !m.pop.open || len(m.pop.items) == 0 || m.pop.items[0].Text != "orders" || m.pop.items[0].Kind != lakehouse.KindTable {
+		t.Fatalf("after gold.ord: %+v", m.pop)
+	}
+	keys(t, m, "tab")
+	typeText(t, m, " o WHERE o.am")
+	keys(t, m, "esc")
+	keys(t, m, "ctrl+@")
+	if !m.pop.open || len(m.pop.items) == 0 || m.pop.items[0].Text != "amount" {
+		t.Fatalf("ctrl+space after o.am: %+v", m.pop)
+	}
+	if !strings.Contains(m.View(), "amount column DECIMAL(10,2)") {
+		t.Errorf("the popup does not show the column's kind and type:\n%s", m.View())
+	}
+	keys(t, m, "tab")
+	if got := m.Value(); got != "SELECT * FROM gold.orders o WHERE o.amount" {
+		t.Fatalf("accepted into %q", got)
+	}
+}
+
+// TestVerticalKeepsColumn moves up and down through a short line: the
+// cursor comes back to its column, and to the same cell past wide
+// characters.
+func TestVerticalKeepsColumn(t *testing.T) {
+	m := newTest(t, "SELECT amount\nx\n界界 FROM t", Options{})
+	keys(t, m, "end", "backspace", "left", "left")
+	if m.buf().cur != (pos{0, 10}) {
+		t.Fatalf("cursor at %v", m.buf().cur)
+	}
+	keys(t, m, "down")
+	if m.buf().cur != (pos{1, 1}) {
+		t.Fatalf("down onto a short line: %v", m.buf().cur)
+	}
+	keys(t, m, "down")
+	// Cell 10 of "界界 FROM t" is byte 12 (each 界 is 3 bytes, 2 cells).
+	if m.buf().cur != (pos{2, 12}) {
+		t.Fatalf("down past wide characters: %v", m.buf().cur)
+	}
+	keys(t, m, "up", "up")
+	if m.buf().cur != (pos{0, 10}) {
+		t.Fatalf("back up: %v", m.buf().cur)
+	}
+}
+
+func TestMatchBracket(t *testing.T) {
+	tests := []struct {
+		text   string
+		cur    pos
+		a, z   pos
+		hasOne bool
+	}{
+		{"SELECT count(x)", pos{0, 12}, pos{0, 12}, pos{0, 14}, true},
+		{"SELECT count(x)", pos{0, 15}, pos{0, 14}, pos{0, 12}, true}, // just after )
+		{"f(a, ')', [1,\n(2)])", pos{0, 1}, pos{0, 1}, pos{1, 4}, true},
+		{"f(a, ')', [1,\n(2)])", pos{1, 4}, pos{1, 4}, pos{0, 1}, true},
+		{"f(a /* ( */", pos{0, 1}, pos{}, pos{}, false},
+		{"'(' x", pos{0, 1}, pos{}, pos{}, false},
+	}
+	for _, tt := range tests {
+		m := newTest(t, tt.text, Options{})
+		b := m.buf()
+		b.cur = tt.cur
+		a, z, ok := b.matchBracket()
+		if ok != tt.hasOne || ok && (a != tt.a || z != tt.z) {
+			t.Errorf("%q at %v: %v %v %v, want %v %v %v", tt.text, tt.cur, a, z, ok, tt.a, tt.z, tt.hasOne)
+		}
+	}
+}
+
+// TestManyTabs keeps the current buffer's tab in view when the tabs do
+// not fit.
+func TestManyTabs(t *testing.T) {
+	m := newTest(t, "", Options{})
+	m.SetSize(40, 6)
+	for range 8 {
+		keys(t, m, "ctrl+n")
+	}
+	top := strings.Split(m.View(), "\n")[0]
+	if !strings.Contains(top, "9 untitled-9") || !strings.HasPrefix(top, "‹") {
+		t.Fatalf("the last tab is not shown: %q", top)
+	}
+	keys(t, m, "alt+1")
+	if top := strings.Split(m.View(), "\n")[0]; !strings.HasPrefix(top, " 1 untitled ") {
+		t.Fatalf("the first tab is not shown: %q", top)
 	}
 }

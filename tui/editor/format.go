@@ -277,7 +277,7 @@ func (f *formatter) write(i int, txt string) {
 		txt = strings.ToUpper(txt)
 	}
 	f.b.WriteString(txt)
-	if t.Kind == Punct && txt == ")" && len(f.stack) > 1 {
+	if t.Kind == Punct && (txt == ")" || txt == "]") && len(f.stack) > 1 {
 		closed := f.top()
 		f.stack = f.stack[:len(f.stack)-1]
 		f.closedSubquery = closed.subquery
@@ -310,8 +310,10 @@ func (f *formatter) tight(i int) bool {
 		return true
 	case pt == "." && (name(t.Kind) || tt == "*"):
 		return true
-	case tt == "::" || pt == "::":
-		return prev.Kind != Operator || pt == "::"
+	case tt == "::":
+		return name(prev.Kind) || prev.Kind == Number || prev.Kind == String || prev.Kind == Param || pt == ")" || pt == "]"
+	case pt == "::":
+		return name(t.Kind)
 	case tt == "(" && (prev.Kind == Word || prev.Kind == QuotedIdent):
 		return true
 	case tt == "(" && (prev.Kind == Keyword || prev.Kind == SoftKeyword):
@@ -343,7 +345,7 @@ func (f *formatter) upper(i int) bool {
 		switch {
 		case f.punct(i+1) == "(", f.punct(i-1) == "::":
 			return true
-		case w == "between":
+		case w == "between" && i > 0:
 			p := f.sig[i-1].Kind
 			return p == Word || p == Number || p == QuotedIdent || p == String || f.punct(i-1) == ")" ||
 				prev == "not" || prev == "rows" || prev == "range" || prev == "groups"

@@ -44,7 +44,7 @@ type KeyMap struct {
 	NewBuffer, CloseBuffer key.Binding
 	NextBuffer, PrevBuffer key.Binding
 	GotoBuffer             key.Binding // alt+1..alt+9
-	Open, Save             key.Binding
+	Open, Save, SaveAs     key.Binding
 
 	// Close shuts the popup or prompt, drops the selection or the error,
 	// and with nothing of those gives the focus back (BlurMsg).
@@ -112,8 +112,9 @@ func DefaultKeyMap() KeyMap {
 		PrevBuffer:  k("ctrl+pgup", "previous buffer", "ctrl+pgup"),
 		GotoBuffer: k("alt+1…9", "buffer 1-9", "alt+1", "alt+2", "alt+3", "alt+4", "alt+5", "alt+6", "alt+7",
 			"alt+8", "alt+9"),
-		Open: k("ctrl+o", "open file", "ctrl+o"),
-		Save: k("ctrl+s", "save file", "ctrl+s"),
+		Open:   k("ctrl+o", "open file", "ctrl+o"),
+		Save:   k("ctrl+s", "save file", "ctrl+s"),
+		SaveAs: k("alt+s", "save as", "alt+s"),
 
 		Close: k("esc", "close / leave", "esc"),
 	}
@@ -128,7 +129,7 @@ func (k KeyMap) ShortHelp() []key.Binding {
 func (k KeyMap) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		{k.Run, k.RunAll, k.Format, k.Comment, k.Complete, k.Accept},
-		{k.NewBuffer, k.CloseBuffer, k.NextBuffer, k.PrevBuffer, k.GotoBuffer, k.Open, k.Save},
+		{k.NewBuffer, k.CloseBuffer, k.NextBuffer, k.PrevBuffer, k.GotoBuffer, k.Open, k.Save, k.SaveAs},
 		{k.Undo, k.Redo, k.Cut, k.Copy, k.Paste, k.SelectAll, k.SelectRight, k.Indent, k.Dedent},
 		{k.WordLeft, k.WordRight, k.LineStart, k.LineEnd, k.DocStart, k.DocEnd, k.Close},
 	}

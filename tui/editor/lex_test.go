@@ -107,9 +107,24 @@ func FuzzLex(f *testing.F) {
 				t.Fatalf("Lex(%q): byte %d is %s whole, %s line by line", src, i, whole[i], lines[i])
 			}
 		}
-		for _, s := range Split(src) {
-			if s.Start < 0 || s.End > len(src) || s.Start >= s.End || src[s.Start:s.End] != s.SQL {
-				t.Fatalf("Split(%q): bad statement %+v", src, s)
+		// Statements are in order, apart, and hold no semicolon of code.
+		stmts := Split(src)
+		last := 0
+		for _, s := range stmts {
+			if s.Start < last || s.End > len(src) || s.Start >= s.End || src[s.Start:s.End] != s.SQL {
+				t.Fatalf("Split(%q): bad statement %+v after %d", src, s, last)
+			}
+			last = s.End
+			for _, tok := range toks {
+				if tok.Kind == Punct && src[tok.Start] == ';' && tok.Start >= s.Start && tok.Start < s.End {
+					t.Fatalf("Split(%q): statement %+v holds the semicolon at %d", src, s, tok.Start)
+				}
+			}
+		}
+		for off := 0; off <= len(src); off += 1 + len(src)/16 {
+			s, ok := StatementAt(src, stmts, off)
+			if ok != (len(stmts) > 0) || ok && src[s.Start:s.End] != s.SQL {
+				t.Fatalf("StatementAt(%q, %d) = %+v, %v", src, off, s, ok)
 			}
 		}
 	})

@@ -11,8 +11,9 @@ type Styles struct {
 	Text, Keyword, Function, String, Number, Comment, QuotedIdent, Operator, Param lipgloss.Style
 
 	Gutter, GutterCurrent lipgloss.Style
-	// Cursor, Selection and Error are laid over the text's own style.
-	Cursor, Selection, Error lipgloss.Style
+	// Cursor, Selection, Error and Match (the bracket matching the one
+	// at the cursor) are laid over the text's own style.
+	Cursor, Selection, Error, Match lipgloss.Style
 
 	Tab, TabActive lipgloss.Style
 	Status         lipgloss.Style
@@ -24,7 +25,9 @@ type Styles struct {
 
 // DefaultStyles is a theme for dark and light terminals.
 func DefaultStyles() Styles {
-	c := func(light, dark string) lipgloss.AdaptiveColor { return lipgloss.AdaptiveColor{Light: light, Dark: dark} }
+	c := func(light, dark string) lipgloss.AdaptiveColor {
+		return lipgloss.AdaptiveColor{Light: light, Dark: dark}
+	}
 	fg := func(light, dark string) lipgloss.Style { return lipgloss.NewStyle().Foreground(c(light, dark)) }
 	muted := c("#6B6B80", "#8A8AA0")
 	popBg := c("#ECEAF6", "#24233A")
@@ -43,6 +46,7 @@ func DefaultStyles() Styles {
 		Cursor:        lipgloss.NewStyle().Reverse(true),
 		Selection:     lipgloss.NewStyle().Background(c("#D8D8E4", "#3A3A5A")),
 		Error:         lipgloss.NewStyle().Underline(true).Foreground(c("#B3261E", "#FF6B6B")),
+		Match:         lipgloss.NewStyle().Bold(true).Underline(true),
 		Tab:           lipgloss.NewStyle().Foreground(muted),
 		TabActive:     fg("#1F1F28", "#E6E6EF").Background(popBg).Bold(true),
 		Status:        lipgloss.NewStyle().Foreground(muted),
@@ -72,6 +76,7 @@ func paintOf(s lipgloss.Style) paint {
 const (
 	overNone = iota
 	overSelection
+	overMatch
 	overError
 	overCursor
 	overCount
@@ -104,6 +109,7 @@ func newPaints(s Styles) *paints {
 	for k, st := range base {
 		p.cell[k][overNone] = paintOf(st)
 		p.cell[k][overSelection] = paintOf(s.Selection.Inherit(st))
+		p.cell[k][overMatch] = paintOf(s.Match.Inherit(st))
 		p.cell[k][overError] = paintOf(s.Error.Inherit(st))
 		p.cell[k][overCursor] = paintOf(s.Cursor.Inherit(st))
 	}
