@@ -24,6 +24,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/lakebench/lakebench/lakehouse"
 )
 
@@ -66,7 +67,8 @@ type Options struct {
 	// MaxWidth caps a column's width in cells (0: 40).
 	MaxWidth int
 	// CountEvery is how often the row count is read while the source is
-	// still running (0: 250ms).
+	// still running (0: 250ms; negative: never, only with pages and when
+	// a source with a Wait method ends).
 	CountEvery time.Duration
 	// Clipboard is where the OSC 52 sequence is written: the program's
 	// output (nil: os.Stdout).
@@ -87,7 +89,7 @@ func (o Options) withDefaults() Options {
 	if o.MaxWidth <= 0 {
 		o.MaxWidth = 40
 	}
-	if o.CountEvery <= 0 {
+	if o.CountEvery == 0 {
 		o.CountEvery = 250 * time.Millisecond
 	}
 	if o.Clipboard == nil {
@@ -111,7 +113,10 @@ const (
 // page is a cached page of rows.
 type page struct {
 	rows [][]any
-	used uint64
+	// cells are the rows formatted once, cut to MaxWidth: View draws
+	// them without formatting a value again.
+	cells [][]cell
+	used  uint64
 }
 
 // request is a page fetch in flight.
@@ -169,6 +174,8 @@ type Model struct {
 	pending map[int64]request
 	failed  map[int64]error
 	used    uint64
+	// stopWait cancels the command waiting for the source's end.
+	stopWait context.CancelFunc
 
 	count, srcHeld int64
 	done           bool
@@ -245,11 +252,38 @@ func (m *Model) SetSource(src Source) tea.Cmd {
 		m.done = true
 		return nil
 	}
-	return tea.Batch(m.ensure(), m.countCmd(0))
+	return tea.Batch(m.ensure(), m.countCmd(0), m.waitCmd())
+}
+
+// waiter is a source that says when it has ended (*lakehouse.Live).
+type waiter interface {
+	Wait(ctx context.Context) error
+}
+
+// waitCmd reads the final count when a source that can say so ends.
+func (m *Model) waitCmd() tea.Cmd {
+	w, ok := m.src.(waiter)
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stopWait = cancel
+	src, id, gen := m.src, m.id, m.gen
+	return func() tea.Msg {
+		if w.Wait(ctx) != nil && ctx.Err() != nil {
+			return nil
+		}
+		n, done := src.Count()
+		return countMsg{grid: id, gen: gen, count: n, done: done, held: src.Held()}
+	}
 }
 
 // dropPages cancels every fetch in flight and forgets every page.
 func (m *Model) dropPages() {
+	if m.stopWait != nil {
+		m.stopWait()
+		m.stopWait = nil
+	}
 	for _, r := range m.pending {
 		r.cancel()
 	}
@@ -316,6 +350,15 @@ func (m Model) HeldRows() int64 {
 // included.
 func (m Model) Capturing() bool { return m.prompt != promptNone || m.viewer != nil || m.selecting }
 
+// cells returns row i formatted, when the grid holds it.
+func (m Model) cells(i int64) ([]cell, bool) {
+	p, ok := m.pages[i/m.opts.PageSize]
+	if !ok || i < 0 || i%m.opts.PageSize >= int64(len(p.cells)) {
+		return nil, false
+	}
+	return p.cells[i%m.opts.PageSize], true
+}
+
 // Row returns row i's values when the grid holds them.
 func (m Model) Row(i int64) ([]any, bool) {
 	p, ok := m.pages[i/m.opts.PageSize]
@@ -346,8 +389,13 @@ func (m Model) Update(msg tea.Msg) (Model, tea.Cmd) {
 		if msg.grid != m.id || msg.gen != m.gen {
 			return m, nil
 		}
+		ticking := !m.done
 		m.setCount(msg.count, msg.done, msg.held)
-		return m, tea.Batch(m.ensure(), m.countCmd(m.opts.CountEvery))
+		var next tea.Cmd
+		if ticking && m.opts.CountEvery > 0 {
+			next = m.countCmd(m.opts.CountEvery)
+		}
+		return m, tea.Batch(m.ensure(), next)
 	case copyMsg:
 		if msg.grid != m.id {
 			return m, nil
@@ -394,8 +442,7 @@ func (m *Model) gotPage(msg pageMsg) tea.Cmd {
 		rows = msg.res.Rows
 	}
 	m.used++
-	m.pages[msg.page] = &page{rows: rows, used: m.used}
-	m.measure(rows)
+	m.pages[msg.page] = &page{rows: rows, cells: m.format(rows), used: m.used}
 	m.setCount(msg.count, msg.done, msg.held)
 	m.evict()
 	return m.ensure()
@@ -403,6 +450,9 @@ func (m *Model) gotPage(msg pageMsg) tea.Cmd {
 
 // setCount records the source's count, keeping the cursor on a row.
 func (m *Model) setCount(n int64, done bool, held int64) {
+	if m.done && !done {
+		return // read before the end, delivered after it
+	}
 	m.count, m.done, m.srcHeld = n, done, held
 	if m.done && m.row >= m.count {
 		m.moveTo(m.count - 1)
@@ -530,16 +580,25 @@ func (m *Model) evict() {
 	}
 }
 
-// measure widens columns to fit the rows seen, up to MaxWidth.
-func (m *Model) measure(rows [][]any) {
-	for _, r := range rows {
-		for i := range min(len(r), len(m.widths)) {
-			if w := textWidth(formatCell(r[i], m.cols[i].Type).text); w > m.widths[i] {
-				m.widths[i] = min(w, m.opts.MaxWidth)
+// format formats rows for the screen, widening columns to fit them, up
+// to MaxWidth.
+func (m *Model) format(rows [][]any) [][]cell {
+	out := make([][]cell, len(rows))
+	for r, row := range rows {
+		out[r] = make([]cell, min(len(row), len(m.cols)))
+		for i := range out[r] {
+			c := formatCell(row[i], m.cols[i].Type)
+			w := textWidth(c.text)
+			if w > m.opts.MaxWidth {
+				c.text = ansi.Truncate(c.text, m.opts.MaxWidth, "…")
+				w = m.opts.MaxWidth
 			}
+			m.widths[i] = max(m.widths[i], w)
+			out[r][i] = c
 		}
 	}
 	m.fitLeft()
+	return out
 }
 
 // fitWidths makes every column at least as wide as its header.

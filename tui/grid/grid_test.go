@@ -337,6 +337,12 @@ func TestCopy(t *testing.T) {
 	if lines := strings.Split(got, "\n"); len(lines) != 1000 || lines[0] != "a0" || lines[1] != "" || lines[999] != "a999" {
 		t.Errorf("copied %d lines, the last %q", len(lines), lines[len(lines)-1])
 	}
+	// A selection beyond MaxCopyRows is refused, saying what to do.
+	m.opts.MaxCopyRows = 10
+	m, _ = press(t, m, "g", "v", "G", "y")
+	if clip.Len() != 0 || !strings.Contains(m.View(), "1,000 rows selected: copy at most 10, or export") {
+		t.Errorf("a selection over the cap: clipboard %q\n%s", clip.String(), m.View())
+	}
 	if seq := OSC52("hé\n"); seq != "\x1b]52;c;aMOpCg==\x07" {
 		t.Errorf("OSC52: %q", seq)
 	}
@@ -399,5 +405,23 @@ func TestScrollBack(t *testing.T) {
 	m, _ = pump(t, m, m.SetSource(narrow))
 	if _, col := m.Cursor(); col != 2 || m.left != 0 || m.spans()[0].col != 0 {
 		t.Errorf("narrow result: cursor column %d, scrolled to %d", col, m.left)
+	}
+}
+
+// TestEmptyResult: a result of no rows says so, and no key fails on it;
+// nor on a grid without a source.
+func TestEmptyResult(t *testing.T) {
+	m := open(t, snapshot(t, "SELECT 1 AS a, 'x' AS b WHERE false"), 60, 10, Options{})
+	keys := []string{"down", "G", "end", "pgdown", "right", "enter", "esc", "y", "Y", "v", "y", "f", ":", "5", "enter"}
+	m, _ = press(t, m, keys...)
+	v := m.View()
+	if !strings.Contains(v, "no rows") || !strings.Contains(v, "0 rows") {
+		t.Errorf("empty result:\n%s", v)
+	}
+	none := New(Options{})
+	none.SetSize(60, 10)
+	none, _ = press(t, none, keys...)
+	if v := none.View(); !strings.Contains(v, "no result") {
+		t.Errorf("no source:\n%s", v)
 	}
 }

@@ -240,7 +240,7 @@ func (m Model) rowLine(r int64, spans []span) string {
 	}
 	b.WriteString(m.Styles.Gutter.Render(mark + fitText(groupDigits(strconv.FormatInt(r+1, 10)), m.gutterDigits(), true) + " "))
 	b.WriteString(m.Styles.Rule.Render("│"))
-	row, ok := m.Row(r)
+	row, ok := m.cells(r)
 	if !ok {
 		note := "loading…"
 		if m.failed[r/m.opts.PageSize] != nil {
@@ -252,7 +252,7 @@ func (m Model) rowLine(r int64, spans []span) string {
 	for _, s := range spans {
 		var c cell
 		if s.col < len(row) {
-			c = formatCell(row[s.col], m.cols[s.col].Type)
+			c = row[s.col]
 		}
 		text := fitText(c.text, s.width, c.kind == kindNumber)
 		st := lipgloss.NewStyle()
