@@ -336,3 +336,23 @@ func TestGoldenAnalyst(t *testing.T) {
 		}
 	}
 }
+
+// Help lists the chart key (c) and the grid's filter (/) beside longer
+// keys that merely contain them (esc/ctrl+c, ←/→), and still folds "→"
+// into "←/→".
+func TestAnalystHelpShowsChartAndFilter(t *testing.T) {
+	m, _ := analystOn(t, copyWorkspace(t), 120, 40)
+	typeText(m, "select 1 as a")
+	runEditor(t, m)
+	m.Update(keyMsg("f5"))
+	m.Update(keyMsg("?"))
+	out := m.View()
+	for _, want := range []string{"chart/grid", "filter (SQL)", "column"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "next column") {
+		t.Errorf("help lists → beside ←/→:\n%s", out)
+	}
+}
