@@ -894,12 +894,24 @@ func hidden(ctx context.Context, lh *lakehouse.Lakehouse, s alertSpec) string {
 	if s.query == "" {
 		return "" // a broken alert computed nothing
 	}
-	tx, err := lh.BeginAs(ctx, principal)
-	if err != nil {
-		return err.Error()
+	var writes []lakehouse.TableName
+	var err error
+	if lh.ReadOnly() {
+		// A read-only session (the TUI's) begins no transaction: the
+		// bundle's query is bound as lakebench, nothing runs, and the
+		// principal's grants decide on what its plan reads and writes.
+		var reads []lakehouse.TableName
+		if reads, writes, err = lh.Access(ctx, alertSQL(s)); err == nil {
+			err = lh.Authorize(ctx, principal, reads, writes)
+		}
+	} else {
+		tx, terr := lh.BeginAs(ctx, principal)
+		if terr != nil {
+			return terr.Error()
+		}
+		defer tx.Rollback()
+		_, writes, err = tx.AuthorizeSQL(ctx, alertSQL(s))
 	}
-	defer tx.Rollback()
-	_, writes, err := tx.AuthorizeSQL(ctx, alertSQL(s))
 	var ae *lakehouse.AccessError
 	switch {
 	case errors.As(err, &ae):
