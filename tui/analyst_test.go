@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/lakebench/lakebench/pipeline"
+	"github.com/lakebench/lakebench/tui/grid"
 )
 
 // runner runs commands each in its own goroutine and hands their
@@ -354,5 +356,33 @@ func TestAnalystHelpShowsChartAndFilter(t *testing.T) {
 	}
 	if strings.Contains(out, "next column") {
 		t.Errorf("help lists → beside ←/→:\n%s", out)
+	}
+}
+
+// A filter keeps the sort the user chose (s/S), as a sort keeps the
+// filter.
+func TestAnalystFilterKeepsSort(t *testing.T) {
+	m, v := analystOn(t, copyWorkspace(t), 120, 40)
+	typeText(m, "select * from range(100) t(n)")
+	runEditor(t, m)
+	r := newRunner()
+	r.start(v.Update(grid.SortMsg{Column: 0, Desc: true}))
+	r.drain(t, m)
+	r.start(v.Update(grid.FilterMsg{Where: "n % 10 = 3"}))
+	r.drain(t, m)
+	tab := v.run.tabs[0]
+	if tab.where != "n % 10 = 3" || tab.sortCol != 0 || !tab.sortDesc {
+		t.Fatalf("after the filter: where %q, sort column %d desc %v", tab.where, tab.sortCol, tab.sortDesc)
+	}
+	res, err := tab.cur.Page(context.Background(), 0, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, row := range res.Rows {
+		got = append(got, fmt.Sprint(row[0]))
+	}
+	if strings.Join(got, " ") != "93 83 73" {
+		t.Errorf("filtered rows %v, want 93 83 73 (still sorted descending)", got)
 	}
 }
