@@ -425,3 +425,22 @@ func TestEmptyResult(t *testing.T) {
 		t.Errorf("no source:\n%s", v)
 	}
 }
+
+// TestNoEmptyColumn: a column is shown at least one cell wide (its "…"),
+// never as an empty pair of borders, at any terminal width.
+func TestNoEmptyColumn(t *testing.T) {
+	src := snapshot(t, "SELECT repeat('t', 50) AS title, 'Thriller/Suspense!!' AS genre, 8.5 AS rating")
+	for w := 30; w <= 90; w++ {
+		m := open(t, src, w, 6, Options{})
+		for _, sp := range m.spans() {
+			if sp.width < 1 {
+				t.Errorf("at %d cells, column %d is shown %d cells wide:\n%s", w, sp.col, sp.width, m.View())
+			}
+		}
+		for _, l := range strings.Split(m.View(), "\n") {
+			if cw := ansi.StringWidth(l); cw != w {
+				t.Fatalf("at %d cells a line is %d wide: %q", w, cw, l)
+			}
+		}
+	}
+}
