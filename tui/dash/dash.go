@@ -425,6 +425,9 @@ func (m Model) View() string {
 		}
 		if m.height > 0 && len(lines)+h > m.height && len(lines) > 0 {
 			more := fmt.Sprintf("↓ %d more rows of tiles (%s)", len(rows)-r, m.keys.Down.Help().Key)
+			if len(rows)-r == 1 {
+				more = fmt.Sprintf("↓ 1 more row of tiles (%s)", m.keys.Down.Help().Key)
+			}
 			if len(lines) >= m.height {
 				lines = lines[:m.height-1]
 			}
