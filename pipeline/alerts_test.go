@@ -734,3 +734,21 @@ func fmtAny(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// An aggregation in an alert's short form says how to write one.
+func TestShortFormAggregationHint(t *testing.T) {
+	dir := writeProject(t, fastGold)
+	writeTestFile(t, dir, FileName, testProject+`
+  alerts:
+    big: {query: "select 1 as r", column: r, aggregation: MAX, op: ">", threshold: 0}
+`)
+	_, err := LoadWith(dir, LoadOptions{Target: "dev"})
+	if err == nil {
+		t.Fatal("an aggregation in the short form loaded")
+	}
+	for _, want := range []string{FileName + ":", `unknown key "aggregation"`, "evaluation: {source: {name: COLUMN, aggregation: MAX}"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error %q lacks %q", err, want)
+		}
+	}
+}
