@@ -249,7 +249,7 @@ func TestGotoErrors(t *testing.T) {
 	m, _ = press(t, m, ":")
 	m = typeText(t, m, "abc")
 	m, _ = press(t, m, "enter")
-	if !strings.Contains(m.View(), `"abc" is not a row number`) {
+	if !strings.Contains(m.View(), `"abc" is not a row number: type one from 1 to 50`) {
 		t.Errorf("bad row number: %s", m.View())
 	}
 	m, _ = press(t, m, ":")
