@@ -594,6 +594,36 @@ permissions:
 	if e := logs["silver_peek"].Events[0]; e.State != "ERROR" || e.RunID != run.RunID {
 		t.Errorf("silver_peek after dana's run: %+v", e)
 	}
+	// A read-only session (the TUI's) shows the owner every value and
+	// hides from dana what she may not read, as a writer's does.
+	lh.Close()
+	for _, who := range []string{"root-owner", "dana"} {
+		ro, err := lakehouse.Open(ctx, p.DatabasePath("dev"), lakehouse.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner, _, err := ro.Grants(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if who == "root-owner" {
+			who = owner
+		}
+		ro.SetPrincipal(who)
+		sts, err := p.AlertStatuses(ctx, ro, 0)
+		ro.Close()
+		if err != nil {
+			t.Fatalf("%s, read-only: %v", who, err)
+		}
+		for _, st := range sts {
+			for _, e := range st.History {
+				hiddenHere := strings.Contains(e.Message+e.Error, "hidden: ")
+				if want := who == "dana" && st.Alert != "gold_ok"; hiddenHere != want {
+					t.Errorf("%s, read-only, %s: hidden %v, want %v: %+v", who, st.Alert, hiddenHere, want, e)
+				}
+			}
+		}
+	}
 }
 
 // TestAlertsAfterEveryRun: a run evaluates the bundle's alerts as its last
@@ -703,4 +733,22 @@ func fmtAny(v any) string {
 		return "<missing>"
 	}
 	return fmt.Sprint(v)
+}
+
+// An aggregation in an alert's short form says how to write one.
+func TestShortFormAggregationHint(t *testing.T) {
+	dir := writeProject(t, fastGold)
+	writeTestFile(t, dir, FileName, testProject+`
+  alerts:
+    big: {query: "select 1 as r", column: r, aggregation: MAX, op: ">", threshold: 0}
+`)
+	_, err := LoadWith(dir, LoadOptions{Target: "dev"})
+	if err == nil {
+		t.Fatal("an aggregation in the short form loaded")
+	}
+	for _, want := range []string{FileName + ":", `unknown key "aggregation"`, "evaluation: {source: {name: COLUMN, aggregation: MAX}"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error %q lacks %q", err, want)
+		}
+	}
 }

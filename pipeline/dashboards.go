@@ -120,6 +120,12 @@ func (p *Project) EvalTile(ctx context.Context, lh *lakehouse.Lakehouse, dashboa
 		return nil, err
 	}
 	fail := func(err error) (*TileData, error) {
+		var ce *columnError
+		if errors.As(err, &ce) {
+			pos := p.position(fmt.Sprintf("resources.dashboards.%s.tiles[%d].%s", dashboard, tile, ce.key))
+			err = fmt.Errorf("pipeline: %s:%d:%d: %s: name one of those in %s, or return the column from the query",
+				pos.file, pos.line, pos.column, strings.TrimPrefix(ce.msg, "pipeline: "), ce.key)
+		}
 		return nil, &TileError{Dashboard: dashboard, Index: tile, Title: t.Title, Err: err}
 	}
 	td := &TileData{Dashboard: dashboard, Index: tile, Title: t.Title, Kind: t.KindName(), Width: t.Width}
@@ -197,11 +203,17 @@ func columnNames(cols []lakehouse.Column) string {
 	return strings.Join(names, ", ")
 }
 
+// columnError is a tile's key (x, y, value, previous) naming a column its
+// query does not return; EvalTile places it at the key in the file.
+type columnError struct{ key, msg string }
+
+func (e *columnError) Error() string { return e.msg }
+
 // named finds the column a tile names for what (x, y, value, ...).
 func named(cols []lakehouse.Column, what, name string) (int, error) {
 	i := column(cols, name)
 	if i < 0 {
-		return -1, fmt.Errorf("pipeline: %s names column %q, which the query does not return (its columns: %s)", what, name, columnNames(cols))
+		return -1, &columnError{key: what, msg: fmt.Sprintf("pipeline: %s names column %q, which the query does not return (its columns: %s)", what, name, columnNames(cols))}
 	}
 	return i, nil
 }

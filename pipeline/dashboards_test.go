@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -292,5 +293,42 @@ func testEvalTileGovernedAndRefused(t *testing.T, p *Project, lh *lakehouse.Lake
 	}
 	if _, err := p.EvalTile(ctx, lh, "revenue", 99); err == nil || !strings.Contains(err.Error(), "not a tile 100") {
 		t.Errorf("an unknown tile: %v", err)
+	}
+}
+
+// A tile key naming a column its query does not return says where the key
+// is in the bundle and what to do.
+func TestTileColumnErrorPlaced(t *testing.T) {
+	dir := writeProject(t, fastGold)
+	writeTestFile(t, dir, FileName, testProject+`
+  dashboards:
+    d:
+      tiles:
+        - title: Days
+          chart: bar
+          x: kind
+          y: day_count
+          query: "select 'sun' as kind, 3 as days"
+`)
+	p, err := LoadWith(dir, LoadOptions{Target: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	_, err = p.EvalTile(context.Background(), lh, "d", 0)
+	var te *TileError
+	if !errors.As(err, &te) {
+		t.Fatalf("got %v, want a *TileError", err)
+	}
+	msg := te.Err.Error()
+	for _, want := range []string{FileName + ":", `y names column "day_count"`, "kind, days", "name one of those in y"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error %q lacks %q", msg, want)
+		}
+	}
+	pos := p.position("resources.dashboards.d.tiles[0].y")
+	if pos.line == 0 || !strings.Contains(msg, fmt.Sprintf(":%d:%d:", pos.line, pos.column)) {
+		t.Errorf("the error %q is not placed at y (line %d, column %d)", msg, pos.line, pos.column)
 	}
 }

@@ -379,6 +379,10 @@ func (p *Project) checkNode(file string, n ast.Node, t reflect.Type, path string
 				if s := suggest(key, names); s != "" {
 					hint = "did you mean " + s + "?"
 				}
+				if t == reflect.TypeOf(Alert{}) && key == "aggregation" {
+					hint = "the short form (column, op, threshold) compares the first row's value; to aggregate, write " +
+						"evaluation: {source: {name: COLUMN, aggregation: MAX}, comparison_operator: GREATER_THAN, threshold: {value: {double_value: N}}}"
+				}
 				*diags = append(*diags, nodeError(file, kv.Key, fmt.Sprintf("unknown key %q in %s", key, describePath(path)), hint))
 				continue
 			}

@@ -324,6 +324,9 @@ func (v *analyst) derive(idx int, what string, col int, desc bool, where string)
 	if what == "sort" && t.where != "" {
 		from = t.cur // a sort keeps the filter
 	}
+	if what == "filter" {
+		col, desc = t.sortCol, t.sortDesc // a filter keeps the sort
+	}
 	ctx, seq := r.ctx, r.seq
 	return func() tea.Msg {
 		var l *lakehouse.Live
@@ -335,6 +338,13 @@ func (v *analyst) derive(idx int, what string, col int, desc bool, where string)
 			l = from
 		default:
 			l, err = from.Filter(ctx, where)
+		}
+		if what == "filter" && err == nil && col >= 0 {
+			filtered := l
+			l, err = filtered.Sort(ctx, col, desc)
+			if filtered != from {
+				filtered.Close()
+			}
 		}
 		return anDerivedMsg{seq: seq, idx: idx, live: l, what: what, col: col, desc: desc, where: where, err: err}
 	}
@@ -364,7 +374,7 @@ func (v *analyst) derived(msg anDerivedMsg) tea.Cmd {
 	if msg.what == "sort" {
 		t.sortCol, t.sortDesc = msg.col, msg.desc
 	} else {
-		t.where, t.sortCol = msg.where, -1
+		t.where, t.sortCol, t.sortDesc = msg.where, msg.col, msg.desc
 	}
 	t.grid.SetSort(t.sortCol, t.sortDesc)
 	t.grid.SetFilter(t.where)

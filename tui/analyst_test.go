@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/lakebench/lakebench/pipeline"
+	"github.com/lakebench/lakebench/tui/grid"
 )
 
 // runner runs commands each in its own goroutine and hands their
@@ -365,5 +367,53 @@ func TestAnalystSizes(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Help lists the chart key (c) and the grid's filter (/) beside longer
+// keys that merely contain them (esc/ctrl+c, ←/→), and still folds "→"
+// into "←/→".
+func TestAnalystHelpShowsChartAndFilter(t *testing.T) {
+	m, _ := analystOn(t, copyWorkspace(t), 120, 40)
+	typeText(m, "select 1 as a")
+	runEditor(t, m)
+	m.Update(keyMsg("f5"))
+	m.Update(keyMsg("?"))
+	out := m.View()
+	for _, want := range []string{"chart/grid", "filter (SQL)", "column"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "next column") {
+		t.Errorf("help lists → beside ←/→:\n%s", out)
+	}
+}
+
+// A filter keeps the sort the user chose (s/S), as a sort keeps the
+// filter.
+func TestAnalystFilterKeepsSort(t *testing.T) {
+	m, v := analystOn(t, copyWorkspace(t), 120, 40)
+	typeText(m, "select * from range(100) t(n)")
+	runEditor(t, m)
+	r := newRunner()
+	r.start(v.Update(grid.SortMsg{Column: 0, Desc: true}))
+	r.drain(t, m)
+	r.start(v.Update(grid.FilterMsg{Where: "n % 10 = 3"}))
+	r.drain(t, m)
+	tab := v.run.tabs[0]
+	if tab.where != "n % 10 = 3" || tab.sortCol != 0 || !tab.sortDesc {
+		t.Fatalf("after the filter: where %q, sort column %d desc %v", tab.where, tab.sortCol, tab.sortDesc)
+	}
+	res, err := tab.cur.Page(context.Background(), 0, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, row := range res.Rows {
+		got = append(got, fmt.Sprint(row[0]))
+	}
+	if strings.Join(got, " ") != "93 83 73" {
+		t.Errorf("filtered rows %v, want 93 83 73 (still sorted descending)", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -485,9 +486,9 @@ func (m *Model) helpView(height int) string {
 			keyWidth = max(keyWidth, lipgloss.Width(b.Help().Key))
 		}
 		var rows []string
-		covered := func(k string) bool { // "→" is told by "←/→ panel"
+		covered := func(k string) bool { // "→" is told by "←/→ panel"; "c" is not by "esc/ctrl+c"
 			for _, o := range g {
-				if ok := o.Help().Key; utf8.RuneCountInString(k) == 1 && len(ok) > len(k) && strings.Contains(ok, k) {
+				if ok := o.Help().Key; utf8.RuneCountInString(k) == 1 && ok != k && slices.Contains(strings.Split(ok, "/"), k) {
 					return true
 				}
 			}

@@ -262,3 +262,22 @@ func TestFormatValue(t *testing.T) {
 		}
 	}
 }
+
+// TestMoreRowsSaysOne: scrolling down to the last hidden row of tiles, the
+// note says "1 more row", not "1 more rows".
+func TestMoreRowsSaysOne(t *testing.T) {
+	m := loaded(t, 80, 24)
+	m.Focus()
+	seen := false
+	for range 10 {
+		v := m.View()
+		if strings.Contains(v, "1 more rows") {
+			t.Fatalf("the note is not singular:\n%s", v)
+		}
+		seen = seen || strings.Contains(v, "↓ 1 more row of tiles")
+		m, _ = m.Update(tea.KeyMsg{Type: tea.KeyDown})
+	}
+	if !seen {
+		t.Error("scrolling never showed one more row of tiles")
+	}
+}

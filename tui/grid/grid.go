@@ -826,7 +826,11 @@ func (m *Model) closePrompt() {
 func (m *Model) gotoRow(text string) tea.Cmd {
 	n, err := strconv.ParseInt(strings.NewReplacer(",", "", "_", "", " ", "").Replace(text), 10, 64)
 	if err != nil || n < 1 {
-		m.setFlash(strconv.Quote(text)+" is not a row number: type one from 1", true)
+		last := groupDigits(strconv.FormatInt(m.count, 10))
+		if !m.done {
+			last += " (so far)"
+		}
+		m.setFlash(strconv.Quote(text)+" is not a row number: type one from 1 to "+last, true)
 		return nil
 	}
 	if n > m.count {

@@ -249,7 +249,7 @@ func TestGotoErrors(t *testing.T) {
 	m, _ = press(t, m, ":")
 	m = typeText(t, m, "abc")
 	m, _ = press(t, m, "enter")
-	if !strings.Contains(m.View(), `"abc" is not a row number`) {
+	if !strings.Contains(m.View(), `"abc" is not a row number: type one from 1 to 50`) {
 		t.Errorf("bad row number: %s", m.View())
 	}
 	m, _ = press(t, m, ":")
@@ -423,5 +423,24 @@ func TestEmptyResult(t *testing.T) {
 	none, _ = press(t, none, keys...)
 	if v := none.View(); !strings.Contains(v, "no result") {
 		t.Errorf("no source:\n%s", v)
+	}
+}
+
+// TestNoEmptyColumn: a column is shown at least one cell wide (its "…"),
+// never as an empty pair of borders, at any terminal width.
+func TestNoEmptyColumn(t *testing.T) {
+	src := snapshot(t, "SELECT repeat('t', 50) AS title, 'Thriller/Suspense!!' AS genre, 8.5 AS rating")
+	for w := 30; w <= 90; w++ {
+		m := open(t, src, w, 6, Options{})
+		for _, sp := range m.spans() {
+			if sp.width < 1 {
+				t.Errorf("at %d cells, column %d is shown %d cells wide:\n%s", w, sp.col, sp.width, m.View())
+			}
+		}
+		for _, l := range strings.Split(m.View(), "\n") {
+			if cw := ansi.StringWidth(l); cw != w {
+				t.Fatalf("at %d cells a line is %d wide: %q", w, cw, l)
+			}
+		}
 	}
 }

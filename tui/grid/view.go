@@ -138,7 +138,7 @@ func (m Model) spans() []span {
 	avail := m.width - m.gutterWidth()
 	var out []span
 	add := func(c int) bool {
-		if avail < 3 {
+		if avail < 4 { // the borders and at least one cell ("…")
 			return false
 		}
 		w := min(m.widths[c], avail-3)
