@@ -36,8 +36,10 @@ func (h host) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 func (h host) View() string { return h.g.View() }
 
-// waitText waits until the program's output shows text, however long the
-// machine takes; `go test -timeout` bounds a hang.
+// waitText waits until the program's output so far shows text, however
+// long the machine takes; `go test -timeout` bounds a hang. The output is
+// kept whole: two texts of one frame arrive in one write, and the renderer
+// never repeats a line that did not change.
 func waitText(t *testing.T, tm *teatest.TestModel, out *bytes.Buffer, text string) {
 	t.Helper()
 	for {
@@ -45,7 +47,6 @@ func waitText(t *testing.T, tm *teatest.TestModel, out *bytes.Buffer, text strin
 			t.Fatal(err)
 		}
 		if bytes.Contains(out.Bytes(), []byte(text)) {
-			out.Reset()
 			return
 		}
 		time.Sleep(20 * time.Millisecond) // a polling interval, not a deadline

@@ -41,10 +41,31 @@ func formatCell(v any, typ string) cell {
 	if v == nil {
 		return cell{text: nullText, kind: kindNull}
 	}
-	if s, ok := formatNumber(v, typ); ok {
+	if s, ok := formatNumber(roundForScreen(v, typ), typ); ok {
 		return cell{text: s, kind: kindNumber}
 	}
 	return cell{text: oneLine(formatValue(v, typ)), kind: kindText}
+}
+
+// roundForScreen rounds a DOUBLE to 15 significant digits and a FLOAT to 7
+// for the cell, so a sum of cents reads 700,676.18, not 700,676.1799999999:
+// the last digits of a binary float are noise to a reader. The cell viewer
+// and copies keep every digit DuckDB returned (plainText).
+func roundForScreen(v any, typ string) any {
+	if strings.HasPrefix(typ, "DECIMAL") {
+		return v
+	}
+	switch x := v.(type) {
+	case float64:
+		if r, err := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 15, 64), 64); err == nil {
+			return r
+		}
+	case float32:
+		if r, err := strconv.ParseFloat(strconv.FormatFloat(float64(x), 'g', 7, 32), 32); err == nil {
+			return float32(r)
+		}
+	}
+	return v
 }
 
 // plainText is a value as copied to the clipboard and shown in the cell

@@ -194,3 +194,26 @@ func TestViewerJSONValid(t *testing.T) {
 		t.Errorf("struct viewer text:\n%s", got)
 	}
 }
+
+// A DOUBLE's binary noise is rounded away on screen (15 significant
+// digits), never in what is copied.
+func TestDoubleRoundedOnScreenOnly(t *testing.T) {
+	for _, c := range []struct {
+		v          any
+		typ        string
+		cell, copy string
+	}{
+		{700676.1799999999, "DOUBLE", "700,676.18", "700676.1799999999"},
+		{0.30000000000000004, "DOUBLE", "0.3", "0.30000000000000004"},
+		{float32(0.30000001), "FLOAT", "0.3", "0.3"},
+		{1e300, "DOUBLE", "1e+300", "1e+300"},
+		{-2.5, "DOUBLE", "-2.5", "-2.5"},
+	} {
+		if got := formatCell(c.v, c.typ).text; got != c.cell {
+			t.Errorf("cell of %v %s: %q, want %q", c.v, c.typ, got, c.cell)
+		}
+		if got := plainText(c.v, c.typ); got != c.copy {
+			t.Errorf("copy of %v %s: %q, want %q", c.v, c.typ, got, c.copy)
+		}
+	}
+}
