@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -454,24 +455,6 @@ func rowsDetail(t *TableInfo) string {
 	return rows
 }
 
-// thousands writes n with comma separators.
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
 // plainIdent is a name DuckDB reads without quotes (unless reserved).
 var plainIdent = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 
@@ -690,3 +673,6 @@ func (c cursor) resolve(names *completionNames, q []string) *TableInfo {
 	}
 	return nil
 }
+
+// thousands writes n with comma separators.
+func thousands(n int64) string { return GroupDigits(strconv.FormatInt(n, 10)) }

@@ -2,6 +2,8 @@ package lakehouse
 
 import (
 	"fmt"
+	"math/big"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -64,4 +66,77 @@ func shortOffset(t time.Time) string {
 		s += fmt.Sprintf(":%02d", m)
 	}
 	return s
+}
+
+// Number reads a numeric value as a float64: any Go integer or float, a
+// *big.Int, or a value whose String is a number in decimal (duckdb.Decimal).
+// A time, a string (a HUGEINT beyond int64 comes from Stream as its
+// digits) or anything else is not a number.
+func Number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case int32:
+		return float64(x), true
+	case int16:
+		return float64(x), true
+	case int8:
+		return float64(x), true
+	case uint:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case uint32:
+		return float64(x), true
+	case uint16:
+		return float64(x), true
+	case uint8:
+		return float64(x), true
+	case *big.Int:
+		if x == nil {
+			return 0, false
+		}
+		f, _ := new(big.Float).SetInt(x).Float64()
+		return f, true
+	case fmt.Stringer:
+		if _, isTime := v.(time.Time); isTime {
+			return 0, false
+		}
+		f, err := strconv.ParseFloat(x.String(), 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// GroupDigits puts thousands separators in the integer part of a number
+// written in digits: -1234567.5 -> -1,234,567.5. Anything else comes back
+// as it is.
+func GroupDigits(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
+		sign, s = s[:1], s[1:]
+	}
+	intPart, frac, hasFrac := strings.Cut(s, ".")
+	if intPart == "" || strings.Trim(intPart, "0123456789") != "" {
+		return sign + s
+	}
+	var b strings.Builder
+	b.WriteString(sign)
+	for i := range len(intPart) {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte(intPart[i])
+	}
+	if hasFrac {
+		b.WriteByte('.')
+		b.WriteString(frac)
+	}
+	return b.String()
 }

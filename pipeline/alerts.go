@@ -276,7 +276,7 @@ func (p *Project) thresholdValue(path string, v AlertValue, errs *[]*Error) any 
 	var out any
 	if v.DoubleValue != nil {
 		set++
-		f, ok := number(v.DoubleValue)
+		f, ok := lakehouse.Number(v.DoubleValue)
 		if !ok {
 			errf(".double_value", "give a number, or use string_value", "double_value is %v, not a number", v.DoubleValue)
 		}
@@ -310,41 +310,12 @@ func scalarValue(v any) (any, bool) {
 	case string, bool:
 		return x, true
 	}
-	return number(v)
-}
-
-// number is a YAML number as a float64.
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case uint32:
-		return float64(x), true
-	case int16:
-		return float64(x), true
-	case uint16:
-		return float64(x), true
-	case int8:
-		return float64(x), true
-	case uint8:
-		return float64(x), true
-	}
-	return 0, false
+	return lakehouse.Number(v)
 }
 
 // wholeNumber is a YAML number without a fraction.
 func wholeNumber(v any) (int64, bool) {
-	f, ok := number(v)
+	f, ok := lakehouse.Number(v)
 	if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 		return 0, false
 	}
@@ -478,7 +449,7 @@ func (p *Project) evaluate(ctx context.Context, lh *lakehouse.Lakehouse, princip
 		return ev, nil
 	}
 	row := res.Rows[0]
-	rows, _ := number(row[0])
+	rows, _ := lakehouse.Number(row[0])
 	if s.column != nil {
 		ev.Threshold = columnText(*s.column) + " = " + formatValue(row[2])
 	}
@@ -560,8 +531,8 @@ func compare(op string, v, t any) (fired bool, note string, err error) {
 
 // order compares two non-NULL values: -1, 0 or 1.
 func order(v, t any) (int, error) {
-	if a, ok := number(v); ok {
-		b, ok := number(t)
+	if a, ok := lakehouse.Number(v); ok {
+		b, ok := lakehouse.Number(t)
 		if s, isText := t.(string); !ok && isText {
 			b, ok = parseNumber(s)
 		}
@@ -588,7 +559,7 @@ func order(v, t any) (int, error) {
 	// Text: a string value against a number or boolean threshold is read
 	// as one when it can be.
 	if s, ok := v.(string); ok {
-		if b, ok := number(t); ok {
+		if b, ok := lakehouse.Number(t); ok {
 			if a, ok := parseNumber(s); ok {
 				return cmpFloat(a, b), nil
 			}

@@ -258,7 +258,7 @@ func (p *Project) kpi(ctx context.Context, lh *lakehouse.Lakehouse, t Tile, res 
 	if len(res.Rows) == 0 {
 		return nil, nil
 	}
-	value, ok := tileNumber(res.Rows[0][valueCol])
+	value, ok := lakehouse.Number(res.Rows[0][valueCol])
 	if !ok {
 		if res.Rows[0][valueCol] == nil {
 			return nil, nil
@@ -289,42 +289,8 @@ func (p *Project) kpi(ctx context.Context, lh *lakehouse.Lakehouse, t Tile, res 
 			prev = pres.Rows[0][i]
 		}
 	}
-	pv, has := tileNumber(prev)
+	pv, has := lakehouse.Number(prev)
 	return NewKPI(value, pv, has, t.Good, t.Format), nil
-}
-
-// tileNumber reads a query's numeric value as a float64.
-func tileNumber(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case int16:
-		return float64(x), true
-	case int8:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case uint32:
-		return float64(x), true
-	case uint16:
-		return float64(x), true
-	case uint8:
-		return float64(x), true
-	case fmt.Stringer:
-		var f float64
-		if _, err := fmt.Sscan(x.String(), &f); err == nil {
-			return f, true
-		}
-	}
-	return 0, false
 }
 
 // validateDashboards checks every tile: its kind and chart, a query that is

@@ -65,7 +65,7 @@ func series(t *testing.T, d *TileData) map[time.Time]float64 {
 		if !ok {
 			t.Fatalf("tile %s: x value %v (%T) is not a date", d.Title, r[x], r[x])
 		}
-		v, _ := number(r[y])
+		v, _ := lakehouse.Number(r[y])
 		out[day] = v
 	}
 	return out

@@ -2,31 +2,16 @@ package tui
 
 import (
 	"fmt"
-	"github.com/lakebench/lakebench/pipeline"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/pipeline"
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 )
-
-// thousands formats n with thin separators: 41257 -> 41,257.
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
 
 // bytesHuman formats a size: 786432 -> 768 KiB.
 func bytesHuman(n int64) string {
@@ -222,3 +207,6 @@ func fitCount(n int64, width int) string {
 	}
 	return fmt.Sprintf("%.0fK", float64(n)/1000)
 }
+
+// thousands writes n with comma separators: 41257 -> 41,257.
+func thousands(n int64) string { return lakehouse.GroupDigits(strconv.FormatInt(n, 10)) }

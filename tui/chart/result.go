@@ -449,7 +449,7 @@ func (d *drawing) xy(h int) []string {
 		pc.line(pts, d.st.series(i))
 	}
 	if thinned > 0 {
-		d.notes = append(d.notes, fmt.Sprintf("%s points, min/max per column", thousands(strconv.Itoa(thinned))))
+		d.notes = append(d.notes, fmt.Sprintf("%s points, min/max per column", lakehouse.GroupDigits(strconv.Itoa(thinned))))
 	}
 	lines := p.frame(d.st, pc.rows())
 	if legend != "" {
@@ -500,7 +500,7 @@ func (d *drawing) series() []namedSeries {
 	}
 	if len(out) > maxSeries {
 		slices.SortStableFunc(out, func(a, b namedSeries) int { return cmp.Compare(b.total, a.total) })
-		d.notes = append(d.notes, fmt.Sprintf("top %d of %s %s", maxSeries, thousands(strconv.Itoa(len(out))), d.cols[split].Name))
+		d.notes = append(d.notes, fmt.Sprintf("top %d of %s %s", maxSeries, lakehouse.GroupDigits(strconv.Itoa(len(out))), d.cols[split].Name))
 		out = out[:maxSeries]
 	}
 	return out
@@ -584,9 +584,9 @@ func (d *drawing) bars(h int) []string {
 			sum += b.Value
 		}
 		bars = bars[:h-1]
-		label := fmt.Sprintf("others (%s)", thousands(strconv.Itoa(n-(h-1))))
+		label := fmt.Sprintf("others (%s)", lakehouse.GroupDigits(strconv.Itoa(n-(h-1))))
 		others = d.st.Muted.Render(fit(label, d.w-len(Human(sum))-1) + " " + Human(sum))
-		d.notes = append(d.notes, fmt.Sprintf("top %d of %s by %s, others summed", h-1, thousands(strconv.Itoa(n)), d.cols[d.spec.Y].Name))
+		d.notes = append(d.notes, fmt.Sprintf("top %d of %s by %s, others summed", h-1, lakehouse.GroupDigits(strconv.Itoa(n)), d.cols[d.spec.Y].Name))
 	}
 	c := NewBars(d.st)
 	c.Format = barFormat(bars)
@@ -616,7 +616,7 @@ func barFormat(bars []Bar) func(float64) string {
 		if math.Abs(v) >= 1e4 || !finite(v) {
 			return Human(v)
 		}
-		return thousands(strconv.FormatFloat(v, 'f', d, 64))
+		return lakehouse.GroupDigits(strconv.FormatFloat(v, 'f', d, 64))
 	}
 }
 
@@ -694,7 +694,7 @@ func (d *drawing) sparkline(h int) []string {
 			}
 			vals = append(vals, s/float64(b-a))
 		}
-		d.notes = append(d.notes, fmt.Sprintf("%s values, mean per column", thousands(strconv.Itoa(len(pts)))))
+		d.notes = append(d.notes, fmt.Sprintf("%s values, mean per column", lakehouse.GroupDigits(strconv.Itoa(len(pts)))))
 	}
 	// The lowest value shows as the smallest block, a flat series at half
 	// height; spans too large for a float are drawn flat.
@@ -810,7 +810,7 @@ func plural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what
 	}
-	return thousands(strconv.Itoa(n)) + " " + what + "s"
+	return lakehouse.GroupDigits(strconv.Itoa(n)) + " " + what + "s"
 }
 
 // wrap breaks a message into lines of at most w cells, at spaces.

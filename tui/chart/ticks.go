@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lakebench/lakebench/lakehouse"
 )
 
 // Tick is one labelled value on an axis.
@@ -134,7 +136,7 @@ func TickLabel(v, step float64) string {
 	if step > 0 {
 		d = decimalsFor(step)
 	}
-	return thousands(strconv.FormatFloat(v, 'f', d, 64))
+	return lakehouse.GroupDigits(strconv.FormatFloat(v, 'f', d, 64))
 }
 
 // Human writes a value to read, not to compute with: three significant
@@ -161,7 +163,7 @@ func Human(v float64) string {
 	}
 	s := strconv.FormatFloat(v, 'f', 2, 64)
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	return thousands(s)
+	return lakehouse.GroupDigits(s)
 }
 
 // unitOf is the short unit a magnitude of at least 1,000 is written in.
@@ -184,36 +186,6 @@ func decimalsFor(step float64) int {
 	}
 	d := int(math.Ceil(-math.Log10(step) - 1e-9))
 	return min(max(0, d), 12)
-}
-
-// thousands puts commas into the integer part of a formatted number.
-func thousands(s string) string {
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	intPart, frac := s, ""
-	if i := strings.IndexByte(s, '.'); i >= 0 {
-		intPart, frac = s[:i], s[i:]
-	}
-	if len(intPart) > 3 {
-		var b strings.Builder
-		lead := len(intPart) % 3
-		if lead > 0 {
-			b.WriteString(intPart[:lead])
-		}
-		for i := lead; i < len(intPart); i += 3 {
-			if b.Len() > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(intPart[i : i+3])
-		}
-		intPart = b.String()
-	}
-	if neg {
-		return "-" + intPart + frac
-	}
-	return intPart + frac
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -213,35 +213,6 @@ func colIndex(cols []lakehouse.Column, name string) int {
 	return -1
 }
 
-// toFloat reads a numeric value.
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case int16:
-		return float64(x), true
-	case int8:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case uint32:
-		return float64(x), true
-	case uint16:
-		return float64(x), true
-	case uint8:
-		return float64(x), true
-	}
-	return 0, false
-}
-
 // Cell writes one value of a table: NULL as ∅, a date without its time,
 // numbers with thousands separators.
 func Cell(v any) string {
@@ -266,7 +237,7 @@ func Cell(v any) string {
 	case string:
 		return x
 	}
-	if f, ok := toFloat(v); ok {
+	if f, ok := lakehouse.Number(v); ok {
 		return thousands(f, 0)
 	}
 	return fmt.Sprint(v)

@@ -83,9 +83,9 @@ func plainText(v any, typ string) string {
 func formatNumber(v any, typ string) (string, bool) {
 	switch x := v.(type) {
 	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
-		return groupDigits(fmt.Sprint(x)), true
+		return lakehouse.GroupDigits(fmt.Sprint(x)), true
 	case *big.Int:
-		return groupDigits(x.String()), true
+		return lakehouse.GroupDigits(x.String()), true
 	case float32:
 		return formatFloat(float64(x), typ, 32), true
 	case float64:
@@ -93,11 +93,11 @@ func formatNumber(v any, typ string) (string, bool) {
 	case string:
 		// HUGEINT and UHUGEINT values beyond int64 come as their digits.
 		if lakehouse.IsIntegerType(typ) && isDigits(strings.TrimPrefix(x, "-")) {
-			return groupDigits(x), true
+			return lakehouse.GroupDigits(x), true
 		}
 	}
 	if d, ok := v.(decimal); ok && strings.HasPrefix(typ, "DECIMAL") {
-		return groupDigits(padScale(d.String(), decimalScale(typ))), true
+		return lakehouse.GroupDigits(padScale(d.String(), decimalScale(typ))), true
 	}
 	return "", false
 }
@@ -122,12 +122,12 @@ func formatFloat(f float64, typ string, bits int) string {
 		return "-inf"
 	}
 	if strings.HasPrefix(typ, "DECIMAL") {
-		return groupDigits(strconv.FormatFloat(f, 'f', decimalScale(typ), 64))
+		return lakehouse.GroupDigits(strconv.FormatFloat(f, 'f', decimalScale(typ), 64))
 	}
 	if a := math.Abs(f); a != 0 && (a >= 1e15 || a < 1e-6) {
 		return strconv.FormatFloat(f, 'g', -1, bits)
 	}
-	return groupDigits(strconv.FormatFloat(f, 'f', -1, bits))
+	return lakehouse.GroupDigits(strconv.FormatFloat(f, 'f', -1, bits))
 }
 
 // decimalScale is s of DECIMAL(w,s) (0 when not given).
@@ -154,32 +154,6 @@ func padScale(s string, scale int) string {
 		frac += strings.Repeat("0", scale-len(frac))
 	}
 	return intPart + "." + frac
-}
-
-// groupDigits puts thousands separators in the integer part of a number
-// written in digits: -1234567.5 -> -1,234,567.5.
-func groupDigits(s string) string {
-	sign := ""
-	if strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
-		sign, s = s[:1], s[1:]
-	}
-	intPart, frac, hasFrac := strings.Cut(s, ".")
-	if !isDigits(intPart) {
-		return sign + s
-	}
-	var b strings.Builder
-	b.WriteString(sign)
-	for i := range len(intPart) {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte(intPart[i])
-	}
-	if hasFrac {
-		b.WriteByte('.')
-		b.WriteString(frac)
-	}
-	return b.String()
 }
 
 func isDigits(s string) bool {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/lakebench/lakebench/lakehouse"
 )
 
 // typeCases are DuckDB expressions and how a grid cell shows them. Each
@@ -125,8 +126,8 @@ func TestGroupDigits(t *testing.T) {
 		"0": "0", "999": "999", "1000": "1,000", "-1000": "-1,000", "1234567.891": "1,234,567.891",
 		"-0.5": "-0.5", "1e+300": "1e+300", "123456": "123,456",
 	} {
-		if got := groupDigits(in); got != want {
-			t.Errorf("groupDigits(%s) = %s, want %s", in, got, want)
+		if got := lakehouse.GroupDigits(in); got != want {
+			t.Errorf("lakehouse.GroupDigits(%s) = %s, want %s", in, got, want)
 		}
 	}
 }

@@ -731,7 +731,7 @@ func (m *Model) copyRect(r0, r1 int64, c0, c1 int) tea.Cmd {
 		return nil
 	}
 	if n := r1 - r0 + 1; n > m.opts.MaxCopyRows {
-		m.setFlash(plural64(n, "row")+" selected: copy at most "+groupDigits(strconv.FormatInt(m.opts.MaxCopyRows, 10))+
+		m.setFlash(plural64(n, "row")+" selected: copy at most "+lakehouse.GroupDigits(strconv.FormatInt(m.opts.MaxCopyRows, 10))+
 			", or export the result", true)
 		return nil
 	}
@@ -826,7 +826,7 @@ func (m *Model) closePrompt() {
 func (m *Model) gotoRow(text string) tea.Cmd {
 	n, err := strconv.ParseInt(strings.NewReplacer(",", "", "_", "", " ", "").Replace(text), 10, 64)
 	if err != nil || n < 1 {
-		last := groupDigits(strconv.FormatInt(m.count, 10))
+		last := lakehouse.GroupDigits(strconv.FormatInt(m.count, 10))
 		if !m.done {
 			last += " (so far)"
 		}
@@ -838,7 +838,7 @@ func (m *Model) gotoRow(text string) tea.Cmd {
 		if !m.done {
 			more = " so far"
 		}
-		m.setFlash("row "+groupDigits(strconv.FormatInt(n, 10))+" is past the end: "+
+		m.setFlash("row "+lakehouse.GroupDigits(strconv.FormatInt(n, 10))+" is past the end: "+
 			plural64(m.count, "row")+more, true)
 	}
 	// The row goes to the middle of the screen, its neighbours around it.
@@ -850,7 +850,7 @@ func (m *Model) gotoRow(text string) tea.Cmd {
 func plural(n int, noun string) string { return plural64(int64(n), noun) }
 
 func plural64(n int64, noun string) string {
-	s := groupDigits(strconv.FormatInt(n, 10)) + " " + noun
+	s := lakehouse.GroupDigits(strconv.FormatInt(n, 10)) + " " + noun
 	if n != 1 {
 		s += "s"
 	}

@@ -67,7 +67,7 @@ func TestBigResult(t *testing.T) {
 	for i := range 40 {
 		target := int64(i)*249_999 + 1
 		m, _ = press(t, m, ":")
-		m = typeText(t, m, groupDigits(formatValue(target, "BIGINT")))
+		m = typeText(t, m, lakehouse.GroupDigits(formatValue(target, "BIGINT")))
 		m, _ = press(t, m, "enter")
 		if r, _ := m.Cursor(); r != target-1 {
 			t.Fatalf("go to %d: cursor on %d", target, r)

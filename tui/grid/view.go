@@ -7,6 +7,7 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/lakebench/lakebench/lakehouse"
 )
 
 // Styles is how the grid looks; the TUI builds it from its theme.
@@ -81,7 +82,7 @@ func (m Model) headerText(i int) string {
 
 // gutterDigits is the width of the row numbers on screen.
 func (m Model) gutterDigits() int {
-	return len(groupDigits(strconv.FormatInt(max(m.count, m.top+m.bodyHeight()), 10)))
+	return len(lakehouse.GroupDigits(strconv.FormatInt(max(m.count, m.top+m.bodyHeight()), 10)))
 }
 
 // gutterWidth is the row numbers' column: the cursor's mark, the number
@@ -242,7 +243,7 @@ func (m Model) rowLine(r int64, spans []span, sep string) string {
 	if r == m.row {
 		mark = "▸"
 	}
-	b.WriteString(m.Styles.Gutter.Render(mark + fitText(groupDigits(strconv.FormatInt(r+1, 10)), m.gutterDigits(), true) + " "))
+	b.WriteString(m.Styles.Gutter.Render(mark + fitText(lakehouse.GroupDigits(strconv.FormatInt(r+1, 10)), m.gutterDigits(), true) + " "))
 	b.WriteString(sep)
 	row, ok := m.cells(r)
 	if !ok {
@@ -289,7 +290,7 @@ func (m Model) footer() string {
 	}
 	var parts []string
 	if m.src != nil && len(m.cols) > 0 {
-		n := groupDigits(strconv.FormatInt(m.count, 10))
+		n := lakehouse.GroupDigits(strconv.FormatInt(m.count, 10))
 		if !m.done {
 			n += "+ rows…"
 		} else if m.count == 1 {
@@ -298,12 +299,12 @@ func (m Model) footer() string {
 			n += " rows"
 		}
 		if m.count > 0 {
-			parts = append(parts, "row "+groupDigits(strconv.FormatInt(m.row+1, 10))+" of "+n)
+			parts = append(parts, "row "+lakehouse.GroupDigits(strconv.FormatInt(m.row+1, 10))+" of "+n)
 		} else {
 			parts = append(parts, n)
 		}
 		parts = append(parts, fmt.Sprintf("col %d/%d", m.col+1, len(m.cols)),
-			"held "+groupDigits(strconv.FormatInt(m.HeldRows(), 10))+" + source "+groupDigits(strconv.FormatInt(m.srcHeld, 10))+" rows")
+			"held "+lakehouse.GroupDigits(strconv.FormatInt(m.HeldRows(), 10))+" + source "+lakehouse.GroupDigits(strconv.FormatInt(m.srcHeld, 10))+" rows")
 		if m.selecting {
 			r0, r1, c0, c1 := m.selection()
 			parts = append(parts, fmt.Sprintf("selected %d×%d", r1-r0+1, c1-c0+1))

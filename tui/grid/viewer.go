@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/viewport"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/lakebench/lakebench/lakehouse"
 )
 
 // viewer shows one cell in full over the grid: long text wrapped, JSON
@@ -28,7 +29,7 @@ func (m *Model) openViewer() {
 	}
 	c := m.cols[m.col]
 	v := &viewer{
-		title: fmt.Sprintf("row %s · %s (%s)", groupDigits(strconv.FormatInt(m.row+1, 10)), oneLine(c.Name), c.Type),
+		title: fmt.Sprintf("row %s · %s (%s)", lakehouse.GroupDigits(strconv.FormatInt(m.row+1, 10)), oneLine(c.Name), c.Type),
 		text:  viewerText(row[m.col], c.Type),
 		vp:    viewport.New(0, 0),
 	}
