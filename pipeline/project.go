@@ -238,6 +238,19 @@ type QualityMonitor struct {
 	Drift           bool   `yaml:"drift,omitempty" json:"drift,omitempty"`
 	// Completeness is the least share of non-null values per column (0..1).
 	Completeness float64 `yaml:"completeness,omitempty" json:"completeness,omitempty"`
+
+	// ob-profile (issue 11): the profile's type and windows, and drift.
+	// ProfileType is snapshot (default) or time_series (over
+	// TimestampColumn, one profile per window of each granularity).
+	ProfileType   string   `yaml:"profile_type,omitempty" json:"profile_type,omitempty"`
+	Granularities []string `yaml:"granularities,omitempty" json:"granularities,omitempty"`
+	// BaselineTable is a table to compare against (drift_type BASELINE).
+	BaselineTable string `yaml:"baseline_table,omitempty" json:"baseline_table,omitempty"`
+	// DriftThresholds maps a statistic (ks_pvalue, population_stability_index,
+	// js_distance, ...) to the value past which a column is flagged.
+	DriftThresholds map[string]float64 `yaml:"drift_thresholds,omitempty" json:"drift_thresholds,omitempty"`
+	// Columns limits profiling and drift to these columns.
+	Columns []string `yaml:"columns,omitempty" json:"columns,omitempty"`
 }
 
 // RegisteredModel is an ML model trained from a table.
@@ -503,8 +516,27 @@ type Target struct {
 	Resources   Resources      `yaml:"resources,omitempty" json:"resources,omitempty"`
 	// Compute overrides the bundle's compute on this target.
 	Compute *Compute `yaml:"compute,omitempty" json:"compute,omitempty"`
-	// PricePerCPUHour estimates cost in sys.usage (issue: observability).
-	PricePerCPUHour float64 `yaml:"price_per_cpu_hour,omitempty" json:"price_per_cpu_hour,omitempty"`
+	// Price is this target's list price in sys.list_prices (ob-usage).
+	Price *Price `yaml:"price,omitempty" json:"price,omitempty"`
+	// SLA is this target's objectives (ob-backup).
+	SLA *SLA `yaml:"sla,omitempty" json:"sla,omitempty"`
+	// Backup says where snapshots go and how many are kept (ob-backup).
+	Backup *BackupSettings `yaml:"backup,omitempty" json:"backup,omitempty"`
+}
+
+// Price is a target's price per compute-second (ob-usage): spot-like in
+// development, on-demand in production.
+type Price struct {
+	PerComputeSecond float64 `yaml:"per_compute_second,omitempty" json:"per_compute_second,omitempty"`
+	Currency         string  `yaml:"currency,omitempty" json:"currency,omitempty"`
+	Tier             string  `yaml:"tier,omitempty" json:"tier,omitempty"`
+}
+
+// BackupSettings say where a target's snapshots go and how many are kept
+// (ob-backup).
+type BackupSettings struct {
+	Dir  string `yaml:"dir,omitempty" json:"dir,omitempty"`
+	Keep int    `yaml:"keep,omitempty" json:"keep,omitempty"`
 }
 
 // TargetData says which sample scale a target's data has.

@@ -351,6 +351,17 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 		emit(ev)
 	}
 	res.Tasks = results
+	// Then the monitors (profiles, drift) and the tables' health
+	// (freshness, completeness) on what the run left, before the alerts,
+	// which may read them. Failing to record them fails the run's record.
+	if ctx.Err() == nil {
+		if err := p.runMonitors(ctx, lh, opts.Principal, res.RunID); err != nil {
+			errs = append(errs, fmt.Errorf("pipeline: monitors: %w", err))
+		}
+		if err := p.runHealth(ctx, lh, opts.Principal, res.RunID); err != nil {
+			errs = append(errs, fmt.Errorf("pipeline: health: %w", err))
+		}
+	}
 	// The last step: every alert, evaluated on what the run left, as the
 	// run's principal. An alert in ERROR does not fail the run; failing
 	// to record the evaluations does.

@@ -74,6 +74,13 @@ built-in sample workspace (created, generated and run on first use).`,
 		newModelsCmd(g),
 		newDashboardCmd(g),
 		newAlertsCmd(g),
+		newQualityCmd(g),
+		newProfileCmd(g),
+		newHealthCmd(g),
+		newUsageCmd(g),
+		newBackupCmd(g),
+		newRestoreCmd(g),
+		newSLACmd(g),
 	)
 	return root
 }
