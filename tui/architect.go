@@ -20,17 +20,26 @@ const (
 	panelCatalog
 	panelTargets
 	panelSLA
+	panelCost
+	panelAudit
 	architectPanels
 )
 
-var architectPanelNames = [architectPanels]string{"Architecture", "Lineage", "Catalog", "Targets", "SLA"}
+var architectPanelNames = [architectPanels]string{"Architecture", "Lineage", "Catalog", "Targets", "SLA", "Cost", "Audit"}
 
 // defaultFreshness is the freshness objective of a table that states none.
 const defaultFreshness = 24 * time.Hour
 
+// architectKeys are the Architect's keys: the panels' and the audit
+// filter's.
+type architectKeys struct {
+	navKeys
+	Filter key.Binding
+}
+
 type architect struct {
 	sh     *shared
-	keys   navKeys
+	keys   architectKeys
 	width  int
 	height int
 	panel  int
@@ -43,6 +52,8 @@ type architect struct {
 	others   []TargetState
 	othersOf string
 	loading  bool
+	// obs is what the observability panels read (architect_observe.go).
+	obs architectObs
 }
 
 // targetsMsg carries the other targets' states (Backend.Targets), read
@@ -56,12 +67,16 @@ type targetsMsg struct {
 func (targetsMsg) owner() viewID { return architectView }
 
 func newArchitect(sh *shared) *architect {
-	return &architect{sh: sh, keys: newNavKeys("")}
+	a := &architect{sh: sh, keys: architectKeys{navKeys: newNavKeys(""),
+		Filter: key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter"))}}
+	a.obs.filter = newFilterInput()
+	a.obs.auditQuery.Limit = auditLimit
+	return a
 }
 
 func (a *architect) SetSize(w, h int) { a.width, a.height = w, h }
 func (a *architect) Busy() bool       { return false }
-func (a *architect) Capturing() bool  { return false }
+func (a *architect) Capturing() bool  { return a.obs.filter.Focused() }
 
 func (a *architect) SetSnapshot(s *Snapshot) tea.Cmd {
 	a.cursor = min(a.cursor, max(0, len(a.tables())-1))
@@ -71,7 +86,8 @@ func (a *architect) SetSnapshot(s *Snapshot) tea.Cmd {
 	if a.panel == panelTargets && a.others == nil {
 		return a.loadTargets()
 	}
-	return nil
+	a.obs.slaState.stale, a.obs.costState.stale, a.obs.auditState.stale = true, true, true
+	return a.loadObserved()
 }
 
 // loadTargets reads the other targets' states in the background, once at
@@ -90,20 +106,31 @@ func (a *architect) loadTargets() tea.Cmd {
 
 func (a *architect) ShortHelp() []key.Binding {
 	a.syncKeys()
-	return []key.Binding{a.keys.Left, a.keys.Up}
+	if a.obs.filter.Focused() {
+		return []key.Binding{a.keys.Enter, a.keys.Back}
+	}
+	return []key.Binding{a.keys.Left, a.keys.Up, a.keys.Filter}
 }
 
 func (a *architect) FullHelp() [][]key.Binding {
 	a.syncKeys()
-	return [][]key.Binding{{a.keys.Left, a.keys.Right}, {a.keys.Up, a.keys.Down}}
+	return [][]key.Binding{{a.keys.Left, a.keys.Right}, {a.keys.Up, a.keys.Down}, {a.keys.Filter, a.keys.Enter, a.keys.Back}}
 }
 
 func (a *architect) syncKeys() {
-	sel := a.panel == panelLineage || a.panel == panelCatalog
+	sel := a.panel == panelLineage || a.panel == panelCatalog || a.panel == panelAudit
 	a.keys.Up.SetEnabled(sel)
 	a.keys.Down.SetEnabled(sel)
 	a.keys.Up.SetHelp("↑/↓", "select table")
-	a.keys.Enter.SetEnabled(false)
+	if a.panel == panelAudit {
+		a.keys.Up.SetHelp("↑/↓", "select event")
+	}
+	typing := a.obs.filter.Focused()
+	a.keys.Filter.SetEnabled(a.panel == panelAudit && !typing)
+	a.keys.Enter.SetEnabled(typing)
+	a.keys.Enter.SetHelp("enter", "apply filter")
+	a.keys.Back.SetEnabled(typing)
+	a.keys.Back.SetHelp("esc", "keep the filter")
 }
 
 // Update moves between panels and tables; showing Targets reads the other
@@ -126,7 +153,10 @@ func (a *architect) Update(msg tea.Msg) tea.Cmd {
 	}
 	km, ok := msg.(tea.KeyMsg)
 	if !ok {
-		return nil
+		return a.observeUpdate(msg)
+	}
+	if a.obs.filter.Focused() {
+		return a.filterKey(km)
 	}
 	a.syncKeys()
 	switch {
@@ -139,6 +169,15 @@ func (a *architect) Update(msg tea.Msg) tea.Cmd {
 		if a.panel == panelTargets {
 			return a.loadTargets()
 		}
+		return a.loadObserved()
+	case key.Matches(km, a.keys.Filter):
+		a.obs.filter.SetValue(a.obs.auditQuery.String())
+		a.obs.filter.CursorEnd()
+		return a.obs.filter.Focus()
+	case a.panel == panelAudit && key.Matches(km, a.keys.Up):
+		a.obs.auditCursor = max(0, a.obs.auditCursor-1)
+	case a.panel == panelAudit && key.Matches(km, a.keys.Down):
+		a.obs.auditCursor = max(0, min(len(a.obs.audit)-1, a.obs.auditCursor+1))
 	case key.Matches(km, a.keys.Up):
 		a.cursor = max(0, a.cursor-1)
 	case key.Matches(km, a.keys.Down):
@@ -159,15 +198,7 @@ func (a *architect) tables() []lakehouse.TableInfo {
 // View draws the panel strip and the chosen panel.
 func (a *architect) View() string {
 	st := a.sh.styles
-	var tabs []string
-	for i, n := range architectPanelNames {
-		if i == a.panel {
-			tabs = append(tabs, st.Selected.Render("▸"+n))
-		} else {
-			tabs = append(tabs, st.Muted.Render(" "+n))
-		}
-	}
-	strip := fit(" "+strings.Join(tabs, "  "), a.width)
+	strip := fit(" "+panelStrip(st, architectPanelNames[:], a.panel, a.width-1, "  "), a.width)
 	h := a.height - 1
 	if a.sh.snap == nil {
 		return strip + "\n" + panel(st.Panel, "", []string{st.Muted.Render("loading…")}, a.width, h)
@@ -184,6 +215,10 @@ func (a *architect) View() string {
 		body = a.targetsView(a.width, h)
 	case panelSLA:
 		body = a.slaView(a.width, h)
+	case panelCost:
+		body = a.costView(a.width, h)
+	case panelAudit:
+		body = a.auditView(a.width, h)
 	}
 	return strip + "\n" + body
 }
@@ -713,7 +748,8 @@ func (a *architect) slaView(width, height int) string {
 	barW := max(10, min(40, inner-30))
 	full := int(ratio*float64(barW) + 0.5)
 	bar := st.Good.Render(strings.Repeat("█", full)) + st.Muted.Render(strings.Repeat("░", barW-full))
-	lines := []string{st.Subtitle.Render("job success") + st.Muted.Render(" (sys.runs, every job)")}
+	lines := a.objectiveLines(inner)
+	lines = append(lines, "", st.Subtitle.Render("job success")+st.Muted.Render(" (sys.runs, every job)"))
 	if msg := s.Refused[RefusedRuns]; msg != "" {
 		// No figure at all rather than "0 of 0 runs succeeded".
 		lines = append(lines, refusedLines(st, msg, inner, 4)...)

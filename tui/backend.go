@@ -82,6 +82,40 @@ type Backend interface {
 	Alerts(ctx context.Context, target string) ([]pipeline.AlertStatus, error)
 	// CheckAlerts evaluates every alert now (a write: sys.alert_history).
 	CheckAlerts(ctx context.Context, target string) ([]pipeline.AlertStatus, error)
+
+	// The observability panels' (issue 11), read as the principal on the
+	// target's kept read-only session, like the Analyst's.
+
+	// Profiles reads a monitored table's latest profile and drift.
+	Profiles(ctx context.Context, target, table string) (*Profile, error)
+	// Health reads the latest freshness and completeness of each table.
+	Health(ctx context.Context, target string) ([]lakehouse.HealthResult, error)
+	// SLA measures the target's objectives (availability, freshness, RPO,
+	// RTO).
+	SLA(ctx context.Context, target string) (*pipeline.SLAReport, error)
+	// Usage sums usage and its cost by job, target, principal or day.
+	Usage(ctx context.Context, target, by string) ([]lakehouse.UsageSummary, error)
+	// AuditTrail reads the audit trail, newest first, as q selects.
+	AuditTrail(ctx context.Context, target string, q AuditQuery) ([]lakehouse.AuditEvent, error)
+}
+
+// Profile is a monitored table's latest profile (a row per column, and
+// the ':table' row, per window) and its drift metrics.
+type Profile struct {
+	Table   string
+	Columns []lakehouse.ColumnProfile
+	Drift   []lakehouse.DriftMetric
+}
+
+// AuditQuery selects audit events; empty fields select all.
+type AuditQuery struct {
+	Principal string
+	// Action is an action's name (SELECT, deploy, grant, ...).
+	Action string
+	// Table is part of a table's name (silver.orders, orders).
+	Table string
+	// Limit bounds the events returned, newest first; 0 means all.
+	Limit int
 }
 
 // MLState is a target's model registry as the ML view shows it.
@@ -206,6 +240,9 @@ type Snapshot struct {
 	// Alerts are the bundle's alerts with their latest state (no
 	// history): the status bar counts the TRIGGERED ones.
 	Alerts []pipeline.AlertStatus
+	// Monitored are the tables quality_monitors profiles (profile or
+	// drift), sorted: the Engineer's Profiles panel lists them.
+	Monitored []string
 }
 
 // The sections of a Snapshot that a principal may be refused.

@@ -24,10 +24,12 @@ const (
 	panelQuality
 	panelRuns
 	panelLog
+	panelProfiles
+	panelHealth
 	engineerPanels
 )
 
-var engineerPanelNames = [engineerPanels]string{"Layers", "Quality", "Runs", "Log"}
+var engineerPanelNames = [engineerPanels]string{"Layers", "Quality", "Runs", "Log", "Profiles", "Health"}
 
 type engineerKeys struct {
 	navKeys
@@ -127,6 +129,13 @@ type engineer struct {
 	drillTable   string
 	drillLoading bool
 	drillCursor  int
+
+	// The observability panels' data (engineer_observe.go): read when
+	// shown, again after a load while shown.
+	profiles    []profileEntry
+	profState   observed
+	health      []lakehouse.HealthResult
+	healthState observed
 }
 
 func newEngineer(sh *shared) *engineer {
@@ -155,7 +164,8 @@ func (e *engineer) Capturing() bool  { return false }
 // SetSnapshot shows a new load: the shown job's last run when idle.
 func (e *engineer) SetSnapshot(s *Snapshot) tea.Cmd {
 	e.setSnapshot(s)
-	return nil
+	e.profState.stale, e.healthState.stale = true, true
+	return e.loadPanel()
 }
 
 func (e *engineer) setSnapshot(s *Snapshot) {
@@ -249,6 +259,13 @@ func (e *engineer) syncKeys() {
 	e.keys.Cancel.SetEnabled(e.run != nil && e.drill == nil)
 	e.keys.Back.SetEnabled(e.drill != nil)
 	e.keys.Enter.SetEnabled(e.drill == nil && (e.panel == panelQuality || e.panel == panelRuns))
+	e.keys.Up.SetHelp("↑/↓", "select")
+	switch e.panel {
+	case panelProfiles:
+		e.keys.Up.SetHelp("↑/↓", "select column")
+	case panelHealth:
+		e.keys.Up.SetHelp("↑/↓", "select check")
+	}
 	if e.panel == panelRuns {
 		e.keys.Enter.SetHelp("enter", "task log")
 	} else {
@@ -309,6 +326,8 @@ func (e *engineer) Update(msg tea.Msg) tea.Cmd {
 		}
 		q := msg.q
 		e.drill, e.drillCursor = &q, 0
+	case profilesMsg, healthMsg:
+		return e.observeUpdate(msg)
 	case taskRunsMsg:
 		if msg.err != nil {
 			return flash(msg.err.Error(), true)
@@ -360,8 +379,10 @@ func (e *engineer) key(msg tea.KeyMsg) tea.Cmd {
 		})
 	case key.Matches(msg, k.Left):
 		e.panel = (e.panel + engineerPanels - 1) % engineerPanels
+		return e.loadPanel()
 	case key.Matches(msg, k.Right):
 		e.panel = (e.panel + 1) % engineerPanels
+		return e.loadPanel()
 	case key.Matches(msg, k.Up):
 		e.cursor[e.panel] = max(0, e.cursor[e.panel]-1)
 	case key.Matches(msg, k.Down):
@@ -485,6 +506,10 @@ func (e *engineer) panelLen(p int) int {
 		if e.sh.snap != nil {
 			return len(e.sh.snap.Runs)
 		}
+	case panelProfiles:
+		return len(e.profileRows())
+	case panelHealth:
+		return len(e.health)
 	}
 	return 0
 }
@@ -536,6 +561,10 @@ func taskLog(tasks []lakehouse.TaskRun) []string {
 func (e *engineer) View() string {
 	if e.drill != nil || e.drillLoading {
 		return e.drillView()
+	}
+	if obsPanel(e.panel) {
+		// The observability panels are tables: they take the whole view.
+		return e.panelView(e.width, e.height)
 	}
 	lw := max(44, min(78, e.width*45/100))
 	if e.width < 88 {
@@ -825,15 +854,7 @@ func (e *engineer) panelView(width, height int) string {
 	st := e.sh.styles
 	inner := width - st.Panel.GetHorizontalFrameSize()
 	room := height - st.Panel.GetVerticalFrameSize() - 2
-	var tabs []string
-	for i, n := range engineerPanelNames {
-		if i == e.panel {
-			tabs = append(tabs, st.Selected.Render("▸"+n))
-		} else {
-			tabs = append(tabs, st.Muted.Render(" "+n))
-		}
-	}
-	lines := []string{cut(strings.Join(tabs, " "), inner), st.Muted.Render(strings.Repeat("─", inner))}
+	lines := []string{panelStrip(st, engineerPanelNames[:], e.panel, inner, " "), st.Muted.Render(strings.Repeat("─", inner))}
 	if e.sh.snap == nil {
 		lines = append(lines, st.Muted.Render("loading…"))
 	} else {
@@ -846,6 +867,10 @@ func (e *engineer) panelView(width, height int) string {
 			lines = append(lines, e.runsLines(inner, room)...)
 		case panelLog:
 			lines = append(lines, e.logLines(inner, room)...)
+		case panelProfiles:
+			lines = append(lines, e.profilesLines(inner, room)...)
+		case panelHealth:
+			lines = append(lines, e.healthLines(inner, room)...)
 		}
 	}
 	return panel(st.PanelActive, "", lines, width, height)

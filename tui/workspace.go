@@ -248,6 +248,7 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 			s.Objectives[table] = d
 		}
 	}
+	s.Monitored = monitored(p)
 	for _, n := range sortedKeys(p.Resources.Sources) {
 		files, err := p.SourceFiles(p.Resources.Sources[n])
 		if err != nil {
@@ -618,6 +619,18 @@ func (w *Workspace) Quarantined(ctx context.Context, target, table string, limit
 		return Quarantine{}, err
 	}
 	return Quarantine{Table: table, Total: total, Rows: rows}, nil
+}
+
+// monitored are the tables quality_monitors profiles or checks for drift,
+// sorted.
+func monitored(p *pipeline.Project) []string {
+	var out []string
+	for _, table := range sortedKeys(p.Resources.QualityMonitors) {
+		if mon := p.Resources.QualityMonitors[table]; mon.Profile || mon.Drift {
+			out = append(out, table)
+		}
+	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {
