@@ -157,7 +157,7 @@ func TestOtherTargetsReadWhenShown(t *testing.T) {
 	if a.others != nil {
 		t.Fatalf("other targets read before Targets was shown: %+v", a.others)
 	}
-	for _, k := range []string{"left", "left"} {
+	for _, k := range []string{"right", "right", "right"} {
 		_, cmd := m.Update(keyMsg(k))
 		pump(t, m, cmd)
 	}

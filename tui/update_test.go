@@ -111,8 +111,8 @@ func TestUpdatePanels(t *testing.T) {
 	m.Update(keyMsg("left"))
 	m.Update(keyMsg("left"))
 	m.Update(keyMsg("left"))
-	if a.panel != panelSLA {
-		t.Errorf("architect: left wraps to %d, want %d", a.panel, panelSLA)
+	if a.panel != panelAudit {
+		t.Errorf("architect: left wraps to %d, want %d", a.panel, panelAudit)
 	}
 	m.Update(keyMsg("2"))
 	e := m.views[engineerView].(*engineer)
@@ -120,7 +120,7 @@ func TestUpdatePanels(t *testing.T) {
 	if e.panel != panelQuality {
 		t.Errorf("engineer: got panel %d, want quality", e.panel)
 	}
-	if a.panel != panelSLA {
+	if a.panel != panelAudit {
 		t.Errorf("keys reached the hidden architect view: panel %d", a.panel)
 	}
 }

@@ -1,0 +1,211 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/pipeline"
+)
+
+// lineWith is the first line of out holding text, "" if none.
+func lineWith(out, text string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, text) {
+			return l
+		}
+	}
+	return ""
+}
+
+// ownerWorkspace is the sample's workspace as its owner (who deployed it,
+// the target's identity), who may read sys: the audit, usage and health.
+func ownerWorkspace(t *testing.T) *Workspace {
+	t.Helper()
+	ws := NewWorkspace(WorkspaceOptions{Dir: testDir})
+	if _, err := ws.Prepare(context.Background(), func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	return ws
+}
+
+// TestAuditTrailFilters reads the sample's real audit trail: newest first,
+// and each filter keeps only its events.
+func TestAuditTrailFilters(t *testing.T) {
+	ctx := context.Background()
+	if _, err := testWS.AuditTrail(ctx, testInfo.Target, AuditQuery{}); !errors.As(err, new(*lakehouse.AccessError)) {
+		t.Fatalf("ben read the audit: %v, want refused (no grant on sys)", err)
+	}
+	ws := ownerWorkspace(t)
+	all, err := ws.AuditTrail(ctx, testInfo.Target, AuditQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) < 5 {
+		t.Fatalf("%d audit events on the sample, want its run's and reads'", len(all))
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i].Seq != 0 && all[i-1].Seq != 0 && all[i].Seq > all[i-1].Seq {
+			t.Fatalf("event %d (seq %d) after event %d (seq %d): want newest first", i, all[i].Seq, i-1, all[i-1].Seq)
+		}
+	}
+	actions := map[string]int{}
+	for _, e := range all {
+		actions[e.Action]++
+	}
+	if actions["SELECT"] == 0 || len(actions) < 2 {
+		t.Fatalf("actions %v: want SELECT and others", actions)
+	}
+	tests := []struct {
+		name string
+		q    AuditQuery
+		ok   func(lakehouse.AuditEvent) bool
+	}{
+		{"action", AuditQuery{Action: "select"}, func(e lakehouse.AuditEvent) bool { return e.Action == "SELECT" }},
+		{"table", AuditQuery{Table: "runs"}, func(e lakehouse.AuditEvent) bool {
+			return strings.Contains(strings.Join(e.Tables, ","), "runs")
+		}},
+		{"principal", AuditQuery{Principal: all[0].Principal}, func(e lakehouse.AuditEvent) bool { return e.Principal == all[0].Principal }},
+		{"limit", AuditQuery{Limit: 3}, func(lakehouse.AuditEvent) bool { return true }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ws.AuditTrail(ctx, testInfo.Target, tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 {
+				t.Fatalf("no events for %+v", tt.q)
+			}
+			for _, e := range got {
+				if !tt.ok(e) {
+					t.Errorf("%+v kept %s %s %v", tt.q, e.Principal, e.Action, e.Tables)
+				}
+			}
+			if tt.q.Limit > 0 && len(got) != tt.q.Limit {
+				t.Errorf("%d events, want the limit %d", len(got), tt.q.Limit)
+			}
+		})
+	}
+	if got := ParseAuditFilter("principal:ben a:SELECT orders"); got != (AuditQuery{Principal: "ben", Action: "SELECT", Table: "orders"}) {
+		t.Errorf("ParseAuditFilter: %+v", got)
+	}
+}
+
+// TestAuditPanelFilter types a filter into the Audit panel: the trail is
+// read again and shows only that action's events.
+func TestAuditPanelFilter(t *testing.T) {
+	m := newModelOn(t, ownerWorkspace(t), 120, 40)
+	_, cmd := m.Update(keyMsg("left")) // Architecture wraps to Audit
+	pump(t, m, cmd)
+	a := m.views[architectView].(*architect)
+	if a.panel != panelAudit || !a.obs.auditState.loaded || a.obs.auditState.err != nil {
+		t.Fatalf("audit panel %d, state %+v", a.panel, a.obs.auditState)
+	}
+	before := map[string]bool{}
+	for _, e := range a.obs.audit {
+		before[e.Action] = true
+	}
+	if !before["CATALOG"] || len(before) < 2 {
+		t.Fatalf("actions before the filter: %v, want CATALOG among others", before)
+	}
+	m.Update(keyMsg("/"))
+	if !a.Capturing() {
+		t.Fatal("/ did not open the filter")
+	}
+	typeText(m, "action:CATALOG") // q would quit, were it not typed into the filter
+	if v := m.View(); !strings.Contains(v, "filter: action:CATALOG") {
+		t.Fatalf("the typed filter is not on screen:\n%s", v)
+	}
+	_, cmd = m.Update(keyMsg("enter"))
+	pump(t, m, cmd)
+	if a.Capturing() || a.obs.auditQuery.Action != "CATALOG" {
+		t.Fatalf("after enter: capturing %v, query %+v", a.Capturing(), a.obs.auditQuery)
+	}
+	if len(a.obs.audit) == 0 {
+		t.Fatal("no CATALOG events after the filter")
+	}
+	for _, e := range a.obs.audit {
+		if e.Action != "CATALOG" {
+			t.Errorf("filtered trail shows %s", e.Action)
+		}
+	}
+	v := m.View()
+	if !strings.Contains(v, "filter: action:CATALOG") || strings.Contains(v, " SELECT ") {
+		t.Errorf("the filtered panel:\n%s", v)
+	}
+}
+
+// TestObservePanelsNotAvailable: a panel whose data cannot be read says
+// so in its place, and the view keeps its size.
+func TestObservePanelsNotAvailable(t *testing.T) {
+	boom := errors.New("lakehouse: sys.table_results: no such table")
+	for _, tc := range []struct {
+		view  string
+		setup func(m *Model)
+	}{
+		{"health", func(m *Model) {
+			m.Update(keyMsg("2"))
+			e := m.views[engineerView].(*engineer)
+			e.panel = panelHealth
+			m.Update(healthMsg{target: testInfo.Target, err: boom})
+		}},
+		{"profiles", func(m *Model) {
+			m.Update(keyMsg("2"))
+			e := m.views[engineerView].(*engineer)
+			e.panel = panelProfiles
+			m.Update(profilesMsg{target: testInfo.Target, profiles: []profileEntry{{table: "gold.daily_revenue", err: boom}}})
+		}},
+		{"sla", func(m *Model) {
+			m.views[architectView].(*architect).panel = panelSLA
+			m.Update(slaMsg{target: testInfo.Target, err: boom})
+		}},
+		{"cost", func(m *Model) {
+			m.views[architectView].(*architect).panel = panelCost
+			m.Update(costMsg{target: testInfo.Target, err: boom})
+		}},
+		{"audit", func(m *Model) {
+			m.views[architectView].(*architect).panel = panelAudit
+			m.Update(auditMsg{target: testInfo.Target, query: AuditQuery{Limit: auditLimit}, err: boom})
+		}},
+	} {
+		t.Run(tc.view, func(t *testing.T) {
+			for _, size := range [][2]int{{80, 24}, {120, 40}} {
+				m := newTestModel(t, size[0], size[1])
+				tc.setup(m)
+				v := m.View()
+				if !strings.Contains(v, "not available: sys.table_results: no such table") {
+					t.Errorf("%dx%d: no 'not available' line:\n%s", size[0], size[1], v)
+				}
+				if n := strings.Count(v, "\n") + 1; n != size[1] {
+					t.Errorf("%dx%d: %d lines", size[0], size[1], n)
+				}
+			}
+		})
+	}
+}
+
+// TestSLAPanelMarks draws a report with a met, a missed and an unknown
+// objective: each marked as such.
+func TestSLAPanelMarks(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	a := m.views[architectView].(*architect)
+	a.panel = panelSLA
+	m.Update(slaMsg{target: testInfo.Target, report: &pipeline.SLAReport{Target: testInfo.Target, Objectives: []pipeline.Objective{
+		{Name: "availability", Target: "99%", Observed: "100%", Met: true, Known: true, Detail: "1 of 1 runs in 7d"},
+		{Name: "freshness:gold.daily_revenue", Target: "1h", Observed: "3h", Known: true},
+		{Name: "rpo", Target: "24h", Known: false, Detail: "no backup yet"},
+	}}})
+	v := m.View()
+	for name, want := range map[string]string{"availability": "✓ met", "freshness:gold": "✗ missed", "rpo": "? unknown"} {
+		if l := lineWith(v, name); !strings.Contains(l, want) {
+			t.Errorf("%s: %q, want %q", name, l, want)
+		}
+	}
+	if !strings.Contains(v, "1 objective missed") {
+		t.Errorf("no count of missed objectives:\n%s", v)
+	}
+}
