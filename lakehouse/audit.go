@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -42,6 +43,8 @@ const auditMigration = `
 ALTER TABLE sys.audit ADD COLUMN IF NOT EXISTS seq BIGINT;
 ALTER TABLE sys.audit ADD COLUMN IF NOT EXISTS prev_hash VARCHAR;
 ALTER TABLE sys.audit ADD COLUMN IF NOT EXISTS hash VARCHAR;
+ALTER TABLE sys.audit ADD COLUMN IF NOT EXISTS statement VARCHAR;
+ALTER TABLE sys.audit ADD COLUMN IF NOT EXISTS result VARCHAR;
 `
 
 // ActionAuditTamper is the action of the event that records a break found in
@@ -57,6 +60,12 @@ type AuditEvent struct {
 	Rows      int64     `json:"rows"`
 	Allowed   bool      `json:"allowed"`
 	Detail    string    `json:"detail,omitempty"`
+	// Statement is the SQL text of the access, where there is one.
+	Statement string `json:"statement,omitempty"`
+	// Result is how the access ended: "12 rows", "refused: ...", or the
+	// error's text (see fillResult). An event written before the column
+	// has none, and hashes as it did (see ComputeHash).
+	Result string `json:"result,omitempty"`
 	// Seq, PrevHash and Hash chain the event to the one before it; Audit
 	// sets them.
 	Seq      int64  `json:"seq"`
@@ -81,7 +90,9 @@ func (e *AuditEvent) normalize() {
 }
 
 // ComputeHash is the event's hash: SHA-256, hex, over the canonical JSON of
-// its fields and PrevHash (Hash itself excluded).
+// its fields and PrevHash (Hash itself excluded). Statement and Result
+// enter it only when set, so an event written before they existed hashes
+// as it did then and an older chain verifies unchanged.
 func (e AuditEvent) ComputeHash() string {
 	tables := e.Tables
 	if tables == nil {
@@ -97,7 +108,9 @@ func (e AuditEvent) ComputeHash() string {
 		Allowed   bool     `json:"allowed"`
 		Detail    string   `json:"detail"`
 		PrevHash  string   `json:"prev_hash"`
-	}{e.Seq, e.At.UTC().Format(auditTimeLayout), e.Principal, e.Action, tables, e.Rows, e.Allowed, e.Detail, e.PrevHash}
+		Statement string   `json:"statement,omitempty"`
+		Result    string   `json:"result,omitempty"`
+	}{e.Seq, e.At.UTC().Format(auditTimeLayout), e.Principal, e.Action, tables, e.Rows, e.Allowed, e.Detail, e.PrevHash, e.Statement, e.Result}
 	b, _ := json.Marshal(canon)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -123,6 +136,7 @@ func auditPath(dbPath string) string { return dbPath + ".audit.jsonl" }
 // it appends to a log beside the file that the next writer imports.
 func (lh *Lakehouse) Audit(ctx context.Context, e AuditEvent) error {
 	e.normalize()
+	e.fillResult()
 	if lh.readOnly && lh.path != "" {
 		_, err := appendChainedAfter(auditPath(lh.path), func() chainHead { return lh.sessionHead(ctx) }, e)
 		return err
@@ -138,9 +152,9 @@ func (lh *Lakehouse) Audit(ctx context.Context, e AuditEvent) error {
 }
 
 func insertAudit(ctx context.Context, db execer, e AuditEvent) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO sys.audit (event_time, principal, action, tables, rows, allowed, detail, seq, prev_hash, hash)
-		VALUES (?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?)`,
-		e.At, e.Principal, e.Action, e.Tables, e.Rows, e.Allowed, nullString(e.Detail), e.Seq, e.PrevHash, e.Hash)
+	_, err := db.ExecContext(ctx, `INSERT INTO sys.audit (event_time, principal, action, tables, rows, allowed, detail, seq, prev_hash, hash, statement, result)
+		VALUES (?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.At, e.Principal, e.Action, e.Tables, e.Rows, e.Allowed, nullString(e.Detail), e.Seq, e.PrevHash, e.Hash, nullString(e.Statement), nullString(e.Result))
 	if err != nil {
 		return fmt.Errorf("lakehouse: audit: %w", err)
 	}
@@ -506,7 +520,27 @@ func (lh *Lakehouse) migrateAudit(ctx context.Context) error {
 
 // auditColumns are the columns scanAudit reads, in its order.
 const auditColumns = `event_time, principal, action, coalesce(tables, []::VARCHAR[]), coalesce(rows, 0), coalesce(allowed, false),
-	coalesce(detail, ''), coalesce(seq, 0), coalesce(prev_hash, ''), coalesce(hash, '')`
+	coalesce(detail, ''), coalesce(seq, 0), coalesce(prev_hash, ''), coalesce(hash, ''), coalesce(statement, ''), coalesce(result, '')`
+
+// oldAuditColumns are auditColumns of a sys.audit an older lakebench
+// wrote, before statement and result, as a read-only session finds it
+// (a writer adds them at open: auditMigration).
+const oldAuditColumns = `event_time, principal, action, coalesce(tables, []::VARCHAR[]), coalesce(rows, 0), coalesce(allowed, false),
+	coalesce(detail, ''), coalesce(seq, 0), coalesce(prev_hash, ''), coalesce(hash, ''), '', ''`
+
+// auditColumnsOf is auditColumns, or oldAuditColumns for a sys.audit
+// without statement and result.
+func (lh *Lakehouse) auditColumnsOf(ctx context.Context) (string, error) {
+	var n int
+	if err := lh.db.QueryRowContext(ctx, `SELECT count(*) FROM duckdb_columns()
+		WHERE database_name = current_database() AND schema_name = 'sys' AND table_name = 'audit' AND column_name IN ('statement', 'result')`).Scan(&n); err != nil {
+		return "", fmt.Errorf("lakehouse: audit columns: %w", err)
+	}
+	if n == 2 {
+		return auditColumns, nil
+	}
+	return oldAuditColumns, nil
+}
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -514,7 +548,7 @@ type scanner interface{ Scan(dest ...any) error }
 func scanAudit(r scanner, e *AuditEvent, lead ...any) error {
 	var tables []any
 	var principal, action *string
-	dest := append(lead, &e.At, &principal, &action, &tables, &e.Rows, &e.Allowed, &e.Detail, &e.Seq, &e.PrevHash, &e.Hash)
+	dest := append(lead, &e.At, &principal, &action, &tables, &e.Rows, &e.Allowed, &e.Detail, &e.Seq, &e.PrevHash, &e.Hash, &e.Statement, &e.Result)
 	if err := r.Scan(dest...); err != nil {
 		return err
 	}
@@ -575,7 +609,11 @@ func (lh *Lakehouse) VerifyAudit(ctx context.Context) (AuditChain, error) {
 			What: "not chained yet: an older lakebench made this sys.audit; the next write (lakebench run) chains it"}
 		return c, nil
 	}
-	rows, err := lh.db.QueryContext(ctx, `SELECT `+auditColumns+` FROM sys.audit ORDER BY seq NULLS FIRST, event_time`)
+	cols, err := lh.auditColumnsOf(ctx)
+	if err != nil {
+		return c, err
+	}
+	rows, err := lh.db.QueryContext(ctx, `SELECT `+cols+` FROM sys.audit ORDER BY seq NULLS FIRST, event_time`)
 	if err != nil {
 		return c, fmt.Errorf("lakehouse: verify audit: %w", err)
 	}
@@ -632,7 +670,17 @@ func (lh *Lakehouse) VerifyAudit(ctx context.Context) (AuditChain, error) {
 type AuditFilter struct {
 	Since     time.Time
 	Principal string
-	Limit     int
+	// Action selects one action (SELECT, deploy, grant, ...).
+	Action string
+	// Table selects the events whose objects include it (schema.table).
+	Table string
+	Limit int
+}
+
+// match reports whether e passes the filter.
+func (f AuditFilter) match(e AuditEvent) bool {
+	return (f.Since.IsZero() || !e.At.Before(f.Since)) && (f.Principal == "" || e.Principal == f.Principal) &&
+		(f.Action == "" || e.Action == f.Action) && (f.Table == "" || slices.Contains(e.Tables, f.Table))
 }
 
 // AuditEvents lists sys.audit's events, oldest first. Reading the audit is
@@ -645,7 +693,12 @@ func (lh *Lakehouse) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEve
 			return nil, err
 		}
 	}
-	q := `SELECT ` + auditColumns + ` FROM sys.audit WHERE (? IS NULL OR event_time >= ?) AND (? = '' OR principal = ?) ORDER BY seq`
+	cols, err := lh.auditColumnsOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + cols + ` FROM sys.audit WHERE (? IS NULL OR event_time >= ?) AND (? = '' OR principal = ?)
+		AND (? = '' OR action = ?) AND (? = '' OR list_contains(tables, ?)) ORDER BY seq`
 	var since any
 	if !f.Since.IsZero() {
 		since = f.Since.UTC()
@@ -653,7 +706,7 @@ func (lh *Lakehouse) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEve
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
-	rows, err := lh.db.QueryContext(ctx, q, since, since, f.Principal, f.Principal)
+	rows, err := lh.db.QueryContext(ctx, q, since, since, f.Principal, f.Principal, f.Action, f.Action, f.Table, f.Table)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: audit events: %w", err)
 	}
@@ -689,7 +742,7 @@ func (lh *Lakehouse) AuditEvents(ctx context.Context, f AuditFilter) ([]AuditEve
 			} else {
 				e.Detail = fmt.Sprintf("pending audit log %s line %d (seq %d): %s", filepath.Base(auditPath(lh.path)), en.Break.Line, en.Break.Seq, en.Break.What)
 			}
-			if (!f.Since.IsZero() && e.At.Before(f.Since)) || (f.Principal != "" && e.Principal != f.Principal) {
+			if !f.match(e) {
 				continue
 			}
 			if f.Limit > 0 && len(out) == f.Limit {

@@ -119,7 +119,7 @@ func (lh *Lakehouse) tables(ctx context.Context, estimate bool) ([]TableInfo, er
 			return nil, fmt.Errorf("lakehouse: count %s: %w", t, err)
 		}
 	}
-	if err := lh.audited(ctx, catalogAction, names, int64(len(out)), nil); err != nil {
+	if err := lh.audited(ctx, catalogAction, "", names, int64(len(out)), nil); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -118,7 +118,7 @@ func (lh *Lakehouse) ReadColumns(ctx context.Context, table TableName, columns [
 	if data != nil {
 		n = int64(data.Rows)
 	}
-	if aerr := lh.audited(ctx, action, tables, n, err); aerr != nil && err == nil {
+	if aerr := lh.audited(ctx, action, readAllSQL(table), tables, n, err); aerr != nil && err == nil {
 		return nil, aerr
 	}
 	return data, err

@@ -37,7 +37,7 @@ func (lh *Lakehouse) TableDigest(ctx context.Context, table TableName) (digest s
 		return "", 0, readError(ctx, lh.db, table, err)
 	}
 	digest, rows, err = tableDigest(ctx, lh.userDB(), table)
-	if aerr := lh.audited(ctx, action, tables, rows, err); aerr != nil && err == nil {
+	if aerr := lh.audited(ctx, action, readAllSQL(table), tables, rows, err); aerr != nil && err == nil {
 		return "", 0, aerr
 	}
 	return digest, rows, err

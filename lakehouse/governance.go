@@ -332,7 +332,8 @@ func (lh *Lakehouse) authorizeSQL(ctx context.Context, sqlText string) (tables [
 			if firstKeyword(sqlText) != "SELECT" && firstKeyword(sqlText) != "WITH" && firstKeyword(sqlText) != "FROM" {
 				action = "EXECUTE"
 			}
-			lh.Audit(context.WithoutCancel(ctx), AuditEvent{Principal: lh.principal, Action: action, Tables: tables, Allowed: false, Detail: err.Error()})
+			lh.Audit(context.WithoutCancel(ctx), AuditEvent{Principal: lh.principal, Action: action, Tables: tables, Allowed: false, Detail: err.Error(),
+				Statement: auditStatement(sqlText)})
 		}
 		return tables, action, err
 	}

@@ -49,6 +49,9 @@ type QueryRecord struct {
 	// Status is ok, error or canceled.
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
+	// CPU is the process's CPU time over the query (a lakehouse.Meter's),
+	// for its usage record; the history does not keep it.
+	CPU time.Duration `json:"-"`
 }
 
 // queryLogPath holds the query records of read-only sessions until a
@@ -64,7 +67,8 @@ type queryDetail struct {
 	DurationNS int64  `json:"duration_ns"`
 }
 
-// RecordQuery appends one query to the history. A read-only session
+// RecordQuery appends one query to the history, and its usage to
+// sys.usage (see recordQueryUsage). A read-only session
 // cannot write the file: it appends to a side log that the next writer
 // imports, as the audit does, and QueryHistory reads both. A session of a
 // principal records its own queries only: r.Principal is the session's
@@ -98,12 +102,18 @@ func (lh *Lakehouse) RecordQuery(ctx context.Context, r QueryRecord) error {
 		e := AuditEvent{At: r.Started, Principal: r.Principal, Action: queryAction, Rows: r.Rows, Allowed: true, Detail: string(detail)}
 		// A new log starts a chain of its own (as the log of destroyed
 		// targets does): its records go to another table than sys.audit.
-		_, err = appendChainedAfter(queryLogPath(lh.path), func() chainHead { return chainHead{} }, e)
-		return err
+		if _, err = appendChainedAfter(queryLogPath(lh.path), func() chainHead { return chainHead{} }, e); err != nil {
+			return err
+		}
+		return lh.recordQueryUsage(ctx, r)
 	}
 	lh.auditMu.Lock()
-	defer lh.auditMu.Unlock()
-	return insertQuery(ctx, lh.db, r, 0)
+	err := insertQuery(ctx, lh.db, r, 0)
+	lh.auditMu.Unlock()
+	if err != nil {
+		return err
+	}
+	return lh.recordQueryUsage(ctx, r)
 }
 
 // insertQuery inserts r into sys.query_history numbered id, or after the

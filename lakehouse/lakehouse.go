@@ -84,6 +84,12 @@ type Lakehouse struct {
 	// principal, kept by a read-only session (see completionCatalog).
 	completeMu sync.Mutex
 	completion *completionNames
+	// readsNoted is what recent statements read, for their usage
+	// records (see noteReads).
+	readsNoted readsNote
+	// closeMu orders Close after the work that may outlive a caller's
+	// session (a query's usage record reading the catalog).
+	closeMu sync.RWMutex
 }
 
 // probe returns the connection pool, for statements that may fail (sniffing
@@ -213,10 +219,12 @@ func (lh *Lakehouse) Close() error {
 	lh.paged.Close()
 	lh.paged = nil
 	lh.pageMu.Unlock()
+	lh.closeMu.Lock()
 	if lh.db != nil {
 		err = lh.db.Close()
 		lh.db = nil
 	}
+	lh.closeMu.Unlock()
 	lh.releaseLock()
 	return err
 }
@@ -239,6 +247,7 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	b.WriteString(systemDDL)
 	b.WriteString(governanceDDL)
 	b.WriteString(deployDDL)
+	b.WriteString(usageDDL)
 	if _, err := lh.db.ExecContext(ctx, b.String()); err != nil {
 		return fmt.Errorf("lakehouse: create schemas in %s: %w", lh.path, err)
 	}
@@ -256,7 +265,10 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	if err := lh.migrateQueryHistory(ctx); err != nil {
 		return err
 	}
-	return lh.importQueries(ctx)
+	if err := lh.importQueries(ctx); err != nil {
+		return err
+	}
+	return lh.importUsage(ctx)
 }
 
 // SetPrincipal sets who the following user statements run as.

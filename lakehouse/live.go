@@ -237,11 +237,11 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 	l.mu.Unlock()
 	if first == nil {
 		// It failed (or was canceled) before its first rows.
-		lh.audited(ctx, action, tables, 0, runErr)
+		lh.audited(ctx, action, selectSQL, tables, 0, runErr)
 		l.Close()
 		return nil, runErr
 	}
-	if err := lh.audited(ctx, action, tables, int64(len(first.Rows)), nil); err != nil {
+	if err := lh.audited(ctx, action, selectSQL, tables, int64(len(first.Rows)), nil); err != nil {
 		l.Close()
 		return nil, err
 	}

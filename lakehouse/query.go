@@ -38,24 +38,28 @@ func (lh *Lakehouse) Exec(ctx context.Context, stmt string) (int64, error) {
 	}
 	res, err := lh.db.ExecContext(ctx, stmt)
 	if err != nil {
-		lh.audited(ctx, action, tables, 0, err)
+		lh.audited(ctx, action, stmt, tables, 0, err)
 		return 0, queryError(ctx, err)
 	}
 	n, _ := res.RowsAffected()
-	if err := lh.audited(ctx, action, tables, n, nil); err != nil {
+	if err := lh.audited(ctx, action, stmt, tables, n, nil); err != nil {
 		return 0, err
 	}
 	return n, nil
 }
 
 // audited records an allowed statement in the audit, when a principal is
-// set. An access that cannot be audited fails: its caller returns the error,
-// never the rows (every access is in sys.audit).
-func (lh *Lakehouse) audited(ctx context.Context, action string, tables []string, rows int64, err error) error {
+// set, with its SQL text (stmt, "" for lakebench's own reads on the
+// principal's behalf) and how it ended. An access that cannot be audited
+// fails: its caller returns the error, never the rows (every access is in
+// sys.audit). It also notes what stmt read, for its usage record (see
+// noteReads).
+func (lh *Lakehouse) audited(ctx context.Context, action, stmt string, tables []string, rows int64, err error) error {
+	lh.noteReads(stmt, tables)
 	if lh.principal == "" {
 		return nil
 	}
-	e := AuditEvent{Principal: lh.principal, Action: action, Tables: tables, Rows: rows, Allowed: true}
+	e := AuditEvent{Principal: lh.principal, Action: action, Tables: tables, Rows: rows, Allowed: true, Statement: auditStatement(stmt)}
 	if err != nil {
 		e.Detail = "failed: " + firstLine(err.Error())
 	}
@@ -90,11 +94,15 @@ func (lh *Lakehouse) Page(ctx context.Context, selectSQL string, offset, limit i
 
 // Count returns how many rows a SELECT produces.
 func (lh *Lakehouse) Count(ctx context.Context, selectSQL string) (int64, error) {
-	if _, _, err := lh.authorizeSQL(ctx, selectSQL); err != nil {
+	tables, action, err := lh.authorizeSQL(ctx, selectSQL)
+	if err != nil {
 		return 0, err
 	}
 	var n int64
-	err := lh.userDB().QueryRowContext(ctx, "SELECT count(*) FROM ("+trimSQL(selectSQL)+"\n) AS lb_count").Scan(&n)
+	err = lh.userDB().QueryRowContext(ctx, "SELECT count(*) FROM ("+trimSQL(selectSQL)+"\n) AS lb_count").Scan(&n)
+	if aerr := lh.audited(ctx, action, selectSQL, tables, 1, err); aerr != nil && err == nil {
+		return 0, aerr
+	}
 	if err != nil {
 		return 0, queryError(ctx, err)
 	}
@@ -119,7 +127,7 @@ func (lh *Lakehouse) Stream(ctx context.Context, selectSQL string, batchSize int
 		n += int64(len(r.Rows))
 		return fn(r)
 	})
-	if aerr := lh.audited(ctx, action, tables, n, err); aerr != nil && err == nil {
+	if aerr := lh.audited(ctx, action, selectSQL, tables, n, err); aerr != nil && err == nil {
 		return aerr
 	}
 	return err
@@ -235,7 +243,7 @@ func (lh *Lakehouse) Snapshot(ctx context.Context, selectSQL string) (*ResultSet
 	if rs != nil {
 		n = rs.rows
 	}
-	if aerr := lh.audited(ctx, action, tables, n, err); aerr != nil && err == nil {
+	if aerr := lh.audited(ctx, action, selectSQL, tables, n, err); aerr != nil && err == nil {
 		rs.Close()
 		return nil, aerr
 	}
@@ -348,7 +356,7 @@ func (lh *Lakehouse) Query(ctx context.Context, selectSQL string) (*Result, erro
 	if res != nil {
 		n = int64(len(res.Rows))
 	}
-	if aerr := lh.audited(ctx, action, tables, n, err); aerr != nil && err == nil {
+	if aerr := lh.audited(ctx, action, selectSQL, tables, n, err); aerr != nil && err == nil {
 		return nil, aerr
 	}
 	return res, err

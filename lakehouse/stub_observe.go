@@ -182,64 +182,6 @@ func (lh *Lakehouse) TableResults(ctx context.Context, table string) ([]HealthRe
 	return nil, errObserveNotYet
 }
 
-// ---- ob-usage: cost and usage (system.billing.usage) ---------------------
-
-// UsageRecord is one row of sys.usage: one task, query or idle period.
-type UsageRecord struct {
-	RecordID  string    `json:"record_id"`
-	StartTime time.Time `json:"usage_start_time"`
-	EndTime   time.Time `json:"usage_end_time"`
-	// Kind is "task", "query" or "idle".
-	Kind string `json:"kind"`
-	// Quantity is in compute-seconds (Unit); WallSeconds and CPUSeconds
-	// are what it is made of.
-	Quantity     float64           `json:"usage_quantity"`
-	Unit         string            `json:"usage_unit"`
-	WallSeconds  float64           `json:"wall_seconds"`
-	CPUSeconds   float64           `json:"cpu_seconds"`
-	RowsRead     int64             `json:"rows_read"`
-	RowsWritten  int64             `json:"rows_written"`
-	BytesRead    int64             `json:"bytes_read"`
-	BytesWritten int64             `json:"bytes_written"`
-	Tags         map[string]string `json:"custom_tags"` // target, job, task, principal, run_id
-}
-
-// ListPrice is one row of sys.list_prices.
-type ListPrice struct {
-	Target    string    `json:"target"`
-	Price     float64   `json:"price_per_compute_second"`
-	Currency  string    `json:"currency_code"`
-	Tier      string    `json:"tier"` // spot, on_demand
-	StartTime time.Time `json:"price_start_time"`
-}
-
-// UsageQuery selects and groups sys.usage for `lakebench usage`.
-type UsageQuery struct {
-	// By is job, target, principal, day, task or kind; "" is job.
-	By    string
-	Since time.Time
-}
-
-// UsageSummary is one group of usage with its cost (quantity x price).
-type UsageSummary struct {
-	Key          string  `json:"key"`
-	Records      int64   `json:"records"`
-	Quantity     float64 `json:"usage_quantity"`
-	WallSeconds  float64 `json:"wall_seconds"`
-	CPUSeconds   float64 `json:"cpu_seconds"`
-	RowsRead     int64   `json:"rows_read"`
-	RowsWritten  int64   `json:"rows_written"`
-	BytesRead    int64   `json:"bytes_read"`
-	BytesWritten int64   `json:"bytes_written"`
-	Cost         float64 `json:"cost"`
-	Currency     string  `json:"currency_code"`
-}
-
-// Usage sums sys.usage by q.By, newest usage first within the window.
-func (lh *Lakehouse) Usage(ctx context.Context, q UsageQuery) ([]UsageSummary, error) {
-	return nil, errObserveNotYet
-}
-
 // ---- ob-backup: backups, restores, RPO and RTO ---------------------------
 
 // BackupInfo is one snapshot of a target's file.

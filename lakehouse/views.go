@@ -49,7 +49,7 @@ func governed[T any](ctx context.Context, lh *Lakehouse, read func() (T, int64, 
 		return zero, err
 	}
 	v, n, err := read()
-	if aerr := lh.audited(ctx, action, names, n, err); aerr != nil && err == nil {
+	if aerr := lh.audited(ctx, action, "", names, n, err); aerr != nil && err == nil {
 		err = aerr
 	}
 	if err != nil {
@@ -507,7 +507,7 @@ func (lh *Lakehouse) TableSizes(ctx context.Context) (map[string]int64, error) {
 	}
 	sizes = visible
 	sort.Strings(names)
-	if err := lh.audited(ctx, catalogAction, names, int64(len(names)), nil); err != nil {
+	if err := lh.audited(ctx, catalogAction, "", names, int64(len(names)), nil); err != nil {
 		return nil, err
 	}
 	return sizes, nil

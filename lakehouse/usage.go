@@ -1,0 +1,715 @@
+package lakehouse
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Cost and usage, as Databricks' system.billing.usage and
+// system.billing.list_prices: sys.usage has a row per task of a run, per
+// query (the query history's), per training and scoring outside a run,
+// and per idle period of a held target; sys.list_prices a price per
+// compute-second per target, with the time it took effect. Cost is usage
+// times the price in effect when the usage started.
+//
+// What a row measures:
+//   - usage_quantity, in compute-seconds: the wall seconds of the span
+//     times the DuckDB threads the session holds (lakehouse.Options
+//     Threads), the compute held, as a cluster or a SQL warehouse is
+//     billed for the time it is up whatever it does;
+//   - wall_seconds, and cpu_seconds: the process's CPU time (user and
+//     system, getrusage) over the span. Spans that overlap (a run's
+//     parallel tasks) each count the whole process's CPU;
+//   - rows_read and bytes_read: the rows of the tables the statement's
+//     bound plan reads (a task's declared reads), as DuckDB's catalog
+//     counts them, and those rows times the columns' widths (see
+//     EstimateBytes): what a full scan covers, an upper bound when a
+//     filter pushed into the scan skips row groups; cheap, since nothing
+//     is profiled;
+//   - rows_written and bytes_written: the rows the task wrote, times the
+//     width of its table's columns.
+//
+// An idle period is the time a held read-only session (the TUI's analyst
+// session of a target) spends between calls, up to IdleAutoStop, as a
+// SQL warehouse stops after its idle minutes.
+//
+// A read-only session cannot write the file: its records go to
+// <db>.usage.jsonl, chained and locked as the audit log is
+// (appendChainedAfter), imported by the next writer (importUsage) and
+// read beside sys.usage meanwhile.
+
+// usageDDL creates sys.usage and sys.list_prices.
+const usageDDL = `
+CREATE TABLE IF NOT EXISTS sys.usage (
+	record_id VARCHAR, kind VARCHAR, usage_start_time TIMESTAMP, usage_end_time TIMESTAMP, usage_date DATE,
+	usage_quantity DOUBLE, usage_unit VARCHAR, wall_seconds DOUBLE, cpu_seconds DOUBLE,
+	rows_read BIGINT, rows_written BIGINT, bytes_read BIGINT, bytes_written BIGINT,
+	custom_tags MAP(VARCHAR, VARCHAR));
+CREATE TABLE IF NOT EXISTS sys.list_prices (
+	target VARCHAR, price_per_compute_second DOUBLE, currency_code VARCHAR, tier VARCHAR, usage_unit VARCHAR,
+	price_start_time TIMESTAMP, price_end_time TIMESTAMP);
+`
+
+// The kinds of usage records.
+const (
+	UsageKindTask     = "task"
+	UsageKindQuery    = "query"
+	UsageKindTraining = "training"
+	UsageKindScoring  = "scoring"
+	UsageKindIdle     = "idle"
+)
+
+// UsageUnit is the unit of usage_quantity.
+const UsageUnit = "COMPUTE_SECOND"
+
+// IdleAutoStop bounds one idle period of a held session, as a SQL
+// warehouse's auto stop (10 minutes) ends what it bills.
+const IdleAutoStop = 10 * time.Minute
+
+// usageAction is the action of a usage record in the usage log.
+const usageAction = "usage"
+
+// UsageRecord is one row of sys.usage: one task, query or idle period.
+type UsageRecord struct {
+	RecordID  string    `json:"record_id"`
+	StartTime time.Time `json:"usage_start_time"`
+	EndTime   time.Time `json:"usage_end_time"`
+	// Kind is "task", "query", "training", "scoring" or "idle".
+	Kind string `json:"kind"`
+	// Quantity is in compute-seconds (Unit); WallSeconds and CPUSeconds
+	// are what it is made of.
+	Quantity     float64           `json:"usage_quantity"`
+	Unit         string            `json:"usage_unit"`
+	WallSeconds  float64           `json:"wall_seconds"`
+	CPUSeconds   float64           `json:"cpu_seconds"`
+	RowsRead     int64             `json:"rows_read"`
+	RowsWritten  int64             `json:"rows_written"`
+	BytesRead    int64             `json:"bytes_read"`
+	BytesWritten int64             `json:"bytes_written"`
+	Tags         map[string]string `json:"custom_tags"` // target, job, task, principal, run_id
+	// Cost is Quantity times the price in effect at StartTime (set when
+	// read back, see UsageRecords).
+	Cost     float64 `json:"cost,omitempty"`
+	Currency string  `json:"currency_code,omitempty"`
+}
+
+// ListPrice is one row of sys.list_prices.
+type ListPrice struct {
+	Target    string    `json:"target"`
+	Price     float64   `json:"price_per_compute_second"`
+	Currency  string    `json:"currency_code"`
+	Tier      string    `json:"tier"` // spot, on_demand
+	StartTime time.Time `json:"price_start_time"`
+	// EndTime is when a later price replaced it; zero while in effect.
+	EndTime time.Time `json:"price_end_time,omitzero"`
+}
+
+// UsageQuery selects and groups sys.usage for `lakebench usage`.
+type UsageQuery struct {
+	// By is job, target, principal, day, task or kind; "" is job.
+	By    string
+	Since time.Time
+}
+
+// UsageGroups are the groupings Usage knows.
+var UsageGroups = []string{"job", "target", "principal", "day", "task", "kind"}
+
+// UsageSummary is one group of usage with its cost (quantity x price).
+type UsageSummary struct {
+	Key          string  `json:"key"`
+	Records      int64   `json:"records"`
+	Quantity     float64 `json:"usage_quantity"`
+	WallSeconds  float64 `json:"wall_seconds"`
+	CPUSeconds   float64 `json:"cpu_seconds"`
+	RowsRead     int64   `json:"rows_read"`
+	RowsWritten  int64   `json:"rows_written"`
+	BytesRead    int64   `json:"bytes_read"`
+	BytesWritten int64   `json:"bytes_written"`
+	Cost         float64 `json:"cost"`
+	Currency     string  `json:"currency_code"`
+}
+
+// Meter measures a span of work for its usage record: the wall clock and
+// the process's CPU time at its start.
+type Meter struct {
+	start time.Time
+	cpu   time.Duration
+}
+
+// StartMeter starts measuring a span.
+func StartMeter() Meter { return Meter{start: time.Now(), cpu: processCPU()} }
+
+// Start is when the span began.
+func (m Meter) Start() time.Time { return m.start }
+
+// CPU is the process's CPU time since the span began.
+func (m Meter) CPU() time.Duration { return processCPU() - m.cpu }
+
+// Record is the span, ended now, as a record of kind: its times, wall
+// and CPU seconds; RecordUsage adds the quantity.
+func (m Meter) Record(kind string) UsageRecord {
+	end := time.Now()
+	return UsageRecord{Kind: kind, StartTime: m.start, EndTime: end,
+		WallSeconds: end.Sub(m.start).Seconds(), CPUSeconds: max(0, m.CPU().Seconds())}
+}
+
+// processCPU is the process's user and system CPU time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// usageLogPath holds the usage records of read-only sessions until a
+// writer imports them into sys.usage.
+func usageLogPath(dbPath string) string { return dbPath + ".usage.jsonl" }
+
+// RecordUsage appends one usage record: to sys.usage, or, from a
+// read-only session, to the log the next writer imports. Missing fields
+// are filled: the record's id, the unit, the quantity (wall seconds times
+// the session's threads), the wall seconds from the times, and the tags
+// target and principal (the session's).
+func (lh *Lakehouse) RecordUsage(ctx context.Context, r UsageRecord) error {
+	r = lh.completeUsage(r)
+	if lh.readOnly && lh.path != "" {
+		detail, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("lakehouse: record usage: %w", err)
+		}
+		e := AuditEvent{At: r.StartTime, Principal: r.Tags["principal"], Action: usageAction, Allowed: true, Detail: string(detail)}
+		_, err = appendChainedAfter(usageLogPath(lh.path), func() chainHead { return chainHead{} }, e)
+		return err
+	}
+	return insertUsage(ctx, lh.db, r)
+}
+
+// RecordUsage appends a usage record inside the transaction.
+func (tx *Tx) RecordUsage(ctx context.Context, r UsageRecord) error {
+	return insertUsage(ctx, tx.tx, tx.lh.completeUsage(r))
+}
+
+// completeUsage fills what r leaves out (see RecordUsage).
+func (lh *Lakehouse) completeUsage(r UsageRecord) UsageRecord {
+	if r.RecordID == "" {
+		b := make([]byte, 8)
+		rand.Read(b)
+		r.RecordID = hex.EncodeToString(b)
+	}
+	if r.EndTime.IsZero() {
+		r.EndTime = time.Now()
+	}
+	if r.StartTime.IsZero() || r.StartTime.After(r.EndTime) {
+		r.StartTime = r.EndTime
+	}
+	r.StartTime = r.StartTime.UTC().Truncate(time.Microsecond)
+	r.EndTime = r.EndTime.UTC().Truncate(time.Microsecond)
+	if r.WallSeconds == 0 {
+		r.WallSeconds = r.EndTime.Sub(r.StartTime).Seconds()
+	}
+	if r.Unit == "" {
+		r.Unit = UsageUnit
+	}
+	if r.Quantity == 0 {
+		r.Quantity = r.WallSeconds * float64(max(1, lh.threads))
+	}
+	tags := map[string]string{}
+	maps.Copy(tags, r.Tags)
+	if tags["target"] == "" {
+		tags["target"] = lh.targetName()
+	}
+	if tags["principal"] == "" && lh.principal != "" {
+		tags["principal"] = lh.principal
+	}
+	for k, v := range tags {
+		if v == "" {
+			delete(tags, k)
+		}
+	}
+	r.Tags = tags
+	r.Cost, r.Currency = 0, ""
+	return r
+}
+
+func insertUsage(ctx context.Context, e execer, r UsageRecord) error {
+	tags, err := json.Marshal(r.Tags)
+	if err != nil {
+		return fmt.Errorf("lakehouse: record usage: %w", err)
+	}
+	_, err = e.ExecContext(ctx, `INSERT INTO sys.usage (record_id, kind, usage_start_time, usage_end_time, usage_date,
+		usage_quantity, usage_unit, wall_seconds, cpu_seconds, rows_read, rows_written, bytes_read, bytes_written, custom_tags)
+		VALUES (?, ?, ?, ?, CAST(? AS TIMESTAMP)::DATE, ?, ?, ?, ?, ?, ?, ?, ?, ?::JSON::MAP(VARCHAR, VARCHAR))`,
+		r.RecordID, r.Kind, r.StartTime, r.EndTime, r.StartTime, r.Quantity, r.Unit, r.WallSeconds, r.CPUSeconds,
+		r.RowsRead, r.RowsWritten, r.BytesRead, r.BytesWritten, string(tags))
+	if err != nil {
+		return fmt.Errorf("lakehouse: record usage: %w", err)
+	}
+	return nil
+}
+
+// pendingUsage reads the read-only sessions' usage log; breaks are
+// returned apart (the import records them in sys.audit).
+func pendingUsage(path string) ([]UsageRecord, []*logBreak, error) {
+	entries, _, err := readLog(path, chainHead{})
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []UsageRecord
+	var breaks []*logBreak
+	for _, en := range entries {
+		if en.Break != nil {
+			breaks = append(breaks, en.Break)
+			continue
+		}
+		var r UsageRecord
+		if en.Event.Action != usageAction || json.Unmarshal([]byte(en.Event.Detail), &r) != nil {
+			breaks = append(breaks, &logBreak{Line: -1, Seq: en.Event.Seq, What: "not a usage record (action " + en.Event.Action + ")"})
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, breaks, nil
+}
+
+// importUsage moves the read-only sessions' usage log into sys.usage
+// (see importLog); each break of its chain becomes an audit_tamper event.
+func (lh *Lakehouse) importUsage(ctx context.Context) error {
+	path := usageLogPath(lh.path)
+	return lh.importLog(ctx, path, func(tx *sql.Tx) error {
+		records, breaks, err := pendingUsage(path)
+		if err != nil {
+			return err
+		}
+		for _, r := range records {
+			if err := insertUsage(ctx, tx, r); err != nil {
+				return err
+			}
+		}
+		if len(breaks) == 0 {
+			return nil
+		}
+		head, err := auditHead(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for _, b := range breaks {
+			if head, err = appendAudit(ctx, tx, head, tamperEvent("usage log", path, b)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// SetListPrice records p as the target's price from now on, unless it is
+// the price in effect already; the price it replaces ends now. A writer
+// only (deploy and run set it from the bundle).
+func (lh *Lakehouse) SetListPrice(ctx context.Context, p ListPrice) error {
+	if p.Target == "" {
+		p.Target = lh.targetName()
+	}
+	if p.Price < 0 {
+		return fmt.Errorf("lakehouse: list price of %s: %g per compute-second is negative", p.Target, p.Price)
+	}
+	if p.StartTime.IsZero() {
+		p.StartTime = time.Now()
+	}
+	p.StartTime = p.StartTime.UTC().Truncate(time.Microsecond)
+	tx, err := lh.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("lakehouse: list price: %w", err)
+	}
+	defer tx.Rollback()
+	var same bool
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM sys.list_prices WHERE target = ? AND price_end_time IS NULL
+		AND price_per_compute_second = ? AND currency_code = ? AND tier = ?`, p.Target, p.Price, p.Currency, p.Tier).Scan(&same); err != nil {
+		return fmt.Errorf("lakehouse: list price: %w", err)
+	}
+	if same {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE sys.list_prices SET price_end_time = ? WHERE target = ? AND price_end_time IS NULL`, p.StartTime, p.Target); err != nil {
+		return fmt.Errorf("lakehouse: list price: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sys.list_prices VALUES (?, ?, ?, ?, ?, ?, NULL)`,
+		p.Target, p.Price, p.Currency, p.Tier, UsageUnit, p.StartTime); err != nil {
+		return fmt.Errorf("lakehouse: list price: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("lakehouse: list price: %w", err)
+	}
+	return nil
+}
+
+// ListPrices lists sys.list_prices, oldest first per target.
+func (lh *Lakehouse) ListPrices(ctx context.Context) ([]ListPrice, error) {
+	if ok, err := lh.sysTableExists(ctx, "list_prices"); err != nil || !ok {
+		return nil, err
+	}
+	rows, err := lh.db.QueryContext(ctx, `SELECT target, price_per_compute_second, currency_code, coalesce(tier, ''), price_start_time, price_end_time
+		FROM sys.list_prices ORDER BY target, price_start_time`)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: list prices: %w", err)
+	}
+	defer rows.Close()
+	var out []ListPrice
+	for rows.Next() {
+		var p ListPrice
+		var end sql.NullTime
+		if err := rows.Scan(&p.Target, &p.Price, &p.Currency, &p.Tier, &p.StartTime, &end); err != nil {
+			return nil, fmt.Errorf("lakehouse: list prices: %w", err)
+		}
+		p.StartTime = p.StartTime.UTC()
+		if end.Valid {
+			p.EndTime = end.Time.UTC()
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// priceAt is the price of target in effect at t: the latest that started
+// by then, or the first one for usage recorded before any price was.
+func priceAt(prices []ListPrice, target string, t time.Time) (ListPrice, bool) {
+	var found ListPrice
+	ok := false
+	for _, p := range prices {
+		if p.Target != target {
+			continue
+		}
+		if !ok || !p.StartTime.After(t) {
+			found, ok = p, true
+		}
+	}
+	return found, ok
+}
+
+// usageTable is sys.usage.
+var usageTable = TableName{Schema: "sys", Name: "usage"}
+
+// seesAllUsage reports whether the session's principal reads every
+// principal's usage (lakebench itself, the owner, CAN_MANAGE, or SELECT on
+// sys.usage); others read their own.
+func (lh *Lakehouse) seesAllUsage(ctx context.Context) (bool, error) {
+	if lh.principal == "" {
+		return true, nil
+	}
+	err := lh.Authorize(ctx, lh.principal, []TableName{usageTable}, nil)
+	var ae *AccessError
+	switch {
+	case err == nil:
+		return true, nil
+	case !errors.As(err, &ae):
+		return false, err
+	}
+	level, _, err := lh.PermissionLevel(ctx, lh.principal)
+	if err != nil {
+		return false, err
+	}
+	return levelRank(level) >= levelRank(CanManage), nil
+}
+
+// UsageRecords lists the usage records that started at or after since
+// (all when zero), oldest first, each with its cost: sys.usage's and the
+// read-only sessions' not imported yet. A principal reads its own records,
+// or everyone's (see seesAllUsage); the read is audited.
+func (lh *Lakehouse) UsageRecords(ctx context.Context, since time.Time) ([]UsageRecord, error) {
+	if lh.principal != "" {
+		if err := lh.auditWritable(); err != nil {
+			return nil, err
+		}
+	}
+	all, err := lh.seesAllUsage(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out, err := lh.storedUsage(ctx, since)
+	if err != nil {
+		return nil, err
+	}
+	if lh.path != "" {
+		pending, _, err := pendingUsage(usageLogPath(lh.path))
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range pending {
+			if since.IsZero() || !r.StartTime.Before(since) {
+				out = append(out, r)
+			}
+		}
+	}
+	if !all {
+		out = slices.DeleteFunc(out, func(r UsageRecord) bool { return r.Tags["principal"] != lh.principal })
+	}
+	prices, err := lh.ListPrices(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i, r := range out {
+		if p, ok := priceAt(prices, r.Tags["target"], r.StartTime); ok {
+			out[i].Cost, out[i].Currency = r.Quantity*p.Price, p.Currency
+		}
+	}
+	slices.SortStableFunc(out, func(a, b UsageRecord) int { return a.StartTime.Compare(b.StartTime) })
+	if lh.principal != "" {
+		scope := "own usage"
+		if all {
+			scope = "every principal's usage"
+		}
+		if err := lh.Audit(context.WithoutCancel(ctx), AuditEvent{Principal: lh.principal, Action: ActionUsageRead,
+			Tables: []string{usageTable.String(), "sys.list_prices"}, Rows: int64(len(out)), Allowed: true, Detail: scope}); err != nil {
+			return nil, fmt.Errorf("lakehouse: %s's read of the usage could not be audited, so it is withheld: %w", lh.principal, err)
+		}
+	}
+	return out, nil
+}
+
+// storedUsage reads sys.usage's records since (all when zero).
+func (lh *Lakehouse) storedUsage(ctx context.Context, since time.Time) ([]UsageRecord, error) {
+	if ok, err := lh.sysTableExists(ctx, "usage"); err != nil || !ok {
+		return nil, err
+	}
+	var from any
+	if !since.IsZero() {
+		from = since.UTC()
+	}
+	rows, err := lh.db.QueryContext(ctx, `SELECT record_id, kind, usage_start_time, usage_end_time, usage_quantity, usage_unit,
+		wall_seconds, cpu_seconds, rows_read, rows_written, bytes_read, bytes_written, to_json(custom_tags)::VARCHAR
+		FROM sys.usage WHERE ? IS NULL OR usage_start_time >= ? ORDER BY usage_start_time`, from, from)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: usage: %w", err)
+	}
+	defer rows.Close()
+	var out []UsageRecord
+	for rows.Next() {
+		var r UsageRecord
+		var tags string
+		if err := rows.Scan(&r.RecordID, &r.Kind, &r.StartTime, &r.EndTime, &r.Quantity, &r.Unit, &r.WallSeconds, &r.CPUSeconds,
+			&r.RowsRead, &r.RowsWritten, &r.BytesRead, &r.BytesWritten, &tags); err != nil {
+			return nil, fmt.Errorf("lakehouse: usage: %w", err)
+		}
+		r.StartTime, r.EndTime = r.StartTime.UTC(), r.EndTime.UTC()
+		if err := json.Unmarshal([]byte(tags), &r.Tags); err != nil {
+			return nil, fmt.Errorf("lakehouse: usage %s: tags: %w", r.RecordID, err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// sysTableExists reports whether sys.<name> exists: a file no writer of
+// this lakebench opened yet has no sys.usage nor sys.list_prices.
+func (lh *Lakehouse) sysTableExists(ctx context.Context, name string) (bool, error) {
+	var ok bool
+	err := lh.db.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables()
+		WHERE database_name = current_database() AND schema_name = 'sys' AND table_name = ?`, name).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("lakehouse: sys.%s: %w", name, err)
+	}
+	return ok, nil
+}
+
+// UsageKey is the group a record falls in when grouped by by (see
+// UsageGroups): a tag, the day its usage started (UTC, as usage_date), or
+// its kind. A record without the job or task tag (a query, an idle
+// period) is grouped under its kind in parentheses.
+func UsageKey(r UsageRecord, by string) string {
+	switch by {
+	case "", "job":
+		return cmp.Or(r.Tags["job"], "("+r.Kind+")")
+	case "task":
+		if r.Tags["task"] == "" {
+			return "(" + r.Kind + ")"
+		}
+		return cmp.Or(r.Tags["job"], "-") + "." + r.Tags["task"]
+	case "day":
+		return r.StartTime.UTC().Format(time.DateOnly)
+	case "kind":
+		return r.Kind
+	default:
+		return cmp.Or(r.Tags[by], "(none)")
+	}
+}
+
+// SummarizeUsage groups records by by (see UsageKey): the biggest
+// quantity first, by day the newest day first.
+func SummarizeUsage(records []UsageRecord, by string) []UsageSummary {
+	groups := map[string]*UsageSummary{}
+	for _, r := range records {
+		k := UsageKey(r, by)
+		g := groups[k]
+		if g == nil {
+			g = &UsageSummary{Key: k}
+			groups[k] = g
+		}
+		g.Records++
+		g.Quantity += r.Quantity
+		g.WallSeconds += r.WallSeconds
+		g.CPUSeconds += r.CPUSeconds
+		g.RowsRead += r.RowsRead
+		g.RowsWritten += r.RowsWritten
+		g.BytesRead += r.BytesRead
+		g.BytesWritten += r.BytesWritten
+		g.Cost += r.Cost
+		if g.Currency == "" {
+			g.Currency = r.Currency
+		} else if r.Currency != "" && r.Currency != g.Currency {
+			g.Currency = "mixed"
+		}
+	}
+	out := make([]UsageSummary, 0, len(groups))
+	for _, g := range groups {
+		out = append(out, *g)
+	}
+	slices.SortFunc(out, func(a, b UsageSummary) int {
+		if by == "day" {
+			return cmp.Compare(b.Key, a.Key)
+		}
+		return cmp.Or(cmp.Compare(b.Quantity, a.Quantity), cmp.Compare(a.Key, b.Key))
+	})
+	return out
+}
+
+// Usage sums the usage records since q.Since by q.By (see UsageRecords,
+// SummarizeUsage).
+func (lh *Lakehouse) Usage(ctx context.Context, q UsageQuery) ([]UsageSummary, error) {
+	if q.By != "" && !slices.Contains(UsageGroups, q.By) {
+		return nil, fmt.Errorf("lakehouse: usage by %q: want one of %v", q.By, UsageGroups)
+	}
+	records, err := lh.UsageRecords(ctx, q.Since)
+	if err != nil {
+		return nil, err
+	}
+	return SummarizeUsage(records, q.By), nil
+}
+
+// ScanSize is what reading tables whole covers: their rows, and those
+// rows times their columns' widths (see EstimateBytes), from DuckDB's
+// catalog alone. A table not found counts nothing.
+func (lh *Lakehouse) ScanSize(ctx context.Context, tables []TableName) (rows, bytes int64, err error) {
+	if len(tables) == 0 {
+		return 0, 0, nil
+	}
+	sizes, err := tableSizes(ctx, lh.db)
+	if err != nil {
+		return 0, 0, err
+	}
+	seen := map[TableName]bool{}
+	for _, t := range tables {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		s, ok := sizes[t]
+		if !ok {
+			s = sizes[storeTable(t)]
+		}
+		rows += s.rows
+		bytes += s.rows * s.width
+	}
+	return rows, bytes, nil
+}
+
+type tableSize struct{ rows, width int64 }
+
+// tableSizes reads every table's row count and row width from the catalog.
+func tableSizes(ctx context.Context, e execer) (map[TableName]tableSize, error) {
+	rows, err := e.QueryContext(ctx, `SELECT t.schema_name, t.table_name, any_value(t.estimated_size), list(c.data_type)
+		FROM duckdb_tables() AS t JOIN duckdb_columns() AS c
+		  ON c.database_name = t.database_name AND c.schema_name = t.schema_name AND c.table_name = t.table_name
+		WHERE t.database_name = current_database() GROUP BY ALL`)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
+	}
+	defer rows.Close()
+	out := map[TableName]tableSize{}
+	for rows.Next() {
+		var t TableName
+		var n int64
+		var types []any
+		if err := rows.Scan(&t.Schema, &t.Name, &n, &types); err != nil {
+			return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
+		}
+		s := tableSize{rows: n}
+		for _, typ := range types {
+			if ts, ok := typ.(string); ok {
+				s.width += typeWidth(ts)
+			}
+		}
+		out[t] = s
+	}
+	return out, rows.Err()
+}
+
+// readsNote is what the last user statements read, by SQL text, for the
+// usage record of the query (RecordQuery): noted when the statement is
+// audited, taken once.
+type readsNote struct {
+	mu    sync.Mutex
+	reads map[string][]TableName
+}
+
+// maxReadsNoted bounds the statements noted (a read whose query is never
+// recorded, a dashboard tile's, is forgotten).
+const maxReadsNoted = 16
+
+// noteReads notes the tables a statement read (names as audited).
+func (lh *Lakehouse) noteReads(stmt string, tables []string) {
+	if stmt == "" {
+		return
+	}
+	var reads []TableName
+	for _, s := range tables {
+		if t, err := ParseTableName(s); err == nil {
+			reads = append(reads, t)
+		}
+	}
+	lh.readsNoted.mu.Lock()
+	defer lh.readsNoted.mu.Unlock()
+	if lh.readsNoted.reads == nil || len(lh.readsNoted.reads) >= maxReadsNoted {
+		lh.readsNoted.reads = map[string][]TableName{}
+	}
+	lh.readsNoted.reads[stmt] = reads
+}
+
+// takeReads returns what the statement read, once.
+func (lh *Lakehouse) takeReads(stmt string) []TableName {
+	lh.readsNoted.mu.Lock()
+	defer lh.readsNoted.mu.Unlock()
+	reads := lh.readsNoted.reads[stmt]
+	delete(lh.readsNoted.reads, stmt)
+	return reads
+}
+
+// recordQueryUsage records the usage of a query the history records: its
+// span, CPU (r.CPU), and what it read (noted when it was audited). A
+// failure is the caller's to report.
+func (lh *Lakehouse) recordQueryUsage(ctx context.Context, r QueryRecord) error {
+	u := UsageRecord{Kind: UsageKindQuery, StartTime: r.Started, EndTime: r.Started.Add(r.Duration),
+		WallSeconds: r.Duration.Seconds(), CPUSeconds: r.CPU.Seconds(),
+		Tags: map[string]string{"principal": r.Principal, "status": r.Status}}
+	if reads := lh.takeReads(r.SQL); len(reads) > 0 {
+		lh.closeMu.RLock()
+		if lh.db != nil {
+			u.RowsRead, u.BytesRead, _ = lh.ScanSize(ctx, reads)
+		}
+		lh.closeMu.RUnlock()
+	}
+	if u.WallSeconds == 0 {
+		// A query that took no measurable time still ran.
+		u.WallSeconds = time.Microsecond.Seconds()
+	}
+	return lh.RecordUsage(ctx, u)
+}
