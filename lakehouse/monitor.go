@@ -486,5 +486,3 @@ func counts(items []FrequentItem) map[string]int64 {
 	}
 	return out
 }
-
-

@@ -665,6 +665,3 @@ func asText(v any) *string {
 // errNoProfile is wrapped by ProfileMetrics and DriftMetrics when a table
 // has no recorded profile.
 var errNoProfile = errors.New("no recorded profile")
-
-
-
