@@ -245,6 +245,7 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	// parallel loads, whose transactions would conflict creating it.
 	b.WriteString("CREATE SCHEMA IF NOT EXISTS bronze_data;\n")
 	b.WriteString(systemDDL)
+	b.WriteString(monitorDDL)
 	b.WriteString(governanceDDL)
 	b.WriteString(deployDDL)
 	b.WriteString(usageDDL)

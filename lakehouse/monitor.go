@@ -1,0 +1,488 @@
+package lakehouse
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+)
+
+// The records of profiles and drift, sys.profile_metrics and
+// sys.drift_metrics, shaped like Lakehouse Monitoring's metric tables
+// ({table}_profile_metrics, {table}_drift_metrics), one set of rows per
+// monitored table per run; and the drift between two profiles.
+
+// ProfileOptions say how to profile a table: a snapshot of the whole table,
+// or a time series with one profile per window of TimestampColumn.
+type ProfileOptions struct {
+	// Type is "snapshot" (default) or "time_series".
+	Type            string
+	TimestampColumn string
+	// Granularities are window sizes such as "1 day", "1 week".
+	Granularities []string
+	// Columns limits the profile to these columns; empty means all.
+	Columns []string
+	// Samples also draws each numeric column's sample per window
+	// (ColumnProfile.Sample), for drift: one more scan.
+	Samples bool
+}
+
+// FrequentItem is one of a column's most frequent values.
+type FrequentItem struct {
+	Item  string `json:"item"`
+	Count int64  `json:"count"`
+}
+
+// ColumnProfile is one row of sys.profile_metrics: one column (or the
+// ':table' row) of one table in one window of one run.
+type ColumnProfile struct {
+	Table       string    `json:"table"`
+	ColumnName  string    `json:"column_name"` // ":table" for the table row
+	RunID       string    `json:"run_id,omitempty"`
+	ProfileType string    `json:"profile_type"`
+	Granularity string    `json:"granularity,omitempty"`
+	WindowStart time.Time `json:"window_start,omitzero"`
+	WindowEnd   time.Time `json:"window_end,omitzero"`
+	ComputedAt  time.Time `json:"computed_at"`
+
+	Count           int64          `json:"count"`
+	DataType        string         `json:"data_type"`
+	NumNulls        int64          `json:"num_nulls"`
+	PercentNull     float64        `json:"percent_null"`
+	NumZeros        *int64         `json:"num_zeros,omitempty"`
+	PercentZeros    *float64       `json:"percent_zeros,omitempty"`
+	NumNaN          *int64         `json:"num_nan,omitempty"`
+	DistinctCount   int64          `json:"distinct_count"`
+	PercentDistinct float64        `json:"percent_distinct"`
+	Min             *string        `json:"min,omitempty"`
+	Max             *string        `json:"max,omitempty"`
+	Avg             *float64       `json:"avg,omitempty"`
+	Stddev          *float64       `json:"stddev,omitempty"`
+	Median          *float64       `json:"median,omitempty"`
+	Quantiles       []float64      `json:"quantiles,omitempty"`
+	FrequentItems   []FrequentItem `json:"frequent_items,omitempty"`
+	MinLength       *int64         `json:"min_length,omitempty"`
+	MaxLength       *int64         `json:"max_length,omitempty"`
+	AvgLength       *float64       `json:"avg_length,omitempty"`
+	// Note says what was left out for a column of a type a profile only
+	// counts (a STRUCT, a UNION, ...).
+	Note string `json:"note,omitempty"`
+
+	// For drift, recorded but not shown: a numeric column's sample of at
+	// most SampleSize values, sorted, and a column's value counts (its
+	// CategoryLimit most frequent values, the rest as one), most frequent
+	// first.
+	Sample      []float64      `json:"-"`
+	ValueCounts []FrequentItem `json:"-"`
+}
+
+// TestResult is a statistical test's statistic and p-value.
+type TestResult struct {
+	Statistic float64 `json:"statistic"`
+	PValue    float64 `json:"pvalue"`
+}
+
+// DriftMetric is one row of sys.drift_metrics: how one column (or ':table')
+// changed between two windows.
+type DriftMetric struct {
+	Table      string `json:"table"`
+	ColumnName string `json:"column_name"`
+	RunID      string `json:"run_id,omitempty"`
+	// DriftType is CONSECUTIVE (against the previous window) or BASELINE
+	// (against the monitor's baseline table).
+	DriftType      string    `json:"drift_type"`
+	Granularity    string    `json:"granularity,omitempty"`
+	WindowStart    time.Time `json:"window_start,omitzero"`
+	WindowEnd      time.Time `json:"window_end,omitzero"`
+	BaselineWindow string    `json:"baseline_window,omitempty"`
+	ComputedAt     time.Time `json:"computed_at"`
+
+	CountDelta           float64  `json:"count_delta"`
+	AvgDelta             *float64 `json:"avg_delta,omitempty"`
+	PercentNullDelta     float64  `json:"percent_null_delta"`
+	PercentDistinctDelta float64  `json:"percent_distinct_delta"`
+	// Numeric columns.
+	KSTest                 *TestResult `json:"ks_test,omitempty"`
+	WassersteinDistance    *float64    `json:"wasserstein_distance,omitempty"`
+	PopulationStabilityIdx *float64    `json:"population_stability_index,omitempty"`
+	// Categorical columns.
+	ChiSquaredTest    *TestResult `json:"chi_squared_test,omitempty"`
+	JSDistance        *float64    `json:"js_distance,omitempty"`
+	TVDistance        *float64    `json:"tv_distance,omitempty"`
+	LInfinityDistance *float64    `json:"l_infinity_distance,omitempty"`
+	// Flagged is true when a statistic passed its threshold; FlaggedBy
+	// names which ("ks_test", "population_stability_index", ...).
+	Flagged   bool     `json:"flagged"`
+	FlaggedBy []string `json:"flagged_by,omitempty"`
+}
+
+// monitorDDL creates the tables of profiles and drift (run at open, with
+// systemDDL).
+const monitorDDL = `
+CREATE TABLE IF NOT EXISTS sys.profile_metrics (
+	table_name VARCHAR, column_name VARCHAR, run_id VARCHAR, profile_type VARCHAR, granularity VARCHAR,
+	window_start TIMESTAMP, window_end TIMESTAMP, computed_at TIMESTAMP,
+	count BIGINT, data_type VARCHAR, num_nulls BIGINT, percent_null DOUBLE, num_zeros BIGINT, percent_zeros DOUBLE,
+	num_nan BIGINT, distinct_count BIGINT, percent_distinct DOUBLE, min VARCHAR, max VARCHAR, avg DOUBLE,
+	stddev DOUBLE, median DOUBLE, quantiles DOUBLE[], frequent_items STRUCT(item VARCHAR, count BIGINT)[],
+	min_length BIGINT, max_length BIGINT, avg_length DOUBLE, note VARCHAR,
+	sample DOUBLE[], value_counts STRUCT(item VARCHAR, count BIGINT)[]);
+CREATE TABLE IF NOT EXISTS sys.drift_metrics (
+	table_name VARCHAR, column_name VARCHAR, run_id VARCHAR, drift_type VARCHAR, granularity VARCHAR,
+	window_start TIMESTAMP, window_end TIMESTAMP, baseline_window VARCHAR, computed_at TIMESTAMP,
+	count_delta DOUBLE, avg_delta DOUBLE, percent_null_delta DOUBLE, percent_distinct_delta DOUBLE,
+	ks_test STRUCT(statistic DOUBLE, pvalue DOUBLE), wasserstein_distance DOUBLE, population_stability_index DOUBLE,
+	chi_squared_test STRUCT(statistic DOUBLE, pvalue DOUBLE), js_distance DOUBLE, tv_distance DOUBLE,
+	l_infinity_distance DOUBLE, flagged BOOLEAN, flagged_by VARCHAR[]);
+`
+
+// RecordProfiles appends a run's profiles of a table inside the
+// transaction.
+func (tx *Tx) RecordProfiles(ctx context.Context, runID string, ps []ColumnProfile) error {
+	for _, p := range ps {
+		q, _ := json.Marshal(p.Quantiles)
+		fi, _ := json.Marshal(orEmpty(p.FrequentItems))
+		vc, _ := json.Marshal(orEmpty(p.ValueCounts))
+		sm, _ := json.Marshal(p.Sample)
+		_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.profile_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			CAST(? AS DOUBLE[]), from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'), ?, ?, ?, ?,
+			CAST(? AS DOUBLE[]), from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'))`,
+			p.Table, p.ColumnName, runID, p.ProfileType, nullString(p.Granularity), nullTime(p.WindowStart), nullTime(p.WindowEnd), p.ComputedAt,
+			p.Count, p.DataType, p.NumNulls, p.PercentNull, p.NumZeros, p.PercentZeros, p.NumNaN, p.DistinctCount, p.PercentDistinct,
+			p.Min, p.Max, p.Avg, p.Stddev, p.Median, nullJSON(p.Quantiles == nil, q), string(fi),
+			p.MinLength, p.MaxLength, p.AvgLength, nullString(p.Note), nullJSON(p.Sample == nil, sm), string(vc))
+		if err != nil {
+			return fmt.Errorf("lakehouse: record profile of %s: %w", p.Table, err)
+		}
+	}
+	return nil
+}
+
+// RecordDrift appends a run's drift metrics of a table inside the
+// transaction.
+func (tx *Tx) RecordDrift(ctx context.Context, runID string, ds []DriftMetric) error {
+	test := func(t *TestResult) any {
+		if t == nil {
+			return nil
+		}
+		b, _ := json.Marshal(map[string]*float64{"statistic": finite(t.Statistic), "pvalue": finite(t.PValue)})
+		return string(b)
+	}
+	for _, d := range ds {
+		by, _ := json.Marshal(orEmpty(d.FlaggedBy))
+		_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.drift_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			from_json(?, '{"statistic":"DOUBLE","pvalue":"DOUBLE"}'), ?, ?, from_json(?, '{"statistic":"DOUBLE","pvalue":"DOUBLE"}'), ?, ?, ?, ?, CAST(? AS VARCHAR[]))`,
+			d.Table, d.ColumnName, runID, d.DriftType, nullString(d.Granularity), nullTime(d.WindowStart), nullTime(d.WindowEnd),
+			nullString(d.BaselineWindow), d.ComputedAt, d.CountDelta, d.AvgDelta, d.PercentNullDelta, d.PercentDistinctDelta,
+			test(d.KSTest), d.WassersteinDistance, d.PopulationStabilityIdx, test(d.ChiSquaredTest), d.JSDistance, d.TVDistance,
+			d.LInfinityDistance, d.Flagged, string(by))
+		if err != nil {
+			return fmt.Errorf("lakehouse: record drift of %s: %w", d.Table, err)
+		}
+	}
+	return nil
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func nullJSON(null bool, b []byte) any {
+	if null {
+		return nil
+	}
+	return string(b)
+}
+
+// ProfileMetrics reads the latest recorded profile of a table (every
+// window of the latest run that profiled it), as the session's principal:
+// it needs SELECT on the table itself as well as on sys.profile_metrics
+// (a profile shows the table's values), and the read is audited.
+func (lh *Lakehouse) ProfileMetrics(ctx context.Context, table string) ([]ColumnProfile, error) {
+	t, err := ParseTableName(table)
+	if err != nil {
+		return nil, err
+	}
+	return governed(ctx, lh, func() ([]ColumnProfile, int64, error) {
+		out, err := latestProfiles(ctx, lh.db, t.String(), "")
+		return out, int64(len(out)), err
+	}, sysTable("profile_metrics"), t)
+}
+
+// PreviousProfile is lakebench's own read, inside the transaction, of the
+// latest profile of table recorded by a run other than runID (the
+// previous run's, for a snapshot's CONSECUTIVE drift), samples included.
+func (tx *Tx) PreviousProfile(ctx context.Context, table, runID string) ([]ColumnProfile, error) {
+	return latestProfiles(ctx, tx.tx, table, runID)
+}
+
+func latestProfiles(ctx context.Context, e execer, table, notRun string) ([]ColumnProfile, error) {
+	rows, err := e.QueryContext(ctx, `WITH latest AS (
+			SELECT run_id FROM sys.profile_metrics WHERE table_name = ? AND run_id IS DISTINCT FROM ?
+			ORDER BY computed_at DESC LIMIT 1)
+		SELECT table_name, column_name, coalesce(run_id, ''), profile_type, coalesce(granularity, ''), window_start, window_end, computed_at,
+			count, data_type, num_nulls, percent_null, num_zeros, percent_zeros, num_nan, distinct_count, percent_distinct,
+			min, max, avg, stddev, median, to_json(quantiles)::VARCHAR, to_json(frequent_items)::VARCHAR,
+			min_length, max_length, avg_length, coalesce(note, ''), to_json(sample)::VARCHAR, to_json(value_counts)::VARCHAR
+		FROM sys.profile_metrics WHERE table_name = ? AND run_id = (SELECT run_id FROM latest)
+		ORDER BY granularity NULLS FIRST, window_start NULLS FIRST, column_name = ':table' DESC, rowid`, table, notRun, table)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: read sys.profile_metrics: %w", queryError(ctx, err))
+	}
+	defer rows.Close()
+	var out []ColumnProfile
+	for rows.Next() {
+		var p ColumnProfile
+		var ws, we sql.NullTime
+		var zeros, nan, minLen, maxLen sql.NullInt64
+		var pz, avg, sd, med, avgLen sql.NullFloat64
+		var mn, mx, q, fi, sm, vc sql.NullString
+		if err := rows.Scan(&p.Table, &p.ColumnName, &p.RunID, &p.ProfileType, &p.Granularity, &ws, &we, &p.ComputedAt,
+			&p.Count, &p.DataType, &p.NumNulls, &p.PercentNull, &zeros, &pz, &nan, &p.DistinctCount, &p.PercentDistinct,
+			&mn, &mx, &avg, &sd, &med, &q, &fi, &minLen, &maxLen, &avgLen, &p.Note, &sm, &vc); err != nil {
+			return nil, fmt.Errorf("lakehouse: read sys.profile_metrics: %w", err)
+		}
+		p.WindowStart, p.WindowEnd = ws.Time, we.Time
+		p.NumZeros, p.NumNaN, p.MinLength, p.MaxLength = intPtr(zeros), intPtr(nan), intPtr(minLen), intPtr(maxLen)
+		p.PercentZeros, p.Avg, p.Stddev, p.Median, p.AvgLength = floatPtr(pz), floatPtr(avg), floatPtr(sd), floatPtr(med), floatPtr(avgLen)
+		p.Min, p.Max = strPtr(mn), strPtr(mx)
+		if q.Valid {
+			json.Unmarshal([]byte(q.String), &p.Quantiles)
+		}
+		if fi.Valid {
+			json.Unmarshal([]byte(fi.String), &p.FrequentItems)
+		}
+		if sm.Valid {
+			json.Unmarshal([]byte(sm.String), &p.Sample)
+		}
+		if vc.Valid {
+			json.Unmarshal([]byte(vc.String), &p.ValueCounts)
+		}
+		if len(p.FrequentItems) == 0 {
+			p.FrequentItems = nil
+		}
+		if len(p.ValueCounts) == 0 {
+			p.ValueCounts = nil
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: read sys.profile_metrics: %w", queryError(ctx, err))
+	}
+	return out, nil
+}
+
+func intPtr(v sql.NullInt64) *int64 {
+	if !v.Valid {
+		return nil
+	}
+	return &v.Int64
+}
+
+func floatPtr(v sql.NullFloat64) *float64 {
+	if !v.Valid {
+		return nil
+	}
+	return &v.Float64
+}
+
+func strPtr(v sql.NullString) *string {
+	if !v.Valid {
+		return nil
+	}
+	return &v.String
+}
+
+// DriftMetrics reads the latest recorded drift metrics of a table (every
+// row of the latest run that computed them), governed as ProfileMetrics.
+func (lh *Lakehouse) DriftMetrics(ctx context.Context, table string) ([]DriftMetric, error) {
+	t, err := ParseTableName(table)
+	if err != nil {
+		return nil, err
+	}
+	return governed(ctx, lh, func() ([]DriftMetric, int64, error) {
+		out, err := latestDrift(ctx, lh.db, t.String())
+		return out, int64(len(out)), err
+	}, sysTable("drift_metrics"), t)
+}
+
+func latestDrift(ctx context.Context, e execer, table string) ([]DriftMetric, error) {
+	rows, err := e.QueryContext(ctx, `WITH latest AS (
+			SELECT run_id FROM sys.drift_metrics WHERE table_name = ? ORDER BY computed_at DESC LIMIT 1)
+		SELECT table_name, column_name, coalesce(run_id, ''), drift_type, coalesce(granularity, ''), window_start, window_end,
+			coalesce(baseline_window, ''), computed_at, count_delta, avg_delta, percent_null_delta, percent_distinct_delta,
+			ks_test.statistic, ks_test.pvalue, wasserstein_distance, population_stability_index,
+			chi_squared_test.statistic, chi_squared_test.pvalue, js_distance, tv_distance, l_infinity_distance,
+			flagged, to_json(flagged_by)::VARCHAR, ks_test IS NULL, chi_squared_test IS NULL
+		FROM sys.drift_metrics WHERE table_name = ? AND run_id = (SELECT run_id FROM latest)
+		ORDER BY drift_type DESC, granularity NULLS FIRST, window_start NULLS FIRST, column_name = ':table' DESC, rowid`, table, table)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: read sys.drift_metrics: %w", queryError(ctx, err))
+	}
+	defer rows.Close()
+	var out []DriftMetric
+	for rows.Next() {
+		var d DriftMetric
+		var ws, we sql.NullTime
+		var avg, ksS, ksP, w, psi, chiS, chiP, js, tv, linf sql.NullFloat64
+		var by sql.NullString
+		var noKS, noChi bool
+		if err := rows.Scan(&d.Table, &d.ColumnName, &d.RunID, &d.DriftType, &d.Granularity, &ws, &we, &d.BaselineWindow, &d.ComputedAt,
+			&d.CountDelta, &avg, &d.PercentNullDelta, &d.PercentDistinctDelta, &ksS, &ksP, &w, &psi, &chiS, &chiP,
+			&js, &tv, &linf, &d.Flagged, &by, &noKS, &noChi); err != nil {
+			return nil, fmt.Errorf("lakehouse: read sys.drift_metrics: %w", err)
+		}
+		d.WindowStart, d.WindowEnd = ws.Time, we.Time
+		d.AvgDelta, d.WassersteinDistance, d.PopulationStabilityIdx = floatPtr(avg), floatPtr(w), floatPtr(psi)
+		d.JSDistance, d.TVDistance, d.LInfinityDistance = floatPtr(js), floatPtr(tv), floatPtr(linf)
+		nanOr := func(v sql.NullFloat64) float64 {
+			if v.Valid {
+				return v.Float64
+			}
+			return math.NaN()
+		}
+		if !noKS {
+			d.KSTest = &TestResult{Statistic: nanOr(ksS), PValue: nanOr(ksP)}
+		}
+		if !noChi {
+			d.ChiSquaredTest = &TestResult{Statistic: nanOr(chiS), PValue: nanOr(chiP)}
+		}
+		if by.Valid {
+			json.Unmarshal([]byte(by.String), &d.FlaggedBy)
+		}
+		if len(d.FlaggedBy) == 0 {
+			d.FlaggedBy = nil
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: read sys.drift_metrics: %w", queryError(ctx, err))
+	}
+	return out, nil
+}
+
+// Drift compares profiles with their references: each window of cur with
+// the window before it of the same granularity (CONSECUTIVE), or, when
+// prev is given (a snapshot's previous run), with prev; and each window
+// with the baseline's snapshot (BASELINE), when baseline is given.
+// Thresholds are drift_thresholds (missing keys take
+// DefaultDriftThresholds). Both need the profiles' samples and value
+// counts (ProfileOptions.Samples).
+func Drift(cur, prev, baseline []ColumnProfile, thresholds map[string]float64, now time.Time) []DriftMetric {
+	th := map[string]float64{}
+	for k, v := range DefaultDriftThresholds {
+		th[k] = v
+	}
+	for k, v := range thresholds {
+		th[k] = v
+	}
+	type key struct {
+		gran string
+		col  string
+	}
+	var out []DriftMetric
+	// windows in order, per granularity
+	last := map[key]ColumnProfile{}
+	if len(prev) > 0 {
+		for _, p := range prev {
+			if p.ProfileType == Snapshot || p.Granularity == "" {
+				last[key{"", p.ColumnName}] = p
+			}
+		}
+	}
+	for _, c := range cur {
+		k := key{c.Granularity, c.ColumnName}
+		if b, ok := last[k]; ok {
+			d := compareProfiles(b, c, th)
+			d.DriftType, d.ComputedAt = Consecutive, now
+			if !b.WindowStart.IsZero() {
+				d.BaselineWindow = b.WindowStart.Format(time.DateTime)
+			} else if b.RunID != "" {
+				d.BaselineWindow = "run " + b.RunID
+			}
+			out = append(out, d)
+		}
+		last[k] = c
+	}
+	base := map[string]ColumnProfile{}
+	for _, b := range baseline {
+		if b.Granularity == "" {
+			base[b.ColumnName] = b
+		}
+	}
+	if len(base) > 0 {
+		for _, c := range cur {
+			if b, ok := base[c.ColumnName]; ok {
+				d := compareProfiles(b, c, th)
+				d.DriftType, d.ComputedAt, d.BaselineWindow = Baseline, now, b.Table
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// compareProfiles is the drift of column profile c against reference b.
+func compareProfiles(b, c ColumnProfile, th map[string]float64) DriftMetric {
+	d := DriftMetric{Table: c.Table, ColumnName: c.ColumnName, Granularity: c.Granularity,
+		WindowStart: c.WindowStart, WindowEnd: c.WindowEnd,
+		CountDelta: float64(c.Count - b.Count), PercentNullDelta: c.PercentNull - b.PercentNull,
+		PercentDistinctDelta: c.PercentDistinct - b.PercentDistinct}
+	if c.Avg != nil && b.Avg != nil {
+		d.AvgDelta = finite(*c.Avg - *b.Avg)
+	}
+	flag := func(name string) { d.Flagged, d.FlaggedBy = true, append(d.FlaggedBy, name) }
+	past := func(name string, v float64) bool { return th[name] > 0 && v >= th[name] }
+	if c.ColumnName == TableColumn {
+		return d
+	}
+	if past("percent_null_delta", math.Abs(d.PercentNullDelta)) {
+		flag("percent_null_delta")
+	}
+	if past("percent_distinct_delta", math.Abs(d.PercentDistinctDelta)) {
+		flag("percent_distinct_delta")
+	}
+	switch {
+	case len(c.Sample) > 0 && len(b.Sample) > 0:
+		ks := KSTest(b.Sample, c.Sample)
+		d.KSTest = &ks
+		d.WassersteinDistance = finite(Wasserstein(b.Sample, c.Sample))
+		d.PopulationStabilityIdx = finite(PSI(b.Sample, c.Sample))
+		if ks.PValue < th["ks_pvalue"] && ks.Statistic >= th["ks_statistic"] {
+			flag("ks_test")
+		}
+		if d.PopulationStabilityIdx != nil && past("population_stability_index", *d.PopulationStabilityIdx) {
+			flag("population_stability_index")
+		}
+		if d.WassersteinDistance != nil && past("wasserstein_distance", *d.WassersteinDistance) {
+			flag("wasserstein_distance")
+		}
+	case len(c.ValueCounts) > 0 && len(b.ValueCounts) > 0 && (columnKind(c.DataType) == profText || columnKind(c.DataType) == profBool):
+		s := CompareCounts(counts(b.ValueCounts), counts(c.ValueCounts))
+		d.ChiSquaredTest = &s.ChiSquared
+		d.JSDistance, d.TVDistance, d.LInfinityDistance = finite(s.JS), finite(s.TV), finite(s.LInfinity)
+		if s.ChiSquared.PValue < th["chi_squared_pvalue"] && s.TV >= th["tv_distance"] {
+			flag("chi_squared_test")
+		}
+		if past("js_distance", s.JS) {
+			flag("js_distance")
+		}
+		if past("l_infinity_distance", s.LInfinity) {
+			flag("l_infinity_distance")
+		}
+	}
+	return d
+}
+
+func counts(items []FrequentItem) map[string]int64 {
+	out := make(map[string]int64, len(items))
+	for _, it := range items {
+		out[it.Item] += it.Count
+	}
+	return out
+}

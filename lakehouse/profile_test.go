@@ -1,0 +1,277 @@
+package lakehouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// byColumn indexes profiles by window start (when there is one) and column.
+func byColumn(ps []ColumnProfile) map[string]ColumnProfile {
+	out := map[string]ColumnProfile{}
+	for _, p := range ps {
+		k := p.ColumnName
+		if !p.WindowStart.IsZero() {
+			k = p.WindowStart.Format(time.DateOnly) + "/" + k
+		}
+		out[k] = p
+	}
+	return out
+}
+
+func show[T any](p *T) string {
+	if p == nil {
+		return "nil"
+	}
+	return fmt.Sprint(*p)
+}
+
+// TestProfileTableKinds: each kind of column gets the metrics that apply
+// to it, with the values DuckDB holds: NaN counted apart for floats and
+// left out of their statistics, lengths for text, lists counted only.
+func TestProfileTableKinds(t *testing.T) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t,
+		"CREATE TYPE gold.mood AS ENUM ('sad', 'ok', 'happy')",
+		`CREATE TABLE gold.people (id INTEGER, score DECIMAL(10,2), w DOUBLE, active BOOLEAN, born DATE,
+			mood gold.mood, name VARCHAR, tags VARCHAR[], info STRUCT(a INTEGER))`,
+		`INSERT INTO gold.people VALUES
+			(1, 1.25, 'NaN', true,  DATE '1970-01-02', 'happy', 'ann',  ['a', 'b'], {'a': 1}),
+			(2, NULL, 0,     false, DATE '1969-12-31', NULL,    '',     [],         NULL),
+			(3, 0,    4,     NULL,  NULL,              'sad',   NULL,   NULL,       {'a': 2}),
+			(4, 0,    2,     true,  DATE '1970-01-02', 'sad',   'bobby', ['c'],     {'a': 2})`)
+	ps, err := lh.ProfileTable(ctx, TableName{Schema: "gold", Name: "people"}, ProfileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := byColumn(ps)
+	if len(ps) != 10 || ps[0].ColumnName != TableColumn || ps[0].Count != 4 || ps[0].Table != "gold.people" || ps[0].ProfileType != Snapshot {
+		t.Fatalf("got %d rows, first %+v; want the :table row of 4 rows first, then 9 columns", len(ps), ps[0])
+	}
+	id := m["id"]
+	if id.Count != 4 || id.NumNulls != 0 || show(id.NumZeros) != "0" || show(id.Min) != "1" || show(id.Max) != "4" ||
+		show(id.Avg) != "2.5" || id.DistinctCount != 4 || id.PercentDistinct != 100 || id.DataType != "INTEGER" ||
+		len(id.Quantiles) != len(Quantiles) || id.Quantiles[0] != 1 || id.Quantiles[len(Quantiles)-1] != 4 {
+		t.Errorf("id: %+v", id)
+	}
+	if sd := math.Sqrt(5.0 / 3); id.Stddev == nil || math.Abs(*id.Stddev-sd) > 1e-12 {
+		t.Errorf("id stddev = %s, want %v", show(id.Stddev), sd)
+	}
+	score := m["score"]
+	if score.Count != 3 || score.NumNulls != 1 || score.PercentNull != 25 || show(score.NumZeros) != "2" ||
+		show(score.PercentZeros) != fmt.Sprint(200.0/3) || show(score.Max) != "1.25" || score.NumNaN != nil {
+		t.Errorf("score: %+v zeros %s", score, show(score.PercentZeros))
+	}
+	w := m["w"]
+	if show(w.NumNaN) != "1" || show(w.NumZeros) != "1" || show(w.Avg) != "2" || show(w.Max) != "4.0" || show(w.Min) != "0.0" {
+		t.Errorf("w: NaN %s zeros %s avg %s min %s max %s; want 1, 1, 2 (NaN left out), 0, 4",
+			show(w.NumNaN), show(w.NumZeros), show(w.Avg), show(w.Min), show(w.Max))
+	}
+	name := m["name"]
+	if name.Count != 3 || show(name.MinLength) != "0" || show(name.MaxLength) != "5" || show(name.AvgLength) != fmt.Sprint(8.0/3) ||
+		show(name.Min) != "" || show(name.Max) != "bobby" || name.Avg != nil || name.NumZeros != nil {
+		t.Errorf("name: %+v", name)
+	}
+	mood := m["mood"]
+	if want := []FrequentItem{{"sad", 2}, {"happy", 1}}; !reflect.DeepEqual(mood.FrequentItems, want) || mood.DistinctCount != 2 {
+		t.Errorf("mood frequent items %v distinct %d, want %v and 2", mood.FrequentItems, mood.DistinctCount, want)
+	}
+	if a := m["active"]; a.NumNulls != 1 || show(a.Min) != "false" || show(a.Max) != "true" {
+		t.Errorf("active: %+v", a)
+	}
+	if b := m["born"]; show(b.Min) != "1969-12-31" || show(b.Max) != "1970-01-02" || b.Avg != nil {
+		t.Errorf("born: min %s max %s avg %s", show(b.Min), show(b.Max), show(b.Avg))
+	}
+	if tags := m["tags"]; tags.NumNulls != 1 || show(tags.MinLength) != "0" || show(tags.MaxLength) != "2" || tags.Min != nil {
+		t.Errorf("tags: %+v", tags)
+	}
+	if info := m["info"]; info.NumNulls != 1 || info.DistinctCount != 2 || info.Note == "" {
+		t.Errorf("info: %+v", info)
+	}
+
+	// Some columns only, and an unknown one said so.
+	ps, err = lh.ProfileTable(ctx, TableName{Schema: "gold", Name: "people"}, ProfileOptions{Columns: []string{"ID"}})
+	if err != nil || len(ps) != 2 || ps[1].ColumnName != "id" {
+		t.Errorf("profile of column ID: %v %v", ps, err)
+	}
+	if _, err := lh.ProfileTable(ctx, TableName{Schema: "gold", Name: "people"}, ProfileOptions{Columns: []string{"nope"}}); err == nil {
+		t.Error("profile of column nope: no error")
+	}
+	if _, err := lh.ProfileTable(ctx, TableName{Schema: "gold", Name: "nobody"}, ProfileOptions{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("profile of a missing table: %v, want ErrNotFound", err)
+	}
+}
+
+// TestProfileTimeSeries: a time series has a profile per window of each
+// granularity, with its start and end; samples and value counts come
+// with Samples.
+func TestProfileTimeSeries(t *testing.T) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t, `CREATE TABLE silver.sales AS
+		SELECT DATE '2026-01-05' + (range // 10)::INTEGER AS day, (range % 10)::DOUBLE AS price,
+			CASE WHEN range % 2 = 0 THEN 'a' ELSE 'b' END AS cat FROM range(140)`)
+	ps, err := lh.ProfileTable(ctx, TableName{Schema: "silver", Name: "sales"},
+		ProfileOptions{Type: TimeSeries, TimestampColumn: "day", Granularities: []string{"1 day", "1 week"}, Columns: []string{"price", "cat"}, Samples: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var days, weeks int
+	for _, p := range ps {
+		if p.ColumnName != TableColumn {
+			continue
+		}
+		switch p.Granularity {
+		case "1 day":
+			days++
+			if p.Count != 10 || p.WindowEnd.Sub(p.WindowStart) != 24*time.Hour {
+				t.Errorf("day window %v: %d rows, ends %v", p.WindowStart, p.Count, p.WindowEnd)
+			}
+		case "1 week":
+			weeks++
+			if p.Count != 70 || p.WindowStart.Weekday() != time.Monday {
+				t.Errorf("week window %v: %d rows", p.WindowStart, p.Count)
+			}
+		}
+	}
+	if days != 14 || weeks != 2 {
+		t.Errorf("%d day windows and %d week windows, want 14 and 2", days, weeks)
+	}
+	m := byColumn(ps[:3*14])
+	price := m["2026-01-06/price"]
+	if len(price.Sample) != 10 || price.Sample[0] != 0 || price.Sample[9] != 9 {
+		t.Errorf("price sample of 2026-01-06: %v", price.Sample)
+	}
+	if cat := m["2026-01-06/cat"]; !reflect.DeepEqual(cat.ValueCounts, []FrequentItem{{"a", 5}, {"b", 5}}) {
+		t.Errorf("cat value counts of 2026-01-06: %v", cat.ValueCounts)
+	}
+	for _, bad := range []ProfileOptions{
+		{Type: TimeSeries},
+		{Type: TimeSeries, TimestampColumn: "price"},
+		{Type: TimeSeries, TimestampColumn: "day", Granularities: []string{"1 fortnight"}},
+		{Type: "rolling"},
+	} {
+		if _, err := lh.ProfileTable(ctx, TableName{Schema: "silver", Name: "sales"}, bad); err == nil {
+			t.Errorf("profile %+v: no error", bad)
+		}
+	}
+}
+
+// TestProfileIsGoverned: a principal without SELECT on the table is
+// refused, and the refusal audited; with it, the profile is read and
+// audited.
+func TestProfileIsGoverned(t *testing.T) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t,
+		"CREATE TABLE silver.customers AS SELECT range AS id FROM range(5)",
+		"CREATE TABLE gold.churn AS SELECT range AS id FROM range(4)")
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.DeployGovernance(ctx, Governance{Owner: "sp-dev",
+		Grants: []Grant{{Principal: "dana", Privilege: Select, Schema: "gold"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	lh.SetPrincipal("dana")
+	var ae *AccessError
+	if _, err := lh.ProfileTable(ctx, TableName{Schema: "silver", Name: "customers"}, ProfileOptions{}); !errors.As(err, &ae) {
+		t.Errorf("dana profiled silver.customers: %v, want an *AccessError", err)
+	}
+	if ps, err := lh.ProfileTable(ctx, TableName{Schema: "gold", Name: "churn"}, ProfileOptions{}); err != nil || ps[0].Count != 4 {
+		t.Errorf("dana profiled gold.churn: %v %v", ps, err)
+	}
+	if _, err := lh.ProfileMetrics(ctx, "silver.customers"); !errors.As(err, &ae) {
+		t.Errorf("dana read silver.customers' recorded profile: %v, want an *AccessError", err)
+	}
+	lh.SetPrincipal("")
+	events, err := lh.AuditEvents(ctx, AuditFilter{Principal: "dana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var refused, read int
+	for _, e := range events {
+		switch {
+		case !e.Allowed && reflect.DeepEqual(e.Tables, []string{"silver.customers"}):
+			refused++
+		case e.Allowed && reflect.DeepEqual(e.Tables, []string{"gold.churn"}):
+			read++
+		}
+	}
+	if refused < 1 || read != 1 {
+		t.Errorf("audit of dana: %d refusals of silver.customers, %d reads of gold.churn; want 1+ and 1: %+v", refused, read, events)
+	}
+}
+
+// TestProfileRecordAndDrift: profiles recorded and read back whole, the
+// drift of a shifted window flagged and a stable one not.
+func TestProfileRecordAndDrift(t *testing.T) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t, `CREATE TABLE silver.sales AS
+		SELECT DATE '2026-01-05' + (range // 400)::INTEGER AS day,
+			CASE WHEN range >= 1200 AND range % 4 = 0 THEN 1.15 ELSE 1.0 END AS price_index,
+			(hash(range) % 5)::INTEGER AS qty,
+			['a', 'b', 'c'][(hash(range * 7) % 3)::INTEGER + 1] AS cat FROM range(2000)`)
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	table := TableName{Schema: "silver", Name: "sales"}
+	ps, err := tx.ProfileTable(ctx, table, ProfileOptions{Type: TimeSeries, TimestampColumn: "day", Samples: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := Drift(ps, nil, nil, nil, time.Now())
+	flagged := map[string]bool{}
+	for _, d := range ds {
+		if d.DriftType != Consecutive {
+			t.Errorf("drift type %s", d.DriftType)
+		}
+		if d.Flagged {
+			flagged[d.WindowStart.Format(time.DateOnly)+"/"+d.ColumnName] = true
+		}
+	}
+	if want := map[string]bool{"2026-01-08/price_index": true}; !reflect.DeepEqual(flagged, want) {
+		t.Errorf("flagged %v, want %v", flagged, want)
+	}
+	if err := tx.RecordProfiles(ctx, "r1", ps); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.RecordDrift(ctx, "r1", ds); err != nil {
+		t.Fatal(err)
+	}
+	back, err := tx.PreviousProfile(ctx, "silver.sales", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back) != len(ps) {
+		t.Fatalf("read back %d profiles, want %d", len(back), len(ps))
+	}
+	for i := range ps {
+		ps[i].RunID = "r1"
+		ps[i].ComputedAt, back[i].ComputedAt = time.Time{}, time.Time{}
+		if !reflect.DeepEqual(back[i], ps[i]) {
+			t.Errorf("profile %d read back:\n%+v\nwant\n%+v", i, back[i], ps[i])
+			break
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := lh.DriftMetrics(ctx, "silver.sales")
+	if err != nil || len(got) != len(ds) {
+		t.Fatalf("DriftMetrics: %d rows, %v; want %d", len(got), err, len(ds))
+	}
+	for i := range got {
+		if got[i].Flagged != ds[i].Flagged || got[i].ColumnName != ds[i].ColumnName || !reflect.DeepEqual(got[i].KSTest, ds[i].KSTest) {
+			t.Errorf("drift %d read back %+v, want %+v", i, got[i], ds[i])
+		}
+	}
+}
