@@ -124,6 +124,12 @@ func refuseLinks(path string) error {
 // target's lock first: a second writer gets an *ErrLocked naming the holder.
 // An empty path opens a private in-memory lakehouse (for parsing and tests).
 func Open(ctx context.Context, path string, opts Options) (*Lakehouse, error) {
+	return open(ctx, path, opts, nil)
+}
+
+// open is Open; a writer with held set opens under that lock, which its
+// holder (a restore, see backup.go) keeps and releases, not the lakehouse.
+func open(ctx context.Context, path string, opts Options, held *writerLock) (*Lakehouse, error) {
 	lh := &Lakehouse{path: path, readOnly: opts.ReadOnly, principal: opts.Principal}
 	if path != "" {
 		if err := refuseLinks(path); err != nil {
@@ -141,9 +147,12 @@ func Open(ctx context.Context, path string, opts Options) (*Lakehouse, error) {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, fmt.Errorf("lakehouse: create %s: %w", filepath.Dir(path), err)
 		}
-		lock, err := acquireWriterLock(path, opts.Holder)
-		if err != nil {
-			return nil, err
+		lock := held
+		if lock == nil {
+			var err error
+			if lock, err = acquireWriterLock(path, opts.Holder); err != nil {
+				return nil, err
+			}
 		}
 		lh.lock = lock
 	}
@@ -206,7 +215,9 @@ func (lh *Lakehouse) openError(err error) error {
 
 func (lh *Lakehouse) releaseLock() {
 	if lh.lock != nil {
-		lh.lock.release()
+		if !lh.lock.borrowed {
+			lh.lock.release()
+		}
 		lh.lock = nil
 	}
 }
@@ -249,6 +260,7 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	b.WriteString(governanceDDL)
 	b.WriteString(deployDDL)
 	b.WriteString(usageDDL)
+	b.WriteString(backupDDL)
 	if _, err := lh.db.ExecContext(ctx, b.String()); err != nil {
 		return fmt.Errorf("lakehouse: create schemas in %s: %w", lh.path, err)
 	}

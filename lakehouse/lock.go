@@ -36,6 +36,9 @@ func (e *ErrLocked) Error() string {
 // dies, so a killed process never leaves a stale lock behind.
 type writerLock struct {
 	f *os.File
+	// borrowed is set while a lakehouse opened under a lock its holder
+	// keeps (see open): closing that lakehouse leaves the lock held.
+	borrowed bool
 }
 
 func lockPath(dbPath string) string { return dbPath + ".lock" }

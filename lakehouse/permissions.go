@@ -89,6 +89,8 @@ var actionPhrases = map[string]string{
 	"owner set":   "change the owner of target %s",
 	"mode change": "change the mode of target %s",
 	"alias move":  "move model aliases on target %s",
+	"backup":      "back up target %s",
+	"restore":     "restore target %s",
 }
 
 func (e *PermissionError) Error() string {

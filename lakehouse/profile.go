@@ -108,7 +108,7 @@ func (lh *Lakehouse) ProfileTable(ctx context.Context, t TableName, opts Profile
 		return nil, readError(ctx, lh.db, t, err)
 	}
 	out, err := profileOn(ctx, lh.userDB(), t, opts, time.Now().UTC())
-	if aerr := lh.audited(ctx, action, tables, int64(len(out)), err); aerr != nil && err == nil {
+	if aerr := lh.audited(ctx, action, readAllSQL(t), tables, int64(len(out)), err); aerr != nil && err == nil {
 		return nil, aerr
 	}
 	return out, err

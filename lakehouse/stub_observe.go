@@ -71,28 +71,3 @@ type HealthResult struct {
 func (lh *Lakehouse) TableResults(ctx context.Context, table string) ([]HealthResult, error) {
 	return nil, errObserveNotYet
 }
-
-// ---- ob-backup: backups, restores, RPO and RTO ---------------------------
-
-// BackupInfo is one snapshot of a target's file.
-type BackupInfo struct {
-	ID        string    `json:"id"`
-	Target    string    `json:"target"`
-	Path      string    `json:"path"`
-	CreatedAt time.Time `json:"created_at"`
-	Principal string    `json:"principal"`
-	Bytes     int64     `json:"bytes"`
-	// Tables and Rows are what the snapshot held, by table, checked on
-	// restore.
-	Tables map[string]int64 `json:"tables"`
-	SHA256 string           `json:"sha256"`
-}
-
-// RestoreInfo is one restore: which snapshot, and how long it took (the
-// measured RTO).
-type RestoreInfo struct {
-	Backup     BackupInfo    `json:"backup"`
-	RestoredAt time.Time     `json:"restored_at"`
-	Duration   time.Duration `json:"duration_ns"`
-	Principal  string        `json:"principal"`
-}

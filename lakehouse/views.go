@@ -64,6 +64,7 @@ func jobHistory(tables []TableName) bool {
 	for _, t := range tables {
 		switch t {
 		case sysTable("runs"), sysTable("task_runs"), sysTable("quality_results"), sysTable("ingested_files"), sysTable("catalog"),
+			sysTable("backups"), sysTable("restores"), // an SLA's RPO and RTO
 			sysTable("alert_history"): // the caller hides the values of alerts whose query the principal may not run (pipeline.AlertStatuses)
 		default:
 			return false
