@@ -370,12 +370,15 @@ func (a *architect) auditView(width, height int) string {
 	cur := min(o.auditCursor, len(o.audit)-1)
 	sel := o.audit[cur]
 	var detail []string
-	if sel.Detail != "" {
+	for _, text := range []string{sel.Result, sel.Detail, sel.Statement} {
+		if text == "" {
+			continue
+		}
 		style := st.Muted
 		if !sel.Allowed {
 			style = st.Bad
 		}
-		for _, l := range strings.Split(wrapText(sel.Detail, inner), "\n") {
+		for _, l := range strings.Split(wrapText(strings.Join(strings.Fields(text), " "), inner), "\n") {
 			detail = append(detail, style.Render(l))
 		}
 	}
