@@ -540,14 +540,14 @@ func (e *engineer) healthLines(width, room int) []string {
 	detail := e.healthDetail(e.health[cur], width)
 	detail = detail[:min(len(detail), max(0, room/2-1))]
 	list := max(1, room-2-len(detail))
-	tw := min(26, max(12, width-58))
+	tw := min(28, max(14, width-56))
 	lines := []string{st.Header.Render(fit("  table", tw+2)) + st.Header.Render(fit("check", 13)) + st.Header.Render(fit("status", 12)) +
 		st.Header.Render(right("observed", 10)) + st.Header.Render(fit("  predicted", max(0, width-tw-2-13-12-10)))}
 	start, end := window(len(e.health), cur, list)
 	for i := start; i < end; i++ {
 		h := e.health[i]
 		mark := "  "
-		name := fit(h.Table, tw)
+		name := fit(h.Table, tw-1) + " "
 		if i == cur {
 			mark, name = st.Selected.Render("▸ "), st.Selected.Render(name)
 		}

@@ -209,3 +209,69 @@ func TestSLAPanelMarks(t *testing.T) {
 		t.Errorf("no count of missed objectives:\n%s", v)
 	}
 }
+
+// TestProfilesPanelFlags draws a profile whose price drifted: the column
+// is flagged with its statistics, a stable one is not, and the selected
+// column's drift is shown in full.
+func TestProfilesPanelFlags(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	s := func(v string) *string { return &v }
+	prof := &Profile{Table: "gold.daily_revenue", Columns: []lakehouse.ColumnProfile{
+		{ColumnName: ":table", Count: 2113, ProfileType: "snapshot"},
+		{ColumnName: "revenue", DataType: "DOUBLE", Count: 2113, PercentDistinct: 98, Avg: f(412.5), Min: s("3.1"), Max: s("9,120")},
+		{ColumnName: "region", DataType: "VARCHAR", Count: 2113, PercentNull: 0.5, PercentDistinct: 0.2},
+	}, Drift: []lakehouse.DriftMetric{
+		{ColumnName: "revenue", DriftType: "CONSECUTIVE", KSTest: &lakehouse.TestResult{Statistic: 0.42, PValue: 0.0001},
+			PopulationStabilityIdx: f(0.31), Flagged: true, FlaggedBy: []string{"ks_test", "population_stability_index"}},
+		{ColumnName: "region", DriftType: "CONSECUTIVE", JSDistance: f(0.01)},
+	}}
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		m := newTestModel(t, size[0], size[1])
+		m.Update(keyMsg("2"))
+		e := m.views[engineerView].(*engineer)
+		e.panel = panelProfiles
+		m.Update(profilesMsg{target: testInfo.Target, profiles: []profileEntry{{table: "gold.daily_revenue", p: prof}}})
+		m.Update(keyMsg("down")) // the revenue column
+		v := m.View()
+		if l := lineWith(v, "▸ revenue"); !strings.Contains(l, "⚑ drift ks,psi") {
+			t.Errorf("%dx%d revenue: %q, want flagged by ks and psi\n%s", size[0], size[1], l, v)
+		}
+		if l := lineWith(v, "  region"); !strings.Contains(l, "✓ stable") {
+			t.Errorf("%dx%d region: %q, want stable", size[0], size[1], l)
+		}
+		if !strings.Contains(v, "⚑ 1 drifted") || !strings.Contains(v, "ks 0.42 (p 0.0001)") {
+			t.Errorf("%dx%d: no drift count or detail:\n%s", size[0], size[1], v)
+		}
+		if n := strings.Count(v, "\n") + 1; n != size[1] {
+			t.Errorf("%dx%d: %d lines", size[0], size[1], n)
+		}
+	}
+}
+
+// TestHealthPanelStatuses draws each status, and the selected unhealthy
+// check's downstream impact.
+func TestHealthPanelStatuses(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	m.Update(keyMsg("2"))
+	e := m.views[engineerView].(*engineer)
+	e.panel = panelHealth
+	m.Update(healthMsg{target: testInfo.Target, results: []lakehouse.HealthResult{
+		{Table: "silver.orders", Check: "completeness", Status: lakehouse.Unhealthy, Source: "learned", Observed: 12, PredictedMin: 120, PredictedMax: 160,
+			Message: "12 rows on 2026-03-01, expected 120–160", DownstreamImpact: []string{"gold.daily_revenue", "churn"}},
+		{Table: "bronze.orders", Check: "freshness", Status: lakehouse.Healthy, Source: "learned", Observed: 3600, PredictedMin: 0, PredictedMax: 90000},
+		{Table: "gold.daily_revenue", Check: "freshness", Status: lakehouse.Unknown, ErrorCode: "NOT_ENOUGH_TABLE_HISTORY", Source: "learned"},
+	}})
+	m.Update(keyMsg("down")) // sorted by layer: bronze, silver, gold
+	v := m.View()
+	for table, want := range map[string]string{"bronze.orders": "✓ Healthy", "silver.orders": "✗ Unhealthy", "gold.daily_revenue": "? Unknown"} {
+		if l := lineWith(v, table+" "); !strings.Contains(l, want) {
+			t.Errorf("%s: %q, want %s", table, l, want)
+		}
+	}
+	if l := lineWith(v, "▸ silver.orders"); !strings.Contains(l, "120–160") || !strings.Contains(l, "12") {
+		t.Errorf("selected: %q, want observed 12 against 120–160", l)
+	}
+	if !strings.Contains(v, "downstream impact: gold.daily_revenue, churn") || !strings.Contains(v, "1 check unhealthy of 3 checks") {
+		t.Errorf("no impact or summary:\n%s", v)
+	}
+}
