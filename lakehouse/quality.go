@@ -88,7 +88,7 @@ func (r Rule) failSQL(relation string) string {
 // usesInput reports whether a rule reads the checked relation again (as
 // sql_query does through InputView).
 func (r Rule) usesInput() bool {
-	return strings.Contains(r.Fail, InputView) || strings.Contains(r.Message, InputView)
+	return strings.Contains(r.Fail, InputView)
 }
 
 // AuthorizationSQL is the rules' SQL as one SELECT over relation, for the
@@ -99,7 +99,7 @@ func AuthorizationSQL(relation string, rules []Rule) string {
 	for _, r := range rules {
 		cols = append(cols, r.failSQL(relation))
 		if r.Message != "" {
-			cols = append(cols, "("+strings.ReplaceAll(r.Message, InputView, relation)+")")
+			cols = append(cols, "("+r.Message+")")
 		}
 	}
 	return "SELECT " + strings.Join(cols, ", ") + " FROM " + relation + " AS " + InputAlias
