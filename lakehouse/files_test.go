@@ -37,11 +37,11 @@ func TestMaterializeRefusesInternalTables(t *testing.T) {
 			if !errors.Is(err, ErrInternalTable) {
 				t.Errorf("Materialize: got %v, want ErrInternalTable", err)
 			}
-			_, _, err = tx.MaterializeChecked(ctx, table, "select 99 as id", Materialization{}, []Rule{{Name: "r", Expression: "id > 0", Criticality: "error"}})
+			_, _, err = tx.MaterializeChecked(ctx, table, "select 99 as id", Materialization{}, []Rule{{Name: "r", Expression: "id > 0", Criticality: "error"}}, QualityRun{})
 			if !errors.Is(err, ErrInternalTable) {
 				t.Errorf("MaterializeChecked: got %v, want ErrInternalTable", err)
 			}
-			if _, err := tx.ApplyQuality(ctx, table, []Rule{{Name: "none", Expression: "false", Criticality: "error"}}); !errors.Is(err, ErrInternalTable) {
+			if _, err := tx.ApplyQuality(ctx, table, []Rule{{Name: "none", Expression: "false", Criticality: "error"}}, QualityRun{}); !errors.Is(err, ErrInternalTable) {
 				t.Errorf("ApplyQuality with an error rule: got %v, want ErrInternalTable", err)
 			}
 		})

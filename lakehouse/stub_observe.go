@@ -13,22 +13,6 @@ import (
 
 var errObserveNotYet = errors.New("lakehouse: not built yet (issue 11)")
 
-// ---- ob-dqx: DQX results ------------------------------------------------
-
-// CheckError is one element of a row's _errors or _warnings column, as
-// DQX's result struct: which check failed, why, on which columns, in which
-// run.
-type CheckError struct {
-	Name         string            `json:"name"`
-	Message      string            `json:"message"`
-	Columns      []string          `json:"columns"`
-	Filter       string            `json:"filter,omitempty"`
-	Function     string            `json:"function"`
-	RunTime      time.Time         `json:"run_time"`
-	RunID        string            `json:"run_id"`
-	UserMetadata map[string]string `json:"user_metadata,omitempty"`
-}
-
 // ---- ob-health: learned freshness and completeness -----------------------
 
 // The statuses of a table result, as Databricks data quality monitoring.

@@ -40,6 +40,11 @@ CREATE TABLE IF NOT EXISTS sys.model_files (model VARCHAR, table_name VARCHAR, f
 CREATE TABLE IF NOT EXISTS sys.quality_results (
 	run_id VARCHAR, table_name VARCHAR, rule VARCHAR, criticality VARCHAR,
 	rows_checked BIGINT, rows_failed BIGINT, checked_at TIMESTAMP);
+-- DQX checks (quality.go): the check's function and filter, and whether a
+-- build (which quarantines) or a checks task (which only counts) ran it.
+ALTER TABLE sys.quality_results ADD COLUMN IF NOT EXISTS check_function VARCHAR;
+ALTER TABLE sys.quality_results ADD COLUMN IF NOT EXISTS filter VARCHAR;
+ALTER TABLE sys.quality_results ADD COLUMN IF NOT EXISTS phase VARCHAR;
 CREATE TABLE IF NOT EXISTS sys.alert_history (
 	alert VARCHAR, evaluated_at TIMESTAMP, value DOUBLE, op VARCHAR, threshold DOUBLE, fired BOOLEAN, message VARCHAR);
 -- Alerts v2 (see alerts.go): a file written before them has the first seven
@@ -103,6 +108,12 @@ type QualityResult struct {
 	RowsChecked int64     `json:"rows_checked"`
 	RowsFailed  int64     `json:"rows_failed"`
 	CheckedAt   time.Time `json:"checked_at"`
+	// Function is the DQX check function (is_not_null, is_unique, ...).
+	Function string `json:"function,omitempty"`
+	Filter   string `json:"filter,omitempty"`
+	// Phase is "build" when the model's build ran the check (and
+	// quarantined its error rows) or "check" for a checks task.
+	Phase string `json:"phase,omitempty"`
 }
 
 // CatalogEntry describes one table in sys.catalog.
@@ -163,8 +174,9 @@ func (tx *Tx) RecordTaskRun(ctx context.Context, t TaskRun) error {
 // RecordQuality appends quality results inside the task's transaction.
 func (tx *Tx) RecordQuality(ctx context.Context, results []QualityResult) error {
 	for _, r := range results {
-		_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.quality_results VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			r.RunID, r.Table, r.Rule, r.Criticality, r.RowsChecked, r.RowsFailed, r.CheckedAt)
+		_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.quality_results (run_id, table_name, rule, criticality,
+			rows_checked, rows_failed, checked_at, check_function, filter, phase) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.RunID, r.Table, r.Rule, r.Criticality, r.RowsChecked, r.RowsFailed, r.CheckedAt, nullString(r.Function), nullString(r.Filter), nullString(r.Phase))
 		if err != nil {
 			return fmt.Errorf("lakehouse: record quality %s %s: %w", r.Table, r.Rule, err)
 		}

@@ -97,6 +97,10 @@ type Materialization struct {
 	// its quarantine's) matching it are deleted and the SELECT's rows,
 	// which the caller filtered to the same condition, inserted.
 	ReplaceWhere string
+	// Rebuild says the table is built from scratch (a full refresh of an
+	// incremental model, or one whose SQL or rules changed): its
+	// quarantine's history starts over with this build's rejects.
+	Rebuild bool
 }
 
 func (m Materialization) inPlace() bool {
@@ -187,7 +191,7 @@ func (tx *Tx) checkModelTarget(ctx context.Context, table TableName) error {
 // the table's row count afterwards. A table in an internal schema (see
 // InternalSchema) or one files are loaded into is refused.
 func (tx *Tx) Materialize(ctx context.Context, table TableName, selectSQL string, m Materialization) (int64, error) {
-	n, _, err := tx.MaterializeChecked(ctx, table, selectSQL, m, nil)
+	n, _, err := tx.MaterializeChecked(ctx, table, selectSQL, m, nil, QualityRun{})
 	return n, err
 }
 
@@ -200,192 +204,6 @@ func sameKey(t TableName, key []string) string {
 		conds[i] = "lb_new." + QuoteIdent(k) + " IS NOT DISTINCT FROM " + t.SQL() + "." + QuoteIdent(k)
 	}
 	return strings.Join(conds, " AND ")
-}
-
-// Rule is one data-quality rule as a SQL boolean expression over a table's
-// columns: rows where it is false or NULL fail.
-type Rule struct {
-	Name        string
-	Expression  string
-	Criticality string // "error" quarantines failing rows; "warn" only counts them
-}
-
-// RuleOutcome is how many rows a rule checked and failed.
-type RuleOutcome struct {
-	Rule        Rule
-	RowsChecked int64
-	RowsFailed  int64
-}
-
-// qualitySQL is the SQL a set of rules needs: one failure count per rule,
-// the condition of a row failing any error rule, and its reason.
-type qualitySQL struct {
-	counts  []string
-	failing string // "" when no rule is an error rule
-	reason  string
-}
-
-func rulesSQL(rules []Rule) qualitySQL {
-	var q qualitySQL
-	var failing, reasons []string
-	for _, r := range rules {
-		fails := "NOT coalesce((" + r.Expression + "), false)"
-		q.counts = append(q.counts, "count(*) FILTER (WHERE "+fails+")")
-		if r.Criticality == "error" {
-			failing = append(failing, fails)
-			reasons = append(reasons, "CASE WHEN "+fails+" THEN "+QuoteString(r.Name)+" END")
-		}
-	}
-	if len(failing) > 0 {
-		q.failing = "(" + strings.Join(failing, " OR ") + ")"
-		q.reason = "concat_ws('; ', " + strings.Join(reasons, ", ") + ") AS _reason, now()::TIMESTAMP AS _quarantined_at"
-	}
-	return q
-}
-
-// countFailures counts each rule's failing rows in a relation.
-func (tx *Tx) countFailures(ctx context.Context, relation string, rules []Rule, q qualitySQL) ([]RuleOutcome, error) {
-	row := tx.tx.QueryRowContext(ctx, "SELECT count(*), "+strings.Join(q.counts, ", ")+" FROM "+relation)
-	dest := make([]any, len(rules)+1)
-	var total int64
-	failed := make([]int64, len(rules))
-	dest[0] = &total
-	for i := range failed {
-		dest[i+1] = &failed[i]
-	}
-	if err := row.Scan(dest...); err != nil {
-		return nil, err
-	}
-	out := make([]RuleOutcome, len(rules))
-	for i, r := range rules {
-		out[i] = RuleOutcome{Rule: r, RowsChecked: total, RowsFailed: failed[i]}
-	}
-	return out, nil
-}
-
-// ApplyQuality checks rules against table. Rows failing any error rule move
-// to <table>_quarantine (rebuilt each time, with a _reason column naming the
-// failed rules) and leave the table.
-func (tx *Tx) ApplyQuality(ctx context.Context, table TableName, rules []Rule) ([]RuleOutcome, error) {
-	if len(rules) == 0 {
-		return nil, nil
-	}
-	q := rulesSQL(rules)
-	if q.failing != "" {
-		// Error rules move rows: never out of lakebench's own tables.
-		if err := tx.checkModelTarget(ctx, table); err != nil {
-			return nil, err
-		}
-	}
-	out, err := tx.countFailures(ctx, table.SQL(), rules, q)
-	if err != nil {
-		return nil, fmt.Errorf("lakehouse: quality on %s: %w", table, err)
-	}
-	if q.failing != "" {
-		qt := TableName{Schema: table.Schema, Name: table.Name + "_quarantine"}
-		stmts := []string{
-			"CREATE OR REPLACE TABLE " + qt.SQL() + " AS SELECT *, " + q.reason + " FROM " + table.SQL() + " WHERE " + q.failing,
-			"DELETE FROM " + table.SQL() + " WHERE " + q.failing,
-		}
-		for _, s := range stmts {
-			if _, err := tx.tx.ExecContext(ctx, s); err != nil {
-				return nil, fmt.Errorf("lakehouse: quarantine %s: %w", table, err)
-			}
-		}
-	}
-	return out, nil
-}
-
-// MaterializeChecked builds a table from a SELECT with its quality rules
-// applied: rows failing an error rule go to <table>_quarantine instead
-// (with _reason and _quarantined_at). A full refresh splits the SELECT's
-// rows once, never deleting from the new table (a DELETE makes DuckDB's
-// commit rewrite it); an in-place materialization (see Materialization)
-// splits the SELECT's rows the same way and changes only the rows of the
-// table and of its quarantine that they replace. The outcomes count the
-// SELECT's rows. It returns the table's row count.
-func (tx *Tx) MaterializeChecked(ctx context.Context, table TableName, selectSQL string, m Materialization, rules []Rule) (int64, []RuleOutcome, error) {
-	if err := tx.checkModelTarget(ctx, table); err != nil {
-		return 0, nil, err
-	}
-	q := rulesSQL(rules)
-	selectSQL = trimSQL(selectSQL)
-	qt := TableName{Schema: table.Schema, Name: table.Name + "_quarantine"}
-	exists, err := tableExists(ctx, tx.tx, table)
-	if err != nil {
-		return 0, nil, err
-	}
-	if _, err := tx.tx.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+QuoteIdent(table.Schema)); err != nil {
-		return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
-	}
-	if (!exists || !m.inPlace()) && q.failing == "" {
-		// Nothing to split: build the table and count on it.
-		if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TABLE "+table.SQL()+" AS "+selectSQL); err != nil {
-			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
-		}
-		var out []RuleOutcome
-		if len(rules) > 0 {
-			if out, err = tx.countFailures(ctx, table.SQL(), rules, q); err != nil {
-				return 0, nil, fmt.Errorf("lakehouse: quality on %s: %w", table, err)
-			}
-		}
-		n, err := tx.Count(ctx, table)
-		return n, out, err
-	}
-	if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_model AS "+selectSQL); err != nil {
-		return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
-	}
-	defer tx.tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.lb_model")
-	var out []RuleOutcome
-	if len(rules) > 0 {
-		if out, err = tx.countFailures(ctx, "temp.lb_model", rules, q); err != nil {
-			return 0, nil, fmt.Errorf("lakehouse: quality on %s: %w", table, err)
-		}
-	}
-	passing, failing := "SELECT * FROM temp.lb_model", ""
-	if q.failing != "" {
-		passing += " WHERE NOT " + q.failing
-		failing = "SELECT *, " + q.reason + " FROM temp.lb_model WHERE " + q.failing
-	}
-	var stmts []string
-	if !exists || !m.inPlace() {
-		stmts = append(stmts, "CREATE OR REPLACE TABLE "+table.SQL()+" AS "+passing)
-		if failing != "" {
-			stmts = append(stmts, "CREATE OR REPLACE TABLE "+qt.SQL()+" AS "+failing)
-		}
-	} else {
-		qExists, err := tableExists(ctx, tx.tx, qt)
-		if err != nil {
-			return 0, nil, err
-		}
-		targets := []TableName{table}
-		if qExists {
-			targets = append(targets, qt)
-		}
-		for _, t := range targets {
-			switch {
-			case len(m.UniqueKey) > 0:
-				stmts = append(stmts, "DELETE FROM "+t.SQL()+" WHERE EXISTS (SELECT 1 FROM temp.lb_model AS lb_new WHERE "+sameKey(t, m.UniqueKey)+")")
-			case m.ReplaceWhere != "":
-				stmts = append(stmts, "DELETE FROM "+t.SQL()+" WHERE "+m.ReplaceWhere)
-			}
-		}
-		stmts = append(stmts, "INSERT INTO "+table.SQL()+" BY NAME "+passing)
-		if failing != "" {
-			if !qExists {
-				stmts = append(stmts, "CREATE TABLE "+qt.SQL()+" AS "+failing)
-			} else {
-				stmts = append(stmts, "INSERT INTO "+qt.SQL()+" BY NAME "+failing)
-			}
-		}
-	}
-	for _, s := range stmts {
-		if _, err := tx.tx.ExecContext(ctx, s); err != nil {
-			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
-		}
-	}
-	n, err := tx.Count(ctx, table)
-	return n, out, err
 }
 
 func tableExists(ctx context.Context, e execer, t TableName) (bool, error) {

@@ -186,7 +186,8 @@ func (lh *Lakehouse) LatestQuality(ctx context.Context) ([]QualityResult, error)
 
 func (lh *Lakehouse) latestQuality(ctx context.Context) ([]QualityResult, error) {
 	rows, err := lh.db.QueryContext(ctx, `SELECT run_id, table_name, rule, coalesce(criticality, ''),
-		coalesce(rows_checked, 0), coalesce(rows_failed, 0), checked_at
+		coalesce(rows_checked, 0), coalesce(rows_failed, 0), checked_at,
+		coalesce(check_function, ''), coalesce(filter, ''), coalesce(phase, '')
 		FROM (SELECT *, max(checked_at) OVER (PARTITION BY run_id, table_name, rule) AS run_at FROM sys.quality_results)
 		QUALIFY row_number() OVER (PARTITION BY table_name, rule ORDER BY run_at DESC, rows_failed DESC) = 1
 		ORDER BY table_name, rule`)
@@ -198,7 +199,7 @@ func (lh *Lakehouse) latestQuality(ctx context.Context) ([]QualityResult, error)
 	for rows.Next() {
 		var r QualityResult
 		var at sql.NullTime
-		if err := rows.Scan(&r.RunID, &r.Table, &r.Rule, &r.Criticality, &r.RowsChecked, &r.RowsFailed, &at); err != nil {
+		if err := rows.Scan(&r.RunID, &r.Table, &r.Rule, &r.Criticality, &r.RowsChecked, &r.RowsFailed, &at, &r.Function, &r.Filter, &r.Phase); err != nil {
 			return nil, fmt.Errorf("lakehouse: read quality results: %w", err)
 		}
 		r.CheckedAt = at.Time
@@ -219,8 +220,14 @@ func QuarantineTable(t TableName) TableName {
 // QuarantinedRow is one row in a quarantine table, reduced to what a person
 // reads: why, from where, and the record itself.
 type QuarantinedRow struct {
-	// Reason is the _reason column: the rule or parse error that rejected it.
+	// Reason is the _reason column (ingest: the parse error that rejected
+	// it) or, for a check's reject, the failed checks' names and messages
+	// from _errors.
 	Reason string `json:"reason"`
+	// Errors are the row's _errors (a check's reject): every error check it
+	// failed, in the run RunID.
+	Errors []CheckError `json:"errors,omitempty"`
+	RunID  string       `json:"run_id,omitempty"`
 	// Source is the landing file's base name, when the row came from one.
 	Source string `json:"source,omitempty"`
 	// Line is the line in Source (ingest rejects), 0 when unknown.
@@ -278,8 +285,12 @@ func (lh *Lakehouse) quarantined(ctx context.Context, qt TableName, cols []Colum
 		return nil, 0, queryError(ctx, err)
 	}
 	order := "ORDER BY ALL"
-	if has["_source_file"] && has["_line"] {
+	switch {
+	case has["_source_file"] && has["_line"]:
 		order = "ORDER BY _source_file, _line"
+	case has["_run_id"]:
+		// A check's quarantine keeps every run's rejects: the newest first.
+		order = "ORDER BY _errors[1].run_time DESC, _run_id DESC"
 	}
 	if limit <= 0 {
 		limit = 100
@@ -297,6 +308,15 @@ func (lh *Lakehouse) quarantined(ctx context.Context, qt TableName, cols []Colum
 			switch c.Name {
 			case "_reason":
 				q.Reason = text(v)
+			case "_errors":
+				q.Errors = CheckErrors(v)
+				var why []string
+				for _, e := range q.Errors {
+					why = append(why, e.Name+": "+e.Message)
+				}
+				q.Reason = strings.Join(why, "; ")
+			case "_run_id":
+				q.RunID = text(v)
 			case "_source_file":
 				if s := text(v); s != "" {
 					q.Source = filepath.Base(s)

@@ -357,6 +357,9 @@ func (p *Project) checkNode(file string, n ast.Node, t reflect.Type, path string
 	switch t.Kind() {
 	case reflect.Struct:
 		m, ok := n.(*ast.MappingNode)
+		if _, short := n.(*ast.StringNode); short && t == reflect.TypeOf(QualityCheck{}) {
+			return // the short form: check: is_not_null
+		}
 		if !ok {
 			if _, isNull := n.(*ast.NullNode); !isNull {
 				*diags = append(*diags, nodeError(file, n, fmt.Sprintf("%s should be a mapping (key: value)", describePath(path)), ""))

@@ -378,77 +378,6 @@ func cycleError(models []Model, byTable map[string]int, indeg []int) error {
 	return &Error{File: models[start].Path, Message: "models read each other in a cycle: " + strings.Join(path, " reads "), Hint: "break the cycle by moving shared logic into its own model"}
 }
 
-// Rules translates a table's quality rules to SQL expressions.
-func (p *Project) Rules(table string) ([]lakehouse.Rule, error) {
-	var out []lakehouse.Rule
-	for i, r := range p.Resources.Quality[table] {
-		lr, err := r.rule()
-		if err != nil {
-			return nil, &Error{File: p.File, Message: fmt.Sprintf("resources.quality.%s[%d]: %v", table, i, err)}
-		}
-		out = append(out, lr)
-	}
-	return out, nil
-}
-
-func (r QualityRule) rule() (lakehouse.Rule, error) {
-	col := lakehouse.QuoteIdent(r.Column)
-	crit := r.Criticality
-	if crit == "" {
-		crit = "error"
-	}
-	if crit != "error" && crit != "warn" {
-		return lakehouse.Rule{}, fmt.Errorf("criticality %q: use error or warn", crit)
-	}
-	name := r.Name
-	var expr string
-	needColumn := true
-	switch r.Check {
-	case "is_not_null":
-		expr = col + " IS NOT NULL"
-	case "is_not_null_and_not_empty":
-		expr = "nullif(trim(" + col + "::VARCHAR), '') IS NOT NULL"
-	case "is_in_range":
-		var parts []string
-		if r.Min != nil {
-			parts = append(parts, fmt.Sprintf("%s >= %v", col, *r.Min))
-		}
-		if r.Max != nil {
-			parts = append(parts, fmt.Sprintf("%s <= %v", col, *r.Max))
-		}
-		if len(parts) == 0 {
-			return lakehouse.Rule{}, errors.New("is_in_range needs min, max or both")
-		}
-		expr = strings.Join(parts, " AND ")
-	case "is_in_list":
-		if len(r.Values) == 0 {
-			return lakehouse.Rule{}, errors.New("is_in_list needs values")
-		}
-		vals := make([]string, len(r.Values))
-		for i, v := range r.Values {
-			vals[i] = lakehouse.QuoteString(fmt.Sprint(v))
-		}
-		expr = col + "::VARCHAR IN (" + strings.Join(vals, ", ") + ")"
-	case "sql_expression":
-		if r.Expression == "" {
-			return lakehouse.Rule{}, errors.New("sql_expression needs expression")
-		}
-		expr, needColumn = r.Expression, false
-	default:
-		return lakehouse.Rule{}, fmt.Errorf("unknown check %q: use is_not_null, is_not_null_and_not_empty, is_in_range, is_in_list or sql_expression", r.Check)
-	}
-	if needColumn && r.Column == "" {
-		return lakehouse.Rule{}, fmt.Errorf("%s needs column", r.Check)
-	}
-	if name == "" {
-		name = r.Check
-		if r.Column != "" {
-			name = r.Column + "_" + r.Check
-		}
-	}
-	return lakehouse.Rule{Name: name, Expression: expr, Criticality: crit}, nil
-}
-
 // build is how one run builds a model: the SELECT it runs, how the rows
 // land, and what it records.
 type build struct {
@@ -466,7 +395,7 @@ func fingerprint(m Model, s ModelSettings, rules []lakehouse.Rule) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%q\x00%s\x00%s", m.Text, s.KindName(), s.UniqueKey, s.TimeColumn, s.Lookback)
 	for _, r := range rules {
-		fmt.Fprintf(h, "\x00%s\x00%s\x00%s", r.Name, r.Expression, r.Criticality)
+		fmt.Fprintf(h, "\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s", r.Name, r.Expression, r.Criticality, r.Fail, r.Filter, r.Message)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
@@ -565,7 +494,9 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		}
 	}
 	full := func(why string) (build, error) {
-		b.sql, b.mat = m.SQL, lakehouse.Materialization{}
+		// An incremental model built from scratch starts its quarantine
+		// over; a full model's keeps every run's rejects.
+		b.sql, b.mat = m.SQL, lakehouse.Materialization{Rebuild: kind != KindFull}
 		if kind != KindFull {
 			// Checked on a full build too, else a misspelt time_column or
 			// unique_key builds once and fails only on the next run.
@@ -671,6 +602,8 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 	if err != nil {
 		return b, err
 	}
+	// _warnings is the checks' column, not the SELECT's.
+	have = slices.DeleteFunc(have, func(c lakehouse.Column) bool { return c.Name == "_warnings" })
 	if !slices.Equal(got, have) {
 		return full("its columns changed since the last build")
 	}

@@ -213,18 +213,6 @@ func (s ModelSettings) KindName() string {
 	return KindFull
 }
 
-// QualityRule is one data-quality check on a table.
-type QualityRule struct {
-	Check       string   `yaml:"check" json:"check"`
-	Column      string   `yaml:"column,omitempty" json:"column,omitempty"`
-	Expression  string   `yaml:"expression,omitempty" json:"expression,omitempty"`
-	Name        string   `yaml:"name,omitempty" json:"name,omitempty"`
-	Min         *float64 `yaml:"min,omitempty" json:"min,omitempty"`
-	Max         *float64 `yaml:"max,omitempty" json:"max,omitempty"`
-	Values      []any    `yaml:"values,omitempty" json:"values,omitempty"`
-	Criticality string   `yaml:"criticality,omitempty" json:"criticality,omitempty"`
-}
-
 // QualityMonitor watches a table: freshness against an objective, profiles
 // and drift.
 type QualityMonitor struct {

@@ -132,6 +132,14 @@ func (p *Project) jobTask(ctx context.Context, lh *lakehouse.Lakehouse, jt Task,
 		if err != nil {
 			return task{}, err
 		}
+		if len(jt.Models) == 0 {
+			// Every table's rules: the models' and the sources' (bronze).
+			for _, n := range sortedKeys(p.Resources.Sources) {
+				if _, ok := p.Resources.Quality["bronze."+n]; ok {
+					ms = append(ms, Model{Table: lakehouse.TableName{Schema: "bronze", Name: n}})
+				}
+			}
+		}
 		return p.qualityTask(ms)
 	case "train", "predict":
 		ref, rm, err := p.modelRef(jt)
@@ -382,7 +390,7 @@ func (p *Project) transformTask(models, all []Model, refresh map[string]bool) (t
 			if err := authorizeRules(ctx, tx, "("+strings.TrimRight(strings.TrimSpace(b.sql), "; \n\t")+"\n)", r); err != nil {
 				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
 			}
-			n, outcomes, err := tx.MaterializeChecked(ctx, m.Table, b.sql, b.mat, r)
+			n, outcomes, err := tx.MaterializeChecked(ctx, m.Table, b.sql, b.mat, r, lakehouse.QualityRun{RunID: runID, RunTime: time.Now()})
 			if err != nil {
 				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
 			}
@@ -398,7 +406,7 @@ func (p *Project) transformTask(models, all []Model, refresh map[string]bool) (t
 				return 0, "", err
 			}
 			if len(outcomes) > 0 {
-				note, err := recordQuality(ctx, tx, runID, m.Table, outcomes)
+				note, err := recordQuality(ctx, tx, runID, m.Table, outcomes, "build")
 				if err != nil {
 					return 0, "", err
 				}
@@ -432,13 +440,14 @@ func (p *Project) checkInputs(ctx context.Context, tx *lakehouse.Tx, m Model) er
 }
 
 // recordQuality records rule outcomes and sums up the failures.
-func recordQuality(ctx context.Context, tx *lakehouse.Tx, runID string, table lakehouse.TableName, outcomes []lakehouse.RuleOutcome) (string, error) {
+func recordQuality(ctx context.Context, tx *lakehouse.Tx, runID string, table lakehouse.TableName, outcomes []lakehouse.RuleOutcome, phase string) (string, error) {
 	now := time.Now()
 	var results []lakehouse.QualityResult
 	var failed []string
 	for _, o := range outcomes {
 		results = append(results, lakehouse.QualityResult{RunID: runID, Table: table.String(), Rule: o.Rule.Name,
-			Criticality: o.Rule.Criticality, RowsChecked: o.RowsChecked, RowsFailed: o.RowsFailed, CheckedAt: now})
+			Criticality: o.Rule.Criticality, RowsChecked: o.RowsChecked, RowsFailed: o.RowsFailed, CheckedAt: now,
+			Function: o.Rule.Function, Filter: o.Rule.Filter, Phase: phase})
 		if o.RowsFailed > 0 {
 			failed = append(failed, fmt.Sprintf("%s: %d", o.Rule.Name, o.RowsFailed))
 		}
@@ -452,8 +461,9 @@ func recordQuality(ctx context.Context, tx *lakehouse.Tx, runID string, table la
 	return table.String() + " quality failures (" + strings.Join(failed, ", ") + ")", nil
 }
 
-// qualityTask re-checks the models' rules without rebuilding them: it
-// records results and fails when an error rule still finds bad rows.
+// qualityTask re-checks the models' rules without rebuilding them, and
+// checks the sources' (bronze tables, which no build checks): it records
+// results and fails when an error rule still finds bad rows.
 func (p *Project) qualityTask(models []Model) (task, error) {
 	t := task{kind: "quality"}
 	type check struct {
@@ -483,14 +493,15 @@ func (p *Project) qualityTask(models []Model) (task, error) {
 			if err := authorizeRules(ctx, tx, c.table.SQL(), c.rules); err != nil {
 				return 0, "", err
 			}
-			outcomes, err := tx.ApplyQuality(ctx, c.table, warnOnly(c.rules))
+			outcomes, err := tx.ApplyQuality(ctx, c.table, warnOnly(c.rules), lakehouse.QualityRun{RunID: runID, RunTime: time.Now()})
 			if err != nil {
 				return 0, "", err
 			}
 			var results []lakehouse.QualityResult
 			for i, o := range outcomes {
 				results = append(results, lakehouse.QualityResult{RunID: runID, Table: c.table.String(), Rule: o.Rule.Name,
-					Criticality: c.crit[i], RowsChecked: o.RowsChecked, RowsFailed: o.RowsFailed, CheckedAt: time.Now()})
+					Criticality: c.crit[i], RowsChecked: o.RowsChecked, RowsFailed: o.RowsFailed, CheckedAt: time.Now(),
+					Function: o.Rule.Function, Filter: o.Rule.Filter, Phase: "check"})
 				if o.RowsFailed > 0 {
 					if c.crit[i] == "error" {
 						return 0, "", fmt.Errorf("%s: rule %s fails on %d rows", c.table, o.Rule.Name, o.RowsFailed)
@@ -542,11 +553,10 @@ func authorizeSelect(ctx context.Context, tx *lakehouse.Tx, sqlText string) erro
 // SELECT of their expressions over relation, on its bound plan: a rule is
 // SQL too, and may read only what the principal may.
 func authorizeRules(ctx context.Context, tx *lakehouse.Tx, relation string, rules []lakehouse.Rule) error {
-	cols := []string{"1"}
-	for _, r := range rules {
-		cols = append(cols, "("+r.Expression+")")
+	if len(rules) == 0 {
+		return nil
 	}
-	reads, writes, err := tx.AuthorizeSQL(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+relation+" AS lb_rules")
+	reads, writes, err := tx.AuthorizeSQL(ctx, lakehouse.AuthorizationSQL(relation, rules))
 	if err == nil && len(writes) > 0 {
 		err = fmt.Errorf("a quality rule must be an expression, but these rules write %v (reading %v)", writes, reads)
 	}

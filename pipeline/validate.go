@@ -128,14 +128,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 	for _, t := range sortedKeys(p.Resources.Models) {
 		tableRef("resources.models."+t, t, "model settings")
 	}
-	for _, t := range sortedKeys(p.Resources.Quality) {
-		tableRef("resources.quality."+t, t, "quality rules")
-		for i, r := range p.Resources.Quality[t] {
-			if _, err := r.rule(); err != nil {
-				errf(fmt.Sprintf("resources.quality.%s[%d]", t, i), "see `lakebench bundle schema` for each check's keys", "%v", err)
-			}
-		}
-	}
+	p.validateQuality(errf, tableRef)
 	for _, t := range sortedKeys(p.Resources.QualityMonitors) {
 		m := p.Resources.QualityMonitors[t]
 		tableRef("resources.quality_monitors."+t, t, "quality monitor")

@@ -1,0 +1,501 @@
+package lakehouse
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// CheckError is one element of a row's _errors or _warnings column, as
+// DQX's result struct: which check failed, why, on which columns, in which
+// run.
+type CheckError struct {
+	Name         string            `json:"name"`
+	Message      string            `json:"message"`
+	Columns      []string          `json:"columns"`
+	Filter       string            `json:"filter,omitempty"`
+	Function     string            `json:"function"`
+	RunTime      time.Time         `json:"run_time"`
+	RunID        string            `json:"run_id"`
+	UserMetadata map[string]string `json:"user_metadata,omitempty"`
+}
+
+// CheckResultType is the DuckDB type of one element of _errors and
+// _warnings (CheckError's columns).
+const CheckResultType = `STRUCT("name" VARCHAR, message VARCHAR, "columns" VARCHAR[], "filter" VARCHAR, "function" VARCHAR, ` +
+	`run_time TIMESTAMP, run_id VARCHAR, user_metadata MAP(VARCHAR, VARCHAR))`
+
+// InputView stands, in a rule's SQL, for the relation the rule checks (a
+// model's rows, or a table): DQX's {{ input_view }} of sql_query. Each row
+// of it is aliased InputAlias, which correlated subqueries name.
+const (
+	InputView  = "{{input_view}}"
+	InputAlias = "lb_input"
+)
+
+// Rule is one data-quality check as SQL over a relation's rows (aliased
+// InputAlias). A row fails when Fail is true (NULL passes, as in DQX) and
+// Filter, when set, is true; a rule given only Expression fails the rows
+// where it is false or NULL.
+type Rule struct {
+	Name        string
+	Criticality string // "error" quarantines failing rows; "warn" marks them in _warnings
+	// Function is the DQX check function (is_not_null, sql_query, ...).
+	Function string
+	// Fail is a SQL boolean, true for a failing row. It may hold window
+	// functions (dataset checks) and InputView.
+	Fail string
+	// Expression is the older form: a SQL boolean that must be true.
+	Expression string
+	// Message is a SQL VARCHAR expression: why the row failed.
+	Message      string
+	Columns      []string
+	Filter       string
+	UserMetadata map[string]string
+}
+
+// RuleOutcome is how many rows a rule checked and failed.
+type RuleOutcome struct {
+	Rule        Rule
+	RowsChecked int64
+	RowsFailed  int64
+}
+
+// QualityRun identifies the run whose checks write _errors and _warnings.
+type QualityRun struct {
+	RunID   string
+	RunTime time.Time
+}
+
+// failSQL is the rule's condition for a failing row, over relation.
+func (r Rule) failSQL(relation string) string {
+	fail := r.Fail
+	if fail == "" {
+		fail = "NOT coalesce((" + r.Expression + "), false)"
+	}
+	fail = "coalesce((" + fail + "), false)"
+	if r.Filter != "" {
+		fail = "(coalesce((" + r.Filter + "), false) AND " + fail + ")"
+	}
+	return strings.ReplaceAll(fail, InputView, relation)
+}
+
+// usesInput reports whether a rule reads the checked relation again (as
+// sql_query does through InputView).
+func (r Rule) usesInput() bool {
+	return strings.Contains(r.Fail, InputView)
+}
+
+// AuthorizationSQL is the rules' SQL as one SELECT over relation, for the
+// caller to check on its bound plan (a rule is SQL, and may read only what
+// the principal may).
+func AuthorizationSQL(relation string, rules []Rule) string {
+	cols := []string{"1"}
+	for _, r := range rules {
+		cols = append(cols, r.failSQL(relation))
+		if r.Message != "" {
+			cols = append(cols, "("+r.Message+")")
+		}
+	}
+	return "SELECT " + strings.Join(cols, ", ") + " FROM " + relation + " AS " + InputAlias
+}
+
+func flagName(i int) string { return fmt.Sprintf("_lb_fail_%d", i) }
+
+// resultSQL is one rule's element of _errors or _warnings, for a row whose
+// flag is set.
+func (r Rule) resultSQL(i int, run QualityRun) string {
+	cols := make([]string, len(r.Columns))
+	for k, c := range r.Columns {
+		cols[k] = QuoteString(c)
+	}
+	filter := "NULL"
+	if r.Filter != "" {
+		filter = QuoteString(r.Filter)
+	}
+	msg := r.Message
+	if msg == "" {
+		msg = QuoteString("check " + r.Name + " failed")
+	}
+	var meta []string
+	for _, k := range slices.Sorted(maps.Keys(r.UserMetadata)) {
+		meta = append(meta, QuoteString(k)+": "+QuoteString(r.UserMetadata[k]))
+	}
+	fn := r.Function
+	if fn == "" {
+		fn = "sql_expression"
+	}
+	return "CASE WHEN " + QuoteIdent(flagName(i)) + " THEN {'name': " + QuoteString(r.Name) +
+		", 'message': CAST((" + msg + ") AS VARCHAR), 'columns': [" + strings.Join(cols, ", ") + "]::VARCHAR[], 'filter': " + filter +
+		", 'function': " + QuoteString(fn) + ", 'run_time': " + timestampLiteral(run.RunTime) + ", 'run_id': " + QuoteString(run.RunID) +
+		", 'user_metadata': MAP {" + strings.Join(meta, ", ") + "}::MAP(VARCHAR, VARCHAR)}::" + CheckResultType + " END"
+}
+
+func timestampLiteral(t time.Time) string {
+	if t.IsZero() {
+		t = time.Now()
+	}
+	return "TIMESTAMP " + QuoteString(t.UTC().Format("2006-01-02 15:04:05.999999"))
+}
+
+// qualitySQL is the SQL a set of rules needs over relation lb_checked, whose
+// flag columns (flagName) say which rule each row fails.
+type qualitySQL struct {
+	flags    []string // fail_i AS _lb_fail_i, for the one pass that computes them
+	names    []string // the flag columns
+	counts   []string
+	anyError string // "" when no rule is an error rule
+	anyWarn  string
+	errors   string // the _errors list
+	warnings string // the _warnings list, NULL when none
+}
+
+func rulesSQL(rules []Rule, relation string, run QualityRun) qualitySQL {
+	var q qualitySQL
+	var errs, warns, errFlags, warnFlags []string
+	for i, r := range rules {
+		f := QuoteIdent(flagName(i))
+		q.flags = append(q.flags, r.failSQL(relation)+" AS "+f)
+		q.names = append(q.names, f)
+		q.counts = append(q.counts, "count(*) FILTER (WHERE "+f+")")
+		if r.Criticality == "error" {
+			errs, errFlags = append(errs, r.resultSQL(i, run)), append(errFlags, f)
+		} else {
+			warns, warnFlags = append(warns, r.resultSQL(i, run)), append(warnFlags, f)
+		}
+	}
+	list := func(items, flags []string) string {
+		if len(items) == 0 {
+			return "NULL::" + CheckResultType + "[]"
+		}
+		return "CASE WHEN " + strings.Join(flags, " OR ") + " THEN list_filter([" + strings.Join(items, ", ") + "], lambda lb_x: lb_x IS NOT NULL) END"
+	}
+	if len(errFlags) > 0 {
+		q.anyError = "(" + strings.Join(errFlags, " OR ") + ")"
+	}
+	if len(warnFlags) > 0 {
+		q.anyWarn = "(" + strings.Join(warnFlags, " OR ") + ")"
+	}
+	q.errors, q.warnings = list(errs, errFlags), list(warns, warnFlags)
+	return q
+}
+
+// QualityColumns are the columns checks add: _errors and _run_id in a
+// quarantine, _warnings in a quarantine and in a table with warn rules.
+var QualityColumns = []string{"_errors", "_warnings", "_run_id"}
+
+// checkRows computes every rule's flag over the rows of relation in one
+// pass, into temp.lb_checked, and counts each rule's failures. It returns
+// the data columns (the relation's own, less any QualityColumns it carries
+// from upstream) and the outcomes.
+func (tx *Tx) checkRows(ctx context.Context, relation string, rules []Rule, q qualitySQL) ([]string, []RuleOutcome, error) {
+	if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_checked AS SELECT *, "+strings.Join(q.flags, ", ")+
+		" FROM "+relation+" AS "+InputAlias); err != nil {
+		return nil, nil, err
+	}
+	out, err := tx.countFlags(ctx, "temp.lb_checked", rules, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := tx.tx.QueryContext(ctx, "SELECT * FROM temp.lb_checked LIMIT 0")
+	if err != nil {
+		return nil, nil, err
+	}
+	cols, err := resultColumns(rows)
+	rows.Close()
+	if err != nil {
+		return nil, nil, err
+	}
+	var data []string
+	for _, c := range cols {
+		if !strings.HasPrefix(c.Name, "_lb_fail_") && !slices.Contains(QualityColumns, c.Name) {
+			data = append(data, QuoteIdent(c.Name))
+		}
+	}
+	return data, out, nil
+}
+
+// countFlags counts the rows of a relation with flag columns, and each
+// rule's failures, in one scan.
+func (tx *Tx) countFlags(ctx context.Context, relation string, rules []Rule, q qualitySQL) ([]RuleOutcome, error) {
+	row := tx.tx.QueryRowContext(ctx, "SELECT count(*), "+strings.Join(q.counts, ", ")+" FROM "+relation)
+	dest := make([]any, len(rules)+1)
+	var total int64
+	failed := make([]int64, len(rules))
+	dest[0] = &total
+	for i := range failed {
+		dest[i+1] = &failed[i]
+	}
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	out := make([]RuleOutcome, len(rules))
+	for i, r := range rules {
+		out[i] = RuleOutcome{Rule: r, RowsChecked: total, RowsFailed: failed[i]}
+	}
+	return out, nil
+}
+
+// QualityConservationError is a run whose checks lost or made rows: every row in
+// is either valid or quarantined.
+type QualityConservationError struct {
+	Table                 TableName
+	In, Valid, Quarantine int64
+}
+
+func (e *QualityConservationError) Error() string {
+	return fmt.Sprintf("lakehouse: quality on %s: %d rows in but %d valid and %d quarantined; this is a bug in lakebench, please report it with the model and its rules",
+		e.Table, e.In, e.Valid, e.Quarantine)
+}
+
+// quarantineMatches reports whether an existing quarantine has the columns
+// rows of this build add to it, so they can be appended.
+func (tx *Tx) quarantineMatches(ctx context.Context, qt TableName, data []string) (bool, error) {
+	cols, err := tableColumns(ctx, tx.tx, qt)
+	if err != nil {
+		return false, err
+	}
+	have := make([]string, len(cols))
+	for i, c := range cols {
+		have[i] = QuoteIdent(c.Name)
+	}
+	want := append(slices.Clone(data), QuoteIdent("_errors"), QuoteIdent("_warnings"), QuoteIdent("_run_id"))
+	slices.Sort(have)
+	slices.Sort(want)
+	return slices.Equal(have, want), nil
+}
+
+// ApplyQuality checks rules against an existing table, in one pass. Rows
+// failing an error rule move to <table>_quarantine (appended, with _errors,
+// _warnings and _run_id) and leave the table; warn rules are only counted.
+func (tx *Tx) ApplyQuality(ctx context.Context, table TableName, rules []Rule, run QualityRun) ([]RuleOutcome, error) {
+	if len(rules) == 0 {
+		return nil, nil
+	}
+	q := rulesSQL(rules, table.SQL(), run)
+	if q.anyError == "" {
+		out, err := tx.countFlags(ctx, "(SELECT "+strings.Join(q.flags, ", ")+" FROM "+table.SQL()+" AS "+InputAlias+")", rules, q)
+		if err != nil {
+			return nil, fmt.Errorf("lakehouse: quality on %s: %w", table, err)
+		}
+		return out, nil
+	}
+	// Error rules move rows: never out of lakebench's own tables.
+	if err := tx.checkModelTarget(ctx, table); err != nil {
+		return nil, err
+	}
+	data, out, err := tx.checkRows(ctx, "(SELECT rowid AS _lb_rowid, * FROM "+table.SQL()+")", rules, q)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: quality on %s: %w", table, err)
+	}
+	defer tx.tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.lb_checked")
+	data = slices.DeleteFunc(data, func(c string) bool { return c == QuoteIdent("_lb_rowid") })
+	if _, err := tx.quarantine(ctx, table, data, q, run, false); err != nil {
+		return nil, err
+	}
+	if _, err := tx.tx.ExecContext(ctx, "DELETE FROM "+table.SQL()+" WHERE rowid IN (SELECT _lb_rowid FROM temp.lb_checked WHERE "+q.anyError+")"); err != nil {
+		return nil, fmt.Errorf("lakehouse: quarantine %s: %w", table, err)
+	}
+	return out, nil
+}
+
+// quarantine appends the failing rows of temp.lb_checked to the table's
+// quarantine, creating it (or starting it over, when startOver is set or
+// its columns are not those of these rows) first. It returns the rows added.
+func (tx *Tx) quarantine(ctx context.Context, table TableName, data []string, q qualitySQL, run QualityRun, startOver bool) (int64, error) {
+	qt := QuarantineTable(table)
+	failing := "SELECT " + strings.Join(data, ", ") + ", " + q.errors + " AS _errors, " + q.warnings + " AS _warnings, " +
+		QuoteString(run.RunID) + " AS _run_id FROM temp.lb_checked WHERE " + q.anyError
+	exists, err := tableExists(ctx, tx.tx, qt)
+	if err != nil {
+		return 0, err
+	}
+	if exists && !startOver {
+		if ok, err := tx.quarantineMatches(ctx, qt, data); err != nil {
+			return 0, err
+		} else if !ok {
+			startOver = true
+		}
+	}
+	stmt := "INSERT INTO " + qt.SQL() + " BY NAME " + failing
+	if !exists || startOver {
+		stmt = "CREATE OR REPLACE TABLE " + qt.SQL() + " AS " + failing
+	}
+	res, err := tx.tx.ExecContext(ctx, stmt)
+	if err != nil {
+		return 0, fmt.Errorf("lakehouse: quarantine %s: %w", table, err)
+	}
+	if !exists || startOver {
+		// DuckDB reports no rows for a CREATE TABLE AS: count them.
+		return tx.Count(ctx, qt)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// MaterializeChecked builds a table from a SELECT with its checks applied,
+// as DQX's apply_checks_and_split: every rule's flag is computed in one pass
+// over the SELECT's rows; rows failing an error rule go to
+// <table>_quarantine (with _errors, _warnings and _run_id, appended run
+// after run) and never into the table; rows failing only warn rules go in
+// with _warnings (NULL when none; the column exists when a rule warns).
+// Rows in = valid + quarantined, checked on every build.
+//
+// A full build (the zero Materialization) replaces the table and appends
+// to the quarantine, so it keeps each run's rejects; with m.Rebuild the
+// quarantine starts over too. An in-place materialization changes only the
+// rows of the table and of its quarantine that the SELECT's rows replace.
+// The outcomes count the SELECT's rows. It returns the table's row count.
+func (tx *Tx) MaterializeChecked(ctx context.Context, table TableName, selectSQL string, m Materialization, rules []Rule, run QualityRun) (int64, []RuleOutcome, error) {
+	if err := tx.checkModelTarget(ctx, table); err != nil {
+		return 0, nil, err
+	}
+	selectSQL = trimSQL(selectSQL)
+	exists, err := tableExists(ctx, tx.tx, table)
+	if err != nil {
+		return 0, nil, err
+	}
+	if _, err := tx.tx.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+QuoteIdent(table.Schema)); err != nil {
+		return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+	}
+	if len(rules) == 0 && (!exists || !m.inPlace()) {
+		if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TABLE "+table.SQL()+" AS "+selectSQL); err != nil {
+			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+		}
+		n, err := tx.Count(ctx, table)
+		return n, nil, err
+	}
+	// The SELECT's rows are read once, unless a rule reads them again
+	// (sql_query's input view): then they are kept in temp.lb_model.
+	relation := "(" + selectSQL + "\n)"
+	if slices.ContainsFunc(rules, Rule.usesInput) {
+		if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_model AS "+selectSQL); err != nil {
+			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+		}
+		defer tx.tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.lb_model")
+		relation = "temp.lb_model"
+	}
+	q := rulesSQL(rules, relation, run)
+	if len(rules) == 0 {
+		q.flags = []string{"false AS " + QuoteIdent(flagName(0))}
+	}
+	data, out, err := tx.checkRows(ctx, relation, rules, q)
+	if err != nil {
+		return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+	}
+	defer tx.tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.lb_checked")
+	if len(rules) == 0 {
+		out = nil
+	}
+	var in int64
+	if len(out) > 0 {
+		in = out[0].RowsChecked
+	} else if err := tx.tx.QueryRowContext(ctx, "SELECT count(*) FROM temp.lb_checked").Scan(&in); err != nil {
+		return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+	}
+	cols := strings.Join(data, ", ")
+	if q.anyWarn != "" {
+		cols += ", " + q.warnings + " AS _warnings"
+	}
+	passing := "SELECT " + cols + " FROM temp.lb_checked"
+	if q.anyError != "" {
+		passing += " WHERE NOT " + q.anyError
+	}
+	qt := QuarantineTable(table)
+	var valid int64
+	if !exists || !m.inPlace() {
+		if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TABLE "+table.SQL()+" AS "+passing); err != nil {
+			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+		}
+		// DuckDB reports no rows for a CREATE TABLE AS: count them.
+		if valid, err = tx.Count(ctx, table); err != nil {
+			return 0, nil, err
+		}
+	} else {
+		qExists, err := tableExists(ctx, tx.tx, qt)
+		if err != nil {
+			return 0, nil, err
+		}
+		targets := []TableName{table}
+		if qExists {
+			targets = append(targets, qt)
+		}
+		var stmts []string
+		for _, t := range targets {
+			switch {
+			case len(m.UniqueKey) > 0:
+				stmts = append(stmts, "DELETE FROM "+t.SQL()+" WHERE EXISTS (SELECT 1 FROM temp.lb_checked AS lb_new WHERE "+sameKey(t, m.UniqueKey)+")")
+			case m.ReplaceWhere != "":
+				stmts = append(stmts, "DELETE FROM "+t.SQL()+" WHERE "+m.ReplaceWhere)
+			}
+		}
+		for _, s := range stmts {
+			if _, err := tx.tx.ExecContext(ctx, s); err != nil {
+				return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+			}
+		}
+		res, err := tx.tx.ExecContext(ctx, "INSERT INTO "+table.SQL()+" BY NAME "+passing)
+		if err != nil {
+			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+		}
+		valid, _ = res.RowsAffected()
+	}
+	var rejected int64
+	if q.anyError != "" {
+		if rejected, err = tx.quarantine(ctx, table, data, q, run, m.Rebuild); err != nil {
+			return 0, nil, err
+		}
+	}
+	if valid+rejected != in {
+		return 0, nil, &QualityConservationError{Table: table, In: in, Valid: valid, Quarantine: rejected}
+	}
+	n, err := tx.Count(ctx, table)
+	return n, out, err
+}
+
+// CheckErrors reads an _errors or _warnings value as the driver returns it
+// (a list of structs) into CheckErrors; NULL gives none.
+func CheckErrors(v any) []CheckError {
+	list, _ := v.([]any)
+	var out []CheckError
+	for _, item := range list {
+		m, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
+		e := CheckError{Name: text(m["name"]), Message: text(m["message"]), Filter: text(m["filter"]),
+			Function: text(m["function"]), RunID: text(m["run_id"]), Columns: []string{}}
+		if t, ok := m["run_time"].(time.Time); ok {
+			e.RunTime = t
+		}
+		if cols, ok := m["columns"].([]any); ok {
+			for _, c := range cols {
+				e.Columns = append(e.Columns, text(c))
+			}
+		}
+		var keys, vals []any
+		switch meta := m["user_metadata"].(type) {
+		case duckdb.OrderedMap:
+			keys, vals = meta.Keys(), meta.Values()
+		case *duckdb.OrderedMap:
+			keys, vals = meta.Keys(), meta.Values()
+		case duckdb.Map:
+			for k, v := range meta {
+				keys, vals = append(keys, k), append(vals, v)
+			}
+		}
+		if len(keys) > 0 {
+			e.UserMetadata = map[string]string{}
+			for i, k := range keys {
+				e.UserMetadata[text(k)] = text(vals[i])
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
