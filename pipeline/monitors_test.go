@@ -111,4 +111,3 @@ func mustSampleRoot(t *testing.T, p *Project) string {
 	}
 	return root
 }
-
