@@ -52,19 +52,26 @@ const CategoryLimit = 100
 // psiFloor is the least share a PSI bin counts with.
 const psiFloor = 1e-4
 
-// Drift thresholds: the keys of quality_monitors' drift_thresholds, with
-// their defaults (0: not checked unless set). A numeric column is flagged
-// by ks_test when its p-value is below ks_pvalue AND its statistic at
-// least ks_statistic (so a huge sample does not flag noise: with 5,000
-// values a side, D = 0.03 is already "significant"); a categorical one by
-// chi_squared_test when its p-value is below chi_squared_pvalue AND its
-// tv_distance at least tv_distance, for the same reason.
+// DefaultDriftThresholds are the keys of quality_monitors'
+// drift_thresholds with their defaults (0: not checked unless set). A flag
+// needs both evidence and size, so that neither a small window's noise nor
+// a huge window's negligible change flags: a numeric column is flagged by
+// ks_test when its p-value is below ks_pvalue AND its statistic at least
+// ks_statistic, and by population_stability_index (an effect size) past
+// 0.2, the usual "significant shift"; a categorical column by
+// chi_squared_test when its p-value is below chi_squared_pvalue AND one of
+// js_distance, tv_distance (or l_infinity_distance, when set) is at least
+// its threshold. wasserstein_distance (in the column's unit),
+// percent_null_delta and percent_distinct_delta (percentage points) flag
+// alone when set. The p-values are stricter than the textbook 0.05
+// because a time series compares every window each run: 50 daily windows
+// at 0.05 flag two or three by chance.
 var DefaultDriftThresholds = map[string]float64{
-	"ks_pvalue":                  0.05,
+	"ks_pvalue":                  0.01,
 	"ks_statistic":               0.1,
 	"population_stability_index": 0.2,
 	"wasserstein_distance":       0,
-	"chi_squared_pvalue":         0.05,
+	"chi_squared_pvalue":         0.01,
 	"js_distance":                0.1,
 	"tv_distance":                0.1,
 	"l_infinity_distance":        0,

@@ -466,14 +466,22 @@ func compareProfiles(b, c ColumnProfile, th map[string]float64) DriftMetric {
 		s := CompareCounts(counts(b.ValueCounts), counts(c.ValueCounts))
 		d.ChiSquaredTest = &s.ChiSquared
 		d.JSDistance, d.TVDistance, d.LInfinityDistance = finite(s.JS), finite(s.TV), finite(s.LInfinity)
-		if s.ChiSquared.PValue < th["chi_squared_pvalue"] && s.TV >= th["tv_distance"] {
-			flag("chi_squared_test")
-		}
-		if past("js_distance", s.JS) {
-			flag("js_distance")
-		}
-		if past("l_infinity_distance", s.LInfinity) {
-			flag("l_infinity_distance")
+		// Significant and large enough: a distance past its threshold
+		// says the change matters, the p-value that it is no chance.
+		if s.ChiSquared.PValue < th["chi_squared_pvalue"] {
+			var by []string
+			for _, x := range []struct {
+				name string
+				v    float64
+			}{{"js_distance", s.JS}, {"tv_distance", s.TV}, {"l_infinity_distance", s.LInfinity}} {
+				if past(x.name, x.v) {
+					by = append(by, x.name)
+				}
+			}
+			if len(by) > 0 {
+				flag("chi_squared_test")
+				d.FlaggedBy = append(d.FlaggedBy, by...)
+			}
 		}
 	}
 	return d

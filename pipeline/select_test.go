@@ -80,7 +80,7 @@ func TestNewModelIsBuiltByNightly(t *testing.T) {
 	for i, task := range job.Tasks {
 		if task.TaskKey == "gold" {
 			job.Tasks[i].Models = []string{"gold.daily_revenue", "gold.product_performance", "gold.customer_360", "gold.customer_features",
-				"gold.product_daily_sales", "gold.customer_web_daily"}
+				"gold.product_daily_sales", "gold.customer_web_daily", "gold.order_item_prices"}
 		}
 	}
 	v = p.Validate(ctx, lh)

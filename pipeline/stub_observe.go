@@ -15,16 +15,6 @@ import (
 
 var errObserveNotYet = errors.New("pipeline: not built yet (issue 11)")
 
-// ---- ob-profile ----------------------------------------------------------
-
-// runMonitors is a run's step after its tasks and before its alerts: every
-// monitored table (quality_monitors with profile or drift) is profiled
-// into sys.profile_metrics and compared into sys.drift_metrics, as the
-// run's principal. A failure fails the run's record, not its tasks.
-func (p *Project) runMonitors(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID string) error {
-	return nil // no-op until ob-profile lands
-}
-
 // ---- ob-health -----------------------------------------------------------
 
 // runHealth is a run's step after runMonitors: freshness and completeness

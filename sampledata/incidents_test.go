@@ -307,7 +307,7 @@ func TestWriteProject(t *testing.T) {
 		tables = append(tables, m.Table)
 	}
 	want := []string{"silver.customers", "silver.events", "silver.order_items", "silver.orders", "silver.order_totals", "silver.products", "silver.tickets",
-		"gold.customer_web_daily", "gold.customer_360", "gold.customer_features", "gold.daily_revenue", "gold.product_daily_sales", "gold.product_performance"}
+		"gold.customer_web_daily", "gold.customer_360", "gold.customer_features", "gold.daily_revenue", "gold.order_item_prices", "gold.product_daily_sales", "gold.product_performance"}
 	if !reflect.DeepEqual(tables, want) {
 		t.Errorf("Models tables = %v, want %v", tables, want)
 	}

@@ -1,0 +1,133 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lakebench/lakebench/lakehouse"
+)
+
+// Monitors, as Databricks Lakehouse Monitoring (data profiling): after a
+// run's tasks, each table of quality_monitors with profile or drift is
+// profiled (lakehouse.ProfileTable: a snapshot, or a time series with a
+// profile per window) into sys.profile_metrics, and, with drift, compared
+// into sys.drift_metrics: each window against the one before it
+// (CONSECUTIVE; for a snapshot, this run's profile against the previous
+// run's), and against the baseline_table's snapshot (BASELINE). Each table
+// is one transaction, as the run's principal: the profile is a read of the
+// table checked on its grants, and audited.
+
+// monitorOptions are the profile options of a monitor.
+func monitorOptions(m QualityMonitor) lakehouse.ProfileOptions {
+	return lakehouse.ProfileOptions{Type: m.ProfileType, TimestampColumn: m.TimestampColumn,
+		Granularities: m.Granularities, Columns: m.Columns, Samples: m.Drift}
+}
+
+// runMonitors is a run's step after its tasks and before its alerts: every
+// monitored table (quality_monitors with profile or drift) is profiled
+// into sys.profile_metrics and compared into sys.drift_metrics, as the
+// run's principal. A failure fails the run's record, not its tasks. A
+// table the run has not built yet is skipped.
+func (p *Project) runMonitors(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID string) error {
+	var errs []error
+	for _, name := range sortedKeys(p.Resources.QualityMonitors) {
+		m := p.Resources.QualityMonitors[name]
+		if !m.Profile && !m.Drift {
+			continue
+		}
+		if err := p.monitor(ctx, lh, principal, runID, name, m); err != nil && !errors.Is(err, errNotBuilt) {
+			errs = append(errs, fmt.Errorf("monitor %s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// errNotBuilt is monitor's answer for a table that does not exist (yet).
+var errNotBuilt = errors.New("pipeline: monitored table not built yet")
+
+// monitor profiles one table, computes its drift and records both, in one
+// transaction, audited as the principal's read.
+func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID, name string, m QualityMonitor) error {
+	t, err := lakehouse.ParseTableName(name)
+	if err != nil {
+		return err
+	}
+	tx, err := lh.BeginAs(ctx, principal)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	now := time.Now().UTC()
+	ps, err := tx.ProfileTable(ctx, t, monitorOptions(m))
+	if errors.Is(err, lakehouse.ErrNotFound) {
+		return errNotBuilt // nothing was read
+	}
+	var ds []lakehouse.DriftMetric
+	if err == nil && m.Drift {
+		var prev, base []lakehouse.ColumnProfile
+		if m.ProfileType == "" || m.ProfileType == lakehouse.Snapshot {
+			prev, err = tx.PreviousProfile(ctx, t.String(), runID)
+		}
+		if err == nil && m.BaselineTable != "" {
+			var bt lakehouse.TableName
+			if bt, err = lakehouse.ParseTableName(m.BaselineTable); err == nil {
+				base, err = tx.ProfileTable(ctx, bt, lakehouse.ProfileOptions{Columns: m.Columns, Samples: true})
+			}
+		}
+		if err == nil {
+			ds = lakehouse.Drift(ps, prev, base, m.DriftThresholds, now)
+		}
+	}
+	var ae *lakehouse.AccessError
+	tables := make([]string, 0, 2)
+	for _, c := range tx.Checked() {
+		if s := c.String(); !slices.Contains(tables, s) {
+			tables = append(tables, s)
+		}
+	}
+	if len(tables) == 0 {
+		tables = append(tables, t.String())
+	}
+	audit := lakehouse.AuditEvent{Principal: principal, Action: "monitor", Tables: tables, Allowed: !errors.As(err, &ae),
+		Rows: int64(len(ps)), Detail: name}
+	if err != nil {
+		audit.Detail += ": " + firstLine(err.Error())
+	}
+	if aerr := lh.Audit(context.WithoutCancel(ctx), audit); aerr != nil && err == nil {
+		err = fmt.Errorf("its read could not be audited, so it is not recorded: %w", aerr)
+	}
+	if err != nil {
+		return err
+	}
+	if err := tx.RecordProfiles(ctx, runID, ps); err != nil {
+		return err
+	}
+	if err := tx.RecordDrift(ctx, runID, ds); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// DriftSummary says which columns of drift are flagged, and by what: "ok"
+// when none.
+func DriftSummary(ds []lakehouse.DriftMetric) string {
+	var out []string
+	for _, d := range ds {
+		if !d.Flagged {
+			continue
+		}
+		at := d.DriftType
+		if !d.WindowStart.IsZero() {
+			at += " " + d.WindowStart.Format(time.DateOnly)
+		}
+		out = append(out, fmt.Sprintf("%s (%s: %s)", d.ColumnName, at, strings.Join(d.FlaggedBy, ", ")))
+	}
+	if len(out) == 0 {
+		return "ok"
+	}
+	return strings.Join(out, "; ")
+}
