@@ -239,6 +239,7 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	b.WriteString(systemDDL)
 	b.WriteString(governanceDDL)
 	b.WriteString(deployDDL)
+	b.WriteString(healthDDL)
 	if _, err := lh.db.ExecContext(ctx, b.String()); err != nil {
 		return fmt.Errorf("lakehouse: create schemas in %s: %w", lh.path, err)
 	}
