@@ -360,4 +360,3 @@ func (lh *Lakehouse) DailyStats(ctx context.Context, t TableName, dayColumn stri
 	}
 	return out, nil
 }
-
