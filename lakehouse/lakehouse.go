@@ -261,6 +261,7 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	b.WriteString(deployDDL)
 	b.WriteString(usageDDL)
 	b.WriteString(backupDDL)
+	b.WriteString(healthDDL)
 	if _, err := lh.db.ExecContext(ctx, b.String()); err != nil {
 		return fmt.Errorf("lakehouse: create schemas in %s: %w", lh.path, err)
 	}

@@ -65,7 +65,8 @@ func jobHistory(tables []TableName) bool {
 		switch t {
 		case sysTable("runs"), sysTable("task_runs"), sysTable("quality_results"), sysTable("ingested_files"), sysTable("catalog"),
 			sysTable("backups"), sysTable("restores"), // an SLA's RPO and RTO
-			sysTable("alert_history"): // the caller hides the values of alerts whose query the principal may not run (pipeline.AlertStatuses)
+			sysTable("alert_history"), // the caller hides the values of alerts whose query the principal may not run (pipeline.AlertStatuses)
+			sysTable("table_results"): // TableResults keeps only the tables the principal may read
 		default:
 			return false
 		}

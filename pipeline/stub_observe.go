@@ -15,15 +15,6 @@ import (
 
 var errObserveNotYet = errors.New("pipeline: not built yet (issue 11)")
 
-// ---- ob-health -----------------------------------------------------------
-
-// runHealth is a run's step after runMonitors: freshness and completeness
-// of every table, learned from its history (and the explicit objectives of
-// quality_monitors), into sys.table_results with its downstream impact.
-func (p *Project) runHealth(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID string) error {
-	return nil // no-op until ob-health lands
-}
-
 // ---- ob-backup: SLAs -----------------------------------------------------
 
 // SLA is a target's objectives (targets.<t>.sla, or top-level sla merged

@@ -27,11 +27,6 @@ func newProfileCmd(g *globals) *cobra.Command {
 	return stubCmd("profile TABLE", "Profile a table")
 }
 
-// ob-health: lakebench health [TABLE] [--json]
-func newHealthCmd(g *globals) *cobra.Command {
-	return stubCmd("health [TABLE]", "Freshness and completeness per table")
-}
-
 // ob-usage: lakebench usage [--by job|target|principal|day] [--since D] [--json]
 func newUsageCmd(g *globals) *cobra.Command {
 	return stubCmd("usage", "Compute usage and cost")

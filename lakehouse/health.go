@@ -1,0 +1,362 @@
+package lakehouse
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// This file holds the tables' health (freshness and completeness, as
+// Databricks data quality monitoring): sys.table_results, and the
+// aggregations over a table's history that package pipeline judges.
+
+// healthDDL creates sys.table_results, shaped like Databricks'
+// system.data_quality_monitoring.table_results, one row per check (the
+// freshness and completeness structs of a Databricks row flattened into
+// check, metric and column) and evaluated window.
+const healthDDL = `
+CREATE TABLE IF NOT EXISTS sys.table_results (
+	event_time TIMESTAMP, schema_name VARCHAR, table_name VARCHAR, run_id VARCHAR,
+	"check" VARCHAR, metric VARCHAR, column_name VARCHAR, source VARCHAR,
+	status VARCHAR, error_code VARCHAR,
+	last_value DOUBLE, min_predicted DOUBLE, max_predicted DOUBLE,
+	window_start TIMESTAMP, window_end TIMESTAMP, message VARCHAR,
+	downstream_impact STRUCT(impact_level INTEGER, num_downstream_tables INTEGER, downstream_tables VARCHAR[]));
+`
+
+// The statuses of a table result, as Databricks data quality monitoring.
+const (
+	Healthy   = "Healthy"
+	Unhealthy = "Unhealthy"
+	Unknown   = "Unknown"
+)
+
+// NotEnoughHistory is the error code of an Unknown result whose table has
+// too short a history to learn from.
+const NotEnoughHistory = "NOT_ENOUGH_TABLE_HISTORY"
+
+// HealthResult is one check of one table in sys.table_results, shaped like
+// system.data_quality_monitoring.table_results: freshness or completeness,
+// learned from the table's own history (or an explicit objective).
+type HealthResult struct {
+	EvaluatedAt time.Time `json:"event_time"`
+	Table       string    `json:"table"`
+	RunID       string    `json:"run_id,omitempty"`
+	// Check is "freshness" or "completeness".
+	Check string `json:"check"`
+	// Metric says what was measured: commit_freshness (seconds since the
+	// last commit), data_freshness (days since the last day of data),
+	// daily_row_count, percent_null (of Column), or for objectives
+	// objective_freshness and objective_completeness.
+	Metric string `json:"metric"`
+	// Column is the column a percent_null or objective_completeness
+	// result is about.
+	Column string `json:"column,omitempty"`
+	// Status is Healthy, Unhealthy or Unknown.
+	Status string `json:"status"`
+	// ErrorCode says why Unknown (NOT_ENOUGH_TABLE_HISTORY, ...).
+	ErrorCode string `json:"error_code,omitempty"`
+	// Source is "learned" or "objective" (quality_monitors).
+	Source string `json:"source"`
+	// Observed is the last value (seconds since the last commit, or rows
+	// of the last day); PredictedMin and PredictedMax the expected range.
+	Observed     float64 `json:"last_value"`
+	PredictedMin float64 `json:"min_predicted"`
+	PredictedMax float64 `json:"max_predicted"`
+	// Window is the period the check judged (the day, for completeness).
+	WindowStart time.Time `json:"window_start,omitzero"`
+	WindowEnd   time.Time `json:"window_end,omitzero"`
+	Message     string    `json:"message,omitempty"`
+	// DownstreamImpact lists the tables and models downstream in lineage.
+	DownstreamImpact []string `json:"downstream_impact,omitempty"`
+	// ImpactLevel grades the impact, as Databricks' impact_level: 0 when
+	// the check is not Unhealthy, else 1 (nothing downstream) to 4 (a
+	// registered model downstream).
+	ImpactLevel int `json:"impact_level"`
+}
+
+// TableResults reads the latest result of each check of each table (table
+// "" means every table the principal may read): for each table, check,
+// metric and source, the result of the newest window, as last
+// evaluated.
+func (lh *Lakehouse) TableResults(ctx context.Context, table string) ([]HealthResult, error) {
+	return lh.tableResults(ctx, table, true)
+}
+
+// TableResultHistory reads every recorded result of table ("" for every
+// table the principal may read), oldest window first.
+func (lh *Lakehouse) TableResultHistory(ctx context.Context, table string) ([]HealthResult, error) {
+	return lh.tableResults(ctx, table, false)
+}
+
+func (lh *Lakehouse) tableResults(ctx context.Context, table string, latest bool) ([]HealthResult, error) {
+	if table != "" {
+		t, err := ParseTableName(table)
+		if err != nil {
+			return nil, err
+		}
+		table = t.String()
+	}
+	return governed(ctx, lh, func() ([]HealthResult, int64, error) {
+		out, err := readTableResults(ctx, lh.db, table, latest)
+		if err != nil {
+			return nil, 0, err
+		}
+		// Only the tables the principal may read: the values are the data's.
+		names := map[string]TableName{}
+		for _, r := range out {
+			names[r.Table], _ = ParseTableName(r.Table)
+		}
+		all := make([]TableName, 0, len(names))
+		for _, t := range names {
+			all = append(all, t)
+		}
+		ok, err := lh.readable(ctx, all)
+		if err != nil {
+			return nil, 0, err
+		}
+		kept := out[:0]
+		for _, r := range out {
+			if slices.Contains(ok, names[r.Table]) {
+				kept = append(kept, r)
+			}
+		}
+		return kept, int64(len(kept)), nil
+	}, sysTable("table_results"))
+}
+
+func readTableResults(ctx context.Context, e execer, table string, latest bool) ([]HealthResult, error) {
+	q := `SELECT event_time, schema_name || '.' || table_name, coalesce(run_id, ''), "check", metric, coalesce(column_name, ''),
+		coalesce(source, ''), status, coalesce(error_code, ''), coalesce(last_value, 0), coalesce(min_predicted, 0),
+		coalesce(max_predicted, 0), window_start, window_end, coalesce(message, ''),
+		coalesce(downstream_impact.impact_level, 0), coalesce(downstream_impact.downstream_tables, [])::VARCHAR[]
+		FROM sys.table_results WHERE ? = '' OR schema_name || '.' || table_name = ?`
+	if latest {
+		q += ` QUALIFY row_number() OVER (PARTITION BY schema_name, table_name, "check", metric, source
+			ORDER BY window_end DESC NULLS LAST, event_time DESC) = 1`
+		q += ` ORDER BY 2, list_position(['freshness', 'completeness'], "check"), source, metric, column_name`
+	} else {
+		q += ` ORDER BY 2, window_start NULLS FIRST, event_time, list_position(['freshness', 'completeness'], "check"), source, metric, column_name`
+	}
+	rows, err := e.QueryContext(ctx, q, table, table)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: read sys.table_results: %w", queryError(ctx, err))
+	}
+	defer rows.Close()
+	out := []HealthResult{}
+	for rows.Next() {
+		var r HealthResult
+		var start, end sql.NullTime
+		var down []any
+		if err := rows.Scan(&r.EvaluatedAt, &r.Table, &r.RunID, &r.Check, &r.Metric, &r.Column, &r.Source, &r.Status,
+			&r.ErrorCode, &r.Observed, &r.PredictedMin, &r.PredictedMax, &start, &end, &r.Message, &r.ImpactLevel, &down); err != nil {
+			return nil, fmt.Errorf("lakehouse: read sys.table_results: %w", err)
+		}
+		r.WindowStart, r.WindowEnd = start.Time, end.Time
+		for _, d := range down {
+			if s, ok := d.(string); ok {
+				r.DownstreamImpact = append(r.DownstreamImpact, s)
+			}
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: read sys.table_results: %w", queryError(ctx, err))
+	}
+	return out, nil
+}
+
+// RecordHealth appends results to sys.table_results in one transaction.
+func (lh *Lakehouse) RecordHealth(ctx context.Context, results []HealthResult) error {
+	tx, err := lh.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("lakehouse: record health: %w", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sys.table_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+		{'impact_level': ?::INTEGER, 'num_downstream_tables': ?::INTEGER, 'downstream_tables': ?::VARCHAR[]})`)
+	if err != nil {
+		return fmt.Errorf("lakehouse: record health: %w", err)
+	}
+	defer stmt.Close()
+	for _, r := range results {
+		t, err := ParseTableName(r.Table)
+		if err != nil {
+			return err
+		}
+		down := r.DownstreamImpact
+		if down == nil {
+			down = []string{}
+		}
+		tables := 0
+		for _, d := range down {
+			if !strings.HasPrefix(d, "model:") {
+				tables++
+			}
+		}
+		if _, err := stmt.ExecContext(ctx, r.EvaluatedAt, t.Schema, t.Name, nullString(r.RunID), r.Check, r.Metric, nullString(r.Column),
+			r.Source, r.Status, nullString(r.ErrorCode), r.Observed, r.PredictedMin, r.PredictedMax,
+			nullTime(r.WindowStart), nullTime(r.WindowEnd), nullString(r.Message), r.ImpactLevel, tables, down); err != nil {
+			return fmt.Errorf("lakehouse: record health of %s: %w", r.Table, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("lakehouse: record health: %w", err)
+	}
+	return nil
+}
+
+// EvaluatedWindows returns, for each table, metric and source
+// already in sys.table_results (keyed by HealthKey), the start of the
+// newest window evaluated: the windows after it are still to evaluate.
+func (lh *Lakehouse) EvaluatedWindows(ctx context.Context) (map[string]time.Time, error) {
+	rows, err := lh.db.QueryContext(ctx, `SELECT schema_name || '.' || table_name, metric, source, max(window_start)
+		FROM sys.table_results WHERE window_start IS NOT NULL GROUP BY ALL`)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: read sys.table_results: %w", queryError(ctx, err))
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var table, metric, source string
+		var at time.Time
+		if err := rows.Scan(&table, &metric, &source, &at); err != nil {
+			return nil, fmt.Errorf("lakehouse: read sys.table_results: %w", err)
+		}
+		out[HealthKey(table, metric, source)] = at
+	}
+	return out, rows.Err()
+}
+
+// HealthKey names one series of results: a table's metric from a source.
+func HealthKey(table, metric, source string) string {
+	return table + "\x00" + metric + "\x00" + source
+}
+
+// HealthTable is a table of the medallion layers as health checks see it.
+type HealthTable struct {
+	Table TableName
+	// Columns are its columns, lineage and result columns (those named
+	// with a leading underscore) left out.
+	Columns []Column
+	// Commits are when successful tasks wrote rows to it, oldest first.
+	Commits []time.Time
+}
+
+// HealthTables lists the tables of the medallion layers (bronze, silver,
+// gold; quarantines apart) that exist, with their columns and commit
+// history from sys.task_runs. It is lakebench's own read, for a run's
+// health step.
+func (lh *Lakehouse) HealthTables(ctx context.Context) ([]HealthTable, error) {
+	columns, err := lh.columns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := lh.db.QueryContext(ctx, `SELECT target_table, list(DISTINCT ended_at ORDER BY ended_at)
+		FROM sys.task_runs WHERE status = 'succeeded' AND rows_written > 0 AND target_table IS NOT NULL AND ended_at IS NOT NULL GROUP BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: read commit history: %w", queryError(ctx, err))
+	}
+	commits := map[string][]time.Time{}
+	for rows.Next() {
+		var table string
+		var at []any
+		if err := rows.Scan(&table, &at); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("lakehouse: read commit history: %w", err)
+		}
+		for _, a := range at {
+			if t, ok := a.(time.Time); ok {
+				commits[table] = append(commits[table], t)
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: read commit history: %w", err)
+	}
+	var out []HealthTable
+	for _, schema := range []string{"bronze", "silver", "gold"} {
+		var names []TableName
+		for t := range columns {
+			if t.Schema == schema && !strings.HasSuffix(t.Name, "_quarantine") {
+				names = append(names, t)
+			}
+		}
+		slices.SortFunc(names, func(a, b TableName) int { return strings.Compare(a.Name, b.Name) })
+		for _, t := range names {
+			h := HealthTable{Table: t, Commits: commits[t.String()]}
+			for _, c := range columns[t] {
+				if !strings.HasPrefix(c.Name, "_") {
+					h.Columns = append(h.Columns, c)
+				}
+			}
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// DayStats is one day of a table's data: its rows, the NULLs of each
+// column (in the order of DailyStats' columns), and the newest value of
+// the day column.
+type DayStats struct {
+	Day   time.Time
+	Rows  int64
+	Nulls []int64
+	Last  time.Time
+}
+
+// WholeTable is the day "column" of DailyStats that makes the whole table
+// one day (dated 1970-01-01).
+const WholeTable = "*"
+
+// DailyStats aggregates a table's rows by day in one pass: the rows, the
+// NULLs of each of columns and the newest day column value per day of
+// dayColumn (a DATE or TIMESTAMP column); when dayColumn is "", per batch
+// of a bronze table whose batch ids are dates (the landing files' dates);
+// when WholeTable, the table as one day. Days are in order; rows without a
+// day are left out. It is lakebench's own read, for a run's health step.
+func (lh *Lakehouse) DailyStats(ctx context.Context, t TableName, dayColumn string, columns []string) ([]DayStats, error) {
+	day, last := "TRY_CAST(_batch_id AS DATE)", "NULL::TIMESTAMP"
+	switch dayColumn {
+	case "":
+	case WholeTable:
+		day = "DATE '1970-01-01'"
+	default:
+		day = "CAST(" + QuoteIdent(dayColumn) + " AS DATE)"
+		last = "max(" + QuoteIdent(dayColumn) + ")::TIMESTAMP"
+	}
+	var b strings.Builder
+	b.WriteString("SELECT " + day + " AS lb_day, count(*), " + last)
+	for _, c := range columns {
+		b.WriteString(", count(*) - count(" + QuoteIdent(c) + ")")
+	}
+	b.WriteString(" FROM " + t.SQL() + " WHERE lb_day IS NOT NULL GROUP BY lb_day ORDER BY lb_day")
+	rows, err := lh.db.QueryContext(ctx, b.String())
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
+	}
+	defer rows.Close()
+	var out []DayStats
+	for rows.Next() {
+		d := DayStats{Nulls: make([]int64, len(columns))}
+		var at sql.NullTime
+		dest := []any{&d.Day, &d.Rows, &at}
+		for i := range d.Nulls {
+			dest = append(dest, &d.Nulls[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, err)
+		}
+		d.Last = at.Time
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
+	}
+	return out, nil
+}
