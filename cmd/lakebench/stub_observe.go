@@ -32,11 +32,6 @@ func newHealthCmd(g *globals) *cobra.Command {
 	return stubCmd("health [TABLE]", "Freshness and completeness per table")
 }
 
-// ob-usage: lakebench usage [--by job|target|principal|day] [--since D] [--json]
-func newUsageCmd(g *globals) *cobra.Command {
-	return stubCmd("usage", "Compute usage and cost")
-}
-
 // ob-backup: lakebench backup [list], restore SNAPSHOT|latest, sla
 func newBackupCmd(g *globals) *cobra.Command {
 	return stubCmd("backup", "Snapshot the target")
