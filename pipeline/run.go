@@ -436,6 +436,7 @@ func runTask(ctx context.Context, lh *lakehouse.Lakehouse, job, runID, principal
 	for _, r := range append(append([]lakehouse.TableName(nil), t.reads...), t.writes...) {
 		tables = append(tables, r.String())
 	}
+	var checked []lakehouse.TableName // what the task's SQL was checked for, on its bound plan
 	err := lh.Authorize(ctx, principal, t.reads, t.writes)
 	// Parallel tasks may collide in DuckDB's optimistic concurrency control;
 	// the loser's work was rolled back whole, so it is safe to try again.
@@ -450,7 +451,8 @@ func runTask(ctx context.Context, lh *lakehouse.Lakehouse, job, runID, principal
 			}
 			defer tx.Rollback()
 			rows, detail, err := t.do(ctx, tx, runID)
-			for _, r := range tx.Checked() {
+			checked = tx.Checked()
+			for _, r := range checked {
 				if !slices.Contains(tables, r.String()) {
 					tables = append(tables, r.String())
 				}
@@ -484,7 +486,7 @@ func runTask(ctx context.Context, lh *lakehouse.Lakehouse, job, runID, principal
 			err = errors.Join(err, rerr)
 		}
 	}
-	recordTaskUsage(context.WithoutCancel(ctx), lh, job, principal, t, &tr, meter)
+	recordTaskUsage(context.WithoutCancel(ctx), lh, job, principal, t, tr, meter, checked)
 	return tr, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -77,24 +78,31 @@ func (p *Project) validatePrices(errf func(path, hint, format string, args ...an
 
 // recordTaskUsage records a task's usage (sys.usage, kind task) from its
 // meter: rows written as the task reports them, rows and bytes read of
-// the tables it declares it reads, bytes written as its rows times its
-// table's row width, tagged with the job, task, principal and run. A
-// usage that cannot be recorded is said in the task's detail, never fails
-// the task.
-func recordTaskUsage(ctx context.Context, lh *lakehouse.Lakehouse, job, principal string, t task, tr *lakehouse.TaskRun, m lakehouse.Meter) {
+// the tables it reads (declared, and those its SQL was checked for on its
+// bound plan, its own table and writes aside), bytes written as its rows
+// times its table's row width, tagged with the job, task, principal and
+// run. A usage that cannot be recorded is said on stderr, never fails the
+// task.
+func recordTaskUsage(ctx context.Context, lh *lakehouse.Lakehouse, job, principal string, t task, tr lakehouse.TaskRun, m lakehouse.Meter, checked []lakehouse.TableName) {
 	u := m.Record(lakehouse.UsageKindTask)
 	if tr.Status == "succeeded" {
 		u.RowsWritten = tr.RowsWritten // a failed task's work was rolled back
 	}
 	u.Tags = map[string]string{"job": job, "task": t.key, "task_kind": t.kind, "principal": principal, "run_id": tr.RunID, "status": tr.Status}
-	u.RowsRead, u.BytesRead, _ = lh.ScanSize(ctx, t.reads)
+	reads := slices.Clone(t.reads)
+	for _, c := range checked {
+		if c != t.table && !slices.Contains(t.writes, c) && !slices.Contains(reads, c) {
+			reads = append(reads, c)
+		}
+	}
+	u.RowsRead, u.BytesRead, _ = lh.ScanSize(ctx, reads)
 	if t.table.Name != "" && u.RowsWritten > 0 {
 		if rows, bytes, err := lh.ScanSize(ctx, []lakehouse.TableName{t.table}); err == nil && rows > 0 {
 			u.BytesWritten = u.RowsWritten * (bytes / rows)
 		}
 	}
 	if err := lh.RecordUsage(ctx, u); err != nil {
-		tr.Detail = strings.TrimPrefix(tr.Detail+"; usage not recorded: "+err.Error(), "; ")
+		fmt.Fprintf(os.Stderr, "lakebench: task %s: its usage was not recorded: %v\n", t.key, err)
 	}
 }
 
