@@ -373,4 +373,3 @@ func TestAuditIsComplete(t *testing.T) {
 		t.Errorf("the audit chain: %+v %v", c, err)
 	}
 }
-
