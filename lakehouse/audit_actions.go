@@ -59,11 +59,16 @@ func auditStatement(sqlText string) string {
 	return truncate(strings.ToValidUTF8(strings.TrimSpace(sqlText), "\uFFFD"), maxAuditStatement)
 }
 
-// fillResult sets an event's Result when its writer did not: "refused:"
+// fillResult bounds an event's Statement and sets its Result when its
+// writer did not: "refused:"
 // and why for a refusal, "error:" and the error for a failed access
 // (Detail "failed: ..."), the rows otherwise.
 func (e *AuditEvent) fillResult() {
+	if e.Statement != "" {
+		e.Statement = auditStatement(e.Statement)
+	}
 	if e.Result != "" {
+		e.Result = truncate(strings.ToValidUTF8(e.Result, "\uFFFD"), maxAuditResult)
 		return
 	}
 	switch {

@@ -523,7 +523,8 @@ func (lh *Lakehouse) sysTableExists(ctx context.Context, name string) (bool, err
 
 // UsageKey is the group a record falls in when grouped by by (see
 // UsageGroups): a tag, the day its usage started (UTC, as usage_date), or
-// its kind. A record without the job or task tag (a query, an idle
+// its kind ("total" puts every record in one group). A record without
+// the job or task tag (a query, an idle
 // period) is grouped under its kind in parentheses.
 func UsageKey(r UsageRecord, by string) string {
 	switch by {
@@ -538,6 +539,8 @@ func UsageKey(r UsageRecord, by string) string {
 		return r.StartTime.UTC().Format(time.DateOnly)
 	case "kind":
 		return r.Kind
+	case "total":
+		return "total"
 	default:
 		return cmp.Or(r.Tags[by], "(none)")
 	}

@@ -133,12 +133,14 @@ func (r *Registry) TrainWith(ctx context.Context, spec Spec, o TrainOptions) (*M
 	if err := r.Ensure(ctx); err != nil {
 		return nil, nil, err
 	}
+	meter := lakehouse.StartMeter()
 	tx, err := r.lh.BeginAs(ctx, principal)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer tx.Rollback()
 	mv, run, err := r.TrainTx(ctx, tx, spec, o)
+	defer r.recordUsage(ctx, meter, lakehouse.UsageKindTraining, spec.Name, reads, nil, 0)
 	if err != nil {
 		return nil, run, err
 	}

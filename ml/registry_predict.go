@@ -41,6 +41,7 @@ func (r *Registry) Predict(ctx context.Context, ref, table, out string) (*Scorin
 	if err := r.Ensure(ctx); err != nil {
 		return nil, err
 	}
+	meter := lakehouse.StartMeter()
 	tx, err := r.lh.BeginAs(ctx, principal)
 	if err != nil {
 		return nil, err
@@ -48,11 +49,14 @@ func (r *Registry) Predict(ctx context.Context, ref, table, out string) (*Scorin
 	defer tx.Rollback()
 	s, err := r.PredictTx(ctx, tx, ref, table, out)
 	if err != nil {
+		r.recordUsage(ctx, meter, lakehouse.UsageKindScoring, ref, reads, nil, 0)
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
+		r.recordUsage(ctx, meter, lakehouse.UsageKindScoring, ref, reads, nil, 0)
 		return nil, err
 	}
+	r.recordUsage(ctx, meter, lakehouse.UsageKindScoring, s.Name, reads, writes, s.Rows)
 	r.lh.Audit(context.WithoutCancel(ctx), lakehouse.AuditEvent{Principal: principal, Action: "ml:predict", Tables: []string{s.Table, s.Out},
 		Rows: s.Rows, Allowed: true, Detail: fmt.Sprintf("%s version %d", s.Name, s.Version)})
 	return s, nil
@@ -365,4 +369,22 @@ func classSuffix(class string) string {
 		return ""
 	}
 	return " (class " + class + ")"
+}
+
+// recordUsage records a training's or scoring's usage outside a run (a
+// run's task records its own): its span, the rows of the tables it reads,
+// the rows it wrote into written (bytes at that table's row width). A
+// usage that cannot be recorded never fails the work.
+func (r *Registry) recordUsage(ctx context.Context, m lakehouse.Meter, kind, model string, reads, written []lakehouse.TableName, rows int64) {
+	ctx = context.WithoutCancel(ctx)
+	u := m.Record(kind)
+	u.Tags = map[string]string{"model": model, "principal": r.lh.Principal()}
+	u.RowsRead, u.BytesRead, _ = r.lh.ScanSize(ctx, reads)
+	if len(written) > 0 && rows > 0 {
+		u.RowsWritten = rows
+		if n, b, err := r.lh.ScanSize(ctx, written[:1]); err == nil && n > 0 {
+			u.BytesWritten = rows * (b / n)
+		}
+	}
+	r.lh.RecordUsage(ctx, u)
 }

@@ -431,9 +431,12 @@ func (p *Project) evaluate(ctx context.Context, lh *lakehouse.Lakehouse, princip
 		tables[i] = r.String()
 	}
 	var ae *lakehouse.AccessError
-	audit := lakehouse.AuditEvent{Principal: principal, Action: "alert", Tables: tables, Allowed: !errors.As(err, &ae), Detail: s.name}
+	audit := lakehouse.AuditEvent{Principal: principal, Action: "alert", Tables: tables, Allowed: !errors.As(err, &ae), Detail: s.name, Statement: q}
 	if err != nil {
 		audit.Detail += ": " + firstLine(err.Error())
+		if audit.Allowed {
+			audit.Result = "error: " + firstLine(err.Error())
+		}
 	} else {
 		audit.Rows = 1
 	}

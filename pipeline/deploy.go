@@ -122,6 +122,15 @@ func (p *Project) DeployWith(ctx context.Context, lh *lakehouse.Lakehouse, opts 
 	for _, r := range wanted {
 		res.Resources[r.Kind]++
 	}
+	// The grants and permissions before, for the audit of what changes.
+	_, grantsBefore, err := lh.Grants(ctx)
+	if err != nil {
+		return nil, err
+	}
+	permsBefore, err := lh.Permissions(ctx)
+	if err != nil {
+		return nil, err
+	}
 	tx, err := lh.Begin(ctx)
 	if err != nil {
 		return nil, err
@@ -174,11 +183,17 @@ func (p *Project) DeployWith(ctx context.Context, lh *lakehouse.Lakehouse, opts 
 			return nil, err
 		}
 	}
-	if err := tx.DeployGovernance(ctx, p.governance(principal)); err != nil {
+	gov, perms := p.governance(principal), p.targetPermissions()
+	if err := tx.DeployGovernance(ctx, gov); err != nil {
 		return nil, err
 	}
-	if err := tx.DeployPermissions(ctx, p.targetPermissions()); err != nil {
+	if err := tx.DeployPermissions(ctx, perms); err != nil {
 		return nil, err
+	}
+	// Each grant and permission added or removed is audited once the
+	// deploy commits (Tx.AuditOnCommit).
+	for _, e := range append(grantChanges(principal, grantsBefore, gov.Grants), permissionChanges(principal, p.Target, permsBefore, perms)...) {
+		tx.AuditOnCommit(e)
 	}
 	now := lakehouse.TargetSettings{Mode: p.Mode(), RunAs: p.runAs().Principal(), Principal: principal}
 	if !recorded || settings.Mode != now.Mode || settings.RunAs != now.RunAs {
@@ -199,7 +214,10 @@ func (p *Project) DeployWith(ctx context.Context, lh *lakehouse.Lakehouse, opts 
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
-	lh.Audit(ctx, lakehouse.AuditEvent{Principal: principal, Action: "deploy", Allowed: true, Detail: p.Bundle.Name + " " + res.BundleHash})
+	lh.Audit(ctx, lakehouse.AuditEvent{Principal: principal, Action: lakehouse.ActionDeploy, Allowed: true, Detail: p.Bundle.Name + " " + res.BundleHash})
+	if err := lh.SetListPrice(ctx, p.ListPrice()); err != nil {
+		return nil, err
+	}
 	if modeChange != "" {
 		lh.Audit(ctx, lakehouse.AuditEvent{Principal: principal, Action: "mode change", Allowed: true, Detail: modeChange + " (--allow-mode-change)"})
 	}

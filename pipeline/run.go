@@ -207,6 +207,10 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	if err := lh.CheckPermission(ctx, opts.Principal, lakehouse.CanRun, "run"); err != nil {
 		return nil, err
 	}
+	// The usage of the run's tasks is priced at the bundle's price now.
+	if err := lh.SetListPrice(ctx, p.ListPrice()); err != nil {
+		return nil, err
+	}
 	if opts.Parallel <= 0 {
 		opts.Parallel = 2
 	}
@@ -318,7 +322,7 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 				ev.Kind = TaskStarted
 				emit(ev)
 				go func(i int, t task) {
-					tr, err := runTask(ctx, lh, res.RunID, opts.Principal, t)
+					tr, err := runTask(ctx, lh, opts.Job, res.RunID, opts.Principal, t)
 					results[i] = tr
 					done <- outcome{i, err}
 				}(i, t)
@@ -423,13 +427,16 @@ func tableString(t lakehouse.TableName) string {
 
 // runTask checks the principal may do the task, runs it in its own
 // transaction and records it: with the work when it succeeds, on its own
-// when it fails (the work rolled back). Every task is audited.
-func runTask(ctx context.Context, lh *lakehouse.Lakehouse, runID, principal string, t task) (lakehouse.TaskRun, error) {
-	tr := lakehouse.TaskRun{RunID: runID, TaskKey: t.key, Kind: t.kind, TargetTable: tableString(t.table), StartedAt: time.Now()}
+// when it fails (the work rolled back). Every task is audited, and its
+// usage recorded in sys.usage (recordTaskUsage).
+func runTask(ctx context.Context, lh *lakehouse.Lakehouse, job, runID, principal string, t task) (lakehouse.TaskRun, error) {
+	meter := lakehouse.StartMeter()
+	tr := lakehouse.TaskRun{RunID: runID, TaskKey: t.key, Kind: t.kind, TargetTable: tableString(t.table), StartedAt: meter.Start()}
 	var tables []string
 	for _, r := range append(append([]lakehouse.TableName(nil), t.reads...), t.writes...) {
 		tables = append(tables, r.String())
 	}
+	var checked []lakehouse.TableName // what the task's SQL was checked for, on its bound plan
 	err := lh.Authorize(ctx, principal, t.reads, t.writes)
 	// Parallel tasks may collide in DuckDB's optimistic concurrency control;
 	// the loser's work was rolled back whole, so it is safe to try again.
@@ -444,7 +451,8 @@ func runTask(ctx context.Context, lh *lakehouse.Lakehouse, runID, principal stri
 			}
 			defer tx.Rollback()
 			rows, detail, err := t.do(ctx, tx, runID)
-			for _, r := range tx.Checked() {
+			checked = tx.Checked()
+			for _, r := range checked {
 				if !slices.Contains(tables, r.String()) {
 					tables = append(tables, r.String())
 				}
@@ -478,6 +486,7 @@ func runTask(ctx context.Context, lh *lakehouse.Lakehouse, runID, principal stri
 			err = errors.Join(err, rerr)
 		}
 	}
+	recordTaskUsage(context.WithoutCancel(ctx), lh, job, principal, t, tr, meter, checked)
 	return tr, err
 }
 

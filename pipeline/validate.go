@@ -49,6 +49,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 	}
 	p.validateTargets(errf, warnf)
 	p.validateCompute(errf, warnf)
+	p.validatePrices(errf)
 
 	// Tables that exist for models to read: bronze sources, then models.
 	known := map[string]bool{}

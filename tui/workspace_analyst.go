@@ -47,6 +47,12 @@ type session struct {
 	closed bool
 	mu     sync.Mutex
 	lives  []openLive
+	// calls counts the calls running on lh; idleSince is when the last
+	// ended (or the session opened), the start of its idle period,
+	// recorded as usage when the next call begins or the session closes
+	// (lakehouse usage kind idle). Both under mu.
+	calls     int
+	idleSince time.Time
 }
 
 // openLive is a result the session served, with the cancel of its
@@ -88,11 +94,43 @@ func (w *Workspace) session(ctx context.Context, target string) (*session, error
 		w.sessions[path] = s
 	}
 	s.use.RLock()
+	s.mu.Lock()
+	if s.calls == 0 {
+		s.recordIdle()
+	}
+	s.calls++
+	s.mu.Unlock()
 	return s, nil
 }
 
 // done ends a call on the session.
-func (s *session) done() { s.use.RUnlock() }
+func (s *session) done() {
+	s.mu.Lock()
+	if s.calls--; s.calls == 0 {
+		s.idleSince = time.Now()
+	}
+	s.mu.Unlock()
+	s.use.RUnlock()
+}
+
+// recordIdle records the session's idle period up to now as usage, at
+// most lakehouse.IdleAutoStop of it; under s.mu. The period starts when
+// the first call ends: opening is the first call's own time.
+func (s *session) recordIdle() {
+	if s.idleSince.IsZero() {
+		return
+	}
+	now := time.Now()
+	start := s.idleSince
+	if now.Sub(start) > lakehouse.IdleAutoStop {
+		now = start.Add(lakehouse.IdleAutoStop)
+	}
+	s.idleSince = time.Time{}
+	u := lakehouse.UsageRecord{Kind: lakehouse.UsageKindIdle, StartTime: start, EndTime: now, Tags: map[string]string{"principal": s.principal}}
+	if err := s.lh.RecordUsage(context.Background(), u); err != nil {
+		fmt.Fprintln(os.Stderr, "lakebench:", err) // never fails a call
+	}
+}
 
 // bind is ctx, also canceled when the session closes: a call on the
 // session never holds up the write that closes it.
@@ -114,6 +152,7 @@ func (s *session) close(reason error) {
 	s.closed = true
 	s.lh.CloseResults(reason) // Sort's and Filter's too
 	s.mu.Lock()
+	s.recordIdle()
 	for _, l := range s.lives {
 		l.cancel()
 	}
@@ -176,12 +215,13 @@ func (w *Workspace) Query(ctx context.Context, target, sqlText string) (*lakehou
 		return nil, err
 	}
 	defer s.done()
-	started := time.Now()
+	meter := lakehouse.StartMeter()
+	started := meter.Start()
 	var once sync.Once
 	record := func(o lakehouse.LiveOutcome) {
 		once.Do(func() {
 			r := lakehouse.QueryRecord{Principal: s.principal, SQL: sqlText, Started: started, Duration: time.Duration(o.Duration),
-				Rows: o.Rows, Status: o.Status}
+				Rows: o.Rows, Status: o.Status, CPU: meter.CPU()}
 			if o.Err != nil {
 				r.Error = o.Err.Error()
 			}

@@ -17,7 +17,7 @@ import (
 // newAuditCmd is `lakebench audit`: list the target's audit events, and
 // `audit verify`: re-compute its hash chain.
 func newAuditCmd(g *globals) *cobra.Command {
-	var since, principal string
+	var since, principal, action, table string
 	var limit int
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -29,7 +29,7 @@ func newAuditCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f := lakehouse.AuditFilter{Principal: principal, Limit: limit}
+			f := lakehouse.AuditFilter{Principal: principal, Action: action, Table: table, Limit: limit}
 			if since != "" {
 				if f.Since, err = parseSince(since); err != nil {
 					return err
@@ -65,6 +65,8 @@ func newAuditCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&since, "since", "", "only events since a duration ago (24h) or a date (2026-01-31)")
 	cmd.Flags().StringVar(&principal, "principal", "", "only this principal's events")
+	cmd.Flags().StringVar(&action, "action", "", "only this action's events (SELECT, EXECUTE, deploy, grant, revoke, task:model, ml:alias, backup, restore, ...)")
+	cmd.Flags().StringVar(&table, "table", "", "only the events on this object (schema.table)")
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many events (default: all)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON document")
 
@@ -163,6 +165,12 @@ func printEvents(w io.Writer, events []lakehouse.AuditEvent) {
 		if e.Detail != "" {
 			line += "  " + visible(strings.ReplaceAll(e.Detail, "\n", " "))
 		}
+		if e.Result != "" && e.Allowed {
+			line += "  [" + visible(strings.ReplaceAll(e.Result, "\n", " ")) + "]"
+		}
+		if e.Statement != "" {
+			line += "\n       " + visible(statementLine(e.Statement, 200))
+		}
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 }
@@ -215,4 +223,14 @@ func visible(s string) string {
 // hidden reports whether a terminal acts on r rather than showing it.
 func hidden(r rune) bool {
 	return r != ' ' && (unicode.IsControl(r) || !unicode.IsGraphic(r) || unicode.Is(unicode.Bidi_Control, r))
+}
+
+// statementLine is text on one line (runs of blanks as one space), cut to at
+// most n characters with "…".
+func statementLine(text string, n int) string {
+	s := strings.Join(strings.Fields(text), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }

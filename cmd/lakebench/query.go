@@ -66,7 +66,8 @@ func newQueryCmd(g *globals) *cobra.Command {
 			lh.SetPrincipal(s.principal())
 			s.warnUndeployed(ctx, lh)
 			sqlText := args[0]
-			start := time.Now()
+			meter := lakehouse.StartMeter()
+			start := meter.Start()
 			isSel := lh.IsSelect(ctx, sqlText)
 			if !isSel {
 				lh.Close()
@@ -75,7 +76,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 				}
 				if !lh.IsSelect(ctx, sqlText) {
 					n, err := lh.Exec(ctx, sqlText)
-					recordQuery(ctx, lh, sqlText, start, n, err)
+					recordQuery(ctx, lh, sqlText, meter, n, err)
 					if err != nil {
 						return err
 					}
@@ -84,7 +85,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 				}
 			}
 			n, err := printQuery(ctx, lh, sqlText, format, os.Stdout)
-			recordQuery(ctx, lh, sqlText, start, n, err)
+			recordQuery(ctx, lh, sqlText, meter, n, err)
 			if err != nil {
 				return err
 			}
@@ -100,8 +101,8 @@ func newQueryCmd(g *globals) *cobra.Command {
 // (sys.query_history, or the read-only sessions' log the next writer
 // imports) with how it ended: a history that cannot be written is said,
 // never fatal.
-func recordQuery(ctx context.Context, lh *lakehouse.Lakehouse, sqlText string, start time.Time, rows int64, err error) {
-	r := lakehouse.QueryRecord{SQL: sqlText, Started: start, Duration: time.Since(start), Rows: rows, Status: "ok"}
+func recordQuery(ctx context.Context, lh *lakehouse.Lakehouse, sqlText string, m lakehouse.Meter, rows int64, err error) {
+	r := lakehouse.QueryRecord{SQL: sqlText, Started: m.Start(), Duration: time.Since(m.Start()), Rows: rows, Status: "ok", CPU: m.CPU()}
 	if err != nil {
 		r.Status, r.Error = "error", err.Error()
 		if ctx.Err() != nil || errors.Is(err, lakehouse.ErrCanceled) {

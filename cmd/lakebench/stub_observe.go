@@ -27,11 +27,6 @@ func newProfileCmd(g *globals) *cobra.Command {
 	return stubCmd("profile TABLE", "Profile a table")
 }
 
-// ob-usage: lakebench usage [--by job|target|principal|day] [--since D] [--json]
-func newUsageCmd(g *globals) *cobra.Command {
-	return stubCmd("usage", "Compute usage and cost")
-}
-
 // ob-backup: lakebench backup [list], restore SNAPSHOT|latest, sla
 func newBackupCmd(g *globals) *cobra.Command {
 	return stubCmd("backup", "Snapshot the target")

@@ -1,0 +1,254 @@
+package lakehouse
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestQueryUsage: a query the history records has a usage row: its span,
+// wall and CPU seconds, a quantity of wall seconds times the session's
+// threads, the rows and bytes of the tables its plan read, tagged with
+// the principal and target. A read-only session's row waits in the usage
+// log, is read beside sys.usage, and is imported by the next writer; a
+// principal reads its own usage, the owner everyone's.
+func TestQueryUsage(t *testing.T) {
+	ctx := context.Background()
+	path := historyTarget(t)
+	w := openAs(t, path, "", false)
+	if _, err := w.Exec(ctx, "CREATE TABLE gold.big AS SELECT range AS x, 'v' || range AS s FROM range(1000)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.SetListPrice(ctx, ListPrice{Price: 0.01, Currency: "USD", Tier: "spot"}); err != nil {
+		t.Fatal(err)
+	}
+	wantRows, wantBytes, err := w.ScanSize(ctx, []TableName{{"gold", "big"}})
+	if err != nil || wantRows != 1000 || wantBytes != 1000*(8+32) {
+		t.Fatalf("ScanSize of gold.big: %d rows %d bytes %v, want 1000 rows of 40 bytes", wantRows, wantBytes, err)
+	}
+	w.Close()
+
+	dana := openAs(t, path, "dana", true)
+	const q = "select count(*) from gold.big where x < 10"
+	m := StartMeter()
+	var n int64
+	if err := dana.Stream(ctx, q, 100, func(r *Result) error { n += int64(len(r.Rows)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := dana.RecordQuery(ctx, QueryRecord{SQL: q, Started: m.Start(), Duration: time.Since(m.Start()), Rows: n, Status: "ok", CPU: m.CPU()}); err != nil {
+		t.Fatal(err)
+	}
+	// A refused query is recorded too, reading nothing.
+	const refused = "select * from silver.secret"
+	if _, err := dana.Query(ctx, refused); err == nil {
+		t.Fatal("dana read silver")
+	}
+	if err := dana.RecordQuery(ctx, QueryRecord{SQL: refused, Started: time.Now(), Status: "error", Error: "refused"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(usageLogPath(path)); err != nil {
+		t.Fatalf("a read-only session's usage is not in its log: %v", err)
+	}
+	check := func(who string, records []UsageRecord) {
+		t.Helper()
+		if len(records) != 2 {
+			t.Fatalf("%s reads %d usage records, want dana's 2: %+v", who, len(records), records)
+		}
+		r := records[0]
+		if r.Kind != UsageKindQuery || r.Tags["principal"] != "dana" || r.Tags["target"] != "dev" || r.Tags["status"] != "ok" {
+			t.Errorf("%s: the query's record %+v: want kind query, principal dana, target dev, status ok", who, r)
+		}
+		if r.RowsRead != wantRows || r.BytesRead != wantBytes || r.RowsWritten != 0 {
+			t.Errorf("%s: the query read %d rows, %d bytes, wrote %d; want %d rows, %d bytes, none", who, r.RowsRead, r.BytesRead, r.RowsWritten, wantRows, wantBytes)
+		}
+		if r.Quantity <= 0 || r.CPUSeconds < 0 || math.Abs(r.Quantity-r.WallSeconds*float64(dana.Threads())) > 1e-9 {
+			t.Errorf("%s: quantity %g for %g s on %d threads (cpu %g s)", who, r.Quantity, r.WallSeconds, dana.Threads(), r.CPUSeconds)
+		}
+		if math.Abs(r.Cost-r.Quantity*0.01) > 1e-12 || r.Currency != "USD" {
+			t.Errorf("%s: cost %g %s, want %g USD", who, r.Cost, r.Currency, r.Quantity*0.01)
+		}
+		if records[1].RowsRead != 0 || records[1].Tags["status"] != "error" {
+			t.Errorf("%s: the refused query's record %+v: want no rows read, status error", who, records[1])
+		}
+	}
+	pending, err := dana.UsageRecords(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("dana, pending", pending)
+	dana.Close()
+
+	// The next writer imports the log; the owner reads everyone's usage,
+	// another principal only its own.
+	w = openAs(t, path, "", false)
+	if _, err := os.Stat(usageLogPath(path)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the usage log is still there after a writer opened: %v", err)
+	}
+	w.Close()
+	owner := openAs(t, path, "owner", true)
+	all, err := owner.UsageRecords(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("owner, imported", all)
+	owner.Close()
+	ben := openAs(t, path, "ben", true)
+	if own, err := ben.UsageRecords(ctx, time.Time{}); err != nil || len(own) != 0 {
+		t.Errorf("ben reads %d usage records (%v), want none of dana's", len(own), err)
+	}
+	if sums, err := ben.Usage(ctx, UsageQuery{By: "nope"}); err == nil {
+		t.Errorf("usage by nope: %+v, want an error", sums)
+	}
+}
+
+// TestUsageLogTampered: an edited line of the usage log is not imported
+// and becomes an audit_tamper event.
+func TestUsageLogTampered(t *testing.T) {
+	ctx := context.Background()
+	path := historyTarget(t)
+	dana := openAs(t, path, "dana", true)
+	for i := range 2 {
+		if err := dana.RecordUsage(ctx, UsageRecord{Kind: UsageKindIdle, StartTime: time.Now().Add(-time.Duration(i+1) * time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dana.Close()
+	b, err := os.ReadFile(usageLogPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(string(b), "\n", 2)
+	edited := strings.Replace(lines[0], `\"kind\":\"idle\"`, `\"kind\":\"query\"`, 1)
+	if edited == lines[0] {
+		t.Fatalf("the log line has no kind to edit: %s", lines[0])
+	}
+	if err := os.WriteFile(usageLogPath(path), []byte(edited+"\n"+lines[1]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := openAs(t, path, "", false)
+	records, err := w.UsageRecords(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(records) != 1 || records[0].Kind != UsageKindIdle {
+		t.Errorf("imported %+v, want the one intact idle record", records)
+	}
+	events, err := w.AuditEvents(ctx, AuditFilter{Action: ActionAuditTamper})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || !strings.Contains(events[0].Detail, "usage log") || !strings.Contains(events[0].Detail, "edited") {
+		t.Errorf("tamper events %+v, want one naming the edited line of the usage log", events)
+	}
+}
+
+// oldAuditHash is the hash of an event as lakebench computed it before
+// statement and result: written out here, apart from ComputeHash, so a
+// change of the canonical form that breaks older chains fails the test.
+func oldAuditHash(seq int64, at time.Time, principal, action string, tables []string, rows int64, allowed bool, detail, prev string) string {
+	canon := struct {
+		Seq       int64    `json:"seq"`
+		At        string   `json:"at"`
+		Principal string   `json:"principal"`
+		Action    string   `json:"action"`
+		Tables    []string `json:"tables"`
+		Rows      int64    `json:"rows"`
+		Allowed   bool     `json:"allowed"`
+		Detail    string   `json:"detail"`
+		PrevHash  string   `json:"prev_hash"`
+	}{seq, at.UTC().Format("2006-01-02T15:04:05.000000Z"), principal, action, tables, rows, allowed, detail, prev}
+	b, _ := json.Marshal(canon)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// TestOldAuditChainVerifies: a sys.audit written before statement and
+// result (built here with the old columns and hashes) verifies as before,
+// read-only and after a writer adds the columns; new events with a
+// statement chain after the old ones.
+func TestOldAuditChainVerifies(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dev.duckdb")
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE SCHEMA sys; CREATE TABLE sys.audit (event_time TIMESTAMP, principal VARCHAR, action VARCHAR,
+		tables VARCHAR[], rows BIGINT, allowed BOOLEAN, detail VARCHAR, seq BIGINT, prev_hash VARCHAR, hash VARCHAR)`); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 678900000, time.UTC)
+	prev := ""
+	old := []struct {
+		principal, action string
+		tables            []string
+		rows              int64
+		allowed           bool
+		detail            string
+	}{
+		{"ana", "deploy", nil, 0, true, "retail abc"},
+		{"dana", "SELECT", []string{"gold.revenue"}, 12, true, ""},
+		{"dana", "SELECT", []string{"silver.orders"}, 0, false, "dana may not read silver.orders"},
+	}
+	for i, e := range old {
+		tables := e.tables
+		if tables == nil {
+			tables = []string{}
+		}
+		h := oldAuditHash(int64(i+1), at, e.principal, e.action, tables, e.rows, e.allowed, e.detail, prev)
+		var detail any
+		if e.detail != "" {
+			detail = e.detail
+		}
+		if _, err := db.Exec(`INSERT INTO sys.audit VALUES (?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?)`,
+			at, e.principal, e.action, tables, e.rows, e.allowed, detail, i+1, prev, h); err != nil {
+			t.Fatal(err)
+		}
+		prev = h
+	}
+	db.Close()
+
+	// Read-only: the file keeps its old columns.
+	ro := openAs(t, path, "", true)
+	if c, err := ro.VerifyAudit(ctx); err != nil || c.Break != nil || c.Events != 3 || c.LastHash != prev {
+		t.Errorf("the old chain, read-only: %+v %v; want 3 events, intact, ending %s", c, err, prev)
+	}
+	if events, err := ro.AuditEvents(ctx, AuditFilter{Action: "SELECT", Table: "silver.orders"}); err != nil || len(events) != 1 || events[0].Allowed {
+		t.Errorf("old events filtered by action and table: %+v %v", events, err)
+	}
+	ro.Close()
+
+	w := openAs(t, path, "", false)
+	if c, err := w.VerifyAudit(ctx); err != nil || c.Break != nil || c.Events != 3 {
+		t.Errorf("the old chain after the migration: %+v %v", c, err)
+	}
+	w.SetPrincipal("dana")
+	if _, err := w.Query(ctx, "SELECT 42 AS answer"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := w.VerifyAudit(ctx)
+	if err != nil || c.Break != nil || c.Events != 4 {
+		t.Errorf("the chain with a new event: %+v %v", c, err)
+	}
+	events, err := w.AuditEvents(ctx, AuditFilter{Principal: "dana", Action: "SELECT"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := events[len(events)-1]
+	if last.Seq != 4 || last.PrevHash != prev || last.Statement != "SELECT 42 AS answer" || last.Result != "ok: 1 rows" {
+		t.Errorf("the new event %+v: want seq 4 after the old head, its statement and result", last)
+	}
+	if events[0].Statement != "" || events[0].Result != "" {
+		t.Errorf("an old event reads back with statement %q result %q, want none", events[0].Statement, events[0].Result)
+	}
+}
