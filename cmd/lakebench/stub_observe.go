@@ -36,16 +36,3 @@ func newHealthCmd(g *globals) *cobra.Command {
 func newUsageCmd(g *globals) *cobra.Command {
 	return stubCmd("usage", "Compute usage and cost")
 }
-
-// ob-backup: lakebench backup [list], restore SNAPSHOT|latest, sla
-func newBackupCmd(g *globals) *cobra.Command {
-	return stubCmd("backup", "Snapshot the target")
-}
-
-func newRestoreCmd(g *globals) *cobra.Command {
-	return stubCmd("restore SNAPSHOT|latest", "Restore a snapshot")
-}
-
-func newSLACmd(g *globals) *cobra.Command {
-	return stubCmd("sla", "The target's SLA against its objectives")
-}
