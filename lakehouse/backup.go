@@ -151,7 +151,7 @@ func (lh *Lakehouse) Backup(ctx context.Context, opts BackupOptions) (BackupInfo
 	if opts.Dir == "" {
 		return BackupInfo{}, &BackupError{Target: target, Reason: "backup of " + target + ": no backups directory given"}
 	}
-	principal := cmp.Or(opts.Principal, lh.principal)
+	principal := cmp.Or(opts.Principal, lh.principal, "lakebench")
 	if err := lh.CheckPermission(ctx, principal, CanManage, "backup"); err != nil {
 		return BackupInfo{}, err
 	}

@@ -91,6 +91,7 @@ var actionPhrases = map[string]string{
 	"alias move":  "move model aliases on target %s",
 	"backup":      "back up target %s",
 	"restore":     "restore target %s",
+	"backup list": "list the backups of target %s",
 }
 
 func (e *PermissionError) Error() string {

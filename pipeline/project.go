@@ -40,7 +40,11 @@ type Project struct {
 	Permissions []Permission        `yaml:"permissions,omitempty" json:"permissions,omitempty"`
 	// Compute is the machine DuckDB may use; a target's compute overrides it
 	// setting by setting (see ComputeSettings).
-	Compute   *Compute          `yaml:"compute,omitempty" json:"compute,omitempty"`
+	Compute *Compute `yaml:"compute,omitempty" json:"compute,omitempty"`
+	// SLA and Backup are every target's, merged into a target's own
+	// setting by setting (see Project.SLAFor, Project.BackupFor).
+	SLA       *SLA              `yaml:"sla,omitempty" json:"sla,omitempty"`
+	Backup    *BackupSettings   `yaml:"backup,omitempty" json:"backup,omitempty"`
 	Resources Resources         `yaml:"resources,omitempty" json:"resources,omitempty"`
 	Targets   map[string]Target `yaml:"targets,omitempty" json:"targets,omitempty"`
 

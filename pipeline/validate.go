@@ -139,6 +139,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 			}
 		}
 	}
+	p.validateSLA(errf, tableRef)
 	for _, n := range sortedKeys(p.Resources.RegisteredModels) {
 		rm := p.Resources.RegisteredModels[n]
 		path := "resources.registered_models." + n

@@ -289,7 +289,7 @@ func (s *session) decide(ctx context.Context) (string, error) {
 // "" when the target has none recorded (or does not exist yet).
 func (s *session) deployedIdentities(ctx context.Context) (sps map[string]bool, mode string, err error) {
 	path := s.project.DatabasePath(s.target)
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && s.reader == nil {
 		return nil, "", nil
 	}
 	lh, done, err := s.readTarget(ctx, path)
@@ -329,7 +329,9 @@ func (s *session) deployedIdentities(ctx context.Context) (sps map[string]bool, 
 
 // readTarget opens the target at path read-only for an identity check, or
 // hands over the session's reader when the command holds one (done then
-// leaves it open).
+// leaves it open): a restore of a target that cannot be opened holds its
+// newest intact snapshot, whose identities stand for the target's, even
+// where the target's file is missing.
 func (s *session) readTarget(ctx context.Context, path string) (lh *lakehouse.Lakehouse, done func(), err error) {
 	if s.reader != nil {
 		return s.reader, func() {}, nil
@@ -350,7 +352,7 @@ func validPrincipalName(name string) bool { return principalName.MatchString(nam
 // owner is the target's owner, or "" when it has none yet.
 func (s *session) owner(ctx context.Context) (string, error) {
 	path := s.project.DatabasePath(s.target)
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && s.reader == nil {
 		return "", nil
 	}
 	lh, done, err := s.readTarget(ctx, path)
@@ -367,7 +369,7 @@ func (s *session) owner(ctx context.Context) (string, error) {
 // is open (its first deploy is how it gets an owner).
 func (s *session) verifyServicePrincipal(ctx context.Context, sp string, refuse func(string, ...any) error) error {
 	path := s.project.DatabasePath(s.target)
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && s.reader == nil {
 		return nil
 	}
 	lh, done, err := s.readTarget(ctx, path)

@@ -26,16 +26,3 @@ func newQualityCmd(g *globals) *cobra.Command {
 func newProfileCmd(g *globals) *cobra.Command {
 	return stubCmd("profile TABLE", "Profile a table")
 }
-
-// ob-backup: lakebench backup [list], restore SNAPSHOT|latest, sla
-func newBackupCmd(g *globals) *cobra.Command {
-	return stubCmd("backup", "Snapshot the target")
-}
-
-func newRestoreCmd(g *globals) *cobra.Command {
-	return stubCmd("restore SNAPSHOT|latest", "Restore a snapshot")
-}
-
-func newSLACmd(g *globals) *cobra.Command {
-	return stubCmd("sla", "The target's SLA against its objectives")
-}
