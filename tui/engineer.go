@@ -97,11 +97,14 @@ type liveRun struct {
 // qualityItem is one row of the Quality panel: a rule's latest result or a
 // source's unreadable rows.
 type qualityItem struct {
-	table   string
-	rule    string
-	crit    string
-	failed  int64
-	checked int64
+	table string
+	rule  string
+	// function is the DQX check function (is_not_null, ...), "" for a
+	// source's unreadable rows.
+	function string
+	crit     string
+	failed   int64
+	checked  int64
 }
 
 type engineer struct {
@@ -127,6 +130,8 @@ type engineer struct {
 
 	drill        *Quarantine
 	drillTable   string
+	// drillCheck is the check drilled from: its errors lead each row's.
+	drillCheck string
 	drillLoading bool
 	drillCursor  int
 
@@ -325,6 +330,13 @@ func (e *engineer) Update(msg tea.Msg) tea.Cmd {
 			return flash(msg.err.Error(), true)
 		}
 		q := msg.q
+		if e.drillCheck != "" {
+			// The rows the check drilled from rejected come first.
+			q.Rows = slices.Clone(q.Rows)
+			sort.SliceStable(q.Rows, func(i, j int) bool {
+				return failedCheck(q.Rows[i], e.drillCheck) && !failedCheck(q.Rows[j], e.drillCheck)
+			})
+		}
 		e.drill, e.drillCursor = &q, 0
 	case profilesMsg, healthMsg:
 		return e.observeUpdate(msg)
@@ -479,8 +491,12 @@ func (e *engineer) enter() tea.Cmd {
 		if len(items) == 0 {
 			return nil
 		}
-		table := items[e.cursor[panelQuality]].table
-		e.drillLoading, e.drillTable = true, table
+		it := items[e.cursor[panelQuality]]
+		table := it.table
+		e.drillLoading, e.drillTable, e.drillCheck = true, table, ""
+		if it.function != "" {
+			e.drillCheck = it.rule
+		}
 		return func() tea.Msg {
 			q, err := b.Quarantined(context.Background(), target, table, 200)
 			return quarantineMsg{q: q, err: err}
@@ -528,7 +544,7 @@ func (e *engineer) qualityItems() []qualityItem {
 		}
 	}
 	for _, q := range s.Quality {
-		out = append(out, qualityItem{table: q.Table, rule: q.Rule, crit: q.Criticality, failed: q.RowsFailed, checked: q.RowsChecked})
+		out = append(out, qualityItem{table: q.Table, rule: q.Rule, function: q.Function, crit: q.Criticality, failed: q.RowsFailed, checked: q.RowsChecked})
 	}
 	return out
 }
@@ -979,7 +995,11 @@ func (e *engineer) qualityLines(width, room int) []string {
 		}
 		counts := fmt.Sprintf("%s of %s", thousands(it.failed), thousands(it.checked))
 		lines = append(lines, mark+glyph+" "+name+" "+right(counts, width-tw-5))
-		lines = append(lines, "    "+st.Muted.Render(cut(it.rule+" ("+it.crit+")", width-4)))
+		what := it.rule
+		if it.function != "" && it.function != it.rule {
+			what += " · " + it.function
+		}
+		lines = append(lines, "    "+st.Muted.Render(cut(what+" ("+it.crit+")", width-4)))
 	}
 	return lines
 }
@@ -1090,7 +1110,12 @@ func (e *engineer) drillView() string {
 	}
 	reasons := map[string]int{}
 	for _, r := range q.Rows {
-		reasons[r.Reason]++
+		if len(r.Errors) == 0 {
+			reasons[r.Reason]++
+		}
+		for _, ce := range r.Errors {
+			reasons[ce.Name]++
+		}
 	}
 	keys := make([]string, 0, len(reasons))
 	for k := range reasons {
@@ -1115,7 +1140,11 @@ func (e *engineer) drillView() string {
 	if len(selRecord) > 6 {
 		selRecord = append(selRecord[:5], "…")
 	}
-	selLines := len(strings.Split(wrapText(sel.Reason+"  "+selWhere, inner-2), "\n")) + len(selRecord)
+	selBlock := e.selectedRow(sel, selWhere, inner)
+	for _, l := range selRecord {
+		selBlock = append(selBlock, "    "+l)
+	}
+	selLines := len(selBlock)
 	start, end := window(len(q.Rows), e.drillCursor, max(1, (room-3-(selLines-per))/per))
 	for i := start; i < end; i++ {
 		r := q.Rows[i]
@@ -1136,23 +1165,77 @@ func (e *engineer) drillView() string {
 			head += st.Muted.Render("  " + where)
 		}
 		if i == e.drillCursor {
-			for k, l := range strings.Split(wrapText(r.Reason+"  "+where, inner-2), "\n") {
-				if k == 0 {
-					l = mark + st.Bad.Render(l)
-				} else {
-					l = "  " + st.Bad.Render(l)
-				}
-				lines = append(lines, l)
-			}
-			for _, l := range selRecord {
-				lines = append(lines, "    "+l)
-			}
+			lines = append(lines, selBlock...)
 			continue
 		}
 		lines = append(lines, cut(head, inner), "    "+cut(strings.ReplaceAll(r.Record, "\n", "⏎"), inner-4))
+	}
+	if e.drillCheck != "" {
+		title += " · check " + e.drillCheck
 	}
 	if int64(len(q.Rows)) < q.Total {
 		lines = append(lines, st.Muted.Render(fmt.Sprintf("first %d of %s rows: lakebench query \"select * from %s_quarantine\" for all", len(q.Rows), thousands(q.Total), q.Table)))
 	}
 	return panel(st.PanelActive, title, lines, e.width, e.height)
+}
+
+// failedCheck reports whether a quarantined row's _errors name check.
+func failedCheck(r lakehouse.QuarantinedRow, check string) bool {
+	return slices.ContainsFunc(r.Errors, func(ce lakehouse.CheckError) bool { return ce.Name == check })
+}
+
+// selectedRow is the selected quarantined row's head, wrapped: its reason
+// and where it came from, or, for a check's reject, each of its _errors
+// (the check, its message, function and columns) under the run that
+// rejected it.
+func (e *engineer) selectedRow(r lakehouse.QuarantinedRow, where string, inner int) []string {
+	st := e.sh.styles
+	mark := st.Selected.Render("▸ ")
+	if len(r.Errors) == 0 {
+		var out []string
+		for k, l := range strings.Split(wrapText(r.Reason+"  "+where, inner-2), "\n") {
+			if k == 0 {
+				out = append(out, mark+st.Bad.Render(l))
+			} else {
+				out = append(out, "  "+st.Bad.Render(l))
+			}
+		}
+		return out
+	}
+	head := "_errors"
+	if r.RunID != "" {
+		head += " · run " + r.RunID
+	}
+	if where != "" {
+		head += " · " + where
+	}
+	out := []string{mark + st.Muted.Render(cut(head, inner-2))}
+	for _, ce := range r.Errors {
+		text := "✗ " + ce.Name + ": " + ce.Message
+		var about []string
+		if ce.Function != "" && ce.Function != ce.Name {
+			about = append(about, ce.Function)
+		}
+		if len(ce.Columns) > 0 {
+			about = append(about, "columns "+strings.Join(ce.Columns, ", "))
+		}
+		if ce.Filter != "" {
+			about = append(about, "where "+ce.Filter)
+		}
+		style := st.Bad
+		if e.drillCheck != "" && ce.Name != e.drillCheck {
+			style = st.Warn
+		}
+		for k, l := range strings.Split(wrapText(text, inner-4), "\n") {
+			if k == 0 {
+				out = append(out, "  "+style.Render(l))
+			} else {
+				out = append(out, "    "+style.Render(l))
+			}
+		}
+		if len(about) > 0 {
+			out = append(out, "    "+st.Muted.Render(cut(strings.Join(about, " · "), inner-4)))
+		}
+	}
+	return out
 }

@@ -483,20 +483,53 @@ func signed(v float64) string {
 	return num(v)
 }
 
-// sortHealth orders health results by layer, table, then check.
+// sortHealth orders health results Unhealthy first, then by layer, table,
+// check and metric.
 func sortHealth(rs []lakehouse.HealthResult) []lakehouse.HealthResult {
 	out := slices.Clone(rs)
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
+		if ua, ub := a.Status == lakehouse.Unhealthy, b.Status == lakehouse.Unhealthy; ua != ub {
+			return ua
+		}
 		if ra, rb := layerRank(a.Table), layerRank(b.Table); ra != rb {
 			return ra < rb
 		}
 		if a.Table != b.Table {
 			return a.Table < b.Table
 		}
-		return a.Check < b.Check
+		if a.Check != b.Check {
+			return a.Check > b.Check // freshness, then completeness
+		}
+		return healthLabel(a) < healthLabel(b)
 	})
 	return out
+}
+
+// healthLabel names what a result measured: its check and metric (an
+// explicit objective of quality_monitors is starred).
+func healthLabel(h lakehouse.HealthResult) string {
+	switch h.Metric {
+	case "commit_freshness":
+		return "last commit"
+	case "data_freshness":
+		return "data age"
+	case "daily_row_count":
+		return "rows of the day"
+	case "percent_null":
+		if h.Column != "" {
+			return "null% " + h.Column
+		}
+		return "null%"
+	case "objective_freshness":
+		return "freshness*"
+	case "objective_completeness":
+		return "non-null*"
+	}
+	if h.Source == "objective" {
+		return h.Check + "*"
+	}
+	return h.Check
 }
 
 // healthStyle colours a status: Healthy green, Unhealthy red, Unknown
@@ -511,13 +544,23 @@ func healthStyle(st Styles, status string) string {
 	return st.Muted.Render("? " + status)
 }
 
-// healthValue writes a check's value: a time since the last commit for
-// freshness, rows for completeness.
-func healthValue(check string, v float64) string {
+// healthValue writes a result's value in its metric's unit: a time since
+// the last commit, days since the last data, rows, or a share.
+func healthValue(h lakehouse.HealthResult, v float64) string {
 	if math.IsNaN(v) {
 		return "—"
 	}
-	if check == "freshness" {
+	switch h.Metric {
+	case "data_freshness":
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") + "d"
+	case "percent_null":
+		return pct(v)
+	case "objective_completeness":
+		return pct(100 * v)
+	case "daily_row_count":
+		return thousands(int64(math.Round(v)))
+	}
+	if h.Check == "freshness" {
 		return duration(time.Duration(v * float64(time.Second)))
 	}
 	return thousands(int64(math.Round(v)))
@@ -540,9 +583,9 @@ func (e *engineer) healthLines(width, room int) []string {
 	detail := e.healthDetail(e.health[cur], width)
 	detail = detail[:min(len(detail), max(0, room/2-1))]
 	list := max(1, room-2-len(detail))
-	tw := min(28, max(14, width-56))
-	lines := []string{st.Header.Render(fit("  table", tw+2)) + st.Header.Render(fit("check", 13)) + st.Header.Render(fit("status", 12)) +
-		st.Header.Render(right("observed", 10)) + st.Header.Render(fit("  predicted", max(0, width-tw-2-13-12-10)))}
+	tw, cw := min(28, max(20, width-58)), 19
+	lines := []string{st.Header.Render(fit("  table", tw+2)) + st.Header.Render(fit("check", cw)) + st.Header.Render(fit("status", 12)) +
+		st.Header.Render(right("observed", 9)) + st.Header.Render(fit("  predicted", max(0, width-tw-2-cw-12-9)))}
 	start, end := window(len(e.health), cur, list)
 	for i := start; i < end; i++ {
 		h := e.health[i]
@@ -553,17 +596,13 @@ func (e *engineer) healthLines(width, room int) []string {
 		}
 		pred := "—"
 		if h.Status != lakehouse.Unknown || h.PredictedMax > 0 {
-			pred = healthValue(h.Check, h.PredictedMin) + "–" + healthValue(h.Check, h.PredictedMax)
+			pred = healthValue(h, h.PredictedMin) + "–" + healthValue(h, h.PredictedMax)
 		}
-		obs := healthValue(h.Check, h.Observed)
+		obs := healthValue(h, h.Observed)
 		if h.Status == lakehouse.Unknown && h.Observed == 0 {
 			obs = "—"
 		}
-		check := h.Check
-		if h.Source == "objective" {
-			check += "*"
-		}
-		lines = append(lines, cut(mark+name+fit(check, 13)+fit(healthStyle(st, h.Status), 12)+right(obs, 10)+"  "+st.Muted.Render(pred), width))
+		lines = append(lines, cut(mark+name+fit(healthLabel(h), cw-1)+" "+fit(healthStyle(st, h.Status), 12)+right(obs, 9)+"  "+st.Muted.Render(pred), width))
 	}
 	unhealthy := 0
 	for _, h := range e.health {
@@ -571,7 +610,7 @@ func (e *engineer) healthLines(width, room int) []string {
 			unhealthy++
 		}
 	}
-	sum := fmt.Sprintf("%s unhealthy of %s · * an explicit objective (quality_monitors), else learned", plural(unhealthy, "check"), plural(len(e.health), "check"))
+	sum := fmt.Sprintf("%d unhealthy of %s · * an objective of quality_monitors, the rest learned", unhealthy, plural(len(e.health), "check"))
 	lines = append(lines, st.Muted.Render(cut(sum, width)))
 	if len(detail) > 0 {
 		lines = append(lines, detail...)
@@ -584,9 +623,12 @@ func (e *engineer) healthLines(width, room int) []string {
 func (e *engineer) healthDetail(h lakehouse.HealthResult, width int) []string {
 	st := e.sh.styles
 	var lines []string
-	head := st.Subtitle.Render(h.Table+" "+h.Check) + " " + healthStyle(st, h.Status)
+	head := st.Subtitle.Render(h.Table+" "+h.Check) + st.Muted.Render(" ("+h.Source+" "+healthLabel(h)+")") + " " + healthStyle(st, h.Status)
 	if h.ErrorCode != "" {
 		head += st.Muted.Render(" (" + h.ErrorCode + ")")
+	}
+	if !h.WindowStart.IsZero() && h.Metric != "commit_freshness" {
+		head += st.Muted.Render(" · day " + h.WindowStart.Format("2006-01-02"))
 	}
 	if !h.EvaluatedAt.IsZero() {
 		head += st.Muted.Render(" · " + ago(e.sh.now(), h.EvaluatedAt) + " ago")

@@ -256,12 +256,12 @@ func TestHealthPanelStatuses(t *testing.T) {
 	e := m.views[engineerView].(*engineer)
 	e.panel = panelHealth
 	m.Update(healthMsg{target: testInfo.Target, results: []lakehouse.HealthResult{
-		{Table: "silver.orders", Check: "completeness", Status: lakehouse.Unhealthy, Source: "learned", Observed: 12, PredictedMin: 120, PredictedMax: 160,
+		{Table: "silver.orders", Check: "completeness", Metric: "daily_row_count", Status: lakehouse.Unhealthy, Source: "learned", Observed: 12, PredictedMin: 120, PredictedMax: 160,
 			Message: "12 rows on 2026-03-01, expected 120–160", DownstreamImpact: []string{"gold.daily_revenue", "churn"}},
-		{Table: "bronze.orders", Check: "freshness", Status: lakehouse.Healthy, Source: "learned", Observed: 3600, PredictedMin: 0, PredictedMax: 90000},
+		{Table: "bronze.orders", Check: "freshness", Metric: "commit_freshness", Status: lakehouse.Healthy, Source: "learned", Observed: 3600, PredictedMin: 0, PredictedMax: 90000},
 		{Table: "gold.daily_revenue", Check: "freshness", Status: lakehouse.Unknown, ErrorCode: "NOT_ENOUGH_TABLE_HISTORY", Source: "learned"},
 	}})
-	m.Update(keyMsg("down")) // sorted by layer: bronze, silver, gold
+	// Unhealthy first, then by layer: silver.orders is selected.
 	v := m.View()
 	for table, want := range map[string]string{"bronze.orders": "✓ Healthy", "silver.orders": "✗ Unhealthy", "gold.daily_revenue": "? Unknown"} {
 		if l := lineWith(v, table+" "); !strings.Contains(l, want) {
@@ -271,7 +271,7 @@ func TestHealthPanelStatuses(t *testing.T) {
 	if l := lineWith(v, "▸ silver.orders"); !strings.Contains(l, "120–160") || !strings.Contains(l, "12") {
 		t.Errorf("selected: %q, want observed 12 against 120–160", l)
 	}
-	if !strings.Contains(v, "downstream impact: gold.daily_revenue, churn") || !strings.Contains(v, "1 check unhealthy of 3 checks") {
+	if !strings.Contains(v, "downstream impact: gold.daily_revenue, churn") || !strings.Contains(v, "1 unhealthy of 3 checks") {
 		t.Errorf("no impact or summary:\n%s", v)
 	}
 }
