@@ -218,7 +218,7 @@ func (a *architect) objectiveLines(width int) []string {
 	case o.sla == nil || len(o.sla.Objectives) == 0:
 		return append(lines, st.Muted.Render(cut("no objectives: set sla (availability, freshness, rpo, rto) under the target", width)))
 	}
-	nw := min(30, max(16, width-52))
+	nw := min(34, max(16, width-46))
 	lines = append(lines, st.Header.Render(fit("objective", nw))+st.Header.Render(right("target", 9))+st.Header.Render(right("observed", 11))+
 		"  "+st.Header.Render(fit("status", 10))+st.Header.Render(fit(" how", max(0, width-nw-32))))
 	missed := 0

@@ -141,19 +141,34 @@ func notAvailable(st Styles, err error, width, room int) []string {
 
 // profileRow is one line of the Profiles panel: a monitored table's head,
 // or one of its columns in the latest window profiled, with the latest
-// drift of that column of each drift type.
+// drift of that column of each drift type, and every window of the
+// recorded drift that was flagged (a time series flags the window that
+// drifted, not always the latest), newest first.
 type profileRow struct {
 	entry *profileEntry
 	col   *lakehouse.ColumnProfile
 	drift []lakehouse.DriftMetric
+	flags []lakehouse.DriftMetric
 }
 
-// flagged reports whether a column's latest drift passed a threshold, and
-// which statistics did.
+// flaggedDrift is a column's flagged drift rows, newest window first.
+func flaggedDrift(ds []lakehouse.DriftMetric, column string) []lakehouse.DriftMetric {
+	var out []lakehouse.DriftMetric
+	for _, d := range ds {
+		if d.Flagged && d.ColumnName == column {
+			out = append(out, d)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].WindowStart.After(out[j].WindowStart) })
+	return out
+}
+
+// flagged reports whether any recorded drift of the column passed a
+// threshold, and which statistics did.
 func (r profileRow) flagged() (bool, []string) {
 	var by []string
 	flag := false
-	for _, d := range r.drift {
+	for _, d := range r.flags {
 		if d.Flagged {
 			flag = true
 			for _, s := range d.FlaggedBy {
@@ -182,7 +197,7 @@ func (e *engineer) profileRows() []profileRow {
 			if c.ColumnName == ":table" {
 				continue
 			}
-			out = append(out, profileRow{entry: pe, col: c, drift: drift[c.ColumnName]})
+			out = append(out, profileRow{entry: pe, col: c, drift: drift[c.ColumnName], flags: flaggedDrift(pe.p.Drift, c.ColumnName)})
 		}
 	}
 	return out
@@ -301,7 +316,11 @@ func (e *engineer) profilesLines(width, room int) []string {
 			right(pct(c.PercentDistinct), numW) + right(mean, numW+2) + "  "
 		switch flag, by := r.flagged(); {
 		case flag:
-			line += st.Warn.Render("⚑ drift " + strings.Join(shortStats(by), ","))
+			when := ""
+			if w := r.flags[0].WindowStart; !w.IsZero() {
+				when = " · " + w.Format("01-02")
+			}
+			line += st.Warn.Render("⚑ drift " + strings.Join(shortStats(by), ",") + when)
 		case len(r.drift) > 0:
 			line += st.Good.Render("✓") + st.Muted.Render(" stable")
 		default:
@@ -328,8 +347,8 @@ func (e *engineer) profileHead(pe *profileEntry, width int) string {
 		return name + st.Muted.Render(" not profiled yet: run the job (r)")
 	}
 	flagged := 0
-	for _, ds := range latestDrift(pe.p.Drift) {
-		if f, _ := (profileRow{drift: ds}).flagged(); f {
+	for col := range latestDrift(pe.p.Drift) {
+		if col != ":table" && len(flaggedDrift(pe.p.Drift, col)) > 0 {
 			flagged++
 		}
 	}
@@ -390,8 +409,20 @@ func (e *engineer) profileDetail(r profileRow, width int) []string {
 	}
 	lines := []string{cut(head, width)}
 	lines = append(lines, strings.Split(wrapText(strings.Join(prof, " · "), width), "\n")...)
-	for _, d := range r.drift {
-		text := strings.ToLower(d.DriftType) + ": " + strings.Join(driftStats(d), " · ")
+	shown := slices.Clone(r.drift)
+	for _, f := range r.flags[:min(2, len(r.flags))] {
+		if !slices.ContainsFunc(shown, func(d lakehouse.DriftMetric) bool {
+			return d.DriftType == f.DriftType && d.WindowStart.Equal(f.WindowStart)
+		}) {
+			shown = append(shown, f)
+		}
+	}
+	for _, d := range shown {
+		text := strings.ToLower(d.DriftType)
+		if !d.WindowStart.IsZero() {
+			text += " " + d.WindowStart.Format("01-02")
+		}
+		text += ": " + strings.Join(driftStats(d), " · ")
 		style := st.Muted
 		if d.Flagged {
 			style = st.Warn

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -274,4 +275,134 @@ func TestHealthPanelStatuses(t *testing.T) {
 	if !strings.Contains(v, "downstream impact: gold.daily_revenue, churn") || !strings.Contains(v, "1 unhealthy of 3 checks") {
 		t.Errorf("no impact or summary:\n%s", v)
 	}
+}
+
+// TestObserveSampleRun opens every observability panel on the sample's
+// real run, as its owner: the quality drill-in shows a row's _errors, the
+// profiles flag the planted price drift and not the stable columns, the
+// health results and the costs of the run show, and the SLA panel marks a
+// freshness objective the data misses (freshness set to 1ns).
+func TestObserveSampleRun(t *testing.T) {
+	ws := NewWorkspace(WorkspaceOptions{Dir: testDir, Vars: map[string]string{"freshness": "1ns"}})
+	if _, err := ws.Prepare(context.Background(), func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	snap, err := ws.Load(context.Background(), testInfo.Target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newModelOn(t, ws, 120, 40)
+	_, cmd := m.Update(loadedMsg{target: testInfo.Target, snap: snap})
+	pump(t, m, cmd)
+
+	t.Run("quality drill-in", func(t *testing.T) {
+		m.Update(keyMsg("2"))
+		e := m.views[engineerView].(*engineer)
+		e.panel = panelQuality
+		at := slices.IndexFunc(e.qualityItems(), func(it qualityItem) bool { return it.function != "" && it.failed > 0 && it.crit == "error" })
+		if at < 0 {
+			t.Fatalf("no failed error check among %+v", e.qualityItems())
+		}
+		it := e.qualityItems()[at]
+		e.cursor[panelQuality] = at
+		_, cmd := m.Update(keyMsg("enter"))
+		pump(t, m, cmd)
+		if e.drill == nil || len(e.drill.Rows) == 0 {
+			t.Fatalf("drill-in of %s: %+v", it.rule, e.drill)
+		}
+		if !failedCheck(e.drill.Rows[0], it.rule) {
+			t.Errorf("first row's _errors %+v do not name %s", e.drill.Rows[0].Errors, it.rule)
+		}
+		v := m.View()
+		if !strings.Contains(v, "_errors · run ") || !strings.Contains(v, "✗ "+it.rule+": ") || !strings.Contains(v, "check "+it.rule) {
+			t.Errorf("drill-in without the row's _errors:\n%s", v)
+		}
+		m.Update(keyMsg("esc"))
+	})
+
+	t.Run("profiles", func(t *testing.T) {
+		e := m.views[engineerView].(*engineer)
+		e.panel = panelQuality
+		for range panelProfiles - panelQuality {
+			_, cmd := m.Update(keyMsg("right"))
+			pump(t, m, cmd)
+		}
+		if e.panel != panelProfiles || !e.profState.loaded {
+			t.Fatalf("panel %d, state %+v", e.panel, e.profState)
+		}
+		var flagged, stable []string
+		for _, r := range e.profileRows() {
+			if r.entry.err != nil {
+				t.Fatalf("%s: %v", r.entry.table, r.entry.err)
+			}
+			if r.col == nil {
+				continue
+			}
+			if f, _ := r.flagged(); f {
+				flagged = append(flagged, r.entry.table+"."+r.col.ColumnName)
+			} else if len(r.drift) > 0 {
+				stable = append(stable, r.entry.table+"."+r.col.ColumnName)
+			}
+		}
+		if !slices.Contains(flagged, "gold.order_item_prices.price_index") || len(stable) == 0 {
+			t.Errorf("flagged %v, stable %v: want the price drift flagged and stable columns", flagged, stable)
+		}
+		if v := m.View(); !strings.Contains(lineWith(v, "price_index"), "⚑ drift") {
+			t.Errorf("price_index not flagged on screen:\n%s", v)
+		}
+	})
+
+	t.Run("health", func(t *testing.T) {
+		e := m.views[engineerView].(*engineer)
+		_, cmd := m.Update(keyMsg("right"))
+		pump(t, m, cmd)
+		if e.panel != panelHealth || e.healthState.err != nil || len(e.health) == 0 {
+			t.Fatalf("panel %d, state %+v, %d results", e.panel, e.healthState, len(e.health))
+		}
+		v := m.View()
+		if !strings.Contains(v, "✓ Healthy") || !strings.Contains(v, "downstream impact: ") {
+			t.Errorf("health panel:\n%s", v)
+		}
+	})
+
+	t.Run("cost", func(t *testing.T) {
+		m.Update(keyMsg("1"))
+		a := m.views[architectView].(*architect)
+		a.panel = panelSLA
+		_, cmd := m.Update(keyMsg("right"))
+		pump(t, m, cmd)
+		if a.panel != panelCost || a.obs.costState.err != nil {
+			t.Fatalf("panel %d, state %+v", a.panel, a.obs.costState)
+		}
+		jobs := map[string]bool{}
+		for _, u := range a.obs.cost["job"] {
+			jobs[u.Key] = u.Quantity > 0
+		}
+		if !jobs["nightly"] {
+			t.Errorf("usage by job %+v: want the sample's nightly run", a.obs.cost["job"])
+		}
+		if v := m.View(); !strings.Contains(v, "by principal") || !strings.Contains(lineWith(v, "nightly"), "█") {
+			t.Errorf("cost panel:\n%s", v)
+		}
+	})
+
+	t.Run("sla", func(t *testing.T) {
+		a := m.views[architectView].(*architect)
+		_, cmd := m.Update(keyMsg("left"))
+		pump(t, m, cmd)
+		if a.panel != panelSLA || a.obs.slaState.err != nil || a.obs.sla == nil {
+			t.Fatalf("panel %d, state %+v", a.panel, a.obs.slaState)
+		}
+		v := m.View()
+		if l := lineWith(v, "freshness:gold.daily_revenue"); !strings.Contains(l, "✗ missed") {
+			t.Errorf("freshness objective of 1ns: %q, want missed\n%s", l, v)
+		}
+		if l := lineWith(v, "availability"); !strings.Contains(l, "✓ met") {
+			t.Errorf("availability: %q, want met", l)
+		}
+		if l := lineWith(v, "rpo"); !strings.Contains(l, "? unknown") {
+			t.Errorf("rpo before any backup: %q, want unknown", l)
+		}
+	})
 }
