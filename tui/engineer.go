@@ -128,10 +128,10 @@ type engineer struct {
 	logRun   string
 	batching bool
 
-	drill        *Quarantine
-	drillTable   string
+	drill      *Quarantine
+	drillTable string
 	// drillCheck is the check drilled from: its errors lead each row's.
-	drillCheck string
+	drillCheck   string
 	drillLoading bool
 	drillCursor  int
 
