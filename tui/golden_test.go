@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/exp/golden"
 )
@@ -40,6 +41,7 @@ func TestGolden(t *testing.T) {
 					_, cmd := m.Update(keyMsg(k))
 					pump(t, m, cmd) // what a panel reads when shown (Targets)
 				}
+				freezeObserved(m)
 				out := m.View()
 				if got := strings.Count(out, "\n") + 1; got != size[1] {
 					t.Errorf("%d lines, want %d", got, size[1])
@@ -58,4 +60,18 @@ func TestGoldenDrillIn(t *testing.T) {
 	_, cmd := m.Update(keyMsg("enter"))
 	pump(t, m, cmd)
 	golden.RequireEqual(t, m.View())
+}
+
+// freezeObserved fixes what the observability panels measured against the
+// wall clock (the SLA's freshness), as freeze does for the snapshot.
+func freezeObserved(m *Model) {
+	a := m.views[architectView].(*architect)
+	if a.obs.sla == nil {
+		return
+	}
+	for i := range a.obs.sla.Objectives {
+		if o := &a.obs.sla.Objectives[i]; strings.HasPrefix(o.Name, "freshness:") {
+			o.Observed, o.Detail = "1h 58m", "last written "+t0.Add(-118*time.Minute).Format("2006-01-02 15:04")
+		}
+	}
 }
