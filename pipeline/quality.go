@@ -16,11 +16,11 @@ import (
 // QualityRule is one data-quality check on a table, as databrickslabs DQX
 // declares it:
 //
-//	- criticality: error
-//	  name: customer_known
-//	  filter: status = 'completed'
-//	  check: {function: is_not_null, arguments: {column: customer_id}}
-//	  user_metadata: {owner: sales}
+//   - criticality: error
+//     name: customer_known
+//     filter: status = 'completed'
+//     check: {function: is_not_null, arguments: {column: customer_id}}
+//     user_metadata: {owner: sales}
 //
 // lakebench's short form names the function in check and puts its usual
 // arguments beside it: {check: is_in_range, column: unit_price, min: 0}.
@@ -607,7 +607,7 @@ func (r QualityRule) arguments(spec checkSpec) (checkArgs, error) {
 		name, ok := names[key]
 		if !ok {
 			return &ruleError{path: path, msg: fmt.Sprintf("%s takes no argument %q", r.Check.Function, key),
-				hint: strings.TrimPrefix(strings.TrimPrefix(suggestHint(key, allowed), ";"), " ") + argsHint(r.Check.Function, spec)}
+				hint: strings.TrimPrefix(strings.TrimSpace(suggestHint(key, allowed)+" "+argsHint(r.Check.Function, spec)), "; ")}
 		}
 		a.vals[name], a.paths[name] = v, path
 		return nil
