@@ -93,4 +93,3 @@ func printQuality(w io.Writer, results []lakehouse.QualityResult) {
 		fmt.Fprintln(w, "\nevery check passed")
 	}
 }
-
