@@ -319,7 +319,12 @@ func rowCheck(suffix string, f func(col string, a checkArgs) (fail, what string)
 		name := a.str("column")
 		c := lakehouse.QuoteIdent(name)
 		fail, what := f(c, a)
+		// As DQX words them: "Column 'c' value is null", "Value '7' in
+		// Column 'c' is not in the allowed list: [a, b]".
 		msg := lakehouse.QuoteString("Value '") + " || coalesce(CAST(" + c + " AS VARCHAR), 'null') || " + lakehouse.QuoteString("' in Column '"+name+"' "+what)
+		if strings.HasPrefix(what, "value ") {
+			msg = lakehouse.QuoteString("Column '" + name + "' " + what)
+		}
 		return fail, msg, []string{name}, normalizeName(name) + "_" + suffix, nil
 	}
 }

@@ -216,3 +216,40 @@ func TestValidateQuality(t *testing.T) {
 		}
 	}
 }
+
+// TestQualityMessages: a failing row's message says what DQX's says.
+func TestQualityMessages(t *testing.T) {
+	ctx := context.Background()
+	lh, err := lakehouse.Open(ctx, "", lakehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	for src, want := range map[string]string{
+		`{check: is_not_null, column: c}`:                                                      "Column 'c' value is null",
+		`{check: {function: is_in_list, arguments: {column: c, allowed: [a, b]}}}`:             "Value '7' in Column 'c' is not in the allowed list: [a, b]",
+		`{check: {function: is_in_range, arguments: {column: c, min_limit: 1, max_limit: 5}}}`: "Value '7' in Column 'c' not in range: [1, 5]",
+		`{check: {function: is_unique, arguments: {columns: [c]}}}`:                            "Value '7' in Column 'c' is not unique",
+		`{check: sql_expression, expression: "c < 5"}`:                                         "Value is not matching expression: c < 5",
+	} {
+		var qr QualityRule
+		if err := yaml.Unmarshal([]byte(src), &qr); err != nil {
+			t.Fatal(err)
+		}
+		r, err := qr.rule()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := "7"
+		if strings.Contains(want, "null") {
+			c = "NULL"
+		}
+		res, err := lh.Query(ctx, "SELECT "+r.Message+" FROM (SELECT "+c+" AS c) AS lb_input")
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if got := res.Rows[0][0]; got != want {
+			t.Errorf("%s: got %q, want %q", src, got, want)
+		}
+	}
+}
