@@ -2,6 +2,7 @@ package lakehouse
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -498,4 +499,41 @@ func CheckErrors(v any) []CheckError {
 		out = append(out, e)
 	}
 	return out
+}
+
+// QualityResults lists one run's rows of sys.quality_results, by table,
+// phase and check: the run runID, or the latest run that checked table
+// (any table when table is ""). The session's principal needs SELECT on
+// sys.quality_results (or CAN_VIEW on the target).
+func (lh *Lakehouse) QualityResults(ctx context.Context, table, runID string) ([]QualityResult, error) {
+	return governed(ctx, lh, func() ([]QualityResult, int64, error) {
+		out, err := lh.qualityResults(ctx, table, runID)
+		return out, int64(len(out)), err
+	}, sysTable("quality_results"))
+}
+
+func (lh *Lakehouse) qualityResults(ctx context.Context, table, runID string) ([]QualityResult, error) {
+	rows, err := lh.db.QueryContext(ctx, `WITH r AS (SELECT * FROM sys.quality_results WHERE ? = '' OR table_name = ?)
+		SELECT run_id, table_name, rule, coalesce(criticality, ''), coalesce(rows_checked, 0), coalesce(rows_failed, 0), checked_at,
+			coalesce(check_function, ''), coalesce(filter, ''), coalesce(phase, '')
+		FROM r WHERE run_id = coalesce(nullif(?, ''), (SELECT run_id FROM r ORDER BY checked_at DESC LIMIT 1))
+		ORDER BY table_name, phase, rule`, table, table, runID)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	defer rows.Close()
+	out := []QualityResult{}
+	for rows.Next() {
+		var r QualityResult
+		var at sql.NullTime
+		if err := rows.Scan(&r.RunID, &r.Table, &r.Rule, &r.Criticality, &r.RowsChecked, &r.RowsFailed, &at, &r.Function, &r.Filter, &r.Phase); err != nil {
+			return nil, fmt.Errorf("lakehouse: read quality results: %w", err)
+		}
+		r.CheckedAt = at.Time
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return out, nil
 }

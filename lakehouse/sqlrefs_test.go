@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-func openTemp(t *testing.T) *Lakehouse {
+func openTemp(t testing.TB) *Lakehouse {
 	t.Helper()
 	lh, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.duckdb"), Options{Holder: t.Name()})
 	if err != nil {

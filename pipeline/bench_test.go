@@ -57,7 +57,7 @@ func referenceRun(ctx context.Context, p *Project, lh *lakehouse.Lakehouse) erro
 		var fails []string
 		for _, r := range rules {
 			if r.Criticality == "error" {
-				fails = append(fails, "NOT coalesce(("+r.Expression+"), false)")
+				fails = append(fails, "coalesce(("+r.Fail+"), false)")
 			}
 		}
 		if len(fails) > 0 {

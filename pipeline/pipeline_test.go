@@ -137,19 +137,19 @@ func TestRunOrdersModelsAndQuarantines(t *testing.T) {
 	if got := count(t, lh, "select * from silver.orders"); got != 3 {
 		t.Errorf("silver.orders has %d rows, want 3 (the null customer quarantined)", got)
 	}
-	q, err := lh.Query(context.Background(), "select id, _reason from silver.orders_quarantine")
+	q, err := lh.Query(context.Background(), "select id, _errors[1].name, _errors[1].function from silver.orders_quarantine")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(q.Rows) != 1 || q.Rows[0][0] != int64(3) || q.Rows[0][1] != "customer_is_not_null" {
-		t.Errorf("quarantine rows %v, want [[3 customer_is_not_null]]", q.Rows)
+	if len(q.Rows) != 1 || q.Rows[0][0] != int64(3) || q.Rows[0][1] != "customer_is_null" || q.Rows[0][2] != "is_not_null" {
+		t.Errorf("quarantine rows %v, want [[3 customer_is_null is_not_null]]", q.Rows)
 	}
 	// The warn rule counts its failure but keeps the row.
 	qr, err := lh.Query(context.Background(), "select rule, rows_failed from sys.quality_results order by rule")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(qr.Rows) != "[[amount_is_in_range 1] [customer_is_not_null 1]]" {
+	if fmt.Sprint(qr.Rows) != "[[amount_less_than_limit 1] [customer_is_null 1]]" {
 		t.Errorf("quality results %v", qr.Rows)
 	}
 	if got := count(t, lh, "select * from sys.task_runs where status = 'succeeded'"); got != 3 {

@@ -16,11 +16,11 @@ import (
 // QualityRule is one data-quality check on a table, as databrickslabs DQX
 // declares it:
 //
-//	- criticality: error
-//	  name: customer_known
-//	  filter: status = 'completed'
-//	  check: {function: is_not_null, arguments: {column: customer_id}}
-//	  user_metadata: {owner: sales}
+//   - criticality: error
+//     name: customer_known
+//     filter: status = 'completed'
+//     check: {function: is_not_null, arguments: {column: customer_id}}
+//     user_metadata: {owner: sales}
 //
 // lakebench's short form names the function in check and puts its usual
 // arguments beside it: {check: is_in_range, column: unit_price, min: 0}.
@@ -319,7 +319,12 @@ func rowCheck(suffix string, f func(col string, a checkArgs) (fail, what string)
 		name := a.str("column")
 		c := lakehouse.QuoteIdent(name)
 		fail, what := f(c, a)
+		// As DQX words them: "Column 'c' value is null", "Value '7' in
+		// Column 'c' is not in the allowed list: [a, b]".
 		msg := lakehouse.QuoteString("Value '") + " || coalesce(CAST(" + c + " AS VARCHAR), 'null') || " + lakehouse.QuoteString("' in Column '"+name+"' "+what)
+		if strings.HasPrefix(what, "value ") {
+			msg = lakehouse.QuoteString("Column '" + name + "' " + what)
+		}
 		return fail, msg, []string{name}, normalizeName(name) + "_" + suffix, nil
 	}
 }
@@ -607,7 +612,7 @@ func (r QualityRule) arguments(spec checkSpec) (checkArgs, error) {
 		name, ok := names[key]
 		if !ok {
 			return &ruleError{path: path, msg: fmt.Sprintf("%s takes no argument %q", r.Check.Function, key),
-				hint: strings.TrimPrefix(strings.TrimPrefix(suggestHint(key, allowed), ";"), " ") + argsHint(r.Check.Function, spec)}
+				hint: strings.TrimPrefix(strings.TrimSpace(suggestHint(key, allowed)+" "+argsHint(r.Check.Function, spec)), "; ")}
 		}
 		a.vals[name], a.paths[name] = v, path
 		return nil

@@ -132,12 +132,12 @@ func TestQualityChecks(t *testing.T) {
 // TestQualityRuleNames: a check's default name is DQX's; name overrides it.
 func TestQualityRuleNames(t *testing.T) {
 	for src, want := range map[string]string{
-		`{check: is_not_null, column: customer_id}`:                                           "customer_id_is_null",
-		`{check: {function: is_in_list, arguments: {column: channel, allowed: [web]}}}`:        "channel_is_not_in_the_list",
-		`{check: {function: is_unique, arguments: {columns: [order_id]}}}`:                     "order_id_is_not_unique",
-		`{check: sql_expression, expression: "quantity > 0", name: positive_quantity}`:         "positive_quantity",
-		`{check: {function: sql_expression, arguments: {expression: "quantity > 0"}}}`:         "quantity_0",
-		`{check: {function: is_aggr_not_greater_than, arguments: {column: "*", limit: 1}}}`:    "all_count_greater_than_limit",
+		`{check: is_not_null, column: customer_id}`:                                                                   "customer_id_is_null",
+		`{check: {function: is_in_list, arguments: {column: channel, allowed: [web]}}}`:                               "channel_is_not_in_the_list",
+		`{check: {function: is_unique, arguments: {columns: [order_id]}}}`:                                            "order_id_is_not_unique",
+		`{check: sql_expression, expression: "quantity > 0", name: positive_quantity}`:                                "positive_quantity",
+		`{check: {function: sql_expression, arguments: {expression: "quantity > 0"}}}`:                                "quantity_0",
+		`{check: {function: is_aggr_not_greater_than, arguments: {column: "*", limit: 1}}}`:                           "all_count_greater_than_limit",
 		`{check: {function: is_aggr_not_less_than, arguments: {column: x, aggr_type: avg, group_by: [g], limit: 1}}}`: "x_avg_group_by_g_less_than_limit",
 	} {
 		var qr QualityRule
@@ -163,5 +163,93 @@ func TestQualityValuesAreQuoted(t *testing.T) {
 	}
 	if !strings.Contains(r.Fail, `'x''); DROP TABLE t; --'`) || !strings.Contains(r.Fail, `"a""b"`) {
 		t.Errorf("not quoted: %s", r.Fail)
+	}
+}
+
+// TestValidateQuality: a wrong check is a validate error placed where it is
+// written (file:line:col), with a did-you-mean.
+func TestValidateQuality(t *testing.T) {
+	dir := writeProject(t, fastGold)
+	rules := `  quality:
+    silver.orders:
+      - {check: is_not_nul, column: customer}
+      - criticality: warn
+        check:
+          function: is_in_range
+          arguments: {column: amount, min_limit: 0, max_limt: 5}
+      - check: {function: is_in_list, arguments: {column: customer}}
+      - {check: is_unique, criticality: fatal}
+      - check: {function: is_aggr_not_greater_than, arguments: {column: amount, limit: ten}}
+      - check: {function: foreign_key, arguments: {columns: [customer], ref_columns: [id], ref_table: silver.custmers}}
+      - check: {function: regex_match, arguments: {column: customer, regex: "a("}}
+      - check: {function: is_aggr_not_less_than, arguments: {column: amount, limit: 1, aggr_type: mean}}
+`
+	text := strings.Replace(testProject, testProject[strings.Index(testProject, "  quality:"):], rules, 1)
+	writeTestFile(t, dir, FileName, text)
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh, err := lakehouse.Open(context.Background(), "", lakehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	v := p.Validate(context.Background(), lh)
+	var got []string
+	for _, e := range v.Errors {
+		got = append(got, e.Error())
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{
+		FileName + `:8:10: unknown check "is_not_nul"`, "did you mean is_not_null?",
+		FileName + `:12:53: is_in_range takes no argument "max_limt"`, "did you mean max_limit? is_in_range takes column, min_limit, max_limit",
+		FileName + `:13:9: is_in_list needs argument allowed (a list of values)`,
+		FileName + `:14:28: criticality "fatal"`,
+		FileName + `:15:81: is_aggr_not_greater_than: argument limit should be a number, not ten`,
+		FileName + `:16:92: foreign_key's ref_table refers to unknown table "silver.custmers"`, "did you mean silver.orders?",
+		FileName + `:17:70: regex_match: argument regex should be a string, not a(`, "not a regular expression",
+		FileName + `:18:88: unknown aggr_type "mean"`,
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no error says %q; got:\n%s", want, all)
+		}
+	}
+}
+
+// TestQualityMessages: a failing row's message says what DQX's says.
+func TestQualityMessages(t *testing.T) {
+	ctx := context.Background()
+	lh, err := lakehouse.Open(ctx, "", lakehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	for src, want := range map[string]string{
+		`{check: is_not_null, column: c}`:                                                      "Column 'c' value is null",
+		`{check: {function: is_in_list, arguments: {column: c, allowed: [a, b]}}}`:             "Value '7' in Column 'c' is not in the allowed list: [a, b]",
+		`{check: {function: is_in_range, arguments: {column: c, min_limit: 1, max_limit: 5}}}`: "Value '7' in Column 'c' not in range: [1, 5]",
+		`{check: {function: is_unique, arguments: {columns: [c]}}}`:                            "Value '7' in Column 'c' is not unique",
+		`{check: sql_expression, expression: "c < 5"}`:                                         "Value is not matching expression: c < 5",
+	} {
+		var qr QualityRule
+		if err := yaml.Unmarshal([]byte(src), &qr); err != nil {
+			t.Fatal(err)
+		}
+		r, err := qr.rule()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := "7"
+		if strings.Contains(want, "null") {
+			c = "NULL"
+		}
+		res, err := lh.Query(ctx, "SELECT "+r.Message+" FROM (SELECT "+c+" AS c) AS lb_input")
+		if err != nil {
+			t.Fatalf("%s: %v", src, err)
+		}
+		if got := res.Rows[0][0]; got != want {
+			t.Errorf("%s: got %q, want %q", src, got, want)
+		}
 	}
 }

@@ -137,6 +137,18 @@ func schemaOf(t reflect.Type, key string) map[string]any {
 		}}
 		return s
 	}
+	if t == reflect.TypeOf(QualityCheck{}) {
+		// DQX's {function, arguments} or the short form's function name.
+		fns := QualityFunctions()
+		s["description"] = "the check function, or DQX's {function, arguments}"
+		s["anyOf"] = []any{
+			map[string]any{"type": "string", "enum": fns},
+			map[string]any{"type": "object", "properties": map[string]any{
+				"function": map[string]any{"type": "string", "enum": fns}, "arguments": map[string]any{"type": "object"}},
+				"required": []string{"function"}, "additionalProperties": false},
+		}
+		return s
+	}
 	if d, ok := descriptions[key]; ok {
 		s["description"] = d
 	}

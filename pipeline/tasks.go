@@ -102,6 +102,25 @@ func (p *Project) defaultPlan(models []Model, refresh map[string]bool) ([]task, 
 		}
 		tasks = append(tasks, t)
 	}
+	// The sources' rules (no build checks bronze) in a last task, after
+	// everything a rule may read.
+	var sources []Model
+	for _, n := range sortedKeys(p.Resources.Sources) {
+		if _, ok := p.Resources.Quality["bronze."+n]; ok {
+			sources = append(sources, Model{Table: lakehouse.TableName{Schema: "bronze", Name: n}})
+		}
+	}
+	if len(sources) > 0 {
+		t, err := p.qualityTask(sources)
+		if err != nil {
+			return nil, err
+		}
+		t.key = "checks_sources"
+		for _, other := range tasks {
+			t.dependsOn = append(t.dependsOn, other.key)
+		}
+		tasks = append(tasks, t)
+	}
 	return tasks, nil
 }
 

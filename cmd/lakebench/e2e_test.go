@@ -124,10 +124,10 @@ func TestNewUser(t *testing.T) {
 		t.Errorf("%d customer lines quarantined, want %d: %v", len(got), len(facts.MalformedLines), got)
 	}
 	// Null customer ids and negative quantities are quarantined in silver with the rule's name.
-	if n := scalar(t, dir, "select count(*) from silver.orders_quarantine where _reason = 'customer_id_is_not_null'"); int(n) != facts.NullCustomerOrders {
+	if n := scalar(t, dir, "select count(*) from silver.orders_quarantine where _errors[1].name = 'customer_id_is_null'"); int(n) != facts.NullCustomerOrders {
 		t.Errorf("%v orders quarantined for a null customer_id, want %d", n, facts.NullCustomerOrders)
 	}
-	if n := scalar(t, dir, "select count(*) from silver.order_items_quarantine where _reason = 'positive_quantity'"); int(n) != facts.NegativeQuantityItems {
+	if n := scalar(t, dir, "select count(*) from silver.order_items_quarantine where _errors[1].name = 'positive_quantity'"); int(n) != facts.NegativeQuantityItems {
 		t.Errorf("%v order items quarantined for quantity, want %d", n, facts.NegativeQuantityItems)
 	}
 	// The day without an orders file has no orders batch.

@@ -17,11 +17,6 @@ func stubCmd(use, short string) *cobra.Command {
 		RunE: func(*cobra.Command, []string) error { return errObserveNotYet }}
 }
 
-// ob-dqx: lakebench quality [TABLE] [--json]
-func newQualityCmd(g *globals) *cobra.Command {
-	return stubCmd("quality [TABLE]", "Quality check results per run")
-}
-
 // ob-profile: lakebench profile TABLE [--json] (and drift)
 func newProfileCmd(g *globals) *cobra.Command {
 	return stubCmd("profile TABLE", "Profile a table")
