@@ -25,7 +25,7 @@ import (
 // counts the values of the columns with at most FrequentLimit distinct
 // values (exactly), for frequent_items and the categorical drift
 // statistics; an identifier's most frequent values say little, so other
-// columns have none. Drift's numeric samples (ProfileOptions.Samples) are a
+// columns, and lists, structs and maps, have none. Drift's numeric samples (ProfileOptions.Samples) are a
 // third scan, only when asked. BenchmarkProfile2M compares it with
 // SUMMARIZE.
 
@@ -398,7 +398,7 @@ func profileWindows(ctx context.Context, e execer, t TableName, cols []profiled,
 	// scan: a grouping set per column.
 	var counted []int
 	for i, c := range cols {
-		if c.kind == profOther || c.kind == profFloat {
+		if c.kind == profOther {
 			continue
 		}
 		most := int64(0)

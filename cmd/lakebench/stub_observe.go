@@ -22,11 +22,6 @@ func newQualityCmd(g *globals) *cobra.Command {
 	return stubCmd("quality [TABLE]", "Quality check results per run")
 }
 
-// ob-profile: lakebench profile TABLE [--json] (and drift)
-func newProfileCmd(g *globals) *cobra.Command {
-	return stubCmd("profile TABLE", "Profile a table")
-}
-
 // ob-health: lakebench health [TABLE] [--json]
 func newHealthCmd(g *globals) *cobra.Command {
 	return stubCmd("health [TABLE]", "Freshness and completeness per table")
