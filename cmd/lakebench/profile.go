@@ -129,7 +129,6 @@ marked with ! and listed at the end.`,
 	return cmd
 }
 
-
 // noRecord explains a read of the records that failed for want of them.
 func noRecord(err error, t lakehouse.TableName, p *pipeline.Project) error {
 	if strings.Contains(err.Error(), "profile_metrics") || strings.Contains(err.Error(), "drift_metrics") {
