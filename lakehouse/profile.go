@@ -219,8 +219,17 @@ type metric struct {
 // profileWindows profiles cols per value of bucket (one window when it is
 // a constant).
 func profileWindows(ctx context.Context, e execer, t TableName, cols []profiled, gran, typ, bucket string, samples bool, now time.Time) ([]ColumnProfile, error) {
+	// A time series leaves out rows without a time; a snapshot is one
+	// window, which an empty table has too (an aggregate without GROUP BY
+	// always returns a row).
 	src := fmt.Sprintf("(SELECT *, %s AS lb_w FROM %s) AS lb_t", bucket, t.SQL())
+	group := " GROUP BY lb_w ORDER BY lb_w"
 	sel := []string{"lb_w", "count(*)"}
+	if gran == "" {
+		sel[0], group = "NULL::TIMESTAMP", ""
+	} else {
+		src = fmt.Sprintf("(SELECT *, %s AS lb_w FROM %s) AS lb_t WHERE lb_w IS NOT NULL", bucket, t.SQL())
+	}
 	var ms []metric
 	add := func(col int, name, expr string) {
 		sel = append(sel, expr)
@@ -275,7 +284,7 @@ func profileWindows(ctx context.Context, e execer, t TableName, cols []profiled,
 			}
 		}
 	}
-	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + src + " GROUP BY lb_w ORDER BY lb_w NULLS FIRST"
+	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + src + group
 	rows, err := e.QueryContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: profile %s: %w", t, queryError(ctx, err))
@@ -405,7 +414,8 @@ func profileWindows(ctx context.Context, e execer, t TableName, cols []profiled,
 		for _, w := range windows {
 			most = max(most, w.profiles[i+1].DistinctCount)
 		}
-		if most > 0 && most <= FrequentLimit {
+		// grouping() is a bitmask of at most 64 columns
+		if most > 0 && most <= FrequentLimit && len(counted) < 62 {
 			counted = append(counted, i)
 		}
 	}

@@ -321,3 +321,19 @@ func TestDriftAgainstBaseline(t *testing.T) {
 		t.Errorf("flagged with raised thresholds: %v, want none", got)
 	}
 }
+
+// TestProfileEmptyAndNullTimes: an empty table has its :table row with a
+// count of 0; a time series leaves out rows without a time.
+func TestProfileEmptyAndNullTimes(t *testing.T) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t, "CREATE TABLE gold.empty (x DOUBLE, s VARCHAR)",
+		"CREATE TABLE gold.ts AS SELECT CASE WHEN range < 3 THEN NULL ELSE TIMESTAMP '2026-01-05 10:00:00' END AS at, range AS x FROM range(10)")
+	ps, err := lh.ProfileTable(ctx, TableName{Schema: "gold", Name: "empty"}, ProfileOptions{})
+	if err != nil || len(ps) != 3 || ps[0].Count != 0 || ps[1].Count != 0 || ps[1].PercentNull != 0 {
+		t.Errorf("profile of an empty table: %+v, %v", ps, err)
+	}
+	ps, err = lh.ProfileTable(ctx, TableName{Schema: "gold", Name: "ts"}, ProfileOptions{Type: TimeSeries, TimestampColumn: "at"})
+	if err != nil || len(ps) != 3 || ps[0].Count != 7 || !ps[0].WindowStart.Equal(time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("time series with NULL times: %+v, %v", ps, err)
+	}
+}
