@@ -307,6 +307,10 @@ const (
 	rankKeyword
 	rankColumn
 	rankFunction
+	// A column only system tables have, in a statement naming none:
+	// after the functions (sys.profile_metrics' count does not hide
+	// count()).
+	rankSystemColumn
 )
 
 // suggester gathers the suggestions of one completion.
@@ -394,7 +398,13 @@ func (s *suggester) suggest(duck []duckSuggestion) {
 			// A column DuckDB found anywhere: offered only as a column of
 			// a table the principal may read.
 			if of := s.names.columns[strings.ToLower(strings.Trim(text, `"`))]; len(of) > 0 {
-				s.add(s.ident(strings.Trim(text, `"`)), KindColumn, of[0].typ+" · "+of[0].table.Name, d.score, rankColumn)
+				rank := rankSystemColumn
+				for _, c := range of {
+					if c.table.Schema != "sys" {
+						rank = rankColumn
+					}
+				}
+				s.add(s.ident(strings.Trim(text, `"`)), KindColumn, of[0].typ+" · "+of[0].table.Name, d.score, rank)
 			}
 		case "scalar_function", "aggregate_function", "function", "macro":
 			if f := s.builtins.funcs[strings.ToLower(text)]; f != nil && f.kind != "table" && f.kind != "table_macro" {

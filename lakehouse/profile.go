@@ -25,7 +25,7 @@ import (
 // counts the values of the columns with at most FrequentLimit distinct
 // values (exactly), for frequent_items and the categorical drift
 // statistics; an identifier's most frequent values say little, so other
-// columns have none. Drift's numeric samples (ProfileOptions.Samples) are a
+// columns, and lists, structs and maps, have none. Drift's numeric samples (ProfileOptions.Samples) are a
 // third scan, only when asked. BenchmarkProfile2M compares it with
 // SUMMARIZE.
 
@@ -219,8 +219,17 @@ type metric struct {
 // profileWindows profiles cols per value of bucket (one window when it is
 // a constant).
 func profileWindows(ctx context.Context, e execer, t TableName, cols []profiled, gran, typ, bucket string, samples bool, now time.Time) ([]ColumnProfile, error) {
+	// A time series leaves out rows without a time; a snapshot is one
+	// window, which an empty table has too (an aggregate without GROUP BY
+	// always returns a row).
 	src := fmt.Sprintf("(SELECT *, %s AS lb_w FROM %s) AS lb_t", bucket, t.SQL())
+	group := " GROUP BY lb_w ORDER BY lb_w"
 	sel := []string{"lb_w", "count(*)"}
+	if gran == "" {
+		sel[0], group = "NULL::TIMESTAMP", ""
+	} else {
+		src = fmt.Sprintf("(SELECT *, %s AS lb_w FROM %s) AS lb_t WHERE lb_w IS NOT NULL", bucket, t.SQL())
+	}
 	var ms []metric
 	add := func(col int, name, expr string) {
 		sel = append(sel, expr)
@@ -275,7 +284,7 @@ func profileWindows(ctx context.Context, e execer, t TableName, cols []profiled,
 			}
 		}
 	}
-	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + src + " GROUP BY lb_w ORDER BY lb_w NULLS FIRST"
+	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + src + group
 	rows, err := e.QueryContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: profile %s: %w", t, queryError(ctx, err))
@@ -398,14 +407,15 @@ func profileWindows(ctx context.Context, e execer, t TableName, cols []profiled,
 	// scan: a grouping set per column.
 	var counted []int
 	for i, c := range cols {
-		if c.kind == profOther || c.kind == profFloat {
+		if c.kind == profOther {
 			continue
 		}
 		most := int64(0)
 		for _, w := range windows {
 			most = max(most, w.profiles[i+1].DistinctCount)
 		}
-		if most > 0 && most <= FrequentLimit {
+		// grouping() is a bitmask of at most 64 columns
+		if most > 0 && most <= FrequentLimit && len(counted) < 62 {
 			counted = append(counted, i)
 		}
 	}

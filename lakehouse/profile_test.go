@@ -275,3 +275,65 @@ func TestProfileRecordAndDrift(t *testing.T) {
 		}
 	}
 }
+
+// TestDriftAgainstBaseline: every window is compared with the baseline
+// table's snapshot (BASELINE): the windows whose prices moved are
+// flagged, the ones like the baseline are not; and thresholds given
+// replace the defaults.
+func TestDriftAgainstBaseline(t *testing.T) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t,
+		`CREATE TABLE silver.sales AS SELECT DATE '2026-01-05' + (range // 400)::INTEGER AS day,
+			CASE WHEN range >= 1200 AND range % 4 = 0 THEN 1.15 ELSE 1.0 END AS price_index FROM range(2000)`,
+		`CREATE TABLE silver.sales_baseline AS SELECT 1.0 AS price_index FROM range(500)`)
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	ps, err := tx.ProfileTable(ctx, TableName{Schema: "silver", Name: "sales"},
+		ProfileOptions{Type: TimeSeries, TimestampColumn: "day", Columns: []string{"price_index"}, Samples: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := tx.ProfileTable(ctx, TableName{Schema: "silver", Name: "sales_baseline"}, ProfileOptions{Samples: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagged := func(th map[string]float64) []string {
+		var out []string
+		for _, d := range Drift(ps, nil, base, th, time.Now()) {
+			if d.DriftType == Baseline && d.BaselineWindow != "silver.sales_baseline" {
+				t.Errorf("baseline window %q, want silver.sales_baseline", d.BaselineWindow)
+			}
+			if d.DriftType == Baseline && d.Flagged {
+				out = append(out, d.WindowStart.Format(time.DateOnly)+"/"+d.ColumnName)
+			}
+		}
+		return out
+	}
+	if got, want := flagged(nil), []string{"2026-01-08/price_index", "2026-01-09/price_index"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("flagged against the baseline: %v, want %v", got, want)
+	}
+	// A PSI threshold out of reach and a KS statistic of 0.3 leave a 25%
+	// shift unflagged.
+	if got := flagged(map[string]float64{"population_stability_index": 100, "ks_statistic": 0.3}); len(got) != 0 {
+		t.Errorf("flagged with raised thresholds: %v, want none", got)
+	}
+}
+
+// TestProfileEmptyAndNullTimes: an empty table has its :table row with a
+// count of 0; a time series leaves out rows without a time.
+func TestProfileEmptyAndNullTimes(t *testing.T) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t, "CREATE TABLE gold.empty (x DOUBLE, s VARCHAR)",
+		"CREATE TABLE gold.ts AS SELECT CASE WHEN range < 3 THEN NULL ELSE TIMESTAMP '2026-01-05 10:00:00' END AS at, range AS x FROM range(10)")
+	ps, err := lh.ProfileTable(ctx, TableName{Schema: "gold", Name: "empty"}, ProfileOptions{})
+	if err != nil || len(ps) != 3 || ps[0].Count != 0 || ps[1].Count != 0 || ps[1].PercentNull != 0 {
+		t.Errorf("profile of an empty table: %+v, %v", ps, err)
+	}
+	ps, err = lh.ProfileTable(ctx, TableName{Schema: "gold", Name: "ts"}, ProfileOptions{Type: TimeSeries, TimestampColumn: "at"})
+	if err != nil || len(ps) != 3 || ps[0].Count != 7 || !ps[0].WindowStart.Equal(time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("time series with NULL times: %+v, %v", ps, err)
+	}
+}

@@ -131,3 +131,64 @@ func DriftSummary(ds []lakehouse.DriftMetric) string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// validateMonitor checks a monitor's profile and drift settings: the
+// profile type, a timestamp column and granularities for a time series,
+// the baseline table, the drift thresholds' keys and values, and columns
+// named once each. Whether the columns exist is checked when the table
+// is profiled (a run, `lakebench profile`), which names the table's
+// columns.
+func (p *Project) validateMonitor(path string, m QualityMonitor, errf func(path, hint, format string, args ...any), tableRef func(path, table, what string)) {
+	types := []string{lakehouse.Snapshot, lakehouse.TimeSeries}
+	switch m.ProfileType {
+	case "", lakehouse.Snapshot:
+		if len(m.Granularities) > 0 {
+			errf(path+".granularities", "set profile_type: time_series (with timestamp_column) to profile windows, or drop granularities", "granularities need profile_type time_series")
+		}
+	case lakehouse.TimeSeries:
+		if m.TimestampColumn == "" {
+			errf(path+".profile_type", "name the DATE or TIMESTAMP column the windows are cut on: timestamp_column: order_date", "a time_series profile needs timestamp_column")
+		}
+	default:
+		errf(path+".profile_type", "use snapshot or time_series"+suggestHint(m.ProfileType, types), "unknown profile_type %q", m.ProfileType)
+	}
+	if m.ProfileType != "" && !m.Profile && !m.Drift {
+		errf(path+".profile_type", "set profile: true (or drift: true) for the table to be profiled", "profile_type is set but the monitor neither profiles nor computes drift")
+	}
+	for i, g := range m.Granularities {
+		if _, err := lakehouse.ParseGranularity(g); err != nil {
+			errf(fmt.Sprintf("%s.granularities[%d]", path, i), "write a count and a unit: \"1 day\", \"1 week\", \"6 hours\" (minute, hour, day, week, month, year)", "granularity %q is not a window size", g)
+		}
+	}
+	if m.BaselineTable != "" {
+		tableRef(path+".baseline_table", m.BaselineTable, "baseline_table")
+		if !m.Drift {
+			errf(path+".baseline_table", "set drift: true to compare with the baseline", "baseline_table is set but drift is not")
+		}
+	}
+	keys := lakehouse.DriftThresholdKeys()
+	for _, k := range sortedKeys(m.DriftThresholds) {
+		v := m.DriftThresholds[k]
+		if !slices.Contains(keys, k) {
+			errf(path+".drift_thresholds."+k, "keys: "+strings.Join(keys, ", ")+suggestHint(k, keys), "unknown drift threshold %q", k)
+			continue
+		}
+		if v < 0 || (strings.HasSuffix(k, "_pvalue") && v > 1) {
+			errf(path+".drift_thresholds."+k, "p-values are within 0..1, distances and deltas at least 0", "drift threshold %s = %v is out of range", k, v)
+		}
+	}
+	if len(m.DriftThresholds) > 0 && !m.Drift {
+		errf(path+".drift_thresholds", "set drift: true for drift to be computed", "drift_thresholds are set but drift is not")
+	}
+	seen := map[string]bool{}
+	for i, c := range m.Columns {
+		switch lc := strings.ToLower(c); {
+		case strings.TrimSpace(c) == "":
+			errf(fmt.Sprintf("%s.columns[%d]", path, i), "name a column of the table", "an empty column name")
+		case seen[lc]:
+			errf(fmt.Sprintf("%s.columns[%d]", path, i), "name each column once", "column %q is listed twice", c)
+		default:
+			seen[lc] = true
+		}
+	}
+}

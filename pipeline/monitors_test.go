@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -110,4 +111,62 @@ func mustSampleRoot(t *testing.T, p *Project) string {
 		t.Fatal(err)
 	}
 	return root
+}
+
+// TestMonitorsRunAsThePrincipal: a run's monitors read as its principal: a
+// principal without SELECT on a monitored table gets the run failed with
+// an *AccessError, the refusal audited and nothing recorded; one with it
+// records the profile, its read audited.
+func TestMonitorsRunAsThePrincipal(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, fastGold)
+	writeTestFile(t, dir, FileName, testProject+`
+  quality_monitors:
+    silver.orders: {profile: true, drift: true}
+  jobs:
+    peek: {tasks: [{task_key: peek, type: sql, sql: "SELECT 1"}]}
+  groups:
+    analysts: {members: [dana]}
+  schemas:
+    silver: {grants: [{principal: ben, privileges: [SELECT]}]}
+permissions:
+  - {level: CAN_RUN, group_name: analysts}
+  - {level: CAN_RUN, user_name: ben}
+`)
+	p, err := LoadWith(dir, LoadOptions{Target: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	if _, err := p.Deploy(ctx, lh, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatalf("the owner's run: %v", err)
+	}
+	if n := count(t, lh, "select * from sys.profile_metrics where table_name = 'silver.orders'"); n != 4 {
+		t.Errorf("the owner's run recorded %d profile rows of silver.orders, want 4 (:table and 3 columns)", n)
+	}
+	_, err = p.Run(ctx, lh, RunOptions{Job: "peek", Target: "dev", Principal: "dana"})
+	var ae *lakehouse.AccessError
+	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "monitor silver.orders") {
+		t.Errorf("dana's run: %v, want an *AccessError from monitor silver.orders", err)
+	}
+	if n := count(t, lh, "select * from sys.audit where principal = 'dana' and not allowed and action = 'monitor'"); n != 1 {
+		t.Errorf("%d refused monitor reads of dana audited, want 1", n)
+	}
+	if _, err := p.Run(ctx, lh, RunOptions{Job: "peek", Target: "dev", Principal: "ben"}); err != nil {
+		t.Errorf("ben's run: %v", err)
+	}
+	if n := count(t, lh, "select * from sys.audit where principal = 'ben' and allowed and action = 'monitor' and list_contains(tables, 'silver.orders')"); n != 1 {
+		t.Errorf("ben's monitor read audited %d times, want 1", n)
+	}
+	if n := count(t, lh, "select distinct run_id from sys.profile_metrics"); n != 2 {
+		t.Errorf("profiles of %d runs, want 2 (the owner's and ben's)", n)
+	}
+	ds, err := lh.DriftMetrics(ctx, "silver.orders")
+	if err != nil || len(ds) != 4 || ds[0].DriftType != lakehouse.Consecutive {
+		t.Errorf("silver.orders' drift after two runs: %+v, %v; want 4 CONSECUTIVE rows", ds, err)
+	}
 }

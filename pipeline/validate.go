@@ -138,6 +138,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 				errf("resources.quality_monitors."+t+".freshness", "write it as 24h, 90m or 2d", "%v", err)
 			}
 		}
+		p.validateMonitor("resources.quality_monitors."+t, m, errf, tableRef)
 	}
 	p.validateSLA(errf, tableRef)
 	for _, n := range sortedKeys(p.Resources.RegisteredModels) {

@@ -16,8 +16,3 @@ func stubCmd(use, short string) *cobra.Command {
 	return &cobra.Command{Use: use, Short: short, Hidden: true,
 		RunE: func(*cobra.Command, []string) error { return errObserveNotYet }}
 }
-
-// ob-profile: lakebench profile TABLE [--json] (and drift)
-func newProfileCmd(g *globals) *cobra.Command {
-	return stubCmd("profile TABLE", "Profile a table")
-}

@@ -1,0 +1,2 @@
+-- Other.
+select 1 as x

@@ -1,0 +1,2 @@
+-- Sales.
+select 1 as price, current_date as day
