@@ -100,6 +100,14 @@ func (lh *Lakehouse) tableResults(ctx context.Context, table string, latest bool
 			return nil, err
 		}
 		table = t.String()
+		// A table's results are its data's (row counts, NULL shares):
+		// asking for one the principal may not read is refused, naming
+		// the grant.
+		if lh.principal != "" {
+			if err := lh.Authorize(ctx, lh.principal, []TableName{t}, nil); err != nil {
+				return nil, err
+			}
+		}
 	}
 	// A file no writer opened since health results came has no table of
 	// them yet: nothing was evaluated.
