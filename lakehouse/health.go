@@ -3,6 +3,7 @@ package lakehouse
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -99,6 +100,24 @@ func (lh *Lakehouse) tableResults(ctx context.Context, table string, latest bool
 			return nil, err
 		}
 		table = t.String()
+		// A table's results are its data's (row counts, NULL shares):
+		// asking for one the principal may not read is refused, naming
+		// the grant.
+		if lh.principal != "" {
+			if err := lh.Authorize(ctx, lh.principal, []TableName{t}, nil); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// A file no writer opened since health results came has no table of
+	// them yet: nothing was evaluated.
+	var exists bool
+	if err := lh.db.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables()
+		WHERE database_name = current_database() AND schema_name = 'sys' AND table_name = 'table_results'`).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("lakehouse: read sys.table_results: %w", queryError(ctx, err))
+	}
+	if !exists {
+		return []HealthResult{}, nil
 	}
 	return governed(ctx, lh, func() ([]HealthResult, int64, error) {
 		out, err := readTableResults(ctx, lh.db, table, latest)
@@ -169,20 +188,51 @@ func readTableResults(ctx context.Context, e execer, table string, latest bool) 
 	return out, nil
 }
 
-// RecordHealth appends results to sys.table_results in one transaction.
+// healthRow is a result as RecordHealth hands it to DuckDB, in JSON.
+type healthRow struct {
+	EventTime   string   `json:"event_time"`
+	Schema      string   `json:"schema_name"`
+	Table       string   `json:"table_name"`
+	RunID       *string  `json:"run_id"`
+	Check       string   `json:"check"`
+	Metric      string   `json:"metric"`
+	Column      *string  `json:"column_name"`
+	Source      string   `json:"source"`
+	Status      string   `json:"status"`
+	ErrorCode   *string  `json:"error_code"`
+	Last        float64  `json:"last_value"`
+	Min         float64  `json:"min_predicted"`
+	Max         float64  `json:"max_predicted"`
+	WindowStart *string  `json:"window_start"`
+	WindowEnd   *string  `json:"window_end"`
+	Message     *string  `json:"message"`
+	ImpactLevel int      `json:"impact_level"`
+	NumTables   int      `json:"num_downstream_tables"`
+	Downstream  []string `json:"downstream_tables"`
+}
+
+// RecordHealth appends results to sys.table_results in one statement (a
+// sample's first run records thousands): the rows go to DuckDB as one
+// JSON value, unnested there.
 func (lh *Lakehouse) RecordHealth(ctx context.Context, results []HealthResult) error {
-	tx, err := lh.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("lakehouse: record health: %w", err)
+	if len(results) == 0 {
+		return nil
 	}
-	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO sys.table_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-		{'impact_level': ?::INTEGER, 'num_downstream_tables': ?::INTEGER, 'downstream_tables': ?::VARCHAR[]})`)
-	if err != nil {
-		return fmt.Errorf("lakehouse: record health: %w", err)
+	ts := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05.999999") }
+	opt := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
 	}
-	defer stmt.Close()
-	for _, r := range results {
+	optTime := func(t time.Time) *string {
+		if t.IsZero() {
+			return nil
+		}
+		return opt(ts(t))
+	}
+	rows := make([]healthRow, len(results))
+	for i, r := range results {
 		t, err := ParseTableName(r.Table)
 		if err != nil {
 			return err
@@ -197,13 +247,25 @@ func (lh *Lakehouse) RecordHealth(ctx context.Context, results []HealthResult) e
 				tables++
 			}
 		}
-		if _, err := stmt.ExecContext(ctx, r.EvaluatedAt, t.Schema, t.Name, nullString(r.RunID), r.Check, r.Metric, nullString(r.Column),
-			r.Source, r.Status, nullString(r.ErrorCode), r.Observed, r.PredictedMin, r.PredictedMax,
-			nullTime(r.WindowStart), nullTime(r.WindowEnd), nullString(r.Message), r.ImpactLevel, tables, down); err != nil {
-			return fmt.Errorf("lakehouse: record health of %s: %w", r.Table, err)
-		}
+		rows[i] = healthRow{EventTime: ts(r.EvaluatedAt), Schema: t.Schema, Table: t.Name, RunID: opt(r.RunID), Check: r.Check,
+			Metric: r.Metric, Column: opt(r.Column), Source: r.Source, Status: r.Status, ErrorCode: opt(r.ErrorCode),
+			Last: r.Observed, Min: r.PredictedMin, Max: r.PredictedMax, WindowStart: optTime(r.WindowStart), WindowEnd: optTime(r.WindowEnd),
+			Message: opt(r.Message), ImpactLevel: r.ImpactLevel, NumTables: tables, Downstream: down}
 	}
-	if err := tx.Commit(); err != nil {
+	payload, err := json.Marshal(rows)
+	if err != nil {
+		return fmt.Errorf("lakehouse: record health: %w", err)
+	}
+	_, err = lh.db.ExecContext(ctx, `INSERT INTO sys.table_results
+		SELECT r.event_time::TIMESTAMP, r.schema_name, r.table_name, r.run_id, r."check", r.metric, r.column_name, r.source,
+			r.status, r.error_code, r.last_value, r.min_predicted, r.max_predicted, r.window_start::TIMESTAMP, r.window_end::TIMESTAMP,
+			r.message, {'impact_level': r.impact_level, 'num_downstream_tables': r.num_downstream_tables, 'downstream_tables': r.downstream_tables}
+		FROM (SELECT unnest(from_json(?::JSON, '[{"event_time": "VARCHAR", "schema_name": "VARCHAR", "table_name": "VARCHAR",
+			"run_id": "VARCHAR", "check": "VARCHAR", "metric": "VARCHAR", "column_name": "VARCHAR", "source": "VARCHAR",
+			"status": "VARCHAR", "error_code": "VARCHAR", "last_value": "DOUBLE", "min_predicted": "DOUBLE", "max_predicted": "DOUBLE",
+			"window_start": "VARCHAR", "window_end": "VARCHAR", "message": "VARCHAR", "impact_level": "INTEGER",
+			"num_downstream_tables": "INTEGER", "downstream_tables": ["VARCHAR"]}]')) AS r)`, string(payload))
+	if err != nil {
 		return fmt.Errorf("lakehouse: record health: %w", err)
 	}
 	return nil

@@ -25,8 +25,8 @@ import (
 //     commit, so it says NOT_ENOUGH_TABLE_HISTORY until a few runs later.
 //   - Days of data: a bronze table's batches (the landing files' dates), or
 //     the day of a timestamp column (quality_monitors' timestamp_column,
-//     an incremental_by_time model's time_column, else a table's only
-//     TIMESTAMP column). Every data day is judged as of that day against
+//     an incremental_by_time model's time_column, else a silver table's
+//     only TIMESTAMP column). Every data day is judged as of that day against
 //     the days before it (a backfilled history of results, so the sample's
 //     first run already finds day 24 and day 17): data_freshness (days since
 //     the last day of data against the usual gaps), daily_row_count (rows
@@ -158,8 +158,8 @@ func (p *Project) evaluateHealth(ctx context.Context, lh *lakehouse.Lakehouse, r
 
 // dayColumn is the column whose days a table's data is judged by: the
 // monitor's timestamp_column, an incremental_by_time model's time_column,
-// a bronze table's batches (""), else the table's only TIMESTAMP column;
-// "-" when none.
+// a bronze table's batches (""), else a silver table's only TIMESTAMP
+// column; "-" when none.
 func (p *Project) dayColumn(t lakehouse.HealthTable) string {
 	name := t.Table.String()
 	has := func(c string) bool {
@@ -171,8 +171,13 @@ func (p *Project) dayColumn(t lakehouse.HealthTable) string {
 	if s := p.Resources.Models[name]; s.TimeColumn != "" && has(s.TimeColumn) {
 		return s.TimeColumn
 	}
-	if t.Table.Schema == "bronze" {
+	switch t.Table.Schema {
+	case "bronze":
 		return ""
+	case "gold":
+		// Gold aggregates: a TIMESTAMP there is a customer's last visit
+		// more often than when its row happened.
+		return "-"
 	}
 	var ts []string
 	for _, c := range t.Columns {
@@ -282,7 +287,7 @@ func (p *Project) judgeCommits(s *healthSeries, now time.Time, e *emitter) {
 		r.ErrorCode, r.Message = lakehouse.NotEnoughHistory, "no run has written rows to it yet"
 	case len(intervals) < minCommits:
 		r.ErrorCode = lakehouse.NotEnoughHistory
-		r.Message = fmt.Sprintf("%d commits; the cadence is learned from %d", len(s.commits), minCommits+1)
+		r.Message = fmt.Sprintf("%d of the %d commits the cadence is learned from", len(s.commits), minCommits+1)
 	default:
 		r.PredictedMax = intervalBound(intervals)
 		r.Status = lakehouse.Healthy
@@ -355,7 +360,7 @@ func judgeDays(s *healthSeries, clock, now time.Time, e *emitter) {
 		f.Observed = D.Sub(lastDay).Hours() / 24
 		if len(gaps) < minHistory {
 			f.ErrorCode = lakehouse.NotEnoughHistory
-			f.Message = fmt.Sprintf("%d days of data; the cadence is learned from %d", len(gaps)+1, minHistory+1)
+			f.Message = fmt.Sprintf("%d of the %d days of data the cadence is learned from", len(gaps)+1, minHistory+1)
 		} else {
 			f.PredictedMax = math.Max(0, math.Floor(intervalBound(gaps))-1)
 			f.Status = lakehouse.Healthy
@@ -382,7 +387,7 @@ func judgeDays(s *healthSeries, clock, now time.Time, e *emitter) {
 			}
 			if len(hist) < minHistory {
 				r.ErrorCode = lakehouse.NotEnoughHistory
-				r.Message = fmt.Sprintf("%d days of history; row counts are learned from %d", len(hist), minHistory)
+				r.Message = fmt.Sprintf("%d of the %d days of history row counts are learned from", len(hist), minHistory)
 			} else {
 				center, lo, hi := rowRange(hist, D, daily)
 				r.PredictedMin, r.PredictedMax, r.Status = lo, hi, lakehouse.Healthy
@@ -431,12 +436,12 @@ func judgeNulls(s *healthSeries, i, last int, D time.Time, bad []map[time.Time]b
 	}
 	if histDays < minHistory {
 		r.ErrorCode = lakehouse.NotEnoughHistory
-		r.Message = fmt.Sprintf("%d days of history; NULL shares are learned from %d", histDays, minHistory)
+		r.Message = fmt.Sprintf("%d of the %d days of history NULL shares are learned from", histDays, minHistory)
 		e.add(r, final)
 		return
 	}
 	var flagged []string
-	worst, worstExcess := -1, math.Inf(-1)
+	worst, worstExcess := -1, 0.0
 	for c := range s.columns {
 		var rows, nulls int64
 		for j := 0; j <= last; j++ {
@@ -458,7 +463,8 @@ func judgeNulls(s *healthSeries, i, last int, D time.Time, bad []map[time.Time]b
 			flagged = append(flagged, fmt.Sprintf("%s: %d NULLs of %d rows (%s), usually at most %d", s.columns[c], today.Nulls[c], today.Rows,
 				percent(today.Nulls[c], today.Rows), most))
 		}
-		if excess > worstExcess {
+		// The column most over its bound, among those with NULLs today.
+		if worst < 0 || (today.Nulls[c] > 0 && (today.Nulls[worst] == 0 || excess > worstExcess)) {
 			worst, worstExcess = c, excess
 			r.Column = s.columns[c]
 			r.Observed = 100 * float64(today.Nulls[c]) / float64(max(today.Rows, 1))
@@ -468,8 +474,11 @@ func judgeNulls(s *healthSeries, i, last int, D time.Time, bad []map[time.Time]b
 	r.Status = lakehouse.Healthy
 	if len(flagged) > 0 {
 		r.Status, r.Message = lakehouse.Unhealthy, strings.Join(flagged, "; ")
-	} else if worst >= 0 {
+	} else {
 		r.Message = fmt.Sprintf("%d columns within their usual NULL shares", len(s.columns))
+		if today.Nulls[worst] == 0 {
+			r.Column = ""
+		}
 	}
 	e.add(r, final)
 }

@@ -293,3 +293,53 @@ func TestHealthOnSample(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthDownstreamImpact runs a small project (a CSV source, a silver
+// model and a gold model reading it) and checks each table's downstream
+// impact from lineage, and the impact levels.
+func TestHealthDownstreamImpact(t *testing.T) {
+	ctx := context.Background()
+	p, err := Load(writeProject(t, fastGold))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := lh.TableResults(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"bronze.orders": "gold.revenue,silver.orders", "silver.orders": "gold.revenue", "gold.revenue": ""}
+	seen := map[string]bool{}
+	for _, r := range res {
+		w, ok := want[r.Table]
+		if !ok {
+			t.Errorf("a result for %s, which is not a table of the project's layers", r.Table)
+			continue
+		}
+		seen[r.Table] = true
+		if got := strings.Join(r.DownstreamImpact, ","); got != w {
+			t.Errorf("%s %s: downstream impact %q, want %q", r.Table, r.Metric, got, w)
+		}
+		// One commit: too short a history for any learned check.
+		if r.Source == sourceLearned && (r.Status != lakehouse.Unknown || r.ErrorCode != lakehouse.NotEnoughHistory) {
+			t.Errorf("%s %s: %s %s after one run, want Unknown %s", r.Table, r.Metric, r.Status, r.ErrorCode, lakehouse.NotEnoughHistory)
+		}
+	}
+	for table := range want {
+		if !seen[table] {
+			t.Errorf("no result for %s", table)
+		}
+	}
+	for _, c := range []struct {
+		down []string
+		want int
+	}{{nil, 1}, {[]string{"gold.a"}, 2}, {[]string{"a.a", "b.b", "c.c", "d.d"}, 3}, {[]string{"gold.a", "model:churn"}, 4}} {
+		if got := impactLevel(c.down); got != c.want {
+			t.Errorf("impactLevel(%v) = %d, want %d", c.down, got, c.want)
+		}
+	}
+}

@@ -77,6 +77,7 @@ only the Unhealthy results. --check evaluates now, before printing.`,
 			if err != nil {
 				return err
 			}
+			evaluated := len(res) > 0
 			if unhealthy {
 				kept := res[:0]
 				for _, r := range res {
@@ -88,6 +89,10 @@ only the Unhealthy results. --check evaluates now, before printing.`,
 			}
 			if asJSON {
 				return writeJSON(os.Stdout, res)
+			}
+			if evaluated && len(res) == 0 {
+				fmt.Println("no table is Unhealthy")
+				return nil
 			}
 			printHealth(os.Stdout, res, table, history)
 			return nil

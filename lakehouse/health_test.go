@@ -1,0 +1,88 @@
+package lakehouse
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestTableResults records health results of two tables and reads them
+// back: the latest per check (the newest window, as last evaluated), the
+// whole history, and, as a principal who may read only gold, gold's alone;
+// asking for a table it may not read is refused with the grant it needs.
+func TestTableResults(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	for _, s := range []string{"CREATE TABLE gold.revenue AS SELECT 1 AS x", "CREATE TABLE silver.orders AS SELECT 1 AS x"} {
+		if _, err := lh.Exec(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := time.Date(2026, 1, 28, 0, 0, 0, 0, time.UTC)
+	at := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	rows := func(table string, d time.Time, status string, when time.Time) HealthResult {
+		return HealthResult{EvaluatedAt: when, Table: table, Check: "completeness", Metric: "daily_row_count", Source: "learned",
+			Status: status, Observed: 10, PredictedMin: 50, PredictedMax: 150, WindowStart: d, WindowEnd: d.Add(24 * time.Hour),
+			DownstreamImpact: []string{"gold.revenue", "model:churn"}, ImpactLevel: 4, Column: "x", Message: "few rows"}
+	}
+	if err := lh.RecordHealth(ctx, []HealthResult{
+		rows("silver.orders", day, Unhealthy, at),
+		rows("silver.orders", day.Add(24*time.Hour), Unknown, at),
+		rows("silver.orders", day.Add(24*time.Hour), Healthy, at.Add(time.Hour)), // the same day, evaluated again
+		rows("gold.revenue", day, Healthy, at),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	latest, err := lh.TableResults(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(latest) != 2 || latest[0].Table != "gold.revenue" || latest[1].Status != Healthy || !latest[1].WindowStart.Equal(day.Add(24*time.Hour)) {
+		t.Fatalf("latest results: %+v", latest)
+	}
+	got := latest[1]
+	if !slices.Equal(got.DownstreamImpact, []string{"gold.revenue", "model:churn"}) || got.ImpactLevel != 4 || got.Column != "x" ||
+		got.PredictedMin != 50 || got.PredictedMax != 150 || !got.EvaluatedAt.Equal(at.Add(time.Hour)) {
+		t.Errorf("read back %+v", got)
+	}
+	history, err := lh.TableResultHistory(ctx, "silver.orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(history) != 3 || history[0].Status != Unhealthy {
+		t.Errorf("history of silver.orders: %+v", history)
+	}
+	windows, err := lh.EvaluatedWindows(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := windows[HealthKey("silver.orders", "daily_row_count", "learned")]; !w.Equal(day.Add(24 * time.Hour)) {
+		t.Errorf("newest evaluated window of silver.orders: %v", w)
+	}
+
+	tx, _ := lh.Begin(ctx)
+	if err := tx.DeployGovernance(ctx, Governance{Owner: "sp-dev", Groups: map[string][]string{"analysts": {"dana"}},
+		Grants: []Grant{{Principal: "analysts", Privilege: "SELECT", Schema: "gold"}, {Principal: "analysts", Privilege: "SELECT", Schema: "sys"}}}); err != nil {
+		t.Fatal(err)
+	}
+	tx.Commit()
+	lh.SetPrincipal("dana")
+	seen, err := lh.TableResults(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 1 || seen[0].Table != "gold.revenue" {
+		t.Errorf("dana sees %+v, want gold.revenue's alone", seen)
+	}
+	var ae *AccessError
+	if _, err := lh.TableResults(ctx, "silver.orders"); !errors.As(err, &ae) {
+		t.Errorf("dana asking for silver.orders: %v, want an access error", err)
+	}
+}
