@@ -147,35 +147,17 @@ func (lh *Lakehouse) EstimateBytes(ctx context.Context, tables []TableName) (int
 	if len(tables) == 0 {
 		return 0, nil
 	}
-	rows, err := lh.db.QueryContext(ctx, `SELECT t.schema_name, t.table_name, t.estimated_size, c.data_type
-		FROM duckdb_tables() AS t JOIN duckdb_columns() AS c
-		  ON c.database_name = t.database_name AND c.schema_name = t.schema_name AND c.table_name = t.table_name
-		WHERE t.database_name = current_database()`)
+	sizes, err := tableSizes(ctx, lh.db)
 	if err != nil {
-		return 0, fmt.Errorf("lakehouse: estimate table sizes: %w", err)
-	}
-	defer rows.Close()
-	count := map[TableName]int64{}
-	width := map[TableName]int64{}
-	for rows.Next() {
-		var t TableName
-		var n int64
-		var typ string
-		if err := rows.Scan(&t.Schema, &t.Name, &n, &typ); err != nil {
-			return 0, fmt.Errorf("lakehouse: estimate table sizes: %w", err)
-		}
-		count[t] = n
-		width[t] += typeWidth(typ)
-	}
-	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("lakehouse: estimate table sizes: %w", err)
 	}
 	var total int64
 	for _, t := range tables {
-		if _, ok := count[t]; !ok {
-			t = storeTable(t)
+		s, ok := sizes[t]
+		if !ok {
+			s = sizes[storeTable(t)]
 		}
-		total += count[t] * width[t]
+		total += s.rows * s.width
 	}
 	return total, nil
 }

@@ -627,31 +627,44 @@ func (lh *Lakehouse) ScanSize(ctx context.Context, tables []TableName) (rows, by
 
 type tableSize struct{ rows, width int64 }
 
-// tableSizes reads every table's row count and row width from the catalog.
+// tableSizes reads every table's row count and row width from the
+// catalog: in two queries joined here, since DuckDB joins its catalog
+// functions (duckdb_tables, duckdb_columns) twenty times slower than it
+// reads them.
 func tableSizes(ctx context.Context, e execer) (map[TableName]tableSize, error) {
-	rows, err := e.QueryContext(ctx, `SELECT t.schema_name, t.table_name, any_value(t.estimated_size), list(c.data_type)
-		FROM duckdb_tables() AS t JOIN duckdb_columns() AS c
-		  ON c.database_name = t.database_name AND c.schema_name = t.schema_name AND c.table_name = t.table_name
-		WHERE t.database_name = current_database() GROUP BY ALL`)
+	out := map[TableName]tableSize{}
+	rows, err := e.QueryContext(ctx, `SELECT schema_name, table_name, estimated_size FROM duckdb_tables() WHERE database_name = current_database()`)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
+	}
+	for rows.Next() {
+		var t TableName
+		var n int64
+		if err := rows.Scan(&t.Schema, &t.Name, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
+		}
+		out[t] = tableSize{rows: n}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
+	}
+	rows, err = e.QueryContext(ctx, `SELECT schema_name, table_name, data_type FROM duckdb_columns() WHERE database_name = current_database()`)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
 	}
 	defer rows.Close()
-	out := map[TableName]tableSize{}
 	for rows.Next() {
 		var t TableName
-		var n int64
-		var types []any
-		if err := rows.Scan(&t.Schema, &t.Name, &n, &types); err != nil {
+		var typ string
+		if err := rows.Scan(&t.Schema, &t.Name, &typ); err != nil {
 			return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
 		}
-		s := tableSize{rows: n}
-		for _, typ := range types {
-			if ts, ok := typ.(string); ok {
-				s.width += typeWidth(ts)
-			}
+		if s, ok := out[t]; ok { // views have columns, no rows
+			s.width += typeWidth(typ)
+			out[t] = s
 		}
-		out[t] = s
 	}
 	return out, rows.Err()
 }

@@ -76,6 +76,10 @@ func (p *Project) validatePrices(errf func(path, hint, format string, args ...an
 	}
 }
 
+// usageOff turns task usage recording off: the reference of
+// BenchmarkUsageRecording, never set otherwise.
+var usageOff bool
+
 // recordTaskUsage records a task's usage (sys.usage, kind task) from its
 // meter: rows written as the task reports them, rows and bytes read of
 // the tables it reads (declared, and those its SQL was checked for on its
@@ -84,6 +88,9 @@ func (p *Project) validatePrices(errf func(path, hint, format string, args ...an
 // run. A usage that cannot be recorded is said on stderr, never fails the
 // task.
 func recordTaskUsage(ctx context.Context, lh *lakehouse.Lakehouse, job, principal string, t task, tr lakehouse.TaskRun, m lakehouse.Meter, checked []lakehouse.TableName) {
+	if usageOff {
+		return
+	}
 	u := m.Record(lakehouse.UsageKindTask)
 	if tr.Status == "succeeded" {
 		u.RowsWritten = tr.RowsWritten // a failed task's work was rolled back

@@ -225,10 +225,11 @@ func hidden(r rune) bool {
 	return r != ' ' && (unicode.IsControl(r) || !unicode.IsGraphic(r) || unicode.Is(unicode.Bidi_Control, r))
 }
 
-// statementLine is text on one line (runs of blanks as one space), cut to at
-// most n characters with "…".
+// statementLine is text on one line (its line breaks and tabs as
+// spaces; other controls are left for visible to escape), cut to at most
+// n characters with "…".
 func statementLine(text string, n int) string {
-	s := strings.Join(strings.Fields(text), " ")
+	s := strings.NewReplacer("\r\n", " ", "\n", " ", "\t", " ").Replace(strings.TrimSpace(text))
 	if r := []rune(s); len(r) > n {
 		return string(r[:n-1]) + "…"
 	}
