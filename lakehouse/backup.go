@@ -692,7 +692,10 @@ func Restore(ctx context.Context, path string, opts RestoreOptions) (RestoreInfo
 		return RestoreInfo{}, fmt.Errorf("lakehouse: restore %s: %w (the previous file is %s)", target, err, info.SetAside)
 	}
 	syncDir(dir)
-	forgetChecked(path)
+	// These bytes passed the child-process check as the copy just now:
+	// the writer's open need not check them again (nor later processes,
+	// by the stamp).
+	markVerified(path)
 	lock.borrowed = true
 	ropts := opts.Options
 	ropts.ReadOnly, ropts.Holder = false, holder
@@ -797,6 +800,17 @@ func snapshotPermission(ctx context.Context, path, dir, target, principal string
 		return fmt.Errorf("%w (and the refusal could not be audited: %v)", reason, aerr)
 	}
 	return reason
+}
+
+// markVerified records the file at path as checked, for this process
+// and, by its stamp, for later ones.
+func markVerified(path string) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	markChecked(abs)
+	writeStamp(checkedPath(path), fileStamp(path))
 }
 
 // forgetChecked makes this process check the file at path again before
