@@ -118,7 +118,8 @@ run_at() {
 	wait_for "job finished"
 	wait_for "last run succeeded"
 	shot "${w}x${h}-engineer-after-run"
-	keys Right Right
+	# The run left the Log panel open: Quality is two to its left.
+	keys Left Left
 	wait_for "unreadable rows"
 	shot "${w}x${h}-engineer-quality"
 	keys Enter
