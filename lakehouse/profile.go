@@ -523,9 +523,11 @@ func windows2map[W any](ws []W, f func(W) (time.Time, []ColumnProfile)) map[time
 	return out
 }
 
-// sampleWindows fills the Sample of the numeric columns: up to SampleSize
-// rows per window, drawn by a hash of their position (every row of a
-// smaller window), one scan for all columns.
+// sampleWindows fills the Sample of the numeric columns, one streaming
+// scan for all columns: every row of a window of at most SampleSize rows;
+// past that, the rows whose position hashes below SampleSize/largest
+// window, a uniform draw of about SampleSize rows from the largest window
+// and proportionally fewer from smaller ones (no sort: a hash filter).
 func sampleWindows(ctx context.Context, e execer, t TableName, cols []profiled, src string, windows map[time.Time][]ColumnProfile) error {
 	var num []int
 	var exprs []string
@@ -539,8 +541,16 @@ func sampleWindows(ctx context.Context, e execer, t TableName, cols []profiled, 
 	if len(num) == 0 {
 		return nil
 	}
-	query := fmt.Sprintf(`SELECT lb_w, %s FROM (SELECT *, row_number() OVER () AS lb_n FROM %s)
-		QUALIFY row_number() OVER (PARTITION BY lb_w ORDER BY hash(lb_n), lb_n) <= %d`, strings.Join(exprs, ", "), src, SampleSize)
+	var largest int64
+	for _, ps := range windows {
+		largest = max(largest, ps[0].Count)
+	}
+	query := fmt.Sprintf("SELECT lb_w, %s FROM %s", strings.Join(exprs, ", "), src)
+	if largest > SampleSize {
+		const scale = 1 << 30
+		query = fmt.Sprintf("SELECT lb_w, %s FROM (SELECT *, row_number() OVER () AS lb_n FROM %s) WHERE hash(lb_n) %% %d < %d",
+			strings.Join(exprs, ", "), src, scale, int64(float64(scale)*float64(SampleSize)/float64(largest)))
+	}
 	rows, err := e.QueryContext(ctx, query)
 	if err != nil {
 		return fmt.Errorf("lakehouse: profile %s: sample: %w", t, queryError(ctx, err))

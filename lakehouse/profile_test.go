@@ -337,3 +337,25 @@ func TestProfileEmptyAndNullTimes(t *testing.T) {
 		t.Errorf("time series with NULL times: %+v, %v", ps, err)
 	}
 }
+
+// TestProfileSampleIsBounded: a window past SampleSize rows gets a
+// uniform draw of about SampleSize of them, whose mean is the column's.
+func TestProfileSampleIsBounded(t *testing.T) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t, "CREATE TABLE gold.big AS SELECT range::DOUBLE AS x FROM range(40000)")
+	ps, err := lh.ProfileTable(ctx, TableName{Schema: "gold", Name: "big"}, ProfileOptions{Samples: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ps[1].Sample
+	if len(s) < SampleSize*9/10 || len(s) > SampleSize*11/10 {
+		t.Fatalf("sample of %d values, want about %d", len(s), SampleSize)
+	}
+	var sum float64
+	for _, v := range s {
+		sum += v
+	}
+	if mean := sum / float64(len(s)); math.Abs(mean-19999.5) > 600 {
+		t.Errorf("sample mean %v, want about 19999.5 (a uniform draw)", mean)
+	}
+}

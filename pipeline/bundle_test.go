@@ -231,7 +231,7 @@ func TestDeployAndRunOnDevAndStaging(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Principal != p.Identity() || res.Resources["job"] != 1 || res.Resources["model"] != 13 {
+			if res.Principal != p.Identity() || res.Resources["job"] != 1 || res.Resources["model"] != 14 {
 				t.Errorf("deploy result %+v", res)
 			}
 			again, err := p.Deploy(ctx, lh, "")
