@@ -56,7 +56,7 @@ type Live struct {
 	// rowid, from 0, in the order they were inserted (derived is set).
 	table   string
 	derived bool
-	sql   string
+	sql     string
 	// names are the spill's columns (the result's names made unique) and
 	// types their DuckDB types, as DESCRIBE spells them.
 	names []string
@@ -831,11 +831,14 @@ func (l *Live) Sort(ctx context.Context, column int, desc bool) (*Live, error) {
 	if column < 0 || column >= len(names) {
 		return nil, fmt.Errorf("lakehouse: sort by column %d: the result has %d columns", column+1, len(names))
 	}
-	order := QuoteIdent(names[column])
-	if desc {
-		order += " DESC"
-	}
-	return l.derive(ctx, order+", "+l.pos(), "")
+	return l.derive(ctx, &sortKey{col: column, desc: desc}, "")
+}
+
+// sortKey is what a derived result is sorted by: a column of the spill,
+// then the row's place in it.
+type sortKey struct {
+	col  int
+	desc bool
 }
 
 // Filter returns the rows where a boolean SQL expression over the result's
@@ -878,7 +881,7 @@ func (l *Live) Filter(ctx context.Context, where string) (*Live, error) {
 	if len(tables) > 0 {
 		return nil, fmt.Errorf("lakehouse: a filter may read no table (this one reads %s): filter on the result's columns, or query the table itself", strings.Join(tables, ", "))
 	}
-	d, err := l.derive(ctx, "", where)
+	d, err := l.derive(ctx, nil, where)
 	if err != nil {
 		return nil, err
 	}
@@ -897,14 +900,14 @@ func incomplete(err error) error {
 }
 
 // derive makes a new Live of the spill's rows where where holds (all when
-// empty), ordered by order (in the spill's order when empty). Its first
-// page is read at once, with LIMIT (DuckDB's top-N); its table is made
+// empty), sorted by key (in the spill's order when nil). Its first page is
+// read at once (see head); its table is made
 // in the background with CREATE TABLE AS: DuckDB inserts the rows in the
 // query's order (it preserves insertion order), so rowid numbers them
 // (row_number() over a 10M-row sort took 4 times as long). The session's
 // connection stays with the derivation until its table is made: the
 // spill it reads cannot be dropped under it.
-func (l *Live) derive(ctx context.Context, order, where string) (*Live, error) {
+func (l *Live) derive(ctx context.Context, key *sortKey, where string) (*Live, error) {
 	if err := l.Wait(ctx); err != nil {
 		return nil, incomplete(err)
 	}
@@ -917,7 +920,7 @@ func (l *Live) derive(ctx context.Context, order, where string) (*Live, error) {
 	d := &Live{lh: l.lh, sess: l.sess, sql: l.sql, names: l.names, types: l.types, columns: l.columns, firstN: l.firstN,
 		table: fmt.Sprintf("lb_live_%d", liveSeq.Add(1)), derived: true,
 		ready: make(chan struct{}), done: make(chan struct{}), changed: make(chan struct{})}
-	src := l.table
+	src, pos := l.table, l.pos()
 	if where == "" {
 		d.total = l.rows
 	}
@@ -930,8 +933,12 @@ func (l *Live) derive(ctx context.Context, order, where string) (*Live, error) {
 		prefix += " WHERE ("
 		query = prefix + where + "\n)"
 	}
-	if order != "" {
-		query += " ORDER BY " + order
+	if key != nil {
+		query += " ORDER BY " + QuoteIdent(d.names[key.col])
+		if key.desc {
+			query += " DESC"
+		}
+		query += ", " + pos
 	}
 	fail := func(err error) (*Live, error) {
 		close(d.done)
@@ -945,7 +952,7 @@ func (l *Live) derive(ctx context.Context, order, where string) (*Live, error) {
 		return nil, err
 	}
 	d.sess.mu.Lock()
-	first, err := d.query(ctx, query+" LIMIT "+strconv.FormatInt(d.firstN, 10))
+	first, err := d.head(ctx, src, pos, key, query)
 	if err != nil {
 		d.sess.mu.Unlock()
 		return fail(err)
@@ -981,6 +988,67 @@ func (l *Live) derive(ctx context.Context, order, where string) (*Live, error) {
 		close(d.done)
 	}()
 	return d, nil
+}
+
+// head reads the first page of a derived result, given its query, with
+// LIMIT: DuckDB stops reading a filter's rows once it has the page, and
+// keeps the top rows of a sort without sorting the rest. A top-N with the
+// tie-breaker (ORDER BY c, pos LIMIT n) must read every row's c and pos,
+// where one on c alone skips most of the spill (once the page's last
+// value is the least, nothing in the spill comes before it: DuckDB skips
+// every row group by its min and max), so a sort by a column of a plain
+// type reads the page's last value v first, then the rows before v
+// (fewer than n, sorted; none when the page is all v, as with a column of
+// few values), then the first rows equal to v by pos.
+func (d *Live) head(ctx context.Context, src, pos string, key *sortKey, query string) (*Result, error) {
+	n := strconv.FormatInt(d.firstN, 10)
+	if key == nil || !plainType(d.types[key.col]) {
+		return d.query(ctx, query+" LIMIT "+n)
+	}
+	c := QuoteIdent(d.names[key.col])
+	dir, before := "", " < "
+	if key.desc {
+		dir, before = " DESC", " > "
+	}
+	vals, err := d.query(ctx, "SELECT CAST("+c+" AS VARCHAR) FROM "+src+" ORDER BY "+c+dir+" LIMIT "+n)
+	if err != nil || int64(len(vals.Rows)) < d.firstN {
+		// An error is the top-N's to say; a page short of n is all rows.
+		return d.query(ctx, query+" LIMIT "+n)
+	}
+	v, lead := vals.Rows[len(vals.Rows)-1][0], vals.Rows[0][0]
+	var pre, tie string
+	if v == nil {
+		// NULLs sort last either way.
+		pre, tie = c+" IS NOT NULL", c+" IS NULL"
+	} else {
+		lit := "CAST(" + QuoteString(v.(string)) + " AS " + d.types[key.col] + ")"
+		pre, tie = c+before+lit, c+" = "+lit
+	}
+	sel := "SELECT " + quotedList(d.names) + " FROM " + src + " WHERE "
+	first := &Result{Rows: [][]any{}}
+	if lead != v {
+		if first, err = d.query(ctx, sel+pre+" ORDER BY "+c+dir+", "+pos); err != nil {
+			return nil, err
+		}
+	}
+	rest, err := d.query(ctx, sel+tie+" ORDER BY "+pos+" LIMIT "+strconv.FormatInt(d.firstN-int64(len(first.Rows)), 10))
+	if err != nil {
+		return nil, err
+	}
+	rest.Rows = append(first.Rows, rest.Rows...)
+	return rest, nil
+}
+
+// plainType is true for the DuckDB types whose values a cast to VARCHAR
+// and back gives unchanged and whose = and < agree with ORDER BY.
+func plainType(t string) bool {
+	switch t {
+	case "BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+		"UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "VARCHAR", "DATE", "TIME", "TIMESTAMP", "TIMESTAMP_S",
+		"TIMESTAMP_MS", "TIMESTAMP_NS", "TIMESTAMP WITH TIME ZONE", "UUID":
+		return true
+	}
+	return strings.HasPrefix(t, "DECIMAL(")
 }
 
 // query reads a result of the session's connection, with the result's
