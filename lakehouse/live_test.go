@@ -701,3 +701,51 @@ func TestLiveSortCancel(t *testing.T) {
 		t.Fatal("paged a sort after Lakehouse.Close")
 	}
 }
+
+// TestLiveSortHeads: a sort's first page (read before its table, see
+// head) is the sorted table's start whatever falls on the page's last
+// row: NULLs (last either way), ties, distinct values, a DOUBLE, a
+// DECIMAL, a timestamp, and a type head does not shortcut (a list).
+func TestLiveSortHeads(t *testing.T) {
+	lh := liveTarget(t, 3000)
+	ctx := context.Background()
+	l, err := lh.OpenLive(ctx, `SELECT id,
+		CASE WHEN id >= 5 THEN NULL ELSE id END AS few,
+		CASE WHEN id % 3 = 0 THEN NULL ELSE id % 7 END AS ties,
+		(id * 7919) % 3001 AS distinct_,
+		CASE WHEN id % 11 = 0 THEN 'NaN'::DOUBLE ELSE (id % 13) / 4 END AS dbl,
+		(id % 17)::DECIMAL(9, 2) / 3 AS dec,
+		TIMESTAMP '2024-01-01' + INTERVAL (id % 19) HOUR AS ts,
+		[id % 5, id % 2] AS list
+		FROM t`, LiveOptions{FirstPage: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for col := 1; col < len(l.Columns()); col++ {
+		for _, desc := range []bool{false, true} {
+			s, err := l.Sort(ctx, col, desc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, err := s.Page(ctx, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Wait(ctx); err != nil {
+				t.Fatal(err)
+			}
+			head, err := s.readPage(ctx, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(head.Rows) != 10 || fmt.Sprint(first.Rows) != fmt.Sprint(head.Rows) {
+				t.Errorf("sort by %s (desc %v): first page %v, the table's %v", l.Columns()[col].Name, desc, first.Rows, head.Rows)
+			}
+			s.Close()
+		}
+	}
+}
