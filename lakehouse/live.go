@@ -126,6 +126,54 @@ type liveSession struct {
 	mu   sync.Mutex
 	conn *sql.Conn
 	refs atomic.Int64
+	// While a derivation holds the connection (busy), a closed result's
+	// table is dropped by it once done (drops): Close does not wait for a
+	// sort to end.
+	dropMu sync.Mutex
+	busy   int
+	drops  []string
+}
+
+// derive marks the connection held (s.mu) by a derivation.
+func (s *liveSession) derive() {
+	s.dropMu.Lock()
+	s.busy++
+	s.dropMu.Unlock()
+}
+
+// derived ends a derivation: the tables closed meanwhile are dropped;
+// s.mu is held.
+func (s *liveSession) derived() {
+	for {
+		s.dropMu.Lock()
+		drops := s.drops
+		s.drops = nil
+		if len(drops) == 0 {
+			s.busy--
+			s.dropMu.Unlock()
+			return
+		}
+		s.dropMu.Unlock()
+		for _, t := range drops {
+			s.conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+t)
+		}
+	}
+}
+
+// drop drops a table of the session, at once or, while a derivation
+// holds the connection, once it is done.
+func (s *liveSession) drop(table string) error {
+	s.dropMu.Lock()
+	if s.busy > 0 {
+		s.drops = append(s.drops, table)
+		s.dropMu.Unlock()
+		return nil
+	}
+	s.dropMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err := s.conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+table)
+	return err
 }
 
 func (s *liveSession) release() {
@@ -906,7 +954,7 @@ func incomplete(err error) error {
 // query's order (it preserves insertion order), so rowid numbers them
 // (row_number() over a 10M-row sort took 4 times as long). The session's
 // connection stays with the derivation until its table is made: the
-// spill it reads cannot be dropped under it.
+// spill it reads is dropped after it (liveSession.drop).
 func (l *Live) derive(ctx context.Context, key *sortKey, where string) (*Live, error) {
 	if err := l.Wait(ctx); err != nil {
 		return nil, incomplete(err)
@@ -952,15 +1000,18 @@ func (l *Live) derive(ctx context.Context, key *sortKey, where string) (*Live, e
 		return nil, err
 	}
 	d.sess.mu.Lock()
+	d.sess.derive()
 	first, err := d.head(ctx, src, pos, key, query)
+	if err == nil {
+		d.first = first
+		if !l.lh.addLive(d) {
+			err = errors.New("lakehouse: the lakehouse is closed")
+		}
+	}
 	if err != nil {
+		d.sess.derived()
 		d.sess.mu.Unlock()
 		return fail(err)
-	}
-	d.first = first
-	if !l.lh.addLive(d) {
-		d.sess.mu.Unlock()
-		return fail(errors.New("lakehouse: the lakehouse is closed"))
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	d.cancel = cancel
@@ -970,6 +1021,7 @@ func (l *Live) derive(ctx context.Context, key *sortKey, where string) (*Live, e
 		if err == nil {
 			err = d.sess.conn.QueryRowContext(runCtx, "SELECT count(*) FROM "+d.table).Scan(&n)
 		}
+		d.sess.derived()
 		d.sess.mu.Unlock()
 		switch {
 		case err == nil:
@@ -1086,9 +1138,7 @@ func (l *Live) Close() error {
 	l.mu.Unlock()
 	l.Cancel()
 	<-l.done
-	l.sess.mu.Lock()
-	_, err := l.sess.conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+l.table)
-	l.sess.mu.Unlock()
+	err := l.sess.drop(l.table)
 	l.sess.release()
 	l.lh.liveMu.Lock()
 	delete(l.lh.lives, l)

@@ -605,6 +605,11 @@ func TestLiveSortStable(t *testing.T) {
 	if c, done := fs.Count(); c != int64(len(fwant)) || !done {
 		t.Fatalf("sort of a filter: count %d %v, want %d", c, done, len(fwant))
 	}
+	// The filter's table went once the sort was done with it.
+	var left int64
+	if err := lh.sessQueryRow(fs, "SELECT count(*) FROM duckdb_tables() WHERE table_name IN ("+QuoteString(f.table)+", "+QuoteString(bys.table)+")", &left); err != nil || left != 0 {
+		t.Fatalf("closed results' tables left: %d (%v)", left, err)
+	}
 	fs.Close()
 
 	// A result with a column named rowid sorts and pages it as a column.
