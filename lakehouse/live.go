@@ -1062,15 +1062,25 @@ func (d *Live) head(ctx context.Context, src, pos string, key *sortKey, query st
 	if key.desc {
 		dir, before = " DESC", " > "
 	}
-	vals, err := d.query(ctx, "SELECT CAST("+c+" AS VARCHAR) FROM "+src+" ORDER BY "+c+dir+" LIMIT "+n)
-	if err != nil || int64(len(vals.Rows)) < d.firstN {
+	// The page's values (c alone: DuckDB's top-N skips the most then),
+	// their least and greatest as text, how many are not NULL and how
+	// many there are.
+	ends, err := d.query(ctx, "SELECT CAST(min(c) AS VARCHAR), CAST(max(c) AS VARCHAR), count(c), count(*) FROM (SELECT "+
+		c+" AS c FROM "+src+" ORDER BY "+c+dir+" LIMIT "+n+")")
+	if err != nil || len(ends.Rows) != 1 || ends.Rows[0][3] != d.firstN {
 		// An error is the top-N's to say; a page short of n is all rows.
 		return d.query(ctx, query+" LIMIT "+n)
 	}
-	v, lead := vals.Rows[len(vals.Rows)-1][0], vals.Rows[0][0]
+	lead, v := ends.Rows[0][0], ends.Rows[0][1]
+	if key.desc {
+		lead, v = v, lead
+	}
+	if ends.Rows[0][2] != d.firstN {
+		// The page ends in NULLs (they sort last either way).
+		v = nil
+	}
 	var pre, tie string
 	if v == nil {
-		// NULLs sort last either way.
 		pre, tie = c+" IS NOT NULL", c+" IS NULL"
 	} else {
 		lit := "CAST(" + QuoteString(v.(string)) + " AS " + d.types[key.col] + ")"
