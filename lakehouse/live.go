@@ -1092,6 +1092,10 @@ func (d *Live) head(ctx context.Context, src, pos string, key *sortKey, query st
 		if first, err = d.query(ctx, sel+pre+" ORDER BY "+c+dir+", "+pos); err != nil {
 			return nil, err
 		}
+		if int64(len(first.Rows)) >= d.firstN {
+			// Not so with = and < agreeing with ORDER BY; the top-N then.
+			return d.query(ctx, query+" LIMIT "+n)
+		}
 	}
 	rest, err := d.query(ctx, sel+tie+" ORDER BY "+pos+" LIMIT "+strconv.FormatInt(d.firstN-int64(len(first.Rows)), 10))
 	if err != nil {
