@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	bindings "github.com/duckdb/duckdb-go-bindings"
@@ -104,12 +103,12 @@ func (l *Live) Export(ctx context.Context, path, format string, progress func(wr
 			return err
 		}
 		defer bindings.AppenderDestroy(&app)
-		sel := "SELECT lb_row, " + quotedList(names) + " FROM " + l.table
+		sel := "SELECT " + l.pos() + " AS lb_row, " + quotedList(names) + " FROM " + l.table
 		for off := int64(0); off < total; off += exportBatch {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			q := sel + " WHERE lb_row > " + strconv.FormatInt(off, 10) + " AND lb_row <= " + strconv.FormatInt(off+exportBatch, 10)
+			q := sel + " WHERE " + l.span(off, exportBatch)
 			err := l.sess.raw(func(c bindings.Connection) error {
 				var res bindings.Result
 				defer bindings.DestroyResult(&res)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -526,6 +527,230 @@ func TestLiveFirstPageValues(t *testing.T) {
 			if got, want := fmt.Sprintf("%#v", first.Rows[r][c]), fmt.Sprintf("%#v", spilled.Rows[r][c]); got != want {
 				t.Fatalf("row %d column %s: first page %s, spill %s", r, first.Columns[c].Name, got, want)
 			}
+		}
+	}
+}
+
+// TestLiveSortStable: a sort orders ties by their place in the result it
+// sorts (a sort of a sort keeps the first for ties), its first page (read
+// before the sorted table exists) is that table's start, its count is known
+// at once, and a sort of a filtered result sorts only the filter's rows.
+func TestLiveSortStable(t *testing.T) {
+	const n = 200_000
+	lh := liveTarget(t, n)
+	ctx := context.Background()
+	l, err := lh.OpenLive(ctx, liveQuery, LiveOptions{FirstPage: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rows := allRows(t, l, 50_000)
+	// By s (977 values), then by k2 (1000): within one k2, the order by s
+	// (and within one s, the result's) holds.
+	bys, err := l.Sort(ctx, 2, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := bys.Count(); c != n {
+		t.Fatalf("a sort's count on return: %d, want %d", c, n)
+	}
+	want := append([][]any(nil), rows...)
+	sort.SliceStable(want, func(i, j int) bool { return want[i][2].(string) < want[j][2].(string) })
+	if got := allRows(t, bys, 30_000); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatal("sort by s: not the stable sort of the result")
+	}
+	byk, err := bys.Sort(ctx, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bys.Close() // its table is no longer read: byk's first page is in
+	sort.SliceStable(want, func(i, j int) bool { return want[i][1].(int64) > want[j][1].(int64) })
+	if got := allRows(t, byk, 30_000); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatal("sort by k2 desc of the sort by s: not the stable sort")
+	}
+	// The first page (the top-N) is the start of the sorted table.
+	if err := byk.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	head, err := byk.readPage(ctx, 0, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := byk.Page(ctx, 0, 50); fmt.Sprint(p.Rows) != fmt.Sprint(head.Rows) || fmt.Sprint(head.Rows) != fmt.Sprint(want[:50]) {
+		t.Fatal("the first page differs from the sorted table's")
+	}
+	byk.Close()
+
+	// A sort of a filtered result, its parent closed at once: the sort
+	// still reads it whole.
+	f, err := l.Filter(ctx, "s LIKE 'v2%'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := f.Sort(ctx, 1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var fwant [][]any
+	for _, r := range rows {
+		if strings.HasPrefix(r[2].(string), "v2") {
+			fwant = append(fwant, r)
+		}
+	}
+	sort.SliceStable(fwant, func(i, j int) bool { return fwant[i][1].(int64) < fwant[j][1].(int64) })
+	if got := allRows(t, fs, 7_777); len(fwant) == 0 || fmt.Sprint(got) != fmt.Sprint(fwant) {
+		t.Fatalf("sort of a filter: %d rows, want %d in order", len(got), len(fwant))
+	}
+	if c, done := fs.Count(); c != int64(len(fwant)) || !done {
+		t.Fatalf("sort of a filter: count %d %v, want %d", c, done, len(fwant))
+	}
+	// The filter's table went once the sort was done with it.
+	var left int64
+	if err := lh.sessQueryRow(fs, "SELECT count(*) FROM duckdb_tables() WHERE table_name IN ("+QuoteString(f.table)+", "+QuoteString(bys.table)+")", &left); err != nil || left != 0 {
+		t.Fatalf("closed results' tables left: %d (%v)", left, err)
+	}
+	fs.Close()
+
+	// A result with a column named rowid sorts and pages it as a column.
+	r, err := lh.OpenLive(ctx, "SELECT id AS rowid, k FROM t WHERE id < 1000", LiveOptions{FirstPage: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rs, err := r.Sort(ctx, 0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := rs.Page(ctx, 990, 10)
+	if err != nil || len(p.Rows) != 10 || p.Rows[0][0] != int64(9) || p.Columns[0].Name != "rowid" {
+		t.Fatalf("sort by a column named rowid: %v %v", p, err)
+	}
+	rs.Close()
+}
+
+// TestLiveSortCancel: canceling a sort (its context, or Cancel) while its
+// table is made ends it "canceled" with its first page; the result it
+// sorts stays usable and sorts again.
+func TestLiveSortCancel(t *testing.T) {
+	const n = 1_000_000
+	lh := liveTarget(t, n)
+	ctx := context.Background()
+	l, err := lh.OpenLive(ctx, liveQuery, LiveOptions{FirstPage: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before, err := l.Page(ctx, n/2, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, how := range []string{"context", "Cancel"} {
+		cctx, cancel := context.WithCancel(ctx)
+		// A sort of 1M rows by text cannot end before the next statement.
+		s, err := l.Sort(cctx, 2, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if how == "context" {
+			cancel()
+		} else {
+			s.Cancel()
+		}
+		if err := s.Wait(ctx); !errors.Is(err, ErrCanceled) {
+			t.Fatalf("%s: a canceled sort's Wait: %v", how, err)
+		}
+		if c, done := s.Count(); c != 20 || !done {
+			t.Fatalf("%s: a canceled sort's count: %d %v, want its first page (20)", how, c, done)
+		}
+		if p, err := s.Page(ctx, 0, 20); err != nil || len(p.Rows) != 20 {
+			t.Fatalf("%s: a canceled sort's first page: %v", how, err)
+		}
+		if p, err := s.Page(ctx, 1000, 20); err != nil || len(p.Rows) != 0 {
+			t.Fatalf("%s: a canceled sort past its first page: %v %v", how, p, err)
+		}
+		s.Close()
+		cancel()
+		after, err := l.Page(ctx, n/2, 100)
+		if err != nil || fmt.Sprint(after.Rows) != fmt.Sprint(before.Rows) {
+			t.Fatalf("%s: the result after a canceled sort: %v", how, err)
+		}
+	}
+	// Canceled before it starts.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := l.Sort(cctx, 1, false); err == nil {
+		t.Fatal("sorted with a canceled context")
+	}
+	s, err := l.Sort(ctx, 1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	p, err := s.Page(ctx, n-1, 1)
+	if err != nil || len(p.Rows) != 1 || p.Rows[0][1] != int64(1998) {
+		t.Fatalf("a sort after canceled ones: %v %v", p, err)
+	}
+	// Closing the lakehouse ends a sort still running.
+	s2, err := l.Sort(ctx, 2, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lh.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s2.Page(ctx, 0, 1); err == nil {
+		t.Fatal("paged a sort after Lakehouse.Close")
+	}
+}
+
+// TestLiveSortHeads: a sort's first page (read before its table, see
+// head) is the sorted table's start whatever falls on the page's last
+// row: NULLs (last either way), ties, distinct values, a DOUBLE, a
+// DECIMAL, a timestamp, and a type head does not shortcut (a list).
+func TestLiveSortHeads(t *testing.T) {
+	lh := liveTarget(t, 3000)
+	ctx := context.Background()
+	l, err := lh.OpenLive(ctx, `SELECT id,
+		CASE WHEN id >= 5 THEN NULL ELSE id END AS few,
+		CASE WHEN id % 3 = 0 THEN NULL ELSE id % 7 END AS ties,
+		(id * 7919) % 3001 AS distinct_,
+		CASE WHEN id % 11 = 0 THEN 'NaN'::DOUBLE ELSE (id % 13) / 4 END AS dbl,
+		(id % 17)::DECIMAL(9, 2) / 3 AS dec,
+		TIMESTAMP '2024-01-01' + INTERVAL (id % 19) HOUR AS ts,
+		[id % 5, id % 2] AS list
+		FROM t`, LiveOptions{FirstPage: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for col := 1; col < len(l.Columns()); col++ {
+		for _, desc := range []bool{false, true} {
+			s, err := l.Sort(ctx, col, desc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, err := s.Page(ctx, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Wait(ctx); err != nil {
+				t.Fatal(err)
+			}
+			head, err := s.readPage(ctx, 0, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(head.Rows) != 10 || fmt.Sprint(first.Rows) != fmt.Sprint(head.Rows) {
+				t.Errorf("sort by %s (desc %v): first page %v, the table's %v", l.Columns()[col].Name, desc, first.Rows, head.Rows)
+			}
+			s.Close()
 		}
 	}
 }
