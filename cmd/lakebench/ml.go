@@ -904,7 +904,7 @@ func printVersion(w io.Writer, d *ml.VersionDetail, top int) {
 		// One coefficient row (a binary or a regression model): its sign says
 		// which way a feature pushes, so it is shown; a multiclass model's
 		// weight is the largest magnitude over its classes.
-		signed := signedCoefficients(d.Model)
+		signed := d.Model.SignedCoefficients()
 		what, col := "standardised coefficients", "coefficient"
 		if signed == nil {
 			what, col = "largest |standardised coefficient| over the classes", "weight"
@@ -920,25 +920,6 @@ func printVersion(w io.Writer, d *ml.VersionDetail, top int) {
 		}
 		printTable(w, []string{"feature", col}, rows)
 	}
-}
-
-// signedCoefficients maps each matrix column of a model with one
-// coefficient row to its coefficient; nil for a multiclass model or none.
-func signedCoefficients(m *ml.Model) map[string]float64 {
-	if m == nil || len(m.Coef) != 1 {
-		return nil
-	}
-	out := map[string]float64{}
-	j := 0
-	for _, f := range m.Prep.Features {
-		for _, name := range f.Outputs {
-			if j < len(m.Coef[0]) {
-				out[name] = m.Coef[0][j]
-			}
-			j++
-		}
-	}
-	return out
 }
 
 func classAt(classes []string, i int) string {
