@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // The algorithms Spec.Algorithm names.
@@ -18,6 +19,16 @@ const (
 // maxIntegerClasses is how many distinct integer label values still make a
 // classification when the task is inferred.
 const maxIntegerClasses = 20
+
+// maxClasses bounds a classification label's classes.
+const maxClasses = 100
+
+// temporal reports whether a DuckDB type is a date, time or interval: a
+// label of one is neither a class nor an amount.
+func temporal(typ string) bool {
+	t := strings.ToUpper(typ)
+	return strings.HasPrefix(t, "DATE") || strings.HasPrefix(t, "TIME") || strings.HasPrefix(t, "INTERVAL")
+}
 
 // Fit prepares the frame's features, splits the rows (seeded, stratified for
 // classification), fits spec's algorithm on the training rows, evaluates it
@@ -192,6 +203,9 @@ func newTarget(f *Frame, s *Spec) (*target, error) {
 	if err := checkFinite(f, []string{s.Label}); err != nil {
 		return nil, err
 	}
+	if temporal(c.Type) {
+		return nil, fmt.Errorf("ml: label %q is a %s, which is neither a class nor an amount: derive one in a model (such as date_diff('day', start, %s) for a duration, or a flag for a class) and train on that", s.Label, c.Type, s.Label)
+	}
 	t := &target{label: s.Label}
 	for i := range f.Rows {
 		if c.IsNull(i) {
@@ -229,6 +243,9 @@ func newTarget(f *Frame, s *Spec) (*target, error) {
 		return nil, fmt.Errorf("ml: label %q is constant (%s in all %d rows), so there is nothing to learn: pick another label", s.Label, strconv.FormatFloat(first, 'g', -1, 64), len(t.rows))
 	}
 	t.classes, t.class = encodeClasses(c, f.Rows)
+	if len(t.classes) > maxClasses {
+		return nil, fmt.Errorf("ml: label %q has %d classes, more than the %d a classifier here takes (each class is a set of coefficients and a prob_ column): group the rare classes into one in a model, or train a regression if the label is an amount", s.Label, len(t.classes), maxClasses)
+	}
 	if len(t.classes) < 2 {
 		return nil, fmt.Errorf("ml: label %q has one class (%q in all %d rows), and a classifier needs two or more: pick another label or add rows of other classes", s.Label, t.classes[0], len(t.rows))
 	}

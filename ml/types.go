@@ -218,3 +218,26 @@ type Result struct {
 	TrainRows int       `json:"train_rows"`
 	TestRows  int       `json:"test_rows"`
 }
+
+// SignedCoefficients maps each feature column of the model's matrix (one-hot
+// levels and missing indicators included) to its standardised coefficient,
+// whose sign says which way it pushes the prediction: for a model with one
+// coefficient row (binary logistic, linear, ridge). It is nil for a
+// multiclass model, whose importance is a magnitude over its classes, or a
+// nil model.
+func (m *Model) SignedCoefficients() map[string]float64 {
+	if m == nil || len(m.Coef) != 1 {
+		return nil
+	}
+	out := map[string]float64{}
+	j := 0
+	for _, f := range m.Prep.Features {
+		for _, name := range f.Outputs {
+			if j < len(m.Coef[0]) {
+				out[name] = m.Coef[0][j]
+			}
+			j++
+		}
+	}
+	return out
+}

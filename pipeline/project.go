@@ -252,6 +252,23 @@ type RegisteredModel struct {
 	Features    []string `yaml:"features,omitempty" json:"features,omitempty"`
 	Task        string   `yaml:"task,omitempty" json:"task,omitempty"`
 	Description string   `yaml:"description,omitempty" json:"description,omitempty"`
+	// The trainer's settings (ml.Spec): unset, its defaults.
+	// Algorithm is logistic, linear or ridge.
+	Algorithm string `yaml:"algorithm,omitempty" json:"algorithm,omitempty"`
+	// C is logistic regression's inverse L2 strength (scikit-learn's C).
+	C float64 `yaml:"c,omitempty" json:"c,omitempty"`
+	// Alpha is ridge regression's L2 strength.
+	Alpha   float64 `yaml:"alpha,omitempty" json:"alpha,omitempty"`
+	MaxIter int     `yaml:"max_iter,omitempty" json:"max_iter,omitempty"`
+	Tol     float64 `yaml:"tol,omitempty" json:"tol,omitempty"`
+	// Seed drives the train/test split and the folds.
+	Seed int64 `yaml:"seed,omitempty" json:"seed,omitempty"`
+	// TestSize is the share of rows held out (0.25 unset).
+	TestSize float64 `yaml:"test_size,omitempty" json:"test_size,omitempty"`
+	// CV is the number of stratified cross-validation folds (none unset).
+	CV int `yaml:"cv,omitempty" json:"cv,omitempty"`
+	// MaxCategories bounds the levels one-hot encodes per text column.
+	MaxCategories int `yaml:"max_categories,omitempty" json:"max_categories,omitempty"`
 }
 
 // Dashboard is a set of tiles, each a query drawn as a KPI, a chart or a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"strings"
 	"time"
@@ -601,7 +602,9 @@ func (p *Project) modelRef(jt Task) (ml.Ref, RegisteredModel, error) {
 
 // Spec is what training the registered model name means.
 func (rm RegisteredModel) Spec(name string) ml.Spec {
-	return ml.Spec{Name: name, Table: rm.Table, Label: rm.Label, Features: rm.Features, Task: ml.Task(rm.Task)}
+	return ml.Spec{Name: name, Table: rm.Table, Label: rm.Label, Features: rm.Features, Task: ml.Task(rm.Task),
+		Algorithm: rm.Algorithm, C: rm.C, Alpha: rm.Alpha, MaxIter: rm.MaxIter, Tol: rm.Tol, Seed: rm.Seed,
+		TestSize: rm.TestSize, CV: rm.CV, MaxCategories: rm.MaxCategories}
 }
 
 // trainTask fits a registered model on its table and registers a new
@@ -690,4 +693,41 @@ func modelDescription(sql string) string {
 		lines = append(lines, strings.TrimSpace(strings.TrimPrefix(l, "--")))
 	}
 	return strings.Join(lines, " ")
+}
+
+// validateTrainer checks a registered model's trainer settings as `lakebench
+// train` checks its flags: unset means the trainer's default.
+func (p *Project) validateTrainer(path string, rm RegisteredModel, errf func(path, hint, format string, args ...any)) {
+	switch rm.Algorithm {
+	case "", "logistic", "linear", "ridge":
+	default:
+		errf(path+".algorithm", "use logistic, linear or ridge", "unknown algorithm %q", rm.Algorithm)
+	}
+	switch {
+	case rm.Algorithm == "logistic" && rm.Task == "regression":
+		errf(path+".algorithm", "use linear or ridge for a regression", "algorithm logistic classifies, and the task is regression")
+	case (rm.Algorithm == "linear" || rm.Algorithm == "ridge") && rm.Task == "classification":
+		errf(path+".algorithm", "use logistic for a classification", "algorithm %s is a regression, and the task is classification", rm.Algorithm)
+	}
+	if rm.C < 0 || math.IsNaN(rm.C) {
+		errf(path+".c", "C is positive: smaller is a stronger penalty", "c %v is negative", rm.C)
+	}
+	if rm.Alpha < 0 || math.IsNaN(rm.Alpha) || math.IsInf(rm.Alpha, 0) {
+		errf(path+".alpha", "alpha is zero or positive and finite", "alpha %v", rm.Alpha)
+	}
+	if rm.MaxIter < 0 {
+		errf(path+".max_iter", "give at least 1 iteration", "max_iter %d", rm.MaxIter)
+	}
+	if rm.Tol < 0 || math.IsNaN(rm.Tol) {
+		errf(path+".tol", "give a small positive tolerance such as 1e-4", "tol %v", rm.Tol)
+	}
+	if rm.TestSize != 0 && !(rm.TestSize > 0 && rm.TestSize < 1) {
+		errf(path+".test_size", "give a fraction between 0 and 1, such as 0.25", "test_size %v", rm.TestSize)
+	}
+	if rm.CV < 0 || rm.CV == 1 {
+		errf(path+".cv", "give 2 folds or more, or leave it out for none", "cv %d", rm.CV)
+	}
+	if rm.MaxCategories < 0 {
+		errf(path+".max_categories", "give at least 1", "max_categories %d", rm.MaxCategories)
+	}
 }

@@ -154,6 +154,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 		if rm.Task != "" && rm.Task != "classification" && rm.Task != "regression" {
 			errf(path+".task", "use classification or regression", "unknown task %q", rm.Task)
 		}
+		p.validateTrainer(path, rm, errf)
 	}
 	checkQuery := func(path, query string) {
 		refs, err := lh.TableRefs(ctx, query)

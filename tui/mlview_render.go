@@ -530,17 +530,25 @@ func (v *mlview) confusionView(d *ml.VersionDetail, width, height int) string {
 	return c.View()
 }
 
-// importanceView is the standardised coefficients' magnitudes, largest
-// first.
+// importanceView is the features by the magnitude of their standardised
+// coefficient, largest first: signed for a model with one coefficient row
+// (a bar left of the zero line pushes toward the negative class or a lower
+// value), the largest magnitude over the classes for a multiclass one.
 func (v *mlview) importanceView(d *ml.VersionDetail, width, height int) string {
 	imp := slices.Clone(d.Evaluation.Importance)
-	sort.SliceStable(imp, func(i, j int) bool { return imp[i].Weight > imp[j].Weight })
+	sort.SliceStable(imp, func(i, j int) bool { return math.Abs(imp[i].Weight) > math.Abs(imp[j].Weight) })
+	signed := d.Model.SignedCoefficients()
 	bars := make([]chart.Bar, len(imp))
 	for i, x := range imp {
-		bars[i] = chart.Bar{Label: x.Feature, Value: x.Weight}
+		w, ok := signed[x.Feature]
+		if !ok {
+			w = x.Weight
+		}
+		bars[i] = chart.Bar{Label: x.Feature, Value: w}
 	}
 	c := chart.NewBars(v.cst)
 	c.Empty = "no importance recorded"
+	c.LabelShare = 0.5
 	c.SetSize(width, height)
 	c.SetBars(bars)
 	return c.View()

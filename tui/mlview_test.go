@@ -601,3 +601,25 @@ func TestMLAdHocModelSaysWhyNoTraining(t *testing.T) {
 		}
 	}
 }
+
+// TestMLImportanceSigned: a binary model's importance shows each feature's
+// signed standardised coefficient, a negative one left of the zero line,
+// and long one-hot names whole where the panel has room.
+func TestMLImportanceSigned(t *testing.T) {
+	m := newTestModel(t, 80, 24)
+	v := m.views[2].(*mlview)
+	d := &ml.VersionDetail{
+		Model: &ml.Model{Coef: [][]float64{{1.25, -0.75}}, Prep: ml.Prep{Features: []ml.FeaturePrep{
+			{Column: "recency_days", Outputs: []string{"recency_days"}},
+			{Column: "region", Outputs: []string{"region=north-east-coastal"}}}}},
+		Evaluation: ml.Metrics{Importance: []ml.Importance{{Feature: "region=north-east-coastal", Weight: 0.75}, {Feature: "recency_days", Weight: 1.25}}},
+	}
+	out := v.importanceView(d, 70, 4)
+	lines := strings.Split(out, "\n")
+	if !strings.Contains(lines[0], "recency_days") || !strings.Contains(lines[1], "region=north-east-coastal") {
+		t.Fatalf("want the larger magnitude first and the long name whole:\n%s", out)
+	}
+	if !strings.Contains(lines[1], "-0.75") || !strings.Contains(lines[1], "│") || !strings.Contains(lines[0], "1.25") {
+		t.Errorf("want the signed coefficients around a zero line:\n%s", out)
+	}
+}

@@ -71,7 +71,11 @@ score only once promoted (lakebench models promote).`,
 			w := &trainProgress{w: os.Stderr, live: isatty.IsTerminal(os.Stderr.Fd()), folds: spec.CV}
 			fmt.Fprintf(os.Stderr, "train %s from %s (label %s) as %s\n", spec.Name, spec.Table, spec.Label, s.principal())
 			start := time.Now()
-			v, run, err := ml.NewRegistry(lh).Train(ctx, spec, w.progress)
+			o := ml.TrainOptions{Progress: w.progress}
+			if len(args) == 1 {
+				o.Description = s.project.Resources.RegisteredModels[args[0]].Description
+			}
+			v, run, err := ml.NewRegistry(lh).TrainWith(ctx, spec, o)
 			w.done()
 			if err != nil {
 				if canceled(err) {
@@ -128,7 +132,7 @@ func trainSpec(p *pipeline.Project, args []string, cmd *cobra.Command, f trainFl
 				return spec, fmt.Errorf("--%s conflicts with MODEL_KEY %s, whose table and label come from resources.registered_models.%s: drop --%s, or train ad hoc without MODEL_KEY", fl, key, key, fl)
 			}
 		}
-		spec = ml.Spec{Name: key, Table: rm.Table, Label: rm.Label, Features: rm.Features, Task: ml.Task(rm.Task)}
+		spec = rm.Spec(key)
 	} else {
 		if f.table == "" || f.label == "" {
 			return spec, fmt.Errorf("name what to train: a registered model (%s), or ad hoc with --table SCHEMA.TABLE --label COLUMN", registeredKeys(p))
@@ -168,11 +172,36 @@ func trainSpec(p *pipeline.Project, args []string, cmd *cobra.Command, f trainFl
 			return spec, fmt.Errorf("unknown task %q: use classification or regression", task)
 		}
 	}
-	switch f.algorithm {
-	case "", "logistic", "linear", "ridge":
+	// A flag given wins; else the registered model's setting; else the
+	// flag's default.
+	if changed("algorithm") || spec.Algorithm == "" {
 		spec.Algorithm = f.algorithm
+	}
+	if changed("c") || spec.C == 0 {
+		spec.C = f.c
+	}
+	if changed("alpha") || spec.Alpha == 0 {
+		spec.Alpha = f.alpha
+	}
+	if changed("max-iter") || spec.MaxIter == 0 {
+		spec.MaxIter = f.maxIter
+	}
+	if changed("test-size") || spec.TestSize == 0 {
+		spec.TestSize = f.testSize
+	}
+	if changed("cv") || spec.CV == 0 {
+		spec.CV = f.cv
+	}
+	if changed("max-categories") || spec.MaxCategories == 0 {
+		spec.MaxCategories = f.maxCategories
+	}
+	if changed("seed") || spec.Seed == 0 {
+		spec.Seed = f.seed
+	}
+	switch spec.Algorithm {
+	case "", "logistic", "linear", "ridge":
 	default:
-		return spec, fmt.Errorf("unknown --algorithm %q: use logistic, linear or ridge", f.algorithm)
+		return spec, fmt.Errorf("unknown --algorithm %q: use logistic, linear or ridge", spec.Algorithm)
 	}
 	switch {
 	case spec.Algorithm == "logistic" && spec.Task == ml.Regression:
@@ -184,26 +213,24 @@ func trainSpec(p *pipeline.Project, args []string, cmd *cobra.Command, f trainFl
 	case changed("alpha") && spec.Algorithm != "ridge":
 		return spec, errors.New("--alpha is ridge regression's penalty: add --task regression (or --algorithm ridge); logistic regression's is --c")
 	}
-	if !(f.c > 0) { // NaN too
-		return spec, fmt.Errorf("--c %v: C must be positive (smaller is a stronger penalty; inf for none)", f.c)
+	if !(spec.C > 0) { // NaN too
+		return spec, fmt.Errorf("--c %v: C must be positive (smaller is a stronger penalty; inf for none)", spec.C)
 	}
-	if !(f.alpha >= 0) || math.IsInf(f.alpha, 0) {
-		return spec, fmt.Errorf("--alpha %v: alpha must be zero or positive and finite", f.alpha)
+	if !(spec.Alpha >= 0) || math.IsInf(spec.Alpha, 0) {
+		return spec, fmt.Errorf("--alpha %v: alpha must be zero or positive and finite", spec.Alpha)
 	}
-	if f.maxIter < 1 {
-		return spec, fmt.Errorf("--max-iter %d: give at least 1 iteration", f.maxIter)
+	if spec.MaxIter < 1 {
+		return spec, fmt.Errorf("--max-iter %d: give at least 1 iteration", spec.MaxIter)
 	}
-	if !(f.testSize > 0 && f.testSize < 1) {
-		return spec, fmt.Errorf("--test-size %v: give a fraction between 0 and 1, such as 0.25", f.testSize)
+	if !(spec.TestSize > 0 && spec.TestSize < 1) {
+		return spec, fmt.Errorf("--test-size %v: give a fraction between 0 and 1, such as 0.25", spec.TestSize)
 	}
-	if f.cv < 0 || f.cv == 1 {
-		return spec, fmt.Errorf("--cv %d: give 2 folds or more, or 0 for no cross-validation", f.cv)
+	if spec.CV < 0 || spec.CV == 1 {
+		return spec, fmt.Errorf("--cv %d: give 2 folds or more, or 0 for no cross-validation", spec.CV)
 	}
-	if f.maxCategories < 1 {
-		return spec, fmt.Errorf("--max-categories %d: give at least 1", f.maxCategories)
+	if spec.MaxCategories < 1 {
+		return spec, fmt.Errorf("--max-categories %d: give at least 1", spec.MaxCategories)
 	}
-	spec.Seed, spec.C, spec.Alpha, spec.MaxIter, spec.TestSize, spec.CV = f.seed, f.c, f.alpha, f.maxIter, f.testSize, f.cv
-	spec.MaxCategories = f.maxCategories
 	return spec, nil
 }
 
@@ -877,7 +904,7 @@ func printVersion(w io.Writer, d *ml.VersionDetail, top int) {
 		// One coefficient row (a binary or a regression model): its sign says
 		// which way a feature pushes, so it is shown; a multiclass model's
 		// weight is the largest magnitude over its classes.
-		signed := signedCoefficients(d.Model)
+		signed := d.Model.SignedCoefficients()
 		what, col := "standardised coefficients", "coefficient"
 		if signed == nil {
 			what, col = "largest |standardised coefficient| over the classes", "weight"
@@ -893,25 +920,6 @@ func printVersion(w io.Writer, d *ml.VersionDetail, top int) {
 		}
 		printTable(w, []string{"feature", col}, rows)
 	}
-}
-
-// signedCoefficients maps each matrix column of a model with one
-// coefficient row to its coefficient; nil for a multiclass model or none.
-func signedCoefficients(m *ml.Model) map[string]float64 {
-	if m == nil || len(m.Coef) != 1 {
-		return nil
-	}
-	out := map[string]float64{}
-	j := 0
-	for _, f := range m.Prep.Features {
-		for _, name := range f.Outputs {
-			if j < len(m.Coef[0]) {
-				out[name] = m.Coef[0][j]
-			}
-			j++
-		}
-	}
-	return out
 }
 
 func classAt(classes []string, i int) string {

@@ -212,7 +212,8 @@ func TestTrainRegisteredModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := strings.Replace(string(b), "  registered_models:\n", "  registered_models:\n    penguin_species:\n      table: bronze.penguins\n      label: Species\n      features: [Island, \"Beak Length (mm)\", \"Flipper Length (mm)\"]\n", 1)
+	s := strings.Replace(string(b), "  registered_models:\n", "  registered_models:\n    penguin_species:\n      table: bronze.penguins\n      label: Species\n      features: [Island, \"Beak Length (mm)\", \"Flipper Length (mm)\"]\n"+
+		"      description: Species from the beak\n      seed: 11\n      c: 0.5\n      max_categories: 9\n", 1)
 	if s == string(b) {
 		t.Fatal("the sample lakebench.yml has no registered_models")
 	}
@@ -233,8 +234,23 @@ func TestTrainRegisteredModel(t *testing.T) {
 	}
 	out, _ = lb(t, dir, true, "models", "show", "penguin_species", "--json")
 	d := decode[ml.VersionDetail](t, "show --json", out)
-	if d.Run.Spec.Seed != 3 || d.Run.Spec.Table != "bronze.penguins" || len(d.Run.Spec.Features) != 3 {
-		t.Errorf("the run recorded spec %+v, want seed 3, bronze.penguins, the three features", d.Run.Spec)
+	// --seed wins over the bundle's seed; c and max_categories come from
+	// the bundle, the description too.
+	if d.Run.Spec.Seed != 3 || d.Run.Spec.Table != "bronze.penguins" || len(d.Run.Spec.Features) != 3 || d.Run.Spec.C != 0.5 || d.Run.Spec.MaxCategories != 9 {
+		t.Errorf("the run recorded spec %+v, want seed 3 (the flag), c 0.5 and max_categories 9 (the bundle), bronze.penguins, the three features", d.Run.Spec)
+	}
+	out, _ = lb(t, dir, true, "models", "list", "--json")
+	if !strings.Contains(out, "Species from the beak") {
+		t.Errorf("models list --json does not carry the bundle's description:\n%s", out)
+	}
+	// Without the flag, the bundle's seed.
+	ok, _, stderr = lbTry(t, dir, "train", "penguin_species", "--json")
+	if !ok {
+		t.Fatalf("train penguin_species again failed:\n%s", stderr)
+	}
+	out, _ = lb(t, dir, true, "models", "show", "penguin_species", "2", "--json")
+	if d := decode[ml.VersionDetail](t, "show --json", out); d.Run.Spec.Seed != 11 {
+		t.Errorf("without --seed the run recorded seed %d, want the bundle's 11", d.Run.Spec.Seed)
 	}
 }
 

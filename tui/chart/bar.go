@@ -28,6 +28,9 @@ type Bars struct {
 	Format func(float64) string
 	// Empty is what a chart without bars says.
 	Empty string
+	// LabelShare is the most of the width labels take (0: two fifths);
+	// longer labels are cut with an ellipsis.
+	LabelShare float64
 }
 
 // NewBars returns an empty bar chart.
@@ -65,8 +68,13 @@ func (c *Bars) View() string {
 			pos, neg = math.Max(pos, b.Value), math.Max(neg, -b.Value)
 		}
 	}
-	// The label takes at most two fifths; the bar at least a sixth.
-	labelW = min(labelW, max(4, w*2/5))
+	// The label takes at most LabelShare (two fifths); the bar at least
+	// a sixth.
+	share := c.LabelShare
+	if share <= 0 || share > 0.7 {
+		share = 0.4
+	}
+	labelW = min(labelW, max(4, int(float64(w)*share)))
 	barW := w - labelW - valueW - 2
 	if barW < max(3, w/6) {
 		valueW, barW = 0, w-labelW-1
