@@ -304,13 +304,13 @@ func (e *engineer) profilesLines(width, room int) []string {
 			continue
 		}
 		c := r.col
-		name := fit(c.ColumnName, nameW)
+		name := fit(c.ColumnName, nameW-1) + " " // a long name never touches its type
 		if i == cur {
 			name = st.Selected.Render(name)
 		}
 		mean := "—"
 		if c.Avg != nil {
-			mean = num(*c.Avg)
+			mean = fitNum(*c.Avg, numW+2)
 		}
 		line := mark + name + st.Muted.Render(fit(strings.ToLower(c.DataType), typeW)) + right(pct(c.PercentNull), numW) +
 			right(pct(c.PercentDistinct), numW) + right(mean, numW+2) + "  "
@@ -504,6 +504,18 @@ func num(v float64) string {
 		return thousands(int64(math.Round(v)))
 	}
 	return fmt.Sprintf("%.4g", v)
+}
+
+// fitNum is num(v) for a right-aligned column width cells wide, with a
+// space before it: 44,015,858 where it fits, else 44.0M (never cut).
+func fitNum(v float64, width int) string {
+	if s := num(v); len(s) < width || math.Abs(v) < 1e6 {
+		return s
+	}
+	if math.Abs(v) < 1e9 {
+		return fmt.Sprintf("%.1fM", v/1e6)
+	}
+	return fmt.Sprintf("%.1fB", v/1e9)
 }
 
 // signed writes a delta with its sign.

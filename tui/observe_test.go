@@ -249,6 +249,32 @@ func TestProfilesPanelFlags(t *testing.T) {
 	}
 }
 
+// TestProfilesPanelWideValues: a long column name and a mean of eight
+// digits (vega's movies: rotten_tomatoes_rating, us_gross) keep a space
+// from the next column, and the mean is never cut.
+func TestProfilesPanelWideValues(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	prof := &Profile{Table: "silver.movies", Columns: []lakehouse.ColumnProfile{
+		{ColumnName: ":table", Count: 3200, ProfileType: "snapshot"},
+		{ColumnName: "us_gross", DataType: "BIGINT", Count: 3200, PercentNull: 0.2, PercentDistinct: 92, Avg: f(44015858.3)},
+		{ColumnName: "rotten_tomatoes_rating", DataType: "BIGINT", Count: 3200, PercentNull: 28, PercentDistinct: 4.3, Avg: f(54.34)},
+	}}
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		m := newTestModel(t, size[0], size[1])
+		m.Update(keyMsg("2"))
+		e := m.views[engineerView].(*engineer)
+		e.panel = panelProfiles
+		m.Update(profilesMsg{target: testInfo.Target, profiles: []profileEntry{{table: "silver.movies", p: prof}}})
+		v := m.View()
+		if l := lineWith(v, "us_gross"); !strings.Contains(l, "92% ") || !strings.Contains(l, " 44") || strings.Contains(l, "44,015,8 ") {
+			t.Errorf("%dx%d us_gross: %q, want the distinct share and the whole mean apart", size[0], size[1], l)
+		}
+		if l := lineWith(v, "rotten_tomatoes"); !strings.Contains(l, "… bigint") {
+			t.Errorf("%dx%d: %q, want the cut name apart from its type", size[0], size[1], l)
+		}
+	}
+}
+
 // TestHealthPanelStatuses draws each status, and the selected unhealthy
 // check's downstream impact.
 func TestHealthPanelStatuses(t *testing.T) {
