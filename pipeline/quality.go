@@ -34,12 +34,14 @@ type QualityRule struct {
 	UserMetadata map[string]any `yaml:"user_metadata,omitempty" json:"user_metadata,omitempty"`
 
 	// The short form's arguments: column, expression (sql_expression),
-	// min and max (min_limit, max_limit), values (allowed).
+	// min and max (min_limit, max_limit), values (allowed), limit
+	// (is_not_less_than, is_not_greater_than, the aggregate checks).
 	Column     string   `yaml:"column,omitempty" json:"column,omitempty"`
 	Expression string   `yaml:"expression,omitempty" json:"expression,omitempty"`
 	Min        *float64 `yaml:"min,omitempty" json:"min,omitempty"`
 	Max        *float64 `yaml:"max,omitempty" json:"max,omitempty"`
 	Values     []any    `yaml:"values,omitempty" json:"values,omitempty"`
+	Limit      any      `yaml:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // QualityCheck is DQX's check: the function and its arguments. In the
@@ -621,7 +623,7 @@ func (r QualityRule) arguments(spec checkSpec) (checkArgs, error) {
 		key string
 		set bool
 		v   any
-	}{{"column", r.Column != "", r.Column}, {"expression", r.Expression != "", r.Expression}, {"values", r.Values != nil, r.Values}}
+	}{{"column", r.Column != "", r.Column}, {"expression", r.Expression != "", r.Expression}, {"values", r.Values != nil, r.Values}, {"limit", r.Limit != nil, r.Limit}}
 	for _, s := range short {
 		if s.set {
 			if err := set(s.key, "."+s.key, s.v); err != nil {

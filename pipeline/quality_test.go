@@ -58,6 +58,8 @@ func TestQualityChecks(t *testing.T) {
 		{`{check: {function: is_not_in_range, arguments: {column: n, min_limit: 0, max_limit: 5}}}`, []int{1, 2}},
 		{`{check: {function: is_not_less_than, arguments: {column: n, limit: 0}}}`, []int{3}},
 		{`{check: {function: is_not_greater_than, arguments: {column: n, limit: 5}}}`, []int{4}},
+		{`{check: is_not_less_than, column: n, limit: 0}`, []int{3}}, // the short form, as the hint names it
+		{`{check: is_not_greater_than, column: n, limit: 5}`, []int{4}},
 		{`{check: {function: is_equal_to, arguments: {column: n, value: 1}}}`, []int{2, 3, 4}},
 		{`{check: {function: is_not_equal_to, arguments: {column: n, value: 1}}}`, []int{1}},
 		{`{check: {function: regex_match, arguments: {column: s, regex: "^[ab]$"}}}`, []int{2, 5}},
