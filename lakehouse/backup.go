@@ -393,8 +393,12 @@ func compareCounts(got, want map[string]int64) error {
 	return nil
 }
 
-// manifestPath is the manifest beside a snapshot.
+// manifestPath is the manifest beside a snapshot (a manifest's path is
+// its own).
 func manifestPath(snapshot string) string {
+	if strings.HasSuffix(snapshot, ".json") {
+		return snapshot
+	}
 	return strings.TrimSuffix(snapshot, ".duckdb") + ".json"
 }
 
@@ -449,6 +453,12 @@ func readManifest(path string) (BackupInfo, error) {
 	}
 	if b.ID == "" || b.Target == "" || b.SHA256 == "" {
 		return BackupInfo{}, fmt.Errorf("manifest %s: not a lakebench backup manifest (no id, target or sha256)", path)
+	}
+	// The id names the snapshot file beside the manifest: one that climbs
+	// out ("../../prod") would make a restore copy, and a prune delete,
+	// another file.
+	if b.ID != filepath.Base(b.ID) || strings.HasPrefix(b.ID, ".") || strings.ContainsAny(b.ID, `/\`) {
+		return BackupInfo{}, fmt.Errorf("manifest %s: id %q is not a snapshot name (it must name a file beside the manifest)", path, b.ID)
 	}
 	b.Path = filepath.Join(filepath.Dir(path), filepath.Base(b.Path))
 	if filepath.Base(b.Path) != b.ID+".duckdb" {
