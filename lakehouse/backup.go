@@ -139,6 +139,10 @@ func (e *BackupError) Error() string { return "lakehouse: " + e.Reason }
 // copy is written: a test child pauses there to be killed mid-copy.
 var backupCopyHook func()
 
+// restoreSwapHook, when set (by a test), runs just before a restore
+// renames its copy into place.
+var restoreSwapHook func()
+
 // Backup snapshots the target (see the comment at the top of this file):
 // the caller holds it open for writing. It prunes the target's snapshots
 // beyond opts.Keep, records the backup in sys.backups and audits it.
@@ -683,10 +687,14 @@ func Restore(ctx context.Context, path string, opts RestoreOptions) (RestoreInfo
 	}
 	info := RestoreInfo{Backup: b, Principal: opts.Principal, Damaged: damaged}
 	if _, err := os.Lstat(path); err == nil {
+		// A second name, so the rename below replaces the file at once: a
+		// restore killed in between leaves the target's path whole.
 		info.SetAside = path + suffix
-		if err := os.Rename(path, info.SetAside); err != nil {
-			os.Remove(tmp)
-			return RestoreInfo{}, fmt.Errorf("lakehouse: restore %s: set the file aside: %w", target, err)
+		if err := os.Link(path, info.SetAside); err != nil {
+			if err := os.Rename(path, info.SetAside); err != nil {
+				os.Remove(tmp)
+				return RestoreInfo{}, fmt.Errorf("lakehouse: restore %s: set the file aside: %w", target, err)
+			}
 		}
 	}
 	// The log belongs to the file set aside: replayed on the snapshot it
@@ -697,6 +705,9 @@ func Restore(ctx context.Context, path string, opts RestoreOptions) (RestoreInfo
 		}
 	}
 	os.Remove(checkedPath(path))
+	if restoreSwapHook != nil {
+		restoreSwapHook()
+	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
 		return RestoreInfo{}, fmt.Errorf("lakehouse: restore %s: %w (the previous file is %s)", target, err, info.SetAside)

@@ -1,10 +1,15 @@
 package lakehouse
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -57,5 +62,62 @@ func TestAttackBackupManifestID(t *testing.T) {
 			t.Fatalf("id %q: a pruning backup of dev removed prod's file: %v", id, err)
 		}
 		os.Remove(m)
+	}
+}
+
+// TestAttackRestoreCrashChild is the child of TestAttackRestoreCrash: it
+// restores the target and, just before the copy is renamed into place,
+// says so and waits on its stdin, where the parent kills it.
+func TestAttackRestoreCrashChild(t *testing.T) {
+	path := os.Getenv("LAKEBENCH_TEST_RESTORE_CRASH")
+	if path == "" {
+		t.Skip("the child of TestAttackRestoreCrash")
+	}
+	restoreSwapHook = func() {
+		fmt.Println("swapping")
+		io.Copy(io.Discard, os.Stdin)
+	}
+	_, err := Restore(context.Background(), path, RestoreOptions{Dir: os.Getenv("LAKEBENCH_TEST_RESTORE_DIR"), Snapshot: "latest", Principal: "ana"})
+	fmt.Println("finished:", err)
+	os.Exit(3)
+}
+
+// A restore killed at its worst moment (the copy checked, about to be
+// renamed into place) leaves the target's path a whole database, with its
+// rows, not a missing file that the next open would create empty.
+func TestAttackRestoreCrash(t *testing.T) {
+	path, dir := backupFixture(t)
+	backup(t, path, dir, 0)
+	before := digests(t, path)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestAttackRestoreCrashChild$")
+	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_RESTORE_CRASH="+path, "LAKEBENCH_TEST_RESTORE_DIR="+dir)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "swapping" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("child said %q (%v), want swapping", line, err)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, err := os.Lstat(path); err != nil {
+		t.Fatalf("after a restore killed before its swap, the target's file is gone: %v", err)
+	}
+	if got := digests(t, path); !sameMap(got, before) {
+		t.Errorf("after a killed restore the target's tables changed: %v, want %v", got, before)
+	}
+	if _, err := Restore(context.Background(), path, RestoreOptions{Dir: dir, Snapshot: "latest", Principal: "ana"}); err != nil {
+		t.Errorf("a restore after the killed one: %v", err)
 	}
 }
