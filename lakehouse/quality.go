@@ -278,6 +278,9 @@ func (tx *Tx) ApplyQuality(ctx context.Context, table TableName, rules []Rule, r
 	if len(rules) == 0 {
 		return nil, nil
 	}
+	if err := checkRules(rules); err != nil {
+		return nil, err
+	}
 	q := rulesSQL(rules, table.SQL(), run)
 	if q.anyError == "" {
 		out, err := tx.countFlags(ctx, "(SELECT "+strings.Join(q.flags, ", ")+" FROM "+table.SQL()+" AS "+InputAlias+")", rules, q)
@@ -354,6 +357,9 @@ func (tx *Tx) quarantine(ctx context.Context, table TableName, data []string, q 
 // The outcomes count the SELECT's rows. It returns the table's row count.
 func (tx *Tx) MaterializeChecked(ctx context.Context, table TableName, selectSQL string, m Materialization, rules []Rule, run QualityRun) (int64, []RuleOutcome, error) {
 	if err := tx.checkModelTarget(ctx, table); err != nil {
+		return 0, nil, err
+	}
+	if err := checkRules(rules); err != nil {
 		return 0, nil, err
 	}
 	selectSQL = trimSQL(selectSQL)
@@ -536,4 +542,22 @@ func (lh *Lakehouse) qualityResults(ctx context.Context, table, runID string) ([
 		return nil, queryError(ctx, err)
 	}
 	return out, nil
+}
+
+// checkRules refuses rules whose SQL pieces are not self-contained (see
+// CheckFragment): each piece is placed apart from the others in the
+// statements that run, so a piece that is not could make them differ from
+// the statement AuthorizationSQL's caller checked.
+func checkRules(rules []Rule) error {
+	for _, r := range rules {
+		for _, piece := range []struct{ what, sql string }{{"condition", r.Fail}, {"expression", r.Expression}, {"message", r.Message}, {"filter", r.Filter}} {
+			if piece.sql == "" {
+				continue
+			}
+			if err := CheckFragment(piece.sql); err != nil {
+				return fmt.Errorf("lakehouse: check %s: its %s: %w", r.Name, piece.what, err)
+			}
+		}
+	}
+	return nil
 }

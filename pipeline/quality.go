@@ -743,6 +743,11 @@ func checkKind(s argSpec, v any) error {
 				return fmt.Errorf("not a regular expression: %v", err)
 			}
 		}
+		if s.kind == argSQL {
+			if err := lakehouse.CheckFragment(v.(string)); err != nil {
+				return fmt.Errorf("not one self-contained piece of SQL, %v", err)
+			}
+		}
 	case argTable:
 		if !isText(v) {
 			return fmt.Errorf("write schema.table")
@@ -781,6 +786,11 @@ func (r QualityRule) rule() (lakehouse.Rule, error) {
 	a, err := r.arguments(spec)
 	if err != nil {
 		return lakehouse.Rule{}, err
+	}
+	if r.Filter != "" {
+		if err := lakehouse.CheckFragment(r.Filter); err != nil {
+			return lakehouse.Rule{}, &ruleError{path: ".filter", msg: "the filter is not one self-contained SQL condition, " + err.Error(), hint: "write one boolean expression over the row's columns, without comments or ;"}
+		}
 	}
 	if r.Min != nil && r.Max == nil && fn == "is_in_range" {
 		fn, spec = "is_not_less_than", qualityChecks["is_not_less_than"]

@@ -34,6 +34,13 @@ func TestAttackQualityRules(t *testing.T) {
 		`{check: is_in_list, column: "customer\" FROM gold.secret --", values: [ann], criticality: warn}`,
 		`{check: regex_match, column: customer, regex: "') OR (SELECT count(*) FROM gold.secret) > 0 OR ('", criticality: warn}`,
 		`{check: is_in_list, column: customer, values: ["ann') OR (SELECT count(*) FROM gold.secret) > 0 OR ('"], criticality: warn}`,
+		// Pieces placed apart in the statements that run: a comment opened
+		// in one and closed in another, a prefixed literal, a dollar quote.
+		`{check: sql_expression, expression: "true /*", criticality: warn, filter: "*/ (SELECT max(v) FROM gold.secret) = 'x'"}`,
+		`{check: sql_expression, expression: "id > 0 --", criticality: warn, filter: "(SELECT count(*) FROM gold.secret) > 0"}`,
+		`{check: sql_expression, expression: "E'\\' OR (SELECT count(*) FROM gold.secret) > 0 OR ''' = ''", criticality: warn}`,
+		`{check: sql_expression, expression: "$$x$$ = (SELECT max(v) FROM gold.secret)", criticality: warn}`,
+		`{criticality: warn, check: {function: sql_query, arguments: {query: "SELECT id, true AS bad FROM lb_in /* ", merge_columns: [id], condition_column: bad}}, filter: " */ true"}`,
 	} {
 		t.Run("", func(t *testing.T) {
 			dir := writeAdminProject(t)
@@ -52,7 +59,9 @@ func TestAttackQualityRules(t *testing.T) {
 				t.Fatal(err)
 			}
 			res, err := p.Run(ctx, lh, RunOptions{Job: "nightly", Principal: "ben"})
-			if literal := strings.Contains(rule, "values:"); literal {
+			// Only the list value that looks like SQL is a plain literal
+			// (the rule runs); a column named like SQL names no column.
+			if literal := strings.Contains(rule, `values: ["ann')`); literal {
 				if err != nil || count(t, lh, "select * from silver.orders where len(_warnings) = 1") != 2 {
 					t.Errorf("rule %s: %v; want both rows warned (the value is a literal)", rule, err)
 				}

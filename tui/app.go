@@ -105,6 +105,10 @@ type (
 	// cancelMsg tells every view to cancel its work (the user quits).
 	cancelMsg struct{}
 	clockMsg  struct{}
+	// stampMsg is the state of a target's file (Backend.Stamp).
+	stampMsg struct {
+		target, stamp string
+	}
 )
 
 // Options configures New.
@@ -115,18 +119,21 @@ type Options struct {
 
 // Model is the root model: tabs, status bar, help and the role views.
 type Model struct {
-	sh       *shared
-	keys     KeyMap
-	help     help.Model
-	spin     spinner.Model
-	views    [viewCount]view
-	active   viewID
-	width    int
-	height   int
-	ready    bool
-	steps    []string
-	err      error
-	flash    flashMsg
+	sh     *shared
+	keys   KeyMap
+	help   help.Model
+	spin   spinner.Model
+	views  [viewCount]view
+	active viewID
+	width  int
+	height int
+	ready  bool
+	steps  []string
+	err    error
+	flash  flashMsg
+	// stamp is the target's file as the last reload on the clock found
+	// it (Backend.Stamp).
+	stamp    string
 	showHelp bool
 	quitting bool
 }
@@ -272,11 +279,19 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.flash = msg
 		return m, nil
 	case clockMsg:
-		// Reload now and then, so runs from other terminals show up.
+		// Now and then, reload if the target's file changed (a run from
+		// another terminal): an idle TUI reads, and audits, nothing.
 		if m.ready && !m.busy() {
-			return m, tea.Batch(clockTick(), load(m.sh.backend, m.sh.target))
+			b, target := m.sh.backend, m.sh.target
+			return m, tea.Batch(clockTick(), func() tea.Msg { return stampMsg{target: target, stamp: b.Stamp(target)} })
 		}
 		return m, clockTick()
+	case stampMsg:
+		if msg.target != m.sh.target || msg.stamp == m.stamp {
+			return m, nil
+		}
+		m.stamp = msg.stamp
+		return m, load(m.sh.backend, m.sh.target)
 	case spinner.TickMsg:
 		if msg.ID == m.spin.ID() {
 			if m.ready {

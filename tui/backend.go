@@ -22,6 +22,10 @@ type Backend interface {
 	// counts are estimates, Sizes may be nil (see Sizes) and Targets holds
 	// the loaded target only (see Targets).
 	Load(ctx context.Context, target string) (*Snapshot, error)
+	// Stamp says the state of a target's file (its and its WAL's sizes
+	// and times; "" when there is none): the TUI reloads now and then only
+	// when it changed, so an idle TUI neither reads nor audits anything.
+	Stamp(target string) string
 	// Sizes measures the bytes of every table of a target the principal
 	// may read, by schema.table: slower than Load, so asked for after it.
 	Sizes(ctx context.Context, target string) (map[string]int64, error)

@@ -479,6 +479,15 @@ func (w *Workspace) cachedSizes(target, principal, stamp string) map[string]int6
 
 // fileStamp is the size and modification time of a database file and its
 // write-ahead log: any write changes it.
+// Stamp implements Backend.
+func (w *Workspace) Stamp(target string) string {
+	p, err := w.proj(target)
+	if err != nil {
+		return ""
+	}
+	return fileStamp(p.DatabasePath(target))
+}
+
 func fileStamp(path string) string {
 	var b strings.Builder
 	for _, f := range []string{path, path + ".wal"} {
