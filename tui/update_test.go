@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -243,5 +244,31 @@ func TestUpdateCancelJob(t *testing.T) {
 	}
 	if !strings.Contains(m.flash.text, "canceled") && !strings.Contains(m.flash.text, "finished") {
 		t.Errorf("flash after cancel: %q", m.flash.text)
+	}
+}
+
+// TestIdleReloadOnlyOnChange: reading the target (a Load opens it
+// read-only) leaves its stamp as it was, so the clock's reload finds
+// nothing to read; a changed stamp reloads once.
+func TestIdleReloadOnlyOnChange(t *testing.T) {
+	before := testWS.Stamp(testInfo.Target)
+	if before == "" {
+		t.Fatal("the sample's target has no stamp")
+	}
+	if _, err := testWS.Load(context.Background(), testInfo.Target); err != nil {
+		t.Fatal(err)
+	}
+	if after := testWS.Stamp(testInfo.Target); after != before {
+		t.Fatalf("a read-only load changed the target's stamp: %q -> %q", before, after)
+	}
+	m := newTestModel(t, 80, 24)
+	if _, cmd := m.Update(stampMsg{target: testInfo.Target, stamp: "a"}); cmd == nil {
+		t.Fatal("a new stamp did not reload")
+	}
+	if _, cmd := m.Update(stampMsg{target: testInfo.Target, stamp: "a"}); cmd != nil {
+		t.Fatal("the same stamp reloaded again")
+	}
+	if _, cmd := m.Update(stampMsg{target: "other", stamp: "b"}); cmd != nil {
+		t.Fatal("another target's stamp reloaded")
 	}
 }
