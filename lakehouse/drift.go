@@ -58,7 +58,9 @@ const psiFloor = 1e-4
 // a huge window's negligible change flags: a numeric column is flagged by
 // ks_test when its p-value is below ks_pvalue AND its statistic at least
 // ks_statistic, and by population_stability_index (an effect size) past
-// 0.2, the usual "significant shift"; a categorical column by
+// 0.2, the usual "significant shift", when the KS p-value is below
+// ks_pvalue too (PSI alone flags noise on small windows); a categorical
+// column by
 // chi_squared_test when its p-value is below chi_squared_pvalue AND one of
 // js_distance, tv_distance (or l_infinity_distance, when set) is at least
 // its threshold. wasserstein_distance (in the column's unit),

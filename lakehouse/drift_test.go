@@ -3,6 +3,7 @@ package lakehouse
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"testing"
 )
@@ -80,5 +81,39 @@ func TestKolmogorovSurvivalBranches(t *testing.T) {
 	}
 	if got := kolmogorovSurvival(10); got != 0 && got > 1e-80 {
 		t.Errorf("P(K > 10) = %v, want ~0", got)
+	}
+}
+
+// TestDriftSmallWindowsPSIAloneDoesNotFlag: two windows of 30 draws of the
+// same distribution have a PSI past 0.2 by chance but no KS evidence: not
+// flagged. A real shift of the same size flags by both.
+func TestDriftSmallWindowsPSIAloneDoesNotFlag(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	draw := func(n int, shift float64) []float64 {
+		out := make([]float64, n)
+		for i := range out {
+			out[i] = rng.NormFloat64() + shift
+		}
+		return out
+	}
+	th := DefaultDriftThresholds
+	noise := 0
+	for range 50 {
+		a, b := draw(30, 0), draw(30, 0)
+		if PSI(a, b) < th["population_stability_index"] || KSTest(a, b).PValue < th["ks_pvalue"] {
+			continue
+		}
+		noise++
+		d := compareProfiles(ColumnProfile{ColumnName: "x", DataType: "DOUBLE", Sample: a}, ColumnProfile{ColumnName: "x", DataType: "DOUBLE", Sample: b}, th)
+		if d.Flagged {
+			t.Fatalf("same distribution, PSI %.2f, KS p %.2f: flagged by %v", *d.PopulationStabilityIdx, d.KSTest.PValue, d.FlaggedBy)
+		}
+	}
+	if noise == 0 {
+		t.Fatal("no pair of small windows had a PSI past 0.2 by chance: the test checks nothing")
+	}
+	d := compareProfiles(ColumnProfile{ColumnName: "x", DataType: "DOUBLE", Sample: draw(300, 0)}, ColumnProfile{ColumnName: "x", DataType: "DOUBLE", Sample: draw(300, 1)}, th)
+	if !d.Flagged || len(d.FlaggedBy) < 2 {
+		t.Errorf("a one-sigma shift on 300 rows: flagged %v by %v, want ks_test and population_stability_index", d.Flagged, d.FlaggedBy)
 	}
 }

@@ -456,7 +456,9 @@ func compareProfiles(b, c ColumnProfile, th map[string]float64) DriftMetric {
 		if ks.PValue < th["ks_pvalue"] && ks.Statistic >= th["ks_statistic"] {
 			flag("ks_test")
 		}
-		if d.PopulationStabilityIdx != nil && past("population_stability_index", *d.PopulationStabilityIdx) {
+		// PSI is a size; the KS p-value is its evidence: on small windows
+		// PSI alone is mostly noise (30 rows give PSI 1 by chance).
+		if d.PopulationStabilityIdx != nil && past("population_stability_index", *d.PopulationStabilityIdx) && ks.PValue < th["ks_pvalue"] {
 			flag("population_stability_index")
 		}
 		if d.WassersteinDistance != nil && past("wasserstein_distance", *d.WassersteinDistance) {
