@@ -2,6 +2,7 @@ package lakehouse
 
 import (
 	"fmt"
+	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -139,4 +140,23 @@ func GroupDigits(s string) string {
 		b.WriteString(frac)
 	}
 	return b.String()
+}
+
+// Cost shows a cost with two significant digits past its leading
+// zeros (prices per compute-second make small costs), and its currency.
+func Cost(c float64, currency string) string {
+	var s string
+	switch {
+	case c == 0:
+		s = "0"
+	case c >= 1:
+		s = fmt.Sprintf("%.2f", c)
+	default:
+		digits := min(12, int(math.Ceil(-math.Log10(c)))+1)
+		s = fmt.Sprintf("%.*f", digits, c)
+	}
+	if currency != "" {
+		s += " " + currency
+	}
+	return s
 }

@@ -44,3 +44,17 @@ func TestFormatTime(t *testing.T) {
 		t.Errorf("TIMESTAMPTZ in JSON: %q is not the instant %v", got, z)
 	}
 }
+
+func TestCost(t *testing.T) {
+	for _, tt := range []struct {
+		c    float64
+		cur  string
+		want string
+	}{
+		{0, "USD", "0 USD"}, {4e-05, "USD", "0.000040 USD"}, {0.00102, "", "0.0010"}, {12.345, "EUR", "12.35 EUR"},
+	} {
+		if got := Cost(tt.c, tt.cur); got != tt.want {
+			t.Errorf("Cost(%v, %q) = %q, want %q", tt.c, tt.cur, got, tt.want)
+		}
+	}
+}

@@ -282,13 +282,13 @@ func (a *architect) costView(width, height int) string {
 	}
 	format := func(v float64) string {
 		if priced {
-			return num(v) + " " + currency
+			return lakehouse.Cost(v, currency)
 		}
 		return num(v) + " cs"
 	}
 	head := fmt.Sprintf("%s compute-seconds", num(seconds))
 	if priced {
-		head = fmt.Sprintf("%s %s for %s", num(total), currency, head)
+		head = fmt.Sprintf("%s for %s", lakehouse.Cost(total, currency), head)
 	} else {
 		head += " · no list price set (targets.<t>.price): bars show compute-seconds"
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"os"
 	"slices"
 	"strings"
@@ -133,7 +132,7 @@ func printUsage(w io.Writer, by string, targets []string, groups, total []lakeho
 	line := func(key string, g lakehouse.UsageSummary) {
 		fmt.Fprintf(w, "%-*s %7d %12.3f %10.3f %10.3f %12s %12s %10s %10s  %s\n", kw, visible(key), g.Records, g.Quantity, g.WallSeconds, g.CPUSeconds,
 			lakehouse.GroupDigits(fmt.Sprint(g.RowsRead)), lakehouse.GroupDigits(fmt.Sprint(g.RowsWritten)), lakehouse.FormatBytes(g.BytesRead), lakehouse.FormatBytes(g.BytesWritten),
-			formatCost(g.Cost, g.Currency))
+			lakehouse.Cost(g.Cost, g.Currency))
 	}
 	for _, g := range groups {
 		line(g.Key, g)
@@ -151,23 +150,4 @@ func targetList(targets []string) string {
 		return "target " + targets[0]
 	}
 	return "targets " + strings.Join(targets, ", ")
-}
-
-// formatCost shows a cost with two significant digits past its leading
-// zeros (prices per compute-second make small costs), and its currency.
-func formatCost(c float64, currency string) string {
-	var s string
-	switch {
-	case c == 0:
-		s = "0"
-	case c >= 1:
-		s = fmt.Sprintf("%.2f", c)
-	default:
-		digits := min(12, int(math.Ceil(-math.Log10(c)))+2)
-		s = fmt.Sprintf("%.*f", digits, c)
-	}
-	if currency != "" {
-		s += " " + currency
-	}
-	return s
 }
