@@ -137,7 +137,12 @@ func profileOn(ctx context.Context, e execer, t TableName, opts ProfileOptions, 
 	}
 	var cols []profiled
 	if len(opts.Columns) == 0 {
+		// Every column of the data: not the results quality checks add
+		// (_errors, _warnings, _run_id), which are lakebench's own.
 		for _, c := range declared {
+			if slices.Contains(QualityColumns, c.Name) {
+				continue
+			}
 			cols = append(cols, profiled{c.Name, c.Type, columnKind(c.Type)})
 		}
 	} else {
