@@ -30,7 +30,7 @@ type DamagedError struct {
 }
 
 func (e *DamagedError) Error() string {
-	return fmt.Sprintf("lakehouse: %s is damaged (DuckDB %s): restore a backup or delete it and re-run (lakebench bundle deploy && lakebench run)",
+	return fmt.Sprintf("lakehouse: %s is damaged (DuckDB %s): restore a backup (lakebench restore latest; lakebench backup list shows them) or delete it and re-run (lakebench bundle deploy && lakebench run)",
 		e.Path, e.Reason)
 }
 

@@ -59,7 +59,7 @@ func TestDamagedFileIsReported(t *testing.T) {
 			}
 			t.Fatalf("read-only %v: got %v, want a *DamagedError", opts.ReadOnly, err)
 		}
-		for _, want := range []string{path + " is damaged (DuckDB ", "restore a backup or delete it and re-run"} {
+		for _, want := range []string{path + " is damaged (DuckDB ", "lakebench restore latest", "or delete it and re-run"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q lacks %q", err, want)
 			}

@@ -294,6 +294,11 @@ func (s *session) deployedIdentities(ctx context.Context) (sps map[string]bool, 
 	}
 	lh, done, err := s.readTarget(ctx, path)
 	if err != nil {
+		// A damaged file says so itself, with what to do.
+		var damaged *lakehouse.DamagedError
+		if errors.As(err, &damaged) {
+			return nil, "", err
+		}
 		return nil, "", fmt.Errorf("cannot read the service principals of target %s: %w", s.target, err)
 	}
 	defer done()
