@@ -226,10 +226,19 @@ var historyTable = TableName{Schema: "sys", Name: "query_history"}
 // principal's queries (see the top of this file); an error deciding it
 // refuses.
 func (lh *Lakehouse) seesAllQueries(ctx context.Context) (bool, error) {
+	return lh.seesEveryones(ctx, historyTable)
+}
+
+// seesEveryones reports whether the session's principal reads every
+// principal's rows of a system table whose rows are each principal's own
+// (the query history, usage): lakebench itself, the owner, CAN_MANAGE, or
+// SELECT on the table; others read their own. An error deciding it
+// refuses.
+func (lh *Lakehouse) seesEveryones(ctx context.Context, t TableName) (bool, error) {
 	if lh.principal == "" {
 		return true, nil
 	}
-	err := lh.Authorize(ctx, lh.principal, []TableName{historyTable}, nil)
+	err := lh.Authorize(ctx, lh.principal, []TableName{t}, nil)
 	var ae *AccessError
 	switch {
 	case err == nil:

@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -403,22 +402,7 @@ var usageTable = TableName{Schema: "sys", Name: "usage"}
 // principal's usage (lakebench itself, the owner, CAN_MANAGE, or SELECT on
 // sys.usage); others read their own.
 func (lh *Lakehouse) seesAllUsage(ctx context.Context) (bool, error) {
-	if lh.principal == "" {
-		return true, nil
-	}
-	err := lh.Authorize(ctx, lh.principal, []TableName{usageTable}, nil)
-	var ae *AccessError
-	switch {
-	case err == nil:
-		return true, nil
-	case !errors.As(err, &ae):
-		return false, err
-	}
-	level, _, err := lh.PermissionLevel(ctx, lh.principal)
-	if err != nil {
-		return false, err
-	}
-	return levelRank(level) >= levelRank(CanManage), nil
+	return lh.seesEveryones(ctx, usageTable)
 }
 
 // UsageRecords lists the usage records that started at or after since
