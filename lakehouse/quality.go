@@ -2,7 +2,6 @@ package lakehouse
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -524,24 +523,7 @@ func (lh *Lakehouse) qualityResults(ctx context.Context, table, runID string) ([
 			coalesce(check_function, ''), coalesce(filter, ''), coalesce(phase, '')
 		FROM r WHERE run_id = coalesce(nullif(?, ''), (SELECT run_id FROM r ORDER BY checked_at DESC LIMIT 1))
 		ORDER BY table_name, phase, rule`, table, table, runID)
-	if err != nil {
-		return nil, queryError(ctx, err)
-	}
-	defer rows.Close()
-	out := []QualityResult{}
-	for rows.Next() {
-		var r QualityResult
-		var at sql.NullTime
-		if err := rows.Scan(&r.RunID, &r.Table, &r.Rule, &r.Criticality, &r.RowsChecked, &r.RowsFailed, &at, &r.Function, &r.Filter, &r.Phase); err != nil {
-			return nil, fmt.Errorf("lakehouse: read quality results: %w", err)
-		}
-		r.CheckedAt = at.Time
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, queryError(ctx, err)
-	}
-	return out, nil
+	return scanQualityResults(ctx, rows, err)
 }
 
 // checkRules refuses rules whose SQL pieces are not self-contained (see

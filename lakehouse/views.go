@@ -192,6 +192,13 @@ func (lh *Lakehouse) latestQuality(ctx context.Context) ([]QualityResult, error)
 		FROM (SELECT *, max(checked_at) OVER (PARTITION BY run_id, table_name, rule) AS run_at FROM sys.quality_results)
 		QUALIFY row_number() OVER (PARTITION BY table_name, rule ORDER BY run_at DESC, rows_failed DESC) = 1
 		ORDER BY table_name, rule`)
+	return scanQualityResults(ctx, rows, err)
+}
+
+// scanQualityResults reads rows of sys.quality_results' columns (run_id,
+// table_name, rule, criticality, rows_checked, rows_failed, checked_at,
+// check_function, filter, phase) and closes them.
+func scanQualityResults(ctx context.Context, rows *sql.Rows, err error) ([]QualityResult, error) {
 	if err != nil {
 		return nil, queryError(ctx, err)
 	}
