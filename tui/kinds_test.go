@@ -186,8 +186,9 @@ func TestFlowFirstFrameThenTargets(t *testing.T) {
 	ws := copyWorkspace(t)
 	tm := teatest.NewTestModel(t, New(ws, Options{}), teatest.WithInitialTermSize(120, 40))
 	waitText(t, tm, "rows") // the layers' rows: the first frame with data
-	tm.Send(tea.KeyMsg{Type: tea.KeyLeft})
-	tm.Send(tea.KeyMsg{Type: tea.KeyLeft})
+	for range panelTargets - panelArchitecture { // Architecture to Targets
+		tm.Send(tea.KeyMsg{Type: tea.KeyRight})
+	}
 	waitText(t, tm, "not run yet") // staging and prod, read when shown
 	tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("q")})
 	fm := tm.FinalModel(t).(*Model)
