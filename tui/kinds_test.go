@@ -185,7 +185,7 @@ func TestOtherTargetsReadWhenShown(t *testing.T) {
 func TestFlowFirstFrameThenTargets(t *testing.T) {
 	ws := copyWorkspace(t)
 	tm := teatest.NewTestModel(t, New(ws, Options{}), teatest.WithInitialTermSize(120, 40))
-	waitText(t, tm, "rows") // the layers' rows: the first frame with data
+	waitText(t, tm, "rows")                      // the layers' rows: the first frame with data
 	for range panelTargets - panelArchitecture { // Architecture to Targets
 		tm.Send(tea.KeyMsg{Type: tea.KeyRight})
 	}
