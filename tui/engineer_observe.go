@@ -628,7 +628,7 @@ func (e *engineer) healthLines(width, room int) []string {
 	list := max(1, room-2-len(detail))
 	tw, cw := min(28, max(20, width-58)), 19
 	lines := []string{st.Header.Render(fit("  table", tw+2)) + st.Header.Render(fit("check", cw)) + st.Header.Render(fit("status", 12)) +
-		st.Header.Render(right("observed", 9)) + st.Header.Render(fit("  predicted", max(0, width-tw-2-cw-12-9)))}
+		st.Header.Render(right("observed", 9)) + st.Header.Render(fit("  [day] predicted", max(0, width-tw-2-cw-12-9)))}
 	start, end := window(len(e.health), cur, list)
 	for i := start; i < end; i++ {
 		h := e.health[i]
@@ -644,6 +644,10 @@ func (e *engineer) healthLines(width, room int) []string {
 		obs := healthValue(h, h.Observed)
 		if h.Status == lakehouse.Unknown && h.Observed == 0 {
 			obs = "—"
+		}
+		// The day judged, for data checks (a past incident shows its own).
+		if !h.WindowStart.IsZero() && h.Metric != "commit_freshness" {
+			pred = h.WindowStart.Format("01-02") + " " + pred
 		}
 		lines = append(lines, cut(mark+name+fit(healthLabel(h), cw-1)+" "+fit(healthStyle(st, h.Status), 12)+right(obs, 9)+"  "+st.Muted.Render(pred), width))
 	}

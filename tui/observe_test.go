@@ -390,6 +390,17 @@ func TestObserveSampleRun(t *testing.T) {
 		if !strings.Contains(v, "✓ Healthy") || !strings.Contains(v, "downstream impact: ") {
 			t.Errorf("health panel:\n%s", v)
 		}
+		// The planted missing day (sample day 24, 2026-01-28) stays found:
+		// a past Unhealthy day of bronze.orders, listed first with its day.
+		var missing bool
+		for _, h := range e.health {
+			if h.Table == "bronze.orders" && h.Status == lakehouse.Unhealthy && h.WindowStart.Format("2006-01-02") == "2026-01-28" {
+				missing = true
+			}
+		}
+		if !missing || !strings.Contains(v, "✗ Unhealthy") || !strings.Contains(v, "01-28") {
+			t.Errorf("the sample's missing day is not among the health results (%d) or not on screen:\n%s", len(e.health), v)
+		}
 	})
 
 	t.Run("cost", func(t *testing.T) {

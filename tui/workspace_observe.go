@@ -53,10 +53,34 @@ func (w *Workspace) Profiles(ctx context.Context, target, table string) (*Profil
 func (w *Workspace) Health(ctx context.Context, target string) ([]lakehouse.HealthResult, error) {
 	var out []lakehouse.HealthResult
 	err := w.observe(ctx, target, func(_ *pipeline.Project, lh *lakehouse.Lakehouse) (err error) {
-		out, err = lh.TableResults(ctx, "")
-		return err
+		if out, err = lh.TableResults(ctx, ""); err != nil {
+			return err
+		}
+		// The incidents found before: every Unhealthy day of the history
+		// that is not the latest result of its check (each day of data is
+		// judged as of that day, so a missing day stays found).
+		history, err := lh.TableResultHistory(ctx, "")
+		if err != nil {
+			return err
+		}
+		latest := map[string]bool{}
+		for _, r := range out {
+			latest[pastKey(r)] = true
+		}
+		for _, r := range history {
+			if r.Status == lakehouse.Unhealthy && !latest[pastKey(r)] {
+				latest[pastKey(r)] = true
+				out = append(out, r)
+			}
+		}
+		return nil
 	})
 	return out, err
+}
+
+// pastKey names one result of one check of a table for one window.
+func pastKey(r lakehouse.HealthResult) string {
+	return r.Table + "\x00" + r.Check + "\x00" + r.Metric + "\x00" + r.Column + "\x00" + r.Source + "\x00" + r.WindowStart.String()
 }
 
 // SLA implements Backend: the target's objectives measured now
