@@ -13,12 +13,29 @@ import (
 	"strings"
 )
 
-// Project is the sample project template: project/lakebench.yml and the SQL
-// models under project/sql/silver and project/sql/gold. The landing data is
-// not part of it; Generate writes that.
+// Project is the sample project template: project/lakebench.yml, the SQL
+// models under project/sql/silver and project/sql/gold, and its CI/CD (the
+// GitHub Actions workflow under project/.github, the Makefile it calls,
+// a .gitignore). The landing data is not part of it; Generate writes that.
+// Files whose names start with a dot are named one by one: a directory
+// pattern would skip them.
 //
 //go:embed project/lakebench.yml project/resources/*.yml project/sql/silver/*.sql project/sql/gold/*.sql
+//go:embed project/Makefile project/.gitignore project/.github/actionlint.yaml project/.github/workflows/lakebench.yml
 var Project embed.FS
+
+// WorkflowFile is the CI workflow WriteProject writes, relative to the
+// project directory.
+const WorkflowFile = ".github/workflows/lakebench.yml"
+
+// ProjectOptions are WriteProjectWith's options.
+type ProjectOptions struct {
+	// LakebenchVersion is the lakebench module version the CI workflow
+	// installs (its LAKEBENCH_VERSION), such as v1.2.0 or a pseudo-version;
+	// "", "(devel)" or a build of uncommitted changes (v1.2.0+dirty, which
+	// nobody can install) keeps the template's "latest".
+	LakebenchVersion string
+}
 
 // ProjectFile is the name of the project file WriteProject writes.
 const ProjectFile = "lakebench.yml"
@@ -26,13 +43,21 @@ const ProjectFile = "lakebench.yml"
 // WriteProject copies the sample project template into dir (created if
 // needed), as dir/lakebench.yml and dir/sql/.... It refuses, changing
 // nothing, when dir already holds a lakebench.yml or any template file.
-func WriteProject(dir string) error {
+func WriteProject(dir string) error { return WriteProjectWith(dir, ProjectOptions{}) }
+
+// WriteProjectWith is WriteProject with options: the lakebench version the
+// CI workflow pins.
+func WriteProjectWith(dir string, opts ProjectOptions) error {
+	pin, err := workflowPin(opts.LakebenchVersion)
+	if err != nil {
+		return err
+	}
 	// Lstat: a link, even a dangling one, is something already there.
 	if _, err := os.Lstat(filepath.Join(dir, ProjectFile)); err == nil {
 		return fmt.Errorf("sampledata: %s already exists: remove it or choose an empty directory", filepath.Join(dir, ProjectFile))
 	}
 	var files []string
-	err := fs.WalkDir(Project, "project", func(p string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(Project, "project", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -58,6 +83,9 @@ func WriteProject(dir string) error {
 		if err != nil {
 			return fmt.Errorf("sampledata: %w", err)
 		}
+		if p == "project/"+WorkflowFile {
+			b = pin(b)
+		}
 		t := target(p)
 		if err := os.MkdirAll(filepath.Dir(t), 0o755); err != nil {
 			return fmt.Errorf("sampledata: %w", err)
@@ -77,6 +105,26 @@ func WriteProject(dir string) error {
 		}
 	}
 	return nil
+}
+
+// moduleVersion is a Go module version lakebench can be installed at: a
+// release (v1.2.0, v1.3.0-rc.1) or a pseudo-version.
+var moduleVersion = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`)
+
+// versionLine is the workflow's LAKEBENCH_VERSION setting.
+var versionLine = regexp.MustCompile(`(?m)^(\s+LAKEBENCH_VERSION: )latest$`)
+
+// workflowPin returns what sets the workflow's LAKEBENCH_VERSION to
+// version: nothing for "", a development build's "(devel)" or a build of
+// uncommitted changes (+dirty).
+func workflowPin(version string) (func([]byte) []byte, error) {
+	if version == "" || version == "(devel)" || strings.HasSuffix(version, "+dirty") {
+		return func(b []byte) []byte { return b }, nil
+	}
+	if !moduleVersion.MatchString(version) {
+		return nil, fmt.Errorf("sampledata: lakebench version %q is not a module version such as v1.2.0", version)
+	}
+	return func(b []byte) []byte { return versionLine.ReplaceAll(b, []byte("${1}"+version)) }, nil
 }
 
 // Models returns the template's SQL models as table name (silver.orders)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -30,7 +31,12 @@ func newInitCmd() *cobra.Command {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
 				return err
 			}
-			if err := sampledata.WriteProject(dir); err != nil {
+			// The CI workflow installs the lakebench that wrote it.
+			opts := sampledata.ProjectOptions{}
+			if bi, ok := debug.ReadBuildInfo(); ok {
+				opts.LakebenchVersion = bi.Main.Version
+			}
+			if err := sampledata.WriteProjectWith(dir, opts); err != nil {
 				return err
 			}
 			abs, _ := filepath.Abs(dir)
