@@ -17,7 +17,7 @@ import (
 // models under project/sql/silver and project/sql/gold. The landing data is
 // not part of it; Generate writes that.
 //
-//go:embed project/lakebench.yml project/resources/*.yml project/sql/silver/*.sql project/sql/gold/*.sql
+//go:embed project/lakebench.yml project/resources/*.yml project/sql/silver/*.sql project/sql/gold/*.sql project/tests/*
 var Project embed.FS
 
 // ProjectFile is the name of the project file WriteProject writes.
