@@ -20,7 +20,7 @@ import (
 // Files whose names start with a dot are named one by one: a directory
 // pattern would skip them.
 //
-//go:embed project/lakebench.yml project/resources/*.yml project/sql/silver/*.sql project/sql/gold/*.sql
+//go:embed project/lakebench.yml project/resources/*.yml project/sql/silver/*.sql project/sql/gold/*.sql project/tests/*
 //go:embed project/Makefile project/.gitignore project/.github/actionlint.yaml project/.github/workflows/lakebench.yml
 var Project embed.FS
 

@@ -81,6 +81,7 @@ built-in sample workspace (created, generated and run on first use).`,
 		newBackupCmd(g),
 		newRestoreCmd(g),
 		newSLACmd(g),
+		newTestCmd(g),
 	)
 	return root
 }
