@@ -14,9 +14,10 @@ import (
 )
 
 // Project is the sample project template: project/lakebench.yml, the SQL
-// models under project/sql/silver and project/sql/gold, and its CI/CD (the
-// GitHub Actions workflow under project/.github, the Makefile it calls,
-// a .gitignore). The landing data is not part of it; Generate writes that.
+// models under project/sql/silver and project/sql/gold, their unit tests
+// under project/tests, and its CI/CD (the GitHub Actions workflow under
+// project/.github, the Makefile it calls, a .gitignore). The landing data
+// is not part of it; Generate writes that.
 // Files whose names start with a dot are named one by one: a directory
 // pattern would skip them.
 //
