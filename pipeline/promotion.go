@@ -24,7 +24,8 @@ import (
 // deployed one.
 //
 // Every production target has a gate (from the previous non-production
-// target, its only job, success required) unless the bundle configures
+// target, its only job, success required; a bundle without jobs only asks
+// that the bundle was deployed there) unless the bundle configures
 // another (targets.T.promotion). The gate a deploy records on the target
 // holds too: a bundle edited to loosen it (another from, another job, no
 // success needed) must satisfy the recorded gate as well, until the
@@ -109,8 +110,13 @@ func (p *Project) promotionPolicy(target string) (*PromotionPolicy, error) {
 		case 1:
 			pol.Job = jobs[0]
 		case 0:
-			return nil, p.errorAt(path, "add the job that must succeed on "+pol.From+" under resources.jobs, or `promotion: {require_success: false}`",
-				fmt.Sprintf("the promotion gate of target %s needs a job that succeeded on %s, and the bundle has no job", target, pol.From))
+			if t.Promotion != nil && t.Promotion.RequireSuccess != nil {
+				return nil, p.errorAt(path+".require_success", "add the job that must succeed on "+pol.From+" under resources.jobs, or set require_success: false",
+					fmt.Sprintf("the promotion gate of target %s needs a job that succeeded on %s, and the bundle has no job", target, pol.From))
+			}
+			// A bundle without jobs has nothing to run: the default
+			// gate asks only that the bundle was deployed there.
+			pol.RequireSuccess = false
 		default:
 			return nil, p.errorAt(path, fmt.Sprintf("add `promotion: {job: %s}` (jobs: %s)", jobs[0], strings.Join(jobs, ", ")),
 				fmt.Sprintf("the promotion gate of target %s needs the job that must succeed on %s: the bundle has %d jobs", target, pol.From, len(jobs)))
