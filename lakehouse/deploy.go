@@ -2,6 +2,7 @@ package lakehouse
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +18,15 @@ CREATE TABLE IF NOT EXISTS sys.deployed_resources (kind VARCHAR, name VARCHAR, d
 	PRIMARY KEY (kind, name));
 CREATE TABLE IF NOT EXISTS sys.permissions (level VARCHAR, principal VARCHAR, kind VARCHAR);
 CREATE TABLE IF NOT EXISTS sys.target_settings (mode VARCHAR, run_as VARCHAR, principal VARCHAR, recorded_at TIMESTAMP);
+-- Plans and promotion gates (issue 12): a file deployed before them has the
+-- first six columns; its rows keep content_hash, plan, forced and project
+-- NULL (a promotion gate counts such a deployment as staged with no known
+-- content, so it is staged again).
+ALTER TABLE sys.deployments ADD COLUMN IF NOT EXISTS content_hash VARCHAR;
+ALTER TABLE sys.deployments ADD COLUMN IF NOT EXISTS plan JSON;
+ALTER TABLE sys.deployments ADD COLUMN IF NOT EXISTS forced VARCHAR;
+ALTER TABLE sys.deployments ADD COLUMN IF NOT EXISTS project VARCHAR;
+ALTER TABLE sys.target_settings ADD COLUMN IF NOT EXISTS promotion JSON;
 `
 
 // Deployment is one row of sys.deployments.
@@ -27,6 +37,15 @@ type Deployment struct {
 	Principal  string    `json:"principal"`
 	DeployedAt time.Time `json:"deployed_at"`
 	Resources  string    `json:"resources"`
+	// ContentHash is the bundle's content, the same on every target (a
+	// promotion gate compares it); "" for a deployment recorded before it.
+	ContentHash string `json:"content_hash,omitempty"`
+	// Plan is the plan the deploy applied, as JSON ("" before plans).
+	Plan string `json:"plan,omitempty"`
+	// Forced is the reason given when a promotion gate was overridden.
+	Forced string `json:"forced,omitempty"`
+	// Project is the project directory the deploy came from.
+	Project string `json:"project,omitempty"`
 }
 
 // DeployedResource is one resource a deploy put on the target.
@@ -38,8 +57,10 @@ type DeployedResource struct {
 
 // RecordDeployment appends to sys.deployments.
 func (tx *Tx) RecordDeployment(ctx context.Context, d Deployment) error {
-	_, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.deployments VALUES (?, ?, ?, ?, ?, ?::JSON)",
-		d.Target, d.Bundle, d.BundleHash, d.Principal, d.DeployedAt, d.Resources)
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.deployments (target, bundle, bundle_hash, principal, deployed_at, resources,
+		content_hash, plan, forced, project) VALUES (?, ?, ?, ?, ?, ?::JSON, ?, ?::JSON, ?, ?)`,
+		d.Target, d.Bundle, d.BundleHash, d.Principal, d.DeployedAt, d.Resources,
+		nullString(d.ContentHash), nullString(d.Plan), nullString(d.Forced), nullString(d.Project))
 	if err != nil {
 		return fmt.Errorf("lakehouse: record deployment: %w", err)
 	}
@@ -57,16 +78,58 @@ func (lh *Lakehouse) LastDeployment(ctx context.Context) (Deployment, error) {
 }
 
 func lastDeployment(ctx context.Context, e execer) (Deployment, error) {
-	var d Deployment
-	err := e.QueryRowContext(ctx, `SELECT target, bundle, bundle_hash, principal, deployed_at, resources::VARCHAR
-		FROM sys.deployments ORDER BY deployed_at DESC LIMIT 1`).Scan(&d.Target, &d.Bundle, &d.BundleHash, &d.Principal, &d.DeployedAt, &d.Resources)
-	if isNoRows(err) {
-		return Deployment{}, nil
+	ds, err := deployments(ctx, e, 1)
+	if err != nil || len(ds) == 0 {
+		return Deployment{}, err
 	}
+	return ds[0], nil
+}
+
+// Deployments lists the target's deployments, newest first.
+func (lh *Lakehouse) Deployments(ctx context.Context) ([]Deployment, error) {
+	return deployments(ctx, lh.db, 0)
+}
+
+// hasColumn reports whether sys.<table> has column: a file a read-only
+// session opens may predate it (only a writer migrates).
+func hasColumn(ctx context.Context, e execer, table, column string) (bool, error) {
+	var n int
+	err := e.QueryRowContext(ctx, "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'sys' AND table_name = ? AND column_name = ?", table, column).Scan(&n)
+	return n > 0, err
+}
+
+// deployments reads sys.deployments newest first, at most limit rows (0:
+// all); a file from before plans reads its new columns as "".
+func deployments(ctx context.Context, e execer, limit int) ([]Deployment, error) {
+	extra := "NULL, NULL, NULL, NULL"
+	if ok, err := hasColumn(ctx, e, "deployments", "project"); err != nil {
+		return nil, fmt.Errorf("lakehouse: deployments: %w", err)
+	} else if ok {
+		extra = "content_hash, plan::VARCHAR, forced, project"
+	}
+	q := `SELECT target, bundle, bundle_hash, principal, deployed_at, resources::VARCHAR, ` + extra + `
+		FROM sys.deployments ORDER BY deployed_at DESC`
+	if limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	rows, err := e.QueryContext(ctx, q)
 	if err != nil {
-		return d, fmt.Errorf("lakehouse: last deployment: %w", err)
+		return nil, fmt.Errorf("lakehouse: deployments: %w", err)
 	}
-	return d, nil
+	defer rows.Close()
+	var out []Deployment
+	for rows.Next() {
+		var d Deployment
+		var res, content, plan, forced, project sql.NullString
+		var target, bundle, hash, principal sql.NullString
+		if err := rows.Scan(&target, &bundle, &hash, &principal, &d.DeployedAt, &res, &content, &plan, &forced, &project); err != nil {
+			return nil, fmt.Errorf("lakehouse: deployments: %w", err)
+		}
+		d.Target, d.Bundle, d.BundleHash, d.Principal = target.String, bundle.String, hash.String, principal.String
+		d.Resources, d.ContentHash, d.Plan, d.Forced, d.Project = res.String, content.String, plan.String, forced.String, project.String
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
 
 // DeployedResources lists what the last deploy put on the target.
@@ -210,4 +273,74 @@ func recordDestroy(path, principal string) error {
 		return fmt.Errorf("lakehouse: destroy %s: nothing was deleted, the destruction could not be recorded: %w", target, err)
 	}
 	return nil
+}
+
+// JobRuns lists the runs of job on the target, newest first, with the
+// bundle each ran ("" for a run recorded before bundle hashes were).
+func (lh *Lakehouse) JobRuns(ctx context.Context, job string) ([]Run, error) {
+	hash := "NULL"
+	if ok, err := hasColumn(ctx, lh.db, "runs", "bundle_hash"); err != nil {
+		return nil, fmt.Errorf("lakehouse: runs of %s: %w", job, err)
+	} else if ok {
+		hash = "bundle_hash"
+	}
+	rows, err := lh.db.QueryContext(ctx, `SELECT run_id, job, coalesce(target, ''), coalesce(principal, ''), started_at, ended_at,
+		coalesce(status, ''), coalesce(error, ''), `+hash+` FROM sys.runs WHERE job = ? ORDER BY started_at DESC, run_id DESC`, job)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: runs of %s: %w", job, err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var r Run
+		var ended sql.NullTime
+		var h sql.NullString
+		if err := rows.Scan(&r.RunID, &r.Job, &r.Target, &r.Principal, &r.StartedAt, &ended, &r.Status, &r.Error, &h); err != nil {
+			return nil, fmt.Errorf("lakehouse: runs of %s: %w", job, err)
+		}
+		r.EndedAt, r.BundleHash = ended.Time, h.String
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// GroupMembers are the groups deployed on the target, each with its
+// members sorted (a group with no members has none).
+func (lh *Lakehouse) GroupMembers(ctx context.Context) (map[string][]string, error) {
+	rows, err := lh.db.QueryContext(ctx, "SELECT group_name, member FROM sys.group_members ORDER BY ALL")
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: groups: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var g string
+		var m sql.NullString
+		if err := rows.Scan(&g, &m); err != nil {
+			return nil, fmt.Errorf("lakehouse: groups: %w", err)
+		}
+		if _, ok := out[g]; !ok {
+			out[g] = []string{}
+		}
+		if m.Valid {
+			out[g] = append(out[g], m.String)
+		}
+	}
+	return out, rows.Err()
+}
+
+// DeployAudited reports whether the target's audit holds an allowed
+// deploy whose detail names contentHash: what a deploy writes in
+// sys.deployments is also in the hash-chained audit.
+func (lh *Lakehouse) DeployAudited(ctx context.Context, contentHash string) (bool, error) {
+	if contentHash == "" {
+		return false, nil
+	}
+	var n int
+	err := lh.db.QueryRowContext(ctx, "SELECT count(*) FROM sys.audit WHERE action = ? AND allowed AND contains(detail, ?)",
+		ActionDeploy, "content "+contentHash).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("lakehouse: audit of deploys: %w", err)
+	}
+	return n > 0, nil
 }

@@ -65,6 +65,9 @@ type TargetSettings struct {
 	RunAs      string    `json:"run_as"`
 	Principal  string    `json:"principal"`
 	RecordedAt time.Time `json:"recorded_at"`
+	// Promotion is the promotion gate in force, as JSON ("" for none
+	// recorded); read by a writer only (see Tx.TargetSettings).
+	Promotion string `json:"promotion,omitempty"`
 }
 
 // PermissionError is a refused administration of the target: it names
@@ -292,8 +295,10 @@ func (tx *Tx) TargetSettings(ctx context.Context) (s TargetSettings, ok bool, er
 }
 
 func targetSettings(ctx context.Context, e execer) (s TargetSettings, ok bool, err error) {
-	err = e.QueryRowContext(ctx, "SELECT mode, run_as, principal, recorded_at FROM sys.target_settings ORDER BY recorded_at DESC LIMIT 1").
-		Scan(&s.Mode, &s.RunAs, &s.Principal, &s.RecordedAt)
+	var promotion sql.NullString
+	err = e.QueryRowContext(ctx, "SELECT mode, run_as, principal, recorded_at, promotion::VARCHAR FROM sys.target_settings ORDER BY recorded_at DESC LIMIT 1").
+		Scan(&s.Mode, &s.RunAs, &s.Principal, &s.RecordedAt, &promotion)
+	s.Promotion = promotion.String
 	if isNoRows(err) {
 		return TargetSettings{}, false, nil
 	}
@@ -308,7 +313,8 @@ func (tx *Tx) RecordTargetSettings(ctx context.Context, s TargetSettings) error 
 	if s.RecordedAt.IsZero() {
 		s.RecordedAt = time.Now()
 	}
-	_, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.target_settings VALUES (?, ?, ?, ?)", s.Mode, s.RunAs, s.Principal, s.RecordedAt)
+	_, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.target_settings (mode, run_as, principal, recorded_at, promotion) VALUES (?, ?, ?, ?, ?::JSON)",
+		s.Mode, s.RunAs, s.Principal, s.RecordedAt, nullString(s.Promotion))
 	if err != nil {
 		return fmt.Errorf("lakehouse: record target settings: %w", err)
 	}

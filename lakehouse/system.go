@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS sys.runs (
 	started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR, error VARCHAR);
 ALTER TABLE sys.runs ADD COLUMN IF NOT EXISTS pid BIGINT;
 ALTER TABLE sys.runs ADD COLUMN IF NOT EXISTS host VARCHAR;
+ALTER TABLE sys.runs ADD COLUMN IF NOT EXISTS bundle_hash VARCHAR;
 CREATE TABLE IF NOT EXISTS sys.task_runs (
 	run_id VARCHAR, task_key VARCHAR, kind VARCHAR, target_table VARCHAR,
 	started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR,
@@ -80,6 +81,10 @@ type Run struct {
 	// tell a run whose process is gone; RecordRun fills them in.
 	PID  int    `json:"pid,omitempty"`
 	Host string `json:"host,omitempty"`
+	// BundleHash is the content hash of the bundle the run ran (see
+	// pipeline.Project.ContentHash): a promotion gate asks for a
+	// successful run of that bundle.
+	BundleHash string `json:"bundle_hash,omitempty"`
 }
 
 // TaskRun is one row of sys.task_runs.
@@ -141,8 +146,8 @@ func (lh *Lakehouse) RecordRun(ctx context.Context, r Run) error {
 		r.PID, r.Host = os.Getpid(), hostname()
 	}
 	_, err := lh.db.ExecContext(ctx, `INSERT OR REPLACE INTO sys.runs
-		(run_id, job, target, principal, started_at, ended_at, status, error, pid, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.RunID, r.Job, r.Target, r.Principal, r.StartedAt, nullTime(r.EndedAt), r.Status, nullString(r.Error), r.PID, nullString(r.Host))
+		(run_id, job, target, principal, started_at, ended_at, status, error, pid, host, bundle_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.RunID, r.Job, r.Target, r.Principal, r.StartedAt, nullTime(r.EndedAt), r.Status, nullString(r.Error), r.PID, nullString(r.Host), nullString(r.BundleHash))
 	if err != nil {
 		return fmt.Errorf("lakehouse: record run %s: %w", r.RunID, err)
 	}

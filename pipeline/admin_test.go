@@ -222,6 +222,7 @@ func TestDestroyNeedsManage(t *testing.T) {
 func TestModeCannotBeWeakenedByAnInclude(t *testing.T) {
 	ctx := context.Background()
 	dir := writeAdminProject(t)
+	stage(t, dir, "dev", "nightly") // prod's promotion gate
 	p := loadTarget(t, dir, "prod")
 	lh := openAt(t, p)
 	if _, err := p.Deploy(ctx, lh, ""); err != nil {
@@ -261,7 +262,9 @@ func TestModeCannotBeWeakenedByAnInclude(t *testing.T) {
 	if err := lh.SetOwner(ctx, "ana", "sp-prod"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := weak.DeployWith(ctx, lh, DeployOptions{AllowModeChange: true}); err != nil {
+	// The weakened bundle was never staged, and the gate recorded on prod
+	// holds even for a bundle in development mode: the owner forces it.
+	if _, err := weak.DeployWith(ctx, lh, DeployOptions{AllowModeChange: true, Force: true, Reason: "prod becomes a sandbox"}); err != nil {
 		t.Fatalf("the owner deploying with AllowModeChange: %v", err)
 	}
 	if n := count(t, lh, "select * from sys.audit where allowed and action = 'mode change' and principal = 'sp-prod'"); n != 1 {
@@ -350,12 +353,14 @@ func TestTargetNames(t *testing.T) {
 func TestProductionServicePrincipalCanBeReplaced(t *testing.T) {
 	ctx := context.Background()
 	dir := writeAdminProject(t)
+	stage(t, dir, "dev", "nightly") // prod's promotion gate
 	p := loadTarget(t, dir, "prod")
 	lh := openAt(t, p)
 	if _, err := p.Deploy(ctx, lh, ""); err != nil {
 		t.Fatal(err)
 	}
 	writeTestFile(t, dir, "extra/sp.yml", "targets: {prod: {run_as: {service_principal_name: sp-prod2}, permissions: [{level: CAN_MANAGE, service_principal_name: sp-prod2}]}}\n")
+	stage(t, dir, "dev", "nightly") // the changed bundle passes the gate too
 	next := loadTarget(t, dir, "prod")
 	if _, err := next.Deploy(ctx, lh, "sp-prod"); err != nil {
 		t.Fatalf("sp-prod deploying its successor: %v", err)

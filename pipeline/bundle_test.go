@@ -308,6 +308,7 @@ func containsString(list []string, s string) bool {
 func TestProdRefusesUsersAndGrantsAreEnforced(t *testing.T) {
 	ctx := context.Background()
 	p := sampleProject(t, "prod")
+	stage(t, p.Dir, "staging", "nightly") // prod's promotion gate
 	lh := openFor(t, p)
 	if _, err := p.Deploy(ctx, lh, "ana"); err == nil || !strings.Contains(err.Error(), "production mode") {
 		t.Errorf("deploy to prod as ana: %v", err)

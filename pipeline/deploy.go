@@ -27,10 +27,19 @@ type DeployResult struct {
 	Resources map[string]int `json:"resources"`
 	Removed   []string       `json:"removed,omitempty"`
 	Unchanged bool           `json:"unchanged"`
+	// ContentHash is the bundle's content, the same on every target.
+	ContentHash string `json:"content_hash"`
+	// Plan is the plan the deploy applied.
+	Plan *Plan `json:"plan"`
+	// Promotion is the promotion gate's verdict (nil without a gate);
+	// Forced is the reason it was overridden with.
+	Promotion *PromotionCheck `json:"promotion,omitempty"`
+	Forced    string          `json:"forced,omitempty"`
 }
 
-// Hash identifies the bundle's content: the project file, its includes and
-// every model file.
+// Hash identifies the bundle's content on its target: the project file,
+// its includes and every model file, and the target's name (so the hashes
+// of one bundle on two targets differ; ContentHash is the same on both).
 func (p *Project) Hash(models []Model) string {
 	h := xxh3.New128()
 	files := []string{p.File}
@@ -61,6 +70,15 @@ type DeployOptions struct {
 	// the mode recorded on the target (production to development). It is
 	// audited.
 	AllowModeChange bool
+	// Force overrides the target's promotion gate, with Reason (required);
+	// only the target's owner may: ForcedBy, the person at the keyboard
+	// (the operating-system user), or the deploying principal. Audited.
+	Force    bool
+	Reason   string
+	ForcedBy string
+	// Expect is a plan shown before: the deploy applies only when it
+	// would do exactly that (same bundle, same target state).
+	Expect *Plan
 }
 
 // Deploy is DeployWith for principal, with no mode change allowed.
@@ -117,7 +135,26 @@ func (p *Project) DeployWith(ctx context.Context, lh *lakehouse.Lakehouse, opts 
 	if !v.OK() {
 		return nil, fmt.Errorf("pipeline: the bundle has %s; run `lakebench bundle validate -t %s` and fix them first:\n%w", Plural(len(v.Errors), "error"), p.Target, v.Errors)
 	}
-	res := &DeployResult{Target: p.Target, Bundle: p.Bundle.Name, BundleHash: p.Hash(v.Models), Principal: principal, Resources: map[string]int{}}
+	// The plan, computed under the writer lock this lakehouse holds: no
+	// other process changes the target until the deploy commits.
+	plan, err := p.deployPlan(ctx, lh, v.Models, principal)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkExpected(plan, opts.Expect); err != nil {
+		lh.Audit(context.WithoutCancel(ctx), lakehouse.AuditEvent{Principal: principal, Action: lakehouse.ActionDeploy, Allowed: false, Detail: err.Error()})
+		return nil, err
+	}
+	res := &DeployResult{Target: p.Target, Bundle: p.Bundle.Name, BundleHash: p.Hash(v.Models), ContentHash: plan.ContentHash,
+		Principal: principal, Resources: map[string]int{}, Plan: plan}
+	check, err := p.promotionGate(ctx, lh, settings, recorded, plan.ContentHash, principal, opts)
+	if err != nil {
+		return nil, err
+	}
+	res.Promotion, plan.Promotion = check, check
+	if opts.Force && check != nil && !check.OK {
+		res.Forced = opts.Reason
+	}
 	wanted := p.resourceDefinitions(v.Models)
 	for _, r := range wanted {
 		res.Resources[r.Kind]++
@@ -136,31 +173,28 @@ func (p *Project) DeployWith(ctx context.Context, lh *lakehouse.Lakehouse, opts 
 		return nil, err
 	}
 	defer tx.Rollback()
-	previous, err := tx.DeployedResources(ctx)
-	if err != nil {
-		return nil, err
-	}
-	keep := map[string]bool{}
-	for _, r := range wanted {
-		keep[r.Kind+"/"+r.Name] = true
-	}
-	for _, r := range previous {
-		if keep[r.Kind+"/"+r.Name] {
+	// The plan's removals are what goes: a model's or source's tables are
+	// dropped with it.
+	for _, c := range plan.Changes {
+		if c.Action != Delete {
 			continue
 		}
-		res.Removed = append(res.Removed, r.Kind+" "+r.Name)
-		switch r.Kind {
+		switch c.Kind {
 		case "model":
-			t, err := lakehouse.ParseTableName(r.Name)
+			res.Removed = append(res.Removed, c.Kind+" "+c.Name)
+			t, err := lakehouse.ParseTableName(c.Name)
 			if err == nil {
 				if err := tx.DropTable(ctx, t); err != nil {
 					return nil, err
 				}
 			}
 		case "source":
-			if err := tx.DropIngested(ctx, lakehouse.TableName{Schema: "bronze", Name: r.Name}); err != nil {
+			res.Removed = append(res.Removed, c.Kind+" "+c.Name)
+			if err := tx.DropIngested(ctx, lakehouse.TableName{Schema: "bronze", Name: c.Name}); err != nil {
 				return nil, err
 			}
+		case "quality", "monitor", "registered_model", "dashboard", "alert", "job", "schema":
+			res.Removed = append(res.Removed, c.Kind+" "+c.Name)
 		}
 	}
 	if err := tx.ReplaceDeployedResources(ctx, wanted); err != nil {
@@ -196,7 +230,11 @@ func (p *Project) DeployWith(ctx context.Context, lh *lakehouse.Lakehouse, opts 
 		tx.AuditOnCommit(e)
 	}
 	now := lakehouse.TargetSettings{Mode: p.Mode(), RunAs: p.runAs().Principal(), Principal: principal}
-	if !recorded || settings.Mode != now.Mode || settings.RunAs != now.RunAs {
+	if pol, _ := p.promotionPolicy(p.Target); pol != nil {
+		b, _ := json.Marshal(pol)
+		now.Promotion = string(b)
+	}
+	if !recorded || settings.Mode != now.Mode || settings.RunAs != now.RunAs || settings.Promotion != now.Promotion {
 		if err := tx.RecordTargetSettings(ctx, now); err != nil {
 			return nil, err
 		}
@@ -205,16 +243,23 @@ func (p *Project) DeployWith(ctx context.Context, lh *lakehouse.Lakehouse, opts 
 	if err != nil {
 		return nil, err
 	}
-	res.Unchanged = last.BundleHash == res.BundleHash && len(res.Removed) == 0
+	res.Unchanged = last.BundleHash == res.BundleHash && plan.Empty()
 	summary, _ := json.Marshal(res.Resources)
+	planJSON, _ := json.Marshal(plan)
 	if err := tx.RecordDeployment(ctx, lakehouse.Deployment{Target: p.Target, Bundle: p.Bundle.Name, BundleHash: res.BundleHash,
-		Principal: principal, DeployedAt: time.Now(), Resources: string(summary)}); err != nil {
+		Principal: principal, DeployedAt: time.Now(), Resources: string(summary), ContentHash: plan.ContentHash,
+		Plan: string(planJSON), Forced: res.Forced, Project: ProjectKey(p.Dir)}); err != nil {
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
 	}
-	lh.Audit(ctx, lakehouse.AuditEvent{Principal: principal, Action: lakehouse.ActionDeploy, Allowed: true, Detail: p.Bundle.Name + " " + res.BundleHash})
+	lh.Audit(ctx, lakehouse.AuditEvent{Principal: principal, Action: lakehouse.ActionDeploy, Allowed: true,
+		Detail: fmt.Sprintf("%s %s (content %s); plan %s: %d to add, %d to change, %d to destroy", p.Bundle.Name, res.BundleHash, plan.ContentHash, plan.ID, plan.Add, plan.Change, plan.Destroy)})
+	if res.Forced != "" {
+		lh.Audit(ctx, lakehouse.AuditEvent{Principal: principal, Action: ActionPromotionForce, Allowed: true,
+			Detail: fmt.Sprintf("forced by %s past the promotion gate of target %s (%s: %s), reason: %s", opts.ForcedBy, p.Target, check.Missing, check.Message, opts.Reason)})
+	}
 	if err := lh.SetListPrice(ctx, p.ListPrice()); err != nil {
 		return nil, err
 	}
@@ -302,7 +347,8 @@ func (p *Project) resourceDefinitions(models []Model) []lakehouse.DeployedResour
 		add("source", n, p.Resources.Sources[n])
 	}
 	for _, m := range models {
-		add("model", m.Table.String(), map[string]any{"path": m.Path, "reads": m.Reads, "settings": p.Resources.Models[m.Table.String()]})
+		add("model", m.Table.String(), map[string]any{"path": m.Path, "reads": m.Reads, "settings": p.Resources.Models[m.Table.String()],
+			"sql": fmt.Sprintf("%016x", xxh3.HashString(m.SQL))})
 	}
 	for _, n := range sortedKeys(p.Resources.Quality) {
 		add("quality", n, p.Resources.Quality[n])

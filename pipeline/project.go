@@ -531,6 +531,8 @@ type Target struct {
 	SLA *SLA `yaml:"sla,omitempty" json:"sla,omitempty"`
 	// Backup says where snapshots go and how many are kept (ob-backup).
 	Backup *BackupSettings `yaml:"backup,omitempty" json:"backup,omitempty"`
+	// Promotion is the target's promotion gate (issue 12; see promotion.go).
+	Promotion *Promotion `yaml:"promotion,omitempty" json:"promotion,omitempty"`
 }
 
 // Price is a target's price per compute-second (ob-usage): spot-like in

@@ -230,7 +230,7 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	// was opened (lakehouse.Open); this process's own runs are not.
 	start := time.Now()
 	res := &RunResult{Run: lakehouse.Run{RunID: newRunID(start), Job: opts.Job, Target: opts.Target,
-		Principal: opts.Principal, StartedAt: start, Status: "running"}, Tasks: []lakehouse.TaskRun{}}
+		Principal: opts.Principal, StartedAt: start, Status: "running", BundleHash: p.ContentHash()}, Tasks: []lakehouse.TaskRun{}}
 	if err := lh.RecordRun(ctx, res.Run); err != nil {
 		return nil, err
 	}

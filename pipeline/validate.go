@@ -48,6 +48,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 		}
 	}
 	p.validateTargets(errf, warnf)
+	p.validatePromotions(v)
 	p.validateCompute(errf, warnf)
 	p.validatePrices(errf)
 
