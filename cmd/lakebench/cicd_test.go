@@ -69,7 +69,8 @@ func step(t *testing.T, dir string, env []string, target string, needs ...[]stri
 // (validate, unit tests with their JUnit report, a dev run on canned data),
 // then the owner's one-time set-up of staging (first deploy, a token for
 // CI), then make staging as sp-staging with only that token, as the
-// staging job runs it; a wrong token is refused.
+// staging job runs it (a wrong token, or none, is refused); then prod the
+// same way as sp-prod, and a bundle staging never ran refused at prod.
 func TestProjectCICD(t *testing.T) {
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("make is not installed: the template's Makefile cannot run")
@@ -163,5 +164,34 @@ func TestProjectCICD(t *testing.T) {
 	}
 	if out := makeRun(t, dir, false, ciEnv, "staging-deploy"); !strings.Contains(out, "needs its token") {
 		t.Errorf("make staging-deploy with no token:\n%s\nwant: needs its token", out)
+	}
+
+	// Prod, once staging is green: the owner's first deploy and sp-prod's
+	// token, then the prod job (a tag) as sp-prod with only that token.
+	lbOut(t, dir, ownerEnv, "bundle", "deploy", "-t", "prod")
+	prodToken := strings.TrimSpace(lbOut(t, dir, ownerEnv, "auth", "token", "create", "sp-prod", "-t", "prod", "--no-profile"))
+	prodEnv := append(ciEnv, "LAKEBENCH_TOKEN="+prodToken)
+	if hasCommand("bundle", "plan") {
+		makeRun(t, dir, true, prodEnv, "prod")
+	} else {
+		step(t, dir, prodEnv, "prod-plan", []string{"bundle", "plan"})
+		step(t, dir, prodEnv, "prod-deploy")
+	}
+	// A bundle changed since staging ran it (a tag on a commit main never
+	// deployed) is refused by the promotion gate, and prod keeps its bundle.
+	yml := filepath.Join(dir, "lakebench.yml")
+	b, err := os.ReadFile(yml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(b), "default: 30", "default: 45", 1)
+	if edited == string(b) {
+		t.Fatal("the sample bundle has no churn_days default of 30 to edit")
+	}
+	if err := os.WriteFile(yml, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := makeRun(t, dir, false, prodEnv, "prod-deploy"); !strings.Contains(out, "promotion gate of target prod") {
+		t.Errorf("make prod-deploy of a bundle staging never ran:\n%s\nwant the promotion gate's refusal", out)
 	}
 }
