@@ -40,7 +40,8 @@ func newInitCmd() *cobra.Command {
 				return err
 			}
 			abs, _ := filepath.Abs(dir)
-			fmt.Fprintf(os.Stderr, "created %s\nnext: cd %s && lakebench sample generate && lakebench run\n", filepath.Join(abs, pipeline.FileName), dir)
+			fmt.Fprintf(os.Stderr, "created %s\nnext: cd %s && lakebench sample generate && lakebench run\nCI/CD: %s runs `make ci` on every push, staging on main, prod on a v* tag (README: CI/CD); `make ci` runs the same here\n",
+				filepath.Join(abs, pipeline.FileName), dir, sampledata.WorkflowFile)
 			return nil
 		},
 	}
