@@ -25,8 +25,15 @@ func (p *Project) validateTests(ctx context.Context, lh sqlParser, models []Mode
 	}
 	modelNames := slices.Sorted(maps.Keys(byTable))
 	knownList := slices.Sorted(maps.Keys(known))
+	seen := map[string]string{}
 	for _, f := range files {
 		for _, t := range f.Tests {
+			where := fmt.Sprintf("%s:%d", f.Path, t.Line)
+			if prev, dup := seen[t.Name]; dup {
+				diags = append(diags, &Error{File: f.Path, Line: t.Line, Column: t.Column,
+					Message: fmt.Sprintf("test %s is also defined at %s", t.Name, prev), Hint: "name each test once: reports and `lakebench test NAME` tell them apart by name"})
+			}
+			seen[t.Name] = where
 			if t.Model == "" {
 				continue
 			}
