@@ -177,6 +177,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 	p.validateJobs(errf, models)
 	v.Warnings = append(v.Warnings, p.unbuiltModels(models)...)
 	p.validateGrants(errf, warnf, known)
+	v.Errors = append(v.Errors, p.validateTests(ctx, lh, models, known)...)
 	return v
 }
 

@@ -107,7 +107,7 @@ test fails or errors.`,
 func testFilesError(err error) error {
 	var d pipeline.Diagnostics
 	if errors.As(err, &d) {
-		return fmt.Errorf("the test files have %d problems (fix them first; `lakebench bundle validate` lists them too):\n%v", len(d), d)
+		return fmt.Errorf("the test files have %s (fix them first; `lakebench bundle validate` lists them too):\n%v", pipeline.Plural(len(d), "problem"), d)
 	}
 	return err
 }
