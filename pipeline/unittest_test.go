@@ -451,3 +451,16 @@ data_tests:
 		}
 	}
 }
+
+func TestUnitTestOfBrokenModel(t *testing.T) {
+	p := unitProject(t, "select customer, sum(amount) as revenue from silver.orders group by all order by", `tests:
+  t:
+    model: gold.revenue
+    inputs: {silver.orders: {rows: [{id: 1, customer: ann, amount: 1}]}}
+    expect: {rows: []}
+`)
+	got := runUnit(t, p)[0]
+	if got.Status != TestError || !strings.Contains(got.Message, "model gold.revenue has an error: ") || !strings.Contains(got.Message, "revenue.sql:1:") {
+		t.Fatalf("got %s %q", got.Status, got.Message)
+	}
+}
