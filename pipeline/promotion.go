@@ -432,3 +432,31 @@ func ownerOrNobody(owner string) string {
 	}
 	return owner
 }
+
+// checkRunContent refuses a run on a gated target (a gate in the bundle,
+// or one recorded there by a deploy) of files that are not the content
+// deployed there: the gate vets deploys, so a run of files edited since
+// would put content into the target that never passed it.
+func (p *Project) checkRunContent(ctx context.Context, lh *lakehouse.Lakehouse) error {
+	pol, _ := p.promotionPolicy(p.Target)
+	recorded, err := lh.RecordedPromotion(ctx)
+	if err != nil {
+		return err
+	}
+	if pol == nil && recorded == "" {
+		return nil
+	}
+	last, err := lh.LastDeployment(ctx)
+	if err != nil {
+		return err
+	}
+	if now := p.ContentHash(); last.ContentHash != now {
+		deployed := last.ContentHash
+		if deployed == "" {
+			deployed = "no recorded content"
+		}
+		return fmt.Errorf("pipeline: target %s runs only the content deployed there through its promotion gate (%s), and the bundle's files are now %s: "+
+			"restore the deployed files, or promote these (`lakebench bundle deploy -t %s`, which checks the gate)", p.Target, deployed, now, p.Target)
+	}
+	return nil
+}

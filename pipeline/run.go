@@ -207,6 +207,9 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	if err := lh.CheckPermission(ctx, opts.Principal, lakehouse.CanRun, "run"); err != nil {
 		return nil, err
 	}
+	if err := p.checkRunContent(ctx, lh); err != nil {
+		return nil, err
+	}
 	// The usage of the run's tasks is priced at the bundle's price now.
 	if err := lh.SetListPrice(ctx, p.ListPrice()); err != nil {
 		return nil, err
