@@ -68,3 +68,91 @@ func TestAttackStagingCopiedFromAnotherProject(t *testing.T) {
 	gateRefusal(t, p, lh, DeployOptions{}, Untrustworthy)
 	_ = ctx
 }
+
+// TestAttackUnitTestCSVOutsideTheProject: a test's csv input names a file
+// outside the project (absolute, ../, or a link out of it): its contents
+// would land in the test's rows and the failure's diff (CI logs). Refused
+// at load, naming the file, and nothing of the file is shown.
+func TestAttackUnitTestCSVOutsideTheProject(t *testing.T) {
+	outside := t.TempDir()
+	secret := filepath.Join(outside, "secret.csv")
+	if err := os.WriteFile(secret, []byte("id,customer,amount\n1,TOPSECRET,10\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := writeProject(t, "select customer, sum(amount) as revenue from silver.orders group by customer")
+	rel, _ := filepath.Rel(filepath.Join(dir, "tests"), secret)
+	if err := os.Symlink(secret, filepath.Join(dir, "tests", "link.csv")); err != nil {
+		if err := os.MkdirAll(filepath.Join(dir, "tests"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(secret, filepath.Join(dir, "tests", "link.csv")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, path := range []string{secret, rel, "link.csv"} {
+		writeTestFile(t, dir, "tests/revenue.yml", `tests:
+  leak:
+    model: gold.revenue
+    inputs:
+      silver.orders: {csv: "`+path+`"}
+    expect:
+      rows: [{customer: nobody, revenue: 0}]
+`)
+		p, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := p.RunUnitTests(context.Background(), TestOptions{})
+		if err == nil {
+			t.Errorf("csv %s: ran %+v, want a refusal of a file outside the project", path, res)
+			continue
+		}
+		if strings.Contains(err.Error(), "TOPSECRET") || !strings.Contains(err.Error(), "outside the project") {
+			t.Errorf("csv %s: %v", path, err)
+		}
+	}
+}
+
+// TestAttackUnitTestModelTouchesFiles: a model whose SQL reads or writes
+// files, or attaches the target, fails its unit test without touching them.
+func TestAttackUnitTestModelTouchesFiles(t *testing.T) {
+	dir := writeProject(t, "select customer, sum(amount) as revenue from silver.orders group by customer")
+	p0 := loadTarget(t, dir, "dev")
+	target := p0.DatabasePath("dev")
+	out := filepath.Join(t.TempDir(), "written.csv")
+	for _, sql := range []string{
+		"select * from read_csv('/etc/passwd')",
+		"select * from read_text('/etc/hostname')",
+		"select content as customer, 1 as revenue from read_text('" + target + "')",
+		"copy (select 1) to '" + out + "'",
+		"attach '" + target + "' as t; select 1 as customer, 1 as revenue",
+		"install httpfs",
+		"load httpfs",
+		"select customer, sum(amount) as revenue from silver.orders, (select * from glob('/etc/*')) group by customer",
+		"select customer, sum(amount) as revenue from silver.orders where getenv('HOME') is not null group by customer",
+	} {
+		writeTestFile(t, dir, "sql/gold/revenue.sql", sql)
+		writeTestFile(t, dir, "tests/revenue.yml", `tests:
+  t:
+    model: gold.revenue
+    inputs:
+      silver.orders: {rows: [{id: 1, customer: ann, amount: 1.0}]}
+    expect:
+      rows: [{customer: ann, revenue: 1}]
+`)
+		p, err := Load(dir)
+		if err != nil {
+			continue // refused at load: fine
+		}
+		res, err := p.RunUnitTests(context.Background(), TestOptions{})
+		if err == nil && len(res) == 1 && res[0].Status == TestPass {
+			t.Errorf("model %q passed its unit test", sql)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("model %q wrote %s", sql, out)
+		}
+		if _, err := os.Stat(target); err == nil {
+			t.Errorf("model %q created or touched the target's file %s", sql, target)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -464,9 +465,10 @@ func (tp *testParser) rows(kv keyValue, where string) TestRows {
 			if r.CSV == "" {
 				continue
 			}
-			path := r.CSV
-			if !filepath.IsAbs(path) {
-				path = filepath.Join(filepath.Dir(tp.file), path)
+			path, err := testCSVPath(tp.file, r.CSV)
+			if err != nil {
+				tp.errorAt(nodeOr(f.value, f.keyNode), fmt.Sprintf("%s.csv: %v", where, err), "put the CSV file in the project (beside the test file) and name it relative to the test file")
+				continue
 			}
 			cols, rows, err := readTestCSV(path)
 			if err != nil {
@@ -662,4 +664,35 @@ func textType(s string) string {
 		return "TIMESTAMP"
 	}
 	return "VARCHAR"
+}
+
+// testCSVPath is a test's csv: file, relative to the test file: it must be
+// a regular file inside the project (the test directory's parent), links
+// resolved, as a test reads the project's files only; its contents would
+// otherwise show in the test's diff and reports.
+func testCSVPath(testFile, name string) (string, error) {
+	path := name
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(testFile), path)
+	}
+	root := filepath.Dir(filepath.Dir(testFile))
+	if r, err := filepath.EvalSymlinks(root); err == nil {
+		root = r
+	}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("%s does not exist", path)
+		}
+		return "", err
+	}
+	if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return "", fmt.Errorf("%s is outside the project (%s): a test reads only the project's files", name, root)
+	}
+	if fi, err := os.Stat(real); err != nil {
+		return "", err
+	} else if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a regular file", name)
+	}
+	return path, nil
 }
