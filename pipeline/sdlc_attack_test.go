@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/xml"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,5 +155,26 @@ func TestAttackUnitTestModelTouchesFiles(t *testing.T) {
 		if _, err := os.Stat(target); err == nil {
 			t.Errorf("model %q created or touched the target's file %s", sql, target)
 		}
+	}
+}
+
+// TestAttackJUnitHostileNames: test names, messages and diff values with
+// XML's special characters and control bytes still make valid XML, read
+// back with their printable parts.
+func TestAttackJUnitHostileNames(t *testing.T) {
+	name := "a<b>&\"c'\x01\x1b[31m]]>\xff"
+	rep := &TestReport{}
+	rep.Add(TestResult{Name: name, Kind: TestKindUnit, Subject: "gold.x<y", Status: TestFail, Message: "]]><!-- \x00",
+		Diff: &RowDiff{Columns: []string{"c&"}, Missing: [][]string{{"<x>\x02"}}}})
+	data, err := rep.JUnit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back JUnitSuites
+	if err := xml.Unmarshal(data, &back); err != nil {
+		t.Fatalf("the JUnit XML does not parse: %v\n%s", err, data)
+	}
+	if len(back.Suites) != 1 || len(back.Suites[0].Cases) != 1 || !strings.HasPrefix(back.Suites[0].Cases[0].Name, "a<b>&\"c'") {
+		t.Errorf("read back %+v", back)
 	}
 }

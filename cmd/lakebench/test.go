@@ -78,6 +78,10 @@ test fails or errors.`,
 				if err != nil {
 					return err
 				}
+				if fi, err := os.Lstat(junit); err == nil && !fi.Mode().IsRegular() {
+					dest, _ := os.Readlink(junit)
+					return fmt.Errorf("--junit %s is not a plain file (a link to %q, or a special file): nothing was written; remove it or name another file", junit, dest)
+				}
 				if err := os.WriteFile(junit, data, 0o644); err != nil {
 					return fmt.Errorf("--junit: %w", err)
 				}
