@@ -73,6 +73,7 @@ func (p *Project) promotionPolicy(target string) (*PromotionPolicy, error) {
 		return nil, nil
 	}
 	pol := &PromotionPolicy{RequireSuccess: true}
+	at := func(path, hint, msg string) error { return p.errorAt(path, msg, hint) }
 	path := "targets." + target + ".promotion"
 	if t.Promotion != nil {
 		pol.From, pol.Job = t.Promotion.From, t.Promotion.Job
@@ -93,15 +94,15 @@ func (p *Project) promotionPolicy(target string) (*PromotionPolicy, error) {
 			}
 		}
 		if pol.From == "" {
-			return nil, p.errorAt(path, fmt.Sprintf("add a staging target (mode: development) before it, or name one: `promotion: {from: staging}` under targets.%s", target),
+			return nil, at(path, fmt.Sprintf("add a staging target (mode: development) before it, or name one: `promotion: {from: staging}` under targets.%s", target),
 				fmt.Sprintf("target %s is in production mode and no non-production target precedes it to promote from", target))
 		}
 	}
 	if pol.From == target {
-		return nil, p.errorAt(path+".from", "name the target the bundle passes first, such as staging", fmt.Sprintf("target %s cannot promote from itself", target))
+		return nil, at(path+".from", "name the target the bundle passes first, such as staging", fmt.Sprintf("target %s cannot promote from itself", target))
 	}
 	if _, ok := p.Targets[pol.From]; !ok {
-		return nil, p.errorAt(path+".from", "targets: "+strings.Join(p.TargetNames(), ", ")+suggestHint(pol.From, p.TargetNames()),
+		return nil, at(path+".from", "targets: "+strings.Join(p.TargetNames(), ", ")+suggestHint(pol.From, p.TargetNames()),
 			fmt.Sprintf("promotion of target %s from unknown target %q", target, pol.From))
 	}
 	if pol.RequireSuccess && pol.Job == "" {
@@ -111,21 +112,21 @@ func (p *Project) promotionPolicy(target string) (*PromotionPolicy, error) {
 			pol.Job = jobs[0]
 		case 0:
 			if t.Promotion != nil && t.Promotion.RequireSuccess != nil {
-				return nil, p.errorAt(path+".require_success", "add the job that must succeed on "+pol.From+" under resources.jobs, or set require_success: false",
+				return nil, at(path+".require_success", "add the job that must succeed on "+pol.From+" under resources.jobs, or set require_success: false",
 					fmt.Sprintf("the promotion gate of target %s needs a job that succeeded on %s, and the bundle has no job", target, pol.From))
 			}
 			// A bundle without jobs has nothing to run: the default
 			// gate asks only that the bundle was deployed there.
 			pol.RequireSuccess = false
 		default:
-			return nil, p.errorAt(path, fmt.Sprintf("add `promotion: {job: %s}` (jobs: %s)", jobs[0], strings.Join(jobs, ", ")),
+			return nil, at(path, fmt.Sprintf("add `promotion: {job: %s}` (jobs: %s)", jobs[0], strings.Join(jobs, ", ")),
 				fmt.Sprintf("the promotion gate of target %s needs the job that must succeed on %s: the bundle has %d jobs", target, pol.From, len(jobs)))
 		}
 	}
 	if pol.Job != "" {
 		if _, ok := p.Resources.Jobs[pol.Job]; !ok {
 			jobs := sortedKeys(p.Resources.Jobs)
-			return nil, p.errorAt(path+".job", "jobs: "+strings.Join(jobs, ", ")+suggestHint(pol.Job, jobs),
+			return nil, at(path+".job", "jobs: "+strings.Join(jobs, ", ")+suggestHint(pol.Job, jobs),
 				fmt.Sprintf("the promotion gate of target %s names unknown job %q", target, pol.Job))
 		}
 	}

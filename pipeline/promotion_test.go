@@ -194,3 +194,46 @@ func TestProdRefusesAUserDeploy(t *testing.T) {
 		t.Errorf("%d refusals audited, want 1", n)
 	}
 }
+
+// TestValidateChecksPromotion: a promotion gate that names an unknown
+// target or job, or its own target, or a production target with nothing
+// before it, is an error at its file:line:column.
+func TestValidateChecksPromotion(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct{ targets, want string }{
+		{"  dev: {default: true}\n  prod:\n    mode: production\n    run_as: {service_principal_name: sp}\n    promotion: {from: stagin}\n",
+			`lakebench.yml:16:17: promotion of target prod from unknown target "stagin"`},
+		{"  dev: {default: true}\n  prod:\n    mode: production\n    run_as: {service_principal_name: sp}\n    promotion: {from: dev, job: nighty}\n",
+			`lakebench.yml:16:28: the promotion gate of target prod names unknown job "nighty" (jobs: nightly; did you mean nightly?)`},
+		{"  dev: {default: true}\n  prod:\n    mode: production\n    run_as: {service_principal_name: sp}\n    promotion: {from: prod}\n",
+			"lakebench.yml:16:17: target prod cannot promote from itself"},
+		{"  prod:\n    default: true\n    mode: production\n    run_as: {service_principal_name: sp}\n",
+			"lakebench.yml:12:3: target prod is in production mode and no non-production target precedes it to promote from"},
+	} {
+		dir := t.TempDir()
+		writeTestFile(t, dir, FileName, `bundle: {name: x}
+resources:
+  sources:
+    orders: {path: landing/orders/*.csv}
+  transforms: [sql/silver/*.sql]
+  jobs:
+    nightly:
+      tasks:
+        - {task_key: ingest, type: ingest}
+        - {task_key: silver, type: transform, depends_on: [ingest]}
+targets:
+`+c.targets)
+		writeTestFile(t, dir, "sql/silver/orders.sql", "select 1 as id")
+		p := loadTarget(t, dir, "")
+		lh, err := lakehouse.Open(ctx, "", lakehouse.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := p.Validate(ctx, lh)
+		lh.Close()
+		got := v.Errors.Error()
+		if !strings.Contains(got, c.want) {
+			t.Errorf("validate:\n%s\nwant %s", got, c.want)
+		}
+	}
+}

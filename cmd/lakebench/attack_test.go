@@ -50,10 +50,10 @@ func rewriteTarget(t *testing.T, dir, name, body string) {
 func TestServicePrincipalNeedsItsTokenWhateverTheBundle(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "p")
 	lb(t, t.TempDir(), true, "init", dir)
-	for _, target := range []string{"prod", "staging"} {
-		lb(t, dir, true, "bundle", "deploy", "-t", target)
-		lb(t, dir, true, "bundle", "owner", "set", "ana", "-t", target)
-	}
+	freshProd(t, dir)
+	lb(t, dir, true, "--as", pipeline.Principal(), "bundle", "owner", "set", "ana", "-t", "prod")
+	lb(t, dir, true, "bundle", "deploy", "-t", "staging")
+	lb(t, dir, true, "bundle", "owner", "set", "ana", "-t", "staging")
 	orig, err := os.ReadFile(filepath.Join(dir, "lakebench.yml"))
 	if err != nil {
 		t.Fatal(err)
@@ -171,10 +171,8 @@ func TestTokensAndOwnershipDoNotCross(t *testing.T) {
 	lb(t, t.TempDir(), true, "init", dir)
 	twin := filepath.Join(t.TempDir(), "twin")
 	lb(t, t.TempDir(), true, "init", twin)
-	for _, target := range []string{"staging", "prod"} {
-		lb(t, dir, true, "bundle", "deploy", "-t", target)
-	}
-	lb(t, twin, true, "bundle", "deploy", "-t", "prod")
+	lb(t, dir, true, "bundle", "deploy", "-t", "staging")
+	freshProd(t, dir)
 	lb(t, dir, true, "bundle", "deploy", "-t", "dev")
 	stagingToken, _ := lb(t, dir, true, "auth", "token", "create", "sp-staging", "-t", "staging", "--no-profile")
 	twinToken, _ := lb(t, twin, true, "auth", "token", "create", "sp-prod", "-t", "prod", "--no-profile")

@@ -139,8 +139,8 @@ func newBundleCmd(g *globals) *cobra.Command {
 	}
 	deploy.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON on stdout")
 	deploy.Flags().BoolVar(&allowModeChange, "allow-mode-change", false, "as the target's owner, deploy a bundle that switches a production target to development (audited)")
-	deploy.Flags().BoolVar(&showPlan, "plan", false, "only show what the deploy would change (as `bundle plan`), deploy nothing")
-	deploy.Flags().StringVar(&planFile, "plan-file", "", "apply exactly the plan saved by `bundle plan --out FILE`, refused if the bundle or the target changed since")
+	deploy.Flags().BoolVar(&showPlan, "plan", false, "only show what the deploy would change (as bundle plan), deploy nothing")
+	deploy.Flags().StringVar(&planFile, "plan-file", "", "apply exactly the plan in `FILE` (saved by bundle plan --out), refused if the bundle or the target changed since")
 	deploy.Flags().BoolVar(&force, "force", false, "as the target's owner, deploy past its promotion gate (needs --reason; audited)")
 	deploy.Flags().StringVar(&reason, "reason", "", "why the promotion gate is overridden (with --force; audited and recorded)")
 
