@@ -285,8 +285,8 @@ func TestSampleProjectTestsPass(t *testing.T) {
 	if !models["silver"] || !models["gold"] {
 		t.Errorf("sample tests cover %v, want silver and gold models", models)
 	}
-	if v := p.Validate(context.Background(), mustParser(t)); !v.OK() {
-		t.Fatalf("the sample does not validate: %v", v.Errors)
+	if v := p.Validate(context.Background(), mustParser(t)); !v.OK() || len(v.TestErrors) > 0 {
+		t.Fatalf("the sample does not validate: %v %v", v.Errors, v.TestErrors)
 	}
 }
 
@@ -433,8 +433,11 @@ data_tests:
     rows: {min: 1}
 `)
 	v := p.Validate(context.Background(), mustParser(t))
+	if len(v.Errors) > 0 {
+		t.Errorf("test files' problems are not the bundle's (a deploy goes on): %v", v.Errors)
+	}
 	var got []string
-	for _, e := range v.Errors {
+	for _, e := range v.TestErrors {
 		got = append(got, strings.TrimPrefix(e.Error(), p.Dir+string(filepath.Separator)))
 	}
 	text := strings.Join(got, "\n")
