@@ -344,3 +344,57 @@ func (lh *Lakehouse) DeployAudited(ctx context.Context, contentHash string) (boo
 	}
 	return n > 0, nil
 }
+
+// RecordedPromotion is the promotion gate the target's last deploy
+// recorded, as JSON ("" for none, or a file from before gates).
+func (lh *Lakehouse) RecordedPromotion(ctx context.Context) (string, error) {
+	if ok, err := hasColumn(ctx, lh.db, "target_settings", "promotion"); err != nil || !ok {
+		return "", err
+	}
+	var s sql.NullString
+	err := lh.db.QueryRowContext(ctx, "SELECT promotion::VARCHAR FROM sys.target_settings ORDER BY recorded_at DESC LIMIT 1").Scan(&s)
+	if isNoRows(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("lakehouse: recorded promotion: %w", err)
+	}
+	return s.String, nil
+}
+
+// ActionBootstrap is the audit action of a production target's bootstrap.
+const ActionBootstrap = "target.bootstrap"
+
+// Bootstrap readies a production target that was never deployed for its
+// first deploy, which must prove to be its service principal like every
+// later one: owner (the person bootstrapping it) becomes the target's
+// owner, sp gets CAN_MANAGE, and a token of sp is issued (returned once,
+// as CreateToken). A target already deployed or owned is refused.
+func (lh *Lakehouse) Bootstrap(ctx context.Context, owner, sp string) (string, Token, error) {
+	if current, err := lh.Owner(ctx); err != nil {
+		return "", Token{}, err
+	} else if current != "" {
+		return "", Token{}, fmt.Errorf("lakehouse: target %s already has an owner (%s): its owner issues tokens with `lakebench auth token create %s -t %s`", lh.targetName(), current, sp, lh.targetName())
+	}
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		return "", Token{}, err
+	}
+	defer tx.Rollback()
+	if err := tx.DeployGovernance(ctx, Governance{Owner: owner, Groups: map[string][]string{}}); err != nil {
+		return "", Token{}, err
+	}
+	if err := tx.DeployPermissions(ctx, []TargetPermission{{Level: CanManage, Principal: sp, Kind: "service_principal"}}); err != nil {
+		return "", Token{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return "", Token{}, err
+	}
+	token, t, err := lh.CreateToken(ctx, owner, sp)
+	if err != nil {
+		return "", Token{}, err
+	}
+	err = lh.Audit(ctx, AuditEvent{Principal: owner, Action: ActionBootstrap, Allowed: true,
+		Detail: fmt.Sprintf("target %s bootstrapped for its first deploy: owner %s, %s CAN_MANAGE with token %s", lh.targetName(), owner, sp, t.ID)})
+	return token, t, err
+}

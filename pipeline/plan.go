@@ -230,14 +230,12 @@ func deployedState(ctx context.Context, lh *lakehouse.Lakehouse, target string) 
 		return nil, nil, err
 	}
 	if recorded {
-		var pol *PromotionPolicy
-		if settings.Promotion != "" {
-			pol = &PromotionPolicy{}
-			if json.Unmarshal([]byte(settings.Promotion), pol) != nil {
-				pol = nil
-			}
+		promotion, err := lh.RecordedPromotion(ctx)
+		if err != nil {
+			return nil, nil, err
 		}
-		res = append(res, settingsResource(target, settings.Mode, settings.RunAs, pol))
+		settings.Promotion = promotion
+		res = append(res, settingsResource(target, settings.Mode, settings.RunAs, recordedPolicy(settings)))
 	}
 	last, err := lh.LastDeployment(ctx)
 	if err != nil {
@@ -456,4 +454,60 @@ func checkExpected(now *Plan, shown *Plan) error {
 		return &StalePlanError{Target: now.Target, Reason: "its changes differ from what a deploy would do now"}
 	}
 	return nil
+}
+
+// TargetState is what a target has deployed, as a plan and a diff read it.
+type TargetState struct {
+	Target    string                       `json:"target"`
+	Owner     string                       `json:"owner,omitempty"`
+	Deployed  *lakehouse.Deployment        `json:"deployed,omitempty"`
+	Resources []lakehouse.DeployedResource `json:"-"`
+}
+
+// ReadTargetState reads target's deployed state from lh.
+func ReadTargetState(ctx context.Context, lh *lakehouse.Lakehouse, target string) (*TargetState, error) {
+	res, last, err := deployedState(ctx, lh, target)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := lh.Owner(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if last != nil {
+		last.Plan = "" // the state, not its history
+	}
+	return &TargetState{Target: target, Owner: owner, Deployed: last, Resources: res}, nil
+}
+
+// TargetDiff is what differs between two targets' deployed state: a
+// change is + for a resource only To has, - for one only From has, ~ for
+// one both have with other definitions.
+type TargetDiff struct {
+	From        *TargetState `json:"from"`
+	To          *TargetState `json:"to"`
+	SameContent bool         `json:"same_content"`
+	Changes     []Change     `json:"changes"`
+}
+
+// DiffTargets compares two targets' deployed state (resources, grants,
+// groups, permissions, settings, owner and bundle content).
+func DiffTargets(from, to *TargetState) *TargetDiff {
+	// The settings resource is named after its target: compare them as one.
+	rename := func(st *TargetState) []lakehouse.DeployedResource {
+		out := make([]lakehouse.DeployedResource, 0, len(st.Resources)+1)
+		for _, r := range st.Resources {
+			if r.Kind == "target" {
+				r.Name = "settings"
+			}
+			out = append(out, r)
+		}
+		return append(out, jsonResource("target", "owner", map[string]any{"owner": st.Owner}))
+	}
+	d := &TargetDiff{From: from, To: to, Changes: compareResources(rename(from), rename(to))}
+	if d.Changes == nil {
+		d.Changes = []Change{}
+	}
+	d.SameContent = from.Deployed != nil && to.Deployed != nil && from.Deployed.ContentHash != "" && from.Deployed.ContentHash == to.Deployed.ContentHash
+	return d
 }

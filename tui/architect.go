@@ -692,11 +692,31 @@ func (a *architect) targetsView(width, height int) string {
 		if t.Default {
 			def = "yes"
 		}
+		bundle, deployed := "—", "never"
+		switch d := ts.Deployed; {
+		case !ts.Loaded:
+			bundle, deployed = "reading…", "reading…"
+		case ts.DeployHidden:
+			bundle, deployed = "not shown", "not shown"
+		case d.BundleHash != "":
+			// The first 8 hex digits of the content hash tell bundles
+			// apart here; `lakebench bundle diff` shows them whole.
+			bundle = d.ContentHash[:min(8, len(d.ContentHash))]
+			switch {
+			case bundle == "":
+				bundle = "unknown (old)"
+			case d.ContentHash == in.Content:
+				bundle += " (current)"
+			default:
+				bundle += " (older)"
+			}
+			deployed = ago(a.sh.now(), d.DeployedAt) + " ago by " + d.Principal
+		}
 		return map[string]string{"scale": t.Scale, "mode": t.Mode, "runs as": t.Identity, "default": def,
 			"permissions": strings.Join(t.Permissions, ", "),
-			"database":    t.Name + ".duckdb", "data": data, "last run": last}
+			"database":    t.Name + ".duckdb", "data": data, "last run": last, "bundle": bundle, "deployed": deployed}
 	}
-	fields := []string{"scale", "mode", "runs as", "permissions", "default", "database", "data", "last run"}
+	fields := []string{"scale", "mode", "runs as", "permissions", "default", "database", "bundle", "deployed", "data", "last run"}
 	var head strings.Builder
 	head.WriteString(fit("", labelW+2))
 	vals := make([]map[string]string, len(in.Targets))
@@ -731,11 +751,42 @@ func (a *architect) targetsView(width, height int) string {
 		}
 		lines = append(lines, b.String())
 	}
-	lines = append(lines, "", st.Muted.Render("≠ marks what differs between targets · t switches the open target"))
+	lines = append(lines, "", cut("promotion: "+promotionPath(in.Targets, state, in.Content), inner),
+		st.Muted.Render("≠ marks what differs between targets · t switches the open target"))
 	if n == 1 {
 		lines = append(lines, st.Muted.Render(cut("one target so far: add staging and prod under targets: in lakebench.yml", inner)))
 	}
 	return panel(st.Panel, "targets", lines, width, height)
+}
+
+// promotionPath is the walk of the bundle as the files are now through
+// the targets, in their order: "dev ✓ → staging ✓ → prod pending". A
+// target is ✓ once the bundle's content is deployed there and its latest
+// run since succeeded (✗ failed), "deployed" with no run yet, "pending"
+// while it has other content or none, "?" when it cannot be read.
+func promotionPath(targets []TargetInfo, state map[string]TargetState, content string) string {
+	parts := make([]string, 0, len(targets))
+	for _, t := range targets {
+		ts := state[t.Name]
+		mark := "pending"
+		switch d := ts.Deployed; {
+		case !ts.Loaded:
+			mark = "…"
+		case ts.DeployHidden || ts.Err != "":
+			mark = "?"
+		case d.ContentHash == "" || d.ContentHash != content:
+		case ts.LastRun.RunID == "" || ts.LastRun.StartedAt.Before(d.DeployedAt):
+			mark = "deployed"
+		case ts.LastRun.Status == "succeeded":
+			mark = "✓"
+		case ts.LastRun.Status == "running":
+			mark = "running"
+		default:
+			mark = "✗"
+		}
+		parts = append(parts, t.Name+" "+mark)
+	}
+	return strings.Join(parts, " → ")
 }
 
 // slaView shows the job success ratio and each table's freshness against

@@ -164,6 +164,9 @@ type Info struct {
 	Team    map[string][]string
 	Target  string
 	Targets []TargetInfo
+	// Content is the bundle's content hash as the files are now
+	// (pipeline.Project.ContentHash): a target deployed with it is current.
+	Content string
 	Sources []SourceInfo
 	// RegisteredModels, Dashboards, Alerts and Jobs name the project's
 	// resources of each kind, sorted.
@@ -281,6 +284,11 @@ type TargetState struct {
 	Rows    int64
 	LastRun lakehouse.Run
 	Err     string
+	// Deployed is the target's last deployment (its bundle's content hash,
+	// when and by whom), zero when never deployed or when the principal
+	// holds no permission on the target (DeployHidden then).
+	Deployed     lakehouse.Deployment
+	DeployHidden bool
 }
 
 // DAG is a job's tasks and what each waits for.

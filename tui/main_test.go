@@ -62,8 +62,12 @@ func TestMain(m *testing.M) {
 }
 
 // teamInfo is the sample's Info with a team, so tabs carry owners.
+// frozenContent stands for the sample's bundle content hash in goldens.
+const frozenContent = "c0ffee00c0ffee00"
+
 func teamInfo() Info {
 	in := testInfo
+	in.Content = frozenContent
 	in.Team = map[string][]string{"architect": {"Ana"}, "engineer": {"Ben"}, "ml": {"Chloé"}, "analyst": {"Dev"}}
 	return in
 }
@@ -136,6 +140,11 @@ func freeze(s *Snapshot) {
 		s.Sizes[k] = 256 << 10
 	}
 	for i := range s.Targets {
+		// The deployment: before the runs, by ana, with the bundle's
+		// content as teamInfo has it (a hash of the sample's files).
+		if d := &s.Targets[i].Deployed; d.BundleHash != "" {
+			d.BundleHash, d.ContentHash, d.Principal, d.DeployedAt = "b0b0b0b0b0b0b0b0", frozenContent, "ana", base.Add(-time.Minute)
+		}
 		if s.Targets[i].LastRun.RunID != "" {
 			s.Targets[i].LastRun.RunID = "run-1"
 			s.Targets[i].LastRun.StartedAt = start

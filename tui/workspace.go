@@ -201,7 +201,7 @@ func firstRun(ctx context.Context, p *pipeline.Project, target, holder, job stri
 
 func (w *Workspace) info(p *pipeline.Project, target string) Info {
 	in := Info{Name: p.Bundle.Name, Dir: p.Dir, Problem: p.Framing.Problem, Sample: w.opts.Sample,
-		Principal: w.principal(p), Target: target, Team: map[string][]string{}}
+		Principal: w.principal(p), Target: target, Team: map[string][]string{}, Content: p.ContentHash()}
 	for _, m := range p.Framing.Team {
 		in.Team[m.Role] = append(in.Team[m.Role], m.Name)
 	}
@@ -347,6 +347,7 @@ func (w *Workspace) Load(ctx context.Context, target string) (*Snapshot, error) 
 	s.Jobs = w.planner.Plan(ctx, p, models)
 	s.DAG = s.Jobs[0]
 	s.Targets = []TargetState{stateOf(target, s.Tables, s.Runs)}
+	s.Targets[0].Deployed, s.Targets[0].DeployHidden = deploymentOf(ctx, lh, s.Principal)
 	return s, nil
 }
 
@@ -422,6 +423,19 @@ func jobTasks(ctx context.Context, lh *lakehouse.Lakehouse, runs []lakehouse.Run
 		}
 	}
 	return byJob, last, nil
+}
+
+// deploymentOf is the target's last deployment as principal may see it:
+// with a permission on the deployed target (CAN_VIEW or more), as `bundle
+// summary` shows it; hidden is true when it holds none.
+func deploymentOf(ctx context.Context, lh *lakehouse.Lakehouse, principal string) (d lakehouse.Deployment, hidden bool) {
+	level, deployed, err := lh.PermissionLevel(ctx, principal)
+	if err != nil || deployed && level == "" {
+		return lakehouse.Deployment{}, true
+	}
+	d, _ = lh.LastDeployment(ctx)
+	d.Plan = ""
+	return d, false
 }
 
 // stateOf is a target's state from what was read of it: its tables (sys
@@ -535,6 +549,7 @@ func (w *Workspace) Targets(ctx context.Context, skip string) ([]TargetState, er
 				tables, _ := lh.Catalog(ctx)
 				runs, _ := lh.RecentRuns(ctx, 1)
 				ts = stateOf(n, tables, runs)
+				ts.Deployed, ts.DeployHidden = deploymentOf(ctx, lh, principal)
 			}()
 		}
 		out = append(out, ts)

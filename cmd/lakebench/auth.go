@@ -374,7 +374,16 @@ func (s *session) owner(ctx context.Context) (string, error) {
 // is open (its first deploy is how it gets an owner).
 func (s *session) verifyServicePrincipal(ctx context.Context, sp string, refuse func(string, ...any) error) error {
 	path := s.project.DatabasePath(s.target)
+	// A production target is never open, not even before its first
+	// deploy: it is bootstrapped once, by who will own it.
+	bootstrap := func() error {
+		return refuse("target %s is in production mode and was never deployed, so nobody holds a token of %s yet: acting as %s needs one, the first deploy too. Bootstrap it once: `lakebench auth token create %s -t %s` makes you the owner of target %s and saves the token of %s in your profile file (in CI, add --no-profile and set %s to the token it prints); then `lakebench bundle deploy -t %s`",
+			s.target, sp, sp, sp, s.target, s.target, sp, tokenEnv, s.target)
+	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) && s.reader == nil {
+		if s.project.Mode() == "production" {
+			return bootstrap()
+		}
 		return nil
 	}
 	lh, done, err := s.readTarget(ctx, path)
@@ -387,6 +396,9 @@ func (s *session) verifyServicePrincipal(ctx context.Context, sp string, refuse 
 		return fmt.Errorf("cannot check the token of %s on target %s: %w", sp, s.target, err)
 	}
 	if !deployed {
+		if s.project.Mode() == "production" {
+			return bootstrap()
+		}
 		return nil
 	}
 	howTo := fmt.Sprintf("the target's owner issues one with `lakebench auth token create %s -t %s` (it is saved in the owner's profile file; others pass it in %s)", sp, s.target, tokenEnv)
@@ -534,11 +546,29 @@ func newAuthCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return deny(err)
 			}
-			secret, t, err := lh.CreateToken(ctx, caller, sp)
+			// A production target never deployed is bootstrapped: the
+			// caller becomes its owner and its run_as service principal
+			// gets CAN_MANAGE and this token, so that its first deploy
+			// proves to be that principal like every later one.
+			owner, err := lh.Owner(ctx)
+			if err != nil {
+				return deny(err)
+			}
+			create := lh.CreateToken
+			if owner == "" && s.project.Mode() == "production" {
+				if sp != s.project.Identity() {
+					return deny(fmt.Errorf("target %s is not deployed yet: its bootstrap issues the token of its run_as service principal (%s), not of %s", s.target, s.project.Identity(), sp))
+				}
+				create = lh.Bootstrap
+			}
+			secret, t, err := create(ctx, caller, sp)
 			if err != nil {
 				return deny(err)
 			}
 			lh.Audit(ctx, lakehouse.AuditEvent{Principal: caller, Action: "auth.token.create", Allowed: true, Detail: t.ID + " for " + sp + " on target " + s.target})
+			if owner == "" && s.project.Mode() == "production" {
+				fmt.Fprintf(os.Stderr, "Bootstrapped target %s: you (%s) own it, and %s holds CAN_MANAGE with the token below; its deploys run as %s with that token.\n", s.target, caller, sp, sp)
+			}
 			where := "it is not saved anywhere (--no-profile)"
 			if !noProfile {
 				if _, err := saveToken(projectKey(s.project.Dir), s.target, sp, secret); err != nil {

@@ -67,12 +67,37 @@ func newBundleCmd(g *globals) *cobra.Command {
 	}
 	validate.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON on stdout")
 
-	var allowModeChange bool
+	var allowModeChange, showPlan, force bool
+	var planFile, reason string
 	deploy := &cobra.Command{
 		Use:   "deploy",
-		Short: "Make the target match the bundle: schemas, catalog, grants, monitors, alerts, dashboards, jobs",
+		Short: "Make the target match the bundle: computes the plan and applies exactly it (--plan only shows it)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if showPlan {
+				s, pl, err := planTarget(cmd.Context(), g)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(os.Stdout, pl)
+				}
+				printPlan(os.Stdout, pl, s.principal())
+				return nil
+			}
+			if force && strings.TrimSpace(reason) == "" {
+				return errors.New(`--force needs --reason "why": an override of the promotion gate is audited with its reason; nothing was deployed`)
+			}
+			if !force && reason != "" {
+				return errors.New("--reason goes with --force: without --force nothing is overridden")
+			}
+			var expect *pipeline.Plan
+			if planFile != "" {
+				var err error
+				if expect, err = readPlanFile(planFile); err != nil {
+					return err
+				}
+			}
 			s, lh, err := openWriter(cmd.Context(), g)
 			if err != nil {
 				return err
@@ -83,7 +108,8 @@ func newBundleCmd(g *globals) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(os.Stderr, "Deploying %s to target %s as %s...\n", s.project.Bundle.Name, s.target, s.principal())
-			res, err := s.project.DeployWith(cmd.Context(), lh, pipeline.DeployOptions{Principal: s.principal(), AllowModeChange: allowModeChange})
+			res, err := s.project.DeployWith(cmd.Context(), lh, pipeline.DeployOptions{Principal: s.principal(), AllowModeChange: allowModeChange,
+				Force: force, Reason: reason, ForcedBy: forcedBy(), Expect: expect})
 			if err != nil {
 				return err
 			}
@@ -91,12 +117,16 @@ func newBundleCmd(g *globals) *cobra.Command {
 			if asJSON {
 				return writeJSON(os.Stdout, res)
 			}
+			printPlan(os.Stderr, res.Plan, s.principal())
+			if res.Forced != "" {
+				fmt.Fprintf(os.Stderr, "Forced past the promotion gate by %s, reason: %s (audited)\n", forcedBy(), res.Forced)
+			}
 			kinds := sortedKeys(res.Resources)
 			parts := make([]string, len(kinds))
 			for i, k := range kinds {
 				parts[i] = resourceCount(res.Resources[k], k)
 			}
-			fmt.Fprintf(os.Stderr, "Deployed %s (bundle %s): %s\n", s.project.DatabasePath(s.target), res.BundleHash, strings.Join(parts, ", "))
+			fmt.Fprintf(os.Stderr, "\nDeployed %s (bundle %s, content %s): %s\n", s.project.DatabasePath(s.target), res.BundleHash, res.ContentHash, strings.Join(parts, ", "))
 			for _, r := range res.Removed {
 				fmt.Fprintf(os.Stderr, "Removed %s (gone from the bundle)\n", r)
 			}
@@ -109,6 +139,10 @@ func newBundleCmd(g *globals) *cobra.Command {
 	}
 	deploy.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON on stdout")
 	deploy.Flags().BoolVar(&allowModeChange, "allow-mode-change", false, "as the target's owner, deploy a bundle that switches a production target to development (audited)")
+	deploy.Flags().BoolVar(&showPlan, "plan", false, "only show what the deploy would change (as `bundle plan`), deploy nothing")
+	deploy.Flags().StringVar(&planFile, "plan-file", "", "apply exactly the plan saved by `bundle plan --out FILE`, refused if the bundle or the target changed since")
+	deploy.Flags().BoolVar(&force, "force", false, "as the target's owner, deploy past its promotion gate (needs --reason; audited)")
+	deploy.Flags().StringVar(&reason, "reason", "", "why the promotion gate is overridden (with --force; audited and recorded)")
 
 	run := &cobra.Command{
 		Use:   "run JOB [--full-refresh [MODEL...]]",
@@ -236,7 +270,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 			return err
 		},
 	}
-	cmd.AddCommand(validate, deploy, run, summary, destroy, schema, newOwnerCmd(g))
+	cmd.AddCommand(validate, newPlanCmd(g), deploy, newDiffCmd(g), run, summary, destroy, schema, newOwnerCmd(g))
 	return cmd
 }
 
