@@ -69,8 +69,9 @@ func step(t *testing.T, dir string, env []string, target string, needs ...[]stri
 // (validate, unit tests with their JUnit report, a dev run on canned data),
 // then the owner's one-time set-up of staging (first deploy, a token for
 // CI), then make staging as sp-staging with only that token, as the
-// staging job runs it (a wrong token, or none, is refused); then prod the
-// same way as sp-prod, and a bundle staging never ran refused at prod.
+// staging job runs it (a wrong token, or none, is refused); then prod's
+// bootstrap (a token only) and make prod as sp-prod, and a bundle staging
+// never ran refused at prod.
 func TestProjectCICD(t *testing.T) {
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("make is not installed: the template's Makefile cannot run")
@@ -166,9 +167,9 @@ func TestProjectCICD(t *testing.T) {
 		t.Errorf("make staging-deploy with no token:\n%s\nwant: needs its token", out)
 	}
 
-	// Prod, once staging is green: the owner's first deploy and sp-prod's
-	// token, then the prod job (a tag) as sp-prod with only that token.
-	lbOut(t, dir, ownerEnv, "bundle", "deploy", "-t", "prod")
+	// Prod: the owner bootstraps it once with sp-prod's token (a
+	// production target is never open, not even to its first deploy), then
+	// the prod job (a tag) deploys it as sp-prod with only that token.
 	prodToken := strings.TrimSpace(lbOut(t, dir, ownerEnv, "auth", "token", "create", "sp-prod", "-t", "prod", "--no-profile"))
 	prodEnv := append(ciEnv, "LAKEBENCH_TOKEN="+prodToken)
 	if hasCommand("bundle", "plan") {
