@@ -206,13 +206,12 @@ type testParser struct {
 }
 
 type keyValue struct {
-	key        string
-	keyNode    ast.Node
-	value      ast.Node
-	line, col  int
-	valueLine  int
-	valueCol   int
-	valueIsNil bool
+	key       string
+	keyNode   ast.Node
+	value     ast.Node
+	line, col int
+	valueLine int
+	valueCol  int
 }
 
 func (tp *testParser) errorAt(n ast.Node, msg, hint string) {
@@ -281,8 +280,7 @@ func (tp *testParser) mapping(n ast.Node, what string) ([]keyValue, bool) {
 		if vl == 0 {
 			vl, vc = line, col
 		}
-		_, isNull := unwrapNode(kv.Value).(*ast.NullNode)
-		out = append(out, keyValue{key: key, keyNode: kv.Key, value: kv.Value, line: line, col: col, valueLine: vl, valueCol: vc, valueIsNil: kv.Value == nil || isNull})
+		out = append(out, keyValue{key: key, keyNode: kv.Key, value: kv.Value, line: line, col: col, valueLine: vl, valueCol: vc})
 	}
 	return out, true
 }

@@ -234,13 +234,16 @@ func (r *unitRunner) run(ctx context.Context, t UnitTest) TestResult {
 		return res
 	}
 	m, ok := r.models[strings.ToLower(t.Model)]
-	if !ok {
+	if ok {
+		// A model file DuckDB cannot parse is still known by its path.
 		for _, err := range r.modelErrs {
 			var pe *Error
-			if errors.As(err, &pe) && strings.Contains(pe.Message, t.Model) {
-				return fail(TestError, "model %s does not parse: %v", t.Model, err)
+			if errors.As(err, &pe) && pe.File == filepath.Join(r.p.Dir, m.Path) {
+				return fail(TestError, "model %s has an error: %v", t.Model, err)
 			}
 		}
+	}
+	if !ok {
 		return fail(TestError, "unknown model %q%s", t.Model, suggestHint(t.Model, slices.Sorted(maps.Keys(r.models))))
 	}
 	if len(t.Vars) > 0 {

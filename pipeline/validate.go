@@ -20,7 +20,11 @@ import (
 type Validation struct {
 	Errors   Diagnostics
 	Warnings Diagnostics
-	Models   []Model
+	// TestErrors are the test files' problems (tests/*.yml): `bundle
+	// validate` reports them as errors; a deploy, which deploys no test,
+	// is not stopped by them (`lakebench test` is).
+	TestErrors Diagnostics
+	Models     []Model
 }
 
 // OK reports whether there are no errors.
@@ -177,6 +181,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 	p.validateJobs(errf, models)
 	v.Warnings = append(v.Warnings, p.unbuiltModels(models)...)
 	p.validateGrants(errf, warnf, known)
+	v.TestErrors = p.validateTests(ctx, lh, models, known)
 	return v
 }
 

@@ -94,6 +94,9 @@ type Backend interface {
 	Profiles(ctx context.Context, target, table string) (*Profile, error)
 	// Health reads the latest freshness and completeness of each table.
 	Health(ctx context.Context, target string) ([]lakehouse.HealthResult, error)
+	// TestReport reads the project's last `lakebench test` report (nil
+	// when none ran), for the Engineer's Tests panel.
+	TestReport(ctx context.Context) (*pipeline.TestReport, error)
 	// SLA measures the target's objectives (availability, freshness, RPO,
 	// RTO).
 	SLA(ctx context.Context, target string) (*pipeline.SLAReport, error)

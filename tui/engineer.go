@@ -26,10 +26,11 @@ const (
 	panelLog
 	panelProfiles
 	panelHealth
+	panelTests
 	engineerPanels
 )
 
-var engineerPanelNames = [engineerPanels]string{"Layers", "Quality", "Runs", "Log", "Profiles", "Health"}
+var engineerPanelNames = [engineerPanels]string{"Layers", "Quality", "Runs", "Log", "Profiles", "Health", "Tests"}
 
 type engineerKeys struct {
 	navKeys
@@ -141,6 +142,9 @@ type engineer struct {
 	profState   observed
 	health      []lakehouse.HealthResult
 	healthState observed
+	// The Tests panel's last report (engineer_tests.go).
+	tests      *pipeline.TestReport
+	testsState observed
 }
 
 func newEngineer(sh *shared) *engineer {
@@ -270,6 +274,8 @@ func (e *engineer) syncKeys() {
 		e.keys.Up.SetHelp("↑/↓", "select column")
 	case panelHealth:
 		e.keys.Up.SetHelp("↑/↓", "select check")
+	case panelTests:
+		e.keys.Up.SetHelp("↑/↓", "select test")
 	}
 	if e.panel == panelRuns {
 		e.keys.Enter.SetHelp("enter", "task log")
@@ -340,6 +346,8 @@ func (e *engineer) Update(msg tea.Msg) tea.Cmd {
 		e.drill, e.drillCursor = &q, 0
 	case profilesMsg, healthMsg:
 		return e.observeUpdate(msg)
+	case testsMsg:
+		return e.testsUpdate(msg)
 	case taskRunsMsg:
 		if msg.err != nil {
 			return flash(msg.err.Error(), true)
@@ -526,6 +534,8 @@ func (e *engineer) panelLen(p int) int {
 		return len(e.profileRows())
 	case panelHealth:
 		return len(e.health)
+	case panelTests:
+		return len(e.testRows())
 	}
 	return 0
 }
@@ -887,6 +897,8 @@ func (e *engineer) panelView(width, height int) string {
 			lines = append(lines, e.profilesLines(inner, room)...)
 		case panelHealth:
 			lines = append(lines, e.healthLines(inner, room)...)
+		case panelTests:
+			lines = append(lines, e.testsLines(inner, room)...)
 		}
 	}
 	return panel(st.PanelActive, "", lines, width, height)

@@ -65,7 +65,7 @@ func (o *observed) done(target string, err error) {
 
 // obsPanel reports whether a panel is one of the wide observability
 // panels, drawn across the whole view.
-func obsPanel(p int) bool { return p == panelProfiles || p == panelHealth }
+func obsPanel(p int) bool { return p == panelProfiles || p == panelHealth || p == panelTests }
 
 // loadPanel reads the shown panel's data when it is due.
 func (e *engineer) loadPanel() tea.Cmd {
@@ -88,6 +88,8 @@ func (e *engineer) loadPanel() tea.Cmd {
 			}
 			return profilesMsg{target: target, profiles: out}
 		}
+	case panelTests:
+		return e.loadTests()
 	case panelHealth:
 		if !e.healthState.due(target) {
 			return nil

@@ -107,7 +107,7 @@ test fails or errors.`,
 func testFilesError(err error) error {
 	var d pipeline.Diagnostics
 	if errors.As(err, &d) {
-		return fmt.Errorf("the test files have %d problems (fix them first; `lakebench bundle validate` lists them too):\n%v", len(d), d)
+		return fmt.Errorf("the test files have %s (fix them first; `lakebench bundle validate` lists them too):\n%v", pipeline.Plural(len(d), "problem"), d)
 	}
 	return err
 }
@@ -154,6 +154,18 @@ func printTestResult(w io.Writer, r pipeline.TestResult) {
 		where = fmt.Sprintf("%s:%d: ", r.File, r.Line)
 	}
 	fmt.Fprintf(w, "      %s%s\n", where, r.Message)
+	// Types the rows alone decided are the likeliest surprise: say them.
+	var inferred []string
+	for _, in := range r.Inputs {
+		for _, c := range in.Columns {
+			if c.From == "inferred" {
+				inferred = append(inferred, in.Table+"."+c.Name+" "+c.Type)
+			}
+		}
+	}
+	if len(inferred) > 0 {
+		fmt.Fprintf(w, "      types inferred from the rows (declare others under the input's columns:): %s\n", strings.Join(inferred, ", "))
+	}
 	if r.Diff != nil {
 		for _, line := range strings.Split(r.Diff.Text(), "\n") {
 			fmt.Fprintln(w, "      "+line)
