@@ -44,33 +44,14 @@ func lbOut(t *testing.T, dir string, env []string, args ...string) string {
 	return out
 }
 
-// hasCommand reports whether this lakebench has the subcommand path (test,
-// bundle plan): the template's steps call some that other branches add.
-func hasCommand(path ...string) bool {
-	c, _, err := newRoot().Find(path)
-	return err == nil && c.CommandPath() == "lakebench "+strings.Join(path, " ")
-}
-
-// step runs one Makefile target, or skips it, saying so, when a lakebench
-// command it calls does not exist yet.
-func step(t *testing.T, dir string, env []string, target string, needs ...[]string) string {
-	t.Helper()
-	for _, n := range needs {
-		if !hasCommand(n...) {
-			t.Logf("SKIPPED make %s: this lakebench has no `lakebench %s` yet", target, strings.Join(n, " "))
-			return ""
-		}
-	}
-	return makeRun(t, dir, true, env, target)
-}
-
 // TestProjectCICD walks a new project through its CI/CD as the workflow
 // does, with the template's Makefile and the real binary: make ci
 // (validate, unit tests with their JUnit report, a dev run on canned data),
 // then the owner's one-time set-up of staging (first deploy, a token for
 // CI), then make staging as sp-staging with only that token, as the
-// staging job runs it (a wrong token, or none, is refused); then prod the
-// same way as sp-prod, and a bundle staging never ran refused at prod.
+// staging job runs it (a wrong token, or none, is refused); then prod's
+// bootstrap (a token only) and make prod as sp-prod, and a bundle staging
+// never ran refused at prod.
 func TestProjectCICD(t *testing.T) {
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("make is not installed: the template's Makefile cannot run")
@@ -91,29 +72,21 @@ func TestProjectCICD(t *testing.T) {
 
 	// CI: a fresh checkout, nobody's profile.
 	ciEnv := []string{"LAKEBENCH_HOME=" + filepath.Join(root, "ci-home")}
-	if hasCommand("test") {
-		makeRun(t, dir, true, ciEnv, "ci")
-	} else {
-		step(t, dir, ciEnv, "validate")
-		step(t, dir, ciEnv, "unit-test", []string{"test"})
-		step(t, dir, ciEnv, "dev-run")
+	makeRun(t, dir, true, ciEnv, "ci")
+	junit, err := os.ReadFile(filepath.Join(dir, "reports", "junit.xml"))
+	if err != nil {
+		t.Fatalf("make ci wrote no JUnit report where the workflow uploads it from: %v", err)
 	}
-	if hasCommand("test") {
-		b, err := os.ReadFile(filepath.Join(dir, "reports", "junit.xml"))
-		if err != nil {
-			t.Fatalf("make ci wrote no JUnit report where the workflow uploads it from: %v", err)
-		}
-		var suites struct {
-			Tests    int `xml:"tests,attr"`
-			Failures int `xml:"failures,attr"`
-			Errors   int `xml:"errors,attr"`
-		}
-		if err := xml.Unmarshal(b, &suites); err != nil {
-			t.Fatalf("reports/junit.xml is not JUnit XML: %v\n%s", err, b)
-		}
-		if suites.Tests == 0 || suites.Failures+suites.Errors != 0 {
-			t.Errorf("reports/junit.xml: %d tests, %d failures, %d errors; want the sample's tests, all passing", suites.Tests, suites.Failures, suites.Errors)
-		}
+	var suites struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Errors   int `xml:"errors,attr"`
+	}
+	if err := xml.Unmarshal(junit, &suites); err != nil {
+		t.Fatalf("reports/junit.xml is not JUnit XML: %v\n%s", err, junit)
+	}
+	if suites.Tests == 0 || suites.Failures+suites.Errors != 0 {
+		t.Errorf("reports/junit.xml: %d tests, %d failures, %d errors; want the sample's tests, all passing", suites.Tests, suites.Failures, suites.Errors)
 	}
 	runs := lbOut(t, dir, ciEnv, "query", "SELECT count(*) FROM sys.runs WHERE status = 'succeeded'", "--format", "csv")
 	if !strings.Contains(runs, "\n1\n") {
@@ -132,13 +105,9 @@ func TestProjectCICD(t *testing.T) {
 	// The staging job: the token in LAKEBENCH_TOKEN and nothing else (the
 	// canned data at dev scale, to keep the test short).
 	stagingEnv := append(ciEnv, "LAKEBENCH_TOKEN="+token, "STAGING_SCALE=dev")
-	if hasCommand("bundle", "plan") {
-		makeRun(t, dir, true, stagingEnv, "staging")
-	} else {
-		step(t, dir, stagingEnv, "staging-plan", []string{"bundle", "plan"})
-		step(t, dir, stagingEnv, "staging-deploy")
-		step(t, dir, stagingEnv, "staging-data")
-		step(t, dir, stagingEnv, "staging-run")
+	makeRun(t, dir, true, stagingEnv, "staging")
+	if _, err := os.Stat(filepath.Join(dir, "reports", "plan-staging.json")); err != nil {
+		t.Errorf("make staging saved no plan for its deploy to apply: %v", err)
 	}
 	last := lbOut(t, dir, stagingEnv, "query", "-t", "staging",
 		"SELECT principal, status FROM sys.runs WHERE job = 'nightly' ORDER BY started_at DESC LIMIT 1", "--format", "json")
@@ -166,17 +135,12 @@ func TestProjectCICD(t *testing.T) {
 		t.Errorf("make staging-deploy with no token:\n%s\nwant: needs its token", out)
 	}
 
-	// Prod, once staging is green: the owner's first deploy and sp-prod's
-	// token, then the prod job (a tag) as sp-prod with only that token.
-	lbOut(t, dir, ownerEnv, "bundle", "deploy", "-t", "prod")
+	// Prod: the owner bootstraps it once with sp-prod's token (a
+	// production target is never open, not even to its first deploy), then
+	// the prod job (a tag) deploys it as sp-prod with only that token.
 	prodToken := strings.TrimSpace(lbOut(t, dir, ownerEnv, "auth", "token", "create", "sp-prod", "-t", "prod", "--no-profile"))
 	prodEnv := append(ciEnv, "LAKEBENCH_TOKEN="+prodToken)
-	if hasCommand("bundle", "plan") {
-		makeRun(t, dir, true, prodEnv, "prod")
-	} else {
-		step(t, dir, prodEnv, "prod-plan", []string{"bundle", "plan"})
-		step(t, dir, prodEnv, "prod-deploy")
-	}
+	makeRun(t, dir, true, prodEnv, "prod")
 	// A bundle changed since staging ran it (a tag on a commit main never
 	// deployed) is refused by the promotion gate, and prod keeps its bundle.
 	yml := filepath.Join(dir, "lakebench.yml")
@@ -191,7 +155,7 @@ func TestProjectCICD(t *testing.T) {
 	if err := os.WriteFile(yml, []byte(edited), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out := makeRun(t, dir, false, prodEnv, "prod-deploy"); !strings.Contains(out, "promotion gate of target prod") {
-		t.Errorf("make prod-deploy of a bundle staging never ran:\n%s\nwant the promotion gate's refusal", out)
+	if out := makeRun(t, dir, false, prodEnv, "prod"); !strings.Contains(out, "promotion gate of target prod") {
+		t.Errorf("make prod of a bundle staging never ran:\n%s\nwant the promotion gate's refusal", out)
 	}
 }
