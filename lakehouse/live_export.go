@@ -43,7 +43,7 @@ func (l *Live) Export(ctx context.Context, path, format string, progress func(wr
 	if err := exportTarget(path); err != nil {
 		return err
 	}
-	if err := l.lh.notOwnFile(path); err != nil {
+	if err := notOwnFile(l.path, path); err != nil {
 		return err
 	}
 	l.mu.Lock()
@@ -78,7 +78,7 @@ func (l *Live) Export(ctx context.Context, path, format string, progress func(wr
 	defer conn.Close()
 	var b strings.Builder
 	fmt.Fprintf(&b, "SET memory_limit = '%d bytes'; SET threads = %d; SET temp_directory = %s;\n",
-		l.lh.memoryLimit/2, max(l.lh.threads, 1), QuoteString(work))
+		l.memoryLimit/2, max(l.threads, 1), QuoteString(work))
 	b.WriteString("CREATE TABLE lb_export (lb_row BIGINT")
 	for i, n := range names {
 		b.WriteString(", " + QuoteIdent(n) + " " + types[i])
@@ -160,7 +160,7 @@ func (l *Live) Export(ctx context.Context, path, format string, progress func(wr
 	if err := exportTarget(path); err != nil {
 		return err
 	}
-	if err := l.lh.notOwnFile(path); err != nil {
+	if err := notOwnFile(l.path, path); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
@@ -195,11 +195,11 @@ func exportTarget(path string) error {
 // notOwnFile refuses an export into the directory of the target's own
 // files (its DuckDB file, lock, audit and query logs), however the path
 // reaches it: an export there would replace them.
-func (lh *Lakehouse) notOwnFile(path string) error {
-	if lh.path == "" {
+func notOwnFile(target, path string) error {
+	if target == "" {
 		return nil
 	}
-	own, err := filepath.EvalSymlinks(filepath.Dir(lh.path))
+	own, err := filepath.EvalSymlinks(filepath.Dir(target))
 	if err != nil {
 		return fmt.Errorf("lakehouse: export to %s: %w", path, err)
 	}
