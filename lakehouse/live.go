@@ -1202,7 +1202,7 @@ func (l *Live) query(ctx context.Context, q string) (*Result, error) {
 		return nil, queryError(ctx, err)
 	}
 	defer rows.Close()
-	res, err := scanResult(rows)
+	res, err := scanExact(rows)
 	if err != nil {
 		return nil, queryError(ctx, err)
 	}
@@ -1215,6 +1215,27 @@ func (l *Live) query(ctx context.Context, q string) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// scanExact is scanResult with DECIMAL values kept exact, as Stream's: a
+// duckdb.Decimal (its digits and scale), never a float64, so a
+// DECIMAL(38,10) sum of money shows, copies and charts every digit.
+func scanExact(rows *sql.Rows) (*Result, error) {
+	cols, err := resultColumns(rows)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Columns: cols, Rows: [][]any{}}
+	sc := newRowScanner(len(cols))
+	sc.exactDecimals = true
+	for rows.Next() {
+		row := make([]any, len(cols))
+		if err := sc.scan(rows, row); err != nil {
+			return nil, err
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	return res, rows.Err()
 }
 
 // Close ends the execution if it still runs and drops the spilled rows.
