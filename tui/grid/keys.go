@@ -53,9 +53,15 @@ func DefaultKeyMap() KeyMap {
 // an entry there (FullHelp lists each key once, with its own help).
 func (k KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{pair(k.Up, k.Down, "↑/↓", "row"), pair(k.Left, k.Right, "←/→", "column"),
-		pair(k.Top, k.Bottom, "home/end", "first/last row"), k.Goto, pair(k.SortAsc, k.SortDesc, "s/S", "sort asc/desc"),
-		k.Filter, k.View, pair(k.CopyCell, k.CopyRow, "y/Y", "copy cell/row"), k.Back}
+		pair(k.Top, k.Bottom, "home/end", "first/last row"), k.Goto, k.Sorts(),
+		k.Filter, k.View, k.Copies(), k.Back}
 }
+
+// Sorts is one help entry for s and S.
+func (k KeyMap) Sorts() key.Binding { return pair(k.SortAsc, k.SortDesc, "s/S", "sort asc/desc") }
+
+// Copies is one help entry for y and Y.
+func (k KeyMap) Copies() key.Binding { return pair(k.CopyCell, k.CopyRow, "y/Y", "copy cell/row") }
 
 // pair is one help entry for two bindings, enabled while either is.
 func pair(a, b key.Binding, keys, desc string) key.Binding {
