@@ -250,7 +250,7 @@ func (lh *Lakehouse) Complete(ctx context.Context, sqlBefore string, limit int) 
 	s := &suggester{names: names, builtins: bi, cur: cur, seen: map[string]bool{}}
 	s.suggest(duck)
 	slices.SortStableFunc(s.out, func(a, b ranked) int {
-		return cmp.Or(cmp.Compare(a.miss, b.miss), cmp.Compare(a.score, b.score), cmp.Compare(a.rank, b.rank))
+		return cmp.Or(cmp.Compare(a.miss, b.miss), cmp.Compare(s.class(a), s.class(b)), cmp.Compare(a.score, b.score), cmp.Compare(a.rank, b.rank))
 	})
 	out := make([]Suggestion, 0, min(limit, len(s.out)))
 	for _, r := range s.out[:min(limit, len(s.out))] {
@@ -320,6 +320,25 @@ type suggester struct {
 	cur      cursor
 	seen     map[string]bool
 	out      []ranked
+	// wantColumns is set where DuckDB expects a column.
+	wantColumns bool
+}
+
+// class puts, where DuckDB expects a column (after SELECT, WHERE, ON,
+// BY, ...), the columns of the tables the statement names first and the
+// other readable tables' columns next, whatever DuckDB's scores say of
+// keywords, functions and tables; elsewhere every suggestion is of one
+// class and DuckDB's scores order them.
+func (s *suggester) class(r ranked) int {
+	switch {
+	case !s.wantColumns:
+		return 0
+	case r.rank == rankNamedColumn:
+		return 0
+	case r.rank == rankColumn:
+		return 1
+	}
+	return 2
 }
 
 func (s *suggester) add(text, kind, detail string, score int64, rank int) {
@@ -365,6 +384,7 @@ func (s *suggester) suggest(duck []duckSuggestion) {
 			wantColumns = true
 		}
 	}
+	s.wantColumns = wantColumns
 	if q := s.cur.qualifier; len(q) > 0 {
 		s.qualified(q)
 		return

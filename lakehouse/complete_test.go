@@ -55,6 +55,13 @@ func TestComplete(t *testing.T) {
 		{before: "select cou", first: "function:count",
 			detail: map[string]string{"function:count": "count(arg ANY) → BIGINT (+1 more)"}},
 		{before: "select * from silver.orders where order_id > 1 and am", first: "column:amount"},
+		// In a column position the statement's tables' columns come
+		// before DuckDB's keywords, functions and tables, whatever its
+		// scores (issue 10: "o" gave ord() and octet_length first).
+		{before: "select * from silver.orders where o", first: "column:order_id"},
+		{before: "select o", first: "column:order_id"}, // was table:silver.orders
+		{before: "select * from gold.revenue r join silver.orders o on o", first: "column:order_id"},
+		{before: "select * from silver.orders order by a", first: "column:amount"},
 	} {
 		got, err := lh.Complete(ctx, c.before, 0)
 		if err != nil {

@@ -50,6 +50,15 @@ import (
 type Live struct {
 	lh   *Lakehouse
 	sess *liveSession
+	// store holds the spill when the result was opened with one (nil: a
+	// temporary table of lh's own); reopen gives Filter a lakehouse of
+	// the target for its check (nil: lh). path, memoryLimit and threads
+	// are lh's, kept for Export.
+	store       *ResultStore
+	reopen      func(ctx context.Context) (*Lakehouse, func(), error)
+	path        string
+	memoryLimit int64
+	threads     int
 	// table is the spill: a temporary table of sess's connection holding
 	// lb_row and the result's columns, named names. A derived result's
 	// table (Sort, Filter) has no lb_row: its rows are numbered by DuckDB's
@@ -90,6 +99,17 @@ type LiveOptions struct {
 	// OnDone is called once when the execution ends (complete, failed or
 	// canceled) with its outcome; nil for none.
 	OnDone func(LiveOutcome)
+	// Store, when set, holds the spilled rows instead of the lakehouse:
+	// once the execution has ended, the result no longer needs the
+	// lakehouse, which may be closed (its file released) while the
+	// result stays readable. Closing the lakehouse before then cancels
+	// and closes the result.
+	Store *ResultStore
+	// Reopen, when set, gives the result and those derived from it a
+	// lakehouse of the same target as the same principal, for the
+	// checks of Filter (the one OpenLive ran on may be closed by then);
+	// done ends its use. Nil: Filter checks on the lakehouse of OpenLive.
+	Reopen func(ctx context.Context) (lh *Lakehouse, done func(), err error)
 }
 
 // LiveOutcome is how one execution ended.
@@ -256,16 +276,25 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 		}
 		return fail(err)
 	}
-	sess, err := lh.openSession(ctx)
+	var sess *liveSession
+	if opts.Store != nil {
+		sess, err = opts.Store.session(ctx)
+	} else {
+		sess, err = lh.openSession(ctx)
+	}
 	if err != nil {
 		return fail(queryError(ctx, err))
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	l := &Live{lh: lh, sess: sess, sql: q, firstN: int64(opts.FirstPage), cancel: cancel,
+		store: opts.Store, reopen: opts.Reopen, path: lh.path, memoryLimit: lh.memoryLimit, threads: lh.threads,
 		table: fmt.Sprintf("lb_live_%d", liveSeq.Add(1)),
 		ready: make(chan struct{}), done: make(chan struct{}), changed: make(chan struct{})}
-	if !lh.addLive(l) {
+	// A result on a store belongs to the store; the lakehouse cancels
+	// and closes it only while it streams.
+	if !lh.addLive(l) || l.store != nil && !l.store.add(l) {
 		cancel()
+		lh.removeLive(l)
 		sess.release()
 		return fail(errors.New("lakehouse: the lakehouse is closed"))
 	}
@@ -273,6 +302,10 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 		err := l.run(runCtx, q, lead)
 		if runCtx.Err() != nil && err != nil {
 			err = ErrCanceled
+		}
+		if l.store != nil {
+			// The file is no longer read: the lakehouse may close.
+			lh.removeLive(l)
 		}
 		l.mu.Lock()
 		l.finished, l.err = true, err
@@ -324,6 +357,22 @@ func (lh *Lakehouse) addLive(l *Live) bool {
 	}
 	lh.lives[l] = true
 	return true
+}
+
+// removeLive forgets a live result.
+func (lh *Lakehouse) removeLive(l *Live) {
+	lh.liveMu.Lock()
+	delete(lh.lives, l)
+	lh.liveMu.Unlock()
+}
+
+// register registers a result derived from l where l is: with its store,
+// or its lakehouse; false once that is closed.
+func (l *Live) register(d *Live) bool {
+	if l.store != nil {
+		return l.store.add(d)
+	}
+	return l.lh.addLive(d)
 }
 
 // closeLives closes every live result (Lakehouse.Close).
@@ -395,7 +444,11 @@ func (l *Live) run(ctx context.Context, q string, lead int) error {
 func (l *Live) createSpill(ctx context.Context, q string, lead int) error {
 	l.sess.mu.Lock()
 	defer l.sess.mu.Unlock()
-	cols, err := describeQuery(ctx, l.sess.conn, q)
+	var on execer = l.sess.conn
+	if l.store != nil {
+		on = l.lh.userDB() // the store knows none of the query's tables
+	}
+	cols, err := describeQuery(ctx, on, q)
 	if err != nil {
 		return l.duckError(err.Error(), describePrefix+q, len(describePrefix), lead, len(q))
 	}
@@ -909,25 +962,8 @@ func (l *Live) Filter(ctx context.Context, where string) (*Live, error) {
 		stand[i] = "CAST(NULL AS " + types[i] + ") AS " + QuoteIdent(n)
 	}
 	prefix := "SELECT * FROM (SELECT " + strings.Join(stand, ", ") + ") AS lb_result WHERE ("
-	check := prefix + where + "\n)"
-	tables, _, err := l.lh.authorizeSQL(ctx, check)
-	if err != nil {
-		var ae *AccessError
-		if errors.As(err, &ae) {
-			return nil, err
-		}
-		return nil, l.duckError(strings.TrimPrefix(err.Error(), "lakehouse: "), check, len(prefix), 0, len(where))
-	}
-	if len(tables) == 0 && l.lh.principal == "" {
-		// lakebench itself is not planned (see authorizeSQL): the names
-		// the parser finds are the filter's.
-		refs, _ := l.lh.TableRefs(ctx, check)
-		for _, t := range refs {
-			tables = append(tables, t.String())
-		}
-	}
-	if len(tables) > 0 {
-		return nil, fmt.Errorf("lakehouse: a filter may read no table (this one reads %s): filter on the result's columns, or query the table itself", strings.Join(tables, ", "))
+	if err := l.checkFilter(ctx, prefix, where); err != nil {
+		return nil, err
 	}
 	d, err := l.derive(ctx, nil, where)
 	if err != nil {
@@ -939,6 +975,46 @@ func (l *Live) Filter(ctx context.Context, where string) (*Live, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// checkFilter checks a filter as the principal's query over the stand-in
+// prefix opens: it may read no table.
+func (l *Live) checkFilter(ctx context.Context, prefix, where string) error {
+	check := prefix + where + "\n)"
+	lh, done, err := l.checker(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	tables, _, err := lh.authorizeSQL(ctx, check)
+	if err != nil {
+		var ae *AccessError
+		if errors.As(err, &ae) {
+			return err
+		}
+		return l.duckError(strings.TrimPrefix(err.Error(), "lakehouse: "), check, len(prefix), 0, len(where))
+	}
+	if len(tables) == 0 && lh.principal == "" {
+		// lakebench itself is not planned (see authorizeSQL): the names
+		// the parser finds are the filter's.
+		refs, _ := lh.TableRefs(ctx, check)
+		for _, t := range refs {
+			tables = append(tables, t.String())
+		}
+	}
+	if len(tables) > 0 {
+		return fmt.Errorf("lakehouse: a filter may read no table (this one reads %s): filter on the result's columns, or query the table itself", strings.Join(tables, ", "))
+	}
+	return nil
+}
+
+// checker is the lakehouse that checks a filter as the principal's
+// query, and what ends its use.
+func (l *Live) checker(ctx context.Context) (*Lakehouse, func(), error) {
+	if l.reopen != nil {
+		return l.reopen(ctx)
+	}
+	return l.lh, func() {}, nil
 }
 
 // incomplete explains why a result that did not complete cannot be sorted,
@@ -966,6 +1042,7 @@ func (l *Live) derive(ctx context.Context, key *sortKey, where string) (*Live, e
 		return nil, err
 	}
 	d := &Live{lh: l.lh, sess: l.sess, sql: l.sql, names: l.names, types: l.types, columns: l.columns, firstN: l.firstN,
+		store: l.store, reopen: l.reopen, path: l.path, memoryLimit: l.memoryLimit, threads: l.threads,
 		table: fmt.Sprintf("lb_live_%d", liveSeq.Add(1)), derived: true,
 		ready: make(chan struct{}), done: make(chan struct{}), changed: make(chan struct{})}
 	src, pos := l.table, l.pos()
@@ -1004,7 +1081,7 @@ func (l *Live) derive(ctx context.Context, key *sortKey, where string) (*Live, e
 	first, err := d.head(ctx, src, pos, key, query)
 	if err == nil {
 		d.first = first
-		if !l.lh.addLive(d) {
+		if !l.register(d) {
 			err = errors.New("lakehouse: the lakehouse is closed")
 		}
 	}
@@ -1125,7 +1202,7 @@ func (l *Live) query(ctx context.Context, q string) (*Result, error) {
 		return nil, queryError(ctx, err)
 	}
 	defer rows.Close()
-	res, err := scanResult(rows)
+	res, err := scanExact(rows)
 	if err != nil {
 		return nil, queryError(ctx, err)
 	}
@@ -1138,6 +1215,27 @@ func (l *Live) query(ctx context.Context, q string) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// scanExact is scanResult with DECIMAL values kept exact, as Stream's: a
+// duckdb.Decimal (its digits and scale), never a float64, so a
+// DECIMAL(38,10) sum of money shows, copies and charts every digit.
+func scanExact(rows *sql.Rows) (*Result, error) {
+	cols, err := resultColumns(rows)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Columns: cols, Rows: [][]any{}}
+	sc := newRowScanner(len(cols))
+	sc.exactDecimals = true
+	for rows.Next() {
+		row := make([]any, len(cols))
+		if err := sc.scan(rows, row); err != nil {
+			return nil, err
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	return res, rows.Err()
 }
 
 // Close ends the execution if it still runs and drops the spilled rows.
@@ -1154,9 +1252,10 @@ func (l *Live) Close() error {
 	<-l.done
 	err := l.sess.drop(l.table)
 	l.sess.release()
-	l.lh.liveMu.Lock()
-	delete(l.lh.lives, l)
-	l.lh.liveMu.Unlock()
+	l.lh.removeLive(l)
+	if l.store != nil {
+		l.store.remove(l)
+	}
 	if err != nil && !errors.Is(err, sql.ErrConnDone) {
 		return fmt.Errorf("lakehouse: drop the result: %w", err)
 	}

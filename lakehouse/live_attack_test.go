@@ -445,3 +445,52 @@ func TestAttackLiveRobustness(t *testing.T) {
 		t.Error("a closed result exported")
 	}
 }
+
+// TestAttackExportDirectorySwap: the export's directory is swapped for a
+// link to another directory (the target's own, or a victim's) while the
+// export runs (at its first progress report, after the checks): nothing
+// lands in the link's directory; the file goes to the directory that was
+// opened and checked.
+func TestAttackExportDirectorySwap(t *testing.T) {
+	ctx := context.Background()
+	g := newAttackTarget(t)
+	_, l := danaLive(t, g)
+	for _, into := range []string{filepath.Dir(g.path), t.TempDir()} {
+		base := t.TempDir()
+		out := filepath.Join(base, "out")
+		if err := os.Mkdir(out, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		moved := filepath.Join(base, "moved")
+		swapped := false
+		err := l.Export(ctx, filepath.Join(out, "x.csv"), "csv", func(int64) {
+			if swapped {
+				return
+			}
+			swapped = true
+			if err := os.Rename(out, moved); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(into, out); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if !swapped {
+			t.Fatal("the export reported no progress: the swap never happened")
+		}
+		if _, serr := os.Lstat(filepath.Join(into, "x.csv")); serr == nil {
+			t.Errorf("the export followed the swapped-in link into %s (err %v)", into, err)
+		}
+		entries, _ := os.ReadDir(into)
+		for _, e := range entries {
+			if strings.Contains(e.Name(), "partial") || strings.HasSuffix(e.Name(), ".csv") {
+				t.Errorf("the export left %s in %s", e.Name(), into)
+			}
+		}
+		if err == nil {
+			if _, serr := os.Stat(filepath.Join(moved, "x.csv")); serr != nil {
+				t.Errorf("the export succeeded but is not in the opened directory: %v", serr)
+			}
+		}
+	}
+}

@@ -22,7 +22,7 @@ func driverChunkInit(chunk *duckdb.DataChunk, in bindings.DataChunk, writable bo
 func driverTypeName(t bindings.LogicalType) string
 
 // chunkRows appends to rows the values of the chunk's first n rows, as
-// database/sql and scanResult would give them.
+// database/sql and scanExact would give them.
 func chunkRows(chunk bindings.DataChunk, n int, rows [][]any) ([][]any, error) {
 	var dc duckdb.DataChunk
 	if err := driverChunkInit(&dc, chunk, false); err != nil {
@@ -42,7 +42,7 @@ func chunkRows(chunk bindings.DataChunk, n int, rows [][]any) ([][]any, error) {
 			case []byte:
 				v = bytes.Clone(x) // as database/sql's Scan into an any
 			}
-			row[c] = normalize(v, false)
+			row[c] = normalize(v, true) // a DECIMAL stays exact (see scanExact)
 		}
 		rows = append(rows, row)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,7 +32,11 @@ const exportBatch = 256 * 1024
 // The writer is a private in-memory DuckDB of its own (a principal's
 // session has file access disabled for its whole instance): the spill's
 // chunks are appended into it, a batch at a time, and it writes the file
-// with COPY, to a temporary name that replaces path only once complete.
+// with COPY into a private directory. The destination directory is opened
+// once, first (an os.Root): it is checked as opened, and the file is
+// copied into a temporary name in it and renamed over path through that
+// handle, so a directory (or a link) swapped in at its name meanwhile
+// receives nothing.
 func (l *Live) Export(ctx context.Context, path, format string, progress func(written int64)) error {
 	opts, ok := exportFormats[strings.ToLower(format)]
 	if !ok {
@@ -40,10 +45,13 @@ func (l *Live) Export(ctx context.Context, path, format string, progress func(wr
 	if err := l.Wait(ctx); err != nil {
 		return incomplete(err)
 	}
-	if err := exportTarget(path); err != nil {
+	dir, err := openExportDir(l.path, path)
+	if err != nil {
 		return err
 	}
-	if err := l.lh.notOwnFile(path); err != nil {
+	defer dir.Close()
+	base := filepath.Base(path)
+	if err := exportTarget(dir, path, base); err != nil {
 		return err
 	}
 	l.mu.Lock()
@@ -52,18 +60,12 @@ func (l *Live) Export(ctx context.Context, path, format string, progress func(wr
 	if closed {
 		return why
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
-	if err != nil {
-		return fmt.Errorf("lakehouse: export to %s: %w", path, err)
-	}
-	tmp := f.Name()
-	f.Close()
-	defer os.Remove(tmp)
 	work, err := os.MkdirTemp("", "lakebench-export-*")
 	if err != nil {
 		return fmt.Errorf("lakehouse: export: %w", err)
 	}
 	defer os.RemoveAll(work)
+	tmp := filepath.Join(work, "export")
 
 	connector, err := duckdb.NewConnector("", nil)
 	if err != nil {
@@ -78,7 +80,7 @@ func (l *Live) Export(ctx context.Context, path, format string, progress func(wr
 	defer conn.Close()
 	var b strings.Builder
 	fmt.Fprintf(&b, "SET memory_limit = '%d bytes'; SET threads = %d; SET temp_directory = %s;\n",
-		l.lh.memoryLimit/2, max(l.lh.threads, 1), QuoteString(work))
+		l.memoryLimit/2, max(l.threads, 1), QuoteString(work))
 	b.WriteString("CREATE TABLE lb_export (lb_row BIGINT")
 	for i, n := range names {
 		b.WriteString(", " + QuoteIdent(n) + " " + types[i])
@@ -157,14 +159,8 @@ func (l *Live) Export(ctx context.Context, path, format string, progress func(wr
 	if _, err := conn.ExecContext(ctx, copyStmt); err != nil {
 		return queryError(ctx, fmt.Errorf("export to %s: %w", path, err))
 	}
-	if err := exportTarget(path); err != nil {
+	if err := place(dir, tmp, path, base); err != nil {
 		return err
-	}
-	if err := l.lh.notOwnFile(path); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("lakehouse: export to %s: %w", path, err)
 	}
 	if progress != nil && total == 0 {
 		progress(0)
@@ -172,15 +168,40 @@ func (l *Live) Export(ctx context.Context, path, format string, progress func(wr
 	return nil
 }
 
-// exportTarget refuses to write path when it is a link (the export would
-// land in whatever it points to) or anything but a regular file.
-func exportTarget(path string) error {
-	fi, err := os.Lstat(path)
+// openExportDir opens the directory path is to be written in, once: what
+// it is when opened is what is checked and written. It refuses the
+// directory of the target's own files (its DuckDB file, lock, audit and
+// query logs), however path reaches it: an export there would replace
+// them.
+func openExportDir(target, path string) (*os.Root, error) {
+	name := filepath.Dir(path)
+	dir, err := os.OpenRoot(name)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("lakehouse: export to %s: the directory %s does not exist; create it or choose another path", path, name)
+		}
+		return nil, fmt.Errorf("lakehouse: export to %s: %w", path, err)
+	}
+	if target != "" {
+		opened, err := dir.Stat(".")
+		if err != nil {
+			dir.Close()
+			return nil, fmt.Errorf("lakehouse: export to %s: %w", path, err)
+		}
+		if own, err := os.Stat(filepath.Dir(target)); err == nil && os.SameFile(opened, own) {
+			dir.Close()
+			return nil, fmt.Errorf("lakehouse: export to %s: %s holds the target's own files (its database, lock and logs), which an export may not replace; choose another directory", path, name)
+		}
+	}
+	return dir, nil
+}
+
+// exportTarget refuses to write base in dir when it is a link (the export
+// would land in whatever it points to) or anything but a regular file.
+func exportTarget(dir *os.Root, path, base string) error {
+	fi, err := dir.Lstat(base)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		if d, err := os.Stat(filepath.Dir(path)); err != nil || !d.IsDir() {
-			return fmt.Errorf("lakehouse: export to %s: the directory %s does not exist; create it or choose another path", path, filepath.Dir(path))
-		}
 		return nil
 	case err != nil:
 		return fmt.Errorf("lakehouse: export to %s: %w", path, err)
@@ -192,23 +213,42 @@ func exportTarget(path string) error {
 	return nil
 }
 
-// notOwnFile refuses an export into the directory of the target's own
-// files (its DuckDB file, lock, audit and query logs), however the path
-// reaches it: an export there would replace them.
-func (lh *Lakehouse) notOwnFile(path string) error {
-	if lh.path == "" {
-		return nil
-	}
-	own, err := filepath.EvalSymlinks(filepath.Dir(lh.path))
+// place copies the written file src into dir under a new temporary name,
+// then renames it over base: all through dir's handle, never by path.
+func place(dir *os.Root, src, path, base string) (err error) {
+	in, err := os.Open(src)
 	if err != nil {
 		return fmt.Errorf("lakehouse: export to %s: %w", path, err)
 	}
-	dir, err := filepath.EvalSymlinks(filepath.Dir(path))
+	defer in.Close()
+	var out *os.File
+	var tmp string
+	for i := 0; out == nil; i++ {
+		tmp = fmt.Sprintf(".%s.partial-%d-%d", base, os.Getpid(), i)
+		out, err = dir.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil && (!errors.Is(err, os.ErrExist) || i >= 100) {
+			return fmt.Errorf("lakehouse: export to %s: %w", path, err)
+		}
+	}
+	defer func() {
+		if err != nil {
+			dir.Remove(tmp)
+		}
+	}()
+	if _, err = io.Copy(out, in); err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return fmt.Errorf("lakehouse: export to %s: %w", path, err)
 	}
-	if dir == own {
-		return fmt.Errorf("lakehouse: export to %s: %s holds the target's own files (its database, lock and logs), which an export may not replace; choose another directory", path, filepath.Dir(path))
+	if err = exportTarget(dir, path, base); err != nil {
+		return err
+	}
+	if err = dir.Rename(tmp, base); err != nil {
+		return fmt.Errorf("lakehouse: export to %s: %w", path, err)
 	}
 	return nil
 }

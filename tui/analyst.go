@@ -327,7 +327,7 @@ func (v *analyst) ShortHelp() []key.Binding {
 		return []key.Binding{k.Cancel, k.Chart, pk.Next, pk.Up, k.Export, k.PrevTab, k.Edit}
 	case v.focus == paneResults && t != nil && t.cur != nil:
 		gk := t.grid.KeyMap
-		return []key.Binding{k.Cancel, gk.SortAsc, gk.Filter, k.Chart, k.Export, k.PrevTab, gk.Goto, gk.View, gk.CopyCell, k.Edit}
+		return []key.Binding{k.Cancel, gk.Sorts(), gk.Filter, k.Chart, k.Export, k.PrevTab, gk.Goto, gk.View, gk.Copies(), k.Edit}
 	case v.focus == paneCatalog:
 		return []key.Binding{k.Expand, k.Insert, k.Preview, k.Up, k.Edit}
 	case v.focus == paneHistory:

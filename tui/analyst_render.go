@@ -203,7 +203,8 @@ func (v *analyst) resultTitle(t *resultTab) string {
 		if t.cur != nil {
 			title += " · " + thousands(n) + " rows so far"
 		}
-		return title + " · esc cancels"
+		// The read lock goes once the result is complete (workspace_analyst.go).
+		return title + " · esc cancels · holds the target's file: other processes cannot write it until done"
 	case tabError:
 		return title + " · ✗ error"
 	case tabCanceled:

@@ -63,6 +63,10 @@ type Workspace struct {
 	sessMu   sync.Mutex
 	sessions map[string]*session
 	writers  map[string]int
+	// store holds the Analyst view's results apart from the targets'
+	// files (see workspace_analyst.go), opened on first use.
+	storeMu sync.Mutex
+	store   *lakehouse.ResultStore
 }
 
 // errRunning is a read refused while this TUI runs a job on the target.

@@ -14,12 +14,17 @@ import (
 
 // The Analyst view's backend. Its queries, completions, catalog, history
 // and tiles share one read-only session per target, opened as the
-// principal on the first call and kept open between calls, so that typing
-// and paging never wait on opening the file, and the streamed results
-// (lakehouse.Live) it served stay readable. A write of this workspace (a
-// run, a training, a scoring, an alert check: anything through Run or
-// writing) closes it first, since the file's lock orders this process's
-// readers before its writer (see Workspace.file): its results then answer
+// principal on the first call. The session holds the target's file only
+// while a call runs or a query still streams (DuckDB's read lock keeps
+// other processes from writing it meanwhile): once idle it closes the file
+// and reopens it at the next call. The results it served are spilled into
+// the workspace's lakehouse.ResultStore, so a complete result stays
+// readable, sortable, filterable and exportable with the file closed, and
+// a `lakebench run` from another terminal is not refused because of it.
+// A write of this workspace (a run, a training, a scoring, an alert check:
+// anything through Run or writing) closes the session first, since the
+// file's lock orders this process's readers before its writer (see
+// Workspace.file): the queries still streaming are interrupted and answer
 // errClosedByRun, and no session opens again until the write ends.
 
 // errClosedByRun is what a result of a closed session answers.
@@ -35,24 +40,23 @@ const completionLimit = 50
 // session is a read-only session of one target's file, as the principal.
 type session struct {
 	path, principal string
-	lh              *lakehouse.Lakehouse
-	release         func()
 	// ctx is canceled when the session closes, interrupting what runs on
 	// it (a query still streaming).
 	ctx    context.Context
 	cancel context.CancelFunc
-	// use is held (shared) by each call on lh, and alone by close, so lh
-	// closes after the calls on it.
-	use    sync.RWMutex
-	closed bool
-	mu     sync.Mutex
-	lives  []openLive
-	// calls counts the calls running on lh; idleSince is when the last
-	// ended (or the session opened), the start of its idle period,
-	// recorded as usage when the next call begins or the session closes
-	// (lakehouse usage kind idle). Both under mu.
-	calls     int
-	idleSince time.Time
+	// use is held (shared) by each call, and alone by close, so the
+	// session closes after the calls on it.
+	use sync.RWMutex
+	mu  sync.Mutex
+	// lh is the open file, nil while none is (under mu); release closes
+	// it and its lock.
+	lh      *lakehouse.Lakehouse
+	release func()
+	closed  bool
+	lives   []openLive
+	// calls counts the calls running on lh, streaming the queries still
+	// streaming from it: the file closes when both are 0.
+	calls, streaming int
 }
 
 // openLive is a result the session served, with the cancel of its
@@ -62,22 +66,23 @@ type openLive struct {
 	cancel context.CancelFunc
 }
 
-// session returns the target's open session, opening it if none is; it
-// comes held (s.use.RLock): the caller runs on s.lh, then calls s.done.
-// While a write of this workspace needs the file, it answers errRunning.
-func (w *Workspace) session(ctx context.Context, target string) (*session, error) {
+// session returns the target's session, opening its file if it is not
+// open; it comes held (s.use.RLock) with the open file: the caller runs on
+// lh, then calls s.done. While a write of this workspace needs the file,
+// it answers errRunning.
+func (w *Workspace) session(ctx context.Context, target string) (*session, *lakehouse.Lakehouse, error) {
 	p, err := w.proj(target)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	path, principal := p.DatabasePath(target), w.principal(p)
 	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("tui: target %s has no database yet: run its job first (2, then r)", p.Target)
+		return nil, nil, fmt.Errorf("tui: target %s has no database yet: run its job first (2, then r)", p.Target)
 	}
 	w.sessMu.Lock()
 	defer w.sessMu.Unlock()
 	if w.writers[path] > 0 {
-		return nil, errRunning
+		return nil, nil, errRunning
 	}
 	s := w.sessions[path]
 	if s == nil || s.principal != principal {
@@ -85,51 +90,66 @@ func (w *Workspace) session(ctx context.Context, target string) (*session, error
 			delete(w.sessions, path)
 			go s.close(errors.New("tui: the result was closed: the session's principal changed; run the query again"))
 		}
-		lh, release, err := w.read(ctx, path, principal)
-		if err != nil {
-			return nil, err
-		}
-		s = &session{path: path, principal: principal, lh: lh, release: release}
+		s = &session{path: path, principal: principal}
 		s.ctx, s.cancel = context.WithCancel(context.Background())
 		w.sessions[path] = s
 	}
 	s.use.RLock()
 	s.mu.Lock()
-	if s.calls == 0 {
-		s.recordIdle()
+	defer s.mu.Unlock()
+	if s.lh == nil {
+		lh, release, err := w.read(ctx, path, principal)
+		if err != nil {
+			s.use.RUnlock()
+			return nil, nil, err
+		}
+		s.lh, s.release = lh, release
 	}
 	s.calls++
-	s.mu.Unlock()
-	return s, nil
+	return s, s.lh, nil
+}
+
+// store is the workspace's store of results, opened on first use.
+func (w *Workspace) resultStore(ctx context.Context) (*lakehouse.ResultStore, error) {
+	w.storeMu.Lock()
+	defer w.storeMu.Unlock()
+	if w.store == nil {
+		st, err := lakehouse.OpenResultStore(ctx, lakehouse.StoreOptions{})
+		if err != nil {
+			return nil, err
+		}
+		w.store = st
+	}
+	return w.store, nil
 }
 
 // done ends a call on the session.
 func (s *session) done() {
 	s.mu.Lock()
-	if s.calls--; s.calls == 0 {
-		s.idleSince = time.Now()
-	}
+	s.calls--
 	s.mu.Unlock()
 	s.use.RUnlock()
+	s.idle()
 }
 
-// recordIdle records the session's idle period up to now as usage, at
-// most lakehouse.IdleAutoStop of it; under s.mu. The period starts when
-// the first call ends: opening is the first call's own time.
-func (s *session) recordIdle() {
-	if s.idleSince.IsZero() {
+// idle closes the file once no call runs on it and no query streams from
+// it: other processes may write it then.
+func (s *session) idle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.calls > 0 || s.streaming > 0 || s.lh == nil {
 		return
 	}
-	now := time.Now()
-	start := s.idleSince
-	if now.Sub(start) > lakehouse.IdleAutoStop {
-		now = start.Add(lakehouse.IdleAutoStop)
-	}
-	s.idleSince = time.Time{}
-	u := lakehouse.UsageRecord{Kind: lakehouse.UsageKindIdle, StartTime: start, EndTime: now, Tags: map[string]string{"principal": s.principal}}
-	if err := s.lh.RecordUsage(context.Background(), u); err != nil {
-		fmt.Fprintln(os.Stderr, "lakebench:", err) // never fails a call
-	}
+	release := s.release
+	s.lh, s.release = nil, nil
+	release()
+}
+
+// Holding says whether the session holds its file open now.
+func (s *session) holding() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lh != nil
 }
 
 // bind is ctx, also canceled when the session closes: a call on the
@@ -140,25 +160,31 @@ func (s *session) bind(ctx context.Context) (context.Context, context.CancelFunc
 	return ctx, func() { stop(); cancel() }
 }
 
-// close ends the session: what runs on it is interrupted, its results
-// answer reason from then on, and the file's read lock is released.
+// close ends the session: what runs on it is interrupted, the queries
+// still streaming answer reason from then on, and the file's read lock is
+// released. Complete results stay (they are the store's).
 func (s *session) close(reason error) {
 	s.cancel()
 	s.use.Lock()
 	defer s.use.Unlock()
+	s.mu.Lock()
 	if s.closed {
+		s.mu.Unlock()
 		return
 	}
 	s.closed = true
-	s.lh.CloseResults(reason) // Sort's and Filter's too
-	s.mu.Lock()
-	s.recordIdle()
-	for _, l := range s.lives {
+	lh, release, lives := s.lh, s.release, s.lives
+	s.lh, s.release, s.lives = nil, nil, nil
+	s.mu.Unlock()
+	if lh != nil {
+		lh.CloseResults(reason) // the results still streaming
+	}
+	for _, l := range lives {
 		l.cancel()
 	}
-	s.lives = nil
-	s.mu.Unlock()
-	s.release()
+	if release != nil {
+		release()
+	}
 }
 
 // exclusive takes a file for a write of this workspace: its analyst
@@ -200,7 +226,28 @@ func (w *Workspace) closeSessions() {
 // sessions, and with them the results they served.
 func (w *Workspace) Close() error {
 	w.closeSessions()
+	w.storeMu.Lock()
+	st := w.store
+	w.store = nil
+	w.storeMu.Unlock()
+	if st != nil {
+		return st.Close()
+	}
 	return nil
+}
+
+// Holding says whether the Analyst view's session holds the
+// target's file open now (a call runs on it, or a query still streams),
+// keeping other processes from writing it.
+func (w *Workspace) Holding(target string) bool {
+	p, err := w.proj(target)
+	if err != nil {
+		return false
+	}
+	w.sessMu.Lock()
+	s := w.sessions[p.DatabasePath(target)]
+	w.sessMu.Unlock()
+	return s != nil && s.holding()
 }
 
 // Query implements Backend: the SELECT runs as the principal on the
@@ -210,7 +257,11 @@ func (w *Workspace) Close() error {
 // missing grant, or, when the grants allow it, because the view reads
 // only.
 func (w *Workspace) Query(ctx context.Context, target, sqlText string) (*lakehouse.Live, error) {
-	s, err := w.session(ctx, target)
+	store, err := w.resultStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s, lh, err := w.session(ctx, target)
 	if err != nil {
 		return nil, err
 	}
@@ -225,9 +276,9 @@ func (w *Workspace) Query(ctx context.Context, target, sqlText string) (*lakehou
 			if o.Err != nil {
 				r.Error = o.Err.Error()
 			}
-			// The record outlives the session: a read-only one appends to
-			// the query log, which needs no open database.
-			if err := s.lh.RecordQuery(context.Background(), r); err != nil {
+			// The record outlives the file's session: a read-only one
+			// appends to the query log, which needs no open database.
+			if err := lh.RecordQuery(context.Background(), r); err != nil {
 				fmt.Fprintln(os.Stderr, "lakebench:", err) // never fails the query
 			}
 		})
@@ -240,13 +291,35 @@ func (w *Workspace) Query(ctx context.Context, target, sqlText string) (*lakehou
 		record(lakehouse.LiveOutcome{SQL: sqlText, Status: status, Err: err, Duration: int64(time.Since(started))})
 		return err
 	}
-	if err := s.lh.CheckSelect(ctx, sqlText); err != nil {
+	if err := lh.CheckSelect(ctx, sqlText); err != nil {
 		return nil, failed(err)
 	}
 	// The execution streams on past this call: it ends with the caller's
-	// ctx, with Cancel, or when the session closes.
+	// ctx, with Cancel, or when the session closes; the file stays open
+	// until it ends (streaming).
 	qctx, cancel := s.bind(ctx)
-	live, err := s.lh.OpenLive(qctx, sqlText, lakehouse.LiveOptions{OnDone: record})
+	s.mu.Lock()
+	s.streaming++
+	s.mu.Unlock()
+	var ended sync.Once
+	onDone := func(o lakehouse.LiveOutcome) {
+		record(o)
+		ended.Do(func() {
+			s.mu.Lock()
+			s.streaming--
+			s.mu.Unlock()
+			s.idle()
+		})
+	}
+	// A filter of the result checks on the file, reopened if closed.
+	reopen := func(ctx context.Context) (*lakehouse.Lakehouse, func(), error) {
+		s, lh, err := w.session(ctx, target)
+		if err != nil {
+			return nil, nil, err
+		}
+		return lh, s.done, nil
+	}
+	live, err := lh.OpenLive(qctx, sqlText, lakehouse.LiveOptions{OnDone: onDone, Store: store, Reopen: reopen})
 	if err != nil {
 		cancel()
 		return nil, failed(err)
@@ -269,14 +342,14 @@ func (w *Workspace) Query(ctx context.Context, target, sqlText string) (*lakehou
 // Complete implements Backend: lakehouse.Complete on the target's
 // session, as the principal (only what it may read is suggested).
 func (w *Workspace) Complete(ctx context.Context, target, sqlBefore string) ([]lakehouse.Suggestion, error) {
-	s, err := w.session(ctx, target)
+	s, lh, err := w.session(ctx, target)
 	if err != nil {
 		return nil, err
 	}
 	defer s.done()
 	ctx, cancel := s.bind(ctx)
 	defer cancel()
-	return s.lh.Complete(ctx, sqlBefore, completionLimit)
+	return lh.Complete(ctx, sqlBefore, completionLimit)
 }
 
 // Catalog implements Backend: the tables the principal may read, with
@@ -284,28 +357,28 @@ func (w *Workspace) Complete(ctx context.Context, target, sqlBefore string) ([]l
 // the row counts are DuckDB's estimates, flagged Estimated (counting each
 // table would read a production target whole), which the view says.
 func (w *Workspace) Catalog(ctx context.Context, target string) ([]lakehouse.TableInfo, error) {
-	s, err := w.session(ctx, target)
+	s, lh, err := w.session(ctx, target)
 	if err != nil {
 		return nil, err
 	}
 	defer s.done()
 	ctx, cancel := s.bind(ctx)
 	defer cancel()
-	return s.lh.Catalog(ctx)
+	return lh.Catalog(ctx)
 }
 
 // History implements Backend: the principal's own queries, or everyone's
 // for the owner, a CAN_MANAGE holder or one granted SELECT on
 // sys.query_history (lakehouse.QueryHistory).
 func (w *Workspace) History(ctx context.Context, target, search string, limit int) ([]lakehouse.QueryRecord, error) {
-	s, err := w.session(ctx, target)
+	s, lh, err := w.session(ctx, target)
 	if err != nil {
 		return nil, err
 	}
 	defer s.done()
 	ctx, cancel := s.bind(ctx)
 	defer cancel()
-	return s.lh.QueryHistory(ctx, search, limit)
+	return lh.QueryHistory(ctx, search, limit)
 }
 
 // Tile implements Backend: the tile's query runs as the principal on the
@@ -315,14 +388,14 @@ func (w *Workspace) Tile(ctx context.Context, target, dashboard string, tile int
 	if err != nil {
 		return nil, err
 	}
-	s, err := w.session(ctx, target)
+	s, lh, err := w.session(ctx, target)
 	if err != nil {
 		return nil, err
 	}
 	defer s.done()
 	ctx, cancel := s.bind(ctx)
 	defer cancel()
-	return p.EvalTile(ctx, s.lh, dashboard, tile)
+	return p.EvalTile(ctx, lh, dashboard, tile)
 }
 
 // alertHistory is how many evaluations of each alert Alerts reads.
@@ -335,14 +408,14 @@ func (w *Workspace) Alerts(ctx context.Context, target string) ([]pipeline.Alert
 	if err != nil {
 		return nil, err
 	}
-	s, err := w.session(ctx, target)
+	s, lh, err := w.session(ctx, target)
 	if err != nil {
 		return nil, err
 	}
 	defer s.done()
 	ctx, cancel := s.bind(ctx)
 	defer cancel()
-	return p.AlertStatuses(ctx, s.lh, alertHistory)
+	return p.AlertStatuses(ctx, lh, alertHistory)
 }
 
 // CheckAlerts implements Backend: every alert evaluated now, as the

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -212,12 +213,12 @@ func TestAnalystGovernance(t *testing.T) {
 	}
 }
 
-// TestAnalystSessionClosedByWrite: the workspace keeps one read-only
-// session open between queries; a write of the same workspace (an alert
-// check, a run) closes it first instead of waiting on it forever, the
-// results it served answer that a run closed them, a query still
-// streaming is interrupted and recorded canceled, and the next query opens
-// a new session.
+// TestAnalystSessionClosedByWrite: the workspace's read-only session holds
+// the file only while a query streams or a call runs; a write of the same
+// workspace (an alert check, a run) closes it first instead of waiting on
+// it forever: a query still streaming is interrupted, answers that a run
+// closed it and is recorded canceled, while complete results (the store's)
+// stay readable; the next query opens the file again.
 func TestAnalystSessionClosedByWrite(t *testing.T) {
 	ctx := context.Background()
 	ws := copyWorkspace(t)
@@ -231,6 +232,9 @@ func TestAnalystSessionClosedByWrite(t *testing.T) {
 	if err := done.Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if ws.Holding(target) {
+		t.Error("the session holds the file with its only result complete")
+	}
 	// Streams far past its first page: still running when the write comes.
 	long := "select i, i * 2 as j from range(2000000000) t(i)"
 	streaming, err := ws.Query(ctx, target, long)
@@ -240,21 +244,26 @@ func TestAnalystSessionClosedByWrite(t *testing.T) {
 	if _, err := ws.Complete(ctx, target, "select * from gold."); err != nil {
 		t.Fatal(err)
 	}
+	if !ws.Holding(target) {
+		t.Error("the session does not hold the file while a query streams")
+	}
 
 	// A write through writing (sys.alert_history) closes the session.
 	if _, err := ws.CheckAlerts(ctx, target); err != nil {
 		t.Fatal(err)
 	}
-	for _, l := range []*lakehouse.Live{done, streaming} {
-		if _, err := l.Page(ctx, 0, 10); err == nil || !errors.Is(err, errClosedByRun) {
-			t.Errorf("a result of the closed session answers %v, want %v", err, errClosedByRun)
-		}
+	if _, err := streaming.Page(ctx, 0, 10); err == nil || !errors.Is(err, errClosedByRun) {
+		t.Errorf("the streaming result of the closed session answers %v, want %v", err, errClosedByRun)
 	}
 	if err := streaming.Wait(ctx); err == nil {
 		t.Error("the streaming query was not interrupted")
 	}
+	if p, err := done.Page(ctx, 0, 10); err != nil || len(p.Rows) != 1 || fmt.Sprint(p.Rows[0][0]) != "42" {
+		t.Errorf("the complete result after the write: %v, %v", p, err)
+	}
 
-	// The next query opens a new session; Run closes it too.
+	// The next query opens the file again; a run leaves the complete
+	// results, sorted ones included.
 	again, err := ws.Query(ctx, target, "select 43 as answer")
 	if err != nil {
 		t.Fatal(err)
@@ -263,13 +272,24 @@ func TestAnalystSessionClosedByWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := sorted.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if err := ws.Run(ctx, target, DefaultJob, func(pipeline.Event) {}); err != nil {
 		t.Fatal(err)
 	}
 	for _, l := range []*lakehouse.Live{again, sorted} {
-		if _, err := l.Page(ctx, 0, 10); !errors.Is(err, errClosedByRun) {
-			t.Errorf("after a run: %v, want %v", err, errClosedByRun)
+		if p, err := l.Page(ctx, 0, 10); err != nil || len(p.Rows) != 1 {
+			t.Errorf("after a run: %v, %v", p, err)
 		}
+	}
+	if f, err := again.Filter(ctx, "answer > 42"); err != nil {
+		t.Errorf("a filter after the run (the file reopened for its check): %v", err)
+	} else {
+		f.Close()
+	}
+	if ws.Holding(target) {
+		t.Error("the session holds the file after the filter's check")
 	}
 
 	hist, err := ws.History(ctx, target, "", 0)

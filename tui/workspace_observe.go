@@ -11,9 +11,8 @@ import (
 
 // The observability panels' backend (issue 11): profiles and drift, table
 // health, the SLA report, usage and cost, the audit trail. Each reads as
-// the principal on the target's kept read-only session (the Analyst's, see
-// workspace_analyst.go), so switching panels never waits on opening the
-// file; a write of this workspace closes it first, as for the Analyst.
+// the principal on the target's read-only session (the Analyst's, see
+// workspace_analyst.go), opened for the call; a write of this workspace closes it first, as for the Analyst.
 
 // observe runs read on the target's session, as the principal.
 func (w *Workspace) observe(ctx context.Context, target string, read func(p *pipeline.Project, lh *lakehouse.Lakehouse) error) error {
@@ -21,14 +20,14 @@ func (w *Workspace) observe(ctx context.Context, target string, read func(p *pip
 	if err != nil {
 		return err
 	}
-	s, err := w.session(ctx, target)
+	s, lh, err := w.session(ctx, target)
 	if err != nil {
 		return err
 	}
 	defer s.done()
 	ctx, cancel := s.bind(ctx)
 	defer cancel()
-	return read(p, s.lh)
+	return read(p, lh)
 }
 
 // Profiles implements Backend: the latest recorded profile of a monitored

@@ -399,6 +399,16 @@ func (m Model) rowHeight(row []cell) int {
 	return h
 }
 
+// charts says whether a grid row holds a chart, which can use any height.
+func (m Model) charts(row []cell) bool {
+	for _, c := range row {
+		if k := kindOf(m.tiles[c.tile]); k != pipeline.TileKPI && k != pipeline.TileTable {
+			return true
+		}
+	}
+	return false
+}
+
 func kindOf(t tile) string {
 	if t.data != nil && t.data.Kind != "" {
 		return t.data.Kind
@@ -422,6 +432,14 @@ func (m Model) View() string {
 		h := m.rowHeight(rows[r])
 		if left := m.height - len(lines) - 1; m.height > 0 && h > left && r < len(rows)-1 && left >= minRowHeight {
 			h = left // shrunk to fit, above the line that says more follow
+		}
+		if m.height > 0 && r < len(rows)-1 && m.charts(rows[r]) {
+			// A chart grows into the lines the next row cannot use, so
+			// the line saying more rows follow ends the screen, not
+			// blank lines.
+			if room := m.height - len(lines) - 1; h < room && room-h < minRowHeight {
+				h = room
+			}
 		}
 		if m.height > 0 && len(lines)+h > m.height && len(lines) > 0 {
 			more := fmt.Sprintf("↓ %s of tiles (%s)", pipeline.Plural(len(rows)-r, "more row"), m.keys.Down.Help().Key)

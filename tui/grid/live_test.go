@@ -2,6 +2,9 @@ package grid
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -62,5 +65,72 @@ func TestLiveSource(t *testing.T) {
 	}
 	if held := live.Held(); held > 1000 {
 		t.Errorf("the live result holds %d rows", held)
+	}
+}
+
+// TestLiveDecimalsExact: DECIMAL(38,10) sums of money beyond float64's 15
+// digits stay exact from a real lakehouse.Live, on the first page and past
+// it (read from the spill), on screen, in a copy, sorted by DuckDB and
+// exported.
+func TestLiveDecimalsExact(t *testing.T) {
+	ctx := context.Background()
+	const q = `SELECT i AS id, sum(amount)::DECIMAL(38,10) AS total FROM (
+		SELECT i, 12345678901234567890.1234567891::DECIMAL(38,10) + i * 0.0000000001 AS amount FROM range(1000) t(i)
+		UNION ALL SELECT i, 0.0000000002::DECIMAL(38,10) FROM range(1000) t(i)) GROUP BY i`
+	live, err := testLH.OpenLive(ctx, q, lakehouse.LiveOptions{FirstPage: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	if err := live.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	exact := func(id int64) string { // 12345678901234567890.1234567891 + (id+2)e-10
+		return "12345678901234567890.12345" + fmt.Sprintf("%05d", 67891+id+2)
+	}
+	sorted, err := live.Sort(ctx, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sorted.Close()
+	if err := sorted.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []*lakehouse.Live{live, sorted} {
+		m := New(Options{PageSize: 200})
+		m.SetSize(120, 30)
+		for _, msg := range collect(m.SetSource(src)) {
+			m, _ = m.Update(msg)
+		}
+		for _, i := range []int64{0, 5, 500, 999} { // the first page and the spill
+			row, ok := m.Row(i)
+			if !ok { // past the first page: read from the spill
+				p, err := src.Page(ctx, i, 1)
+				if err != nil || len(p.Rows) != 1 {
+					t.Fatalf("row %d: %v, %v", i, p, err)
+				}
+				row = p.Rows[0]
+			}
+			id := row[0].(int64)
+			if got := plainText(row[1], "DECIMAL(38,10)"); got != exact(id) {
+				t.Errorf("row %d (id %d) copies as %s, want %s", i, id, got, exact(id))
+			}
+			if got := formatCell(row[1], "DECIMAL(38,10)").text; strings.ReplaceAll(got, ",", "") != exact(id) {
+				t.Errorf("row %d (id %d) shows %s, want %s", i, id, got, exact(id))
+			}
+		}
+		if src == sorted {
+			if row, _ := m.Row(0); row[0].(int64) != 999 {
+				t.Errorf("sorted by total desc, the first id is %v, want 999", row[0])
+			}
+		}
+	}
+	out := filepath.Join(t.TempDir(), "totals.csv")
+	if err := live.Export(ctx, out, "csv", nil); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || !strings.Contains(string(b), ","+exact(999)+"\n") {
+		t.Errorf("the export lacks id 999's exact total %s: %v", exact(999), err)
 	}
 }

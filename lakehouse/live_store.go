@@ -1,0 +1,132 @@
+package lakehouse
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// ResultStore keeps live results apart from the target's file: a private
+// in-memory DuckDB, spilling to a temporary directory of its own, holding
+// the spills of the Lives opened with it (LiveOptions.Store) and of those
+// Sort and Filter derive from them. A Live on a store needs its target's
+// file only while its query streams: once complete, the read-only
+// Lakehouse it came from may be closed (releasing DuckDB's file lock, so
+// other processes can write the target) and the result stays readable,
+// sortable, filterable (see LiveOptions.Reopen) and exportable.
+//
+// The store is sandboxed as a principal's session is (no file access, the
+// configuration locked), and each result's spill is a temporary table of
+// its own connection: a filter reaches nothing but its own result.
+type ResultStore struct {
+	db  *sql.DB
+	dir string
+
+	mu     sync.Mutex
+	lives  map[*Live]bool
+	closed bool
+}
+
+// StoreOptions tune OpenResultStore.
+type StoreOptions struct {
+	// MemoryLimit is the store's DuckDB memory_limit in bytes (0:
+	// DefaultMemoryLimit); past it, spills go to the store's temporary
+	// directory.
+	MemoryLimit int64
+	// Threads is the store's DuckDB threads (0: DefaultThreads).
+	Threads int
+}
+
+// OpenResultStore opens an empty store; Close removes it and its
+// temporary directory.
+func OpenResultStore(ctx context.Context, opts StoreOptions) (*ResultStore, error) {
+	if opts.MemoryLimit <= 0 {
+		opts.MemoryLimit = DefaultMemoryLimit()
+	}
+	if opts.Threads <= 0 {
+		opts.Threads = DefaultThreads()
+	}
+	dir, err := os.MkdirTemp("", "lakebench-results-*")
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: a store of results: %w", err)
+	}
+	connector, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("lakehouse: a store of results: %w", err)
+	}
+	s := &ResultStore{db: sql.OpenDB(connector), dir: dir, lives: map[*Live]bool{}}
+	setup := fmt.Sprintf("SET GLOBAL memory_limit = '%d bytes'; SET GLOBAL threads = %d; SET GLOBAL temp_directory = %s; "+
+		"SET GLOBAL enable_external_access = false; SET GLOBAL lock_configuration = true",
+		opts.MemoryLimit, opts.Threads, QuoteString(dir))
+	if _, err := s.db.ExecContext(ctx, setup); err != nil {
+		s.db.Close()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("lakehouse: set up a store of results: %w", err)
+	}
+	return s, nil
+}
+
+// add registers a result of the store; false once the store is closed.
+func (s *ResultStore) add(l *Live) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.lives[l] = true
+	return true
+}
+
+func (s *ResultStore) remove(l *Live) {
+	s.mu.Lock()
+	delete(s.lives, l)
+	s.mu.Unlock()
+}
+
+// session takes a connection of the store for a spill.
+func (s *ResultStore) session(ctx context.Context) (*liveSession, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: the store of results: %w", err)
+	}
+	sess := &liveSession{conn: conn}
+	sess.refs.Store(1)
+	return sess, nil
+}
+
+// Results is how many results the store holds.
+func (s *ResultStore) Results() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.lives)
+}
+
+// Close closes every result of the store (they answer that they were
+// closed), then the store, removing what it spilled.
+func (s *ResultStore) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	lives := make([]*Live, 0, len(s.lives))
+	for l := range s.lives {
+		lives = append(lives, l)
+	}
+	s.mu.Unlock()
+	for _, l := range lives {
+		l.Cancel()
+	}
+	for _, l := range lives {
+		l.Close()
+	}
+	err := s.db.Close()
+	os.RemoveAll(s.dir)
+	return err
+}
