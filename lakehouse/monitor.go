@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 )
 
@@ -139,29 +140,30 @@ CREATE TABLE IF NOT EXISTS sys.drift_metrics (
 `
 
 // RecordProfiles appends a run's profiles of a table inside the
-// transaction.
+// transaction, in order.
 func (tx *Tx) RecordProfiles(ctx context.Context, runID string, ps []ColumnProfile) error {
-	for _, p := range ps {
+	const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			CAST(? AS DOUBLE[]), from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'), ?, ?, ?, ?,
+			CAST(? AS DOUBLE[]), from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'))`
+	args := make([][]any, len(ps))
+	for i, p := range ps {
 		q, _ := json.Marshal(p.Quantiles)
 		fi, _ := json.Marshal(orEmpty(p.FrequentItems))
 		vc, _ := json.Marshal(orEmpty(p.ValueCounts))
 		sm, _ := json.Marshal(p.Sample)
-		_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.profile_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-			CAST(? AS DOUBLE[]), from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'), ?, ?, ?, ?,
-			CAST(? AS DOUBLE[]), from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'))`,
-			p.Table, p.ColumnName, runID, p.ProfileType, nullString(p.Granularity), nullTime(p.WindowStart), nullTime(p.WindowEnd), p.ComputedAt,
+		args[i] = []any{p.Table, p.ColumnName, runID, p.ProfileType, nullString(p.Granularity), nullTime(p.WindowStart), nullTime(p.WindowEnd), p.ComputedAt,
 			p.Count, p.DataType, p.NumNulls, p.PercentNull, p.NumZeros, p.PercentZeros, p.NumNaN, p.DistinctCount, p.PercentDistinct,
 			p.Min, p.Max, p.Avg, p.Stddev, p.Median, nullJSON(p.Quantiles == nil, q), string(fi),
-			p.MinLength, p.MaxLength, p.AvgLength, nullString(p.Note), nullJSON(p.Sample == nil, sm), string(vc))
-		if err != nil {
-			return fmt.Errorf("lakehouse: record profile of %s: %w", p.Table, err)
-		}
+			p.MinLength, p.MaxLength, p.AvgLength, nullString(p.Note), nullJSON(p.Sample == nil, sm), string(vc)}
+	}
+	if err := insertRows(ctx, tx.tx, "INSERT INTO sys.profile_metrics VALUES ", row, args); err != nil {
+		return fmt.Errorf("lakehouse: record profile of %s: %w", ps[0].Table, err)
 	}
 	return nil
 }
 
 // RecordDrift appends a run's drift metrics of a table inside the
-// transaction.
+// transaction, in order.
 func (tx *Tx) RecordDrift(ctx context.Context, runID string, ds []DriftMetric) error {
 	test := func(t *TestResult) any {
 		if t == nil {
@@ -170,20 +172,49 @@ func (tx *Tx) RecordDrift(ctx context.Context, runID string, ds []DriftMetric) e
 		b, _ := json.Marshal(map[string]*float64{"statistic": finite(t.Statistic), "pvalue": finite(t.PValue)})
 		return string(b)
 	}
-	for _, d := range ds {
+	const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			from_json(?, '{"statistic":"DOUBLE","pvalue":"DOUBLE"}'), ?, ?, from_json(?, '{"statistic":"DOUBLE","pvalue":"DOUBLE"}'), ?, ?, ?, ?, CAST(? AS VARCHAR[]))`
+	args := make([][]any, len(ds))
+	for i, d := range ds {
 		by, _ := json.Marshal(orEmpty(d.FlaggedBy))
-		_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.drift_metrics VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-			from_json(?, '{"statistic":"DOUBLE","pvalue":"DOUBLE"}'), ?, ?, from_json(?, '{"statistic":"DOUBLE","pvalue":"DOUBLE"}'), ?, ?, ?, ?, CAST(? AS VARCHAR[]))`,
-			d.Table, d.ColumnName, runID, d.DriftType, nullString(d.Granularity), nullTime(d.WindowStart), nullTime(d.WindowEnd),
+		args[i] = []any{d.Table, d.ColumnName, runID, d.DriftType, nullString(d.Granularity), nullTime(d.WindowStart), nullTime(d.WindowEnd),
 			nullString(d.BaselineWindow), d.ComputedAt, d.CountDelta, d.AvgDelta, d.PercentNullDelta, d.PercentDistinctDelta,
 			test(d.KSTest), d.WassersteinDistance, d.PopulationStabilityIdx, test(d.ChiSquaredTest), d.JSDistance, d.TVDistance,
-			d.LInfinityDistance, d.Flagged, string(by))
-		if err != nil {
-			return fmt.Errorf("lakehouse: record drift of %s: %w", d.Table, err)
-		}
+			d.LInfinityDistance, d.Flagged, string(by)}
+	}
+	if err := insertRows(ctx, tx.tx, "INSERT INTO sys.drift_metrics VALUES ", row, args); err != nil {
+		return fmt.Errorf("lakehouse: record drift of %s: %w", ds[0].Table, err)
 	}
 	return nil
 }
+
+// insertRows runs insert (an INSERT ... VALUES up to its rows) with one
+// row of placeholders per element of args, in order, insertBatch rows to
+// a statement: one statement per row cost a round trip, a parse and a
+// bind each, most of a monitored table's time series recording.
+func insertRows(ctx context.Context, e execer, insert, row string, args [][]any) error {
+	for len(args) > 0 {
+		n := min(len(args), insertBatch)
+		var b strings.Builder
+		b.WriteString(insert)
+		flat := make([]any, 0, n*len(args[0]))
+		for i, a := range args[:n] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(row)
+			flat = append(flat, a...)
+		}
+		if _, err := e.ExecContext(ctx, b.String(), flat...); err != nil {
+			return err
+		}
+		args = args[n:]
+	}
+	return nil
+}
+
+// insertBatch is how many rows insertRows writes in one statement.
+const insertBatch = 64
 
 func orEmpty[T any](s []T) []T {
 	if s == nil {

@@ -62,6 +62,35 @@ func (tx *Tx) Commit() error {
 	return nil
 }
 
+// CommitAudited commits the transaction with e (and the events of
+// AuditOnCommit) written into sys.audit inside it: the work and its audit
+// are one commit, so neither lands without the other, and a pipeline task
+// pays for one commit, not two. The chain's head is read outside the
+// transaction (which may have begun before other commits) under the lock
+// that orders this process's appends, and held until the commit.
+func (tx *Tx) CommitAudited(ctx context.Context, e AuditEvent) error {
+	lh := tx.lh
+	lh.auditMu.Lock()
+	defer lh.auditMu.Unlock()
+	head, err := auditHead(ctx, lh.db)
+	if err != nil {
+		return err
+	}
+	for _, ev := range append(tx.onCommit, e) {
+		ev.fillResult()
+		if head, err = appendAudit(ctx, tx.tx, head, ev); err != nil {
+			return err
+		}
+	}
+	err = tx.tx.Commit()
+	tx.conn.Close()
+	if err != nil {
+		return fmt.Errorf("lakehouse: commit: %w", err)
+	}
+	tx.onCommit = nil
+	return nil
+}
+
 // Rollback abandons the transaction; after Commit it does nothing.
 func (tx *Tx) Rollback() error {
 	err := tx.tx.Rollback()

@@ -468,19 +468,23 @@ func runTask(ctx context.Context, lh *lakehouse.Lakehouse, job, runID, principal
 			if err := tx.RecordTaskRun(ctx, tr); err != nil {
 				return err
 			}
-			return tx.Commit()
+			// The task's audit commits with its work.
+			return tx.CommitAudited(ctx, lakehouse.AuditEvent{Principal: principal, Action: "task:" + t.kind, Tables: tables,
+				Rows: tr.RowsWritten, Allowed: true, Detail: t.key})
 		}()
 		if err == nil {
 			break
 		}
 	}
-	audit := lakehouse.AuditEvent{Principal: principal, Action: "task:" + t.kind, Tables: tables, Rows: tr.RowsWritten, Allowed: true, Detail: t.key}
-	var ae *lakehouse.AccessError
-	if errors.As(err, &ae) {
-		audit.Allowed, audit.Detail = false, err.Error()
-	}
-	lh.Audit(context.WithoutCancel(ctx), audit)
 	if err != nil {
+		// A failed task is audited on its own: its work, and the audit
+		// written with it, were rolled back.
+		audit := lakehouse.AuditEvent{Principal: principal, Action: "task:" + t.kind, Tables: tables, Rows: tr.RowsWritten, Allowed: true, Detail: t.key}
+		var ae *lakehouse.AccessError
+		if errors.As(err, &ae) {
+			audit.Allowed, audit.Detail = false, err.Error()
+		}
+		lh.Audit(context.WithoutCancel(ctx), audit)
 		tr.EndedAt, tr.Status, tr.Error = time.Now(), "failed", err.Error()
 		if ctx.Err() != nil {
 			tr.Status = "canceled"
