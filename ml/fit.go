@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -220,9 +221,13 @@ func newTarget(f *Frame, s *Spec) (*target, error) {
 	for i := range f.Rows {
 		if c.IsNull(i) {
 			t.dropped++
-			continue
 		}
-		t.rows = append(t.rows, i)
+	}
+	t.rows = make([]int, 0, f.Rows-t.dropped)
+	for i := range f.Rows {
+		if !c.IsNull(i) {
+			t.rows = append(t.rows, i)
+		}
 	}
 	if len(t.rows) == 0 {
 		return nil, fmt.Errorf("ml: label %q is NULL in every row: pick a label column with values", s.Label)
@@ -373,6 +378,11 @@ func fitSplit(ctx context.Context, f *Frame, s Spec, tgt *target, features []str
 		res.Warnings = append(res.Warnings, convergenceWarning(s, fit.Iterations, 0))
 	}
 	progress(Progress{Stage: "evaluate"})
+	if len(train)*m.Prep.width()*8 >= largeMatrixBytes {
+		// The training matrix is garbage now: give it back, or evaluating
+		// grows the heap past it.
+		debug.FreeOSMemory()
+	}
 	metrics, warnings, err := evaluate(m, f, tgt, test)
 	if err != nil {
 		return nil, err
@@ -433,6 +443,10 @@ func convergenceWarning(s Spec, iterations, fold int) string {
 	return fmt.Sprintf("%s%s regression did not converge in %d iterations (max_iter %d, tol %g): raise max_iter or scale the input columns; the coefficients may be off the optimum (scikit-learn's ConvergenceWarning)", where, s.Algorithm, iterations, s.MaxIter, s.Tol)
 }
 
+// largeMatrixBytes is the size of a training matrix from which Fit
+// collects garbage around it (see fitModel).
+const largeMatrixBytes = 64 << 20
+
 // fitModel fits the preparation and the algorithm on f's rows.
 func fitModel(ctx context.Context, f *Frame, s Spec, tgt *target, features []string, rows []int, progress func(int, float64)) (*Model, *LinearFit, error) {
 	if err := ctx.Err(); err != nil {
@@ -441,6 +455,14 @@ func fitModel(ctx context.Context, f *Frame, s Spec, tgt *target, features []str
 	prep, err := fitPrep(f, features, rows, s.MaxCategories)
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(rows)*prep.width()*8 >= largeMatrixBytes {
+		// The training matrix is the largest allocation of a training,
+		// made beside the frame: first give the garbage of ordering and
+		// splitting back, or the heap grows past it (the Go collector lets
+		// the heap double its live size before it collects, and a freed
+		// slice the matrix cannot fit in stays resident).
+		debug.FreeOSMemory()
 	}
 	X, err := prep.matrix(f, rows)
 	if err != nil {

@@ -20,14 +20,21 @@ import (
 // matrices read its rows through order (a copy of every column would cost
 // as much memory as the frame).
 func canonicalOrder(f *Frame, columns []string) []int {
-	h := make([]uint64, f.Rows)
+	type key struct {
+		h   uint64
+		row int
+	}
+	keys := make([]key, f.Rows)
+	for i := range keys {
+		keys[i].row = i
+	}
 	for k, name := range columns {
 		c := f.Column(name)
 		if c == nil {
 			continue
 		}
 		salt := mix(uint64(k) + 0x9e3779b97f4a7c15)
-		for i := range h {
+		for i := range keys {
 			var v uint64
 			switch {
 			case c.IsNull(i):
@@ -41,18 +48,9 @@ func canonicalOrder(f *Frame, columns []string) []int {
 				}
 				v = math.Float64bits(x) ^ 2
 			}
-			h[i] = mix(h[i] ^ mix(v^salt))
+			keys[i].h = mix(keys[i].h ^ mix(v^salt))
 		}
 	}
-	type key struct {
-		h   uint64
-		row int
-	}
-	keys := make([]key, f.Rows)
-	for i := range keys {
-		keys[i] = key{h[i], i}
-	}
-	h = nil
 	slices.SortFunc(keys, func(a, b key) int {
 		if c := cmp.Compare(a.h, b.h); c != 0 {
 			return c

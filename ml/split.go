@@ -78,7 +78,14 @@ func allPositions(n int) []int {
 
 // groupByClass returns the rows of each class, in the order of rows.
 func groupByClass(rows, class []int, classes int) [][]int {
+	counts := make([]int, classes)
+	for _, k := range class {
+		counts[k]++
+	}
 	groups := make([][]int, classes)
+	for k, n := range counts {
+		groups[k] = make([]int, 0, n)
+	}
 	for i, r := range rows {
 		groups[class[i]] = append(groups[class[i]], r)
 	}
