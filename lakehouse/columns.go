@@ -101,13 +101,16 @@ func (d *ColumnData) Column(name string) *ColumnValues {
 // they hold the same rows in the same order (the table's), whatever
 // commits meanwhile.
 //
-// Each column is one query whose values DuckDB converts (casts in SQL)
-// and hands over a chunk at a time through its Arrow interface (built
-// with the duckdb_arrow tag, as make builds lakebench), copied once into
-// slices sized from the row count; a build without the tag scans the
-// same queries through database/sql, a value at a time, which is slower
-// (see BenchmarkReadColumns1M). Memory is the columns' own (8 bytes a
-// value, plus the mask) and one column's result inside DuckDB.
+// One query reads every column (a row's values come from one scan), its
+// values converted by DuckDB (casts in SQL) and handed over a chunk at a
+// time through its Arrow interface (built with the duckdb_arrow tag, as
+// make builds lakebench), copied once into slices sized from the row
+// count; a build without the tag scans the same queries through
+// database/sql, a value at a time, which is slower (see
+// BenchmarkReadColumns1M). A large table is read by several such queries,
+// each a range of its rowid (see readQueries), since DuckDB holds a
+// query's whole result before handing it over. Memory is the columns' own
+// (8 bytes a value, plus the mask) and one query's result inside DuckDB.
 func (lh *Lakehouse) ReadColumns(ctx context.Context, table TableName, columns []string) (*ColumnData, error) {
 	tables, action, err := lh.authorizeSQL(ctx, readAllSQL(table))
 	if err != nil {
