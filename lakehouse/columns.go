@@ -101,13 +101,16 @@ func (d *ColumnData) Column(name string) *ColumnValues {
 // they hold the same rows in the same order (the table's), whatever
 // commits meanwhile.
 //
-// Each column is one query whose values DuckDB converts (casts in SQL)
-// and hands over a chunk at a time through its Arrow interface (built
-// with the duckdb_arrow tag, as make builds lakebench), copied once into
-// slices sized from the row count; a build without the tag scans the
-// same queries through database/sql, a value at a time, which is slower
-// (see BenchmarkReadColumns1M). Memory is the columns' own (8 bytes a
-// value, plus the mask) and one column's result inside DuckDB.
+// One query reads every column (a row's values come from one scan), its
+// values converted by DuckDB (casts in SQL) and handed over a chunk at a
+// time through its Arrow interface (built with the duckdb_arrow tag, as
+// make builds lakebench), copied once into slices sized from the row
+// count; a build without the tag scans the same queries through
+// database/sql, a value at a time, which is slower (see
+// BenchmarkReadColumns1M). A large table is read by several such queries,
+// each a range of its rowid (see readQueries), since DuckDB holds a
+// query's whole result before handing it over. Memory is the columns' own
+// (8 bytes a value, plus the mask) and one query's result inside DuckDB.
 func (lh *Lakehouse) ReadColumns(ctx context.Context, table TableName, columns []string) (*ColumnData, error) {
 	tables, action, err := lh.authorizeSQL(ctx, readAllSQL(table))
 	if err != nil {
@@ -215,8 +218,8 @@ func readColumnsOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableN
 		data.Columns[i] = ColumnValues{Column: c, Kind: kind}
 		reads[i] = columnRead{expr: expr, out: &data.Columns[i]}
 	}
-	var n int64
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+table.SQL()).Scan(&n); err != nil {
+	queries, n, err := readQueries(ctx, tx, table, declared, reads)
+	if err != nil {
 		return nil, queryError(ctx, err)
 	}
 	data.Rows = int(n)
@@ -227,11 +230,13 @@ func readColumnsOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableN
 			r.out.Num = make([]float64, 0, n)
 		}
 	}
-	if err := fetchColumns(ctx, conn, tx, table, reads); err != nil {
-		if ctx.Err() != nil {
-			return nil, ErrCanceled
+	for _, q := range queries {
+		if err := fetchColumns(ctx, conn, tx, q, reads); err != nil {
+			if ctx.Err() != nil {
+				return nil, ErrCanceled
+			}
+			return nil, fmt.Errorf("lakehouse: read %s: %w", table, err)
 		}
-		return nil, fmt.Errorf("lakehouse: read %s: %w", table, err)
 	}
 	for _, r := range reads {
 		if got := max(len(r.out.Num), len(r.out.Text)); got != data.Rows {
@@ -241,13 +246,62 @@ func readColumnsOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableN
 	return data, nil
 }
 
-// selectReads is the one statement that reads every column of reads.
+// selectReads is the statement that reads every column of reads.
 func selectReads(table TableName, reads []columnRead) string {
 	exprs := make([]string, len(reads))
 	for i, r := range reads {
 		exprs[i] = r.expr
 	}
 	return "SELECT " + strings.Join(exprs, ", ") + " FROM " + table.SQL()
+}
+
+// rowGroupRows is the rows of a DuckDB row group, the unit its scans skip
+// by.
+const rowGroupRows = 122880
+
+// readResultBytes bounds the values one read query returns, in bytes:
+// DuckDB holds a query's whole result before handing it over (and its
+// allocator keeps that memory for a while after), so a large table is
+// read in slices of rows.
+var readResultBytes = 64 << 20
+
+// readQueries returns the queries that read reads of table, together every
+// row once, and the table's row count. A view, or a table with a column
+// named rowid, is one query (a view's rows have no stable identity: they
+// need not come in the same order twice); a table is read in ranges of its
+// rowid of whole row groups, each query's result within readResultBytes.
+// All run in the same transaction, so they see the same rows.
+func readQueries(ctx context.Context, tx *sql.Tx, table TableName, declared []Column, reads []columnRead) ([]string, int64, error) {
+	all := selectReads(table, reads)
+	var n int64
+	var isTable bool
+	err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE database_name = current_database()
+		AND lower(schema_name) = lower(?) AND lower(table_name) = lower(?)`, table.Schema, table.Name).Scan(&isTable)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, c := range declared {
+		if strings.EqualFold(c.Name, "rowid") {
+			isTable = false
+		}
+	}
+	if !isTable {
+		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+table.SQL()).Scan(&n)
+		return []string{all}, n, err
+	}
+	var lo, hi sql.NullInt64
+	if err := tx.QueryRowContext(ctx, "SELECT count(*), min(rowid), max(rowid) FROM "+table.SQL()).Scan(&n, &lo, &hi); err != nil {
+		return nil, 0, err
+	}
+	span := int64(rowGroupRows * max(1, readResultBytes/(8*max(1, len(reads)))/rowGroupRows))
+	if !lo.Valid || hi.Int64-lo.Int64 < span {
+		return []string{all}, n, nil
+	}
+	var queries []string
+	for from := lo.Int64; from <= hi.Int64; from += span {
+		queries = append(queries, fmt.Sprintf("%s WHERE rowid >= %d AND rowid < %d", all, from, from+span))
+	}
+	return queries, n, nil
 }
 
 // pickColumns finds the wanted columns among the declared ones: by exact

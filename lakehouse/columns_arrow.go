@@ -17,13 +17,13 @@ import (
 // duckdb_arrow tag, "database/sql" without it.
 const ColumnarReads = "arrow"
 
-// fetchColumns runs one query of every column on conn (inside the
+// fetchColumns runs query, of every column of reads, on conn (inside the
 // transaction tx runs there) through DuckDB's Arrow interface and appends
-// each record batch's values column by column. One query, not one per
-// column: a table's rows need not come in the same order twice (a view over
-// a join, as an ingested table is, scanned by several threads), and a row's
-// values must stay together.
-func fetchColumns(ctx context.Context, conn *sql.Conn, _ *sql.Tx, table TableName, reads []columnRead) error {
+// each record batch's values column by column. One query for all the
+// columns, not one per column: a table's rows need not come in the same
+// order twice (a view over a join, as an ingested table is, scanned by
+// several threads), and a row's values must stay together.
+func fetchColumns(ctx context.Context, conn *sql.Conn, _ *sql.Tx, query string, reads []columnRead) error {
 	return conn.Raw(func(dc any) error {
 		dconn, ok := dc.(driver.Conn)
 		if !ok {
@@ -33,14 +33,14 @@ func fetchColumns(ctx context.Context, conn *sql.Conn, _ *sql.Tx, table TableNam
 		if err != nil {
 			return err
 		}
-		return fetchArrow(ctx, a, table, reads)
+		return fetchArrow(ctx, a, query, reads)
 	})
 }
 
 // fetchArrow reads the columns' query, a record batch (a DuckDB chunk) at
 // a time.
-func fetchArrow(ctx context.Context, a *duckdb.Arrow, table TableName, reads []columnRead) error {
-	rr, err := a.QueryContext(ctx, selectReads(table, reads))
+func fetchArrow(ctx context.Context, a *duckdb.Arrow, query string, reads []columnRead) error {
+	rr, err := a.QueryContext(ctx, query)
 	if err != nil {
 		return err
 	}

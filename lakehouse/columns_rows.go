@@ -11,12 +11,13 @@ import (
 // duckdb_arrow tag, "database/sql" without it.
 const ColumnarReads = "database/sql"
 
-// fetchColumns runs one query of every column in tx and scans its values a
-// row at a time: the fallback of a build without the duckdb_arrow tag,
-// which makes (see the Makefile) use DuckDB's Arrow interface instead. One
-// query, as there: a row's values must come from the same scan.
-func fetchColumns(ctx context.Context, _ *sql.Conn, tx *sql.Tx, table TableName, reads []columnRead) error {
-	rows, err := tx.QueryContext(ctx, selectReads(table, reads))
+// fetchColumns runs query, of every column of reads, in tx and appends its
+// values a row at a time: the fallback of a build without the duckdb_arrow
+// tag, which makes (see the Makefile) use DuckDB's Arrow interface
+// instead. One query for all the columns, as there: a row's values must
+// come from the same scan.
+func fetchColumns(ctx context.Context, _ *sql.Conn, tx *sql.Tx, query string, reads []columnRead) error {
+	rows, err := tx.QueryContext(ctx, query)
 	if err != nil {
 		return err
 	}
@@ -37,12 +38,13 @@ func fetchColumns(ctx context.Context, _ *sql.Conn, tx *sql.Tx, table TableName,
 			dest[j] = &nums[j]
 		}
 	}
-	for i := 0; rows.Next(); i++ {
+	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
 		for j, r := range reads {
 			c := r.out
+			i := len(c.Num) + len(c.Text) // the row's index in the column
 			if c.Kind == TextValues {
 				c.Text = append(c.Text, words[j].intern(texts[j].String))
 				if !texts[j].Valid {

@@ -306,3 +306,68 @@ func TestTxReadColumns(t *testing.T) {
 		t.Errorf("count after the read: %d %v", n, err)
 	}
 }
+
+// TestReadColumnsInRowidSlices: a table larger than one read's bound is
+// read in slices of its rowid, every row once (deleted rows leave gaps in
+// rowid), with its own values, in the table's order; a table with a column
+// called rowid, and a view, are read in one query.
+func TestReadColumnsInRowidSlices(t *testing.T) {
+	defer func(b int) { readResultBytes = b }(readResultBytes)
+	readResultBytes = 1 // slices of one row group
+	ctx := context.Background()
+	const n = 3*rowGroupRows + 1000
+	lh := openColumnsTarget(t,
+		`CREATE TABLE silver.big AS SELECT range AS n, CASE WHEN range % 7 = 0 THEN NULL ELSE range * 0.5 END AS half,
+			'k' || (range % 11) AS cat FROM range(`+strconv.Itoa(n)+`)`,
+		"DELETE FROM silver.big WHERE n % 1000 = 3 OR n BETWEEN 122000 AND 123500",
+		"CREATE TABLE silver.odd AS SELECT range AS rowid, range AS n FROM range(300000)",
+		"CREATE VIEW silver.v AS SELECT * FROM silver.big")
+	for _, c := range []struct {
+		table   string
+		queries int
+	}{{"big", 4}, {"odd", 1}, {"v", 1}} {
+		table := TableName{Schema: "silver", Name: c.table}
+		tx, err := lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		declared, err := describeTable(ctx, tx.tx, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		queries, _, err := readQueries(ctx, tx.tx, table, declared, []columnRead{{expr: "n"}})
+		tx.Rollback()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(queries) != c.queries {
+			t.Errorf("%s is read in %d queries, want %d: %q", table, len(queries), c.queries, queries)
+		}
+	}
+	for _, name := range []string{"big", "v"} {
+		data, err := lh.ReadColumns(ctx, TableName{Schema: "silver", Name: name}, []string{"cat", "half", "n"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := lh.Query(ctx, "SELECT n, half, cat FROM silver.big")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if data.Rows != len(res.Rows) {
+			t.Fatalf("%s: %d rows, Query %d", name, data.Rows, len(res.Rows))
+		}
+		cat, half, num := data.Columns[0], data.Columns[1], data.Columns[2]
+		for i, r := range res.Rows {
+			k := r[0].(int64)
+			if num.Num[i] != float64(k) {
+				t.Fatalf("%s row %d: n %v, want %v", name, i, num.Num[i], k)
+			}
+			if (k%7 == 0) != half.IsNull(i) || (k%7 != 0 && half.Num[i] != float64(k)*0.5) {
+				t.Fatalf("%s row %d: n %d with half %v (null %v): the columns come from different rows", name, i, k, half.Num[i], half.IsNull(i))
+			}
+			if cat.Text[i] != "k"+strconv.FormatInt(k%11, 10) {
+				t.Fatalf("%s row %d: n %d with cat %q: the columns come from different rows", name, i, k, cat.Text[i])
+			}
+		}
+	}
+}

@@ -239,6 +239,9 @@ func analyzePlan(p *planDoc, catalog string) (*planAccess, error) {
 				return
 			}
 			a.writes[t] = true
+			for _, also := range alsoWritten(m, t) {
+				a.writes[also] = true
+			}
 			if what != "" {
 				a.writes[TableName{Schema: ownerOnly, Name: what}] = true
 			}
@@ -259,6 +262,9 @@ func writeTarget(m map[string]any) (TableName, error) {
 	schema, _ := info["schema"].(string)
 	name, _ := info["table"].(string)
 	if name == "" {
+		name, _ = info["view_name"].(string) // CREATE VIEW
+	}
+	if name == "" {
 		name, _ = info["name"].(string)
 	}
 	if t, _ := info["type"].(string); t == "SCHEMA_ENTRY" {
@@ -274,6 +280,31 @@ func writeTarget(m map[string]any) (TableName, error) {
 		name = "*"
 	}
 	return TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(name)}, nil
+}
+
+// alsoWritten are the tables a writing operator changes beside its target
+// t: the new name of a table or view it renames (a rename makes a table of
+// that name), and, for a DROP SCHEMA or a CREATE OR REPLACE SCHEMA, the
+// model registry's tables when the schema is theirs (dropping a schema
+// drops its tables).
+func alsoWritten(m map[string]any, t TableName) []TableName {
+	info, _ := m["info"].(map[string]any)
+	var out []TableName
+	for _, key := range []string{"new_table_name", "new_view_name"} {
+		if to, _ := info[key].(string); to != "" {
+			out = append(out, TableName{Schema: t.Schema, Name: strings.ToLower(to)})
+		}
+	}
+	op, _ := m["type"].(string)
+	replace, _ := info["on_conflict"].(string)
+	if t.Name == "*" && (op == "LOGICAL_DROP" || (op == "LOGICAL_CREATE_SCHEMA" && replace == "REPLACE_ON_CONFLICT")) {
+		for _, name := range RegistryTables {
+			if r := (TableName{Schema: t.Schema, Name: name}); IsRegistryTable(r) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }
 
 // pathChars in a name make DuckDB read it as a file when no table has it.

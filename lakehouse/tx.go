@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -186,12 +187,21 @@ func registryWriteError(principal string, t TableName) *AccessError {
 		Reason: fmt.Sprintf("lakehouse: no one may write %s through a statement, the owner included: it is one of the model registry's records, which change only through `lakebench train` and `lakebench models` (checked and audited there)", t)}
 }
 
-// registryWrites refuses writes into a registry table (see RegistryTables).
+// registryWrites refuses writes into a registry table (see RegistryTables):
+// DML, DDL (DROP, ALTER, CREATE OR REPLACE, a rename onto one of their
+// names, a view named like one) and a DROP or CREATE OR REPLACE of their
+// schema.
 func registryWrites(principal string, writes []TableName) error {
 	for _, t := range writes {
-		if IsRegistryTable(t) {
-			return registryWriteError(principal, t)
+		if !IsRegistryTable(t) {
+			continue
 		}
+		if slices.Contains(writes, TableName{Schema: t.Schema, Name: "*"}) {
+			return &AccessError{Principal: principal, Action: "write", Table: TableName{Schema: t.Schema, Name: "*"},
+				Reason: fmt.Sprintf("lakehouse: no one may drop or replace schema %s through a statement, the owner included: it holds the model registry's records (%s), which change only through `lakebench train` and `lakebench models` (checked and audited there)",
+					t.Schema, strings.Join(RegistryTables, ", "))}
+		}
+		return registryWriteError(principal, t)
 	}
 	return nil
 }

@@ -423,3 +423,98 @@ func TestAttackRemoveAlias(t *testing.T) {
 		})
 	}
 }
+
+// TestAttackRegistryDDLRefused: the owner (ana), who may run DDL through
+// `lakebench query`, may not drop, alter, rename, replace or shadow the
+// registry's tables, nor drop or replace their schema, however the names
+// are quoted or cased; each refusal names the registry and is audited, and
+// the registry is intact afterwards. Before the registry exists, a table
+// or view put in place under one of its names is refused too (the
+// registry would read it).
+func TestAttackRegistryDDLRefused(t *testing.T) {
+	ctx := context.Background()
+	refused := func(t *testing.T, lh *lakehouse.Lakehouse, stmt string) {
+		t.Helper()
+		_, err := lh.Exec(ctx, stmt)
+		var ae *lakehouse.AccessError
+		if !errors.As(err, &ae) || !strings.Contains(err.Error(), "model registry") {
+			t.Errorf("%q runs %s: %v, want a refusal naming the registry", lh.Principal(), stmt, err)
+		}
+	}
+
+	// A target without the registry yet: squatting its names.
+	fresh := openTarget(t)
+	governed(t, fresh, "development")
+	fresh.SetPrincipal("ana")
+	execSQL(t, fresh, "CREATE SCHEMA IF NOT EXISTS ml") // harmless: the registry makes it too
+	execSQL(t, fresh, "CREATE TABLE ml.decoy AS SELECT 'churn' AS name, 'champion' AS alias, 1 AS version")
+	execSQL(t, fresh, "CREATE VIEW ml.decoy_view AS SELECT * FROM ml.decoy")
+	for _, stmt := range []string{
+		"CREATE VIEW ml.model_aliases AS SELECT * FROM ml.decoy",
+		`CREATE OR REPLACE VIEW "ML"."Model_Aliases" AS SELECT * FROM ml.decoy`,
+		"CREATE TABLE ml.runs (run_id VARCHAR)",
+		"ALTER TABLE ml.decoy RENAME TO model_aliases",
+		`ALTER TABLE ml.decoy RENAME TO "MODEL_ALIASES"`,
+		"ALTER VIEW ml.decoy_view RENAME TO artifacts",
+	} {
+		refused(t, fresh, stmt)
+	}
+	if n := rows(t, fresh, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ml' AND table_name NOT LIKE 'decoy%'"); n[0][0] != int64(0) {
+		t.Errorf("a registry name was taken before the registry: %v tables", n[0][0])
+	}
+	if n := rows(t, fresh, "SELECT count(*) FROM duckdb_views() WHERE schema_name = 'ml' AND view_name <> 'decoy_view'"); n[0][0] != int64(0) {
+		t.Errorf("a registry name was taken by a view before the registry: %v views", n[0][0])
+	}
+
+	lh := openTarget(t)
+	execSQL(t, lh, customers)
+	governed(t, lh, "development")
+	r := NewRegistry(lh)
+	lh.SetPrincipal("chen")
+	registerHand(t, r, regModel("churn", []float64{1, 0, 0, 0}, 0), 0.7)
+	columnsBefore := rows(t, lh, "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name = 'ml' AND table_name <> 'decoy' ORDER BY ALL")
+	lh.SetPrincipal("ana")
+	execSQL(t, lh, "CREATE TABLE ml.decoy AS SELECT 'churn' AS name, 'champion' AS alias, 7 AS version")
+	stmts := []string{
+		"DROP TABLE ml.runs",
+		"DROP TABLE IF EXISTS ml.model_versions",
+		`drop table "ML"."MODEL_ALIASES"`,
+		"DROP VIEW ml.artifacts",
+		"ALTER TABLE ml.model_versions RENAME TO model_versions_old",
+		"ALTER TABLE ml.model_aliases RENAME COLUMN version TO v",
+		"ALTER TABLE ml.artifacts ADD COLUMN note VARCHAR",
+		"ALTER TABLE ml.registered_models ALTER description SET DEFAULT 'x'",
+		"ALTER TABLE ml.Scorings DROP COLUMN rows",
+		"COMMENT ON TABLE ml.runs IS 'x'",
+		"CREATE OR REPLACE TABLE ml.model_aliases AS SELECT * FROM ml.decoy",
+		`CREATE OR REPLACE TABLE "ml"."model_aliases" AS SELECT * FROM ml.decoy`,
+		"CREATE OR REPLACE VIEW ml.model_aliases AS SELECT * FROM ml.decoy",
+		"CREATE INDEX lb_attack ON ml.runs (run_id)",
+		"TRUNCATE ml.runs",
+		"DROP SCHEMA ml CASCADE",
+		`DROP SCHEMA "ML" CASCADE`,
+		"DROP SCHEMA ml",
+		"CREATE OR REPLACE SCHEMA ml",
+	}
+	for _, who := range []string{"ana", ""} {
+		lh.SetPrincipal(who)
+		for _, stmt := range stmts {
+			refused(t, lh, stmt)
+		}
+	}
+	lh.SetPrincipal("")
+	if got := rows(t, lh, "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name = 'ml' AND table_name <> 'decoy' ORDER BY ALL"); fmt.Sprint(got) != fmt.Sprint(columnsBefore) {
+		t.Errorf("the registry's tables changed:\n%v\nwant\n%v", got, columnsBefore)
+	}
+	if _, v, err := r.Resolve(ctx, "churn@champion"); err != nil || v != 1 {
+		t.Errorf("the champion after the attacks: %d %v, want 1", v, err)
+	}
+	if n := rows(t, lh, "SELECT count(*) FROM sys.audit WHERE NOT allowed AND principal = 'ana' AND detail LIKE '%model registry%'"); n[0][0] != int64(len(stmts)) {
+		t.Errorf("ana's refused statements audited %v times, want %d", n[0][0], len(stmts))
+	}
+	// The registry still migrates its own tables (an old ml.model_versions
+	// is kept aside, as Ensure does).
+	if err := r.Ensure(ctx); err != nil {
+		t.Errorf("the registry's own migration after the attacks: %v", err)
+	}
+}

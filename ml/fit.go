@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,21 +37,26 @@ func temporal(typ string) bool {
 // Rows whose label is NULL are left out (with a warning). progress may be
 // nil.
 //
-// Fit first puts f's rows in an order set by their label and feature values
-// (canonicalOrder; f's columns are reordered in place), so the physical
-// order of the table's rows never changes the split or the model's bytes.
+// Fit first sets an order of f's rows by their label and feature values
+// (canonicalOrder), and the split reads the rows in that order, so the
+// physical order of the table's rows never changes the split or the
+// model's bytes. f is not changed.
 func Fit(ctx context.Context, f *Frame, spec Spec, progress func(Progress)) (*Result, error) {
 	s, tgt, features, err := setup(f, spec)
 	if err != nil {
 		return nil, err
 	}
-	if canonicalOrder(f, append([]string{s.Label}, features...)) {
-		// The target's rows are frame rows: read them again in the new order.
-		if s, tgt, features, err = setup(f, spec); err != nil {
-			return nil, err
+	rows := tgt.rows
+	if order := canonicalOrder(f, append([]string{s.Label}, features...)); order != nil {
+		// The labelled rows, in the canonical order.
+		rows = make([]int, 0, len(tgt.rows))
+		for _, r := range order {
+			if !tgt.unlabelled(r) {
+				rows = append(rows, r)
+			}
 		}
 	}
-	train, test, err := splitRows(tgt.rows, tgt.classOfRows(tgt.rows), tgt.classes, s.TestSize, s.Seed)
+	train, test, err := splitRows(rows, tgt.classOfRows(rows), tgt.classes, s.TestSize, s.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -176,10 +182,15 @@ type target struct {
 	// NULL) for classification; value each row's value for regression.
 	class []int
 	value []float64
-	// rows are the frame rows with a label, ascending.
+	// rows are the frame rows with a label, ascending; null is the
+	// label's NULL mask (nil when it has none).
 	rows    []int
+	null    []bool
 	dropped int
 }
+
+// unlabelled reports whether frame row r's label is NULL.
+func (t *target) unlabelled(r int) bool { return t.null != nil && t.null[r] }
 
 // classOfRows returns the class index of each of rows, or nil for regression.
 func (t *target) classOfRows(rows []int) []int {
@@ -206,13 +217,17 @@ func newTarget(f *Frame, s *Spec) (*target, error) {
 	if temporal(c.Type) {
 		return nil, fmt.Errorf("ml: label %q is a %s, which is neither a class nor an amount: derive one in a model (such as date_diff('day', start, %s) for a duration, or a flag for a class) and train on that", s.Label, c.Type, s.Label)
 	}
-	t := &target{label: s.Label}
+	t := &target{label: s.Label, null: c.Null}
 	for i := range f.Rows {
 		if c.IsNull(i) {
 			t.dropped++
-			continue
 		}
-		t.rows = append(t.rows, i)
+	}
+	t.rows = make([]int, 0, f.Rows-t.dropped)
+	for i := range f.Rows {
+		if !c.IsNull(i) {
+			t.rows = append(t.rows, i)
+		}
 	}
 	if len(t.rows) == 0 {
 		return nil, fmt.Errorf("ml: label %q is NULL in every row: pick a label column with values", s.Label)
@@ -363,6 +378,11 @@ func fitSplit(ctx context.Context, f *Frame, s Spec, tgt *target, features []str
 		res.Warnings = append(res.Warnings, convergenceWarning(s, fit.Iterations, 0))
 	}
 	progress(Progress{Stage: "evaluate"})
+	if len(train)*m.Prep.width()*8 >= largeMatrixBytes {
+		// The training matrix is garbage now: give it back, or evaluating
+		// grows the heap past it.
+		debug.FreeOSMemory()
+	}
 	metrics, warnings, err := evaluate(m, f, tgt, test)
 	if err != nil {
 		return nil, err
@@ -423,6 +443,10 @@ func convergenceWarning(s Spec, iterations, fold int) string {
 	return fmt.Sprintf("%s%s regression did not converge in %d iterations (max_iter %d, tol %g): raise max_iter or scale the input columns; the coefficients may be off the optimum (scikit-learn's ConvergenceWarning)", where, s.Algorithm, iterations, s.MaxIter, s.Tol)
 }
 
+// largeMatrixBytes is the size of a training matrix from which Fit
+// collects garbage around it (see fitModel).
+const largeMatrixBytes = 64 << 20
+
 // fitModel fits the preparation and the algorithm on f's rows.
 func fitModel(ctx context.Context, f *Frame, s Spec, tgt *target, features []string, rows []int, progress func(int, float64)) (*Model, *LinearFit, error) {
 	if err := ctx.Err(); err != nil {
@@ -431,6 +455,14 @@ func fitModel(ctx context.Context, f *Frame, s Spec, tgt *target, features []str
 	prep, err := fitPrep(f, features, rows, s.MaxCategories)
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(rows)*prep.width()*8 >= largeMatrixBytes {
+		// The training matrix is the largest allocation of a training,
+		// made beside the frame: first give the garbage of ordering and
+		// splitting back, or the heap grows past it (the Go collector lets
+		// the heap double its live size before it collects, and a freed
+		// slice the matrix cannot fit in stays resident).
+		debug.FreeOSMemory()
 	}
 	X, err := prep.matrix(f, rows)
 	if err != nil {
@@ -467,13 +499,44 @@ func fitModel(ctx context.Context, f *Frame, s Spec, tgt *target, features []str
 	return m, fit, nil
 }
 
+// evalBlock is how many rows evaluate prepares and scores at a time: the
+// test rows' matrix is never whole beside the training's.
+const evalBlock = 1 << 15
+
+// minBlockRows is the fewest rows a block of predictRows has (but for a
+// whole set of fewer): gonum's Dgemm multiplies 64-row blocks in parallel
+// from 4 of them on, each row summed the same way at any number of rows
+// past that, so the scores are those of one multiplication of all the rows.
+const minBlockRows = 4 * 64
+
+// predictRows prepares f's given rows and scores them with m, a block of
+// rows at a time.
+func (m *Model) predictRows(f *Frame, rows []int) (*Predictions, error) {
+	out := &Predictions{}
+	for lo := 0; lo < len(rows); {
+		hi := min(lo+evalBlock, len(rows))
+		if len(rows)-hi < minBlockRows {
+			hi = len(rows)
+		}
+		X, err := m.Prep.matrix(f, rows[lo:hi])
+		if err != nil {
+			return nil, err
+		}
+		p, err := m.predictMatrix(X)
+		if err != nil {
+			return nil, err
+		}
+		out.Class = append(out.Class, p.Class...)
+		out.Proba = append(out.Proba, p.Proba...)
+		out.Value = append(out.Value, p.Value...)
+		lo = hi
+	}
+	return out, nil
+}
+
 // evaluate scores m on f's rows and judges it against the target.
 func evaluate(m *Model, f *Frame, tgt *target, rows []int) (Metrics, []string, error) {
-	X, err := m.Prep.matrix(f, rows)
-	if err != nil {
-		return Metrics{}, nil, err
-	}
-	p, err := m.predictMatrix(X)
+	p, err := m.predictRows(f, rows)
 	if err != nil {
 		return Metrics{}, nil, err
 	}

@@ -354,39 +354,64 @@ func TestFitIgnoresRowOrder(t *testing.T) {
 	}
 }
 
-// TestCanonicalOrderKeepsRows: reordering moves whole rows (every column
-// alike, NULLs with their rows) and loses none.
+// TestCanonicalOrderKeepsRows: the canonical order is a permutation of the
+// frame's rows (none lost, none twice), and the same rows stored in another
+// order come in the same sequence of values, NULLs included.
 func TestCanonicalOrderKeepsRows(t *testing.T) {
 	n := 500
-	ids, x, city := make([]any, n), make([]any, n), make([]any, n)
-	for i := range n {
-		ids[i] = float64(i)
-		x[i] = float64(i % 7)
-		if i%5 == 0 {
-			x[i] = nil
+	build := func(perm []int) *Frame {
+		ids, x, city := make([]any, n), make([]any, n), make([]any, n)
+		for p, i := range perm {
+			ids[p] = float64(i)
+			x[p] = float64(i % 7)
+			if i%5 == 0 {
+				x[p] = nil
+			}
+			city[p] = []string{"ams", "ber", "cph", "dub"}[i%4]
+			if i%9 == 0 {
+				city[p] = nil
+			}
 		}
-		city[i] = []string{"ams", "ber", "cph", "dub"}[i%4]
-		if i%9 == 0 {
-			city[i] = nil
-		}
+		return frameOf(numCol("id", ids...), numCol("x", x...), textCol("city", city...))
 	}
-	f := frameOf(numCol("id", ids...), numCol("x", x...), textCol("city", city...))
-	if !canonicalOrder(f, []string{"x", "city"}) {
-		t.Fatal("500 rows in id order came back in hash order unmoved")
+	// The sequence of (x, city) values the order reads.
+	values := func(f *Frame, order []int) []string {
+		out := make([]string, len(order))
+		for p, r := range order {
+			x, city := "NULL", "NULL"
+			if !f.Columns[1].IsNull(r) {
+				x = strconv.FormatFloat(f.Columns[1].Num[r], 'g', -1, 64)
+			}
+			if !f.Columns[2].IsNull(r) {
+				city = f.Columns[2].Text[r]
+			}
+			out[p] = x + "/" + city
+		}
+		return out
 	}
-	seen := make([]bool, n)
-	for r := range n {
-		i := int(f.Columns[0].Num[r])
-		if seen[i] {
-			t.Fatalf("row %d appears twice", i)
+	asc := make([]int, n)
+	for i := range asc {
+		asc[i] = i
+	}
+	shuffled := slices.Clone(asc)
+	rand.New(rand.NewPCG(3, 4)).Shuffle(n, func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	var seqs [][]string
+	for _, perm := range [][]int{asc, shuffled} {
+		f := build(perm)
+		order := canonicalOrder(f, []string{"x", "city"})
+		if order == nil {
+			t.Fatal("500 rows in id order came back in hash order unmoved")
 		}
-		seen[i] = true
-		wantNullX, wantNullCity := i%5 == 0, i%9 == 0
-		if f.Columns[1].IsNull(r) != wantNullX || (!wantNullX && f.Columns[1].Num[r] != float64(i%7)) {
-			t.Errorf("row %d: x moved apart from its row", i)
+		seen := make([]bool, n)
+		for _, r := range order {
+			if r < 0 || r >= n || seen[r] {
+				t.Fatalf("row %d is out of range or appears twice in the order", r)
+			}
+			seen[r] = true
 		}
-		if f.Columns[2].IsNull(r) != wantNullCity || (!wantNullCity && f.Columns[2].Text[r] != []string{"ams", "ber", "cph", "dub"}[i%4]) {
-			t.Errorf("row %d: city moved apart from its row", i)
-		}
+		seqs = append(seqs, values(f, order))
+	}
+	if !slices.Equal(seqs[0], seqs[1]) {
+		t.Errorf("the same rows in another physical order came in another canonical order")
 	}
 }

@@ -8,23 +8,33 @@ import (
 	"github.com/zeebo/xxh3"
 )
 
-// canonicalOrder puts f's rows in an order set by their values in columns
-// (the label and the features), not by where the table stored them: rows
-// sorted by a 64-bit hash of those values. A table rebuilt with the same rows
-// in another physical order (a parallel CREATE TABLE AS keeps none) then
-// trains to the same bytes, since the seeded split sees the same sequence.
-// Rows equal in those columns are interchangeable for training; two unequal
-// rows share a hash with a chance of about n²/2⁶⁵. It reports whether any
-// row moved; every column of f moves alike.
-func canonicalOrder(f *Frame, columns []string) bool {
-	h := make([]uint64, f.Rows)
+// canonicalOrder returns an order of f's rows set by their values in columns
+// (the label and the features), not by where the table stored them: the
+// frame rows sorted by a 64-bit hash of those values, order[i] being the
+// frame row at position i. A table rebuilt with the same rows in another
+// physical order (a parallel CREATE TABLE AS keeps none) then trains to the
+// same bytes, since the seeded split sees the same sequence. Rows equal in
+// those columns are interchangeable for training; two unequal rows share a
+// hash with a chance of about n²/2⁶⁵. It returns nil when the rows are in
+// that order already. The frame is not moved: the split, the folds and the
+// matrices read its rows through order (a copy of every column would cost
+// as much memory as the frame).
+func canonicalOrder(f *Frame, columns []string) []int {
+	type key struct {
+		h   uint64
+		row int
+	}
+	keys := make([]key, f.Rows)
+	for i := range keys {
+		keys[i].row = i
+	}
 	for k, name := range columns {
 		c := f.Column(name)
 		if c == nil {
 			continue
 		}
 		salt := mix(uint64(k) + 0x9e3779b97f4a7c15)
-		for i := range h {
+		for i := range keys {
 			var v uint64
 			switch {
 			case c.IsNull(i):
@@ -38,16 +48,8 @@ func canonicalOrder(f *Frame, columns []string) bool {
 				}
 				v = math.Float64bits(x) ^ 2
 			}
-			h[i] = mix(h[i] ^ mix(v^salt))
+			keys[i].h = mix(keys[i].h ^ mix(v^salt))
 		}
-	}
-	type key struct {
-		h   uint64
-		row int
-	}
-	keys := make([]key, f.Rows)
-	for i := range keys {
-		keys[i] = key{h[i], i}
 	}
 	slices.SortFunc(keys, func(a, b key) int {
 		if c := cmp.Compare(a.h, b.h); c != 0 {
@@ -63,27 +65,13 @@ func canonicalOrder(f *Frame, columns []string) bool {
 		}
 	}
 	if !moved {
-		return false
-	}
-	for ci := range f.Columns {
-		c := &f.Columns[ci]
-		c.Num = permute(c.Num, keys, func(k key) int { return k.row })
-		c.Text = permute(c.Text, keys, func(k key) int { return k.row })
-		c.Null = permute(c.Null, keys, func(k key) int { return k.row })
-	}
-	return true
-}
-
-// permute returns s with its elements in the order of keys (nil stays nil).
-func permute[T, K any](s []T, keys []K, row func(K) int) []T {
-	if s == nil {
 		return nil
 	}
-	out := make([]T, len(s))
+	order := make([]int, len(keys))
 	for i, k := range keys {
-		out[i] = s[row(k)]
+		order[i] = k.row
 	}
-	return out
+	return order
 }
 
 // mix is SplitMix64's finaliser: every input bit moves every output bit.

@@ -181,12 +181,13 @@ func fitPrep(f *Frame, features []string, rows []int, maxCategories int) (Prep, 
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), len(features)) {
 		wg.Go(func() {
+			var scratch []float64 // one column's training values, reused
 			for i := int(next.Add(1) - 1); i < len(features); i = int(next.Add(1) - 1) {
 				c := f.Column(features[i])
 				if c.Kind == Text {
 					p.Features[i], errs[i] = fitCategorical(c, rows, maxCategories)
 				} else {
-					p.Features[i], errs[i] = fitNumeric(c, rows)
+					p.Features[i], scratch, errs[i] = fitNumeric(c, rows, scratch)
 				}
 			}
 		})
@@ -208,13 +209,17 @@ func allNullError(name string) error {
 // fitNumeric fits a numeric or boolean column: the missing values imputed
 // (mean, or most frequent for booleans), then standardised with the
 // population std of the imputed training values (as scikit-learn's
-// SimpleImputer followed by StandardScaler).
-func fitNumeric(c *Column, rows []int) (FeaturePrep, error) {
+// SimpleImputer followed by StandardScaler). vals is scratch space for the
+// column's values, returned for the next column.
+func fitNumeric(c *Column, rows []int, vals []float64) (FeaturePrep, []float64, error) {
 	fp := FeaturePrep{Column: c.Name, Kind: prepNumeric, Outputs: []string{c.Name}}
 	if c.Kind == Boolean {
 		fp.Kind = prepBoolean
 	}
-	vals := make([]float64, 0, len(rows))
+	if cap(vals) < len(rows) {
+		vals = make([]float64, 0, len(rows))
+	}
+	vals = vals[:0]
 	missing := false
 	for _, r := range rows {
 		if c.IsNull(r) {
@@ -224,7 +229,7 @@ func fitNumeric(c *Column, rows []int) (FeaturePrep, error) {
 		vals = append(vals, c.Num[r])
 	}
 	if len(vals) == 0 {
-		return FeaturePrep{}, allNullError(c.Name)
+		return FeaturePrep{}, vals, allNullError(c.Name)
 	}
 	if fp.Kind == prepBoolean {
 		ones := 0
@@ -253,7 +258,7 @@ func fitNumeric(c *Column, rows []int) (FeaturePrep, error) {
 		fp.Indicator = true
 		fp.Outputs = append(fp.Outputs, c.Name+missingSuffix)
 	}
-	return fp, nil
+	return fp, vals, nil
 }
 
 // fitCategorical fits a text column's one-hot levels (sorted), its most

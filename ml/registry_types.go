@@ -25,7 +25,9 @@ type Run struct {
 	Principal string        `json:"principal"`
 	StartedAt time.Time     `json:"started_at"`
 	Duration  time.Duration `json:"duration_ns"`
-	// Loss per optimiser iteration of the final fit.
+	// Loss per optimiser iteration of the final fit, from the starting
+	// point (iteration 0) to the last; least squares has one, at the
+	// solution (iteration 1). See LossIteration.
 	Loss       []float64 `json:"loss"`
 	Iterations int       `json:"iterations"`
 	Converged  bool      `json:"converged"`
@@ -115,3 +117,9 @@ type Scoring struct {
 	Rows     int64     `json:"rows"`
 	ScoredAt time.Time `json:"scored_at"`
 }
+
+// LossIteration is the iteration of r.Loss[i], numbered as training's
+// progress numbers it (Progress.Iter), so a stored loss curve and the live
+// one agree: i for an optimiser (0 is the starting point), 1 for least
+// squares' one value.
+func (r *Run) LossIteration(i int) int { return r.Iterations - (len(r.Loss) - 1) + i }

@@ -78,7 +78,14 @@ func allPositions(n int) []int {
 
 // groupByClass returns the rows of each class, in the order of rows.
 func groupByClass(rows, class []int, classes int) [][]int {
+	counts := make([]int, classes)
+	for _, k := range class {
+		counts[k]++
+	}
 	groups := make([][]int, classes)
+	for k, n := range counts {
+		groups[k] = make([]int, 0, n)
+	}
 	for i, r := range rows {
 		groups[class[i]] = append(groups[class[i]], r)
 	}
@@ -158,40 +165,40 @@ func shift(t []int, groups [][]int, k, dir int) bool {
 }
 
 // foldRows deals rows into k seeded folds, each class spread evenly across
-// them (stratified) when class is given, and returns each fold's held-out
-// rows in ascending order.
+// them (stratified) when class is given (class[i] is the class of rows[i]),
+// and returns each fold's held-out rows in the order of rows.
 func foldRows(rows, class []int, classes, k int, seed int64) [][]int {
 	rng := newRand(seed, 2)
-	folds := make([][]int, k)
-	var groups [][]int
+	var groups [][]int // positions in rows
 	if class == nil {
-		groups = [][]int{slices.Clone(rows)}
+		groups = [][]int{allPositions(len(rows))}
 	} else {
-		groups = groupByClass(rows, class, classes)
+		groups = groupByClass(allPositions(len(rows)), class, classes)
 	}
+	fold := make([]int, len(rows))
 	next := 0
 	for _, g := range groups {
 		rng.Shuffle(len(g), func(i, j int) { g[i], g[j] = g[j], g[i] })
-		for _, r := range g {
-			folds[next] = append(folds[next], r)
+		for _, i := range g {
+			fold[i] = next
 			next = (next + 1) % k
 		}
 	}
-	for _, f := range folds {
-		slices.Sort(f)
+	folds := make([][]int, k)
+	for i, r := range rows {
+		folds[fold[i]] = append(folds[fold[i]], r)
 	}
 	return folds
 }
 
-// complement returns rows without the ones in held (both ascending).
+// complement returns rows without the ones in held, which are some of rows
+// in the order of rows (a fold of foldRows).
 func complement(rows, held []int) []int {
 	out := make([]int, 0, len(rows)-len(held))
 	j := 0
 	for _, r := range rows {
-		for j < len(held) && held[j] < r {
-			j++
-		}
 		if j < len(held) && held[j] == r {
+			j++
 			continue
 		}
 		out = append(out, r)

@@ -116,6 +116,9 @@ type Progress struct {
 	Stage string
 	// Fold is the cross-validation fold (1-based), 0 for the final fit.
 	Fold int
+	// Iter and Loss are, in stages fit and cv, the optimiser's iteration
+	// (0 is the starting point, as in Run.Loss) and the loss there; least
+	// squares reports one, iteration 1, at the solution.
 	Iter int
 	Loss float64
 }

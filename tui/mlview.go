@@ -693,7 +693,9 @@ func (v *mlview) progress(p ml.Progress) {
 		t.stage, t.fold = p.Stage, p.Fold
 		t.cv = t.cv || p.Stage == "cv"
 	}
-	if p.Iter > 0 {
+	if p.Stage == "fit" || p.Stage == "cv" {
+		// From iteration 0, the starting point, as the stored curve
+		// (ml.Run.LossIteration).
 		t.iter = p.Iter
 		t.loss = append(t.loss, chart.Point{X: float64(p.Iter), Y: p.Loss})
 	}

@@ -332,7 +332,7 @@ func (v *mlview) detailView(width, height int) string {
 				c := chart.NewLine(v.cst)
 				c.XFormat = func(x float64) string { return fmt.Sprintf("%.0f", x) }
 				c.SetSize(w, room)
-				c.SetSeries(chart.Series{Name: "training loss per iteration", Points: lossPoints(d.Run.Loss)})
+				c.SetSeries(chart.Series{Name: "training loss per iteration", Points: lossPoints(&d.Run)})
 				lines = append(append(lines, ""), strings.Split(c.View(), "\n")...)
 			}
 			return strings.Join(lines, "\n")
@@ -491,7 +491,7 @@ func (v *mlview) curveView(d *ml.VersionDetail, width, height int) string {
 	if len(d.Evaluation.ROC) == 0 {
 		c.Empty = "no loss recorded"
 		c.XFormat = func(x float64) string { return fmt.Sprintf("%.0f", x) }
-		c.SetSeries(chart.Series{Name: "loss per iteration", Points: lossPoints(d.Run.Loss)})
+		c.SetSeries(chart.Series{Name: "loss per iteration", Points: lossPoints(&d.Run)})
 		return c.View()
 	}
 	c.SetRange(0, 1, 0, 1)
@@ -514,10 +514,10 @@ func rocPoints(roc []ml.ROCPoint) []chart.Point {
 	return pts
 }
 
-func lossPoints(loss []float64) []chart.Point {
-	pts := make([]chart.Point, len(loss))
-	for i, l := range loss {
-		pts[i] = chart.Point{X: float64(i + 1), Y: l}
+func lossPoints(r *ml.Run) []chart.Point {
+	pts := make([]chart.Point, len(r.Loss))
+	for i, l := range r.Loss {
+		pts[i] = chart.Point{X: float64(r.LossIteration(i)), Y: l}
 	}
 	return pts
 }

@@ -623,3 +623,28 @@ func TestMLImportanceSigned(t *testing.T) {
 		t.Errorf("want the signed coefficients around a zero line:\n%s", out)
 	}
 }
+
+// TestMLLossCurvesAgree: the live loss curve and the stored one of the same
+// fit have the same points: from iteration 0 (the starting point) for an
+// optimiser, iteration 1 alone for least squares.
+func TestMLLossCurvesAgree(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		iter []int // as progress reports them
+	}{{"logistic", []int{0, 1, 2, 3}}, {"least squares", []int{1}}} {
+		m := mlModel(t, 80, 24)
+		send(m, "up", "r")
+		v := mlOf(m)
+		seq := v.train.seq
+		send(m, mlTrainMsg{seq: seq, p: ml.Progress{Stage: "read"}}, mlTrainMsg{seq: seq, p: ml.Progress{Stage: "prepare"}})
+		run := ml.Run{Iterations: c.iter[len(c.iter)-1]}
+		for _, i := range c.iter {
+			loss := 0.7 / float64(i+1)
+			send(m, mlTrainMsg{seq: seq, p: ml.Progress{Stage: "fit", Iter: i, Loss: loss}})
+			run.Loss = append(run.Loss, loss)
+		}
+		if live, stored := v.train.loss, lossPoints(&run); !slices.Equal(live, stored) {
+			t.Errorf("%s: live curve %v, stored %v", c.name, live, stored)
+		}
+	}
+}

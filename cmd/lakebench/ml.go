@@ -868,6 +868,15 @@ func printVersion(w io.Writer, d *ml.VersionDetail, top int) {
 		fit += ", not converged"
 	}
 	kv = append(kv, [2]string{"fit", fit})
+	if n := len(d.Run.Loss); n > 0 {
+		// As the ML view's loss curve numbers the iterations (from 0, the
+		// starting point).
+		loss := fmt.Sprintf("%.6g at iteration %d", d.Run.Loss[n-1], d.Run.LossIteration(n-1))
+		if n > 1 {
+			loss = fmt.Sprintf("%.6g at iteration %d to ", d.Run.Loss[0], d.Run.LossIteration(0)) + loss
+		}
+		kv = append(kv, [2]string{"loss", loss})
+	}
 	if d.Description != "" {
 		kv = append(kv, [2]string{"description", d.Description})
 	}
