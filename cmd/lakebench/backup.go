@@ -254,13 +254,11 @@ backup and RTO as the last measured restore, each against its objective.`,
 			if err != nil {
 				return err
 			}
-			lh, err := s.openRead(ctx)
+			lh, err := s.openReadAs(ctx)
 			if err != nil {
 				return err
 			}
 			defer lh.Close()
-			lh.SetPrincipal(s.principal())
-			s.warnUndeployed(ctx, lh)
 			rep, err := s.project.SLAReport(ctx, lh)
 			if err != nil {
 				return err
