@@ -293,7 +293,8 @@ func printSLA(w io.Writer, s *session, rep *pipeline.SLAReport) {
 			s.target, s.target, filepath.Base(s.project.File))
 		return
 	}
-	fmt.Fprintf(w, "SLA of target %s, measured %s\n", rep.Target, rep.MeasuredAt.Local().Format(time.DateTime))
+	fmt.Fprintf(w, "SLA of target %s (from %s in %s), measured %s\n", rep.Target, strings.Join(rep.Sources(), ", "), filepath.Base(s.project.File),
+		rep.MeasuredAt.Local().Format(time.DateTime))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "OBJECTIVE\tTARGET\tOBSERVED\tSTATUS\tDETAIL")
 	missed := 0
