@@ -445,6 +445,63 @@ func (lh *Lakehouse) importLog(ctx context.Context, path string, move func(tx *s
 	return nil
 }
 
+// pendingRecords reads a log of read-only sessions (the query or usage
+// log): parse makes each event a record; the chain's breaks, and events
+// parse refuses (not a kind record), are returned apart, for the import to
+// record in sys.audit.
+func pendingRecords[R any](path, kind string, parse func(AuditEvent) (R, bool)) ([]R, []*logBreak, error) {
+	entries, _, err := readLog(path, chainHead{})
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []R
+	var breaks []*logBreak
+	for _, en := range entries {
+		if en.Break != nil {
+			breaks = append(breaks, en.Break)
+			continue
+		}
+		r, ok := parse(*en.Event)
+		if !ok {
+			breaks = append(breaks, &logBreak{Line: -1, Seq: en.Event.Seq, What: "not a " + kind + " record (action " + en.Event.Action + ")"})
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, breaks, nil
+}
+
+// importRecords moves a log of read-only sessions into its table (see
+// importLog): pending reads the log's records and breaks inside the
+// import's transaction, insert writes each record, and each break becomes
+// an audit_tamper event in sys.audit.
+func importRecords[R any](ctx context.Context, lh *Lakehouse, path, kind string, pending func(tx *sql.Tx) ([]R, []*logBreak, error), insert func(tx *sql.Tx, r R) error) error {
+	return lh.importLog(ctx, path, func(tx *sql.Tx) error {
+		records, breaks, err := pending(tx)
+		if err != nil {
+			return err
+		}
+		for _, r := range records {
+			if err := insert(tx, r); err != nil {
+				return err
+			}
+		}
+		if len(breaks) == 0 {
+			return nil
+		}
+		head, err := auditHead(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for _, b := range breaks {
+			if head, err = appendAudit(ctx, tx, head, tamperEvent(kind+" log", path, b)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // tamperEvent is the audit_tamper event that records a break found in
 // the log at path, of a kind ("audit log", "query log").
 func tamperEvent(kind, path string, b *logBreak) AuditEvent {

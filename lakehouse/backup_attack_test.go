@@ -1,15 +1,12 @@
 package lakehouse
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -89,26 +86,7 @@ func TestAttackRestoreCrash(t *testing.T) {
 	path, dir := backupFixture(t)
 	backup(t, path, dir, 0)
 	before := digests(t, path)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestAttackRestoreCrashChild$")
-	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_RESTORE_CRASH="+path, "LAKEBENCH_TEST_RESTORE_DIR="+dir)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || strings.TrimSpace(line) != "swapping" {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("child said %q (%v), want swapping", line, err)
-	}
+	cmd := startChild(t, "^TestAttackRestoreCrashChild$", "swapping", "LAKEBENCH_TEST_RESTORE_CRASH="+path, "LAKEBENCH_TEST_RESTORE_DIR="+dir)
 	cmd.Process.Kill()
 	cmd.Wait()
 	if _, err := os.Lstat(path); err != nil {

@@ -1,13 +1,11 @@
 package lakehouse
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -313,26 +311,7 @@ func TestBackupCrash(t *testing.T) {
 	path, dir := backupFixture(t)
 	first := backup(t, path, dir, 0)
 	second := backup(t, path, dir, 0)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBackupCrashChild$")
-	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_BACKUP_CRASH="+path, "LAKEBENCH_TEST_BACKUP_DIR="+dir)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer stdin.Close()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || strings.TrimSpace(line) != "copying" {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("child said %q (%v), want copying", line, err)
-	}
+	cmd := startChild(t, "^TestBackupCrashChild$", "copying", "LAKEBENCH_TEST_BACKUP_CRASH="+path, "LAKEBENCH_TEST_BACKUP_DIR="+dir)
 	// The child has written part of its copy: a half snapshot on disk.
 	tmps, _ := filepath.Glob(filepath.Join(dir, "dev", ".*.tmp"))
 	if len(tmps) != 1 {

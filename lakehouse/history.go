@@ -140,67 +140,28 @@ func recordOf(e AuditEvent) (QueryRecord, bool) {
 }
 
 // pendingQueries reads the read-only sessions' query log, numbering its
-// records after after as the import will; breaks are left out (the import
-// records them in sys.audit).
+// records after after as the import will; breaks are returned apart (the
+// import records them in sys.audit).
 func pendingQueries(path string, after int64) ([]QueryRecord, []*logBreak, error) {
-	entries, _, err := readLog(path, chainHead{})
-	if err != nil {
-		return nil, nil, err
+	out, breaks, err := pendingRecords(path, "query", recordOf)
+	for i := range out {
+		out[i].ID = after + int64(i) + 1
 	}
-	var out []QueryRecord
-	var breaks []*logBreak
-	for _, en := range entries {
-		if en.Break != nil {
-			breaks = append(breaks, en.Break)
-			continue
-		}
-		r, ok := recordOf(*en.Event)
-		if !ok {
-			breaks = append(breaks, &logBreak{Line: -1, Seq: en.Event.Seq, What: "not a query record (action " + en.Event.Action + ")"})
-			continue
-		}
-		after++
-		r.ID = after
-		out = append(out, r)
-	}
-	return out, breaks, nil
+	return out, breaks, err
 }
 
 // importQueries moves the read-only sessions' query log into
-// sys.query_history (see importLog), its records numbered in the log's
-// order after the table's; each break of its chain becomes an
-// audit_tamper event in sys.audit.
+// sys.query_history (see importRecords), its records numbered in the log's
+// order after the table's.
 func (lh *Lakehouse) importQueries(ctx context.Context) error {
 	path := queryLogPath(lh.path)
-	return lh.importLog(ctx, path, func(tx *sql.Tx) error {
+	return importRecords(ctx, lh, path, "query", func(tx *sql.Tx) ([]QueryRecord, []*logBreak, error) {
 		var last int64
 		if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(query_id), 0) FROM sys.query_history").Scan(&last); err != nil {
-			return fmt.Errorf("lakehouse: import %s: %w", path, err)
+			return nil, nil, fmt.Errorf("lakehouse: import %s: %w", path, err)
 		}
-		records, breaks, err := pendingQueries(path, last)
-		if err != nil {
-			return err
-		}
-		for _, r := range records {
-			if err := insertQuery(ctx, tx, r, r.ID); err != nil {
-				return err
-			}
-		}
-		if len(breaks) == 0 {
-			return nil
-		}
-		head, err := auditHead(ctx, tx)
-		if err != nil {
-			return err
-		}
-		for _, b := range breaks {
-			e := tamperEvent("query log", path, b)
-			if head, err = appendAudit(ctx, tx, head, e); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+		return pendingQueries(path, last)
+	}, func(tx *sql.Tx, r QueryRecord) error { return insertQuery(ctx, tx, r, r.ID) })
 }
 
 // migrateQueryHistory numbers the rows an older lakebench wrote without

@@ -62,8 +62,17 @@ func testFileCheck(ctx context.Context, path string) *exec.Cmd {
 // child, which a test may kill sooner.
 func holdWriter(t *testing.T, path string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_HOLD="+path)
+	return startChild(t, "^$", "holding", "LAKEBENCH_TEST_HOLD="+path)
+}
+
+// startChild runs this test binary again as a child process (run selects
+// its test, env what it does) and waits for its first line, which must be
+// want; its stdin stays open until the test ends, when the child is killed
+// and waited for if it has not been before.
+func startChild(t *testing.T, run, want string, env ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run="+run)
+	cmd.Env = append(os.Environ(), env...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -77,8 +86,8 @@ func holdWriter(t *testing.T, path string) *exec.Cmd {
 	}
 	t.Cleanup(func() { stdin.Close(); cmd.Process.Kill(); cmd.Wait() })
 	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || strings.TrimSpace(line) != "holding" {
-		t.Fatalf("holder said %q (%v)", line, err)
+	if err != nil || strings.TrimSpace(line) != want {
+		t.Fatalf("child said %q (%v), want %s", line, err, want)
 	}
 	return cmd
 }

@@ -2,6 +2,7 @@ package lakehouse
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -202,22 +203,35 @@ func (tx *Tx) checkRows(ctx context.Context, relation string, rules []Rule, q qu
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err := tx.tx.QueryContext(ctx, "SELECT * FROM temp.lb_checked LIMIT 0")
+	data, err := tx.dataColumns(ctx, "temp.lb_checked")
 	if err != nil {
 		return nil, nil, err
-	}
-	cols, err := resultColumns(rows)
-	rows.Close()
-	if err != nil {
-		return nil, nil, err
-	}
-	var data []string
-	for _, c := range cols {
-		if !strings.HasPrefix(c.Name, "_lb_fail_") && !slices.Contains(QualityColumns, c.Name) {
-			data = append(data, QuoteIdent(c.Name))
-		}
 	}
 	return data, out, nil
+}
+
+// dataColumns are the columns of relation's rows that checks carry into a
+// table or quarantine, quoted: all but the flags and the QualityColumns a
+// relation brings from upstream. DuckDB binds the relation to describe it;
+// nothing runs.
+func (tx *Tx) dataColumns(ctx context.Context, relation string) ([]string, error) {
+	rows, err := tx.tx.QueryContext(ctx, "DESCRIBE SELECT * FROM "+relation+" AS "+InputAlias)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var data []string
+	for rows.Next() {
+		var name, typ string
+		var null, key, def, extra sql.NullString
+		if err := rows.Scan(&name, &typ, &null, &key, &def, &extra); err != nil {
+			return nil, err
+		}
+		if !strings.HasPrefix(name, "_lb_fail_") && !slices.Contains(QualityColumns, name) {
+			data = append(data, QuoteIdent(name))
+		}
+	}
+	return data, rows.Err()
 }
 
 // countFlags counts the rows of a relation with flag columns, and each
@@ -298,7 +312,7 @@ func (tx *Tx) ApplyQuality(ctx context.Context, table TableName, rules []Rule, r
 	}
 	defer tx.tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.lb_checked")
 	data = slices.DeleteFunc(data, func(c string) bool { return c == QuoteIdent("_lb_rowid") })
-	if _, err := tx.quarantine(ctx, table, data, q, run, false); err != nil {
+	if _, err := tx.quarantine(ctx, table, "temp.lb_checked", data, q, run, false); err != nil {
 		return nil, err
 	}
 	if _, err := tx.tx.ExecContext(ctx, "DELETE FROM "+table.SQL()+" WHERE rowid IN (SELECT _lb_rowid FROM temp.lb_checked WHERE "+q.anyError+")"); err != nil {
@@ -307,13 +321,14 @@ func (tx *Tx) ApplyQuality(ctx context.Context, table TableName, rules []Rule, r
 	return out, nil
 }
 
-// quarantine appends the failing rows of temp.lb_checked to the table's
-// quarantine, creating it (or starting it over, when startOver is set or
-// its columns are not those of these rows) first. It returns the rows added.
-func (tx *Tx) quarantine(ctx context.Context, table TableName, data []string, q qualitySQL, run QualityRun, startOver bool) (int64, error) {
+// quarantine appends the failing rows of flagged (a relation with the
+// rules' flag columns) to the table's quarantine, creating it (or starting
+// it over, when startOver is set or its columns are not those of these
+// rows) first. It returns the rows added.
+func (tx *Tx) quarantine(ctx context.Context, table TableName, flagged string, data []string, q qualitySQL, run QualityRun, startOver bool) (int64, error) {
 	qt := QuarantineTable(table)
 	failing := "SELECT " + strings.Join(data, ", ") + ", " + q.errors + " AS _errors, " + q.warnings + " AS _warnings, " +
-		QuoteString(run.RunID) + " AS _run_id FROM temp.lb_checked WHERE " + q.anyError
+		QuoteString(run.RunID) + " AS _run_id FROM " + flagged + " WHERE " + q.anyError
 	exists, err := tableExists(ctx, tx.tx, qt)
 	if err != nil {
 		return 0, err
@@ -387,6 +402,9 @@ func (tx *Tx) MaterializeChecked(ctx context.Context, table TableName, selectSQL
 		relation = "temp.lb_model"
 	}
 	q := rulesSQL(rules, relation, run)
+	if !exists || !m.inPlace() {
+		return tx.buildChecked(ctx, table, relation, rules, q, run, m.Rebuild)
+	}
 	if len(rules) == 0 {
 		q.flags = []string{"false AS " + QuoteIdent(flagName(0))}
 	}
@@ -413,47 +431,36 @@ func (tx *Tx) MaterializeChecked(ctx context.Context, table TableName, selectSQL
 		passing += " WHERE NOT " + q.anyError
 	}
 	qt := QuarantineTable(table)
-	var valid int64
-	if !exists || !m.inPlace() {
-		if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TABLE "+table.SQL()+" AS "+passing); err != nil {
-			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
-		}
-		// DuckDB reports no rows for a CREATE TABLE AS: count them.
-		if valid, err = tx.Count(ctx, table); err != nil {
-			return 0, nil, err
-		}
-	} else {
-		qExists, err := tableExists(ctx, tx.tx, qt)
-		if err != nil {
-			return 0, nil, err
-		}
-		targets := []TableName{table}
-		if qExists {
-			targets = append(targets, qt)
-		}
-		var stmts []string
-		for _, t := range targets {
-			switch {
-			case len(m.UniqueKey) > 0:
-				stmts = append(stmts, "DELETE FROM "+t.SQL()+" WHERE EXISTS (SELECT 1 FROM temp.lb_checked AS lb_new WHERE "+sameKey(t, m.UniqueKey)+")")
-			case m.ReplaceWhere != "":
-				stmts = append(stmts, "DELETE FROM "+t.SQL()+" WHERE "+m.ReplaceWhere)
-			}
-		}
-		for _, s := range stmts {
-			if _, err := tx.tx.ExecContext(ctx, s); err != nil {
-				return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
-			}
-		}
-		res, err := tx.tx.ExecContext(ctx, "INSERT INTO "+table.SQL()+" BY NAME "+passing)
-		if err != nil {
-			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
-		}
-		valid, _ = res.RowsAffected()
+	qExists, err := tableExists(ctx, tx.tx, qt)
+	if err != nil {
+		return 0, nil, err
 	}
+	targets := []TableName{table}
+	if qExists {
+		targets = append(targets, qt)
+	}
+	var stmts []string
+	for _, t := range targets {
+		switch {
+		case len(m.UniqueKey) > 0:
+			stmts = append(stmts, "DELETE FROM "+t.SQL()+" WHERE EXISTS (SELECT 1 FROM temp.lb_checked AS lb_new WHERE "+sameKey(t, m.UniqueKey)+")")
+		case m.ReplaceWhere != "":
+			stmts = append(stmts, "DELETE FROM "+t.SQL()+" WHERE "+m.ReplaceWhere)
+		}
+	}
+	for _, s := range stmts {
+		if _, err := tx.tx.ExecContext(ctx, s); err != nil {
+			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+		}
+	}
+	res, err := tx.tx.ExecContext(ctx, "INSERT INTO "+table.SQL()+" BY NAME "+passing)
+	if err != nil {
+		return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+	}
+	valid, _ := res.RowsAffected()
 	var rejected int64
 	if q.anyError != "" {
-		if rejected, err = tx.quarantine(ctx, table, data, q, run, m.Rebuild); err != nil {
+		if rejected, err = tx.quarantine(ctx, table, "temp.lb_checked", data, q, run, m.Rebuild); err != nil {
 			return 0, nil, err
 		}
 	}
@@ -462,6 +469,57 @@ func (tx *Tx) MaterializeChecked(ctx context.Context, table TableName, selectSQL
 	}
 	n, err := tx.Count(ctx, table)
 	return n, out, err
+}
+
+// buildChecked is MaterializeChecked's full build, which writes the rows
+// once: the table is created with every rule's flag beside its columns (and
+// _warnings, when a rule warns), the rows failing an error rule are copied
+// from it to the quarantine and deleted, and the flags are dropped (DuckDB
+// drops a column without rewriting the others). A temporary copy of the
+// checked rows, written first and read twice, cost as much again as the
+// table itself.
+func (tx *Tx) buildChecked(ctx context.Context, table TableName, relation string, rules []Rule, q qualitySQL, run QualityRun, startOver bool) (int64, []RuleOutcome, error) {
+	wrap := func(err error) error { return fmt.Errorf("lakehouse: materialize %s: %w", table, err) }
+	data, err := tx.dataColumns(ctx, relation)
+	if err != nil {
+		return 0, nil, wrap(err)
+	}
+	cols := slices.Clone(data)
+	if q.anyWarn != "" {
+		cols = append(cols, q.warnings+" AS _warnings")
+	}
+	cols = append(cols, q.names...)
+	if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TABLE "+table.SQL()+" AS SELECT "+strings.Join(cols, ", ")+
+		" FROM (SELECT *, "+strings.Join(q.flags, ", ")+" FROM "+relation+" AS "+InputAlias+")"); err != nil {
+		return 0, nil, wrap(err)
+	}
+	out, err := tx.countFlags(ctx, table.SQL(), rules, q)
+	if err != nil {
+		return 0, nil, wrap(err)
+	}
+	in := out[0].RowsChecked
+	var rejected int64
+	if q.anyError != "" {
+		if rejected, err = tx.quarantine(ctx, table, table.SQL(), data, q, run, startOver); err != nil {
+			return 0, nil, err
+		}
+		if _, err := tx.tx.ExecContext(ctx, "DELETE FROM "+table.SQL()+" WHERE "+q.anyError); err != nil {
+			return 0, nil, wrap(err)
+		}
+	}
+	for _, f := range q.names {
+		if _, err := tx.tx.ExecContext(ctx, "ALTER TABLE "+table.SQL()+" DROP COLUMN "+f); err != nil {
+			return 0, nil, wrap(err)
+		}
+	}
+	valid, err := tx.Count(ctx, table)
+	if err != nil {
+		return 0, nil, err
+	}
+	if valid+rejected != in {
+		return 0, nil, &QualityConservationError{Table: table, In: in, Valid: valid, Quarantine: rejected}
+	}
+	return valid, out, nil
 }
 
 // CheckErrors reads an _errors or _warnings value as the driver returns it

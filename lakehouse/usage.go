@@ -261,55 +261,18 @@ func insertUsage(ctx context.Context, e execer, r UsageRecord) error {
 // pendingUsage reads the read-only sessions' usage log; breaks are
 // returned apart (the import records them in sys.audit).
 func pendingUsage(path string) ([]UsageRecord, []*logBreak, error) {
-	entries, _, err := readLog(path, chainHead{})
-	if err != nil {
-		return nil, nil, err
-	}
-	var out []UsageRecord
-	var breaks []*logBreak
-	for _, en := range entries {
-		if en.Break != nil {
-			breaks = append(breaks, en.Break)
-			continue
-		}
+	return pendingRecords(path, "usage", func(e AuditEvent) (UsageRecord, bool) {
 		var r UsageRecord
-		if en.Event.Action != usageAction || json.Unmarshal([]byte(en.Event.Detail), &r) != nil {
-			breaks = append(breaks, &logBreak{Line: -1, Seq: en.Event.Seq, What: "not a usage record (action " + en.Event.Action + ")"})
-			continue
-		}
-		out = append(out, r)
-	}
-	return out, breaks, nil
+		return r, e.Action == usageAction && json.Unmarshal([]byte(e.Detail), &r) == nil
+	})
 }
 
 // importUsage moves the read-only sessions' usage log into sys.usage
-// (see importLog); each break of its chain becomes an audit_tamper event.
+// (see importRecords).
 func (lh *Lakehouse) importUsage(ctx context.Context) error {
 	path := usageLogPath(lh.path)
-	return lh.importLog(ctx, path, func(tx *sql.Tx) error {
-		records, breaks, err := pendingUsage(path)
-		if err != nil {
-			return err
-		}
-		for _, r := range records {
-			if err := insertUsage(ctx, tx, r); err != nil {
-				return err
-			}
-		}
-		if len(breaks) == 0 {
-			return nil
-		}
-		head, err := auditHead(ctx, tx)
-		if err != nil {
-			return err
-		}
-		for _, b := range breaks {
-			if head, err = appendAudit(ctx, tx, head, tamperEvent("usage log", path, b)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return importRecords(ctx, lh, path, "usage", func(*sql.Tx) ([]UsageRecord, []*logBreak, error) { return pendingUsage(path) },
+		func(tx *sql.Tx, r UsageRecord) error { return insertUsage(ctx, tx, r) })
 }
 
 // SetListPrice records p as the target's price from now on, unless it is

@@ -43,6 +43,21 @@ type Objective struct {
 	// Detail says how it was measured ("12 of 13 runs in 7d", "backup
 	// 20261129T1400Z").
 	Detail string `json:"detail,omitempty"`
+	// Source is where the bundle sets the objective: "sla" (the top
+	// level) or "targets.<t>.sla", which overrides it key by key.
+	Source string `json:"source"`
+}
+
+// Sources are the places the report's objectives come from
+// (Objective.Source), each once, in the order first met.
+func (r *SLAReport) Sources() []string {
+	var out []string
+	for _, o := range r.Objectives {
+		if o.Source != "" && !slices.Contains(out, o.Source) {
+			out = append(out, o.Source)
+		}
+	}
+	return out
 }
 
 // SLAReport is a target's objectives against what was measured.
@@ -80,6 +95,22 @@ func (p *Project) SLAFor(target string) SLA {
 	}
 	maps.Copy(out.Freshness, s.Freshness)
 	return out
+}
+
+// slaSource is where target's SLA key (availability, window, rpo, rto or
+// freshness.<table>) is set: targets.<t>.sla when the target sets it (as
+// SLAFor takes it), else the top-level sla.
+func (p *Project) slaSource(target, key string) string {
+	if t, ok := p.Targets[target]; ok && t.SLA != nil {
+		s := t.SLA
+		table, fresh := strings.CutPrefix(key, "freshness.")
+		_, setFresh := s.Freshness[table]
+		if key == "availability" && s.Availability != 0 || key == "window" && s.Window != "" || key == "rpo" && s.RPO != "" ||
+			key == "rto" && s.RTO != "" || fresh && setFresh {
+			return "targets." + target + ".sla"
+		}
+	}
+	return "sla"
 }
 
 // BackupFor is target's backup settings: the top level's, with the
@@ -183,6 +214,7 @@ func (p *Project) SLAReport(ctx context.Context, lh *lakehouse.Lakehouse) (*SLAR
 		if err != nil {
 			return nil, err
 		}
+		o.Source = p.slaSource(p.Target, "availability")
 		rep.Objectives = append(rep.Objectives, o)
 	}
 	if len(sla.Freshness) > 0 {
@@ -192,7 +224,9 @@ func (p *Project) SLAReport(ctx context.Context, lh *lakehouse.Lakehouse) (*SLAR
 			return nil, err
 		}
 		for _, t := range sortedKeys(sla.Freshness) {
-			rep.Objectives = append(rep.Objectives, freshnessObjective(t, sla.Freshness[t], fresh, err, now))
+			o := freshnessObjective(t, sla.Freshness[t], fresh, err, now)
+			o.Source = p.slaSource(p.Target, "freshness."+t)
+			rep.Objectives = append(rep.Objectives, o)
 		}
 	}
 	if sla.RPO != "" {
@@ -200,6 +234,7 @@ func (p *Project) SLAReport(ctx context.Context, lh *lakehouse.Lakehouse) (*SLAR
 		if err != nil {
 			return nil, err
 		}
+		o.Source = p.slaSource(p.Target, "rpo")
 		rep.Objectives = append(rep.Objectives, o)
 	}
 	if sla.RTO != "" {
@@ -207,6 +242,7 @@ func (p *Project) SLAReport(ctx context.Context, lh *lakehouse.Lakehouse) (*SLAR
 		if err != nil {
 			return nil, err
 		}
+		o.Source = p.slaSource(p.Target, "rto")
 		rep.Objectives = append(rep.Objectives, o)
 	}
 	return rep, nil
@@ -217,7 +253,7 @@ func (p *Project) availability(ctx context.Context, lh *lakehouse.Lakehouse, sla
 	o := Objective{Name: "availability", Target: "≥ " + slaPercent(sla.Availability)}
 	span, err := parseSLADuration("window", window)
 	if err != nil {
-		return o, p.errorAt("targets."+p.Target+".sla.window", err.Error(), slaDurationHint)
+		return o, p.errorAt(p.slaSource(p.Target, "window")+".window", err.Error(), slaDurationHint)
 	}
 	stats, err := lh.RunStatsSince(ctx, now.Add(-span))
 	var ae *lakehouse.AccessError
@@ -270,7 +306,7 @@ func (p *Project) rpo(objective string, now time.Time) (Objective, error) {
 	o := Objective{Name: "rpo", Target: "≤ " + objective, Observed: "?"}
 	limit, err := parseSLADuration("rpo", objective)
 	if err != nil {
-		return o, p.errorAt("targets."+p.Target+".sla.rpo", err.Error(), slaDurationHint)
+		return o, p.errorAt(p.slaSource(p.Target, "rpo")+".rpo", err.Error(), slaDurationHint)
 	}
 	list, err := lakehouse.ListBackups(p.BackupDir(p.Target), p.Target)
 	if err != nil {

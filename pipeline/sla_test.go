@@ -165,6 +165,17 @@ func TestSLAReport(t *testing.T) {
 	if r := o["rto"]; r.Known || r.Observed != "no restore" {
 		t.Errorf("rto without a restore: %+v", r)
 	}
+	// Each objective says where the bundle sets it: dev overrides rto and
+	// silver.orders' freshness, the rest is the top level's.
+	for name, want := range map[string]string{"availability": "sla", "freshness:gold.revenue": "sla", "rpo": "sla",
+		"freshness:silver.orders": "targets.dev.sla", "rto": "targets.dev.sla"} {
+		if got := o[name].Source; got != want {
+			t.Errorf("%s comes from %q, want %q", name, got, want)
+		}
+	}
+	if got := strings.Join(rep.Sources(), ", "); got != "sla, targets.dev.sla" {
+		t.Errorf("the report's sources: %q", got)
+	}
 
 	b, err := lh.Backup(ctx, p.BackupOptions("dev"))
 	if err != nil {

@@ -209,7 +209,11 @@ func (q AuditQuery) String() string {
 // measured: met green, missed red, unknown (nothing measured) muted.
 func (a *architect) objectiveLines(width int) []string {
 	st, o := a.sh.styles, a.obs
-	lines := []string{st.Subtitle.Render("objectives") + st.Muted.Render(" (targets."+a.sh.target+".sla)")}
+	head := st.Subtitle.Render("objectives")
+	if o.sla != nil && len(o.sla.Sources()) > 0 {
+		head += st.Muted.Render(" (" + strings.Join(o.sla.Sources(), ", ") + ")")
+	}
+	lines := []string{head}
 	switch {
 	case !o.slaState.loaded:
 		return append(lines, st.Muted.Render("measuring…"))

@@ -34,16 +34,14 @@ Every evaluation is in sys.alert_history.`,
 			if err != nil {
 				return err
 			}
-			lh, err := s.openRead(ctx)
+			// As the principal: sys.alert_history holds values computed
+			// from the data, so reading it takes SELECT on it (or
+			// ownership), and the read is audited.
+			lh, err := s.openReadAs(ctx)
 			if err != nil {
 				return err
 			}
 			defer lh.Close()
-			// As the principal: sys.alert_history holds values computed
-			// from the data, so reading it takes SELECT on it (or
-			// ownership), and the read is audited.
-			lh.SetPrincipal(s.principal())
-			s.warnUndeployed(ctx, lh)
 			sts, err := s.project.AlertStatuses(ctx, lh, history)
 			if err != nil {
 				return err

@@ -80,15 +80,16 @@ func runBackup(ctx context.Context, g *globals) error {
 
 // governanceReader opens what the identity and permission checks of a
 // backup listing or a restore read: the target, read-only; or, when it
-// cannot be opened (damaged) or is missing, its newest intact snapshot
-// (from says which).
-func governanceReader(ctx context.Context, s *session) (lh *lakehouse.Lakehouse, from string, err error) {
+// cannot be opened (damaged, or written by another process and whileWritten
+// is set) or is missing, its newest intact snapshot (from says which).
+func governanceReader(ctx context.Context, s *session, whileWritten bool) (lh *lakehouse.Lakehouse, from string, err error) {
 	path := s.project.DatabasePath(s.target)
 	_, statErr := os.Stat(path)
 	if statErr == nil {
 		lh, err = s.openRead(ctx)
 		var damaged *lakehouse.DamagedError
-		if err == nil || !errors.As(err, &damaged) {
+		var locked *lakehouse.ErrLocked
+		if err == nil || !errors.As(err, &damaged) && !(whileWritten && errors.As(err, &locked)) {
 			return lh, "", err
 		}
 	}
@@ -111,8 +112,18 @@ func runBackupList(ctx context.Context, g *globals, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	reader, from, err := governanceReader(ctx, s)
+	// The snapshots are files with manifests, read without the target's
+	// lock: while another process writes the target, who may list them
+	// is read from the newest intact one.
+	reader, from, err := governanceReader(ctx, s, true)
 	if err != nil {
+		if list, lerr := lakehouse.ListBackups(s.project.BackupDir(s.target), s.target); lerr == nil && len(list) == 0 {
+			if asJSON { // nothing to show, nor to guard
+				return writeJSON(os.Stdout, list)
+			}
+			printBackups(os.Stdout, s, list)
+			return nil
+		}
 		return err
 	}
 	s.reader = reader
@@ -127,7 +138,9 @@ func runBackupList(ctx context.Context, g *globals, asJSON bool) error {
 			return err
 		}
 	} else if level, deployed, err := reader.PermissionLevel(ctx, s.principal()); err != nil || deployed && level == "" {
-		return fmt.Errorf("%s may not list the backups of target %s: that needs CAN_VIEW on the target (read from snapshot %s, since the target cannot be opened)", s.principal(), s.target, from)
+		return fmt.Errorf("%s may not list the backups of target %s: that needs CAN_VIEW on the target (read from snapshot %s, since the target cannot be opened now)", s.principal(), s.target, from)
+	} else {
+		fmt.Fprintf(os.Stderr, "note: target %s cannot be opened now (damaged, or written by another process): who may list its backups is read from its newest intact snapshot, %s\n", s.target, from)
 	}
 	list, err := lakehouse.ListBackups(s.project.BackupDir(s.target), s.target)
 	if err != nil {
@@ -187,7 +200,7 @@ func runRestore(ctx context.Context, g *globals, snapshot string) error {
 	if err != nil {
 		return err
 	}
-	reader, from, err := governanceReader(ctx, s)
+	reader, from, err := governanceReader(ctx, s, false)
 	if err != nil {
 		return err
 	}
@@ -254,13 +267,11 @@ backup and RTO as the last measured restore, each against its objective.`,
 			if err != nil {
 				return err
 			}
-			lh, err := s.openRead(ctx)
+			lh, err := s.openReadAs(ctx)
 			if err != nil {
 				return err
 			}
 			defer lh.Close()
-			lh.SetPrincipal(s.principal())
-			s.warnUndeployed(ctx, lh)
 			rep, err := s.project.SLAReport(ctx, lh)
 			if err != nil {
 				return err
@@ -282,7 +293,8 @@ func printSLA(w io.Writer, s *session, rep *pipeline.SLAReport) {
 			s.target, s.target, filepath.Base(s.project.File))
 		return
 	}
-	fmt.Fprintf(w, "SLA of target %s, measured %s\n", rep.Target, rep.MeasuredAt.Local().Format(time.DateTime))
+	fmt.Fprintf(w, "SLA of target %s (from %s in %s), measured %s\n", rep.Target, strings.Join(rep.Sources(), ", "), filepath.Base(s.project.File),
+		rep.MeasuredAt.Local().Format(time.DateTime))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "OBJECTIVE\tTARGET\tOBSERVED\tSTATUS\tDETAIL")
 	missed := 0

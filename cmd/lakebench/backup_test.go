@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,6 +40,7 @@ func TestBackupRestoreCommands(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 1 || list[0].Tables["silver.orders"] != int64(orders) {
 		t.Fatalf("backup list --json: %v\n%s", err, out)
 	}
+	listWhileWritten(t, dir, list[0].ID)
 	lb(t, dir, true, "sample", "next")
 	lb(t, dir, true, "run")
 	if later := scalar(t, dir, "SELECT count(*) FROM silver.orders"); later <= orders {
@@ -98,4 +104,69 @@ func TestBackupRestoreCommands(t *testing.T) {
 	if !strings.Contains(out, "availability") || !strings.Contains(out, "freshness:gold.daily_revenue") {
 		t.Errorf("sla:\n%s", out)
 	}
+}
+
+// listWhileWritten lists the snapshots while another process holds the
+// target's writer lock: the listing reads files and manifests, so it works
+// (who may list is read from the newest intact snapshot), and refuses who
+// has no CAN_VIEW; the target itself stays locked to others meanwhile.
+func listWhileWritten(t *testing.T, dir, snapshot string) {
+	t.Helper()
+	release := holdTarget(t, filepath.Join(dir, ".lakebench", "dev.duckdb"))
+	defer release()
+	if _, stderr := lb(t, dir, false, "status"); !strings.Contains(stderr, "(test holder)") {
+		t.Fatalf("status while held: %s; want the holder named", stderr)
+	}
+	out, stderr := lb(t, dir, true, "backup", "list")
+	if !strings.Contains(out, "1 snapshot of target dev") || !strings.Contains(out, snapshot) || !strings.Contains(stderr, "read from its newest intact snapshot, "+snapshot) {
+		t.Errorf("backup list while written:\n%s\n%s", out, stderr)
+	}
+	out, _ = lb(t, dir, true, "backup", "list", "--json")
+	var list []lakehouse.BackupInfo
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 1 || list[0].ID != snapshot {
+		t.Errorf("backup list --json while written: %v\n%s", err, out)
+	}
+	if _, stderr := lb(t, dir, false, "--as", "dana", "backup", "list"); !strings.Contains(stderr, "dana may not list the backups of target dev: that needs CAN_VIEW") {
+		t.Errorf("dana's backup list while written: %s", stderr)
+	}
+}
+
+// holdTarget starts a second process (this test binary, see TestMain) that
+// opens the target at path for writing and holds its lock until release;
+// it returns once the child says it holds it.
+func holdTarget(t *testing.T, path string) (release func()) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_HOLD="+path)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	release = func() { stdin.Close(); cmd.Wait() }
+	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || strings.TrimSpace(line) != "holding" {
+		release()
+		t.Fatalf("the holder said %q (%v)", line, err)
+	}
+	return release
+}
+
+// holdWriter is the holder's side: it opens path for writing, says
+// "holding", and keeps the lock until its stdin closes, then exits.
+func holdWriter(path string) {
+	lh, err := lakehouse.Open(context.Background(), path, lakehouse.Options{Holder: "lakebench run (test holder)"})
+	if err != nil {
+		fmt.Println("error:", err)
+		os.Exit(2)
+	}
+	fmt.Println("holding")
+	io.Copy(io.Discard, os.Stdin)
+	lh.Close()
+	os.Exit(0)
 }

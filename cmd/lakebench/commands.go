@@ -321,15 +321,13 @@ func runStatus(ctx context.Context, g *globals) error {
 	if err != nil {
 		return err
 	}
-	lh, err := s.openRead(ctx)
+	// As the principal: the catalog lists only what it may read, and the
+	// listing is audited.
+	lh, err := s.openReadAs(ctx)
 	if err != nil {
 		return err
 	}
 	defer lh.Close()
-	// As the principal: the catalog lists only what it may read, and the
-	// listing is audited.
-	lh.SetPrincipal(s.principal())
-	s.warnUndeployed(ctx, lh)
 	layers, err := lh.Layers(ctx)
 	if err != nil {
 		return err

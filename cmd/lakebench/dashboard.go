@@ -43,13 +43,11 @@ dashboards.`,
 				_, err := s.project.Tile(name, 0)
 				return err
 			}
-			lh, err := s.openRead(ctx)
+			lh, err := s.openReadAs(ctx)
 			if err != nil {
 				return err
 			}
 			defer lh.Close()
-			lh.SetPrincipal(s.principal())
-			s.warnUndeployed(ctx, lh)
 			tiles, errs := evalTiles(ctx, s.project, lh, name, def)
 			if asJSON {
 				err = printDashboardJSON(name, def, tiles, errs, os.Stdout)

@@ -23,6 +23,9 @@ import (
 var bin string
 
 func TestMain(m *testing.M) {
+	if path := os.Getenv("LAKEBENCH_TEST_HOLD"); path != "" {
+		holdWriter(path)
+	}
 	dir, err := os.MkdirTemp("", "lakebench-e2e-")
 	if err != nil {
 		panic(err)

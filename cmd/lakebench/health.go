@@ -59,15 +59,13 @@ only the Unhealthy results. --check evaluates now, before printing.`,
 					return err
 				}
 			}
-			lh, err := s.openRead(ctx)
+			// As the principal: the results are the data's (row counts,
+			// NULL shares), shown only for the tables it may read.
+			lh, err := s.openReadAs(ctx)
 			if err != nil {
 				return err
 			}
 			defer lh.Close()
-			// As the principal: the results are the data's (row counts,
-			// NULL shares), shown only for the tables it may read.
-			lh.SetPrincipal(s.principal())
-			s.warnUndeployed(ctx, lh)
 			var res []lakehouse.HealthResult
 			if history {
 				res, err = lh.TableResultHistory(ctx, table)

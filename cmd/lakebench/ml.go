@@ -286,15 +286,13 @@ func openMLReader(ctx context.Context, g *globals) (*session, *lakehouse.Lakehou
 	if err != nil {
 		return nil, nil, err
 	}
-	lh, err := s.openRead(ctx)
+	lh, err := s.openReadAs(ctx)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, &noDatabaseError{s.target}
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	lh.SetPrincipal(s.principal())
-	s.warnUndeployed(ctx, lh)
 	return s, lh, nil
 }
 

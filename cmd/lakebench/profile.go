@@ -47,13 +47,11 @@ marked with ! and listed at the end.`,
 			if err != nil {
 				return err
 			}
-			lh, err := s.openRead(ctx)
+			lh, err := s.openReadAs(ctx)
 			if err != nil {
 				return err
 			}
 			defer lh.Close()
-			lh.SetPrincipal(s.principal())
-			s.warnUndeployed(ctx, lh)
 			if drift {
 				ds, err := lh.DriftMetrics(ctx, t.String())
 				if err != nil {

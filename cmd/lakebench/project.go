@@ -185,10 +185,27 @@ func (s *session) openRead(ctx context.Context) (*lakehouse.Lakehouse, error) {
 func (s *session) openAs(ctx context.Context) (*lakehouse.Lakehouse, error) {
 	lh, err := s.open(ctx, "")
 	if err == nil {
-		lh.SetPrincipal(s.principal())
-		s.warnUndeployed(ctx, lh)
+		s.actAs(ctx, lh)
 	}
 	return lh, err
+}
+
+// openReadAs opens the target for reading with user statements checked as
+// the session's principal: what it reads is what the principal may, and
+// the reads are audited.
+func (s *session) openReadAs(ctx context.Context) (*lakehouse.Lakehouse, error) {
+	lh, err := s.openRead(ctx)
+	if err == nil {
+		s.actAs(ctx, lh)
+	}
+	return lh, err
+}
+
+// actAs makes the session's principal the one lh's user statements run as,
+// with a note when its grants do not apply yet.
+func (s *session) actAs(ctx context.Context, lh *lakehouse.Lakehouse) {
+	lh.SetPrincipal(s.principal())
+	s.warnUndeployed(ctx, lh)
 }
 
 // warnUndeployed tells someone acting as another principal that the grants

@@ -63,8 +63,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 				return rerr
 			}
 			s.reader = nil
-			lh.SetPrincipal(s.principal())
-			s.warnUndeployed(ctx, lh)
+			s.actAs(ctx, lh)
 			sqlText := args[0]
 			meter := lakehouse.StartMeter()
 			start := meter.Start()
