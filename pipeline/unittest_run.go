@@ -509,9 +509,10 @@ func (r *unitRunner) inputTable(ctx context.Context, table lakehouse.TableName, 
 // upstreamSchema is the schema a table has on a target, as far as the
 // project says without opening one: a model's output as DuckDB binds its
 // SELECT over its own inputs' upstream schemas; a source's bronze table's
-// columns are the ones the models reading it name (typed by its
-// schema_hints, else VARCHAR) and its lineage columns. ok is false when
-// it cannot be derived.
+// columns are the ones the models reading it name, typed by its
+// schema_hints, and its lineage columns. ok is false when it cannot be
+// derived: a source column without a hint has the type ingestion finds in
+// the files, which only a target knows.
 func (r *unitRunner) upstreamSchema(ctx context.Context, table lakehouse.TableName) ([]lakehouse.Column, bool) {
 	return r.derive(ctx, table, 0)
 }
@@ -551,11 +552,14 @@ func (r *unitRunner) derive(ctx context.Context, table lakehouse.TableName, dept
 					continue
 				}
 				have[c] = true
-				typ := "VARCHAR"
-				if h := src.SchemaHints[c]; h != "" {
-					if norm, err := lakehouse.ParseType(h); err == nil {
-						typ = norm
-					}
+				// Ingestion types a column the hints leave out by what
+				// DuckDB reads in the files (read_csv's sniffer, JSON's
+				// and Parquet's own types), which the project does not
+				// say: the schema is not known, and the test's values
+				// type the table instead.
+				typ, err := lakehouse.ParseType(src.SchemaHints[c])
+				if src.SchemaHints[c] == "" || err != nil {
+					return nil, false
 				}
 				cols = append(cols, lakehouse.Column{Name: c, Type: typ})
 			}

@@ -163,6 +163,18 @@ func TestUnitTestCSVAndTypes(t *testing.T) {
 	dir := writeProject(t, "select customer, min(day) as first_day, sum(amount) as revenue from silver.orders group by all")
 	writeTestFile(t, dir, "tests/data/orders.csv", "id,customer,amount,day\n1,ann,10,2024-01-02\n2,ann,,2024-01-01\n3,bob,2.5,2024-02-01\n")
 	writeTestFile(t, dir, "tests/data/expected.csv", "customer,first_day,revenue\nann,2024-01-01,10\nbob,2024-02-01,2.5\n")
+	// A source's types are known only where its schema_hints give them
+	// (ingestion finds the rest in the files): hint all three columns.
+	yml, err := os.ReadFile(filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hinted := strings.Replace(string(yml), "orders: {path: landing/orders/*.csv, owner: sales}",
+		"orders: {path: landing/orders/*.csv, owner: sales, schema_hints: {id: VARCHAR, customer: VARCHAR, amount: VARCHAR}}", 1)
+	if hinted == string(yml) {
+		t.Fatal("the test project's orders source moved: update this test")
+	}
+	writeTestFile(t, dir, FileName, hinted)
 	writeTestFile(t, dir, "tests/csv.yml", `tests:
   from_csv:
     model: gold.revenue
@@ -186,11 +198,30 @@ func TestUnitTestCSVAndTypes(t *testing.T) {
 	}
 	// silver.orders' model casts amount to DOUBLE, but the test declares
 	// DECIMAL; id and customer come from the model's own schema (bronze's
-	// columns it names, as text); day, which the model does not build,
+	// columns it names, typed by its hints); day, which the model does not build,
 	// is inferred from the values.
 	want := []string{"id VARCHAR upstream", "customer VARCHAR upstream", "amount DECIMAL(10,2) declared", "day DATE inferred"}
 	if !reflect.DeepEqual(types, want) {
 		t.Fatalf("input columns: got %v, want %v", types, want)
+	}
+
+	// Without the hints the upstream schema is unknown (a real run types
+	// the CSV's columns by what DuckDB sniffs), so the values type them.
+	writeTestFile(t, dir, FileName, string(yml))
+	if p, err = Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	got = runUnit(t, p)[0]
+	if got.Status != TestPass {
+		t.Fatalf("unhinted: got %s %q %s", got.Status, got.Message, got.Diff.Text())
+	}
+	types = nil
+	for _, c := range got.Inputs[0].Columns {
+		types = append(types, c.Name+" "+c.Type+" "+c.From)
+	}
+	want = []string{"id BIGINT inferred", "customer VARCHAR inferred", "amount DECIMAL(10,2) declared", "day DATE inferred"}
+	if !reflect.DeepEqual(types, want) {
+		t.Fatalf("unhinted input columns: got %v, want %v", types, want)
 	}
 }
 

@@ -167,19 +167,6 @@ func saveToken(project, target, principal, token string) (string, error) {
 	return path, writeProfiles(path, ps)
 }
 
-// projectKey names a project in the profile file: its directory, absolute
-// and with links resolved, so -C through a link finds the same entry.
-func projectKey(dir string) string {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return dir
-	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		return real
-	}
-	return abs
-}
-
 // servicePrincipals are the principals the bundle names as service
 // principals: every target's run_as, and permissions of service principals.
 func servicePrincipals(p *pipeline.Project) map[string]bool {
@@ -413,7 +400,7 @@ func (s *session) verifyServicePrincipal(ctx context.Context, sp string, refuse 
 			return refuse("acting as the service principal %s on target %s needs its token: %v", sp, s.target, err)
 		}
 		var ok bool
-		if token, ok = ps.lookup(projectKey(s.project.Dir), s.target, sp); !ok {
+		if token, ok = ps.lookup(pipeline.ProjectKey(s.project.Dir), s.target, sp); !ok {
 			return refuse("acting as the service principal %s on target %s needs its token: %s is not set and your profile file (%s) has none for this project and target; %s",
 				sp, s.target, tokenEnv, path, howTo)
 		}
@@ -488,7 +475,7 @@ func (s *session) issueFirstToken(ctx context.Context, lh *lakehouse.Lakehouse, 
 	}
 	lh.Audit(ctx, lakehouse.AuditEvent{Principal: osUser, Action: "auth.token.create", Allowed: true,
 		Detail: fmt.Sprintf("%s for %s on target %s at its first deploy, into %s", t.ID, sp, s.target, path)})
-	if _, err := saveToken(projectKey(s.project.Dir), s.target, sp, token); err != nil {
+	if _, err := saveToken(pipeline.ProjectKey(s.project.Dir), s.target, sp, token); err != nil {
 		fmt.Fprintf(os.Stderr, "note: the token of %s could not be saved (%v); here it is, once: %s\n", sp, err, token)
 		return
 	}
@@ -571,7 +558,7 @@ func newAuthCmd(g *globals) *cobra.Command {
 			}
 			where := "it is not saved anywhere (--no-profile)"
 			if !noProfile {
-				if _, err := saveToken(projectKey(s.project.Dir), s.target, sp, secret); err != nil {
+				if _, err := saveToken(pipeline.ProjectKey(s.project.Dir), s.target, sp, secret); err != nil {
 					where = fmt.Sprintf("it could not be saved in your profile file (%v)", err)
 				} else {
 					where = "it is saved in your profile file " + path + ", so your runs as " + sp + " use it"
@@ -652,8 +639,8 @@ func newAuthCmd(g *globals) *cobra.Command {
 			lh.Audit(ctx, lakehouse.AuditEvent{Principal: caller, Action: "auth.token.revoke", Allowed: true, Detail: fmt.Sprintf("%d tokens of %s on target %s", n, sp, s.target)})
 			if path, err := profilePath(); err == nil {
 				if ps, err := readProfiles(path); err == nil {
-					if _, ok := ps.lookup(projectKey(s.project.Dir), s.target, sp); ok {
-						ps.set(projectKey(s.project.Dir), s.target, sp, "")
+					if _, ok := ps.lookup(pipeline.ProjectKey(s.project.Dir), s.target, sp); ok {
+						ps.set(pipeline.ProjectKey(s.project.Dir), s.target, sp, "")
 						writeProfiles(path, ps)
 					}
 				}
