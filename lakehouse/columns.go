@@ -289,17 +289,31 @@ func readQueries(ctx context.Context, tx *sql.Tx, table TableName, declared []Co
 		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+table.SQL()).Scan(&n)
 		return []string{all}, n, err
 	}
-	var lo, hi sql.NullInt64
-	if err := tx.QueryRowContext(ctx, "SELECT count(*), min(rowid), max(rowid) FROM "+table.SQL()).Scan(&n, &lo, &hi); err != nil {
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+table.SQL()).Scan(&n); err != nil {
 		return nil, 0, err
 	}
 	span := int64(rowGroupRows * max(1, readResultBytes/(8*max(1, len(reads)))/rowGroupRows))
-	if !lo.Valid || hi.Int64-lo.Int64 < span {
+	if n <= span {
 		return []string{all}, n, nil
 	}
+	// The ranges that hold rows, not every range from the least rowid to
+	// the greatest: rows this transaction wrote have rowids from 2^62 on,
+	// beside the committed ones from 0.
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT DISTINCT rowid // %d AS b FROM %s ORDER BY b", span, table.SQL()))
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
 	var queries []string
-	for from := lo.Int64; from <= hi.Int64; from += span {
-		queries = append(queries, fmt.Sprintf("%s WHERE rowid >= %d AND rowid < %d", all, from, from+span))
+	for rows.Next() {
+		var b int64
+		if err := rows.Scan(&b); err != nil {
+			return nil, 0, err
+		}
+		queries = append(queries, fmt.Sprintf("%s WHERE rowid >= %d AND rowid < %d", all, b*span, (b+1)*span))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
 	}
 	return queries, n, nil
 }

@@ -344,6 +344,30 @@ func TestReadColumnsInRowidSlices(t *testing.T) {
 			t.Errorf("%s is read in %d queries, want %d: %q", table, len(queries), c.queries, queries)
 		}
 	}
+	// Rows a transaction writes have rowids from 2^62 on, beside the
+	// committed ones: read in it, the table is the ranges that hold rows
+	// (it took 2^62 / 122,880 queries, and all the memory, before).
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO silver.big SELECT range, NULL, 'new' FROM range(10)"); err != nil {
+		t.Fatal(err)
+	}
+	big := TableName{Schema: "silver", Name: "big"}
+	declared, err := describeTable(ctx, tx.tx, big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries, rows, err := readQueries(ctx, tx.tx, big, declared, []columnRead{{expr: "n"}})
+	if err != nil || len(queries) != 5 {
+		t.Fatalf("in a transaction that wrote rows: %d queries (%v), want the 4 committed ranges and the new one", len(queries), err)
+	}
+	data, err := tx.ReadColumns(ctx, big, []string{"cat"})
+	if err != nil || int64(data.Rows) != rows || data.Columns[0].Text[data.Rows-1] != "new" {
+		t.Fatalf("read in the transaction: %v rows of %d, %v; want every row, the new ones last", data, rows, err)
+	}
+	tx.Rollback()
 	for _, name := range []string{"big", "v"} {
 		data, err := lh.ReadColumns(ctx, TableName{Schema: "silver", Name: name}, []string{"cat", "half", "n"})
 		if err != nil {
