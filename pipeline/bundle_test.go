@@ -271,6 +271,11 @@ func TestDeployAndRunOnDevAndStaging(t *testing.T) {
 			p.Resources.Transforms = []string{"sql/gold/daily_revenue.sql", "sql/silver/*.sql"}
 			os.Remove(filepath.Join(p.Dir, "sql/silver/tickets.sql"))
 			p.Resources.Jobs = nil
+			// prod's gate names the job removed: it goes too (the default
+			// gate of a bundle without jobs asks only a deploy).
+			prod := p.Targets["prod"]
+			prod.Promotion = nil
+			p.Targets["prod"] = prod
 			p.Resources.RegisteredModels = nil
 			p.Resources.QualityMonitors = nil
 			p.Resources.Models = nil
@@ -308,7 +313,17 @@ func containsString(list []string, s string) bool {
 func TestProdRefusesUsersAndGrantsAreEnforced(t *testing.T) {
 	ctx := context.Background()
 	p := sampleProject(t, "prod")
-	stage(t, p.Dir, "staging", "nightly") // prod's promotion gate
+	// prod's promotion gate: the bundle deployed and run on staging, over
+	// staging's own landing zone (dev-scale data, as prod's).
+	staging := loadTarget(t, p.Dir, "staging")
+	root, err := staging.SampleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sampledata.Generate(ctx, root, sampledata.Options{Scale: sampledata.ScaleDev}); err != nil {
+		t.Fatal(err)
+	}
+	stage(t, p.Dir, "staging", "nightly")
 	lh := openFor(t, p)
 	if _, err := p.Deploy(ctx, lh, "ana"); err == nil || !strings.Contains(err.Error(), "production mode") {
 		t.Errorf("deploy to prod as ana: %v", err)
@@ -327,7 +342,7 @@ func TestProdRefusesUsersAndGrantsAreEnforced(t *testing.T) {
 	if _, err := lh.Query(ctx, "select * from gold.daily_revenue limit 1"); err != nil {
 		t.Errorf("dana reading gold: %v", err)
 	}
-	_, err := lh.Query(ctx, "select * from silver.orders limit 1")
+	_, err = lh.Query(ctx, "select * from silver.orders limit 1")
 	var ae *lakehouse.AccessError
 	if !errors.As(err, &ae) || ae.Privilege != "SELECT" || ae.Table.String() != "silver.orders" {
 		t.Errorf("dana reading silver: %v, want a refusal naming SELECT on silver.orders", err)
