@@ -538,6 +538,11 @@ func (m *Model) helpView(height int) string {
 		width += w
 	}
 	flush()
+	// The way out stays on screen: on a short terminal the keys are cut,
+	// never the line that says how to close the help.
+	if room := height - 2 - 2; len(lines) > room && room > 1 {
+		lines = append(lines[:room-1], st.Muted.Render("… more keys on a taller terminal"))
+	}
 	lines = append(lines, "", st.Muted.Render("press ? or esc to close"))
 	return panel(st.PanelActive, "help", lines, m.width, height)
 }
