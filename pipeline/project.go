@@ -43,10 +43,12 @@ type Project struct {
 	Compute *Compute `yaml:"compute,omitempty" json:"compute,omitempty"`
 	// SLA and Backup are every target's, merged into a target's own
 	// setting by setting (see Project.SLAFor, Project.BackupFor).
-	SLA       *SLA              `yaml:"sla,omitempty" json:"sla,omitempty"`
-	Backup    *BackupSettings   `yaml:"backup,omitempty" json:"backup,omitempty"`
-	Resources Resources         `yaml:"resources,omitempty" json:"resources,omitempty"`
-	Targets   map[string]Target `yaml:"targets,omitempty" json:"targets,omitempty"`
+	SLA       *SLA            `yaml:"sla,omitempty" json:"sla,omitempty"`
+	Backup    *BackupSettings `yaml:"backup,omitempty" json:"backup,omitempty"`
+	Resources Resources       `yaml:"resources,omitempty" json:"resources,omitempty"`
+	// Presentation is the team's talk (see PresentationOrDefault).
+	Presentation *Presentation     `yaml:"presentation,omitempty" json:"presentation,omitempty"`
+	Targets      map[string]Target `yaml:"targets,omitempty" json:"targets,omitempty"`
 
 	// raw is the merged YAML tree of the root file and its includes, before
 	// any target is applied.
