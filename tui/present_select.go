@@ -84,7 +84,6 @@ func (v *mlview) Select(what string) tea.Cmd {
 // firstModel is Select's want for the list's first model.
 const firstModel = "\x00"
 
-
 // pickModel moves the cursor to the model Select asked for, on its
 // champion's row, once the registry read shows it; it reports whether it
 // moved.
