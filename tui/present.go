@@ -48,10 +48,10 @@ type presentKeys struct {
 
 func newPresentKeys() presentKeys {
 	return presentKeys{
-		Next:  key.NewBinding(key.WithKeys(" ", "right"), key.WithHelp("space/→", "next step")),
-		Prev:  key.NewBinding(key.WithKeys("left"), key.WithHelp("←", "previous step")),
+		Next:  key.NewBinding(key.WithKeys(" ", "right"), key.WithHelp("space/→", "next")),
+		Prev:  key.NewBinding(key.WithKeys("left"), key.WithHelp("←", "back")),
 		Notes: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "notes")),
-		Jump:  key.NewBinding(key.WithKeys("g"), key.WithHelp("g 1-9", "jump to step")),
+		Jump:  key.NewBinding(key.WithKeys("g"), key.WithHelp("g", "jump")),
 	}
 }
 
@@ -141,9 +141,11 @@ func (p *presenter) level() timerLevel {
 	return timerOK
 }
 
-// stepLate reports the shown step running past its planned end.
+// stepLate reports the shown step running past its planned end during
+// the talk (after it, the countdown says more).
 func (p *presenter) stepLate() bool {
-	return p.steps[p.at].Length() > 0 && p.elapsed() > p.ends[p.at]
+	e := p.elapsed()
+	return p.steps[p.at].Length() > 0 && e > p.ends[p.at] && e < p.talk
 }
 
 // mmss formats a duration as m:ss.
@@ -318,9 +320,11 @@ func (m *Model) captionLines(width int) []string {
 	if s.ID == "next_steps" || p.at == len(p.steps)-1 {
 		var next []string
 		for _, n := range p.pr.NextSteps {
-			next = append(next, "• "+n)
+			for i, l := range wrapLines(n, inner-2) {
+				next = append(next, map[bool]string{true: "• ", false: "  "}[i == 0]+l)
+			}
 		}
-		lines = append(lines, clamp(next, 3, row, "   ")...)
+		lines = append(lines, clamp(next, max(3, m.notesRows()+1), row, "   ")...)
 	}
 	if p.notes {
 		notes := s.Notes
@@ -365,30 +369,53 @@ func (m *Model) pickerView(height int) string {
 	p, st := m.present, m.sh.styles
 	inner := m.width - st.PanelActive.GetHorizontalFrameSize()
 	lines := []string{st.Muted.Render("1-9 or ↑/↓ enter jumps · esc closes"), ""}
-	start, end := window(len(p.steps), p.pick, height-4)
-	for i := start; i < end; i++ {
-		s := p.steps[i]
-		mark := "  "
-		if i == p.pick {
-			mark = st.Selected.Render("▸ ")
-		}
+	// Columns: step, title, presenter, planned (its end), spent, view.
+	rows := [][]string{{"", "step", "by", "plan", "ends", "spent", "shows"}}
+	for i, s := range p.steps {
 		where := s.View
 		if s.Select != "" {
 			where += " · " + s.Select
 		}
-		plan := "—"
+		plan, end := "—", "—"
 		if s.Length() > 0 {
-			plan = mmss(s.Length()) + " to " + mmss(p.ends[i])
-		}
-		spent := ""
-		if p.spent[i] > 0 {
-			spent = " · spent " + mmss(p.spent[i])
+			plan, end = mmss(s.Length()), mmss(p.ends[i])
 		}
 		title := s.Title
 		if i == p.at {
-			title = st.Subtitle.Render(title + " (now)")
+			title += " (now)"
 		}
-		lines = append(lines, cut(fmt.Sprintf("%s%d %s  %s  %s  %s%s", mark, i+1, title, st.Muted.Render(where), s.Presenter, st.Muted.Render(plan), spent), inner))
+		rows = append(rows, []string{fmt.Sprint(i + 1), title, s.Presenter, plan, end, mmss(p.spent[i]), where})
+	}
+	widths := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for c, cell := range r {
+			widths[c] = max(widths[c], lipgloss.Width(cell))
+		}
+	}
+	widths[1] = min(widths[1], max(12, inner-2-widths[0]-widths[2]-widths[3]-widths[4]-widths[5]-12)) // the title gives way first
+	format := func(r []string) string {
+		cells := make([]string, len(r))
+		for c, cell := range r {
+			if c == 0 || c >= 3 && c <= 5 {
+				cells[c] = right(cell, widths[c])
+			} else {
+				cells[c] = fit(cell, widths[c])
+			}
+		}
+		return strings.Join(cells, "  ")
+	}
+	lines = append(lines, "  "+st.Header.Render(format(rows[0])))
+	start, end := window(len(p.steps), p.pick, height-5)
+	for i := start; i < end; i++ {
+		mark := "  "
+		if i == p.pick {
+			mark = st.Selected.Render("▸ ")
+		}
+		line := format(rows[i+1])
+		if i == p.at {
+			line = st.Subtitle.Render(line)
+		}
+		lines = append(lines, cut(mark+line, inner))
 	}
 	return panel(st.PanelActive, fmt.Sprintf("steps · %s", mmss(p.talk)+" talk"), lines, m.width, height)
 }
