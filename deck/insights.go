@@ -8,12 +8,12 @@ import (
 
 // Change is one day's move against the day before it.
 type Change struct {
-	Day       time.Time
-	From, To  float64
-	Delta     float64
-	Relative  float64 // Delta over From; 0 when From is 0
-	PrevDay   time.Time
-	Adjacent  bool // PrevDay is the calendar day before Day
+	Day      time.Time
+	From, To float64
+	Delta    float64
+	Relative float64 // Delta over From; 0 when From is 0
+	PrevDay  time.Time
+	Adjacent bool // PrevDay is the calendar day before Day
 }
 
 // LargestChanges are the n largest day-over-day changes of s by size

@@ -89,7 +89,7 @@ or node with @marp-team/marp-cli installed); otherwise lakebench says how.`,
 				return fmt.Errorf("no Marp renderer here (%v); the deck is written: "+renderHelp, err, out, stem)
 			}
 			for _, f := range []struct {
-				on         bool
+				on        bool
 				flag, ext string
 			}{{html, "", ".html"}, {pdf, "--pdf", ".pdf"}} {
 				if !f.on {
