@@ -390,7 +390,7 @@ func costLabel(v float64) string {
 
 // LayersChart draws the rows of each medallion layer.
 func LayersChart(layers []lakehouse.Layer, target string, path string) error {
-	p := newPlot("Rows per layer on target "+target, "", "rows")
+	p := newPlot("Rows per layer on target "+target, "layer (schema)", "rows")
 	p.Y.Tick.Marker = roundTicks{short}
 	var names []string
 	hi := 0.0
@@ -417,10 +417,12 @@ func LayersChart(layers []lakehouse.Layer, target string, path string) error {
 			lbl.TextStyle[j].Color = ink
 			lbl.TextStyle[j].XAlign = draw.XCenter
 		}
+		lbl.Offset = vg.Point{Y: vg.Points(5)}
 		p.Add(lbl)
 	}
 	p.NominalX(names...)
-	p.Y.Min, p.Y.Max = 0, math.Max(hi*1.15, 1)
+	p.X.Min, p.X.Max = -0.6, float64(len(layers))-0.4
+	p.Y.Min, p.Y.Max = 0, math.Max(hi*1.18, 1)
 	return save(p, halfW, halfH, path)
 }
 

@@ -387,7 +387,8 @@ func (b *builder) architecture(s pipeline.Step) {
 	if !b.f.Built {
 		body += b.runHint() + "\n"
 		b.add(Slide{Section: "architecture", Body: body, Notes: stepNotes(s)})
-		b.add(Slide{Section: "architecture", Body: "## Architecture: the tables\n\n" + b.runHint() + "\n"})
+		b.add(Slide{Section: "architecture", Body: "## Architecture: the tables\n\n" + b.runHint() + "\n",
+			Notes: []string{"The tables and their row counts appear here after the first run."}})
 		return
 	}
 	layers := b.dataLayers()
@@ -802,7 +803,7 @@ func (b *builder) insights(s pipeline.Step) {
 		body += "Top churn-risk " + esc(risk.X) + ": " + strings.Join(parts, " · ") + "\n"
 		points = append(points, "From "+risk.Title+", computed now from the champion's latest scores.")
 	}
-	b.add(Slide{Section: "insights", Body: body, Notes: stepNotes(pipeline.Step{}, points...)})
+	b.add(Slide{Section: "insights", Body: body, Notes: stepNotes(pipeline.Step{Presenter: s.Presenter, Caption: "Who is about to churn: the segments with the highest risk."}, points...)})
 }
 
 func riskValue(v float64) string {
