@@ -47,8 +47,8 @@ func LargestChanges(s *Series, n int) []Change {
 // weekly pattern does not make one.
 const DipWindow = 7
 
-// Dip is the stretch of DipWindow days whose mean is lowest against the
-// series' usual level (the median of every such mean).
+// Dip is the stretch of DipWindow days whose mean is lowest, against the
+// series' usual level: the mean of every other day.
 type Dip struct {
 	From, To time.Time // first and last day of the window
 	Mean     float64
@@ -63,13 +63,19 @@ func FindDip(s *Series) *Dip {
 		return nil
 	}
 	means := RollingMean(s.Values, DipWindow)
-	usual := median(means[DipWindow-1:])
 	low := DipWindow - 1
 	for i := DipWindow - 1; i < len(means); i++ {
 		if means[i] < means[low] {
 			low = i
 		}
 	}
+	rest := 0.0
+	for i, v := range s.Values {
+		if i <= low-DipWindow || i > low {
+			rest += v
+		}
+	}
+	usual := rest / float64(len(s.Values)-DipWindow)
 	if usual <= 0 || means[low] >= usual {
 		return nil
 	}
@@ -89,16 +95,4 @@ func RollingMean(v []float64, w int) []float64 {
 		out[i] = sum / float64(min(i+1, w))
 	}
 	return out
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

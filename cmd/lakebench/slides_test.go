@@ -296,6 +296,12 @@ presentation:
 	if !strings.Contains(stderr, "name the deck with .md") {
 		t.Errorf("stderr: %s", stderr)
 	}
+	if _, err := findMarp(dir); err != nil {
+		_, stderr = lb(t, dir, false, "slides", "after.md", "--pdf")
+		if !strings.Contains(stderr, "the deck is written: render it with Marp") || !strings.Contains(stderr, "marp --allow-local-files after.md") {
+			t.Errorf("--pdf without Marp: %s", stderr)
+		}
+	}
 }
 
 func writeFile(t *testing.T, path, text string) {
