@@ -310,13 +310,14 @@ func RiskChart(s *Segments, path string) error {
 			share = false
 		}
 	}
-	xLabel, fmtV := s.Y, short
+	xLabel, tick, value := s.Y, short, short
 	if share {
-		xLabel, fmtV = s.Y+" (% of customers)", percent
+		xLabel, tick = s.Y+" (% of customers)", percent
+		value = func(v float64) string { return strconv.FormatFloat(v*100, 'f', 1, 64) + "%" }
 	}
 	p := newPlot(s.Title, xLabel, "")
-	p.X.Tick.Marker = roundTicks{fmtV}
-	if err := hbars(p, s.Names, s.Values, red, fmtV); err != nil {
+	p.X.Tick.Marker = roundTicks{tick}
+	if err := hbars(p, s.Names, s.Values, red, value); err != nil {
 		return err
 	}
 	return save(p, wideW, wideH, path)

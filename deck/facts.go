@@ -64,7 +64,8 @@ type Dashboard struct {
 
 // Series is an amount per day, oldest first.
 type Series struct {
-	Title  string // where it comes from: a tile's title or "presentation.insights.revenue"
+	Title  string // the chart's title: the tile's, else "Revenue per day"
+	Source string // where it comes from: a dashboard tile or presentation.insights.revenue
 	Y      string // the amount's column
 	Days   []time.Time
 	Values []float64
@@ -72,7 +73,8 @@ type Series struct {
 
 // Segments are a churn risk per segment, highest first.
 type Segments struct {
-	Title  string
+	Title  string // the chart's title: the tile's, else "Churn risk by <X>"
+	Source string
 	X, Y   string
 	Names  []string
 	Values []float64
@@ -177,12 +179,18 @@ func insights(ctx context.Context, p *pipeline.Project, lh *lakehouse.Lakehouse,
 		if err == nil {
 			rev, err = seriesOf("presentation.insights.revenue", res.Columns, res.Rows, 0, 1)
 		}
+		if rev != nil {
+			rev.Title, rev.Source = "Revenue per day", "presentation.insights.revenue"
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("presentation.insights.revenue: %w", err))
 		}
 	} else if t := findTile(dashboards, isRevenue); t != nil {
 		var err error
 		rev, err = seriesOf(t.Title, t.Columns, t.Rows, column(t.Columns, t.X), column(t.Columns, t.Y))
+		if rev != nil {
+			rev.Source = fmt.Sprintf("the %s dashboard's tile %q", t.Dashboard, t.Title)
+		}
 		errs = append(errs, err)
 	}
 	if q.Risk != "" {
@@ -190,12 +198,18 @@ func insights(ctx context.Context, p *pipeline.Project, lh *lakehouse.Lakehouse,
 		if err == nil {
 			risk, err = segmentsOf("presentation.insights.risk", res.Columns, res.Rows, 0, 1)
 		}
+		if risk != nil {
+			risk.Title, risk.Source = "Churn risk by "+risk.X, "presentation.insights.risk"
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("presentation.insights.risk: %w", err))
 		}
 	} else if t := findTile(dashboards, isRisk); t != nil {
 		var err error
 		risk, err = segmentsOf(t.Title, t.Columns, t.Rows, column(t.Columns, t.X), column(t.Columns, t.Y))
+		if risk != nil {
+			risk.Source = fmt.Sprintf("the %s dashboard's tile %q", t.Dashboard, t.Title)
+		}
 		errs = append(errs, err)
 	}
 	return rev, risk, errors.Join(errs...)

@@ -779,7 +779,7 @@ func (b *builder) insights(s pipeline.Step) {
 			points = append(points, fmt.Sprintf("The dip: %s to %s, a %d-day mean of %s against a usual %s (%s).", dip.From.Format("Jan 2"), dip.To.Format("Jan 2"),
 				DipWindow, money(dip.Mean), money(dip.Usual), signedPercent(dip.Relative)))
 		}
-		points = append(points, fmt.Sprintf("From %s, %s days from %s to %s.", rev.Title, strconv.Itoa(len(rev.Days)), rev.Days[0].Format("Jan 2"), rev.Days[len(rev.Days)-1].Format("Jan 2")))
+		points = append(points, fmt.Sprintf("From %s, %s days from %s to %s.", rev.Source, strconv.Itoa(len(rev.Days)), rev.Days[0].Format("Jan 2"), rev.Days[len(rev.Days)-1].Format("Jan 2")))
 	}
 	body += b.unreadable("insights")
 	b.add(Slide{Section: "insights", Body: body, Notes: stepNotes(s, points...)})
@@ -801,7 +801,7 @@ func (b *builder) insights(s pipeline.Step) {
 			parts = append(parts, fmt.Sprintf("**%s** %s", esc(risk.Names[i]), riskValue(risk.Values[i])))
 		}
 		body += "Top churn-risk " + esc(risk.X) + ": " + strings.Join(parts, " · ") + "\n"
-		points = append(points, "From "+risk.Title+", computed now from the champion's latest scores.")
+		points = append(points, "From "+risk.Source+", computed now from the champion's latest scores.")
 	}
 	b.add(Slide{Section: "insights", Body: body, Notes: stepNotes(pipeline.Step{Presenter: s.Presenter, Caption: "Who is about to churn: the segments with the highest risk."}, points...)})
 }
