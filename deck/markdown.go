@@ -496,7 +496,10 @@ func largestTable(layers []lakehouse.Layer) *lakehouse.TableInfo {
 func (b *builder) pipeline(s pipeline.Step) {
 	body := heading(s)
 	if !b.f.Built || b.f.LastRun == nil {
-		body += b.runHint() + "\n" + b.unreadable("pipeline")
+		if b.f.Errors["pipeline"] == nil {
+			body += b.runHint() + "\n"
+		}
+		body += b.unreadable("pipeline")
 		b.add(Slide{Section: "pipeline", Body: body, Notes: stepNotes(s)})
 		return
 	}
@@ -581,9 +584,12 @@ func (b *builder) incident(s pipeline.Step) {
 	if len(warned) > 0 {
 		lines = append(lines, "Warn checks flagged "+esc(strings.Join(warned[:min(3, len(warned))], ", ")))
 	}
-	if len(lines) == 0 {
+	switch {
+	case len(lines) == 0 && b.f.Errors["incident"] != nil:
+		body += "Nothing found in what " + esc(b.f.Principal) + " may read.\n"
+	case len(lines) == 0:
 		body += "No incident on target " + esc(b.f.Target) + ": every table Healthy, no alert triggered, no check found rows.\n"
-	} else {
+	default:
 		for _, l := range lines[:min(6, len(lines))] {
 			body += "- " + l + "\n"
 		}

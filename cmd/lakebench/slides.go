@@ -81,12 +81,12 @@ or node with @marp-team/marp-cli installed); otherwise lakebench says how.`,
 			}
 			stem := strings.TrimSuffix(out, ".md")
 			if !html && !pdf {
-				fmt.Fprintf(os.Stderr, "to present it, "+renderHelp+"\n", out, stem)
+				fmt.Fprintf(os.Stderr, "to present it, %s\n", fmt.Sprintf(renderHelp, out, stem))
 				return nil
 			}
 			marp, err := findMarp(filepath.Dir(out))
 			if err != nil {
-				return fmt.Errorf("no Marp renderer here (%v); the deck is written: "+renderHelp, err, out, stem)
+				return fmt.Errorf("no Marp renderer here (%v); the deck is written: %s", err, fmt.Sprintf(renderHelp, out, stem))
 			}
 			for _, f := range []struct {
 				on        bool
