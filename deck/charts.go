@@ -386,7 +386,7 @@ func costLabel(v float64) string {
 		return strconv.FormatFloat(v, 'f', 2, 64)
 	}
 	digits := int(-math.Floor(math.Log10(a))) + 1
-	return strconv.FormatFloat(v, 'f', digits, 64)
+	return strings.TrimRight(strings.TrimRight(strconv.FormatFloat(v, 'f', digits, 64), "0"), ".")
 }
 
 // LayersChart draws the rows of each medallion layer.

@@ -127,3 +127,11 @@ func TestMarkdownEscapes(t *testing.T) {
 		t.Errorf("a note closes its comment early:\n%s", md)
 	}
 }
+
+func TestCostLabel(t *testing.T) {
+	for v, want := range map[float64]string{0: "0", 0.00020: "0.0002", 0.000054: "0.000054", 0.0000075: "0.0000075", 1.5: "1.50", 1234: "1.23k"} {
+		if got := costLabel(v); got != want {
+			t.Errorf("costLabel(%g) = %q, want %q", v, got, want)
+		}
+	}
+}

@@ -200,6 +200,16 @@ func TestSlidesOnSample(t *testing.T) {
 		}
 	}
 
+	// --html with Marp's CLI, where it is installed.
+	if _, err := findMarp(filepath.Join(dir, "deck")); err == nil {
+		lb(t, dir, true, "slides", "deck/slides.md", "--html")
+		if b, err := os.ReadFile(filepath.Join(dir, "deck", "slides.html")); err != nil || !strings.Contains(string(b), "<section") {
+			t.Errorf("--html wrote no deck: %v", err)
+		}
+	} else {
+		t.Logf("no Marp CLI here (%v): --html not tried", err)
+	}
+
 	// Marp itself renders the deck: the same slides, every chart found.
 	r := marpRender(t, out)
 	if r.Slides != len(slides) || r.Paginated != len(slides) {
