@@ -20,6 +20,22 @@ type Presentation struct {
 	NextSteps []string `yaml:"next_steps,omitempty" json:"next_steps,omitempty"`
 	// Steps are the talk in order; DefaultSteps when empty.
 	Steps []Step `yaml:"steps,omitempty" json:"steps,omitempty"`
+	// Insights are the queries the deck's insights come from; when unset,
+	// the dashboards' tiles (see Insights).
+	Insights *Insights `yaml:"insights,omitempty" json:"insights,omitempty"`
+}
+
+// Insights name the gold data `lakebench slides` computes its insights
+// from, each one SELECT run as the presenter (under their grants), as a
+// dashboard tile is. Revenue returns a day and an amount per row (the
+// largest day-over-day changes and the dip are found in it); Risk a
+// segment and its churn risk (a share, 0 to 1) per row, whose highest
+// are the top churn-risk segments. Unset, the deck takes the first
+// dashboard time series whose y column names revenue, and the first bar
+// chart whose title or y column names risk or churn.
+type Insights struct {
+	Revenue string `yaml:"revenue,omitempty" json:"revenue,omitempty"`
+	Risk    string `yaml:"risk,omitempty" json:"risk,omitempty"`
 }
 
 // Step is one part of the talk: what it is about, which view shows it and

@@ -85,6 +85,7 @@ built-in sample workspace (created, generated and run on first use).`,
 		newSLACmd(g),
 		newTestCmd(g),
 		newDemoCmd(g),
+		newSlidesCmd(g),
 	)
 	return root
 }
