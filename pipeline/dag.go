@@ -72,3 +72,10 @@ func (p *Project) sourcesWithRules() []Model {
 	}
 	return sources
 }
+
+// Position is where a path of the bundle ("resources.alerts.x.query_text")
+// is written: its file, line and column (1-based; 0 when unknown).
+func (p *Project) Position(path string) (file string, line, column int) {
+	pos := p.position(path)
+	return pos.file, pos.line, pos.column
+}

@@ -82,6 +82,7 @@ built-in sample workspace (created, generated and run on first use).`,
 		newRestoreCmd(g),
 		newSLACmd(g),
 		newTestCmd(g),
+		newExportCmd(g),
 	)
 	return root
 }
