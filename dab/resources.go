@@ -73,7 +73,13 @@ func (b *bundle) ingestion() error {
 		if len(src.SchemaHints) > 0 {
 			var hints []string
 			for _, c := range sortedKeys(src.SchemaHints) {
-				typ, _ := mapType(strings.ToLower(src.SchemaHints[c]), "")
+				hint := strings.TrimSpace(src.SchemaHints[c])
+				name, args, _ := strings.Cut(hint, "(")
+				typ, ok := mapType(strings.ToLower(strings.TrimSpace(name)), strings.TrimSuffix(strings.TrimSpace(args), ")"))
+				if !ok {
+					typ = hint
+					b.gap("resources.sources."+n+".schema_hints."+c, "the DuckDB type "+hint, "write the column's Databricks type in src/ingest/"+n+".sql")
+				}
 				hints = append(hints, "`"+c+"` "+typ)
 			}
 			opts = append(opts, "schemaHints => '"+strings.Join(hints, ", ")+"'")

@@ -142,6 +142,9 @@ type edit struct {
 	start, end int
 	text       string
 	seq        int
+	// consumed and produced are the literals this edit removes and
+	// writes: they count only when the edit is made.
+	consumed, produced []string
 }
 
 type translator struct {
@@ -154,6 +157,8 @@ type translator struct {
 	// index its operand starts at, so chained casts nest.
 	castStart map[int]int
 	out       Translation
+	// consumed and produced wait for the next edit.
+	consumed, produced []string
 }
 
 func (t *translator) text(c int) string {
@@ -174,7 +179,8 @@ func (t *translator) is(c int, s string) bool {
 }
 
 func (t *translator) replace(from, to int, text string) {
-	t.edits = append(t.edits, edit{start: from, end: to, text: text, seq: len(t.edits)})
+	t.edits = append(t.edits, edit{start: from, end: to, text: text, seq: len(t.edits), consumed: t.consumed, produced: t.produced})
+	t.consumed, t.produced = nil, nil
 }
 func (t *translator) insert(at int, text string) { t.replace(at, at, text) }
 
@@ -355,11 +361,13 @@ func (t *translator) literal(a [2]int) (string, bool) {
 	return strings.ReplaceAll(s[1:len(s)-1], "''", "'"), true
 }
 
-func (t *translator) consume(a [2]int) { t.out.Consumed = append(t.out.Consumed, t.text(a[0])) }
+// consume and produce record the literals the next edit removes and
+// writes.
+func (t *translator) consume(a [2]int) { t.consumed = append(t.consumed, t.text(a[0])) }
 
 func (t *translator) produce(s string) string {
 	q := "'" + strings.ReplaceAll(s, "'", "''") + "'"
-	t.out.Produced = append(t.out.Produced, q)
+	t.produced = append(t.produced, q)
 	return q
 }
 
@@ -397,17 +405,14 @@ func (t *translator) operator(c int) {
 	case "::":
 		t.cast(c)
 	case "//":
-		t.replace(t.start(c), t.end(c), "DIV")
+		t.replace(t.start(c), t.end(c), " DIV ")
 		t.applied("int_div")
 	case "~~":
-		t.replace(t.start(c), t.end(c), "LIKE")
+		t.replace(t.start(c), t.end(c), " LIKE ")
 		t.applied("like_ops")
 	case "!~~":
-		t.replace(t.start(c), t.end(c), "NOT LIKE")
+		t.replace(t.start(c), t.end(c), " NOT LIKE ")
 		t.applied("like_ops")
-	case ":=":
-		t.replace(t.start(c), t.end(c), "=>")
-		t.applied("named_args")
 	case "**", "^":
 		t.report(c, "the operator "+op, "Databricks' ^ is a bitwise XOR and it has no **", "use power(a, b)")
 	case "->>", "#>", "#>>", "@>", "<@", "&&", "~", "!~", "~*", "!~*", "^@":
@@ -468,7 +473,7 @@ func (t *translator) typeAt(c int) (string, int, bool) {
 		if m < 0 {
 			return "", -1, false
 		}
-		args = strings.Join(strings.Fields(t.src[t.end(last+1):t.start(m)]), " ")
+		args = strings.TrimSpace(t.src[t.end(last+1):t.start(m)])
 		last = m
 	}
 	arrays := 0
@@ -477,6 +482,12 @@ func (t *translator) typeAt(c int) (string, int, bool) {
 		arrays++
 	}
 	typ, ok := mapType(strings.Join(words, " "), args)
+	if strings.Trim(args, "0123456789, ") != "" {
+		ok = false // a type's arguments are numbers
+	}
+	if !ok {
+		return t.src[t.start(c):t.end(last)], last, false
+	}
 	for ; arrays > 0; arrays-- {
 		typ = "ARRAY<" + typ + ">"
 	}
@@ -533,7 +544,7 @@ func mapType(name, args string) (string, bool) {
 	case "interval":
 		return "INTERVAL", true
 	}
-	return strings.ToUpper(withArgs(name)), false
+	return "", false
 }
 
 func (t *translator) punct(c int) {
@@ -553,6 +564,11 @@ func (t *translator) punct(c int) {
 		t.replace(from, t.end(c), "array(")
 		t.replace(t.start(m), t.end(m), ")")
 		t.applied("list")
+	case ":":
+		if c+1 < len(t.code) && t.text(c+1) == "=" && t.start(c+1) == t.end(c) {
+			t.replace(t.start(c), t.end(c+1), " => ")
+			t.applied("named_args")
+		}
 	case "{":
 		t.report(c, "a struct or map literal {…}", "Databricks SQL has no struct literal", "use named_struct('k', v, …) or map('k', v, …)")
 	}
@@ -905,6 +921,8 @@ func (t *translator) apply() string {
 		out.WriteString(t.src[last:e.start])
 		out.WriteString(e.text)
 		last = e.end
+		t.out.Consumed = append(t.out.Consumed, e.consumed...)
+		t.out.Produced = append(t.out.Produced, e.produced...)
 	}
 	out.WriteString(t.src[last:])
 	return out.String()
