@@ -98,7 +98,10 @@ func (b *bundle) ingestion() error {
 		if src.Description != "" {
 			fmt.Fprintf(&s, "COMMENT '%s'\n", strings.ReplaceAll(src.Description, "'", "''"))
 		}
-		s.WriteString("AS SELECT *, _metadata.file_path AS _source_file, _metadata.file_modification_time AS _ingested_at\n")
+		s.WriteString("AS SELECT *, _metadata.file_path AS _source_file, _metadata.file_modification_time AS _ingested_at,\n")
+		s.WriteString("  -- lakebench's batch: the date in the file's name, else the time it was loaded\n")
+		s.WriteString("  coalesce(nullif(regexp_extract(_metadata.file_name, '[0-9]{4}-[0-9]{2}-[0-9]{2}', 0), ''),\n")
+		s.WriteString("    date_format(current_timestamp(), 'yyyyMMdd''T''HHmmss''Z''')) AS _batch_id\n")
 		fmt.Fprintf(&s, "FROM STREAM read_files(:landing_path,\n  %s);\n", strings.Join(opts, ",\n  "))
 		b.files["src/ingest/"+n+".sql"] = []byte(s.String())
 		if src.OnChange != "" && src.OnChange != "warn" {
@@ -167,6 +170,18 @@ func (b *bundle) quality() error {
 		checks, err := b.p.DQXChecks(t)
 		if err != nil {
 			return fmt.Errorf("dab: %w", err)
+		}
+		// DQX runs the checks' SQL in Spark: translate it too.
+		for i := range checks {
+			path := fmt.Sprintf("resources.quality.%s[%d]", t, i)
+			if checks[i].Filter != "" {
+				checks[i].Filter = b.translateAt(path+".filter", checks[i].Filter, false).SQL
+			}
+			for _, arg := range []string{"expression", "query"} {
+				if q, ok := checks[i].Check.Arguments[arg].(string); ok {
+					checks[i].Check.Arguments[arg] = b.translateAt(path+".check.arguments."+arg, q, false).SQL
+				}
+			}
 		}
 		if err := b.yaml("src/quality/"+t+".yml", "# DQX checks of "+t+", from lakebench.yml's resources.quality.\n", checks); err != nil {
 			return err
@@ -962,10 +977,14 @@ func (b *bundle) gaps() {
 	if len(p.Resources.Groups) > 0 {
 		b.gap("resources.groups", "groups declared in the project ("+strings.Join(sortedKeys(p.Resources.Groups), ", ")+")", "create them as account groups (SCIM, Terraform); grants and permissions name them")
 	}
+	var noEmail []string
 	for _, m := range p.Framing.Team {
 		if m.Email == "" {
-			b.gap("project.team ("+m.Name+")", "a user named without an e-mail", "workspace users are e-mail addresses: add email: to the team member")
+			noEmail = append(noEmail, m.Name)
 		}
+	}
+	if len(noEmail) > 0 {
+		b.gap("project.team", "users named without an e-mail ("+strings.Join(noEmail, ", ")+")", "workspace users are e-mail addresses: add email: to each team member and export again")
 	}
 	kinds := map[string][]string{}
 	for _, m := range b.models {
@@ -997,5 +1016,5 @@ func (b *bundle) gaps() {
 	if p.Presentation != nil {
 		b.gap("presentation", "the demo's steps", "none: the talk stays in lakebench")
 	}
-	b.gap("bronze lineage columns", "_batch_id and the quarantine of unreadable lines", "_source_file and _ingested_at come from _metadata; unreadable values land in _rescued_data")
+	b.gap("bronze quarantine", "lines lakebench cannot read go to <table>_quarantine", "Auto Loader puts values it cannot parse in _rescued_data; _source_file, _ingested_at and _batch_id come from _metadata")
 }

@@ -392,6 +392,10 @@ func (t *translator) run() {
 				c = t.variable(c)
 			}
 		case editor.String:
+			if lit := t.text(c); strings.HasPrefix(lit, "'") && strings.Contains(lit, `\`) {
+				t.report(c, "a backslash in a string literal", `Databricks SQL reads backslash escapes in literals ('\d' is 'd')`,
+					`double each backslash ('\\d') or write a raw literal (r'\d')`)
+			}
 			if strings.Contains(t.text(c), "${") {
 				t.report(c, "a bundle variable inside a string literal", "a SQL file's parameters are markers, never substituted inside strings",
 					"build the string with concat('…', :name, '…')")

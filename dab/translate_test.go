@@ -28,7 +28,7 @@ func TestTranslate(t *testing.T) {
 		{"SELECT strptime(s, '%d/%m/%Y')", "SELECT to_timestamp(s, 'dd/MM/yyyy')"},
 		{"SELECT date_diff('day', a, b), datediff('months', a, b)", "SELECT datediff(DAY, a, b), datediff(MONTH, a, b)"},
 		{"SELECT regexp_matches(s, 'a+')", "SELECT regexp_like(s, 'a+')"},
-		{"SELECT regexp_extract(s, '\\d+')", "SELECT regexp_extract(s, '\\d+', 0)"},
+		{"SELECT regexp_extract(s, '[0-9]+')", "SELECT regexp_extract(s, '[0-9]+', 0)"},
 		{"SELECT regexp_replace(s, 'a', 'b', 'g')", "SELECT regexp_replace(s, 'a', 'b')"},
 		{"SELECT epoch_ms(1700000000000), to_timestamp(5)", "SELECT timestamp_millis(1700000000000), timestamp_seconds(5)"},
 		{"SELECT arg_max(a, b), list(x), now(), today()", "SELECT max_by(a, b), collect_list(x), current_timestamp(), current_date()"},
@@ -65,6 +65,7 @@ func TestTranslateReports(t *testing.T) {
 		{"SELECT strftime(ts, '%Q')", "strftime()"},
 		{"SELECT x::UNION(a INT)", "the type UNION(a INT)"},
 		{"SELECT 2 ** 3", "the operator **"},
+		{"SELECT regexp_extract(s, '\\d+', 0)", "a backslash in a string literal"},
 	}
 	for _, tc := range tests {
 		got := Translate(tc.in, TranslateOptions{File: "m.sql"})
