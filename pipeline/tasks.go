@@ -80,46 +80,23 @@ func orNone(names []string) string {
 
 func (p *Project) defaultPlan(models []Model, refresh map[string]bool) ([]task, error) {
 	var tasks []task
-	builtBy := map[string]string{}
-	for _, n := range sortedKeys(p.Resources.Sources) {
-		t := p.ingestTask([]string{n})
-		t.key = "ingest_" + n
-		builtBy["bronze."+n] = t.key
-		tasks = append(tasks, t)
-	}
-	for _, m := range models {
-		builtBy[m.Table.String()] = m.Table.String()
-	}
-	for _, m := range models {
-		t, err := p.transformTask([]Model{m}, models, refresh)
-		if err != nil {
-			return nil, err
-		}
-		t.key = m.Table.String()
-		for _, r := range m.Reads {
-			if k, ok := builtBy[r.String()]; ok && k != t.key {
-				t.dependsOn = append(t.dependsOn, k)
+	for _, node := range p.Graph(models) {
+		var t task
+		switch node.Kind {
+		case NodeIngest:
+			t = p.ingestTask([]string{node.Source})
+		case NodeTransform:
+			var err error
+			if t, err = p.transformTask([]Model{*node.Model}, models, refresh); err != nil {
+				return nil, err
+			}
+		case NodeQuality:
+			var err error
+			if t, err = p.qualityTask(p.sourcesWithRules()); err != nil {
+				return nil, err
 			}
 		}
-		tasks = append(tasks, t)
-	}
-	// The sources' rules (no build checks bronze) in a last task, after
-	// everything a rule may read.
-	var sources []Model
-	for _, n := range sortedKeys(p.Resources.Sources) {
-		if _, ok := p.Resources.Quality["bronze."+n]; ok {
-			sources = append(sources, Model{Table: lakehouse.TableName{Schema: "bronze", Name: n}})
-		}
-	}
-	if len(sources) > 0 {
-		t, err := p.qualityTask(sources)
-		if err != nil {
-			return nil, err
-		}
-		t.key = "checks_sources"
-		for _, other := range tasks {
-			t.dependsOn = append(t.dependsOn, other.key)
-		}
+		t.key, t.dependsOn = node.Key, node.DependsOn
 		tasks = append(tasks, t)
 	}
 	return tasks, nil

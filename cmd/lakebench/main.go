@@ -86,6 +86,7 @@ built-in sample workspace (created, generated and run on first use).`,
 		newTestCmd(g),
 		newDemoCmd(g),
 		newSlidesCmd(g),
+		newExportCmd(g),
 	)
 	return root
 }
