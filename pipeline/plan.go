@@ -139,7 +139,8 @@ func (p *Project) ContentHash() string {
 // resource the plan compares, keyed kind/name, as JSON.
 func (p *Project) desired(models []Model, deployer string) []lakehouse.DeployedResource {
 	out := p.resourceDefinitions(models)
-	out = append(out, governanceResources(p.governance(deployer).Grants, p.governance(deployer).Groups, p.targetPermissions())...)
+	gov := p.governance(deployer, models)
+	out = append(out, governanceResources(gov.Grants, gov.Groups, p.targetPermissions())...)
 	pol, _ := p.promotionPolicy(p.Target)
 	out = append(out, settingsResource(p.Target, p.Mode(), p.runAs().Principal(), pol))
 	return out
