@@ -135,6 +135,12 @@ func (p *Project) DeployWith(ctx context.Context, lh *lakehouse.Lakehouse, opts 
 	if !v.OK() {
 		return nil, fmt.Errorf("pipeline: the bundle has %s; run `lakebench bundle validate -t %s` and fix them first:\n%w", Plural(len(v.Errors), "error"), p.Target, v.Errors)
 	}
+	// A test file that does not validate is a bundle that does not: the
+	// deploy takes what `bundle validate` and CI's unit tests accept, as
+	// dbt parses its tests before it builds anything.
+	if len(v.TestErrors) > 0 {
+		return nil, fmt.Errorf("pipeline: the bundle's test files have %s; run `lakebench bundle validate -t %s` and fix them first (`lakebench test` runs them):\n%w", Plural(len(v.TestErrors), "error"), p.Target, v.TestErrors)
+	}
 	// The plan, computed under the writer lock this lakehouse holds: no
 	// other process changes the target until the deploy commits.
 	plan, err := p.deployPlan(ctx, lh, v.Models, principal)
