@@ -135,6 +135,12 @@ func (p *Project) DeployWith(ctx context.Context, lh *lakehouse.Lakehouse, opts 
 	if !v.OK() {
 		return nil, fmt.Errorf("pipeline: the bundle has %s; run `lakebench bundle validate -t %s` and fix them first:\n%w", Plural(len(v.Errors), "error"), p.Target, v.Errors)
 	}
+	// A test file that does not validate is a bundle that does not: the
+	// deploy takes what `bundle validate` and CI's unit tests accept, as
+	// dbt parses its tests before it builds anything.
+	if len(v.TestErrors) > 0 {
+		return nil, fmt.Errorf("pipeline: the bundle's test files have %s; run `lakebench bundle validate -t %s` and fix them first (`lakebench test` runs them):\n%w", Plural(len(v.TestErrors), "error"), p.Target, v.TestErrors)
+	}
 	// The plan, computed under the writer lock this lakehouse holds: no
 	// other process changes the target until the deploy commits.
 	plan, err := p.deployPlan(ctx, lh, v.Models, principal)
@@ -217,7 +223,7 @@ func (p *Project) DeployWith(ctx context.Context, lh *lakehouse.Lakehouse, opts 
 			return nil, err
 		}
 	}
-	gov, perms := p.governance(principal), p.targetPermissions()
+	gov, perms := p.governance(principal, v.Models), p.targetPermissions()
 	if err := tx.DeployGovernance(ctx, gov); err != nil {
 		return nil, err
 	}
@@ -320,8 +326,9 @@ func (p *Project) targetPermissions() []lakehouse.TargetPermission {
 }
 
 // governance is the groups and grants the bundle declares, with the
-// deployer as the owner should the target have none yet.
-func (p *Project) governance(deployer string) lakehouse.Governance {
+// deployer as the owner should the target have none yet, and the grants
+// of the target's run_as service principal (runAsGrants).
+func (p *Project) governance(deployer string, models []Model) lakehouse.Governance {
 	g := lakehouse.Governance{Owner: deployer, Groups: map[string][]string{}}
 	for name, grp := range p.Resources.Groups {
 		g.Groups[name] = grp.Members
@@ -333,7 +340,46 @@ func (p *Project) governance(deployer string) lakehouse.Governance {
 			}
 		}
 	}
+	g.Grants = append(g.Grants, p.runAsGrants(models)...)
 	return g
+}
+
+// runAsGrants are what the target's run_as service principal is granted
+// by the deploy, as Databricks runs a job as its run_as identity with
+// that identity's own privileges: SELECT and MODIFY on the schemas of the
+// target's data, which its jobs read and write (bronze for the sources,
+// each model's schema, ml for the registry and the scores, and the
+// schemas the bundle declares). On a production target bootstrapped by a
+// person, that person owns the target and the service principal holds
+// CAN_MANAGE: without these grants its job could not write, and with them
+// it may do nothing an owner alone may (issue tokens, force the promotion
+// gate, read files past the grants). A run_as user gets nothing here:
+// people get their grants from the bundle's schemas, by name.
+func (p *Project) runAsGrants(models []Model) []lakehouse.Grant {
+	sp := p.runAs()
+	if sp == nil || sp.ServicePrincipalName == "" {
+		return nil
+	}
+	schemas := map[string]bool{}
+	if len(p.Resources.Sources) > 0 {
+		schemas["bronze"] = true
+	}
+	for _, m := range models {
+		schemas[m.Table.Schema] = true
+	}
+	if len(p.Resources.RegisteredModels) > 0 {
+		schemas["ml"] = true
+	}
+	for s := range p.Resources.Schemas {
+		schemas[s] = true
+	}
+	var out []lakehouse.Grant
+	for _, s := range sortedKeys(schemas) {
+		for _, priv := range []string{lakehouse.Select, lakehouse.Modify} {
+			out = append(out, lakehouse.Grant{Principal: sp.ServicePrincipalName, Privilege: priv, Schema: s})
+		}
+	}
+	return out
 }
 
 // resourceDefinitions lists every resource with its definition as JSON.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -702,6 +703,9 @@ func (p *Project) resolve(opts LoadOptions) error {
 	}
 	out.Dir, out.File, out.Target, out.raw, out.lines = p.Dir, p.File, target, p.raw, p.lines
 	out.vars = vars
+	if len(opts.Vars) > 0 {
+		out.cliVars = maps.Clone(opts.Vars)
+	}
 	*p = out
 	return nil
 }

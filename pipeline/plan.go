@@ -101,9 +101,11 @@ func (f FieldChange) String() string {
 
 // ContentHash identifies the bundle's content, the same on every target:
 // the project file, its includes and every model file, by path relative to
-// the project and content. Bundle variables given on the command line
-// (--var) are not content. Deploys and runs record it, and a promotion
-// gate compares it across targets.
+// the project and content, and the bundle variables given on the command
+// line (--var), which change what runs as much as an edit does: a prod
+// deploy with another --var than staging ran is another content. (A
+// target's own variables are in the project file.) Deploys and runs
+// record it, and a promotion gate compares it across targets.
 func (p *Project) ContentHash() string {
 	h := xxh3.New128()
 	var files []string
@@ -131,15 +133,35 @@ func (p *Project) ContentHash() string {
 		fmt.Fprintf(h, "%s\x00%d\x00", filepath.ToSlash(rel), len(data))
 		h.Write(data)
 	}
+	// Without --var the hash is what it was before variables counted, so
+	// what was deployed then still promotes.
+	for _, name := range sortedKeys(p.cliVars) {
+		fmt.Fprintf(h, "--var\x00%s\x00%d\x00%s", name, len(p.cliVars[name]), p.cliVars[name])
+	}
 	b := h.Sum128().Bytes()
 	return fmt.Sprintf("%x", b[:8])
+}
+
+// varsNote says which --var values are part of the content, for a
+// refusal that compares contents ("" without any).
+func (p *Project) varsNote() string {
+	if len(p.cliVars) == 0 {
+		return ""
+	}
+	var vs []string
+	for _, name := range sortedKeys(p.cliVars) {
+		vs = append(vs, "--var "+name+"="+p.cliVars[name])
+	}
+	return " (its content includes " + strings.Join(vs, " ") + ": variables given on the command line are content, so " +
+		"the other target must have been deployed with the same ones)"
 }
 
 // desired is the target's state as the bundle declares it: every
 // resource the plan compares, keyed kind/name, as JSON.
 func (p *Project) desired(models []Model, deployer string) []lakehouse.DeployedResource {
 	out := p.resourceDefinitions(models)
-	out = append(out, governanceResources(p.governance(deployer).Grants, p.governance(deployer).Groups, p.targetPermissions())...)
+	gov := p.governance(deployer, models)
+	out = append(out, governanceResources(gov.Grants, gov.Groups, p.targetPermissions())...)
 	pol, _ := p.promotionPolicy(p.Target)
 	out = append(out, settingsResource(p.Target, p.Mode(), p.runAs().Principal(), pol))
 	return out

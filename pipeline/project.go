@@ -57,6 +57,9 @@ type Project struct {
 	lines map[string]position
 	// vars are the resolved variable values.
 	vars map[string]any
+	// cliVars are the values given on the command line (--var), which are
+	// content (see ContentHash).
+	cliVars map[string]string
 }
 
 // Bundle names the project, as databricks.yml's bundle does.

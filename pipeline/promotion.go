@@ -250,8 +250,8 @@ func (p *Project) checkPolicy(ctx context.Context, pol PromotionPolicy, content 
 		if other == "" {
 			other = "an unknown content (deployed before content hashes were recorded)"
 		}
-		return fail(OtherHash, "bundle %s was never deployed to target %s: it has %s, deployed %s by %s; deploy this bundle there: %s",
-			content, pol.From, other, last.DeployedAt.Format("2006-01-02 15:04:05"), last.Principal, stage)
+		return fail(OtherHash, "bundle %s was never deployed to target %s%s: it has %s, deployed %s by %s; deploy this bundle there: %s",
+			content, pol.From, p.varsNote(), other, last.DeployedAt.Format("2006-01-02 15:04:05"), last.Principal, stage)
 	}
 	if ok, err := lh.DeployAudited(ctx, content); err != nil || !ok {
 		return fail(Untrustworthy, "target %s records a deployment of bundle %s that its audit does not: its records were edited; restage it", pol.From, content)

@@ -237,3 +237,32 @@ targets:
 		}
 	}
 }
+
+// TestPromotionGateComparesVars: variables given on the command line are
+// content. A prod deploy with another --var than the staged bundle ran
+// with is refused as another hash that names the --var, and prod, once
+// deployed, does not run with a --var it was not deployed with.
+func TestPromotionGateComparesVars(t *testing.T) {
+	ctx := context.Background()
+	dir := writeAdminProject(t)
+	stage(t, dir, "dev", "nightly")
+	south, err := LoadWith(dir, LoadOptions{Target: "prod", Vars: map[string]string{"region": "south"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := loadTarget(t, dir, "prod")
+	if south.ContentHash() == p.ContentHash() {
+		t.Fatalf("--var region=south does not change the content hash %s", p.ContentHash())
+	}
+	lh := openAt(t, p)
+	pe := gateRefusal(t, south, lh, DeployOptions{}, OtherHash)
+	if !strings.Contains(pe.Error(), "--var region=south") {
+		t.Errorf("refusal %q does not name the --var", pe)
+	}
+	if _, err := p.Deploy(ctx, lh, ""); err != nil {
+		t.Fatalf("deploying what dev ran: %v", err)
+	}
+	if _, err := south.Run(ctx, lh, RunOptions{Job: "nightly"}); err == nil || !strings.Contains(err.Error(), "runs only the content deployed there") {
+		t.Errorf("prod run with a --var it was not deployed with: %v", err)
+	}
+}

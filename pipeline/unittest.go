@@ -112,6 +112,10 @@ type DataTest struct {
 	Description  string
 	SQL          string
 	Table        string
+	// TableLine and TableColumn locate the table's name, SQLLine and
+	// SQLColumn the SQL, for what validate finds in them.
+	TableLine, TableColumn int
+	SQLLine, SQLColumn     int
 	// Min and Max bound the row count when HasRange (Max < 0: no maximum).
 	Min, Max int64
 	HasRange bool
@@ -562,9 +566,9 @@ func (tp *testParser) dataTest(kv keyValue) DataTest {
 		case "description":
 			t.Description = tp.str(f, where)
 		case "sql":
-			t.SQL = tp.str(f, where)
+			t.SQL, t.SQLLine, t.SQLColumn = tp.str(f, where), f.valueLine, f.valueCol
 		case "table":
-			t.Table = tp.str(f, where)
+			t.Table, t.TableLine, t.TableColumn = tp.str(f, where), f.valueLine, f.valueCol
 			if t.Table != "" {
 				if _, err := lakehouse.ParseTableName(t.Table); err != nil {
 					tp.errorAt(nodeOr(f.value, f.keyNode), fmt.Sprintf("%s.table: %q is not SCHEMA.NAME", where, t.Table), "for example silver.orders")

@@ -462,10 +462,17 @@ data_tests:
   typo_table:
     table: silver.ordrs
     rows: {min: 1}
+  typo_sql:
+    sql: select * from silver.ordrs where amount < 0
 `)
 	v := p.Validate(context.Background(), mustParser(t))
 	if len(v.Errors) > 0 {
-		t.Errorf("test files' problems are not the bundle's (a deploy goes on): %v", v.Errors)
+		t.Errorf("test files' problems are not the bundle's own (they are TestErrors): %v", v.Errors)
+	}
+	// They stop a deploy, as they fail bundle validate.
+	lh := openAt(t, p)
+	if _, err := p.Deploy(context.Background(), lh, ""); err == nil || !strings.Contains(err.Error(), "test files have 7 errors") || !strings.Contains(err.Error(), "typo_table") {
+		t.Errorf("deploy with broken test files: %v", err)
 	}
 	var got []string
 	for _, e := range v.TestErrors {
@@ -478,7 +485,8 @@ data_tests:
 		`tests/revenue.yml:9:14: unknown key "rowz" in tests.typo_key.expect (did you mean rows?)`,
 		`tests/revenue.yml:6:3: test typo_key gives no rows for silver.orders, which gold.revenue reads`,
 		`tests/revenue.yml:15:13: tests.bad_row.inputs.silver.orders.rows[0] should be a mapping (key: value)`,
-		`tests/revenue.yml:18:3: data test typo_table: unknown table "silver.ordrs" (did you mean silver.orders?`,
+		`tests/revenue.yml:19:12: data test typo_table: unknown table "silver.ordrs" (did you mean silver.orders?`,
+		`tests/revenue.yml:22:10: data test typo_sql reads unknown table silver.ordrs (did you mean silver.orders?`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("validate lacks\n  %s\ngot:\n%s", want, text)

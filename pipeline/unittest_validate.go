@@ -83,7 +83,7 @@ func (p *Project) validateTests(ctx context.Context, lh sqlParser, models []Mode
 		}
 		for _, t := range f.DataTests {
 			if t.Table != "" && !known[strings.ToLower(t.Table)] {
-				diags = append(diags, &Error{File: f.Path, Line: t.Line, Column: t.Column,
+				diags = append(diags, &Error{File: f.Path, Line: t.TableLine, Column: t.TableColumn,
 					Message: fmt.Sprintf("data test %s: unknown table %q", t.Name, t.Table),
 					Hint:    strings.TrimPrefix(suggestHint(t.Table, knownList)+" ", "; ") + "name a source's bronze table or a model's table"})
 			}
@@ -93,13 +93,13 @@ func (p *Project) validateTests(ctx context.Context, lh sqlParser, models []Mode
 			refs, err := lh.TableRefs(ctx, t.SQL)
 			var pe *lakehouse.ParseError
 			if errors.As(err, &pe) {
-				diags = append(diags, &Error{File: f.Path, Line: t.Line, Column: t.Column,
+				diags = append(diags, &Error{File: f.Path, Line: t.SQLLine, Column: t.SQLColumn,
 					Message: fmt.Sprintf("data test %s: the SQL does not parse: %s", t.Name, pe.Message), Hint: "a data test's sql is one SELECT that returns the bad rows"})
 				continue
 			}
 			for _, r := range refs {
 				if r.Schema != "sys" && !known[r.String()] && !strings.HasSuffix(r.Name, "_quarantine") {
-					diags = append(diags, &Error{File: f.Path, Line: t.Line, Column: t.Column,
+					diags = append(diags, &Error{File: f.Path, Line: t.SQLLine, Column: t.SQLColumn,
 						Message: fmt.Sprintf("data test %s reads unknown table %s", t.Name, r),
 						Hint:    strings.TrimPrefix(suggestHint(r.String(), knownList)+" ", "; ") + "name a source's bronze table or a model's table"})
 				}

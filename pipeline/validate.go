@@ -21,8 +21,8 @@ type Validation struct {
 	Errors   Diagnostics
 	Warnings Diagnostics
 	// TestErrors are the test files' problems (tests/*.yml): `bundle
-	// validate` reports them as errors; a deploy, which deploys no test,
-	// is not stopped by them (`lakebench test` is).
+	// validate` reports them as errors, and they stop a deploy as Errors
+	// do; a run on a deployed target is not stopped by them.
 	TestErrors Diagnostics
 	Models     []Model
 }

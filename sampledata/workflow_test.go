@@ -215,7 +215,7 @@ func TestWorkflowCallsMake(t *testing.T) {
 	for name, want := range map[string][]string{
 		"ci":      {"validate", "unit-test", "dev-run"},
 		"staging": {"staging-plan", "staging-deploy", "staging-data", "staging-run"},
-		"prod":    {"prod-plan", "prod-deploy"},
+		"prod":    {"prod-plan", "prod-deploy", "prod-run"},
 	} {
 		if got := targets[name]; got == nil || !slices.Equal(got.deps, want) {
 			t.Errorf("make %s runs %v, want %v", name, got, want)

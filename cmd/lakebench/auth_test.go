@@ -37,13 +37,20 @@ func lbEnv(t *testing.T, dir string, env []string, wantOK bool, args ...string) 
 // action, principal, allowed and detail of each event.
 func auditRows(t *testing.T, dbPath string) [][]any {
 	t.Helper()
+	return targetRows(t, dbPath, "SELECT action, principal, allowed, coalesce(detail, '') FROM sys.audit ORDER BY event_time")
+}
+
+// targetRows runs query on a target's file directly, as lakebench itself
+// (past the grants: what a test checks, not what a principal may see).
+func targetRows(t *testing.T, dbPath, query string) [][]any {
+	t.Helper()
 	ctx := context.Background()
 	lh, err := lakehouse.Open(ctx, dbPath, lakehouse.Options{}) // a writer imports read-only sessions' events
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer lh.Close()
-	res, err := lh.Query(ctx, "SELECT action, principal, allowed, coalesce(detail, '') FROM sys.audit ORDER BY event_time")
+	res, err := lh.Query(ctx, query)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 			}
 			defer lh.Close()
 			v := s.project.Validate(cmd.Context(), lh)
-			v.Errors = append(v.Errors, v.TestErrors...) // tests/*.yml: errors here, not for deploy
+			v.Errors = append(v.Errors, v.TestErrors...) // tests/*.yml: errors here, as for deploy
 			if asJSON {
 				if err := writeJSON(os.Stdout, validationJSON(s, v)); err != nil {
 					return err

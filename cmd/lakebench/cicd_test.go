@@ -50,8 +50,9 @@ func lbOut(t *testing.T, dir string, env []string, args ...string) string {
 // then the owner's one-time set-up of staging (first deploy, a token for
 // CI), then make staging as sp-staging with only that token, as the
 // staging job runs it (a wrong token, or none, is refused); then prod's
-// bootstrap (a token only) and make prod as sp-prod, and a bundle staging
-// never ran refused at prod.
+// bootstrap (a token only) and make prod as sp-prod (deploy, then the
+// job's run on prod's data), and a bundle staging never ran refused at
+// prod.
 func TestProjectCICD(t *testing.T) {
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("make is not installed: the template's Makefile cannot run")
@@ -140,7 +141,15 @@ func TestProjectCICD(t *testing.T) {
 	// the prod job (a tag) deploys it as sp-prod with only that token.
 	prodToken := strings.TrimSpace(lbOut(t, dir, ownerEnv, "auth", "token", "create", "sp-prod", "-t", "prod", "--no-profile"))
 	prodEnv := append(ciEnv, "LAKEBENCH_TOKEN="+prodToken)
+	// Prod's feed, canned here at dev scale; make prod deploys and runs the
+	// job on it as sp-prod.
+	lbOut(t, dir, ownerEnv, "sample", "generate", "-t", "prod", "--scale", "dev")
 	makeRun(t, dir, true, prodEnv, "prod")
+	// (sys.runs is read from the file: on prod only lakebench itself may.)
+	prodRuns := targetRows(t, filepath.Join(dir, ".lakebench", "prod.duckdb"), "SELECT principal, status FROM sys.runs WHERE job = 'nightly'")
+	if len(prodRuns) != 1 || prodRuns[0][0] != "sp-prod" || prodRuns[0][1] != "succeeded" {
+		t.Errorf("prod's nightly runs: %v, want one by sp-prod, succeeded", prodRuns)
+	}
 	// A bundle changed since staging ran it (a tag on a commit main never
 	// deployed) is refused by the promotion gate, and prod keeps its bundle.
 	yml := filepath.Join(dir, "lakebench.yml")

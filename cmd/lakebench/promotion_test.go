@@ -233,3 +233,62 @@ func TestBundleDiff(t *testing.T) {
 		t.Errorf("diff as zed, who has no permission: %s", stderr)
 	}
 }
+
+// TestProdRunsAsItsServicePrincipal: prod bootstrapped by a person (who
+// owns it) runs its job as sp-prod, which the deploy grants the target's
+// schemas; and nobody else runs or writes there: the person as
+// themselves, staging's service principal with a prod token the owner
+// issued, or with its staging token.
+func TestProdRunsAsItsServicePrincipal(t *testing.T) {
+	dir := tiny(t)
+	freshProd(t, dir)
+	lb(t, dir, true, "bundle", "run", "nightly", "-t", "prod")
+	prod := filepath.Join(dir, ".lakebench", "prod.duckdb")
+	if runs := targetRows(t, prod, "SELECT principal, status FROM sys.runs WHERE job = 'nightly'"); len(runs) != 1 || runs[0][0] != "sp-prod" || runs[0][1] != "succeeded" {
+		t.Errorf("prod's nightly runs: %v, want one by sp-prod, succeeded", runs)
+	}
+
+	me := pipeline.Principal()
+	write := "INSERT INTO bronze.orders SELECT * FROM bronze.orders"
+	for _, args := range [][]string{
+		{"--as", me, "bundle", "run", "nightly", "-t", "prod"},
+		{"--as", me, "query", "-t", "prod", write},
+		{"--as", me, "bundle", "deploy", "-t", "prod"},
+	} {
+		if _, stderr := lb(t, dir, false, args...); !strings.Contains(stderr, "production mode") {
+			t.Errorf("the owner, as themselves, %v: %s", args, stderr)
+		}
+	}
+	// Staging's service principal, with a prod token of its own: prod runs
+	// and reads only as sp-prod.
+	other := strings.TrimSpace(lbOut(t, dir, nil, "auth", "token", "create", "sp-staging", "-t", "prod", "--no-profile"))
+	asOther := []string{"LAKEBENCH_TOKEN=" + other}
+	for _, args := range [][]string{
+		{"--as", "sp-staging", "bundle", "run", "nightly", "-t", "prod"},
+		{"--as", "sp-staging", "query", "-t", "prod", write},
+		{"--as", "sp-staging", "query", "-t", "prod", "SELECT count(*) FROM bronze.orders"},
+	} {
+		if _, stderr := lbEnv(t, dir, asOther, false, args...); !strings.Contains(stderr, "only as the service principal sp-prod, not as sp-staging") {
+			t.Errorf("sp-staging with its prod token, %v: %s", args, stderr)
+		}
+	}
+	// A token of staging's service principal from staging.
+	lb(t, dir, true, "bundle", "deploy", "-t", "staging")
+	staging := strings.TrimSpace(lbOut(t, dir, nil, "auth", "token", "create", "sp-staging", "-t", "staging", "--no-profile"))
+	_, stderr := lbEnv(t, dir, []string{"LAKEBENCH_TOKEN=" + staging}, false, "--as", "sp-prod", "bundle", "run", "nightly", "-t", "prod")
+	if !strings.Contains(stderr, "is not a valid token of sp-prod on target prod") {
+		t.Errorf("staging's token as sp-prod on prod: %s", stderr)
+	}
+	refused := 0
+	for _, r := range auditRows(t, prod) {
+		if r[2] == false && (r[1] == me || r[1] == "sp-staging") {
+			refused++
+		}
+	}
+	if refused < 6 {
+		t.Errorf("%d refusals of %s and sp-staging audited on prod, want one for each attempt (6)", refused, me)
+	}
+	if runs := targetRows(t, prod, "SELECT count(*) FROM sys.runs"); runs[0][0] != int64(1) {
+		t.Errorf("prod has %v runs, want sp-prod's one", runs[0][0])
+	}
+}
