@@ -1,6 +1,9 @@
 package pipeline
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Presentation is the talk a team gives about its project: the course
 // guide's 15 minutes plus 5 of questions, in steps that each show one role's
@@ -130,6 +133,40 @@ func (p *Project) PresentationOrDefault() Presentation {
 		if s.Title == "" {
 			pr.Steps[i].Title = s.ID
 		}
+	}
+	return pr
+}
+
+// Printable is s without the control characters a terminal obeys (ESC
+// sequences that clear the screen, set the window's title or write the
+// clipboard, BEL, BS, CR, DEL and C1): the presentation's texts are shown
+// raw in a presenter's terminal. A tab becomes a space; newlines stay.
+func Printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n':
+			return r
+		case r == '\t':
+			return ' '
+		case r < 0x20, r >= 0x7f && r < 0xa0:
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// Printable is the presentation with Printable texts.
+func (pr Presentation) Printable() Presentation {
+	pr.Title, pr.Team = Printable(pr.Title), Printable(pr.Team)
+	pr.NextSteps = append([]string(nil), pr.NextSteps...)
+	for i := range pr.NextSteps {
+		pr.NextSteps[i] = Printable(pr.NextSteps[i])
+	}
+	pr.Steps = append([]Step(nil), pr.Steps...)
+	for i, s := range pr.Steps {
+		s.ID, s.Title, s.Select, s.Presenter = Printable(s.ID), Printable(s.Title), Printable(s.Select), Printable(s.Presenter)
+		s.Caption, s.Notes = Printable(s.Caption), Printable(s.Notes)
+		pr.Steps[i] = s
 	}
 	return pr
 }

@@ -105,3 +105,44 @@ func TestPresentationLengths(t *testing.T) {
 		t.Errorf("the default steps take %s, want the default talk %s", total, DefaultTalk)
 	}
 }
+
+// TestValidatePresentationHostile: a presentation block written against
+// the presenter's terminal or the timer is an error at its path: escape
+// sequences, bells and carriage returns in any text, lengths beyond a day
+// (whose sum overflowed the timer), negative lengths; the problem and the
+// team's names too. Printable drops what a terminal would obey.
+func TestValidatePresentationHostile(t *testing.T) {
+	errs, _ := validateText(t, `project:
+  problem: "Churn\e]0;pwned\a"
+  team:
+    - {name: "ana\e[2J", role: architect}
+presentation:
+  team: "Lakers\e]52;c;ZXZpbA==\a"
+  talk: 2562047h
+  questions: -5m
+  next_steps: ["ok\rnot ok"]
+  steps:
+    - {id: problem, view: architect, time: 100000h, caption: "\e[31mred", notes: "a\nb\x9b2J"}
+    - {id: team, view: architect, time: -1m, title: "\b\b\bsudo"}
+`)
+	for _, want := range []string{
+		`project.problem has a control character "\x1b"`,
+		`project.team[0].name has a control character`,
+		`presentation.team has a control character`,
+		`presentation.next_steps[0] has a control character "\r"`,
+		`presentation.steps[0].caption has a control character`,
+		`presentation.steps[0].notes has a control character "\u009b"`,
+		`presentation.steps[1].title has a control character "\b"`,
+		`presentation talk: "2562047h" is longer than 24h0m0s`,
+		`presentation questions: "-5m" is not a length of time`,
+		`step problem: time "100000h" is longer than 24h0m0s`,
+		`step team: time "-1m" is not a length of time`,
+	} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("errors lack %q:\n%s", want, errs)
+		}
+	}
+	if got := Printable("a\x1b[2J\tb\nc\x07\u009bd é"); got != "a[2J b\ncd é" {
+		t.Errorf("Printable: %q", got)
+	}
+}

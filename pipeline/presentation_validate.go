@@ -6,11 +6,19 @@ import (
 	"time"
 )
 
-// parseLength reads a talk's or a step's length: a positive Go duration.
+// maxLength bounds a talk's or a step's length: no talk lasts a day, and
+// the timer sums the steps' lengths (without a bound, in overflow).
+const maxLength = 24 * time.Hour
+
+// parseLength reads a talk's or a step's length: a positive Go duration
+// of at most maxLength.
 func parseLength(s string) (time.Duration, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
 		return 0, fmt.Errorf("%q is not a length of time", s)
+	}
+	if d > maxLength {
+		return 0, fmt.Errorf("%q is longer than %s", s, maxLength)
 	}
 	return d, nil
 }
@@ -44,6 +52,16 @@ func (s Step) Length() time.Duration {
 // not a misspelt section of the guide nor used twice, and the steps fit the
 // talk (a warning when they do not).
 func (p *Project) validatePresentation(errf, warnf func(path, hint, format string, args ...any)) {
+	printable := func(path, text string) {
+		if Printable(text) != text {
+			errf(path, "write it without control characters (escape sequences, bells, carriage returns)",
+				"%s has a control character %q, which would reach the presenter's terminal", path, firstControl(text))
+		}
+	}
+	printable("project.problem", p.Framing.Problem)
+	for i, m := range p.Framing.Team {
+		printable(fmt.Sprintf("project.team[%d].name", i), m.Name)
+	}
 	pr := p.Presentation
 	if pr == nil {
 		return
@@ -61,6 +79,16 @@ func (p *Project) validatePresentation(errf, warnf func(path, hint, format strin
 			errf("presentation."+f.key, "write a length such as 15m, 5m or 90s", "presentation %s: %v", f.key, err)
 		} else if f.into != nil {
 			*f.into = d
+		}
+	}
+	printable("presentation.title", pr.Title)
+	printable("presentation.team", pr.Team)
+	for i, n := range pr.NextSteps {
+		printable(fmt.Sprintf("presentation.next_steps[%d]", i), n)
+	}
+	for i, s := range pr.Steps {
+		for _, f := range [][2]string{{"id", s.ID}, {"title", s.Title}, {"select", s.Select}, {"presenter", s.Presenter}, {"caption", s.Caption}, {"notes", s.Notes}} {
+			printable(fmt.Sprintf("presentation.steps[%d].%s", i, f[0]), f[1])
 		}
 	}
 	var members []string
@@ -107,4 +135,14 @@ func (p *Project) validatePresentation(errf, warnf func(path, hint, format strin
 	if total > talk {
 		warnf("presentation.steps", "shorten steps or lengthen talk", "the steps take %s, longer than the %s talk", total, talk)
 	}
+}
+
+// firstControl is the first rune of s that Printable drops.
+func firstControl(s string) string {
+	for _, r := range s {
+		if r != '\n' && Printable(string(r)) != string(r) {
+			return string(r)
+		}
+	}
+	return ""
 }

@@ -89,6 +89,7 @@ func newPresenter(tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd) *pr
 
 // load takes the project's presentation (Info.Presentation).
 func (p *presenter) load(pr pipeline.Presentation) {
+	pr = pr.Printable() // a caption is no way into the presenter's terminal
 	if len(pr.Steps) == 0 {
 		pr.Steps = pipeline.DefaultSteps()
 	}

@@ -204,10 +204,10 @@ func firstRun(ctx context.Context, p *pipeline.Project, target, holder, job stri
 }
 
 func (w *Workspace) info(p *pipeline.Project, target string) Info {
-	in := Info{Name: p.Bundle.Name, Dir: p.Dir, Problem: p.Framing.Problem, Sample: w.opts.Sample,
+	in := Info{Name: p.Bundle.Name, Dir: p.Dir, Problem: pipeline.Printable(p.Framing.Problem), Sample: w.opts.Sample,
 		Principal: w.principal(p), Target: target, Team: map[string][]string{}, Content: p.ContentHash()}
 	for _, m := range p.Framing.Team {
-		in.Team[m.Role] = append(in.Team[m.Role], m.Name)
+		in.Team[m.Role] = append(in.Team[m.Role], pipeline.Printable(m.Name))
 	}
 	for _, n := range p.TargetNames() {
 		ti := TargetInfo{Name: n, Default: n == p.DefaultTarget(), Scale: p.Scale(n), Mode: "development"}
