@@ -213,10 +213,40 @@ func (p *Project) validateTargets(errf, warnf func(path, hint, format string, ar
 		}
 		p.validatePermissions(path+".permissions", t.Permissions, errf, warnf)
 	}
+	// The target's run_as as resolved (the target's own, else the top
+	// level's): the one this deploy would grant.
+	if sp := p.runAs(); sp != nil && sp.ServicePrincipalName != "" {
+		p.validateRunAs(p.Target, sp.ServicePrincipalName, p.Targets[p.Target].RunAs != nil, errf)
+	}
 	if defaults > 1 {
 		errf("targets", "mark one target `default: true`", "%d targets are marked default", defaults)
 	}
 	p.validatePermissions("permissions", p.topPermissions(), errf, warnf)
+}
+
+// validateRunAs refuses a run_as service principal that is a group or a
+// person of the team: a deploy grants the run_as service principal SELECT
+// and MODIFY on every schema of the target (runAsGrants), and a grant to a
+// group reaches its members, so `service_principal_name: analysts` would
+// give every analyst writes everywhere, and a team member's name would
+// give that person writes as themselves.
+func (p *Project) validateRunAs(target, sp string, own bool, errf func(path, hint, format string, args ...any)) {
+	path := "run_as.service_principal_name"
+	if own {
+		path = "targets." + target + "." + path
+	}
+	if _, ok := p.Resources.Groups[sp]; ok {
+		errf(path, "name a service principal of its own, such as sp-"+target,
+			"target %s runs as %q, which is a group under resources.groups: the deploy would grant every member SELECT and MODIFY on every schema", target, sp)
+		return
+	}
+	for _, m := range p.Framing.Team {
+		if m.Name == sp {
+			errf(path, "name a service principal of its own, such as sp-"+target+" (people run as themselves in development targets)",
+				"target %s runs as %q, a person of project.team: the deploy would grant them SELECT and MODIFY on every schema", target, sp)
+			return
+		}
+	}
 }
 
 // topPermissions are the permissions at the top level of the bundle (the
