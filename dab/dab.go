@@ -176,6 +176,9 @@ func (b *bundle) write(dir string, force bool) error {
 		}
 		return fmt.Errorf("%w: %s has %s (pass --force to overwrite the bundle's files)", ErrNotEmpty, dir, what)
 	}
+	if err := b.clash(dir); err != nil {
+		return err
+	}
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return fmt.Errorf("dab: %w", err)
@@ -192,6 +195,41 @@ func (b *bundle) write(dir string, force bool) error {
 			return fmt.Errorf("dab: %s: %w", name, err)
 		}
 		b.res.Files = append(b.res.Files, name)
+	}
+	return nil
+}
+
+// ErrOverProject is a DIR whose bundle would land on the project's own
+// files.
+var ErrOverProject = errors.New("dab: DIR would overwrite the project")
+
+// clash refuses a dir that is the project's directory or holds it, or
+// where a file of the bundle would be read by the project itself (a
+// pattern of its include or transforms): databricks.yml's
+// resources/*.yml written into the project match lakebench.yml's own
+// include: resources/*.yml, and the project no longer loads.
+func (b *bundle) clash(dir string) error {
+	real := func(d string) string {
+		if a, err := filepath.Abs(d); err == nil {
+			d = a
+		}
+		if r, err := filepath.EvalSymlinks(d); err == nil {
+			d = r
+		}
+		return d
+	}
+	out, proj := real(dir), real(b.p.Dir)
+	if rel, err := filepath.Rel(out, proj); err == nil && (rel == "." || !strings.HasPrefix(rel, "..")) {
+		return fmt.Errorf("%w: %s is the project's directory %s or holds it, and the bundle's files would mix with the project's (its resources/*.yml with lakebench.yml's includes); export into a folder of its own, such as dab", ErrOverProject, dir, b.p.Dir)
+	}
+	patterns := append(append([]string(nil), b.p.Include...), b.p.Resources.Transforms...)
+	for _, name := range slices.Sorted(maps.Keys(b.files)) {
+		file := filepath.Join(out, filepath.FromSlash(name))
+		for _, pat := range patterns {
+			if ok, _ := filepath.Match(filepath.Join(proj, filepath.FromSlash(pat)), file); ok {
+				return fmt.Errorf("%w: %s would be read by the project as its own (%q in lakebench.yml); export into a folder of its own, such as dab", ErrOverProject, filepath.Join(dir, name), pat)
+			}
+		}
 	}
 	return nil
 }

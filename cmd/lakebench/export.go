@@ -37,7 +37,7 @@ no Databricks equivalent. DIR must be empty unless --force.`,
 				return err
 			}
 			res, err := dab.Export(s.project, models, args[0], dab.Options{Force: force})
-			if errors.Is(err, dab.ErrNotEmpty) {
+			if errors.Is(err, dab.ErrNotEmpty) || errors.Is(err, dab.ErrOverProject) {
 				return fmt.Errorf("export databricks: %w", err)
 			}
 			if err != nil {

@@ -1,0 +1,59 @@
+package dab_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/lakebench/lakebench/dab"
+	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/pipeline"
+)
+
+// TestExportNotOverTheProject: `export databricks . --force` in the
+// project wrote the bundle's resources/*.yml beside the project's own
+// resources/bi.yml, where lakebench.yml's include read them, and the
+// project no longer loaded. DIR as the project, a folder holding it, a
+// link to it and a folder its include reads are refused before anything
+// is written; a folder of its own inside the project is fine and the
+// project still loads after it.
+func TestExportNotOverTheProject(t *testing.T) {
+	dir := sample(t)
+	ctx := context.Background()
+	p, err := pipeline.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh, err := lakehouse.Open(ctx, "", lakehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	models, err := p.Models(ctx, lh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	// resources/ is read by include: resources/*.yml, so resources/x/
+	// is not, but resources/ itself would get databricks.yml.
+	for _, out := range []string{dir, filepath.Dir(dir), link, filepath.Join(dir, "resources")} {
+		_, err := dab.Export(p, models, out, dab.Options{Force: true})
+		if !errors.Is(err, dab.ErrOverProject) {
+			t.Errorf("export into %s: %v, want ErrOverProject", out, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "databricks.yml")); err == nil {
+		t.Error("a refused export wrote databricks.yml into the project")
+	}
+	if _, err := dab.Export(p, models, filepath.Join(dir, "dab"), dab.Options{}); err != nil {
+		t.Fatalf("export into the project's dab/: %v", err)
+	}
+	if _, err := pipeline.Load(dir); err != nil {
+		t.Errorf("the project after an export into dab/: %v", err)
+	}
+}
