@@ -382,6 +382,14 @@ func (t *translator) run() {
 		case editor.Word, editor.SoftKeyword, editor.Keyword:
 			t.word(c)
 		case editor.QuotedIdent:
+			// "silver"."t" is silver.t: DuckDB folds quoted names' case too.
+			afterDot := c > 0 && t.kind(c-1) == editor.Punct && t.text(c-1) == "."
+			if q := t.text(c); !afterDot && len(q) >= 2 && q[len(q)-1] == '"' && t.opts.Schemas[strings.ToLower(q[1:len(q)-1])] &&
+				t.is(c+1, ".") && t.isName(c+2) && !t.is(c+3, "(") {
+				t.table(c)
+				c += 2
+				continue
+			}
 			if q := t.text(c); len(q) >= 2 && q[len(q)-1] == '"' {
 				name := strings.ReplaceAll(q[1:len(q)-1], `""`, `"`)
 				t.replace(t.start(c), t.end(c), "`"+strings.ReplaceAll(name, "`", "``")+"`")
@@ -392,6 +400,12 @@ func (t *translator) run() {
 				c = t.variable(c)
 			}
 		case editor.String:
+			switch lit := t.text(c); {
+			case strings.HasPrefix(lit, "$"):
+				t.report(c, "a dollar-quoted string", "Databricks SQL has no dollar quoting outside a function's body", "write it as a '…' literal, each quote doubled")
+			case len(lit) > 1 && (lit[0] == 'e' || lit[0] == 'E') && lit[1] == '\'':
+				t.report(c, "an escape string E'…'", "Databricks SQL has no E prefix (its plain literals read backslash escapes)", "write it as a '…' literal with the same escapes")
+			}
 			if lit := t.text(c); strings.HasPrefix(lit, "'") && strings.Contains(lit, `\`) {
 				t.report(c, "a backslash in a string literal", `Databricks SQL reads backslash escapes in literals ('\d' is 'd')`,
 					`double each backslash ('\\d') or write a raw literal (r'\d')`)
@@ -764,7 +778,7 @@ func (t *translator) firstOfStatement(c int) bool {
 
 // table names a bundle schema's table through the schema's parameter.
 func (t *translator) table(c int) {
-	schema := t.lower(c)
+	schema := strings.Trim(t.lower(c), `"`)
 	name := t.text(c + 2)
 	if t.kind(c+2) == editor.QuotedIdent {
 		name = "`" + strings.ReplaceAll(strings.ReplaceAll(name[1:len(name)-1], `""`, `"`), "`", "``") + "`"
