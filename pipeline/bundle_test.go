@@ -270,6 +270,9 @@ func TestDeployAndRunOnDevAndStaging(t *testing.T) {
 			delete(p.Resources.Sources, "tickets")
 			p.Resources.Transforms = []string{"sql/gold/daily_revenue.sql", "sql/silver/*.sql"}
 			os.Remove(filepath.Join(p.Dir, "sql/silver/tickets.sql"))
+			// The unit and data tests of the models removed go with them
+			// (a test of an unknown model stops the deploy).
+			os.RemoveAll(filepath.Join(p.Dir, "tests"))
 			p.Resources.Jobs = nil
 			// prod's gate names the job removed: it goes too (the default
 			// gate of a bundle without jobs asks only a deploy).
