@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/lakebench/lakebench/dab"
@@ -55,5 +56,35 @@ func TestExportNotOverTheProject(t *testing.T) {
 	}
 	if _, err := pipeline.Load(dir); err != nil {
 		t.Errorf("the project after an export into dab/: %v", err)
+	}
+}
+
+// TestExportJSONArraySource: a source of JSON arrays (vega's movies.json,
+// which DuckDB reads as it comes) is read by Auto Loader with multiLine,
+// JSON Lines without it.
+func TestExportJSONArraySource(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{
+		"lakebench.yml":              "bundle: {name: films}\nresources:\n  sources:\n    movies: {path: landing/movies/*.json, owner: me}\n    events: {path: landing/events/*.json, owner: me}\n",
+		"landing/movies/movies.json": "\ufeff [\n  {\"Title\": \"A\", \"Major Genre\": null},\n  {\"Title\": \"B\", \"Major Genre\": \"Drama\"}\n]\n",
+		"landing/events/e.json":      "{\"id\": 1}\n{\"id\": 2}\n",
+	} {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, _, _ := export(t, dir)
+	for src, want := range map[string]bool{"movies": true, "events": false} {
+		b, err := os.ReadFile(filepath.Join(res.Dir, "src", "ingest", src+".sql"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(string(b), "multiLine => true"); got != want {
+			t.Errorf("%s: multiLine %v, want %v:\n%s", src, got, want, b)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package dab
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -69,6 +70,11 @@ func (b *bundle) ingestion() error {
 		opts = append(opts, "format => '"+format+"'")
 		if format == "csv" {
 			opts = append(opts, "header => true")
+		}
+		if format == "json" && jsonArray(filepath.Join(b.p.Dir, filepath.FromSlash(src.Path))) {
+			// One JSON document per file (an array of rows), which DuckDB
+			// reads as it comes; Auto Loader reads JSON Lines unless told.
+			opts = append(opts, "multiLine => true")
 		}
 		if len(src.SchemaHints) > 0 {
 			var hints []string
@@ -1017,4 +1023,22 @@ func (b *bundle) gaps() {
 		b.gap("presentation", "the demo's steps", "none: the talk stays in lakebench")
 	}
 	b.gap("bronze quarantine", "lines lakebench cannot read go to <table>_quarantine", "Auto Loader puts values it cannot parse in _rescued_data; _source_file, _ingested_at and _batch_id come from _metadata")
+}
+
+// jsonArray reports whether the first file the glob matches holds one
+// JSON array rather than JSON Lines.
+func jsonArray(glob string) bool {
+	files, _ := filepath.Glob(glob)
+	if len(files) == 0 {
+		return false
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	buf := make([]byte, 512)
+	n, _ := f.Read(buf)
+	trimmed := bytes.TrimLeft(buf[:n], " \t\r\n\ufeff")
+	return len(trimmed) > 0 && trimmed[0] == '['
 }
