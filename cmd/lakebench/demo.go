@@ -23,7 +23,7 @@ func newDemoCmd(g *globals) *cobra.Command {
 		Short: "Present the project live: a fresh sample (or -C DIR) run with progress, then the TUI walking the talk",
 		Long: `Present the project live. Without -C, a fresh sample workspace is created in a
 temporary directory, its data generated and its pipeline run, with progress
-lines; with -C DIR, that project's pipeline runs instead. Then the TUI opens
+lines; with -C DIR, that project's first job runs instead. Then the TUI opens
 in presentation mode: a caption bar narrates each step of the talk
 (presentation: in lakebench.yml, else the course guide's nine steps), each
 step switching to its role view and selection and naming who presents it,
