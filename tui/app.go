@@ -546,7 +546,7 @@ func (m *Model) helpView(height int) string {
 	st := m.sh.styles
 	groups := append(m.views[m.active].FullHelp(), m.keys.FullHelp()...)
 	if m.presenting() {
-		groups = append([][]key.Binding{m.present.keys.ShortHelp()}, groups...)
+		groups = append([][]key.Binding{m.present.keys.ShortHelp()}, m.present.unshadowed(groups)...)
 	}
 	lines := []string{st.Title.Render(titles[m.active] + " view keys"), ""}
 	inner := m.width - st.PanelActive.GetHorizontalFrameSize()

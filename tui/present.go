@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,6 +58,29 @@ func newPresentKeys() presentKeys {
 
 // ShortHelp is the footer's part of the presentation keys.
 func (k presentKeys) ShortHelp() []key.Binding { return []key.Binding{k.Next, k.Prev, k.Notes, k.Jump} }
+
+// unshadowed leaves out of groups the bindings whose every key the
+// presentation takes (ML's p), so help stays true.
+func (p *presenter) unshadowed(groups [][]key.Binding) [][]key.Binding {
+	taken := map[string]bool{}
+	for _, b := range p.keys.ShortHelp() {
+		for _, k := range b.Keys() {
+			taken[k] = true
+		}
+	}
+	out := make([][]key.Binding, 0, len(groups))
+	for _, g := range groups {
+		var kept []key.Binding
+		for _, b := range g {
+			if !slices.ContainsFunc(b.Keys(), func(k string) bool { return !taken[k] }) {
+				continue
+			}
+			kept = append(kept, b)
+		}
+		out = append(out, kept)
+	}
+	return out
+}
 
 // presenter is the presentation's state: the steps, the one shown, the
 // timer and the step picker.

@@ -245,3 +245,20 @@ func TestPresentKeysYield(t *testing.T) {
 		t.Errorf("after f7, space: step %d on view %d", m.present.at+1, m.active)
 	}
 }
+
+// TestPresentHelp checks that help in presentation mode lists its keys
+// first and leaves out a view's key it takes (ML's p for top risk).
+func TestPresentHelp(t *testing.T) {
+	m := newPresentModel(t, 120, 40, testInfo.Presentation)
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("3")})
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("?")})
+	out := m.View()
+	for _, want := range []string{"space/→  next", "p        notes", "r  train"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("help lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "top risk") {
+		t.Errorf("help lists ML's p (top risk), which the presentation takes:\n%s", out)
+	}
+}

@@ -221,7 +221,7 @@ incremental_by_unique_key in resources.models) process only what is new;
 			if err != nil {
 				return err
 			}
-			res, err := s.run(cmd.Context(), refresh)
+			res, err := s.run(cmd.Context(), "", refresh)
 			if asJSON && res != nil {
 				if jerr := writeJSON(os.Stdout, res); jerr != nil {
 					return jerr
@@ -235,15 +235,16 @@ incremental_by_unique_key in resources.models) process only what is new;
 	return cmd
 }
 
-// run runs the target's pipeline as the session's principal, with
-// progress lines on stderr (`lakebench run`, `lakebench demo -C`).
-func (s *session) run(ctx context.Context, refresh []string) (*pipeline.RunResult, error) {
+// run runs a job of the bundle ("" is every source and model) on the
+// target as the session's principal, with progress lines on stderr
+// (`lakebench run`, `lakebench demo -C`).
+func (s *session) run(ctx context.Context, job string, refresh []string) (*pipeline.RunResult, error) {
 	lh, err := s.open(ctx, "")
 	if err != nil {
 		return nil, err
 	}
 	defer lh.Close()
-	return s.project.Run(ctx, lh, pipeline.RunOptions{Target: s.target, Principal: s.as, Progress: progressPrinter(os.Stderr), FullRefresh: refresh})
+	return s.project.Run(ctx, lh, pipeline.RunOptions{Job: job, Target: s.target, Principal: s.as, Progress: progressPrinter(os.Stderr), FullRefresh: refresh})
 }
 
 // fullRefreshModels is RunOptions.FullRefresh for a run's --full-refresh

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/mattn/go-isatty"
@@ -21,7 +23,7 @@ func newDemoCmd(g *globals) *cobra.Command {
 		Short: "Present the project live: a fresh sample (or -C DIR) run with progress, then the TUI walking the talk",
 		Long: `Present the project live. Without -C, a fresh sample workspace is created in a
 temporary directory, its data generated and its pipeline run, with progress
-lines; with -C DIR, that project's pipeline runs instead. Then the TUI opens
+lines; with -C DIR, that project's first job runs instead. Then the TUI opens
 in presentation mode: a caption bar narrates each step of the talk
 (presentation: in lakebench.yml, else the course guide's nine steps), each
 step switching to its role view and selection and naming who presents it,
@@ -73,8 +75,8 @@ func checkTheme(name string) error {
 }
 
 // demoSetup readies the demo's project and returns its absolute
-// directory: with -C, that project with its pipeline run as `lakebench
-// run` does; else a fresh sample workspace in a temporary directory,
+// directory: with -C, that project with its first job run (as the TUI's
+// Engineer view shows it); else a fresh sample workspace in a temporary directory,
 // created, generated and run as the TUI's first start does it. A
 // failed run of -C's project stops --no-tui; the TUI opens anyway, the
 // failure being part of what it shows.
@@ -84,8 +86,14 @@ func demoSetup(ctx context.Context, g *globals, strict bool) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(os.Stderr, "running the pipeline of %s on target %s\n", s.project.Dir, s.target)
-		if _, err := s.run(ctx, nil); err != nil {
+		// The job the TUI's Engineer view shows first (the first by name),
+		// else every source and model.
+		job, what := "", "the pipeline"
+		if jobs := slices.Sorted(maps.Keys(s.project.Resources.Jobs)); len(jobs) > 0 {
+			job, what = jobs[0], "job "+jobs[0]
+		}
+		fmt.Fprintf(os.Stderr, "running %s of %s on target %s\n", what, s.project.Dir, s.target)
+		if _, err := s.run(ctx, job, nil); err != nil {
 			if strict || canceled(err) {
 				return "", runError(err)
 			}

@@ -52,7 +52,7 @@ func TestDemoSetup(t *testing.T) {
 		t.Errorf("%v champions after the demo's setup, want 1", n)
 	}
 
-	// -C: that project, its pipeline run again (incrementally).
+	// -C: that project, its first job run again (incrementally).
 	stdout, stderr, err = demoCmd(t, tmp, tmp, "-C", dir, "demo", "--no-tui")
 	if err != nil {
 		t.Fatalf("demo -C --no-tui: %v\n%s", err, stderr)
@@ -60,7 +60,7 @@ func TestDemoSetup(t *testing.T) {
 	if got := strings.TrimSpace(stdout); got != dir {
 		t.Errorf("demo -C printed %q, want %q", got, dir)
 	}
-	if !strings.Contains(stderr, "running the pipeline of "+dir+" on target dev") || !strings.Contains(stderr, "succeeded") {
+	if !strings.Contains(stderr, "running job nightly of "+dir+" on target dev") || !strings.Contains(stderr, "train_churn") || !strings.Contains(stderr, "succeeded") {
 		t.Errorf("demo -C's progress:\n%s", stderr)
 	}
 	if n := scalar(t, dir, "select count(*) from sys.runs"); n != 2 {
