@@ -181,6 +181,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 	p.validateJobs(errf, models)
 	v.Warnings = append(v.Warnings, p.unbuiltModels(models)...)
 	p.validateGrants(errf, warnf, known)
+	p.validatePresentation(errf, warnf)
 	v.TestErrors = p.validateTests(ctx, lh, models, known)
 	return v
 }

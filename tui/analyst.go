@@ -178,6 +178,9 @@ type analyst struct {
 	// prompt asks for an export's path while set.
 	prompt    textinput.Model
 	prompting bool
+	// want is a dashboard a presentation step selects, until the boards
+	// are laid out (present_select.go).
+	want string
 
 	spin spinner.Model
 }
@@ -243,6 +246,9 @@ func (v *analyst) SetSnapshot(s *Snapshot) tea.Cmd {
 	if s.Target != v.of || v.boards == nil {
 		closing = v.reset()
 		v.boards = v.newBoards()
+		if v.want != "" {
+			v.pickBoard()
+		}
 		if v.focus == paneDash {
 			tiles = v.boards.show()
 		}

@@ -115,6 +115,15 @@ type (
 type Options struct {
 	// Now is the clock; nil means time.Now. Tests fix it.
 	Now func() time.Time
+	// Present opens presentation mode (lakebench demo): the project's
+	// presentation (Info.Presentation) walked step by step with a caption
+	// bar and the talk's countdown.
+	Present bool
+	// Theme is a name of Themes; "" is the default.
+	Theme string
+	// Tick schedules the presentation timer's ticks; nil means tea.Tick.
+	// Tests give one that schedules nothing and send presentTickMsg.
+	Tick func(time.Duration, func(time.Time) tea.Msg) tea.Cmd
 }
 
 // Model is the root model: tabs, status bar, help and the role views.
@@ -136,6 +145,8 @@ type Model struct {
 	stamp    string
 	showHelp bool
 	quitting bool
+	// present is presentation mode's state (present.go); nil outside it.
+	present *presenter
 }
 
 // New builds the root model over a backend. Nothing is read until Init's
@@ -145,8 +156,15 @@ func New(b Backend, opts Options) *Model {
 	if now == nil {
 		now = time.Now
 	}
-	sh := &shared{backend: b, styles: NewStyles(), now: now}
+	styles, err := NewStylesFor(opts.Theme)
+	if err != nil {
+		styles = NewStyles() // the command line checks the name first
+	}
+	sh := &shared{backend: b, styles: styles, now: now}
 	m := &Model{sh: sh, keys: NewKeyMap(), help: help.New(), width: 80, height: 24}
+	if opts.Present {
+		m.present = newPresenter(opts.Tick)
+	}
 	m.help.Styles = sh.styles.Help
 	m.spin = spinner.New(spinner.WithSpinner(spinner.Dot), spinner.WithStyle(sh.styles.Running))
 	m.views = [viewCount]view{
@@ -161,11 +179,14 @@ func New(b Backend, opts Options) *Model {
 
 // Run starts the program on the terminal and blocks until the user quits.
 // NO_COLOR turns colors off.
-func Run(ctx context.Context, b Backend) error {
+func Run(ctx context.Context, b Backend) error { return RunWith(ctx, b, Options{}) }
+
+// RunWith is Run with options: presentation mode, a theme.
+func RunWith(ctx context.Context, b Backend, opts Options) error {
 	if os.Getenv("NO_COLOR") != "" {
 		lipgloss.SetColorProfile(termenv.Ascii)
 	}
-	p := tea.NewProgram(New(b, Options{}), tea.WithAltScreen(), tea.WithContext(ctx))
+	p := tea.NewProgram(New(b, opts), tea.WithAltScreen(), tea.WithContext(ctx))
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
@@ -175,7 +196,11 @@ func Run(ctx context.Context, b Backend) error {
 
 // Init starts preparing the project in the background.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(prepare(m.sh.backend), m.spin.Tick, clockTick())
+	cmds := []tea.Cmd{prepare(m.sh.backend), m.spin.Tick, clockTick()}
+	if m.present != nil {
+		cmds = append(cmds, m.present.next())
+	}
+	return tea.Batch(cmds...)
 }
 
 // prepare runs Backend.Prepare and streams its steps.
@@ -233,6 +258,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyMsg:
 		m.flash = flashMsg{}
+		if cmd, ok := m.presentKey(msg); ok {
+			return m, cmd
+		}
 		if cmd, ok := m.globalKey(msg); ok {
 			return m, cmd
 		}
@@ -249,7 +277,20 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		m.sh.info, m.sh.target, m.ready = msg.info, msg.info.Target, true
-		return m, load(m.sh.backend, m.sh.target)
+		var step tea.Cmd
+		if m.present != nil {
+			m.present.load(msg.info.Presentation)
+			step = m.goStep(0)
+		}
+		return m, tea.Batch(step, load(m.sh.backend, m.sh.target))
+	case presentTickMsg:
+		if m.present == nil {
+			return m, nil
+		}
+		if m.ready {
+			m.present.advance(msg.at)
+		}
+		return m, m.present.next()
 	case loadedMsg:
 		if msg.target != m.sh.target {
 			return m, nil
@@ -408,7 +449,7 @@ func (m *Model) setSize(w, h int) {
 	m.width, m.height = w, h
 	m.help.Width = w
 	for _, v := range m.views {
-		v.SetSize(w, max(0, h-chrome))
+		v.SetSize(w, max(0, h-chrome-m.captionHeight()))
 	}
 }
 
@@ -418,7 +459,8 @@ func (m *Model) View() string {
 	if m.width < 20 || m.height < 6 {
 		return "lakebench: make the terminal larger"
 	}
-	bodyHeight := m.height - chrome
+	caption := m.captionHeight()
+	bodyHeight := m.height - chrome - caption
 	var body string
 	switch {
 	case m.err != nil:
@@ -427,10 +469,17 @@ func (m *Model) View() string {
 		body = m.startView(bodyHeight)
 	case m.showHelp:
 		body = m.helpView(bodyHeight)
+	case m.presenting() && m.present.picking:
+		body = m.pickerView(bodyHeight)
 	default:
 		body = m.views[m.active].View()
 	}
-	return lipgloss.JoinVertical(lipgloss.Left, m.tabsView(), body, m.statusView(), m.footerView())
+	rows := []string{m.tabsView()}
+	if caption > 0 {
+		rows = append(rows, m.captionLines(m.width)...)
+	}
+	rows = append(rows, body, m.statusView(), m.footerView())
+	return lipgloss.JoinVertical(lipgloss.Left, rows...)
 }
 
 func (m *Model) tabsView() string {
@@ -476,6 +525,10 @@ func (m *Model) footerView() string {
 		return fit(st.Flash.Render(" › "+m.flash.text), m.width)
 	}
 	bindings := m.keys.ShortHelp()
+	if m.presenting() && !m.showHelp && !m.views[m.active].Capturing() {
+		// The presentation's keys take ←/→ from the views.
+		return fit(" "+m.help.ShortHelpView(append(m.present.keys.ShortHelp(), m.keys.Views, m.keys.Help, m.keys.Quit)), m.width)
+	}
 	if m.ready && !m.showHelp {
 		// A capturing view takes the global keys too: help leaves them out.
 		if m.views[m.active].Capturing() {
@@ -492,6 +545,9 @@ func (m *Model) footerView() string {
 func (m *Model) helpView(height int) string {
 	st := m.sh.styles
 	groups := append(m.views[m.active].FullHelp(), m.keys.FullHelp()...)
+	if m.presenting() {
+		groups = append([][]key.Binding{m.present.keys.ShortHelp()}, m.present.unshadowed(groups)...)
+	}
 	lines := []string{st.Title.Render(titles[m.active] + " view keys"), ""}
 	inner := m.width - st.PanelActive.GetHorizontalFrameSize()
 	var blocks []string
@@ -579,6 +635,12 @@ func (m *Model) errorView(height int) string {
 // freshness and firing alerts; labels drop first when it is narrow.
 func (m *Model) statusView() string {
 	st := m.sh.styles
+	// Presentation mode puts the talk's countdown first.
+	timer, width := "", m.width
+	if m.presenting() {
+		timer = m.timerView(m.width)
+		width -= lipgloss.Width(timer)
+	}
 	type item struct{ key, value string }
 	in, snap, now := m.sh.info, m.sh.snap, m.sh.now()
 	last, fresh := "—", "—"
@@ -644,14 +706,14 @@ func (m *Model) statusView() string {
 			items[3].value = lastShort
 		}
 		line = render(step.labels, step.skip)
-		if lipgloss.Width(line) <= m.width {
+		if lipgloss.Width(line) <= width {
 			break
 		}
 	}
-	if w := lipgloss.Width(line); w < m.width {
-		line += st.Status.Render(strings.Repeat(" ", m.width-w))
+	if w := lipgloss.Width(line); w < width {
+		line += st.Status.Render(strings.Repeat(" ", width-w))
 	}
-	return cut(line, m.width)
+	return timer + cut(line, width)
 }
 
 // alertCount is how many of the snapshot's alerts are TRIGGERED, "—"

@@ -54,6 +54,9 @@ type architect struct {
 	loading  bool
 	// obs is what the observability panels read (architect_observe.go).
 	obs architectObs
+	// want is a table a presentation step selects, until the catalog
+	// shows it (present_select.go).
+	want string
 }
 
 // targetsMsg carries the other targets' states (Backend.Targets), read
@@ -80,6 +83,7 @@ func (a *architect) Capturing() bool  { return a.obs.filter.Focused() }
 
 func (a *architect) SetSnapshot(s *Snapshot) tea.Cmd {
 	a.cursor = min(a.cursor, max(0, len(a.tables())-1))
+	a.pickTable()
 	if s != nil && s.Target != a.othersOf {
 		a.others = nil
 	}

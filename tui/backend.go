@@ -180,6 +180,9 @@ type Info struct {
 	// DashboardDefs are the bundle's dashboards by name, for the Analyst
 	// view to lay out their tiles (each evaluated with Backend.Tile).
 	DashboardDefs map[string]pipeline.Dashboard
+	// Presentation is the project's talk with its gaps filled
+	// (pipeline.Project.PresentationOrDefault), for presentation mode.
+	Presentation pipeline.Presentation
 }
 
 // TargetInfo is one target as the project file declares it.

@@ -180,6 +180,9 @@ type mlview struct {
 	scored    *Scored
 	cmp       *ml.Comparison
 	cmpErr    string
+	// want is a model a presentation step selects, until the registry
+	// read shows it (present_select.go).
+	want string
 
 	spin spinner.Model
 	bar  progress.Model
@@ -475,6 +478,7 @@ func (v *mlview) Update(msg tea.Msg) tea.Cmd {
 				v.mode, v.cmp = mlDetail, nil
 			}
 		}
+		v.pickModel()
 		return tea.Batch(v.loadDetail(), v.loadTop())
 	case mlDetailMsg:
 		if msg.target != v.sh.target {

@@ -223,6 +223,7 @@ func (w *Workspace) info(p *pipeline.Project, target string) Info {
 	in.Dashboards = sortedKeys(p.Resources.Dashboards)
 	in.Alerts = sortedKeys(p.Resources.Alerts)
 	in.Jobs = sortedKeys(p.Resources.Jobs)
+	in.Presentation = p.PresentationOrDefault()
 	in.DashboardDefs = map[string]pipeline.Dashboard{}
 	for name, d := range p.Resources.Dashboards {
 		in.DashboardDefs[name] = d

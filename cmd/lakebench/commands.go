@@ -221,12 +221,7 @@ incremental_by_unique_key in resources.models) process only what is new;
 			if err != nil {
 				return err
 			}
-			lh, err := s.open(cmd.Context(), "")
-			if err != nil {
-				return err
-			}
-			defer lh.Close()
-			res, err := s.project.Run(cmd.Context(), lh, pipeline.RunOptions{Target: s.target, Principal: s.as, Progress: progressPrinter(os.Stderr), FullRefresh: refresh})
+			res, err := s.run(cmd.Context(), "", refresh)
 			if asJSON && res != nil {
 				if jerr := writeJSON(os.Stdout, res); jerr != nil {
 					return jerr
@@ -238,6 +233,18 @@ incremental_by_unique_key in resources.models) process only what is new;
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the run record as JSON on stdout")
 	cmd.Flags().BoolVar(&fullRefresh, "full-refresh", false, "rebuild the models from scratch: all of them, or the MODELs named after the flags")
 	return cmd
+}
+
+// run runs a job of the bundle ("" is every source and model) on the
+// target as the session's principal, with progress lines on stderr
+// (`lakebench run`, `lakebench demo -C`).
+func (s *session) run(ctx context.Context, job string, refresh []string) (*pipeline.RunResult, error) {
+	lh, err := s.open(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	defer lh.Close()
+	return s.project.Run(ctx, lh, pipeline.RunOptions{Job: job, Target: s.target, Principal: s.as, Progress: progressPrinter(os.Stderr), FullRefresh: refresh})
 }
 
 // fullRefreshModels is RunOptions.FullRefresh for a run's --full-refresh

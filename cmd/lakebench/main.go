@@ -19,6 +19,7 @@ type globals struct {
 	target string            // -t
 	vars   map[string]string // --var name=value
 	as     string            // --as principal
+	theme  string            // --theme of the TUI
 }
 
 func main() {
@@ -55,6 +56,7 @@ built-in sample workspace (created, generated and run on first use).`,
 			return runTUI(cmd.Context(), g)
 		},
 	}
+	root.Flags().StringVar(&g.theme, "theme", "", "the TUI's colors: default or high-contrast (for a projector)")
 	root.PersistentFlags().StringVarP(&g.dir, "dir", "C", "", "project directory (default: nearest lakebench.yml upward, else the built-in sample)")
 	root.PersistentFlags().StringVarP(&g.target, "target", "t", "", "target: dev, staging or prod (default: the project's default target)")
 	root.PersistentFlags().StringToStringVar(&g.vars, "var", nil, "set a bundle variable, name=value (repeatable)")
@@ -83,6 +85,7 @@ built-in sample workspace (created, generated and run on first use).`,
 		newSLACmd(g),
 		newTestCmd(g),
 		newSlidesCmd(g),
+		newDemoCmd(g),
 	)
 	return root
 }

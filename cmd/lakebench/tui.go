@@ -22,6 +22,9 @@ func runTUI(ctx context.Context, g *globals) error {
 	if !isatty.IsTerminal(os.Stdout.Fd()) || !isatty.IsTerminal(os.Stdin.Fd()) {
 		return errors.New("the terminal UI needs a terminal (stdin and stdout are not one here): run `lakebench status` for the layers, or see `lakebench --help` for the commands")
 	}
+	if err := checkTheme(g.theme); err != nil {
+		return err
+	}
 	dir, sample, err := projectDir(g)
 	if err != nil {
 		return err
@@ -35,7 +38,7 @@ func runTUI(ctx context.Context, g *globals) error {
 	// does it (a target may refuse it).
 	ws := tui.NewWorkspace(tui.WorkspaceOptions{Dir: abs, Sample: sample, Target: g.target, Principal: g.as, Vars: g.vars,
 		Authenticate: authenticator(g.as)})
-	return tui.Run(ctx, ws)
+	return tui.RunWith(ctx, ws, tui.Options{Theme: g.theme})
 }
 
 // authenticator decides who a TUI session is on each target it shows, with
