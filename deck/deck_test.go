@@ -135,3 +135,23 @@ func TestCostLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildOrder: the sections in the guide's order whatever the steps'
+// order; a step of the team's own, or a section's step given again, is a
+// slide of its own after the section step before it.
+func TestBuildOrder(t *testing.T) {
+	p := &pipeline.Project{Bundle: pipeline.Bundle{Name: "b"}}
+	p.Presentation = &pipeline.Presentation{Steps: []pipeline.Step{
+		{ID: "model", Title: "Model"}, {ID: "demo", Title: "Live demo", Caption: "watch"},
+		{ID: "problem", Title: "Problem"}, {ID: "model", Title: "Model again"},
+	}}
+	d := Build(p, p.PresentationOrDefault(), &Facts{Target: "dev", Errors: map[string]error{}}, "s")
+	var got []string
+	for _, s := range d.Slides {
+		got = append(got, s.Section)
+	}
+	want := "title problem model team architecture architecture pipeline incident model demo dashboard insights insights cost next_steps"
+	if strings.Join(got, " ") != want {
+		t.Errorf("slides\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+}

@@ -80,12 +80,14 @@ func Build(p *pipeline.Project, pr pipeline.Presentation, f *Facts, base string)
 			steps[s.ID] = s
 		}
 	}
-	// Steps of the team's own, each after the known step before it.
+	// Steps of the team's own (and a section's step again), each after
+	// the section step before it.
 	extras := map[string][]pipeline.Step{}
 	prev := "title"
+	seen := map[string]bool{}
 	for _, s := range pr.Steps {
-		if slices.ContainsFunc(Sections, func(sec Section) bool { return sec.ID == s.ID }) {
-			prev = s.ID
+		if !seen[s.ID] && slices.ContainsFunc(Sections, func(sec Section) bool { return sec.ID == s.ID }) {
+			prev, seen[s.ID] = s.ID, true
 			continue
 		}
 		extras[prev] = append(extras[prev], s)
