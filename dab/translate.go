@@ -574,6 +574,9 @@ func (t *translator) punct(c int) {
 			t.applied("named_args")
 		}
 	case "{":
+		if t.is(c+1, "{") && t.start(c+1) == t.end(c) || c > 0 && t.text(c-1) == "{" && t.start(c) == t.end(c-1) {
+			return // a template's {{ placeholder }}, as DQX's {{ input_view }}
+		}
 		t.report(c, "a struct or map literal {…}", "Databricks SQL has no struct literal", "use named_struct('k', v, …) or map('k', v, …)")
 	}
 }
