@@ -120,9 +120,9 @@ func (b *bundle) build() error {
 // translateAt translates SQL written in the bundle at path (an alert's
 // query): its issues are placed at the key, with the line and column in
 // the SQL.
-func (b *bundle) translateAt(path, sql string, interpolate bool) Translation {
+func (b *bundle) translateAt(path, sql string, opts TranslateOptions) Translation {
 	n := len(b.res.Issues)
-	t := b.translate(path, sql, interpolate)
+	t := b.translate(path, sql, opts)
 	file, line, col := b.p.Position(path)
 	if rel, err := filepath.Rel(b.p.Dir, file); err == nil {
 		file = filepath.ToSlash(rel)
@@ -135,14 +135,25 @@ func (b *bundle) translateAt(path, sql string, interpolate bool) Translation {
 	return t
 }
 
-func (b *bundle) translate(file, sql string, interpolate bool) Translation {
-	schemas := map[string]bool{}
-	for s, ok := range b.schemas {
-		if ok {
-			schemas[s] = true
+// The ways SQL names the bundle's tables (see TranslateOptions).
+var (
+	inFile     = TranslateOptions{}
+	inResource = TranslateOptions{Interpolate: true}
+	inDQX      = TranslateOptions{Template: true}
+	asWritten  = TranslateOptions{Schemas: map[string]bool{}}
+)
+
+func (b *bundle) translate(file, sql string, opts TranslateOptions) Translation {
+	if opts.Schemas == nil {
+		opts.Schemas = map[string]bool{}
+		for s, ok := range b.schemas {
+			if ok {
+				opts.Schemas[s] = true
+			}
 		}
 	}
-	t := Translate(sql, TranslateOptions{File: file, Sources: b.sources, Schemas: schemas, Variables: b.vars, Interpolate: interpolate})
+	opts.File, opts.Sources, opts.Variables = file, b.sources, b.vars
+	t := Translate(sql, opts)
 	b.res.Issues = append(b.res.Issues, t.Issues...)
 	for k, v := range t.Applied {
 		b.res.Applied[k] += v

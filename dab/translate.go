@@ -42,6 +42,9 @@ type TranslateOptions struct {
 	// query_text): tables as ${var.catalog}.${resources.schemas.s.name}.t
 	// and ${var.x} left for the bundle, instead of parameter markers.
 	Interpolate bool
+	// Template writes tables as {{ schema_s }}.t, placeholders the DQX
+	// notebook fills in (DQX runs a check's SQL without parameters).
+	Template bool
 }
 
 // Translation is a SQL text in Databricks SQL.
@@ -781,6 +784,9 @@ func (t *translator) table(c int) {
 func (t *translator) tableRef(schema, name string) string {
 	if t.opts.Interpolate {
 		return "${var.catalog}.${resources.schemas." + schema + ".name}." + name
+	}
+	if t.opts.Template {
+		return "{{ schema_" + schema + " }}." + name
 	}
 	param := "schema_" + schema
 	t.out.Params[param] = "${resources.schemas." + schema + ".name}"
