@@ -192,6 +192,9 @@ func (b *bundle) write(dir string, force bool) error {
 		return fmt.Errorf("dab: %w", err)
 	}
 	defer root.Close()
+	if err := b.removeStale(root); err != nil {
+		return err
+	}
 	names := slices.Sorted(maps.Keys(b.files))
 	for _, name := range names {
 		if d := path.Dir(name); d != "." {
@@ -228,4 +231,34 @@ func sortIssues(is []Issue) {
 	slices.SortStableFunc(is, func(a, b Issue) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
 	})
+}
+
+// removeStale removes the resources/*.yml an earlier export wrote that
+// this one does not (the bundle includes every file there, so a stale one
+// would deploy a resource the project no longer has); files without the
+// export's header are the user's and stay.
+func (b *bundle) removeStale(root *os.Root) error {
+	f, err := root.Open("resources")
+	if err != nil {
+		return nil // no resources folder yet
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("dab: resources: %w", err)
+	}
+	for _, n := range names {
+		name := "resources/" + n
+		if !strings.HasSuffix(n, ".yml") || b.files[name] != nil {
+			continue
+		}
+		data, err := root.ReadFile(name)
+		if err != nil || !strings.HasPrefix(string(data), generated) {
+			continue
+		}
+		if err := root.Remove(name); err != nil {
+			return fmt.Errorf("dab: %s: %w", name, err)
+		}
+	}
+	return nil
 }
