@@ -120,9 +120,9 @@ func (b *bundle) build() error {
 // translateAt translates SQL written in the bundle at path (an alert's
 // query): its issues are placed at the key, with the line and column in
 // the SQL.
-func (b *bundle) translateAt(path, sql string, interpolate bool) Translation {
+func (b *bundle) translateAt(path, sql string, opts TranslateOptions) Translation {
 	n := len(b.res.Issues)
-	t := b.translate(path, sql, interpolate)
+	t := b.translate(path, sql, opts)
 	file, line, col := b.p.Position(path)
 	if rel, err := filepath.Rel(b.p.Dir, file); err == nil {
 		file = filepath.ToSlash(rel)
@@ -135,14 +135,25 @@ func (b *bundle) translateAt(path, sql string, interpolate bool) Translation {
 	return t
 }
 
-func (b *bundle) translate(file, sql string, interpolate bool) Translation {
-	schemas := map[string]bool{}
-	for s, ok := range b.schemas {
-		if ok {
-			schemas[s] = true
+// The ways SQL names the bundle's tables (see TranslateOptions).
+var (
+	inFile     = TranslateOptions{}
+	inResource = TranslateOptions{Interpolate: true}
+	inDQX      = TranslateOptions{Template: true}
+	asWritten  = TranslateOptions{Schemas: map[string]bool{}}
+)
+
+func (b *bundle) translate(file, sql string, opts TranslateOptions) Translation {
+	if opts.Schemas == nil {
+		opts.Schemas = map[string]bool{}
+		for s, ok := range b.schemas {
+			if ok {
+				opts.Schemas[s] = true
+			}
 		}
 	}
-	t := Translate(sql, TranslateOptions{File: file, Sources: b.sources, Schemas: schemas, Variables: b.vars, Interpolate: interpolate})
+	opts.File, opts.Sources, opts.Variables = file, b.sources, b.vars
+	t := Translate(sql, opts)
 	b.res.Issues = append(b.res.Issues, t.Issues...)
 	for k, v := range t.Applied {
 		b.res.Applied[k] += v
@@ -184,6 +195,9 @@ func (b *bundle) write(dir string, force bool) error {
 		return fmt.Errorf("dab: %w", err)
 	}
 	defer root.Close()
+	if err := b.removeStale(root); err != nil {
+		return err
+	}
 	names := slices.Sorted(maps.Keys(b.files))
 	for _, name := range names {
 		if d := path.Dir(name); d != "." {
@@ -255,4 +269,34 @@ func sortIssues(is []Issue) {
 	slices.SortStableFunc(is, func(a, b Issue) int {
 		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line), cmp.Compare(a.Column, b.Column))
 	})
+}
+
+// removeStale removes the resources/*.yml an earlier export wrote that
+// this one does not (the bundle includes every file there, so a stale one
+// would deploy a resource the project no longer has); files without the
+// export's header are the user's and stay.
+func (b *bundle) removeStale(root *os.Root) error {
+	f, err := root.Open("resources")
+	if err != nil {
+		return nil // no resources folder yet
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("dab: resources: %w", err)
+	}
+	for _, n := range names {
+		name := "resources/" + n
+		if !strings.HasSuffix(n, ".yml") || b.files[name] != nil {
+			continue
+		}
+		data, err := root.ReadFile(name)
+		if err != nil || !strings.HasPrefix(string(data), generated) {
+			continue
+		}
+		if err := root.Remove(name); err != nil {
+			return fmt.Errorf("dab: %s: %w", name, err)
+		}
+	}
+	return nil
 }

@@ -33,7 +33,7 @@ func (b *bundle) models_() error {
 		if err != nil {
 			return fmt.Errorf("dab: %w", err)
 		}
-		t := b.translate(filepath.ToSlash(m.Path), string(raw), false)
+		t := b.translate(filepath.ToSlash(m.Path), string(raw), inFile)
 		body := strings.TrimRight(t.SQL, " \t\r\n")
 		body = strings.TrimRight(strings.TrimSuffix(body, ";"), " \t\r\n")
 		kind := b.p.Resources.Models[m.Table.String()].KindName()
@@ -125,10 +125,6 @@ func (b *bundle) ingestTask(source, description string) obj {
 }
 
 const checksNotebook = `# Databricks notebook source
-# Applies a table's quality rules with databrickslabs DQX, as lakebench does:
-# mode "split" (after a model's build) moves the rows failing an error check to
-# <table>_quarantine and keeps the others, with _warnings; mode "report" (a
-# checks task) counts the failing rows and changes nothing.
 # MAGIC %pip install databricks-labs-dqx pyyaml
 
 # COMMAND ----------
@@ -136,6 +132,12 @@ const checksNotebook = `# Databricks notebook source
 dbutils.library.restartPython()
 
 # COMMAND ----------
+
+# Applies a table's quality rules with databrickslabs DQX, as lakebench does:
+# mode "split" (after a model's build) moves the rows failing an error check to
+# <table>_quarantine and keeps the others, with _warnings; mode "report" (a
+# checks task) counts the failing rows and changes nothing.
+import json
 
 import yaml
 from databricks.labs.dqx.engine import DQEngine
@@ -147,19 +149,23 @@ table = dbutils.widgets.get("table")
 checks_file = dbutils.widgets.get("checks")
 mode = dbutils.widgets.get("mode")
 
-with open(checks_file) as f:
-    checks = yaml.safe_load(f)
+schemas = json.loads(dbutils.widgets.get("schemas"))
 
-# The checks name other tables as lakebench does (silver.products): resolve
-# them in the target's catalog.
-spark.sql(f"USE CATALOG IDENTIFIER('{catalog}')")
+# The checks' SQL names other tables {{ schema_silver }}.products: put in the
+# target's catalog and schema names (a development target prefixes them).
+with open(checks_file) as f:
+    text = f.read()
+for layer, deployed in schemas.items():
+    text = text.replace("{{ schema_" + layer + " }}", f"` + "`{catalog}`.`{deployed}`" + `")
+checks = yaml.safe_load(text)
 name = f"{catalog}.{schema}.{table}"
 dq = DQEngine(WorkspaceClient())
 df = spark.table(name)
 
 if mode == "split":
     valid, quarantine = dq.apply_checks_by_metadata_and_split(df, checks)
-    valid = valid.localCheckpoint()
+    # Delta reads the snapshot it started from, so the table can be overwritten
+    # from its own rows.
     quarantine.write.mode("append").option("mergeSchema", "true").saveAsTable(name + "_quarantine")
     valid.write.mode("overwrite").option("overwriteSchema", "true").saveAsTable(name)
     print(f"{name}: {quarantine.count()} rows quarantined")
@@ -181,11 +187,11 @@ func (b *bundle) quality() error {
 		for i := range checks {
 			path := fmt.Sprintf("resources.quality.%s[%d]", t, i)
 			if checks[i].Filter != "" {
-				checks[i].Filter = b.translateAt(path+".filter", checks[i].Filter, false).SQL
+				checks[i].Filter = b.translateAt(path+".filter", checks[i].Filter, inDQX).SQL
 			}
 			for _, arg := range []string{"expression", "query"} {
 				if q, ok := checks[i].Check.Arguments[arg].(string); ok {
-					checks[i].Check.Arguments[arg] = b.translateAt(path+".check.arguments."+arg, q, false).SQL
+					checks[i].Check.Arguments[arg] = b.translateAt(path+".check.arguments."+arg, q, inDQX).SQL
 				}
 			}
 		}
@@ -204,7 +210,20 @@ func (b *bundle) checkTask(key, description, table, mode string) obj {
 	return obj{"task_key": key, "description": description,
 		"notebook_task": obj{"notebook_path": "../src/quality/apply_checks.py",
 			"base_parameters": obj{"catalog": "${var.catalog}", "schema": "${resources.schemas." + schema + ".name}", "table": name,
-				"checks": "${workspace.file_path}/src/quality/" + table + ".yml", "mode": mode}}}
+				"schemas": b.schemaNames(),
+				"checks":  "${workspace.file_path}/src/quality/" + table + ".yml", "mode": mode}}}
+}
+
+// schemaNames is a JSON object of each bundle schema's deployed name,
+// for the DQX notebook's {{ schema_s }} placeholders.
+func (b *bundle) schemaNames() string {
+	var parts []string
+	for _, s := range sortedKeys(b.schemas) {
+		if b.schemas[s] {
+			parts = append(parts, fmt.Sprintf("%q: \"${resources.schemas.%s.name}\"", s, s))
+		}
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 func (b *bundle) modelTask(key, description string, m pipeline.Model) obj {
@@ -423,7 +442,7 @@ func (b *bundle) job(name string, j pipeline.Job, graph map[string]pipeline.Grap
 			}
 		case "sql":
 			file := "src/sql/" + name + "_" + label + ".sql"
-			t := b.translateAt(fmt.Sprintf("resources.jobs.%s.tasks[%d].sql", name, slices.IndexFunc(j.Tasks, func(x pipeline.Task) bool { return x.TaskKey == label })), jt.SQL, false)
+			t := b.translateAt(fmt.Sprintf("resources.jobs.%s.tasks[%d].sql", name, slices.IndexFunc(j.Tasks, func(x pipeline.Task) bool { return x.TaskKey == label })), jt.SQL, inFile)
 			b.files[file] = []byte("-- Task " + label + " of job " + name + ", from lakebench.yml.\nUSE CATALOG IDENTIFIER(:catalog);\n" + t.SQL + "\n;\n")
 			params := obj{"catalog": "${var.catalog}"}
 			for k, v := range t.Params {
@@ -753,7 +772,7 @@ func (b *bundle) alerts() error {
 		if a.QueryText == "" {
 			field = "query"
 		}
-		t := b.translateAt("resources.alerts."+n+"."+field, query, true)
+		t := b.translateAt("resources.alerts."+n+"."+field, query, inResource)
 		res := obj{"display_name": cmpOr(a.DisplayName, n), "query_text": strings.TrimSpace(t.SQL), "warehouse_id": warehouse,
 			"schedule": obj{"quartz_cron_schedule": b.schedule(), "timezone_id": "UTC"}}
 		if s := cmpOr(a.CustomSummary, a.Message); s != "" {
@@ -853,8 +872,9 @@ func (b *bundle) dashboards() error {
 		d := b.p.Resources.Dashboards[n]
 		var s strings.Builder
 		fmt.Fprintf(&s, "-- Dashboard %s (%s): its tiles' queries in Databricks SQL, to rebuild it as an AI/BI dashboard.\n", n, cmpOr(d.Title, n))
+		s.WriteString("-- Tables are named as in lakebench: run them in the target's catalog (a development\n-- target's schemas have your prefix).\n")
 		for i, tile := range d.Tiles {
-			t := b.translateAt(fmt.Sprintf("resources.dashboards.%s.tiles[%d].query", n, i), tile.Query, false)
+			t := b.translateAt(fmt.Sprintf("resources.dashboards.%s.tiles[%d].query", n, i), tile.Query, asWritten)
 			fmt.Fprintf(&s, "\n-- %s (%s)\n%s;\n", tile.Title, tile.KindName(), strings.TrimRight(strings.TrimSpace(t.SQL), ";"))
 		}
 		b.files["src/dashboards/"+n+".sql"] = []byte(s.String())

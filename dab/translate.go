@@ -42,6 +42,9 @@ type TranslateOptions struct {
 	// query_text): tables as ${var.catalog}.${resources.schemas.s.name}.t
 	// and ${var.x} left for the bundle, instead of parameter markers.
 	Interpolate bool
+	// Template writes tables as {{ schema_s }}.t, placeholders the DQX
+	// notebook fills in (DQX runs a check's SQL without parameters).
+	Template bool
 }
 
 // Translation is a SQL text in Databricks SQL.
@@ -588,6 +591,9 @@ func (t *translator) punct(c int) {
 			t.applied("named_args")
 		}
 	case "{":
+		if t.is(c+1, "{") && t.start(c+1) == t.end(c) || c > 0 && t.text(c-1) == "{" && t.start(c) == t.end(c-1) {
+			return // a template's {{ placeholder }}, as DQX's {{ input_view }}
+		}
 		t.report(c, "a struct or map literal {…}", "Databricks SQL has no struct literal", "use named_struct('k', v, …) or map('k', v, …)")
 	}
 }
@@ -792,6 +798,9 @@ func (t *translator) table(c int) {
 func (t *translator) tableRef(schema, name string) string {
 	if t.opts.Interpolate {
 		return "${var.catalog}.${resources.schemas." + schema + ".name}." + name
+	}
+	if t.opts.Template {
+		return "{{ schema_" + schema + " }}." + name
 	}
 	param := "schema_" + schema
 	t.out.Params[param] = "${resources.schemas." + schema + ".name}"

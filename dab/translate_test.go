@@ -38,6 +38,7 @@ func TestTranslate(t *testing.T) {
 		{"SELECT * FROM read_parquet('landing/orders/*.parquet')", "SELECT * FROM IDENTIFIER(:schema_bronze || '.orders')"},
 		{"SELECT ${var.days}, ${var.rate}, ${var.name}", "SELECT CAST(:days AS BIGINT), CAST(:rate AS DOUBLE), :name"},
 		{"SELECT 'a::int', x -- y::int\n/* [1] */", "SELECT 'a::int', x -- y::int\n/* [1] */"},
+		{"SELECT i.a FROM {{ input_view }} AS i", "SELECT i.a FROM {{ input_view }} AS i"},
 		{"SELECT a FROM t QUALIFY row_number() OVER (PARTITION BY a) = 1 GROUP BY ALL", "SELECT a FROM t QUALIFY row_number() OVER (PARTITION BY a) = 1 GROUP BY ALL"},
 	}
 	for _, tc := range tests {
