@@ -3,12 +3,15 @@ package pipeline
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -522,5 +525,49 @@ func TestRowDiffPairsAndMarksCells(t *testing.T) {
 	text := d.Text()
 	if want := "  id  name  amount\n- 2   bob   5\n+ 2   bub   6\n      ^^^   ^\n- 4   dee   1\n+ 3   cy    2"; text != want {
 		t.Errorf("diff text:\n%s\nwant:\n%s", text, want)
+	}
+}
+
+// TestTestsJSONSchemaMatchesTheParser: the test files' schema names the
+// keys the parser reads, at every level, and describes each.
+func TestTestsJSONSchemaMatchesTheParser(t *testing.T) {
+	b, err := TestsJSONSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root map[string]any
+	if err := json.Unmarshal(b, &root); err != nil {
+		t.Fatal(err)
+	}
+	props := func(node map[string]any, path ...string) map[string]any {
+		for _, p := range path {
+			if p == "*" {
+				node = node["additionalProperties"].(map[string]any)
+			} else {
+				node = node["properties"].(map[string]any)[p].(map[string]any)
+			}
+		}
+		return node["properties"].(map[string]any)
+	}
+	for _, level := range []struct {
+		path []string
+		keys []string
+	}{
+		{nil, testFileKeys},
+		{[]string{"tests", "*"}, unitTestKeys},
+		{[]string{"tests", "*", "expect"}, testRowsKeys},
+		{[]string{"tests", "*", "inputs", "*"}, testRowsKeys},
+		{[]string{"data_tests", "*"}, dataTestKeys},
+		{[]string{"data_tests", "*", "rows"}, rowsRangeKeys},
+	} {
+		got := props(root, level.path...)
+		if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, slices.Sorted(slices.Values(level.keys))) {
+			t.Errorf("schema at %v: keys %v, the parser reads %v", level.path, keys, level.keys)
+		}
+		for k, v := range got {
+			if d, _ := v.(map[string]any)["description"].(string); d == "" {
+				t.Errorf("schema at %v: %s has no description", level.path, k)
+			}
+		}
 	}
 }
