@@ -166,6 +166,8 @@ const maxDiffRows = 20
 
 // Text is the diff as aligned lines: the columns, then "- " for each row
 // expected but not produced and "+ " for each produced but not expected.
+// A paired row (RowDiff.Pairs) comes right after its expected one, with a
+// line of ^ under the cells that differ; unpaired rows follow.
 func (d *RowDiff) Text() string {
 	if d == nil {
 		return ""
@@ -205,18 +207,58 @@ func (d *RowDiff) Text() string {
 		}
 		return strings.TrimRight(b.String(), " ")
 	}
-	var out []string
-	out = append(out, line("  ", d.Columns))
-	section := func(mark, what string, rows [][]string) {
-		for k, r := range rows {
-			if k == maxDiffRows {
-				out = append(out, fmt.Sprintf("%s… %d more %s", mark, len(rows)-maxDiffRows, what))
+	// carets marks cells under a line: ^ as wide as the cell shown.
+	carets := func(cells []int, a, b []string) string {
+		var sb strings.Builder
+		sb.WriteString("  ")
+		at := 0
+		for _, c := range cells {
+			if c >= len(widths) {
 				break
 			}
+			start := 0
+			for i := range c {
+				start += widths[i] + 2
+			}
+			w := max(1, min(max(len([]rune(a[c])), len([]rune(b[c]))), 40))
+			sb.WriteString(strings.Repeat(" ", start-at))
+			sb.WriteString(strings.Repeat("^", w))
+			at = start + w
+		}
+		return sb.String()
+	}
+	var out []string
+	out = append(out, line("  ", d.Columns))
+	pairedM, pairedU := map[int]bool{}, map[int]bool{}
+	for k, p := range d.Pairs {
+		if p.Missing >= len(d.Missing) || p.Unexpected >= len(d.Unexpected) {
+			continue
+		}
+		pairedM[p.Missing], pairedU[p.Unexpected] = true, true
+		if k >= maxDiffRows {
+			continue // counted with the unpaired rows below
+		}
+		m, u := d.Missing[p.Missing], d.Unexpected[p.Unexpected]
+		out = append(out, line("- ", m), line("+ ", u), carets(p.Cells, m, u))
+	}
+	section := func(mark, what string, rows [][]string, paired map[int]bool) {
+		shown, hidden := 0, 0
+		for k, r := range rows {
+			if paired[k] {
+				continue
+			}
+			if shown == maxDiffRows {
+				hidden++
+				continue
+			}
 			out = append(out, line(mark, r))
+			shown++
+		}
+		if more := hidden + max(0, len(paired)-maxDiffRows); more > 0 {
+			out = append(out, fmt.Sprintf("%s… %d more %s", mark, more, what))
 		}
 	}
-	section("- ", "expected rows not produced", d.Missing)
-	section("+ ", "rows not expected", d.Unexpected)
+	section("- ", "expected rows not produced", d.Missing, pairedM)
+	section("+ ", "rows not expected", d.Unexpected, pairedU)
 	return strings.Join(out, "\n")
 }

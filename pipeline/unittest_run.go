@@ -87,6 +87,19 @@ type RowDiff struct {
 	Unexpected [][]string `json:"unexpected"`
 	Expected   int        `json:"expected"`
 	Actual     int        `json:"actual"`
+	// Pairs match a missing row with the unexpected row most like it
+	// (sharing at least one cell), and name the cells that differ.
+	Pairs []RowPair `json:"pairs,omitempty"`
+}
+
+// RowPair is an expected row not produced (Missing, an index into
+// RowDiff.Missing) beside the produced row that stands in its place
+// (Unexpected, into RowDiff.Unexpected): Cells are the indexes of the
+// columns whose values differ.
+type RowPair struct {
+	Missing    int   `json:"missing"`
+	Unexpected int   `json:"unexpected"`
+	Cells      []int `json:"cells"`
 }
 
 // TestReport is one `lakebench test`: every result, in order.
@@ -629,12 +642,38 @@ func diffRows(cols []string, want, got [][]any, tol float64) *RowDiff {
 	if len(missing) == 0 && len(unexpected) == 0 {
 		return nil
 	}
-	d := &RowDiff{Columns: cols, Expected: len(want), Actual: len(got), Missing: [][]string{}, Unexpected: [][]string{}}
-	for _, r := range sortedText(missing) {
-		d.Missing = append(d.Missing, r)
-	}
-	for _, r := range sortedText(unexpected) {
-		d.Unexpected = append(d.Unexpected, r)
+	missing, unexpected = sortedRows(missing), sortedRows(unexpected)
+	d := &RowDiff{Columns: cols, Expected: len(want), Actual: len(got), Missing: textRows(missing), Unexpected: textRows(unexpected)}
+	// Each missing row, in order, takes the unpaired unexpected row with
+	// the most equal cells (the first on a tie), if any cell is equal.
+	taken := make([]bool, len(unexpected))
+	for i, m := range missing {
+		best, bestEqual := -1, 0
+		for k, u := range unexpected {
+			if taken[k] || len(u) != len(m) {
+				continue
+			}
+			equal := 0
+			for c := range m {
+				if valuesEqual(m[c], u[c], tol) {
+					equal++
+				}
+			}
+			if equal > bestEqual && equal < len(m) {
+				best, bestEqual = k, equal
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		taken[best] = true
+		pair := RowPair{Missing: i, Unexpected: best, Cells: []int{}}
+		for c := range m {
+			if !valuesEqual(m[c], unexpected[best][c], tol) {
+				pair.Cells = append(pair.Cells, c)
+			}
+		}
+		d.Pairs = append(d.Pairs, pair)
 	}
 	return d
 }
@@ -666,8 +705,26 @@ func valuesEqual(a, b any, tol float64) bool {
 	return fmt.Sprint(a) == fmt.Sprint(b)
 }
 
-// sortedText is rows as text, sorted, so a diff reads the same each run.
-func sortedText(rows [][]any) [][]string {
+// sortedRows are rows sorted by their text, so a diff reads the same each
+// run.
+func sortedRows(rows [][]any) [][]any {
+	text := textRows(rows)
+	order := make([]int, len(rows))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		return strings.Join(text[order[i]], "\x00") < strings.Join(text[order[j]], "\x00")
+	})
+	out := make([][]any, len(rows))
+	for i, k := range order {
+		out[i] = rows[k]
+	}
+	return out
+}
+
+// textRows are rows as text.
+func textRows(rows [][]any) [][]string {
 	out := make([][]string, len(rows))
 	for i, r := range rows {
 		out[i] = make([]string, len(r))
@@ -675,7 +732,6 @@ func sortedText(rows [][]any) [][]string {
 			out[i][k] = cellText(v)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return strings.Join(out[i], "\x00") < strings.Join(out[j], "\x00") })
 	return out
 }
 

@@ -3,12 +3,15 @@ package pipeline
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -97,15 +100,16 @@ func TestUnitTestsPassAndFail(t *testing.T) {
 	}
 	want := &RowDiff{Columns: []string{"customer", "revenue"}, Expected: 3, Actual: 2,
 		Missing:    [][]string{{"ann", "11"}, {"cy", "0"}},
-		Unexpected: [][]string{{"ann", "10"}}}
+		Unexpected: [][]string{{"ann", "10"}},
+		Pairs:      []RowPair{{Missing: 0, Unexpected: 0, Cells: []int{1}}}}
 	if !reflect.DeepEqual(got.Diff, want) {
 		t.Fatalf("diff: got %+v, want %+v", got.Diff, want)
 	}
+	// ann's row as produced comes under the one expected, its revenue
+	// marked; cy's, which nothing produced, after.
 	text := got.Diff.Text()
-	for _, line := range []string{"  customer  revenue", "- ann       11", "- cy        0", "+ ann       10"} {
-		if !strings.Contains(text, line) {
-			t.Errorf("diff text lacks %q:\n%s", line, text)
-		}
+	if want := "  customer  revenue\n- ann       11\n+ ann       10\n            ^^\n- cy        0"; text != want {
+		t.Errorf("diff text:\n%s\nwant:\n%s", text, want)
 	}
 	if got.File != filepath.Join("tests", "revenue.yml") || got.Line != 14 {
 		t.Errorf("wrong_sum at %s:%d, want tests/revenue.yml:14", got.File, got.Line)
@@ -504,5 +508,66 @@ func TestUnitTestOfBrokenModel(t *testing.T) {
 	got := runUnit(t, p)[0]
 	if got.Status != TestError || !strings.Contains(got.Message, "model gold.revenue has an error: ") || !strings.Contains(got.Message, "revenue.sql:1:") {
 		t.Fatalf("got %s %q", got.Status, got.Message)
+	}
+}
+
+// TestRowDiffPairsAndMarksCells: a produced row stands beside the
+// expected one it shares most cells with, within the tolerance; a row
+// sharing none stays unpaired.
+func TestRowDiffPairsAndMarksCells(t *testing.T) {
+	d := diffRows([]string{"id", "name", "amount"},
+		[][]any{{int64(1), "ann", 10.0}, {int64(2), "bob", 5.0}, {int64(4), "dee", 1.0}},
+		[][]any{{int64(1), "ann", 10.0000001}, {int64(3), "cy", 2.0}, {int64(2), "bub", 6.0}}, 1e-6)
+	want := []RowPair{{Missing: 0, Unexpected: 0, Cells: []int{1, 2}}}
+	if d == nil || !reflect.DeepEqual(d.Pairs, want) {
+		t.Fatalf("pairs: got %+v, want %+v (diff %+v)", d.Pairs, want, d)
+	}
+	text := d.Text()
+	if want := "  id  name  amount\n- 2   bob   5\n+ 2   bub   6\n      ^^^   ^\n- 4   dee   1\n+ 3   cy    2"; text != want {
+		t.Errorf("diff text:\n%s\nwant:\n%s", text, want)
+	}
+}
+
+// TestTestsJSONSchemaMatchesTheParser: the test files' schema names the
+// keys the parser reads, at every level, and describes each.
+func TestTestsJSONSchemaMatchesTheParser(t *testing.T) {
+	b, err := TestsJSONSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root map[string]any
+	if err := json.Unmarshal(b, &root); err != nil {
+		t.Fatal(err)
+	}
+	props := func(node map[string]any, path ...string) map[string]any {
+		for _, p := range path {
+			if p == "*" {
+				node = node["additionalProperties"].(map[string]any)
+			} else {
+				node = node["properties"].(map[string]any)[p].(map[string]any)
+			}
+		}
+		return node["properties"].(map[string]any)
+	}
+	for _, level := range []struct {
+		path []string
+		keys []string
+	}{
+		{nil, testFileKeys},
+		{[]string{"tests", "*"}, unitTestKeys},
+		{[]string{"tests", "*", "expect"}, testRowsKeys},
+		{[]string{"tests", "*", "inputs", "*"}, testRowsKeys},
+		{[]string{"data_tests", "*"}, dataTestKeys},
+		{[]string{"data_tests", "*", "rows"}, rowsRangeKeys},
+	} {
+		got := props(root, level.path...)
+		if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, slices.Sorted(slices.Values(level.keys))) {
+			t.Errorf("schema at %v: keys %v, the parser reads %v", level.path, keys, level.keys)
+		}
+		for k, v := range got {
+			if d, _ := v.(map[string]any)["description"].(string); d == "" {
+				t.Errorf("schema at %v: %s has no description", level.path, k)
+			}
+		}
 	}
 }

@@ -258,12 +258,17 @@ func newBundleCmd(g *globals) *cobra.Command {
 	}
 	destroy.Flags().BoolVar(&autoApprove, "auto-approve", false, "do not ask for confirmation")
 
+	var testsSchema bool
 	schema := &cobra.Command{
 		Use:   "schema",
-		Short: "Print the JSON Schema of lakebench.yml (for editor completion and checks)",
+		Short: "Print the JSON Schema of lakebench.yml, or with --tests of the test files tests/*.yml (for editor completion and checks)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			b, err := pipeline.JSONSchema()
+			of := pipeline.JSONSchema
+			if testsSchema {
+				of = pipeline.TestsJSONSchema
+			}
+			b, err := of()
 			if err != nil {
 				return err
 			}
@@ -271,6 +276,7 @@ func newBundleCmd(g *globals) *cobra.Command {
 			return err
 		},
 	}
+	schema.Flags().BoolVar(&testsSchema, "tests", false, "the schema of the test files (tests/*.yml) instead of lakebench.yml's")
 	cmd.AddCommand(validate, newPlanCmd(g), deploy, newDiffCmd(g), run, summary, destroy, schema, newOwnerCmd(g))
 	return cmd
 }
