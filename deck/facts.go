@@ -28,13 +28,15 @@ type Facts struct {
 	Target    string
 	Principal string
 	// Built is false when the target has no database yet (nothing ran).
-	Built      bool
-	Layers     []lakehouse.Layer
-	LastRun    *lakehouse.Run
-	Runs       int
-	Quality    []lakehouse.QualityResult
-	Unhealthy  []lakehouse.HealthResult
-	Alerts     []pipeline.AlertStatus
+	Built     bool
+	Layers    []lakehouse.Layer
+	LastRun   *lakehouse.Run
+	Runs      int
+	Quality   []lakehouse.QualityResult
+	Unhealthy []lakehouse.HealthResult
+	Alerts    []pipeline.AlertStatus
+	// AlertsErr is why the alerts could not be read as Principal.
+	AlertsErr  error
 	Models     []Model
 	Dashboards []Dashboard
 	Revenue    *Series
@@ -117,6 +119,7 @@ func Gather(ctx context.Context, p *pipeline.Project, lh *lakehouse.Lakehouse, p
 		}
 	}
 	f.Alerts, err = p.AlertStatuses(ctx, lh, 1)
+	f.AlertsErr = err
 	keep("incident", err)
 	f.Models, err = models(ctx, lh)
 	keep("model", err)

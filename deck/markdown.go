@@ -749,7 +749,11 @@ func (b *builder) dashboard(s pipeline.Step) {
 				firing = append(firing, a.Alert)
 			}
 		}
-		body += fmt.Sprintf("\n%s, %s triggered", pipeline.Plural(len(b.f.Alerts), "alert"), strconv.Itoa(len(firing)))
+		if b.f.AlertsErr != nil {
+			body += fmt.Sprintf("\n*The alerts could not be read as %s:* %s", esc(b.f.Principal), esc(b.f.AlertsErr.Error()))
+		} else {
+			body += fmt.Sprintf("\n%s, %s triggered", pipeline.Plural(len(b.f.Alerts), "alert"), strconv.Itoa(len(firing)))
+		}
 		if len(firing) > 0 {
 			body += ": " + esc(strings.Join(firing, ", "))
 		}

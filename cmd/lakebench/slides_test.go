@@ -169,6 +169,31 @@ func TestSlidesOnSample(t *testing.T) {
 		checkPNG(t, filepath.Join(dir, "deck", "slides-"+c+".png"))
 	}
 
+	// Slides read through the governed path as the caller: zed, with no
+	// grant, gets no table's rows nor a dashboard's number; dana, an
+	// analyst (gold and ml), no bronze or silver rows; neither is told
+	// "0 alerts" of alerts they may not read.
+	for _, who := range []string{"zed", "dana"} {
+		lb(t, dir, true, "--as", who, "slides", who+"/slides.md")
+		b, err := os.ReadFile(filepath.Join(dir, who, "slides.md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		deck := string(b)
+		leaks := []string{"**bronze**: ", "**silver**: ", "0 alerts, 0 triggered"}
+		if who == "zed" {
+			leaks = append(leaks, "**gold**: ", "Revenue, last 7 days | $", "Largest day-over-day changes", "| roc_auc |")
+		}
+		for _, leak := range leaks {
+			if strings.Contains(deck, leak) {
+				t.Errorf("the deck of %s shows %q:\n%s", who, leak, deck)
+			}
+		}
+		if !strings.Contains(deck, "could not be read as "+who) {
+			t.Errorf("the deck of %s does not say what %s could not read", who, who)
+		}
+	}
+
 	// The architecture's numbers are the target's: gold's rows as
 	// lakebench status counts them.
 	status, _ := lb(t, dir, true, "status")
