@@ -624,7 +624,14 @@ func (b *builder) model(s pipeline.Step) {
 			esc(b.f.Models[0].Name), pipeline.Plural(b.f.Models[0].Versions, "version"), b.f.Models[0].Name)
 	case m == nil && len(b.p.Resources.RegisteredModels) > 0:
 		name := sortedKeys(b.p.Resources.RegisteredModels)[0]
-		body += fmt.Sprintf("No model trained yet on target %s: `lakebench train %s` (or run a job with a train task, such as `lakebench bundle run JOB`).\n", esc(b.f.Target), name)
+		job := "JOB"
+		for _, j := range sortedKeys(b.p.Resources.Jobs) {
+			if slices.ContainsFunc(b.p.Resources.Jobs[j].Tasks, func(t pipeline.Task) bool { return t.Type == "train" }) {
+				job = j
+				break
+			}
+		}
+		body += fmt.Sprintf("No model trained yet on target %s: `lakebench train %s`, or `lakebench bundle run %s` (a job with a train task).\n", esc(b.f.Target), name, job)
 	case m == nil:
 		body += "No model in this project: add one under `resources.registered_models` (table, label, task), then `lakebench train NAME`.\n"
 	}
@@ -813,7 +820,7 @@ func (b *builder) insights(s pipeline.Step) {
 			parts = append(parts, fmt.Sprintf("**%s** %s", esc(risk.Names[i]), riskValue(risk.Values[i])))
 		}
 		body += "Top churn-risk " + esc(risk.X) + ": " + strings.Join(parts, " · ") + "\n"
-		points = append(points, "From "+risk.Source+", computed now from the champion's latest scores.")
+		points = append(points, "From "+risk.Source+", computed now.")
 	}
 	b.add(Slide{Section: "insights", Body: body, Notes: stepNotes(pipeline.Step{Presenter: s.Presenter, Caption: "Who is about to churn: the segments with the highest risk."}, points...)})
 }
