@@ -31,15 +31,18 @@ func monitorOptions(m QualityMonitor) lakehouse.ProfileOptions {
 // monitored table (quality_monitors with profile or drift) is profiled
 // into sys.profile_metrics and compared into sys.drift_metrics, as the
 // run's principal. A failure fails the run's record, not its tasks. A
-// table the run has not built yet is skipped.
-func (p *Project) runMonitors(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID string) error {
+// table the run has not built yet is skipped. Each run records every
+// window, but profiles only those whose rows changed since the table's
+// last profile (the others are its recorded ones); with full, as a run
+// with --full-refresh, every window is profiled again.
+func (p *Project) runMonitors(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID string, full bool) error {
 	var errs []error
 	for _, name := range sortedKeys(p.Resources.QualityMonitors) {
 		m := p.Resources.QualityMonitors[name]
 		if !m.Profile && !m.Drift {
 			continue
 		}
-		if err := p.monitor(ctx, lh, principal, runID, name, m); err != nil && !errors.Is(err, errNotBuilt) {
+		if err := p.monitor(ctx, lh, principal, runID, name, m, full); err != nil && !errors.Is(err, errNotBuilt) {
 			errs = append(errs, fmt.Errorf("monitor %s: %w", name, err))
 		}
 	}
@@ -50,8 +53,11 @@ func (p *Project) runMonitors(ctx context.Context, lh *lakehouse.Lakehouse, prin
 var errNotBuilt = errors.New("pipeline: monitored table not built yet")
 
 // monitor profiles one table, computes its drift and records both, in one
-// transaction, audited as the principal's read.
-func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID, name string, m QualityMonitor) error {
+// transaction, audited as the principal's read. Unless full, the windows
+// whose rows have not changed since the table's previous profile are
+// taken from it; drift is computed on all windows either way, so it is
+// what profiling every window would give.
+func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID, name string, m QualityMonitor, full bool) error {
 	t, err := lakehouse.ParseTableName(name)
 	if err != nil {
 		return err
@@ -62,25 +68,24 @@ func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principa
 	}
 	defer tx.Rollback()
 	now := time.Now().UTC()
-	ps, err := tx.ProfileTable(ctx, t, monitorOptions(m))
+	prev, err := tx.PreviousProfile(ctx, t.String(), runID)
+	if err != nil {
+		return err
+	}
+	opts := monitorOptions(m)
+	if !full && m.Drift {
+		opts.Config = driftConfig(m)
+	}
+	if !full {
+		opts.Previous = prev
+	}
+	ps, err := tx.ProfileTable(ctx, t, opts)
 	if errors.Is(err, lakehouse.ErrNotFound) {
 		return errNotBuilt // nothing was read
 	}
 	var ds []lakehouse.DriftMetric
 	if err == nil && m.Drift {
-		var prev, base []lakehouse.ColumnProfile
-		if m.ProfileType == "" || m.ProfileType == lakehouse.Snapshot {
-			prev, err = tx.PreviousProfile(ctx, t.String(), runID)
-		}
-		if err == nil && m.BaselineTable != "" {
-			var bt lakehouse.TableName
-			if bt, err = lakehouse.ParseTableName(m.BaselineTable); err == nil {
-				base, err = tx.ProfileTable(ctx, bt, lakehouse.ProfileOptions{Columns: m.Columns, Samples: true})
-			}
-		}
-		if err == nil {
-			ds = lakehouse.Drift(ps, prev, base, m.DriftThresholds, now)
-		}
+		ds, err = monitorDrift(ctx, tx, runID, m, ps, prev, now)
 	}
 	var ae *lakehouse.AccessError
 	tables := make([]string, 0, 2)
@@ -110,6 +115,120 @@ func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principa
 		return err
 	}
 	return tx.Commit()
+}
+
+// driftConfig is what a monitor's drift depends on besides the profiles:
+// a change of it profiles and compares every window again.
+func driftConfig(m QualityMonitor) string {
+	var b strings.Builder
+	b.WriteString(m.BaselineTable)
+	for _, k := range sortedKeys(m.DriftThresholds) {
+		fmt.Fprintf(&b, ";%s=%v", k, m.DriftThresholds[k])
+	}
+	return b.String()
+}
+
+// monitorDrift computes a monitored table's drift: its profile ps against
+// the previous run's prev (a snapshot) or each window against the one
+// before it (a time series), and against the baseline table's snapshot.
+// A time series' CONSECUTIVE row of a window whose profile and whose
+// predecessor's are the previous run's (the same digests) is the
+// previous run's row; the others are computed, reading the samples they
+// need. The result is what comparing every window again gives.
+func monitorDrift(ctx context.Context, tx *lakehouse.Tx, runID string, m QualityMonitor, ps, prev []lakehouse.ColumnProfile, now time.Time) ([]lakehouse.DriftMetric, error) {
+	var base []lakehouse.ColumnProfile
+	if m.BaselineTable != "" {
+		bt, err := lakehouse.ParseTableName(m.BaselineTable)
+		if err != nil {
+			return nil, err
+		}
+		if base, err = tx.ProfileTable(ctx, bt, lakehouse.ProfileOptions{Columns: m.Columns, Samples: true}); err != nil {
+			return nil, err
+		}
+	}
+	var need []*lakehouse.ColumnProfile
+	if m.ProfileType == "" || m.ProfileType == lakehouse.Snapshot {
+		for i := range ps {
+			need = append(need, &ps[i])
+		}
+		for i := range prev {
+			need = append(need, &prev[i])
+		}
+		if err := tx.LoadSamples(ctx, need); err != nil {
+			return nil, err
+		}
+		return lakehouse.Drift(ps, prev, base, m.DriftThresholds, now), nil
+	}
+	// A time series: which windows keep their previous CONSECUTIVE rows.
+	type window struct {
+		gran  string
+		start time.Time
+	}
+	digest := func(ps []lakehouse.ColumnProfile) (map[window]string, map[window]window) {
+		ds, before := map[window]string{}, map[window]window{}
+		last := map[string]window{}
+		for _, p := range ps {
+			if p.ColumnName != lakehouse.TableColumn {
+				continue
+			}
+			w := window{p.Granularity, p.WindowStart}
+			ds[w] = p.Digest
+			if b, ok := last[p.Granularity]; ok {
+				before[w] = b
+			}
+			last[p.Granularity] = w
+		}
+		return ds, before
+	}
+	curDigest, curBefore := digest(ps)
+	prevDigest, prevBefore := digest(prev)
+	same := func(w window) bool { return curDigest[w] != "" && curDigest[w] == prevDigest[w] }
+	var kept map[window]map[string]lakehouse.DriftMetric
+	if len(base) == 0 && len(prev) > 0 {
+		old, err := tx.PreviousDrift(ctx, ps[0].Table, runID)
+		if err != nil {
+			return nil, err
+		}
+		kept = map[window]map[string]lakehouse.DriftMetric{}
+		for _, d := range old {
+			w := window{d.Granularity, d.WindowStart}
+			if b, ok := curBefore[w]; ok && d.DriftType == lakehouse.Consecutive && same(w) && same(b) && prevBefore[w] == b {
+				if kept[w] == nil {
+					kept[w] = map[string]lakehouse.DriftMetric{}
+				}
+				kept[w][d.ColumnName] = d
+			}
+		}
+	}
+	for i := range ps {
+		w := window{ps[i].Granularity, ps[i].WindowStart}
+		if len(kept[w]) > 0 {
+			continue // its row is kept, and its successor needs it only if that one's is not
+		}
+		need = append(need, &ps[i])
+		if b, ok := curBefore[w]; ok {
+			// the predecessor's samples: found by LoadSamples below
+			for j := range ps {
+				if ps[j].Granularity == b.gran && ps[j].WindowStart.Equal(b.start) {
+					need = append(need, &ps[j])
+				}
+			}
+		}
+	}
+	if err := tx.LoadSamples(ctx, need); err != nil {
+		return nil, err
+	}
+	var out []lakehouse.DriftMetric
+	for _, d := range lakehouse.Drift(ps, nil, base, m.DriftThresholds, now) {
+		w := window{d.Granularity, d.WindowStart}
+		if k, ok := kept[w][d.ColumnName]; ok && d.DriftType == lakehouse.Consecutive {
+			k.ComputedAt, k.RunID = now, ""
+			out = append(out, k)
+			continue
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // DriftSummary says which columns of drift are flagged, and by what: "ok"
