@@ -243,14 +243,14 @@ type metric struct {
 // profileWindow is one profile's query: cols per value of bucket (one
 // window when it is a constant) of granularity gran ("" for a snapshot).
 type profileWindow struct {
-	t                  TableName
-	cols               []profiled
-	gran, typ, bucket  string
-	hash               string // a row's hash (profileOn)
-	sig                string // profileSignature
-	samples            bool
-	now                time.Time
-	previous           map[time.Time][]ColumnProfile // reusable windows, by start
+	t                 TableName
+	cols              []profiled
+	gran, typ, bucket string
+	hash              string // a row's hash (profileOn)
+	sig               string // profileSignature
+	samples           bool
+	now               time.Time
+	previous          map[time.Time][]ColumnProfile // reusable windows, by start
 }
 
 // profileSignature identifies what a profile computes, for its digests:
