@@ -217,6 +217,59 @@ func (tx *Tx) RecordProfiles(ctx context.Context, runID string, ps []ColumnProfi
 	return nil
 }
 
+// Window names a window of a profile or of a time series' drift: a
+// snapshot's has no granularity and a zero start.
+type Window struct {
+	Granularity string
+	Start       time.Time
+}
+
+// windowSQL is the condition of the rows of the given windows.
+func windowSQL(windows []Window) string {
+	conds := make([]string, len(windows))
+	for i, w := range windows {
+		start := "window_start IS NULL"
+		if !w.Start.IsZero() {
+			start = "window_start = " + timestampLiteral(w.Start)
+		}
+		conds[i] = "(coalesce(granularity, '') = " + QuoteString(w.Granularity) + " AND " + start + ")"
+	}
+	return "(" + strings.Join(conds, " OR ") + ")"
+}
+
+// CopyProfiles records again, as runID's at time at, the rows of table's
+// profile that run fromRun recorded for the given windows (those a
+// profile took from fromRun's, see ProfileOptions.Previous), in one
+// statement inside the transaction.
+func (tx *Tx) CopyProfiles(ctx context.Context, table, fromRun, runID string, at time.Time, windows []Window) error {
+	if len(windows) == 0 {
+		return nil
+	}
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.profile_metrics SELECT * REPLACE (?::VARCHAR AS run_id, ?::TIMESTAMP AS computed_at)
+		FROM sys.profile_metrics WHERE table_name = ? AND run_id = ? AND `+windowSQL(windows)+` ORDER BY rowid`,
+		runID, at, table, fromRun)
+	if err != nil {
+		return fmt.Errorf("lakehouse: record profile of %s: %w", table, err)
+	}
+	return nil
+}
+
+// CopyDrift records again, as runID's at time at, the CONSECUTIVE drift
+// rows of table that run fromRun recorded for the given windows, in one
+// statement inside the transaction.
+func (tx *Tx) CopyDrift(ctx context.Context, table, fromRun, runID string, at time.Time, windows []Window) error {
+	if len(windows) == 0 {
+		return nil
+	}
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.drift_metrics SELECT * REPLACE (?::VARCHAR AS run_id, ?::TIMESTAMP AS computed_at)
+		FROM sys.drift_metrics WHERE table_name = ? AND run_id = ? AND drift_type = ? AND `+windowSQL(windows)+` ORDER BY rowid`,
+		runID, at, table, fromRun, Consecutive)
+	if err != nil {
+		return fmt.Errorf("lakehouse: record drift of %s: %w", table, err)
+	}
+	return nil
+}
+
 // LoadSamples fills the Sample and ValueCounts of the given profiles
 // (read without them, as PreviousProfile reads) from
 // sys.profile_samples, by their digests: lakebench's own read, for

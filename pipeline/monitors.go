@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -73,7 +74,7 @@ func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principa
 		return err
 	}
 	opts := monitorOptions(m)
-	if !full && m.Drift {
+	if m.Drift {
 		opts.Config = driftConfig(m)
 	}
 	if !full {
@@ -84,8 +85,9 @@ func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principa
 		return errNotBuilt // nothing was read
 	}
 	var ds []lakehouse.DriftMetric
+	var keptDrift []lakehouse.Window
 	if err == nil && m.Drift {
-		ds, err = monitorDrift(ctx, tx, runID, m, ps, prev, now)
+		ds, keptDrift, err = monitorDrift(ctx, tx, runID, m, ps, prev, now)
 	}
 	var ae *lakehouse.AccessError
 	tables := make([]string, 0, 2)
@@ -108,11 +110,34 @@ func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principa
 	if err != nil {
 		return err
 	}
-	if err := tx.RecordProfiles(ctx, runID, ps); err != nil {
+	// The windows taken from the previous profile are copied in SQL, the
+	// others written.
+	var computed []lakehouse.ColumnProfile
+	var kept []lakehouse.Window
+	prevDigest := windowDigests(prev)
+	for _, p := range ps {
+		w := lakehouse.Window{Granularity: p.Granularity, Start: p.WindowStart}
+		if full || p.Digest == "" || p.Digest != prevDigest[w] {
+			computed = append(computed, p)
+		} else if p.ColumnName == lakehouse.TableColumn {
+			kept = append(kept, w)
+		}
+	}
+	if err := tx.RecordProfiles(ctx, runID, computed); err != nil {
 		return err
+	}
+	if len(kept) > 0 {
+		if err := tx.CopyProfiles(ctx, t.String(), prev[0].RunID, runID, now, kept); err != nil {
+			return err
+		}
 	}
 	if err := tx.RecordDrift(ctx, runID, ds); err != nil {
 		return err
+	}
+	if len(keptDrift) > 0 {
+		if err := tx.CopyDrift(ctx, t.String(), prev[0].RunID, runID, now, keptDrift); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
 }
@@ -128,22 +153,34 @@ func driftConfig(m QualityMonitor) string {
 	return b.String()
 }
 
+// windowDigests maps each window of a profile to its digest.
+func windowDigests(ps []lakehouse.ColumnProfile) map[lakehouse.Window]string {
+	out := map[lakehouse.Window]string{}
+	for _, p := range ps {
+		if p.ColumnName == lakehouse.TableColumn {
+			out[lakehouse.Window{Granularity: p.Granularity, Start: p.WindowStart}] = p.Digest
+		}
+	}
+	return out
+}
+
 // monitorDrift computes a monitored table's drift: its profile ps against
 // the previous run's prev (a snapshot) or each window against the one
 // before it (a time series), and against the baseline table's snapshot.
-// A time series' CONSECUTIVE row of a window whose profile and whose
-// predecessor's are the previous run's (the same digests) is the
-// previous run's row; the others are computed, reading the samples they
-// need. The result is what comparing every window again gives.
-func monitorDrift(ctx context.Context, tx *lakehouse.Tx, runID string, m QualityMonitor, ps, prev []lakehouse.ColumnProfile, now time.Time) ([]lakehouse.DriftMetric, error) {
+// A time series' CONSECUTIVE rows of a window whose profile and whose
+// predecessor's are the previous run's (the same digests) are the
+// previous run's: those windows are returned as kept, for the caller to
+// copy; the other rows are computed, reading the samples they need. The
+// two together are what comparing every window again gives.
+func monitorDrift(ctx context.Context, tx *lakehouse.Tx, runID string, m QualityMonitor, ps, prev []lakehouse.ColumnProfile, now time.Time) ([]lakehouse.DriftMetric, []lakehouse.Window, error) {
 	var base []lakehouse.ColumnProfile
 	if m.BaselineTable != "" {
 		bt, err := lakehouse.ParseTableName(m.BaselineTable)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if base, err = tx.ProfileTable(ctx, bt, lakehouse.ProfileOptions{Columns: m.Columns, Samples: true}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	var need []*lakehouse.ColumnProfile
@@ -155,80 +192,84 @@ func monitorDrift(ctx context.Context, tx *lakehouse.Tx, runID string, m Quality
 			need = append(need, &prev[i])
 		}
 		if err := tx.LoadSamples(ctx, need); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return lakehouse.Drift(ps, prev, base, m.DriftThresholds, now), nil
+		return lakehouse.Drift(ps, prev, base, m.DriftThresholds, now), nil, nil
 	}
-	// A time series: which windows keep their previous CONSECUTIVE rows.
-	type window struct {
-		gran  string
-		start time.Time
-	}
-	digest := func(ps []lakehouse.ColumnProfile) (map[window]string, map[window]window) {
-		ds, before := map[window]string{}, map[window]window{}
-		last := map[string]window{}
+	// A time series: each window's predecessor, now and in prev.
+	before := func(ps []lakehouse.ColumnProfile) map[lakehouse.Window]lakehouse.Window {
+		out := map[lakehouse.Window]lakehouse.Window{}
+		last := map[string]lakehouse.Window{}
 		for _, p := range ps {
 			if p.ColumnName != lakehouse.TableColumn {
 				continue
 			}
-			w := window{p.Granularity, p.WindowStart}
-			ds[w] = p.Digest
+			w := lakehouse.Window{Granularity: p.Granularity, Start: p.WindowStart}
 			if b, ok := last[p.Granularity]; ok {
-				before[w] = b
+				out[w] = b
 			}
 			last[p.Granularity] = w
 		}
-		return ds, before
+		return out
 	}
-	curDigest, curBefore := digest(ps)
-	prevDigest, prevBefore := digest(prev)
-	same := func(w window) bool { return curDigest[w] != "" && curDigest[w] == prevDigest[w] }
-	var kept map[window]map[string]lakehouse.DriftMetric
+	curDigest, prevDigest := windowDigests(ps), windowDigests(prev)
+	curBefore, prevBefore := before(ps), before(prev)
+	same := func(w lakehouse.Window) bool { return curDigest[w] != "" && curDigest[w] == prevDigest[w] }
+	// Kept: both windows of the pair unchanged, and the previous run
+	// compared the same pair (it recorded rows for it).
+	kept := map[lakehouse.Window]bool{}
 	if len(base) == 0 && len(prev) > 0 {
 		old, err := tx.PreviousDrift(ctx, ps[0].Table, runID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		kept = map[window]map[string]lakehouse.DriftMetric{}
+		recorded := map[lakehouse.Window]bool{}
 		for _, d := range old {
-			w := window{d.Granularity, d.WindowStart}
-			if b, ok := curBefore[w]; ok && d.DriftType == lakehouse.Consecutive && same(w) && same(b) && prevBefore[w] == b {
-				if kept[w] == nil {
-					kept[w] = map[string]lakehouse.DriftMetric{}
-				}
-				kept[w][d.ColumnName] = d
+			if d.DriftType == lakehouse.Consecutive && d.RunID == prev[0].RunID {
+				recorded[lakehouse.Window{Granularity: d.Granularity, Start: d.WindowStart}] = true
 			}
+		}
+		for w, b := range curBefore {
+			if recorded[w] && same(w) && same(b) && prevBefore[w] == b {
+				kept[w] = true
+			}
+		}
+	}
+	// The samples of each pair to compare: the window and its predecessor.
+	compare := map[lakehouse.Window]bool{}
+	for w, b := range curBefore {
+		if !kept[w] || len(base) > 0 {
+			compare[w], compare[b] = true, true
+		}
+	}
+	if len(base) > 0 {
+		for w := range curDigest {
+			compare[w] = true
 		}
 	}
 	for i := range ps {
-		w := window{ps[i].Granularity, ps[i].WindowStart}
-		if len(kept[w]) > 0 {
-			continue // its row is kept, and its successor needs it only if that one's is not
-		}
-		need = append(need, &ps[i])
-		if b, ok := curBefore[w]; ok {
-			// the predecessor's samples: found by LoadSamples below
-			for j := range ps {
-				if ps[j].Granularity == b.gran && ps[j].WindowStart.Equal(b.start) {
-					need = append(need, &ps[j])
-				}
-			}
+		if compare[lakehouse.Window{Granularity: ps[i].Granularity, Start: ps[i].WindowStart}] {
+			need = append(need, &ps[i])
 		}
 	}
 	if err := tx.LoadSamples(ctx, need); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out []lakehouse.DriftMetric
 	for _, d := range lakehouse.Drift(ps, nil, base, m.DriftThresholds, now) {
-		w := window{d.Granularity, d.WindowStart}
-		if k, ok := kept[w][d.ColumnName]; ok && d.DriftType == lakehouse.Consecutive {
-			k.ComputedAt, k.RunID = now, ""
-			out = append(out, k)
+		if d.DriftType == lakehouse.Consecutive && kept[lakehouse.Window{Granularity: d.Granularity, Start: d.WindowStart}] {
 			continue
 		}
 		out = append(out, d)
 	}
-	return out, nil
+	var keptWindows []lakehouse.Window
+	for w := range kept {
+		keptWindows = append(keptWindows, w)
+	}
+	slices.SortFunc(keptWindows, func(a, b lakehouse.Window) int {
+		return cmp.Or(strings.Compare(a.Granularity, b.Granularity), a.Start.Compare(b.Start))
+	})
+	return out, keptWindows, nil
 }
 
 // DriftSummary says which columns of drift are flagged, and by what: "ok"
