@@ -26,7 +26,15 @@ CREATE TABLE IF NOT EXISTS sys.table_results (
 	last_value DOUBLE, min_predicted DOUBLE, max_predicted DOUBLE,
 	window_start TIMESTAMP, window_end TIMESTAMP, message VARCHAR,
 	downstream_impact STRUCT(impact_level INTEGER, num_downstream_tables INTEGER, downstream_tables VARCHAR[]));
+CREATE TABLE IF NOT EXISTS sys.health_file_stats (
+	table_name VARCHAR, file_id BIGINT, columns VARCHAR, rows BIGINT, nulls BIGINT[]);
 `
+
+// sys.health_file_stats keeps, per ingested file of a bronze table, its
+// rows and the NULLs of each column (of the column list columns names):
+// a bronze table's days are its batches, made of files whose stored rows
+// never change (a reload is a new file), so a health step counts only
+// the files loaded since the last one and adds up the rest.
 
 // The statuses of a table result, as Databricks data quality monitoring.
 const (
@@ -383,6 +391,78 @@ const WholeTable = "*"
 // when WholeTable, the table as one day. Days are in order; rows without a
 // day are left out. It is lakebench's own read, for a run's health step.
 func (lh *Lakehouse) DailyStats(ctx context.Context, t TableName, dayColumn string, columns []string) ([]DayStats, error) {
+	if dayColumn == "" {
+		if ok, err := lh.storedRows(ctx, t); err != nil || ok {
+			if err != nil {
+				return nil, err
+			}
+			return lh.batchStats(ctx, t, columns)
+		}
+	}
+	return lh.dailyStatsScan(ctx, t, dayColumn, columns)
+}
+
+// storedRows reports whether t is an ingested table whose rows are stored
+// apart with their file ids (storeTable).
+func (lh *Lakehouse) storedRows(ctx context.Context, t TableName) (bool, error) {
+	cols, err := tableColumns(ctx, lh.db, storeTable(t))
+	if err != nil {
+		return false, fmt.Errorf("lakehouse: daily stats of %s: %w", t, err)
+	}
+	return slices.ContainsFunc(cols, func(c Column) bool { return c.Name == fileIDColumn }), nil
+}
+
+// batchStats is DailyStats of a bronze table by batch: the files not yet
+// counted (for this list of columns) are counted into
+// sys.health_file_stats, then the files of each batch added up.
+func (lh *Lakehouse) batchStats(ctx context.Context, t TableName, columns []string) ([]DayStats, error) {
+	key := strings.Join(columns, "\x00")
+	var b strings.Builder
+	b.WriteString("INSERT INTO sys.health_file_stats SELECT ?, " + fileIDColumn + ", ?, count(*), [")
+	for i, c := range columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("count(*) - count(" + QuoteIdent(c) + ")")
+	}
+	b.WriteString("]::BIGINT[] FROM " + storeTable(t).SQL() + " WHERE " + fileIDColumn + ` IN (
+		SELECT file_id FROM sys.ingested_files WHERE table_name = ?
+		AND file_id NOT IN (SELECT file_id FROM sys.health_file_stats WHERE table_name = ? AND columns = ?)) GROUP BY ` + fileIDColumn)
+	if _, err := lh.db.ExecContext(ctx, b.String(), t.String(), key, t.String(), t.String(), key); err != nil {
+		return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
+	}
+	rows, err := lh.db.QueryContext(ctx, `SELECT TRY_CAST(f.batch_id AS DATE) AS lb_day, s.rows, s.nulls
+		FROM sys.health_file_stats AS s JOIN sys.ingested_files AS f ON f.file_id = s.file_id AND f.table_name = s.table_name
+		WHERE s.table_name = ? AND s.columns = ? AND lb_day IS NOT NULL ORDER BY lb_day`, t.String(), key)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
+	}
+	defer rows.Close()
+	var out []DayStats
+	for rows.Next() {
+		var day time.Time
+		var n int64
+		var nulls []any
+		if err := rows.Scan(&day, &n, &nulls); err != nil {
+			return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, err)
+		}
+		if len(out) == 0 || !out[len(out)-1].Day.Equal(day) {
+			out = append(out, DayStats{Day: day, Nulls: make([]int64, len(columns))})
+		}
+		d := &out[len(out)-1]
+		d.Rows += n
+		for i := range min(len(nulls), len(d.Nulls)) {
+			d.Nulls[i] += asInt(nulls[i])
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
+	}
+	return out, nil
+}
+
+// dailyStatsScan is DailyStats by one scan of the table.
+func (lh *Lakehouse) dailyStatsScan(ctx context.Context, t TableName, dayColumn string, columns []string) ([]DayStats, error) {
 	day, last := "TRY_CAST(_batch_id AS DATE)", "NULL::TIMESTAMP"
 	switch dayColumn {
 	case "":

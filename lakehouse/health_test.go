@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -84,5 +85,48 @@ func TestTableResults(t *testing.T) {
 	var ae *AccessError
 	if _, err := lh.TableResults(ctx, "silver.orders"); !errors.As(err, &ae) {
 		t.Errorf("dana asking for silver.orders: %v, want an access error", err)
+	}
+}
+
+// TestBatchStatsCountOnlyNewFiles: a bronze table's daily stats add up the
+// counts kept per file (sys.health_file_stats) and count only the files
+// loaded since; they equal a scan of the whole table after each load,
+// and a file counted once is not counted again.
+func TestBatchStatsCountOnlyNewFiles(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	table := TableName{"bronze", "orders"}
+	cols := []string{"id", "customer"}
+	loads := []map[string]string{
+		{"orders_2026-01-01.csv": "id,customer\n1,ann\n2,\n", "orders_2026-01-02.csv": "id,customer\n3,bob\n"},
+		{"orders_2026-01-02b.csv": "id,customer\n4,\n5,\n", "orders_2026-01-03.csv": "id,customer\n6,cy\n"},
+	}
+	for i, files := range loads {
+		dir := t.TempDir()
+		var paths []string
+		for name, content := range files {
+			paths = append(paths, writeFile(t, dir, name, content))
+		}
+		if _, err := lh.Ingest(ctx, paths, IngestOptions{Table: table}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := lh.DailyStats(ctx, table, "", cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := lh.dailyStatsScan(ctx, table, "", cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) || len(want) != 2+i {
+			t.Errorf("load %d: daily stats %+v, a scan gives %+v", i, got, want)
+		}
+		if n, err := lh.Count(ctx, "SELECT * FROM sys.health_file_stats"); err != nil || n != int64(2*(i+1)) {
+			t.Errorf("load %d: %d files counted (%v), want %d", i, n, err, 2*(i+1))
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 )
@@ -28,6 +29,15 @@ type ProfileOptions struct {
 	// Samples also draws each numeric column's sample per window
 	// (ColumnProfile.Sample), for drift: one more scan.
 	Samples bool
+	// Previous is the table's last recorded profile (the monitor's
+	// previous run): a window whose rows are those it profiled (the same
+	// Digest) is taken from it, not profiled again, so a daily run
+	// profiles the windows its rows touched. Nil profiles every window.
+	Previous []ColumnProfile
+	// Config is what else the caller derives from a window's profile (a
+	// monitor's drift settings): part of the digests, so a change of it
+	// profiles every window again.
+	Config string
 }
 
 // FrequentItem is one of a column's most frequent values.
@@ -77,6 +87,11 @@ type ColumnProfile struct {
 	// first.
 	Sample      []float64      `json:"-"`
 	ValueCounts []FrequentItem `json:"-"`
+	// Digest, on a window's ':table' row, fingerprints the rows profiled
+	// (their count and the sum of their hashes) with the columns and
+	// options: a later profile whose window has the same digest has the
+	// same profile (ProfileOptions.Previous).
+	Digest string `json:"-"`
 }
 
 // TestResult is a statistical test's statistic and p-value.
@@ -137,27 +152,177 @@ CREATE TABLE IF NOT EXISTS sys.drift_metrics (
 	ks_test STRUCT(statistic DOUBLE, pvalue DOUBLE), wasserstein_distance DOUBLE, population_stability_index DOUBLE,
 	chi_squared_test STRUCT(statistic DOUBLE, pvalue DOUBLE), js_distance DOUBLE, tv_distance DOUBLE,
 	l_infinity_distance DOUBLE, flagged BOOLEAN, flagged_by VARCHAR[]);
+ALTER TABLE sys.profile_metrics ADD COLUMN IF NOT EXISTS digest VARCHAR;
+CREATE TABLE IF NOT EXISTS sys.profile_samples (
+	table_name VARCHAR, digest VARCHAR, column_name VARCHAR,
+	sample DOUBLE[], value_counts STRUCT(item VARCHAR, count BIGINT)[]);
 `
 
+// A profile's samples and value counts (for drift, never shown) are kept
+// once per window's digest in sys.profile_samples, not in each run's rows
+// of sys.profile_metrics: a window whose rows do not change is profiled
+// once and its samples stored once, and reading a run's profile does not
+// scan every run's samples.
+
 // RecordProfiles appends a run's profiles of a table inside the
-// transaction, in order.
+// transaction, in order; the samples and value counts of a window go to
+// sys.profile_samples once per digest.
 func (tx *Tx) RecordProfiles(ctx context.Context, runID string, ps []ColumnProfile) error {
+	if len(ps) == 0 {
+		return nil
+	}
 	const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 			CAST(? AS DOUBLE[]), from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'), ?, ?, ?, ?,
-			CAST(? AS DOUBLE[]), from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'))`
+			CAST(? AS DOUBLE[]), from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'), ?)`
+	const sampleRow = `(?, ?, ?, CAST(? AS DOUBLE[]), from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'))`
+	stored := map[string]bool{}
+	rows, err := tx.tx.QueryContext(ctx, "SELECT DISTINCT digest FROM sys.profile_samples WHERE table_name = ?", ps[0].Table)
+	if err != nil {
+		return fmt.Errorf("lakehouse: record profile of %s: %w", ps[0].Table, err)
+	}
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			rows.Close()
+			return fmt.Errorf("lakehouse: record profile of %s: %w", ps[0].Table, err)
+		}
+		stored[d] = true
+	}
+	rows.Close()
 	args := make([][]any, len(ps))
+	var samples [][]any
 	for i, p := range ps {
 		q, _ := json.Marshal(p.Quantiles)
 		fi, _ := json.Marshal(orEmpty(p.FrequentItems))
 		vc, _ := json.Marshal(orEmpty(p.ValueCounts))
 		sm, _ := json.Marshal(p.Sample)
+		var inSample, inCounts any = nullJSON(p.Sample == nil, sm), string(vc)
+		if p.Digest != "" {
+			inSample, inCounts = nil, nil
+			if !stored[p.Digest] && (p.Sample != nil || p.ValueCounts != nil) {
+				samples = append(samples, []any{p.Table, p.Digest, p.ColumnName, nullJSON(p.Sample == nil, sm), string(vc)})
+			}
+		}
 		args[i] = []any{p.Table, p.ColumnName, runID, p.ProfileType, nullString(p.Granularity), nullTime(p.WindowStart), nullTime(p.WindowEnd), p.ComputedAt,
 			p.Count, p.DataType, p.NumNulls, p.PercentNull, p.NumZeros, p.PercentZeros, p.NumNaN, p.DistinctCount, p.PercentDistinct,
 			p.Min, p.Max, p.Avg, p.Stddev, p.Median, nullJSON(p.Quantiles == nil, q), string(fi),
-			p.MinLength, p.MaxLength, p.AvgLength, nullString(p.Note), nullJSON(p.Sample == nil, sm), string(vc)}
+			p.MinLength, p.MaxLength, p.AvgLength, nullString(p.Note), inSample, inCounts, nullString(p.Digest)}
 	}
 	if err := insertRows(ctx, tx.tx, "INSERT INTO sys.profile_metrics VALUES ", row, args); err != nil {
 		return fmt.Errorf("lakehouse: record profile of %s: %w", ps[0].Table, err)
+	}
+	if err := insertRows(ctx, tx.tx, "INSERT INTO sys.profile_samples VALUES ", sampleRow, samples); err != nil {
+		return fmt.Errorf("lakehouse: record profile samples of %s: %w", ps[0].Table, err)
+	}
+	return nil
+}
+
+// Window names a window of a profile or of a time series' drift: a
+// snapshot's has no granularity and a zero start.
+type Window struct {
+	Granularity string
+	Start       time.Time
+}
+
+// windowSQL is the condition of the rows of the given windows.
+func windowSQL(windows []Window) string {
+	conds := make([]string, len(windows))
+	for i, w := range windows {
+		start := "window_start IS NULL"
+		if !w.Start.IsZero() {
+			start = "window_start = " + timestampLiteral(w.Start)
+		}
+		conds[i] = "(coalesce(granularity, '') = " + QuoteString(w.Granularity) + " AND " + start + ")"
+	}
+	return "(" + strings.Join(conds, " OR ") + ")"
+}
+
+// CopyProfiles records again, as runID's at time at, the rows of table's
+// profile that run fromRun recorded for the given windows (those a
+// profile took from fromRun's, see ProfileOptions.Previous), in one
+// statement inside the transaction.
+func (tx *Tx) CopyProfiles(ctx context.Context, table, fromRun, runID string, at time.Time, windows []Window) error {
+	if len(windows) == 0 {
+		return nil
+	}
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.profile_metrics SELECT * REPLACE (?::VARCHAR AS run_id, ?::TIMESTAMP AS computed_at)
+		FROM sys.profile_metrics WHERE table_name = ? AND run_id = ? AND `+windowSQL(windows)+` ORDER BY rowid`,
+		runID, at, table, fromRun)
+	if err != nil {
+		return fmt.Errorf("lakehouse: record profile of %s: %w", table, err)
+	}
+	return nil
+}
+
+// CopyDrift records again, as runID's at time at, the CONSECUTIVE drift
+// rows of table that run fromRun recorded for the given windows, in one
+// statement inside the transaction.
+func (tx *Tx) CopyDrift(ctx context.Context, table, fromRun, runID string, at time.Time, windows []Window) error {
+	if len(windows) == 0 {
+		return nil
+	}
+	_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.drift_metrics SELECT * REPLACE (?::VARCHAR AS run_id, ?::TIMESTAMP AS computed_at)
+		FROM sys.drift_metrics WHERE table_name = ? AND run_id = ? AND drift_type = ? AND `+windowSQL(windows)+` ORDER BY rowid`,
+		runID, at, table, fromRun, Consecutive)
+	if err != nil {
+		return fmt.Errorf("lakehouse: record drift of %s: %w", table, err)
+	}
+	return nil
+}
+
+// LoadSamples fills the Sample and ValueCounts of the given profiles
+// (read without them, as PreviousProfile reads) from
+// sys.profile_samples, by their digests: lakebench's own read, for
+// drift.
+func (tx *Tx) LoadSamples(ctx context.Context, ps []*ColumnProfile) error {
+	byKey := map[[2]string][]*ColumnProfile{}
+	var digests []string
+	for _, p := range ps {
+		if p.Digest == "" || p.Sample != nil || p.ValueCounts != nil {
+			continue
+		}
+		k := [2]string{p.Digest, p.ColumnName}
+		if len(byKey[k]) == 0 && !slices.Contains(digests, p.Digest) {
+			digests = append(digests, p.Digest)
+		}
+		byKey[k] = append(byKey[k], p)
+	}
+	if len(digests) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(digests))
+	for i, d := range digests {
+		quoted[i] = QuoteString(d)
+	}
+	rows, err := tx.tx.QueryContext(ctx, `SELECT digest, column_name, to_json(sample)::VARCHAR, to_json(value_counts)::VARCHAR
+		FROM sys.profile_samples WHERE table_name = ? AND digest IN (`+strings.Join(quoted, ", ")+`)`, ps[0].Table)
+	if err != nil {
+		return fmt.Errorf("lakehouse: read sys.profile_samples: %w", queryError(ctx, err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d, c string
+		var sm, vc sql.NullString
+		if err := rows.Scan(&d, &c, &sm, &vc); err != nil {
+			return fmt.Errorf("lakehouse: read sys.profile_samples: %w", err)
+		}
+		var sample []float64
+		var counts []FrequentItem
+		if sm.Valid {
+			json.Unmarshal([]byte(sm.String), &sample)
+		}
+		if vc.Valid {
+			json.Unmarshal([]byte(vc.String), &counts)
+		}
+		if len(counts) == 0 {
+			counts = nil
+		}
+		for _, p := range byKey[[2]string{d, c}] {
+			p.Sample, p.ValueCounts = sample, counts
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("lakehouse: read sys.profile_samples: %w", queryError(ctx, err))
 	}
 	return nil
 }
@@ -247,9 +412,17 @@ func (lh *Lakehouse) ProfileMetrics(ctx context.Context, table string) ([]Column
 
 // PreviousProfile is lakebench's own read, inside the transaction, of the
 // latest profile of table recorded by a run other than runID (the
-// previous run's, for a snapshot's CONSECUTIVE drift), samples included.
+// previous run's, for a snapshot's CONSECUTIVE drift, and the windows a
+// profile may reuse), without samples and value counts (LoadSamples reads
+// those).
 func (tx *Tx) PreviousProfile(ctx context.Context, table, runID string) ([]ColumnProfile, error) {
 	return latestProfiles(ctx, tx.tx, table, runID)
+}
+
+// PreviousDrift is lakebench's own read, inside the transaction, of the
+// drift metrics of table recorded by the latest run other than runID.
+func (tx *Tx) PreviousDrift(ctx context.Context, table, runID string) ([]DriftMetric, error) {
+	return latestDrift(ctx, tx.tx, table, runID)
 }
 
 func latestProfiles(ctx context.Context, e execer, table, notRun string) ([]ColumnProfile, error) {
@@ -259,7 +432,7 @@ func latestProfiles(ctx context.Context, e execer, table, notRun string) ([]Colu
 		SELECT table_name, column_name, coalesce(run_id, ''), profile_type, coalesce(granularity, ''), window_start, window_end, computed_at,
 			count, data_type, num_nulls, percent_null, num_zeros, percent_zeros, num_nan, distinct_count, percent_distinct,
 			min, max, avg, stddev, median, to_json(quantiles)::VARCHAR, to_json(frequent_items)::VARCHAR,
-			min_length, max_length, avg_length, coalesce(note, ''), to_json(sample)::VARCHAR, to_json(value_counts)::VARCHAR
+			min_length, max_length, avg_length, coalesce(note, ''), coalesce(digest, '')
 		FROM sys.profile_metrics WHERE table_name = ? AND run_id = (SELECT run_id FROM latest)
 		ORDER BY granularity NULLS FIRST, window_start NULLS FIRST, column_name = ':table' DESC, rowid`, table, notRun, table)
 	if err != nil {
@@ -272,10 +445,10 @@ func latestProfiles(ctx context.Context, e execer, table, notRun string) ([]Colu
 		var ws, we sql.NullTime
 		var zeros, nan, minLen, maxLen sql.NullInt64
 		var pz, avg, sd, med, avgLen sql.NullFloat64
-		var mn, mx, q, fi, sm, vc sql.NullString
+		var mn, mx, q, fi sql.NullString
 		if err := rows.Scan(&p.Table, &p.ColumnName, &p.RunID, &p.ProfileType, &p.Granularity, &ws, &we, &p.ComputedAt,
 			&p.Count, &p.DataType, &p.NumNulls, &p.PercentNull, &zeros, &pz, &nan, &p.DistinctCount, &p.PercentDistinct,
-			&mn, &mx, &avg, &sd, &med, &q, &fi, &minLen, &maxLen, &avgLen, &p.Note, &sm, &vc); err != nil {
+			&mn, &mx, &avg, &sd, &med, &q, &fi, &minLen, &maxLen, &avgLen, &p.Note, &p.Digest); err != nil {
 			return nil, fmt.Errorf("lakehouse: read sys.profile_metrics: %w", err)
 		}
 		p.WindowStart, p.WindowEnd = ws.Time, we.Time
@@ -288,17 +461,8 @@ func latestProfiles(ctx context.Context, e execer, table, notRun string) ([]Colu
 		if fi.Valid {
 			json.Unmarshal([]byte(fi.String), &p.FrequentItems)
 		}
-		if sm.Valid {
-			json.Unmarshal([]byte(sm.String), &p.Sample)
-		}
-		if vc.Valid {
-			json.Unmarshal([]byte(vc.String), &p.ValueCounts)
-		}
 		if len(p.FrequentItems) == 0 {
 			p.FrequentItems = nil
-		}
-		if len(p.ValueCounts) == 0 {
-			p.ValueCounts = nil
 		}
 		out = append(out, p)
 	}
@@ -337,21 +501,21 @@ func (lh *Lakehouse) DriftMetrics(ctx context.Context, table string) ([]DriftMet
 		return nil, err
 	}
 	return governed(ctx, lh, func() ([]DriftMetric, int64, error) {
-		out, err := latestDrift(ctx, lh.db, t.String())
+		out, err := latestDrift(ctx, lh.db, t.String(), "")
 		return out, int64(len(out)), err
 	}, sysTable("drift_metrics"), t)
 }
 
-func latestDrift(ctx context.Context, e execer, table string) ([]DriftMetric, error) {
+func latestDrift(ctx context.Context, e execer, table, notRun string) ([]DriftMetric, error) {
 	rows, err := e.QueryContext(ctx, `WITH latest AS (
-			SELECT run_id FROM sys.drift_metrics WHERE table_name = ? ORDER BY computed_at DESC LIMIT 1)
+			SELECT run_id FROM sys.drift_metrics WHERE table_name = ? AND run_id IS DISTINCT FROM ? ORDER BY computed_at DESC LIMIT 1)
 		SELECT table_name, column_name, coalesce(run_id, ''), drift_type, coalesce(granularity, ''), window_start, window_end,
 			coalesce(baseline_window, ''), computed_at, count_delta, avg_delta, percent_null_delta, percent_distinct_delta,
 			ks_test.statistic, ks_test.pvalue, wasserstein_distance, population_stability_index,
 			chi_squared_test.statistic, chi_squared_test.pvalue, js_distance, tv_distance, l_infinity_distance,
 			flagged, to_json(flagged_by)::VARCHAR, ks_test IS NULL, chi_squared_test IS NULL
 		FROM sys.drift_metrics WHERE table_name = ? AND run_id = (SELECT run_id FROM latest)
-		ORDER BY drift_type DESC, granularity NULLS FIRST, window_start NULLS FIRST, column_name = ':table' DESC, rowid`, table, table)
+		ORDER BY drift_type DESC, granularity NULLS FIRST, window_start NULLS FIRST, column_name = ':table' DESC, rowid`, table, notRun, table)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: read sys.drift_metrics: %w", queryError(ctx, err))
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"regexp"
 	"slices"
 	"sort"
@@ -159,10 +160,26 @@ func profileOn(ctx context.Context, e execer, t TableName, opts ProfileOptions, 
 	if typ == "" {
 		typ = Snapshot
 	}
+	// A row's hash, over every column of the data: a window's digest
+	// sums them, and the sample draws by it, so both depend on the rows
+	// alone (not on their order, nor on the run that wrote them).
+	var data []string
+	for _, c := range declared {
+		if !slices.Contains(QualityColumns, c.Name) {
+			data = append(data, QuoteIdent(c.Name))
+		}
+	}
+	if len(data) == 0 {
+		data = append(data, "0")
+	}
+	pw := profileWindow{t: t, cols: cols, typ: typ, hash: "hash(" + strings.Join(data, ", ") + ")", samples: opts.Samples, now: now,
+		sig: profileSignature(cols, opts.Samples, opts.Config)}
+	previous := previousWindows(opts.Previous, typ)
 	var out []ColumnProfile
 	switch typ {
 	case Snapshot:
-		ps, err := profileWindows(ctx, e, t, cols, "", "", "NULL::TIMESTAMP", opts.Samples, now)
+		pw.bucket, pw.previous = "NULL::TIMESTAMP", previous[""]
+		ps, err := pw.profile(ctx, e)
 		if err != nil {
 			return nil, err
 		}
@@ -188,8 +205,10 @@ func profileOn(ctx context.Context, e execer, t TableName, opts ProfileOptions, 
 				return nil, err
 			}
 			n, unit, _ := strings.Cut(canon, " ")
-			bucket := fmt.Sprintf("time_bucket(INTERVAL '%s %s', CAST(%s AS TIMESTAMP))", n, unit, QuoteIdent(declared[i].Name))
-			ps, err := profileWindows(ctx, e, t, cols, canon, typ, bucket, opts.Samples, now)
+			w := pw
+			w.gran, w.previous = canon, previous[canon]
+			w.bucket = fmt.Sprintf("time_bucket(INTERVAL '%s %s', CAST(%s AS TIMESTAMP))", n, unit, QuoteIdent(declared[i].Name))
+			ps, err := w.profile(ctx, e)
 			if err != nil {
 				return nil, err
 			}
@@ -221,20 +240,88 @@ type metric struct {
 	name string
 }
 
-// profileWindows profiles cols per value of bucket (one window when it is
-// a constant).
-func profileWindows(ctx context.Context, e execer, t TableName, cols []profiled, gran, typ, bucket string, samples bool, now time.Time) ([]ColumnProfile, error) {
+// profileWindow is one profile's query: cols per value of bucket (one
+// window when it is a constant) of granularity gran ("" for a snapshot).
+type profileWindow struct {
+	t                 TableName
+	cols              []profiled
+	gran, typ, bucket string
+	hash              string // a row's hash (profileOn)
+	sig               string // profileSignature
+	samples           bool
+	now               time.Time
+	previous          map[time.Time][]ColumnProfile // reusable windows, by start
+}
+
+// profileSignature identifies what a profile computes, for its digests:
+// the columns with their types, whether it samples, and the caller's
+// config (ProfileOptions.Config).
+func profileSignature(cols []profiled, samples bool, config string) string {
+	h := fnv.New64a()
+	for _, c := range cols {
+		fmt.Fprintf(h, "%s\x00%s\x00", c.name, c.typ)
+	}
+	fmt.Fprint(h, samples, "\x00", config)
+	return strconv.FormatUint(h.Sum64(), 16)
+}
+
+// previousWindows groups a recorded profile of type typ by granularity
+// and window start, each window's ':table' row first.
+func previousWindows(ps []ColumnProfile, typ string) map[string]map[time.Time][]ColumnProfile {
+	out := map[string]map[time.Time][]ColumnProfile{}
+	for i := 0; i < len(ps); {
+		j := i + 1
+		for j < len(ps) && ps[j].ColumnName != TableColumn {
+			j++
+		}
+		if p := ps[i]; p.ColumnName == TableColumn && p.ProfileType == typ && p.Digest != "" {
+			if out[p.Granularity] == nil {
+				out[p.Granularity] = map[time.Time][]ColumnProfile{}
+			}
+			out[p.Granularity][p.WindowStart] = ps[i:j:j]
+		}
+		i = j
+	}
+	return out
+}
+
+// profile profiles the windows of w, but takes from w.previous those
+// whose digest has not changed: a first scan computes each window's
+// digest, and the profile's scans read only the other windows.
+func (pw profileWindow) profile(ctx context.Context, e execer) ([]ColumnProfile, error) {
+	t, cols, gran, typ, now := pw.t, pw.cols, pw.gran, pw.typ, pw.now
 	// A time series leaves out rows without a time; a snapshot is one
 	// window, which an empty table has too (an aggregate without GROUP BY
 	// always returns a row).
-	src := fmt.Sprintf("(SELECT *, %s AS lb_w FROM %s) AS lb_t", bucket, t.SQL())
+	src := fmt.Sprintf("(SELECT *, %s AS lb_w, %s AS lb_h FROM %s) AS lb_t", pw.bucket, pw.hash, t.SQL())
 	group := " GROUP BY lb_w ORDER BY lb_w"
-	sel := []string{"lb_w", "count(*)"}
 	if gran == "" {
-		sel[0], group = "NULL::TIMESTAMP", ""
+		group = ""
 	} else {
-		src = fmt.Sprintf("(SELECT *, %s AS lb_w FROM %s) AS lb_t WHERE lb_w IS NOT NULL", bucket, t.SQL())
+		src += " WHERE lb_w IS NOT NULL"
 	}
+	kept := map[time.Time][]ColumnProfile{}
+	if len(pw.previous) > 0 {
+		changed, err := pw.changedWindows(ctx, e, src, group, kept)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case len(changed) == 0:
+			return mergeWindows(nil, kept), nil
+		case gran != "":
+			lits := make([]string, len(changed))
+			for i, c := range changed {
+				lits[i] = timestampLiteral(c)
+			}
+			src += " AND lb_w IN (" + strings.Join(lits, ", ") + ")"
+		}
+	}
+	sel := []string{"lb_w", "count(*)", "sum(lb_h)::VARCHAR"}
+	if gran == "" {
+		sel[0] = "NULL::TIMESTAMP"
+	}
+	const fixed = 3 // the window, its rows and its digest
 	var ms []metric
 	add := func(col int, name, expr string) {
 		sel = append(sel, expr)
@@ -265,7 +352,10 @@ func profileWindows(ctx context.Context, e execer, t TableName, cols []profiled,
 			add(i, "max", hi)
 			add(i, "avg", "avg("+v+")")
 			add(i, "stddev", "stddev_samp("+v+")")
-			add(i, "quantiles", "approx_quantile("+v+", "+qlist+")")
+			// exact: approx_quantile's t-digest depends on the order
+			// rows come in, and a window must profile the same
+			// whichever run or build wrote its rows
+			add(i, "quantiles", "quantile_cont("+v+", "+qlist+")")
 		case profText:
 			v := q + "::VARCHAR"
 			add(i, "min", "min("+v+")")
@@ -314,7 +404,11 @@ func profileWindows(ctx context.Context, e execer, t TableName, cols []profiled,
 			w.start = ts
 		}
 		n := asInt(vals[1])
-		base := ColumnProfile{ProfileType: typ, Granularity: gran, ComputedAt: now}
+		var sum string
+		if v := asText(vals[2]); v != nil {
+			sum = *v
+		}
+		base := ColumnProfile{ProfileType: typ, Granularity: gran, ComputedAt: now, Digest: pw.digest(n, sum)}
 		if !w.start.IsZero() {
 			base.WindowStart = w.start
 			base.WindowEnd = addGranularity(w.start, gran)
@@ -332,7 +426,7 @@ func profileWindows(ctx context.Context, e execer, t TableName, cols []profiled,
 		}
 		for k, m := range ms {
 			p := &w.profiles[m.col+1]
-			v := vals[k+2]
+			v := vals[k+fixed]
 			switch m.name {
 			case "count":
 				p.Count = asInt(v)
@@ -409,18 +503,17 @@ func profileWindows(ctx context.Context, e execer, t TableName, cols []profiled,
 		index[w.start] = i
 	}
 	// The value counts of the columns with few distinct values, in one
-	// scan: a grouping set per column.
+	// scan: a grouping set per column, counted in the windows where it
+	// has at most FrequentLimit (each window's profile depends on its
+	// rows alone).
+	few := func(p ColumnProfile) bool { return p.DistinctCount > 0 && p.DistinctCount <= FrequentLimit }
 	var counted []int
 	for i, c := range cols {
 		if c.kind == profOther {
 			continue
 		}
-		most := int64(0)
-		for _, w := range windows {
-			most = max(most, w.profiles[i+1].DistinctCount)
-		}
 		// grouping() is a bitmask of at most 64 columns
-		if most > 0 && most <= FrequentLimit && len(counted) < 62 {
+		if slices.ContainsFunc(windows, func(w window) bool { return few(w.profiles[i+1]) }) && len(counted) < 62 {
 			counted = append(counted, i)
 		}
 	}
@@ -468,7 +561,7 @@ func profileWindows(ctx context.Context, e execer, t TableName, cols []profiled,
 					break // the column's NULLs: counted as num_nulls
 				}
 				w, ok := index[start]
-				if ok {
+				if ok && few(windows[w].profiles[counted[j]+1]) {
 					p := &windows[w].profiles[counted[j]+1]
 					p.ValueCounts = append(p.ValueCounts, FrequentItem{Item: *v, Count: asInt(vals[len(vals)-1])})
 				}
@@ -503,16 +596,78 @@ func profileWindows(ctx context.Context, e execer, t TableName, cols []profiled,
 			}
 		}
 	}
-	if samples {
-		if err := sampleWindows(ctx, e, t, cols, src, windows2map(windows, func(w window) (time.Time, []ColumnProfile) { return w.start, w.profiles })); err != nil {
+	computed := windows2map(windows, func(w window) (time.Time, []ColumnProfile) { return w.start, w.profiles })
+	if pw.samples {
+		if err := sampleWindows(ctx, e, t, cols, src, computed); err != nil {
 			return nil, err
 		}
 	}
-	var out []ColumnProfile
-	for _, w := range windows {
-		out = append(out, w.profiles...)
+	return mergeWindows(computed, kept), nil
+}
+
+// digest is the digest of a window of n rows whose hashes sum to sum.
+func (w profileWindow) digest(n int64, sum string) string {
+	return w.sig + ":" + strconv.FormatInt(n, 10) + ":" + sum
+}
+
+// changedWindows reads the digest of each window of src and returns, in
+// order, the windows whose digest differs from the previous profile's;
+// the others' previous profiles go to kept.
+func (w profileWindow) changedWindows(ctx context.Context, e execer, src, group string, kept map[time.Time][]ColumnProfile) ([]time.Time, error) {
+	lb := "lb_w"
+	if w.gran == "" {
+		lb = "NULL::TIMESTAMP"
 	}
-	return out, nil
+	rows, err := e.QueryContext(ctx, "SELECT "+lb+", count(*), sum(lb_h)::VARCHAR FROM "+src+group)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: profile %s: digests: %w", w.t, queryError(ctx, err))
+	}
+	defer rows.Close()
+	var changed []time.Time
+	for rows.Next() {
+		var start sql.NullTime
+		var n int64
+		var sum sql.NullString
+		if err := rows.Scan(&start, &n, &sum); err != nil {
+			return nil, fmt.Errorf("lakehouse: profile %s: digests: %w", w.t, err)
+		}
+		if p, ok := w.previous[start.Time]; ok && p[0].Digest == w.digest(n, sum.String) {
+			// recorded again as this run's, so computed now
+			p = slices.Clone(p)
+			for i := range p {
+				p[i].ComputedAt = w.now
+			}
+			kept[start.Time] = p
+		} else {
+			changed = append(changed, start.Time)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: profile %s: digests: %w", w.t, queryError(ctx, err))
+	}
+	return changed, nil
+}
+
+// mergeWindows lists the profiles of the windows of both maps, in the
+// order of their starts.
+func mergeWindows(a, b map[time.Time][]ColumnProfile) []ColumnProfile {
+	starts := make([]time.Time, 0, len(a)+len(b))
+	for s := range a {
+		starts = append(starts, s)
+	}
+	for s := range b {
+		starts = append(starts, s)
+	}
+	slices.SortFunc(starts, func(x, y time.Time) int { return x.Compare(y) })
+	var out []ColumnProfile
+	for _, s := range starts {
+		if ps, ok := a[s]; ok {
+			out = append(out, ps...)
+		} else {
+			out = append(out, b[s]...)
+		}
+	}
+	return out
 }
 
 // otherValues stands for the values past CategoryLimit in a column's value
@@ -530,9 +685,10 @@ func windows2map[W any](ws []W, f func(W) (time.Time, []ColumnProfile)) map[time
 
 // sampleWindows fills the Sample of the numeric columns, one streaming
 // scan for all columns: every row of a window of at most SampleSize rows;
-// past that, the rows whose position hashes below SampleSize/largest
-// window, a uniform draw of about SampleSize rows from the largest window
-// and proportionally fewer from smaller ones (no sort: a hash filter).
+// past that, the rows whose hash (lb_h, of the row's values) falls below
+// SampleSize/rows of the window, a uniform draw of about SampleSize rows
+// (no sort: a hash filter). The draw depends on the window's rows alone,
+// not on their order or on the other windows.
 func sampleWindows(ctx context.Context, e execer, t TableName, cols []profiled, src string, windows map[time.Time][]ColumnProfile) error {
 	var num []int
 	var exprs []string
@@ -546,15 +702,23 @@ func sampleWindows(ctx context.Context, e execer, t TableName, cols []profiled, 
 	if len(num) == 0 {
 		return nil
 	}
-	var largest int64
-	for _, ps := range windows {
-		largest = max(largest, ps[0].Count)
+	const scale = 1 << 30
+	var cases []string
+	for start, ps := range windows {
+		if n := ps[0].Count; n > SampleSize {
+			below := int64(float64(scale) * float64(SampleSize) / float64(n))
+			if start.IsZero() {
+				cases = append(cases, fmt.Sprintf("WHEN lb_w IS NULL THEN %d", below))
+			} else {
+				cases = append(cases, fmt.Sprintf("WHEN lb_w = %s THEN %d", timestampLiteral(start), below))
+			}
+		}
 	}
+	slices.Sort(cases)
 	query := fmt.Sprintf("SELECT lb_w, %s FROM %s", strings.Join(exprs, ", "), src)
-	if largest > SampleSize {
-		const scale = 1 << 30
-		query = fmt.Sprintf("SELECT lb_w, %s FROM (SELECT *, row_number() OVER () AS lb_n FROM %s) WHERE hash(lb_n) %% %d < %d",
-			strings.Join(exprs, ", "), src, scale, int64(float64(scale)*float64(SampleSize)/float64(largest)))
+	if len(cases) > 0 {
+		query = fmt.Sprintf("SELECT lb_w, %s FROM (SELECT * FROM %s) AS lb_s WHERE lb_h %% %d < CASE %s ELSE %d END",
+			strings.Join(exprs, ", "), src, scale, strings.Join(cases, " "), scale)
 	}
 	rows, err := e.QueryContext(ctx, query)
 	if err != nil {

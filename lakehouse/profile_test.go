@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -254,6 +255,17 @@ func TestProfileRecordAndDrift(t *testing.T) {
 	if len(back) != len(ps) {
 		t.Fatalf("read back %d profiles, want %d", len(back), len(ps))
 	}
+	// samples and value counts are read apart, by the windows' digests
+	need := make([]*ColumnProfile, len(back))
+	for i := range back {
+		if back[i].Sample != nil || back[i].ValueCounts != nil {
+			t.Fatalf("profile %d read back with its samples: %+v", i, back[i])
+		}
+		need[i] = &back[i]
+	}
+	if err := tx.LoadSamples(ctx, need); err != nil {
+		t.Fatal(err)
+	}
 	for i := range ps {
 		ps[i].RunID = "r1"
 		ps[i].ComputedAt, back[i].ComputedAt = time.Time{}, time.Time{}
@@ -358,4 +370,86 @@ func TestProfileSampleIsBounded(t *testing.T) {
 	if mean := sum / float64(len(s)); math.Abs(mean-19999.5) > 600 {
 		t.Errorf("sample mean %v, want about 19999.5 (a uniform draw)", mean)
 	}
+}
+
+// TestProfileReusesUnchangedWindows: a profile given the previous one
+// profiles only the windows whose rows changed (one updated, one new, one
+// gone) and takes the others from it; the result equals profiling every
+// window, and a window's profile (its exact quantiles, its hash-drawn
+// sample of a window past SampleSize) does not depend on the order its
+// rows were written in.
+func TestProfileReusesUnchangedWindows(t *testing.T) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t, `CREATE TABLE silver.sales AS
+		SELECT DATE '2026-01-05' + (range % 4)::INTEGER AS day, (hash(range) % 1000) / 10.0 AS price,
+			['a', 'b', 'c'][(hash(range * 7) % 3)::INTEGER + 1] AS cat, range AS id FROM range(24000)`)
+	table := TableName{Schema: "silver", Name: "sales"}
+	opts := ProfileOptions{Type: TimeSeries, TimestampColumn: "day", Samples: true}
+	profile := func(prev []ColumnProfile) []ColumnProfile {
+		t.Helper()
+		o := opts
+		o.Previous = prev
+		ps, err := lh.ProfileTable(ctx, table, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+	first := profile(nil)
+	if n := first[0].Count; n <= SampleSize {
+		t.Fatalf("a window of %d rows does not exceed SampleSize %d", n, SampleSize)
+	}
+	// Marked: a window taken from the previous profile keeps the mark.
+	prev := slices.Clone(first)
+	for i := range prev {
+		if prev[i].ColumnName == "price" {
+			prev[i].Note = "from the previous profile"
+		}
+	}
+	for _, s := range []string{
+		"UPDATE silver.sales SET price = price + 1 WHERE day = DATE '2026-01-06' AND id % 10 = 1",
+		"DELETE FROM silver.sales WHERE day = DATE '2026-01-07'",
+		"INSERT INTO silver.sales SELECT DATE '2026-01-09', 5.0, 'a', 100000 + range FROM range(10)",
+		// the same rows written in another order
+		"CREATE TABLE silver.shuffled AS SELECT * FROM silver.sales ORDER BY hash(id)",
+		"DROP TABLE silver.sales",
+		"ALTER TABLE silver.shuffled RENAME TO sales",
+	} {
+		if _, err := lh.Exec(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	got, want := profile(prev), profile(nil)
+	marked := map[string]bool{}
+	for _, p := range got {
+		if p.Note != "" {
+			marked[p.WindowStart.Format(time.DateOnly)] = true
+		}
+	}
+	if w := map[string]bool{"2026-01-05": true, "2026-01-08": true}; !reflect.DeepEqual(marked, w) {
+		t.Errorf("windows taken from the previous profile: %v, want %v", marked, w)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d profiles, want %d", len(got), len(want))
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		g.Note, g.ComputedAt, w.ComputedAt = "", time.Time{}, time.Time{}
+		if !profilesEqual(g, w) {
+			t.Errorf("window %s column %s:\n%+v\nwant\n%+v", g.WindowStart.Format(time.DateOnly), g.ColumnName, g, w)
+		}
+	}
+}
+
+// profilesEqual compares two profiles, their float averages to 1e-9
+// (a parallel sum adds in any order).
+func profilesEqual(a, b ColumnProfile) bool {
+	near := func(x, y *float64) bool {
+		return x == nil && y == nil || x != nil && y != nil && math.Abs(*x-*y) <= 1e-9*math.Max(1, math.Abs(*y))
+	}
+	if !near(a.Avg, b.Avg) || !near(a.Stddev, b.Stddev) || !near(a.AvgLength, b.AvgLength) {
+		return false
+	}
+	a.Avg, a.Stddev, a.AvgLength = b.Avg, b.Stddev, b.AvgLength
+	return reflect.DeepEqual(a, b)
 }

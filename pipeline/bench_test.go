@@ -38,6 +38,13 @@ func referenceRun(ctx context.Context, p *Project, lh *lakehouse.Lakehouse) erro
 		}
 		stmt := "CREATE OR REPLACE TABLE bronze." + n + " AS SELECT * EXCLUDE (filename), filename AS _source_file, now()::TIMESTAMP AS _ingested_at, " +
 			"regexp_extract(filename, '\\d{4}-\\d{2}-\\d{2}') AS _batch_id FROM " + read
+		if s.Format == "csv" {
+			// read_csv keeps a line with an unterminated quote, the quote
+			// left at the start of its field; lakebench quarantines it
+			// (the sample's day-16 customer "Unterminated Quote"), so
+			// the reference drops it too.
+			stmt += ` WHERE coalesce(COLUMNS(*)::VARCHAR, '') NOT LIKE '"%'`
+		}
 		if _, err := lh.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("%s: %w", n, err)
 		}

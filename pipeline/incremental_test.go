@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"math"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -46,9 +48,11 @@ func compareWithFullRefresh(t *testing.T, p *Project, lh *lakehouse.Lakehouse, d
 			t.Fatal(err)
 		}
 	}
+	monitored := monitorRecords(t, p, lh)
 	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev", FullRefresh: []string{"*"}}); err != nil {
 		t.Fatalf("day %d: full refresh: %v", day, err)
 	}
+	compareMonitorRecords(t, day, monitored, monitorRecords(t, p, lh))
 	if got := builtTables(t, lh); strings.Join(got, ",") != strings.Join(tables, ",") {
 		t.Errorf("day %d: the full refresh built %v, the incremental runs %v", day, got, tables)
 	}
@@ -539,5 +543,84 @@ func TestIngestDetailCounts(t *testing.T) {
 	writeTestFile(t, dir, "landing/orders/orders_2026-01-02.csv", "id,customer,amount\n3,cy,30\nx,dan,40\n")
 	if got := detail(); got != "1 new of 2 files, 1 row quarantined" {
 		t.Errorf("second run: %q, want %q", got, "1 new of 2 files, 1 row quarantined")
+	}
+}
+
+// monitored is what the latest run recorded of each monitored table:
+// its profile (every window) and drift.
+type monitored struct {
+	profiles []lakehouse.ColumnProfile
+	drift    []lakehouse.DriftMetric
+}
+
+func monitorRecords(t *testing.T, p *Project, lh *lakehouse.Lakehouse) map[string]monitored {
+	t.Helper()
+	ctx := context.Background()
+	out := map[string]monitored{}
+	for _, name := range sortedKeys(p.Resources.QualityMonitors) {
+		if m := p.Resources.QualityMonitors[name]; !m.Profile && !m.Drift {
+			continue
+		}
+		ps, err := lh.ProfileMetrics(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds, err := lh.DriftMetrics(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[name] = monitored{ps, ds}
+	}
+	return out
+}
+
+// compareMonitorRecords fails for each profile or drift row the
+// incremental runs recorded (profiling only the windows whose rows
+// changed, keeping the drift of unchanged pairs) that differs from the
+// full refresh's (every window profiled and compared again): all
+// fields but the run and its time, averages to 1e-9; a time series'
+// drift (a snapshot's compares two runs, not the same ones).
+func compareMonitorRecords(t *testing.T, day int, incremental, full map[string]monitored) {
+	t.Helper()
+	near := func(a, b *float64) bool {
+		return a == nil && b == nil || a != nil && b != nil && math.Abs(*a-*b) <= 1e-9*math.Max(1, math.Abs(*b))
+	}
+	for name, f := range full {
+		inc := incremental[name]
+		if len(inc.profiles) != len(f.profiles) || len(inc.drift) != len(f.drift) {
+			t.Errorf("day %d: %s: incrementally %d profile and %d drift rows, fully %d and %d", day, name,
+				len(inc.profiles), len(inc.drift), len(f.profiles), len(f.drift))
+			continue
+		}
+		if len(f.profiles) == 0 {
+			t.Errorf("day %d: %s: no profile recorded", day, name)
+		}
+		for i := range f.profiles {
+			a, b := inc.profiles[i], f.profiles[i]
+			if !near(a.Avg, b.Avg) || !near(a.Stddev, b.Stddev) || !near(a.AvgLength, b.AvgLength) {
+				t.Errorf("day %d: %s %s %s: avg %v stddev %v incrementally, %v %v fully", day, name, a.WindowStart, a.ColumnName, a.Avg, a.Stddev, b.Avg, b.Stddev)
+			}
+			a.Avg, a.Stddev, a.AvgLength, a.RunID, a.ComputedAt = b.Avg, b.Stddev, b.AvgLength, b.RunID, b.ComputedAt
+			if !reflect.DeepEqual(a, b) {
+				t.Errorf("day %d: %s profile row %d:\n%+v\nincrementally, fully\n%+v", day, name, i, a, b)
+				break
+			}
+		}
+		if len(f.profiles) > 0 && f.profiles[0].ProfileType == lakehouse.Snapshot {
+			// a snapshot's drift compares the run with the run before
+			// it: the full refresh's is another pair of runs
+			continue
+		}
+		for i := range f.drift {
+			a, b := inc.drift[i], f.drift[i]
+			if !near(a.AvgDelta, b.AvgDelta) {
+				t.Errorf("day %d: %s drift %s %s: avg delta %v incrementally, %v fully", day, name, a.WindowStart, a.ColumnName, a.AvgDelta, b.AvgDelta)
+			}
+			a.AvgDelta, a.RunID, a.ComputedAt = b.AvgDelta, b.RunID, b.ComputedAt
+			if !reflect.DeepEqual(a, b) {
+				t.Errorf("day %d: %s drift row %d:\n%+v\nincrementally, fully\n%+v", day, name, i, a, b)
+				break
+			}
+		}
 	}
 }

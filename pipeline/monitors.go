@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,15 +32,18 @@ func monitorOptions(m QualityMonitor) lakehouse.ProfileOptions {
 // monitored table (quality_monitors with profile or drift) is profiled
 // into sys.profile_metrics and compared into sys.drift_metrics, as the
 // run's principal. A failure fails the run's record, not its tasks. A
-// table the run has not built yet is skipped.
-func (p *Project) runMonitors(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID string) error {
+// table the run has not built yet is skipped. Each run records every
+// window, but profiles only those whose rows changed since the table's
+// last profile (the others are its recorded ones); with full, as a run
+// with --full-refresh, every window is profiled again.
+func (p *Project) runMonitors(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID string, full bool) error {
 	var errs []error
 	for _, name := range sortedKeys(p.Resources.QualityMonitors) {
 		m := p.Resources.QualityMonitors[name]
 		if !m.Profile && !m.Drift {
 			continue
 		}
-		if err := p.monitor(ctx, lh, principal, runID, name, m); err != nil && !errors.Is(err, errNotBuilt) {
+		if err := p.monitor(ctx, lh, principal, runID, name, m, full); err != nil && !errors.Is(err, errNotBuilt) {
 			errs = append(errs, fmt.Errorf("monitor %s: %w", name, err))
 		}
 	}
@@ -50,8 +54,11 @@ func (p *Project) runMonitors(ctx context.Context, lh *lakehouse.Lakehouse, prin
 var errNotBuilt = errors.New("pipeline: monitored table not built yet")
 
 // monitor profiles one table, computes its drift and records both, in one
-// transaction, audited as the principal's read.
-func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID, name string, m QualityMonitor) error {
+// transaction, audited as the principal's read. Unless full, the windows
+// whose rows have not changed since the table's previous profile are
+// taken from it; drift is computed on all windows either way, so it is
+// what profiling every window would give.
+func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID, name string, m QualityMonitor, full bool) error {
 	t, err := lakehouse.ParseTableName(name)
 	if err != nil {
 		return err
@@ -62,25 +69,25 @@ func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principa
 	}
 	defer tx.Rollback()
 	now := time.Now().UTC()
-	ps, err := tx.ProfileTable(ctx, t, monitorOptions(m))
+	prev, err := tx.PreviousProfile(ctx, t.String(), runID)
+	if err != nil {
+		return err
+	}
+	opts := monitorOptions(m)
+	if m.Drift {
+		opts.Config = driftConfig(m)
+	}
+	if !full {
+		opts.Previous = prev
+	}
+	ps, err := tx.ProfileTable(ctx, t, opts)
 	if errors.Is(err, lakehouse.ErrNotFound) {
 		return errNotBuilt // nothing was read
 	}
 	var ds []lakehouse.DriftMetric
+	var keptDrift []lakehouse.Window
 	if err == nil && m.Drift {
-		var prev, base []lakehouse.ColumnProfile
-		if m.ProfileType == "" || m.ProfileType == lakehouse.Snapshot {
-			prev, err = tx.PreviousProfile(ctx, t.String(), runID)
-		}
-		if err == nil && m.BaselineTable != "" {
-			var bt lakehouse.TableName
-			if bt, err = lakehouse.ParseTableName(m.BaselineTable); err == nil {
-				base, err = tx.ProfileTable(ctx, bt, lakehouse.ProfileOptions{Columns: m.Columns, Samples: true})
-			}
-		}
-		if err == nil {
-			ds = lakehouse.Drift(ps, prev, base, m.DriftThresholds, now)
-		}
+		ds, keptDrift, err = monitorDrift(ctx, tx, runID, m, ps, prev, now)
 	}
 	var ae *lakehouse.AccessError
 	tables := make([]string, 0, 2)
@@ -103,13 +110,166 @@ func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principa
 	if err != nil {
 		return err
 	}
-	if err := tx.RecordProfiles(ctx, runID, ps); err != nil {
+	// The windows taken from the previous profile are copied in SQL, the
+	// others written.
+	var computed []lakehouse.ColumnProfile
+	var kept []lakehouse.Window
+	prevDigest := windowDigests(prev)
+	for _, p := range ps {
+		w := lakehouse.Window{Granularity: p.Granularity, Start: p.WindowStart}
+		if full || p.Digest == "" || p.Digest != prevDigest[w] {
+			computed = append(computed, p)
+		} else if p.ColumnName == lakehouse.TableColumn {
+			kept = append(kept, w)
+		}
+	}
+	if err := tx.RecordProfiles(ctx, runID, computed); err != nil {
 		return err
+	}
+	if len(kept) > 0 {
+		if err := tx.CopyProfiles(ctx, t.String(), prev[0].RunID, runID, now, kept); err != nil {
+			return err
+		}
 	}
 	if err := tx.RecordDrift(ctx, runID, ds); err != nil {
 		return err
 	}
+	if len(keptDrift) > 0 {
+		if err := tx.CopyDrift(ctx, t.String(), prev[0].RunID, runID, now, keptDrift); err != nil {
+			return err
+		}
+	}
 	return tx.Commit()
+}
+
+// driftConfig is what a monitor's drift depends on besides the profiles:
+// a change of it profiles and compares every window again.
+func driftConfig(m QualityMonitor) string {
+	var b strings.Builder
+	b.WriteString(m.BaselineTable)
+	for _, k := range sortedKeys(m.DriftThresholds) {
+		fmt.Fprintf(&b, ";%s=%v", k, m.DriftThresholds[k])
+	}
+	return b.String()
+}
+
+// windowDigests maps each window of a profile to its digest.
+func windowDigests(ps []lakehouse.ColumnProfile) map[lakehouse.Window]string {
+	out := map[lakehouse.Window]string{}
+	for _, p := range ps {
+		if p.ColumnName == lakehouse.TableColumn {
+			out[lakehouse.Window{Granularity: p.Granularity, Start: p.WindowStart}] = p.Digest
+		}
+	}
+	return out
+}
+
+// monitorDrift computes a monitored table's drift: its profile ps against
+// the previous run's prev (a snapshot) or each window against the one
+// before it (a time series), and against the baseline table's snapshot.
+// A time series' CONSECUTIVE rows of a window whose profile and whose
+// predecessor's are the previous run's (the same digests) are the
+// previous run's: those windows are returned as kept, for the caller to
+// copy; the other rows are computed, reading the samples they need. The
+// two together are what comparing every window again gives.
+func monitorDrift(ctx context.Context, tx *lakehouse.Tx, runID string, m QualityMonitor, ps, prev []lakehouse.ColumnProfile, now time.Time) ([]lakehouse.DriftMetric, []lakehouse.Window, error) {
+	var base []lakehouse.ColumnProfile
+	if m.BaselineTable != "" {
+		bt, err := lakehouse.ParseTableName(m.BaselineTable)
+		if err != nil {
+			return nil, nil, err
+		}
+		if base, err = tx.ProfileTable(ctx, bt, lakehouse.ProfileOptions{Columns: m.Columns, Samples: true}); err != nil {
+			return nil, nil, err
+		}
+	}
+	var need []*lakehouse.ColumnProfile
+	if m.ProfileType == "" || m.ProfileType == lakehouse.Snapshot {
+		for i := range ps {
+			need = append(need, &ps[i])
+		}
+		for i := range prev {
+			need = append(need, &prev[i])
+		}
+		if err := tx.LoadSamples(ctx, need); err != nil {
+			return nil, nil, err
+		}
+		return lakehouse.Drift(ps, prev, base, m.DriftThresholds, now), nil, nil
+	}
+	// A time series: each window's predecessor, now and in prev.
+	before := func(ps []lakehouse.ColumnProfile) map[lakehouse.Window]lakehouse.Window {
+		out := map[lakehouse.Window]lakehouse.Window{}
+		last := map[string]lakehouse.Window{}
+		for _, p := range ps {
+			if p.ColumnName != lakehouse.TableColumn {
+				continue
+			}
+			w := lakehouse.Window{Granularity: p.Granularity, Start: p.WindowStart}
+			if b, ok := last[p.Granularity]; ok {
+				out[w] = b
+			}
+			last[p.Granularity] = w
+		}
+		return out
+	}
+	curDigest, prevDigest := windowDigests(ps), windowDigests(prev)
+	curBefore, prevBefore := before(ps), before(prev)
+	same := func(w lakehouse.Window) bool { return curDigest[w] != "" && curDigest[w] == prevDigest[w] }
+	// Kept: both windows of the pair unchanged, and the previous run
+	// compared the same pair (it recorded rows for it).
+	kept := map[lakehouse.Window]bool{}
+	if len(base) == 0 && len(prev) > 0 {
+		old, err := tx.PreviousDrift(ctx, ps[0].Table, runID)
+		if err != nil {
+			return nil, nil, err
+		}
+		recorded := map[lakehouse.Window]bool{}
+		for _, d := range old {
+			if d.DriftType == lakehouse.Consecutive && d.RunID == prev[0].RunID {
+				recorded[lakehouse.Window{Granularity: d.Granularity, Start: d.WindowStart}] = true
+			}
+		}
+		for w, b := range curBefore {
+			if recorded[w] && same(w) && same(b) && prevBefore[w] == b {
+				kept[w] = true
+			}
+		}
+	}
+	// The samples of each pair to compare: the window and its predecessor.
+	compare := map[lakehouse.Window]bool{}
+	for w, b := range curBefore {
+		if !kept[w] || len(base) > 0 {
+			compare[w], compare[b] = true, true
+		}
+	}
+	if len(base) > 0 {
+		for w := range curDigest {
+			compare[w] = true
+		}
+	}
+	for i := range ps {
+		if compare[lakehouse.Window{Granularity: ps[i].Granularity, Start: ps[i].WindowStart}] {
+			need = append(need, &ps[i])
+		}
+	}
+	if err := tx.LoadSamples(ctx, need); err != nil {
+		return nil, nil, err
+	}
+	var out []lakehouse.DriftMetric
+	for _, d := range lakehouse.Drift(ps, nil, base, m.DriftThresholds, now) {
+		if d.DriftType == lakehouse.Consecutive && kept[lakehouse.Window{Granularity: d.Granularity, Start: d.WindowStart}] {
+			continue
+		}
+		out = append(out, d)
+	}
+	var keptWindows []lakehouse.Window
+	for w := range kept {
+		keptWindows = append(keptWindows, w)
+	}
+	slices.SortFunc(keptWindows, func(a, b lakehouse.Window) int {
+		return cmp.Or(strings.Compare(a.Granularity, b.Granularity), a.Start.Compare(b.Start))
+	})
+	return out, keptWindows, nil
 }
 
 // DriftSummary says which columns of drift are flagged, and by what: "ok"

@@ -61,7 +61,8 @@ type RunOptions struct {
 	Progress func(Event)
 	// FullRefresh names the models (table names or patterns, as a task's
 	// models list; "*" is every model) that this run rebuilds from scratch,
-	// whatever their kind.
+	// whatever their kind. Any full refresh also profiles every window of
+	// the monitored tables again (see runMonitors).
 	FullRefresh []string
 }
 
@@ -362,7 +363,7 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	// (freshness, completeness) on what the run left, before the alerts,
 	// which may read them. Failing to record them fails the run's record.
 	if ctx.Err() == nil {
-		if err := p.runMonitors(ctx, lh, opts.Principal, res.RunID); err != nil {
+		if err := p.runMonitors(ctx, lh, opts.Principal, res.RunID, len(opts.FullRefresh) > 0); err != nil {
 			errs = append(errs, fmt.Errorf("pipeline: monitors: %w", err))
 		}
 		if err := p.runHealth(ctx, lh, opts.Principal, res.RunID); err != nil {
