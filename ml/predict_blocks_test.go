@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"testing"
+
+	"github.com/lakebench/lakebench/lakehouse"
 )
 
 // TestPredictInBlocksIsTheWholeMatrix scores a real DuckDB table of 100,003
@@ -79,3 +81,81 @@ func TestPredictInBlocksIsTheWholeMatrix(t *testing.T) {
 	}
 }
 
+// TestBatchPredictInSlices scores a 300,003-row table with Registry.Predict,
+// which reads, scores and writes it a slice of rows at a time (three
+// slices of one row group here): every row is written once, with the bits of the whole
+// table's predictions in one frame.
+func TestBatchPredictInSlices(t *testing.T) {
+	ctx := context.Background()
+	lh := openTarget(t)
+	execSQL(t, lh, `CREATE SCHEMA IF NOT EXISTS gold`)
+	execSQL(t, lh, `CREATE TABLE gold.many AS
+		SELECT i AS customer_id,
+			CASE WHEN i % 17 = 0 THEN NULL ELSE sin(i) * 40 + 50 END AS tenure,
+			cos(i * 0.7) * 3 AS spend,
+			['north', 'south', 'east'][1 + i % 3] AS region,
+			(sin(i) + cos(i * 0.7) > 0.2)::INTEGER AS churned
+		FROM range(300003) t(i)`)
+	execSQL(t, lh, `CREATE TABLE gold.few AS SELECT * FROM gold.many WHERE customer_id < 5000`)
+	defer func(b int) { predictSliceBytes = b }(predictSliceBytes)
+	predictSliceBytes = 1 // a row group a slice
+	r := NewRegistry(lh)
+	features := []string{"tenure", "spend", "region"}
+	if _, _, err := r.Train(ctx, Spec{Name: "churn", Table: "gold.few", Label: "churned", Features: features, Seed: 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	s, err := r.Predict(ctx, "churn@champion", "gold.many", "gold.many_scores")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Rows != 300003 {
+		t.Fatalf("scored %d rows, want 300003", s.Rows)
+	}
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices := 0
+	err = tx.ReadColumnsEach(ctx, lakehouse.TableName{Schema: "gold", Name: "many"}, []string{"customer_id", "tenure", "spend", "region"}, predictSliceBytes,
+		func(*lakehouse.ColumnData) error { slices++; return nil })
+	tx.Rollback()
+	if err != nil || slices < 3 {
+		t.Fatalf("the table reads in %d slices (%v), want 3 or more", slices, err)
+	}
+	d, err := r.Show(ctx, "churn@champion")
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame, err := ReadFrame(ctx, lh, "gold.many", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := d.Model.Predict(frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadFrame(ctx, lh, "gold.many_scores", []string{"customer_id", "prediction", "prob_0", "prob_1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Rows != frame.Rows {
+		t.Fatalf("%d rows written, want %d", got.Rows, frame.Rows)
+	}
+	rowOf := make(map[float64]int, frame.Rows)
+	for k, v := range frame.Column("customer_id").Num {
+		rowOf[v] = k
+	}
+	seen := make([]bool, frame.Rows)
+	id, class, p0, p1 := got.Column("customer_id"), got.Column("prediction"), got.Column("prob_0"), got.Column("prob_1")
+	for i := range got.Rows {
+		k := rowOf[id.Num[i]]
+		if seen[k] {
+			t.Fatalf("customer %d written twice", k)
+		}
+		seen[k] = true
+		if class.Text[i] != want.Class[k] || math.Float64bits(p0.Num[i]) != math.Float64bits(want.Proba[k][0]) ||
+			math.Float64bits(p1.Num[i]) != math.Float64bits(want.Proba[k][1]) {
+			t.Fatalf("customer %d: %s %v %v, want %s %v", k, class.Text[i], p0.Num[i], p1.Num[i], want.Class[k], want.Proba[k])
+		}
+	}
+}
