@@ -3,6 +3,7 @@ package ml
 import (
 	"context"
 	"math"
+	"strconv"
 	"testing"
 
 	"github.com/lakebench/lakebench/lakehouse"
@@ -16,17 +17,7 @@ import (
 func TestPredictInBlocksIsTheWholeMatrix(t *testing.T) {
 	ctx := context.Background()
 	lh := openTarget(t)
-	execSQL(t, lh, `CREATE SCHEMA IF NOT EXISTS gold`)
-	execSQL(t, lh, `CREATE TABLE gold.scored AS
-		SELECT i AS customer_id,
-			CASE WHEN i % 17 = 0 THEN NULL ELSE sin(i) * 40 + 50 END AS tenure,
-			cos(i * 0.7) * 3 AS spend,
-			(i % 5 = 0) AS promo,
-			CASE WHEN i % 29 = 0 THEN NULL ELSE ['north', 'south', 'east', 'west'][1 + i % 4] END AS region,
-			(sin(i) + cos(i * 0.7) > 0.2)::INTEGER AS churned,
-			['low', 'mid', 'high'][1 + ((i * 7) % 3)] AS tier,
-			sin(i) * 12 + cos(i * 0.7) AS amount
-		FROM range(100003) t(i)`)
+	scoringTable(t, lh, "gold.scored", 100003)
 	// Trained without the east region, so scoring meets an unseen level.
 	execSQL(t, lh, `CREATE TABLE gold.scored_train AS SELECT * FROM gold.scored WHERE region IS DISTINCT FROM 'east'`)
 	trainFrame, err := ReadFrame(ctx, lh, "gold.scored_train", nil)
@@ -81,6 +72,24 @@ func TestPredictInBlocksIsTheWholeMatrix(t *testing.T) {
 	}
 }
 
+// scoringTable creates a table of customers to score: NULLs to impute
+// (tenure, region), a boolean and a text column, a binary (churned) and a
+// three-class (tier) label and an amount.
+func scoringTable(t *testing.T, lh *lakehouse.Lakehouse, table string, rows int) {
+	t.Helper()
+	execSQL(t, lh, `CREATE SCHEMA IF NOT EXISTS gold`)
+	execSQL(t, lh, `CREATE TABLE `+table+` AS
+		SELECT i AS customer_id,
+			CASE WHEN i % 17 = 0 THEN NULL ELSE sin(i) * 40 + 50 END AS tenure,
+			cos(i * 0.7) * 3 AS spend,
+			(i % 5 = 0) AS promo,
+			CASE WHEN i % 29 = 0 THEN NULL ELSE ['north', 'south', 'east', 'west'][1 + i % 4] END AS region,
+			(sin(i) + cos(i * 0.7) > 0.2)::INTEGER AS churned,
+			['low', 'mid', 'high'][1 + ((i * 7) % 3)] AS tier,
+			sin(i) * 12 + cos(i * 0.7) AS amount
+		FROM range(`+strconv.Itoa(rows)+`) t(i)`)
+}
+
 // TestBatchPredictInSlices scores a 300,003-row table with Registry.Predict,
 // which reads, scores and writes it a slice of rows at a time (three
 // slices of one row group here): every row is written once, with the bits of the whole
@@ -88,14 +97,7 @@ func TestPredictInBlocksIsTheWholeMatrix(t *testing.T) {
 func TestBatchPredictInSlices(t *testing.T) {
 	ctx := context.Background()
 	lh := openTarget(t)
-	execSQL(t, lh, `CREATE SCHEMA IF NOT EXISTS gold`)
-	execSQL(t, lh, `CREATE TABLE gold.many AS
-		SELECT i AS customer_id,
-			CASE WHEN i % 17 = 0 THEN NULL ELSE sin(i) * 40 + 50 END AS tenure,
-			cos(i * 0.7) * 3 AS spend,
-			['north', 'south', 'east'][1 + i % 3] AS region,
-			(sin(i) + cos(i * 0.7) > 0.2)::INTEGER AS churned
-		FROM range(300003) t(i)`)
+	scoringTable(t, lh, "gold.many", 300003)
 	execSQL(t, lh, `CREATE TABLE gold.few AS SELECT * FROM gold.many WHERE customer_id < 5000`)
 	defer func(b int) { predictSliceBytes = b }(predictSliceBytes)
 	predictSliceBytes = 1 // a row group a slice
