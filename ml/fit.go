@@ -383,8 +383,9 @@ func fitSplit(ctx context.Context, f *Frame, s Spec, tgt *target, features []str
 		// The training matrix and the optimiser's vectors are garbage now:
 		// returned, evaluating and registering (about half the matrix in
 		// Go, more inside DuckDB) stay below the fit's peak; kept, they
-		// would stay resident beside what those allocate (BenchmarkTrain1M:
-		// peak 2.33-2.45x the matrix without, against 2.09 at the fit).
+		// would stay resident beside what those allocate (BenchmarkTrain1M,
+		// medians of 3 on a loaded machine: peak 2.33-2.45x the matrix
+		// without, after the fit; 2.09-2.39 with, at the fit).
 		debug.FreeOSMemory()
 	}
 	metrics, warnings, err := evaluate(m, f, tgt, test)
