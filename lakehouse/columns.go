@@ -152,6 +152,81 @@ func (tx *Tx) ReadColumns(ctx context.Context, table TableName, columns []string
 	return readColumnsOn(ctx, tx.conn, tx.tx, table, columns)
 }
 
+// ReadColumnsEach is Tx.ReadColumns a slice of the table's rows at a
+// time, for work whose memory must not grow with the table (batch
+// scoring): fn gets each slice's columns in turn (a table's rows in ranges
+// of its rowid of whole row groups, about maxBytes of values each; a view
+// in one), and once with no rows when the table has none. Each slice's
+// ColumnData is fn's to keep. An error from fn stops the read and is
+// returned as it is.
+func (tx *Tx) ReadColumnsEach(ctx context.Context, table TableName, columns []string, maxBytes int, fn func(*ColumnData) error) error {
+	if _, _, err := tx.AuthorizeSQL(ctx, readAllSQL(table)); err != nil {
+		return readError(ctx, tx.tx, table, err)
+	}
+	declared, err := describeTable(ctx, tx.tx, table)
+	if err != nil {
+		return err
+	}
+	picked, err := pickColumns(table, declared, columns)
+	if err != nil {
+		return err
+	}
+	_, probe, err := newColumnData(table, picked)
+	if err != nil {
+		return err
+	}
+	queries, _, span, err := readQueries(ctx, tx.tx, table, declared, probe, maxBytes)
+	if err != nil {
+		return queryError(ctx, err)
+	}
+	for _, q := range queries {
+		data, reads, err := newColumnData(table, picked)
+		if err != nil {
+			return err
+		}
+		data.reserve(span)
+		if err := fetchColumns(ctx, tx.conn, tx.tx, q, reads); err != nil {
+			if ctx.Err() != nil {
+				return ErrCanceled
+			}
+			return fmt.Errorf("lakehouse: read %s: %w", table, err)
+		}
+		data.Rows = max(len(data.Columns[0].Num), len(data.Columns[0].Text))
+		if err := fn(data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newColumnData is an empty ColumnData of the picked columns and how each
+// is read into it.
+func newColumnData(table TableName, picked []Column) (*ColumnData, []columnRead, error) {
+	data := &ColumnData{Table: table, Columns: make([]ColumnValues, len(picked))}
+	reads := make([]columnRead, len(picked))
+	for i, c := range picked {
+		kind, expr, err := valueExpr(c)
+		if err != nil {
+			return nil, nil, fmt.Errorf("lakehouse: read %s: %w", table, err)
+		}
+		data.Columns[i] = ColumnValues{Column: c, Kind: kind}
+		reads[i] = columnRead{expr: expr, out: &data.Columns[i]}
+	}
+	return data, reads, nil
+}
+
+// reserve sizes d's columns for rows values: a read appends at most that
+// many.
+func (d *ColumnData) reserve(rows int64) {
+	for i := range d.Columns {
+		if c := &d.Columns[i]; c.Kind == TextValues {
+			c.Text = make([]string, 0, rows)
+		} else {
+			c.Num = make([]float64, 0, rows)
+		}
+	}
+}
+
 // readAllSQL is the statement a read of table is authorized as: a read of
 // some columns needs what a read of all of them needs (grants are on
 // tables).
@@ -208,28 +283,16 @@ func readColumnsOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableN
 	if err != nil {
 		return nil, err
 	}
-	data := &ColumnData{Table: table, Columns: make([]ColumnValues, len(picked))}
-	reads := make([]columnRead, len(picked))
-	for i, c := range picked {
-		kind, expr, err := valueExpr(c)
-		if err != nil {
-			return nil, fmt.Errorf("lakehouse: read %s: %w", table, err)
-		}
-		data.Columns[i] = ColumnValues{Column: c, Kind: kind}
-		reads[i] = columnRead{expr: expr, out: &data.Columns[i]}
+	data, reads, err := newColumnData(table, picked)
+	if err != nil {
+		return nil, err
 	}
-	queries, n, err := readQueries(ctx, tx, table, declared, reads)
+	queries, n, _, err := readQueries(ctx, tx, table, declared, reads, readResultBytes)
 	if err != nil {
 		return nil, queryError(ctx, err)
 	}
 	data.Rows = int(n)
-	for _, r := range reads {
-		if r.out.Kind == TextValues {
-			r.out.Text = make([]string, 0, n)
-		} else {
-			r.out.Num = make([]float64, 0, n)
-		}
-	}
+	data.reserve(n)
 	for _, q := range queries {
 		if err := fetchColumns(ctx, conn, tx, q, reads); err != nil {
 			if ctx.Err() != nil {
@@ -266,19 +329,20 @@ const rowGroupRows = 122880
 var readResultBytes = 64 << 20
 
 // readQueries returns the queries that read reads of table, together every
-// row once, and the table's row count. A view, or a table with a column
-// named rowid, is one query (a view's rows have no stable identity: they
-// need not come in the same order twice); a table is read in ranges of its
-// rowid of whole row groups, each query's result within readResultBytes.
-// All run in the same transaction, so they see the same rows.
-func readQueries(ctx context.Context, tx *sql.Tx, table TableName, declared []Column, reads []columnRead) ([]string, int64, error) {
+// row once, the table's row count and the most rows one query returns. A
+// view, or a table with a column named rowid, is one query (a view's rows
+// have no stable identity: they need not come in the same order twice); a
+// table is read in ranges of its rowid of whole row groups, each query's
+// result within maxBytes (but for one row group). All run in the same
+// transaction, so they see the same rows.
+func readQueries(ctx context.Context, tx *sql.Tx, table TableName, declared []Column, reads []columnRead, maxBytes int) ([]string, int64, int64, error) {
 	all := selectReads(table, reads)
 	var n int64
 	var isTable bool
 	err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE database_name = current_database()
 		AND lower(schema_name) = lower(?) AND lower(table_name) = lower(?)`, table.Schema, table.Name).Scan(&isTable)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	for _, c := range declared {
 		if strings.EqualFold(c.Name, "rowid") {
@@ -287,35 +351,35 @@ func readQueries(ctx context.Context, tx *sql.Tx, table TableName, declared []Co
 	}
 	if !isTable {
 		err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+table.SQL()).Scan(&n)
-		return []string{all}, n, err
+		return []string{all}, n, n, err
 	}
 	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+table.SQL()).Scan(&n); err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
-	span := int64(rowGroupRows * max(1, readResultBytes/(8*max(1, len(reads)))/rowGroupRows))
+	span := int64(rowGroupRows * max(1, maxBytes/(8*max(1, len(reads)))/rowGroupRows))
 	if n <= span {
-		return []string{all}, n, nil
+		return []string{all}, n, n, nil
 	}
 	// The ranges that hold rows, not every range from the least rowid to
 	// the greatest: rows this transaction wrote have rowids from 2^62 on,
 	// beside the committed ones from 0.
 	rows, err := tx.QueryContext(ctx, fmt.Sprintf("SELECT DISTINCT rowid // %d AS b FROM %s ORDER BY b", span, table.SQL()))
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	defer rows.Close()
 	var queries []string
 	for rows.Next() {
 		var b int64
 		if err := rows.Scan(&b); err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
 		queries = append(queries, fmt.Sprintf("%s WHERE rowid >= %d AND rowid < %d", all, b*span, (b+1)*span))
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
-	return queries, n, nil
+	return queries, n, span, nil
 }
 
 // pickColumns finds the wanted columns among the declared ones: by exact

@@ -335,7 +335,7 @@ func TestReadColumnsInRowidSlices(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		queries, _, err := readQueries(ctx, tx.tx, table, declared, []columnRead{{expr: "n"}})
+		queries, _, _, err := readQueries(ctx, tx.tx, table, declared, []columnRead{{expr: "n"}}, readResultBytes)
 		tx.Rollback()
 		if err != nil {
 			t.Fatal(err)
@@ -359,7 +359,7 @@ func TestReadColumnsInRowidSlices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	queries, rows, err := readQueries(ctx, tx.tx, big, declared, []columnRead{{expr: "n"}})
+	queries, rows, _, err := readQueries(ctx, tx.tx, big, declared, []columnRead{{expr: "n"}}, readResultBytes)
 	if err != nil || len(queries) != 5 {
 		t.Fatalf("in a transaction that wrote rows: %d queries (%v), want the 4 committed ranges and the new one", len(queries), err)
 	}

@@ -50,7 +50,8 @@ func BenchmarkFitOverhead(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	train, _, err := splitRows(tgt.rows, tgt.classOfRows(tgt.rows), tgt.classes, s.TestSize, s.Seed)
+	rows := tgt.labelledRows(f.Rows)
+	train, _, err := splitRows(rows, tgt.classOfRows(rows), tgt.classes, s.TestSize, s.Seed)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -120,7 +120,7 @@ func TestInferTask(t *testing.T) {
 		{numCol("fractions", 1, 2.5), Regression},
 	}
 	for _, tt := range tests {
-		if got := inferTask(&tt.col, allRows(len(tt.col.Num)+len(tt.col.Text))); got != tt.want {
+		if got := inferTask(&tt.col, len(tt.col.Num)+len(tt.col.Text)); got != tt.want {
 			t.Errorf("%s: %s, want %s", tt.col.Name, got, tt.want)
 		}
 	}

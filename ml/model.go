@@ -23,16 +23,35 @@ func (m *Model) Predict(f *Frame) (*Predictions, error) {
 	if err := checkFrame(f); err != nil {
 		return nil, err
 	}
-	X, err := m.Prep.matrix(f, nil)
-	if err != nil {
-		return nil, err
-	}
-	return m.predictMatrix(X)
+	return m.predictRows(f, nil)
 }
 
 // predictMatrix scores prepared rows: class probabilities (binary logistic
 // through the sigmoid, multinomial through the softmax) or values.
-func (m *Model) predictMatrix(X *mat.Dense) (*Predictions, error) {
+func (m *Model) predictMatrix(X *mat.Dense) *Predictions {
+	n, _ := X.Dims()
+	out := m.newPredictions(n)
+	m.scoreInto(X, out, 0)
+	return out
+}
+
+// newPredictions makes room for n rows of m's predictions (the rows'
+// probabilities share one slice).
+func (m *Model) newPredictions(n int) *Predictions {
+	if m.Task == Regression {
+		return &Predictions{Value: make([]float64, n)}
+	}
+	k := len(m.Classes)
+	out := &Predictions{Class: make([]string, n), Proba: make([][]float64, n)}
+	flat := make([]float64, n*k)
+	for i := range out.Proba {
+		out.Proba[i] = flat[i*k : (i+1)*k : (i+1)*k]
+	}
+	return out
+}
+
+// scoreInto scores prepared rows into out's rows from lo on.
+func (m *Model) scoreInto(X *mat.Dense, out *Predictions, lo int) {
 	n, p := X.Dims()
 	k := len(m.Coef)
 	coef := mat.NewDense(k, p, nil)
@@ -41,19 +60,14 @@ func (m *Model) predictMatrix(X *mat.Dense) (*Predictions, error) {
 	}
 	var scores mat.Dense
 	scores.Mul(X, coef.T())
-	out := &Predictions{}
 	if m.Task == Regression {
-		out.Value = make([]float64, n)
 		for i := range n {
-			out.Value[i] = scores.At(i, 0) + m.Intercept[0]
+			out.Value[lo+i] = scores.At(i, 0) + m.Intercept[0]
 		}
-		return out, nil
+		return
 	}
-	out.Class = make([]string, n)
-	out.Proba = make([][]float64, n)
-	flat := make([]float64, n*len(m.Classes))
 	for i := range n {
-		row := flat[i*len(m.Classes) : (i+1)*len(m.Classes)]
+		row := out.Proba[lo+i]
 		if k == 1 {
 			p1 := logisticSigmoid(scores.At(i, 0) + m.Intercept[0])
 			row[0], row[1] = 1-p1, p1
@@ -63,10 +77,8 @@ func (m *Model) predictMatrix(X *mat.Dense) (*Predictions, error) {
 			}
 			softmaxInPlace(row)
 		}
-		out.Proba[i] = row
-		out.Class[i] = m.Classes[argmax(row)]
+		out.Class[lo+i] = m.Classes[argmax(row)]
 	}
-	return out, nil
 }
 
 // logisticSigmoid is 1/(1+e^-x), computed without overflow.

@@ -324,6 +324,13 @@ func (p *Prep) outputs() []string {
 // training encodes as all zeros (the unseen bucket, as scikit-learn's
 // handle_unknown="ignore").
 func (p *Prep) matrix(f *Frame, rows []int) (*mat.Dense, error) {
+	return p.matrixInto(f, rows, nil)
+}
+
+// matrixInto is matrix written into buf when it can hold the matrix (what
+// buf held is overwritten), else into a new slice: a caller that prepares
+// rows a block at a time reuses one block's memory.
+func (p *Prep) matrixInto(f *Frame, rows []int, buf []float64) (*mat.Dense, error) {
 	if rows == nil {
 		rows = make([]int, f.Rows)
 		for i := range rows {
@@ -351,7 +358,13 @@ func (p *Prep) matrix(f *Frame, rows []int) (*mat.Dense, error) {
 			}
 		}
 	}
-	data := make([]float64, len(rows)*w)
+	var data []float64
+	if n := len(rows) * w; cap(buf) >= n {
+		data = buf[:n]
+		clear(data) // the encoders write only the cells that are not 0
+	} else {
+		data = make([]float64, n)
+	}
 	// Row blocks small enough to stay in cache while each feature writes
 	// its columns of them, shared among the cores; each cell depends only
 	// on its row, so the matrix is the same however the blocks fall.

@@ -121,31 +121,51 @@ func (r *Registry) PredictTx(ctx context.Context, tx *lakehouse.Tx, ref, table, 
 			need = append(need, f.Column)
 		}
 	}
-	frame, err := readTable(ctx, tx, in, need)
-	if err != nil {
-		return nil, err
-	}
-	preds, err := d.Model.Predict(frame)
-	if err != nil {
-		return nil, fmt.Errorf("ml: predict %s with %s version %d: %w", in, d.Name, d.Version, err)
-	}
-	scoredAt := r.now().UTC()
-	stmt, args, err := predictionsSQL(o, frame, keys, d.Model, preds, d.Name, d.Version, scoredAt)
-	if err != nil {
-		return nil, err
-	}
 	if _, err := tx.ExecArgs(ctx, "CREATE SCHEMA IF NOT EXISTS "+lakehouse.QuoteIdent(o.Schema)); err != nil {
 		return nil, fmt.Errorf("ml: predict into %s: %w", o, err)
 	}
-	if _, err := tx.ExecArgs(ctx, stmt, args...); err != nil {
-		return nil, fmt.Errorf("ml: predict into %s: %w", o, err)
+	// A slice of the input's rows at a time: read, scored and written
+	// before the next is read, so memory stays that of one slice however
+	// large the table (a view is one slice).
+	scoredAt := r.now().UTC()
+	var rows int64
+	var created bool
+	var failed error
+	err = tx.ReadColumnsEach(ctx, in, need, predictSliceBytes, func(data *lakehouse.ColumnData) error {
+		frame := FrameOf(data)
+		preds, err := d.Model.Predict(frame)
+		if err != nil {
+			failed = fmt.Errorf("ml: predict %s with %s version %d: %w", in, d.Name, d.Version, err)
+			return failed
+		}
+		sel, args, err := predictionsSQL(frame, keys, d.Model, preds, d.Name, d.Version, scoredAt)
+		if err != nil {
+			failed = err
+			return err
+		}
+		stmt := "INSERT INTO " + o.SQL() + " " + sel
+		if !created {
+			stmt = "CREATE OR REPLACE TABLE " + o.SQL() + " AS " + sel
+		}
+		if _, err := tx.ExecArgs(ctx, stmt, args...); err != nil {
+			failed = fmt.Errorf("ml: predict into %s: %w", o, err)
+			return failed
+		}
+		rows, created = rows+int64(frame.Rows), true
+		return nil
+	})
+	switch {
+	case failed != nil:
+		return nil, failed
+	case err != nil:
+		return nil, fmt.Errorf("ml: %w", err)
 	}
 	if err := tx.SetCatalog(ctx, lakehouse.CatalogEntry{Schema: o.Schema, Table: o.Name, Layer: o.Schema,
 		Description: fmt.Sprintf("Predictions of %s version %d over %s", d.Name, d.Version, in)}); err != nil {
 		return nil, err
 	}
 	f, _ := ParseRef(ref)
-	s := &Scoring{Name: d.Name, Version: d.Version, Alias: f.Alias, Table: in.String(), Out: o.String(), Rows: int64(frame.Rows), ScoredAt: scoredAt}
+	s := &Scoring{Name: d.Name, Version: d.Version, Alias: f.Alias, Table: in.String(), Out: o.String(), Rows: rows, ScoredAt: scoredAt}
 	if _, err := tx.ExecArgs(ctx, `INSERT INTO ml.scorings VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.Name, s.Version, nullable(s.Alias), s.Table, s.Out, s.Rows, tx.Principal(), s.ScoredAt); err != nil {
 		return nil, fmt.Errorf("ml: record the scoring: %w", err)
@@ -165,11 +185,16 @@ func featureColumns(m *Model) []string {
 // (an ENUM, a STRUCT) stay as the text the frame read.
 var plainType = regexp.MustCompile(`^[A-Z][A-Z ]*[A-Z](\(\d+(, ?\d+)?\))?$`)
 
-// predictionsSQL is the statement that writes the predictions: the key
-// columns as read, then prediction, prob_<class> (or the value),
-// model_name, model_version and scored_at. Every column's values are one
-// JSON list bound as a parameter.
-func predictionsSQL(out lakehouse.TableName, f *Frame, keys []string, m *Model, p *Predictions, name string, version int,
+// predictSliceBytes is about how many bytes of input values batch scoring
+// reads, scores and writes at a time (at least one row group's rows); a
+// variable so a test can slice a small table.
+var predictSliceBytes = 16 << 20
+
+// predictionsSQL is the SELECT of a slice's predictions: the key columns
+// as read, then prediction, prob_<class> (or the value), model_name,
+// model_version and scored_at. Every column's values are one JSON list
+// bound as a parameter.
+func predictionsSQL(f *Frame, keys []string, m *Model, p *Predictions, name string, version int,
 	scoredAt interface{}) (string, []any, error) {
 	var sel []string
 	var args []any
@@ -252,7 +277,7 @@ func predictionsSQL(out lakehouse.TableName, f *Frame, keys []string, m *Model, 
 	}
 	sel = append(sel, "?::VARCHAR AS model_name", "?::INTEGER AS model_version", "?::TIMESTAMP AS scored_at")
 	args = append(args, name, version, scoredAt)
-	return "CREATE OR REPLACE TABLE " + out.SQL() + " AS SELECT " + strings.Join(sel, ", "), args, nil
+	return "SELECT " + strings.Join(sel, ", "), args, nil
 }
 
 // Reproduce retrains a version from its recorded inputs and compares.

@@ -42,7 +42,7 @@ func splitRows(rows, class []int, classNames []string, testSize float64, seed in
 			held[i] = true
 		}
 	} else {
-		groups := groupByClass(allPositions(n), class, len(classNames))
+		groups := groupByClass(class, len(classNames))
 		for k, g := range groups {
 			if len(g) < 2 {
 				return nil, nil, fmt.Errorf("ml: too few rows for the split: class %q has %d row, and a stratified split needs at least 2 per class: add rows of it or filter it out", classNames[k], len(g))
@@ -76,8 +76,8 @@ func allPositions(n int) []int {
 	return p
 }
 
-// groupByClass returns the rows of each class, in the order of rows.
-func groupByClass(rows, class []int, classes int) [][]int {
+// groupByClass returns the positions in class of each class, ascending.
+func groupByClass(class []int, classes int) [][]int {
 	counts := make([]int, classes)
 	for _, k := range class {
 		counts[k]++
@@ -86,8 +86,8 @@ func groupByClass(rows, class []int, classes int) [][]int {
 	for k, n := range counts {
 		groups[k] = make([]int, 0, n)
 	}
-	for i, r := range rows {
-		groups[class[i]] = append(groups[class[i]], r)
+	for i, k := range class {
+		groups[k] = append(groups[k], i)
 	}
 	return groups
 }
@@ -173,7 +173,7 @@ func foldRows(rows, class []int, classes, k int, seed int64) [][]int {
 	if class == nil {
 		groups = [][]int{allPositions(len(rows))}
 	} else {
-		groups = groupByClass(allPositions(len(rows)), class, classes)
+		groups = groupByClass(class, classes)
 	}
 	fold := make([]int, len(rows))
 	next := 0
