@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -129,7 +130,7 @@ func (p *Project) EvalTile(ctx context.Context, lh *lakehouse.Lakehouse, dashboa
 		return nil, &TileError{Dashboard: dashboard, Index: tile, Title: t.Title, Err: err}
 	}
 	td := &TileData{Dashboard: dashboard, Index: tile, Title: t.Title, Kind: t.KindName(), Width: t.Width}
-	res, truncated, err := tileQuery(ctx, lh, t.Query)
+	res, truncated, err := p.tileQuery(ctx, lh, t.Query)
 	if err != nil {
 		return fail(err)
 	}
@@ -157,12 +158,13 @@ func (p *Project) EvalTile(ctx context.Context, lh *lakehouse.Lakehouse, dashboa
 // tileQuery runs a tile's SELECT and returns at most MaxTileRows rows, and
 // whether there were more. The query is refused unless DuckDB's parser
 // sees one SELECT; the lakehouse then authorizes what it will run.
-func tileQuery(ctx context.Context, lh *lakehouse.Lakehouse, query string) (*lakehouse.Result, bool, error) {
+func (p *Project) tileQuery(ctx context.Context, lh *lakehouse.Lakehouse, query string) (*lakehouse.Result, bool, error) {
 	q := strings.TrimRight(strings.TrimSpace(query), "; \t\r\n")
 	if q == "" {
 		return nil, false, errors.New("pipeline: the tile has no query")
 	}
-	if _, err := lh.TableRefs(ctx, q); err != nil {
+	refs, err := lh.TableRefs(ctx, q)
+	if err != nil {
 		var perr *lakehouse.ParseError
 		if errors.As(err, &perr) {
 			return nil, false, fmt.Errorf("pipeline: a tile's query may only read, with one SELECT: %s", notSelect(q, perr.Message))
@@ -171,13 +173,48 @@ func tileQuery(ctx context.Context, lh *lakehouse.Lakehouse, query string) (*lak
 	}
 	res, err := lh.Query(ctx, fmt.Sprintf("SELECT * FROM (\n%s\n) AS lb_tile LIMIT %d", q, MaxTileRows+1))
 	if err != nil {
-		return nil, false, err
+		return nil, false, p.notBuilt(err, refs)
 	}
 	if len(res.Rows) > MaxTileRows {
 		res.Rows = res.Rows[:MaxTileRows]
 		return res, true, nil
 	}
 	return res, false, nil
+}
+
+// missingTable is the name in DuckDB's error for a table that does not
+// exist.
+var missingTable = regexp.MustCompile(`Table with name ([^ ]+) does not exist`)
+
+// notBuilt explains a tile's query failing on a table of refs the target
+// does not have yet (DuckDB says "Table with name x does not exist"): the
+// job that builds it has not run there; other errors are returned as
+// they are.
+func (p *Project) notBuilt(err error, refs []lakehouse.TableName) error {
+	m := missingTable.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	for _, r := range refs {
+		if !strings.EqualFold(r.Name, m[1]) && !strings.EqualFold(r.String(), m[1]) {
+			continue
+		}
+		var jobs []string
+		for _, name := range sortedKeys(p.Resources.Jobs) {
+			for _, t := range p.Resources.Jobs[name].Tasks {
+				if t.Type == "predict" && r.Schema == "ml" && r.Name == strings.SplitN(t.Model, "@", 2)[0]+"_predictions" {
+					jobs = append(jobs, name)
+					break
+				}
+			}
+		}
+		how := "run the job that builds it"
+		if len(jobs) > 0 {
+			how = "run job " + strings.Join(jobs, " or ") + " (r in the Engineer view, or `lakebench bundle run " + jobs[0] + "`)"
+		}
+		return fmt.Errorf("pipeline: %s is not built on target %s yet: %s", r, p.Target, how)
+	}
+	return err
 }
 
 // column finds a column by name (case-insensitive), -1 when it is absent.
@@ -274,7 +311,7 @@ func (p *Project) kpi(ctx context.Context, lh *lakehouse.Lakehouse, t Tile, res 
 		}
 		prev = res.Rows[0][i]
 	case t.PreviousQuery != "":
-		pres, _, err := tileQuery(ctx, lh, t.PreviousQuery)
+		pres, _, err := p.tileQuery(ctx, lh, t.PreviousQuery)
 		if err != nil {
 			return nil, fmt.Errorf("previous_query: %w", err)
 		}

@@ -411,3 +411,18 @@ func TestValidateTileColumns(t *testing.T) {
 		t.Errorf("no warning that the late orders tile was not checked at %s: %v", late, v.Warnings)
 	}
 }
+
+// A tile over a table the target has not built yet names the table and
+// the job that builds it.
+func TestTileNotBuilt(t *testing.T) {
+	ctx := context.Background()
+	p := sampleProject(t, "")
+	lh := openFor(t, p)
+	if _, err := p.Deploy(ctx, lh, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err := p.EvalTile(ctx, lh, "churn", tileNamed(t, p, "churn", "Customers at risk"))
+	if err == nil || !strings.Contains(err.Error(), "ml.churn_predictions is not built on target dev yet: run job nightly") {
+		t.Errorf("a tile over predictions not made yet: %v", err)
+	}
+}
