@@ -69,13 +69,7 @@ func (l *Live) closedErr() error {
 // CloseResults closes every live result of the lakehouse (those Sort and
 // Filter derived included) with reason (see CloseWith).
 func (lh *Lakehouse) CloseResults(reason error) {
-	lh.liveMu.Lock()
-	lives := make([]*Live, 0, len(lh.lives))
-	for l := range lh.lives {
-		lives = append(lives, l)
-	}
-	lh.liveMu.Unlock()
-	for _, l := range lives {
+	for _, l := range lh.lives.list() {
 		l.CloseWith(reason)
 	}
 }

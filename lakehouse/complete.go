@@ -3,12 +3,15 @@ package lakehouse
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/duckdb/duckdb-go/v2"
 )
 
 // Completion for a SQL editor. DuckDB's bundled sql_auto_complete knows the
@@ -85,12 +88,16 @@ var (
 // loadBuiltins reads DuckDB's built-in functions and keywords, once
 // read whole.
 func (lh *Lakehouse) loadBuiltins(ctx context.Context) (*builtins, error) {
+	return loadBuiltins(ctx, lh.db)
+}
+
+func loadBuiltins(ctx context.Context, db *sql.DB) (*builtins, error) {
 	builtinsMu.Lock()
 	defer builtinsMu.Unlock()
 	if builtinsVal != nil {
 		return builtinsVal, nil
 	}
-	b, err := lh.readBuiltins(ctx)
+	b, err := readBuiltins(ctx, db)
 	if err != nil {
 		return nil, err
 	}
@@ -99,9 +106,9 @@ func (lh *Lakehouse) loadBuiltins(ctx context.Context) (*builtins, error) {
 }
 
 // readBuiltins reads them (see loadBuiltins).
-func (lh *Lakehouse) readBuiltins(ctx context.Context) (*builtins, error) {
+func readBuiltins(ctx context.Context, db *sql.DB) (*builtins, error) {
 	b := &builtins{funcs: map[string]*function{}, reserved: map[string]bool{}}
-	rows, err := lh.db.QueryContext(ctx, `SELECT function_name, function_type, coalesce(return_type, ''),
+	rows, err := db.QueryContext(ctx, `SELECT function_name, function_type, coalesce(return_type, ''),
 			coalesce(parameters, []), coalesce(parameter_types, []), coalesce(varargs, '')
 		FROM duckdb_functions() WHERE database_name = 'system' AND function_type IN ('scalar', 'aggregate', 'macro', 'table', 'table_macro')
 		ORDER BY function_name, function_oid`)
@@ -127,7 +134,7 @@ func (lh *Lakehouse) readBuiltins(ctx context.Context) (*builtins, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("lakehouse: complete: read functions: %w", err)
 	}
-	krows, err := lh.db.QueryContext(ctx, "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved'")
+	krows, err := db.QueryContext(ctx, "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved'")
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: complete: read keywords: %w", err)
 	}
@@ -235,15 +242,20 @@ func (lh *Lakehouse) Complete(ctx context.Context, sqlBefore string, limit int) 
 			return nil, err
 		}
 	}
-	bi, err := lh.loadBuiltins(ctx)
-	if err != nil {
-		return nil, err
-	}
 	names, err := lh.completionCatalog(ctx)
 	if err != nil {
 		return nil, err
 	}
-	duck, err := lh.autoComplete(ctx, cur.statement)
+	return complete(ctx, lh.db, names, cur, limit)
+}
+
+// complete is Complete at cur with names, DuckDB's completion asked of db.
+func complete(ctx context.Context, db *sql.DB, names *completionNames, cur cursor, limit int) ([]Suggestion, error) {
+	bi, err := loadBuiltins(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	duck, err := autoComplete(ctx, db, cur.statement)
 	if err != nil {
 		return nil, err
 	}
@@ -259,6 +271,93 @@ func (lh *Lakehouse) Complete(ctx context.Context, sqlBefore string, limit int) 
 	return out, nil
 }
 
+// Completer completes SQL as Complete does on the lakehouse it was made
+// from, without that lakehouse: it holds what the principal may be told
+// of the catalog, taken once, and a private in-memory DuckDB with empty
+// tables of those names for DuckDB's own completion, so a kept Completer
+// never holds the target's file (DuckDB's read lock would refuse other
+// processes' writers), as ResultStore does for results. A completion
+// costs the same as on a kept session (BenchmarkCompleteReopen: a
+// session opened for each completion costs about 40 times as much). It
+// does not see later changes of the catalog: make a new one then.
+type Completer struct {
+	db    *sql.DB
+	names *completionNames
+}
+
+// NewCompleter takes what lh's principal may be told of the catalog, as
+// Complete does (the listing is audited once), into a new Completer;
+// Close releases it.
+func (lh *Lakehouse) NewCompleter(ctx context.Context) (*Completer, error) {
+	names, err := lh.completionCatalog(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The catalog's shape, every table's and view's names (as the
+	// session's DuckDB knows them: its completion depends on them; the
+	// suggester keeps only what names holds), under the target's catalog
+	// name.
+	var catalog string
+	if err := lh.db.QueryRowContext(ctx, "SELECT current_database()").Scan(&catalog); err != nil {
+		return nil, fmt.Errorf("lakehouse: a completer: %w", err)
+	}
+	shape, err := queryOn(ctx, lh.db, `SELECT schema_name, table_name, list(column_name ORDER BY column_index)
+		FROM duckdb_columns() WHERE database_name = current_database() GROUP BY ALL ORDER BY ALL`)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: a completer: %w", err)
+	}
+	connector, err := duckdb.NewConnector("", nil)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: a completer: %w", err)
+	}
+	c := &Completer{db: sql.OpenDB(connector), names: names}
+	c.db.SetMaxOpenConns(1)
+	stmts := []string{"SET GLOBAL threads = 1"}
+	if catalog != "memory" {
+		stmts = append(stmts, "ATTACH ':memory:' AS "+QuoteIdent(catalog), "USE "+QuoteIdent(catalog))
+	}
+	schemas := map[string]bool{"main": true}
+	for _, r := range shape.Rows {
+		schema, table := fmt.Sprint(r[0]), fmt.Sprint(r[1])
+		if !schemas[strings.ToLower(schema)] {
+			schemas[strings.ToLower(schema)] = true
+			stmts = append(stmts, "CREATE SCHEMA "+QuoteIdent(schema))
+		}
+		list, _ := r[2].([]any)
+		cols := make([]string, 0, len(list))
+		for _, col := range list {
+			cols = append(cols, QuoteIdent(fmt.Sprint(col))+" VARCHAR") // completion needs the names alone
+		}
+		if len(cols) == 0 {
+			continue
+		}
+		stmts = append(stmts, "CREATE TABLE "+QuoteIdent(schema)+"."+QuoteIdent(table)+" ("+strings.Join(cols, ", ")+")")
+	}
+	stmts = append(stmts, "SET GLOBAL enable_external_access = false", "SET GLOBAL lock_configuration = true")
+	for _, q := range stmts {
+		if _, err := c.db.ExecContext(ctx, q); err != nil {
+			c.db.Close()
+			return nil, fmt.Errorf("lakehouse: a completer: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// Complete is Lakehouse.Complete, on what the Completer took.
+func (c *Completer) Complete(ctx context.Context, sqlBefore string, limit int) ([]Suggestion, error) {
+	if limit <= 0 {
+		limit = 50
+	}
+	cur, ok := scanCursor(sqlBefore)
+	if !ok {
+		return nil, nil
+	}
+	return complete(ctx, c.db, c.names, cur, limit)
+}
+
+// Close releases the Completer's DuckDB.
+func (c *Completer) Close() error { return c.db.Close() }
+
 // duckSuggestion is a row of sql_auto_complete.
 type duckSuggestion struct {
 	text, kind string
@@ -267,8 +366,8 @@ type duckSuggestion struct {
 
 // autoComplete asks DuckDB's sql_auto_complete for a statement's
 // completions: lakebench's own call, never the user's SQL.
-func (lh *Lakehouse) autoComplete(ctx context.Context, statement string) ([]duckSuggestion, error) {
-	rows, err := lh.db.QueryContext(ctx, "SELECT suggestion, suggestion_type, suggestion_score FROM sql_auto_complete(?::VARCHAR)", statement)
+func autoComplete(ctx context.Context, db *sql.DB, statement string) ([]duckSuggestion, error) {
+	rows, err := db.QueryContext(ctx, "SELECT suggestion, suggestion_type, suggestion_score FROM sql_auto_complete(?::VARCHAR)", statement)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: complete: %w", err)
 	}

@@ -56,9 +56,7 @@ type Lakehouse struct {
 	paged  *ResultSet
 	// lives are the open live results (see OpenLive), closed with the
 	// lakehouse.
-	liveMu      sync.Mutex
-	lives       map[*Live]bool
-	livesClosed bool
+	lives liveSet
 	// memoryLimit and threads are DuckDB's settings, set at Open.
 	memoryLimit int64
 	threads     int

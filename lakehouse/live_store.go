@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
-	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -23,12 +22,9 @@ import (
 // configuration locked), and each result's spill is a temporary table of
 // its own connection: a filter reaches nothing but its own result.
 type ResultStore struct {
-	db  *sql.DB
-	dir string
-
-	mu     sync.Mutex
-	lives  map[*Live]bool
-	closed bool
+	db    *sql.DB
+	dir   string
+	lives liveSet
 }
 
 // StoreOptions tune OpenResultStore.
@@ -59,7 +55,7 @@ func OpenResultStore(ctx context.Context, opts StoreOptions) (*ResultStore, erro
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("lakehouse: a store of results: %w", err)
 	}
-	s := &ResultStore{db: sql.OpenDB(connector), dir: dir, lives: map[*Live]bool{}}
+	s := &ResultStore{db: sql.OpenDB(connector), dir: dir}
 	setup := fmt.Sprintf("SET GLOBAL memory_limit = '%d bytes'; SET GLOBAL threads = %d; SET GLOBAL temp_directory = %s; "+
 		"SET GLOBAL enable_external_access = false; SET GLOBAL lock_configuration = true",
 		opts.MemoryLimit, opts.Threads, QuoteString(dir))
@@ -69,23 +65,6 @@ func OpenResultStore(ctx context.Context, opts StoreOptions) (*ResultStore, erro
 		return nil, fmt.Errorf("lakehouse: set up a store of results: %w", err)
 	}
 	return s, nil
-}
-
-// add registers a result of the store; false once the store is closed.
-func (s *ResultStore) add(l *Live) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.lives[l] = true
-	return true
-}
-
-func (s *ResultStore) remove(l *Live) {
-	s.mu.Lock()
-	delete(s.lives, l)
-	s.mu.Unlock()
 }
 
 // session takes a connection of the store for a spill.
@@ -100,31 +79,13 @@ func (s *ResultStore) session(ctx context.Context) (*liveSession, error) {
 }
 
 // Results is how many results the store holds.
-func (s *ResultStore) Results() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.lives)
-}
+func (s *ResultStore) Results() int { return len(s.lives.list()) }
 
 // Close closes every result of the store (they answer that they were
 // closed), then the store, removing what it spilled.
 func (s *ResultStore) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if !s.lives.closeAll() {
 		return nil
-	}
-	s.closed = true
-	lives := make([]*Live, 0, len(s.lives))
-	for l := range s.lives {
-		lives = append(lives, l)
-	}
-	s.mu.Unlock()
-	for _, l := range lives {
-		l.Cancel()
-	}
-	for _, l := range lives {
-		l.Close()
 	}
 	err := s.db.Close()
 	os.RemoveAll(s.dir)

@@ -754,3 +754,48 @@ func TestLiveSortHeads(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveSortTiesAcrossRowGroups: a sort's first page, when it ends in
+// ties spread over many of the spill's row groups (read by several
+// threads), is the sorted table's first page: the ties in the result's
+// order.
+func TestLiveSortTiesAcrossRowGroups(t *testing.T) {
+	lh := liveTarget(t, 1_000_000)
+	ctx := context.Background()
+	// 0 three times in each 100,000 rows, after 1 .. 7.
+	l, err := lh.OpenLive(ctx, "SELECT id, CASE WHEN id % 100000 < 3 THEN 0 ELSE 1 + id % 7 END AS c, s FROM t", LiveOptions{FirstPage: 25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rows := allRows(t, l, 200_000)
+	for _, desc := range []bool{false, true} {
+		s, err := l.Sort(ctx, 1, desc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := s.Page(ctx, 0, 25)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+		head, err := s.readPage(ctx, 0, 25)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := append([][]any(nil), rows...)
+		sort.SliceStable(want, func(i, j int) bool {
+			a, b := want[i][1].(int64), want[j][1].(int64)
+			if desc {
+				return a > b
+			}
+			return a < b
+		})
+		if fmt.Sprint(first.Rows) != fmt.Sprint(head.Rows) || fmt.Sprint(head.Rows) != fmt.Sprint(want[:25]) {
+			t.Errorf("desc %v: first page %v\nthe table's %v\nwant %v", desc, first.Rows, head.Rows, want[:25])
+		}
+		s.Close()
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -129,7 +130,7 @@ func (p *Project) EvalTile(ctx context.Context, lh *lakehouse.Lakehouse, dashboa
 		return nil, &TileError{Dashboard: dashboard, Index: tile, Title: t.Title, Err: err}
 	}
 	td := &TileData{Dashboard: dashboard, Index: tile, Title: t.Title, Kind: t.KindName(), Width: t.Width}
-	res, truncated, err := tileQuery(ctx, lh, t.Query)
+	res, truncated, err := p.tileQuery(ctx, lh, t.Query)
 	if err != nil {
 		return fail(err)
 	}
@@ -157,12 +158,13 @@ func (p *Project) EvalTile(ctx context.Context, lh *lakehouse.Lakehouse, dashboa
 // tileQuery runs a tile's SELECT and returns at most MaxTileRows rows, and
 // whether there were more. The query is refused unless DuckDB's parser
 // sees one SELECT; the lakehouse then authorizes what it will run.
-func tileQuery(ctx context.Context, lh *lakehouse.Lakehouse, query string) (*lakehouse.Result, bool, error) {
+func (p *Project) tileQuery(ctx context.Context, lh *lakehouse.Lakehouse, query string) (*lakehouse.Result, bool, error) {
 	q := strings.TrimRight(strings.TrimSpace(query), "; \t\r\n")
 	if q == "" {
 		return nil, false, errors.New("pipeline: the tile has no query")
 	}
-	if _, err := lh.TableRefs(ctx, q); err != nil {
+	refs, err := lh.TableRefs(ctx, q)
+	if err != nil {
 		var perr *lakehouse.ParseError
 		if errors.As(err, &perr) {
 			return nil, false, fmt.Errorf("pipeline: a tile's query may only read, with one SELECT: %s", notSelect(q, perr.Message))
@@ -171,13 +173,48 @@ func tileQuery(ctx context.Context, lh *lakehouse.Lakehouse, query string) (*lak
 	}
 	res, err := lh.Query(ctx, fmt.Sprintf("SELECT * FROM (\n%s\n) AS lb_tile LIMIT %d", q, MaxTileRows+1))
 	if err != nil {
-		return nil, false, err
+		return nil, false, p.notBuilt(err, refs)
 	}
 	if len(res.Rows) > MaxTileRows {
 		res.Rows = res.Rows[:MaxTileRows]
 		return res, true, nil
 	}
 	return res, false, nil
+}
+
+// missingTable is the name in DuckDB's error for a table that does not
+// exist.
+var missingTable = regexp.MustCompile(`Table with name ([^ ]+) does not exist`)
+
+// notBuilt explains a tile's query failing on a table of refs the target
+// does not have yet (DuckDB says "Table with name x does not exist"): the
+// job that builds it has not run there; other errors are returned as
+// they are.
+func (p *Project) notBuilt(err error, refs []lakehouse.TableName) error {
+	m := missingTable.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	for _, r := range refs {
+		if !strings.EqualFold(r.Name, m[1]) && !strings.EqualFold(r.String(), m[1]) {
+			continue
+		}
+		var jobs []string
+		for _, name := range sortedKeys(p.Resources.Jobs) {
+			for _, t := range p.Resources.Jobs[name].Tasks {
+				if t.Type == "predict" && r.Schema == "ml" && r.Name == strings.SplitN(t.Model, "@", 2)[0]+"_predictions" {
+					jobs = append(jobs, name)
+					break
+				}
+			}
+		}
+		how := "run the job that builds it"
+		if len(jobs) > 0 {
+			how = "run job " + strings.Join(jobs, " or ") + " (r in the Engineer view, or `lakebench bundle run " + jobs[0] + "`)"
+		}
+		return fmt.Errorf("pipeline: %s is not built on target %s yet: %s", r, p.Target, how)
+	}
+	return err
 }
 
 // column finds a column by name (case-insensitive), -1 when it is absent.
@@ -274,7 +311,7 @@ func (p *Project) kpi(ctx context.Context, lh *lakehouse.Lakehouse, t Tile, res 
 		}
 		prev = res.Rows[0][i]
 	case t.PreviousQuery != "":
-		pres, _, err := tileQuery(ctx, lh, t.PreviousQuery)
+		pres, _, err := p.tileQuery(ctx, lh, t.PreviousQuery)
 		if err != nil {
 			return nil, fmt.Errorf("previous_query: %w", err)
 		}
@@ -381,4 +418,184 @@ func notSelect(query, msg string) string {
 		}
 	}
 	return msg
+}
+
+// validateTileColumns checks the columns tiles name (x, y, value,
+// previous) against those their queries return, bound (not run) in a
+// private in-memory DuckDB over empty tables with the schemas the bundle's
+// models build, derived as `lakebench test` types its inputs (unitRunner):
+// a source's columns by its schema_hints, else by its landing files' own
+// types. A name the query does not return is an error at its key, with
+// the columns and a did-you-mean; a tile whose tables cannot be bound so
+// (a quarantine table, a source without landing files yet) is a warning:
+// its names are checked when it is drawn on a target.
+func (p *Project) validateTileColumns(ctx context.Context, models []Model, errf, warnf func(path, hint, format string, args ...any)) {
+	shapes, err := lakehouse.Open(ctx, "", lakehouse.Options{Threads: 1})
+	if err != nil {
+		warnf("resources.dashboards", "", "the tiles' columns were not checked: %v", err)
+		return
+	}
+	defer shapes.Close()
+	byTable := map[string]Model{}
+	for _, m := range models {
+		byTable[m.Table.String()] = m
+	}
+	files := map[string]map[string]string{} // source -> column -> type
+	r := &unitRunner{p: p, parser: shapes, shapes: shapes, models: byTable, schemas: map[string]schemaResult{}}
+	r.fileType = func(ctx context.Context, source, column string) string {
+		types, ok := files[source]
+		if !ok {
+			types = p.landingTypes(ctx, shapes, source)
+			files[source] = types
+		}
+		return types[strings.ToLower(column)]
+	}
+	// A quarantine's schema is its table's and what lakebench adds; a
+	// model's predictions', its table's keys and what ml adds, with one
+	// prob_<class> per class training finds: those the query names are
+	// taken on trust, and a name missing there is only a warning.
+	inexact := false
+	r.stub = func(ctx context.Context, table lakehouse.TableName, query string) ([]lakehouse.Column, bool) {
+		if base, ok := strings.CutSuffix(table.Name, "_quarantine"); ok {
+			if _, src := p.Resources.Sources[base]; src && table.Schema == "bronze" {
+				return ingestQuarantine, true
+			}
+			cols, ok := r.upstreamSchema(ctx, lakehouse.TableName{Schema: table.Schema, Name: base})
+			if !ok {
+				return nil, false
+			}
+			list := lakehouse.CheckResultType + "[]"
+			return append(slices.Clone(cols), lakehouse.Column{Name: "_errors", Type: list},
+				lakehouse.Column{Name: "_warnings", Type: list}, lakehouse.Column{Name: "_run_id", Type: "VARCHAR"}), true
+		}
+		name, ok := strings.CutSuffix(table.Name, "_predictions")
+		rm, isModel := p.Resources.RegisteredModels[name]
+		if !ok || !isModel || table.Schema != "ml" {
+			return nil, false
+		}
+		scored, err := lakehouse.ParseTableName(rm.Table)
+		if err != nil {
+			return nil, false
+		}
+		from, derived := r.upstreamSchema(ctx, scored)
+		refs, err := shapes.ColumnRefs(ctx, query)
+		if !derived || err != nil {
+			return nil, false
+		}
+		// The keys, as ml's predict picks them: the id and *_id columns,
+		// else every column.
+		var cols []lakehouse.Column
+		label := "DOUBLE"
+		for _, c := range from {
+			n := strings.ToLower(c.Name)
+			if n == strings.ToLower(rm.Label) {
+				label = c.Type
+			}
+			if n == "id" || strings.HasSuffix(n, "_id") && !strings.HasPrefix(n, "_") {
+				cols = append(cols, c)
+			}
+		}
+		if len(cols) == 0 {
+			cols = slices.Clone(from)
+		}
+		cols = append(cols, lakehouse.Column{Name: "prediction", Type: label})
+		for _, ref := range refs {
+			if strings.HasPrefix(ref, "prob_") {
+				cols = append(cols, lakehouse.Column{Name: ref, Type: "DOUBLE"})
+			}
+		}
+		inexact = true
+		return append(cols, lakehouse.Column{Name: "model_name", Type: "VARCHAR"}, lakehouse.Column{Name: "model_version", Type: "INTEGER"},
+			lakehouse.Column{Name: "scored_at", Type: "TIMESTAMP"}), true
+	}
+	for _, n := range sortedKeys(p.Resources.Dashboards) {
+		for i, t := range p.Resources.Dashboards[n].Tiles {
+			path := fmt.Sprintf("resources.dashboards.%s.tiles[%d]", n, i)
+			inexact = false
+			names := map[string]string{}
+			switch t.KindName() {
+			case TileChart:
+				names["x"], names["y"] = t.X, t.Y
+			case TileKPI:
+				names["value"], names["previous"] = t.Value, t.Previous
+			}
+			if names["x"]+names["y"]+names["value"]+names["previous"] == "" {
+				continue
+			}
+			reads, err := shapes.TableRefs(ctx, t.Query)
+			if err != nil {
+				continue // validateTileQuery said why
+			}
+			tile := lakehouse.TableName{Schema: "lb_tile", Name: fmt.Sprintf("%s_%d", n, i)}
+			r.models[tile.String()] = Model{Table: tile, SQL: t.Query, Reads: reads}
+			cols, ok := r.upstreamSchema(ctx, tile)
+			if !ok {
+				var tables []string
+				for _, t := range reads {
+					tables = append(tables, t.String())
+				}
+				warnf(path+".query", "`lakebench dashboard "+n+"` checks them on a target",
+					"the columns tile %q names were not checked: its query does not bind over the bundle's schemas of %s (a quarantine table, or a source without landing files yet, has its columns only on a target)",
+					t.Title, strings.Join(tables, ", "))
+				continue
+			}
+			have := make([]string, len(cols))
+			for k, c := range cols {
+				have[k] = c.Name
+			}
+			for _, key := range sortedKeys(names) {
+				name := names[key]
+				if name == "" || column(cols, name) >= 0 {
+					continue
+				}
+				hint := strings.TrimPrefix(suggestHint(name, have)+" ", "; ") + "its columns: " + columnNames(cols) + "; name one of them, or return the column from the query"
+				if inexact {
+					warnf(path+"."+key, hint+" (a model's prob_<class> columns are known once it is trained: checked as far as the bundle says)",
+						"%s names column %q, which the tile's query may not return", key, name)
+				} else {
+					errf(path+"."+key, hint, "%s names column %q, which the tile's query does not return", key, name)
+				}
+			}
+		}
+	}
+}
+
+// ingestQuarantine are the columns of a source's quarantine (the lines
+// ingestion could not load).
+var ingestQuarantine = []lakehouse.Column{{Name: "_source_file", Type: "VARCHAR"}, {Name: "_line", Type: "BIGINT"},
+	{Name: "_column", Type: "VARCHAR"}, {Name: "_reason", Type: "VARCHAR"}, {Name: "_raw", Type: "VARCHAR"},
+	{Name: "_ingested_at", Type: "TIMESTAMP"}, {Name: "_batch_id", Type: "VARCHAR"}}
+
+// landingTypes are the types DuckDB's own readers give the columns of a
+// source's landing files (lower-case names), as a run's ingestion would
+// find them; none when there are no files yet or they do not read.
+func (p *Project) landingTypes(ctx context.Context, shapes *lakehouse.Lakehouse, source string) map[string]string {
+	src := p.Resources.Sources[source]
+	files, err := p.SourceFiles(src)
+	if err != nil || len(files) == 0 {
+		return nil
+	}
+	format, err := lakehouse.ParseFormat(src.Format)
+	if err != nil {
+		return nil
+	}
+	if format == "" {
+		if format, err = lakehouse.FormatOf(files[0]); err != nil {
+			return nil
+		}
+	}
+	list := make([]string, len(files))
+	for i, f := range files {
+		list[i] = lakehouse.QuoteString(f)
+	}
+	reader := map[lakehouse.Format]string{lakehouse.CSV: "read_csv", lakehouse.JSON: "read_json_auto", lakehouse.Parquet: "read_parquet"}[format]
+	cols, err := shapes.SchemaOf(ctx, "SELECT * FROM "+reader+"(["+strings.Join(list, ", ")+"])")
+	if err != nil {
+		return nil
+	}
+	types := map[string]string{}
+	for _, c := range cols {
+		types[strings.ToLower(c.Name)] = c.Type
+	}
+	return types
 }

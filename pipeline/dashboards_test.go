@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -330,5 +332,97 @@ func TestTileColumnErrorPlaced(t *testing.T) {
 	pos := p.position("resources.dashboards.d.tiles[0].y")
 	if pos.line == 0 || !strings.Contains(msg, fmt.Sprintf(":%d:%d:", pos.line, pos.column)) {
 		t.Errorf("the error %q is not placed at y (line %d, column %d)", msg, pos.line, pos.column)
+	}
+}
+
+// bundle validate binds each tile's query over the bundle's schemas and
+// places a column a tile names and its query does not return at its key,
+// with a did-you-mean: exactly over models, quarantines and sources with
+// landing files; as a warning over a model's predictions (its prob_
+// columns come from training) or tables it cannot bind.
+func TestValidateTileColumns(t *testing.T) {
+	ctx := context.Background()
+	p := sampleProject(t, "")
+	bi := filepath.Join(p.Dir, "resources", "bi.yml")
+	data, err := os.ReadFile(bi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(data)
+	for _, c := range []struct{ old, new string }{
+		{"chart: bar\n          x: category\n          y: revenue", "chart: bar\n          x: category\n          y: revenu"},
+		{"value: rows\n", "value: row\n"},
+		{"x: recency_days", "x: recency"},
+	} {
+		if !strings.Contains(text, c.old) {
+			t.Fatalf("the sample's bi.yml has no %q", c.old)
+		}
+		text = strings.Replace(text, c.old, c.new, 1)
+	}
+	if err := os.WriteFile(bi, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err = LoadWith(p.Dir, LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parser, err := lakehouse.Open(ctx, "", lakehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer parser.Close()
+	v := p.Validate(ctx, parser)
+	at := func(key string) string {
+		pos := p.position(key)
+		return fmt.Sprintf("%s:%d:%d", pos.file, pos.line, pos.column)
+	}
+	find := func(list Diagnostics, where string) *Error {
+		for _, e := range list {
+			if fmt.Sprintf("%s:%d:%d", e.File, e.Line, e.Column) == where {
+				return e
+			}
+		}
+		return nil
+	}
+	byCategory := at(fmt.Sprintf("resources.dashboards.revenue.tiles[%d].y", tileNamed(t, p, "revenue", "Revenue by category")))
+	if e := find(v.Errors, byCategory); e == nil || !strings.Contains(e.Message, `"revenu"`) || !strings.Contains(e.Hint, "did you mean revenue?") {
+		t.Errorf("no error for y: revenu at %s with a did-you-mean: %v", byCategory, v.Errors)
+	}
+	quarantined := at(fmt.Sprintf("resources.dashboards.incidents.tiles[%d].value", tileNamed(t, p, "incidents", "Rows quarantined")))
+	if e := find(v.Errors, quarantined); e == nil || !strings.Contains(e.Message, `"row"`) {
+		t.Errorf("no error for value: row over the quarantines at %s: %v", quarantined, v.Errors)
+	}
+	risk := at(fmt.Sprintf("resources.dashboards.churn.tiles[%d].x", tileNamed(t, p, "churn", "Risk against days since the last order")))
+	if e := find(v.Warnings, risk); e == nil || !strings.Contains(e.Message, `"recency"`) {
+		t.Errorf("no warning for x: recency over the predictions at %s: %v", risk, v.Warnings)
+	}
+	if len(v.Errors) != 2 {
+		t.Errorf("errors: %v, want the two above", v.Errors)
+	}
+
+	// Without the orders' landing files, the tiles over bronze.orders are
+	// not checked, and say so.
+	if err := os.RemoveAll(filepath.Dir(filepath.Join(p.Dir, p.Resources.Sources["orders"].Path))); err != nil {
+		t.Fatal(err)
+	}
+	v = p.Validate(ctx, parser)
+	late := at(fmt.Sprintf("resources.dashboards.incidents.tiles[%d].query", tileNamed(t, p, "incidents", "Late orders (arrived days after)")))
+	if e := find(v.Warnings, late); e == nil || !strings.Contains(e.Message, "were not checked") || !strings.Contains(e.Message, "bronze.orders") {
+		t.Errorf("no warning that the late orders tile was not checked at %s: %v", late, v.Warnings)
+	}
+}
+
+// A tile over a table the target has not built yet names the table and
+// the job that builds it.
+func TestTileNotBuilt(t *testing.T) {
+	ctx := context.Background()
+	p := sampleProject(t, "")
+	lh := openFor(t, p)
+	if _, err := p.Deploy(ctx, lh, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err := p.EvalTile(ctx, lh, "churn", tileNamed(t, p, "churn", "Customers at risk"))
+	if err == nil || !strings.Contains(err.Error(), "ml.churn_predictions is not built on target dev yet: run job nightly") {
+		t.Errorf("a tile over predictions not made yet: %v", err)
 	}
 }

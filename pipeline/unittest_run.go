@@ -214,6 +214,13 @@ type unitRunner struct {
 	// (the parser's: parsing reads no table); scratch is where tests run,
 	// one test's tables at a time.
 	shapes, scratch *lakehouse.Lakehouse
+	// fileType, when set, types a source column no hint types ("" when
+	// it cannot): validate reads the landing files' own types for it.
+	fileType func(ctx context.Context, source, column string) string
+	// stub, when set, gives the schema of a table that neither a model
+	// nor a source builds (validate's quarantines and predictions), for
+	// a SELECT that reads it.
+	stub func(ctx context.Context, table lakehouse.TableName, selectSQL string) ([]lakehouse.Column, bool)
 }
 
 // scratchDB is the run's private in-memory lakehouse for tests' tables.
@@ -571,13 +578,20 @@ func (r *unitRunner) derive(ctx context.Context, table lakehouse.TableName, dept
 				// say: the schema is not known, and the test's values
 				// type the table instead.
 				typ, err := lakehouse.ParseType(src.SchemaHints[c])
-				if src.SchemaHints[c] == "" || err != nil {
+				if (src.SchemaHints[c] == "" || err != nil) && r.fileType != nil {
+					if typ, err = r.fileType(ctx, in.Name, c), nil; typ == "" {
+						continue // not in the files: the query's own name (the bind tells)
+					}
+				}
+				if typ == "" || err != nil {
 					return nil, false
 				}
 				cols = append(cols, lakehouse.Column{Name: c, Type: typ})
 			}
 			cols = append(cols, lineageColumns...)
-		} else {
+		} else if r.stub == nil {
+			return nil, false
+		} else if cols, ok = r.stub(ctx, in, m.SQL); !ok {
 			return nil, false
 		}
 		if err := r.shapes.LoadRows(ctx, in, cols, nil); err != nil {

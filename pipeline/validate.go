@@ -175,6 +175,7 @@ func (p *Project) Validate(ctx context.Context, lh sqlParser) *Validation {
 		}
 	}
 	p.validateDashboards(ctx, lh, errf, checkQuery)
+	p.validateTileColumns(ctx, models, errf, warnf)
 	p.validateAlerts(ctx, lh, func(e *Error) { v.Errors = append(v.Errors, e) }, checkQuery)
 	kindErrs, kindWarns := p.validateKinds(models, errf)
 	v.Errors, v.Warnings = append(v.Errors, kindErrs...), append(v.Warnings, kindWarns...)

@@ -83,5 +83,21 @@ func (v *analyst) editorView(width, height int) string {
 	if v.focus != paneEditor {
 		title += " · e to edit"
 	}
+	// A query that runs says so here too: at 80x24 the results are not
+	// on screen until its first rows.
+	for _, t := range v.runTabs() {
+		if t != nil && t.status == tabRunning {
+			title += " · " + v.spin.View() + " running " + duration(v.sh.now().Sub(t.started)) + " · esc cancels"
+			break
+		}
+	}
 	return panel(fr, title, strings.Split(v.ed.View(), "\n"), width, height)
+}
+
+// runTabs are the result tabs of the last run (none before one).
+func (v *analyst) runTabs() []*resultTab {
+	if v.run == nil {
+		return nil
+	}
+	return v.run.tabs
 }

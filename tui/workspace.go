@@ -67,6 +67,10 @@ type Workspace struct {
 	// files (see workspace_analyst.go), opened on first use.
 	storeMu sync.Mutex
 	store   *lakehouse.ResultStore
+	// completers complete the Analyst's SQL per target file without
+	// holding it (see Workspace.completer).
+	completeMu sync.Mutex
+	completers map[string]*completer
 }
 
 // errRunning is a read refused while this TUI runs a job on the target.

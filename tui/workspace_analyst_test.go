@@ -375,3 +375,36 @@ func TestAnalystSessionUnderWrites(t *testing.T) {
 		t.Errorf("after the writes: %v", err)
 	}
 }
+
+// TestAnalystCompleterKept: completions come from a Completer kept while
+// the target's file is unchanged, holding no file; a write makes a new one.
+func TestAnalystCompleterKept(t *testing.T) {
+	ctx := context.Background()
+	ws := copyWorkspace(t)
+	defer ws.Close()
+	target := testInfo.Target
+	kept := func() *lakehouse.Completer {
+		t.Helper()
+		got, err := ws.Complete(ctx, target, "select * from gold.")
+		if err != nil || len(got) == 0 {
+			t.Fatalf("completion: %v, %v", got, err)
+		}
+		if ws.Holding(target) {
+			t.Error("the session holds the file after a completion")
+		}
+		p, _ := ws.proj(target)
+		ws.completeMu.Lock()
+		defer ws.completeMu.Unlock()
+		return ws.completers[p.DatabasePath(target)].c
+	}
+	first := kept()
+	if again := kept(); again != first {
+		t.Error("the file is unchanged, and a new completer was made")
+	}
+	if _, err := ws.CheckAlerts(ctx, target); err != nil { // writes sys.alert_history
+		t.Fatal(err)
+	}
+	if after := kept(); after == first {
+		t.Error("the file was written, and the completer was kept")
+	}
+}
