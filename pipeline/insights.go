@@ -11,5 +11,5 @@ import (
 // DuckDB's parser sees one SELECT, authorized on its plan, at most
 // MaxTileRows rows (truncated says there were more).
 func (p *Project) EvalQuery(ctx context.Context, lh *lakehouse.Lakehouse, query string) (res *lakehouse.Result, truncated bool, err error) {
-	return tileQuery(ctx, lh, query)
+	return p.tileQuery(ctx, lh, query)
 }
