@@ -76,11 +76,18 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 	return p
 }
 
+// margin is the space in pixels kept free on the left and right of a chart
+// (half of it at the top and bottom).
+const margin = 24
+
 // save draws p into a PNG of w x h pixels.
 func save(p *plot.Plot, w, h int, path string) error {
 	px := func(n int) vg.Length { return vg.Length(float64(n) * vg.Inch.Points() / dpi) }
 	c := vgimg.NewWith(vgimg.UseWH(px(w), px(h)), vgimg.UseDPI(dpi), vgimg.UseBackgroundColor(color.White))
-	p.Draw(draw.New(c))
+	// A margin on each side: gonum/plot draws the last tick's label and the
+	// longest bar name up to the canvas edge, where they were cut.
+	m := px(margin)
+	p.Draw(draw.Crop(draw.New(c), m, -m, m/2, -m/2))
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("deck: %w", err)
