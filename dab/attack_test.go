@@ -1,7 +1,6 @@
 package dab_test
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/lakebench/lakebench/dab"
-	"github.com/lakebench/lakebench/lakehouse"
 	"github.com/lakebench/lakebench/pipeline"
 )
 
@@ -22,20 +20,7 @@ import (
 // project still loads after it.
 func TestExportNotOverTheProject(t *testing.T) {
 	dir := sample(t)
-	ctx := context.Background()
-	p, err := pipeline.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lh, err := lakehouse.Open(ctx, "", lakehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lh.Close()
-	models, err := p.Models(ctx, lh)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, models := load(t, dir)
 	link := filepath.Join(t.TempDir(), "link")
 	if err := os.Symlink(dir, link); err != nil {
 		t.Fatal(err)

@@ -86,6 +86,18 @@ func must[T any](v T, _ error) T { return v }
 // export writes the project in dir as a bundle in a temporary directory.
 func export(t *testing.T, dir string) (*dab.Result, *pipeline.Project, []pipeline.Model) {
 	t.Helper()
+	p, models := load(t, dir)
+	res, err := dab.Export(p, models, filepath.Join(t.TempDir(), "dab"), dab.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, p, models
+}
+
+// load reads the project in dir and its models, bound in an in-memory
+// DuckDB.
+func load(t *testing.T, dir string) (*pipeline.Project, []pipeline.Model) {
+	t.Helper()
 	ctx := context.Background()
 	p, err := pipeline.Load(dir)
 	if err != nil {
@@ -100,11 +112,7 @@ func export(t *testing.T, dir string) (*dab.Result, *pipeline.Project, []pipelin
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := dab.Export(p, models, filepath.Join(t.TempDir(), "dab"), dab.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, p, models
+	return p, models
 }
 
 func sample(t *testing.T) string {
@@ -436,20 +444,7 @@ func bundleSchemaOrNil(t *testing.T) *jsonschema.Schema {
 
 func TestExportRefusesAndStaysInside(t *testing.T) {
 	dir := sample(t)
-	ctx := context.Background()
-	p, err := pipeline.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lh, err := lakehouse.Open(ctx, "", lakehouse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lh.Close()
-	models, err := p.Models(ctx, lh)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, models := load(t, dir)
 	out := t.TempDir()
 	if err := os.WriteFile(filepath.Join(out, "notes.txt"), []byte("mine"), 0o644); err != nil {
 		t.Fatal(err)
@@ -462,8 +457,7 @@ func TestExportRefusesAndStaysInside(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(out, "src")); err != nil {
 		t.Fatal(err)
 	}
-	_, err = dab.Export(p, models, out, dab.Options{Force: true})
-	if err == nil {
+	if _, err := dab.Export(p, models, out, dab.Options{Force: true}); err == nil {
 		t.Fatal("an export through a symlink out of DIR succeeded")
 	}
 	if entries, _ := os.ReadDir(outside); len(entries) > 0 {
