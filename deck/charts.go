@@ -153,18 +153,10 @@ func RevenueChart(s *Series, dip *Dip, path string) error {
 		}
 		band.Color, band.LineStyle.Width = pink, 0
 		p.Add(band)
-		lbl, err := plotter.NewLabels(plotter.XYLabels{
-			XYs:    []plotter.XY{{X: (x0 + x1) / 2, Y: hi * 1.12}},
-			Labels: []string{fmt.Sprintf("dip: %s vs usual", signedPercent(dip.Relative))},
-		})
+		lbl, err := notes(plotter.XYs{{X: (x0 + x1) / 2, Y: hi * 1.12}},
+			[]string{fmt.Sprintf("dip: %s vs usual", signedPercent(dip.Relative))}, red, draw.XCenter, draw.YTop)
 		if err != nil {
 			return err
-		}
-		for i := range lbl.TextStyle {
-			lbl.TextStyle[i].Font = sans(noteSize)
-			lbl.TextStyle[i].Color = red
-			lbl.TextStyle[i].XAlign = draw.XCenter
-			lbl.TextStyle[i].YAlign = draw.YTop
 		}
 		p.Add(lbl)
 	}
@@ -292,14 +284,9 @@ func hbars(p *plot.Plot, names []string, values []float64, c color.Color, label 
 		xys[i] = plotter.XY{X: v, Y: float64(i)}
 		labels[i] = " " + label(v)
 	}
-	lbl, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
+	lbl, err := notes(xys, labels, ink, draw.XLeft, draw.YCenter)
 	if err != nil {
 		return err
-	}
-	for i := range lbl.TextStyle {
-		lbl.TextStyle[i].Font = sans(noteSize)
-		lbl.TextStyle[i].Color = ink
-		lbl.TextStyle[i].YAlign = draw.YCenter
 	}
 	p.Add(lbl)
 	p.X.Min, p.X.Max = 0, hi*1.25
@@ -307,6 +294,20 @@ func hbars(p *plot.Plot, names []string, values []float64, c color.Color, label 
 		p.X.Max = 1
 	}
 	return nil
+}
+
+// notes are text labels at points in the deck's note size.
+func notes(at plotter.XYs, texts []string, c color.Color, x draw.XAlignment, y draw.YAlignment) (*plotter.Labels, error) {
+	lbl, err := plotter.NewLabels(plotter.XYLabels{XYs: at, Labels: texts})
+	if err != nil {
+		return nil, err
+	}
+	for i := range lbl.TextStyle {
+		lbl.TextStyle[i].Font = sans(noteSize)
+		lbl.TextStyle[i].Color = c
+		lbl.TextStyle[i].XAlign, lbl.TextStyle[i].YAlign = x, y
+	}
+	return lbl, nil
 }
 
 // RiskChart draws the churn risk per segment, highest on top.
@@ -416,14 +417,9 @@ func LayersChart(layers []lakehouse.Layer, target string, path string) error {
 		}
 		bar.Color, bar.LineStyle.Width, bar.XMin = c, 0, float64(i)
 		p.Add(bar)
-		lbl, err := plotter.NewLabels(plotter.XYLabels{XYs: []plotter.XY{{X: float64(i), Y: v}}, Labels: []string{lakehouse.GroupDigits(strconv.FormatInt(l.Rows, 10))}})
+		lbl, err := notes(plotter.XYs{{X: float64(i), Y: v}}, []string{lakehouse.GroupDigits(strconv.FormatInt(l.Rows, 10))}, ink, draw.XCenter, draw.YBottom)
 		if err != nil {
 			return err
-		}
-		for j := range lbl.TextStyle {
-			lbl.TextStyle[j].Font = sans(noteSize)
-			lbl.TextStyle[j].Color = ink
-			lbl.TextStyle[j].XAlign = draw.XCenter
 		}
 		lbl.Offset = vg.Point{Y: vg.Points(5)}
 		p.Add(lbl)
