@@ -57,6 +57,7 @@ type Live struct {
 	store       *ResultStore
 	reopen      func(ctx context.Context) (*Lakehouse, func(), error)
 	path        string
+	protected   []string
 	memoryLimit int64
 	threads     int
 	// table is the spill: a temporary table of sess's connection holding
@@ -110,6 +111,10 @@ type LiveOptions struct {
 	// checks of Filter (the one OpenLive ran on may be closed by then);
 	// done ends its use. Nil: Filter checks on the lakehouse of OpenLive.
 	Reopen func(ctx context.Context) (lh *Lakehouse, done func(), err error)
+	// Protected are directories Export may not write into, nor below: the
+	// landing zones the next run ingests into bronze with its runner's
+	// rights (pipeline.Project.LandingDirs).
+	Protected []string
 }
 
 // LiveOutcome is how one execution ended.
@@ -287,7 +292,7 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	l := &Live{lh: lh, sess: sess, sql: q, firstN: int64(opts.FirstPage), cancel: cancel,
-		store: opts.Store, reopen: opts.Reopen, path: lh.path, memoryLimit: lh.memoryLimit, threads: lh.threads,
+		store: opts.Store, reopen: opts.Reopen, path: lh.path, protected: opts.Protected, memoryLimit: lh.memoryLimit, threads: lh.threads,
 		table: fmt.Sprintf("lb_live_%d", liveSeq.Add(1)),
 		ready: make(chan struct{}), done: make(chan struct{}), changed: make(chan struct{})}
 	// A result on a store belongs to the store; the lakehouse cancels
@@ -1073,7 +1078,7 @@ func (l *Live) derive(ctx context.Context, key *sortKey, where string) (*Live, e
 		return nil, err
 	}
 	d := &Live{lh: l.lh, sess: l.sess, sql: l.sql, names: l.names, types: l.types, columns: l.columns, firstN: l.firstN,
-		store: l.store, reopen: l.reopen, path: l.path, memoryLimit: l.memoryLimit, threads: l.threads,
+		store: l.store, reopen: l.reopen, path: l.path, protected: l.protected, memoryLimit: l.memoryLimit, threads: l.threads,
 		table: fmt.Sprintf("lb_live_%d", liveSeq.Add(1)), derived: true,
 		ready: make(chan struct{}), done: make(chan struct{}), changed: make(chan struct{})}
 	src, pos := l.table, l.pos()

@@ -45,7 +45,7 @@ func (l *Live) Export(ctx context.Context, path, format string, progress func(wr
 	if err := l.Wait(ctx); err != nil {
 		return incomplete(err)
 	}
-	dir, err := openExportDir(l.path, path)
+	dir, err := openExportDir(l.path, path, l.protected)
 	if err != nil {
 		return err
 	}
@@ -172,8 +172,8 @@ func (l *Live) Export(ctx context.Context, path, format string, progress func(wr
 // it is when opened is what is checked and written. It refuses the
 // directory of the target's own files (its DuckDB file, lock, audit and
 // query logs), however path reaches it: an export there would replace
-// them.
-func openExportDir(target, path string) (*os.Root, error) {
+// them; and any of the protected directories or one below them.
+func openExportDir(target, path string, protected []string) (*os.Root, error) {
 	name := filepath.Dir(path)
 	dir, err := os.OpenRoot(name)
 	if err != nil {
@@ -193,7 +193,37 @@ func openExportDir(target, path string) (*os.Root, error) {
 			return nil, fmt.Errorf("lakehouse: export to %s: %s holds the target's own files (its database, lock and logs), which an export may not replace; choose another directory", path, name)
 		}
 	}
+	if p := landingOf(dir, name, protected); p != "" {
+		dir.Close()
+		return nil, fmt.Errorf("lakehouse: export to %s: %s is in the landing zone %s, whose files the next run loads into bronze with its runner's rights; choose a directory outside the sources' landing zones", path, name, p)
+	}
 	return dir, nil
+}
+
+// landingOf returns the protected directory that dir (opened from name)
+// is, or lies below, by its real path; "" when none.
+func landingOf(dir *os.Root, name string, protected []string) string {
+	if len(protected) == 0 {
+		return ""
+	}
+	opened, err := dir.Stat(".")
+	if err != nil {
+		return name // unknown: refuse
+	}
+	real, rerr := filepath.EvalSymlinks(name)
+	for _, p := range protected {
+		if fi, err := os.Stat(p); err == nil && os.SameFile(opened, fi) {
+			return p
+		}
+		preal, err := filepath.EvalSymlinks(p)
+		if err != nil || rerr != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(preal, real); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return p
+		}
+	}
+	return ""
 }
 
 // exportTarget refuses to write base in dir when it is a link (the export

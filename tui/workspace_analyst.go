@@ -109,6 +109,23 @@ func (w *Workspace) session(ctx context.Context, target string) (*session, *lake
 	return s, s.lh, nil
 }
 
+// landingDirs are the landing zones of every target's sources, which an
+// export of a result may not write into (the next run would load the file
+// into bronze with its runner's rights, whoever wrote it).
+func (w *Workspace) landingDirs() []string {
+	p, err := w.proj("")
+	if err != nil {
+		return nil
+	}
+	dirs := p.LandingDirs()
+	for name := range p.Targets {
+		if q, err := w.proj(name); err == nil {
+			dirs = append(dirs, q.LandingDirs()...)
+		}
+	}
+	return dirs
+}
+
 // store is the workspace's store of results, opened on first use.
 func (w *Workspace) resultStore(ctx context.Context) (*lakehouse.ResultStore, error) {
 	w.storeMu.Lock()
@@ -320,7 +337,7 @@ func (w *Workspace) Query(ctx context.Context, target, sqlText string) (*lakehou
 		}
 		return lh, s.done, nil
 	}
-	live, err := lh.OpenLive(qctx, sqlText, lakehouse.LiveOptions{OnDone: onDone, Store: store, Reopen: reopen})
+	live, err := lh.OpenLive(qctx, sqlText, lakehouse.LiveOptions{OnDone: onDone, Store: store, Reopen: reopen, Protected: w.landingDirs()})
 	if err != nil {
 		cancel()
 		return nil, failed(err)
