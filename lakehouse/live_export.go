@@ -195,7 +195,7 @@ func openExportDir(target, path string, protected []string) (*os.Root, error) {
 	}
 	if p := landingOf(dir, name, protected); p != "" {
 		dir.Close()
-		return nil, fmt.Errorf("lakehouse: export to %s: %s is in the landing zone %s, whose files the next run loads into bronze with its runner's rights; choose a directory outside the sources' landing zones", path, name, p)
+		return nil, fmt.Errorf("lakehouse: export to %s: that is in the sources' landing zone %s, which the next run loads into bronze as its runner; choose another directory", path, p)
 	}
 	return dir, nil
 }
