@@ -719,7 +719,9 @@ func (m *Model) statusView() string {
 // alertCount is how many of the snapshot's alerts are TRIGGERED, "—"
 // before the first load.
 func alertCount(s *Snapshot) string {
-	if s == nil {
+	// Alerts that could not be read (the principal lacks SELECT on sys)
+	// are unknown, not none.
+	if s == nil || s.Refused[RefusedAlerts] != "" {
 		return "—"
 	}
 	return fmt.Sprint(triggered(s.Alerts))
