@@ -765,10 +765,10 @@ func (p *Project) checkAlerts(ctx context.Context, lh *lakehouse.Lakehouse, rec 
 		now := p.now()
 		s, errs := p.alertSpec(n)
 		var ev AlertEvaluation
+		var refusal error
 		if len(errs) > 0 {
 			ev = AlertEvaluation{Alert: n, At: now, State: AlertError, Op: s.op, Error: "alert " + n + ": " + Diagnostics(errs).Error()}
 		} else {
-			var refusal error
 			ev, refusal = p.evaluate(ctx, lh, principal, s, now)
 			if refusal != nil {
 				refusals = append(refusals, refusal)
@@ -790,8 +790,15 @@ func (p *Project) checkAlerts(ctx context.Context, lh *lakehouse.Lakehouse, rec 
 				return nil, nil, ctx.Err()
 			}
 		}
-		if err := rec.RecordAlert(context.WithoutCancel(ctx), alertEvent(ev)); err != nil {
-			return nil, nil, err
+		// An on-demand check the grants refuse says nothing of the data:
+		// it is not recorded (sys.audit has the refusal), or a principal
+		// who may not read an alert's tables could turn a TRIGGERED alert
+		// into ERROR for everyone, and the next evaluation would notify
+		// again. A job run records it: its task fails with the refusal.
+		if refusal == nil || runID != "" {
+			if err := rec.RecordAlert(context.WithoutCancel(ctx), alertEvent(ev)); err != nil {
+				return nil, nil, err
+			}
 		}
 		st := AlertStatus{AlertEvaluation: ev, DisplayName: s.display, LastTriggered: log.LastTriggered, History: []AlertEvaluation{ev}}
 		if ev.State == AlertTriggered {
