@@ -307,7 +307,7 @@ func oneLine(s string) string {
 			break
 		}
 	}
-	if clean && utf8.ValidString(s) && !strings.ContainsRune(s, '\u0085') {
+	if clean && utf8.ValidString(s) && !strings.ContainsRune(s, '\u0085') && !strings.ContainsFunc(s, joiner) {
 		return s
 	}
 	var b strings.Builder
@@ -324,11 +324,20 @@ func oneLine(s string) string {
 			b.WriteRune('␡')
 		case r >= 0x80 && r < 0xa0, r == utf8.RuneError:
 			b.WriteRune('�')
+		case joiner(r):
 		default:
 			b.WriteRune(r)
 		}
 	}
 	return b.String()
+}
+
+// joiner reports the runes that join or restyle an emoji (zero-width
+// joiner, variation selectors, skin tones): terminals disagree on the width
+// of the sequences they make (tmux draws 👍🏽 four columns wide, ❤️ one),
+// which shifted the grid's borders, so a cell shows the emoji apart.
+func joiner(r rune) bool {
+	return r == '\u200d' || r >= '\ufe00' && r <= '\ufe0f' || r >= 0x1f3fb && r <= 0x1f3ff
 }
 
 // field is one field of a STRUCT type.

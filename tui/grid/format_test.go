@@ -218,3 +218,18 @@ func TestDoubleRoundedOnScreenOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestEmojiSequencesOneWidth: emoji joined or restyled (a skin tone, a
+// zero-width joiner, a variation selector) measure differently by
+// grapheme and by character (tmux drew 👍🏽 four columns wide and ❤️ one,
+// and the grid's borders moved); a cell shows them apart, so both
+// measures agree on every line.
+func TestEmojiSequencesOneWidth(t *testing.T) {
+	src := streamed(t, "SELECT '👍🏽x' AS a, '❤️y' AS b, '👨‍👩‍👧w' AS c, 'z' AS d FROM range(3)")
+	m := open(t, src, 80, 24, Options{})
+	for _, l := range strings.Split(m.View(), "\n") {
+		if g, c := ansi.StringWidth(l), ansi.StringWidthWc(l); g != 80 || c != 80 {
+			t.Fatalf("a line %d cells wide by grapheme and %d by character, want 80: %q", g, c, l)
+		}
+	}
+}
