@@ -445,7 +445,7 @@ func convergenceWarning(s Spec, iterations, fold int) string {
 	if fold > 0 {
 		where = fmt.Sprintf("cross-validation fold %d: ", fold)
 	}
-	return fmt.Sprintf("%s%s regression did not converge in %d iterations (max_iter %d, tol %g): raise max_iter or scale the input columns; the coefficients may be off the optimum (scikit-learn's ConvergenceWarning)", where, s.Algorithm, iterations, s.MaxIter, s.Tol)
+	return fmt.Sprintf("%s%s regression did not converge in %d iterations (max_iter %d, tol %g): raise max_iter (lakebench train --max-iter N: the features are standardised already); the coefficients may be off the optimum (scikit-learn's ConvergenceWarning)", where, s.Algorithm, iterations, s.MaxIter, s.Tol)
 }
 
 // largeMatrixBytes is the size of a training matrix from which Fit
