@@ -459,7 +459,11 @@ func (v *analyst) exported(msg anExportedMsg) tea.Cmd {
 	if msg.written > 0 {
 		n = msg.written
 	}
-	return flash(fmt.Sprintf("exported %s rows to %s", thousands(n), msg.path), false)
+	noun := "rows"
+	if n == 1 {
+		noun = "row"
+	}
+	return flash(fmt.Sprintf("exported %s %s to %s", thousands(n), noun, msg.path), false)
 }
 
 // currentTab is the result tab shown, or nil.
