@@ -183,7 +183,7 @@ func (w *Workspace) Prepare(ctx context.Context, progress func(string)) (Info, e
 // frame, and the job runs, both as the target's own identity: setting up
 // is lakebench's, never a role switch's (--as dana sees hers only).
 func firstRun(ctx context.Context, p *pipeline.Project, target, holder, job string, progress func(string)) error {
-	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{Holder: holder})
+	lh, err := openWriter(ctx, p, lakehouse.Options{Holder: holder})
 	if err != nil {
 		return err
 	}
@@ -584,7 +584,7 @@ func (w *Workspace) Run(ctx context.Context, target, job string, progress func(p
 	}
 	// This process's readers of the file close first.
 	defer w.exclusive(p.DatabasePath(target))()
-	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{Holder: w.opts.Holder})
+	lh, err := openWriter(ctx, p, lakehouse.Options{Holder: w.opts.Holder})
 	if err != nil {
 		return err
 	}
@@ -594,6 +594,19 @@ func (w *Workspace) Run(ctx context.Context, target, job string, progress func(p
 	}
 	_, err = p.Run(ctx, lh, pipeline.RunOptions{Job: job, Target: target, Principal: w.principal(p), Progress: progress})
 	return err
+}
+
+// openWriter opens p's target for writing with the target's compute
+// (DuckDB's memory_limit and threads, as `lakebench run` opens it), so a
+// run started from the TUI stays inside the same limits as one from the
+// CLI, with opts' holder and principal.
+func openWriter(ctx context.Context, p *pipeline.Project, opts lakehouse.Options) (*lakehouse.Lakehouse, error) {
+	compute, err := p.ComputeOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts.MemoryLimit, opts.Threads = compute.MemoryLimit, compute.Threads
+	return lakehouse.Open(ctx, p.DatabasePath(p.Target), opts)
 }
 
 // NextBatch implements Backend.
@@ -712,7 +725,7 @@ func (w *Workspace) writing(ctx context.Context, target, action string, write fu
 		return err
 	}
 	defer w.exclusive(p.DatabasePath(target))()
-	lh, err := lakehouse.Open(ctx, p.DatabasePath(target), lakehouse.Options{Holder: w.opts.Holder, Principal: principal})
+	lh, err := openWriter(ctx, p, lakehouse.Options{Holder: w.opts.Holder, Principal: principal})
 	if err != nil {
 		return err
 	}
