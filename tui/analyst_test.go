@@ -291,6 +291,28 @@ func TestAnalystAlertCount(t *testing.T) {
 	}
 }
 
+// TestAlertCountUnreadable: alerts a principal may not read count as
+// unknown in the status bar, not as none triggered.
+func TestAlertCountUnreadable(t *testing.T) {
+	fired := []pipeline.AlertStatus{
+		{AlertEvaluation: pipeline.AlertEvaluation{Alert: "a", State: pipeline.AlertTriggered}},
+		{AlertEvaluation: pipeline.AlertEvaluation{Alert: "b", State: pipeline.AlertOK}},
+	}
+	for _, tc := range []struct {
+		snap *Snapshot
+		want string
+	}{
+		{nil, "—"},
+		{&Snapshot{Alerts: fired}, "1"},
+		{&Snapshot{}, "0"},
+		{&Snapshot{Refused: map[string]string{RefusedAlerts: "lakehouse: dana may not read sys.alert_history"}}, "—"},
+	} {
+		if got := alertCount(tc.snap); got != tc.want {
+			t.Errorf("alertCount(%+v) = %q, want %q", tc.snap, got, tc.want)
+		}
+	}
+}
+
 // TestGoldenAnalyst draws the Analyst view's panes at 80x24 and 160x48
 // over the frozen sample, each reached by keys (a line of text is typed
 // into the editor; ctrl+j runs it).

@@ -717,9 +717,10 @@ func (m *Model) statusView() string {
 }
 
 // alertCount is how many of the snapshot's alerts are TRIGGERED, "—"
-// before the first load.
+// before the first load or when they could not be read (a principal
+// without SELECT on sys.alert_history: not 0, which would say none fire).
 func alertCount(s *Snapshot) string {
-	if s == nil {
+	if s == nil || s.Refused[RefusedAlerts] != "" {
 		return "—"
 	}
 	return fmt.Sprint(triggered(s.Alerts))
