@@ -295,6 +295,33 @@ func TestLiveErrorPositions(t *testing.T) {
 	}
 }
 
+// TestLiveFilterUnboundAsOwner: a filter naming a column the result lacks,
+// run by a principal that owns the file (the TUI's session), says DuckDB's
+// error at its position, not that the filter reads a table (the plan's
+// stand-in for an unbound SELECT is no table); one reading a table is
+// still refused.
+func TestLiveFilterUnboundAsOwner(t *testing.T) {
+	lh := liveTarget(t, 10)
+	ctx := context.Background()
+	l, err := lh.OpenLive(ctx, "SELECT 'churn' AS name, 'x'::BLOB AS model, '{}'::JSON AS evaluation", LiveOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	lh.SetPrincipal("root")
+	var qe *QueryError
+	where := "churn_probability > 0.9"
+	if _, err := l.Filter(ctx, where); !errors.As(err, &qe) || qe.Pos != 0 || !strings.Contains(err.Error(), "churn_probability") {
+		t.Errorf("filter on a missing column: got %v (%+v), want DuckDB's error at 0", err, qe)
+	}
+	if _, err := l.Filter(ctx, "name IN (SELECT s FROM t)"); err == nil || !strings.Contains(err.Error(), "may read no table (this one reads main.t)") {
+		t.Errorf("filter reading t: got %v, want it refused naming main.t", err)
+	}
+	if _, err := l.Filter(ctx, "name IN (SELECT s FROM nope)"); err == nil || strings.Contains(err.Error(), "*.") {
+		t.Errorf("filter reading a missing table: got %v, want an error naming no stand-in", err)
+	}
+}
+
 func TestLiveSortFilterExport(t *testing.T) {
 	const n = 100_000
 	lh := liveTarget(t, n)

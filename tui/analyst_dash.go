@@ -28,7 +28,7 @@ func (v *analyst) newBoards() *boards {
 	bd := &boards{target: v.sh.target}
 	keys := dash.DefaultKeyMap()
 	keys.Refresh = key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "refresh tiles"))
-	ds := dash.Styles{Tile: st.Panel.UnsetPadding(), Focused: st.PanelActive.UnsetPadding(), Title: st.Subtitle, Value: st.Title,
+	ds := dash.Styles{Tile: st.Panel, Focused: st.PanelActive, Title: st.Subtitle, Value: st.Title,
 		Good: st.Good, Bad: st.Bad, Muted: st.Muted, Error: st.Error, Header: st.Header, Chart: v.chartStyles()}
 	for _, name := range in.Dashboards {
 		def, ok := in.DashboardDefs[name]

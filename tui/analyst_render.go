@@ -269,7 +269,11 @@ func (v *analyst) tabBody(t *resultTab, width, height int) string {
 	switch t.status {
 	case tabError:
 		lines = append(lines, wrapped(st.Error, t.err, width)...)
-		lines = append(lines, "", st.Muted.Render("the editor marks where DuckDB points; fix the query and run it again (ctrl+j)"))
+		hint := "fix the query and run it again (ctrl+j)"
+		if t.errPos >= 0 {
+			hint = "the editor marks where DuckDB points; " + hint
+		}
+		lines = append(lines, "", st.Muted.Render(hint))
 		return block(lines, width, height)
 	case tabSkipped:
 		return block([]string{st.Muted.Render("not run: a statement before it failed or was canceled")}, width, height)

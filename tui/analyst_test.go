@@ -225,9 +225,23 @@ func TestAnalystErrorPosition(t *testing.T) {
 		if got := tab.stmt.Start + tab.errPos; tab.errPos < 0 || got != tc.pos {
 			t.Errorf("%q: error at %d, want %d", tc.sql, got, tc.pos)
 		}
-		if v.tab != 1 || !strings.Contains(m.View(), tc.msg) {
-			t.Errorf("%q: the view does not show the error's tab:\n%s", tc.sql, m.View())
+		if v.tab != 1 || !strings.Contains(m.View(), tc.msg) || !strings.Contains(m.View(), "the editor marks where") {
+			t.Errorf("%q: the view does not show the error's tab and its mark:\n%s", tc.sql, m.View())
 		}
+	}
+	// An error that points nowhere claims no mark in the editor.
+	m.Update(keyMsg("f2"))
+	m.Update(tea.KeyMsg{Type: tea.KeyCtrlA})
+	typeText(m, "select error('boom')")
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyCtrlR})
+	r := newRunner()
+	r.start(cmd)
+	r.drain(t, m)
+	if tab := v.run.tabs[0]; tab.status != tabError || tab.errPos >= 0 {
+		t.Fatalf("error('boom'): got %q at %d (%s), want an error pointing nowhere", tab.status, tab.errPos, tab.err)
+	}
+	if view := m.View(); strings.Contains(view, "the editor marks where") || !strings.Contains(view, "fix the query and run it again") {
+		t.Errorf("error('boom') claims a mark in the editor:\n%s", view)
 	}
 }
 
@@ -287,6 +301,28 @@ func TestAnalystAlertCount(t *testing.T) {
 	for _, a := range v.alerts {
 		if a.State == pipeline.AlertUnknown || len(a.History) == 0 {
 			t.Errorf("alert %s after a check: state %s, %d evaluations", a.Alert, a.State, len(a.History))
+		}
+	}
+}
+
+// TestAlertCountUnreadable: alerts a principal may not read count as
+// unknown in the status bar, not as none triggered.
+func TestAlertCountUnreadable(t *testing.T) {
+	fired := []pipeline.AlertStatus{
+		{AlertEvaluation: pipeline.AlertEvaluation{Alert: "a", State: pipeline.AlertTriggered}},
+		{AlertEvaluation: pipeline.AlertEvaluation{Alert: "b", State: pipeline.AlertOK}},
+	}
+	for _, tc := range []struct {
+		snap *Snapshot
+		want string
+	}{
+		{nil, "—"},
+		{&Snapshot{Alerts: fired}, "1"},
+		{&Snapshot{}, "0"},
+		{&Snapshot{Refused: map[string]string{RefusedAlerts: "lakehouse: dana may not read sys.alert_history"}}, "—"},
+	} {
+		if got := alertCount(tc.snap); got != tc.want {
+			t.Errorf("alertCount(%+v) = %q, want %q", tc.snap, got, tc.want)
 		}
 	}
 }

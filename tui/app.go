@@ -717,10 +717,9 @@ func (m *Model) statusView() string {
 }
 
 // alertCount is how many of the snapshot's alerts are TRIGGERED, "—"
-// before the first load.
+// before the first load or when they could not be read (a principal
+// without SELECT on sys.alert_history: not 0, which would say none fire).
 func alertCount(s *Snapshot) string {
-	// Alerts that could not be read (the principal lacks SELECT on sys)
-	// are unknown, not none.
 	if s == nil || s.Refused[RefusedAlerts] != "" {
 		return "—"
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/NimbleMarkets/ntcharts/sparkline"
 	"github.com/lakebench/lakebench/lakehouse"
@@ -132,8 +133,17 @@ func Auto(cols []lakehouse.Column, rows [][]any) Spec {
 	if y < 0 {
 		return Spec{Reason: "nothing to plot: a chart needs a number column (INTEGER, DOUBLE, DECIMAL, …) and this result has none"}
 	}
+	// Over dates or categories the y is a measure: the first number
+	// column that is not a key (id, customer_id), when there is one.
+	measure := y
+	for i, c := range cols {
+		if classOf(c) == classNumber && !keyName(c.Name) {
+			measure = i
+			break
+		}
+	}
 	if x := first(classTime, -2); x >= 0 {
-		spec := Spec{Kind: KindTimeSeries, X: x, Y: y}
+		spec := Spec{Kind: KindTimeSeries, X: x, Y: measure}
 		// A few categories beside the dates: a line each.
 		if c := first(classText, -2); c >= 0 {
 			if n := distinct(rows, c, maxSeries+1); n >= 2 && n <= maxSeries {
@@ -143,7 +153,7 @@ func Auto(cols []lakehouse.Column, rows [][]any) Spec {
 		return spec
 	}
 	if x := first(classText, -2); x >= 0 {
-		return Spec{Kind: KindBar, X: x, Y: y}
+		return Spec{Kind: KindBar, X: x, Y: measure}
 	}
 	if y2 := first(classNumber, y); y2 >= 0 {
 		if increasing(rows, y) {
@@ -152,6 +162,22 @@ func Auto(cols []lakehouse.Column, rows [][]any) Spec {
 		return Spec{Kind: KindScatter, X: y, Y: y2}
 	}
 	return Spec{Kind: KindSparkline, X: RowNumber, Y: y}
+}
+
+// keyName reports whether a column's name says it identifies rows (id,
+// product_id, order_key, customerID): summed or plotted, its values mean
+// nothing.
+func keyName(name string) bool {
+	n := strings.ToLower(name)
+	if n == "id" || n == "key" || strings.HasSuffix(n, "_id") || strings.HasSuffix(n, "_key") || strings.HasSuffix(n, " id") {
+		return true
+	}
+	// camelCase: customerId, customerID (not PAID)
+	stem, ok := strings.CutSuffix(name, "Id")
+	if !ok {
+		stem, ok = strings.CutSuffix(name, "ID")
+	}
+	return ok && stem != "" && unicode.IsLower(rune(stem[len(stem)-1]))
 }
 
 // distinct counts the values of column c, stopping at limit.

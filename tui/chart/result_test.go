@@ -144,6 +144,12 @@ func TestAuto(t *testing.T) {
 		{"select hash(i) % 100 as a, i as b from range(10) t(i)", Spec{Kind: KindScatter, X: 0, Y: 1}},
 		{"select 42.0::double as answer", Spec{Kind: KindSparkline, X: RowNumber, Y: 0}},
 		{"select i::double as v, 'w' as s from range(4) t(i)", Spec{Kind: KindBar, X: 1, Y: 0}},
+		// A key is not the measure over dates or categories (the sample's
+		// gold.product_daily_sales summed product_id by day).
+		{"select date '2026-01-01' + i::int as day, i as product_id, i * 2.5 as net from range(5) t(i)", Spec{Kind: KindTimeSeries, X: 0, Y: 2}},
+		{"select i as id, 'c' || i as name, i * 3 as units from range(3) t(i)", Spec{Kind: KindBar, X: 1, Y: 2}},
+		{"select i as customerId, 'c' || i as name, i as AMOUNT_PAID from range(3) t(i)", Spec{Kind: KindBar, X: 1, Y: 2}},
+		{"select i as order_key, 'c' || i as name from range(3) t(i)", Spec{Kind: KindBar, X: 1, Y: 0}}, // a key alone is still plotted
 	} {
 		res := query(t, lh, tt.sql, false)
 		if got := Auto(res.Columns, res.Rows); got != tt.want {

@@ -81,7 +81,8 @@ type Styles struct {
 
 // DefaultStyles are plain styles, for tests and callers without a theme.
 func DefaultStyles() Styles {
-	border := lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(lipgloss.Color("8"))
+	// A column of padding keeps a bar's value and a KPI off the border.
+	border := lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(lipgloss.Color("8")).Padding(0, 1)
 	return Styles{
 		Tile:    border,
 		Focused: border.BorderForeground(lipgloss.Color("12")),

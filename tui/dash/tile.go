@@ -53,7 +53,8 @@ func (m Model) drawTile(i, w, h int) string {
 		body = append(body, strings.Repeat(" ", iw))
 	}
 	body = body[:ih]
-	return border.Width(iw).Height(ih).Render(strings.Join(body, "\n"))
+	// lipgloss counts the padding in Width, not the border.
+	return border.Width(iw + border.GetHorizontalPadding()).Height(ih + border.GetVerticalPadding()).Render(strings.Join(body, "\n"))
 }
 
 // tileError says why a tile has no data, shortest first: a refusal as the

@@ -370,9 +370,22 @@ func TestViewer(t *testing.T) {
 	if !strings.Contains(m.View(), "%") {
 		t.Errorf("long text is not scrollable:\n%s", m.View())
 	}
+	if !strings.Contains(m.View(), "· 500 characters") {
+		t.Errorf("long text's viewer does not say its length:\n%s", m.View())
+	}
 	m, _ = press(t, m, "pgdown", "q")
 	if m.viewer != nil {
 		t.Error("q did not close the viewer")
+	}
+	// An empty string is not a NULL, in the viewer too.
+	m = open(t, streamed(t, `SELECT '' AS e, NULL::VARCHAR AS n`), 40, 12, Options{})
+	m, _ = press(t, m, "enter")
+	if v := m.View(); !strings.Contains(v, "row 1 · e (VARCHAR) · empty string") {
+		t.Errorf("empty string's viewer:\n%s", v)
+	}
+	m, _ = press(t, m, "esc", "right", "enter")
+	if v := m.View(); strings.Contains(v, "empty string") || !strings.Contains(v, "NULL") {
+		t.Errorf("NULL's viewer:\n%s", v)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/viewport"
@@ -28,8 +29,20 @@ func (m *Model) openViewer() {
 		return
 	}
 	c := m.cols[m.col]
+	title := fmt.Sprintf("row %s · %s (%s)", lakehouse.GroupDigits(strconv.FormatInt(m.row+1, 10)), oneLine(c.Name), c.Type)
+	// A text's length; an empty one says so (a NULL shows NULL).
+	if s, ok := row[m.col].(string); ok {
+		switch n := utf8.RuneCountInString(s); n {
+		case 0:
+			title += " · empty string"
+		case 1:
+			title += " · 1 character"
+		default:
+			title += " · " + lakehouse.GroupDigits(strconv.Itoa(n)) + " characters"
+		}
+	}
 	v := &viewer{
-		title: fmt.Sprintf("row %s · %s (%s)", lakehouse.GroupDigits(strconv.FormatInt(m.row+1, 10)), oneLine(c.Name), c.Type),
+		title: title,
 		text:  viewerText(row[m.col], c.Type),
 		vp:    viewport.New(0, 0),
 	}
