@@ -54,9 +54,15 @@ func fetchArrow(ctx context.Context, a *duckdb.Arrow, query string, reads []colu
 		if rec.NumCols() != int64(len(reads)) {
 			return fmt.Errorf("%d columns came back for %d", rec.NumCols(), len(reads))
 		}
-		for i, r := range reads {
-			rows := max(cap(r.out.Num), cap(r.out.Text))
-			if err := appendArrow(r.out, rec.Column(i), rows, words[i]); err != nil {
+		for i := range reads {
+			r := &reads[i]
+			if r.dense != nil {
+				if err := r.scatterArrow(rec.Column(i)); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := appendArrow(r.out, rec.Column(i), r.capacity(), words[i]); err != nil {
 				return err
 			}
 		}
@@ -69,6 +75,33 @@ func fetchArrow(ctx context.Context, a *duckdb.Arrow, query string, reads []colu
 type textArray interface {
 	arrow.Array
 	Value(i int) string
+}
+
+// scatterArrow writes a DOUBLE array's values to r's matrix column, after
+// the rows it holds.
+func (r *columnRead) scatterArrow(arr arrow.Array) error {
+	rows := r.capacity()
+	x, ok := arr.(*array.Float64)
+	if !ok {
+		return fmt.Errorf("column %s: DuckDB returned Arrow %s for a %s column", r.out.Name, arr.DataType(), r.out.Kind)
+	}
+	if r.n+x.Len() > rows {
+		return fmt.Errorf("column %s: more rows than the table's %d", r.out.Name, rows)
+	}
+	d, s := r.dense[r.n*r.stride+r.col:], r.stride
+	for i, v := range x.Float64Values() {
+		d[i*s] = v
+	}
+	if x.NullN() > 0 {
+		for i := range x.Len() {
+			if x.IsNull(i) {
+				d[i*s] = 0
+				r.out.setNull(r.n+i, rows)
+			}
+		}
+	}
+	r.n += x.Len()
+	return nil
 }
 
 // appendArrow appends an Arrow array's values to c (a DOUBLE array to a

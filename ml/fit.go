@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // The algorithms Spec.Algorithm names.
@@ -477,6 +479,13 @@ func fitModel(ctx context.Context, f *Frame, s Spec, tgt *target, features []str
 	if err != nil {
 		return nil, nil, err
 	}
+	return fitMatrix(ctx, X, prep, s, tgt, rows, progress)
+}
+
+// fitMatrix fits spec's algorithm on X, rows prepared by prep: row i of X
+// is frame row rows[i], whose label tgt holds.
+func fitMatrix(ctx context.Context, X *mat.Dense, prep Prep, s Spec, tgt *target, rows []int, progress func(int, float64)) (*Model, *LinearFit, error) {
+	var err error
 	m := &Model{Name: s.Name, Task: s.Task, Algorithm: s.Algorithm, Label: s.Label, Classes: tgt.classes, Prep: prep}
 	var fit *LinearFit
 	if s.Task == Classification {
@@ -527,14 +536,9 @@ func (m *Model) predictRows(f *Frame, rows []int) (*Predictions, error) {
 	if rows == nil {
 		n = f.Rows
 	}
-	out := m.newPredictions(n)
 	var buf []float64
 	var all []int // the block's rows when rows is nil
-	for lo := 0; lo < n; {
-		hi := min(lo+evalBlock, n)
-		if n-hi < minBlockRows {
-			hi = n
-		}
+	return m.scoreBlocks(n, func(lo, hi int) (*mat.Dense, error) {
 		block := rows
 		if rows == nil {
 			all = all[:0]
@@ -550,6 +554,24 @@ func (m *Model) predictRows(f *Frame, rows []int) (*Predictions, error) {
 			return nil, err
 		}
 		buf = X.RawMatrix().Data
+		return X, nil
+	})
+}
+
+// scoreBlocks scores n prepared rows a block at a time, block(lo, hi)
+// giving rows lo to hi's matrix: the blocks are evalBlock rows but the
+// last, which takes in a rest shorter than minBlockRows.
+func (m *Model) scoreBlocks(n int, block func(lo, hi int) (*mat.Dense, error)) (*Predictions, error) {
+	out := m.newPredictions(n)
+	for lo := 0; lo < n; {
+		hi := min(lo+evalBlock, n)
+		if n-hi < minBlockRows {
+			hi = n
+		}
+		X, err := block(lo, hi)
+		if err != nil {
+			return nil, err
+		}
 		m.scoreInto(X, out, lo)
 		lo = hi
 	}
@@ -562,14 +584,18 @@ func evaluate(m *Model, f *Frame, tgt *target, rows []int) (Metrics, []string, e
 	if err != nil {
 		return Metrics{}, nil, err
 	}
+	metrics, warnings := judge(m, p, tgt, rows)
+	return metrics, warnings, nil
+}
+
+// judge scores m's predictions p of rows against their labels.
+func judge(m *Model, p *Predictions, tgt *target, rows []int) (Metrics, []string) {
 	if m.Task == Classification {
-		metrics, warnings := classificationMetrics(m.Classes, tgt.classOfRows(rows), p.Proba)
-		return metrics, warnings, nil
+		return classificationMetrics(m.Classes, tgt.classOfRows(rows), p.Proba)
 	}
 	y := make([]float64, len(rows))
 	for i, r := range rows {
 		y[i] = tgt.value[r]
 	}
-	metrics, warnings := regressionMetrics(y, p.Value)
-	return metrics, warnings, nil
+	return regressionMetrics(y, p.Value)
 }
