@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -178,6 +179,16 @@ func fitDenseSplit(ctx context.Context, d *denseTable, s Spec, tgt *target, trai
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("ml: training cancelled: %w", err)
 	}
+	large := len(d.data)*8 >= largeMatrixBytes
+	if large {
+		// The ordering's and the split's index slices (about half the
+		// matrix on 1M x 20) are garbage now; collected, what the
+		// preparation and the fit allocate reuses their memory, where
+		// the collector would wait for the heap to double past the
+		// matrix. The matrix holds no pointers, so a collection is
+		// quick.
+		runtime.GC()
+	}
 	// The training rows first, in their order, then the test rows: the
 	// matrix's first rows are the training matrix.
 	d.permute(train, test)
@@ -200,6 +211,11 @@ func fitDenseSplit(ctx context.Context, d *denseTable, s Spec, tgt *target, trai
 		res.Warnings = append(res.Warnings, convergenceWarning(s, fit.Iterations, 0))
 	}
 	progress(Progress{Stage: "evaluate"})
+	if large {
+		// The fit's vectors and the preparation's scratch are garbage:
+		// the evaluation's predictions and ROC curve reuse them.
+		runtime.GC()
+	}
 	held := d.data[len(train)*p : (len(train)+len(test))*p]
 	pred, err := m.scoreBlocks(len(test), func(lo, hi int) (*mat.Dense, error) {
 		return mat.NewDense(hi-lo, p, held[lo*p:hi*p]), nil
@@ -211,6 +227,13 @@ func fitDenseSplit(ctx context.Context, d *denseTable, s Spec, tgt *target, trai
 	metrics.Importance = importance(m.Prep.outputs(), m.Coef)
 	res.Metrics = metrics
 	res.Warnings = append(res.Warnings, warnings...)
+	if large {
+		// The matrix is garbage: returned to the system, registering
+		// (the evaluation's JSON, DuckDB's inserts) starts from the
+		// training's resident memory without it.
+		d.data, held, X = nil, nil, nil
+		debug.FreeOSMemory()
+	}
 	return res, nil
 }
 
