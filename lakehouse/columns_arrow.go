@@ -55,16 +55,14 @@ func fetchArrow(ctx context.Context, a *duckdb.Arrow, query string, reads []colu
 			return fmt.Errorf("%d columns came back for %d", rec.NumCols(), len(reads))
 		}
 		for i := range reads {
-			r := &reads[i]
-			if r.dense != nil {
-				if err := r.scatterArrow(rec.Column(i)); err != nil {
+			if r := &reads[i]; r.dense == nil {
+				if err := appendArrow(r.out, rec.Column(i), r.capacity(), words[i]); err != nil {
 					return err
 				}
-				continue
 			}
-			if err := appendArrow(r.out, rec.Column(i), r.capacity(), words[i]); err != nil {
-				return err
-			}
+		}
+		if err := scatterArrow(rec, reads); err != nil {
+			return err
 		}
 	}
 	return rr.Err()
@@ -77,30 +75,59 @@ type textArray interface {
 	Value(i int) string
 }
 
-// scatterArrow writes a DOUBLE array's values to r's matrix column, after
-// the rows it holds.
-func (r *columnRead) scatterArrow(arr arrow.Array) error {
-	rows := r.capacity()
-	x, ok := arr.(*array.Float64)
-	if !ok {
-		return fmt.Errorf("column %s: DuckDB returned Arrow %s for a %s column", r.out.Name, arr.DataType(), r.out.Kind)
+// scatterArrow writes a record batch's values of the matrix columns among
+// reads (DOUBLE arrays) to the matrix, after the rows it holds: a block
+// of rows at a time, so each block's rows stay in cache while every
+// column writes its cells of them (a column at a time over the whole
+// batch would miss the cache at every cell).
+func scatterArrow(rec arrow.RecordBatch, reads []columnRead) error {
+	type source struct {
+		r    *columnRead
+		arr  *array.Float64
+		vals []float64
 	}
-	if r.n+x.Len() > rows {
-		return fmt.Errorf("column %s: more rows than the table's %d", r.out.Name, rows)
+	var srcs []source
+	for i := range reads {
+		r := &reads[i]
+		if r.dense == nil {
+			continue
+		}
+		x, ok := rec.Column(i).(*array.Float64)
+		if !ok {
+			return fmt.Errorf("column %s: DuckDB returned Arrow %s for a %s column", r.out.Name, rec.Column(i).DataType(), r.out.Kind)
+		}
+		if rows := r.capacity(); r.n+x.Len() > rows {
+			return fmt.Errorf("column %s: more rows than the table's %d", r.out.Name, rows)
+		}
+		srcs = append(srcs, source{r, x, x.Float64Values()})
 	}
-	d, s := r.dense[r.n*r.stride+r.col:], r.stride
-	for i, v := range x.Float64Values() {
-		d[i*s] = v
+	if len(srcs) == 0 {
+		return nil
 	}
-	if x.NullN() > 0 {
-		for i := range x.Len() {
-			if x.IsNull(i) {
-				d[i*s] = 0
-				r.out.setNull(r.n+i, rows)
+	n := int(rec.NumRows())
+	const block = 256
+	for lo := 0; lo < n; lo += block {
+		hi := min(lo+block, n)
+		for _, src := range srcs {
+			r, s := src.r, src.r.stride
+			d := r.dense[(r.n+lo)*s+r.col:]
+			for i, v := range src.vals[lo:hi] {
+				d[i*s] = v
 			}
 		}
 	}
-	r.n += x.Len()
+	for _, src := range srcs {
+		r := src.r
+		if src.arr.NullN() > 0 {
+			for i := range n {
+				if src.arr.IsNull(i) {
+					r.dense[(r.n+i)*r.stride+r.col] = 0
+					r.out.setNull(r.n+i, r.capacity())
+				}
+			}
+		}
+		r.n += n
+	}
 	return nil
 }
 

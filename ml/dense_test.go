@@ -2,8 +2,10 @@ package ml
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -136,6 +138,63 @@ func TestDensePermute(t *testing.T) {
 			if got := d.data[i*p+j]; got != float64(10*r+j) {
 				t.Fatalf("row %d column %d: %v, want row %d's %v", i, j, got, r, 10*r+j)
 			}
+		}
+	}
+}
+
+// TestDenseBadInput: bad labels and values are refused on the dense path
+// with the Frame path's message.
+func TestDenseBadInput(t *testing.T) {
+	lh := openTarget(t)
+	execSQL(t, lh, "CREATE TABLE gold.one AS SELECT 'yes' AS churned, range::DOUBLE AS x FROM range(40)")
+	execSQL(t, lh, "CREATE TABLE gold.flat AS SELECT 5.0::DOUBLE AS spend, range::DOUBLE AS x FROM range(40)")
+	execSQL(t, lh, "CREATE TABLE gold.tiny AS SELECT * FROM (VALUES ('a', 1.0), ('b', 2.0), ('a', 3.0)) v(kind, x)")
+	execSQL(t, lh, "CREATE TABLE gold.inf AS SELECT CASE WHEN range = 9 THEN 'inf'::DOUBLE ELSE range END AS x, range % 2 AS y FROM range(40)")
+	execSQL(t, lh, "CREATE TABLE gold.infy AS SELECT range::DOUBLE AS x, CASE WHEN range = 3 THEN '-inf'::DOUBLE ELSE range END AS y FROM range(40)")
+	execSQL(t, lh, "CREATE TABLE gold.empty AS SELECT range::DOUBLE AS x, range % 2 AS y FROM range(0)")
+	for _, c := range []struct {
+		spec Spec
+		want string
+	}{
+		{Spec{Table: "gold.one", Label: "churned"}, `label "churned" has one class`},
+		{Spec{Table: "gold.flat", Label: "spend", Task: Regression}, `label "spend" is constant`},
+		{Spec{Table: "gold.tiny", Label: "kind"}, "too few rows for the split"},
+		{Spec{Table: "gold.inf", Label: "y", Task: Classification}, `column "x" has 1 NaN or infinite values (the first at row 10)`},
+		{Spec{Table: "gold.infy", Label: "y"}, `column "y" has 1 NaN or infinite values`},
+		{Spec{Table: "gold.empty", Label: "y"}, "no rows"},
+	} {
+		c.spec.Name = "m"
+		_, _, derr, ferr, took := fitBothWays(t, lh, c.spec)
+		if !took || derr == nil || ferr == nil || derr.Error() != ferr.Error() || !strings.Contains(derr.Error(), c.want) {
+			t.Errorf("%s: dense path %v: %v; Frame path: %v; want %q", c.spec.Table, took, derr, ferr, c.want)
+		}
+	}
+}
+
+// TestOrderKeysSort: the radix sort orders keys as a sort by (hash, row)
+// does, with many equal hashes (equal rows) among them.
+func TestOrderKeysSort(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 1000, 70000} {
+		keys := newOrderKeys(n)
+		for i := range keys {
+			keys[i].h = mix(uint64(i % 37))
+			if i%5 == 0 {
+				keys[i].h = mix(uint64(i))
+			}
+			if i%7 == 0 {
+				keys[i].h &= 0xffff // equal high bytes
+			}
+		}
+		want := slices.Clone(keys)
+		slices.SortFunc(want, func(a, b orderKey) int {
+			if c := cmp.Compare(a.h, b.h); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.row, b.row)
+		})
+		keys.sort()
+		if !slices.Equal(keys, want) {
+			t.Errorf("%d keys: the radix sort's order differs from a comparison sort's", n)
 		}
 	}
 }

@@ -318,10 +318,21 @@ func encodeClasses(c *Column, rows int) ([]string, []int) {
 		}
 		return classes, class
 	}
+	// A label's few values are found by a scan of those seen, faster
+	// than a map's hashing on a million rows; past a few, by the map.
+	var seen []float64
 	index := make(map[float64]int)
 	for i := range rows {
-		if !c.IsNull(i) {
-			index[c.Num[i]] = 0
+		if c.IsNull(i) {
+			continue
+		}
+		v := c.Num[i]
+		if len(seen) <= 8 && slices.Contains(seen, v) {
+			continue
+		}
+		if _, ok := index[v]; !ok {
+			index[v] = 0
+			seen = append(seen, v)
 		}
 	}
 	values := make([]float64, 0, len(index))
@@ -336,8 +347,14 @@ func encodeClasses(c *Column, rows int) ([]string, []int) {
 	}
 	for i := range rows {
 		class[i] = -1
-		if !c.IsNull(i) {
-			class[i] = index[c.Num[i]]
+		if c.IsNull(i) {
+			continue
+		}
+		v := c.Num[i]
+		if len(values) <= 8 {
+			class[i] = slices.Index(values, v)
+		} else {
+			class[i] = index[v]
 		}
 	}
 	return classes, class

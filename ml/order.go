@@ -1,9 +1,10 @@
 package ml
 
 import (
-	"cmp"
 	"math"
-	"slices"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/zeebo/xxh3"
 )
@@ -56,10 +57,33 @@ func numberBits(x float64) uint64 {
 	return math.Float64bits(x) ^ 2
 }
 
+// inParallel runs fn on ranges of the keys' rows, shared among the cores:
+// each row's hash depends on its row alone.
+func (keys orderKeys) inParallel(fn func(lo, hi int)) {
+	const chunk = 1 << 14
+	chunks := (len(keys) + chunk - 1) / chunk
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), chunks) {
+		wg.Go(func() {
+			for c := int(next.Add(1) - 1); c < chunks; c = int(next.Add(1) - 1) {
+				fn(c*chunk, min((c+1)*chunk, len(keys)))
+			}
+		})
+	}
+	wg.Wait()
+}
+
 // hashColumn mixes column c, the k-th hashed, into every row's hash.
 func (keys orderKeys) hashColumn(k int, c *Column) {
+	keys.inParallel(func(lo, hi int) { keys[lo:hi].hashColumnRows(lo, k, c) })
+}
+
+// hashColumnRows is hashColumn of the rows from lo on that keys hold.
+func (keys orderKeys) hashColumnRows(lo, k int, c *Column) {
 	salt := salt(k)
-	for i := range keys {
+	for n := range keys {
+		i := lo + n
 		var v uint64
 		switch {
 		case c.IsNull(i):
@@ -69,7 +93,7 @@ func (keys orderKeys) hashColumn(k int, c *Column) {
 		default:
 			v = numberBits(c.Num[i])
 		}
-		keys[i].h = mix(keys[i].h ^ mix(v^salt))
+		keys[n].h = mix(keys[n].h ^ mix(v^salt))
 	}
 }
 
@@ -81,24 +105,21 @@ func (keys orderKeys) hashMatrix(k0 int, data []float64, p int) {
 	for j := range salts {
 		salts[j] = salt(k0 + j)
 	}
-	for i := range keys {
-		h := keys[i].h
-		for j, x := range data[i*p : (i+1)*p] {
-			h = mix(h ^ mix(numberBits(x)^salts[j]))
+	keys.inParallel(func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			h := keys[i].h
+			for j, x := range data[i*p : (i+1)*p] {
+				h = mix(h ^ mix(numberBits(x)^salts[j]))
+			}
+			keys[i].h = h
 		}
-		keys[i].h = h
-	}
+	})
 }
 
 // order sorts the rows by hash (ties by row) and returns them, or nil when
 // they are in that order already.
 func (keys orderKeys) order() []int {
-	slices.SortFunc(keys, func(a, b orderKey) int {
-		if c := cmp.Compare(a.h, b.h); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.row, b.row)
-	})
+	keys.sort()
 	moved := false
 	for i, k := range keys {
 		if k.row != i {
@@ -114,6 +135,42 @@ func (keys orderKeys) order() []int {
 		order[i] = k.row
 	}
 	return order
+}
+
+// sort orders the keys by hash, ties by row, as a sort comparing (h, row)
+// would: a least-significant-digit radix sort of the hash, a byte at a
+// time, which is stable, and the keys come in row order. Linear in the
+// rows, whatever the hashes (equal rows share theirs).
+func (keys orderKeys) sort() {
+	if len(keys) < 2 {
+		return
+	}
+	var counts [8][256]int
+	for _, k := range keys {
+		for d := range 8 {
+			counts[d][byte(k.h>>(8*d))]++
+		}
+	}
+	src, dst := keys, make(orderKeys, len(keys))
+	for d := range 8 {
+		c := &counts[d]
+		if c[byte(src[0].h>>(8*d))] == len(src) {
+			continue // every key has this digit
+		}
+		sum := 0
+		for b := range c {
+			c[b], sum = sum, sum+c[b]
+		}
+		for _, k := range src {
+			b := byte(k.h >> (8 * d))
+			dst[c[b]] = k
+			c[b]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &keys[0] {
+		copy(keys, src)
+	}
 }
 
 // mix is SplitMix64's finaliser: every input bit moves every output bit.
