@@ -401,7 +401,7 @@ func readColumnsMatrixOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table 
 		m.Columns[j] = ColumnValues{Column: c, Kind: kind}
 		reads = append(reads, columnRead{expr: expr, out: &m.Columns[j], stride: len(inMatrix), col: j})
 	}
-	queries, n, _, err := readQueries(ctx, tx, table, declared, reads, readResultBytes)
+	queries, n, _, err := readQueries(ctx, tx, table, declared, reads, matrixResultBytes)
 	if err != nil {
 		return nil, queryError(ctx, err)
 	}
@@ -446,6 +446,10 @@ const rowGroupRows = 122880
 // allocator keeps that memory for a while after), so a large table is
 // read in slices of rows.
 var readResultBytes = 64 << 20
+
+// matrixResultBytes is readResultBytes for ReadColumnsMatrix, smaller: its
+// caller's matrix is already whole beside DuckDB's result.
+var matrixResultBytes = 16 << 20
 
 // readQueries returns the queries that read reads of table, together every
 // row once, the table's row count and the most rows one query returns. A
