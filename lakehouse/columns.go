@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -68,6 +69,18 @@ type ColumnData struct {
 	Table   TableName
 	Rows    int
 	Columns []ColumnValues
+	// Matrix holds the columns ReadColumnsMatrix was asked to read row by
+	// row, or nil.
+	Matrix *RowMatrix
+}
+
+// RowMatrix is numeric columns of a table held row-major in one slice, as
+// a matrix for training: row i's value of Columns[j] is Data[i*len(Columns)+j]
+// (0 where NULL). Columns name them and hold their NULL masks; their Num
+// and Text are nil.
+type RowMatrix struct {
+	Columns []ColumnValues
+	Data    []float64
 }
 
 // Column returns the column called name (as ReadColumns matched it: its
@@ -150,6 +163,28 @@ func (tx *Tx) ReadColumns(ctx context.Context, table TableName, columns []string
 		return nil, readError(ctx, tx.tx, table, err)
 	}
 	return readColumnsOn(ctx, tx.conn, tx.tx, table, columns)
+}
+
+// ReadColumnsMatrix is Tx.ReadColumns of columns, and besides them of the
+// columns named in matrix, each a number, a boolean or a date or time (not
+// text), into one row-major slice (ColumnData.Matrix), in the same query:
+// a training's features then need no copy from columns to a matrix. A
+// matrix column named among columns too, or of text, is an error.
+func (tx *Tx) ReadColumnsMatrix(ctx context.Context, table TableName, columns, matrix []string) (*ColumnData, error) {
+	if _, _, err := tx.AuthorizeSQL(ctx, readAllSQL(table)); err != nil {
+		return nil, readError(ctx, tx.tx, table, err)
+	}
+	if len(columns) == 0 {
+		return nil, fmt.Errorf("lakehouse: read %s: name the columns read beside the matrix", table)
+	}
+	return readColumnsMatrixOn(ctx, tx.conn, tx.tx, table, columns, matrix)
+}
+
+// KindOf is the kind ReadColumns reads a column of this type as, or an
+// error naming a type it cannot read.
+func KindOf(c Column) (ValueKind, error) {
+	kind, _, err := valueExpr(c)
+	return kind, err
 }
 
 // ReadColumnsEach is Tx.ReadColumns a slice of the table's rows at a
@@ -271,6 +306,27 @@ func readError(ctx context.Context, e execer, table TableName, err error) error 
 type columnRead struct {
 	expr string
 	out  *ColumnValues
+	// A matrix column's values go to dense instead, row i at
+	// dense[i*stride+col]; n counts the rows written.
+	dense       []float64
+	stride, col int
+	n           int
+}
+
+// capacity is the most rows r's column can take.
+func (r *columnRead) capacity() int {
+	if r.dense != nil {
+		return len(r.dense) / r.stride
+	}
+	return max(cap(r.out.Num), cap(r.out.Text))
+}
+
+// rowsRead is how many rows of its column r has read.
+func (r *columnRead) rowsRead() int {
+	if r.dense != nil {
+		return r.n
+	}
+	return max(len(r.out.Num), len(r.out.Text))
 }
 
 // readColumnsOn reads columns of table inside tx, which runs on conn.
@@ -301,9 +357,72 @@ func readColumnsOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableN
 			return nil, fmt.Errorf("lakehouse: read %s: %w", table, err)
 		}
 	}
-	for _, r := range reads {
-		if got := max(len(r.out.Num), len(r.out.Text)); got != data.Rows {
-			return nil, fmt.Errorf("lakehouse: read %s: column %s has %d rows, the table %d", table, r.out.Name, got, data.Rows)
+	for i := range reads {
+		if got := reads[i].rowsRead(); got != data.Rows {
+			return nil, fmt.Errorf("lakehouse: read %s: column %s has %d rows, the table %d", table, reads[i].out.Name, got, data.Rows)
+		}
+	}
+	return data, nil
+}
+
+// readColumnsMatrixOn is readColumnsOn with the matrix columns read into a
+// RowMatrix (see Tx.ReadColumnsMatrix).
+func readColumnsMatrixOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableName, columns, matrix []string) (*ColumnData, error) {
+	declared, err := describeTable(ctx, tx, table)
+	if err != nil {
+		return nil, err
+	}
+	picked, err := pickColumns(table, declared, columns)
+	if err != nil {
+		return nil, err
+	}
+	inMatrix, err := pickColumns(table, declared, matrix)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range inMatrix {
+		if slices.ContainsFunc(picked, func(p Column) bool { return p.Name == c.Name }) {
+			return nil, fmt.Errorf("lakehouse: read %s: column %s is named both as a column and in the matrix: name it once", table, c.Name)
+		}
+	}
+	data, reads, err := newColumnData(table, picked)
+	if err != nil {
+		return nil, err
+	}
+	m := &RowMatrix{Columns: make([]ColumnValues, len(inMatrix))}
+	for j, c := range inMatrix {
+		kind, expr, err := valueExpr(c)
+		if err != nil {
+			return nil, fmt.Errorf("lakehouse: read %s: %w", table, err)
+		}
+		if kind == TextValues {
+			return nil, fmt.Errorf("lakehouse: read %s: column %s is %s, and a matrix holds numbers: read it as a column", table, c.Name, c.Type)
+		}
+		m.Columns[j] = ColumnValues{Column: c, Kind: kind}
+		reads = append(reads, columnRead{expr: expr, out: &m.Columns[j], stride: len(inMatrix), col: j})
+	}
+	queries, n, _, err := readQueries(ctx, tx, table, declared, reads, matrixResultBytes)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	data.Rows = int(n)
+	data.reserve(n)
+	m.Data = make([]float64, int(n)*len(inMatrix))
+	for i := len(picked); i < len(reads); i++ {
+		reads[i].dense = m.Data
+	}
+	data.Matrix = m
+	for _, q := range queries {
+		if err := fetchColumns(ctx, conn, tx, q, reads); err != nil {
+			if ctx.Err() != nil {
+				return nil, ErrCanceled
+			}
+			return nil, fmt.Errorf("lakehouse: read %s: %w", table, err)
+		}
+	}
+	for i := range reads {
+		if got := reads[i].rowsRead(); got != data.Rows {
+			return nil, fmt.Errorf("lakehouse: read %s: column %s has %d rows, the table %d", table, reads[i].out.Name, got, data.Rows)
 		}
 	}
 	return data, nil
@@ -327,6 +446,10 @@ const rowGroupRows = 122880
 // allocator keeps that memory for a while after), so a large table is
 // read in slices of rows.
 var readResultBytes = 64 << 20
+
+// matrixResultBytes is readResultBytes for ReadColumnsMatrix, smaller: its
+// caller's matrix is already whole beside DuckDB's result.
+var matrixResultBytes = 16 << 20
 
 // readQueries returns the queries that read reads of table, together every
 // row once, the table's row count and the most rows one query returns. A

@@ -54,11 +54,15 @@ func fetchArrow(ctx context.Context, a *duckdb.Arrow, query string, reads []colu
 		if rec.NumCols() != int64(len(reads)) {
 			return fmt.Errorf("%d columns came back for %d", rec.NumCols(), len(reads))
 		}
-		for i, r := range reads {
-			rows := max(cap(r.out.Num), cap(r.out.Text))
-			if err := appendArrow(r.out, rec.Column(i), rows, words[i]); err != nil {
-				return err
+		for i := range reads {
+			if r := &reads[i]; r.dense == nil {
+				if err := appendArrow(r.out, rec.Column(i), r.capacity(), words[i]); err != nil {
+					return err
+				}
 			}
+		}
+		if err := scatterArrow(rec, reads); err != nil {
+			return err
 		}
 	}
 	return rr.Err()
@@ -69,6 +73,62 @@ func fetchArrow(ctx context.Context, a *duckdb.Arrow, query string, reads []colu
 type textArray interface {
 	arrow.Array
 	Value(i int) string
+}
+
+// scatterArrow writes a record batch's values of the matrix columns among
+// reads (DOUBLE arrays) to the matrix, after the rows it holds: a block
+// of rows at a time, so each block's rows stay in cache while every
+// column writes its cells of them (a column at a time over the whole
+// batch would miss the cache at every cell).
+func scatterArrow(rec arrow.RecordBatch, reads []columnRead) error {
+	type source struct {
+		r    *columnRead
+		arr  *array.Float64
+		vals []float64
+	}
+	var srcs []source
+	for i := range reads {
+		r := &reads[i]
+		if r.dense == nil {
+			continue
+		}
+		x, ok := rec.Column(i).(*array.Float64)
+		if !ok {
+			return fmt.Errorf("column %s: DuckDB returned Arrow %s for a %s column", r.out.Name, rec.Column(i).DataType(), r.out.Kind)
+		}
+		if rows := r.capacity(); r.n+x.Len() > rows {
+			return fmt.Errorf("column %s: more rows than the table's %d", r.out.Name, rows)
+		}
+		srcs = append(srcs, source{r, x, x.Float64Values()})
+	}
+	if len(srcs) == 0 {
+		return nil
+	}
+	n := int(rec.NumRows())
+	const block = 256
+	for lo := 0; lo < n; lo += block {
+		hi := min(lo+block, n)
+		for _, src := range srcs {
+			r, s := src.r, src.r.stride
+			d := r.dense[(r.n+lo)*s+r.col:]
+			for i, v := range src.vals[lo:hi] {
+				d[i*s] = v
+			}
+		}
+	}
+	for _, src := range srcs {
+		r := src.r
+		if src.arr.NullN() > 0 {
+			for i := range n {
+				if src.arr.IsNull(i) {
+					r.dense[(r.n+i)*r.stride+r.col] = 0
+					r.out.setNull(r.n+i, r.capacity())
+				}
+			}
+		}
+		r.n += n
+	}
+	return nil
 }
 
 // appendArrow appends an Arrow array's values to c (a DOUBLE array to a

@@ -24,7 +24,9 @@ import (
 //   - peak/matrix: how far the process's resident memory rose above where
 //     it was during a read (Linux's VmHWM, reset before each), over the
 //     matrix: the columns kept plus whatever DuckDB and Go held meanwhile
-//     (0 where /proc/self/clear_refs cannot be written).
+//     (0 where /proc/self/clear_refs cannot be written);
+//   - matrix-ms and matrix-peak/matrix: the same of Tx.ReadColumnsMatrix
+//     reading the 20 columns into one row-major matrix (a training's).
 //
 // The build tag decides the path measured: make bench builds with
 // duckdb_arrow (Arrow); without it the database/sql fallback.
@@ -48,8 +50,8 @@ func BenchmarkReadColumns1M(b *testing.B) {
 	table := TableName{Schema: "gold", Name: "features"}
 	matrix := float64(rows * cols * 8)
 
-	var ours, scan []time.Duration
-	var oursAlloc, scanAlloc, oursPeak, scanPeak []float64
+	var ours, scan, dense []time.Duration
+	var oursAlloc, scanAlloc, oursPeak, scanPeak, densePeak []float64
 	b.ResetTimer()
 	for b.Loop() {
 		var data *ColumnData
@@ -63,6 +65,23 @@ func BenchmarkReadColumns1M(b *testing.B) {
 		}
 		data = nil
 		ours, oursAlloc, oursPeak = append(ours, d), append(oursAlloc, alloc), append(oursPeak, peak)
+
+		var m *ColumnData
+		d, _, peak = measureRead(func() {
+			tx, err := lh.Begin(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer tx.Rollback()
+			if m, err = tx.ReadColumnsMatrix(ctx, table, names[:1], names[1:]); err != nil {
+				b.Fatal(err)
+			}
+		})
+		if m.Rows != rows || len(m.Matrix.Data) != rows*(cols-1) {
+			b.Fatalf("read %d rows into a matrix of %d values", m.Rows, len(m.Matrix.Data))
+		}
+		m = nil
+		dense, densePeak = append(dense, d), append(densePeak, peak)
 
 		var X [][]float64
 		d, alloc, peak = measureRead(func() {
@@ -84,6 +103,8 @@ func BenchmarkReadColumns1M(b *testing.B) {
 	b.ReportMetric(medianFloat(scanAlloc)/matrix, "scan-alloc/matrix")
 	b.ReportMetric(medianFloat(oursPeak)/matrix, "peak/matrix")
 	b.ReportMetric(medianFloat(scanPeak)/matrix, "scan-peak/matrix")
+	b.ReportMetric(float64(median(dense))/1e6, "matrix-ms")
+	b.ReportMetric(medianFloat(densePeak)/matrix, "matrix-peak/matrix")
 }
 
 // scanMatrix is the reference: a database/sql scan of the table into a

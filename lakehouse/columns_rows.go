@@ -5,6 +5,7 @@ package lakehouse
 import (
 	"context"
 	"database/sql"
+	"fmt"
 )
 
 // ColumnarReads says how ReadColumns reads: "arrow" in a build with the
@@ -23,8 +24,8 @@ func fetchColumns(ctx context.Context, _ *sql.Conn, tx *sql.Tx, query string, re
 	}
 	defer rows.Close()
 	n := 0
-	for _, r := range reads {
-		n = max(n, cap(r.out.Num), cap(r.out.Text))
+	for i := range reads {
+		n = max(n, reads[i].capacity())
 	}
 	words := make([]interner, len(reads))
 	dest := make([]any, len(reads))
@@ -42,9 +43,21 @@ func fetchColumns(ctx context.Context, _ *sql.Conn, tx *sql.Tx, query string, re
 		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		for j, r := range reads {
+		for j := range reads {
+			r := &reads[j]
 			c := r.out
-			i := len(c.Num) + len(c.Text) // the row's index in the column
+			i := r.rowsRead() // the row's index in the column
+			if r.dense != nil {
+				if i >= n {
+					return fmt.Errorf("column %s: more rows than the table's %d", c.Name, n)
+				}
+				r.dense[i*r.stride+r.col] = nums[j].Float64
+				if !nums[j].Valid {
+					c.setNull(i, n)
+				}
+				r.n++
+				continue
+			}
 			if c.Kind == TextValues {
 				c.Text = append(c.Text, words[j].intern(texts[j].String))
 				if !texts[j].Valid {

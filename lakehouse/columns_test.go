@@ -395,3 +395,66 @@ func TestReadColumnsInRowidSlices(t *testing.T) {
 		}
 	}
 }
+
+// TestReadColumnsMatrix: the matrix columns come back row-major, each
+// value, NULL mask and kind as ReadColumns reads the column, in the same
+// rows as the other columns, also when the table is read in several rowid
+// slices; text in the matrix, or a column named twice, is refused.
+func TestReadColumnsMatrix(t *testing.T) {
+	defer func(b int) { readResultBytes = b }(readResultBytes)
+	readResultBytes = 1 // slices of one row group
+	ctx := context.Background()
+	const n = 2*rowGroupRows + 500
+	lh := openColumnsTarget(t, `CREATE TABLE silver.m AS SELECT 'k' || (range % 5) AS label, range AS n,
+		CASE WHEN range % 7 = 0 THEN NULL ELSE range * 0.5 END AS half, range % 3 = 0 AS flag,
+		DATE '2020-01-01' + CAST(range % 40 AS INTEGER) AS day FROM range(`+strconv.Itoa(n)+`)`,
+		"DELETE FROM silver.m WHERE n % 1000 = 3")
+	table := TableName{Schema: "silver", Name: "m"}
+	want, err := lh.ReadColumns(ctx, table, []string{"label", "half", "n", "flag", "day"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	got, err := tx.ReadColumnsMatrix(ctx, table, []string{"LABEL"}, []string{"half", "n", "flag", "day"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Rows != want.Rows || len(got.Columns) != 1 || got.Matrix == nil || len(got.Matrix.Data) != 4*want.Rows {
+		t.Fatalf("got %d rows, %d columns and a matrix of %d values; want %d rows, 1 column, %d values",
+			got.Rows, len(got.Columns), len(got.Matrix.Data), want.Rows, 4*want.Rows)
+	}
+	if !reflect.DeepEqual(got.Columns[0].Text, want.Columns[0].Text) {
+		t.Error("the label column differs from ReadColumns'")
+	}
+	for j, m := range got.Matrix.Columns {
+		w := want.Columns[j+1]
+		if m.Name != w.Name || m.Kind != w.Kind || m.Num != nil || !reflect.DeepEqual(m.Null, w.Null) {
+			t.Errorf("matrix column %d: %s %s (null mask %v), want %s %s with ReadColumns' mask", j, m.Name, m.Kind, m.Null != nil, w.Name, w.Kind)
+		}
+		for i := range got.Rows {
+			if v := got.Matrix.Data[i*4+j]; v != w.Num[i] {
+				t.Fatalf("row %d of %s: %v, want %v", i, m.Name, v, w.Num[i])
+			}
+		}
+	}
+	if got.Matrix.Columns[0].Null == nil {
+		t.Error("half has NULLs but no mask")
+	}
+	for _, c := range []struct {
+		columns, matrix []string
+		want            string
+	}{
+		{[]string{"n"}, []string{"label"}, "label is VARCHAR, and a matrix holds numbers"},
+		{[]string{"label"}, []string{"n", "label"}, "named both as a column and in the matrix"},
+		{[]string{"label"}, []string{"nope"}, `column "nope"`},
+		{nil, []string{"n"}, "name the columns read beside the matrix"},
+	} {
+		if _, err := tx.ReadColumnsMatrix(ctx, table, c.columns, c.matrix); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("columns %v, matrix %v: got %v, want an error saying %q", c.columns, c.matrix, err, c.want)
+		}
+	}
+}

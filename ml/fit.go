@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"gonum.org/v1/gonum/mat"
 )
 
 // The algorithms Spec.Algorithm names.
@@ -316,10 +318,21 @@ func encodeClasses(c *Column, rows int) ([]string, []int) {
 		}
 		return classes, class
 	}
+	// A label's few values are found by a scan of those seen, faster
+	// than a map's hashing on a million rows; past a few, by the map.
+	var seen []float64
 	index := make(map[float64]int)
 	for i := range rows {
-		if !c.IsNull(i) {
-			index[c.Num[i]] = 0
+		if c.IsNull(i) {
+			continue
+		}
+		v := c.Num[i]
+		if len(seen) <= 8 && slices.Contains(seen, v) {
+			continue
+		}
+		if _, ok := index[v]; !ok {
+			index[v] = 0
+			seen = append(seen, v)
 		}
 	}
 	values := make([]float64, 0, len(index))
@@ -334,8 +347,14 @@ func encodeClasses(c *Column, rows int) ([]string, []int) {
 	}
 	for i := range rows {
 		class[i] = -1
-		if !c.IsNull(i) {
-			class[i] = index[c.Num[i]]
+		if c.IsNull(i) {
+			continue
+		}
+		v := c.Num[i]
+		if len(values) <= 8 {
+			class[i] = slices.Index(values, v)
+		} else {
+			class[i] = index[v]
 		}
 	}
 	return classes, class
@@ -477,6 +496,13 @@ func fitModel(ctx context.Context, f *Frame, s Spec, tgt *target, features []str
 	if err != nil {
 		return nil, nil, err
 	}
+	return fitMatrix(ctx, X, prep, s, tgt, rows, progress)
+}
+
+// fitMatrix fits spec's algorithm on X, rows prepared by prep: row i of X
+// is frame row rows[i], whose label tgt holds.
+func fitMatrix(ctx context.Context, X *mat.Dense, prep Prep, s Spec, tgt *target, rows []int, progress func(int, float64)) (*Model, *LinearFit, error) {
+	var err error
 	m := &Model{Name: s.Name, Task: s.Task, Algorithm: s.Algorithm, Label: s.Label, Classes: tgt.classes, Prep: prep}
 	var fit *LinearFit
 	if s.Task == Classification {
@@ -527,14 +553,9 @@ func (m *Model) predictRows(f *Frame, rows []int) (*Predictions, error) {
 	if rows == nil {
 		n = f.Rows
 	}
-	out := m.newPredictions(n)
 	var buf []float64
 	var all []int // the block's rows when rows is nil
-	for lo := 0; lo < n; {
-		hi := min(lo+evalBlock, n)
-		if n-hi < minBlockRows {
-			hi = n
-		}
+	return m.scoreBlocks(n, func(lo, hi int) (*mat.Dense, error) {
 		block := rows
 		if rows == nil {
 			all = all[:0]
@@ -550,6 +571,24 @@ func (m *Model) predictRows(f *Frame, rows []int) (*Predictions, error) {
 			return nil, err
 		}
 		buf = X.RawMatrix().Data
+		return X, nil
+	})
+}
+
+// scoreBlocks scores n prepared rows a block at a time, block(lo, hi)
+// giving rows lo to hi's matrix: the blocks are evalBlock rows but the
+// last, which takes in a rest shorter than minBlockRows.
+func (m *Model) scoreBlocks(n int, block func(lo, hi int) (*mat.Dense, error)) (*Predictions, error) {
+	out := m.newPredictions(n)
+	for lo := 0; lo < n; {
+		hi := min(lo+evalBlock, n)
+		if n-hi < minBlockRows {
+			hi = n
+		}
+		X, err := block(lo, hi)
+		if err != nil {
+			return nil, err
+		}
 		m.scoreInto(X, out, lo)
 		lo = hi
 	}
@@ -562,14 +601,18 @@ func evaluate(m *Model, f *Frame, tgt *target, rows []int) (Metrics, []string, e
 	if err != nil {
 		return Metrics{}, nil, err
 	}
+	metrics, warnings := judge(m, p, tgt, rows)
+	return metrics, warnings, nil
+}
+
+// judge scores m's predictions p of rows against their labels.
+func judge(m *Model, p *Predictions, tgt *target, rows []int) (Metrics, []string) {
 	if m.Task == Classification {
-		metrics, warnings := classificationMetrics(m.Classes, tgt.classOfRows(rows), p.Proba)
-		return metrics, warnings, nil
+		return classificationMetrics(m.Classes, tgt.classOfRows(rows), p.Proba)
 	}
 	y := make([]float64, len(rows))
 	for i, r := range rows {
 		y[i] = tgt.value[r]
 	}
-	metrics, warnings := regressionMetrics(y, p.Value)
-	return metrics, warnings, nil
+	return regressionMetrics(y, p.Value)
 }

@@ -59,16 +59,18 @@ func ReadFrameTx(ctx context.Context, tx *lakehouse.Tx, table string, columns []
 func FrameOf(data *lakehouse.ColumnData) *Frame {
 	f := &Frame{Rows: data.Rows, Columns: make([]Column, len(data.Columns))}
 	for i, c := range data.Columns {
-		col := Column{Name: c.Name, Type: c.Type, Num: c.Num, Text: c.Text, Null: c.Null}
-		switch c.Kind {
-		case lakehouse.TextValues:
-			col.Kind = Text
-		case lakehouse.BooleanValues:
-			col.Kind = Boolean
-		default: // numbers, and dates and times in days
-			col.Kind = Numeric
-		}
-		f.Columns[i] = col
+		f.Columns[i] = Column{Name: c.Name, Type: c.Type, Kind: frameKind(c.Kind), Num: c.Num, Text: c.Text, Null: c.Null}
 	}
 	return f
+}
+
+// frameKind is the Frame kind of a kind of values read.
+func frameKind(k lakehouse.ValueKind) ColumnKind {
+	switch k {
+	case lakehouse.TextValues:
+		return Text
+	case lakehouse.BooleanValues:
+		return Boolean
+	}
+	return Numeric // numbers, and dates and times in days
 }

@@ -73,7 +73,7 @@ func byScore(scores, labels []float64) []scored {
 func rocCurve(scores, labels []float64) []ROCPoint {
 	n := len(scores)
 	sorted := byScore(scores, labels)
-	var tps, fps, thr []float64
+	tps, fps, thr := make([]float64, 0, n), make([]float64, 0, n), make([]float64, 0, n)
 	var tp, fp float64
 	for i := n - 1; i >= 0; i-- { // highest score first
 		if sorted[i].positive {
@@ -88,16 +88,28 @@ func rocCurve(scores, labels []float64) []ROCPoint {
 	if tp == 0 || fp == 0 {
 		return nil
 	}
-	out := []ROCPoint{{FPR: 0, TPR: 0, Threshold: thr[0] + 1}}
+	kept := 0
+	for i := range thr {
+		if i == 0 || i == len(thr)-1 || !straight(fps, tps, i) {
+			kept++
+		}
+	}
+	out := make([]ROCPoint, 1, kept+1)
+	out[0] = ROCPoint{FPR: 0, TPR: 0, Threshold: thr[0] + 1}
 	for i := range thr {
 		// Keep the ends and every point where the curve bends.
-		if i > 0 && i < len(thr)-1 &&
-			fps[i-1]-2*fps[i]+fps[i+1] == 0 && tps[i-1]-2*tps[i]+tps[i+1] == 0 {
+		if i > 0 && i < len(thr)-1 && straight(fps, tps, i) {
 			continue
 		}
 		out = append(out, ROCPoint{FPR: fps[i] / fp, TPR: tps[i] / tp, Threshold: thr[i]})
 	}
 	return out
+}
+
+// straight reports whether point i of the curve lies on the segment
+// between its neighbours.
+func straight(fps, tps []float64, i int) bool {
+	return fps[i-1]-2*fps[i]+fps[i+1] == 0 && tps[i-1]-2*tps[i]+tps[i+1] == 0
 }
 
 // logLossEps bounds the probabilities log loss takes the log of: the float64

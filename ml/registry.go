@@ -199,7 +199,7 @@ func (r *Registry) TrainTx(ctx context.Context, tx *lakehouse.Tx, spec Spec, o T
 		return nil, run, &FitError{Run: run, Err: err}
 	}
 	progress(Progress{Stage: "read"})
-	frame, err := readTable(ctx, tx, table, trainColumns(spec))
+	frame, dense, err := readTraining(ctx, tx, table, spec)
 	if err != nil {
 		return fail(err, nil)
 	}
@@ -207,7 +207,12 @@ func (r *Registry) TrainTx(ctx context.Context, tx *lakehouse.Tx, spec Spec, o T
 	if err != nil {
 		return fail(wrap(err, "digest of %s", table), nil)
 	}
-	res, err := Fit(ctx, frame, spec, progress)
+	var res *Result
+	if dense != nil {
+		res, err = fitDense(ctx, dense, spec, progress)
+	} else {
+		res, err = Fit(ctx, frame, spec, progress)
+	}
 	if err != nil {
 		return fail(wrap(err, "train %s on %s", spec.Name, table), nil)
 	}

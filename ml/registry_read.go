@@ -36,10 +36,15 @@ func tableColumns(ctx context.Context, q records, t lakehouse.TableName) ([]lake
 func readTable(ctx context.Context, src tableReader, table lakehouse.TableName, names []string) (*Frame, error) {
 	data, err := src.ReadColumns(ctx, table, names)
 	if err != nil {
-		if errors.Is(err, lakehouse.ErrNotFound) && !strings.Contains(err.Error(), "column") {
-			return nil, fmt.Errorf("ml: table %s does not exist: build it first (lakebench run), or name another with --table", table)
-		}
-		return nil, fmt.Errorf("ml: %w", err)
+		return nil, readFailed(table, err)
 	}
 	return FrameOf(data), nil
+}
+
+// readFailed explains a read of table that failed.
+func readFailed(table lakehouse.TableName, err error) error {
+	if errors.Is(err, lakehouse.ErrNotFound) && !strings.Contains(err.Error(), "column") {
+		return fmt.Errorf("ml: table %s does not exist: build it first (lakebench run), or name another with --table", table)
+	}
+	return fmt.Errorf("ml: %w", err)
 }

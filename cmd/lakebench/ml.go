@@ -700,6 +700,12 @@ func parseRef(s string) (ml.Ref, error) {
 // versionArg reads a VERSION argument of a model: a number, or an alias
 // (with or without its @).
 func versionArg(name, s string) (ml.Ref, error) {
+	// The model's own reference in full: churn@champion, churn/3.
+	if rest, ok := strings.CutPrefix(s, name+"@"); ok {
+		s = "@" + rest
+	} else if rest, ok := strings.CutPrefix(s, name+"/"); ok {
+		s = rest
+	}
 	if n, err := strconv.Atoi(s); err == nil {
 		if n < 1 {
 			return ml.Ref{}, fmt.Errorf("version %d of %s: versions count from 1", n, name)
@@ -707,6 +713,28 @@ func versionArg(name, s string) (ml.Ref, error) {
 		return ml.Ref{Name: name, Version: n}, nil
 	}
 	return parseRef(name + "@" + strings.TrimPrefix(s, "@"))
+}
+
+// versionRefArgs reads the version a command acts on from its arguments:
+// NAME VERSION (VERSION a number or an alias, as versionArg reads it), or
+// one reference holding both (NAME@ALIAS, NAME/VERSION). tail ends the
+// usage shown when they are wrong.
+func versionRefArgs(command string, args []string, tail string) (ml.Ref, error) {
+	ref, err := parseRef(args[0])
+	if err != nil {
+		return ml.Ref{}, err
+	}
+	usage := fmt.Sprintf("lakebench models %s %s VERSION%s, or %s@ALIAS", command, ref.Name, tail, ref.Name)
+	if len(args) == 1 {
+		if ref.Alias == "" && ref.Version == 0 {
+			return ml.Ref{}, fmt.Errorf("%s needs a version of %s: %s", command, ref.Name, usage)
+		}
+		return ref, nil
+	}
+	if ref.Alias != "" || ref.Version > 0 {
+		return ml.Ref{}, fmt.Errorf("%s takes the model's name and a version, or one reference: %s", command, usage)
+	}
+	return versionArg(ref.Name, args[1])
 }
 
 // findModel is the registered model called name, or an error that says
@@ -940,18 +968,14 @@ func newModelsPromoteCmd(g *globals) *cobra.Command {
 	var alias string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "promote NAME VERSION [--alias A]",
+		Use:   "promote NAME VERSION|NAME@ALIAS [--alias A]",
 		Short: "Point an alias (default champion) at a version; the move is audited",
-		Args:  cobra.ExactArgs(2),
+		Long: `Point an alias (default champion) at a version; the move is audited.
+The version is a number or an alias: churn 3, churn challenger, or
+churn@challenger in one argument.`,
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := parseRef(args[0])
-			if err != nil {
-				return err
-			}
-			if ref.Alias != "" || ref.Version > 0 {
-				return fmt.Errorf("promote takes the model's name and a version: lakebench models promote %s VERSION --alias %s", ref.Name, alias)
-			}
-			target, err := versionArg(ref.Name, args[1])
+			target, err := versionRefArgs("promote", args, " --alias "+alias)
 			if err != nil {
 				return err
 			}
@@ -1174,18 +1198,11 @@ func newModelsPredictCmd(g *globals) *cobra.Command {
 func newModelsReproduceCmd(g *globals) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "reproduce NAME VERSION",
+		Use:   "reproduce NAME VERSION|NAME@ALIAS",
 		Short: "Retrain a version from its recorded inputs; exit non-zero unless artifact and metrics are identical",
-		Args:  cobra.ExactArgs(2),
+		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := parseRef(args[0])
-			if err != nil {
-				return err
-			}
-			if ref.Alias != "" || ref.Version > 0 {
-				return fmt.Errorf("reproduce takes the model's name and a version: lakebench models reproduce %s VERSION", ref.Name)
-			}
-			target, err := versionArg(ref.Name, args[1])
+			target, err := versionRefArgs("reproduce", args, "")
 			if err != nil {
 				return err
 			}

@@ -576,3 +576,34 @@ func TestShowSignedCoefficients(t *testing.T) {
 		t.Errorf("multiclass model: want magnitudes over the classes:\n%s", out)
 	}
 }
+
+// TestVersionRefArgs: promote and reproduce take NAME VERSION (a number or
+// an alias) or one reference, churn@challenger or churn/3; the version
+// arguments of compare may repeat the model's name; anything else says
+// how to name a version.
+func TestVersionRefArgs(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want ml.Ref
+		err  string
+	}{
+		{[]string{"churn", "3"}, ml.Ref{Name: "churn", Version: 3}, ""},
+		{[]string{"churn", "challenger"}, ml.Ref{Name: "churn", Alias: "challenger"}, ""},
+		{[]string{"churn", "@challenger"}, ml.Ref{Name: "churn", Alias: "challenger"}, ""},
+		{[]string{"churn", "churn@challenger"}, ml.Ref{Name: "churn", Alias: "challenger"}, ""},
+		{[]string{"churn", "churn/2"}, ml.Ref{Name: "churn", Version: 2}, ""},
+		{[]string{"churn@challenger"}, ml.Ref{Name: "churn", Alias: "challenger"}, ""},
+		{[]string{"churn/4"}, ml.Ref{Name: "churn", Version: 4}, ""},
+		{[]string{"churn"}, ml.Ref{}, "promote needs a version of churn: lakebench models promote churn VERSION, or churn@ALIAS"},
+		{[]string{"churn@champion", "3"}, ml.Ref{}, "promote takes the model's name and a version, or one reference"},
+		{[]string{"churn", "0"}, ml.Ref{}, "versions count from 1"},
+	} {
+		got, err := versionRefArgs("promote", c.args, "")
+		switch {
+		case c.err == "" && (err != nil || got != c.want):
+			t.Errorf("%q: got %+v, %v; want %+v", c.args, got, err, c.want)
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+			t.Errorf("%q: got %+v, %v; want an error saying %q", c.args, got, err, c.err)
+		}
+	}
+}
