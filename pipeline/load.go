@@ -74,7 +74,8 @@ func LoadWith(dir string, opts LoadOptions) (*Project, error) {
 	}
 	p := &Project{Dir: dir, File: file, lines: map[string]position{}}
 	var diags Diagnostics
-	raw, err := p.readFile(file, &diags)
+	var bodies []fileBody // each file's tree, for probe
+	raw, err := p.readFile(file, &diags, &bodies)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +93,7 @@ func LoadWith(dir string, opts LoadOptions) (*Project, error) {
 		}
 		sort.Strings(matches)
 		for _, m := range matches {
-			sub, err := p.readFile(m, &diags)
+			sub, err := p.readFile(m, &diags, &bodies)
 			if err != nil {
 				return nil, err
 			}
@@ -110,19 +111,48 @@ func LoadWith(dir string, opts LoadOptions) (*Project, error) {
 		}
 	}
 	if len(diags) > 0 {
-		return nil, diags
+		return nil, probe(diags, bodies)
 	}
 	p.raw = raw
 	if err := p.resolve(opts); err != nil {
+		if diags := probe(nil, bodies); len(diags) > 0 {
+			return nil, diags
+		}
 		return nil, err
 	}
 	return p, nil
 }
 
+// fileBody is a project file's first document, as parsed, and where its
+// type error goes among the diagnostics (after the file's own).
+type fileBody struct {
+	file string
+	body ast.Node
+	at   int
+}
+
+// probe decodes each file's document as a Project on its own, for type
+// errors (a list where a mapping belongs, text for a number) with their
+// positions, and puts them among diags, each after its file's. A load
+// probes only when it fails (the resolved tree's decode checks the same
+// types, file by file merged): the probes are a third of a load's time,
+// and every command loads the project.
+func probe(diags Diagnostics, bodies []fileBody) Diagnostics {
+	dec := yaml.NewDecoder(bytes.NewReader(nil))
+	for i := len(bodies) - 1; i >= 0; i-- {
+		b := bodies[i]
+		var probe Project
+		if err := safeDecode(dec, b.body, &probe); err != nil {
+			diags = slices.Insert(diags, b.at, yamlError(b.file, err))
+		}
+	}
+	return diags
+}
+
 // readFile parses one YAML file, checks its keys against the Project shape
-// and returns it as a tree. Problems are appended to diags; only I/O errors
-// are returned.
-func (p *Project) readFile(file string, diags *Diagnostics) (map[string]any, error) {
+// and returns it as a tree; its document is appended to bodies (see probe).
+// Problems are appended to diags; only I/O errors are returned.
+func (p *Project) readFile(file string, diags *Diagnostics, bodies *[]fileBody) (map[string]any, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: %w", err)
@@ -146,26 +176,21 @@ func (p *Project) readFile(file string, diags *Diagnostics) (map[string]any, err
 		}
 	}
 	// The file's first document, decoded from the tree just parsed (as
-	// yaml.Unmarshal decodes it, without reading the text again): as a
-	// tree to merge, and as a Project for type errors (a list where a
-	// mapping belongs, text for a number) with their positions.
+	// yaml.Unmarshal decodes it, without reading the text again), as a
+	// tree to merge.
 	body := firstDocument(f)
 	if body == nil {
 		return nil, nil
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(nil))
 	raw, ok := plainTree(body)
 	if !ok {
 		// Anchors, tags, block scalars, odd keys: the library decodes them.
-		if err := safeDecode(dec, body, &raw); err != nil {
+		if err := safeDecode(yaml.NewDecoder(bytes.NewReader(nil)), body, &raw); err != nil {
 			*diags = append(*diags, yamlError(file, err))
 			return nil, nil
 		}
 	}
-	var probe Project
-	if err := safeDecode(dec, body, &probe); err != nil {
-		*diags = append(*diags, yamlError(file, err))
-	}
+	*bodies = append(*bodies, fileBody{file, body, len(*diags)})
 	return raw, nil
 }
 
