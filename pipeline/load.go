@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"maps"
@@ -53,6 +54,10 @@ type LoadOptions struct {
 	Target string
 	// Vars override variables (--var name=value).
 	Vars map[string]string
+	// Cache keeps the files' checked tree in the project's
+	// .lakebench/project.cache, for the next load of the same files by
+	// the same program (see loadcache.go).
+	Cache bool
 }
 
 // Load reads dir/lakebench.yml and its includes and resolves them for the
@@ -73,9 +78,18 @@ func LoadWith(dir string, opts LoadOptions) (*Project, error) {
 		return nil, &Error{File: file, Message: "no project file here", Hint: "run `lakebench init` to create one, or pass -C DIR"}
 	}
 	p := &Project{Dir: dir, File: file, lines: map[string]position{}}
-	var diags Diagnostics
-	var bodies []fileBody // each file's tree, for probe
-	raw, err := p.readFile(file, &diags, &bodies)
+	if opts.Cache {
+		if raw, lines, ok := readLoadCache(dir, file); ok {
+			p.raw, p.lines = raw, lines
+			if err := p.resolve(opts); err == nil {
+				return p, nil
+			}
+			// The error is said as a load without the cache says it.
+			p = &Project{Dir: dir, File: file, lines: map[string]position{}}
+		}
+	}
+	var st loadState
+	raw, err := p.readFile(file, &st)
 	if err != nil {
 		return nil, err
 	}
@@ -88,12 +102,12 @@ func LoadWith(dir string, opts LoadOptions) (*Project, error) {
 		matches, err := filepath.Glob(filepath.Join(dir, pattern))
 		if err != nil || len(matches) == 0 {
 			pos := p.lines["include"]
-			diags = append(diags, &Error{File: file, Line: pos.line, Column: pos.column, Message: fmt.Sprintf("include %q matches no file", pattern), Hint: "fix the glob or remove it"})
+			st.diags = append(st.diags, &Error{File: file, Line: pos.line, Column: pos.column, Message: fmt.Sprintf("include %q matches no file", pattern), Hint: "fix the glob or remove it"})
 			continue
 		}
 		sort.Strings(matches)
 		for _, m := range matches {
-			sub, err := p.readFile(m, &diags, &bodies)
+			sub, err := p.readFile(m, &st)
 			if err != nil {
 				return nil, err
 			}
@@ -105,22 +119,34 @@ func LoadWith(dir string, opts LoadOptions) (*Project, error) {
 		for _, name := range sortedKeys(targets) {
 			if !ValidTargetName(name) {
 				pos := p.position("targets." + name)
-				diags = append(diags, &Error{File: pos.file, Line: pos.line, Column: pos.column,
+				st.diags = append(st.diags, &Error{File: pos.file, Line: pos.line, Column: pos.column,
 					Message: fmt.Sprintf("target name %q is not a name: %s", name, targetNameRule), Hint: targetNameHint(name)})
 			}
 		}
 	}
-	if len(diags) > 0 {
-		return nil, probe(diags, bodies)
+	if len(st.diags) > 0 {
+		return nil, probe(st.diags, st.bodies)
+	}
+	if opts.Cache {
+		writeLoadCache(dir, raw, p.lines, st.files) // before resolve, which keeps raw as it is
 	}
 	p.raw = raw
 	if err := p.resolve(opts); err != nil {
-		if diags := probe(nil, bodies); len(diags) > 0 {
+		if diags := probe(nil, st.bodies); len(diags) > 0 {
 			return nil, diags
 		}
 		return nil, err
 	}
 	return p, nil
+}
+
+// loadState is what reading a project's files gathers besides the tree:
+// problems, each file's document (for probe) and each file read (for the
+// cache).
+type loadState struct {
+	diags  Diagnostics
+	bodies []fileBody
+	files  []cachedFile
 }
 
 // fileBody is a project file's first document, as parsed, and where its
@@ -150,13 +176,15 @@ func probe(diags Diagnostics, bodies []fileBody) Diagnostics {
 }
 
 // readFile parses one YAML file, checks its keys against the Project shape
-// and returns it as a tree; its document is appended to bodies (see probe).
-// Problems are appended to diags; only I/O errors are returned.
-func (p *Project) readFile(file string, diags *Diagnostics, bodies *[]fileBody) (map[string]any, error) {
+// and returns it as a tree; its document and its digest are noted in st.
+// Problems are appended to st.diags; only I/O errors are returned.
+func (p *Project) readFile(file string, st *loadState) (map[string]any, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: %w", err)
 	}
+	st.files = append(st.files, cachedFile{path: file, sum: sha256.Sum256(data)})
+	diags := &st.diags
 	if e := checkFlowDepth(file, data); e != nil {
 		*diags = append(*diags, e)
 		return nil, nil
@@ -190,7 +218,7 @@ func (p *Project) readFile(file string, diags *Diagnostics, bodies *[]fileBody) 
 			return nil, nil
 		}
 	}
-	*bodies = append(*bodies, fileBody{file, body, len(*diags)})
+	st.bodies = append(st.bodies, fileBody{file, body, len(*diags)})
 	return raw, nil
 }
 
