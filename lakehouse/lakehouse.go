@@ -256,6 +256,10 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	b.WriteString(systemDDL)
 	b.WriteString(monitorDDL)
 	b.WriteString(governanceDDL)
+	// sys.tokens, empty until a token is issued: a reader's identity
+	// check reads it with the rest in one statement (see identityQuery),
+	// where a missing table costs a failed statement first.
+	b.WriteString(tokensDDL)
 	b.WriteString(deployDDL)
 	b.WriteString(usageDDL)
 	b.WriteString(backupDDL)

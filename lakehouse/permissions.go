@@ -337,8 +337,9 @@ type identities struct {
 // k (sorting and picking are done in Go: an ORDER BY, a scalar subquery or
 // duckdb_tables() each cost a DuckDB process more than the scans).
 // Without tokens it is the statement before the last UNION ALL: a target
-// where no token was ever issued has no sys.tokens, and a read-only
-// session cannot create it.
+// last opened for writing by a lakebench that made sys.tokens only with
+// the first token may have none, and a read-only session cannot create it
+// (writers now make it when they open the target, see bootstrap).
 const identityQuery = `SELECT 's' AS k, mode AS a, run_as AS b, principal AS c, NULL::VARCHAR AS d, recorded_at AS t1, NULL::TIMESTAMP AS t2 FROM sys.target_settings
 UNION ALL SELECT 'p', level, principal, kind, NULL, NULL, NULL FROM sys.permissions
 UNION ALL SELECT 'o', owner, NULL, NULL, NULL, NULL, NULL FROM sys.governance`

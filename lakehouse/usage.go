@@ -552,7 +552,7 @@ func (lh *Lakehouse) ScanSize(ctx context.Context, tables []TableName) (rows, by
 	if len(tables) == 0 {
 		return 0, 0, nil
 	}
-	sizes, err := tableSizes(ctx, lh.db)
+	sizes, err := tableRows(ctx, lh.db)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -562,14 +562,68 @@ func (lh *Lakehouse) ScanSize(ctx context.Context, tables []TableName) (rows, by
 			continue
 		}
 		seen[t] = true
-		s, ok := sizes[t]
+		n, ok := sizes[t]
 		if !ok {
-			s = sizes[storeTable(t)]
+			t = storeTable(t)
+			if n, ok = sizes[t]; !ok {
+				continue
+			}
 		}
-		rows += s.rows
-		bytes += s.rows * s.width
+		width, err := tableWidth(ctx, lh.db, t)
+		if err != nil {
+			return 0, 0, err
+		}
+		rows += n
+		bytes += n * width
 	}
 	return rows, bytes, nil
+}
+
+// tableRows reads every table's row count from the catalog
+// (duckdb_tables().estimated_size).
+func tableRows(ctx context.Context, e execer) (map[TableName]int64, error) {
+	out := map[TableName]int64{}
+	rows, err := e.QueryContext(ctx, `SELECT schema_name, table_name, estimated_size FROM duckdb_tables() WHERE database_name = current_database()`)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t TableName
+		var n int64
+		if err := rows.Scan(&t.Schema, &t.Name, &n); err != nil {
+			return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
+		}
+		out[t] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
+	}
+	return out, nil
+}
+
+// tableWidth is the width of a row of table t (see typeWidth), from its
+// columns alone: pragma_table_info reads one table's, where
+// duckdb_columns() lists every column of every table and system view (ten
+// times the time, for a query that reads one table).
+func tableWidth(ctx context.Context, e execer, t TableName) (int64, error) {
+	rows, err := e.QueryContext(ctx, `SELECT type FROM pragma_table_info(?)`, t.SQL())
+	if err != nil {
+		return 0, fmt.Errorf("lakehouse: columns of %s: %w", t, err)
+	}
+	defer rows.Close()
+	var width int64
+	for rows.Next() {
+		var typ string
+		if err := rows.Scan(&typ); err != nil {
+			return 0, fmt.Errorf("lakehouse: columns of %s: %w", t, err)
+		}
+		width += typeWidth(typ)
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("lakehouse: columns of %s: %w", t, err)
+	}
+	return width, nil
 }
 
 type tableSize struct{ rows, width int64 }

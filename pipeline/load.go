@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"maps"
@@ -53,6 +54,10 @@ type LoadOptions struct {
 	Target string
 	// Vars override variables (--var name=value).
 	Vars map[string]string
+	// Cache keeps the files' checked tree in the project's
+	// .lakebench/project.cache, for the next load of the same files by
+	// the same program (see loadcache.go).
+	Cache bool
 }
 
 // Load reads dir/lakebench.yml and its includes and resolves them for the
@@ -73,8 +78,18 @@ func LoadWith(dir string, opts LoadOptions) (*Project, error) {
 		return nil, &Error{File: file, Message: "no project file here", Hint: "run `lakebench init` to create one, or pass -C DIR"}
 	}
 	p := &Project{Dir: dir, File: file, lines: map[string]position{}}
-	var diags Diagnostics
-	raw, err := p.readFile(file, &diags)
+	if opts.Cache {
+		if raw, lines, ok := readLoadCache(dir, file); ok {
+			p.raw, p.lines = raw, lines
+			if err := p.resolve(opts); err == nil {
+				return p, nil
+			}
+			// The error is said as a load without the cache says it.
+			p = &Project{Dir: dir, File: file, lines: map[string]position{}}
+		}
+	}
+	var st loadState
+	raw, err := p.readFile(file, &st)
 	if err != nil {
 		return nil, err
 	}
@@ -87,12 +102,12 @@ func LoadWith(dir string, opts LoadOptions) (*Project, error) {
 		matches, err := filepath.Glob(filepath.Join(dir, pattern))
 		if err != nil || len(matches) == 0 {
 			pos := p.lines["include"]
-			diags = append(diags, &Error{File: file, Line: pos.line, Column: pos.column, Message: fmt.Sprintf("include %q matches no file", pattern), Hint: "fix the glob or remove it"})
+			st.diags = append(st.diags, &Error{File: file, Line: pos.line, Column: pos.column, Message: fmt.Sprintf("include %q matches no file", pattern), Hint: "fix the glob or remove it"})
 			continue
 		}
 		sort.Strings(matches)
 		for _, m := range matches {
-			sub, err := p.readFile(m, &diags)
+			sub, err := p.readFile(m, &st)
 			if err != nil {
 				return nil, err
 			}
@@ -104,29 +119,72 @@ func LoadWith(dir string, opts LoadOptions) (*Project, error) {
 		for _, name := range sortedKeys(targets) {
 			if !ValidTargetName(name) {
 				pos := p.position("targets." + name)
-				diags = append(diags, &Error{File: pos.file, Line: pos.line, Column: pos.column,
+				st.diags = append(st.diags, &Error{File: pos.file, Line: pos.line, Column: pos.column,
 					Message: fmt.Sprintf("target name %q is not a name: %s", name, targetNameRule), Hint: targetNameHint(name)})
 			}
 		}
 	}
-	if len(diags) > 0 {
-		return nil, diags
+	if len(st.diags) > 0 {
+		return nil, probe(st.diags, st.bodies)
+	}
+	if opts.Cache {
+		writeLoadCache(dir, raw, p.lines, st.files) // before resolve, which keeps raw as it is
 	}
 	p.raw = raw
 	if err := p.resolve(opts); err != nil {
+		if diags := probe(nil, st.bodies); len(diags) > 0 {
+			return nil, diags
+		}
 		return nil, err
 	}
 	return p, nil
 }
 
+// loadState is what reading a project's files gathers besides the tree:
+// problems, each file's document (for probe) and each file read (for the
+// cache).
+type loadState struct {
+	diags  Diagnostics
+	bodies []fileBody
+	files  []cachedFile
+}
+
+// fileBody is a project file's first document, as parsed, and where its
+// type error goes among the diagnostics (after the file's own).
+type fileBody struct {
+	file string
+	body ast.Node
+	at   int
+}
+
+// probe decodes each file's document as a Project on its own, for type
+// errors (a list where a mapping belongs, text for a number) with their
+// positions, and puts them among diags, each after its file's. A load
+// probes only when it fails (the resolved tree's decode checks the same
+// types, file by file merged): the probes are a third of a load's time,
+// and every command loads the project.
+func probe(diags Diagnostics, bodies []fileBody) Diagnostics {
+	dec := yaml.NewDecoder(bytes.NewReader(nil))
+	for i := len(bodies) - 1; i >= 0; i-- {
+		b := bodies[i]
+		var probe Project
+		if err := safeDecode(dec, b.body, &probe); err != nil {
+			diags = slices.Insert(diags, b.at, yamlError(b.file, err))
+		}
+	}
+	return diags
+}
+
 // readFile parses one YAML file, checks its keys against the Project shape
-// and returns it as a tree. Problems are appended to diags; only I/O errors
-// are returned.
-func (p *Project) readFile(file string, diags *Diagnostics) (map[string]any, error) {
+// and returns it as a tree; its document and its digest are noted in st.
+// Problems are appended to st.diags; only I/O errors are returned.
+func (p *Project) readFile(file string, st *loadState) (map[string]any, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: %w", err)
 	}
+	st.files = append(st.files, cachedFile{path: file, sum: sha256.Sum256(data)})
+	diags := &st.diags
 	if e := checkFlowDepth(file, data); e != nil {
 		*diags = append(*diags, e)
 		return nil, nil
@@ -146,26 +204,21 @@ func (p *Project) readFile(file string, diags *Diagnostics) (map[string]any, err
 		}
 	}
 	// The file's first document, decoded from the tree just parsed (as
-	// yaml.Unmarshal decodes it, without reading the text again): as a
-	// tree to merge, and as a Project for type errors (a list where a
-	// mapping belongs, text for a number) with their positions.
+	// yaml.Unmarshal decodes it, without reading the text again), as a
+	// tree to merge.
 	body := firstDocument(f)
 	if body == nil {
 		return nil, nil
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(nil))
 	raw, ok := plainTree(body)
 	if !ok {
 		// Anchors, tags, block scalars, odd keys: the library decodes them.
-		if err := safeDecode(dec, body, &raw); err != nil {
+		if err := safeDecode(yaml.NewDecoder(bytes.NewReader(nil)), body, &raw); err != nil {
 			*diags = append(*diags, yamlError(file, err))
 			return nil, nil
 		}
 	}
-	var probe Project
-	if err := safeDecode(dec, body, &probe); err != nil {
-		*diags = append(*diags, yamlError(file, err))
-	}
+	st.bodies = append(st.bodies, fileBody{file, body, len(*diags)})
 	return raw, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -383,5 +384,21 @@ func TestTUIAuthenticates(t *testing.T) {
 	ws = tui.NewWorkspace(tui.WorkspaceOptions{Dir: dir, Target: "staging", Authenticate: authenticator("")})
 	if info, err = ws.Prepare(ctx, func(string) {}); err != nil || info.Principal != "sp-staging" {
 		t.Errorf("with the owner's profile the TUI is %q (%v), want sp-staging", info.Principal, err)
+	}
+}
+
+// TestValidPrincipalName checks the hand-written check against the pattern
+// it stands for, on names at the edges and on every one- and two-byte name.
+func TestValidPrincipalName(t *testing.T) {
+	pattern := regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._@+-]{0,127}$`)
+	names := []string{"", "dana", "sp-prod", "a.b@c+d-e_f", ".dana", "-x", "@x", "dana ", "dan\u0430", "dana\n",
+		strings.Repeat("a", 128), strings.Repeat("a", 129), "x" + strings.Repeat(".", 127)}
+	for c := range 256 {
+		names = append(names, string(rune(c)), "a"+string([]byte{byte(c)}), string([]byte{byte(c)})+"a")
+	}
+	for _, n := range names {
+		if got, want := validPrincipalName(n), pattern.MatchString(n); got != want {
+			t.Errorf("validPrincipalName(%q) = %v, the pattern says %v", n, got, want)
+		}
 	}
 }

@@ -20,6 +20,12 @@ type globals struct {
 	vars   map[string]string // --var name=value
 	as     string            // --as principal
 	theme  string            // --theme of the TUI
+	// cache loads the project through .lakebench/project.cache: only
+	// `query`, which reads. A command that deploys or runs is gated on
+	// the files' content hash, so it reads the files themselves: a cache
+	// edited beside unchanged files must not change what a gated target
+	// runs.
+	cache bool
 }
 
 func main() {

@@ -103,7 +103,7 @@ func loadProject(ctx context.Context, g *globals) (*session, error) {
 			return nil, err
 		}
 	}
-	p, err := pipeline.LoadWith(dir, pipeline.LoadOptions{Target: g.target, Vars: g.vars})
+	p, err := pipeline.LoadWith(dir, pipeline.LoadOptions{Target: g.target, Vars: g.vars, Cache: g.cache})
 	if err != nil {
 		return nil, err
 	}

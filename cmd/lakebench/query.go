@@ -36,6 +36,7 @@ func newQueryCmd(g *globals) *cobra.Command {
 				return fmt.Errorf("unknown --format %q: use table, csv or json", format)
 			}
 			ctx := cmd.Context()
+			g.cache = true
 			s, err := loadProject(ctx, g)
 			if err != nil {
 				return err
