@@ -124,28 +124,32 @@ func (tx *Tx) checkSince(ctx context.Context, table TableName, rules []Rule, run
 	if lost > 0 {
 		return SourceCheck{}, fmt.Sprintf("%d checked files were removed or reloaded", lost), nil
 	}
-	var paths []string
-	prows, err := tx.tx.QueryContext(ctx, `SELECT path FROM sys.ingested_files WHERE table_name = ?
+	var paths, ids []string
+	prows, err := tx.tx.QueryContext(ctx, `SELECT path, file_id::VARCHAR FROM sys.ingested_files WHERE table_name = ?
 		AND file_id NOT IN (SELECT file_id FROM sys.model_files WHERE model = ? AND table_name = ?) ORDER BY path`,
 		table.String(), model, table.String())
 	if err != nil {
 		return SourceCheck{}, "", err
 	}
 	for prows.Next() {
-		var p string
-		if err := prows.Scan(&p); err != nil {
+		var p, id string
+		if err := prows.Scan(&p, &id); err != nil {
 			prows.Close()
 			return SourceCheck{}, "", err
 		}
-		paths = append(paths, p)
+		paths, ids = append(paths, p), append(ids, id)
 	}
 	prows.Close()
 	if err := prows.Err(); err != nil {
 		return SourceCheck{}, "", err
 	}
-	newRows := StreamFilter(table, paths)
+	// The new files' rows, read once (a day's batch is small).
+	if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_new AS SELECT * FROM "+StreamFilter(table, paths)); err != nil {
+		return SourceCheck{}, "", err
+	}
+	defer tx.tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.lb_new")
 	var total, added int64
-	if err := tx.tx.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM "+table.SQL()+"), (SELECT count(*) FROM "+newRows+")").Scan(&total, &added); err != nil {
+	if err := tx.tx.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM "+table.SQL()+"), (SELECT count(*) FROM temp.lb_new)").Scan(&total, &added); err != nil {
 		return SourceCheck{}, "", err
 	}
 	if total != checked+added {
@@ -183,7 +187,7 @@ func (tx *Tx) checkSince(ctx context.Context, table TableName, rules []Rule, run
 		return n, nil
 	}
 	if len(byRow) > 0 {
-		n, err := count(newRows, byRow)
+		n, err := count("temp.lb_new", byRow)
 		if err != nil {
 			return SourceCheck{}, "", err
 		}
@@ -192,40 +196,77 @@ func (tx *Tx) checkSince(ctx context.Context, table TableName, rules []Rule, run
 		}
 	}
 	// A keyed rule's flags change only on the rows whose key a new row
-	// has: those rows are checked as they were (the old ones) and as they
-	// are (old and new), and the counts move by the difference.
+	// has: the old ones among them are checked as they were (alone) and
+	// as they are (with the new rows), and the count moves by the
+	// difference. Usually no old row shares a key with a new one: the
+	// old rows are then looked up by their key columns only.
+	quoted := make([]string, len(paths))
+	for k, p := range paths {
+		quoted[k] = QuoteString(p)
+	}
+	stored, err := tableColumns(ctx, tx.tx, storeTable(table))
+	if err != nil {
+		return SourceCheck{}, "", err
+	}
 	for _, i := range byKey {
 		r := rules[i]
 		key := make([]string, len(r.Key))
+		var nulls []string
 		for k, c := range r.Key {
 			key[k] = QuoteIdent(c)
+			nulls = append(nulls, key[k]+" IS NULL")
 		}
+		var keyNulls bool
+		if err := tx.tx.QueryRowContext(ctx, "SELECT count(*) > 0 FROM temp.lb_new WHERE "+strings.Join(nulls, " OR ")).Scan(&keyNulls); err != nil {
+			return SourceCheck{}, "", err
+		}
+		// Without NULL keys among the new rows, equality finds the same old
+		// rows as IS NOT DISTINCT FROM, and lets DuckDB skip the row groups
+		// outside the new keys' range.
 		var match []string
 		for _, k := range key {
-			match = append(match, "lb_k."+k+" IS NOT DISTINCT FROM lb_t."+k)
+			if keyNulls {
+				match = append(match, "lb_k."+k+" IS NOT DISTINCT FROM lb_t."+k)
+			} else {
+				match = append(match, "lb_k."+k+" = lb_t."+k)
+			}
 		}
-		quoted := make([]string, len(paths))
-		for k, p := range paths {
-			quoted[k] = QuoteString(p)
+		keys := "(SELECT DISTINCT " + strings.Join(key, ", ") + " FROM temp.lb_new) AS lb_k WHERE " + strings.Join(match, " AND ")
+		old := "FROM " + table.SQL() + " AS lb_t WHERE NOT coalesce(lb_t._source_file IN (" + strings.Join(quoted, ", ") + "), false) AND EXISTS (SELECT 1 FROM " + keys + ")"
+		// Counted on the stored rows (the view's rows are those whose
+		// file is loaded), reading the key columns and file ids only.
+		lookup := "SELECT count(*) " + old
+		if slices.ContainsFunc(stored, func(c Column) bool { return c.Name == fileIDColumn }) {
+			lookup = "SELECT count(*) FROM " + storeTable(table).SQL() + " AS lb_t WHERE lb_t." + fileIDColumn + " NOT IN (" + strings.Join(ids, ", ") + ") AND lb_t." + fileIDColumn +
+				" IN (SELECT file_id FROM sys.ingested_files) AND EXISTS (SELECT 1 FROM " + keys + ")"
 		}
-		if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_affected AS SELECT lb_t.*, coalesce(lb_t._source_file IN ("+strings.Join(quoted, ", ")+"), false) AS lb_is_new FROM "+
-			table.SQL()+" AS lb_t WHERE EXISTS (SELECT 1 FROM (SELECT DISTINCT "+strings.Join(key, ", ")+" FROM "+newRows+") AS lb_k WHERE "+strings.Join(match, " AND ")+")"); err != nil {
+		var shared int64
+		if err := tx.tx.QueryRowContext(ctx, lookup).Scan(&shared); err != nil {
 			return SourceCheck{}, "", err
 		}
-		before, err := count("(SELECT * EXCLUDE (lb_is_new) FROM temp.lb_affected WHERE NOT lb_is_new)", []int{i})
+		if shared == 0 {
+			n, err := count("temp.lb_new", []int{i})
+			if err != nil {
+				return SourceCheck{}, "", err
+			}
+			res.Outcomes[i].RowsFailed += n[0]
+			continue
+		}
+		if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_old AS SELECT lb_t.* "+old); err != nil {
+			return SourceCheck{}, "", err
+		}
+		before, err := count("temp.lb_old", []int{i})
 		if err != nil {
 			return SourceCheck{}, "", err
 		}
-		after, err := count("(SELECT * EXCLUDE (lb_is_new) FROM temp.lb_affected)", []int{i})
+		after, err := count("(SELECT * FROM temp.lb_old UNION ALL SELECT * FROM temp.lb_new)", []int{i})
 		if err != nil {
+			return SourceCheck{}, "", err
+		}
+		if _, err := tx.tx.ExecContext(ctx, "DROP TABLE temp.lb_old"); err != nil {
 			return SourceCheck{}, "", err
 		}
 		res.Outcomes[i].RowsFailed += after[0] - before[0]
-	}
-	if len(byKey) > 0 {
-		if _, err := tx.tx.ExecContext(ctx, "DROP TABLE IF EXISTS temp.lb_affected"); err != nil {
-			return SourceCheck{}, "", err
-		}
 	}
 	return res, "", nil
 }
