@@ -342,7 +342,7 @@ func (tx *Tx) checkFingerprint(ctx context.Context, table TableName, rules []Rul
 		}
 		if r.Query != "" {
 			if why, err := tx.rowPreserving(ctx, r.Query, r.Key); err != nil || why != "" {
-				return "", why, err
+				return "", "rule " + r.Name + ": " + why, err
 			}
 		}
 		// The rule over rows of the table's shape but from no table: what
