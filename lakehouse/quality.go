@@ -58,7 +58,24 @@ type Rule struct {
 	Columns      []string
 	Filter       string
 	UserMetadata map[string]string
+	// Scope is which rows a row's flag depends on, so that a source
+	// table's checks can look at its new rows only (CheckSource): ScopeRow
+	// the row alone, ScopeKey the rows that share Key's values (NULLs as
+	// one value: is_unique's window, sql_query's merge columns); "" any
+	// row, checked in full.
+	Scope string
+	Key   []string
+	// Query is sql_query's query (with InputView): ScopeKey holds only
+	// when each of its rows comes from one input row and keeps its Key
+	// columns, which CheckSource verifies on the parsed query.
+	Query string
 }
+
+// The scopes of a rule's flag (Rule.Scope).
+const (
+	ScopeRow = "row"
+	ScopeKey = "key"
+)
 
 // RuleOutcome is how many rows a rule checked and failed.
 type RuleOutcome struct {

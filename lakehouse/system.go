@@ -38,6 +38,11 @@ CREATE TABLE IF NOT EXISTS sys.ingested_files (
 CREATE TABLE IF NOT EXISTS sys.model_builds (
 	model VARCHAR, fingerprint VARCHAR, built_at TIMESTAMP, run_id VARCHAR);
 CREATE TABLE IF NOT EXISTS sys.model_files (model VARCHAR, table_name VARCHAR, file_id BIGINT);
+-- A source's checks (quality_since.go): what the last one checked and
+-- its counts, so the next looks at the new files' rows only.
+CREATE TABLE IF NOT EXISTS sys.check_state (
+	table_name VARCHAR, fingerprint VARCHAR, rule_index INTEGER,
+	rows_checked BIGINT, rows_failed BIGINT, run_id VARCHAR);
 CREATE TABLE IF NOT EXISTS sys.quality_results (
 	run_id VARCHAR, table_name VARCHAR, rule VARCHAR, criticality VARCHAR,
 	rows_checked BIGINT, rows_failed BIGINT, checked_at TIMESTAMP);

@@ -260,9 +260,15 @@ func BenchmarkDailyRun(b *testing.B) {
 		lh.Close()
 		ratios = append(ratios, float64(daily[i])/float64(full[i]))
 		if i == 0 {
+			last := res.StartedAt
 			for _, t := range res.Tasks {
 				b.Logf("daily %-26s %6.3fs %s", t.TaskKey, t.EndedAt.Sub(t.StartedAt).Seconds(), t.Detail)
+				if t.EndedAt.After(last) {
+					last = t.EndedAt
+				}
 			}
+			// After the tasks: monitors, health and alerts.
+			b.Logf("daily tasks %.3fs, then monitors, health and alerts %.3fs", last.Sub(res.StartedAt).Seconds(), res.EndedAt.Sub(last).Seconds())
 		}
 		os.Remove(p.DatabasePath(target))
 	}

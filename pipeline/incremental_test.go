@@ -49,10 +49,14 @@ func compareWithFullRefresh(t *testing.T, p *Project, lh *lakehouse.Lakehouse, d
 		}
 	}
 	monitored := monitorRecords(t, p, lh)
+	checked := sourceChecks(t, lh)
 	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev", FullRefresh: []string{"*"}}); err != nil {
 		t.Fatalf("day %d: full refresh: %v", day, err)
 	}
 	compareMonitorRecords(t, day, monitored, monitorRecords(t, p, lh))
+	if got := sourceChecks(t, lh); !reflect.DeepEqual(got, checked) {
+		t.Errorf("day %d: the sources' checks counted\n%v\nincrementally, but a full check counts\n%v", day, checked, got)
+	}
 	if got := builtTables(t, lh); strings.Join(got, ",") != strings.Join(tables, ",") {
 		t.Errorf("day %d: the full refresh built %v, the incremental runs %v", day, got, tables)
 	}
@@ -97,6 +101,26 @@ func compareWithFullRefresh(t *testing.T, p *Project, lh *lakehouse.Lakehouse, d
 	}
 }
 
+// sourceChecks lists the latest run's counts of the bronze tables' checks
+// (sys.quality_results, phase check): table, rule, rows checked and failed.
+func sourceChecks(t *testing.T, lh *lakehouse.Lakehouse) []string {
+	t.Helper()
+	res, err := lh.Query(context.Background(), `SELECT table_name || ' ' || rule || ' ' || rows_checked || ' ' || rows_failed FROM sys.quality_results
+		WHERE phase = 'check' AND table_name LIKE 'bronze.%' AND run_id = (SELECT run_id FROM sys.quality_results WHERE phase = 'check' ORDER BY checked_at DESC LIMIT 1)
+		ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range res.Rows {
+		out = append(out, r[0].(string))
+	}
+	if len(out) == 0 {
+		t.Fatal("no checks of the sources recorded")
+	}
+	return out
+}
+
 // TestIncrementalMatchesFullRefresh builds the sample at dev scale day by
 // day, a run after each new day, across the day of late orders and the day
 // of duplicate rows, and checks that every table equals what a full
@@ -135,6 +159,16 @@ func TestIncrementalMatchesFullRefresh(t *testing.T) {
 		for _, tr := range res.Tasks {
 			if strings.Contains(tr.Detail, "rebuilt in full") {
 				t.Errorf("day %d: %s was rebuilt in full, not incrementally: %s", day, tr.TaskKey, tr.Detail)
+			}
+			if tr.TaskKey == "checks_sources" {
+				// bronze.order_items' rule reads silver.products: a day
+				// that changes the catalog checks it in full.
+				for _, src := range []string{"bronze.orders", "bronze.order_items"} {
+					if !strings.Contains(tr.Detail, src+": 1 new file checked") &&
+						(src == "bronze.orders" || !strings.Contains(tr.Detail, src+" checked in full: the rules, the table's columns or a table they read changed")) {
+						t.Errorf("day %d: %s's checks did not look at the new file only: %s", day, src, tr.Detail)
+					}
+				}
 			}
 		}
 		// The sample's alerts tell the planted stories as the days come.

@@ -814,8 +814,34 @@ func (r QualityRule) rule() (lakehouse.Rule, error) {
 	if cols == nil {
 		cols = []string{}
 	}
-	return lakehouse.Rule{Name: name, Criticality: crit, Function: fn, Fail: fail, Message: msg, Columns: cols,
-		Filter: r.Filter, UserMetadata: meta}, nil
+	lr := lakehouse.Rule{Name: name, Criticality: crit, Function: fn, Fail: fail, Message: msg, Columns: cols,
+		Filter: r.Filter, UserMetadata: meta}
+	lr.Scope, lr.Key, lr.Query = scope(fn, spec, a)
+	return lr, nil
+}
+
+// scope is which rows a check's flag on a row depends on (lakehouse's
+// Rule.Scope): the row alone for a row check, except those that compare
+// with the clock; the rows sharing its columns for is_unique, its merge
+// columns for sql_query (which lakehouse verifies on the query); any row
+// for the aggregates.
+func scope(fn string, spec checkSpec, a checkArgs) (string, []string, string) {
+	switch {
+	case fn == "is_not_in_future" || fn == "is_older_than_n_days":
+		return "", nil, ""
+	case !spec.dataset || fn == "foreign_key":
+		return lakehouse.ScopeRow, nil, ""
+	case fn == "is_unique":
+		return lakehouse.ScopeKey, a.strs("columns"), ""
+	case fn == "sql_query" && len(a.strs("merge_columns")) > 0:
+		placeholder := "input_view"
+		if a.has("input_placeholder") {
+			placeholder = a.str("input_placeholder")
+		}
+		re := regexp.MustCompile(`\{\{\s*` + regexp.QuoteMeta(placeholder) + `\s*\}\}`)
+		return lakehouse.ScopeKey, a.strs("merge_columns"), re.ReplaceAllString(a.str("query"), lakehouse.InputView)
+	}
+	return "", nil, ""
 }
 
 // Rules translates a table's quality rules to lakehouse's.

@@ -92,7 +92,7 @@ func (p *Project) defaultPlan(models []Model, refresh map[string]bool) ([]task, 
 			}
 		case NodeQuality:
 			var err error
-			if t, err = p.qualityTask(p.sourcesWithRules()); err != nil {
+			if t, err = p.qualityTask(p.sourcesWithRules(), len(refresh) > 0); err != nil {
 				return nil, err
 			}
 		}
@@ -137,7 +137,7 @@ func (p *Project) jobTask(ctx context.Context, lh *lakehouse.Lakehouse, jt Task,
 				}
 			}
 		}
-		return p.qualityTask(ms)
+		return p.qualityTask(ms, len(refresh) > 0)
 	case "train", "predict":
 		ref, rm, err := p.modelRef(jt)
 		if err != nil {
@@ -460,8 +460,10 @@ func recordQuality(ctx context.Context, tx *lakehouse.Tx, runID string, table la
 
 // qualityTask re-checks the models' rules without rebuilding them, and
 // checks the sources' (bronze tables, which no build checks): it records
-// results and fails when an error rule still finds bad rows.
-func (p *Project) qualityTask(models []Model) (task, error) {
+// results and fails when an error rule still finds bad rows. A source's
+// rules are checked on its new files' rows where lakehouse.CheckSource can
+// (the counts are a full check's), in full on a full refresh.
+func (p *Project) qualityTask(models []Model, full bool) (task, error) {
 	t := task{kind: "quality"}
 	type check struct {
 		table lakehouse.TableName
@@ -490,9 +492,25 @@ func (p *Project) qualityTask(models []Model) (task, error) {
 			if err := authorizeRules(ctx, tx, c.table.SQL(), c.rules); err != nil {
 				return 0, "", err
 			}
-			outcomes, err := tx.ApplyQuality(ctx, c.table, warnOnly(c.rules), lakehouse.QualityRun{RunID: runID, RunTime: time.Now()})
-			if err != nil {
-				return 0, "", err
+			run := lakehouse.QualityRun{RunID: runID, RunTime: time.Now()}
+			var outcomes []lakehouse.RuleOutcome
+			if _, source := p.Resources.Sources[c.table.Name]; source && c.table.Schema == "bronze" {
+				res, err := tx.CheckSource(ctx, c.table, warnOnly(c.rules), run, full)
+				if err != nil {
+					return 0, "", err
+				}
+				outcomes = res.Outcomes
+				switch {
+				case res.Incremental:
+					notes = append(notes, fmt.Sprintf("%s: %d %s checked", c.table, res.NewFiles, plural(res.NewFiles, "new file")))
+				case res.Why != "":
+					notes = append(notes, fmt.Sprintf("%s checked in full: %s", c.table, res.Why))
+				}
+			} else {
+				var err error
+				if outcomes, err = tx.ApplyQuality(ctx, c.table, warnOnly(c.rules), run); err != nil {
+					return 0, "", err
+				}
 			}
 			var results []lakehouse.QualityResult
 			for i, o := range outcomes {

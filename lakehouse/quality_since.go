@@ -1,0 +1,598 @@
+package lakehouse
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// A checks task counts the failures of a source table's rules (warn rules:
+// nothing moves). Bronze only grows by files, so a daily run need not
+// check the whole table again: when every rule's flag depends on its row
+// alone (ScopeRow) or on the rows sharing its key (ScopeKey), the counts
+// of the last check plus what the new files change are the counts a full
+// check gives. CheckSource keeps, in the task's transaction:
+//   - sys.check_state: per table, the fingerprint of what was checked (the
+//     rules' SQL, the table's columns, the digests of the other tables the
+//     rules read) and each rule's counts;
+//   - sys.model_files under checkStateModel(table): the files checked.
+// The next check is incremental only when the fingerprint is the same, no
+// checked file was removed or reloaded, and the table holds exactly the
+// checked rows plus the new files' rows; otherwise it checks in full.
+
+const checkStateVersion = "lakebench source checks v1"
+
+// checkStateModel is the name under which sys.model_files lists the files
+// a table's checks have seen.
+func checkStateModel(table TableName) string { return "checks:" + table.String() }
+
+// SourceCheck is what CheckSource did: its outcomes (as ApplyQuality's)
+// and whether it looked at the new files' rows only.
+type SourceCheck struct {
+	Outcomes    []RuleOutcome
+	Incremental bool
+	NewFiles    int
+	// Why is why a check that could not be incremental was made in full
+	// ("" when it was incremental or never could be).
+	Why string
+}
+
+// CheckSource counts the failures of warn rules on an ingested (bronze)
+// table, as ApplyQuality does, from the last check's counts and the rows
+// of the files loaded since when it can (see above), in full otherwise
+// (always when full is set). The counts are those of a full check either
+// way. The caller has authorized the rules over the table.
+func (tx *Tx) CheckSource(ctx context.Context, table TableName, rules []Rule, run QualityRun, full bool) (SourceCheck, error) {
+	wrap := func(err error) error { return fmt.Errorf("lakehouse: check %s: %w", table, err) }
+	for _, r := range rules {
+		if r.Criticality == "error" {
+			return SourceCheck{}, fmt.Errorf("lakehouse: check %s: rule %s is an error rule; a source's checks only count (use ApplyQuality)", table, r.Name)
+		}
+	}
+	if err := checkRules(rules); err != nil {
+		return SourceCheck{}, err
+	}
+	fp, why, err := tx.checkFingerprint(ctx, table, rules)
+	if err != nil {
+		return SourceCheck{}, wrap(err)
+	}
+	var res SourceCheck
+	if fp != "" && !full {
+		res, why, err = tx.checkSince(ctx, table, rules, run, fp)
+		if err != nil {
+			return SourceCheck{}, wrap(err)
+		}
+	}
+	if !res.Incremental {
+		out, err := tx.ApplyQuality(ctx, table, rules, run)
+		if err != nil {
+			return SourceCheck{}, err
+		}
+		res = SourceCheck{Outcomes: out, Why: why}
+	}
+	if err := tx.recordCheckState(ctx, table, fp, res.Outcomes, run); err != nil {
+		return SourceCheck{}, wrap(err)
+	}
+	return res, nil
+}
+
+// checkSince is the incremental check, when the last check's state allows
+// it; why says why not.
+func (tx *Tx) checkSince(ctx context.Context, table TableName, rules []Rule, run QualityRun, fp string) (SourceCheck, string, error) {
+	model := checkStateModel(table)
+	rows, err := tx.tx.QueryContext(ctx, "SELECT fingerprint, rule_index, rows_checked, rows_failed FROM sys.check_state WHERE table_name = ? ORDER BY rule_index", table.String())
+	if err != nil {
+		return SourceCheck{}, "", err
+	}
+	var last string
+	var checked int64
+	prev := make([]int64, len(rules))
+	found := 0
+	for rows.Next() {
+		var f string
+		var i int
+		var c, n int64
+		if err := rows.Scan(&f, &i, &c, &n); err != nil {
+			rows.Close()
+			return SourceCheck{}, "", err
+		}
+		if i >= 0 && i < len(rules) {
+			last, checked, prev[i] = f, c, n
+			found++
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return SourceCheck{}, "", err
+	}
+	switch {
+	case found == 0:
+		return SourceCheck{}, "", nil
+	case found != len(rules) || last != fp:
+		return SourceCheck{}, "the rules, the table's columns or a table they read changed", nil
+	}
+	var lost int64
+	if err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM sys.model_files AS m
+		WHERE m.model = ? AND NOT EXISTS (SELECT 1 FROM sys.ingested_files AS f WHERE f.table_name = m.table_name AND f.file_id = m.file_id)`,
+		model).Scan(&lost); err != nil {
+		return SourceCheck{}, "", err
+	}
+	if lost > 0 {
+		return SourceCheck{}, fmt.Sprintf("%d checked files were removed or reloaded", lost), nil
+	}
+	var paths, ids []string
+	prows, err := tx.tx.QueryContext(ctx, `SELECT path, file_id::VARCHAR FROM sys.ingested_files WHERE table_name = ?
+		AND file_id NOT IN (SELECT file_id FROM sys.model_files WHERE model = ? AND table_name = ?) ORDER BY path`,
+		table.String(), model, table.String())
+	if err != nil {
+		return SourceCheck{}, "", err
+	}
+	for prows.Next() {
+		var p, id string
+		if err := prows.Scan(&p, &id); err != nil {
+			prows.Close()
+			return SourceCheck{}, "", err
+		}
+		paths, ids = append(paths, p), append(ids, id)
+	}
+	prows.Close()
+	if err := prows.Err(); err != nil {
+		return SourceCheck{}, "", err
+	}
+	// The new files' rows, read once (a day's batch is small).
+	if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_new AS SELECT * FROM "+StreamFilter(table, paths)); err != nil {
+		return SourceCheck{}, "", err
+	}
+	defer tx.tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.lb_new")
+	var total, added int64
+	if err := tx.tx.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM "+table.SQL()+"), (SELECT count(*) FROM temp.lb_new)").Scan(&total, &added); err != nil {
+		return SourceCheck{}, "", err
+	}
+	if total != checked+added {
+		return SourceCheck{}, fmt.Sprintf("the table holds %d rows, not the %d checked plus the %d of new files", total, checked, added), nil
+	}
+	res := SourceCheck{Incremental: true, NewFiles: len(paths), Outcomes: make([]RuleOutcome, len(rules))}
+	for i, r := range rules {
+		res.Outcomes[i] = RuleOutcome{Rule: r, RowsChecked: total, RowsFailed: prev[i]}
+	}
+	if added == 0 {
+		return res, "", nil
+	}
+	var byRow, byKey []int
+	for i, r := range rules {
+		if r.Scope == ScopeRow {
+			byRow = append(byRow, i)
+		} else {
+			byKey = append(byKey, i)
+		}
+	}
+	count := func(relation string, idx []int) ([]int64, error) {
+		sub := make([]Rule, len(idx))
+		for k, i := range idx {
+			sub[k] = rules[i]
+		}
+		q := rulesSQL(sub, relation, run)
+		out, err := tx.countFlags(ctx, "(SELECT "+strings.Join(q.flags, ", ")+" FROM "+relation+" AS "+InputAlias+")", sub, q)
+		if err != nil {
+			return nil, err
+		}
+		n := make([]int64, len(out))
+		for k, o := range out {
+			n[k] = o.RowsFailed
+		}
+		return n, nil
+	}
+	if len(byRow) > 0 {
+		n, err := count("temp.lb_new", byRow)
+		if err != nil {
+			return SourceCheck{}, "", err
+		}
+		for k, i := range byRow {
+			res.Outcomes[i].RowsFailed += n[k]
+		}
+	}
+	// A keyed rule's flags change only on the rows whose key a new row
+	// has: the old ones among them are checked as they were (alone) and
+	// as they are (with the new rows), and the count moves by the
+	// difference. Usually no old row shares a key with a new one: the
+	// old rows are then looked up by their key columns only.
+	quoted := make([]string, len(paths))
+	for k, p := range paths {
+		quoted[k] = QuoteString(p)
+	}
+	stored, err := tableColumns(ctx, tx.tx, storeTable(table))
+	if err != nil {
+		return SourceCheck{}, "", err
+	}
+	for _, i := range byKey {
+		r := rules[i]
+		key := make([]string, len(r.Key))
+		var nulls []string
+		for k, c := range r.Key {
+			key[k] = QuoteIdent(c)
+			nulls = append(nulls, key[k]+" IS NULL")
+		}
+		var keyNulls bool
+		if err := tx.tx.QueryRowContext(ctx, "SELECT count(*) > 0 FROM temp.lb_new WHERE "+strings.Join(nulls, " OR ")).Scan(&keyNulls); err != nil {
+			return SourceCheck{}, "", err
+		}
+		// Without NULL keys among the new rows, equality finds the same old
+		// rows as IS NOT DISTINCT FROM, and lets DuckDB skip the row groups
+		// outside the new keys' range.
+		var match []string
+		for _, k := range key {
+			if keyNulls {
+				match = append(match, "lb_k."+k+" IS NOT DISTINCT FROM lb_t."+k)
+			} else {
+				match = append(match, "lb_k."+k+" = lb_t."+k)
+			}
+		}
+		keys := "(SELECT DISTINCT " + strings.Join(key, ", ") + " FROM temp.lb_new) AS lb_k WHERE " + strings.Join(match, " AND ")
+		old := "FROM " + table.SQL() + " AS lb_t WHERE NOT coalesce(lb_t._source_file IN (" + strings.Join(quoted, ", ") + "), false) AND EXISTS (SELECT 1 FROM " + keys + ")"
+		// Counted on the stored rows (the view's rows are those whose
+		// file is loaded), reading the key columns and file ids only.
+		lookup := "SELECT count(*) " + old
+		if slices.ContainsFunc(stored, func(c Column) bool { return c.Name == fileIDColumn }) {
+			lookup = "SELECT count(*) FROM " + storeTable(table).SQL() + " AS lb_t WHERE lb_t." + fileIDColumn + " NOT IN (" + strings.Join(ids, ", ") + ") AND lb_t." + fileIDColumn +
+				" IN (SELECT file_id FROM sys.ingested_files) AND EXISTS (SELECT 1 FROM " + keys + ")"
+		}
+		var shared int64
+		if err := tx.tx.QueryRowContext(ctx, lookup).Scan(&shared); err != nil {
+			return SourceCheck{}, "", err
+		}
+		if shared == 0 {
+			n, err := count("temp.lb_new", []int{i})
+			if err != nil {
+				return SourceCheck{}, "", err
+			}
+			res.Outcomes[i].RowsFailed += n[0]
+			continue
+		}
+		if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_old AS SELECT lb_t.* "+old); err != nil {
+			return SourceCheck{}, "", err
+		}
+		before, err := count("temp.lb_old", []int{i})
+		if err != nil {
+			return SourceCheck{}, "", err
+		}
+		after, err := count("(SELECT * FROM temp.lb_old UNION ALL SELECT * FROM temp.lb_new)", []int{i})
+		if err != nil {
+			return SourceCheck{}, "", err
+		}
+		if _, err := tx.tx.ExecContext(ctx, "DROP TABLE temp.lb_old"); err != nil {
+			return SourceCheck{}, "", err
+		}
+		res.Outcomes[i].RowsFailed += after[0] - before[0]
+	}
+	return res, "", nil
+}
+
+// recordCheckState replaces the table's check state with this check's:
+// its fingerprint and counts, and every file now loaded into the table as
+// checked. A fingerprint of "" (rules that cannot be checked
+// incrementally) clears it.
+func (tx *Tx) recordCheckState(ctx context.Context, table TableName, fp string, out []RuleOutcome, run QualityRun) error {
+	model := checkStateModel(table)
+	for _, s := range []struct {
+		sql  string
+		args []any
+	}{
+		{"DELETE FROM sys.check_state WHERE table_name = ?", []any{table.String()}},
+		{"DELETE FROM sys.model_files WHERE model = ?", []any{model}},
+	} {
+		if _, err := tx.tx.ExecContext(ctx, s.sql, s.args...); err != nil {
+			return err
+		}
+	}
+	if fp == "" {
+		return nil
+	}
+	for i, o := range out {
+		if _, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.check_state VALUES (?, ?, ?, ?, ?, ?)",
+			table.String(), fp, i, o.RowsChecked, o.RowsFailed, nullString(run.RunID)); err != nil {
+			return err
+		}
+	}
+	_, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.model_files SELECT ?, table_name, file_id FROM sys.ingested_files WHERE table_name = ?", model, table.String())
+	return err
+}
+
+// checkFingerprint is the fingerprint of what a check of table with rules
+// depends on besides the table's rows: the rules, the table's columns and
+// the content of every other table the rules read. It is "" (with why)
+// when a rule's flag may depend on more than its row or key: no scope, a
+// function whose result changes from run to run (now(), random()), a read
+// of the checked table itself other than through its input, or an
+// sql_query whose rows do not each come from one input row.
+func (tx *Tx) checkFingerprint(ctx context.Context, table TableName, rules []Rule) (string, string, error) {
+	cols, err := describeTable(ctx, tx.tx, table)
+	if err != nil {
+		return "", "", err
+	}
+	volatile, err := tx.volatileFunctions(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n", checkStateVersion, table)
+	shape := make([]string, len(cols))
+	for i, c := range cols {
+		fmt.Fprintf(h, "column %q %q\n", c.Name, c.Type)
+		shape[i] = "CAST(NULL AS " + c.Type + ") AS " + QuoteIdent(c.Name)
+	}
+	var reads []TableName
+	for _, r := range rules {
+		if r.Scope != ScopeRow && r.Scope != ScopeKey {
+			return "", "", nil
+		}
+		if r.Scope == ScopeKey && len(r.Key) == 0 {
+			return "", "", nil
+		}
+		for _, k := range r.Key {
+			if !slices.ContainsFunc(cols, func(c Column) bool { return c.Name == k }) {
+				return "", "", nil
+			}
+		}
+		if why, err := tx.stable(ctx, r, volatile); err != nil || why != "" {
+			return "", why, err
+		}
+		if r.Query != "" {
+			if why, err := tx.rowPreserving(ctx, r.Query, r.Key); err != nil || why != "" {
+				return "", "rule " + r.Name + ": " + why, err
+			}
+		}
+		// The rule over rows of the table's shape but from no table: what
+		// it reads besides its input.
+		got, _, err := tx.AuthorizeSQL(ctx, AuthorizationSQL("(SELECT "+strings.Join(shape, ", ")+")", []Rule{r}))
+		if err != nil {
+			return "", "", err
+		}
+		for _, t := range got {
+			if t == table {
+				return "", "rule " + r.Name + " reads " + table.String() + " besides its rows", nil
+			}
+			if !slices.Contains(reads, t) {
+				reads = append(reads, t)
+			}
+		}
+		fmt.Fprintf(h, "rule %q %q %q %q %q %q %q %q %q\n", r.Name, r.Criticality, r.Function, r.Fail, r.Expression, r.Filter, r.Scope, r.Key, r.Query)
+	}
+	slices.SortFunc(reads, func(a, b TableName) int { return strings.Compare(a.String(), b.String()) })
+	for _, t := range reads {
+		d, n, err := tx.TableDigest(ctx, t)
+		if err != nil {
+			return "", "", err
+		}
+		fmt.Fprintf(h, "reads %s %s %d\n", t, d, n)
+	}
+	return hex.EncodeToString(h.Sum(nil)), "", nil
+}
+
+// volatileFunctions are the names of DuckDB's functions whose result is not
+// the same for the same arguments from one run to the next.
+func (tx *Tx) volatileFunctions(ctx context.Context) (map[string]bool, error) {
+	rows, err := tx.tx.QueryContext(ctx, "SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE stability <> 'CONSISTENT'")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out[n] = true
+	}
+	return out, rows.Err()
+}
+
+// inputPlaceholder stands for InputView in SQL parsed (not bound) to see
+// its shape.
+const inputPlaceholder = "lb_input_view"
+
+// parseSQL is DuckDB's parse tree of one statement, as json_serialize_sql
+// gives it.
+func (tx *Tx) parseSQL(ctx context.Context, sqlText string) (map[string]any, error) {
+	var text string
+	if err := tx.tx.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", strings.ReplaceAll(sqlText, InputView, inputPlaceholder)).Scan(&text); err != nil {
+		return nil, err
+	}
+	var tree map[string]any
+	if err := json.Unmarshal([]byte(text), &tree); err != nil {
+		return nil, err
+	}
+	if e, _ := tree["error"].(bool); e {
+		return nil, fmt.Errorf("cannot parse %q: %v", sqlText, tree["error_message"])
+	}
+	stmts, _ := tree["statements"].([]any)
+	if len(stmts) != 1 {
+		return nil, fmt.Errorf("%q is not one statement", sqlText)
+	}
+	node, _ := stmts[0].(map[string]any)["node"].(map[string]any)
+	if node == nil {
+		return nil, fmt.Errorf("%q is not a query", sqlText)
+	}
+	return node, nil
+}
+
+// stable says why a rule's flag may change between runs on the same rows
+// ("" when it cannot): a volatile function, or a table function.
+func (tx *Tx) stable(ctx context.Context, r Rule, volatile map[string]bool) (string, error) {
+	exprs := []string{r.failSQL(InputView)}
+	for _, e := range exprs {
+		node, err := tx.parseSQL(ctx, "SELECT "+e)
+		if err != nil {
+			return "", err
+		}
+		why := ""
+		walkJSON(node, func(m map[string]any) {
+			if why != "" {
+				return
+			}
+			if m["type"] == "TABLE_FUNCTION" {
+				why = "rule " + r.Name + " reads a table function"
+			}
+			if m["class"] == "FUNCTION" || m["class"] == "WINDOW" {
+				if fn, _ := m["function_name"].(string); volatile[strings.ToLower(fn)] {
+					why = "rule " + r.Name + " calls " + fn + "(), whose value changes from run to run"
+				}
+			}
+		})
+		if why != "" {
+			return why, nil
+		}
+	}
+	return "", nil
+}
+
+// rowPreserving says why an sql_query's rows may not each come from one
+// input row with its key ("" when they do): the query must be one SELECT
+// of the input joined (inner, or left with the input on the left) to
+// tables, without aggregates, windows, subqueries, DISTINCT or LIMIT, and
+// select each key column from the input under its own name.
+func (tx *Tx) rowPreserving(ctx context.Context, query string, key []string) (string, error) {
+	node, err := tx.parseSQL(ctx, query)
+	if err != nil {
+		return "", err
+	}
+	no := func(what string) (string, error) { return "its sql_query " + what, nil }
+	if node["type"] != "SELECT_NODE" {
+		return no("is not one SELECT")
+	}
+	if mods, _ := node["modifiers"].([]any); slices.ContainsFunc(mods, func(m any) bool {
+		mm, _ := m.(map[string]any)
+		return mm["type"] != "ORDER_MODIFIER"
+	}) {
+		return no("has DISTINCT or LIMIT")
+	}
+	if cte, _ := node["cte_map"].(map[string]any); cte != nil {
+		if m, _ := cte["map"].([]any); len(m) > 0 {
+			return no("has a WITH clause")
+		}
+	}
+	if g, _ := node["group_expressions"].([]any); len(g) > 0 || node["having"] != nil || node["qualify"] != nil || node["sample"] != nil {
+		return no("groups or samples its rows")
+	}
+	if g, _ := node["group_sets"].([]any); len(g) > 0 {
+		return no("groups its rows")
+	}
+	aggregates, err := tx.aggregateFunctions(ctx)
+	if err != nil {
+		return "", err
+	}
+	var inputAlias string
+	inputs := 0
+	var from func(n map[string]any, leftOnly bool) string
+	from = func(n map[string]any, leftOK bool) string {
+		switch n["type"] {
+		case "BASE_TABLE":
+			if n["table_name"] == inputPlaceholder && n["schema_name"] == "" {
+				inputs++
+				inputAlias, _ = n["alias"].(string)
+				if inputAlias == "" {
+					inputAlias = inputPlaceholder
+				}
+				if !leftOK {
+					return "joins its input on the right of an outer join"
+				}
+			}
+			if n["at_clause"] != nil || n["sample"] != nil {
+				return "samples or time-travels a table"
+			}
+			return ""
+		case "JOIN":
+			jt, _ := n["join_type"].(string)
+			rt, _ := n["ref_type"].(string)
+			if rt != "REGULAR" && rt != "CROSS" {
+				return "has a " + rt + " join"
+			}
+			l, _ := n["left"].(map[string]any)
+			r, _ := n["right"].(map[string]any)
+			switch jt {
+			case "INNER":
+				if w := from(l, leftOK); w != "" {
+					return w
+				}
+				return from(r, leftOK)
+			case "LEFT":
+				if w := from(l, leftOK); w != "" {
+					return w
+				}
+				return from(r, false)
+			}
+			return "has a " + jt + " join"
+		}
+		return "reads something other than tables"
+	}
+	f, _ := node["from_table"].(map[string]any)
+	if f == nil {
+		return no("reads no table")
+	}
+	if w := from(f, true); w != "" {
+		return no(w)
+	}
+	if inputs != 1 {
+		return no("does not read its input exactly once")
+	}
+	why := ""
+	walkJSON(node, func(m map[string]any) {
+		if why != "" {
+			return
+		}
+		switch m["class"] {
+		case "WINDOW":
+			why = "has a window"
+		case "SUBQUERY":
+			why = "has a subquery"
+		case "FUNCTION":
+			if fn, _ := m["function_name"].(string); aggregates[strings.ToLower(fn)] {
+				why = "aggregates with " + fn + "()"
+			}
+		}
+	})
+	if why != "" {
+		return no(why)
+	}
+	list, _ := node["select_list"].([]any)
+	for _, k := range key {
+		ok := false
+		for _, item := range list {
+			m, _ := item.(map[string]any)
+			if m["class"] != "COLUMN_REF" {
+				continue
+			}
+			names, _ := m["column_names"].([]any)
+			alias, _ := m["alias"].(string)
+			if len(names) == 2 && names[0] == inputAlias && names[1] == k && (alias == "" || alias == k) {
+				ok = true
+			}
+		}
+		if !ok {
+			return no("does not select " + k + " from its input (as " + inputAlias + "." + k + ")")
+		}
+	}
+	return "", nil
+}
+
+// aggregateFunctions are the names of DuckDB's aggregate functions.
+func (tx *Tx) aggregateFunctions(ctx context.Context) (map[string]bool, error) {
+	rows, err := tx.tx.QueryContext(ctx, "SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE function_type = 'aggregate'")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out[n] = true
+	}
+	return out, rows.Err()
+}
