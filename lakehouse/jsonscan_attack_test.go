@@ -14,7 +14,8 @@ import (
 // BIGINT) among ordinary ones: the fast path loads and quarantines exactly
 // what the careful path does; each line that is not one JSON object of
 // unique keys in UTF-8 is quarantined; the deep line loads (the careful
-// check decides it) and the huge number is the nearest DOUBLE.
+// check decides it) and the huge number is the nearest DOUBLE; among the
+// first lines and past the type sample's.
 func TestIngestJSONHostileLines(t *testing.T) {
 	deep := strings.Repeat("[", 200) + strings.Repeat("]", 200)
 	lines := []string{
@@ -30,19 +31,45 @@ func TestIngestJSONHostileLines(t *testing.T) {
 		`{"id":12,"v":"f","n":123456789012345678901234567890123456789012345678901234567890}`,
 		`{"id":13,"v":"g","n":9}`,
 	}
-	content := strings.Join(lines, "\n") + "\n"
-	fast, careful := loadBoth(t, "", content)
-	if fast != careful {
-		t.Errorf("the fast path loaded\n%s\nthe careful path\n%s", fast, careful)
+	// Among the first lines, and past the type sample's, where the file
+	// is loaded ahead of its check and the load is undone.
+	for _, before := range []int{0, jsonSampleLines} {
+		t.Run(fmt.Sprintf("after %d lines", before), func(t *testing.T) {
+			content := strings.Repeat(`{"id":0,"v":"z","n":0}`+"\n", before) + strings.Join(lines, "\n") + "\n"
+			fast, careful := loadBoth(t, "", content)
+			if fast != careful {
+				t.Errorf("the fast path loaded\n%.3000s\nthe careful path\n%.3000s", diffFrom(fast, careful), diffFrom(careful, fast))
+			}
+			quarantine := fast[strings.Index(fast, "quarantine:"):]
+			for _, line := range []int{2, 3, 4, 5, 6, 7, 8} {
+				if !strings.Contains(quarantine, fmt.Sprintf("\n%d:", line+before)) {
+					t.Errorf("line %d not quarantined:\n%s", line+before, quarantine)
+				}
+			}
+			if !strings.Contains(fast, "[]interface {}{11, ") {
+				t.Errorf("line %d (deep) did not load", 9+before)
+			}
+			// The huge number is the nearest DOUBLE where the sample saw it,
+			// and does not fit the BIGINT column the first lines make.
+			huge, _ := strconv.ParseFloat("123456789012345678901234567890123456789012345678901234567890", 64)
+			if before == 0 && !strings.Contains(fast, fmt.Sprintf("[]interface {}{12, \"f\", %#v}", huge)) {
+				t.Errorf("line 10 (huge number) did not load as %v", huge)
+			}
+			if before > 0 && !strings.Contains(quarantine, fmt.Sprintf("\n%d: n: ", 10+before)) {
+				t.Errorf("line %d (huge number) not quarantined for its BIGINT column:\n%s", 10+before, quarantine)
+			}
+		})
 	}
-	quarantine := fast[strings.Index(fast, "quarantine:"):]
-	for _, line := range []string{"2:", "3:", "4:", "5:", "6:", "7:", "8:"} {
-		if !strings.Contains(quarantine, "\n"+line) {
-			t.Errorf("line %s not quarantined:\n%s", line, fast)
+}
+
+// diffFrom is a from the first line where it differs from b, to show what
+// one path loaded that the other did not.
+func diffFrom(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := range al {
+		if i >= len(bl) || al[i] != bl[i] {
+			return fmt.Sprintf("(from line %d) ", i+1) + strings.Join(al[i:], "\n")
 		}
 	}
-	huge, _ := strconv.ParseFloat("123456789012345678901234567890123456789012345678901234567890", 64)
-	if !strings.Contains(fast, fmt.Sprintf("[]interface {}{12, \"f\", %#v}", huge)) || !strings.Contains(fast, "[]interface {}{11, ") {
-		t.Errorf("line 9 (deep) or 10 (huge number, want %v) did not load as it should:\n%s", huge, fast)
-	}
+	return "(same lines, more in the other)"
 }
