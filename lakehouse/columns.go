@@ -329,6 +329,25 @@ func (r *columnRead) rowsRead() int {
 	return max(len(r.out.Num), len(r.out.Text))
 }
 
+// fetchAll runs a read's queries into reads and checks each column got
+// the table's rows.
+func fetchAll(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableName, queries []string, reads []columnRead, rows int) error {
+	for _, q := range queries {
+		if err := fetchColumns(ctx, conn, tx, q, reads); err != nil {
+			if ctx.Err() != nil {
+				return ErrCanceled
+			}
+			return fmt.Errorf("lakehouse: read %s: %w", table, err)
+		}
+	}
+	for i := range reads {
+		if got := reads[i].rowsRead(); got != rows {
+			return fmt.Errorf("lakehouse: read %s: column %s has %d rows, the table %d", table, reads[i].out.Name, got, rows)
+		}
+	}
+	return nil
+}
+
 // readColumnsOn reads columns of table inside tx, which runs on conn.
 func readColumnsOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableName, columns []string) (*ColumnData, error) {
 	declared, err := describeTable(ctx, tx, table)
@@ -349,18 +368,8 @@ func readColumnsOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableN
 	}
 	data.Rows = int(n)
 	data.reserve(n)
-	for _, q := range queries {
-		if err := fetchColumns(ctx, conn, tx, q, reads); err != nil {
-			if ctx.Err() != nil {
-				return nil, ErrCanceled
-			}
-			return nil, fmt.Errorf("lakehouse: read %s: %w", table, err)
-		}
-	}
-	for i := range reads {
-		if got := reads[i].rowsRead(); got != data.Rows {
-			return nil, fmt.Errorf("lakehouse: read %s: column %s has %d rows, the table %d", table, reads[i].out.Name, got, data.Rows)
-		}
+	if err := fetchAll(ctx, conn, tx, table, queries, reads, data.Rows); err != nil {
+		return nil, err
 	}
 	return data, nil
 }
@@ -412,18 +421,8 @@ func readColumnsMatrixOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table 
 		reads[i].dense = m.Data
 	}
 	data.Matrix = m
-	for _, q := range queries {
-		if err := fetchColumns(ctx, conn, tx, q, reads); err != nil {
-			if ctx.Err() != nil {
-				return nil, ErrCanceled
-			}
-			return nil, fmt.Errorf("lakehouse: read %s: %w", table, err)
-		}
-	}
-	for i := range reads {
-		if got := reads[i].rowsRead(); got != data.Rows {
-			return nil, fmt.Errorf("lakehouse: read %s: column %s has %d rows, the table %d", table, reads[i].out.Name, got, data.Rows)
-		}
+	if err := fetchAll(ctx, conn, tx, table, queries, reads, data.Rows); err != nil {
+		return nil, err
 	}
 	return data, nil
 }

@@ -375,7 +375,13 @@ func (tx *Tx) checkFingerprint(ctx context.Context, table TableName, rules []Rul
 // volatileFunctions are the names of DuckDB's functions whose result is not
 // the same for the same arguments from one run to the next.
 func (tx *Tx) volatileFunctions(ctx context.Context) (map[string]bool, error) {
-	rows, err := tx.tx.QueryContext(ctx, "SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE stability <> 'CONSISTENT'")
+	return tx.functionNames(ctx, "stability <> 'CONSISTENT'")
+}
+
+// functionNames are the lower-case names of DuckDB's functions that where
+// (a condition on duckdb_functions(), a constant of this package) selects.
+func (tx *Tx) functionNames(ctx context.Context, where string) (map[string]bool, error) {
+	rows, err := tx.tx.QueryContext(ctx, "SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE "+where)
 	if err != nil {
 		return nil, err
 	}
@@ -581,18 +587,5 @@ func (tx *Tx) rowPreserving(ctx context.Context, query string, key []string) (st
 
 // aggregateFunctions are the names of DuckDB's aggregate functions.
 func (tx *Tx) aggregateFunctions(ctx context.Context) (map[string]bool, error) {
-	rows, err := tx.tx.QueryContext(ctx, "SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE function_type = 'aggregate'")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out[n] = true
-	}
-	return out, rows.Err()
+	return tx.functionNames(ctx, "function_type = 'aggregate'")
 }

@@ -205,11 +205,7 @@ func fitDenseSplit(ctx context.Context, d *denseTable, s Spec, tgt *target, trai
 	if err != nil {
 		return nil, err
 	}
-	res.Model = m
-	res.Loss, res.Iterations, res.Converged = fit.Loss, fit.Iterations, fit.Converged
-	if !fit.Converged {
-		res.Warnings = append(res.Warnings, convergenceWarning(s, fit.Iterations, 0))
-	}
+	res.fitted(m, fit, s)
 	progress(Progress{Stage: "evaluate"})
 	if large {
 		// The fit's vectors and the preparation's scratch are garbage:

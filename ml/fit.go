@@ -392,11 +392,7 @@ func fitSplit(ctx context.Context, f *Frame, s Spec, tgt *target, features []str
 	if err != nil {
 		return nil, err
 	}
-	res.Model = m
-	res.Loss, res.Iterations, res.Converged = fit.Loss, fit.Iterations, fit.Converged
-	if !fit.Converged {
-		res.Warnings = append(res.Warnings, convergenceWarning(s, fit.Iterations, 0))
-	}
+	res.fitted(m, fit, s)
 	progress(Progress{Stage: "evaluate"})
 	if len(train)*m.Prep.width()*8 >= largeMatrixBytes {
 		// The training matrix and the optimiser's vectors are garbage now:
@@ -455,6 +451,16 @@ func cvFolds(s Spec, tgt *target, train []int) ([][]int, error) {
 		}
 	}
 	return foldRows(train, class, len(tgt.classes), s.CV, s.Seed), nil
+}
+
+// fitted records the fit of m on the training rows in res, with a
+// warning when the optimiser did not converge.
+func (res *Result) fitted(m *Model, fit *LinearFit, s Spec) {
+	res.Model = m
+	res.Loss, res.Iterations, res.Converged = fit.Loss, fit.Iterations, fit.Converged
+	if !fit.Converged {
+		res.Warnings = append(res.Warnings, convergenceWarning(s, fit.Iterations, 0))
+	}
 }
 
 // convergenceWarning says the optimiser stopped at max_iter, as
