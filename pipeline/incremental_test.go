@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -656,5 +657,79 @@ func compareMonitorRecords(t *testing.T, day int, incremental, full map[string]m
 				break
 			}
 		}
+	}
+}
+
+// TestDownstreamRebuiltWithItsInput checks that an incremental model
+// whose input was rebuilt in full (a reloaded file, changed SQL) is
+// rebuilt in full too: its rows before the lookback came from the input's
+// replaced rows, so an incremental build would keep them where a full
+// refresh would not.
+func TestDownstreamRebuiltWithItsInput(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, "select day, customer, sum(amount) as revenue from silver.orders group by all")
+	silver := "select id::int as id, customer, amount::double as amount, CAST(regexp_extract(_source_file, '\\d{4}-\\d{2}-\\d{2}') AS DATE) as day, _source_file from stream(bronze.orders)"
+	writeTestFile(t, dir, "sql/silver/orders.sql", silver)
+	project := strings.Replace(testProject, "owner: sales}", "owner: sales, on_change: reload}", 1)
+	writeTestFile(t, dir, FileName, strings.Replace(project, "  quality:", `  models:
+    silver.orders: {kind: incremental_by_batch, unique_key: [id]}
+    gold.revenue: {kind: incremental_by_time, time_column: day, lookback: 1d}
+  quality:`, 1))
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	const stale = `(SELECT * FROM gold.revenue EXCEPT ALL
+		SELECT day, customer, sum(amount) FROM silver.orders GROUP BY ALL) UNION ALL
+		(SELECT day, customer, sum(amount) FROM silver.orders GROUP BY ALL EXCEPT ALL SELECT * FROM gold.revenue)`
+	steps := []struct {
+		name   string
+		change func()
+		want   string
+	}{
+		{"first build", func() {}, ""},
+		{"a new day", func() {
+			writeTestFile(t, dir, "landing/orders/orders_2026-01-05.csv", "id,customer,amount\n5,dan,7\n")
+		}, "day from 2025-12-31 on"},
+		{"the first day reloaded", func() {
+			writeTestFile(t, dir, "landing/orders/orders_2026-01-01.csv", "id,customer,amount\n1,ann,100\n2,bob,20\n")
+		}, "rebuilt in full: silver.orders, which it reads, was rebuilt in full"},
+		{"nothing new", func() {}, "day from 2026-01-04 on"},
+	}
+	for _, s := range steps {
+		s.change()
+		res, err := p.Run(ctx, lh, RunOptions{Target: "dev"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range res.Tasks {
+			if tr.TaskKey == "gold.revenue" && !strings.Contains(tr.Detail, s.want) {
+				t.Errorf("%s: gold.revenue's detail %q, want it to say %q", s.name, tr.Detail, s.want)
+			}
+		}
+		if n := count(t, lh, stale); n != 0 {
+			t.Errorf("%s: %d rows of gold.revenue differ from a full build over silver.orders", s.name, n)
+		}
+	}
+	// An input's SQL changed is part of the reader's fingerprint, so it is
+	// rebuilt in full even when that run did not build it (the job built
+	// only silver, or gold failed).
+	models, err := p.Models(ctx, lh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gold := models[slices.IndexFunc(models, func(m Model) bool { return m.Table.String() == "gold.revenue" })]
+	before := p.upstreamFingerprint("", gold, models)
+	writeTestFile(t, dir, "sql/silver/orders.sql", strings.Replace(silver, "amount::double", "2 * amount::double", 1))
+	if p, err = Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	if models, err = p.Models(ctx, lh); err != nil {
+		t.Fatal(err)
+	}
+	if after := p.upstreamFingerprint("", gold, models); after == before {
+		t.Error("gold.revenue's fingerprint did not change with the SQL of silver.orders, which it reads")
 	}
 }

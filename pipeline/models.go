@@ -400,6 +400,34 @@ func fingerprint(m Model, s ModelSettings, rules []lakehouse.Rule) string {
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
+// upstreamFingerprint folds into own the fingerprints of every model m
+// reads, directly or not: a model whose input's SQL changed is rebuilt in
+// full, as that input is, else its rows outside the new rows or the
+// lookback would keep the old SQL's results (SQLMesh's indirect change).
+func (p *Project) upstreamFingerprint(own string, m Model, all []Model) string {
+	seen := map[string]bool{}
+	var ups []string
+	var walk func(Model)
+	walk = func(m Model) {
+		for _, r := range m.Reads {
+			i := slices.IndexFunc(all, func(o Model) bool { return o.Table == r })
+			if i < 0 || seen[r.String()] {
+				continue
+			}
+			seen[r.String()] = true
+			rules, _ := p.Rules(r.String()) // a bad rule fails that model's own build
+			ups = append(ups, r.String()+"="+fingerprint(all[i], p.Resources.Models[r.String()], rules))
+			walk(all[i])
+		}
+	}
+	walk(m)
+	if len(ups) == 0 {
+		return own
+	}
+	slices.Sort(ups)
+	return fingerprint(Model{Text: own + "\x00" + strings.Join(ups, "\x00")}, ModelSettings{}, nil)
+}
+
 // streamSources resolves the STREAM() inputs of m, a model that reads
 // only new rows (incremental_by_batch or incremental_by_unique_key): an
 // ingested source's bronze table streams the files loaded into it; a model
@@ -459,8 +487,8 @@ func (e *streamError) Error() string {
 // missing, its SQL, settings or columns changed, or a file it processed
 // was reloaded or removed), else incrementally as its kind says. all is
 // every model of the project (what STREAM() of a model reads).
-func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all []Model, s ModelSettings, rules []lakehouse.Rule, refresh bool) (build, error) {
-	b := build{sql: m.SQL, fingerprint: fingerprint(m, s, rules)}
+func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all []Model, s ModelSettings, rules []lakehouse.Rule, force string) (build, error) {
+	b := build{sql: m.SQL, fingerprint: p.upstreamFingerprint(fingerprint(m, s, rules), m, all)}
 	kind := s.KindName()
 	var byStream map[string][]lakehouse.StreamSource
 	if kind == KindIncrementalByBatch && len(m.Streams) == 0 {
@@ -512,9 +540,6 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 	if kind == KindFull {
 		return full("")
 	}
-	if refresh {
-		return full("--full-refresh")
-	}
 	exists, err := tx.Exists(ctx, m.Table)
 	if err != nil {
 		return b, err
@@ -526,12 +551,14 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 	switch {
 	case !exists && !found: // the first build: nothing to fall back from
 		return full("")
+	case force != "":
+		return full(force)
 	case !exists:
 		return full("its table is missing")
 	case !found:
 		return full("no build of it is recorded")
 	case prev != b.fingerprint:
-		return full("its SQL, settings or quality rules changed since the last build")
+		return full("its SQL, settings or quality rules changed since the last build, or those of a model it reads")
 	}
 	switch {
 	case len(b.streams) > 0:

@@ -7,6 +7,7 @@ import (
 	"math"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lakebench/lakebench/lakehouse"
@@ -24,14 +25,14 @@ func (p *Project) plan(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpt
 	if err := p.checkKinds(models); err != nil {
 		return nil, err
 	}
-	refresh := map[string]bool{}
+	refresh := &fullBuilds{asked: map[string]bool{}, done: map[string]bool{}}
 	if len(opts.FullRefresh) > 0 {
 		ms, err := SelectModels(opts.FullRefresh, models)
 		if err != nil {
 			return nil, fmt.Errorf("pipeline: --full-refresh: %w", err)
 		}
 		for _, m := range ms {
-			refresh[m.Table.String()] = true
+			refresh.asked[m.Table.String()] = true
 		}
 	}
 	job := opts.Job
@@ -78,7 +79,7 @@ func orNone(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-func (p *Project) defaultPlan(models []Model, refresh map[string]bool) ([]task, error) {
+func (p *Project) defaultPlan(models []Model, refresh *fullBuilds) ([]task, error) {
 	var tasks []task
 	for _, node := range p.Graph(models) {
 		var t task
@@ -92,7 +93,7 @@ func (p *Project) defaultPlan(models []Model, refresh map[string]bool) ([]task, 
 			}
 		case NodeQuality:
 			var err error
-			if t, err = p.qualityTask(p.sourcesWithRules(), len(refresh) > 0); err != nil {
+			if t, err = p.qualityTask(p.sourcesWithRules(), len(refresh.asked) > 0); err != nil {
 				return nil, err
 			}
 		}
@@ -103,7 +104,7 @@ func (p *Project) defaultPlan(models []Model, refresh map[string]bool) ([]task, 
 }
 
 // jobTask builds the task a job's task entry describes.
-func (p *Project) jobTask(ctx context.Context, lh *lakehouse.Lakehouse, jt Task, models []Model, refresh map[string]bool) (task, error) {
+func (p *Project) jobTask(ctx context.Context, lh *lakehouse.Lakehouse, jt Task, models []Model, refresh *fullBuilds) (task, error) {
 	pick := func() ([]Model, error) {
 		ms, err := SelectModels(jt.Models, models)
 		if err != nil {
@@ -137,7 +138,7 @@ func (p *Project) jobTask(ctx context.Context, lh *lakehouse.Lakehouse, jt Task,
 				}
 			}
 		}
-		return p.qualityTask(ms, len(refresh) > 0)
+		return p.qualityTask(ms, len(refresh.asked) > 0)
 	case "train", "predict":
 		ref, rm, err := p.modelRef(jt)
 		if err != nil {
@@ -319,11 +320,51 @@ func listSome(items []string) string {
 	return strings.Join(items[:most], ", ") + fmt.Sprintf(" and %d more", len(items)-most)
 }
 
+// fullBuilds are the models a run rebuilds from scratch: those
+// --full-refresh names (asked, read only), and those it has rebuilt so far
+// from all of their inputs (done: an incremental model built in full, a
+// full model that reads one). An incremental model that reads one of those
+// is rebuilt in full too, as SQLMesh restates what is downstream: its rows
+// outside the new rows or the lookback came from the rows replaced.
+type fullBuilds struct {
+	asked map[string]bool
+	mu    sync.Mutex
+	done  map[string]bool
+}
+
+// reason is why m must be rebuilt in full whatever its state, or "".
+func (f *fullBuilds) reason(m Model) string {
+	if f.asked[m.Table.String()] {
+		return "--full-refresh"
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, r := range m.Reads {
+		if f.done[r.String()] {
+			return r.String() + ", which it reads, was rebuilt in full"
+		}
+	}
+	return ""
+}
+
+// built records how this run built m, of the given kind.
+func (f *fullBuilds) built(m Model, kind string, b build) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	full := b.mat.Rebuild
+	for _, r := range m.Reads {
+		full = full || (kind == KindFull && f.done[r.String()])
+	}
+	if full {
+		f.done[m.Table.String()] = true
+	}
+}
+
 // transformTask builds models in order, each with its quality rules, as
 // its kind says (see ModelSettings.Kind); the models in refresh are
 // rebuilt from scratch whatever their kind. all is every model of the
 // project.
-func (p *Project) transformTask(models, all []Model, refresh map[string]bool) (task, error) {
+func (p *Project) transformTask(models, all []Model, refresh *fullBuilds) (task, error) {
 	t := task{kind: "transform"}
 	rules := map[string][]lakehouse.Rule{}
 	for _, m := range models {
@@ -362,7 +403,7 @@ func (p *Project) transformTask(models, all []Model, refresh map[string]bool) (t
 			}
 			settings := p.Resources.Models[m.Table.String()]
 			r := rules[m.Table.String()]
-			b, err := p.planBuild(ctx, tx, m, all, settings, r, refresh[m.Table.String()])
+			b, err := p.planBuild(ctx, tx, m, all, settings, r, refresh.reason(m))
 			if err != nil {
 				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
 			}
@@ -394,6 +435,7 @@ func (p *Project) transformTask(models, all []Model, refresh map[string]bool) (t
 			if err := tx.RecordBuild(ctx, m.Table, b.fingerprint, runID, b.streams); err != nil {
 				return 0, "", err
 			}
+			refresh.built(m, settings.KindName(), b)
 			desc := settings.Description
 			if desc == "" {
 				desc = modelDescription(m.SQL)
