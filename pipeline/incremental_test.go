@@ -500,22 +500,28 @@ func TestRunRefusesBadKinds(t *testing.T) {
 }
 
 // TestTimeColumnCheckedOnFirstBuild checks that an incremental_by_time
-// model whose SELECT lacks its time_column fails on its first (full) build,
-// naming the columns it has, not only on the next run.
+// model whose SELECT lacks its time_column, or whose time_column is not a
+// date or time, fails on its first (full) build, naming the columns it has
+// and the setting's place in the project file, not only on the next run
+// (with DuckDB's binder error on the lookback's subtraction).
 func TestTimeColumnCheckedOnFirstBuild(t *testing.T) {
-	dir := writeProject(t, fastGold)
-	writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:",
-		"  models:\n    gold.revenue: {kind: incremental_by_time, time_column: day, lookback: 3d}\n  quality:", 1))
-	p, err := Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lh := openTarget(t, p)
-	defer lh.Close()
-	_, err = p.Run(context.Background(), lh, RunOptions{Target: "dev"})
-	want := `gold.revenue has no column "day": set resources.models.gold.revenue.time_column to one of its DATE or TIMESTAMP columns (it has customer, revenue)`
-	if err == nil || !strings.Contains(err.Error(), want) {
-		t.Errorf("run error %v, want it to say %q", err, want)
+	for column, want := range map[string]string{
+		"day":      `gold.revenue has no column "day": set resources.models.gold.revenue.time_column to one of its DATE or TIMESTAMP columns (it has customer, revenue)`,
+		"customer": `gold.revenue's time_column customer is VARCHAR, not a DATE or TIMESTAMP`,
+	} {
+		dir := writeProject(t, fastGold)
+		writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:",
+			"  models:\n    gold.revenue: {kind: incremental_by_time, time_column: "+column+", lookback: 3d}\n  quality:", 1))
+		p, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lh := openTarget(t, p)
+		_, err = p.Run(context.Background(), lh, RunOptions{Target: "dev"})
+		lh.Close()
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), FileName+":7:47:") {
+			t.Errorf("time_column %s: run error %v, want it to say %q at %s:7:47", column, err, want, FileName)
+		}
 	}
 }
 

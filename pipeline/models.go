@@ -528,7 +528,7 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		if kind != KindFull {
 			// Checked on a full build too, else a misspelt time_column or
 			// unique_key builds once and fails only on the next run.
-			if err := checkKindColumns(ctx, tx, m, s); err != nil {
+			if err := p.checkKindColumns(ctx, tx, m, s); err != nil {
 				return b, err
 			}
 		}
@@ -622,7 +622,7 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 	if err != nil {
 		return b, err
 	}
-	if err := kindColumnsError(m, s, got); err != nil {
+	if err := p.kindColumnsError(m, s, got); err != nil {
 		return b, err
 	}
 	have, err := tx.Columns(ctx, m.Table)
@@ -642,32 +642,42 @@ var Kinds = []string{KindFull, KindIncrementalByBatch, KindIncrementalByTime, Ki
 
 // checkKindColumns says so when an incremental model's SELECT lacks its
 // time_column or a unique_key column.
-func checkKindColumns(ctx context.Context, tx *lakehouse.Tx, m Model, s ModelSettings) error {
+func (p *Project) checkKindColumns(ctx context.Context, tx *lakehouse.Tx, m Model, s ModelSettings) error {
 	cols, err := tx.SelectColumns(ctx, m.SQL)
 	if err != nil {
 		return err
 	}
-	return kindColumnsError(m, s, cols)
+	return p.kindColumnsError(m, s, cols)
 }
 
 // kindColumnsError says which time_column or unique_key column the
-// model's SELECT (whose columns are cols) lacks, and what to set instead.
-func kindColumnsError(m Model, s ModelSettings, cols []lakehouse.Column) error {
+// model's SELECT (whose columns are cols) lacks, or that its time_column
+// is not a date or time (the next run's lookback could not be subtracted
+// from it), at the setting in the project file, and what to set instead.
+func (p *Project) kindColumnsError(m Model, s ModelSettings, cols []lakehouse.Column) error {
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = c.Name
 	}
-	has := func(name string) bool {
-		return slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, name) })
+	find := func(name string) int {
+		return slices.IndexFunc(names, func(n string) bool { return strings.EqualFold(n, name) })
 	}
-	if s.KindName() == KindIncrementalByTime && !has(s.TimeColumn) {
-		return fmt.Errorf("%s has no column %q: set resources.models.%s.time_column to one of its DATE or TIMESTAMP columns (it has %s)",
-			m.Table, s.TimeColumn, m.Table, strings.Join(names, ", "))
+	at := "resources.models." + m.Table.String()
+	if s.KindName() == KindIncrementalByTime {
+		i := find(s.TimeColumn)
+		if i < 0 {
+			return p.errorAt(at+".time_column", fmt.Sprintf("%s has no column %q: set resources.models.%s.time_column to one of its DATE or TIMESTAMP columns (it has %s)",
+				m.Table, s.TimeColumn, m.Table, strings.Join(names, ", ")), "")
+		}
+		if typ := strings.ToUpper(cols[i].Type); !strings.HasPrefix(typ, "DATE") && !strings.HasPrefix(typ, "TIMESTAMP") {
+			return p.errorAt(at+".time_column", fmt.Sprintf("%s's time_column %s is %s, not a DATE or TIMESTAMP: set resources.models.%s.time_column to one of its DATE or TIMESTAMP columns, or cast %s to one in its SELECT",
+				m.Table, names[i], cols[i].Type, m.Table, names[i]), "")
+		}
 	}
 	for _, k := range s.UniqueKey {
-		if !has(k) {
-			return fmt.Errorf("%s has no column %q: set resources.models.%s.unique_key to columns its SELECT returns (it has %s)",
-				m.Table, k, m.Table, strings.Join(names, ", "))
+		if find(k) < 0 {
+			return p.errorAt(at+".unique_key", fmt.Sprintf("%s has no column %q: set resources.models.%s.unique_key to columns its SELECT returns (it has %s)",
+				m.Table, k, m.Table, strings.Join(names, ", ")), "")
 		}
 	}
 	return nil
