@@ -69,7 +69,13 @@ func readLoadCache(dir, file string) (map[string]any, map[string]position, bool)
 	if string(r.bytes(len(loadCacheMagic))) != loadCacheMagic || r.string() != id {
 		return nil, nil, false
 	}
-	files := make([]cachedFile, r.uvarint())
+	// Each file takes at least its digest and a length byte: a count past
+	// what the rest could hold is damage (or forgery), not an allocation.
+	nFiles := r.uvarint()
+	if r.err || nFiles > uint64(len(r.b)/(sha256.Size+1)) {
+		return nil, nil, false
+	}
+	files := make([]cachedFile, nFiles)
 	for i := range files {
 		if r.err {
 			return nil, nil, false

@@ -1,9 +1,11 @@
 package pipeline
 
 import (
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -70,4 +72,39 @@ func TestLoadCache(t *testing.T) {
 	c, _ := os.ReadFile(loadCachePath(dir))
 	os.WriteFile(loadCachePath(dir), c[:len(c)/2], 0o644)
 	same("damaged")
+}
+
+// TestLoadCacheForged: a cache whose counts were forged (a file count
+// past what the file holds, bytes flipped anywhere in its head) is read as
+// no cache, never a panic or an allocation of the count it claims.
+func TestLoadCacheForged(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS("../sampledata/project")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, ".lakebench"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cached := LoadOptions{Target: "staging", Cache: true}
+	if _, err := LoadWith(dir, cached); err != nil {
+		t.Fatal(err)
+	}
+	c, err := os.ReadFile(loadCachePath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := programID()
+	head := len(loadCacheMagic) + len(binary.AppendUvarint(nil, uint64(len(id)))) + len(id)
+	root := filepath.Join(dir, FileName)
+	forged := append(append(slices.Clone(c[:head]), binary.AppendUvarint(nil, 1<<62)...), c[head+1:]...)
+	os.WriteFile(loadCachePath(dir), forged, 0o600)
+	if _, _, ok := readLoadCache(dir, root); ok {
+		t.Error("a cache claiming 2^62 files was used")
+	}
+	for i := head; i < min(len(c), head+400); i++ {
+		flipped := slices.Clone(c)
+		flipped[i] ^= 0xff
+		os.WriteFile(loadCachePath(dir), flipped, 0o600)
+		readLoadCache(dir, root) // must not panic
+	}
 }
