@@ -551,7 +551,7 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 	switch {
 	case !exists && !found: // the first build: nothing to fall back from
 		return full("")
-	case force != "":
+	case force == "--full-refresh":
 		return full(force)
 	case !exists:
 		return full("its table is missing")
@@ -560,8 +560,7 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 	case prev != b.fingerprint:
 		return full("its SQL, settings or quality rules changed since the last build, or those of a model it reads")
 	}
-	switch {
-	case len(b.streams) > 0:
+	if len(b.streams) > 0 {
 		lost, err := tx.LostFiles(ctx, m.Table)
 		if err != nil {
 			return b, err
@@ -569,6 +568,12 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		if lost > 0 {
 			return full(fmt.Sprintf("%d of the files it processed were reloaded or removed since", lost))
 		}
+	}
+	if force != "" { // an input rebuilt in full
+		return full(force)
+	}
+	switch {
+	case len(b.streams) > 0:
 		paths := map[string][]string{}
 		var n int
 		for _, st := range m.Streams {
