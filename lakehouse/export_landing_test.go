@@ -63,3 +63,41 @@ func TestAttackExportIntoLanding(t *testing.T) {
 		t.Errorf("export beside the landing zone: %v", err)
 	}
 }
+
+// TestAttackExportOverProjectCode: dana may not export a result as a model
+// (sql/gold/leak.sql would build, with the runner's rights, a gold table
+// she may read from silver she may not) nor over the project file; a
+// file beside them is fine.
+func TestAttackExportOverProjectCode(t *testing.T) {
+	ctx := context.Background()
+	g := newAttackTarget(t)
+	ro := openAs(t, g.path, "dana", true)
+	project := t.TempDir()
+	models := filepath.Join(project, "sql", "gold")
+	if err := os.MkdirAll(models, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(project, "lakebench.yml")
+	if err := os.WriteFile(file, []byte("bundle: {name: x}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := ro.OpenLive(ctx, "SELECT revenue FROM gold.revenue", LiveOptions{Protected: []string{models, file}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, path := range []string{filepath.Join(models, "leak.sql"), file, filepath.Join(models, "..", "..", "lakebench.yml")} {
+		if err := l.Export(ctx, path, "csv", nil); err == nil || !strings.Contains(err.Error(), "next run reads") {
+			t.Errorf("export to %s: %v, want a refusal", path, err)
+		}
+	}
+	if data, _ := os.ReadFile(file); string(data) != "bundle: {name: x}\n" {
+		t.Errorf("the project file was replaced: %q", data)
+	}
+	if entries, _ := os.ReadDir(models); len(entries) != 0 {
+		t.Errorf("%s holds %v after the refused exports", models, entries)
+	}
+	if err := l.Export(ctx, filepath.Join(project, "revenue.csv"), "csv", nil); err != nil {
+		t.Errorf("export beside the project file: %v", err)
+	}
+}

@@ -112,9 +112,10 @@ type LiveOptions struct {
 	// checks of Filter (the one OpenLive ran on may be closed by then);
 	// done ends its use. Nil: Filter checks on the lakehouse of OpenLive.
 	Reopen func(ctx context.Context) (lh *Lakehouse, done func(), err error)
-	// Protected are directories Export may not write into, nor below: the
-	// landing zones the next run ingests into bronze with its runner's
-	// rights (pipeline.Project.LandingDirs).
+	// Protected are directories Export may not write into, nor below, and
+	// files it may not replace: the landing zones the next run ingests into
+	// bronze with its runner's rights (pipeline.Project.LandingDirs) and
+	// the project's own code it runs (pipeline.Project.CodePaths).
 	Protected []string
 }
 

@@ -54,6 +54,13 @@ func (l *Live) Export(ctx context.Context, path, format string, progress func(wr
 	if err := exportTarget(dir, path, base); err != nil {
 		return err
 	}
+	if fi, err := dir.Lstat(base); err == nil {
+		for _, p := range l.protected {
+			if pfi, err := os.Stat(p); err == nil && os.SameFile(fi, pfi) {
+				return fmt.Errorf("lakehouse: export to %s: that is %s, which the next run reads as its runner; choose another path", path, p)
+			}
+		}
+	}
 	l.mu.Lock()
 	names, types, cols, total, closed, why := l.names, l.types, l.columns, l.rows, l.closed, l.closedErr()
 	l.mu.Unlock()
@@ -195,7 +202,7 @@ func openExportDir(target, path string, protected []string) (*os.Root, error) {
 	}
 	if p := landingOf(dir, name, protected); p != "" {
 		dir.Close()
-		return nil, fmt.Errorf("lakehouse: export to %s: that is in the sources' landing zone %s, which the next run loads into bronze as its runner; choose another directory", path, p)
+		return nil, fmt.Errorf("lakehouse: export to %s: that is in %s, a landing zone of the sources or the project's model SQL or YAML, which the next run reads as its runner; choose another directory", path, p)
 	}
 	return dir, nil
 }

@@ -24,3 +24,14 @@ func TestLandingDirs(t *testing.T) {
 		t.Errorf("LandingDirs() = %v, want %v", got, want)
 	}
 }
+
+// TestCodePaths: the project file and the directories of the transforms'
+// and includes' globs, which an export may not write into.
+func TestCodePaths(t *testing.T) {
+	p := &Project{Dir: "/p", File: "/p/lakebench.yml", Include: []string{"resources/*.yml"}}
+	p.Resources.Transforms = []string{"sql/silver/*.sql", "sql/gold/*.sql", "models/**/x.sql"}
+	want := []string{"/p/lakebench.yml", "/p/models", "/p/resources", "/p/sql/gold", "/p/sql/silver"}
+	if got := p.CodePaths(); !slices.Equal(got, want) {
+		t.Errorf("CodePaths() = %v, want %v", got, want)
+	}
+}

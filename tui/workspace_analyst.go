@@ -109,15 +109,16 @@ func (w *Workspace) session(ctx context.Context, target string) (*session, *lake
 	return s, s.lh, nil
 }
 
-// landingDirs are the landing zones of every target's sources, which an
-// export of a result may not write into (the next run would load the file
-// into bronze with its runner's rights, whoever wrote it).
+// landingDirs are the landing zones of every target's sources and the
+// project's code (its file, model SQL and included YAML), which an export
+// of a result may not write into (the next run would load the file into
+// bronze, or run it, with its runner's rights, whoever wrote it).
 func (w *Workspace) landingDirs() []string {
 	p, err := w.proj("")
 	if err != nil {
 		return nil
 	}
-	dirs := p.LandingDirs()
+	dirs := append(p.LandingDirs(), p.CodePaths()...)
 	for name := range p.Targets {
 		if q, err := w.proj(name); err == nil {
 			dirs = append(dirs, q.LandingDirs()...)
