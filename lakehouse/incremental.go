@@ -3,6 +3,7 @@ package lakehouse
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -119,6 +120,30 @@ func (tx *Tx) NewFiles(ctx context.Context, model TableName, source StreamSource
 		paths = append(paths, p)
 	}
 	return paths, rows.Err()
+}
+
+// HeldFiles counts the given files (as _source_file shows them) of which
+// table already holds rows; 0 when it has no _source_file column. The
+// files are the newest, so row groups of older files are skipped by their
+// _source_file bounds.
+func (tx *Tx) HeldFiles(ctx context.Context, table TableName, paths []string) (int64, error) {
+	cols, err := tableColumns(ctx, tx.tx, table)
+	if err != nil {
+		return 0, fmt.Errorf("lakehouse: columns of %s: %w", table, err)
+	}
+	if len(paths) == 0 || !slices.ContainsFunc(cols, func(c Column) bool { return c.Name == "_source_file" }) {
+		return 0, nil
+	}
+	quoted := make([]string, len(paths))
+	for i, p := range paths {
+		quoted[i] = QuoteString(p)
+	}
+	var n int64
+	q := "SELECT count(DISTINCT _source_file) FROM " + table.SQL() + " WHERE _source_file IN (" + strings.Join(quoted, ", ") + ")"
+	if err := tx.tx.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		return 0, fmt.Errorf("lakehouse: read %s: %w", table, err)
+	}
+	return n, nil
 }
 
 // StreamFilter is the SELECT that reads only the rows of the given files

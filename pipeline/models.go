@@ -595,6 +595,23 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 			b.skip, b.note = true, m.Table.String()+": no new files"
 			return b, nil
 		}
+		// Appending a file's rows twice double-counts them: a table that
+		// already holds rows of a "new" file has lost its record of them
+		// (sys.model_files deleted or edited), and only a full build is
+		// right. A merge by key replaces them, so only appends are checked.
+		if len(s.UniqueKey) == 0 {
+			var all []string
+			for _, ps := range paths {
+				all = append(all, ps...)
+			}
+			held, err := tx.HeldFiles(ctx, m.Table, all)
+			if err != nil {
+				return b, err
+			}
+			if held > 0 {
+				return full(fmt.Sprintf("its table already holds rows of %d of the files sys.model_files does not record as processed", held))
+			}
+		}
 		b.sql = m.render(func(t lakehouse.TableName) string { return lakehouse.StreamFilter(t, paths[t.String()]) })
 		b.mat = lakehouse.Materialization{UniqueKey: s.UniqueKey, Append: len(s.UniqueKey) == 0}
 		b.note = fmt.Sprintf("%s: %d new %s", m.Table, n, plural(n, "file"))
