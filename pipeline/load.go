@@ -668,12 +668,16 @@ var nonSettings = []string{"resources", "presentation"}
 // resolve applies the target and variables to the raw tree and decodes it;
 // settingsOnly leaves the nonSettings out.
 func (p *Project) resolve(opts LoadOptions, settingsOnly bool) error {
-	tree := deepCopy(p.raw).(map[string]any)
+	raw := p.raw
+	if settingsOnly {
+		raw = maps.Clone(raw)
+		for _, k := range nonSettings {
+			delete(raw, k)
+		}
+	}
+	tree := deepCopy(raw).(map[string]any)
 	targets, _ := tree["targets"].(map[string]any)
 	if settingsOnly {
-		for _, k := range nonSettings {
-			delete(tree, k)
-		}
 		for _, t := range targets {
 			if t, ok := t.(map[string]any); ok {
 				delete(t, "resources")
