@@ -58,6 +58,14 @@ type LoadOptions struct {
 	// .lakebench/project.cache, for the next load of the same files by
 	// the same program (see loadcache.go).
 	Cache bool
+	// Settings, with Cache, loads only the bundle's settings (bundle,
+	// variables, identities, permissions, compute, targets), without its
+	// resources or presentation, for a command that needs no model, job
+	// or dashboard (query). It applies only to a load from the cache of
+	// files whose full load for the same target and variables resolved
+	// without problems, so it never takes a project a full load refuses;
+	// any other load is full.
+	Settings bool
 }
 
 // Load reads dir/lakebench.yml and its includes and resolves them for the
@@ -79,9 +87,15 @@ func LoadWith(dir string, opts LoadOptions) (*Project, error) {
 	}
 	p := &Project{Dir: dir, File: file, lines: map[string]position{}}
 	if opts.Cache {
-		if raw, lines, ok := readLoadCache(dir, file); ok {
-			p.raw, p.lines = raw, lines
-			if err := p.resolve(opts); err == nil {
+		if c, ok := readLoadCache(dir, file); ok {
+			p.raw, p.lines = c.tree, c.lines
+			resolved := c.resolvedFor(opts)
+			err := p.resolve(opts, opts.Settings && resolved)
+			if err == nil {
+				if !resolved {
+					c.resolved = append(c.resolved, resolveKey(opts))
+					writeLoadCache(dir, file, c)
+				}
 				return p, nil
 			}
 			// The error is said as a load without the cache says it.
@@ -127,15 +141,16 @@ func LoadWith(dir string, opts LoadOptions) (*Project, error) {
 	if len(st.diags) > 0 {
 		return nil, probe(st.diags, st.bodies)
 	}
-	if opts.Cache {
-		writeLoadCache(dir, raw, p.lines, st.files) // before resolve, which keeps raw as it is
-	}
 	p.raw = raw
-	if err := p.resolve(opts); err != nil {
+	lines := p.lines
+	if err := p.resolve(opts, false); err != nil {
 		if diags := probe(nil, st.bodies); len(diags) > 0 {
 			return nil, diags
 		}
 		return nil, err
+	}
+	if opts.Cache { // resolve keeps raw and lines as they are
+		writeLoadCache(dir, file, &loadCache{files: st.files, lines: lines, tree: raw, resolved: []string{resolveKey(opts)}})
 	}
 	return p, nil
 }
@@ -645,10 +660,30 @@ func deepCopy(v any) any {
 
 var refPattern = regexp.MustCompile(`\$\{([a-zA-Z0-9_.\-]+)\}`)
 
-// resolve applies the target and variables to the raw tree and decodes it.
-func (p *Project) resolve(opts LoadOptions) error {
-	tree := deepCopy(p.raw).(map[string]any)
+// nonSettings are the top-level keys a settings-only load leaves out (see
+// LoadOptions.Settings): most of a bundle, and nothing that says who may
+// act, where the target is or what it may use.
+var nonSettings = []string{"resources", "presentation"}
+
+// resolve applies the target and variables to the raw tree and decodes it;
+// settingsOnly leaves the nonSettings out.
+func (p *Project) resolve(opts LoadOptions, settingsOnly bool) error {
+	raw := p.raw
+	if settingsOnly {
+		raw = maps.Clone(raw)
+		for _, k := range nonSettings {
+			delete(raw, k)
+		}
+	}
+	tree := deepCopy(raw).(map[string]any)
 	targets, _ := tree["targets"].(map[string]any)
+	if settingsOnly {
+		for _, t := range targets {
+			if t, ok := t.(map[string]any); ok {
+				delete(t, "resources")
+			}
+		}
+	}
 	target := opts.Target
 	if target != "" && !ValidTargetName(target) {
 		return &Error{File: p.File, Message: fmt.Sprintf("-t %q is not a target name: %s", target, targetNameRule), Hint: targetNameHint(target)}

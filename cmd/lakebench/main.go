@@ -20,11 +20,12 @@ type globals struct {
 	vars   map[string]string // --var name=value
 	as     string            // --as principal
 	theme  string            // --theme of the TUI
-	// cache loads the project through .lakebench/project.cache: only
-	// `query`, which reads. A command that deploys or runs is gated on
-	// the files' content hash, so it reads the files themselves: a cache
-	// edited beside unchanged files must not change what a gated target
-	// runs.
+	// cache loads the project's settings through
+	// .lakebench/project.cache: only `query`, which reads and needs no
+	// resource. A command that deploys or runs is gated on the files'
+	// content hash, so it reads the files themselves (the cache is
+	// authenticated, see pipeline/loadcache.go, but what a gated target
+	// runs comes from the bytes the gate hashed).
 	cache bool
 }
 

@@ -103,12 +103,19 @@ func loadProject(ctx context.Context, g *globals) (*session, error) {
 			return nil, err
 		}
 	}
-	p, err := pipeline.LoadWith(dir, pipeline.LoadOptions{Target: g.target, Vars: g.vars, Cache: g.cache})
+	opts := pipeline.LoadOptions{Target: g.target, Vars: g.vars, Cache: g.cache, Settings: g.cache}
+	p, err := pipeline.LoadWith(dir, opts)
 	if err != nil {
 		return nil, err
 	}
 	s := &session{project: p, target: p.Target, sample: sample, as: g.as}
-	if sample {
+	if sample && s.runPending() {
+		if opts.Settings { // the first run needs the whole bundle
+			opts.Settings = false
+			if s.project, err = pipeline.LoadWith(dir, opts); err != nil {
+				return nil, err
+			}
+		}
 		if err := s.ensureRun(ctx); err != nil {
 			return nil, err
 		}
@@ -136,10 +143,10 @@ func ensureSample(ctx context.Context, dir string) error {
 // or whose first run did not finish (the process was killed): the run
 // marks the killed one crashed and loads only what it had not committed.
 func (s *session) ensureRun(ctx context.Context) error {
-	pending := sampledata.FirstRunPending(s.project.Dir)
-	if _, err := os.Stat(s.project.DatabasePath(s.target)); err == nil && !pending {
+	if !s.runPending() {
 		return nil
 	}
+	pending := sampledata.FirstRunPending(s.project.Dir)
 	if pending {
 		fmt.Fprintf(os.Stderr, "finishing the first run of the sample workspace on target %s\n", s.target)
 	}
@@ -155,6 +162,16 @@ func (s *session) ensureRun(ctx context.Context) error {
 		return err
 	}
 	return sampledata.FirstRunDone(s.project.Dir)
+}
+
+// runPending reports whether the sample's target has never run, or its
+// first run did not finish.
+func (s *session) runPending() bool {
+	if sampledata.FirstRunPending(s.project.Dir) {
+		return true
+	}
+	_, err := os.Stat(s.project.DatabasePath(s.target))
+	return err != nil
 }
 
 // open opens the target's lakehouse for writing.
