@@ -316,7 +316,7 @@ func jsonMixed(ctx context.Context, e execer, samples []string, cols []Column) (
 			cands = append(cands, tolerantCandidate{name: n, value: "(" + QuoteIdent(n) + "->>'$')"})
 		}
 	}
-	decided, err := decideTolerant(ctx, e, relation, cands, "", "", true)
+	decided, err := decideTolerant(ctx, e, relation, cands, "", "", true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -777,10 +777,16 @@ func checkJSONChunk(data []byte, first, sample bool, quota int) jsonChunk {
 			end = len(data)
 		}
 		line := data[:end]
-		content := trimEOL(line)
+		content := line
+		if content[len(content)-1] == '\n' {
+			content = content[:len(content)-1]
+			if len(content) > 0 && content[len(content)-1] == '\r' {
+				content = content[:len(content)-1]
+			}
+		}
 		if line[len(line)-1] != '\r' && scan.object(content) {
 			data = data[end:]
-			keys.record(scan.keys, scan.kinds, scan.same)
+			keys.record(scan.lineKeys(), scan.kinds, scan.same)
 			scan.accept()
 		} else {
 			scan.forget()

@@ -197,12 +197,12 @@ func FuzzJSONScan(f *testing.F) {
 			t.Fatalf("the fast scan accepted %q, which the careful check refuses: %s", b, r)
 		}
 		keys, vals, ok := topLevel(b)
-		if !ok || len(keys) != len(s.keys) {
-			t.Fatalf("%q: keys %q, want %q", b, s.keys, keys)
+		if !ok || len(keys) != len(s.lineKeys()) {
+			t.Fatalf("%q: keys %q, want %q", b, s.lineKeys(), keys)
 		}
 		for i, k := range keys {
-			if string(s.keys[i]) != k {
-				t.Fatalf("%q: key %d is %q, want %q", b, i, s.keys[i], k)
+			if string(s.lineKeys()[i]) != k {
+				t.Fatalf("%q: key %d is %q, want %q", b, i, s.lineKeys()[i], k)
 			}
 			if msg := checkKind(s.kinds[i], vals[i]); msg != "" {
 				t.Fatalf("%q: value of %q (%s): %s", b, k, vals[i], msg)
@@ -210,12 +210,12 @@ func FuzzJSONScan(f *testing.F) {
 		}
 		kinds := append([]jsonKind(nil), s.kinds...)
 		s.accept()
-		if !s.object(b) || !s.same || len(s.keys) != len(keys) {
+		if !s.object(b) || !s.same || len(s.lineKeys()) != len(keys) {
 			t.Fatalf("%q scanned again: accepted or the same keys no more", b)
 		}
 		for i := range keys {
-			if string(s.keys[i]) != keys[i] || s.kinds[i] != kinds[i] {
-				t.Fatalf("%q scanned again: key %d is %q (kind %d), want %q (kind %d)", b, i, s.keys[i], s.kinds[i], keys[i], kinds[i])
+			if string(s.lineKeys()[i]) != keys[i] || s.kinds[i] != kinds[i] {
+				t.Fatalf("%q scanned again: key %d is %q (kind %d), want %q (kind %d)", b, i, s.lineKeys()[i], s.kinds[i], keys[i], kinds[i])
 			}
 		}
 	})
