@@ -3,6 +3,7 @@ package lakehouse
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"math/bits"
 	"unicode/utf8"
 )
@@ -16,7 +17,8 @@ type jsonKind uint16
 const (
 	kindNull jsonKind = 1 << iota
 	kindBool
-	// kindInt is an integer of at most 18 digits: any BIGINT holds it.
+	// kindInt is an integer of at most 18 digits, other than -0: any
+	// BIGINT holds it, and DuckDB renders it as it is written.
 	kindInt
 	// kindNumber is another number of at most 40 characters, within 250
 	// orders of magnitude of 1: a DOUBLE holds it without overflow or
@@ -440,7 +442,7 @@ func scanNumber(b []byte, i int) (jsonKind, int, bool) {
 		whole = false
 	}
 	switch {
-	case whole && intDigits <= 18:
+	case whole && intDigits <= 18 && (intDigits > 1 || b[digits] != '0' || digits == start):
 		return kindInt, i, true
 	case i-start <= 40 && exp >= -250 && exp <= 250:
 		return kindNumber, i, true
@@ -502,4 +504,90 @@ func allDigits(s []byte) bool {
 		}
 	}
 	return true
+}
+
+// textValues rewrites the top-level values of obj (one valid JSON object)
+// that are numbers, objects or arrays under a key in text, as JSON strings
+// of their source text: DuckDB reads a string as it is written, where it
+// would render the number it parsed (1E+2 becomes "100.0", 0.10 "0.1").
+// It returns obj itself when there is none to rewrite, else the rewrite
+// appended to buf[:0].
+func textValues(obj []byte, text map[string]bool, buf []byte) []byte {
+	out, done := buf[:0], -1 // obj[:done] is in out once rewriting
+	i := skipJSONSpace(obj, 1)
+	for i < len(obj) && obj[i] == '"' {
+		end := stringEnd(obj, i+1)
+		key := obj[i+1 : end]
+		i = skipJSONSpace(obj, end+1) + 1 // past the colon
+		i = skipJSONSpace(obj, i)
+		if i >= len(obj) {
+			break
+		}
+		vend := jsonValueEnd(obj, i)
+		if c := obj[i]; (c == '-' || (c >= '0' && c <= '9') || c == '{' || c == '[') && textKey(text, key) {
+			if done < 0 {
+				done = 0
+			}
+			out = append(out, obj[done:i]...)
+			if c == '{' || c == '[' {
+				q, _ := json.Marshal(string(obj[i:vend]))
+				out = append(out, q...)
+			} else {
+				out = append(append(append(out, '"'), obj[i:vend]...), '"')
+			}
+			done = vend
+		}
+		i = skipJSONSpace(obj, vend)
+		if i < len(obj) && obj[i] == ',' {
+			i = skipJSONSpace(obj, i+1)
+		}
+	}
+	if done < 0 {
+		return obj
+	}
+	return append(out, obj[done:]...)
+}
+
+// textKey reports whether a raw key (perhaps with escapes) is in text.
+func textKey(text map[string]bool, raw []byte) bool {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return text[string(raw)]
+	}
+	var k string
+	return json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &k) == nil && text[k]
+}
+
+// skipJSONSpace skips JSON white space.
+func skipJSONSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// jsonValueEnd is where the valid JSON value starting at b[i] ends.
+func jsonValueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i+1) + 1
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = stringEnd(b, i+1)
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	for i < len(b) && !bytes.ContainsRune([]byte(",}] \t\r\n"), rune(b[i])) {
+		i++
+	}
+	return i
 }

@@ -100,8 +100,10 @@ func checkKind(k jsonKind, raw json.RawMessage) string {
 		s := string(x)
 		switch k {
 		case kindInt:
-			if _, err := strconv.ParseInt(s, 10, 64); err != nil || strings.ContainsAny(s, ".eE") {
+			if n, err := strconv.ParseInt(s, 10, 64); err != nil || strings.ContainsAny(s, ".eE") {
 				return "kindInt is not an integer that fits 64 bits"
+			} else if strconv.FormatInt(n, 10) != s {
+				return "kindInt is not written as DuckDB renders it"
 			}
 		case kindNumber:
 			f, err := strconv.ParseFloat(s, 64)
@@ -206,6 +208,27 @@ func FuzzJSONScan(f *testing.F) {
 			}
 			if msg := checkKind(s.kinds[i], vals[i]); msg != "" {
 				t.Fatalf("%q: value of %q (%s): %s", b, k, vals[i], msg)
+			}
+		}
+		// Made text, each number, object or array is a string of its
+		// source text, and the rest is as it was.
+		text := map[string]bool{}
+		for _, k := range keys {
+			text[k] = true
+		}
+		tkeys, tvals, ok := topLevel(textValues(b, text, nil))
+		if !ok || len(tkeys) != len(keys) {
+			t.Fatalf("%q made text: %q is not an object with the same keys", b, textValues(b, text, nil))
+		}
+		for i := range keys {
+			want := string(vals[i])
+			if c := want[0]; c == '-' || (c >= '0' && c <= '9') || c == '{' || c == '[' {
+				var got string
+				if json.Unmarshal(tvals[i], &got) != nil || got != want {
+					t.Fatalf("%q made text: %q is %s, want the string of %s", b, keys[i], tvals[i], want)
+				}
+			} else if string(tvals[i]) != want || tkeys[i] != keys[i] {
+				t.Fatalf("%q made text: %q is %s, want %s", b, keys[i], tvals[i], want)
 			}
 		}
 		kinds := append([]jsonKind(nil), s.kinds...)
