@@ -82,6 +82,7 @@ func FuzzIngest(f *testing.F) {
 	}
 	f.Add([]byte(`{"a":1}`+"\n"+`{"a":"x"}`+"\nnope\n"), true)
 	f.Add([]byte("[{\"a\":1},2]"), true)
+	f.Add([]byte(`{"a":"x","b":1}`+"\n"+`{"a":1E+2,"b":-0}`+"\n"+`{"a":{"c":2.50}, "\u0062":[1]}`+"\n"), true)
 	lh := openFuzzTarget(f)
 	f.Fuzz(func(t *testing.T, data []byte, asJSON bool) {
 		name := "f.csv"

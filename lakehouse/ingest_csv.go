@@ -882,7 +882,7 @@ func (l *loader) sniffCSV(ctx context.Context, delim byte, types map[string]stri
 	if tsFmt != nil {
 		s.timestampFormat = *tsFmt
 	}
-	if len(types) == 0 && l.tokens() != nil {
+	if len(types) == 0 {
 		// Should DuckDB fail to read the sample again, the sniffed types
 		// stand: nothing is lost, a column is text at worst.
 		l.sniffTolerant(ctx, tmp.Name(), delim, &s)
@@ -906,7 +906,7 @@ func (l *loader) sniffTolerant(ctx context.Context, sample string, delim byte, s
 	if len(cands) == 0 {
 		return nil
 	}
-	decided, err := decideTolerant(ctx, l.tx.lh.probe(), relation, cands, s.dateFormat, s.timestampFormat, false)
+	decided, err := decideTolerant(ctx, l.tx.lh.probe(), relation, cands, s.dateFormat, s.timestampFormat, false, l.nulls)
 	if err != nil {
 		return err
 	}

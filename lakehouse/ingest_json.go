@@ -58,7 +58,7 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 		if i == 0 {
 			quota = jsonSampleLines
 		}
-		checked[i] = stageJSONFile(ls[i], "", filepath.Join(dir, fmt.Sprintf("%d.sample.json", i)), quota)
+		checked[i] = stageJSONFile(ls[i], "", filepath.Join(dir, fmt.Sprintf("%d.sample.json", i)), quota, nil)
 	}); err != nil {
 		return err
 	}
@@ -154,6 +154,26 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 		}
 	}
 	store := ls[0].store
+	// A text column holds numbers as written: files where DuckDB would
+	// render one (1E+2 as "100.0"), or might, are staged with such values
+	// made strings of their source text.
+	text := map[string]bool{}
+	for _, c := range cols {
+		if c.Type == "VARCHAR" {
+			text[c.Name] = true
+		}
+	}
+	if len(text) > 0 {
+		var keep []int
+		for _, i := range direct {
+			if renderedText(directKinds(checked, []int{i}), text) {
+				staged = append(staged, i)
+			} else {
+				keep = append(keep, i)
+			}
+		}
+		direct = keep
+	}
 	if len(direct) > 0 {
 		var paths, ids []string
 		var expected int64
@@ -210,7 +230,7 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 	}
 	out := make([]jsonStaged, len(staged))
 	if err := forEachFile(ctx, len(staged), func(k int) {
-		out[k] = stageJSONFile(ls[staged[k]], filepath.Join(dir, fmt.Sprintf("%d.json", staged[k])), "", 0)
+		out[k] = stageJSONFile(ls[staged[k]], filepath.Join(dir, fmt.Sprintf("%d.json", staged[k])), "", 0, text)
 	}); err != nil {
 		return err
 	}
@@ -260,6 +280,19 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 		return fmt.Errorf("loaded %d rows but the files' counts add to %d", loaded, sum)
 	}
 	return nil
+}
+
+// renderedText reports whether a key of a text column holds a value
+// DuckDB stores otherwise than written: a number it renders, an object or
+// an array it writes again, or a value of a line the fast scan left to the
+// careful check, of unknown kind.
+func renderedText(kinds map[string]jsonKind, text map[string]bool) bool {
+	for k, v := range kinds {
+		if text[k] && v&(kindNumber|kindBigNumber|kindNested|kindUnknown) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // directKinds merges the kinds of value of each key (by name) over the
@@ -316,7 +349,7 @@ func jsonMixed(ctx context.Context, e execer, samples []string, cols []Column) (
 			cands = append(cands, tolerantCandidate{name: n, value: "(" + QuoteIdent(n) + "->>'$')"})
 		}
 	}
-	decided, err := decideTolerant(ctx, e, relation, cands, "", "", true)
+	decided, err := decideTolerant(ctx, e, relation, cands, "", "", true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -447,10 +480,11 @@ type jsonStaged struct {
 }
 
 // stageJSONFile checks every line of a loader's file. With path, it writes
-// the good ones there, tagged with file id and line; with samplePath, the
-// first quota lines (and later ones with rarely seen keys) go there
-// untagged, for the type sniffer.
-func stageJSONFile(l *loader, path, samplePath string, quota int) (st jsonStaged) {
+// the good ones there, tagged with file id and line, with the numbers,
+// objects and arrays of the text columns (keys in text) made strings of
+// their source text; with samplePath, the first quota lines (and later
+// ones with rarely seen keys) go there untagged, for the type sniffer.
+func stageJSONFile(l *loader, path, samplePath string, quota int, text map[string]bool) (st jsonStaged) {
 	st.path, st.samplePath = path, samplePath
 	var w, sw *bufio.Writer
 	for _, f := range []struct {
@@ -471,11 +505,18 @@ func stageJSONFile(l *loader, path, samplePath string, quota int) (st jsonStaged
 	sampled := 0
 	keys := keySampler{seen: map[string]int{}}
 	prefix := `{"` + jsonFileCol + `":` + strconv.FormatInt(l.fileID, 10) + `,"` + jsonLineCol + `":`
+	var rewritten []byte // textValues' buffer, never the line itself
 	stage := func(line int64, obj []byte) {
 		if w != nil {
+			out := obj
+			if len(text) > 0 {
+				if out = textValues(obj, text, rewritten); &out[0] != &obj[0] {
+					rewritten = out
+				}
+			}
 			w.WriteString(prefix)
 			w.WriteString(strconv.FormatInt(line, 10))
-			rest := bytes.TrimSpace(obj[1:])
+			rest := bytes.TrimSpace(out[1:])
 			if len(rest) > 0 && rest[0] != '}' {
 				w.WriteByte(',')
 			}
@@ -777,10 +818,16 @@ func checkJSONChunk(data []byte, first, sample bool, quota int) jsonChunk {
 			end = len(data)
 		}
 		line := data[:end]
-		content := trimEOL(line)
+		content := line
+		if content[len(content)-1] == '\n' {
+			content = content[:len(content)-1]
+			if len(content) > 0 && content[len(content)-1] == '\r' {
+				content = content[:len(content)-1]
+			}
+		}
 		if line[len(line)-1] != '\r' && scan.object(content) {
 			data = data[end:]
-			keys.record(scan.keys, scan.kinds, scan.same)
+			keys.record(scan.lineKeys(), scan.kinds, scan.same)
 			scan.accept()
 		} else {
 			scan.forget()

@@ -70,7 +70,7 @@ func TestIngestJSONTypedReadExact(t *testing.T) {
 	}{
 		{"sniffed types", "", lines(
 			`{"i":0,"d":0.1,"ts":"2026-01-01T10:00:00","dt":"2024-02-29","b":true,"s":"x","n":{"a":1},"z":null}`,
-			`{"i":-0,"d":-0.0,"ts":"2026-01-01 10:00:00.5","dt":"0001-01-01","b":false,"s":"a\"b\\c\u00e9😀","n":[1,2],"z":null}`,
+			`{"i":-1,"d":-0.0,"ts":"2026-01-01 10:00:00.5","dt":"0001-01-01","b":false,"s":"a\"b\\c\u00e9😀","n":[1,2],"z":null}`,
 			`{"i":999999999999999999,"d":1e250,"ts":"2026-12-31T23:59:59.999999","dt":"9999-12-31","b":null,"s":"","n":{},"z":null}`,
 			`{"i":-999999999999999999,"d":-1.5e-250,"ts":"2000-02-29T00:00:00.000001","dt":"2000-02-29","s":"2026-01-01"}`,
 			`{"i":42,"d":3.141592653589793238462643383279,"ts":"2026-01-01","dt":"2026-01-01","b":true,"s":"1"}`,
@@ -87,6 +87,7 @@ func TestIngestJSONTypedReadExact(t *testing.T) {
 			`{"i":1e2,"d":"NaN","ts":"2026-01-01T10:00:00-00:00","dt":" 2024-01-03","b":null}`,
 			`{"i":9223372036854775807,"d":1,"ts":"2026-13-01T10:00:00","dt":"2024-01-32"}`,
 			`{"i":-9223372036854775809,"ts":"2026-01-01T10:00","dt":"2024-01-03"}`,
+			`{"i":-0,"d":-0}`,
 		), nil},
 		{"existing types, typed values", `{"i":1,"d":1.5,"ts":"2026-01-01T00:00:00","dt":"2026-01-01","b":true}` + "\n", lines(
 			`{"i":2,"d":2,"ts":"2026-01-02","dt":"2026-01-02","b":false}`,
@@ -142,5 +143,45 @@ func TestIngestJSONHugeLines(t *testing.T) {
 	got := queryRow(t, lh, "select sum(length(s)) from bronze.huge")
 	if want := fmt.Sprintf("[[%d]]", 2*(17<<20+jsonSampleLines)); got != want {
 		t.Errorf("lengths add to %s, want %s", got, want)
+	}
+}
+
+// TestIngestJSONTextKeepsNumbers: a number in a column typed as text is
+// stored as written, not as DuckDB renders the number it parses (1E+2 as
+// "100.0"): in the type sample and past it, on the fast path and the
+// careful one, in a new table and an existing one; an object or an array
+// there keeps its text too. A -0 in a BIGINT column still loads as 0.
+func TestIngestJSONTextKeepsNumbers(t *testing.T) {
+	written := map[int]string{3: `1E+2`, 10020: `0.10`, 10030: `-0`, 10040: `12345678901234567890123`, 10045: `1.5e-7`, 10048: `[1.0, {"a": 2E1}]`}
+	var b strings.Builder
+	for i := 1; i <= 10050; i++ {
+		code := fmt.Sprintf(`"c%d"`, i)
+		if v, ok := written[i]; ok {
+			code = v
+		}
+		id := fmt.Sprint(i)
+		if i == 10049 {
+			id = "-0"
+		}
+		fmt.Fprintf(&b, `{"id":%s,"code":%s}`+"\n", id, code)
+	}
+	fast, careful := loadBoth(t, `{"id":0,"code":"z"}`+"\n", b.String())
+	for _, got := range []string{fast, careful} {
+		for i, v := range written {
+			if want := fmt.Sprintf("[]interface {}{%d, %q}", i, v); !strings.Contains(got, want) {
+				t.Errorf("line %d: want %s in\n%.400s", i, want, got)
+			}
+		}
+		if !strings.Contains(got, `[]interface {}{0, "c10049"}`) {
+			t.Errorf("-0 in a BIGINT column: want 0 in\n%.400s", got)
+		}
+	}
+	lh := openTemp(t)
+	res := ingestText(t, lh, "new.json", b.String(), "fresh")
+	if res.RowsLoaded != 10050 {
+		t.Fatalf("loaded %d", res.RowsLoaded)
+	}
+	if got := queryRow(t, lh, "select typeof(code), code from bronze.fresh where id = 3"); got != "[[VARCHAR 1E+2]]" {
+		t.Errorf("new table: got %s, want [[VARCHAR 1E+2]]", got)
 	}
 }

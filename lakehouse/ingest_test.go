@@ -670,3 +670,40 @@ func TestIngestJSONTemporalExact(t *testing.T) {
 		t.Errorf("loaded %d; quarantine %v", res.RowsLoaded, q)
 	}
 }
+
+// TestIngestNullValueTolerant: with the source's own null marker
+// (--null-value), a numeric column holding one bad value stays numeric and
+// the bad row is quarantined, as without the marker; the marker is NULL,
+// and a null token that is not the marker ("NA" beside "-") is a bad value.
+func TestIngestNullValueTolerant(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id,amount\n")
+	for i := 1; i <= 300; i++ {
+		v := fmt.Sprintf("%d.25", i)
+		switch i {
+		case 5, 17, 99:
+			v = "-"
+		case 150:
+			v = "abc"
+		case 250:
+			v = "NA"
+		}
+		fmt.Fprintf(&b, "%d,%s\n", i, v)
+	}
+	lh := openTemp(t)
+	p := writeFile(t, t.TempDir(), "m.csv", b.String())
+	res, err := lh.Ingest(context.Background(), []string{p}, IngestOptions{Table: TableName{"bronze", "m"}, NullValues: []string{"-"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RowsLoaded != 298 || res.RowsQuarantined != 2 {
+		t.Fatalf("loaded %d, quarantined %d; want 298, 2 (%v)", res.RowsLoaded, res.RowsQuarantined, quarantined(t, lh, "m"))
+	}
+	if got := queryRow(t, lh, "select any_value(typeof(amount)), count(*) filter (where amount is null), sum(amount) from bronze.m"); got != "[[DOUBLE 3 44702.75]]" {
+		t.Errorf("amount: got %s, want [[DOUBLE 3 44702.75]]", got)
+	}
+	q := quarantined(t, lh, "m")
+	if !strings.Contains(q[151], `"abc"`) || !strings.Contains(q[251], `"NA"`) {
+		t.Errorf("quarantine %v: want lines 151 (abc) and 251 (NA)", q)
+	}
+}

@@ -3,6 +3,7 @@ package lakehouse
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"math/bits"
 	"unicode/utf8"
 )
@@ -16,7 +17,8 @@ type jsonKind uint16
 const (
 	kindNull jsonKind = 1 << iota
 	kindBool
-	// kindInt is an integer of at most 18 digits: any BIGINT holds it.
+	// kindInt is an integer of at most 18 digits, other than -0: any
+	// BIGINT holds it, and DuckDB renders it as it is written.
 	kindInt
 	// kindNumber is another number of at most 40 characters, within 250
 	// orders of magnitude of 1: a DOUBLE holds it without overflow or
@@ -65,13 +67,25 @@ const jsonMaxDepth = 64
 // check (jsonProblem) accepts and that DuckDB reads as it is; any line it
 // is unsure of, it refuses, and the careful check decides.
 type jsonLineScan struct {
-	keys  [][]byte   // the line's top-level keys, raw (without escapes)
 	kinds []jsonKind // the kind of each key's value
 	// same is true when the keys are those of the line accepted before,
 	// in the same order (prev), as they mostly are: each is then compared
-	// rather than scanned, and known to be unique.
+	// with its lead rather than scanned, and known to be unique.
 	same bool
-	prev [][]byte
+	// keys and leads are the line's top-level keys, raw (without
+	// escapes), and the text from each key's opening quote to its value
+	// (`"key":` and any space), filled only when the line is not same.
+	keys, leads [][]byte
+	// prev and prevLeads are those of the line accepted before.
+	prev, prevLeads [][]byte
+}
+
+// lineKeys are the top-level keys of the line scanned last.
+func (s *jsonLineScan) lineKeys() [][]byte {
+	if s.same {
+		return s.prev
+	}
+	return s.keys
 }
 
 // object scans one line without its end: true when it is a JSON object
@@ -79,7 +93,7 @@ type jsonLineScan struct {
 // key, valid UTF-8, and no lone surrogate escape. Only space and tab count
 // as white space: a line with a CR inside is refused.
 func (s *jsonLineScan) object(b []byte) bool {
-	s.keys, s.kinds = s.keys[:0], s.kinds[:0]
+	s.kinds, s.keys, s.leads = s.kinds[:0], s.keys[:0], s.leads[:0]
 	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
 		return false
 	}
@@ -92,29 +106,38 @@ func (s *jsonLineScan) object(b []byte) bool {
 	}
 	same := true
 	for n := 0; ; n++ {
-		if b[i] != '"' {
-			return false
-		}
-		var key []byte
-		if same && n < len(s.prev) && len(b)-i > len(s.prev[n])+1 && b[i+1+len(s.prev[n])] == '"' &&
-			string(b[i+1:i+1+len(s.prev[n])]) == string(s.prev[n]) {
-			key = b[i+1 : i+1+len(s.prev[n])]
-			i += len(key) + 2
+		if same && n < len(s.prevLeads) && len(b)-i > len(s.prevLeads[n]) &&
+			string(b[i:i+len(s.prevLeads[n])]) == string(s.prevLeads[n]) {
+			// The key, written as in the line before (a lead ends at
+			// its colon or after it).
+			i += len(s.prevLeads[n])
 		} else {
-			same = false
+			if same {
+				// The line departs from the one before here: its keys so
+				// far are that line's.
+				s.keys = append(s.keys, s.prev[:n]...)
+				s.leads = append(s.leads, s.prevLeads[:n]...)
+				same = false
+			}
+			start := i
+			if b[i] != '"' {
+				return false
+			}
 			end, escaped, ok := scanString(b, i+1)
 			if !ok || escaped {
 				return false
 			}
-			key = b[i+1 : end-1]
+			key := b[i+1 : end-1]
 			i = end
-		}
-		if b[i] != ':' {
-			if i = skipSpace(b, i); b[i] != ':' {
-				return false
+			if b[i] != ':' {
+				if i = skipSpace(b, i); b[i] != ':' {
+					return false
+				}
 			}
+			i++
+			s.keys = append(s.keys, key)
+			s.leads = append(s.leads, b[start:i])
 		}
-		i++
 		if b[i] == ' ' || b[i] == '\t' {
 			i = skipSpace(b, i)
 		}
@@ -122,7 +145,6 @@ func (s *jsonLineScan) object(b []byte) bool {
 		if !ok || next >= len(b) {
 			return false
 		}
-		s.keys = append(s.keys, key)
 		s.kinds = append(s.kinds, kind)
 		i = next
 		if b[i] == ' ' || b[i] == '\t' {
@@ -135,9 +157,16 @@ func (s *jsonLineScan) object(b []byte) bool {
 			if i != len(b)-1 {
 				return false
 			}
-			s.same = same && len(s.keys) == len(s.prev)
-			if !s.same && duplicateRaw(s.keys) {
-				return false
+			s.same = same && len(s.kinds) == len(s.prev)
+			if !s.same {
+				if same {
+					// The line before had more keys.
+					s.keys = append(s.keys, s.prev[:len(s.kinds)]...)
+					s.leads = append(s.leads, s.prevLeads[:len(s.kinds)]...)
+				}
+				if duplicateRaw(s.keys) {
+					return false
+				}
 			}
 			return true
 		default:
@@ -148,8 +177,14 @@ func (s *jsonLineScan) object(b []byte) bool {
 
 // accept makes the line scanned last the one the next is compared with;
 // forget makes it none.
-func (s *jsonLineScan) accept() { s.prev, s.keys = s.keys, s.prev[:0] }
-func (s *jsonLineScan) forget() { s.prev = s.prev[:0] }
+func (s *jsonLineScan) accept() {
+	if !s.same {
+		s.prev, s.keys = s.keys, s.prev[:0]
+		s.prevLeads, s.leads = s.leads, s.prevLeads[:0]
+	}
+}
+
+func (s *jsonLineScan) forget() { s.prev, s.prevLeads = s.prev[:0], s.prevLeads[:0] }
 
 // duplicateRaw reports whether a key is in keys twice, as written.
 func duplicateRaw(keys [][]byte) bool { return firstDuplicate(keys) != nil }
@@ -407,7 +442,7 @@ func scanNumber(b []byte, i int) (jsonKind, int, bool) {
 		whole = false
 	}
 	switch {
-	case whole && intDigits <= 18:
+	case whole && intDigits <= 18 && (intDigits > 1 || b[digits] != '0' || digits == start):
 		return kindInt, i, true
 	case i-start <= 40 && exp >= -250 && exp <= 250:
 		return kindNumber, i, true
@@ -469,4 +504,90 @@ func allDigits(s []byte) bool {
 		}
 	}
 	return true
+}
+
+// textValues rewrites the top-level values of obj (one valid JSON object)
+// that are numbers, objects or arrays under a key in text, as JSON strings
+// of their source text: DuckDB reads a string as it is written, where it
+// would render the number it parsed (1E+2 becomes "100.0", 0.10 "0.1").
+// It returns obj itself when there is none to rewrite, else the rewrite
+// appended to buf[:0].
+func textValues(obj []byte, text map[string]bool, buf []byte) []byte {
+	out, done := buf[:0], -1 // obj[:done] is in out once rewriting
+	i := skipJSONSpace(obj, 1)
+	for i < len(obj) && obj[i] == '"' {
+		end := stringEnd(obj, i+1)
+		key := obj[i+1 : end]
+		i = skipJSONSpace(obj, end+1) + 1 // past the colon
+		i = skipJSONSpace(obj, i)
+		if i >= len(obj) {
+			break
+		}
+		vend := jsonValueEnd(obj, i)
+		if c := obj[i]; (c == '-' || (c >= '0' && c <= '9') || c == '{' || c == '[') && textKey(text, key) {
+			if done < 0 {
+				done = 0
+			}
+			out = append(out, obj[done:i]...)
+			if c == '{' || c == '[' {
+				q, _ := json.Marshal(string(obj[i:vend]))
+				out = append(out, q...)
+			} else {
+				out = append(append(append(out, '"'), obj[i:vend]...), '"')
+			}
+			done = vend
+		}
+		i = skipJSONSpace(obj, vend)
+		if i < len(obj) && obj[i] == ',' {
+			i = skipJSONSpace(obj, i+1)
+		}
+	}
+	if done < 0 {
+		return obj
+	}
+	return append(out, obj[done:]...)
+}
+
+// textKey reports whether a raw key (perhaps with escapes) is in text.
+func textKey(text map[string]bool, raw []byte) bool {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return text[string(raw)]
+	}
+	var k string
+	return json.Unmarshal(append(append([]byte{'"'}, raw...), '"'), &k) == nil && text[k]
+}
+
+// skipJSONSpace skips JSON white space.
+func skipJSONSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// jsonValueEnd is where the valid JSON value starting at b[i] ends.
+func jsonValueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i+1) + 1
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = stringEnd(b, i+1)
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	for i < len(b) && !bytes.ContainsRune([]byte(",}] \t\r\n"), rune(b[i])) {
+		i++
+	}
+	return i
 }

@@ -100,8 +100,10 @@ func checkKind(k jsonKind, raw json.RawMessage) string {
 		s := string(x)
 		switch k {
 		case kindInt:
-			if _, err := strconv.ParseInt(s, 10, 64); err != nil || strings.ContainsAny(s, ".eE") {
+			if n, err := strconv.ParseInt(s, 10, 64); err != nil || strings.ContainsAny(s, ".eE") {
 				return "kindInt is not an integer that fits 64 bits"
+			} else if strconv.FormatInt(n, 10) != s {
+				return "kindInt is not written as DuckDB renders it"
 			}
 		case kindNumber:
 			f, err := strconv.ParseFloat(s, 64)
@@ -197,25 +199,46 @@ func FuzzJSONScan(f *testing.F) {
 			t.Fatalf("the fast scan accepted %q, which the careful check refuses: %s", b, r)
 		}
 		keys, vals, ok := topLevel(b)
-		if !ok || len(keys) != len(s.keys) {
-			t.Fatalf("%q: keys %q, want %q", b, s.keys, keys)
+		if !ok || len(keys) != len(s.lineKeys()) {
+			t.Fatalf("%q: keys %q, want %q", b, s.lineKeys(), keys)
 		}
 		for i, k := range keys {
-			if string(s.keys[i]) != k {
-				t.Fatalf("%q: key %d is %q, want %q", b, i, s.keys[i], k)
+			if string(s.lineKeys()[i]) != k {
+				t.Fatalf("%q: key %d is %q, want %q", b, i, s.lineKeys()[i], k)
 			}
 			if msg := checkKind(s.kinds[i], vals[i]); msg != "" {
 				t.Fatalf("%q: value of %q (%s): %s", b, k, vals[i], msg)
 			}
 		}
+		// Made text, each number, object or array is a string of its
+		// source text, and the rest is as it was.
+		text := map[string]bool{}
+		for _, k := range keys {
+			text[k] = true
+		}
+		tkeys, tvals, ok := topLevel(textValues(b, text, nil))
+		if !ok || len(tkeys) != len(keys) {
+			t.Fatalf("%q made text: %q is not an object with the same keys", b, textValues(b, text, nil))
+		}
+		for i := range keys {
+			want := string(vals[i])
+			if c := want[0]; c == '-' || (c >= '0' && c <= '9') || c == '{' || c == '[' {
+				var got string
+				if json.Unmarshal(tvals[i], &got) != nil || got != want {
+					t.Fatalf("%q made text: %q is %s, want the string of %s", b, keys[i], tvals[i], want)
+				}
+			} else if string(tvals[i]) != want || tkeys[i] != keys[i] {
+				t.Fatalf("%q made text: %q is %s, want %s", b, keys[i], tvals[i], want)
+			}
+		}
 		kinds := append([]jsonKind(nil), s.kinds...)
 		s.accept()
-		if !s.object(b) || !s.same || len(s.keys) != len(keys) {
+		if !s.object(b) || !s.same || len(s.lineKeys()) != len(keys) {
 			t.Fatalf("%q scanned again: accepted or the same keys no more", b)
 		}
 		for i := range keys {
-			if string(s.keys[i]) != keys[i] || s.kinds[i] != kinds[i] {
-				t.Fatalf("%q scanned again: key %d is %q (kind %d), want %q (kind %d)", b, i, s.keys[i], s.kinds[i], keys[i], kinds[i])
+			if string(s.lineKeys()[i]) != keys[i] || s.kinds[i] != kinds[i] {
+				t.Fatalf("%q scanned again: key %d is %q (kind %d), want %q (kind %d)", b, i, s.lineKeys()[i], s.kinds[i], keys[i], kinds[i])
 			}
 		}
 	})

@@ -25,7 +25,8 @@ import (
 //     the column, the value and the type.
 //
 // A source's explicit null_values (--null-value) replace the tokens and
-// apply to every column, as before; schema_hints type a column outright.
+// apply to every column, as before, and a column is typed with tolerance
+// of its other values as without them; schema_hints type a column outright.
 
 // nullTokens are the values read as NULL in numeric and temporal columns.
 var nullTokens = []string{"NA", "N/A", "n/a", "NULL", "null", "NaN", "nan", "#N/A"}
@@ -59,9 +60,12 @@ func tokenColumn(typ string) bool {
 }
 
 // tokenList is the SQL list of the null tokens.
-func tokenList() string {
-	q := make([]string, len(nullTokens))
-	for i, t := range nullTokens {
+func tokenList() string { return sqlList(nullTokens) }
+
+// sqlList is the SQL list of the strings.
+func sqlList(vs []string) string {
+	q := make([]string, len(vs))
+	for i, t := range vs {
 		q[i] = QuoteString(t)
 	}
 	return "(" + strings.Join(q, ", ") + ")"
@@ -248,16 +252,21 @@ type tolerantDecision struct {
 
 // decideTolerant looks at each candidate column of a sample relation and
 // returns the numeric or temporal type those that fit one but for a
-// handful of values take. Null tokens do not count as values. Dates and
+// handful of values take. The values read as NULL (nulls, the source's own,
+// else the null tokens) do not count as values. Dates and
 // timestamps are read with the sniffed formats when there are. With
 // whole, a column whose every value fits is typed too (JSON, whose sniffer
 // gives up on numbers mixed with null tokens); else such a column is left
 // to the sniffer, which chose text for a reason of its own.
-func decideTolerant(ctx context.Context, e execer, relation string, cands []tolerantCandidate, dateFormat, tsFormat string, whole bool) (map[string]tolerantDecision, error) {
+func decideTolerant(ctx context.Context, e execer, relation string, cands []tolerantCandidate, dateFormat, tsFormat string, whole bool, nulls []string) (map[string]tolerantDecision, error) {
 	out := map[string]tolerantDecision{}
 	if len(cands) == 0 {
 		return out, nil
 	}
+	if nulls == nil {
+		nulls = nullTokens
+	}
+	missing := sqlList(nulls)
 	types := []string{"BIGINT", "DOUBLE", "DATE", "TIMESTAMP"}
 	fits := func(v, typ string) string {
 		switch typ {
@@ -283,7 +292,7 @@ func decideTolerant(ctx context.Context, e execer, relation string, cands []tole
 	// and only the others are looked at closely.
 	var quick []string
 	for _, c := range cands {
-		present := c.value + " IS NOT NULL AND " + c.value + " NOT IN " + tokenList()
+		present := c.value + " IS NOT NULL AND " + c.value + " NOT IN " + missing
 		fit := "TRY_CAST(" + c.value + " AS DOUBLE) IS NOT NULL OR TRY_CAST(" + c.value + " AS TIMESTAMP) IS NOT NULL"
 		for _, f := range []string{dateFormat, tsFormat} {
 			if f != "" {
@@ -312,7 +321,7 @@ func decideTolerant(ctx context.Context, e execer, relation string, cands []tole
 	}
 	var aggs []string
 	for _, c := range cands {
-		present := c.value + " IS NOT NULL AND " + c.value + " NOT IN " + tokenList()
+		present := c.value + " IS NOT NULL AND " + c.value + " NOT IN " + missing
 		aggs = append(aggs, "count(*) FILTER (WHERE "+present+")")
 		for _, t := range types {
 			bad := present + " AND NOT " + fits(c.value, t)
