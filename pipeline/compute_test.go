@@ -209,3 +209,34 @@ func TestComputeOptionsErrors(t *testing.T) {
 		t.Errorf("ComputeOptions: %v, want the bad memory placed at lakebench.yml:6:7", err)
 	}
 }
+
+// TestMonitorsWaitForWriters: the monitors and health start beside the
+// tasks left only when none of those can write a table they read.
+func TestMonitorsWaitForWriters(t *testing.T) {
+	p := &Project{Resources: Resources{QualityMonitors: map[string]QualityMonitor{"ml.scores": {Profile: true}}}}
+	ml := lakehouse.TableName{Schema: "ml", Name: "churn"}
+	gold := lakehouse.TableName{Schema: "gold", Name: "scores"}
+	monitored := lakehouse.TableName{Schema: "ml", Name: "scores"}
+	for _, c := range []struct {
+		name  string
+		tasks []task
+		late  bool
+	}{
+		{"train, predict into ml, alerts", []task{{kind: "train", writes: []lakehouse.TableName{ml}}, {kind: "predict", writes: []lakehouse.TableName{ml}}, {kind: "alerts"}}, true},
+		{"a transform", []task{{kind: "train"}, {kind: "transform"}}, false},
+		{"a quality task", []task{{kind: "quality"}}, false},
+		{"an sql task", []task{{kind: "sql"}}, false},
+		{"a prediction into gold", []task{{kind: "predict", writes: []lakehouse.TableName{gold}}}, false},
+		{"a prediction into a monitored table", []task{{kind: "predict", writes: []lakehouse.TableName{monitored}}}, false},
+		{"nothing left", nil, true},
+	} {
+		if got := p.onlyLate(c.tasks, func(int) bool { return true }); got != c.late {
+			t.Errorf("%s: onlyLate = %v, want %v", c.name, got, c.late)
+		}
+	}
+	// Finished tasks do not count.
+	tasks := []task{{kind: "transform"}, {kind: "train"}}
+	if !p.onlyLate(tasks, func(i int) bool { return i == 1 }) {
+		t.Error("a finished transform held the monitors back")
+	}
+}

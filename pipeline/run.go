@@ -268,7 +268,18 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	for i := range need {
 		need[i] = -1
 	}
+	// The monitors and the tables' health run beside the last tasks, once
+	// only tasks remain that write none of the tables they read (training,
+	// scoring, alerts): after the tasks, they added a third of the run.
+	var post chan []error
+	startPost := func() {
+		post = make(chan []error, 1)
+		go func() { post <- p.afterTasks(ctx, lh, opts, res.RunID) }()
+	}
 	for finished < len(tasks) {
+		if post == nil && ctx.Err() == nil && p.onlyLate(tasks, func(i int) bool { return state[i] == pending || state[i] == running }) {
+			startPost()
+		}
 		// Skip what cannot run and start what can, up to the limit, until
 		// nothing changes.
 		for changed := true; changed; {
@@ -361,14 +372,13 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	res.Tasks = results
 	// Then the monitors (profiles, drift) and the tables' health
 	// (freshness, completeness) on what the run left, before the alerts,
-	// which may read them. Failing to record them fails the run's record.
-	if ctx.Err() == nil {
-		if err := p.runMonitors(ctx, lh, opts.Principal, res.RunID, len(opts.FullRefresh) > 0); err != nil {
-			errs = append(errs, fmt.Errorf("pipeline: monitors: %w", err))
-		}
-		if err := p.runHealth(ctx, lh, opts.Principal, res.RunID); err != nil {
-			errs = append(errs, fmt.Errorf("pipeline: health: %w", err))
-		}
+	// which may read them, unless they started beside the last tasks.
+	// Failing to record them fails the run's record.
+	if post == nil && ctx.Err() == nil {
+		startPost()
+	}
+	if post != nil {
+		errs = append(errs, <-post...)
 	}
 	// The last step: every alert, evaluated on what the run left, as the
 	// run's principal. An alert in ERROR does not fail the run; failing
@@ -397,6 +407,55 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	}
 	emit(Event{Kind: RunFinished, RunID: res.RunID, Total: len(tasks), Elapsed: res.EndedAt.Sub(start), Err: runErr})
 	return res, runErr
+}
+
+// afterTasks runs the monitors and the tables' health, side by side: each
+// reads its own tables and records in its own transaction.
+func (p *Project) afterTasks(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOptions, runID string) []error {
+	var monitorsErr, healthErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		monitorsErr = p.runMonitors(ctx, lh, opts.Principal, runID, len(opts.FullRefresh) > 0)
+	})
+	wg.Go(func() {
+		healthErr = p.runHealth(ctx, lh, opts.Principal, runID)
+	})
+	wg.Wait()
+	var errs []error
+	if monitorsErr != nil {
+		errs = append(errs, fmt.Errorf("pipeline: monitors: %w", monitorsErr))
+	}
+	if healthErr != nil {
+		errs = append(errs, fmt.Errorf("pipeline: health: %w", healthErr))
+	}
+	return errs
+}
+
+// onlyLate says whether every task still to finish (left(i)) is one the
+// monitors and health need not wait for: a training, a scoring or an
+// alerts task that writes no bronze, silver or gold table and no
+// monitored one.
+func (p *Project) onlyLate(tasks []task, left func(i int) bool) bool {
+	for i, t := range tasks {
+		if !left(i) {
+			continue
+		}
+		switch t.kind {
+		case "train", "predict", "alerts":
+		default:
+			return false
+		}
+		for _, w := range t.writes {
+			switch w.Schema {
+			case "bronze", "silver", "gold":
+				return false
+			}
+			if _, ok := p.Resources.QualityMonitors[w.String()]; ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // memoryNeed estimates the memory a task needs in DuckDB: the size of the
