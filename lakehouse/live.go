@@ -85,6 +85,9 @@ type Live struct {
 	first    *Result
 	rows     int64 // rows readable in the spill
 	total    int64 // rows of the whole result when known before they are readable (a sort's)
+	// totalKnown says total is the final count (a sort of a complete
+	// result knows it before its table is made).
+	totalKnown bool
 	finished bool
 	err      error
 	want     int64         // rows a waiting Page needs: the stream flushes early for it
@@ -824,7 +827,9 @@ func (l *Live) Columns() []Column {
 	return append([]Column(nil), l.columns...)
 }
 
-// Count is how many rows are known so far, and whether that is all of them.
+// Count is how many rows are known so far, and whether that is all of them:
+// a sort of a complete result knows its count (all of them) at once, while
+// its table is still made (a page past the first waits for it).
 func (l *Live) Count() (rows int64, done bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -834,6 +839,9 @@ func (l *Live) Count() (rows int64, done bool) {
 	}
 	if l.err == nil {
 		n = max(n, l.total)
+		if l.totalKnown {
+			return l.total, true
+		}
 	}
 	return n, l.finished
 }
@@ -1093,7 +1101,7 @@ func (l *Live) derive(ctx context.Context, key *sortKey, where string) (*Live, e
 		ready: make(chan struct{}), done: make(chan struct{}), changed: make(chan struct{})}
 	src, pos := l.table, l.pos()
 	if where == "" {
-		d.total = l.rows
+		d.total, d.totalKnown = l.rows, true
 	}
 	l.mu.Unlock()
 	close(d.ready)

@@ -134,3 +134,34 @@ func TestLiveDecimalsExact(t *testing.T) {
 		t.Errorf("the export lacks id 999's exact total %s: %v", exact(999), err)
 	}
 }
+
+// TestLiveSortedCountKnown: a sort of a complete 10M-row result knows its
+// count at once, while DuckDB still makes its sorted table: the footer
+// says "of 10,000,000 rows", not "10,000,000+ rows…".
+func TestLiveSortedCountKnown(t *testing.T) {
+	ctx := context.Background()
+	live, err := testLH.OpenLive(ctx, "SELECT i AS id, i % 7 AS k FROM range(10000000) t(i)", lakehouse.LiveOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	if err := live.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sorted, err := live.Sort(ctx, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sorted.Close()
+	m := New(Options{PageSize: 200, CountEvery: -1})
+	m.SetSize(100, 20)
+	// The first page and the count, without waiting for the sorted table.
+	for _, msg := range collect(m.SetSource(sorted)) {
+		if _, ok := msg.(pageMsg); ok {
+			m, _ = m.Update(msg)
+		}
+	}
+	if v := m.View(); !strings.Contains(v, "row 1 of 10,000,000 rows") || strings.Contains(v, "+ rows") {
+		t.Errorf("a sorted 10M-row result's footer:\n%s", v)
+	}
+}
