@@ -168,6 +168,12 @@ type Model struct {
 	cols    []lakehouse.Column
 	numeric []bool
 	widths  []int
+	// fracs is each column's widest decimal part (the point and the
+	// digits after it): numbers are padded on the right to it, so their
+	// points line up, as a spreadsheet aligns them.
+	fracs []int
+	// wholes is each column's widest number before its decimal part.
+	wholes []int
 	gen     uint64
 	seq     uint64
 	pages   map[int64]*page
@@ -236,6 +242,8 @@ func (m *Model) SetSource(src Source) tea.Cmd {
 	}
 	m.numeric = make([]bool, len(m.cols))
 	m.widths = make([]int, len(m.cols))
+	m.fracs = make([]int, len(m.cols))
+	m.wholes = make([]int, len(m.cols))
 	for i, c := range m.cols {
 		m.numeric[i] = lakehouse.IsNumericType(c.Type)
 	}
@@ -591,7 +599,13 @@ func (m *Model) format(rows [][]any) [][]cell {
 			w := textWidth(c.text)
 			if w > m.opts.MaxWidth {
 				c.text = ansi.Truncate(c.text, m.opts.MaxWidth, "…")
-				w = m.opts.MaxWidth
+				w, c.frac = m.opts.MaxWidth, 0
+			}
+			if c.kind == kindNumber {
+				// The whole part and the widest decimal part side by side.
+				m.fracs[i] = max(m.fracs[i], c.frac)
+				m.wholes[i] = max(m.wholes[i], w-c.frac)
+				w = min(m.wholes[i]+m.fracs[i], m.opts.MaxWidth)
 			}
 			m.widths[i] = max(m.widths[i], w)
 			out[r][i] = c

@@ -259,7 +259,14 @@ func (m Model) rowLine(r int64, spans []span, sep string) string {
 		if s.col < len(row) {
 			c = row[s.col]
 		}
-		text := fitText(c.text, s.width, c.kind == kindNumber)
+		text := c.text
+		if c.kind == kindNumber {
+			// Padded on the right to the column's widest decimal part,
+			// while the column is wide enough: the points line up.
+			pad := min(m.fracs[s.col]-c.frac, s.width-textWidth(text))
+			text += strings.Repeat(" ", max(pad, 0))
+		}
+		text = fitText(text, s.width, c.kind == kindNumber)
 		var st *lipgloss.Style
 		if c.kind == kindNull {
 			st = &m.Styles.Null
