@@ -173,7 +173,7 @@ type Model struct {
 	// points line up, as a spreadsheet aligns them.
 	fracs []int
 	// wholes is each column's widest number before its decimal part.
-	wholes []int
+	wholes  []int
 	gen     uint64
 	seq     uint64
 	pages   map[int64]*page
