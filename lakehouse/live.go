@@ -80,20 +80,21 @@ type Live struct {
 	ready chan struct{}
 	done  chan struct{}
 
-	mu      sync.Mutex
-	columns []Column
-	first   *Result
-	rows    int64 // rows readable in the spill
-	total   int64 // rows of the whole result when known before they are readable (a sort's)
+	mu       sync.Mutex
+	columns  []Column
+	first    *Result
+	rows     int64 // rows readable in the spill
+	total    int64 // rows of the whole result when known before they are readable (a sort's)
+	finished bool
+	err      error
+	want     int64         // rows a waiting Page needs: the stream flushes early for it
+	changed  chan struct{} // closed and replaced when rows or finished change
+	closed   bool
+	reason   error // why it was closed, when said (CloseWith)
+
 	// totalKnown says total is the final count (a sort of a complete
-	// result knows it before its table is made).
+	// result knows it before its table is made); l.mu guards it.
 	totalKnown bool
-	finished   bool
-	err        error
-	want       int64         // rows a waiting Page needs: the stream flushes early for it
-	changed    chan struct{} // closed and replaced when rows or finished change
-	closed     bool
-	reason     error // why it was closed, when said (CloseWith)
 }
 
 // LiveOptions tune OpenLive.
