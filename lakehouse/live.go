@@ -95,6 +95,11 @@ type Live struct {
 	// totalKnown says total is the final count (a sort of a complete
 	// result knows it before its table is made); l.mu guards it.
 	totalKnown bool
+
+	// preview is the preview of the first page (live_preview.go), under
+	// l.mu; previewed is closed once it ran or was given up.
+	preview   *Result
+	previewed chan struct{}
 }
 
 // LiveOptions tune OpenLive.
@@ -120,6 +125,10 @@ type LiveOptions struct {
 	// landing zones the next run ingests into bronze with its runner's
 	// rights (pipeline.Project.LandingDirs).
 	Protected []string
+	// Preview, when set, lets a SELECT with a top-level ORDER BY return
+	// with a preview of its first page (Live.Preview) before its sort is
+	// done: see live_preview.go.
+	Preview bool
 }
 
 // LiveOutcome is how one execution ended.
@@ -129,6 +138,9 @@ type LiveOutcome struct {
 	Status   string // "ok", "error" or "canceled"
 	Err      error
 	Duration int64 // nanoseconds from start to end
+	// Preview says what the first page's preview was, "" without one
+	// (see live_preview.go).
+	Preview string
 }
 
 // QueryError is DuckDB's error for a user's query, with where it points.
@@ -254,6 +266,7 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 	q := trimSQL(selectSQL)
 	lead := len(selectSQL) - len(strings.TrimLeftFunc(selectSQL, unicode.IsSpace))
 	var once sync.Once
+	note := func() string { return "" }
 	report := func(rows int64, err error) {
 		once.Do(func() {
 			if opts.OnDone == nil {
@@ -266,7 +279,7 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 			case err != nil:
 				status = "error"
 			}
-			opts.OnDone(LiveOutcome{SQL: selectSQL, Rows: rows, Status: status, Err: err, Duration: int64(time.Since(start))})
+			opts.OnDone(LiveOutcome{SQL: selectSQL, Rows: rows, Status: status, Err: err, Duration: int64(time.Since(start)), Preview: note()})
 		})
 	}
 	fail := func(err error) (*Live, error) {
@@ -286,6 +299,17 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 		}
 		return fail(err)
 	}
+	// A preview of the first page, checked as the statement is.
+	var pv *previewPlan
+	var pvTables []string
+	var pvAction string
+	if opts.Preview {
+		if pv = lh.planPreview(ctx, q, int64(opts.FirstPage)); pv != nil {
+			if pvTables, pvAction, err = lh.authorizeSQL(ctx, pv.sql); err != nil {
+				pv = nil
+			}
+		}
+	}
 	var sess *liveSession
 	if opts.Store != nil {
 		sess, err = opts.Store.session(ctx)
@@ -299,7 +323,8 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 	l := &Live{lh: lh, sess: sess, sql: q, firstN: int64(opts.FirstPage), cancel: cancel,
 		store: opts.Store, reopen: opts.Reopen, path: lh.path, protected: opts.Protected, memoryLimit: lh.memoryLimit, threads: lh.threads,
 		table: fmt.Sprintf("lb_live_%d", liveSeq.Add(1)),
-		ready: make(chan struct{}), done: make(chan struct{}), changed: make(chan struct{})}
+		ready: make(chan struct{}), done: make(chan struct{}), changed: make(chan struct{}), previewed: make(chan struct{})}
+	note = l.previewNote
 	// A result on a store belongs to the store; the lakehouse cancels
 	// and closes it only while it streams.
 	if !lh.addLive(l) || l.store != nil && !l.store.lives.add(l) {
@@ -309,7 +334,13 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 		return fail(errors.New("lakehouse: the lakehouse is closed"))
 	}
 	go func() {
-		err := l.run(runCtx, q, lead)
+		exec := q
+		if pv == nil {
+			close(l.previewed)
+		} else if l.runPreview(runCtx, pv) {
+			exec = pv.exec
+		}
+		err := l.run(runCtx, exec, lead)
 		if runCtx.Err() != nil && err != nil {
 			err = ErrCanceled
 		}
@@ -326,17 +357,34 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 		report(n, err)
 		close(l.done)
 	}()
-	<-l.ready
+	// Back with the first page, or its preview when that comes first.
+	select {
+	case <-l.ready:
+	case <-l.previewed:
+		if l.Preview() == nil {
+			<-l.ready
+		}
+	}
 	l.mu.Lock()
-	first, runErr := l.first, l.err
+	first, runErr, preview := l.first, l.err, l.preview
 	l.mu.Unlock()
-	if first == nil {
+	if first == nil && (preview == nil || runErr != nil) {
 		// It failed (or was canceled) before its first rows.
 		lh.audited(ctx, action, selectSQL, tables, 0, runErr)
 		l.Close()
 		return nil, runErr
 	}
-	if err := lh.audited(ctx, action, selectSQL, tables, int64(len(first.Rows)), nil); err != nil {
+	var shown int64
+	if first != nil {
+		shown = int64(len(first.Rows))
+	}
+	if preview != nil {
+		if err := lh.audited(ctx, pvAction, pv.sql, pvTables, int64(len(preview.Rows)), nil); err != nil {
+			l.Close()
+			return nil, err
+		}
+	}
+	if err := lh.audited(ctx, action, selectSQL, tables, shown, nil); err != nil {
 		l.Close()
 		return nil, err
 	}
