@@ -303,3 +303,40 @@ func TestLivePreviewCanceled(t *testing.T) {
 		t.Fatal("a canceled execution's preview was checked")
 	}
 }
+
+// TestQueryHistoryNote: the history keeps one entry per query with its
+// note (a preview's), written by a writer into sys.query_history, or by a
+// read-only session into the query log, which the next writer imports.
+func TestQueryHistoryNote(t *testing.T) {
+	g := newAttackTarget(t)
+	ctx := context.Background()
+	ro, err := Open(ctx, g.path, Options{ReadOnly: true, Principal: "dana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ro.RecordQuery(ctx, QueryRecord{SQL: "SELECT 2 ORDER BY 1", Status: "ok", Rows: 1, Note: "first page previewed (1 rows)"}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := ro.QueryHistory(ctx, "ORDER BY", 10)
+	if err != nil || len(h) != 1 || h[0].Note != "first page previewed (1 rows)" {
+		t.Fatalf("dana's pending history: %+v %v", h, err)
+	}
+	ro.Close()
+	w, err := Open(ctx, g.path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.RecordQuery(ctx, QueryRecord{SQL: "SELECT 3 ORDER BY 1", Status: "ok", Rows: 1}); err != nil {
+		t.Fatal(err)
+	}
+	h, err = w.QueryHistory(ctx, "ORDER BY", 10)
+	if err != nil || len(h) != 2 {
+		t.Fatalf("history: %+v %v", h, err)
+	}
+	for _, r := range h {
+		if want := map[string]string{"SELECT 2 ORDER BY 1": "first page previewed (1 rows)", "SELECT 3 ORDER BY 1": ""}[r.SQL]; r.Note != want {
+			t.Errorf("%q noted %q, want %q", r.SQL, r.Note, want)
+		}
+	}
+}
