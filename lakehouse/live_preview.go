@@ -295,14 +295,18 @@ func (l *Live) runPreview(ctx context.Context, pv *previewPlan) bool {
 		return false
 	}
 	l.mu.Lock()
-	cols := l.columns
-	l.preview = res
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	if l.columns == nil {
+		// The execution starts after the preview: its columns are these
+		// (the same statement, one LIMIT apart), until it says.
+		l.columns = append([]Column(nil), res.Columns...)
+	}
 	for i := range res.Columns {
-		if i < len(cols) {
-			res.Columns[i].Name = cols[i].Name
+		if i < len(l.columns) {
+			res.Columns[i].Name = l.columns[i].Name
 		}
 	}
+	l.preview = res
 	return true
 }
 

@@ -291,6 +291,9 @@ func TestLivePreviewCanceled(t *testing.T) {
 	if l.Preview() == nil {
 		t.Fatal("no preview")
 	}
+	if cols := l.Columns(); len(cols) != 1 || cols[0].Name != "i" || cols[0].Type != "BIGINT" {
+		t.Fatalf("columns while previewing: %v", cols)
+	}
 	l.Cancel()
 	if err := l.Wait(ctx); !errors.Is(err, ErrCanceled) {
 		t.Fatalf("after Cancel: %v", err)

@@ -42,6 +42,20 @@ type Source interface {
 	Held() int64
 }
 
+// Previewer is a Source that may have a preview of its first page while
+// its execution still sorts (*lakehouse.Live with a preview): the grid
+// shows the preview at once, labelled "preview · sorting…", and only as
+// the first page, until Page gives that page; PreviewMatch then says
+// whether the two agree, and the grid says so when they do not.
+type Previewer interface {
+	// Preview is the preview of the first page, nil when there is none
+	// (or the first page is in already).
+	Preview() *lakehouse.Result
+	// PreviewMatch says whether the preview equals the first page;
+	// checked is false while either is missing.
+	PreviewMatch() (checked, equal bool)
+}
+
 // SortMsg asks the grid's owner to sort the result by a column (an index
 // into Columns): it re-queries DuckDB, calls SetSource with the sorted
 // result, then SetSort to show the arrow.
@@ -136,6 +150,8 @@ type pageMsg struct {
 	count          int64
 	done           bool
 	held           int64
+	// checked and equal are the source's PreviewMatch, for page 0.
+	checked, equal bool
 }
 
 // countMsg is the source's row count, read while it still runs.
@@ -177,6 +193,8 @@ type Model struct {
 	gen     uint64
 	seq     uint64
 	pages   map[int64]*page
+	// preview stands in for page 0 until it is read (see Previewer).
+	preview *page
 	pending map[int64]request
 	failed  map[int64]error
 	used    uint64
@@ -260,6 +278,13 @@ func (m *Model) SetSource(src Source) tea.Cmd {
 		m.done = true
 		return nil
 	}
+	if p, ok := src.(Previewer); ok {
+		if r := p.Preview(); r != nil && len(r.Rows) > 0 {
+			rows := r.Rows[:min(int64(len(r.Rows)), m.opts.PageSize)]
+			m.preview = &page{rows: rows, cells: m.format(rows)}
+			m.count = int64(len(rows))
+		}
+	}
 	return tea.Batch(m.ensure(), m.countCmd(0), m.waitCmd())
 }
 
@@ -298,6 +323,7 @@ func (m *Model) dropPages() {
 	clear(m.pending)
 	clear(m.pages)
 	clear(m.failed)
+	m.preview = nil
 }
 
 // Close cancels the fetches in flight; the grid's owner closes the source.
@@ -344,23 +370,40 @@ func (m Model) Cursor() (row int64, col int) { return m.row, m.col }
 // Count is the row count the grid shows, and whether it is final.
 func (m Model) Count() (int64, bool) { return m.count, m.done }
 
-// HeldRows is how many rows the grid holds in its pages.
+// HeldRows is how many rows the grid holds in its pages (and preview).
 func (m Model) HeldRows() int64 {
 	var n int64
 	for _, p := range m.pages {
 		n += int64(len(p.rows))
 	}
+	if m.preview != nil {
+		n += int64(len(m.preview.rows))
+	}
 	return n
 }
+
+// Previewing reports whether the grid shows a preview of the first page
+// (see Previewer).
+func (m Model) Previewing() bool { return m.preview != nil }
 
 // Capturing reports whether the grid is taking text (a prompt is open) or
 // showing the cell viewer, so its owner passes it every key, esc and q
 // included.
 func (m Model) Capturing() bool { return m.prompt != promptNone || m.viewer != nil || m.selecting }
 
+// held is the page row i is on, the preview for the first page until
+// that page is read.
+func (m Model) held(i int64) (*page, bool) {
+	p, ok := m.pages[i/m.opts.PageSize]
+	if !ok && m.preview != nil && i < m.opts.PageSize {
+		return m.preview, true
+	}
+	return p, ok
+}
+
 // cells returns row i formatted, when the grid holds it.
 func (m Model) cells(i int64) ([]cell, bool) {
-	p, ok := m.pages[i/m.opts.PageSize]
+	p, ok := m.held(i)
 	if !ok || i < 0 || i%m.opts.PageSize >= int64(len(p.cells)) {
 		return nil, false
 	}
@@ -369,7 +412,7 @@ func (m Model) cells(i int64) ([]cell, bool) {
 
 // Row returns row i's values when the grid holds them.
 func (m Model) Row(i int64) ([]any, bool) {
-	p, ok := m.pages[i/m.opts.PageSize]
+	p, ok := m.held(i)
 	if !ok || i < 0 {
 		return nil, false
 	}
@@ -440,6 +483,13 @@ func (m *Model) gotPage(msg pageMsg) tea.Cmd {
 	}
 	delete(m.pending, msg.page)
 	r.cancel()
+	if msg.page == 0 && m.preview != nil {
+		// The first page replaces its preview; they should agree.
+		m.preview = nil
+		if msg.err == nil && msg.checked && !msg.equal {
+			m.setFlash("the sorted first page differs from its preview: shown now is the sorted one", true)
+		}
+	}
 	if msg.err != nil {
 		m.failed[msg.page] = msg.err
 		m.setFlash(msg.err.Error(), true)
@@ -460,6 +510,9 @@ func (m *Model) gotPage(msg pageMsg) tea.Cmd {
 func (m *Model) setCount(n int64, done bool, held int64) {
 	if m.done && !done {
 		return // read before the end, delivered after it
+	}
+	if m.preview != nil && !done {
+		n = max(n, int64(len(m.preview.rows)))
 	}
 	m.count, m.done, m.srcHeld = n, done, held
 	if m.done && m.row >= m.count {
@@ -560,7 +613,11 @@ func (m *Model) fetch(p int64) tea.Cmd {
 	return func() tea.Msg {
 		res, err := src.Page(ctx, p*size, size)
 		n, done := src.Count()
-		return pageMsg{grid: id, gen: gen, seq: seq, page: p, res: res, err: err, count: n, done: done, held: src.Held()}
+		msg := pageMsg{grid: id, gen: gen, seq: seq, page: p, res: res, err: err, count: n, done: done, held: src.Held()}
+		if pv, ok := src.(Previewer); ok && p == 0 {
+			msg.checked, msg.equal = pv.PreviewMatch()
+		}
+		return msg
 	}
 }
 

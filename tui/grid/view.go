@@ -248,6 +248,9 @@ func (m Model) rowLine(r int64, spans []span, sep string) string {
 	row, ok := m.cells(r)
 	if !ok {
 		note := "loading…"
+		if m.preview != nil {
+			note = "sorting…"
+		}
 		if m.failed[r/m.opts.PageSize] != nil {
 			note = "✗ not loaded (see below)"
 		}
@@ -296,7 +299,14 @@ func (m Model) footer() string {
 		return m.input.View()
 	}
 	var parts []string
-	if m.src != nil && len(m.cols) > 0 {
+	switch {
+	case m.src != nil && len(m.cols) > 0 && m.preview != nil:
+		// The first page's preview, while the execution sorts: no count
+		// yet, and no row past the preview.
+		parts = append(parts, "preview · sorting…", "row "+lakehouse.GroupDigits(strconv.FormatInt(m.row+1, 10))+
+			" of the first "+lakehouse.GroupDigits(strconv.Itoa(len(m.preview.rows)))+" by a top-N",
+			fmt.Sprintf("col %d/%d", m.col+1, len(m.cols)))
+	case m.src != nil && len(m.cols) > 0:
 		n := lakehouse.GroupDigits(strconv.FormatInt(m.count, 10))
 		if !m.done {
 			n += "+ rows…"
