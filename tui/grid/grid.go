@@ -189,10 +189,10 @@ type Model struct {
 	// points line up, as a spreadsheet aligns them.
 	fracs []int
 	// wholes is each column's widest number before its decimal part.
-	wholes  []int
-	gen     uint64
-	seq     uint64
-	pages   map[int64]*page
+	wholes []int
+	gen    uint64
+	seq    uint64
+	pages  map[int64]*page
 	// preview stands in for page 0 until it is read (see Previewer).
 	preview *page
 	pending map[int64]request
