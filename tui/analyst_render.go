@@ -200,7 +200,12 @@ func (v *analyst) resultTitle(t *resultTab) string {
 	switch t.status {
 	case tabRunning:
 		title += " · " + v.spin.View() + " running " + duration(v.sh.now().Sub(t.started))
-		if t.cur != nil {
+		switch {
+		case t.cur != nil && t.grid.Previewing():
+			// The first page is a preview while the execution sorts
+			// (lakehouse/live_preview.go).
+			title += " · first page previewed, sorting"
+		case t.cur != nil:
 			title += " · " + thousands(n) + " rows so far"
 		}
 		// The read lock goes once the result is complete (workspace_analyst.go).
