@@ -426,6 +426,9 @@ func (v *analyst) historyView(width, height int) string {
 		if r.Error != "" {
 			detail = append(detail, wrapped(st.Error, r.Error, inner)...)
 		}
+		if r.Note != "" {
+			detail = append(detail, wrapped(st.Muted, r.Note, inner)...)
+		}
 		detail = detail[:min(len(detail), room/2)]
 		list -= len(detail)
 	}

@@ -511,4 +511,8 @@ func TestAnalystPreview(t *testing.T) {
 	if len(h) < 2 || h[0].Status != "ok" || !strings.Contains(h[0].Note, "equal to the execution's first page") || !strings.Contains(h[0].SQL, "range(1000000)") {
 		t.Fatalf("history %+v, want one entry for the query, noting its preview equal", h)
 	}
+	m.Update(keyMsg("f8"))
+	if out := m.View(); !strings.Contains(out, "first page previewed (200 rows by a top-N") {
+		t.Errorf("the history pane does not show the note:\n%s", out)
+	}
 }
