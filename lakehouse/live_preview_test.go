@@ -198,6 +198,15 @@ func TestLivePreviewSkipped(t *testing.T) {
 			t.Errorf("%s: %v", q, err)
 		}
 	}
+	// A statement that fails, as its preview does, fails as it would
+	// without one: DuckDB's error at its place in the user's text.
+	bad := "SELECT CAST(s AS INTEGER) AS x FROM ties ORDER BY x"
+	var plain, previewed *QueryError
+	_, perr := lh.OpenLive(ctx, bad, LiveOptions{})
+	_, err := lh.OpenLive(ctx, bad, LiveOptions{Preview: true})
+	if !errors.As(perr, &plain) || !errors.As(err, &previewed) || plain.Pos != previewed.Pos || plain.Msg != previewed.Msg {
+		t.Errorf("a failing statement with a preview: %v, without: %v", err, perr)
+	}
 	// Without the option, no preview either.
 	l, err := lh.OpenLive(ctx, "SELECT * FROM ties ORDER BY k", LiveOptions{FirstPage: 100})
 	if err != nil {
