@@ -49,6 +49,9 @@ type QueryRecord struct {
 	// Status is ok, error or canceled.
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
+	// Note says more of how the query ran: its first page's preview
+	// (see Live.Preview), "" for nothing.
+	Note string `json:"note,omitempty"`
 	// CPU is the process's CPU time over the query (a lakehouse.Meter's),
 	// for its usage record; the history does not keep it.
 	CPU time.Duration `json:"-"`
@@ -65,6 +68,7 @@ type queryDetail struct {
 	Status     string `json:"status"`
 	Error      string `json:"error,omitempty"`
 	DurationNS int64  `json:"duration_ns"`
+	Note       string `json:"note,omitempty"`
 }
 
 // RecordQuery appends one query to the history, and its usage to
@@ -94,8 +98,9 @@ func (lh *Lakehouse) RecordQuery(ctx context.Context, r QueryRecord) error {
 	r.Principal = strings.ToValidUTF8(r.Principal, "\uFFFD")
 	r.SQL = truncate(strings.ToValidUTF8(r.SQL, "\uFFFD"), maxHistorySQL)
 	r.Error = truncate(strings.ToValidUTF8(r.Error, "\uFFFD"), maxHistoryError)
+	r.Note = truncate(strings.ToValidUTF8(r.Note, "\uFFFD"), maxHistoryError)
 	if lh.readOnly && lh.path != "" {
-		detail, err := json.Marshal(queryDetail{SQL: r.SQL, Status: r.Status, Error: r.Error, DurationNS: int64(r.Duration)})
+		detail, err := json.Marshal(queryDetail{SQL: r.SQL, Status: r.Status, Error: r.Error, DurationNS: int64(r.Duration), Note: r.Note})
 		if err != nil {
 			return fmt.Errorf("lakehouse: record query: %w", err)
 		}
@@ -120,9 +125,9 @@ func (lh *Lakehouse) RecordQuery(ctx context.Context, r QueryRecord) error {
 // highest number when id is 0.
 func insertQuery(ctx context.Context, e execer, r QueryRecord, id int64) error {
 	_, err := e.ExecContext(ctx, `INSERT INTO sys.query_history
-		(query_id, principal, sql, started_at, ended_at, rows, status, error, duration_ns)
-		SELECT coalesce(nullif(?, 0), coalesce(max(query_id), 0) + 1), ?, ?, ?, ?, ?, ?, ?, ? FROM sys.query_history`,
-		id, r.Principal, r.SQL, r.Started, r.Started.Add(r.Duration), r.Rows, r.Status, nullString(r.Error), int64(r.Duration))
+		(query_id, principal, sql, started_at, ended_at, rows, status, error, duration_ns, note)
+		SELECT coalesce(nullif(?, 0), coalesce(max(query_id), 0) + 1), ?, ?, ?, ?, ?, ?, ?, ?, ? FROM sys.query_history`,
+		id, r.Principal, r.SQL, r.Started, r.Started.Add(r.Duration), r.Rows, r.Status, nullString(r.Error), int64(r.Duration), nullString(r.Note))
 	if err != nil {
 		return fmt.Errorf("lakehouse: record query: %w", err)
 	}
@@ -136,7 +141,7 @@ func recordOf(e AuditEvent) (QueryRecord, bool) {
 		return QueryRecord{}, false
 	}
 	return QueryRecord{Principal: e.Principal, SQL: d.SQL, Started: e.At.UTC(), Duration: time.Duration(d.DurationNS),
-		Rows: e.Rows, Status: d.Status, Error: d.Error}, true
+		Rows: e.Rows, Status: d.Status, Error: d.Error, Note: d.Note}, true
 }
 
 // pendingQueries reads the read-only sessions' query log, numbering its
@@ -269,19 +274,24 @@ func (lh *Lakehouse) QueryHistory(ctx context.Context, search string, limit int)
 // file an older lakebench wrote last, opened read-only, has no query_id
 // and duration_ns yet: they are derived as the migration will set them.
 func (lh *Lakehouse) storedQueries(ctx context.Context, all bool, search string, limit int) ([]QueryRecord, int64, error) {
-	var migrated bool
-	if err := lh.db.QueryRowContext(ctx, `SELECT count(*) = 2 FROM duckdb_columns() WHERE database_name = current_database()
-		AND schema_name = 'sys' AND table_name = 'query_history' AND column_name IN ('query_id', 'duration_ns')`).Scan(&migrated); err != nil {
+	var migrated, noted bool
+	if err := lh.db.QueryRowContext(ctx, `SELECT count(*) FILTER (column_name IN ('query_id', 'duration_ns')) = 2, count(*) FILTER (column_name = 'note') = 1
+		FROM duckdb_columns() WHERE database_name = current_database()
+		AND schema_name = 'sys' AND table_name = 'query_history'`).Scan(&migrated, &noted); err != nil {
 		return nil, 0, fmt.Errorf("lakehouse: query history: %w", err)
 	}
-	id, duration := "query_id", "duration_ns"
+	id, duration, note := "query_id", "duration_ns", "coalesce(note, '')"
+	if !noted {
+		note = "''" // written before notes
+	}
 	if !migrated {
 		id = "row_number() OVER (ORDER BY started_at, rowid)"
 		duration = "date_diff('microsecond', started_at, ended_at) * 1000"
 	}
-	q := `SELECT id, principal, sql, started_at, duration, rows, status, error, max(id) OVER () FROM (
+	q := `SELECT id, principal, sql, started_at, duration, rows, status, error, note, max(id) OVER () FROM (
 		SELECT ` + id + ` AS id, coalesce(principal, '') AS principal, coalesce(sql, '') AS sql, started_at,
-			coalesce(` + duration + `, 0) AS duration, coalesce(rows, 0) AS rows, coalesce(status, '') AS status, coalesce(error, '') AS error
+			coalesce(` + duration + `, 0) AS duration, coalesce(rows, 0) AS rows, coalesce(status, '') AS status, coalesce(error, '') AS error,
+			` + note + ` AS note
 		FROM sys.query_history)
 		QUALIFY (? OR principal = ?) AND (? = '' OR contains(lower(sql), lower(?)))
 		ORDER BY started_at DESC, id DESC`
@@ -299,7 +309,7 @@ func (lh *Lakehouse) storedQueries(ctx context.Context, all bool, search string,
 		var r QueryRecord
 		var started *time.Time
 		var duration int64
-		if err := rows.Scan(&r.ID, &r.Principal, &r.SQL, &started, &duration, &r.Rows, &r.Status, &r.Error, &last); err != nil {
+		if err := rows.Scan(&r.ID, &r.Principal, &r.SQL, &started, &duration, &r.Rows, &r.Status, &r.Error, &r.Note, &last); err != nil {
 			return nil, 0, fmt.Errorf("lakehouse: query history: %w", err)
 		}
 		if started != nil {

@@ -253,7 +253,7 @@ func TestQueryLogTampered(t *testing.T) {
 }
 
 // TestQueryHistoryMigration: a sys.query_history an older lakebench made
-// (no query_id, no duration_ns) reads numbered in a read-only session,
+// (no query_id, no duration_ns, no note) reads numbered in a read-only session,
 // and the next writer numbers it the same way.
 func TestQueryHistoryMigration(t *testing.T) {
 	ctx := context.Background()
@@ -263,6 +263,7 @@ func TestQueryHistoryMigration(t *testing.T) {
 	for _, s := range []string{
 		"ALTER TABLE sys.query_history DROP COLUMN query_id",
 		"ALTER TABLE sys.query_history DROP COLUMN duration_ns",
+		"ALTER TABLE sys.query_history DROP COLUMN note",
 	} {
 		if _, err := w.db.ExecContext(ctx, s); err != nil {
 			t.Fatal(err)

@@ -78,6 +78,11 @@ type Lakehouse struct {
 	parsedMu  sync.Mutex
 	parsedSQL string
 	parsedDoc string
+	// volatile are the names of DuckDB's volatile functions, read once
+	// for the previews of live results (live_preview.go), under
+	// volatileMu.
+	volatileMu sync.Mutex
+	volatile   map[string]bool
 	// completion is what Complete may suggest of the catalog to the
 	// principal, kept by a read-only session (see completionCatalog).
 	completeMu sync.Mutex

@@ -91,6 +91,15 @@ type Live struct {
 	changed  chan struct{} // closed and replaced when rows or finished change
 	closed   bool
 	reason   error // why it was closed, when said (CloseWith)
+
+	// totalKnown says total is the final count (a sort of a complete
+	// result knows it before its table is made); l.mu guards it.
+	totalKnown bool
+
+	// preview is the preview of the first page (live_preview.go), under
+	// l.mu; previewed is closed once it ran or was given up.
+	preview   *Result
+	previewed chan struct{}
 }
 
 // LiveOptions tune OpenLive.
@@ -117,6 +126,10 @@ type LiveOptions struct {
 	// bronze with its runner's rights (pipeline.Project.LandingDirs) and
 	// the project's own code it runs (pipeline.Project.CodePaths).
 	Protected []string
+	// Preview, when set, lets a SELECT with a top-level ORDER BY return
+	// with a preview of its first page (Live.Preview) before its sort is
+	// done: see live_preview.go.
+	Preview bool
 }
 
 // LiveOutcome is how one execution ended.
@@ -126,6 +139,9 @@ type LiveOutcome struct {
 	Status   string // "ok", "error" or "canceled"
 	Err      error
 	Duration int64 // nanoseconds from start to end
+	// Preview says what the first page's preview was, "" without one
+	// (see live_preview.go).
+	Preview string
 }
 
 // QueryError is DuckDB's error for a user's query, with where it points.
@@ -251,6 +267,7 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 	q := trimSQL(selectSQL)
 	lead := len(selectSQL) - len(strings.TrimLeftFunc(selectSQL, unicode.IsSpace))
 	var once sync.Once
+	note := func() string { return "" }
 	report := func(rows int64, err error) {
 		once.Do(func() {
 			if opts.OnDone == nil {
@@ -263,7 +280,7 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 			case err != nil:
 				status = "error"
 			}
-			opts.OnDone(LiveOutcome{SQL: selectSQL, Rows: rows, Status: status, Err: err, Duration: int64(time.Since(start))})
+			opts.OnDone(LiveOutcome{SQL: selectSQL, Rows: rows, Status: status, Err: err, Duration: int64(time.Since(start)), Preview: note()})
 		})
 	}
 	fail := func(err error) (*Live, error) {
@@ -283,6 +300,17 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 		}
 		return fail(err)
 	}
+	// A preview of the first page, checked as the statement is.
+	var pv *previewPlan
+	var pvTables []string
+	var pvAction string
+	if opts.Preview {
+		if pv = lh.planPreview(ctx, q, int64(opts.FirstPage)); pv != nil {
+			if pvTables, pvAction, err = lh.authorizeSQL(ctx, pv.sql); err != nil {
+				pv = nil
+			}
+		}
+	}
 	var sess *liveSession
 	if opts.Store != nil {
 		sess, err = opts.Store.session(ctx)
@@ -296,7 +324,8 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 	l := &Live{lh: lh, sess: sess, sql: q, firstN: int64(opts.FirstPage), cancel: cancel,
 		store: opts.Store, reopen: opts.Reopen, path: lh.path, protected: opts.Protected, memoryLimit: lh.memoryLimit, threads: lh.threads,
 		table: fmt.Sprintf("lb_live_%d", liveSeq.Add(1)),
-		ready: make(chan struct{}), done: make(chan struct{}), changed: make(chan struct{})}
+		ready: make(chan struct{}), done: make(chan struct{}), changed: make(chan struct{}), previewed: make(chan struct{})}
+	note = l.previewNote
 	// A result on a store belongs to the store; the lakehouse cancels
 	// and closes it only while it streams.
 	if !lh.addLive(l) || l.store != nil && !l.store.lives.add(l) {
@@ -306,7 +335,13 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 		return fail(errors.New("lakehouse: the lakehouse is closed"))
 	}
 	go func() {
-		err := l.run(runCtx, q, lead)
+		exec := q
+		if pv == nil {
+			close(l.previewed)
+		} else if l.runPreview(runCtx, pv) {
+			exec = pv.exec
+		}
+		err := l.run(runCtx, exec, lead)
 		if runCtx.Err() != nil && err != nil {
 			err = ErrCanceled
 		}
@@ -323,17 +358,34 @@ func (lh *Lakehouse) OpenLive(ctx context.Context, selectSQL string, opts LiveOp
 		report(n, err)
 		close(l.done)
 	}()
-	<-l.ready
+	// Back with the first page, or its preview when that comes first.
+	select {
+	case <-l.ready:
+	case <-l.previewed:
+		if l.Preview() == nil {
+			<-l.ready
+		}
+	}
 	l.mu.Lock()
-	first, runErr := l.first, l.err
+	first, runErr, preview := l.first, l.err, l.preview
 	l.mu.Unlock()
-	if first == nil {
+	if first == nil && (preview == nil || runErr != nil) {
 		// It failed (or was canceled) before its first rows.
 		lh.audited(ctx, action, selectSQL, tables, 0, runErr)
 		l.Close()
 		return nil, runErr
 	}
-	if err := lh.audited(ctx, action, selectSQL, tables, int64(len(first.Rows)), nil); err != nil {
+	var shown int64
+	if first != nil {
+		shown = int64(len(first.Rows))
+	}
+	if preview != nil {
+		if err := lh.audited(ctx, pvAction, pv.sql, pvTables, int64(len(preview.Rows)), nil); err != nil {
+			l.Close()
+			return nil, err
+		}
+	}
+	if err := lh.audited(ctx, action, selectSQL, tables, shown, nil); err != nil {
 		l.Close()
 		return nil, err
 	}
@@ -825,7 +877,9 @@ func (l *Live) Columns() []Column {
 	return append([]Column(nil), l.columns...)
 }
 
-// Count is how many rows are known so far, and whether that is all of them.
+// Count is how many rows are known so far, and whether that is all of them:
+// a sort of a complete result knows its count (all of them) at once, while
+// its table is still made (a page past the first waits for it).
 func (l *Live) Count() (rows int64, done bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -835,6 +889,9 @@ func (l *Live) Count() (rows int64, done bool) {
 	}
 	if l.err == nil {
 		n = max(n, l.total)
+		if l.totalKnown {
+			return l.total, true
+		}
 	}
 	return n, l.finished
 }
@@ -1094,7 +1151,7 @@ func (l *Live) derive(ctx context.Context, key *sortKey, where string) (*Live, e
 		ready: make(chan struct{}), done: make(chan struct{}), changed: make(chan struct{})}
 	src, pos := l.table, l.pos()
 	if where == "" {
-		d.total = l.rows
+		d.total, d.totalKnown = l.rows, true
 	}
 	l.mu.Unlock()
 	close(d.ready)

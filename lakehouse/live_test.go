@@ -578,8 +578,8 @@ func TestLiveSortStable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := bys.Count(); c != n {
-		t.Fatalf("a sort's count on return: %d, want %d", c, n)
+	if c, done := bys.Count(); c != n || !done {
+		t.Fatalf("a sort's count on return: %d (final %v), want %d, final", c, done, n)
 	}
 	want := append([][]any(nil), rows...)
 	sort.SliceStable(want, func(i, j int) bool { return want[i][2].(string) < want[j][2].(string) })

@@ -375,13 +375,23 @@ func (tx *Tx) checkFingerprint(ctx context.Context, table TableName, rules []Rul
 // volatileFunctions are the names of DuckDB's functions whose result is not
 // the same for the same arguments from one run to the next.
 func (tx *Tx) volatileFunctions(ctx context.Context) (map[string]bool, error) {
-	return tx.functionNames(ctx, "stability <> 'CONSISTENT'")
+	return tx.functionNames(ctx, volatileWhere)
 }
+
+// volatileWhere selects, in duckdb_functions(), the functions whose value
+// may change from one run to the next (a live result's preview skips
+// them too).
+const volatileWhere = "stability <> 'CONSISTENT'"
 
 // functionNames are the lower-case names of DuckDB's functions that where
 // (a condition on duckdb_functions(), a constant of this package) selects.
 func (tx *Tx) functionNames(ctx context.Context, where string) (map[string]bool, error) {
-	rows, err := tx.tx.QueryContext(ctx, "SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE "+where)
+	return functionNames(ctx, tx.tx, where)
+}
+
+// functionNames is Tx.functionNames on any connection.
+func functionNames(ctx context.Context, e execer, where string) (map[string]bool, error) {
+	rows, err := e.QueryContext(ctx, "SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE "+where)
 	if err != nil {
 		return nil, err
 	}

@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS sys.query_history (
 	rows BIGINT, status VARCHAR, error VARCHAR);
 ALTER TABLE sys.query_history ADD COLUMN IF NOT EXISTS query_id BIGINT;
 ALTER TABLE sys.query_history ADD COLUMN IF NOT EXISTS duration_ns BIGINT;
+ALTER TABLE sys.query_history ADD COLUMN IF NOT EXISTS note VARCHAR;
 `
 
 // Run is one row of sys.runs.

@@ -200,7 +200,12 @@ func (v *analyst) resultTitle(t *resultTab) string {
 	switch t.status {
 	case tabRunning:
 		title += " · " + v.spin.View() + " running " + duration(v.sh.now().Sub(t.started))
-		if t.cur != nil {
+		switch {
+		case t.cur != nil && t.grid.Previewing():
+			// The first page is a preview while the execution sorts
+			// (lakehouse/live_preview.go).
+			title += " · first page previewed, sorting"
+		case t.cur != nil:
 			title += " · " + thousands(n) + " rows so far"
 		}
 		// The read lock goes once the result is complete (workspace_analyst.go).
@@ -420,6 +425,9 @@ func (v *analyst) historyView(width, height int) string {
 		detail = append(detail, sqlLines[:min(len(sqlLines), max(1, room/4))]...)
 		if r.Error != "" {
 			detail = append(detail, wrapped(st.Error, r.Error, inner)...)
+		}
+		if r.Note != "" {
+			detail = append(detail, wrapped(st.Muted, r.Note, inner)...)
 		}
 		detail = detail[:min(len(detail), room/2)]
 		list -= len(detail)

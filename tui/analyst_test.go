@@ -453,3 +453,66 @@ func TestAnalystFilterKeepsSort(t *testing.T) {
 		t.Errorf("filtered rows %v, want 93 83 73 (still sorted descending)", got)
 	}
 }
+
+// TestAnalystPreview runs a query with its own ORDER BY over 10M rows: its
+// first page shows at once as a preview, labelled in the grid and the
+// title, while DuckDB sorts; esc cancels the sort, and the history's one
+// entry says canceled and notes the preview. Run again over 1M rows to
+// its end, the preview is replaced by the execution's first page and the
+// history notes they were equal.
+func TestAnalystPreview(t *testing.T) {
+	m, v := analystOn(t, copyWorkspace(t), 120, 40)
+	typeText(m, "SELECT * FROM range(10000000) t(i) ORDER BY i % 7, i DESC")
+	_, cmd := m.Update(ctrlJ)
+	r := newRunner()
+	r.start(cmd)
+	for v.run == nil || v.run.tabs[0].cur == nil {
+		msg := <-r.ch
+		r.outstanding--
+		switch msg := msg.(type) {
+		case nil, spinner.TickMsg, clockMsg:
+		case tea.BatchMsg:
+			for _, c := range msg {
+				r.start(c)
+			}
+		default:
+			_, next := m.Update(msg)
+			r.start(next)
+		}
+	}
+	tab := v.run.tabs[0]
+	out := m.View()
+	if !tab.grid.Previewing() || !strings.Contains(out, "preview · sorting…") || !strings.Contains(out, "first page previewed, sorting") ||
+		!strings.Contains(out, "9,999,997") {
+		t.Fatalf("the preview is not shown, labelled:\n%s", out)
+	}
+	_, cmd = m.Update(keyMsg("esc"))
+	r.start(cmd)
+	r.drain(t, m)
+	if tab.status != tabCanceled || tab.grid.Previewing() {
+		t.Fatalf("after esc: status %q (%s), previewing %v", tab.status, tab.err, tab.grid.Previewing())
+	}
+	if len(v.history) == 0 || v.history[0].Status != "canceled" || !strings.Contains(v.history[0].Note, "first page previewed") {
+		t.Fatalf("history %+v, want the canceled query first, noting its preview", v.history)
+	}
+
+	m.Update(keyMsg("f2"))
+	m.Update(tea.KeyMsg{Type: tea.KeyCtrlA})
+	typeText(m, "SELECT * FROM range(1000000) t(i) ORDER BY i % 7, i DESC")
+	runEditor(t, m)
+	tab = v.run.tabs[0]
+	if n, done := tab.rows(); tab.status != tabOK || n != 1_000_000 || !done || tab.grid.Previewing() {
+		t.Fatalf("status %q (%s), %d rows, done %v, previewing %v", tab.status, tab.err, n, done, tab.grid.Previewing())
+	}
+	if out := m.View(); strings.Contains(out, "preview") || !strings.Contains(out, "999,999") {
+		t.Fatalf("after the sort:\n%s", out)
+	}
+	h := v.history
+	if len(h) < 2 || h[0].Status != "ok" || !strings.Contains(h[0].Note, "equal to the execution's first page") || !strings.Contains(h[0].SQL, "range(1000000)") {
+		t.Fatalf("history %+v, want one entry for the query, noting its preview equal", h)
+	}
+	m.Update(keyMsg("f8"))
+	if out := m.View(); !strings.Contains(out, "first page previewed (200 rows by a top-N") {
+		t.Errorf("the history pane does not show the note:\n%s", out)
+	}
+}

@@ -291,7 +291,7 @@ func (w *Workspace) Query(ctx context.Context, target, sqlText string) (*lakehou
 	record := func(o lakehouse.LiveOutcome) {
 		once.Do(func() {
 			r := lakehouse.QueryRecord{Principal: s.principal, SQL: sqlText, Started: started, Duration: time.Duration(o.Duration),
-				Rows: o.Rows, Status: o.Status, CPU: meter.CPU()}
+				Rows: o.Rows, Status: o.Status, Note: o.Preview, CPU: meter.CPU()}
 			if o.Err != nil {
 				r.Error = o.Err.Error()
 			}
@@ -338,7 +338,10 @@ func (w *Workspace) Query(ctx context.Context, target, sqlText string) (*lakehou
 		}
 		return lh, s.done, nil
 	}
-	live, err := lh.OpenLive(qctx, sqlText, lakehouse.LiveOptions{OnDone: onDone, Store: store, Reopen: reopen, Protected: w.landingDirs()})
+	// An ordered query shows a preview of its first page while it sorts
+	// (lakehouse/live_preview.go): one history entry, noting it.
+	live, err := lh.OpenLive(qctx, sqlText, lakehouse.LiveOptions{OnDone: onDone, Store: store, Reopen: reopen, Protected: w.landingDirs(),
+		Preview: true})
 	if err != nil {
 		cancel()
 		return nil, failed(err)

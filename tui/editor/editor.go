@@ -23,7 +23,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/lakebench/lakebench/lakehouse"
-	"github.com/mattn/go-runewidth"
 )
 
 // RunMsg asks the editor's owner to run statements: the one under the
@@ -835,7 +834,9 @@ func (m *Model) scroll() {
 }
 
 // runeWidth is the cells a character takes: tabs their width, control
-// characters one (drawn as �).
+// characters one (drawn as �), the characters that join or restyle an
+// emoji none (they are not drawn), any other its width as the results
+// grid measures it (ansi.StringWidth).
 func runeWidth(r rune, tab int) int {
 	switch {
 	case r == '\t':
@@ -844,8 +845,19 @@ func runeWidth(r rune, tab int) int {
 		return 1
 	case r < utf8.RuneSelf:
 		return 1
+	case joiner(r):
+		return 0
 	}
-	return runewidth.RuneWidth(r)
+	return ansi.StringWidth(string(r))
+}
+
+// joiner reports the runes that join or restyle an emoji (zero-width
+// joiner, variation selectors, skin tones): terminals disagree on the
+// width of the sequences they make (tmux draws 👍🏽 four columns wide, ❤️
+// one), so the editor draws the emoji apart, as the results grid does
+// (tui/grid's oneLine): the text keeps them, the screen shows 👍 and ❤.
+func joiner(r rune) bool {
+	return r == '\u200d' || r >= '\ufe00' && r <= '\ufe0f' || r >= 0x1f3fb && r <= 0x1f3ff
 }
 
 // displayCol is the cell where byte col of line l is drawn.
@@ -1126,6 +1138,8 @@ func (m Model) renderLine(b *buffer, row int, sb *strings.Builder, width int, sc
 				sb.WriteString(strings.Repeat(" ", w))
 			case r == utf8.RuneError && size == 1, r < 0x20, r == 0x7f:
 				sb.WriteString("�")
+			case joiner(r):
+				// Not drawn (see joiner).
 			default:
 				sb.WriteString(line[i : i+size])
 			}

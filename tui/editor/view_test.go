@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 )
 
@@ -66,5 +67,29 @@ func TestGolden(t *testing.T) {
 				golden.RequireEqual(t, out)
 			})
 		}
+	}
+}
+
+// TestEmojiSequencesOneWidth: emoji joined or restyled (a skin tone, a
+// zero-width joiner, a variation selector) measure differently by
+// grapheme and by character, and terminals disagree on them (tmux drew
+// 👍🏽 four columns wide and ❤️ one, and the editor's lines moved): the
+// editor draws them apart, as the results grid does, so both measures
+// agree on every line, with the cursor anywhere on them, and the text
+// keeps every character.
+func TestEmojiSequencesOneWidth(t *testing.T) {
+	text := "SELECT '👍🏽x', '❤️y', '👨‍👩‍👧w', 'z' -- 界\nFROM t"
+	m := newTest(t, text, Options{})
+	m.SetSize(60, 8)
+	for range len([]rune(text)) + 2 {
+		for i, l := range strings.Split(m.View(), "\n") {
+			if g, c := ansi.StringWidth(l), ansi.StringWidthWc(l); g != 60 || c != 60 {
+				t.Fatalf("line %d is %d cells wide by grapheme and %d by character, want 60 (cursor %v): %q", i, g, c, m.buf().cur, l)
+			}
+		}
+		keys(t, m, "right")
+	}
+	if m.Value() != text {
+		t.Fatalf("the text changed: %q", m.Value())
 	}
 }

@@ -2,12 +2,14 @@ package grid
 
 import (
 	"context"
+	"database/sql"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	_ "github.com/duckdb/duckdb-go/v2" // the reference: DuckDB through database/sql
 	"github.com/lakebench/lakebench/lakehouse"
 )
 
@@ -194,4 +196,74 @@ func BenchmarkLiveOpen10M(b *testing.B) {
 	b.ReportMetric(float64(median(last))/float64(median(lastRef)), "last/page")
 	b.ReportMetric(float64(median(open).Microseconds())/1000, "open_ms")
 	b.ReportMetric(float64(median(first).Microseconds())/1000, "page_ms")
+}
+
+// BenchmarkLiveOpenOrdered10M times what a user waits for on a 10M-row
+// query with its own ORDER BY (the Analyst view's `SELECT * FROM
+// range(10000000) t(i) ORDER BY i % 7, i DESC`): OpenLive with a preview
+// (lakehouse/live_preview.go) and SetSource to a View showing the first
+// rows, against DuckDB returning the same query with LIMIT 200 through
+// database/sql on an in-memory database of its own. screen/limit is the
+// median of the pairs' ratios, measured in the same iteration, in turns
+// first (target at most 2).
+func BenchmarkLiveOpenOrdered10M(b *testing.B) {
+	ctx := context.Background()
+	const q = "SELECT * FROM range(10000000) t(i) ORDER BY i % 7, i DESC"
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	var ratios []float64
+	var shown, limits []time.Duration
+	for i := range b.N {
+		for j := range 5 {
+			ref := func() {
+				t0 := time.Now()
+				rows, err := db.QueryContext(ctx, q+" LIMIT 200")
+				if err != nil {
+					b.Fatal(err)
+				}
+				n := 0
+				for rows.Next() {
+					n++
+				}
+				rows.Close()
+				if n != 200 {
+					b.Fatalf("LIMIT 200: %d rows", n)
+				}
+				limits = append(limits, time.Since(t0))
+			}
+			screen := func() {
+				t0 := time.Now()
+				l, err := testLH.OpenLive(ctx, q, lakehouse.LiveOptions{Preview: true})
+				if err != nil {
+					b.Fatal(err)
+				}
+				m := New(Options{PageSize: 200, CountEvery: -1})
+				m.SetSize(120, 40)
+				cmd := m.SetSource(l)
+				v := m.View()
+				shown = append(shown, time.Since(t0))
+				if !strings.Contains(v, "9,999,997") || !strings.Contains(v, "preview · sorting…") {
+					b.Fatalf("no preview on screen:\n%s", v)
+				}
+				_ = cmd // the first page's fetch would wait for the sort: not run
+				m.Close()
+				l.Close()
+			}
+			if (i+j)%2 == 0 {
+				ref()
+				screen()
+			} else {
+				screen()
+				ref()
+			}
+			ratios = append(ratios, float64(shown[len(shown)-1])/float64(limits[len(limits)-1]))
+		}
+	}
+	slices.Sort(ratios)
+	b.ReportMetric(ratios[len(ratios)/2], "screen/limit")
+	b.ReportMetric(float64(median(shown).Microseconds())/1000, "screen_ms")
+	b.ReportMetric(float64(median(limits).Microseconds())/1000, "limit_ms")
 }

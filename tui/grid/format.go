@@ -29,6 +29,9 @@ const (
 type cell struct {
 	text string
 	kind cellKind
+	// frac is the cells a number takes from its decimal point on (0
+	// without one): a column's numbers line up on the point.
+	frac int
 }
 
 // nullText is how a NULL shows: distinct from an empty string, which shows
@@ -42,7 +45,11 @@ func formatCell(v any, typ string) cell {
 		return cell{text: nullText, kind: kindNull}
 	}
 	if s, ok := formatNumber(roundForScreen(v, typ), typ); ok {
-		return cell{text: s, kind: kindNumber}
+		c := cell{text: s, kind: kindNumber}
+		if i := strings.IndexByte(s, '.'); i >= 0 {
+			c.frac = len(s) - i
+		}
+		return c
 	}
 	return cell{text: oneLine(formatValue(v, typ)), kind: kindText}
 }

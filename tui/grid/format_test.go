@@ -233,3 +233,35 @@ func TestEmojiSequencesOneWidth(t *testing.T) {
 		}
 	}
 }
+
+// TestDecimalPointsLineUp: a column of numbers with different decimal
+// parts (DOUBLEs, integers, NaN) is right-aligned on the decimal point,
+// as a spreadsheet aligns it: every point in one screen column, an
+// integer's last digit just left of it.
+func TestDecimalPointsLineUp(t *testing.T) {
+	src := streamed(t, `SELECT x FROM (VALUES (1.5::DOUBLE), (1234.25), (3), (0.125), (-20.5), ('nan'::DOUBLE), (NULL)) v(x)`)
+	m := open(t, src, 40, 12, Options{})
+	lines := strings.Split(m.View(), "\n")
+	point := -1
+	for _, l := range lines[2:8] {
+		l = ansi.Strip(l)
+		cell := strings.Split(l, "│")[1]
+		var at int
+		switch {
+		case strings.Contains(cell, "."):
+			at = strings.Index(cell, ".")
+		case strings.Contains(cell, "3"), strings.Contains(cell, "nan"):
+			// A number without a point: its point would come next.
+			at = len(strings.TrimRight(cell, " "))
+		default:
+			t.Fatalf("unexpected cell %q", cell)
+		}
+		if point >= 0 && at != point {
+			t.Fatalf("decimal points at %d and %d:\n%s", point, at, m.View())
+		}
+		point = at
+	}
+	if !strings.Contains(lines[4], "    3     │") {
+		t.Errorf("the integer 3 is not aligned as 3.000 would be: %q", lines[4])
+	}
+}

@@ -42,6 +42,20 @@ type Source interface {
 	Held() int64
 }
 
+// Previewer is a Source that may have a preview of its first page while
+// its execution still sorts (*lakehouse.Live with a preview): the grid
+// shows the preview at once, labelled "preview · sorting…", and only as
+// the first page, until Page gives that page; PreviewMatch then says
+// whether the two agree, and the grid says so when they do not.
+type Previewer interface {
+	// Preview is the preview of the first page, nil when there is none
+	// (or the first page is in already).
+	Preview() *lakehouse.Result
+	// PreviewMatch says whether the preview equals the first page;
+	// checked is false while either is missing.
+	PreviewMatch() (checked, equal bool)
+}
+
 // SortMsg asks the grid's owner to sort the result by a column (an index
 // into Columns): it re-queries DuckDB, calls SetSource with the sorted
 // result, then SetSort to show the arrow.
@@ -136,6 +150,8 @@ type pageMsg struct {
 	count          int64
 	done           bool
 	held           int64
+	// checked and equal are the source's PreviewMatch, for page 0.
+	checked, equal bool
 }
 
 // countMsg is the source's row count, read while it still runs.
@@ -168,9 +184,17 @@ type Model struct {
 	cols    []lakehouse.Column
 	numeric []bool
 	widths  []int
-	gen     uint64
-	seq     uint64
-	pages   map[int64]*page
+	// fracs is each column's widest decimal part (the point and the
+	// digits after it): numbers are padded on the right to it, so their
+	// points line up, as a spreadsheet aligns them.
+	fracs []int
+	// wholes is each column's widest number before its decimal part.
+	wholes []int
+	gen    uint64
+	seq    uint64
+	pages  map[int64]*page
+	// preview stands in for page 0 until it is read (see Previewer).
+	preview *page
 	pending map[int64]request
 	failed  map[int64]error
 	used    uint64
@@ -236,6 +260,8 @@ func (m *Model) SetSource(src Source) tea.Cmd {
 	}
 	m.numeric = make([]bool, len(m.cols))
 	m.widths = make([]int, len(m.cols))
+	m.fracs = make([]int, len(m.cols))
+	m.wholes = make([]int, len(m.cols))
 	for i, c := range m.cols {
 		m.numeric[i] = lakehouse.IsNumericType(c.Type)
 	}
@@ -251,6 +277,13 @@ func (m *Model) SetSource(src Source) tea.Cmd {
 	if src == nil {
 		m.done = true
 		return nil
+	}
+	if p, ok := src.(Previewer); ok {
+		if r := p.Preview(); r != nil && len(r.Rows) > 0 {
+			rows := r.Rows[:min(int64(len(r.Rows)), m.opts.PageSize)]
+			m.preview = &page{rows: rows, cells: m.format(rows)}
+			m.count = int64(len(rows))
+		}
 	}
 	return tea.Batch(m.ensure(), m.countCmd(0), m.waitCmd())
 }
@@ -290,6 +323,7 @@ func (m *Model) dropPages() {
 	clear(m.pending)
 	clear(m.pages)
 	clear(m.failed)
+	m.preview = nil
 }
 
 // Close cancels the fetches in flight; the grid's owner closes the source.
@@ -336,23 +370,40 @@ func (m Model) Cursor() (row int64, col int) { return m.row, m.col }
 // Count is the row count the grid shows, and whether it is final.
 func (m Model) Count() (int64, bool) { return m.count, m.done }
 
-// HeldRows is how many rows the grid holds in its pages.
+// HeldRows is how many rows the grid holds in its pages (and preview).
 func (m Model) HeldRows() int64 {
 	var n int64
 	for _, p := range m.pages {
 		n += int64(len(p.rows))
 	}
+	if m.preview != nil {
+		n += int64(len(m.preview.rows))
+	}
 	return n
 }
+
+// Previewing reports whether the grid shows a preview of the first page
+// (see Previewer).
+func (m Model) Previewing() bool { return m.preview != nil }
 
 // Capturing reports whether the grid is taking text (a prompt is open) or
 // showing the cell viewer, so its owner passes it every key, esc and q
 // included.
 func (m Model) Capturing() bool { return m.prompt != promptNone || m.viewer != nil || m.selecting }
 
+// held is the page row i is on, the preview for the first page until
+// that page is read.
+func (m Model) held(i int64) (*page, bool) {
+	p, ok := m.pages[i/m.opts.PageSize]
+	if !ok && m.preview != nil && i < m.opts.PageSize {
+		return m.preview, true
+	}
+	return p, ok
+}
+
 // cells returns row i formatted, when the grid holds it.
 func (m Model) cells(i int64) ([]cell, bool) {
-	p, ok := m.pages[i/m.opts.PageSize]
+	p, ok := m.held(i)
 	if !ok || i < 0 || i%m.opts.PageSize >= int64(len(p.cells)) {
 		return nil, false
 	}
@@ -361,7 +412,7 @@ func (m Model) cells(i int64) ([]cell, bool) {
 
 // Row returns row i's values when the grid holds them.
 func (m Model) Row(i int64) ([]any, bool) {
-	p, ok := m.pages[i/m.opts.PageSize]
+	p, ok := m.held(i)
 	if !ok || i < 0 {
 		return nil, false
 	}
@@ -432,6 +483,13 @@ func (m *Model) gotPage(msg pageMsg) tea.Cmd {
 	}
 	delete(m.pending, msg.page)
 	r.cancel()
+	if msg.page == 0 && m.preview != nil {
+		// The first page replaces its preview; they should agree.
+		m.preview = nil
+		if msg.err == nil && msg.checked && !msg.equal {
+			m.setFlash("the sorted first page differs from its preview: shown now is the sorted one", true)
+		}
+	}
 	if msg.err != nil {
 		m.failed[msg.page] = msg.err
 		m.setFlash(msg.err.Error(), true)
@@ -452,6 +510,9 @@ func (m *Model) gotPage(msg pageMsg) tea.Cmd {
 func (m *Model) setCount(n int64, done bool, held int64) {
 	if m.done && !done {
 		return // read before the end, delivered after it
+	}
+	if m.preview != nil && !done {
+		n = max(n, int64(len(m.preview.rows)))
 	}
 	m.count, m.done, m.srcHeld = n, done, held
 	if m.done && m.row >= m.count {
@@ -552,7 +613,11 @@ func (m *Model) fetch(p int64) tea.Cmd {
 	return func() tea.Msg {
 		res, err := src.Page(ctx, p*size, size)
 		n, done := src.Count()
-		return pageMsg{grid: id, gen: gen, seq: seq, page: p, res: res, err: err, count: n, done: done, held: src.Held()}
+		msg := pageMsg{grid: id, gen: gen, seq: seq, page: p, res: res, err: err, count: n, done: done, held: src.Held()}
+		if pv, ok := src.(Previewer); ok && p == 0 {
+			msg.checked, msg.equal = pv.PreviewMatch()
+		}
+		return msg
 	}
 }
 
@@ -591,7 +656,13 @@ func (m *Model) format(rows [][]any) [][]cell {
 			w := textWidth(c.text)
 			if w > m.opts.MaxWidth {
 				c.text = ansi.Truncate(c.text, m.opts.MaxWidth, "…")
-				w = m.opts.MaxWidth
+				w, c.frac = m.opts.MaxWidth, 0
+			}
+			if c.kind == kindNumber {
+				// The whole part and the widest decimal part side by side.
+				m.fracs[i] = max(m.fracs[i], c.frac)
+				m.wholes[i] = max(m.wholes[i], w-c.frac)
+				w = min(m.wholes[i]+m.fracs[i], m.opts.MaxWidth)
 			}
 			m.widths[i] = max(m.widths[i], w)
 			out[r][i] = c

@@ -248,6 +248,9 @@ func (m Model) rowLine(r int64, spans []span, sep string) string {
 	row, ok := m.cells(r)
 	if !ok {
 		note := "loading…"
+		if m.preview != nil {
+			note = "sorting…"
+		}
 		if m.failed[r/m.opts.PageSize] != nil {
 			note = "✗ not loaded (see below)"
 		}
@@ -259,7 +262,14 @@ func (m Model) rowLine(r int64, spans []span, sep string) string {
 		if s.col < len(row) {
 			c = row[s.col]
 		}
-		text := fitText(c.text, s.width, c.kind == kindNumber)
+		text := c.text
+		if c.kind == kindNumber {
+			// Padded on the right to the column's widest decimal part,
+			// while the column is wide enough: the points line up.
+			pad := min(m.fracs[s.col]-c.frac, s.width-textWidth(text))
+			text += strings.Repeat(" ", max(pad, 0))
+		}
+		text = fitText(text, s.width, c.kind == kindNumber)
 		var st *lipgloss.Style
 		if c.kind == kindNull {
 			st = &m.Styles.Null
@@ -289,7 +299,14 @@ func (m Model) footer() string {
 		return m.input.View()
 	}
 	var parts []string
-	if m.src != nil && len(m.cols) > 0 {
+	switch {
+	case m.src != nil && len(m.cols) > 0 && m.preview != nil:
+		// The first page's preview, while the execution sorts: no count
+		// yet, and no row past the preview.
+		parts = append(parts, "preview · sorting…", "row "+lakehouse.GroupDigits(strconv.FormatInt(m.row+1, 10))+
+			" of the first "+lakehouse.GroupDigits(strconv.Itoa(len(m.preview.rows)))+" by a top-N",
+			fmt.Sprintf("col %d/%d", m.col+1, len(m.cols)))
+	case m.src != nil && len(m.cols) > 0:
 		n := lakehouse.GroupDigits(strconv.FormatInt(m.count, 10))
 		if !m.done {
 			n += "+ rows…"
