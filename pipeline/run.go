@@ -73,6 +73,25 @@ type RunResult struct {
 	// Alerts are the alerts the run's last step evaluated (those its
 	// alerts tasks did not).
 	Alerts []AlertStatus `json:"alerts,omitempty"`
+	// Steps are what the run did after its tasks (each monitor, the
+	// health, the alerts), with their wall and CPU time.
+	Steps []StepTime `json:"steps,omitempty"`
+}
+
+// StepTime is one step of a run after its tasks: its name ("monitor
+// gold.daily_revenue", "health", "alerts"), wall and process CPU time
+// (nothing else of the run runs beside it).
+type StepTime struct {
+	Step string        `json:"step"`
+	Wall time.Duration `json:"wall"`
+	CPU  time.Duration `json:"cpu"`
+}
+
+// timeStep runs do as the run's step named step, recording its time.
+func (r *RunResult) timeStep(step string, do func()) {
+	m := lakehouse.StartMeter()
+	do()
+	r.Steps = append(r.Steps, StepTime{Step: step, Wall: time.Since(m.Start()), CPU: m.CPU()})
 }
 
 // TaskError is the failure of one task; its dependants are skipped.
@@ -363,21 +382,26 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	// (freshness, completeness) on what the run left, before the alerts,
 	// which may read them. Failing to record them fails the run's record.
 	if ctx.Err() == nil {
-		if err := p.runMonitors(ctx, lh, opts.Principal, res.RunID, len(opts.FullRefresh) > 0); err != nil {
+		if err := p.runMonitors(ctx, lh, opts.Principal, res, len(opts.FullRefresh) > 0); err != nil {
 			errs = append(errs, fmt.Errorf("pipeline: monitors: %w", err))
 		}
-		if err := p.runHealth(ctx, lh, opts.Principal, res.RunID); err != nil {
-			errs = append(errs, fmt.Errorf("pipeline: health: %w", err))
-		}
+		res.timeStep("health", func() {
+			if err := p.runHealth(ctx, lh, opts.Principal, res.RunID); err != nil {
+				errs = append(errs, fmt.Errorf("pipeline: health: %w", err))
+			}
+		})
 	}
 	// The last step: every alert, evaluated on what the run left, as the
 	// run's principal. An alert in ERROR does not fail the run; failing
 	// to record the evaluations does.
 	if ctx.Err() == nil && len(p.Resources.Alerts) > 0 {
-		alerts, err := p.runAlerts(ctx, lh, opts.Principal, res.RunID)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("pipeline: alerts: %w", err))
-		}
+		var alerts []AlertStatus
+		res.timeStep("alerts", func() {
+			var err error
+			if alerts, err = p.runAlerts(ctx, lh, opts.Principal, res.RunID); err != nil {
+				errs = append(errs, fmt.Errorf("pipeline: alerts: %w", err))
+			}
+		})
 		res.Alerts = alerts
 		if len(alerts) > 0 {
 			emit(Event{Kind: AlertsChecked, RunID: res.RunID, Total: len(tasks), Rows: int64(len(alerts)), Detail: alertSummary(alerts)})
