@@ -294,7 +294,9 @@ func (tx *Tx) LoadSamples(ctx context.Context, ps []*ColumnProfile) error {
 	for i, d := range digests {
 		quoted[i] = QuoteString(d)
 	}
-	rows, err := tx.tx.QueryContext(ctx, `SELECT digest, column_name, to_json(sample)::VARCHAR, to_json(value_counts)::VARCHAR
+	// The lists are read as DuckDB's values, not as JSON text: formatting
+	// every sampled double as text took most of a monitor's drift.
+	rows, err := tx.tx.QueryContext(ctx, `SELECT digest, column_name, sample, value_counts
 		FROM sys.profile_samples WHERE table_name = ? AND digest IN (`+strings.Join(quoted, ", ")+`)`, ps[0].Table)
 	if err != nil {
 		return fmt.Errorf("lakehouse: read sys.profile_samples: %w", queryError(ctx, err))
@@ -302,17 +304,28 @@ func (tx *Tx) LoadSamples(ctx context.Context, ps []*ColumnProfile) error {
 	defer rows.Close()
 	for rows.Next() {
 		var d, c string
-		var sm, vc sql.NullString
+		var sm, vc any
 		if err := rows.Scan(&d, &c, &sm, &vc); err != nil {
 			return fmt.Errorf("lakehouse: read sys.profile_samples: %w", err)
 		}
 		var sample []float64
 		var counts []FrequentItem
-		if sm.Valid {
-			json.Unmarshal([]byte(sm.String), &sample)
+		if l, ok := sm.([]any); ok {
+			sample = make([]float64, 0, len(l))
+			for _, v := range l {
+				f, ok := v.(float64)
+				if !ok {
+					return fmt.Errorf("lakehouse: read sys.profile_samples: %s of %s holds %T in its sample", c, ps[0].Table, v)
+				}
+				sample = append(sample, f)
+			}
 		}
-		if vc.Valid {
-			json.Unmarshal([]byte(vc.String), &counts)
+		if l, ok := vc.([]any); ok {
+			for _, v := range l {
+				m, _ := v.(map[string]any)
+				item, _ := m["item"].(string)
+				counts = append(counts, FrequentItem{Item: item, Count: asInt(m["count"])})
+			}
 		}
 		if len(counts) == 0 {
 			counts = nil

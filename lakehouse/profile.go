@@ -207,6 +207,7 @@ func profileOn(ctx context.Context, e execer, t TableName, opts ProfileOptions, 
 			n, unit, _ := strings.Cut(canon, " ")
 			w := pw
 			w.gran, w.previous = canon, previous[canon]
+			w.timeCol, w.timeType = QuoteIdent(declared[i].Name), strings.ToUpper(declared[i].Type)
 			w.bucket = fmt.Sprintf("time_bucket(INTERVAL '%s %s', CAST(%s AS TIMESTAMP))", n, unit, QuoteIdent(declared[i].Name))
 			ps, err := w.profile(ctx, e)
 			if err != nil {
@@ -251,6 +252,10 @@ type profileWindow struct {
 	samples           bool
 	now               time.Time
 	previous          map[time.Time][]ColumnProfile // reusable windows, by start
+	// timeCol is a time series' column, timeType its type, for the bounds
+	// that let DuckDB skip the row groups outside the changed windows
+	// (windowBounds).
+	timeCol, timeType string
 }
 
 // profileSignature identifies what a profile computes, for its digests:
@@ -314,7 +319,7 @@ func (pw profileWindow) profile(ctx context.Context, e execer) ([]ColumnProfile,
 			for i, c := range changed {
 				lits[i] = timestampLiteral(c)
 			}
-			src += " AND lb_w IN (" + strings.Join(lits, ", ") + ")"
+			src += " AND lb_w IN (" + strings.Join(lits, ", ") + ")" + pw.windowBounds(changed)
 		}
 	}
 	sel := []string{"lb_w", "count(*)", "sum(lb_h)::VARCHAR"}
@@ -603,6 +608,27 @@ func (pw profileWindow) profile(ctx context.Context, e execer) ([]ColumnProfile,
 		}
 	}
 	return mergeWindows(computed, kept), nil
+}
+
+// windowBounds bounds the time column itself to the span of the changed
+// windows (in order), so DuckDB reads only the row groups whose min and
+// max can hold them instead of bucketing every row: a condition every row
+// of those windows meets (a row of a window lies in [start, start +
+// granularity)), beside the exact lb_w IN (...). Only for a DATE or
+// TIMESTAMP column, whose CAST to TIMESTAMP is the time zone's no matter:
+// "" for others.
+func (pw profileWindow) windowBounds(changed []time.Time) string {
+	lo, hi := changed[0], addGranularity(changed[len(changed)-1], pw.gran)
+	switch pw.timeType {
+	case "DATE":
+		// A date's midnight is in [lo, hi) only if the date is in
+		// [date(lo), date(hi)].
+		day := func(t time.Time) string { return "DATE " + QuoteString(t.UTC().Format(time.DateOnly)) }
+		return " AND " + pw.timeCol + " >= " + day(lo) + " AND " + pw.timeCol + " <= " + day(hi)
+	case "TIMESTAMP":
+		return " AND " + pw.timeCol + " >= " + timestampLiteral(lo) + " AND " + pw.timeCol + " < " + timestampLiteral(hi)
+	}
+	return ""
 }
 
 // digest is the digest of a window of n rows whose hashes sum to sum.

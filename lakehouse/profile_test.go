@@ -7,6 +7,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -377,11 +378,22 @@ func TestProfileSampleIsBounded(t *testing.T) {
 // gone) and takes the others from it; the result equals profiling every
 // window, and a window's profile (its exact quantiles, its hash-drawn
 // sample of a window past SampleSize) does not depend on the order its
-// rows were written in.
+// rows were written in. The time column is a DATE, then a TIMESTAMP with
+// rows through each day (the changed windows' bounds on it, windowBounds,
+// keep every row of them).
 func TestProfileReusesUnchangedWindows(t *testing.T) {
+	for _, day := range []string{
+		"DATE '2026-01-05' + (range % 4)::INTEGER",
+		"TIMESTAMP '2026-01-05' + to_days((range % 4)::INTEGER) + to_seconds((range % 86400)::BIGINT)",
+	} {
+		t.Run(strings.Fields(day)[0], func(t *testing.T) { testProfileReusesUnchangedWindows(t, day) })
+	}
+}
+
+func testProfileReusesUnchangedWindows(t *testing.T, day string) {
 	ctx := context.Background()
 	lh := openColumnsTarget(t, `CREATE TABLE silver.sales AS
-		SELECT DATE '2026-01-05' + (range % 4)::INTEGER AS day, (hash(range) % 1000) / 10.0 AS price,
+		SELECT `+day+` AS day, (hash(range) % 1000) / 10.0 AS price,
 			['a', 'b', 'c'][(hash(range * 7) % 3)::INTEGER + 1] AS cat, range AS id FROM range(24000)`)
 	table := TableName{Schema: "silver", Name: "sales"}
 	opts := ProfileOptions{Type: TimeSeries, TimestampColumn: "day", Samples: true}
@@ -407,8 +419,8 @@ func TestProfileReusesUnchangedWindows(t *testing.T) {
 		}
 	}
 	for _, s := range []string{
-		"UPDATE silver.sales SET price = price + 1 WHERE day = DATE '2026-01-06' AND id % 10 = 1",
-		"DELETE FROM silver.sales WHERE day = DATE '2026-01-07'",
+		"UPDATE silver.sales SET price = price + 1 WHERE CAST(day AS DATE) = DATE '2026-01-06' AND id % 10 = 1",
+		"DELETE FROM silver.sales WHERE CAST(day AS DATE) = DATE '2026-01-07'",
 		"INSERT INTO silver.sales SELECT DATE '2026-01-09', 5.0, 'a', 100000 + range FROM range(10)",
 		// the same rows written in another order
 		"CREATE TABLE silver.shuffled AS SELECT * FROM silver.sales ORDER BY hash(id)",

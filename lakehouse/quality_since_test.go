@@ -66,6 +66,10 @@ func TestCheckSourceMatchesFullCheck(t *testing.T) {
 	check("shared key", rules, true, "")
 	ingestText(t, lh, "day3.csv", "id,k,amount\n5,1,11\n6,2,1000\n", "s")
 	check("new keys", rules, true, "")
+	// Id 2 again among new ids, no NULL: the old rows are looked up
+	// within the new keys' range (keyBounds), which holds id 2.
+	ingestText(t, lh, "day3b.csv", "id,k,amount\n9,1,3\n2,1,12\n10,2,40\n", "s")
+	check("shared key in range", rules, true, "")
 	if _, err := lh.Exec(ctx, "UPDATE silver.ref SET lim = 0 WHERE k = 1"); err != nil {
 		t.Fatal(err)
 	}

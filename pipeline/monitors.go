@@ -36,16 +36,18 @@ func monitorOptions(m QualityMonitor) lakehouse.ProfileOptions {
 // window, but profiles only those whose rows changed since the table's
 // last profile (the others are its recorded ones); with full, as a run
 // with --full-refresh, every window is profiled again.
-func (p *Project) runMonitors(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID string, full bool) error {
+func (p *Project) runMonitors(ctx context.Context, lh *lakehouse.Lakehouse, principal string, res *RunResult, full bool) error {
 	var errs []error
 	for _, name := range sortedKeys(p.Resources.QualityMonitors) {
 		m := p.Resources.QualityMonitors[name]
 		if !m.Profile && !m.Drift {
 			continue
 		}
-		if err := p.monitor(ctx, lh, principal, runID, name, m, full); err != nil && !errors.Is(err, errNotBuilt) {
-			errs = append(errs, fmt.Errorf("monitor %s: %w", name, err))
-		}
+		res.timeStep("monitor "+name, func() {
+			if err := p.monitor(ctx, lh, principal, res.RunID, name, m, full); err != nil && !errors.Is(err, errNotBuilt) {
+				errs = append(errs, fmt.Errorf("monitor %s: %w", name, err))
+			}
+		})
 	}
 	return errors.Join(errs...)
 }

@@ -73,6 +73,30 @@ type RunResult struct {
 	// Alerts are the alerts the run's last step evaluated (those its
 	// alerts tasks did not).
 	Alerts []AlertStatus `json:"alerts,omitempty"`
+	// Steps are what the run did after its tasks (each monitor, the
+	// health, the alerts), with their wall and CPU time.
+	Steps []StepTime `json:"steps,omitempty"`
+	// stepsMu guards Steps: the monitors and the health run side by side.
+	stepsMu sync.Mutex
+}
+
+// StepTime is one step of a run after its tasks: its name ("monitor
+// gold.daily_revenue", "health", "alerts"), wall and process CPU time
+// (the monitors and the health run side by side, beside the last tasks,
+// so their CPU times overlap; the alerts run alone).
+type StepTime struct {
+	Step string        `json:"step"`
+	Wall time.Duration `json:"wall"`
+	CPU  time.Duration `json:"cpu"`
+}
+
+// timeStep runs do as the run's step named step, recording its time.
+func (r *RunResult) timeStep(step string, do func()) {
+	m := lakehouse.StartMeter()
+	do()
+	r.stepsMu.Lock()
+	defer r.stepsMu.Unlock()
+	r.Steps = append(r.Steps, StepTime{Step: step, Wall: time.Since(m.Start()), CPU: m.CPU()})
 }
 
 // TaskError is the failure of one task; its dependants are skipped.
@@ -274,7 +298,7 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	var post chan []error
 	startPost := func() {
 		post = make(chan []error, 1)
-		go func() { post <- p.afterTasks(ctx, lh, opts, res.RunID) }()
+		go func() { post <- p.afterTasks(ctx, lh, opts, res) }()
 	}
 	for finished < len(tasks) {
 		if post == nil && ctx.Err() == nil && p.onlyLate(tasks, func(i int) bool { return state[i] == pending || state[i] == running }) {
@@ -384,10 +408,13 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	// run's principal. An alert in ERROR does not fail the run; failing
 	// to record the evaluations does.
 	if ctx.Err() == nil && len(p.Resources.Alerts) > 0 {
-		alerts, err := p.runAlerts(ctx, lh, opts.Principal, res.RunID)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("pipeline: alerts: %w", err))
-		}
+		var alerts []AlertStatus
+		res.timeStep("alerts", func() {
+			var err error
+			if alerts, err = p.runAlerts(ctx, lh, opts.Principal, res.RunID); err != nil {
+				errs = append(errs, fmt.Errorf("pipeline: alerts: %w", err))
+			}
+		})
 		res.Alerts = alerts
 		if len(alerts) > 0 {
 			emit(Event{Kind: AlertsChecked, RunID: res.RunID, Total: len(tasks), Rows: int64(len(alerts)), Detail: alertSummary(alerts)})
@@ -411,14 +438,14 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 
 // afterTasks runs the monitors and the tables' health, side by side: each
 // reads its own tables and records in its own transaction.
-func (p *Project) afterTasks(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOptions, runID string) []error {
+func (p *Project) afterTasks(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOptions, res *RunResult) []error {
 	var monitorsErr, healthErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		monitorsErr = p.runMonitors(ctx, lh, opts.Principal, runID, len(opts.FullRefresh) > 0)
+		monitorsErr = p.runMonitors(ctx, lh, opts.Principal, res, len(opts.FullRefresh) > 0)
 	})
 	wg.Go(func() {
-		healthErr = p.runHealth(ctx, lh, opts.Principal, runID)
+		res.timeStep("health", func() { healthErr = p.runHealth(ctx, lh, opts.Principal, res.RunID) })
 	})
 	wg.Wait()
 	var errs []error

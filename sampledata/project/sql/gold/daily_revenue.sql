@@ -6,7 +6,7 @@ SELECT
     coalesce(p.category, 'unknown')                 AS category,
     coalesce(c.region, 'unknown')                   AS region,
     count(DISTINCT o.order_id)                      AS orders,
-    sum(i.quantity)                                 AS items,
+    sum(i.quantity)::BIGINT                         AS items,
     -- money is summed as DECIMAL: the cents do not depend on the order rows are read in
     round(sum((i.quantity * i.unit_price * (1 - o.discount_pct / 100))::DECIMAL(18, 6)), 2)::DOUBLE AS revenue
 FROM silver.orders AS o

@@ -4,7 +4,7 @@
 SELECT
     o.order_date,
     i.product_id,
-    sum(i.quantity)                                 AS units,
+    sum(i.quantity)::BIGINT                         AS units,
     -- money is summed as DECIMAL: the cents do not depend on the order rows are read in
     sum((i.quantity * i.unit_price * (1 - o.discount_pct / 100))::DECIMAL(18, 6)) AS net,
     sum((i.quantity * i.unit_price)::DECIMAL(18, 6)) AS gross,
