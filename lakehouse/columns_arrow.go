@@ -5,7 +5,6 @@ package lakehouse
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -25,7 +24,7 @@ const ColumnarReads = "arrow"
 // several threads), and a row's values must stay together.
 func fetchColumns(ctx context.Context, conn *sql.Conn, _ *sql.Tx, query string, reads []columnRead) error {
 	return conn.Raw(func(dc any) error {
-		dconn, ok := dc.(driver.Conn)
+		dconn, ok := duckConn(dc)
 		if !ok {
 			return fmt.Errorf("not a DuckDB connection: %T", dc)
 		}

@@ -172,7 +172,7 @@ func open(ctx context.Context, path string, opts Options, held *writerLock) (*La
 		lh.releaseLock()
 		return nil, lh.openError(err)
 	}
-	lh.db = sql.OpenDB(connector)
+	lh.db = sql.OpenDB(cleanConnector{connector})
 	if err := lh.db.PingContext(ctx); err != nil {
 		lh.db.Close()
 		lh.releaseLock()

@@ -36,7 +36,6 @@ import (
 	"unsafe"
 
 	bindings "github.com/duckdb/duckdb-go-bindings"
-	"github.com/duckdb/duckdb-go/v2"
 )
 
 // Live is one execution of a SELECT, streamed: its first rows are at hand
@@ -243,7 +242,7 @@ func (s *liveSession) raw(fn func(bindings.Connection) error) error {
 // rawConnection is the C connection inside a driver connection of
 // duckdb-go, which does not export it.
 func rawConnection(dc any) (bindings.Connection, error) {
-	c, ok := dc.(*duckdb.Conn)
+	c, ok := duckConn(dc)
 	if !ok {
 		return bindings.Connection{}, fmt.Errorf("lakehouse: not a DuckDB connection: %T", dc)
 	}
@@ -612,32 +611,70 @@ func (l *Live) stream(ctx context.Context, c bindings.Connection, q string, lead
 		}
 	}
 	// A cancel interrupts DuckDB wherever it is; the interrupt is done
-	// before the connection is given back.
+	// before the connection is given back. DuckDB clears a connection's
+	// interrupt when a query begins (duckdb_pending_prepared_streaming):
+	// a cancel before then is said again once it has begun, so the
+	// execution sees one either way.
 	interrupted := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		bindings.Interrupt(c)
+		liveHook(l, liveInterrupted, "")
 		close(interrupted)
 	})
-	defer func() {
-		if !stop() {
-			<-interrupted
+	// settle waits for the cancel's interrupt in flight; false when none
+	// will come (stopped first, even as ctx was being canceled).
+	settle := sync.OnceValue(func() bool {
+		if stop() {
+			return false
 		}
-	}()
+		<-interrupted
+		return true
+	})
+	defer settle()
+	liveHook(l, liveBegin, "")
 	var pending bindings.PendingResult
 	if bindings.PendingPreparedStreaming(ps, &pending) == bindings.StateError {
 		msg := bindings.PendingError(pending)
 		bindings.DestroyPending(&pending)
 		return l.duckError(msg, q, 0, lead, len(q))
 	}
+	// The query has begun: it is executed even when canceled (DuckDB
+	// ends a begun query only at the connection's next statement).
+	liveHook(l, liveBegun, "")
+	if ctx.Err() != nil {
+		bindings.Interrupt(c)
+	}
 	var res bindings.Result
 	state := bindings.ExecutePending(pending, &res)
 	bindings.DestroyPending(&pending)
 	defer bindings.DestroyResult(&res)
+	liveHook(l, liveExecuted, bindings.ResultError(&res))
 	if state == bindings.StateError {
 		return l.duckError(bindings.ResultError(&res), q, 0, lead, len(q))
 	}
 	defer sp.close()
+	defer func() {
+		if ctx.Err() == nil {
+			return
+		}
+		// Canceled: the query ends in DuckDB before the connection is
+		// given back. The interrupt is set (said since the query began,
+		// see above), so the next fetch ends it, after at most the chunks
+		// DuckDB had buffered.
+		if !settle() {
+			bindings.Interrupt(c)
+		}
+		for {
+			chunk := bindings.FetchChunk(res)
+			if chunk.Ptr == nil {
+				break
+			}
+			bindings.DestroyDataChunk(&chunk)
+		}
+		liveHook(l, liveEnded, bindings.ResultError(&res))
+	}()
 	for ctx.Err() == nil {
+		liveHook(l, liveFetch, "")
 		chunk := bindings.FetchChunk(res)
 		if chunk.Ptr == nil {
 			break

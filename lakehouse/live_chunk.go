@@ -48,3 +48,17 @@ func chunkRows(chunk bindings.DataChunk, n int, rows [][]any) ([][]any, error) {
 	}
 	return rows, nil
 }
+
+// The steps of a live execution a test may act at (liveHook).
+const (
+	liveBegin       = "begin"       // the query is about to begin in DuckDB
+	liveBegun       = "begun"       // it has begun, not yet executing
+	liveExecuted    = "executed"    // executed up to its first chunk (detail: DuckDB's error)
+	liveFetch       = "fetch"       // a chunk is about to be fetched
+	liveEnded       = "ended"       // a canceled query ended in DuckDB (detail: its error)
+	liveInterrupted = "interrupted" // a cancel interrupted DuckDB
+)
+
+// liveHook is called at each step of a live execution: a test orders a
+// cancel against them (nothing in a build's own code sets it).
+var liveHook = func(l *Live, step, detail string) {}

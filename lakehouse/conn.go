@@ -1,0 +1,58 @@
+package lakehouse
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// A query DuckDB began on a connection stays the connection's until its
+// next statement, even when it never runs: duckdb-go begins a query
+// (duckdb_pending_prepared) and returns without executing it when its
+// context is canceled just then. Such a query holds its connection's
+// client context, which holds the database instance: disconnecting does
+// not free them, so the file stays open (and locked) for good, and
+// DuckDB's instance cache spins forever in the next open of the same
+// file in this process, waiting for that instance to go. A cleanConn
+// runs SELECT 1 before it disconnects: DuckDB ends the connection's
+// unfinished query before a statement starts
+// (TestConnCloseEndsUnfinishedQuery).
+
+// cleanConnector is duckdb-go's connector handing out cleanConns.
+type cleanConnector struct{ *duckdb.Connector }
+
+func (c cleanConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	dc, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn, ok := dc.(*duckdb.Conn)
+	if !ok {
+		dc.Close()
+		return nil, fmt.Errorf("lakehouse: not a DuckDB connection: %T", dc)
+	}
+	return &cleanConn{conn}, nil
+}
+
+// cleanConn is a duckdb-go connection (every method of it) that ends
+// DuckDB's unfinished query before it closes.
+type cleanConn struct{ *duckdb.Conn }
+
+func (c *cleanConn) Close() error {
+	c.Conn.ExecContext(context.Background(), "SELECT 1", nil) // its error is no matter: DuckDB ends the query first
+	return c.Conn.Close()
+}
+
+// duckConn is duckdb-go's connection in a driver connection of a
+// Lakehouse (database/sql's Conn.Raw hands over a cleanConn).
+func duckConn(dc any) (*duckdb.Conn, bool) {
+	switch c := dc.(type) {
+	case *cleanConn:
+		return c.Conn, true
+	case *duckdb.Conn:
+		return c, true
+	}
+	return nil, false
+}
