@@ -219,7 +219,7 @@ func readLoadCache(dir, file string) (*loadCache, bool) {
 	// Each file takes at least its digest and a length byte: a count past
 	// what the rest could hold is damage (or forgery), not an allocation.
 	nFiles := r.uvarint()
-	if r.err {
+	if r.err || nFiles > uint64(len(r.b)/(sha256.Size+1)) {
 		return nil, false
 	}
 	c := &loadCache{files: make([]cachedFile, nFiles)}
