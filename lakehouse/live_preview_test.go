@@ -1,6 +1,7 @@
 package lakehouse
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -140,25 +141,15 @@ func compareValues(a, b any, nullsFirst bool) int {
 	}
 	switch x := a.(type) {
 	case int64:
-		return cmpOrdered(x, b.(int64))
+		return cmp.Compare(x, b.(int64))
 	case int32:
-		return cmpOrdered(x, b.(int32))
+		return cmp.Compare(x, b.(int32))
 	case float64:
-		return cmpOrdered(x, b.(float64))
+		return cmp.Compare(x, b.(float64))
 	case string:
-		return cmpOrdered(x, b.(string))
+		return cmp.Compare(x, b.(string))
 	}
 	panic(fmt.Sprintf("compareValues: %T", a))
-}
-
-func cmpOrdered[T int64 | int32 | float64 | string](a, b T) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // TestLivePreviewSkipped: a statement that is not one SELECT ending in

@@ -37,7 +37,13 @@ func (r *runner) start(cmd tea.Cmd) {
 // returns, until no command is left.
 func (r *runner) drain(t *testing.T, m *Model) {
 	t.Helper()
-	for r.outstanding > 0 {
+	r.feed(m, func() bool { return r.outstanding > 0 })
+}
+
+// feed feeds messages back into m, starting the commands each returns,
+// while more says so.
+func (r *runner) feed(m *Model, more func() bool) {
+	for more() {
 		msg := <-r.ch
 		r.outstanding--
 		switch msg := msg.(type) {
@@ -161,20 +167,7 @@ func TestAnalystCancelStreaming(t *testing.T) {
 	r.start(cmd)
 	// Feed messages until the first page is at hand; the rest would take
 	// hours.
-	for v.run == nil || v.run.tabs[0].cur == nil {
-		msg := <-r.ch
-		r.outstanding--
-		switch msg := msg.(type) {
-		case nil, spinner.TickMsg, clockMsg:
-		case tea.BatchMsg:
-			for _, c := range msg {
-				r.start(c)
-			}
-		default:
-			_, next := m.Update(msg)
-			r.start(next)
-		}
-	}
+	r.feed(m, func() bool { return v.run == nil || v.run.tabs[0].cur == nil })
 	if !v.run.running() {
 		t.Fatalf("the result ended before the cancel: %+v", v.run.tabs[0])
 	}
@@ -466,20 +459,7 @@ func TestAnalystPreview(t *testing.T) {
 	_, cmd := m.Update(ctrlJ)
 	r := newRunner()
 	r.start(cmd)
-	for v.run == nil || v.run.tabs[0].cur == nil {
-		msg := <-r.ch
-		r.outstanding--
-		switch msg := msg.(type) {
-		case nil, spinner.TickMsg, clockMsg:
-		case tea.BatchMsg:
-			for _, c := range msg {
-				r.start(c)
-			}
-		default:
-			_, next := m.Update(msg)
-			r.start(next)
-		}
-	}
+	r.feed(m, func() bool { return v.run == nil || v.run.tabs[0].cur == nil })
 	tab := v.run.tabs[0]
 	out := m.View()
 	if !tab.grid.Previewing() || !strings.Contains(out, "preview · sorting…") || !strings.Contains(out, "first page previewed, sorting") ||
