@@ -245,6 +245,12 @@ func (v *analyst) started(msg anStartedMsg) tea.Cmd {
 	t.base, t.cur = msg.live, msg.live
 	t.grid = v.newGrid()
 	v.showResult(msg.idx)
+	// A small screen shows one pane: the results, as soon as their first
+	// page (or its preview) is at hand, rather than the editor until the
+	// end. The editor is one key away (f2); esc still cancels.
+	if !v.tall() && v.focus == paneEditor {
+		v.focusPane(paneResults)
+	}
 	l := msg.live
 	return tea.Batch(t.grid.SetSource(l), func() tea.Msg {
 		err := l.Wait(context.Background())

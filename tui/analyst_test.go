@@ -158,31 +158,39 @@ func TestAnalystCancel(t *testing.T) {
 
 // TestAnalystCancelStreaming cancels a result whose first rows are on
 // screen while the rest still streams in: the grid keeps what came, and
-// the history says canceled.
+// the history says canceled. A small screen, which shows one pane, shows
+// the results as soon as their first page is at hand.
 func TestAnalystCancelStreaming(t *testing.T) {
-	m, v := analystOn(t, copyWorkspace(t), 120, 40)
-	typeText(m, "select range as n from range(1000000000000)")
-	_, cmd := m.Update(ctrlJ)
-	r := newRunner()
-	r.start(cmd)
-	// Feed messages until the first page is at hand; the rest would take
-	// hours.
-	r.feed(m, func() bool { return v.run == nil || v.run.tabs[0].cur == nil })
-	if !v.run.running() {
-		t.Fatalf("the result ended before the cancel: %+v", v.run.tabs[0])
-	}
-	_, cmd = m.Update(keyMsg("esc"))
-	r.start(cmd)
-	r.drain(t, m)
-	tab := v.run.tabs[0]
-	if n, done := tab.rows(); tab.status != tabCanceled || n == 0 || !done {
-		t.Fatalf("after esc: status %q (%s), %d rows done=%v; want canceled with its first rows", tab.status, tab.err, n, done)
-	}
-	if len(v.history) == 0 || v.history[0].Status != "canceled" || !strings.Contains(v.history[0].SQL, "range(1000000000000)") {
-		t.Errorf("history %+v, want the canceled query first", v.history)
-	}
-	if out := m.View(); !strings.Contains(out, "canceled") {
-		t.Errorf("the view does not say canceled:\n%s", out)
+	for _, size := range [][2]int{{120, 40}, {80, 24}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			m, v := analystOn(t, copyWorkspace(t), size[0], size[1])
+			typeText(m, "select range as n from range(1000000000000)")
+			_, cmd := m.Update(ctrlJ)
+			r := newRunner()
+			r.start(cmd)
+			// Feed messages until the first page is at hand; the rest
+			// would take hours.
+			r.feed(m, func() bool { return v.run == nil || v.run.tabs[0].cur == nil })
+			if !v.run.running() {
+				t.Fatalf("the result ended before the cancel: %+v", v.run.tabs[0])
+			}
+			if out := m.View(); !v.tall() && (v.focus != paneResults || !strings.Contains(out, "results")) {
+				t.Errorf("a small screen does not show the streaming results:\n%s", out)
+			}
+			_, cmd = m.Update(keyMsg("esc"))
+			r.start(cmd)
+			r.drain(t, m)
+			tab := v.run.tabs[0]
+			if n, done := tab.rows(); tab.status != tabCanceled || n == 0 || !done {
+				t.Fatalf("after esc: status %q (%s), %d rows done=%v; want canceled with its first rows", tab.status, tab.err, n, done)
+			}
+			if len(v.history) == 0 || v.history[0].Status != "canceled" || !strings.Contains(v.history[0].SQL, "range(1000000000000)") {
+				t.Errorf("history %+v, want the canceled query first", v.history)
+			}
+			if out := m.View(); !strings.Contains(out, "canceled") {
+				t.Errorf("the view does not say canceled:\n%s", out)
+			}
+		})
 	}
 }
 
