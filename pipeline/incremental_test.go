@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lakebench/lakebench/lakehouse"
 	"github.com/lakebench/lakebench/sampledata"
@@ -481,6 +482,9 @@ func TestRunRefusesBadKinds(t *testing.T) {
 		{"    gold.revenue: {kind: incremental}\n", `lakebench.yml:7:20: unknown kind "incremental" for model gold.revenue`},
 		{"    gold.revenue: {kind: incremental_by_time, time_column: customer, lookback: 30 days}\n", `lookback "30 days" is not a duration`},
 		{"    silver.orders: {kind: incremental_by_batch}\n", "silver.orders is incremental_by_batch but reads no STREAM() input"},
+		// More days than a time.Duration holds wrapped to a negative
+		// lookback: the window began after the newest row.
+		{"    gold.revenue: {kind: incremental_by_time, time_column: day, lookback: 106752d}\n", `lakebench.yml:7:65: lookback "106752d" is too long`},
 	} {
 		dir := writeProject(t, fastGold)
 		writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:", "  models:\n"+c.models+"  quality:", 1))
@@ -781,6 +785,44 @@ func TestForgedModelFilesNotDoubleCounted(t *testing.T) {
 	for _, tr := range res.Tasks {
 		if tr.TaskKey == "silver.orders" && !strings.Contains(tr.Detail, "rebuilt in full: its table already holds rows of 1 of the files") {
 			t.Errorf("silver.orders' detail %q, want it to say why it was rebuilt", tr.Detail)
+		}
+	}
+}
+
+// TestParseLookbackBounds checks the lookbacks a model may set: whole
+// days up to the longest a time.Duration holds, never a negative one
+// (106752d used to wrap around to about -292 years).
+func TestParseLookbackBounds(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want time.Duration
+		err  string
+	}{
+		{"", 0, ""},
+		{"0d", 0, ""},
+		{"3d", 72 * time.Hour, ""},
+		{"12h", 12 * time.Hour, ""},
+		{"106751d", 106751 * 24 * time.Hour, ""},
+		{"106752d", 0, "is too long"},
+		{"99999999999d", 0, "is too long"},
+		{"9223372036854775807d", 0, "is too long"},
+		{"99999999999999999999d", 0, "is not a duration"},
+		{"-1d", 0, "is not a duration"},
+		{"-1h", 0, "is not a duration"},
+		{"1ns", 0, "is not a duration"},
+	} {
+		got, err := ParseLookback(c.in)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: got %v, %v; want an error saying %q", c.in, got, err, c.err)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%q: got %v, %v; want %v", c.in, got, err, c.want)
+		}
+		if got < 0 {
+			t.Errorf("%q: a negative lookback %v", c.in, got)
 		}
 	}
 }

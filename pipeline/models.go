@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -705,6 +706,9 @@ func (p *Project) kindColumnsError(m Model, s ModelSettings, cols []lakehouse.Co
 	return nil
 }
 
+// maxLookbackDays is the longest lookback in days a time.Duration holds.
+const maxLookbackDays = int(math.MaxInt64 / int64(24*time.Hour))
+
 // ParseLookback reads an incremental_by_time model's lookback: days (3d)
 // or a Go duration (12h, 90m); "" is none.
 func ParseLookback(s string) (time.Duration, error) {
@@ -715,6 +719,12 @@ func ParseLookback(s string) (time.Duration, error) {
 		n, err := strconv.Atoi(d)
 		if err != nil || n < 0 {
 			return 0, fmt.Errorf("lookback %q is not a duration: write whole days (3d) or hours (12h)", s)
+		}
+		// More days than a time.Duration holds wrapped around to a
+		// negative lookback, a window after the newest row: late rows
+		// were never rebuilt.
+		if n > maxLookbackDays {
+			return 0, fmt.Errorf("lookback %q is too long: at most %dd (to rebuild everything each run, use kind full)", s, maxLookbackDays)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
