@@ -537,7 +537,7 @@ func IsIntegerType(t string) bool {
 }
 
 func trimSQL(s string) string {
-	return strings.TrimRight(strings.TrimSpace(s), "; \n\t")
+	return TrimStatement(s)
 }
 
 // unwrapError shows DuckDB's error context ("LINE 1: ..." and its caret)

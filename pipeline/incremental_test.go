@@ -826,3 +826,48 @@ func TestParseLookbackBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestModelEndingInComment checks that a model file may end in comments
+// and semicolons, as SQL files often do, whatever its kind: a trailing
+// "-- comment" failed every build with DuckDB's "syntax error at end of
+// input" (it swallowed the parenthesis lakebench wraps the SELECT in),
+// and "; -- comment" with "syntax error at or near ;", neither with a
+// position.
+func TestModelEndingInComment(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, "select day, customer, sum(amount) as revenue from silver.orders group by all; -- one row per day and customer")
+	writeTestFile(t, dir, "sql/silver/orders.sql", "select id::int as id, customer, amount::double as amount,\n"+
+		"  CAST(regexp_extract(_source_file, '\\d{4}-\\d{2}-\\d{2}') AS DATE) as day, _source_file\nfrom stream(bronze.orders) -- new files only")
+	writeTestFile(t, dir, "sql/gold/totals.sql", "select customer, sum(amount) as total from silver.orders group by all;\n/* every day */\n-- end")
+	writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:", `  models:
+    silver.orders: {kind: incremental_by_batch, unique_key: [id]}
+    gold.revenue: {kind: incremental_by_time, time_column: day, lookback: 1d}
+  quality:`, 1))
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	for i, add := range []string{"", "landing/orders/orders_2026-01-05.csv"} {
+		if add != "" {
+			writeTestFile(t, dir, add, "id,customer,amount\n5,dan,7\n")
+		}
+		if _, err := p.Run(ctx, lh, RunOptions{Target: "dev"}); err != nil {
+			t.Fatalf("run %d: %v", i+1, err)
+		}
+		for _, q := range []string{
+			`(SELECT * FROM gold.revenue EXCEPT ALL SELECT day, customer, sum(amount) FROM silver.orders GROUP BY ALL)
+				UNION ALL (SELECT day, customer, sum(amount) FROM silver.orders GROUP BY ALL EXCEPT ALL SELECT * FROM gold.revenue)`,
+			`(SELECT * FROM gold.totals EXCEPT ALL SELECT customer, sum(amount) FROM silver.orders GROUP BY ALL)
+				UNION ALL (SELECT customer, sum(amount) FROM silver.orders GROUP BY ALL EXCEPT ALL SELECT * FROM gold.totals)`,
+		} {
+			if n := count(t, lh, q); n != 0 {
+				t.Errorf("run %d: %d rows differ from the models' SQL over silver.orders", i+1, n)
+			}
+		}
+	}
+	if n := count(t, lh, "SELECT * FROM silver.orders WHERE id = 5"); n != 1 {
+		t.Errorf("the second day's order is in silver %d times, want once", n)
+	}
+}

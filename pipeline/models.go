@@ -630,7 +630,7 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		}
 		col := lakehouse.QuoteIdent(s.TimeColumn)
 		cond := "(" + col + " >= " + start + " OR " + col + " IS NULL)"
-		b.sql = "SELECT * FROM (\n" + strings.TrimRight(strings.TrimSpace(m.render(func(t lakehouse.TableName) string { return t.SQL() })), "; \n\t") + "\n) AS lb_window WHERE " + cond
+		b.sql = "SELECT * FROM (\n" + lakehouse.TrimStatement(m.render(func(t lakehouse.TableName) string { return t.SQL() })) + "\n) AS lb_window WHERE " + cond
 		b.mat = lakehouse.Materialization{ReplaceWhere: cond}
 		b.note = fmt.Sprintf("%s: %s from %s on", m.Table, s.TimeColumn, from)
 	case kind == KindIncrementalByUniqueKey:

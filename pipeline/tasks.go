@@ -425,7 +425,7 @@ func (p *Project) transformTask(models, all []Model, refresh *fullBuilds) (task,
 					return 0, "", fmt.Errorf("%s: %w", m.Path, err)
 				}
 			}
-			if err := authorizeRules(ctx, tx, "("+strings.TrimRight(strings.TrimSpace(b.sql), "; \n\t")+"\n)", r); err != nil {
+			if err := authorizeRules(ctx, tx, "("+lakehouse.TrimStatement(b.sql)+"\n)", r); err != nil {
 				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
 			}
 			n, outcomes, err := tx.MaterializeChecked(ctx, m.Table, b.sql, b.mat, r, lakehouse.QualityRun{RunID: runID, RunTime: time.Now()})
