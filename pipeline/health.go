@@ -53,6 +53,9 @@ const (
 	sourceLearned     = "learned"
 	sourceObjective   = "objective"
 	oneDay            = 24 * time.Hour
+	// maxJudgedDays is how many calendar days before the newest a run
+	// judges at most (ten years); older data days still teach the cadence.
+	maxJudgedDays = 3660
 )
 
 // runHealth is a run's step after runMonitors: freshness and completeness
@@ -341,7 +344,24 @@ func judgeDays(s *healthSeries, clock, now time.Time, e *emitter) {
 	}
 	var gaps []float64
 	last := -1 // index of the newest data day before D
-	for D := first; !D.After(newest); D = D.Add(oneDay) {
+	// One row dated far from the others (a 9999-12-31 placeholder, a year
+	// 0001 typo) made a run judge every calendar day between them: a
+	// result per day per table, which took all the memory of the machine.
+	// Days before the judged span only teach the cadence.
+	start := first
+	if from := newest.Add(-maxJudgedDays * oneDay); from.After(first) {
+		start = from
+		for i, d := range s.days {
+			if !d.Day.Before(start) {
+				break
+			}
+			if last >= 0 {
+				gaps = append(gaps, d.Day.Sub(s.days[last].Day).Hours()/24)
+			}
+			last = i
+		}
+	}
+	for D := start; !D.After(newest); D = D.Add(oneDay) {
 		final := D.Equal(newest)
 		i, has := byDay[D]
 		end := D.Add(oneDay)

@@ -343,3 +343,37 @@ func TestHealthDownstreamImpact(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthFarOffDay checks that one row dated far from the others (a
+// 2200-01-01 placeholder beside ten days of 2026) does not make a run
+// judge every calendar day between them: it recorded a result per day,
+// and on a 9999-12-31 row took all the machine's memory. The judged span
+// is at most maxJudgedDays before the newest day.
+func TestHealthFarOffDay(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeTestFile(t, dir, FileName, "bundle: {name: health}\n")
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	if _, err := lh.Exec(ctx, `CREATE TABLE silver.readings AS
+		SELECT TIMESTAMP '2026-01-01' + to_days(d::INTEGER) AS ts, d AS v FROM range(10) AS r(d)
+		UNION ALL SELECT TIMESTAMP '2200-01-01', 0`); err != nil {
+		t.Fatal(err)
+	}
+	p.Clock = func() time.Time { return time.Date(2026, 1, 11, 0, 0, 0, 0, time.UTC) }
+	if _, err := p.CheckHealth(ctx, lh, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	n := count(t, lh, "SELECT * FROM sys.table_results WHERE schema_name = 'silver' AND table_name = 'readings'")
+	// A few metrics a day over at most maxJudgedDays+1 days.
+	if n == 0 || n > 4*(maxJudgedDays+1) {
+		t.Errorf("silver.readings has %d health results, want at most %d (a few per day of the judged span)", n, 4*(maxJudgedDays+1))
+	}
+	if n := count(t, lh, "SELECT * FROM sys.table_results WHERE table_name = 'readings' AND window_start < TIMESTAMP '2200-01-01' - INTERVAL 3660 DAY"); n != 0 {
+		t.Errorf("%d results judge days before the span", n)
+	}
+}
