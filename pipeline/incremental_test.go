@@ -871,3 +871,29 @@ func TestModelEndingInComment(t *testing.T) {
 		t.Errorf("the second day's order is in silver %d times, want once", n)
 	}
 }
+
+// TestModelNameWithDot checks that a model file whose name (or
+// directory) has a dot is refused before anything is built, at the file:
+// sql/gold/a.b.sql built "gold"."a.b", which reads back as no table, so
+// every run failed in its health step after building.
+func TestModelNameWithDot(t *testing.T) {
+	for _, path := range []string{"sql/gold/a.b.sql", "sql/my.gold/sales.sql"} {
+		dir := writeProject(t, fastGold)
+		writeTestFile(t, dir, path, "select 1 as x")
+		project := strings.Replace(testProject, "transforms: [sql/silver/*.sql, sql/gold/*.sql]", "transforms: [sql/silver/*.sql, sql/gold/*.sql, sql/my.gold/*.sql]", 1)
+		writeTestFile(t, dir, FileName, project)
+		p, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lh := openTarget(t, p)
+		_, err = p.Run(context.Background(), lh, RunOptions{Target: "dev"})
+		if err == nil || !strings.Contains(err.Error(), path+":1:1") || !strings.Contains(err.Error(), "has a dot") {
+			t.Errorf("%s: run error %v, want it to name the file and the dot", path, err)
+		}
+		if tables := builtTables(t, lh); len(tables) > 0 {
+			t.Errorf("%s: the refused run built %v", path, tables)
+		}
+		lh.Close()
+	}
+}

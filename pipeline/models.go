@@ -280,6 +280,12 @@ func (p *Project) readModel(ctx context.Context, lh sqlParser, path, rel string)
 	m := Model{Table: lakehouse.TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(name)}, Path: rel, Text: p.Substitute(string(data))}
 	m.Streams = findStreams(m.Text)
 	m.SQL = m.renderAs(func(t lakehouse.TableName) string { return t.SQL() }, false)
+	// A dot in the name makes "gold.a.b", which reads back as no table:
+	// the model built, then the run's health step failed, every run.
+	if strings.Contains(m.Table.Schema, ".") || strings.Contains(m.Table.Name, ".") {
+		return Model{}, &Error{File: path, Line: 1, Column: 1, Message: fmt.Sprintf("a model's table is named by its directory and file: %q.%q has a dot in a name", m.Table.Schema, m.Table.Name),
+			Hint: "rename it without dots, for example sql/" + strings.ReplaceAll(m.Table.Schema, ".", "_") + "/" + strings.ReplaceAll(m.Table.Name, ".", "_") + ".sql"}
+	}
 	if lakehouse.InternalSchema(m.Table.Schema) {
 		return Model{}, &Error{File: path, Line: 1, Column: 1, Message: fmt.Sprintf("a model cannot build %s: schema %s is lakebench's own", m.Table, m.Table.Schema),
 			Hint: "put the file under sql/silver, sql/gold or sql/ml: " + lakehouse.InternalSchemaHint}
