@@ -112,6 +112,13 @@ func (p *Project) evaluateHealth(ctx context.Context, lh *lakehouse.Lakehouse, r
 	var read []string
 	var clock time.Time // the newest day of the target's batches
 	for _, t := range tables {
+		// A table with a dot in its name (made by a query, or by a model
+		// file named a.b.sql before those were refused) has no
+		// "schema.name" its results could be recorded under: it failed
+		// every run's health step.
+		if strings.Contains(t.Table.Schema, ".") || strings.Contains(t.Table.Name, ".") {
+			continue
+		}
 		s := &healthSeries{table: t.Table.String(), commits: t.Commits, dayCol: p.dayColumn(t)}
 		if m, ok := p.Resources.QualityMonitors[s.table]; ok {
 			s.monitor = &m

@@ -377,3 +377,34 @@ func TestHealthFarOffDay(t *testing.T) {
 		t.Errorf("%d results judge days before the span", n)
 	}
 }
+
+// TestHealthSkipsDottedTable checks that a table whose name has a dot
+// (gold."a.b", made by a query) does not fail the health step, which
+// records results under "schema.name": every run failed after building.
+func TestHealthSkipsDottedTable(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	writeTestFile(t, dir, FileName, "bundle: {name: health}\n")
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	for _, q := range []string{
+		`CREATE SCHEMA IF NOT EXISTS gold`,
+		`CREATE TABLE gold."a.b" AS SELECT TIMESTAMP '2026-01-01' + to_days(d::INTEGER) AS ts FROM range(10) AS r(d)`,
+		`CREATE TABLE gold.ok AS SELECT TIMESTAMP '2026-01-01' + to_days(d::INTEGER) AS ts FROM range(10) AS r(d)`,
+	} {
+		if _, err := lh.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.Clock = func() time.Time { return time.Date(2026, 1, 11, 0, 0, 0, 0, time.UTC) }
+	if _, err := p.CheckHealth(ctx, lh, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, lh, "SELECT * FROM sys.table_results WHERE schema_name = 'gold' AND table_name = 'ok'"); n == 0 {
+		t.Error("gold.ok was not judged")
+	}
+}
