@@ -169,10 +169,10 @@ func (tx *Tx) SelectColumns(ctx context.Context, selectSQL string) ([]Column, er
 }
 
 // PartitionStart is where an incremental_by_time run of table starts: the
-// newest value of column in the table minus lookback, as a SQL literal of
-// the column's type and as text. ok is false when the table has no value
-// yet.
-func (tx *Tx) PartitionStart(ctx context.Context, table TableName, column string, lookback time.Duration) (literal, text string, ok bool, err error) {
+// newest value of column in the table not after now (the newest of all
+// when every value is after now) minus lookback, as a SQL literal of the
+// column's type and as text. ok is false when the table has no value yet.
+func (tx *Tx) PartitionStart(ctx context.Context, table TableName, column string, lookback time.Duration, now time.Time) (literal, text string, ok bool, err error) {
 	cols, err := tableColumns(ctx, tx.tx, table)
 	if err != nil {
 		return "", "", false, fmt.Errorf("lakehouse: columns of %s: %w", table, err)
@@ -187,8 +187,15 @@ func (tx *Tx) PartitionStart(ctx context.Context, table TableName, column string
 		return "", "", false, fmt.Errorf("lakehouse: %s has no column %q", table, column)
 	}
 	var v *string
-	q := fmt.Sprintf("SELECT CAST(max(%s) - to_seconds(%d) AS %s)::VARCHAR FROM %s", QuoteIdent(column), int64(lookback/time.Second), typ, table.SQL())
-	if err := tx.tx.QueryRowContext(ctx, q).Scan(&v); err != nil {
+	// The newest row is the newest not after now: one row dated in the
+	// future (a 9999-12-31 placeholder) made every later window start
+	// after the new days, which were never built. Rows after now are
+	// inside the window whatever its start, so they are rebuilt each run;
+	// when every row is after now (a clock behind the data), the newest.
+	col := QuoteIdent(column)
+	q := fmt.Sprintf("SELECT CAST(coalesce(max(%s) FILTER (WHERE %s <= CAST(? AS %s)), max(%s)) - to_seconds(%d) AS %s)::VARCHAR FROM %s",
+		col, col, typ, col, int64(lookback/time.Second), typ, table.SQL())
+	if err := tx.tx.QueryRowContext(ctx, q, now.UTC().Format("2006-01-02 15:04:05.999999")).Scan(&v); err != nil {
 		return "", "", false, fmt.Errorf("lakehouse: newest %s of %s: %w", column, table, err)
 	}
 	if v == nil {

@@ -897,3 +897,44 @@ func TestModelNameWithDot(t *testing.T) {
 		lh.Close()
 	}
 }
+
+// TestTimeWindowIgnoresFutureRows checks that one row dated far in the
+// future (a 9999-12-31 placeholder) does not stop an incremental_by_time
+// model from building the new days: its window started from that row, so
+// every later day was left out of gold, unlike a full refresh.
+func TestTimeWindowIgnoresFutureRows(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, "select day, customer, sum(amount) as revenue from silver.orders group by all")
+	writeTestFile(t, dir, "landing/orders/orders_2026-01-01.csv", "id,customer,amount,day\n1,ann,10,2026-01-01\n2,bob,20,9999-12-31\n")
+	writeTestFile(t, dir, "sql/silver/orders.sql", "select id::int as id, customer, amount::double as amount, day::DATE as day from stream(bronze.orders)")
+	writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:", `  models:
+    silver.orders: {kind: incremental_by_batch, unique_key: [id]}
+    gold.revenue: {kind: incremental_by_time, time_column: day, lookback: 1d}
+  quality:`, 1))
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Clock = func() time.Time { return time.Date(2026, 1, 4, 12, 0, 0, 0, time.UTC) }
+	lh := openTarget(t, p)
+	defer lh.Close()
+	const stale = `(SELECT * FROM gold.revenue EXCEPT ALL SELECT day, customer, sum(amount) FROM silver.orders GROUP BY ALL)
+		UNION ALL (SELECT day, customer, sum(amount) FROM silver.orders GROUP BY ALL EXCEPT ALL SELECT * FROM gold.revenue)`
+	for i, day := range []string{"", "2026-01-02", "2026-01-03", "2026-01-04"} {
+		if day != "" {
+			writeTestFile(t, dir, "landing/orders/orders_"+day+".csv", fmt.Sprintf("id,customer,amount,day\n%d,cy,%d,%s\n", 10+i, i, day))
+		}
+		res, err := p.Run(ctx, lh, RunOptions{Target: "dev"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, lh, stale); n != 0 {
+			for _, tr := range res.Tasks {
+				if tr.TaskKey == "gold.revenue" {
+					t.Logf("gold.revenue: %s", tr.Detail)
+				}
+			}
+			t.Errorf("after %q: %d rows of gold.revenue differ from its SQL over silver.orders", day, n)
+		}
+	}
+}

@@ -627,7 +627,7 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		if err != nil {
 			return b, err
 		}
-		start, from, ok, err := tx.PartitionStart(ctx, m.Table, s.TimeColumn, lookback)
+		start, from, ok, err := tx.PartitionStart(ctx, m.Table, s.TimeColumn, lookback, p.now())
 		if err != nil {
 			return b, fmt.Errorf("%w: set resources.models.%s.time_column to one of its DATE or TIMESTAMP columns", err, m.Table)
 		}
