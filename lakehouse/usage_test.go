@@ -332,5 +332,14 @@ func TestScanSizeMatchesCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ro.Close()
+	// dana's session is sandboxed by her first statement (see sandbox):
+	// the plans are still read there.
+	if _, err := ro.Query(ctx, "select * from gold.revenue"); err != nil {
+		t.Fatal(err)
+	}
+	var locked bool
+	if err := ro.db.QueryRowContext(ctx, "SELECT current_setting('lock_configuration') AND NOT current_setting('enable_external_access')").Scan(&locked); err != nil || !locked {
+		t.Fatalf("dana's session is not sandboxed: %v", err)
+	}
 	check(ro, "reader")
 }
