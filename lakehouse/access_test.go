@@ -3,6 +3,7 @@ package lakehouse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -375,6 +376,56 @@ func TestViewsFollowUnityCatalog(t *testing.T) {
 	reads, writes, err := lh.Access(ctx, "select * from bronze.customers c, gold.revenue")
 	if err != nil || len(writes) != 0 || len(reads) != 2 || reads[0].String() != "bronze.customers" || reads[1].String() != "gold.revenue" {
 		t.Errorf("Access: reads %v, writes %v, %v; want [bronze.customers gold.revenue], none", reads, writes, err)
+	}
+}
+
+// TestViewLookupSpared: a SELECT whose plan scans every table it names
+// reads no view list from the catalog (the names are tables, so none is a
+// view); one that names a view, in any case, still reads it as the view,
+// and a view beside a base table still needs the base table's grant.
+func TestViewLookupSpared(t *testing.T) {
+	g := newAttackTarget(t)
+	ctx := context.Background()
+	lh, err := Open(ctx, g.path, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	tests := []struct {
+		principal, sql string
+		lookup         bool   // whether the views are looked up
+		want           string // the reads, or a fragment of the refusal
+	}{
+		{"dana", "select * from gold.revenue", false, "[gold.revenue]"},
+		{"dana", "select * from GOLD.Revenue r, gold.revenue", false, "[gold.revenue]"},
+		{"erin", "select * from bronze.customers_quarantine", false, "[bronze.customers_quarantine]"},
+		{"frank", "select name from bronze.customers", true, "[bronze.customers]"},
+		{"frank", "select name from BRONZE.\"Customers\"", true, "[bronze.customers]"},
+		{"erin", "select * from bronze.customers join bronze_data.customers using (customer_id)", true, "erin may not read bronze_data.customers"},
+		{"frank", "select * from bronze.customers, bronze.customers_quarantine", true, "frank may not read bronze.customers_quarantine"},
+	}
+	for _, tc := range tests {
+		lh.SetPrincipal(tc.principal)
+		before := viewLookups.Load()
+		_, err := lh.Query(ctx, tc.sql)
+		if looked := viewLookups.Load() > before; looked != tc.lookup {
+			t.Errorf("%s: %q: views looked up %v, want %v", tc.principal, tc.sql, looked, tc.lookup)
+		}
+		if strings.HasPrefix(tc.want, "[") {
+			if err != nil {
+				t.Errorf("%s: %q refused: %v", tc.principal, tc.sql, err)
+			}
+			lh.SetPrincipal("")
+			reads, _, err := lh.Access(ctx, tc.sql)
+			if got := fmt.Sprint(reads); err != nil || got != tc.want {
+				t.Errorf("%q: Access read %s (%v), want %s", tc.sql, got, err, tc.want)
+			}
+			continue
+		}
+		var ae *AccessError
+		if !errors.As(err, &ae) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %q: got %v, want an *AccessError containing %q", tc.principal, tc.sql, err, tc.want)
+		}
 	}
 }
 

@@ -2,8 +2,10 @@ package lakehouse
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -206,40 +208,38 @@ func (lh *Lakehouse) Authorize(ctx context.Context, principal string, reads, wri
 			return &AccessError{Principal: principal, Action: "run", Table: t, Owner: owner}
 		}
 	}
-	// The principal and the groups it belongs to. A principal named like a
-	// group is not that group: its grants reach the group's members only.
-	var isGroup bool
-	if err := lh.db.QueryRowContext(ctx, "SELECT count(*) > 0 FROM sys.group_members WHERE group_name = ?", principal).Scan(&isGroup); err != nil {
-		return fmt.Errorf("lakehouse: authorize: %w", err)
-	}
-	var who []string
-	if !isGroup {
-		who = append(who, principal)
-	}
-	rows, err := lh.db.QueryContext(ctx, "SELECT group_name FROM sys.group_members WHERE member = ?", principal)
+	// The grants of the principal and of the groups it belongs to, in one
+	// statement. A principal named like a group is not that group: its
+	// grants reach the group's members only.
+	rows, err := lh.db.QueryContext(ctx, `SELECT privilege, schema_name, table_name FROM sys.grants
+		WHERE (principal = ? AND NOT EXISTS (SELECT 1 FROM sys.group_members WHERE group_name = ?))
+		   OR principal IN (SELECT group_name FROM sys.group_members WHERE member = ?)`, principal, principal, principal)
 	if err != nil {
 		return fmt.Errorf("lakehouse: authorize: %w", err)
 	}
+	type grant struct {
+		privilege, schema string
+		table             sql.NullString // NULL: every table of the schema
+	}
+	var held []grant
 	for rows.Next() {
-		var g string
-		rows.Scan(&g)
-		who = append(who, g)
+		var g grant
+		if err := rows.Scan(&g.privilege, &g.schema, &g.table); err != nil {
+			rows.Close()
+			return fmt.Errorf("lakehouse: authorize: %w", err)
+		}
+		held = append(held, g)
 	}
 	rows.Close()
-	has := func(t TableName, privilege string) (bool, error) {
-		var n int
-		err := lh.db.QueryRowContext(ctx, `SELECT count(*) FROM sys.grants WHERE list_contains(?, principal)
-			AND privilege IN (?, 'ALL_PRIVILEGES') AND schema_name = ? AND (table_name IS NULL OR table_name = ?)`,
-			who, privilege, t.Schema, t.Name).Scan(&n)
-		return n > 0, err
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("lakehouse: authorize: %w", err)
 	}
 	check := func(tables []TableName, privilege, action string) error {
 		for _, t := range tables {
-			ok, err := has(t, privilege)
-			if err != nil {
-				return fmt.Errorf("lakehouse: authorize: %w", err)
-			}
-			if !ok {
+			if !slices.ContainsFunc(held, func(g grant) bool {
+				return (g.privilege == privilege || g.privilege == "ALL_PRIVILEGES") && g.schema == t.Schema &&
+					(!g.table.Valid || g.table.String == t.Name)
+			}) {
 				return &AccessError{Principal: principal, Action: action, Table: t, Privilege: privilege, Owner: owner}
 			}
 		}

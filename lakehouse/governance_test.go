@@ -129,3 +129,60 @@ func TestGrantsAreEnforced(t *testing.T) {
 		t.Errorf("carol's refusals in the audit: %d (%v), want 8 (6 statements, 1 load, 1 from the read-only session)", n, err)
 	}
 }
+
+// TestAuthorizeGrantKinds checks Authorize's one read of the grants that
+// apply to a principal: a user's grant on one table, a group's
+// ALL_PRIVILEGES on a schema reaching its members, a user or group named
+// like a group getting none of its grants, and several tables at once
+// refused at the first one not granted.
+func TestAuthorizeGrantKinds(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	tx, _ := lh.Begin(ctx)
+	err = tx.DeployGovernance(ctx, Governance{Owner: "owner",
+		Groups: map[string][]string{"eng": {"erin", "ops"}, "ops": {}},
+		Grants: []Grant{{Principal: "dave", Privilege: "SELECT", Schema: "gold", Table: "Revenue"},
+			{Principal: "eng", Privilege: "ALL_PRIVILEGES", Schema: "silver"},
+			{Principal: "ops", Privilege: "SELECT", Schema: "bronze"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	revenue, other, orders, raw := TableName{"gold", "revenue"}, TableName{"gold", "other"}, TableName{"silver", "orders"}, TableName{"bronze", "raw"}
+	tests := []struct {
+		principal     string
+		reads, writes []TableName
+		refused       string // "" when allowed, else the table refused
+	}{
+		{"dave", []TableName{revenue}, nil, ""},
+		{"dave", []TableName{other}, nil, "gold.other"},
+		{"dave", nil, []TableName{revenue}, "gold.revenue"},
+		{"dave", []TableName{revenue, orders}, nil, "silver.orders"},
+		{"erin", []TableName{orders}, []TableName{orders}, ""},
+		{"erin", []TableName{orders, revenue}, nil, "gold.revenue"},
+		{"erin", []TableName{raw}, nil, "bronze.raw"},
+		// ops is a group: a principal of that name gets no grant of its
+		// own, only eng's as eng's member.
+		{"ops", []TableName{raw}, nil, "bronze.raw"},
+		{"ops", []TableName{orders}, nil, ""},
+		{"eng", []TableName{orders}, nil, "silver.orders"},
+		{"mallory", []TableName{revenue}, nil, "gold.revenue"},
+		{"owner", []TableName{revenue, orders, raw}, []TableName{other}, ""},
+	}
+	for _, tc := range tests {
+		err := lh.Authorize(ctx, tc.principal, tc.reads, tc.writes)
+		var ae *AccessError
+		switch {
+		case tc.refused == "" && err != nil:
+			t.Errorf("%s reads %v writes %v: refused: %v", tc.principal, tc.reads, tc.writes, err)
+		case tc.refused != "" && (!errors.As(err, &ae) || ae.Table.String() != tc.refused):
+			t.Errorf("%s reads %v writes %v: got %v, want %s refused", tc.principal, tc.reads, tc.writes, err, tc.refused)
+		}
+	}
+}

@@ -134,8 +134,15 @@ func (lh *Lakehouse) targetName() string {
 }
 
 // Owner is the target's owner: who first deployed it, or whom ownership
-// was handed to since; "" before the first deploy.
+// was handed to since; "" before the first deploy. A read-only session
+// that has read its identity checks answers from them (see identities).
 func (lh *Lakehouse) Owner(ctx context.Context) (string, error) {
+	lh.ownerMu.Lock()
+	id := lh.ident
+	lh.ownerMu.Unlock()
+	if id != nil {
+		return id.owner, nil
+	}
 	return owner(ctx, lh.db)
 }
 

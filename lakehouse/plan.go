@@ -8,7 +8,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 )
+
+// viewLookups counts viewsNamed's reads of the catalog's views, for the
+// tests that check when the look-up is spared.
+var viewLookups atomic.Int64
 
 // Access control decides on what DuckDB will run, not on names found in the
 // text. A statement is bound by DuckDB (json_serialize_plan) and its plan
@@ -397,7 +402,7 @@ func access(ctx context.Context, c queryConn, sqlText, parsed string, strict boo
 		return nil, nil, refusal("the query scans a table named like lakebench's own stand-ins (%s*), so it is refused", viewPrefix)
 	}
 	if isSelect {
-		views, err := viewsNamed(ctx, c, tree, catalog)
+		views, err := viewsNamed(ctx, c, tree, catalog, direct.reads)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -543,17 +548,23 @@ func walkBaseTables(tree map[string]any, fn func(cat, schema, name string)) {
 
 // viewsNamed returns the views of this database that the SELECT names with
 // a schema, as the catalog lists them, keyed by "schema.name" lower-cased.
-func viewsNamed(ctx context.Context, c queryConn, tree map[string]any, catalog string) (map[string]TableName, error) {
+// scanned are the tables of this database the statement's plan scans: a
+// name among them is a table, and a schema holds one catalog entry by a
+// name (whatever its case), so it is not a view and needs no look-up.
+// Only when every name is such a table is the catalog not read at all.
+func viewsNamed(ctx context.Context, c queryConn, tree map[string]any, catalog string, scanned map[TableName]bool) (map[string]TableName, error) {
 	views := map[string]TableName{}
 	var names []TableName
 	walkBaseTables(tree, func(cat, schema, name string) {
-		if schema != "" && name != "" && (cat == "" || strings.EqualFold(cat, catalog)) {
-			names = append(names, TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(name)})
+		t := TableName{Schema: strings.ToLower(schema), Name: strings.ToLower(name)}
+		if schema != "" && name != "" && (cat == "" || strings.EqualFold(cat, catalog)) && !scanned[t] {
+			names = append(names, t)
 		}
 	})
 	if len(names) == 0 {
 		return views, nil
 	}
+	viewLookups.Add(1)
 	// One lookup for every name: this database's views, counted by
 	// lower-cased name (a name two views share is neither's).
 	rows, err := c.QueryContext(ctx, `SELECT lower(schema_name), lower(view_name), count(*) FROM duckdb_views()

@@ -252,3 +252,94 @@ func TestOldAuditChainVerifies(t *testing.T) {
 		t.Errorf("an old event reads back with statement %q result %q, want none", events[0].Statement, events[0].Result)
 	}
 }
+
+// TestScanSizeMatchesCatalog: ScanSize reads each table's rows from the
+// plan of a bare scan of it, not from duckdb_tables() of every table, and
+// gets what duckdb_tables() says: for a table with deleted rows, an empty
+// one, a bronze view (its stored rows), a view of another kind (nothing),
+// a name not found (nothing), in a writer's session and a reader's.
+func TestScanSizeMatchesCatalog(t *testing.T) {
+	g := newAttackTarget(t)
+	ctx := context.Background()
+	lh, err := Open(ctx, g.path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{
+		"CREATE TABLE gold.big AS SELECT i, i::VARCHAR AS s, [i, i] AS l FROM range(300000) t(i)",
+		"DELETE FROM gold.big WHERE i % 3 = 0",
+		"CREATE TABLE gold.empty (x INTEGER, d DECIMAL(18, 3))",
+		"CREATE VIEW gold.revenue_view AS SELECT * FROM gold.revenue",
+		"CREATE VIEW gold.big_filtered AS SELECT * FROM gold.big WHERE i > 5",
+	} {
+		if _, err := lh.db.ExecContext(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sets := [][]TableName{
+		{{"gold", "big"}}, {{"gold", "empty"}}, {{"gold", "revenue"}}, {{"bronze", "customers"}},
+		{{"bronze", "customers_quarantine"}}, {{"gold", "revenue_view"}}, {{"gold", "big_filtered"}},
+		{{"gold", "nope"}}, {{"nope", "nope"}}, {{"sys", "audit"}},
+		{{"gold", "big"}, {"silver", "orders"}, {"gold", "big"}, {"bronze", "customers"}, {"gold", "revenue_view"}},
+	}
+	// What ScanSize gave before, from every table's catalog row.
+	want := func(lh *Lakehouse, tables []TableName) (rows, bytes int64) {
+		sizes, err := tableRows(ctx, lh.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[TableName]bool{}
+		for _, tb := range tables {
+			if seen[tb] {
+				continue
+			}
+			seen[tb] = true
+			n, ok := sizes[tb]
+			if !ok {
+				tb = storeTable(tb)
+				if n, ok = sizes[tb]; !ok {
+					continue
+				}
+			}
+			w, err := tableWidth(ctx, lh.db, tb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, bytes = rows+n, bytes+n*w
+		}
+		return rows, bytes
+	}
+	check := func(lh *Lakehouse, session string) {
+		for _, tables := range sets {
+			before := catalogSizeReads.Load()
+			rows, bytes, err := lh.ScanSize(ctx, tables)
+			if n := catalogSizeReads.Load() - before; n != 0 {
+				t.Errorf("%s: ScanSize(%v) read every table's size %d times", session, tables, n)
+			}
+			wantRows, wantBytes := want(lh, tables)
+			if err != nil || rows != wantRows || bytes != wantBytes {
+				t.Errorf("%s: ScanSize(%v) = %d rows, %d bytes, %v; the catalog says %d rows, %d bytes", session, tables, rows, bytes, err, wantRows, wantBytes)
+			}
+		}
+		if rows, _, _ := lh.ScanSize(ctx, []TableName{{"gold", "big"}}); rows < 190000 || rows > 310000 {
+			t.Errorf("%s: gold.big: %d rows, want about 200,000", session, rows)
+		}
+	}
+	check(lh, "writer")
+	lh.Close()
+	ro, err := Open(ctx, g.path, Options{ReadOnly: true, Principal: "dana"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	// dana's session is sandboxed by her first statement (see sandbox):
+	// the plans are still read there.
+	if _, err := ro.Query(ctx, "select * from gold.revenue"); err != nil {
+		t.Fatal(err)
+	}
+	var locked bool
+	if err := ro.db.QueryRowContext(ctx, "SELECT current_setting('lock_configuration') AND NOT current_setting('enable_external_access')").Scan(&locked); err != nil || !locked {
+		t.Fatalf("dana's session is not sandboxed: %v", err)
+	}
+	check(ro, "reader")
+}

@@ -364,8 +364,7 @@ func (s *session) owner(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("cannot read the owner of target %s: %w", s.target, err)
 	}
 	defer done()
-	owner, _, err := lh.Grants(ctx)
-	return owner, err
+	return lh.Owner(ctx)
 }
 
 // verifyServicePrincipal checks the token of a service principal against
