@@ -10,8 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-
-	"github.com/duckdb/duckdb-go/v2"
 )
 
 // Schemas are the schemas every target has, in medallion order. The system
@@ -163,11 +161,7 @@ func open(ctx context.Context, path string, opts Options, held *writerLock) (*La
 		lh.releaseLock()
 		return nil, err
 	}
-	dsn := path
-	if opts.ReadOnly {
-		dsn += "?access_mode=read_only"
-	}
-	connector, err := duckdb.NewConnector(dsn, nil)
+	connector, err := newConnector(path, opts.ReadOnly)
 	if err != nil {
 		lh.releaseLock()
 		return nil, lh.openError(err)
