@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 )
 
 // Schemas are the schemas every target has, in medallion order. The system
@@ -44,6 +45,9 @@ type Lakehouse struct {
 	path     string
 	readOnly bool
 	lock     *writerLock
+	// readers is a read-only session's shared flock on <db>.readers
+	// (see readerLock), nil for a writer.
+	readers *os.File
 	// principal is who user statements run as; "" is lakebench itself,
 	// which governance does not check.
 	principal string
@@ -129,7 +133,9 @@ func Open(ctx context.Context, path string, opts Options) (*Lakehouse, error) {
 }
 
 // open is Open; a writer with held set opens under that lock, which its
-// holder (a restore, see backup.go) keeps and releases, not the lakehouse.
+// holder (a restore, see backup.go) keeps and releases, not the lakehouse;
+// a reader with held set reads under that writer's lock (a destroy reads
+// the audit it records), without a reader's lock.
 func open(ctx context.Context, path string, opts Options, held *writerLock) (*Lakehouse, error) {
 	lh := &Lakehouse{path: path, readOnly: opts.ReadOnly, principal: opts.Principal}
 	if path != "" {
@@ -144,6 +150,14 @@ func open(ctx context.Context, path string, opts Options, held *writerLock) (*La
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("lakehouse: %s does not exist yet: run the pipeline first (lakebench run): %w", path, err)
 		}
+		// The check's child (SkipFileCheck) reads for a parent that
+		// holds the locks; a read under held is its writer's own.
+		if !opts.SkipFileCheck && held == nil {
+			var err error
+			if lh.readers, err = readerLock(path); err != nil {
+				return nil, err
+			}
+		}
 	default:
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, fmt.Errorf("lakehouse: create %s: %w", filepath.Dir(path), err)
@@ -151,7 +165,7 @@ func open(ctx context.Context, path string, opts Options, held *writerLock) (*La
 		lock := held
 		if lock == nil {
 			var err error
-			if lock, err = acquireWriterLock(path, opts.Holder); err != nil {
+			if lock, err = acquireWriterLock(ctx, path, opts.Holder); err != nil {
 				return nil, err
 			}
 		}
@@ -211,6 +225,11 @@ func (lh *Lakehouse) openError(err error) error {
 }
 
 func (lh *Lakehouse) releaseLock() {
+	if lh.readers != nil {
+		syscall.Flock(int(lh.readers.Fd()), syscall.LOCK_UN)
+		lh.readers.Close()
+		lh.readers = nil
+	}
 	if lh.lock != nil {
 		if !lh.lock.borrowed {
 			lh.lock.release()
