@@ -34,6 +34,10 @@ type Options struct {
 	// Principal is who user statements (Query, Page, Exec, ...) run as;
 	// their reads and writes are checked against the deployed grants.
 	Principal string
+	// NoWait makes a writer fail at once when other processes read the
+	// file, instead of waiting for them (see SetReaderWait): for a write
+	// that is only worth doing now.
+	NoWait bool
 	// SkipFileCheck skips the child-process check of a damaged file (see
 	// SetFileCheck); the check's child process sets it.
 	SkipFileCheck bool
@@ -165,7 +169,7 @@ func open(ctx context.Context, path string, opts Options, held *writerLock) (*La
 		lock := held
 		if lock == nil {
 			var err error
-			if lock, err = acquireWriterLock(ctx, path, opts.Holder); err != nil {
+			if lock, err = acquireWriterLock(ctx, path, opts.Holder, opts.NoWait); err != nil {
 				return nil, err
 			}
 		}

@@ -50,7 +50,7 @@ type writerLock struct {
 
 func lockPath(dbPath string) string { return dbPath + ".lock" }
 
-func acquireWriterLock(ctx context.Context, dbPath, holder string) (*writerLock, error) {
+func acquireWriterLock(ctx context.Context, dbPath, holder string, noWait bool) (*writerLock, error) {
 	f, err := openLockFile(lockPath(dbPath))
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: lock %s: %w", dbPath, err)
@@ -71,7 +71,7 @@ func acquireWriterLock(ctx context.Context, dbPath, holder string) (*writerLock,
 		f.WriteAt(data, 0)
 	}
 	l := &writerLock{f: f}
-	if l.readers, err = waitReaders(ctx, dbPath); err != nil {
+	if l.readers, err = waitReaders(ctx, dbPath, noWait); err != nil {
 		l.release()
 		return nil, err
 	}
@@ -183,8 +183,8 @@ func (e *ReadersError) Error() string {
 
 // waitReaders takes <db>.readers exclusively for a writer that holds
 // <db>.lock: at once when no reader has the file open, else once the
-// readers close it, within the wait.
-func waitReaders(ctx context.Context, dbPath string) (*os.File, error) {
+// readers close it, within the wait (none with noWait).
+func waitReaders(ctx context.Context, dbPath string, noWait bool) (*os.File, error) {
 	f, err := openLockFile(readersPath(dbPath))
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: lock %s: %w", dbPath, err)
@@ -204,7 +204,7 @@ func waitReaders(ctx context.Context, dbPath string) (*os.File, error) {
 	pids, known := flockHolders(f, false)
 	who := describePIDs(pids)
 	self := known && len(pids) > 0 && !slices.ContainsFunc(pids, func(p int) bool { return p != os.Getpid() })
-	if wait <= 0 || self {
+	if wait <= 0 || noWait || self {
 		// This process's own reader would not close while it waits.
 		f.Close()
 		return nil, &ReadersError{Path: dbPath, Readers: who}

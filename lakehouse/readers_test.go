@@ -119,6 +119,11 @@ func TestWriterWaitsForReaders(t *testing.T) {
 	if !errors.As(err, &re) || !strings.Contains(err.Error(), fmt.Sprintf("(pid %d)", second.Process.Pid)) || !strings.Contains(err.Error(), "open for reading") {
 		t.Errorf("a writer that may not wait: %v, want the reader named", err)
 	}
+	// A write only worth doing now (NoWait) does not wait either.
+	setWait(t, time.Hour, func(msg string) { t.Errorf("a writer with NoWait waited: %s", msg) })
+	if _, err := Open(ctx, path, Options{NoWait: true}); !errors.As(err, &re) {
+		t.Errorf("a writer with NoWait: %v, want the reader named", err)
+	}
 	// A canceled wait: the writer gives up, and once the reader closes
 	// nothing of the wait holds the file.
 	cctx, cancel := context.WithCancel(ctx)
