@@ -39,6 +39,18 @@ var extensionAttacks = []string{
 	"CREATE VIEW gold.remote AS SELECT * FROM 'https://127.0.0.1:9/x.csv'",
 	"CREATE SECRET s (TYPE s3)",
 	"ATTACH 'x.sqlite' (TYPE sqlite)",
+	"CALL read_parquet('https://127.0.0.1:9/x.parquet')",
+	"SELECT * FROM gold.revenue, read_json('s3://bucket/x.json')",
+}
+
+// alsoRefused install or load an extension too, and are refused for a
+// reason of their own (several statements, EXPLAIN, which DuckDB does not
+// plan as JSON).
+var alsoRefused = []string{
+	"SELECT 1; INSTALL httpfs",
+	"install httpfs; select 1",
+	"EXPLAIN INSTALL httpfs",
+	"EXPLAIN SELECT * FROM 'https://127.0.0.1:9/x.parquet'",
 }
 
 // TestNoExtensionIsInstalledOrLoaded: no statement installs or loads an
@@ -57,7 +69,7 @@ func TestNoExtensionIsInstalledOrLoaded(t *testing.T) {
 	}
 	for _, p := range []string{"owner", "", "dana"} {
 		lh.SetPrincipal(p)
-		for _, q := range append(extensionAttacks, "SELECT 1; INSTALL httpfs", "install httpfs; select 1") {
+		for i, q := range append(extensionAttacks, alsoRefused...) {
 			var err error
 			if lh.IsSelect(ctx, q) {
 				_, err = lh.Query(ctx, q)
@@ -68,7 +80,7 @@ func TestNoExtensionIsInstalledOrLoaded(t *testing.T) {
 			switch {
 			case !errors.As(err, &ae):
 				t.Errorf("%q ran %q: %v, want it refused", p, q, err)
-			case p != "dana" && !strings.Contains(q, ";") && !strings.Contains(err.Error(), "never installs or loads DuckDB extensions"):
+			case p != "dana" && i < len(extensionAttacks) && !strings.Contains(err.Error(), "never installs or loads DuckDB extensions"):
 				t.Errorf("%q ran %q: %v, want the refusal to say lakebench loads no extension", p, q, err)
 			}
 		}
