@@ -360,13 +360,18 @@ func describePIDs(pids []int) string {
 	for _, pid := range pids {
 		name := "a process"
 		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil {
+			// The program and its subcommand words (lakebench alerts
+			// check), not its flags or SQL.
 			args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
-			if len(args) > 0 && args[0] != "" {
-				args[0] = filepath.Base(args[0])
-				if len(args) > 2 {
-					args = args[:2]
+			if args[0] != "" {
+				words := []string{filepath.Base(args[0])}
+				for _, a := range args[1:] {
+					if len(words) == 3 || a == "" || strings.Trim(a, "abcdefghijklmnopqrstuvwxyz-") != "" || a[0] == '-' {
+						break
+					}
+					words = append(words, a)
 				}
-				name = strings.Join(args, " ")
+				name = strings.Join(words, " ")
 			}
 		}
 		names = append(names, fmt.Sprintf("%s (pid %d)", name, pid))

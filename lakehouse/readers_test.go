@@ -91,7 +91,7 @@ func TestWriterWaitsForReaders(t *testing.T) {
 	case err := <-opened:
 		t.Fatalf("the writer did not wait for the reader: %v", err)
 	}
-	if !strings.Contains(msg, fmt.Sprintf("(pid %d)", first.Process.Pid)) || !strings.Contains(msg, "waiting") {
+	if !strings.Contains(msg, fmt.Sprintf("%s (pid %d)", filepath.Base(os.Args[0]), first.Process.Pid)) || !strings.Contains(msg, "waiting") {
 		t.Errorf("the wait's message %q does not name the reader %d", msg, first.Process.Pid)
 	}
 	// A reader that comes now would keep the writer waiting: it is told
