@@ -294,6 +294,13 @@ func readerLock(dbPath string) (*os.File, error) {
 // waiting for the readers): from the kernel's table of locks, else from
 // the holder's record and whether its process lives.
 func writerWaiting(dbPath string) bool {
+	// A writer writes its record as soon as it holds the lock and
+	// empties it when it lets go: no record, no writer (one that has not
+	// written it yet waits for this reader, as for any other).
+	h, ok := readHolder(dbPath)
+	if !ok {
+		return false
+	}
 	lf, err := os.OpenFile(lockPath(dbPath), os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return false
@@ -302,8 +309,7 @@ func writerWaiting(dbPath string) bool {
 	if pids, known := flockHolders(lf, true); known {
 		return len(pids) > 0
 	}
-	h, ok := readHolder(dbPath)
-	return ok && h.PID > 0 && syscall.Kill(h.PID, 0) != syscall.ESRCH
+	return h.PID > 0 && syscall.Kill(h.PID, 0) != syscall.ESRCH
 }
 
 // flockHolders lists the processes holding a flock on f, exclusive ones
