@@ -781,7 +781,7 @@ func lockForRestore(ctx context.Context, path string, opts RestoreOptions, holde
 			return nil, false, err
 		}
 	}
-	lock, err = acquireWriterLock(path, holder)
+	lock, err = acquireWriterLock(ctx, path, holder, opts.Options.NoWait)
 	if err != nil {
 		return nil, false, err
 	}

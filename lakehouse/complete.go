@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/duckdb/duckdb-go/v2"
 )
 
 // Completion for a SQL editor. DuckDB's bundled sql_auto_complete knows the
@@ -306,7 +304,7 @@ func (lh *Lakehouse) NewCompleter(ctx context.Context) (*Completer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: a completer: %w", err)
 	}
-	connector, err := duckdb.NewConnector("", nil)
+	connector, err := newConnector("", false)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: a completer: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -19,6 +20,32 @@ import (
 // runs SELECT 1 before it disconnects: DuckDB ends the connection's
 // unfinished query before a statement starts
 // (TestConnCloseEndsUnfinishedQuery).
+
+// noExtensions is DuckDB's configuration, given when each instance is
+// created, that keeps it from fetching or loading any extension by itself:
+// lakebench runs on the extensions bundled into the binary (parquet, json,
+// icu, core_functions, autocomplete), with no network. Left on, DuckDB
+// downloads httpfs while merely binding SELECT * FROM 'https://...' (an
+// access check binds every statement), and loads what it finds in the
+// extension directory. INSTALL, LOAD and SET are refused on the plan
+// besides (see analyzePlan), so no statement turns these back on.
+var noExtensions = []string{
+	"autoinstall_known_extensions=false",
+	"autoload_known_extensions=false",
+	"allow_community_extensions=false",
+	"allow_unsigned_extensions=false",
+}
+
+// newConnector is duckdb.NewConnector with noExtensions: every DuckDB
+// instance of lakebench is made here. path "" is a private in-memory one;
+// readOnly opens the file read-only.
+func newConnector(path string, readOnly bool) (*duckdb.Connector, error) {
+	opts := noExtensions
+	if readOnly {
+		opts = append([]string{"access_mode=read_only"}, opts...)
+	}
+	return duckdb.NewConnector(path+"?"+strings.Join(opts, "&"), nil)
+}
 
 // cleanConnector is duckdb-go's connector handing out cleanConns.
 type cleanConnector struct{ *duckdb.Connector }

@@ -220,8 +220,9 @@ func (lh *Lakehouse) Destroy(principal string) error {
 	defer func() {
 		lh.releaseLock()
 		os.Remove(lockPath(lh.path))
+		os.Remove(readersPath(lh.path))
 	}()
-	if err := recordDestroy(lh.path, principal); err != nil {
+	if err := recordDestroy(lh.path, principal, lh.lock); err != nil {
 		return err
 	}
 	for _, f := range []string{lh.path, lh.path + ".wal", auditPath(lh.path), queryLogPath(lh.path), checkedPath(lh.path)} {
@@ -244,13 +245,14 @@ func Destroy(path, holder, principal string) error {
 }
 
 // recordDestroy appends the destruction of the file at path to the
-// project's log of destroyed targets.
-func recordDestroy(path, principal string) error {
+// project's log of destroyed targets. It reads the file's audit under
+// held, the destroying writer's lock.
+func recordDestroy(path, principal string, held *writerLock) error {
 	target := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	detail := "destroyed " + path + ": "
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		detail += "the file did not exist"
-	} else if lh, err := Open(context.Background(), path, Options{ReadOnly: true}); err != nil {
+	} else if lh, err := open(context.Background(), path, Options{ReadOnly: true}, held); err != nil {
 		detail += "its audit could not be read (" + firstLine(err.Error()) + ")"
 	} else {
 		c, err := lh.VerifyAudit(context.Background())

@@ -55,7 +55,6 @@ func (tx *Tx) RecordBuild(ctx context.Context, model TableName, fingerprint, run
 		args []any
 	}{
 		{"DELETE FROM sys.model_builds WHERE model = ?", []any{model.String()}},
-		{"INSERT INTO sys.model_builds VALUES (?, ?, now()::TIMESTAMP, ?)", []any{model.String(), fingerprint, nullString(runID)}},
 		{"DELETE FROM sys.model_files WHERE model = ?", []any{model.String()}},
 	}
 	for _, s := range streams {
@@ -69,12 +68,40 @@ func (tx *Tx) RecordBuild(ctx context.Context, model TableName, fingerprint, run
 		}
 		stmts = append(stmts, st)
 	}
+	stmts = append(stmts, struct {
+		sql  string
+		args []any
+	}{"INSERT INTO sys.model_builds (model, fingerprint, built_at, run_id, files) SELECT ?, ?, now()::TIMESTAMP, ?, (" + filesDigest + ")",
+		[]any{model.String(), fingerprint, nullString(runID), model.String()}})
 	for _, s := range stmts {
 		if _, err := tx.tx.ExecContext(ctx, s.sql, s.args...); err != nil {
 			return fmt.Errorf("lakehouse: record the build of %s: %w", model, err)
 		}
 	}
 	return nil
+}
+
+// filesDigest is the SQL of the digest of a model's records in
+// sys.model_files (its parameter: the model), which RecordBuild keeps
+// with the build in sys.model_builds.files, as a checkpoint keeps the
+// checksum of what it records.
+const filesDigest = `SELECT md5(coalesce(string_agg(table_name || ':' || file_id::VARCHAR, ',' ORDER BY table_name, file_id), ''))
+	FROM sys.model_files WHERE model = ?`
+
+// FilesIntact says whether a model's records of processed files are the
+// ones its last build wrote (their digest is the build's). A record
+// forged into sys.model_files (the file itself edited: no statement
+// writes sys) would make a run skip a file as processed, and one deleted
+// would make it read a file again: either way only a full refresh is
+// right. A build recorded before the digest was kept is taken as intact.
+func (tx *Tx) FilesIntact(ctx context.Context, model TableName) (bool, error) {
+	intact := true
+	err := tx.tx.QueryRowContext(ctx, "SELECT files IS NULL OR files = ("+filesDigest+") FROM sys.model_builds WHERE model = ?",
+		model.String(), model.String()).Scan(&intact)
+	if err != nil && !isNoRows(err) {
+		return false, fmt.Errorf("lakehouse: read sys.model_builds: %w", err)
+	}
+	return intact, nil
 }
 
 // LostFiles counts the files a model processed that are no longer loaded

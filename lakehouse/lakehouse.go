@@ -10,8 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-
-	"github.com/duckdb/duckdb-go/v2"
+	"syscall"
 )
 
 // Schemas are the schemas every target has, in medallion order. The system
@@ -35,6 +34,10 @@ type Options struct {
 	// Principal is who user statements (Query, Page, Exec, ...) run as;
 	// their reads and writes are checked against the deployed grants.
 	Principal string
+	// NoWait makes a writer fail at once when other processes read the
+	// file, instead of waiting for them (see SetReaderWait): for a write
+	// that is only worth doing now.
+	NoWait bool
 	// SkipFileCheck skips the child-process check of a damaged file (see
 	// SetFileCheck); the check's child process sets it.
 	SkipFileCheck bool
@@ -46,6 +49,9 @@ type Lakehouse struct {
 	path     string
 	readOnly bool
 	lock     *writerLock
+	// readers is a read-only session's shared flock on <db>.readers
+	// (see readerLock), nil for a writer.
+	readers *os.File
 	// principal is who user statements run as; "" is lakebench itself,
 	// which governance does not check.
 	principal string
@@ -131,7 +137,9 @@ func Open(ctx context.Context, path string, opts Options) (*Lakehouse, error) {
 }
 
 // open is Open; a writer with held set opens under that lock, which its
-// holder (a restore, see backup.go) keeps and releases, not the lakehouse.
+// holder (a restore, see backup.go) keeps and releases, not the lakehouse;
+// a reader with held set reads under that writer's lock (a destroy reads
+// the audit it records), without a reader's lock.
 func open(ctx context.Context, path string, opts Options, held *writerLock) (*Lakehouse, error) {
 	lh := &Lakehouse{path: path, readOnly: opts.ReadOnly, principal: opts.Principal}
 	if path != "" {
@@ -146,6 +154,14 @@ func open(ctx context.Context, path string, opts Options, held *writerLock) (*La
 		if _, err := os.Stat(path); err != nil {
 			return nil, fmt.Errorf("lakehouse: %s does not exist yet: run the pipeline first (lakebench run): %w", path, err)
 		}
+		// The check's child (SkipFileCheck) reads for a parent that
+		// holds the locks; a read under held is its writer's own.
+		if !opts.SkipFileCheck && held == nil {
+			var err error
+			if lh.readers, err = readerLock(path); err != nil {
+				return nil, err
+			}
+		}
 	default:
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return nil, fmt.Errorf("lakehouse: create %s: %w", filepath.Dir(path), err)
@@ -153,7 +169,7 @@ func open(ctx context.Context, path string, opts Options, held *writerLock) (*La
 		lock := held
 		if lock == nil {
 			var err error
-			if lock, err = acquireWriterLock(path, opts.Holder); err != nil {
+			if lock, err = acquireWriterLock(ctx, path, opts.Holder, opts.NoWait); err != nil {
 				return nil, err
 			}
 		}
@@ -163,11 +179,7 @@ func open(ctx context.Context, path string, opts Options, held *writerLock) (*La
 		lh.releaseLock()
 		return nil, err
 	}
-	dsn := path
-	if opts.ReadOnly {
-		dsn += "?access_mode=read_only"
-	}
-	connector, err := duckdb.NewConnector(dsn, nil)
+	connector, err := newConnector(path, opts.ReadOnly)
 	if err != nil {
 		lh.releaseLock()
 		return nil, lh.openError(err)
@@ -217,6 +229,11 @@ func (lh *Lakehouse) openError(err error) error {
 }
 
 func (lh *Lakehouse) releaseLock() {
+	if lh.readers != nil {
+		syscall.Flock(int(lh.readers.Fd()), syscall.LOCK_UN)
+		lh.readers.Close()
+		lh.readers = nil
+	}
 	if lh.lock != nil {
 		if !lh.lock.borrowed {
 			lh.lock.release()

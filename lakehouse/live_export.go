@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	bindings "github.com/duckdb/duckdb-go-bindings"
-	"github.com/duckdb/duckdb-go/v2"
 )
 
 // exportFormats are COPY's options for each format Export writes.
@@ -74,7 +73,7 @@ func (l *Live) Export(ctx context.Context, path, format string, progress func(wr
 	defer os.RemoveAll(work)
 	tmp := filepath.Join(work, "export")
 
-	connector, err := duckdb.NewConnector("", nil)
+	connector, err := newConnector("", false)
 	if err != nil {
 		return fmt.Errorf("lakehouse: export: %w", err)
 	}

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
-
-	"github.com/duckdb/duckdb-go/v2"
 )
 
 // ResultStore keeps live results apart from the target's file: a private
@@ -50,7 +48,7 @@ func OpenResultStore(ctx context.Context, opts StoreOptions) (*ResultStore, erro
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: a store of results: %w", err)
 	}
-	connector, err := duckdb.NewConnector("", nil)
+	connector, err := newConnector("", false)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("lakehouse: a store of results: %w", err)

@@ -35,6 +35,19 @@ func TestMain(m *testing.M) {
 		io.Copy(io.Discard, os.Stdin)
 		os.Exit(0)
 	}
+	if path := os.Getenv("LAKEBENCH_TEST_READ"); path != "" {
+		// A read-only session (another process's query, the TUI's
+		// reload) that keeps the file open until its stdin closes.
+		lh, err := Open(context.Background(), path, Options{ReadOnly: true})
+		if err != nil {
+			fmt.Println("error:", strings.ReplaceAll(err.Error(), "\n", " "))
+			os.Exit(2)
+		}
+		fmt.Println("reading")
+		io.Copy(io.Discard, os.Stdin)
+		lh.Close()
+		os.Exit(0)
+	}
 	if path := os.Getenv("LAKEBENCH_TEST_CHECK_DB"); path != "" {
 		switch os.Getenv("LAKEBENCH_TEST_CHECK_CRASH") { // as DuckDB on a damaged file
 		case "SIGSEGV":

@@ -34,7 +34,7 @@ func CreateParquet(path string, columns []Column) (*ParquetWriter, error) {
 	if len(columns) == 0 {
 		return nil, fmt.Errorf("lakehouse: parquet %s: no columns", path)
 	}
-	connector, err := duckdb.NewConnector("", nil)
+	connector, err := newConnector("", false)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: parquet %s: %w", path, err)
 	}

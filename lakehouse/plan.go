@@ -73,7 +73,7 @@ var readOnlyOperators = map[string]bool{
 // they read are still checked.
 var ownerStatements = map[string]string{
 	"LOGICAL_COPY_TO_FILE": "COPY TO", "LOGICAL_EXPORT": "EXPORT DATABASE", "LOGICAL_ATTACH": "ATTACH",
-	"LOGICAL_DETACH": "DETACH", "LOGICAL_LOAD": "INSTALL or LOAD", "LOGICAL_VACUUM": "VACUUM", "LOGICAL_PRAGMA": "PRAGMA",
+	"LOGICAL_DETACH": "DETACH", "LOGICAL_VACUUM": "VACUUM", "LOGICAL_PRAGMA": "PRAGMA",
 }
 
 // refusedStatements are plan operators no user statement may run: they
@@ -83,6 +83,58 @@ var ownerStatements = map[string]string{
 var refusedStatements = map[string]string{
 	"LOGICAL_SET": "SET or USE", "LOGICAL_RESET": "RESET", "LOGICAL_TRANSACTION": "BEGIN, COMMIT or ROLLBACK",
 	"LOGICAL_PREPARE": "PREPARE", "LOGICAL_EXECUTE": "EXECUTE",
+}
+
+// BuiltinExtensions are the DuckDB extensions built into lakebench, loaded
+// in every instance. No other is ever installed or loaded: lakebench runs
+// without network (see noExtensions).
+var BuiltinExtensions = []string{"parquet", "json", "icu", "core_functions", "autocomplete"}
+
+// extensionRefusal is the refusal of a statement that would install or
+// load an extension (what says which), to every principal, the owner and
+// lakebench's own statements (a model's SQL) included.
+func extensionRefusal(what string) *AccessError {
+	return refusal("%s is refused: lakebench never installs or loads DuckDB extensions (it runs offline, on the ones built in and already loaded: %s)",
+		what, strings.Join(BuiltinExtensions, ", "))
+}
+
+// extensionSetting says whether a DuckDB setting decides which extensions
+// are installed or loaded, and from where (autoinstall_known_extensions,
+// custom_extension_repository, allow_unsigned_extensions, ...).
+func extensionSetting(name string) bool {
+	n := strings.ToLower(name)
+	return strings.Contains(n, "extension") || strings.HasPrefix(n, "autoinstall") || strings.HasPrefix(n, "autoload")
+}
+
+// extensionError says whether DuckDB could not bind a statement because it
+// needs an extension that is not loaded (a file on https://, a secret of
+// type s3, ATTACH of a sqlite file): its message tells the user to
+// INSTALL and LOAD it, which lakebench refuses.
+func extensionError(p *planDoc) bool {
+	switch p.ErrorType {
+	case "missing extension", "extension autoloading":
+		return true
+	}
+	m := p.ErrorMessage
+	return strings.Contains(m, " extension") && (strings.Contains(m, "INSTALL ") || strings.Contains(m, "installing"))
+}
+
+// attachesOther says whether a LOGICAL_ATTACH names a database type other
+// than DuckDB's own (TYPE sqlite, postgres, ...).
+func attachesOther(m map[string]any) bool {
+	info, _ := m["info"].(map[string]any)
+	opts, _ := info["options"].([]any)
+	for _, o := range opts {
+		kv, _ := o.(map[string]any)
+		if k, _ := kv["key"].(string); !strings.EqualFold(k, "type") && !strings.EqualFold(k, "db_type") {
+			continue
+		}
+		v, _ := kv["value"].(map[string]any)
+		if s := fmt.Sprint(v["value"]); !strings.EqualFold(s, "duckdb") {
+			return true
+		}
+	}
+	return false
 }
 
 // writeOperators write the table named in their table_info or info.
@@ -224,6 +276,19 @@ func analyzePlan(p *planDoc, catalog string) (*planAccess, error) {
 				a.reads[TableName{Schema: ownerOnly, Name: "reads of database " + cat}] = true
 			}
 		case readOnlyOperators[op]:
+		case op == "LOGICAL_LOAD":
+			info, _ := m["info"].(map[string]any)
+			kind, _ := info["load_type"].(string)
+			name, _ := info["filename"].(string)
+			err = extensionRefusal(fmt.Sprintf("%s %s", strings.ReplaceAll(kind, "_", " "), name))
+		case op == "LOGICAL_UPDATE_EXTENSIONS":
+			err = extensionRefusal("UPDATE EXTENSIONS")
+		case (op == "LOGICAL_SET" || op == "LOGICAL_RESET") && extensionSetting(fmt.Sprint(m["name"])):
+			err = extensionRefusal(fmt.Sprintf("%s %v", strings.TrimPrefix(op, "LOGICAL_"), m["name"]))
+		case op == "LOGICAL_ATTACH" && attachesOther(m):
+			// ATTACH (TYPE sqlite) loads the extension that reads the
+			// type, from DuckDB's extension directory, autoload or not.
+			err = extensionRefusal("ATTACH of a database other than DuckDB's")
 		case ownerStatements[op] != "":
 			a.writes[TableName{Schema: ownerOnly, Name: ownerStatements[op]}] = true
 		case op == "LOGICAL_CHUNK_GET":
@@ -349,6 +414,12 @@ func access(ctx context.Context, c queryConn, sqlText, parsed string, strict boo
 		}
 	} else if strict {
 		if kw := firstKeyword(sqlText); !map[string]bool{"INSERT": true, "UPDATE": true, "DELETE": true, "MERGE": true, "WITH": true}[kw] {
+			// Refused unbound, whatever it is; the first word only
+			// chooses the message (INSTALL and LOAD are no owner's
+			// either).
+			if kw == "INSTALL" || kw == "LOAD" || kw == "FORCE" {
+				return nil, nil, extensionRefusal(kw)
+			}
 			return nil, nil, &AccessError{Table: TableName{Schema: ownerOnly, Name: kw}}
 		}
 	}
@@ -357,6 +428,12 @@ func access(ctx context.Context, c queryConn, sqlText, parsed string, strict boo
 	orig, catalog, err := serializePlanIn(ctx, c, sqlText)
 	if err != nil {
 		return nil, nil, err
+	}
+	if orig.Error && extensionError(orig) {
+		// Binding asked for an extension that is not built in: nothing
+		// can run it, whoever asks (DuckDB's advice to INSTALL it is
+		// refused too).
+		return nil, nil, extensionRefusal(fmt.Sprintf("this statement (DuckDB: %s)", firstLine(orig.ErrorMessage)))
 	}
 	if orig.Error {
 		if isSelect && !strict {

@@ -562,5 +562,13 @@ func queryError(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ErrCanceled
 	}
+	var de *duckdb.Error
+	if errors.As(err, &de) && (de.Type == duckdb.ErrorTypeMissingExtension || de.Type == duckdb.ErrorTypeAutoLoad) {
+		// lakebench's own SELECTs run unplanned (see authorizeSQL): DuckDB
+		// itself, whose autoinstall and autoload are off, refuses what
+		// needs an extension, and its advice (INSTALL it, or turn
+		// autoinstall on) is replaced by what holds here.
+		return extensionRefusal(fmt.Sprintf("this statement (DuckDB: %s)", firstLine(strings.TrimPrefix(de.Msg, "Missing Extension Error: "))))
+	}
 	return fmt.Errorf("lakehouse: %w", err)
 }

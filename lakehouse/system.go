@@ -36,7 +36,10 @@ CREATE TABLE IF NOT EXISTS sys.ingested_files (
 	batch_id VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
 	ingested_at TIMESTAMP, run_id VARCHAR);
 CREATE TABLE IF NOT EXISTS sys.model_builds (
-	model VARCHAR, fingerprint VARCHAR, built_at TIMESTAMP, run_id VARCHAR);
+	model VARCHAR, fingerprint VARCHAR, built_at TIMESTAMP, run_id VARCHAR, files VARCHAR);
+-- files: the digest of the build's records in sys.model_files (see
+-- RecordBuild); NULL for builds recorded before it was kept.
+ALTER TABLE sys.model_builds ADD COLUMN IF NOT EXISTS files VARCHAR;
 CREATE TABLE IF NOT EXISTS sys.model_files (model VARCHAR, table_name VARCHAR, file_id BIGINT);
 -- A source's checks (quality_since.go): what the last one checked and
 -- its counts, so the next looks at the new files' rows only.

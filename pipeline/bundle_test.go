@@ -392,9 +392,18 @@ func TestSampleLineage(t *testing.T) {
 		t.Errorf("gold.customer_features feeds %v", got)
 	}
 	tree := l.Tree("gold.customer_features", "up")
-	for _, want := range []string{"├── silver.customers", "│   └── bronze.customers", "landing:landing/tickets/*.json"} {
+	// Each model's table shows its kind, as the TUI's lineage view and
+	// DAG do; bronze tables and landing files have none.
+	for _, want := range []string{"gold.customer_features [" + p.Resources.Models["gold.customer_features"].KindName() + "]\n",
+		"├── silver.customers [incremental_by_batch]\n", "│   └── bronze.customers\n", "landing:landing/tickets/*.json\n"} {
 		if !strings.Contains(tree, want) {
 			t.Errorf("upstream tree lacks %q:\n%s", want, tree)
+		}
+	}
+	down := l.Tree("silver.orders", "down")
+	for _, want := range []string{"silver.orders [incremental_by_batch]\n", "gold.daily_revenue [incremental_by_time]"} {
+		if !strings.Contains(down, want) {
+			t.Errorf("downstream tree lacks %q:\n%s", want, down)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -770,7 +771,10 @@ func TestForgedModelFilesNotDoubleCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec("DELETE FROM sys.model_files WHERE model = 'silver.orders'"); err != nil {
+	// The build's digest of the record is cleared too (as a build
+	// recorded before digests were kept): the table's own rows still
+	// tell (TestForgedModelFilesSkipNoFile forges the record alone).
+	if _, err := db.Exec("DELETE FROM sys.model_files WHERE model = 'silver.orders'; UPDATE sys.model_builds SET files = NULL WHERE model = 'silver.orders'"); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -785,6 +789,80 @@ func TestForgedModelFilesNotDoubleCounted(t *testing.T) {
 	for _, tr := range res.Tasks {
 		if tr.TaskKey == "silver.orders" && !strings.Contains(tr.Detail, "rebuilt in full: its table already holds rows of 1 of the files") {
 			t.Errorf("silver.orders' detail %q, want it to say why it was rebuilt", tr.Detail)
+		}
+	}
+}
+
+// TestForgedModelFilesSkipNoFile: a record forged into sys.model_files
+// (the file edited beside lakebench: no statement writes sys, which is
+// checked first) claims that a merging incremental_by_batch model has
+// processed a file it never read. Before, the next run skipped the file
+// ("no new files") and the table lacked its rows for good; now the record
+// does not match the digest its last build kept in sys.model_builds, so
+// the model is rebuilt in full, with its rows.
+func TestForgedModelFilesSkipNoFile(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, fastGold)
+	writeTestFile(t, dir, "sql/silver/orders.sql", "select id::int as id, customer, amount::double as amount, _source_file from stream(bronze.orders)")
+	writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:",
+		"  models:\n    silver.orders: {kind: incremental_by_batch, unique_key: [id]}\n  jobs:\n    load: {tasks: [{task_key: ingest, type: ingest}]}\n  quality:", 1))
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer func() { lh.Close() }()
+	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	// The next day's file is loaded, not yet built.
+	writeTestFile(t, dir, "landing/orders/orders_2026-01-02.csv", "id,customer,amount\n5,dee,50\n6,ann,60\n")
+	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev", Job: "load"}); err != nil {
+		t.Fatal(err)
+	}
+	const forge = `INSERT INTO sys.model_files SELECT 'silver.orders', table_name, file_id FROM sys.ingested_files
+		WHERE table_name = 'bronze.orders' AND path LIKE '%2026-01-02%'`
+	for _, who := range []string{"", "dev-owner"} {
+		lh.SetPrincipal(who)
+		var ae *lakehouse.AccessError
+		if _, err := lh.Exec(ctx, forge); !errors.As(err, &ae) {
+			t.Errorf("%q wrote sys.model_files through lakebench: %v", who, err)
+		}
+	}
+	lh.SetPrincipal("")
+	// lakebench refuses the statement; the file itself is the user's.
+	lh.Close()
+	db, err := sql.Open("duckdb", p.DatabasePath("dev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := db.Exec(forge); err != nil {
+		t.Fatal(err)
+	} else if n, _ := res.RowsAffected(); n != 1 {
+		t.Fatalf("forged %d records, want 1", n)
+	}
+	db.Close()
+	lh = openTarget(t, p)
+	res, err := p.Run(ctx, lh, RunOptions{Target: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, lh, "SELECT * FROM silver.orders WHERE id IN (5, 6)"); n != 2 {
+		t.Errorf("silver.orders holds %d of the forged file's 2 rows", n)
+	}
+	for _, tr := range res.Tasks {
+		if tr.TaskKey == "silver.orders" && !strings.Contains(tr.Detail, "rebuilt in full: its record of processed files (sys.model_files) is not the one its last build wrote") {
+			t.Errorf("silver.orders' detail %q, want it rebuilt in full and why", tr.Detail)
+		}
+	}
+	// The rebuild recorded the files anew: the next run has nothing to do.
+	res, err = p.Run(ctx, lh, RunOptions{Target: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range res.Tasks {
+		if tr.TaskKey == "silver.orders" && !strings.Contains(tr.Detail, "no new files") {
+			t.Errorf("silver.orders' detail after the rebuild %q, want no new files", tr.Detail)
 		}
 	}
 }

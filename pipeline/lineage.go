@@ -14,11 +14,15 @@ type Lineage struct {
 	Up map[string][]string
 	// Down maps a table to the tables built from it.
 	Down map[string][]string
+	// Kinds maps a model's table to its kind (ModelSettings.KindName:
+	// full, incremental_by_batch, incremental_by_time,
+	// incremental_by_unique_key), which Tree prints beside it.
+	Kinds map[string]string
 }
 
 // Lineage builds the lineage graph from parsed models.
 func (p *Project) Lineage(models []Model) *Lineage {
-	l := &Lineage{Up: map[string][]string{}, Down: map[string][]string{}}
+	l := &Lineage{Up: map[string][]string{}, Down: map[string][]string{}, Kinds: map[string]string{}}
 	add := func(from, to string) {
 		l.Up[to] = append(l.Up[to], from)
 		l.Down[from] = append(l.Down[from], to)
@@ -27,6 +31,7 @@ func (p *Project) Lineage(models []Model) *Lineage {
 		add("landing:"+p.Resources.Sources[n].Path, "bronze."+n)
 	}
 	for _, m := range models {
+		l.Kinds[m.Table.String()] = p.Resources.Models[m.Table.String()].KindName()
 		for _, r := range m.Reads {
 			add(r.String(), m.Table.String())
 		}
@@ -48,14 +53,21 @@ func (l *Lineage) Has(table string) bool {
 }
 
 // Tree draws a table's upstream (dir "up") or downstream ("down") lineage
-// as an indented tree.
+// as an indented tree, each model's table with its kind in brackets
+// (silver.orders [incremental_by_batch]).
 func (l *Lineage) Tree(table, dir string) string {
 	edges := l.Down
 	if dir == "up" {
 		edges = l.Up
 	}
 	var b strings.Builder
-	b.WriteString(table + "\n")
+	name := func(t string) string {
+		if k := l.Kinds[t]; k != "" {
+			return t + " [" + k + "]"
+		}
+		return t
+	}
+	b.WriteString(name(table) + "\n")
 	var walk func(node, prefix string, seen map[string]bool)
 	walk = func(node, prefix string, seen map[string]bool) {
 		kids := edges[node]
@@ -65,10 +77,10 @@ func (l *Lineage) Tree(table, dir string) string {
 				branch, next = "└── ", "    "
 			}
 			if seen[k] {
-				fmt.Fprintf(&b, "%s%s%s (see above)\n", prefix, branch, k)
+				fmt.Fprintf(&b, "%s%s%s (see above)\n", prefix, branch, name(k))
 				continue
 			}
-			fmt.Fprintf(&b, "%s%s%s\n", prefix, branch, k)
+			fmt.Fprintf(&b, "%s%s%s\n", prefix, branch, name(k))
 			seen[k] = true
 			walk(k, prefix+next, seen)
 		}

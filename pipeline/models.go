@@ -568,6 +568,13 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		return full("its SQL, settings or quality rules changed since the last build, or those of a model it reads")
 	}
 	if len(b.streams) > 0 {
+		intact, err := tx.FilesIntact(ctx, m.Table)
+		if err != nil {
+			return b, err
+		}
+		if !intact {
+			return full("its record of processed files (sys.model_files) is not the one its last build wrote")
+		}
 		lost, err := tx.LostFiles(ctx, m.Table)
 		if err != nil {
 			return b, err

@@ -437,7 +437,7 @@ func (s *session) auditRefusal(ctx context.Context, ie *IdentityError) {
 		s.reader.Close()
 		s.reader = nil
 	}
-	lh, err := lakehouse.Open(ctx, path, lakehouse.Options{Holder: "lakebench (audit of a refused identity)"})
+	lh, err := lakehouse.Open(ctx, path, lakehouse.Options{Holder: "lakebench (audit of a refused identity)", NoWait: true})
 	if err != nil {
 		lh, err = lakehouse.Open(ctx, path, lakehouse.Options{ReadOnly: true})
 	}

@@ -517,7 +517,7 @@ func progressBar(w io.Writer) func(pipeline.Event) {
 func newLineageCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "lineage TABLE",
-		Short: "Show a table's upstream and downstream lineage, from the models' SQL",
+		Short: "Show a table's upstream and downstream lineage, from the models' SQL, with each model's kind",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, lh, err := openParser(cmd.Context(), g)

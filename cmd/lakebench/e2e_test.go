@@ -314,7 +314,7 @@ func TestBundleCommands(t *testing.T) {
 		t.Errorf("summary:\n%s", out)
 	}
 	out, _ = lb(t, dir, true, "lineage", "gold.daily_revenue")
-	if !strings.Contains(out, "└── bronze.orders") && !strings.Contains(out, "bronze.orders") {
+	if !strings.Contains(out, "bronze.orders") || !strings.Contains(out, "gold.daily_revenue [incremental_by_time]\n") || !strings.Contains(out, "silver.orders [incremental_by_batch]\n") {
 		t.Errorf("lineage:\n%s", out)
 	}
 	out, _ = lb(t, dir, true, "bundle", "schema")

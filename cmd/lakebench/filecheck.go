@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"time"
 
 	"github.com/lakebench/lakebench/lakehouse"
 )
@@ -30,4 +32,30 @@ func setFileCheck() {
 	lakehouse.SetFileCheck(func(ctx context.Context, path string) *exec.Cmd {
 		return exec.CommandContext(ctx, exe, "internal", "check-db", path)
 	})
+}
+
+// readerWait is how long a command that writes a target waits for other
+// processes reading it (the TUI reloading, a query) to close it:
+// LAKEBENCH_LOCK_WAIT (a duration such as 30s, 0 for not at all), else
+// lakehouse.DefaultReaderWait.
+func readerWait() (time.Duration, error) {
+	s := os.Getenv("LAKEBENCH_LOCK_WAIT")
+	if s == "" {
+		return lakehouse.DefaultReaderWait, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("LAKEBENCH_LOCK_WAIT=%q: want a duration such as 30s or 2m (0 for no wait)", s)
+	}
+	return d, nil
+}
+
+// setReaderWait sets readerWait's wait for the commands, said on stderr
+// when it begins.
+func setReaderWait() error {
+	d, err := readerWait()
+	if err == nil {
+		lakehouse.SetReaderWait(d, func(msg string) { fmt.Fprintln(os.Stderr, msg) })
+	}
+	return err
 }

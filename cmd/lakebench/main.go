@@ -32,6 +32,10 @@ type globals struct {
 func main() {
 	serveFileCheck(os.Args)
 	setFileCheck()
+	if err := setReaderWait(); err != nil {
+		fmt.Fprintln(os.Stderr, "lakebench:", err)
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := newRoot()

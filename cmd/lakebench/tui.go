@@ -9,6 +9,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/lakebench/lakebench/lakehouse"
 	"github.com/lakebench/lakebench/pipeline"
 	"github.com/lakebench/lakebench/tui"
 )
@@ -28,6 +29,11 @@ func runTUI(ctx context.Context, g *globals) error {
 	dir, sample, err := projectDir(g)
 	if err != nil {
 		return err
+	}
+	// A write of the TUI waits for other processes' readers as the
+	// commands do, without a line on stderr under the screen.
+	if d, err := readerWait(); err == nil { // main has said what is wrong with it
+		lakehouse.SetReaderWait(d, nil)
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
