@@ -11,9 +11,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"unicode/utf8"
 
 	// segmentio's Valid checks JSON as the standard library does, about
@@ -874,6 +877,15 @@ func checkJSONLinesChunked(path string, quota int, sample bool) (string, jsonChu
 		return "", jsonChunk{}, err
 	}
 	defer f.Close()
+	if hash, c, err, ok := checkJSONLinesMapped(f, quota, sample); ok {
+		return hash, c, err
+	}
+	return checkJSONLinesRead(f, quota, sample)
+}
+
+// checkJSONLinesRead is checkJSONLinesChunked reading the file into
+// buffers, for files that cannot be mapped.
+func checkJSONLinesRead(f *os.File, quota int, sample bool) (string, jsonChunk, error) {
 	h := newContentHash()
 	type job struct {
 		idx  int
@@ -950,6 +962,12 @@ func checkJSONLinesChunked(path string, quota int, sample bool) (string, jsonChu
 	if readErr != nil {
 		return "", jsonChunk{}, readErr
 	}
+	return h.sum(), mergeChunks(found, n), nil
+}
+
+// mergeChunks merges what the n chunks of a file found, counting lines
+// from the file's start.
+func mergeChunks(found map[int]jsonChunk, n int) jsonChunk {
 	all := jsonChunk{plain: true, kinds: map[string]jsonKind{}}
 	for i := range n {
 		c := found[i]
@@ -966,7 +984,107 @@ func checkJSONLinesChunked(path string, quota int, sample bool) (string, jsonChu
 		all.head = append(all.head, c.head...)
 		all.rare = append(all.rare, c.rare...)
 	}
-	return h.sum(), all, nil
+	return all
+}
+
+// mappedHook, when set (by tests), runs once a file is mapped.
+var mappedHook func()
+
+// errFileChanged is a file that shrank while it was read.
+var errFileChanged = errors.New("the file changed while it was read (it shrank); load it again once it is complete")
+
+// checkJSONLinesMapped is checkJSONLinesChunked on the file mapped in
+// memory, which spares copying it into buffers (a fifth of the check's
+// time): the same chunks, checked and hashed alike. ok is false when the
+// file cannot be mapped; then nothing was done. A file that shrinks while
+// mapped faults on its lost pages: the fault is caught, and the load
+// fails with errFileChanged.
+func checkJSONLinesMapped(f *os.File, quota int, sample bool) (hash string, all jsonChunk, err error, ok bool) {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() == 0 || st.Size() != int64(int(st.Size())) {
+		return "", jsonChunk{}, nil, false
+	}
+	data, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return "", jsonChunk{}, nil, false
+	}
+	defer syscall.Munmap(data)
+	if mappedHook != nil {
+		mappedHook()
+	}
+	var faulted atomic.Bool
+	// guard runs fn, turning a fault on the mapping into faulted.
+	guard := func(fn func()) {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if r := recover(); r != nil {
+				if _, fault := r.(interface{ Addr() uintptr }); !fault {
+					panic(r)
+				}
+				faulted.Store(true)
+			}
+		}()
+		fn()
+	}
+	h := newContentHash()
+	hashed := make(chan struct{})
+	go func() {
+		defer close(hashed)
+		guard(func() { h.Write(data) })
+	}()
+	var mu sync.Mutex
+	found := map[int]jsonChunk{}
+	type job struct {
+		idx  int
+		data []byte
+	}
+	jobs, wait := pool(2, func(j job) {
+		guard(func() {
+			head := 0
+			if j.idx == 0 {
+				head = quota
+			}
+			c := checkJSONChunk(j.data, j.idx == 0, sample, head)
+			mu.Lock()
+			found[j.idx] = c
+			mu.Unlock()
+		})
+	})
+	// The chunks of checkJSONLinesChunked: each reads a chunk's worth past
+	// the bytes carried from the one before (or as much again as those),
+	// ends at its last line end, and the first grows to hold quota lines.
+	n := 0
+	guard(func() {
+		var carry, read int // where the carried bytes start, and the bytes read
+		for {
+			want := max(jsonChunkSize, read-carry)
+			end := read+want > len(data)
+			read = min(read+want, len(data))
+			buf := data[carry:read]
+			cut := len(buf)
+			if !end {
+				if n == 0 && sample && len(buf) < jsonMaxHead && bytes.Count(buf, []byte{'\n'}) < quota {
+					continue
+				}
+				cut = bytes.LastIndexByte(buf, '\n') + 1
+			}
+			if cut > 0 {
+				jobs <- job{n, buf[:cut]}
+				n++
+			}
+			carry += cut
+			if end {
+				return
+			}
+		}
+	})
+	close(jobs)
+	wait()
+	<-hashed
+	if faulted.Load() {
+		return "", jsonChunk{}, errFileChanged, true
+	}
+	return h.sum(), mergeChunks(found, n), nil, true
 }
 
 // stageJSONLines checks each line and stages the good ones.

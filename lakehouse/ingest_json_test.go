@@ -2,7 +2,10 @@ package lakehouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -183,5 +186,92 @@ func TestIngestJSONTextKeepsNumbers(t *testing.T) {
 	}
 	if got := queryRow(t, lh, "select typeof(code), code from bronze.fresh where id = 3"); got != "[[VARCHAR 1E+2]]" {
 		t.Errorf("new table: got %s, want [[VARCHAR 1E+2]]", got)
+	}
+}
+
+// TestCheckJSONMappedAsRead: the check of a mapped file cuts the same
+// chunks as the check that reads the file into buffers (so the type
+// sample's rare-key lines are the same), and finds the same lines, kinds
+// and hash: files of several chunks, a first chunk that grows to hold the
+// sample's lines, a line longer than a chunk, a file of exactly a chunk's
+// size, no final line end, bad lines across chunk ends.
+func TestCheckJSONMappedAsRead(t *testing.T) {
+	line := func(b *strings.Builder, n, width int) {
+		fmt.Fprintf(b, `{"id":%d,"s":"%s","k%d":%d}`+"\n", n, strings.Repeat("x", width), n%7, n)
+	}
+	files := map[string]string{}
+	var b strings.Builder
+	for n := 0; b.Len() < 2*jsonChunkSize+12345; n++ {
+		if n%40000 == 39999 {
+			b.WriteString(`{"id":` + "\n") // bad
+			continue
+		}
+		line(&b, n, n%300)
+	}
+	files["several chunks, no final line end"] = strings.TrimSuffix(b.String(), "\n")
+	b.Reset()
+	for n := 0; b.Len() < jsonChunkSize/2; n++ {
+		line(&b, n, 20000) // few lines per chunk: the first grows
+	}
+	files["first chunk grows"] = b.String()
+	b.Reset()
+	line(&b, 1, 10)
+	line(&b, 2, jsonChunkSize+100) // longer than a chunk
+	line(&b, 3, 10)
+	files["a line longer than a chunk"] = b.String()
+	b.Reset()
+	for n := 0; b.Len() < jsonChunkSize-200; n++ {
+		line(&b, n, 50)
+	}
+	pad := jsonChunkSize - b.Len() - len(`{"id":0,"s":""}`)
+	fmt.Fprintf(&b, `{"id":0,"s":"%s"}`, strings.Repeat("y", pad))
+	if b.Len() != jsonChunkSize {
+		t.Fatalf("the exact file is %d bytes", b.Len())
+	}
+	files["exactly one chunk, no final line end"] = b.String()
+	for name, content := range files {
+		t.Run(name, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "f.json", content)
+			for _, quota := range []int{10, jsonSampleLines} {
+				f, err := os.Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				mh, mc, err, ok := checkJSONLinesMapped(f, quota, true)
+				if err != nil || !ok {
+					t.Fatalf("mapped: %v, %v", err, ok)
+				}
+				rh, rc, err := checkJSONLinesRead(f, quota, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if mh != rh || !reflect.DeepEqual(mc, rc) {
+					t.Errorf("quota %d: mapped %s, %d lines, %d good, %d bad, %d head, %d rare; read %s, %d, %d, %d, %d, %d",
+						quota, mh, mc.lines, mc.good, len(mc.bad), len(mc.head), len(mc.rare), rh, rc.lines, rc.good, len(rc.bad), len(rc.head), len(rc.rare))
+				}
+			}
+		})
+	}
+}
+
+// TestCheckJSONMappedShrinks: a file cut short while it is mapped (a
+// writer truncating it mid-load) fails the check with errFileChanged; the
+// reads of its lost pages fault, which must not crash the process.
+func TestCheckJSONMappedShrinks(t *testing.T) {
+	var b strings.Builder
+	for n := 0; b.Len() < 3*jsonChunkSize; n++ {
+		fmt.Fprintf(&b, `{"id":%d,"s":"some text"}`+"\n", n)
+	}
+	path := writeFile(t, t.TempDir(), "f.json", b.String())
+	mappedHook = func() {
+		if err := os.Truncate(path, 4096); err != nil {
+			t.Error(err)
+		}
+	}
+	defer func() { mappedHook = nil }()
+	_, _, err := checkJSONLinesChunked(path, 10, true)
+	if !errors.Is(err, errFileChanged) {
+		t.Fatalf("got %v, want errFileChanged", err)
 	}
 }

@@ -286,7 +286,7 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	b.WriteString(usageDDL)
 	b.WriteString(backupDDL)
 	b.WriteString(healthDDL)
-	if _, err := lh.db.ExecContext(ctx, b.String()); err != nil {
+	if _, err := lh.db.ExecContext(ctx, "BEGIN;\n"+b.String()+"COMMIT;\n"); err != nil {
 		return fmt.Errorf("lakehouse: create schemas in %s: %w", lh.path, err)
 	}
 	// A writer holds the lock: a run left "running" by a process that is
