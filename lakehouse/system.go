@@ -37,6 +37,9 @@ CREATE TABLE IF NOT EXISTS sys.ingested_files (
 	ingested_at TIMESTAMP, run_id VARCHAR);
 CREATE TABLE IF NOT EXISTS sys.model_builds (
 	model VARCHAR, fingerprint VARCHAR, built_at TIMESTAMP, run_id VARCHAR);
+-- The stamp of a full model's inputs at its build (InputState): the
+-- same stamp and fingerprint skip the next build.
+ALTER TABLE sys.model_builds ADD COLUMN IF NOT EXISTS inputs VARCHAR;
 CREATE TABLE IF NOT EXISTS sys.model_files (model VARCHAR, table_name VARCHAR, file_id BIGINT);
 -- A source's checks (quality_since.go): what the last one checked and
 -- its counts, so the next looks at the new files' rows only.

@@ -384,6 +384,7 @@ type build struct {
 	sql         string
 	mat         lakehouse.Materialization
 	fingerprint string
+	inputs      string                   // a full model's inputs' stamp (see unchangedInputs), recorded
 	streams     []lakehouse.StreamSource // recorded as processed (models that stream)
 	note        string                   // for the task's detail
 	skip        bool                     // nothing new: the table stays as it is
@@ -538,6 +539,10 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		return b, nil
 	}
 	if kind == KindFull {
+		skip, err := p.unchangedInputs(ctx, tx, m, rules, force, &b)
+		if err != nil || skip {
+			return b, err
+		}
 		return full("")
 	}
 	exists, err := tx.Exists(ctx, m.Table)
@@ -657,6 +662,50 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		return full("its columns changed since the last build")
 	}
 	return b, nil
+}
+
+// unchangedInputs reports whether a full model m need not be rebuilt: its
+// last build had the same fingerprint (its SQL, settings and rules, and
+// those of every model it reads) and the same stamp of its inputs' data
+// (lakehouse.InputState: an input model built since, or a file loaded
+// into an input source, changes it), and nothing forces a rebuild (force:
+// --full-refresh, or an input rebuilt in full). It sets b.inputs, the
+// stamp to record, to "" when the rows could change with the same inputs:
+// a volatile function, a clock or a table function in its SELECT, an
+// input that is neither a model nor a source, or rules that quarantine
+// (a full model's quarantine keeps each build's rejects) or read other
+// tables (sql_query). Such a model is rebuilt every run.
+func (p *Project) unchangedInputs(ctx context.Context, tx *lakehouse.Tx, m Model, rules []lakehouse.Rule, force string, b *build) (bool, error) {
+	for _, r := range rules {
+		if r.Criticality == "error" || r.Query != "" {
+			return false, nil
+		}
+	}
+	if ok, err := tx.Deterministic(ctx, m.SQL); err != nil || !ok {
+		return false, err
+	}
+	state, ok, err := tx.InputState(ctx, m.Reads)
+	if err != nil || !ok {
+		return false, err
+	}
+	b.inputs = state
+	if force != "" {
+		return false, nil
+	}
+	exists, err := tx.Exists(ctx, m.Table)
+	if err != nil || !exists {
+		return false, err
+	}
+	prev, found, err := tx.LastBuild(ctx, m.Table)
+	if err != nil || !found || prev != b.fingerprint {
+		return false, err
+	}
+	inputs, err := tx.BuildInputs(ctx, m.Table)
+	if err != nil || inputs != state {
+		return false, err
+	}
+	b.skip, b.note = true, m.Table.String()+": its inputs did not change"
+	return true, nil
 }
 
 // Kinds are the model kinds, the default first.
