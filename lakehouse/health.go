@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,7 +30,16 @@ CREATE TABLE IF NOT EXISTS sys.table_results (
 	downstream_impact STRUCT(impact_level INTEGER, num_downstream_tables INTEGER, downstream_tables VARCHAR[]));
 CREATE TABLE IF NOT EXISTS sys.health_file_stats (
 	table_name VARCHAR, file_id BIGINT, columns VARCHAR, rows BIGINT, nulls BIGINT[]);
+CREATE TABLE IF NOT EXISTS sys.health_table_stats (
+	table_name VARCHAR, stamp VARCHAR, day_column VARCHAR, columns VARCHAR,
+	day DATE, rows BIGINT, nulls BIGINT[], last TIMESTAMP);
 `
+
+// sys.health_table_stats keeps a model's table's last DailyStats (a row
+// per day, and a row without a day that marks the set as complete) with
+// the stamp of the table's data it was read at: the model's last build
+// (InputState) and DuckDB's count of its rows. A health step whose stamp
+// is the same reuses them instead of reading the table.
 
 // sys.health_file_stats keeps, per ingested file of a bronze table, its
 // rows and the NULLs of each column (of the column list columns names):
@@ -399,7 +410,128 @@ func (lh *Lakehouse) DailyStats(ctx context.Context, t TableName, dayColumn stri
 			return lh.batchStats(ctx, t, columns)
 		}
 	}
-	return lh.dailyStatsScan(ctx, t, dayColumn, columns)
+	stamp, ok, err := lh.tableStamp(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return lh.dailyStatsScan(ctx, t, dayColumn, columns)
+	}
+	key := strings.Join(columns, "\x00")
+	if days, found, err := lh.keptStats(ctx, t, stamp, dayColumn, key, len(columns)); err != nil || found {
+		return days, err
+	}
+	days, err := lh.dailyStatsScan(ctx, t, dayColumn, columns)
+	if err != nil {
+		return nil, err
+	}
+	if err := lh.keepStats(ctx, t, stamp, dayColumn, key, days); err != nil {
+		return nil, err
+	}
+	return days, nil
+}
+
+// onStatsScan, when set (by tests), is called each time DailyStats reads
+// a table by a scan.
+var onStatsScan func(TableName)
+
+// tableStamp is the stamp of a model's table's data: its last build
+// (see InputState) and DuckDB's count of its rows, which a write beside
+// lakebench's builds changes too. ok is false for a table no model
+// builds.
+func (lh *Lakehouse) tableStamp(ctx context.Context, t TableName) (string, bool, error) {
+	var builds int64
+	var build string
+	err := lh.db.QueryRowContext(ctx, `SELECT count(*), coalesce(string_agg(built_at::VARCHAR || ' ' || coalesce(run_id, '') || ' ' || coalesce(fingerprint, ''), ','), '')
+		FROM sys.model_builds WHERE model = ?`, t.String()).Scan(&builds, &build)
+	if err != nil {
+		return "", false, fmt.Errorf("lakehouse: daily stats of %s: %w", t, err)
+	}
+	if builds != 1 {
+		return "", false, nil
+	}
+	var size sql.NullInt64
+	err = lh.db.QueryRowContext(ctx, `SELECT estimated_size FROM duckdb_tables()
+		WHERE database_name = current_database() AND schema_name = ? AND table_name = ?`, t.Schema, t.Name).Scan(&size)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("lakehouse: daily stats of %s: %w", t, err)
+	}
+	return fmt.Sprintf("%s rows %d", build, size.Int64), true, nil
+}
+
+// keptStats reads the DailyStats kept for t at stamp, for this day column
+// and column list; found is false when none are.
+func (lh *Lakehouse) keptStats(ctx context.Context, t TableName, stamp, dayColumn, key string, ncols int) ([]DayStats, bool, error) {
+	rows, err := lh.db.QueryContext(ctx, `SELECT day, rows, coalesce(nulls, []::BIGINT[]), last FROM sys.health_table_stats
+		WHERE table_name = ? AND stamp = ? AND day_column = ? AND columns = ? ORDER BY day NULLS FIRST`, t.String(), stamp, dayColumn, key)
+	if err != nil {
+		return nil, false, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
+	}
+	defer rows.Close()
+	var out []DayStats
+	found := false
+	for rows.Next() {
+		var day, last sql.NullTime
+		var n int64
+		var nulls []any
+		if err := rows.Scan(&day, &n, &nulls, &last); err != nil {
+			return nil, false, fmt.Errorf("lakehouse: daily stats of %s: %w", t, err)
+		}
+		if !day.Valid {
+			found = n >= 0 // the mark: n is the number of days
+			continue
+		}
+		d := DayStats{Day: day.Time, Rows: n, Nulls: make([]int64, ncols), Last: last.Time}
+		if len(nulls) != ncols {
+			return nil, false, nil
+		}
+		for i := range nulls {
+			d.Nulls[i] = asInt(nulls[i])
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
+	}
+	if !found {
+		return nil, false, nil
+	}
+	return out, true, nil
+}
+
+// keepStats replaces the DailyStats kept for t (this day column and
+// column list) with days, read at stamp.
+func (lh *Lakehouse) keepStats(ctx context.Context, t TableName, stamp, dayColumn, key string, days []DayStats) error {
+	tx, err := lh.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("lakehouse: keep the daily stats of %s: %w", t, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "DELETE FROM sys.health_table_stats WHERE table_name = ? AND day_column = ? AND columns = ?", t.String(), dayColumn, key); err != nil {
+		return fmt.Errorf("lakehouse: keep the daily stats of %s: %w", t, err)
+	}
+	var b strings.Builder
+	args := []any{t.String(), stamp, dayColumn, key, int64(len(days))}
+	b.WriteString("INSERT INTO sys.health_table_stats VALUES (?, ?, ?, ?, NULL, ?, NULL, NULL)")
+	for _, d := range days {
+		nulls := make([]string, len(d.Nulls))
+		for i, n := range d.Nulls {
+			nulls[i] = strconv.FormatInt(n, 10)
+		}
+		var last any
+		if !d.Last.IsZero() {
+			last = d.Last
+		}
+		b.WriteString(", (?, ?, ?, ?, ?, ?, [" + strings.Join(nulls, ", ") + "]::BIGINT[], ?)")
+		args = append(args, t.String(), stamp, dayColumn, key, d.Day, d.Rows, last)
+	}
+	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("lakehouse: keep the daily stats of %s: %w", t, err)
+	}
+	return tx.Commit()
 }
 
 // storedRows reports whether t is an ingested table whose rows are stored
@@ -463,6 +595,9 @@ func (lh *Lakehouse) batchStats(ctx context.Context, t TableName, columns []stri
 
 // dailyStatsScan is DailyStats by one scan of the table.
 func (lh *Lakehouse) dailyStatsScan(ctx context.Context, t TableName, dayColumn string, columns []string) ([]DayStats, error) {
+	if onStatsScan != nil {
+		onStatsScan(t)
+	}
 	day, last := "TRY_CAST(_batch_id AS DATE)", "NULL::TIMESTAMP"
 	switch dayColumn {
 	case "":

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -127,6 +128,99 @@ func TestBatchStatsCountOnlyNewFiles(t *testing.T) {
 		}
 		if n, err := lh.Count(ctx, "SELECT * FROM sys.health_file_stats"); err != nil || n != int64(2*(i+1)) {
 			t.Errorf("load %d: %d files counted (%v), want %d", i, n, err, 2*(i+1))
+		}
+	}
+}
+
+// TestDailyStatsKeptWhileTableUnchanged: a model's table's daily stats
+// are read once per build and reused while its stamp holds (the same last
+// build, the same row count); a new build, a row written beside the
+// builds, or another column list reads the table again, and the figures
+// always equal a scan's. A table no model builds is read every time.
+func TestDailyStatsKeptWhileTableUnchanged(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	var scanned []string
+	onStatsScan = func(t TableName) { scanned = append(scanned, t.String()) }
+	defer func() { onStatsScan = nil }()
+	table, loose := TableName{"silver", "orders"}, TableName{"silver", "loose"}
+	for _, q := range []string{
+		"CREATE TABLE silver.orders (ts TIMESTAMP, customer VARCHAR, amount DOUBLE)",
+		"INSERT INTO silver.orders VALUES ('2026-01-01 10:00', 'ann', 1), ('2026-01-01 11:00', NULL, 2), ('2026-01-02 09:00', 'bob', NULL)",
+		"CREATE TABLE silver.loose AS SELECT * FROM silver.orders",
+	} {
+		if _, err := lh.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build := func() {
+		t.Helper()
+		tx, err := lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if err := tx.RecordBuild(ctx, table, "fp", "", "run", nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build()
+	steps := []struct {
+		name    string
+		change  string // SQL run first, "build" to record a build
+		cols    []string
+		scanned bool
+	}{
+		{"first read", "", []string{"customer", "amount"}, true},
+		{"unchanged", "", []string{"customer", "amount"}, false},
+		{"another column list", "", []string{"amount"}, true},
+		{"the first list again", "", []string{"customer", "amount"}, false},
+		{"a new build", "INSERT INTO silver.orders VALUES ('2026-01-03 08:00', NULL, 5)", []string{"customer", "amount"}, true},
+		{"rebuilt, the same rows", "build", []string{"customer", "amount"}, true},
+		{"a row beside the builds", "INSERT INTO silver.orders VALUES ('2026-01-01 12:00', 'dan', NULL)", []string{"customer", "amount"}, true},
+		{"unchanged again", "", []string{"customer", "amount"}, false},
+	}
+	for _, s := range steps {
+		switch s.change {
+		case "":
+		case "build":
+			build()
+		default:
+			if _, err := lh.Exec(ctx, s.change); err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasPrefix(s.name, "a new build") {
+				build()
+			}
+		}
+		scanned = nil
+		got, err := lh.DailyStats(ctx, table, "ts", s.cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (len(scanned) > 0) != s.scanned {
+			t.Errorf("%s: read the table %v, want %v", s.name, len(scanned) > 0, s.scanned)
+		}
+		want, err := lh.dailyStatsScan(ctx, table, "ts", s.cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) || len(want) < 2 {
+			t.Errorf("%s: daily stats %+v, a scan gives %+v", s.name, got, want)
+		}
+		scanned = nil
+		if _, err := lh.DailyStats(ctx, loose, "ts", s.cols); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(scanned, []string{loose.String()}) {
+			t.Errorf("%s: %s, which no model builds, was read %v", s.name, loose, scanned)
 		}
 	}
 }
