@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -415,15 +414,20 @@ func (lh *Lakehouse) DailyStats(ctx context.Context, t TableName, dayColumn stri
 		return nil, err
 	}
 	if !ok {
-		return lh.dailyStatsScan(ctx, t, dayColumn, columns)
+		return lh.dailyStatsScan(ctx, t, dayColumn, columns, "")
 	}
 	key := strings.Join(columns, "\x00")
 	if days, found, err := lh.keptStats(ctx, t, stamp, dayColumn, key, len(columns)); err != nil || found {
 		return days, err
 	}
-	days, err := lh.dailyStatsScan(ctx, t, dayColumn, columns)
+	days, found, err := lh.statsSince(ctx, t, dayColumn, key, columns)
 	if err != nil {
 		return nil, err
+	}
+	if !found {
+		if days, err = lh.dailyStatsScan(ctx, t, dayColumn, columns, ""); err != nil {
+			return nil, err
+		}
 	}
 	if err := lh.keepStats(ctx, t, stamp, dayColumn, key, days); err != nil {
 		return nil, err
@@ -432,34 +436,47 @@ func (lh *Lakehouse) DailyStats(ctx context.Context, t TableName, dayColumn stri
 }
 
 // onStatsScan, when set (by tests), is called each time DailyStats reads
-// a table by a scan.
-var onStatsScan func(TableName)
+// a table by a scan, with the day it reads from ("" for all).
+var onStatsScan func(t TableName, from string)
 
-// tableStamp is the stamp of a model's table's data: its last build
-// (see InputState) and DuckDB's count of its rows, which a write beside
-// lakebench's builds changes too. ok is false for a table no model
-// builds.
+// statsSince is DailyStats of t after an incremental_by_time build on its
+// day column, when the figures kept were of the table the build started
+// from (its stamp then, BuildRecord.Since): the days before the first day
+// it replaced are those kept, the others are read. found is false when
+// that does not hold.
+func (lh *Lakehouse) statsSince(ctx context.Context, t TableName, dayColumn, key string, columns []string) ([]DayStats, bool, error) {
+	var since, column, from sql.NullString
+	err := lh.db.QueryRowContext(ctx, "SELECT since, time_column, replaced_from FROM sys.model_builds WHERE model = ?", t.String()).Scan(&since, &column, &from)
+	if err != nil {
+		return nil, false, fmt.Errorf("lakehouse: daily stats of %s: %w", t, err)
+	}
+	if since.String == "" || from.String == "" || !strings.EqualFold(column.String, dayColumn) {
+		return nil, false, nil
+	}
+	kept, found, err := lh.keptStats(ctx, t, since.String, dayColumn, key, len(columns))
+	if err != nil || !found {
+		return nil, false, err
+	}
+	var first time.Time
+	if err := lh.db.QueryRowContext(ctx, "SELECT CAST("+from.String+" AS DATE)").Scan(&first); err != nil {
+		return nil, false, fmt.Errorf("lakehouse: daily stats of %s: the first day replaced: %w", t, err)
+	}
+	read, err := lh.dailyStatsScan(ctx, t, dayColumn, columns, "CAST("+from.String+" AS DATE)")
+	if err != nil {
+		return nil, false, err
+	}
+	var out []DayStats
+	for _, d := range kept {
+		if d.Day.Before(first) {
+			out = append(out, d)
+		}
+	}
+	return append(out, read...), true, nil
+}
+
+// tableStamp is TableStamp outside a transaction.
 func (lh *Lakehouse) tableStamp(ctx context.Context, t TableName) (string, bool, error) {
-	var builds int64
-	var build string
-	err := lh.db.QueryRowContext(ctx, `SELECT count(*), coalesce(string_agg(built_at::VARCHAR || ' ' || coalesce(run_id, '') || ' ' || coalesce(fingerprint, ''), ','), '')
-		FROM sys.model_builds WHERE model = ?`, t.String()).Scan(&builds, &build)
-	if err != nil {
-		return "", false, fmt.Errorf("lakehouse: daily stats of %s: %w", t, err)
-	}
-	if builds != 1 {
-		return "", false, nil
-	}
-	var size sql.NullInt64
-	err = lh.db.QueryRowContext(ctx, `SELECT estimated_size FROM duckdb_tables()
-		WHERE database_name = current_database() AND schema_name = ? AND table_name = ?`, t.Schema, t.Name).Scan(&size)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("lakehouse: daily stats of %s: %w", t, err)
-	}
-	return fmt.Sprintf("%s rows %d", build, size.Int64), true, nil
+	return tableStamp(ctx, lh.db, t)
 }
 
 // keptStats reads the DailyStats kept for t at stamp, for this day column
@@ -594,9 +611,12 @@ func (lh *Lakehouse) batchStats(ctx context.Context, t TableName, columns []stri
 }
 
 // dailyStatsScan is DailyStats by one scan of the table.
-func (lh *Lakehouse) dailyStatsScan(ctx context.Context, t TableName, dayColumn string, columns []string) ([]DayStats, error) {
+// With from (a SQL DATE) set, only the days from it on, whose rows of
+// dayColumn from it on it reads (the other row groups are skipped by
+// their bounds).
+func (lh *Lakehouse) dailyStatsScan(ctx context.Context, t TableName, dayColumn string, columns []string, from string) ([]DayStats, error) {
 	if onStatsScan != nil {
-		onStatsScan(t)
+		onStatsScan(t, from)
 	}
 	day, last := "TRY_CAST(_batch_id AS DATE)", "NULL::TIMESTAMP"
 	switch dayColumn {
@@ -612,7 +632,11 @@ func (lh *Lakehouse) dailyStatsScan(ctx context.Context, t TableName, dayColumn 
 	for _, c := range columns {
 		b.WriteString(", count(*) - count(" + QuoteIdent(c) + ")")
 	}
-	b.WriteString(" FROM " + t.SQL() + " WHERE lb_day IS NOT NULL GROUP BY lb_day ORDER BY lb_day")
+	b.WriteString(" FROM " + t.SQL() + " WHERE lb_day IS NOT NULL")
+	if from != "" && dayColumn != "" && dayColumn != WholeTable {
+		b.WriteString(" AND " + QuoteIdent(dayColumn) + " >= " + from)
+	}
+	b.WriteString(" GROUP BY lb_day ORDER BY lb_day")
 	rows, err := lh.db.QueryContext(ctx, b.String())
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))

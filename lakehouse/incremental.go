@@ -49,6 +49,37 @@ type StreamSource struct {
 	Via   TableName
 }
 
+// TableStamp is the stamp of a model's table's data: its last build
+// (sys.model_builds: when, by which run, with which fingerprint) and
+// DuckDB's count of its rows, which a write beside lakebench's builds
+// changes too. ok is false for a table no model builds.
+func (tx *Tx) TableStamp(ctx context.Context, t TableName) (string, bool, error) {
+	return tableStamp(ctx, tx.tx, t)
+}
+
+func tableStamp(ctx context.Context, e execer, t TableName) (string, bool, error) {
+	var builds int64
+	var build string
+	err := e.QueryRowContext(ctx, `SELECT count(*), coalesce(string_agg(built_at::VARCHAR || ' ' || coalesce(run_id, '') || ' ' || coalesce(fingerprint, ''), ','), '')
+		FROM sys.model_builds WHERE model = ?`, t.String()).Scan(&builds, &build)
+	if err != nil {
+		return "", false, fmt.Errorf("lakehouse: the stamp of %s: %w", t, err)
+	}
+	if builds != 1 {
+		return "", false, nil
+	}
+	var size sql.NullInt64
+	err = e.QueryRowContext(ctx, `SELECT estimated_size FROM duckdb_tables()
+		WHERE database_name = current_database() AND schema_name = ? AND table_name = ?`, t.Schema, t.Name).Scan(&size)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("lakehouse: the stamp of %s: %w", t, err)
+	}
+	return fmt.Sprintf("%s rows %d", build, size.Int64), true, nil
+}
+
 // BuildInputs returns the stamp of its inputs (InputState) recorded by
 // the model's last build, "" when none was.
 func (tx *Tx) BuildInputs(ctx context.Context, model TableName) (string, error) {
@@ -135,19 +166,34 @@ func (tx *Tx) Deterministic(ctx context.Context, selectSQL string) (bool, error)
 	return !found, nil
 }
 
+// BuildRecord is what RecordBuild records of a model's build.
+type BuildRecord struct {
+	Fingerprint string
+	// Inputs is the stamp of a full model's inputs (InputState), "" for
+	// none.
+	Inputs string
+	// An incremental_by_time build replaced only the rows whose TimeColumn
+	// is From (a SQL literal) or later, or NULL, in the table whose stamp
+	// (TableStamp) was Since: a reader that kept figures of the table at
+	// Since reads again only the days from From on.
+	Since, TimeColumn, From string
+}
+
 // RecordBuild records a model's build: its fingerprint, the stamp of its
-// inputs (InputState, "" for none) and, for a model that streams, every
-// file of its streams as processed (the build read them all, in this
-// transaction): every file loaded into the table, or for a stream through
-// a model every file that model has processed.
-func (tx *Tx) RecordBuild(ctx context.Context, model TableName, fingerprint, inputs, runID string, streams []StreamSource) error {
+// inputs, what an incremental_by_time build replaced (see BuildRecord)
+// and, for a model that streams, every file of its streams as processed
+// (the build read them all, in this transaction): every file loaded into
+// the table, or for a stream through a model every file that model has
+// processed.
+func (tx *Tx) RecordBuild(ctx context.Context, model TableName, b BuildRecord, runID string, streams []StreamSource) error {
 	stmts := []struct {
 		sql  string
 		args []any
 	}{
 		{"DELETE FROM sys.model_builds WHERE model = ?", []any{model.String()}},
-		{"INSERT INTO sys.model_builds (model, fingerprint, built_at, run_id, inputs) VALUES (?, ?, now()::TIMESTAMP, ?, ?)",
-			[]any{model.String(), fingerprint, nullString(runID), nullString(inputs)}},
+		{`INSERT INTO sys.model_builds (model, fingerprint, built_at, run_id, inputs, since, time_column, replaced_from)
+			VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?)`,
+			[]any{model.String(), b.Fingerprint, nullString(runID), nullString(b.Inputs), nullString(b.Since), nullString(b.TimeColumn), nullString(b.From)}},
 		{"DELETE FROM sys.model_files WHERE model = ?", []any{model.String()}},
 	}
 	for _, s := range streams {

@@ -388,6 +388,14 @@ type build struct {
 	streams     []lakehouse.StreamSource // recorded as processed (models that stream)
 	note        string                   // for the task's detail
 	skip        bool                     // nothing new: the table stays as it is
+	// An incremental_by_time build replaces the rows of timeColumn from
+	// from on in the table whose stamp was since (lakehouse.BuildRecord).
+	since, timeColumn, from string
+}
+
+// record is what RecordBuild records of b.
+func (b build) record() lakehouse.BuildRecord {
+	return lakehouse.BuildRecord{Fingerprint: b.fingerprint, Inputs: b.inputs, Since: b.since, TimeColumn: b.timeColumn, From: b.from}
 }
 
 // fingerprint hashes what decides a model's rows: its text, its kind's
@@ -526,6 +534,7 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		// An incremental model built from scratch starts its quarantine
 		// over; a full model's keeps every run's rejects.
 		b.sql, b.mat = m.SQL, lakehouse.Materialization{Rebuild: kind != KindFull}
+		b.since, b.timeColumn, b.from = "", "", ""
 		if kind != KindFull {
 			// Checked on a full build too, else a misspelt time_column or
 			// unique_key builds once and fails only on the next run.
@@ -637,6 +646,13 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		b.sql = "SELECT * FROM (\n" + strings.TrimRight(strings.TrimSpace(m.render(func(t lakehouse.TableName) string { return t.SQL() })), "; \n\t") + "\n) AS lb_window WHERE " + cond
 		b.mat = lakehouse.Materialization{ReplaceWhere: cond}
 		b.note = fmt.Sprintf("%s: %s from %s on", m.Table, s.TimeColumn, from)
+		since, ok, err := tx.TableStamp(ctx, m.Table)
+		if err != nil {
+			return b, err
+		}
+		if ok {
+			b.since, b.timeColumn, b.from = since, s.TimeColumn, start
+		}
 	case kind == KindIncrementalByUniqueKey:
 		b.sql = m.render(func(t lakehouse.TableName) string { return t.SQL() })
 		b.mat = lakehouse.Materialization{UniqueKey: s.UniqueKey}
