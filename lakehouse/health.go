@@ -4,9 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -30,12 +30,12 @@ CREATE TABLE IF NOT EXISTS sys.table_results (
 CREATE TABLE IF NOT EXISTS sys.health_file_stats (
 	table_name VARCHAR, file_id BIGINT, columns VARCHAR, rows BIGINT, nulls BIGINT[]);
 CREATE TABLE IF NOT EXISTS sys.health_table_stats (
-	table_name VARCHAR, stamp VARCHAR, day_column VARCHAR, columns VARCHAR,
-	day DATE, rows BIGINT, nulls BIGINT[], last TIMESTAMP);
+	table_name VARCHAR, stamp VARCHAR, day_column VARCHAR, columns VARCHAR, days VARCHAR);
 `
 
-// sys.health_table_stats keeps a model's table's last DailyStats (a row
-// per day, and a row without a day that marks the set as complete) with
+// sys.health_table_stats keeps a model's table's last DailyStats (one
+// row, the days as JSON: written in one statement, as each health step
+// writes it for every table that changed) with
 // the stamp of the table's data it was read at: the model's last build
 // (InputState) and DuckDB's count of its rows. A health step whose stamp
 // is the same reuses them instead of reading the table.
@@ -409,11 +409,11 @@ func (lh *Lakehouse) DailyStats(ctx context.Context, t TableName, dayColumn stri
 			return lh.batchStats(ctx, t, columns)
 		}
 	}
-	stamp, ok, err := lh.tableStamp(ctx, t)
+	stamp, rows, ok, err := tableStamp(ctx, lh.db, t)
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
+	if !ok || rows < lh.keepStatsFrom {
 		return lh.dailyStatsScan(ctx, t, dayColumn, columns, "")
 	}
 	key := strings.Join(columns, "\x00")
@@ -474,47 +474,41 @@ func (lh *Lakehouse) statsSince(ctx context.Context, t TableName, dayColumn, key
 	return append(out, read...), true, nil
 }
 
-// tableStamp is TableStamp outside a transaction.
-func (lh *Lakehouse) tableStamp(ctx context.Context, t TableName) (string, bool, error) {
-	return tableStamp(ctx, lh.db, t)
+// keptDay is a DayStats as sys.health_table_stats keeps it: the day and
+// the newest time in microseconds since the epoch (0 for none).
+type keptDay struct {
+	Day   int64   `json:"d"`
+	Rows  int64   `json:"r"`
+	Nulls []int64 `json:"n"`
+	Last  int64   `json:"l,omitempty"`
 }
 
 // keptStats reads the DailyStats kept for t at stamp, for this day column
 // and column list; found is false when none are.
 func (lh *Lakehouse) keptStats(ctx context.Context, t TableName, stamp, dayColumn, key string, ncols int) ([]DayStats, bool, error) {
-	rows, err := lh.db.QueryContext(ctx, `SELECT day, rows, coalesce(nulls, []::BIGINT[]), last FROM sys.health_table_stats
-		WHERE table_name = ? AND stamp = ? AND day_column = ? AND columns = ? ORDER BY day NULLS FIRST`, t.String(), stamp, dayColumn, key)
+	var doc string
+	err := lh.db.QueryRowContext(ctx, `SELECT days FROM sys.health_table_stats
+		WHERE table_name = ? AND stamp = ? AND day_column = ? AND columns = ?`, t.String(), stamp, dayColumn, key).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
 	}
-	defer rows.Close()
-	var out []DayStats
-	found := false
-	for rows.Next() {
-		var day, last sql.NullTime
-		var n int64
-		var nulls []any
-		if err := rows.Scan(&day, &n, &nulls, &last); err != nil {
-			return nil, false, fmt.Errorf("lakehouse: daily stats of %s: %w", t, err)
-		}
-		if !day.Valid {
-			found = n >= 0 // the mark: n is the number of days
-			continue
-		}
-		d := DayStats{Day: day.Time, Rows: n, Nulls: make([]int64, ncols), Last: last.Time}
-		if len(nulls) != ncols {
+	var kept []keptDay
+	if err := json.Unmarshal([]byte(doc), &kept); err != nil {
+		return nil, false, nil // read the table instead
+	}
+	out := make([]DayStats, 0, len(kept))
+	for _, k := range kept {
+		if len(k.Nulls) != ncols {
 			return nil, false, nil
 		}
-		for i := range nulls {
-			d.Nulls[i] = asInt(nulls[i])
+		d := DayStats{Day: time.UnixMicro(k.Day).UTC(), Rows: k.Rows, Nulls: k.Nulls}
+		if k.Last != 0 {
+			d.Last = time.UnixMicro(k.Last).UTC()
 		}
 		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
-	}
-	if !found {
-		return nil, false, nil
 	}
 	return out, true, nil
 }
@@ -522,6 +516,17 @@ func (lh *Lakehouse) keptStats(ctx context.Context, t TableName, stamp, dayColum
 // keepStats replaces the DailyStats kept for t (this day column and
 // column list) with days, read at stamp.
 func (lh *Lakehouse) keepStats(ctx context.Context, t TableName, stamp, dayColumn, key string, days []DayStats) error {
+	kept := make([]keptDay, len(days))
+	for i, d := range days {
+		kept[i] = keptDay{Day: d.Day.UnixMicro(), Rows: d.Rows, Nulls: d.Nulls}
+		if !d.Last.IsZero() {
+			kept[i].Last = d.Last.UnixMicro()
+		}
+	}
+	doc, err := json.Marshal(kept)
+	if err != nil {
+		return fmt.Errorf("lakehouse: keep the daily stats of %s: %w", t, err)
+	}
 	tx, err := lh.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("lakehouse: keep the daily stats of %s: %w", t, err)
@@ -530,22 +535,7 @@ func (lh *Lakehouse) keepStats(ctx context.Context, t TableName, stamp, dayColum
 	if _, err := tx.ExecContext(ctx, "DELETE FROM sys.health_table_stats WHERE table_name = ? AND day_column = ? AND columns = ?", t.String(), dayColumn, key); err != nil {
 		return fmt.Errorf("lakehouse: keep the daily stats of %s: %w", t, err)
 	}
-	var b strings.Builder
-	args := []any{t.String(), stamp, dayColumn, key, int64(len(days))}
-	b.WriteString("INSERT INTO sys.health_table_stats VALUES (?, ?, ?, ?, NULL, ?, NULL, NULL)")
-	for _, d := range days {
-		nulls := make([]string, len(d.Nulls))
-		for i, n := range d.Nulls {
-			nulls[i] = strconv.FormatInt(n, 10)
-		}
-		var last any
-		if !d.Last.IsZero() {
-			last = d.Last
-		}
-		b.WriteString(", (?, ?, ?, ?, ?, ?, [" + strings.Join(nulls, ", ") + "]::BIGINT[], ?)")
-		args = append(args, t.String(), stamp, dayColumn, key, d.Day, d.Rows, last)
-	}
-	if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO sys.health_table_stats VALUES (?, ?, ?, ?, ?)", t.String(), stamp, dayColumn, key, string(doc)); err != nil {
 		return fmt.Errorf("lakehouse: keep the daily stats of %s: %w", t, err)
 	}
 	return tx.Commit()

@@ -140,7 +140,7 @@ func TestBatchStatsCountOnlyNewFiles(t *testing.T) {
 // always equal a scan's. A table no model builds is read every time.
 func TestDailyStatsKeptWhileTableUnchanged(t *testing.T) {
 	ctx := context.Background()
-	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{})
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{HealthKeepRows: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestDailyStatsKeptWhileTableUnchanged(t *testing.T) {
 // another column, reads it all.
 func TestDailyStatsAfterTimeBuild(t *testing.T) {
 	ctx := context.Background()
-	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{})
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{HealthKeepRows: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,30 +54,33 @@ type StreamSource struct {
 // DuckDB's count of its rows, which a write beside lakebench's builds
 // changes too. ok is false for a table no model builds.
 func (tx *Tx) TableStamp(ctx context.Context, t TableName) (string, bool, error) {
-	return tableStamp(ctx, tx.tx, t)
+	stamp, _, ok, err := tableStamp(ctx, tx.tx, t)
+	return stamp, ok, err
 }
 
-func tableStamp(ctx context.Context, e execer, t TableName) (string, bool, error) {
+// tableStamp is TableStamp on any connection, with DuckDB's count of the
+// table's rows.
+func tableStamp(ctx context.Context, e execer, t TableName) (string, int64, bool, error) {
 	var builds int64
 	var build string
 	err := e.QueryRowContext(ctx, `SELECT count(*), coalesce(string_agg(built_at::VARCHAR || ' ' || coalesce(run_id, '') || ' ' || coalesce(fingerprint, ''), ','), '')
 		FROM sys.model_builds WHERE model = ?`, t.String()).Scan(&builds, &build)
 	if err != nil {
-		return "", false, fmt.Errorf("lakehouse: the stamp of %s: %w", t, err)
+		return "", 0, false, fmt.Errorf("lakehouse: the stamp of %s: %w", t, err)
 	}
 	if builds != 1 {
-		return "", false, nil
+		return "", 0, false, nil
 	}
 	var size sql.NullInt64
 	err = e.QueryRowContext(ctx, `SELECT estimated_size FROM duckdb_tables()
 		WHERE database_name = current_database() AND schema_name = ? AND table_name = ?`, t.Schema, t.Name).Scan(&size)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
+		return "", 0, false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("lakehouse: the stamp of %s: %w", t, err)
+		return "", 0, false, fmt.Errorf("lakehouse: the stamp of %s: %w", t, err)
 	}
-	return fmt.Sprintf("%s rows %d", build, size.Int64), true, nil
+	return fmt.Sprintf("%s rows %d", build, size.Int64), size.Int64, true, nil
 }
 
 // BuildInputs returns the stamp of its inputs (InputState) recorded by

@@ -210,7 +210,12 @@ func TestHealthOnSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lh := openTarget(t, p)
+	// Every table's days kept, however small (the sample at dev scale).
+	keepAll := lakehouse.Options{Holder: t.Name(), HealthKeepRows: -1}
+	lh, err := lakehouse.Open(ctx, p.DatabasePath("dev"), keepAll)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer lh.Close()
 	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev"}); err != nil {
 		t.Fatal(err)
@@ -319,7 +324,9 @@ func TestHealthOnSample(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	lh = openTarget(t, p)
+	if lh, err = lakehouse.Open(ctx, p.DatabasePath("dev"), keepAll); err != nil {
+		t.Fatal(err)
+	}
 	defer lh.Close()
 	read, _, err := p.evaluateHealth(ctx, lh, "r", now)
 	if err != nil {
