@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,7 +29,16 @@ CREATE TABLE IF NOT EXISTS sys.table_results (
 	downstream_impact STRUCT(impact_level INTEGER, num_downstream_tables INTEGER, downstream_tables VARCHAR[]));
 CREATE TABLE IF NOT EXISTS sys.health_file_stats (
 	table_name VARCHAR, file_id BIGINT, columns VARCHAR, rows BIGINT, nulls BIGINT[]);
+CREATE TABLE IF NOT EXISTS sys.health_table_stats (
+	table_name VARCHAR, stamp VARCHAR, day_column VARCHAR, columns VARCHAR, days VARCHAR);
 `
+
+// sys.health_table_stats keeps a model's table's last DailyStats (one
+// row, the days as JSON: written in one statement, as each health step
+// writes it for every table that changed) with
+// the stamp of the table's data it was read at: the model's last build
+// (InputState) and DuckDB's count of its rows. A health step whose stamp
+// is the same reuses them instead of reading the table.
 
 // sys.health_file_stats keeps, per ingested file of a bronze table, its
 // rows and the NULLs of each column (of the column list columns names):
@@ -399,7 +409,136 @@ func (lh *Lakehouse) DailyStats(ctx context.Context, t TableName, dayColumn stri
 			return lh.batchStats(ctx, t, columns)
 		}
 	}
-	return lh.dailyStatsScan(ctx, t, dayColumn, columns)
+	stamp, rows, ok, err := tableStamp(ctx, lh.db, t)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || rows < lh.keepStatsFrom {
+		return lh.dailyStatsScan(ctx, t, dayColumn, columns, "")
+	}
+	key := strings.Join(columns, "\x00")
+	if days, found, err := lh.keptStats(ctx, t, stamp, dayColumn, key, len(columns)); err != nil || found {
+		return days, err
+	}
+	days, found, err := lh.statsSince(ctx, t, dayColumn, key, columns)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		if days, err = lh.dailyStatsScan(ctx, t, dayColumn, columns, ""); err != nil {
+			return nil, err
+		}
+	}
+	if err := lh.keepStats(ctx, t, stamp, dayColumn, key, days); err != nil {
+		return nil, err
+	}
+	return days, nil
+}
+
+// onStatsScan, when set (by tests), is called each time DailyStats reads
+// a table by a scan, with the day it reads from ("" for all).
+var onStatsScan func(t TableName, from string)
+
+// statsSince is DailyStats of t after an incremental_by_time build on its
+// day column, when the figures kept were of the table the build started
+// from (its stamp then, BuildRecord.Since): the days before the first day
+// it replaced are those kept, the others are read. found is false when
+// that does not hold.
+func (lh *Lakehouse) statsSince(ctx context.Context, t TableName, dayColumn, key string, columns []string) ([]DayStats, bool, error) {
+	var since, column, from sql.NullString
+	err := lh.db.QueryRowContext(ctx, "SELECT since, time_column, replaced_from FROM sys.model_builds WHERE model = ?", t.String()).Scan(&since, &column, &from)
+	if err != nil {
+		return nil, false, fmt.Errorf("lakehouse: daily stats of %s: %w", t, err)
+	}
+	if since.String == "" || from.String == "" || !strings.EqualFold(column.String, dayColumn) {
+		return nil, false, nil
+	}
+	kept, found, err := lh.keptStats(ctx, t, since.String, dayColumn, key, len(columns))
+	if err != nil || !found {
+		return nil, false, err
+	}
+	var first time.Time
+	if err := lh.db.QueryRowContext(ctx, "SELECT CAST("+from.String+" AS DATE)").Scan(&first); err != nil {
+		return nil, false, fmt.Errorf("lakehouse: daily stats of %s: the first day replaced: %w", t, err)
+	}
+	read, err := lh.dailyStatsScan(ctx, t, dayColumn, columns, "CAST("+from.String+" AS DATE)")
+	if err != nil {
+		return nil, false, err
+	}
+	var out []DayStats
+	for _, d := range kept {
+		if d.Day.Before(first) {
+			out = append(out, d)
+		}
+	}
+	return append(out, read...), true, nil
+}
+
+// keptDay is a DayStats as sys.health_table_stats keeps it: the day and
+// the newest time in microseconds since the epoch (0 for none).
+type keptDay struct {
+	Day   int64   `json:"d"`
+	Rows  int64   `json:"r"`
+	Nulls []int64 `json:"n"`
+	Last  int64   `json:"l,omitempty"`
+}
+
+// keptStats reads the DailyStats kept for t at stamp, for this day column
+// and column list; found is false when none are.
+func (lh *Lakehouse) keptStats(ctx context.Context, t TableName, stamp, dayColumn, key string, ncols int) ([]DayStats, bool, error) {
+	var doc string
+	err := lh.db.QueryRowContext(ctx, `SELECT days FROM sys.health_table_stats
+		WHERE table_name = ? AND stamp = ? AND day_column = ? AND columns = ?`, t.String(), stamp, dayColumn, key).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
+	}
+	var kept []keptDay
+	if err := json.Unmarshal([]byte(doc), &kept); err != nil {
+		return nil, false, nil // read the table instead
+	}
+	out := make([]DayStats, 0, len(kept))
+	for _, k := range kept {
+		if len(k.Nulls) != ncols {
+			return nil, false, nil
+		}
+		d := DayStats{Day: time.UnixMicro(k.Day).UTC(), Rows: k.Rows, Nulls: k.Nulls}
+		if k.Last != 0 {
+			d.Last = time.UnixMicro(k.Last).UTC()
+		}
+		out = append(out, d)
+	}
+	return out, true, nil
+}
+
+// keepStats replaces the DailyStats kept for t (this day column and
+// column list) with days, read at stamp.
+func (lh *Lakehouse) keepStats(ctx context.Context, t TableName, stamp, dayColumn, key string, days []DayStats) error {
+	kept := make([]keptDay, len(days))
+	for i, d := range days {
+		kept[i] = keptDay{Day: d.Day.UnixMicro(), Rows: d.Rows, Nulls: d.Nulls}
+		if !d.Last.IsZero() {
+			kept[i].Last = d.Last.UnixMicro()
+		}
+	}
+	doc, err := json.Marshal(kept)
+	if err != nil {
+		return fmt.Errorf("lakehouse: keep the daily stats of %s: %w", t, err)
+	}
+	tx, err := lh.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("lakehouse: keep the daily stats of %s: %w", t, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, "DELETE FROM sys.health_table_stats WHERE table_name = ? AND day_column = ? AND columns = ?", t.String(), dayColumn, key); err != nil {
+		return fmt.Errorf("lakehouse: keep the daily stats of %s: %w", t, err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO sys.health_table_stats VALUES (?, ?, ?, ?, ?)", t.String(), stamp, dayColumn, key, string(doc)); err != nil {
+		return fmt.Errorf("lakehouse: keep the daily stats of %s: %w", t, err)
+	}
+	return tx.Commit()
 }
 
 // storedRows reports whether t is an ingested table whose rows are stored
@@ -462,7 +601,13 @@ func (lh *Lakehouse) batchStats(ctx context.Context, t TableName, columns []stri
 }
 
 // dailyStatsScan is DailyStats by one scan of the table.
-func (lh *Lakehouse) dailyStatsScan(ctx context.Context, t TableName, dayColumn string, columns []string) ([]DayStats, error) {
+// With from (a SQL DATE) set, only the days from it on, whose rows of
+// dayColumn from it on it reads (the other row groups are skipped by
+// their bounds).
+func (lh *Lakehouse) dailyStatsScan(ctx context.Context, t TableName, dayColumn string, columns []string, from string) ([]DayStats, error) {
+	if onStatsScan != nil {
+		onStatsScan(t, from)
+	}
 	day, last := "TRY_CAST(_batch_id AS DATE)", "NULL::TIMESTAMP"
 	switch dayColumn {
 	case "":
@@ -477,7 +622,11 @@ func (lh *Lakehouse) dailyStatsScan(ctx context.Context, t TableName, dayColumn 
 	for _, c := range columns {
 		b.WriteString(", count(*) - count(" + QuoteIdent(c) + ")")
 	}
-	b.WriteString(" FROM " + t.SQL() + " WHERE lb_day IS NOT NULL GROUP BY lb_day ORDER BY lb_day")
+	b.WriteString(" FROM " + t.SQL() + " WHERE lb_day IS NOT NULL")
+	if from != "" && dayColumn != "" && dayColumn != WholeTable {
+		b.WriteString(" AND " + QuoteIdent(dayColumn) + " >= " + from)
+	}
+	b.WriteString(" GROUP BY lb_day ORDER BY lb_day")
 	rows, err := lh.db.QueryContext(ctx, b.String())
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))

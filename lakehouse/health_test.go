@@ -3,9 +3,11 @@ package lakehouse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -118,7 +120,7 @@ func TestBatchStatsCountOnlyNewFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := lh.dailyStatsScan(ctx, table, "", cols)
+		want, err := lh.dailyStatsScan(ctx, table, "", cols, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,6 +129,192 @@ func TestBatchStatsCountOnlyNewFiles(t *testing.T) {
 		}
 		if n, err := lh.Count(ctx, "SELECT * FROM sys.health_file_stats"); err != nil || n != int64(2*(i+1)) {
 			t.Errorf("load %d: %d files counted (%v), want %d", i, n, err, 2*(i+1))
+		}
+	}
+}
+
+// TestDailyStatsKeptWhileTableUnchanged: a model's table's daily stats
+// are read once per build and reused while its stamp holds (the same last
+// build, the same row count); a new build, a row written beside the
+// builds, or another column list reads the table again, and the figures
+// always equal a scan's. A table no model builds is read every time.
+func TestDailyStatsKeptWhileTableUnchanged(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{HealthKeepRows: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	var scanned []string
+	onStatsScan = func(t TableName, _ string) { scanned = append(scanned, t.String()) }
+	defer func() { onStatsScan = nil }()
+	table, loose := TableName{"silver", "orders"}, TableName{"silver", "loose"}
+	for _, q := range []string{
+		"CREATE TABLE silver.orders (ts TIMESTAMP, customer VARCHAR, amount DOUBLE)",
+		"INSERT INTO silver.orders VALUES ('2026-01-01 10:00', 'ann', 1), ('2026-01-01 11:00', NULL, 2), ('2026-01-02 09:00', 'bob', NULL)",
+		"CREATE TABLE silver.loose AS SELECT * FROM silver.orders",
+	} {
+		if _, err := lh.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build := func() {
+		t.Helper()
+		tx, err := lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if err := tx.RecordBuild(ctx, table, BuildRecord{Fingerprint: "fp"}, "run", nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build()
+	steps := []struct {
+		name    string
+		change  string // SQL run first, "build" to record a build
+		cols    []string
+		scanned bool
+	}{
+		{"first read", "", []string{"customer", "amount"}, true},
+		{"unchanged", "", []string{"customer", "amount"}, false},
+		{"another column list", "", []string{"amount"}, true},
+		{"the first list again", "", []string{"customer", "amount"}, false},
+		{"a new build", "INSERT INTO silver.orders VALUES ('2026-01-03 08:00', NULL, 5)", []string{"customer", "amount"}, true},
+		{"rebuilt, the same rows", "build", []string{"customer", "amount"}, true},
+		{"a row beside the builds", "INSERT INTO silver.orders VALUES ('2026-01-01 12:00', 'dan', NULL)", []string{"customer", "amount"}, true},
+		{"unchanged again", "", []string{"customer", "amount"}, false},
+	}
+	for _, s := range steps {
+		switch s.change {
+		case "":
+		case "build":
+			build()
+		default:
+			if _, err := lh.Exec(ctx, s.change); err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasPrefix(s.name, "a new build") {
+				build()
+			}
+		}
+		scanned = nil
+		got, err := lh.DailyStats(ctx, table, "ts", s.cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (len(scanned) > 0) != s.scanned {
+			t.Errorf("%s: read the table %v, want %v", s.name, len(scanned) > 0, s.scanned)
+		}
+		want, err := lh.dailyStatsScan(ctx, table, "ts", s.cols, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) || len(want) < 2 {
+			t.Errorf("%s: daily stats %+v, a scan gives %+v", s.name, got, want)
+		}
+		scanned = nil
+		if _, err := lh.DailyStats(ctx, loose, "ts", s.cols); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(scanned, []string{loose.String()}) {
+			t.Errorf("%s: %s, which no model builds, was read %v", s.name, loose, scanned)
+		}
+	}
+}
+
+// TestDailyStatsAfterTimeBuild: after an incremental_by_time build on the
+// day column, a table whose figures were kept as the build found it is
+// read only from the first day the build replaced, and the figures equal
+// a scan's; a row written beside the builds in between, or a build on
+// another column, reads it all.
+func TestDailyStatsAfterTimeBuild(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{HealthKeepRows: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	var reads []string
+	onStatsScan = func(_ TableName, from string) { reads = append(reads, from) }
+	defer func() { onStatsScan = nil }()
+	table := TableName{"gold", "daily"}
+	if _, err := lh.Exec(ctx, `CREATE TABLE gold.daily AS SELECT TIMESTAMP '2026-01-01 08:00' + INTERVAL (i) HOUR AS ts,
+		CASE WHEN i % 5 = 0 THEN NULL ELSE 'c' || (i % 7) END AS customer, i::DOUBLE AS amount FROM range(96) AS r(i)`); err != nil {
+		t.Fatal(err)
+	}
+	build := func(column, from, replace string) {
+		t.Helper()
+		tx, err := lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		rec := BuildRecord{Fingerprint: "fp"}
+		if from != "" {
+			since, ok, err := tx.TableStamp(ctx, table)
+			if err != nil || !ok {
+				t.Fatalf("no stamp of %s: %v", table, err)
+			}
+			rec.Since, rec.TimeColumn, rec.From = since, column, from
+			for _, q := range []string{"DELETE FROM gold.daily WHERE ts >= " + from + " OR ts IS NULL", replace} {
+				if _, err := tx.Exec(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := tx.RecordBuild(ctx, table, rec, "run", nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const from = "CAST('2026-01-03 12:00:00' AS TIMESTAMP)"
+	later := func(n int) string {
+		return fmt.Sprintf(`INSERT INTO gold.daily SELECT TIMESTAMP '2026-01-03 12:00' + INTERVAL (i * 3) HOUR, NULL, -i FROM range(%d) AS r(i)`, n)
+	}
+	cols := []string{"customer", "amount"}
+	steps := []struct {
+		name   string
+		change func()
+		read   string // where the table is read from: "" all of it, "-" not read
+	}{
+		{"first read", func() { build("", "", "") }, ""},
+		{"a build on the day column", func() { build("ts", from, later(20)) }, "CAST(" + from + " AS DATE)"},
+		{"unchanged", func() {}, "-"},
+		{"a row beside the builds, then a build", func() {
+			if _, err := lh.Exec(ctx, "INSERT INTO gold.daily VALUES (TIMESTAMP '2026-01-01 09:30', 'x', 1)"); err != nil {
+				t.Fatal(err)
+			}
+			build("ts", from, later(30))
+		}, ""},
+		{"a build on another column", func() { build("other", from, later(10)) }, ""},
+		{"a build on the day column again", func() { build("TS", from, later(25)) }, "CAST(" + from + " AS DATE)"},
+	}
+	for _, s := range steps {
+		s.change()
+		reads = nil
+		got, err := lh.DailyStats(ctx, table, "ts", cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{s.read}
+		if s.read == "-" {
+			want = nil
+		}
+		if !slices.Equal(reads, want) {
+			t.Errorf("%s: read %q, want %q", s.name, reads, want)
+		}
+		full, err := lh.dailyStatsScan(ctx, table, "ts", cols, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, full) || len(full) < 4 {
+			t.Errorf("%s: daily stats\n%+v\na scan gives\n%+v", s.name, got, full)
 		}
 	}
 }

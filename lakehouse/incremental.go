@@ -2,6 +2,10 @@ package lakehouse
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -45,11 +49,146 @@ type StreamSource struct {
 	Via   TableName
 }
 
-// RecordBuild records a model's build: its fingerprint and, for a model
-// that streams, every file of its streams as processed (the build read
-// them all, in this transaction): every file loaded into the table, or for
-// a stream through a model every file that model has processed.
-func (tx *Tx) RecordBuild(ctx context.Context, model TableName, fingerprint, runID string, streams []StreamSource) error {
+// TableStamp is the stamp of a model's table's data: its last build
+// (sys.model_builds: when, by which run, with which fingerprint) and
+// DuckDB's count of its rows, which a write beside lakebench's builds
+// changes too. ok is false for a table no model builds.
+func (tx *Tx) TableStamp(ctx context.Context, t TableName) (string, bool, error) {
+	stamp, _, ok, err := tableStamp(ctx, tx.tx, t)
+	return stamp, ok, err
+}
+
+// tableStamp is TableStamp on any connection, with DuckDB's count of the
+// table's rows.
+func tableStamp(ctx context.Context, e execer, t TableName) (string, int64, bool, error) {
+	var builds int64
+	var build string
+	err := e.QueryRowContext(ctx, `SELECT count(*), coalesce(string_agg(built_at::VARCHAR || ' ' || coalesce(run_id, '') || ' ' || coalesce(fingerprint, ''), ','), '')
+		FROM sys.model_builds WHERE model = ?`, t.String()).Scan(&builds, &build)
+	if err != nil {
+		return "", 0, false, fmt.Errorf("lakehouse: the stamp of %s: %w", t, err)
+	}
+	if builds != 1 {
+		return "", 0, false, nil
+	}
+	var size sql.NullInt64
+	err = e.QueryRowContext(ctx, `SELECT estimated_size FROM duckdb_tables()
+		WHERE database_name = current_database() AND schema_name = ? AND table_name = ?`, t.Schema, t.Name).Scan(&size)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, false, nil
+	}
+	if err != nil {
+		return "", 0, false, fmt.Errorf("lakehouse: the stamp of %s: %w", t, err)
+	}
+	return fmt.Sprintf("%s rows %d", build, size.Int64), size.Int64, true, nil
+}
+
+// BuildInputs returns the stamp of its inputs (InputState) recorded by
+// the model's last build, "" when none was.
+func (tx *Tx) BuildInputs(ctx context.Context, model TableName) (string, error) {
+	var inputs sql.NullString
+	err := tx.tx.QueryRowContext(ctx, "SELECT inputs FROM sys.model_builds WHERE model = ?", model.String()).Scan(&inputs)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("lakehouse: read sys.model_builds: %w", err)
+	}
+	return inputs.String, nil
+}
+
+// InputState is a stamp of the data of the tables reads: for a model's
+// table its last build (sys.model_builds: when, by which run, with which
+// fingerprint), for an ingested table the files loaded into it
+// (sys.ingested_files: their ids and contents). Every write lakebench
+// makes to those tables goes with a new stamp, so an equal stamp means
+// their rows are the same. ok is false when a table is neither, since
+// nothing records its changes.
+func (tx *Tx) InputState(ctx context.Context, reads []TableName) (state string, ok bool, err error) {
+	names := make([]string, 0, len(reads))
+	for _, r := range reads {
+		if !slices.Contains(names, r.String()) {
+			names = append(names, r.String())
+		}
+	}
+	slices.Sort(names)
+	h := sha256.New()
+	for _, name := range names {
+		var builds, files int64
+		var build, loaded string
+		err := tx.tx.QueryRowContext(ctx, `SELECT
+			(SELECT count(*) FROM sys.model_builds WHERE model = $1),
+			(SELECT coalesce(string_agg(built_at::VARCHAR || ' ' || coalesce(run_id, '') || ' ' || coalesce(fingerprint, ''), ','), '') FROM sys.model_builds WHERE model = $1),
+			(SELECT count(*) FROM sys.ingested_files WHERE table_name = $1),
+			(SELECT coalesce(md5(string_agg(file_id::VARCHAR || ' ' || coalesce(content_hash, '') || ' ' || coalesce(rows_loaded, -1)::VARCHAR, ',' ORDER BY file_id)), '')
+				FROM sys.ingested_files WHERE table_name = $1)`, name).Scan(&builds, &build, &files, &loaded)
+		if err != nil {
+			return "", false, fmt.Errorf("lakehouse: the state of %s: %w", name, err)
+		}
+		switch {
+		case builds == 1:
+			fmt.Fprintf(h, "model %s %s\n", name, build)
+		case builds == 0 && files > 0:
+			fmt.Fprintf(h, "files %s %d %s\n", name, files, loaded)
+		default:
+			return "", false, nil
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16]), true, nil
+}
+
+// Deterministic reports whether selectSQL gives the same rows from the
+// same tables: it calls no volatile function (random(), uuid(), nextval()),
+// reads no clock (now(), current_date), samples nothing and reads no table
+// function (read_csv() of a file, whose changes nothing records).
+func (tx *Tx) Deterministic(ctx context.Context, selectSQL string) (bool, error) {
+	tree, err := tx.parseSQL(ctx, selectSQL)
+	if err != nil {
+		return false, fmt.Errorf("lakehouse: parse: %w", err)
+	}
+	volatile, err := tx.lh.volatileNames(ctx)
+	if err != nil {
+		return false, err
+	}
+	found := false
+	walkJSON(tree, func(m map[string]any) {
+		if s, ok := m["sample"]; ok && s != nil {
+			found = true
+		}
+		switch m["class"] {
+		case "FUNCTION", "WINDOW", "AGGREGATE":
+			fn, _ := m["function_name"].(string)
+			found = found || volatile[strings.ToLower(fn)] || clockNames[strings.ToLower(fn)]
+		case "COLUMN_REF":
+			if names, _ := m["column_names"].([]any); len(names) == 1 {
+				n, _ := names[0].(string)
+				found = found || clockNames[strings.ToLower(n)] || volatile[strings.ToLower(n)]
+			}
+		}
+		if m["type"] == "TABLE_FUNCTION" {
+			found = true
+		}
+	})
+	return !found, nil
+}
+
+// BuildRecord is what RecordBuild records of a model's build.
+type BuildRecord struct {
+	Fingerprint string
+	// Inputs is the stamp of a full model's inputs (InputState), "" for
+	// none.
+	Inputs string
+	// An incremental_by_time build replaced only the rows whose TimeColumn
+	// is From (a SQL literal) or later, or NULL, in the table whose stamp
+	// (TableStamp) was Since: a reader that kept figures of the table at
+	// Since reads again only the days from From on.
+	Since, TimeColumn, From string
+}
+
+// RecordBuild records a model's build: its fingerprint, the stamp of its
+// inputs, what an incremental_by_time build replaced (see BuildRecord)
+// and, for a model that streams, every file of its streams as processed
+// (the build read them all, in this transaction): every file loaded into
+// the table, or for a stream through a model every file that model has
+// processed.
+func (tx *Tx) RecordBuild(ctx context.Context, model TableName, b BuildRecord, runID string, streams []StreamSource) error {
 	stmts := []struct {
 		sql  string
 		args []any
@@ -71,8 +210,9 @@ func (tx *Tx) RecordBuild(ctx context.Context, model TableName, fingerprint, run
 	stmts = append(stmts, struct {
 		sql  string
 		args []any
-	}{"INSERT INTO sys.model_builds (model, fingerprint, built_at, run_id, files) SELECT ?, ?, now()::TIMESTAMP, ?, (" + filesDigest + ")",
-		[]any{model.String(), fingerprint, nullString(runID), model.String()}})
+	}{"INSERT INTO sys.model_builds (model, fingerprint, built_at, run_id, inputs, since, time_column, replaced_from, files)" +
+		" SELECT ?, ?, now()::TIMESTAMP, ?, ?, ?, ?, ?, (" + filesDigest + ")",
+		[]any{model.String(), b.Fingerprint, nullString(runID), nullString(b.Inputs), nullString(b.Since), nullString(b.TimeColumn), nullString(b.From), model.String()}})
 	for _, s := range stmts {
 		if _, err := tx.tx.ExecContext(ctx, s.sql, s.args...); err != nil {
 			return fmt.Errorf("lakehouse: record the build of %s: %w", model, err)

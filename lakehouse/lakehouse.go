@@ -41,14 +41,21 @@ type Options struct {
 	// SkipFileCheck skips the child-process check of a damaged file (see
 	// SetFileCheck); the check's child process sets it.
 	SkipFileCheck bool
+	// HealthKeepRows is the fewest rows of a model's table whose days
+	// DailyStats keeps for the next health step (a smaller table is read
+	// faster than they are written); 0 means 100,000, a negative number
+	// keeps every table's.
+	HealthKeepRows int64
 }
 
 // Lakehouse is one target's DuckDB file, opened for reading or writing.
 type Lakehouse struct {
-	db       *sql.DB
-	path     string
-	readOnly bool
-	lock     *writerLock
+	db *sql.DB
+	// keepStatsFrom is Options.HealthKeepRows, its default filled in.
+	keepStatsFrom int64
+	path          string
+	readOnly      bool
+	lock          *writerLock
 	// readers is a read-only session's shared flock on <db>.readers
 	// (see readerLock), nil for a writer.
 	readers *os.File
@@ -141,7 +148,10 @@ func Open(ctx context.Context, path string, opts Options) (*Lakehouse, error) {
 // a reader with held set reads under that writer's lock (a destroy reads
 // the audit it records), without a reader's lock.
 func open(ctx context.Context, path string, opts Options, held *writerLock) (*Lakehouse, error) {
-	lh := &Lakehouse{path: path, readOnly: opts.ReadOnly, principal: opts.Principal}
+	lh := &Lakehouse{path: path, readOnly: opts.ReadOnly, principal: opts.Principal, keepStatsFrom: opts.HealthKeepRows}
+	if lh.keepStatsFrom == 0 {
+		lh.keepStatsFrom = 100_000
+	}
 	if path != "" {
 		if err := refuseLinks(path); err != nil {
 			return nil, err

@@ -40,6 +40,13 @@ CREATE TABLE IF NOT EXISTS sys.model_builds (
 -- files: the digest of the build's records in sys.model_files (see
 -- RecordBuild); NULL for builds recorded before it was kept.
 ALTER TABLE sys.model_builds ADD COLUMN IF NOT EXISTS files VARCHAR;
+-- The stamp of a full model's inputs at its build (InputState): the
+-- same stamp and fingerprint skip the next build.
+ALTER TABLE sys.model_builds ADD COLUMN IF NOT EXISTS inputs VARCHAR;
+-- What an incremental_by_time build replaced (BuildRecord).
+ALTER TABLE sys.model_builds ADD COLUMN IF NOT EXISTS since VARCHAR;
+ALTER TABLE sys.model_builds ADD COLUMN IF NOT EXISTS time_column VARCHAR;
+ALTER TABLE sys.model_builds ADD COLUMN IF NOT EXISTS replaced_from VARCHAR;
 CREATE TABLE IF NOT EXISTS sys.model_files (model VARCHAR, table_name VARCHAR, file_id BIGINT);
 -- A source's checks (quality_since.go): what the last one checked and
 -- its counts, so the next looks at the new files' rows only.

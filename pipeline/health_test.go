@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -208,7 +210,12 @@ func TestHealthOnSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lh := openTarget(t, p)
+	// Every table's days kept, however small (the sample at dev scale).
+	keepAll := lakehouse.Options{Holder: t.Name(), HealthKeepRows: -1}
+	lh, err := lakehouse.Open(ctx, p.DatabasePath("dev"), keepAll)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer lh.Close()
 	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev"}); err != nil {
 		t.Fatal(err)
@@ -291,6 +298,42 @@ func TestHealthOnSample(t *testing.T) {
 		if !healthy[table] {
 			t.Errorf("after day %d, %s has no Healthy result", sampledata.DefaultDays+1, table)
 		}
+	}
+
+	// A run with nothing new rebuilds no model: each model's table's days
+	// are taken from the last health step's, and every figure equals a
+	// read of every table.
+	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, lh, "SELECT DISTINCT table_name FROM sys.health_table_stats"); n < 5 {
+		t.Fatalf("the days of %d tables are kept, want at least 5", n)
+	}
+	now := time.Now()
+	kept, _, err := p.evaluateHealth(ctx, lh, "r", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The kept days deleted beside lakebench, as no statement may.
+	lh.Close()
+	db, err := sql.Open("duckdb", p.DatabasePath("dev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("DELETE FROM sys.health_table_stats"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if lh, err = lakehouse.Open(ctx, p.DatabasePath("dev"), keepAll); err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	read, _, err := p.evaluateHealth(ctx, lh, "r", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(read) == 0 || !reflect.DeepEqual(kept, read) {
+		t.Errorf("health from the kept days differs from a read of every table:\n%+v\n%+v", kept, read)
 	}
 }
 

@@ -1016,3 +1016,104 @@ func TestTimeWindowIgnoresFutureRows(t *testing.T) {
 		}
 	}
 }
+
+// TestFullModelSkippedWhenInputsUnchanged: a full model whose last build
+// had the same SQL and the same inputs (no input model built since, no
+// file loaded into an input source) is not rebuilt; a new file upstream,
+// its SQL changed, its input rebuilt by --full-refresh, its own
+// --full-refresh or its table dropped rebuild it, and a model that reads
+// the clock is rebuilt every run. After each step it equals a build from
+// scratch over its input.
+func TestFullModelSkippedWhenInputsUnchanged(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, "select customer, sum(amount) as revenue from silver.orders group by all")
+	writeTestFile(t, dir, "sql/silver/orders.sql", "select id::int as id, customer, amount::double as amount, _source_file from stream(bronze.orders)")
+	writeTestFile(t, dir, "sql/gold/stamped.sql", "select customer, current_date as day from silver.orders")
+	writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:", "  models:\n    silver.orders: {kind: incremental_by_batch, unique_key: [id]}\n  quality:", 1))
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	const skipped = "its inputs did not change"
+	steps := []struct {
+		name   string
+		change func()
+		opts   RunOptions
+		skip   bool
+	}{
+		{"first build", func() {}, RunOptions{}, false},
+		{"nothing new", func() {}, RunOptions{}, true},
+		{"a new file", func() {
+			writeTestFile(t, dir, "landing/orders/orders_2026-01-02.csv", "id,customer,amount\n1,ann,11\n5,dan,7\n")
+		}, RunOptions{}, false},
+		{"nothing new again", func() {}, RunOptions{}, true},
+		{"its SQL changed", func() {
+			writeTestFile(t, dir, "sql/gold/revenue.sql", "select customer, sum(amount) as revenue from silver.orders where amount > 0 group by all")
+			if p, err = Load(dir); err != nil {
+				t.Fatal(err)
+			}
+		}, RunOptions{}, false},
+		{"its input refreshed in full", func() {}, RunOptions{FullRefresh: []string{"silver.orders"}}, false},
+		{"nothing new after the refresh", func() {}, RunOptions{}, true},
+		{"its own --full-refresh", func() {}, RunOptions{FullRefresh: []string{"gold.revenue"}}, false},
+		{"its table dropped", func() {
+			if _, err := lh.Exec(ctx, "DROP TABLE gold.revenue"); err != nil {
+				t.Fatal(err)
+			}
+		}, RunOptions{}, false},
+	}
+	built := func() string {
+		t.Helper()
+		res, err := lh.Query(ctx, "SELECT coalesce(max(built_at)::VARCHAR, '') FROM sys.model_builds WHERE model = 'gold.revenue'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Rows[0][0].(string)
+	}
+	for _, s := range steps {
+		s.change()
+		s.opts.Target = "dev"
+		before := built()
+		res, err := p.Run(ctx, lh, s.opts)
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		seen := 0
+		for _, tr := range res.Tasks {
+			switch tr.TaskKey {
+			case "gold.revenue":
+				seen++
+				if got := strings.Contains(tr.Detail, skipped); got != s.skip {
+					t.Errorf("%s: gold.revenue's detail is %q: skipped %v, want %v", s.name, tr.Detail, got, s.skip)
+				}
+			case "gold.stamped":
+				seen++
+				if strings.Contains(tr.Detail, skipped) {
+					t.Errorf("%s: gold.stamped reads the clock but was skipped: %q", s.name, tr.Detail)
+				}
+			}
+		}
+		if seen != 2 {
+			t.Fatalf("%s: %d of the gold tasks ran, want 2", s.name, seen)
+		}
+		if after := built(); (after == before) != s.skip {
+			t.Errorf("%s: gold.revenue's build recorded at %s, before the run %s: skipped %v", s.name, after, before, s.skip)
+		}
+		var m Model
+		models, err := p.Models(ctx, lh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range models {
+			if x.Table.String() == "gold.revenue" {
+				m = x
+			}
+		}
+		stale := "(SELECT * FROM gold.revenue EXCEPT ALL (" + m.SQL + ")) UNION ALL ((" + m.SQL + ") EXCEPT ALL SELECT * FROM gold.revenue)"
+		if n := count(t, lh, stale); n != 0 {
+			t.Errorf("%s: %d rows of gold.revenue differ from a build from scratch", s.name, n)
+		}
+	}
+}

@@ -391,9 +391,18 @@ type build struct {
 	sql         string
 	mat         lakehouse.Materialization
 	fingerprint string
+	inputs      string                   // a full model's inputs' stamp (see unchangedInputs), recorded
 	streams     []lakehouse.StreamSource // recorded as processed (models that stream)
 	note        string                   // for the task's detail
 	skip        bool                     // nothing new: the table stays as it is
+	// An incremental_by_time build replaces the rows of timeColumn from
+	// from on in the table whose stamp was since (lakehouse.BuildRecord).
+	since, timeColumn, from string
+}
+
+// record is what RecordBuild records of b.
+func (b build) record() lakehouse.BuildRecord {
+	return lakehouse.BuildRecord{Fingerprint: b.fingerprint, Inputs: b.inputs, Since: b.since, TimeColumn: b.timeColumn, From: b.from}
 }
 
 // fingerprint hashes what decides a model's rows: its text, its kind's
@@ -532,6 +541,7 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		// An incremental model built from scratch starts its quarantine
 		// over; a full model's keeps every run's rejects.
 		b.sql, b.mat = m.SQL, lakehouse.Materialization{Rebuild: kind != KindFull}
+		b.since, b.timeColumn, b.from = "", "", ""
 		if kind != KindFull {
 			// Checked on a full build too, else a misspelt time_column or
 			// unique_key builds once and fails only on the next run.
@@ -545,6 +555,10 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		return b, nil
 	}
 	if kind == KindFull {
+		skip, err := p.unchangedInputs(ctx, tx, m, rules, force, &b)
+		if err != nil || skip {
+			return b, err
+		}
 		return full("")
 	}
 	exists, err := tx.Exists(ctx, m.Table)
@@ -646,6 +660,13 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		b.sql = "SELECT * FROM (\n" + lakehouse.TrimStatement(m.render(func(t lakehouse.TableName) string { return t.SQL() })) + "\n) AS lb_window WHERE " + cond
 		b.mat = lakehouse.Materialization{ReplaceWhere: cond}
 		b.note = fmt.Sprintf("%s: %s from %s on", m.Table, s.TimeColumn, from)
+		since, ok, err := tx.TableStamp(ctx, m.Table)
+		if err != nil {
+			return b, err
+		}
+		if ok {
+			b.since, b.timeColumn, b.from = since, s.TimeColumn, start
+		}
 	case kind == KindIncrementalByUniqueKey:
 		b.sql = m.render(func(t lakehouse.TableName) string { return t.SQL() })
 		b.mat = lakehouse.Materialization{UniqueKey: s.UniqueKey}
@@ -671,6 +692,50 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		return full("its columns changed since the last build")
 	}
 	return b, nil
+}
+
+// unchangedInputs reports whether a full model m need not be rebuilt: its
+// last build had the same fingerprint (its SQL, settings and rules, and
+// those of every model it reads) and the same stamp of its inputs' data
+// (lakehouse.InputState: an input model built since, or a file loaded
+// into an input source, changes it), and nothing forces a rebuild (force:
+// --full-refresh, or an input rebuilt in full). It sets b.inputs, the
+// stamp to record, to "" when the rows could change with the same inputs:
+// a volatile function, a clock or a table function in its SELECT, an
+// input that is neither a model nor a source, or rules that quarantine
+// (a full model's quarantine keeps each build's rejects) or read other
+// tables (sql_query). Such a model is rebuilt every run.
+func (p *Project) unchangedInputs(ctx context.Context, tx *lakehouse.Tx, m Model, rules []lakehouse.Rule, force string, b *build) (bool, error) {
+	for _, r := range rules {
+		if r.Criticality == "error" || r.Query != "" {
+			return false, nil
+		}
+	}
+	if ok, err := tx.Deterministic(ctx, m.SQL); err != nil || !ok {
+		return false, err
+	}
+	state, ok, err := tx.InputState(ctx, m.Reads)
+	if err != nil || !ok {
+		return false, err
+	}
+	b.inputs = state
+	if force != "" {
+		return false, nil
+	}
+	exists, err := tx.Exists(ctx, m.Table)
+	if err != nil || !exists {
+		return false, err
+	}
+	prev, found, err := tx.LastBuild(ctx, m.Table)
+	if err != nil || !found || prev != b.fingerprint {
+		return false, err
+	}
+	inputs, err := tx.BuildInputs(ctx, m.Table)
+	if err != nil || inputs != state {
+		return false, err
+	}
+	b.skip, b.note = true, m.Table.String()+": its inputs did not change"
+	return true, nil
 }
 
 // Kinds are the model kinds, the default first.

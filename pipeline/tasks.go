@@ -432,7 +432,7 @@ func (p *Project) transformTask(models, all []Model, refresh *fullBuilds) (task,
 			if err != nil {
 				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
 			}
-			if err := tx.RecordBuild(ctx, m.Table, b.fingerprint, runID, b.streams); err != nil {
+			if err := tx.RecordBuild(ctx, m.Table, b.record(), runID, b.streams); err != nil {
 				return 0, "", err
 			}
 			refresh.built(m, settings.KindName(), b)
