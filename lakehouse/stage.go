@@ -39,7 +39,12 @@ type Stage struct {
 	// the only one since (see current).
 	began uint64
 	lh    *Lakehouse
+	taken bool
 }
+
+// Taken reports whether a transaction took the stage (whether or not it
+// committed).
+func (st *Stage) Taken() bool { return st.taken }
 
 // StageChecked builds table's rows from selectSQL with the rules' flags
 // into StageTable(table), for the caller to commit, then to take in a
@@ -141,6 +146,7 @@ func (tx *Tx) takeStage(ctx context.Context, st *Stage, rules []Rule, startOver 
 	if valid+rejected != in {
 		return 0, nil, &QualityConservationError{Table: table, In: in, Valid: valid, Quarantine: rejected}
 	}
+	st.taken = true
 	return valid, out, nil
 }
 

@@ -24,7 +24,7 @@ func TestMain(m *testing.M) {
 	if dir := os.Getenv("LAKEBENCH_TEST_RUN"); dir != "" {
 		if os.Getenv("LAKEBENCH_TEST_STOP_STAGED") != "" {
 			// Say the stages are committed, then wait to be killed.
-			stagedHook = func() {
+			stagedHook = func([]*lakehouse.Stage) {
 				fmt.Fprintln(os.Stdout, "staged")
 				select {}
 			}
@@ -373,6 +373,43 @@ func TestCrashAfterStage(t *testing.T) {
 	}
 	if got := count(t, lh, "select * from duckdb_tables() where table_name like '"+lakehouse.StagePrefix+"%'"); got != 0 {
 		t.Errorf("the re-run left %d stages", got)
+	}
+}
+
+// TestRunTakesStages: a full build with an error rule (silver.orders, of
+// kind full) is staged and its stage taken, run after run, leaving no stage
+// behind; its table and quarantine are what they were before staging.
+func TestRunTakesStages(t *testing.T) {
+	dir := writeProject(t, fastGold)
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	var stages []*lakehouse.Stage
+	stagedHook = func(s []*lakehouse.Stage) { stages = append(stages, s...) }
+	defer func() { stagedHook = nil }()
+	for run := int64(1); run <= 2; run++ {
+		stages = nil
+		if _, err := p.Run(context.Background(), lh, RunOptions{Target: "dev"}); err != nil {
+			t.Fatal(err)
+		}
+		if len(stages) != 1 || stages[0].Table.String() != "silver.orders" || !stages[0].Taken() {
+			t.Errorf("run %d: stages %v, want silver.orders's, taken", run, stages)
+		}
+		if got := count(t, lh, "select * from duckdb_tables() where table_name like '"+lakehouse.StagePrefix+"%'"); got != 0 {
+			t.Errorf("run %d left %d stages", run, got)
+		}
+		if got := count(t, lh, "select * from silver.orders"); got != 3 {
+			t.Errorf("run %d: silver.orders has %d rows, want 3", run, got)
+		}
+		if got := count(t, lh, "select * from silver.orders_quarantine"); got != run {
+			t.Errorf("run %d: the quarantine has %d rows, want %d (one a run)", run, got, run)
+		}
+		if got := count(t, lh, "select * from silver.orders where id = 4 and _warnings[1].name is not null"); got != 1 {
+			t.Errorf("run %d: the negative amount has no warning", run)
+		}
 	}
 }
 

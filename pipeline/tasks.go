@@ -514,13 +514,17 @@ func (p *Project) stageModels(ctx context.Context, lh *lakehouse.Lakehouse, prin
 		if readsTask || !slices.ContainsFunc(r, func(r lakehouse.Rule) bool { return r.Criticality == "error" }) {
 			continue
 		}
+		settings := p.Resources.Models[m.Table.String()]
+		if p.incrementalAsBuilt(ctx, tx, m, all, settings, r, refresh) {
+			continue // the daily case: built in place, not staged
+		}
 		if err := p.checkInputs(ctx, tx, m); err != nil {
 			return tx.Checked(), done, err
 		}
 		if err := authorizeSelect(ctx, tx, m.SQL); err != nil {
 			return tx.Checked(), done, fmt.Errorf("%s: %w", m.Path, err)
 		}
-		b, err := p.planBuild(ctx, tx, m, all, p.Resources.Models[m.Table.String()], r, refresh.reason(m))
+		b, err := p.planBuild(ctx, tx, m, all, settings, r, refresh.reason(m))
 		if err != nil {
 			return tx.Checked(), done, fmt.Errorf("%s: %w", m.Path, err)
 		}
@@ -550,14 +554,31 @@ func (p *Project) stageModels(ctx context.Context, lh *lakehouse.Lakehouse, prin
 		return tx.Checked(), done, err
 	}
 	if stagedHook != nil {
-		stagedHook()
+		stagedHook(stages)
 	}
 	return tx.Checked(), done, nil
 }
 
-// stagedHook, when set (by tests), is called once stageModels has
-// committed its stages and before the task's transaction begins.
-var stagedHook func()
+// incrementalAsBuilt reports, from two small reads, that m is
+// incremental, built, and last built from the same SQL, settings and rules
+// with nothing forcing a full build: its build will most likely be in
+// place, which planBuild (with its check of the principal's reads first)
+// is then not run twice to find out. A wrong guess only leaves the full
+// build unstaged.
+func (p *Project) incrementalAsBuilt(ctx context.Context, tx *lakehouse.Tx, m Model, all []Model, s ModelSettings, rules []lakehouse.Rule, refresh *fullBuilds) bool {
+	if s.KindName() == KindFull || refresh.reason(m) != "" {
+		return false
+	}
+	if ok, err := tx.Exists(ctx, m.Table); err != nil || !ok {
+		return false
+	}
+	prev, found, err := tx.LastBuild(ctx, m.Table)
+	return err == nil && found && prev == p.upstreamFingerprint(fingerprint(m, s, rules), m, all)
+}
+
+// stagedHook, when set (by tests), is called with the stages once
+// stageModels has committed them, before the task's transaction begins.
+var stagedHook func([]*lakehouse.Stage)
 
 // checkInputs explains a missing input before DuckDB does ("Table with name
 // x does not exist"): a bronze table is missing when its source has no files
