@@ -53,7 +53,7 @@ func (lh *Lakehouse) tables(ctx context.Context, estimate bool) ([]TableInfo, er
 	// A bronze view's rows are stored in <schema>_data.<name> (see ingest).
 	rows, err := lh.db.QueryContext(ctx, `
 		WITH stored AS (SELECT schema_name, table_name, estimated_size FROM duckdb_tables()
-			WHERE database_name = current_database() AND NOT temporary)
+			WHERE database_name = current_database() AND NOT temporary AND NOT starts_with(table_name, '`+StagePrefix+`'))
 		SELECT t.schema_name, t.table_name, coalesce(c.layer, t.schema_name), coalesce(c.owner, ''),
 			coalesce(c.domain, ''), coalesce(c.description, ''), c.updated_at, coalesce(t.estimated_size, 0)::BIGINT
 		FROM (SELECT * FROM stored WHERE NOT suffix(schema_name, '_data')

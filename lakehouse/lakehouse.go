@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -106,6 +107,10 @@ type Lakehouse struct {
 	// closeMu orders Close after the work that may outlive a caller's
 	// session (a query's usage record reading the catalog).
 	closeMu sync.RWMutex
+	// commits counts the commits of this lakehouse's transactions, each
+	// counted before DuckDB makes it visible: a Stage is current while
+	// no transaction but its own has committed since it began.
+	commits atomic.Uint64
 }
 
 // probe returns the connection pool, for statements that may fail (sniffing
@@ -302,6 +307,10 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	// A writer holds the lock: a run left "running" by a process that is
 	// gone is marked crashed now, not at its job's next run.
 	if _, err := lh.MarkCrashedRuns(ctx); err != nil {
+		return err
+	}
+	// A staged build a killed run left behind was never taken.
+	if err := lh.dropStages(ctx); err != nil {
 		return err
 	}
 	if err := lh.migrateAudit(ctx); err != nil {

@@ -408,16 +408,18 @@ func (tx *Tx) MaterializeChecked(ctx context.Context, table TableName, selectSQL
 		n, err := tx.Count(ctx, table)
 		return n, nil, err
 	}
-	// The SELECT's rows are read once, unless a rule reads them again
-	// (sql_query's input view): then they are kept in temp.lb_model.
-	relation := "(" + selectSQL + "\n)"
-	if slices.ContainsFunc(rules, Rule.usesInput) {
-		if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_model AS "+selectSQL); err != nil {
+	if !exists || !m.inPlace() {
+		if ok, err := m.Stage.current(ctx, tx, table, selectSQL, rules); err != nil {
 			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+		} else if ok {
+			return tx.takeStage(ctx, m.Stage, rules, m.Rebuild)
 		}
-		defer tx.tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.lb_model")
-		relation = "temp.lb_model"
 	}
+	relation, done, err := tx.modelRelation(ctx, selectSQL, rules)
+	if err != nil {
+		return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+	}
+	defer done()
 	q := rulesSQL(rules, relation, run)
 	if !exists || !m.inPlace() {
 		return tx.buildChecked(ctx, table, relation, rules, q, run, m.Rebuild)
@@ -488,18 +490,26 @@ func (tx *Tx) MaterializeChecked(ctx context.Context, table TableName, selectSQL
 	return n, out, err
 }
 
-// buildChecked is MaterializeChecked's full build, which writes the rows
-// once: the table is created with every rule's flag beside its columns (and
-// _warnings, when a rule warns), the rows failing an error rule are copied
-// from it to the quarantine and deleted, and the flags are dropped (DuckDB
-// drops a column without rewriting the others). A temporary copy of the
-// checked rows, written first and read twice, cost as much again as the
-// table itself.
-func (tx *Tx) buildChecked(ctx context.Context, table TableName, relation string, rules []Rule, q qualitySQL, run QualityRun, startOver bool) (int64, []RuleOutcome, error) {
-	wrap := func(err error) error { return fmt.Errorf("lakehouse: materialize %s: %w", table, err) }
+// modelRelation is the relation a model's rules check: the SELECT's rows
+// are read once, unless a rule reads them again (sql_query's input view):
+// then they are kept in temp.lb_model, which done drops.
+func (tx *Tx) modelRelation(ctx context.Context, selectSQL string, rules []Rule) (relation string, done func(), err error) {
+	if !slices.ContainsFunc(rules, Rule.usesInput) {
+		return "(" + selectSQL + "\n)", func() {}, nil
+	}
+	if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_model AS "+selectSQL); err != nil {
+		return "", nil, err
+	}
+	return "temp.lb_model", func() { tx.tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.lb_model") }, nil
+}
+
+// createFlagged creates table from relation's rows with every rule's flag
+// beside their columns (and _warnings, when a rule warns), in one pass. It
+// returns the data columns.
+func (tx *Tx) createFlagged(ctx context.Context, table TableName, relation string, q qualitySQL) ([]string, error) {
 	data, err := tx.dataColumns(ctx, relation)
 	if err != nil {
-		return 0, nil, wrap(err)
+		return nil, err
 	}
 	cols := slices.Clone(data)
 	if q.anyWarn != "" {
@@ -508,6 +518,24 @@ func (tx *Tx) buildChecked(ctx context.Context, table TableName, relation string
 	cols = append(cols, q.names...)
 	if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TABLE "+table.SQL()+" AS SELECT "+strings.Join(cols, ", ")+
 		" FROM (SELECT *, "+strings.Join(q.flags, ", ")+" FROM "+relation+" AS "+InputAlias+")"); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// buildChecked is MaterializeChecked's full build, which writes the rows
+// once: the table is created with every rule's flag beside its columns (and
+// _warnings, when a rule warns), the rows failing an error rule are copied
+// from it to the quarantine and deleted, and the flags are dropped (DuckDB
+// drops a column without rewriting the others). A temporary copy of the
+// checked rows, written first and read twice, cost as much again as the
+// table itself. When no row fails, nothing is deleted: a DELETE from a
+// table created in the same transaction makes DuckDB write all of its rows
+// again at commit (which a Stage avoids when rows do fail).
+func (tx *Tx) buildChecked(ctx context.Context, table TableName, relation string, rules []Rule, q qualitySQL, run QualityRun, startOver bool) (int64, []RuleOutcome, error) {
+	wrap := func(err error) error { return fmt.Errorf("lakehouse: materialize %s: %w", table, err) }
+	data, err := tx.createFlagged(ctx, table, relation, q)
+	if err != nil {
 		return 0, nil, wrap(err)
 	}
 	out, err := tx.countFlags(ctx, table.SQL(), rules, q)
@@ -520,6 +548,8 @@ func (tx *Tx) buildChecked(ctx context.Context, table TableName, relation string
 		if rejected, err = tx.quarantine(ctx, table, table.SQL(), data, q, run, startOver); err != nil {
 			return 0, nil, err
 		}
+	}
+	if rejected > 0 {
 		if _, err := tx.tx.ExecContext(ctx, "DELETE FROM "+table.SQL()+" WHERE "+q.anyError); err != nil {
 			return 0, nil, wrap(err)
 		}

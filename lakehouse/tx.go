@@ -28,6 +28,9 @@ type Tx struct {
 	checked   []TableName
 	// onCommit are the audit events Commit records (AuditOnCommit).
 	onCommit []AuditEvent
+	// began is the lakehouse's count of commits when the transaction
+	// began (see Lakehouse.commits), which tells a Stage it may take.
+	began uint64
 }
 
 // Begin starts a transaction.
@@ -35,6 +38,10 @@ func (lh *Lakehouse) Begin(ctx context.Context) (*Tx, error) {
 	if lh.readOnly {
 		return nil, fmt.Errorf("lakehouse: %s is open read-only", lh.path)
 	}
+	// Read before DuckDB takes the transaction's snapshot (at its first
+	// statement): a commit in between makes a stage look stale, never
+	// current.
+	began := lh.commits.Load()
 	conn, err := lh.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: begin: %w", err)
@@ -44,11 +51,12 @@ func (lh *Lakehouse) Begin(ctx context.Context) (*Tx, error) {
 		conn.Close()
 		return nil, fmt.Errorf("lakehouse: begin: %w", err)
 	}
-	return &Tx{tx: tx, conn: conn, lh: lh, columns: map[TableName][]Column{}, sniffs: map[TableName]csvSniff{}}, nil
+	return &Tx{tx: tx, conn: conn, lh: lh, columns: map[TableName][]Column{}, sniffs: map[TableName]csvSniff{}, began: began}, nil
 }
 
 // Commit commits the transaction.
 func (tx *Tx) Commit() error {
+	tx.lh.commits.Add(1)
 	err := tx.tx.Commit()
 	tx.conn.Close()
 	if err != nil {
@@ -83,6 +91,7 @@ func (tx *Tx) CommitAudited(ctx context.Context, e AuditEvent) error {
 			return err
 		}
 	}
+	lh.commits.Add(1)
 	err = tx.tx.Commit()
 	tx.conn.Close()
 	if err != nil {
@@ -131,6 +140,10 @@ type Materialization struct {
 	// incremental model, or one whose SQL or rules changed): its
 	// quarantine's history starts over with this build's rejects.
 	Rebuild bool
+	// Stage, when it holds this full build of the table (the same SELECT
+	// and rules) and is still current (see Tx.StageChecked), is taken
+	// instead of building the rows again. An in-place build ignores it.
+	Stage *Stage
 }
 
 func (m Materialization) inPlace() bool {
@@ -217,6 +230,9 @@ func (tx *Tx) checkModelTarget(ctx context.Context, table TableName) error {
 	if IsRegistryTable(table) {
 		return fmt.Errorf("lakehouse: write %s: %w: it is one of the model registry's records (%s in schema ml); write to another table",
 			table, ErrInternalTable, strings.Join(RegistryTables, ", "))
+	}
+	if strings.HasPrefix(table.Name, StagePrefix) {
+		return fmt.Errorf("lakehouse: materialize %s: %w: names beginning with %s are lakebench's staged builds; build the model under another name", table, ErrInternalTable, StagePrefix)
 	}
 	if stored, err := tableExists(ctx, tx.tx, storeTable(table)); err != nil {
 		return err

@@ -22,6 +22,13 @@ import (
 // crash test): LAKEBENCH_TEST_RUN names the project directory.
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("LAKEBENCH_TEST_RUN"); dir != "" {
+		if os.Getenv("LAKEBENCH_TEST_STOP_STAGED") != "" {
+			// Say the stages are committed, then wait to be killed.
+			stagedHook = func([]*lakehouse.Stage) {
+				fmt.Fprintln(os.Stdout, "staged")
+				select {}
+			}
+		}
 		os.Exit(childRun(dir))
 	}
 	os.Exit(m.Run())
@@ -267,6 +274,142 @@ func TestCrashMidTransform(t *testing.T) {
 	res, err := lh.Query(context.Background(), "select revenue from gold.revenue where customer = 'ann'")
 	if err != nil || len(res.Rows) != 1 || res.Rows[0][0] != 70.0 {
 		t.Errorf("ann's revenue after the re-run: %v (%v), want 70", res, err)
+	}
+}
+
+// TestCrashAfterStage kills a run (SIGKILL) after its silver task
+// committed the staged build of silver.orders (a full build with an error
+// rule: lakehouse.Stage) and before the task's transaction took it: the
+// previous table and quarantine must survive, the next writer to open the
+// target drops the stage, and a re-run builds what a run with no crash
+// would.
+func TestCrashAfterStage(t *testing.T) {
+	dir := writeProject(t, fastGold)
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	if _, err := p.Run(context.Background(), lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	snapshot := func(lh *lakehouse.Lakehouse) string {
+		var out []string
+		for _, q := range []string{"select * from silver.orders order by id", "select id, customer, amount, _run_id from silver.orders_quarantine order by all"} {
+			res, err := lh.Query(context.Background(), q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprint(res.Rows))
+		}
+		return strings.Join(out, "\n")
+	}
+	before := snapshot(lh)
+	lh.Close()
+
+	writeTestFile(t, dir, "landing/orders/orders_2026-01-02.csv", "id,customer,amount\n5,dee,50\n6,,60\n")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_RUN="+dir, "LAKEBENCH_TEST_STOP_STAGED=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	staged := false
+	for sc.Scan() {
+		if sc.Text() == "staged" {
+			staged = true
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if !staged {
+		t.Fatal("the child run never staged a build")
+	}
+
+	// A read-only session (no cleanup) lists no stage; the table is the
+	// old one.
+	ro, err := lakehouse.Open(context.Background(), p.DatabasePath("dev"), lakehouse.Options{ReadOnly: true, Holder: t.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, ro, "select * from duckdb_tables() where table_name like '"+lakehouse.StagePrefix+"%'"); got != 1 {
+		t.Errorf("%d stages in the killed run's file, want the one it committed", got)
+	}
+	infos, err := ro.Catalog(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ti := range infos {
+		if strings.HasPrefix(ti.Table, lakehouse.StagePrefix) {
+			t.Errorf("the catalog lists the stage %s", ti.Name)
+		}
+	}
+	if got := snapshot(ro); got != before {
+		t.Errorf("silver.orders or its quarantine changed by a killed run:\n%s\nwas\n%s", got, before)
+	}
+	ro.Close()
+
+	lh = openTarget(t, p)
+	defer lh.Close()
+	if got := count(t, lh, "select * from duckdb_tables() where table_name like '"+lakehouse.StagePrefix+"%'"); got != 0 {
+		t.Errorf("the writer's open left %d stages", got)
+	}
+	if got := snapshot(lh); got != before {
+		t.Errorf("silver.orders or its quarantine changed by a killed run:\n%s\nwas\n%s", got, before)
+	}
+	if _, err := p.Run(context.Background(), lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, lh, "select * from silver.orders"); got != 4 {
+		t.Errorf("silver.orders has %d rows after the re-run, want 4 (ann, bob, cy, dee)", got)
+	}
+	if got := count(t, lh, "select * from silver.orders_quarantine where customer is null and _run_id = (select max(run_id) from sys.runs)"); got != 2 {
+		t.Errorf("the re-run quarantined %d rows with no customer, want 2", got)
+	}
+	if got := count(t, lh, "select * from duckdb_tables() where table_name like '"+lakehouse.StagePrefix+"%'"); got != 0 {
+		t.Errorf("the re-run left %d stages", got)
+	}
+}
+
+// TestRunTakesStages: a full build with an error rule (silver.orders, of
+// kind full) is staged and its stage taken, run after run, leaving no stage
+// behind; its table and quarantine are what they were before staging.
+func TestRunTakesStages(t *testing.T) {
+	dir := writeProject(t, fastGold)
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	var stages []*lakehouse.Stage
+	stagedHook = func(s []*lakehouse.Stage) { stages = append(stages, s...) }
+	defer func() { stagedHook = nil }()
+	for run := int64(1); run <= 2; run++ {
+		stages = nil
+		if _, err := p.Run(context.Background(), lh, RunOptions{Target: "dev"}); err != nil {
+			t.Fatal(err)
+		}
+		if len(stages) != 1 || stages[0].Table.String() != "silver.orders" || !stages[0].Taken() {
+			t.Errorf("run %d: stages %v, want silver.orders's, taken", run, stages)
+		}
+		if got := count(t, lh, "select * from duckdb_tables() where table_name like '"+lakehouse.StagePrefix+"%'"); got != 0 {
+			t.Errorf("run %d left %d stages", run, got)
+		}
+		if got := count(t, lh, "select * from silver.orders"); got != 3 {
+			t.Errorf("run %d: silver.orders has %d rows, want 3", run, got)
+		}
+		if got := count(t, lh, "select * from silver.orders_quarantine"); got != run {
+			t.Errorf("run %d: the quarantine has %d rows, want %d (one a run)", run, got, run)
+		}
+		if got := count(t, lh, "select * from silver.orders where id = 4 and _warnings[1].name is not null"); got != 1 {
+			t.Errorf("run %d: the negative amount has no warning", run)
+		}
 	}
 }
 

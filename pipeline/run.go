@@ -121,6 +121,11 @@ type task struct {
 	// memoryNeed; a task without steps streams what it reads.
 	steps [][]lakehouse.TableName
 	do    func(ctx context.Context, tx *lakehouse.Tx, runID string) (rows int64, detail string, err error)
+	// stage, when set, builds ahead what the task's transaction can take
+	// whole (lakehouse.Tx.StageChecked), in a transaction of its own
+	// committed before the task's begins. It returns what it checked,
+	// and done drops what the task did not take.
+	stage func(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID string) (checked []lakehouse.TableName, done func(), err error)
 }
 
 // Principal is the operating-system user: the identity of development runs.
@@ -528,6 +533,18 @@ func runTask(ctx context.Context, lh *lakehouse.Lakehouse, job, runID, principal
 	}
 	var checked []lakehouse.TableName // what the task's SQL was checked for, on its bound plan
 	err := lh.Authorize(ctx, principal, t.reads, t.writes)
+	if err == nil && t.stage != nil {
+		var done func()
+		checked, done, err = t.stage(ctx, lh, principal, runID)
+		if done != nil {
+			defer done()
+		}
+		for _, r := range checked {
+			if !slices.Contains(tables, r.String()) {
+				tables = append(tables, r.String())
+			}
+		}
+	}
 	// Parallel tasks may collide in DuckDB's optimistic concurrency control;
 	// the loser's work was rolled back whole, so it is safe to try again.
 	for attempt := 0; err == nil || (isConflict(err) && attempt < 3); attempt++ {

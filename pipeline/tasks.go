@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"path"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -388,6 +390,13 @@ func (p *Project) transformTask(models, all []Model, refresh *fullBuilds) (task,
 	if len(models) == 1 {
 		t.table = models[0].Table
 	}
+	// staged are the builds t.stage made, which t.do takes when its plan
+	// of the model is the same (runTask calls them in turn).
+	staged := map[lakehouse.TableName]stagedBuild{}
+	t.stage = func(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID string) ([]lakehouse.TableName, func(), error) {
+		clear(staged)
+		return p.stageModels(ctx, lh, principal, runID, models, all, rules, refresh, staged)
+	}
 	t.do = func(ctx context.Context, tx *lakehouse.Tx, runID string) (int64, string, error) {
 		var total int64
 		var notes []string
@@ -428,6 +437,9 @@ func (p *Project) transformTask(models, all []Model, refresh *fullBuilds) (task,
 			if err := authorizeRules(ctx, tx, "("+lakehouse.TrimStatement(b.sql)+"\n)", r); err != nil {
 				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
 			}
+			if sb, ok := staged[m.Table]; ok && sb.build.same(b) {
+				b.mat.Stage = sb.stage
+			}
 			n, outcomes, err := tx.MaterializeChecked(ctx, m.Table, b.sql, b.mat, r, lakehouse.QualityRun{RunID: runID, RunTime: time.Now()})
 			if err != nil {
 				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
@@ -459,6 +471,114 @@ func (p *Project) transformTask(models, all []Model, refresh *fullBuilds) (task,
 	}
 	return t, nil
 }
+
+// stagedBuild is a model's build made ahead of its task's transaction, and
+// the plan it was made from.
+type stagedBuild struct {
+	stage *lakehouse.Stage
+	build build
+}
+
+// same reports whether two plans of a model build the same rows the same
+// way.
+func (b build) same(o build) bool {
+	return b.sql == o.sql && b.fingerprint == o.fingerprint && b.skip == o.skip &&
+		slices.Equal(b.streams, o.streams) && reflect.DeepEqual(b.mat, o.mat)
+}
+
+// stageModels builds ahead, in a transaction of its own that it commits,
+// the models of a transform task whose full build quarantines rows (an
+// error rule) and reads no table the task writes before it: their task's
+// transaction then takes them (lakehouse.Stage) instead of creating a
+// table and deleting from it, which DuckDB would write twice. Each model
+// is checked and planned as the task does (an error here is the task's);
+// staged gets the builds made. done drops the stages the task leaves.
+func (p *Project) stageModels(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID string, models, all []Model,
+	rules map[string][]lakehouse.Rule, refresh *fullBuilds, staged map[lakehouse.TableName]stagedBuild) ([]lakehouse.TableName, func(), error) {
+	tx, err := lh.BeginAs(ctx, principal)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer tx.Rollback()
+	var stages []*lakehouse.Stage
+	done := func() {
+		for _, st := range stages {
+			lh.DropStage(context.WithoutCancel(ctx), st)
+		}
+	}
+	written := map[lakehouse.TableName]bool{}
+	for _, m := range models {
+		readsTask := slices.ContainsFunc(m.Reads, func(r lakehouse.TableName) bool { return written[r] })
+		written[m.Table] = true
+		r := rules[m.Table.String()]
+		if readsTask || !slices.ContainsFunc(r, func(r lakehouse.Rule) bool { return r.Criticality == "error" }) {
+			continue
+		}
+		settings := p.Resources.Models[m.Table.String()]
+		if p.incrementalAsBuilt(ctx, tx, m, all, settings, r, refresh) {
+			continue // the daily case: built in place, not staged
+		}
+		if err := p.checkInputs(ctx, tx, m); err != nil {
+			return tx.Checked(), done, err
+		}
+		if err := authorizeSelect(ctx, tx, m.SQL); err != nil {
+			return tx.Checked(), done, fmt.Errorf("%s: %w", m.Path, err)
+		}
+		b, err := p.planBuild(ctx, tx, m, all, settings, r, refresh.reason(m))
+		if err != nil {
+			return tx.Checked(), done, fmt.Errorf("%s: %w", m.Path, err)
+		}
+		if b.skip || len(b.mat.UniqueKey) > 0 || b.mat.Append || b.mat.ReplaceWhere != "" {
+			continue // nothing to build, or built in place
+		}
+		if b.sql != m.SQL {
+			if err := authorizeSelect(ctx, tx, b.sql); err != nil {
+				return tx.Checked(), done, fmt.Errorf("%s: %w", m.Path, err)
+			}
+		}
+		if err := authorizeRules(ctx, tx, "("+strings.TrimRight(strings.TrimSpace(b.sql), "; \n\t")+"\n)", r); err != nil {
+			return tx.Checked(), done, fmt.Errorf("%s: %w", m.Path, err)
+		}
+		st, err := tx.StageChecked(ctx, m.Table, b.sql, r, lakehouse.QualityRun{RunID: runID, RunTime: time.Now()})
+		if err != nil {
+			return tx.Checked(), done, fmt.Errorf("%s: %w", m.Path, err)
+		}
+		stages = append(stages, st)
+		staged[m.Table] = stagedBuild{stage: st, build: b}
+	}
+	if len(stages) == 0 {
+		return tx.Checked(), nil, nil
+	}
+	if err := tx.Commit(); err != nil {
+		clear(staged)
+		return tx.Checked(), done, err
+	}
+	if stagedHook != nil {
+		stagedHook(stages)
+	}
+	return tx.Checked(), done, nil
+}
+
+// incrementalAsBuilt reports, from two small reads, that m is
+// incremental, built, and last built from the same SQL, settings and rules
+// with nothing forcing a full build: its build will most likely be in
+// place, which planBuild (with its check of the principal's reads first)
+// is then not run twice to find out. A wrong guess only leaves the full
+// build unstaged.
+func (p *Project) incrementalAsBuilt(ctx context.Context, tx *lakehouse.Tx, m Model, all []Model, s ModelSettings, rules []lakehouse.Rule, refresh *fullBuilds) bool {
+	if s.KindName() == KindFull || refresh.reason(m) != "" {
+		return false
+	}
+	if ok, err := tx.Exists(ctx, m.Table); err != nil || !ok {
+		return false
+	}
+	prev, found, err := tx.LastBuild(ctx, m.Table)
+	return err == nil && found && prev == p.upstreamFingerprint(fingerprint(m, s, rules), m, all)
+}
+
+// stagedHook, when set (by tests), is called with the stages once
+// stageModels has committed them, before the task's transaction begins.
+var stagedHook func([]*lakehouse.Stage)
 
 // checkInputs explains a missing input before DuckDB does ("Table with name
 // x does not exist"): a bronze table is missing when its source has no files
