@@ -31,48 +31,38 @@ func (tx *Tx) countRows(tables ...TableName) {
 }
 
 // recordCounts counts, inside the transaction just before it commits, the
-// rows of each table it wrote that still exists and has a catalog entry,
-// and keeps the count with no size: a count without its size is never
-// shown (see Catalog), so a process that dies between this commit and
-// recordCountSizes leaves DuckDB's estimate, marked, not a wrong count.
+// rows of each table it wrote that still exists, and keeps the count in
+// the table's catalog entry (adding one, with no time, for a table that
+// has none: a build's quarantine) with no size: a count without its size
+// is never shown (see Catalog), so a process that dies between this commit
+// and recordCountSizes leaves DuckDB's estimate, marked, not a wrong
+// count. A table the transaction dropped keeps no count.
 func (tx *Tx) recordCounts(ctx context.Context) error {
 	if len(tx.counted) == 0 {
 		return nil
-	}
-	rows, err := tx.tx.QueryContext(ctx, `SELECT schema_name, table_name FROM sys.catalog`)
-	if err != nil {
-		return fmt.Errorf("lakehouse: row counts: %w", err)
-	}
-	var have []TableName
-	for rows.Next() {
-		var t TableName
-		if err := rows.Scan(&t.Schema, &t.Name); err != nil {
-			rows.Close()
-			return fmt.Errorf("lakehouse: row counts: %w", err)
-		}
-		if tx.counted[t] {
-			have = append(have, t)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("lakehouse: row counts: %w", err)
 	}
 	exists, err := tx.relations(ctx)
 	if err != nil {
 		return err
 	}
-	for _, t := range have {
-		var n any // a table the transaction dropped keeps no count
-		if exists[t] {
-			var c int64
-			if err := tx.tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t.SQL()).Scan(&c); err != nil {
-				return fmt.Errorf("lakehouse: count %s: %w", t, err)
-			}
-			n = c
+	for t := range tx.counted {
+		if t.Schema == "sys" || strings.HasSuffix(t.Schema, "_data") {
+			continue
 		}
-		if _, err := tx.tx.ExecContext(ctx, `UPDATE sys.catalog SET row_count = ?, row_count_size = NULL
-			WHERE schema_name = ? AND table_name = ?`, n, t.Schema, t.Name); err != nil {
+		if !exists[t] {
+			if _, err := tx.tx.ExecContext(ctx, `UPDATE sys.catalog SET row_count = NULL, row_count_size = NULL
+				WHERE schema_name = ? AND table_name = ?`, t.Schema, t.Name); err != nil {
+				return fmt.Errorf("lakehouse: row count %s: %w", t, err)
+			}
+			continue
+		}
+		var n int64
+		if err := tx.tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t.SQL()).Scan(&n); err != nil {
+			return fmt.Errorf("lakehouse: count %s: %w", t, err)
+		}
+		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.catalog (schema_name, table_name, row_count) VALUES (?, ?, ?)
+			ON CONFLICT (schema_name, table_name) DO UPDATE SET row_count = excluded.row_count, row_count_size = NULL`,
+			t.Schema, t.Name, n); err != nil {
 			return fmt.Errorf("lakehouse: row count %s: %w", t, err)
 		}
 	}

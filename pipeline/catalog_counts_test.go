@@ -44,33 +44,29 @@ func TestCatalogCountsAfterIncrementalRuns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	written := map[string]bool{} // what the pipeline wrote, by its task runs
-	runs, err := lh.Query(ctx, "SELECT DISTINCT target_table FROM sys.task_runs WHERE target_table IS NOT NULL AND status = 'succeeded'")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range runs.Rows {
-		written[r[0].(string)] = true
-	}
-	if len(written) < 10 {
-		t.Fatalf("the runs wrote %d tables: %v", len(written), written)
-	}
 	tables, err := lh.Catalog(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stale := 0 // tables whose estimate counts deleted rows
+	written := 0
 	for _, ti := range tables {
+		if ti.Schema != "sys" { // the runs wrote every other table
+			written++
+		}
 		n := count(t, lh, "SELECT * FROM "+lakehouse.TableName{Schema: ti.Schema, Name: ti.Table}.SQL())
 		switch {
 		case !ti.Estimated && ti.Rows != n:
 			t.Errorf("%s: Catalog shows %d rows as exact, count(*) is %d", ti.Name, ti.Rows, n)
-		case written[ti.Name] && ti.Estimated:
+		case ti.Schema != "sys" && ti.Estimated:
 			t.Errorf("%s: written by the pipeline, but Catalog shows DuckDB's estimate %d (count(*) %d)", ti.Name, ti.Rows, n)
 		}
-		if written[ti.Name] && estimatedSize(t, lh, ti) != n {
+		if ti.Schema != "sys" && estimatedSize(t, lh, ti) != n {
 			stale++
 		}
+	}
+	if written < 20 {
+		t.Fatalf("the runs wrote %d tables", written)
 	}
 	if stale == 0 {
 		t.Fatal("no table's estimated_size differs from its count: the runs deleted no rows, the test proves nothing")
