@@ -42,9 +42,12 @@ func (lh *Lakehouse) Tables(ctx context.Context) ([]TableInfo, error) {
 // way, but read from DuckDB's catalog alone, in a fixed number of queries
 // whatever the number of tables: nothing is counted. Rows is the exact
 // count lakebench kept in sys.catalog when it last wrote the table (see
-// Tx.recordCounts) while DuckDB's estimated_size is still the one kept
-// with it and no statement outside a pipeline has written the table since
-// (Exec forgets the counts of what it touches). Otherwise Rows is DuckDB's
+// Tx.recordCounts) while DuckDB's estimated_size lies between that count
+// and the estimated_size kept with it, and no statement outside a pipeline
+// has written the table since (Exec forgets the counts of what it
+// touches). The range, not equality: a checkpoint (every process's close)
+// drops deleted rows from estimated_size, never below the rows there are,
+// while an insert raises it past the kept size. Otherwise Rows is DuckDB's
 // estimate (duckdb_tables().estimated_size: the rows stored, so rows
 // deleted since the table was written still count until a checkpoint
 // drops them; a bronze view has its stored table's) and Estimated is set.
@@ -58,7 +61,7 @@ func (lh *Lakehouse) tables(ctx context.Context, estimate bool) ([]TableInfo, er
 	rows, err := lh.db.QueryContext(ctx, `
 		SELECT t.schema_name, t.table_name, coalesce(c.layer, t.schema_name), coalesce(c.owner, ''),
 			coalesce(c.domain, ''), coalesce(c.description, ''), c.updated_at, coalesce(t.estimated_size, 0)::BIGINT,
-			CASE WHEN c.row_count_size = t.estimated_size THEN c.row_count END
+			CASE WHEN t.estimated_size BETWEEN c.row_count AND c.row_count_size THEN c.row_count END
 		FROM `+storedSizesSQL+` t
 		LEFT JOIN sys.catalog c ON c.schema_name = t.schema_name AND c.table_name = t.table_name
 		ORDER BY list_position(['bronze','silver','gold','ml','sys'], t.schema_name) NULLS LAST, t.schema_name, t.table_name`)

@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS sys.catalog (
 	PRIMARY KEY (schema_name, table_name));
 -- The exact row count lakebench took when it last wrote the table (see
 -- Tx.countRows), and DuckDB's estimated_size just after that commit: while
--- DuckDB still reports that size, Catalog shows the count. A file written
+-- DuckDB reports a size between the two, Catalog shows the count. A file written
 -- before them has NULLs, so its tables show DuckDB's estimate, marked.
 ALTER TABLE sys.catalog ADD COLUMN IF NOT EXISTS row_count BIGINT;
 ALTER TABLE sys.catalog ADD COLUMN IF NOT EXISTS row_count_size BIGINT;
