@@ -40,11 +40,18 @@ func (lh *Lakehouse) Tables(ctx context.Context) ([]TableInfo, error) {
 
 // Catalog lists what Tables lists, to the same principal, audited the same
 // way, but read from DuckDB's catalog alone, in a fixed number of queries
-// whatever the number of tables: nothing is counted. Rows is DuckDB's
+// whatever the number of tables: nothing is counted. Rows is the exact
+// count lakebench kept in sys.catalog when it last wrote the table (see
+// Tx.recordCounts) while DuckDB's estimated_size lies between that count
+// and the estimated_size kept with it, and no statement outside a pipeline
+// has written the table since (Exec forgets the counts of what it
+// touches). The range, not equality: a checkpoint (every process's close)
+// drops deleted rows from estimated_size, never below the rows there are,
+// while an insert raises it past the kept size. Otherwise Rows is DuckDB's
 // estimate (duckdb_tables().estimated_size: the rows stored, so rows
-// deleted since the table was written still count until it is rewritten;
-// a bronze view has its stored table's) and Estimated is set. It is for
-// screens that must show at once; Tables counts.
+// deleted since the table was written still count until a checkpoint
+// drops them; a bronze view has its stored table's) and Estimated is set.
+// It is for screens that must show at once; Tables counts.
 func (lh *Lakehouse) Catalog(ctx context.Context) ([]TableInfo, error) {
 	return lh.tables(ctx, true)
 }
@@ -52,14 +59,10 @@ func (lh *Lakehouse) Catalog(ctx context.Context) ([]TableInfo, error) {
 func (lh *Lakehouse) tables(ctx context.Context, estimate bool) ([]TableInfo, error) {
 	// A bronze view's rows are stored in <schema>_data.<name> (see ingest).
 	rows, err := lh.db.QueryContext(ctx, `
-		WITH stored AS (SELECT schema_name, table_name, estimated_size FROM duckdb_tables()
-			WHERE database_name = current_database() AND NOT temporary AND NOT starts_with(table_name, '`+StagePrefix+`'))
 		SELECT t.schema_name, t.table_name, coalesce(c.layer, t.schema_name), coalesce(c.owner, ''),
-			coalesce(c.domain, ''), coalesce(c.description, ''), c.updated_at, coalesce(t.estimated_size, 0)::BIGINT
-		FROM (SELECT * FROM stored WHERE NOT suffix(schema_name, '_data')
-			UNION ALL SELECT v.schema_name, v.view_name, s.estimated_size FROM duckdb_views() v
-			LEFT JOIN stored s ON s.schema_name = v.schema_name || '_data' AND s.table_name = v.view_name
-			WHERE v.database_name = current_database() AND NOT v.internal AND NOT v.temporary) t
+			coalesce(c.domain, ''), coalesce(c.description, ''), c.updated_at, coalesce(t.estimated_size, 0)::BIGINT,
+			CASE WHEN t.estimated_size BETWEEN c.row_count AND c.row_count_size THEN c.row_count END
+		FROM `+storedSizesSQL+` t
 		LEFT JOIN sys.catalog c ON c.schema_name = t.schema_name AND c.table_name = t.table_name
 		ORDER BY list_position(['bronze','silver','gold','ml','sys'], t.schema_name) NULLS LAST, t.schema_name, t.table_name`)
 	if err != nil {
@@ -69,7 +72,8 @@ func (lh *Lakehouse) tables(ctx context.Context, estimate bool) ([]TableInfo, er
 	for rows.Next() {
 		var ti TableInfo
 		var updated *time.Time
-		if err := rows.Scan(&ti.Schema, &ti.Table, &ti.Layer, &ti.Owner, &ti.Domain, &ti.Description, &updated, &ti.Rows); err != nil {
+		var kept *int64
+		if err := rows.Scan(&ti.Schema, &ti.Table, &ti.Layer, &ti.Owner, &ti.Domain, &ti.Description, &updated, &ti.Rows, &kept); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("lakehouse: list tables: %w", err)
 		}
@@ -78,6 +82,9 @@ func (lh *Lakehouse) tables(ctx context.Context, estimate bool) ([]TableInfo, er
 		}
 		ti.Name = ti.Schema + "." + ti.Table
 		ti.Estimated = estimate
+		if kept != nil {
+			ti.Rows, ti.Estimated = *kept, false
+		}
 		out = append(out, ti)
 	}
 	rows.Close()

@@ -357,6 +357,7 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 			return nil, err
 		}
 	}
+	tx.countRows(opts.Table, TableName{Schema: opts.Table.Schema, Name: opts.Table.Name + "_quarantine"})
 	return res, nil
 }
 

@@ -826,6 +826,7 @@ func (tx *Tx) AuthorizeSQL(ctx context.Context, sqlText string) (reads, writes [
 		return reads, writes, err
 	}
 	tx.checked = append(append(tx.checked, reads...), writes...)
+	tx.countRows(writes...)
 	return reads, writes, nil
 }
 

@@ -37,6 +37,13 @@ func (lh *Lakehouse) Exec(ctx context.Context, stmt string) (int64, error) {
 		return 0, err
 	}
 	res, err := lh.db.ExecContext(ctx, stmt)
+	if action != "SELECT" {
+		// What it may have changed shows DuckDB's estimate, marked (a
+		// DELETE leaves estimated_size as it was), until written again.
+		if ferr := lh.forgetCounts(context.WithoutCancel(ctx), tables); ferr != nil && err == nil {
+			err = ferr
+		}
+	}
 	if err != nil {
 		lh.audited(ctx, action, stmt, tables, 0, err)
 		return 0, queryError(ctx, err)

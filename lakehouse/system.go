@@ -20,6 +20,12 @@ CREATE TABLE IF NOT EXISTS sys.catalog (
 	layer VARCHAR, owner VARCHAR, domain VARCHAR, description VARCHAR,
 	updated_at TIMESTAMP,
 	PRIMARY KEY (schema_name, table_name));
+-- The exact row count lakebench took when it last wrote the table (see
+-- Tx.countRows), and DuckDB's estimated_size just after that commit: while
+-- DuckDB reports a size between the two, Catalog shows the count. A file written
+-- before them has NULLs, so its tables show DuckDB's estimate, marked.
+ALTER TABLE sys.catalog ADD COLUMN IF NOT EXISTS row_count BIGINT;
+ALTER TABLE sys.catalog ADD COLUMN IF NOT EXISTS row_count_size BIGINT;
 CREATE TABLE IF NOT EXISTS sys.runs (
 	run_id VARCHAR PRIMARY KEY, job VARCHAR, target VARCHAR, principal VARCHAR,
 	started_at TIMESTAMP, ended_at TIMESTAMP, status VARCHAR, error VARCHAR);
@@ -189,6 +195,11 @@ func (lh *Lakehouse) RecordTaskRun(ctx context.Context, t TaskRun) error {
 // RecordTaskRun appends a task run inside the task's transaction, so the
 // record commits with the work it describes.
 func (tx *Tx) RecordTaskRun(ctx context.Context, t TaskRun) error {
+	if name, err := ParseTableName(t.TargetTable); err == nil {
+		// What the task wrote, and the quarantine a build may have filled,
+		// are counted when the transaction commits.
+		tx.countRows(name, TableName{Schema: name.Schema, Name: name.Name + "_quarantine"})
+	}
 	return recordTaskRun(ctx, tx.tx, t)
 }
 
@@ -206,7 +217,8 @@ func (tx *Tx) RecordQuality(ctx context.Context, results []QualityResult) error 
 }
 
 func upsertCatalog(ctx context.Context, e execer, c CatalogEntry) error {
-	_, err := e.ExecContext(ctx, `INSERT INTO sys.catalog VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)
+	_, err := e.ExecContext(ctx, `INSERT INTO sys.catalog (schema_name, table_name, layer, owner, domain, description, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)
 		ON CONFLICT (schema_name, table_name) DO UPDATE SET
 			layer = coalesce(nullif(excluded.layer, ''), layer),
 			owner = coalesce(nullif(excluded.owner, ''), owner),
@@ -226,8 +238,12 @@ func (lh *Lakehouse) SetCatalog(ctx context.Context, c CatalogEntry) error {
 	return upsertCatalog(ctx, lh.db, c)
 }
 
-// SetCatalog records a catalog entry inside the transaction.
+// SetCatalog records a catalog entry inside the transaction. A model's
+// build sets its entry: the table, and the quarantine its checks may have
+// filled, are counted when the transaction commits (see countRows).
 func (tx *Tx) SetCatalog(ctx context.Context, c CatalogEntry) error {
+	t := TableName{Schema: c.Schema, Name: c.Table}
+	tx.countRows(t, TableName{Schema: t.Schema, Name: t.Name + "_quarantine"})
 	return upsertCatalog(ctx, tx.tx, c)
 }
 

@@ -31,6 +31,9 @@ type Tx struct {
 	// began is the lakehouse's count of commits when the transaction
 	// began (see Lakehouse.commits), which tells a Stage it may take.
 	began uint64
+	// counted are the tables this transaction wrote, whose exact row
+	// counts Commit keeps in sys.catalog (see countRows).
+	counted map[TableName]bool
 }
 
 // Begin starts a transaction.
@@ -56,12 +59,16 @@ func (lh *Lakehouse) Begin(ctx context.Context) (*Tx, error) {
 
 // Commit commits the transaction.
 func (tx *Tx) Commit() error {
+	if err := tx.recordCounts(context.Background()); err != nil {
+		return err
+	}
 	tx.lh.commits.Add(1)
 	err := tx.tx.Commit()
 	tx.conn.Close()
 	if err != nil {
 		return fmt.Errorf("lakehouse: commit: %w", err)
 	}
+	tx.lh.recordCountSizes(context.Background(), tx.counted)
 	for _, e := range tx.onCommit {
 		if err := tx.lh.Audit(context.Background(), e); err != nil {
 			return err
@@ -85,6 +92,9 @@ func (tx *Tx) CommitAudited(ctx context.Context, e AuditEvent) error {
 	if err != nil {
 		return err
 	}
+	if err := tx.recordCounts(ctx); err != nil {
+		return err
+	}
 	for _, ev := range append(tx.onCommit, e) {
 		ev.fillResult()
 		if head, err = appendAudit(ctx, tx.tx, head, ev); err != nil {
@@ -98,6 +108,7 @@ func (tx *Tx) CommitAudited(ctx context.Context, e AuditEvent) error {
 		return fmt.Errorf("lakehouse: commit: %w", err)
 	}
 	tx.onCommit = nil
+	lh.recordCountSizes(context.WithoutCancel(ctx), tx.counted)
 	return nil
 }
 

@@ -356,6 +356,8 @@ func (a *architect) architectureView(width, height int) string {
 type layerStat struct {
 	tables           int
 	rows, quar, size int64
+	// est and quarEst say a sum holds one of DuckDB's estimates.
+	est, quarEst bool
 }
 
 // layerStats sums the catalog per schema.
@@ -370,10 +372,12 @@ func (a *architect) layerStats() map[string]*layerStat {
 		ls.size += a.sh.snap.Sizes[t.Name]
 		if strings.HasSuffix(t.Table, "_quarantine") {
 			ls.quar += t.Rows
+			ls.quarEst = ls.quarEst || t.Estimated
 			continue
 		}
 		ls.tables++
 		ls.rows += t.Rows
+		ls.est = ls.est || t.Estimated
 	}
 	return out
 }
@@ -393,7 +397,7 @@ func (a *architect) layerTotals(cw int, arrow string) string {
 	stats := a.layerStats()
 	rows := func(schema string) string {
 		if ls := stats[schema]; ls != nil {
-			return thousands(ls.rows) + " rows"
+			return approx(thousands(ls.rows), ls.est) + " rows"
 		}
 		return "—"
 	}
@@ -474,13 +478,13 @@ func (a *architect) layerLines(width int) []string {
 		}
 		quar := right("—", nw+2)
 		if ls.quar > 0 {
-			quar = st.Warn.Render(right(thousands(ls.quar), nw+2))
+			quar = st.Warn.Render(right(approx(thousands(ls.quar), ls.quarEst), nw+2))
 		}
 		size := "—"
 		if ls.size > 0 {
 			size = "~" + bytesHuman(ls.size)
 		}
-		lines = append(lines, cut(st.layer(schema).Render(fit(schema, 11))+right(fmt.Sprint(ls.tables), 8)+right(thousands(ls.rows), nw)+
+		lines = append(lines, cut(st.layer(schema).Render(fit(schema, 11))+right(fmt.Sprint(ls.tables), 8)+right(approx(thousands(ls.rows), ls.est), nw)+
 			quar+right(size, 10), width))
 	}
 	return lines
@@ -501,7 +505,7 @@ func (a *architect) selectList(width, height int) []string {
 		if i == a.cursor {
 			mark, name = st.Selected.Render("▸ "), st.Selected.Render(name)
 		}
-		lines = append(lines, mark+name+st.Muted.Render(right(thousands(t.Rows), 9)))
+		lines = append(lines, mark+name+st.Muted.Render(right(approx(thousands(t.Rows), t.Estimated), 9)))
 	}
 	return lines
 }
@@ -684,7 +688,7 @@ func (a *architect) targetsView(width, height int) string {
 			data, last = "reading…", "reading…"
 		}
 		if ts.Exists {
-			data = fmt.Sprintf("~%s rows", thousands(ts.Rows))
+			data = approx(thousands(ts.Rows), ts.Estimated) + " rows"
 			if ts.Err != "" {
 				data = ts.Err
 			}

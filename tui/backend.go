@@ -284,12 +284,15 @@ type ModelInfo struct {
 type TargetState struct {
 	Name string
 	// Loaded is false until the target has been read.
-	Loaded  bool
-	Exists  bool
-	Tables  int
-	Rows    int64
-	LastRun lakehouse.Run
-	Err     string
+	Loaded bool
+	Exists bool
+	Tables int
+	Rows   int64
+	// Estimated says Rows holds one of DuckDB's estimates (see
+	// lakehouse.Catalog), which the screens mark: ~2,887.
+	Estimated bool
+	LastRun   lakehouse.Run
+	Err       string
 	// Deployed is the target's last deployment (its bundle's content hash,
 	// when and by whom), zero when never deployed or when the principal
 	// holds no permission on the target (DeployHidden then).

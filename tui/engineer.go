@@ -913,6 +913,7 @@ func (e *engineer) layersLines(width int) []string {
 	type agg struct {
 		tables int
 		rows   int64
+		est    bool // rows holds one of DuckDB's estimates
 	}
 	layers := map[string]*agg{}
 	order := []string{"bronze", "silver", "gold", "ml", "quarantine"}
@@ -926,6 +927,7 @@ func (e *engineer) layersLines(width int) []string {
 		}
 		layers[name].tables++
 		layers[name].rows += t.Rows
+		layers[name].est = layers[name].est || t.Estimated
 	}
 	landing, ingested := 0, int64(0)
 	for _, n := range s.Landing {
@@ -957,7 +959,7 @@ func (e *engineer) layersLines(width int) []string {
 		if n == "quarantine" {
 			style = st.Warn
 		}
-		lines = append(lines, style.Render(fit(n, 12))+right(fmt.Sprint(a.tables), numW)+right(fitCount(a.rows, width-12-numW), width-12-numW))
+		lines = append(lines, style.Render(fit(n, 12))+right(fmt.Sprint(a.tables), numW)+right(fitEstimate(a.rows, a.est, width-12-numW), width-12-numW))
 	}
 	lines = append(lines, "")
 	cw := max(7, (width-11)/3)

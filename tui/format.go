@@ -208,5 +208,21 @@ func fitCount(n int64, width int) string {
 	return fmt.Sprintf("%.0fK", float64(n)/1000)
 }
 
+// fitEstimate is fitCount's, marked by approx when estimated, in width.
+func fitEstimate(n int64, estimated bool, width int) string {
+	if !estimated {
+		return fitCount(n, width)
+	}
+	return approx(fitCount(n, width-1), true)
+}
+
+// approx marks a row count that is DuckDB's estimate, not a count: ~2,887.
+func approx(s string, estimated bool) string {
+	if estimated {
+		return "~" + s
+	}
+	return s
+}
+
 // thousands writes n with comma separators: 41257 -> 41,257.
 func thousands(n int64) string { return lakehouse.GroupDigits(strconv.FormatInt(n, 10)) }

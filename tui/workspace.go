@@ -455,6 +455,7 @@ func stateOf(name string, tables []lakehouse.TableInfo, runs []lakehouse.Run) Ta
 		if t.Schema != "sys" {
 			ts.Tables++
 			ts.Rows += t.Rows
+			ts.Estimated = ts.Estimated || t.Estimated
 		}
 	}
 	if len(runs) > 0 {

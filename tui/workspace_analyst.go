@@ -429,8 +429,10 @@ func (w *Workspace) closeCompleters() {
 
 // Catalog implements Backend: the tables the principal may read, with
 // their columns and types, from DuckDB's catalog alone (lakehouse.Catalog):
-// the row counts are DuckDB's estimates, flagged Estimated (counting each
-// table would read a production target whole), which the view says.
+// the row counts are those lakebench kept after its last write of each
+// table, or DuckDB's estimates, flagged Estimated, where a table changed
+// since (counting each table would read a production target whole), which
+// the view says.
 func (w *Workspace) Catalog(ctx context.Context, target string) ([]lakehouse.TableInfo, error) {
 	s, lh, err := w.session(ctx, target)
 	if err != nil {

@@ -51,7 +51,7 @@ func TestAnalystGovernance(t *testing.T) {
 	}
 	target := info.Target
 
-	// The catalog: gold and ml, with columns, rows estimated.
+	// The catalog: gold and ml, with columns, rows as lakebench kept them.
 	tables, err := dana.Catalog(ctx, target)
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func TestAnalystGovernance(t *testing.T) {
 		if ti.Schema != "gold" && ti.Schema != "ml" {
 			t.Errorf("dana's catalog lists %s", ti.Name)
 		}
-		if !ti.Estimated || len(ti.Columns) == 0 {
+		if (ti.Estimated && ti.Schema == "gold") || len(ti.Columns) == 0 {
 			t.Errorf("%s: estimated %v, %d columns", ti.Name, ti.Estimated, len(ti.Columns))
 		}
 	}

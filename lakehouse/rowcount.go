@@ -1,0 +1,138 @@
+package lakehouse
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// storedSizesSQL lists every table and view of the target with DuckDB's
+// estimated_size: the rows stored, deleted ones included until a
+// checkpoint drops them, and rows another transaction has not committed
+// left out. A bronze view has its stored table's (<schema>_data.<name>,
+// see ingest). Catalog and recordCountSizes read it alike.
+const storedSizesSQL = `(WITH stored AS (SELECT schema_name, table_name, estimated_size FROM duckdb_tables()
+			WHERE database_name = current_database() AND NOT temporary AND NOT starts_with(table_name, '` + StagePrefix + `'))
+		SELECT * FROM stored WHERE NOT suffix(schema_name, '_data')
+		UNION ALL SELECT v.schema_name, v.view_name, s.estimated_size FROM duckdb_views() v
+		LEFT JOIN stored s ON s.schema_name = v.schema_name || '_data' AND s.table_name = v.view_name
+		WHERE v.database_name = current_database() AND NOT v.internal AND NOT v.temporary)`
+
+// countRows notes tables the transaction wrote: when it commits, their
+// exact row counts are kept in sys.catalog (recordCounts), so Catalog can
+// show a count, not DuckDB's estimate, without counting anything.
+func (tx *Tx) countRows(tables ...TableName) {
+	if tx.counted == nil {
+		tx.counted = map[TableName]bool{}
+	}
+	for _, t := range tables {
+		tx.counted[TableName{Schema: strings.ToLower(t.Schema), Name: t.Name}] = true
+	}
+}
+
+// recordCounts counts, inside the transaction just before it commits, the
+// rows of each table it wrote that still exists, and keeps the count in
+// the table's catalog entry (adding one, with no time, for a table that
+// has none: a build's quarantine) with no size: a count without its size
+// is never shown (see Catalog), so a process that dies between this commit
+// and recordCountSizes leaves DuckDB's estimate, marked, not a wrong
+// count. A table the transaction dropped keeps no count.
+func (tx *Tx) recordCounts(ctx context.Context) error {
+	if len(tx.counted) == 0 {
+		return nil
+	}
+	exists, err := tx.relations(ctx)
+	if err != nil {
+		return err
+	}
+	for t := range tx.counted {
+		if t.Schema == "sys" || strings.HasSuffix(t.Schema, "_data") {
+			continue
+		}
+		if !exists[t] {
+			if _, err := tx.tx.ExecContext(ctx, `UPDATE sys.catalog SET row_count = NULL, row_count_size = NULL
+				WHERE schema_name = ? AND table_name = ?`, t.Schema, t.Name); err != nil {
+				return fmt.Errorf("lakehouse: row count %s: %w", t, err)
+			}
+			continue
+		}
+		var n int64
+		if err := tx.tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t.SQL()).Scan(&n); err != nil {
+			return fmt.Errorf("lakehouse: count %s: %w", t, err)
+		}
+		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.catalog (schema_name, table_name, row_count) VALUES (?, ?, ?)
+			ON CONFLICT (schema_name, table_name) DO UPDATE SET row_count = excluded.row_count, row_count_size = NULL`,
+			t.Schema, t.Name, n); err != nil {
+			return fmt.Errorf("lakehouse: row count %s: %w", t, err)
+		}
+	}
+	return nil
+}
+
+// relations lists the tables and views the transaction sees.
+func (tx *Tx) relations(ctx context.Context) (map[TableName]bool, error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()
+		UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal`)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: row counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[TableName]bool{}
+	for rows.Next() {
+		var t TableName
+		if err := rows.Scan(&t.Schema, &t.Name); err != nil {
+			return nil, fmt.Errorf("lakehouse: row counts: %w", err)
+		}
+		out[t] = true
+	}
+	return out, rows.Err()
+}
+
+// recordCountSizes keeps, just after the commit that counted tables, the
+// estimated_size DuckDB reports for each (inside the transaction it does
+// not yet include the rows the transaction inserted). It does its best:
+// the commit is done, and a size not kept only leaves the estimate shown,
+// marked.
+func (lh *Lakehouse) recordCountSizes(ctx context.Context, tables map[TableName]bool) {
+	if len(tables) == 0 {
+		return
+	}
+	var cond []string
+	var args []any
+	for t := range tables {
+		cond = append(cond, "(c.schema_name = ? AND c.table_name = ?)")
+		args = append(args, t.Schema, t.Name)
+	}
+	lh.db.ExecContext(ctx, `UPDATE sys.catalog c SET row_count_size = s.estimated_size
+		FROM `+storedSizesSQL+` s
+		WHERE s.schema_name = c.schema_name AND s.table_name = c.table_name
+			AND c.row_count IS NOT NULL AND c.row_count_size IS NULL AND (`+strings.Join(cond, " OR ")+`)`, args...)
+}
+
+// forgetCounts drops the kept counts of tables a statement outside a
+// pipeline's transactions may have changed (an owner's DELETE, say, which
+// leaves DuckDB's estimated_size as it was): they show DuckDB's estimate,
+// marked, until lakebench writes them again.
+func (lh *Lakehouse) forgetCounts(ctx context.Context, tables []string) error {
+	if len(tables) == 0 {
+		return nil
+	}
+	var cond []string
+	var args []any
+	for _, s := range tables {
+		t, err := ParseTableName(s)
+		if err != nil {
+			continue
+		}
+		cond = append(cond, "(schema_name = ? AND table_name = ?)")
+		args = append(args, t.Schema, t.Name)
+	}
+	if len(cond) == 0 {
+		return nil
+	}
+	if _, err := lh.db.ExecContext(ctx, `UPDATE sys.catalog SET row_count = NULL, row_count_size = NULL
+		WHERE row_count IS NOT NULL AND (`+strings.Join(cond, " OR ")+`)`, args...); err != nil {
+		return fmt.Errorf("lakehouse: forget row counts: %w", err)
+	}
+	return nil
+}

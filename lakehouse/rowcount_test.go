@@ -1,0 +1,59 @@
+package lakehouse
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+)
+
+// TestCatalogCountsIngestAndOldFile: a file whose sys.catalog predates the
+// kept row counts opens (the columns are added); its tables show DuckDB's
+// estimate, marked, until lakebench writes them; an ingest then keeps the
+// exact count, which Catalog shows unmarked.
+func TestCatalogCountsIngestAndOldFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "dev.duckdb")
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{
+		"CREATE SCHEMA sys", "CREATE SCHEMA gold",
+		`CREATE TABLE sys.catalog (schema_name VARCHAR NOT NULL, table_name VARCHAR NOT NULL,
+			layer VARCHAR, owner VARCHAR, domain VARCHAR, description VARCHAR, updated_at TIMESTAMP,
+			PRIMARY KEY (schema_name, table_name))`,
+		"INSERT INTO sys.catalog VALUES ('gold', 'old', 'gold', 'ann', '', '', now()::TIMESTAMP)",
+		"CREATE TABLE gold.old AS SELECT range AS id FROM range(10)",
+		"DELETE FROM gold.old WHERE id < 4",
+	} {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	db.Close()
+	lh, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	csv := writeFile(t, dir, "people_2026-01-05.csv", "id,name\n1,ann\n2,bob\n3,cy\n")
+	if _, err := lh.Ingest(ctx, []string{csv}, IngestOptions{Table: TableName{"bronze", "people"}, Format: CSV, RunID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]TableInfo{}
+	tables, err := lh.Catalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ti := range tables {
+		got[ti.Name] = ti
+	}
+	if ti := got["gold.old"]; !ti.Estimated || ti.Owner != "ann" {
+		t.Errorf("gold.old from the old file: %+v, want DuckDB's estimate, marked, and its owner kept", ti)
+	}
+	if ti := got["bronze.people"]; ti.Estimated || ti.Rows != 3 {
+		t.Errorf("bronze.people after its ingest: %d rows, estimated %v; want 3, exact", ti.Rows, ti.Estimated)
+	}
+}
