@@ -523,6 +523,24 @@ func (tx *Tx) createFlagged(ctx context.Context, table TableName, relation strin
 	return data, nil
 }
 
+// countAndQuarantine counts the rules' flags over checked, a table with
+// the flags beside data, and copies the rows failing an error rule to
+// table's quarantine: the outcomes, the rows checked and the rows
+// quarantined, for buildChecked and takeStage alike.
+func (tx *Tx) countAndQuarantine(ctx context.Context, table TableName, checked string, data []string, rules []Rule, q qualitySQL, run QualityRun, startOver bool) ([]RuleOutcome, int64, int64, error) {
+	out, err := tx.countFlags(ctx, checked, rules, q)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+	}
+	var rejected int64
+	if q.anyError != "" {
+		if rejected, err = tx.quarantine(ctx, table, checked, data, q, run, startOver); err != nil {
+			return nil, 0, 0, err
+		}
+	}
+	return out, out[0].RowsChecked, rejected, nil
+}
+
 // buildChecked is MaterializeChecked's full build, which writes the rows
 // once: the table is created with every rule's flag beside its columns (and
 // _warnings, when a rule warns), the rows failing an error rule are copied
@@ -538,16 +556,9 @@ func (tx *Tx) buildChecked(ctx context.Context, table TableName, relation string
 	if err != nil {
 		return 0, nil, wrap(err)
 	}
-	out, err := tx.countFlags(ctx, table.SQL(), rules, q)
+	out, in, rejected, err := tx.countAndQuarantine(ctx, table, table.SQL(), data, rules, q, run, startOver)
 	if err != nil {
-		return 0, nil, wrap(err)
-	}
-	in := out[0].RowsChecked
-	var rejected int64
-	if q.anyError != "" {
-		if rejected, err = tx.quarantine(ctx, table, table.SQL(), data, q, run, startOver); err != nil {
-			return 0, nil, err
-		}
+		return 0, nil, err
 	}
 	if rejected > 0 {
 		if _, err := tx.tx.ExecContext(ctx, "DELETE FROM "+table.SQL()+" WHERE "+q.anyError); err != nil {

@@ -107,16 +107,9 @@ func (tx *Tx) takeStage(ctx context.Context, st *Stage, rules []Rule, startOver 
 	if err != nil {
 		return 0, nil, wrap(err)
 	}
-	out, err := tx.countFlags(ctx, stage.SQL(), rules, q)
+	out, in, rejected, err := tx.countAndQuarantine(ctx, table, stage.SQL(), data, rules, q, st.Run, startOver)
 	if err != nil {
-		return 0, nil, wrap(err)
-	}
-	in := out[0].RowsChecked
-	var rejected int64
-	if q.anyError != "" {
-		if rejected, err = tx.quarantine(ctx, table, stage.SQL(), data, q, st.Run, startOver); err != nil {
-			return 0, nil, err
-		}
+		return 0, nil, err
 	}
 	if rejected > 0 {
 		if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_rejected AS SELECT rowid AS lb_rowid FROM "+stage.SQL()+" WHERE "+q.anyError); err != nil {
