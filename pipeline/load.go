@@ -535,10 +535,44 @@ func yamlError(file string, err error) *Error {
 	}
 	if errors.As(err, &pe) && pe.GetToken() != nil {
 		pos := pe.GetToken().Position
-		return &Error{File: file, Line: pos.Line, Column: pos.Column, Message: pe.GetMessage(),
+		return &Error{File: file, Line: pos.Line, Column: pos.Column, Message: typeMessage(pe.GetMessage()),
 			Hint: "see the sample project (lakebench init) for the file's shape"}
 	}
 	return &Error{File: file, Message: err.Error()}
+}
+
+// unmarshalType matches go-yaml's "cannot unmarshal []interface {} into
+// Go struct field Project.Resources of type string", which names Go's
+// types and the outermost struct's field, not the key the user wrote.
+var unmarshalType = regexp.MustCompile(`^cannot unmarshal (.+?) into Go (?:struct field \S+|value) of type (.+)$`)
+
+// typeMessage says a YAML value of the wrong shape in the file's words
+// ("a list where text belongs"): the position says which key.
+func typeMessage(msg string) string {
+	m := unmarshalType.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	return yamlShape(m[1]) + " where " + yamlShape(m[2]) + " belongs"
+}
+
+// yamlShape names a Go type as the shape of a YAML value.
+func yamlShape(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "map["), strings.HasPrefix(goType, "pipeline."), strings.HasPrefix(goType, "struct"):
+		return "a mapping (key: value)"
+	case goType == "string":
+		return "text"
+	case goType == "bool":
+		return "true or false"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+		return "a whole number"
+	case strings.HasPrefix(goType, "float"):
+		return "a number"
+	}
+	return "a " + goType + " value"
 }
 
 // suggest returns the candidate closest to s when it is close enough to be

@@ -213,6 +213,27 @@ func TestLoadErrorsPointToLine(t *testing.T) {
 	}
 }
 
+// TestLoadTypeErrorsInTheFilesWords: a value of the wrong shape (a list
+// for a lookback) was reported in Go's words, naming the outermost struct
+// field ("cannot unmarshal []interface {} into Go struct field
+// Project.Resources of type string"); it now says what was found and
+// what belongs there, at the value's line and column.
+func TestLoadTypeErrorsInTheFilesWords(t *testing.T) {
+	for _, c := range []struct{ yml, want string }{
+		{"bundle: {name: x}\nresources:\n  models:\n    gold.a: {kind: incremental_by_time, time_column: d, lookback: [2d]}\n",
+			"lakebench.yml:4:67: a list where text belongs"},
+		{"bundle: {name: [x]}\n", "lakebench.yml:1:16: a list where text belongs"},
+		{"bundle: {name: x}\nresources:\n  models:\n    gold.a: {kind: {full: 1}}\n", "lakebench.yml:4:20: a mapping (key: value) where text belongs"},
+	} {
+		dir := t.TempDir()
+		writeTestFile(t, dir, FileName, c.yml)
+		_, err := Load(dir)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "Go struct") {
+			t.Errorf("%q: got %v, want an error containing %q in the file's words", c.yml, err, c.want)
+		}
+	}
+}
+
 // TestCrashMidTransform kills a run (SIGKILL) while a transform's transaction
 // is open: the previous state must survive, and a re-run must finish the job
 // with no duplicate rows.
