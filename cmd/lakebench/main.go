@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -40,11 +41,18 @@ func main() {
 	defer stop()
 	root := newRoot()
 	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "lakebench:", err)
-		if errors.Is(ctx.Err(), context.Canceled) {
-			os.Exit(130)
+		if !errors.Is(ctx.Err(), context.Canceled) {
+			fmt.Fprintln(os.Stderr, "lakebench:", err)
+			os.Exit(1)
 		}
-		os.Exit(1)
+		// Interrupted: a command's own message says so ("canceled: the
+		// run stopped ..."); a statement of its prelude (the identity,
+		// the owner) fails with DuckDB's "INTERRUPT Error", which does not.
+		if !strings.Contains(err.Error(), "canceled") {
+			err = fmt.Errorf("canceled (interrupted): %w", err)
+		}
+		fmt.Fprintln(os.Stderr, "lakebench:", err)
+		os.Exit(130)
 	}
 }
 
