@@ -85,7 +85,10 @@ run_at() {
 	local w=$1 h=$2
 	t kill-server 2>/dev/null || true
 	SOCK="$SESSION-${w}x${h}"
-	local cmd="cd '$HOME_DIR' && LAKEBENCH_HOME='$HOME_DIR/home' '$BIN' 2>'$HOME_DIR/stderr'; sleep $PATIENCE"
+	# Its own TMPDIR, to see that it leaves nothing there (the Analyst's
+	# store of results spills under it); "exited" marks its end.
+	mkdir -p "$HOME_DIR/tmp-${w}x${h}"
+	local cmd="cd '$HOME_DIR' && TMPDIR='$HOME_DIR/tmp-${w}x${h}' LAKEBENCH_HOME='$HOME_DIR/home' '$BIN' 2>'$HOME_DIR/stderr'; touch '$HOME_DIR/exited-${w}x${h}'; sleep $PATIENCE"
 	# A tmux server can fail to start on a busy machine: try again once.
 	t new-session -d -s "$SESSION" -x "$w" -y "$h" "$cmd" ||
 		{ sleep 1; t new-session -d -s "$SESSION" -x "$w" -y "$h" "$cmd"; } ||
@@ -154,6 +157,14 @@ run_at() {
 		sleep 0.1
 		i=$((i + 1))
 	done
+	i=0
+	while [ ! -e "$HOME_DIR/exited-${w}x${h}" ]; do
+		[ "$i" -lt $((PATIENCE * 10)) ] || fail "the program did not exit after q"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	left=$(ls -A "$HOME_DIR/tmp-${w}x${h}")
+	[ -z "$left" ] || fail "the program left $left in its TMPDIR"
 	echo "e2e: ${w}x${h} ok"
 }
 

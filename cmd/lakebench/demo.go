@@ -55,6 +55,7 @@ Keys: space or → next step, ← previous, p presenter notes, g then 1-9 jumps
 			ws := tui.NewWorkspace(tui.WorkspaceOptions{Dir: dir, Target: g.target, Principal: g.as, Vars: g.vars,
 				Authenticate: authenticator(g.as)})
 			err = tui.RunWith(cmd.Context(), ws, tui.Options{Present: true, Theme: g.theme})
+			ws.Close()
 			if g.dir == "" {
 				fmt.Fprintf(os.Stderr, "the demo's workspace stays in %s: `lakebench -C %s demo` presents it again, `rm -r %s` removes it\n", dir, dir, dir)
 			}
@@ -110,6 +111,7 @@ func demoSetup(ctx context.Context, g *globals, strict bool) (string, error) {
 	// deployed, then its first job run (which trains the model the talk
 	// shows), here with the steps as lines.
 	ws := tui.NewWorkspace(tui.WorkspaceOptions{Dir: dir, Sample: true, Target: g.target, Vars: g.vars, Holder: "lakebench demo"})
+	defer ws.Close()
 	if _, err := ws.Prepare(ctx, func(line string) { fmt.Fprintln(os.Stderr, line) }); err != nil {
 		return "", err
 	}

@@ -44,6 +44,8 @@ func runTUI(ctx context.Context, g *globals) error {
 	// does it (a target may refuse it).
 	ws := tui.NewWorkspace(tui.WorkspaceOptions{Dir: abs, Sample: sample, Target: g.target, Principal: g.as, Vars: g.vars,
 		Authenticate: authenticator(g.as)})
+	// Close removes the store of results and its spill directory.
+	defer ws.Close()
 	return tui.RunWith(ctx, ws, tui.Options{Theme: g.theme})
 }
 
