@@ -3,8 +3,13 @@ package lakehouse
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 )
 
 // ResultStore keeps live results apart from the target's file: a private
@@ -44,7 +49,8 @@ func OpenResultStore(ctx context.Context, opts StoreOptions) (*ResultStore, erro
 	if opts.Threads <= 0 {
 		opts.Threads = DefaultThreads()
 	}
-	dir, err := os.MkdirTemp("", "lakebench-results-*")
+	sweepResultDirs(os.TempDir())
+	dir, err := os.MkdirTemp("", resultDirPrefix+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: a store of results: %w", err)
 	}
@@ -88,4 +94,42 @@ func (s *ResultStore) Close() error {
 	err := s.db.Close()
 	os.RemoveAll(s.dir)
 	return err
+}
+
+// resultDirPrefix begins a store's spill directory's name, followed by
+// its process id: lakebench-results-<pid>-<random>.
+const resultDirPrefix = "lakebench-results-"
+
+// sweepResultDirs removes the spill directories in tmp of stores whose
+// process has ended without closing them (killed, or crashed): a spill of
+// a large result can be gigabytes. A directory is removed only when it is
+// this user's and its process is known to be gone (kill(pid, 0) says no
+// such process); any doubt keeps it. Directories of the older name
+// (lakebench-results-<random>) name no process and are left alone.
+func sweepResultDirs(tmp string) {
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), resultDirPrefix)
+		if !ok || !e.IsDir() || e.Type()&os.ModeSymlink != 0 {
+			continue
+		}
+		pidText, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		if st, isUnix := info.Sys().(*syscall.Stat_t); !isUnix || int(st.Uid) != os.Getuid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			os.RemoveAll(filepath.Join(tmp, e.Name()))
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -126,5 +127,64 @@ func TestLiveStoreStreamingClosedWithLakehouse(t *testing.T) {
 	}
 	if store.Results() != 0 {
 		t.Errorf("the store keeps %d results of the closed lakehouse", store.Results())
+	}
+}
+
+// TestStoreSweepsDeadProcessesDirs: a store's spill directory left by a
+// process that ended without closing it (killed, crashed) is removed when
+// the next store opens; a live process's, an unnamed one's and a link
+// are kept, and the store's own directory names its process.
+func TestStoreSweepsDeadProcessesDirs(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	live := exec.Command("sleep", "600") // held until the test ends, not waited on
+	if err := live.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { live.Process.Kill(); live.Wait() }()
+	elsewhere := t.TempDir()
+	os.WriteFile(filepath.Join(elsewhere, "keep"), []byte("x"), 0o600)
+	mk := func(name string) {
+		if err := os.MkdirAll(filepath.Join(tmp, name), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(tmp, name, "spill.tmp"), []byte("rows"), 0o600)
+	}
+	deadDir := fmt.Sprintf("lakebench-results-%d-1", dead.Process.Pid)
+	liveDir := fmt.Sprintf("lakebench-results-%d-2", live.Process.Pid)
+	mk(deadDir)
+	mk(liveDir)
+	mk("lakebench-results-123abc")
+	mk("lakebench-results-x-1")
+	link := fmt.Sprintf("lakebench-results-%d-3", dead.Process.Pid)
+	if err := os.Symlink(elsewhere, filepath.Join(tmp, link)); err != nil {
+		t.Fatal(err)
+	}
+
+	store, err := OpenResultStore(context.Background(), StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(tmp, deadDir)); !os.IsNotExist(err) {
+		t.Errorf("the dead process's spill directory is still there (%v)", err)
+	}
+	for _, keep := range []string{liveDir, "lakebench-results-123abc", "lakebench-results-x-1", link} {
+		if _, err := os.Lstat(filepath.Join(tmp, keep)); err != nil {
+			t.Errorf("%s was removed: %v", keep, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(elsewhere, "keep")); err != nil {
+		t.Errorf("the link's target was touched: %v", err)
+	}
+	if !strings.HasPrefix(filepath.Base(store.dir), fmt.Sprintf("lakebench-results-%d-", os.Getpid())) {
+		t.Errorf("the store's directory %s does not name its process", store.dir)
+	}
+	store.Close()
+	if _, err := os.Stat(store.dir); !os.IsNotExist(err) {
+		t.Errorf("Close left %s", store.dir)
 	}
 }
