@@ -570,14 +570,24 @@ func (tx *Tx) buildChecked(ctx context.Context, table TableName, relation string
 			return 0, nil, wrap(err)
 		}
 	}
-	valid, err := tx.Count(ctx, table)
+	valid, err := tx.conserved(ctx, table, in, rejected)
 	if err != nil {
 		return 0, nil, err
 	}
-	if valid+rejected != in {
-		return 0, nil, &QualityConservationError{Table: table, In: in, Valid: valid, Quarantine: rejected}
-	}
 	return valid, out, nil
+}
+
+// conserved counts table's rows after a checked build and checks that
+// they and the quarantined rows add up to the rows checked.
+func (tx *Tx) conserved(ctx context.Context, table TableName, in, rejected int64) (int64, error) {
+	valid, err := tx.Count(ctx, table)
+	if err != nil {
+		return 0, err
+	}
+	if valid+rejected != in {
+		return 0, &QualityConservationError{Table: table, In: in, Valid: valid, Quarantine: rejected}
+	}
+	return valid, nil
 }
 
 // CheckErrors reads an _errors or _warnings value as the driver returns it
