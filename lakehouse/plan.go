@@ -94,8 +94,114 @@ var BuiltinExtensions = []string{"parquet", "json", "icu", "core_functions", "au
 // load an extension (what says which), to every principal, the owner and
 // lakebench's own statements (a model's SQL) included.
 func extensionRefusal(what string) *AccessError {
-	return refusal("%s is refused: lakebench never installs or loads DuckDB extensions (it runs offline, on the ones built in and already loaded: %s)",
+	return refusal("%s is refused to every principal, the target's owner included: lakebench never installs or loads DuckDB extensions (it runs offline, on the ones built in and already loaded: %s)",
 		what, strings.Join(BuiltinExtensions, ", "))
+}
+
+// settingRefusal is the refusal of SET, RESET or USE (verb) of the DuckDB
+// setting name, the same for every principal, the target's owner
+// included: an extension setting because lakebench installs and loads no
+// extension, any other because lakebench's connection is shared between
+// statements. It says what to do instead.
+func settingRefusal(verb, name string) *AccessError {
+	what := strings.TrimSpace(verb + " " + name)
+	if extensionSetting(name) {
+		return extensionRefusal(what)
+	}
+	instead := "lakebench sets DuckDB's settings itself, the same for every statement of a target"
+	switch strings.ToLower(name) {
+	case "memory_limit", "max_memory", "threads", "worker_threads":
+		instead = "set DuckDB's memory_limit and threads for a target in lakebench.yml, as its compute (compute: {memory: 3GB, threads: 2}), then `lakebench bundle deploy`"
+	case "schema", "search_path":
+		if strings.ToLower(name) == "schema" {
+			what = "USE (SET schema)" // the plan of USE gold is SET schema
+		}
+		instead = "name each table with its schema (SELECT * FROM gold.daily_revenue)"
+	case "all":
+		what = verb + " ALL"
+	}
+	return refusal("%s is not run through lakebench, by any principal, the target's owner included: each statement runs on a connection lakebench shares between statements, so a setting would change the statements after it; %s",
+		what, instead)
+}
+
+// settingStatement says whether sqlText is a SET, RESET, USE or the
+// PRAGMA name = value form of SET, and which setting it names ("schema"
+// for USE, "all" for RESET ALL), read from the text; it only chooses the
+// message of a refusal that does not depend on it.
+func settingStatement(sqlText string) (verb, name string, ok bool) {
+	words := settingWords(sqlText, 4)
+	if len(words) < 2 {
+		return "", "", false
+	}
+	verb = strings.ToUpper(words[0])
+	rest := words[1:]
+	switch verb {
+	case "USE":
+		return verb, "schema", true
+	case "SET", "RESET":
+		if len(rest) > 1 {
+			switch strings.ToUpper(rest[0]) {
+			case "SESSION", "LOCAL", "GLOBAL", "VARIABLE":
+				rest = rest[1:]
+			}
+		}
+		return verb, strings.ToLower(rest[0]), true
+	case "PRAGMA":
+		// PRAGMA threads=2 is DuckDB's SET; PRAGMA table_info('t')
+		// and PRAGMA enable_profiling are not.
+		if len(rest) > 1 && rest[1] == "=" {
+			return "SET", strings.ToLower(rest[0]), true
+		}
+	}
+	return "", "", false
+}
+
+// settingWords are the first n words of sqlText after comments: names
+// (unquoted, or in double quotes) and "=".
+func settingWords(s string, n int) []string {
+	var words []string
+	for len(words) < n {
+		s = strings.TrimLeft(s, " \t\r\n")
+		switch {
+		case s == "":
+			return words
+		case strings.HasPrefix(s, "--"):
+			i := strings.IndexByte(s, '\n')
+			if i < 0 {
+				return words
+			}
+			s = s[i+1:]
+		case strings.HasPrefix(s, "/*"):
+			i := strings.Index(s, "*/")
+			if i < 0 {
+				return words
+			}
+			s = s[i+2:]
+		case s[0] == '=':
+			words = append(words, "=")
+			s = s[1:]
+		case s[0] == '"':
+			i := strings.IndexByte(s[1:], '"')
+			if i < 0 {
+				return words
+			}
+			words = append(words, s[1:i+1])
+			s = s[i+2:]
+		default:
+			end := strings.IndexFunc(s, func(r rune) bool {
+				return !(r == '_' || r == '.' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+			})
+			if end == 0 {
+				return words
+			}
+			if end < 0 {
+				end = len(s)
+			}
+			words = append(words, s[:end])
+			s = s[end:]
+		}
+	}
+	return words
 }
 
 // extensionSetting says whether a DuckDB setting decides which extensions
@@ -283,8 +389,8 @@ func analyzePlan(p *planDoc, catalog string) (*planAccess, error) {
 			err = extensionRefusal(fmt.Sprintf("%s %s", strings.ReplaceAll(kind, "_", " "), name))
 		case op == "LOGICAL_UPDATE_EXTENSIONS":
 			err = extensionRefusal("UPDATE EXTENSIONS")
-		case (op == "LOGICAL_SET" || op == "LOGICAL_RESET") && extensionSetting(fmt.Sprint(m["name"])):
-			err = extensionRefusal(fmt.Sprintf("%s %v", strings.TrimPrefix(op, "LOGICAL_"), m["name"]))
+		case op == "LOGICAL_SET" || op == "LOGICAL_RESET":
+			err = settingRefusal(strings.TrimPrefix(op, "LOGICAL_"), fmt.Sprint(m["name"]))
 		case op == "LOGICAL_ATTACH" && attachesOther(m):
 			// ATTACH (TYPE sqlite) loads the extension that reads the
 			// type, from DuckDB's extension directory, autoload or not.
@@ -420,6 +526,11 @@ func access(ctx context.Context, c queryConn, sqlText, parsed string, strict boo
 			if kw == "INSTALL" || kw == "LOAD" || kw == "FORCE" {
 				return nil, nil, extensionRefusal(kw)
 			}
+			if verb, name, ok := settingStatement(sqlText); ok {
+				// No principal may change a setting, the owner
+				// included: say so, not that the owner may.
+				return nil, nil, settingRefusal(verb, name)
+			}
 			return nil, nil, &AccessError{Table: TableName{Schema: ownerOnly, Name: kw}}
 		}
 	}
@@ -428,6 +539,11 @@ func access(ctx context.Context, c queryConn, sqlText, parsed string, strict boo
 	orig, catalog, err := serializePlanIn(ctx, c, sqlText)
 	if err != nil {
 		return nil, nil, err
+	}
+	if verb, name, ok := settingStatement(sqlText); ok && orig.Error {
+		// RESET ALL has no plan DuckDB can show; it is a setting all the
+		// same.
+		return nil, nil, settingRefusal(verb, name)
 	}
 	if orig.Error && extensionError(orig) {
 		// Binding asked for an extension that is not built in: nothing
