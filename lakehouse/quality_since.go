@@ -20,12 +20,25 @@ import (
 //   - sys.check_state: per table, the fingerprint of what was checked (the
 //     rules' SQL, the table's columns, the digests of the other tables the
 //     rules read) and each rule's counts;
-//   - sys.model_files under checkStateModel(table): the files checked.
+//   - sys.model_files under checkStateModel(table): the files checked;
+//   - with each row of sys.check_state, the digest of both (files), as
+//     RecordBuild keeps one of a model's records: state forged into the
+//     file (a checked file's record, its counts) is not trusted.
 // The next check is incremental only when the fingerprint is the same, no
 // checked file was removed or reloaded, and the table holds exactly the
 // checked rows plus the new files' rows; otherwise it checks in full.
 
 const checkStateVersion = "lakebench source checks v1"
+
+// checkStateDigest is the SQL of the digest of a table's check state
+// (parameters: the table, checkStateModel of it): its rows in
+// sys.check_state, but for the digest itself, and its records in
+// sys.model_files.
+const checkStateDigest = `SELECT md5(
+	(SELECT coalesce(string_agg(fingerprint || ':' || rule_index::VARCHAR || ':' || rows_checked::VARCHAR || ':' || rows_failed::VARCHAR, ',' ORDER BY rule_index), '')
+		FROM sys.check_state WHERE table_name = ?) || '|' ||
+	(SELECT coalesce(string_agg(table_name || ':' || file_id::VARCHAR, ',' ORDER BY table_name, file_id), '')
+		FROM sys.model_files WHERE model = ?))`
 
 // checkStateModel is the name under which sys.model_files lists the files
 // a table's checks have seen.
@@ -115,6 +128,17 @@ func (tx *Tx) checkSince(ctx context.Context, table TableName, rules []Rule, run
 		return SourceCheck{}, "", nil
 	case found != len(rules) || last != fp:
 		return SourceCheck{}, "the rules, the table's columns or a table they read changed", nil
+	}
+	// No statement of lakebench writes sys, but the file is the user's:
+	// state edited there (a file recorded as checked, so its rows would
+	// be skipped; counts) does not match the digest its check kept.
+	var intact bool
+	if err := tx.tx.QueryRowContext(ctx, "SELECT bool_and(files IS NOT NULL AND files = ("+checkStateDigest+")) FROM sys.check_state WHERE table_name = ?",
+		table.String(), model, table.String()).Scan(&intact); err != nil {
+		return SourceCheck{}, "", err
+	}
+	if !intact {
+		return SourceCheck{}, "its state (sys.check_state, sys.model_files) is not the one its last check wrote", nil
 	}
 	var lost int64
 	if err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM sys.model_files AS m
@@ -325,12 +349,15 @@ func (tx *Tx) recordCheckState(ctx context.Context, table TableName, fp string, 
 		return nil
 	}
 	for i, o := range out {
-		if _, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.check_state VALUES (?, ?, ?, ?, ?, ?)",
+		if _, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.check_state (table_name, fingerprint, rule_index, rows_checked, rows_failed, run_id) VALUES (?, ?, ?, ?, ?, ?)",
 			table.String(), fp, i, o.RowsChecked, o.RowsFailed, nullString(run.RunID)); err != nil {
 			return err
 		}
 	}
-	_, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.model_files SELECT ?, table_name, file_id FROM sys.ingested_files WHERE table_name = ?", model, table.String())
+	if _, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.model_files SELECT ?, table_name, file_id FROM sys.ingested_files WHERE table_name = ?", model, table.String()); err != nil {
+		return err
+	}
+	_, err := tx.tx.ExecContext(ctx, "UPDATE sys.check_state SET files = ("+checkStateDigest+") WHERE table_name = ?", table.String(), model, table.String())
 	return err
 }
 

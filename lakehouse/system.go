@@ -59,6 +59,9 @@ CREATE TABLE IF NOT EXISTS sys.model_files (model VARCHAR, table_name VARCHAR, f
 CREATE TABLE IF NOT EXISTS sys.check_state (
 	table_name VARCHAR, fingerprint VARCHAR, rule_index INTEGER,
 	rows_checked BIGINT, rows_failed BIGINT, run_id VARCHAR);
+-- files: the digest of the check's state (its rows here and its records
+-- in sys.model_files, see checkStateDigest); a mismatch checks in full.
+ALTER TABLE sys.check_state ADD COLUMN IF NOT EXISTS files VARCHAR;
 CREATE TABLE IF NOT EXISTS sys.quality_results (
 	run_id VARCHAR, table_name VARCHAR, rule VARCHAR, criticality VARCHAR,
 	rows_checked BIGINT, rows_failed BIGINT, checked_at TIMESTAMP);
