@@ -30,6 +30,13 @@ func (tx *Tx) countRows(tables ...TableName) {
 	}
 }
 
+// Wrote notes tables the transaction wrote with lakebench's own
+// statements (ExecArgs, Exec, QueryArgs: the model registry's records, a
+// scoring's predictions), which note nothing, so that their exact row
+// counts are kept in sys.catalog when it commits, as for the tables
+// AuthorizeSQL allowed, and Catalog shows them unmarked.
+func (tx *Tx) Wrote(tables ...TableName) { tx.countRows(tables...) }
+
 // recordCounts counts, inside the transaction just before it commits, the
 // rows of each table it wrote that still exists, and keeps the count in
 // the table's catalog entry (adding one, with no time, for a table that

@@ -355,6 +355,7 @@ func (r *Registry) register(ctx context.Context, tx *lakehouse.Tx, run *Run, res
 	if _, err := tx.ExecArgs(ctx, "INSERT INTO ml.artifacts VALUES (?, ?, ?, ?::JSON)", name, version, blob, storedEvaluation(res.Metrics)); err != nil {
 		return nil, fmt.Errorf("ml: record the artifact of %s version %d: %w", name, version, err)
 	}
+	tx.Wrote(registryTable("artifacts"))
 	res2, err := tx.QueryArgs(ctx, "SELECT count(*) FROM ml.model_aliases WHERE name = ? AND alias = ?", name, Champion)
 	if err != nil {
 		return nil, fmt.Errorf("ml: aliases of %s: %w", name, err)
@@ -378,6 +379,7 @@ func upsertModel(ctx context.Context, tx *lakehouse.Tx, name string, task Task, 
 	if err != nil {
 		return fmt.Errorf("ml: register model %s: %w", name, err)
 	}
+	tx.Wrote(registryTable("registered_models"))
 	return nil
 }
 
@@ -395,6 +397,7 @@ func insertVersion(ctx context.Context, tx *lakehouse.Tx, v *ModelVersion) error
 	if err != nil {
 		return fmt.Errorf("ml: record %s version %d: %w", v.Name, v.Version, err)
 	}
+	tx.Wrote(registryTable("model_versions"))
 	return nil
 }
 
@@ -405,6 +408,7 @@ func setAlias(ctx context.Context, tx *lakehouse.Tx, name, alias string, version
 	if err != nil {
 		return fmt.Errorf("ml: set %s@%s: %w", name, alias, err)
 	}
+	tx.Wrote(registryTable("model_aliases"))
 	return nil
 }
 
@@ -787,6 +791,7 @@ func (r *Registry) RemoveAlias(ctx context.Context, name, alias string) error {
 	if err != nil {
 		return fmt.Errorf("ml: remove %s@%s: %w", name, alias, err)
 	}
+	tx.Wrote(registryTable("model_aliases"))
 	if len(res.Rows) == 0 {
 		return &NotFoundError{What: fmt.Sprintf("model %s has no alias %q", name, alias), Hint: "list them with `lakebench models show " + name + "`"}
 	}

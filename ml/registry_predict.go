@@ -152,6 +152,7 @@ func (r *Registry) PredictTx(ctx context.Context, tx *lakehouse.Tx, ref, table, 
 			return failed
 		}
 		rows, created = rows+int64(frame.Rows), true
+		tx.Wrote(o)
 		return nil
 	})
 	switch {
@@ -170,6 +171,7 @@ func (r *Registry) PredictTx(ctx context.Context, tx *lakehouse.Tx, ref, table, 
 		s.Name, s.Version, nullable(s.Alias), s.Table, s.Out, s.Rows, tx.Principal(), s.ScoredAt); err != nil {
 		return nil, fmt.Errorf("ml: record the scoring: %w", err)
 	}
+	tx.Wrote(registryTable("scorings"))
 	return s, nil
 }
 

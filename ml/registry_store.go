@@ -106,11 +106,20 @@ func ensureRegistry(ctx context.Context, lh *lakehouse.Lakehouse) error {
 		if _, err := tx.Exec(ctx, "ALTER TABLE ml.model_versions RENAME TO model_versions_legacy"); err != nil {
 			return fmt.Errorf("ml: keep the old ml.model_versions as ml.model_versions_legacy: %w", err)
 		}
+		tx.Wrote(registryTable("model_versions_legacy"))
 	}
 	if _, err := tx.Exec(ctx, registryDDL); err != nil {
 		return fmt.Errorf("ml: create the registry tables: %w", err)
 	}
+	for _, name := range lakehouse.RegistryTables {
+		tx.Wrote(registryTable(name))
+	}
 	return tx.Commit()
+}
+
+// registryTable is the registry's table name in schema ml.
+func registryTable(name string) lakehouse.TableName {
+	return lakehouse.TableName{Schema: "ml", Name: name}
 }
 
 // registryExists reports whether the registry's tables were created.
@@ -249,6 +258,7 @@ func insertRun(ctx context.Context, tx *lakehouse.Tx, r *Run) error {
 	if err != nil {
 		return fmt.Errorf("ml: record run %s: %w", r.ID, err)
 	}
+	tx.Wrote(registryTable("runs"))
 	return nil
 }
 

@@ -174,7 +174,7 @@ func TestOtherTargetsReadWhenShown(t *testing.T) {
 	if _, ok := state[info.Target]; ok {
 		t.Errorf("the open target was read again: %+v", a.others)
 	}
-	rows := "~" + thousands(snap.Targets[0].Rows) + " rows"
+	rows := approx(thousands(snap.Targets[0].Rows), snap.Targets[0].Estimated) + " rows"
 	if view := m.View(); strings.Count(view, rows) != 2 || strings.Contains(view, "reading…") {
 		t.Errorf("Targets does not show dev's and staging's %s:\n%s", rows, view)
 	}
