@@ -18,7 +18,7 @@ func TestAttackAnalystWorkspaces(t *testing.T) {
 	ctx := context.Background()
 	dir := copySample(t, nil)
 	deploySample(t, dir)
-	owner := NewWorkspace(WorkspaceOptions{Dir: dir})
+	owner := newWorkspace(t, WorkspaceOptions{Dir: dir})
 	defer owner.Close()
 	info, err := owner.Prepare(ctx, func(string) {})
 	if err != nil {
@@ -40,7 +40,7 @@ func TestAttackAnalystWorkspaces(t *testing.T) {
 	}
 	defer sorted.Close()
 
-	dana := NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "dana"})
+	dana := newWorkspace(t, WorkspaceOptions{Dir: dir, Principal: "dana"})
 	defer dana.Close()
 	if _, err := dana.Prepare(ctx, func(string) {}); err != nil {
 		t.Fatal(err)

@@ -111,6 +111,7 @@ func BenchmarkFirstData(b *testing.B) {
 	}
 	tui := func() time.Duration {
 		ws := NewWorkspace(WorkspaceOptions{Dir: dir, Target: target})
+		defer ws.Close()
 		start := time.Now()
 		m := New(ws, Options{})
 		m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})

@@ -15,7 +15,7 @@ import (
 // dir, as a user reaches it.
 func testsPanel(t *testing.T, dir string, w, h int) *Model {
 	t.Helper()
-	ws := NewWorkspace(WorkspaceOptions{Dir: dir})
+	ws := newWorkspace(t, WorkspaceOptions{Dir: dir})
 	t.Cleanup(func() { ws.Close() })
 	m := newModelOn(t, ws, w, h)
 	m.Update(keyMsg("2"))

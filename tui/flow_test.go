@@ -32,7 +32,7 @@ func waitText(t *testing.T, tm *teatest.TestModel, text string) {
 // frame comes at once, then the sample is created, generated and run with
 // its steps on screen.
 func TestFlowFirstStart(t *testing.T) {
-	ws := NewWorkspace(WorkspaceOptions{Dir: t.TempDir() + "/sample", Sample: true, Principal: "ben"})
+	ws := newWorkspace(t, WorkspaceOptions{Dir: t.TempDir() + "/sample", Sample: true, Principal: "ben"})
 	tm := teatest.NewTestModel(t, New(ws, Options{}), teatest.WithInitialTermSize(100, 30))
 	waitText(t, tm, "creating the sample workspace")
 	waitText(t, tm, "Architecture")

@@ -86,7 +86,7 @@ func TestTUIReadsAsThePrincipal(t *testing.T) {
 	dir := copySample(t, nil)
 	deploySample(t, dir)
 
-	ws := NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "dana"})
+	ws := newWorkspace(t, WorkspaceOptions{Dir: dir, Principal: "dana"})
 	m := openLoaded(t, ws, 120, 40)
 	s := m.sh.snap
 	// The catalog: gold and ml, granted to analysts; nothing else.
@@ -147,7 +147,7 @@ func TestTUIReadsAsThePrincipal(t *testing.T) {
 	}
 	dir = copySample(t, grantSys)
 	deploySample(t, dir)
-	ws = NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "dana"})
+	ws = newWorkspace(t, WorkspaceOptions{Dir: dir, Principal: "dana"})
 	m = openLoaded(t, ws, 120, 40)
 	m.Update(keyMsg("2"))
 	e = m.views[engineerView].(*engineer)
@@ -212,7 +212,7 @@ func TestTUIReadsAsThePrincipal(t *testing.T) {
 func TestTUIRefusedPanelsSayWhy(t *testing.T) {
 	dir := copySample(t, nil)
 	deploySample(t, dir)
-	ws := NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "dana"})
+	ws := newWorkspace(t, WorkspaceOptions{Dir: dir, Principal: "dana"})
 	m := openLoaded(t, ws, 120, 40)
 	if m.sh.snap.Refused[RefusedIngested] == "" || m.sh.snap.Refused[RefusedRuns] == "" {
 		t.Fatalf("dana is not refused sys.ingested_files and sys.runs: %v", m.sh.snap.Refused)

@@ -53,7 +53,7 @@ func TestKindTag(t *testing.T) {
 // 80x24 and 120x40.
 func TestModelKindsShown(t *testing.T) {
 	dir := copySample(t, func(yml string) string { return withWeeklyJob(withKinds(yml)) })
-	ws := NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "ben"})
+	ws := newWorkspace(t, WorkspaceOptions{Dir: dir, Principal: "ben"})
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		m := openLoaded(t, ws, size[0], size[1])
 		kinds := map[string]string{}
@@ -126,7 +126,7 @@ func TestOtherTargetsReadWhenShown(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(db, "staging.duckdb"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ws := NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "ben"})
+	ws := newWorkspace(t, WorkspaceOptions{Dir: dir, Principal: "ben"})
 	info, err := ws.Prepare(ctx, func(string) {})
 	if err != nil {
 		t.Fatal(err)
@@ -223,7 +223,7 @@ func TestKindApartFromTaskName(t *testing.T) {
 		yml = withKinds(withWeeklyJob(yml))
 		return strings.Replace(yml, "{task_key: orders, type: transform", "{task_key: orders_merged_by_their_order_id, type: transform", 1)
 	})
-	ws := NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "ben"})
+	ws := newWorkspace(t, WorkspaceOptions{Dir: dir, Principal: "ben"})
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		m := openLoaded(t, ws, size[0], size[1])
 		m.Update(keyMsg("2"))

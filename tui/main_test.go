@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,6 +34,16 @@ var t0 = time.Date(2026, time.March, 2, 9, 30, 0, 0, time.UTC)
 func TestMain(m *testing.M) {
 	lipgloss.SetColorProfile(termenv.Ascii)
 	os.Exit(func() int {
+		// The tests' temporary files, the Analyst's spill directories of
+		// results among them, go to a TMPDIR of this run, so what a test
+		// leaves behind is found below.
+		tmp, err := os.MkdirTemp("", "lakebench-tui-tmp-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(tmp)
+		os.Setenv("TMPDIR", tmp)
 		dir, err := os.MkdirTemp("", "lakebench-tui-")
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -57,8 +68,36 @@ func TestMain(m *testing.M) {
 		}
 		freeze(s)
 		testSnap = s
-		return m.Run()
+		code := m.Run()
+		testWS.Close()
+		if left := resultsLeft(tmp); len(left) > 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: the tests left %d spill directories of results in TMPDIR (%s): a Workspace was not closed (open one with newWorkspace)\n",
+				len(left), strings.Join(left, ", "))
+			return 1
+		}
+		return code
 	}())
+}
+
+// resultsLeft lists the spill directories of stores of results
+// (lakebench-results-*) in tmp.
+func resultsLeft(tmp string) []string {
+	var left []string
+	entries, _ := os.ReadDir(tmp)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "lakebench-results-") {
+			left = append(left, e.Name())
+		}
+	}
+	return left
+}
+
+// newWorkspace is NewWorkspace closed when the test ends, so its store of
+// results removes its spill directory (TestMain fails if one is left).
+func newWorkspace(t testing.TB, opts WorkspaceOptions) *Workspace {
+	ws := NewWorkspace(opts)
+	t.Cleanup(func() { ws.Close() })
+	return ws
 }
 
 // teamInfo is the sample's Info with a team, so tabs carry owners.
@@ -80,7 +119,7 @@ func copyWorkspace(t testing.TB) *Workspace {
 	if err := os.CopyFS(dir, os.DirFS(testDir)); err != nil {
 		t.Fatal(err)
 	}
-	ws := NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "ben"})
+	ws := newWorkspace(t, WorkspaceOptions{Dir: dir, Principal: "ben"})
 	if _, err := ws.Prepare(context.Background(), func(string) {}); err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ func TestMLWorkspaceRefusesPastGrants(t *testing.T) {
 	ctx := context.Background()
 	target := testInfo.Target
 	as := func(principal string) *Workspace {
-		w := NewWorkspace(WorkspaceOptions{Dir: ws.opts.Dir, Principal: principal})
+		w := newWorkspace(t, WorkspaceOptions{Dir: ws.opts.Dir, Principal: principal})
 		if _, err := w.Prepare(ctx, func(string) {}); err != nil {
 			t.Fatal(err)
 		}

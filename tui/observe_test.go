@@ -25,7 +25,7 @@ func lineWith(out, text string) string {
 // the target's identity), who may read sys: the audit, usage and health.
 func ownerWorkspace(t *testing.T) *Workspace {
 	t.Helper()
-	ws := NewWorkspace(WorkspaceOptions{Dir: testDir})
+	ws := newWorkspace(t, WorkspaceOptions{Dir: testDir})
 	if _, err := ws.Prepare(context.Background(), func(string) {}); err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +309,7 @@ func TestHealthPanelStatuses(t *testing.T) {
 // health results and the costs of the run show, and the SLA panel marks a
 // freshness objective the data misses (freshness set to 1ns).
 func TestObserveSampleRun(t *testing.T) {
-	ws := NewWorkspace(WorkspaceOptions{Dir: testDir, Vars: map[string]string{"freshness": "1ns"}})
+	ws := newWorkspace(t, WorkspaceOptions{Dir: testDir, Vars: map[string]string{"freshness": "1ns"}})
 	if _, err := ws.Prepare(context.Background(), func(string) {}); err != nil {
 		t.Fatal(err)
 	}

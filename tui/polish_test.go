@@ -81,7 +81,7 @@ func TestPlural(t *testing.T) {
 // and its title follow, r runs the job shown, and the other job's DAG says
 // the latest run was not its own.
 func TestUpdateJobPicker(t *testing.T) {
-	ws := NewWorkspace(WorkspaceOptions{Dir: copySample(t, withWeeklyJob), Principal: "ben"})
+	ws := newWorkspace(t, WorkspaceOptions{Dir: copySample(t, withWeeklyJob), Principal: "ben"})
 	m := openModel(t, ws, 80, 24)
 	m.Update(keyMsg("2"))
 	e := m.views[engineerView].(*engineer)
@@ -145,7 +145,7 @@ func TestUpdateJobPickerOneJob(t *testing.T) {
 // TestUpdateDefaultPlanRun: after the CLI's default plan ran, the job's DAG
 // says so and keeps the job's own last run.
 func TestUpdateDefaultPlanRun(t *testing.T) {
-	ws := NewWorkspace(WorkspaceOptions{Dir: copySample(t, nil), Principal: "ben"})
+	ws := newWorkspace(t, WorkspaceOptions{Dir: copySample(t, nil), Principal: "ben"})
 	if _, err := ws.Prepare(context.Background(), func(string) {}); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestUpdateRefusedRun(t *testing.T) {
 	}
 	lh.Close()
 
-	ws := NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "dana"})
+	ws := newWorkspace(t, WorkspaceOptions{Dir: dir, Principal: "dana"})
 	m := openModel(t, ws, 120, 40)
 	if !strings.Contains(m.View(), "as dana") {
 		t.Errorf("the status bar does not show dana:\n%s", m.View())
@@ -305,7 +305,7 @@ func TestUpdateCrashedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	lh.Close()
-	m := openModel(t, NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "ben"}), 80, 24)
+	m := openModel(t, newWorkspace(t, WorkspaceOptions{Dir: dir, Principal: "ben"}), 80, 24)
 	if r := m.sh.snap.Runs[0]; r.Status != "crashed" {
 		t.Fatalf("latest run %s is %s, want crashed", r.RunID, r.Status)
 	}
@@ -325,7 +325,7 @@ func TestUpdateCrashedRun(t *testing.T) {
 // make one instead of writing elsewhere.
 func TestUpdateNextBatchOnTarget(t *testing.T) {
 	dir := copySample(t, nil)
-	m := openModel(t, NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "ben"}), 120, 40)
+	m := openModel(t, newWorkspace(t, WorkspaceOptions{Dir: dir, Principal: "ben"}), 120, 40)
 	m.Update(keyMsg("2"))
 	count := func(root string) int {
 		n := 0

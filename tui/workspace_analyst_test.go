@@ -43,7 +43,7 @@ func TestAnalystGovernance(t *testing.T) {
 	dir := copySample(t, nil)
 	deploySample(t, dir)
 
-	dana := NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "dana"})
+	dana := newWorkspace(t, WorkspaceOptions{Dir: dir, Principal: "dana"})
 	defer dana.Close()
 	info, err := dana.Prepare(ctx, func(string) {})
 	if err != nil {
@@ -148,7 +148,7 @@ func TestAnalystGovernance(t *testing.T) {
 	dana.Close()
 
 	// ben may modify gold: the view still runs no write, and says where.
-	ben := NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "ben"})
+	ben := newWorkspace(t, WorkspaceOptions{Dir: dir, Principal: "ben"})
 	defer ben.Close()
 	if _, err := ben.Prepare(ctx, func(string) {}); err != nil {
 		t.Fatal(err)
@@ -164,7 +164,7 @@ func TestAnalystGovernance(t *testing.T) {
 	ben.Close()
 
 	// The owner (the target's identity, who deployed it) sees everyone's.
-	owner := NewWorkspace(WorkspaceOptions{Dir: dir})
+	owner := newWorkspace(t, WorkspaceOptions{Dir: dir})
 	defer owner.Close()
 	if _, err := owner.Prepare(ctx, func(string) {}); err != nil {
 		t.Fatal(err)

@@ -16,7 +16,7 @@ import (
 func TestHeldSessionUsage(t *testing.T) {
 	ctx := context.Background()
 	dir := copySample(t, nil)
-	ws := NewWorkspace(WorkspaceOptions{Dir: dir, Principal: "dana"})
+	ws := newWorkspace(t, WorkspaceOptions{Dir: dir, Principal: "dana"})
 	info, err := ws.Prepare(ctx, func(string) {})
 	if err != nil {
 		t.Fatal(err)
