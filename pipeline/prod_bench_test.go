@@ -25,12 +25,22 @@ import (
 // time is mostly noise, the CPU seconds are the work done.
 // The sample is generated once (about a minute), or its landing files
 // copied from $LAKEBENCH_PROD_SAMPLE (a directory made by `lakebench -t
-// prod sample generate`). make bench runs it once (-benchtime 1x): an
-// iteration takes minutes.
+// prod sample generate`). With $LAKEBENCH_PROD_DIR set (a directory that
+// does not exist yet), the project is made there and kept with its built
+// prod target, for tui's BenchmarkFirstData to read as the prod sample.
+// make bench runs it once (-benchtime 1x): an iteration takes minutes.
+// The binary is built as make build builds it (-tags duckdb_arrow: the
+// model's training reads its columns through Arrow).
 func BenchmarkProdRun(b *testing.B) {
 	ctx := context.Background()
 	tmp := b.TempDir()
 	dir := filepath.Join(tmp, "project")
+	if keep := os.Getenv("LAKEBENCH_PROD_DIR"); keep != "" {
+		if _, err := os.Stat(keep); err == nil {
+			b.Fatalf("LAKEBENCH_PROD_DIR=%s exists: BenchmarkProdRun builds the prod target there from scratch; remove it or name another", keep)
+		}
+		dir = keep
+	}
 	if err := sampledata.WriteProject(dir); err != nil {
 		b.Fatal(err)
 	}
@@ -43,7 +53,7 @@ func BenchmarkProdRun(b *testing.B) {
 		b.Fatal(err)
 	}
 	bin := filepath.Join(tmp, "lakebench")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/lakebench").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-tags", "duckdb_arrow", "-o", bin, "../cmd/lakebench").CombinedOutput(); err != nil {
 		b.Fatalf("build lakebench: %v\n%s", err, out)
 	}
 	p, err := LoadWith(dir, LoadOptions{Target: "prod"})
