@@ -64,6 +64,62 @@ func TestReadmeListsCommands(t *testing.T) {
 	walk(newRoot())
 }
 
+// TestReadmeListsFlags checks that each command's entry in the README's
+// command-line section names every flag of its own (the flags every
+// command takes, -C, -t, --var and --as, are described below the list):
+// `train --algorithm`, `models show --top` and the TUI's --theme were
+// missing. An entry is a line that starts with the command's path, and the
+// indented lines under it.
+func TestReadmeListsFlags(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, _ := strings.Cut(string(b), "## Command line")
+	section, _, _ := strings.Cut(after, "\n## ")
+	root := newRoot()
+	entries := map[*cobra.Command]string{}
+	var cur *cobra.Command
+	for _, line := range strings.Split(section, "\n") {
+		if strings.HasPrefix(line, " ") && cur != nil {
+			entries[cur] += "\n" + line
+			continue
+		}
+		cur = nil
+		words := strings.Fields(line)
+		if len(words) == 0 || words[0] != "lakebench" {
+			continue
+		}
+		cur = root
+		for _, w := range words[1:] {
+			next, _, err := cur.Find([]string{w})
+			if err != nil || next == cur {
+				break
+			}
+			cur = next
+		}
+		entries[cur] += "\n" + line
+	}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Runnable() && !c.Hidden && c.Name() != "help" && c.Name() != "completion" {
+			entry := entries[c] + " "
+			c.LocalNonPersistentFlags().VisitAll(func(f *pflag.Flag) {
+				if f.Hidden || f.Name == "help" {
+					return
+				}
+				if !strings.Contains(entry, "--"+f.Name) && (f.Shorthand == "" || !strings.Contains(entry, "-"+f.Shorthand+" ")) {
+					t.Errorf("README.md's entry for %q does not name --%s (%s)", c.CommandPath(), f.Name, f.Usage)
+				}
+			})
+		}
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	walk(root)
+}
+
 // TestAuditColumnsAlign: `lakebench audit` printed "deploy      retail-lakehouse"
 // above "auth.token.list   target staging": an action longer than nine
 // characters pushed its row's tables out of the column. Every row's
