@@ -126,6 +126,13 @@ func (lh *Lakehouse) forgetCounts(ctx context.Context, tables []string) error {
 		}
 		cond = append(cond, "(schema_name = ? AND table_name = ?)")
 		args = append(args, t.Schema, t.Name)
+		// A bronze view's rows are stored in <schema>_data.<name> (see
+		// ingest), and its count is kept under the view's name: a write
+		// into the stored table changes the view's rows.
+		if view, ok := strings.CutSuffix(t.Schema, "_data"); ok && view != "" {
+			cond = append(cond, "(schema_name = ? AND table_name = ?)")
+			args = append(args, view, t.Name)
+		}
 	}
 	if len(cond) == 0 {
 		return nil
