@@ -134,6 +134,16 @@ func (tx *Tx) InputState(ctx context.Context, reads []TableName) (state string, 
 	return hex.EncodeToString(h.Sum(nil)[:16]), true, nil
 }
 
+// forgetInputsSQL drops every full model's stamp of its inputs
+// (sys.model_builds.inputs, see InputState), so the next run rebuilds each
+// once. A statement outside a model's build that writes a table (an
+// owner's UPDATE through a query, a job's sql task) runs it first: the
+// stamps see only builds and loaded files, so a model reading the table
+// it wrote would otherwise be skipped as unchanged and keep rows from
+// before the write. Which models read the table is the pipeline's to
+// know, not the statement's: every stamp goes, a rebuild each at worst.
+const forgetInputsSQL = "UPDATE sys.model_builds SET inputs = NULL WHERE inputs IS NOT NULL"
+
 // Deterministic reports whether selectSQL gives the same rows from the
 // same tables: it calls no volatile function (random(), uuid(), nextval()),
 // reads no clock (now(), current_date), samples nothing and reads no table

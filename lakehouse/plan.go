@@ -812,6 +812,9 @@ func (tx *Tx) AuthorizeSQL(ctx context.Context, sqlText string) (reads, writes [
 		err = registryWrites(tx.principal, writes)
 	}
 	if err == nil {
+		err = stageWrites(tx.principal, writes)
+	}
+	if err == nil {
 		if tx.principal == "" {
 			err = tx.lh.Authorize(ctx, "", nil, sysWrites(writes))
 		} else {
@@ -824,6 +827,11 @@ func (tx *Tx) AuthorizeSQL(ctx context.Context, sqlText string) (reads, writes [
 	}
 	if err != nil {
 		return reads, writes, err
+	}
+	if len(writes) > 0 {
+		if _, err := tx.tx.ExecContext(ctx, forgetInputsSQL); err != nil {
+			return reads, writes, fmt.Errorf("lakehouse: forget the models' input stamps: %w", err)
+		}
 	}
 	tx.checked = append(append(tx.checked, reads...), writes...)
 	tx.countRows(writes...)

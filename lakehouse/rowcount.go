@@ -26,7 +26,13 @@ func (tx *Tx) countRows(tables ...TableName) {
 		tx.counted = map[TableName]bool{}
 	}
 	for _, t := range tables {
-		tx.counted[TableName{Schema: strings.ToLower(t.Schema), Name: t.Name}] = true
+		t.Schema = strings.ToLower(t.Schema)
+		tx.counted[t] = true
+		// A bronze view's rows are stored in <schema>_data.<name>: a
+		// write there changes the view's rows, whose count is kept.
+		if view, ok := strings.CutSuffix(t.Schema, "_data"); ok && view != "" {
+			tx.counted[TableName{Schema: view, Name: t.Name}] = true
+		}
 	}
 }
 

@@ -1117,3 +1117,63 @@ func TestFullModelSkippedWhenInputsUnchanged(t *testing.T) {
 		}
 	}
 }
+
+// TestFullModelRebuiltAfterAWriteOutsideABuild: a statement that writes a
+// full model's input outside a build (the owner's UPDATE through a query,
+// a job's sql task) leaves no build or loaded file behind, so the input
+// stamp alone called the model unchanged: gold.revenue kept the sums from
+// before the UPDATE, run after run. Each such write now drops the stamps,
+// the next run rebuilds, and the one after skips again.
+func TestFullModelRebuiltAfterAWriteOutsideABuild(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, "select customer, sum(amount) as revenue from silver.orders group by all")
+	writeTestFile(t, dir, "sql/silver/orders.sql", "select id::int as id, customer, amount::double as amount, _source_file from stream(bronze.orders)")
+	project := strings.Replace(testProject, "  quality:", "  models:\n    silver.orders: {kind: incremental_by_batch, unique_key: [id]}\n  quality:", 1) +
+		"  jobs:\n    fix:\n      tasks:\n        - {task_key: fix, type: sql, sql: \"UPDATE silver.orders SET amount = amount * 3\"}\n"
+	writeTestFile(t, dir, FileName, project)
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	steps := []struct {
+		name   string
+		change func()
+		skip   bool
+	}{
+		{"first build", func() {}, false},
+		{"nothing new", func() {}, true},
+		{"an UPDATE of its input through a query", func() {
+			if _, err := lh.Exec(ctx, "UPDATE silver.orders SET amount = amount + 100 WHERE customer = 'ann'"); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"nothing new after the UPDATE", func() {}, true},
+		{"a job's sql task", func() {
+			if _, err := p.Run(ctx, lh, RunOptions{Target: "dev", Job: "fix"}); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"nothing new after the sql task", func() {}, true},
+	}
+	for _, s := range steps {
+		s.change()
+		res, err := p.Run(ctx, lh, RunOptions{Target: "dev"})
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		for _, tr := range res.Tasks {
+			if tr.TaskKey == "gold.revenue" {
+				if got := strings.Contains(tr.Detail, "its inputs did not change"); got != s.skip {
+					t.Errorf("%s: gold.revenue's detail is %q: skipped %v, want %v", s.name, tr.Detail, got, s.skip)
+				}
+			}
+		}
+		const scratch = "select customer, sum(amount) as revenue from silver.orders group by all"
+		stale := "(SELECT * FROM gold.revenue EXCEPT ALL (" + scratch + ")) UNION ALL ((" + scratch + ") EXCEPT ALL SELECT * FROM gold.revenue)"
+		if n := count(t, lh, stale); n != 0 {
+			t.Errorf("%s: %d rows of gold.revenue differ from a build from scratch", s.name, n)
+		}
+	}
+}
