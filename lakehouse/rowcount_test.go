@@ -90,4 +90,30 @@ func TestCatalogCountsForgetStoredWrites(t *testing.T) {
 			}
 		}
 	}
+	// A job's sql task writes in its run's transaction: the view's rows
+	// are counted at its commit.
+	lh.SetPrincipal("")
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const del = "DELETE FROM bronze_data.people WHERE id = 3"
+	if _, _, err := tx.AuthorizeSQL(ctx, del); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, del); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	tables, err := lh.Catalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ti := range tables {
+		if ti.Name == "bronze.people" && (ti.Estimated || ti.Rows != 1) {
+			t.Errorf("after a sql task's %s: bronze.people shows %d rows (estimated %v); want 1, exact", del, ti.Rows, ti.Estimated)
+		}
+	}
 }

@@ -214,6 +214,16 @@ func TestStageNamesRefusedToStatements(t *testing.T) {
 			}
 		}
 	}
+	// A job's sql task is checked in its run's transaction.
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ae *AccessError
+	if _, _, err := tx.AuthorizeSQL(ctx, "CREATE TABLE gold._lb_stage_task AS SELECT 1 AS x"); !errors.As(err, &ae) {
+		t.Errorf("a sql task's CREATE of a stage's name: got %v, want it refused", err)
+	}
+	tx.Rollback()
 	lh.SetPrincipal("")
 	if n := scalarInt(t, lh, "SELECT count(*) FROM duckdb_tables() WHERE lower(table_name) LIKE '\\_lb\\_stage\\_%' ESCAPE '\\'"); n != 0 {
 		t.Errorf("%d tables named as stages were made", n)
