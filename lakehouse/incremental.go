@@ -146,8 +146,9 @@ const forgetInputsSQL = "UPDATE sys.model_builds SET inputs = NULL WHERE inputs 
 
 // Deterministic reports whether selectSQL gives the same rows from the
 // same tables: it calls no volatile function (random(), uuid(), nextval()),
-// reads no clock (now(), current_date), samples nothing and reads no table
-// function (read_csv() of a file, whose changes nothing records).
+// reads no clock (now(), current_date), samples nothing, reads no table
+// function (read_csv() of a file, whose changes nothing records) and calls
+// no macro of the target's (one may read a clock or another table).
 func (tx *Tx) Deterministic(ctx context.Context, selectSQL string) (bool, error) {
 	tree, err := tx.parseSQL(ctx, selectSQL)
 	if err != nil {
@@ -157,6 +158,14 @@ func (tx *Tx) Deterministic(ctx context.Context, selectSQL string) (bool, error)
 	if err != nil {
 		return false, err
 	}
+	// A macro of the target's (CREATE MACRO) may read a clock or a
+	// table its caller's text does not name, and may be replaced: its
+	// calls are judged by nothing but its name, so any is taken as
+	// volatile.
+	macros, err := tx.functionNames(ctx, "NOT internal")
+	if err != nil {
+		return false, fmt.Errorf("lakehouse: list macros: %w", err)
+	}
 	found := false
 	walkJSON(tree, func(m map[string]any) {
 		if s, ok := m["sample"]; ok && s != nil {
@@ -165,7 +174,7 @@ func (tx *Tx) Deterministic(ctx context.Context, selectSQL string) (bool, error)
 		switch m["class"] {
 		case "FUNCTION", "WINDOW", "AGGREGATE":
 			fn, _ := m["function_name"].(string)
-			found = found || volatile[strings.ToLower(fn)] || clockNames[strings.ToLower(fn)]
+			found = found || volatile[strings.ToLower(fn)] || clockNames[strings.ToLower(fn)] || macros[strings.ToLower(fn)]
 		case "COLUMN_REF":
 			if names, _ := m["column_names"].([]any); len(names) == 1 {
 				n, _ := names[0].(string)

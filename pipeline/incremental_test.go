@@ -1177,3 +1177,50 @@ func TestFullModelRebuiltAfterAWriteOutsideABuild(t *testing.T) {
 		}
 	}
 }
+
+// TestFullModelCallingAMacroNotSkipped: a full model that calls a macro
+// of the target's is rebuilt every run: the macro may read a table its
+// SQL does not name (so no input stamp sees it change) or a clock.
+// Without that, gold.revenue's total from gold.total() stayed at the
+// first build's after new orders came in.
+func TestFullModelCallingAMacroNotSkipped(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, "select gold.total() as revenue")
+	writeTestFile(t, dir, "sql/silver/orders.sql", "select id::int as id, customer, amount::double as amount, _source_file from stream(bronze.orders)")
+	writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:", "  models:\n    silver.orders: {kind: incremental_by_batch, unique_key: [id]}\n  quality:", 1))
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	for _, s := range []string{"CREATE SCHEMA IF NOT EXISTS gold", "CREATE SCHEMA IF NOT EXISTS silver", "CREATE TABLE silver.orders (id INT, customer VARCHAR, amount DOUBLE, _source_file VARCHAR)"} {
+		if _, err := lh.Exec(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := lh.Exec(ctx, "CREATE MACRO gold.total() AS (SELECT coalesce(sum(amount), 0) FROM silver.orders)"); err != nil {
+		t.Fatal(err)
+	}
+	for i, file := range []string{"", "landing/orders/orders_2026-01-02.csv"} {
+		if file != "" {
+			writeTestFile(t, dir, file, "id,customer,amount\n7,ann,1000\n")
+		}
+		// The macro's table is no input the DAG sees, so the model may
+		// build before it in the first run: the second reads it built.
+		for j := range 2 {
+			res, err := p.Run(ctx, lh, RunOptions{Target: "dev"})
+			if err != nil {
+				t.Fatalf("run %d: %v", i, err)
+			}
+			for _, tr := range res.Tasks {
+				if tr.TaskKey == "gold.revenue" && strings.Contains(tr.Detail, "its inputs did not change") {
+					t.Errorf("run %d: gold.revenue calls a macro but was skipped: %q", i, tr.Detail)
+				}
+			}
+			if n := count(t, lh, "SELECT * FROM gold.revenue WHERE revenue IS DISTINCT FROM (SELECT coalesce(sum(amount), 0) FROM silver.orders)"); j == 1 && n != 0 {
+				t.Errorf("run %d: gold.revenue is not silver.orders' total", i)
+			}
+		}
+	}
+}
