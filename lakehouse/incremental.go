@@ -188,6 +188,38 @@ func (tx *Tx) Deterministic(ctx context.Context, selectSQL string) (bool, error)
 	return !found, nil
 }
 
+// RuleDeterministic reports whether rule r flags the same rows of the same
+// table every time: each of its SQL expressions is Deterministic and reads
+// no table through a subquery (a rule reading another table, say
+// "amount < (SELECT max(x) FROM gold.limits)", flags rows anew when that
+// table changes, which no stamp of the model's inputs sees).
+func (tx *Tx) RuleDeterministic(ctx context.Context, r Rule) (bool, error) {
+	if r.Query != "" {
+		return false, nil
+	}
+	for _, e := range []string{r.Fail, r.Expression, r.Filter, r.Message} {
+		if strings.TrimSpace(e) == "" {
+			continue
+		}
+		q := "SELECT " + e
+		if ok, err := tx.Deterministic(ctx, q); err != nil || !ok {
+			return false, err
+		}
+		tree, err := tx.parseSQL(ctx, q)
+		if err != nil {
+			return false, fmt.Errorf("lakehouse: parse: %w", err)
+		}
+		found := false
+		walkJSON(tree, func(m map[string]any) {
+			found = found || m["class"] == "SUBQUERY"
+		})
+		if found {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // BuildRecord is what RecordBuild records of a model's build.
 type BuildRecord struct {
 	Fingerprint string

@@ -1224,3 +1224,51 @@ func TestFullModelCallingAMacroNotSkipped(t *testing.T) {
 		}
 	}
 }
+
+// TestFullModelRuleReadingATableNotSkipped: a full model whose warn rule
+// reads another table through a subquery (or a clock) is rebuilt every
+// run: its flags change when that table does, which its input stamp does
+// not see. Without that, gold.revenue's _warnings stayed those of the
+// first build after silver.limits lowered the cap.
+func TestFullModelRuleReadingATableNotSkipped(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, "select customer, sum(amount) as revenue from silver.orders where customer is not null group by all")
+	writeTestFile(t, dir, "sql/silver/limits.sql", "select min(cap)::double as cap from bronze.limits")
+	writeTestFile(t, dir, "landing/limits/limits_2026-01-01.csv", "cap\n1000\n")
+	project := strings.Replace(testProject, "    orders: {path: landing/orders/*.csv, owner: sales}",
+		"    orders: {path: landing/orders/*.csv, owner: sales}\n    limits: {path: landing/limits/*.csv}", 1)
+	writeTestFile(t, dir, FileName, project)
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	// silver.limits is built before the rule that reads it is added (the
+	// rule's table is no input the DAG orders gold.revenue after).
+	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, dir, FileName, strings.Replace(project, "  quality:\n",
+		"  quality:\n    gold.revenue:\n      - {check: sql_expression, expression: \"revenue <= (select max(cap) from silver.limits)\", name: under_cap, criticality: warn}\n", 1))
+	if p, err = Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	for i, file := range []string{"", "", "landing/limits/limits_2026-01-02.csv"} {
+		if file != "" {
+			writeTestFile(t, dir, file, "cap\n1\n")
+		}
+		res, err := p.Run(ctx, lh, RunOptions{Target: "dev"})
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		for _, tr := range res.Tasks {
+			if tr.TaskKey == "gold.revenue" && strings.Contains(tr.Detail, "its inputs did not change") {
+				t.Errorf("run %d: gold.revenue's rule reads silver.limits but was skipped: %q", i, tr.Detail)
+			}
+		}
+		if n := count(t, lh, "SELECT * FROM gold.revenue WHERE (_warnings IS NULL) <> (revenue <= (SELECT max(cap) FROM silver.limits))"); n != 0 {
+			t.Errorf("run %d: %d rows of gold.revenue are flagged against another cap than silver.limits'", i, n)
+		}
+	}
+}
