@@ -39,6 +39,11 @@ var extensionAttacks = []string{
 	"CREATE VIEW gold.remote AS SELECT * FROM 'https://127.0.0.1:9/x.csv'",
 	"CREATE SECRET s (TYPE s3)",
 	"ATTACH 'x.sqlite' (TYPE sqlite)",
+	"ATTACH 'sqlite:x.sqlite' AS s",
+	"attach 'postgres:dbname=x' as p",
+	"ATTACH 'md:'",
+	"ATTACH IF NOT EXISTS 'MotherDuck:x' AS m",
+	"ATTACH 'mysql:host=127.0.0.1' AS y (READ_ONLY)",
 	"CALL read_parquet('https://127.0.0.1:9/x.parquet')",
 	"SELECT * FROM gold.revenue, read_json('s3://bucket/x.json')",
 }

@@ -319,6 +319,9 @@ func (lh *Lakehouse) authorizeSQL(ctx context.Context, sqlText string) (tables [
 		err = registryWrites(lh.principal, writes)
 	}
 	if err == nil {
+		err = stageWrites(lh.principal, writes)
+	}
+	if err == nil {
 		if lh.principal == "" {
 			err = lh.Authorize(ctx, "", nil, sysWrites(writes))
 		} else {

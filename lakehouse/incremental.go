@@ -134,10 +134,21 @@ func (tx *Tx) InputState(ctx context.Context, reads []TableName) (state string, 
 	return hex.EncodeToString(h.Sum(nil)[:16]), true, nil
 }
 
+// forgetInputsSQL drops every full model's stamp of its inputs
+// (sys.model_builds.inputs, see InputState), so the next run rebuilds each
+// once. A statement outside a model's build that writes a table (an
+// owner's UPDATE through a query, a job's sql task) runs it first: the
+// stamps see only builds and loaded files, so a model reading the table
+// it wrote would otherwise be skipped as unchanged and keep rows from
+// before the write. Which models read the table is the pipeline's to
+// know, not the statement's: every stamp goes, a rebuild each at worst.
+const forgetInputsSQL = "UPDATE sys.model_builds SET inputs = NULL WHERE inputs IS NOT NULL"
+
 // Deterministic reports whether selectSQL gives the same rows from the
 // same tables: it calls no volatile function (random(), uuid(), nextval()),
-// reads no clock (now(), current_date), samples nothing and reads no table
-// function (read_csv() of a file, whose changes nothing records).
+// reads no clock (now(), current_date), samples nothing, reads no table
+// function (read_csv() of a file, whose changes nothing records) and calls
+// no macro of the target's (one may read a clock or another table).
 func (tx *Tx) Deterministic(ctx context.Context, selectSQL string) (bool, error) {
 	tree, err := tx.parseSQL(ctx, selectSQL)
 	if err != nil {
@@ -147,6 +158,14 @@ func (tx *Tx) Deterministic(ctx context.Context, selectSQL string) (bool, error)
 	if err != nil {
 		return false, err
 	}
+	// A macro of the target's (CREATE MACRO) may read a clock or a
+	// table its caller's text does not name, and may be replaced: its
+	// calls are judged by nothing but its name, so any is taken as
+	// volatile.
+	macros, err := tx.functionNames(ctx, "NOT internal")
+	if err != nil {
+		return false, fmt.Errorf("lakehouse: list macros: %w", err)
+	}
 	found := false
 	walkJSON(tree, func(m map[string]any) {
 		if s, ok := m["sample"]; ok && s != nil {
@@ -155,7 +174,7 @@ func (tx *Tx) Deterministic(ctx context.Context, selectSQL string) (bool, error)
 		switch m["class"] {
 		case "FUNCTION", "WINDOW", "AGGREGATE":
 			fn, _ := m["function_name"].(string)
-			found = found || volatile[strings.ToLower(fn)] || clockNames[strings.ToLower(fn)]
+			found = found || volatile[strings.ToLower(fn)] || clockNames[strings.ToLower(fn)] || macros[strings.ToLower(fn)]
 		case "COLUMN_REF":
 			if names, _ := m["column_names"].([]any); len(names) == 1 {
 				n, _ := names[0].(string)
@@ -167,6 +186,38 @@ func (tx *Tx) Deterministic(ctx context.Context, selectSQL string) (bool, error)
 		}
 	})
 	return !found, nil
+}
+
+// RuleDeterministic reports whether rule r flags the same rows of the same
+// table every time: each of its SQL expressions is Deterministic and reads
+// no table through a subquery (a rule reading another table, say
+// "amount < (SELECT max(x) FROM gold.limits)", flags rows anew when that
+// table changes, which no stamp of the model's inputs sees).
+func (tx *Tx) RuleDeterministic(ctx context.Context, r Rule) (bool, error) {
+	if r.Query != "" {
+		return false, nil
+	}
+	for _, e := range []string{r.Fail, r.Expression, r.Filter, r.Message} {
+		if strings.TrimSpace(e) == "" {
+			continue
+		}
+		q := "SELECT " + e
+		if ok, err := tx.Deterministic(ctx, q); err != nil || !ok {
+			return false, err
+		}
+		tree, err := tx.parseSQL(ctx, q)
+		if err != nil {
+			return false, fmt.Errorf("lakehouse: parse: %w", err)
+		}
+		found := false
+		walkJSON(tree, func(m map[string]any) {
+			found = found || m["class"] == "SUBQUERY"
+		})
+		if found {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // BuildRecord is what RecordBuild records of a model's build.

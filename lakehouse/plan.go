@@ -226,9 +226,13 @@ func extensionError(p *planDoc) bool {
 }
 
 // attachesOther says whether a LOGICAL_ATTACH names a database type other
-// than DuckDB's own (TYPE sqlite, postgres, ...).
+// than DuckDB's own (TYPE sqlite, postgres, ...), in its options or as
+// its path's prefix (see attachPrefix).
 func attachesOther(m map[string]any) bool {
 	info, _ := m["info"].(map[string]any)
+	if path, _ := info["path"].(string); attachPrefix(path) != "" && !strings.EqualFold(attachPrefix(path), "duckdb") {
+		return true
+	}
 	opts, _ := info["options"].([]any)
 	for _, o := range opts {
 		kv, _ := o.(map[string]any)
@@ -241,6 +245,25 @@ func attachesOther(m map[string]any) bool {
 		}
 	}
 	return false
+}
+
+// attachPrefix is the database type DuckDB reads from an ATTACH path's
+// prefix (sqlite:x.db, postgres:dbname=x, md:), as DuckDB's
+// ExtractExtensionPrefixFromPath does: the text before the first colon
+// when it has two characters or more, all letters, digits or _, and the
+// colon does not begin "://". DuckDB then loads that type's extension
+// from its directory when the ATTACH runs, whatever the autoload setting.
+func attachPrefix(path string) string {
+	i := strings.IndexByte(path, ':')
+	if i < 2 || strings.HasPrefix(path[i:], "://") {
+		return ""
+	}
+	for _, r := range path[:i] {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') {
+			return ""
+		}
+	}
+	return path[:i]
 }
 
 // writeOperators write the table named in their table_info or info.
@@ -928,6 +951,9 @@ func (tx *Tx) AuthorizeSQL(ctx context.Context, sqlText string) (reads, writes [
 		err = registryWrites(tx.principal, writes)
 	}
 	if err == nil {
+		err = stageWrites(tx.principal, writes)
+	}
+	if err == nil {
 		if tx.principal == "" {
 			err = tx.lh.Authorize(ctx, "", nil, sysWrites(writes))
 		} else {
@@ -940,6 +966,11 @@ func (tx *Tx) AuthorizeSQL(ctx context.Context, sqlText string) (reads, writes [
 	}
 	if err != nil {
 		return reads, writes, err
+	}
+	if len(writes) > 0 {
+		if _, err := tx.tx.ExecContext(ctx, forgetInputsSQL); err != nil {
+			return reads, writes, fmt.Errorf("lakehouse: forget the models' input stamps: %w", err)
+		}
 	}
 	tx.checked = append(append(tx.checked, reads...), writes...)
 	tx.countRows(writes...)

@@ -36,6 +36,15 @@ func (lh *Lakehouse) Exec(ctx context.Context, stmt string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if action != "SELECT" && !lh.readOnly {
+		// Before it runs: a model that reads what it writes must not
+		// be skipped as unchanged by the next run (see forgetInputs).
+		if _, ferr := lh.db.ExecContext(ctx, forgetInputsSQL); ferr != nil {
+			err = fmt.Errorf("lakehouse: forget the models' input stamps: %w", ferr)
+			lh.audited(ctx, action, stmt, tables, 0, err)
+			return 0, err
+		}
+	}
 	res, err := lh.db.ExecContext(ctx, stmt)
 	if action != "SELECT" {
 		// What it may have changed shows DuckDB's estimate, marked (a

@@ -26,7 +26,13 @@ func (tx *Tx) countRows(tables ...TableName) {
 		tx.counted = map[TableName]bool{}
 	}
 	for _, t := range tables {
-		tx.counted[TableName{Schema: strings.ToLower(t.Schema), Name: t.Name}] = true
+		t.Schema = strings.ToLower(t.Schema)
+		tx.counted[t] = true
+		// A bronze view's rows are stored in <schema>_data.<name>: a
+		// write there changes the view's rows, whose count is kept.
+		if view, ok := strings.CutSuffix(t.Schema, "_data"); ok && view != "" {
+			tx.counted[TableName{Schema: view, Name: t.Name}] = true
+		}
 	}
 }
 
@@ -133,6 +139,13 @@ func (lh *Lakehouse) forgetCounts(ctx context.Context, tables []string) error {
 		}
 		cond = append(cond, "(schema_name = ? AND table_name = ?)")
 		args = append(args, t.Schema, t.Name)
+		// A bronze view's rows are stored in <schema>_data.<name> (see
+		// ingest), and its count is kept under the view's name: a write
+		// into the stored table changes the view's rows.
+		if view, ok := strings.CutSuffix(t.Schema, "_data"); ok && view != "" {
+			cond = append(cond, "(schema_name = ? AND table_name = ?)")
+			args = append(args, view, t.Name)
+		}
 	}
 	if len(cond) == 0 {
 		return nil

@@ -57,3 +57,63 @@ func TestCatalogCountsIngestAndOldFile(t *testing.T) {
 		t.Errorf("bronze.people after its ingest: %d rows, estimated %v; want 3, exact", ti.Rows, ti.Estimated)
 	}
 }
+
+// TestCatalogCountsForgetStoredWrites: an owner's write into a bronze
+// view's stored table (bronze_data.people, where ingest keeps its rows)
+// changes the view's rows, so the count kept under the view's name is
+// forgotten: without that, the Analyst's catalog showed the count from
+// before the DELETE as exact (DuckDB's estimated_size keeps deleted rows).
+func TestCatalogCountsForgetStoredWrites(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	lh, err := Open(ctx, filepath.Join(dir, "dev.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	csv := writeFile(t, dir, "people_2026-01-05.csv", "id,name\n1,ann\n2,bob\n3,cy\n")
+	if _, err := lh.Ingest(ctx, []string{csv}, IngestOptions{Table: TableName{"bronze", "people"}, Format: CSV, RunID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	lh.SetPrincipal("ann") // no owner deployed: ann writes as the owner would
+	for _, s := range []string{"DELETE FROM bronze_data.people WHERE id = 2", "UPDATE bronze_data.people SET name = 'x' WHERE id = 1"} {
+		if _, err := lh.Exec(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		tables, err := lh.Catalog(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ti := range tables {
+			if ti.Name == "bronze.people" && !ti.Estimated && ti.Rows != 2 {
+				t.Errorf("after %s: bronze.people shows %d rows as exact; it has 2", s, ti.Rows)
+			}
+		}
+	}
+	// A job's sql task writes in its run's transaction: the view's rows
+	// are counted at its commit.
+	lh.SetPrincipal("")
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const del = "DELETE FROM bronze_data.people WHERE id = 3"
+	if _, _, err := tx.AuthorizeSQL(ctx, del); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, del); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	tables, err := lh.Catalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ti := range tables {
+		if ti.Name == "bronze.people" && (ti.Estimated || ti.Rows != 1) {
+			t.Errorf("after a sql task's %s: bronze.people shows %d rows (estimated %v); want 1, exact", del, ti.Rows, ti.Estimated)
+		}
+	}
+}

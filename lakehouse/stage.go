@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 )
 
 // StagePrefix begins the name of a staged build (see Tx.StageChecked): a
@@ -138,6 +139,21 @@ func (tx *Tx) takeStage(ctx context.Context, st *Stage, rules []Rule, startOver 
 	}
 	st.taken = true
 	return valid, out, nil
+}
+
+// stageWrites refuses a statement that writes a table or view named as a
+// staged build (created, renamed onto, or written into), whoever runs it:
+// such a table is lakebench's own, left out of every listing, and the
+// next writer to open the file drops it as one a killed run left, so a
+// table made under that name would vanish with its rows.
+func stageWrites(principal string, writes []TableName) error {
+	for _, t := range writes {
+		if strings.HasPrefix(strings.ToLower(t.Name), StagePrefix) {
+			return &AccessError{Principal: principal, Action: "write", Table: t,
+				Reason: fmt.Sprintf("lakehouse: no one may write %s through a statement, the owner included: names beginning with %s are lakebench's staged builds, which the next run drops; use another name", t, StagePrefix)}
+		}
+	}
+	return nil
 }
 
 // DropStage drops a stage that was not taken (its table is gone once it

@@ -184,3 +184,52 @@ func TestStageLeftBehind(t *testing.T) {
 		t.Errorf("the writer's open left the stage (%v)", err)
 	}
 }
+
+// TestStageNamesRefusedToStatements: no statement, the owner's included,
+// makes a table or view under a stage's name (created, renamed onto, or
+// a view), since the next writer's open drops such tables as a killed
+// run's and no listing shows them. Without the refusal the owner's
+// CREATE TABLE silver._lb_stage_mine ran, the table was missing from
+// every listing, and the next `lakebench run` dropped it with its rows.
+func TestStageNamesRefusedToStatements(t *testing.T) {
+	g := newAttackTarget(t)
+	ctx := context.Background()
+	lh, err := Open(ctx, g.path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"owner", "", "dana"} {
+		lh.SetPrincipal(p)
+		for _, q := range []string{
+			"CREATE TABLE gold._lb_stage_mine AS SELECT 42 AS x",
+			"CREATE TABLE gold.\"_LB_STAGE_Mine\" (x INT)",
+			"ALTER TABLE gold.revenue RENAME TO _lb_stage_revenue",
+			"CREATE VIEW gold._lb_stage_v AS SELECT 1 AS x",
+			"CREATE OR REPLACE TABLE silver._lb_stage_orders AS SELECT * FROM silver.orders",
+		} {
+			_, err := lh.Exec(ctx, q)
+			var ae *AccessError
+			if !errors.As(err, &ae) {
+				t.Errorf("%q as %q: got %v, want it refused", q, p, err)
+			}
+		}
+	}
+	// A job's sql task is checked in its run's transaction.
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ae *AccessError
+	if _, _, err := tx.AuthorizeSQL(ctx, "CREATE TABLE gold._lb_stage_task AS SELECT 1 AS x"); !errors.As(err, &ae) {
+		t.Errorf("a sql task's CREATE of a stage's name: got %v, want it refused", err)
+	}
+	tx.Rollback()
+	lh.SetPrincipal("")
+	if n := scalarInt(t, lh, "SELECT count(*) FROM duckdb_tables() WHERE lower(table_name) LIKE '\\_lb\\_stage\\_%' ESCAPE '\\'"); n != 0 {
+		t.Errorf("%d tables named as stages were made", n)
+	}
+	if n := scalarInt(t, lh, "SELECT count(*) FROM gold.revenue"); n != 1 {
+		t.Errorf("gold.revenue has %d rows, want its 1", n)
+	}
+	lh.Close()
+}

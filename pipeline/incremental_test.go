@@ -1117,3 +1117,158 @@ func TestFullModelSkippedWhenInputsUnchanged(t *testing.T) {
 		}
 	}
 }
+
+// TestFullModelRebuiltAfterAWriteOutsideABuild: a statement that writes a
+// full model's input outside a build (the owner's UPDATE through a query,
+// a job's sql task) leaves no build or loaded file behind, so the input
+// stamp alone called the model unchanged: gold.revenue kept the sums from
+// before the UPDATE, run after run. Each such write now drops the stamps,
+// the next run rebuilds, and the one after skips again.
+func TestFullModelRebuiltAfterAWriteOutsideABuild(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, "select customer, sum(amount) as revenue from silver.orders group by all")
+	writeTestFile(t, dir, "sql/silver/orders.sql", "select id::int as id, customer, amount::double as amount, _source_file from stream(bronze.orders)")
+	project := strings.Replace(testProject, "  quality:", "  models:\n    silver.orders: {kind: incremental_by_batch, unique_key: [id]}\n  quality:", 1) +
+		"  jobs:\n    fix:\n      tasks:\n        - {task_key: fix, type: sql, sql: \"UPDATE silver.orders SET amount = amount * 3\"}\n"
+	writeTestFile(t, dir, FileName, project)
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	steps := []struct {
+		name   string
+		change func()
+		skip   bool
+	}{
+		{"first build", func() {}, false},
+		{"nothing new", func() {}, true},
+		{"an UPDATE of its input through a query", func() {
+			if _, err := lh.Exec(ctx, "UPDATE silver.orders SET amount = amount + 100 WHERE customer = 'ann'"); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"nothing new after the UPDATE", func() {}, true},
+		{"a job's sql task", func() {
+			if _, err := p.Run(ctx, lh, RunOptions{Target: "dev", Job: "fix"}); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+		{"nothing new after the sql task", func() {}, true},
+	}
+	for _, s := range steps {
+		s.change()
+		res, err := p.Run(ctx, lh, RunOptions{Target: "dev"})
+		if err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		for _, tr := range res.Tasks {
+			if tr.TaskKey == "gold.revenue" {
+				if got := strings.Contains(tr.Detail, "its inputs did not change"); got != s.skip {
+					t.Errorf("%s: gold.revenue's detail is %q: skipped %v, want %v", s.name, tr.Detail, got, s.skip)
+				}
+			}
+		}
+		const scratch = "select customer, sum(amount) as revenue from silver.orders group by all"
+		stale := "(SELECT * FROM gold.revenue EXCEPT ALL (" + scratch + ")) UNION ALL ((" + scratch + ") EXCEPT ALL SELECT * FROM gold.revenue)"
+		if n := count(t, lh, stale); n != 0 {
+			t.Errorf("%s: %d rows of gold.revenue differ from a build from scratch", s.name, n)
+		}
+	}
+}
+
+// TestFullModelCallingAMacroNotSkipped: a full model that calls a macro
+// of the target's is rebuilt every run: the macro may read a table its
+// SQL does not name (so no input stamp sees it change) or a clock.
+// Without that, gold.revenue's total from gold.total() stayed at the
+// first build's after new orders came in.
+func TestFullModelCallingAMacroNotSkipped(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, "select gold.total() as revenue")
+	writeTestFile(t, dir, "sql/silver/orders.sql", "select id::int as id, customer, amount::double as amount, _source_file from stream(bronze.orders)")
+	writeTestFile(t, dir, FileName, strings.Replace(testProject, "  quality:", "  models:\n    silver.orders: {kind: incremental_by_batch, unique_key: [id]}\n  quality:", 1))
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	for _, s := range []string{"CREATE SCHEMA IF NOT EXISTS gold", "CREATE SCHEMA IF NOT EXISTS silver", "CREATE TABLE silver.orders (id INT, customer VARCHAR, amount DOUBLE, _source_file VARCHAR)"} {
+		if _, err := lh.Exec(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := lh.Exec(ctx, "CREATE MACRO gold.total() AS (SELECT coalesce(sum(amount), 0) FROM silver.orders)"); err != nil {
+		t.Fatal(err)
+	}
+	for i, file := range []string{"", "landing/orders/orders_2026-01-02.csv"} {
+		if file != "" {
+			writeTestFile(t, dir, file, "id,customer,amount\n7,ann,1000\n")
+		}
+		// The macro's table is no input the DAG sees, so the model may
+		// build before it in the first run: the second reads it built.
+		for j := range 2 {
+			res, err := p.Run(ctx, lh, RunOptions{Target: "dev"})
+			if err != nil {
+				t.Fatalf("run %d: %v", i, err)
+			}
+			for _, tr := range res.Tasks {
+				if tr.TaskKey == "gold.revenue" && strings.Contains(tr.Detail, "its inputs did not change") {
+					t.Errorf("run %d: gold.revenue calls a macro but was skipped: %q", i, tr.Detail)
+				}
+			}
+			if n := count(t, lh, "SELECT * FROM gold.revenue WHERE revenue IS DISTINCT FROM (SELECT coalesce(sum(amount), 0) FROM silver.orders)"); j == 1 && n != 0 {
+				t.Errorf("run %d: gold.revenue is not silver.orders' total", i)
+			}
+		}
+	}
+}
+
+// TestFullModelRuleReadingATableNotSkipped: a full model whose warn rule
+// reads another table through a subquery (or a clock) is rebuilt every
+// run: its flags change when that table does, which its input stamp does
+// not see. Without that, gold.revenue's _warnings stayed those of the
+// first build after silver.limits lowered the cap.
+func TestFullModelRuleReadingATableNotSkipped(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, "select customer, sum(amount) as revenue from silver.orders where customer is not null group by all")
+	writeTestFile(t, dir, "sql/silver/limits.sql", "select min(cap)::double as cap from bronze.limits")
+	writeTestFile(t, dir, "landing/limits/limits_2026-01-01.csv", "cap\n1000\n")
+	project := strings.Replace(testProject, "    orders: {path: landing/orders/*.csv, owner: sales}",
+		"    orders: {path: landing/orders/*.csv, owner: sales}\n    limits: {path: landing/limits/*.csv}", 1)
+	writeTestFile(t, dir, FileName, project)
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	// silver.limits is built before the rule that reads it is added (the
+	// rule's table is no input the DAG orders gold.revenue after).
+	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, dir, FileName, strings.Replace(project, "  quality:\n",
+		"  quality:\n    gold.revenue:\n      - {check: sql_expression, expression: \"revenue <= (select max(cap) from silver.limits)\", name: under_cap, criticality: warn}\n", 1))
+	if p, err = Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	for i, file := range []string{"", "", "landing/limits/limits_2026-01-02.csv"} {
+		if file != "" {
+			writeTestFile(t, dir, file, "cap\n1\n")
+		}
+		res, err := p.Run(ctx, lh, RunOptions{Target: "dev"})
+		if err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		for _, tr := range res.Tasks {
+			if tr.TaskKey == "gold.revenue" && strings.Contains(tr.Detail, "its inputs did not change") {
+				t.Errorf("run %d: gold.revenue's rule reads silver.limits but was skipped: %q", i, tr.Detail)
+			}
+		}
+		if n := count(t, lh, "SELECT * FROM gold.revenue WHERE (_warnings IS NULL) <> (revenue <= (SELECT max(cap) FROM silver.limits))"); n != 0 {
+			t.Errorf("run %d: %d rows of gold.revenue are flagged against another cap than silver.limits'", i, n)
+		}
+	}
+}

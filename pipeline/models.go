@@ -703,12 +703,16 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 // stamp to record, to "" when the rows could change with the same inputs:
 // a volatile function, a clock or a table function in its SELECT, an
 // input that is neither a model nor a source, or rules that quarantine
-// (a full model's quarantine keeps each build's rejects) or read other
-// tables (sql_query). Such a model is rebuilt every run.
+// (a full model's quarantine keeps each build's rejects), read other
+// tables (sql_query, or a subquery in an expression) or are volatile
+// (lakehouse.Tx.RuleDeterministic). Such a model is rebuilt every run.
 func (p *Project) unchangedInputs(ctx context.Context, tx *lakehouse.Tx, m Model, rules []lakehouse.Rule, force string, b *build) (bool, error) {
 	for _, r := range rules {
 		if r.Criticality == "error" || r.Query != "" {
 			return false, nil
+		}
+		if ok, err := tx.RuleDeterministic(ctx, r); err != nil || !ok {
+			return false, err
 		}
 	}
 	if ok, err := tx.Deterministic(ctx, m.SQL); err != nil || !ok {
