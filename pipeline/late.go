@@ -190,38 +190,11 @@ func (p *Project) timeWindow(ctx context.Context, tx *lakehouse.Tx, m Model, all
 			changes = append(changes, found[0])
 		}
 	}
-	// Untraced inputs: the stamp of each (lakehouse.InputState).
-	var states, changed []string
-	prev, err := tx.BuildInputs(ctx, m.Table)
+	inputs, changed, undeclared, err := p.untracedInputs(ctx, tx, m, all, s)
 	if err != nil {
 		return w, err
 	}
-	before := strings.Split(prev, "\n")
-	for _, r := range dedupe(m.Reads) {
-		cols, err := tx.Columns(ctx, r)
-		if err != nil {
-			return w, err
-		}
-		e, declared := traceExpr(s, r, cols)
-		if e != "" && p.recordsChanges(r, all) {
-			continue
-		}
-		st, ok, err := tx.InputState(ctx, []lakehouse.TableName{r})
-		if err != nil {
-			return w, err
-		}
-		entry := r.String() + "=" + st
-		if ok {
-			states = append(states, entry)
-		}
-		if !ok || !slices.Contains(before, entry) {
-			changed = append(changed, r.String())
-			if !declared {
-				w.warnings = append(w.warnings, r.String())
-			}
-		}
-	}
-	w.inputs = strings.Join(states, "\n")
+	w.inputs, w.warnings = inputs, undeclared
 	det, err := tx.Deterministic(ctx, m.SQL)
 	if err != nil {
 		return w, err
@@ -261,6 +234,45 @@ func (p *Project) timeWindow(ctx context.Context, tx *lakehouse.Tx, m Model, all
 			m.Table, r, s.TimeColumn, w.from, m.Table, m.Table, m.Table, r)
 	}
 	return w, nil
+}
+
+// untracedInputs stamps the inputs of time model m that are not traced
+// (lakehouse.InputState, one per input, to record with its build) and
+// says which changed since its last build, and which of those are not
+// declared dimensions. A table that records no changes (neither a model
+// nor a source) counts as changed every run.
+func (p *Project) untracedInputs(ctx context.Context, tx *lakehouse.Tx, m Model, all []Model, s ModelSettings) (stamp string, changed, undeclared []string, err error) {
+	prev, err := tx.BuildInputs(ctx, m.Table)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	before := strings.Split(prev, "\n")
+	var states []string
+	for _, r := range dedupe(m.Reads) {
+		cols, err := tx.Columns(ctx, r)
+		if err != nil {
+			return "", nil, nil, err
+		}
+		e, declared := traceExpr(s, r, cols)
+		if e != "" && p.recordsChanges(r, all) {
+			continue
+		}
+		st, ok, err := tx.InputState(ctx, []lakehouse.TableName{r})
+		if err != nil {
+			return "", nil, nil, err
+		}
+		entry := r.String() + "=" + st
+		if ok {
+			states = append(states, entry)
+		}
+		if !ok || !slices.Contains(before, entry) {
+			changed = append(changed, r.String())
+			if !declared {
+				undeclared = append(undeclared, r.String())
+			}
+		}
+	}
+	return strings.Join(states, "\n"), changed, undeclared, nil
 }
 
 // recordsChanges reports whether r is a table whose changes a time model

@@ -131,3 +131,152 @@ func TestLateRowsMatchFullRefresh(t *testing.T) {
 	}
 	compareWithFullRefresh(t, p, lh, day)
 }
+
+// lateProject is a small project of daily order files that carry their
+// day: silver.orders by batch, silver.counts (full, no day) and two
+// models by time, one over silver and one over the source directly.
+const lateProject = `bundle: {name: late}
+resources:
+  sources:
+    orders: {path: landing/orders/*.csv, owner: sales}
+  transforms: [sql/silver/*.sql, sql/gold/*.sql]
+  models:
+    silver.orders: {kind: incremental_by_batch, unique_key: [id]}
+    gold.revenue: {kind: incremental_by_time, time_column: day, lookback: 1d}
+    gold.direct: {kind: incremental_by_time, time_column: day, lookback: 1d}
+`
+
+func writeLateProject(t *testing.T) string {
+	dir := t.TempDir()
+	writeTestFile(t, dir, FileName, lateProject)
+	writeTestFile(t, dir, "sql/silver/orders.sql", "select id::bigint as id, customer, amount::double as amount, day::date as day, _source_file from stream(bronze.orders)")
+	writeTestFile(t, dir, "sql/silver/counts.sql", "select customer, count(*) as n from bronze.orders group by customer")
+	writeTestFile(t, dir, "sql/gold/revenue.sql", "select o.day, o.customer, sum(o.amount) * max(c.n) as revenue from silver.orders as o join silver.counts as c using (customer) group by all")
+	writeTestFile(t, dir, "sql/gold/direct.sql", "select day::date as day, count(*) as orders from bronze.orders group by all")
+	for d := 1; d <= 5; d++ {
+		writeTestFile(t, dir, fmt.Sprintf("landing/orders/orders_2026-01-%02d.csv", d),
+			fmt.Sprintf("id,customer,amount,day\n%d1,ann,10,2026-01-%02d\n%d2,bob,20,2026-01-%02d\n", d, d, d, d))
+	}
+	return dir
+}
+
+// details runs p and returns its tasks' details by task.
+func details(t *testing.T, p *Project, lh *lakehouse.Lakehouse, opts RunOptions) map[string]string {
+	t.Helper()
+	opts.Target = "dev"
+	res, err := p.Run(context.Background(), lh, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, tr := range res.Tasks {
+		out[tr.TaskKey] = tr.Detail
+	}
+	return out
+}
+
+// stale counts the rows of model that differ from its SELECT run in full.
+func stale(t *testing.T, lh *lakehouse.Lakehouse, model, selectSQL string) int64 {
+	return count(t, lh, "(SELECT * FROM "+model+" EXCEPT ALL ("+selectSQL+")) UNION ALL (("+selectSQL+") EXCEPT ALL SELECT * FROM "+model+")")
+}
+
+// TestUntracedInputWarns: a late file for a day before the lookback
+// reaches both models by time (through silver.orders' record, and the
+// source's new file); silver.counts changed too, and nothing tells which
+// days that changes, so gold.revenue's run warns, in the run's output and
+// in sys.task_runs, naming the model, its window's start and the full
+// refresh that brings it in. Listed as a dimension, it is not warned
+// about. Without tracing, the late day never reached either model.
+func TestUntracedInputWarns(t *testing.T) {
+	dir := writeLateProject(t)
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	revenue := "select o.day, o.customer, sum(o.amount) * max(c.n) as revenue from silver.orders as o join (select customer, count(*) as n from bronze.orders group by customer) as c using (customer) group by all"
+	direct := "select day::date as day, count(*) as orders from bronze.orders group by all"
+	details(t, p, lh, RunOptions{})
+	// A late file for day 2, two days before the lookback's start.
+	writeTestFile(t, dir, "landing/orders/orders_2026-01-06.csv", "id,customer,amount,day\n61,ann,5,2026-01-02\n62,cy,7,2026-01-02\n")
+	got := details(t, p, lh, RunOptions{})
+	warning := "warning: gold.revenue: silver.counts changed and the times of its rows cannot be traced (it has no column day): its changes before 2026-01-02 are not in gold.revenue until `lakebench run --full-refresh gold.revenue`"
+	for task, want := range map[string]string{
+		"gold.direct":  "gold.direct: day from 2026-01-02 on (the days bronze.orders changed)",
+		"gold.revenue": "gold.revenue: day from 2026-01-02 on (late rows of silver.orders); " + warning,
+	} {
+		if !strings.Contains(got[task], want) {
+			t.Errorf("%s's detail %q, want %q", task, got[task], want)
+		}
+	}
+	if recorded := count(t, lh, "SELECT * FROM sys.task_runs WHERE task_key = 'gold.revenue' AND contains(detail, "+lakehouse.QuoteString(warning)+")"); recorded != 1 {
+		t.Errorf("sys.task_runs records the warning %d times, want 1", recorded)
+	}
+	if n := stale(t, lh, "gold.direct", direct); n != 0 {
+		t.Errorf("gold.direct: %d rows differ from a full build", n)
+	}
+	// ann's count changed on days 1-5 too, before the window: the
+	// warned-about gap, until the refresh it names.
+	if n := stale(t, lh, "gold.revenue", revenue); n == 0 {
+		t.Error("gold.revenue equals a full build: the warning warned of nothing")
+	}
+	details(t, p, lh, RunOptions{FullRefresh: []string{"gold.revenue"}})
+	if n := stale(t, lh, "gold.revenue", revenue); n != 0 {
+		t.Errorf("gold.revenue after --full-refresh: %d rows differ from a full build", n)
+	}
+	// Nothing new: neither model is built.
+	got = details(t, p, lh, RunOptions{})
+	for _, m := range []string{"gold.direct", "gold.revenue"} {
+		if want := m + ": no input changed"; got[m] != want {
+			t.Errorf("%s's detail %q, want %q", m, got[m], want)
+		}
+	}
+	// Declared a dimension: no warning.
+	writeTestFile(t, dir, FileName, strings.Replace(lateProject, "lookback: 1d}\n  ", "lookback: 1d, dimensions: [silver.counts]}\n  ", 1))
+	if p, err = Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	details(t, p, lh, RunOptions{})
+	writeTestFile(t, dir, "landing/orders/orders_2026-01-07.csv", "id,customer,amount,day\n71,ann,5,2026-01-01\n")
+	got = details(t, p, lh, RunOptions{})
+	if strings.Contains(got["gold.revenue"], "warning") || !strings.Contains(got["gold.revenue"], "gold.revenue: day from 2026-01-01 on (late rows of silver.orders)") {
+		t.Errorf("gold.revenue's detail %q, want the late day and no warning", got["gold.revenue"])
+	}
+}
+
+// TestValidateTimeInputs: time_inputs and dimensions must name tables the
+// model reads, not both at once, and only on a model by time, each error
+// at its place in the project file.
+func TestValidateTimeInputs(t *testing.T) {
+	dir := writeLateProject(t)
+	writeTestFile(t, dir, "sql/gold/other.sql", "select * from silver.orders")
+	project := strings.Replace(lateProject, "gold.revenue: {kind: incremental_by_time, time_column: day, lookback: 1d}",
+		"gold.revenue: {kind: incremental_by_time, time_column: day, lookback: 1d, time_inputs: {silver.nothing: day, silver.counts: \" \", silver.orders: day}, dimensions: [silver.orders, bronze.orders]}", 1)
+	writeTestFile(t, dir, FileName, project+"    gold.other: {time_inputs: {silver.orders: day}}\n")
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh, err := lakehouse.Open(context.Background(), "", lakehouse.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	var got []string
+	for _, e := range p.Validate(context.Background(), lh).Errors {
+		got = append(got, e.Error())
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{
+		"lakebench.yml:8:93: model gold.revenue does not read silver.nothing",
+		"model gold.revenue traces silver.counts through nothing",
+		"model gold.revenue lists silver.orders in time_inputs and dimensions",
+		"model gold.revenue does not read bronze.orders",
+		"model gold.other traces late rows but is full",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no error says %q; got:\n%s", want, all)
+		}
+	}
+}

@@ -574,6 +574,13 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 				return b, err
 			}
 		}
+		if kind == KindIncrementalByTime {
+			// What the next run compares its untraced inputs with.
+			var err error
+			if b.inputs, _, _, err = p.untracedInputs(ctx, tx, m, all, s); err != nil {
+				return b, err
+			}
+		}
 		if why != "" {
 			b.note = m.Table.String() + " rebuilt in full: " + why
 		}
