@@ -246,6 +246,8 @@ func (tx *Tx) RecordBuild(ctx context.Context, model TableName, b BuildRecord, r
 	}{
 		{"DELETE FROM sys.model_builds WHERE model = ?", []any{model.String()}},
 		{"DELETE FROM sys.model_files WHERE model = ?", []any{model.String()}},
+		// The build took in every change its inputs recorded for it.
+		{"DELETE FROM sys.model_changes WHERE model = ?", []any{model.String()}},
 	}
 	for _, s := range streams {
 		st := struct {

@@ -458,6 +458,22 @@ func (tx *Tx) MaterializeChecked(ctx context.Context, table TableName, selectSQL
 	if qExists {
 		targets = append(targets, qt)
 	}
+	if m.Trace != nil {
+		lost := "false"
+		switch {
+		case len(m.UniqueKey) > 0:
+			lost = "EXISTS (SELECT 1 FROM temp.lb_checked AS lb_new WHERE " + sameKey(table, m.UniqueKey) + ")"
+		case m.ReplaceWhere != "":
+			lost = m.ReplaceWhere
+		}
+		gained := ""
+		if q.anyError != "" {
+			gained = " WHERE NOT " + q.anyError
+		}
+		if err := tx.traceChanges(ctx, table, strings.Join(data, ", "), lost, gained, m.Trace); err != nil {
+			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+		}
+	}
 	var stmts []string
 	for _, t := range targets {
 		switch {

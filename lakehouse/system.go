@@ -54,6 +54,11 @@ ALTER TABLE sys.model_builds ADD COLUMN IF NOT EXISTS since VARCHAR;
 ALTER TABLE sys.model_builds ADD COLUMN IF NOT EXISTS time_column VARCHAR;
 ALTER TABLE sys.model_builds ADD COLUMN IF NOT EXISTS replaced_from VARCHAR;
 CREATE TABLE IF NOT EXISTS sys.model_files (model VARCHAR, table_name VARCHAR, file_id BIGINT);
+-- The changes of its inputs a time model has not built yet (late.go):
+-- the earliest time among the rows an input's build changed.
+CREATE TABLE IF NOT EXISTS sys.model_changes (
+	model VARCHAR, input VARCHAR, earliest VARCHAR, type VARCHAR, rows BIGINT,
+	rebuilt BOOLEAN, run_id VARCHAR);
 -- A source's checks (quality_since.go): what the last one checked and
 -- its counts, so the next looks at the new files' rows only.
 CREATE TABLE IF NOT EXISTS sys.check_state (

@@ -155,6 +155,9 @@ type Materialization struct {
 	// and rules) and is still current (see Tx.StageChecked), is taken
 	// instead of building the rows again. An in-place build ignores it.
 	Stage *Stage
+	// Trace, for an in-place build, asks for the earliest times among
+	// the rows it changes (see Trace).
+	Trace *Trace
 }
 
 func (m Materialization) inPlace() bool {

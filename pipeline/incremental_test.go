@@ -704,11 +704,11 @@ func TestDownstreamRebuiltWithItsInput(t *testing.T) {
 		{"first build", func() {}, ""},
 		{"a new day", func() {
 			writeTestFile(t, dir, "landing/orders/orders_2026-01-05.csv", "id,customer,amount\n5,dan,7\n")
-		}, "day from 2025-12-31 on"},
+		}, "day from 2026-01-05 on (the days silver.orders changed)"},
 		{"the first day reloaded", func() {
 			writeTestFile(t, dir, "landing/orders/orders_2026-01-01.csv", "id,customer,amount\n1,ann,100\n2,bob,20\n")
 		}, "rebuilt in full: silver.orders, which it reads, was rebuilt in full"},
-		{"nothing new", func() {}, "day from 2026-01-04 on"},
+		{"nothing new", func() {}, "gold.revenue: no input changed"},
 	}
 	for _, s := range steps {
 		s.change()

@@ -395,6 +395,8 @@ type build struct {
 	streams     []lakehouse.StreamSource // recorded as processed (models that stream)
 	note        string                   // for the task's detail
 	skip        bool                     // nothing new: the table stays as it is
+	consumers   []consumer               // the time models that trace this build's changes (mat.Trace)
+	warnings    []string                 // for the run's output and the task's detail
 	// An incremental_by_time build replaces the rows of timeColumn from
 	// from on in the table whose stamp was since (lakehouse.BuildRecord).
 	since, timeColumn, from string
@@ -410,6 +412,13 @@ func (b build) record() lakehouse.BuildRecord {
 func fingerprint(m Model, s ModelSettings, rules []lakehouse.Rule) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%q\x00%s\x00%s", m.Text, s.KindName(), s.UniqueKey, s.TimeColumn, s.Lookback)
+	if len(s.TimeInputs) > 0 || len(s.Dimensions) > 0 {
+		// How late rows are traced decides which days a run recomputes.
+		fmt.Fprintf(h, "\x00%q\x00%q", sortedKeys(s.TimeInputs), slices.Sorted(slices.Values(s.Dimensions)))
+		for _, k := range sortedKeys(s.TimeInputs) {
+			fmt.Fprintf(h, "\x00%s", s.TimeInputs[k])
+		}
+	}
 	for _, r := range rules {
 		fmt.Fprintf(h, "\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s", r.Name, r.Expression, r.Criticality, r.Fail, r.Filter, r.Message)
 	}
@@ -537,6 +546,22 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 			}
 		}
 	}
+	if kind == KindIncrementalByTime {
+		// The sources it reads whose rows carry its time: their new
+		// files are read for late rows, and recorded as processed.
+		for _, r := range dedupe(m.Reads) {
+			if _, ok := p.Resources.Sources[r.Name]; !ok || r.Schema != "bronze" {
+				continue
+			}
+			cols, err := tx.Columns(ctx, r)
+			if err != nil {
+				return b, err
+			}
+			if e, _ := traceExpr(s, r, cols); e != "" {
+				b.streams = append(b.streams, lakehouse.StreamSource{Table: r})
+			}
+		}
+	}
 	full := func(why string) (build, error) {
 		// An incremental model built from scratch starts its quarantine
 		// over; a full model's keeps every run's rejects.
@@ -546,6 +571,13 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 			// Checked on a full build too, else a misspelt time_column or
 			// unique_key builds once and fails only on the next run.
 			if err := p.checkKindColumns(ctx, tx, m, s); err != nil {
+				return b, err
+			}
+		}
+		if kind == KindIncrementalByTime {
+			// What the next run compares its untraced inputs with.
+			var err error
+			if b.inputs, _, _, err = p.untracedInputs(ctx, tx, m, all, s); err != nil {
 				return b, err
 			}
 		}
@@ -601,6 +633,50 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		return full(force)
 	}
 	switch {
+	case kind == KindIncrementalByTime:
+		lookback, err := ParseLookback(s.Lookback)
+		if err != nil {
+			return b, err
+		}
+		start, from, ok, err := tx.PartitionStart(ctx, m.Table, s.TimeColumn, lookback, p.now())
+		if err != nil {
+			return b, fmt.Errorf("%w: set resources.models.%s.time_column to one of its DATE or TIMESTAMP columns", err, m.Table)
+		}
+		if !ok {
+			return full("its table has no " + s.TimeColumn + " yet")
+		}
+		typ, err := p.timeColumnType(ctx, tx, m.Table, s.TimeColumn)
+		if err != nil {
+			return b, err
+		}
+		w, err := p.timeWindow(ctx, tx, m, all, s, typ, start, from, &b)
+		if err != nil {
+			return b, fmt.Errorf("%s: %w", m.Table, err)
+		}
+		if w.rebuild != "" {
+			return full(w.rebuild)
+		}
+		b.inputs, b.warnings = w.inputs, w.warnings
+		if w.skip {
+			b.skip, b.note = true, m.Table.String()+": no input changed"
+			return b, nil
+		}
+		start, from = w.start, w.from
+		col := lakehouse.QuoteIdent(s.TimeColumn)
+		cond := "(" + col + " >= " + start + " OR " + col + " IS NULL)"
+		b.sql = "SELECT * FROM (\n" + lakehouse.TrimStatement(m.render(func(t lakehouse.TableName) string { return t.SQL() })) + "\n) AS lb_window WHERE " + cond
+		b.mat = lakehouse.Materialization{ReplaceWhere: cond}
+		b.note = fmt.Sprintf("%s: %s from %s on", m.Table, s.TimeColumn, from)
+		if w.why != "" {
+			b.note += " (" + w.why + ")"
+		}
+		since, ok, err := tx.TableStamp(ctx, m.Table)
+		if err != nil {
+			return b, err
+		}
+		if ok {
+			b.since, b.timeColumn, b.from = since, s.TimeColumn, start
+		}
 	case len(b.streams) > 0:
 		paths := map[string][]string{}
 		var n int
@@ -643,30 +719,6 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		b.sql = m.render(func(t lakehouse.TableName) string { return lakehouse.StreamFilter(t, paths[t.String()]) })
 		b.mat = lakehouse.Materialization{UniqueKey: s.UniqueKey, Append: len(s.UniqueKey) == 0}
 		b.note = fmt.Sprintf("%s: %d new %s", m.Table, n, plural(n, "file"))
-	case kind == KindIncrementalByTime:
-		lookback, err := ParseLookback(s.Lookback)
-		if err != nil {
-			return b, err
-		}
-		start, from, ok, err := tx.PartitionStart(ctx, m.Table, s.TimeColumn, lookback, p.now())
-		if err != nil {
-			return b, fmt.Errorf("%w: set resources.models.%s.time_column to one of its DATE or TIMESTAMP columns", err, m.Table)
-		}
-		if !ok {
-			return full("its table has no " + s.TimeColumn + " yet")
-		}
-		col := lakehouse.QuoteIdent(s.TimeColumn)
-		cond := "(" + col + " >= " + start + " OR " + col + " IS NULL)"
-		b.sql = "SELECT * FROM (\n" + lakehouse.TrimStatement(m.render(func(t lakehouse.TableName) string { return t.SQL() })) + "\n) AS lb_window WHERE " + cond
-		b.mat = lakehouse.Materialization{ReplaceWhere: cond}
-		b.note = fmt.Sprintf("%s: %s from %s on", m.Table, s.TimeColumn, from)
-		since, ok, err := tx.TableStamp(ctx, m.Table)
-		if err != nil {
-			return b, err
-		}
-		if ok {
-			b.since, b.timeColumn, b.from = since, s.TimeColumn, start
-		}
 	case kind == KindIncrementalByUniqueKey:
 		b.sql = m.render(func(t lakehouse.TableName) string { return t.SQL() })
 		b.mat = lakehouse.Materialization{UniqueKey: s.UniqueKey}
@@ -691,7 +743,21 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 	if !slices.Equal(got, have) {
 		return full("its columns changed since the last build")
 	}
-	return b, nil
+	return b, p.traceChanges(ctx, tx, m, all, have, &b)
+}
+
+// timeColumnType is the type of table's time column.
+func (p *Project) timeColumnType(ctx context.Context, tx *lakehouse.Tx, table lakehouse.TableName, column string) (string, error) {
+	cols, err := tx.Columns(ctx, table)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range cols {
+		if strings.EqualFold(c.Name, column) {
+			return c.Type, nil
+		}
+	}
+	return "", fmt.Errorf("%s has no column %q", table, column)
 }
 
 // unchangedInputs reports whether a full model m need not be rebuilt: its

@@ -202,6 +202,18 @@ type ModelSettings struct {
 	// Lookback is how far before the newest built partition an
 	// incremental_by_time run recomputes, for late-arriving rows ("3d").
 	Lookback string `yaml:"lookback,omitempty" json:"lookback,omitempty"`
+	// TimeInputs traces an incremental_by_time model's late rows: for an
+	// input (keyed by its table), its column whose value is the model's
+	// time_column for the row, or a SQL expression over the input's row
+	// (named by the input's table name), such as a lookup of an order
+	// line's day in its order. An input with a column named as
+	// time_column needs none. A run starts at the earliest time among
+	// the rows the traced inputs changed since the model's last build.
+	TimeInputs map[string]string `yaml:"time_inputs,omitempty" json:"time_inputs,omitempty"`
+	// Dimensions are the inputs of an incremental_by_time model whose
+	// changes reach only the days a run recomputes (a catalog, a customer
+	// list): not traced, and not warned about.
+	Dimensions []string `yaml:"dimensions,omitempty" json:"dimensions,omitempty"`
 	// UniqueKey makes the model incremental: rows with a key already in the
 	// table are replaced, others appended.
 	UniqueKey   []string `yaml:"unique_key,omitempty" json:"unique_key,omitempty"`

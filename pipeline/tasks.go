@@ -419,6 +419,7 @@ func (p *Project) transformTask(models, all []Model, refresh *fullBuilds) (task,
 			if b.note != "" {
 				notes = append(notes, b.note)
 			}
+			notes = append(notes, b.warnings...)
 			if b.skip {
 				n, err := tx.Count(ctx, m.Table)
 				if err != nil {
@@ -443,6 +444,9 @@ func (p *Project) transformTask(models, all []Model, refresh *fullBuilds) (task,
 			n, outcomes, err := tx.MaterializeChecked(ctx, m.Table, b.sql, b.mat, r, lakehouse.QualityRun{RunID: runID, RunTime: time.Now()})
 			if err != nil {
 				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
+			}
+			if err := p.recordChanges(ctx, tx, m, all, b, runID); err != nil {
+				return 0, "", err
 			}
 			if err := tx.RecordBuild(ctx, m.Table, b.record(), runID, b.streams); err != nil {
 				return 0, "", err

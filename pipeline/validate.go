@@ -615,6 +615,36 @@ func (p *Project) validateKinds(models []Model, errf func(path, hint, format str
 		if s.TimeColumn != "" && s.KindName() != KindIncrementalByTime {
 			errf(path+".time_column", "time_column applies to kind incremental_by_time only: set the kind or remove time_column", "model %s has a time_column but is %s", t, s.KindName())
 		}
+		if (len(s.TimeInputs) > 0 || len(s.Dimensions) > 0) && s.KindName() != KindIncrementalByTime {
+			errf(path, "time_inputs and dimensions apply to kind incremental_by_time only: set the kind or remove them", "model %s traces late rows but is %s", t, s.KindName())
+			continue
+		}
+		i := slices.IndexFunc(models, func(m Model) bool { return m.Table.String() == t })
+		if i < 0 {
+			continue
+		}
+		reads := func(in string) bool {
+			return slices.ContainsFunc(models[i].Reads, func(r lakehouse.TableName) bool { return r.String() == in })
+		}
+		var names []string
+		for _, r := range dedupe(models[i].Reads) {
+			names = append(names, r.String())
+		}
+		for _, in := range sortedKeys(s.TimeInputs) {
+			switch {
+			case !reads(in):
+				errf(path+".time_inputs."+in, "name one of the tables its SELECT reads: "+strings.Join(names, ", "), "model %s does not read %s", t, in)
+			case strings.TrimSpace(s.TimeInputs[in]) == "":
+				errf(path+".time_inputs."+in, "give the column of "+in+" whose value is "+s.TimeColumn+", or an expression over its row", "model %s traces %s through nothing", t, in)
+			case slices.Contains(s.Dimensions, in):
+				errf(path+".dimensions", "an input is traced (time_inputs) or a dimension, not both", "model %s lists %s in time_inputs and dimensions", t, in)
+			}
+		}
+		for _, in := range s.Dimensions {
+			if !reads(in) {
+				errf(path+".dimensions", "name tables its SELECT reads: "+strings.Join(names, ", "), "model %s does not read %s", t, in)
+			}
+		}
 	}
 	for _, m := range models {
 		s := p.Resources.Models[m.Table.String()]

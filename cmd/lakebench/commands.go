@@ -284,11 +284,25 @@ func progressPrinter(w io.Writer) func(pipeline.Event) {
 		case pipeline.TaskStarted:
 			fmt.Fprintf(w, "[%d/%d] %-24s started\n", e.Index, e.Total, e.Task)
 		case pipeline.TaskFinished:
+			// Warnings (a model's late rows it cannot trace) get lines of
+			// their own, after the task's.
+			var notes, warnings []string
+			for _, n := range strings.Split(e.Detail, "; ") {
+				switch {
+				case strings.HasPrefix(n, "warning: "):
+					warnings = append(warnings, n)
+				case n != "":
+					notes = append(notes, n)
+				}
+			}
 			detail := ""
-			if e.Detail != "" {
-				detail = " (" + e.Detail + ")"
+			if len(notes) > 0 {
+				detail = " (" + strings.Join(notes, "; ") + ")"
 			}
 			fmt.Fprintf(w, "[%d/%d] %-24s ok, %d rows in %s%s\n", e.Index, e.Total, e.Task, e.Rows, e.Elapsed.Round(time.Millisecond), detail)
+			for _, warn := range warnings {
+				fmt.Fprintf(w, "  %s\n", warn)
+			}
 		case pipeline.TaskFailed:
 			if canceled(e.Err) {
 				fmt.Fprintf(w, "[%d/%d] %-24s canceled (rolled back)\n", e.Index, e.Total, e.Task)
