@@ -136,7 +136,8 @@ func TestBatchStatsCountOnlyNewFiles(t *testing.T) {
 // TestBatchStatsScanOnlyUncounted: a health step scans a bronze table
 // only for the files it has not counted, each once, a file with no rows
 // (a header alone) included; with nothing new it scans nothing, and the
-// figures always equal a scan's.
+// figures always equal a scan's, a late file and a duplicate one
+// included.
 func TestBatchStatsScanOnlyUncounted(t *testing.T) {
 	ctx := context.Background()
 	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{})
@@ -154,8 +155,12 @@ func TestBatchStatsScanOnlyUncounted(t *testing.T) {
 		{},
 		{"orders_2026-01-03.csv": "id,customer\n6,cy\n"},
 		{},
+		// a late file (an earlier batch) and a duplicate (the same rows
+		// sent again under another name, which the ingest skips)
+		{"orders_2026-01-01b.csv": "id,customer\n7,\n", "orders_2026-01-03b.csv": "id,customer\n6,cy\n"},
+		{},
 	}
-	want := [][]string{{"2 files"}, nil, {"1 files"}, nil}
+	want := [][]string{{"2 files"}, nil, {"1 files"}, nil, {"1 files"}, nil}
 	for i, files := range loads {
 		if len(files) > 0 {
 			dir := t.TempDir()
