@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -556,23 +557,61 @@ func (lh *Lakehouse) storedRows(ctx context.Context, t TableName) (bool, error) 
 // sys.health_file_stats, then the files of each batch added up.
 func (lh *Lakehouse) batchStats(ctx context.Context, t TableName, columns []string) ([]DayStats, error) {
 	key := strings.Join(columns, "\x00")
-	var b strings.Builder
-	b.WriteString("INSERT INTO sys.health_file_stats SELECT ?, " + fileIDColumn + ", ?, count(*), [")
-	for i, c := range columns {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("count(*) - count(" + QuoteIdent(c) + ")")
-	}
-	b.WriteString("]::BIGINT[] FROM " + storeTable(t).SQL() + " WHERE " + fileIDColumn + ` IN (
-		SELECT file_id FROM sys.ingested_files WHERE table_name = ?
-		AND file_id NOT IN (SELECT file_id FROM sys.health_file_stats WHERE table_name = ? AND columns = ?)) GROUP BY ` + fileIDColumn)
-	if _, err := lh.db.ExecContext(ctx, b.String(), t.String(), key, t.String(), t.String(), key); err != nil {
+	// The files not yet counted, usually the day's one or none: their ids
+	// go into the scan as constants, whose bounds let DuckDB skip every
+	// row group of the files counted before (a store table is appended
+	// to file by file), where a subquery would have it read the file id
+	// of every row.
+	var ids []int64
+	rows, err := lh.db.QueryContext(ctx, `SELECT file_id FROM sys.ingested_files WHERE table_name = ?
+		AND file_id NOT IN (SELECT file_id FROM sys.health_file_stats WHERE table_name = ? AND columns = ?) ORDER BY file_id`, t.String(), t.String(), key)
+	if err != nil {
 		return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
 	}
-	rows, err := lh.db.QueryContext(ctx, `SELECT TRY_CAST(f.batch_id AS DATE) AS lb_day, s.rows, s.nulls
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
+	}
+	if len(ids) > 0 {
+		if onStatsScan != nil {
+			onStatsScan(t, fmt.Sprintf("%d files", len(ids)))
+		}
+		list := make([]string, len(ids))
+		for i, id := range ids {
+			list[i] = strconv.FormatInt(id, 10)
+		}
+		var b strings.Builder
+		b.WriteString("INSERT INTO sys.health_file_stats SELECT ?, " + fileIDColumn + ", ?, count(*), [")
+		for i, c := range columns {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("count(*) - count(" + QuoteIdent(c) + ")")
+		}
+		fmt.Fprintf(&b, "]::BIGINT[] FROM %s WHERE %s BETWEEN %d AND %d AND %s IN (%s) GROUP BY %s",
+			storeTable(t).SQL(), fileIDColumn, ids[0], ids[len(ids)-1], fileIDColumn, strings.Join(list, ", "), fileIDColumn)
+		if _, err := lh.db.ExecContext(ctx, b.String(), t.String(), key); err != nil {
+			return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
+		}
+		// A file with no stored rows (all quarantined) is counted too, as
+		// no rows, so that no later step reads it again.
+		zeros := strings.TrimSuffix(strings.Repeat("0, ", len(columns)), ", ")
+		if _, err := lh.db.ExecContext(ctx, "INSERT INTO sys.health_file_stats SELECT ?, id, ?, 0, ["+zeros+"]::BIGINT[] FROM unnest(["+strings.Join(list, ", ")+
+			"]::BIGINT[]) AS f(id) WHERE id NOT IN (SELECT file_id FROM sys.health_file_stats WHERE table_name = ? AND columns = ?)", t.String(), key, t.String(), key); err != nil {
+			return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
+		}
+	}
+	rows, err = lh.db.QueryContext(ctx, `SELECT TRY_CAST(f.batch_id AS DATE) AS lb_day, s.rows, s.nulls
 		FROM sys.health_file_stats AS s JOIN sys.ingested_files AS f ON f.file_id = s.file_id AND f.table_name = s.table_name
-		WHERE s.table_name = ? AND s.columns = ? AND lb_day IS NOT NULL ORDER BY lb_day`, t.String(), key)
+		WHERE s.table_name = ? AND s.columns = ? AND s.rows > 0 AND lb_day IS NOT NULL ORDER BY lb_day`, t.String(), key)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
 	}

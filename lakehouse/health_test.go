@@ -133,6 +133,63 @@ func TestBatchStatsCountOnlyNewFiles(t *testing.T) {
 	}
 }
 
+// TestBatchStatsScanOnlyUncounted: a health step scans a bronze table
+// only for the files it has not counted, each once, a file with no rows
+// (a header alone) included; with nothing new it scans nothing, and the
+// figures always equal a scan's, a late file and a duplicate one
+// included.
+func TestBatchStatsScanOnlyUncounted(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	var scans []string
+	onStatsScan = func(_ TableName, from string) { scans = append(scans, from) }
+	defer func() { onStatsScan = nil }()
+	table := TableName{"bronze", "orders"}
+	cols := []string{"id", "customer"}
+	loads := []map[string]string{
+		{"orders_2026-01-01.csv": "id,customer\n1,ann\n2,\n", "orders_2026-01-02.csv": "id,customer\n"},
+		{},
+		{"orders_2026-01-03.csv": "id,customer\n6,cy\n"},
+		{},
+		// a late file (an earlier batch) and a duplicate (the same rows
+		// sent again under another name, which the ingest skips)
+		{"orders_2026-01-01b.csv": "id,customer\n7,\n", "orders_2026-01-03b.csv": "id,customer\n6,cy\n"},
+		{},
+	}
+	want := [][]string{{"2 files"}, nil, {"1 files"}, nil, {"1 files"}, nil}
+	for i, files := range loads {
+		if len(files) > 0 {
+			dir := t.TempDir()
+			var paths []string
+			for name, content := range files {
+				paths = append(paths, writeFile(t, dir, name, content))
+			}
+			if _, err := lh.Ingest(ctx, paths, IngestOptions{Table: table}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		scans = nil
+		got, err := lh.DailyStats(ctx, table, "", cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(scans, want[i]) {
+			t.Errorf("step %d scanned the files %v, want %v", i, scans, want[i])
+		}
+		scan, err := lh.dailyStatsScan(ctx, table, "", cols, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, scan) {
+			t.Errorf("step %d: daily stats %+v, a scan gives %+v", i, got, scan)
+		}
+	}
+}
+
 // TestDailyStatsKeptWhileTableUnchanged: a model's table's daily stats
 // are read once per build and reused while its stamp holds (the same last
 // build, the same row count); a new build, a row written beside the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -34,6 +35,14 @@ type ProfileOptions struct {
 	// Digest) is taken from it, not profiled again, so a daily run
 	// profiles the windows its rows touched. Nil profiles every window.
 	Previous []ColumnProfile
+	// UnchangedBefore (a SQL literal, with Previous and a time series) is
+	// the caller's word that no row whose TimestampColumn is earlier than
+	// it was added, removed or changed since Previous was profiled (an
+	// incremental_by_time build's BuildRecord.From, when Previous was of
+	// the table the build started from): the windows that end before it
+	// are taken from Previous without reading their rows, and only the
+	// rows of the others are read.
+	UnchangedBefore string
 	// Config is what else the caller derives from a window's profile (a
 	// monitor's drift settings): part of the digests, so a change of it
 	// profiles every window again.
@@ -153,6 +162,7 @@ CREATE TABLE IF NOT EXISTS sys.drift_metrics (
 	chi_squared_test STRUCT(statistic DOUBLE, pvalue DOUBLE), js_distance DOUBLE, tv_distance DOUBLE,
 	l_infinity_distance DOUBLE, flagged BOOLEAN, flagged_by VARCHAR[]);
 ALTER TABLE sys.profile_metrics ADD COLUMN IF NOT EXISTS digest VARCHAR;
+CREATE TABLE IF NOT EXISTS sys.profile_stamps (table_name VARCHAR, run_id VARCHAR, stamp VARCHAR);
 CREATE TABLE IF NOT EXISTS sys.profile_samples (
 	table_name VARCHAR, digest VARCHAR, column_name VARCHAR,
 	sample DOUBLE[], value_counts STRUCT(item VARCHAR, count BIGINT)[]);
@@ -436,6 +446,50 @@ func (tx *Tx) PreviousProfile(ctx context.Context, table, runID string) ([]Colum
 // drift metrics of table recorded by the latest run other than runID.
 func (tx *Tx) PreviousDrift(ctx context.Context, table, runID string) ([]DriftMetric, error) {
 	return latestDrift(ctx, tx.tx, table, runID)
+}
+
+// sys.profile_stamps keeps, per monitored table, the stamp (TableStamp)
+// of the table its latest recorded profile was read from: a monitor whose
+// previous profile was of the table an incremental_by_time build started
+// from reads again only the windows the build could have replaced
+// (ProfileOptions.UnchangedBefore).
+
+// RecordProfileStamp records, inside the transaction, that runID's
+// profile of table was read from the table at stamp ("" for none known),
+// in place of the table's earlier record.
+func (tx *Tx) RecordProfileStamp(ctx context.Context, table, runID, stamp string) error {
+	if _, err := tx.tx.ExecContext(ctx, "DELETE FROM sys.profile_stamps WHERE table_name = ?", table); err != nil {
+		return fmt.Errorf("lakehouse: record the stamp of %s's profile: %w", table, err)
+	}
+	if stamp == "" {
+		return nil
+	}
+	if _, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.profile_stamps VALUES (?, ?, ?)", table, runID, stamp); err != nil {
+		return fmt.Errorf("lakehouse: record the stamp of %s's profile: %w", table, err)
+	}
+	return nil
+}
+
+// UnchangedBefore is what ProfileOptions.UnchangedBefore may be for a
+// time series of t on column, whose previous profile runID recorded: the
+// first time its last build replaced (BuildRecord.From), when that build
+// was an incremental_by_time build on column that started from the table
+// the profile was read from (its stamp then); "" otherwise.
+func (tx *Tx) UnchangedBefore(ctx context.Context, t TableName, column, runID string) (string, error) {
+	var since, col, from, stamp sql.NullString
+	err := tx.tx.QueryRowContext(ctx, `SELECT b.since, b.time_column, b.replaced_from, s.stamp
+		FROM sys.model_builds AS b JOIN sys.profile_stamps AS s ON s.table_name = b.model
+		WHERE b.model = ? AND s.run_id = ?`, t.String(), runID).Scan(&since, &col, &from, &stamp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("lakehouse: the last build of %s: %w", t, queryError(ctx, err))
+	}
+	if since.String == "" || from.String == "" || since.String != stamp.String || !strings.EqualFold(col.String, column) {
+		return "", nil
+	}
+	return from.String, nil
 }
 
 func latestProfiles(ctx context.Context, e execer, table, notRun string) ([]ColumnProfile, error) {

@@ -209,6 +209,9 @@ func profileOn(ctx context.Context, e execer, t TableName, opts ProfileOptions, 
 			w.gran, w.previous = canon, previous[canon]
 			w.timeCol, w.timeType = QuoteIdent(declared[i].Name), strings.ToUpper(declared[i].Type)
 			w.bucket = fmt.Sprintf("time_bucket(INTERVAL '%s %s', CAST(%s AS TIMESTAMP))", n, unit, QuoteIdent(declared[i].Name))
+			if len(w.previous) > 0 && opts.UnchangedBefore != "" {
+				w.unchangedBefore = fmt.Sprintf("time_bucket(INTERVAL '%s %s', CAST(%s AS TIMESTAMP))", n, unit, opts.UnchangedBefore)
+			}
 			ps, err := w.profile(ctx, e)
 			if err != nil {
 				return nil, err
@@ -256,6 +259,10 @@ type profileWindow struct {
 	// that let DuckDB skip the row groups outside the changed windows
 	// (windowBounds).
 	timeCol, timeType string
+	// unchangedBefore is the SQL of the first window that can hold rows
+	// changed since previous (ProfileOptions.UnchangedBefore): the
+	// windows before it are previous's, their rows not read.
+	unchangedBefore string
 }
 
 // profileSignature identifies what a profile computes, for its digests:
@@ -306,6 +313,24 @@ func (pw profileWindow) profile(ctx context.Context, e execer) ([]ColumnProfile,
 		src += " WHERE lb_w IS NOT NULL"
 	}
 	kept := map[time.Time][]ColumnProfile{}
+	if len(pw.previous) > 0 && gran != "" && pw.unchangedBefore != "" {
+		var first sql.NullTime
+		if err := e.QueryRowContext(ctx, "SELECT "+pw.unchangedBefore).Scan(&first); err != nil {
+			return nil, fmt.Errorf("lakehouse: profile %s: the first window that can have changed: %w", t, queryError(ctx, err))
+		}
+		if first.Valid {
+			for start, p := range pw.previous {
+				if start.Before(first.Time) {
+					p = slices.Clone(p)
+					for i := range p {
+						p[i].ComputedAt = now
+					}
+					kept[start] = p
+				}
+			}
+			src += " AND lb_w >= " + timestampLiteral(first.Time) + pw.lowerBound(first.Time)
+		}
+	}
 	if len(pw.previous) > 0 {
 		changed, err := pw.changedWindows(ctx, e, src, group, kept)
 		if err != nil {
@@ -627,6 +652,19 @@ func (pw profileWindow) windowBounds(changed []time.Time) string {
 		return " AND " + pw.timeCol + " >= " + day(lo) + " AND " + pw.timeCol + " <= " + day(hi)
 	case "TIMESTAMP":
 		return " AND " + pw.timeCol + " >= " + timestampLiteral(lo) + " AND " + pw.timeCol + " < " + timestampLiteral(hi)
+	}
+	return ""
+}
+
+// lowerBound bounds the time column itself from the start of a window on
+// (the rows of that window and later ones meet it), so DuckDB skips the
+// row groups before it; "" for a column other than DATE or TIMESTAMP.
+func (pw profileWindow) lowerBound(start time.Time) string {
+	switch pw.timeType {
+	case "DATE":
+		return " AND " + pw.timeCol + " >= DATE " + QuoteString(start.UTC().Format(time.DateOnly))
+	case "TIMESTAMP":
+		return " AND " + pw.timeCol + " >= " + timestampLiteral(start)
 	}
 	return ""
 }

@@ -465,3 +465,124 @@ func profilesEqual(a, b ColumnProfile) bool {
 	a.Avg, a.Stddev, a.AvgLength = b.Avg, b.Stddev, b.AvgLength
 	return reflect.DeepEqual(a, b)
 }
+
+// TestProfileReadsOnlyReplacedWindows: after an incremental_by_time build
+// that started from the table the previous profile read, a time series
+// reads only the windows from the build's first replaced time on; the
+// others are the previous profile's (a row changed beside the build in
+// such a window is not seen: it was not read), and the windows read equal
+// a profile of every window. Without the build's word (another stamp,
+// another column) every window is read.
+func TestProfileReadsOnlyReplacedWindows(t *testing.T) {
+	for _, day := range []string{
+		"DATE '2026-01-05' + (range % 4)::INTEGER",
+		"TIMESTAMP '2026-01-05' + to_days((range % 4)::INTEGER) + to_seconds((range % 86400)::BIGINT)",
+	} {
+		t.Run(strings.Fields(day)[0], func(t *testing.T) { testProfileReadsOnlyReplacedWindows(t, day) })
+	}
+}
+
+func testProfileReadsOnlyReplacedWindows(t *testing.T, day string) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t, `CREATE TABLE silver.sales AS
+		SELECT `+day+` AS day, (hash(range) % 1000) / 10.0 AS price,
+			['a', 'b', 'c'][(hash(range * 7) % 3)::INTEGER + 1] AS cat, range AS id FROM range(8000)`)
+	table := TableName{Schema: "silver", Name: "sales"}
+	opts := ProfileOptions{Type: TimeSeries, TimestampColumn: "day", Granularities: []string{"1 day"}, Samples: true}
+	build := func(b BuildRecord) {
+		t.Helper()
+		tx, err := lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if err := tx.RecordBuild(ctx, table, b, "run", nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build(BuildRecord{Fingerprint: "fp"})
+	// The monitor's previous run: its profile and the table's stamp.
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev, err := tx.ProfileTable(ctx, table, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamp, ok, err := tx.TableStamp(ctx, table)
+	if err != nil || !ok {
+		t.Fatalf("stamp %q %v %v", stamp, ok, err)
+	}
+	if err := tx.RecordProfileStamp(ctx, table.String(), "run1", stamp); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range prev {
+		prev[i].Note = "from the previous profile"
+	}
+	// A build that replaced the rows from 2026-01-07 on (and one more
+	// day), and a row of 2026-01-05 changed beside it.
+	for _, s := range []string{
+		"DELETE FROM silver.sales WHERE day >= DATE '2026-01-07'",
+		"INSERT INTO silver.sales SELECT DATE '2026-01-07' + (range % 3)::INTEGER, (range % 70) / 7.0, 'b', 200000 + range FROM range(900)",
+		"UPDATE silver.sales SET price = -1 WHERE id = 0",
+	} {
+		if _, err := lh.Exec(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	build(BuildRecord{Fingerprint: "fp", Since: stamp, TimeColumn: "day", From: "DATE '2026-01-07'"})
+	profile := func(o ProfileOptions) []ColumnProfile {
+		t.Helper()
+		ps, err := lh.ProfileTable(ctx, table, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+	tx, err = lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	for _, c := range []struct{ column, run, want string }{
+		{"day", "run1", "DATE '2026-01-07'"},
+		{"DAY", "run1", "DATE '2026-01-07'"},
+		{"other", "run1", ""},
+		{"day", "run0", ""},
+	} {
+		if got, err := tx.UnchangedBefore(ctx, table, c.column, c.run); err != nil || got != c.want {
+			t.Errorf("UnchangedBefore(%s, %s) = %q, %v; want %q", c.column, c.run, got, err, c.want)
+		}
+	}
+	o := opts
+	o.Previous, o.UnchangedBefore = prev, "DATE '2026-01-07'"
+	got, all := profile(o), profile(opts)
+	if len(got) != len(all) {
+		t.Fatalf("%d profiles, want %d", len(got), len(all))
+	}
+	for i := range got {
+		g, w := got[i], all[i]
+		if g.WindowStart.Before(time.Date(2026, 1, 7, 0, 0, 0, 0, time.UTC)) {
+			w = prev[i] // not read: the previous profile's
+		}
+		if g.Note != w.Note {
+			t.Errorf("window %s column %s: note %q, want %q", g.WindowStart.Format(time.DateOnly), g.ColumnName, g.Note, w.Note)
+		}
+		g.Note, g.ComputedAt, w.Note, w.ComputedAt = "", time.Time{}, "", time.Time{}
+		if !profilesEqual(g, w) {
+			t.Errorf("window %s column %s:\n%+v\nwant\n%+v", g.WindowStart.Format(time.DateOnly), g.ColumnName, g, w)
+		}
+	}
+	// Without the bound, the changed row of 2026-01-05 is read.
+	o.UnchangedBefore = ""
+	if ps := profile(o); ps[0].Digest == prev[0].Digest {
+		t.Errorf("with every window read, 2026-01-05 kept its digest %s", ps[0].Digest)
+	}
+}

@@ -34,8 +34,10 @@ func monitorOptions(m QualityMonitor) lakehouse.ProfileOptions {
 // run's principal. A failure fails the run's record, not its tasks. A
 // table the run has not built yet is skipped. Each run records every
 // window, but profiles only those whose rows changed since the table's
-// last profile (the others are its recorded ones); with full, as a run
-// with --full-refresh, every window is profiled again.
+// last profile (the others are its recorded ones), and after an
+// incremental_by_time build on its timestamp column reads only the rows
+// of the windows the build replaced; with full, as a run with
+// --full-refresh, every window is profiled again.
 func (p *Project) runMonitors(ctx context.Context, lh *lakehouse.Lakehouse, principal string, res *RunResult, full bool) error {
 	var errs []error
 	for _, name := range sortedKeys(p.Resources.QualityMonitors) {
@@ -81,10 +83,22 @@ func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principa
 	}
 	if !full {
 		opts.Previous = prev
+		if len(prev) > 0 && m.ProfileType == lakehouse.TimeSeries {
+			// After an incremental_by_time build on the timestamp
+			// column, only the windows it replaced are read.
+			if opts.UnchangedBefore, err = tx.UnchangedBefore(ctx, t, m.TimestampColumn, prev[0].RunID); err != nil {
+				return err
+			}
+		}
 	}
 	ps, err := tx.ProfileTable(ctx, t, opts)
 	if errors.Is(err, lakehouse.ErrNotFound) {
 		return errNotBuilt // nothing was read
+	}
+	var stamp string
+	if err == nil {
+		// the table this profile read, for the next run's UnchangedBefore
+		stamp, _, err = tx.TableStamp(ctx, t)
 	}
 	var ds []lakehouse.DriftMetric
 	var keptDrift []lakehouse.Window
@@ -126,6 +140,9 @@ func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principa
 		}
 	}
 	if err := tx.RecordProfiles(ctx, runID, computed); err != nil {
+		return err
+	}
+	if err := tx.RecordProfileStamp(ctx, t.String(), runID, stamp); err != nil {
 		return err
 	}
 	if len(kept) > 0 {
