@@ -280,3 +280,31 @@ func TestValidateTimeInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestMovedRowTraced: an order re-sent with a later day replaces its row
+// in silver.orders (merge by key); its old day, before the lookback, must
+// lose it. The window starts at the replaced row's day, which only the
+// merge saw (the new rows carry the new day alone).
+func TestMovedRowTraced(t *testing.T) {
+	dir := writeLateProject(t)
+	sum := "select day, customer, sum(amount) as revenue from silver.orders group by all"
+	writeTestFile(t, dir, "sql/gold/revenue.sql", sum)
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	details(t, p, lh, RunOptions{})
+	writeTestFile(t, dir, "landing/orders/orders_2026-01-06.csv", "id,customer,amount,day\n21,ann,10,2026-01-06\n")
+	got := details(t, p, lh, RunOptions{})
+	if want := "gold.revenue: day from 2026-01-02 on (the days silver.orders changed)"; !strings.Contains(got["gold.revenue"], want) {
+		t.Errorf("gold.revenue's detail %q, want %q", got["gold.revenue"], want)
+	}
+	if n := stale(t, lh, "gold.revenue", sum); n != 0 {
+		t.Errorf("gold.revenue: %d rows differ from a full build", n)
+	}
+	if n := count(t, lh, "SELECT * FROM gold.revenue WHERE day = DATE '2026-01-02' AND customer = 'ann'"); n != 0 {
+		t.Errorf("day 2 keeps ann's moved order")
+	}
+}
