@@ -54,16 +54,44 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	// Check every file, writing only the type sniffer's sample.
+	// Check every file, writing only the type sniffer's sample. Each
+	// file's first chunk is checked first, and its sample handed over:
+	// the types are sniffed from those while the rest is checked, and
+	// kept when no later line joins the sample (as in most files).
 	checked := make([]jsonStaged, len(ls))
-	if err := forEachFile(ctx, len(ls), func(i int) {
-		quota := jsonMoreSampleLines
-		if i == 0 {
-			quota = jsonSampleLines
+	heads := make([][][]byte, len(ls))
+	headc := make(chan int, len(ls))
+	checking := make(chan error, 1)
+	go func() {
+		checking <- forEachFile(ctx, len(ls), func(i int) {
+			quota := jsonMoreSampleLines
+			if i == 0 {
+				quota = jsonSampleLines
+			}
+			checked[i] = stageJSONFile(ls[i], "", filepath.Join(dir, fmt.Sprintf("%d.sample.json", i)), quota, nil,
+				func(head [][]byte) { heads[i] = head; headc <- i })
+		})
+	}()
+	probe := tx.lh.probe()
+	var early *jsonSniff
+	var checkErr error
+	got, done := 0, false
+	for got < len(ls) && !done {
+		select {
+		case <-headc:
+			got++
+		case checkErr = <-checking:
+			done = true
 		}
-		checked[i] = stageJSONFile(ls[i], "", filepath.Join(dir, fmt.Sprintf("%d.sample.json", i)), quota, nil)
-	}); err != nil {
-		return err
+	}
+	if got == len(ls) {
+		early = sniffJSONHeads(ctx, probe, dir, heads)
+	}
+	if !done {
+		checkErr = <-checking
+	}
+	if checkErr != nil {
+		return checkErr
 	}
 	var samples []string
 	var direct, staged []int
@@ -94,23 +122,28 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 	if len(samples) == 0 {
 		return nil
 	}
-	probe := tx.lh.probe()
-	fileCols, err := describe(ctx, probe, "read_json(["+strings.Join(samples, ", ")+"], format='newline_delimited', union_by_name=true, sample_size=-1)")
-	if err != nil {
-		return fmt.Errorf("detect column types: %w", err)
+	sn := early
+	for i := range ls {
+		if early != nil && checked[i].sampled != len(heads[i]) {
+			sn = nil // a later line joined the sample
+		}
+	}
+	if sn == nil {
+		paths := make(map[int]string)
+		for _, i := range append(append([]int(nil), direct...), staged...) {
+			paths[i] = checked[i].samplePath
+		}
+		var err error
+		if sn, err = sniffJSON(ctx, probe, samples, paths); err != nil {
+			return err
+		}
 	}
 	for _, i := range append(append([]int(nil), direct...), staged...) {
-		if err := keysHaveColumns(checked[i].samplePath, fileCols); err != nil {
+		if err := sn.keys[i]; err != nil {
 			return fmt.Errorf("%s: %w", ls[i].path, err)
 		}
 	}
-	// A field whose values mix text and numbers is JSON to DuckDB's
-	// sniffer: it is text (numbers kept as their text), or, when all but a
-	// handful of its values are numbers or null tokens, a number.
-	mixed, err := jsonMixed(ctx, probe, samples, fileCols)
-	if err != nil {
-		return fmt.Errorf("detect column types: %w", err)
-	}
+	fileCols, mixed := sn.cols, sn.mixed
 	ls[0].tolerant = map[string]string{}
 	var dataCols []Column
 	for _, c := range fileCols {
@@ -233,7 +266,7 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 	}
 	out := make([]jsonStaged, len(staged))
 	if err := forEachFile(ctx, len(staged), func(k int) {
-		out[k] = stageJSONFile(ls[staged[k]], filepath.Join(dir, fmt.Sprintf("%d.json", staged[k])), "", 0, text)
+		out[k] = stageJSONFile(ls[staged[k]], filepath.Join(dir, fmt.Sprintf("%d.json", staged[k])), "", 0, text, nil)
 	}); err != nil {
 		return err
 	}
@@ -283,6 +316,68 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 		return fmt.Errorf("loaded %d rows but the files' counts add to %d", loaded, sum)
 	}
 	return nil
+}
+
+// jsonSniff is what the type sniffer found in a batch's samples: the
+// columns, the decisions on columns of mixed values, and, by file, a key
+// that can have no column of its own.
+type jsonSniff struct {
+	cols  []Column
+	mixed map[string]tolerantDecision
+	keys  map[int]error
+}
+
+// sniffJSON sniffs the types of the samples (quoted paths, in file order),
+// and checks the keys of each file's sample (paths, by file) against them.
+// The columns' decisions wait for every key to have a column.
+func sniffJSON(ctx context.Context, probe execer, samples []string, paths map[int]string) (*jsonSniff, error) {
+	cols, err := describe(ctx, probe, "read_json(["+strings.Join(samples, ", ")+"], format='newline_delimited', union_by_name=true, sample_size=-1)")
+	if err != nil {
+		return nil, fmt.Errorf("detect column types: %w", err)
+	}
+	sn := &jsonSniff{cols: cols, keys: map[int]error{}}
+	for i, p := range paths {
+		if err := keysHaveColumns(p, cols); err != nil {
+			sn.keys[i] = err
+		}
+	}
+	if len(sn.keys) > 0 {
+		return sn, nil
+	}
+	// A field whose values mix text and numbers is JSON to DuckDB's
+	// sniffer: it is text (numbers kept as their text), or, when all but a
+	// handful of its values are numbers or null tokens, a number.
+	if sn.mixed, err = jsonMixed(ctx, probe, samples, cols); err != nil {
+		return nil, fmt.Errorf("detect column types: %w", err)
+	}
+	return sn, nil
+}
+
+// sniffJSONHeads is sniffJSON on the samples of the files' first chunks,
+// written to dir; nil when it fails (the samples are sniffed again once
+// checked).
+func sniffJSONHeads(ctx context.Context, probe execer, dir string, heads [][][]byte) *jsonSniff {
+	var samples []string
+	paths := map[int]string{}
+	for i, head := range heads {
+		if len(head) == 0 {
+			continue
+		}
+		p := filepath.Join(dir, fmt.Sprintf("%d.head.json", i))
+		if os.WriteFile(p, append(bytes.Join(head, []byte{'\n'}), '\n'), 0o600) != nil {
+			return nil
+		}
+		samples = append(samples, QuoteString(p))
+		paths[i] = p
+	}
+	if len(samples) == 0 {
+		return nil
+	}
+	sn, err := sniffJSON(ctx, probe, samples, paths)
+	if err != nil {
+		return nil
+	}
+	return sn
 }
 
 // renderedText reports whether a key of a text column holds a value
@@ -479,7 +574,9 @@ type jsonStaged struct {
 	// kinds are the kinds of value of each top-level key (as written) in
 	// a file only checked.
 	kinds map[string]jsonKind
-	err   error
+	// sampled is how many lines went to the type sample.
+	sampled int
+	err     error
 }
 
 // stageJSONFile checks every line of a loader's file. With path, it writes
@@ -487,7 +584,7 @@ type jsonStaged struct {
 // objects and arrays of the text columns (keys in text) made strings of
 // their source text; with samplePath, the first quota lines (and later
 // ones with rarely seen keys) go there untagged, for the type sniffer.
-func stageJSONFile(l *loader, path, samplePath string, quota int, text map[string]bool) (st jsonStaged) {
+func stageJSONFile(l *loader, path, samplePath string, quota int, text map[string]bool, onHead func([][]byte)) (st jsonStaged) {
 	st.path, st.samplePath = path, samplePath
 	var w, sw *bufio.Writer
 	for _, f := range []struct {
@@ -530,6 +627,7 @@ func stageJSONFile(l *loader, path, samplePath string, quota int, text map[strin
 			sw.Write(obj)
 			sw.WriteByte('\n')
 			sampled++
+			st.sampled++
 		}
 		st.good++
 	}
@@ -549,12 +647,13 @@ func stageJSONFile(l *loader, path, samplePath string, quota int, text map[strin
 		if w == nil {
 			// Only checking: the file's chunks are checked in parallel.
 			var c jsonChunk
-			st.hash, c, st.err = checkJSONLinesChunked(l.path, quota, sw != nil)
+			st.hash, c, st.err = checkJSONLines(l.path, quota, sw != nil, onHead)
 			st.good, st.bad, st.plain, st.kinds = c.good, c.bad, c.plain, c.kinds
 			for _, obj := range append(c.head, c.rare...) {
 				sw.Write(obj)
 				sw.WriteByte('\n')
 			}
+			st.sampled += len(c.head) + len(c.rare)
 		} else {
 			st.hash, st.err = stageJSONLines(l.path, stage, onBad, &st.plain)
 		}
@@ -872,20 +971,35 @@ func checkJSONChunk(data []byte, first, sample bool, quota int) jsonChunk {
 // on every CPU, hashing it in order as it is read, and returns the hash and
 // what the chunks found, with lines counted from the file's start.
 func checkJSONLinesChunked(path string, quota int, sample bool) (string, jsonChunk, error) {
+	return checkJSONLines(path, quota, sample, nil)
+}
+
+// checkJSONLines is checkJSONLinesChunked calling onHead, when set, with
+// the first chunk's sample as soon as that chunk is checked (the file's
+// sample when no later line joins it; see mergeChunks).
+func checkJSONLines(path string, quota int, sample bool, onHead func([][]byte)) (string, jsonChunk, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", jsonChunk{}, err
 	}
 	defer f.Close()
-	if hash, c, err, ok := checkJSONLinesMapped(f, quota, sample); ok {
+	if hash, c, err, ok := checkJSONLinesMapped(f, quota, sample, onHead); ok {
 		return hash, c, err
 	}
-	return checkJSONLinesRead(f, quota, sample)
+	return checkJSONLinesRead(f, quota, sample, onHead)
+}
+
+// firstChunkSample hands the sample of the first chunk of a file to
+// onHead, if set.
+func firstChunkSample(idx int, c jsonChunk, onHead func([][]byte)) {
+	if idx == 0 && onHead != nil {
+		onHead(append(c.head[:len(c.head):len(c.head)], c.rare...))
+	}
 }
 
 // checkJSONLinesRead is checkJSONLinesChunked reading the file into
 // buffers, for files that cannot be mapped.
-func checkJSONLinesRead(f *os.File, quota int, sample bool) (string, jsonChunk, error) {
+func checkJSONLinesRead(f *os.File, quota int, sample bool, onHead func([][]byte)) (string, jsonChunk, error) {
 	h := newContentHash()
 	type job struct {
 		idx  int
@@ -907,6 +1021,7 @@ func checkJSONLinesRead(f *os.File, quota int, sample bool) (string, jsonChunk, 
 		mu.Lock()
 		found[j.idx] = c
 		mu.Unlock()
+		firstChunkSample(j.idx, c, onHead)
 		select {
 		case free <- j.data[:0]:
 		default:
@@ -966,9 +1081,18 @@ func checkJSONLinesRead(f *os.File, quota int, sample bool) (string, jsonChunk, 
 }
 
 // mergeChunks merges what the n chunks of a file found, counting lines
-// from the file's start.
+// from the file's start. The sample is the one a single pass over the
+// file takes: the first chunk's, which starts the file, then the lines of
+// later chunks with a key sampled fewer than jsonKeySample times in the
+// sample so far. A later chunk offers the lines with a key rare in its
+// own sample (rare), a superset of those: a line with a key rare in the
+// file's sample so far follows only lines with that key that were all
+// taken, so fewer than jsonKeySample of them in its chunk too. A file
+// whose every key is common in its first chunk samples nothing later.
 func mergeChunks(found map[int]jsonChunk, n int) jsonChunk {
 	all := jsonChunk{plain: true, kinds: map[string]jsonKind{}}
+	var seen map[string]int // how often each raw key is in the sample
+	var keys [][]byte
 	for i := range n {
 		c := found[i]
 		for _, b := range c.bad {
@@ -982,7 +1106,34 @@ func mergeChunks(found map[int]jsonChunk, n int) jsonChunk {
 			all.kinds[k] |= v
 		}
 		all.head = append(all.head, c.head...)
-		all.rare = append(all.rare, c.rare...)
+		if i == 0 {
+			all.rare = append(all.rare, c.rare...)
+			continue
+		}
+		if seen == nil {
+			seen = map[string]int{}
+			for _, obj := range append(all.head[:len(all.head):len(all.head)], all.rare...) {
+				for _, k := range topKeys(obj, keys[:0]) {
+					seen[string(k)]++
+				}
+			}
+		}
+		for _, obj := range c.rare {
+			keys = topKeys(obj, keys[:0])
+			take := false
+			for _, k := range keys {
+				if seen[string(k)] < jsonKeySample {
+					take = true
+					break
+				}
+			}
+			if take {
+				for _, k := range keys {
+					seen[string(k)]++
+				}
+				all.rare = append(all.rare, obj)
+			}
+		}
 	}
 	return all
 }
@@ -999,7 +1150,7 @@ var errFileChanged = errors.New("the file changed while it was read (it shrank);
 // file cannot be mapped; then nothing was done. A file that shrinks while
 // mapped faults on its lost pages: the fault is caught, and the load
 // fails with errFileChanged.
-func checkJSONLinesMapped(f *os.File, quota int, sample bool) (hash string, all jsonChunk, err error, ok bool) {
+func checkJSONLinesMapped(f *os.File, quota int, sample bool, onHead func([][]byte)) (hash string, all jsonChunk, err error, ok bool) {
 	st, err := f.Stat()
 	if err != nil || !st.Mode().IsRegular() || st.Size() == 0 || st.Size() != int64(int(st.Size())) {
 		return "", jsonChunk{}, nil, false
@@ -1028,8 +1179,13 @@ func checkJSONLinesMapped(f *os.File, quota int, sample bool) (hash string, all 
 	}
 	h := newContentHash()
 	hashed := make(chan struct{})
+	// The hash starts once the first chunk is checked, which it would
+	// slow: that chunk's sample is awaited (see checkJSONLines).
+	first := make(chan struct{})
+	firstDone := sync.OnceFunc(func() { close(first) })
 	go func() {
 		defer close(hashed)
+		<-first
 		guard(func() { h.Write(data) })
 	}()
 	var mu sync.Mutex
@@ -1039,6 +1195,9 @@ func checkJSONLinesMapped(f *os.File, quota int, sample bool) (hash string, all 
 		data []byte
 	}
 	jobs, wait := pool(2, func(j job) {
+		if j.idx == 0 {
+			defer firstDone()
+		}
 		guard(func() {
 			head := 0
 			if j.idx == 0 {
@@ -1048,6 +1207,7 @@ func checkJSONLinesMapped(f *os.File, quota int, sample bool) (hash string, all 
 			mu.Lock()
 			found[j.idx] = c
 			mu.Unlock()
+			firstChunkSample(j.idx, c, onHead)
 		})
 	})
 	// The chunks of checkJSONLinesChunked: each reads a chunk's worth past
@@ -1080,6 +1240,7 @@ func checkJSONLinesMapped(f *os.File, quota int, sample bool) (hash string, all 
 	})
 	close(jobs)
 	wait()
+	firstDone()
 	<-hashed
 	if faulted.Load() {
 		return "", jsonChunk{}, errFileChanged, true

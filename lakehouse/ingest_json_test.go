@@ -238,11 +238,11 @@ func TestCheckJSONMappedAsRead(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer f.Close()
-				mh, mc, err, ok := checkJSONLinesMapped(f, quota, true)
+				mh, mc, err, ok := checkJSONLinesMapped(f, quota, true, nil)
 				if err != nil || !ok {
 					t.Fatalf("mapped: %v, %v", err, ok)
 				}
-				rh, rc, err := checkJSONLinesRead(f, quota, true)
+				rh, rc, err := checkJSONLinesRead(f, quota, true, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -273,5 +273,85 @@ func TestCheckJSONMappedShrinks(t *testing.T) {
 	_, _, err := checkJSONLinesChunked(path, 10, true)
 	if !errors.Is(err, errFileChanged) {
 		t.Fatalf("got %v, want errFileChanged", err)
+	}
+}
+
+// TestCheckJSONSamplesAsOnePass: the chunked check's type sample is the
+// one a single pass over the file takes (keySampler, as the staged path
+// samples): the first quota lines, then lines with a key seen fewer than
+// jsonKeySample times in the sample so far. A key first seen in a late
+// chunk is sampled; a key common in the first chunk brings no line of a
+// later chunk into the sample (each chunk used to add its first lines).
+func TestCheckJSONSamplesAsOnePass(t *testing.T) {
+	var b strings.Builder
+	n := 0
+	for b.Len() < 4*jsonChunkSize {
+		n++
+		fmt.Fprintf(&b, `{"id":%d,"s":"%s"`, n, strings.Repeat("x", n%40))
+		switch {
+		case b.Len() > 2*jsonChunkSize && n%7 == 0:
+			b.WriteString(`,"late":1`) // first seen in the third chunk
+		case n%50000 == 0:
+			b.WriteString(`,"rare":"r"`)
+		case b.Len() > jsonChunkSize && b.Len() < 3*jsonChunkSize && n%997 == 0:
+			b.WriteString(`,"mid":2.5`)
+		}
+		if n%90001 == 0 {
+			b.WriteString("\n{\"bad\":\n") // a bad line, not sampled
+		}
+		b.WriteString("}\n")
+	}
+	path := writeFile(t, t.TempDir(), "f.json", b.String())
+	for _, quota := range []int{10, jsonSampleLines} {
+		_, c, err := checkJSONLinesChunked(path, quota, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		k := keySampler{seen: map[string]int{}}
+		for _, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n") {
+			if jsonProblem([]byte(line)) != "" {
+				continue
+			}
+			if k.sample([]byte(line), len(want) < quota) {
+				want = append(want, line)
+			}
+		}
+		var got []string
+		for _, obj := range append(c.head, c.rare...) {
+			got = append(got, string(obj))
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("quota %d: the chunked check sampled %d lines, one pass %d", quota, len(got), len(want))
+		}
+		if c.good+int64(len(c.bad)) != c.lines || len(c.bad) == 0 {
+			t.Errorf("quota %d: %d lines, %d good, %d bad", quota, c.lines, c.good, len(c.bad))
+		}
+	}
+}
+
+// TestIngestJSONLateSampleResniffed: types are sniffed from a file's first
+// chunk while the rest is checked; a line of a later chunk that joins the
+// sample (a key first seen there) has them sniffed again, so the late key
+// becomes a column with every value, typed from its own.
+func TestIngestJSONLateSampleResniffed(t *testing.T) {
+	var b strings.Builder
+	var lateSum, rows int
+	for b.Len() < 2*jsonChunkSize+jsonChunkSize/2 {
+		rows++
+		fmt.Fprintf(&b, `{"id":%d,"v":%d,"s":"%s"`, rows, rows%1000, strings.Repeat("z", rows%30))
+		if b.Len() > 2*jsonChunkSize && rows%3 == 0 {
+			fmt.Fprintf(&b, `,"late":%d`, rows)
+			lateSum += rows
+		}
+		b.WriteString("}\n")
+	}
+	lh := openTemp(t)
+	res := ingestText(t, lh, "late.json", b.String(), "late")
+	if res.RowsLoaded != int64(rows) || res.RowsQuarantined != 0 {
+		t.Fatalf("loaded %d, quarantined %d; want %d, 0", res.RowsLoaded, res.RowsQuarantined, rows)
+	}
+	if got, want := queryRow(t, lh, "select sum(late), typeof(any_value(late)) from bronze.late"), fmt.Sprintf("[[%d BIGINT]]", lateSum); got != want {
+		t.Errorf("got %s, want %s", got, want)
 	}
 }
