@@ -163,6 +163,7 @@ CREATE TABLE IF NOT EXISTS sys.drift_metrics (
 	l_infinity_distance DOUBLE, flagged BOOLEAN, flagged_by VARCHAR[]);
 ALTER TABLE sys.profile_metrics ADD COLUMN IF NOT EXISTS digest VARCHAR;
 CREATE TABLE IF NOT EXISTS sys.profile_stamps (table_name VARCHAR, run_id VARCHAR, stamp VARCHAR);
+CREATE TABLE IF NOT EXISTS sys.content_days (reader VARCHAR, stamp VARCHAR, time_column VARCHAR, days VARCHAR);
 CREATE TABLE IF NOT EXISTS sys.profile_samples (
 	table_name VARCHAR, digest VARCHAR, column_name VARCHAR,
 	sample DOUBLE[], value_counts STRUCT(item VARCHAR, count BIGINT)[]);

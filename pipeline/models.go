@@ -764,7 +764,8 @@ func (p *Project) timeColumnType(ctx context.Context, tx *lakehouse.Tx, table la
 // last build had the same fingerprint (its SQL, settings and rules, and
 // those of every model it reads) and the same stamp of its inputs' data
 // (lakehouse.InputState: an input model built since, or a file loaded
-// into an input source, changes it), and nothing forces a rebuild (force:
+// into an input source, changes it; an incremental_by_time input by its
+// rows, lakehouse.ContentInputState), and nothing forces a rebuild (force:
 // --full-refresh, or an input rebuilt in full). It sets b.inputs, the
 // stamp to record, to "" when the rows could change with the same inputs:
 // a volatile function, a clock or a table function in its SELECT, an
@@ -784,7 +785,16 @@ func (p *Project) unchangedInputs(ctx context.Context, tx *lakehouse.Tx, m Model
 	if ok, err := tx.Deterministic(ctx, m.SQL); err != nil || !ok {
 		return false, err
 	}
-	state, ok, err := tx.InputState(ctx, m.Reads)
+	// An incremental_by_time model rebuilds its last days every run: it
+	// is stamped by its rows (per day), so a run that wrote the same rows
+	// again does not rebuild its readers.
+	timed := map[string]string{}
+	for name, s := range p.Resources.Models {
+		if s.KindName() == KindIncrementalByTime && s.TimeColumn != "" {
+			timed[name] = s.TimeColumn
+		}
+	}
+	state, ok, err := tx.ContentInputState(ctx, m.Table, m.Reads, timed)
 	if err != nil || !ok {
 		return false, err
 	}
