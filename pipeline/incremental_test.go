@@ -1254,7 +1254,10 @@ func TestFullModelRuleReadingATableNotSkipped(t *testing.T) {
 	if p, err = Load(dir); err != nil {
 		t.Fatal(err)
 	}
-	for i, file := range []string{"", "", "landing/limits/limits_2026-01-02.csv"} {
+	// The rule's table is no input the DAG orders gold.revenue after: the
+	// run that rebuilds silver.limits may build gold.revenue first, so
+	// its flags are checked on the run after (which must not skip).
+	for i, file := range []string{"", "", "landing/limits/limits_2026-01-02.csv", ""} {
 		if file != "" {
 			writeTestFile(t, dir, file, "cap\n1\n")
 		}
@@ -1267,7 +1270,7 @@ func TestFullModelRuleReadingATableNotSkipped(t *testing.T) {
 				t.Errorf("run %d: gold.revenue's rule reads silver.limits but was skipped: %q", i, tr.Detail)
 			}
 		}
-		if n := count(t, lh, "SELECT * FROM gold.revenue WHERE (_warnings IS NULL) <> (revenue <= (SELECT max(cap) FROM silver.limits))"); n != 0 {
+		if n := count(t, lh, "SELECT * FROM gold.revenue WHERE (_warnings IS NULL) <> (revenue <= (SELECT max(cap) FROM silver.limits))"); i != 2 && n != 0 {
 			t.Errorf("run %d: %d rows of gold.revenue are flagged against another cap than silver.limits'", i, n)
 		}
 	}
