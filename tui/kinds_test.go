@@ -22,7 +22,6 @@ func withKinds(yml string) string {
 	for _, r := range [][2]string{
 		{"    silver.orders:          {owner: ben, domain: sales, kind: incremental_by_batch, unique_key: [order_id]}",
 			"    silver.orders:          {owner: ben, domain: sales, kind: incremental_by_unique_key, unique_key: [order_id]}"},
-		{"kind: incremental_by_time, time_column: date, lookback: 3d}", "kind: incremental_by_time, time_column: date, lookback: 3d}"},
 	} {
 		if !strings.Contains(yml, r[0]) {
 			panic("the sample's lakebench.yml changed: " + r[0])
