@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -232,7 +233,7 @@ func BenchmarkDailyRun(b *testing.B) {
 	if b.N > sampledata.Horizon-first {
 		b.Fatalf("at most %d iterations (-benchtime=%dx): each adds a day", sampledata.Horizon-first, sampledata.Horizon-first)
 	}
-	var full, daily []time.Duration
+	var full, daily, dailyCPU []time.Duration
 	var ratios []float64
 	b.ResetTimer()
 	for i := range b.N {
@@ -251,12 +252,18 @@ func BenchmarkDailyRun(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
+		stopProfile := lakehouse.StartStatementProfile()
+		cpu0 := processCPU()
 		start = time.Now()
 		res, err := p.Run(ctx, lh, RunOptions{Target: target})
 		if err != nil {
 			b.Fatal(err)
 		}
 		daily = append(daily, time.Since(start))
+		dailyCPU = append(dailyCPU, processCPU()-cpu0)
+		if stats := stopProfile(); i == 0 && len(stats) > 0 {
+			logStatements(b, stats)
+		}
 		ratios = append(ratios, float64(daily[i])/float64(full[i]))
 		if i == 0 {
 			logDailyPhases(b, lh, res)
@@ -269,6 +276,31 @@ func BenchmarkDailyRun(b *testing.B) {
 	b.ReportMetric(ratios[len(ratios)/2], "daily/full")
 	b.ReportMetric(medianDuration(full).Seconds(), "full_s")
 	b.ReportMetric(medianDuration(daily).Seconds(), "daily_s")
+	b.ReportMetric(medianDuration(dailyCPU).Seconds(), "daily_cpu_s")
+}
+
+// processCPU is the CPU time (user and system) the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// logStatements logs a daily run's statement profile (a build with the
+// lbprof tag: go test -tags 'duckdb_arrow lbprof' -bench DailyRun -v):
+// how many statements, then the 40 longest by total time.
+func logStatements(b *testing.B, stats []lakehouse.StatementStat) {
+	var n int
+	var total time.Duration
+	for _, s := range stats {
+		n, total = n+s.Count, total+s.Total
+	}
+	b.Logf("daily statements: %d, %.3fs in all (two tasks at a time)", n, total.Seconds())
+	for _, s := range stats[:min(40, len(stats))] {
+		b.Logf("stmt %4d %8.1fms  %s", s.Count, float64(s.Total.Microseconds())/1000, s.SQL)
+	}
 }
 
 // logDailyPhases logs each phase of a daily run: every task's wall and

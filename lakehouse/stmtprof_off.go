@@ -1,0 +1,9 @@
+//go:build !lbprof
+
+package lakehouse
+
+// StartStatementProfile counts statements only in a build with the lbprof
+// tag (see stmtprof.go); without it, it counts none.
+func StartStatementProfile() func() []StatementStat {
+	return func() []StatementStat { return nil }
+}
