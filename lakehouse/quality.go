@@ -387,6 +387,78 @@ func (tx *Tx) quarantine(ctx context.Context, table TableName, flagged string, d
 // rows of the table and of its quarantine that the SELECT's rows replace.
 // The outcomes count the SELECT's rows. It returns the table's row count.
 func (tx *Tx) MaterializeChecked(ctx context.Context, table TableName, selectSQL string, m Materialization, rules []Rule, run QualityRun) (int64, []RuleOutcome, error) {
+	// A build anew of a model with a unique_key checks the table it made;
+	// a merge by key checks its new rows (materialize).
+	anew := len(m.Unique) > 0 && !m.inPlace()
+	if len(m.Unique) > 0 && !anew {
+		exists, err := tableExists(ctx, tx.tx, table)
+		if err != nil {
+			return 0, nil, err
+		}
+		anew = !exists
+	}
+	n, out, err := tx.materialize(ctx, table, selectSQL, m, rules, run)
+	if err == nil && anew {
+		err = tx.checkUnique(ctx, table, table.SQL(), "", m.Unique)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	return n, out, nil
+}
+
+// DuplicateKeyError is a build whose rows repeat a value of its model's
+// unique_key: Key shows one such value, on Rows rows; Keys values repeat.
+type DuplicateKeyError struct {
+	Table   TableName
+	Columns []string
+	Key     string
+	Rows    int64
+	Keys    int64
+}
+
+func (e *DuplicateKeyError) Error() string {
+	cols := strings.Join(e.Columns, ", ")
+	what := "1 key repeats"
+	if e.Keys != 1 {
+		what = fmt.Sprintf("%d keys repeat", e.Keys)
+	}
+	return fmt.Sprintf("lakehouse: %s: its unique_key (%s) repeats in the rows built together: %s is on %d rows (%s); nothing was written. "+
+		"A merge by key replaces a key's row with a later build's, but one build must give one row per key: keep one in the model's SQL, "+
+		"e.g. QUALIFY row_number() OVER (PARTITION BY %s ORDER BY _ingested_at DESC, _source_file DESC) = 1, or set unique_key to columns that are unique",
+		e.Table, cols, e.Key, e.Rows, what, cols)
+}
+
+// checkUnique fails with a DuplicateKeyError when rows of relation (those
+// matching where, when given) repeat a value of key. NULLs are one value,
+// as the merge by key matches them (IS NOT DISTINCT FROM).
+func (tx *Tx) checkUnique(ctx context.Context, table TableName, relation, where string, key []string) error {
+	cols := make([]string, len(key))
+	shown := make([]string, len(key))
+	for i, k := range key {
+		cols[i] = QuoteIdent(k)
+		shown[i] = QuoteString(k+"=") + " || coalesce(" + QuoteIdent(k) + "::VARCHAR, 'NULL')"
+	}
+	if where != "" {
+		where = " WHERE " + where
+	}
+	q := "SELECT count(*), max(lb_n), arg_max(lb_key, lb_n) FROM (SELECT " + strings.Join(shown, " || ', ' || ") + " AS lb_key, count(*) AS lb_n FROM " +
+		relation + where + " GROUP BY " + strings.Join(cols, ", ") + " HAVING count(*) > 1)"
+	var keys int64
+	var rows sql.NullInt64
+	var example sql.NullString
+	if err := tx.tx.QueryRowContext(ctx, q).Scan(&keys, &rows, &example); err != nil {
+		return fmt.Errorf("lakehouse: materialize %s: unique key: %w", table, err)
+	}
+	if keys == 0 {
+		return nil
+	}
+	return &DuplicateKeyError{Table: table, Columns: key, Key: example.String, Rows: rows.Int64, Keys: keys}
+}
+
+// materialize is MaterializeChecked but for the check of a full build's
+// unique key.
+func (tx *Tx) materialize(ctx context.Context, table TableName, selectSQL string, m Materialization, rules []Rule, run QualityRun) (int64, []RuleOutcome, error) {
 	if err := tx.checkModelTarget(ctx, table); err != nil {
 		return 0, nil, err
 	}
@@ -472,6 +544,15 @@ func (tx *Tx) MaterializeChecked(ctx context.Context, table TableName, selectSQL
 		}
 		if err := tx.traceChanges(ctx, table, strings.Join(data, ", "), lost, gained, m.Trace); err != nil {
 			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+		}
+	}
+	if len(m.UniqueKey) > 0 {
+		passingRows := ""
+		if q.anyError != "" {
+			passingRows = "NOT " + q.anyError
+		}
+		if err := tx.checkUnique(ctx, table, "temp.lb_checked", passingRows, m.UniqueKey); err != nil {
+			return 0, nil, err
 		}
 	}
 	var stmts []string

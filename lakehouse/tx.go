@@ -158,6 +158,10 @@ type Materialization struct {
 	// Trace, for an in-place build, asks for the earliest times among
 	// the rows it changes (see Trace).
 	Trace *Trace
+	// Unique are the columns no two of the table's rows may share (the
+	// model's unique_key), checked when a build makes the table anew; a
+	// merge by UniqueKey checks its new rows.
+	Unique []string
 }
 
 func (m Materialization) inPlace() bool {

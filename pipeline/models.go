@@ -565,7 +565,7 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 	full := func(why string) (build, error) {
 		// An incremental model built from scratch starts its quarantine
 		// over; a full model's keeps every run's rejects.
-		b.sql, b.mat = m.SQL, lakehouse.Materialization{Rebuild: kind != KindFull}
+		b.sql, b.mat = m.SQL, lakehouse.Materialization{Rebuild: kind != KindFull, Unique: s.UniqueKey}
 		b.since, b.timeColumn, b.from = "", "", ""
 		if kind != KindFull {
 			// Checked on a full build too, else a misspelt time_column or
