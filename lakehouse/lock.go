@@ -88,6 +88,9 @@ func openLockFile(path string) (*os.File, error) {
 	if errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EMLINK) {
 		return nil, fmt.Errorf("%s is a symbolic link, not lakebench's lock file; remove the link (lakebench makes the file itself) and retry", path)
 	}
+	if errors.Is(err, syscall.EISDIR) {
+		return nil, fmt.Errorf("%s is a directory, not lakebench's lock file; remove it (lakebench makes the file itself) and retry", path)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -178,6 +178,23 @@ func TestLockFileLinkRefused(t *testing.T) {
 			}
 		})
 	}
+	// A directory at the lock's name is named, with what to do.
+	t.Run("directory", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "dev.duckdb")
+		if err := os.Mkdir(path+".lock", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		lh, err := Open(context.Background(), path, Options{})
+		if err == nil {
+			lh.Close()
+			t.Fatal("opened a target whose lock file is a directory")
+		}
+		for _, want := range []string{path + ".lock is a directory", "remove it"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not say %q", err, want)
+			}
+		}
+	})
 	// A dangling symbolic link is refused too, and nothing is created at
 	// the place it points to.
 	dir := t.TempDir()
