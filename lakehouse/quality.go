@@ -423,10 +423,16 @@ func (e *DuplicateKeyError) Error() string {
 	if e.Keys != 1 {
 		what = fmt.Sprintf("%d keys repeat", e.Keys)
 	}
-	return fmt.Sprintf("lakehouse: %s: its unique_key (%s) repeats in the rows built together: %s is on %d rows (%s); nothing was written. "+
+	msg := fmt.Sprintf("lakehouse: %s: its unique_key (%s) repeats in the rows built together: %s is on %d rows (%s); nothing was written. "+
 		"A merge by key replaces a key's row with a later build's, but one build must give one row per key: keep one in the model's SQL, "+
 		"e.g. QUALIFY row_number() OVER (PARTITION BY %s ORDER BY _ingested_at DESC, _source_file DESC) = 1, or set unique_key to columns that are unique",
 		e.Table, cols, e.Key, e.Rows, what, cols)
+	if strings.Contains(e.Key, "=NULL") {
+		// Rows without a key are one key to the merge (IS NOT DISTINCT
+		// FROM): a rule can keep them out of the table instead.
+		msg += fmt.Sprintf("; rows with no key can go to quarantine instead, with a rule in resources.quality.%s such as {check: is_not_null, column: %s, criticality: error}", e.Table, e.Columns[0])
+	}
+	return msg
 }
 
 // checkUnique fails with a DuplicateKeyError when rows of relation (those

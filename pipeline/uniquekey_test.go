@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -103,5 +104,48 @@ func TestUniqueKeyRepeatsRefused(t *testing.T) {
 	}
 	if got := rows(); got != incremental || got != "1=11.0 2=21.0 4=-1.0 5=7.0 6=2.0 7=4.0" {
 		t.Errorf("full refresh %s, incremental %s, want both 1=11.0 2=21.0 4=-1.0 5=7.0 6=2.0 7=4.0", got, incremental)
+	}
+}
+
+// TestUniqueKeyNullsRefused checks that rows with no key, one key to the
+// merge (IS NOT DISTINCT FROM), are refused when two are built together,
+// with the rule that quarantines them instead; with that rule they go to
+// quarantine and the build passes.
+func TestUniqueKeyNullsRefused(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, fastGold)
+	writeTestFile(t, dir, "landing/orders/orders_2026-01-01.csv", "id,customer,amount\n1,ann,10\n,eve,1\n,fay,2\n")
+	writeTestFile(t, dir, "sql/silver/orders.sql", "select id::int as id, customer, amount::double as amount, _source_file from stream(bronze.orders)")
+	project := strings.Replace(testProject, "  quality:", "  models:\n    silver.orders: {kind: incremental_by_batch, unique_key: [id]}\n  quality:", 1)
+	writeTestFile(t, dir, FileName, project)
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	_, err = p.Run(ctx, lh, RunOptions{Target: "dev"})
+	var dup *lakehouse.DuplicateKeyError
+	if !errors.As(err, &dup) {
+		t.Fatalf("run error %v, want a DuplicateKeyError", err)
+	}
+	for _, want := range []string{"id=NULL is on 2 rows", "resources.quality.silver.orders such as {check: is_not_null, column: id, criticality: error}"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	writeTestFile(t, dir, FileName, strings.Replace(project, "    silver.orders:\n", "    silver.orders:\n      - {check: is_not_null, column: id, criticality: error}\n", 1))
+	if p, err = Load(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := lh.Query(ctx, "SELECT (SELECT count(*) FROM silver.orders), (SELECT count(*) FROM silver.orders_quarantine WHERE id IS NULL)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(res.Rows[0]); got != "[1 2]" {
+		t.Errorf("silver.orders and the rows without a key in its quarantine: %s, want [1 2]", got)
 	}
 }
