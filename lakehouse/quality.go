@@ -502,6 +502,12 @@ func (tx *Tx) materialize(ctx context.Context, table TableName, selectSQL string
 	if !exists || !m.inPlace() {
 		return tx.buildChecked(ctx, table, relation, rules, q, run, m.Rebuild)
 	}
+	if len(rules) == 0 && len(m.UniqueKey) == 0 && (m.ReplaceWhere != "" || m.Trace == nil) {
+		return tx.replaceUnchecked(ctx, table, relation, m)
+	}
+	if onCheckedCopy != nil {
+		onCheckedCopy(table)
+	}
 	if len(rules) == 0 {
 		q.flags = []string{"false AS " + QuoteIdent(flagName(0))}
 	}
@@ -591,6 +597,86 @@ func (tx *Tx) materialize(ctx context.Context, table TableName, selectSQL string
 	}
 	n, err := tx.Count(ctx, table)
 	return n, out, err
+}
+
+// onCheckedCopy, when set (by tests), is called each time an in-place
+// build copies its rows into temp.lb_checked.
+var onCheckedCopy func(table TableName)
+
+// replaceUnchecked is an in-place build without rules that appends or
+// replaces the rows matching m.ReplaceWhere: no row can fail, so the
+// SELECT's rows go straight into the table, with no copy of them, and its
+// rows in are the rows inserted. The rows a trace asks about are the
+// table's rows matching ReplaceWhere, read before they are deleted and
+// again once the new ones are in (the SELECT is filtered to the same
+// condition); an append is traced by the caller's other path. A
+// quarantine left by earlier rules loses the replaced rows, as the checked
+// path's does.
+func (tx *Tx) replaceUnchecked(ctx context.Context, table TableName, relation string, m Materialization) (int64, []RuleOutcome, error) {
+	wrap := func(err error) error { return fmt.Errorf("lakehouse: materialize %s: %w", table, err) }
+	data, err := tx.dataColumns(ctx, relation)
+	if err != nil {
+		return 0, nil, wrap(err)
+	}
+	cols := strings.Join(data, ", ")
+	var lost []Change
+	if m.Trace != nil {
+		if lost, err = earliest(ctx, tx.tx, "(SELECT "+cols+" FROM "+table.SQL()+" WHERE "+m.ReplaceWhere+")", m.Trace.Alias, m.Trace.Exprs); err != nil {
+			return 0, nil, wrap(fmt.Errorf("trace the changed rows' times: %w", err))
+		}
+	}
+	if m.ReplaceWhere != "" {
+		targets := []TableName{table}
+		qt := QuarantineTable(table)
+		if ok, err := tableExists(ctx, tx.tx, qt); err != nil {
+			return 0, nil, err
+		} else if ok {
+			targets = append(targets, qt)
+		}
+		for _, t := range targets {
+			if _, err := tx.tx.ExecContext(ctx, "DELETE FROM "+t.SQL()+" WHERE "+m.ReplaceWhere); err != nil {
+				return 0, nil, wrap(err)
+			}
+		}
+	}
+	if _, err := tx.tx.ExecContext(ctx, "INSERT INTO "+table.SQL()+" BY NAME SELECT "+cols+" FROM "+relation+" AS "+InputAlias); err != nil {
+		return 0, nil, wrap(err)
+	}
+	if m.Trace != nil {
+		gained, err := earliest(ctx, tx.tx, "(SELECT "+cols+" FROM "+table.SQL()+" WHERE "+m.ReplaceWhere+")", m.Trace.Alias, m.Trace.Exprs)
+		if err != nil {
+			return 0, nil, wrap(fmt.Errorf("trace the changed rows' times: %w", err))
+		}
+		if m.Trace.Found, err = tx.earlierChanges(ctx, lost, gained); err != nil {
+			return 0, nil, wrap(fmt.Errorf("trace the changed rows' times: %w", err))
+		}
+	}
+	n, err := tx.Count(ctx, table)
+	return n, nil, err
+}
+
+// earlierChanges joins two traces of the same expressions (a build's
+// removed rows and its added rows): their rows add up, and each
+// expression's earliest time is the earlier of the two.
+func (tx *Tx) earlierChanges(ctx context.Context, a, b []Change) ([]Change, error) {
+	out := make([]Change, len(a))
+	for i := range a {
+		out[i] = Change{Type: a[i].Type, Rows: a[i].Rows + b[i].Rows, Earliest: a[i].Earliest}
+		switch {
+		case b[i].Earliest == "":
+		case a[i].Earliest == "":
+			out[i].Earliest = b[i].Earliest
+		default:
+			if strings.ContainsAny(a[i].Type, "'\";") {
+				return nil, fmt.Errorf("type %q is not a DATE or TIMESTAMP", a[i].Type)
+			}
+			q := "SELECT least(CAST(? AS " + a[i].Type + "), CAST(? AS " + a[i].Type + "))::VARCHAR"
+			if err := tx.tx.QueryRowContext(ctx, q, a[i].Earliest, b[i].Earliest).Scan(&out[i].Earliest); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
 }
 
 // modelRelation is the relation a model's rules check: the SELECT's rows

@@ -29,7 +29,9 @@ orders AS (
     SELECT
         customer_id,
         count(order_id)                             AS orders,
-        round(sum(net), 2)::DOUBLE                  AS revenue,
+        -- sum() of a DECIMAL is 38 digits wide, which DuckDB rounds
+        -- slowly: a customer's revenue fits 18
+        round(sum(net)::DECIMAL(18, 6), 2)::DOUBLE  AS revenue,
         min(order_date)                             AS first_order_date,
         max(order_date)                             AS last_order_date
     FROM silver.order_totals

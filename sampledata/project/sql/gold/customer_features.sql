@@ -17,7 +17,9 @@ history AS (
         t.customer_id,
         max(t.order_date)                           AS last_order_date,
         count(*)                                    AS frequency,
-        sum((coalesce(t.gross, 0) * (1 - t.discount_pct / 100))::DECIMAL(18, 6)) AS monetary,
+        -- sum() of DECIMAL(18, 6) is a DECIMAL(38, 6), which DuckDB rounds
+        -- slowly (a HUGEINT per customer): cast back to 18 digits first
+        sum((coalesce(t.gross, 0) * (1 - t.discount_pct / 100))::DECIMAL(18, 6))::DECIMAL(18, 6) AS monetary,
         avg(t.discount_pct::DECIMAL(18, 6))          AS avg_discount,
         count(*) FILTER (WHERE t.order_date >= b.cutoff - 14) AS orders_last_14d
     FROM silver.order_totals AS t, bounds AS b
