@@ -39,7 +39,8 @@ func (p *Project) plan(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpt
 	}
 	job := opts.Job
 	if job == "default" || job == "" {
-		return p.defaultPlan(models, refresh)
+		checkReads, _ := p.sourceRuleReads(ctx, lh)
+		return p.defaultPlan(models, checkReads, refresh)
 	}
 	j, ok := p.Resources.Jobs[job]
 	if !ok {
@@ -81,9 +82,9 @@ func orNone(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-func (p *Project) defaultPlan(models []Model, refresh *fullBuilds) ([]task, error) {
+func (p *Project) defaultPlan(models []Model, checkReads []lakehouse.TableName, refresh *fullBuilds) ([]task, error) {
 	var tasks []task
-	for _, node := range p.Graph(models) {
+	for _, node := range p.graph(models, checkReads) {
 		var t task
 		switch node.Kind {
 		case NodeIngest:
