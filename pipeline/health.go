@@ -110,7 +110,9 @@ func (p *Project) evaluateHealth(ctx context.Context, lh *lakehouse.Lakehouse, r
 	down := p.downstream(ctx, lh)
 	var all []*healthSeries
 	var read []string
-	var clock time.Time // the newest day of the target's batches
+	var reqs []lakehouse.StatsRequest
+	var of []*healthSeries // the series each of reqs is for
+	var clock time.Time    // the newest day of the target's batches
 	for _, t := range tables {
 		// A table with a dot in its name (made by a query, or by a model
 		// file named a.b.sql before those were refused) has no
@@ -131,16 +133,24 @@ func (p *Project) evaluateHealth(ctx context.Context, lh *lakehouse.Lakehouse, r
 			col = lakehouse.WholeTable
 		}
 		if col != "-" {
-			s.days, s.err = lh.DailyStats(ctx, t.Table, col, s.columns)
+			reqs = append(reqs, lakehouse.StatsRequest{Table: t.Table, DayColumn: col, Columns: s.columns})
+			of = append(of, s)
 			read = append(read, s.table)
-			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
-			}
 		}
+		all = append(all, s)
+	}
+	// Every table's days at once: a few statements for all, besides
+	// their scans.
+	for i, r := range lh.HealthStats(ctx, reqs) {
+		of[i].days, of[i].err = r.Days, r.Err
+	}
+	if ctx.Err() != nil {
+		return nil, nil, ctx.Err()
+	}
+	for _, s := range all {
 		if s.dayCol == "" && len(s.days) > 0 {
 			clock = maxTime(clock, s.days[len(s.days)-1].Day)
 		}
-		all = append(all, s)
 	}
 	if clock.IsZero() {
 		for _, s := range all {
