@@ -78,6 +78,9 @@ type RunResult struct {
 	Steps []StepTime `json:"steps,omitempty"`
 	// stepsMu guards Steps: the monitors and the health run side by side.
 	stepsMu sync.Mutex
+	// early are the alerts evaluated beside the monitors and the health
+	// (earlyAlerts), for the run's last step to record.
+	early map[string]AlertEvaluation
 }
 
 // StepTime is one step of a run after its tasks: its name ("monitor
@@ -416,7 +419,7 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 		var alerts []AlertStatus
 		res.timeStep("alerts", func() {
 			var err error
-			if alerts, err = p.runAlerts(ctx, lh, opts.Principal, res.RunID); err != nil {
+			if alerts, err = p.runAlerts(ctx, lh, opts.Principal, res.RunID, res.early); err != nil {
 				errs = append(errs, fmt.Errorf("pipeline: alerts: %w", err))
 			}
 		})
@@ -442,7 +445,10 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 }
 
 // afterTasks runs the monitors and the tables' health, side by side: each
-// reads its own tables and records in its own transaction.
+// reads its own tables and records in its own transaction. Beside them,
+// after the health, the alerts whose queries read no sys table are
+// evaluated (earlyAlerts), unless an alerts task of the job may still be
+// evaluating them.
 func (p *Project) afterTasks(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOptions, res *RunResult) []error {
 	var monitorsErr, healthErr error
 	var wg sync.WaitGroup
@@ -451,6 +457,9 @@ func (p *Project) afterTasks(ctx context.Context, lh *lakehouse.Lakehouse, opts 
 	})
 	wg.Go(func() {
 		res.timeStep("health", func() { healthErr = p.runHealth(ctx, lh, opts.Principal, res.RunID) })
+		if len(p.Resources.Alerts) > 0 && !p.hasAlertsTask(opts.Job) {
+			res.timeStep("alerts beside", func() { res.early = p.earlyAlerts(ctx, lh, opts.Principal) })
+		}
 	})
 	wg.Wait()
 	var errs []error
@@ -461,6 +470,12 @@ func (p *Project) afterTasks(ctx context.Context, lh *lakehouse.Lakehouse, opts 
 		errs = append(errs, fmt.Errorf("pipeline: health: %w", healthErr))
 	}
 	return errs
+}
+
+// hasAlertsTask says whether job has a task of type alerts.
+func (p *Project) hasAlertsTask(job string) bool {
+	j, ok := p.Resources.Jobs[job]
+	return ok && slices.ContainsFunc(j.Tasks, func(t Task) bool { return t.Type == "alerts" })
 }
 
 // onlyLate says whether every task still to finish (left(i)) is one the
