@@ -782,6 +782,7 @@ func (p *Project) checkAlerts(ctx context.Context, lh *lakehouse.Lakehouse, rec 
 func (p *Project) recordAlerts(ctx context.Context, lh *lakehouse.Lakehouse, rec *lakehouse.Tx, principal string, names []string, runID string,
 	logs map[string]lakehouse.AlertLog, early map[string]AlertEvaluation) (out []AlertStatus, refused, err error) {
 	var refusals []error
+	var record []lakehouse.AlertEvent
 	for _, n := range names {
 		now := p.now()
 		s, errs := p.alertSpec(n)
@@ -819,15 +820,17 @@ func (p *Project) recordAlerts(ctx context.Context, lh *lakehouse.Lakehouse, rec
 		// into ERROR for everyone, and the next evaluation would notify
 		// again. A job run records it: its task fails with the refusal.
 		if refusal == nil || runID != "" {
-			if err := rec.RecordAlert(context.WithoutCancel(ctx), alertEvent(ev)); err != nil {
-				return nil, nil, err
-			}
+			record = append(record, alertEvent(ev))
 		}
 		st := AlertStatus{AlertEvaluation: ev, DisplayName: s.display, LastTriggered: log.LastTriggered, History: []AlertEvaluation{ev}}
 		if ev.State == AlertTriggered {
 			st.LastTriggered = ev.At
 		}
 		out = append(out, st)
+	}
+	// One statement for every evaluation.
+	if err := rec.RecordAlerts(context.WithoutCancel(ctx), record); err != nil {
+		return nil, nil, err
 	}
 	return out, errors.Join(refusals...), nil
 }
