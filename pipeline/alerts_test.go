@@ -755,9 +755,9 @@ func TestShortFormAggregationHint(t *testing.T) {
 }
 
 // TestAlertsBesideMonitorsAndHealth: a run evaluates the alerts whose
-// queries read no sys table beside its monitors and health (after the
-// health, as its principal), and the others after both, so those see
-// what the health recorded; each is recorded once, with the run. The
+// queries read no sys table beside its monitors and health (as its
+// principal), and the others after both, so those see what the health
+// recorded; each is recorded once, with the run. The
 // project's clock counts its calls, so an alert evaluated earlier is
 // dated earlier: revenue (read from gold) before results (read from
 // sys.table_results), though results comes first by name.

@@ -446,9 +446,8 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 
 // afterTasks runs the monitors and the tables' health, side by side: each
 // reads its own tables and records in its own transaction. Beside them,
-// after the health, the alerts whose queries read no sys table are
-// evaluated (earlyAlerts), unless an alerts task of the job may still be
-// evaluating them.
+// the alerts whose queries read no sys table are evaluated (earlyAlerts),
+// unless an alerts task of the job may still be evaluating them.
 func (p *Project) afterTasks(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOptions, res *RunResult) []error {
 	var monitorsErr, healthErr error
 	var wg sync.WaitGroup
@@ -457,10 +456,12 @@ func (p *Project) afterTasks(ctx context.Context, lh *lakehouse.Lakehouse, opts 
 	})
 	wg.Go(func() {
 		res.timeStep("health", func() { healthErr = p.runHealth(ctx, lh, opts.Principal, res.RunID) })
-		if len(p.Resources.Alerts) > 0 && !p.hasAlertsTask(opts.Job) {
-			res.timeStep("alerts beside", func() { res.early = p.earlyAlerts(ctx, lh, opts.Principal) })
-		}
 	})
+	if len(p.Resources.Alerts) > 0 && !p.hasAlertsTask(opts.Job) {
+		wg.Go(func() {
+			res.timeStep("alerts beside", func() { res.early = p.earlyAlerts(ctx, lh, opts.Principal) })
+		})
+	}
 	wg.Wait()
 	var errs []error
 	if monitorsErr != nil {
