@@ -81,6 +81,9 @@ type RunResult struct {
 	// early are the alerts evaluated beside the monitors and the health
 	// (earlyAlerts), for the run's last step to record.
 	early map[string]AlertEvaluation
+	// models are the models the run planned, whose lineage the health
+	// step draws.
+	models []Model
 }
 
 // StepTime is one step of a run after its tasks: its name ("monitor
@@ -258,7 +261,11 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 			mu.Unlock()
 		}
 	}
-	tasks, err := p.plan(ctx, lh, opts)
+	models, err := p.Models(ctx, lh)
+	if err != nil {
+		return nil, err
+	}
+	tasks, err := p.planOf(ctx, lh, opts, models)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +273,7 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	// was opened (lakehouse.Open); this process's own runs are not.
 	start := time.Now()
 	res := &RunResult{Run: lakehouse.Run{RunID: newRunID(start), Job: opts.Job, Target: opts.Target,
-		Principal: opts.Principal, StartedAt: start, Status: "running", BundleHash: p.ContentHash()}, Tasks: []lakehouse.TaskRun{}}
+		Principal: opts.Principal, StartedAt: start, Status: "running", BundleHash: p.ContentHash()}, Tasks: []lakehouse.TaskRun{}, models: models}
 	if err := lh.RecordRun(ctx, res.Run); err != nil {
 		return nil, err
 	}
@@ -455,7 +462,7 @@ func (p *Project) afterTasks(ctx context.Context, lh *lakehouse.Lakehouse, opts 
 		monitorsErr = p.runMonitors(ctx, lh, opts.Principal, res, len(opts.FullRefresh) > 0)
 	})
 	wg.Go(func() {
-		res.timeStep("health", func() { healthErr = p.runHealth(ctx, lh, opts.Principal, res.RunID) })
+		res.timeStep("health", func() { healthErr = p.runHealth(ctx, lh, opts.Principal, res.RunID, res.models) })
 	})
 	if len(p.Resources.Alerts) > 0 && !p.hasAlertsTask(opts.Job) {
 		wg.Go(func() {

@@ -24,6 +24,11 @@ func (p *Project) plan(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpt
 	if err != nil {
 		return nil, err
 	}
+	return p.planOf(ctx, lh, opts, models)
+}
+
+// planOf is plan of the project's models (Models).
+func (p *Project) planOf(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOptions, models []Model) ([]task, error) {
 	if err := p.checkKinds(models); err != nil {
 		return nil, err
 	}
