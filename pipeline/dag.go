@@ -32,7 +32,8 @@ type GraphNode struct {
 // Graph is the DAG `lakebench run` without a job runs: one ingest node per
 // source, then one node per model depending on the nodes that build the
 // tables it reads (from DuckDB's parser, Model.Reads), then, when sources
-// have quality rules, one node checking them after all the others. models
+// have quality rules, one node checking them after all the others (a
+// run's plan has it wait only for what the rules read: graph). models
 // come from Models, in build order; the nodes keep that order.
 func (p *Project) Graph(models []Model) []GraphNode { return p.graph(models, nil) }
 
