@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -30,13 +31,31 @@ type AlertEvent struct {
 
 // RecordAlert appends an alert evaluation inside the transaction.
 func (tx *Tx) RecordAlert(ctx context.Context, e AlertEvent) error {
+	return tx.RecordAlerts(ctx, []AlertEvent{e})
+}
+
+// RecordAlerts appends alert evaluations, in order, inside the
+// transaction, in one statement.
+func (tx *Tx) RecordAlerts(ctx context.Context, events []AlertEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	rows := make([]string, len(events))
+	var args []any
+	for i, e := range events {
+		rows[i] = "(?, ?, TRY_CAST(? AS DOUBLE), ?, TRY_CAST(? AS DOUBLE), ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		args = append(args, e.Alert, e.At, nullString(e.Value), e.Op, nullString(e.Threshold), e.State == "TRIGGERED", nullString(e.Message),
+			e.State, nullString(e.Value), nullString(e.Threshold), nullString(e.Error), nullString(e.RunID), e.Notified, nullString(e.NotifyError))
+	}
 	_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.alert_history
 		(alert, evaluated_at, value, op, threshold, fired, message, state, value_text, threshold_text, error, run_id, notified, notify_error)
-		VALUES (?, ?, TRY_CAST(? AS DOUBLE), ?, TRY_CAST(? AS DOUBLE), ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Alert, e.At, nullString(e.Value), e.Op, nullString(e.Threshold), e.State == "TRIGGERED", nullString(e.Message),
-		e.State, nullString(e.Value), nullString(e.Threshold), nullString(e.Error), nullString(e.RunID), e.Notified, nullString(e.NotifyError))
+		VALUES `+strings.Join(rows, ", "), args...)
 	if err != nil {
-		return fmt.Errorf("lakehouse: record alert %s: %w", e.Alert, err)
+		names := make([]string, len(events))
+		for i, e := range events {
+			names[i] = e.Alert
+		}
+		return fmt.Errorf("lakehouse: record alert %s: %w", strings.Join(names, ", "), err)
 	}
 	return nil
 }

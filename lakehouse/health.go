@@ -400,8 +400,17 @@ const WholeTable = "*"
 // dayColumn (a DATE or TIMESTAMP column); when dayColumn is "", per batch
 // of a bronze table whose batch ids are dates (the landing files' dates);
 // when WholeTable, the table as one day. Days are in order; rows without a
-// day are left out. It is lakebench's own read, for a run's health step.
+// day are left out. It is lakebench's own read, for a run's health step
+// (which reads every table's at once: HealthStats).
 func (lh *Lakehouse) DailyStats(ctx context.Context, t TableName, dayColumn string, columns []string) ([]DayStats, error) {
+	r := lh.HealthStats(ctx, []StatsRequest{{Table: t, DayColumn: dayColumn, Columns: columns}})[0]
+	return r.Days, r.Err
+}
+
+// dailyStatsOne is DailyStats of one table, each of its lookups a
+// statement of its own: HealthStats' way for a table whose statement for
+// several tables failed.
+func (lh *Lakehouse) dailyStatsOne(ctx context.Context, t TableName, dayColumn string, columns []string) ([]DayStats, error) {
 	if dayColumn == "" {
 		if ok, err := lh.storedRows(ctx, t); err != nil || ok {
 			if err != nil {

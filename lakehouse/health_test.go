@@ -375,3 +375,134 @@ func TestDailyStatsAfterTimeBuild(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthStatsOfManyTables reads the daily stats of several tables at
+// once, as a health step does (bronze tables by batch, a model's table
+// kept and read from its last build's first day, a table no model
+// builds), over loads and builds: each table's figures equal a scan of
+// it, and each is read only as far as DailyStats of it alone reads it.
+// A table whose statement fails (a column it does not have) gets its own
+// error; the others, read in the same statements, still get their days.
+func TestHealthStatsOfManyTables(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{HealthKeepRows: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	var reads []string
+	onStatsScan = func(t TableName, from string) { reads = append(reads, t.String()+" "+from) }
+	defer func() { onStatsScan = nil }()
+	orders, items := TableName{"bronze", "orders"}, TableName{"bronze", "items"}
+	daily, loose := TableName{"gold", "daily"}, TableName{"silver", "loose"}
+	for _, q := range []string{
+		`CREATE TABLE gold.daily AS SELECT TIMESTAMP '2026-01-01 08:00' + INTERVAL (i) HOUR AS ts,
+			CASE WHEN i % 5 = 0 THEN NULL ELSE 'c' || (i % 7) END AS customer, i::DOUBLE AS amount FROM range(96) AS r(i)`,
+		"CREATE TABLE silver.loose AS SELECT * FROM gold.daily",
+	} {
+		if _, err := lh.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build := func(from string) {
+		t.Helper()
+		tx, err := lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		rec := BuildRecord{Fingerprint: "fp"}
+		if from != "" {
+			since, ok, err := tx.TableStamp(ctx, daily)
+			if err != nil || !ok {
+				t.Fatalf("no stamp of %s: %v", daily, err)
+			}
+			rec.Since, rec.TimeColumn, rec.From = since, "ts", from
+			for _, q := range []string{"DELETE FROM gold.daily WHERE ts >= " + from,
+				"INSERT INTO gold.daily SELECT TIMESTAMP '2026-01-03 12:00' + INTERVAL (i * 3) HOUR, NULL, -i FROM range(20) AS r(i)"} {
+				if _, err := tx.Exec(ctx, q); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := tx.RecordBuild(ctx, daily, rec, "run", nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	load := func(table TableName, files map[string]string) {
+		t.Helper()
+		dir := t.TempDir()
+		var paths []string
+		for name, content := range files {
+			paths = append(paths, writeFile(t, dir, name, content))
+		}
+		if _, err := lh.Ingest(ctx, paths, IngestOptions{Table: table}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const from = "CAST('2026-01-03 12:00:00' AS TIMESTAMP)"
+	reqs := []StatsRequest{
+		{Table: orders, Columns: []string{"id", "customer"}},
+		{Table: daily, DayColumn: "ts", Columns: []string{"customer", "amount"}},
+		{Table: items, Columns: []string{"sku"}},
+		{Table: loose, DayColumn: "ts", Columns: []string{"customer", "amount"}},
+	}
+	steps := []struct {
+		name   string
+		change func()
+		reads  []string
+	}{
+		{"first read", func() {
+			load(orders, map[string]string{"orders_2026-01-01.csv": "id,customer\n1,ann\n2,\n", "orders_2026-01-02.csv": "id,customer\n3,bob\n"})
+			load(items, map[string]string{"items_2026-01-01.csv": "sku\na\n\n"})
+			build("")
+		}, []string{"bronze.orders 2 files", "bronze.items 1 files", "gold.daily ", "silver.loose "}},
+		{"unchanged", func() {}, []string{"silver.loose "}},
+		{"a load and a build by time", func() {
+			load(orders, map[string]string{"orders_2026-01-03.csv": "id,customer\n4,\n"})
+			build(from)
+		}, []string{"bronze.orders 1 files", "gold.daily CAST(" + from + " AS DATE)", "silver.loose "}},
+	}
+	for _, s := range steps {
+		s.change()
+		reads = nil
+		got := lh.HealthStats(ctx, reqs)
+		slices.Sort(reads)
+		want := slices.Clone(s.reads)
+		slices.Sort(want)
+		if !slices.Equal(reads, want) {
+			t.Errorf("%s: read %q, want %q", s.name, reads, want)
+		}
+		for i, r := range reqs {
+			scan, err := lh.dailyStatsScan(ctx, r.Table, r.DayColumn, r.Columns, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[i].Err != nil || !reflect.DeepEqual(got[i].Days, scan) || len(scan) == 0 {
+				t.Errorf("%s: %s: daily stats %+v (%v), a scan gives %+v", s.name, r.Table, got[i].Days, got[i].Err, scan)
+			}
+		}
+	}
+	// A column bronze.items does not have: its error, and the others'
+	// days.
+	load(orders, map[string]string{"orders_2026-01-04.csv": "id,customer\n5,cy\n"})
+	load(items, map[string]string{"items_2026-01-04.csv": "sku\nb\n"})
+	bad := slices.Clone(reqs)
+	bad[2].Columns = []string{"sku", "nope"}
+	got := lh.HealthStats(ctx, bad)
+	if got[2].Err == nil || !strings.Contains(got[2].Err.Error(), "nope") {
+		t.Errorf("bronze.items with a column it lacks: %+v, %v; want an error naming the column", got[2].Days, got[2].Err)
+	}
+	for _, i := range []int{0, 1, 3} {
+		scan, err := lh.dailyStatsScan(ctx, bad[i].Table, bad[i].DayColumn, bad[i].Columns, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[i].Err != nil || !reflect.DeepEqual(got[i].Days, scan) {
+			t.Errorf("beside a failing table, %s: daily stats %+v (%v), a scan gives %+v", bad[i].Table, got[i].Days, got[i].Err, scan)
+		}
+	}
+}

@@ -407,7 +407,17 @@ func (p *Project) now() time.Time {
 // wrong is the evaluation's ERROR; a refusal by the grants is returned
 // too (an *AccessError), for a job's alerts task to fail with.
 func (p *Project) evaluate(ctx context.Context, lh *lakehouse.Lakehouse, principal string, s alertSpec, at time.Time) (AlertEvaluation, error) {
-	ev := AlertEvaluation{Alert: s.name, At: at, Op: s.op, State: AlertError}
+	ev, err, _ := p.evaluateIf(ctx, lh, principal, s, at, nil)
+	return ev, err
+}
+
+// evaluateIf is evaluate, but when run is set it evaluates the alert only
+// if run says so of the tables its query reads (on its bound plan, the
+// principal allowed to read them): else, and whenever the query is
+// refused or writes, it reads nothing and says not done, for evaluate to
+// do later.
+func (p *Project) evaluateIf(ctx context.Context, lh *lakehouse.Lakehouse, principal string, s alertSpec, at time.Time, run func(reads []lakehouse.TableName) bool) (ev AlertEvaluation, refusal error, done bool) {
+	ev = AlertEvaluation{Alert: s.name, At: at, Op: s.op, State: AlertError}
 	if s.value != nil {
 		ev.Threshold = formatValue(s.value)
 	}
@@ -415,12 +425,15 @@ func (p *Project) evaluate(ctx context.Context, lh *lakehouse.Lakehouse, princip
 	tx, err := lh.BeginAs(ctx, principal)
 	if err != nil {
 		ev.Error = err.Error()
-		return ev, nil
+		return ev, nil, run == nil
 	}
 	defer tx.Rollback()
 	reads, writes, err := tx.AuthorizeSQL(ctx, q)
 	if err == nil && len(writes) > 0 {
 		err = fmt.Errorf("pipeline: alert %s: its query writes %v: an alert only reads", s.name, writes)
+	}
+	if run != nil && (err != nil || !run(reads)) {
+		return ev, nil, false
 	}
 	var res *lakehouse.Result
 	if err == nil {
@@ -447,9 +460,9 @@ func (p *Project) evaluate(ctx context.Context, lh *lakehouse.Lakehouse, princip
 	if err != nil {
 		ev.Error = fmt.Sprintf("alert %s: %v", s.name, err)
 		if ae != nil {
-			return ev, err
+			return ev, err, true
 		}
-		return ev, nil
+		return ev, nil, true
 	}
 	row := res.Rows[0]
 	rows, _ := lakehouse.Number(row[0])
@@ -458,7 +471,7 @@ func (p *Project) evaluate(ctx context.Context, lh *lakehouse.Lakehouse, princip
 	}
 	if rows == 0 {
 		ev.State, ev.Message = s.empty, "the query returned no rows (empty_result_state "+string(s.empty)+")"
-		return ev, nil
+		return ev, nil, true
 	}
 	v := row[1]
 	ev.Value = formatValue(v)
@@ -477,7 +490,7 @@ func (p *Project) evaluate(ctx context.Context, lh *lakehouse.Lakehouse, princip
 	default:
 		ev.State = AlertOK
 	}
-	return ev, nil
+	return ev, nil, true
 }
 
 func firstLine(s string) string {
@@ -760,13 +773,24 @@ func (p *Project) checkAlerts(ctx context.Context, lh *lakehouse.Lakehouse, rec 
 	if err != nil {
 		return nil, nil, err
 	}
+	return p.recordAlerts(ctx, lh, rec, principal, names, runID, logs, nil)
+}
+
+// recordAlerts is checkAlerts with the alerts' last evaluations (logs)
+// read, and early the evaluations already made (earlyAlerts): those are
+// not made again.
+func (p *Project) recordAlerts(ctx context.Context, lh *lakehouse.Lakehouse, rec *lakehouse.Tx, principal string, names []string, runID string,
+	logs map[string]lakehouse.AlertLog, early map[string]AlertEvaluation) (out []AlertStatus, refused, err error) {
 	var refusals []error
+	var record []lakehouse.AlertEvent
 	for _, n := range names {
 		now := p.now()
 		s, errs := p.alertSpec(n)
 		var ev AlertEvaluation
 		var refusal error
-		if len(errs) > 0 {
+		if e, ok := early[n]; ok && len(errs) == 0 {
+			ev, now = e, e.At
+		} else if len(errs) > 0 {
 			ev = AlertEvaluation{Alert: n, At: now, State: AlertError, Op: s.op, Error: "alert " + n + ": " + Diagnostics(errs).Error()}
 		} else {
 			ev, refusal = p.evaluate(ctx, lh, principal, s, now)
@@ -796,15 +820,17 @@ func (p *Project) checkAlerts(ctx context.Context, lh *lakehouse.Lakehouse, rec 
 		// into ERROR for everyone, and the next evaluation would notify
 		// again. A job run records it: its task fails with the refusal.
 		if refusal == nil || runID != "" {
-			if err := rec.RecordAlert(context.WithoutCancel(ctx), alertEvent(ev)); err != nil {
-				return nil, nil, err
-			}
+			record = append(record, alertEvent(ev))
 		}
 		st := AlertStatus{AlertEvaluation: ev, DisplayName: s.display, LastTriggered: log.LastTriggered, History: []AlertEvaluation{ev}}
 		if ev.State == AlertTriggered {
 			st.LastTriggered = ev.At
 		}
 		out = append(out, st)
+	}
+	// One statement for every evaluation.
+	if err := rec.RecordAlerts(context.WithoutCancel(ctx), record); err != nil {
+		return nil, nil, err
 	}
 	return out, errors.Join(refusals...), nil
 }
@@ -958,7 +984,7 @@ func alertSummary(sts []AlertStatus) string {
 // runAlerts is a run's last step: every alert of the bundle not evaluated
 // by one of the run's alerts tasks, evaluated as the run's principal and
 // recorded with its id.
-func (p *Project) runAlerts(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID string) ([]AlertStatus, error) {
+func (p *Project) runAlerts(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID string, early map[string]AlertEvaluation) ([]AlertStatus, error) {
 	if len(p.Resources.Alerts) == 0 {
 		return nil, nil
 	}
@@ -980,9 +1006,40 @@ func (p *Project) runAlerts(ctx context.Context, lh *lakehouse.Lakehouse, princi
 	if len(names) == 0 {
 		return nil, nil
 	}
-	out, _, err := p.checkAlerts(ctx, lh, tx, principal, names, runID)
+	out, _, err := p.recordAlerts(ctx, lh, tx, principal, names, runID, logs, early)
 	if err != nil {
 		return nil, err
 	}
 	return out, tx.Commit()
+}
+
+// earlyAlerts evaluates, as principal, the alerts whose queries read no
+// sys table: beside the monitors and the health, which write only sys
+// tables, they read what they would read after them. runAlerts records
+// them with the others (evaluated after those steps), notifying in the
+// same order.
+func (p *Project) earlyAlerts(ctx context.Context, lh *lakehouse.Lakehouse, principal string) map[string]AlertEvaluation {
+	out := map[string]AlertEvaluation{}
+	noSys := func(reads []lakehouse.TableName) bool {
+		return !slices.ContainsFunc(reads, func(t lakehouse.TableName) bool {
+			switch strings.ToLower(t.Schema) {
+			case "sys", "system", "information_schema", "pg_catalog", "temp":
+				return true
+			}
+			return false
+		})
+	}
+	for _, n := range sortedKeys(p.Resources.Alerts) {
+		if ctx.Err() != nil {
+			break
+		}
+		s, errs := p.alertSpec(n)
+		if len(errs) > 0 {
+			continue
+		}
+		if ev, _, done := p.evaluateIf(ctx, lh, principal, s, p.now(), noSys); done {
+			out[n] = ev
+		}
+	}
+	return out
 }

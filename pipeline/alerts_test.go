@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -750,5 +751,55 @@ func TestShortFormAggregationHint(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the error %q lacks %q", err, want)
 		}
+	}
+}
+
+// TestAlertsBesideMonitorsAndHealth: a run evaluates the alerts whose
+// queries read no sys table beside its monitors and health (as its
+// principal), and the others after both, so those see what the health
+// recorded; each is recorded once, with the run. The
+// project's clock counts its calls, so an alert evaluated earlier is
+// dated earlier: revenue (read from gold) before results (read from
+// sys.table_results), though results comes first by name.
+func TestAlertsBesideMonitorsAndHealth(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, fastGold)
+	writeTestFile(t, dir, FileName, testProject+`
+  alerts:
+    a_results: {query: "select count(*) as n from sys.table_results", column: n, op: ">", threshold: 0}
+    z_revenue: {query: "select sum(revenue) as r from gold.revenue", column: r, op: ">", threshold: 1000}
+`)
+	p, err := LoadWith(dir, LoadOptions{Target: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int64
+	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	p.Clock = func() time.Time { return base.Add(time.Duration(calls.Add(1)) * time.Second) }
+	lh := openTarget(t, p)
+	defer lh.Close()
+	run, err := p.Run(ctx, lh, RunOptions{Target: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := map[string]AlertEvaluation{}
+	for _, a := range run.Alerts {
+		at[a.Alert] = a.AlertEvaluation
+	}
+	res, rev := at["a_results"], at["z_revenue"]
+	if res.State == "" || rev.State == "" {
+		t.Fatalf("the run evaluated %+v", run.Alerts)
+	}
+	if !rev.At.Before(res.At) {
+		t.Errorf("z_revenue was evaluated at %s, not before a_results (%s), which reads sys", rev.At, res.At)
+	}
+	if want := fmt.Sprint(count(t, lh, "select * from sys.table_results")); res.Value != want || res.State != AlertTriggered {
+		t.Errorf("a_results is %s with %q (%s), want TRIGGERED with %s: the health's results", res.State, res.Value, res.Error, want)
+	}
+	if n := count(t, lh, "select * from sys.alert_history where run_id = '"+run.RunID+"'"); n != 2 {
+		t.Errorf("%d evaluations recorded with the run, want 2", n)
+	}
+	if n := count(t, lh, "select * from sys.audit where action = 'alert'"); n != 2 {
+		t.Errorf("%d alert reads audited, want 2 (each alert's query run once)", n)
 	}
 }

@@ -1,6 +1,11 @@
 package pipeline
 
-import "github.com/lakebench/lakebench/lakehouse"
+import (
+	"context"
+	"slices"
+
+	"github.com/lakebench/lakebench/lakehouse"
+)
 
 // The kinds of node of the task graph (GraphNode.Kind).
 const (
@@ -27,9 +32,16 @@ type GraphNode struct {
 // Graph is the DAG `lakebench run` without a job runs: one ingest node per
 // source, then one node per model depending on the nodes that build the
 // tables it reads (from DuckDB's parser, Model.Reads), then, when sources
-// have quality rules, one node checking them after all the others. models
+// have quality rules, one node checking them after all the others (a
+// run's plan has it wait only for what the rules read: graph). models
 // come from Models, in build order; the nodes keep that order.
-func (p *Project) Graph(models []Model) []GraphNode {
+func (p *Project) Graph(models []Model) []GraphNode { return p.graph(models, nil) }
+
+// graph is Graph with the checks node depending only on the nodes that
+// build checkReads, the tables the sources' rules read (the checked
+// tables among them: see sourceRuleReads); with checkReads nil (not
+// known) it depends on every other node.
+func (p *Project) graph(models []Model, checkReads []lakehouse.TableName) []GraphNode {
 	var nodes []GraphNode
 	builtBy := map[string]string{}
 	for _, n := range sortedKeys(p.Resources.Sources) {
@@ -51,15 +63,45 @@ func (p *Project) Graph(models []Model) []GraphNode {
 		nodes = append(nodes, node)
 	}
 	// The sources' rules (no build checks bronze) in a last node, after
-	// everything a rule may read.
+	// what they read: a daily run checks the new files beside the models'
+	// builds instead of after the last of them. Not knowing what they
+	// read, after everything.
 	if len(p.sourcesWithRules()) > 0 {
 		node := GraphNode{Key: "checks_sources", Kind: NodeQuality}
 		for _, other := range nodes {
-			node.DependsOn = append(node.DependsOn, other.Key)
+			if checkReads == nil || slices.ContainsFunc(checkReads, func(t lakehouse.TableName) bool { return builtBy[t.String()] == other.Key }) {
+				node.DependsOn = append(node.DependsOn, other.Key)
+			}
 		}
 		nodes = append(nodes, node)
 	}
 	return nodes
+}
+
+// sourceRuleReads are the tables the sources' rules read, from DuckDB's
+// parser (as models' Reads), the checked tables included; ok is false
+// when that is not known: a rule DuckDB cannot parse, or a table named
+// without its schema (a rule then runs after every other node).
+func (p *Project) sourceRuleReads(ctx context.Context, lh sqlParser) (reads []lakehouse.TableName, ok bool) {
+	for _, s := range p.sourcesWithRules() {
+		rules, err := p.Rules(s.Table.String())
+		if err != nil {
+			return nil, false
+		}
+		refs, err := lh.TableRefs(ctx, lakehouse.AuthorizationSQL(s.Table.SQL(), rules))
+		if err != nil {
+			return nil, false
+		}
+		for _, t := range append(refs, s.Table) {
+			if t.Schema == "" {
+				return nil, false
+			}
+			if !slices.Contains(reads, t) {
+				reads = append(reads, t)
+			}
+		}
+	}
+	return reads, true
 }
 
 // sourcesWithRules are bronze's tables with quality rules, as models.

@@ -61,8 +61,10 @@ const (
 // runHealth is a run's step after runMonitors: freshness and completeness
 // of every table, learned from its history (and the explicit objectives of
 // quality_monitors), into sys.table_results with its downstream impact.
-func (p *Project) runHealth(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID string) error {
-	_, err := p.CheckHealth(ctx, lh, principal, runID)
+// models are the run's (their lineage gives each table's downstream
+// impact), nil to read them.
+func (p *Project) runHealth(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID string, models []Model) error {
+	_, err := p.checkHealth(ctx, lh, principal, runID, models)
 	return err
 }
 
@@ -72,7 +74,12 @@ func (p *Project) runHealth(ctx context.Context, lh *lakehouse.Lakehouse, princi
 // table), audited as principal's "health" action. runID is the run
 // evaluating them ("" on demand). It returns what it recorded.
 func (p *Project) CheckHealth(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID string) ([]lakehouse.HealthResult, error) {
-	results, read, err := p.evaluateHealth(ctx, lh, runID, p.now())
+	return p.checkHealth(ctx, lh, principal, runID, nil)
+}
+
+// checkHealth is CheckHealth with the project's models, nil to read them.
+func (p *Project) checkHealth(ctx context.Context, lh *lakehouse.Lakehouse, principal, runID string, models []Model) ([]lakehouse.HealthResult, error) {
+	results, read, err := p.evaluateHealthOf(ctx, lh, runID, p.now(), models)
 	if err != nil {
 		return nil, err
 	}
@@ -99,6 +106,12 @@ type healthSeries struct {
 }
 
 func (p *Project) evaluateHealth(ctx context.Context, lh *lakehouse.Lakehouse, runID string, now time.Time) ([]lakehouse.HealthResult, []string, error) {
+	return p.evaluateHealthOf(ctx, lh, runID, now, nil)
+}
+
+// evaluateHealthOf is evaluateHealth with the project's models, nil to
+// read them.
+func (p *Project) evaluateHealthOf(ctx context.Context, lh *lakehouse.Lakehouse, runID string, now time.Time, models []Model) ([]lakehouse.HealthResult, []string, error) {
 	tables, err := lh.HealthTables(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -107,10 +120,12 @@ func (p *Project) evaluateHealth(ctx context.Context, lh *lakehouse.Lakehouse, r
 	if err != nil {
 		return nil, nil, err
 	}
-	down := p.downstream(ctx, lh)
+	down := p.downstream(ctx, lh, models)
 	var all []*healthSeries
 	var read []string
-	var clock time.Time // the newest day of the target's batches
+	var reqs []lakehouse.StatsRequest
+	var of []*healthSeries // the series each of reqs is for
+	var clock time.Time    // the newest day of the target's batches
 	for _, t := range tables {
 		// A table with a dot in its name (made by a query, or by a model
 		// file named a.b.sql before those were refused) has no
@@ -131,16 +146,24 @@ func (p *Project) evaluateHealth(ctx context.Context, lh *lakehouse.Lakehouse, r
 			col = lakehouse.WholeTable
 		}
 		if col != "-" {
-			s.days, s.err = lh.DailyStats(ctx, t.Table, col, s.columns)
+			reqs = append(reqs, lakehouse.StatsRequest{Table: t.Table, DayColumn: col, Columns: s.columns})
+			of = append(of, s)
 			read = append(read, s.table)
-			if ctx.Err() != nil {
-				return nil, nil, ctx.Err()
-			}
 		}
+		all = append(all, s)
+	}
+	// Every table's days at once: a few statements for all, besides
+	// their scans.
+	for i, r := range lh.HealthStats(ctx, reqs) {
+		of[i].days, of[i].err = r.Days, r.Err
+	}
+	if ctx.Err() != nil {
+		return nil, nil, ctx.Err()
+	}
+	for _, s := range all {
 		if s.dayCol == "" && len(s.days) > 0 {
 			clock = maxTime(clock, s.days[len(s.days)-1].Day)
 		}
-		all = append(all, s)
 	}
 	if clock.IsZero() {
 		for _, s := range all {
@@ -203,10 +226,12 @@ func (p *Project) dayColumn(t lakehouse.HealthTable) string {
 
 // downstream maps each table to every table and registered model
 // downstream of it in lineage ("model:<name>" for a model), in order.
-func (p *Project) downstream(ctx context.Context, lh *lakehouse.Lakehouse) map[string][]string {
-	models, err := p.Models(ctx, lh)
-	if err != nil {
-		return nil // lineage is drawn when the models parse; health does not wait on it
+func (p *Project) downstream(ctx context.Context, lh *lakehouse.Lakehouse, models []Model) map[string][]string {
+	if models == nil {
+		var err error
+		if models, err = p.Models(ctx, lh); err != nil {
+			return nil // lineage is drawn when the models parse; health does not wait on it
+		}
 	}
 	l := p.Lineage(models)
 	out := map[string][]string{}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/sampledata"
 )
 
 // checkRows are the rows every check of TestQualityChecks runs on.
@@ -253,5 +254,60 @@ func TestQualityMessages(t *testing.T) {
 		if got := res.Rows[0][0]; got != want {
 			t.Errorf("%s: got %q, want %q", src, got, want)
 		}
+	}
+}
+
+// TestSourceChecksFollowWhatTheirRulesRead checks that the default run's
+// checks of the sources wait for the tasks that build what their rules
+// read (from DuckDB's parser), not for every other task: on the sample,
+// the loads of the two checked sources and silver.products, which
+// bronze.order_items' price rule joins. A rule that names a table
+// without its schema keeps them after everything.
+func TestSourceChecksFollowWhatTheirRulesRead(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := sampledata.WriteProject(dir); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	deps := func() []string {
+		t.Helper()
+		tasks, err := p.plan(ctx, lh, RunOptions{Job: "default"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range tasks {
+			if tk.key == "checks_sources" {
+				out := slices.Clone(tk.dependsOn)
+				slices.Sort(out)
+				return out
+			}
+		}
+		t.Fatal("no checks_sources task")
+		return nil
+	}
+	if got, want := deps(), []string{"ingest_order_items", "ingest_orders", "silver.products"}; !slices.Equal(got, want) {
+		t.Errorf("checks_sources depends on %v, want %v", got, want)
+	}
+	// A rule reading a gold table waits for its build.
+	p.Resources.Quality["bronze.orders"] = append(p.Resources.Quality["bronze.orders"], QualityRule{Check: QualityCheck{Function: "sql_expression"},
+		Expression: "order_id IN (SELECT order_id FROM gold.order_item_prices)", Criticality: "warn", Name: "priced"})
+	if got := deps(); !slices.Contains(got, "gold.order_item_prices") || slices.Contains(got, "gold.customer_features") {
+		t.Errorf("with a rule reading gold.order_item_prices, checks_sources depends on %v", got)
+	}
+	// A table without a schema: not known, so after every other task.
+	p.Resources.Quality["bronze.orders"] = append(p.Resources.Quality["bronze.orders"], QualityRule{Check: QualityCheck{Function: "sql_expression"},
+		Expression: "order_id IN (SELECT order_id FROM orders)", Criticality: "warn", Name: "unqualified"})
+	tasks, err := p.plan(ctx, lh, RunOptions{Job: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := deps(); len(got) != len(tasks)-1 {
+		t.Errorf("with a rule naming a table without its schema, checks_sources depends on %d of the %d other tasks: %v", len(got), len(tasks)-1, got)
 	}
 }

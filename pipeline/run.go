@@ -78,6 +78,12 @@ type RunResult struct {
 	Steps []StepTime `json:"steps,omitempty"`
 	// stepsMu guards Steps: the monitors and the health run side by side.
 	stepsMu sync.Mutex
+	// early are the alerts evaluated beside the monitors and the health
+	// (earlyAlerts), for the run's last step to record.
+	early map[string]AlertEvaluation
+	// models are the models the run planned, whose lineage the health
+	// step draws.
+	models []Model
 }
 
 // StepTime is one step of a run after its tasks: its name ("monitor
@@ -255,7 +261,11 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 			mu.Unlock()
 		}
 	}
-	tasks, err := p.plan(ctx, lh, opts)
+	models, err := p.Models(ctx, lh)
+	if err != nil {
+		return nil, err
+	}
+	tasks, err := p.planOf(ctx, lh, opts, models)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +273,7 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	// was opened (lakehouse.Open); this process's own runs are not.
 	start := time.Now()
 	res := &RunResult{Run: lakehouse.Run{RunID: newRunID(start), Job: opts.Job, Target: opts.Target,
-		Principal: opts.Principal, StartedAt: start, Status: "running", BundleHash: p.ContentHash()}, Tasks: []lakehouse.TaskRun{}}
+		Principal: opts.Principal, StartedAt: start, Status: "running", BundleHash: p.ContentHash()}, Tasks: []lakehouse.TaskRun{}, models: models}
 	if err := lh.RecordRun(ctx, res.Run); err != nil {
 		return nil, err
 	}
@@ -416,7 +426,7 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 		var alerts []AlertStatus
 		res.timeStep("alerts", func() {
 			var err error
-			if alerts, err = p.runAlerts(ctx, lh, opts.Principal, res.RunID); err != nil {
+			if alerts, err = p.runAlerts(ctx, lh, opts.Principal, res.RunID, res.early); err != nil {
 				errs = append(errs, fmt.Errorf("pipeline: alerts: %w", err))
 			}
 		})
@@ -442,7 +452,9 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 }
 
 // afterTasks runs the monitors and the tables' health, side by side: each
-// reads its own tables and records in its own transaction.
+// reads its own tables and records in its own transaction. Beside them,
+// the alerts whose queries read no sys table are evaluated (earlyAlerts),
+// unless an alerts task of the job may still be evaluating them.
 func (p *Project) afterTasks(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOptions, res *RunResult) []error {
 	var monitorsErr, healthErr error
 	var wg sync.WaitGroup
@@ -450,8 +462,13 @@ func (p *Project) afterTasks(ctx context.Context, lh *lakehouse.Lakehouse, opts 
 		monitorsErr = p.runMonitors(ctx, lh, opts.Principal, res, len(opts.FullRefresh) > 0)
 	})
 	wg.Go(func() {
-		res.timeStep("health", func() { healthErr = p.runHealth(ctx, lh, opts.Principal, res.RunID) })
+		res.timeStep("health", func() { healthErr = p.runHealth(ctx, lh, opts.Principal, res.RunID, res.models) })
 	})
+	if len(p.Resources.Alerts) > 0 && !p.hasAlertsTask(opts.Job) {
+		wg.Go(func() {
+			res.timeStep("alerts beside", func() { res.early = p.earlyAlerts(ctx, lh, opts.Principal) })
+		})
+	}
 	wg.Wait()
 	var errs []error
 	if monitorsErr != nil {
@@ -461,6 +478,12 @@ func (p *Project) afterTasks(ctx context.Context, lh *lakehouse.Lakehouse, opts 
 		errs = append(errs, fmt.Errorf("pipeline: health: %w", healthErr))
 	}
 	return errs
+}
+
+// hasAlertsTask says whether job has a task of type alerts.
+func (p *Project) hasAlertsTask(job string) bool {
+	j, ok := p.Resources.Jobs[job]
+	return ok && slices.ContainsFunc(j.Tasks, func(t Task) bool { return t.Type == "alerts" })
 }
 
 // onlyLate says whether every task still to finish (left(i)) is one the

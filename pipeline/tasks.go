@@ -24,6 +24,11 @@ func (p *Project) plan(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpt
 	if err != nil {
 		return nil, err
 	}
+	return p.planOf(ctx, lh, opts, models)
+}
+
+// planOf is plan of the project's models (Models).
+func (p *Project) planOf(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOptions, models []Model) ([]task, error) {
 	if err := p.checkKinds(models); err != nil {
 		return nil, err
 	}
@@ -39,7 +44,8 @@ func (p *Project) plan(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpt
 	}
 	job := opts.Job
 	if job == "default" || job == "" {
-		return p.defaultPlan(models, refresh)
+		checkReads, _ := p.sourceRuleReads(ctx, lh)
+		return p.defaultPlan(models, checkReads, refresh)
 	}
 	j, ok := p.Resources.Jobs[job]
 	if !ok {
@@ -81,9 +87,9 @@ func orNone(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-func (p *Project) defaultPlan(models []Model, refresh *fullBuilds) ([]task, error) {
+func (p *Project) defaultPlan(models []Model, checkReads []lakehouse.TableName, refresh *fullBuilds) ([]task, error) {
 	var tasks []task
-	for _, node := range p.Graph(models) {
+	for _, node := range p.graph(models, checkReads) {
 		var t task
 		switch node.Kind {
 		case NodeIngest:
