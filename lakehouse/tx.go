@@ -12,7 +12,9 @@ import (
 // Tx is one transaction on a target: a pipeline task runs in exactly one, so
 // a crash or an error leaves the previous state.
 type Tx struct {
-	tx *sql.Tx
+	// tx is the transaction, through a catalogTx: every statement of the
+	// Tx goes through it, so what it remembers of the catalog is current.
+	tx *catalogTx
 	// conn is the connection tx runs on, held for the transaction so a
 	// columnar read (ReadColumns) can reach its driver connection.
 	conn *sql.Conn
@@ -54,7 +56,7 @@ func (lh *Lakehouse) Begin(ctx context.Context) (*Tx, error) {
 		conn.Close()
 		return nil, fmt.Errorf("lakehouse: begin: %w", err)
 	}
-	return &Tx{tx: tx, conn: conn, lh: lh, columns: map[TableName][]Column{}, sniffs: map[TableName]csvSniff{}, began: began}, nil
+	return &Tx{tx: &catalogTx{Tx: tx}, conn: conn, lh: lh, columns: map[TableName][]Column{}, sniffs: map[TableName]csvSniff{}, began: began}, nil
 }
 
 // Commit commits the transaction.
@@ -276,6 +278,13 @@ func sameKey(t TableName, key []string) string {
 }
 
 func tableExists(ctx context.Context, e execer, t TableName) (bool, error) {
+	if c, ok := e.(*catalogTx); ok {
+		rels, err := c.relations(ctx)
+		if err != nil {
+			return false, fmt.Errorf("lakehouse: look up %s: %w", t, err)
+		}
+		return rels[t], nil
+	}
 	var n int
 	err := e.QueryRowContext(ctx, `SELECT count(*) FROM (
 		SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()
