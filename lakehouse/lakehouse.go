@@ -97,6 +97,13 @@ type Lakehouse struct {
 	// volatileMu.
 	volatileMu sync.Mutex
 	volatile   map[string]bool
+	// builtins are the lower-cased names of DuckDB's built-in functions
+	// that a condition selects (see builtinFunctions), under builtinMu.
+	builtinMu sync.Mutex
+	builtins  map[string]map[string]bool
+	// owners is a writer's target owner, read once until something
+	// changes sys.governance (see ownerCache).
+	owners ownerCache
 	// completion is what Complete may suggest of the catalog to the
 	// principal, kept by a read-only session (see completionCatalog).
 	completeMu sync.Mutex

@@ -36,6 +36,10 @@ type Tx struct {
 	// counted are the tables this transaction wrote, whose exact row
 	// counts Commit keeps in sys.catalog (see countRows).
 	counted map[TableName]bool
+	// governs says the transaction may have written sys.governance
+	// (DeployGovernance): the lakehouse's kept owner stays forgotten
+	// until it ends (see ownerCache).
+	governs bool
 }
 
 // Begin starts a transaction.
@@ -67,6 +71,7 @@ func (tx *Tx) Commit() error {
 	tx.lh.commits.Add(1)
 	err := tx.tx.Commit()
 	tx.conn.Close()
+	tx.ended()
 	if err != nil {
 		return fmt.Errorf("lakehouse: commit: %w", err)
 	}
@@ -106,6 +111,7 @@ func (tx *Tx) CommitAudited(ctx context.Context, e AuditEvent) error {
 	lh.commits.Add(1)
 	err = tx.tx.Commit()
 	tx.conn.Close()
+	tx.ended()
 	if err != nil {
 		return fmt.Errorf("lakehouse: commit: %w", err)
 	}
@@ -118,10 +124,20 @@ func (tx *Tx) CommitAudited(ctx context.Context, e AuditEvent) error {
 func (tx *Tx) Rollback() error {
 	err := tx.tx.Rollback()
 	tx.conn.Close() // after Commit, already closed: ErrConnDone
+	tx.ended()
 	if err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return fmt.Errorf("lakehouse: rollback: %w", err)
 	}
 	return nil
+}
+
+// ended is called once the transaction committed or rolled back: a
+// change of sys.governance it made has ended (see ownerCache).
+func (tx *Tx) ended() {
+	if tx.governs {
+		tx.governs = false
+		tx.lh.owners.changed()
+	}
 }
 
 // Exec runs one statement in the transaction and returns the rows affected.

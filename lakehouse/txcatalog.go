@@ -24,6 +24,13 @@ type catalogTx struct {
 	mu   sync.Mutex
 	rels map[TableName]bool // nil: not read since the last catalog change
 	cols map[TableName][]Column
+	// views are the database's views by lower-cased name, with how many
+	// share it (see viewsNamed), keyed by database name; fns the macros
+	// of the catalog (duckdb_functions() not internal).
+	views map[string]map[TableName]int
+	fns   []userFunction
+	// fnsRead says fns were read since the last catalog change.
+	fnsRead bool
 }
 
 func (c *catalogTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -53,7 +60,7 @@ func (c *catalogTx) touch(query string) {
 		return
 	}
 	c.mu.Lock()
-	c.rels, c.cols = nil, nil
+	c.rels, c.cols, c.views, c.fns, c.fnsRead = nil, nil, nil, nil, false
 	c.mu.Unlock()
 }
 
@@ -117,7 +124,13 @@ func mayChangeCatalog(query string) bool {
 		if len(kind) > 2 && kind[0] == "OR" && kind[1] == "REPLACE" {
 			kind = kind[2:]
 		}
-		if kind[0] == "TEMP" || kind[0] == "TEMPORARY" || kind[0] == "SCHEMA" {
+		// A temporary table only: a temporary macro, view or sequence
+		// is listed beside the database's (duckdb_functions() lists
+		// every catalog's macros).
+		if len(kind) > 1 && (kind[0] == "TEMP" || kind[0] == "TEMPORARY") && kind[1] == "TABLE" {
+			return false
+		}
+		if kind[0] == "SCHEMA" {
 			return false
 		}
 	}
@@ -187,4 +200,94 @@ func (c *catalogTx) columns(ctx context.Context, t TableName) ([]Column, error) 
 	c.cols[t] = cols
 	c.mu.Unlock()
 	return slices.Clone(cols), nil
+}
+
+// viewCounts is viewsNamed's look-up of the views of database catalog
+// (lower-cased names, with how many views share each), read once per
+// catalog change. The caller must not change the map.
+func (c *catalogTx) viewCounts(ctx context.Context, catalog string) (map[TableName]int, error) {
+	c.mu.Lock()
+	counts, ok := c.views[catalog]
+	c.mu.Unlock()
+	if ok {
+		return counts, nil
+	}
+	counts, err := readViewCounts(ctx, c.Tx, catalog)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.views == nil {
+		c.views = map[string]map[TableName]int{}
+	}
+	c.views[catalog] = counts
+	c.mu.Unlock()
+	return counts, nil
+}
+
+// userFunction is a function of duckdb_functions() that is not
+// internal: a macro a statement created (CREATE MACRO, CREATE FUNCTION).
+type userFunction struct {
+	name, kind, stability string // stability "" for NULL
+}
+
+// userFunctionWhere are the conditions functionNames is asked with,
+// each as it holds of a userFunction: a macro's stability is NULL and
+// its type macro or table_macro, but the test of each condition
+// (TestUserFunctionWhere) compares it with DuckDB's answer.
+var userFunctionWhere = map[string]func(userFunction) bool{
+	"NOT internal":                func(userFunction) bool { return true },
+	volatileWhere:                 func(f userFunction) bool { return f.stability != "" && f.stability != "CONSISTENT" },
+	"function_type = 'aggregate'": func(f userFunction) bool { return f.kind == "aggregate" },
+}
+
+// userFunctions are the lower-cased names of the functions that are not
+// internal and that where selects, from the catalog's macros read once
+// per catalog change; ok is false for a where not in
+// userFunctionWhere.
+func (c *catalogTx) userFunctions(ctx context.Context, where string) (names map[string]bool, ok bool, err error) {
+	keep, ok := userFunctionWhere[where]
+	if !ok {
+		return nil, false, nil
+	}
+	c.mu.Lock()
+	fns, read := c.fns, c.fnsRead
+	c.mu.Unlock()
+	if !read {
+		if fns, err = readUserFunctions(ctx, c.Tx); err != nil {
+			return nil, true, err
+		}
+		c.mu.Lock()
+		c.fns, c.fnsRead = fns, true
+		c.mu.Unlock()
+	}
+	names = map[string]bool{}
+	for _, f := range fns {
+		if keep(f) {
+			names[f.name] = true
+		}
+	}
+	return names, true, nil
+}
+
+// readUserFunctions lists the functions of duckdb_functions() that are
+// not internal.
+func readUserFunctions(ctx context.Context, e execer) ([]userFunction, error) {
+	// Lower-cased here, not by lower(): a macro may be named lower.
+	rows, err := e.QueryContext(ctx, `SELECT DISTINCT function_name, function_type, coalesce(stability, '')
+		FROM duckdb_functions() WHERE NOT internal`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []userFunction
+	for rows.Next() {
+		var f userFunction
+		if err := rows.Scan(&f.name, &f.kind, &f.stability); err != nil {
+			return nil, err
+		}
+		f.name = strings.ToLower(f.name)
+		out = append(out, f)
+	}
+	return out, rows.Err()
 }

@@ -45,6 +45,11 @@ func TestMayChangeCatalog(t *testing.T) {
 		{"DROP SCHEMA temp CASCADE", true},
 		{"CREATE OR REPLACE TABLE t AS SELECT 1", true},
 		{"CREATE VIEW temp_v AS SELECT 1", true},
+		{"CREATE TEMP MACRO m(x) AS now()", true},
+		{"create or replace temporary macro m(x) AS now()", true},
+		{"CREATE TEMP VIEW v AS SELECT 1", true},
+		{"CREATE TEMP SEQUENCE s", true},
+		{"CREATE TEMP", true},
 	} {
 		if got := mayChangeCatalog(c.sql); got != c.want {
 			t.Errorf("mayChangeCatalog(%q) = %v, want %v", c.sql, got, c.want)
