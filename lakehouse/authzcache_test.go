@@ -3,6 +3,7 @@ package lakehouse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -320,4 +321,158 @@ func TestParseCacheAsDuckDB(t *testing.T) {
 			t.Fatalf("the parse cache holds %d bytes, past its bound %d", n, parseCacheBytes)
 		}
 	}
+}
+
+func TestMayChangeFunctions(t *testing.T) {
+	for _, c := range []struct {
+		sql  string
+		want bool
+	}{
+		{"SELECT 1", false},
+		{"INSERT INTO t VALUES (1)", false},
+		{"CREATE OR REPLACE TABLE gold.x AS SELECT now()", false},
+		{"create or replace temp table lb_checked AS SELECT 1", false},
+		{"CREATE TABLE\"x\"(a INT)", false},
+		{"CREATE VIEW v AS SELECT 1", false},
+		{"DROP TABLE IF EXISTS gold.x", false},
+		{"ALTER TABLE t ADD COLUMN b INT", false},
+		{"CREATE SCHEMA s", false},
+		{"CHECKPOINT", false},
+		{"CREATE MACRO m(x) AS x", true},
+		{"CREATE OR REPLACE TEMP MACRO m(x) AS x", true},
+		{"create temporary function f(x) as x", true},
+		{"CREATE /* TABLE */ MACRO m(x) AS x", true},
+		{"CREATE--\nMACRO m(x) AS x", true},
+		{"CREATE TABLE t AS SELECT 1; CREATE MACRO m(x) AS x", true},
+		{"DROP MACRO m", true},
+		{"DROP MACRO TABLE m", true},
+		{"DROP FUNCTION m", true},
+		{"DROP SCHEMA s CASCADE", true},
+		{"ATTACH 'x.duckdb' AS x", true},
+		{"DETACH x", true},
+		{"IMPORT DATABASE 'd'", true},
+		{"CALL f()", true},
+		{"PRAGMA x", true},
+		{"EXPLAIN ANALYZE CREATE MACRO m(x) AS x", true},
+		{"CREATE TYPE e AS ENUM ('a')", true},
+		{"CREATE", true},
+		{"", true},
+		{"SELECT string_agg(a, '; ') FROM t", false},
+		{"SELECT 'it''s; fine', \"a;b\" FROM t -- ; x", false},
+		{"SELECT 1 /* ; */ + 2", false},
+		{"SELECT 'a'; CREATE MACRO m(x) AS x", true},
+		{"SELECT 'it''s'; CREATE MACRO m(x) AS x", true},
+		{"SELECT E'\\''; CREATE MACRO m(x) AS x; SELECT '", true},
+		{"SELECT $$;$$", true},
+		{"SELECT 'unclosed; CREATE MACRO m(x) AS x", true},
+		{"SELECT \"unclosed; CREATE MACRO m(x) AS x", true},
+		{"SELECT 1 /* unclosed; CREATE MACRO m(x) AS x", true},
+		{"SELECT 1 -- x\n; CREATE MACRO m(x) AS x", true},
+		{"EXPLAIN (FORMAT JSON) SELECT * FROM \"silver\".\"orders\"", false},
+		{"EXPLAIN SELECT 1", false},
+		{"EXPLAIN ANALYZE SELECT 1", true},
+		{"EXPLAIN (ANALYZE, FORMAT JSON) SELECT 1", true},
+		{"EXPLAIN (FORMAT JSON) CREATE MACRO m(x) AS x", true},
+		{"EXPLAIN (FORMAT 'json') SELECT 1", true},
+		{"EXPLAIN (FORMAT JSON SELECT 1", true},
+		{"EXPLAIN", true},
+	} {
+		if got := mayChangeFunctions(c.sql); got != c.want {
+			t.Errorf("mayChangeFunctions(%q) = %v, want %v", c.sql, got, c.want)
+		}
+	}
+}
+
+// TestKeptFunctionsFollowChanges: the list of macros kept between
+// transactions is each transaction's own DuckDB answer, however a macro
+// is made: in another transaction (committed while one is open), by a
+// statement outside any transaction, as a temporary macro on a pooled
+// connection, and dropped again.
+func TestKeptFunctionsFollowChanges(t *testing.T) {
+	lh, ctx := openCacheTarget(t)
+	lh.db.SetMaxOpenConns(2)
+	same := func(tx *Tx, step string) map[string]bool {
+		t.Helper()
+		got, err := tx.functionNames(ctx, "NOT internal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := functionNames(ctx, tx.tx.Tx, "NOT internal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !maps.Equal(got, want) {
+			t.Fatalf("after %s: macros %v, DuckDB %v", step, got, want)
+		}
+		return got
+	}
+	inTx := func(step string, fn func(tx *Tx)) {
+		t.Helper()
+		tx, err := lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		same(tx, step)
+		if fn != nil {
+			fn(tx)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inTx("nothing", nil)
+	inTx("nothing, again", nil)
+	if _, err := lh.db.ExecContext(ctx, "CREATE MACRO main.a(x) AS random()"); err != nil {
+		t.Fatal(err)
+	}
+	inTx("a macro made outside a transaction", nil)
+	// One transaction open (its snapshot taken) while another makes a
+	// macro and commits.
+	open, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Rollback()
+	same(open, "a transaction began")
+	inTx("a macro made in a transaction", func(tx *Tx) {
+		if _, err := tx.Exec(ctx, "CREATE MACRO main.b(x) AS now()"); err != nil {
+			t.Fatal(err)
+		}
+		same(tx, "its own macro")
+	})
+	if got := same(open, "another transaction's macro committed"); got["b"] {
+		t.Fatal("a transaction begun before b was made sees it")
+	}
+	open.Rollback()
+	inTx("b committed", nil)
+	inTx("a temporary macro on a connection", func(tx *Tx) {
+		if _, err := tx.Exec(ctx, "CREATE TEMP MACRO d(x) AS now()"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	// Two transactions at once, on two connections: the one holding d
+	// lists it, the other not, whichever reads first.
+	for i := range 2 {
+		a, err := lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, second := a, b
+		if i == 1 {
+			first, second = b, a
+		}
+		same(first, fmt.Sprintf("a temporary macro, order %d, first", i))
+		same(second, fmt.Sprintf("a temporary macro, order %d, second", i))
+		a.Rollback()
+		b.Rollback()
+	}
+	if _, err := lh.db.ExecContext(ctx, "DROP MACRO main.a"); err != nil {
+		t.Fatal(err)
+	}
+	inTx("a dropped", nil)
 }

@@ -101,6 +101,9 @@ type Lakehouse struct {
 	// that a condition selects (see builtinFunctions), under builtinMu.
 	builtinMu sync.Mutex
 	builtins  map[string]map[string]bool
+	// functions are the macros of the database, kept between
+	// transactions (see functionClock).
+	functions keptFunctions
 	// owners is a writer's target owner, read once until something
 	// changes sys.governance (see ownerCache).
 	owners ownerCache

@@ -55,12 +55,20 @@ func (lh *Lakehouse) Begin(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: begin: %w", err)
 	}
+	// Whether the transaction may take the lakehouse's list of macros
+	// (see functionClock): read before it begins.
+	fnAt, fnClean := functionClock.start()
+	fnClean = fnClean && !connTainted(ctx, conn)
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("lakehouse: begin: %w", err)
 	}
-	return &Tx{tx: &catalogTx{Tx: tx}, conn: conn, lh: lh, columns: map[TableName][]Column{}, sniffs: map[TableName]csvSniff{}, began: began}, nil
+	ct := &catalogTx{Tx: tx}
+	if fnClean {
+		ct.kept, ct.keptAt = &lh.functions, fnAt
+	}
+	return &Tx{tx: ct, conn: conn, lh: lh, columns: map[TableName][]Column{}, sniffs: map[TableName]csvSniff{}, began: began}, nil
 }
 
 // Commit commits the transaction.

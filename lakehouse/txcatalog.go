@@ -31,6 +31,11 @@ type catalogTx struct {
 	fns   []userFunction
 	// fnsRead says fns were read since the last catalog change.
 	fnsRead bool
+	// kept is the lakehouse's list of macros, which the transaction
+	// may take or keep (nil: it may not), as of functionClock's
+	// generation keptAt when it began.
+	kept   *keptFunctions
+	keptAt uint64
 }
 
 func (c *catalogTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -75,7 +80,8 @@ var readOnlyCatalog = []string{"SELECT", "WITH", "FROM", "VALUES", "INSERT", "UP
 // statement whose first keyword (after blanks, comments and opening
 // parentheses) is in readOnlyCatalog, or one that creates a temporary
 // table or a schema or drops a table of catalog temp, it may. A
-// semicolon anywhere but at the end counts as a second statement.
+// semicolon outside quotes and comments but at the end counts as a
+// second statement (see secondStatement).
 func mayChangeCatalog(query string) bool {
 	q := query
 	for {
@@ -102,7 +108,7 @@ func mayChangeCatalog(query string) bool {
 	for end > 0 && strings.ContainsRune(" \t\r\n;", rune(q[end-1])) {
 		end--
 	}
-	if strings.ContainsRune(q[:end], ';') {
+	if secondStatement(q[:end]) {
 		return true
 	}
 	words := strings.Fields(strings.ToUpper(q[:min(end, 64)]))
@@ -253,9 +259,15 @@ func (c *catalogTx) userFunctions(ctx context.Context, where string) (names map[
 	c.mu.Lock()
 	fns, read := c.fns, c.fnsRead
 	c.mu.Unlock()
+	if !read && c.kept != nil {
+		fns, read = c.kept.get(c.keptAt)
+	}
 	if !read {
 		if fns, err = readUserFunctions(ctx, c.Tx); err != nil {
 			return nil, true, err
+		}
+		if c.kept != nil {
+			c.kept.keep(c.keptAt, fns)
 		}
 		c.mu.Lock()
 		c.fns, c.fnsRead = fns, true
@@ -290,4 +302,54 @@ func readUserFunctions(ctx context.Context, e execer) ([]userFunction, error) {
 		out = append(out, f)
 	}
 	return out, rows.Err()
+}
+
+// secondStatement says whether q, a statement text without trailing
+// blanks or semicolons, may hold a second statement: a semicolon outside
+// its quoted strings, quoted names and comments, or anywhere when the
+// text has a backslash or a dollar sign (escape strings, E'...', and
+// dollar-quoted ones, which this does not read), or a string, name or
+// comment it does not close.
+func secondStatement(q string) bool {
+	if strings.ContainsAny(q, "\\$") {
+		return strings.ContainsRune(q, ';')
+	}
+	for i := 0; i < len(q); i++ {
+		switch {
+		case q[i] == ';':
+			return true
+		case q[i] == '\'' || q[i] == '"':
+			// Closed by the same quote not doubled.
+			quote := q[i]
+			j := i + 1
+			for {
+				k := strings.IndexByte(q[j:], quote)
+				if k < 0 {
+					return true
+				}
+				j += k + 1
+				if j < len(q) && q[j] == quote {
+					j++
+					continue
+				}
+				break
+			}
+			i = j - 1
+		case strings.HasPrefix(q[i:], "--"):
+			k := strings.IndexByte(q[i:], '\n')
+			if k < 0 {
+				return false // a comment to the end
+			}
+			i += k
+		case strings.HasPrefix(q[i:], "/*"):
+			// Not nested: a comment DuckDB nests ends later than
+			// here, so less of the text is skipped, never more.
+			k := strings.Index(q[i+2:], "*/")
+			if k < 0 {
+				return true
+			}
+			i += k + 3
+		}
+	}
+	return false
 }
