@@ -514,7 +514,7 @@ func tamperEvent(kind, path string, b *logBreak) AuditEvent {
 
 // appendAudit chains e after head into sys.audit in tx, returning the new
 // head.
-func appendAudit(ctx context.Context, tx *sql.Tx, head chainHead, e AuditEvent) (chainHead, error) {
+func appendAudit(ctx context.Context, tx execer, head chainHead, e AuditEvent) (chainHead, error) {
 	e.normalize()
 	e.chain(head)
 	if err := insertAudit(ctx, tx, e); err != nil {

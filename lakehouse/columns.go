@@ -331,7 +331,7 @@ func (r *columnRead) rowsRead() int {
 
 // fetchAll runs a read's queries into reads and checks each column got
 // the table's rows.
-func fetchAll(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableName, queries []string, reads []columnRead, rows int) error {
+func fetchAll(ctx context.Context, conn *sql.Conn, tx execer, table TableName, queries []string, reads []columnRead, rows int) error {
 	for _, q := range queries {
 		if err := fetchColumns(ctx, conn, tx, q, reads); err != nil {
 			if ctx.Err() != nil {
@@ -349,7 +349,7 @@ func fetchAll(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableName, 
 }
 
 // readColumnsOn reads columns of table inside tx, which runs on conn.
-func readColumnsOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableName, columns []string) (*ColumnData, error) {
+func readColumnsOn(ctx context.Context, conn *sql.Conn, tx execer, table TableName, columns []string) (*ColumnData, error) {
 	declared, err := describeTable(ctx, tx, table)
 	if err != nil {
 		return nil, err
@@ -376,7 +376,7 @@ func readColumnsOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableN
 
 // readColumnsMatrixOn is readColumnsOn with the matrix columns read into a
 // RowMatrix (see Tx.ReadColumnsMatrix).
-func readColumnsMatrixOn(ctx context.Context, conn *sql.Conn, tx *sql.Tx, table TableName, columns, matrix []string) (*ColumnData, error) {
+func readColumnsMatrixOn(ctx context.Context, conn *sql.Conn, tx execer, table TableName, columns, matrix []string) (*ColumnData, error) {
 	declared, err := describeTable(ctx, tx, table)
 	if err != nil {
 		return nil, err
@@ -457,7 +457,7 @@ var matrixResultBytes = 16 << 20
 // table is read in ranges of its rowid of whole row groups, each query's
 // result within maxBytes (but for one row group). All run in the same
 // transaction, so they see the same rows.
-func readQueries(ctx context.Context, tx *sql.Tx, table TableName, declared []Column, reads []columnRead, maxBytes int) ([]string, int64, int64, error) {
+func readQueries(ctx context.Context, tx execer, table TableName, declared []Column, reads []columnRead, maxBytes int) ([]string, int64, int64, error) {
 	all := selectReads(table, reads)
 	var n int64
 	var isTable bool

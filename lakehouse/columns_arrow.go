@@ -22,7 +22,7 @@ const ColumnarReads = "arrow"
 // columns, not one per column: a table's rows need not come in the same
 // order twice (a view over a join, as an ingested table is, scanned by
 // several threads), and a row's values must stay together.
-func fetchColumns(ctx context.Context, conn *sql.Conn, _ *sql.Tx, query string, reads []columnRead) error {
+func fetchColumns(ctx context.Context, conn *sql.Conn, _ execer, query string, reads []columnRead) error {
 	return conn.Raw(func(dc any) error {
 		dconn, ok := duckConn(dc)
 		if !ok {

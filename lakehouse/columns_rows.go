@@ -17,7 +17,7 @@ const ColumnarReads = "database/sql"
 // tag, which makes (see the Makefile) use DuckDB's Arrow interface
 // instead. One query for all the columns, as there: a row's values must
 // come from the same scan.
-func fetchColumns(ctx context.Context, _ *sql.Conn, tx *sql.Tx, query string, reads []columnRead) error {
+func fetchColumns(ctx context.Context, _ *sql.Conn, tx execer, query string, reads []columnRead) error {
 	rows, err := tx.QueryContext(ctx, query)
 	if err != nil {
 		return err

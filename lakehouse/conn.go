@@ -60,12 +60,20 @@ func (c cleanConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		dc.Close()
 		return nil, fmt.Errorf("lakehouse: not a DuckDB connection: %T", dc)
 	}
-	return &cleanConn{conn}, nil
+	return &cleanConn{Conn: conn}, nil
 }
 
 // cleanConn is a duckdb-go connection (every method of it) that ends
-// DuckDB's unfinished query before it closes.
-type cleanConn struct{ *duckdb.Conn }
+// DuckDB's unfinished query before it closes, and moves functionClock
+// around statements that may change functions (fnclock.go).
+type cleanConn struct {
+	*duckdb.Conn
+	// tainted says a statement that may change functions ran on the
+	// connection (it may hold temporary macros); inTx that a
+	// transaction is open on it, txChanges that one of its statements
+	// may have changed functions.
+	tainted, inTx, txChanges bool
+}
 
 func (c *cleanConn) Close() error {
 	c.Conn.ExecContext(context.Background(), "SELECT 1", nil) // its error is no matter: DuckDB ends the query first

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Governance, Unity Catalog-like: principals (users, service principals,
@@ -106,6 +107,11 @@ func (e *AccessError) Error() string {
 // deployer) becomes the owner only at the first deploy: a later deploy
 // never replaces the owner (SetOwner does, for the owner alone).
 func (tx *Tx) DeployGovernance(ctx context.Context, g Governance) error {
+	if !tx.governs {
+		// The kept owner is forgotten until the transaction ends.
+		tx.lh.owners.change()
+		tx.governs = true
+	}
 	stmts := []string{"DELETE FROM sys.group_members", "DELETE FROM sys.grants"}
 	for _, s := range stmts {
 		if _, err := tx.tx.ExecContext(ctx, s); err != nil {
@@ -172,12 +178,79 @@ func (lh *Lakehouse) owner(ctx context.Context) (string, error) {
 		}
 		return id.owner, nil
 	}
+	if owner, ok := lh.owners.get(); ok {
+		return owner, nil
+	}
+	at, clean := lh.owners.start()
 	var owner string
 	err := lh.db.QueryRowContext(ctx, "SELECT owner FROM sys.governance LIMIT 1").Scan(&owner)
 	if err != nil && !isNoRows(err) {
 		return "", fmt.Errorf("lakehouse: owner: %w", err)
 	}
+	if clean {
+		lh.owners.keep(at, owner)
+	}
 	return owner, nil
+}
+
+// ownerCache keeps a writer's owner, as read from sys.governance, until
+// a change of sys.governance may have begun: every statement of this
+// process that writes sys.governance (SetOwner; DeployGovernance, until
+// its transaction ends) runs between change and changed, and no other
+// process writes the file while this one holds the writer's lock. An
+// owner read is kept only when no change was under way when it began
+// and none began before it ended (the generation did not move), so what
+// is kept is what sys.governance holds until the next change begins.
+type ownerCache struct {
+	mu    sync.Mutex
+	gen   uint64 // moved when a change begins and when it ends
+	open  int    // changes under way
+	valid bool
+	at    uint64 // gen owner was read at
+	owner string
+}
+
+// get returns the kept owner, if it is still current.
+func (c *ownerCache) get() (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.owner, c.valid && c.at == c.gen && c.open == 0
+}
+
+// start is called before reading the owner: the generation, and whether
+// no change is under way.
+func (c *ownerCache) start() (uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen, c.open == 0
+}
+
+// keep keeps owner, read since start returned at, unless a change began
+// since.
+func (c *ownerCache) keep(at uint64, owner string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == at && c.open == 0 {
+		c.valid, c.at, c.owner = true, at, owner
+	}
+}
+
+// change is called before a statement or transaction that may write
+// sys.governance, changed once it has committed or rolled back.
+func (c *ownerCache) change() {
+	c.mu.Lock()
+	c.gen++
+	c.open++
+	c.valid = false
+	c.mu.Unlock()
+}
+
+func (c *ownerCache) changed() {
+	c.mu.Lock()
+	c.gen++
+	c.open--
+	c.valid = false
+	c.mu.Unlock()
 }
 
 // Authorize checks that principal may read reads and write writes, and
@@ -391,8 +464,8 @@ func (lh *Lakehouse) sandbox(ctx context.Context) error {
 // command that asks whether its SQL is a SELECT, then runs it, parses it
 // once.
 func (lh *Lakehouse) parse(ctx context.Context, sqlText string) (string, error) {
-	var doc string
-	if err := lh.db.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", sqlText).Scan(&doc); err != nil {
+	doc, err := serializeSQL(ctx, lh.db, sqlText)
+	if err != nil {
 		return "", fmt.Errorf("lakehouse: parse: %w", err)
 	}
 	lh.parsedMu.Lock()

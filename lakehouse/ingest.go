@@ -468,6 +468,14 @@ func (l *loader) quarantineTable() TableName {
 
 // tableColumns lists a table's columns in order; nil if it does not exist.
 func tableColumns(ctx context.Context, e execer, t TableName) ([]Column, error) {
+	if c, ok := e.(*catalogTx); ok {
+		return c.columns(ctx, t)
+	}
+	return readTableColumns(ctx, e, t)
+}
+
+// readTableColumns is tableColumns, asked of DuckDB.
+func readTableColumns(ctx context.Context, e execer, t TableName) ([]Column, error) {
 	rows, err := e.QueryContext(ctx, `SELECT column_name, data_type FROM duckdb_columns()
 		WHERE database_name = current_database() AND schema_name = ? AND table_name = ? ORDER BY column_index`, t.Schema, t.Name)
 	if err != nil {

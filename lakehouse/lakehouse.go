@@ -97,6 +97,16 @@ type Lakehouse struct {
 	// volatileMu.
 	volatileMu sync.Mutex
 	volatile   map[string]bool
+	// builtins are the lower-cased names of DuckDB's built-in functions
+	// that a condition selects (see builtinFunctions), under builtinMu.
+	builtinMu sync.Mutex
+	builtins  map[string]map[string]bool
+	// functions are the macros of the database, kept between
+	// transactions (see functionClock).
+	functions keptFunctions
+	// owners is a writer's target owner, read once until something
+	// changes sys.governance (see ownerCache).
+	owners ownerCache
 	// completion is what Complete may suggest of the catalog to the
 	// principal, kept by a read-only session (see completionCatalog).
 	completeMu sync.Mutex

@@ -107,8 +107,8 @@ func (lh *Lakehouse) planPreview(ctx context.Context, q string, n int64) *previe
 func (lh *Lakehouse) parseTree(ctx context.Context, q string) (map[string]any, error) {
 	// Not lh.parse: its kept tree is for the access check of the text
 	// it parsed last.
-	var doc string
-	if err := lh.db.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", q).Scan(&doc); err != nil {
+	doc, err := serializeSQL(ctx, lh.db, q)
+	if err != nil {
 		return nil, err
 	}
 	var tree map[string]any

@@ -277,7 +277,10 @@ func (lh *Lakehouse) SetOwner(ctx context.Context, by, to string) error {
 	if err := lh.CheckPermission(ctx, by, Owner, "owner set"); err != nil {
 		return err
 	}
-	if _, err := lh.db.ExecContext(ctx, "UPDATE sys.governance SET owner = ?, deployed_at = now()::TIMESTAMP", to); err != nil {
+	lh.owners.change()
+	_, err = lh.db.ExecContext(ctx, "UPDATE sys.governance SET owner = ?, deployed_at = now()::TIMESTAMP", to)
+	lh.owners.changed()
+	if err != nil {
 		return fmt.Errorf("lakehouse: set owner: %w", err)
 	}
 	return lh.Audit(ctx, AuditEvent{Principal: by, Action: "owner set", Allowed: true, Detail: "owner of target " + lh.targetName() + ": " + own + " -> " + to})

@@ -517,7 +517,7 @@ func access(ctx context.Context, c queryConn, sqlText, parsed string, strict boo
 	var tree map[string]any
 	doc := parsed
 	if doc == "" {
-		if err := c.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", sqlText).Scan(&doc); err != nil {
+		if doc, err = serializeSQL(ctx, c, sqlText); err != nil {
 			return nil, nil, fmt.Errorf("lakehouse: parse: %w", err)
 		}
 	}
@@ -781,24 +781,14 @@ func viewsNamed(ctx context.Context, c queryConn, tree map[string]any, catalog s
 		return views, nil
 	}
 	viewLookups.Add(1)
-	// One lookup for every name: this database's views, counted by
-	// lower-cased name (a name two views share is neither's).
-	rows, err := c.QueryContext(ctx, `SELECT lower(schema_name), lower(view_name), count(*) FROM duckdb_views()
-		WHERE database_name = ? AND NOT internal AND NOT temporary GROUP BY ALL`, catalog)
+	var counts map[TableName]int
+	var err error
+	if ct, ok := c.(*catalogTx); ok {
+		counts, err = ct.viewCounts(ctx, catalog)
+	} else {
+		counts, err = readViewCounts(ctx, c, catalog)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("lakehouse: access: %w", err)
-	}
-	defer rows.Close()
-	counts := map[TableName]int{}
-	for rows.Next() {
-		var t TableName
-		var n int
-		if err := rows.Scan(&t.Schema, &t.Name, &n); err != nil {
-			return nil, fmt.Errorf("lakehouse: access: %w", err)
-		}
-		counts[t] = n
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("lakehouse: access: %w", err)
 	}
 	for _, t := range names {
@@ -807,6 +797,28 @@ func viewsNamed(ctx context.Context, c queryConn, tree map[string]any, catalog s
 		}
 	}
 	return views, nil
+}
+
+// readViewCounts is one lookup for every name: the views of database
+// catalog, counted by lower-cased name (a name two views share is
+// neither's).
+func readViewCounts(ctx context.Context, c queryConn, catalog string) (map[TableName]int, error) {
+	// Lower-cased here, not by lower(): a macro may be named lower.
+	rows, err := c.QueryContext(ctx, `SELECT schema_name, view_name FROM duckdb_views()
+		WHERE database_name = ? AND NOT internal AND NOT temporary`, catalog)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counts := map[TableName]int{}
+	for rows.Next() {
+		var t TableName
+		if err := rows.Scan(&t.Schema, &t.Name); err != nil {
+			return nil, err
+		}
+		counts[TableName{Schema: strings.ToLower(t.Schema), Name: strings.ToLower(t.Name)}]++
+	}
+	return counts, rows.Err()
 }
 
 // checkThroughViews plans the SELECT with each view it names replaced by an

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -445,13 +446,55 @@ const volatileWhere = "stability <> 'CONSISTENT'"
 
 // functionNames are the lower-case names of DuckDB's functions that where
 // (a condition on duckdb_functions(), a constant of this package) selects.
+// DuckDB's built-in functions (internal) are the same for the life of
+// the lakehouse, as no extension is ever loaded, so they are read once
+// per condition (builtinFunctions); the others, macros statements
+// created, are read once per transaction and catalog change (see
+// catalogTx.userFunctions). The caller must not change the map.
 func (tx *Tx) functionNames(ctx context.Context, where string) (map[string]bool, error) {
-	return functionNames(ctx, tx.tx, where)
+	builtin, err := tx.lh.builtinFunctions(ctx, where)
+	if err != nil {
+		return nil, err
+	}
+	user, ok, err := tx.tx.userFunctions(ctx, where)
+	if !ok {
+		user, err = functionNames(ctx, tx.tx, "NOT internal AND ("+where+")")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(user) == 0 {
+		return builtin, nil
+	}
+	out := maps.Clone(builtin)
+	maps.Copy(out, user)
+	return out, nil
+}
+
+// builtinFunctions are the lower-cased names of DuckDB's built-in
+// functions (internal) that where selects, read once per condition.
+// The caller must not change the map.
+func (lh *Lakehouse) builtinFunctions(ctx context.Context, where string) (map[string]bool, error) {
+	lh.builtinMu.Lock()
+	defer lh.builtinMu.Unlock()
+	if names, ok := lh.builtins[where]; ok {
+		return names, nil
+	}
+	names, err := functionNames(ctx, lh.db, "internal AND ("+where+")")
+	if err != nil {
+		return nil, err
+	}
+	if lh.builtins == nil {
+		lh.builtins = map[string]map[string]bool{}
+	}
+	lh.builtins[where] = names
+	return names, nil
 }
 
 // functionNames is Tx.functionNames on any connection.
 func functionNames(ctx context.Context, e execer, where string) (map[string]bool, error) {
-	rows, err := e.QueryContext(ctx, "SELECT DISTINCT lower(function_name) FROM duckdb_functions() WHERE "+where)
+	// Lower-cased here, not by lower(): a macro may be named lower.
+	rows, err := e.QueryContext(ctx, "SELECT DISTINCT function_name FROM duckdb_functions() WHERE "+where)
 	if err != nil {
 		return nil, err
 	}
@@ -462,7 +505,7 @@ func functionNames(ctx context.Context, e execer, where string) (map[string]bool
 		if err := rows.Scan(&n); err != nil {
 			return nil, err
 		}
-		out[n] = true
+		out[strings.ToLower(n)] = true
 	}
 	return out, rows.Err()
 }
@@ -474,8 +517,8 @@ const inputPlaceholder = "lb_input_view"
 // parseSQL is DuckDB's parse tree of one statement, as json_serialize_sql
 // gives it.
 func (tx *Tx) parseSQL(ctx context.Context, sqlText string) (map[string]any, error) {
-	var text string
-	if err := tx.tx.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", strings.ReplaceAll(sqlText, InputView, inputPlaceholder)).Scan(&text); err != nil {
+	text, err := serializeSQL(ctx, tx.tx, strings.ReplaceAll(sqlText, InputView, inputPlaceholder))
+	if err != nil {
 		return nil, err
 	}
 	var tree map[string]any

@@ -84,21 +84,11 @@ func (tx *Tx) recordCounts(ctx context.Context) error {
 
 // relations lists the tables and views the transaction sees.
 func (tx *Tx) relations(ctx context.Context) (map[TableName]bool, error) {
-	rows, err := tx.tx.QueryContext(ctx, `SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()
-		UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal`)
+	rels, err := tx.tx.relations(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: row counts: %w", err)
 	}
-	defer rows.Close()
-	out := map[TableName]bool{}
-	for rows.Next() {
-		var t TableName
-		if err := rows.Scan(&t.Schema, &t.Name); err != nil {
-			return nil, fmt.Errorf("lakehouse: row counts: %w", err)
-		}
-		out[t] = true
-	}
-	return out, rows.Err()
+	return rels, nil
 }
 
 // recordCountSizes keeps, just after the commit that counted tables, the

@@ -3,8 +3,6 @@
 package lakehouse
 
 import (
-	"context"
-	"database/sql/driver"
 	"sort"
 	"strings"
 	"sync"
@@ -43,7 +41,8 @@ func StartStatementProfile() func() []StatementStat {
 	}
 }
 
-func noteStatement(q string, d time.Duration) {
+func noteStatement(q string, start time.Time) {
+	d := time.Since(start)
 	profile.Lock()
 	defer profile.Unlock()
 	if !profile.on {
@@ -62,16 +61,4 @@ func noteStatement(q string, d time.Duration) {
 	s.Total += d
 }
 
-func (c *cleanConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
-	start := time.Now()
-	r, err := c.Conn.ExecContext(ctx, q, args)
-	noteStatement(q, time.Since(start))
-	return r, err
-}
-
-func (c *cleanConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
-	start := time.Now()
-	r, err := c.Conn.QueryContext(ctx, q, args)
-	noteStatement(q, time.Since(start))
-	return r, err
-}
+func now() time.Time { return time.Now() }

@@ -12,7 +12,9 @@ import (
 // Tx is one transaction on a target: a pipeline task runs in exactly one, so
 // a crash or an error leaves the previous state.
 type Tx struct {
-	tx *sql.Tx
+	// tx is the transaction, through a catalogTx: every statement of the
+	// Tx goes through it, so what it remembers of the catalog is current.
+	tx *catalogTx
 	// conn is the connection tx runs on, held for the transaction so a
 	// columnar read (ReadColumns) can reach its driver connection.
 	conn *sql.Conn
@@ -34,6 +36,10 @@ type Tx struct {
 	// counted are the tables this transaction wrote, whose exact row
 	// counts Commit keeps in sys.catalog (see countRows).
 	counted map[TableName]bool
+	// governs says the transaction may have written sys.governance
+	// (DeployGovernance): the lakehouse's kept owner stays forgotten
+	// until it ends (see ownerCache).
+	governs bool
 }
 
 // Begin starts a transaction.
@@ -49,12 +55,20 @@ func (lh *Lakehouse) Begin(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: begin: %w", err)
 	}
+	// Whether the transaction may take the lakehouse's list of macros
+	// (see functionClock): read before it begins.
+	fnAt, fnClean := functionClock.start()
+	fnClean = fnClean && !connTainted(ctx, conn)
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("lakehouse: begin: %w", err)
 	}
-	return &Tx{tx: tx, conn: conn, lh: lh, columns: map[TableName][]Column{}, sniffs: map[TableName]csvSniff{}, began: began}, nil
+	ct := &catalogTx{Tx: tx}
+	if fnClean {
+		ct.kept, ct.keptAt = &lh.functions, fnAt
+	}
+	return &Tx{tx: ct, conn: conn, lh: lh, columns: map[TableName][]Column{}, sniffs: map[TableName]csvSniff{}, began: began}, nil
 }
 
 // Commit commits the transaction.
@@ -65,6 +79,7 @@ func (tx *Tx) Commit() error {
 	tx.lh.commits.Add(1)
 	err := tx.tx.Commit()
 	tx.conn.Close()
+	tx.ended()
 	if err != nil {
 		return fmt.Errorf("lakehouse: commit: %w", err)
 	}
@@ -104,6 +119,7 @@ func (tx *Tx) CommitAudited(ctx context.Context, e AuditEvent) error {
 	lh.commits.Add(1)
 	err = tx.tx.Commit()
 	tx.conn.Close()
+	tx.ended()
 	if err != nil {
 		return fmt.Errorf("lakehouse: commit: %w", err)
 	}
@@ -116,10 +132,20 @@ func (tx *Tx) CommitAudited(ctx context.Context, e AuditEvent) error {
 func (tx *Tx) Rollback() error {
 	err := tx.tx.Rollback()
 	tx.conn.Close() // after Commit, already closed: ErrConnDone
+	tx.ended()
 	if err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return fmt.Errorf("lakehouse: rollback: %w", err)
 	}
 	return nil
+}
+
+// ended is called once the transaction committed or rolled back: a
+// change of sys.governance it made has ended (see ownerCache).
+func (tx *Tx) ended() {
+	if tx.governs {
+		tx.governs = false
+		tx.lh.owners.changed()
+	}
 }
 
 // Exec runs one statement in the transaction and returns the rows affected.
@@ -280,6 +306,13 @@ func sameKey(t TableName, key []string) string {
 }
 
 func tableExists(ctx context.Context, e execer, t TableName) (bool, error) {
+	if c, ok := e.(*catalogTx); ok {
+		rels, err := c.relations(ctx)
+		if err != nil {
+			return false, fmt.Errorf("lakehouse: look up %s: %w", t, err)
+		}
+		return rels[t], nil
+	}
 	var n int
 	err := e.QueryRowContext(ctx, `SELECT count(*) FROM (
 		SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()

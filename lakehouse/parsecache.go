@@ -1,0 +1,51 @@
+package lakehouse
+
+import (
+	"context"
+	"sync"
+)
+
+// DuckDB's parse tree of a statement (json_serialize_sql) depends on its
+// text alone: the parser reads no catalog, and its options are settings
+// no statement run through lakebench may change (SET is refused to
+// everyone). A daily run parsed the same few texts (a model's SELECT, a
+// rule's expressions) about eighty times, each a statement of its own;
+// parses keeps the trees by text, in this process.
+var parses = parseCache{docs: map[string]string{}}
+
+// parseCacheBytes bounds the texts and trees parses keeps; past it, it
+// starts over.
+const parseCacheBytes = 16 << 20
+
+type parseCache struct {
+	mu    sync.Mutex
+	docs  map[string]string
+	bytes int
+}
+
+// serializeSQL is DuckDB's parse tree of sqlText as json_serialize_sql
+// gives it (an error document for SQL it cannot parse), asked of e once
+// per text.
+func serializeSQL(ctx context.Context, e execer, sqlText string) (string, error) {
+	parses.mu.Lock()
+	doc, ok := parses.docs[sqlText]
+	parses.mu.Unlock()
+	if ok {
+		return doc, nil
+	}
+	if err := e.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", sqlText).Scan(&doc); err != nil {
+		return "", err
+	}
+	parses.mu.Lock()
+	defer parses.mu.Unlock()
+	if n := len(sqlText) + len(doc); n <= parseCacheBytes {
+		if parses.bytes+n > parseCacheBytes {
+			parses.docs, parses.bytes = map[string]string{}, 0
+		}
+		if _, dup := parses.docs[sqlText]; !dup {
+			parses.docs[sqlText] = doc
+			parses.bytes += n
+		}
+	}
+	return doc, nil
+}

@@ -1,0 +1,355 @@
+package lakehouse
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// catalogTx is a transaction's *sql.Tx that remembers what DuckDB's
+// catalog says inside it (which tables and views exist, a table's
+// columns) until a statement that may change the catalog runs in it. A
+// pipeline task asked duckdb_tables() and duckdb_views() a hundred times
+// a daily run (each scan of the catalog about 2-3 CPU-ms, as much as a
+// day's insert into a small table): its checks ask the same question of
+// the same snapshot over and over. Within a transaction only its own
+// statements change what it sees (DuckDB's catalog is versioned like its
+// rows), and every statement goes through here, so forgetting on any
+// statement that is not plainly a query or a DML (mayChangeCatalog) keeps
+// the answers those of asking DuckDB.
+type catalogTx struct {
+	*sql.Tx
+	mu   sync.Mutex
+	rels map[TableName]bool // nil: not read since the last catalog change
+	cols map[TableName][]Column
+	// views are the database's views by lower-cased name, with how many
+	// share it (see viewsNamed), keyed by database name; fns the macros
+	// of the catalog (duckdb_functions() not internal).
+	views map[string]map[TableName]int
+	fns   []userFunction
+	// fnsRead says fns were read since the last catalog change.
+	fnsRead bool
+	// kept is the lakehouse's list of macros, which the transaction
+	// may take or keep (nil: it may not), as of functionClock's
+	// generation keptAt when it began.
+	kept   *keptFunctions
+	keptAt uint64
+}
+
+func (c *catalogTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	c.touch(query)
+	return c.Tx.ExecContext(ctx, query, args...)
+}
+
+func (c *catalogTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	c.touch(query)
+	return c.Tx.QueryContext(ctx, query, args...)
+}
+
+func (c *catalogTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	c.touch(query)
+	return c.Tx.QueryRowContext(ctx, query, args...)
+}
+
+func (c *catalogTx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	c.touch(query)
+	return c.Tx.PrepareContext(ctx, query)
+}
+
+// touch forgets what is known of the catalog before a statement that may
+// change it runs (and whether it then fails or not).
+func (c *catalogTx) touch(query string) {
+	if !mayChangeCatalog(query) {
+		return
+	}
+	c.mu.Lock()
+	c.rels, c.cols, c.views, c.fns, c.fnsRead = nil, nil, nil, nil, false
+	c.mu.Unlock()
+}
+
+// readOnlyCatalog are the first keywords of statements that cannot create,
+// drop, rename or alter a table or view: queries and DML. EXPLAIN is not
+// one (EXPLAIN ANALYZE runs its statement), nor PRAGMA, CALL, SET, COPY,
+// ATTACH or anything else.
+var readOnlyCatalog = []string{"SELECT", "WITH", "FROM", "VALUES", "INSERT", "UPDATE", "DELETE", "DESCRIBE"}
+
+// mayChangeCatalog reports whether a statement text may change the
+// tables and views of the database or their columns: unless it is one
+// statement whose first keyword (after blanks, comments and opening
+// parentheses) is in readOnlyCatalog, or one that creates a temporary
+// table or a schema or drops a table of catalog temp, it may. A
+// semicolon outside quotes and comments but at the end counts as a
+// second statement (see secondStatement).
+func mayChangeCatalog(query string) bool {
+	q := query
+	for {
+		q = strings.TrimLeft(q, " \t\r\n(")
+		switch {
+		case strings.HasPrefix(q, "--"):
+			i := strings.IndexByte(q, '\n')
+			if i < 0 {
+				return true
+			}
+			q = q[i+1:]
+			continue
+		case strings.HasPrefix(q, "/*"):
+			i := strings.Index(q, "*/")
+			if i < 0 {
+				return true
+			}
+			q = q[i+2:]
+			continue
+		}
+		break
+	}
+	end := len(q)
+	for end > 0 && strings.ContainsRune(" \t\r\n;", rune(q[end-1])) {
+		end--
+	}
+	if secondStatement(q[:end]) {
+		return true
+	}
+	words := strings.Fields(strings.ToUpper(q[:min(end, 64)]))
+	if len(words) == 0 {
+		return true
+	}
+	word := words[0]
+	if i := strings.IndexFunc(word, func(r rune) bool { return r < 'A' || r > 'Z' }); i >= 0 {
+		word = word[:i]
+	}
+	if slices.Contains(readOnlyCatalog, word) {
+		return false
+	}
+	// What lakebench's own statements change besides: temporary tables
+	// (catalog temp, which the cache does not hold) and schemas (which
+	// hold no table when created).
+	if word == "CREATE" && len(words) > 1 {
+		kind := words[1:]
+		if len(kind) > 2 && kind[0] == "OR" && kind[1] == "REPLACE" {
+			kind = kind[2:]
+		}
+		// A temporary table only: a temporary macro, view or sequence
+		// is listed beside the database's (duckdb_functions() lists
+		// every catalog's macros).
+		if len(kind) > 1 && (kind[0] == "TEMP" || kind[0] == "TEMPORARY") && kind[1] == "TABLE" {
+			return false
+		}
+		if kind[0] == "SCHEMA" {
+			return false
+		}
+	}
+	if word == "DROP" && len(words) > 2 && (words[1] == "TABLE" || words[1] == "VIEW") {
+		name := words[2:]
+		if len(name) > 2 && name[0] == "IF" && name[1] == "EXISTS" {
+			name = name[2:]
+		}
+		if len(name) == 1 && strings.HasPrefix(name[0], "TEMP.") && !strings.Contains(name[0], ",") {
+			return false
+		}
+	}
+	return true
+}
+
+// relationsSQL lists the tables and views of the database.
+const relationsSQL = `SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()
+		UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal`
+
+// relations is the set of tables and views the transaction sees, read
+// once per catalog change. The caller must not change the map.
+func (c *catalogTx) relations(ctx context.Context) (map[TableName]bool, error) {
+	c.mu.Lock()
+	rels := c.rels
+	c.mu.Unlock()
+	if rels != nil {
+		return rels, nil
+	}
+	rows, err := c.Tx.QueryContext(ctx, relationsSQL)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	rels = map[TableName]bool{}
+	for rows.Next() {
+		var t TableName
+		if err := rows.Scan(&t.Schema, &t.Name); err != nil {
+			return nil, err
+		}
+		rels[t] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.rels = rels
+	c.mu.Unlock()
+	return rels, nil
+}
+
+// columns is tableColumns, read once per table and catalog change.
+func (c *catalogTx) columns(ctx context.Context, t TableName) ([]Column, error) {
+	c.mu.Lock()
+	cols, ok := c.cols[t]
+	c.mu.Unlock()
+	if ok {
+		return slices.Clone(cols), nil
+	}
+	cols, err := readTableColumns(ctx, c.Tx, t)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.cols == nil {
+		c.cols = map[TableName][]Column{}
+	}
+	c.cols[t] = cols
+	c.mu.Unlock()
+	return slices.Clone(cols), nil
+}
+
+// viewCounts is viewsNamed's look-up of the views of database catalog
+// (lower-cased names, with how many views share each), read once per
+// catalog change. The caller must not change the map.
+func (c *catalogTx) viewCounts(ctx context.Context, catalog string) (map[TableName]int, error) {
+	c.mu.Lock()
+	counts, ok := c.views[catalog]
+	c.mu.Unlock()
+	if ok {
+		return counts, nil
+	}
+	counts, err := readViewCounts(ctx, c.Tx, catalog)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.views == nil {
+		c.views = map[string]map[TableName]int{}
+	}
+	c.views[catalog] = counts
+	c.mu.Unlock()
+	return counts, nil
+}
+
+// userFunction is a function of duckdb_functions() that is not
+// internal: a macro a statement created (CREATE MACRO, CREATE FUNCTION).
+type userFunction struct {
+	name, kind, stability string // stability "" for NULL
+}
+
+// userFunctionWhere are the conditions functionNames is asked with,
+// each as it holds of a userFunction: a macro's stability is NULL and
+// its type macro or table_macro, but the test of each condition
+// (TestUserFunctionWhere) compares it with DuckDB's answer.
+var userFunctionWhere = map[string]func(userFunction) bool{
+	"NOT internal":                func(userFunction) bool { return true },
+	volatileWhere:                 func(f userFunction) bool { return f.stability != "" && f.stability != "CONSISTENT" },
+	"function_type = 'aggregate'": func(f userFunction) bool { return f.kind == "aggregate" },
+}
+
+// userFunctions are the lower-cased names of the functions that are not
+// internal and that where selects, from the catalog's macros read once
+// per catalog change; ok is false for a where not in
+// userFunctionWhere.
+func (c *catalogTx) userFunctions(ctx context.Context, where string) (names map[string]bool, ok bool, err error) {
+	keep, ok := userFunctionWhere[where]
+	if !ok {
+		return nil, false, nil
+	}
+	c.mu.Lock()
+	fns, read := c.fns, c.fnsRead
+	c.mu.Unlock()
+	if !read && c.kept != nil {
+		fns, read = c.kept.get(c.keptAt)
+	}
+	if !read {
+		if fns, err = readUserFunctions(ctx, c.Tx); err != nil {
+			return nil, true, err
+		}
+		if c.kept != nil {
+			c.kept.keep(c.keptAt, fns)
+		}
+		c.mu.Lock()
+		c.fns, c.fnsRead = fns, true
+		c.mu.Unlock()
+	}
+	names = map[string]bool{}
+	for _, f := range fns {
+		if keep(f) {
+			names[f.name] = true
+		}
+	}
+	return names, true, nil
+}
+
+// readUserFunctions lists the functions of duckdb_functions() that are
+// not internal.
+func readUserFunctions(ctx context.Context, e execer) ([]userFunction, error) {
+	// Lower-cased here, not by lower(): a macro may be named lower.
+	rows, err := e.QueryContext(ctx, `SELECT DISTINCT function_name, function_type, coalesce(stability, '')
+		FROM duckdb_functions() WHERE NOT internal`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []userFunction
+	for rows.Next() {
+		var f userFunction
+		if err := rows.Scan(&f.name, &f.kind, &f.stability); err != nil {
+			return nil, err
+		}
+		f.name = strings.ToLower(f.name)
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// secondStatement says whether q, a statement text without trailing
+// blanks or semicolons, may hold a second statement: a semicolon outside
+// its quoted strings, quoted names and comments, or anywhere when the
+// text has a backslash or a dollar sign (escape strings, E'...', and
+// dollar-quoted ones, which this does not read), or a string, name or
+// comment it does not close.
+func secondStatement(q string) bool {
+	if strings.ContainsAny(q, "\\$") {
+		return strings.ContainsRune(q, ';')
+	}
+	for i := 0; i < len(q); i++ {
+		switch {
+		case q[i] == ';':
+			return true
+		case q[i] == '\'' || q[i] == '"':
+			// Closed by the same quote not doubled.
+			quote := q[i]
+			j := i + 1
+			for {
+				k := strings.IndexByte(q[j:], quote)
+				if k < 0 {
+					return true
+				}
+				j += k + 1
+				if j < len(q) && q[j] == quote {
+					j++
+					continue
+				}
+				break
+			}
+			i = j - 1
+		case strings.HasPrefix(q[i:], "--"):
+			k := strings.IndexByte(q[i:], '\n')
+			if k < 0 {
+				return false // a comment to the end
+			}
+			i += k
+		case strings.HasPrefix(q[i:], "/*"):
+			// Not nested: a comment DuckDB nests ends later than
+			// here, so less of the text is skipped, never more.
+			k := strings.Index(q[i+2:], "*/")
+			if k < 0 {
+				return true
+			}
+			i += k + 3
+		}
+	}
+	return false
+}
