@@ -108,6 +108,7 @@ func (s *jsonLineScan) scan(b []byte) (int, bool) {
 	if len(b) < 2 || b[0] != '{' {
 		return 0, false
 	}
+	kinds := s.kinds // kept here while scanning, and in s when done
 	i := skipSpace(b, 1)
 	if i >= len(b) {
 		return 0, false
@@ -176,7 +177,10 @@ func (s *jsonLineScan) scan(b []byte) (int, bool) {
 				j += 8
 			}
 			if j < len(b) && b[j] == '"' {
-				kind, next, ok = stringKind(b[i+1:j]), j+1, true
+				kind, next, ok = kindString, j+1, true
+				if j-i > 10 {
+					kind = stringKind(b[i+1 : j])
+				}
 			} else {
 				// Something else first: the bytes before j are plain.
 				var escaped bool
@@ -192,7 +196,7 @@ func (s *jsonLineScan) scan(b []byte) (int, bool) {
 		if !ok || next >= len(b) {
 			return 0, false
 		}
-		s.kinds = append(s.kinds, kind)
+		kinds = append(kinds, kind)
 		i = next
 		if b[i] == ' ' || b[i] == '\t' {
 			if i = skipSpace(b, i); i >= len(b) {
@@ -205,12 +209,13 @@ func (s *jsonLineScan) scan(b []byte) (int, bool) {
 				return 0, false
 			}
 		case '}':
-			s.same = same && len(s.kinds) == len(s.prev)
+			s.kinds = kinds
+			s.same = same && len(kinds) == len(s.prev)
 			if !s.same {
 				if same {
 					// The line before had more keys.
-					s.keys = append(s.keys, s.prev[:len(s.kinds)]...)
-					s.leads = append(s.leads, s.prevLeads[:len(s.kinds)]...)
+					s.keys = append(s.keys, s.prev[:len(kinds)]...)
+					s.leads = append(s.leads, s.prevLeads[:len(kinds)]...)
 				}
 				if duplicateRaw(s.keys) {
 					return 0, false
@@ -527,7 +532,14 @@ func scanNumber(b []byte, i int) (jsonKind, int, bool) {
 		i++
 	}
 	digits := i
-	n := digitRun(b, i)
+	n := 8
+	if i+8 <= len(b) {
+		// Mostly a short number: one word holds it.
+		n = bits.TrailingZeros64(nonDigits8(binary.LittleEndian.Uint64(b[i:]))) >> 3
+	}
+	if n == 8 {
+		n = digitRun(b, i)
+	}
 	if n == 0 {
 		return 0, 0, false
 	}
@@ -539,7 +551,13 @@ func scanNumber(b []byte, i int) (jsonKind, int, bool) {
 	whole := true
 	if i < len(b) && b[i] == '.' {
 		i++
-		n := digitRun(b, i)
+		n := 8
+		if i+8 <= len(b) {
+			n = bits.TrailingZeros64(nonDigits8(binary.LittleEndian.Uint64(b[i:]))) >> 3
+		}
+		if n == 8 {
+			n = digitRun(b, i)
+		}
 		if n == 0 {
 			return 0, 0, false
 		}
