@@ -217,4 +217,16 @@ func TestDateTimeKinds(t *testing.T) {
 			t.Fatalf("isTime(%q) = %v, want %v", s, got, want)
 		}
 	}
+	// The scan's stringKind, which remembers the last date, agrees with
+	// stringKind whatever came before.
+	var scan jsonLineScan
+	for k := range 200_000 {
+		v := dates[r.IntN(len(dates))]
+		if k%3 > 0 {
+			v += []string{"T", " ", "x"}[r.IntN(3)] + times[r.IntN(len(times))]
+		}
+		if got, want := scan.stringKind([]byte(v)), stringKind([]byte(v)); got != want {
+			t.Fatalf("the scan's stringKind(%q) = %v, want %v", v, got, want)
+		}
+	}
 }

@@ -80,6 +80,10 @@ type jsonLineScan struct {
 	// prevWords its leads as words.
 	prev, prevLeads [][]byte
 	prevWords       []leadWord
+	// date and day are the first 8 and next 2 bytes of the last string
+	// found to start with a date (0 when none).
+	date uint64
+	day  uint16
 }
 
 // lineKeys are the top-level keys of the line scanned last.
@@ -179,7 +183,7 @@ func (s *jsonLineScan) scan(b []byte) (int, bool) {
 			if j < len(b) && b[j] == '"' {
 				kind, next, ok = kindString, j+1, true
 				if j-i > 10 {
-					kind = stringKind(b[i+1 : j])
+					kind = s.stringKind(b[i+1 : j])
 				}
 			} else {
 				// Something else first: the bytes before j are plain.
@@ -226,6 +230,23 @@ func (s *jsonLineScan) scan(b []byte) (int, bool) {
 			return 0, false
 		}
 	}
+}
+
+// stringKind is stringKind, sparing the calendar when the string starts
+// with the date that the last string starting with a date began with (as
+// the timestamps of a day's file do).
+func (s *jsonLineScan) stringKind(v []byte) jsonKind {
+	if len(v) < 10 || len(v) > 26 {
+		return kindString
+	}
+	w, d := binary.LittleEndian.Uint64(v), binary.LittleEndian.Uint16(v[8:])
+	if s.date == 0 || w != s.date || d != s.day {
+		if !isDate(v[:10]) {
+			return kindString
+		}
+		s.date, s.day = w, d
+	}
+	return dateKind(v)
 }
 
 // leadWord holds a lead (see jsonLineScan) as words, to compare it with
@@ -601,6 +622,11 @@ func stringKind(s []byte) jsonKind {
 	if len(s) < 10 || len(s) > 26 || !isDate(s[:10]) {
 		return kindString
 	}
+	return dateKind(s)
+}
+
+// dateKind is stringKind of s (10 to 26 bytes) starting with a date.
+func dateKind(s []byte) jsonKind {
 	if len(s) == 10 {
 		return kindDate
 	}
