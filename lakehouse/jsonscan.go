@@ -172,14 +172,7 @@ func (s *jsonLineScan) scan(b []byte) (int, bool) {
 		var ok bool
 		if i < len(b) && b[i] == '"' {
 			// A string, mostly plain and short: look for its end here.
-			j := i + 1
-			for j+8 <= len(b) {
-				if m := specialBytes8(binary.LittleEndian.Uint64(b[j:])); m != 0 {
-					j += bits.TrailingZeros64(m) >> 3
-					break
-				}
-				j += 8
-			}
+			j := stringStop(b, i+1)
 			if j < len(b) && b[j] == '"' {
 				kind, next, ok = kindString, j+1, true
 				if j-i > 10 {
@@ -338,8 +331,10 @@ func scanValue(b []byte, i, depth int) (jsonKind, int, bool) {
 	}
 	switch c := b[i]; {
 	case c == '"':
-		end, escaped, ok := scanString(b, i+1)
-		if !ok {
+		end, escaped, ok := 0, false, true
+		if j := stringStop(b, i+1); j < len(b) && b[j] == '"' {
+			end = j + 1 // a plain string, found inline
+		} else if end, escaped, ok = scanString(b, j); !ok {
 			return 0, 0, false
 		}
 		if depth > 1 {
@@ -384,8 +379,10 @@ func scanContainer(b []byte, i, depth int) (int, bool) {
 			if i >= len(b) || b[i] != '"' {
 				return 0, false
 			}
-			end, _, ok := scanString(b, i+1)
-			if !ok {
+			end, ok := 0, true
+			if j := stringStop(b, i+1); j < len(b) && b[j] == '"' {
+				end = j + 1 // a plain key, found inline
+			} else if end, _, ok = scanString(b, j); !ok {
 				return 0, false
 			}
 			i = skipSpace(b, end)
@@ -431,6 +428,19 @@ func specialBytes8(x uint64) uint64 {
 	s := x ^ (ones8 * '\\')
 	t := (q-ones8)&^q | (s-ones8)&^s | (x - ones8*0x20)
 	return (t&^x | x) & highs8
+}
+
+// stringStop is the index of the first byte at or after j that ends or
+// escapes a string or is not plain ASCII, as far as whole words reach: at
+// most 7 bytes before the end of b are left to the caller.
+func stringStop(b []byte, j int) int {
+	for j+8 <= len(b) {
+		if m := specialBytes8(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+			return j + bits.TrailingZeros64(m)>>3
+		}
+		j += 8
+	}
+	return j
 }
 
 // scanString scans a string whose content starts at b[i] and returns the
