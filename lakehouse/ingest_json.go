@@ -913,28 +913,30 @@ func checkJSONChunk(data []byte, first, sample bool, quota int) jsonChunk {
 	var scan jsonLineScan
 	var raw [][]byte
 	for len(data) > 0 {
-		// Cut at the next LF: the fast scan refuses a line with a CR
-		// inside, so a line it accepts ends there, as cutLine would end it.
-		end := bytes.IndexByte(data, '\n') + 1
-		if end == 0 {
-			end = len(data)
-		}
-		line := data[:end]
-		content := line
-		if content[len(content)-1] == '\n' {
-			content = content[:len(content)-1]
-			if len(content) > 0 && content[len(content)-1] == '\r' {
-				content = content[:len(content)-1]
+		// The fast scan reads the object from the line's start; the line
+		// ends with it (LF, CRLF or the end of data follow) as cutLine
+		// would end it, since the scan refuses a CR or LF inside.
+		var content []byte
+		end, ok := scan.scan(data)
+		if ok {
+			switch {
+			case end == len(data):
+				content, data = data, nil
+			case data[end] == '\n':
+				content, data = data[:end], data[end+1:]
+			case data[end] == '\r' && end+1 < len(data) && data[end+1] == '\n':
+				content, data = data[:end], data[end+2:]
+			default:
+				ok = false
 			}
 		}
-		if line[len(line)-1] != '\r' && scan.object(content) {
-			data = data[end:]
+		if ok {
 			keys.record(scan.lineKeys(), scan.kinds, scan.same)
 			scan.accept()
 		} else {
 			scan.forget()
+			var line []byte
 			line, data = cutLine(data)
-			var ok bool
 			content, ok = jsonLineContent(line, first && c.lines == 0)
 			c.plain = c.plain && ok
 			if len(content) == 0 {

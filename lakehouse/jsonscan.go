@@ -76,8 +76,14 @@ type jsonLineScan struct {
 	// escapes), and the text from each key's opening quote to its value
 	// (`"key":` and any space), filled only when the line is not same.
 	keys, leads [][]byte
-	// prev and prevLeads are those of the line accepted before.
+	// prev and prevLeads are those of the line accepted before, and
+	// prevWords its leads as words.
 	prev, prevLeads [][]byte
+	prevWords       []leadWord
+	// date and day are the first 8 and next 2 bytes of the last string
+	// found to start with a date (0 when none).
+	date uint64
+	day  uint16
 }
 
 // lineKeys are the top-level keys of the line scanned last.
@@ -93,24 +99,44 @@ func (s *jsonLineScan) lineKeys() [][]byte {
 // key, valid UTF-8, and no lone surrogate escape. Only space and tab count
 // as white space: a line with a CR inside is refused.
 func (s *jsonLineScan) object(b []byte) bool {
+	end, ok := s.scan(b)
+	return ok && end == len(b)
+}
+
+// scan scans the JSON object that starts b, as object does, and returns
+// the index after its closing brace; it reads no further, so b may hold
+// the lines after it. The object holds no CR or LF: a scan that accepts
+// one from the start of a line ends on that line.
+func (s *jsonLineScan) scan(b []byte) (int, bool) {
 	s.kinds, s.keys, s.leads = s.kinds[:0], s.keys[:0], s.leads[:0]
-	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
-		return false
+	if len(b) < 2 || b[0] != '{' {
+		return 0, false
 	}
-	// b ends with '}': a scan for a token that is not white space stops
-	// within it.
+	kinds := s.kinds // kept here while scanning, and in s when done
 	i := skipSpace(b, 1)
+	if i >= len(b) {
+		return 0, false
+	}
 	if b[i] == '}' {
 		s.same = len(s.prev) == 0
-		return i == len(b)-1
+		return i + 1, true
 	}
 	same := true
 	for n := 0; ; n++ {
-		if same && n < len(s.prevLeads) && len(b)-i > len(s.prevLeads[n]) &&
-			string(b[i:i+len(s.prevLeads[n])]) == string(s.prevLeads[n]) {
+		lead := false
+		if same && n < len(s.prevWords) {
 			// The key, written as in the line before (a lead ends at
-			// its colon or after it).
-			i += len(s.prevLeads[n])
+			// its colon)? Mostly two loads tell.
+			w := &s.prevWords[n]
+			if w.short && i+16 <= len(b) {
+				lead = binary.LittleEndian.Uint64(b[i:])&w.mask == w.first &&
+					binary.LittleEndian.Uint64(b[i+w.lastAt:])&w.mask2 == w.last
+			} else {
+				lead = w.at(b, i)
+			}
+		}
+		if lead {
+			i += len(s.prevWords[n].lead)
 		} else {
 			if same {
 				// The line departs from the one before here: its keys so
@@ -121,58 +147,151 @@ func (s *jsonLineScan) object(b []byte) bool {
 			}
 			start := i
 			if b[i] != '"' {
-				return false
+				return 0, false
 			}
 			end, escaped, ok := scanString(b, i+1)
-			if !ok || escaped {
-				return false
+			if !ok || escaped || end >= len(b) {
+				return 0, false
 			}
 			key := b[i+1 : end-1]
 			i = end
 			if b[i] != ':' {
-				if i = skipSpace(b, i); b[i] != ':' {
-					return false
+				if i = skipSpace(b, i); i >= len(b) || b[i] != ':' {
+					return 0, false
 				}
 			}
 			i++
 			s.keys = append(s.keys, key)
 			s.leads = append(s.leads, b[start:i])
 		}
-		if b[i] == ' ' || b[i] == '\t' {
+		if i < len(b) && (b[i] == ' ' || b[i] == '\t') {
 			i = skipSpace(b, i)
 		}
-		kind, next, ok := scanValue(b, i, 1)
-		if !ok || next >= len(b) {
-			return false
+		var kind jsonKind
+		var next int
+		var ok bool
+		if i < len(b) && b[i] == '"' {
+			// A string, mostly plain and short: look for its end here.
+			j := stringStop(b, i+1)
+			if j < len(b) && b[j] == '"' {
+				kind, next, ok = kindString, j+1, true
+				if j-i > 10 {
+					kind = s.stringKind(b[i+1 : j])
+				}
+			} else {
+				// Something else first: the bytes before j are plain.
+				var escaped bool
+				next, escaped, ok = scanString(b, j)
+				kind = kindString
+				if ok && !escaped {
+					kind = stringKind(b[i+1 : next-1])
+				}
+			}
+		} else {
+			kind, next, ok = scanValue(b, i, 1)
 		}
-		s.kinds = append(s.kinds, kind)
+		if !ok || next >= len(b) {
+			return 0, false
+		}
+		kinds = append(kinds, kind)
 		i = next
 		if b[i] == ' ' || b[i] == '\t' {
-			i = skipSpace(b, i)
+			if i = skipSpace(b, i); i >= len(b) {
+				return 0, false
+			}
 		}
 		switch b[i] {
 		case ',':
-			i = skipSpace(b, i+1)
-		case '}':
-			if i != len(b)-1 {
-				return false
+			if i = skipSpace(b, i+1); i >= len(b) {
+				return 0, false
 			}
-			s.same = same && len(s.kinds) == len(s.prev)
+		case '}':
+			s.kinds = kinds
+			s.same = same && len(kinds) == len(s.prev)
 			if !s.same {
 				if same {
 					// The line before had more keys.
-					s.keys = append(s.keys, s.prev[:len(s.kinds)]...)
-					s.leads = append(s.leads, s.prevLeads[:len(s.kinds)]...)
+					s.keys = append(s.keys, s.prev[:len(kinds)]...)
+					s.leads = append(s.leads, s.prevLeads[:len(kinds)]...)
 				}
 				if duplicateRaw(s.keys) {
-					return false
+					return 0, false
 				}
 			}
-			return true
+			return i + 1, true
 		default:
-			return false
+			return 0, false
 		}
 	}
+}
+
+// stringKind is stringKind, sparing the calendar when the string starts
+// with the date that the last string starting with a date began with (as
+// the timestamps of a day's file do).
+func (s *jsonLineScan) stringKind(v []byte) jsonKind {
+	if len(v) < 10 || len(v) > 26 {
+		return kindString
+	}
+	w, d := binary.LittleEndian.Uint64(v), binary.LittleEndian.Uint16(v[8:])
+	if s.date == 0 || w != s.date || d != s.day {
+		if !isDate(v[:10]) {
+			return kindString
+		}
+		s.date, s.day = w, d
+	}
+	return dateKind(v)
+}
+
+// leadWord holds a lead (see jsonLineScan) as words, to compare it with
+// the text of a line in two loads rather than a call.
+type leadWord struct {
+	// short: the lead is at most 16 bytes, the first masked by mask and
+	// the 8 at lastAt (perhaps the same) by mask2.
+	short       bool
+	lastAt      int
+	mask2       uint64
+	lead        []byte
+	first, last uint64 // its first 8 bytes, and its last 8 when longer
+	mask        uint64 // the bytes of first that are the lead's
+}
+
+func newLeadWord(lead []byte) leadWord {
+	w := leadWord{lead: lead}
+	var buf [8]byte
+	copy(buf[:], lead)
+	w.first = binary.LittleEndian.Uint64(buf[:])
+	w.mask = ^uint64(0)
+	if len(lead) < 8 {
+		w.mask = 1<<(8*len(lead)) - 1
+	}
+	if len(lead) > 8 {
+		w.last = binary.LittleEndian.Uint64(lead[len(lead)-8:])
+	}
+	w.short, w.mask2 = len(lead) <= 16, ^uint64(0)
+	if len(lead) <= 8 {
+		w.last, w.mask2 = w.first, w.mask
+	} else {
+		w.lastAt = len(lead) - 8
+	}
+	return w
+}
+
+// at reports whether b holds the lead at i.
+func (w *leadWord) at(b []byte, i int) bool {
+	n := len(w.lead)
+	if i+8 > len(b) || i+n > len(b) {
+		return len(b)-i >= n && string(b[i:i+n]) == string(w.lead)
+	}
+	if binary.LittleEndian.Uint64(b[i:])&w.mask != w.first {
+		return false
+	}
+	switch {
+	case n <= 8:
+		return true
+	case n <= 16:
+		return binary.LittleEndian.Uint64(b[i+n-8:]) == w.last
+	}
+	return string(b[i+8:i+n]) == string(w.lead[8:])
 }
 
 // accept makes the line scanned last the one the next is compared with;
@@ -181,10 +300,16 @@ func (s *jsonLineScan) accept() {
 	if !s.same {
 		s.prev, s.keys = s.keys, s.prev[:0]
 		s.prevLeads, s.leads = s.leads, s.prevLeads[:0]
+		s.prevWords = s.prevWords[:0]
+		for _, l := range s.prevLeads {
+			s.prevWords = append(s.prevWords, newLeadWord(l))
+		}
 	}
 }
 
-func (s *jsonLineScan) forget() { s.prev, s.prevLeads = s.prev[:0], s.prevLeads[:0] }
+func (s *jsonLineScan) forget() {
+	s.prev, s.prevLeads, s.prevWords = s.prev[:0], s.prevLeads[:0], s.prevWords[:0]
+}
 
 // duplicateRaw reports whether a key is in keys twice, as written.
 func duplicateRaw(keys [][]byte) bool { return firstDuplicate(keys) != nil }
@@ -206,8 +331,10 @@ func scanValue(b []byte, i, depth int) (jsonKind, int, bool) {
 	}
 	switch c := b[i]; {
 	case c == '"':
-		end, escaped, ok := scanString(b, i+1)
-		if !ok {
+		end, escaped, ok := 0, false, true
+		if j := stringStop(b, i+1); j < len(b) && b[j] == '"' {
+			end = j + 1 // a plain string, found inline
+		} else if end, escaped, ok = scanString(b, j); !ok {
 			return 0, 0, false
 		}
 		if depth > 1 {
@@ -252,8 +379,10 @@ func scanContainer(b []byte, i, depth int) (int, bool) {
 			if i >= len(b) || b[i] != '"' {
 				return 0, false
 			}
-			end, _, ok := scanString(b, i+1)
-			if !ok {
+			end, ok := 0, true
+			if j := stringStop(b, i+1); j < len(b) && b[j] == '"' {
+				end = j + 1 // a plain key, found inline
+			} else if end, _, ok = scanString(b, j); !ok {
 				return 0, false
 			}
 			i = skipSpace(b, end)
@@ -299,6 +428,19 @@ func specialBytes8(x uint64) uint64 {
 	s := x ^ (ones8 * '\\')
 	t := (q-ones8)&^q | (s-ones8)&^s | (x - ones8*0x20)
 	return (t&^x | x) & highs8
+}
+
+// stringStop is the index of the first byte at or after j that ends or
+// escapes a string or is not plain ASCII, as far as whole words reach: at
+// most 7 bytes before the end of b are left to the caller.
+func stringStop(b []byte, j int) int {
+	for j+8 <= len(b) {
+		if m := specialBytes8(binary.LittleEndian.Uint64(b[j:])); m != 0 {
+			return j + bits.TrailingZeros64(m)>>3
+		}
+		j += 8
+	}
+	return j
 }
 
 // scanString scans a string whose content starts at b[i] and returns the
@@ -388,6 +530,32 @@ func hex4(b []byte, i int) (int, bool) {
 	return v, true
 }
 
+// nonDigits8 has the high bit set in each of the 8 bytes (little endian
+// in x) that is not an ASCII digit, up to the first such byte; bytes after
+// it may be marked wrongly.
+func nonDigits8(x uint64) uint64 {
+	// A digit has high nibble 3, and so has the digit plus 6. Adding 6
+	// carries into the next byte only from a byte of 0xFA or more, which
+	// is itself marked.
+	y := (x&(ones8*0xF0) ^ ones8*0x30) | ((x+ones8*6)&(ones8*0xF0) ^ ones8*0x30)
+	return ((y >> 4) + ones8*0x7F) & highs8
+}
+
+// digitRun is the number of ASCII digits at b[i:].
+func digitRun(b []byte, i int) int {
+	n := i
+	for n+8 <= len(b) {
+		if m := nonDigits8(binary.LittleEndian.Uint64(b[n:])); m != 0 {
+			return n + bits.TrailingZeros64(m)>>3 - i
+		}
+		n += 8
+	}
+	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+		n++
+	}
+	return n - i
+}
+
 // scanNumber scans a JSON number at b[i] and tells its kind.
 func scanNumber(b []byte, i int) (jsonKind, int, bool) {
 	start := i
@@ -395,27 +563,36 @@ func scanNumber(b []byte, i int) (jsonKind, int, bool) {
 		i++
 	}
 	digits := i
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
-		}
-	default:
+	n := 8
+	if i+8 <= len(b) {
+		// Mostly a short number: one word holds it.
+		n = bits.TrailingZeros64(nonDigits8(binary.LittleEndian.Uint64(b[i:]))) >> 3
+	}
+	if n == 8 {
+		n = digitRun(b, i)
+	}
+	if n == 0 {
 		return 0, 0, false
 	}
-	intDigits := i - digits
+	if b[i] == '0' {
+		n = 1 // a leading zero is the whole integer part
+	}
+	i += n
+	intDigits := n
 	whole := true
 	if i < len(b) && b[i] == '.' {
 		i++
-		from := i
-		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-			i++
+		n := 8
+		if i+8 <= len(b) {
+			n = bits.TrailingZeros64(nonDigits8(binary.LittleEndian.Uint64(b[i:]))) >> 3
 		}
-		if i == from {
+		if n == 8 {
+			n = digitRun(b, i)
+		}
+		if n == 0 {
 			return 0, 0, false
 		}
+		i += n
 		whole = false
 	}
 	exp := 0
@@ -455,6 +632,11 @@ func stringKind(s []byte) jsonKind {
 	if len(s) < 10 || len(s) > 26 || !isDate(s[:10]) {
 		return kindString
 	}
+	return dateKind(s)
+}
+
+// dateKind is stringKind of s (10 to 26 bytes) starting with a date.
+func dateKind(s []byte) jsonKind {
 	if len(s) == 10 {
 		return kindDate
 	}
@@ -472,7 +654,9 @@ func stringKind(s []byte) jsonKind {
 
 // isDate reports whether s is YYYY-MM-DD naming a day of years 1-9999.
 func isDate(s []byte) bool {
-	if s[4] != '-' || s[7] != '-' || !allDigits(s[:4]) || !allDigits(s[5:7]) || !allDigits(s[8:10]) {
+	// "YYYY-MM-" in one word: digits at 0-3 and 5-6, dashes at 4 and 7.
+	w := binary.LittleEndian.Uint64(s)
+	if nonDigits8(w)&0x0080800080808080 != 0 || w&0xFF0000FF00000000 != 0x2D00002D00000000 || !allDigits(s[8:10]) {
 		return false
 	}
 	y := int(s[0]-'0')*1000 + int(s[1]-'0')*100 + int(s[2]-'0')*10 + int(s[3]-'0')
@@ -490,7 +674,9 @@ func isDate(s []byte) bool {
 
 // isTime reports whether s is HH:MM:SS of a 24-hour clock.
 func isTime(s []byte) bool {
-	if s[2] != ':' || s[5] != ':' || !allDigits(s[:2]) || !allDigits(s[3:5]) || !allDigits(s[6:8]) {
+	// Digits at 0-1, 3-4 and 6-7, colons at 2 and 5.
+	w := binary.LittleEndian.Uint64(s)
+	if nonDigits8(w)&0x8080008080008080 != 0 || w&0x0000FF0000FF0000 != 0x00003A00003A0000 {
 		return false
 	}
 	hour := s[0] < '2' || (s[0] == '2' && s[1] < '4')

@@ -1,0 +1,60 @@
+package lakehouse
+
+import (
+	"bufio"
+	"bytes"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkCheckJSONChunk is the Go line check alone, on one goroutine,
+// over the 1M lines of BenchmarkIngestJSON held in memory, in the chunks
+// the load cuts (the first with the sample's quota).
+func BenchmarkCheckJSONChunk(b *testing.B) {
+	var buf bytes.Buffer
+	w := bufio.NewWriter(&buf)
+	benchJSONRows(w, 1_000_000)
+	w.Flush()
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPU()
+	for range b.N {
+		rest, lines := data, int64(0)
+		for n := 0; len(rest) > 0; n++ {
+			cut := min(len(rest), jsonChunkSize)
+			if cut < len(rest) {
+				cut = bytes.LastIndexByte(rest[:cut], '\n') + 1
+			}
+			quota := 0
+			if n == 0 {
+				quota = jsonSampleLines
+			}
+			c := checkJSONChunk(rest[:cut], n == 0, true, quota)
+			lines += c.good
+			rest = rest[cut:]
+		}
+		if lines != 1_000_000 {
+			b.Fatalf("%d good lines, want 1000000", lines)
+		}
+	}
+	b.ReportMetric(float64(processCPU()-cpu)/1e6/float64(b.N), "cpu_ms/op")
+}
+
+// BenchmarkCheckJSONLines is the whole check of the benchmark's file, as
+// the load runs it: mapped, in chunks on every CPU, hashed.
+func BenchmarkCheckJSONLines(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "events.json")
+	writeBenchJSON(b, path, 1_000_000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPU()
+	for range b.N {
+		_, c, err := checkJSONLines(path, jsonSampleLines, true, nil)
+		if err != nil || c.good != 1_000_000 {
+			b.Fatalf("%d good lines (%v), want 1000000", c.good, err)
+		}
+	}
+	b.ReportMetric(float64(processCPU()-cpu)/1e6/float64(b.N), "cpu_ms/op")
+}
