@@ -3,6 +3,7 @@ package lakehouse
 import (
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -127,5 +128,120 @@ func TestReviewTxCatalogSchemaStatements(t *testing.T) {
 			}
 		}
 		tx.Rollback()
+	}
+}
+
+// reviewGovernedTarget is a target owned by ana where chen may read and
+// write schema gold only; silver.orders holds what chen may not read.
+func reviewGovernedTarget(t *testing.T) *Lakehouse {
+	t.Helper()
+	lh, ctx := openCacheTarget(t)
+	if _, err := lh.db.ExecContext(ctx, "CREATE TABLE silver.orders AS SELECT 42 AS secret; CREATE TABLE gold.t AS SELECT 1 AS secret; CREATE VIEW gold.v AS SELECT * FROM gold.t"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.DeployGovernance(ctx, Governance{Owner: "ana", Grants: []Grant{
+		{Principal: "chen", Privilege: Select, Schema: "gold"}, {Principal: "chen", Privilege: Modify, Schema: "gold"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return lh
+}
+
+// TestReviewShadowAndMacroInOneTx: chen may run no DDL (refused before
+// it runs); the objects are made in chen's task transaction by
+// lakebench's own statements (tx.Exec, as a model's materialization is)
+// after chen's first reads were checked and their catalog kept. After
+// each, chen's decision on each query with the kept catalog must be the
+// decision with nothing kept (the transaction's catalog, the parse trees,
+// the built-ins and the owner forgotten), and a macro over silver.orders
+// must be refused (a macro is no boundary, unlike a view).
+func TestReviewShadowAndMacroInOneTx(t *testing.T) {
+	lh := reviewGovernedTarget(t)
+	ctx := t.Context()
+	tx, err := lh.BeginAs(ctx, "chen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, _, err := tx.AuthorizeSQL(ctx, "CREATE TEMP VIEW v AS SELECT * FROM silver.orders"); err == nil {
+		t.Errorf("chen may run DDL")
+	}
+	decide := func(q string) string {
+		if _, _, err := tx.AuthorizeSQL(ctx, q); err != nil {
+			return "refused: " + err.Error()
+		}
+		return "allowed"
+	}
+	forget := func() {
+		tx.tx.touch("DROP TABLE x")
+		parses.mu.Lock()
+		parses.docs, parses.bytes = map[string]string{}, 0
+		parses.mu.Unlock()
+		lh.builtinMu.Lock()
+		lh.builtins = nil
+		lh.builtinMu.Unlock()
+		lh.owners.change()
+		lh.owners.changed()
+	}
+	queries := []string{"SELECT * FROM gold.v", "SELECT * FROM v", "SELECT gold.peek() AS secret", "SELECT peek2() AS secret",
+		"SELECT * FROM gold.tpeek()", "SELECT upper('a') AS secret", "SELECT lower('a') AS secret", `SELECT * FROM gold."V2"`,
+		"SELECT * FROM GOLD.V3", "SELECT * FROM silver.orders", "SELECT * FROM gold.t"}
+	secrets := 0 // queries seen returning silver's secret through a macro
+	defer func() {
+		if secrets == 0 {
+			t.Errorf("no query returned silver.orders' secret: the test proves nothing")
+		}
+	}()
+	if got := decide("SELECT * FROM gold.v"); got != "allowed" {
+		t.Fatalf("chen reading gold.v: %s", got)
+	}
+	for _, stmt := range []string{
+		"CREATE TEMP VIEW v AS SELECT * FROM silver.orders",
+		"CREATE OR REPLACE VIEW gold.v AS SELECT * FROM silver.orders",
+		"CREATE MACRO gold.peek() AS (SELECT max(secret) FROM silver.orders)",
+		"CREATE TEMP MACRO peek2() AS (SELECT max(secret) FROM silver.orders)",
+		"CREATE MACRO gold.tpeek() AS TABLE SELECT * FROM silver.orders",
+		"CREATE MACRO gold.upper(x) AS (SELECT max(secret)::VARCHAR FROM silver.orders)",
+		"CREATE TEMP MACRO lower(x) AS (SELECT max(secret)::VARCHAR FROM silver.orders)",
+		"DROP VIEW gold.v",
+		"CREATE TABLE gold.v AS SELECT 7 AS secret",
+		"DROP TABLE gold.v",
+		"CREATE VIEW gold.v AS SELECT count(*) AS secret FROM sys.audit",
+		`CREATE VIEW gold."V2" AS SELECT * FROM silver.orders`,
+		`CREATE VIEW gold.v3 AS SELECT * FROM SILVER."ORDERS"`,
+		"CREATE TEMP TABLE t AS SELECT 1 AS secret",
+		"DROP VIEW gold.v3",
+		"CREATE TABLE gold.v3 AS SELECT 1 AS secret",
+	} {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+		for _, q := range queries {
+			kept := decide(q)
+			kept2 := decide(q)
+			forget()
+			fresh := decide(q)
+			if kept != fresh || kept2 != fresh {
+				t.Errorf("after %s: chen %s: %s (kept), %s (kept, again), %s (nothing kept)", stmt, q, kept, kept2, fresh)
+			}
+			// A query that is no view's read and returns silver's secret
+			// (42) read it through a macro: chen must be refused.
+			if strings.Contains(q, "(") {
+				var got string
+				err := tx.tx.Tx.QueryRowContext(ctx, "SELECT coalesce(string_agg(secret::VARCHAR, ','), '') FROM ("+q+")").Scan(&got)
+				if err == nil && strings.Contains(got, "42") {
+					secrets++
+				}
+				if strings.Contains(got, "42") && fresh == "allowed" {
+					t.Errorf("after %s: chen allowed %s, which returns silver.orders' %s", stmt, q, got)
+				}
+			}
+		}
 	}
 }
