@@ -245,3 +245,81 @@ func TestReviewShadowAndMacroInOneTx(t *testing.T) {
 		}
 	}
 }
+
+// TestReviewCarriageReturnEndsComment: DuckDB's lexer (Postgres's) ends
+// a -- comment at a carriage return as at a newline, so "SELECT 1 --
+// c\r; DROP TABLE gold.t" is two statements. secondStatement reads the
+// comment to the next \n (or the end): the DROP, or a CREATE MACRO, runs
+// while the transaction keeps its catalog and the process its macros.
+func TestReviewCarriageReturnEndsComment(t *testing.T) {
+	lh, ctx := openCacheTarget(t)
+	if _, err := lh.db.ExecContext(ctx, "CREATE TABLE gold.t AS SELECT 1 AS a; CREATE TABLE gold.src AS SELECT 1 AS a"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	tbl := TableName{Schema: "gold", Name: "t"}
+	reviewSameCatalog(t, tx, tbl, "nothing")
+	drop := "SELECT 1 AS a -- c\r; DROP TABLE gold.t"
+	if _, err := tx.Exec(ctx, drop); err != nil {
+		t.Fatal(err)
+	}
+	reviewSameCatalog(t, tx, tbl, drop)
+	// A leading comment ended by \r, then a newline after the DROP.
+	if _, err := tx.Exec(ctx, "CREATE TABLE gold.t AS SELECT 1 AS a"); err != nil {
+		t.Fatal(err)
+	}
+	reviewSameCatalog(t, tx, tbl, "CREATE TABLE gold.t")
+	lead := "-- c\rDROP TABLE gold.t;\nSELECT 1"
+	if _, err := tx.Exec(ctx, lead); err != nil {
+		t.Fatal(err)
+	}
+	reviewSameCatalog(t, tx, tbl, lead)
+	for _, q := range []string{drop, lead, "SELECT 1 -- c\r; CREATE MACRO gold.m() AS 1", "-- c\rCREATE MACRO m() AS 1;\nSELECT 1"} {
+		if !mayChangeCatalog(q) || !mayChangeFunctions(q) {
+			t.Errorf("%q: mayChangeCatalog %v, mayChangeFunctions %v; want true, true", q, mayChangeCatalog(q), mayChangeFunctions(q))
+		}
+	}
+	// The macros: kept between transactions (functionClock) unless a
+	// statement may have changed them.
+	tx3, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if det, err := tx3.Deterministic(ctx, "SELECT a FROM gold.src"); err != nil || !det {
+		t.Fatalf("Deterministic without a macro: %v, %v", det, err)
+	}
+	tx3.Rollback()
+	lh.functions.mu.Lock()
+	kept := lh.functions.valid
+	lh.functions.mu.Unlock()
+	if !kept {
+		t.Fatal("no list of macros kept: the attack below proves nothing")
+	}
+	create := "SELECT 1 AS a -- c\r; CREATE MACRO gold.clock() AS now()"
+	if _, err := lh.db.ExecContext(ctx, create); err != nil {
+		t.Fatal(err)
+	}
+	tx4, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx4.Rollback()
+	got, err := tx4.functionNames(ctx, "NOT internal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := functionNames(ctx, tx4.tx.Tx, "NOT internal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("after %q: the macros kept %v, DuckDB %v", create, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+	}
+	if det, err := tx4.Deterministic(ctx, "SELECT a, gold.clock() AS b FROM gold.src"); err != nil || det {
+		t.Errorf("a model calling gold.clock() (now()) is deterministic: %v, %v", det, err)
+	}
+}
