@@ -192,7 +192,7 @@ func leadingText(query string) string {
 		q = strings.TrimLeft(q, " \t\r\n(")
 		switch {
 		case strings.HasPrefix(q, "--"):
-			i := strings.IndexByte(q, '\n')
+			i := strings.IndexAny(q, "\n\r") // DuckDB ends a line comment at either
 			if i < 0 {
 				return ""
 			}

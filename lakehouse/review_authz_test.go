@@ -285,6 +285,20 @@ func TestReviewCarriageReturnEndsComment(t *testing.T) {
 	}
 	// The macros: kept between transactions (functionClock) unless a
 	// statement may have changed them.
+	tx.Rollback() // its changes under way keep every list of macros from being kept
+	// On a target of its own, whose connections ran no DDL (a
+	// connection that did neither takes nor keeps the list).
+	lh, ctx = openCacheTarget(t)
+	if _, err := lh.db.ExecContext(ctx, "CREATE TABLE gold.src AS SELECT 1 AS a"); err != nil {
+		t.Fatal(err)
+	}
+	// Its opening ran DDL on one pooled connection: keep that one busy,
+	// so the transactions below get one that ran none.
+	busy, err := lh.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
 	tx3, err := lh.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -88,7 +88,7 @@ func mayChangeCatalog(query string) bool {
 		q = strings.TrimLeft(q, " \t\r\n(")
 		switch {
 		case strings.HasPrefix(q, "--"):
-			i := strings.IndexByte(q, '\n')
+			i := strings.IndexAny(q, "\n\r") // DuckDB ends a line comment at either
 			if i < 0 {
 				return true
 			}
@@ -336,7 +336,7 @@ func secondStatement(q string) bool {
 			}
 			i = j - 1
 		case strings.HasPrefix(q[i:], "--"):
-			k := strings.IndexByte(q[i:], '\n')
+			k := strings.IndexAny(q[i:], "\n\r") // DuckDB ends a line comment at either
 			if k < 0 {
 				return false // a comment to the end
 			}
