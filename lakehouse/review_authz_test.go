@@ -337,3 +337,32 @@ func TestReviewCarriageReturnEndsComment(t *testing.T) {
 		t.Errorf("a model calling gold.clock() (now()) is deterministic: %v, %v", det, err)
 	}
 }
+
+// TestReviewNestedCommentHidesDDL: DuckDB's lexer (Postgres's) nests
+// block comments. The leading-comment skip of mayChangeCatalog and
+// leadingText ends a comment at its first */, so in
+// "/* /* */ SELECT */ DROP TABLE gold.t" it reads SELECT first, where
+// DuckDB runs the DROP.
+func TestReviewNestedCommentHidesDDL(t *testing.T) {
+	lh, ctx := openCacheTarget(t)
+	if _, err := lh.db.ExecContext(ctx, "CREATE TABLE gold.t AS SELECT 1 AS a"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	tbl := TableName{Schema: "gold", Name: "t"}
+	reviewSameCatalog(t, tx, tbl, "nothing")
+	for _, q := range []string{"/* /* */ SELECT */ DROP TABLE gold.t", "/* /* */ SELECT */ CREATE MACRO gold.m() AS now()"} {
+		if !mayChangeCatalog(q) || !mayChangeFunctions(q) {
+			t.Errorf("%q: mayChangeCatalog %v, mayChangeFunctions %v; want true, true", q, mayChangeCatalog(q), mayChangeFunctions(q))
+		}
+	}
+	drop := "/* /* */ SELECT */ DROP TABLE gold.t"
+	if _, err := tx.Exec(ctx, drop); err != nil {
+		t.Fatalf("DuckDB does not nest comments here: %v", err)
+	}
+	reviewSameCatalog(t, tx, tbl, drop)
+}
