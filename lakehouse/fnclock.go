@@ -199,11 +199,11 @@ func leadingText(query string) string {
 			q = q[i+1:]
 			continue
 		case strings.HasPrefix(q, "/*"):
-			i := strings.Index(q, "*/")
+			i := blockCommentEnd(q)
 			if i < 0 {
 				return ""
 			}
-			q = q[i+2:]
+			q = q[i:]
 			continue
 		}
 		break

@@ -355,7 +355,10 @@ func TestReviewNestedCommentHidesDDL(t *testing.T) {
 	defer tx.Rollback()
 	tbl := TableName{Schema: "gold", Name: "t"}
 	reviewSameCatalog(t, tx, tbl, "nothing")
-	for _, q := range []string{"/* /* */ SELECT */ DROP TABLE gold.t", "/* /* */ SELECT */ CREATE MACRO gold.m() AS now()"} {
+	if q := "/* /* */ SELECT */ DROP TABLE gold.t"; !mayChangeCatalog(q) {
+		t.Errorf("%q: mayChangeCatalog false", q)
+	}
+	for _, q := range []string{"/* /* */ SELECT */ CREATE MACRO gold.m() AS now()", "/* a /* b */ c */ CREATE TEMP MACRO m() AS now()"} {
 		if !mayChangeCatalog(q) || !mayChangeFunctions(q) {
 			t.Errorf("%q: mayChangeCatalog %v, mayChangeFunctions %v; want true, true", q, mayChangeCatalog(q), mayChangeFunctions(q))
 		}
