@@ -369,3 +369,52 @@ func TestReviewNestedCommentHidesDDL(t *testing.T) {
 	}
 	reviewSameCatalog(t, tx, tbl, drop)
 }
+
+// TestReviewSameTextTwoPrincipalsTwoTargets: the parse trees kept by
+// text carry no decision: the same text is allowed to chen on a target
+// whose grants let him read silver, then refused to him on one whose
+// grants do not, allowed to its owner there, and refused to chen again,
+// in one process.
+func TestReviewSameTextTwoPrincipalsTwoTargets(t *testing.T) {
+	ctx := t.Context()
+	strict := reviewGovernedTarget(t)
+	open, ctxOpen := openCacheTarget(t)
+	if _, err := open.db.ExecContext(ctxOpen, "CREATE TABLE silver.orders AS SELECT 42 AS secret"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := open.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.DeployGovernance(ctx, Governance{Owner: "ana", Grants: []Grant{{Principal: "chen", Privilege: Select, Schema: "silver"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	const q = "SELECT * FROM silver.orders"
+	decide := func(lh *Lakehouse, who string) error {
+		t.Helper()
+		tx, err := lh.BeginAs(ctx, who)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		_, _, err = tx.AuthorizeSQL(ctx, q)
+		return err
+	}
+	for round := range 2 {
+		if err := decide(open, "chen"); err != nil {
+			t.Errorf("round %d: chen with a grant on silver: %v", round, err)
+		}
+		if err := decide(strict, "chen"); err == nil {
+			t.Errorf("round %d: chen without a grant on silver allowed %s", round, q)
+		}
+		if err := decide(strict, "ana"); err != nil {
+			t.Errorf("round %d: the owner ana: %v", round, err)
+		}
+		if err := decide(strict, "chen"); err == nil {
+			t.Errorf("round %d: chen, after the owner, allowed %s", round, q)
+		}
+	}
+}
