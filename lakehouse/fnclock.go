@@ -192,18 +192,18 @@ func leadingText(query string) string {
 		q = strings.TrimLeft(q, " \t\r\n(")
 		switch {
 		case strings.HasPrefix(q, "--"):
-			i := strings.IndexByte(q, '\n')
+			i := strings.IndexAny(q, "\n\r") // DuckDB ends a line comment at either
 			if i < 0 {
 				return ""
 			}
 			q = q[i+1:]
 			continue
 		case strings.HasPrefix(q, "/*"):
-			i := strings.Index(q, "*/")
+			i := blockCommentEnd(q)
 			if i < 0 {
 				return ""
 			}
-			q = q[i+2:]
+			q = q[i:]
 			continue
 		}
 		break

@@ -88,18 +88,18 @@ func mayChangeCatalog(query string) bool {
 		q = strings.TrimLeft(q, " \t\r\n(")
 		switch {
 		case strings.HasPrefix(q, "--"):
-			i := strings.IndexByte(q, '\n')
+			i := strings.IndexAny(q, "\n\r") // DuckDB ends a line comment at either
 			if i < 0 {
 				return true
 			}
 			q = q[i+1:]
 			continue
 		case strings.HasPrefix(q, "/*"):
-			i := strings.Index(q, "*/")
+			i := blockCommentEnd(q)
 			if i < 0 {
 				return true
 			}
-			q = q[i+2:]
+			q = q[i:]
 			continue
 		}
 		break
@@ -336,7 +336,7 @@ func secondStatement(q string) bool {
 			}
 			i = j - 1
 		case strings.HasPrefix(q[i:], "--"):
-			k := strings.IndexByte(q[i:], '\n')
+			k := strings.IndexAny(q[i:], "\n\r") // DuckDB ends a line comment at either
 			if k < 0 {
 				return false // a comment to the end
 			}
@@ -352,4 +352,25 @@ func secondStatement(q string) bool {
 		}
 	}
 	return false
+}
+
+// blockCommentEnd is the length of the block comment q begins with
+// ("/*"), nested as DuckDB's lexer (Postgres's) nests them, or -1 when
+// it is not closed.
+func blockCommentEnd(q string) int {
+	depth := 0
+	for i := 0; i+1 < len(q); i++ {
+		switch {
+		case q[i] == '/' && q[i+1] == '*':
+			depth++
+			i++
+		case q[i] == '*' && q[i+1] == '/':
+			depth--
+			i++
+			if depth == 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
 }
