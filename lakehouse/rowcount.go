@@ -58,26 +58,55 @@ func (tx *Tx) recordCounts(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Three statements whatever the number of tables: the dropped ones'
+	// counts cleared, the others counted in one query and kept in one
+	// upsert.
+	var gone, counted []TableName
 	for t := range tx.counted {
-		if t.Schema == "sys" || strings.HasSuffix(t.Schema, "_data") {
-			continue
+		switch {
+		case t.Schema == "sys" || strings.HasSuffix(t.Schema, "_data"):
+		case exists[t]:
+			counted = append(counted, t)
+		default:
+			gone = append(gone, t)
 		}
-		if !exists[t] {
-			if _, err := tx.tx.ExecContext(ctx, `UPDATE sys.catalog SET row_count = NULL, row_count_size = NULL
-				WHERE schema_name = ? AND table_name = ?`, t.Schema, t.Name); err != nil {
-				return fmt.Errorf("lakehouse: row count %s: %w", t, err)
-			}
-			continue
+	}
+	if len(gone) > 0 {
+		cond := make([]string, len(gone))
+		args := make([]any, 0, 2*len(gone))
+		for i, t := range gone {
+			cond[i] = "(schema_name = ? AND table_name = ?)"
+			args = append(args, t.Schema, t.Name)
 		}
-		var n int64
-		if err := tx.tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t.SQL()).Scan(&n); err != nil {
-			return fmt.Errorf("lakehouse: count %s: %w", t, err)
+		if _, err := tx.tx.ExecContext(ctx, `UPDATE sys.catalog SET row_count = NULL, row_count_size = NULL
+			WHERE `+strings.Join(cond, " OR "), args...); err != nil {
+			return fmt.Errorf("lakehouse: row counts of %v: %w", gone, err)
 		}
-		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.catalog (schema_name, table_name, row_count) VALUES (?, ?, ?)
-			ON CONFLICT (schema_name, table_name) DO UPDATE SET row_count = excluded.row_count, row_count_size = NULL`,
-			t.Schema, t.Name, n); err != nil {
-			return fmt.Errorf("lakehouse: row count %s: %w", t, err)
-		}
+	}
+	if len(counted) == 0 {
+		return nil
+	}
+	sel := make([]string, len(counted))
+	for i, t := range counted {
+		sel[i] = "(SELECT count(*) FROM " + t.SQL() + ")"
+	}
+	n := make([]int64, len(counted))
+	dest := make([]any, len(counted))
+	for i := range n {
+		dest[i] = &n[i]
+	}
+	if err := tx.tx.QueryRowContext(ctx, "SELECT "+strings.Join(sel, ", ")).Scan(dest...); err != nil {
+		return fmt.Errorf("lakehouse: count %v: %w", counted, err)
+	}
+	values := make([]string, len(counted))
+	args := make([]any, 0, 3*len(counted))
+	for i, t := range counted {
+		values[i] = "(?, ?, ?)"
+		args = append(args, t.Schema, t.Name, n[i])
+	}
+	if _, err := tx.tx.ExecContext(ctx, "INSERT INTO sys.catalog (schema_name, table_name, row_count) VALUES "+strings.Join(values, ", ")+`
+		ON CONFLICT (schema_name, table_name) DO UPDATE SET row_count = excluded.row_count, row_count_size = NULL`, args...); err != nil {
+		return fmt.Errorf("lakehouse: row counts of %v: %w", counted, err)
 	}
 	return nil
 }

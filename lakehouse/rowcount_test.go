@@ -117,3 +117,60 @@ func TestCatalogCountsForgetStoredWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordCountsManyTables: a commit keeps the exact count of each table
+// its transaction wrote (counted in one query), clears the count of one
+// it dropped, and leaves the others' alone.
+func TestRecordCountsManyTables(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	run := func(stmts []string, tables ...TableName) {
+		t.Helper()
+		tx, err := lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		for _, s := range stmts {
+			if _, err := tx.Exec(ctx, s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		tx.countRows(tables...)
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b, c := TableName{"gold", "a"}, TableName{"gold", "b"}, TableName{"gold", "c"}
+	run([]string{"CREATE TABLE gold.a AS SELECT range AS id FROM range(3)",
+		"CREATE TABLE gold.b AS SELECT range AS id FROM range(5)", "CREATE TABLE gold.c AS SELECT range AS id FROM range(7)"},
+		a, b, c, TableName{"gold", "missing"})
+	run([]string{"DROP TABLE gold.b", "INSERT INTO gold.a VALUES (10), (11)"}, a, b)
+	got := map[string]sql.NullInt64{}
+	rows, err := lh.db.QueryContext(ctx, "SELECT table_name, row_count FROM sys.catalog WHERE schema_name = 'gold'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var n sql.NullInt64
+		if err := rows.Scan(&name, &n); err != nil {
+			t.Fatal(err)
+		}
+		got[name] = n
+	}
+	want := map[string]sql.NullInt64{"a": {Int64: 5, Valid: true}, "b": {}, "c": {Int64: 7, Valid: true}}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("gold.%s row_count = %v, want %v (all: %v)", name, got[name], w, got)
+		}
+	}
+	if _, ok := got["missing"]; ok {
+		t.Errorf("a table never created has a catalog entry: %v", got)
+	}
+}
