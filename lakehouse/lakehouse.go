@@ -107,6 +107,10 @@ type Lakehouse struct {
 	// closeMu orders Close after the work that may outlive a caller's
 	// session (a query's usage record reading the catalog).
 	closeMu sync.RWMutex
+	// unsized are the tables whose exact counts commits kept without
+	// their estimated_size yet (see KeepCountSizes), under sizesMu.
+	sizesMu sync.Mutex
+	unsized map[TableName]bool
 	// commits counts the commits of this lakehouse's transactions, each
 	// counted before DuckDB makes it visible: a Stage is current while
 	// no transaction but its own has committed since it began.
@@ -261,6 +265,8 @@ func (lh *Lakehouse) releaseLock() {
 func (lh *Lakehouse) Close() error {
 	var err error
 	lh.closeLives()
+	// The sizes of the last counts, so the next process shows them.
+	lh.KeepCountSizes(context.Background())
 	lh.pageMu.Lock()
 	lh.paged.Close()
 	lh.paged = nil

@@ -251,13 +251,15 @@ func (lh *Lakehouse) SetCatalog(ctx context.Context, c CatalogEntry) error {
 	return upsertCatalog(ctx, lh.db, c)
 }
 
-// SetCatalog records a catalog entry inside the transaction. A model's
+// SetCatalog records a catalog entry inside the transaction, written
+// when it commits, with the row counts (see recordCounts). A model's
 // build sets its entry: the table, and the quarantine its checks may have
 // filled, are counted when the transaction commits (see countRows).
 func (tx *Tx) SetCatalog(ctx context.Context, c CatalogEntry) error {
 	t := TableName{Schema: c.Schema, Name: c.Table}
 	tx.countRows(t, TableName{Schema: t.Schema, Name: t.Name + "_quarantine"})
-	return upsertCatalog(ctx, tx.tx, c)
+	tx.setCatalog(c, false)
+	return nil
 }
 
 func nullString(s string) any {

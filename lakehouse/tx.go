@@ -34,6 +34,9 @@ type Tx struct {
 	// counted are the tables this transaction wrote, whose exact row
 	// counts Commit keeps in sys.catalog (see countRows).
 	counted map[TableName]bool
+	// catalog are the catalog entries the transaction set, which Commit
+	// writes with the counts (see setCatalog).
+	catalog map[TableName]catalogWrite
 }
 
 // Begin starts a transaction.
@@ -68,7 +71,7 @@ func (tx *Tx) Commit() error {
 	if err != nil {
 		return fmt.Errorf("lakehouse: commit: %w", err)
 	}
-	tx.lh.recordCountSizes(context.Background(), tx.counted)
+	tx.lh.noteUnsized(tx.counted)
 	for _, e := range tx.onCommit {
 		if err := tx.lh.Audit(context.Background(), e); err != nil {
 			return err
@@ -108,7 +111,7 @@ func (tx *Tx) CommitAudited(ctx context.Context, e AuditEvent) error {
 		return fmt.Errorf("lakehouse: commit: %w", err)
 	}
 	tx.onCommit = nil
-	lh.recordCountSizes(context.WithoutCancel(ctx), tx.counted)
+	lh.noteUnsized(tx.counted)
 	return nil
 }
 

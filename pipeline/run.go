@@ -425,6 +425,8 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 			emit(Event{Kind: AlertsChecked, RunID: res.RunID, Total: len(tasks), Rows: int64(len(alerts)), Detail: alertSummary(alerts)})
 		}
 	}
+	// The sizes of the counts the tasks kept, in one statement for all.
+	lh.KeepCountSizes(context.WithoutCancel(ctx))
 	res.EndedAt = time.Now()
 	res.Status = "succeeded"
 	runErr := errors.Join(errs...)
