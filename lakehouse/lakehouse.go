@@ -111,6 +111,12 @@ type Lakehouse struct {
 	// their estimated_size yet (see KeepCountSizes), under sizesMu.
 	sizesMu sync.Mutex
 	unsized map[TableName]bool
+	// writes counts what may have changed a table's size since: each
+	// commit of a transaction, once done, and each statement written
+	// outside one (Exec, a test's rows); sizes holds every table's size
+	// read at one count (see catalogSizes).
+	writes atomic.Uint64
+	sizes  sizeCache
 	// commits counts the commits of this lakehouse's transactions, each
 	// counted before DuckDB makes it visible: a Stage is current while
 	// no transaction but its own has committed since it began.

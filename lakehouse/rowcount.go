@@ -300,6 +300,7 @@ func (lh *Lakehouse) KeepCountSizes(ctx context.Context) {
 // leaves DuckDB's estimated_size as it was): they show DuckDB's estimate,
 // marked, until lakebench writes them again.
 func (lh *Lakehouse) forgetCounts(ctx context.Context, tables []string) error {
+	lh.writes.Add(1) // and the sizes read before (see catalogSizes)
 	if len(tables) == 0 {
 		return nil
 	}

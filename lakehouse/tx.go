@@ -67,6 +67,7 @@ func (tx *Tx) Commit() error {
 	}
 	tx.lh.commits.Add(1)
 	err := tx.tx.Commit()
+	tx.lh.writes.Add(1)
 	tx.conn.Close()
 	if err != nil {
 		return fmt.Errorf("lakehouse: commit: %w", err)
@@ -106,6 +107,7 @@ func (tx *Tx) CommitAudited(ctx context.Context, e AuditEvent) error {
 	}
 	lh.commits.Add(1)
 	err = tx.tx.Commit()
+	lh.writes.Add(1)
 	tx.conn.Close()
 	if err != nil {
 		return fmt.Errorf("lakehouse: commit: %w", err)

@@ -616,6 +616,82 @@ func (lh *Lakehouse) ScanSize(ctx context.Context, tables []TableName) (rows, by
 	return rows, bytes, nil
 }
 
+// CatalogScanSize is ScanSize read from one snapshot of every table's
+// size (catalogSizes), shared with EstimateBytes and read again only
+// after a write, for a process that asks about many tables in turn (a
+// run's scheduler and its tasks' usage records), where ScanSize suits
+// one that asks once. Tables of sys, which lakebench writes outside
+// transactions, are read as ScanSize reads them.
+func (lh *Lakehouse) CatalogScanSize(ctx context.Context, tables []TableName) (rows, bytes int64, err error) {
+	if len(tables) == 0 {
+		return 0, 0, nil
+	}
+	var sys []TableName
+	var sizes map[TableName]tableSize
+	seen := map[TableName]bool{}
+	for _, t := range tables {
+		if strings.EqualFold(t.Schema, "sys") {
+			sys = append(sys, t)
+			continue
+		}
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		if sizes == nil {
+			if sizes, err = lh.catalogSizes(ctx); err != nil {
+				return 0, 0, err
+			}
+		}
+		s, ok := sizes[t]
+		if !ok {
+			s = sizes[storeTable(t)]
+		}
+		rows += s.rows
+		bytes += s.rows * s.width
+	}
+	if len(sys) > 0 {
+		n, b, err := lh.ScanSize(ctx, sys)
+		if err != nil {
+			return 0, 0, err
+		}
+		rows, bytes = rows+n, bytes+b
+	}
+	return rows, bytes, nil
+}
+
+// sizeSnapshots counts catalogSizes' reads, for the tests.
+var sizeSnapshots atomic.Int64
+
+// sizeCache is every table's size as tableSizes read it, and the count
+// of writes (Lakehouse.writes) it was read at.
+type sizeCache struct {
+	mu    sync.Mutex
+	at    uint64
+	sizes map[TableName]tableSize
+}
+
+// catalogSizes is every table's size (tableSizes), read again only when
+// a write may have changed one since the last read: a transaction's
+// commit, or a statement outside one (see Lakehouse.writes). The count is
+// taken before the read, so a write that lands during it makes the next
+// call read again. Callers must not change the map.
+func (lh *Lakehouse) catalogSizes(ctx context.Context) (map[TableName]tableSize, error) {
+	lh.sizes.mu.Lock()
+	defer lh.sizes.mu.Unlock()
+	at := lh.writes.Load()
+	if lh.sizes.sizes != nil && lh.sizes.at == at {
+		return lh.sizes.sizes, nil
+	}
+	sizeSnapshots.Add(1)
+	sizes, err := tableSizes(ctx, lh.db)
+	if err != nil {
+		return nil, err
+	}
+	lh.sizes.at, lh.sizes.sizes = at, sizes
+	return sizes, nil
+}
+
 // tableCardinality is DuckDB's estimate of the rows of table t of the
 // database catalog, as the plan of SELECT * FROM t shows it: a lone
 // SEQ_SCAN of that very table, whose estimated cardinality is the
@@ -647,7 +723,7 @@ func tableCardinality(ctx context.Context, e execer, catalog string, t TableName
 	}
 	scan := plan[0]
 	table, _ := scan.ExtraInfo["Table"].(string)
-	if scan.Name != "SEQ_SCAN" || len(scan.Children) != 0 || !strings.EqualFold(table, catalog+"."+t.Schema+"."+t.Name) {
+	if scan.Name != "SEQ_SCAN" || len(scan.Children) != 0 || !planNames(table, catalog, t) {
 		return 0, false, nil // not a table of catalog: a view, say
 	}
 	card, _ := scan.ExtraInfo["Estimated Cardinality"].(string)
@@ -655,6 +731,26 @@ func tableCardinality(ctx context.Context, e execer, catalog string, t TableName
 		return 0, false, fmt.Errorf("lakehouse: table sizes: unexpected cardinality %q of %s", card, t)
 	}
 	return n, true, nil
+}
+
+// planNames says whether a plan's table, catalog.schema.name, names t of
+// catalog: DuckDB quotes a part that is a keyword or needs quotes
+// (dev.gold."types"), so each part may be quoted or not.
+func planNames(table, catalog string, t TableName) bool {
+	parts := []string{catalog, t.Schema, t.Name}
+	for mask := range 8 {
+		names := make([]string, 3)
+		for i, p := range parts {
+			names[i] = p
+			if mask&(1<<i) != 0 {
+				names[i] = QuoteIdent(p)
+			}
+		}
+		if strings.EqualFold(table, strings.Join(names, ".")) {
+			return true
+		}
+	}
+	return false
 }
 
 // tableRows reads every table's row count from the catalog

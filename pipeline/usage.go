@@ -102,9 +102,11 @@ func recordTaskUsage(ctx context.Context, lh *lakehouse.Lakehouse, job, principa
 			reads = append(reads, c)
 		}
 	}
-	u.RowsRead, u.BytesRead, _ = lh.ScanSize(ctx, reads)
+	// From one read of the catalog's sizes, which the scheduler's next
+	// memoryNeed shares (see CatalogScanSize).
+	u.RowsRead, u.BytesRead, _ = lh.CatalogScanSize(ctx, reads)
 	if t.table.Name != "" && u.RowsWritten > 0 {
-		if rows, bytes, err := lh.ScanSize(ctx, []lakehouse.TableName{t.table}); err == nil && rows > 0 {
+		if rows, bytes, err := lh.CatalogScanSize(ctx, []lakehouse.TableName{t.table}); err == nil && rows > 0 {
 			u.BytesWritten = u.RowsWritten * (bytes / rows)
 		}
 	}
