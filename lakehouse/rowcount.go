@@ -96,10 +96,12 @@ func (tx *Tx) recordCounts(ctx context.Context) error {
 	if len(tx.counted) == 0 && len(tx.catalog) == 0 {
 		return nil
 	}
-	exists, kept, err := tx.relations(ctx)
+	rels, kept, err := tx.relations(ctx)
 	if err != nil {
 		return err
 	}
+	tx.rels = rels
+	exists := func(t TableName) bool { return rels[t] != 0 }
 	keys := map[TableName]bool{}
 	for t := range tx.counted {
 		keys[t] = true
@@ -120,11 +122,11 @@ func (tx *Tx) recordCounts(ctx context.Context) error {
 	var gone, count []TableName
 	for _, t := range sorted {
 		w, hasEntry := tx.catalog[t]
-		if hasEntry && w.ifExists && !exists[t] {
+		if hasEntry && w.ifExists && !exists(t) {
 			hasEntry = false
 		}
 		counts := tx.counted[t] && t.Schema != "sys" && !strings.HasSuffix(t.Schema, "_data")
-		r := row{t: t, counted: counts && exists[t]}
+		r := row{t: t, counted: counts && exists(t)}
 		if hasEntry {
 			r.entry = &w.entry
 		}
@@ -207,33 +209,39 @@ func (tx *Tx) recordCounts(ctx context.Context) error {
 	return nil
 }
 
-// relations lists the tables and views the transaction sees, and the
-// tables sys.catalog keeps a count of.
-func (tx *Tx) relations(ctx context.Context) (exists, counted map[TableName]bool, err error) {
-	rows, err := tx.tx.QueryContext(ctx, `SELECT schema_name, table_name, true FROM duckdb_tables() WHERE database_name = current_database()
-		UNION ALL SELECT schema_name, view_name, true FROM duckdb_views() WHERE database_name = current_database() AND NOT internal
-		UNION ALL SELECT schema_name, table_name, false FROM sys.catalog WHERE row_count IS NOT NULL`)
+// Kinds of relation, as relations lists them.
+const (
+	relTable = 't'
+	relView  = 'v'
+)
+
+// relations lists the tables and views the transaction sees (relTable,
+// relView), and the tables sys.catalog keeps a count of.
+func (tx *Tx) relations(ctx context.Context) (rels map[TableName]byte, counted map[TableName]bool, err error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT schema_name, table_name, 't' FROM duckdb_tables() WHERE database_name = current_database()
+		UNION ALL SELECT schema_name, view_name, 'v' FROM duckdb_views() WHERE database_name = current_database() AND NOT internal
+		UNION ALL SELECT schema_name, table_name, 'c' FROM sys.catalog WHERE row_count IS NOT NULL`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("lakehouse: row counts: %w", err)
 	}
 	defer rows.Close()
-	exists, counted = map[TableName]bool{}, map[TableName]bool{}
+	rels, counted = map[TableName]byte{}, map[TableName]bool{}
 	for rows.Next() {
 		var t TableName
-		var relation bool
-		if err := rows.Scan(&t.Schema, &t.Name, &relation); err != nil {
+		var kind string
+		if err := rows.Scan(&t.Schema, &t.Name, &kind); err != nil {
 			return nil, nil, fmt.Errorf("lakehouse: row counts: %w", err)
 		}
-		if relation {
-			exists[t] = true
-		} else {
+		if kind == "c" {
 			counted[t] = true
+		} else {
+			rels[t] = kind[0]
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("lakehouse: row counts: %w", err)
 	}
-	return exists, counted, nil
+	return rels, counted, nil
 }
 
 // countSizeKeeps counts KeepCountSizes' statements, for the tests.

@@ -37,6 +37,10 @@ type Tx struct {
 	// catalog are the catalog entries the transaction set, which Commit
 	// writes with the counts (see setCatalog).
 	catalog map[TableName]catalogWrite
+	// rels are the relations the commit found (see recordCounts);
+	// usage is the record the commit writes (RecordUsageAtCommit).
+	rels  map[TableName]byte
+	usage *usageAtCommit
 }
 
 // Begin starts a transaction.
@@ -63,6 +67,9 @@ func (lh *Lakehouse) Begin(ctx context.Context) (*Tx, error) {
 // Commit commits the transaction.
 func (tx *Tx) Commit() error {
 	if err := tx.recordCounts(context.Background()); err != nil {
+		return err
+	}
+	if err := tx.recordUsage(context.Background()); err != nil {
 		return err
 	}
 	tx.lh.commits.Add(1)
@@ -97,6 +104,9 @@ func (tx *Tx) CommitAudited(ctx context.Context, e AuditEvent) error {
 		return err
 	}
 	if err := tx.recordCounts(ctx); err != nil {
+		return err
+	}
+	if err := tx.recordUsage(ctx); err != nil {
 		return err
 	}
 	for _, ev := range append(tx.onCommit, e) {

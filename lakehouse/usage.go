@@ -207,6 +207,58 @@ func (tx *Tx) RecordUsage(ctx context.Context, r UsageRecord) error {
 	return insertUsage(ctx, tx.tx, tx.lh.completeUsage(r))
 }
 
+// usageAtCommit is a usage record a transaction's commit writes, and the
+// table its rows written are (see RecordUsageAtCommit).
+type usageAtCommit struct {
+	r       UsageRecord
+	written TableName
+}
+
+// RecordUsageAtCommit has the transaction's commit write r (as
+// RecordUsage does), so that the record commits with the work it
+// describes, in no commit of its own. When written names a table and r
+// has rows written, r.BytesWritten becomes those rows times the table's
+// row width as the commit sees it (a view: its stored table's, see
+// storeTable; a table no longer there: none), as ScanSize would find it
+// once the commit is done.
+func (tx *Tx) RecordUsageAtCommit(r UsageRecord, written TableName) {
+	tx.usage = &usageAtCommit{r: r, written: written}
+}
+
+// recordUsage writes the record RecordUsageAtCommit left, after
+// recordCounts, whose list of relations it uses.
+func (tx *Tx) recordUsage(ctx context.Context) error {
+	if tx.usage == nil {
+		return nil
+	}
+	r, t := tx.usage.r, tx.usage.written
+	if t.Name != "" && r.RowsWritten > 0 {
+		if tx.rels == nil {
+			rels, _, err := tx.relations(ctx)
+			if err != nil {
+				return err
+			}
+			tx.rels = rels
+		}
+		// A table its rows, else a view the table storing its rows.
+		if tx.rels[t] != relTable {
+			t = storeTable(t)
+		}
+		if tx.rels[t] == relTable {
+			width, err := tableWidth(ctx, tx.tx, t)
+			if err != nil {
+				return err
+			}
+			r.BytesWritten = r.RowsWritten * width
+		}
+	}
+	if err := tx.RecordUsage(ctx, r); err != nil {
+		return err
+	}
+	tx.usage = nil
+	return nil
+}
+
 // completeUsage fills what r leaves out (see RecordUsage).
 func (lh *Lakehouse) completeUsage(r UsageRecord) UsageRecord {
 	if r.RecordID == "" {

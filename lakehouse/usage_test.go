@@ -418,3 +418,67 @@ func TestCatalogScanSizeMatchesScanSize(t *testing.T) {
 		t.Errorf("gold.empty after its INSERT: %d rows, want 1", rows)
 	}
 }
+
+// TestUsageAtCommit: a usage record left to the commit is written with
+// the transaction's work and only then: none after a rollback; after a
+// commit, bytes written as the rows times the row width the commit sees
+// (a table built in the transaction, a bronze view's stored table), none
+// for a table the transaction dropped.
+func TestUsageAtCommit(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	lh, err := Open(ctx, filepath.Join(dir, "dev.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	csv := writeFile(t, dir, "people_2026-01-05.csv", "id,name\n1,ann\n2,bob\n")
+	if _, err := lh.Ingest(ctx, []string{csv}, IngestOptions{Table: TableName{"bronze", "people"}, Format: CSV, RunID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-time.Second)
+	record := func(task string, stmts []string, written TableName, commit bool) {
+		t.Helper()
+		tx, err := lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		for _, s := range stmts {
+			if _, err := tx.Exec(ctx, s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		tx.RecordUsageAtCommit(UsageRecord{Kind: UsageKindTask, RowsWritten: 10, Tags: map[string]string{"task": task}}, written)
+		if commit {
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	record("rolled back", []string{"CREATE TABLE gold.r AS SELECT 1 AS i"}, TableName{"gold", "r"}, false)
+	record("built", []string{"CREATE TABLE gold.a AS SELECT range AS i, 'x' AS s FROM range(10)"}, TableName{"gold", "a"}, true)
+	record("view", nil, TableName{"bronze", "people"}, true)
+	record("dropped", []string{"CREATE TABLE gold.d AS SELECT 1 AS i", "DROP TABLE gold.d"}, TableName{"gold", "d"}, true)
+	records, err := lh.UsageRecords(ctx, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := tableWidth(ctx, lh.db, TableName{"bronze_data", "people"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"built": 10 * (8 + 32), "view": 10 * stored, "dropped": 0}
+	got := map[string]int64{}
+	for _, r := range records {
+		got[r.Tags["task"]] = r.BytesWritten
+	}
+	if len(got) != len(want) {
+		t.Errorf("usage records of %v, want %v", got, want)
+	}
+	for task, w := range want {
+		if b, ok := got[task]; !ok || b != w {
+			t.Errorf("%s: %d bytes written (recorded %v), want %d", task, b, ok, w)
+		}
+	}
+}
