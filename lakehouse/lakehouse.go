@@ -81,6 +81,10 @@ type Lakehouse struct {
 	auditMu        sync.Mutex
 	readerHead     chainHead
 	readerHeadRead bool
+	// head is a writer's head of sys.audit, the last event it appended,
+	// while headKnown (see writerHead), under auditMu.
+	head      chainHead
+	headKnown bool
 	// ownerMu guards what a read-only session read once of the target's
 	// identities, its owner among them (see identities): no writer can
 	// change the file while it is open read-only.

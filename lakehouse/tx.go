@@ -92,36 +92,57 @@ func (tx *Tx) Commit() error {
 // CommitAudited commits the transaction with e (and the events of
 // AuditOnCommit) written into sys.audit inside it: the work and its audit
 // are one commit, so neither lands without the other, and a pipeline task
-// pays for one commit, not two. The chain's head is read outside the
-// transaction (which may have begun before other commits) under the lock
-// that orders this process's appends, and held until the commit.
+// pays for one commit, not two. The chain's head is not read inside the
+// transaction (which may have begun before other commits): it is this
+// process's (writerHead), under the lock that orders its appends, held
+// until the commit. Should the table have an event after it (one this
+// process does not know of), the head is read again from the table, as
+// it stands outside the transaction, and the events chained after it.
 func (tx *Tx) CommitAudited(ctx context.Context, e AuditEvent) error {
 	lh := tx.lh
-	lh.auditMu.Lock()
-	defer lh.auditMu.Unlock()
-	head, err := auditHead(ctx, lh.db)
-	if err != nil {
-		return err
-	}
+	// The counts and usage first: they need no place in the chain.
 	if err := tx.recordCounts(ctx); err != nil {
 		return err
 	}
 	if err := tx.recordUsage(ctx); err != nil {
 		return err
 	}
-	for _, ev := range append(tx.onCommit, e) {
+	lh.auditMu.Lock()
+	defer lh.auditMu.Unlock()
+	head, err := lh.writerHead(ctx)
+	if err != nil {
+		return err
+	}
+	events := append(tx.onCommit, e)
+	retried := false
+	for i := 0; i < len(events); i++ {
+		ev := events[i]
 		ev.fillResult()
-		if head, err = appendAudit(ctx, tx.tx, head, ev); err != nil {
+		next, err := appendAudit(ctx, tx.tx, head, ev)
+		if errors.Is(err, errAuditHeadMoved) && i == 0 && !retried {
+			// Nothing was written: read the table's head and chain anew.
+			retried, lh.headKnown = true, false
+			if head, err = lh.writerHead(ctx); err != nil {
+				return err
+			}
+			i--
+			continue
+		}
+		if err != nil {
+			lh.headKnown = false
 			return err
 		}
+		head = next
 	}
 	lh.commits.Add(1)
 	err = tx.tx.Commit()
 	lh.writes.Add(1)
 	tx.conn.Close()
 	if err != nil {
+		lh.headKnown = false
 		return fmt.Errorf("lakehouse: commit: %w", err)
 	}
+	lh.head = head
 	tx.onCommit = nil
 	lh.noteUnsized(tx.counted)
 	return nil
