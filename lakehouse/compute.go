@@ -148,16 +148,12 @@ func (lh *Lakehouse) EstimateBytes(ctx context.Context, tables []TableName) (int
 	if len(tables) == 0 {
 		return 0, nil
 	}
-	sizes, err := lh.catalogSizes(ctx)
+	sizes, err := lh.catalogSizes(ctx, tables)
 	if err != nil {
 		return 0, fmt.Errorf("lakehouse: estimate table sizes: %w", err)
 	}
 	var total int64
-	for _, t := range tables {
-		s, ok := sizes[t]
-		if !ok {
-			s = sizes[storeTable(t)]
-		}
+	for _, s := range sizes {
 		total += s.rows * s.width
 	}
 	return total, nil

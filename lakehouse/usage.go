@@ -669,38 +669,29 @@ func (lh *Lakehouse) ScanSize(ctx context.Context, tables []TableName) (rows, by
 }
 
 // CatalogScanSize is ScanSize read from one snapshot of every table's
-// size (catalogSizes), shared with EstimateBytes and read again only
+// rows (catalogSizes), shared with EstimateBytes and read again only
 // after a write, for a process that asks about many tables in turn (a
 // run's scheduler and its tasks' usage records), where ScanSize suits
 // one that asks once. Tables of sys, which lakebench writes outside
 // transactions, are read as ScanSize reads them.
 func (lh *Lakehouse) CatalogScanSize(ctx context.Context, tables []TableName) (rows, bytes int64, err error) {
-	if len(tables) == 0 {
-		return 0, 0, nil
-	}
-	var sys []TableName
-	var sizes map[TableName]tableSize
-	seen := map[TableName]bool{}
+	var sys, others []TableName
 	for _, t := range tables {
 		if strings.EqualFold(t.Schema, "sys") {
 			sys = append(sys, t)
-			continue
+		} else if !slices.Contains(others, t) {
+			others = append(others, t)
 		}
-		if seen[t] {
-			continue
+	}
+	if len(others) > 0 {
+		sizes, err := lh.catalogSizes(ctx, others)
+		if err != nil {
+			return 0, 0, err
 		}
-		seen[t] = true
-		if sizes == nil {
-			if sizes, err = lh.catalogSizes(ctx); err != nil {
-				return 0, 0, err
-			}
+		for _, s := range sizes {
+			rows += s.rows
+			bytes += s.rows * s.width
 		}
-		s, ok := sizes[t]
-		if !ok {
-			s = sizes[storeTable(t)]
-		}
-		rows += s.rows
-		bytes += s.rows * s.width
 	}
 	if len(sys) > 0 {
 		n, b, err := lh.ScanSize(ctx, sys)
@@ -712,36 +703,84 @@ func (lh *Lakehouse) CatalogScanSize(ctx context.Context, tables []TableName) (r
 	return rows, bytes, nil
 }
 
-// sizeSnapshots counts catalogSizes' reads, for the tests.
-var sizeSnapshots atomic.Int64
-
-// sizeCache is every table's size as tableSizes read it, and the count
-// of writes (Lakehouse.writes) it was read at.
+// sizeCache is every table's rows as duckdb_tables() listed them, the row
+// widths of the tables asked about since, and the count of writes
+// (Lakehouse.writes) they were read at.
 type sizeCache struct {
-	mu    sync.Mutex
-	at    uint64
-	sizes map[TableName]tableSize
+	mu     sync.Mutex
+	at     uint64
+	rows   map[TableName]int64
+	widths map[TableName]int64
 }
 
-// catalogSizes is every table's size (tableSizes), read again only when
-// a write may have changed one since the last read: a transaction's
+// catalogSizes is the size of each of tables (a view: of the table that
+// stores its rows, see storeTable; a name not found: none): its rows,
+// from one read of every table's (duckdb_tables().estimated_size), and
+// its row width, from its columns (pragma_table_info, one table's: every
+// table's columns, duckdb_columns(), cost twice what every table's rows
+// do). Both are kept until a write may have changed them: a transaction's
 // commit, or a statement outside one (see Lakehouse.writes). The count is
-// taken before the read, so a write that lands during it makes the next
-// call read again. Callers must not change the map.
-func (lh *Lakehouse) catalogSizes(ctx context.Context) (map[TableName]tableSize, error) {
+// taken before the reads, so a write that lands during them makes the
+// next call read again.
+func (lh *Lakehouse) catalogSizes(ctx context.Context, tables []TableName) ([]tableSize, error) {
 	lh.sizes.mu.Lock()
 	defer lh.sizes.mu.Unlock()
-	at := lh.writes.Load()
-	if lh.sizes.sizes != nil && lh.sizes.at == at {
-		return lh.sizes.sizes, nil
+	c := &lh.sizes
+	if at := lh.writes.Load(); c.rows == nil || c.at != at {
+		sizeSnapshots.Add(1)
+		rows, err := estimatedRows(ctx, lh.db)
+		if err != nil {
+			return nil, err
+		}
+		c.at, c.rows, c.widths = at, rows, map[TableName]int64{}
 	}
-	sizeSnapshots.Add(1)
-	sizes, err := tableSizes(ctx, lh.db)
+	out := make([]tableSize, len(tables))
+	for i, t := range tables {
+		n, ok := c.rows[t]
+		if !ok {
+			t = storeTable(t)
+			if n, ok = c.rows[t]; !ok {
+				continue
+			}
+		}
+		w, ok := c.widths[t]
+		if !ok {
+			var err error
+			if w, err = tableWidth(ctx, lh.db, t); err != nil {
+				return nil, err
+			}
+			c.widths[t] = w
+		}
+		out[i] = tableSize{rows: n, width: w}
+	}
+	return out, nil
+}
+
+// sizeSnapshots counts catalogSizes' reads of every table's rows, for the
+// tests.
+var sizeSnapshots atomic.Int64
+
+// estimatedRows reads every table's row count from the catalog
+// (duckdb_tables().estimated_size), as tableRows does.
+func estimatedRows(ctx context.Context, e execer) (map[TableName]int64, error) {
+	out := map[TableName]int64{}
+	rows, err := e.QueryContext(ctx, `SELECT schema_name, table_name, estimated_size FROM duckdb_tables() WHERE database_name = current_database()`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
 	}
-	lh.sizes.at, lh.sizes.sizes = at, sizes
-	return sizes, nil
+	defer rows.Close()
+	for rows.Next() {
+		var t TableName
+		var n int64
+		if err := rows.Scan(&t.Schema, &t.Name, &n); err != nil {
+			return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
+		}
+		out[t] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
+	}
+	return out, nil
 }
 
 // tableCardinality is DuckDB's estimate of the rows of table t of the
@@ -854,48 +893,6 @@ func tableWidth(ctx context.Context, e execer, t TableName) (int64, error) {
 }
 
 type tableSize struct{ rows, width int64 }
-
-// tableSizes reads every table's row count and row width from the
-// catalog: in two queries joined here, since DuckDB joins its catalog
-// functions (duckdb_tables, duckdb_columns) twenty times slower than it
-// reads them.
-func tableSizes(ctx context.Context, e execer) (map[TableName]tableSize, error) {
-	out := map[TableName]tableSize{}
-	rows, err := e.QueryContext(ctx, `SELECT schema_name, table_name, estimated_size FROM duckdb_tables() WHERE database_name = current_database()`)
-	if err != nil {
-		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
-	}
-	for rows.Next() {
-		var t TableName
-		var n int64
-		if err := rows.Scan(&t.Schema, &t.Name, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
-		}
-		out[t] = tableSize{rows: n}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
-	}
-	rows, err = e.QueryContext(ctx, `SELECT schema_name, table_name, data_type FROM duckdb_columns() WHERE database_name = current_database()`)
-	if err != nil {
-		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var t TableName
-		var typ string
-		if err := rows.Scan(&t.Schema, &t.Name, &typ); err != nil {
-			return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
-		}
-		if s, ok := out[t]; ok { // views have columns, no rows
-			s.width += typeWidth(typ)
-			out[t] = s
-		}
-	}
-	return out, rows.Err()
-}
 
 // readsNote is what the last user statements read, by SQL text, for the
 // usage record of the query (RecordQuery): noted when the statement is
