@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -143,22 +144,70 @@ func (lh *Lakehouse) Audit(ctx context.Context, e AuditEvent) error {
 	}
 	lh.auditMu.Lock()
 	defer lh.auditMu.Unlock()
-	head, err := auditHead(ctx, lh.db)
-	if err != nil {
-		return err
+	for retried := false; ; retried = true {
+		head, err := lh.writerHead(ctx)
+		if err != nil {
+			return err
+		}
+		next, err := appendAudit(ctx, lh.db, head, e)
+		if errors.Is(err, errAuditHeadMoved) && !retried {
+			lh.headKnown = false // read the table's head, and append again
+			continue
+		}
+		if err != nil {
+			lh.headKnown = false
+			return err
+		}
+		lh.head = next
+		return nil
 	}
-	e.chain(head)
-	return insertAudit(ctx, lh.db, e)
 }
 
-func insertAudit(ctx context.Context, db execer, e AuditEvent) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO sys.audit (event_time, principal, action, tables, rows, allowed, detail, seq, prev_hash, hash, statement, result)
-		VALUES (?, ?, ?, ?::VARCHAR[], ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.At, e.Principal, e.Action, e.Tables, e.Rows, e.Allowed, nullString(e.Detail), e.Seq, e.PrevHash, e.Hash, nullString(e.Statement), nullString(e.Result))
-	if err != nil {
-		return fmt.Errorf("lakehouse: audit: %w", err)
+// writerHead is the head of sys.audit a writer's next event chains after,
+// under auditMu: the last event this process appended, kept while it
+// holds the target's writer lock (no other process appends meanwhile,
+// and every append of this one goes through auditMu), else read from the
+// table. Every append checks it against the table (appendAudit), so a
+// head that moved without this process knowing is never forked: the
+// append is refused and the head read again.
+func (lh *Lakehouse) writerHead(ctx context.Context) (chainHead, error) {
+	if lh.headKnown {
+		return lh.head, nil
 	}
-	return nil
+	auditHeadReads.Add(1)
+	h, err := auditHead(ctx, lh.db)
+	if err != nil {
+		return h, err
+	}
+	lh.head, lh.headKnown = h, true
+	return h, nil
+}
+
+// auditHeadReads counts writerHead's reads of the table, for the tests.
+var auditHeadReads atomic.Int64
+
+// errAuditHeadMoved is appendAudit's refusal of an event chained after a
+// head that is not the table's last event.
+var errAuditHeadMoved = errors.New("lakehouse: sys.audit has events after the head this event was chained to; it was not written")
+
+// insertAudit writes e into sys.audit if no event there (that the
+// statement sees) comes after its place in the chain (seq after
+// e.Seq-1): a statement, not a read then a write, so that the check costs
+// a scan of seq pruned to its last row groups, and no more statements.
+// It reports whether e was written.
+func insertAudit(ctx context.Context, db execer, e AuditEvent) (bool, error) {
+	res, err := db.ExecContext(ctx, `INSERT INTO sys.audit (event_time, principal, action, tables, rows, allowed, detail, seq, prev_hash, hash, statement, result)
+		SELECT ?::TIMESTAMP, ?::VARCHAR, ?::VARCHAR, ?::VARCHAR[], ?::BIGINT, ?::BOOLEAN, ?::VARCHAR, ?::BIGINT, ?::VARCHAR, ?::VARCHAR, ?::VARCHAR, ?::VARCHAR
+		WHERE NOT EXISTS (SELECT 1 FROM sys.audit WHERE seq >= ?)`,
+		e.At, e.Principal, e.Action, e.Tables, e.Rows, e.Allowed, nullString(e.Detail), e.Seq, e.PrevHash, e.Hash, nullString(e.Statement), nullString(e.Result), e.Seq)
+	if err != nil {
+		return false, fmt.Errorf("lakehouse: audit: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("lakehouse: audit: %w", err)
+	}
+	return n == 1, nil
 }
 
 // auditHead is the last event of sys.audit.
@@ -423,6 +472,8 @@ func (lh *Lakehouse) importLog(ctx context.Context, path string, move func(tx *s
 	}
 	lh.auditMu.Lock()
 	defer lh.auditMu.Unlock()
+	// The import appends to sys.audit: the next append reads its head.
+	lh.headKnown = false
 	f, err := lockedFile(path)
 	if err != nil {
 		return err
@@ -512,13 +563,18 @@ func tamperEvent(kind, path string, b *logBreak) AuditEvent {
 	return AuditEvent{Principal: "lakebench", Action: ActionAuditTamper, Allowed: false, Detail: detail}
 }
 
-// appendAudit chains e after head into sys.audit in tx, returning the new
-// head.
-func appendAudit(ctx context.Context, tx execer, head chainHead, e AuditEvent) (chainHead, error) {
+// appendAudit chains e after head into sys.audit (in a transaction, or
+// a statement of its own), returning the new head; errAuditHeadMoved when
+// the table has an event after head (see insertAudit).
+func appendAudit(ctx context.Context, db execer, head chainHead, e AuditEvent) (chainHead, error) {
 	e.normalize()
 	e.chain(head)
-	if err := insertAudit(ctx, tx, e); err != nil {
+	written, err := insertAudit(ctx, db, e)
+	if err != nil {
 		return head, err
+	}
+	if !written {
+		return head, fmt.Errorf("%w (seq %d)", errAuditHeadMoved, head.Seq)
 	}
 	return chainHead{Seq: e.Seq, Hash: e.Hash}, nil
 }
@@ -572,6 +628,9 @@ func (lh *Lakehouse) migrateAudit(ctx context.Context) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("lakehouse: migrate sys.audit: %w", err)
 	}
+	lh.auditMu.Lock()
+	lh.headKnown = false
+	lh.auditMu.Unlock()
 	return nil
 }
 

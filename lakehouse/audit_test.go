@@ -308,3 +308,77 @@ func TestDestroyIsRecorded(t *testing.T) {
 		t.Errorf("an edited destroy record: break %v, want line 1", brk)
 	}
 }
+
+// TestAuditHeadKeptAndChecked: a writer chains its events after the head
+// it keeps (the last it appended), reading sys.audit's head once, not
+// before each event; each append is checked against the table, so an
+// event appended behind the process's back (here: a chained row written
+// straight into sys.audit) makes the next append, plain or with a
+// transaction's work, read the head again and chain after it: the chain
+// never forks.
+func TestAuditHeadKeptAndChecked(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	reads := auditHeadReads.Load()
+	for i := range 3 {
+		if err := lh.Audit(ctx, AuditEvent{Principal: "ann", Action: "SELECT", Rows: int64(i), Allowed: true}); err != nil {
+			t.Fatal(err)
+		}
+		tx, err := lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.CommitAudited(ctx, AuditEvent{Principal: "ann", Action: "task:sql", Allowed: true, Detail: "task " + string(rune('0'+i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := auditHeadReads.Load() - reads; n > 1 {
+		t.Errorf("sys.audit's head read %d times for 6 events, want at most once", n)
+	}
+	// behind appends an event straight into sys.audit, after the table's
+	// head, as an append this process did not make.
+	behind := func() {
+		t.Helper()
+		head, err := auditHead(ctx, lh.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := AuditEvent{Principal: "eve", Action: "SELECT", Allowed: true}
+		e.normalize()
+		e.chain(head)
+		if written, err := insertAudit(ctx, lh.db, e); err != nil || !written {
+			t.Fatalf("insert behind the head: %v %v", written, err)
+		}
+	}
+	behind()
+	if err := lh.Audit(ctx, AuditEvent{Principal: "ann", Action: "SELECT", Allowed: true}); err != nil {
+		t.Fatal(err)
+	}
+	behind()
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.AuditOnCommit(AuditEvent{Principal: "ann", Action: "GRANT", Allowed: true})
+	if err := tx.CommitAudited(ctx, AuditEvent{Principal: "ann", Action: "task:sql", Allowed: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := lh.Audit(ctx, AuditEvent{Principal: "ann", Action: "SELECT", Allowed: true}); err != nil {
+		t.Fatal(err)
+	}
+	chain, err := lh.VerifyAudit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events, seqs int64
+	if err := lh.db.QueryRowContext(ctx, "SELECT count(*), count(DISTINCT seq) FROM sys.audit").Scan(&events, &seqs); err != nil {
+		t.Fatal(err)
+	}
+	if chain.Break != nil || events != seqs || chain.LastSeq != events {
+		t.Errorf("chain after appends behind the head: break %v, %d events, %d seqs, head %d", chain.Break, events, seqs, chain.LastSeq)
+	}
+}

@@ -57,6 +57,7 @@ func (lh *Lakehouse) Catalog(ctx context.Context) ([]TableInfo, error) {
 }
 
 func (lh *Lakehouse) tables(ctx context.Context, estimate bool) ([]TableInfo, error) {
+	lh.KeepCountSizes(ctx)
 	// A bronze view's rows are stored in <schema>_data.<name> (see ingest).
 	rows, err := lh.db.QueryContext(ctx, `
 		SELECT t.schema_name, t.table_name, coalesce(c.layer, t.schema_name), coalesce(c.owner, ''),

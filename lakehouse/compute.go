@@ -142,21 +142,18 @@ func (lh *Lakehouse) Setting(ctx context.Context, name string) (string, error) {
 // table's row count from DuckDB's catalog (duckdb_tables().estimated_size,
 // no scan) times the width of a row from its column types. A bronze view
 // is estimated by the table that stores its rows; a table that does not
-// exist yet counts 0.
+// exist yet counts 0. The sizes are read once until a write may change
+// them (see catalogSizes): a run's scheduler asks before each task.
 func (lh *Lakehouse) EstimateBytes(ctx context.Context, tables []TableName) (int64, error) {
 	if len(tables) == 0 {
 		return 0, nil
 	}
-	sizes, err := tableSizes(ctx, lh.db)
+	sizes, err := lh.catalogSizes(ctx, tables)
 	if err != nil {
 		return 0, fmt.Errorf("lakehouse: estimate table sizes: %w", err)
 	}
 	var total int64
-	for _, t := range tables {
-		s, ok := sizes[t]
-		if !ok {
-			s = sizes[storeTable(t)]
-		}
+	for _, s := range sizes {
 		total += s.rows * s.width
 	}
 	return total, nil

@@ -180,6 +180,7 @@ func (tx *Tx) DropTable(ctx context.Context, t TableName) error {
 			return fmt.Errorf("lakehouse: drop %s: %w", t, err)
 		}
 	}
+	tx.dropCatalog(t, q)
 	_, err := tx.tx.ExecContext(ctx, "DELETE FROM sys.catalog WHERE schema_name = ? AND table_name IN (?, ?)", t.Schema, t.Name, q.Name)
 	return err
 }
@@ -197,6 +198,7 @@ func (tx *Tx) DropIngested(ctx context.Context, t TableName) error {
 	if _, err := tx.tx.ExecContext(ctx, "DELETE FROM sys.ingested_files WHERE table_name = ?", t.String()); err != nil {
 		return err
 	}
+	tx.dropCatalog(t, q)
 	_, err := tx.tx.ExecContext(ctx, "DELETE FROM sys.catalog WHERE schema_name = ? AND table_name IN (?, ?)", t.Schema, t.Name, q.Name)
 	return err
 }

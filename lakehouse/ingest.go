@@ -347,16 +347,13 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 		res.RowsQuarantined += fr.RowsQuarantined
 		res.Columns = mergeColumnReports(res.Columns, &l.columns)
 	}
-	if exists, _ := tableExists(ctx, tx.tx, opts.Table); exists {
-		c := opts.Catalog
-		c.Schema, c.Table = opts.Table.Schema, opts.Table.Name
-		if c.Layer == "" {
-			c.Layer = opts.Table.Schema
-		}
-		if err := upsertCatalog(ctx, tx.tx, c); err != nil {
-			return nil, err
-		}
+	// The table's entry, written at commit if it exists then.
+	c := opts.Catalog
+	c.Schema, c.Table = opts.Table.Schema, opts.Table.Name
+	if c.Layer == "" {
+		c.Layer = opts.Table.Schema
 	}
+	tx.setCatalog(c, true)
 	tx.countRows(opts.Table, TableName{Schema: opts.Table.Schema, Name: opts.Table.Name + "_quarantine"})
 	return res, nil
 }
@@ -673,8 +670,9 @@ func (l *loader) ensureQuarantine(ctx context.Context) (TableName, error) {
 	if err != nil {
 		return q, err
 	}
-	return q, upsertCatalog(ctx, l.tx.tx, CatalogEntry{Schema: q.Schema, Table: q.Name, Layer: q.Schema,
-		Description: "rows of " + l.table.String() + " that could not be loaded, with file, line and reason"})
+	l.tx.setCatalog(CatalogEntry{Schema: q.Schema, Table: q.Name, Layer: q.Schema,
+		Description: "rows of " + l.table.String() + " that could not be loaded, with file, line and reason"}, false)
+	return q, nil
 }
 
 // rawLines reads the given line numbers of a file (for quarantine records

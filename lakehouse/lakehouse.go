@@ -81,6 +81,10 @@ type Lakehouse struct {
 	auditMu        sync.Mutex
 	readerHead     chainHead
 	readerHeadRead bool
+	// head is a writer's head of sys.audit, the last event it appended,
+	// while headKnown (see writerHead), under auditMu.
+	head      chainHead
+	headKnown bool
 	// ownerMu guards what a read-only session read once of the target's
 	// identities, its owner among them (see identities): no writer can
 	// change the file while it is open read-only.
@@ -117,6 +121,16 @@ type Lakehouse struct {
 	// closeMu orders Close after the work that may outlive a caller's
 	// session (a query's usage record reading the catalog).
 	closeMu sync.RWMutex
+	// unsized are the tables whose exact counts commits kept without
+	// their estimated_size yet (see KeepCountSizes), under sizesMu.
+	sizesMu sync.Mutex
+	unsized map[TableName]bool
+	// writes counts what may have changed a table's size since: each
+	// commit of a transaction, once done, and each statement written
+	// outside one (Exec, a test's rows); sizes holds every table's size
+	// read at one count (see catalogSizes).
+	writes atomic.Uint64
+	sizes  sizeCache
 	// commits counts the commits of this lakehouse's transactions, each
 	// counted before DuckDB makes it visible: a Stage is current while
 	// no transaction but its own has committed since it began.
@@ -271,6 +285,8 @@ func (lh *Lakehouse) releaseLock() {
 func (lh *Lakehouse) Close() error {
 	var err error
 	lh.closeLives()
+	// The sizes of the last counts, so the next process shows them.
+	lh.KeepCountSizes(context.Background())
 	lh.pageMu.Lock()
 	lh.paged.Close()
 	lh.paged = nil

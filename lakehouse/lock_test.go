@@ -48,6 +48,19 @@ func TestMain(m *testing.M) {
 		lh.Close()
 		os.Exit(0)
 	}
+	if path := os.Getenv("LAKEBENCH_TEST_COMMIT_KILL"); path != "" {
+		// A writer killed once its ingest committed, before anything
+		// keeps the sizes of its counts (see KeepCountSizes).
+		lh, err := Open(context.Background(), path, Options{})
+		if err == nil {
+			_, err = lh.Ingest(context.Background(), []string{os.Getenv("LAKEBENCH_TEST_CSV")}, IngestOptions{Table: TableName{"bronze", "people"}, Format: CSV, RunID: "r1"})
+		}
+		if err != nil {
+			fmt.Println("error:", err)
+			os.Exit(2)
+		}
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	}
 	if path := os.Getenv("LAKEBENCH_TEST_CHECK_DB"); path != "" {
 		switch os.Getenv("LAKEBENCH_TEST_CHECK_CRASH") { // as DuckDB on a damaged file
 		case "SIGSEGV":

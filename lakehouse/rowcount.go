@@ -1,9 +1,13 @@
 package lakehouse
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // storedSizesSQL lists every table and view of the target with DuckDB's
@@ -43,73 +47,260 @@ func (tx *Tx) countRows(tables ...TableName) {
 // AuthorizeSQL allowed, and Catalog shows them unmarked.
 func (tx *Tx) Wrote(tables ...TableName) { tx.countRows(tables...) }
 
-// recordCounts counts, inside the transaction just before it commits, the
-// rows of each table it wrote that still exists, and keeps the count in
-// the table's catalog entry (adding one, with no time, for a table that
-// has none: a build's quarantine) with no size: a count without its size
-// is never shown (see Catalog), so a process that dies between this commit
-// and recordCountSizes leaves DuckDB's estimate, marked, not a wrong
-// count. A table the transaction dropped keeps no count.
+// catalogWrite is a catalog entry a transaction set (SetCatalog), which
+// its commit writes with the table's count (recordCounts); ifExists
+// leaves it out when the table does not exist then (an ingest that loaded
+// nothing into a table it never made).
+type catalogWrite struct {
+	entry    CatalogEntry
+	ifExists bool
+}
+
+// setCatalog notes a catalog entry for the commit to write (see
+// recordCounts); a second one for the same table keeps the first's fields
+// it leaves empty, as two upserts would.
+func (tx *Tx) setCatalog(c CatalogEntry, ifExists bool) {
+	if tx.catalog == nil {
+		tx.catalog = map[TableName]catalogWrite{}
+	}
+	t := TableName{Schema: c.Schema, Name: c.Table}
+	if old, ok := tx.catalog[t]; ok {
+		c.Layer = cmp.Or(c.Layer, old.entry.Layer)
+		c.Owner = cmp.Or(c.Owner, old.entry.Owner)
+		c.Domain = cmp.Or(c.Domain, old.entry.Domain)
+		c.Description = cmp.Or(c.Description, old.entry.Description)
+		ifExists = ifExists && old.ifExists
+	}
+	tx.catalog[t] = catalogWrite{entry: c, ifExists: ifExists}
+}
+
+// dropCatalog forgets the entries the transaction set for tables it
+// drops with their entries.
+func (tx *Tx) dropCatalog(tables ...TableName) {
+	for _, t := range tables {
+		delete(tx.catalog, t)
+	}
+}
+
+// recordCounts writes, inside the transaction just before it commits, the
+// catalog entries it set (SetCatalog) and the exact row count of each
+// table it wrote that still exists, in one upsert of sys.catalog (adding
+// an entry, with no time, for a table that has none: a build's
+// quarantine), with no size: a count without its size is never shown
+// (see Catalog), so a process that dies before KeepCountSizes leaves
+// DuckDB's estimate, marked, not a wrong count. A table the transaction
+// dropped keeps no count. Three statements whatever the number of tables:
+// the tables (and the counts kept) listed, the counts read in one query,
+// the upsert (and an update when it dropped a table that had a count).
 func (tx *Tx) recordCounts(ctx context.Context) error {
-	if len(tx.counted) == 0 {
+	if len(tx.counted) == 0 && len(tx.catalog) == 0 {
 		return nil
 	}
-	exists, err := tx.relations(ctx)
+	rels, kept, err := tx.relations(ctx)
 	if err != nil {
 		return err
 	}
+	tx.rels = rels
+	exists := func(t TableName) bool { return rels[t] != 0 }
+	keys := map[TableName]bool{}
 	for t := range tx.counted {
-		if t.Schema == "sys" || strings.HasSuffix(t.Schema, "_data") {
+		keys[t] = true
+	}
+	for t := range tx.catalog {
+		keys[t] = true
+	}
+	sorted := slices.SortedFunc(maps.Keys(keys), func(a, b TableName) int {
+		return cmp.Or(cmp.Compare(a.Schema, b.Schema), cmp.Compare(a.Name, b.Name))
+	})
+	// Each table's row: its entry, and whether it is counted now.
+	type row struct {
+		t       TableName
+		entry   *CatalogEntry
+		counted bool
+	}
+	var rows, uncounted []row // uncounted: entries of tables not counted (sys)
+	var gone, count []TableName
+	for _, t := range sorted {
+		w, hasEntry := tx.catalog[t]
+		if hasEntry && w.ifExists && !exists(t) {
+			hasEntry = false
+		}
+		counts := tx.counted[t] && t.Schema != "sys" && !strings.HasSuffix(t.Schema, "_data")
+		r := row{t: t, counted: counts && exists(t)}
+		if hasEntry {
+			r.entry = &w.entry
+		}
+		switch {
+		case r.counted:
+			count = append(count, t)
+			rows = append(rows, r)
+		case counts && hasEntry:
+			rows = append(rows, r) // a NULL count: the table is not there
+		case counts && kept[t]:
+			gone = append(gone, t) // dropped, or never made: its count goes
+		case hasEntry:
+			uncounted = append(uncounted, r)
+		}
+	}
+	if len(gone) > 0 {
+		cond := make([]string, len(gone))
+		args := make([]any, 0, 2*len(gone))
+		for i, t := range gone {
+			cond[i] = "(schema_name = ? AND table_name = ?)"
+			args = append(args, t.Schema, t.Name)
+		}
+		if _, err := tx.tx.ExecContext(ctx, `UPDATE sys.catalog SET row_count = NULL, row_count_size = NULL
+			WHERE `+strings.Join(cond, " OR "), args...); err != nil {
+			return fmt.Errorf("lakehouse: row counts of %v: %w", gone, err)
+		}
+	}
+	for _, r := range uncounted {
+		if err := upsertCatalog(ctx, tx.tx, *r.entry); err != nil {
+			return err
+		}
+	}
+	n := map[TableName]int64{}
+	if len(count) > 0 {
+		sel := make([]string, len(count))
+		dest := make([]any, len(count))
+		got := make([]int64, len(count))
+		for i, t := range count {
+			sel[i] = "(SELECT count(*) FROM " + t.SQL() + ")"
+			dest[i] = &got[i]
+		}
+		if err := tx.tx.QueryRowContext(ctx, "SELECT "+strings.Join(sel, ", ")).Scan(dest...); err != nil {
+			return fmt.Errorf("lakehouse: count %v: %w", count, err)
+		}
+		for i, t := range count {
+			n[t] = got[i]
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	values := make([]string, len(rows))
+	args := make([]any, 0, 7*len(rows))
+	for i, r := range rows {
+		var rowCount any
+		if r.counted {
+			rowCount = n[r.t]
+		}
+		if r.entry == nil {
+			values[i] = "(?, ?, NULL, NULL, NULL, NULL, NULL, ?)"
+			args = append(args, r.t.Schema, r.t.Name, rowCount)
 			continue
 		}
-		if !exists[t] {
-			if _, err := tx.tx.ExecContext(ctx, `UPDATE sys.catalog SET row_count = NULL, row_count_size = NULL
-				WHERE schema_name = ? AND table_name = ?`, t.Schema, t.Name); err != nil {
-				return fmt.Errorf("lakehouse: row count %s: %w", t, err)
-			}
-			continue
-		}
-		var n int64
-		if err := tx.tx.QueryRowContext(ctx, "SELECT count(*) FROM "+t.SQL()).Scan(&n); err != nil {
-			return fmt.Errorf("lakehouse: count %s: %w", t, err)
-		}
-		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.catalog (schema_name, table_name, row_count) VALUES (?, ?, ?)
-			ON CONFLICT (schema_name, table_name) DO UPDATE SET row_count = excluded.row_count, row_count_size = NULL`,
-			t.Schema, t.Name, n); err != nil {
-			return fmt.Errorf("lakehouse: row count %s: %w", t, err)
-		}
+		// now() is the transaction's start, as when SetCatalog wrote it.
+		values[i] = "(?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)"
+		e := r.entry
+		args = append(args, r.t.Schema, r.t.Name, e.Layer, e.Owner, e.Domain, e.Description, rowCount)
+	}
+	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.catalog (schema_name, table_name, layer, owner, domain, description, updated_at, row_count)
+		VALUES `+strings.Join(values, ", ")+`
+		ON CONFLICT (schema_name, table_name) DO UPDATE SET
+			layer = coalesce(nullif(excluded.layer, ''), layer),
+			owner = coalesce(nullif(excluded.owner, ''), owner),
+			domain = coalesce(nullif(excluded.domain, ''), domain),
+			description = coalesce(nullif(excluded.description, ''), description),
+			updated_at = coalesce(excluded.updated_at, updated_at),
+			row_count = excluded.row_count, row_count_size = NULL`, args...); err != nil {
+		return fmt.Errorf("lakehouse: catalog and row counts of %v: %w", sorted, err)
 	}
 	return nil
 }
 
-// relations lists the tables and views the transaction sees.
-func (tx *Tx) relations(ctx context.Context) (map[TableName]bool, error) {
-	rels, err := tx.tx.relations(ctx)
+// Kinds of relation, as relations lists them.
+const (
+	relTable = 't'
+	relView  = 'v'
+)
+
+// relations lists the tables and views the transaction sees (relTable,
+// relView), and the tables sys.catalog keeps a count of.
+func (tx *Tx) relations(ctx context.Context) (rels map[TableName]byte, counted map[TableName]bool, err error) {
+	rows, err := tx.tx.QueryContext(ctx, `SELECT schema_name, table_name, 't' FROM duckdb_tables() WHERE database_name = current_database()
+		UNION ALL SELECT schema_name, view_name, 'v' FROM duckdb_views() WHERE database_name = current_database() AND NOT internal
+		UNION ALL SELECT schema_name, table_name, 'c' FROM sys.catalog WHERE row_count IS NOT NULL`)
 	if err != nil {
-		return nil, fmt.Errorf("lakehouse: row counts: %w", err)
+		return nil, nil, fmt.Errorf("lakehouse: row counts: %w", err)
 	}
-	return rels, nil
+	defer rows.Close()
+	rels, counted = map[TableName]byte{}, map[TableName]bool{}
+	for rows.Next() {
+		var t TableName
+		var kind string
+		if err := rows.Scan(&t.Schema, &t.Name, &kind); err != nil {
+			return nil, nil, fmt.Errorf("lakehouse: row counts: %w", err)
+		}
+		if kind == "c" {
+			counted[t] = true
+		} else {
+			rels[t] = kind[0]
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("lakehouse: row counts: %w", err)
+	}
+	return rels, counted, nil
 }
 
-// recordCountSizes keeps, just after the commit that counted tables, the
-// estimated_size DuckDB reports for each (inside the transaction it does
-// not yet include the rows the transaction inserted). It does its best:
-// the commit is done, and a size not kept only leaves the estimate shown,
-// marked.
-func (lh *Lakehouse) recordCountSizes(ctx context.Context, tables map[TableName]bool) {
+// countSizeKeeps counts KeepCountSizes' statements, for the tests.
+var countSizeKeeps atomic.Int64
+
+// noteUnsized notes, once a transaction committed, the tables it counted,
+// whose sizes KeepCountSizes keeps.
+func (lh *Lakehouse) noteUnsized(tables map[TableName]bool) {
 	if len(tables) == 0 {
+		return
+	}
+	lh.sizesMu.Lock()
+	defer lh.sizesMu.Unlock()
+	if lh.unsized == nil {
+		lh.unsized = map[TableName]bool{}
+	}
+	for t := range tables {
+		if t.Schema != "sys" && !strings.HasSuffix(t.Schema, "_data") {
+			lh.unsized[t] = true
+		}
+	}
+}
+
+// KeepCountSizes keeps, in one statement, the estimated_size DuckDB
+// reports now for each table whose count a commit kept since the last
+// call (inside the transaction that counted, it does not yet include
+// the rows the transaction inserted), so Catalog shows those counts. A
+// pipeline run calls it once its tasks are done, Catalog before it
+// reads, Close before it closes: no other process writes the file
+// meanwhile (this one holds the writer lock), and a statement of this
+// one that writes a table either counts it again (a transaction's
+// commit, which leaves its size to the next call) or forgets its count
+// (Exec). It does its best: a size not kept leaves DuckDB's estimate
+// shown, marked, and a failed statement leaves the tables for the next
+// call.
+func (lh *Lakehouse) KeepCountSizes(ctx context.Context) {
+	lh.sizesMu.Lock()
+	defer lh.sizesMu.Unlock()
+	if len(lh.unsized) == 0 {
+		return
+	}
+	lh.closeMu.RLock()
+	defer lh.closeMu.RUnlock()
+	if lh.db == nil {
 		return
 	}
 	var cond []string
 	var args []any
-	for t := range tables {
+	for t := range lh.unsized {
 		cond = append(cond, "(c.schema_name = ? AND c.table_name = ?)")
 		args = append(args, t.Schema, t.Name)
 	}
-	lh.db.ExecContext(ctx, `UPDATE sys.catalog c SET row_count_size = s.estimated_size
+	countSizeKeeps.Add(1)
+	if _, err := lh.db.ExecContext(ctx, `UPDATE sys.catalog c SET row_count_size = s.estimated_size
 		FROM `+storedSizesSQL+` s
 		WHERE s.schema_name = c.schema_name AND s.table_name = c.table_name
-			AND c.row_count IS NOT NULL AND c.row_count_size IS NULL AND (`+strings.Join(cond, " OR ")+`)`, args...)
+			AND c.row_count IS NOT NULL AND c.row_count_size IS NULL AND (`+strings.Join(cond, " OR ")+`)`, args...); err == nil {
+		clear(lh.unsized)
+	}
 }
 
 // forgetCounts drops the kept counts of tables a statement outside a
@@ -117,6 +308,7 @@ func (lh *Lakehouse) recordCountSizes(ctx context.Context, tables map[TableName]
 // leaves DuckDB's estimated_size as it was): they show DuckDB's estimate,
 // marked, until lakebench writes them again.
 func (lh *Lakehouse) forgetCounts(ctx context.Context, tables []string) error {
+	lh.writes.Add(1) // and the sizes read before (see catalogSizes)
 	if len(tables) == 0 {
 		return nil
 	}

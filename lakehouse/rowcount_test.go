@@ -3,6 +3,8 @@ package lakehouse
 import (
 	"context"
 	"database/sql"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -114,6 +116,251 @@ func TestCatalogCountsForgetStoredWrites(t *testing.T) {
 	for _, ti := range tables {
 		if ti.Name == "bronze.people" && (ti.Estimated || ti.Rows != 1) {
 			t.Errorf("after a sql task's %s: bronze.people shows %d rows (estimated %v); want 1, exact", del, ti.Rows, ti.Estimated)
+		}
+	}
+}
+
+// TestRecordCountsManyTables: a commit keeps the exact count of each table
+// its transaction wrote (counted in one query), clears the count of one
+// it dropped, and leaves the others' alone.
+func TestRecordCountsManyTables(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	run := func(stmts []string, tables ...TableName) {
+		t.Helper()
+		tx, err := lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		for _, s := range stmts {
+			if _, err := tx.Exec(ctx, s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		tx.countRows(tables...)
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b, c := TableName{"gold", "a"}, TableName{"gold", "b"}, TableName{"gold", "c"}
+	run([]string{"CREATE TABLE gold.a AS SELECT range AS id FROM range(3)",
+		"CREATE TABLE gold.b AS SELECT range AS id FROM range(5)", "CREATE TABLE gold.c AS SELECT range AS id FROM range(7)"},
+		a, b, c, TableName{"gold", "missing"})
+	run([]string{"DROP TABLE gold.b", "INSERT INTO gold.a VALUES (10), (11)"}, a, b)
+	got := map[string]sql.NullInt64{}
+	rows, err := lh.db.QueryContext(ctx, "SELECT table_name, row_count FROM sys.catalog WHERE schema_name = 'gold'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var n sql.NullInt64
+		if err := rows.Scan(&name, &n); err != nil {
+			t.Fatal(err)
+		}
+		got[name] = n
+	}
+	want := map[string]sql.NullInt64{"a": {Int64: 5, Valid: true}, "b": {}, "c": {Int64: 7, Valid: true}}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("gold.%s row_count = %v, want %v (all: %v)", name, got[name], w, got)
+		}
+	}
+	if _, ok := got["missing"]; ok {
+		t.Errorf("a table never created has a catalog entry: %v", got)
+	}
+}
+
+// TestCountSizesKeptInOneStatement: commits keep their exact counts and
+// leave the sizes Catalog checks them by to one statement for all of
+// them (KeepCountSizes, which Catalog runs first), not one autocommit
+// after each: three commits, then a Catalog that shows the three counts
+// exact; the counted tables' sizes were kept by one statement.
+func TestCountSizesKeptInOneStatement(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	for i, name := range []string{"a", "b", "c"} {
+		tx, err := lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stmts := []string{"CREATE TABLE gold." + name + " AS SELECT range AS id FROM range(10)", "DELETE FROM gold." + name + " WHERE id < " + string(rune('1'+i))}
+		for _, s := range stmts {
+			if _, err := tx.Exec(ctx, s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		tx.Wrote(TableName{"gold", name})
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var sized int
+	if err := lh.db.QueryRowContext(ctx, "SELECT count(row_count_size) FROM sys.catalog WHERE schema_name = 'gold'").Scan(&sized); err != nil {
+		t.Fatal(err)
+	}
+	if sized != 0 {
+		t.Errorf("%d sizes kept by the commits themselves, want 0: each commit paid an autocommit of its own", sized)
+	}
+	before := countSizeKeeps.Load()
+	tables, err := lh.Catalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countSizeKeeps.Load() - before; n != 1 {
+		t.Errorf("sizes kept in %d statements, want 1", n)
+	}
+	want := map[string]int64{"gold.a": 9, "gold.b": 8, "gold.c": 7}
+	for _, ti := range tables {
+		if w, ok := want[ti.Name]; ok {
+			if ti.Estimated || ti.Rows != w {
+				t.Errorf("%s: %d rows, estimated %v; want %d, exact", ti.Name, ti.Rows, ti.Estimated, w)
+			}
+			delete(want, ti.Name)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not in the catalog: %v", want)
+	}
+}
+
+// TestCountKilledBeforeSizeKept: a writer killed after its commit kept a
+// count, before the count's size was kept, leaves DuckDB's estimate
+// shown, marked: rows written into the file afterwards (by DuckDB itself,
+// not lakebench) never make the old count show as exact.
+func TestCountKilledBeforeSizeKept(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "dev.duckdb")
+	csv := writeFile(t, dir, "people_2026-01-05.csv", "id,name\n1,ann\n2,bob\n3,cy\n")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_COMMIT_KILL="+path, "LAKEBENCH_TEST_CSV="+csv)
+	out, err := cmd.CombinedOutput()
+	if ws, ok := cmd.ProcessState.Sys().(interface{ Signaled() bool }); !ok || !ws.Signaled() {
+		t.Fatalf("the child was not killed: %v: %s", err, out)
+	}
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var count sql.NullInt64
+	if err := db.QueryRow("SELECT row_count FROM sys.catalog WHERE schema_name = 'bronze' AND table_name = 'people'").Scan(&count); err != nil || count.Int64 != 3 {
+		db.Close()
+		t.Fatalf("the child's commit kept count %v (%v), want 3", count, err)
+	}
+	if _, err := db.Exec("INSERT INTO bronze_data.people (id, name) VALUES (4, 'dee')"); err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	db.Close()
+	lh, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	tables, err := lh.Catalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, ti := range tables {
+		if ti.Name == "bronze.people" {
+			found = true
+			if !ti.Estimated || ti.Rows != 4 {
+				t.Errorf("bronze.people: %d rows, estimated %v; want DuckDB's estimate 4, marked", ti.Rows, ti.Estimated)
+			}
+		}
+	}
+	if !found {
+		t.Error("bronze.people is not in the catalog")
+	}
+}
+
+// TestCatalogEntriesAtCommit: the entries a transaction sets are written
+// with its counts when it commits, as upserts in its order would leave
+// them: a table's entry with its count, a later entry's empty fields
+// keeping the earlier ones', an entry of a table not built yet with no
+// count, none for a table the transaction dropped, and a rollback
+// writing nothing.
+func TestCatalogEntriesAtCommit(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"CREATE TABLE gold.a AS SELECT range AS id FROM range(4)", "CREATE TABLE gold.x AS SELECT 1 AS id"} {
+		if _, err := tx.Exec(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []CatalogEntry{
+		{Schema: "gold", Table: "a", Layer: "gold", Owner: "ann", Description: "first"},
+		{Schema: "gold", Table: "a", Description: "second"},
+		{Schema: "gold", Table: "later", Layer: "gold", Owner: "bob"},
+		{Schema: "gold", Table: "x", Layer: "gold", Owner: "cy"},
+	} {
+		if err := tx.SetCatalog(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.DropTable(ctx, TableName{"gold", "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	rolled, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rolled.SetCatalog(ctx, CatalogEntry{Schema: "gold", Table: "a", Owner: "eve"}); err != nil {
+		t.Fatal(err)
+	}
+	rolled.Rollback()
+	type entry struct {
+		layer, owner, desc string
+		updated            bool
+		count              sql.NullInt64
+	}
+	got := map[string]entry{}
+	rows, err := lh.db.QueryContext(ctx, "SELECT table_name, coalesce(layer, ''), coalesce(owner, ''), coalesce(description, ''), updated_at IS NOT NULL, row_count FROM sys.catalog WHERE schema_name = 'gold'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var e entry
+		if err := rows.Scan(&name, &e.layer, &e.owner, &e.desc, &e.updated, &e.count); err != nil {
+			t.Fatal(err)
+		}
+		got[name] = e
+	}
+	want := map[string]entry{
+		"a":     {layer: "gold", owner: "ann", desc: "second", updated: true, count: sql.NullInt64{Int64: 4, Valid: true}},
+		"later": {layer: "gold", owner: "bob", updated: true},
+	}
+	if len(got) != len(want) {
+		t.Errorf("entries %v, want %v", got, want)
+	}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("gold.%s: %+v, want %+v", name, got[name], w)
 		}
 	}
 }

@@ -213,13 +213,18 @@ func (tx *Tx) RecordTaskRun(ctx context.Context, t TaskRun) error {
 
 // RecordQuality appends quality results inside the task's transaction.
 func (tx *Tx) RecordQuality(ctx context.Context, results []QualityResult) error {
-	for _, r := range results {
-		_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.quality_results (run_id, table_name, rule, criticality,
-			rows_checked, rows_failed, checked_at, check_function, filter, phase) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.RunID, r.Table, r.Rule, r.Criticality, r.RowsChecked, r.RowsFailed, r.CheckedAt, nullString(r.Function), nullString(r.Filter), nullString(r.Phase))
-		if err != nil {
-			return fmt.Errorf("lakehouse: record quality %s %s: %w", r.Table, r.Rule, err)
-		}
+	if len(results) == 0 {
+		return nil
+	}
+	// One statement for all of them: a model's rules are recorded in
+	// one insert, not one each.
+	args := make([][]any, len(results))
+	for i, r := range results {
+		args[i] = []any{r.RunID, r.Table, r.Rule, r.Criticality, r.RowsChecked, r.RowsFailed, r.CheckedAt, nullString(r.Function), nullString(r.Filter), nullString(r.Phase)}
+	}
+	if err := insertRows(ctx, tx.tx, `INSERT INTO sys.quality_results (run_id, table_name, rule, criticality,
+			rows_checked, rows_failed, checked_at, check_function, filter, phase) VALUES `, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", args); err != nil {
+		return fmt.Errorf("lakehouse: record quality %s: %w", results[0].Table, err)
 	}
 	return nil
 }
@@ -246,13 +251,15 @@ func (lh *Lakehouse) SetCatalog(ctx context.Context, c CatalogEntry) error {
 	return upsertCatalog(ctx, lh.db, c)
 }
 
-// SetCatalog records a catalog entry inside the transaction. A model's
+// SetCatalog records a catalog entry inside the transaction, written
+// when it commits, with the row counts (see recordCounts). A model's
 // build sets its entry: the table, and the quarantine its checks may have
 // filled, are counted when the transaction commits (see countRows).
 func (tx *Tx) SetCatalog(ctx context.Context, c CatalogEntry) error {
 	t := TableName{Schema: c.Schema, Name: c.Table}
 	tx.countRows(t, TableName{Schema: t.Schema, Name: t.Name + "_quarantine"})
-	return upsertCatalog(ctx, tx.tx, c)
+	tx.setCatalog(c, false)
+	return nil
 }
 
 func nullString(s string) any {

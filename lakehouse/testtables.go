@@ -54,6 +54,7 @@ func (lh *Lakehouse) LoadRows(ctx context.Context, t TableName, cols []Column, r
 		casts[i] = "CAST(? AS " + typ + ")"
 	}
 	stmt := "CREATE SCHEMA IF NOT EXISTS " + QuoteIdent(t.Schema) + ";\nCREATE OR REPLACE TABLE " + t.SQL() + " (" + strings.Join(defs, ", ") + ")"
+	defer lh.writes.Add(1) // see catalogSizes
 	if _, err := lh.db.ExecContext(ctx, stmt); err != nil {
 		return fmt.Errorf("lakehouse: create %s: %w", t, err)
 	}
@@ -201,6 +202,7 @@ func (lh *Lakehouse) DropRows(ctx context.Context, t TableName) error {
 	if lh.path != "" {
 		return ErrNotScratch
 	}
+	defer lh.writes.Add(1) // see catalogSizes
 	if _, err := lh.db.ExecContext(ctx, "DROP TABLE IF EXISTS "+t.SQL()); err != nil {
 		return fmt.Errorf("lakehouse: drop %s: %w", t, err)
 	}

@@ -40,6 +40,13 @@ type Tx struct {
 	// (DeployGovernance): the lakehouse's kept owner stays forgotten
 	// until it ends (see ownerCache).
 	governs bool
+	// catalog are the catalog entries the transaction set, which Commit
+	// writes with the counts (see setCatalog).
+	catalog map[TableName]catalogWrite
+	// rels are the relations the commit found (see recordCounts);
+	// usage is the record the commit writes (RecordUsageAtCommit).
+	rels  map[TableName]byte
+	usage *usageAtCommit
 }
 
 // Begin starts a transaction.
@@ -76,14 +83,18 @@ func (tx *Tx) Commit() error {
 	if err := tx.recordCounts(context.Background()); err != nil {
 		return err
 	}
+	if err := tx.recordUsage(context.Background()); err != nil {
+		return err
+	}
 	tx.lh.commits.Add(1)
 	err := tx.tx.Commit()
+	tx.lh.writes.Add(1)
 	tx.conn.Close()
 	tx.ended()
 	if err != nil {
 		return fmt.Errorf("lakehouse: commit: %w", err)
 	}
-	tx.lh.recordCountSizes(context.Background(), tx.counted)
+	tx.lh.noteUnsized(tx.counted)
 	for _, e := range tx.onCommit {
 		if err := tx.lh.Audit(context.Background(), e); err != nil {
 			return err
@@ -96,35 +107,60 @@ func (tx *Tx) Commit() error {
 // CommitAudited commits the transaction with e (and the events of
 // AuditOnCommit) written into sys.audit inside it: the work and its audit
 // are one commit, so neither lands without the other, and a pipeline task
-// pays for one commit, not two. The chain's head is read outside the
-// transaction (which may have begun before other commits) under the lock
-// that orders this process's appends, and held until the commit.
+// pays for one commit, not two. The chain's head is not read inside the
+// transaction (which may have begun before other commits): it is this
+// process's (writerHead), under the lock that orders its appends, held
+// until the commit. Should the table have an event after it (one this
+// process does not know of), the head is read again from the table, as
+// it stands outside the transaction, and the events chained after it.
 func (tx *Tx) CommitAudited(ctx context.Context, e AuditEvent) error {
 	lh := tx.lh
-	lh.auditMu.Lock()
-	defer lh.auditMu.Unlock()
-	head, err := auditHead(ctx, lh.db)
-	if err != nil {
-		return err
-	}
+	// The counts and usage first: they need no place in the chain.
 	if err := tx.recordCounts(ctx); err != nil {
 		return err
 	}
-	for _, ev := range append(tx.onCommit, e) {
+	if err := tx.recordUsage(ctx); err != nil {
+		return err
+	}
+	lh.auditMu.Lock()
+	defer lh.auditMu.Unlock()
+	head, err := lh.writerHead(ctx)
+	if err != nil {
+		return err
+	}
+	events := append(tx.onCommit, e)
+	retried := false
+	for i := 0; i < len(events); i++ {
+		ev := events[i]
 		ev.fillResult()
-		if head, err = appendAudit(ctx, tx.tx, head, ev); err != nil {
+		next, err := appendAudit(ctx, tx.tx, head, ev)
+		if errors.Is(err, errAuditHeadMoved) && i == 0 && !retried {
+			// Nothing was written: read the table's head and chain anew.
+			retried, lh.headKnown = true, false
+			if head, err = lh.writerHead(ctx); err != nil {
+				return err
+			}
+			i--
+			continue
+		}
+		if err != nil {
+			lh.headKnown = false
 			return err
 		}
+		head = next
 	}
 	lh.commits.Add(1)
 	err = tx.tx.Commit()
+	lh.writes.Add(1)
 	tx.conn.Close()
 	tx.ended()
 	if err != nil {
+		lh.headKnown = false
 		return fmt.Errorf("lakehouse: commit: %w", err)
 	}
+	lh.head = head
 	tx.onCommit = nil
-	lh.recordCountSizes(context.WithoutCancel(ctx), tx.counted)
+	lh.noteUnsized(tx.counted)
 	return nil
 }
 

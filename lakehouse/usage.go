@@ -207,6 +207,58 @@ func (tx *Tx) RecordUsage(ctx context.Context, r UsageRecord) error {
 	return insertUsage(ctx, tx.tx, tx.lh.completeUsage(r))
 }
 
+// usageAtCommit is a usage record a transaction's commit writes, and the
+// table its rows written are (see RecordUsageAtCommit).
+type usageAtCommit struct {
+	r       UsageRecord
+	written TableName
+}
+
+// RecordUsageAtCommit has the transaction's commit write r (as
+// RecordUsage does), so that the record commits with the work it
+// describes, in no commit of its own. When written names a table and r
+// has rows written, r.BytesWritten becomes those rows times the table's
+// row width as the commit sees it (a view: its stored table's, see
+// storeTable; a table no longer there: none), as ScanSize would find it
+// once the commit is done.
+func (tx *Tx) RecordUsageAtCommit(r UsageRecord, written TableName) {
+	tx.usage = &usageAtCommit{r: r, written: written}
+}
+
+// recordUsage writes the record RecordUsageAtCommit left, after
+// recordCounts, whose list of relations it uses.
+func (tx *Tx) recordUsage(ctx context.Context) error {
+	if tx.usage == nil {
+		return nil
+	}
+	r, t := tx.usage.r, tx.usage.written
+	if t.Name != "" && r.RowsWritten > 0 {
+		if tx.rels == nil {
+			rels, _, err := tx.relations(ctx)
+			if err != nil {
+				return err
+			}
+			tx.rels = rels
+		}
+		// A table its rows, else a view the table storing its rows.
+		if tx.rels[t] != relTable {
+			t = storeTable(t)
+		}
+		if tx.rels[t] == relTable {
+			width, err := tableWidth(ctx, tx.tx, t)
+			if err != nil {
+				return err
+			}
+			r.BytesWritten = r.RowsWritten * width
+		}
+	}
+	if err := tx.RecordUsage(ctx, r); err != nil {
+		return err
+	}
+	tx.usage = nil
+	return nil
+}
+
 // completeUsage fills what r leaves out (see RecordUsage).
 func (lh *Lakehouse) completeUsage(r UsageRecord) UsageRecord {
 	if r.RecordID == "" {
@@ -616,6 +668,121 @@ func (lh *Lakehouse) ScanSize(ctx context.Context, tables []TableName) (rows, by
 	return rows, bytes, nil
 }
 
+// CatalogScanSize is ScanSize read from one snapshot of every table's
+// rows (catalogSizes), shared with EstimateBytes and read again only
+// after a write, for a process that asks about many tables in turn (a
+// run's scheduler and its tasks' usage records), where ScanSize suits
+// one that asks once. Tables of sys, which lakebench writes outside
+// transactions, are read as ScanSize reads them.
+func (lh *Lakehouse) CatalogScanSize(ctx context.Context, tables []TableName) (rows, bytes int64, err error) {
+	var sys, others []TableName
+	for _, t := range tables {
+		if strings.EqualFold(t.Schema, "sys") {
+			sys = append(sys, t)
+		} else if !slices.Contains(others, t) {
+			others = append(others, t)
+		}
+	}
+	if len(others) > 0 {
+		sizes, err := lh.catalogSizes(ctx, others)
+		if err != nil {
+			return 0, 0, err
+		}
+		for _, s := range sizes {
+			rows += s.rows
+			bytes += s.rows * s.width
+		}
+	}
+	if len(sys) > 0 {
+		n, b, err := lh.ScanSize(ctx, sys)
+		if err != nil {
+			return 0, 0, err
+		}
+		rows, bytes = rows+n, bytes+b
+	}
+	return rows, bytes, nil
+}
+
+// sizeCache is every table's rows as duckdb_tables() listed them, the row
+// widths of the tables asked about since, and the count of writes
+// (Lakehouse.writes) they were read at.
+type sizeCache struct {
+	mu     sync.Mutex
+	at     uint64
+	rows   map[TableName]int64
+	widths map[TableName]int64
+}
+
+// catalogSizes is the size of each of tables (a view: of the table that
+// stores its rows, see storeTable; a name not found: none): its rows,
+// from one read of every table's (duckdb_tables().estimated_size), and
+// its row width, from its columns (pragma_table_info, one table's: every
+// table's columns, duckdb_columns(), cost twice what every table's rows
+// do). Both are kept until a write may have changed them: a transaction's
+// commit, or a statement outside one (see Lakehouse.writes). The count is
+// taken before the reads, so a write that lands during them makes the
+// next call read again.
+func (lh *Lakehouse) catalogSizes(ctx context.Context, tables []TableName) ([]tableSize, error) {
+	lh.sizes.mu.Lock()
+	defer lh.sizes.mu.Unlock()
+	c := &lh.sizes
+	if at := lh.writes.Load(); c.rows == nil || c.at != at {
+		sizeSnapshots.Add(1)
+		rows, err := estimatedRows(ctx, lh.db)
+		if err != nil {
+			return nil, err
+		}
+		c.at, c.rows, c.widths = at, rows, map[TableName]int64{}
+	}
+	out := make([]tableSize, len(tables))
+	for i, t := range tables {
+		n, ok := c.rows[t]
+		if !ok {
+			t = storeTable(t)
+			if n, ok = c.rows[t]; !ok {
+				continue
+			}
+		}
+		w, ok := c.widths[t]
+		if !ok {
+			var err error
+			if w, err = tableWidth(ctx, lh.db, t); err != nil {
+				return nil, err
+			}
+			c.widths[t] = w
+		}
+		out[i] = tableSize{rows: n, width: w}
+	}
+	return out, nil
+}
+
+// sizeSnapshots counts catalogSizes' reads of every table's rows, for the
+// tests.
+var sizeSnapshots atomic.Int64
+
+// estimatedRows reads every table's row count from the catalog
+// (duckdb_tables().estimated_size), as tableRows does.
+func estimatedRows(ctx context.Context, e execer) (map[TableName]int64, error) {
+	out := map[TableName]int64{}
+	rows, err := e.QueryContext(ctx, `SELECT schema_name, table_name, estimated_size FROM duckdb_tables() WHERE database_name = current_database()`)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t TableName
+		var n int64
+		if err := rows.Scan(&t.Schema, &t.Name, &n); err != nil {
+			return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
+		}
+		out[t] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
+	}
+	return out, nil
+}
+
 // tableCardinality is DuckDB's estimate of the rows of table t of the
 // database catalog, as the plan of SELECT * FROM t shows it: a lone
 // SEQ_SCAN of that very table, whose estimated cardinality is the
@@ -647,7 +814,7 @@ func tableCardinality(ctx context.Context, e execer, catalog string, t TableName
 	}
 	scan := plan[0]
 	table, _ := scan.ExtraInfo["Table"].(string)
-	if scan.Name != "SEQ_SCAN" || len(scan.Children) != 0 || !strings.EqualFold(table, catalog+"."+t.Schema+"."+t.Name) {
+	if scan.Name != "SEQ_SCAN" || len(scan.Children) != 0 || !planNames(table, catalog, t) {
 		return 0, false, nil // not a table of catalog: a view, say
 	}
 	card, _ := scan.ExtraInfo["Estimated Cardinality"].(string)
@@ -655,6 +822,26 @@ func tableCardinality(ctx context.Context, e execer, catalog string, t TableName
 		return 0, false, fmt.Errorf("lakehouse: table sizes: unexpected cardinality %q of %s", card, t)
 	}
 	return n, true, nil
+}
+
+// planNames says whether a plan's table, catalog.schema.name, names t of
+// catalog: DuckDB quotes a part that is a keyword or needs quotes
+// (dev.gold."types"), so each part may be quoted or not.
+func planNames(table, catalog string, t TableName) bool {
+	parts := []string{catalog, t.Schema, t.Name}
+	for mask := range 8 {
+		names := make([]string, 3)
+		for i, p := range parts {
+			names[i] = p
+			if mask&(1<<i) != 0 {
+				names[i] = QuoteIdent(p)
+			}
+		}
+		if strings.EqualFold(table, strings.Join(names, ".")) {
+			return true
+		}
+	}
+	return false
 }
 
 // tableRows reads every table's row count from the catalog
@@ -706,48 +893,6 @@ func tableWidth(ctx context.Context, e execer, t TableName) (int64, error) {
 }
 
 type tableSize struct{ rows, width int64 }
-
-// tableSizes reads every table's row count and row width from the
-// catalog: in two queries joined here, since DuckDB joins its catalog
-// functions (duckdb_tables, duckdb_columns) twenty times slower than it
-// reads them.
-func tableSizes(ctx context.Context, e execer) (map[TableName]tableSize, error) {
-	out := map[TableName]tableSize{}
-	rows, err := e.QueryContext(ctx, `SELECT schema_name, table_name, estimated_size FROM duckdb_tables() WHERE database_name = current_database()`)
-	if err != nil {
-		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
-	}
-	for rows.Next() {
-		var t TableName
-		var n int64
-		if err := rows.Scan(&t.Schema, &t.Name, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
-		}
-		out[t] = tableSize{rows: n}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
-	}
-	rows, err = e.QueryContext(ctx, `SELECT schema_name, table_name, data_type FROM duckdb_columns() WHERE database_name = current_database()`)
-	if err != nil {
-		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var t TableName
-		var typ string
-		if err := rows.Scan(&t.Schema, &t.Name, &typ); err != nil {
-			return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
-		}
-		if s, ok := out[t]; ok { // views have columns, no rows
-			s.width += typeWidth(typ)
-			out[t] = s
-		}
-	}
-	return out, rows.Err()
-}
 
 // readsNote is what the last user statements read, by SQL text, for the
 // usage record of the query (RecordQuery): noted when the statement is

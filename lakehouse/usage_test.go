@@ -257,7 +257,8 @@ func TestOldAuditChainVerifies(t *testing.T) {
 // plan of a bare scan of it, not from duckdb_tables() of every table, and
 // gets what duckdb_tables() says: for a table with deleted rows, an empty
 // one, a bronze view (its stored rows), a view of another kind (nothing),
-// a name not found (nothing), in a writer's session and a reader's.
+// a name not found (nothing), a keyword as a name (which the plan quotes),
+// in a writer's session and a reader's.
 func TestScanSizeMatchesCatalog(t *testing.T) {
 	g := newAttackTarget(t)
 	ctx := context.Background()
@@ -271,6 +272,8 @@ func TestScanSizeMatchesCatalog(t *testing.T) {
 		"CREATE TABLE gold.empty (x INTEGER, d DECIMAL(18, 3))",
 		"CREATE VIEW gold.revenue_view AS SELECT * FROM gold.revenue",
 		"CREATE VIEW gold.big_filtered AS SELECT * FROM gold.big WHERE i > 5",
+		// A keyword as a name, which the plan quotes (dev.gold."types").
+		"CREATE TABLE gold.types AS SELECT range AS i FROM range(7)",
 	} {
 		if _, err := lh.db.ExecContext(ctx, s); err != nil {
 			t.Fatal(err)
@@ -279,7 +282,7 @@ func TestScanSizeMatchesCatalog(t *testing.T) {
 	sets := [][]TableName{
 		{{"gold", "big"}}, {{"gold", "empty"}}, {{"gold", "revenue"}}, {{"bronze", "customers"}},
 		{{"bronze", "customers_quarantine"}}, {{"gold", "revenue_view"}}, {{"gold", "big_filtered"}},
-		{{"gold", "nope"}}, {{"nope", "nope"}}, {{"sys", "audit"}},
+		{{"gold", "nope"}}, {{"nope", "nope"}}, {{"sys", "audit"}}, {{"gold", "types"}},
 		{{"gold", "big"}, {"silver", "orders"}, {"gold", "big"}, {"bronze", "customers"}, {"gold", "revenue_view"}},
 	}
 	// What ScanSize gave before, from every table's catalog row.
@@ -342,4 +345,140 @@ func TestScanSizeMatchesCatalog(t *testing.T) {
 		t.Fatalf("dana's session is not sandboxed: %v", err)
 	}
 	check(ro, "reader")
+}
+
+// TestCatalogScanSizeMatchesScanSize: CatalogScanSize gives what ScanSize
+// gives (a table with deleted rows, one of many column types, an empty
+// one, a bronze view, another view, a name not found, a sys table), from
+// one read of every table's size shared with EstimateBytes, read again
+// after a transaction's commit and after an owner's statement, never
+// before.
+func TestCatalogScanSizeMatchesScanSize(t *testing.T) {
+	g := newAttackTarget(t)
+	ctx := context.Background()
+	lh, err := Open(ctx, g.path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	for _, s := range []string{
+		"CREATE TABLE gold.big AS SELECT i, i::VARCHAR AS s, [i, i] AS l FROM range(3000) t(i)",
+		"DELETE FROM gold.big WHERE i % 3 = 0",
+		`CREATE TABLE gold.types AS SELECT true AS b, 1::TINYINT AS ti, 1::SMALLINT AS si, 1::INTEGER AS i, 1::UINTEGER AS ui,
+			1::BIGINT AS bi, 1::HUGEINT AS hi, 1.5::FLOAT AS f, 1.5::DOUBLE AS d, 1.5::DECIMAL(18, 3) AS dec, DATE '2026-01-01' AS dt,
+			TIMESTAMP '2026-01-01' AS ts, TIMESTAMPTZ '2026-01-01' AS tz, TIME '01:02:03' AS tm, INTERVAL 1 DAY AS iv,
+			uuid() AS u, 'x' AS v, {'a': 1} AS st, [1] AS l, MAP {'k': 1} AS m FROM range(7)`,
+		"CREATE TABLE gold.empty (x INTEGER, d DECIMAL(18, 3))",
+		"CREATE VIEW gold.revenue_view AS SELECT * FROM gold.revenue",
+	} {
+		if _, err := lh.db.ExecContext(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sets := [][]TableName{
+		{{"gold", "big"}}, {{"gold", "types"}}, {{"gold", "empty"}}, {{"gold", "revenue"}}, {{"bronze", "customers"}},
+		{{"gold", "revenue_view"}}, {{"gold", "nope"}}, {{"nope", "nope"}}, {{"sys", "audit"}},
+		{{"gold", "big"}, {"silver", "orders"}, {"gold", "big"}, {"bronze", "customers"}, {"gold", "types"}},
+	}
+	check := func(when string, snapshots int64) {
+		t.Helper()
+		before := sizeSnapshots.Load()
+		for _, tables := range sets {
+			rows, bytes, err := lh.CatalogScanSize(ctx, tables)
+			wantRows, wantBytes, werr := lh.ScanSize(ctx, tables)
+			if err != nil || werr != nil || rows != wantRows || bytes != wantBytes {
+				t.Errorf("%s: CatalogScanSize(%v) = %d rows, %d bytes, %v; ScanSize %d rows, %d bytes, %v", when, tables, rows, bytes, err, wantRows, wantBytes, werr)
+			}
+		}
+		if _, err := lh.EstimateBytes(ctx, []TableName{{"gold", "big"}}); err != nil {
+			t.Fatal(err)
+		}
+		if n := sizeSnapshots.Load() - before; n != snapshots {
+			t.Errorf("%s: every table's size read %d times, want %d", when, n, snapshots)
+		}
+	}
+	check("first", 1)
+	check("no write since", 0)
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO gold.big SELECT i, '', [] FROM range(500) t(i)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	check("after a commit", 1)
+	if _, err := lh.Exec(ctx, "INSERT INTO gold.empty VALUES (1, 2)"); err != nil {
+		t.Fatal(err)
+	}
+	check("after an owner's INSERT", 1)
+	if rows, _, _ := lh.CatalogScanSize(ctx, []TableName{{"gold", "empty"}}); rows != 1 {
+		t.Errorf("gold.empty after its INSERT: %d rows, want 1", rows)
+	}
+}
+
+// TestUsageAtCommit: a usage record left to the commit is written with
+// the transaction's work and only then: none after a rollback; after a
+// commit, bytes written as the rows times the row width the commit sees
+// (a table built in the transaction, a bronze view's stored table), none
+// for a table the transaction dropped.
+func TestUsageAtCommit(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	lh, err := Open(ctx, filepath.Join(dir, "dev.duckdb"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	csv := writeFile(t, dir, "people_2026-01-05.csv", "id,name\n1,ann\n2,bob\n")
+	if _, err := lh.Ingest(ctx, []string{csv}, IngestOptions{Table: TableName{"bronze", "people"}, Format: CSV, RunID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(-time.Second)
+	record := func(task string, stmts []string, written TableName, commit bool) {
+		t.Helper()
+		tx, err := lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		for _, s := range stmts {
+			if _, err := tx.Exec(ctx, s); err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+		}
+		tx.RecordUsageAtCommit(UsageRecord{Kind: UsageKindTask, RowsWritten: 10, Tags: map[string]string{"task": task}}, written)
+		if commit {
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	record("rolled back", []string{"CREATE TABLE gold.r AS SELECT 1 AS i"}, TableName{"gold", "r"}, false)
+	record("built", []string{"CREATE TABLE gold.a AS SELECT range AS i, 'x' AS s FROM range(10)"}, TableName{"gold", "a"}, true)
+	record("view", nil, TableName{"bronze", "people"}, true)
+	record("dropped", []string{"CREATE TABLE gold.d AS SELECT 1 AS i", "DROP TABLE gold.d"}, TableName{"gold", "d"}, true)
+	records, err := lh.UsageRecords(ctx, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := tableWidth(ctx, lh.db, TableName{"bronze_data", "people"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"built": 10 * (8 + 32), "view": 10 * stored, "dropped": 0}
+	got := map[string]int64{}
+	for _, r := range records {
+		got[r.Tags["task"]] = r.BytesWritten
+	}
+	if len(got) != len(want) {
+		t.Errorf("usage records of %v, want %v", got, want)
+	}
+	for task, w := range want {
+		if b, ok := got[task]; !ok || b != w {
+			t.Errorf("%s: %d bytes written (recorded %v), want %d", task, b, ok, w)
+		}
+	}
 }

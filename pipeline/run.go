@@ -435,6 +435,8 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 			emit(Event{Kind: AlertsChecked, RunID: res.RunID, Total: len(tasks), Rows: int64(len(alerts)), Detail: alertSummary(alerts)})
 		}
 	}
+	// The sizes of the counts the tasks kept, in one statement for all.
+	lh.KeepCountSizes(context.WithoutCancel(ctx))
 	res.EndedAt = time.Now()
 	res.Status = "succeeded"
 	runErr := errors.Join(errs...)
@@ -546,7 +548,7 @@ func tableString(t lakehouse.TableName) string {
 // runTask checks the principal may do the task, runs it in its own
 // transaction and records it: with the work when it succeeds, on its own
 // when it fails (the work rolled back). Every task is audited, and its
-// usage recorded in sys.usage (recordTaskUsage).
+// usage recorded in sys.usage (taskUsage): with its work, or on its own.
 func runTask(ctx context.Context, lh *lakehouse.Lakehouse, job, runID, principal string, t task) (lakehouse.TaskRun, error) {
 	meter := lakehouse.StartMeter()
 	tr := lakehouse.TaskRun{RunID: runID, TaskKey: t.key, Kind: t.kind, TargetTable: tableString(t.table), StartedAt: meter.Start()}
@@ -595,7 +597,12 @@ func runTask(ctx context.Context, lh *lakehouse.Lakehouse, job, runID, principal
 			if err := tx.RecordTaskRun(ctx, tr); err != nil {
 				return err
 			}
-			// The task's audit commits with its work.
+			// The task's usage (its span ends as its commit begins, as
+			// its run's does) and audit commit with its work: a task
+			// that committed always has both, in no commit of their own.
+			if u, ok := taskUsage(ctx, lh, job, principal, t, tr, meter, checked); ok {
+				tx.RecordUsageAtCommit(u, t.table)
+			}
 			return tx.CommitAudited(ctx, lakehouse.AuditEvent{Principal: principal, Action: "task:" + t.kind, Tables: tables,
 				Rows: tr.RowsWritten, Allowed: true, Detail: t.key})
 		}()
@@ -619,8 +626,8 @@ func runTask(ctx context.Context, lh *lakehouse.Lakehouse, job, runID, principal
 		if rerr := lh.RecordTaskRun(context.WithoutCancel(ctx), tr); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
+		recordTaskUsage(context.WithoutCancel(ctx), lh, job, principal, t, tr, meter, checked)
 	}
-	recordTaskUsage(context.WithoutCancel(ctx), lh, job, principal, t, tr, meter, checked)
 	return tr, err
 }
 

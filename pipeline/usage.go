@@ -80,18 +80,16 @@ func (p *Project) validatePrices(errf func(path, hint, format string, args ...an
 // BenchmarkUsageRecording, never set otherwise.
 var usageOff bool
 
-// recordTaskUsage records a task's usage (sys.usage, kind task) from its
+// taskUsage is a task's usage record (sys.usage, kind task) from its
 // meter: rows written as the task reports them, rows and bytes read of
 // the tables it reads (declared, and those its SQL was checked for on its
-// bound plan, its own table and writes aside), bytes written as its rows
-// times its table's row width, tagged with the job, task, principal and
-// run. A usage that cannot be recorded is said on stderr, never fails the
-// task.
-func recordTaskUsage(ctx context.Context, lh *lakehouse.Lakehouse, job, principal string, t task, tr lakehouse.TaskRun, m lakehouse.Meter, checked []lakehouse.TableName) {
+// bound plan, its own table and writes aside), tagged with the job, task,
+// principal and run. ok is false while usage recording is off.
+func taskUsage(ctx context.Context, lh *lakehouse.Lakehouse, job, principal string, t task, tr lakehouse.TaskRun, m lakehouse.Meter, checked []lakehouse.TableName) (u lakehouse.UsageRecord, ok bool) {
 	if usageOff {
-		return
+		return u, false
 	}
-	u := m.Record(lakehouse.UsageKindTask)
+	u = m.Record(lakehouse.UsageKindTask)
 	if tr.Status == "succeeded" {
 		u.RowsWritten = tr.RowsWritten // a failed task's work was rolled back
 	}
@@ -102,11 +100,20 @@ func recordTaskUsage(ctx context.Context, lh *lakehouse.Lakehouse, job, principa
 			reads = append(reads, c)
 		}
 	}
-	u.RowsRead, u.BytesRead, _ = lh.ScanSize(ctx, reads)
-	if t.table.Name != "" && u.RowsWritten > 0 {
-		if rows, bytes, err := lh.ScanSize(ctx, []lakehouse.TableName{t.table}); err == nil && rows > 0 {
-			u.BytesWritten = u.RowsWritten * (bytes / rows)
-		}
+	// From one read of the catalog's sizes, which the scheduler's
+	// memoryNeed shares (see CatalogScanSize).
+	u.RowsRead, u.BytesRead, _ = lh.CatalogScanSize(ctx, reads)
+	return u, true
+}
+
+// recordTaskUsage records the usage of a task that failed (taskUsage),
+// on its own: its work was rolled back. A succeeded task's usage commits
+// with its work (runTask). A usage that cannot be recorded is said on
+// stderr, never fails the task.
+func recordTaskUsage(ctx context.Context, lh *lakehouse.Lakehouse, job, principal string, t task, tr lakehouse.TaskRun, m lakehouse.Meter, checked []lakehouse.TableName) {
+	u, ok := taskUsage(ctx, lh, job, principal, t, tr, m, checked)
+	if !ok {
+		return
 	}
 	if err := lh.RecordUsage(ctx, u); err != nil {
 		fmt.Fprintf(os.Stderr, "lakebench: task %s: its usage was not recorded: %v\n", t.key, err)
