@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/lakebench/lakebench/lakehouse"
 )
@@ -68,6 +69,14 @@ func (p *Project) graph(models []Model, checkReads []lakehouse.TableName) []Grap
 	// read, after everything.
 	if len(p.sourcesWithRules()) > 0 {
 		node := GraphNode{Key: "checks_sources", Kind: NodeQuality}
+		for _, t := range checkReads {
+			// A table no task builds (a view, a table made outside the
+			// pipeline) may read what tasks build: after every task.
+			if _, ok := builtBy[t.String()]; !ok {
+				checkReads = nil
+				break
+			}
+		}
 		for _, other := range nodes {
 			if checkReads == nil || slices.ContainsFunc(checkReads, func(t lakehouse.TableName) bool { return builtBy[t.String()] == other.Key }) {
 				node.DependsOn = append(node.DependsOn, other.Key)
@@ -78,23 +87,44 @@ func (p *Project) graph(models []Model, checkReads []lakehouse.TableName) []Grap
 	return nodes
 }
 
-// sourceRuleReads are the tables the sources' rules read, from DuckDB's
-// parser (as models' Reads), the checked tables included; ok is false
-// when that is not known: a rule DuckDB cannot parse, or a table named
-// without its schema (a rule then runs after every other node).
-func (p *Project) sourceRuleReads(ctx context.Context, lh sqlParser) (reads []lakehouse.TableName, ok bool) {
-	for _, s := range p.sourcesWithRules() {
+// sourceRuleReads are the tables the sources' rules read, the checked
+// tables included: from DuckDB's parser (as models' Reads) and from the
+// rules' bound plan, which also sees what a view or a macro they call
+// reads. ok is false when that is not known: a rule DuckDB cannot parse
+// or bind yet (a table not built, on a target's first run), or a table
+// named without its schema (the rules then run after every other node).
+func (p *Project) sourceRuleReads(ctx context.Context, lh *lakehouse.Lakehouse) (reads []lakehouse.TableName, ok bool) {
+	sources := p.sourcesWithRules()
+	if len(sources) == 0 {
+		return nil, true
+	}
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		return nil, false
+	}
+	defer tx.Rollback()
+	for _, s := range sources {
 		rules, err := p.Rules(s.Table.String())
 		if err != nil {
 			return nil, false
 		}
-		refs, err := lh.TableRefs(ctx, lakehouse.AuthorizationSQL(s.Table.SQL(), rules))
+		text := lakehouse.AuthorizationSQL(s.Table.SQL(), rules)
+		refs, err := lh.TableRefs(ctx, text)
 		if err != nil {
 			return nil, false
 		}
-		for _, t := range append(refs, s.Table) {
+		bound, _, err := tx.AuthorizeSQL(ctx, text)
+		if err != nil {
+			return nil, false
+		}
+		for _, t := range append(append(refs, bound...), s.Table) {
 			if t.Schema == "" {
 				return nil, false
+			}
+			// Rows stored for a bronze view (bronze_data.orders) are
+			// built by the view's ingestion.
+			if view, ok := strings.CutSuffix(t.Schema, "_data"); ok && view != "" {
+				t.Schema = view
 			}
 			if !slices.Contains(reads, t) {
 				reads = append(reads, t)

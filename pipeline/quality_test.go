@@ -291,6 +291,21 @@ func TestSourceChecksFollowWhatTheirRulesRead(t *testing.T) {
 		t.Fatal("no checks_sources task")
 		return nil
 	}
+	// On a target's first run the rules cannot be bound (bronze is not
+	// there yet): what they read is not known, so after every task.
+	tasks, err := p.plan(ctx, lh, RunOptions{Job: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := deps(); len(got) != len(tasks)-1 {
+		t.Errorf("on a first run, checks_sources depends on %d of the %d other tasks: %v", len(got), len(tasks)-1, got)
+	}
+	if _, err := sampledata.Generate(ctx, dir, sampledata.Options{Scale: sampledata.ScaleDev, Days: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
 	if got, want := deps(), []string{"ingest_order_items", "ingest_orders", "silver.products"}; !slices.Equal(got, want) {
 		t.Errorf("checks_sources depends on %v, want %v", got, want)
 	}
@@ -300,11 +315,28 @@ func TestSourceChecksFollowWhatTheirRulesRead(t *testing.T) {
 	if got := deps(); !slices.Contains(got, "gold.order_item_prices") || slices.Contains(got, "gold.customer_features") {
 		t.Errorf("with a rule reading gold.order_item_prices, checks_sources depends on %v", got)
 	}
+	// A rule calling a macro, or reading a view, that reads a gold table
+	// waits for its build too: the parser sees neither read, the bound
+	// plan both.
+	for _, def := range []struct{ ddl, expr, table string }{
+		{"CREATE MACRO main.top_revenue() AS (SELECT max(revenue) FROM gold.customer_360)", "order_id < top_revenue() * 1000000", "gold.customer_360"},
+		{"CREATE VIEW gold.sold_products AS SELECT product_id FROM gold.product_performance", "order_id NOT IN (SELECT product_id FROM gold.sold_products)", "gold.product_performance"},
+	} {
+		if _, err := lh.Exec(ctx, def.ddl); err != nil {
+			t.Fatal(err)
+		}
+		rules := p.Resources.Quality["bronze.orders"]
+		p.Resources.Quality["bronze.orders"] = append(slices.Clone(rules), QualityRule{Check: QualityCheck{Function: "sql_expression"},
+			Expression: def.expr, Criticality: "warn", Name: "hidden"})
+		if got := deps(); !slices.Contains(got, def.table) {
+			t.Errorf("with a rule %s (%s), checks_sources depends on %v, not on %s", def.expr, def.ddl, got, def.table)
+		}
+		p.Resources.Quality["bronze.orders"] = rules
+	}
 	// A table without a schema: not known, so after every other task.
 	p.Resources.Quality["bronze.orders"] = append(p.Resources.Quality["bronze.orders"], QualityRule{Check: QualityCheck{Function: "sql_expression"},
 		Expression: "order_id IN (SELECT order_id FROM orders)", Criticality: "warn", Name: "unqualified"})
-	tasks, err := p.plan(ctx, lh, RunOptions{Job: "default"})
-	if err != nil {
+	if tasks, err = p.plan(ctx, lh, RunOptions{Job: "default"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := deps(); len(got) != len(tasks)-1 {
