@@ -761,26 +761,9 @@ func (lh *Lakehouse) catalogSizes(ctx context.Context, tables []TableName) ([]ta
 var sizeSnapshots atomic.Int64
 
 // estimatedRows reads every table's row count from the catalog
-// (duckdb_tables().estimated_size), as tableRows does.
+// (duckdb_tables().estimated_size), as tableRows does but uncounted.
 func estimatedRows(ctx context.Context, e execer) (map[TableName]int64, error) {
-	out := map[TableName]int64{}
-	rows, err := e.QueryContext(ctx, `SELECT schema_name, table_name, estimated_size FROM duckdb_tables() WHERE database_name = current_database()`)
-	if err != nil {
-		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var t TableName
-		var n int64
-		if err := rows.Scan(&t.Schema, &t.Name, &n); err != nil {
-			return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
-		}
-		out[t] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("lakehouse: table sizes: %w", err)
-	}
-	return out, nil
+	return readTableRows(ctx, e)
 }
 
 // tableCardinality is DuckDB's estimate of the rows of table t of the
@@ -848,6 +831,11 @@ func planNames(table, catalog string, t TableName) bool {
 // (duckdb_tables().estimated_size).
 func tableRows(ctx context.Context, e execer) (map[TableName]int64, error) {
 	catalogSizeReads.Add(1)
+	return readTableRows(ctx, e)
+}
+
+// readTableRows is tableRows' and estimatedRows' read of the catalog.
+func readTableRows(ctx context.Context, e execer) (map[TableName]int64, error) {
 	out := map[TableName]int64{}
 	rows, err := e.QueryContext(ctx, `SELECT schema_name, table_name, estimated_size FROM duckdb_tables() WHERE database_name = current_database()`)
 	if err != nil {
