@@ -89,16 +89,18 @@ func (tx *Tx) dropCatalog(tables ...TableName) {
 // quarantine), with no size: a count without its size is never shown
 // (see Catalog), so a process that dies before KeepCountSizes leaves
 // DuckDB's estimate, marked, not a wrong count. A table the transaction
-// dropped keeps no count. Three statements whatever the number of tables:
-// the tables (and the counts kept) listed, the counts read in one query,
-// the upsert (and an update when it dropped a table that had a count).
+// dropped, or noted and never made, keeps no count. At most three
+// statements whatever the number of tables, none of them a read of the
+// catalog while the transaction's is kept (see catalogTx): the counts
+// read in one query, the upsert, and an update when it noted a table
+// that is not there.
 func (tx *Tx) recordCounts(ctx context.Context) error {
 	if len(tx.counted) == 0 && len(tx.catalog) == 0 {
 		return nil
 	}
-	rels, kept, err := tx.relations(ctx)
+	rels, err := tx.tx.relations(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("lakehouse: row counts: %w", err)
 	}
 	tx.rels = rels
 	exists := func(t TableName) bool { return rels[t] != 0 }
@@ -136,8 +138,8 @@ func (tx *Tx) recordCounts(ctx context.Context) error {
 			rows = append(rows, r)
 		case counts && hasEntry:
 			rows = append(rows, r) // a NULL count: the table is not there
-		case counts && kept[t]:
-			gone = append(gone, t) // dropped, or never made: its count goes
+		case counts:
+			gone = append(gone, t) // dropped, or never made: a count it had goes
 		case hasEntry:
 			uncounted = append(uncounted, r)
 		}
@@ -150,7 +152,7 @@ func (tx *Tx) recordCounts(ctx context.Context) error {
 			args = append(args, t.Schema, t.Name)
 		}
 		if _, err := tx.tx.ExecContext(ctx, `UPDATE sys.catalog SET row_count = NULL, row_count_size = NULL
-			WHERE `+strings.Join(cond, " OR "), args...); err != nil {
+			WHERE row_count IS NOT NULL AND (`+strings.Join(cond, " OR ")+`)`, args...); err != nil {
 			return fmt.Errorf("lakehouse: row counts of %v: %w", gone, err)
 		}
 	}
@@ -209,40 +211,11 @@ func (tx *Tx) recordCounts(ctx context.Context) error {
 	return nil
 }
 
-// Kinds of relation, as relations lists them.
+// Kinds of relation, as catalogSnap lists them.
 const (
 	relTable = 't'
 	relView  = 'v'
 )
-
-// relations lists the tables and views the transaction sees (relTable,
-// relView), and the tables sys.catalog keeps a count of.
-func (tx *Tx) relations(ctx context.Context) (rels map[TableName]byte, counted map[TableName]bool, err error) {
-	rows, err := tx.tx.QueryContext(ctx, `SELECT schema_name, table_name, 't' FROM duckdb_tables() WHERE database_name = current_database()
-		UNION ALL SELECT schema_name, view_name, 'v' FROM duckdb_views() WHERE database_name = current_database() AND NOT internal
-		UNION ALL SELECT schema_name, table_name, 'c' FROM sys.catalog WHERE row_count IS NOT NULL`)
-	if err != nil {
-		return nil, nil, fmt.Errorf("lakehouse: row counts: %w", err)
-	}
-	defer rows.Close()
-	rels, counted = map[TableName]byte{}, map[TableName]bool{}
-	for rows.Next() {
-		var t TableName
-		var kind string
-		if err := rows.Scan(&t.Schema, &t.Name, &kind); err != nil {
-			return nil, nil, fmt.Errorf("lakehouse: row counts: %w", err)
-		}
-		if kind == "c" {
-			counted[t] = true
-		} else {
-			rels[t] = kind[0]
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("lakehouse: row counts: %w", err)
-	}
-	return rels, counted, nil
-}
 
 // countSizeKeeps counts KeepCountSizes' statements, for the tests.
 var countSizeKeeps atomic.Int64
