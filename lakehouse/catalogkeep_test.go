@@ -286,3 +286,81 @@ func TestCatalogTaints(t *testing.T) {
 		t.Fatal("USE did not taint the connection")
 	}
 }
+
+// TestCommitCountsWithoutCatalogReads: a commit keeps its tables' counts
+// and catalog entries (updating an entry, adding one) without reading
+// DuckDB's catalog while the lakehouse keeps it, and drops a count only
+// for a table not there that had one: a build's quarantine that was
+// never made costs no statement.
+func TestCommitCountsWithoutCatalogReads(t *testing.T) {
+	ctx := context.Background()
+	lh := openKeep(t)
+	if err := lh.SetCatalog(ctx, CatalogEntry{Schema: "s", Table: "a", Layer: "silver", Owner: "ana", Description: "first"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lh.db.ExecContext(ctx, "CREATE TABLE s.n (k INTEGER)"); err != nil {
+		t.Fatal(err)
+	}
+	warm, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	txSees(t, warm, TableName{Schema: "s", Name: "a"})
+	warm.Rollback()
+	reads, drops := catalogReads.Load(), countDrops.Load()
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range []string{"INSERT INTO s.a VALUES (2, 'two'), (3, 'three')", "INSERT INTO s.n VALUES (7)"} {
+		if _, err := tx.tx.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// s.a's entry is updated (its owner kept), s.n's made; both count
+	// a quarantine that is not there.
+	tx.SetCatalog(ctx, CatalogEntry{Schema: "s", Table: "a", Description: "second"})
+	tx.SetCatalog(ctx, CatalogEntry{Schema: "s", Table: "n", Layer: "gold"})
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n := catalogReads.Load() - reads; n != 0 {
+		t.Errorf("the commit read the catalog %d times", n)
+	}
+	if n := countDrops.Load() - drops; n != 0 {
+		t.Errorf("the commit dropped counts %d times; no table it noted had one", n)
+	}
+	type entry struct {
+		layer, owner, desc string
+		count              int64
+	}
+	read := func(table string) entry {
+		t.Helper()
+		var e entry
+		if err := lh.db.QueryRowContext(ctx, "SELECT coalesce(layer, ''), coalesce(owner, ''), coalesce(description, ''), coalesce(row_count, -1) FROM sys.catalog WHERE schema_name = 's' AND table_name = ?", table).Scan(&e.layer, &e.owner, &e.desc, &e.count); err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	if got, want := read("a"), (entry{"silver", "ana", "second", 3}); got != want {
+		t.Errorf("s.a's entry %+v, want %+v", got, want)
+	}
+	if got, want := read("n"), (entry{"gold", "", "", 1}); got != want {
+		t.Errorf("s.n's entry %+v, want %+v", got, want)
+	}
+	// A transaction that drops s.n, which has a count: the count goes.
+	tx, err = lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.tx.ExecContext(ctx, "DROP TABLE s.n"); err != nil {
+		t.Fatal(err)
+	}
+	tx.Wrote(TableName{Schema: "s", Name: "n"})
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := read("n"); got.count != -1 || countDrops.Load()-drops != 1 {
+		t.Errorf("s.n dropped: its entry %+v, %d drops", got, countDrops.Load()-drops)
+	}
+}
