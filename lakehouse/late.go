@@ -77,12 +77,11 @@ func TimeType(typ string) bool {
 	return strings.HasPrefix(t, "DATE") || strings.HasPrefix(t, "TIMESTAMP")
 }
 
-// traceChanges fills tr.Found from the rows an in-place build of table
-// removes (those matching lost) and adds (temp.lb_checked's rows that
-// pass, gained), with the data columns cols, before it changes anything.
-func (tx *Tx) traceChanges(ctx context.Context, table TableName, cols, lost, gained string, tr *Trace) error {
-	rel := "(SELECT " + cols + " FROM " + table.SQL() + " WHERE " + lost +
-		" UNION ALL SELECT " + cols + " FROM temp.lb_checked" + gained + ")"
+// traceChanges fills tr.Found from the rows an in-place build removes
+// (lost, a SELECT of the data columns cols) and adds (temp.lb_checked's
+// rows that pass, gained), before it changes anything.
+func (tx *Tx) traceChanges(ctx context.Context, cols, lost, gained string, tr *Trace) error {
+	rel := "(" + lost + " UNION ALL SELECT " + cols + " FROM temp.lb_checked" + gained + ")"
 	found, err := earliest(ctx, tx.tx, rel, tr.Alias, tr.Exprs)
 	if err != nil {
 		return fmt.Errorf("trace the changed rows' times: %w", err)
