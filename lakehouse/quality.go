@@ -566,7 +566,11 @@ func (tx *Tx) materialize(ctx context.Context, table TableName, selectSQL string
 		if q.anyError != "" {
 			gained = " WHERE NOT " + q.anyError
 		}
-		if err := tx.traceChanges(ctx, cols, lost, gained, m.Trace); err != nil {
+		projections, err := tx.traceProjections(ctx, data, byRowid, m.Trace)
+		if err != nil {
+			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+		}
+		if err := tx.traceChanges(ctx, data, lost, gained, m.Trace, projections); err != nil {
 			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
 		}
 	}
@@ -612,6 +616,30 @@ func (tx *Tx) materialize(ctx context.Context, table TableName, selectSQL string
 	}
 	n, err := tx.Count(ctx, table)
 	return n, out, err
+}
+
+// traceProjections asks a traced merge's Trace.Project for the columns
+// each expression's readers read, when the merge replaces rows (those in
+// temp.lb_lost, byRowid): nil (every column) otherwise, or when a
+// projection names a column the rows do not carry.
+func (tx *Tx) traceProjections(ctx context.Context, data []string, byRowid bool, tr *Trace) ([][]string, error) {
+	if !byRowid || tr.Project == nil {
+		return nil, nil
+	}
+	var replaced bool
+	if err := tx.tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM temp.lb_lost)").Scan(&replaced); err != nil || !replaced {
+		return nil, err
+	}
+	ps, err := tr.Project(ctx)
+	if err != nil || len(ps) != len(tr.Exprs) {
+		return nil, err
+	}
+	for i, p := range ps {
+		if p != nil && !projectable(data, p) {
+			ps[i] = nil
+		}
+	}
+	return ps, nil
 }
 
 // hasRowidColumn reports whether one of the quoted data columns is named
