@@ -28,32 +28,6 @@ func monitorOptions(m QualityMonitor) lakehouse.ProfileOptions {
 		Granularities: m.Granularities, Columns: m.Columns, Samples: m.Drift}
 }
 
-// runMonitors is a run's step after its tasks and before its alerts: every
-// monitored table (quality_monitors with profile or drift) is profiled
-// into sys.profile_metrics and compared into sys.drift_metrics, as the
-// run's principal. A failure fails the run's record, not its tasks. A
-// table the run has not built yet is skipped. Each run records every
-// window, but profiles only those whose rows changed since the table's
-// last profile (the others are its recorded ones), and after an
-// incremental_by_time build on its timestamp column reads only the rows
-// of the windows the build replaced; with full, as a run with
-// --full-refresh, every window is profiled again.
-func (p *Project) runMonitors(ctx context.Context, lh *lakehouse.Lakehouse, principal string, res *RunResult, full bool) error {
-	var errs []error
-	for _, name := range sortedKeys(p.Resources.QualityMonitors) {
-		m := p.Resources.QualityMonitors[name]
-		if !m.Profile && !m.Drift {
-			continue
-		}
-		res.timeStep("monitor "+name, func() {
-			if err := p.monitor(ctx, lh, principal, res.RunID, name, m, full); err != nil && !errors.Is(err, errNotBuilt) {
-				errs = append(errs, fmt.Errorf("monitor %s: %w", name, err))
-			}
-		})
-	}
-	return errors.Join(errs...)
-}
-
 // errNotBuilt is monitor's answer for a table that does not exist (yet).
 var errNotBuilt = errors.New("pipeline: monitored table not built yet")
 
