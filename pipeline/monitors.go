@@ -55,13 +55,31 @@ func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principa
 	if m.Drift {
 		opts.Config = driftConfig(m)
 	}
+	var stamp string // the table this profile reads, for the next run's UnchangedBefore
+	stamped := false
 	if !full {
 		opts.Previous = prev
-		if len(prev) > 0 && m.ProfileType == lakehouse.TimeSeries {
+		switch {
+		case len(prev) > 0 && m.ProfileType == lakehouse.TimeSeries:
 			// After an incremental_by_time build on the timestamp
 			// column, only the windows it replaced are read.
 			if opts.UnchangedBefore, err = tx.UnchangedBefore(ctx, t, m.TimestampColumn, prev[0].RunID); err != nil {
 				return err
+			}
+		case len(prev) > 0:
+			// A snapshot whose table was built again since prev was
+			// read likely changed: it is profiled without reading its
+			// digest first (the digest still decides what is reused).
+			if stamp, _, err = tx.TableStamp(ctx, t); err != nil {
+				return err
+			}
+			stamped = true
+			if stamp != "" {
+				was, err := tx.ProfileStamp(ctx, t.String(), prev[0].RunID)
+				if err != nil {
+					return err
+				}
+				opts.LikelyChanged = was != stamp
 			}
 		}
 	}
@@ -69,9 +87,7 @@ func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principa
 	if errors.Is(err, lakehouse.ErrNotFound) {
 		return errNotBuilt // nothing was read
 	}
-	var stamp string
-	if err == nil {
-		// the table this profile read, for the next run's UnchangedBefore
+	if err == nil && !stamped {
 		stamp, _, err = tx.TableStamp(ctx, t)
 	}
 	var ds []lakehouse.DriftMetric

@@ -2,10 +2,15 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/lakebench/lakebench/lakehouse"
+	"github.com/lakebench/lakebench/sampledata"
 )
 
 // TestSettledTables: a step after the tasks may start before they end
@@ -157,4 +162,146 @@ func TestPostStepsStartWhenTheirTablesSettle(t *testing.T) {
 			t.Errorf("%s: the run's profile counted %d rows, the table has %d", table, ps[0].Count, want)
 		}
 	}
+}
+
+// TestSampleMonitorsAndAlertsMatchFromScratch: day after day of the
+// sample (sample next, run; an owner's DELETE from a monitored table one
+// day, a full refresh another), each monitored table's recorded profile
+// and drift are those computed from scratch on the table the run left
+// (the profile with no previous one to reuse, the drift from the
+// from-scratch profiles), and each alert the run recorded is its
+// evaluation on those tables: whatever a run reused or computed early.
+func TestSampleMonitorsAndAlertsMatchFromScratch(t *testing.T) {
+	ctx := context.Background()
+	p := sampleProject(t, "")
+	lh := openFor(t, p)
+	prev := map[string][]lakehouse.ColumnProfile{}
+	for day := range 5 {
+		opts := RunOptions{}
+		switch day {
+		case 2:
+			if _, err := lh.Exec(ctx, "DELETE FROM gold.daily_revenue WHERE date = (SELECT min(date) FROM gold.daily_revenue)"); err != nil {
+				t.Fatal(err)
+			}
+		case 3:
+			opts.FullRefresh = []string{"*"}
+		}
+		if day > 0 {
+			if _, err := sampledata.Next(ctx, mustSampleRoot(t, p)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := p.Run(ctx, lh, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range sortedKeys(p.Resources.QualityMonitors) {
+			m := p.Resources.QualityMonitors[name]
+			if !m.Profile && !m.Drift {
+				continue
+			}
+			table, err := lakehouse.ParseTableName(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := monitorOptions(m)
+			if m.Drift {
+				o.Config = driftConfig(m)
+			}
+			scratch, err := lh.ProfileTable(ctx, table, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := lh.ProfileMetrics(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) == 0 || len(got) != len(scratch) {
+				t.Fatalf("day %d: %s: %d profile rows recorded, %d from scratch", day, name, len(got), len(scratch))
+			}
+			for i := range scratch {
+				scratch[i].RunID = res.RunID
+			}
+			if g, w := roundedJSON(t, got), roundedJSON(t, scratch); g != w {
+				t.Errorf("day %d: %s's recorded profile differs from one from scratch:\n%s\nwant\n%s", day, name, g, w)
+			}
+			if !m.Drift {
+				continue
+			}
+			var before []lakehouse.ColumnProfile
+			if m.ProfileType != lakehouse.TimeSeries {
+				before = prev[name]
+			}
+			want := lakehouse.Drift(scratch, before, nil, m.DriftThresholds, time.Time{})
+			ds, err := lh.DriftMetrics(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if day > 0 && len(ds) == 0 {
+				t.Errorf("day %d: no drift of %s", day, name)
+			}
+			for i := range want {
+				want[i].RunID = res.RunID
+			}
+			if g, w := roundedJSON(t, ds), roundedJSON(t, want); g != w {
+				t.Errorf("day %d: %s's recorded drift differs from one from scratch:\n%s\nwant\n%s", day, name, g, w)
+			}
+			prev[name] = scratch
+		}
+		if len(res.Alerts) != len(p.Resources.Alerts) {
+			t.Errorf("day %d: %d alerts recorded, want %d", day, len(res.Alerts), len(p.Resources.Alerts))
+		}
+		for _, a := range res.Alerts {
+			spec, errs := p.alertSpec(a.Alert)
+			if len(errs) > 0 {
+				t.Fatal(errs)
+			}
+			want, err := p.evaluate(ctx, lh, "", spec, a.At)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Value != want.Value || a.State != want.State || a.Threshold != want.Threshold || a.Error != want.Error {
+				t.Errorf("day %d: alert %s recorded %s %q %q (%s), evaluated after the run %s %q %q", day, a.Alert, a.State, a.Value, a.Threshold, a.Error, want.State, want.Value, want.Threshold)
+			}
+		}
+	}
+}
+
+// roundedJSON is v as JSON, one element a line, without the times it was
+// computed at and with every number to 9 significant digits (a parallel
+// sum adds in any order).
+func roundedJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []map[string]any
+	if err := json.Unmarshal(b, &items); err != nil {
+		t.Fatal(err)
+	}
+	var round func(any) any
+	round = func(x any) any {
+		switch x := x.(type) {
+		case float64:
+			f, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 9, 64), 64)
+			return f
+		case []any:
+			for i := range x {
+				x[i] = round(x[i])
+			}
+		case map[string]any:
+			for k := range x {
+				x[k] = round(x[k])
+			}
+		}
+		return x
+	}
+	var lines []string
+	for _, it := range items {
+		delete(it, "computed_at")
+		b, _ := json.Marshal(round(it))
+		lines = append(lines, string(b))
+	}
+	return strings.Join(lines, "\n")
 }
