@@ -270,13 +270,25 @@ func (s *postSteps) finish(ctx context.Context) []error {
 		s.startMain(ctx)
 	}
 	s.mu.Lock()
-	started := s.main && s.mainErrs != nil
+	started := s.main
 	s.mu.Unlock()
 	if !started {
 		s.stopWorker()
 		return nil
 	}
 	return <-s.mainErrs
+}
+
+// stop waits for what started, for a run that ends without its steps
+// after the tasks.
+func (s *postSteps) stop() {
+	s.mu.Lock()
+	started := s.main
+	s.mu.Unlock()
+	if started {
+		<-s.mainErrs
+	}
+	s.stopWorker()
 }
 
 // afterTasks runs the monitors not started yet and the tables' health,

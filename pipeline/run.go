@@ -382,7 +382,7 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 			break
 		}
 		if active == 0 {
-			post.stopWorker()
+			post.stop()
 			return nil, fmt.Errorf("pipeline: job %s: tasks wait on each other in a cycle; run `lakebench bundle validate`", opts.Job)
 		}
 		o := <-done
