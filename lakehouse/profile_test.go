@@ -655,3 +655,54 @@ func TestSnapshotLikelyChangedIsAGuess(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileSamplesKeepEveryDouble: a sample is recorded and read back
+// bit for bit, infinities included (JSON text has none: a column holding
+// one failed its monitor).
+func TestProfileSamplesKeepEveryDouble(t *testing.T) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t, "CREATE TABLE gold.x AS SELECT 1 AS v")
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	sample := []float64{math.Inf(-1), -math.MaxFloat64, -0.1, 5e-324, 0.1 + 0.2, 1.0 / 3, math.MaxFloat64, math.Inf(1)}
+	ps := []ColumnProfile{
+		{Table: "gold.x", ColumnName: TableColumn, ProfileType: Snapshot, DataType: "table", Count: 8, Digest: "d1"},
+		{Table: "gold.x", ColumnName: "v", ProfileType: Snapshot, DataType: "DOUBLE", Count: 8, Digest: "d1", Sample: sample},
+	}
+	if err := tx.RecordProfiles(ctx, "r1", ps); err != nil {
+		t.Fatal(err)
+	}
+	back := []ColumnProfile{{Table: "gold.x", ColumnName: "v", Digest: "d1"}}
+	if err := tx.LoadSamples(ctx, []*ColumnProfile{&back[0]}); err != nil {
+		t.Fatal(err)
+	}
+	if len(back[0].Sample) != len(sample) {
+		t.Fatalf("sample read back %v, want %v", back[0].Sample, sample)
+	}
+	for i, v := range back[0].Sample {
+		if math.Float64bits(v) != math.Float64bits(sample[i]) {
+			t.Errorf("sample[%d] read back %v, want %v", i, v, sample[i])
+		}
+	}
+	// A profile without a digest keeps its sample in its own row.
+	ps[1].Digest = ""
+	if err := tx.RecordProfiles(ctx, "r2", ps[1:]); err != nil {
+		t.Fatal(err)
+	}
+	var got any
+	if err := tx.tx.QueryRowContext(ctx, "SELECT sample FROM sys.profile_metrics WHERE run_id = 'r2'").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := got.([]any)
+	if len(l) != len(sample) {
+		t.Fatalf("the sample in its profile's row: %v, want %v", got, sample)
+	}
+	for i, v := range l {
+		if f, ok := v.(float64); !ok || math.Float64bits(f) != math.Float64bits(sample[i]) {
+			t.Errorf("the sample in its profile's row: [%d] is %v, want %v", i, v, sample[i])
+		}
+	}
+}
