@@ -190,11 +190,8 @@ func (tx *Tx) RecordProfiles(ctx context.Context, runID string, ps []ColumnProfi
 	}
 	const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 			CAST(? AS DOUBLE[]), from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'), ?, ?, ?, ?,
-			?::DOUBLE[], from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'), ?)`
-	// A sample is bound as DuckDB's list of doubles, not as JSON text:
-	// formatting and parsing every sampled double took most of the
-	// statement, and JSON has no infinities.
-	const sampleRow = `(?, ?, ?, ?::DOUBLE[], from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'))`
+			CAST(? AS DOUBLE[]), from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'), ?)`
+	const sampleRow = `(?, ?, ?, CAST(? AS DOUBLE[]), from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'))`
 	stored := map[string]bool{}
 	rows, err := tx.tx.QueryContext(ctx, "SELECT DISTINCT digest FROM sys.profile_samples WHERE table_name = ?", ps[0].Table)
 	if err != nil {
@@ -215,15 +212,12 @@ func (tx *Tx) RecordProfiles(ctx context.Context, runID string, ps []ColumnProfi
 		q, _ := json.Marshal(p.Quantiles)
 		fi, _ := json.Marshal(orEmpty(p.FrequentItems))
 		vc, _ := json.Marshal(orEmpty(p.ValueCounts))
-		var sample any // NULL, or the list of doubles
-		if p.Sample != nil {
-			sample = p.Sample
-		}
-		var inSample, inCounts any = sample, string(vc)
+		sm, _ := json.Marshal(p.Sample)
+		var inSample, inCounts any = nullJSON(p.Sample == nil, sm), string(vc)
 		if p.Digest != "" {
 			inSample, inCounts = nil, nil
 			if !stored[p.Digest] && (p.Sample != nil || p.ValueCounts != nil) {
-				samples = append(samples, []any{p.Table, p.Digest, p.ColumnName, sample, string(vc)})
+				samples = append(samples, []any{p.Table, p.Digest, p.ColumnName, nullJSON(p.Sample == nil, sm), string(vc)})
 			}
 		}
 		args[i] = []any{p.Table, p.ColumnName, runID, p.ProfileType, nullString(p.Granularity), nullTime(p.WindowStart), nullTime(p.WindowEnd), p.ComputedAt,
