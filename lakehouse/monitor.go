@@ -43,6 +43,12 @@ type ProfileOptions struct {
 	// are taken from Previous without reading their rows, and only the
 	// rows of the others are read.
 	UnchangedBefore string
+	// LikelyChanged (with Previous and a snapshot) is the caller's guess
+	// that the table changed since Previous was profiled (its stamp
+	// differs): the profile's scan then computes the digest too, instead
+	// of a scan for the digest first. A guess only: a profile whose digest
+	// is Previous's is still Previous's, whichever way it was read.
+	LikelyChanged bool
 	// Config is what else the caller derives from a window's profile (a
 	// monitor's drift settings): part of the digests, so a change of it
 	// profiles every window again.
@@ -469,6 +475,20 @@ func (tx *Tx) RecordProfileStamp(ctx context.Context, table, runID, stamp string
 		return fmt.Errorf("lakehouse: record the stamp of %s's profile: %w", table, err)
 	}
 	return nil
+}
+
+// ProfileStamp is the stamp (TableStamp) of the table run runID's
+// profile of table was read from, "" when none was recorded.
+func (tx *Tx) ProfileStamp(ctx context.Context, table, runID string) (string, error) {
+	var stamp string
+	err := tx.tx.QueryRowContext(ctx, "SELECT stamp FROM sys.profile_stamps WHERE table_name = ? AND run_id = ?", table, runID).Scan(&stamp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("lakehouse: the stamp of %s's profile: %w", table, queryError(ctx, err))
+	}
+	return stamp, nil
 }
 
 // UnchangedBefore is what ProfileOptions.UnchangedBefore may be for a

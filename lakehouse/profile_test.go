@@ -586,3 +586,72 @@ func testProfileReadsOnlyReplacedWindows(t *testing.T, day string) {
 		t.Errorf("with every window read, 2026-01-05 kept its digest %s", ps[0].Digest)
 	}
 }
+
+// TestSnapshotLikelyChangedIsAGuess: a snapshot profiled at once
+// (LikelyChanged, no digest scan first) is still the previous profile when
+// its rows are the ones profiled before (in any order), and a profile of
+// the table from scratch when they are not, whichever the guess.
+func TestSnapshotLikelyChangedIsAGuess(t *testing.T) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t, `CREATE TABLE gold.features AS
+		SELECT (hash(range) % 1000) / 10.0 AS spend, ['n', 's', 'e'][(hash(range * 7) % 3)::INTEGER + 1] AS region,
+			range % 90 AS recency, range AS id FROM range(9000)`)
+	table := TableName{Schema: "gold", Name: "features"}
+	profile := func(prev []ColumnProfile, guess bool) []ColumnProfile {
+		t.Helper()
+		ps, err := lh.ProfileTable(ctx, table, ProfileOptions{Samples: true, Previous: prev, LikelyChanged: guess})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+	// Marked: a profile taken from the previous one keeps the mark.
+	prev := profile(nil, false)
+	for i := range prev {
+		prev[i].Note = "from the previous profile"
+	}
+	for _, c := range []struct {
+		name, sql string
+		same      bool
+	}{
+		{"unchanged", "", true},
+		{"the same rows in another order", "CREATE OR REPLACE TABLE gold.features AS SELECT * FROM gold.features ORDER BY hash(id)", true},
+		{"a row updated", "UPDATE gold.features SET spend = spend + 1 WHERE id = 17", false},
+		{"a row deleted", "DELETE FROM gold.features WHERE id = 18", false},
+	} {
+		if c.sql != "" {
+			if _, err := lh.Exec(ctx, c.sql); err != nil {
+				t.Fatalf("%s: %v", c.sql, err)
+			}
+		}
+		want := profile(nil, false)
+		for _, guess := range []bool{false, true} {
+			got := profile(prev, guess)
+			if len(got) != len(want) {
+				t.Fatalf("%s, guess %v: %d profiles, want %d", c.name, guess, len(got), len(want))
+			}
+			for i := range got {
+				g, w := got[i], want[i]
+				if reused := g.Note != ""; reused != c.same {
+					t.Errorf("%s, guess %v: column %s taken from the previous profile: %v, want %v", c.name, guess, g.ColumnName, reused, c.same)
+				}
+				g.Note, g.ComputedAt, w.ComputedAt = "", time.Time{}, time.Time{}
+				if c.same {
+					// the previous profile's samples are read by the
+					// caller (LoadSamples), not by ProfileTable
+					g.Sample, g.ValueCounts = w.Sample, w.ValueCounts
+				}
+				if !profilesEqual(g, w) {
+					t.Errorf("%s, guess %v: column %s:\n%+v\nwant\n%+v", c.name, guess, g.ColumnName, g, w)
+				}
+			}
+		}
+		if c.same {
+			continue
+		}
+		prev = profile(nil, false)
+		for i := range prev {
+			prev[i].Note = "from the previous profile"
+		}
+	}
+}
