@@ -360,24 +360,30 @@ func monitorReads(m QualityMonitor, name string) []lakehouse.TableName {
 // settled says which tables no task left (left(i)) can still write, for
 // a step after the tasks to start before they end. It is nil (nothing
 // is) while a task left is one whose writes are not all declared: an
-// ingestion (its bronze storage and quarantine), a quality check (it may
-// mark the rows it checks), an sql task. Else a table is settled when a
-// task of the run declares it (as a model it builds, or its quarantine
-// table) and no task left does: a table no task writes (a view, a table
-// made outside the pipeline) may read what the tasks write, so it settles
-// only when they have all ended. Tables without a schema never settle.
+// ingestion (its bronze storage and quarantine), an sql task. A quality
+// check writes only the tables it checks (it may take failing rows out)
+// and their quarantine tables, so those count as its writes. Else a table
+// is settled when a task of the run declares it (as a model it builds, or
+// its quarantine table) and no task left does: a table no task writes (a
+// view, a table made outside the pipeline) may read what the tasks write,
+// so it settles only when they have all ended. Tables without a schema
+// never settle.
 func settled(tasks []task, left func(i int) bool) func(lakehouse.TableName) bool {
 	built, pending := map[string]bool{}, map[string]bool{}
 	for i, t := range tasks {
 		unfinished := left(i)
 		if unfinished {
 			switch t.kind {
-			case "transform", "train", "predict", "alerts":
+			case "transform", "train", "predict", "alerts", "quality":
 			default:
 				return nil
 			}
 		}
-		for _, w := range t.writes {
+		writes := t.writes
+		if t.kind == "quality" {
+			writes = t.reads // the tables it checks
+		}
+		for _, w := range writes {
 			for _, k := range []string{tableKey(w), tableKey(lakehouse.TableName{Schema: w.Schema, Name: w.Name + "_quarantine"})} {
 				built[k] = true
 				if unfinished {

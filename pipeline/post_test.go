@@ -51,7 +51,29 @@ func TestSettledTables(t *testing.T) {
 	if ok(lakehouse.TableName{Name: "orders"}) {
 		t.Error("a table without a schema settled")
 	}
-	for _, kind := range []string{"ingest", "quality", "sql"} {
+	// A quality check left holds back the tables it checks and their
+	// quarantine tables, nothing else.
+	checks := append([]task{{kind: "quality", reads: []lakehouse.TableName{tn("silver.orders"), tn("bronze.orders")}}}, tasks...)
+	ok = settled(checks, func(i int) bool { return i == 0 })
+	if ok == nil {
+		t.Fatal("a quality task left held every table back")
+	}
+	for _, c := range []struct {
+		table string
+		want  bool
+	}{
+		{"silver.orders", false},
+		{"silver.orders_quarantine", false},
+		{"bronze.orders", false},
+		{"bronze.orders_quarantine", false},
+		{"gold.revenue", true},
+		{"gold.slow_quarantine", true},
+	} {
+		if got := ok(tn(c.table)); got != c.want {
+			t.Errorf("with a quality check of silver.orders left, %s settled = %v, want %v", c.table, got, c.want)
+		}
+	}
+	for _, kind := range []string{"ingest", "sql"} {
 		left := append([]task{{kind: kind}}, tasks...)
 		if settled(left, func(int) bool { return true }) != nil {
 			t.Errorf("with a %s task left, tables settled", kind)
