@@ -142,7 +142,12 @@ func (tx *Tx) InputState(ctx context.Context, reads []TableName) (state string, 
 // it wrote would otherwise be skipped as unchanged and keep rows from
 // before the write. Which models read the table is the pipeline's to
 // know, not the statement's: every stamp goes, a rebuild each at worst.
-const forgetInputsSQL = "UPDATE sys.model_builds SET inputs = NULL WHERE inputs IS NOT NULL"
+// The daily stats the health steps kept (sys.health_table_stats, by the
+// same stamps of builds, which such a write leaves as they were, and
+// sys.health_file_stats, per ingested file) go too: the next health step
+// reads the tables again.
+const forgetInputsSQL = "UPDATE sys.model_builds SET inputs = NULL WHERE inputs IS NOT NULL; " +
+	"DELETE FROM sys.health_table_stats; DELETE FROM sys.health_file_stats"
 
 // Deterministic reports whether selectSQL gives the same rows from the
 // same tables: it calls no volatile function (random(), uuid(), nextval()),
