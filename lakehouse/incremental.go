@@ -61,24 +61,21 @@ func (tx *Tx) TableStamp(ctx context.Context, t TableName) (string, bool, error)
 // tableStamp is TableStamp on any connection, with DuckDB's count of the
 // table's rows.
 func tableStamp(ctx context.Context, e execer, t TableName) (string, int64, bool, error) {
-	var builds int64
+	// One statement: its builds, and whether the table exists with
+	// DuckDB's count of its rows.
+	var builds, tables int64
 	var build string
-	err := e.QueryRowContext(ctx, `SELECT count(*), coalesce(string_agg(built_at::VARCHAR || ' ' || coalesce(run_id, '') || ' ' || coalesce(fingerprint, ''), ','), '')
-		FROM sys.model_builds WHERE model = ?`, t.String()).Scan(&builds, &build)
-	if err != nil {
-		return "", 0, false, fmt.Errorf("lakehouse: the stamp of %s: %w", t, err)
-	}
-	if builds != 1 {
-		return "", 0, false, nil
-	}
 	var size sql.NullInt64
-	err = e.QueryRowContext(ctx, `SELECT estimated_size FROM duckdb_tables()
-		WHERE database_name = current_database() AND schema_name = ? AND table_name = ?`, t.Schema, t.Name).Scan(&size)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", 0, false, nil
-	}
+	err := e.QueryRowContext(ctx, `SELECT count(*), coalesce(string_agg(built_at::VARCHAR || ' ' || coalesce(run_id, '') || ' ' || coalesce(fingerprint, ''), ','), ''),
+		coalesce(any_value(lb_t.n), 0), any_value(lb_t.size)
+		FROM sys.model_builds, (SELECT count(*) AS n, max(estimated_size) AS size FROM duckdb_tables()
+			WHERE database_name = current_database() AND schema_name = ? AND table_name = ?) AS lb_t
+		WHERE model = ?`, t.Schema, t.Name, t.String()).Scan(&builds, &build, &tables, &size)
 	if err != nil {
 		return "", 0, false, fmt.Errorf("lakehouse: the stamp of %s: %w", t, err)
+	}
+	if builds != 1 || tables == 0 {
+		return "", 0, false, nil
 	}
 	return fmt.Sprintf("%s rows %d", build, size.Int64), size.Int64, true, nil
 }
