@@ -32,7 +32,25 @@ CREATE TABLE IF NOT EXISTS sys.health_file_stats (
 	table_name VARCHAR, file_id BIGINT, columns VARCHAR, rows BIGINT, nulls BIGINT[]);
 CREATE TABLE IF NOT EXISTS sys.health_table_stats (
 	table_name VARCHAR, stamp VARCHAR, day_column VARCHAR, columns VARCHAR, days VARCHAR);
+-- digest: each row's keptStatsDigest or fileStatsDigest, as written; rows
+-- kept before it (NULL) or edited since are not trusted.
+ALTER TABLE sys.health_file_stats ADD COLUMN IF NOT EXISTS digest VARCHAR;
+ALTER TABLE sys.health_table_stats ADD COLUMN IF NOT EXISTS digest VARCHAR;
 `
+
+// keptStatsDigest and fileStatsDigest are the SQL of the digest of a row
+// of sys.health_table_stats and of sys.health_file_stats, over its
+// columns: written with each row, and compared when it is read, so that
+// stats forged into the file (no statement of lakebench writes sys), or
+// kept in an older form, are read from the table again instead.
+const (
+	keptStatsDigest = `md5(concat_ws(chr(0), 'lakebench health stats v2', table_name, stamp, day_column, columns, days))`
+	fileStatsDigest = `md5(concat_ws(chr(0), 'lakebench health file stats v2', table_name, file_id::VARCHAR, columns, rows::VARCHAR, nulls::VARCHAR))`
+)
+
+// validFileStats is sys.health_file_stats' rows whose digest holds, each
+// once.
+const validFileStats = `(SELECT DISTINCT table_name, file_id, columns, rows, nulls FROM sys.health_file_stats WHERE digest = ` + fileStatsDigest + `)`
 
 // sys.health_table_stats keeps a model's table's last DailyStats (one
 // row, the days as JSON: written in one statement, as each health step
@@ -327,6 +345,18 @@ type HealthTable struct {
 	Commits []time.Time
 }
 
+// HealthColumns are the columns of cols health checks judge: all but the
+// lineage and result columns (those named with a leading underscore).
+func HealthColumns(cols []Column) []Column {
+	var out []Column
+	for _, c := range cols {
+		if !strings.HasPrefix(c.Name, "_") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // HealthTables lists the tables of the medallion layers (bronze, silver,
 // gold; quarantines apart) that exist, with their columns and commit
 // history from sys.task_runs. It is lakebench's own read, for a run's
@@ -369,13 +399,7 @@ func (lh *Lakehouse) HealthTables(ctx context.Context) ([]HealthTable, error) {
 		}
 		slices.SortFunc(names, func(a, b TableName) int { return strings.Compare(a.Name, b.Name) })
 		for _, t := range names {
-			h := HealthTable{Table: t, Commits: commits[t.String()]}
-			for _, c := range columns[t] {
-				if !strings.HasPrefix(c.Name, "_") {
-					h.Columns = append(h.Columns, c)
-				}
-			}
-			out = append(out, h)
+			out = append(out, HealthTable{Table: t, Commits: commits[t.String()], Columns: HealthColumns(columns[t])})
 		}
 	}
 	return out, nil
@@ -498,7 +522,7 @@ type keptDay struct {
 func (lh *Lakehouse) keptStats(ctx context.Context, t TableName, stamp, dayColumn, key string, ncols int) ([]DayStats, bool, error) {
 	var doc string
 	err := lh.db.QueryRowContext(ctx, `SELECT days FROM sys.health_table_stats
-		WHERE table_name = ? AND stamp = ? AND day_column = ? AND columns = ?`, t.String(), stamp, dayColumn, key).Scan(&doc)
+		WHERE table_name = ? AND stamp = ? AND day_column = ? AND columns = ? AND digest = `+keptStatsDigest+` LIMIT 1`, t.String(), stamp, dayColumn, key).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
@@ -545,7 +569,8 @@ func (lh *Lakehouse) keepStats(ctx context.Context, t TableName, stamp, dayColum
 	if _, err := tx.ExecContext(ctx, "DELETE FROM sys.health_table_stats WHERE table_name = ? AND day_column = ? AND columns = ?", t.String(), dayColumn, key); err != nil {
 		return fmt.Errorf("lakehouse: keep the daily stats of %s: %w", t, err)
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO sys.health_table_stats VALUES (?, ?, ?, ?, ?)", t.String(), stamp, dayColumn, key, string(doc)); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO sys.health_table_stats SELECT *, "+keptStatsDigest+
+		" FROM (VALUES (?, ?, ?, ?, ?)) AS v(table_name, stamp, day_column, columns, days)", t.String(), stamp, dayColumn, key, string(doc)); err != nil {
 		return fmt.Errorf("lakehouse: keep the daily stats of %s: %w", t, err)
 	}
 	return tx.Commit()
@@ -573,7 +598,7 @@ func (lh *Lakehouse) batchStats(ctx context.Context, t TableName, columns []stri
 	// of every row.
 	var ids []int64
 	rows, err := lh.db.QueryContext(ctx, `SELECT file_id FROM sys.ingested_files WHERE table_name = ?
-		AND file_id NOT IN (SELECT file_id FROM sys.health_file_stats WHERE table_name = ? AND columns = ?) ORDER BY file_id`, t.String(), t.String(), key)
+		AND file_id NOT IN (SELECT file_id FROM `+validFileStats+` WHERE table_name = ? AND columns = ?) ORDER BY file_id`, t.String(), t.String(), key)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
 	}
@@ -598,14 +623,14 @@ func (lh *Lakehouse) batchStats(ctx context.Context, t TableName, columns []stri
 			list[i] = strconv.FormatInt(id, 10)
 		}
 		var b strings.Builder
-		b.WriteString("INSERT INTO sys.health_file_stats SELECT ?, " + fileIDColumn + ", ?, count(*), [")
+		b.WriteString("INSERT INTO sys.health_file_stats SELECT *, " + fileStatsDigest + " FROM (SELECT ?::VARCHAR, " + fileIDColumn + ", ?::VARCHAR, count(*), [")
 		for i, c := range columns {
 			if i > 0 {
 				b.WriteString(", ")
 			}
 			b.WriteString("count(*) - count(" + QuoteIdent(c) + ")")
 		}
-		fmt.Fprintf(&b, "]::BIGINT[] FROM %s WHERE %s BETWEEN %d AND %d AND %s IN (%s) GROUP BY %s",
+		fmt.Fprintf(&b, "]::BIGINT[] FROM %s WHERE %s BETWEEN %d AND %d AND %s IN (%s) GROUP BY %s) AS lb_s(table_name, file_id, columns, rows, nulls)",
 			storeTable(t).SQL(), fileIDColumn, ids[0], ids[len(ids)-1], fileIDColumn, strings.Join(list, ", "), fileIDColumn)
 		if _, err := lh.db.ExecContext(ctx, b.String(), t.String(), key); err != nil {
 			return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
@@ -613,13 +638,13 @@ func (lh *Lakehouse) batchStats(ctx context.Context, t TableName, columns []stri
 		// A file with no stored rows (all quarantined) is counted too, as
 		// no rows, so that no later step reads it again.
 		zeros := strings.TrimSuffix(strings.Repeat("0, ", len(columns)), ", ")
-		if _, err := lh.db.ExecContext(ctx, "INSERT INTO sys.health_file_stats SELECT ?, id, ?, 0, ["+zeros+"]::BIGINT[] FROM unnest(["+strings.Join(list, ", ")+
-			"]::BIGINT[]) AS f(id) WHERE id NOT IN (SELECT file_id FROM sys.health_file_stats WHERE table_name = ? AND columns = ?)", t.String(), key, t.String(), key); err != nil {
+		if _, err := lh.db.ExecContext(ctx, "INSERT INTO sys.health_file_stats SELECT *, "+fileStatsDigest+" FROM (SELECT ?::VARCHAR, id, ?::VARCHAR, 0, ["+zeros+"]::BIGINT[] FROM unnest(["+strings.Join(list, ", ")+
+			"]::BIGINT[]) AS f(id) WHERE id NOT IN (SELECT file_id FROM "+validFileStats+" WHERE table_name = ? AND columns = ?)) AS lb_s(table_name, file_id, columns, rows, nulls)", t.String(), key, t.String(), key); err != nil {
 			return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))
 		}
 	}
 	rows, err = lh.db.QueryContext(ctx, `SELECT TRY_CAST(f.batch_id AS DATE) AS lb_day, s.rows, s.nulls
-		FROM sys.health_file_stats AS s JOIN sys.ingested_files AS f ON f.file_id = s.file_id AND f.table_name = s.table_name
+		FROM `+validFileStats+` AS s JOIN sys.ingested_files AS f ON f.file_id = s.file_id AND f.table_name = s.table_name
 		WHERE s.table_name = ? AND s.columns = ? AND s.rows > 0 AND lb_day IS NOT NULL ORDER BY lb_day`, t.String(), key)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: daily stats of %s: %w", t, queryError(ctx, err))

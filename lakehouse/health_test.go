@@ -2,6 +2,7 @@ package lakehouse
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -505,4 +506,170 @@ func TestHealthStatsOfManyTables(t *testing.T) {
 			t.Errorf("beside a failing table, %s: daily stats %+v (%v), a scan gives %+v", bad[i].Table, got[i].Days, got[i].Err, scan)
 		}
 	}
+}
+
+// TestKeptStatsForgottenAfterWriteBesideBuilds: a statement that writes a
+// model's table outside its builds (the owner's DELETE or UPDATE through
+// a query) leaves the table's stamp as it was (the same last build, and
+// DuckDB's estimated_size does not drop on a DELETE); the daily stats
+// kept at that stamp are dropped with it, so the next read scans the
+// table and gives a scan's figures. Without that, the kept figures of
+// the rows deleted (or of the NULLs an UPDATE made) were judged again.
+func TestKeptStatsForgottenAfterWriteBesideBuilds(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{HealthKeepRows: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	var scanned int
+	onStatsScan = func(TableName, string) { scanned++ }
+	defer func() { onStatsScan = nil }()
+	table := TableName{"silver", "orders"}
+	for _, q := range []string{
+		"CREATE TABLE silver.orders (ts TIMESTAMP, customer VARCHAR, amount DOUBLE)",
+		"INSERT INTO silver.orders VALUES ('2026-01-01 10:00', 'ann', 1), ('2026-01-01 11:00', NULL, 2), ('2026-01-02 09:00', 'bob', NULL)",
+	} {
+		if _, err := lh.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.RecordBuild(ctx, table, BuildRecord{Fingerprint: "fp"}, "run", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	cols := []string{"customer", "amount"}
+	if _, err := lh.DailyStats(ctx, table, "ts", cols); err != nil {
+		t.Fatal(err)
+	}
+	scanned = 0
+	if _, err := lh.DailyStats(ctx, table, "ts", cols); err != nil || scanned != 0 {
+		t.Fatalf("unchanged: scanned %d times (%v), want the kept stats", scanned, err)
+	}
+	for _, q := range []string{
+		"DELETE FROM silver.orders WHERE customer = 'bob'",
+		"UPDATE silver.orders SET customer = NULL",
+	} {
+		if _, err := lh.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		got, err := lh.DailyStats(ctx, table, "ts", cols)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := lh.dailyStatsScan(ctx, table, "ts", cols, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("after %s: daily stats\n%+v\na scan gives\n%+v", q, got, want)
+		}
+	}
+}
+
+// TestForgedHealthStatsReadAgain: the daily stats kept in the file (a
+// model's table's days in sys.health_table_stats, a bronze file's counts
+// in sys.health_file_stats) carry the digest their health step wrote.
+// Stats edited in the file itself (no statement of lakebench writes sys),
+// a row copied twice, or stats kept before the digest (NULL) are not
+// trusted: the table, or the file, is read again, and the figures equal
+// a scan's.
+func TestForgedHealthStatsReadAgain(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "dev.duckdb")
+	open := func() *Lakehouse {
+		t.Helper()
+		lh, err := Open(ctx, path, Options{Holder: t.Name(), HealthKeepRows: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return lh
+	}
+	var reads []string
+	onStatsScan = func(t TableName, from string) { reads = append(reads, strings.TrimSpace(t.String()+" "+from)) }
+	defer func() { onStatsScan = nil }()
+	model, bronze := TableName{"silver", "orders"}, TableName{"bronze", "items"}
+	lh := open()
+	for _, q := range []string{
+		"CREATE TABLE silver.orders (ts TIMESTAMP, customer VARCHAR, amount DOUBLE)",
+		"INSERT INTO silver.orders VALUES ('2026-01-01 10:00', 'ann', 1), ('2026-01-01 11:00', NULL, 2), ('2026-01-02 09:00', 'bob', NULL)",
+	} {
+		if _, err := lh.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.RecordBuild(ctx, model, BuildRecord{Fingerprint: "fp"}, "run", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	ingestText(t, lh, "items_2026-01-01.csv", "sku\na\n\nb\n", "items")
+	ingestText(t, lh, "items_2026-01-02.csv", "sku\nc\n", "items")
+	reqs := []StatsRequest{{Table: model, DayColumn: "ts", Columns: []string{"customer", "amount"}}, {Table: bronze, Columns: []string{"sku"}}}
+	// check reads both tables' stats as a health step does, and each
+	// alone, and compares them with scans; wantReads is what it reads.
+	check := func(step string, wantReads []string) {
+		t.Helper()
+		reads = nil
+		got := lh.HealthStats(ctx, reqs)
+		if !slices.Equal(reads, wantReads) {
+			t.Errorf("%s: read %v, want %v", step, reads, wantReads)
+		}
+		for i, r := range reqs {
+			want, err := lh.dailyStatsScan(ctx, r.Table, r.DayColumn, r.Columns, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[i].Err != nil || !reflect.DeepEqual(got[i].Days, want) {
+				t.Errorf("%s: %s's daily stats %+v (%v), a scan gives %+v", step, r.Table, got[i].Days, got[i].Err, want)
+			}
+			one, err := lh.DailyStats(ctx, r.Table, r.DayColumn, r.Columns)
+			if err != nil || !reflect.DeepEqual(one, want) {
+				t.Errorf("%s: %s's daily stats alone %+v (%v), a scan gives %+v", step, r.Table, one, err, want)
+			}
+		}
+	}
+	forge := func(stmts ...string) {
+		t.Helper()
+		lh.Close()
+		db, err := sql.Open("duckdb", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range stmts {
+			res, err := db.Exec(s)
+			if err != nil {
+				t.Fatalf("%s: %v", s, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				t.Fatalf("%s changed nothing", s)
+			}
+		}
+		db.Close()
+		lh = open()
+	}
+	check("first read", []string{"bronze.items 2 files", "silver.orders"})
+	check("kept", nil)
+	// The first day's rows kept as 1 (of 2), its NULLs of customer as 0.
+	forge(`UPDATE sys.health_table_stats SET days = replace(days, '"r":2,"n":[1,0]', '"r":1,"n":[0,0]')`)
+	check("forged days", []string{"silver.orders"})
+	forge(`UPDATE sys.health_file_stats SET rows = rows + 5 WHERE rows = 2`)
+	check("forged file counts", []string{"bronze.items 1 files"})
+	forge(`INSERT INTO sys.health_file_stats SELECT * FROM sys.health_file_stats WHERE rows = 1`)
+	check("a file's counts copied twice", nil)
+	forge("UPDATE sys.health_table_stats SET digest = NULL", "UPDATE sys.health_file_stats SET digest = NULL")
+	check("kept before the digest", []string{"bronze.items 2 files", "silver.orders"})
+	check("kept again", nil)
+	lh.Close()
 }

@@ -122,7 +122,7 @@ func (lh *Lakehouse) batchStatsMany(ctx context.Context, reqs []StatsRequest, id
 	}
 	req := "(VALUES " + strings.Join(vals, ", ") + ") AS lb_req(table_name, cols)"
 	rows, err := lh.db.QueryContext(ctx, `SELECT f.table_name, f.file_id FROM sys.ingested_files AS f JOIN `+req+` ON lb_req.table_name = f.table_name
-		WHERE f.file_id NOT IN (SELECT s.file_id FROM sys.health_file_stats AS s WHERE s.table_name = f.table_name AND s.columns = lb_req.cols)
+		WHERE f.file_id NOT IN (SELECT s.file_id FROM `+validFileStats+` AS s WHERE s.table_name = f.table_name AND s.columns = lb_req.cols)
 		ORDER BY f.table_name, f.file_id`, args...)
 	if err != nil {
 		return nil, err
@@ -174,12 +174,13 @@ func (lh *Lakehouse) batchStatsMany(ctx context.Context, reqs []StatsRequest, id
 		insertArgs = append(insertArgs, r.Table.String(), strings.Join(r.Columns, "\x00"))
 	}
 	if len(parts) > 0 {
-		if _, err := lh.db.ExecContext(ctx, "INSERT INTO sys.health_file_stats "+strings.Join(parts, " UNION ALL "), insertArgs...); err != nil {
+		if _, err := lh.db.ExecContext(ctx, "INSERT INTO sys.health_file_stats SELECT *, "+fileStatsDigest+" FROM ("+strings.Join(parts, " UNION ALL ")+
+			") AS lb_s(table_name, file_id, columns, rows, nulls)", insertArgs...); err != nil {
 			return nil, err
 		}
 	}
 	rows, err = lh.db.QueryContext(ctx, `SELECT s.table_name, TRY_CAST(f.batch_id AS DATE) AS lb_day, s.rows, s.nulls
-		FROM sys.health_file_stats AS s JOIN sys.ingested_files AS f ON f.file_id = s.file_id AND f.table_name = s.table_name
+		FROM `+validFileStats+` AS s JOIN sys.ingested_files AS f ON f.file_id = s.file_id AND f.table_name = s.table_name
 		JOIN `+req+` ON lb_req.table_name = s.table_name AND lb_req.cols = s.columns
 		WHERE s.rows > 0 AND lb_day IS NOT NULL ORDER BY s.table_name, lb_day`, args...)
 	if err != nil {
@@ -278,7 +279,8 @@ func (lh *Lakehouse) modelStatsMany(ctx context.Context, reqs []StatsRequest, id
 	type keptKey struct{ table, stamp, dayColumn, columns string }
 	kept := map[keptKey]string{}
 	if len(builds) > 0 {
-		rows, err := lh.db.QueryContext(ctx, `SELECT table_name, stamp, day_column, columns, days FROM sys.health_table_stats WHERE table_name IN (`+inList(names)+`)`)
+		rows, err := lh.db.QueryContext(ctx, `SELECT table_name, stamp, day_column, columns, days FROM sys.health_table_stats
+			WHERE table_name IN (`+inList(names)+`) AND digest = `+keptStatsDigest)
 		if err != nil {
 			return
 		}
@@ -439,7 +441,7 @@ func (lh *Lakehouse) keepStatsMany(ctx context.Context, reqs []StatsRequest, sta
 		key := strings.Join(r.Columns, "\x00")
 		conds = append(conds, "(table_name = ? AND day_column = ? AND columns = ?)")
 		delArgs = append(delArgs, r.Table.String(), r.DayColumn, key)
-		vals = append(vals, "(?, ?, ?, ?, ?)")
+		vals = append(vals, "(?::VARCHAR, ?::VARCHAR, ?::VARCHAR, ?::VARCHAR, ?::VARCHAR)")
 		insArgs = append(insArgs, r.Table.String(), stamps[i], r.DayColumn, key, string(doc))
 	}
 	tx, err := lh.db.BeginTx(ctx, nil)
@@ -450,7 +452,8 @@ func (lh *Lakehouse) keepStatsMany(ctx context.Context, reqs []StatsRequest, sta
 	if _, err := tx.ExecContext(ctx, "DELETE FROM sys.health_table_stats WHERE "+strings.Join(conds, " OR "), delArgs...); err != nil {
 		return fmt.Errorf("lakehouse: keep the daily stats: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO sys.health_table_stats VALUES "+strings.Join(vals, ", "), insArgs...); err != nil {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO sys.health_table_stats SELECT *, "+keptStatsDigest+" FROM (VALUES "+strings.Join(vals, ", ")+
+		") AS v(table_name, stamp, day_column, columns, days)", insArgs...); err != nil {
 		return fmt.Errorf("lakehouse: keep the daily stats: %w", err)
 	}
 	return tx.Commit()

@@ -61,24 +61,21 @@ func (tx *Tx) TableStamp(ctx context.Context, t TableName) (string, bool, error)
 // tableStamp is TableStamp on any connection, with DuckDB's count of the
 // table's rows.
 func tableStamp(ctx context.Context, e execer, t TableName) (string, int64, bool, error) {
-	var builds int64
+	// One statement: its builds, and whether the table exists with
+	// DuckDB's count of its rows.
+	var builds, tables int64
 	var build string
-	err := e.QueryRowContext(ctx, `SELECT count(*), coalesce(string_agg(built_at::VARCHAR || ' ' || coalesce(run_id, '') || ' ' || coalesce(fingerprint, ''), ','), '')
-		FROM sys.model_builds WHERE model = ?`, t.String()).Scan(&builds, &build)
-	if err != nil {
-		return "", 0, false, fmt.Errorf("lakehouse: the stamp of %s: %w", t, err)
-	}
-	if builds != 1 {
-		return "", 0, false, nil
-	}
 	var size sql.NullInt64
-	err = e.QueryRowContext(ctx, `SELECT estimated_size FROM duckdb_tables()
-		WHERE database_name = current_database() AND schema_name = ? AND table_name = ?`, t.Schema, t.Name).Scan(&size)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", 0, false, nil
-	}
+	err := e.QueryRowContext(ctx, `SELECT count(*), coalesce(string_agg(built_at::VARCHAR || ' ' || coalesce(run_id, '') || ' ' || coalesce(fingerprint, ''), ','), ''),
+		coalesce(any_value(lb_t.n), 0), any_value(lb_t.size)
+		FROM sys.model_builds, (SELECT count(*) AS n, max(estimated_size) AS size FROM duckdb_tables()
+			WHERE database_name = current_database() AND schema_name = ? AND table_name = ?) AS lb_t
+		WHERE model = ?`, t.Schema, t.Name, t.String()).Scan(&builds, &build, &tables, &size)
 	if err != nil {
 		return "", 0, false, fmt.Errorf("lakehouse: the stamp of %s: %w", t, err)
+	}
+	if builds != 1 || tables == 0 {
+		return "", 0, false, nil
 	}
 	return fmt.Sprintf("%s rows %d", build, size.Int64), size.Int64, true, nil
 }
@@ -142,7 +139,12 @@ func (tx *Tx) InputState(ctx context.Context, reads []TableName) (state string, 
 // it wrote would otherwise be skipped as unchanged and keep rows from
 // before the write. Which models read the table is the pipeline's to
 // know, not the statement's: every stamp goes, a rebuild each at worst.
-const forgetInputsSQL = "UPDATE sys.model_builds SET inputs = NULL WHERE inputs IS NOT NULL"
+// The daily stats the health steps kept (sys.health_table_stats, by the
+// same stamps of builds, which such a write leaves as they were, and
+// sys.health_file_stats, per ingested file) go too: the next health step
+// reads the tables again.
+const forgetInputsSQL = "UPDATE sys.model_builds SET inputs = NULL WHERE inputs IS NOT NULL; " +
+	"DELETE FROM sys.health_table_stats; DELETE FROM sys.health_file_stats"
 
 // Deterministic reports whether selectSQL gives the same rows from the
 // same tables: it calls no volatile function (random(), uuid(), nextval()),

@@ -624,3 +624,53 @@ func days(n float64) string {
 func percent(n, of int64) string {
 	return fmt.Sprintf("%.2f%%", 100*float64(n)/float64(max(of, 1)))
 }
+
+// traceHealthDays asks an in-place build of m that merges or appends
+// (columns cols) for the earliest day, of the column the health step
+// judges m's table by, among the rows it adds, replaces or removes, with
+// the table's stamp before it: recorded with the build as an
+// incremental_by_time build records its window (lakehouse.BuildRecord
+// Since, TimeColumn, From), it lets the next health step read the days
+// from it on and keep the earlier ones it kept (lakehouse.HealthStats).
+// An incremental_by_time build records its own window; an append with no
+// rules and no trace is left on its path with no copy of the rows (the
+// health step reads that table whole).
+func (p *Project) traceHealthDays(ctx context.Context, tx *lakehouse.Tx, m Model, rules []lakehouse.Rule, cols []lakehouse.Column, b *build) error {
+	if b.skip || b.mat.ReplaceWhere != "" || b.mat.Rebuild || (len(b.mat.UniqueKey) == 0 && b.mat.Trace == nil && len(rules) == 0) {
+		return nil
+	}
+	col := p.dayColumn(lakehouse.HealthTable{Table: m.Table, Columns: lakehouse.HealthColumns(cols)})
+	if col == "" || col == "-" {
+		return nil
+	}
+	since, ok, err := tx.TableStamp(ctx, m.Table)
+	if err != nil || !ok {
+		return err
+	}
+	if b.mat.Trace == nil {
+		b.mat.Trace = &lakehouse.Trace{Alias: m.Table.Name}
+	}
+	e := lakehouse.QuoteIdent(col)
+	i := slices.Index(b.mat.Trace.Exprs, e)
+	if i < 0 {
+		i = len(b.mat.Trace.Exprs)
+		b.mat.Trace.Exprs = append(b.mat.Trace.Exprs, e)
+	}
+	b.healthExpr, b.healthColumn, b.healthSince = i+1, col, since
+	return nil
+}
+
+// healthDays is what a build that traced its health day column
+// (traceHealthDays) records: the column and the earliest time it
+// changed, as a SQL literal; ok is false when it traced none, or no
+// changed row had a day (the health step then reads the table whole).
+func (b build) healthDays() (column, from string, ok bool) {
+	if b.healthExpr == 0 || b.mat.Trace == nil || len(b.mat.Trace.Found) < b.healthExpr {
+		return "", "", false
+	}
+	c := b.mat.Trace.Found[b.healthExpr-1]
+	if c.Earliest == "" || !lakehouse.TimeType(c.Type) || strings.ContainsAny(c.Type, "'\";") {
+		return "", "", false
+	}
+	return b.healthColumn, "CAST(" + lakehouse.QuoteString(c.Earliest) + " AS " + c.Type + ")", true
+}

@@ -400,11 +400,21 @@ type build struct {
 	// An incremental_by_time build replaces the rows of timeColumn from
 	// from on in the table whose stamp was since (lakehouse.BuildRecord).
 	since, timeColumn, from string
+	// An in-place build that merges or appends traces the earliest day
+	// it changes of the health day column healthColumn (traceHealthDays):
+	// healthExpr is 1 + its index in mat.Trace.Exprs (0 for none), and
+	// healthSince the table's stamp before the build.
+	healthExpr                int
+	healthColumn, healthSince string
 }
 
 // record is what RecordBuild records of b.
 func (b build) record() lakehouse.BuildRecord {
-	return lakehouse.BuildRecord{Fingerprint: b.fingerprint, Inputs: b.inputs, Since: b.since, TimeColumn: b.timeColumn, From: b.from}
+	r := lakehouse.BuildRecord{Fingerprint: b.fingerprint, Inputs: b.inputs, Since: b.since, TimeColumn: b.timeColumn, From: b.from}
+	if col, from, ok := b.healthDays(); ok {
+		r.Since, r.TimeColumn, r.From = b.healthSince, col, from
+	}
+	return r
 }
 
 // fingerprint hashes what decides a model's rows: its text, its kind's
@@ -743,7 +753,10 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 	if !slices.Equal(got, have) {
 		return full("its columns changed since the last build")
 	}
-	return b, p.traceChanges(ctx, tx, m, all, have, &b)
+	if err := p.traceChanges(ctx, tx, m, all, have, &b); err != nil {
+		return b, err
+	}
+	return b, p.traceHealthDays(ctx, tx, m, rules, have, &b)
 }
 
 // timeColumnType is the type of table's time column.
