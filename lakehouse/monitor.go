@@ -43,6 +43,12 @@ type ProfileOptions struct {
 	// are taken from Previous without reading their rows, and only the
 	// rows of the others are read.
 	UnchangedBefore string
+	// LikelyChanged (with Previous and a snapshot) is the caller's guess
+	// that the table changed since Previous was profiled (its stamp
+	// differs): the profile's scan then computes the digest too, instead
+	// of a scan for the digest first. A guess only: a profile whose digest
+	// is Previous's is still Previous's, whichever way it was read.
+	LikelyChanged bool
 	// Config is what else the caller derives from a window's profile (a
 	// monitor's drift settings): part of the digests, so a change of it
 	// profiles every window again.
@@ -184,8 +190,11 @@ func (tx *Tx) RecordProfiles(ctx context.Context, runID string, ps []ColumnProfi
 	}
 	const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
 			CAST(? AS DOUBLE[]), from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'), ?, ?, ?, ?,
-			CAST(? AS DOUBLE[]), from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'), ?)`
-	const sampleRow = `(?, ?, ?, CAST(? AS DOUBLE[]), from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'))`
+			?::DOUBLE[], from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'), ?)`
+	// A sample is bound as DuckDB's list of doubles, not as JSON text:
+	// formatting and parsing every sampled double took most of the
+	// statement, and JSON has no infinities.
+	const sampleRow = `(?, ?, ?, ?::DOUBLE[], from_json(?, '[{"item":"VARCHAR","count":"BIGINT"}]'))`
 	stored := map[string]bool{}
 	rows, err := tx.tx.QueryContext(ctx, "SELECT DISTINCT digest FROM sys.profile_samples WHERE table_name = ?", ps[0].Table)
 	if err != nil {
@@ -206,12 +215,15 @@ func (tx *Tx) RecordProfiles(ctx context.Context, runID string, ps []ColumnProfi
 		q, _ := json.Marshal(p.Quantiles)
 		fi, _ := json.Marshal(orEmpty(p.FrequentItems))
 		vc, _ := json.Marshal(orEmpty(p.ValueCounts))
-		sm, _ := json.Marshal(p.Sample)
-		var inSample, inCounts any = nullJSON(p.Sample == nil, sm), string(vc)
+		var sample any // NULL, or the list of doubles
+		if p.Sample != nil {
+			sample = p.Sample
+		}
+		var inSample, inCounts any = sample, string(vc)
 		if p.Digest != "" {
 			inSample, inCounts = nil, nil
 			if !stored[p.Digest] && (p.Sample != nil || p.ValueCounts != nil) {
-				samples = append(samples, []any{p.Table, p.Digest, p.ColumnName, nullJSON(p.Sample == nil, sm), string(vc)})
+				samples = append(samples, []any{p.Table, p.Digest, p.ColumnName, sample, string(vc)})
 			}
 		}
 		args[i] = []any{p.Table, p.ColumnName, runID, p.ProfileType, nullString(p.Granularity), nullTime(p.WindowStart), nullTime(p.WindowEnd), p.ComputedAt,
@@ -469,6 +481,20 @@ func (tx *Tx) RecordProfileStamp(ctx context.Context, table, runID, stamp string
 		return fmt.Errorf("lakehouse: record the stamp of %s's profile: %w", table, err)
 	}
 	return nil
+}
+
+// ProfileStamp is the stamp (TableStamp) of the table run runID's
+// profile of table was read from, "" when none was recorded.
+func (tx *Tx) ProfileStamp(ctx context.Context, table, runID string) (string, error) {
+	var stamp string
+	err := tx.tx.QueryRowContext(ctx, "SELECT stamp FROM sys.profile_stamps WHERE table_name = ? AND run_id = ?", table, runID).Scan(&stamp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("lakehouse: the stamp of %s's profile: %w", table, queryError(ctx, err))
+	}
+	return stamp, nil
 }
 
 // UnchangedBefore is what ProfileOptions.UnchangedBefore may be for a

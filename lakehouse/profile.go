@@ -173,7 +173,7 @@ func profileOn(ctx context.Context, e execer, t TableName, opts ProfileOptions, 
 		data = append(data, "0")
 	}
 	pw := profileWindow{t: t, cols: cols, typ: typ, hash: "hash(" + strings.Join(data, ", ") + ")", samples: opts.Samples, now: now,
-		sig: profileSignature(cols, opts.Samples, opts.Config)}
+		sig: profileSignature(cols, opts.Samples, opts.Config), likelyChanged: opts.LikelyChanged}
 	previous := previousWindows(opts.Previous, typ)
 	var out []ColumnProfile
 	switch typ {
@@ -263,6 +263,9 @@ type profileWindow struct {
 	// changed since previous (ProfileOptions.UnchangedBefore): the
 	// windows before it are previous's, their rows not read.
 	unchangedBefore string
+	// likelyChanged: a snapshot's digest is read by its profile's scan,
+	// not by a scan of its own first (ProfileOptions.LikelyChanged).
+	likelyChanged bool
 }
 
 // profileSignature identifies what a profile computes, for its digests:
@@ -331,7 +334,11 @@ func (pw profileWindow) profile(ctx context.Context, e execer) ([]ColumnProfile,
 			src += " AND lb_w >= " + timestampLiteral(first.Time) + pw.lowerBound(first.Time)
 		}
 	}
-	if len(pw.previous) > 0 {
+	// A snapshot that likely changed is profiled at once; its previous
+	// profile is still taken if its digest, from the same scan, is the
+	// same (reused, below).
+	reuse := len(pw.previous) > 0 && gran == "" && pw.likelyChanged
+	if len(pw.previous) > 0 && !reuse {
 		changed, err := pw.changedWindows(ctx, e, src, group, kept)
 		if err != nil {
 			return nil, err
@@ -528,6 +535,17 @@ func (pw profileWindow) profile(ctx context.Context, e execer) ([]ColumnProfile,
 		return nil, fmt.Errorf("lakehouse: profile %s: %w", t, queryError(ctx, err))
 	}
 	rows.Close()
+	if reuse && len(windows) == 1 {
+		if p, ok := pw.previous[windows[0].start]; ok && p[0].Digest == windows[0].profiles[0].Digest {
+			// the rows profiled before: their profile, recorded again
+			// as this run's (as changedWindows takes it)
+			p = slices.Clone(p)
+			for i := range p {
+				p[i].ComputedAt = now
+			}
+			return p, nil
+		}
+	}
 	index := map[time.Time]int{}
 	for i, w := range windows {
 		index[w.start] = i

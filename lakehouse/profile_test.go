@@ -586,3 +586,123 @@ func testProfileReadsOnlyReplacedWindows(t *testing.T, day string) {
 		t.Errorf("with every window read, 2026-01-05 kept its digest %s", ps[0].Digest)
 	}
 }
+
+// TestSnapshotLikelyChangedIsAGuess: a snapshot profiled at once
+// (LikelyChanged, no digest scan first) is still the previous profile when
+// its rows are the ones profiled before (in any order), and a profile of
+// the table from scratch when they are not, whichever the guess.
+func TestSnapshotLikelyChangedIsAGuess(t *testing.T) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t, `CREATE TABLE gold.features AS
+		SELECT (hash(range) % 1000) / 10.0 AS spend, ['n', 's', 'e'][(hash(range * 7) % 3)::INTEGER + 1] AS region,
+			range % 90 AS recency, range AS id FROM range(9000)`)
+	table := TableName{Schema: "gold", Name: "features"}
+	profile := func(prev []ColumnProfile, guess bool) []ColumnProfile {
+		t.Helper()
+		ps, err := lh.ProfileTable(ctx, table, ProfileOptions{Samples: true, Previous: prev, LikelyChanged: guess})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+	// Marked: a profile taken from the previous one keeps the mark.
+	prev := profile(nil, false)
+	for i := range prev {
+		prev[i].Note = "from the previous profile"
+	}
+	for _, c := range []struct {
+		name, sql string
+		same      bool
+	}{
+		{"unchanged", "", true},
+		{"the same rows in another order", "CREATE OR REPLACE TABLE gold.features AS SELECT * FROM gold.features ORDER BY hash(id)", true},
+		{"a row updated", "UPDATE gold.features SET spend = spend + 1 WHERE id = 17", false},
+		{"a row deleted", "DELETE FROM gold.features WHERE id = 18", false},
+	} {
+		if c.sql != "" {
+			if _, err := lh.Exec(ctx, c.sql); err != nil {
+				t.Fatalf("%s: %v", c.sql, err)
+			}
+		}
+		want := profile(nil, false)
+		for _, guess := range []bool{false, true} {
+			got := profile(prev, guess)
+			if len(got) != len(want) {
+				t.Fatalf("%s, guess %v: %d profiles, want %d", c.name, guess, len(got), len(want))
+			}
+			for i := range got {
+				g, w := got[i], want[i]
+				if reused := g.Note != ""; reused != c.same {
+					t.Errorf("%s, guess %v: column %s taken from the previous profile: %v, want %v", c.name, guess, g.ColumnName, reused, c.same)
+				}
+				g.Note, g.ComputedAt, w.ComputedAt = "", time.Time{}, time.Time{}
+				if c.same {
+					// the previous profile's samples are read by the
+					// caller (LoadSamples), not by ProfileTable
+					g.Sample, g.ValueCounts = w.Sample, w.ValueCounts
+				}
+				if !profilesEqual(g, w) {
+					t.Errorf("%s, guess %v: column %s:\n%+v\nwant\n%+v", c.name, guess, g.ColumnName, g, w)
+				}
+			}
+		}
+		if c.same {
+			continue
+		}
+		prev = profile(nil, false)
+		for i := range prev {
+			prev[i].Note = "from the previous profile"
+		}
+	}
+}
+
+// TestProfileSamplesKeepEveryDouble: a sample is recorded and read back
+// bit for bit, infinities included (JSON text has none: a column holding
+// one failed its monitor).
+func TestProfileSamplesKeepEveryDouble(t *testing.T) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t, "CREATE TABLE gold.x AS SELECT 1 AS v")
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	sample := []float64{math.Inf(-1), -math.MaxFloat64, -0.1, 5e-324, 0.1 + 0.2, 1.0 / 3, math.MaxFloat64, math.Inf(1)}
+	ps := []ColumnProfile{
+		{Table: "gold.x", ColumnName: TableColumn, ProfileType: Snapshot, DataType: "table", Count: 8, Digest: "d1"},
+		{Table: "gold.x", ColumnName: "v", ProfileType: Snapshot, DataType: "DOUBLE", Count: 8, Digest: "d1", Sample: sample},
+	}
+	if err := tx.RecordProfiles(ctx, "r1", ps); err != nil {
+		t.Fatal(err)
+	}
+	back := []ColumnProfile{{Table: "gold.x", ColumnName: "v", Digest: "d1"}}
+	if err := tx.LoadSamples(ctx, []*ColumnProfile{&back[0]}); err != nil {
+		t.Fatal(err)
+	}
+	if len(back[0].Sample) != len(sample) {
+		t.Fatalf("sample read back %v, want %v", back[0].Sample, sample)
+	}
+	for i, v := range back[0].Sample {
+		if math.Float64bits(v) != math.Float64bits(sample[i]) {
+			t.Errorf("sample[%d] read back %v, want %v", i, v, sample[i])
+		}
+	}
+	// A profile without a digest keeps its sample in its own row.
+	ps[1].Digest = ""
+	if err := tx.RecordProfiles(ctx, "r2", ps[1:]); err != nil {
+		t.Fatal(err)
+	}
+	var got any
+	if err := tx.tx.QueryRowContext(ctx, "SELECT sample FROM sys.profile_metrics WHERE run_id = 'r2'").Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	l, _ := got.([]any)
+	if len(l) != len(sample) {
+		t.Fatalf("the sample in its profile's row: %v, want %v", got, sample)
+	}
+	for i, v := range l {
+		if f, ok := v.(float64); !ok || math.Float64bits(f) != math.Float64bits(sample[i]) {
+			t.Errorf("the sample in its profile's row: [%d] is %v, want %v", i, v, sample[i])
+		}
+	}
+}

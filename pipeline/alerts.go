@@ -1015,23 +1015,21 @@ func (p *Project) runAlerts(ctx context.Context, lh *lakehouse.Lakehouse, princi
 
 // earlyAlerts evaluates, as principal, the alerts whose queries read no
 // sys table: beside the monitors and the health, which write only sys
-// tables, they read what they would read after them. runAlerts records
-// them with the others (evaluated after those steps), notifying in the
-// same order.
-func (p *Project) earlyAlerts(ctx context.Context, lh *lakehouse.Lakehouse, principal string) map[string]AlertEvaluation {
+// tables, they read what they would read after them. done are the
+// evaluations made already (beside the last tasks, see postSteps), which
+// it returns with its own. runAlerts records them with the others
+// (evaluated after those steps), notifying in the same order.
+func (p *Project) earlyAlerts(ctx context.Context, lh *lakehouse.Lakehouse, principal string, done map[string]AlertEvaluation) map[string]AlertEvaluation {
 	out := map[string]AlertEvaluation{}
-	noSys := func(reads []lakehouse.TableName) bool {
-		return !slices.ContainsFunc(reads, func(t lakehouse.TableName) bool {
-			switch strings.ToLower(t.Schema) {
-			case "sys", "system", "information_schema", "pg_catalog", "temp":
-				return true
-			}
-			return false
-		})
+	for n, ev := range done {
+		out[n] = ev
 	}
 	for _, n := range sortedKeys(p.Resources.Alerts) {
 		if ctx.Err() != nil {
 			break
+		}
+		if _, ok := out[n]; ok {
+			continue
 		}
 		s, errs := p.alertSpec(n)
 		if len(errs) > 0 {

@@ -28,32 +28,6 @@ func monitorOptions(m QualityMonitor) lakehouse.ProfileOptions {
 		Granularities: m.Granularities, Columns: m.Columns, Samples: m.Drift}
 }
 
-// runMonitors is a run's step after its tasks and before its alerts: every
-// monitored table (quality_monitors with profile or drift) is profiled
-// into sys.profile_metrics and compared into sys.drift_metrics, as the
-// run's principal. A failure fails the run's record, not its tasks. A
-// table the run has not built yet is skipped. Each run records every
-// window, but profiles only those whose rows changed since the table's
-// last profile (the others are its recorded ones), and after an
-// incremental_by_time build on its timestamp column reads only the rows
-// of the windows the build replaced; with full, as a run with
-// --full-refresh, every window is profiled again.
-func (p *Project) runMonitors(ctx context.Context, lh *lakehouse.Lakehouse, principal string, res *RunResult, full bool) error {
-	var errs []error
-	for _, name := range sortedKeys(p.Resources.QualityMonitors) {
-		m := p.Resources.QualityMonitors[name]
-		if !m.Profile && !m.Drift {
-			continue
-		}
-		res.timeStep("monitor "+name, func() {
-			if err := p.monitor(ctx, lh, principal, res.RunID, name, m, full); err != nil && !errors.Is(err, errNotBuilt) {
-				errs = append(errs, fmt.Errorf("monitor %s: %w", name, err))
-			}
-		})
-	}
-	return errors.Join(errs...)
-}
-
 // errNotBuilt is monitor's answer for a table that does not exist (yet).
 var errNotBuilt = errors.New("pipeline: monitored table not built yet")
 
@@ -81,13 +55,31 @@ func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principa
 	if m.Drift {
 		opts.Config = driftConfig(m)
 	}
+	var stamp string // the table this profile reads, for the next run's UnchangedBefore
+	stamped := false
 	if !full {
 		opts.Previous = prev
-		if len(prev) > 0 && m.ProfileType == lakehouse.TimeSeries {
+		switch {
+		case len(prev) > 0 && m.ProfileType == lakehouse.TimeSeries:
 			// After an incremental_by_time build on the timestamp
 			// column, only the windows it replaced are read.
 			if opts.UnchangedBefore, err = tx.UnchangedBefore(ctx, t, m.TimestampColumn, prev[0].RunID); err != nil {
 				return err
+			}
+		case len(prev) > 0:
+			// A snapshot whose table was built again since prev was
+			// read likely changed: it is profiled without reading its
+			// digest first (the digest still decides what is reused).
+			if stamp, _, err = tx.TableStamp(ctx, t); err != nil {
+				return err
+			}
+			stamped = true
+			if stamp != "" {
+				was, err := tx.ProfileStamp(ctx, t.String(), prev[0].RunID)
+				if err != nil {
+					return err
+				}
+				opts.LikelyChanged = was != stamp
 			}
 		}
 	}
@@ -95,9 +87,7 @@ func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principa
 	if errors.Is(err, lakehouse.ErrNotFound) {
 		return errNotBuilt // nothing was read
 	}
-	var stamp string
-	if err == nil {
-		// the table this profile read, for the next run's UnchangedBefore
+	if err == nil && !stamped {
 		stamp, _, err = tx.TableStamp(ctx, t)
 	}
 	var ds []lakehouse.DriftMetric

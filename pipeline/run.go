@@ -62,7 +62,7 @@ type RunOptions struct {
 	// FullRefresh names the models (table names or patterns, as a task's
 	// models list; "*" is every model) that this run rebuilds from scratch,
 	// whatever their kind. Any full refresh also profiles every window of
-	// the monitored tables again (see runMonitors).
+	// the monitored tables again (see postSteps.runMonitor).
 	FullRefresh []string
 }
 
@@ -309,16 +309,12 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	}
 	// The monitors and the tables' health run beside the last tasks, once
 	// only tasks remain that write none of the tables they read (training,
-	// scoring, alerts): after the tasks, they added a third of the run.
-	var post chan []error
-	startPost := func() {
-		post = make(chan []error, 1)
-		go func() { post <- p.afterTasks(ctx, lh, opts, res) }()
-	}
+	// scoring, alerts): after the tasks, they added a third of the run. A
+	// monitor, and an alert evaluated beside them, start earlier, as soon
+	// as no task left writes what it reads (postSteps).
+	post := p.newPostSteps(lh, opts, res, tasks)
 	for finished < len(tasks) {
-		if post == nil && ctx.Err() == nil && p.onlyLate(tasks, func(i int) bool { return state[i] == pending || state[i] == running }) {
-			startPost()
-		}
+		post.advance(ctx, func(i int) bool { return state[i] == pending || state[i] == running })
 		// Skip what cannot run and start what can, up to the limit, until
 		// nothing changes.
 		for changed := true; changed; {
@@ -386,6 +382,7 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 			break
 		}
 		if active == 0 {
+			post.stop()
 			return nil, fmt.Errorf("pipeline: job %s: tasks wait on each other in a cycle; run `lakebench bundle validate`", opts.Job)
 		}
 		o := <-done
@@ -413,12 +410,7 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	// (freshness, completeness) on what the run left, before the alerts,
 	// which may read them, unless they started beside the last tasks.
 	// Failing to record them fails the run's record.
-	if post == nil && ctx.Err() == nil {
-		startPost()
-	}
-	if post != nil {
-		errs = append(errs, <-post...)
-	}
+	errs = append(errs, post.finish(ctx)...)
 	// The last step: every alert, evaluated on what the run left, as the
 	// run's principal. An alert in ERROR does not fail the run; failing
 	// to record the evaluations does.
@@ -451,35 +443,6 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	}
 	emit(Event{Kind: RunFinished, RunID: res.RunID, Total: len(tasks), Elapsed: res.EndedAt.Sub(start), Err: runErr})
 	return res, runErr
-}
-
-// afterTasks runs the monitors and the tables' health, side by side: each
-// reads its own tables and records in its own transaction. Beside them,
-// the alerts whose queries read no sys table are evaluated (earlyAlerts),
-// unless an alerts task of the job may still be evaluating them.
-func (p *Project) afterTasks(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOptions, res *RunResult) []error {
-	var monitorsErr, healthErr error
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		monitorsErr = p.runMonitors(ctx, lh, opts.Principal, res, len(opts.FullRefresh) > 0)
-	})
-	wg.Go(func() {
-		res.timeStep("health", func() { healthErr = p.runHealth(ctx, lh, opts.Principal, res.RunID, res.models) })
-	})
-	if len(p.Resources.Alerts) > 0 && !p.hasAlertsTask(opts.Job) {
-		wg.Go(func() {
-			res.timeStep("alerts beside", func() { res.early = p.earlyAlerts(ctx, lh, opts.Principal) })
-		})
-	}
-	wg.Wait()
-	var errs []error
-	if monitorsErr != nil {
-		errs = append(errs, fmt.Errorf("pipeline: monitors: %w", monitorsErr))
-	}
-	if healthErr != nil {
-		errs = append(errs, fmt.Errorf("pipeline: health: %w", healthErr))
-	}
-	return errs
 }
 
 // hasAlertsTask says whether job has a task of type alerts.
