@@ -73,6 +73,11 @@ type cleanConn struct {
 	// transaction is open on it, txChanges that one of its statements
 	// may have changed functions.
 	tainted, inTx, txChanges bool
+	// catalogTainted and txCatalogChanges are the same of the catalog
+	// (see catalogClock): a statement that may change what
+	// current_database() names ran on it, one of the open
+	// transaction's statements may have changed the catalog.
+	catalogTainted, txCatalogChanges bool
 }
 
 func (c *cleanConn) Close() error {

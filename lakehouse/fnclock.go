@@ -235,6 +235,7 @@ func (c *cleanConn) functionsMayChange(query string) (ended func()) {
 // may change functions.
 func (c *cleanConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
 	defer c.functionsMayChange(q)()
+	defer c.catalogMayChange(q)()
 	defer noteStatement(q, now())
 	return c.Conn.ExecContext(ctx, q, args)
 }
@@ -242,21 +243,23 @@ func (c *cleanConn) ExecContext(ctx context.Context, q string, args []driver.Nam
 // QueryContext is ExecContext for a statement with rows.
 func (c *cleanConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
 	defer c.functionsMayChange(q)()
+	defer c.catalogMayChange(q)()
 	defer noteStatement(q, now())
 	return c.Conn.QueryContext(ctx, q, args)
 }
 
 // PrepareContext prepares a statement; one that may change functions
-// keeps functionClock moved until it is closed (or, in a transaction,
-// until the transaction ends).
+// (the catalog) keeps functionClock (catalogClock) moved until it is
+// closed (or, in a transaction, until the transaction ends).
 func (c *cleanConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
-	ended := c.functionsMayChange(q)
+	fnEnded, catEnded := c.functionsMayChange(q), c.catalogMayChange(q)
+	ended := func() { fnEnded(); catEnded() }
 	s, err := c.Conn.PrepareContext(ctx, q)
 	if err != nil {
 		ended()
 		return nil, err
 	}
-	if !mayChangeFunctions(q) || c.inTx {
+	if !mayChangeCatalog(q) || c.inTx {
 		return s, nil
 	}
 	return &changingStmt{Stmt: s, ended: ended}, nil
@@ -297,10 +300,15 @@ func (c *cleanConn) endTx() {
 		c.txChanges = false
 		functionClock.changed()
 	}
+	if c.txCatalogChanges {
+		c.txCatalogChanges = false
+		catalogClock.changed()
+	}
 }
 
 // changingStmt is a prepared statement, outside a transaction, that may
-// change functions: functionClock stays moved until it is closed.
+// change functions or the catalog: functionClock or catalogClock stays
+// moved until it is closed.
 type changingStmt struct {
 	driver.Stmt
 	ended func()

@@ -108,6 +108,9 @@ type Lakehouse struct {
 	// functions are the macros of the database, kept between
 	// transactions (see functionClock).
 	functions keptFunctions
+	// kept is the database's catalog, kept between transactions (see
+	// catalogClock).
+	kept keptCatalog
 	// owners is a writer's target owner, read once until something
 	// changes sys.governance (see ownerCache).
 	owners ownerCache

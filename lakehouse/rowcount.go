@@ -89,16 +89,18 @@ func (tx *Tx) dropCatalog(tables ...TableName) {
 // quarantine), with no size: a count without its size is never shown
 // (see Catalog), so a process that dies before KeepCountSizes leaves
 // DuckDB's estimate, marked, not a wrong count. A table the transaction
-// dropped keeps no count. Three statements whatever the number of tables:
-// the tables (and the counts kept) listed, the counts read in one query,
-// the upsert (and an update when it dropped a table that had a count).
+// dropped, or noted and never made, keeps no count. At most three
+// statements whatever the number of tables, none of them a read of the
+// catalog while the transaction's is kept (see catalogTx): the counts
+// read in one query, the upsert, and an update when it noted a table
+// that is not there.
 func (tx *Tx) recordCounts(ctx context.Context) error {
 	if len(tx.counted) == 0 && len(tx.catalog) == 0 {
 		return nil
 	}
-	rels, kept, err := tx.relations(ctx)
+	rels, err := tx.tx.relations(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("lakehouse: row counts: %w", err)
 	}
 	tx.rels = rels
 	exists := func(t TableName) bool { return rels[t] != 0 }
@@ -136,22 +138,10 @@ func (tx *Tx) recordCounts(ctx context.Context) error {
 			rows = append(rows, r)
 		case counts && hasEntry:
 			rows = append(rows, r) // a NULL count: the table is not there
-		case counts && kept[t]:
-			gone = append(gone, t) // dropped, or never made: its count goes
+		case counts:
+			gone = append(gone, t) // dropped, or never made: a count it had goes
 		case hasEntry:
 			uncounted = append(uncounted, r)
-		}
-	}
-	if len(gone) > 0 {
-		cond := make([]string, len(gone))
-		args := make([]any, 0, 2*len(gone))
-		for i, t := range gone {
-			cond[i] = "(schema_name = ? AND table_name = ?)"
-			args = append(args, t.Schema, t.Name)
-		}
-		if _, err := tx.tx.ExecContext(ctx, `UPDATE sys.catalog SET row_count = NULL, row_count_size = NULL
-			WHERE `+strings.Join(cond, " OR "), args...); err != nil {
-			return fmt.Errorf("lakehouse: row counts of %v: %w", gone, err)
 		}
 	}
 	for _, r := range uncounted {
@@ -159,90 +149,126 @@ func (tx *Tx) recordCounts(ctx context.Context) error {
 			return err
 		}
 	}
+	if len(count) == 0 && len(rows) == 0 && len(gone) == 0 {
+		return nil
+	}
+	// One query: the counts, which of the rows sys.catalog has (an
+	// UPDATE of those costs half an upsert), and whether a table not
+	// there has a count to drop.
+	var sel []string
+	var args []any
+	keyCond := func(ts []TableName) string {
+		cond := make([]string, len(ts))
+		for i, t := range ts {
+			cond[i] = "(schema_name = ? AND table_name = ?)"
+			args = append(args, t.Schema, t.Name)
+		}
+		return "(" + strings.Join(cond, " OR ") + ")"
+	}
+	got := make([]int64, len(count))
+	var dest []any
+	for i, t := range count {
+		sel = append(sel, "(SELECT count(*) FROM "+t.SQL()+")")
+		dest = append(dest, &got[i])
+	}
+	var had any
+	if len(rows) > 0 {
+		ts := make([]TableName, len(rows))
+		for i, r := range rows {
+			ts[i] = r.t
+		}
+		sel = append(sel, "(SELECT coalesce(list([schema_name, table_name]), []) FROM sys.catalog WHERE "+keyCond(ts)+")")
+		dest = append(dest, &had)
+	}
+	var goneCounted int64
+	if len(gone) > 0 {
+		sel = append(sel, "(SELECT count(*) FROM sys.catalog WHERE row_count IS NOT NULL AND "+keyCond(gone)+")")
+		dest = append(dest, &goneCounted)
+	}
+	if err := tx.tx.QueryRowContext(ctx, "SELECT "+strings.Join(sel, ", "), args...).Scan(dest...); err != nil {
+		return fmt.Errorf("lakehouse: count %v: %w", count, err)
+	}
 	n := map[TableName]int64{}
-	if len(count) > 0 {
-		sel := make([]string, len(count))
-		dest := make([]any, len(count))
-		got := make([]int64, len(count))
-		for i, t := range count {
-			sel[i] = "(SELECT count(*) FROM " + t.SQL() + ")"
-			dest[i] = &got[i]
-		}
-		if err := tx.tx.QueryRowContext(ctx, "SELECT "+strings.Join(sel, ", ")).Scan(dest...); err != nil {
-			return fmt.Errorf("lakehouse: count %v: %w", count, err)
-		}
-		for i, t := range count {
-			n[t] = got[i]
+	for i, t := range count {
+		n[t] = got[i]
+	}
+	if goneCounted > 0 {
+		countDrops.Add(1)
+		args = nil
+		if _, err := tx.tx.ExecContext(ctx, `UPDATE sys.catalog SET row_count = NULL, row_count_size = NULL
+			WHERE row_count IS NOT NULL AND `+keyCond(gone), args...); err != nil {
+			return fmt.Errorf("lakehouse: row counts of %v: %w", gone, err)
 		}
 	}
 	if len(rows) == 0 {
 		return nil
 	}
-	values := make([]string, len(rows))
-	args := make([]any, 0, 7*len(rows))
-	for i, r := range rows {
+	present := map[TableName]bool{}
+	list, _ := had.([]any)
+	for _, k := range list {
+		if pair, ok := k.([]any); ok && len(pair) == 2 {
+			schema, _ := pair[0].(string)
+			name, _ := pair[1].(string)
+			present[TableName{Schema: schema, Name: name}] = true
+		}
+	}
+	var update, insert []string
+	var updateArgs, insertArgs []any
+	for _, r := range rows {
 		var rowCount any
 		if r.counted {
 			rowCount = n[r.t]
 		}
-		if r.entry == nil {
-			values[i] = "(?, ?, NULL, NULL, NULL, NULL, NULL, ?)"
-			args = append(args, r.t.Schema, r.t.Name, rowCount)
-			continue
+		value, a := "(?::VARCHAR, ?::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::VARCHAR, NULL::TIMESTAMP, ?::BIGINT)", []any{r.t.Schema, r.t.Name, rowCount}
+		if e := r.entry; e != nil {
+			// now() is the transaction's start, as when SetCatalog wrote it.
+			value = "(?::VARCHAR, ?::VARCHAR, ?::VARCHAR, ?::VARCHAR, ?::VARCHAR, ?::VARCHAR, now()::TIMESTAMP, ?::BIGINT)"
+			a = []any{r.t.Schema, r.t.Name, e.Layer, e.Owner, e.Domain, e.Description, rowCount}
 		}
-		// now() is the transaction's start, as when SetCatalog wrote it.
-		values[i] = "(?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)"
-		e := r.entry
-		args = append(args, r.t.Schema, r.t.Name, e.Layer, e.Owner, e.Domain, e.Description, rowCount)
+		if present[r.t] {
+			update, updateArgs = append(update, value), append(updateArgs, a...)
+		} else {
+			insert, insertArgs = append(insert, value), append(insertArgs, a...)
+		}
 	}
-	if _, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.catalog (schema_name, table_name, layer, owner, domain, description, updated_at, row_count)
-		VALUES `+strings.Join(values, ", ")+`
+	if len(update) > 0 {
+		if _, err := tx.tx.ExecContext(ctx, `UPDATE sys.catalog AS c SET
+			layer = coalesce(nullif(v.layer, ''), c.layer),
+			owner = coalesce(nullif(v.owner, ''), c.owner),
+			domain = coalesce(nullif(v.domain, ''), c.domain),
+			description = coalesce(nullif(v.description, ''), c.description),
+			updated_at = coalesce(v.updated_at, c.updated_at),
+			row_count = v.row_count, row_count_size = NULL
+		FROM (VALUES `+strings.Join(update, ", ")+`) AS v(schema_name, table_name, layer, owner, domain, description, updated_at, row_count)
+		WHERE c.schema_name = v.schema_name AND c.table_name = v.table_name`, updateArgs...); err != nil {
+			return fmt.Errorf("lakehouse: catalog and row counts of %v: %w", sorted, err)
+		}
+	}
+	if len(insert) > 0 {
+		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.catalog (schema_name, table_name, layer, owner, domain, description, updated_at, row_count)
+		VALUES `+strings.Join(insert, ", ")+`
 		ON CONFLICT (schema_name, table_name) DO UPDATE SET
 			layer = coalesce(nullif(excluded.layer, ''), layer),
 			owner = coalesce(nullif(excluded.owner, ''), owner),
 			domain = coalesce(nullif(excluded.domain, ''), domain),
 			description = coalesce(nullif(excluded.description, ''), description),
 			updated_at = coalesce(excluded.updated_at, updated_at),
-			row_count = excluded.row_count, row_count_size = NULL`, args...); err != nil {
-		return fmt.Errorf("lakehouse: catalog and row counts of %v: %w", sorted, err)
+			row_count = excluded.row_count, row_count_size = NULL`, insertArgs...); err != nil {
+			return fmt.Errorf("lakehouse: catalog and row counts of %v: %w", sorted, err)
+		}
 	}
 	return nil
 }
 
-// Kinds of relation, as relations lists them.
+// Kinds of relation, as catalogSnap lists them.
 const (
 	relTable = 't'
 	relView  = 'v'
 )
 
-// relations lists the tables and views the transaction sees (relTable,
-// relView), and the tables sys.catalog keeps a count of.
-func (tx *Tx) relations(ctx context.Context) (rels map[TableName]byte, counted map[TableName]bool, err error) {
-	rows, err := tx.tx.QueryContext(ctx, `SELECT schema_name, table_name, 't' FROM duckdb_tables() WHERE database_name = current_database()
-		UNION ALL SELECT schema_name, view_name, 'v' FROM duckdb_views() WHERE database_name = current_database() AND NOT internal
-		UNION ALL SELECT schema_name, table_name, 'c' FROM sys.catalog WHERE row_count IS NOT NULL`)
-	if err != nil {
-		return nil, nil, fmt.Errorf("lakehouse: row counts: %w", err)
-	}
-	defer rows.Close()
-	rels, counted = map[TableName]byte{}, map[TableName]bool{}
-	for rows.Next() {
-		var t TableName
-		var kind string
-		if err := rows.Scan(&t.Schema, &t.Name, &kind); err != nil {
-			return nil, nil, fmt.Errorf("lakehouse: row counts: %w", err)
-		}
-		if kind == "c" {
-			counted[t] = true
-		} else {
-			rels[t] = kind[0]
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, fmt.Errorf("lakehouse: row counts: %w", err)
-	}
-	return rels, counted, nil
-}
+// countDrops counts recordCounts' updates that drop a count, for the
+// tests.
+var countDrops atomic.Int64
 
 // countSizeKeeps counts KeepCountSizes' statements, for the tests.
 var countSizeKeeps atomic.Int64

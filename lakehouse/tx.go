@@ -66,6 +66,9 @@ func (lh *Lakehouse) Begin(ctx context.Context) (*Tx, error) {
 	// (see functionClock): read before it begins.
 	fnAt, fnClean := functionClock.start()
 	fnClean = fnClean && !connTainted(ctx, conn)
+	// And the lakehouse's catalog (see catalogClock).
+	catAt, catClean := catalogClock.start()
+	catClean = catClean && !connCatalogTainted(conn)
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		conn.Close()
@@ -74,6 +77,9 @@ func (lh *Lakehouse) Begin(ctx context.Context) (*Tx, error) {
 	ct := &catalogTx{Tx: tx}
 	if fnClean {
 		ct.kept, ct.keptAt = &lh.functions, fnAt
+	}
+	if catClean {
+		ct.keptCat, ct.catAt = &lh.kept, catAt
 	}
 	return &Tx{tx: ct, conn: conn, lh: lh, columns: map[TableName][]Column{}, sniffs: map[TableName]csvSniff{}, began: began}, nil
 }
@@ -347,7 +353,7 @@ func tableExists(ctx context.Context, e execer, t TableName) (bool, error) {
 		if err != nil {
 			return false, fmt.Errorf("lakehouse: look up %s: %w", t, err)
 		}
-		return rels[t], nil
+		return rels[t] != 0, nil
 	}
 	var n int
 	err := e.QueryRowContext(ctx, `SELECT count(*) FROM (

@@ -21,9 +21,19 @@ import (
 // the answers those of asking DuckDB.
 type catalogTx struct {
 	*sql.Tx
-	mu   sync.Mutex
-	rels map[TableName]bool // nil: not read since the last catalog change
-	cols map[TableName][]Column
+	mu sync.Mutex
+	// snap is the catalog the transaction sees (nil: not read since the
+	// last catalog change), taken from keptCat while it may (see
+	// catalogClock): the lakehouse's, as of the generation catAt when
+	// the transaction began, until one of its statements may have
+	// changed the catalog (changed).
+	snap    *catalogSnap
+	keptCat *keptCatalog
+	catAt   uint64
+	changed bool
+	// touches counts the statements that may have changed the catalog:
+	// a read during one is not kept.
+	touches int
 	// views are the database's views by lower-cased name, with how many
 	// share it (see viewsNamed), keyed by database name; fns the macros
 	// of the catalog (duckdb_functions() not internal).
@@ -65,7 +75,9 @@ func (c *catalogTx) touch(query string) {
 		return
 	}
 	c.mu.Lock()
-	c.rels, c.cols, c.views, c.fns, c.fnsRead = nil, nil, nil, nil, false
+	c.snap, c.views, c.fns, c.fnsRead = nil, nil, nil, false
+	c.changed = true
+	c.touches++
 	c.mu.Unlock()
 }
 
@@ -152,60 +164,55 @@ func mayChangeCatalog(query string) bool {
 	return true
 }
 
-// relationsSQL lists the tables and views of the database.
-const relationsSQL = `SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = current_database()
-		UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal`
-
-// relations is the set of tables and views the transaction sees, read
-// once per catalog change. The caller must not change the map.
-func (c *catalogTx) relations(ctx context.Context) (map[TableName]bool, error) {
+// catalog is the catalog the transaction sees, read once per catalog
+// change: the lakehouse's kept one while it may take it. The caller
+// must not change it.
+func (c *catalogTx) catalog(ctx context.Context) (*catalogSnap, error) {
 	c.mu.Lock()
-	rels := c.rels
+	snap, changed, touches := c.snap, c.changed, c.touches
 	c.mu.Unlock()
-	if rels != nil {
-		return rels, nil
+	if snap != nil {
+		return snap, nil
 	}
-	rows, err := c.Tx.QueryContext(ctx, relationsSQL)
-	if err != nil {
-		return nil, err
+	kept := c.keptCat != nil && !changed
+	if kept {
+		snap, kept = c.keptCat.get(c.catAt)
 	}
-	defer rows.Close()
-	rels = map[TableName]bool{}
-	for rows.Next() {
-		var t TableName
-		if err := rows.Scan(&t.Schema, &t.Name); err != nil {
+	if !kept {
+		var err error
+		if snap, err = readCatalogSnap(ctx, c.Tx); err != nil {
 			return nil, err
 		}
-		rels[t] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+		if c.keptCat != nil && !changed {
+			c.keptCat.keep(c.catAt, snap)
+		}
 	}
 	c.mu.Lock()
-	c.rels = rels
+	if c.touches == touches {
+		c.snap = snap
+	}
 	c.mu.Unlock()
-	return rels, nil
+	return snap, nil
 }
 
-// columns is tableColumns, read once per table and catalog change.
-func (c *catalogTx) columns(ctx context.Context, t TableName) ([]Column, error) {
-	c.mu.Lock()
-	cols, ok := c.cols[t]
-	c.mu.Unlock()
-	if ok {
-		return slices.Clone(cols), nil
-	}
-	cols, err := readTableColumns(ctx, c.Tx, t)
+// relations is the set of tables and views the transaction sees, read
+// once per catalog change (see catalog), with their kinds (relTable,
+// relView). The caller must not change the map.
+func (c *catalogTx) relations(ctx context.Context) (map[TableName]byte, error) {
+	snap, err := c.catalog(ctx)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	if c.cols == nil {
-		c.cols = map[TableName][]Column{}
+	return snap.rels, nil
+}
+
+// columns is tableColumns, read once per catalog change (see catalog).
+func (c *catalogTx) columns(ctx context.Context, t TableName) ([]Column, error) {
+	snap, err := c.catalog(ctx)
+	if err != nil {
+		return nil, err
 	}
-	c.cols[t] = cols
-	c.mu.Unlock()
-	return slices.Clone(cols), nil
+	return slices.Clone(snap.cols[t]), nil
 }
 
 // viewCounts is viewsNamed's look-up of the views of database catalog

@@ -233,23 +233,16 @@ func (tx *Tx) recordUsage(ctx context.Context) error {
 	}
 	r, t := tx.usage.r, tx.usage.written
 	if t.Name != "" && r.RowsWritten > 0 {
-		if tx.rels == nil {
-			rels, _, err := tx.relations(ctx)
-			if err != nil {
-				return err
-			}
-			tx.rels = rels
+		snap, err := tx.tx.catalog(ctx)
+		if err != nil {
+			return fmt.Errorf("lakehouse: usage: %w", err)
 		}
 		// A table its rows, else a view the table storing its rows.
-		if tx.rels[t] != relTable {
+		if snap.rels[t] != relTable {
 			t = storeTable(t)
 		}
-		if tx.rels[t] == relTable {
-			width, err := tableWidth(ctx, tx.tx, t)
-			if err != nil {
-				return err
-			}
-			r.BytesWritten = r.RowsWritten * width
+		if snap.rels[t] == relTable {
+			r.BytesWritten = r.RowsWritten * snap.width(t)
 		}
 	}
 	if err := tx.RecordUsage(ctx, r); err != nil {
@@ -703,25 +696,22 @@ func (lh *Lakehouse) CatalogScanSize(ctx context.Context, tables []TableName) (r
 	return rows, bytes, nil
 }
 
-// sizeCache is every table's rows as duckdb_tables() listed them, the row
-// widths of the tables asked about since, and the count of writes
-// (Lakehouse.writes) they were read at.
+// sizeCache is every table's rows as duckdb_tables() listed them, and
+// the count of writes (Lakehouse.writes) they were read at.
 type sizeCache struct {
-	mu     sync.Mutex
-	at     uint64
-	rows   map[TableName]int64
-	widths map[TableName]int64
+	mu   sync.Mutex
+	at   uint64
+	rows map[TableName]int64
 }
 
 // catalogSizes is the size of each of tables (a view: of the table that
 // stores its rows, see storeTable; a name not found: none): its rows,
-// from one read of every table's (duckdb_tables().estimated_size), and
-// its row width, from its columns (pragma_table_info, one table's: every
-// table's columns, duckdb_columns(), cost twice what every table's rows
-// do). Both are kept until a write may have changed them: a transaction's
-// commit, or a statement outside one (see Lakehouse.writes). The count is
-// taken before the reads, so a write that lands during them makes the
-// next call read again.
+// from one read of every table's (duckdb_tables().estimated_size), kept
+// until a write may have changed them: a transaction's commit, or a
+// statement outside one (see Lakehouse.writes; the count is taken before
+// the read, so a write that lands during it makes the next call read
+// again); and its row width, from its columns in the lakehouse's
+// catalog, kept until a statement may change it (see catalogClock).
 func (lh *Lakehouse) catalogSizes(ctx context.Context, tables []TableName) ([]tableSize, error) {
 	lh.sizes.mu.Lock()
 	defer lh.sizes.mu.Unlock()
@@ -732,8 +722,9 @@ func (lh *Lakehouse) catalogSizes(ctx context.Context, tables []TableName) ([]ta
 		if err != nil {
 			return nil, err
 		}
-		c.at, c.rows, c.widths = at, rows, map[TableName]int64{}
+		c.at, c.rows = at, rows
 	}
+	var snap *catalogSnap
 	out := make([]tableSize, len(tables))
 	for i, t := range tables {
 		n, ok := c.rows[t]
@@ -743,15 +734,13 @@ func (lh *Lakehouse) catalogSizes(ctx context.Context, tables []TableName) ([]ta
 				continue
 			}
 		}
-		w, ok := c.widths[t]
-		if !ok {
+		if snap == nil {
 			var err error
-			if w, err = tableWidth(ctx, lh.db, t); err != nil {
+			if snap, err = lh.catalog(ctx); err != nil {
 				return nil, err
 			}
-			c.widths[t] = w
 		}
-		out[i] = tableSize{rows: n, width: w}
+		out[i] = tableSize{rows: n, width: snap.width(t)}
 	}
 	return out, nil
 }
