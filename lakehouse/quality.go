@@ -542,19 +542,35 @@ func (tx *Tx) materialize(ctx context.Context, table TableName, selectSQL string
 	if qExists {
 		targets = append(targets, qt)
 	}
+	// A traced merge by key finds the rows it replaces once, with their
+	// rowids, for the trace and for the DELETE: a second join of
+	// temp.lb_checked with every key of the table cost as much again.
+	byRowid := m.Trace != nil && len(m.UniqueKey) > 0 && !hasRowidColumn(data)
 	if m.Trace != nil {
-		lost := "false"
+		cols := strings.Join(data, ", ")
+		lost := "SELECT " + cols + " FROM " + table.SQL() + " WHERE false"
 		switch {
+		case byRowid:
+			if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_lost AS SELECT rowid AS lb_rowid, "+cols+" FROM "+table.SQL()+
+				" WHERE EXISTS (SELECT 1 FROM temp.lb_checked AS lb_new WHERE "+sameKey(table, m.UniqueKey)+")"); err != nil {
+				return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+			}
+			defer tx.tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.lb_lost")
+			lost = "SELECT " + cols + " FROM temp.lb_lost"
 		case len(m.UniqueKey) > 0:
-			lost = "EXISTS (SELECT 1 FROM temp.lb_checked AS lb_new WHERE " + sameKey(table, m.UniqueKey) + ")"
+			lost = "SELECT " + cols + " FROM " + table.SQL() + " WHERE EXISTS (SELECT 1 FROM temp.lb_checked AS lb_new WHERE " + sameKey(table, m.UniqueKey) + ")"
 		case m.ReplaceWhere != "":
-			lost = m.ReplaceWhere
+			lost = "SELECT " + cols + " FROM " + table.SQL() + " WHERE " + m.ReplaceWhere
 		}
 		gained := ""
 		if q.anyError != "" {
 			gained = " WHERE NOT " + q.anyError
 		}
-		if err := tx.traceChanges(ctx, table, strings.Join(data, ", "), lost, gained, m.Trace); err != nil {
+		projections, err := tx.traceProjections(ctx, data, byRowid, m.Trace)
+		if err != nil {
+			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+		}
+		if err := tx.traceChanges(ctx, data, lost, gained, m.Trace, projections); err != nil {
 			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
 		}
 	}
@@ -570,6 +586,9 @@ func (tx *Tx) materialize(ctx context.Context, table TableName, selectSQL string
 	var stmts []string
 	for _, t := range targets {
 		switch {
+		case byRowid && t == table:
+			// Nothing wrote the table since lb_lost was read from it.
+			stmts = append(stmts, "DELETE FROM "+t.SQL()+" WHERE rowid IN (SELECT lb_rowid FROM temp.lb_lost)")
 		case len(m.UniqueKey) > 0:
 			stmts = append(stmts, "DELETE FROM "+t.SQL()+" WHERE EXISTS (SELECT 1 FROM temp.lb_checked AS lb_new WHERE "+sameKey(t, m.UniqueKey)+")")
 		case m.ReplaceWhere != "":
@@ -597,6 +616,41 @@ func (tx *Tx) materialize(ctx context.Context, table TableName, selectSQL string
 	}
 	n, err := tx.Count(ctx, table)
 	return n, out, err
+}
+
+// traceProjections asks a traced merge's Trace.Project for the columns
+// each expression's readers read, when the merge replaces rows (those in
+// temp.lb_lost, byRowid): nil (every column) otherwise, or when a
+// projection names a column the rows do not carry.
+func (tx *Tx) traceProjections(ctx context.Context, data []string, byRowid bool, tr *Trace) ([][]string, error) {
+	if !byRowid || tr.Project == nil {
+		return nil, nil
+	}
+	var replaced bool
+	if err := tx.tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM temp.lb_lost)").Scan(&replaced); err != nil || !replaced {
+		return nil, err
+	}
+	ps, err := tr.Project(ctx)
+	if err != nil || len(ps) != len(tr.Exprs) {
+		return nil, err
+	}
+	for i, p := range ps {
+		if p != nil && !projectable(data, p) {
+			ps[i] = nil
+		}
+	}
+	return ps, nil
+}
+
+// hasRowidColumn reports whether one of the quoted data columns is named
+// rowid, which hides DuckDB's row id from a query of the table (a merge
+// then deletes by key instead of by row id), or lb_rowid, the name the
+// replaced rows' row ids are kept under.
+func hasRowidColumn(data []string) bool {
+	return slices.ContainsFunc(data, func(c string) bool {
+		n := strings.ToLower(c)
+		return n == QuoteIdent("rowid") || n == QuoteIdent("lb_rowid")
+	})
 }
 
 // onCheckedCopy, when set (by tests), is called each time an in-place

@@ -15,10 +15,11 @@ import (
 // Each input of a time model is traced or not. A traced input has an
 // expression over its rows that gives the model's time for the row: the
 // input's column named as the model's time_column, or what
-// resources.models.<model>.time_inputs.<input> declares (a column, or a
+// resources.models.<model>.time_inputs.<input> declares (a column; a
 // SQL expression over the input's row, which it names by the input's
-// table name: a lookup such as the day of an order line's order). An
-// input listed under dimensions, or without such a column, is not
+// table name; or a query over the input's changed rows, named the same
+// way, whose first column is the time: a lookup such as the day of an
+// order line's order, written as a join). An input listed under dimensions, or without such a column, is not
 // traced: its changes reach only the window's days.
 //
 // A run builds a time model from the earliest of: the newest day minus
@@ -100,12 +101,136 @@ func (p *Project) traceChanges(ctx context.Context, tx *lakehouse.Tx, m Model, a
 		return nil
 	}
 	for _, e := range tr.Exprs {
-		if err := authorizeSelect(ctx, tx, "SELECT "+e+" FROM "+m.Table.SQL()+" AS "+lakehouse.QuoteIdent(m.Table.Name)); err != nil {
+		q := "SELECT " + e + " FROM " + m.Table.SQL() + " AS " + lakehouse.QuoteIdent(m.Table.Name)
+		if lakehouse.TraceQuery(e) {
+			q = "WITH " + lakehouse.QuoteIdent(m.Table.Name) + " AS (SELECT * FROM " + m.Table.SQL() + ") SELECT * FROM (" + e + "\n) AS lb_q"
+		}
+		if err := authorizeSelect(ctx, tx, q); err != nil {
 			return fmt.Errorf("the time a model downstream traces through %s: %w", e, err)
 		}
 	}
+	tr.Project = func(ctx context.Context) ([][]string, error) { return p.traceColumns(ctx, tx, m, all, cs, tr) }
 	b.consumers, b.mat.Trace = cs, tr
 	return nil
+}
+
+// traceColumns is, for each expression of tr, the columns of m that the
+// time models tracing m through it read (their SELECTs and the
+// expression itself, from the bound plans), nil when any of them cannot
+// tell or has quality rules (a rule may read any column): a merge of m
+// that changes none of those columns in a row changes nothing of theirs.
+func (p *Project) traceColumns(ctx context.Context, tx *lakehouse.Tx, m Model, all []Model, cs []consumer, tr *lakehouse.Trace) ([][]string, error) {
+	out := make([][]string, len(tr.Exprs))
+	known := make([]bool, len(tr.Exprs))
+	for i := range known {
+		known[i] = true
+	}
+	add := func(i int, sqlText string) error {
+		if !known[i] {
+			return nil
+		}
+		cols, ok, err := tx.ColumnsRead(ctx, sqlText, m.Table)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			known[i], out[i] = false, nil
+			return nil
+		}
+		for _, c := range cols {
+			if !slices.Contains(out[i], c) {
+				out[i] = append(out[i], c)
+			}
+		}
+		return nil
+	}
+	cols, err := tx.Columns(ctx, m.Table)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range tr.Exprs {
+		if read, ok := exprColumns(e, m.Table.Name, cols); !ok {
+			known[i] = false
+		} else {
+			out[i] = read
+		}
+	}
+	for _, c := range cs {
+		j := slices.IndexFunc(all, func(o Model) bool { return o.Table == c.model })
+		rules, err := p.Rules(c.model.String())
+		if j < 0 || err != nil || len(rules) > 0 {
+			known[c.expr], out[c.expr] = false, nil
+			continue
+		}
+		if err := add(c.expr, all[j].SQL); err != nil {
+			return nil, err
+		}
+	}
+	for i := range out {
+		switch {
+		case !known[i]:
+			out[i] = nil
+		case out[i] == nil:
+			out[i] = []string{} // reads no column of m: only how many rows
+		}
+	}
+	return out, nil
+}
+
+// wordPattern finds the words of masked SQL.
+var wordPattern = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_$]*`)
+
+// exprColumns is, at least, the columns of cols a trace expression (or
+// query) over a row (or the rows) named alias reads: every column whose
+// name is a word of its SQL, outside comments and strings. ok is false
+// when it may read more than its words say: a star, COLUMNS(), a NATURAL
+// join, or alias named other than as a relation under its own name
+// (after FROM or JOIN, with no alias of its own) or before a column
+// (alias.column), such as the whole row as a struct.
+func exprColumns(expr, alias string, cols []lakehouse.Column) ([]string, bool) {
+	masked := maskSQL(expr)
+	if strings.Contains(masked, "*") {
+		return nil, false
+	}
+	words := map[string]bool{}
+	locs := wordPattern.FindAllStringIndex(masked, -1)
+	for k, loc := range locs {
+		w := strings.ToLower(expr[loc[0]:loc[1]])
+		if masked[loc[0]] == 'x' && loc[0] > 0 && masked[loc[0]-1] == '"' {
+			w = strings.ToLower(unquoteIdent(expr[loc[0]-1 : loc[1]+1]))
+		}
+		words[w] = true
+		switch w {
+		case "columns", "natural":
+			return nil, false
+		case strings.ToLower(alias):
+			prev := ""
+			if k > 0 {
+				prev = strings.ToLower(masked[locs[k-1][0]:locs[k-1][1]])
+			}
+			next := strings.TrimLeft(masked[loc[1]:], " \t\r\n")
+			switch {
+			case strings.HasPrefix(next, "."):
+			case prev == "from" || prev == "join":
+				// The relation, under its own name: another alias
+				// could name its whole row.
+				if k+1 < len(locs) && strings.HasPrefix(next, masked[locs[k+1][0]:locs[k+1][1]]) {
+					if w := strings.ToLower(masked[locs[k+1][0]:locs[k+1][1]]); w == "as" || !notAlias[w] {
+						return nil, false
+					}
+				}
+			default:
+				return nil, false
+			}
+		}
+	}
+	var out []string
+	for _, c := range cols {
+		if words[strings.ToLower(c.Name)] {
+			out = append(out, c.Name)
+		}
+	}
+	return out, true
 }
 
 // recordChanges records, in the transaction that built m, what the build

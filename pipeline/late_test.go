@@ -102,7 +102,7 @@ func TestLateRowsMatchFullRefresh(t *testing.T) {
 		"silver.order_totals":      "order_date from " + day5 + " on (the days silver.order_items, silver.orders changed)",
 		"gold.product_daily_sales": "order_date from " + day5 + " on (the days silver.order_items, silver.orders changed)",
 		"gold.order_item_prices":   "order_date from " + day5 + " on (",
-		"gold.daily_revenue":       "date from " + day5 + " on (late rows of silver.order_items, silver.orders)",
+		"gold.daily_revenue":       "date from " + day5 + " on (late rows of silver.customers, silver.order_items, silver.orders)",
 		"gold.customer_web_daily":  "day from " + day6 + " on (the days silver.events changed)",
 	}
 	for model, w := range want {

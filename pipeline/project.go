@@ -204,9 +204,12 @@ type ModelSettings struct {
 	Lookback string `yaml:"lookback,omitempty" json:"lookback,omitempty"`
 	// TimeInputs traces an incremental_by_time model's late rows: for an
 	// input (keyed by its table), its column whose value is the model's
-	// time_column for the row, or a SQL expression over the input's row
-	// (named by the input's table name), such as a lookup of an order
-	// line's day in its order. An input with a column named as
+	// time_column for the row, a SQL expression over the input's row
+	// (named by the input's table name), or a query over the input's
+	// changed rows (named the same way) whose first column is the time,
+	// such as a lookup of an order line's day in its order written as a
+	// join (a correlated subquery per row makes DuckDB aggregate the
+	// whole looked-up table). An input with a column named as
 	// time_column needs none. A run starts at the earliest time among
 	// the rows the traced inputs changed since the model's last build.
 	TimeInputs map[string]string `yaml:"time_inputs,omitempty" json:"time_inputs,omitempty"`

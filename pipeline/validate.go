@@ -635,7 +635,7 @@ func (p *Project) validateKinds(models []Model, errf func(path, hint, format str
 			case !reads(in):
 				errf(path+".time_inputs."+in, "name one of the tables its SELECT reads: "+strings.Join(names, ", "), "model %s does not read %s", t, in)
 			case strings.TrimSpace(s.TimeInputs[in]) == "":
-				errf(path+".time_inputs."+in, "give the column of "+in+" whose value is "+s.TimeColumn+", or an expression over its row", "model %s traces %s through nothing", t, in)
+				errf(path+".time_inputs."+in, "give the column of "+in+" whose value is "+s.TimeColumn+", an expression over its row, or a query over its rows whose first column is the time", "model %s traces %s through nothing", t, in)
 			case slices.Contains(s.Dimensions, in):
 				errf(path+".dimensions", "an input is traced (time_inputs) or a dimension, not both", "model %s lists %s in time_inputs and dimensions", t, in)
 			}
