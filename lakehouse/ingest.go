@@ -239,6 +239,9 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 		return nil, err
 	} else if exists && !stored {
 		return nil, fmt.Errorf("lakehouse: ingest: %s is not a table files are loaded into (a model builds it, or lakebench keeps it); load into a table of its own, such as bronze.%s_files", opts.Table, opts.Table.Name)
+	} else if !stored {
+		// No columns yet (see storeColumns): the first load need not ask.
+		tx.columns[storeTable(opts.Table)] = nil
 	}
 	hints, err := tx.checkHints(ctx, opts.SchemaHints)
 	if err != nil {

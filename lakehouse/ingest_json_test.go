@@ -355,3 +355,28 @@ func TestIngestJSONLateSampleResniffed(t *testing.T) {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
+
+// TestFirstLoadOfMixedFormats: one load of a CSV and a JSON file into a
+// table that does not exist yet: the CSV file's load makes the table, and
+// the JSON file's then adds its own column to it, rather than taking the
+// table for missing (the load starts knowing it has no columns).
+func TestFirstLoadOfMixedFormats(t *testing.T) {
+	lh := openTemp(t)
+	dir := t.TempDir()
+	csv := writeFile(t, dir, "a.csv", "id,name\n1,x\n2,y\n")
+	js := writeFile(t, dir, "b.json", `{"id":3,"name":"z","extra":true}`+"\n"+`{"id":4,"name":"w","extra":false}`+"\n")
+	res, err := lh.Ingest(context.Background(), []string{csv, js}, IngestOptions{Table: TableName{"bronze", "mixed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RowsLoaded != 4 || res.RowsQuarantined != 0 {
+		t.Fatalf("loaded %d, quarantined %d; want 4 and 0", res.RowsLoaded, res.RowsQuarantined)
+	}
+	rows, err := lh.Query(context.Background(), "select id, name, extra from bronze.mixed order by id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(rows.Rows); got != "[[1 x <nil>] [2 y <nil>] [3 z true] [4 w false]]" {
+		t.Fatalf("rows %s", got)
+	}
+}

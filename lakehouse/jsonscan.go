@@ -187,6 +187,19 @@ func (s *jsonLineScan) scan(b []byte) (int, bool) {
 					kind = stringKind(b[i+1 : next-1])
 				}
 			}
+		} else if c := byte(0); i+8 <= len(b) {
+			c = b[i]
+			switch {
+			case c >= '1' && c <= '9':
+				// Mostly a short whole number, found here.
+				if kind, next, ok = shortInt(b, i); !ok {
+					kind, next, ok = scanNumber(b, i)
+				}
+			case c == 'n' && binary.LittleEndian.Uint32(b[i:]) == nullWord:
+				kind, next, ok = kindNull, i+4, true
+			default:
+				kind, next, ok = scanValue(b, i, 1)
+			}
 		} else {
 			kind, next, ok = scanValue(b, i, 1)
 		}
@@ -410,6 +423,9 @@ func scanContainer(b []byte, i, depth int) (int, bool) {
 	}
 }
 
+// nullWord is "null" as a little-endian word.
+const nullWord = 'n' | 'u'<<8 | 'l'<<16 | 'l'<<24
+
 const (
 	ones8  = 0x0101010101010101
 	highs8 = 0x8080808080808080
@@ -556,8 +572,24 @@ func digitRun(b []byte, i int) int {
 	return n - i
 }
 
+// shortInt is scanNumber of a number at b[i], a digit 1-9 with 8 bytes
+// from it in b, when the number is whole and of at most 7 digits (one
+// word holds them and what ends them); ok is false for any other.
+func shortInt(b []byte, i int) (jsonKind, int, bool) {
+	n := bits.TrailingZeros64(nonDigits8(binary.LittleEndian.Uint64(b[i:]))) >> 3
+	if e := b[i+n&7]; n < 8 && e != '.' && e != 'e' && e != 'E' {
+		return kindInt, i + n, true
+	}
+	return 0, 0, false
+}
+
 // scanNumber scans a JSON number at b[i] and tells its kind.
 func scanNumber(b []byte, i int) (jsonKind, int, bool) {
+	if c := b[i]; c >= '1' && c <= '9' && i+8 <= len(b) {
+		if k, next, ok := shortInt(b, i); ok {
+			return k, next, true
+		}
+	}
 	start := i
 	if b[i] == '-' {
 		i++

@@ -243,3 +243,57 @@ func FuzzJSONScan(f *testing.F) {
 		}
 	})
 }
+
+// TestScanShortNumbers: the scan's word-at-a-time paths for short whole
+// numbers and null (taken with 8 bytes left in the line) tell the kind
+// the careful reading does, whatever follows the digits: a fraction or an
+// exponent right after up to 8 digits is no integer, and a number cut by
+// the line's end is refused.
+func TestScanShortNumbers(t *testing.T) {
+	var nums []string
+	for n := 1; n <= 10; n++ {
+		d := strings.Repeat("7", n)
+		nums = append(nums, d, "1"+d[1:], d+".5", d+"e3", d+"E+2", d+".0", "-"+d, d+"0", "0", "0.5", "-0")
+	}
+	for _, num := range nums {
+		for _, after := range []string{`}`, `,"z":null}`, ` }`, "\t,\"z\":1}", `, "z": "x"}`} {
+			for _, before := range []string{`{"a":`, `{"a": `, `{"long key for the lead":`} {
+				line := []byte(before + num + after)
+				var s jsonLineScan
+				if !s.object(line) {
+					t.Fatalf("%s: refused", line)
+				}
+				keys, vals, ok := topLevel(line)
+				if !ok || len(s.kinds) != len(keys) {
+					t.Fatalf("%s: %d kinds for keys %q", line, len(s.kinds), keys)
+				}
+				for i := range keys {
+					if msg := checkKind(s.kinds[i], vals[i]); msg != "" {
+						t.Fatalf("%s: %s: %s", line, vals[i], msg)
+					}
+				}
+				if num[0] != '-' && !strings.ContainsAny(num, ".eE") && num != "0" && s.kinds[0] != kindInt {
+					t.Fatalf("%s: %s is not kindInt", line, num)
+				}
+				if strings.ContainsAny(num, ".eE") && s.kinds[0] == kindInt {
+					t.Fatalf("%s: %s is kindInt", line, num)
+				}
+			}
+		}
+		// Cut by the end of the line: no closing brace.
+		for _, line := range []string{`{"a":` + num, `{"a":null`, `{"a":nul`, `{"a":nulll}`, `{"a":null1}`} {
+			var s jsonLineScan
+			if s.object([]byte(line)) {
+				t.Fatalf("%s: accepted", line)
+			}
+		}
+	}
+	for _, line := range []string{`{"a":null,"b":null        }`, `{"a":nullx,"b":1       }`, `{"a":nope,"b":1        }`,
+		`{"a":nul1,"b":1        }`, `{"a":1234567x,"b":1    }`, `{"a":12x4,"b":1        }`} {
+		var s jsonLineScan
+		ok := s.object([]byte(line))
+		if want := jsonProblem([]byte(line)) == ""; ok != want {
+			t.Fatalf("%s: accepted %v, the careful check %v", line, ok, want)
+		}
+	}
+}

@@ -221,6 +221,9 @@ func open(ctx context.Context, path string, opts Options, held *writerLock) (*La
 		lh.releaseLock()
 		return nil, err
 	}
+	// A writer making the file (under its lock) has nothing to migrate
+	// or recover in it.
+	fresh := !opts.ReadOnly && newFile(path)
 	connector, err := newConnector(path, opts.ReadOnly)
 	if err != nil {
 		lh.releaseLock()
@@ -237,7 +240,7 @@ func open(ctx context.Context, path string, opts Options, held *writerLock) (*La
 		return nil, err
 	}
 	if !opts.ReadOnly {
-		if err := lh.bootstrap(ctx); err != nil {
+		if err := lh.bootstrap(ctx, fresh); err != nil {
 			lh.Close()
 			return nil, err
 		}
@@ -310,8 +313,21 @@ func (lh *Lakehouse) Path() string { return lh.path }
 // ReadOnly reports whether the lakehouse was opened without write access.
 func (lh *Lakehouse) ReadOnly() bool { return lh.readOnly }
 
-// bootstrap creates the schemas and system tables; it is idempotent.
-func (lh *Lakehouse) bootstrap(ctx context.Context) error {
+// newFile reports whether a database file (and its write-ahead log) does
+// not exist yet; an in-memory lakehouse is new.
+func newFile(path string) bool {
+	for _, f := range []string{path, path + ".wal"} {
+		if _, err := os.Lstat(f); path != "" && !errors.Is(err, os.ErrNotExist) {
+			return false
+		}
+	}
+	return true
+}
+
+// bootstrap creates the schemas and system tables; it is idempotent. In a
+// fresh file (see newFile) no run can have crashed, no staged build been
+// left, and no row of an older lakebench be waiting for its migration.
+func (lh *Lakehouse) bootstrap(ctx context.Context, fresh bool) error {
 	var b strings.Builder
 	for _, s := range Schemas {
 		fmt.Fprintf(&b, "CREATE SCHEMA IF NOT EXISTS %s;\n", s)
@@ -330,8 +346,17 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	b.WriteString(usageDDL)
 	b.WriteString(backupDDL)
 	b.WriteString(healthDDL)
+	if fresh {
+		// The columns migrateAudit adds, in the same statement.
+		b.WriteString(auditMigration)
+	}
 	if _, err := lh.db.ExecContext(ctx, "BEGIN;\n"+b.String()+"COMMIT;\n"); err != nil {
 		return fmt.Errorf("lakehouse: create schemas in %s: %w", lh.path, err)
+	}
+	if fresh {
+		// The imports still run: the logs of read-only sessions may
+		// outlive a removed file.
+		return lh.imports(ctx)
 	}
 	// A writer holds the lock: a run left "running" by a process that is
 	// gone is marked crashed now, not at its job's next run.
@@ -345,10 +370,15 @@ func (lh *Lakehouse) bootstrap(ctx context.Context) error {
 	if err := lh.migrateAudit(ctx); err != nil {
 		return err
 	}
-	if err := lh.importAudit(ctx); err != nil {
+	if err := lh.migrateQueryHistory(ctx); err != nil {
 		return err
 	}
-	if err := lh.migrateQueryHistory(ctx); err != nil {
+	return lh.imports(ctx)
+}
+
+// imports imports the logs of read-only sessions: audit, queries, usage.
+func (lh *Lakehouse) imports(ctx context.Context) error {
+	if err := lh.importAudit(ctx); err != nil {
 		return err
 	}
 	if err := lh.importQueries(ctx); err != nil {
