@@ -61,8 +61,11 @@ func TestFullModelSkippedWhenTimeInputRowsUnchanged(t *testing.T) {
 				}
 			case "silver.daily":
 				// With nothing new, the time model is not built at all (no
-				// input changed); otherwise it replaces its changed days.
-				if s.name != "first build" && !strings.Contains(tr.Detail, "day from") && !(strings.HasPrefix(s.name, "nothing new") && strings.Contains(tr.Detail, "no input changed")) {
+				// input changed), nor when the merge replaced a row only
+				// in a column it does not read (_source_file: the time
+				// inputs' trace, b43cda7); otherwise it replaces its
+				// changed days.
+				if s.name != "first build" && !strings.Contains(tr.Detail, "day from") && !((strings.HasPrefix(s.name, "nothing new") || s.name == "a file repeating a row") && strings.Contains(tr.Detail, "no input changed")) {
 					t.Errorf("%s: silver.daily was not built incrementally: %q", s.name, tr.Detail)
 				}
 			}
