@@ -142,9 +142,12 @@ func (tx *Tx) InputState(ctx context.Context, reads []TableName) (state string, 
 // The daily stats the health steps kept (sys.health_table_stats, by the
 // same stamps of builds, which such a write leaves as they were, and
 // sys.health_file_stats, per ingested file) go too: the next health step
-// reads the tables again.
+// reads the tables again. So do the stamps the monitors' profiles were
+// read at (sys.profile_stamps): the next build would start from the same
+// stamp, and a time series would reuse the windows before it, written
+// beside.
 const forgetInputsSQL = "UPDATE sys.model_builds SET inputs = NULL WHERE inputs IS NOT NULL; " +
-	"DELETE FROM sys.health_table_stats; DELETE FROM sys.health_file_stats"
+	"DELETE FROM sys.health_table_stats; DELETE FROM sys.health_file_stats; DELETE FROM sys.profile_stamps"
 
 // Deterministic reports whether selectSQL gives the same rows from the
 // same tables: it calls no volatile function (random(), uuid(), nextval()),

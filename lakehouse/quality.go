@@ -546,6 +546,18 @@ func (tx *Tx) materialize(ctx context.Context, table TableName, selectSQL string
 	// rowids, for the trace and for the DELETE: a second join of
 	// temp.lb_checked with every key of the table cost as much again.
 	byRowid := m.Trace != nil && len(m.UniqueKey) > 0 && !hasRowidColumn(data)
+	if byRowid {
+		// The table may keep a column the new rows no longer have.
+		have, err := tableColumns(ctx, tx.tx, table)
+		if err != nil {
+			return 0, nil, err
+		}
+		for _, c := range have {
+			if hasRowidColumn([]string{QuoteIdent(c.Name)}) {
+				byRowid = false
+			}
+		}
+	}
 	if m.Trace != nil {
 		cols := strings.Join(data, ", ")
 		lost := "SELECT " + cols + " FROM " + table.SQL() + " WHERE false"
