@@ -41,8 +41,11 @@ ALTER TABLE sys.health_table_stats ADD COLUMN IF NOT EXISTS digest VARCHAR;
 // keptStatsDigest and fileStatsDigest are the SQL of the digest of a row
 // of sys.health_table_stats and of sys.health_file_stats, over its
 // columns: written with each row, and compared when it is read, so that
-// stats forged into the file (no statement of lakebench writes sys), or
-// kept in an older form, are read from the table again instead.
+// a row edited in the file by hand (no governed statement writes sys,
+// whoever runs it), copied, or kept in an older form, is read from the
+// table again instead. The digest has no secret: it catches an edit that
+// does not make it anew, not one that does; whoever can edit the file
+// that way can change any table in it anyway.
 const (
 	keptStatsDigest = `md5(concat_ws(chr(0), 'lakebench health stats v2', table_name, stamp, day_column, columns, days))`
 	fileStatsDigest = `md5(concat_ws(chr(0), 'lakebench health file stats v2', table_name, file_id::VARCHAR, columns, rows::VARCHAR, nulls::VARCHAR))`
