@@ -159,6 +159,7 @@ func (lh *Lakehouse) Audit(ctx context.Context, e AuditEvent) error {
 			return err
 		}
 		lh.head = next
+		lh.afterCommit()
 		return nil
 	}
 }

@@ -170,6 +170,7 @@ func (lh *Lakehouse) Backup(ctx context.Context, opts BackupOptions) (BackupInfo
 	if err != nil {
 		return BackupInfo{}, fmt.Errorf("lakehouse: backup of %s: count tables: %w", target, err)
 	}
+	lh.waitCheckpoint() // DuckDB runs one checkpoint at a time
 	if _, err := lh.db.ExecContext(ctx, "CHECKPOINT"); err != nil {
 		return BackupInfo{}, fmt.Errorf("lakehouse: backup of %s: checkpoint: %w", target, err)
 	}

@@ -115,6 +115,9 @@ func (lh *Lakehouse) setCompute(ctx context.Context, opts Options) error {
 		lh.threads = DefaultThreads()
 	}
 	stmts := fmt.Sprintf("SET GLOBAL memory_limit = '%d bytes'; SET GLOBAL threads = %d", lh.memoryLimit, lh.threads)
+	if !lh.readOnly && lh.path != "" {
+		stmts += "; SET GLOBAL checkpoint_threshold = '" + noAutoCheckpoint + "'"
+	}
 	if _, err := lh.db.ExecContext(ctx, stmts); err != nil && !strings.Contains(err.Error(), "configuration has been locked") {
 		return fmt.Errorf("lakehouse: set memory_limit %s and threads %d on %s: %w", FormatBytes(lh.memoryLimit), lh.threads, lh.path, err)
 	}

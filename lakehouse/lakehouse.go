@@ -138,6 +138,9 @@ type Lakehouse struct {
 	// counted before DuckDB makes it visible: a Stage is current while
 	// no transaction but its own has committed since it began.
 	commits atomic.Uint64
+	// ckpt checkpoints a writer's file beside its commits (see
+	// checkpointer).
+	ckpt checkpointer
 }
 
 // probe returns the connection pool, for statements that may fail (sniffing
@@ -291,6 +294,7 @@ func (lh *Lakehouse) releaseLock() {
 func (lh *Lakehouse) Close() error {
 	var err error
 	lh.closeLives()
+	lh.stopCheckpoints()
 	// The sizes of the last counts, so the next process shows them.
 	lh.KeepCountSizes(context.Background())
 	lh.pageMu.Lock()

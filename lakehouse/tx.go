@@ -96,6 +96,7 @@ func (tx *Tx) Commit() error {
 	err := tx.tx.Commit()
 	tx.lh.writes.Add(1)
 	tx.conn.Close()
+	tx.lh.afterCommit()
 	tx.ended()
 	if err != nil {
 		return fmt.Errorf("lakehouse: commit: %w", err)
@@ -160,6 +161,7 @@ func (tx *Tx) CommitAudited(ctx context.Context, e AuditEvent) error {
 	lh.writes.Add(1)
 	tx.conn.Close()
 	tx.ended()
+	lh.afterCommit()
 	if err != nil {
 		lh.headKnown = false
 		return fmt.Errorf("lakehouse: commit: %w", err)
