@@ -361,3 +361,25 @@ func isLakebench(pid int) bool {
 	self, err := os.Executable()
 	return err == nil && filepath.Base(self) == filepath.Base(exe)
 }
+
+// TaskDurations is how long each task key took the last time it
+// succeeded (sys.task_runs), for a scheduler's estimate of what is left.
+// It is lakebench's own read.
+func (lh *Lakehouse) TaskDurations(ctx context.Context) (map[string]time.Duration, error) {
+	rows, err := lh.db.QueryContext(ctx, `SELECT task_key, arg_max(epoch_us(ended_at) - epoch_us(started_at), ended_at)
+		FROM sys.task_runs WHERE status = 'succeeded' AND ended_at IS NOT NULL AND started_at IS NOT NULL GROUP BY task_key`)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	defer rows.Close()
+	out := map[string]time.Duration{}
+	for rows.Next() {
+		var key string
+		var us int64
+		if err := rows.Scan(&key, &us); err != nil {
+			return nil, err
+		}
+		out[key] = time.Duration(us) * time.Microsecond
+	}
+	return out, rows.Err()
+}

@@ -313,13 +313,23 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	// monitor, and an alert evaluated beside them, start earlier, as soon
 	// as no task left writes what it reads (postSteps).
 	post := p.newPostSteps(lh, opts, res, tasks)
+	// Ready tasks get a free slot longest path first (criticalOrder),
+	// by what each took the last time; without that history, in the
+	// plan's order of equal paths.
+	took, err := lh.TaskDurations(ctx)
+	if err != nil {
+		post.stop()
+		return nil, err
+	}
+	order := criticalOrder(tasks, took)
 	for finished < len(tasks) {
 		post.advance(ctx, func(i int) bool { return state[i] == pending || state[i] == running })
 		// Skip what cannot run and start what can, up to the limit, until
 		// nothing changes.
 		for changed := true; changed; {
 			changed = false
-			for i, t := range tasks {
+			for _, i := range order {
+				t := tasks[i]
 				if state[i] != pending {
 					continue
 				}
