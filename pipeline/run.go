@@ -314,12 +314,12 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	// as no task left writes what it reads (postSteps).
 	post := p.newPostSteps(lh, opts, res, tasks)
 	// Ready tasks get a free slot longest path first (criticalOrder),
-	// by what each took the last time; without that history, in the
-	// plan's order of equal paths.
+	// by what each took the last time; without that history (or should
+	// it not be read: it is only a hint), in the plan's order of equal
+	// paths.
 	took, err := lh.TaskDurations(ctx)
 	if err != nil {
-		post.stop()
-		return nil, err
+		took = nil
 	}
 	order := criticalOrder(tasks, took)
 	for finished < len(tasks) {
