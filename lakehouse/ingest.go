@@ -277,6 +277,10 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 			os.RemoveAll(links)
 		}
 	}()
+	ids, err := tx.lh.fileIDs.next(ctx, tx.tx, len(jobs))
+	if err != nil {
+		return nil, err
+	}
 	for i, j := range jobs {
 		if err := ctx.Err(); err != nil {
 			return nil, ErrCanceled
@@ -288,7 +292,7 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 			continue
 		}
 		seen[j.path] = true
-		l.fileID = newFileID()
+		l.fileID = ids[i]
 		if l.dpath, err = globSafe(j.path, &links); err != nil {
 			return nil, wrap(j.path, err)
 		}
@@ -361,8 +365,7 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 	return res, nil
 }
 
-// newFileID is a random positive 53-bit id: unlike a sequence, it needs no
-// shared counter that parallel loads would contend on.
+// newFileID is a random positive 53-bit id (see fileIDs).
 func newFileID() int64 {
 	var b [8]byte
 	rand.Read(b[:])

@@ -141,6 +141,8 @@ type Lakehouse struct {
 	// ckpt checkpoints a writer's file beside its commits (see
 	// checkpointer).
 	ckpt checkpointer
+	// fileIDs hands out the ids of ingested files (see fileIDs).
+	fileIDs fileIDs
 }
 
 // probe returns the connection pool, for statements that may fail (sniffing
