@@ -244,6 +244,31 @@ type metric struct {
 	name string
 }
 
+// quantileSQL is the exact quantiles of a numeric column c, as DOUBLEs:
+// quantile_cont of the column as a DOUBLE, leaving out NaN. DuckDB
+// interpolates an integer column's quantiles in DOUBLE from its values
+// cast to DOUBLE, and the cast keeps their order, so the quantiles of
+// the column itself are the same numbers, about three times cheaper
+// than those of the cast (on the sample's gold.customer_features); a
+// DOUBLE's NaNs are filtered out rather than made NULL by a CASE on
+// every row. A
+// DECIMAL (whose quantiles would be DECIMALs), a FLOAT (FLOATs), and
+// integers wider than 64 bits are cast first.
+func quantileSQL(c profiled, qlist string) string {
+	q := QuoteIdent(c.name)
+	switch strings.ToUpper(c.typ) {
+	case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT":
+		return "quantile_cont(" + q + ", " + qlist + ")"
+	case "DOUBLE":
+		return "quantile_cont(" + q + ", " + qlist + ") FILTER (WHERE NOT isnan(" + q + "))"
+	}
+	v := q + "::DOUBLE"
+	if c.kind == profFloat {
+		v = "CASE WHEN isnan(" + q + ") THEN NULL ELSE " + q + "::DOUBLE END"
+	}
+	return "quantile_cont(" + v + ", " + qlist + ")"
+}
+
 // profileWindow is one profile's query: cols per value of bucket (one
 // window when it is a constant) of granularity gran ("" for a snapshot).
 type profileWindow struct {
@@ -392,7 +417,7 @@ func (pw profileWindow) profile(ctx context.Context, e execer) ([]ColumnProfile,
 			// exact: approx_quantile's t-digest depends on the order
 			// rows come in, and a window must profile the same
 			// whichever run or build wrote its rows
-			add(i, "quantiles", "quantile_cont("+v+", "+qlist+")")
+			add(i, "quantiles", quantileSQL(c, qlist))
 		case profText:
 			v := q + "::VARCHAR"
 			add(i, "min", "min("+v+")")

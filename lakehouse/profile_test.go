@@ -2,11 +2,13 @@ package lakehouse
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -655,5 +657,103 @@ func TestSnapshotLikelyChangedIsAGuess(t *testing.T) {
 		for i := range prev {
 			prev[i].Note = "from the previous profile"
 		}
+	}
+}
+
+// TestProfileQuantilesAsOfTheCast: a numeric column's quantiles are those
+// of quantile_cont over the column cast to DOUBLE with NaN as NULL, bit
+// for bit, whichever expression the profile uses for its type: integers
+// of every width and sign (values past 2^53, which the cast rounds, and
+// the extremes), DOUBLEs with NaN, -0 and NULL (an infinity fails a
+// profile's stddev: noted in the issue), FLOAT and
+// DECIMAL, per window of a time series and for a snapshot.
+func TestProfileQuantilesAsOfTheCast(t *testing.T) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t, `CREATE TABLE gold.nums AS
+		SELECT DATE '2026-01-01' + (range % 5)::INTEGER AS day,
+			CASE WHEN range % 7 = 0 THEN NULL ELSE ((hash(range) % 200)::INTEGER - 100)::TINYINT END AS i8,
+			((hash(range, 1) % 60000)::INTEGER - 30000)::SMALLINT AS i16,
+			CASE WHEN range = 3 THEN 2147483647 WHEN range = 4 THEN -2147483648 ELSE (hash(range, 2) % 1000)::INTEGER END AS i32,
+			CASE WHEN range % 3 = 0 THEN (9007199254740993 + range)::BIGINT WHEN range = 5 THEN 9223372036854775807::BIGINT
+				WHEN range = 6 THEN (-9223372036854775808)::BIGINT ELSE (hash(range, 3) % 100000)::BIGINT - 50000 END AS i64,
+			(hash(range, 4) % 250)::UTINYINT AS u8,
+			(hash(range, 5) % 60000)::USMALLINT AS u16,
+			(hash(range, 6) % 4000000000)::UINTEGER AS u32,
+			CASE WHEN range = 7 THEN 18446744073709551615::UBIGINT ELSE hash(range, 7) END AS u64,
+			CASE WHEN range % 11 = 0 THEN 'NaN'::DOUBLE WHEN range = 9 THEN '-0'::DOUBLE
+				WHEN range % 13 = 0 THEN NULL ELSE (hash(range, 8) % 1000000) / 7.0 - 5000 END AS d,
+			CASE WHEN range % 17 = 0 THEN 'NaN'::FLOAT ELSE ((hash(range, 9) % 10000) / 3.0)::FLOAT END AS f,
+			((hash(range, 10) % 100000) / 100)::DECIMAL(12, 2) AS dec,
+			(hash(range, 11) % 20)::HUGEINT AS i128
+		FROM range(997)`)
+	cols := []string{"i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "d", "f", "dec", "i128"}
+	qs := make([]string, len(Quantiles))
+	for i, q := range Quantiles {
+		qs[i] = strconv.FormatFloat(q, 'f', -1, 64)
+	}
+	want := func(where string) map[string][]float64 {
+		out := map[string][]float64{}
+		for _, c := range cols {
+			r, err := lh.Query(ctx, fmt.Sprintf("SELECT to_json(quantile_cont(CASE WHEN isnan(%s::DOUBLE) THEN NULL ELSE %s::DOUBLE END, [%s]))::VARCHAR FROM gold.nums %s",
+				c, c, strings.Join(qs, ", "), where))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var l []*float64
+			if s, ok := r.Rows[0][0].(string); ok {
+				if err := json.Unmarshal([]byte(s), &l); err != nil {
+					t.Fatalf("%s: %v", s, err)
+				}
+			}
+			for _, x := range l {
+				if x == nil || math.IsInf(*x, 0) || math.IsNaN(*x) {
+					out[c] = nil // not finite: a profile has none
+					break
+				}
+				out[c] = append(out[c], *x)
+			}
+		}
+		return out
+	}
+	check := func(what string, ps []ColumnProfile, want map[string][]float64) {
+		t.Helper()
+		for _, p := range ps {
+			if p.ColumnName == TableColumn {
+				continue
+			}
+			w := want[p.ColumnName]
+			if len(p.Quantiles) != len(w) {
+				t.Errorf("%s %s: quantiles %v, want %v", what, p.ColumnName, p.Quantiles, w)
+				continue
+			}
+			for i := range w {
+				if math.Float64bits(p.Quantiles[i]) != math.Float64bits(w[i]) {
+					t.Errorf("%s %s: quantiles %v, want %v", what, p.ColumnName, p.Quantiles, w)
+					break
+				}
+			}
+		}
+	}
+	table := TableName{Schema: "gold", Name: "nums"}
+	ps, err := lh.ProfileTable(ctx, table, ProfileOptions{Columns: cols})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != len(cols)+1 {
+		t.Fatalf("got %d rows, want %d", len(ps), len(cols)+1)
+	}
+	check("snapshot", ps, want(""))
+	ps, err = lh.ProfileTable(ctx, table, ProfileOptions{Type: TimeSeries, TimestampColumn: "day", Columns: cols})
+	if err != nil {
+		t.Fatal(err)
+	}
+	windows := 0
+	for i := 0; i < len(ps); i += len(cols) + 1 {
+		windows++
+		check(ps[i].WindowStart.Format(time.DateOnly), ps[i:i+len(cols)+1],
+			want("WHERE day = DATE '"+ps[i].WindowStart.Format(time.DateOnly)+"'"))
+	}
+	if windows != 5 {
+		t.Errorf("%d windows, want 5", windows)
 	}
 }

@@ -1020,16 +1020,27 @@ func (p *Project) runAlerts(ctx context.Context, lh *lakehouse.Lakehouse, princi
 // it returns with its own. runAlerts records them with the others
 // (evaluated after those steps), notifying in the same order.
 func (p *Project) earlyAlerts(ctx context.Context, lh *lakehouse.Lakehouse, principal string, done map[string]AlertEvaluation) map[string]AlertEvaluation {
-	out := map[string]AlertEvaluation{}
+	var names []string
+	for _, n := range sortedKeys(p.Resources.Alerts) {
+		if _, ok := done[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	out := p.evaluateNoSys(ctx, lh, principal, names)
 	for n, ev := range done {
 		out[n] = ev
 	}
-	for _, n := range sortedKeys(p.Resources.Alerts) {
+	return out
+}
+
+// evaluateNoSys evaluates, as principal, those of the named alerts whose
+// queries read no sys table (as earlyAlerts), in order, and returns their
+// evaluations.
+func (p *Project) evaluateNoSys(ctx context.Context, lh *lakehouse.Lakehouse, principal string, names []string) map[string]AlertEvaluation {
+	out := map[string]AlertEvaluation{}
+	for _, n := range names {
 		if ctx.Err() != nil {
 			break
-		}
-		if _, ok := out[n]; ok {
-			continue
 		}
 		s, errs := p.alertSpec(n)
 		if len(errs) > 0 {

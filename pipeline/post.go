@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -61,7 +62,9 @@ type postSteps struct {
 
 // postHook, when set (by tests), is told of each step the worker ran
 // beside the tasks: "monitor T", or "alert A" with whether it was
-// evaluated (not when what it reads was not settled yet).
+// evaluated (not when what it reads was not settled yet); and, after the
+// tasks, of each alert never given to the worker, "alert A beside", and
+// then "wait for the worker" as the alerts' step waits for it.
 var postHook func(step string, done bool)
 
 // newPostSteps prepares a run's steps after its tasks.
@@ -315,19 +318,42 @@ func (s *postSteps) afterTasks(ctx context.Context) []error {
 	})
 	if s.beside {
 		wg.Go(func() {
-			// The worker's alerts first: those it did not evaluate are
-			// evaluated now.
+			// The alerts never given to the worker are evaluated at
+			// once, beside the job it may still be running (a monitor);
+			// then, once it has finished, those it left (what they read
+			// was not settled when it tried them).
+			s.mu.Lock()
+			var now []string
+			for _, n := range sortedKeys(s.p.Resources.Alerts) {
+				if !s.started["alert "+n] {
+					s.started["alert "+n] = true
+					now = append(now, n)
+				}
+			}
+			s.mu.Unlock()
+			m := lakehouse.StartMeter()
+			beside := s.p.evaluateNoSys(ctx, s.lh, s.opts.Principal, now)
+			wall, cpu := time.Since(m.Start()), m.CPU()
+			if postHook != nil {
+				for _, n := range now {
+					_, done := beside[n]
+					postHook("alert "+n+" beside", done)
+				}
+				postHook("wait for the worker", true)
+			}
 			s.stopWorker()
 			s.mu.Lock()
 			if s.earlyWall > 0 {
 				s.res.addStep("alerts early", s.earlyWall, s.earlyCPU)
 			}
-			done := s.early
+			done := maps.Clone(s.early)
 			s.mu.Unlock()
-			s.res.timeStep("alerts beside", func() {
-				early := s.p.earlyAlerts(ctx, s.lh, s.opts.Principal, done)
-				s.res.early = early
-			})
+			for n, ev := range beside {
+				done[n] = ev
+			}
+			m = lakehouse.StartMeter()
+			s.res.early = s.p.earlyAlerts(ctx, s.lh, s.opts.Principal, done)
+			s.res.addStep("alerts beside", wall+time.Since(m.Start()), cpu+m.CPU())
 		})
 	}
 	wg.Wait()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -326,4 +327,90 @@ func roundedJSON(t *testing.T, v any) string {
 		lines = append(lines, string(b))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestAlertsBesideDoNotWaitForTheWorker: after the tasks, the alerts never
+// given to the worker (what they read settled only with the last task, or
+// never: a view) are evaluated at once, not after the job the worker is
+// still running. Here the worker's monitor of gold.revenue waits, in the
+// hook, for the alerts' step: it must see c_last (on gold.slow, the last
+// task's table) and b_view evaluated beside before that step waits for
+// the worker. Before, the step waited for the worker first, so the
+// monitor saw "wait for the worker" first (and a slow monitor held the
+// alerts, the run's end, behind it).
+func TestAlertsBesideDoNotWaitForTheWorker(t *testing.T) {
+	ctx := context.Background()
+	dir := writeProject(t, fastGold)
+	writeTestFile(t, dir, FileName, testProject+`
+  quality_monitors:
+    gold.revenue: {profile: true}
+  alerts:
+    a_early: {query: "select count(*) as n from silver.orders", column: n, op: ">", threshold: 0}
+    b_view: {query: "select sum(doubled) as s from gold.slow_view", column: s, op: ">", threshold: 0}
+    c_last: {query: "select sum(doubled) as s from gold.slow", column: s, op: ">", threshold: 0}
+`)
+	writeTestFile(t, dir, "sql/gold/slow.sql", "select customer, revenue * 2 as doubled from gold.revenue")
+	p, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lh := openTarget(t, p)
+	defer lh.Close()
+	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lh.Exec(ctx, "CREATE VIEW gold.slow_view AS SELECT * FROM gold.slow"); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, dir, "landing/orders/orders_2026-01-02.csv", "id,customer,amount\n5,ann,100\n6,dee,7\n")
+
+	events := make(chan string, 64)
+	var seen []string
+	monitored := false
+	postHook = func(step string, done bool) {
+		if step != "monitor gold.revenue" {
+			events <- fmt.Sprint(step, " ", done)
+			return
+		}
+		// The worker, in its monitor: it goes on once the alerts' step
+		// waits for it, noting what that step did before.
+		monitored = true
+		for {
+			e := <-events
+			seen = append(seen, e)
+			if e == "wait for the worker true" {
+				return
+			}
+		}
+	}
+	defer func() { postHook = nil }()
+	run, err := p.Run(ctx, lh, RunOptions{Target: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !monitored {
+		t.Fatal("the worker never profiled gold.revenue")
+	}
+	for _, want := range []string{"alert c_last beside true", "alert b_view beside true"} {
+		if !slices.Contains(seen, want) {
+			t.Errorf("the worker's monitor saw %v before the alerts' step waited for it; want %q among them", seen, want)
+		}
+	}
+	// Each recorded evaluation is the one made on the run's tables.
+	if len(run.Alerts) != 3 {
+		t.Errorf("the run recorded %d alerts, want 3", len(run.Alerts))
+	}
+	for _, a := range run.Alerts {
+		spec, errs := p.alertSpec(a.Alert)
+		if len(errs) > 0 {
+			t.Fatal(errs)
+		}
+		want, err := p.evaluate(ctx, lh, "", spec, a.At)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Value != want.Value || a.State != want.State || a.Error != "" {
+			t.Errorf("alert %s recorded %s %q (%s), evaluated after the run %s %q", a.Alert, a.State, a.Value, a.Error, want.State, want.Value)
+		}
+	}
 }
