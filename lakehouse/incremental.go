@@ -37,6 +37,53 @@ func (tx *Tx) LastBuild(ctx context.Context, model TableName) (fingerprint strin
 	return fingerprint, found, rows.Err()
 }
 
+// BuildState is what a model's last build recorded, as a run's planning
+// reads it: LastBuild, BuildInputs, FilesIntact and LostFiles in one.
+type BuildState struct {
+	// Found is false when no build of the model is recorded.
+	Found bool
+	// Fingerprint is the build's fingerprint (LastBuild); "" when more
+	// than one build is recorded, which no build writes: the model is
+	// then rebuilt in full.
+	Fingerprint string
+	// Inputs is the stamp of its inputs the build recorded (BuildInputs).
+	Inputs string
+	// FilesIntact says whether its records of processed files are the
+	// ones the build wrote (FilesIntact).
+	FilesIntact bool
+	// LostFiles counts the files it processed that are no longer loaded
+	// as they were (LostFiles).
+	LostFiles int64
+}
+
+// buildStateSQL reads a model's BuildState (its parameter: the model) in
+// one statement, each part as the function it stands for reads it.
+const buildStateSQL = `SELECT
+	(SELECT count(*) FROM sys.model_builds WHERE model = $1),
+	(SELECT any_value(fingerprint) FROM sys.model_builds WHERE model = $1),
+	(SELECT any_value(inputs) FROM sys.model_builds WHERE model = $1),
+	(SELECT coalesce(bool_and(files IS NULL OR files = (SELECT md5(coalesce(string_agg(table_name || ':' || file_id::VARCHAR, ',' ORDER BY table_name, file_id), ''))
+		FROM sys.model_files WHERE model = $1)), true) FROM sys.model_builds WHERE model = $1),
+	(SELECT count(*) FROM sys.model_files AS m
+		WHERE m.model = $1 AND NOT EXISTS (SELECT 1 FROM sys.ingested_files AS f WHERE f.table_name = m.table_name AND f.file_id = m.file_id))`
+
+// BuildState returns what model's last build recorded (see BuildState),
+// in one statement.
+func (tx *Tx) BuildState(ctx context.Context, model TableName) (BuildState, error) {
+	var b BuildState
+	var builds int64
+	var fp, inputs sql.NullString
+	var intact sql.NullBool
+	if err := tx.tx.QueryRowContext(ctx, buildStateSQL, model.String()).Scan(&builds, &fp, &inputs, &intact, &b.LostFiles); err != nil {
+		return BuildState{}, fmt.Errorf("lakehouse: read sys.model_builds: %w", err)
+	}
+	b.Found, b.Inputs, b.FilesIntact = builds > 0, inputs.String, intact.Valid && intact.Bool
+	if builds == 1 {
+		b.Fingerprint = fp.String
+	}
+	return b, nil
+}
+
 // StreamSource is where a STREAM() input of an incremental model finds
 // its new rows: the files loaded into Table, an ingested (bronze) table.
 // With Via set, the input is Via, a model that streams Table and whose
@@ -106,29 +153,86 @@ func (tx *Tx) InputState(ctx context.Context, reads []TableName) (state string, 
 		}
 	}
 	slices.Sort(names)
+	lines, err := tx.inputLines(ctx, names)
+	if err != nil {
+		return "", false, err
+	}
 	h := sha256.New()
 	for _, name := range names {
-		var builds, files int64
-		var build, loaded string
-		err := tx.tx.QueryRowContext(ctx, `SELECT
-			(SELECT count(*) FROM sys.model_builds WHERE model = $1),
-			(SELECT coalesce(string_agg(built_at::VARCHAR || ' ' || coalesce(run_id, '') || ' ' || coalesce(fingerprint, ''), ','), '') FROM sys.model_builds WHERE model = $1),
-			(SELECT count(*) FROM sys.ingested_files WHERE table_name = $1),
+		line := lines[name]
+		if line == "" {
+			return "", false, nil
+		}
+		h.Write([]byte(line))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16]), true, nil
+}
+
+// InputStates is InputState of each table of reads by itself, read in
+// one statement: by name, the stamp and whether it has one.
+func (tx *Tx) InputStates(ctx context.Context, reads []TableName) (map[TableName]string, map[TableName]bool, error) {
+	names := make([]string, 0, len(reads))
+	for _, r := range reads {
+		if !slices.Contains(names, r.String()) {
+			names = append(names, r.String())
+		}
+	}
+	lines, err := tx.inputLines(ctx, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	states, ok := map[TableName]string{}, map[TableName]bool{}
+	for _, r := range reads {
+		if line := lines[r.String()]; line != "" {
+			h := sha256.New()
+			h.Write([]byte(line))
+			states[r], ok[r] = hex.EncodeToString(h.Sum(nil)[:16]), true
+		}
+	}
+	return states, ok, nil
+}
+
+// inputLines is, for each of names in one statement, the line its stamp
+// hashes (see InputState): a model's table by its one build, an ingested
+// table by its files; "" for a name that is neither.
+func (tx *Tx) inputLines(ctx context.Context, names []string) (map[string]string, error) {
+	lines := map[string]string{}
+	if len(names) == 0 {
+		return lines, nil
+	}
+	values := make([]string, len(names))
+	args := make([]any, len(names))
+	for i, name := range names {
+		values[i], args[i] = "(?::VARCHAR)", name
+	}
+	rows, err := tx.tx.QueryContext(ctx, `SELECT lb_n.name,
+			(SELECT count(*) FROM sys.model_builds WHERE model = lb_n.name),
+			(SELECT coalesce(string_agg(built_at::VARCHAR || ' ' || coalesce(run_id, '') || ' ' || coalesce(fingerprint, ''), ','), '') FROM sys.model_builds WHERE model = lb_n.name),
+			(SELECT count(*) FROM sys.ingested_files WHERE table_name = lb_n.name),
 			(SELECT coalesce(md5(string_agg(file_id::VARCHAR || ' ' || coalesce(content_hash, '') || ' ' || coalesce(rows_loaded, -1)::VARCHAR, ',' ORDER BY file_id)), '')
-				FROM sys.ingested_files WHERE table_name = $1)`, name).Scan(&builds, &build, &files, &loaded)
-		if err != nil {
-			return "", false, fmt.Errorf("lakehouse: the state of %s: %w", name, err)
+				FROM sys.ingested_files WHERE table_name = lb_n.name)
+		FROM (VALUES `+strings.Join(values, ", ")+`) AS lb_n(name)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: the state of %s: %w", strings.Join(names, ", "), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, build, loaded string
+		var builds, files int64
+		if err := rows.Scan(&name, &builds, &build, &files, &loaded); err != nil {
+			return nil, fmt.Errorf("lakehouse: the state of %s: %w", strings.Join(names, ", "), err)
 		}
 		switch {
 		case builds == 1:
-			fmt.Fprintf(h, "model %s %s\n", name, build)
+			lines[name] = fmt.Sprintf("model %s %s\n", name, build)
 		case builds == 0 && files > 0:
-			fmt.Fprintf(h, "files %s %d %s\n", name, files, loaded)
-		default:
-			return "", false, nil
+			lines[name] = fmt.Sprintf("files %s %d %s\n", name, files, loaded)
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16]), true, nil
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: the state of %s: %w", strings.Join(names, ", "), err)
+	}
+	return lines, nil
 }
 
 // forgetInputsSQL drops every full model's stamp of its inputs
