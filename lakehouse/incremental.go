@@ -58,28 +58,47 @@ type BuildState struct {
 
 // buildStateSQL reads a model's BuildState (its parameter: the model) in
 // one statement, each part as the function it stands for reads it.
-const buildStateSQL = `SELECT
-	(SELECT count(*) FROM sys.model_builds WHERE model = $1),
-	(SELECT any_value(fingerprint) FROM sys.model_builds WHERE model = $1),
-	(SELECT any_value(inputs) FROM sys.model_builds WHERE model = $1),
-	(SELECT coalesce(bool_and(files IS NULL OR files = (SELECT md5(coalesce(string_agg(table_name || ':' || file_id::VARCHAR, ',' ORDER BY table_name, file_id), ''))
-		FROM sys.model_files WHERE model = $1)), true) FROM sys.model_builds WHERE model = $1),
-	(SELECT count(*) FROM sys.model_files AS m
-		WHERE m.model = $1 AND NOT EXISTS (SELECT 1 FROM sys.ingested_files AS f WHERE f.table_name = m.table_name AND f.file_id = m.file_id))`
+const buildStateSQL = `SELECT count(*), any_value(fingerprint), any_value(inputs)%s FROM sys.model_builds WHERE model = $1`
+
+// buildFilesSQL adds to buildStateSQL the parts of a model that streams:
+// the digest its build kept of its records of files and theirs now, and
+// how many of the files are lost.
+const buildFilesSQL = `, any_value(files), (` + filesDigestOf + `), (` + lostFilesSQL + `)`
+
+// filesDigestOf is filesDigest of model $1.
+const filesDigestOf = `SELECT md5(coalesce(string_agg(table_name || ':' || file_id::VARCHAR, ',' ORDER BY table_name, file_id), ''))
+	FROM sys.model_files WHERE model = $1`
+
+// lostFilesSQL counts a model's records of processed files (its
+// parameter: $1) whose file is no longer loaded as it was.
+const lostFilesSQL = `SELECT count(*) FROM sys.model_files AS m
+		LEFT JOIN sys.ingested_files AS f ON f.table_name = m.table_name AND f.file_id = m.file_id
+		WHERE m.model = $1 AND f.file_id IS NULL`
 
 // BuildState returns what model's last build recorded (see BuildState),
-// in one statement.
-func (tx *Tx) BuildState(ctx context.Context, model TableName) (BuildState, error) {
+// in one statement. Only with files are its records of processed files
+// read (for a model that streams): without, FilesIntact is false.
+func (tx *Tx) BuildState(ctx context.Context, model TableName, files bool) (BuildState, error) {
 	var b BuildState
 	var builds int64
 	var fp, inputs sql.NullString
-	var intact sql.NullBool
-	if err := tx.tx.QueryRowContext(ctx, buildStateSQL, model.String()).Scan(&builds, &fp, &inputs, &intact, &b.LostFiles); err != nil {
+	var kept, digest sql.NullString
+	q, dest := fmt.Sprintf(buildStateSQL, ""), []any{&builds, &fp, &inputs}
+	if files {
+		q, dest = fmt.Sprintf(buildStateSQL, buildFilesSQL), append(dest, &kept, &digest, &b.LostFiles)
+	}
+	if err := tx.tx.QueryRowContext(ctx, q, model.String()).Scan(dest...); err != nil {
 		return BuildState{}, fmt.Errorf("lakehouse: read sys.model_builds: %w", err)
 	}
-	b.Found, b.Inputs, b.FilesIntact = builds > 0, inputs.String, intact.Valid && intact.Bool
+	b.Found, b.Inputs = builds > 0, inputs.String
 	if builds == 1 {
+		// As FilesIntact: a build recorded before the digest was kept is
+		// taken as intact.
 		b.Fingerprint = fp.String
+		b.FilesIntact = files && (!kept.Valid || digest.Valid && kept.String == digest.String)
+	}
+	if builds == 0 {
+		b.FilesIntact = files // as FilesIntact: nothing recorded, nothing forged
 	}
 	return b, nil
 }
@@ -200,37 +219,53 @@ func (tx *Tx) inputLines(ctx context.Context, names []string) (map[string]string
 	if len(names) == 0 {
 		return lines, nil
 	}
-	values := make([]string, len(names))
-	args := make([]any, len(names))
-	for i, name := range names {
-		values[i], args[i] = "(?::VARCHAR)", name
+	in := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
+	args := make([]any, 0, 2*len(names))
+	for range 2 {
+		for _, name := range names {
+			args = append(args, name)
+		}
 	}
-	rows, err := tx.tx.QueryContext(ctx, `SELECT lb_n.name,
-			(SELECT count(*) FROM sys.model_builds WHERE model = lb_n.name),
-			(SELECT coalesce(string_agg(built_at::VARCHAR || ' ' || coalesce(run_id, '') || ' ' || coalesce(fingerprint, ''), ','), '') FROM sys.model_builds WHERE model = lb_n.name),
-			(SELECT count(*) FROM sys.ingested_files WHERE table_name = lb_n.name),
-			(SELECT coalesce(md5(string_agg(file_id::VARCHAR || ' ' || coalesce(content_hash, '') || ' ' || coalesce(rows_loaded, -1)::VARCHAR, ',' ORDER BY file_id)), '')
-				FROM sys.ingested_files WHERE table_name = lb_n.name)
-		FROM (VALUES `+strings.Join(values, ", ")+`) AS lb_n(name)`, args...)
+	// Grouped scans, not a subquery per name: DuckDB plans correlated
+	// subqueries into joins that cost more than the scans.
+	rows, err := tx.tx.QueryContext(ctx, `SELECT 'b', model, count(*),
+			coalesce(string_agg(built_at::VARCHAR || ' ' || coalesce(run_id, '') || ' ' || coalesce(fingerprint, ''), ','), '')
+			FROM sys.model_builds WHERE model IN `+in+` GROUP BY model
+		UNION ALL SELECT 'f', table_name, count(*),
+			coalesce(md5(string_agg(file_id::VARCHAR || ' ' || coalesce(content_hash, '') || ' ' || coalesce(rows_loaded, -1)::VARCHAR, ',' ORDER BY file_id)), '')
+			FROM sys.ingested_files WHERE table_name IN `+in+` GROUP BY table_name`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: the state of %s: %w", strings.Join(names, ", "), err)
 	}
 	defer rows.Close()
+	type stamp struct {
+		n    int64
+		text string
+	}
+	builds, files := map[string]stamp{}, map[string]stamp{}
 	for rows.Next() {
-		var name, build, loaded string
-		var builds, files int64
-		if err := rows.Scan(&name, &builds, &build, &files, &loaded); err != nil {
+		var kind, name string
+		var st stamp
+		if err := rows.Scan(&kind, &name, &st.n, &st.text); err != nil {
 			return nil, fmt.Errorf("lakehouse: the state of %s: %w", strings.Join(names, ", "), err)
 		}
-		switch {
-		case builds == 1:
-			lines[name] = fmt.Sprintf("model %s %s\n", name, build)
-		case builds == 0 && files > 0:
-			lines[name] = fmt.Sprintf("files %s %d %s\n", name, files, loaded)
+		if kind == "b" {
+			builds[name] = st
+		} else {
+			files[name] = st
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("lakehouse: the state of %s: %w", strings.Join(names, ", "), err)
+	}
+	for _, name := range names {
+		b, f := builds[name], files[name]
+		switch {
+		case b.n == 1:
+			lines[name] = fmt.Sprintf("model %s %s\n", name, b.text)
+		case b.n == 0 && f.n > 0:
+			lines[name] = fmt.Sprintf("files %s %d %s\n", name, f.n, f.text)
+		}
 	}
 	return lines, nil
 }
@@ -412,9 +447,7 @@ func (tx *Tx) FilesIntact(ctx context.Context, model TableName) (bool, error) {
 // model's table, so only a full refresh is right.
 func (tx *Tx) LostFiles(ctx context.Context, model TableName) (int64, error) {
 	var n int64
-	err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM sys.model_files AS m
-		WHERE m.model = ? AND NOT EXISTS (SELECT 1 FROM sys.ingested_files AS f WHERE f.table_name = m.table_name AND f.file_id = m.file_id)`,
-		model.String()).Scan(&n)
+	err := tx.tx.QueryRowContext(ctx, lostFilesSQL, model.String()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("lakehouse: read sys.model_files: %w", err)
 	}

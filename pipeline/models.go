@@ -608,7 +608,7 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 		return b, err
 	}
 	// Its last build's records, in one statement.
-	last, err := tx.BuildState(ctx, m.Table)
+	last, err := tx.BuildState(ctx, m.Table, len(b.streams) > 0)
 	if err != nil {
 		return b, err
 	}
@@ -812,7 +812,7 @@ func (p *Project) unchangedInputs(ctx context.Context, tx *lakehouse.Tx, m Model
 	if err != nil || !exists {
 		return false, err
 	}
-	last, err := tx.BuildState(ctx, m.Table)
+	last, err := tx.BuildState(ctx, m.Table, false)
 	if err != nil || !last.Found || last.Fingerprint != b.fingerprint || last.Inputs != state {
 		return false, err
 	}
