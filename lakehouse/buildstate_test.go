@@ -2,9 +2,11 @@ package lakehouse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -255,5 +257,44 @@ func TestViewCheckStatements(t *testing.T) {
 	// stand-in's CREATE and DROP per view, and one plan.
 	if one-none != 3 || two-one != 2 {
 		t.Errorf("statements: %d with no view, %d with one, %d with two; want 3 more for one view and 2 more for another", none, one, two)
+	}
+}
+
+// TestOwnerParseWithPlan: the owner's (and lakebench's) SQL, new to the
+// process, is parsed and planned in one statement; SQL that does not
+// parse, or holds two statements, is refused as before; another
+// principal's is parsed before anything is bound (two statements).
+func TestOwnerParseWithPlan(t *testing.T) {
+	ctx := context.Background()
+	lh := openTemp(t)
+	if _, err := lh.db.ExecContext(ctx, "CREATE TABLE gold.own AS SELECT 1 AS id"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	var reads []TableName
+	if n := statementsOf(t, func() {
+		reads, _, err = tx.Access(ctx, "SELECT id + 41 FROM gold.own")
+	}); n != 1 || err != nil || fmt.Sprint(reads) != "[gold.own]" {
+		t.Errorf("a new text: %d statements, reads %v (%v); want 1, [gold.own]", n, reads, err)
+	}
+	for _, q := range []string{"SELEC id FROM gold.own", "SELECT 1; SELECT 2"} {
+		_, _, err := tx.Access(ctx, q)
+		var ae *AccessError
+		if !errors.As(err, &ae) {
+			t.Errorf("%q: got %v, want an *AccessError", q, err)
+		}
+	}
+	if _, _, err := tx.Access(ctx, "SELEC id FROM gold.own"); err == nil || !strings.Contains(err.Error(), "does not parse") {
+		t.Errorf("a typo: got %v, want the parser's refusal", err)
+	}
+	_, _, err = access(ctx, tx.tx, "SELECT id + 42 FROM gold.own", "", true)
+	if n := statementsOf(t, func() {
+		_, _, err = access(ctx, tx.tx, "SELECT id + 43 FROM gold.own", "", true)
+	}); n != 2 || err != nil {
+		t.Errorf("another principal's new text: %d statements (%v), want 2: the parse before the plan", n, err)
 	}
 }
