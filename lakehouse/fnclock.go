@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // The macros a statement created (duckdb_functions() not internal) are
@@ -231,9 +232,14 @@ func (c *cleanConn) functionsMayChange(query string) (ended func()) {
 	return functionClock.changed
 }
 
+// statementsRun counts the statements run on lakehouse's connections,
+// for the tests that check how many an operation takes.
+var statementsRun atomic.Int64
+
 // ExecContext runs a statement, moving functionClock around it when it
 // may change functions.
 func (c *cleanConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	statementsRun.Add(1)
 	defer c.functionsMayChange(q)()
 	defer c.catalogMayChange(q)()
 	defer noteStatement(q, now())
@@ -242,6 +248,7 @@ func (c *cleanConn) ExecContext(ctx context.Context, q string, args []driver.Nam
 
 // QueryContext is ExecContext for a statement with rows.
 func (c *cleanConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	statementsRun.Add(1)
 	defer c.functionsMayChange(q)()
 	defer c.catalogMayChange(q)()
 	defer noteStatement(q, now())

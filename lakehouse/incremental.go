@@ -37,6 +37,72 @@ func (tx *Tx) LastBuild(ctx context.Context, model TableName) (fingerprint strin
 	return fingerprint, found, rows.Err()
 }
 
+// BuildState is what a model's last build recorded, as a run's planning
+// reads it: LastBuild, BuildInputs, FilesIntact and LostFiles in one.
+type BuildState struct {
+	// Found is false when no build of the model is recorded.
+	Found bool
+	// Fingerprint is the build's fingerprint (LastBuild); "" when more
+	// than one build is recorded, which no build writes: the model is
+	// then rebuilt in full.
+	Fingerprint string
+	// Inputs is the stamp of its inputs the build recorded (BuildInputs).
+	Inputs string
+	// FilesIntact says whether its records of processed files are the
+	// ones the build wrote (FilesIntact).
+	FilesIntact bool
+	// LostFiles counts the files it processed that are no longer loaded
+	// as they were (LostFiles).
+	LostFiles int64
+}
+
+// buildStateSQL reads a model's BuildState (its parameter: the model) in
+// one statement, each part as the function it stands for reads it.
+const buildStateSQL = `SELECT count(*), any_value(fingerprint), any_value(inputs)%s FROM sys.model_builds WHERE model = $1`
+
+// buildFilesSQL adds to buildStateSQL the parts of a model that streams:
+// the digest its build kept of its records of files and theirs now, and
+// how many of the files are lost.
+const buildFilesSQL = `, any_value(files), (` + filesDigestOf + `), (` + lostFilesSQL + `)`
+
+// filesDigestOf is filesDigest of model $1.
+const filesDigestOf = `SELECT md5(coalesce(string_agg(table_name || ':' || file_id::VARCHAR, ',' ORDER BY table_name, file_id), ''))
+	FROM sys.model_files WHERE model = $1`
+
+// lostFilesSQL counts a model's records of processed files (its
+// parameter: $1) whose file is no longer loaded as it was.
+const lostFilesSQL = `SELECT count(*) FROM sys.model_files AS m
+		LEFT JOIN sys.ingested_files AS f ON f.table_name = m.table_name AND f.file_id = m.file_id
+		WHERE m.model = $1 AND f.file_id IS NULL`
+
+// BuildState returns what model's last build recorded (see BuildState),
+// in one statement. Only with files are its records of processed files
+// read (for a model that streams): without, FilesIntact is false.
+func (tx *Tx) BuildState(ctx context.Context, model TableName, files bool) (BuildState, error) {
+	var b BuildState
+	var builds int64
+	var fp, inputs sql.NullString
+	var kept, digest sql.NullString
+	q, dest := fmt.Sprintf(buildStateSQL, ""), []any{&builds, &fp, &inputs}
+	if files {
+		q, dest = fmt.Sprintf(buildStateSQL, buildFilesSQL), append(dest, &kept, &digest, &b.LostFiles)
+	}
+	if err := tx.tx.QueryRowContext(ctx, q, model.String()).Scan(dest...); err != nil {
+		return BuildState{}, fmt.Errorf("lakehouse: read sys.model_builds: %w", err)
+	}
+	b.Found, b.Inputs = builds > 0, inputs.String
+	if builds == 1 {
+		// As FilesIntact: a build recorded before the digest was kept is
+		// taken as intact.
+		b.Fingerprint = fp.String
+		b.FilesIntact = files && (!kept.Valid || digest.Valid && kept.String == digest.String)
+	}
+	if builds == 0 {
+		b.FilesIntact = files // as FilesIntact: nothing recorded, nothing forged
+	}
+	return b, nil
+}
+
 // StreamSource is where a STREAM() input of an incremental model finds
 // its new rows: the files loaded into Table, an ingested (bronze) table.
 // With Via set, the input is Via, a model that streams Table and whose
@@ -106,29 +172,102 @@ func (tx *Tx) InputState(ctx context.Context, reads []TableName) (state string, 
 		}
 	}
 	slices.Sort(names)
+	lines, err := tx.inputLines(ctx, names)
+	if err != nil {
+		return "", false, err
+	}
 	h := sha256.New()
 	for _, name := range names {
-		var builds, files int64
-		var build, loaded string
-		err := tx.tx.QueryRowContext(ctx, `SELECT
-			(SELECT count(*) FROM sys.model_builds WHERE model = $1),
-			(SELECT coalesce(string_agg(built_at::VARCHAR || ' ' || coalesce(run_id, '') || ' ' || coalesce(fingerprint, ''), ','), '') FROM sys.model_builds WHERE model = $1),
-			(SELECT count(*) FROM sys.ingested_files WHERE table_name = $1),
-			(SELECT coalesce(md5(string_agg(file_id::VARCHAR || ' ' || coalesce(content_hash, '') || ' ' || coalesce(rows_loaded, -1)::VARCHAR, ',' ORDER BY file_id)), '')
-				FROM sys.ingested_files WHERE table_name = $1)`, name).Scan(&builds, &build, &files, &loaded)
-		if err != nil {
-			return "", false, fmt.Errorf("lakehouse: the state of %s: %w", name, err)
-		}
-		switch {
-		case builds == 1:
-			fmt.Fprintf(h, "model %s %s\n", name, build)
-		case builds == 0 && files > 0:
-			fmt.Fprintf(h, "files %s %d %s\n", name, files, loaded)
-		default:
+		line := lines[name]
+		if line == "" {
 			return "", false, nil
 		}
+		h.Write([]byte(line))
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16]), true, nil
+}
+
+// InputStates is InputState of each table of reads by itself, read in
+// one statement: by name, the stamp and whether it has one.
+func (tx *Tx) InputStates(ctx context.Context, reads []TableName) (map[TableName]string, map[TableName]bool, error) {
+	names := make([]string, 0, len(reads))
+	for _, r := range reads {
+		if !slices.Contains(names, r.String()) {
+			names = append(names, r.String())
+		}
+	}
+	lines, err := tx.inputLines(ctx, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	states, ok := map[TableName]string{}, map[TableName]bool{}
+	for _, r := range reads {
+		if line := lines[r.String()]; line != "" {
+			h := sha256.New()
+			h.Write([]byte(line))
+			states[r], ok[r] = hex.EncodeToString(h.Sum(nil)[:16]), true
+		}
+	}
+	return states, ok, nil
+}
+
+// inputLines is, for each of names in one statement, the line its stamp
+// hashes (see InputState): a model's table by its one build, an ingested
+// table by its files; "" for a name that is neither.
+func (tx *Tx) inputLines(ctx context.Context, names []string) (map[string]string, error) {
+	lines := map[string]string{}
+	if len(names) == 0 {
+		return lines, nil
+	}
+	in := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
+	args := make([]any, 0, 2*len(names))
+	for range 2 {
+		for _, name := range names {
+			args = append(args, name)
+		}
+	}
+	// Grouped scans, not a subquery per name: DuckDB plans correlated
+	// subqueries into joins that cost more than the scans.
+	rows, err := tx.tx.QueryContext(ctx, `SELECT 'b', model, count(*),
+			coalesce(string_agg(built_at::VARCHAR || ' ' || coalesce(run_id, '') || ' ' || coalesce(fingerprint, ''), ','), '')
+			FROM sys.model_builds WHERE model IN `+in+` GROUP BY model
+		UNION ALL SELECT 'f', table_name, count(*),
+			coalesce(md5(string_agg(file_id::VARCHAR || ' ' || coalesce(content_hash, '') || ' ' || coalesce(rows_loaded, -1)::VARCHAR, ',' ORDER BY file_id)), '')
+			FROM sys.ingested_files WHERE table_name IN `+in+` GROUP BY table_name`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("lakehouse: the state of %s: %w", strings.Join(names, ", "), err)
+	}
+	defer rows.Close()
+	type stamp struct {
+		n    int64
+		text string
+	}
+	builds, files := map[string]stamp{}, map[string]stamp{}
+	for rows.Next() {
+		var kind, name string
+		var st stamp
+		if err := rows.Scan(&kind, &name, &st.n, &st.text); err != nil {
+			return nil, fmt.Errorf("lakehouse: the state of %s: %w", strings.Join(names, ", "), err)
+		}
+		if kind == "b" {
+			builds[name] = st
+		} else {
+			files[name] = st
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lakehouse: the state of %s: %w", strings.Join(names, ", "), err)
+	}
+	for _, name := range names {
+		b, f := builds[name], files[name]
+		switch {
+		case b.n == 1:
+			lines[name] = fmt.Sprintf("model %s %s\n", name, b.text)
+		case b.n == 0 && f.n > 0:
+			lines[name] = fmt.Sprintf("files %s %d %s\n", name, f.n, f.text)
+		}
+	}
+	return lines, nil
 }
 
 // forgetInputsSQL drops every full model's stamp of its inputs
@@ -308,9 +447,7 @@ func (tx *Tx) FilesIntact(ctx context.Context, model TableName) (bool, error) {
 // model's table, so only a full refresh is right.
 func (tx *Tx) LostFiles(ctx context.Context, model TableName) (int64, error) {
 	var n int64
-	err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM sys.model_files AS m
-		WHERE m.model = ? AND NOT EXISTS (SELECT 1 FROM sys.ingested_files AS f WHERE f.table_name = m.table_name AND f.file_id = m.file_id)`,
-		model.String()).Scan(&n)
+	err := tx.tx.QueryRowContext(ctx, lostFilesSQL, model.String()).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("lakehouse: read sys.model_files: %w", err)
 	}

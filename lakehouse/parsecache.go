@@ -27,15 +27,27 @@ type parseCache struct {
 // gives it (an error document for SQL it cannot parse), asked of e once
 // per text.
 func serializeSQL(ctx context.Context, e execer, sqlText string) (string, error) {
-	parses.mu.Lock()
-	doc, ok := parses.docs[sqlText]
-	parses.mu.Unlock()
-	if ok {
+	if doc, ok := keptParse(sqlText); ok {
 		return doc, nil
 	}
+	var doc string
 	if err := e.QueryRowContext(ctx, "SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", sqlText).Scan(&doc); err != nil {
 		return "", err
 	}
+	keepParse(sqlText, doc)
+	return doc, nil
+}
+
+// keptParse is the tree parses keeps for sqlText, if it keeps one.
+func keptParse(sqlText string) (string, bool) {
+	parses.mu.Lock()
+	defer parses.mu.Unlock()
+	doc, ok := parses.docs[sqlText]
+	return doc, ok
+}
+
+// keepParse keeps doc, json_serialize_sql's answer for sqlText.
+func keepParse(sqlText, doc string) {
 	parses.mu.Lock()
 	defer parses.mu.Unlock()
 	if n := len(sqlText) + len(doc); n <= parseCacheBytes {
@@ -47,5 +59,4 @@ func serializeSQL(ctx context.Context, e execer, sqlText string) (string, error)
 			parses.bytes += n
 		}
 	}
-	return doc, nil
 }

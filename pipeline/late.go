@@ -372,7 +372,12 @@ func (p *Project) untracedInputs(ctx context.Context, tx *lakehouse.Tx, m Model,
 		return "", nil, nil, err
 	}
 	before := strings.Split(prev, "\n")
-	var states []string
+	type untraced struct {
+		r        lakehouse.TableName
+		declared bool
+	}
+	var inputs []untraced
+	var reads []lakehouse.TableName
 	for _, r := range dedupe(m.Reads) {
 		cols, err := tx.Columns(ctx, r)
 		if err != nil {
@@ -382,18 +387,24 @@ func (p *Project) untracedInputs(ctx context.Context, tx *lakehouse.Tx, m Model,
 		if e != "" && p.recordsChanges(r, all) {
 			continue
 		}
-		st, ok, err := tx.InputState(ctx, []lakehouse.TableName{r})
-		if err != nil {
-			return "", nil, nil, err
-		}
-		entry := r.String() + "=" + st
+		inputs, reads = append(inputs, untraced{r, declared}), append(reads, r)
+	}
+	// Each one's stamp by itself, all in one statement.
+	stamps, stamped, err := tx.InputStates(ctx, reads)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	var states []string
+	for _, in := range inputs {
+		entry := in.r.String() + "=" + stamps[in.r]
+		ok := stamped[in.r]
 		if ok {
 			states = append(states, entry)
 		}
 		if !ok || !slices.Contains(before, entry) {
-			changed = append(changed, r.String())
-			if !declared {
-				undeclared = append(undeclared, r.String())
+			changed = append(changed, in.r.String())
+			if !in.declared {
+				undeclared = append(undeclared, in.r.String())
 			}
 		}
 	}

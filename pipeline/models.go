@@ -607,36 +607,29 @@ func (p *Project) planBuild(ctx context.Context, tx *lakehouse.Tx, m Model, all 
 	if err != nil {
 		return b, err
 	}
-	prev, found, err := tx.LastBuild(ctx, m.Table)
+	// Its last build's records, in one statement.
+	last, err := tx.BuildState(ctx, m.Table, len(b.streams) > 0)
 	if err != nil {
 		return b, err
 	}
 	switch {
-	case !exists && !found: // the first build: nothing to fall back from
+	case !exists && !last.Found: // the first build: nothing to fall back from
 		return full("")
 	case force == "--full-refresh":
 		return full(force)
 	case !exists:
 		return full("its table is missing")
-	case !found:
+	case !last.Found:
 		return full("no build of it is recorded")
-	case prev != b.fingerprint:
+	case last.Fingerprint != b.fingerprint:
 		return full("its SQL, settings or quality rules changed since the last build, or those of a model it reads")
 	}
 	if len(b.streams) > 0 {
-		intact, err := tx.FilesIntact(ctx, m.Table)
-		if err != nil {
-			return b, err
-		}
-		if !intact {
+		if !last.FilesIntact {
 			return full("its record of processed files (sys.model_files) is not the one its last build wrote")
 		}
-		lost, err := tx.LostFiles(ctx, m.Table)
-		if err != nil {
-			return b, err
-		}
-		if lost > 0 {
-			return full(fmt.Sprintf("%d of the files it processed were reloaded or removed since", lost))
+		if last.LostFiles > 0 {
+			return full(fmt.Sprintf("%d of the files it processed were reloaded or removed since", last.LostFiles))
 		}
 	}
 	if force != "" { // an input rebuilt in full
@@ -819,12 +812,8 @@ func (p *Project) unchangedInputs(ctx context.Context, tx *lakehouse.Tx, m Model
 	if err != nil || !exists {
 		return false, err
 	}
-	prev, found, err := tx.LastBuild(ctx, m.Table)
-	if err != nil || !found || prev != b.fingerprint {
-		return false, err
-	}
-	inputs, err := tx.BuildInputs(ctx, m.Table)
-	if err != nil || inputs != state {
+	last, err := tx.BuildState(ctx, m.Table, false)
+	if err != nil || !last.Found || last.Fingerprint != b.fingerprint || last.Inputs != state {
 		return false, err
 	}
 	b.skip, b.note = true, m.Table.String()+": its inputs did not change"
