@@ -143,29 +143,9 @@ func (tx *Tx) loadJSON(ctx context.Context, ls []*loader) error {
 			return fmt.Errorf("%s: %w", ls[i].path, err)
 		}
 	}
-	fileCols, mixed := sn.cols, sn.mixed
-	ls[0].tolerant = map[string]string{}
+	mixed := sn.mixed
 	var dataCols []Column
-	for _, c := range fileCols {
-		if d, ok := mixed[c.Name]; ok {
-			c.Type = d.typ
-			if d.note != "" {
-				ls[0].tolerant[strings.ToLower(c.Name)] = d.note
-			}
-		}
-		switch c.Type {
-		case "HUGEINT", "UHUGEINT", "UBIGINT":
-			c.Type = "BIGINT" // Go scans HUGEINT awkwardly; wider values are quarantined
-		case "NULL":
-			c.Type = "VARCHAR"
-		}
-		if !isScalarType(c.Type) {
-			// Nested values stay JSON: a STRUCT typed from the sample
-			// would drop, without a word, the keys first seen later.
-			c.Type = "JSON"
-		}
-		dataCols = append(dataCols, c)
-	}
+	dataCols, ls[0].tolerant = sn.columns()
 	cols, err := ls[0].prepareTable(ctx, dataCols)
 	if err != nil {
 		return fmt.Errorf("prepare table: %w", err)
@@ -327,6 +307,34 @@ type jsonSniff struct {
 	keys  map[int]error
 }
 
+// columns are the table's columns from what the sniffer found, and the
+// notes of those typed with tolerance (by lower-case name).
+func (sn *jsonSniff) columns() ([]Column, map[string]string) {
+	notes := map[string]string{}
+	var cols []Column
+	for _, c := range sn.cols {
+		if d, ok := sn.mixed[c.Name]; ok {
+			c.Type = d.typ
+			if d.note != "" {
+				notes[strings.ToLower(c.Name)] = d.note
+			}
+		}
+		switch c.Type {
+		case "HUGEINT", "UHUGEINT", "UBIGINT":
+			c.Type = "BIGINT" // Go scans HUGEINT awkwardly; wider values are quarantined
+		case "NULL":
+			c.Type = "VARCHAR"
+		}
+		if !isScalarType(c.Type) {
+			// Nested values stay JSON: a STRUCT typed from the sample
+			// would drop, without a word, the keys first seen later.
+			c.Type = "JSON"
+		}
+		cols = append(cols, c)
+	}
+	return cols, notes
+}
+
 // sniffJSON sniffs the types of the samples (quoted paths, in file order),
 // and checks the keys of each file's sample (paths, by file) against them.
 // The columns' decisions wait for every key to have a column.
@@ -357,6 +365,9 @@ func sniffJSON(ctx context.Context, probe execer, samples []string, paths map[in
 // written to dir; nil when it fails (the samples are sniffed again once
 // checked).
 func sniffJSONHeads(ctx context.Context, probe execer, dir string, heads [][][]byte) *jsonSniff {
+	if sn := sniffHeadsInGo(heads); sn != nil {
+		return sn
+	}
 	var samples []string
 	paths := map[int]string{}
 	for i, head := range heads {
@@ -378,6 +389,25 @@ func sniffJSONHeads(ctx context.Context, probe execer, dir string, heads [][][]b
 		return nil
 	}
 	return sn
+}
+
+// sniffHeadsInGo is sniffJSONHeads typed in Go (sniffJSONInGo), for one
+// file's sample; nil when that cannot tell, and DuckDB is asked.
+func sniffHeadsInGo(heads [][][]byte) *jsonSniff {
+	var lines [][]byte
+	for _, head := range heads {
+		if len(head) > 0 {
+			if lines != nil {
+				return nil // DuckDB unites several files' columns by name
+			}
+			lines = head
+		}
+	}
+	cols, ok := sniffJSONInGo(lines)
+	if !ok {
+		return nil
+	}
+	return &jsonSniff{cols: cols, mixed: map[string]tolerantDecision{}, keys: map[int]error{}}
 }
 
 // renderedText reports whether a key of a text column holds a value

@@ -3,8 +3,11 @@ package lakehouse
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // BenchmarkCheckJSONChunk is the Go line check alone, on one goroutine,
@@ -57,4 +60,42 @@ func BenchmarkCheckJSONLines(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(processCPU()-cpu)/1e6/float64(b.N), "cpu_ms/op")
+}
+
+// BenchmarkSniffJSONHead is the type sniff of the benchmark's sample (its
+// first jsonSampleLines lines) in Go, against DuckDB's DESCRIBE over
+// read_json of the same lines written to a file (as sniffJSONHeads did
+// before), in the same iteration.
+func BenchmarkSniffJSONHead(b *testing.B) {
+	var buf bytes.Buffer
+	w := bufio.NewWriter(&buf)
+	benchJSONRows(w, jsonSampleLines)
+	w.Flush()
+	lines := bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte{'\n'})
+	lh, err := Open(context.Background(), "", Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer lh.Close()
+	dir := b.TempDir()
+	var inGo, described time.Duration
+	b.ResetTimer()
+	for range b.N {
+		cpu := processCPU()
+		if sn := sniffHeadsInGo([][][]byte{lines}); sn == nil {
+			b.Fatal("not typed in Go")
+		}
+		inGo += processCPU() - cpu
+		cpu = processCPU()
+		p := filepath.Join(dir, "0.head.json")
+		if err := os.WriteFile(p, append(bytes.Join(lines, []byte{'\n'}), '\n'), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := sniffJSON(context.Background(), lh.probe(), []string{QuoteString(p)}, map[int]string{0: p}); err != nil {
+			b.Fatal(err)
+		}
+		described += processCPU() - cpu
+	}
+	b.ReportMetric(float64(inGo)/1e6/float64(b.N), "go_cpu_ms/op")
+	b.ReportMetric(float64(described)/1e6/float64(b.N), "describe_cpu_ms/op")
 }
