@@ -335,6 +335,7 @@ func (p *Project) timeWindow(ctx context.Context, tx *lakehouse.Tx, m Model, all
 				names = append(names, c.Input.String())
 			}
 		}
+		slices.Sort(names) // as named, whatever order sys.model_changes gave
 		return strings.Join(names, ", ")
 	}
 	switch {
