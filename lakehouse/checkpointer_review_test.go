@@ -1,9 +1,17 @@
 package lakehouse
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -116,3 +124,118 @@ func TestCheckpointBesideOpenDDL(t *testing.T) {
 		t.Errorf("a read-only session: checkpoint_threshold %s, %d checkpoints", threshold, lh.ckpt.ran)
 	}
 }
+
+// TestCheckpointKilledAfterDDL kills a writer (SIGKILL) whose checkpoint
+// starts with DDL in the log (CREATE OR REPLACE TABLE, DROP, ALTER) and
+// beside more DDL committed as it runs: the next process finds every
+// committed change.
+func TestCheckpointKilledAfterDDL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.duckdb")
+	cmd := exec.Command(os.Args[0], "-test.run", "^$")
+	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_CHECKPOINT_KILL_DDL="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	committed := -1
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if n, ok := strings.CutPrefix(sc.Text(), "committed "); ok {
+			committed, _ = strconv.Atoi(n)
+		} else {
+			t.Log(sc.Text())
+		}
+	}
+	err = cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("the writer ended with %v, want it killed", err)
+	}
+	if committed < 0 {
+		t.Fatal("the writer said nothing of its commits")
+	}
+	lh, err := Open(context.Background(), path, Options{Holder: t.Name()})
+	if err != nil {
+		t.Fatalf("the file of a writer killed in its checkpoint after DDL does not open: %v", err)
+	}
+	defer lh.Close()
+	for q, want := range map[string]int64{
+		"SELECT count(DISTINCT i) FROM main.t": int64(committed),
+		"SELECT count(*) FROM main.r":          1000,
+		"SELECT sum(y) FROM main.r":            1000,
+		"SELECT count(*) FROM main.r2":         500,
+		"SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'd'": 0,
+		"SELECT sum(x) FROM main.a": 70,
+	} {
+		if got := scalarInt(t, lh, q); got != want {
+			t.Errorf("%s: %d, want %d", q, got, want)
+		}
+	}
+}
+
+// checkpointKillDDLChild is TestCheckpointKilledAfterDDL's writer.
+func checkpointKillDDLChild(path string) {
+	ctx := context.Background()
+	fail := func(err error) {
+		fmt.Println("error:", err)
+		os.Exit(2)
+	}
+	run := func(stmts ...string) {
+		tx, err := lh0.Begin(ctx)
+		if err != nil {
+			fail(err)
+		}
+		for _, s := range stmts {
+			if _, err := tx.tx.ExecContext(ctx, s); err != nil {
+				fail(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			fail(err)
+		}
+	}
+	lh, err := Open(ctx, path, Options{Holder: "checkpoint kill after DDL (test)"})
+	if err != nil {
+		fail(err)
+	}
+	lh0 = lh
+	lh.ckpt.closed = true
+	run("CREATE TABLE main.t (i BIGINT, s VARCHAR)",
+		"CREATE TABLE main.r AS SELECT range AS i FROM range(10)",
+		"CREATE TABLE main.d AS SELECT range AS i FROM range(10)",
+		"CREATE TABLE main.a AS SELECT range AS i FROM range(10)")
+	rows := 0
+	for st, err := os.Stat(path + ".wal"); err != nil || st.Size() < 4*walCheckpointBytes; st, err = os.Stat(path + ".wal") {
+		if err := commitRows(ctx, lh, rows, 100_000); err != nil {
+			fail(err)
+		}
+		rows += 100_000
+	}
+	run("CREATE OR REPLACE TABLE main.r AS SELECT range AS i FROM range(1000)", "DROP TABLE main.d")
+	run("ALTER TABLE main.a ADD COLUMN x INTEGER DEFAULT 7")
+	started := make(chan struct{})
+	lh.ckpt.mu.Lock()
+	lh.ckpt.closed = false
+	var once sync.Once
+	lh.ckpt.onStart = func() { once.Do(func() { close(started) }) }
+	lh.ckpt.onDone = func(err error) { fmt.Println("checkpoint:", err) }
+	lh.ckpt.mu.Unlock()
+	if err := commitRows(ctx, lh, rows, 1000); err != nil {
+		fail(err)
+	}
+	rows += 1000
+	<-started
+	run("CREATE OR REPLACE TABLE main.r2 AS SELECT range AS i FROM range(500)")
+	run("ALTER TABLE main.r ADD COLUMN y INTEGER DEFAULT 1")
+	if err := commitRows(ctx, lh, rows, 1000); err != nil {
+		fail(err)
+	}
+	fmt.Printf("committed %d\n", rows+1000)
+	os.Stdout.Sync()
+	syscall.Kill(os.Getpid(), syscall.SIGKILL)
+}
+
+// lh0 is checkpointKillDDLChild's lakehouse (one per child process).
+var lh0 *Lakehouse
