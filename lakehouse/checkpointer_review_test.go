@@ -239,3 +239,42 @@ func checkpointKillDDLChild(path string) {
 
 // lh0 is checkpointKillDDLChild's lakehouse (one per child process).
 var lh0 *Lakehouse
+
+// TestCheckpointAfterExec: a writer's statements through Exec commit on
+// their own (no Tx, and without a principal no audit either), yet the log
+// they grow is checkpointed as a Tx's is, not left to grow until Close.
+func TestCheckpointAfterExec(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.duckdb")
+	lh, err := Open(ctx, path, Options{Holder: t.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	if _, err := lh.Exec(ctx, "CREATE TABLE main.t (i BIGINT, s VARCHAR)"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	lh.ckpt.mu.Lock()
+	lh.ckpt.onDone = func(err error) { done <- err }
+	lh.ckpt.mu.Unlock()
+	rows := 0
+	for lh.ckpt.ran == 0 {
+		if n := walBytes(t, path); n >= 2*walCheckpointBytes {
+			t.Fatalf("the log holds %d bytes after %d rows written through Exec, and no checkpoint started", n, rows)
+		}
+		if _, err := lh.Exec(ctx, fmt.Sprintf("INSERT INTO main.t SELECT range, md5(range::VARCHAR) FROM range(%d, %d)", rows, rows+100_000)); err != nil {
+			t.Fatal(err)
+		}
+		rows += 100_000
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the checkpoint failed: %v", err)
+	}
+	if n := walBytes(t, path); n >= walCheckpointBytes {
+		t.Errorf("the log holds %d bytes after the checkpoint", n)
+	}
+	if n := scalarInt(t, lh, "SELECT count(*) FROM main.t"); n != int64(rows) {
+		t.Errorf("%d rows, want %d", n, rows)
+	}
+}
