@@ -2,6 +2,7 @@ package lakehouse
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -68,5 +69,26 @@ func TestFileIDsNotReusedAfterDrop(t *testing.T) {
 	}
 	if want := []string{added}; !slices.Equal(got, want) {
 		t.Errorf("the model's new files are %v, want %v", got, want)
+	}
+}
+
+// TestSecondWriterInProcess: a second writer on the same file in the
+// same process is refused (the writer lock is per open file, not per
+// process), so no two fileIDs counters hand out ids for one file.
+func TestSecondWriterInProcess(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "t.duckdb")
+	lh, err := Open(ctx, path, Options{Holder: t.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	second, err := Open(ctx, path, Options{Holder: t.Name() + " again", NoWait: true})
+	var le *ErrLocked
+	if !errors.As(err, &le) {
+		if second != nil {
+			second.Close()
+		}
+		t.Fatalf("a second writer in the process: %v, want *ErrLocked", err)
 	}
 }
