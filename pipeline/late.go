@@ -335,6 +335,9 @@ func (p *Project) timeWindow(ctx context.Context, tx *lakehouse.Tx, m Model, all
 				names = append(names, c.Input.String())
 			}
 		}
+		// By name, not by when each input's task committed (which the
+		// scheduler's order decides).
+		slices.Sort(names)
 		return strings.Join(names, ", ")
 	}
 	switch {
