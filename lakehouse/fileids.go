@@ -12,8 +12,8 @@ import (
 const maxFileID = 1<<53 - 1
 
 // fileIDs hands out the ids of the files a writer ingests, in increasing
-// order: above every id sys.ingested_files holds and every id this
-// process handed out before. A table's rows are appended file by file, so
+// order: above every id sys.ingested_files (or a table that keeps ids,
+// see next) holds and every id this process handed out before. A table's rows are appended file by file, so
 // its files' rows then lie in row groups of increasing ids, and DuckDB's
 // zone maps skip the row groups of every other file when a statement asks
 // for a few files' rows (the join filter of a model's new files through
@@ -29,13 +29,18 @@ type fileIDs struct {
 	last int64
 }
 
-// next returns n new ids, reading the largest id in sys.ingested_files
-// through q (the ingest's transaction).
+// next returns n new ids, reading the largest id through q (the ingest's
+// transaction): of sys.ingested_files, and of the tables that keep ids of
+// files whose records are gone (a source dropped: sys.model_files names
+// the files a model processed, sys.health_file_stats those it counted),
+// which a new file must not take.
 func (f *fileIDs) next(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, n int) ([]int64, error) {
 	var top sql.NullInt64
-	if err := q.QueryRowContext(ctx, "SELECT max(file_id) FROM sys.ingested_files").Scan(&top); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT max(id) FROM (SELECT max(file_id) FROM sys.ingested_files
+		UNION ALL SELECT max(file_id) FROM sys.model_files
+		UNION ALL SELECT max(file_id) FROM sys.health_file_stats) AS lb_ids(id)`).Scan(&top); err != nil {
 		return nil, fmt.Errorf("lakehouse: the largest file id: %w", err)
 	}
 	f.mu.Lock()

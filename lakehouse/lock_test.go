@@ -64,6 +64,9 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv("LAKEBENCH_TEST_CHECKPOINT_KILL"); path != "" {
 		checkpointKillChild(path)
 	}
+	if path := os.Getenv("LAKEBENCH_TEST_CHECKPOINT_KILL_DDL"); path != "" {
+		checkpointKillDDLChild(path)
+	}
 	if path := os.Getenv("LAKEBENCH_TEST_CHECK_DB"); path != "" {
 		switch os.Getenv("LAKEBENCH_TEST_CHECK_CRASH") { // as DuckDB on a damaged file
 		case "SIGSEGV":
