@@ -13,17 +13,18 @@ const maxFileID = 1<<53 - 1
 
 // fileIDs hands out the ids of the files a writer ingests, in increasing
 // order: above every id sys.ingested_files (or a table that keeps ids,
-// see next) holds and every id this process handed out before. A table's rows are appended file by file, so
-// its files' rows then lie in row groups of increasing ids, and DuckDB's
-// zone maps skip the row groups of every other file when a statement asks
-// for a few files' rows (the join filter of a model's new files through
-// the bronze view, health's count of the files not counted yet). Random
-// ids, as before, left nearly every row group's range around any id, and
-// each such statement read the whole table. Ids are unique across
-// tables (the bronze views join on the id alone); only one process writes
-// a target (the writer lock), so this process's counter and the file's
-// ids are all there are. Ids of files ingested before (random, below
-// 2^53) leave room above them; should none be left, ids are random again.
+// see next) holds and every id this process handed out before. A table's
+// rows are appended file by file, so its files' rows then lie in row
+// groups of increasing ids, and DuckDB's zone maps skip the row groups of
+// every other file when a statement asks for a few files' rows (the join
+// filter of a model's new files through the bronze view, health's count
+// of the files not counted yet). Random ids, as before, left nearly every
+// row group's range around any id, and each such statement read the whole
+// table. Ids are unique across tables (the bronze views join on the id
+// alone); only one process writes a target (the writer lock), so this
+// process's counter and the file's ids are all there are. Ids of files
+// ingested before (random, below 2^53) leave room above them; should none
+// be left, ids are random again.
 type fileIDs struct {
 	mu   sync.Mutex
 	last int64
