@@ -122,10 +122,12 @@ func TestCheckpointBesideCommits(t *testing.T) {
 	for waiting := true; waiting; {
 		select {
 		case err := <-done:
-			if err != nil {
-				t.Fatalf("the checkpoint failed: %v", err)
+			// DuckDB may refuse it while a commit beside it is under
+			// way: the next commit starts another.
+			if err != nil && (!strings.Contains(err.Error(), "other write transactions") || lh.ckpt.ran >= 20) {
+				t.Fatalf("the checkpoint failed (try %d): %v", lh.ckpt.ran, err)
 			}
-			waiting = false
+			waiting = err != nil
 		default:
 			if err := commitRows(ctx, lh, rows, 1000); err != nil {
 				t.Fatal(err)

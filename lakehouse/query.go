@@ -47,14 +47,15 @@ func (lh *Lakehouse) Exec(ctx context.Context, stmt string) (int64, error) {
 	}
 	res, err := lh.db.ExecContext(ctx, stmt)
 	if action != "SELECT" {
-		// It committed on its own, past no Tx.Commit (nor, without a
-		// principal, an Audit): the log it grew is checkpointed the same.
-		lh.afterCommit()
 		// What it may have changed shows DuckDB's estimate, marked (a
 		// DELETE leaves estimated_size as it was), until written again.
 		if ferr := lh.forgetCounts(context.WithoutCancel(ctx), tables); ferr != nil && err == nil {
 			err = ferr
 		}
+		// It committed on its own, past no Tx.Commit (nor, without a
+		// principal, an Audit): the log it grew is checkpointed the same,
+		// after the write above (DuckDB refuses a checkpoint beside one).
+		lh.afterCommit()
 	}
 	if err != nil {
 		lh.audited(ctx, action, stmt, tables, 0, err)
