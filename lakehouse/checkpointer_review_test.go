@@ -1,14 +1,11 @@
 package lakehouse
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -131,31 +128,7 @@ func TestCheckpointBesideOpenDDL(t *testing.T) {
 // committed change.
 func TestCheckpointKilledAfterDDL(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "t.duckdb")
-	cmd := exec.Command(os.Args[0], "-test.run", "^$")
-	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_CHECKPOINT_KILL_DDL="+path)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	committed := -1
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if n, ok := strings.CutPrefix(sc.Text(), "committed "); ok {
-			committed, _ = strconv.Atoi(n)
-		} else {
-			t.Log(sc.Text())
-		}
-	}
-	err = cmd.Wait()
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
-		t.Fatalf("the writer ended with %v, want it killed", err)
-	}
-	if committed < 0 {
-		t.Fatal("the writer said nothing of its commits")
-	}
+	committed := runKilledWriter(t, "LAKEBENCH_TEST_CHECKPOINT_KILL_DDL="+path)
 	lh, err := Open(context.Background(), path, Options{Holder: t.Name()})
 	if err != nil {
 		t.Fatalf("the file of a writer killed in its checkpoint after DDL does not open: %v", err)

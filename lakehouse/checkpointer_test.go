@@ -168,8 +168,24 @@ func TestCheckpointBesideCommits(t *testing.T) {
 // returned.
 func TestCheckpointKilled(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "t.duckdb")
+	committed := runKilledWriter(t, "LAKEBENCH_TEST_CHECKPOINT_KILL="+path)
+	lh, err := Open(context.Background(), path, Options{Holder: t.Name()})
+	if err != nil {
+		t.Fatalf("the file of a writer killed in its checkpoint does not open: %v", err)
+	}
+	defer lh.Close()
+	if n := scalarInt(t, lh, "SELECT count(DISTINCT i) FROM main.t"); n < int64(committed) {
+		t.Errorf("%d rows after the kill, want the %d committed", n, committed)
+	}
+}
+
+// runKilledWriter runs this test binary as a writer (env names which, see
+// TestMain), which says "committed N" and kills itself; it returns N, and
+// fails the test unless the writer ended by SIGKILL after saying it.
+func runKilledWriter(t *testing.T, env string) int {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run", "^$")
-	cmd.Env = append(os.Environ(), "LAKEBENCH_TEST_CHECKPOINT_KILL="+path)
+	cmd.Env = append(os.Environ(), env)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -193,14 +209,7 @@ func TestCheckpointKilled(t *testing.T) {
 	if committed < 0 {
 		t.Fatal("the writer said nothing of its commits")
 	}
-	lh, err := Open(context.Background(), path, Options{Holder: t.Name()})
-	if err != nil {
-		t.Fatalf("the file of a writer killed in its checkpoint does not open: %v", err)
-	}
-	defer lh.Close()
-	if n := scalarInt(t, lh, "SELECT count(DISTINCT i) FROM main.t"); n < int64(committed) {
-		t.Errorf("%d rows after the kill, want the %d committed", n, committed)
-	}
+	return committed
 }
 
 // checkpointKillChild is TestCheckpointKilled's writer: it commits until
