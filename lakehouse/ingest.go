@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -206,6 +207,7 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 		}
 	}
 	var jobs []ingestJob
+	listed := statClock()
 	// Check every file before loading any, so a bad path loads nothing.
 	for _, f := range files {
 		abs, err := filepath.Abs(f)
@@ -229,7 +231,7 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 				return nil, err
 			}
 		}
-		jobs = append(jobs, ingestJob{path: abs, name: recordedPath(abs, base), format: format, size: st.Size()})
+		jobs = append(jobs, ingestJob{path: abs, name: recordedPath(abs, base), format: format, size: st.Size(), stat: settledStat(st, listed)})
 	}
 	// A table that exists without a store of loaded rows is not a load's:
 	// a model's table, or lakebench's own.
@@ -342,9 +344,9 @@ func (tx *Tx) Ingest(ctx context.Context, files []string, opts IngestOptions) (*
 			return nil, &ConservationError{Path: l.path, Read: fr.RowsRead, Loaded: fr.RowsLoaded, Quarantined: fr.RowsQuarantined}
 		}
 		_, err := tx.tx.ExecContext(ctx, `INSERT INTO sys.ingested_files
-			(file_id, table_name, path, size, content_hash, batch_id, rows_read, rows_loaded, rows_quarantined, ingested_at, run_id)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			l.fileID, opts.Table.String(), l.name, jobs[i].size, l.hash, l.batch, fr.RowsRead, fr.RowsLoaded, fr.RowsQuarantined, now, nullString(opts.RunID))
+			(file_id, table_name, path, size, content_hash, batch_id, rows_read, rows_loaded, rows_quarantined, ingested_at, run_id, file_stat)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			l.fileID, opts.Table.String(), l.name, jobs[i].size, l.hash, l.batch, fr.RowsRead, fr.RowsLoaded, fr.RowsQuarantined, now, nullString(opts.RunID), nullString(jobs[i].stat))
 		if err != nil {
 			return nil, fmt.Errorf("lakehouse: record %s: %w", l.path, err)
 		}
@@ -742,6 +744,7 @@ type ingestJob struct {
 	format Format
 	size   int64
 	hash   string // computed up front only when a record might match it
+	stat   string // settledStat when listed: "" when it tells nothing
 }
 
 // recordedPath is how sys.ingested_files names a file: relative to the
@@ -762,6 +765,7 @@ type loadedFile struct {
 	path string
 	size int64
 	hash string
+	stat string // file_stat: the file's settledStat when hashed
 	at   time.Time
 }
 
@@ -787,7 +791,7 @@ func (tx *Tx) loadedFiles(ctx context.Context, table TableName, jobs []ingestJob
 		return nil, err
 	}
 	b := &fileBook{tx: tx, table: table, byPath: map[string]loadedFile{}, bySize: map[int64][]loadedFile{}, batch: map[string]string{}}
-	rows, err := tx.tx.QueryContext(ctx, `SELECT path, coalesce(size, -1), coalesce(content_hash, ''), ingested_at
+	rows, err := tx.tx.QueryContext(ctx, `SELECT path, coalesce(size, -1), coalesce(content_hash, ''), coalesce(file_stat, ''), ingested_at
 		FROM sys.ingested_files WHERE table_name = ? ORDER BY ingested_at, file_id`, table.String())
 	if err != nil {
 		return nil, fmt.Errorf("lakehouse: ingest: read sys.ingested_files: %w", err)
@@ -795,7 +799,7 @@ func (tx *Tx) loadedFiles(ctx context.Context, table TableName, jobs []ingestJob
 	defer rows.Close()
 	for rows.Next() {
 		var f loadedFile
-		if err := rows.Scan(&f.path, &f.size, &f.hash, &f.at); err != nil {
+		if err := rows.Scan(&f.path, &f.size, &f.hash, &f.stat, &f.at); err != nil {
 			return nil, fmt.Errorf("lakehouse: ingest: read sys.ingested_files: %w", err)
 		}
 		b.byPath[f.path] = f
@@ -809,12 +813,27 @@ func (tx *Tx) loadedFiles(ctx context.Context, table TableName, jobs []ingestJob
 		sizes[j.size]++
 	}
 	for i, j := range jobs {
-		_, known := b.byPath[j.name]
+		prev, known := b.byPath[j.name]
 		if !known && len(b.bySize[j.size]) == 0 && sizes[j.size] < 2 {
+			continue
+		}
+		// A file loaded before whose stat is the one kept with its hash
+		// has not been written since: its hash is the recorded one.
+		if known && prev.hash != "" && j.stat != "" && prev.stat == j.stat {
+			jobs[i].hash = prev.hash
 			continue
 		}
 		if jobs[i].hash, err = hashFile(j.path); err != nil {
 			return nil, fmt.Errorf("lakehouse: ingest %s: %w", j.path, err)
+		}
+		// The same bytes under a stat not kept yet (a file loaded while
+		// it was fresh, a copied project): kept now, so the next load
+		// need not read it.
+		if known && prev.hash == jobs[i].hash && j.stat != "" {
+			if _, err := tx.tx.ExecContext(ctx, `UPDATE sys.ingested_files SET file_stat = ?
+				WHERE table_name = ? AND path = ? AND content_hash = ?`, j.stat, table.String(), j.name, prev.hash); err != nil {
+				return nil, fmt.Errorf("lakehouse: ingest: record the stat of %s: %w", j.path, err)
+			}
 		}
 	}
 	return b, nil
@@ -982,8 +1001,16 @@ func (l *loader) quarantineLoaded(ctx context.Context) error {
 	return nil
 }
 
+// statClock is the time a load lists its files at (see settledStat);
+// tests move it on rather than wait.
+var statClock = time.Now
+
+// filesHashed counts hashFile's reads, for the tests.
+var filesHashed atomic.Int64
+
 // hashFile is a file's content hash, as loads record it.
 func hashFile(path string) (string, error) {
+	filesHashed.Add(1)
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err

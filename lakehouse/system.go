@@ -41,6 +41,10 @@ CREATE TABLE IF NOT EXISTS sys.ingested_files (
 	file_id BIGINT, table_name VARCHAR, path VARCHAR, size BIGINT, content_hash VARCHAR,
 	batch_id VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT,
 	ingested_at TIMESTAMP, run_id VARCHAR);
+-- file_stat: the file's size, times and inode when it was read (see
+-- settledStat); a later load that finds the same stat takes content_hash
+-- without reading the file. NULL: the file is hashed again.
+ALTER TABLE sys.ingested_files ADD COLUMN IF NOT EXISTS file_stat VARCHAR;
 CREATE TABLE IF NOT EXISTS sys.model_builds (
 	model VARCHAR, fingerprint VARCHAR, built_at TIMESTAMP, run_id VARCHAR, files VARCHAR);
 -- files: the digest of the build's records in sys.model_files (see
