@@ -546,7 +546,8 @@ func (tx *Tx) materialize(ctx context.Context, table TableName, selectSQL string
 	// rowids, for the trace and for the DELETE: a second join of
 	// temp.lb_checked with every key of the table cost as much again.
 	byRowid := m.Trace != nil && len(m.UniqueKey) > 0 && !hasRowidColumn(data)
-	if byRowid {
+	var bounds func(TableName) string
+	if len(m.UniqueKey) > 0 {
 		// The table may keep a column the new rows no longer have.
 		have, err := tableColumns(ctx, tx.tx, table)
 		if err != nil {
@@ -557,6 +558,9 @@ func (tx *Tx) materialize(ctx context.Context, table TableName, selectSQL string
 				byRowid = false
 			}
 		}
+		if bounds, err = tx.mergeKeyBounds(ctx, have, m.UniqueKey); err != nil {
+			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
+		}
 	}
 	if m.Trace != nil {
 		cols := strings.Join(data, ", ")
@@ -564,13 +568,13 @@ func (tx *Tx) materialize(ctx context.Context, table TableName, selectSQL string
 		switch {
 		case byRowid:
 			if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_lost AS SELECT rowid AS lb_rowid, "+cols+" FROM "+table.SQL()+
-				" WHERE EXISTS (SELECT 1 FROM temp.lb_checked AS lb_new WHERE "+sameKey(table, m.UniqueKey)+")"); err != nil {
+				" WHERE EXISTS (SELECT 1 FROM temp.lb_checked AS lb_new WHERE "+sameKey(table, m.UniqueKey)+")"+bounds(table)); err != nil {
 				return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
 			}
 			defer tx.tx.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS temp.lb_lost")
 			lost = "SELECT " + cols + " FROM temp.lb_lost"
 		case len(m.UniqueKey) > 0:
-			lost = "SELECT " + cols + " FROM " + table.SQL() + " WHERE EXISTS (SELECT 1 FROM temp.lb_checked AS lb_new WHERE " + sameKey(table, m.UniqueKey) + ")"
+			lost = "SELECT " + cols + " FROM " + table.SQL() + " WHERE EXISTS (SELECT 1 FROM temp.lb_checked AS lb_new WHERE " + sameKey(table, m.UniqueKey) + ")" + bounds(table)
 		case m.ReplaceWhere != "":
 			lost = "SELECT " + cols + " FROM " + table.SQL() + " WHERE " + m.ReplaceWhere
 		}
@@ -602,7 +606,7 @@ func (tx *Tx) materialize(ctx context.Context, table TableName, selectSQL string
 			// Nothing wrote the table since lb_lost was read from it.
 			stmts = append(stmts, "DELETE FROM "+t.SQL()+" WHERE rowid IN (SELECT lb_rowid FROM temp.lb_lost)")
 		case len(m.UniqueKey) > 0:
-			stmts = append(stmts, "DELETE FROM "+t.SQL()+" WHERE EXISTS (SELECT 1 FROM temp.lb_checked AS lb_new WHERE "+sameKey(t, m.UniqueKey)+")")
+			stmts = append(stmts, "DELETE FROM "+t.SQL()+" WHERE EXISTS (SELECT 1 FROM temp.lb_checked AS lb_new WHERE "+sameKey(t, m.UniqueKey)+")"+bounds(t))
 		case m.ReplaceWhere != "":
 			stmts = append(stmts, "DELETE FROM "+t.SQL()+" WHERE "+m.ReplaceWhere)
 		}
@@ -628,6 +632,64 @@ func (tx *Tx) materialize(ctx context.Context, table TableName, selectSQL string
 	}
 	n, err := tx.Count(ctx, table)
 	return n, out, err
+}
+
+// mergeKeyBounds is, for a merge by key, a condition each row of a table
+// (the model's or its quarantine) that shares a key with the new rows in
+// temp.lb_checked meets: each key column of an ordered type between the
+// new rows' least and greatest value. Beside sameKey it changes no
+// answer, but DuckDB's zone maps then skip the row groups whose keys lie
+// outside that range (a day's new events, whose ids follow the earlier
+// days': finding the rows they replace read all 1.5M of the sample's
+// silver.events, now about 2k). When a new key holds a NULL, which
+// sameKey matches with the table's NULL keys and no range holds, the
+// condition is empty. have are the table's columns. (A source check's
+// keyBounds bounds its old rows the same way, with constants.)
+func (tx *Tx) mergeKeyBounds(ctx context.Context, have []Column, key []string) (func(TableName) string, error) {
+	none := func(TableName) string { return "" }
+	var ordered, nulls []string
+	for _, k := range key {
+		i := slices.IndexFunc(have, func(c Column) bool { return strings.EqualFold(c.Name, k) })
+		if i >= 0 && orderedKeyType(have[i].Type) {
+			ordered = append(ordered, k)
+		}
+		nulls = append(nulls, QuoteIdent(k)+" IS NULL")
+	}
+	if len(ordered) == 0 {
+		return none, nil
+	}
+	var anyNull sql.NullBool
+	if err := tx.tx.QueryRowContext(ctx, "SELECT bool_or("+strings.Join(nulls, " OR ")+") FROM temp.lb_checked").Scan(&anyNull); err != nil {
+		return nil, err
+	}
+	if !anyNull.Valid || anyNull.Bool {
+		return none, nil
+	}
+	return func(t TableName) string {
+		var b strings.Builder
+		for _, k := range ordered {
+			c := QuoteIdent(k)
+			fmt.Fprintf(&b, " AND %s.%s BETWEEN (SELECT min(%s) FROM temp.lb_checked) AND (SELECT max(%s) FROM temp.lb_checked)", t.SQL(), c, c, c)
+		}
+		return b.String()
+	}, nil
+}
+
+// orderedKeyType says whether a key column of this DuckDB type is
+// bounded by mergeKeyBounds: integers, decimals, text, dates and times, UUIDs
+// (not floats, whose NaN orders apart, nor nested types).
+func orderedKeyType(typ string) bool {
+	t := strings.ToUpper(strings.TrimSpace(typ))
+	switch {
+	case strings.HasPrefix(t, "DECIMAL"), strings.HasPrefix(t, "TIMESTAMP"), strings.HasPrefix(t, "VARCHAR"):
+		return !strings.ContainsAny(t, "[]<>") && !strings.Contains(t, "STRUCT") && !strings.Contains(t, "MAP")
+	}
+	switch t {
+	case "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
+		"DATE", "TIME", "UUID":
+		return true
+	}
+	return false
 }
 
 // traceProjections asks a traced merge's Trace.Project for the columns
