@@ -122,3 +122,24 @@ func TestLoadHashesAFreshFile(t *testing.T) {
 		t.Errorf("once its stat was kept: %d files read, want 0", n)
 	}
 }
+
+// TestSettledStatWaitsATick: a stat is kept only once the file's times
+// lie a tick of its file system's clock behind the listing: 100 ms where
+// the times carry a fraction of a second (this file system's), never for
+// a listing within it.
+func TestSettledStatWaitsATick(t *testing.T) {
+	p := writeFile(t, t.TempDir(), "f.csv", "id\n1\n")
+	st, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ModTime().Nanosecond() == 0 {
+		t.Skip("this file system keeps whole seconds: its files settle after 2 s")
+	}
+	if s := settledStat(st, st.ModTime().Add(50*time.Millisecond)); s != "" {
+		t.Errorf("listed 50 ms after its write: stat %q, want none", s)
+	}
+	if s := settledStat(st, st.ModTime().Add(time.Second)); s == "" || !strings.Contains(s, " ") {
+		t.Errorf("listed 1 s after its write: no stat kept")
+	}
+}

@@ -10,9 +10,14 @@ import (
 )
 
 // fileStatSettle is how long after its last change a file's stat is
-// trusted to tell its content: a change within the same tick of a
-// file system's clock (up to 2 s on some) could leave the same times.
-const fileStatSettle = 2 * time.Second
+// trusted to tell its content: a change within the same tick of the
+// file system's clock could leave the same times. Times with a fraction
+// of a second come from a clock of a few milliseconds' tick (ext4, xfs,
+// tmpfs, APFS); whole seconds may be a coarse one (up to 2 s on FAT).
+const (
+	fileStatSettle       = 100 * time.Millisecond
+	fileStatSettleCoarse = 2 * time.Second
+)
 
 // settledStat is a file's size, modification and change times and inode,
 // as sys.ingested_files keeps them (file_stat) beside the content hash:
@@ -29,7 +34,11 @@ func settledStat(st fs.FileInfo, now time.Time) string {
 		return ""
 	}
 	mtime, ctime := statTimes(s)
-	limit := now.Add(-fileStatSettle).UnixNano()
+	settle := fileStatSettle
+	if mtime%int64(time.Second) == 0 && ctime%int64(time.Second) == 0 {
+		settle = fileStatSettleCoarse
+	}
+	limit := now.Add(-settle).UnixNano()
 	if mtime >= limit || ctime >= limit {
 		return ""
 	}
