@@ -36,16 +36,20 @@ const (
 
 // Event is one step of a run's progress.
 type Event struct {
-	Kind     EventKind     `json:"kind"`
-	RunID    string        `json:"run_id"`
-	Task     string        `json:"task,omitempty"`
-	TaskKind string        `json:"task_kind,omitempty"`
-	Index    int           `json:"index"`
-	Total    int           `json:"total"`
-	Rows     int64         `json:"rows,omitempty"`
-	Elapsed  time.Duration `json:"elapsed,omitempty"`
-	Detail   string        `json:"detail,omitempty"`
-	Err      error         `json:"-"`
+	Kind     EventKind `json:"kind"`
+	RunID    string    `json:"run_id"`
+	Task     string    `json:"task,omitempty"`
+	TaskKind string    `json:"task_kind,omitempty"`
+	// Index is the task's place in the order the run started (or
+	// skipped) its tasks, 1 for the first: the scheduler starts them
+	// longest path first, not in the plan's order. Total is the tasks of
+	// the run.
+	Index   int           `json:"index"`
+	Total   int           `json:"total"`
+	Rows    int64         `json:"rows,omitempty"`
+	Elapsed time.Duration `json:"elapsed,omitempty"`
+	Detail  string        `json:"detail,omitempty"`
+	Err     error         `json:"-"`
 }
 
 // RunOptions configures Run.
@@ -292,6 +296,9 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 		failed
 	)
 	state := make([]int, len(tasks))
+	// seq is each task's place in the order tasks started or were
+	// skipped (Event.Index); begun counts them.
+	seq, begun := make([]int, len(tasks)), 0
 	results := make([]lakehouse.TaskRun, len(tasks))
 	var errs []error
 	type outcome struct {
@@ -343,7 +350,7 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 						ready = false
 					}
 				}
-				ev := Event{RunID: res.RunID, Task: t.key, TaskKind: t.kind, Index: i + 1, Total: len(tasks)}
+				ev := Event{RunID: res.RunID, Task: t.key, TaskKind: t.kind, Total: len(tasks)}
 				if blocked || (ready && ctx.Err() != nil) {
 					state[i] = failed
 					finished++
@@ -356,7 +363,9 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 					results[i] = lakehouse.TaskRun{RunID: res.RunID, TaskKey: t.key, Kind: t.kind, TargetTable: tableString(t.table),
 						StartedAt: now, EndedAt: now, Status: "skipped", Detail: why}
 					lh.RecordTaskRun(context.WithoutCancel(ctx), results[i])
-					ev.Kind, ev.Detail = TaskSkipped, why
+					begun++
+					seq[i] = begun
+					ev.Kind, ev.Detail, ev.Index = TaskSkipped, why, seq[i]
 					emit(ev)
 					continue
 				}
@@ -379,7 +388,9 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 				active++
 				using += need[i]
 				changed = true
-				ev.Kind = TaskStarted
+				begun++
+				seq[i] = begun
+				ev.Kind, ev.Index = TaskStarted, seq[i]
 				emit(ev)
 				go func(i int, t task) {
 					tr, err := runTask(ctx, lh, opts.Job, res.RunID, opts.Principal, t)
@@ -400,7 +411,7 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 		using -= need[o.i]
 		finished++
 		tr := results[o.i]
-		ev := Event{RunID: res.RunID, Task: tasks[o.i].key, TaskKind: tasks[o.i].kind, Index: o.i + 1, Total: len(tasks),
+		ev := Event{RunID: res.RunID, Task: tasks[o.i].key, TaskKind: tasks[o.i].kind, Index: seq[o.i], Total: len(tasks),
 			Rows: tr.RowsWritten, Elapsed: tr.EndedAt.Sub(tr.StartedAt), Detail: tr.Detail}
 		if tr.Error != "" {
 			ev.Detail = tr.Error

@@ -125,14 +125,27 @@ func TestRunStartsTheLongestPathFirst(t *testing.T) {
 		t.Fatalf("the longest path starts with %s, want the visits' ingestion", want[0])
 	}
 	var got []string
+	var index []int
+	finished := map[string]int{}
 	if _, err := p.Run(ctx, lh, RunOptions{Target: "dev", Parallel: 1, Progress: func(e Event) {
-		if e.Kind == TaskStarted {
+		switch e.Kind {
+		case TaskStarted:
 			got = append(got, e.Task)
+			index = append(index, e.Index)
+		case TaskFinished:
+			finished[e.Task] = e.Index
 		}
 	}}); err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("the run started %v, want %v", got, want)
+	}
+	// The progress numbers tasks as they start ([1/N], [2/N], ...), not
+	// by their place in the plan, and a task ends under its number.
+	for i, n := range index {
+		if n != i+1 || finished[got[i]] != n {
+			t.Errorf("the %d. task started, %s, was numbered %d and finished as %d; want %d", i+1, got[i], n, finished[got[i]], i+1)
+		}
 	}
 }
