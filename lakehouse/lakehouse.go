@@ -74,6 +74,10 @@ type Lakehouse struct {
 	// memoryLimit and threads are DuckDB's settings, set at Open.
 	memoryLimit int64
 	threads     int
+	// threadsMu guards usedThreads, the threads DuckDB uses now (see
+	// UseThreads).
+	threadsMu   sync.Mutex
+	usedThreads int
 	// auditMu orders this process's appends to sys.audit's chain (and
 	// to sys.query_history, numbered in order: see RecordQuery);
 	// readerHead is the head of sys.audit in a read-only session, read

@@ -282,6 +282,9 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 		return nil, err
 	}
 	emit(Event{Kind: RunStarted, RunID: res.RunID, Total: len(tasks)})
+	// DuckDB's threads are shared among what runs side by side (see
+	// shareThreads), and are all the lakehouse's again after the run.
+	defer lh.UseThreads(context.WithoutCancel(ctx), lh.Threads())
 
 	// The DAG: a task is ready when all it depends on succeeded, skipped
 	// when one of them failed or was skipped.
@@ -406,6 +409,7 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 			post.stop()
 			return nil, fmt.Errorf("pipeline: job %s: tasks wait on each other in a cycle; run `lakebench bundle validate`", opts.Job)
 		}
+		shareThreads(ctx, lh, active)
 		o := <-done
 		active--
 		using -= need[o.i]
@@ -427,6 +431,8 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 		emit(ev)
 	}
 	res.Tasks = results
+	// The monitors and the health run side by side.
+	shareThreads(ctx, lh, 2)
 	// Then the monitors (profiles, drift) and the tables' health
 	// (freshness, completeness) on what the run left, before the alerts,
 	// which may read them, unless they started beside the last tasks.
@@ -465,6 +471,27 @@ func (p *Project) Run(ctx context.Context, lh *lakehouse.Lakehouse, opts RunOpti
 	emit(Event{Kind: RunFinished, RunID: res.RunID, Total: len(tasks), Elapsed: res.EndedAt.Sub(start), Err: runErr})
 	return res, runErr
 }
+
+// shareThreads gives each of the n statements that run side by side (a
+// run's tasks, its steps after them) its share of DuckDB's threads: on
+// the sample's 2 cores, two tasks each on 1 thread, a task alone on 2. It
+// is set when the scheduler waits, so a task that ends as another starts
+// changes nothing.
+func shareThreads(ctx context.Context, lh *lakehouse.Lakehouse, n int) {
+	if n < 1 {
+		return
+	}
+	t := lh.Threads()
+	share := (t + n - 1) / n
+	if threadsHook != nil {
+		threadsHook(n, share)
+	}
+	lh.UseThreads(context.WithoutCancel(ctx), share)
+}
+
+// threadsHook, when set (by tests), is told of each share of DuckDB's
+// threads shareThreads sets: how many run side by side, and the threads.
+var threadsHook func(side, threads int)
 
 // hasAlertsTask says whether job has a task of type alerts.
 func (p *Project) hasAlertsTask(job string) bool {
