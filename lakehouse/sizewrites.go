@@ -61,3 +61,42 @@ func txWroteTables(conn interface {
 	})
 	return wrote
 }
+
+// storedSizes are every table's rows as duckdb_tables() listed them at
+// a count of writes that is still the lakehouse's.
+type storedSizes map[TableName]int64
+
+// sizesUnwritten are the sizes catalogSizes holds, if no commit that may
+// have written a table came after their read and no statement of the
+// transaction may have written one: each table's size is then what
+// DuckDB estimates in the transaction. nil otherwise.
+func (tx *Tx) sizesUnwritten() storedSizes {
+	if txWroteTables(tx.conn) {
+		return nil
+	}
+	c := &tx.lh.sizes
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rows == nil || c.at != tx.lh.writes.Load() {
+		return nil
+	}
+	return c.rows
+}
+
+// stored is the size of t as storedSizesSQL gives it: a table's own
+// (outside the <schema>_data schemas), a view's the table storing its
+// rows'; ok is false for anything else, or a table not listed.
+func (s storedSizes) stored(t TableName, rels map[TableName]byte) (int64, bool) {
+	if strings.HasSuffix(t.Schema, "_data") || strings.HasPrefix(t.Name, StagePrefix) {
+		return 0, false
+	}
+	switch rels[t] {
+	case relTable:
+		n, ok := s[t]
+		return n, ok
+	case relView:
+		n, ok := s[storeTable(t)]
+		return n, ok
+	}
+	return 0, false
+}
