@@ -78,6 +78,9 @@ type cleanConn struct {
 	// current_database() names ran on it, one of the open
 	// transaction's statements may have changed the catalog.
 	catalogTainted, txCatalogChanges bool
+	// txWrites says a statement of the open transaction may have
+	// changed the rows of a table of the database (see mayWriteTables).
+	txWrites bool
 }
 
 func (c *cleanConn) Close() error {

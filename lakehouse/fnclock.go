@@ -240,6 +240,7 @@ var statementsRun atomic.Int64
 // may change functions.
 func (c *cleanConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
 	statementsRun.Add(1)
+	c.tablesMayChange(q)
 	defer c.functionsMayChange(q)()
 	defer c.catalogMayChange(q)()
 	defer noteStatement(q, now())
@@ -249,6 +250,7 @@ func (c *cleanConn) ExecContext(ctx context.Context, q string, args []driver.Nam
 // QueryContext is ExecContext for a statement with rows.
 func (c *cleanConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
 	statementsRun.Add(1)
+	c.tablesMayChange(q)
 	defer c.functionsMayChange(q)()
 	defer c.catalogMayChange(q)()
 	defer noteStatement(q, now())
@@ -259,6 +261,7 @@ func (c *cleanConn) QueryContext(ctx context.Context, q string, args []driver.Na
 // (the catalog) keeps functionClock (catalogClock) moved until it is
 // closed (or, in a transaction, until the transaction ends).
 func (c *cleanConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
+	c.tablesMayChange(q)
 	fnEnded, catEnded := c.functionsMayChange(q), c.catalogMayChange(q)
 	ended := func() { fnEnded(); catEnded() }
 	s, err := c.Conn.PrepareContext(ctx, q)
@@ -279,7 +282,7 @@ func (c *cleanConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.
 	if err != nil {
 		return nil, err
 	}
-	c.inTx = true
+	c.inTx, c.txWrites = true, false
 	return &cleanTx{Tx: tx, c: c}, nil
 }
 

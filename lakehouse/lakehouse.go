@@ -133,11 +133,15 @@ type Lakehouse struct {
 	sizesMu sync.Mutex
 	unsized map[TableName]bool
 	// writes counts what may have changed a table's size since: each
-	// commit of a transaction, once done, and each statement written
-	// outside one (Exec, a test's rows); sizes holds every table's size
-	// read at one count (see catalogSizes).
-	writes atomic.Uint64
-	sizes  sizeCache
+	// commit of a transaction that may have changed a table's rows
+	// outside sys (see mayWriteTables), once done, and each statement
+	// written outside one (Exec, a test's rows); commitsDone counts every
+	// commit, once done (a table of sys's size may have changed); sizes
+	// holds every table's size read at one count of each (see
+	// catalogSizes).
+	writes      atomic.Uint64
+	commitsDone atomic.Uint64
+	sizes       sizeCache
 	// commits counts the commits of this lakehouse's transactions, each
 	// counted before DuckDB makes it visible: a Stage is current while
 	// no transaction but its own has committed since it began.

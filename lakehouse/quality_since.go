@@ -54,6 +54,9 @@ type SourceCheck struct {
 	// Why is why a check that could not be incremental was made in full
 	// ("" when it was incremental or never could be).
 	Why string
+	// unchanged says the check found no file loaded since the last one,
+	// with its state intact: the state it would write is the one there.
+	unchanged bool
 }
 
 // CheckSource counts the failures of warn rules on an ingested (bronze)
@@ -89,8 +92,13 @@ func (tx *Tx) CheckSource(ctx context.Context, table TableName, rules []Rule, ru
 		}
 		res = SourceCheck{Outcomes: out, Why: why}
 	}
-	if err := tx.recordCheckState(ctx, table, fp, res.Outcomes, run); err != nil {
-		return SourceCheck{}, wrap(err)
+	// A check that found no new file leaves its state as it is: the state
+	// it would write (its fingerprint, counts, files and their digest) is
+	// the one its last check wrote, which it just read intact.
+	if !res.unchanged {
+		if err := tx.recordCheckState(ctx, table, fp, res.Outcomes, run); err != nil {
+			return SourceCheck{}, wrap(err)
+		}
 	}
 	return res, nil
 }
@@ -132,42 +140,57 @@ func (tx *Tx) checkSince(ctx context.Context, table TableName, rules []Rule, run
 	}
 	// No statement of lakebench writes sys, but the file is the user's:
 	// state edited there (a file recorded as checked, so its rows would
-	// be skipped; counts) does not match the digest its check kept.
-	var intact bool
-	if err := tx.tx.QueryRowContext(ctx, "SELECT bool_and(files IS NOT NULL AND files = ("+checkStateDigest+")) FROM sys.check_state WHERE table_name = ?",
-		table.String(), model, table.String()).Scan(&intact); err != nil {
-		return SourceCheck{}, "", err
-	}
-	if !intact {
-		return SourceCheck{}, "its state (sys.check_state, sys.model_files) is not the one its last check wrote", nil
-	}
+	// be skipped; counts) does not match the digest its check kept. That,
+	// the checked files since removed or reloaded, and the files loaded
+	// since (with their ids) are read in one statement.
+	var intact sql.NullBool
 	var lost int64
-	if err := tx.tx.QueryRowContext(ctx, `SELECT count(*) FROM sys.model_files AS m
-		WHERE m.model = ? AND NOT EXISTS (SELECT 1 FROM sys.ingested_files AS f WHERE f.table_name = m.table_name AND f.file_id = m.file_id)`,
-		model).Scan(&lost); err != nil {
+	var news any
+	if err := tx.tx.QueryRowContext(ctx, `SELECT
+		(SELECT bool_and(files IS NOT NULL AND files = (`+checkStateDigest+`)) FROM sys.check_state WHERE table_name = ?),
+		(SELECT count(*) FROM sys.model_files AS m
+			WHERE m.model = ? AND NOT EXISTS (SELECT 1 FROM sys.ingested_files AS f WHERE f.table_name = m.table_name AND f.file_id = m.file_id)),
+		(SELECT coalesce(list([path, file_id::VARCHAR] ORDER BY path), []) FROM sys.ingested_files WHERE table_name = ?
+			AND file_id NOT IN (SELECT file_id FROM sys.model_files WHERE model = ? AND table_name = ?))`,
+		table.String(), model, table.String(), model, table.String(), model, table.String()).Scan(&intact, &lost, &news); err != nil {
 		return SourceCheck{}, "", err
+	}
+	if !intact.Bool {
+		return SourceCheck{}, "its state (sys.check_state, sys.model_files) is not the one its last check wrote", nil
 	}
 	if lost > 0 {
 		return SourceCheck{}, fmt.Sprintf("%d checked files were removed or reloaded", lost), nil
 	}
 	var paths, ids []string
-	prows, err := tx.tx.QueryContext(ctx, `SELECT path, file_id::VARCHAR FROM sys.ingested_files WHERE table_name = ?
-		AND file_id NOT IN (SELECT file_id FROM sys.model_files WHERE model = ? AND table_name = ?) ORDER BY path`,
-		table.String(), model, table.String())
-	if err != nil {
-		return SourceCheck{}, "", err
-	}
-	for prows.Next() {
-		var p, id string
-		if err := prows.Scan(&p, &id); err != nil {
-			prows.Close()
-			return SourceCheck{}, "", err
+	list, _ := news.([]any)
+	for _, e := range list {
+		pair, ok := e.([]any)
+		if !ok || len(pair) != 2 {
+			return SourceCheck{}, "", fmt.Errorf("new files of %s: unexpected %T", table, e)
+		}
+		p, ok1 := pair[0].(string)
+		id, ok2 := pair[1].(string)
+		if !ok1 || !ok2 {
+			return SourceCheck{}, "", fmt.Errorf("new files of %s: unexpected %v", table, pair)
 		}
 		paths, ids = append(paths, p), append(ids, id)
 	}
-	prows.Close()
-	if err := prows.Err(); err != nil {
-		return SourceCheck{}, "", err
+	if len(paths) == 0 {
+		// No file loaded since: the table must hold exactly the checked
+		// rows, and the counts stand (the state is left as it is, see
+		// CheckSource).
+		var total int64
+		if err := tx.tx.QueryRowContext(ctx, "SELECT count(*) FROM "+table.SQL()).Scan(&total); err != nil {
+			return SourceCheck{}, "", err
+		}
+		if total != checked {
+			return SourceCheck{}, fmt.Sprintf("the table holds %d rows, not the %d checked plus the 0 of new files", total, checked), nil
+		}
+		res := SourceCheck{Incremental: true, Outcomes: make([]RuleOutcome, len(rules)), unchanged: true}
+		for i, r := range rules {
+			res.Outcomes[i] = RuleOutcome{Rule: r, RowsChecked: total, RowsFailed: prev[i]}
+		}
+		return res, "", nil
 	}
 	// The new files' rows, read once (a day's batch is small).
 	if _, err := tx.tx.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE lb_new AS SELECT * FROM "+StreamFilter(table, paths)); err != nil {

@@ -2,6 +2,7 @@ package lakehouse
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -80,5 +81,83 @@ func TestCheckSourceMatchesFullCheck(t *testing.T) {
 		check(r.Name+" first", []Rule{r}, false, "")
 		ingestText(t, lh, r.Name+".csv", "id,k,amount\n8,1,200\n", "s")
 		check(r.Name+" then", []Rule{r}, false, r.Name)
+	}
+}
+
+// TestCheckSourceWithNoNewFile: a source's check with no file loaded
+// since the last one (a daily run with nothing new) gives a full check's
+// counts, reads its state in one statement besides the table's count,
+// makes no temporary table and leaves the state its last check wrote as
+// it is (the run that wrote it still named in sys.check_state), which
+// the next check, with a new file, still finds intact. Before, it read
+// its state in three statements, copied no rows into a temporary table
+// and wrote the same state again: 17 statements against 7 here (25
+// against 23 with a new file, whose state is read in one statement too).
+func TestCheckSourceWithNoNewFile(t *testing.T) {
+	ctx := context.Background()
+	lh := openTemp(t)
+	table := TableName{"bronze", "s"}
+	rules := []Rule{
+		{Name: "big", Criticality: "warn", Scope: ScopeRow, Fail: "amount > 100"},
+		{Name: "id_unique", Criticality: "warn", Scope: ScopeKey, Key: []string{"id"},
+			Fail: `"id" IS NOT NULL AND count(*) OVER (PARTITION BY "id") > 1`},
+	}
+	check := func(step string, wantIncremental bool) int64 {
+		t.Helper()
+		tx, err := lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		var got SourceCheck
+		n := statementsOf(t, func() {
+			if got, err = tx.CheckSource(ctx, table, rules, QualityRun{RunID: step}, false); err != nil {
+				t.Fatalf("%s: %v", step, err)
+			}
+		})
+		want, err := tx.ApplyQuality(ctx, table, rules, QualityRun{RunID: step})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Incremental != wantIncremental {
+			t.Errorf("%s: incremental %v (%q), want %v", step, got.Incremental, got.Why, wantIncremental)
+		}
+		for i := range want {
+			if got.Outcomes[i].RowsChecked != want[i].RowsChecked || got.Outcomes[i].RowsFailed != want[i].RowsFailed {
+				t.Errorf("%s: %s checked %d and failed %d, a full check %d and %d", step, rules[i].Name,
+					got.Outcomes[i].RowsChecked, got.Outcomes[i].RowsFailed, want[i].RowsChecked, want[i].RowsFailed)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	stateRun := func() string {
+		t.Helper()
+		res, err := lh.Query(ctx, "SELECT string_agg(DISTINCT run_id, ',') FROM sys.check_state WHERE table_name = 'bronze.s'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(res.Rows[0][0])
+	}
+	ingestText(t, lh, "day1.csv", "id,amount\n1,5\n2,500\n2,7\n", "s")
+	check("first", false)
+	ingestText(t, lh, "day2.csv", "id,amount\n3,200\n1,1\n", "s")
+	withFile := check("new file", true)
+	for _, step := range []string{"nothing new", "nothing new again"} {
+		n := check(step, true)
+		if got := stateRun(); got != "new file" {
+			t.Errorf("%s: sys.check_state names run %q: the state was written again, want the one run %q wrote", step, got, "new file")
+		}
+		if n > withFile-12 {
+			t.Errorf("%s: %d statements, against %d with a new file: want at least 12 fewer", step, n, withFile)
+		}
+		t.Logf("%s: %d statements (with a new file: %d)", step, n, withFile)
+	}
+	ingestText(t, lh, "day3.csv", "id,amount\n3,1\n4,101\n", "s")
+	check("after nothing new", true)
+	if got := stateRun(); got != "after nothing new" {
+		t.Errorf("sys.check_state names run %q, want %q", got, "after nothing new")
 	}
 }

@@ -93,8 +93,12 @@ func (tx *Tx) Commit() error {
 		return err
 	}
 	tx.lh.commits.Add(1)
+	wrote := txWroteTables(tx.conn)
 	err := tx.tx.Commit()
-	tx.lh.writes.Add(1)
+	if wrote {
+		tx.lh.writes.Add(1)
+	}
+	tx.lh.commitsDone.Add(1)
 	tx.conn.Close()
 	tx.lh.afterCommit()
 	tx.ended()
@@ -157,8 +161,12 @@ func (tx *Tx) CommitAudited(ctx context.Context, e AuditEvent) error {
 		head = next
 	}
 	lh.commits.Add(1)
+	wrote := txWroteTables(tx.conn)
 	err = tx.tx.Commit()
-	lh.writes.Add(1)
+	if wrote {
+		lh.writes.Add(1)
+	}
+	lh.commitsDone.Add(1)
 	tx.conn.Close()
 	tx.ended()
 	lh.afterCommit()

@@ -699,9 +699,9 @@ func (lh *Lakehouse) CatalogScanSize(ctx context.Context, tables []TableName) (r
 // sizeCache is every table's rows as duckdb_tables() listed them, and
 // the count of writes (Lakehouse.writes) they were read at.
 type sizeCache struct {
-	mu   sync.Mutex
-	at   uint64
-	rows map[TableName]int64
+	mu      sync.Mutex
+	at, all uint64
+	rows    map[TableName]int64
 }
 
 // catalogSizes is the size of each of tables (a view: of the table that
@@ -710,19 +710,23 @@ type sizeCache struct {
 // until a write may have changed them: a transaction's commit, or a
 // statement outside one (see Lakehouse.writes; the count is taken before
 // the read, so a write that lands during it makes the next call read
-// again); and its row width, from its columns in the lakehouse's
-// catalog, kept until a statement may change it (see catalogClock).
+// again); a commit whose statements wrote only tables of sys (see
+// mayWriteTables) leaves them, but for the tables of sys; and its row
+// width, from its columns in the lakehouse's catalog, kept until a
+// statement may change it (see catalogClock).
 func (lh *Lakehouse) catalogSizes(ctx context.Context, tables []TableName) ([]tableSize, error) {
 	lh.sizes.mu.Lock()
 	defer lh.sizes.mu.Unlock()
 	c := &lh.sizes
-	if at := lh.writes.Load(); c.rows == nil || c.at != at {
+	at, all := lh.writes.Load(), lh.commitsDone.Load()
+	sys := slices.ContainsFunc(tables, func(t TableName) bool { return strings.EqualFold(t.Schema, "sys") })
+	if c.rows == nil || c.at != at || (sys && c.all != all) {
 		sizeSnapshots.Add(1)
 		rows, err := estimatedRows(ctx, lh.db)
 		if err != nil {
 			return nil, err
 		}
-		c.at, c.rows = at, rows
+		c.at, c.all, c.rows = at, all, rows
 	}
 	var snap *catalogSnap
 	out := make([]tableSize, len(tables))
