@@ -87,10 +87,24 @@ func BenchmarkPostSteps(b *testing.B) {
 		b.StartTimer()
 		var line []string
 		var total time.Duration
+		var statements []int
 		measure := func(name string, do func()) {
+			stop := lakehouse.StartStatementProfile()
 			cpu0 := processCPU()
 			do()
 			cpu := processCPU() - cpu0
+			stats := stop()
+			n := 0
+			for _, s := range stats {
+				n += s.Count
+			}
+			statements = append(statements, n)
+			if i == 0 && testing.Verbose() {
+				b.Logf("%s: %d statements", name, n)
+				for _, s := range stats {
+					b.Logf("  %s: stmt %3d %7.1fms  %.150s", name, s.Count, float64(s.Total.Microseconds())/1000, s.SQL)
+				}
+			}
 			if i == 0 {
 				names = append(names, name)
 			}
@@ -98,7 +112,6 @@ func BenchmarkPostSteps(b *testing.B) {
 			total += cpu
 			line = append(line, fmt.Sprintf("%s %.3f", name, cpu.Seconds()))
 		}
-		stop := lakehouse.StartStatementProfile()
 		for _, name := range sortedKeys(full.Resources.QualityMonitors) {
 			m := full.Resources.QualityMonitors[name]
 			if !m.Profile && !m.Drift {
@@ -111,10 +124,9 @@ func BenchmarkPostSteps(b *testing.B) {
 			})
 		}
 		measure("alerts", func() { full.earlyAlerts(ctx, lh, principal, nil) })
-		stats := stop()
 		n := 0
-		for _, s := range stats {
-			n += s.Count
+		for _, s := range statements {
+			n += s
 		}
 		steps["total"] = append(steps["total"], total)
 		b.Logf("iteration %d: %d statements, %.3f cpu-s: %s", i, n, total.Seconds(), strings.Join(line, ", "))
