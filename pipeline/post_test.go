@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -204,7 +205,12 @@ func TestSampleMonitorsAndAlertsMatchFromScratch(t *testing.T) {
 	lh := openFor(t, p)
 	prev := map[string][]lakehouse.ColumnProfile{}
 	unchanged := map[string]bool{}
-	profileHook = func(table string, o lakehouse.ProfileOptions) { unchanged[table] = o.Unchanged }
+	var mu sync.Mutex // monitors run side by side
+	profileHook = func(table string, o lakehouse.ProfileOptions) {
+		mu.Lock()
+		defer mu.Unlock()
+		unchanged[table] = o.Unchanged
+	}
 	t.Cleanup(func() { profileHook = nil })
 	for day := range 9 {
 		opts := RunOptions{}
