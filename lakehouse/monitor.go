@@ -49,6 +49,14 @@ type ProfileOptions struct {
 	// of a scan for the digest first. A guess only: a profile whose digest
 	// is Previous's is still Previous's, whichever way it was read.
 	LikelyChanged bool
+	// Unchanged (with Previous) is the caller's word that the table's
+	// rows are the ones Previous was profiled from (its stamp now is the
+	// one recorded with Previous, which a write beside the builds
+	// forgets): every window of Previous profiled as this profile would
+	// be (the same columns and Config, see profileSignature) is taken
+	// from it without reading a row. A granularity Previous has no
+	// window of, or one of another signature, is read as without it.
+	Unchanged bool
 	// Config is what else the caller derives from a window's profile (a
 	// monitor's drift settings): part of the digests, so a change of it
 	// profiles every window again.
@@ -495,22 +503,25 @@ func (tx *Tx) ProfileStamp(ctx context.Context, table, runID string) (string, er
 // time series of t on column, whose previous profile runID recorded: the
 // first time its last build replaced (BuildRecord.From), when that build
 // was an incremental_by_time build on column that started from the table
-// the profile was read from (its stamp then); "" otherwise.
-func (tx *Tx) UnchangedBefore(ctx context.Context, t TableName, column, runID string) (string, error) {
-	var since, col, from, stamp sql.NullString
-	err := tx.tx.QueryRowContext(ctx, `SELECT b.since, b.time_column, b.replaced_from, s.stamp
+// the profile was read from (its stamp then); "" otherwise. was is that
+// stamp (ProfileStamp), "" when t's model has no build or the profile
+// none: the caller compares it with the table's stamp now, which tells an
+// unchanged table (ProfileOptions.Unchanged) in the same statement.
+func (tx *Tx) UnchangedBefore(ctx context.Context, t TableName, column, runID string) (from, was string, err error) {
+	var since, col, rfrom, stamp sql.NullString
+	err = tx.tx.QueryRowContext(ctx, `SELECT b.since, b.time_column, b.replaced_from, s.stamp
 		FROM sys.model_builds AS b JOIN sys.profile_stamps AS s ON s.table_name = b.model
-		WHERE b.model = ? AND s.run_id = ?`, t.String(), runID).Scan(&since, &col, &from, &stamp)
+		WHERE b.model = ? AND s.run_id = ?`, t.String(), runID).Scan(&since, &col, &rfrom, &stamp)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+		return "", "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("lakehouse: the last build of %s: %w", t, queryError(ctx, err))
+		return "", "", fmt.Errorf("lakehouse: the last build of %s: %w", t, queryError(ctx, err))
 	}
-	if since.String == "" || from.String == "" || since.String != stamp.String || !strings.EqualFold(col.String, column) {
-		return "", nil
+	if since.String == "" || rfrom.String == "" || since.String != stamp.String || !strings.EqualFold(col.String, column) {
+		return "", stamp.String, nil
 	}
-	return from.String, nil
+	return rfrom.String, stamp.String, nil
 }
 
 func latestProfiles(ctx context.Context, e execer, table, notRun string) ([]ColumnProfile, error) {

@@ -173,7 +173,7 @@ func profileOn(ctx context.Context, e execer, t TableName, opts ProfileOptions, 
 		data = append(data, "0")
 	}
 	pw := profileWindow{t: t, cols: cols, typ: typ, hash: "hash(" + strings.Join(data, ", ") + ")", samples: opts.Samples, now: now,
-		sig: profileSignature(cols, opts.Samples, opts.Config), likelyChanged: opts.LikelyChanged}
+		sig: profileSignature(cols, opts.Samples, opts.Config), likelyChanged: opts.LikelyChanged, unchanged: opts.Unchanged}
 	previous := previousWindows(opts.Previous, typ)
 	var out []ColumnProfile
 	switch typ {
@@ -291,6 +291,32 @@ type profileWindow struct {
 	// likelyChanged: a snapshot's digest is read by its profile's scan,
 	// not by a scan of its own first (ProfileOptions.LikelyChanged).
 	likelyChanged bool
+	// unchanged: the table's rows are previous's (ProfileOptions.Unchanged).
+	unchanged bool
+}
+
+// ofThisProfile reports whether the windows ps, each a window's profiles
+// with its ':table' row first, were all profiled as pw profiles (their
+// digests carry pw's signature): only such a window may be taken without
+// reading its rows, since one of other columns or another Config is
+// another profile of the same rows.
+func (pw profileWindow) ofThisProfile(ps map[time.Time][]ColumnProfile) bool {
+	for _, p := range ps {
+		if !strings.HasPrefix(p[0].Digest, pw.sig+":") {
+			return false
+		}
+	}
+	return true
+}
+
+// kept is p, a window of the previous profile taken as this run's:
+// computed now.
+func (pw profileWindow) kept(p []ColumnProfile) []ColumnProfile {
+	p = slices.Clone(p)
+	for i := range p {
+		p[i].ComputedAt = pw.now
+	}
+	return p
 }
 
 // profileSignature identifies what a profile computes, for its digests:
@@ -341,7 +367,14 @@ func (pw profileWindow) profile(ctx context.Context, e execer) ([]ColumnProfile,
 		src += " WHERE lb_w IS NOT NULL"
 	}
 	kept := map[time.Time][]ColumnProfile{}
-	if len(pw.previous) > 0 && gran != "" && pw.unchangedBefore != "" {
+	if len(pw.previous) > 0 && pw.unchanged && pw.ofThisProfile(pw.previous) {
+		// The rows profiled before: every window is previous's.
+		for start, p := range pw.previous {
+			kept[start] = pw.kept(p)
+		}
+		return mergeWindows(nil, kept), nil
+	}
+	if len(pw.previous) > 0 && gran != "" && pw.unchangedBefore != "" && pw.ofThisProfile(pw.previous) {
 		var first sql.NullTime
 		if err := e.QueryRowContext(ctx, "SELECT "+pw.unchangedBefore).Scan(&first); err != nil {
 			return nil, fmt.Errorf("lakehouse: profile %s: the first window that can have changed: %w", t, queryError(ctx, err))
@@ -349,11 +382,7 @@ func (pw profileWindow) profile(ctx context.Context, e execer) ([]ColumnProfile,
 		if first.Valid {
 			for start, p := range pw.previous {
 				if start.Before(first.Time) {
-					p = slices.Clone(p)
-					for i := range p {
-						p[i].ComputedAt = now
-					}
-					kept[start] = p
+					kept[start] = pw.kept(p)
 				}
 			}
 			src += " AND lb_w >= " + timestampLiteral(first.Time) + pw.lowerBound(first.Time)

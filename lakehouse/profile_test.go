@@ -561,7 +561,7 @@ func testProfileReadsOnlyReplacedWindows(t *testing.T, day string) {
 		{"other", "run1", ""},
 		{"day", "run0", ""},
 	} {
-		if got, err := tx.UnchangedBefore(ctx, table, c.column, c.run); err != nil || got != c.want {
+		if got, _, err := tx.UnchangedBefore(ctx, table, c.column, c.run); err != nil || got != c.want {
 			t.Errorf("UnchangedBefore(%s, %s) = %q, %v; want %q", c.column, c.run, got, err, c.want)
 		}
 	}
@@ -756,4 +756,99 @@ func TestProfileQuantilesAsOfTheCast(t *testing.T) {
 	if windows != 5 {
 		t.Errorf("%d windows, want 5", windows)
 	}
+}
+
+// TestProfileUnchangedReadsNoRows: with the caller's word that the table
+// is the one the previous profile read (Unchanged), every window of that
+// profile is taken from it and no row is read (a row changed beside, which
+// lakebench's stamps would have caught, stays unseen), for a snapshot and
+// for each granularity of a time series. A window profiled otherwise
+// (other columns, another Config), or a granularity the previous profile
+// lacks, is read, as it is after an incremental build (UnchangedBefore):
+// a profile of other columns taken as this one's was wrong.
+func TestProfileUnchangedReadsNoRows(t *testing.T) {
+	ctx := context.Background()
+	lh := openColumnsTarget(t, `CREATE TABLE silver.sales AS
+		SELECT DATE '2026-01-05' + (range % 9)::INTEGER AS day, (hash(range) % 1000) / 10.0 AS price,
+			['a', 'b', 'c'][(hash(range * 7) % 3)::INTEGER + 1] AS cat, range AS id FROM range(6000)`)
+	table := TableName{Schema: "silver", Name: "sales"}
+	profile := func(o ProfileOptions) []ColumnProfile {
+		t.Helper()
+		ps, err := lh.ProfileTable(ctx, table, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
+	snapshot := ProfileOptions{Samples: true, Config: "a"}
+	series := ProfileOptions{Type: TimeSeries, TimestampColumn: "day", Granularities: []string{"1 day", "1 week"}, Samples: true, Config: "a"}
+	marked := func(o ProfileOptions) []ColumnProfile {
+		ps := profile(o)
+		for i := range ps {
+			ps[i].Note = "from the previous profile"
+		}
+		return ps
+	}
+	prevSnapshot, prevSeries := marked(snapshot), marked(series)
+	// Beside lakebench, which would forget the stamps (lh.Exec).
+	if _, err := lh.db.ExecContext(ctx, "UPDATE silver.sales SET price = -1 WHERE id = 0"); err != nil {
+		t.Fatal(err)
+	}
+	check := func(name string, o ProfileOptions, keptWant func(ColumnProfile) bool) {
+		t.Helper()
+		scratch := o
+		scratch.Previous, scratch.Unchanged, scratch.UnchangedBefore = nil, false, ""
+		got, all := profile(o), profile(scratch)
+		if len(got) != len(all) {
+			t.Fatalf("%s: %d profiles, want %d", name, len(got), len(all))
+		}
+		byWindow := map[string]ColumnProfile{}
+		for _, p := range o.Previous {
+			byWindow[p.Granularity+p.WindowStart.String()+p.ColumnName] = p
+		}
+		for i := range got {
+			g, w := got[i], all[i]
+			keep := keptWant(g)
+			if kept := g.Note != ""; kept != keep {
+				t.Errorf("%s: window %s %s column %s taken from the previous profile: %v, want %v", name, g.Granularity, g.WindowStart.Format(time.DateOnly), g.ColumnName, kept, keep)
+				continue
+			}
+			if keep {
+				w = byWindow[g.Granularity+g.WindowStart.String()+g.ColumnName]
+				g.Note, w.Note = "", ""
+			} else {
+				g.Sample, g.ValueCounts, w.Sample, w.ValueCounts = nil, nil, nil, nil
+			}
+			g.ComputedAt, w.ComputedAt = time.Time{}, time.Time{}
+			if !profilesEqual(g, w) {
+				t.Errorf("%s: window %s %s column %s:\n%+v\nwant\n%+v", name, g.Granularity, g.WindowStart.Format(time.DateOnly), g.ColumnName, g, w)
+			}
+		}
+	}
+	always := func(ColumnProfile) bool { return true }
+	never := func(ColumnProfile) bool { return false }
+	o := snapshot
+	o.Previous, o.Unchanged = prevSnapshot, true
+	check("snapshot", o, always)
+	o = series
+	o.Previous, o.Unchanged = prevSeries, true
+	check("time series", o, always)
+	// A granularity the previous profile lacks is read; the others kept.
+	o.Granularities = []string{"1 day", "1 month"}
+	check("a new granularity", o, func(p ColumnProfile) bool { return p.Granularity == "1 day" })
+	// Another Config (or other columns) is another profile of the rows.
+	o = snapshot
+	o.Previous, o.Unchanged, o.Config = prevSnapshot, true, "b"
+	check("snapshot, another config", o, never)
+	o = series
+	o.Previous, o.Unchanged, o.Columns = prevSeries, true, []string{"price", "cat"}
+	check("time series, other columns", o, never)
+	o = series
+	o.Previous, o.UnchangedBefore, o.Config = prevSeries, "DATE '2026-01-12'", "b"
+	check("after a build, another config", o, never)
+	// The same profile after a build: the windows before its start are
+	// kept unread (2026-01-05's changed row unseen), the later ones by
+	// their digests (their rows did not change).
+	o.Config = "a"
+	check("after a build", o, always)
 }

@@ -28,6 +28,10 @@ func monitorOptions(m QualityMonitor) lakehouse.ProfileOptions {
 		Granularities: m.Granularities, Columns: m.Columns, Samples: m.Drift}
 }
 
+// profileHook, when set (by tests), is told of each monitor's profile
+// options before its profile.
+var profileHook func(table string, opts lakehouse.ProfileOptions)
+
 // errNotBuilt is monitor's answer for a table that does not exist (yet).
 var errNotBuilt = errors.New("pipeline: monitored table not built yet")
 
@@ -57,31 +61,35 @@ func (p *Project) monitor(ctx context.Context, lh *lakehouse.Lakehouse, principa
 	}
 	var stamp string // the table this profile reads, for the next run's UnchangedBefore
 	stamped := false
-	if !full {
+	if !full && len(prev) > 0 {
 		opts.Previous = prev
-		switch {
-		case len(prev) > 0 && m.ProfileType == lakehouse.TimeSeries:
+		// The table this profile reads: when it is the one prev was
+		// read from (the same stamp, which a write beside the builds
+		// forgets), no row is read.
+		if stamp, _, err = tx.TableStamp(ctx, t); err != nil {
+			return err
+		}
+		stamped = true
+		var was string
+		if m.ProfileType == lakehouse.TimeSeries {
 			// After an incremental_by_time build on the timestamp
 			// column, only the windows it replaced are read.
-			if opts.UnchangedBefore, err = tx.UnchangedBefore(ctx, t, m.TimestampColumn, prev[0].RunID); err != nil {
+			if opts.UnchangedBefore, was, err = tx.UnchangedBefore(ctx, t, m.TimestampColumn, prev[0].RunID); err != nil {
 				return err
 			}
-		case len(prev) > 0:
+		} else if stamp != "" {
+			if was, err = tx.ProfileStamp(ctx, t.String(), prev[0].RunID); err != nil {
+				return err
+			}
 			// A snapshot whose table was built again since prev was
 			// read likely changed: it is profiled without reading its
 			// digest first (the digest still decides what is reused).
-			if stamp, _, err = tx.TableStamp(ctx, t); err != nil {
-				return err
-			}
-			stamped = true
-			if stamp != "" {
-				was, err := tx.ProfileStamp(ctx, t.String(), prev[0].RunID)
-				if err != nil {
-					return err
-				}
-				opts.LikelyChanged = was != stamp
-			}
+			opts.LikelyChanged = was != stamp
 		}
+		opts.Unchanged = stamp != "" && was == stamp
+	}
+	if profileHook != nil {
+		profileHook(name, opts)
 	}
 	ps, err := tx.ProfileTable(ctx, t, opts)
 	if errors.Is(err, lakehouse.ErrNotFound) {

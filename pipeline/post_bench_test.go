@@ -23,7 +23,10 @@ import (
 // iteration copies that file, runs the daily job with its monitors and
 // alerts off, then runs each monitor and the alerts as the run would,
 // reporting each one's median CPU-seconds and logging, with the lbprof
-// tag, how many statements they ran. Health stays in the run:
+// tag, how many statements they ran (-v: each step's statements). Then
+// the same day is run again (every task skipped) and each monitor
+// measured after it ("again": a table no task wrote since its last
+// profile). Health stays in the run:
 // its own statements are cheap, but DuckDB's automatic checkpoint often
 // lands in its first insert (see BenchmarkDailyRun).
 func BenchmarkPostSteps(b *testing.B) {
@@ -87,10 +90,24 @@ func BenchmarkPostSteps(b *testing.B) {
 		b.StartTimer()
 		var line []string
 		var total time.Duration
+		var statements []int
 		measure := func(name string, do func()) {
+			stop := lakehouse.StartStatementProfile()
 			cpu0 := processCPU()
 			do()
 			cpu := processCPU() - cpu0
+			stats := stop()
+			n := 0
+			for _, s := range stats {
+				n += s.Count
+			}
+			statements = append(statements, n)
+			if i == 0 && testing.Verbose() {
+				b.Logf("%s: %d statements", name, n)
+				for _, s := range stats {
+					b.Logf("  %s: stmt %3d %7.1fms  %.150s", name, s.Count, float64(s.Total.Microseconds())/1000, s.SQL)
+				}
+			}
 			if i == 0 {
 				names = append(names, name)
 			}
@@ -98,7 +115,6 @@ func BenchmarkPostSteps(b *testing.B) {
 			total += cpu
 			line = append(line, fmt.Sprintf("%s %.3f", name, cpu.Seconds()))
 		}
-		stop := lakehouse.StartStatementProfile()
 		for _, name := range sortedKeys(full.Resources.QualityMonitors) {
 			m := full.Resources.QualityMonitors[name]
 			if !m.Profile && !m.Drift {
@@ -111,17 +127,42 @@ func BenchmarkPostSteps(b *testing.B) {
 			})
 		}
 		measure("alerts", func() { full.earlyAlerts(ctx, lh, principal, nil) })
-		stats := stop()
 		n := 0
-		for _, s := range stats {
-			n += s.Count
+		for _, s := range statements {
+			n += s
 		}
 		steps["total"] = append(steps["total"], total)
 		b.Logf("iteration %d: %d statements, %.3f cpu-s: %s", i, n, total.Seconds(), strings.Join(line, ", "))
+		// The same day run again (nothing new: every task skipped), and
+		// its monitors: a table no task wrote since its last profile.
+		b.StopTimer()
+		again, err := tasksOnly.Run(ctx, lh, RunOptions{Target: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		line, total, statements = nil, 0, nil
+		for _, name := range sortedKeys(full.Resources.QualityMonitors) {
+			m := full.Resources.QualityMonitors[name]
+			if !m.Profile && !m.Drift {
+				continue
+			}
+			measure("again monitor "+name, func() {
+				if err := full.monitor(ctx, lh, principal, again.RunID, name, m, false); err != nil {
+					b.Fatal(err)
+				}
+			})
+		}
+		n = 0
+		for _, s := range statements {
+			n += s
+		}
+		steps["again total"] = append(steps["again total"], total)
+		b.Logf("iteration %d, the day again: %d statements, %.3f cpu-s: %s", i, n, total.Seconds(), strings.Join(line, ", "))
 		lh.Close()
 	}
 	b.StopTimer()
-	for _, name := range append(names, "total") {
+	for _, name := range append(names, "total", "again total") {
 		unit := strings.NewReplacer(" ", "_", ".", "_").Replace(name) + "_cpu_s"
 		b.ReportMetric(medianDuration(steps[name]).Seconds(), unit)
 	}

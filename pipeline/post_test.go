@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -189,18 +190,31 @@ func TestPostStepsStartWhenTheirTablesSettle(t *testing.T) {
 
 // TestSampleMonitorsAndAlertsMatchFromScratch: day after day of the
 // sample (sample next, run; an owner's DELETE from a monitored table one
-// day, a full refresh another), each monitored table's recorded profile
-// and drift are those computed from scratch on the table the run left
-// (the profile with no previous one to reuse, the drift from the
-// from-scratch profiles), and each alert the run recorded is its
-// evaluation on those tables: whatever a run reused or computed early.
+// day, a full refresh another, an owner's UPDATE of an old day of the
+// time series another, runs with no new day between), each monitored
+// table's recorded profile and drift are those computed from scratch on
+// the table the run left (the profile with no previous one to reuse, the
+// drift from the from-scratch profiles), and each alert the run recorded
+// is its evaluation on those tables: whatever a run reused or computed
+// early. A run that changed no monitored table reads none of their rows
+// (ProfileOptions.Unchanged, every monitor); after an owner's write none
+// is taken as unchanged.
 func TestSampleMonitorsAndAlertsMatchFromScratch(t *testing.T) {
 	ctx := context.Background()
 	p := sampleProject(t, "")
 	lh := openFor(t, p)
 	prev := map[string][]lakehouse.ColumnProfile{}
-	for day := range 5 {
+	unchanged := map[string]bool{}
+	var mu sync.Mutex // monitors run side by side
+	profileHook = func(table string, o lakehouse.ProfileOptions) {
+		mu.Lock()
+		defer mu.Unlock()
+		unchanged[table] = o.Unchanged
+	}
+	t.Cleanup(func() { profileHook = nil })
+	for day := range 9 {
 		opts := RunOptions{}
+		next, wantUnchanged := day > 0, false
 		switch day {
 		case 2:
 			if _, err := lh.Exec(ctx, "DELETE FROM gold.daily_revenue WHERE date = (SELECT min(date) FROM gold.daily_revenue)"); err != nil {
@@ -208,15 +222,38 @@ func TestSampleMonitorsAndAlertsMatchFromScratch(t *testing.T) {
 			}
 		case 3:
 			opts.FullRefresh = []string{"*"}
+		case 5, 8:
+			// the same day run again: nothing changed
+			next, wantUnchanged = false, true
+		case 6:
+			// an owner's UPDATE of an old day, outside the builds
+			if _, err := lh.Exec(ctx, "UPDATE gold.order_item_prices SET quantity = quantity + 1 WHERE order_date = (SELECT min(order_date) FROM gold.order_item_prices)"); err != nil {
+				t.Fatal(err)
+			}
+		case 7:
+			// the update and a day, the stamps forgotten since
+			if _, err := lh.Exec(ctx, "UPDATE gold.order_item_prices SET quantity = quantity - 1 WHERE order_date = (SELECT min(order_date) + 1 FROM gold.order_item_prices)"); err != nil {
+				t.Fatal(err)
+			}
+			next = false
 		}
-		if day > 0 {
+		if next {
 			if _, err := sampledata.Next(ctx, mustSampleRoot(t, p)); err != nil {
 				t.Fatal(err)
 			}
 		}
+		clear(unchanged)
 		res, err := p.Run(ctx, lh, opts)
 		if err != nil {
 			t.Fatal(err)
+		}
+		for name, u := range unchanged {
+			if u != wantUnchanged {
+				t.Errorf("day %d: %s's profile took the table as unchanged: %v, want %v", day, name, u, wantUnchanged)
+			}
+		}
+		if day > 0 && len(unchanged) != 3 {
+			t.Errorf("day %d: %d monitors profiled, want 3: %v", day, len(unchanged), unchanged)
 		}
 		for _, name := range sortedKeys(p.Resources.QualityMonitors) {
 			m := p.Resources.QualityMonitors[name]
