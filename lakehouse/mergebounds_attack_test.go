@@ -67,3 +67,35 @@ func TestMergeBoundsAttack(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeBoundsQuarantineType: the quarantine's key column may keep
+// another type than the table's (its rows are appended BY NAME); the
+// merge then leaves its key unbounded rather than fail (BETWEEN refuses
+// to mix INTEGER and VARCHAR, which sameKey compares) or miss rows.
+func TestMergeBoundsQuarantineType(t *testing.T) {
+	ctx := context.Background()
+	lh := openTemp(t)
+	table := TableName{"silver", "m"}
+	rules := []Rule{{Name: "pos", Criticality: "error", Fail: "x < 0"}}
+	materialize(t, lh, table, `SELECT i::INTEGER AS k, CASE WHEN i IN (9, 10) THEN -1 ELSE 0 END AS x FROM range(1, 21) r(i)`, Materialization{}, rules, QualityRun{RunID: "r0"})
+	if _, err := lh.db.ExecContext(ctx, "ALTER TABLE silver.m ALTER k TYPE VARCHAR"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, _, err := tx.MaterializeChecked(ctx, table, `SELECT '9' AS k, 100 AS x UNION ALL SELECT '10', 100 UNION ALL SELECT '11', 100`, Materialization{UniqueKey: []string{"k"}}, rules, QualityRun{RunID: "r1"}); err != nil {
+		t.Fatalf("the merge refused: %v (it merges without the key bounds)", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := scalarInt(t, lh, "SELECT count(*) FROM silver.m_quarantine"); got != 0 {
+		t.Errorf("quarantined rows: got %d, want 0 (keys 9 and 10 replaced)", got)
+	}
+	if got := scalarInt(t, lh, "SELECT count(*) FROM silver.m"); got != 20 {
+		t.Errorf("rows: got %d, want 20", got)
+	}
+}
