@@ -99,3 +99,33 @@ func TestMergeBoundsQuarantineType(t *testing.T) {
 		t.Errorf("rows: got %d, want 20", got)
 	}
 }
+
+// TestMergeBoundsDefaultCollation: with the session's default_collation
+// NOCASE, min and max order the new keys as the comparison does: new 'B'
+// and 'a' replace the table's 'b' and 'a'.
+func TestMergeBoundsDefaultCollation(t *testing.T) {
+	ctx := context.Background()
+	lh := openTemp(t)
+	table := TableName{"silver", "m"}
+	materialize(t, lh, table, `SELECT (['a','b','c'])[i] AS k, 0 AS x FROM range(1, 4) r(i)`, Materialization{}, nil, QualityRun{})
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.tx.ExecContext(ctx, "SET default_collation = 'nocase'"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := tx.MaterializeChecked(ctx, table, `SELECT 'B' AS k, 100 AS x UNION ALL SELECT 'a', 100`, Materialization{UniqueKey: []string{"k"}}, nil, QualityRun{RunID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.tx.ExecContext(ctx, "RESET default_collation"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := scalarInt(t, lh, "SELECT count(*) FROM silver.m"); got != 3 {
+		t.Errorf("rows: got %d, want 3", got)
+	}
+}

@@ -645,10 +645,11 @@ func (tx *Tx) materialize(ctx context.Context, table TableName, selectSQL string
 // sameKey matches with the table's NULL keys and no range holds, the
 // condition is empty. targets are the table and its quarantine. A key
 // column is bounded only where it has the same type in the new rows and
-// in every target, and, for text, no collation (in these tables or by
-// default): BETWEEN refuses to mix VARCHAR and INTEGER, which sameKey
-// compares, and a NOCASE column orders apart from min and max ('b'
-// matches 'B' yet lies outside ['B', 'a']). (A source check's keyBounds
+// in every target, and, for text, no collation in these tables (a
+// default_collation orders min and max alike): BETWEEN refuses to mix
+// VARCHAR and INTEGER, which sameKey compares, and a NOCASE column orders
+// apart from min and max ('b' matches 'B' yet lies outside ['B', 'a']).
+// (A source check's keyBounds
 // bounds its old rows the same way, with constants.)
 func (tx *Tx) mergeKeyBounds(ctx context.Context, targets []TableName, key []string) (func(TableName) string, error) {
 	none := func(TableName) string { return "" }
@@ -704,15 +705,11 @@ func (tx *Tx) mergeKeyBounds(ctx context.Context, targets []TableName, key []str
 		return none, nil
 	}
 	var anyNull sql.NullBool
-	var defaultCollation string
-	if err := tx.tx.QueryRowContext(ctx, "SELECT bool_or("+strings.Join(nulls, " OR ")+"), current_setting('default_collation') FROM temp.lb_checked").Scan(&anyNull, &defaultCollation); err != nil {
+	if err := tx.tx.QueryRowContext(ctx, "SELECT bool_or("+strings.Join(nulls, " OR ")+") FROM temp.lb_checked").Scan(&anyNull); err != nil {
 		return nil, err
 	}
 	if !anyNull.Valid || anyNull.Bool {
 		return none, nil
-	}
-	if defaultCollation != "" {
-		ordered = slices.DeleteFunc(ordered, func(k string) bool { return strings.HasPrefix(types[""][strings.ToLower(k)], "VARCHAR") })
 	}
 	return func(t TableName) string {
 		var b strings.Builder
