@@ -558,7 +558,7 @@ func (tx *Tx) materialize(ctx context.Context, table TableName, selectSQL string
 				byRowid = false
 			}
 		}
-		if bounds, err = tx.mergeKeyBounds(ctx, have, m.UniqueKey); err != nil {
+		if bounds, err = tx.mergeKeyBounds(ctx, targets, m.UniqueKey); err != nil {
 			return 0, nil, fmt.Errorf("lakehouse: materialize %s: %w", table, err)
 		}
 	}
@@ -643,14 +643,60 @@ func (tx *Tx) materialize(ctx context.Context, table TableName, selectSQL string
 // days': finding the rows they replace read all 1.5M of the sample's
 // silver.events, now about 2k). When a new key holds a NULL, which
 // sameKey matches with the table's NULL keys and no range holds, the
-// condition is empty. have are the table's columns. (A source check's
-// keyBounds bounds its old rows the same way, with constants.)
-func (tx *Tx) mergeKeyBounds(ctx context.Context, have []Column, key []string) (func(TableName) string, error) {
+// condition is empty. targets are the table and its quarantine. A key
+// column is bounded only where it has the same type in the new rows and
+// in every target, and, for text, no collation in these tables (a
+// default_collation orders min and max alike): BETWEEN refuses to mix
+// VARCHAR and INTEGER, which sameKey compares, and a NOCASE column orders
+// apart from min and max ('b' matches 'B' yet lies outside ['B', 'a']).
+// (A source check's keyBounds
+// bounds its old rows the same way, with constants.)
+func (tx *Tx) mergeKeyBounds(ctx context.Context, targets []TableName, key []string) (func(TableName) string, error) {
 	none := func(TableName) string { return "" }
+	// The key columns' types in temp.lb_checked ("") and each target,
+	// and whether a table's definition names a collation.
+	types := map[string]map[string]string{}
+	collate := false
+	q := `SELECT t.database_name = 'temp', t.schema_name, t.table_name, c.column_name, c.data_type, coalesce(t.sql ILIKE '%collate%', false)
+		FROM duckdb_tables() AS t JOIN duckdb_columns() AS c USING (database_name, schema_name, table_name)
+		WHERE (t.database_name = 'temp' AND t.table_name = 'lb_checked')`
+	var args []any
+	for _, t := range targets {
+		q += ` OR (t.database_name = current_database() AND t.schema_name = ? AND t.table_name = ?)`
+		args = append(args, t.Schema, t.Name)
+	}
+	rows, err := tx.tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var temp, coll bool
+		var schema, table, col, typ string
+		if err := rows.Scan(&temp, &schema, &table, &col, &typ, &coll); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		name := ""
+		if !temp {
+			name = TableName{schema, table}.String()
+		}
+		if types[name] == nil {
+			types[name] = map[string]string{}
+		}
+		types[name][strings.ToLower(col)] = strings.ToUpper(strings.TrimSpace(typ))
+		collate = collate || coll
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
 	var ordered, nulls []string
 	for _, k := range key {
-		i := slices.IndexFunc(have, func(c Column) bool { return strings.EqualFold(c.Name, k) })
-		if i >= 0 && orderedKeyType(have[i].Type) {
+		typ, ok := types[""][strings.ToLower(k)]
+		for _, t := range targets {
+			ok = ok && types[t.String()][strings.ToLower(k)] == typ
+		}
+		if ok && orderedKeyType(typ) && !(collate && strings.HasPrefix(typ, "VARCHAR")) {
 			ordered = append(ordered, k)
 		}
 		nulls = append(nulls, QuoteIdent(k)+" IS NULL")
