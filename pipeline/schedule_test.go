@@ -62,11 +62,7 @@ func TestCriticalOrder(t *testing.T) {
 // plan the head of the longest path.
 func TestRunStartsTheLongestPathFirst(t *testing.T) {
 	ctx := context.Background()
-	dir := writeProject(t, fastGold)
-	writeTestFile(t, dir, FileName, strings.Replace(testProject, "    orders: {path: landing/orders/*.csv, owner: sales}",
-		"    orders: {path: landing/orders/*.csv, owner: sales}\n    visits: {path: landing/visits/*.csv, owner: web}", 1))
-	writeTestFile(t, dir, "landing/visits/visits_2026-01-01.csv", "id,customer\n1,ann\n")
-	writeTestFile(t, dir, "sql/silver/visits.sql", "select distinct id, customer from bronze.visits")
+	dir := writeVisitsProject(t)
 	writeTestFile(t, dir, "sql/gold/visitors.sql", "select customer, count(*) as visits from silver.visits group by all")
 	p, err := Load(dir)
 	if err != nil {
@@ -148,4 +144,16 @@ func TestRunStartsTheLongestPathFirst(t *testing.T) {
 			t.Errorf("the %d. task started, %s, was numbered %d and finished as %d; want %d", i+1, got[i], n, finished[got[i]], i+1)
 		}
 	}
+}
+
+// writeVisitsProject writes the test project with a second source,
+// visits, and its silver model: a chain of tasks beside the orders'.
+func writeVisitsProject(t *testing.T) string {
+	t.Helper()
+	dir := writeProject(t, fastGold)
+	writeTestFile(t, dir, FileName, strings.Replace(testProject, "    orders: {path: landing/orders/*.csv, owner: sales}",
+		"    orders: {path: landing/orders/*.csv, owner: sales}\n    visits: {path: landing/visits/*.csv, owner: web}", 1))
+	writeTestFile(t, dir, "landing/visits/visits_2026-01-01.csv", "id,customer\n1,ann\n")
+	writeTestFile(t, dir, "sql/silver/visits.sql", "select distinct id, customer from bronze.visits")
+	return dir
 }

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"testing"
 
@@ -15,12 +14,7 @@ import (
 // the lakehouse when it ends.
 func TestRunSharesThreads(t *testing.T) {
 	ctx := context.Background()
-	dir := writeProject(t, fastGold)
-	writeTestFile(t, dir, FileName, strings.Replace(testProject, "    orders: {path: landing/orders/*.csv, owner: sales}",
-		"    orders: {path: landing/orders/*.csv, owner: sales}\n    visits: {path: landing/visits/*.csv, owner: web}", 1))
-	writeTestFile(t, dir, "landing/visits/visits_2026-01-01.csv", "id,customer\n1,ann\n")
-	writeTestFile(t, dir, "sql/silver/visits.sql", "select distinct id, customer from bronze.visits")
-	p, err := Load(dir)
+	p, err := Load(writeVisitsProject(t))
 	if err != nil {
 		t.Fatal(err)
 	}
