@@ -42,3 +42,28 @@ func TestUseThreads(t *testing.T) {
 		t.Errorf("a read-only session changed its threads to %d", ro.usedThreads)
 	}
 }
+
+// TestUseThreadsKeepsTheCatalog: sharing the threads (a SET of threads,
+// several times a run) moves neither the catalog's clock nor the
+// functions', so what the tasks read of both is still kept.
+func TestUseThreadsKeepsTheCatalog(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "t.duckdb"), Options{Holder: t.Name(), Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	fnAt, _ := functionClock.start()
+	catAt, _ := catalogClock.start()
+	lh.UseThreads(ctx, 1)
+	lh.UseThreads(ctx, 2)
+	if lh.usedThreads != 2 {
+		t.Fatalf("UseThreads left %d threads", lh.usedThreads)
+	}
+	if !functionClock.still(fnAt) {
+		t.Error("a SET of threads moved the functions' clock: the next task reads duckdb_functions() again")
+	}
+	if !catalogClock.still(catAt) {
+		t.Error("a SET of threads moved the catalog's clock: the next task reads duckdb_tables() again")
+	}
+}

@@ -134,6 +134,9 @@ func mayChangeCatalog(query string) bool {
 	if slices.Contains(readOnlyCatalog, word) {
 		return false
 	}
+	if word == "SET" && computeSetting(words[1:]) {
+		return false
+	}
 	// What lakebench's own statements change besides: temporary tables
 	// (catalog temp, which the cache does not hold) and schemas (which
 	// hold no table when created).
@@ -162,6 +165,37 @@ func mayChangeCatalog(query string) bool {
 		}
 	}
 	return true
+}
+
+// computeSettings are the DuckDB settings of the machine's resources
+// that lakebench sets as it runs (UseThreads shares the threads among a
+// run's tasks several times a run): a SET of one changes no table, view
+// or function. Treated as a possible change, each moved the catalog's
+// and the functions' clocks, and the next task read both again (a scan
+// of DuckDB's three thousand functions, 14-22 ms).
+var computeSettings = []string{"THREADS", "WORKER_THREADS", "MEMORY_LIMIT", "MAX_MEMORY"}
+
+// computeSetting says whether the words after SET (upper-cased, as
+// mayChangeCatalog reads them) set one of computeSettings: an optional
+// GLOBAL or SESSION, then its name, unquoted, followed by = or TO.
+func computeSetting(words []string) bool {
+	if len(words) > 0 && (words[0] == "GLOBAL" || words[0] == "SESSION") {
+		words = words[1:]
+	}
+	if len(words) == 0 {
+		return false
+	}
+	name, rest := words[0], ""
+	if i := strings.IndexFunc(name, func(r rune) bool { return (r < 'A' || r > 'Z') && r != '_' }); i >= 0 {
+		name, rest = name[:i], name[i:]
+	}
+	if !slices.Contains(computeSettings, name) {
+		return false
+	}
+	if rest == "" && len(words) > 1 {
+		rest = words[1]
+	}
+	return strings.HasPrefix(rest, "=") || rest == "TO"
 }
 
 // catalog is the catalog the transaction sees, read once per catalog

@@ -50,6 +50,22 @@ func TestMayChangeCatalog(t *testing.T) {
 		{"CREATE TEMP VIEW v AS SELECT 1", true},
 		{"CREATE TEMP SEQUENCE s", true},
 		{"CREATE TEMP", true},
+		{"SET GLOBAL threads = 1", false},
+		{"set threads to 2", false},
+		{"SET GLOBAL threads=2", false},
+		{"SET memory_limit = '1GB'", false},
+		{"SET SESSION worker_threads = 4", false},
+		{"SET threads = 1; CREATE MACRO m(x) AS x", true},
+		{"SET threads = 1; DROP TABLE t", true},
+		{"SET schema = 'm2.main'", true},
+		{"SET search_path = 'm2.main'", true},
+		{`SET "threads" = 1`, true},
+		{"SET threadsx = 1", true},
+		{"SET GLOBAL", true},
+		{"SET threads", true},
+		{"SET LOCAL threads = 1", true},
+		{"RESET threads", true},
+		{"SET VARIABLE threads = 1", true},
 	} {
 		if got := mayChangeCatalog(c.sql); got != c.want {
 			t.Errorf("mayChangeCatalog(%q) = %v, want %v", c.sql, got, c.want)
