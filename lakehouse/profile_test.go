@@ -542,14 +542,7 @@ func testProfileReadsOnlyReplacedWindows(t *testing.T, day string) {
 		}
 	}
 	build(BuildRecord{Fingerprint: "fp", Since: stamp, TimeColumn: "day", From: "DATE '2026-01-07'"})
-	profile := func(o ProfileOptions) []ColumnProfile {
-		t.Helper()
-		ps, err := lh.ProfileTable(ctx, table, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ps
-	}
+	profile := profilerOf(t, lh, table)
 	tx, err = lh.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -772,14 +765,7 @@ func TestProfileUnchangedReadsNoRows(t *testing.T) {
 		SELECT DATE '2026-01-05' + (range % 9)::INTEGER AS day, (hash(range) % 1000) / 10.0 AS price,
 			['a', 'b', 'c'][(hash(range * 7) % 3)::INTEGER + 1] AS cat, range AS id FROM range(6000)`)
 	table := TableName{Schema: "silver", Name: "sales"}
-	profile := func(o ProfileOptions) []ColumnProfile {
-		t.Helper()
-		ps, err := lh.ProfileTable(ctx, table, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ps
-	}
+	profile := profilerOf(t, lh, table)
 	snapshot := ProfileOptions{Samples: true, Config: "a"}
 	series := ProfileOptions{Type: TimeSeries, TimestampColumn: "day", Granularities: []string{"1 day", "1 week"}, Samples: true, Config: "a"}
 	marked := func(o ProfileOptions) []ColumnProfile {
@@ -851,4 +837,17 @@ func TestProfileUnchangedReadsNoRows(t *testing.T) {
 	// their digests (their rows did not change).
 	o.Config = "a"
 	check("after a build", o, always)
+}
+
+// profilerOf profiles table with the options it is given, failing the
+// test on an error.
+func profilerOf(t *testing.T, lh *Lakehouse, table TableName) func(ProfileOptions) []ColumnProfile {
+	return func(o ProfileOptions) []ColumnProfile {
+		t.Helper()
+		ps, err := lh.ProfileTable(context.Background(), table, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ps
+	}
 }
