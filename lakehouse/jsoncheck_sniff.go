@@ -212,14 +212,22 @@ var textStart = func() (t [256]bool) {
 
 // plainText reports whether a JSON string's raw content s is text that no
 // candidate type of DuckDB's sniffer (TIME, DATE, TIMESTAMP, UUID) reads:
-// it starts with a byte none of their forms start with, or, without
-// escapes, holds no digit and cannot be the 32 hex digits of a UUID.
+// it starts with a byte none of their forms start with; or, without
+// escapes, it starts with a letter past f and holds a digit, or holds no
+// digit and cannot be the 32 hex digits of a UUID.
 func plainText(s []byte, escaped bool) bool {
 	if len(s) > 0 && textStart[s[0]] {
 		return true
 	}
 	if escaped || len(s) == 0 {
 		return false
+	}
+	if c := s[0]; (c >= 'g' && c <= 'z' || c >= 'G' && c <= 'Z') && bytes.ContainsAny(s, "0123456789") {
+		// A letter past f starts no UUID and no date, time or timestamp
+		// in the sniffer's formats (a digit, a sign or a space starts
+		// them), and its words (infinity, epoch) hold no digit: a
+		// session id "S51-15" is text.
+		return true
 	}
 	hexOnly := true
 	for _, c := range s {

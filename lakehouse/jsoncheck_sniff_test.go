@@ -26,6 +26,9 @@ var sniffValues = []string{
 	`"abcdef-abcdef-abcdefabcdef-abcdefabcdefab"`, `"view"`, `"cafe"`, `"cart"`, `"/product/1"`, `"_1"`, `"#2026-01-01"`,
 	`"infinity"`, `"-infinity"`, `"epoch"`, `"allballs"`, `"now"`, `"today"`, `""`, `" "`, `" 12:30:00"`, `"\u0031"`,
 	`"/x\n"`, `"x"`, `"true"`, `"null"`, `"1"`, `"1.5"`, `"é"`, `"\u00e9t\u00e9"`, `"2026-01-01\u0054"`,
+	`"S51-15"`, `"x2026-01-01"`, `"T12:30:00"`, `"T2026-01-01 01:02:03"`, `"Z2026-01-01T01:02:03"`, `"Infinity1"`,
+	`"epoch1"`, `"today2"`, `"Sep 15 2026"`, `"Jan-01-2026"`, `"PM 12:30"`, `"g1"`, `"z9-9"`, `"Mon, 01 Jan 2026"`,
+	`"G0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"`, `"s\u0031"`,
 }
 
 // sniffKeys are the keys the generated lines use.
@@ -162,7 +165,7 @@ func TestJSONSniffAgrees(t *testing.T) {
 			}
 		}
 	}
-	for _, v := range []string{`1`, `1.5`, `true`, `{"x":1}`, `"2026-01-01"`, `"2026-01-01T01:02:03"`, `"view"`, `"/product/1"`} {
+	for _, v := range []string{`1`, `1.5`, `true`, `{"x":1}`, `"2026-01-01"`, `"2026-01-01T01:02:03"`, `"view"`, `"/product/1"`, `"S51-15"`, `"T12:30:00"`} {
 		if !typed[v] {
 			t.Errorf("%s: not typed in Go", v)
 		}
