@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -323,5 +324,80 @@ func TestIncrementalNeedsSelectOnItsTable(t *testing.T) {
 	}
 	if n := count(t, lh, "select * from sys.audit where not allowed and principal = 'ben'"); n <= before {
 		t.Errorf("ben's refused incremental build was not audited")
+	}
+}
+
+// TestBuildCheckReadsTheRunSelect: a build's SELECT as it runs (rewritten
+// for an incremental run) is checked against the runner's grants whether
+// the model has quality rules or not. With rules, the rules' statement
+// selecting from it is the one check (authorizeBuild): ben may read bronze
+// and silver but not gold, so a SELECT that also reads gold.secret is
+// refused, with a rule and without, and so is a rule that reads it.
+func TestBuildCheckReadsTheRunSelect(t *testing.T) {
+	ctx := context.Background()
+	dir := writeAdminProject(t)
+	withRule := strings.Replace(adminProject, "  groups:", "  quality:\n    silver.orders:\n      - {check: is_not_null, column: id, criticality: error}\n  groups:", 1)
+	writeTestFile(t, dir, FileName, withRule)
+	p := loadTarget(t, dir, "dev")
+	lh := openAt(t, p)
+	if _, err := p.Deploy(ctx, lh, "ana"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Run(ctx, lh, RunOptions{Job: "nightly", Principal: "ana"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"CREATE SCHEMA IF NOT EXISTS gold", "CREATE TABLE gold.secret AS SELECT 1 AS id"} {
+		if _, err := lh.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rules, err := p.Rules("silver.orders")
+	if err != nil || len(rules) != 1 {
+		t.Fatalf("rules %v, %v", rules, err)
+	}
+	models, err := p.Models(ctx, lh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Model
+	for _, x := range models {
+		if x.Table.String() == "silver.orders" {
+			m = x
+		}
+	}
+	if m.SQL == "" {
+		t.Fatal("no model silver.orders")
+	}
+	secretRule := rules[0]
+	secretRule.Fail = "id IN (SELECT id FROM gold.secret)"
+	allowed := m.SQL + " WHERE id > 0"
+	reading := m.SQL + " WHERE id IN (SELECT id FROM gold.secret)"
+	for _, c := range []struct {
+		name    string
+		sql     string
+		rules   []lakehouse.Rule
+		refused bool
+	}{
+		{"rewritten SELECT, with rules", allowed, rules, false},
+		{"rewritten SELECT, no rules", allowed, nil, false},
+		{"SELECT reading gold, with rules", reading, rules, true},
+		{"SELECT reading gold, no rules", reading, nil, true},
+		{"a rule reading gold", allowed, []lakehouse.Rule{secretRule}, true},
+	} {
+		tx, err := lh.BeginAs(ctx, "ben")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = authorizeBuild(ctx, tx, m, c.sql, c.rules)
+		tx.Rollback()
+		var ae *lakehouse.AccessError
+		switch {
+		case c.refused && !errors.As(err, &ae):
+			t.Errorf("%s: ben was not refused: %v", c.name, err)
+		case c.refused && !strings.Contains(err.Error(), "gold.secret"):
+			t.Errorf("%s: the refusal does not name gold.secret: %v", c.name, err)
+		case !c.refused && err != nil:
+			t.Errorf("%s: refused: %v", c.name, err)
+		}
 	}
 }

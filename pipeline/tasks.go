@@ -434,14 +434,7 @@ func (p *Project) transformTask(models, all []Model, refresh *fullBuilds) (task,
 				total += n
 				continue
 			}
-			// The SELECT as it runs (when rewritten for an incremental
-			// run), then its rules over it.
-			if b.sql != m.SQL {
-				if err := authorizeSelect(ctx, tx, b.sql); err != nil {
-					return 0, "", fmt.Errorf("%s: %w", m.Path, err)
-				}
-			}
-			if err := authorizeRules(ctx, tx, "("+lakehouse.TrimStatement(b.sql)+"\n)", r); err != nil {
+			if err := authorizeBuild(ctx, tx, m, b.sql, r); err != nil {
 				return 0, "", fmt.Errorf("%s: %w", m.Path, err)
 			}
 			if sb, ok := staged[m.Table]; ok && sb.build.same(b) {
@@ -541,12 +534,7 @@ func (p *Project) stageModels(ctx context.Context, lh *lakehouse.Lakehouse, prin
 		if b.skip || len(b.mat.UniqueKey) > 0 || b.mat.Append || b.mat.ReplaceWhere != "" {
 			continue // nothing to build, or built in place
 		}
-		if b.sql != m.SQL {
-			if err := authorizeSelect(ctx, tx, b.sql); err != nil {
-				return tx.Checked(), done, fmt.Errorf("%s: %w", m.Path, err)
-			}
-		}
-		if err := authorizeRules(ctx, tx, "("+strings.TrimRight(strings.TrimSpace(b.sql), "; \n\t")+"\n)", r); err != nil {
+		if err := authorizeBuild(ctx, tx, m, b.sql, r); err != nil {
 			return tx.Checked(), done, fmt.Errorf("%s: %w", m.Path, err)
 		}
 		st, err := tx.StageChecked(ctx, m.Table, b.sql, r, lakehouse.QualityRun{RunID: runID, RunTime: time.Now()})
@@ -734,6 +722,23 @@ func authorizeSelect(ctx context.Context, tx *lakehouse.Tx, sqlText string) erro
 		err = fmt.Errorf("a model must be one SELECT, but it writes %v", writes)
 	}
 	return err
+}
+
+// authorizeBuild checks the SELECT a build of model m runs (sqlText: m's
+// SQL, or as rewritten for an incremental run), then its rules over it,
+// once m's SQL as written was checked. With rules, one check does both:
+// the rules' statement selects from the whole SELECT, whose bound plan
+// (json_serialize_plan binds, it does not optimize, so no scan of it is
+// dropped) reads all it reads, and a SELECT writes nothing. Without, the
+// rewritten SELECT is checked by itself.
+func authorizeBuild(ctx context.Context, tx *lakehouse.Tx, m Model, sqlText string, rules []lakehouse.Rule) error {
+	if len(rules) > 0 {
+		return authorizeRules(ctx, tx, "("+lakehouse.TrimStatement(sqlText)+"\n)", rules)
+	}
+	if sqlText != m.SQL {
+		return authorizeSelect(ctx, tx, sqlText)
+	}
+	return nil
 }
 
 // authorizeRules checks a model's (or table's) quality rules as one
