@@ -319,7 +319,7 @@ func logDailyPhases(b *testing.B, lh *lakehouse.Lakehouse, res *RunResult) {
 	}
 	last := res.StartedAt
 	for _, t := range res.Tasks {
-		b.Logf("daily %-30s %6.3fs %6.3f cpu-s %s", t.TaskKey, t.EndedAt.Sub(t.StartedAt).Seconds(), cpu[t.TaskKey], t.Detail)
+		b.Logf("daily %-30s %6.3f-%6.3f %6.3fs %6.3f cpu-s %s", t.TaskKey, t.StartedAt.Sub(res.StartedAt).Seconds(), t.EndedAt.Sub(res.StartedAt).Seconds(), t.EndedAt.Sub(t.StartedAt).Seconds(), cpu[t.TaskKey], t.Detail)
 		if t.EndedAt.After(last) {
 			last = t.EndedAt
 		}
