@@ -67,3 +67,58 @@ func TestUseThreadsKeepsTheCatalog(t *testing.T) {
 		t.Error("a SET of threads moved the catalog's clock: the next task reads duckdb_tables() again")
 	}
 }
+
+// TestCheckpointKeepsTheCatalog: a CHECKPOINT, refused beside a write
+// transaction or run, moves neither the catalog's clock nor the
+// functions': the catalog kept before it is still taken after it, not
+// read again (the checkpointer tries one after each commit of a run once
+// the log is large).
+func TestCheckpointKeepsTheCatalog(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "t.duckdb"), Options{Holder: t.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lh.Close()
+	if _, err := lh.db.ExecContext(ctx, "CREATE TABLE main.t AS SELECT 1 AS a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lh.catalog(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reads := catalogReads.Load()
+	fnAt, _ := functionClock.start()
+	catAt, _ := catalogClock.start()
+	tx, err := lh.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE main.t SET a = 2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lh.db.ExecContext(ctx, "CHECKPOINT"); err == nil {
+		t.Error("a checkpoint ran beside a write transaction: this test no longer tries a refused one")
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lh.db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		t.Fatal(err)
+	}
+	if !functionClock.still(fnAt) {
+		t.Error("a checkpoint moved the functions' clock: the next task reads duckdb_functions() again")
+	}
+	if !catalogClock.still(catAt) {
+		t.Error("a checkpoint moved the catalog's clock: the next task reads duckdb_tables() again")
+	}
+	s, err := lh.catalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if catalogReads.Load() != reads {
+		t.Error("the catalog was read again after a checkpoint")
+	}
+	if s.rels[TableName{Schema: "main", Name: "t"}] != relTable {
+		t.Errorf("the kept catalog lost main.t: %v", s.rels)
+	}
+}

@@ -82,10 +82,15 @@ func (c *catalogTx) touch(query string) {
 }
 
 // readOnlyCatalog are the first keywords of statements that cannot create,
-// drop, rename or alter a table or view: queries and DML. EXPLAIN is not
-// one (EXPLAIN ANALYZE runs its statement), nor PRAGMA, CALL, SET, COPY,
-// ATTACH or anything else.
-var readOnlyCatalog = []string{"SELECT", "WITH", "FROM", "VALUES", "INSERT", "UPDATE", "DELETE", "DESCRIBE"}
+// drop, rename or alter a table, view or function: queries, DML, and
+// CHECKPOINT, which writes the log's changes into the file and changes
+// no entry of the catalog (the checkpointer tries one after each commit
+// of a run once the log is large: as a possible change, each attempt
+// made the next task read DuckDB's catalog again, as functionSafe already
+// spared the functions). EXPLAIN is not one (EXPLAIN ANALYZE runs its
+// statement), nor FORCE CHECKPOINT (left a possible change), PRAGMA,
+// CALL, SET, COPY, ATTACH or anything else.
+var readOnlyCatalog = []string{"SELECT", "WITH", "FROM", "VALUES", "INSERT", "UPDATE", "DELETE", "DESCRIBE", "CHECKPOINT"}
 
 // mayChangeCatalog reports whether a statement text may change the
 // tables and views of the database or their columns: unless it is one
