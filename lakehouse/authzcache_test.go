@@ -476,3 +476,48 @@ func TestKeptFunctionsFollowChanges(t *testing.T) {
 	}
 	inTx("a dropped", nil)
 }
+
+// TestViewsFromTheKeptCatalog: a transaction that takes the lakehouse's
+// kept catalog finds the views a SELECT names in it, not by asking
+// duckdb_views() again; what the SELECT reads is the same (the view, not
+// its table), and a view the transaction itself makes is found by asking.
+func TestViewsFromTheKeptCatalog(t *testing.T) {
+	lh, ctx := openCacheTarget(t)
+	for _, q := range []string{"CREATE TABLE silver.orders AS SELECT 1 AS id", "CREATE VIEW gold.v AS SELECT id FROM silver.orders"} {
+		if _, err := lh.db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := lh.catalog(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := lh.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	before := viewCountReads.Load()
+	reads, _, err := tx.Access(ctx, "SELECT count(*) FROM gold.v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(reads); got != "[gold.v]" {
+		t.Errorf("reads %s, want [gold.v]", got)
+	}
+	if n := viewCountReads.Load() - before; n != 0 {
+		t.Errorf("the views were asked of DuckDB %d times with the kept catalog at hand", n)
+	}
+	if _, err := tx.Exec(ctx, "CREATE VIEW gold.w AS SELECT id FROM silver.orders"); err != nil {
+		t.Fatal(err)
+	}
+	reads, _, err = tx.Access(ctx, "SELECT count(*) FROM gold.w")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(reads); got != "[gold.w]" {
+		t.Errorf("after the transaction made gold.w: reads %s, want [gold.w]", got)
+	}
+	if n := viewCountReads.Load() - before; n != 1 {
+		t.Errorf("after the transaction made gold.w: the views were asked %d times, want 1", n)
+	}
+}

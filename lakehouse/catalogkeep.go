@@ -35,8 +35,21 @@ var catalogClock changeClock
 // views (relTable, relView), and the columns of each, in order. It is
 // never changed once read.
 type catalogSnap struct {
+	db   string // current_database(), whose catalog it is
 	rels map[TableName]byte
 	cols map[TableName][]Column
+}
+
+// viewCounts are the views of the snapshot's database as readViewCounts
+// counts them: by lower-cased name, with how many share it.
+func (s *catalogSnap) viewCounts() map[TableName]int {
+	counts := map[TableName]int{}
+	for t, kind := range s.rels {
+		if kind == relView {
+			counts[TableName{Schema: strings.ToLower(t.Schema), Name: strings.ToLower(t.Name)}]++
+		}
+	}
+	return counts
 }
 
 // width is the width of a row of table t (typeWidth of its columns'
@@ -49,10 +62,11 @@ func (s *catalogSnap) width(t TableName) int64 {
 	return w
 }
 
-// catalogSnapSQL lists the tables and views of the database (as
-// relationsSQL) and every column of each (as readTableColumns), in one
-// statement.
-const catalogSnapSQL = `SELECT schema_name, table_name, 't', NULL, NULL, NULL FROM duckdb_tables() WHERE database_name = current_database()
+// catalogSnapSQL names the database (current_database()) and lists its
+// tables and views (as relationsSQL) and every column of each (as
+// readTableColumns), in one statement.
+const catalogSnapSQL = `SELECT current_database(), '', 'd', NULL, NULL, NULL
+	UNION ALL SELECT schema_name, table_name, 't', NULL, NULL, NULL FROM duckdb_tables() WHERE database_name = current_database()
 	UNION ALL SELECT schema_name, view_name, 'v', NULL, NULL, NULL FROM duckdb_views() WHERE database_name = current_database() AND NOT internal
 	UNION ALL SELECT schema_name, table_name, 'c', column_name, data_type, column_index FROM duckdb_columns() WHERE database_name = current_database()`
 
@@ -81,9 +95,12 @@ func readCatalogSnap(ctx context.Context, e execer) (*catalogSnap, error) {
 		if err := rows.Scan(&t.Schema, &t.Name, &kind, &name, &typ, &at); err != nil {
 			return nil, fmt.Errorf("lakehouse: catalog: %w", err)
 		}
-		if kind == "c" {
+		switch kind {
+		case "d":
+			s.db = t.Schema
+		case "c":
 			cols[t] = append(cols[t], col{Column{Name: name.String, Type: typ.String}, at.Int64})
-		} else {
+		default:
 			s.rels[t] = kind[0]
 		}
 	}

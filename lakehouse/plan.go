@@ -825,6 +825,7 @@ func viewsNamed(ctx context.Context, c queryConn, tree map[string]any, catalog s
 // catalog, counted by lower-cased name (a name two views share is
 // neither's).
 func readViewCounts(ctx context.Context, c queryConn, catalog string) (map[TableName]int, error) {
+	viewCountReads.Add(1)
 	// Lower-cased here, not by lower(): a macro may be named lower.
 	rows, err := c.QueryContext(ctx, `SELECT schema_name, view_name FROM duckdb_views()
 		WHERE database_name = ? AND NOT internal AND NOT temporary`, catalog)
@@ -842,6 +843,9 @@ func readViewCounts(ctx context.Context, c queryConn, catalog string) (map[Table
 	}
 	return counts, rows.Err()
 }
+
+// viewCountReads counts readViewCounts' statements, for the tests.
+var viewCountReads atomic.Int64
 
 // viewPlanReads counts checkThroughViews' statements that plan, for the
 // tests.

@@ -260,15 +260,28 @@ func (c *catalogTx) columns(ctx context.Context, t TableName) ([]Column, error) 
 func (c *catalogTx) viewCounts(ctx context.Context, catalog string) (map[TableName]int, error) {
 	c.mu.Lock()
 	counts, ok := c.views[catalog]
+	snap, changed, touches := c.snap, c.changed, c.touches
 	c.mu.Unlock()
 	if ok {
 		return counts, nil
 	}
-	counts, err := readViewCounts(ctx, c.Tx, catalog)
-	if err != nil {
+	if snap == nil && c.keptCat != nil && !changed {
+		snap, _ = c.keptCat.get(c.catAt)
+	}
+	var err error
+	if snap != nil && snap.db == catalog {
+		// The catalog at hand lists the views of that database as
+		// duckdb_views() does (a temporary view is in catalog temp):
+		// no statement to ask them again.
+		counts = snap.viewCounts()
+	} else if counts, err = readViewCounts(ctx, c.Tx, catalog); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
+	if c.touches != touches {
+		c.mu.Unlock()
+		return counts, nil // a statement since may have changed them
+	}
 	if c.views == nil {
 		c.views = map[string]map[TableName]int{}
 	}
