@@ -3,9 +3,11 @@ package lakehouse
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -362,5 +364,81 @@ func TestCatalogEntriesAtCommit(t *testing.T) {
 		if got[name] != w {
 			t.Errorf("gold.%s: %+v, want %+v", name, got[name], w)
 		}
+	}
+}
+
+// TestCatalogUpdateOfPresentRows: a commit updating tables sys.catalog
+// already lists leaves each row as the one-statement update would,
+// whether it writes one, two (a statement per row) or three (one
+// statement for all): an entry's empty fields keep the row's, its others
+// and updated_at change, the count is the table's, and its size is
+// cleared; a table counted with no entry keeps its fields and time.
+func TestCatalogUpdateOfPresentRows(t *testing.T) {
+	ctx := context.Background()
+	for n := 1; n <= 3; n++ {
+		lh, err := Open(ctx, filepath.Join(t.TempDir(), "dev.duckdb"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tables []TableName
+		tx, err := lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			tb := TableName{"gold", fmt.Sprintf("t%d", i)}
+			tables = append(tables, tb)
+			if _, err := tx.Exec(ctx, fmt.Sprintf("CREATE TABLE %s AS SELECT range AS id FROM range(%d)", tb.SQL(), i+1)); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.SetCatalog(ctx, CatalogEntry{Schema: "gold", Table: tb.Name, Layer: "gold", Owner: "ann", Domain: "d", Description: "first"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := lh.db.ExecContext(ctx, "UPDATE sys.catalog SET updated_at = TIMESTAMP '2020-01-01', row_count_size = 99"); err != nil {
+			t.Fatal(err)
+		}
+		tx, err = lh.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, tb := range tables {
+			if _, err := tx.Exec(ctx, "INSERT INTO "+tb.SQL()+" VALUES (100), (101)"); err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 { // the first with an entry naming a new owner only
+				if err := tx.SetCatalog(ctx, CatalogEntry{Schema: "gold", Table: tb.Name, Owner: "bob"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		tx.countRows(tables...)
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := lh.db.QueryContext(ctx, `SELECT table_name, layer, owner, domain, description, updated_at > TIMESTAMP '2020-01-01', row_count, row_count_size IS NULL
+			FROM sys.catalog WHERE schema_name = 'gold' ORDER BY table_name`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var name, layer, owner, domain, desc string
+			var moved, cleared bool
+			var count int64
+			if err := rows.Scan(&name, &layer, &owner, &domain, &desc, &moved, &count, &cleared); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, fmt.Sprintf("%s %s %s %s %s %v %d %v", name, layer, owner, domain, desc, moved, count, cleared))
+		}
+		rows.Close()
+		want := []string{"t0 gold bob d first true 3 true", "t1 gold ann d first false 4 true", "t2 gold ann d first false 5 true"}[:n]
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%d tables: rows\n%s\nwant\n%s", n, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		lh.Close()
 	}
 }
