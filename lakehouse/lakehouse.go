@@ -78,6 +78,10 @@ type Lakehouse struct {
 	// UseThreads).
 	threadsMu   sync.Mutex
 	usedThreads int
+	// wantThreads is the number UseThreads asked last; threadsDone is
+	// closed when the goroutine setting it ends (nil: none runs).
+	wantThreads int
+	threadsDone chan struct{}
 	// auditMu orders this process's appends to sys.audit's chain (and
 	// to sys.query_history, numbered in order: see RecordQuery);
 	// readerHead is the head of sys.audit in a read-only session, read
@@ -305,6 +309,7 @@ func (lh *Lakehouse) Close() error {
 	var err error
 	lh.closeLives()
 	lh.stopCheckpoints()
+	lh.WaitThreads()
 	// The sizes of the last counts, so the next process shows them.
 	lh.KeepCountSizes(context.Background())
 	lh.pageMu.Lock()

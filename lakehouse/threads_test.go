@@ -25,6 +25,7 @@ func TestUseThreads(t *testing.T) {
 	}
 	for _, tc := range []struct{ use, want int64 }{{1, 1}, {5, 2}, {0, 1}, {2, 2}} {
 		lh.UseThreads(ctx, int(tc.use))
+		lh.WaitThreads()
 		if got := threads(); got != tc.want {
 			t.Errorf("UseThreads(%d): DuckDB uses %d threads, want %d", tc.use, got, tc.want)
 		}
@@ -56,7 +57,9 @@ func TestUseThreadsKeepsTheCatalog(t *testing.T) {
 	fnAt, _ := functionClock.start()
 	catAt, _ := catalogClock.start()
 	lh.UseThreads(ctx, 1)
+	lh.WaitThreads()
 	lh.UseThreads(ctx, 2)
+	lh.WaitThreads()
 	if lh.usedThreads != 2 {
 		t.Fatalf("UseThreads left %d threads", lh.usedThreads)
 	}
@@ -121,4 +124,34 @@ func TestCheckpointKeepsTheCatalog(t *testing.T) {
 	if s.rels[TableName{Schema: "main", Name: "t"}] != relTable {
 		t.Errorf("the kept catalog lost main.t: %v", s.rels)
 	}
+}
+
+// TestUseThreadsLastWins: the SETs UseThreads asks for run on a goroutine
+// of their own, in order: after a burst of asks, and a Close racing
+// them, DuckDB uses the number asked last.
+func TestUseThreadsLastWins(t *testing.T) {
+	ctx := context.Background()
+	lh, err := Open(ctx, filepath.Join(t.TempDir(), "t.duckdb"), Options{Holder: t.Name(), Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, last := range []int{1, 2, 1} {
+		for _, n := range []int{2, 1, 2, 1, 2, last} {
+			lh.UseThreads(ctx, n)
+		}
+		lh.WaitThreads()
+		var got int
+		if err := lh.db.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != last {
+			t.Errorf("after asking %d last, DuckDB uses %d threads", last, got)
+		}
+	}
+	lh.UseThreads(ctx, 2)
+	if err := lh.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lh.UseThreads(ctx, 1) // after Close: nothing to set, and no panic
+	lh.WaitThreads()
 }

@@ -43,6 +43,7 @@ func TestRunSharesThreads(t *testing.T) {
 	if len(shares[1]) > 0 && (!shares[1][2] || len(shares[1]) != 1) {
 		t.Errorf("a task alone got %v threads, want 2", shares[1])
 	}
+	lh.WaitThreads() // the run gives them back as it ends, on a goroutine of its own
 	r, err := lh.Query(ctx, "SELECT current_setting('threads')")
 	if err != nil {
 		t.Fatal(err)
