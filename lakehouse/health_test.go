@@ -659,7 +659,9 @@ func TestForgedHealthStatsReadAgain(t *testing.T) {
 		db.Close()
 		lh = open()
 	}
-	check("first read", []string{"bronze.items 2 files", "silver.orders"})
+	// The models' scans come first (HealthStats: the batches' counts
+	// begin with a write).
+	check("first read", []string{"silver.orders", "bronze.items 2 files"})
 	check("kept", nil)
 	// The first day's rows kept as 1 (of 2), its NULLs of customer as 0.
 	forge(`UPDATE sys.health_table_stats SET days = replace(days, '"r":2,"n":[1,0]', '"r":1,"n":[0,0]')`)
@@ -669,7 +671,7 @@ func TestForgedHealthStatsReadAgain(t *testing.T) {
 	forge(`INSERT INTO sys.health_file_stats SELECT * FROM sys.health_file_stats WHERE rows = 1`)
 	check("a file's counts copied twice", nil)
 	forge("UPDATE sys.health_table_stats SET digest = NULL", "UPDATE sys.health_file_stats SET digest = NULL")
-	check("kept before the digest", []string{"bronze.items 2 files", "silver.orders"})
+	check("kept before the digest", []string{"silver.orders", "bronze.items 2 files"})
 	check("kept again", nil)
 	lh.Close()
 }
