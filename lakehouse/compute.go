@@ -141,7 +141,7 @@ func (lh *Lakehouse) Threads() int { return lh.threads }
 // refused SET (a locked configuration) leaves the threads as they were.
 //
 // The SET runs on a goroutine of its own, not the caller's: DuckDB takes
-// a fewer threads only once the worker it stops ends the task at hand, and
+// fewer threads only once the worker it stops ends the task at hand, and
 // a daily run of the sample waited 2-24 ms on each of its six SETs, in its
 // scheduler and at its end. The SETs keep the order they were asked in,
 // and one asked while another runs replaces any still waiting (only the
