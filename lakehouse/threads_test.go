@@ -49,10 +49,7 @@ func TestUseThreads(t *testing.T) {
 // functions', so what the tasks read of both is still kept.
 func TestUseThreadsKeepsTheCatalog(t *testing.T) {
 	ctx := context.Background()
-	lh, err := Open(ctx, filepath.Join(t.TempDir(), "t.duckdb"), Options{Holder: t.Name(), Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lh := openTwoThreads(t)
 	defer lh.Close()
 	fnAt, _ := functionClock.start()
 	catAt, _ := catalogClock.start()
@@ -131,10 +128,7 @@ func TestCheckpointKeepsTheCatalog(t *testing.T) {
 // them, DuckDB uses the number asked last.
 func TestUseThreadsLastWins(t *testing.T) {
 	ctx := context.Background()
-	lh, err := Open(ctx, filepath.Join(t.TempDir(), "t.duckdb"), Options{Holder: t.Name(), Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lh := openTwoThreads(t)
 	for _, last := range []int{1, 2, 1} {
 		for _, n := range []int{2, 1, 2, 1, 2, last} {
 			lh.UseThreads(ctx, n)
@@ -154,4 +148,15 @@ func TestUseThreadsLastWins(t *testing.T) {
 	}
 	lh.UseThreads(ctx, 1) // after Close: nothing to set, and no panic
 	lh.WaitThreads()
+}
+
+// openTwoThreads opens a target file of a temporary directory with 2
+// threads.
+func openTwoThreads(t *testing.T) *Lakehouse {
+	t.Helper()
+	lh, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.duckdb"), Options{Holder: t.Name(), Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lh
 }
