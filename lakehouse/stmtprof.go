@@ -3,10 +3,14 @@
 package lakehouse
 
 import (
+	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+	"unsafe"
 )
 
 // A developer's statement profile, built only with the lbprof tag (go
@@ -15,6 +19,16 @@ import (
 // (wall time to its first result, per statement text, folded to its
 // first 100 characters) while a profile is on. It shows where a run's
 // statements go, as BenchmarkDailyRun logs.
+
+// gantt, with LB_GANTT set, prints every statement to stderr as it ends,
+// while a profile is on: its start (ms since the profile started), its
+// time and its text, as "GANTT start dur text"; and, as the profile
+// starts, the CLOCK_MONOTONIC time ("GANTT-MONO s.ns") that perf record
+// -k CLOCK_MONOTONIC stamps its samples with, to find each sample's
+// statement.
+var gantt = os.Getenv("LB_GANTT") != ""
+
+var profileStart time.Time
 
 var profile struct {
 	sync.Mutex
@@ -27,6 +41,12 @@ var profile struct {
 func StartStatementProfile() func() []StatementStat {
 	profile.Lock()
 	profile.on, profile.stats = true, map[string]*StatementStat{}
+	profileStart = time.Now()
+	if gantt {
+		var ts syscall.Timespec
+		syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 1, uintptr(unsafe.Pointer(&ts)), 0) // CLOCK_MONOTONIC
+		fmt.Fprintf(os.Stderr, "GANTT-MONO %d.%09d\n", ts.Sec, ts.Nsec)
+	}
 	profile.Unlock()
 	return func() []StatementStat {
 		profile.Lock()
@@ -49,6 +69,13 @@ func noteStatement(q string, start time.Time) {
 		return
 	}
 	k := strings.Join(strings.Fields(q), " ")
+	if gantt {
+		g := k
+		if len(g) > 150 {
+			g = g[:150]
+		}
+		fmt.Fprintf(os.Stderr, "GANTT %9.1f %7.1fms %s\n", float64(start.Sub(profileStart).Microseconds())/1000, float64(d.Microseconds())/1000, g)
+	}
 	if len(k) > 100 {
 		k = k[:100]
 	}
